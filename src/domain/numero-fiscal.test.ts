@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { inspect } from 'node:util';
+import fc from 'fast-check';
+import { cleModulo511Valide, NUMERO_FISCAL_MASK, NumeroFiscal, NumeroFiscalInvalide } from './numero-fiscal.ts';
+
+const validDigits = fc
+  .tuple(fc.constantFrom('0', '1', '2', '3'), fc.array(fc.constantFrom(...'0123456789'), { minLength: 12, maxLength: 12 }))
+  .map(([first, rest]) => first + rest.join(''));
+
+test('accepts every 13-digit number starting with 0 to 3, with or without spaces', () => {
+  fc.assert(
+    fc.property(validDigits, fc.boolean(), (digits, spaced) => {
+      const typed = spaced ? `${digits.slice(0, 2)} ${digits.slice(2, 4)} ${digits.slice(4, 7)} ${digits.slice(7, 10)} ${digits.slice(10)}` : digits;
+      const spi = NumeroFiscal.parse(typed);
+      assert.equal(spi.revealForUpstreamCall(), digits);
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test('refuses anything else with a typed error and a French message, never another exception', () => {
+  fc.assert(
+    fc.property(fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 20 }), fc.stringMatching(/^[0-9]{1,20}$/)), (input) => {
+      const compact = input.replace(/[ \u00a0\u202f\t]/g, '');
+      const shouldAccept = /^[0-3][0-9]{12}$/.test(compact);
+      const result = NumeroFiscal.tryParse(input);
+      assert.equal(result.ok, shouldAccept);
+      if (!result.ok) {
+        assert.ok(result.error instanceof NumeroFiscalInvalide);
+        assert.equal(result.error.code, 'numero_fiscal_invalide');
+        assert.match(result.error.message, /numéro fiscal/i);
+        assert.ok(!result.error.message.includes(compact) || compact.length < 4, 'the message never echoes the input');
+      }
+    }),
+    { numRuns: 5000 },
+  );
+});
+
+test('explains what is wrong', () => {
+  const problem = (input: string) => (NumeroFiscal.tryParse(input) as { ok: false; error: NumeroFiscalInvalide }).error;
+  assert.equal(problem('').problem, 'vide');
+  assert.equal(problem('314159265342').problem, 'longueur');
+  assert.match(problem('314159265342').message, /vous en avez saisi 12/);
+  assert.equal(problem('4141592653423').problem, 'premier_chiffre');
+  assert.equal(problem('31415926534A3').problem, 'caracteres_invalides');
+  // Unicode digits look like digits but are not what the DGFiP accepts.
+  assert.equal(problem('٣١٤١٥٩٢٦٥٣٤٢٣').problem, 'caracteres_invalides');
+  assert.equal(problem('３１４１５９２６５３４２３').problem, 'caracteres_invalides');
+  assert.equal(problem('3141592653423\u0000').problem, 'caracteres_invalides');
+  assert.equal(problem('3'.repeat(1_000_000)).problem, 'trop_long');
+});
+
+test('the modulo-511 key is reported, never a reason to refuse', () => {
+  assert.equal(NumeroFiscal.parse('3141592653423').cleValide, true); // 3141592653 mod 511 = 423
+  assert.equal(NumeroFiscal.parse('3023217600053').cleValide, true);
+  // A sandbox SPI that fails the key is still accepted.
+  const sandbox = NumeroFiscal.parse('3999999776201');
+  assert.equal(sandbox.cleValide, false);
+  assert.equal(cleModulo511Valide('12'), false);
+});
+
+test('every textual form of a numéro fiscal is a mask', () => {
+  fc.assert(
+    fc.property(validDigits, (digits) => {
+      const spi = NumeroFiscal.parse(digits);
+      const renderings = [
+        String(spi),
+        `${spi}`,
+        spi.toString(),
+        JSON.stringify({ spi }),
+        JSON.stringify([spi]),
+        inspect(spi),
+        inspect({ nested: { spi } }, { depth: 10 }),
+        `${[spi]}`,
+      ];
+      for (const text of renderings) {
+        assert.ok(!text.includes(digits), `leaked in ${text}`);
+        assert.ok(text.includes(NUMERO_FISCAL_MASK));
+      }
+      assert.deepEqual(Object.keys(spi), ['cleValide']);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('two parses of the same number are equal, different numbers are not', () => {
+  assert.ok(NumeroFiscal.parse('3141592653423').equals(NumeroFiscal.parse('31 41 592 653 423')));
+  assert.ok(!NumeroFiscal.parse('3141592653423').equals(NumeroFiscal.parse('3141592653424')));
+});
