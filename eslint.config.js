@@ -17,6 +17,7 @@ export default tseslint.config(
   {
     // The domain is pure: nothing that does I/O may be imported there.
     files: ['src/domain/**/*.ts', 'src/domain/**/*.tsx'],
+    ignores: ['src/domain/**/*.test.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [

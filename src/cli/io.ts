@@ -1,3 +1,6 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { QuotientError } from '../domain/errors.ts';
+
 /** What a command needs from its surroundings, passed in so that tests can capture it. */
 export interface CliIo {
   readonly out: (text: string) => void;
@@ -27,4 +30,24 @@ export function processIo(): CliIo {
     env: process.env,
     cwd: process.cwd(),
   };
+}
+
+/**
+ * `util.parseArgs` with French errors: an unknown option or a missing value is a usage error
+ * (exit 2), never an unexpected failure.
+ */
+export function parseCommandArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? '';
+    const message = error instanceof Error ? error.message : '';
+    const option = /'(-{1,2}[^' ]+)/.exec(message)?.[1];
+    const text: Record<string, string> = {
+      ERR_PARSE_ARGS_UNKNOWN_OPTION: `option inconnue${option ? ` : ${option}` : ''}`,
+      ERR_PARSE_ARGS_INVALID_OPTION_VALUE: `valeur manquante ou invalide${option ? ` pour ${option}` : ''}`,
+      ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL: 'argument inattendu',
+    };
+    throw new QuotientError('invalid', 'usage_invalide', `Utilisation incorrecte : ${text[code] ?? 'arguments invalides'}. Voir « quotient <commande> --help ».`);
+  }
 }

@@ -28,6 +28,7 @@ const leakyCall = fc.constantFrom(
   'typed-error',
   'array',
   'url',
+  'number',
 );
 
 test('no generated numéro fiscal ever reaches a log line, whatever the path', () => {
@@ -47,10 +48,12 @@ test('no generated numéro fiscal ever reaches a log line, whatever the path', (
         case 'error-cause': log.error({ err: new Error('échec', { cause: new Error(`détail ${digits}`) }) }, 'amont'); break;
         case 'typed-error': log.error({ err: new QuotientError('upstream', 'x', `réponse pour ${digits}`) }, 'amont'); break;
         case 'array': log.debug({ liste: [noise, digits, { digits }] }, 'ok'); break;
+        case 'number': log.info({ identifiant: Number(digits), duree: 1.2345678901234567 }, 'ok'); break;
         case 'url': log.info({ url: `/situations/ir/assiettes/annrev/2025?spi=${digits}&x=${encodeURIComponent(spaced)}` }, 'ok'); break;
       }
       assert.equal(lines.length, 1);
       const line = lines[0] as string;
+      JSON.parse(line); // masking keeps every line valid JSON
       assert.ok(!line.includes(digits), `leak: ${line}`);
       assert.ok(!line.includes(spaced), `leak: ${line}`);
       assert.ok(!line.includes(encodeURIComponent(spaced)), `leak: ${line}`);

@@ -1,11 +1,12 @@
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
-import { maskDigitRuns, REDACTED, SENSITIVE_KEYS } from './redaction.ts';
+import { maskDigitRuns, maskLogLine, REDACTED, SENSITIVE_KEYS } from './redaction.ts';
 
 export type { Logger } from 'pino';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 const sensitive = new Set(SENSITIVE_KEYS);
+const SERIALIZED_KEYS = new Set(['req', 'res', 'err']);
 
 /**
  * Redacts sensitive keys at any depth. pino's own `redact` needs exact paths; the objects we log
@@ -38,7 +39,7 @@ function errorFields(error: Error): Record<string, unknown> {
 
 /** A destination that applies the last layer to every serialised line before writing it. */
 function maskingDestination(target: DestinationStream): DestinationStream {
-  return { write: (line: string) => target.write(maskDigitRuns(line)) };
+  return { write: (line: string) => target.write(maskLogLine(line)) };
 }
 
 export interface LoggerSettings {
@@ -57,7 +58,16 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
     errorKey: 'err',
     formatters: {
       level: (label) => ({ level: label }),
-      log: (object) => redactDeep(object, new WeakSet(), 0) as Record<string, unknown>,
+      // Keys with a serializer of their own (req, res, err) are left to it: walking a request
+      // object would lose its prototype getters (method, url).
+      log: (object) => {
+        const out: Record<string, unknown> = {};
+        for (const [key, value] of Object.entries(object)) {
+          if (SERIALIZED_KEYS.has(key)) out[key] = value;
+          else out[key] = sensitive.has(key.toLowerCase()) ? REDACTED : redactDeep(value, new WeakSet(), 1);
+        }
+        return out;
+      },
     },
     serializers: {
       // Keep fastify's request logs to what operators need: never headers (cookies, tokens).

@@ -1,10 +1,10 @@
 /**
  * The last layer that keeps numéros fiscaux out of logs: whatever reached the serialised line,
- * any run of 13 or more digits, possibly typed with single spaces, dots or dashes between them
+ * any run of 13 or more digits, possibly typed with single spaces or dashes between them
  * (`31 41 592 653 423`), is masked. It over-masks (a 13-digit phone list, a millisecond epoch),
  * which is the safe side; the logger writes ISO timestamps so its own fields are not hit.
  */
-const DIGIT_RUN = /(?<![0-9])[0-9](?:[ .\-\u00a0]?[0-9]){12,}(?![0-9])/g;
+const DIGIT_RUN = /(?<![0-9])[0-9](?:[ \-\u00a0]?[0-9]){12,}(?![0-9])/g;
 /** The same run, URL-encoded with %20 or + between digit groups. */
 const ENCODED_DIGIT_RUN = /(?<![0-9])[0-9](?:(?:%20|\+)?[0-9]){12,}(?![0-9])/g;
 
@@ -40,3 +40,31 @@ export const SENSITIVE_KEYS: readonly string[] = [
   'id_token',
   'token',
 ];
+
+/**
+ * The last layer applied to a serialised JSON log line: every string is masked as above, and every
+ * number whose integer part has 13 digits or more (a numéro fiscal read as a number) becomes the
+ * mask. Working on the parsed line keeps it valid JSON, which masking raw text would not (the
+ * fraction digits of a duration are no SPI and must not be cut in half).
+ */
+export function maskLogLine(line: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return maskDigitRuns(line);
+  }
+  return `${JSON.stringify(maskValue(parsed))}\n`;
+}
+
+function maskValue(value: unknown): unknown {
+  if (typeof value === 'string') return maskDigitRuns(value);
+  if (typeof value === 'number') return Math.abs(value) >= 1e12 ? REDACTED : value;
+  if (Array.isArray(value)) return value.map(maskValue);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value)) out[maskDigitRuns(key)] = maskValue(inner);
+    return out;
+  }
+  return value;
+}

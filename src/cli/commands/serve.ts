@@ -1,0 +1,44 @@
+import { QuotientError } from '../../domain/errors.ts';
+import { pendingMigrations } from '../../infra/db/migrations.ts';
+import { EXIT, parseCommandArgs, type CliCommand } from '../io.ts';
+import { describeDatabase, openRuntime, startHttpServer } from '../runtime.ts';
+
+const ROLES = ['web', 'worker', 'all'] as const;
+type Role = (typeof ROLES)[number];
+
+export const serveCommand: CliCommand = {
+  summary: 'Serveur de production, selon la configuration.',
+  usage: [
+    'quotient serve [--role web|worker|all] [--sandbox]',
+    '',
+    '  --role     web : pages et API ; worker : tâches de fond ; all (défaut) : les deux.',
+    '  --sandbox  accepte le bac à sable de la DGFiP au lieu de la vraie passerelle.',
+    '',
+    'Réglages : variables QUOTIENT_* et DGFIP_* (voir le README). La base doit être migrée (quotient migrate).',
+  ].join('\n'),
+  async run(argv, io) {
+    const { values } = parseCommandArgs({
+      args: argv,
+      options: { role: { type: 'string', default: 'all' }, sandbox: { type: 'boolean', default: false } },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (!ROLES.includes(values.role as Role)) {
+      throw new QuotientError('invalid', 'usage_invalide', `Rôle inconnu : « ${values.role} ». Valeurs possibles : web, worker, all.`);
+    }
+    const runtime = openRuntime(io, 'production');
+    try {
+      const pending = await pendingMigrations(runtime.database.db);
+      if (pending.length > 0) {
+        io.err(`La base ${describeDatabase(runtime.config.databaseUrl)} n’est pas à jour (${pending.length} migration(s) en attente) : lancez « quotient migrate » puis relancez le serveur.`);
+        return EXIT.usage;
+      }
+      const server = await startHttpServer(runtime);
+      io.out(`Quotient (${runtime.config.commune.commune.nom}) écoute sur ${runtime.config.host}:${server.port} — adresse publique ${server.url}.`);
+      return await server.stopped;
+    } catch (error) {
+      await runtime.database.close().catch(() => undefined);
+      throw error;
+    }
+  },
+};

@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { QuotientError } from '../domain/errors.ts';
+import { buildApp } from '../http/app.ts';
+import { loadConfig, type AppConfig, type RunMode } from '../infra/config/config.ts';
+import { openDatabase, type Database } from '../infra/db/database.ts';
+import { ensureInstallation } from '../infra/db/installation.ts';
+import { migrateToLatest, type MigrationReport } from '../infra/db/migrations.ts';
+import { createLogger, type Logger } from '../infra/log/logger.ts';
+import type { CliIo } from './io.ts';
+
+export const SOFTWARE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface Runtime {
+  readonly config: AppConfig;
+  readonly logger: Logger;
+  readonly database: Database;
+}
+
+/** Configuration, logger and database: what every long-running command starts from. */
+export function openRuntime(io: CliIo, mode: RunMode): Runtime {
+  const config = loadConfig(io.env, { mode, cwd: io.cwd });
+  const logger = createLogger({ level: config.logLevel });
+  const database = openDatabase(config.databaseUrl);
+  return { config, logger, database };
+}
+
+export function migrate(runtime: Runtime): Promise<MigrationReport> {
+  return migrateToLatest(runtime.database.db, runtime.database.dialect);
+}
+
+/** Where the database is, for a person: never the password of a PostgreSQL URL. */
+export function describeDatabase(url: string): string {
+  if (url.startsWith('sqlite:')) return `SQLite (${url.slice('sqlite:'.length)})`;
+  try {
+    const parsed = new URL(url);
+    return `PostgreSQL (${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname})`;
+  } catch {
+    return 'PostgreSQL';
+  }
+}
+
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  readonly url: string;
+  readonly port: number;
+  /** Resolves with the exit status once a signal has stopped the server cleanly. */
+  readonly stopped: Promise<number>;
+}
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * Listens, then waits for SIGINT/SIGTERM: new requests get 503, requests under way finish, the
+ * database is closed, and the command returns 0. A second signal, or a shutdown that takes longer
+ * than the grace period, stops at once with status 1.
+ */
+export async function startHttpServer(runtime: Runtime): Promise<RunningServer> {
+  const { config, logger, database } = runtime;
+  await ensureInstallation(database.db, config.commune.commune.codeInsee, SOFTWARE_VERSION);
+  const app = await buildApp({ config, database, logger });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      throw new QuotientError('conflict', 'port_occupe', `Le port ${config.port} est déjà utilisé par un autre programme : arrêtez-le ou choisissez un autre port avec QUOTIENT_PORT.`);
+    }
+    if (code === 'EACCES') {
+      throw new QuotientError('forbidden', 'port_interdit', `Le port ${config.port} est réservé : choisissez un port supérieur à 1024 avec QUOTIENT_PORT.`);
+    }
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const url = config.mode === 'demo' ? `http://localhost:${port}` : config.publicUrl;
+
+  const stopped = new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal : arrêt immédiat');
+        resolve(1);
+        return;
+      }
+      stopping = true;
+      logger.info({ signal }, 'arrêt demandé : fin des requêtes en cours');
+      const timer = setTimeout(() => {
+        logger.error('arrêt trop long : arrêt forcé');
+        resolve(1);
+      }, SHUTDOWN_GRACE_MS);
+      timer.unref();
+      void app
+        .close()
+        .then(() => database.close())
+        .then(
+          () => {
+            clearTimeout(timer);
+            logger.info('arrêt terminé');
+            resolve(0);
+          },
+          (error: unknown) => {
+            clearTimeout(timer);
+            logger.error({ err: error }, 'erreur pendant l’arrêt');
+            resolve(1);
+          },
+        );
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return { app, url, port, stopped };
+}

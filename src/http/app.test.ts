@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { QuotientError } from '../domain/errors.ts';
+import { createTestApp, type TestApp } from './testing.ts';
+
+let t: TestApp;
+before(async () => {
+  t = await createTestApp({
+    beforeReady(app) {
+      app.get('/test/panne', async () => {
+        throw new Error('détail interne: connexion à /srv/secret.db refusée');
+      });
+      app.get('/api/v1/test/panne', async () => {
+        throw new TypeError('Cannot read properties of undefined (reading "rfr")');
+      });
+      app.get('/api/v1/test/refus', async () => {
+        throw new QuotientError('forbidden', 'acces_refuse', 'Votre rôle ne permet pas cette action.');
+      });
+      app.post('/test/formulaire', { schema: { body: { type: 'object', required: ['nom'], properties: { nom: { type: 'string', minLength: 1 } } } } }, async () => ({ ok: true }));
+    },
+  });
+});
+after(() => t.close());
+
+const PAGES = ['/', '/mentions-legales', '/accessibilite', '/confidentialite', '/contact'];
+
+function assertSecurityHeaders(headers: Record<string, unknown>, where: string) {
+  const csp = String(headers['content-security-policy'] ?? '');
+  assert.match(csp, /default-src 'self'/, where);
+  assert.match(csp, /script-src 'self' 'nonce-[A-Za-z0-9+/=]+'/, where);
+  assert.match(csp, /frame-ancestors 'none'/, where);
+  assert.match(csp, /object-src 'none'/, where);
+  assert.match(csp, /base-uri 'none'/, where);
+  assert.match(csp, /form-action 'self'/, where);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/, where);
+  assert.equal(headers['x-content-type-options'], 'nosniff', where);
+  assert.equal(headers['referrer-policy'], 'no-referrer', where);
+  assert.equal(headers['x-frame-options'], 'DENY', where);
+  assert.equal(headers['cross-origin-opener-policy'], 'same-origin', where);
+  assert.equal(headers['x-powered-by'], undefined, where);
+  assert.equal(headers.server, undefined, where);
+  assert.ok(headers['x-request-id'], where);
+  assert.match(String(headers['content-type']), /charset=utf-8/i, where);
+}
+
+test('every page is French, carries the security headers, is not cached and links the legal pages', async () => {
+  for (const url of PAGES) {
+    const res = await t.app.inject({ url });
+    assert.equal(res.statusCode, 200, url);
+    assertSecurityHeaders(res.headers, url);
+    assert.equal(res.headers['cache-control'], 'no-store', url);
+    assert.equal(res.headers['strict-transport-security'], undefined, 'no HSTS over plain http');
+    assert.match(res.body, /^<!doctype html><html lang="fr">/);
+    assert.match(res.body, /Ville de Démonstration/);
+    for (const link of ['/mentions-legales', '/accessibilite', '/confidentialite', '/contact']) {
+      assert.ok(res.body.includes(`href="${link}"`), `${url} links ${link}`);
+    }
+    assert.ok(res.body.includes('mailto:famille@exemple.fr'), `${url} shows a contact`);
+  }
+});
+
+test('a CSP nonce is fresh on every response', async () => {
+  const nonce = async () => /'nonce-([^']+)'/.exec(String((await t.app.inject({ url: '/' })).headers['content-security-policy']))?.[1];
+  const [a, b] = [await nonce(), await nonce()];
+  assert.ok(a && b && a !== b);
+});
+
+test('health and readiness answer 200 with JSON', async () => {
+  for (const url of ['/healthz', '/readyz']) {
+    const res = await t.app.inject({ url });
+    assert.equal(res.statusCode, 200, url);
+    assert.equal(res.json().status, 'ok');
+  }
+});
+
+test('an unknown page gets a French 404 page with the request id and the frame', async () => {
+  const res = await t.app.inject({ url: '/nulle-part', headers: { 'x-request-id': 'trace-12345678' } });
+  assert.equal(res.statusCode, 404);
+  assertSecurityHeaders(res.headers, '404');
+  assert.equal(res.headers['x-request-id'], 'trace-12345678');
+  assert.match(res.body, /Page introuvable/);
+  assert.match(res.body, /trace-12345678/);
+  assert.match(res.body, /href="\/mentions-legales"/);
+});
+
+test('a request id that is not a plain token is replaced', async () => {
+  const res = await t.app.inject({ url: '/', headers: { 'x-request-id': '<script>alert(1)</script>' } });
+  assert.match(String(res.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+});
+
+test('a page that fails shows a French 500 page without internals', async () => {
+  const res = await t.app.inject({ url: '/test/panne' });
+  assert.equal(res.statusCode, 500);
+  assertSecurityHeaders(res.headers, '500');
+  assert.match(res.body, /Erreur du service/);
+  assert.match(res.body, new RegExp(String(res.headers['x-request-id'])));
+  for (const leak of ['secret.db', 'détail interne', 'Error', '.ts:', 'node_modules', '    at ']) {
+    assert.ok(!res.body.includes(leak), `the page leaks ${leak}`);
+    assert.ok(!JSON.stringify(res.headers).includes(leak), `a header leaks ${leak}`);
+  }
+  // The operator still finds the cause in the log, under the same request id.
+  const logged = t.logLines.find((line) => line.includes('secret.db'));
+  assert.ok(logged && logged.includes(String(res.headers['x-request-id'])));
+});
+
+test('the API answers problem+json, 5xx without internals', async () => {
+  const res = await t.app.inject({ url: '/api/v1/test/panne' });
+  assert.equal(res.statusCode, 500);
+  assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
+  const body = res.json();
+  assert.equal(body.status, 500);
+  assert.equal(body.code, 'erreur_interne');
+  assert.equal(body.requestId, res.headers['x-request-id']);
+  assert.ok(!res.body.includes('rfr') && !res.body.includes('TypeError') && !res.body.includes('stack'));
+});
+
+test('typed errors map to their status with their French message', async () => {
+  const res = await t.app.inject({ url: '/api/v1/test/refus' });
+  assert.equal(res.statusCode, 403);
+  assert.deepEqual(
+    { code: res.json().code, detail: res.json().detail, title: res.json().title },
+    { code: 'acces_refuse', detail: 'Votre rôle ne permet pas cette action.', title: 'Accès refusé' },
+  );
+  const missing = await t.app.inject({ url: '/api/v1/rien' });
+  assert.equal(missing.statusCode, 404);
+  assert.equal(missing.json().code, 'introuvable');
+});
+
+test('malformed input is a French 400, never a 500', async () => {
+  const invalid = await t.app.inject({ method: 'POST', url: '/test/formulaire', payload: { nom: '' } });
+  assert.equal(invalid.statusCode, 400);
+  assert.match(invalid.body, /Demande incorrecte/);
+  const badJson = await t.app.inject({ method: 'POST', url: '/test/formulaire', headers: { 'content-type': 'application/json' }, payload: '{"nom":' });
+  assert.equal(badJson.statusCode, 400);
+  const badType = await t.app.inject({ method: 'POST', url: '/test/formulaire', headers: { 'content-type': 'application/x-unknown' }, payload: 'x' });
+  assert.equal(badType.statusCode, 415);
+  assert.match(badType.body, /Format non pris en charge/);
+  const tooBig = await t.app.inject({ method: 'POST', url: '/test/formulaire', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ nom: 'x'.repeat(2 * 1024 * 1024) }) });
+  assert.equal(tooBig.statusCode, 413);
+});
+
+test('TRACE and unknown methods are refused with 405', async () => {
+  for (const method of ['TRACE', 'PROPFIND'] as const) {
+    const res = await t.app.inject({ method: method as 'GET', url: '/' });
+    assert.equal(res.statusCode, 405, method);
+    assert.match(String(res.headers.allow), /GET/);
+  }
+});
+
+test('the stylesheet is served from our origin with a cache lifetime', async () => {
+  const res = await t.app.inject({ url: '/static/quotient.css' });
+  assert.equal(res.statusCode, 200);
+  assert.match(String(res.headers['cache-control']), /max-age=3600/);
+  assert.match(res.body, /--color-primary/);
+  assert.equal((await t.app.inject({ url: '/static/../package.json' })).statusCode, 404);
+});
+
+test('readiness says 503 when the database is gone, health still 200', async () => {
+  const local = await createTestApp();
+  try {
+    await local.database.close();
+    const ready = await local.app.inject({ url: '/readyz' });
+    assert.equal(ready.statusCode, 503);
+    assert.equal(ready.json().code, 'base_indisponible');
+    assert.equal((await local.app.inject({ url: '/healthz' })).statusCode, 200);
+  } finally {
+    await local.close();
+  }
+});
+
+test('HSTS is sent when the public address is https', async () => {
+  const secure = await createTestApp({ env: { QUOTIENT_PUBLIC_URL: 'https://quotient.exemple.fr' } });
+  try {
+    const res = await secure.app.inject({ url: '/' });
+    assert.match(String(res.headers['strict-transport-security']), /max-age=\d{8,}; includeSubDomains/);
+    assert.match(String(res.headers['content-security-policy']), /upgrade-insecure-requests/);
+  } finally {
+    await secure.close();
+  }
+});

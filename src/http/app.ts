@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import formbody from '@fastify/formbody';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { AppConfig } from '../infra/config/config.ts';
+import type { Database } from '../infra/db/database.ts';
+import type { Logger } from '../infra/log/logger.ts';
+import { registerAccueilRoutes } from '../modules/accueil/accueil-routes.tsx';
+import { registerInformationsRoutes } from '../modules/informations/informations-routes.tsx';
+import { registerErrorHandling } from './errors.tsx';
+import { registerHealthRoutes } from './health.ts';
+import { registerSecurity } from './security.ts';
+
+export interface AppDependencies {
+  readonly config: Pick<AppConfig, 'commune' | 'publicUrl' | 'trustProxy'>;
+  readonly database: Database;
+  readonly logger: Logger;
+}
+
+const ASSETS_DIR = new URL('./assets/', import.meta.url).pathname;
+/** A request id chosen by a trusted proxy is kept so that traces join up; anything odd is replaced. */
+const INCOMING_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+
+/** The composition root of the web application: every capability is registered here and only here. */
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    trustProxy: config.trustProxy,
+    bodyLimit: 1024 * 1024,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && INCOMING_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+
+  registerErrorHandling(app, config.commune);
+  await registerSecurity(app, { httpsPublicUrl: config.publicUrl.startsWith('https://') });
+  await app.register(formbody, { bodyLimit: 256 * 1024 });
+  await app.register(fastifyStatic, {
+    root: ASSETS_DIR,
+    prefix: '/static/',
+    index: false,
+    list: false,
+    dotfiles: 'deny',
+    cacheControl: true,
+    maxAge: 60 * 60 * 1000,
+  });
+
+  registerHealthRoutes(app, { database: deps.database });
+  registerAccueilRoutes(app, { commune: config.commune });
+  registerInformationsRoutes(app, { commune: config.commune });
+
+  return app;
+}

@@ -1,0 +1,16 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { VNode } from 'preact';
+import { renderToString } from 'preact-render-to-string';
+import type { CommuneConfig } from '../infra/config/commune-config.ts';
+import type { PageContext } from './ui/page-context.ts';
+
+/** The frame data of the page answering this request. */
+export function pageContext(request: FastifyRequest, reply: FastifyReply, commune: CommuneConfig): PageContext {
+  const nonce = (reply as FastifyReply & { cspNonce?: { script: string } }).cspNonce?.script ?? '';
+  return { commune, nonce, requestId: request.id, currentPath: request.url.split('?')[0] ?? '/' };
+}
+
+/** Sends a server-rendered page; preact-render-to-string escapes every interpolated value. */
+export function sendPage(reply: FastifyReply, page: VNode, status = 200): FastifyReply {
+  return reply.code(status).type('text/html; charset=utf-8').send(`<!doctype html>${renderToString(page)}`);
+}

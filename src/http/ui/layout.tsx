@@ -1,0 +1,68 @@
+import type { ComponentChildren } from 'preact';
+import type { PageContext } from './page-context.ts';
+
+export const FOOTER_LINKS = [
+  { href: '/mentions-legales', label: 'Mentions légales' },
+  { href: '/accessibilite', label: 'Accessibilité : non conforme' },
+  { href: '/confidentialite', label: 'Données personnelles' },
+  { href: '/contact', label: 'Contact' },
+] as const;
+
+interface LayoutProps {
+  readonly ctx: PageContext;
+  /** The page's own title; the commune and the service are appended. */
+  readonly title: string;
+  readonly children: ComponentChildren;
+}
+
+/** The frame of every page: skip link, header with the commune's name, main, footer with the mandatory links. */
+export function Layout({ ctx, title, children }: LayoutProps) {
+  const { commune } = ctx;
+  const accessibilityLabel = `Accessibilité : ${commune.accessibilite.etat}`;
+  return (
+    <html lang="fr">
+      <head>
+        <meta charSet="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="referrer" content="no-referrer" />
+        <title>{`${title} – Quotient familial – ${commune.commune.nom}`}</title>
+        <link rel="stylesheet" href="/static/quotient.css" />
+        <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
+      </head>
+      <body>
+        <a class="skip-link" href="#contenu">Aller au contenu</a>
+        <header class="site-header">
+          <div class="container site-header__inner">
+            <a class="site-header__brand" href="/">
+              <span class="site-header__commune">{commune.commune.nom}</span>
+              <span class="site-header__service">Quotient familial</span>
+            </a>
+          </div>
+        </header>
+        <main id="contenu" class="container site-main" tabIndex={-1}>
+          {children}
+        </main>
+        <footer class="site-footer">
+          <div class="container">
+            <p class="site-footer__contact">
+              Une question ? {commune.contact.service} :{' '}
+              <a href={`mailto:${commune.contact.email}`}>{commune.contact.email}</a>
+              {commune.contact.telephone ? <>, <a href={`tel:${commune.contact.telephone.replace(/[^+0-9]/g, '')}`}>{commune.contact.telephone}</a></> : null}
+            </p>
+            <nav aria-label="Pied de page">
+              <ul class="site-footer__links">
+                {FOOTER_LINKS.map((link) => (
+                  <li key={link.href}>
+                    <a href={link.href} aria-current={ctx.currentPath === link.href ? 'page' : undefined}>
+                      {link.href === '/accessibilite' ? accessibilityLabel : link.label}
+                    </a>
+                  </li>
+                ))}
+              </ul>
+            </nav>
+          </div>
+        </footer>
+      </body>
+    </html>
+  );
+}

@@ -1,0 +1,52 @@
+import { z } from './zod-fr.ts';
+
+const text = (max = 500) => z.string().trim().min(1, 'ne doit pas être vide').max(max);
+const email = z.email('adresse électronique invalide');
+const httpsUrl = z.url({ protocol: /^https?$/, error: 'adresse web invalide (http:// ou https://)' });
+const telephone = z.string().trim().regex(/^\+?[0-9 .()-]{6,20}$/, 'numéro de téléphone invalide');
+
+const postalAddress = z.strictObject({
+  lignes: z.array(text(200)).min(1).max(5),
+  codePostal: z.string().regex(/^[0-9]{5}$/, 'code postal à 5 chiffres'),
+  ville: text(100),
+});
+
+/**
+ * The commune configuration file (`QUOTIENT_CONFIG`, YAML): who the commune is and whom a family
+ * can reach. Unknown keys are refused so that a typo is not silently ignored. Later capabilities
+ * add their sections (habilitation, retention, tariff policy).
+ */
+export const communeConfigSchema = z.strictObject({
+  commune: z.strictObject({
+    nom: text(120),
+    codeInsee: z.string().regex(/^(?:[0-9]{5}|2[AB][0-9]{3})$/, 'code INSEE à 5 caractères (ex. 92012)'),
+    siteWeb: httpsUrl.optional(),
+    adresse: postalAddress,
+  }),
+  contact: z.strictObject({
+    service: text(200),
+    email,
+    telephone: telephone.optional(),
+    horaires: text(300).optional(),
+    adresse: postalAddress.optional(),
+  }),
+  dpo: z.strictObject({
+    nom: text(200).optional(),
+    email,
+    adresse: postalAddress.optional(),
+  }),
+  mentionsLegales: z.strictObject({
+    editeur: text(300),
+    directeurPublication: text(200),
+    hebergeur: z.strictObject({ nom: text(200), adresse: text(400), telephone: telephone.optional() }),
+  }),
+  accessibilite: z
+    .strictObject({
+      etat: z.enum(['non conforme', 'partiellement conforme', 'totalement conforme']),
+      dateAudit: z.iso.date('date au format AAAA-MM-JJ').optional(),
+      referentiel: text(100).default('RGAA 4.1'),
+    })
+    .default({ etat: 'non conforme', referentiel: 'RGAA 4.1' }),
+});
+
+export type CommuneConfig = z.infer<typeof communeConfigSchema>;

@@ -1,0 +1,172 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { QuotientError, type ErrorDetail } from '../../domain/errors.ts';
+import { issuesToDetails } from '../../domain/validation.ts';
+import { communeConfigSchema, type CommuneConfig } from './commune-config.ts';
+import { z } from './zod-fr.ts';
+
+/** `demo` fills in everything for `npm start`; `production` requires what an installation must decide. */
+export type RunMode = 'demo' | 'production';
+
+const DEMO_COMMUNE_FILE = new URL('../../../examples/commune-demo.yaml', import.meta.url).pathname;
+
+const optionalText = z.string().trim().min(1).optional();
+const port = z.coerce.number({ error: 'numéro de port attendu' }).int('numéro de port attendu').min(0, 'port entre 0 et 65535 (0 : choisi par le système)').max(65535, 'port entre 0 et 65535 (0 : choisi par le système)');
+const booleanFlag = z
+  .enum(['1', '0', 'true', 'false', 'oui', 'non'], { error: 'valeur attendue : true ou false' })
+  .transform((v) => v === '1' || v === 'true' || v === 'oui');
+
+const databaseUrl = z.string().trim().refine((v) => /^sqlite:.+/.test(v) || /^postgres(?:ql)?:\/\/.+/.test(v), {
+  message: 'attendu « sqlite:CHEMIN » ou « postgres://utilisateur@hôte:port/base »',
+});
+
+/** The environment variables of the architecture (§5), validated together. */
+const envSchema = z.object({
+  QUOTIENT_DATABASE_URL: databaseUrl.default('sqlite:./data/quotient.db'),
+  QUOTIENT_PORT: port.default(3000),
+  QUOTIENT_HOST: z.string().trim().min(1).optional(),
+  QUOTIENT_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'adresse web complète attendue, ex. https://quotient.ville.fr' }).optional(),
+  QUOTIENT_CONFIG: optionalText,
+  QUOTIENT_DATA_DIR: z.string().trim().min(1).default('./data'),
+  QUOTIENT_MASTER_KEY_FILE: optionalText,
+  QUOTIENT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  QUOTIENT_TRUST_PROXY: booleanFlag.default(false),
+  DGFIP_BASE_URL: z.url({ protocol: /^https$/, error: 'adresse https:// attendue' }).optional(),
+  DGFIP_TOKEN_URL: z.url({ protocol: /^https$/, error: 'adresse https:// attendue' }).optional(),
+  DGFIP_CLIENT_ID: optionalText,
+  DGFIP_CLIENT_SECRET: optionalText,
+  DGFIP_SCOPE: optionalText,
+  DGFIP_CLIENT_CERT: optionalText,
+  DGFIP_CLIENT_KEY: optionalText,
+  DGFIP_CA: optionalText,
+  DGFIP_ID_TELESERVICE: optionalText,
+  DGFIP_QUOTA_PER_MINUTE: z.coerce.number().int().min(1, 'au moins 1 appel par minute').max(10_000).default(50),
+});
+
+export interface DgfipSettings {
+  /** Unset in demo: the built-in sandbox is used. */
+  readonly baseUrl?: string;
+  readonly tokenUrl?: string;
+  readonly clientId?: string;
+  readonly clientSecret?: string;
+  readonly scope?: string;
+  readonly clientCertFile?: string;
+  readonly clientKeyFile?: string;
+  readonly caFile?: string;
+  readonly idTeleservice?: string;
+  readonly quotaPerMinute: number;
+}
+
+export interface AppConfig {
+  readonly mode: RunMode;
+  readonly databaseUrl: string;
+  readonly host: string;
+  readonly port: number;
+  readonly publicUrl: string;
+  readonly dataDir: string;
+  readonly configFile: string;
+  readonly masterKeyFile?: string;
+  readonly logLevel: z.infer<typeof envSchema>['QUOTIENT_LOG_LEVEL'];
+  readonly trustProxy: boolean;
+  readonly dgfip: DgfipSettings;
+  readonly commune: CommuneConfig;
+}
+
+export class ConfigurationInvalide extends QuotientError {
+  constructor(message: string, details: readonly ErrorDetail[] = []) {
+    super('invalid', 'configuration_invalide', message, { details });
+  }
+}
+
+/** Variables that must name files which exist, checked so that the operator learns it at start. */
+const FILE_VARIABLES = ['QUOTIENT_CONFIG', 'DGFIP_CLIENT_CERT', 'DGFIP_CLIENT_KEY', 'DGFIP_CA'] as const;
+
+export function loadConfig(env: NodeJS.ProcessEnv, options: { mode: RunMode; cwd: string }): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigurationInvalide(
+      'Configuration invalide : corrigez les variables d’environnement ci-dessous.',
+      parsed.error.issues.map((issue) => ({ path: String(issue.path[0] ?? '(environnement)'), message: issue.message })),
+    );
+  }
+  const vars = parsed.data;
+  const at = (path: string) => (isAbsolute(path) ? path : resolve(options.cwd, path));
+
+  const missing: ErrorDetail[] = [];
+  for (const name of FILE_VARIABLES) {
+    const value = vars[name];
+    if (value !== undefined && !existsSync(at(value))) missing.push({ path: name, message: `fichier introuvable : ${at(value)}` });
+  }
+  if (options.mode === 'production' && vars.QUOTIENT_CONFIG === undefined) {
+    missing.push({ path: 'QUOTIENT_CONFIG', message: 'obligatoire en production : le fichier de configuration de la commune (YAML)' });
+  }
+  const dgfipUpstream = vars.DGFIP_BASE_URL !== undefined;
+  if (dgfipUpstream) {
+    for (const name of ['DGFIP_TOKEN_URL', 'DGFIP_CLIENT_ID', 'DGFIP_CLIENT_SECRET', 'DGFIP_CLIENT_CERT', 'DGFIP_CLIENT_KEY', 'DGFIP_ID_TELESERVICE'] as const) {
+      if (vars[name] === undefined) missing.push({ path: name, message: 'obligatoire quand DGFIP_BASE_URL est renseignée' });
+    }
+  }
+  if (missing.length > 0) throw new ConfigurationInvalide('Configuration invalide : corrigez les réglages ci-dessous.', missing);
+
+  const configFile = vars.QUOTIENT_CONFIG === undefined ? DEMO_COMMUNE_FILE : at(vars.QUOTIENT_CONFIG);
+  const commune = loadCommuneConfig(configFile);
+  const host = vars.QUOTIENT_HOST ?? (options.mode === 'demo' ? '127.0.0.1' : '0.0.0.0');
+  return {
+    mode: options.mode,
+    databaseUrl: resolveSqlitePath(vars.QUOTIENT_DATABASE_URL, options.cwd),
+    host,
+    port: vars.QUOTIENT_PORT,
+    publicUrl: (vars.QUOTIENT_PUBLIC_URL ?? `http://localhost:${vars.QUOTIENT_PORT}`).replace(/\/$/, ''),
+    dataDir: at(vars.QUOTIENT_DATA_DIR),
+    configFile,
+    ...(vars.QUOTIENT_MASTER_KEY_FILE === undefined ? {} : { masterKeyFile: at(vars.QUOTIENT_MASTER_KEY_FILE) }),
+    logLevel: vars.QUOTIENT_LOG_LEVEL,
+    trustProxy: vars.QUOTIENT_TRUST_PROXY,
+    dgfip: {
+      baseUrl: vars.DGFIP_BASE_URL,
+      tokenUrl: vars.DGFIP_TOKEN_URL,
+      clientId: vars.DGFIP_CLIENT_ID,
+      clientSecret: vars.DGFIP_CLIENT_SECRET,
+      scope: vars.DGFIP_SCOPE,
+      clientCertFile: vars.DGFIP_CLIENT_CERT && at(vars.DGFIP_CLIENT_CERT),
+      clientKeyFile: vars.DGFIP_CLIENT_KEY && at(vars.DGFIP_CLIENT_KEY),
+      caFile: vars.DGFIP_CA && at(vars.DGFIP_CA),
+      idTeleservice: vars.DGFIP_ID_TELESERVICE,
+      quotaPerMinute: vars.DGFIP_QUOTA_PER_MINUTE,
+    },
+    commune,
+  };
+}
+
+/** Reads and validates the commune file; errors name the file and the field path. */
+export function loadCommuneConfig(file: string): CommuneConfig {
+  let raw: string;
+  try {
+    raw = readFileSync(file, 'utf8');
+  } catch {
+    throw new ConfigurationInvalide(`Le fichier de configuration de la commune est illisible : ${file}`, [
+      { path: 'QUOTIENT_CONFIG', message: 'fichier introuvable ou non lisible' },
+    ]);
+  }
+  let document: unknown;
+  try {
+    document = parseYaml(raw, { maxAliasCount: 50 });
+  } catch (error) {
+    const where = error instanceof YAMLParseError && error.linePos ? ` (ligne ${error.linePos[0].line}, colonne ${error.linePos[0].col})` : '';
+    throw new ConfigurationInvalide(`Le fichier ${file} n’est pas un YAML valide${where}.`);
+  }
+  const parsed = communeConfigSchema.safeParse(document ?? {});
+  if (!parsed.success) {
+    throw new ConfigurationInvalide(`Configuration de la commune invalide dans ${file} :`, issuesToDetails(parsed.error.issues));
+  }
+  return parsed.data;
+}
+
+/** A relative SQLite path is taken from the working directory, like every other relative path. */
+function resolveSqlitePath(url: string, cwd: string): string {
+  if (!url.startsWith('sqlite:')) return url;
+  const path = url.slice('sqlite:'.length);
+  if (path === ':memory:') return url;
+  return `sqlite:${isAbsolute(path) ? path : resolve(cwd, path)}`;
+}

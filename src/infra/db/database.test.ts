@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { sql } from 'kysely';
+import { isQuotientError } from '../../domain/errors.ts';
+import { openDatabase } from './database.ts';
+import { ensureInstallation } from './installation.ts';
+import { MIGRATIONS, migrateToLatest, type Migration } from './migrations.ts';
+import { eachDialect } from './test-databases.ts';
+
+test('migrations apply once on each dialect, then report nothing left to do', async (t) => {
+  await eachDialect(t, async (fixture) => {
+    const database = await fixture.open({ migrate: false });
+    const first = await migrateToLatest(database.db, database.dialect);
+    assert.deepEqual(first.applied, MIGRATIONS.map((m) => m.name));
+    const second = await migrateToLatest(database.db, database.dialect);
+    assert.deepEqual(second.applied, []);
+    assert.equal(second.alreadyApplied, MIGRATIONS.length);
+  });
+});
+
+test('the installation is recorded once and a database of another commune is refused', async (t) => {
+  await eachDialect(t, async (fixture) => {
+    const database = await fixture.open();
+    const first = await ensureInstallation(database.db, '92012', '0.1.0');
+    // Another process (a restart) sees the same installation.
+    const again = await ensureInstallation((await fixture.open()).db, '92012', '0.2.0');
+    assert.equal(again.id, first.id);
+    const row = await database.db.selectFrom('installation').select('software_version').executeTakeFirstOrThrow();
+    assert.equal(row.software_version, '0.2.0');
+    await assert.rejects(ensureInstallation(database.db, '67482', '0.2.0'), (error) => isQuotientError(error) && error.code === 'base_autre_commune');
+  });
+});
+
+test('a failing migration leaves the schema as it was and says which one failed', async (t) => {
+  await eachDialect(t, async (fixture) => {
+    const database = await fixture.open();
+    const broken: Migration = {
+      name: '9999-broken',
+      async up(db) {
+        await db.schema.createTable('half_done').addColumn('id', 'integer').execute();
+        await sql`select * from table_that_does_not_exist`.execute(db);
+      },
+    };
+    await assert.rejects(migrateToLatest(database.db, database.dialect, [...MIGRATIONS, broken]), (error) => {
+      assert.ok(isQuotientError(error));
+      assert.match(error.message, /9999-broken/);
+      return true;
+    });
+    const tables = (await database.db.introspection.getTables()).map((table) => table.name);
+    assert.ok(!tables.includes('half_done'), 'the failed migration was rolled back');
+    assert.ok(tables.includes('installation'));
+  });
+});
+
+test('SQLite runs with WAL, foreign keys, secure_delete and a busy timeout', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'quotient-pragmas-'));
+  const database = openDatabase(`sqlite:${join(dir, 'sub', 'q.db')}`);
+  try {
+    const pragma = async (name: string) => {
+      const result = await sql.raw(`pragma ${name}`).execute(database.db);
+      return Object.values(result.rows[0] as Record<string, unknown>)[0];
+    };
+    assert.equal(await pragma('journal_mode'), 'wal');
+    assert.equal(await pragma('foreign_keys'), 1);
+    assert.equal(await pragma('secure_delete'), 1);
+    assert.equal(await pragma('busy_timeout'), 5000);
+  } finally {
+    await database.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an unreachable PostgreSQL gives a typed error on ping, not a crash', async () => {
+  const database = openDatabase('postgres://nobody@127.0.0.1:1/none');
+  try {
+    await assert.rejects(database.ping(), (error) => isQuotientError(error) && error.kind === 'unavailable');
+  } finally {
+    await database.close();
+  }
+});

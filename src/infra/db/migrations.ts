@@ -1,0 +1,62 @@
+import { Migrator, type Kysely, type MigrationResultSet } from 'kysely';
+import { QuotientError } from '../../domain/errors.ts';
+import type { DialectName } from './database.ts';
+import { m0001Installation } from './migrations/0001-installation.ts';
+
+/**
+ * One migration source for both dialects: migrations use Kysely's schema builder, which speaks
+ * each dialect, and receive the dialect name for the rare statement that differs.
+ */
+/** Migrations work below the typed schema (they create it), as Kysely recommends. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type SchemaAgnosticDb = Kysely<any>;
+
+export interface Migration {
+  readonly name: string;
+  up(db: SchemaAgnosticDb, dialect: DialectName): Promise<void>;
+}
+
+/** In order. Never edit a migration that has shipped: add a new one. */
+export const MIGRATIONS: readonly Migration[] = [m0001Installation];
+
+const MIGRATION_TABLES = { migrationTableName: 'schema_migrations', migrationLockTableName: 'schema_migrations_lock' } as const;
+
+export interface MigrationReport {
+  readonly applied: string[];
+  readonly alreadyApplied: number;
+}
+
+export async function migrateToLatest(db: SchemaAgnosticDb, dialect: DialectName, migrations: readonly Migration[] = MIGRATIONS): Promise<MigrationReport> {
+  const migrator = new Migrator({
+    ...MIGRATION_TABLES,
+    db,
+    provider: {
+      getMigrations: async () =>
+        Object.fromEntries(migrations.map((m) => [m.name, { up: (inner: SchemaAgnosticDb) => m.up(inner, dialect) }])),
+    },
+  });
+  const before = await migrator.getMigrations();
+  const result: MigrationResultSet = await migrator.migrateToLatest();
+  if (result.error !== undefined) {
+    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'inconnue';
+    throw new QuotientError('unavailable', 'migration_echouee', `La migration « ${failed} » a échoué ; la base est restée dans son état précédent.`, {
+      cause: result.error,
+    });
+  }
+  const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  return { applied, alreadyApplied: before.filter((m) => m.executedAt !== undefined).length };
+}
+
+/** Names of the migrations not yet applied; a database that cannot answer is a typed error. */
+export async function pendingMigrations(db: SchemaAgnosticDb, migrations: readonly Migration[] = MIGRATIONS): Promise<string[]> {
+  const migrator = new Migrator({
+    ...MIGRATION_TABLES,
+    db,
+    provider: { getMigrations: async () => Object.fromEntries(migrations.map((m) => [m.name, { up: async () => undefined }])) },
+  });
+  try {
+    return (await migrator.getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
+  } catch (error) {
+    throw new QuotientError('unavailable', 'base_indisponible', 'La base de données ne répond pas : vérifiez QUOTIENT_DATABASE_URL et que le serveur de base de données est démarré.', { cause: error });
+  }
+}

@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { createThrowawayPostgres } from '../../src/infra/db/test-databases.ts';
+
+const BIN = new URL('../../bin/quotient.js', import.meta.url).pathname;
+const DEMO_COMMUNE = new URL('../../examples/commune-demo.yaml', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'quotient-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Only the variables the test sets: the developer's own QUOTIENT_* must not leak in. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, QUOTIENT_LOG_LEVEL: 'warn' };
+  return { ...env, ...extra };
+}
+
+interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Finished> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: cleanEnv(env) });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Starts a long-running command and resolves once it printed `ready`, or rejects after the deadline. */
+function startCli(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; output: () => string; exit: Promise<number | null> }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: cleanEnv(env) });
+    let output = '';
+    const exit = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`not ready in time:\n${output}`));
+    }, 30_000);
+    const onData = (d: Buffer) => {
+      output += d.toString();
+      if (ready.test(output)) {
+        clearTimeout(timer);
+        resolve({ child, output: () => output, exit });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    void exit.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before ready:\n${output}`));
+    });
+  });
+}
+
+function assertNoStack(text: string) {
+  assert.doesNotMatch(text, /\n\s+at .+:\d+:\d+/, `a stack trace was printed:\n${text}`);
+  assert.doesNotMatch(text, /node_modules|\.ts:\d+/);
+}
+
+test('--version and --help answer in French with status 0; an unknown command is a usage error', async () => {
+  const version = await runCli(['--version']);
+  assert.equal(version.code, 0);
+  assert.match(version.stdout.trim(), /^\d+\.\d+\.\d+$/);
+  const help = await runCli(['--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /Commandes :/);
+  for (const command of ['demo', 'serve', 'migrate']) assert.match(help.stdout, new RegExp(`\\n  ${command} `));
+  const unknown = await runCli(['fabrique']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /Commande inconnue : « fabrique »/);
+  const badOption = await runCli(['migrate', '--vite']);
+  assert.equal(badOption.code, 2);
+  assert.match(badOption.stderr, /option inconnue : --vite/);
+});
+
+test('a bad setting stops with a French message naming it, status 2 and no stack trace', async () => {
+  const badPort = await runCli(['serve'], { QUOTIENT_PORT: 'quatre-vingts', QUOTIENT_CONFIG: DEMO_COMMUNE });
+  assert.equal(badPort.code, 2);
+  assert.match(badPort.stderr, /Configuration invalide/);
+  assert.match(badPort.stderr, /QUOTIENT_PORT : numéro de port attendu/);
+  assertNoStack(badPort.stderr);
+
+  const file = join(dir, 'commune-fausse.yaml');
+  writeFileSync(file, 'commune: { nom: X, codeInsee: "92012", adresse: { lignes: [M], codePostal: "9210", ville: B } }\n');
+  const badFile = await runCli(['serve'], { QUOTIENT_CONFIG: file });
+  assert.equal(badFile.code, 2);
+  assert.match(badFile.stderr, /commune\.adresse\.codePostal : code postal à 5 chiffres/);
+  assert.match(badFile.stderr, /contact : /);
+  assertNoStack(badFile.stderr);
+
+  const noConfig = await runCli(['serve']);
+  assert.equal(noConfig.code, 2);
+  assert.match(noConfig.stderr, /QUOTIENT_CONFIG : obligatoire en production/);
+});
+
+test('serve refuses a database that is not migrated, and says what to run', async () => {
+  const result = await runCli(['serve'], { QUOTIENT_CONFIG: DEMO_COMMUNE, QUOTIENT_DATABASE_URL: `sqlite:${join(dir, 'vide.db')}`, QUOTIENT_PORT: '0' });
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /lancez « quotient migrate »/);
+});
+
+async function migrateServeAndStop(databaseUrl: string) {
+  const migrated = await runCli(['migrate'], { QUOTIENT_DATABASE_URL: databaseUrl });
+  assert.equal(migrated.code, 0, migrated.stderr);
+  assert.match(migrated.stdout, /migration\(s\) appliquée\(s\)/);
+  const again = await runCli(['migrate'], { QUOTIENT_DATABASE_URL: databaseUrl });
+  assert.match(again.stdout, /déjà à jour/);
+
+  const server = await startCli(['serve'], { QUOTIENT_DATABASE_URL: databaseUrl, QUOTIENT_CONFIG: DEMO_COMMUNE, QUOTIENT_PORT: '0', QUOTIENT_HOST: '127.0.0.1' }, /écoute sur 127\.0\.0\.1:(\d+)/);
+  try {
+    const port = /écoute sur 127\.0\.0\.1:(\d+)/.exec(server.output())?.[1];
+    for (const path of ['/healthz', '/readyz', '/']) {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`);
+      assert.equal(res.status, 200, path);
+      await res.arrayBuffer();
+    }
+  } finally {
+    server.child.kill('SIGTERM');
+  }
+  assert.equal(await server.exit, 0, 'a graceful stop exits 0');
+}
+
+test('migrate then serve on SQLite, stopped cleanly by SIGTERM', async () => {
+  await migrateServeAndStop(`sqlite:${join(dir, 'serve.db')}`);
+});
+
+test('migrate then serve on PostgreSQL, stopped cleanly by SIGTERM', async (t) => {
+  let database: Awaited<ReturnType<typeof createThrowawayPostgres>>;
+  try {
+    database = await createThrowawayPostgres();
+  } catch (error) {
+    console.error(`\n*** TEST IGNORÉ : PostgreSQL injoignable : ${(error as Error).message}\n`);
+    t.skip('PostgreSQL injoignable');
+    return;
+  }
+  try {
+    await migrateServeAndStop(database.url);
+  } finally {
+    await database.drop();
+  }
+});
+
+test('a port already in use is reported in French, without a stack', async () => {
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  const port = (blocker.address() as { port: number }).port;
+  try {
+    const result = await runCli(['demo'], { QUOTIENT_PORT: String(port), QUOTIENT_DATA_DIR: join(dir, 'demo-data'), QUOTIENT_DATABASE_URL: `sqlite:${join(dir, 'demo-data', 'q.db')}` });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, new RegExp(`Le port ${port} est déjà utilisé`));
+    assertNoStack(result.stderr);
+  } finally {
+    blocker.close();
+  }
+});
