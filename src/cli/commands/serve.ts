@@ -33,6 +33,13 @@ export const serveCommand: CliCommand = {
         io.err(`La base ${describeDatabase(runtime.config.databaseUrl)} n’est pas à jour (${pending.length} migration(s) en attente) : lancez « quotient migrate » puis relancez le serveur.`);
         return EXIT.usage;
       }
+      if (values.role === 'worker') {
+        // Background jobs (request queue, campaigns, purge) attach here as they are built; until
+        // then a worker-only process has nothing to do and says so rather than pretend.
+        io.err('Le rôle « worker » n’a encore aucune tâche de fond dans cette version : lancez « quotient serve --role web » ou « all ».');
+        await runtime.database.close();
+        return EXIT.usage;
+      }
       const server = await startHttpServer(runtime);
       io.out(`Quotient (${runtime.config.commune.commune.nom}) écoute sur ${runtime.config.host}:${server.port} — adresse publique ${server.url}.`);
       return await server.stopped;

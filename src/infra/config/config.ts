@@ -30,7 +30,7 @@ const envSchema = z.object({
   QUOTIENT_CONFIG: optionalText,
   QUOTIENT_DATA_DIR: z.string().trim().min(1).default('./data'),
   QUOTIENT_MASTER_KEY_FILE: optionalText,
-  QUOTIENT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  QUOTIENT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   QUOTIENT_TRUST_PROXY: booleanFlag.default(false),
   DGFIP_BASE_URL: z.url({ protocol: /^https$/, error: 'adresse https:// attendue' }).optional(),
   DGFIP_TOKEN_URL: z.url({ protocol: /^https$/, error: 'adresse https:// attendue' }).optional(),
@@ -67,7 +67,7 @@ export interface AppConfig {
   readonly dataDir: string;
   readonly configFile: string;
   readonly masterKeyFile?: string;
-  readonly logLevel: z.infer<typeof envSchema>['QUOTIENT_LOG_LEVEL'];
+  readonly logLevel: NonNullable<z.infer<typeof envSchema>['QUOTIENT_LOG_LEVEL']>;
   readonly trustProxy: boolean;
   readonly dgfip: DgfipSettings;
   readonly commune: CommuneConfig;
@@ -121,7 +121,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: { mode: RunMode; cwd
     dataDir: at(vars.QUOTIENT_DATA_DIR),
     configFile,
     ...(vars.QUOTIENT_MASTER_KEY_FILE === undefined ? {} : { masterKeyFile: at(vars.QUOTIENT_MASTER_KEY_FILE) }),
-    logLevel: vars.QUOTIENT_LOG_LEVEL,
+    // The demo's terminal is read by a person: only warnings unless asked otherwise.
+    logLevel: vars.QUOTIENT_LOG_LEVEL ?? (options.mode === 'demo' ? 'warn' : 'info'),
     trustProxy: vars.QUOTIENT_TRUST_PROXY,
     dgfip: {
       baseUrl: vars.DGFIP_BASE_URL,
