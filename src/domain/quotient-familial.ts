@@ -1,0 +1,334 @@
+import { z } from 'zod';
+import { QuotientError } from './errors.ts';
+import {
+  add,
+  div,
+  formatEuros,
+  formatNombre,
+  isZero,
+  mul,
+  rational,
+  rationalFromDecimal,
+  roundRational,
+  roundToStep,
+  type Rational,
+} from './money.ts';
+import type { Coefficients, FormuleQuotient, PolitiqueTarifaire, RegleQuotient } from './politique-tarifaire.ts';
+import { NB_PARTS_MAX, RFR_MAX, nbDeclarantsFoyer, type SituationFiscale } from './situation-fiscale.ts';
+import { invalidInput, parseOptions } from './zod-francais.ts';
+
+/**
+ * The quotient familial: the income of the family brought down to a monthly (or yearly) amount
+ * per part, per person or per council coefficient, as the policy says. Exact fractions all along,
+ * one rounding at the end, by the policy's rule.
+ */
+
+/** Who lives in the household, as the formulas by persons or coefficients need it. */
+export interface CompositionFoyer {
+  /** Declarants (two for a married or pacsed couple). */
+  readonly adultes: number;
+  /** Children at charge living only here (all persons at charge when the avis gives no detail). */
+  readonly enfants: number;
+  readonly enfantsResidenceAlternee: number;
+  readonly adultesRattaches: number;
+  readonly autresPersonnesACharge: number;
+  /** Disabled persons at charge, whatever their category (they are also counted above). */
+  readonly personnesInvalides: number;
+}
+
+/** A correction decided by an agent, for example a child born after the income year. */
+export interface AjustementAgent {
+  /** Why, in French, as it will be shown (for example « naissance en 2025 »). */
+  readonly motif: string;
+  /** Children to add to the household. */
+  readonly enfants: number;
+  /** Parts to add; required when the QF divides by parts. */
+  readonly parts?: number;
+}
+
+/** What a QF is computed from, once one or several avis (or a simulation) have been read. */
+export interface BaseQuotient {
+  /** RFR of each foyer fiscal, in euros. */
+  readonly revenus: readonly number[];
+  /** Sum of the parts of the avis (adjustment included); null in a simulation without parts. */
+  readonly parts: number | null;
+  /** Null in a simulation where only a number of persons was given. */
+  readonly composition: CompositionFoyer | null;
+  /** Household size typed by a person (simulator), used when the composition is unknown. */
+  readonly nbPersonnes: number | null;
+  readonly ajustement: AjustementAgent | null;
+}
+
+export type NatureDiviseur = 'parts' | 'personnes' | 'coefficients';
+
+export interface QuotientFamilial {
+  /** The QF in integer cents, rounded by the policy's rule. */
+  readonly cents: number;
+  readonly periode: 'mensuelle' | 'annuelle';
+  readonly formule: FormuleQuotient;
+  /** Total income used, in euros. */
+  readonly revenuEuros: number;
+  readonly diviseur: number;
+  readonly natureDiviseur: NatureDiviseur;
+  readonly nbFoyers: number;
+  /** One French sentence a family can check with a pocket calculator. */
+  readonly explication: string;
+}
+
+function invalid(code: string, message: string): QuotientError {
+  return new QuotientError('invalid', code, message);
+}
+
+const quarterParts = z
+  .number()
+  .refine((n) => Number.isInteger(n * 4), { message: 'le nombre de parts est un multiple de 0,25 (1 ; 1,25 ; 1,5…)' });
+
+const ajustementSchema = z.strictObject({
+  motif: z.string().trim().min(1).max(200),
+  enfants: z.number().int().min(0).max(20),
+  parts: quarterParts.pipe(z.number().min(0).max(20)).optional(),
+});
+
+export function compositionFromSituation(s: SituationFiscale): CompositionFoyer {
+  const d = s.detailPac;
+  return {
+    adultes: nbDeclarantsFoyer(s.situationFamille),
+    enfants: d ? d.enfantsResidenceExclusive : s.nbPac,
+    enfantsResidenceAlternee: d ? d.enfantsResidenceAlternee : 0,
+    adultesRattaches: d ? d.adultesRattaches : 0,
+    autresPersonnesACharge: d ? d.autresInvalides : 0,
+    personnesInvalides: d ? d.dontInvalidesResidenceExclusive + d.dontInvalidesResidenceAlternee + d.autresInvalides : 0,
+  };
+}
+
+function sumCompositions(list: readonly CompositionFoyer[]): CompositionFoyer {
+  const zero: CompositionFoyer = { adultes: 0, enfants: 0, enfantsResidenceAlternee: 0, adultesRattaches: 0, autresPersonnesACharge: 0, personnesInvalides: 0 };
+  return list.reduce(
+    (a, c) => ({
+      adultes: a.adultes + c.adultes,
+      enfants: a.enfants + c.enfants,
+      enfantsResidenceAlternee: a.enfantsResidenceAlternee + c.enfantsResidenceAlternee,
+      adultesRattaches: a.adultesRattaches + c.adultesRattaches,
+      autresPersonnesACharge: a.autresPersonnesACharge + c.autresPersonnesACharge,
+      personnesInvalides: a.personnesInvalides + c.personnesInvalides,
+    }),
+    zero,
+  );
+}
+
+function parseAjustement(input: AjustementAgent | undefined): AjustementAgent | null {
+  if (input === undefined) return null;
+  const result = ajustementSchema.safeParse(input, parseOptions);
+  if (!result.success) throw invalidInput('ajustement_invalide', 'La correction saisie par l’agent est invalide.', result.error.issues);
+  return result.data;
+}
+
+/**
+ * The base of the QF of one family from its avis: one foyer fiscal, or several (unmarried
+ * parents, separate taxation the year of a marriage) combined as the policy says. Situations
+ * must be of the same income year: mixing years would compare incomes of different times.
+ */
+export function baseFromSituations(regle: RegleQuotient, situations: readonly SituationFiscale[], ajustement?: AjustementAgent): BaseQuotient {
+  if (situations.length === 0) throw invalid('aucun_avis', 'Aucun avis d’imposition : le quotient familial ne peut pas être calculé.');
+  if (situations.length > 1 && regle.plusieursFoyers === 'refuser') {
+    throw invalid(
+      'plusieurs_foyers_non_prevus',
+      'La politique tarifaire de la commune ne prévoit pas de combiner plusieurs foyers fiscaux : la demande doit être examinée par un agent.',
+    );
+  }
+  const annees = new Set(situations.map((s) => s.anneeRevenus));
+  if (annees.size > 1) {
+    throw invalid(
+      'annees_revenus_differentes',
+      `Les avis portent sur des années de revenus différentes (${[...annees].sort().join(', ')}) : ils doivent porter sur la même année.`,
+    );
+  }
+  const adj = parseAjustement(ajustement);
+  const composition = sumCompositions(situations.map(compositionFromSituation));
+  const parts = situations.reduce((sum, s) => sum + s.nbParts, 0) + (adj?.parts ?? 0);
+  return {
+    revenus: situations.map((s) => s.rfr),
+    parts,
+    composition: adj ? { ...composition, enfants: composition.enfants + adj.enfants } : composition,
+    nbPersonnes: null,
+    ajustement: adj,
+  };
+}
+
+const simulationSchema = z
+  .strictObject({
+    rfr: z.number().int('le revenu fiscal de référence est un nombre entier d’euros').min(0, 'le revenu fiscal de référence ne peut pas être négatif').max(RFR_MAX),
+    nbParts: quarterParts.pipe(z.number().gt(0, 'le nombre de parts doit être supérieur à 0').max(NB_PARTS_MAX)).optional(),
+    nbPersonnes: z.number().multipleOf(0.5, 'nombre de personnes entier ou demi (résidence alternée)').gt(0, 'le foyer compte au moins une personne').max(60).optional(),
+    adultes: z.number().int().min(1, 'au moins un adulte').max(2, 'au plus deux adultes déclarants').optional(),
+    enfants: z.number().int().min(0).max(30).optional(),
+  })
+  .refine((s) => (s.adultes === undefined) === (s.enfants === undefined), { message: 'indiquez à la fois le nombre d’adultes et le nombre d’enfants', path: ['enfants'] });
+
+export type SimulationInput = z.input<typeof simulationSchema>;
+
+/** The base of a simulation: what a family types into the public simulator or the CLI. */
+export function baseFromSimulation(input: SimulationInput): BaseQuotient {
+  const result = simulationSchema.safeParse(input, parseOptions);
+  if (!result.success) throw invalidInput('simulation_invalide', 'Les données de la simulation sont invalides.', result.error.issues);
+  const s = result.data;
+  const composition: CompositionFoyer | null =
+    s.adultes !== undefined && s.enfants !== undefined
+      ? { adultes: s.adultes, enfants: s.enfants, enfantsResidenceAlternee: 0, adultesRattaches: 0, autresPersonnesACharge: 0, personnesInvalides: 0 }
+      : null;
+  return { revenus: [s.rfr], parts: s.nbParts ?? null, composition, nbPersonnes: s.nbPersonnes ?? null, ajustement: null };
+}
+
+interface Diviseur {
+  readonly valeur: Rational;
+  readonly nature: NatureDiviseur;
+  readonly texte: string;
+}
+
+const pluriel = (n: number, singulier: string, plurielForm = `${singulier}s`) => `${formatNombre(n)} ${n > 1 ? plurielForm : singulier}`;
+
+function monoparental(c: CompositionFoyer): boolean {
+  return c.adultes === 1 && c.enfants + c.enfantsResidenceAlternee > 0;
+}
+
+function diviseurPersonnes(regle: RegleQuotient, base: BaseQuotient): Diviseur {
+  const c = base.composition;
+  if (!c) {
+    if (base.nbPersonnes === null) {
+      throw invalid('personnes_manquantes', 'Cette politique divise les revenus par le nombre de personnes du foyer : indiquez ce nombre.');
+    }
+    return { valeur: rationalFromDecimal(base.nbPersonnes), nature: 'personnes', texte: pluriel(base.nbPersonnes, 'personne') };
+  }
+  const poids = rationalFromDecimal(regle.residenceAlternee.poidsEnfant);
+  const entiers = c.adultes + c.enfants + c.adultesRattaches + c.autresPersonnesACharge;
+  const valeur = add(rational(BigInt(entiers)), mul(poids, rational(BigInt(c.enfantsResidenceAlternee))));
+  const alternee =
+    c.enfantsResidenceAlternee > 0
+      ? `, dont ${pluriel(c.enfantsResidenceAlternee, 'enfant')} en résidence alternée compté${c.enfantsResidenceAlternee > 1 ? 's' : ''} pour ${formatNombre(regle.residenceAlternee.poidsEnfant)}`
+      : '';
+  const n = Number(valeur.n) / Number(valeur.d);
+  return { valeur, nature: 'personnes', texte: `${pluriel(n, 'personne')}${alternee}` };
+}
+
+function diviseurCoefficients(regle: RegleQuotient, k: Coefficients, base: BaseQuotient): Diviseur {
+  const c = base.composition;
+  if (!c) {
+    throw invalid('composition_manquante', 'Cette politique applique des coefficients par membre du foyer : indiquez le nombre d’adultes et d’enfants.');
+  }
+  const terms: [number, number, string][] = [
+    [c.adultes, k.adulte, 'adulte'],
+    [c.enfants, k.enfant, 'enfant'],
+    [c.enfantsResidenceAlternee, k.enfant, 'enfant en résidence alternée'],
+    [c.adultesRattaches, k.adulteRattache, 'adulte rattaché'],
+    [c.autresPersonnesACharge, k.autrePersonneACharge, 'autre personne à charge'],
+    [c.personnesInvalides, k.majorationInvalidite, 'majoration pour invalidité'],
+    [monoparental(c) ? 1 : 0, k.majorationParentIsole, 'majoration parent isolé'],
+  ];
+  const poidsAlternee = rationalFromDecimal(regle.residenceAlternee.poidsEnfant);
+  let valeur = rational(0n);
+  const parts: string[] = [];
+  for (const [count, coef, label] of terms) {
+    if (count === 0 || coef === 0) continue;
+    let term = mul(rational(BigInt(count)), rationalFromDecimal(coef));
+    let suffix = '';
+    if (label === 'enfant en résidence alternée') {
+      term = mul(term, poidsAlternee);
+      suffix = ` × ${formatNombre(regle.residenceAlternee.poidsEnfant)}`;
+    }
+    valeur = add(valeur, term);
+    parts.push(`${formatNombre(count)} ${label}${count > 1 && !label.startsWith('majoration') ? 's' : ''} × ${formatNombre(coef)}${suffix}`);
+  }
+  const n = Number(valeur.n) / Number(valeur.d);
+  return { valeur, nature: 'coefficients', texte: `${formatNombre(n)} (coefficients : ${parts.join(' + ') || 'aucun'})` };
+}
+
+function diviseurParts(base: BaseQuotient): Diviseur {
+  if (base.parts === null) {
+    throw invalid('parts_manquantes', 'Cette politique divise le revenu fiscal de référence par le nombre de parts : indiquez-le.');
+  }
+  const adj = base.ajustement?.parts ? ` dont ${pluriel(base.ajustement.parts, 'part')} ajoutée${base.ajustement.parts > 1 ? 's' : ''} par décision d’un agent (${base.ajustement.motif})` : '';
+  return { valeur: rationalFromDecimal(base.parts), nature: 'parts', texte: `${pluriel(base.parts, 'part')}${adj}` };
+}
+
+function diviseur(regle: RegleQuotient, base: BaseQuotient): Diviseur {
+  const recompte = base.revenus.length > 1 && regle.plusieursFoyers === 'somme-rfr-recompte-personnes';
+  switch (regle.formule) {
+    case 'rfr-parts':
+      if (recompte) return diviseurPersonnes(regle, base);
+      if (base.ajustement && base.ajustement.enfants > 0 && base.ajustement.parts === undefined) {
+        throw invalid('ajustement_parts_manquantes', 'Le quotient se calcule par parts : indiquez les parts à ajouter pour les enfants ajoutés par l’agent.');
+      }
+      return diviseurParts(base);
+    case 'revenu-personnes':
+      return diviseurPersonnes(regle, base);
+    case 'coefficients':
+      if (!regle.coefficients) throw invalid('coefficients_manquants', 'La politique ne donne pas les coefficients de la formule.');
+      return diviseurCoefficients(regle, regle.coefficients, base);
+  }
+}
+
+const LIBELLES_ARRONDI = {
+  centime: { inferieur: 'arrondi au centime inférieur', superieur: 'arrondi au centime supérieur', 'plus-proche': 'arrondi au centime le plus proche' },
+  euro: { inferieur: 'arrondi à l’euro inférieur', superieur: 'arrondi à l’euro supérieur', 'plus-proche': 'arrondi à l’euro le plus proche' },
+} as const;
+
+/** The QF of a base under the policy's rule. Throws a typed error when the base lacks what the formula needs. */
+export function computeQuotientFamilial(regle: RegleQuotient, base: BaseQuotient): QuotientFamilial {
+  for (const r of base.revenus) {
+    if (!Number.isSafeInteger(r) || r < 0 || r > RFR_MAX) {
+      throw invalid('revenu_invalide', 'Le revenu fiscal de référence doit être un nombre entier d’euros, positif ou nul.');
+    }
+  }
+  const d = diviseur(regle, base);
+  if (isZero(d.valeur) || d.valeur.n < 0n) {
+    throw invalid('diviseur_nul', `Le quotient ne peut pas être calculé : le diviseur (${d.nature}) doit être supérieur à zéro.`);
+  }
+  const total = base.revenus.reduce((a, b) => a + b, 0);
+  const mois = regle.periode === 'mensuelle' ? 12n : 1n;
+  const exact = div(rational(BigInt(total) * 100n), mul(rational(mois), d.valeur));
+  const cents = Number(regle.arrondi.unite === 'euro' ? roundToStep(exact, 100n, regle.arrondi.mode) : roundRational(exact, regle.arrondi.mode));
+
+  const revenuTexte =
+    base.revenus.length > 1
+      ? `revenus fiscaux de référence des ${base.revenus.length} foyers fiscaux additionnés (${base.revenus.map((r) => formatEuros(r * 100, { wholeEuros: true })).join(' + ')} = ${formatEuros(total * 100, { wholeEuros: true })})`
+      : `revenu fiscal de référence de ${formatEuros(total * 100, { wholeEuros: true })}`;
+  const parMois = regle.periode === 'mensuelle' ? ' ÷ 12 mois' : '';
+  const unite = regle.periode === 'mensuelle' ? 'par mois' : 'par an';
+  const recompte = base.revenus.length > 1 && regle.formule === 'rfr-parts' && d.nature === 'personnes' ? ', les personnes du foyer étant recomptées' : '';
+  const ajoutEnfants =
+    base.ajustement && base.ajustement.enfants > 0 && d.nature !== 'parts'
+      ? `, dont ${pluriel(base.ajustement.enfants, 'enfant')} ajouté${base.ajustement.enfants > 1 ? 's' : ''} par décision d’un agent (${base.ajustement.motif})`
+      : '';
+  const explication =
+    `Quotient familial = ${revenuTexte}${parMois} ÷ ${d.texte}${ajoutEnfants}${recompte} = ` +
+    `${formatEuros(cents)} ${unite} (${LIBELLES_ARRONDI[regle.arrondi.unite][regle.arrondi.mode]}).`;
+
+  return {
+    cents,
+    periode: regle.periode,
+    formule: regle.formule,
+    revenuEuros: total,
+    diviseur: Number(d.valeur.n) / Number(d.valeur.d),
+    natureDiviseur: d.nature,
+    nbFoyers: base.revenus.length,
+    explication,
+  };
+}
+
+/** The QF of a family from its avis, in one call. */
+export function quotientFromSituations(politique: PolitiqueTarifaire, situations: readonly SituationFiscale[], ajustement?: AjustementAgent): QuotientFamilial {
+  return computeQuotientFamilial(politique.quotient, baseFromSituations(politique.quotient, situations, ajustement));
+}
+
+/**
+ * Alternating residence between separated parents: one QF per parent, each from its own avis
+ * (children in alternating residence counted with the policy's weight), each parent being billed
+ * on its own QF for its own weeks.
+ */
+export function quotientsResidenceAlternee(
+  politique: PolitiqueTarifaire,
+  parent1: readonly SituationFiscale[],
+  parent2: readonly SituationFiscale[],
+): readonly [QuotientFamilial, QuotientFamilial] {
+  return [quotientFromSituations(politique, parent1), quotientFromSituations(politique, parent2)];
+}
