@@ -2,6 +2,7 @@ import { Migrator, type Kysely, type MigrationResultSet } from 'kysely';
 import { QuotientError } from '../../domain/errors.ts';
 import type { DialectName } from './database.ts';
 import { m0001Installation } from './migrations/0001-installation.ts';
+import { m0002Quota } from './migrations/0002-quota.ts';
 
 /**
  * One migration source for both dialects: migrations use Kysely's schema builder, which speaks
@@ -17,7 +18,7 @@ export interface Migration {
 }
 
 /** In order. Never edit a migration that has shipped: add a new one. */
-export const MIGRATIONS: readonly Migration[] = [m0001Installation];
+export const MIGRATIONS: readonly Migration[] = [m0001Installation, m0002Quota];
 
 const MIGRATION_TABLES = { migrationTableName: 'schema_migrations', migrationLockTableName: 'schema_migrations_lock' } as const;
 

@@ -14,12 +14,20 @@ export interface InstallationTable {
   software_version: string;
 }
 
-export interface SchemaVersionEventTable {
-  id: Generated<number>;
-  migration: string;
-  applied_at: string;
+export interface QuotaStateTable {
+  bucket: string;
+  paused_until: string | null;
+  version: Generated<number>;
+}
+
+export interface QuotaCallTable {
+  id: string;
+  bucket: string;
+  taken_at: string;
 }
 
 export interface Schema {
   installation: InstallationTable;
+  quota_state: QuotaStateTable;
+  quota_calls: QuotaCallTable;
 }
