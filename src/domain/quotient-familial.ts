@@ -75,8 +75,8 @@ export interface QuotientFamilial {
   readonly explication: string;
 }
 
-function invalid(code: string, message: string): QuotientError {
-  return new QuotientError('invalid', code, message);
+function invalid(code: string, message: string, fields: readonly string[] = []): QuotientError {
+  return new QuotientError('invalid', code, message, { details: fields.map((path) => ({ path, message: 'champ obligatoire pour cette politique' })) });
 }
 
 const quarterParts = z
@@ -195,7 +195,7 @@ function diviseurPersonnes(regle: RegleQuotient, base: BaseQuotient): Diviseur {
   const c = base.composition;
   if (!c) {
     if (base.nbPersonnes === null) {
-      throw invalid('personnes_manquantes', 'Cette politique divise les revenus par le nombre de personnes du foyer : indiquez ce nombre.');
+      throw invalid('personnes_manquantes', 'Cette politique divise les revenus par le nombre de personnes du foyer : indiquez ce nombre.', ['nbPersonnes']);
     }
     return { valeur: rationalFromDecimal(base.nbPersonnes), nature: 'personnes', texte: pluriel(base.nbPersonnes, 'personne') };
   }
@@ -213,7 +213,10 @@ function diviseurPersonnes(regle: RegleQuotient, base: BaseQuotient): Diviseur {
 function diviseurCoefficients(regle: RegleQuotient, k: Coefficients, base: BaseQuotient): Diviseur {
   const c = base.composition;
   if (!c) {
-    throw invalid('composition_manquante', 'Cette politique applique des coefficients par membre du foyer : indiquez le nombre d’adultes et d’enfants.');
+    throw invalid('composition_manquante', 'Cette politique applique des coefficients par membre du foyer : indiquez le nombre d’adultes et d’enfants.', [
+      'adultes',
+      'enfants',
+    ]);
   }
   const terms: [number, number, string][] = [
     [c.adultes, k.adulte, 'adulte'],
@@ -244,7 +247,7 @@ function diviseurCoefficients(regle: RegleQuotient, k: Coefficients, base: BaseQ
 
 function diviseurParts(base: BaseQuotient): Diviseur {
   if (base.parts === null) {
-    throw invalid('parts_manquantes', 'Cette politique divise le revenu fiscal de référence par le nombre de parts : indiquez-le.');
+    throw invalid('parts_manquantes', 'Cette politique divise le revenu fiscal de référence par le nombre de parts : indiquez-le.', ['nbParts']);
   }
   const adj = base.ajustement?.parts ? ` dont ${pluriel(base.ajustement.parts, 'part')} ajoutée${base.ajustement.parts > 1 ? 's' : ''} par décision d’un agent (${base.ajustement.motif})` : '';
   return { valeur: rationalFromDecimal(base.parts), nature: 'parts', texte: `${pluriel(base.parts, 'part')}${adj}` };

@@ -38,6 +38,11 @@ function quoteList(values: readonly unknown[]): string {
   return values.map((v) => `« ${String(v)} »`).join(', ');
 }
 
+function notAllowed(input: unknown, allowed: readonly unknown[]): string {
+  const what = typeof input === 'string' ? `« ${input.length > 40 ? `${input.slice(0, 40)}…` : input} » n’est pas une valeur reconnue` : `valeur non reconnue (reçu : ${received(input)})`;
+  return `${what} ; valeurs possibles : ${quoteList(allowed)}`;
+}
+
 type RawIssue = z.core.$ZodRawIssue;
 
 export function frenchMessage(issue: RawIssue): string {
@@ -49,12 +54,12 @@ export function frenchMessage(issue: RawIssue): string {
       return `doit être ${expected} (reçu : ${received(issue.input)})`;
     }
     case 'invalid_value':
-      return `valeur ${received(issue.input)} non reconnue ; valeurs possibles : ${quoteList((iss.values as unknown[]) ?? [])}`;
+      return notAllowed(issue.input, (iss.values as unknown[]) ?? []);
     case 'unrecognized_keys':
       return `champ inconnu : ${quoteList((iss.keys as string[]) ?? [])} (faute de frappe ?)`;
     case 'invalid_union':
       if (iss.discriminator !== undefined) {
-        return `valeur ${received(issue.input)} non reconnue ; valeurs possibles : ${quoteList((iss.options as unknown[]) ?? [])}`;
+        return notAllowed(issue.input, (iss.options as unknown[]) ?? []);
       }
       return 'valeur non reconnue';
     case 'too_small': {
