@@ -16,6 +16,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand
     summary: 'Applique les migrations de la base de données.',
     load: async () => (await import('./commands/migrate.ts')).migrateCommand,
   },
+  simulate: {
+    summary: 'Simule le quotient familial et les prix pour un cas, sans réseau ni base de données.',
+    load: async () => (await import('./commands/simulate.ts')).simulateCommand,
+  },
 };
 
 export function registeredCommands(): string[] {
