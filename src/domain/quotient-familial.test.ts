@@ -108,6 +108,12 @@ test('coefficients use the detail of dependants: attached adults and disabled pe
   const qf = quotientFromSituations(p, [avis({ rfr: 45_600, detailPac })]);
   assert.equal(qf.diviseur, 3.8);
   assert.equal(qf.cents, 100_000);
+  assert.match(qf.explication, /÷ 3,8 \(coefficients : 2 adultes × 1 \+ 1 enfant × 0,5 \+ 1 adulte rattaché × 0,8 \+ 1 majoration pour invalidité × 0,5\)/);
+  // Two children in alternating residence count 2 × 0.5 × 0.5; a divorced parent alone with them gets the increase.
+  const alternee = { ...detailPac, enfantsResidenceExclusive: 0, dontInvalidesResidenceExclusive: 0, enfantsResidenceAlternee: 2, adultesRattaches: 0 };
+  const parent = quotientFromSituations(p, [avis({ situationFamille: 'D', nbParts: 1.5, rfr: 24_000, detailPac: alternee })]);
+  assert.equal(parent.diviseur, 2); // 1 + 0.5 + 0.5
+  assert.match(parent.explication, /1 adulte × 1 \+ 2 enfants en résidence alternée × 0,5 × 0,5 \+ 1 majoration parent isolé × 0,5/);
 });
 
 test('tricky case: unmarried parents, two avis combined as the policy says', () => {

@@ -218,28 +218,26 @@ function diviseurCoefficients(regle: RegleQuotient, k: Coefficients, base: BaseQ
       'enfants',
     ]);
   }
-  const terms: [number, number, string][] = [
-    [c.adultes, k.adulte, 'adulte'],
-    [c.enfants, k.enfant, 'enfant'],
-    [c.enfantsResidenceAlternee, k.enfant, 'enfant en résidence alternée'],
-    [c.adultesRattaches, k.adulteRattache, 'adulte rattaché'],
-    [c.autresPersonnesACharge, k.autrePersonneACharge, 'autre personne à charge'],
-    [c.personnesInvalides, k.majorationInvalidite, 'majoration pour invalidité'],
-    [monoparental(c) ? 1 : 0, k.majorationParentIsole, 'majoration parent isolé'],
-  ];
   const poidsAlternee = rationalFromDecimal(regle.residenceAlternee.poidsEnfant);
+  // [count, coefficient, singular label, plural label, extra weight]
+  const terms: [number, number, string, string, number | null][] = [
+    [c.adultes, k.adulte, 'adulte', 'adultes', null],
+    [c.enfants, k.enfant, 'enfant', 'enfants', null],
+    [c.enfantsResidenceAlternee, k.enfant, 'enfant en résidence alternée', 'enfants en résidence alternée', regle.residenceAlternee.poidsEnfant],
+    [c.adultesRattaches, k.adulteRattache, 'adulte rattaché', 'adultes rattachés', null],
+    [c.autresPersonnesACharge, k.autrePersonneACharge, 'autre personne à charge', 'autres personnes à charge', null],
+    [c.personnesInvalides, k.majorationInvalidite, 'majoration pour invalidité', 'majorations pour invalidité', null],
+    [monoparental(c) ? 1 : 0, k.majorationParentIsole, 'majoration parent isolé', 'majorations parent isolé', null],
+  ];
   let valeur = rational(0n);
   const parts: string[] = [];
-  for (const [count, coef, label] of terms) {
+  for (const [count, coef, singulier, plurielLabel, poids] of terms) {
     if (count === 0 || coef === 0) continue;
     let term = mul(rational(BigInt(count)), rationalFromDecimal(coef));
-    let suffix = '';
-    if (label === 'enfant en résidence alternée') {
-      term = mul(term, poidsAlternee);
-      suffix = ` × ${formatNombre(regle.residenceAlternee.poidsEnfant)}`;
-    }
+    if (poids !== null) term = mul(term, poidsAlternee);
     valeur = add(valeur, term);
-    parts.push(`${formatNombre(count)} ${label}${count > 1 && !label.startsWith('majoration') ? 's' : ''} × ${formatNombre(coef)}${suffix}`);
+    const suffix = poids !== null ? ` × ${formatNombre(poids)}` : '';
+    parts.push(`${formatNombre(count)} ${count > 1 ? plurielLabel : singulier} × ${formatNombre(coef)}${suffix}`);
   }
   const n = Number(valeur.n) / Number(valeur.d);
   return { valeur, nature: 'coefficients', texte: `${formatNombre(n)} (coefficients : ${parts.join(' + ') || 'aucun'})` };
