@@ -38,6 +38,12 @@ test('a sandbox avis becomes a situation with its household size and defaults ma
   assert.ok(Object.isFrozen(s) && Object.isFrozen(s.declarants[0]));
 });
 
+test('a stored situation reads back identical; a tampered household size is recomputed', () => {
+  const s = createSituationFiscale(couple);
+  assert.deepEqual(createSituationFiscale(JSON.parse(JSON.stringify(s))), s);
+  assert.equal(createSituationFiscale({ ...couple, nbPersonnes: 9 }).nbPersonnes, 3);
+});
+
 test('household size counts two declarants only for married or pacsed couples', () => {
   assert.deepEqual(
     SITUATIONS_FAMILLE.map((situationFamille) => nbPersonnesFoyer({ situationFamille, nbPac: 2 })),

@@ -130,6 +130,8 @@ export const situationFiscaleSchema = z
     adresse: z.string().trim().max(500).nullable().default(null).transform((v) => (v === '' ? null : v)),
     dateEtablissement: isoDate.nullable().default(null),
     source: z.enum(SOURCES_SITUATION),
+    // Derived: accepted so that a stored situation reads back, then recomputed, never trusted.
+    nbPersonnes: z.number().optional(),
   })
   .superRefine((s, ctx) => {
     const d = s.detailPac;
@@ -167,6 +169,6 @@ export function createSituationFiscale(input: unknown): SituationFiscale {
   if (!result.success) {
     throw invalidInput('situation_fiscale_invalide', 'Les données de l’avis d’imposition sont incomplètes ou incohérentes.', result.error.issues);
   }
-  const s = result.data;
+  const { nbPersonnes: _ignored, ...s } = result.data;
   return deepFreeze({ ...s, nbPersonnes: nbPersonnesFoyer(s) });
 }
