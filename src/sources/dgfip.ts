@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import type { DgfipSettings } from '../infra/config/config.ts';
+import type { Logger } from '../infra/log/logger.ts';
+import type { QuotaSlot } from '../infra/queue/quota-slot.ts';
+import type { DateTaxation } from '../domain/annee-imposition.ts';
+import { TokenCache } from './http/token-cache.ts';
+import { UpstreamHttp, type UpstreamHttpOptions } from './http/upstream-http.ts';
+import { ImpotParticulierSource } from './impot-particulier/impot-particulier-source.ts';
+
+/** Everything needed to reach one DGFiP gateway, whether the real one or the local sandbox. */
+export interface DgfipConnection {
+  readonly baseUrl: string;
+  readonly tokenUrl: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly scope: string;
+  readonly idTeleservice: string;
+  readonly caPem?: string;
+  readonly clientCertPem?: string;
+  readonly clientKeyPem?: string;
+  /** True for the built-in sandbox: production refuses it unless told so. */
+  readonly sandbox: boolean;
+}
+
+export interface DgfipClients {
+  readonly impotParticulier: ImpotParticulierSource;
+  readonly http: UpstreamHttp;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_SCOPE = 'RessourceIR';
+
+/** The connection described by the DGFIP_* variables (the files are read here, once). */
+export function connectionFromSettings(settings: DgfipSettings): DgfipConnection | undefined {
+  if (settings.baseUrl === undefined) return undefined;
+  const read = (file: string | undefined) => (file === undefined ? undefined : readFileSync(file, 'utf8'));
+  return {
+    baseUrl: settings.baseUrl,
+    tokenUrl: settings.tokenUrl as string,
+    clientId: settings.clientId as string,
+    clientSecret: settings.clientSecret as string,
+    scope: settings.scope ?? DEFAULT_SCOPE,
+    idTeleservice: settings.idTeleservice as string,
+    caPem: read(settings.caFile),
+    clientCertPem: read(settings.clientCertFile),
+    clientKeyPem: read(settings.clientKeyFile),
+    sandbox: false,
+  };
+}
+
+export function createDgfipClients(
+  connection: DgfipConnection,
+  deps: {
+    logger: Logger;
+    quota?: QuotaSlot;
+    anneesAutorisees?: readonly number[];
+    taxation?: DateTaxation;
+    clock?: () => number;
+    http?: Partial<Omit<UpstreamHttpOptions, 'tls' | 'logger' | 'quota'>>;
+  },
+): DgfipClients {
+  const http = new UpstreamHttp({
+    ...deps.http,
+    tls: { ca: connection.caPem, cert: connection.clientCertPem, key: connection.clientKeyPem },
+    logger: deps.logger,
+    ...(deps.quota ? { quota: deps.quota } : {}),
+    ...(deps.clock ? { clock: deps.clock } : {}),
+  });
+  const tokens = new TokenCache(http, { tokenUrl: new URL(connection.tokenUrl), clientId: connection.clientId, clientSecret: connection.clientSecret, scope: connection.scope }, deps.clock);
+  const impotParticulier = new ImpotParticulierSource({
+    http,
+    tokens,
+    baseUrl: connection.baseUrl,
+    idTeleservice: connection.idTeleservice,
+    anneesAutorisees: deps.anneesAutorisees ?? [1, 2],
+    ...(deps.taxation ? { taxation: deps.taxation } : {}),
+    ...(deps.clock ? { clock: deps.clock } : {}),
+  });
+  return { impotParticulier, http, close: () => http.close() };
+}

@@ -1,0 +1,69 @@
+import { QuotientError, type ErrorKind } from '../domain/errors.ts';
+import type { NumeroFiscal } from '../domain/numero-fiscal.ts';
+import type { SituationFiscale, SourceSituation } from '../domain/situation-fiscale.ts';
+
+/**
+ * The one port through which Quotient obtains fiscal data. Every adapter (API Impôt particulier,
+ * état civil through R2P or SFiP, the legacy API Particulier) answers a `SituationFiscale`, already
+ * minimised, or throws a `SourceFiscaleError`. Nothing else escapes an adapter.
+ */
+export interface FiscalSource {
+  readonly source: SourceSituation;
+  parNumeroFiscal(spi: NumeroFiscal, options?: OptionsAppel): Promise<SituationFiscale>;
+}
+
+export interface OptionsAppel {
+  /** The income year wanted; without it, the latest the habilitation allows (N-1, else N-2). */
+  readonly anneeRevenus?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** Why a source could not answer; each has its French explanation and its error kind. */
+export type RaisonEchec =
+  | 'introuvable'
+  | 'annee_indisponible'
+  | 'situation_multiple'
+  | 'numero_fiscal_invalide'
+  | 'acces_refuse'
+  | 'identifiants_refuses'
+  | 'certificat_refuse'
+  | 'certificat_serveur_refuse'
+  | 'quota_depasse'
+  | 'injoignable'
+  | 'indisponible'
+  | 'reponse_invalide';
+
+const RAISONS: Record<RaisonEchec, { kind: ErrorKind; message: string }> = {
+  introuvable: { kind: 'not_found', message: 'La DGFiP ne connaît aucun avis d’imposition pour ce numéro fiscal et cette année.' },
+  annee_indisponible: { kind: 'not_found', message: 'Cette année de revenus n’est pas encore imposée : l’avis n’existe pas encore.' },
+  situation_multiple: { kind: 'conflict', message: 'Plusieurs avis existent pour cette année (par exemple après un décès) : un instructeur doit examiner la demande.' },
+  numero_fiscal_invalide: { kind: 'invalid', message: 'La DGFiP juge le numéro fiscal mal formé.' },
+  acces_refuse: { kind: 'unavailable', message: 'La DGFiP refuse l’accès à cette ressource ou à cette année : vérifiez l’habilitation du téléservice.' },
+  identifiants_refuses: { kind: 'unavailable', message: 'La DGFiP refuse les identifiants du téléservice (DGFIP_CLIENT_ID, DGFIP_CLIENT_SECRET ou DGFIP_SCOPE).' },
+  certificat_refuse: { kind: 'unavailable', message: 'La DGFiP refuse le certificat client du téléservice (DGFIP_CLIENT_CERT, DGFIP_CLIENT_KEY).' },
+  certificat_serveur_refuse: { kind: 'unavailable', message: 'Le certificat présenté par la passerelle de la DGFiP n’est pas reconnu (DGFIP_CA).' },
+  quota_depasse: { kind: 'rate_limited', message: 'Le quota d’appels vers la DGFiP est atteint : la demande reprendra dès qu’un créneau se libère.' },
+  injoignable: { kind: 'unavailable', message: 'La passerelle de la DGFiP est injoignable (adresse, réseau ou pare-feu).' },
+  indisponible: { kind: 'unavailable', message: 'Le service de la DGFiP est momentanément indisponible.' },
+  reponse_invalide: { kind: 'upstream', message: 'La DGFiP a renvoyé une réponse inutilisable.' },
+};
+
+export class SourceFiscaleError extends QuotientError {
+  readonly raison: RaisonEchec;
+  /** The X-Correlation-ID of the last call, to quote to the DGFiP's support. */
+  readonly correlationId: string | undefined;
+  /** When a slot or the upstream will be free again (epoch ms), for quota and pauses. */
+  readonly retryAt: number | undefined;
+
+  constructor(raison: RaisonEchec, options: { correlationId?: string; retryAt?: number; detail?: string; cause?: unknown } = {}) {
+    const { kind, message } = RAISONS[raison];
+    super(kind, `dgfip_${raison}`, options.detail ? `${message} ${options.detail}` : message, { cause: options.cause });
+    this.raison = raison;
+    this.correlationId = options.correlationId;
+    this.retryAt = options.retryAt;
+  }
+}
+
+export function isSourceFiscaleError(error: unknown): error is SourceFiscaleError {
+  return error instanceof SourceFiscaleError;
+}
