@@ -12,6 +12,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand
     summary: 'Serveur de production, selon la configuration.',
     load: async () => (await import('./commands/serve.ts')).serveCommand,
   },
+  dgfip: {
+    summary: 'Teste la connexion à la DGFiP : quotient dgfip check --spi NUMERO [--annee ANNEE] [--json].',
+    load: async () => (await import('./commands/dgfip.ts')).dgfipCommand,
+  },
   migrate: {
     summary: 'Applique les migrations de la base de données.',
     load: async () => (await import('./commands/migrate.ts')).migrateCommand,

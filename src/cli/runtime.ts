@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
 import { QuotientError } from '../domain/errors.ts';
 import { buildApp } from '../http/app.ts';
 import { loadConfig, type AppConfig, type RunMode } from '../infra/config/config.ts';
@@ -18,9 +19,10 @@ export interface Runtime {
 }
 
 /** Configuration, logger and database: what every long-running command starts from. */
-export function openRuntime(io: CliIo, mode: RunMode): Runtime {
+export function openRuntime(io: CliIo, mode: RunMode, options: { logToStderr?: boolean } = {}): Runtime {
   const config = loadConfig(io.env, { mode, cwd: io.cwd });
-  const logger = createLogger({ level: config.logLevel });
+  // One-shot commands keep standard output for their result (`--json`); their log goes to stderr.
+  const logger = createLogger({ level: config.logLevel, ...(options.logToStderr ? { destination: pino.destination({ dest: 2, sync: true }) } : {}) });
   const database = openDatabase(config.databaseUrl);
   return { config, logger, database };
 }

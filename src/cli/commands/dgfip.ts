@@ -1,0 +1,101 @@
+import { derniereAnneeImposee } from '../../domain/annee-imposition.ts';
+import { QuotientError } from '../../domain/errors.ts';
+import { NumeroFiscal } from '../../domain/numero-fiscal.ts';
+import { LIBELLES_SITUATION_FAMILLE, type SituationFiscale } from '../../domain/situation-fiscale.ts';
+import { pendingMigrations } from '../../infra/db/migrations.ts';
+import { isSourceFiscaleError } from '../../sources/fiscal-source.ts';
+import { parisDate } from '../../sources/paris-date.ts';
+import { openDgfip } from '../dgfip-runtime.ts';
+import { EXIT, parseCommandArgs, type CliCommand, type CliIo } from '../io.ts';
+import { describeDatabase, migrate, openRuntime } from '../runtime.ts';
+
+/** Exit statuses of `quotient dgfip check` (ARCHITECTURE §5). */
+export const CHECK_EXIT = { found: 0, notFound: 3, yearNotTaxed: 4, upstream: 5 } as const;
+
+const USAGE = [
+  'quotient dgfip check --spi NUMERO_FISCAL [--annee ANNEE] [--json]',
+  '',
+  'Teste la connexion à la DGFiP (ou au bac à sable intégré si DGFIP_BASE_URL n’est pas renseignée) :',
+  'affiche la situation fiscale normalisée et minimisée. Le numéro fiscal n’est jamais réaffiché.',
+  '',
+  '  --spi     numéro fiscal à 13 chiffres (espaces acceptés)',
+  '  --annee   année des revenus (par défaut : la dernière imposée)',
+  '  --json    un objet JSON sur la sortie standard',
+  '',
+  'Codes de sortie : 0 trouvé, 3 inconnu, 4 année pas encore imposée, 5 échec côté DGFiP, 2 mauvaise utilisation.',
+].join('\n');
+
+export const dgfipCommand: CliCommand = {
+  summary: 'Teste la connexion à la DGFiP : quotient dgfip check --spi NUMERO [--annee ANNEE] [--json].',
+  usage: USAGE,
+  async run(argv, io) {
+    const [sub, ...rest] = argv;
+    if (sub !== 'check') {
+      throw new QuotientError('invalid', 'usage_invalide', `Sous-commande ${sub === undefined ? 'manquante' : `inconnue : « ${sub} »`}. Usage : ${USAGE.split('\n')[0]}`);
+    }
+    const { values } = parseCommandArgs({
+      args: rest,
+      options: { spi: { type: 'string' }, annee: { type: 'string' }, json: { type: 'boolean', default: false } },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values.spi === undefined) throw new QuotientError('invalid', 'usage_invalide', 'Indiquez le numéro fiscal avec --spi.');
+    const spi = NumeroFiscal.parse(values.spi);
+    let annee: number | undefined;
+    if (values.annee !== undefined) {
+      if (!/^[0-9]{4}$/.test(values.annee)) throw new QuotientError('invalid', 'usage_invalide', `Année invalide : « ${values.annee} » (4 chiffres attendus, par exemple ${derniereAnneeImposee(parisDate(Date.now()))}).`);
+      annee = Number(values.annee);
+    }
+
+    const mode = io.env.QUOTIENT_CONFIG === undefined ? 'demo' : 'production';
+    const runtime = openRuntime(io, mode, { logToStderr: true });
+    try {
+      if (mode === 'demo') await migrate(runtime);
+      else if ((await pendingMigrations(runtime.database.db)).length > 0) {
+        io.err(`La base ${describeDatabase(runtime.config.databaseUrl)} n’est pas à jour : lancez « quotient migrate » d’abord.`);
+        return EXIT.usage;
+      }
+      const dgfip = await openDgfip(runtime);
+      try {
+        const where = dgfip.connection.sandbox ? 'bac à sable intégré' : new URL(dgfip.connection.baseUrl).host;
+        try {
+          const situation = await dgfip.clients.impotParticulier.parNumeroFiscal(spi, annee === undefined ? {} : { anneeRevenus: annee });
+          runtime.logger.info({ action: 'dgfip.check', resultat: 'trouve', anneeRevenus: situation.anneeRevenus }, 'test de connexion DGFiP');
+          io.out(values.json ? JSON.stringify(situation) : describe(situation, where));
+          return CHECK_EXIT.found;
+        } catch (error) {
+          if (!isSourceFiscaleError(error)) throw error;
+          runtime.logger.info({ action: 'dgfip.check', resultat: error.raison, correlationId: error.correlationId }, 'test de connexion DGFiP');
+          return report(io, error.raison, error.message, error.correlationId, values.json);
+        }
+      } finally {
+        await dgfip.close();
+      }
+    } finally {
+      await runtime.database.close();
+    }
+  },
+};
+
+function report(io: CliIo, raison: string, message: string, correlationId: string | undefined, json: boolean): number {
+  const status = raison === 'introuvable' ? CHECK_EXIT.notFound : raison === 'annee_indisponible' ? CHECK_EXIT.yearNotTaxed : raison === 'numero_fiscal_invalide' ? EXIT.usage : CHECK_EXIT.upstream;
+  if (json) io.out(JSON.stringify({ erreur: { raison, message, ...(correlationId ? { correlationId } : {}) } }));
+  io.err(`${message}${correlationId ? ` (X-Correlation-ID : ${correlationId})` : ''}`);
+  return status;
+}
+
+function describe(s: SituationFiscale, where: string): string {
+  const euros = new Intl.NumberFormat('fr-FR', { maximumFractionDigits: 0 });
+  const lines = [
+    `Connexion réussie (${where}) : avis des revenus ${s.anneeRevenus}.`,
+    `  Revenu fiscal de référence : ${euros.format(s.rfr)} €`,
+    `  Nombre de parts            : ${String(s.nbParts).replace('.', ',')}`,
+    `  Situation de famille       : ${LIBELLES_SITUATION_FAMILLE[s.situationFamille]} (${s.situationFamille})`,
+    `  Personnes à charge         : ${s.nbPac}`,
+    ...s.declarants.map(
+      (d, i) => `  Déclarant ${i + 1}                : ${d.prenoms} ${d.nomNaissance}${d.nomUsage ? ` (nom d’usage ${d.nomUsage})` : ''}${d.dateNaissance ? `, né(e) le ${d.dateNaissance.split('-').reverse().join('/')}` : ''}`,
+    ),
+    `  Adresse fiscale            : ${s.adresse ?? 'non communiquée'}`,
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { derniereAnneeImposee } from '../../src/domain/annee-imposition.ts';
+import { SPI_SANDBOX, startSandbox, type SandboxHandle } from '../../src/sandbox/server.ts';
+import { parisDate } from '../../src/sources/paris-date.ts';
+
+const BIN = new URL('../../bin/quotient.js', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'quotient-check-'));
+const latest = derniereAnneeImposee(parisDate(Date.now()));
+let sandbox: SandboxHandle;
+let env: Record<string, string>;
+
+before(async () => {
+  sandbox = await startSandbox({ dataDir: join(dir, 'pki') });
+  const client = sandbox.clients[0]!;
+  env = {
+    QUOTIENT_DATABASE_URL: `sqlite:${join(dir, 'q.db')}`,
+    QUOTIENT_DATA_DIR: dir,
+    DGFIP_BASE_URL: sandbox.baseUrl,
+    DGFIP_TOKEN_URL: sandbox.tokenUrl,
+    DGFIP_CLIENT_ID: client.clientId,
+    DGFIP_CLIENT_SECRET: client.clientSecret,
+    DGFIP_ID_TELESERVICE: client.idTeleservice,
+    DGFIP_CA: sandbox.pki.paths.caCert,
+    DGFIP_CLIENT_CERT: sandbox.pki.paths.clientCert,
+    DGFIP_CLIENT_KEY: sandbox.pki.paths.clientKey,
+  };
+});
+after(async () => {
+  await sandbox.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function check(args: string[], extra: Record<string, string | undefined> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const merged: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
+  for (const [k, v] of Object.entries({ ...env, ...extra })) if (v !== undefined) merged[k] = v;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, 'dgfip', 'check', ...args], { cwd: dir, env: merged });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+test('a sandbox foyer, client certificate required: the normalised situation as one JSON object', async () => {
+  const result = await check(['--spi', '3999999932264', '--annee', String(latest), '--json']);
+  assert.equal(result.code, 0, result.stderr);
+  const situation = JSON.parse(result.stdout);
+  assert.deepEqual(
+    { rfr: situation.rfr, nbParts: situation.nbParts, situationFamille: situation.situationFamille, nbPac: situation.nbPac, anneeRevenus: situation.anneeRevenus },
+    { rfr: 0, nbParts: 2.5, situationFamille: 'M', nbPac: 1, anneeRevenus: latest },
+  );
+  for (const key of ['declarants', 'adresse', 'source']) assert.ok(key in situation, key);
+  assert.match(situation.declarants[0].dateNaissance, /^\d{4}-\d{2}-\d{2}$/);
+  assert.ok(!result.stdout.includes('3999999932264') && !result.stderr.includes('3999999932264'), 'the numéro fiscal is never printed back');
+});
+
+test('without a client certificate: exit 5, and the message says the certificate was refused', async () => {
+  const result = await check(['--spi', '3999999932264', '--annee', String(latest)], { DGFIP_CLIENT_CERT: undefined, DGFIP_CLIENT_KEY: undefined });
+  assert.equal(result.code, 5);
+  assert.match(result.stderr, /refuse le certificat client/);
+});
+
+test('wrong credentials: exit 5 naming them', async () => {
+  const result = await check(['--spi', '3999999932264'], { DGFIP_CLIENT_SECRET: 'pas-le-bon' });
+  assert.equal(result.code, 5);
+  assert.match(result.stderr, /DGFIP_CLIENT_SECRET/);
+});
+
+test('unknown numéro: exit 3; year not yet taxed: exit 4; bad usage: exit 2', async () => {
+  assert.equal((await check(['--spi', SPI_SANDBOX.inconnu, '--annee', String(latest)])).code, 3);
+  assert.equal((await check(['--spi', '3999999932264', '--annee', String(latest + 1)])).code, 4);
+  const bad = await check(['--spi', '39999999322']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /13 chiffres/);
+  assert.equal((await check(['--spi', '3999999932264', '--annee', 'vingt'])).code, 2);
+});
+
+test('an unreachable gateway: exit 5 and the reason', async () => {
+  const ca = join(dir, 'ca.pem');
+  writeFileSync(ca, sandbox.pki.caCertPem);
+  const result = await check(['--spi', '3999999932264'], { DGFIP_BASE_URL: 'https://127.0.0.1:1/impotparticulier/1.0', DGFIP_TOKEN_URL: 'https://127.0.0.1:1/token' });
+  assert.equal(result.code, 5);
+  assert.match(result.stderr, /injoignable/);
+});
+
+test('with no DGFiP configured, the built-in sandbox answers', async () => {
+  const result = await check(['--spi', '3999999932264', '--json'], {
+    DGFIP_BASE_URL: undefined, DGFIP_TOKEN_URL: undefined, DGFIP_CLIENT_ID: undefined, DGFIP_CLIENT_SECRET: undefined,
+    DGFIP_ID_TELESERVICE: undefined, DGFIP_CA: undefined, DGFIP_CLIENT_CERT: undefined, DGFIP_CLIENT_KEY: undefined,
+    QUOTIENT_DATA_DIR: join(dir, 'builtin'),
+  });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(JSON.parse(result.stdout).nbParts, 2.5);
+});
+
+test('the canary numéro fiscal is never printed, whatever the outcome', async () => {
+  const canary = SPI_SANDBOX.canari;
+  for (const args of [['--annee', String(latest)], ['--annee', String(latest + 1)], ['--json']]) {
+    const result = await check(['--spi', canary, ...args], { QUOTIENT_LOG_LEVEL: 'trace' });
+    assert.ok(!`${result.stdout}${result.stderr}`.includes(canary), `leak with ${args.join(' ')}`);
+  }
+  const spaced = await check(['--spi', '31 41 592 653 423', '--annee', String(latest + 1)], { QUOTIENT_LOG_LEVEL: 'trace' });
+  assert.ok(!`${spaced.stdout}${spaced.stderr}`.includes('592 653'), 'spaced form not echoed');
+});
