@@ -6,6 +6,8 @@ import type { DateTaxation } from '../domain/annee-imposition.ts';
 import { TokenCache } from './http/token-cache.ts';
 import { UpstreamHttp, type UpstreamHttpOptions } from './http/upstream-http.ts';
 import { ImpotParticulierSource } from './impot-particulier/impot-particulier-source.ts';
+import { R2pEtatCivilSource } from './etat-civil/r2p-source.ts';
+import { SfipSource } from './etat-civil/sfip-source.ts';
 
 /** Everything needed to reach one DGFiP gateway, whether the real one or the local sandbox. */
 export interface DgfipConnection {
@@ -18,12 +20,17 @@ export interface DgfipConnection {
   readonly caPem?: string;
   readonly clientCertPem?: string;
   readonly clientKeyPem?: string;
+  /** R2P and SFiP bases; by default on the gateway's origin (`/r2p/v1`, `/sfip/v1`). */
+  readonly r2pUrl?: string;
+  readonly sfipUrl?: string;
   /** True for the built-in sandbox: production refuses it unless told so. */
   readonly sandbox: boolean;
 }
 
 export interface DgfipClients {
   readonly impotParticulier: ImpotParticulierSource;
+  readonly r2p: R2pEtatCivilSource;
+  readonly sfip: SfipSource;
   readonly http: UpstreamHttp;
   close(): Promise<void>;
 }
@@ -76,5 +83,8 @@ export function createDgfipClients(
     ...(deps.taxation ? { taxation: deps.taxation } : {}),
     ...(deps.clock ? { clock: deps.clock } : {}),
   });
-  return { impotParticulier, http, close: () => http.close() };
+  const origin = new URL(connection.baseUrl).origin;
+  const r2p = new R2pEtatCivilSource({ http, tokens, r2pUrl: connection.r2pUrl ?? `${origin}/r2p/v1`, impotParticulier });
+  const sfip = new SfipSource({ http, tokens, sfipUrl: connection.sfipUrl ?? `${origin}/sfip/v1`, idTeleservice: connection.idTeleservice });
+  return { impotParticulier, r2p, sfip, http, close: () => http.close() };
 }

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import fc from 'fast-check';
+import { NumeroFiscal } from '../../domain/numero-fiscal.ts';
+import { createLogger } from '../../infra/log/logger.ts';
+import { SPI_SANDBOX, startSandbox, type SandboxHandle } from '../../sandbox/server.ts';
+import { ApiParticulierSource } from '../api-particulier/api-particulier-source.ts';
+import { comparerSituations } from '../comparaison.ts';
+import { createDgfipClients, type DgfipClients } from '../dgfip.ts';
+import { SourceFiscaleError } from '../fiscal-source.ts';
+import { UpstreamHttp } from '../http/upstream-http.ts';
+import { criteresEtatCivil } from './etat-civil.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'quotient-ec-'));
+const logLines: string[] = [];
+const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void logLines.push(line) } });
+let sandbox: SandboxHandle;
+let clients: DgfipClients;
+let legacyHttp: UpstreamHttp;
+
+before(async () => {
+  sandbox = await startSandbox({ dataDir: join(dir, 'pki') });
+  const c = sandbox.clients[0]!;
+  clients = createDgfipClients(
+    {
+      baseUrl: sandbox.baseUrl,
+      tokenUrl: sandbox.tokenUrl,
+      clientId: c.clientId,
+      clientSecret: c.clientSecret,
+      scope: 'RessourceIR api_r2p_resolution_spi sfip_donnees_fiscales_usagers',
+      idTeleservice: c.idTeleservice,
+      caPem: sandbox.pki.caCertPem,
+      clientCertPem: sandbox.pki.clientCertPem,
+      clientKeyPem: sandbox.pki.clientKeyPem,
+      sandbox: true,
+    },
+    { logger, http: { deadlineMs: 3_000, baseBackoffMs: 20 } },
+  );
+  legacyHttp = new UpstreamHttp({ tls: { ca: sandbox.pki.caCertPem }, logger, deadlineMs: 3_000 });
+});
+after(async () => {
+  await clients.close();
+  await legacyHttp.close();
+  await sandbox.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const married = { nom: 'Bertin', prenoms: 'Paul Henri', sexe: 'M' as const, dateNaissance: '1981-04-09' };
+
+test('état civil → R2P → Impôt particulier gives the foyer, and the SPI obtained never leaves the adapter', async () => {
+  logLines.length = 0;
+  sandbox.admin.clearCalls();
+  const situation = await clients.r2p.parEtatCivil(married);
+  assert.deepEqual(situation.declarants.map((d) => d.nomNaissance).sort(), ['BERTIN', 'ROUSSEL']);
+  const spi = SPI_SANDBOX.coupleMarie.declarant1;
+  assert.ok(!JSON.stringify(situation).includes(spi));
+  assert.ok(!logLines.join('').includes(spi));
+  assert.deepEqual(sandbox.admin.calls().filter((c) => c.api !== 'token').map((c) => c.api), ['r2p', 'impot-particulier']);
+});
+
+test('état civil → SFiP in one call gives the same foyer', async () => {
+  sandbox.admin.clearCalls();
+  const bySfip = await clients.sfip.parEtatCivil(married);
+  const bySpi = await clients.impotParticulier.parNumeroFiscal(NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1));
+  assert.equal(bySfip.source, 'sfip');
+  assert.deepEqual(comparerSituations(bySpi, bySfip), []);
+  assert.equal(sandbox.admin.calls().filter((c) => c.api === 'sfip').length, 1);
+});
+
+test('nobody, or too many people, for an état civil: typed reasons', async () => {
+  const nobody = { nom: 'Inexistant', prenoms: 'Personne', dateNaissance: '1950-01-01' };
+  for (const source of [clients.r2p, clients.sfip]) {
+    await assert.rejects(source.parEtatCivil(nobody), (e) => e instanceof SourceFiscaleError && e.raison === 'introuvable');
+  }
+  assert.throws(() => criteresEtatCivil({ nom: ' ', prenoms: 'Paul' }), /nom et le prénom/);
+});
+
+test('names are sent as the DGFiP stores them: upper case, no accents', () => {
+  fc.assert(
+    fc.property(fc.string({ minLength: 1, maxLength: 30 }).filter((s) => s.trim() !== ''), fc.constantFrom('Éloïse', 'Chloé', 'Ève'), (nom, prenom) => {
+      const params = criteresEtatCivil({ nom, prenoms: prenom });
+      assert.doesNotMatch(params.get('prenom') ?? '', /[a-zà-ÿ]/);
+    }),
+  );
+  assert.equal(criteresEtatCivil({ nom: 'Ndiaye-Fall', prenoms: 'Aminata', dateNaissance: '1990-02-14' }).toString(), 'nom=NDIAYE-FALL&prenom=AMINATA&naisDate=14%2F02%2F1990');
+});
+
+test('the legacy API Particulier gives the same situation; the comparison lists what differs', async () => {
+  const spi = NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1);
+  const legacy = new ApiParticulierSource({ http: legacyHttp, baseUrl: sandbox.apiParticulierUrl, apiKey: sandbox.apiParticulierKeys[0]! });
+  const current = await clients.impotParticulier.parNumeroFiscal(spi);
+  // The sandbox derives each avis' référence from the first declarant's numéro (see src/sandbox/README.md).
+  const reference = `${String(current.anneeRevenus + 1).slice(2)}${SPI_SANDBOX.coupleMarie.declarant1.slice(2)}`;
+  const old = await legacy.parAvis(spi, reference);
+  assert.equal(old.source, 'api-particulier');
+  // The QF contract of Impôt particulier leaves out datEtab, which the v2 always gave: the only gap.
+  assert.deepEqual(comparerSituations(current, old).map((d) => d.champ), ['dateEtablissement']);
+  const [first, second] = current.declarants as [typeof current.declarants[0], typeof current.declarants[0]];
+  const changed = comparerSituations(current, { ...current, rfr: current.rfr + 1, declarants: [{ ...first, nomUsage: 'Autre' }, { ...second, prenoms: second.prenoms.toLowerCase() }] });
+  assert.deepEqual(changed.map((d) => d.champ), ['rfr', 'declarants[0].nomUsage'], 'case alone is no difference');
+  await assert.rejects(legacy.parAvis(spi, 'abc'), (e) => e instanceof SourceFiscaleError && e.raison === 'criteres_invalides');
+  const wrongKey = new ApiParticulierSource({ http: legacyHttp, baseUrl: sandbox.apiParticulierUrl, apiKey: 'mauvaise' });
+  await assert.rejects(wrongKey.parAvis(spi, reference), (e) => e instanceof SourceFiscaleError && e.raison === 'identifiants_refuses');
+});
