@@ -92,6 +92,16 @@ test('without a year, the latest taxed year is asked', async () => {
   assert.deepEqual(situation.declarants.map((d) => d.nomNaissance).sort(), ['BERTIN', 'ROUSSEL']);
 });
 
+test('by FranceConnect: the token of the person who consented stands for the numéro fiscal', async () => {
+  sandbox.admin.registerFranceConnectToken('jeton-fc-de-test', SPI_SANDBOX.couplePacse.declarant2);
+  const ip = clients().impotParticulier;
+  const situation = await ip.parFranceConnect('jeton-fc-de-test');
+  assert.equal(situation.situationFamille, 'O');
+  assert.ok(situation.declarants.some((d) => d.nomNaissance === 'NDIAYE-FALL'));
+  sandbox.admin.revokeFranceConnectToken('jeton-fc-de-test');
+  assert.equal((await failure(ip.parFranceConnect('jeton-fc-de-test'))).raison, 'acces_refuse');
+});
+
 test('unknown numéro, year not yet taxed, year outside the habilitation: each its typed reason', async () => {
   const ip = clients().impotParticulier;
   assert.equal((await failure(ip.parNumeroFiscal(spi(SPI_SANDBOX.inconnu), { anneeRevenus: latest }))).raison, 'introuvable');
