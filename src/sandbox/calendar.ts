@@ -1,3 +1,5 @@
+import { QuotientError } from '../domain/errors.ts';
+
 /**
  * The sandbox's calendar: which income years exist "today", on an injectable clock so that tests
  * can stand before or after the taxation date. Dates are read in Europe/Paris, the DGFiP's time.
@@ -57,7 +59,7 @@ export function validateTaxationDate(date: TaxationDate): void {
     probe.getUTCMonth() !== date.month - 1 ||
     probe.getUTCDate() !== date.day
   ) {
-    throw new RangeError(`Date de taxation invalide : ${date.day}/${date.month} (jour et mois d’une année non bissextile attendus).`);
+    throw new QuotientError('invalid', 'configuration_bac_a_sable', `Date de taxation invalide : ${date.day}/${date.month} (jour et mois d’une année non bissextile attendus).`);
   }
 }
 

@@ -1,4 +1,5 @@
 import { departementEtCommune, type Personne, type SitFam, type Situation } from './population.ts';
+import { QuotientError } from '../domain/errors.ts';
 
 /**
  * What a téléservice receives. The DGFiP answers only the fields of the contract attached to the
@@ -39,7 +40,7 @@ export function validateContract(fields: readonly string[]): void {
   for (const f of fields) {
     const [parent = '', child, ...rest] = f.split('.');
     const known = (IR_FIELDS as readonly string[]).includes(parent) && rest.length === 0 && (child === undefined || (SUB_FIELDS[parent] ?? []).includes(child));
-    if (!known) throw new RangeError(`Champ de contrat inconnu : « ${f} ».`);
+    if (!known) throw new QuotientError('invalid', 'configuration_bac_a_sable', `Champ de contrat inconnu : « ${f} ».`);
   }
 }
 

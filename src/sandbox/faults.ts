@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Answer } from './http.ts';
 import { SPI_SANDBOX } from './population.ts';
+import { QuotientError } from '../domain/errors.ts';
 
 /**
  * Fault injection: what can go wrong between a commune and the DGFiP, on demand. A rule targets an
@@ -64,7 +65,7 @@ export class FaultSwitch {
   }
 
   add(rule: FaultRule): string {
-    if (!FAULT_KINDS.includes(rule.kind)) throw new RangeError(`Panne inconnue : « ${String(rule.kind)} ».`);
+    if (!FAULT_KINDS.includes(rule.kind)) throw new QuotientError('invalid', 'configuration_bac_a_sable', `Panne inconnue : « ${String(rule.kind)} ».`);
     const id = `panne-${this.next++}`;
     this.rules.push({ id, rule, remaining: rule.times ?? Number.POSITIVE_INFINITY });
     return id;

@@ -2,6 +2,7 @@ import * as x509 from '@peculiar/x509';
 import { createPublicKey, randomBytes, webcrypto } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rename, rm, readdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { QuotientError } from '../domain/errors.ts';
 
 /**
  * The sandbox's test PKI: a CA, a server certificate for localhost/127.0.0.1 and a client
@@ -302,7 +303,7 @@ export async function loadOrCreateSandboxFiles(dir: string, now: number = Date.n
         previousDemo = undefined;
       }
     } else if (state === 'foreign') {
-      throw new Error(`Le dossier ${dir} existe et ne contient pas la PKI du bac à sable : choisissez un dossier vide ou dédié.`);
+      throw new QuotientError('conflict', 'dossier_pki_occupe', `Le dossier ${dir} existe et ne contient pas la PKI du bac à sable : choisissez un dossier vide ou dédié.`);
     }
 
     const parent = dirname(dir);
@@ -334,7 +335,7 @@ export async function loadOrCreateSandboxFiles(dir: string, now: number = Date.n
       await rm(`${tmp}-ancien`, { recursive: true, force: true });
     }
   }
-  throw new Error(`Impossible de préparer la PKI du bac à sable dans ${dir}.`);
+  throw new QuotientError('unavailable', 'pki_indisponible', `Impossible de préparer la PKI du bac à sable dans ${dir}.`);
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Clock } from './calendar.ts';
+import { QuotientError } from '../domain/errors.ts';
 
 /**
  * The gateway's quota: at most `limit` accepted calls per client in any window of `windowMs`
@@ -21,8 +22,8 @@ export class SlidingWindowQuota {
     private readonly settings: QuotaSettings,
     private readonly now: Clock,
   ) {
-    if (!Number.isInteger(settings.limit) || settings.limit < 1) throw new RangeError('Quota : la limite doit être un entier positif.');
-    if (!(settings.windowMs > 0)) throw new RangeError('Quota : la fenêtre doit être une durée positive.');
+    if (!Number.isInteger(settings.limit) || settings.limit < 1) throw new QuotientError('invalid', 'configuration_bac_a_sable', 'Quota : la limite doit être un entier positif.');
+    if (!(settings.windowMs > 0)) throw new QuotientError('invalid', 'configuration_bac_a_sable', 'Quota : la fenêtre doit être une durée positive.');
   }
 
   get limit(): number {

@@ -15,6 +15,7 @@ import { Population } from './population.ts';
 import { DEFAULT_QUOTA, SlidingWindowQuota } from './quota.ts';
 import { tokenEndpoint } from './token-endpoint.ts';
 import { DEFAULT_SCOPES, KNOWN_SCOPES, TokenStore } from './tokens.ts';
+import { QuotientError } from '../domain/errors.ts';
 
 /**
  * The local DGFiP bac à sable: one HTTPS listener for the DGFiP gateway (token, Impôt particulier,
@@ -140,15 +141,17 @@ export interface SandboxHandle {
 
 const MAX_RECORDS = 10_000;
 
+const configError = (message: string): QuotientError => new QuotientError('invalid', 'configuration_bac_a_sable', message);
+
 function resolveClient(o: SandboxClientOptions): SandboxClient {
-  if (!o.clientId || !o.clientSecret) throw new RangeError('Client du bac à sable : client_id et client_secret sont obligatoires.');
+  if (!o.clientId || !o.clientSecret) throw configError('Client du bac à sable : client_id et client_secret sont obligatoires.');
   const scopes = o.scopes ?? DEFAULT_SCOPES;
   const unknown = scopes.filter((s) => !KNOWN_SCOPES.includes(s));
-  if (unknown.length > 0) throw new RangeError(`Client ${o.clientId} : portée(s) inconnue(s) ${unknown.join(', ')}.`);
+  if (unknown.length > 0) throw configError(`Client ${o.clientId} : portée(s) inconnue(s) ${unknown.join(', ')}.`);
   const fields = o.fields ?? DEFAULT_CONTRACT;
   validateContract(fields);
   const annees = o.annees ?? [1, 2, 3];
-  if (annees.some((a) => !Number.isInteger(a) || a < 1)) throw new RangeError(`Client ${o.clientId} : années (décalages 1, 2, 3...) invalides.`);
+  if (annees.some((a) => !Number.isInteger(a) || a < 1)) throw configError(`Client ${o.clientId} : années (décalages 1, 2, 3...) invalides.`);
   return { clientId: o.clientId, clientSecret: o.clientSecret, scopes: [...scopes], idTeleservice: o.idTeleservice ?? 'QUOTIENT_BAC_A_SABLE', fields: [...fields], annees: [...annees] };
 }
 
@@ -188,7 +191,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const clientOptions = options.clients ?? [{ clientId: files.demo.clientId, clientSecret: files.demo.clientSecret, idTeleservice: files.demo.idTeleservice }];
   for (const o of clientOptions) {
     const client = resolveClient(o);
-    if (clients.has(client.clientId)) throw new RangeError(`Client ${client.clientId} déclaré deux fois.`);
+    if (clients.has(client.clientId)) throw configError(`Client ${client.clientId} déclaré deux fois.`);
     clients.set(client.clientId, client);
   }
   const apiKeys = [...(options.apiParticulierKeys ?? [files.demo.apiKey])];
@@ -309,7 +312,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const listen = (server: Server, port: number): Promise<number> =>
     new Promise((resolveListen, reject) => {
       const onError = (error: NodeJS.ErrnoException): void =>
-        reject(new Error(error.code === 'EADDRINUSE' ? `Le port ${port} est déjà utilisé.` : `Écoute impossible sur ${host}:${port} (${error.code ?? 'erreur'}).`));
+        reject(
+          error.code === 'EADDRINUSE'
+            ? new QuotientError('conflict', 'port_occupe', `Le port ${port} est déjà utilisé par un autre programme : choisissez-en un autre.`)
+            : new QuotientError('unavailable', 'ecoute_impossible', `Écoute impossible sur ${host}:${port} (${error.code ?? 'erreur'}).`),
+        );
       server.once('error', onError);
       server.listen(port, host, () => {
         server.off('error', onError);

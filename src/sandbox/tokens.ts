@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from './calendar.ts';
+import { QuotientError } from '../domain/errors.ts';
 
 /** Scopes of API Impôt particulier (OpenAPI `securitySchemes`), R2P and SFiP. */
 export const IMPOT_PARTICULIER_SCOPES = [
@@ -51,7 +52,7 @@ export class TokenStore {
     private readonly ttlSeconds: number,
     private readonly now: Clock,
   ) {
-    if (!(ttlSeconds > 0)) throw new RangeError('La durée de vie des jetons doit être positive.');
+    if (!(ttlSeconds > 0)) throw new QuotientError('invalid', 'configuration_bac_a_sable', 'La durée de vie des jetons doit être positive.');
   }
 
   get lifetimeSeconds(): number {
