@@ -20,6 +20,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand
     summary: 'Applique les migrations de la base de données.',
     load: async () => (await import('./commands/migrate.ts')).migrateCommand,
   },
+  sandbox: {
+    summary: 'Bac à sable DGFiP seul (données fictives), pour les tests d’intégration d’autres logiciels.',
+    load: async () => (await import('./commands/sandbox.ts')).sandboxCommand,
+  },
   simulate: {
     summary: 'Simule le quotient familial et les prix pour un cas, sans réseau ni base de données.',
     load: async () => (await import('./commands/simulate.ts')).simulateCommand,
