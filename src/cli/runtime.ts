@@ -57,7 +57,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
  * database is closed, and the command returns 0. A second signal, or a shutdown that takes longer
  * than the grace period, stops at once with status 1.
  */
-export async function startHttpServer(runtime: Runtime): Promise<RunningServer> {
+export async function startHttpServer(runtime: Runtime, options: { onStop?: Array<() => Promise<void>> } = {}): Promise<RunningServer> {
   const { config, logger, database } = runtime;
   await ensureInstallation(database.db, config.commune.commune.codeInsee, SOFTWARE_VERSION);
   const app = await buildApp({ config, database, logger });
@@ -95,6 +95,9 @@ export async function startHttpServer(runtime: Runtime): Promise<RunningServer> 
       timer.unref();
       void app
         .close()
+        .then(async () => {
+          for (const stopOne of options.onStop ?? []) await stopOne();
+        })
         .then(() => database.close())
         .then(
           () => {

@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
 import { parseCommandArgs, type CliCommand } from '../io.ts';
+import { openDgfip } from '../dgfip-runtime.ts';
 import { describeDatabase, migrate, openRuntime, startHttpServer } from '../runtime.ts';
 
 export const demoCommand: CliCommand = {
@@ -10,7 +11,12 @@ export const demoCommand: CliCommand = {
     const runtime = openRuntime(io, 'demo');
     try {
       await migrate(runtime);
-      const server = await startHttpServer(runtime);
+      // The built-in DGFiP sandbox, unless the DGFIP_* variables name a gateway.
+      const dgfip = await openDgfip(runtime);
+      const server = await startHttpServer(runtime, { onStop: [() => dgfip.close()] }).catch(async (error: unknown) => {
+        await dgfip.close();
+        throw error;
+      });
       const base = server.url;
       const dataDir = relative(io.cwd, runtime.config.dataDir) || '.';
       io.out(
@@ -21,6 +27,9 @@ export const demoCommand: CliCommand = {
           `  Portail des familles   ${base}/`,
           `  État du service        ${base}/healthz  ·  ${base}/readyz`,
           `  Base de données        ${describeDatabase(runtime.config.databaseUrl)}`,
+          dgfip.sandbox
+            ? `  Bac à sable DGFiP      ${dgfip.sandbox.baseUrl}  (certificats : ${relative(io.cwd, dgfip.sandbox.pki.dir) || '.'}/)`
+            : `  DGFiP                  ${dgfip.connection.baseUrl}`,
           `  Données locales        ${dataDir}/`,
           '',
           '  Arrêt : Ctrl+C',

@@ -27,6 +27,13 @@ export const serveCommand: CliCommand = {
       throw new QuotientError('invalid', 'usage_invalide', `Rôle inconnu : « ${values.role} ». Valeurs possibles : web, worker, all.`);
     }
     const runtime = openRuntime(io, 'production');
+    if (runtime.config.dgfip.baseUrl === undefined && !values.sandbox) {
+      await runtime.database.close();
+      io.err(
+        'DGFIP_BASE_URL n’est pas renseignée : le serveur interrogerait le bac à sable (données fictives). Renseignez les variables DGFIP_* de la passerelle, ou lancez « quotient serve --sandbox » pour une recette.',
+      );
+      return EXIT.usage;
+    }
     try {
       const pending = await pendingMigrations(runtime.database.db);
       if (pending.length > 0) {
