@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,6 +100,17 @@ test('a bad setting stops with a French message naming it, status 2 and no stack
   assert.match(badFile.stderr, /commune\.adresse\.codePostal : code postal à 5 chiffres/);
   assert.match(badFile.stderr, /contact : /);
   assertNoStack(badFile.stderr);
+
+  // A commune file whose tariff policy has lost the canteen's ceiling.
+  const policy = join(dir, 'politique-cassee.yaml');
+  writeFileSync(policy, readFileSync(new URL('../../examples/boulogne-billancourt.yaml', import.meta.url), 'utf8').replace('plafond: 7.20', ''));
+  const commune = join(dir, 'commune-politique-cassee.yaml');
+  writeFileSync(commune, readFileSync(DEMO_COMMUNE, 'utf8').replace(/^politiqueTarifaire: .*$/m, 'politiqueTarifaire: politique-cassee.yaml'));
+  const badPolicy = await runCli(['serve'], { QUOTIENT_CONFIG: commune });
+  assert.equal(badPolicy.code, 2);
+  assert.ok(badPolicy.stderr.includes(`La politique tarifaire ${policy}, désignée dans ${commune}, est invalide`), badPolicy.stderr);
+  assert.match(badPolicy.stderr, /activites\[0\]\.grille\.plafond : champ obligatoire manquant/);
+  assertNoStack(badPolicy.stderr);
 
   const noConfig = await runCli(['serve']);
   assert.equal(noConfig.code, 2);

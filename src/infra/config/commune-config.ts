@@ -13,8 +13,8 @@ const postalAddress = z.strictObject({
 
 /**
  * The commune configuration file (`QUOTIENT_CONFIG`, YAML): who the commune is and whom a family
- * can reach. Unknown keys are refused so that a typo is not silently ignored. Later capabilities
- * add their sections (habilitation, retention, tariff policy).
+ * can reach, and which tariff policy it applies. Unknown keys are refused so that a typo is not
+ * silently ignored. Later capabilities add their sections (habilitation, retention).
  */
 export const communeConfigSchema = z.strictObject({
   commune: z.strictObject({
@@ -47,6 +47,12 @@ export const communeConfigSchema = z.strictObject({
       referentiel: text(100).default('RGAA 4.1'),
     })
     .default({ etat: 'non conforme', referentiel: 'RGAA 4.1' }),
+  /** Path of the tariff policy file (YAML); a relative path is taken from this file's folder. */
+  politiqueTarifaire: z
+    .string({ error: (issue) => (issue.input === undefined ? 'champ obligatoire : le chemin du fichier de la politique tarifaire (YAML)' : 'chemin de fichier attendu') })
+    .trim()
+    .min(1, 'chemin du fichier de la politique tarifaire attendu')
+    .max(1000),
 });
 
 export type CommuneConfig = z.infer<typeof communeConfigSchema>;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -29,6 +29,9 @@ test('demo needs nothing: embedded database, port 3000, the demo commune', () =>
   assert.equal(config.publicUrl, 'http://localhost:3000');
   assert.equal(config.dgfip.quotaPerMinute, 50);
   assert.equal(config.commune.commune.nom, 'Ville de Démonstration');
+  assert.equal(config.politiqueFile, new URL('../../../examples/boulogne-billancourt.yaml', import.meta.url).pathname);
+  assert.equal(config.politique.commune.nom, 'Boulogne-Billancourt');
+  assert.equal(config.politique.activites[0]?.libelle, 'Restauration scolaire');
 });
 
 test('each wrong variable is named with a French reason', () => {
@@ -61,7 +64,8 @@ test('a commune file with wrong fields names each field path', () => {
   );
   const error = configError({ QUOTIENT_CONFIG: file });
   const paths = error.details.map((d) => d.path).sort();
-  assert.deepEqual(paths, ['(racine)', 'commune.codeInsee', 'contact.email']);
+  assert.deepEqual(paths, ['(racine)', 'commune.codeInsee', 'contact.email', 'politiqueTarifaire']);
+  assert.match(error.details.find((d) => d.path === 'politiqueTarifaire')?.message ?? '', /champ obligatoire : le chemin du fichier de la politique tarifaire/);
   assert.match(error.details.find((d) => d.path === '(racine)')?.message ?? '', /coulerur/);
   assert.match(error.message, /commune\.yaml/);
 });
@@ -71,4 +75,59 @@ test('a file that is not YAML says where', () => {
   writeFileSync(file, 'commune:\n  nom: "non fermé\n');
   assert.match(configError({ QUOTIENT_CONFIG: file }).message, /n’est pas un YAML valide \(ligne \d+/);
   assert.match(configError({ QUOTIENT_CONFIG: join(dir, 'absent.yaml') }).details[0]?.message ?? '', /fichier introuvable/);
+});
+
+const BOULOGNE = readFileSync(new URL('../../../examples/boulogne-billancourt.yaml', import.meta.url), 'utf8');
+
+/** A valid commune file naming `politique`, written in its own folder. */
+function communeFile(folder: string, politique: string): string {
+  mkdirSync(folder, { recursive: true });
+  const file = join(folder, 'commune.yaml');
+  writeFileSync(
+    file,
+    [
+      'commune: { nom: Boulogne-Billancourt, codeInsee: "92012", adresse: { lignes: [Mairie], codePostal: "92100", ville: Boulogne-Billancourt } }',
+      'contact: { service: Famille, email: famille@exemple.fr }',
+      'dpo: { email: dpo@exemple.fr }',
+      'mentionsLegales: { editeur: Ville, directeurPublication: Maire, hebergeur: { nom: DSI, adresse: Mairie } }',
+      `politiqueTarifaire: ${politique}`,
+    ].join('\n'),
+  );
+  return file;
+}
+
+test('a relative policy path is taken from the commune file’s folder, not from the working directory', () => {
+  const folder = join(dir, 'ville');
+  communeFile(folder, 'tarifs/politique.yaml');
+  mkdirSync(join(folder, 'tarifs'), { recursive: true });
+  writeFileSync(join(folder, 'tarifs', 'politique.yaml'), BOULOGNE);
+  const config = loadConfig({ QUOTIENT_CONFIG: 'ville/commune.yaml' }, { mode: 'production', cwd: dir });
+  assert.equal(config.politiqueFile, join(folder, 'tarifs', 'politique.yaml'));
+  assert.equal(config.politique.activites.length, 3);
+});
+
+test('a missing policy file is named, with the field that points at it', () => {
+  const file = communeFile(join(dir, 'sans-politique'), 'absente.yaml');
+  const error = configError({ QUOTIENT_CONFIG: file });
+  assert.match(error.message, /politique tarifaire .* introuvable/);
+  assert.deepEqual(error.details.map((d) => d.path), ['politiqueTarifaire']);
+  assert.match(error.details[0]?.message ?? '', new RegExp(`${join(dir, 'sans-politique', 'absente.yaml')}$`));
+});
+
+test('a broken policy stops the start with the policy file and each faulty field path', () => {
+  const folder = join(dir, 'politique-cassee');
+  const file = communeFile(folder, 'politique.yaml');
+  // The canteen loses its ceiling; an unknown formula replaces rfr-parts.
+  const broken = BOULOGNE.replace('plafond: 7.20', '').replace('formule: rfr-parts', 'formule: rfr-magique');
+  writeFileSync(join(folder, 'politique.yaml'), broken);
+  const error = configError({ QUOTIENT_CONFIG: file });
+  assert.match(error.message, new RegExp(`La politique tarifaire ${join(folder, 'politique.yaml')}, désignée dans ${file}, est invalide`));
+  const paths = error.details.map((d) => d.path).sort();
+  assert.deepEqual(paths, ['activites[0].grille.plafond', 'quotient.formule']);
+  assert.match(error.details.find((d) => d.path === 'quotient.formule')?.message ?? '', /rfr-magique/);
+
+  writeFileSync(join(folder, 'politique.yaml'), 'format: 1\ncommune: [non fermé\n');
+  const syntax = configError({ QUOTIENT_CONFIG: file });
+  assert.match(syntax.message, /n’est pas un YAML valide.*désignée dans/);
+  assert.match(syntax.details[0]?.path ?? '', /^ligne \d+, colonne \d+$/);
 });

@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { QuotientError, type ErrorDetail } from '../../domain/errors.ts';
+import { isQuotientError, QuotientError, type ErrorDetail } from '../../domain/errors.ts';
+import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
 import { issuesToDetails } from '../../domain/validation.ts';
+import { loadPolitiqueFileSync } from '../../modules/tarifs/politique-loader.ts';
 import { communeConfigSchema, type CommuneConfig } from './commune-config.ts';
 import { z } from './zod-fr.ts';
 
@@ -71,6 +73,10 @@ export interface AppConfig {
   readonly trustProxy: boolean;
   readonly dgfip: DgfipSettings;
   readonly commune: CommuneConfig;
+  /** Absolute path of the tariff policy file named by the commune file. */
+  readonly politiqueFile: string;
+  /** The commune's tariff policy, validated at start. */
+  readonly politique: PolitiqueTarifaire;
 }
 
 export class ConfigurationInvalide extends QuotientError {
@@ -111,6 +117,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: { mode: RunMode; cwd
 
   const configFile = vars.QUOTIENT_CONFIG === undefined ? DEMO_COMMUNE_FILE : at(vars.QUOTIENT_CONFIG);
   const commune = loadCommuneConfig(configFile);
+  const politiqueFile = isAbsolute(commune.politiqueTarifaire) ? commune.politiqueTarifaire : resolve(dirname(configFile), commune.politiqueTarifaire);
+  const politique = loadPolitiqueOfCommune(politiqueFile, configFile);
   const host = vars.QUOTIENT_HOST ?? (options.mode === 'demo' ? '127.0.0.1' : '0.0.0.0');
   return {
     mode: options.mode,
@@ -137,7 +145,31 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: { mode: RunMode; cwd
       quotaPerMinute: vars.DGFIP_QUOTA_PER_MINUTE,
     },
     commune,
+    politiqueFile,
+    politique,
   };
+}
+
+/**
+ * The policy is read at start: a program that would compute prices from a broken policy must not
+ * run. Its errors become configuration errors (exit 2) naming the file and each faulty field.
+ */
+export function loadPolitiqueOfCommune(politiqueFile: string, configFile: string): PolitiqueTarifaire {
+  try {
+    return loadPolitiqueFileSync(politiqueFile);
+  } catch (error) {
+    if (!isQuotientError(error)) throw error;
+    if (error.code === 'politique_introuvable') {
+      throw new ConfigurationInvalide(`La politique tarifaire désignée dans ${configFile} est introuvable ou illisible : ${politiqueFile}`, [
+        { path: 'politiqueTarifaire', message: `fichier introuvable ou non lisible : ${politiqueFile}` },
+      ]);
+    }
+    const message =
+      error.code === 'politique_tarifaire_invalide'
+        ? `La politique tarifaire ${politiqueFile}, désignée dans ${configFile}, est invalide : corrigez les champs indiqués.`
+        : `${error.message} (politique tarifaire désignée dans ${configFile})`;
+    throw new ConfigurationInvalide(message, error.details);
+  }
 }
 
 /** Reads and validates the commune file; errors name the file and the field path. */

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { QuotientError } from '../../domain/errors.ts';
 import { baseFromSimulation, computeQuotientFamilial } from '../../domain/quotient-familial.ts';
 import { gridPrice, priceActivites } from '../../domain/tarification.ts';
-import { loadPolitiqueFile, parsePolitiqueYaml } from './politique-loader.ts';
+import { loadPolitiqueFile, loadPolitiqueFileSync, parsePolitiqueYaml } from './politique-loader.ts';
 
 const examples = new URL('../../../examples/', import.meta.url);
 const examplePath = (name: string) => new URL(name, examples).pathname;
@@ -91,6 +91,9 @@ test('a missing file is not_found; an oversized one is refused', async () => {
     const big = join(dir, 'grande.yaml');
     await writeFile(big, `# ${'x'.repeat(1_100_000)}\n`);
     await assert.rejects(loadPolitiqueFile(big), (e) => e instanceof QuotientError && e.code === 'politique_trop_grande');
+    // The synchronous reading, used at start, refuses the same way.
+    assert.throws(() => loadPolitiqueFileSync(join(dir, 'absente.yaml')), (e) => e instanceof QuotientError && e.kind === 'not_found' && /introuvable/.test(e.message));
+    assert.throws(() => loadPolitiqueFileSync(big), (e) => e instanceof QuotientError && e.code === 'politique_trop_grande');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parse, YAMLParseError } from 'yaml';
 import { QuotientError } from '../../domain/errors.ts';
@@ -41,24 +42,41 @@ export function parsePolitiqueYaml(text: string, origine = 'politique tarifaire'
   return parsePolitiqueTarifaire(data);
 }
 
+function unreadable(path: string, error: unknown): QuotientError {
+  const code = (error as NodeJS.ErrnoException).code;
+  return new QuotientError(
+    'not_found',
+    'politique_introuvable',
+    code === 'ENOENT' ? `Fichier introuvable : « ${path} ».` : `Le fichier « ${path} » ne peut pas être lu.`,
+    { cause: error },
+  );
+}
+
+function parseBuffer(buffer: Buffer, path: string): PolitiqueTarifaire {
+  if (buffer.byteLength > MAX_BYTES) {
+    throw new QuotientError('invalid', 'politique_trop_grande', `Le fichier « ${path} » est trop volumineux pour une politique tarifaire.`);
+  }
+  return parsePolitiqueYaml(buffer.toString('utf8'), path);
+}
+
 /** Reads and validates a policy file. Missing or unreadable file: `QuotientError` of kind `not_found`. */
 export async function loadPolitiqueFile(path: string): Promise<PolitiqueTarifaire> {
-  let text: string;
+  let buffer: Buffer;
   try {
-    const buffer = await readFile(path);
-    if (buffer.byteLength > MAX_BYTES) {
-      throw new QuotientError('invalid', 'politique_trop_grande', `Le fichier « ${path} » est trop volumineux pour une politique tarifaire.`);
-    }
-    text = buffer.toString('utf8');
+    buffer = await readFile(path);
   } catch (error) {
-    if (error instanceof QuotientError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new QuotientError(
-      'not_found',
-      'politique_introuvable',
-      code === 'ENOENT' ? `Fichier introuvable : « ${path} ».` : `Le fichier « ${path} » ne peut pas être lu.`,
-      { cause: error },
-    );
+    throw unreadable(path, error);
   }
-  return parsePolitiqueYaml(text, path);
+  return parseBuffer(buffer, path);
+}
+
+/** The same, for the start of the program, where the configuration is read synchronously. */
+export function loadPolitiqueFileSync(path: string): PolitiqueTarifaire {
+  let buffer: Buffer;
+  try {
+    buffer = readFileSync(path);
+  } catch (error) {
+    throw unreadable(path, error);
+  }
+  return parseBuffer(buffer, path);
 }
