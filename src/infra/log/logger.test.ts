@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { NumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { QuotientError } from '../../domain/errors.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, urlForLog } from './logger.ts';
 import { maskDigitRuns } from './redaction.ts';
 
 function collector() {
@@ -86,4 +86,13 @@ test('secrets in known fields are redacted at any depth, and errors keep their m
 test('the last layer keeps short numbers and dates readable', () => {
   assert.equal(maskDigitRuns('demande 42 du 2026-11-23, 12 345 €'), 'demande 42 du 2026-11-23, 12 345 €');
   assert.equal(maskDigitRuns('x3141592653423y'), 'x[masqué]y');
+});
+
+test('request logs keep the path and the parameter names, never what was typed in a query', () => {
+  const { lines, destination } = collector();
+  createLogger({ destination }).info({ req: { id: 'r1', method: 'GET', url: '/simulateur?rfr=48123&parts=2%2C5&hors-commune=oui' } }, 'incoming request');
+  const entry = JSON.parse(lines[0] as string) as { req: { url: string } };
+  assert.equal(entry.req.url, '/simulateur?rfr=[masqué]&parts=[masqué]&hors-commune=[masqué]');
+  assert.equal(urlForLog('/contact'), '/contact');
+  assert.equal(urlForLog('/simulateur?'), '/simulateur?');
 });

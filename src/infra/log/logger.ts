@@ -3,6 +3,22 @@ import { maskDigitRuns, maskLogLine, REDACTED, SENSITIVE_KEYS } from './redactio
 
 export type { Logger } from 'pino';
 
+/**
+ * A request URL as it may be logged: the path and the names of the query parameters, never their
+ * values, which may be what a person typed (the simulator's income, a search) or a one-time code.
+ */
+export function urlForLog(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  const start = url.indexOf('?');
+  if (start < 0) return url;
+  const names = url
+    .slice(start + 1)
+    .split('&')
+    .filter((pair) => pair !== '')
+    .map((pair) => `${pair.split('=')[0] ?? ''}=${REDACTED}`);
+  return `${url.slice(0, start)}?${names.join('&')}`;
+}
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 const sensitive = new Set(SENSITIVE_KEYS);
@@ -74,7 +90,7 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
       req: (req: { id?: string; method?: string; url?: string; ip?: string }) => ({
         id: req.id,
         method: req.method,
-        url: req.url,
+        url: urlForLog(req.url),
       }),
       res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
       err: (err: unknown) => redactDeep(err, new WeakSet(), 0),
