@@ -7,12 +7,13 @@ import type { Database } from '../infra/db/database.ts';
 import type { Logger } from '../infra/log/logger.ts';
 import { registerAccueilRoutes } from '../modules/accueil/accueil-routes.tsx';
 import { registerInformationsRoutes } from '../modules/informations/informations-routes.tsx';
+import { registerSimulateurRoutes } from '../modules/simulateur/simulateur-routes.tsx';
 import { registerErrorHandling } from './errors.tsx';
 import { registerHealthRoutes } from './health.ts';
 import { registerSecurity } from './security.ts';
 
 export interface AppDependencies {
-  readonly config: Pick<AppConfig, 'commune' | 'publicUrl' | 'trustProxy'>;
+  readonly config: Pick<AppConfig, 'commune' | 'politique' | 'publicUrl' | 'trustProxy'>;
   readonly database: Database;
   readonly logger: Logger;
 }
@@ -52,6 +53,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerHealthRoutes(app, { database: deps.database });
   registerAccueilRoutes(app, { commune: config.commune });
   registerInformationsRoutes(app, { commune: config.commune });
+  registerSimulateurRoutes(app, { commune: config.commune, politique: config.politique });
 
   return app;
 }

@@ -22,3 +22,144 @@ export function PostalAddress({ lines, codePostal, ville }: { lines: readonly st
     </address>
   );
 }
+
+/**
+ * The list of what to correct, at the top of a form page that came back with errors. Each entry
+ * links to its field. A form whose action ends with `#<id>` brings the browser here and focuses
+ * it (tabindex -1), without any script.
+ */
+export function ErrorSummary({ id, errors }: { id: string; errors: readonly { href: string | null; text: string }[] }) {
+  const titre = errors.length === 1 ? 'Une information est à corriger' : `${errors.length} informations sont à corriger`;
+  return (
+    <div class="error-summary" id={id} role="alert" tabIndex={-1} aria-labelledby={`${id}-titre`}>
+      <h2 class="error-summary__title" id={`${id}-titre`}>
+        {titre}
+      </h2>
+      <ul class="error-summary__list">
+        {errors.map((e) => (
+          <li key={`${e.href}-${e.text}`}>{e.href ? <a href={e.href}>{e.text}</a> : e.text}</li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function describedBy(id: string, hint: boolean, error: boolean): string | undefined {
+  const ids = [hint ? `${id}-aide` : null, error ? `${id}-erreur` : null].filter((x) => x !== null);
+  return ids.length > 0 ? ids.join(' ') : undefined;
+}
+
+function FieldError({ id, error }: { id: string; error: string }) {
+  return (
+    <span class="field__error" id={`${id}-erreur`}>
+      <span class="visually-hidden">Erreur : </span>
+      {error}
+    </span>
+  );
+}
+
+interface TextFieldProps {
+  readonly id: string;
+  /** Name of the submitted parameter; the id by default. */
+  readonly name?: string;
+  readonly label: string;
+  readonly hint?: ComponentChildren;
+  readonly value?: string;
+  readonly error?: string;
+  readonly inputMode?: 'numeric' | 'decimal' | 'text' | 'email' | 'tel';
+  readonly autoComplete?: string;
+  /** A short field for a number: its width tells the person what length is expected. */
+  readonly size?: 'court' | 'moyen';
+  readonly suffix?: string;
+}
+
+/** A labelled text input with its hint and its error, tied together for screen readers. */
+export function TextField({ id, name, label, hint, value, error, inputMode, autoComplete = 'off', size, suffix }: TextFieldProps) {
+  const input = (
+    <input
+      id={id}
+      name={name ?? id}
+      type="text"
+      inputMode={inputMode}
+      autoComplete={autoComplete}
+      spellcheck={false}
+      value={value ?? ''}
+      class={size ? `input--${size}` : undefined}
+      aria-describedby={describedBy(id, hint !== undefined, error !== undefined)}
+      aria-invalid={error !== undefined ? 'true' : undefined}
+    />
+  );
+  return (
+    <div class={`field${error !== undefined ? ' field--error' : ''}`}>
+      <label for={id}>{label}</label>
+      {hint !== undefined ? (
+        <span class="hint" id={`${id}-aide`}>
+          {hint}
+        </span>
+      ) : null}
+      {error !== undefined ? <FieldError id={id} error={error} /> : null}
+      {suffix ? (
+        <span class="input-group">
+          {input}
+          <span class="input-group__suffix" aria-hidden="true">
+            {suffix}
+          </span>
+        </span>
+      ) : (
+        input
+      )}
+    </div>
+  );
+}
+
+interface SelectFieldProps {
+  readonly id: string;
+  readonly label: string;
+  readonly hint?: ComponentChildren;
+  readonly options: readonly { value: string; label: string }[];
+  readonly value?: string;
+  readonly error?: string;
+}
+
+export function SelectField({ id, label, hint, options, value, error }: SelectFieldProps) {
+  return (
+    <div class={`field${error !== undefined ? ' field--error' : ''}`}>
+      <label for={id}>{label}</label>
+      {hint !== undefined ? (
+        <span class="hint" id={`${id}-aide`}>
+          {hint}
+        </span>
+      ) : null}
+      {error !== undefined ? <FieldError id={id} error={error} /> : null}
+      <select
+        id={id}
+        name={id}
+        class="input--moyen"
+        aria-describedby={describedBy(id, hint !== undefined, error !== undefined)}
+        aria-invalid={error !== undefined ? 'true' : undefined}
+      >
+        {options.map((o) => (
+          <option key={o.value} value={o.value} selected={o.value === value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+export function CheckboxField({ id, name, value, label, hint, checked }: { id: string; name?: string; value: string; label: string; hint?: ComponentChildren; checked: boolean }) {
+  return (
+    <div class="field checkbox">
+      <input id={id} name={name ?? id} type="checkbox" value={value} checked={checked} aria-describedby={hint !== undefined ? `${id}-aide` : undefined} />
+      <span class="checkbox__text">
+        <label for={id}>{label}</label>
+        {hint !== undefined ? (
+          <span class="hint" id={`${id}-aide`}>
+            {hint}
+          </span>
+        ) : null}
+      </span>
+    </div>
+  );
+}

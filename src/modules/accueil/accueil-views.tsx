@@ -11,6 +11,19 @@ export function AccueilPage({ commune }: { commune: CommuneConfig }) {
         justificatif à envoyer.
       </p>
 
+      <section aria-labelledby="simulateur" class="encart">
+        <h2 id="simulateur">{'Combien allez-vous payer\u00a0?'}</h2>
+        <p>
+          Estimez en une minute votre quotient familial et le prix de chaque activité, avec quelques chiffres de votre avis
+          d’imposition. Sans connexion, et rien n’est enregistré.
+        </p>
+        <p>
+          <a class="button" href="/simulateur">
+            Estimer mes tarifs
+          </a>
+        </p>
+      </section>
+
       <section aria-labelledby="etapes">
         <h2 id="etapes">Comment ça se passe</h2>
         <ol class="steps">

@@ -1,0 +1,37 @@
+import type { FastifyInstance } from 'fastify';
+import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
+import { pageContext, sendPage } from '../../http/render.tsx';
+import { Layout } from '../../http/ui/layout.tsx';
+import type { CommuneConfig } from '../../infra/config/commune-config.ts';
+import { avisAttendu, simuler } from './simulateur-service.ts';
+import { SimulateurPage } from './simulateur-views.tsx';
+
+/** Today in France: which avis to read changes on a French calendar day, not a UTC one. */
+function todayInFrance(): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+}
+
+export interface SimulateurDeps {
+  readonly commune: CommuneConfig;
+  readonly politique: PolitiqueTarifaire;
+  readonly today?: () => string;
+}
+
+/**
+ * The public simulator, without sign-in. The form is sent with GET: it works without JavaScript,
+ * the result can be bookmarked, and the amounts typed are not identifiers. Nothing is stored.
+ */
+export function registerSimulateurRoutes(app: FastifyInstance, deps: SimulateurDeps): void {
+  const today = deps.today ?? todayInFrance;
+  app.get('/simulateur', (request, reply) => {
+    const issue = simuler(deps.politique, (request.query ?? {}) as Record<string, unknown>);
+    const title = issue.kind === 'erreurs' ? 'Erreur : simulateur de quotient familial' : 'Simulateur de quotient familial';
+    return sendPage(
+      reply,
+      <Layout ctx={pageContext(request, reply, deps.commune)} title={title}>
+        <SimulateurPage commune={deps.commune} politique={deps.politique} issue={issue} avis={avisAttendu(deps.politique, today())} />
+      </Layout>,
+      issue.kind === 'erreurs' ? 400 : 200,
+    );
+  });
+}
