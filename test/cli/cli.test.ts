@@ -117,8 +117,15 @@ test('a bad setting stops with a French message naming it, status 2 and no stack
   assert.match(noConfig.stderr, /QUOTIENT_CONFIG : obligatoire en production/);
 });
 
+test('serve refuses the sandbox unless told --sandbox', async () => {
+  const result = await runCli(['serve'], { QUOTIENT_CONFIG: DEMO_COMMUNE, QUOTIENT_PORT: '0' });
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /DGFIP_BASE_URL n’est pas renseignée/);
+  assert.match(result.stderr, /--sandbox/);
+});
+
 test('serve refuses a database that is not migrated, and says what to run', async () => {
-  const result = await runCli(['serve'], { QUOTIENT_CONFIG: DEMO_COMMUNE, QUOTIENT_DATABASE_URL: `sqlite:${join(dir, 'vide.db')}`, QUOTIENT_PORT: '0' });
+  const result = await runCli(['serve', '--sandbox'], { QUOTIENT_CONFIG: DEMO_COMMUNE, QUOTIENT_DATABASE_URL: `sqlite:${join(dir, 'vide.db')}`, QUOTIENT_PORT: '0' });
   assert.equal(result.code, 2);
   assert.match(result.stderr, /lancez « quotient migrate »/);
 });
@@ -130,7 +137,7 @@ async function migrateServeAndStop(databaseUrl: string) {
   const again = await runCli(['migrate'], { QUOTIENT_DATABASE_URL: databaseUrl });
   assert.match(again.stdout, /déjà à jour/);
 
-  const server = await startCli(['serve'], { QUOTIENT_DATABASE_URL: databaseUrl, QUOTIENT_CONFIG: DEMO_COMMUNE, QUOTIENT_PORT: '0', QUOTIENT_HOST: '127.0.0.1' }, /écoute sur 127\.0\.0\.1:(\d+)/);
+  const server = await startCli(['serve', '--sandbox'], { QUOTIENT_DATABASE_URL: databaseUrl, QUOTIENT_CONFIG: DEMO_COMMUNE, QUOTIENT_PORT: '0', QUOTIENT_HOST: '127.0.0.1' }, /écoute sur 127\.0\.0\.1:(\d+)/);
   try {
     const port = /écoute sur 127\.0\.0\.1:(\d+)/.exec(server.output())?.[1];
     for (const path of ['/healthz', '/readyz', '/']) {

@@ -45,7 +45,10 @@ test('each wrong variable is named with a French reason', () => {
 test('production requires the commune file; a DGFiP gateway requires all its credentials', () => {
   assert.deepEqual(configError({}, 'production').details.map((d) => d.path), ['QUOTIENT_CONFIG']);
   const dgfip = configError({ DGFIP_BASE_URL: 'https://gw.exemple.fr/impotparticulier/1.0', DGFIP_CLIENT_ID: 'x' });
-  assert.deepEqual(dgfip.details.map((d) => d.path).sort(), ['DGFIP_CLIENT_CERT', 'DGFIP_CLIENT_KEY', 'DGFIP_CLIENT_SECRET', 'DGFIP_ID_TELESERVICE', 'DGFIP_TOKEN_URL']);
+  assert.deepEqual(dgfip.details.map((d) => d.path).sort(), ['DGFIP_CLIENT_SECRET', 'DGFIP_ID_TELESERVICE', 'DGFIP_TOKEN_URL']);
+  const certFile = join(dir, 'client.pem');
+  writeFileSync(certFile, 'x');
+  assert.deepEqual(configError({ DGFIP_CLIENT_CERT: certFile }).details.map((d) => d.path), ['DGFIP_CLIENT_KEY']);
   assert.deepEqual(configError({ DGFIP_CA: 'absent.pem' }).details.map((d) => d.path), ['DGFIP_CA']);
   assert.deepEqual(configError({ DGFIP_BASE_URL: 'http://gw.exemple.fr' }).details.map((d) => d.path)[0], 'DGFIP_BASE_URL');
 });

@@ -32,6 +32,8 @@ const envSchema = z.object({
   QUOTIENT_CONFIG: optionalText,
   QUOTIENT_DATA_DIR: z.string().trim().min(1).default('./data'),
   QUOTIENT_MASTER_KEY_FILE: optionalText,
+  QUOTIENT_AUDIT_KEY_FILE: optionalText,
+  QUOTIENT_AUDIT_ANCHOR_FILE: optionalText,
   QUOTIENT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   QUOTIENT_TRUST_PROXY: booleanFlag.default(false),
   DGFIP_BASE_URL: z.url({ protocol: /^https$/, error: 'adresse https:// attendue' }).optional(),
@@ -69,6 +71,10 @@ export interface AppConfig {
   readonly dataDir: string;
   readonly configFile: string;
   readonly masterKeyFile?: string;
+  /** HMAC key of the journal d'audit (demo: generated under the data folder). */
+  readonly auditKeyFile?: string;
+  /** Signed head of the journal d'audit, outside the database (default: under the data folder). */
+  readonly auditAnchorFile?: string;
   readonly logLevel: NonNullable<z.infer<typeof envSchema>['QUOTIENT_LOG_LEVEL']>;
   readonly trustProxy: boolean;
   readonly dgfip: DgfipSettings;
@@ -109,9 +115,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: { mode: RunMode; cwd
   }
   const dgfipUpstream = vars.DGFIP_BASE_URL !== undefined;
   if (dgfipUpstream) {
-    for (const name of ['DGFIP_TOKEN_URL', 'DGFIP_CLIENT_ID', 'DGFIP_CLIENT_SECRET', 'DGFIP_CLIENT_CERT', 'DGFIP_CLIENT_KEY', 'DGFIP_ID_TELESERVICE'] as const) {
+    for (const name of ['DGFIP_TOKEN_URL', 'DGFIP_CLIENT_ID', 'DGFIP_CLIENT_SECRET', 'DGFIP_ID_TELESERVICE'] as const) {
       if (vars[name] === undefined) missing.push({ path: name, message: 'obligatoire quand DGFIP_BASE_URL est renseignée' });
     }
+  }
+  // The certificate and its key go together. Without them the gateway refuses the connection,
+  // which `quotient dgfip check` reports as such: that is how an operator tests the TLS set-up.
+  if ((vars.DGFIP_CLIENT_CERT === undefined) !== (vars.DGFIP_CLIENT_KEY === undefined)) {
+    const absent = vars.DGFIP_CLIENT_CERT === undefined ? 'DGFIP_CLIENT_CERT' : 'DGFIP_CLIENT_KEY';
+    missing.push({ path: absent, message: 'le certificat client et sa clé privée se renseignent ensemble' });
   }
   if (missing.length > 0) throw new ConfigurationInvalide('Configuration invalide : corrigez les réglages ci-dessous.', missing);
 
@@ -129,6 +141,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: { mode: RunMode; cwd
     dataDir: at(vars.QUOTIENT_DATA_DIR),
     configFile,
     ...(vars.QUOTIENT_MASTER_KEY_FILE === undefined ? {} : { masterKeyFile: at(vars.QUOTIENT_MASTER_KEY_FILE) }),
+    ...(vars.QUOTIENT_AUDIT_KEY_FILE === undefined ? {} : { auditKeyFile: at(vars.QUOTIENT_AUDIT_KEY_FILE) }),
+    ...(vars.QUOTIENT_AUDIT_ANCHOR_FILE === undefined ? {} : { auditAnchorFile: at(vars.QUOTIENT_AUDIT_ANCHOR_FILE) }),
     // The demo's terminal is read by a person: only warnings unless asked otherwise.
     logLevel: vars.QUOTIENT_LOG_LEVEL ?? (options.mode === 'demo' ? 'warn' : 'info'),
     trustProxy: vars.QUOTIENT_TRUST_PROXY,
