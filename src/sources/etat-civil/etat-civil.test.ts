@@ -37,9 +37,9 @@ before(async () => {
       clientKeyPem: sandbox.pki.clientKeyPem,
       sandbox: true,
     },
-    { logger, http: { deadlineMs: 3_000, baseBackoffMs: 20 } },
+    { logger, http: { deadlineMs: 10_000, baseBackoffMs: 20 } },
   );
-  legacyHttp = new UpstreamHttp({ tls: { ca: sandbox.pki.caCertPem }, logger, deadlineMs: 3_000 });
+  legacyHttp = new UpstreamHttp({ tls: { ca: sandbox.pki.caCertPem }, logger, deadlineMs: 10_000 });
 });
 after(async () => {
   await clients.close();
