@@ -1,3 +1,4 @@
+import { habilitationSchema } from '../../domain/habilitation.ts';
 import { z } from './zod-fr.ts';
 
 const text = (max = 500) => z.string().trim().min(1, 'ne doit pas être vide').max(max);
@@ -14,7 +15,7 @@ const postalAddress = z.strictObject({
 /**
  * The commune configuration file (`QUOTIENT_CONFIG`, YAML): who the commune is and whom a family
  * can reach, and which tariff policy it applies. Unknown keys are refused so that a typo is not
- * silently ignored. Later capabilities add their sections (habilitation, retention).
+ * silently ignored.
  */
 export const communeConfigSchema = z.strictObject({
   commune: z.strictObject({
@@ -47,6 +48,19 @@ export const communeConfigSchema = z.strictObject({
       referentiel: text(100).default('RGAA 4.1'),
     })
     .default({ etat: 'non conforme', referentiel: 'RGAA 4.1' }),
+  /** The DataPass habilitation of the téléservice: what may be asked of the DGFiP, and why. */
+  habilitation: habilitationSchema,
+  /** How long what Quotient holds is kept (CGU, RGPD art. 5): then `quotient purge` removes it. */
+  conservation: z
+    .strictObject({
+      /** Fiscal data: the QF's validity plus a window to contest it. */
+      donneesFiscalesMoisApresValidite: z.number().int().min(0).max(24).default(3),
+      /** Requests and their results, counted from the end of the QF's validity (or of the request). */
+      demandesMois: z.number().int().min(1).max(120).default(24),
+      /** The audit journal. */
+      journalMois: z.number().int().min(6).max(36).default(12),
+    })
+    .default({ donneesFiscalesMoisApresValidite: 3, demandesMois: 24, journalMois: 12 }),
   /** Path of the tariff policy file (YAML); a relative path is taken from this file's folder. */
   politiqueTarifaire: z
     .string({ error: (issue) => (issue.input === undefined ? 'champ obligatoire : le chemin du fichier de la politique tarifaire (YAML)' : 'chemin de fichier attendu') })

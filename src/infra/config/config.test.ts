@@ -67,7 +67,7 @@ test('a commune file with wrong fields names each field path', () => {
   );
   const error = configError({ QUOTIENT_CONFIG: file });
   const paths = error.details.map((d) => d.path).sort();
-  assert.deepEqual(paths, ['(racine)', 'commune.codeInsee', 'contact.email', 'politiqueTarifaire']);
+  assert.deepEqual(paths, ['(racine)', 'commune.codeInsee', 'contact.email', 'habilitation', 'politiqueTarifaire']);
   assert.match(error.details.find((d) => d.path === 'politiqueTarifaire')?.message ?? '', /champ obligatoire : le chemin du fichier de la politique tarifaire/);
   assert.match(error.details.find((d) => d.path === '(racine)')?.message ?? '', /coulerur/);
   assert.match(error.message, /commune\.yaml/);
@@ -82,6 +82,9 @@ test('a file that is not YAML says where', () => {
 
 const BOULOGNE = readFileSync(new URL('../../../examples/boulogne-billancourt.yaml', import.meta.url), 'utf8');
 
+const HABILITATION =
+  'habilitation: { idTeleservice: TS_QF, scopes: [RessourceIR], baseLegale: "Article L. 114-8 du CRPA", finalite: "Calcul du quotient familial", versionTexteConsentement: "1" }';
+
 /** A valid commune file naming `politique`, written in its own folder. */
 function communeFile(folder: string, politique: string): string {
   mkdirSync(folder, { recursive: true });
@@ -93,6 +96,7 @@ function communeFile(folder: string, politique: string): string {
       'contact: { service: Famille, email: famille@exemple.fr }',
       'dpo: { email: dpo@exemple.fr }',
       'mentionsLegales: { editeur: Ville, directeurPublication: Maire, hebergeur: { nom: DSI, adresse: Mairie } }',
+      HABILITATION,
       `politiqueTarifaire: ${politique}`,
     ].join('\n'),
   );
