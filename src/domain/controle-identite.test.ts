@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   controlerIdentite,
+  motifsControle,
   normaliserNom,
+  RANG_PARENT,
+  roleParent,
   parentsAttendusParFoyer,
   type EntreeControleIdentite,
   type FoyerAControler,
@@ -505,4 +508,18 @@ test('property: arbitrary text never crashes the control; it answers or refuses 
       }
     }),
   );
+});
+
+test('motifsControle lists each sentence once, summary first; ranks and roles convert both ways', () => {
+  const r = controlerIdentite({
+    parents: [julie, thomas],
+    foyers: [foyer([GARNIER, MOREAU], ['titulaire']), foyer([MOREAU, GARNIER], ['autre_parent'])],
+  });
+  const motifs = motifsControle(r);
+  assert.equal(motifs[0], r.raisons[0]);
+  assert.equal(new Set(motifs).size, motifs.length);
+  for (const p of r.parents) for (const raison of p.raisons) assert.ok(motifs.includes(raison));
+  assert.equal(motifs.filter((m) => /figure sur les deux avis/.test(m)).length, 2);
+  assert.deepEqual([roleParent(1), roleParent(2)], ['titulaire', 'autre_parent']);
+  assert.deepEqual([RANG_PARENT.titulaire, RANG_PARENT.autre_parent], [1, 2]);
 });

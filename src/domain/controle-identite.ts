@@ -90,6 +90,13 @@ export const LIBELLES_ROLE_PARENT: Record<RoleParent, string> = {
   autre_parent: 'autre parent',
 };
 
+/** Storage ranks of the parents of a family (1: the holder, 2: the other parent). */
+export const RANG_PARENT: Record<RoleParent, 1 | 2> = { titulaire: 1, autre_parent: 2 };
+
+export function roleParent(rang: 1 | 2): RoleParent {
+  return rang === 1 ? 'titulaire' : 'autre_parent';
+}
+
 /** A parent as the family (or an agent) declared them; free typing, any case or accents. */
 export interface ParentDeclare {
   readonly role: RoleParent;
@@ -646,4 +653,13 @@ export function controlerIdentite(entree: EntreeControleIdentite, options: Optio
     discordant: 'Le contrôle d’identité a échoué : au moins un avis ne concerne aucun des parents déclarés.',
   };
   return deepFreeze({ verdict, parents: resultatsParents, foyers: resultatsFoyers, raisons: [resume[verdict], ...raisonsGlobales] });
+}
+
+/**
+ * Every sentence of a result, once each, in reading order: the summary and what concerns several
+ * avis, then each avis, then each parent. For a request's history, where one list is enough.
+ */
+export function motifsControle(resultat: ResultatControleIdentite): string[] {
+  const tous = [...resultat.raisons, ...resultat.foyers.flatMap((f) => f.raisons), ...resultat.parents.flatMap((p) => p.raisons)];
+  return [...new Set(tous)];
 }
