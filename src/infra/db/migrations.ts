@@ -3,6 +3,7 @@ import { QuotientError } from '../../domain/errors.ts';
 import type { DialectName } from './database.ts';
 import { m0001Installation } from './migrations/0001-installation.ts';
 import { m0002Quota } from './migrations/0002-quota.ts';
+import { m0003JournalAudit } from './migrations/0003-journal-audit.ts';
 
 /**
  * One migration source for both dialects: migrations use Kysely's schema builder, which speaks
@@ -18,7 +19,7 @@ export interface Migration {
 }
 
 /** In order. Never edit a migration that has shipped: add a new one. */
-export const MIGRATIONS: readonly Migration[] = [m0001Installation, m0002Quota];
+export const MIGRATIONS: readonly Migration[] = [m0001Installation, m0002Quota, m0003JournalAudit];
 
 const MIGRATION_TABLES = { migrationTableName: 'schema_migrations', migrationLockTableName: 'schema_migrations_lock' } as const;
 

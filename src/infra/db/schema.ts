@@ -26,8 +26,47 @@ export interface QuotaCallTable {
   taken_at: string;
 }
 
+// The journal d'audit (0003): hash-chained entries, the head every append updates first, and the
+// checkpoints purges leave. See src/modules/audit/.
+export interface JournalAuditTable {
+  seq: number;
+  recorded_at: string;
+  actor_type: string;
+  actor_id: string;
+  on_behalf_type: string | null;
+  on_behalf_id: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  outcome: string;
+  correlation_id: string | null;
+  details: string;
+  hash: string;
+  mac: string;
+}
+
+export interface JournalAuditHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+  journal_id: string;
+}
+
+export interface JournalAuditCheckpointTable {
+  first_kept_seq: number;
+  previous_hash: string;
+  purge_seq: number;
+  purged_before: string;
+  purged_count: number;
+  created_at: string;
+  mac: string;
+}
+
 export interface Schema {
   installation: InstallationTable;
   quota_state: QuotaStateTable;
   quota_calls: QuotaCallTable;
+  journal_audit: JournalAuditTable;
+  journal_audit_head: JournalAuditHeadTable;
+  journal_audit_checkpoint: JournalAuditCheckpointTable;
 }
