@@ -1,0 +1,158 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { QuotientError } from '../../domain/errors.ts';
+import { sameHex } from './audit-entry.ts';
+
+/**
+ * The journal's key and its anchor, both kept outside the database: someone who can rewrite the
+ * database cannot reseal entries nor move the anchor, so a rewrite or a cut tail shows.
+ */
+export interface AuditFiles {
+  /** HMAC key (32 random bytes, base64). */
+  readonly keyFile: string;
+  /** The signed head: last sequence number and its hash. */
+  readonly anchorFile: string;
+  /** Demo: create the key on first use. Production: the operator provides it (QUOTIENT_AUDIT_KEY_FILE). */
+  readonly createKey: boolean;
+  /**
+   * Demo: an anchor left by an earlier database (the demo started afresh) is replaced while the new
+   * journal is empty. Production: that takes an explicit re-anchoring, since an emptied journal
+   * looks the same.
+   */
+  readonly replaceForeignAnchor: boolean;
+}
+
+/** Where the files are for a configuration: named by the environment, or under the data folder. */
+export function auditFilesFor(config: { readonly mode: 'demo' | 'production'; readonly dataDir: string; readonly auditKeyFile?: string; readonly auditAnchorFile?: string }): AuditFiles {
+  return {
+    keyFile: config.auditKeyFile ?? join(config.dataDir, 'audit-journal.key'),
+    anchorFile: config.auditAnchorFile ?? join(config.dataDir, 'audit-journal.anchor.json'),
+    createKey: config.mode === 'demo' && config.auditKeyFile === undefined,
+    replaceForeignAnchor: config.mode === 'demo',
+  };
+}
+
+const KEY_BYTES = 32;
+
+/** Reads the key; null when the file does not exist (nothing was ever appended, or it was lost). */
+export function readAuditKey(file: string): Buffer | null {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new QuotientError('unavailable', 'cle_audit_illisible', `La clé du journal d’audit est illisible : ${file}.`, { cause: error });
+  }
+  const key = Buffer.from(text.trim(), 'base64');
+  if (key.length < KEY_BYTES || !/^[A-Za-z0-9+/]+={0,2}$/.test(text.trim())) {
+    throw new QuotientError('invalid', 'cle_audit_invalide', `La clé du journal d’audit (${file}) doit contenir au moins ${KEY_BYTES} octets aléatoires encodés en base64 (par exemple : openssl rand -base64 32).`);
+  }
+  return key;
+}
+
+/** The key, created (mode 0600) when allowed and absent. Two processes starting together agree on one key. */
+export function loadAuditKey(files: AuditFiles): Buffer {
+  const existing = readAuditKey(files.keyFile);
+  if (existing !== null) return existing;
+  if (!files.createKey) {
+    throw new QuotientError('invalid', 'cle_audit_absente', `La clé du journal d’audit est introuvable : ${files.keyFile}. Désignez-la avec QUOTIENT_AUDIT_KEY_FILE (32 octets aléatoires en base64, fichier lisible par Quotient seul).`);
+  }
+  mkdirSync(dirname(files.keyFile), { recursive: true, mode: 0o700 });
+  const temp = `${files.keyFile}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  writeFileSync(temp, `${randomBytes(KEY_BYTES).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    // link() fails if another process created the key first: then both use that one.
+    linkSync(temp, files.keyFile);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    rmSync(temp, { force: true });
+  }
+  const key = readAuditKey(files.keyFile);
+  if (key === null) throw new QuotientError('unavailable', 'cle_audit_illisible', `La clé du journal d’audit n’a pas pu être créée : ${files.keyFile}.`);
+  return key;
+}
+
+export interface Anchor {
+  /** The journal it belongs to (journal_audit_head.journal_id). */
+  readonly journalId: string;
+  readonly seq: number;
+  readonly hash: string;
+  /** When it was written, ISO-8601 UTC (informative). */
+  readonly at: string;
+}
+
+export type AnchorRead = { readonly state: 'absente' } | { readonly state: 'invalide'; readonly why: string } | { readonly state: 'valide'; readonly anchor: Anchor };
+
+function anchorMac(key: Buffer, anchor: Anchor): string {
+  return createHmac('sha256', key).update(`quotient-audit-ancre|1|${anchor.journalId}|${anchor.seq}|${anchor.hash}|${anchor.at}`).digest('hex');
+}
+
+export function readAnchor(file: string, key: Buffer): AnchorRead {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'absente' };
+    return { state: 'invalide', why: 'fichier illisible' };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { state: 'invalide', why: 'contenu illisible' };
+  }
+  const value = parsed as Record<string, unknown>;
+  if (
+    value === null ||
+    typeof value !== 'object' ||
+    value.version !== 1 ||
+    typeof value.journalId !== 'string' ||
+    !Number.isSafeInteger(value.seq) ||
+    (value.seq as number) < 0 ||
+    typeof value.hash !== 'string' ||
+    !/^[0-9a-f]{64}$/.test(value.hash) ||
+    typeof value.at !== 'string' ||
+    typeof value.mac !== 'string'
+  ) {
+    return { state: 'invalide', why: 'format inattendu' };
+  }
+  const anchor: Anchor = { journalId: value.journalId, seq: value.seq as number, hash: value.hash, at: value.at };
+  if (!sameHex(anchorMac(key, anchor), value.mac)) return { state: 'invalide', why: 'signature invalide' };
+  return { state: 'valide', anchor };
+}
+
+/**
+ * Replaces the anchor atomically: a reader sees the old file or the new one, never half of one,
+ * and after a power cut the file is whole (data synced before the rename, folder synced after).
+ */
+export function writeAnchor(file: string, key: Buffer, anchor: Anchor): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const { journalId, seq, hash, at } = anchor;
+  const body = `${JSON.stringify({ version: 1, journalId, seq, hash, at, mac: anchorMac(key, anchor) })}\n`;
+  const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const fd = openSync(temp, 'wx', 0o600);
+  try {
+    writeSync(fd, body);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(temp, file);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+  try {
+    const dir = openSync(dirname(file), 'r');
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
+  } catch {
+    // Some file systems refuse to sync a folder; the rename itself is still atomic.
+  }
+}

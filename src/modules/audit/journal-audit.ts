@@ -1,0 +1,343 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { QuotientError } from '../../domain/errors.ts';
+import type { DialectName } from '../../infra/db/database.ts';
+import type { Schema } from '../../infra/db/schema.ts';
+import { loadAuditKey, readAnchor, writeAnchor, type Anchor, type AuditFiles } from './audit-anchor.ts';
+import { chainStart, ChainChecker, PURGE_ACTION, rowsAfter, verifyJournal, type VerificationReport, type VerifyOptions } from './audit-chain.ts';
+import { chainHash, GENESIS_HASH, rowContent, rowToEntry, sealCheckpoint, sealHash, validateEntry, type AuditActor, type AuditEntry, type AuditEntryInput } from './audit-entry.ts';
+import { countEntries, exportForTarget, queryEntries, type AuditFilter, type AuditPage, type AuditPageResult, type ExportOptions, type Period } from './audit-query.ts';
+
+/** Something that the operator must hear about: the anchor could not be moved forward. */
+export interface AuditAlert {
+  readonly code: 'ancre_absente' | 'ancre_invalide' | 'ancre_autre_journal' | 'ancre_divergente' | 'chaine_rompue';
+  readonly message: string;
+  readonly seq?: number;
+}
+
+export interface JournalAuditOptions {
+  readonly db: Kysely<Schema>;
+  readonly dialect: DialectName;
+  readonly files: AuditFiles;
+  /** Time of the entries; tests and the purge job pass a fake one. */
+  readonly clock?: () => Date;
+  /** Told when the anchor cannot advance (tampering, lost anchor file). Defaults to a process warning. */
+  readonly onAlert?: (alert: AuditAlert) => void;
+}
+
+export type AnchorOutcome = { readonly state: 'avancee' | 'a_jour'; readonly seq: number } | { readonly state: 'refusee'; readonly alert: AuditAlert };
+
+export interface PurgeReport {
+  /** Entries removed (0: nothing older than the limit, and nothing was written). */
+  readonly purged: number;
+  /** The oldest entry kept; the chain is checked from it on. */
+  readonly firstKeptSeq: number | null;
+  /** The `journal.purge` entry that records this purge. */
+  readonly purgeSeq: number | null;
+}
+
+/** The CNIL's floor for access logs: entries younger than this are never purged. */
+export const MIN_RETENTION_DAYS = 183;
+export const DEFAULT_RETENTION_DAYS = 365;
+const DAY_MS = 86_400_000;
+
+/**
+ * The journal d'audit: append-only, each entry chained to the previous one by SHA-256 and sealed
+ * with a key held outside the database, its head anchored in a signed file outside the database.
+ *
+ * A service writes the entry in the transaction of the change it records, so that both commit or
+ * neither does:
+ *
+ *     await journal.inTransaction(async (trx) => {
+ *       await trx.updateTable('demandes').set({ statut: 'calculee' }).where('id', '=', id).execute();
+ *       await journal.append({ actor, action: 'demande.calculee', target: { type: 'demande', id }, outcome: 'succes' }, trx);
+ *     });
+ *
+ * With its own `db.transaction()`, the service calls `await journal.anchor()` after the commit (or
+ * leaves it to the next append): the anchor is moved forward only after commit, never inside the
+ * transaction (on SQLite that would wait for the very connection the transaction holds).
+ */
+export class JournalAudit {
+  private readonly db: Kysely<Schema>;
+  private readonly dialect: DialectName;
+  private readonly files: AuditFiles;
+  private readonly key: Buffer;
+  private readonly clock: () => Date;
+  private readonly onAlert: (alert: AuditAlert) => void;
+  private running: Promise<AnchorOutcome> | null = null;
+  private queued: Promise<AnchorOutcome> | null = null;
+
+  private constructor(options: JournalAuditOptions, key: Buffer) {
+    this.db = options.db;
+    this.dialect = options.dialect;
+    this.files = options.files;
+    this.key = key;
+    this.clock = options.clock ?? (() => new Date());
+    this.onAlert = options.onAlert ?? ((alert) => process.emitWarning(alert.message, { code: `QUOTIENT_AUDIT_${alert.code.toUpperCase()}` }));
+  }
+
+  /**
+   * Loads (in demo, creates) the key and makes sure the anchor exists: a journal that has never
+   * held an entry is anchored at its start now, so that a later missing anchor file always means
+   * something happened to it.
+   */
+  static async open(options: JournalAuditOptions): Promise<JournalAudit> {
+    const journal = new JournalAudit(options, loadAuditKey(options.files));
+    await journal.anchorGenesis();
+    return journal;
+  }
+
+  /**
+   * Appends one entry. With `executor` (the caller's transaction) it is written there and commits
+   * with it; without, in a transaction of its own, after which the anchor is moved forward.
+   * Throws `EntreeAuditInvalide` (nothing written) when the entry is malformed or holds something
+   * shaped like a numéro fiscal.
+   */
+  async append(entry: AuditEntryInput, executor?: Kysely<Schema>): Promise<AuditEntry> {
+    validateEntry(entry);
+    if (executor?.isTransaction) return this.appendWithin(executor as Transaction<Schema>, entry);
+    const written = await (executor ?? this.db).transaction().execute((trx) => this.appendWithin(trx, entry));
+    await this.anchor();
+    return written;
+  }
+
+  /** Runs `work` in a transaction and moves the anchor forward once it has committed. */
+  async inTransaction<T>(work: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
+    const result = await this.db.transaction().execute(work);
+    await this.anchor();
+    return result;
+  }
+
+  /**
+   * The head row is updated first: on PostgreSQL that takes its row lock, on SQLite the write
+   * lock, so appends from every process take their sequence numbers one after the other, and a
+   * rolled-back transaction gives its number back (no gaps).
+   */
+  private async appendWithin(trx: Transaction<Schema>, entry: AuditEntryInput): Promise<AuditEntry> {
+    const head = await trx
+      .updateTable('journal_audit_head')
+      .set({ seq: sql`seq + 1` })
+      .where('id', '=', 1)
+      .returning(['seq', 'hash'])
+      .executeTakeFirst();
+    if (head === undefined) throw new QuotientError('unavailable', 'journal_audit_indisponible', 'Le journal d’audit n’est pas initialisé : lancez « quotient migrate ».');
+    const content = rowContent(head.seq, this.clock().toISOString(), entry);
+    const hash = chainHash(head.hash, content);
+    const row = { ...content, hash, mac: sealHash(this.key, hash) };
+    await trx.insertInto('journal_audit').values(row).execute();
+    await trx.updateTable('journal_audit_head').set({ hash }).where('id', '=', 1).execute();
+    return rowToEntry(row);
+  }
+
+  /**
+   * Moves the anchor to the last committed entry, after checking that the entries since the
+   * anchored one extend the chain: an anchor is never moved over a cut or a rewrite. Calls from
+   * one process are coalesced; across processes the anchor may lag by an entry, never lead.
+   */
+  anchor(): Promise<AnchorOutcome> {
+    if (this.queued !== null) return this.queued;
+    if (this.running === null) {
+      this.running = this.advanceAnchor().finally(() => (this.running = null));
+      return this.running;
+    }
+    this.queued = this.running
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = null;
+        this.running = this.advanceAnchor().finally(() => (this.running = null));
+        return this.running;
+      });
+    return this.queued;
+  }
+
+  private refuse(alert: AuditAlert): AnchorOutcome {
+    this.onAlert(alert);
+    return { state: 'refusee', alert };
+  }
+
+  private async advanceAnchor(): Promise<AnchorOutcome> {
+    const current = readAnchor(this.files.anchorFile, this.key);
+    if (current.state === 'invalide') {
+      return this.refuse({ code: 'ancre_invalide', message: `Journal d’audit : l’ancre externe ${this.files.anchorFile} est invalide (${current.why}) ; elle n’est plus mise à jour. Lancez « quotient audit verify ».` });
+    }
+    const target = await this.db.transaction().execute(async (trx): Promise<Anchor | AuditAlert | 'a_jour'> => {
+      const head = await trx.selectFrom('journal_audit_head').select(['seq', 'journal_id']).where('id', '=', 1).executeTakeFirstOrThrow();
+      if (current.state === 'absente') {
+        if (head.seq === 0) return { journalId: head.journal_id, seq: 0, hash: GENESIS_HASH, at: this.clock().toISOString() };
+        return { code: 'ancre_absente', message: `Journal d’audit : l’ancre externe ${this.files.anchorFile} a disparu alors que le journal contient des entrées ; elle n’est pas recréée d’office. Lancez « quotient audit verify ».` };
+      }
+      const from = current.anchor;
+      if (from.journalId !== head.journal_id) {
+        // An anchor left by another journal (a demo database started afresh) is replaced only in
+        // demo and while this journal is still empty.
+        if (head.seq === 0 && this.files.replaceForeignAnchor) return { journalId: head.journal_id, seq: 0, hash: GENESIS_HASH, at: this.clock().toISOString() };
+        return { code: 'ancre_autre_journal', message: `Journal d’audit : l’ancre externe ${this.files.anchorFile} appartient à un autre journal. Lancez « quotient audit verify ».` };
+      }
+      // The anchor is written after commit and the head only grows: a head behind it means entries
+      // were removed and the head rewritten.
+      if (head.seq < from.seq) {
+        return { code: 'chaine_rompue', seq: head.seq + 1, message: `Journal d’audit : l’ancre externe désigne la séquence n° ${from.seq} mais la base s’arrête avant ; l’ancre n’est plus avancée. Lancez « quotient audit verify ».` };
+      }
+      if (head.seq === from.seq) return 'a_jour';
+      const start = await chainStart(trx, this.key);
+      let checker: ChainChecker;
+      if (from.seq >= start.seq) {
+        const row = await trx.selectFrom('journal_audit').select('hash').where('seq', '=', from.seq).executeTakeFirst();
+        if (row === undefined || row.hash !== from.hash) {
+          return { code: 'ancre_divergente', seq: from.seq, message: `Journal d’audit : l’entrée n° ${from.seq} désignée par l’ancre externe a disparu ou changé ; l’ancre n’est plus avancée. Lancez « quotient audit verify ».` };
+        }
+        checker = new ChainChecker(this.key, start, null, from);
+      } else {
+        // The anchor predates the latest purge: the sealed checkpoint takes over from it.
+        checker = new ChainChecker(this.key, start);
+      }
+      for await (const row of rowsAfter(trx, checker.next - 1)) {
+        const brk = checker.check(row);
+        if (brk !== null) {
+          return { code: 'chaine_rompue', seq: brk.seq, message: `Journal d’audit : la chaîne est rompue à la séquence n° ${brk.seq} ; l’ancre n’est plus avancée. Lancez « quotient audit verify ».` };
+        }
+      }
+      if (checker.last === null) return 'a_jour';
+      return { journalId: head.journal_id, seq: checker.last.seq, hash: checker.last.hash, at: this.clock().toISOString() };
+    });
+    if (target === 'a_jour') return { state: 'a_jour', seq: current.state === 'valide' ? current.anchor.seq : 0 };
+    if ('code' in target) return this.refuse(target);
+    // Another process may have moved it further meanwhile: never move it back.
+    const latest = readAnchor(this.files.anchorFile, this.key);
+    if (latest.state === 'valide' && latest.anchor.journalId === target.journalId && latest.anchor.seq >= target.seq && current.state === 'valide') {
+      return { state: 'a_jour', seq: latest.anchor.seq };
+    }
+    writeAnchor(this.files.anchorFile, this.key, target);
+    return { state: 'avancee', seq: target.seq };
+  }
+
+  private async anchorGenesis(): Promise<void> {
+    const current = readAnchor(this.files.anchorFile, this.key);
+    if (current.state === 'valide') {
+      const head = await this.db.selectFrom('journal_audit_head').select(['seq', 'journal_id']).where('id', '=', 1).executeTakeFirst();
+      if (head === undefined || current.anchor.journalId === head.journal_id) return;
+    }
+    await this.anchor();
+  }
+
+  /**
+   * Verifies the chain and the anchor. Read-only. On SQLite it holds the process's connection for
+   * the duration (a few seconds per million entries): long checks belong to `quotient audit verify`.
+   */
+  verify(options: VerifyOptions = {}): Promise<VerificationReport> {
+    return verifyJournal(this.db, this.dialect, this.files, options);
+  }
+
+  /**
+   * Removes the entries recorded before `before`, through the one path the database allows: the
+   * removed part is verified first (tampered entries are kept as evidence and the purge refused),
+   * then, in one transaction, a `journal.purge` entry and a sealed checkpoint (sequence of the
+   * oldest entry kept, hash of the one before) are written and the older entries deleted. The chain
+   * stays verifiable from the checkpoint. Entries younger than MIN_RETENTION_DAYS are never removed.
+   */
+  async purge(before: Date, actor: AuditActor = { type: 'systeme', id: 'quotient' }): Promise<PurgeReport> {
+    const limit = new Date(this.clock().getTime() - MIN_RETENTION_DAYS * DAY_MS);
+    if (!(before instanceof Date) || Number.isNaN(before.getTime()) || before > limit) {
+      throw new QuotientError('invalid', 'purge_trop_recente', `La purge du journal d’audit ne peut retirer que des entrées de plus de ${MIN_RETENTION_DAYS} jours (avant le ${limit.toISOString().slice(0, 10)}).`);
+    }
+    const beforeIso = before.toISOString();
+    const start = await chainStart(this.db, this.key);
+    const firstYounger = await this.db.selectFrom('journal_audit').select('seq').where('recorded_at', '>=', beforeIso).where('seq', '>=', start.seq).orderBy('seq', 'asc').limit(1).executeTakeFirst();
+    const head = await this.db.selectFrom('journal_audit_head').select('seq').where('id', '=', 1).executeTakeFirstOrThrow();
+    // Contiguous: everything before the first younger entry goes, even an entry whose clock lagged.
+    const firstKept = firstYounger?.seq ?? head.seq + 1;
+    if (firstKept <= start.seq) return { purged: 0, firstKeptSeq: start.seq, purgeSeq: null };
+
+    // Verify what is about to disappear, outside the write lock (entries never change once written).
+    const checker = new ChainChecker(this.key, start);
+    for await (const row of rowsAfter(this.db, start.seq - 1)) {
+      if (row.seq >= firstKept) break;
+      const brk = checker.check(row);
+      if (brk !== null) {
+        throw new QuotientError('conflict', 'journal_altere', `Purge refusée : le journal d’audit est altéré à la séquence n° ${brk.seq}. Les entrées sont conservées comme preuve ; lancez « quotient audit verify ».`);
+      }
+    }
+    if (checker.last === null || checker.last.seq !== firstKept - 1) {
+      throw new QuotientError('conflict', 'journal_altere', `Purge refusée : le journal d’audit est altéré à la séquence n° ${checker.next}. Lancez « quotient audit verify ».`);
+    }
+    const previousHash = checker.last.hash;
+    const purgedCount = firstKept - start.seq;
+
+    const report = await this.db.transaction().execute(async (trx) => {
+      const entry = await this.appendWithin(trx, {
+        actor,
+        action: PURGE_ACTION,
+        target: { type: 'journal_audit', id: 'journal' },
+        outcome: 'succes',
+        details: { premiereSequenceConservee: firstKept, entreesSupprimees: purgedCount, avant: beforeIso },
+      });
+      // The head lock is held now: a purge that ran meanwhile would show as a newer checkpoint.
+      const again = await chainStart(trx, this.key);
+      if (again.seq !== start.seq) throw new QuotientError('conflict', 'purge_concurrente', 'Une autre purge du journal d’audit vient d’avoir lieu ; relancez la purge.');
+      await trx
+        .insertInto('journal_audit_checkpoint')
+        .values({
+          first_kept_seq: firstKept,
+          previous_hash: previousHash,
+          purge_seq: entry.seq,
+          purged_before: beforeIso,
+          purged_count: purgedCount,
+          created_at: entry.time,
+          mac: sealCheckpoint(this.key, firstKept, previousHash, entry.seq),
+        })
+        .execute();
+      let removed: number;
+      if (this.dialect === 'postgres') {
+        // The application role may not DELETE: the owner's function removes what lies below the checkpoint.
+        const result = await sql<{ removed: number }>`select journal_audit_purge() as removed`.execute(trx);
+        removed = Number(result.rows[0]?.removed ?? 0);
+      } else {
+        const result = await trx.deleteFrom('journal_audit').where('seq', '<', firstKept).executeTakeFirst();
+        removed = Number(result.numDeletedRows);
+      }
+      if (removed !== purgedCount) throw new QuotientError('conflict', 'journal_altere', 'Purge annulée : le nombre d’entrées à retirer ne correspond pas à la vérification ; lancez « quotient audit verify ».');
+      return { purged: removed, firstKeptSeq: firstKept, purgeSeq: entry.seq };
+    });
+    await this.anchor();
+    return report;
+  }
+
+  /** The daily job: removes what is older than the retention (one year unless configured). */
+  purgeExpired(retentionDays: number = DEFAULT_RETENTION_DAYS, actor?: AuditActor): Promise<PurgeReport> {
+    if (!Number.isInteger(retentionDays) || retentionDays < MIN_RETENTION_DAYS) {
+      throw new QuotientError('invalid', 'retention_invalide', `La durée de conservation du journal d’audit doit être d’au moins ${MIN_RETENTION_DAYS} jours (six mois).`);
+    }
+    return this.purge(new Date(this.clock().getTime() - retentionDays * DAY_MS), actor);
+  }
+
+  /**
+   * After an investigation of a lost or invalid anchor: checks the chain (without the anchor), then
+   * records who re-anchored it and anchors the new head. Refused when the chain itself is broken.
+   */
+  async reanchor(actor: AuditActor): Promise<AuditEntry> {
+    const report = await this.verify();
+    const anchorOnly = report.reason === 'ancre_absente' || report.reason === 'ancre_invalide' || report.reason === 'ancre_autre_journal';
+    if (!report.intact && !anchorOnly) {
+      throw new QuotientError('conflict', 'journal_altere', `Réancrage refusé : ${report.message}`);
+    }
+    const entry = await this.db.transaction().execute((trx) =>
+      this.appendWithin(trx, { actor, action: 'journal.reancre', target: { type: 'journal_audit', id: 'journal' }, outcome: 'succes', details: { ancrePrecedente: report.anchor.state } }),
+    );
+    const head = await this.db.selectFrom('journal_audit_head').select('journal_id').where('id', '=', 1).executeTakeFirstOrThrow();
+    writeAnchor(this.files.anchorFile, this.key, { journalId: head.journal_id, seq: entry.seq, hash: entry.hash, at: entry.time });
+    return entry;
+  }
+
+  /** Newest first, by pages: pass `nextBefore` back as `before` for the next page. */
+  query(filter: AuditFilter = {}, page: AuditPage = {}): Promise<AuditPageResult> {
+    return queryEntries(this.db, filter, page);
+  }
+
+  count(filter: AuditFilter = {}): Promise<number> {
+    return countEntries(this.db, filter);
+  }
+
+  /** Every entry about one record over a period, oldest first, streamed (auditor, data-subject requests). */
+  exportForTarget(target: { type: string; id: string }, period: Period = {}, options: ExportOptions = {}): AsyncGenerator<AuditEntry> {
+    return exportForTarget(this.db, target, period, options);
+  }
+}
