@@ -16,6 +16,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand
     summary: 'Teste la connexion à la DGFiP : quotient dgfip check --spi NUMERO [--annee ANNEE] [--json].',
     load: async () => (await import('./commands/dgfip.ts')).dgfipCommand,
   },
+  audit: {
+    summary: 'Vérifie l’intégrité du journal d’audit : quotient audit verify [--json].',
+    load: async () => (await import('./commands/audit.ts')).auditCommand,
+  },
   migrate: {
     summary: 'Applique les migrations de la base de données.',
     load: async () => (await import('./commands/migrate.ts')).migrateCommand,
