@@ -11,11 +11,15 @@ import { registerSimulateurRoutes } from '../modules/simulateur/simulateur-route
 import { registerErrorHandling } from './errors.tsx';
 import { registerHealthRoutes } from './health.ts';
 import { registerSecurity } from './security.ts';
+import { registerSessions, type SessionPolicy } from './session.ts';
 
 export interface AppDependencies {
   readonly config: Pick<AppConfig, 'commune' | 'politique' | 'publicUrl' | 'trustProxy'>;
   readonly database: Database;
   readonly logger: Logger;
+  /** The server's clock (sessions, tokens); tests move it forward. */
+  readonly clock?: () => number;
+  readonly sessionPolicy?: SessionPolicy;
 }
 
 const ASSETS_DIR = new URL('./assets/', import.meta.url).pathname;
@@ -40,6 +44,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerErrorHandling(app, config.commune);
   await registerSecurity(app, { httpsPublicUrl: config.publicUrl.startsWith('https://') });
   await app.register(formbody, { bodyLimit: 256 * 1024 });
+  await registerSessions(app, {
+    db: deps.database.db,
+    httpsPublicUrl: config.publicUrl.startsWith('https://'),
+    ...(deps.sessionPolicy ? { policy: deps.sessionPolicy } : {}),
+    ...(deps.clock ? { clock: deps.clock } : {}),
+  });
   await app.register(fastifyStatic, {
     root: ASSETS_DIR,
     prefix: '/static/',

@@ -10,7 +10,7 @@ import { loadConfig, type AppConfig } from '../infra/config/config.ts';
 import { openDatabase, type Database } from '../infra/db/database.ts';
 import { migrateToLatest } from '../infra/db/migrations.ts';
 import { createLogger } from '../infra/log/logger.ts';
-import { buildApp } from './app.ts';
+import { buildApp, type AppDependencies } from './app.ts';
 
 export interface TestApp {
   readonly app: FastifyInstance;
@@ -21,7 +21,12 @@ export interface TestApp {
 }
 
 export async function createTestApp(
-  options: { env?: Record<string, string>; beforeReady?: (app: FastifyInstance) => void } = {},
+  options: {
+    env?: Record<string, string>;
+    beforeReady?: (app: FastifyInstance) => void;
+    /** Further dependencies of the app (clock, sign-in services...). */
+    deps?: Partial<Omit<AppDependencies, 'config' | 'database' | 'logger'>>;
+  } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'quotient-app-'));
   const config = loadConfig({ QUOTIENT_DATABASE_URL: `sqlite:${join(dir, 'q.db')}`, QUOTIENT_DATA_DIR: dir, ...options.env }, { mode: 'demo', cwd: dir });
@@ -29,7 +34,7 @@ export async function createTestApp(
   await migrateToLatest(database.db, database.dialect);
   const logLines: string[] = [];
   const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logLines.push(line) } });
-  const app = await buildApp({ config, database, logger });
+  const app = await buildApp({ config, database, logger, ...options.deps });
   options.beforeReady?.(app);
   await app.ready();
   return {

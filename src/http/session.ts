@@ -1,0 +1,209 @@
+import { createHash } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import csrfProtection from '@fastify/csrf-protection';
+import fastifySession from '@fastify/session';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import { QuotientError } from '../domain/errors.ts';
+import type { Schema } from '../infra/db/schema.ts';
+
+/**
+ * Server-side sessions and CSRF tokens (ASVS 7.x, 3.3, 3.5).
+ *
+ * - The cookie holds only a 192-bit random id (the plugin's CSPRNG generator); the database keeps
+ *   its SHA-256 digest with the session data, so a copy of the table gives no live session.
+ * - Over https the cookie is `__Host-quotient` (Secure, HttpOnly, SameSite=Lax, Path=/, no Domain).
+ *   Browsers do not keep a Secure cookie received over plain http, and refuse a `__Host-` cookie
+ *   without Secure: when QUOTIENT_PUBLIC_URL is http (the demo on http://localhost, tests) the
+ *   cookie is plain `quotient`, HttpOnly and SameSite=Lax, without Secure.
+ * - Idle and absolute timeouts are enforced by the store on every read, with the server's clock,
+ *   never by the browser: an expired session is deleted and the request continues anonymous.
+ * - Sign-in renews the id (fixation), sign-out deletes the row (a replayed cookie is worth nothing).
+ */
+
+export interface SessionPolicy {
+  /** Without a request for this long, the session ends. */
+  readonly idleMs: number;
+  /** Whatever the activity, the session ends this long after it began. */
+  readonly absoluteMs: number;
+}
+
+/** Families (documented in the README, ASVS 7.1.1): 30 minutes idle, 12 hours at most. */
+export const FAMILY_SESSION_POLICY: SessionPolicy = { idleMs: 30 * 60_000, absoluteMs: 12 * 3600_000 };
+
+export const SECURE_COOKIE_NAME = '__Host-quotient';
+export const PLAIN_COOKIE_NAME = 'quotient';
+
+export function sessionCookieName(httpsPublicUrl: boolean): string {
+  return httpsPublicUrl ? SECURE_COOKIE_NAME : PLAIN_COOKIE_NAME;
+}
+
+/** What a session may hold. Sign-in state and the pending OpenID Connect exchange, nothing else. */
+export interface SessionData {
+  compteId?: string;
+  /** When the person signed in (ISO). */
+  signedInAt?: string;
+  /** How: `franceconnect` or `local`. */
+  method?: 'franceconnect' | 'local';
+  /** FranceConnect's ID token, kept for the logout through the provider (id_token_hint). */
+  idToken?: string;
+  /**
+   * FranceConnect's access token, which API Impôt particulier by FranceConnect accepts. It lives
+   * as long as the session and is deleted with it.
+   */
+  fcAccessToken?: string;
+  /** The pending authorisation request: state, nonce and PKCE verifier, bound to this browser. */
+  oidc?: { state: string; nonce: string; codeVerifier: string; startedAt: number };
+  /** A one-shot message for the next page (after sign-out, after a reset). */
+  flash?: string;
+}
+
+declare module 'fastify' {
+  // The plugin's session object carries our fields directly.
+  interface Session extends SessionData {
+    _csrf?: string;
+  }
+}
+
+const digest = (id: string) => createHash('sha256').update(id).digest('base64url');
+
+/** The session store of @fastify/session, on the `sessions` table (both dialects). */
+export class DatabaseSessionStore {
+  constructor(
+    private readonly db: Kysely<Schema>,
+    private readonly policy: SessionPolicy,
+    private readonly clock: () => number,
+  ) {}
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the plugin's callback type is loose
+  get(sessionId: string, callback: (err: any, session?: any) => void): void {
+    this.read(sessionId).then((s) => callback(null, s), (e: unknown) => callback(e));
+  }
+
+  set(sessionId: string, session: object, callback: (err?: unknown) => void): void {
+    this.write(sessionId, session as Record<string, unknown>).then(() => callback(), (e: unknown) => callback(e));
+  }
+
+  destroy(sessionId: string, callback: (err?: unknown) => void): void {
+    this.db.deleteFrom('sessions').where('id_hash', '=', digest(sessionId)).execute().then(() => callback(), (e: unknown) => callback(e));
+  }
+
+  private async read(sessionId: string): Promise<Record<string, unknown> | null> {
+    const row = await this.db.selectFrom('sessions').selectAll().where('id_hash', '=', digest(sessionId)).executeTakeFirst();
+    if (!row) return null;
+    const now = new Date(this.clock()).toISOString();
+    if (row.idle_expires_at <= now || row.absolute_expires_at <= now) {
+      await this.db.deleteFrom('sessions').where('id_hash', '=', row.id_hash).execute();
+      return null;
+    }
+    return JSON.parse(row.data) as Record<string, unknown>;
+  }
+
+  private async write(sessionId: string, session: Record<string, unknown>): Promise<void> {
+    const nowMs = this.clock();
+    const now = new Date(nowMs).toISOString();
+    const idle = new Date(nowMs + this.policy.idleMs).toISOString();
+    // The cookie's own attributes are configuration, not data: only our fields are stored.
+    const { cookie: _cookie, ...fields } = session;
+    const data = JSON.stringify(fields);
+    const compteId = typeof fields.compteId === 'string' ? fields.compteId : null;
+    const idHash = digest(sessionId);
+    const updated = await this.db
+      .updateTable('sessions')
+      .set({ data, compte_id: compteId, last_seen_at: now, idle_expires_at: idle })
+      .where('id_hash', '=', idHash)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) > 0) return;
+    await this.db
+      .insertInto('sessions')
+      .values({ id_hash: idHash, data, compte_id: compteId, created_at: now, last_seen_at: now, idle_expires_at: idle, absolute_expires_at: new Date(nowMs + this.policy.absoluteMs).toISOString() })
+      .execute();
+  }
+
+  /** Ends every session of an account (password reset, revocation). */
+  async destroyForCompte(compteId: string): Promise<number> {
+    const result = await this.db.deleteFrom('sessions').where('compte_id', '=', compteId).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /** Deletes expired rows; reads already ignore them, this keeps the table small. */
+  async purgeExpired(): Promise<number> {
+    const now = new Date(this.clock()).toISOString();
+    const result = await this.db.deleteFrom('sessions').where((eb) => eb.or([eb('idle_expires_at', '<=', now), eb('absolute_expires_at', '<=', now)])).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}
+
+/**
+ * The cookie carries the random id itself, unsigned: the id is unguessable and looked up server
+ * side, so a signature would add a secret to manage without adding protection.
+ */
+const identitySigner = {
+  sign: (value: string) => value,
+  unsign: (value: string) => (/^[A-Za-z0-9_-]{32}$/.test(value) ? { valid: true, renew: false, value } : { valid: false, renew: false, value: null }),
+};
+
+export interface SessionOptions {
+  readonly db: Kysely<Schema>;
+  readonly httpsPublicUrl: boolean;
+  readonly policy?: SessionPolicy;
+  readonly clock?: () => number;
+}
+
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Sessions, then CSRF tokens checked on every state-changing request outside the API. */
+export async function registerSessions(app: FastifyInstance, options: SessionOptions): Promise<DatabaseSessionStore> {
+  const store = new DatabaseSessionStore(options.db, options.policy ?? FAMILY_SESSION_POLICY, options.clock ?? Date.now);
+  await app.register(cookie);
+  await app.register(fastifySession, {
+    secret: identitySigner,
+    store,
+    cookieName: sessionCookieName(options.httpsPublicUrl),
+    cookie: { path: '/', httpOnly: true, secure: options.httpsPublicUrl, sameSite: 'lax' },
+    // No cookie until there is something to keep (a CSRF secret for a form, a sign-in).
+    saveUninitialized: false,
+    // Each request moves the idle deadline forward.
+    rolling: true,
+  });
+  await app.register(csrfProtection, { sessionPlugin: '@fastify/session', getToken: (req) => (req.body as { _csrf?: string } | undefined)?._csrf ?? (req.headers['x-csrf-token'] as string | undefined) });
+  // Every form is protected without each route having to remember it. The API authenticates its
+  // callers with credentials of their own (no cookie), so it is outside this rule.
+  app.addHook('preHandler', (request, reply, done) => {
+    if (!UNSAFE_METHODS.has(request.method) || request.url.startsWith('/api/')) {
+      done();
+      return;
+    }
+    app.csrfProtection(request, reply, done);
+  });
+  return store;
+}
+
+/** A fresh session id for the person who just proved who they are; the old id dies (fixation). */
+export async function signIn(request: FastifyRequest, compteId: string, method: 'franceconnect' | 'local', extra: Pick<SessionData, 'idToken' | 'fcAccessToken'> = {}): Promise<void> {
+  await request.session.regenerate();
+  request.session.compteId = compteId;
+  request.session.method = method;
+  request.session.signedInAt = new Date().toISOString();
+  if (extra.idToken !== undefined) request.session.idToken = extra.idToken;
+  if (extra.fcAccessToken !== undefined) request.session.fcAccessToken = extra.fcAccessToken;
+}
+
+/** Deletes the server session, and asks the browser to forget the cookie (with the same flags). */
+export async function signOut(request: FastifyRequest, reply: FastifyReply, httpsPublicUrl: boolean): Promise<void> {
+  if (request.session?.sessionId) await request.session.destroy();
+  reply.clearCookie(sessionCookieName(httpsPublicUrl), { path: '/', httpOnly: true, secure: httpsPublicUrl, sameSite: 'lax' });
+}
+
+/** The signed-in account id, or undefined. */
+export function signedInCompteId(request: FastifyRequest): string | undefined {
+  const id = (request.session as { compteId?: unknown } | undefined)?.compteId;
+  return typeof id === 'string' ? id : undefined;
+}
+
+/** The signed-in account id, or a 401 page inviting to sign in. */
+export function requireCompteId(request: FastifyRequest): string {
+  const id = signedInCompteId(request);
+  if (id === undefined) throw new QuotientError('unauthenticated', 'connexion_requise', 'Connectez-vous pour accéder à cette page.');
+  return id;
+}
