@@ -5,6 +5,10 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppConfig } from '../infra/config/config.ts';
 import type { Database } from '../infra/db/database.ts';
 import type { Logger } from '../infra/log/logger.ts';
+import type { CapturedCourriel, Mailer } from '../infra/mail/mailer.ts';
+import { ComptesService, type FamillesPort, type JournalPort } from '../modules/comptes/comptes-service.ts';
+import { registerComptesRoutes } from '../modules/comptes/comptes-routes.tsx';
+import { FranceConnectClient, type FranceConnectSettings } from '../modules/comptes/franceconnect-client.ts';
 import { registerAccueilRoutes } from '../modules/accueil/accueil-routes.tsx';
 import { registerInformationsRoutes } from '../modules/informations/informations-routes.tsx';
 import { registerSimulateurRoutes } from '../modules/simulateur/simulateur-routes.tsx';
@@ -20,6 +24,16 @@ export interface AppDependencies {
   /** The server's clock (sessions, tokens); tests move it forward. */
   readonly clock?: () => number;
   readonly sessionPolicy?: SessionPolicy;
+  /** Family sign-in (FranceConnect and local accounts); without it, no sign-in pages. */
+  readonly comptes?: {
+    readonly familles: FamillesPort;
+    readonly journal?: JournalPort;
+    readonly mailer: Mailer;
+    readonly franceConnect?: FranceConnectSettings;
+    /** Demo only: captured e-mails, shown at /dev/courriels. */
+    readonly outbox?: readonly CapturedCourriel[];
+    readonly signInPerMinute?: number;
+  };
 }
 
 const ASSETS_DIR = new URL('./assets/', import.meta.url).pathname;
@@ -42,11 +56,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
 
   registerErrorHandling(app, config.commune);
-  await registerSecurity(app, { httpsPublicUrl: config.publicUrl.startsWith('https://') });
+  const httpsPublicUrl = config.publicUrl.startsWith('https://');
+  const franceConnect = deps.comptes?.franceConnect ? new FranceConnectClient(deps.comptes.franceConnect) : undefined;
+  // The FranceConnect button is a form whose answer redirects to the provider.
+  await registerSecurity(app, { httpsPublicUrl, formActionOrigins: franceConnect ? [franceConnect.issuerOrigin] : [] });
   await app.register(formbody, { bodyLimit: 256 * 1024 });
   await registerSessions(app, {
     db: deps.database.db,
-    httpsPublicUrl: config.publicUrl.startsWith('https://'),
+    httpsPublicUrl,
     ...(deps.sessionPolicy ? { policy: deps.sessionPolicy } : {}),
     ...(deps.clock ? { clock: deps.clock } : {}),
   });
@@ -64,6 +81,19 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerAccueilRoutes(app, { commune: config.commune });
   registerInformationsRoutes(app, { commune: config.commune });
   registerSimulateurRoutes(app, { commune: config.commune, politique: config.politique });
+  if (deps.comptes) {
+    const c = deps.comptes;
+    const comptes = new ComptesService({ db: deps.database.db, familles: c.familles, mailer: c.mailer, publicUrl: config.publicUrl, communeNom: config.commune.commune.nom, ...(c.journal ? { journal: c.journal } : {}), ...(deps.clock ? { clock: deps.clock } : {}) });
+    await registerComptesRoutes(app, {
+      commune: config.commune,
+      comptes,
+      httpsPublicUrl,
+      publicUrl: config.publicUrl,
+      ...(franceConnect ? { franceConnect } : {}),
+      ...(c.outbox ? { outbox: c.outbox } : {}),
+      ...(c.signInPerMinute ? { signInPerMinute: c.signInPerMinute } : {}),
+    });
+  }
 
   return app;
 }

@@ -1,46 +1,9 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import type { Database } from '../infra/db/database.ts';
 import { FAMILY_SESSION_POLICY, requireCompteId, signIn, signOut } from './session.ts';
 import { createTestApp, type TestApp } from './testing.ts';
-
-/** A cookie jar for `inject`: keeps what Set-Cookie says, sends it back. */
-export class Jar {
-  readonly cookies = new Map<string, string>();
-  readonly seen: string[] = [];
-  header(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-  take(headers: Record<string, unknown>): void {
-    const raw = headers['set-cookie'];
-    for (const line of raw === undefined ? [] : Array.isArray(raw) ? raw : [String(raw)]) {
-      this.seen.push(line);
-      const [pair = ''] = line.split(';');
-      const i = pair.indexOf('=');
-      const name = pair.slice(0, i);
-      const value = pair.slice(i + 1);
-      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-}
-
-export function csrfOf(html: string): string {
-  const m = /name="_csrf" value="([^"]+)"/.exec(html);
-  assert.ok(m, 'the form carries a CSRF token');
-  return m[1] as string;
-}
-
-export async function insertCompte(database: Database): Promise<string> {
-  const now = new Date().toISOString();
-  const familleId = randomUUID();
-  const compteId = randomUUID();
-  await database.db.insertInto('familles').values({ id: familleId, reference: `F-${familleId.slice(0, 8)}`, resident: 1, courriel: null, creee_le: now, modifiee_le: now }).execute();
-  await database.db.insertInto('comptes').values({ id: compteId, kind: 'local', issuer: null, sub: null, email: `${compteId}@exemple.fr`, password_hash: null, email_verified_at: now, display_name: 'Test', famille_id: familleId, created_at: now, last_sign_in_at: null, locked_until: null }).execute();
-  return compteId;
-}
+import { Jar, csrfOf, insertCompte } from './test-cookies.ts';
 
 function testRoutes(state: { compteId: string; writes: number }) {
   return (app: FastifyInstance) => {
@@ -123,7 +86,7 @@ test('a form without a valid token changes nothing and answers a French 403 page
   const other = new Jar();
   const otherToken = csrfOf((await get(other, '/test/formulaire')).body);
   const before = state.writes;
-  for (const body of [{}, { _csrf: 'faux' }, { _csrf: otherToken }]) {
+  for (const body of [{}, { _csrf: 'faux' }, { _csrf: otherToken }] as Record<string, string>[]) {
     const res = await post(jar, '/test/formulaire', body);
     assert.equal(res.statusCode, 403);
     assert.match(res.body, /<html lang="fr"/);

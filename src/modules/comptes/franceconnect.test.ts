@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { sql } from 'kysely';
+import { Jar, csrfOf } from '../../http/test-cookies.ts';
+import { SPI_SANDBOX } from '../../sandbox/population.ts';
+import { createComptesTestApp, PUBLIC_URL, type ComptesTestApp } from './test-support.ts';
+
+let t: ComptesTestApp;
+before(async () => {
+  t = await createComptesTestApp({ franceConnect: true });
+});
+after(() => t.close());
+
+/** A browser's view of the provider: cookies by name (paths ignored), redirects followed by hand. */
+async function providerRequest(jar: Map<string, string>, url: string, init: RequestInit = {}): Promise<Response> {
+  const res = await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') } });
+  for (const line of res.headers.getSetCookie()) {
+    const [pair = ''] = line.split(';');
+    const i = pair.indexOf('=');
+    jar.set(pair.slice(0, i), pair.slice(i + 1));
+  }
+  return res;
+}
+
+/** From the FranceConnect button to the URL the provider sends the browser back to. */
+async function throughProvider(jar: Jar, login: string, password = '123'): Promise<URL> {
+  const token = csrfOf((await t.app.inject({ url: '/connexion', headers: { cookie: jar.header() } }).then((r) => (jar.take(r.headers), r))).body);
+  const start = await t.app.inject({ method: 'POST', url: '/connexion/franceconnect', payload: `_csrf=${encodeURIComponent(token)}`, headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' } });
+  jar.take(start.headers);
+  assert.equal(start.statusCode, 303);
+  const authorize = new URL(String(start.headers.location));
+  assert.equal(authorize.origin, t.provider?.issuer);
+  for (const p of ['state', 'nonce', 'code_challenge']) assert.ok(authorize.searchParams.get(p), p);
+  assert.equal(authorize.searchParams.get('code_challenge_method'), 'S256');
+  assert.equal(authorize.searchParams.get('acr_values'), 'eidas1');
+
+  const op = new Map<string, string>();
+  let res = await providerRequest(op, authorize.href);
+  let location = new URL(String(res.headers.get('location')), authorize);
+  res = await providerRequest(op, location.href);
+  assert.equal(res.status, 200);
+  const html = await res.text();
+  assert.match(html, /<html lang="fr">/);
+  assert.match(html, /Identifiant/);
+  res = await providerRequest(op, `${location.href}/login`, { method: 'POST', body: new URLSearchParams({ login, password }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  if (res.status !== 303) throw new Error(`login refused: ${res.status}`);
+  for (let hops = 0; hops < 5; hops += 1) {
+    location = new URL(String(res.headers.get('location')), location);
+    if (location.href.startsWith(PUBLIC_URL)) return location;
+    res = await providerRequest(op, location.href);
+  }
+  throw new Error('no return to Quotient');
+}
+
+async function callback(jar: Jar, url: URL) {
+  const res = await t.app.inject({ url: url.pathname + url.search, headers: { cookie: jar.header() } });
+  jar.take(res.headers);
+  return res;
+}
+
+test('FranceConnect journey: sandbox identity, sign-in with a renewed session, /mon-espace, link on second visit', async () => {
+  const jar = new Jar();
+  const back = await throughProvider(jar, SPI_SANDBOX.coupleMarie.declarant1);
+  assert.ok(back.searchParams.get('iss'), 'RFC 9207 iss parameter');
+  const before = jar.cookies.get('quotient');
+  const res = await callback(jar, back);
+  assert.equal(res.statusCode, 303);
+  assert.equal(res.headers.location, '/mon-espace');
+  assert.notEqual(jar.cookies.get('quotient'), before, 'session id renewed at sign-in');
+  const espace = await t.app.inject({ url: '/mon-espace', headers: { cookie: jar.header() } });
+  assert.equal(espace.statusCode, 200);
+  assert.match(espace.body, /PAUL HENRI BERTIN/);
+  assert.match(espace.body, /FranceConnect/);
+  const comptes = await t.database.db.selectFrom('comptes').selectAll().execute();
+  assert.equal(comptes.length, 1);
+  assert.equal(comptes[0]?.sub, t.provider?.subjectOf(SPI_SANDBOX.coupleMarie.declarant1));
+  assert.equal(comptes[0]?.issuer, t.provider?.issuer);
+  const parent = await t.database.db.selectFrom('parents').selectAll().where('famille_id', '=', comptes[0]?.famille_id as string).executeTakeFirstOrThrow();
+  assert.equal(parent.nom_naissance, 'BERTIN');
+  assert.equal(parent.date_naissance, '1981-04-09');
+  // The access token was handed to the DGFiP sandbox hook with the person's numéro fiscal.
+  assert.equal(t.fcTokens.at(-1)?.spi, SPI_SANDBOX.coupleMarie.declarant1);
+
+  const again = new Jar();
+  assert.equal((await callback(again, await throughProvider(again, SPI_SANDBOX.coupleMarie.declarant1))).statusCode, 303);
+  assert.equal((await t.database.db.selectFrom('comptes').select('id').execute()).length, 1, 'the same identity finds its account');
+
+  // Sign-out goes through the provider's end-session endpoint with the ID token.
+  const token = csrfOf(espace.body);
+  const out = await t.app.inject({ method: 'POST', url: '/deconnexion', payload: `_csrf=${encodeURIComponent(token)}`, headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' } });
+  assert.equal(out.statusCode, 303);
+  const endSession = new URL(String(out.headers.location));
+  assert.equal(endSession.origin, t.provider?.issuer);
+  assert.ok(endSession.searchParams.get('id_token_hint'));
+  assert.equal(endSession.searchParams.get('post_logout_redirect_uri'), `${PUBLIC_URL}/deconnexion/fin`);
+  assert.equal((await t.app.inject({ url: '/mon-espace', headers: { cookie: jar.header() } })).statusCode, 303);
+});
+
+async function refused(res: { statusCode: number; body: string }) {
+  assert.equal(res.statusCode, 403);
+  assert.match(res.body, /La connexion avec FranceConnect n’a pas pu être vérifiée/);
+}
+
+test('the callback rejects a wrong state, a wrong iss, a wrong nonce and a replayed code, and signs nobody in', async () => {
+  const count = async () => (await t.database.db.selectFrom('comptes').select('id').execute()).length;
+  const before = await count();
+  const login = SPI_SANDBOX.couplePacse.declarant1;
+
+  let jar = new Jar();
+  let back = await throughProvider(jar, login);
+  back.searchParams.set('state', 'autre-etat');
+  await refused(await callback(jar, back));
+
+  jar = new Jar();
+  back = await throughProvider(jar, login);
+  back.searchParams.set('iss', 'https://fournisseur-malveillant.exemple');
+  await refused(await callback(jar, back));
+
+  jar = new Jar();
+  back = await throughProvider(jar, login);
+  // The nonce this browser's session expects is not the one the ID token carries.
+  await sql`update sessions set data = replace(data, '"nonce":"', '"nonce":"x') where data like '%"oidc"%'`.execute(t.database.db);
+  await refused(await callback(jar, back));
+
+  // A code used once: replayed with another browser's fresh state, the provider refuses it.
+  jar = new Jar();
+  const used = await throughProvider(jar, login);
+  assert.equal((await callback(jar, used)).statusCode, 303);
+  const other = new Jar();
+  const fresh = await throughProvider(other, SPI_SANDBOX.coupleMarie.declarant2);
+  const replay = new URL(used);
+  replay.searchParams.set('state', fresh.searchParams.get('state') as string);
+  await refused(await callback(other, replay));
+  // And replayed in the browser that used it: no pending request any more.
+  await refused(await callback(jar, used));
+  assert.equal((await t.app.inject({ url: '/mon-espace', headers: { cookie: other.header() } })).statusCode, 303, 'nobody signed in');
+  assert.equal(await count(), before + 1, 'only the legitimate sign-in created an account');
+});
+
+test('the numéro fiscal typed as login (canary) is nowhere: logs, database, e-mails, cookies, pages', async () => {
+  const canary = SPI_SANDBOX.canari;
+  const jar = new Jar();
+  const res = await callback(jar, await throughProvider(jar, canary));
+  assert.equal(res.statusCode, 303);
+  const page = await t.app.inject({ url: '/mon-espace', headers: { cookie: jar.header() } });
+  assert.match(page.body, /ANNE MERCIER/);
+  assert.ok(!page.body.includes(canary));
+  assert.ok(!t.logLines.join('\n').includes(canary), 'logs');
+  assert.ok(!jar.seen.join('\n').includes(canary), 'cookies');
+  assert.ok(!t.smtp.messages.some((m) => m.raw.includes(canary)), 'e-mails');
+  for (const table of ['comptes', 'sessions', 'familles', 'parents', 'journal_audit', 'compte_jetons'] as const) {
+    const rows = await t.database.db.selectFrom(table).selectAll().execute();
+    assert.ok(!JSON.stringify(rows).includes(canary), table);
+  }
+});
