@@ -21,7 +21,8 @@ export interface DgfipRuntime {
 export async function openDgfip(runtime: Runtime): Promise<DgfipRuntime> {
   const { config, logger, database } = runtime;
   let sandbox: SandboxHandle | undefined;
-  let connection = connectionFromSettings(config.dgfip);
+  const habilitation = config.commune.habilitation;
+  let connection = connectionFromSettings(config.dgfip, habilitation.scopes.join(' '));
   if (connection === undefined) {
     sandbox = await startSandbox({ dataDir: join(config.dataDir, 'sandbox-pki') });
     const client = sandbox.clients[0] as SandboxHandle['clients'][number];
@@ -30,7 +31,7 @@ export async function openDgfip(runtime: Runtime): Promise<DgfipRuntime> {
       tokenUrl: sandbox.tokenUrl,
       clientId: client.clientId,
       clientSecret: client.clientSecret,
-      scope: 'RessourceIR',
+      scope: habilitation.scopes.join(' '),
       idTeleservice: client.idTeleservice,
       caPem: sandbox.pki.caCertPem,
       clientCertPem: sandbox.pki.clientCertPem,
@@ -39,7 +40,7 @@ export async function openDgfip(runtime: Runtime): Promise<DgfipRuntime> {
     };
   }
   const quota = new QuotaSlot(database.db, { bucket: 'dgfip', limit: config.dgfip.quotaPerMinute });
-  const clients = createDgfipClients(connection, { logger, quota });
+  const clients = createDgfipClients(connection, { logger, quota, anneesAutorisees: habilitation.annees });
   return {
     connection,
     clients,

@@ -38,7 +38,7 @@ export interface DgfipClients {
 export const DEFAULT_SCOPE = 'RessourceIR';
 
 /** The connection described by the DGFIP_* variables (the files are read here, once). */
-export function connectionFromSettings(settings: DgfipSettings): DgfipConnection | undefined {
+export function connectionFromSettings(settings: DgfipSettings, defaultScope: string = DEFAULT_SCOPE): DgfipConnection | undefined {
   if (settings.baseUrl === undefined) return undefined;
   const read = (file: string | undefined) => (file === undefined ? undefined : readFileSync(file, 'utf8'));
   return {
@@ -46,7 +46,7 @@ export function connectionFromSettings(settings: DgfipSettings): DgfipConnection
     tokenUrl: settings.tokenUrl as string,
     clientId: settings.clientId as string,
     clientSecret: settings.clientSecret as string,
-    scope: settings.scope ?? DEFAULT_SCOPE,
+    scope: settings.scope ?? defaultScope,
     idTeleservice: settings.idTeleservice as string,
     caPem: read(settings.caFile),
     clientCertPem: read(settings.clientCertFile),

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -137,7 +138,13 @@ async function migrateServeAndStop(databaseUrl: string) {
   const again = await runCli(['migrate'], { QUOTIENT_DATABASE_URL: databaseUrl });
   assert.match(again.stdout, /déjà à jour/);
 
-  const server = await startCli(['serve', '--sandbox'], { QUOTIENT_DATABASE_URL: databaseUrl, QUOTIENT_CONFIG: DEMO_COMMUNE, QUOTIENT_PORT: '0', QUOTIENT_HOST: '127.0.0.1' }, /écoute sur 127\.0\.0\.1:(\d+)/);
+  // Production needs its secrets named: the journal's key and the silo's master keys.
+  const keys = mkdtempSync(join(dir, 'cles-'));
+  const secrets = { QUOTIENT_AUDIT_KEY_FILE: join(keys, 'journal.key'), QUOTIENT_MASTER_KEY_FILE: join(keys, 'coffre.json') };
+  writeFileSync(secrets.QUOTIENT_AUDIT_KEY_FILE, randomBytes(32).toString('base64'), { mode: 0o600 });
+  const init = await runCli(['keys', 'init'], { QUOTIENT_DATABASE_URL: databaseUrl, QUOTIENT_CONFIG: DEMO_COMMUNE, ...secrets });
+  assert.equal(init.code, 0, init.stderr);
+  const server = await startCli(['serve', '--sandbox'], { QUOTIENT_DATABASE_URL: databaseUrl, QUOTIENT_CONFIG: DEMO_COMMUNE, QUOTIENT_PORT: '0', QUOTIENT_HOST: '127.0.0.1', QUOTIENT_DATA_DIR: join(keys, 'data'), ...secrets }, /écoute sur 127\.0\.0\.1:(\d+)/);
   try {
     const port = /écoute sur 127\.0\.0\.1:(\d+)/.exec(server.output())?.[1];
     for (const path of ['/healthz', '/readyz', '/']) {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { derniereAnneeImposee } from '../../src/domain/annee-imposition.ts';
+import { openDatabase } from '../../src/infra/db/database.ts';
 import { SPI_SANDBOX, startSandbox, type SandboxHandle } from '../../src/sandbox/server.ts';
 import { parisDate } from '../../src/sources/paris-date.ts';
 
@@ -61,6 +62,16 @@ test('a sandbox foyer, client certificate required: the normalised situation as 
     { rfr: 0, nbParts: 2.5, situationFamille: 'M', nbPac: 1, anneeRevenus: latest },
   );
   for (const key of ['declarants', 'adresse', 'source']) assert.ok(key in situation, key);
+  // Audited: the check is one entry of the journal, and the journal is intact.
+  const verify = spawnSync(process.execPath, [BIN, 'audit', 'verify', '--json'], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env } });
+  assert.equal(verify.status, 0, verify.stderr.toString());
+  const database = openDatabase(env.QUOTIENT_DATABASE_URL as string);
+  try {
+    const rows = await database.db.selectFrom('journal_audit').select(['action', 'outcome']).where('action', '=', 'dgfip.check').execute();
+    assert.ok(rows.some((r) => r.outcome === 'succes'));
+  } finally {
+    await database.close();
+  }
   assert.match(situation.declarants[0].dateNaissance, /^\d{4}-\d{2}-\d{2}$/);
   assert.ok(!result.stdout.includes('3999999932264') && !result.stderr.includes('3999999932264'), 'the numéro fiscal is never printed back');
 });

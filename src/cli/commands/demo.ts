@@ -1,6 +1,7 @@
 import { relative } from 'node:path';
 import { parseCommandArgs, type CliCommand } from '../io.ts';
-import { openDgfip } from '../dgfip-runtime.ts';
+import { seedDemo } from '../demo-seed.ts';
+import { openServices } from '../services.ts';
 import { describeDatabase, migrate, openRuntime, startHttpServer } from '../runtime.ts';
 
 export const demoCommand: CliCommand = {
@@ -11,12 +12,15 @@ export const demoCommand: CliCommand = {
     const runtime = openRuntime(io, 'demo');
     try {
       await migrate(runtime);
-      // The built-in DGFiP sandbox, unless the DGFIP_* variables name a gateway.
-      const dgfip = await openDgfip(runtime);
-      const server = await startHttpServer(runtime, { onStop: [() => dgfip.close()] }).catch(async (error: unknown) => {
-        await dgfip.close();
+      // The built-in DGFiP sandbox (unless the DGFIP_* variables name a gateway), the journal, the
+      // silo and the processing loop; then a few families so that every screen has something.
+      const services = await openServices(runtime);
+      const server = await startHttpServer(runtime, { onStop: [() => services.stop()] }).catch(async (error: unknown) => {
+        await services.stop();
         throw error;
       });
+      const seeded = await seedDemo(services, runtime.database.db, runtime.logger);
+      const dgfip = services.dgfip;
       const base = server.url;
       const dataDir = relative(io.cwd, runtime.config.dataDir) || '.';
       io.out(
@@ -31,6 +35,7 @@ export const demoCommand: CliCommand = {
             ? `  Bac à sable DGFiP      ${dgfip.sandbox.baseUrl}  (certificats : ${relative(io.cwd, dgfip.sandbox.pki.dir) || '.'}/)`
             : `  DGFiP                  ${dgfip.connection.baseUrl}`,
           `  Données locales        ${dataDir}/`,
+          seeded > 0 ? `  Familles de démo       ${seeded} demandes traitées avec le bac à sable` : '  Familles de démo       déjà présentes',
           '',
           '  Arrêt : Ctrl+C',
           '',

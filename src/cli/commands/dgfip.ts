@@ -1,4 +1,6 @@
+import { userInfo } from 'node:os';
 import { derniereAnneeImposee } from '../../domain/annee-imposition.ts';
+import { auditFilesFor, JournalAudit } from '../../modules/audit/index.ts';
 import { QuotientError } from '../../domain/errors.ts';
 import { NumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { LIBELLES_SITUATION_FAMILLE, type SituationFiscale } from '../../domain/situation-fiscale.ts';
@@ -55,17 +57,20 @@ export const dgfipCommand: CliCommand = {
         io.err(`La base ${describeDatabase(runtime.config.databaseUrl)} n’est pas à jour : lancez « quotient migrate » d’abord.`);
         return EXIT.usage;
       }
+      const journal = await JournalAudit.open({ db: runtime.database.db, dialect: runtime.database.dialect, files: auditFilesFor(runtime.config), onAlert: (a) => io.err(a.message) });
+      // The operator who ran the check, as the system knows them: the account of the shell.
+      const actor = { type: 'systeme' as const, id: `cli:${userInfo().username}` };
       const dgfip = await openDgfip(runtime);
       try {
         const where = dgfip.connection.sandbox ? 'bac à sable intégré' : new URL(dgfip.connection.baseUrl).host;
         try {
           const situation = await dgfip.clients.impotParticulier.parNumeroFiscal(spi, annee === undefined ? {} : { anneeRevenus: annee });
-          runtime.logger.info({ action: 'dgfip.check', resultat: 'trouve', anneeRevenus: situation.anneeRevenus }, 'test de connexion DGFiP');
+          await journal.append({ actor, action: 'dgfip.check', outcome: 'succes', details: { anneeRevenus: situation.anneeRevenus, bacASable: dgfip.connection.sandbox } });
           io.out(values.json ? JSON.stringify(situation) : describe(situation, where));
           return CHECK_EXIT.found;
         } catch (error) {
           if (!isSourceFiscaleError(error)) throw error;
-          runtime.logger.info({ action: 'dgfip.check', resultat: error.raison, correlationId: error.correlationId }, 'test de connexion DGFiP');
+          await journal.append({ actor, action: 'dgfip.check', outcome: 'echec', ...(error.correlationId ? { correlationId: error.correlationId } : {}), details: { raison: error.raison, bacASable: dgfip.connection.sandbox } });
           return report(io, error.raison, error.message, error.correlationId, values.json);
         }
       } finally {

@@ -2,6 +2,7 @@ import { QuotientError } from '../../domain/errors.ts';
 import { pendingMigrations } from '../../infra/db/migrations.ts';
 import { EXIT, parseCommandArgs, type CliCommand } from '../io.ts';
 import { describeDatabase, openRuntime, startHttpServer } from '../runtime.ts';
+import { openServices } from '../services.ts';
 
 const ROLES = ['web', 'worker', 'all'] as const;
 type Role = (typeof ROLES)[number];
@@ -47,7 +48,11 @@ export const serveCommand: CliCommand = {
         await runtime.database.close();
         return EXIT.usage;
       }
-      const server = await startHttpServer(runtime);
+      const services = await openServices(runtime);
+      const server = await startHttpServer(runtime, { onStop: [() => services.stop()] }).catch(async (error: unknown) => {
+        await services.stop();
+        throw error;
+      });
       io.out(`Quotient (${runtime.config.commune.commune.nom}) écoute sur ${runtime.config.host}:${server.port} — adresse publique ${server.url}.`);
       return await server.stopped;
     } catch (error) {

@@ -1,0 +1,39 @@
+import { Coffre } from '../../infra/silo/coffre.ts';
+import { openKeyringFile } from '../../infra/silo/keyring.ts';
+import { auditFilesFor, JournalAudit } from '../../modules/audit/index.ts';
+import { RetentionService } from '../../modules/retention/retention-service.ts';
+import { EXIT, parseCommandArgs, type CliCommand } from '../io.ts';
+import { openRuntime } from '../runtime.ts';
+
+export const purgeCommand: CliCommand = {
+  summary: 'Applique les durées de conservation : données fiscales, demandes et journal d’audit.',
+  usage: [
+    'quotient purge',
+    '',
+    'Retire ce qui a dépassé les durées de la section « conservation » du fichier de la commune :',
+    'les données fiscales après la validité du quotient et le délai de contestation, les demandes',
+    'anciennes, puis les entrées du journal d’audit de plus d’un an (le journal reste vérifiable).',
+    'Le serveur le fait aussi chaque jour ; chaque retrait est inscrit au journal.',
+  ].join('\n'),
+  async run(argv, io) {
+    parseCommandArgs({ args: argv, options: {}, strict: true, allowPositionals: false });
+    const runtime = openRuntime(io, io.env.QUOTIENT_CONFIG === undefined ? 'demo' : 'production', { logToStderr: true });
+    try {
+      const { config, database } = runtime;
+      const journal = await JournalAudit.open({ db: database.db, dialect: database.dialect, files: auditFilesFor(config), onAlert: (a) => io.err(a.message) });
+      const coffre = new Coffre({ db: database.db, dialect: database.dialect, keyring: openKeyringFile(config) });
+      const rapport = await new RetentionService({ db: database.db, coffre, journal, conservation: config.commune.conservation }).purger({ type: 'systeme', id: 'quotient-purge' });
+      io.out(
+        [
+          'Purge terminée :',
+          `  données fiscales retirées du coffre : ${rapport.donneesFiscales} demande(s)`,
+          `  demandes supprimées                 : ${rapport.demandes}`,
+          `  entrées du journal retirées         : ${rapport.journal}`,
+        ].join('\n'),
+      );
+      return EXIT.ok;
+    } finally {
+      await runtime.database.close();
+    }
+  },
+};

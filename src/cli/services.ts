@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { Coffre } from '../infra/silo/coffre.ts';
+import { openKeyringFile } from '../infra/silo/keyring.ts';
+import { auditFilesFor, JournalAudit } from '../modules/audit/index.ts';
+import { DemandesService } from '../modules/demandes/demandes-service.ts';
+import { SpiVault } from '../modules/demandes/spi-vault.ts';
+import { Traitement } from '../modules/demandes/traitement.ts';
+import { FamillesService } from '../modules/familles/familles-service.ts';
+import { RetentionService } from '../modules/retention/retention-service.ts';
+import { openDgfip, type DgfipRuntime } from './dgfip-runtime.ts';
+import type { Runtime } from './runtime.ts';
+
+/** Everything a running Quotient uses beyond the database: the composition root of the services. */
+export interface Services {
+  readonly instanceId: string;
+  readonly dgfip: DgfipRuntime;
+  readonly journal: JournalAudit;
+  readonly coffre: Coffre;
+  readonly demandes: DemandesService;
+  readonly familles: FamillesService;
+  readonly traitement: Traitement;
+  /** Stops the processing loop (queued requests become `a_ressaisir`), then the DGFiP clients. */
+  stop(): Promise<void>;
+}
+
+export async function openServices(runtime: Runtime): Promise<Services> {
+  const { config, database, logger } = runtime;
+  const journal = await JournalAudit.open({
+    db: database.db,
+    dialect: database.dialect,
+    files: auditFilesFor(config),
+    onAlert: (alert) => logger.error({ code: alert.code }, alert.message),
+  });
+  const coffre = new Coffre({ db: database.db, dialect: database.dialect, keyring: openKeyringFile(config) });
+  const dgfip = await openDgfip(runtime);
+  const instanceId = randomUUID();
+  const vault = new SpiVault();
+  const demandes = new DemandesService({
+    db: database.db,
+    journal,
+    coffre,
+    source: dgfip.clients.impotParticulier,
+    politique: () => config.politique,
+    habilitation: config.commune.habilitation,
+    vault,
+    instanceId,
+    quotaPerMinute: config.dgfip.quotaPerMinute,
+    logger,
+  });
+  const familles = new FamillesService({ db: database.db, journal, coffre });
+  const traitement = new Traitement({ service: demandes, db: database.db, instanceId, logger });
+  await traitement.start();
+  // Retention runs every day in each process; it is idempotent, so several processes may run it.
+  const retention = new RetentionService({ db: database.db, coffre, journal, conservation: config.commune.conservation });
+  const purgeDaily = setInterval(() => {
+    retention.purger().then(
+      (rapport) => logger.info({ ...rapport }, 'purge quotidienne'),
+      (error: unknown) => logger.error({ err: error }, 'échec de la purge quotidienne'),
+    );
+  }, 24 * 3600_000);
+  purgeDaily.unref();
+  return {
+    instanceId,
+    dgfip,
+    journal,
+    coffre,
+    demandes,
+    familles,
+    traitement,
+    async stop() {
+      clearInterval(purgeDaily);
+      await traitement.stop();
+      await dgfip.close();
+    },
+  };
+}

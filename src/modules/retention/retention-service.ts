@@ -1,0 +1,98 @@
+import type { Kysely } from 'kysely';
+import type { Schema } from '../../infra/db/schema.ts';
+import type { Coffre } from '../../infra/silo/coffre.ts';
+import { MIN_RETENTION_DAYS, type JournalAudit } from '../audit/index.ts';
+import { COFFRE } from '../demandes/demandes-service.ts';
+import type { Acteur } from '../demandes/ports.ts';
+
+export interface Conservation {
+  readonly donneesFiscalesMoisApresValidite: number;
+  readonly demandesMois: number;
+  readonly journalMois: number;
+}
+
+export interface RapportPurge {
+  /** Requests whose fiscal data (situations, identity control, computation detail) left the silo. */
+  readonly donneesFiscales: number;
+  /** Requests removed with their consents, results and decisions. */
+  readonly demandes: number;
+  /** Audit entries removed (the chain stays verifiable from its checkpoint). */
+  readonly journal: number;
+}
+
+const TERMINAUX_SANS_QF = ['refusee', 'echouee', 'annulee', 'expiree', 'a_verifier', 'a_ressaisir'];
+
+function monthsBefore(now: Date, months: number): Date {
+  const d = new Date(now);
+  d.setUTCMonth(d.getUTCMonth() - months);
+  return d;
+}
+
+/**
+ * Retention (CGU, RGPD art. 5-1-e): fiscal data leave the silo once the QF they gave is no longer
+ * in force plus the window to contest it; requests go after their own period; the journal after
+ * its year, through the journal's checkpointed purge. Idempotent: running it twice removes nothing
+ * more. Every purge is journaled.
+ */
+export class RetentionService {
+  constructor(private readonly deps: { db: Kysely<Schema>; coffre: Coffre; journal: JournalAudit; conservation: Conservation; clock?: () => Date }) {}
+
+  async purger(acteur: Acteur = { type: 'systeme', id: 'quotient' }): Promise<RapportPurge> {
+    const { db, coffre, journal, conservation } = this.deps;
+    const now = (this.deps.clock ?? (() => new Date()))();
+
+    // 1. Fiscal data: the QF's validity ended before the limit, or the request ended without QF.
+    const limiteFiscale = monthsBefore(now, conservation.donneesFiscalesMoisApresValidite).toISOString();
+    const expirees = await db
+      .selectFrom('demandes')
+      .leftJoin('quotients', 'quotients.demande_id', 'demandes.id')
+      .select('demandes.id')
+      .where((eb) =>
+        eb.or([
+          eb('quotients.valide_au', '<', limiteFiscale.slice(0, 10)),
+          eb.and([eb('quotients.id', 'is', null), eb('demandes.statut', 'in', TERMINAUX_SANS_QF), eb('demandes.modifiee_le', '<', limiteFiscale)]),
+        ]),
+      )
+      .execute();
+    let donneesFiscales = 0;
+    for (const { id } of expirees) {
+      const foyers = await db.selectFrom('demande_foyers').select('id').where('demande_id', '=', id).execute();
+      let removed = false;
+      await journal.inTransaction(async (trx) => {
+        for (const f of foyers) removed = (await coffre.delete(COFFRE.situation, f.id, trx)) || removed;
+        removed = (await coffre.delete(COFFRE.controle, id, trx)) || removed;
+        removed = (await coffre.delete(COFFRE.calcul, id, trx)) || removed;
+        if (removed) await journal.append({ actor: acteur, action: 'retention.donnees_fiscales_purgees', target: { type: 'demande', id }, outcome: 'succes' }, trx);
+      });
+      if (removed) donneesFiscales++;
+    }
+
+    // 2. Requests themselves, with everything hanging from them.
+    const limiteDemandes = monthsBefore(now, conservation.demandesMois).toISOString();
+    const anciennes = await db
+      .selectFrom('demandes')
+      .leftJoin('quotients', 'quotients.demande_id', 'demandes.id')
+      .select('demandes.id')
+      .where((eb) =>
+        eb.or([
+          eb('quotients.valide_au', '<', limiteDemandes.slice(0, 10)),
+          eb.and([eb('quotients.id', 'is', null), eb('demandes.statut', 'in', TERMINAUX_SANS_QF), eb('demandes.modifiee_le', '<', limiteDemandes)]),
+        ]),
+      )
+      .execute();
+    for (const { id } of anciennes) {
+      const foyers = await db.selectFrom('demande_foyers').select('id').where('demande_id', '=', id).execute();
+      await journal.inTransaction(async (trx) => {
+        for (const f of foyers) await coffre.delete(COFFRE.situation, f.id, trx);
+        await coffre.delete(COFFRE.controle, id, trx);
+        await coffre.delete(COFFRE.calcul, id, trx);
+        await trx.deleteFrom('demandes').where('id', '=', id).execute();
+        await journal.append({ actor: acteur, action: 'retention.demande_purgee', target: { type: 'demande', id }, outcome: 'succes' }, trx);
+      });
+    }
+
+    // 3. The journal, by its own clock, never under the CNIL's six-month floor.
+    const report = await journal.purgeExpired(Math.max(Math.round(conservation.journalMois * 30.44), MIN_RETENTION_DAYS), acteur);
+    return { donneesFiscales, demandes: anciennes.length, journal: report.purged };
+  }
+}

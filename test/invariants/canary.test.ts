@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test, type TestContext } from 'node:test';
+import { NumeroFiscal } from '../../src/domain/numero-fiscal.ts';
+import { openDatabase } from '../../src/infra/db/database.ts';
+import { eachDialect } from '../../src/infra/db/test-databases.ts';
+import { SpiVault } from '../../src/modules/demandes/spi-vault.ts';
+import { createHarness, sandboxConnection } from '../../src/modules/demandes/test-harness.ts';
+import { SPI_SANDBOX, startSandbox, type SandboxHandle } from '../../src/sandbox/server.ts';
+
+/**
+ * Invariant 1 (ARCHITECTURE §3), shown as security-bar T9 asks: the canary numéro fiscal pushed
+ * through success, identity mismatch, upstream failures, a validation error and a kill -9 in the
+ * middle of a call is found afterwards nowhere Quotient writes: database files (WAL included) or
+ * dump, log lines, journal — raw, spaced, base64, hex, UTF-16, or as an unsalted digest.
+ */
+const CANARY = SPI_SANDBOX.canari;
+const dir = mkdtempSync(join(tmpdir(), 'quotient-canary-'));
+let sandbox: SandboxHandle;
+before(async () => {
+  sandbox = await startSandbox({ dataDir: join(dir, 'pki') });
+});
+after(async () => {
+  await sandbox.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function encodings(value: string): Map<string, Buffer> {
+  const spaced = `${value.slice(0, 2)} ${value.slice(2, 4)} ${value.slice(4, 7)} ${value.slice(7, 10)} ${value.slice(10)}`;
+  const forms = new Map<string, Buffer>();
+  for (const [name, text] of [['brut', value], ['espacé', spaced]] as const) {
+    const raw = Buffer.from(text);
+    forms.set(name, raw);
+    forms.set(`${name} base64`, Buffer.from(raw.toString('base64').replace(/=+$/, '')));
+    forms.set(`${name} base64url`, Buffer.from(raw.toString('base64url')));
+    forms.set(`${name} hex`, Buffer.from(raw.toString('hex')));
+    forms.set(`${name} utf-16`, Buffer.from(text, 'utf16le'));
+    for (const algorithm of ['md5', 'sha1', 'sha256', 'sha512']) {
+      const digest = createHash(algorithm).update(text).digest();
+      forms.set(`${name} ${algorithm} hex`, Buffer.from(digest.toString('hex')));
+      forms.set(`${name} ${algorithm} base64`, Buffer.from(digest.toString('base64').replace(/=+$/, '')));
+      forms.set(`${name} ${algorithm} binaire`, digest);
+    }
+  }
+  return forms;
+}
+
+function findings(where: string, bytes: Buffer, forms: Map<string, Buffer>): string[] {
+  const found: string[] = [];
+  const lower = Buffer.from(bytes.toString('latin1').toLowerCase(), 'latin1');
+  for (const [name, form] of forms) {
+    if (bytes.includes(form) || (name.endsWith('hex') && lower.includes(Buffer.from(form.toString().toLowerCase())))) found.push(`${where} : ${name}`);
+  }
+  return found;
+}
+
+function filesUnder(folder: string): string[] {
+  return readdirSync(folder).flatMap((name) => {
+    const path = join(folder, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+async function crashInTheMiddle(url: string, dataDir: string, familleIds: string[]): Promise<string[]> {
+  // Every call about the canary hangs until the process dies: the kill lands mid-call.
+  sandbox.admin.addFault({ kind: 'timeout', spi: CANARY });
+  try {
+    const child = spawn(process.execPath, ['--import', 'tsx', new URL('./crash.child.ts', import.meta.url).pathname, url, dataDir, CANARY, ...familleIds], {
+      env: { ...process.env, QUOTIENT_TEST_CONNECTION: JSON.stringify(sandboxConnection(sandbox)) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const ids = await new Promise<string[]>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`child not in the middle of its calls in time: ${err}`)), 60_000);
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const line = /EN_COURS (.+)\n/.exec(out);
+        if (line) {
+          clearTimeout(timer);
+          resolve((line[1] as string).split(' '));
+        }
+      });
+    });
+    // Let the calls reach the sandbox, then kill without warning.
+    for (let i = 0; i < 100 && sandbox.admin.calls().filter((c) => c.fault === 'timeout').length < ids.length; i++) await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.on('close', resolve));
+    assert.ok(!`${out}${err}`.includes(CANARY));
+    return ids;
+  } finally {
+    sandbox.admin.clearFaults();
+  }
+}
+
+async function scenario(t: TestContext, dialect: 'sqlite' | 'postgres', url: string, dataDir: string) {
+  const database = openDatabase(url);
+  const h = await createHarness(database, sandbox, { dataDir, deadlineMs: 5_000 });
+  try {
+    const famille = { type: 'famille' as const, id: 'canari' };
+    const mercier = (await h.familles.creer({ parents: [{ nomNaissance: 'Mercier', prenoms: 'Anne', dateNaissance: '1987-02-03' }] }, famille)).id;
+    const durand = (await h.familles.creer({ parents: [{ nomNaissance: 'Durand', prenoms: 'Paul', dateNaissance: '1980-01-01' }] }, famille)).id;
+    const submit = async (familleId: string, spi: string = CANARY) =>
+      (await h.demandes.soumettre({ familleId, canal: 'en_ligne', acteur: famille, foyers: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'en_ligne', donnePar: famille } }] })).id;
+
+    assert.equal(await h.demandes.traiter(await submit(mercier)), 'calculee', 'success');
+    assert.equal(await h.demandes.traiter(await submit(durand)), 'a_verifier', 'identity mismatch');
+    for (const [kind, expected] of [['http500', 'en_file'], ['malformedJson', 'echouee'], ['timeout', 'en_file'], ['oversizedBody', 'echouee'], ['http429', 'en_file']] as const) {
+      sandbox.admin.addFault({ kind, spi: CANARY });
+      try {
+        const got = await h.demandes.traiter(await submit(mercier));
+        assert.equal(got, expected, `${kind}: ${h.logLines.filter((l) => l.includes('échec')).slice(-2).join(' | ')}`);
+      } finally {
+        sandbox.admin.clearFaults();
+      }
+    }
+    // The 429 paused every instance for its Retry-After; the rest of the scenario should not wait.
+    await database.db.updateTable('quota_state').set({ paused_until: null }).execute();
+    // Validation errors: the number with a digit too many, and with a letter.
+    for (const typed of [`${CANARY}1`, `${CANARY.slice(0, 12)}A`]) {
+      const result = NumeroFiscal.tryParse(typed);
+      assert.equal(result.ok, false);
+      assert.ok(!result.ok && !result.error.message.includes(CANARY.slice(0, 12)));
+    }
+    // A crash in the middle of three calls, then a restart that finds them.
+    const inFlight = await crashInTheMiddle(url, dataDir, [mercier, mercier, mercier]);
+    const restarted = await createHarness(database, sandbox, { dataDir, instanceId: 'apres-crash', vault: new SpiVault() });
+    try {
+      await restarted.demandes.recupererOrphelines(['apres-crash']);
+      for (const id of inFlight) assert.equal((await restarted.demandes.etat(id)).statut, 'a_ressaisir', `${id} after the crash`);
+      await restarted.demandes.ressaisir(inFlight[0] as string, famille, [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(CANARY) } }]);
+      assert.equal(await restarted.demandes.traiter(inFlight[0] as string), 'calculee');
+      // The other requests whose numbers were lost in the first run (queued for a retry) too.
+      await restarted.demandes.recupererOrphelines(['apres-crash']);
+      const rows = await database.db.selectFrom('demandes').select(['statut']).execute();
+      assert.ok(rows.every((r) => ['calculee', 'a_verifier', 'echouee', 'a_ressaisir'].includes(r.statut)), JSON.stringify(rows));
+      const perDemande = await database.db.selectFrom('quotients').select((eb) => ['demande_id', eb.fn.countAll<number>().as('n')]).groupBy('demande_id').execute();
+      assert.ok(perDemande.every((r) => Number(r.n) === 1), 'no QF twice for one request');
+      assert.equal((await restarted.journal.verify()).intact, true);
+      h.logLines.push(...restarted.logLines);
+    } finally {
+      await restarted.close();
+    }
+
+    // Scan everything Quotient wrote.
+    const forms = encodings(CANARY);
+    const found: string[] = [];
+    found.push(...findings('journaux (log)', Buffer.from(h.logLines.join('\n')), forms));
+    if (dialect === 'sqlite') {
+      await database.close();
+      for (const file of filesUnder(dataDir)) found.push(...findings(file, readFileSync(file), forms));
+    } else {
+      const dump = spawnSync('pg_dump', ['--no-owner', '--data-only', url], { maxBuffer: 256 * 1024 * 1024 });
+      if (dump.status !== 0) {
+        t.diagnostic(`pg_dump indisponible : ${dump.stderr.toString()}`);
+        const rows = await database.db.selectFrom('journal_audit').selectAll().execute();
+        found.push(...findings('journal_audit', Buffer.from(JSON.stringify(rows)), forms));
+      } else {
+        assert.ok(dump.stdout.length > 1000, 'the dump holds the data');
+        found.push(...findings('pg_dump', dump.stdout, forms));
+      }
+      for (const file of filesUnder(dataDir)) found.push(...findings(file, readFileSync(file), forms));
+      await database.close();
+    }
+    assert.deepEqual(found, [], `the canary was found:\n${found.join('\n')}`);
+    // The scan would have seen it: the sandbox's own call log does hold it, as the only allowed place.
+    assert.ok(sandbox.admin.calls().length > 0);
+  } finally {
+    await h.close();
+  }
+}
+
+test('the canary numéro fiscal is nowhere after success, mismatch, failures, validation errors and a kill -9', async (t) => {
+  await eachDialect(t, async (fixture, st) => {
+    await fixture.open(); // migrated
+    const dataDir = mkdtempSync(join(dir, `${fixture.dialect}-`));
+    await scenario(st, fixture.dialect, fixture.url, dataDir);
+  });
+});
+
+test('the scan finds the canary when it is there (the test can fail)', () => {
+  const forms = encodings(CANARY);
+  assert.ok(findings('x', Buffer.from(`abc ${createHash('sha256').update(CANARY).digest('hex').toUpperCase()} def`), forms).length > 0);
+  assert.ok(findings('x', Buffer.from(`31 41 592 653 423`), forms).length > 0);
+  assert.ok(findings('x', Buffer.from(CANARY, 'utf16le'), forms).length > 0);
+});
