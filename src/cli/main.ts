@@ -24,6 +24,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand
     summary: 'Applique les migrations de la base de données.',
     load: async () => (await import('./commands/migrate.ts')).migrateCommand,
   },
+  keys: {
+    summary: 'Clés maîtresses du coffre : création, état, rotation (quotient keys init | status | rotate).',
+    load: async () => (await import('./commands/keys.ts')).keysCommand,
+  },
   sandbox: {
     summary: 'Bac à sable DGFiP seul (données fictives), pour les tests d’intégration d’autres logiciels.',
     load: async () => (await import('./commands/sandbox.ts')).sandboxCommand,
