@@ -5,6 +5,8 @@ import { m0001Installation } from './migrations/0001-installation.ts';
 import { m0002Quota } from './migrations/0002-quota.ts';
 import { m0003JournalAudit } from './migrations/0003-journal-audit.ts';
 import { m0004Coffre } from './migrations/0004-coffre.ts';
+import { m0005Demandes } from './migrations/0005-demandes.ts';
+import { m0006Comptes } from './migrations/0006-comptes.ts';
 
 /**
  * One migration source for both dialects: migrations use Kysely's schema builder, which speaks
@@ -20,7 +22,7 @@ export interface Migration {
 }
 
 /** In order. Never edit a migration that has shipped: add a new one. */
-export const MIGRATIONS: readonly Migration[] = [m0001Installation, m0002Quota, m0003JournalAudit, m0004Coffre];
+export const MIGRATIONS: readonly Migration[] = [m0001Installation, m0002Quota, m0003JournalAudit, m0004Coffre, m0005Demandes, m0006Comptes];
 
 const MIGRATION_TABLES = { migrationTableName: 'schema_migrations', migrationLockTableName: 'schema_migrations_lock' } as const;
 

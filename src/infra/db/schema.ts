@@ -86,7 +86,7 @@ export interface CoffreRecordTable {
   rewrapped_at: string | null;
 }
 
-export interface Schema {
+export interface Schema extends DemandesSchema, ComptesSchema {
   installation: InstallationTable;
   quota_state: QuotaStateTable;
   quota_calls: QuotaCallTable;
@@ -95,4 +95,184 @@ export interface Schema {
   journal_audit_checkpoint: JournalAuditCheckpointTable;
   coffre_master_keys: CoffreMasterKeyTable;
   coffre_records: CoffreRecordTable;
+}
+
+// Requests (0005): families, consents, requests, their foyers, results and decisions.
+export interface HabilitationTable {
+  id: string;
+  empreinte: string;
+  contenu: string;
+  enregistree_le: string;
+}
+
+export interface FamilleTable {
+  id: string;
+  reference: string;
+  resident: number;
+  courriel: string | null;
+  creee_le: string;
+  modifiee_le: string;
+}
+
+export interface ParentTable {
+  id: string;
+  famille_id: string;
+  rang: number;
+  nom_naissance: string;
+  nom_usage: string | null;
+  prenoms: string;
+  date_naissance: string | null;
+  au_foyer: number;
+}
+
+export interface EnfantTable {
+  id: string;
+  famille_id: string;
+  prenoms: string;
+  nom: string;
+  date_naissance: string | null;
+  residence: string;
+}
+
+export interface DemandeTable {
+  id: string;
+  reference: string;
+  famille_id: string;
+  canal: string;
+  statut: string;
+  annee_revenus: number | null;
+  motif: string | null;
+  tentatives: number;
+  prochain_essai_le: string | null;
+  acteur_type: string;
+  acteur_id: string;
+  creee_le: string;
+  modifiee_le: string;
+  version: number;
+  detenteur: string | null;
+}
+
+export interface InstanceTable {
+  id: string;
+  demarree_le: string;
+  vue_le: string;
+}
+
+export interface ConsentementTable {
+  id: string;
+  demande_id: string;
+  parent_rang: number;
+  donne_par_type: string;
+  donne_par_id: string;
+  mode: string;
+  version_texte: string;
+  donnees: string;
+  finalite: string;
+  habilitation_id: string;
+  piece: string | null;
+  recueilli_le: string;
+  retire_le: string | null;
+}
+
+export interface DemandeFoyerTable {
+  id: string;
+  demande_id: string;
+  parent_rang: number;
+  voie: string;
+  etat: string;
+  annee_revenus: number | null;
+  source: string | null;
+  recu_le: string | null;
+}
+
+export interface QuotientTable {
+  id: string;
+  demande_id: string;
+  famille_id: string;
+  valeur_cents: number;
+  periode: string;
+  formule: string;
+  politique: string;
+  prix: string;
+  valide_du: string;
+  valide_au: string;
+  origine: string;
+  calcule_le: string;
+}
+
+export interface DecisionTable {
+  id: string;
+  demande_id: string;
+  agent_id: string;
+  decision: string;
+  justification: string;
+  piece: string | null;
+  decidee_le: string;
+}
+
+export interface ContestationTable {
+  id: string;
+  famille_id: string;
+  demande_id: string | null;
+  motif: string;
+  statut: string;
+  reponse: string | null;
+  ouverte_le: string;
+  traitee_le: string | null;
+}
+
+export interface DemandesSchema {
+  instances: InstanceTable;
+  habilitations: HabilitationTable;
+  familles: FamilleTable;
+  parents: ParentTable;
+  enfants: EnfantTable;
+  demandes: DemandeTable;
+  consentements: ConsentementTable;
+  demande_foyers: DemandeFoyerTable;
+  quotients: QuotientTable;
+  decisions: DecisionTable;
+  contestations: ContestationTable;
+}
+
+// Sign-in (0006): family accounts, server-side sessions, single-use account tokens.
+export interface CompteTable {
+  id: string;
+  kind: 'franceconnect' | 'local';
+  issuer: string | null;
+  sub: string | null;
+  email: string | null;
+  password_hash: string | null;
+  email_verified_at: string | null;
+  display_name: string;
+  famille_id: string;
+  failed_attempts: Generated<number>;
+  locked_until: string | null;
+  created_at: string;
+  last_sign_in_at: string | null;
+}
+
+export interface SessionTable {
+  id_hash: string;
+  data: string;
+  compte_id: string | null;
+  created_at: string;
+  last_seen_at: string;
+  idle_expires_at: string;
+  absolute_expires_at: string;
+}
+
+export interface CompteJetonTable {
+  token_hash: string;
+  compte_id: string;
+  purpose: 'verification' | 'reinitialisation';
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+export interface ComptesSchema {
+  comptes: CompteTable;
+  sessions: SessionTable;
+  compte_jetons: CompteJetonTable;
 }
