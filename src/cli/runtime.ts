@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { QuotientError } from '../domain/errors.ts';
-import { buildApp } from '../http/app.ts';
+import { buildApp, type AppDependencies } from '../http/app.ts';
 import { loadConfig, type AppConfig, type RunMode } from '../infra/config/config.ts';
 import { openDatabase, type Database } from '../infra/db/database.ts';
 import { ensureInstallation } from '../infra/db/installation.ts';
@@ -57,10 +57,13 @@ const SHUTDOWN_GRACE_MS = 10_000;
  * database is closed, and the command returns 0. A second signal, or a shutdown that takes longer
  * than the grace period, stops at once with status 1.
  */
-export async function startHttpServer(runtime: Runtime, options: { onStop?: Array<() => Promise<void>> } = {}): Promise<RunningServer> {
+export async function startHttpServer(
+  runtime: Runtime,
+  options: { onStop?: Array<() => Promise<void>> } & Pick<AppDependencies, 'comptes' | 'portail'> = {},
+): Promise<RunningServer> {
   const { config, logger, database } = runtime;
   await ensureInstallation(database.db, config.commune.commune.codeInsee, SOFTWARE_VERSION);
-  const app = await buildApp({ config, database, logger });
+  const app = await buildApp({ config, database, logger, ...(options.comptes ? { comptes: options.comptes } : {}), ...(options.portail ? { portail: options.portail } : {}) });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {

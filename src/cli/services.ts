@@ -8,6 +8,10 @@ import { Traitement } from '../modules/demandes/traitement.ts';
 import { FamillesService } from '../modules/familles/familles-service.ts';
 import { RetentionService } from '../modules/retention/retention-service.ts';
 import { openDgfip, type DgfipRuntime } from './dgfip-runtime.ts';
+import type { AppDependencies } from '../http/app.ts';
+import type { CapturedCourriel, Mailer } from '../infra/mail/mailer.ts';
+import type { FranceConnectSettings } from '../modules/comptes/franceconnect-client.ts';
+import type { PortailServices } from '../modules/portail/portail-routes.tsx';
 import type { Runtime } from './runtime.ts';
 
 /** Everything a running Quotient uses beyond the database: the composition root of the services. */
@@ -73,4 +77,23 @@ export async function openServices(runtime: Runtime): Promise<Services> {
       await dgfip.close();
     },
   };
+}
+
+/** What the sign-in pages need from the services: families are created through FamillesService. */
+export function comptesDeps(
+  services: Services,
+  options: { mailer: Mailer; outbox?: readonly CapturedCourriel[]; franceConnect?: FranceConnectSettings },
+): NonNullable<AppDependencies['comptes']> {
+  return {
+    familles: { creer: (input, acteur) => services.familles.creer(input, acteur) },
+    journal: services.journal,
+    mailer: options.mailer,
+    ...(options.outbox ? { outbox: options.outbox } : {}),
+    ...(options.franceConnect ? { franceConnect: options.franceConnect } : {}),
+  };
+}
+
+/** What the family portal needs: requests, families, and a nudge to the processing loop. */
+export function portailServices(services: Services): PortailServices {
+  return { demandes: services.demandes, familles: services.familles, wake: () => services.traitement.wake() };
 }

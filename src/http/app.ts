@@ -9,6 +9,7 @@ import type { CapturedCourriel, Mailer } from '../infra/mail/mailer.ts';
 import { ComptesService, type FamillesPort, type JournalPort } from '../modules/comptes/comptes-service.ts';
 import { registerComptesRoutes } from '../modules/comptes/comptes-routes.tsx';
 import { FranceConnectClient, type FranceConnectSettings } from '../modules/comptes/franceconnect-client.ts';
+import { registerPortailRoutes, type PortailServices } from '../modules/portail/portail-routes.tsx';
 import { registerAccueilRoutes } from '../modules/accueil/accueil-routes.tsx';
 import { registerInformationsRoutes } from '../modules/informations/informations-routes.tsx';
 import { registerSimulateurRoutes } from '../modules/simulateur/simulateur-routes.tsx';
@@ -34,6 +35,8 @@ export interface AppDependencies {
     readonly outbox?: readonly CapturedCourriel[];
     readonly signInPerMinute?: number;
   };
+  /** The family portal (compute my quotient, history, rights); needs `comptes` for sign-in. */
+  readonly portail?: PortailServices;
 }
 
 const ASSETS_DIR = new URL('./assets/', import.meta.url).pathname;
@@ -93,6 +96,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       ...(c.outbox ? { outbox: c.outbox } : {}),
       ...(c.signInPerMinute ? { signInPerMinute: c.signInPerMinute } : {}),
     });
+    if (deps.portail) {
+      registerPortailRoutes(app, {
+        ...deps.portail,
+        commune: config.commune,
+        politique: config.politique,
+        franceConnect: franceConnect !== undefined,
+      });
+    }
   }
 
   return app;

@@ -1,8 +1,33 @@
-import { relative } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { createSmtpMailer, startCaptureSmtp } from '../../infra/mail/mailer.ts';
+import { startLocalProvider, FC_PASSWORD } from '../../sandbox/franceconnect/provider.tsx';
+import { SPI_SANDBOX } from '../../sandbox/server.ts';
 import { parseCommandArgs, type CliCommand } from '../io.ts';
 import { seedDemo } from '../demo-seed.ts';
-import { openServices } from '../services.ts';
+import { comptesDeps, openServices, portailServices } from '../services.ts';
 import { describeDatabase, migrate, openRuntime, startHttpServer } from '../runtime.ts';
+
+/** Sandbox identities whose FranceConnect journey ends on a QF without review (one declarant each). */
+export const DEMO_LOGINS = [
+  { login: SPI_SANDBOX.primoDeclarant, qui: 'une personne seule, premier avis' },
+  { login: SPI_SANDBOX.rfrZero, qui: 'une jeune mère, revenu fiscal de référence nul' },
+] as const;
+
+/**
+ * The key of the local provider's pseudonymous `sub`, kept in the data folder: the same sandbox
+ * identity finds the same family account after a restart, as with the real FranceConnect.
+ */
+function subjectKey(dataDir: string): Buffer {
+  const file = join(dataDir, 'franceconnect-demo-sub.key');
+  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32);
+  writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return key;
+}
 
 export const demoCommand: CliCommand = {
   summary: 'Démonstration complète sur cette machine (base embarquée, bac à sable, comptes de démonstration).',
@@ -10,27 +35,54 @@ export const demoCommand: CliCommand = {
   async run(argv, io) {
     parseCommandArgs({ args: argv, options: {}, strict: true, allowPositionals: false });
     const runtime = openRuntime(io, 'demo');
+    const { config } = runtime;
+    const closers: Array<() => Promise<void>> = [];
+    const closeAll = async () => {
+      for (const close of closers.reverse()) await close().catch(() => undefined);
+    };
     try {
       await migrate(runtime);
       // The built-in DGFiP sandbox (unless the DGFIP_* variables name a gateway), the journal, the
       // silo and the processing loop; then a few families so that every screen has something.
       const services = await openServices(runtime);
-      const server = await startHttpServer(runtime, { onStop: [() => services.stop()] }).catch(async (error: unknown) => {
-        await services.stop();
-        throw error;
+      closers.push(() => services.stop());
+      // E-mails stay on this machine: a local SMTP server keeps them for the outbox page.
+      const smtp = await startCaptureSmtp();
+      closers.push(() => smtp.close());
+      const sandbox = services.dgfip.sandbox;
+      const client = { clientId: 'quotient-demo', clientSecret: randomBytes(24).toString('base64url') };
+      const provider = await startLocalProvider({
+        clients: [{ ...client, redirectUris: [`${config.publicUrl}/connexion/franceconnect/retour`], postLogoutRedirectUris: [`${config.publicUrl}/deconnexion/fin`] }],
+        subjectKey: subjectKey(config.dataDir),
+        // The sandbox resolves the token to the person, as API Impôt particulier « via FranceConnect » does.
+        ...(sandbox ? { onAccessToken: (token: string, spi: string) => sandbox.admin.registerFranceConnectToken(token, spi) } : {}),
+      });
+      closers.push(() => provider.close());
+      const server = await startHttpServer(runtime, {
+        onStop: [closeAll],
+        comptes: comptesDeps(services, {
+          mailer: createSmtpMailer({ url: smtp.url, from: 'Quotient familial <ne-pas-repondre@exemple.fr>' }),
+          outbox: smtp.messages,
+          franceConnect: { issuer: provider.issuer, ...client, redirectUri: `${config.publicUrl}/connexion/franceconnect/retour`, postLogoutRedirectUri: `${config.publicUrl}/deconnexion/fin` },
+        }),
+        portail: portailServices(services),
       });
       const seeded = await seedDemo(services, runtime.database.db, runtime.logger);
       const dgfip = services.dgfip;
       const base = server.url;
-      const dataDir = relative(io.cwd, runtime.config.dataDir) || '.';
+      const dataDir = relative(io.cwd, config.dataDir) || '.';
       io.out(
         [
           '',
-          `  Quotient — démonstration (${runtime.config.commune.commune.nom})`,
+          `  Quotient — démonstration (${config.commune.commune.nom})`,
           '',
           `  Portail des familles   ${base}/`,
+          `  Se connecter           ${base}/connexion`,
+          `  FranceConnect (local)  ${provider.issuer}  (identités fictives du bac à sable)`,
+          ...DEMO_LOGINS.map((d, i) => `  ${i === 0 ? 'Identifiants de démo  ' : '                      '} ${d.login} / mot de passe ${FC_PASSWORD}  (${d.qui})`),
+          `  Courriels envoyés      ${base}/dev/courriels`,
           `  État du service        ${base}/healthz  ·  ${base}/readyz`,
-          `  Base de données        ${describeDatabase(runtime.config.databaseUrl)}`,
+          `  Base de données        ${describeDatabase(config.databaseUrl)}`,
           dgfip.sandbox
             ? `  Bac à sable DGFiP      ${dgfip.sandbox.baseUrl}  (certificats : ${relative(io.cwd, dgfip.sandbox.pki.dir) || '.'}/)`
             : `  DGFiP                  ${dgfip.connection.baseUrl}`,
@@ -43,6 +95,7 @@ export const demoCommand: CliCommand = {
       );
       return await server.stopped;
     } catch (error) {
+      await closeAll();
       await runtime.database.close().catch(() => undefined);
       throw error;
     }

@@ -2,7 +2,8 @@ import { QuotientError } from '../../domain/errors.ts';
 import { pendingMigrations } from '../../infra/db/migrations.ts';
 import { EXIT, parseCommandArgs, type CliCommand } from '../io.ts';
 import { describeDatabase, openRuntime, startHttpServer } from '../runtime.ts';
-import { openServices } from '../services.ts';
+import { createSmtpMailer } from '../../infra/mail/mailer.ts';
+import { comptesDeps, openServices, portailServices } from '../services.ts';
 
 const ROLES = ['web', 'worker', 'all'] as const;
 type Role = (typeof ROLES)[number];
@@ -49,7 +50,21 @@ export const serveCommand: CliCommand = {
         return EXIT.usage;
       }
       const services = await openServices(runtime);
-      const server = await startHttpServer(runtime, { onStop: [() => services.stop()] }).catch(async (error: unknown) => {
+      const { config } = runtime;
+      // Family accounts need e-mail (verification, reset): without a relay, the portal stays closed.
+      const web = config.smtp
+        ? {
+            comptes: comptesDeps(services, {
+              mailer: createSmtpMailer(config.smtp),
+              ...(config.franceConnect
+                ? { franceConnect: { ...config.franceConnect, redirectUri: `${config.publicUrl}/connexion/franceconnect/retour`, postLogoutRedirectUri: `${config.publicUrl}/deconnexion/fin` } }
+                : {}),
+            }),
+            portail: portailServices(services),
+          }
+        : {};
+      if (!config.smtp) io.err('QUOTIENT_SMTP_URL n’est pas renseignée : l’espace des familles (connexion, calcul du quotient) est désactivé.');
+      const server = await startHttpServer(runtime, { onStop: [() => services.stop()], ...web }).catch(async (error: unknown) => {
         await services.stop();
         throw error;
       });

@@ -138,3 +138,20 @@ test('a broken policy stops the start with the policy file and each faulty field
   assert.match(syntax.message, /n’est pas un YAML valide.*désignée dans/);
   assert.match(syntax.details[0]?.path ?? '', /^ligne \d+, colonne \d+$/);
 });
+
+test('FranceConnect and SMTP: set together, checked with French reasons, absent by default', () => {
+  const none = loadConfig({}, { mode: 'demo', cwd: dir });
+  assert.equal(none.franceConnect, undefined);
+  assert.equal(none.smtp, undefined);
+  const fc = configError({ QUOTIENT_FC_ISSUER: 'https://fc.exemple.fr/api/v2' });
+  assert.deepEqual(fc.details.map((d) => d.path).sort(), ['QUOTIENT_FC_CLIENT_ID', 'QUOTIENT_FC_CLIENT_SECRET']);
+  assert.match(fc.details[0]?.message ?? '', /se renseignent ensemble/);
+  assert.deepEqual(configError({ QUOTIENT_SMTP_URL: 'http://relais' }).details.map((d) => d.path), ['QUOTIENT_SMTP_URL']);
+  assert.deepEqual(configError({ QUOTIENT_SMTP_FROM: 'Ville <x@ville.fr>' }).details.map((d) => d.path), ['QUOTIENT_SMTP_URL']);
+  const ok = loadConfig(
+    { QUOTIENT_FC_ISSUER: 'https://fc.exemple.fr/api/v2', QUOTIENT_FC_CLIENT_ID: 'id', QUOTIENT_FC_CLIENT_SECRET: 'secret', QUOTIENT_SMTP_URL: 'smtp://relais.ville.fr:25', QUOTIENT_PUBLIC_URL: 'https://quotient.ville.fr' },
+    { mode: 'demo', cwd: dir },
+  );
+  assert.deepEqual(ok.franceConnect, { issuer: 'https://fc.exemple.fr/api/v2', clientId: 'id', clientSecret: 'secret' });
+  assert.deepEqual(ok.smtp, { url: 'smtp://relais.ville.fr:25', from: 'Quotient familial <ne-pas-repondre@quotient.ville.fr>' });
+});

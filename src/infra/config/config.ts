@@ -46,6 +46,11 @@ const envSchema = z.object({
   DGFIP_CA: optionalText,
   DGFIP_ID_TELESERVICE: optionalText,
   DGFIP_QUOTA_PER_MINUTE: z.coerce.number().int().min(1, 'au moins 1 appel par minute').max(10_000).default(50),
+  QUOTIENT_FC_ISSUER: z.url({ protocol: /^https?$/, error: 'adresse web complète attendue, ex. https://auth.franceconnect.gouv.fr/api/v2' }).optional(),
+  QUOTIENT_FC_CLIENT_ID: optionalText,
+  QUOTIENT_FC_CLIENT_SECRET: optionalText,
+  QUOTIENT_SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'adresse attendue : smtp://hôte:port ou smtps://utilisateur:mot-de-passe@hôte:port' }).optional(),
+  QUOTIENT_SMTP_FROM: z.string().trim().min(3, 'expéditeur attendu, ex. Quotient <ne-pas-repondre@ville.fr>').optional(),
 });
 
 export interface DgfipSettings {
@@ -60,6 +65,18 @@ export interface DgfipSettings {
   readonly caFile?: string;
   readonly idTeleservice?: string;
   readonly quotaPerMinute: number;
+}
+
+/** The FranceConnect relying party (`serve`); the demo starts its own local provider instead. */
+export interface FranceConnectConfig {
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
+
+export interface SmtpConfig {
+  readonly url: string;
+  readonly from: string;
 }
 
 export interface AppConfig {
@@ -78,6 +95,10 @@ export interface AppConfig {
   readonly logLevel: NonNullable<z.infer<typeof envSchema>['QUOTIENT_LOG_LEVEL']>;
   readonly trustProxy: boolean;
   readonly dgfip: DgfipSettings;
+  /** QUOTIENT_FC_*: unset, no FranceConnect button (demo: the local provider). */
+  readonly franceConnect?: FranceConnectConfig;
+  /** QUOTIENT_SMTP_*: unset, no e-mail and no family sign-in in `serve` (demo: the local capture). */
+  readonly smtp?: SmtpConfig;
   readonly commune: CommuneConfig;
   /** Absolute path of the tariff policy file named by the commune file. */
   readonly politiqueFile: string;
@@ -125,6 +146,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: { mode: RunMode; cwd
     const absent = vars.DGFIP_CLIENT_CERT === undefined ? 'DGFIP_CLIENT_CERT' : 'DGFIP_CLIENT_KEY';
     missing.push({ path: absent, message: 'le certificat client et sa clé privée se renseignent ensemble' });
   }
+  const fcSet = (['QUOTIENT_FC_ISSUER', 'QUOTIENT_FC_CLIENT_ID', 'QUOTIENT_FC_CLIENT_SECRET'] as const).filter((name) => vars[name] !== undefined);
+  if (fcSet.length > 0 && fcSet.length < 3) {
+    for (const name of ['QUOTIENT_FC_ISSUER', 'QUOTIENT_FC_CLIENT_ID', 'QUOTIENT_FC_CLIENT_SECRET'] as const) {
+      if (vars[name] === undefined) missing.push({ path: name, message: 'l’adresse du fournisseur FranceConnect, l’identifiant et le secret du client se renseignent ensemble' });
+    }
+  }
+  if (vars.QUOTIENT_SMTP_FROM !== undefined && vars.QUOTIENT_SMTP_URL === undefined) {
+    missing.push({ path: 'QUOTIENT_SMTP_URL', message: 'obligatoire quand QUOTIENT_SMTP_FROM est renseignée : le relais SMTP de la commune' });
+  }
   if (missing.length > 0) throw new ConfigurationInvalide('Configuration invalide : corrigez les réglages ci-dessous.', missing);
 
   const configFile = vars.QUOTIENT_CONFIG === undefined ? DEMO_COMMUNE_FILE : at(vars.QUOTIENT_CONFIG);
@@ -158,6 +188,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: { mode: RunMode; cwd
       idTeleservice: vars.DGFIP_ID_TELESERVICE,
       quotaPerMinute: vars.DGFIP_QUOTA_PER_MINUTE,
     },
+    ...(vars.QUOTIENT_FC_ISSUER && vars.QUOTIENT_FC_CLIENT_ID && vars.QUOTIENT_FC_CLIENT_SECRET
+      ? { franceConnect: { issuer: vars.QUOTIENT_FC_ISSUER, clientId: vars.QUOTIENT_FC_CLIENT_ID, clientSecret: vars.QUOTIENT_FC_CLIENT_SECRET } }
+      : {}),
+    ...(vars.QUOTIENT_SMTP_URL ? { smtp: { url: vars.QUOTIENT_SMTP_URL, from: vars.QUOTIENT_SMTP_FROM ?? `Quotient familial <ne-pas-repondre@${new URL(vars.QUOTIENT_PUBLIC_URL ?? 'http://localhost').hostname}>` } } : {}),
     commune,
     politiqueFile,
     politique,
