@@ -28,6 +28,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand
     summary: 'Clés maîtresses du coffre : création, état, rotation (quotient keys init | status | rotate).',
     load: async () => (await import('./commands/keys.ts')).keysCommand,
   },
+  purge: {
+    summary: 'Applique les durées de conservation : données fiscales, demandes et journal d’audit.',
+    load: async () => (await import('./commands/purge.ts')).purgeCommand,
+  },
   sandbox: {
     summary: 'Bac à sable DGFiP seul (données fictives), pour les tests d’intégration d’autres logiciels.',
     load: async () => (await import('./commands/sandbox.ts')).sandboxCommand,

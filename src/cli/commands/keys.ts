@@ -1,3 +1,5 @@
+import { userInfo } from 'node:os';
+import { auditFilesFor, JournalAudit } from '../../modules/audit/index.ts';
 import { QuotientError } from '../../domain/errors.ts';
 import { loadConfig, type RunMode } from '../../infra/config/config.ts';
 import { pendingMigrations } from '../../infra/db/migrations.ts';
@@ -106,6 +108,14 @@ async function rotate(io: CliIo, runtime: Runtime): Promise<number> {
       lastReport = performance.now();
       io.out(`  … ${records(p.scanned)} ${agree(p.scanned, 'examiné', 'examinés')}, ${number.format(p.rewrapped)} ${agree(p.rewrapped, 'rechiffré', 'rechiffrés')}`);
     },
+  });
+  // Every action is one journal entry: who rotated, which key is now active, how it went.
+  const journal = await JournalAudit.open({ db: runtime.database.db, dialect: runtime.database.dialect, files: auditFilesFor(runtime.config), onAlert: (a) => io.err(a.message) });
+  await journal.append({
+    actor: { type: 'systeme', id: `cli:${userInfo().username}` },
+    action: 'coffre.rotation',
+    outcome: result.failures.length === 0 ? 'succes' : 'echec',
+    details: { nouvelleCle: result.newKeyId, rechiffrees: result.rewrapped, echecs: result.failures.length, retirees: result.retired.length },
   });
   io.out(`Nouvelle clé maîtresse active : « ${result.newKeyId} » (fichier ${file.path}).`);
   io.out(
