@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -105,7 +106,10 @@ test('quotient keys rotate on PostgreSQL in production mode, with QUOTIENT_MASTE
   }
   try {
     const keyFile = join(dir, 'prod', 'secrets', 'cles.json');
-    await rotateEndToEnd({ QUOTIENT_CONFIG: DEMO_COMMUNE, QUOTIENT_DATABASE_URL: postgres.url, QUOTIENT_MASTER_KEY_FILE: keyFile }, postgres.url, keyFile);
+    // The rotation is journaled: production names the journal's key too.
+    const auditKey = join(dir, 'prod-journal.key');
+    writeFileSync(auditKey, randomBytes(32).toString('base64'), { mode: 0o600 });
+    await rotateEndToEnd({ QUOTIENT_CONFIG: DEMO_COMMUNE, QUOTIENT_DATABASE_URL: postgres.url, QUOTIENT_MASTER_KEY_FILE: keyFile, QUOTIENT_AUDIT_KEY_FILE: auditKey }, postgres.url, keyFile);
   } finally {
     await postgres.drop();
   }
