@@ -120,6 +120,111 @@ export class FamillesService {
     };
   }
 
+  /** The household as the family sees it on « Mon foyer »: parents by rank, children. */
+  async foyer(familleId: string): Promise<FoyerFamille> {
+    const { db } = this.deps;
+    const famille = await db.selectFrom('familles').selectAll().where('id', '=', familleId).executeTakeFirst();
+    if (!famille) throw new QuotientError('not_found', 'famille_introuvable', 'Famille introuvable.');
+    const [parents, enfants] = await Promise.all([
+      db.selectFrom('parents').selectAll().where('famille_id', '=', familleId).orderBy('rang').execute(),
+      db.selectFrom('enfants').selectAll().where('famille_id', '=', familleId).orderBy('date_naissance').execute(),
+    ]);
+    return {
+      reference: famille.reference,
+      resident: famille.resident === 1,
+      courriel: famille.courriel,
+      // Never touched since the account created it with the signed-in parent alone.
+      aCompleter: famille.modifiee_le === famille.creee_le && enfants.length === 0,
+      parents: parents.map((p) => ({ rang: p.rang === 2 ? 2 : 1, nomNaissance: p.nom_naissance, nomUsage: p.nom_usage, prenoms: p.prenoms, dateNaissance: p.date_naissance, auFoyer: p.au_foyer === 1 })),
+      enfants: enfants.map((e) => ({ prenoms: e.prenoms, nom: e.nom, dateNaissance: e.date_naissance, residence: e.residence === 'alternee' ? 'alternee' : 'exclusive' })),
+    };
+  }
+
+  /**
+   * « Mon foyer », completed or corrected by the family: parents and children as declared replace
+   * the previous ones (consents name parents by rank, not by row). Validated like `creer`.
+   */
+  async mettreAJour(familleId: string, input: unknown, acteur: Acteur): Promise<void> {
+    const parsed = familleSchema.safeParse(input, parseOptions);
+    if (!parsed.success) throw invalidInput('famille_invalide', 'Les informations du foyer sont incomplètes.', parsed.error.issues);
+    const f = parsed.data;
+    const now = this.now();
+    await this.deps.journal.inTransaction(async (trx) => {
+      const updated = await trx.updateTable('familles').set({ resident: f.resident ? 1 : 0, ...(f.courriel ? { courriel: f.courriel } : {}), modifiee_le: now }).where('id', '=', familleId).executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 0) throw new QuotientError('not_found', 'famille_introuvable', 'Famille introuvable.');
+      await trx.deleteFrom('parents').where('famille_id', '=', familleId).execute();
+      await trx.deleteFrom('enfants').where('famille_id', '=', familleId).execute();
+      for (const [i, p] of f.parents.entries()) {
+        await trx
+          .insertInto('parents')
+          .values({ id: newId(), famille_id: familleId, rang: i + 1, nom_naissance: p.nomNaissance, nom_usage: p.nomUsage, prenoms: p.prenoms, date_naissance: p.dateNaissance, au_foyer: p.auFoyer ? 1 : 0 })
+          .execute();
+      }
+      for (const e of f.enfants) {
+        await trx.insertInto('enfants').values({ id: newId(), famille_id: familleId, prenoms: e.prenoms, nom: e.nom, date_naissance: e.dateNaissance, residence: e.residence }).execute();
+      }
+      await this.deps.journal.append({ actor: acteur, action: 'famille.modifiee', target: { type: 'famille', id: familleId }, outcome: 'succes', details: { parents: f.parents.length, enfants: f.enfants.length } }, trx);
+    });
+  }
+
+  /** Past requests, newest first, with their QF when there is one (no fiscal detail). */
+  async historique(familleId: string): Promise<HistoriqueDemande[]> {
+    const { db } = this.deps;
+    const rows = await db
+      .selectFrom('demandes')
+      .leftJoin('quotients', 'quotients.demande_id', 'demandes.id')
+      .select(['demandes.id', 'demandes.reference', 'demandes.statut', 'demandes.canal', 'demandes.creee_le', 'demandes.motif', 'quotients.valeur_cents', 'quotients.periode', 'quotients.valide_du', 'quotients.valide_au'])
+      .where('demandes.famille_id', '=', familleId)
+      .orderBy('demandes.creee_le', 'desc')
+      .execute();
+    const consents = rows.length === 0 ? [] : await db.selectFrom('consentements').select(['demande_id', 'retire_le']).where('demande_id', 'in', rows.map((r) => r.id)).execute();
+    return rows.map((r) => ({
+      id: r.id,
+      reference: r.reference,
+      statut: r.statut,
+      canal: r.canal,
+      creeeLe: r.creee_le,
+      motif: r.motif,
+      quotient: r.valeur_cents === null ? null : { cents: r.valeur_cents, periode: r.periode ?? 'mensuelle', valideDu: r.valide_du ?? '', valideAu: r.valide_au ?? '' },
+      consentementRetire: consents.some((c) => c.demande_id === r.id && c.retire_le !== null),
+    }));
+  }
+
+  /**
+   * The data a result was computed from, for the family: year, source and date of each avis, and
+   * the explanation of the calculation (which quotes the RFR and the parts) from the silo. The
+   * numéro fiscal is not there: it was never kept. The reading is journaled.
+   */
+  async donneesUtilisees(familleId: string, demandeId: string, acteur: Acteur): Promise<DonneesUtilisees> {
+    const { db, coffre, journal } = this.deps;
+    const owned = await db.selectFrom('demandes').select('id').where('id', '=', demandeId).where('famille_id', '=', familleId).executeTakeFirst();
+    if (!owned) throw new QuotientError('not_found', 'demande_introuvable', 'Demande introuvable.');
+    const foyers = await db.selectFrom('demande_foyers').select(['parent_rang', 'annee_revenus', 'source', 'recu_le', 'voie']).where('demande_id', '=', demandeId).orderBy('parent_rang').execute();
+    const calcul = (await coffre.get('calcul_quotient', demandeId).catch(() => undefined)) as { explication?: string } | undefined;
+    await journal.append({ actor: acteur, action: 'famille.resultat_consulte', target: { type: 'demande', id: demandeId }, outcome: 'succes' });
+    return {
+      foyers: foyers.map((f) => ({ parent: f.parent_rang, anneeRevenus: f.annee_revenus, source: f.source, recuLe: f.recu_le, voie: f.voie })),
+      explication: typeof calcul?.explication === 'string' ? calcul.explication : null,
+    };
+  }
+
+  /**
+   * Withdrawal of consent (RGPD art. 7.3): no new call to the DGFiP on the strength of the consents
+   * already given — future updates and campaigns will ask again. Results already computed stay
+   * until their retention period ends. Returns how many consents were withdrawn.
+   */
+  async retirerConsentements(familleId: string, acteur: Acteur): Promise<number> {
+    const now = this.now();
+    return this.deps.journal.inTransaction(async (trx) => {
+      const ids = (await trx.selectFrom('demandes').select('id').where('famille_id', '=', familleId).execute()).map((d) => d.id);
+      if (ids.length === 0) return 0;
+      const result = await trx.updateTable('consentements').set({ retire_le: now }).where('demande_id', 'in', ids).where('retire_le', 'is', null).executeTakeFirst();
+      const n = Number(result.numUpdatedRows);
+      if (n > 0) await this.deps.journal.append({ actor: acteur, action: 'consentement.retire', target: { type: 'famille', id: familleId }, outcome: 'succes', details: { consentements: n } }, trx);
+      return n;
+    });
+  }
+
   /** « Ces données sont-elles exactes ? » — recorded for an instructor to handle. */
   async contester(familleId: string, demandeId: string | null, motif: string, acteur: Acteur): Promise<string> {
     const texte = motif.trim();
@@ -136,6 +241,32 @@ export class FamillesService {
     });
     return id;
   }
+}
+
+export interface FoyerFamille {
+  readonly reference: string;
+  readonly resident: boolean;
+  readonly courriel: string | null;
+  /** True while the family has not yet completed the household its account started with. */
+  readonly aCompleter: boolean;
+  readonly parents: ReadonlyArray<{ rang: 1 | 2; nomNaissance: string; nomUsage: string | null; prenoms: string; dateNaissance: string | null; auFoyer: boolean }>;
+  readonly enfants: ReadonlyArray<{ prenoms: string; nom: string; dateNaissance: string | null; residence: 'exclusive' | 'alternee' }>;
+}
+
+export interface HistoriqueDemande {
+  readonly id: string;
+  readonly reference: string;
+  readonly statut: string;
+  readonly canal: string;
+  readonly creeeLe: string;
+  readonly motif: string | null;
+  readonly quotient: { cents: number; periode: string; valideDu: string; valideAu: string } | null;
+  readonly consentementRetire: boolean;
+}
+
+export interface DonneesUtilisees {
+  readonly foyers: ReadonlyArray<{ parent: number; anneeRevenus: number | null; source: string | null; recuLe: string | null; voie: string }>;
+  readonly explication: string | null;
 }
 
 export interface ExportFamille {

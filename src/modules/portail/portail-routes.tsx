@@ -1,8 +1,36 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { VNode } from 'preact';
+import { isIsoDate } from '../../domain/dates.ts';
+import { QuotientError, isQuotientError, type ErrorDetail } from '../../domain/errors.ts';
+import { NumeroFiscal } from '../../domain/numero-fiscal.ts';
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
+import { pageContext, sendPage } from '../../http/render.tsx';
+import { Layout } from '../../http/ui/layout.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
-import type { DemandesService } from '../demandes/demandes-service.ts';
-import type { FamillesService } from '../familles/familles-service.ts';
+import { requireFamille } from '../comptes/comptes-routes.tsx';
+import type { CompteConnecte } from '../comptes/comptes-service.ts';
+import type { DemandesService, EtatDemande, FoyerSoumis } from '../demandes/demandes-service.ts';
+import type { Acteur } from '../demandes/ports.ts';
+import { exportEnTexte } from '../familles/export-texte.ts';
+import type { FamillesService, FoyerFamille } from '../familles/familles-service.ts';
+import {
+  AccordPage,
+  AttentePage,
+  ContestationPage,
+  ENFANTS_MAX,
+  ExportTextePage,
+  FoyerPage,
+  HistoriquePage,
+  InformationPage,
+  MesDonneesPage,
+  MessagePage,
+  NumeroPage,
+  ResultatPage,
+  StatutPage,
+  type AccordValues,
+  type FoyerValues,
+  type NumeroAttendu,
+} from './portail-views.tsx';
 
 /** The services the portal uses, composed in src/cli/services.ts. */
 export interface PortailServices {
@@ -17,10 +45,346 @@ export interface PortailRoutesDeps extends PortailServices {
   readonly politique: PolitiqueTarifaire;
   /** True when families may sign in with FranceConnect (then no numéro fiscal is asked). */
   readonly franceConnect: boolean;
+  /** How long the submission waits for the answer before showing the queue (default 8 s). */
+  readonly attenteMs?: number;
 }
+
+/**
+ * Between steps 2 and 3: who consented, and whether one or two avis are asked. Never a numéro
+ * fiscal: those go from the form of step 3 straight to the request service's memory.
+ */
+interface Parcours {
+  readonly rangs: Array<1 | 2>;
+  readonly accordLe: string;
+  readonly familleId: string;
+}
+
+declare module 'fastify' {
+  interface Session {
+    parcours?: Parcours;
+  }
+}
+
+type Body = Record<string, string | string[] | undefined>;
+const field = (body: unknown, name: string): string => {
+  const v = (body as Body | undefined)?.[name];
+  return typeof v === 'string' ? v : '';
+};
+
+const REFRESH_SECONDS = 10;
+const ID = /^[0-9a-f-]{36}$/i;
+
+/** One answer for « not yours » and « does not exist »: nothing tells another family's request apart. */
+const introuvable = () => new QuotientError('not_found', 'demande_introuvable', 'Demande introuvable.');
 
 /** The family portal: compute my quotient step by step, history and rights. */
 export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesDeps): void {
-  void app;
-  void deps;
+  const { demandes, familles, commune } = deps;
+  const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: VNode, status = 200) =>
+    sendPage(reply, <Layout ctx={pageContext(request, reply, commune)} title={title}>{body}</Layout>, status);
+  const acteurDe = (compte: CompteConnecte): Acteur => ({ type: 'famille', id: compte.compteId });
+  // Pages of a signed-in family: an anonymous visitor is sent to sign in first.
+  const signedIn = (request: FastifyRequest, reply: FastifyReply): CompteConnecte | undefined => {
+    if (request.compte) return request.compte;
+    void reply.redirect('/connexion', 303);
+    return undefined;
+  };
+  // Answers that depend on the person are never cached (shared computers, back button).
+  app.addHook('onSend', async (request, reply) => {
+    if (request.compte && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+  });
+
+  /** The request, only if it belongs to this family. */
+  async function demandeDe(compte: CompteConnecte, id: string): Promise<EtatDemande> {
+    if (!ID.test(id)) throw introuvable();
+    const etat = await demandes.etat(id).catch((error: unknown) => {
+      if (isQuotientError(error) && error.kind === 'not_found') throw introuvable();
+      throw error;
+    });
+    if (etat.familleId !== compte.familleId) throw introuvable();
+    return etat;
+  }
+
+  /** Who will be asked, and how: FranceConnect for the signed-in first parent when allowed. */
+  function attendus(compte: CompteConnecte, request: FastifyRequest, foyer: FoyerFamille, rangs: ReadonlyArray<1 | 2>): NumeroAttendu[] {
+    const fc = deps.franceConnect && compte.kind === 'franceconnect' && typeof request.session.fcAccessToken === 'string' && commune.habilitation.modalites.includes('franceconnect');
+    return rangs.map((rang) => {
+      const p = foyer.parents.find((x) => x.rang === rang);
+      return { rang, nom: p ? `${p.prenoms} ${p.nomUsage ?? p.nomNaissance}` : `parent ${rang}`, franceConnect: fc && rang === 1 };
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Step 1
+
+  app.get('/mon-quotient', async (request, reply) => {
+    const compte = signedIn(request, reply);
+    if (!compte) return reply;
+    const foyer = await familles.foyer(compte.familleId);
+    const fc = attendus(compte, request, foyer, [1])[0]?.franceConnect ?? false;
+    return page(request, reply, 'Calculer mon quotient familial', <InformationPage commune={commune} politique={deps.politique} foyer={foyer} franceConnect={fc} />);
+  });
+
+  // ---------------------------------------------------------------------------------------
+  // Step 2
+
+  app.get('/mon-quotient/accord', async (request, reply) => {
+    const compte = signedIn(request, reply);
+    if (!compte) return reply;
+    const foyer = await familles.foyer(compte.familleId);
+    if (foyer.aCompleter) return reply.redirect('/mon-foyer', 303);
+    return page(request, reply, 'Votre accord', <AccordPage csrf={reply.generateCsrf()} commune={commune} foyer={foyer} errors={[]} values={{ accords: [] }} />);
+  });
+
+  app.post('/mon-quotient/accord', async (request, reply) => {
+    const compte = requireFamille(request);
+    const foyer = await familles.foyer(compte.familleId);
+    if (foyer.aCompleter) return reply.redirect('/mon-foyer', 303);
+    const situationInput = field(request.body, 'situation');
+    const situation = situationInput === 'commune' || situationInput === 'separee' ? situationInput : undefined;
+    const accords = foyer.parents.filter((p) => field(request.body, `accord-${p.rang}`) === 'oui').map((p) => p.rang);
+    const errors: ErrorDetail[] = [];
+    const deux = foyer.parents.length === 2;
+    if (deux && !situation) errors.push({ path: 'situation-commune', message: 'Indiquez si les deux parents font une seule déclaration de revenus ou chacun la sienne.' });
+    // Unmarried parents: two avis, two consents. Otherwise the first declarant's avis.
+    const rangs: Array<1 | 2> = deux && situation === 'separee' ? [1, 2] : [1];
+    for (const rang of rangs) {
+      if (!accords.includes(rang)) {
+        const p = foyer.parents.find((x) => x.rang === rang);
+        errors.push({ path: `accord-${rang}`, message: `Cochez la case d’accord de ${p ? `${p.prenoms} ${p.nomUsage ?? p.nomNaissance}` : `parent ${rang}`} : sans son accord, son avis ne peut pas être demandé.` });
+      }
+    }
+    if (errors.length > 0) {
+      const values: AccordValues = { ...(situation ? { situation } : {}), accords };
+      return page(request, reply, 'Erreur : votre accord', <AccordPage csrf={reply.generateCsrf()} commune={commune} foyer={foyer} errors={errors} values={values} />, 400);
+    }
+    request.session.parcours = { rangs, accordLe: new Date().toISOString(), familleId: compte.familleId };
+    return reply.redirect('/mon-quotient/numero', 303);
+  });
+
+  // ---------------------------------------------------------------------------------------
+  // Step 3 and submission
+
+  const parcoursDe = (request: FastifyRequest, compte: CompteConnecte): Parcours | undefined => {
+    const p = request.session.parcours;
+    return p && p.familleId === compte.familleId ? p : undefined;
+  };
+
+  app.get('/mon-quotient/numero', async (request, reply) => {
+    const compte = signedIn(request, reply);
+    if (!compte) return reply;
+    const parcours = parcoursDe(request, compte);
+    if (!parcours) return reply.redirect('/mon-quotient/accord', 303);
+    const foyer = await familles.foyer(compte.familleId);
+    return page(request, reply, 'Votre numéro fiscal', <NumeroPage csrf={reply.generateCsrf()} attendus={attendus(compte, request, foyer, parcours.rangs)} errors={[]} />);
+  });
+
+  app.post('/mon-quotient/numero', async (request, reply) => {
+    const compte = requireFamille(request);
+    const parcours = parcoursDe(request, compte);
+    if (!parcours) return reply.redirect('/mon-quotient/accord', 303);
+    const foyer = await familles.foyer(compte.familleId);
+    const liste = attendus(compte, request, foyer, parcours.rangs);
+    const errors: ErrorDetail[] = [];
+    const foyers: FoyerSoumis[] = [];
+    const consentement = { mode: 'en_ligne' as const, donnePar: { type: 'famille' as const, id: compte.familleId } };
+    for (const a of liste) {
+      if (a.franceConnect) {
+        foyers.push({ parentRang: a.rang, identifiant: { franceConnectToken: request.session.fcAccessToken as string }, consentement });
+        continue;
+      }
+      const parsed = NumeroFiscal.tryParse(field(request.body, `numero-${a.rang}`));
+      if (parsed.ok) foyers.push({ parentRang: a.rang, identifiant: { spi: parsed.value }, consentement });
+      else errors.push({ path: `numero-${a.rang}`, message: liste.filter((x) => !x.franceConnect).length > 1 ? `${a.nom} : ${parsed.error.message}` : parsed.error.message });
+    }
+    if (errors.length > 0) {
+      // The numbers typed are not sent back: the page asks for them again (invariant 1).
+      return page(request, reply, 'Erreur : votre numéro fiscal', <NumeroPage csrf={reply.generateCsrf()} attendus={liste} errors={errors} />, 400);
+    }
+    const { id } = await demandes.soumettre({ familleId: compte.familleId, canal: 'en_ligne', acteur: acteurDe(compte), foyers, correlationId: request.id });
+    delete request.session.parcours;
+    deps.wake();
+    // The answer at once when the quota allows; otherwise the page of the request shows the queue.
+    await demandes.attendre(id, deps.attenteMs ?? 8_000);
+    return reply.redirect(`/mon-quotient/demandes/${id}`, 303);
+  });
+
+  // ---------------------------------------------------------------------------------------
+  // Step 4: the request, its result, its attestation, its contestation
+
+  app.get('/mon-quotient/demandes/:id', async (request, reply) => {
+    const compte = signedIn(request, reply);
+    if (!compte) return reply;
+    const etat = await demandeDe(compte, (request.params as { id: string }).id);
+    if (etat.file) {
+      // The HTTP Refresh header rather than <meta refresh>: same effect without script, and the page itself stays still for assistive tools.
+      reply.header('refresh', String(REFRESH_SECONDS));
+      return page(request, reply, 'Demande en attente', <AttentePage etat={etat} refreshSeconds={REFRESH_SECONDS} />);
+    }
+    if (!etat.quotient) return page(request, reply, `Demande ${etat.reference}`, <StatutPage etat={etat} commune={commune} />);
+    const donnees = await familles.donneesUtilisees(compte.familleId, etat.id, acteurDe(compte));
+    return page(request, reply, 'Votre quotient familial', <ResultatPage etat={etat} donnees={donnees} commune={commune} attestation={false} />);
+  });
+
+  app.get('/mon-quotient/demandes/:id/attestation', async (request, reply) => {
+    const compte = signedIn(request, reply);
+    if (!compte) return reply;
+    const etat = await demandeDe(compte, (request.params as { id: string }).id);
+    if (!etat.quotient) throw introuvable();
+    const donnees = await familles.donneesUtilisees(compte.familleId, etat.id, acteurDe(compte));
+    return page(request, reply, 'Attestation de quotient familial', <ResultatPage etat={etat} donnees={donnees} commune={commune} attestation={true} />);
+  });
+
+  app.get('/mon-quotient/demandes/:id/contestation', async (request, reply) => {
+    const compte = signedIn(request, reply);
+    if (!compte) return reply;
+    const etat = await demandeDe(compte, (request.params as { id: string }).id);
+    return page(request, reply, 'Signaler une erreur', <ContestationPage csrf={reply.generateCsrf()} etat={etat} errors={[]} motif="" />);
+  });
+
+  app.post('/mon-quotient/demandes/:id/contestation', async (request, reply) => {
+    const compte = requireFamille(request);
+    const etat = await demandeDe(compte, (request.params as { id: string }).id);
+    const motif = field(request.body, 'motif');
+    // A numéro fiscal pasted into the message would be stored: refused, and the text not echoed.
+    if (/(?<![0-9])[0-3](?:[ \u00a0]?[0-9]){12}(?![0-9])/.test(motif)) {
+      const errors = [{ path: 'motif', message: 'Votre message semble contenir un numéro fiscal : retirez-le, il n’est pas nécessaire.' }];
+      return page(request, reply, 'Erreur : signaler une erreur', <ContestationPage csrf={reply.generateCsrf()} etat={etat} errors={errors} motif="" />, 400);
+    }
+    try {
+      await familles.contester(compte.familleId, etat.id, motif, acteurDe(compte));
+    } catch (error) {
+      if (!isQuotientError(error) || error.kind !== 'invalid') throw error;
+      const errors = [{ path: 'motif', message: error.message }];
+      return page(request, reply, 'Erreur : signaler une erreur', <ContestationPage csrf={reply.generateCsrf()} etat={etat} errors={errors} motif={motif} />, 400);
+    }
+    return page(
+      request,
+      reply,
+      'Signalement envoyé',
+      <MessagePage title="Votre signalement est enregistré">
+        <p class="lead">Un agent du {commune.contact.service} va l’examiner et vous répondra. Votre tarif actuel reste appliqué en attendant.</p>
+        <p>
+          <a href="/mes-demandes">Mes demandes</a>
+        </p>
+      </MessagePage>,
+    );
+  });
+
+  // ---------------------------------------------------------------------------------------
+  // History and rights
+
+  app.get('/mes-demandes', async (request, reply) => {
+    const compte = signedIn(request, reply);
+    if (!compte) return reply;
+    return page(request, reply, 'Mes demandes', <HistoriquePage demandes={await familles.historique(compte.familleId)} />);
+  });
+
+  app.get('/mes-donnees', (request, reply) => {
+    const compte = signedIn(request, reply);
+    if (!compte) return reply;
+    return page(request, reply, 'Mes données et mes droits', <MesDonneesPage csrf={reply.generateCsrf()} />);
+  });
+
+  app.get('/mes-donnees/export.json', async (request, reply) => {
+    const compte = signedIn(request, reply);
+    if (!compte) return reply;
+    const data = await familles.exporter(compte.familleId, acteurDe(compte));
+    return reply.type('application/json; charset=utf-8').header('content-disposition', 'attachment; filename="mes-donnees-quotient.json"').send(JSON.stringify(data, null, 2));
+  });
+
+  app.get('/mes-donnees/export', async (request, reply) => {
+    const compte = signedIn(request, reply);
+    if (!compte) return reply;
+    const data = await familles.exporter(compte.familleId, acteurDe(compte));
+    return page(request, reply, 'Toutes mes données', <ExportTextePage texte={exportEnTexte(data)} />);
+  });
+
+  app.post('/mes-donnees/retrait', async (request, reply) => {
+    const compte = requireFamille(request);
+    const n = await familles.retirerConsentements(compte.familleId, acteurDe(compte));
+    const message = n > 0 ? 'Votre accord est retiré : aucune nouvelle demande ne sera faite à la DGFiP sans un nouvel accord.' : 'Aucun accord en cours : rien à retirer.';
+    return page(request, reply, 'Accord retiré', <MesDonneesPage csrf={reply.generateCsrf()} message={message} />);
+  });
+
+  // ---------------------------------------------------------------------------------------
+  // Mon foyer
+
+  app.get('/mon-foyer', async (request, reply) => {
+    const compte = signedIn(request, reply);
+    if (!compte) return reply;
+    const foyer = await familles.foyer(compte.familleId);
+    return page(request, reply, 'Mon foyer', <FoyerPage csrf={reply.generateCsrf()} values={valuesOf(foyer)} errors={[]} enregistre={false} />);
+  });
+
+  app.post('/mon-foyer', async (request, reply) => {
+    const compte = requireFamille(request);
+    const values: FoyerValues = {};
+    for (const [k, v] of Object.entries((request.body as Body | undefined) ?? {})) if (typeof v === 'string' && k !== '_csrf') values[k] = v.trim();
+    const { saisie, errors } = foyerSaisi(values);
+    if (errors.length === 0) {
+      try {
+        await familles.mettreAJour(compte.familleId, saisie, acteurDe(compte));
+      } catch (error) {
+        if (!isQuotientError(error) || error.kind !== 'invalid') throw error;
+        errors.push({ path: '', message: error.message });
+      }
+    }
+    if (errors.length > 0) return page(request, reply, 'Erreur : mon foyer', <FoyerPage csrf={reply.generateCsrf()} values={values} errors={errors} enregistre={false} />, 400);
+    return reply.redirect('/mon-quotient', 303);
+  });
+}
+
+const toFr = (iso: string | null) => (iso ? iso.split('-').reverse().join('/') : '');
+
+function valuesOf(foyer: FoyerFamille): FoyerValues {
+  const v: FoyerValues = {};
+  for (const p of foyer.parents) {
+    v[`parent${p.rang}-prenoms`] = p.prenoms;
+    v[`parent${p.rang}-nomNaissance`] = p.nomNaissance;
+    v[`parent${p.rang}-nomUsage`] = p.nomUsage ?? '';
+    v[`parent${p.rang}-dateNaissance`] = toFr(p.dateNaissance);
+    if (p.rang === 2 && !p.auFoyer) v['parent2-ailleurs'] = 'oui';
+  }
+  foyer.enfants.slice(0, ENFANTS_MAX).forEach((e, i) => {
+    v[`enfant${i + 1}-prenoms`] = e.prenoms;
+    v[`enfant${i + 1}-nomNaissance`] = e.nom;
+    v[`enfant${i + 1}-dateNaissance`] = toFr(e.dateNaissance);
+  });
+  if (!foyer.resident) v['hors-commune'] = 'oui';
+  return v;
+}
+
+/** « 09/04/1981 » or « 1981-04-09 » to ISO; undefined when it is not a real date. */
+function dateIso(input: string): string | undefined {
+  const fr = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(input);
+  const iso = fr ? `${fr[3]}-${(fr[2] as string).padStart(2, '0')}-${(fr[1] as string).padStart(2, '0')}` : input;
+  return isIsoDate(iso) && iso <= new Date().toISOString().slice(0, 10) ? iso : undefined;
+}
+
+/** The form of « Mon foyer » to the families service's input, with a French message per field. */
+function foyerSaisi(values: FoyerValues): { saisie: unknown; errors: ErrorDetail[] } {
+  const errors: ErrorDetail[] = [];
+  const personne = (prefix: string, qui: string, obligatoire: boolean) => {
+    const get = (n: string) => values[`${prefix}-${n}`] ?? '';
+    const rempli = ['prenoms', 'nomNaissance', 'nomUsage', 'dateNaissance'].some((n) => get(n) !== '');
+    if (!rempli && !obligatoire) return undefined;
+    if (get('prenoms') === '') errors.push({ path: `${prefix}-prenoms`, message: `Indiquez les prénoms ${qui}.` });
+    if (get('nomNaissance') === '') errors.push({ path: `${prefix}-nomNaissance`, message: `Indiquez le nom de naissance ${qui}.` });
+    let dateNaissance: string | null = null;
+    if (get('dateNaissance') !== '') {
+      dateNaissance = dateIso(get('dateNaissance')) ?? null;
+      if (!dateNaissance) errors.push({ path: `${prefix}-dateNaissance`, message: `La date de naissance ${qui} doit être une date passée au format JJ/MM/AAAA, par exemple 09/04/1981.` });
+    }
+    return { prenoms: get('prenoms'), nomNaissance: get('nomNaissance'), nomUsage: get('nomUsage') || null, dateNaissance };
+  };
+  const p1 = personne('parent1', 'du premier parent', true);
+  const p2 = personne('parent2', 'du second parent', false);
+  const enfants = [];
+  for (let i = 1; i <= ENFANTS_MAX; i++) {
+    const e = personne(`enfant${i}`, `de l’enfant ${i}`, false);
+    if (e) enfants.push({ prenoms: e.prenoms, nom: e.nomNaissance, dateNaissance: e.dateNaissance });
+  }
+  const parents = [p1, ...(p2 ? [{ ...p2, auFoyer: values['parent2-ailleurs'] !== 'oui' }] : [])].filter((p) => p !== undefined);
+  return { saisie: { parents, enfants, resident: values['hors-commune'] !== 'oui' }, errors };
 }
