@@ -1,0 +1,624 @@
+import { Fragment, type ComponentChildren } from 'preact';
+import { formatDateFrancaise } from '../../domain/dates.ts';
+import { STATUTS, type StatutDemande } from '../../domain/demande.ts';
+import type { ErrorDetail } from '../../domain/errors.ts';
+import { donneesEnClair, type Habilitation } from '../../domain/habilitation.ts';
+import { formatEuros } from '../../domain/money.ts';
+import { LIBELLES_UNITES, type PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
+import { Alert, CheckboxField, ErrorSummary, TextField } from '../../http/ui/components.tsx';
+import type { CommuneConfig } from '../../infra/config/commune-config.ts';
+import type { EtatDemande } from '../demandes/demandes-service.ts';
+import type { DonneesUtilisees, FoyerFamille, HistoriqueDemande } from '../familles/familles-service.ts';
+
+export const ANCRE_ERREURS = 'erreurs';
+
+function Csrf({ token }: { token: string }) {
+  return <input type="hidden" name="_csrf" value={token} />;
+}
+
+/** Where the family is in the four steps, said in words (not only by a visual bar). */
+function Etape({ n }: { n: 1 | 2 | 3 | 4 }) {
+  const noms = ['Ce qui va se passer', 'Votre accord', 'Votre numéro fiscal', 'Votre résultat'];
+  return (
+    <p class="muted etape">
+      Étape {n} sur 4 : {noms[n - 1]}
+    </p>
+  );
+}
+
+function Erreurs({ errors }: { errors: readonly ErrorDetail[] }) {
+  if (errors.length === 0) return null;
+  return <ErrorSummary id={ANCRE_ERREURS} errors={errors.map((e) => ({ href: e.path ? `#${e.path}` : null, text: e.message }))} />;
+}
+
+const errorOf = (errors: readonly ErrorDetail[], id: string) => {
+  const mine = errors.filter((e) => e.path === id);
+  return mine.length > 0 ? mine.map((e) => e.message).join(' ') : undefined;
+};
+
+const date = (iso: string | null | undefined) => (iso ? formatDateFrancaise(iso.slice(0, 10)) : '—');
+const nomParent = (p: FoyerFamille['parents'][number]) => `${p.prenoms} ${p.nomUsage ?? p.nomNaissance}`;
+
+function deliberationEnClair(politique: PolitiqueTarifaire): string {
+  const d = politique.deliberation;
+  const acte = `${d.numero ? ` n°\u00a0${d.numero}` : ''}${d.date ? ` du ${formatDateFrancaise(d.date)}` : ''}`;
+  return acte ? `la délibération${acte} du conseil municipal${d.intitule ? ` («\u00a0${d.intitule}\u00a0»)` : ''}` : 'la délibération tarifaire du conseil municipal';
+}
+
+function Contact({ commune }: { commune: CommuneConfig }) {
+  const c = commune.contact;
+  return (
+    <p>
+      {c.service} : <a href={`mailto:${c.email}`}>{c.email}</a>
+      {c.telephone ? <>, {c.telephone}</> : null}
+      {c.horaires ? <> ({c.horaires})</> : null}.
+    </p>
+  );
+}
+
+// -------------------------------------------------------------------------------------------
+// Step 1: what will happen
+
+export function InformationPage({ commune, politique, foyer, franceConnect }: { commune: CommuneConfig; politique: PolitiqueTarifaire; foyer: FoyerFamille; franceConnect: boolean }) {
+  const h: Habilitation = commune.habilitation;
+  const conservation = commune.conservation;
+  return (
+    <>
+      <Etape n={1} />
+      <h1>Calculer mon quotient familial</h1>
+      <p class="lead">
+        Avec votre accord, {commune.commune.nom} demande directement à la Direction générale des Finances publiques (DGFiP) les
+        informations de votre avis d’impôt sur le revenu utiles au calcul. Vous n’avez aucun justificatif à fournir.
+      </p>
+
+      <h2>Les informations demandées à la DGFiP</h2>
+      <p>Pour l’avis d’imposition de chaque déclarant concerné, et seulement celles-ci :</p>
+      <ul>
+        {donneesEnClair(h).map((d) => (
+          <li key={d}>{d}</li>
+        ))}
+      </ul>
+      <p>
+        Elles viennent directement de la DGFiP (service « API Impôt particulier »), pour l’avis des revenus de l’année précédente, ou
+        de l’année d’avant si le dernier avis n’est pas encore établi.
+      </p>
+
+      <h2>Pourquoi</h2>
+      <p>{h.finalite}</p>
+      <p>
+        Base légale : {h.baseLegale} Les tarifs appliqués sont ceux fixés par {deliberationEnClair(politique)}.
+      </p>
+
+      <h2>Combien de temps</h2>
+      <p>
+        Votre numéro fiscal n’est jamais conservé : il sert à la demande, puis il est oublié. Les informations reçues de la DGFiP sont
+        chiffrées et gardées pendant la validité de votre quotient familial et {conservation.donneesFiscalesMoisApresValidite} mois
+        après, le temps de pouvoir le contester. Votre demande et son résultat sont gardés {conservation.demandesMois} mois après la fin
+        de validité du quotient.
+      </p>
+
+      <h2>Vos droits</h2>
+      <p>
+        Vous pouvez consulter les données utilisées, en demander la rectification, contester le calcul, retirer votre accord pour les
+        mises à jour futures et télécharger vos données depuis <a href="/mes-donnees">Mes données</a>. Pour toute question :
+      </p>
+      <Contact commune={commune} />
+      <p>
+        Délégué à la protection des données : <a href={`mailto:${commune.dpo.email}`}>{commune.dpo.email}</a>. Vous pouvez aussi
+        saisir la CNIL.
+      </p>
+
+      <h2>Si vous ne souhaitez pas donner votre accord</h2>
+      <p>
+        C’est votre droit. Vous pouvez présenter votre avis d’imposition papier au guichet du {commune.contact.service}
+        {commune.contact.horaires ? ` (${commune.contact.horaires})` : ''}. Sans quotient familial, le tarif le plus élevé de chaque
+        activité s’applique.
+      </p>
+
+      <h2>Votre foyer</h2>
+      {foyer.aCompleter ? (
+        <Alert kind="warning" title="Complétez d’abord votre foyer">
+          <p>Indiquez les parents et les enfants de votre foyer : le calcul en dépend, et les déclarants de l’avis sont comparés aux parents déclarés.</p>
+          <p>
+            <a class="button" href="/mon-foyer">
+              Compléter mon foyer
+            </a>
+          </p>
+        </Alert>
+      ) : (
+        <>
+          <p>
+            Parents déclarés : {foyer.parents.map(nomParent).join(' et ')} ; {foyer.enfants.length === 0 ? 'aucun enfant déclaré' : `${foyer.enfants.length} enfant${foyer.enfants.length > 1 ? 's' : ''}`}.{' '}
+            <a href="/mon-foyer">Modifier mon foyer</a>
+          </p>
+          {franceConnect ? <p>Connecté(e) avec FranceConnect, vous n’aurez pas à saisir votre propre numéro fiscal.</p> : null}
+          <p>
+            <a class="button" href="/mon-quotient/accord">
+              Continuer
+            </a>
+          </p>
+        </>
+      )}
+    </>
+  );
+}
+
+// -------------------------------------------------------------------------------------------
+// Step 2: consent
+
+export interface AccordValues {
+  readonly situation?: 'commune' | 'separee';
+  readonly accords: readonly number[];
+}
+
+export function AccordPage({ csrf, commune, foyer, errors, values }: { csrf: string; commune: CommuneConfig; foyer: FoyerFamille; errors: readonly ErrorDetail[]; values: AccordValues }) {
+  const deux = foyer.parents.length === 2;
+  const donnees = donneesEnClair(commune.habilitation).join(', ');
+  const situationError = errorOf(errors, 'situation-commune');
+  return (
+    <>
+      <Erreurs errors={errors} />
+      <Etape n={2} />
+      <h1>Votre accord</h1>
+      <form method="post" action={`/mon-quotient/accord#${ANCRE_ERREURS}`} novalidate>
+        <Csrf token={csrf} />
+        {deux ? (
+          <fieldset class={`field${situationError ? ' field--error' : ''}`} aria-describedby={situationError ? 'situation-commune-erreur' : undefined}>
+            <legend>Les deux parents font-ils une seule déclaration de revenus ?</legend>
+            {situationError ? (
+              <span class="field__error" id="situation-commune-erreur">
+                <span class="visually-hidden">Erreur : </span>
+                {situationError}
+              </span>
+            ) : null}
+            <div class="radio">
+              <input type="radio" id="situation-commune" name="situation" value="commune" checked={values.situation === 'commune'} />
+              <label for="situation-commune">Oui, mariés ou pacsés : un seul avis d’imposition</label>
+            </div>
+            <div class="radio">
+              <input type="radio" id="situation-separee" name="situation" value="separee" checked={values.situation === 'separee'} />
+              <label for="situation-separee">Non, chacun a son propre avis d’imposition (parents non mariés ni pacsés)</label>
+            </div>
+          </fieldset>
+        ) : null}
+        <fieldset class="field">
+          <legend>Accord de chaque déclarant</legend>
+          <p class="hint">
+            Chaque personne dont l’avis sera demandé donne son accord. Avec deux avis, les deux parents doivent cocher. Avec un seul avis,
+            l’accord du premier déclarant suffit.
+          </p>
+          {foyer.parents.map((p) => {
+            const id = `accord-${p.rang}`;
+            const error = errorOf(errors, id);
+            return (
+              <div key={id} class={error ? 'field--error' : undefined}>
+                {error ? (
+                  <span class="field__error" id={`${id}-erreur`}>
+                    <span class="visually-hidden">Erreur : </span>
+                    {error}
+                  </span>
+                ) : null}
+                <CheckboxField
+                  id={id}
+                  name={id}
+                  value="oui"
+                  label={`${nomParent(p)} accepte que ${commune.commune.nom} demande à la DGFiP les informations de son avis d’imposition`}
+                  hint={`Soit : ${donnees}. Pour : ${commune.habilitation.finalite}`}
+                  checked={values.accords.includes(p.rang)}
+                />
+              </div>
+            );
+          })}
+        </fieldset>
+        <p class="muted">Texte de l’accord, version {commune.habilitation.versionTexteConsentement}. L’accord est enregistré avec sa date et l’heure.</p>
+        <button class="button" type="submit">
+          Donner mon accord et continuer
+        </button>
+      </form>
+      <p>
+        <a href="/mon-quotient">Revenir aux explications</a>
+      </p>
+    </>
+  );
+}
+
+// -------------------------------------------------------------------------------------------
+// Step 3: numéros fiscaux
+
+function AideNumeroFiscal() {
+  return (
+    <details class="aide">
+      <summary>Où trouver le numéro fiscal ?</summary>
+      <p>
+        Il figure en haut à gauche de la première page de votre avis d’impôt sur le revenu, dans le cadre « Vos références », à la ligne
+        « Numéro fiscal ». Il comporte 13 chiffres et commence par 0, 1, 2 ou 3. Vous le trouvez aussi dans votre espace particulier
+        sur impots.gouv.fr, rubrique « Mon profil ».
+      </p>
+      <p>Chaque déclarant a son propre numéro : sur un avis commun, les deux numéros figurent ; un seul suffit.</p>
+    </details>
+  );
+}
+
+export interface NumeroAttendu {
+  readonly rang: 1 | 2;
+  readonly nom: string;
+  /** Asked of the DGFiP as the person signed in with FranceConnect: nothing to type. */
+  readonly franceConnect: boolean;
+}
+
+export function NumeroPage({ csrf, attendus, errors }: { csrf: string; attendus: readonly NumeroAttendu[]; errors: readonly ErrorDetail[] }) {
+  const aSaisir = attendus.filter((a) => !a.franceConnect);
+  return (
+    <>
+      <Erreurs errors={errors} />
+      <Etape n={3} />
+      <h1>{aSaisir.length === 0 ? 'Confirmer la demande' : aSaisir.length === 1 ? 'Votre numéro fiscal' : 'Les numéros fiscaux des deux parents'}</h1>
+      {attendus
+        .filter((a) => a.franceConnect)
+        .map((a) => (
+          <p key={a.rang}>
+            L’avis de {a.nom} sera demandé à la DGFiP grâce à votre connexion FranceConnect : aucun numéro fiscal à saisir.
+          </p>
+        ))}
+      <form method="post" action={`/mon-quotient/numero#${ANCRE_ERREURS}`} novalidate autoComplete="off">
+        <Csrf token={csrf} />
+        {aSaisir.length > 0 ? <AideNumeroFiscal /> : null}
+        {aSaisir.map((a) => (
+          <TextField
+            key={a.rang}
+            id={`numero-${a.rang}`}
+            label={`Numéro fiscal de ${a.nom}`}
+            hint="13 chiffres, par exemple 3012345678901 ; les espaces sont acceptés."
+            inputMode="numeric"
+            autoComplete="off"
+            size="moyen"
+            {...(errorOf(errors, `numero-${a.rang}`) ? { error: errorOf(errors, `numero-${a.rang}`) as string } : {})}
+          />
+        ))}
+        {aSaisir.length > 0 ? <p class="muted">Le numéro fiscal n’est ni enregistré ni affiché de nouveau : il sert à la demande, puis il est oublié.</p> : null}
+        <button class="button" type="submit">
+          Envoyer la demande
+        </button>
+      </form>
+    </>
+  );
+}
+
+// -------------------------------------------------------------------------------------------
+// Step 4: waiting, result, other outcomes
+
+export function AttentePage({ etat, refreshSeconds }: { etat: EtatDemande; refreshSeconds: number }) {
+  const file = etat.file ?? { position: 1, attenteMinutes: 1 };
+  return (
+    <>
+      <Etape n={4} />
+      <h1>Votre demande est en attente</h1>
+      <p class="lead">
+        La DGFiP limite le nombre de demandes par minute : la vôtre passera dès qu’un créneau se libère. Vous n’avez rien à faire.
+      </p>
+      <dl class="facts">
+        <dt>Référence</dt>
+        <dd>{etat.reference}</dd>
+        <dt>Position</dt>
+        <dd>{file.position === 1 ? 'la prochaine à passer' : `${file.position}e dans la file`}</dd>
+        <dt>Attente estimée</dt>
+        <dd>environ {file.attenteMinutes} minute{file.attenteMinutes > 1 ? 's' : ''} (estimation prudente)</dd>
+      </dl>
+      <p>
+        Cette page se met à jour toute seule toutes les {refreshSeconds} secondes. Vous pouvez aussi la fermer : le résultat vous
+        attendra dans <a href="/mes-demandes">Mes demandes</a>, et un courriel vous préviendra si une adresse est connue.
+      </p>
+      <p>
+        <a class="button button--secondary" href={`/mon-quotient/demandes/${etat.id}`}>
+          Actualiser maintenant
+        </a>
+      </p>
+    </>
+  );
+}
+
+export function StatutPage({ etat, commune }: { etat: EtatDemande; commune: CommuneConfig }) {
+  const s = STATUTS[etat.statut];
+  return (
+    <>
+      <h1>Demande {etat.reference} : {s.libelle.toLowerCase()}</h1>
+      <p class="lead">{s.explication}</p>
+      {etat.motif ? <p>Motif : {etat.motif}</p> : null}
+      {etat.statut === 'a_ressaisir' || etat.statut === 'echouee' || etat.statut === 'expiree' ? (
+        <p>
+          <a class="button" href="/mon-quotient">
+            Faire une nouvelle demande
+          </a>
+        </p>
+      ) : null}
+      <h2>Une question ?</h2>
+      <Contact commune={commune} />
+      <p>
+        <a href="/mes-demandes">Toutes mes demandes</a>
+      </p>
+    </>
+  );
+}
+
+const parUnite = (unite: keyof typeof LIBELLES_UNITES) => `par ${LIBELLES_UNITES[unite]}`;
+const SOURCES: Record<string, string> = { impot_particulier: 'DGFiP, API Impôt particulier', 'impot-particulier': 'DGFiP, API Impôt particulier' };
+const sourceEnClair = (s: string | null) => (s === null ? 'DGFiP' : (SOURCES[s] ?? `DGFiP (${s})`));
+
+export function ResultatPage({ etat, donnees, commune, attestation }: { etat: EtatDemande; donnees: DonneesUtilisees; commune: CommuneConfig; attestation: boolean }) {
+  const q = etat.quotient;
+  if (!q) return <StatutPage etat={etat} commune={commune} />;
+  return (
+    <>
+      {attestation ? null : <Etape n={4} />}
+      <h1>{attestation ? `Attestation de quotient familial – ${commune.commune.nom}` : 'Votre quotient familial'}</h1>
+      <div class="quotient-carte">
+        <p class="quotient-carte__libelle">Quotient familial</p>
+        <p class="quotient-carte__montant">
+          {formatEuros(q.cents)} <span class="quotient-carte__unite">{q.periode === 'annuelle' ? 'par an' : 'par mois'}</span>
+        </p>
+        <p class="quotient-carte__explication">
+          Valable du {date(q.valideDu)} au {date(q.valideAu)}.
+        </p>
+      </div>
+      <dl class="facts">
+        <dt>Référence</dt>
+        <dd>{etat.reference}</dd>
+        {donnees.foyers.map((f) => (
+          <Fragment key={f.parent}>
+            <dt>{donnees.foyers.length > 1 ? `Avis du parent ${f.parent}` : 'Avis utilisé'}</dt>
+            <dd>
+              revenus {f.anneeRevenus ?? '—'}, source : {sourceEnClair(f.source)}, reçu le {date(f.recuLe)}
+              {f.voie === 'franceconnect' ? ' (via FranceConnect)' : ''}
+            </dd>
+          </Fragment>
+        ))}
+      </dl>
+      {donnees.explication ? <p>Calcul : {donnees.explication}</p> : null}
+
+      <div class="table-wrapper">
+        <table class="table-prix">
+          <caption>Prix des activités</caption>
+          <thead>
+            <tr>
+              <th scope="col">Activité</th>
+              <th scope="col">Tranche</th>
+              <th scope="col" class="number">
+                Prix
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {q.prix.map((p) => (
+              <tr key={p.id}>
+                <th scope="row">{p.libelle}</th>
+                <td>{p.tranche ?? (p.origine === 'non-resident' ? 'prix hors commune' : p.origine === 'sans-quotient' ? 'prix sans quotient' : 'taux d’effort')}</td>
+                <td class="number prix">
+                  <span class="prix__montant">{formatEuros(p.cents)}</span> <span class="prix__unite">{parUnite(p.unite)}</span>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <ul class="detail-prix">
+        {q.prix.map((p) => (
+          <li key={p.id}>
+            <strong>{p.libelle} :</strong> {p.explication}
+          </li>
+        ))}
+      </ul>
+      {attestation ? (
+        <p>
+          Attestation établie par {commune.commune.nom} le {formatDateFrancaise(new Date().toISOString().slice(0, 10))}, à partir des
+          données transmises par la DGFiP avec l’accord de la famille.
+        </p>
+      ) : (
+        <>
+          <h2>Ces données sont-elles exactes ?</h2>
+          <p>
+            Si un chiffre ou votre situation vous paraît inexact, dites-le : un agent vérifiera.{' '}
+            <a href={`/mon-quotient/demandes/${etat.id}/contestation`}>Signaler une erreur</a>
+          </p>
+          <p class="no-print">
+            <a class="button button--secondary" href={`/mon-quotient/demandes/${etat.id}/attestation`}>
+              Attestation à imprimer
+            </a>{' '}
+            <a href="/mes-demandes">Toutes mes demandes</a>
+          </p>
+        </>
+      )}
+    </>
+  );
+}
+
+export function ContestationPage({ csrf, etat, errors, motif }: { csrf: string; etat: EtatDemande; errors: readonly ErrorDetail[]; motif: string }) {
+  const error = errorOf(errors, 'motif');
+  return (
+    <>
+      <Erreurs errors={errors} />
+      <h1>Signaler une erreur</h1>
+      <p class="lead">Demande {etat.reference}. Expliquez ce qui vous paraît inexact ; un agent vous répondra.</p>
+      <form method="post" action={`/mon-quotient/demandes/${etat.id}/contestation#${ANCRE_ERREURS}`} novalidate>
+        <Csrf token={csrf} />
+        <div class={`field${error ? ' field--error' : ''}`}>
+          <label for="motif">Ce qui vous paraît inexact</label>
+          <span class="hint" id="motif-aide">
+            Par exemple : « le nombre d’enfants à charge a changé depuis l’avis ». N’indiquez pas votre numéro fiscal.
+          </span>
+          {error ? (
+            <span class="field__error" id="motif-erreur">
+              <span class="visually-hidden">Erreur : </span>
+              {error}
+            </span>
+          ) : null}
+          <textarea id="motif" name="motif" rows={6} maxLength={2000} aria-describedby={error ? 'motif-aide motif-erreur' : 'motif-aide'} aria-invalid={error ? 'true' : undefined}>
+            {motif}
+          </textarea>
+        </div>
+        <button class="button" type="submit">
+          Envoyer
+        </button>
+      </form>
+    </>
+  );
+}
+
+export function MessagePage({ title, children }: { title: string; children: ComponentChildren }) {
+  return (
+    <>
+      <h1>{title}</h1>
+      {children}
+    </>
+  );
+}
+
+// -------------------------------------------------------------------------------------------
+// History and rights
+
+export function HistoriquePage({ demandes }: { demandes: readonly HistoriqueDemande[] }) {
+  return (
+    <>
+      <h1>Mes demandes</h1>
+      {demandes.length === 0 ? (
+        <p>
+          Aucune demande pour le moment. <a href="/mon-quotient">Calculer mon quotient familial</a>
+        </p>
+      ) : (
+        <div class="table-wrapper">
+          <table>
+            <caption>Demandes de quotient familial, de la plus récente à la plus ancienne</caption>
+            <thead>
+              <tr>
+                <th scope="col">Référence</th>
+                <th scope="col">Date</th>
+                <th scope="col">État</th>
+                <th scope="col">Quotient familial</th>
+              </tr>
+            </thead>
+            <tbody>
+              {demandes.map((d) => (
+                <tr key={d.id}>
+                  <th scope="row">
+                    <a href={`/mon-quotient/demandes/${d.id}`}>{d.reference}</a>
+                  </th>
+                  <td>{date(d.creeeLe)}</td>
+                  <td>
+                    {STATUTS[d.statut as StatutDemande]?.libelle ?? d.statut}
+                    {d.consentementRetire ? ' (accord retiré)' : ''}
+                  </td>
+                  <td>{d.quotient ? `${formatEuros(d.quotient.cents)} ${d.quotient.periode === 'annuelle' ? 'par an' : 'par mois'}, du ${date(d.quotient.valideDu)} au ${date(d.quotient.valideAu)}` : '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <p>
+        <a href="/mon-quotient">Nouvelle demande</a> · <a href="/mes-donnees">Mes données et mes droits</a>
+      </p>
+    </>
+  );
+}
+
+export function MesDonneesPage({ csrf, message }: { csrf: string; message?: string }) {
+  return (
+    <>
+      <h1>Mes données et mes droits</h1>
+      {message ? <Alert kind="success" title={message} /> : null}
+      <h2>Consulter et télécharger</h2>
+      <ul>
+        <li>
+          <a href="/mes-donnees/export">Lire toutes mes données</a> (foyer, demandes, accords, quotients, données reçues de la DGFiP)
+        </li>
+        <li>
+          <a href="/mes-donnees/export.json" download="mes-donnees-quotient.json">
+            Télécharger mes données (fichier JSON)
+          </a>
+        </li>
+      </ul>
+      <h2>Retirer mon accord</h2>
+      <p>
+        Votre accord permet à la mairie d’interroger la DGFiP pour vos demandes. Si vous le retirez, plus aucune interrogation ne sera
+        faite sans un nouvel accord, y compris pour les mises à jour annuelles. Les quotients déjà calculés restent appliqués jusqu’à
+        la fin de leur validité.
+      </p>
+      <form method="post" action="/mes-donnees/retrait">
+        <Csrf token={csrf} />
+        <button class="button button--secondary" type="submit">
+          Retirer mon accord
+        </button>
+      </form>
+      <h2>Rectifier ou contester</h2>
+      <p>
+        Pour corriger votre foyer, allez sur <a href="/mon-foyer">Mon foyer</a>. Pour contester un calcul, ouvrez la demande depuis{' '}
+        <a href="/mes-demandes">Mes demandes</a>.
+      </p>
+    </>
+  );
+}
+
+export function ExportTextePage({ texte }: { texte: string }) {
+  return (
+    <>
+      <h1>Toutes mes données</h1>
+      <pre class="export-texte">{texte}</pre>
+      <p class="no-print">
+        <a href="/mes-donnees/export.json" download="mes-donnees-quotient.json">
+          Télécharger le fichier JSON
+        </a>{' '}
+        · <a href="/mes-donnees">Mes données et mes droits</a>
+      </p>
+    </>
+  );
+}
+
+// -------------------------------------------------------------------------------------------
+// Mon foyer
+
+export const ENFANTS_MAX = 6;
+
+export type FoyerValues = Record<string, string>;
+
+function Personne({ prefix, legend, values, errors, naissance = true }: { prefix: string; legend: string; values: FoyerValues; errors: readonly ErrorDetail[]; naissance?: boolean }) {
+  const field = (name: string, label: string, autoComplete: string, hint?: string) => {
+    const id = `${prefix}-${name}`;
+    const error = errorOf(errors, id);
+    return <TextField id={id} label={label} autoComplete={autoComplete} value={values[id] ?? ''} {...(hint ? { hint } : {})} {...(error ? { error } : {})} />;
+  };
+  return (
+    <fieldset class="field">
+      <legend>{legend}</legend>
+      {field('prenoms', 'Prénoms', 'off')}
+      {field('nomNaissance', 'Nom de naissance', 'off')}
+      {prefix.startsWith('parent') ? field('nomUsage', 'Nom d’usage (facultatif)', 'off') : null}
+      {naissance ? field('dateNaissance', 'Date de naissance', 'off', 'Au format JJ/MM/AAAA, par exemple 09/04/1981.') : null}
+    </fieldset>
+  );
+}
+
+export function FoyerPage({ csrf, values, errors, enregistre }: { csrf: string; values: FoyerValues; errors: readonly ErrorDetail[]; enregistre: boolean }) {
+  return (
+    <>
+      <Erreurs errors={errors} />
+      <h1>Mon foyer</h1>
+      {enregistre ? <Alert kind="success" title="Votre foyer est enregistré." /> : null}
+      <p class="lead">
+        Les parents et les enfants qui vivent avec vous. Les noms et dates des parents sont comparés à ceux de l’avis d’imposition :
+        écrivez-les comme sur l’avis.
+      </p>
+      <form method="post" action={`/mon-foyer#${ANCRE_ERREURS}`} novalidate>
+        <Csrf token={csrf} />
+        <Personne prefix="parent1" legend="Premier parent" values={values} errors={errors} />
+        <Personne prefix="parent2" legend="Second parent (facultatif)" values={values} errors={errors} />
+        <CheckboxField id="parent2-ailleurs" value="oui" label="Le second parent ne vit pas avec nous (parents séparés)" checked={values['parent2-ailleurs'] === 'oui'} />
+        {Array.from({ length: ENFANTS_MAX }, (_, i) => (
+          <Personne key={i} prefix={`enfant${i + 1}`} legend={`Enfant ${i + 1}${i === 0 ? '' : ' (facultatif)'}`} values={values} errors={errors} />
+        ))}
+        <CheckboxField id="hors-commune" value="oui" label="Notre famille n’habite pas la commune" checked={values['hors-commune'] === 'oui'} />
+        <button class="button" type="submit">
+          Enregistrer mon foyer
+        </button>
+      </form>
+    </>
+  );
+}

@@ -1,0 +1,221 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import { sql } from 'kysely';
+import { Jar } from '../../http/test-cookies.ts';
+import { SPI_SANDBOX } from '../../sandbox/server.ts';
+import { createPortailTestApp, type PortailTestApp } from './test-support.ts';
+
+let t: PortailTestApp;
+before(async () => {
+  t = await createPortailTestApp();
+});
+after(() => t.close());
+
+// The sandbox's young mother (RFR 0): her avis names her, so the identity control accepts it.
+const ROUX = { parents: [{ nomNaissance: 'Roux', prenoms: 'Léa', dateNaissance: '2003-05-19' }], enfants: [{ prenoms: 'Jade', nom: 'Roux', dateNaissance: '2023-01-30' }], courriel: 'lea.roux@exemple.fr' };
+const SPI = SPI_SANDBOX.rfrZero;
+const SPACED = `${SPI.slice(0, 2)} ${SPI.slice(2, 4)} ${SPI.slice(4, 7)} ${SPI.slice(7, 10)} ${SPI.slice(10)}`;
+
+/** Everything the SQLite file holds (WAL included) must be free of the numéro fiscal. */
+async function assertNoSpiStored(spi: string) {
+  await sql`PRAGMA wal_checkpoint(FULL)`.execute(t.database.db);
+  const file = t.config.databaseUrl.slice('sqlite:'.length);
+  for (const path of [file, `${file}-wal`]) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(path);
+    } catch {
+      continue;
+    }
+    assert.equal(bytes.includes(spi), false, `${path} holds the numéro fiscal`);
+  }
+  const sessions = await t.database.db.selectFrom('sessions').selectAll().execute();
+  assert.equal(JSON.stringify(sessions).includes(spi), false, 'a session holds the numéro fiscal');
+  assert.equal([...t.logLines, ...t.harness.logLines].some((l) => l.includes(spi)), false, 'a log line holds the numéro fiscal');
+}
+
+let demandeRoux = '';
+let jarRoux: Jar;
+
+test('anonymous visitors are sent to sign in; forms without a session change nothing', async () => {
+  const jar = new Jar();
+  for (const url of ['/mon-quotient', '/mon-quotient/accord', '/mon-quotient/numero', '/mes-demandes', '/mes-donnees', '/mes-donnees/export.json', '/mon-foyer', `/mon-quotient/demandes/${crypto.randomUUID()}`]) {
+    const res = await t.get(jar, url);
+    assert.equal(res.statusCode, 303, url);
+    assert.equal(res.headers.location, '/connexion', url);
+  }
+  const res = await t.post(jar, null, '/mon-quotient/numero', { 'numero-1': SPI });
+  assert.equal(res.statusCode, 403);
+  assert.equal(res.body.includes(SPI), false);
+});
+
+test('compute my quotient: information, consent, numéro fiscal with errors never echoed, result with prices', async () => {
+  const { jar } = await t.signedInFamily(ROUX, 'lea.roux@exemple.fr');
+  jarRoux = jar;
+  const info = await t.get(jar, '/mon-quotient');
+  assert.equal(info.statusCode, 200);
+  for (const text of ['le revenu fiscal de référence', 'le nombre de parts', 'API Impôt particulier', 'Article L. 114-8', 'Votre numéro fiscal n’est jamais conservé', '3 mois', 'avis d’imposition papier', 'dpo@exemple.fr', 'Étape 1 sur 4']) {
+    assert.ok(info.body.includes(text), `step 1 says « ${text} »`);
+  }
+  assert.equal(info.headers['cache-control'], 'no-store');
+
+  // Step 2: the consent box must be ticked; the form says so and nothing moves on.
+  const refused = await t.post(jar, '/mon-quotient/accord', '/mon-quotient/accord', {});
+  assert.equal(refused.statusCode, 400);
+  assert.match(refused.body, /Cochez la case d’accord de Léa Roux/);
+  assert.match(refused.body, /href="#accord-1"/);
+  assert.equal((await t.get(jar, '/mon-quotient/numero')).headers.location, '/mon-quotient/accord', 'no step 3 without consent');
+  const accord = await t.post(jar, '/mon-quotient/accord', '/mon-quotient/accord', { 'accord-1': 'oui' });
+  assert.equal(accord.statusCode, 303);
+  assert.equal(accord.headers.location, '/mon-quotient/numero');
+
+  // Step 3: each wrong number is explained, and the page never shows what was typed.
+  const numero = await t.get(jar, '/mon-quotient/numero');
+  assert.match(numero.body, /Où trouver le numéro fiscal/);
+  for (const [typed, message] of [
+    ['', /figure en haut à gauche/],
+    ['39999A0141182', /que des chiffres/],
+    ['3999990141', /vous en avez saisi 10/],
+    ['4999990141182', /commence par 0, 1, 2 ou 3/],
+  ] as const) {
+    const res = await t.post(jar, '/mon-quotient/numero', '/mon-quotient/numero', { 'numero-1': typed });
+    assert.equal(res.statusCode, 400, typed);
+    assert.match(res.body, message);
+    assert.doesNotMatch(res.body, /id="numero-1"[^>]*value="[^"]/, 'the field comes back empty');
+    if (typed !== '') assert.equal(res.body.includes(typed), false, `« ${typed} » is not echoed`);
+  }
+
+  // Step 4: sent with spaces as people type it; the answer comes at once from the sandbox.
+  const sent = await t.post(jar, '/mon-quotient/numero', '/mon-quotient/numero', { 'numero-1': SPACED });
+  assert.equal(sent.statusCode, 303);
+  const location = String(sent.headers.location);
+  assert.match(location, /^\/mon-quotient\/demandes\/[0-9a-f-]{36}$/);
+  demandeRoux = location.split('/').at(-1) as string;
+  const result = await t.get(jar, location);
+  assert.equal(result.statusCode, 200);
+  assert.match(result.body, /Votre quotient familial/);
+  assert.match(result.body, /0,00\s€/);
+  assert.match(result.body, /Restauration scolaire/);
+  assert.match(result.body, /revenus \d{4}, source : DGFiP/);
+  assert.match(result.body, /D-[A-Z0-9-]+/, 'a reference number');
+  assert.match(result.body, /Ces données sont-elles exactes/);
+  assert.equal(result.body.includes(SPI), false);
+
+  const attestation = await t.get(jar, `${location}/attestation`);
+  assert.equal(attestation.statusCode, 200);
+  assert.match(attestation.body, /Attestation de quotient familial/);
+  await assertNoSpiStored(SPI);
+});
+
+test('another family never reaches these requests: the answers are those of a request that does not exist', async () => {
+  assert.ok(demandeRoux, 'the journey test ran first');
+  const { jar } = await t.signedInFamily({ parents: [{ nomNaissance: 'Autre', prenoms: 'Famille' }], enfants: [{ prenoms: 'Zoé', nom: 'Autre' }] }, 'autre@exemple.fr');
+  const unknown = await t.get(jar, `/mon-quotient/demandes/${crypto.randomUUID()}`);
+  assert.equal(unknown.statusCode, 404);
+  const strip = (html: string) => html.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'ID').replace(/name="_csrf" value="[^"]*"/g, '');
+  for (const suffix of ['', '/attestation', '/contestation']) {
+    const res = await t.get(jar, `/mon-quotient/demandes/${demandeRoux}${suffix}`);
+    assert.equal(res.statusCode, 404, suffix);
+    assert.equal(strip(res.body), strip(unknown.body), `${suffix}: same page as an unknown request`);
+  }
+  assert.equal((await t.get(jar, '/mon-quotient/demandes/pas-un-identifiant')).statusCode, 404);
+  const contest = await t.post(jar, '/mes-donnees', `/mon-quotient/demandes/${demandeRoux}/contestation`, { motif: 'Je conteste la demande des voisins' });
+  assert.equal(contest.statusCode, 404);
+  assert.equal((await t.database.db.selectFrom('contestations').selectAll().execute()).length, 0);
+  const history = await t.get(jar, '/mes-demandes');
+  assert.match(history.body, /Aucune demande/);
+});
+
+test('contestation, history, export and withdrawal of consent', async () => {
+  const jar = jarRoux;
+  const url = `/mon-quotient/demandes/${demandeRoux}/contestation`;
+  const short = await t.post(jar, url, url, { motif: 'non' });
+  assert.equal(short.statusCode, 400);
+  assert.match(short.body, /Expliquez en quelques mots/);
+  const withSpi = await t.post(jar, url, url, { motif: `Mon numéro est ${SPI}, le revenu est faux` });
+  assert.equal(withSpi.statusCode, 400);
+  assert.equal(withSpi.body.includes(SPI), false);
+  const ok = await t.post(jar, url, url, { motif: 'Nous avons eu un deuxième enfant depuis cet avis.' });
+  assert.equal(ok.statusCode, 200);
+  assert.match(ok.body, /Votre signalement est enregistré/);
+  assert.equal((await t.database.db.selectFrom('contestations').selectAll().execute()).length, 1);
+
+  const history = await t.get(jar, '/mes-demandes');
+  assert.match(history.body, /Quotient calculé/);
+  assert.match(history.body, new RegExp(`href="/mon-quotient/demandes/${demandeRoux}"`));
+
+  const json = await t.app.inject({ url: '/mes-donnees/export.json', headers: { cookie: jar.header() } });
+  assert.equal(json.statusCode, 200);
+  assert.match(String(json.headers['content-disposition']), /attachment; filename="mes-donnees-quotient.json"/);
+  const data = JSON.parse(json.body) as { parents: Array<{ prenoms: string }>; quotients: unknown[]; contestations: unknown[] };
+  assert.equal(data.parents[0]?.prenoms, 'Léa');
+  assert.equal(data.quotients.length, 1);
+  assert.equal(data.contestations.length, 1);
+  assert.equal(json.body.includes(SPI), false);
+  const texte = await t.get(jar, '/mes-donnees/export');
+  assert.match(texte.body, /Quotients familiaux/);
+  assert.match(texte.body, /Données fiscales reçues de la DGFiP/);
+
+  // Withdrawal: a form without its CSRF token changes nothing; with it, the consents are withdrawn.
+  const forged = await t.post(jar, null, '/mes-donnees/retrait', {});
+  assert.equal(forged.statusCode, 403);
+  const open = () => t.database.db.selectFrom('consentements').select('retire_le').execute();
+  assert.ok((await open()).every((c) => c.retire_le === null));
+  const retrait = await t.post(jar, '/mes-donnees', '/mes-donnees/retrait', {});
+  assert.equal(retrait.statusCode, 200);
+  assert.match(retrait.body, /Votre accord est retiré/);
+  assert.ok((await open()).every((c) => c.retire_le !== null));
+  assert.match((await t.get(jar, '/mes-demandes')).body, /accord retiré/);
+  await assertNoSpiStored(SPI);
+});
+
+test('CSRF: consent without a valid token is refused and does not move the journey on', async () => {
+  const { jar } = await t.signedInFamily({ parents: [{ nomNaissance: 'Csrf', prenoms: 'Test' }], enfants: [{ prenoms: 'Petit', nom: 'Csrf' }] }, 'csrf@exemple.fr');
+  await t.get(jar, '/mon-quotient/accord');
+  const res = await t.app.inject({ method: 'POST', url: '/mon-quotient/accord', payload: '_csrf=faux&accord-1=oui', headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' } });
+  assert.equal(res.statusCode, 403);
+  assert.equal((await t.get(jar, '/mon-quotient/numero')).headers.location, '/mon-quotient/accord');
+});
+
+test('Mon foyer: a new account completes its household first; each wrong field is named', async () => {
+  // What an account starts with: the signed-in parent only, never completed.
+  const { jar, familleId } = await t.signedInFamily({ parents: [{ nomNaissance: 'Neuf', prenoms: 'Compte' }] }, 'neuf@exemple.fr');
+  assert.match((await t.get(jar, '/mon-quotient')).body, /Complétez d’abord votre foyer/);
+  assert.equal((await t.get(jar, '/mon-quotient/accord')).headers.location, '/mon-foyer');
+  const form = await t.get(jar, '/mon-foyer');
+  assert.match(form.body, /id="parent1-nomNaissance"[^>]*value="Neuf"/);
+  const bad = await t.post(jar, '/mon-foyer', '/mon-foyer', { 'parent1-prenoms': 'Compte', 'parent1-nomNaissance': '', 'enfant1-prenoms': 'Lou', 'enfant1-dateNaissance': '31/02/2020' });
+  assert.equal(bad.statusCode, 400);
+  assert.match(bad.body, /href="#parent1-nomNaissance"/);
+  assert.match(bad.body, /Indiquez le nom de naissance de l’enfant 1/);
+  assert.match(bad.body, /La date de naissance de l’enfant 1 doit être une date passée/);
+  const ok = await t.post(jar, '/mon-foyer', '/mon-foyer', {
+    'parent1-prenoms': 'Compte',
+    'parent1-nomNaissance': 'Neuf',
+    'parent2-prenoms': 'Autre',
+    'parent2-nomNaissance': 'Parent',
+    'parent2-dateNaissance': '02/03/1985',
+    'enfant1-prenoms': 'Lou',
+    'enfant1-nomNaissance': 'Neuf',
+    'enfant1-dateNaissance': '01/02/2020',
+  });
+  assert.equal(ok.statusCode, 303);
+  assert.equal(ok.headers.location, '/mon-quotient');
+  const parents = await t.database.db.selectFrom('parents').selectAll().where('famille_id', '=', familleId).orderBy('rang').execute();
+  assert.deepEqual(parents.map((p) => [p.rang, p.nom_naissance, p.date_naissance]), [[1, 'Neuf', null], [2, 'Parent', '1985-03-02']]);
+
+  // Two parents: unmarried parents are both asked for their consent, and both numbers are asked.
+  const accord = await t.post(jar, '/mon-quotient/accord', '/mon-quotient/accord', { situation: 'separee', 'accord-1': 'oui' });
+  assert.equal(accord.statusCode, 400);
+  assert.match(accord.body, /Cochez la case d’accord de Autre Parent/);
+  const both = await t.post(jar, '/mon-quotient/accord', '/mon-quotient/accord', { situation: 'separee', 'accord-1': 'oui', 'accord-2': 'oui' });
+  assert.equal(both.statusCode, 303);
+  const numero = await t.get(jar, '/mon-quotient/numero');
+  assert.match(numero.body, /Numéro fiscal de Compte Neuf/);
+  assert.match(numero.body, /Numéro fiscal de Autre Parent/);
+  const half = await t.post(jar, '/mon-quotient/numero', '/mon-quotient/numero', { 'numero-1': SPI_SANDBOX.parentsNonMaries.parentAvecEnfant, 'numero-2': '12' });
+  assert.equal(half.statusCode, 400);
+  assert.match(half.body, /Autre Parent : Le numéro fiscal comporte 13 chiffres/);
+  assert.equal(half.body.includes(SPI_SANDBOX.parentsNonMaries.parentAvecEnfant), false, 'the valid number is not echoed either');
+});
