@@ -181,6 +181,22 @@ export function MonEspacePage({ compte, csrf }: { compte: CompteConnecte; csrf: 
         <dt>Référence du foyer</dt>
         <dd>{compte.familleReference}</dd>
       </dl>
+      <nav aria-label="Mon espace">
+        <ul>
+          <li>
+            <a href="/mon-quotient">Calculer mon quotient familial</a>
+          </li>
+          <li>
+            <a href="/mes-demandes">Mes demandes et mes quotients</a>
+          </li>
+          <li>
+            <a href="/mon-foyer">Mon foyer</a>
+          </li>
+          <li>
+            <a href="/mes-donnees">Mes données et mes droits</a>
+          </li>
+        </ul>
+      </nav>
       <form method="post" action="/deconnexion">
         <Csrf token={csrf} />
         <button class="button button--secondary" type="submit">
