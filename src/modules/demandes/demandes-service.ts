@@ -418,7 +418,7 @@ export class DemandesService {
   }
 
   private async echecAppel(demande: DemandeTable, foyerId: string, raison: RaisonEchec, retryAt: number | undefined, correlationId: string | undefined): Promise<StatutDemande> {
-    const { db, vault } = this.deps;
+    const { vault } = this.deps;
     let evenement: EvenementDemande;
     let extra: Parameters<typeof moveDemande>[5];
     if (RETRYABLE.includes(raison) && demande.tentatives < MAX_TENTATIVES) {
