@@ -168,3 +168,16 @@ test('no call without a consent: a paper request needs the piece that carries th
     assert.equal((stored as { verdict: string }).verdict, 'concordant');
   });
 });
+
+test('a consent withdrawn while the request waits cancels it before any call, and drops the number', async (t) => {
+  await withHarness(t, async (h, _url, database) => {
+    const { id: familleId } = await h.familles.creer(BERTIN_ROUSSEL, famille);
+    const { id } = await h.demandes.soumettre(enLigne(familleId, [[1, SPI_SANDBOX.coupleMarie.declarant1]]));
+    await database.db.updateTable('consentements').set({ retire_le: new Date().toISOString() }).where('demande_id', '=', id).execute();
+    sandbox.admin.clearCalls();
+    assert.equal(await h.demandes.traiter(id), 'annulee');
+    assert.equal(h.vault.size, 0);
+    assert.equal(sandbox.admin.calls().filter((c) => c.api === 'impot-particulier').length, 0, 'no call was made');
+    assert.match(String((await h.demandes.etat(id)).motif), /accord .* retiré/);
+  });
+});

@@ -304,6 +304,22 @@ export class DemandesService {
     if (foyers.some((f) => f.etat === 'a_appeler' && !vault.has(f.id))) return this.aRessaisir(demandeId);
 
     const consentements = await this.consentements(demandeId);
+    // Invariant 2, checked again just before the calls: a consent withdrawn since the request was
+    // queued cancels it, and the numbers held for it are dropped.
+    const maintenant = this.now();
+    for (const foyer of foyers.filter((f) => f.etat === 'a_appeler')) {
+      try {
+        exigerConsentement(consentements, { declarant: roleParent(foyer.parent_rang === 2 ? 2 : 1), champs: this.deps.habilitation.champs, le: maintenant }, { libelles: LIBELLES_CHAMPS_DGFIP });
+      } catch (error) {
+        if (!(error instanceof QuotientError) || error.kind !== 'forbidden') throw error;
+        for (const f of foyers) vault.forget(f.id);
+        const annulee = await this.deps.journal.inTransaction((trx) =>
+          this.avancer(trx, demande, { type: 'annulation', par: 'famille' }, systeme, { motif: 'L’accord pour interroger la DGFiP a été retiré : la demande est annulée.', detenteur: null }, { cause: error.code }),
+        );
+        this.deps.onChange?.(demandeId, annulee.statut);
+        return annulee.statut;
+      }
+    }
     let courante: DemandeTable = await this.deps.journal.inTransaction(async (trx) => {
       const moved = await this.avancer(trx, demande, { type: 'appel_demarre' }, systeme, { tentatives: demande.tentatives + 1 }, { tentative: demande.tentatives + 1 });
       return { ...demande, ...moved, tentatives: demande.tentatives + 1 };
