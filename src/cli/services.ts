@@ -3,6 +3,7 @@ import { Coffre } from '../infra/silo/coffre.ts';
 import { openKeyringFile } from '../infra/silo/keyring.ts';
 import { auditFilesFor, JournalAudit } from '../modules/audit/index.ts';
 import { DemandesService } from '../modules/demandes/demandes-service.ts';
+import { notifierFamilles } from '../modules/demandes/notifications.ts';
 import { SpiVault } from '../modules/demandes/spi-vault.ts';
 import { Traitement } from '../modules/demandes/traitement.ts';
 import { FamillesService } from '../modules/familles/familles-service.ts';
@@ -27,7 +28,11 @@ export interface Services {
   stop(): Promise<void>;
 }
 
-export async function openServices(runtime: Runtime): Promise<Services> {
+/**
+ * With a mailer, the family hears by e-mail when its request ends or needs it (calculated, to be
+ * checked, number to type again, failed, refused).
+ */
+export async function openServices(runtime: Runtime, options: { mailer?: Mailer } = {}): Promise<Services> {
   const { config, database, logger } = runtime;
   const journal = await JournalAudit.open({
     db: database.db,
@@ -50,6 +55,9 @@ export async function openServices(runtime: Runtime): Promise<Services> {
     instanceId,
     quotaPerMinute: config.dgfip.quotaPerMinute,
     logger,
+    ...(options.mailer
+      ? { onChange: notifierFamilles({ db: database.db, mailer: options.mailer, publicUrl: config.publicUrl, communeNom: config.commune.commune.nom, logger }) }
+      : {}),
   });
   const familles = new FamillesService({ db: database.db, journal, coffre });
   const traitement = new Traitement({ service: demandes, db: database.db, instanceId, logger });

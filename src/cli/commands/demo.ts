@@ -44,11 +44,12 @@ export const demoCommand: CliCommand = {
       await migrate(runtime);
       // The built-in DGFiP sandbox (unless the DGFIP_* variables name a gateway), the journal, the
       // silo and the processing loop; then a few families so that every screen has something.
-      const services = await openServices(runtime);
-      closers.push(() => services.stop());
       // E-mails stay on this machine: a local SMTP server keeps them for the outbox page.
       const smtp = await startCaptureSmtp();
       closers.push(() => smtp.close());
+      const mailer = createSmtpMailer({ url: smtp.url, from: 'Quotient familial <ne-pas-repondre@exemple.fr>' });
+      const services = await openServices(runtime, { mailer });
+      closers.push(() => services.stop());
       const sandbox = services.dgfip.sandbox;
       const client = { clientId: 'quotient-demo', clientSecret: randomBytes(24).toString('base64url') };
       const provider = await startLocalProvider({
@@ -61,7 +62,7 @@ export const demoCommand: CliCommand = {
       const server = await startHttpServer(runtime, {
         onStop: [closeAll],
         comptes: comptesDeps(services, {
-          mailer: createSmtpMailer({ url: smtp.url, from: 'Quotient familial <ne-pas-repondre@exemple.fr>' }),
+          mailer,
           outbox: smtp.messages,
           franceConnect: { issuer: provider.issuer, ...client, redirectUri: `${config.publicUrl}/connexion/franceconnect/retour`, postLogoutRedirectUri: `${config.publicUrl}/deconnexion/fin` },
         }),

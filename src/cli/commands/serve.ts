@@ -49,13 +49,14 @@ export const serveCommand: CliCommand = {
         await runtime.database.close();
         return EXIT.usage;
       }
-      const services = await openServices(runtime);
       const { config } = runtime;
+      const mailer = config.smtp ? createSmtpMailer(config.smtp) : undefined;
+      const services = await openServices(runtime, mailer ? { mailer } : {});
       // Family accounts need e-mail (verification, reset): without a relay, the portal stays closed.
-      const web = config.smtp
+      const web = mailer
         ? {
             comptes: comptesDeps(services, {
-              mailer: createSmtpMailer(config.smtp),
+              mailer,
               ...(config.franceConnect
                 ? { franceConnect: { ...config.franceConnect, redirectUri: `${config.publicUrl}/connexion/franceconnect/retour`, postLogoutRedirectUri: `${config.publicUrl}/deconnexion/fin` } }
                 : {}),

@@ -17,7 +17,7 @@ import type { SandboxHandle } from '../../sandbox/server.ts';
 import { createDgfipClients, type DgfipClients, type DgfipConnection } from '../../sources/dgfip.ts';
 import { auditFilesFor, JournalAudit } from '../audit/index.ts';
 import { FamillesService } from '../familles/familles-service.ts';
-import { DemandesService } from './demandes-service.ts';
+import { DemandesService, type DemandesDeps } from './demandes-service.ts';
 import { SpiVault } from './spi-vault.ts';
 
 export const HABILITATION_TEST = parseHabilitation({
@@ -60,7 +60,7 @@ export function sandboxConnection(sandbox: SandboxHandle): DgfipConnection {
   };
 }
 
-export async function createHarness(database: Database, sandbox: SandboxHandle | DgfipConnection, options: { instanceId?: string; vault?: SpiVault; dataDir?: string; quotaPerMinute?: number; deadlineMs?: number } = {}): Promise<Harness> {
+export async function createHarness(database: Database, sandbox: SandboxHandle | DgfipConnection, options: { instanceId?: string; vault?: SpiVault; dataDir?: string; quotaPerMinute?: number; deadlineMs?: number; onChange?: DemandesDeps['onChange'] } = {}): Promise<Harness> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'quotient-harness-'));
   const logLines: string[] = [];
   const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void logLines.push(line) } });
@@ -81,6 +81,7 @@ export async function createHarness(database: Database, sandbox: SandboxHandle |
     instanceId: options.instanceId ?? 'instance-test',
     quotaPerMinute: options.quotaPerMinute ?? 50,
     logger,
+    ...(options.onChange ? { onChange: options.onChange } : {}),
   });
   const familles = new FamillesService({ db: database.db, journal, coffre });
   return {
