@@ -493,6 +493,12 @@ export class DemandesService {
     return held.length;
   }
 
+  /** The declarants whose avis was not obtained: whose numéro fiscal a new entry must give. */
+  async rangsARessaisir(demandeId: string): Promise<Array<1 | 2>> {
+    const foyers = await findFoyers(this.deps.db, demandeId);
+    return foyers.filter((f) => f.etat !== 'recu').map((f) => (f.parent_rang === 2 ? 2 : 1));
+  }
+
   /** The family (or an agent) types the numéro fiscal again; the consents already recorded stand. */
   async ressaisir(demandeId: string, acteur: Acteur, identifiants: ReadonlyArray<{ parentRang: 1 | 2; identifiant: Identifiant }>): Promise<void> {
     const { db } = this.deps;

@@ -30,11 +30,12 @@ import {
   type AccordValues,
   type FoyerValues,
   type NumeroAttendu,
+  type Ressaisie,
 } from './portail-views.tsx';
 
 /** The services the portal uses, composed in src/cli/services.ts. */
 export interface PortailServices {
-  readonly demandes: Pick<DemandesService, 'soumettre' | 'etat' | 'attendre'>;
+  readonly demandes: Pick<DemandesService, 'soumettre' | 'etat' | 'attendre' | 'ressaisir' | 'rangsARessaisir'>;
   readonly familles: FamillesService;
   /** Tells the processing loop a request was just queued. */
   readonly wake: () => void;
@@ -221,9 +222,45 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
       reply.header('refresh', String(REFRESH_SECONDS));
       return page(request, reply, 'Demande en attente', <AttentePage etat={etat} refreshSeconds={REFRESH_SECONDS} />);
     }
-    if (!etat.quotient) return page(request, reply, `Demande ${etat.reference}`, <StatutPage etat={etat} commune={commune} />);
+    if (!etat.quotient) return page(request, reply, `Demande ${etat.reference}`, <StatutPage etat={etat} commune={commune} {...(await ressaisieDe(compte, etat, reply, []))} />);
     const donnees = await familles.donneesUtilisees(compte.familleId, etat.id, acteurDe(compte));
     return page(request, reply, 'Votre quotient familial', <ResultatPage etat={etat} donnees={donnees} commune={commune} attestation={false} />);
+  });
+
+  /** For a request whose numéro fiscal must be typed again (lost at a restart, or the call failed): who to ask. */
+  async function ressaisieDe(compte: CompteConnecte, etat: EtatDemande, reply: FastifyReply, errors: ErrorDetail[]): Promise<{ ressaisie?: Ressaisie }> {
+    if (etat.statut !== 'a_ressaisir' && etat.statut !== 'echouee') return {};
+    const rangs = await demandes.rangsARessaisir(etat.id);
+    if (rangs.length === 0) return {};
+    const foyer = await familles.foyer(compte.familleId);
+    const attendus = rangs.map((rang): NumeroAttendu => {
+      const p = foyer.parents.find((x) => x.rang === rang);
+      return { rang, nom: p ? `${p.prenoms} ${p.nomUsage ?? p.nomNaissance}` : `parent ${rang}`, franceConnect: false };
+    });
+    return { ressaisie: { csrf: reply.generateCsrf(), attendus, errors } };
+  }
+
+  app.post('/mon-quotient/demandes/:id/ressaisie', async (request, reply) => {
+    const compte = requireFamille(request);
+    const etat = await demandeDe(compte, (request.params as { id: string }).id);
+    const { ressaisie } = await ressaisieDe(compte, etat, reply, []);
+    // Nothing to type again (already relaunched, or calculated): back to the request's page.
+    if (!ressaisie) return reply.redirect(`/mon-quotient/demandes/${etat.id}`, 303);
+    const errors: ErrorDetail[] = [];
+    const identifiants: Array<{ parentRang: 1 | 2; identifiant: { spi: NumeroFiscal } }> = [];
+    for (const a of ressaisie.attendus) {
+      const parsed = NumeroFiscal.tryParse(field(request.body, `numero-${a.rang}`));
+      if (parsed.ok) identifiants.push({ parentRang: a.rang, identifiant: { spi: parsed.value } });
+      else errors.push({ path: `numero-${a.rang}`, message: ressaisie.attendus.length > 1 ? `${a.nom} : ${parsed.error.message}` : parsed.error.message });
+    }
+    if (errors.length > 0) {
+      // The numbers typed are not sent back: the form asks for them again (invariant 1).
+      return page(request, reply, `Erreur : demande ${etat.reference}`, <StatutPage etat={etat} commune={commune} ressaisie={{ ...ressaisie, errors }} />, 400);
+    }
+    await demandes.ressaisir(etat.id, acteurDe(compte), identifiants);
+    deps.wake();
+    await demandes.attendre(etat.id, deps.attenteMs ?? 8_000);
+    return reply.redirect(`/mon-quotient/demandes/${etat.id}`, 303);
   });
 
   app.get('/mon-quotient/demandes/:id/attestation', async (request, reply) => {

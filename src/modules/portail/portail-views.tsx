@@ -317,13 +317,47 @@ export function AttentePage({ etat, refreshSeconds }: { etat: EtatDemande; refre
   );
 }
 
-export function StatutPage({ etat, commune }: { etat: EtatDemande; commune: CommuneConfig }) {
+/** The form that gives again the numéro fiscal of each declarant whose avis was not obtained. */
+export interface Ressaisie {
+  readonly csrf: string;
+  readonly attendus: readonly NumeroAttendu[];
+  readonly errors: readonly ErrorDetail[];
+}
+
+export function StatutPage({ etat, commune, ressaisie }: { etat: EtatDemande; commune: CommuneConfig; ressaisie?: Ressaisie }) {
   const s = STATUTS[etat.statut];
   return (
     <>
+      {ressaisie ? <Erreurs errors={ressaisie.errors} /> : null}
       <h1>Demande {etat.reference} : {s.libelle.toLowerCase()}</h1>
       <p class="lead">{s.explication}</p>
       {etat.motif ? <p>Motif : {etat.motif}</p> : null}
+      {ressaisie && ressaisie.attendus.length > 0 ? (
+        <>
+          <h2>Saisir de nouveau le numéro fiscal</h2>
+          <p>Votre accord reste valable : il suffit de saisir de nouveau {ressaisie.attendus.length > 1 ? 'les numéros fiscaux' : 'le numéro fiscal'} pour relancer la demande.</p>
+          <form method="post" action={`/mon-quotient/demandes/${etat.id}/ressaisie#${ANCRE_ERREURS}`} novalidate autoComplete="off">
+            <Csrf token={ressaisie.csrf} />
+            <AideNumeroFiscal />
+            {ressaisie.attendus.map((a) => (
+              <TextField
+                key={a.rang}
+                id={`numero-${a.rang}`}
+                label={`Numéro fiscal de ${a.nom}`}
+                hint="13 chiffres, par exemple 3012345678901 ; les espaces sont acceptés."
+                inputMode="numeric"
+                autoComplete="off"
+                size="moyen"
+                {...(errorOf(ressaisie.errors, `numero-${a.rang}`) ? { error: errorOf(ressaisie.errors, `numero-${a.rang}`) as string } : {})}
+              />
+            ))}
+            <p class="muted">Le numéro fiscal n’est ni enregistré ni affiché de nouveau : il sert à la demande, puis il est oublié.</p>
+            <button class="button" type="submit">
+              Relancer la demande
+            </button>
+          </form>
+        </>
+      ) : null}
       {etat.statut === 'a_ressaisir' || etat.statut === 'echouee' || etat.statut === 'expiree' ? (
         <p>
           <a class="button" href="/mon-quotient">

@@ -219,3 +219,49 @@ test('Mon foyer: a new account completes its household first; each wrong field i
   assert.match(half.body, /Autre Parent : Le numéro fiscal comporte 13 chiffres/);
   assert.equal(half.body.includes(SPI_SANDBOX.parentsNonMaries.parentAvecEnfant), false, 'the valid number is not echoed either');
 });
+
+test('re-entry: a failed request asks the numéro fiscal again, never echoes it, and only its own family may relaunch it', async () => {
+  // Léa Roux's identity, and a number for which the sandbox answers a broken response: the request fails.
+  const { jar } = await t.signedInFamily({ ...ROUX, courriel: 'lea.roux.bis@exemple.fr' }, 'lea.roux.bis@exemple.fr');
+  assert.equal((await t.post(jar, '/mon-quotient/accord', '/mon-quotient/accord', { 'accord-1': 'oui' })).statusCode, 303);
+  const sent = await t.post(jar, '/mon-quotient/numero', '/mon-quotient/numero', { 'numero-1': SPI_SANDBOX.fautes.malformedJson });
+  assert.equal(sent.statusCode, 303);
+  const location = String(sent.headers.location);
+  const id = location.split('/').at(-1) as string;
+  assert.equal((await t.harness.demandes.etat(id)).statut, 'echouee');
+  const page = await t.get(jar, location);
+  assert.equal(page.statusCode, 200);
+  assert.match(page.body, /Saisir de nouveau le numéro fiscal/);
+  assert.match(page.body, new RegExp(`action="/mon-quotient/demandes/${id}/ressaisie#erreurs"`));
+  assert.match(page.body, /Numéro fiscal de Léa Roux/);
+  assert.match(page.body, /name="_csrf"/);
+  const url = `${location}/ressaisie`;
+
+  // GET is not a way in; without the CSRF token nothing changes; another family gets « not found ».
+  assert.equal((await t.get(jar, url)).statusCode, 404);
+  assert.equal((await t.post(jar, null, url, { 'numero-1': SPI })).statusCode, 403);
+  const other = await t.signedInFamily({ parents: [{ nomNaissance: 'Voisin', prenoms: 'Paul' }], enfants: [{ prenoms: 'Tom', nom: 'Voisin' }] }, 'voisin@exemple.fr');
+  const foreign = await t.post(other.jar, '/mes-donnees', url, { 'numero-1': SPI });
+  assert.equal(foreign.statusCode, 404);
+  assert.equal((await t.harness.demandes.etat(id)).statut, 'echouee');
+
+  // A wrong number: a French message, the field empty, the typed text not shown.
+  const bad = await t.post(jar, location, url, { 'numero-1': '4999990141182' });
+  assert.equal(bad.statusCode, 400);
+  assert.match(bad.body, /commence par 0, 1, 2 ou 3/);
+  assert.match(bad.body, /href="#numero-1"/);
+  assert.equal(bad.body.includes('4999990141182'), false);
+  assert.equal((await t.harness.demandes.etat(id)).statut, 'echouee');
+
+  // The right number: relaunched, processed, and the page shows the quotient.
+  const ok = await t.post(jar, location, url, { 'numero-1': SPACED });
+  assert.equal(ok.statusCode, 303);
+  assert.equal(ok.headers.location, location);
+  assert.equal((await t.harness.demandes.attendre(id, 5_000)).statut, 'calculee');
+  const result = await t.get(jar, location);
+  assert.match(result.body, /Votre quotient familial/);
+  assert.doesNotMatch(result.body, /Saisir de nouveau/);
+  // Once calculated there is nothing to type again: the form's address only leads back.
+  assert.equal((await t.post(jar, '/mes-donnees', url, { 'numero-1': SPI })).headers.location, location);
+  assert.equal(result.body.includes(SPI), false);
+});

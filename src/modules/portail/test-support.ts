@@ -71,6 +71,8 @@ export async function createPortailTestApp(options: { publicUrl?: string; attent
           soumettre: (s: Soumission) => h().demandes.soumettre(s),
           etat: (id: string) => h().demandes.etat(id),
           attendre: (id: string, ms: number) => h().demandes.attendre(id, ms),
+          ressaisir: (id, acteur, identifiants) => h().demandes.ressaisir(id, acteur, identifiants),
+          rangsARessaisir: (id: string) => h().demandes.rangsARessaisir(id),
         },
         familles,
         wake: () => loop.traitement?.wake(),
