@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { after, before, test } from 'node:test';
+import { SPI_SANDBOX } from '../../src/sandbox/server.ts';
+import { PASSWORD, createPortailTestApp, type PortailTestApp } from '../../src/modules/portail/test-support.ts';
+import { axeViolations, launchBrowser } from './browser.ts';
+
+/** Screenshots are artefacts of the run, never committed (test-results/ is ignored by git). */
+const SHOTS = new URL('../../test-results/verification/', import.meta.url).pathname;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+let t: PortailTestApp;
+let base: string;
+before(async () => {
+  const port = await freePort();
+  base = `http://localhost:${port}`;
+  t = await createPortailTestApp({ publicUrl: base });
+  await t.app.listen({ host: '127.0.0.1', port });
+  mkdirSync(SHOTS, { recursive: true });
+});
+after(() => t.close());
+
+test('identity mismatch: the declared parent is not the one on the avis, the result page says an agent will check; no axe violation', async (ctx) => {
+  const browser = await launchBrowser(ctx);
+  if (!browser) return;
+  try {
+    // The household says « Lina Roux »; the avis names Léa Roux, born the same day: close, not the same.
+    const email = 'lina.roux@exemple.fr';
+    await t.signedInFamily({ parents: [{ nomNaissance: 'Roux', prenoms: 'Lina', dateNaissance: '2003-05-19' }], enfants: [{ prenoms: 'Jade', nom: 'Roux', dateNaissance: '2023-01-30' }] }, email);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const check = async (name: string) => {
+      const violations = await axeViolations(page);
+      assert.deepEqual(violations, [], `${name}: ${JSON.stringify(violations, null, 1)}`);
+      await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
+    };
+    await page.goto(`${base}/connexion`);
+    await page.fill('#email', email);
+    await page.fill('#password', PASSWORD);
+    await page.getByRole('button', { name: 'Se connecter', exact: true }).click();
+    // The form's #erreurs fragment survives the redirect: harmless.
+    await page.waitForURL(/\/mon-espace(#erreurs)?$/);
+
+    await page.goto(`${base}/mon-quotient/accord`);
+    await page.check('#accord-1');
+    await page.getByRole('button', { name: /Donner mon accord/ }).click();
+    await page.waitForURL(/\/mon-quotient\/numero(#erreurs)?$/);
+    await check('numero');
+    await page.fill('#numero-1', SPI_SANDBOX.rfrZero);
+    await page.getByRole('button', { name: 'Envoyer la demande' }).click();
+    await page.waitForURL(/\/mon-quotient\/demandes\/[0-9a-f-]{36}(#erreurs)?$/);
+    await check('a-verifier');
+    const text = (await page.locator('main').innerText()).replace(/\s+/g, ' ');
+    assert.match(text, /à vérifier/);
+    assert.match(text, /Un agent de la mairie doit examiner votre demande/);
+    assert.match(text, /ne correspondent pas exactement aux parents déclarés : un agent va vérifier/);
+    assert.doesNotMatch(text, /€/, 'no QF nor price before the check');
+    assert.doesNotMatch(text, new RegExp(SPI_SANDBOX.rfrZero), 'the numéro fiscal is not shown');
+    const id = page.url().replace(/#.*$/, '').split('/').at(-1) as string;
+    assert.equal((await t.harness.demandes.etat(id)).statut, 'a_verifier');
+
+    await page.goto(`${base}/mes-demandes`);
+    await check('mes-demandes-a-verifier');
+    await page.close();
+  } finally {
+    await browser.close();
+  }
+});
