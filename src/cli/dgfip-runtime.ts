@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { QuotaSlot } from '../infra/queue/quota-slot.ts';
+import { sandboxConnection } from '../sandbox/connection.ts';
 import { startSandbox, type SandboxHandle } from '../sandbox/server.ts';
 import { connectionFromSettings, createDgfipClients, type DgfipClients, type DgfipConnection } from '../sources/dgfip.ts';
 import type { Runtime } from './runtime.ts';
@@ -25,19 +26,7 @@ export async function openDgfip(runtime: Runtime): Promise<DgfipRuntime> {
   let connection = connectionFromSettings(config.dgfip, habilitation.scopes.join(' '));
   if (connection === undefined) {
     sandbox = await startSandbox({ dataDir: join(config.dataDir, 'sandbox-pki') });
-    const client = sandbox.clients[0] as SandboxHandle['clients'][number];
-    connection = {
-      baseUrl: sandbox.baseUrl,
-      tokenUrl: sandbox.tokenUrl,
-      clientId: client.clientId,
-      clientSecret: client.clientSecret,
-      scope: habilitation.scopes.join(' '),
-      idTeleservice: client.idTeleservice,
-      caPem: sandbox.pki.caCertPem,
-      clientCertPem: sandbox.pki.clientCertPem,
-      clientKeyPem: sandbox.pki.clientKeyPem,
-      sandbox: true,
-    };
+    connection = sandboxConnection(sandbox, habilitation.scopes.join(' '));
   }
   const quota = new QuotaSlot(database.db, { bucket: 'dgfip', limit: config.dgfip.quotaPerMinute });
   const clients = createDgfipClients(connection, { logger, quota, anneesAutorisees: habilitation.annees });

@@ -13,7 +13,10 @@ import { createLogger } from '../../infra/log/logger.ts';
 import { QuotaSlot } from '../../infra/queue/quota-slot.ts';
 import { Coffre } from '../../infra/silo/coffre.ts';
 import { openKeyringFile } from '../../infra/silo/keyring.ts';
+import { sandboxConnection } from '../../sandbox/connection.ts';
 import type { SandboxHandle } from '../../sandbox/server.ts';
+
+export { sandboxConnection };
 import { createDgfipClients, type DgfipClients, type DgfipConnection } from '../../sources/dgfip.ts';
 import { auditFilesFor, JournalAudit } from '../audit/index.ts';
 import { FamillesService } from '../familles/familles-service.ts';
@@ -41,23 +44,6 @@ export interface Harness {
   readonly logLines: string[];
   readonly dataDir: string;
   close(): Promise<void>;
-}
-
-/** How to reach the sandbox, as plain data that a child process can receive. */
-export function sandboxConnection(sandbox: SandboxHandle): DgfipConnection {
-  const client = sandbox.clients[0]!;
-  return {
-    baseUrl: sandbox.baseUrl,
-    tokenUrl: sandbox.tokenUrl,
-    clientId: client.clientId,
-    clientSecret: client.clientSecret,
-    scope: 'RessourceIR',
-    idTeleservice: client.idTeleservice,
-    caPem: sandbox.pki.caCertPem,
-    clientCertPem: sandbox.pki.clientCertPem,
-    clientKeyPem: sandbox.pki.clientKeyPem,
-    sandbox: true,
-  };
 }
 
 export async function createHarness(database: Database, sandbox: SandboxHandle | DgfipConnection, options: { instanceId?: string; vault?: SpiVault; dataDir?: string; quotaPerMinute?: number; deadlineMs?: number; onChange?: DemandesDeps['onChange'] } = {}): Promise<Harness> {

@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { NumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { createLogger } from '../../infra/log/logger.ts';
+import { sandboxConnection } from '../../sandbox/connection.ts';
 import { SPI_SANDBOX, startSandbox, type SandboxHandle } from '../../sandbox/server.ts';
 import { ApiParticulierSource } from '../api-particulier/api-particulier-source.ts';
 import { comparerSituations } from '../comparaison.ts';
@@ -23,22 +24,7 @@ let legacyHttp: UpstreamHttp;
 
 before(async () => {
   sandbox = await startSandbox({ dataDir: join(dir, 'pki') });
-  const c = sandbox.clients[0]!;
-  clients = createDgfipClients(
-    {
-      baseUrl: sandbox.baseUrl,
-      tokenUrl: sandbox.tokenUrl,
-      clientId: c.clientId,
-      clientSecret: c.clientSecret,
-      scope: 'RessourceIR api_r2p_resolution_spi sfip_donnees_fiscales_usagers',
-      idTeleservice: c.idTeleservice,
-      caPem: sandbox.pki.caCertPem,
-      clientCertPem: sandbox.pki.clientCertPem,
-      clientKeyPem: sandbox.pki.clientKeyPem,
-      sandbox: true,
-    },
-    { logger, http: { deadlineMs: 10_000, baseBackoffMs: 20 } },
-  );
+  clients = createDgfipClients(sandboxConnection(sandbox, 'RessourceIR api_r2p_resolution_spi sfip_donnees_fiscales_usagers'), { logger, http: { deadlineMs: 10_000, baseBackoffMs: 20 } });
   legacyHttp = new UpstreamHttp({ tls: { ca: sandbox.pki.caCertPem }, logger, deadlineMs: 10_000 });
 });
 after(async () => {

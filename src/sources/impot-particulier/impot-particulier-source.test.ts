@@ -9,6 +9,7 @@ import { migrateToLatest } from '../../infra/db/migrations.ts';
 import { createLogger } from '../../infra/log/logger.ts';
 import { QuotaSlot } from '../../infra/queue/quota-slot.ts';
 import { createForeignClientCertificate, createForeignServerCertificate } from '../../sandbox/pki.ts';
+import { sandboxConnection } from '../../sandbox/connection.ts';
 import { SPI_SANDBOX, startSandbox, type SandboxHandle } from '../../sandbox/server.ts';
 import { createDgfipClients, type DgfipClients, type DgfipConnection } from '../dgfip.ts';
 import { SourceFiscaleError, type RaisonEchec } from '../fiscal-source.ts';
@@ -36,20 +37,7 @@ after(async () => {
 });
 
 function connection(overrides: Partial<DgfipConnection> = {}): DgfipConnection {
-  const client = sandbox.clients[0]!;
-  return {
-    baseUrl: sandbox.baseUrl,
-    tokenUrl: sandbox.tokenUrl,
-    clientId: client.clientId,
-    clientSecret: client.clientSecret,
-    scope: 'RessourceIR',
-    idTeleservice: client.idTeleservice,
-    caPem: sandbox.pki.caCertPem,
-    clientCertPem: sandbox.pki.clientCertPem,
-    clientKeyPem: sandbox.pki.clientKeyPem,
-    sandbox: true,
-    ...overrides,
-  };
+  return { ...sandboxConnection(sandbox), ...overrides };
 }
 
 function clients(overrides: Partial<DgfipConnection> = {}, options: { quota?: QuotaSlot; deadlineMs?: number } = {}): DgfipClients {
