@@ -83,7 +83,7 @@ test('two processes sharing one database never exceed the quota in any window', 
   await eachDialect(t, async (fixture) => {
     await fixture.open(); // migrates
     const limit = 4;
-    const windowMs = 1_500;
+    const windowMs = 2_000;
     // A stand-in for the DGFiP that notes when each call arrives.
     const arrivals: number[] = [];
     const upstream = createServer((_req, res) => {
