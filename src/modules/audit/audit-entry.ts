@@ -1,5 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { QuotientError, type ErrorDetail } from '../../domain/errors.ts';
+import type { JournalAuditTable } from '../../infra/db/schema.ts';
 
 /**
  * One entry of the journal d'audit, as a service hands it in. It says who did what to which record,
@@ -50,23 +51,8 @@ export interface AuditEntry {
   readonly hash: string;
 }
 
-/** The stored row, exactly the columns that the chain covers (plus hash and seal). */
-export interface AuditRow {
-  seq: number;
-  recorded_at: string;
-  actor_type: string;
-  actor_id: string;
-  on_behalf_type: string | null;
-  on_behalf_id: string | null;
-  action: string;
-  target_type: string | null;
-  target_id: string | null;
-  outcome: string;
-  correlation_id: string | null;
-  details: string;
-  hash: string;
-  mac: string;
-}
+/** The stored row, exactly the columns that the chain covers (plus hash and seal): the table's own type. */
+export type AuditRow = JournalAuditTable;
 
 export type AuditRowContent = Omit<AuditRow, 'hash' | 'mac'>;
 

@@ -334,8 +334,6 @@ export class DemandesService {
       }
       const identifiant = vault.get(foyer.id);
       if (!identifiant) return this.aRessaisir(demandeId);
-      // Invariant 2, checked at the moment of the call and not only at submission.
-      exigerConsentement(consentements, { declarant: roleParent(rang), champs: this.deps.habilitation.champs, le: this.now() }, { libelles: LIBELLES_CHAMPS_DGFIP });
       const options: OptionsAppel = courante.annee_revenus === null ? {} : { anneeRevenus: courante.annee_revenus };
       let situation: SituationFiscale;
       try {

@@ -172,7 +172,7 @@ test('the canary numéro fiscal appears in no log line and no error, whatever th
   logLines.length = 0;
   const texts: string[] = [];
   const ip = clients({}, { deadlineMs: 1_000 }).impotParticulier;
-  for (const [index, fault] of ['http500', 'malformedJson', 'timeout', 'http429'].entries()) {
+  for (const fault of ['http500', 'malformedJson', 'timeout', 'http429']) {
     sandbox.admin.addFault({ kind: fault as 'http500', spi: canary, times: 3 });
     try {
       await ip.parNumeroFiscal(spi(canary), { anneeRevenus: latest });
@@ -180,7 +180,6 @@ test('the canary numéro fiscal appears in no log line and no error, whatever th
       texts.push(String(error), JSON.stringify(error), (error as Error).stack ?? '', String((error as Error).cause ?? ''));
     }
     sandbox.admin.clearFaults();
-    assert.ok(index >= 0);
   }
   texts.push(JSON.stringify(await ip.parNumeroFiscal(spi(canary), { anneeRevenus: latest }).catch((e: unknown) => e)));
   const everything = [...logLines, ...texts].join('\n');
