@@ -1,26 +1,17 @@
-import * as oidc from 'openid-client';
 import { QuotientError } from '../../domain/errors.ts';
+import { OidcRelyingParty, textClaim, type PendingAuthorization, type RelyingPartySettings } from '../../infra/oidc/relying-party.ts';
+
+export type { PendingAuthorization } from '../../infra/oidc/relying-party.ts';
 
 /** What Quotient asks FranceConnect (v2): the identity pivot, nothing more. */
 export const FC_SCOPE = 'openid given_name family_name birthdate gender birthplace birthcountry';
 export const FC_ACR = 'eidas1';
 
-export interface FranceConnectSettings {
-  /** QUOTIENT_FC_ISSUER: the issuer (discovery at `/.well-known/openid-configuration`). */
-  readonly issuer: string;
-  readonly clientId: string;
-  readonly clientSecret: string;
-  /** `<public URL>/connexion/franceconnect/retour` */
-  readonly redirectUri: string;
-  /** `<public URL>/deconnexion/fin` */
-  readonly postLogoutRedirectUri: string;
-}
-
-export interface PendingAuthorization {
-  readonly state: string;
-  readonly nonce: string;
-  readonly codeVerifier: string;
-}
+/**
+ * QUOTIENT_FC_ISSUER and the client's credentials; the redirect URI is
+ * `<public URL>/connexion/franceconnect/retour`, the post-logout one `<public URL>/deconnexion/fin`.
+ */
+export type FranceConnectSettings = RelyingPartySettings;
 
 export interface FranceConnectIdentity {
   readonly issuer: string;
@@ -41,102 +32,52 @@ const refused = (why: string, cause?: unknown) =>
     cause,
   });
 
-/**
- * The FranceConnect relying party, on openid-client: authorization code with PKCE (S256), state and
- * nonce bound to the browser's session, the `iss` of the authorisation response checked (RFC 9207,
- * mix-up), the ID token's issuer, audience, nonce, expiry and ES256 signature checked, the userinfo
- * verified as an ES256 JWT of the same issuer and subject. A code is exchanged once: the pending
- * request leaves the session before the exchange, and the provider refuses a replayed code.
- */
+/** The FranceConnect relying party (v2): the shared OpenID Connect checks, FranceConnect's identity pivot. */
 export class FranceConnectClient {
-  private config: Promise<oidc.Configuration> | undefined;
+  private readonly rp: OidcRelyingParty;
 
-  constructor(private readonly settings: FranceConnectSettings) {}
+  constructor(settings: FranceConnectSettings) {
+    this.rp = new OidcRelyingParty(settings, {
+      scope: FC_SCOPE,
+      acr: FC_ACR,
+      signingAlg: 'ES256',
+      refused,
+      unavailable: (cause) =>
+        new QuotientError('unavailable', 'franceconnect_indisponible', 'FranceConnect ne répond pas pour le moment. Réessayez dans quelques minutes ou connectez-vous avec votre adresse électronique.', { cause }),
+    });
+  }
 
   get issuerOrigin(): string {
-    return new URL(this.settings.issuer).origin;
+    return this.rp.issuerOrigin;
   }
 
-  /** Discovery is lazy (the provider may start after Quotient) and retried after a failure. */
-  private configuration(): Promise<oidc.Configuration> {
-    const s = this.settings;
-    this.config ??= oidc
-      .discovery(
-        new URL(s.issuer),
-        s.clientId,
-        { id_token_signed_response_alg: 'ES256', userinfo_signed_response_alg: 'ES256' },
-        oidc.ClientSecretPost(s.clientSecret),
-        // The local provider of the demo and tests listens on http://127.0.0.1 only.
-        new URL(s.issuer).protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : {},
-      )
-      .catch((error: unknown) => {
-        this.config = undefined;
-        throw new QuotientError('unavailable', 'franceconnect_indisponible', 'FranceConnect ne répond pas pour le moment. Réessayez dans quelques minutes ou connectez-vous avec votre adresse électronique.', { cause: error });
-      });
-    return this.config;
-  }
-
-  async start(): Promise<{ url: string; pending: PendingAuthorization }> {
-    const config = await this.configuration();
-    const pending = { state: oidc.randomState(), nonce: oidc.randomNonce(), codeVerifier: oidc.randomPKCECodeVerifier() };
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: this.settings.redirectUri,
-      scope: FC_SCOPE,
-      acr_values: FC_ACR,
-      state: pending.state,
-      nonce: pending.nonce,
-      code_challenge: await oidc.calculatePKCECodeChallenge(pending.codeVerifier),
-      code_challenge_method: 'S256',
-      prompt: 'login',
-    });
-    return { url: url.href, pending };
+  start(): Promise<{ url: string; pending: PendingAuthorization }> {
+    return this.rp.start();
   }
 
   /** Validates the return to `/connexion/franceconnect/retour` and gives the verified identity. */
   async finish(callbackUrl: URL, pending: PendingAuthorization | undefined): Promise<FranceConnectIdentity> {
-    if (!pending) throw refused('aucune connexion en cours dans ce navigateur');
-    const config = await this.configuration();
-    let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
-    try {
-      tokens = await oidc.authorizationCodeGrant(config, callbackUrl, {
-        pkceCodeVerifier: pending.codeVerifier,
-        expectedState: pending.state,
-        expectedNonce: pending.nonce,
-        idTokenExpected: true,
-      });
-    } catch (error) {
-      throw refused(error instanceof Error ? error.message : 'réponse invalide', error);
-    }
-    const claims = tokens.claims();
-    if (!claims) throw refused('pas de jeton d’identité');
-    if (claims.acr !== FC_ACR) throw refused('niveau de garantie inattendu');
-    let info: oidc.UserInfoResponse;
-    try {
-      info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
-    } catch (error) {
-      throw refused('informations d’identité invalides', error);
-    }
-    const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
-    const givenName = text(info.given_name);
-    const familyName = text(info.family_name);
+    const signIn = await this.rp.finish(callbackUrl, pending);
+    const info = signIn.userinfo;
+    const givenName = textClaim(info.given_name);
+    const familyName = textClaim(info.family_name);
     if (!givenName || !familyName) throw refused('nom ou prénoms absents');
     return {
-      issuer: claims.iss,
-      sub: claims.sub,
+      issuer: signIn.issuer,
+      sub: signIn.sub,
       givenName,
       familyName,
-      birthdate: text(info.birthdate),
-      gender: text(info.gender),
-      birthplace: text(info.birthplace),
-      birthcountry: text(info.birthcountry),
-      idToken: tokens.id_token as string,
-      accessToken: tokens.access_token,
+      birthdate: textClaim(info.birthdate),
+      gender: textClaim(info.gender),
+      birthplace: textClaim(info.birthplace),
+      birthcountry: textClaim(info.birthcountry),
+      idToken: signIn.idToken,
+      accessToken: signIn.accessToken,
     };
   }
 
   /** The provider's end-session URL, which comes back to `/deconnexion/fin`. */
-  async logoutUrl(idToken: string): Promise<string> {
-    const config = await this.configuration();
-    return oidc.buildEndSessionUrl(config, { id_token_hint: idToken, post_logout_redirect_uri: this.settings.postLogoutRedirectUri, state: oidc.randomState() }).href;
+  logoutUrl(idToken: string): Promise<string> {
+    return this.rp.logoutUrl(idToken);
   }
 }
