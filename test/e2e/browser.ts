@@ -3,8 +3,10 @@
  * with the flags this closed network needs. When chromium is missing the suite says so loudly and
  * is counted as skipped.
  */
-import { existsSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 import type { TestContext } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
@@ -44,4 +46,46 @@ export async function axeViolations(page: Page): Promise<AxeViolation[]> {
     const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
   });
+}
+
+/** A free loopback port: the provider sends the browser back to the public URL, so it is chosen before the app starts. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export const VIEWPORTS = {
+  bureau: { width: 1280, height: 900 },
+  telephone: { width: 375, height: 740 },
+} as const;
+
+/** Where the screenshots of a suite go: artefacts of the run, never committed (test-results/ is ignored by git). */
+export function screenshotDir(suite: string): string {
+  const dir = new URL(`../../test-results/${suite}/`, import.meta.url).pathname;
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/**
+ * What every page of a journey must pass: help panels opened, no axe-core violation, no sideways
+ * scroll at the current width; then a full-page screenshot `<dir><name>-<bureau|telephone>.png`.
+ */
+export async function checkPage(page: Page, dir: string, name: string): Promise<void> {
+  const width = page.viewportSize()?.width ?? VIEWPORTS.bureau.width;
+  const viewport = width <= VIEWPORTS.telephone.width ? 'telephone' : 'bureau';
+  const aide = page.locator('details.aide:not([open]) summary');
+  for (let i = await aide.count(); i > 0; i--) await aide.first().click();
+  const violations = await axeViolations(page);
+  assert.deepEqual(violations, [], `${name} (${viewport}): ${JSON.stringify(violations, null, 1)}`);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `${name} scrolls sideways by ${overflow}px (${viewport})`);
+  await page.screenshot({ path: `${dir}${name}-${viewport}.png`, fullPage: true });
+}
+
+/** The visible text of the page's main region, whitespace collapsed: what the tests assert. */
+export async function mainText(page: Page): Promise<string> {
+  return (await page.locator('main').innerText()).replace(/\s+/g, ' ');
 }

@@ -1,21 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { SPI_SANDBOX } from '../../src/sandbox/server.ts';
 import { PASSWORD, createPortailTestApp, type PortailTestApp } from '../../src/modules/portail/test-support.ts';
-import { axeViolations, launchBrowser } from './browser.ts';
+import { checkPage, freePort, launchBrowser, screenshotDir } from './browser.ts';
 
-/** Screenshots are artefacts of the run, never committed (test-results/ is ignored by git). */
-const SHOTS = new URL('../../test-results/verification/', import.meta.url).pathname;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+const SHOTS = screenshotDir('verification');
 
 let t: PortailTestApp;
 let base: string;
@@ -24,9 +13,8 @@ before(async () => {
   base = `http://localhost:${port}`;
   t = await createPortailTestApp({ publicUrl: base });
   await t.app.listen({ host: '127.0.0.1', port });
-  mkdirSync(SHOTS, { recursive: true });
 });
-after(() => t.close());
+after(() => t?.close());
 
 test('identity mismatch: the declared parent is not the one on the avis, the result page says an agent will check; no axe violation', async (ctx) => {
   const browser = await launchBrowser(ctx);
@@ -36,11 +24,7 @@ test('identity mismatch: the declared parent is not the one on the avis, the res
     const email = 'lina.roux@exemple.fr';
     await t.signedInFamily({ parents: [{ nomNaissance: 'Roux', prenoms: 'Lina', dateNaissance: '2003-05-19' }], enfants: [{ prenoms: 'Jade', nom: 'Roux', dateNaissance: '2023-01-30' }] }, email);
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const check = async (name: string) => {
-      const violations = await axeViolations(page);
-      assert.deepEqual(violations, [], `${name}: ${JSON.stringify(violations, null, 1)}`);
-      await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
-    };
+    const check = (name: string) => checkPage(page, SHOTS, name);
     await page.goto(`${base}/connexion`);
     await page.fill('#email', email);
     await page.fill('#password', PASSWORD);

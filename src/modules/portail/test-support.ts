@@ -37,12 +37,27 @@ export interface PortailTestApp extends TestApp {
 export async function createPortailTestApp(options: { publicUrl?: string; attenteMs?: number } = {}): Promise<PortailTestApp> {
   const publicUrl = options.publicUrl ?? PORTAIL_URL;
   const dir = mkdtempSync(join(tmpdir(), 'quotient-portail-'));
+  // What is already started, closed in reverse order if a later step fails: a test file whose
+  // set-up failed must end, not hang on open servers.
+  const started: Array<() => Promise<unknown> | unknown> = [() => rmSync(dir, { recursive: true, force: true })];
+  try {
+    return await build(publicUrl, dir, options, started);
+  } catch (error) {
+    for (const close of started.reverse()) await Promise.resolve().then(close).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function build(publicUrl: string, dir: string, options: { attenteMs?: number }, started: Array<() => Promise<unknown> | unknown>): Promise<PortailTestApp> {
   const sandbox = await startSandbox({ dataDir: join(dir, 'pki') });
+  started.push(() => sandbox.close());
   const smtp = await startCaptureSmtp();
+  started.push(() => smtp.close());
   const provider = await startLocalProvider({
     clients: [{ ...FC_CLIENT, redirectUris: [`${publicUrl}/connexion/franceconnect/retour`], postLogoutRedirectUris: [`${publicUrl}/deconnexion/fin`] }],
     onAccessToken: (token, spi) => sandbox.admin.registerFranceConnectToken(token, spi),
   });
+  started.push(() => provider.close());
   // The services need the database the app creates: bound late, through small forwarding ports.
   const late: { h?: Harness } = {};
   const h = () => late.h as Harness;
@@ -80,10 +95,13 @@ export async function createPortailTestApp(options: { publicUrl?: string; attent
       },
     },
   });
+  started.push(() => t.close());
   late.h = await createHarness(t.database, sandbox, { dataDir: dir, instanceId: 'portail-test' });
+  started.push(() => late.h?.close());
   // The app's own log and the request service's log are both searched for numéros fiscaux.
   loop.traitement = new Traitement({ service: late.h.demandes, db: t.database.db, instanceId: 'portail-test', logger: createLogger({ level: 'silent' }) });
   await loop.traitement.start();
+  started.push(() => loop.traitement?.stop());
 
   const get = async (jar: Jar, url: string) => {
     const res = await t.app.inject({ url, headers: { cookie: jar.header() } });
