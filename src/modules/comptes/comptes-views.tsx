@@ -241,13 +241,14 @@ export function OutboxPage({ messages }: { messages: readonly CapturedCourriel[]
       <p class="lead">En démonstration, les courriels ne quittent pas la machine : le serveur SMTP local les garde ici, en mémoire.</p>
       {messages.length === 0 ? <p>Aucun courriel pour le moment.</p> : null}
       {[...messages].reverse().map((m, i) => (
-        <section key={`${m.receivedAt}-${i}`} aria-label={m.subject}>
+        // An article per message, not a section: several messages share a subject, and landmarks must be told apart.
+        <article key={`${m.receivedAt}-${i}`}>
           <h2>{m.subject}</h2>
           <p class="muted">
             À {m.to.join(', ')} · {m.receivedAt}
           </p>
           <pre>{linkify(m.text)}</pre>
-        </section>
+        </article>
       ))}
     </div>
   );

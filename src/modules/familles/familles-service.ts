@@ -190,6 +190,33 @@ export class FamillesService {
     }));
   }
 
+  /** The consents in force (not withdrawn), newest first: what « Retirer mon accord » would withdraw. */
+  async accordsEnCours(familleId: string): Promise<AccordEnCours[]> {
+    const { db } = this.deps;
+    const rows = await db
+      .selectFrom('consentements')
+      .innerJoin('demandes', 'demandes.id', 'consentements.demande_id')
+      .select(['demandes.reference', 'consentements.parent_rang', 'consentements.recueilli_le'])
+      .where('demandes.famille_id', '=', familleId)
+      .where('consentements.retire_le', 'is', null)
+      .orderBy('consentements.recueilli_le', 'desc')
+      .execute();
+    return rows.map((r) => ({ reference: r.reference, parent: r.parent_rang === 2 ? 2 : 1, recueilliLe: r.recueilli_le }));
+  }
+
+  /** The contestations the family sent, newest first, with the agent's answer once handled. */
+  async contestations(familleId: string): Promise<ContestationFamille[]> {
+    const { db } = this.deps;
+    const rows = await db
+      .selectFrom('contestations')
+      .leftJoin('demandes', 'demandes.id', 'contestations.demande_id')
+      .select(['contestations.id', 'demandes.reference', 'contestations.motif', 'contestations.statut', 'contestations.reponse', 'contestations.ouverte_le', 'contestations.traitee_le'])
+      .where('contestations.famille_id', '=', familleId)
+      .orderBy('contestations.ouverte_le', 'desc')
+      .execute();
+    return rows.map((r) => ({ id: r.id, demande: r.reference, motif: r.motif, statut: r.statut, reponse: r.reponse, ouverteLe: r.ouverte_le, traiteeLe: r.traitee_le }));
+  }
+
   /**
    * The data a result was computed from, for the family: year, source and date of each avis, and
    * the explanation of the calculation (which quotes the RFR and the parts) from the silo. The
@@ -262,6 +289,25 @@ export interface HistoriqueDemande {
   readonly motif: string | null;
   readonly quotient: { cents: number; periode: string; valideDu: string; valideAu: string } | null;
   readonly consentementRetire: boolean;
+}
+
+export interface AccordEnCours {
+  /** Reference of the request the consent was given for. */
+  readonly reference: string;
+  readonly parent: 1 | 2;
+  readonly recueilliLe: string;
+}
+
+export interface ContestationFamille {
+  readonly id: string;
+  /** Reference of the contested request, if any. */
+  readonly demande: string | null;
+  readonly motif: string;
+  /** `ouverte` until an agent handles it. */
+  readonly statut: string;
+  readonly reponse: string | null;
+  readonly ouverteLe: string;
+  readonly traiteeLe: string | null;
 }
 
 export interface DonneesUtilisees {

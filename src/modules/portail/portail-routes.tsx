@@ -219,7 +219,9 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     const etat = await demandeDe(compte, (request.params as { id: string }).id);
     if (etat.file) {
       // The HTTP Refresh header rather than <meta refresh>: same effect without script, and the page itself stays still for assistive tools.
-      reply.header('refresh', String(REFRESH_SECONDS));
+      // With the page's own address: the submission leaves an #erreurs fragment in the browser's, and a refresh
+      // to an address with a fragment is a jump within the page that never asks the server again.
+      reply.header('refresh', `${REFRESH_SECONDS}; url=/mon-quotient/demandes/${etat.id}`);
       return page(request, reply, 'Demande en attente', <AttentePage etat={etat} refreshSeconds={REFRESH_SECONDS} />);
     }
     if (!etat.quotient) return page(request, reply, `Demande ${etat.reference}`, <StatutPage etat={etat} commune={commune} {...(await ressaisieDe(compte, etat, reply, []))} />);
@@ -314,13 +316,15 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
   app.get('/mes-demandes', async (request, reply) => {
     const compte = signedIn(request, reply);
     if (!compte) return reply;
-    return page(request, reply, 'Mes demandes', <HistoriquePage demandes={await familles.historique(compte.familleId)} />);
+    const [historique, contestations] = await Promise.all([familles.historique(compte.familleId), familles.contestations(compte.familleId)]);
+    return page(request, reply, 'Mes demandes', <HistoriquePage demandes={historique} contestations={contestations} />);
   });
 
-  app.get('/mes-donnees', (request, reply) => {
+  app.get('/mes-donnees', async (request, reply) => {
     const compte = signedIn(request, reply);
     if (!compte) return reply;
-    return page(request, reply, 'Mes données et mes droits', <MesDonneesPage csrf={reply.generateCsrf()} />);
+    const [accords, foyer] = await Promise.all([familles.accordsEnCours(compte.familleId), familles.foyer(compte.familleId)]);
+    return page(request, reply, 'Mes données et mes droits', <MesDonneesPage csrf={reply.generateCsrf()} accords={accords} foyer={foyer} />);
   });
 
   app.get('/mes-donnees/export.json', async (request, reply) => {
@@ -341,7 +345,8 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     const compte = requireFamille(request);
     const n = await familles.retirerConsentements(compte.familleId, acteurDe(compte));
     const message = n > 0 ? 'Votre accord est retiré : aucune nouvelle demande ne sera faite à la DGFiP sans un nouvel accord.' : 'Aucun accord en cours : rien à retirer.';
-    return page(request, reply, 'Accord retiré', <MesDonneesPage csrf={reply.generateCsrf()} message={message} />);
+    const [accords, foyer] = await Promise.all([familles.accordsEnCours(compte.familleId), familles.foyer(compte.familleId)]);
+    return page(request, reply, 'Accord retiré', <MesDonneesPage csrf={reply.generateCsrf()} message={message} accords={accords} foyer={foyer} />);
   });
 
   // ---------------------------------------------------------------------------------------

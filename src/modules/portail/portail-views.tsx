@@ -8,7 +8,7 @@ import { LIBELLES_UNITES, type PolitiqueTarifaire } from '../../domain/politique
 import { Alert, CheckboxField, ErrorSummary, TextField } from '../../http/ui/components.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import type { EtatDemande } from '../demandes/demandes-service.ts';
-import type { DonneesUtilisees, FoyerFamille, HistoriqueDemande } from '../familles/familles-service.ts';
+import type { AccordEnCours, ContestationFamille, DonneesUtilisees, FoyerFamille, HistoriqueDemande } from '../familles/familles-service.ts';
 
 export const ANCRE_ERREURS = 'erreurs';
 
@@ -509,7 +509,9 @@ export function MessagePage({ title, children }: { title: string; children: Comp
 // -------------------------------------------------------------------------------------------
 // History and rights
 
-export function HistoriquePage({ demandes }: { demandes: readonly HistoriqueDemande[] }) {
+const ETATS_CONTESTATION: Record<string, string> = { ouverte: 'En cours d’examen' };
+
+export function HistoriquePage({ demandes, contestations }: { demandes: readonly HistoriqueDemande[]; contestations: readonly ContestationFamille[] }) {
   return (
     <>
       <h1>Mes demandes</h1>
@@ -547,6 +549,24 @@ export function HistoriquePage({ demandes }: { demandes: readonly HistoriqueDema
           </table>
         </div>
       )}
+      {contestations.length > 0 ? (
+        <>
+          <h2>Mes signalements</h2>
+          <ul>
+            {contestations.map((c) => (
+              <li key={c.id}>
+                <p>
+                  <strong>{c.demande ? `Demande ${c.demande}` : 'Signalement'}</strong>, envoyé le {date(c.ouverteLe)} :{' '}
+                  {ETATS_CONTESTATION[c.statut] ?? `traité le ${date(c.traiteeLe)}`}.
+                </p>
+                {/* The family's own words, line breaks kept, long words wrapped on a phone. */}
+                <p class="export-texte">Votre message : {c.motif}</p>
+                {c.reponse ? <p class="export-texte">Réponse de la mairie : {c.reponse}</p> : null}
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
       <p>
         <a href="/mon-quotient">Nouvelle demande</a> · <a href="/mes-donnees">Mes données et mes droits</a>
       </p>
@@ -554,7 +574,11 @@ export function HistoriquePage({ demandes }: { demandes: readonly HistoriqueDema
   );
 }
 
-export function MesDonneesPage({ csrf, message }: { csrf: string; message?: string }) {
+export function MesDonneesPage({ csrf, message, accords, foyer }: { csrf: string; message?: string; accords: readonly AccordEnCours[]; foyer: FoyerFamille }) {
+  const nom = (rang: 1 | 2) => {
+    const p = foyer.parents.find((x) => x.rang === rang);
+    return p ? nomParent(p) : `parent ${rang}`;
+  };
   return (
     <>
       <h1>Mes données et mes droits</h1>
@@ -576,12 +600,29 @@ export function MesDonneesPage({ csrf, message }: { csrf: string; message?: stri
         faite sans un nouvel accord, y compris pour les mises à jour annuelles. Les quotients déjà calculés restent appliqués jusqu’à
         la fin de leur validité.
       </p>
-      <form method="post" action="/mes-donnees/retrait">
-        <Csrf token={csrf} />
-        <button class="button button--secondary" type="submit">
-          Retirer mon accord
-        </button>
-      </form>
+      {accords.length === 0 ? (
+        <p>
+          <strong>Aucun accord en cours.</strong> La mairie n’interrogera pas la DGFiP pour vous sans un nouvel accord, donné lors d’une
+          prochaine demande.
+        </p>
+      ) : (
+        <>
+          <p>Accords en cours :</p>
+          <ul>
+            {accords.map((a) => (
+              <li key={`${a.reference}-${a.parent}`}>
+                Accord de {nom(a.parent)} donné le {date(a.recueilliLe)} pour la demande {a.reference}
+              </li>
+            ))}
+          </ul>
+          <form method="post" action="/mes-donnees/retrait">
+            <Csrf token={csrf} />
+            <button class="button button--secondary" type="submit">
+              Retirer mon accord
+            </button>
+          </form>
+        </>
+      )}
       <h2>Rectifier ou contester</h2>
       <p>
         Pour corriger votre foyer, allez sur <a href="/mon-foyer">Mon foyer</a>. Pour contester un calcul, ouvrez la demande depuis{' '}

@@ -45,8 +45,9 @@ test('anonymous visitors are sent to sign in; forms without a session change not
     assert.equal(res.statusCode, 303, url);
     assert.equal(res.headers.location, '/connexion', url);
   }
+  // Refused before the form is even read: nobody is signed in.
   const res = await t.post(jar, null, '/mon-quotient/numero', { 'numero-1': SPI });
-  assert.equal(res.statusCode, 403);
+  assert.equal(res.statusCode, 401);
   assert.equal(res.body.includes(SPI), false);
 });
 
@@ -120,7 +121,7 @@ test('another family never reaches these requests: the answers are those of a re
     assert.equal(strip(res.body), strip(unknown.body), `${suffix}: same page as an unknown request`);
   }
   assert.equal((await t.get(jar, '/mon-quotient/demandes/pas-un-identifiant')).statusCode, 404);
-  const contest = await t.post(jar, '/mes-donnees', `/mon-quotient/demandes/${demandeRoux}/contestation`, { motif: 'Je conteste la demande des voisins' });
+  const contest = await t.post(jar, '/mon-foyer', `/mon-quotient/demandes/${demandeRoux}/contestation`, { motif: 'Je conteste la demande des voisins' });
   assert.equal(contest.statusCode, 404);
   assert.equal((await t.database.db.selectFrom('contestations').selectAll().execute()).length, 0);
   const history = await t.get(jar, '/mes-demandes');
@@ -143,6 +144,8 @@ test('contestation, history, export and withdrawal of consent', async () => {
 
   const history = await t.get(jar, '/mes-demandes');
   assert.match(history.body, /Quotient calculé/);
+  assert.match(history.body, /Mes signalements/);
+  assert.match(history.body, /Votre message : Nous avons eu un deuxième enfant depuis cet avis\./);
   assert.match(history.body, new RegExp(`href="/mon-quotient/demandes/${demandeRoux}"`));
 
   const json = await t.app.inject({ url: '/mes-donnees/export.json', headers: { cookie: jar.header() } });
@@ -162,9 +165,12 @@ test('contestation, history, export and withdrawal of consent', async () => {
   assert.equal(forged.statusCode, 403);
   const open = () => t.database.db.selectFrom('consentements').select('retire_le').execute();
   assert.ok((await open()).every((c) => c.retire_le === null));
+  assert.match((await t.get(jar, '/mes-donnees')).body, /Accord de Léa Roux donné le/);
   const retrait = await t.post(jar, '/mes-donnees', '/mes-donnees/retrait', {});
   assert.equal(retrait.statusCode, 200);
   assert.match(retrait.body, /Votre accord est retiré/);
+  assert.match(retrait.body, /Aucun accord en cours/);
+  assert.doesNotMatch(retrait.body, /action="\/mes-donnees\/retrait"/, 'nothing left to withdraw');
   assert.ok((await open()).every((c) => c.retire_le !== null));
   assert.match((await t.get(jar, '/mes-demandes')).body, /accord retiré/);
   await assertNoSpiStored(SPI);
@@ -241,7 +247,7 @@ test('re-entry: a failed request asks the numéro fiscal again, never echoes it,
   assert.equal((await t.get(jar, url)).statusCode, 404);
   assert.equal((await t.post(jar, null, url, { 'numero-1': SPI })).statusCode, 403);
   const other = await t.signedInFamily({ parents: [{ nomNaissance: 'Voisin', prenoms: 'Paul' }], enfants: [{ prenoms: 'Tom', nom: 'Voisin' }] }, 'voisin@exemple.fr');
-  const foreign = await t.post(other.jar, '/mes-donnees', url, { 'numero-1': SPI });
+  const foreign = await t.post(other.jar, '/mon-foyer', url, { 'numero-1': SPI });
   assert.equal(foreign.statusCode, 404);
   assert.equal((await t.harness.demandes.etat(id)).statut, 'echouee');
 
