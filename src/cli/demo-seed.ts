@@ -3,6 +3,7 @@ import { NumeroFiscal } from '../domain/numero-fiscal.ts';
 import type { Schema } from '../infra/db/schema.ts';
 import type { Logger } from '../infra/log/logger.ts';
 import { SPI_SANDBOX } from '../sandbox/server.ts';
+import { DEMO_AGENTS } from '../sandbox/agents/provider.tsx';
 import type { Acteur } from '../modules/demandes/ports.ts';
 import type { Soumission } from '../modules/demandes/demandes-service.ts';
 import type { Services } from './services.ts';
@@ -13,7 +14,19 @@ import type { Services } from './services.ts';
  * sandbox's published test identities; like any other, they pass through memory only.
  */
 const robot: Acteur = { type: 'robot', id: 'demo', onBehalfOf: { type: 'agent', id: 'installation-demo' } };
-const guichet = { type: 'agent' as const, id: 'agent-demo-guichet' };
+const installation = { type: 'systeme' as const, id: 'installation-demo' };
+
+/**
+ * The demo's agents, one per role, declared as an administrator would; they sign in through the
+ * local agents' provider. Returns the counter agent's id (the demo's paper requests are theirs).
+ */
+export async function seedDemoAgents(services: Pick<Services, 'agents'>): Promise<string> {
+  const known = new Map((await services.agents.lister()).map((a) => [a.email, a.id]));
+  for (const agent of DEMO_AGENTS) {
+    if (!known.has(agent.email)) known.set(agent.email, (await services.agents.creer(agent, installation)).id);
+  }
+  return known.get(DEMO_AGENTS[0]?.email ?? '') as string;
+}
 
 interface Exemple {
   readonly famille: unknown;
@@ -91,6 +104,7 @@ const EXEMPLES: readonly Exemple[] = [
 
 /** Seeds once: a database that already has families is left as it is. */
 export async function seedDemo(services: Services, db: Kysely<Schema>, logger: Logger): Promise<number> {
+  const guichet = { type: 'agent' as const, id: await seedDemoAgents(services) };
   const existing = await db.selectFrom('familles').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   if (Number(existing.n) > 0) return 0;
   const ids: string[] = [];

@@ -59,11 +59,11 @@ const SHUTDOWN_GRACE_MS = 10_000;
  */
 export async function startHttpServer(
   runtime: Runtime,
-  options: { onStop?: Array<() => Promise<void>> } & Pick<AppDependencies, 'comptes' | 'portail'> = {},
+  options: { onStop?: Array<() => Promise<void>> } & Pick<AppDependencies, 'comptes' | 'portail' | 'backOffice'> = {},
 ): Promise<RunningServer> {
   const { config, logger, database } = runtime;
   await ensureInstallation(database.db, config.commune.commune.codeInsee, SOFTWARE_VERSION);
-  const app = await buildApp({ config, database, logger, ...(options.comptes ? { comptes: options.comptes } : {}), ...(options.portail ? { portail: options.portail } : {}) });
+  const app = await buildApp({ config, database, logger, ...(options.comptes ? { comptes: options.comptes } : {}), ...(options.portail ? { portail: options.portail } : {}), ...(options.backOffice ? { backOffice: options.backOffice } : {}) });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {

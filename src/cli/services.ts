@@ -13,6 +13,10 @@ import type { AppDependencies } from '../http/app.ts';
 import type { CapturedCourriel, Mailer } from '../infra/mail/mailer.ts';
 import type { FranceConnectSettings } from '../modules/comptes/franceconnect-client.ts';
 import type { PortailServices } from '../modules/portail/portail-routes.tsx';
+import { AgentsService } from '../modules/agents/agents-service.ts';
+import type { BackOfficeServices } from '../modules/agents/back-office.ts';
+import { ClesApiService } from '../modules/api/cles-api-service.ts';
+import type { AgentsOidcConfig } from '../infra/config/config.ts';
 import type { Runtime } from './runtime.ts';
 
 /** Everything a running Quotient uses beyond the database: the composition root of the services. */
@@ -24,6 +28,8 @@ export interface Services {
   readonly demandes: DemandesService;
   readonly familles: FamillesService;
   readonly traitement: Traitement;
+  readonly agents: AgentsService;
+  readonly clesApi: ClesApiService;
   /** Stops the processing loop (queued requests become `a_ressaisir`), then the DGFiP clients. */
   stop(): Promise<void>;
 }
@@ -61,6 +67,8 @@ export async function openServices(runtime: Runtime, options: { mailer?: Mailer 
   });
   const familles = new FamillesService({ db: database.db, journal, coffre });
   const traitement = new Traitement({ service: demandes, db: database.db, instanceId, logger });
+  const agents = new AgentsService({ db: database.db, journal });
+  const clesApi = new ClesApiService({ db: database.db, journal });
   await traitement.start();
   // Retention runs every day in each process; it is idempotent, so several processes may run it.
   const retention = new RetentionService({ db: database.db, coffre, journal, conservation: config.commune.conservation });
@@ -79,6 +87,8 @@ export async function openServices(runtime: Runtime, options: { mailer?: Mailer 
     demandes,
     familles,
     traitement,
+    agents,
+    clesApi,
     async stop() {
       clearInterval(purgeDaily);
       await traitement.stop();
@@ -104,4 +114,17 @@ export function comptesDeps(
 /** What the family portal needs: requests, families, and a nudge to the processing loop. */
 export function portailServices(services: Services): PortailServices {
   return { demandes: services.demandes, familles: services.familles, wake: () => services.traitement.wake() };
+}
+
+/** What the back-office and the API need; the agents sign in through `oidc`. */
+export function backOfficeServices(services: Services, oidc: AgentsOidcConfig, publicUrl: string): BackOfficeServices {
+  return {
+    agents: services.agents,
+    clesApi: services.clesApi,
+    journal: services.journal,
+    demandes: services.demandes,
+    familles: services.familles,
+    wake: () => services.traitement.wake(),
+    oidc: { ...oidc, redirectUri: `${publicUrl}/agents/connexion/retour`, postLogoutRedirectUri: `${publicUrl}/agents/deconnexion/fin` },
+  };
 }

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { QuotientError } from '../domain/errors.ts';
+import { PUBLIC } from './acces/politique-acces.ts';
 import { createTestApp, type TestApp } from './testing.ts';
 
 let t: TestApp;
 before(async () => {
   t = await createTestApp({
+    // Routes of this test only, open to all: what is tested here is the error handling.
+    deps: { politiqueAcces: Object.fromEntries(['GET /test/panne', 'GET /api/v1/test/panne', 'GET /api/v1/test/refus', 'POST /test/formulaire'].map((k) => [k, PUBLIC])) },
     beforeReady(app) {
       app.get('/test/panne', async () => {
         throw new Error('détail interne: connexion à /srv/secret.db refusée');

@@ -13,6 +13,9 @@ import { registerPortailRoutes, type PortailServices } from '../modules/portail/
 import { registerAccueilRoutes } from '../modules/accueil/accueil-routes.tsx';
 import { registerInformationsRoutes } from '../modules/informations/informations-routes.tsx';
 import { registerSimulateurRoutes } from '../modules/simulateur/simulateur-routes.tsx';
+import { registerBackOffice, type BackOfficeServices } from '../modules/agents/back-office.ts';
+import { registerControleAcces } from './acces/controle-acces.ts';
+import type { Principal } from './acces/principal.ts';
 import { registerErrorHandling } from './errors.tsx';
 import { registerHealthRoutes } from './health.ts';
 import { registerSecurity } from './security.ts';
@@ -37,6 +40,21 @@ export interface AppDependencies {
   };
   /** The family portal (compute my quotient, history, rights); needs `comptes` for sign-in. */
   readonly portail?: PortailServices;
+  /** The back-office at /agents and the API at /api/v1. */
+  readonly backOffice?: BackOfficeServices;
+  /** Entries added to the access policy (tests that register routes of their own). */
+  readonly politiqueAcces?: Readonly<Record<string, readonly Principal[]>>;
+}
+
+export interface RouteConnue {
+  readonly method: string;
+  readonly url: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    readonly routesConnues: readonly RouteConnue[];
+  }
 }
 
 const ASSETS_DIR = new URL('./assets/', import.meta.url).pathname;
@@ -58,17 +76,32 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     forceCloseConnections: 'idle',
   });
 
+  // Every route as the router knows it: the authorisation-matrix test walks them all.
+  const routes: RouteConnue[] = [];
+  app.decorate('routesConnues', routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
+
   registerErrorHandling(app, config.commune);
   const httpsPublicUrl = config.publicUrl.startsWith('https://');
   const franceConnect = deps.comptes?.franceConnect ? new FranceConnectClient(deps.comptes.franceConnect) : undefined;
-  // The FranceConnect button is a form whose answer redirects to the provider.
-  await registerSecurity(app, { httpsPublicUrl, formActionOrigins: franceConnect ? [franceConnect.issuerOrigin] : [] });
+  // The sign-in buttons are forms whose answer redirects to the identity provider.
+  const formActionOrigins = [franceConnect?.issuerOrigin, deps.backOffice ? new URL(deps.backOffice.oidc.issuer).origin : undefined].filter((o): o is string => o !== undefined);
+  await registerSecurity(app, { httpsPublicUrl, formActionOrigins });
   await app.register(formbody, { bodyLimit: 256 * 1024 });
   await registerSessions(app, {
     db: deps.database.db,
     httpsPublicUrl,
     ...(deps.sessionPolicy ? { policy: deps.sessionPolicy } : {}),
     ...(deps.clock ? { clock: deps.clock } : {}),
+  });
+  const backOffice = deps.backOffice;
+  const journal = backOffice?.journal ?? deps.comptes?.journal;
+  registerControleAcces(app, {
+    ...(journal ? { journal } : {}),
+    ...(backOffice ? { agentActif: (id: string) => backOffice.agents.actif(id), cleApi: (secret: string) => backOffice.clesApi.verifier(secret) } : {}),
+    ...(deps.politiqueAcces ? { politique: deps.politiqueAcces } : {}),
   });
   await app.register(fastifyStatic, {
     root: ASSETS_DIR,
@@ -105,6 +138,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       });
     }
   }
+  if (backOffice) registerBackOffice(app, { ...backOffice, commune: config.commune, politique: config.politique, publicUrl: config.publicUrl });
 
   return app;
 }

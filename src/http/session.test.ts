@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { FAMILY_SESSION_POLICY, requireCompteId, signIn, signOut } from './session.ts';
+import { PUBLIC } from './acces/politique-acces.ts';
 import { createTestApp, type TestApp } from './testing.ts';
 import { Jar, csrfOf, insertCompte } from './test-cookies.ts';
 
@@ -24,11 +25,14 @@ function testRoutes(state: { compteId: string; writes: number }) {
   };
 }
 
+/** This test's own routes, open to all: sessions and CSRF are what is tested. */
+const TEST_ROUTES = Object.fromEntries(['GET /test/formulaire', 'POST /test/formulaire', 'POST /test/connexion', 'GET /test/qui', 'POST /test/deconnexion'].map((k) => [k, PUBLIC]));
+
 let now = Date.parse('2026-11-23T10:00:00Z');
 const state = { compteId: '', writes: 0 };
 let t: TestApp;
 before(async () => {
-  t = await createTestApp({ beforeReady: testRoutes(state), deps: { clock: () => now } });
+  t = await createTestApp({ beforeReady: testRoutes(state), deps: { clock: () => now, politiqueAcces: TEST_ROUTES } });
   state.compteId = await insertCompte(t.database);
 });
 after(() => t.close());
@@ -147,6 +151,7 @@ test('over https the cookie is __Host-quotient with Secure', async () => {
   const https = await createTestApp({
     env: { QUOTIENT_PUBLIC_URL: 'https://quotient.exemple.fr', QUOTIENT_TRUST_PROXY: 'true' },
     beforeReady: testRoutes(state),
+    deps: { politiqueAcces: TEST_ROUTES },
   });
   try {
     const res = await https.app.inject({ url: '/test/formulaire', headers: { 'x-forwarded-proto': 'https' } });

@@ -30,6 +30,11 @@ export interface SessionPolicy {
 
 /** Families (documented in the README, ASVS 7.1.1): 30 minutes idle, 12 hours at most. */
 export const FAMILY_SESSION_POLICY: SessionPolicy = { idleMs: 30 * 60_000, absoluteMs: 12 * 3600_000 };
+/**
+ * Agents see many families' data: 15 minutes idle (a counter left unattended), 9 hours at most (a
+ * working day), then they sign in again through the commune's identity provider.
+ */
+export const AGENT_SESSION_POLICY: SessionPolicy = { idleMs: 15 * 60_000, absoluteMs: 9 * 3600_000 };
 
 export const SECURE_COOKIE_NAME = '__Host-quotient';
 export const PLAIN_COOKIE_NAME = 'quotient';
@@ -45,6 +50,10 @@ export interface SessionData {
   signedInAt?: string;
   /** How: `franceconnect` or `local`. */
   method?: 'franceconnect' | 'local';
+  /** A signed-in agent (back-office); never together with `compteId`. */
+  agentId?: string;
+  /** The agents' provider's ID token, for its end-session. */
+  agentIdToken?: string;
   /** FranceConnect's ID token, kept for the logout through the provider (id_token_hint). */
   idToken?: string;
   /**
@@ -54,6 +63,8 @@ export interface SessionData {
   fcAccessToken?: string;
   /** The pending authorisation request: state, nonce and PKCE verifier, bound to this browser. */
   oidc?: { state: string; nonce: string; codeVerifier: string; startedAt: number };
+  /** The same, for an agent's sign-in. */
+  agentOidc?: { state: string; nonce: string; codeVerifier: string; startedAt: number };
   /** A one-shot message for the next page (after sign-out, after a reset). */
   flash?: string;
 }
@@ -73,6 +84,7 @@ export class DatabaseSessionStore {
     private readonly db: Kysely<Schema>,
     private readonly policy: SessionPolicy,
     private readonly clock: () => number,
+    private readonly agentPolicy: SessionPolicy = AGENT_SESSION_POLICY,
   ) {}
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the plugin's callback type is loose
@@ -102,27 +114,43 @@ export class DatabaseSessionStore {
   private async write(sessionId: string, session: Record<string, unknown>): Promise<void> {
     const nowMs = this.clock();
     const now = new Date(nowMs).toISOString();
-    const idle = new Date(nowMs + this.policy.idleMs).toISOString();
     // The cookie's own attributes are configuration, not data: only our fields are stored.
     const { cookie: _cookie, ...fields } = session;
     const data = JSON.stringify(fields);
     const compteId = typeof fields.compteId === 'string' ? fields.compteId : null;
+    const agentId = typeof fields.agentId === 'string' ? fields.agentId : null;
+    const policy = agentId === null ? this.policy : this.agentPolicy;
+    const idle = new Date(nowMs + policy.idleMs).toISOString();
     const idHash = digest(sessionId);
     const updated = await this.db
       .updateTable('sessions')
-      .set({ data, compte_id: compteId, last_seen_at: now, idle_expires_at: idle })
+      .set({ data, compte_id: compteId, agent_id: agentId, last_seen_at: now, idle_expires_at: idle })
       .where('id_hash', '=', idHash)
       .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) > 0) return;
+    if (Number(updated.numUpdatedRows) > 0) {
+      // A session that becomes an agent's (regenerated empty, then signed in) gets their shorter life.
+      if (agentId !== null) {
+        const row = await this.db.selectFrom('sessions').select(['created_at', 'absolute_expires_at']).where('id_hash', '=', idHash).executeTakeFirst();
+        const cap = row ? new Date(Date.parse(row.created_at) + this.agentPolicy.absoluteMs).toISOString() : undefined;
+        if (row && cap && row.absolute_expires_at > cap) await this.db.updateTable('sessions').set({ absolute_expires_at: cap }).where('id_hash', '=', idHash).execute();
+      }
+      return;
+    }
     await this.db
       .insertInto('sessions')
-      .values({ id_hash: idHash, data, compte_id: compteId, created_at: now, last_seen_at: now, idle_expires_at: idle, absolute_expires_at: new Date(nowMs + this.policy.absoluteMs).toISOString() })
+      .values({ id_hash: idHash, data, compte_id: compteId, agent_id: agentId, created_at: now, last_seen_at: now, idle_expires_at: idle, absolute_expires_at: new Date(nowMs + policy.absoluteMs).toISOString() })
       .execute();
   }
 
   /** Ends every session of an account (password reset, revocation). */
   async destroyForCompte(compteId: string): Promise<number> {
     const result = await this.db.deleteFrom('sessions').where('compte_id', '=', compteId).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /** Ends every session of an agent (disabled, roles changed). */
+  async destroyForAgent(agentId: string): Promise<number> {
+    const result = await this.db.deleteFrom('sessions').where('agent_id', '=', agentId).executeTakeFirst();
     return Number(result.numDeletedRows);
   }
 
@@ -147,6 +175,7 @@ export interface SessionOptions {
   readonly db: Kysely<Schema>;
   readonly httpsPublicUrl: boolean;
   readonly policy?: SessionPolicy;
+  readonly agentPolicy?: SessionPolicy;
   readonly clock?: () => number;
 }
 
@@ -154,7 +183,7 @@ const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Sessions, then CSRF tokens checked on every state-changing request outside the API. */
 export async function registerSessions(app: FastifyInstance, options: SessionOptions): Promise<DatabaseSessionStore> {
-  const store = new DatabaseSessionStore(options.db, options.policy ?? FAMILY_SESSION_POLICY, options.clock ?? Date.now);
+  const store = new DatabaseSessionStore(options.db, options.policy ?? FAMILY_SESSION_POLICY, options.clock ?? Date.now, options.agentPolicy ?? AGENT_SESSION_POLICY);
   await app.register(cookie);
   await app.register(fastifySession, {
     secret: identitySigner,
@@ -187,6 +216,14 @@ export async function signIn(request: FastifyRequest, compteId: string, method: 
   request.session.signedInAt = new Date().toISOString();
   if (extra.idToken !== undefined) request.session.idToken = extra.idToken;
   if (extra.fcAccessToken !== undefined) request.session.fcAccessToken = extra.fcAccessToken;
+}
+
+/** A fresh session for an agent who just proved who they are: a family signed in here is signed out. */
+export async function signInAgent(request: FastifyRequest, agentId: string, idToken: string): Promise<void> {
+  await request.session.regenerate();
+  request.session.agentId = agentId;
+  request.session.agentIdToken = idToken;
+  request.session.signedInAt = new Date().toISOString();
 }
 
 /** Deletes the server session, and asks the browser to forget the cookie (with the same flags). */

@@ -3,10 +3,12 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join, relative } from 'node:path';
 import { createSmtpMailer, startCaptureSmtp } from '../../infra/mail/mailer.ts';
 import { startLocalProvider, FC_PASSWORD } from '../../sandbox/franceconnect/provider.tsx';
+import { DEMO_AGENT_PASSWORD, DEMO_AGENTS, startLocalAgentsProvider } from '../../sandbox/agents/provider.tsx';
+import { LIBELLES_ROLES } from '../../modules/agents/roles.ts';
 import { SPI_SANDBOX } from '../../sandbox/server.ts';
 import { parseCommandArgs, type CliCommand } from '../io.ts';
 import { seedDemo } from '../demo-seed.ts';
-import { comptesDeps, openServices, portailServices } from '../services.ts';
+import { backOfficeServices, comptesDeps, openServices, portailServices } from '../services.ts';
 import { describeDatabase, migrate, openRuntime, startHttpServer } from '../runtime.ts';
 
 /** Sandbox identities whose FranceConnect journey ends on a QF without review (one declarant each). */
@@ -59,6 +61,11 @@ export const demoCommand: CliCommand = {
         ...(sandbox ? { onAccessToken: (token: string, spi: string) => sandbox.admin.registerFranceConnectToken(token, spi) } : {}),
       });
       closers.push(() => provider.close());
+      const agentsClient = { clientId: 'quotient-demo-agents', clientSecret: randomBytes(24).toString('base64url') };
+      const agentsProvider = await startLocalAgentsProvider({
+        clients: [{ ...agentsClient, redirectUris: [`${config.publicUrl}/agents/connexion/retour`], postLogoutRedirectUris: [`${config.publicUrl}/agents/deconnexion/fin`] }],
+      });
+      closers.push(() => agentsProvider.close());
       const server = await startHttpServer(runtime, {
         onStop: [closeAll],
         comptes: comptesDeps(services, {
@@ -67,6 +74,7 @@ export const demoCommand: CliCommand = {
           franceConnect: { issuer: provider.issuer, ...client, redirectUri: `${config.publicUrl}/connexion/franceconnect/retour`, postLogoutRedirectUri: `${config.publicUrl}/deconnexion/fin` },
         }),
         portail: portailServices(services),
+        backOffice: backOfficeServices(services, { issuer: agentsProvider.issuer, ...agentsClient, signingAlg: 'ES256', acr: 'eidas1' }, config.publicUrl),
       });
       const seeded = await seedDemo(services, runtime.database.db, runtime.logger);
       const dgfip = services.dgfip;
@@ -81,6 +89,8 @@ export const demoCommand: CliCommand = {
           `  Se connecter           ${base}/connexion`,
           `  FranceConnect (local)  ${provider.issuer}  (identités fictives du bac à sable)`,
           ...DEMO_LOGINS.map((d, i) => `  ${i === 0 ? 'Identifiants de démo  ' : '                      '} ${d.login} / mot de passe ${FC_PASSWORD}  (${d.qui})`),
+          `  Espace agents          ${base}/agents  (mot de passe ${DEMO_AGENT_PASSWORD})`,
+          ...DEMO_AGENTS.map((a) => `                         ${a.email.padEnd(34)} ${a.roles.map((r) => LIBELLES_ROLES[r]).join(', ')}`),
           `  Courriels envoyés      ${base}/dev/courriels`,
           `  État du service        ${base}/healthz  ·  ${base}/readyz`,
           `  Base de données        ${describeDatabase(config.databaseUrl)}`,

@@ -3,7 +3,7 @@ import { pendingMigrations } from '../../infra/db/migrations.ts';
 import { EXIT, parseCommandArgs, type CliCommand } from '../io.ts';
 import { describeDatabase, openRuntime, startHttpServer } from '../runtime.ts';
 import { createSmtpMailer } from '../../infra/mail/mailer.ts';
-import { comptesDeps, openServices, portailServices } from '../services.ts';
+import { backOfficeServices, comptesDeps, openServices, portailServices } from '../services.ts';
 
 const ROLES = ['web', 'worker', 'all'] as const;
 type Role = (typeof ROLES)[number];
@@ -64,8 +64,10 @@ export const serveCommand: CliCommand = {
             portail: portailServices(services),
           }
         : {};
+      if (!config.agentsOidc) io.err('QUOTIENT_AGENTS_OIDC_ISSUER n’est pas renseignée : l’espace agents (/agents) et l’API de facturation sont désactivés.');
       if (!config.smtp) io.err('QUOTIENT_SMTP_URL n’est pas renseignée : l’espace des familles (connexion, calcul du quotient) est désactivé.');
-      const server = await startHttpServer(runtime, { onStop: [() => services.stop()], ...web }).catch(async (error: unknown) => {
+      const backOffice = config.agentsOidc ? { backOffice: backOfficeServices(services, config.agentsOidc, config.publicUrl) } : {};
+      const server = await startHttpServer(runtime, { onStop: [() => services.stop()], ...web, ...backOffice }).catch(async (error: unknown) => {
         await services.stop();
         throw error;
       });

@@ -13,10 +13,12 @@ interface LayoutProps {
   /** The page's own title; the commune and the service are appended. */
   readonly title: string;
   readonly children: ComponentChildren;
+  /** The back-office: its own home link and name, and a bar of its sections under the header. */
+  readonly espace?: { readonly accueil: string; readonly nom: string; readonly barre: ComponentChildren };
 }
 
 /** The frame of every page: skip link, header with the commune's name, main, footer with the mandatory links. */
-export function Layout({ ctx, title, children }: LayoutProps) {
+export function Layout({ ctx, title, children, espace }: LayoutProps) {
   const { commune } = ctx;
   const accessibilityLabel = `Accessibilité : ${commune.accessibilite.etat}`;
   return (
@@ -33,11 +35,12 @@ export function Layout({ ctx, title, children }: LayoutProps) {
         <a class="skip-link" href="#contenu">Aller au contenu</a>
         <header class="site-header">
           <div class="container site-header__inner">
-            <a class="site-header__brand" href="/">
+            <a class="site-header__brand" href={espace?.accueil ?? '/'}>
               <span class="site-header__commune">{commune.commune.nom}</span>
-              <span class="site-header__service">Quotient familial</span>
+              <span class="site-header__service">{espace?.nom ?? 'Quotient familial'}</span>
             </a>
           </div>
+          {espace ? <div class="container espace-barre">{espace.barre}</div> : null}
         </header>
         <main id="contenu" class="container site-main" tabIndex={-1}>
           {children}

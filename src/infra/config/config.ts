@@ -49,6 +49,11 @@ const envSchema = z.object({
   QUOTIENT_FC_ISSUER: z.url({ protocol: /^https?$/, error: 'adresse web complète attendue, ex. https://auth.franceconnect.gouv.fr/api/v2' }).optional(),
   QUOTIENT_FC_CLIENT_ID: optionalText,
   QUOTIENT_FC_CLIENT_SECRET: optionalText,
+  QUOTIENT_AGENTS_OIDC_ISSUER: z.url({ protocol: /^https?$/, error: 'adresse web complète attendue, ex. https://auth.agentconnect.gouv.fr/api/v2' }).optional(),
+  QUOTIENT_AGENTS_OIDC_CLIENT_ID: optionalText,
+  QUOTIENT_AGENTS_OIDC_CLIENT_SECRET: optionalText,
+  QUOTIENT_AGENTS_OIDC_ALG: z.enum(['RS256', 'ES256', 'PS256'], { error: 'RS256 (ProConnect), ES256 ou PS256 attendu' }).default('RS256'),
+  QUOTIENT_AGENTS_OIDC_ACR: optionalText,
   QUOTIENT_SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'adresse attendue : smtp://hôte:port ou smtps://utilisateur:mot-de-passe@hôte:port' }).optional(),
   QUOTIENT_SMTP_FROM: z.string().trim().min(3, 'expéditeur attendu, ex. Quotient <ne-pas-repondre@ville.fr>').optional(),
 });
@@ -74,6 +79,12 @@ export interface FranceConnectConfig {
   readonly clientSecret: string;
 }
 
+/** The agents' provider (ProConnect or the city's own): redirect URIs are derived from the public URL. */
+export interface AgentsOidcConfig extends FranceConnectConfig {
+  readonly signingAlg: string;
+  readonly acr?: string;
+}
+
 export interface SmtpConfig {
   readonly url: string;
   readonly from: string;
@@ -97,6 +108,8 @@ export interface AppConfig {
   readonly dgfip: DgfipSettings;
   /** QUOTIENT_FC_*: unset, no FranceConnect button (demo: the local provider). */
   readonly franceConnect?: FranceConnectConfig;
+  /** QUOTIENT_AGENTS_OIDC_*: the agents' identity provider; unset, no back-office (demo: the local provider). */
+  readonly agentsOidc?: AgentsOidcConfig;
   /** QUOTIENT_SMTP_*: unset, no e-mail and no family sign-in in `serve` (demo: the local capture). */
   readonly smtp?: SmtpConfig;
   readonly commune: CommuneConfig;
@@ -152,6 +165,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: { mode: RunMode; cwd
       if (vars[name] === undefined) missing.push({ path: name, message: 'l’adresse du fournisseur FranceConnect, l’identifiant et le secret du client se renseignent ensemble' });
     }
   }
+  const agentsVars = ['QUOTIENT_AGENTS_OIDC_ISSUER', 'QUOTIENT_AGENTS_OIDC_CLIENT_ID', 'QUOTIENT_AGENTS_OIDC_CLIENT_SECRET'] as const;
+  const agentsSet = agentsVars.filter((name) => vars[name] !== undefined);
+  if (agentsSet.length > 0 && agentsSet.length < 3) {
+    for (const name of agentsVars) {
+      if (vars[name] === undefined) missing.push({ path: name, message: 'l’adresse du fournisseur d’identité des agents, l’identifiant et le secret du client se renseignent ensemble' });
+    }
+  }
   if (vars.QUOTIENT_SMTP_FROM !== undefined && vars.QUOTIENT_SMTP_URL === undefined) {
     missing.push({ path: 'QUOTIENT_SMTP_URL', message: 'obligatoire quand QUOTIENT_SMTP_FROM est renseignée : le relais SMTP de la commune' });
   }
@@ -190,6 +210,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: { mode: RunMode; cwd
     },
     ...(vars.QUOTIENT_FC_ISSUER && vars.QUOTIENT_FC_CLIENT_ID && vars.QUOTIENT_FC_CLIENT_SECRET
       ? { franceConnect: { issuer: vars.QUOTIENT_FC_ISSUER, clientId: vars.QUOTIENT_FC_CLIENT_ID, clientSecret: vars.QUOTIENT_FC_CLIENT_SECRET } }
+      : {}),
+    ...(vars.QUOTIENT_AGENTS_OIDC_ISSUER && vars.QUOTIENT_AGENTS_OIDC_CLIENT_ID && vars.QUOTIENT_AGENTS_OIDC_CLIENT_SECRET
+      ? {
+          agentsOidc: {
+            issuer: vars.QUOTIENT_AGENTS_OIDC_ISSUER,
+            clientId: vars.QUOTIENT_AGENTS_OIDC_CLIENT_ID,
+            clientSecret: vars.QUOTIENT_AGENTS_OIDC_CLIENT_SECRET,
+            signingAlg: vars.QUOTIENT_AGENTS_OIDC_ALG,
+            ...(vars.QUOTIENT_AGENTS_OIDC_ACR ? { acr: vars.QUOTIENT_AGENTS_OIDC_ACR } : {}),
+          },
+        }
       : {}),
     ...(vars.QUOTIENT_SMTP_URL ? { smtp: { url: vars.QUOTIENT_SMTP_URL, from: vars.QUOTIENT_SMTP_FROM ?? `Quotient familial <ne-pas-repondre@${new URL(vars.QUOTIENT_PUBLIC_URL ?? 'http://localhost').hostname}>` } } : {}),
     commune,

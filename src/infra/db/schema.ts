@@ -86,7 +86,7 @@ export interface CoffreRecordTable {
   rewrapped_at: string | null;
 }
 
-export interface Schema extends DemandesSchema, ComptesSchema {
+export interface Schema extends DemandesSchema, ComptesSchema, BackOfficeSchema {
   installation: InstallationTable;
   quota_state: QuotaStateTable;
   quota_calls: QuotaCallTable;
@@ -256,6 +256,7 @@ export interface SessionTable {
   id_hash: string;
   data: string;
   compte_id: string | null;
+  agent_id: string | null;
   created_at: string;
   last_seen_at: string;
   idle_expires_at: string;
@@ -275,4 +276,66 @@ export interface ComptesSchema {
   comptes: CompteTable;
   sessions: SessionTable;
   compte_jetons: CompteJetonTable;
+}
+
+// The back-office (0007): agents, API keys, tariff policy versions, auditors' controls.
+export interface AgentTable {
+  id: string;
+  email: string;
+  prenom: string;
+  nom: string;
+  /** JSON array of roles. */
+  roles: string;
+  actif: Generated<number>;
+  issuer: string | null;
+  sub: string | null;
+  cree_le: string;
+  cree_par: string;
+  modifie_le: string;
+  desactive_le: string | null;
+  derniere_connexion_le: string | null;
+}
+
+export interface CleApiTable {
+  id: string;
+  libelle: string;
+  prefixe: string;
+  empreinte: string;
+  creee_le: string;
+  creee_par: string;
+  revoquee_le: string | null;
+  revoquee_par: string | null;
+  derniere_utilisation_le: string | null;
+}
+
+export interface PolitiqueVersionTable {
+  id: string;
+  libelle: string;
+  contenu: string;
+  empreinte: string;
+  statut: 'brouillon' | 'programmee' | 'active' | 'remplacee' | 'abandonnee';
+  effet_le: string | null;
+  deposee_le: string;
+  deposee_par: string;
+  activee_le: string | null;
+  activee_par: string | null;
+}
+
+export interface ControleTable {
+  id: string;
+  periode_du: string;
+  periode_au: string;
+  echantillon: string;
+  graine: string;
+  cree_le: string;
+  cree_par: string;
+  observations: string | null;
+  clos_le: string | null;
+}
+
+export interface BackOfficeSchema {
+  agents: AgentTable;
+  cles_api: CleApiTable;
+  politique_versions: PolitiqueVersionTable;
+  controles: ControleTable;
 }

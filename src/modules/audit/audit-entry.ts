@@ -18,7 +18,8 @@ export interface AuditEntryInput {
   readonly details?: Readonly<Record<string, AuditDetailValue>>;
 }
 
-export const ACTOR_TYPES = ['famille', 'agent', 'robot', 'systeme', 'api'] as const;
+/** `anonyme`: someone not signed in (a refused access), identified by the request id only. */
+export const ACTOR_TYPES = ['famille', 'agent', 'robot', 'systeme', 'api', 'anonyme'] as const;
 export type ActorType = (typeof ACTOR_TYPES)[number];
 export const OUTCOMES = ['succes', 'echec', 'refus'] as const;
 export type AuditOutcome = (typeof OUTCOMES)[number];

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { sql } from 'kysely';
 import { Jar, csrfOf } from '../../http/test-cookies.ts';
+import { signInAtProvider } from '../../http/test-oidc.ts';
 import { SPI_SANDBOX } from '../../sandbox/population.ts';
 import { createComptesTestApp, PUBLIC_URL, type ComptesTestApp } from './test-support.ts';
 
@@ -10,17 +11,6 @@ before(async () => {
   t = await createComptesTestApp({ franceConnect: true });
 });
 after(() => t.close());
-
-/** A browser's view of the provider: cookies by name (paths ignored), redirects followed by hand. */
-async function providerRequest(jar: Map<string, string>, url: string, init: RequestInit = {}): Promise<Response> {
-  const res = await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') } });
-  for (const line of res.headers.getSetCookie()) {
-    const [pair = ''] = line.split(';');
-    const i = pair.indexOf('=');
-    jar.set(pair.slice(0, i), pair.slice(i + 1));
-  }
-  return res;
-}
 
 /** From the FranceConnect button to the URL the provider sends the browser back to. */
 async function throughProvider(jar: Jar, login: string, password = '123'): Promise<URL> {
@@ -34,22 +24,10 @@ async function throughProvider(jar: Jar, login: string, password = '123'): Promi
   assert.equal(authorize.searchParams.get('code_challenge_method'), 'S256');
   assert.equal(authorize.searchParams.get('acr_values'), 'eidas1');
 
-  const op = new Map<string, string>();
-  let res = await providerRequest(op, authorize.href);
-  let location = new URL(String(res.headers.get('location')), authorize);
-  res = await providerRequest(op, location.href);
-  assert.equal(res.status, 200);
-  const html = await res.text();
-  assert.match(html, /<html lang="fr">/);
-  assert.match(html, /Identifiant/);
-  res = await providerRequest(op, `${location.href}/login`, { method: 'POST', body: new URLSearchParams({ login, password }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-  if (res.status !== 303) throw new Error(`login refused: ${res.status}`);
-  for (let hops = 0; hops < 5; hops += 1) {
-    location = new URL(String(res.headers.get('location')), location);
-    if (location.href.startsWith(PUBLIC_URL)) return location;
-    res = await providerRequest(op, location.href);
-  }
-  throw new Error('no return to Quotient');
+  const { back, loginPage } = await signInAtProvider(authorize, login, password, PUBLIC_URL);
+  assert.match(loginPage, /<html lang="fr">/);
+  assert.match(loginPage, /Identifiant/);
+  return back;
 }
 
 async function callback(jar: Jar, url: URL) {

@@ -1,0 +1,98 @@
+import type { Principal } from './principal.ts';
+
+/**
+ * THE access policy: every route of Quotient, by method and path as the router knows it, and who
+ * may call it. A route that is not here is refused to everyone (and the authorisation-matrix test
+ * fails), so that a new page is never public by mistake. HEAD follows GET.
+ *
+ * Need to know (ARCHITECTURE §3.7): families reach only their own space, counter agents the
+ * counter, instructors the review queue, administrators the configuration, auditors the journal;
+ * none of them another's pages. The billing software reaches the API only.
+ */
+
+/** Everyone, signed in or not. */
+export const PUBLIC: readonly Principal[] = ['anonyme', 'famille', 'guichet', 'instructeur', 'administrateur', 'auditeur', 'api'];
+export const FAMILLE: readonly Principal[] = ['famille'];
+export const AGENTS: readonly Principal[] = ['guichet', 'instructeur', 'administrateur', 'auditeur'];
+export const GUICHET: readonly Principal[] = ['guichet'];
+export const INSTRUCTEUR: readonly Principal[] = ['instructeur'];
+export const ADMINISTRATEUR: readonly Principal[] = ['administrateur'];
+export const AUDITEUR: readonly Principal[] = ['auditeur'];
+export const API: readonly Principal[] = ['api'];
+
+export const POLITIQUE_ACCES: Readonly<Record<string, readonly Principal[]>> = {
+  // Service and public pages.
+  'GET /healthz': PUBLIC,
+  'GET /readyz': PUBLIC,
+  'GET /static/*': PUBLIC,
+  'GET /': PUBLIC,
+  'GET /simulateur': PUBLIC,
+  'GET /mentions-legales': PUBLIC,
+  'GET /accessibilite': PUBLIC,
+  'GET /confidentialite': PUBLIC,
+  'GET /contact': PUBLIC,
+  // Demo only (registered when e-mails are captured on this machine).
+  'GET /dev/courriels': PUBLIC,
+
+  // Families' sign-in: open to anyone, the pages themselves send a signed-in family onwards.
+  'GET /connexion': PUBLIC,
+  'POST /connexion': PUBLIC,
+  'POST /connexion/franceconnect': PUBLIC,
+  'GET /connexion/franceconnect/retour': PUBLIC,
+  'GET /deconnexion': PUBLIC,
+  'POST /deconnexion': PUBLIC,
+  'GET /deconnexion/fin': PUBLIC,
+  'GET /inscription': PUBLIC,
+  'POST /inscription': PUBLIC,
+  'GET /inscription/confirmation': PUBLIC,
+  'POST /inscription/confirmation': PUBLIC,
+  'GET /mot-de-passe-oublie': PUBLIC,
+  'POST /mot-de-passe-oublie': PUBLIC,
+  'GET /mot-de-passe/nouveau': PUBLIC,
+  'POST /mot-de-passe/nouveau': PUBLIC,
+
+  // The family portal.
+  'GET /mon-espace': FAMILLE,
+  'GET /mon-foyer': FAMILLE,
+  'POST /mon-foyer': FAMILLE,
+  'GET /mon-quotient': FAMILLE,
+  'GET /mon-quotient/accord': FAMILLE,
+  'POST /mon-quotient/accord': FAMILLE,
+  'GET /mon-quotient/numero': FAMILLE,
+  'POST /mon-quotient/numero': FAMILLE,
+  'GET /mon-quotient/demandes/:id': FAMILLE,
+  'GET /mon-quotient/demandes/:id/attestation': FAMILLE,
+  'GET /mon-quotient/demandes/:id/contestation': FAMILLE,
+  'POST /mon-quotient/demandes/:id/contestation': FAMILLE,
+  'POST /mon-quotient/demandes/:id/ressaisie': FAMILLE,
+  'GET /mes-demandes': FAMILLE,
+  'GET /mes-donnees': FAMILLE,
+  'GET /mes-donnees/export': FAMILLE,
+  'GET /mes-donnees/export.json': FAMILLE,
+  'POST /mes-donnees/retrait': FAMILLE,
+
+  // Agents' sign-in and home.
+  'GET /agents/connexion': PUBLIC,
+  'POST /agents/connexion': PUBLIC,
+  'GET /agents/connexion/retour': PUBLIC,
+  'POST /agents/deconnexion': PUBLIC,
+  'GET /agents/deconnexion/fin': PUBLIC,
+  'GET /agents': AGENTS,
+
+  // Counter (guichet).
+
+  // Review (instruction).
+
+  // Administration.
+
+  // Audit and control (contrôle).
+
+  // Dashboard (tableau de bord).
+
+  // Billing software (facturation) and the REST API.
+};
+
+/** The policy's key of a route: HEAD is GET. */
+export function cleRoute(method: string, url: string): string {
+  return `${method === 'HEAD' ? 'GET' : method} ${url}`;
+}

@@ -1,0 +1,72 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ComponentChildren, VNode } from 'preact';
+import { QuotientError } from '../../domain/errors.ts';
+import type { AgentConnecte } from '../../http/acces/controle-acces.ts';
+import { pageContext, sendPage } from '../../http/render.tsx';
+import { Layout } from '../../http/ui/layout.tsx';
+import type { CommuneConfig } from '../../infra/config/commune-config.ts';
+import type { AuditActor } from '../audit/audit-entry.ts';
+import type { RoleAgent } from './roles.ts';
+
+/** The sections of the back-office, each shown to the roles that may open it. */
+export const SECTIONS: ReadonlyArray<{ href: string; label: string; roles: readonly RoleAgent[]; description: string }> = [
+  { href: '/agents/guichet', label: 'Accueil des familles', roles: ['guichet'], description: 'Trouver ou créer une famille, saisir une demande reçue sur papier ou par courriel, voir le quotient obtenu.' },
+  { href: '/agents/instruction', label: 'Instruction', roles: ['instructeur'], description: 'Les demandes à vérifier et les contestations : confirmer, refuser ou fixer le quotient.' },
+  { href: '/agents/administration', label: 'Administration', roles: ['administrateur'], description: 'Politique tarifaire, habilitation, agents et rôles, clés d’API.' },
+  { href: '/agents/controle', label: 'Contrôle', roles: ['auditeur'], description: 'Journal d’audit, exports par personne, contrôles par échantillon, intégrité.' },
+  { href: '/agents/tableau-de-bord', label: 'Tableau de bord', roles: ['guichet', 'instructeur', 'administrateur', 'auditeur'], description: 'Demandes par statut et par canal, quotients par tranche, quota et état de la connexion à la DGFiP.' },
+];
+
+export const sectionsOf = (agent: AgentConnecte) => SECTIONS.filter((s) => s.roles.some((r) => agent.roles.includes(r)));
+
+/** The signed-in agent; the access policy has already checked the role of the route. */
+export function requireAgent(request: FastifyRequest): AgentConnecte {
+  if (!request.agent) throw new QuotientError('unauthenticated', 'connexion_requise', 'Connectez-vous pour accéder à cette page.');
+  return request.agent;
+}
+
+export const acteurAgent = (agent: AgentConnecte): AuditActor => ({ type: 'agent', id: agent.id });
+
+function Barre({ agent, csrf, currentPath }: { agent: AgentConnecte | null; csrf: string | undefined; currentPath: string }) {
+  if (!agent) return null;
+  return (
+    <>
+      <nav class="espace-nav" aria-label="Espace agents">
+        <ul>
+          {sectionsOf(agent).map((s) => (
+            <li key={s.href}>
+              <a href={s.href} aria-current={currentPath === s.href || currentPath.startsWith(`${s.href}/`) ? 'page' : undefined}>
+                {s.label}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <p class="espace-agent">
+        <span>
+          {agent.prenom} {agent.nom}
+        </span>
+        {csrf ? (
+          <form method="post" action="/agents/deconnexion">
+            <input type="hidden" name="_csrf" value={csrf} />
+            <button class="button button--secondary button--small" type="submit">
+              Se déconnecter
+            </button>
+          </form>
+        ) : null}
+      </p>
+    </>
+  );
+}
+
+/** Renders a back-office page: the frame, the sections of the agent's roles, the sign-out button. */
+export function sendAgentPage(request: FastifyRequest, reply: FastifyReply, commune: CommuneConfig, title: string, body: ComponentChildren, status = 200): FastifyReply {
+  const ctx = pageContext(request, reply, commune);
+  const csrf = request.agent ? reply.generateCsrf() : undefined;
+  const page: VNode = (
+    <Layout ctx={ctx} title={title} espace={{ accueil: '/agents', nom: 'Quotient familial – espace agents', barre: <Barre agent={request.agent} csrf={csrf} currentPath={ctx.currentPath} /> }}>
+      {body}
+    </Layout>
+  );
+  return sendPage(reply, page, status);
+}

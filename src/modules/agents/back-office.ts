@@ -1,0 +1,34 @@
+import type { FastifyInstance } from 'fastify';
+import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
+import type { CommuneConfig } from '../../infra/config/commune-config.ts';
+import type { ClesApiService } from '../api/cles-api-service.ts';
+import type { JournalAudit } from '../audit/journal-audit.ts';
+import type { DemandesService } from '../demandes/demandes-service.ts';
+import type { FamillesService } from '../familles/familles-service.ts';
+import { AgentsOidcClient, type AgentsOidcSettings } from './agents-client.ts';
+import { registerAgentsRoutes } from './agents-routes.tsx';
+import type { AgentsService } from './agents-service.ts';
+
+/** What the back-office and the API use, composed in src/cli/services.ts (and the tests' support). */
+export interface BackOfficeServices {
+  readonly agents: AgentsService;
+  readonly clesApi: ClesApiService;
+  readonly journal: JournalAudit;
+  readonly demandes: DemandesService;
+  readonly familles: FamillesService;
+  /** Tells the processing loop a request was just queued. */
+  readonly wake: () => void;
+  /** The agents' identity provider (ProConnect, the city's own, or the local one in demo). */
+  readonly oidc: AgentsOidcSettings;
+}
+
+export interface BackOfficeDeps extends BackOfficeServices {
+  readonly commune: CommuneConfig;
+  readonly politique: PolitiqueTarifaire;
+  readonly publicUrl: string;
+}
+
+/** The back-office at /agents and the API at /api/v1: every capability registers here. */
+export function registerBackOffice(app: FastifyInstance, deps: BackOfficeDeps): void {
+  registerAgentsRoutes(app, { commune: deps.commune, agents: deps.agents, oidc: new AgentsOidcClient(deps.oidc), publicUrl: deps.publicUrl });
+}
