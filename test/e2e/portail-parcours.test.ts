@@ -339,3 +339,51 @@ test('withdrawal of consent: Mes données shows the consent in force, withdraws 
     await page.close();
   }
 });
+
+test('Mon foyer: the second parent who lives elsewhere and a child in alternating residence, answered with radio buttons, errors summed up; accessible', async (ctx) => {
+  const b = await navigateur(ctx);
+  if (!b) return;
+  const email = 'sophie.lambert@exemple.fr';
+  await t.signedInFamily({ parents: [{ nomNaissance: 'Lambert', prenoms: 'Sophie', dateNaissance: '1984-07-22' }] }, email);
+  const page = await b.newPage({ viewport: VIEWPORTS.telephone });
+  try {
+    await seConnecter(page, email);
+    await page.goto(`${base}/mon-foyer`);
+    const parent2 = page.getByRole('group', { name: 'Le second parent vit-il avec vous ?' });
+    assert.equal(await parent2.getByRole('radio', { name: 'Oui, il ou elle vit avec nous' }).isChecked(), true);
+    // « Lives elsewhere » without a name: the summary says what is missing, and links to it.
+    await parent2.getByRole('radio', { name: 'Non, il ou elle vit ailleurs (parents séparés)' }).check();
+    await page.fill('#enfant1-prenoms', 'Tom');
+    await page.fill('#enfant1-nomNaissance', 'Faure');
+    await page.fill('#enfant1-dateNaissance', '03/11/2014');
+    await page.getByRole('group', { name: 'Où vit l’enfant 1 ?' }).getByRole('radio', { name: /En résidence alternée/ }).check();
+    await page.getByRole('button', { name: 'Enregistrer mon foyer' }).click();
+    await page.waitForURL(/\/mon-foyer#erreurs$/);
+    const resume = page.locator('#erreurs');
+    assert.match(await resume.innerText(), /Indiquez les prénoms du second parent, qui vit ailleurs\./);
+    await check(page, 'mon-foyer-erreur');
+    await resume.getByRole('link', { name: /Indiquez les prénoms du second parent/ }).click();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'parent2-prenoms', 'the link leads to the field');
+    assert.equal(await page.isChecked('#enfant1-residence-alternee'), true, 'the answers are kept');
+
+    await page.fill('#parent2-prenoms', 'Nicolas');
+    await page.fill('#parent2-nomNaissance', 'Faure');
+    await page.getByRole('button', { name: 'Enregistrer mon foyer' }).click();
+    await page.waitForURL(/\/mon-quotient(#erreurs)?$/);
+    const etape1 = await mainText(page);
+    assert.match(etape1, /Parents déclarés : Sophie Lambert ; autre parent, qui vit ailleurs : Nicolas Faure ; 1 enfant en résidence alternée\./);
+    await check(page, 'etape-1-residence-alternee');
+    await page.getByRole('link', { name: 'Continuer' }).click();
+    await page.waitForURL(`${base}/mon-quotient/accord`);
+    assert.equal(await page.getByRole('radio').count(), 0, 'one avis: no question of one or two');
+    assert.equal(await page.getByRole('checkbox').count(), 1, 'one consent: hers');
+    await check(page, 'accord-parent-ailleurs');
+
+    await page.goto(`${base}/mon-foyer`);
+    assert.equal(await page.isChecked('#parent2-foyer-ailleurs'), true);
+    assert.equal(await page.isChecked('#enfant1-residence-alternee'), true);
+    await check(page, 'mon-foyer-residence-alternee');
+  } finally {
+    await page.close();
+  }
+});

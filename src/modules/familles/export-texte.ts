@@ -23,7 +23,7 @@ export function exportEnTexte(e: ExportFamille): string {
   if (e.famille.courriel) lines.push(`Courriel : ${String(e.famille.courriel)}`);
   lines.push('', 'Parents déclarés');
   for (const p of e.parents) {
-    lines.push(`- ${String(p.prenoms)} ${String(p.nomNaissance)}${p.nomUsage ? ` (nom d’usage ${String(p.nomUsage)})` : ''}${p.dateNaissance ? `, né(e) le ${date(p.dateNaissance)}` : ''}`);
+    lines.push(`- ${String(p.prenoms)} ${String(p.nomNaissance)}${p.nomUsage ? ` (nom d’usage ${String(p.nomUsage)})` : ''}${p.dateNaissance ? `, né(e) le ${date(p.dateNaissance)}` : ''}${p.auFoyer === false ? ', vit ailleurs' : ''}`);
   }
   if (e.enfants.length > 0) {
     lines.push('', 'Enfants');

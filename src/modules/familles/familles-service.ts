@@ -103,7 +103,7 @@ export class FamillesService {
     return {
       exporteLe: this.now(),
       famille: { reference: famille.reference, resident: famille.resident === 1, courriel: famille.courriel, creeeLe: famille.creee_le },
-      parents: parents.map((p) => ({ rang: p.rang, nomNaissance: p.nom_naissance, nomUsage: p.nom_usage, prenoms: p.prenoms, dateNaissance: p.date_naissance })),
+      parents: parents.map((p) => ({ rang: p.rang, nomNaissance: p.nom_naissance, nomUsage: p.nom_usage, prenoms: p.prenoms, dateNaissance: p.date_naissance, auFoyer: p.au_foyer === 1 })),
       enfants: enfants.map((e) => ({ prenoms: e.prenoms, nom: e.nom, dateNaissance: e.date_naissance, residence: e.residence })),
       demandes: demandes.map((d) => ({
         reference: d.reference,
@@ -163,7 +163,14 @@ export class FamillesService {
       for (const e of f.enfants) {
         await trx.insertInto('enfants').values({ id: newId(), famille_id: familleId, prenoms: e.prenoms, nom: e.nom, date_naissance: e.dateNaissance, residence: e.residence }).execute();
       }
-      await this.deps.journal.append({ actor: acteur, action: 'famille.modifiee', target: { type: 'famille', id: familleId }, outcome: 'succes', details: { parents: f.parents.length, enfants: f.enfants.length } }, trx);
+      // Counts only, no names: what changed in the household's shape is visible in the journal.
+      const details = {
+        parents: f.parents.length,
+        parentsAilleurs: f.parents.filter((p) => !p.auFoyer).length,
+        enfants: f.enfants.length,
+        enfantsResidenceAlternee: f.enfants.filter((e) => e.residence === 'alternee').length,
+      };
+      await this.deps.journal.append({ actor: acteur, action: 'famille.modifiee', target: { type: 'famille', id: familleId }, outcome: 'succes', details }, trx);
     });
   }
 

@@ -19,14 +19,17 @@ import {
   ContestationPage,
   ENFANTS_MAX,
   ExportTextePage,
+  FOYER_PARENT2,
   FoyerPage,
   HistoriquePage,
   InformationPage,
   MesDonneesPage,
   MessagePage,
   NumeroPage,
+  RESIDENCES,
   ResultatPage,
   StatutPage,
+  parentsDuFoyer,
   type AccordValues,
   type FoyerValues,
   type NumeroAttendu,
@@ -143,12 +146,14 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     if (foyer.aCompleter) return reply.redirect('/mon-foyer', 303);
     const situationInput = field(request.body, 'situation');
     const situation = situationInput === 'commune' || situationInput === 'separee' ? situationInput : undefined;
-    const accords = foyer.parents.filter((p) => field(request.body, `accord-${p.rang}`) === 'oui').map((p) => p.rang);
+    // A parent who lives elsewhere is not asked: neither the question of one or two avis, nor a consent.
+    const declarants = parentsDuFoyer(foyer);
+    const accords = declarants.filter((p) => field(request.body, `accord-${p.rang}`) === 'oui').map((p) => p.rang);
     const errors: ErrorDetail[] = [];
-    const deux = foyer.parents.length === 2;
+    const deux = declarants.length === 2;
     if (deux && !situation) errors.push({ path: 'situation-commune', message: 'Indiquez si les deux parents font une seule déclaration de revenus ou chacun la sienne.' });
     // Unmarried parents: two avis, two consents. Otherwise the first declarant's avis.
-    const rangs: Array<1 | 2> = deux && situation === 'separee' ? [1, 2] : [1];
+    const rangs: Array<1 | 2> = deux && situation === 'separee' ? [1, 2] : [declarants[0]?.rang ?? 1];
     for (const rang of rangs) {
       if (!accords.includes(rang)) {
         const p = foyer.parents.find((x) => x.rang === rang);
@@ -386,12 +391,13 @@ function valuesOf(foyer: FoyerFamille): FoyerValues {
     v[`parent${p.rang}-nomNaissance`] = p.nomNaissance;
     v[`parent${p.rang}-nomUsage`] = p.nomUsage ?? '';
     v[`parent${p.rang}-dateNaissance`] = toFr(p.dateNaissance);
-    if (p.rang === 2 && !p.auFoyer) v['parent2-ailleurs'] = 'oui';
+    if (p.rang === 2) v['parent2-foyer'] = p.auFoyer ? 'oui' : 'ailleurs';
   }
   foyer.enfants.slice(0, ENFANTS_MAX).forEach((e, i) => {
     v[`enfant${i + 1}-prenoms`] = e.prenoms;
     v[`enfant${i + 1}-nomNaissance`] = e.nom;
     v[`enfant${i + 1}-dateNaissance`] = toFr(e.dateNaissance);
+    v[`enfant${i + 1}-residence`] = e.residence;
   });
   if (!foyer.resident) v['hors-commune'] = 'oui';
   return v;
@@ -404,9 +410,22 @@ function dateIso(input: string): string | undefined {
   return isIsoDate(iso) && iso <= new Date().toISOString().slice(0, 10) ? iso : undefined;
 }
 
+/**
+ * A radio answer: the default when absent (a form sent before the question existed, or a browser
+ * that sends nothing), an error when it is not one of the answers offered.
+ */
+function choix<V extends string>(values: FoyerValues, name: string, options: Readonly<Record<V, string>>, defaut: NoInfer<V>, message: string, errors: ErrorDetail[]): V {
+  const v = values[name];
+  if (v === undefined || v === '') return defaut;
+  if (Object.hasOwn(options, v)) return v as V;
+  errors.push({ path: `${name}-${Object.keys(options)[0] as string}`, message });
+  return defaut;
+}
+
 /** The form of « Mon foyer » to the families service's input, with a French message per field. */
 function foyerSaisi(values: FoyerValues): { saisie: unknown; errors: ErrorDetail[] } {
   const errors: ErrorDetail[] = [];
+  // An answer other than the default (« lives elsewhere », « alternating residence ») means the person is meant to be there.
   const personne = (prefix: string, qui: string, obligatoire: boolean) => {
     const get = (n: string) => values[`${prefix}-${n}`] ?? '';
     const rempli = ['prenoms', 'nomNaissance', 'nomUsage', 'dateNaissance'].some((n) => get(n) !== '');
@@ -421,12 +440,14 @@ function foyerSaisi(values: FoyerValues): { saisie: unknown; errors: ErrorDetail
     return { prenoms: get('prenoms'), nomNaissance: get('nomNaissance'), nomUsage: get('nomUsage') || null, dateNaissance };
   };
   const p1 = personne('parent1', 'du premier parent', true);
-  const p2 = personne('parent2', 'du second parent', false);
+  const foyerP2 = choix(values, 'parent2-foyer', FOYER_PARENT2, 'oui', 'Indiquez si le second parent vit avec vous.', errors);
+  const p2 = personne('parent2', foyerP2 === 'ailleurs' ? 'du second parent, qui vit ailleurs' : 'du second parent', foyerP2 === 'ailleurs');
   const enfants = [];
   for (let i = 1; i <= ENFANTS_MAX; i++) {
-    const e = personne(`enfant${i}`, `de l’enfant ${i}`, false);
-    if (e) enfants.push({ prenoms: e.prenoms, nom: e.nomNaissance, dateNaissance: e.dateNaissance });
+    const residence = choix(values, `enfant${i}-residence`, RESIDENCES, 'exclusive', `Indiquez où vit l’enfant ${i}.`, errors);
+    const e = personne(`enfant${i}`, `de l’enfant ${i}${residence === 'alternee' ? ', en résidence alternée' : ''}`, residence === 'alternee');
+    if (e) enfants.push({ prenoms: e.prenoms, nom: e.nomNaissance, dateNaissance: e.dateNaissance, residence });
   }
-  const parents = [p1, ...(p2 ? [{ ...p2, auFoyer: values['parent2-ailleurs'] !== 'oui' }] : [])].filter((p) => p !== undefined);
+  const parents = [p1, ...(p2 ? [{ ...p2, auFoyer: foyerP2 === 'oui' }] : [])];
   return { saisie: { parents, enfants, resident: values['hors-commune'] !== 'oui' }, errors };
 }

@@ -39,6 +39,46 @@ const errorOf = (errors: readonly ErrorDetail[], id: string) => {
 const date = (iso: string | null | undefined) => (iso ? formatDateFrancaise(iso.slice(0, 10)) : '—');
 const nomParent = (p: FoyerFamille['parents'][number]) => `${p.prenoms} ${p.nomUsage ?? p.nomNaissance}`;
 
+/**
+ * The parents whose avis may be asked: those who live in the household. A parent who lives
+ * elsewhere (separated parents) is not part of it; should no parent be marked as living there,
+ * all are listed rather than none.
+ */
+export function parentsDuFoyer(foyer: FoyerFamille): FoyerFamille['parents'] {
+  const la = foyer.parents.filter((p) => p.auFoyer);
+  return la.length > 0 ? la : foyer.parents;
+}
+
+/** « 2 enfants, dont 1 en résidence alternée », as the household is summed up to the family. */
+function enfantsEnClair(foyer: FoyerFamille): string {
+  const n = foyer.enfants.length;
+  const alternee = foyer.enfants.filter((e) => e.residence === 'alternee').length;
+  if (n === 0) return 'aucun enfant déclaré';
+  const total = `${n} enfant${n > 1 ? 's' : ''}`;
+  if (alternee === 0) return total;
+  return alternee === n ? `${total} en résidence alternée` : `${total}, dont ${alternee} en résidence alternée`;
+}
+
+/** What the household's shape changes for the request: who is not asked, and the children in alternating residence. */
+function FoyerEtAvis({ foyer }: { foyer: FoyerFamille }) {
+  const ailleurs = foyer.parents.filter((p) => !parentsDuFoyer(foyer).includes(p));
+  const alternee = foyer.enfants.some((e) => e.residence === 'alternee');
+  if (ailleurs.length === 0 && !alternee) return null;
+  return (
+    <>
+      {ailleurs.map((p) => (
+        <p key={p.rang}>{nomParent(p)} vit ailleurs : son avis d’imposition n’est pas demandé, seuls comptent les revenus de votre foyer.</p>
+      ))}
+      {alternee ? (
+        <p>
+          Pour les enfants en résidence alternée, votre quotient est calculé avec votre avis d’imposition, où ils comptent pour moitié.
+          L’autre parent peut faire calculer le sien de son côté.
+        </p>
+      ) : null}
+    </>
+  );
+}
+
 function deliberationEnClair(politique: PolitiqueTarifaire): string {
   const d = politique.deliberation;
   const acte = `${d.numero ? ` n°\u00a0${d.numero}` : ''}${d.date ? ` du ${formatDateFrancaise(d.date)}` : ''}`;
@@ -128,9 +168,14 @@ export function InformationPage({ commune, politique, foyer, franceConnect }: { 
       ) : (
         <>
           <p>
-            Parents déclarés : {foyer.parents.map(nomParent).join(' et ')} ; {foyer.enfants.length === 0 ? 'aucun enfant déclaré' : `${foyer.enfants.length} enfant${foyer.enfants.length > 1 ? 's' : ''}`}.{' '}
-            <a href="/mon-foyer">Modifier mon foyer</a>
+            Parents déclarés : {parentsDuFoyer(foyer).map(nomParent).join(' et ')}
+            {foyer.parents
+              .filter((p) => !parentsDuFoyer(foyer).includes(p))
+              .map((p) => ` ; autre parent, qui vit ailleurs : ${nomParent(p)}`)
+              .join('')}{' '}
+            ; {enfantsEnClair(foyer)}. <a href="/mon-foyer">Modifier mon foyer</a>
           </p>
+          <FoyerEtAvis foyer={foyer} />
           {franceConnect ? <p>Connecté(e) avec FranceConnect, vous n’aurez pas à saisir votre propre numéro fiscal.</p> : null}
           <p>
             <a class="button" href="/mon-quotient/accord">
@@ -152,7 +197,8 @@ export interface AccordValues {
 }
 
 export function AccordPage({ csrf, commune, foyer, errors, values }: { csrf: string; commune: CommuneConfig; foyer: FoyerFamille; errors: readonly ErrorDetail[]; values: AccordValues }) {
-  const deux = foyer.parents.length === 2;
+  const declarants = parentsDuFoyer(foyer);
+  const deux = declarants.length === 2;
   const donnees = donneesEnClair(commune.habilitation).join(', ');
   const situationError = errorOf(errors, 'situation-commune');
   return (
@@ -160,6 +206,7 @@ export function AccordPage({ csrf, commune, foyer, errors, values }: { csrf: str
       <Erreurs errors={errors} />
       <Etape n={2} />
       <h1>Votre accord</h1>
+      <FoyerEtAvis foyer={foyer} />
       <form method="post" action={`/mon-quotient/accord#${ANCRE_ERREURS}`} novalidate>
         <Csrf token={csrf} />
         {deux ? (
@@ -187,7 +234,7 @@ export function AccordPage({ csrf, commune, foyer, errors, values }: { csrf: str
             Chaque personne dont l’avis sera demandé donne son accord. Avec deux avis, les deux parents doivent cocher. Avec un seul avis,
             l’accord du premier déclarant suffit.
           </p>
-          {foyer.parents.map((p) => {
+          {declarants.map((p) => {
             const id = `accord-${p.rang}`;
             const error = errorOf(errors, id);
             return (
@@ -654,7 +701,50 @@ export const ENFANTS_MAX = 6;
 
 export type FoyerValues = Record<string, string>;
 
-function Personne({ prefix, legend, values, errors, naissance = true }: { prefix: string; legend: string; values: FoyerValues; errors: readonly ErrorDetail[]; naissance?: boolean }) {
+/** Where each child lives: the form's values, and what the family reads. */
+export const RESIDENCES = {
+  exclusive: 'Il ou elle vit avec nous',
+  alternee: 'En résidence alternée : la moitié du temps chez chacun des deux parents',
+} as const;
+/** Whether the second parent lives in the household. */
+export const FOYER_PARENT2 = {
+  oui: 'Oui, il ou elle vit avec nous',
+  ailleurs: 'Non, il ou elle vit ailleurs (parents séparés)',
+} as const;
+
+/**
+ * A radio group in its fieldset: the legend is the question, each answer has its label, and the
+ * error summary links to the first answer (`<name>-<first value>`), where the error is also shown.
+ */
+function RadioGroup<V extends string>({ name, legend, hint, options, value, errors }: { name: string; legend: string; hint?: string; options: Readonly<Record<V, string>>; value: string | undefined; errors: readonly ErrorDetail[] }) {
+  const entries = Object.entries(options) as Array<[V, string]>;
+  const error = errorOf(errors, `${name}-${entries[0]?.[0] ?? ''}`);
+  const described = [hint ? `${name}-aide` : null, error ? `${name}-erreur` : null].filter(Boolean).join(' ') || undefined;
+  return (
+    <fieldset class={`field${error ? ' field--error' : ''}`} aria-describedby={described}>
+      <legend>{legend}</legend>
+      {hint ? (
+        <span class="hint" id={`${name}-aide`}>
+          {hint}
+        </span>
+      ) : null}
+      {error ? (
+        <span class="field__error" id={`${name}-erreur`}>
+          <span class="visually-hidden">Erreur : </span>
+          {error}
+        </span>
+      ) : null}
+      {entries.map(([v, label]) => (
+        <div key={v} class="radio">
+          <input type="radio" id={`${name}-${v}`} name={name} value={v} checked={value === v} />
+          <label for={`${name}-${v}`}>{label}</label>
+        </div>
+      ))}
+    </fieldset>
+  );
+}
+
+function Personne({ prefix, legend, values, errors, naissance = true, children }: { prefix: string; legend: string; values: FoyerValues; errors: readonly ErrorDetail[]; naissance?: boolean; children?: ComponentChildren }) {
   const field = (name: string, label: string, autoComplete: string, hint?: string) => {
     const id = `${prefix}-${name}`;
     const error = errorOf(errors, id);
@@ -667,6 +757,7 @@ function Personne({ prefix, legend, values, errors, naissance = true }: { prefix
       {field('nomNaissance', 'Nom de naissance', 'off')}
       {prefix.startsWith('parent') ? field('nomUsage', 'Nom d’usage (facultatif)', 'off') : null}
       {naissance ? field('dateNaissance', 'Date de naissance', 'off', 'Au format JJ/MM/AAAA, par exemple 09/04/1981.') : null}
+      {children}
     </fieldset>
   );
 }
@@ -678,16 +769,38 @@ export function FoyerPage({ csrf, values, errors, enregistre }: { csrf: string; 
       <h1>Mon foyer</h1>
       {enregistre ? <Alert kind="success" title="Votre foyer est enregistré." /> : null}
       <p class="lead">
-        Les parents et les enfants qui vivent avec vous. Les noms et dates des parents sont comparés à ceux de l’avis d’imposition :
+        Les parents et les enfants de votre foyer. Les noms et dates des parents sont comparés à ceux de l’avis d’imposition :
         écrivez-les comme sur l’avis.
       </p>
       <form method="post" action={`/mon-foyer#${ANCRE_ERREURS}`} novalidate>
         <Csrf token={csrf} />
+        <h2>Les parents</h2>
         <Personne prefix="parent1" legend="Premier parent" values={values} errors={errors} />
-        <Personne prefix="parent2" legend="Second parent (facultatif)" values={values} errors={errors} />
-        <CheckboxField id="parent2-ailleurs" value="oui" label="Le second parent ne vit pas avec nous (parents séparés)" checked={values['parent2-ailleurs'] === 'oui'} />
+        <Personne prefix="parent2" legend="Second parent (facultatif)" values={values} errors={errors}>
+          <RadioGroup
+            name="parent2-foyer"
+            legend="Le second parent vit-il avec vous ?"
+            hint="S’il vit ailleurs, son avis d’imposition n’est pas demandé : seuls comptent les revenus du foyer où vivent les enfants."
+            options={FOYER_PARENT2}
+            value={values['parent2-foyer'] ?? 'oui'}
+            errors={errors}
+          />
+        </Personne>
+        <h2>Les enfants</h2>
+        <p>
+          Un enfant en résidence alternée vit la moitié du temps chez chacun de ses parents séparés : chaque parent fait calculer son
+          propre quotient familial avec son propre avis d’imposition, où l’enfant compte pour moitié.
+        </p>
         {Array.from({ length: ENFANTS_MAX }, (_, i) => (
-          <Personne key={i} prefix={`enfant${i + 1}`} legend={`Enfant ${i + 1}${i === 0 ? '' : ' (facultatif)'}`} values={values} errors={errors} />
+          <Personne key={i} prefix={`enfant${i + 1}`} legend={`Enfant ${i + 1}${i === 0 ? '' : ' (facultatif)'}`} values={values} errors={errors}>
+            <RadioGroup
+              name={`enfant${i + 1}-residence`}
+              legend={`Où vit l’enfant ${i + 1} ?`}
+              options={RESIDENCES}
+              value={values[`enfant${i + 1}-residence`] ?? 'exclusive'}
+              errors={errors}
+            />
+          </Personne>
         ))}
         <CheckboxField id="hors-commune" value="oui" label="Notre famille n’habite pas la commune" checked={values['hors-commune'] === 'oui'} />
         <button class="button" type="submit">

@@ -271,3 +271,95 @@ test('re-entry: a failed request asks the numéro fiscal again, never echoes it,
   assert.equal((await t.post(jar, '/mes-donnees', url, { 'numero-1': SPI })).headers.location, location);
   assert.equal(result.body.includes(SPI), false);
 });
+
+test('Mon foyer: a parent who lives elsewhere and a child in alternating residence are saved, journaled, shown back, and decide whose avis is asked', async () => {
+  // Sophie Lambert, separated from Nicolas Faure; Tom lives with each of them in turn (sandbox: her avis has him in box H).
+  const { jar, familleId } = await t.signedInFamily({ parents: [{ nomNaissance: 'Lambert', prenoms: 'Sophie' }] }, 'sophie.lambert@exemple.fr');
+  const form = await t.get(jar, '/mon-foyer');
+  assert.match(form.body, /<legend>Le second parent vit-il avec vous \?<\/legend>/);
+  assert.match(form.body, /<legend>Où vit l’enfant 1 \?<\/legend>/);
+  assert.match(form.body, /id="parent2-foyer-oui" name="parent2-foyer" value="oui" checked/, 'by default the second parent lives with the family');
+  assert.match(form.body, /id="enfant1-residence-exclusive" name="enfant1-residence" value="exclusive" checked/);
+  assert.match(form.body, /<label for="enfant1-residence-alternee">En résidence alternée/);
+
+  const foyer = {
+    'parent1-prenoms': 'Sophie',
+    'parent1-nomNaissance': 'Lambert',
+    'parent1-dateNaissance': '22/07/1984',
+    'parent2-prenoms': 'Nicolas',
+    'parent2-nomNaissance': 'Faure',
+    'parent2-dateNaissance': '11/03/1982',
+    'parent2-foyer': 'ailleurs',
+    'enfant1-prenoms': 'Tom',
+    'enfant1-nomNaissance': 'Faure',
+    'enfant1-dateNaissance': '03/11/2014',
+    'enfant1-residence': 'alternee',
+    'enfant2-prenoms': 'Zoé',
+    'enfant2-nomNaissance': 'Lambert',
+    'enfant2-dateNaissance': '12/06/2019',
+    'enfant2-residence': 'exclusive',
+  };
+  // Each wrong answer is named in the summary, linked to its first radio button; nothing is saved.
+  const bad = await t.post(jar, '/mon-foyer', '/mon-foyer', {
+    ...foyer,
+    'parent2-prenoms': '',
+    'parent2-nomNaissance': '',
+    'parent2-dateNaissance': '',
+    'enfant1-residence': 'moitie',
+    'enfant3-residence': 'alternee',
+  });
+  assert.equal(bad.statusCode, 400);
+  assert.match(bad.body, /href="#enfant1-residence-exclusive">Indiquez où vit l’enfant 1\./);
+  assert.match(bad.body, /Indiquez les prénoms du second parent, qui vit ailleurs\./);
+  assert.match(bad.body, /href="#enfant3-prenoms">Indiquez les prénoms de l’enfant 3, en résidence alternée\./);
+  assert.match(bad.body, /id="parent2-foyer-ailleurs" name="parent2-foyer" value="ailleurs" checked/, 'the answers are kept');
+  assert.equal((await t.database.db.selectFrom('parents').select('id').where('famille_id', '=', familleId).execute()).length, 1);
+
+  const ok = await t.post(jar, '/mon-foyer', '/mon-foyer', foyer);
+  assert.equal(ok.statusCode, 303);
+  const parents = await t.database.db.selectFrom('parents').select(['rang', 'prenoms', 'au_foyer']).where('famille_id', '=', familleId).orderBy('rang').execute();
+  assert.deepEqual(parents, [{ rang: 1, prenoms: 'Sophie', au_foyer: 1 }, { rang: 2, prenoms: 'Nicolas', au_foyer: 0 }]);
+  const enfants = await t.database.db.selectFrom('enfants').select(['prenoms', 'residence']).where('famille_id', '=', familleId).orderBy('prenoms').execute();
+  assert.deepEqual(enfants, [{ prenoms: 'Tom', residence: 'alternee' }, { prenoms: 'Zoé', residence: 'exclusive' }]);
+  const journal = await t.database.db.selectFrom('journal_audit').select(['actor_type', 'details']).where('action', '=', 'famille.modifiee').where('target_id', '=', familleId).execute();
+  assert.equal(journal.length, 1);
+  assert.equal(journal[0]?.actor_type, 'famille');
+  assert.deepEqual(JSON.parse(journal[0]?.details ?? '{}'), { parents: 2, parentsAilleurs: 1, enfants: 2, enfantsResidenceAlternee: 1 });
+
+  // Shown back: on the form, at step 1, in the export.
+  const again = await t.get(jar, '/mon-foyer');
+  assert.match(again.body, /id="parent2-foyer-ailleurs" name="parent2-foyer" value="ailleurs" checked/);
+  assert.match(again.body, /id="enfant1-prenoms"[^>]*value="Tom"/);
+  assert.match(again.body, /id="enfant1-residence-alternee" name="enfant1-residence" value="alternee" checked/);
+  assert.match(again.body, /id="enfant2-residence-exclusive" name="enfant2-residence" value="exclusive" checked/);
+  const etape1 = (await t.get(jar, '/mon-quotient')).body.replace(/\s+/g, ' ');
+  assert.match(etape1, /Parents déclarés : Sophie Lambert ; autre parent, qui vit ailleurs : Nicolas Faure ; 2 enfants, dont 1 en résidence alternée\./);
+  assert.match(etape1, /Nicolas Faure vit ailleurs : son avis d’imposition n’est pas demandé/);
+  const texte = (await t.get(jar, '/mes-donnees/export')).body;
+  assert.match(texte, /Nicolas Faure, né\(e\) le 11\/03\/1982, vit ailleurs/);
+  assert.match(texte, /Tom Faure, né\(e\) le 03\/11\/2014, en résidence alternée/);
+
+  // Used: the parent who lives elsewhere is neither asked to consent nor expected on the avis.
+  const accord = await t.get(jar, '/mon-quotient/accord');
+  assert.doesNotMatch(accord.body, /name="situation"/, 'no question of one or two avis');
+  assert.doesNotMatch(accord.body, /id="accord-2"/);
+  assert.match(accord.body, /Pour les enfants en résidence alternée, votre quotient est calculé avec votre avis d’imposition/);
+  assert.equal((await t.post(jar, '/mon-quotient/accord', '/mon-quotient/accord', { 'accord-1': 'oui' })).headers.location, '/mon-quotient/numero');
+  const numero = await t.get(jar, '/mon-quotient/numero');
+  assert.match(numero.body, /Numéro fiscal de Sophie Lambert/);
+  assert.doesNotMatch(numero.body, /Nicolas Faure/);
+  const sent = await t.post(jar, '/mon-quotient/numero', '/mon-quotient/numero', { 'numero-1': SPI_SANDBOX.residenceAlternee.parentA });
+  const id = String(sent.headers.location).split('/').at(-1) as string;
+  assert.equal((await t.harness.demandes.attendre(id, 10_000)).statut, 'calculee', 'her avis alone, and she is the one declared in the household');
+  assert.match((await t.get(jar, `/mon-quotient/demandes/${id}`)).body, /Votre quotient familial/);
+
+  // Had he lived with them, both would be expected on one avis, or two avis asked: hers alone goes to an agent.
+  assert.equal((await t.post(jar, '/mon-foyer', '/mon-foyer', { ...foyer, 'parent2-foyer': 'oui' })).statusCode, 303);
+  const accordCouple = await t.get(jar, '/mon-quotient/accord');
+  assert.match(accordCouple.body, /name="situation"/);
+  assert.match(accordCouple.body, /id="accord-2"/);
+  assert.equal((await t.post(jar, '/mon-quotient/accord', '/mon-quotient/accord', { situation: 'commune', 'accord-1': 'oui' })).headers.location, '/mon-quotient/numero');
+  const couple = await t.post(jar, '/mon-quotient/numero', '/mon-quotient/numero', { 'numero-1': SPI_SANDBOX.residenceAlternee.parentA });
+  const idCouple = String(couple.headers.location).split('/').at(-1) as string;
+  assert.equal((await t.harness.demandes.attendre(idCouple, 10_000)).statut, 'a_verifier');
+});
