@@ -147,19 +147,6 @@ export class DatabaseSessionStore {
     const result = await this.db.deleteFrom('sessions').where('compte_id', '=', compteId).executeTakeFirst();
     return Number(result.numDeletedRows);
   }
-
-  /** Ends every session of an agent (disabled, roles changed). */
-  async destroyForAgent(agentId: string): Promise<number> {
-    const result = await this.db.deleteFrom('sessions').where('agent_id', '=', agentId).executeTakeFirst();
-    return Number(result.numDeletedRows);
-  }
-
-  /** Deletes expired rows; reads already ignore them, this keeps the table small. */
-  async purgeExpired(): Promise<number> {
-    const now = new Date(this.clock()).toISOString();
-    const result = await this.db.deleteFrom('sessions').where((eb) => eb.or([eb('idle_expires_at', '<=', now), eb('absolute_expires_at', '<=', now)])).executeTakeFirst();
-    return Number(result.numDeletedRows);
-  }
 }
 
 /**

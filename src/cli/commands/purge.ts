@@ -29,6 +29,7 @@ export const purgeCommand: CliCommand = {
           `  données fiscales retirées du coffre : ${rapport.donneesFiscales} demande(s)`,
           `  demandes supprimées                 : ${rapport.demandes}`,
           `  entrées du journal retirées         : ${rapport.journal}`,
+          `  sessions et jetons expirés retirés  : ${rapport.sessions}`,
         ].join('\n'),
       );
       return EXIT.ok;

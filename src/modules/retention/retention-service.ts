@@ -18,6 +18,8 @@ export interface RapportPurge {
   readonly demandes: number;
   /** Audit entries removed (the chain stays verifiable from its checkpoint). */
   readonly journal: number;
+  /** Expired sessions and used or expired account tokens (already unusable; this keeps the tables small). */
+  readonly sessions: number;
 }
 
 const TERMINAUX_SANS_QF = ['refusee', 'echouee', 'annulee', 'expiree', 'a_verifier', 'a_ressaisir'];
@@ -93,6 +95,11 @@ export class RetentionService {
 
     // 3. The journal, by its own clock, never under the CNIL's six-month floor.
     const report = await journal.purgeExpired(Math.max(Math.round(conservation.journalMois * 30.44), MIN_RETENTION_DAYS), acteur);
-    return { donneesFiscales, demandes: anciennes.length, journal: report.purged };
+
+    // 4. Sessions past their deadline and account tokens past theirs: reads ignore them already.
+    const nowIso = now.toISOString();
+    const sessions = await db.deleteFrom('sessions').where((eb) => eb.or([eb('idle_expires_at', '<=', nowIso), eb('absolute_expires_at', '<=', nowIso)])).executeTakeFirst();
+    const jetons = await db.deleteFrom('compte_jetons').where((eb) => eb.or([eb('expires_at', '<=', nowIso), eb('used_at', 'is not', null)])).executeTakeFirst();
+    return { donneesFiscales, demandes: anciennes.length, journal: report.purged, sessions: Number(sessions.numDeletedRows) + Number(jetons.numDeletedRows) };
   }
 }
