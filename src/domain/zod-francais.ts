@@ -83,10 +83,7 @@ export function frenchMessage(issue: RawIssue): string {
   }
 }
 
-/**
- * `activites[2].grille.plafond`. Same form as `formatFieldPath` in validation.ts, kept here so
- * that the domain rules do not depend on a file still being written.
- */
+/** `activites[2].grille.plafond`: the form an administrator reads in a French error message. */
 export function formatFieldPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const part of path) {

@@ -1,5 +1,5 @@
+import { z } from 'zod';
 import { habilitationSchema } from '../../domain/habilitation.ts';
-import { z } from './zod-fr.ts';
 
 const text = (max = 500) => z.string().trim().min(1, 'ne doit pas être vide').max(max);
 const email = z.email('adresse électronique invalide');

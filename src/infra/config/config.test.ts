@@ -67,9 +67,10 @@ test('a commune file with wrong fields names each field path', () => {
   );
   const error = configError({ QUOTIENT_CONFIG: file });
   const paths = error.details.map((d) => d.path).sort();
-  assert.deepEqual(paths, ['(racine)', 'commune.codeInsee', 'contact.email', 'habilitation', 'politiqueTarifaire']);
+  // The misspelt field is named at its own path, as the administrator wrote it.
+  assert.deepEqual(paths, ['commune.codeInsee', 'contact.email', 'coulerur', 'habilitation', 'politiqueTarifaire']);
   assert.match(error.details.find((d) => d.path === 'politiqueTarifaire')?.message ?? '', /champ obligatoire : le chemin du fichier de la politique tarifaire/);
-  assert.match(error.details.find((d) => d.path === '(racine)')?.message ?? '', /coulerur/);
+  assert.match(error.details.find((d) => d.path === 'coulerur')?.message ?? '', /champ inconnu/);
   assert.match(error.message, /commune\.yaml/);
 });
 

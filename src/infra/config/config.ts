@@ -1,12 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
 import { isQuotientError, QuotientError, type ErrorDetail } from '../../domain/errors.ts';
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
-import { issuesToDetails } from '../../domain/validation.ts';
+import { issuesToDetails, parseOptions } from '../../domain/zod-francais.ts';
 import { loadPolitiqueFileSync } from '../../modules/tarifs/politique-loader.ts';
 import { communeConfigSchema, type CommuneConfig } from './commune-config.ts';
-import { z } from './zod-fr.ts';
 
 /** `demo` fills in everything for `npm start`; `production` requires what an installation must decide. */
 export type RunMode = 'demo' | 'production';
@@ -129,7 +129,7 @@ export class ConfigurationInvalide extends QuotientError {
 const FILE_VARIABLES = ['QUOTIENT_CONFIG', 'DGFIP_CLIENT_CERT', 'DGFIP_CLIENT_KEY', 'DGFIP_CA'] as const;
 
 export function loadConfig(env: NodeJS.ProcessEnv, options: { mode: RunMode; cwd: string }): AppConfig {
-  const parsed = envSchema.safeParse(env);
+  const parsed = envSchema.safeParse(env, parseOptions);
   if (!parsed.success) {
     throw new ConfigurationInvalide(
       'Configuration invalide : corrigez les variables d’environnement ci-dessous.',
@@ -268,7 +268,7 @@ export function loadCommuneConfig(file: string): CommuneConfig {
     const where = error instanceof YAMLParseError && error.linePos ? ` (ligne ${error.linePos[0].line}, colonne ${error.linePos[0].col})` : '';
     throw new ConfigurationInvalide(`Le fichier ${file} n’est pas un YAML valide${where}.`);
   }
-  const parsed = communeConfigSchema.safeParse(document ?? {});
+  const parsed = communeConfigSchema.safeParse(document ?? {}, parseOptions);
   if (!parsed.success) {
     throw new ConfigurationInvalide(`Configuration de la commune invalide dans ${file} :`, issuesToDetails(parsed.error.issues));
   }

@@ -12,10 +12,10 @@ import { createSecretKey, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync, type BigIntStats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { inspect } from 'node:util';
+import { z } from 'zod';
 import { QuotientError } from '../../domain/errors.ts';
-import { issuesToDetails } from '../../domain/validation.ts';
+import { issuesToDetails, parseOptions } from '../../domain/zod-francais.ts';
 import type { AppConfig } from '../config/config.ts';
-import { z } from '../config/zod-fr.ts';
 import { KEY_BYTES, type MasterKey } from './envelope.ts';
 
 export const KEYRING_FORMAT = 'quotient-cles-coffre/1';
@@ -132,7 +132,7 @@ export function parseKeyring(text: string, file: string): Keyring {
   } catch {
     throw new FichierClesInvalide(`Le fichier de clés ${file} n’est pas un JSON valide.`);
   }
-  const parsed = fileSchema.safeParse(document);
+  const parsed = fileSchema.safeParse(document, parseOptions);
   if (!parsed.success) throw new FichierClesInvalide(`Le fichier de clés ${file} est invalide :`, issuesToDetails(parsed.error.issues));
   const { active, keys } = parsed.data;
   const ids = keys.map((k) => k.id);
