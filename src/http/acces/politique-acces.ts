@@ -80,6 +80,18 @@ export const POLITIQUE_ACCES: Readonly<Record<string, readonly Principal[]>> = {
   'GET /agents': AGENTS,
 
   // Counter (guichet).
+  'GET /agents/guichet': GUICHET,
+  'POST /agents/guichet/recherche': GUICHET,
+  'GET /agents/guichet/familles/nouvelle': GUICHET,
+  'POST /agents/guichet/familles': GUICHET,
+  'GET /agents/guichet/familles/:id': GUICHET,
+  'GET /agents/guichet/familles/:id/demande': GUICHET,
+  'POST /agents/guichet/familles/:id/demande': GUICHET,
+  'GET /agents/guichet/familles/:id/demande/numero': GUICHET,
+  'POST /agents/guichet/familles/:id/demande/numero': GUICHET,
+  'GET /agents/guichet/demandes/:id': GUICHET,
+  'POST /agents/guichet/demandes/:id/ressaisie': GUICHET,
+  'GET /agents/guichet/demandes/:id/attestation': GUICHET,
 
   // Review (instruction).
 

@@ -5,6 +5,7 @@ import type { ClesApiService } from '../api/cles-api-service.ts';
 import type { JournalAudit } from '../audit/journal-audit.ts';
 import type { DemandesService } from '../demandes/demandes-service.ts';
 import type { FamillesService } from '../familles/familles-service.ts';
+import { registerGuichetRoutes } from '../guichet/guichet-routes.tsx';
 import { AgentsOidcClient, type AgentsOidcSettings } from './agents-client.ts';
 import { registerAgentsRoutes } from './agents-routes.tsx';
 import type { AgentsService } from './agents-service.ts';
@@ -31,4 +32,5 @@ export interface BackOfficeDeps extends BackOfficeServices {
 /** The back-office at /agents and the API at /api/v1: every capability registers here. */
 export function registerBackOffice(app: FastifyInstance, deps: BackOfficeDeps): void {
   registerAgentsRoutes(app, { commune: deps.commune, agents: deps.agents, oidc: new AgentsOidcClient(deps.oidc), publicUrl: deps.publicUrl });
+  registerGuichetRoutes(app, deps);
 }

@@ -55,6 +55,11 @@ export interface FoyerSoumis {
     readonly donnePar: { readonly type: 'famille' | 'agent'; readonly id: string };
     /** For paper or e-mail: what was received and when (« formulaire signé du 12/09 »). */
     readonly piece?: string;
+    /**
+     * For paper or e-mail: when the family gave it (ISO instant), which may be days before the
+     * agent records it; never in the future. Online, it is the moment of submission.
+     */
+    readonly recueilliLe?: string;
   };
 }
 
@@ -159,6 +164,10 @@ export class DemandesService {
       if (s.canal !== 'en_ligne' && f.consentement.mode === 'en_ligne') {
         throw new QuotientError('invalid', 'consentement_invalide', 'Au guichet, indiquez comment l’accord a été donné : formulaire signé ou courriel.');
       }
+      const le = f.consentement.recueilliLe;
+      if (le !== undefined && (f.consentement.mode === 'en_ligne' || !(Date.parse(le) <= this.clock()))) {
+        throw new QuotientError('invalid', 'consentement_invalide', 'La date de l’accord doit être passée, et n’est indiquée que pour un formulaire signé ou un courriel.');
+      }
     }
     const famille = await findFamille(db, s.familleId);
     if (!famille) throw new QuotientError('not_found', 'famille_introuvable', 'Famille introuvable.');
@@ -178,7 +187,7 @@ export class DemandesService {
           donnePar: f.consentement.donnePar,
           mode: f.consentement.mode,
           piece: f.consentement.piece ?? null,
-          recueilliLe: now,
+          recueilliLe: f.consentement.recueilliLe ?? now,
           versionTexte: habilitation.versionTexteConsentement,
           donnees: habilitation.champs.map((champ) => ({ champ })),
           finalite: habilitation.finalite,

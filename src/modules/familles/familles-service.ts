@@ -120,6 +120,59 @@ export class FamillesService {
     };
   }
 
+  /**
+   * Finds families for an agent at the counter: by reference, or by a parent's name (birth name,
+   * usage name or first names; case, accents and hyphens ignored) and/or date of birth, the same
+   * parent matching both. At most `RECHERCHE_MAX` families. The search is a read of families' data:
+   * one journal entry, with the kinds of criteria and the count, never the names searched.
+   */
+  async rechercher(criteres: CriteresRecherche, acteur: Acteur): Promise<ResultatRecherche> {
+    const { db } = this.deps;
+    const reference = criteres.reference?.trim().toUpperCase() || undefined;
+    const mots = motsDuNom(criteres.nom ?? '');
+    const dateNaissance = criteres.dateNaissance || undefined;
+    if (!reference && mots.length === 0 && !dateNaissance) {
+      throw new QuotientError('invalid', 'recherche_vide', 'Indiquez une référence de famille, un nom ou une date de naissance.');
+    }
+    let query = db.selectFrom('familles').innerJoin('parents', 'parents.famille_id', 'familles.id').select(['familles.id', 'parents.nom_naissance', 'parents.nom_usage', 'parents.prenoms']);
+    if (reference) query = query.where('familles.reference', '=', reference);
+    if (dateNaissance) query = query.where('parents.date_naissance', '=', dateNaissance);
+    for (const mot of mots) {
+      // A coarse filter both dialects run alike (letters that may carry an accent match anything);
+      // the exact comparison is made below, on the normalised names.
+      const motif = `%${[...mot].map((c) => (LETTRES_ACCENTUABLES.includes(c) ? '_' : c)).join('')}%`;
+      query = query.where((eb) => eb.or([eb(eb.fn('lower', ['parents.nom_naissance']), 'like', motif), eb(eb.fn('lower', ['parents.nom_usage']), 'like', motif), eb(eb.fn('lower', ['parents.prenoms']), 'like', motif)]));
+    }
+    const lignes = await query.limit(1000).execute();
+    const ids: string[] = [];
+    for (const l of lignes) {
+      const noms = motsDuNom(`${l.nom_naissance} ${l.nom_usage ?? ''} ${l.prenoms}`);
+      if (mots.every((m) => noms.some((n) => n.startsWith(m))) && !ids.includes(l.id)) ids.push(l.id);
+    }
+    const retenus = ids.slice(0, RECHERCHE_MAX);
+    const [familles, parents, enfants] = retenus.length === 0
+      ? [[], [], []]
+      : await Promise.all([
+          db.selectFrom('familles').select(['id', 'reference', 'resident']).where('id', 'in', retenus).execute(),
+          db.selectFrom('parents').selectAll().where('famille_id', 'in', retenus).orderBy('rang').execute(),
+          db.selectFrom('enfants').select(['famille_id']).where('famille_id', 'in', retenus).execute(),
+        ]);
+    const trouvees: FamilleTrouvee[] = retenus.flatMap((id) => {
+      const f = familles.find((x) => x.id === id);
+      if (!f) return [];
+      return [{
+        id,
+        reference: f.reference,
+        resident: f.resident === 1,
+        parents: parents.filter((p) => p.famille_id === id).map((p) => ({ rang: p.rang === 2 ? 2 : 1, nomNaissance: p.nom_naissance, nomUsage: p.nom_usage, prenoms: p.prenoms, dateNaissance: p.date_naissance, auFoyer: p.au_foyer === 1 })),
+        enfants: enfants.filter((e) => e.famille_id === id).length,
+      }];
+    });
+    const sortes = [reference ? 'reference' : null, mots.length > 0 ? 'nom' : null, dateNaissance ? 'date_naissance' : null].filter((x) => x !== null).join('+');
+    await this.deps.journal.append({ actor: acteur, action: 'famille.recherchee', outcome: 'succes', details: { criteres: sortes, resultats: trouvees.length } });
+    return { familles: trouvees, tronque: ids.length > RECHERCHE_MAX };
+  }
+
   /** The household as the family sees it on « Mon foyer »: parents by rank, children. */
   async foyer(familleId: string): Promise<FoyerFamille> {
     const { db } = this.deps;
@@ -331,4 +384,41 @@ export interface ExportFamille {
   readonly quotients: ReadonlyArray<Record<string, unknown>>;
   readonly situationsFiscales: ReadonlyArray<Record<string, unknown>>;
   readonly contestations: ReadonlyArray<Record<string, unknown>>;
+}
+
+/** Letters a name may carry with an accent (é, ç, ñ...): the database's filter lets them match anything. */
+const LETTRES_ACCENTUABLES = 'aeiouycn';
+export const RECHERCHE_MAX = 50;
+
+/** « Ndiaye-Fall », « NDIAYE fall » → [ndiaye, fall]: lower case, no accents, letters only. */
+export function motsDuNom(nom: string): string[] {
+  return nom
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .split(/[^\p{L}]+/u)
+    .filter((m) => m !== '');
+}
+
+export interface CriteresRecherche {
+  /** A family's reference (« F-ABCD-EFGH »). */
+  readonly reference?: string;
+  /** Words of a parent's names. */
+  readonly nom?: string;
+  /** A parent's date of birth, `AAAA-MM-JJ`. */
+  readonly dateNaissance?: string;
+}
+
+export interface FamilleTrouvee {
+  readonly id: string;
+  readonly reference: string;
+  readonly resident: boolean;
+  readonly parents: FoyerFamille['parents'];
+  readonly enfants: number;
+}
+
+export interface ResultatRecherche {
+  readonly familles: readonly FamilleTrouvee[];
+  /** More families matched than are listed: the agent should narrow the search. */
+  readonly tronque: boolean;
 }
