@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Coffre } from '../infra/silo/coffre.ts';
 import { openKeyringFile } from '../infra/silo/keyring.ts';
 import { auditFilesFor, JournalAudit } from '../modules/audit/index.ts';
@@ -16,6 +17,7 @@ import type { PortailServices } from '../modules/portail/portail-routes.tsx';
 import { AgentsService } from '../modules/agents/agents-service.ts';
 import type { BackOfficeServices } from '../modules/agents/back-office.ts';
 import { ClesApiService } from '../modules/api/cles-api-service.ts';
+import { PolitiquesService } from '../modules/administration/politiques-service.ts';
 import type { AgentsOidcConfig } from '../infra/config/config.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -30,6 +32,7 @@ export interface Services {
   readonly traitement: Traitement;
   readonly agents: AgentsService;
   readonly clesApi: ClesApiService;
+  readonly politiques: PolitiquesService;
   /** Stops the processing loop (queued requests become `a_ressaisir`), then the DGFiP clients. */
   stop(): Promise<void>;
 }
@@ -46,6 +49,9 @@ export async function openServices(runtime: Runtime, options: { mailer?: Mailer 
     files: auditFilesFor(config),
     onAlert: (alert) => logger.error({ code: alert.code }, alert.message),
   });
+  // The tariff policy versions deposited by administrators; the configuration file's is the fallback.
+  const politiques = await PolitiquesService.ouvrir({ db: database.db, journal, initiale: { politique: config.politique, contenu: readFileSync(config.politiqueFile, 'utf8'), fichier: config.politiqueFile } });
+  const stopPolitiques = politiques.surveiller(60_000, (error: unknown) => logger.error({ err: error }, 'échec du rechargement des versions de la politique tarifaire'));
   const coffre = new Coffre({ db: database.db, dialect: database.dialect, keyring: openKeyringFile(config) });
   const dgfip = await openDgfip(runtime);
   const instanceId = randomUUID();
@@ -55,7 +61,7 @@ export async function openServices(runtime: Runtime, options: { mailer?: Mailer 
     journal,
     coffre,
     source: dgfip.clients.impotParticulier,
-    politique: () => config.politique,
+    politique: (dateDemande) => politiques.enVigueur(dateDemande),
     habilitation: config.commune.habilitation,
     vault,
     instanceId,
@@ -89,8 +95,10 @@ export async function openServices(runtime: Runtime, options: { mailer?: Mailer 
     traitement,
     agents,
     clesApi,
+    politiques,
     async stop() {
       clearInterval(purgeDaily);
+      stopPolitiques();
       await traitement.stop();
       await dgfip.close();
     },
@@ -124,6 +132,7 @@ export function backOfficeServices(services: Services, oidc: AgentsOidcConfig, p
     journal: services.journal,
     demandes: services.demandes,
     familles: services.familles,
+    politiques: services.politiques,
     wake: () => services.traitement.wake(),
     oidc: { ...oidc, redirectUri: `${publicUrl}/agents/connexion/retour`, postLogoutRedirectUri: `${publicUrl}/agents/deconnexion/fin` },
   };

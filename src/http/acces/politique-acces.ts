@@ -96,6 +96,26 @@ export const POLITIQUE_ACCES: Readonly<Record<string, readonly Principal[]>> = {
   // Review (instruction).
 
   // Administration.
+  'GET /agents/administration': ADMINISTRATEUR,
+  'GET /agents/administration/politiques': ADMINISTRATEUR,
+  'GET /agents/administration/politiques/nouvelle': ADMINISTRATEUR,
+  'POST /agents/administration/politiques': ADMINISTRATEUR,
+  'GET /agents/administration/politiques/comparaison': ADMINISTRATEUR,
+  'GET /agents/administration/politiques/:id': ADMINISTRATEUR,
+  'GET /agents/administration/politiques/:id/apercu': ADMINISTRATEUR,
+  'POST /agents/administration/politiques/:id/activation': ADMINISTRATEUR,
+  'POST /agents/administration/politiques/:id/abandon': ADMINISTRATEUR,
+  'GET /agents/administration/habilitation': ADMINISTRATEUR,
+  'GET /agents/administration/agents': ADMINISTRATEUR,
+  'GET /agents/administration/agents/nouveau': ADMINISTRATEUR,
+  'POST /agents/administration/agents': ADMINISTRATEUR,
+  'GET /agents/administration/agents/:id': ADMINISTRATEUR,
+  'POST /agents/administration/agents/:id/roles': ADMINISTRATEUR,
+  'POST /agents/administration/agents/:id/desactivation': ADMINISTRATEUR,
+  'POST /agents/administration/agents/:id/reactivation': ADMINISTRATEUR,
+  'GET /agents/administration/cles-api': ADMINISTRATEUR,
+  'POST /agents/administration/cles-api': ADMINISTRATEUR,
+  'POST /agents/administration/cles-api/:id/revocation': ADMINISTRATEUR,
 
   // Audit and control (contrôle).
 

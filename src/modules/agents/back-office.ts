@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
+import { registerAdministrationRoutes } from '../administration/administration-routes.tsx';
+import type { PolitiquesService } from '../administration/politiques-service.ts';
 import type { ClesApiService } from '../api/cles-api-service.ts';
 import type { JournalAudit } from '../audit/journal-audit.ts';
 import type { DemandesService } from '../demandes/demandes-service.ts';
@@ -17,6 +19,8 @@ export interface BackOfficeServices {
   readonly journal: JournalAudit;
   readonly demandes: DemandesService;
   readonly familles: FamillesService;
+  /** The versions of the tariff policy, and the one in force on a date. */
+  readonly politiques: PolitiquesService;
   /** Tells the processing loop a request was just queued. */
   readonly wake: () => void;
   /** The agents' identity provider (ProConnect, the city's own, or the local one in demo). */
@@ -32,5 +36,6 @@ export interface BackOfficeDeps extends BackOfficeServices {
 /** The back-office at /agents and the API at /api/v1: every capability registers here. */
 export function registerBackOffice(app: FastifyInstance, deps: BackOfficeDeps): void {
   registerAgentsRoutes(app, { commune: deps.commune, agents: deps.agents, oidc: new AgentsOidcClient(deps.oidc), publicUrl: deps.publicUrl });
+  registerAdministrationRoutes(app, deps);
   registerGuichetRoutes(app, deps);
 }

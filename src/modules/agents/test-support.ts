@@ -4,7 +4,7 @@
  * FranceConnect-like provider and the local agents' provider on loopback, the demo agents (one per
  * role) declared, and the processing loop. Agents sign in through the real OpenID Connect flow.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hash as argon2Hash } from '@node-rs/argon2';
@@ -22,6 +22,7 @@ import { DEMO_AGENT_PASSWORD, DEMO_AGENTS, startLocalAgentsProvider } from '../.
 import { startLocalProvider, type LocalProvider } from '../../sandbox/franceconnect/provider.tsx';
 import type { LocalOidcProvider } from '../../sandbox/oidc/local-provider.tsx';
 import { startSandbox, type SandboxHandle } from '../../sandbox/server.ts';
+import { PolitiquesService } from '../administration/politiques-service.ts';
 import { ClesApiService } from '../api/cles-api-service.ts';
 import { createHarness, type Harness } from '../demandes/test-harness.ts';
 import { Traitement } from '../demandes/traitement.ts';
@@ -76,7 +77,9 @@ export async function createBackOfficeTestApp(options: { publicUrl?: string; pol
   const agentsProvider = await startLocalAgentsProvider({
     clients: [{ ...AGENTS_CLIENT, redirectUris: [`${publicUrl}/agents/connexion/retour`], postLogoutRedirectUris: [`${publicUrl}/agents/deconnexion/fin`] }],
   });
-  const harness = await createHarness(database, sandbox, { dataDir: dir, instanceId: 'back-office-test' });
+  // The request service applies the policy version in force on the request's day (asked only once requests are processed).
+  const harness = await createHarness(database, sandbox, { dataDir: dir, instanceId: 'back-office-test', politique: (date) => politiques.enVigueur(date) });
+  const politiques = await PolitiquesService.ouvrir({ db: database.db, journal: harness.journal, initiale: { politique: config.politique, contenu: readFileSync(config.politiqueFile, 'utf8'), fichier: config.politiqueFile } });
   const quiet = createLogger({ level: 'silent' });
   const traitement = new Traitement({ service: harness.demandes, db: database.db, instanceId: 'back-office-test', logger: quiet });
   const agentsService = new AgentsService({ db: database.db, journal: harness.journal });
@@ -86,6 +89,7 @@ export async function createBackOfficeTestApp(options: { publicUrl?: string; pol
     journal: harness.journal,
     demandes: harness.demandes,
     familles: harness.familles,
+    politiques,
     wake: () => traitement.wake(),
     oidc: { issuer: agentsProvider.issuer, ...AGENTS_CLIENT, signingAlg: 'ES256', acr: 'eidas1', redirectUri: `${publicUrl}/agents/connexion/retour`, postLogoutRedirectUri: `${publicUrl}/agents/deconnexion/fin` },
   };

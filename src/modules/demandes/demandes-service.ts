@@ -32,7 +32,8 @@ export interface DemandesDeps {
   readonly journal: JournalAudit;
   readonly coffre: Coffre;
   readonly source: SourceImpotParticulier;
-  readonly politique: () => PolitiqueTarifaire;
+  /** The tariff policy in force on the day of the request (AAAA-MM-JJ, Paris). */
+  readonly politique: (dateDemande: string) => PolitiqueTarifaire;
   readonly habilitation: Habilitation;
   readonly vault: SpiVault;
   /** This process, as recorded in `instances`: it holds the numéros fiscaux of its requests. */
@@ -405,11 +406,12 @@ export class DemandesService {
   }
 
   private async calculer(demande: Pick<DemandeTable, 'famille_id' | 'creee_le'>, situations: readonly SituationFiscale[]) {
-    const politique = this.deps.politique();
+    const dateDemande = parisDate(Date.parse(demande.creee_le));
+    const politique = this.deps.politique(dateDemande);
     const famille = await findFamille(this.deps.db, demande.famille_id);
     const qf = quotientFromSituations(politique, situations);
     const prix = priceActivites(politique, { quotient: qf, resident: famille?.resident === 1 });
-    const periode = periodeApplication(politique.quotient, { dateDemande: parisDate(Date.parse(demande.creee_le)) });
+    const periode = periodeApplication(politique.quotient, { dateDemande });
     return { qf, prix, periode, politique };
   }
 

@@ -46,7 +46,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function createHarness(database: Database, sandbox: SandboxHandle | DgfipConnection, options: { instanceId?: string; vault?: SpiVault; dataDir?: string; quotaPerMinute?: number; deadlineMs?: number; onChange?: DemandesDeps['onChange'] } = {}): Promise<Harness> {
+export async function createHarness(database: Database, sandbox: SandboxHandle | DgfipConnection, options: { instanceId?: string; vault?: SpiVault; dataDir?: string; quotaPerMinute?: number; deadlineMs?: number; onChange?: DemandesDeps['onChange']; politique?: DemandesDeps['politique'] } = {}): Promise<Harness> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'quotient-harness-'));
   const logLines: string[] = [];
   const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void logLines.push(line) } });
@@ -61,7 +61,7 @@ export async function createHarness(database: Database, sandbox: SandboxHandle |
     journal,
     coffre,
     source: dgfip.impotParticulier,
-    politique: () => POLITIQUE_BOULOGNE,
+    politique: options.politique ?? (() => POLITIQUE_BOULOGNE),
     habilitation: HABILITATION_TEST,
     vault,
     instanceId: options.instanceId ?? 'instance-test',
