@@ -17,6 +17,7 @@ import type { PortailServices } from '../modules/portail/portail-routes.tsx';
 import { AgentsService } from '../modules/agents/agents-service.ts';
 import type { BackOfficeServices } from '../modules/agents/back-office.ts';
 import { ClesApiService } from '../modules/api/cles-api-service.ts';
+import { FacturationService } from '../modules/facturation/facturation-service.ts';
 import { PolitiquesService } from '../modules/administration/politiques-service.ts';
 import type { AgentsOidcConfig } from '../infra/config/config.ts';
 import type { Runtime } from './runtime.ts';
@@ -32,6 +33,7 @@ export interface Services {
   readonly traitement: Traitement;
   readonly agents: AgentsService;
   readonly clesApi: ClesApiService;
+  readonly facturation: FacturationService;
   readonly politiques: PolitiquesService;
   /** Stops the processing loop (queued requests become `a_ressaisir`), then the DGFiP clients. */
   stop(): Promise<void>;
@@ -95,6 +97,7 @@ export async function openServices(runtime: Runtime, options: { mailer?: Mailer 
     traitement,
     agents,
     clesApi,
+    facturation: new FacturationService({ db: database.db, journal }),
     politiques,
     async stop() {
       clearInterval(purgeDaily);
@@ -132,6 +135,7 @@ export function backOfficeServices(services: Services, oidc: AgentsOidcConfig, p
     journal: services.journal,
     demandes: services.demandes,
     familles: services.familles,
+    facturation: services.facturation,
     politiques: services.politiques,
     wake: () => services.traitement.wake(),
     oidc: { ...oidc, redirectUri: `${publicUrl}/agents/connexion/retour`, postLogoutRedirectUri: `${publicUrl}/agents/deconnexion/fin` },

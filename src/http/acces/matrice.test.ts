@@ -61,7 +61,9 @@ test('every route × every caller: allowed exactly as the policy says, every ref
         if (refusals.length !== 1) wrong.push(`${key} pour ${principal} : ${refusals.length} trace(s) de refus au lieu d’une`);
         const toSignIn = res.statusCode === 303 && /\/connexion$/.test(String(res.headers.location));
         if (!toSignIn && res.statusCode !== 401 && res.statusCode !== 403) wrong.push(`${key} accordé à tort à ${principal} (${res.statusCode})`);
-        if (principal !== 'anonyme' && principal !== 'api' && res.statusCode !== 403) wrong.push(`${key} pour ${principal} : ${res.statusCode} au lieu de 403`);
+        // The API knows keys only: a family's or an agent's session is no credential there (401, not 403).
+        const expected = route.url.startsWith('/api/') ? 401 : 403;
+        if (principal !== 'anonyme' && principal !== 'api' && res.statusCode !== expected) wrong.push(`${key} pour ${principal} : ${res.statusCode} au lieu de ${expected}`);
       }
     }
   }

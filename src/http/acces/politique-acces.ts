@@ -122,6 +122,11 @@ export const POLITIQUE_ACCES: Readonly<Record<string, readonly Principal[]>> = {
   // Dashboard (tableau de bord).
 
   // Billing software (facturation) and the REST API.
+  // Billing clerks work at the counter or in administration; the software itself uses its key.
+  'GET /agents/facturation': [...GUICHET, ...ADMINISTRATEUR],
+  'GET /agents/facturation/export.csv': [...GUICHET, ...ADMINISTRATEUR],
+  'GET /api/v1/quotients': API,
+  'GET /api/v1/openapi.json': PUBLIC,
 };
 
 /** The policy's key of a route: HEAD is GET. */

@@ -7,6 +7,8 @@ import type { ClesApiService } from '../api/cles-api-service.ts';
 import type { JournalAudit } from '../audit/journal-audit.ts';
 import type { DemandesService } from '../demandes/demandes-service.ts';
 import type { FamillesService } from '../familles/familles-service.ts';
+import type { FacturationService } from '../facturation/facturation-service.ts';
+import { registerFacturation } from '../facturation/facturation-routes.tsx';
 import { registerGuichetRoutes } from '../guichet/guichet-routes.tsx';
 import { AgentsOidcClient, type AgentsOidcSettings } from './agents-client.ts';
 import { registerAgentsRoutes } from './agents-routes.tsx';
@@ -21,6 +23,8 @@ export interface BackOfficeServices {
   readonly familles: FamillesService;
   /** The versions of the tariff policy, and the one in force on a date. */
   readonly politiques: PolitiquesService;
+  /** The QFs in force for billing software: CSV export and REST API. */
+  readonly facturation: FacturationService;
   /** Tells the processing loop a request was just queued. */
   readonly wake: () => void;
   /** The agents' identity provider (ProConnect, the city's own, or the local one in demo). */
@@ -36,6 +40,7 @@ export interface BackOfficeDeps extends BackOfficeServices {
 /** The back-office at /agents and the API at /api/v1: every capability registers here. */
 export function registerBackOffice(app: FastifyInstance, deps: BackOfficeDeps): void {
   registerAgentsRoutes(app, { commune: deps.commune, agents: deps.agents, oidc: new AgentsOidcClient(deps.oidc), publicUrl: deps.publicUrl });
+  registerFacturation(app, deps);
   registerAdministrationRoutes(app, deps);
   registerGuichetRoutes(app, deps);
 }

@@ -24,6 +24,7 @@ import type { LocalOidcProvider } from '../../sandbox/oidc/local-provider.tsx';
 import { startSandbox, type SandboxHandle } from '../../sandbox/server.ts';
 import { PolitiquesService } from '../administration/politiques-service.ts';
 import { ClesApiService } from '../api/cles-api-service.ts';
+import { FacturationService } from '../facturation/facturation-service.ts';
 import { createHarness, type Harness } from '../demandes/test-harness.ts';
 import { Traitement } from '../demandes/traitement.ts';
 import { AgentsService, type Agent } from './agents-service.ts';
@@ -89,6 +90,7 @@ export async function createBackOfficeTestApp(options: { publicUrl?: string; pol
     journal: harness.journal,
     demandes: harness.demandes,
     familles: harness.familles,
+    facturation: new FacturationService({ db: database.db, journal: harness.journal }),
     politiques,
     wake: () => traitement.wake(),
     oidc: { issuer: agentsProvider.issuer, ...AGENTS_CLIENT, signingAlg: 'ES256', acr: 'eidas1', redirectUri: `${publicUrl}/agents/connexion/retour`, postLogoutRedirectUri: `${publicUrl}/agents/deconnexion/fin` },
