@@ -59,7 +59,7 @@ function RadioGroup({ name, legend, hint, options, value, errors }: { name: stri
   const error = errorOf(errors, `${name}-${options[0]?.[0] ?? ''}`);
   const described = [hint ? `${name}-aide` : null, error ? `${name}-erreur` : null].filter(Boolean).join(' ') || undefined;
   return (
-    <fieldset class={`field${error ? ' field--error' : ''}`} aria-describedby={described}>
+    <fieldset class={`field guichet-choix${error ? ' field--error' : ''}`} aria-describedby={described}>
       <legend>{legend}</legend>
       {hint ? (
         <span class="hint" id={`${name}-aide`}>
@@ -423,12 +423,14 @@ export function AccordPage({ csrf, familleId, foyer, habilitation, agent, values
     <>
       <Erreurs errors={errors} />
       <EnTeteDemande foyer={foyer} familleId={familleId} etape={1} />
-      <p class="lead">Enregistrez l’accord de chaque déclarant dont l’avis d’imposition sera demandé à la DGFiP.</p>
-      <p>
-        Le formulaire signé ou le courriel doit exprimer l’accord pour que la commune demande à la DGFiP {donneesEnClair(habilitation).join(', ')},
-        pour : {habilitation.finalite} (texte de l’accord, version {habilitation.versionTexteConsentement}). Sans cet accord écrit, ne saisissez
-        pas la demande.
-      </p>
+      <p class="lead">Enregistrez l’accord de chaque déclarant dont l’avis d’imposition sera demandé à la DGFiP. Sans accord écrit, ne saisissez pas la demande.</p>
+      <details class="aide">
+        <summary>Ce que le formulaire ou le courriel doit contenir</summary>
+        <p>
+          L’accord de la personne pour que la commune demande à la DGFiP {donneesEnClair(habilitation).join(', ')}, pour : {habilitation.finalite}
+        </p>
+        <p>Texte de l’accord en vigueur : version {habilitation.versionTexteConsentement}.</p>
+      </details>
       <form method="post" action={`/agents/guichet/familles/${familleId}/demande#${ANCRE_ERREURS}`} novalidate>
         <Csrf token={csrf} />
         {deux ? (
@@ -588,7 +590,9 @@ export function DemandePage({ etat, foyer, refreshSeconds, ressaisie }: { etat: 
         <p class="no-print">
           <a class="button button--secondary" href={`/agents/guichet/demandes/${etat.id}/attestation`}>
             Attestation à imprimer pour la famille
-          </a>{' '}
+          </a>
+        </p>
+        <p class="no-print">
           <a href={`/agents/guichet/familles/${etat.familleId}`}>Fiche de la famille</a>
         </p>
       </>
