@@ -17,6 +17,7 @@ import type { PortailServices } from '../modules/portail/portail-routes.tsx';
 import { AgentsService } from '../modules/agents/agents-service.ts';
 import type { BackOfficeServices } from '../modules/agents/back-office.ts';
 import { ClesApiService } from '../modules/api/cles-api-service.ts';
+import { InstructionService } from '../modules/instruction/instruction-service.ts';
 import { FacturationService } from '../modules/facturation/facturation-service.ts';
 import { PolitiquesService } from '../modules/administration/politiques-service.ts';
 import type { AgentsOidcConfig } from '../infra/config/config.ts';
@@ -33,6 +34,7 @@ export interface Services {
   readonly traitement: Traitement;
   readonly agents: AgentsService;
   readonly clesApi: ClesApiService;
+  readonly instruction: InstructionService;
   readonly facturation: FacturationService;
   readonly politiques: PolitiquesService;
   /** Stops the processing loop (queued requests become `a_ressaisir`), then the DGFiP clients. */
@@ -97,6 +99,7 @@ export async function openServices(runtime: Runtime, options: { mailer?: Mailer 
     traitement,
     agents,
     clesApi,
+    instruction: new InstructionService({ db: database.db, journal, coffre, demandes }),
     facturation: new FacturationService({ db: database.db, journal }),
     politiques,
     async stop() {
@@ -135,6 +138,7 @@ export function backOfficeServices(services: Services, oidc: AgentsOidcConfig, p
     journal: services.journal,
     demandes: services.demandes,
     familles: services.familles,
+    instruction: services.instruction,
     facturation: services.facturation,
     politiques: services.politiques,
     wake: () => services.traitement.wake(),

@@ -38,6 +38,7 @@ const EXEMPLES: Record<string, EvenementDemande> = {
   'decision/qf-manuel': { type: 'decision_instructeur', decision: 'qf_manuel', motif: 'Avis papier présenté au guichet.' },
   'decision/refuse': { type: 'decision_instructeur', decision: 'refuse', motif: 'L’avis concerne une autre personne.' },
   'decision/resaisie': { type: 'decision_instructeur', decision: 'resaisie', motif: 'Numéro fiscal probablement mal saisi.' },
+  reexamen: { type: 'reexamen' },
   'annulation/famille': { type: 'annulation', par: 'famille' },
   'annulation/agent': { type: 'annulation', par: 'agent' },
   expiration: { type: 'expiration' },
@@ -45,7 +46,7 @@ const EXEMPLES: Record<string, EvenementDemande> = {
 
 /** The machine written out by hand, independently of TABLE_TRANSITIONS: status → example → target. */
 const ATTENDU: Record<StatutDemande, Record<string, StatutDemande>> = {
-  brouillon: { consentement: 'consentie', 'annulation/famille': 'annulee', 'annulation/agent': 'annulee', expiration: 'expiree' },
+  brouillon: { consentement: 'consentie', reexamen: 'a_verifier', 'annulation/famille': 'annulee', 'annulation/agent': 'annulee', expiration: 'expiree' },
   consentie: { file: 'en_file', appel: 'en_cours', 'spi-perdu': 'a_ressaisir', 'annulation/famille': 'annulee', 'annulation/agent': 'annulee' },
   en_file: { appel: 'en_cours', 'spi-perdu': 'a_ressaisir', 'annulation/famille': 'annulee', 'annulation/agent': 'annulee' },
   en_cours: {
@@ -149,6 +150,8 @@ test('what each transition asks to record', () => {
   assert.deepEqual(effets('en_file', 'spi-perdu'), ['demander_nouvelle_saisie', 'notifier_famille']);
   assert.deepEqual(effets('a_verifier', 'decision/qf-manuel'), ['enregistrer_decision', 'enregistrer_quotient', 'notifier_famille']);
   assert.deepEqual(effets('a_verifier', 'decision/resaisie'), ['enregistrer_decision', 'demander_nouvelle_saisie', 'notifier_famille']);
+  // A re-examination never calls the DGFiP: nothing typed, nothing to forget; it goes to an instructor.
+  assert.deepEqual(effets('brouillon', 'reexamen'), ['signaler_instructeur', 'notifier_famille']);
   assert.deepEqual(effets('en_file', 'annulation/famille'), ['oublier_numero_fiscal']);
   assert.deepEqual(effets('en_file', 'annulation/agent'), ['oublier_numero_fiscal', 'notifier_famille']);
   assert.deepEqual(effets('a_ressaisir', 'expiration'), ['notifier_famille']);
@@ -194,7 +197,7 @@ test('every status has a French label and one explanatory sentence for the famil
 });
 
 test('events offered per status follow the table', () => {
-  assert.deepEqual(evenementsPermis('brouillon'), ['consentement_recueilli', 'annulation', 'expiration']);
+  assert.deepEqual(evenementsPermis('brouillon'), ['consentement_recueilli', 'reexamen', 'annulation', 'expiration']);
   assert.deepEqual(evenementsPermis('a_verifier'), ['decision_instructeur', 'annulation']);
   for (const s of STATUTS_TERMINAUX) assert.deepEqual(evenementsPermis(s), []);
 });

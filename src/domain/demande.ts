@@ -143,6 +143,11 @@ export type EvenementDemande =
   | { readonly type: 'spi_perdu' }
   | { readonly type: 'nouvelle_saisie' }
   | { readonly type: 'decision_instructeur'; readonly decision: DecisionInstructeur; readonly motif: string }
+  /**
+   * An instructor reopens a family's case without a DGFiP call (a contestation of a result already
+   * calculated, answered with a document the family presented): a new request, straight to review.
+   */
+  | { readonly type: 'reexamen' }
   | { readonly type: 'annulation'; readonly par: 'famille' | 'agent' }
   | { readonly type: 'expiration' };
 
@@ -158,6 +163,7 @@ export const TYPES_EVENEMENT: readonly TypeEvenement[] = [
   'spi_perdu',
   'nouvelle_saisie',
   'decision_instructeur',
+  'reexamen',
   'annulation',
   'expiration',
 ];
@@ -172,6 +178,7 @@ const LIBELLES_EVENEMENT: Record<TypeEvenement, string> = {
   spi_perdu: 'numéro fiscal perdu au redémarrage du service',
   nouvelle_saisie: 'nouvelle saisie du numéro fiscal',
   decision_instructeur: 'décision de l’instructeur',
+  reexamen: 'réexamen par un instructeur',
   annulation: 'annulation',
   expiration: 'expiration',
 };
@@ -225,6 +232,8 @@ export const TABLE_TRANSITIONS: readonly RegleTransition[] = [
   { evenement: 'decision_instructeur', variante: 'qf_manuel', de: ['a_verifier'], vers: 'calculee', effets: ['enregistrer_decision', 'enregistrer_quotient'] },
   { evenement: 'decision_instructeur', variante: 'refuse', de: ['a_verifier'], vers: 'refusee', effets: ['enregistrer_decision'] },
   { evenement: 'decision_instructeur', variante: 'resaisie', de: ['a_verifier'], vers: 'a_ressaisir', effets: ['enregistrer_decision', 'demander_nouvelle_saisie'] },
+  // A calculated request is closed: a contestation that changes the QF opens a new one, with no call.
+  { evenement: 'reexamen', variante: null, de: ['brouillon'], vers: 'a_verifier', effets: [] },
   // Not while the call is in flight: the answer is awaited, then the request can be cancelled.
   { evenement: 'annulation', variante: null, de: ['brouillon', 'consentie', 'en_file', 'a_verifier', 'a_ressaisir', 'echouee'], vers: 'annulee', effets: [] },
   { evenement: 'expiration', variante: null, de: ['brouillon', 'a_ressaisir', 'echouee'], vers: 'expiree', effets: [] },

@@ -94,6 +94,13 @@ export const POLITIQUE_ACCES: Readonly<Record<string, readonly Principal[]>> = {
   'GET /agents/guichet/demandes/:id/attestation': GUICHET,
 
   // Review (instruction).
+  'GET /agents/instruction': INSTRUCTEUR,
+  'GET /agents/instruction/demandes/:id': INSTRUCTEUR,
+  'POST /agents/instruction/demandes/:id/consultation': INSTRUCTEUR,
+  'POST /agents/instruction/demandes/:id/decision': INSTRUCTEUR,
+  'GET /agents/instruction/contestations/:id': INSTRUCTEUR,
+  'POST /agents/instruction/contestations/:id/consultation': INSTRUCTEUR,
+  'POST /agents/instruction/contestations/:id/reponse': INSTRUCTEUR,
 
   // Administration.
   'GET /agents/administration': ADMINISTRATEUR,

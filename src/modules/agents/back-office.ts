@@ -7,6 +7,8 @@ import type { ClesApiService } from '../api/cles-api-service.ts';
 import type { JournalAudit } from '../audit/journal-audit.ts';
 import type { DemandesService } from '../demandes/demandes-service.ts';
 import type { FamillesService } from '../familles/familles-service.ts';
+import type { InstructionService } from '../instruction/instruction-service.ts';
+import { registerInstructionRoutes } from '../instruction/instruction-routes.tsx';
 import type { FacturationService } from '../facturation/facturation-service.ts';
 import { registerFacturation } from '../facturation/facturation-routes.tsx';
 import { registerGuichetRoutes } from '../guichet/guichet-routes.tsx';
@@ -21,6 +23,8 @@ export interface BackOfficeServices {
   readonly journal: JournalAudit;
   readonly demandes: DemandesService;
   readonly familles: FamillesService;
+  /** The instructors' review queue and cases (fiscal fields read with a journaled reason). */
+  readonly instruction: InstructionService;
   /** The versions of the tariff policy, and the one in force on a date. */
   readonly politiques: PolitiquesService;
   /** The QFs in force for billing software: CSV export and REST API. */
@@ -40,6 +44,7 @@ export interface BackOfficeDeps extends BackOfficeServices {
 /** The back-office at /agents and the API at /api/v1: every capability registers here. */
 export function registerBackOffice(app: FastifyInstance, deps: BackOfficeDeps): void {
   registerAgentsRoutes(app, { commune: deps.commune, agents: deps.agents, oidc: new AgentsOidcClient(deps.oidc), publicUrl: deps.publicUrl });
+  registerInstructionRoutes(app, deps);
   registerFacturation(app, deps);
   registerAdministrationRoutes(app, deps);
   registerGuichetRoutes(app, deps);

@@ -24,6 +24,7 @@ import type { LocalOidcProvider } from '../../sandbox/oidc/local-provider.tsx';
 import { startSandbox, type SandboxHandle } from '../../sandbox/server.ts';
 import { PolitiquesService } from '../administration/politiques-service.ts';
 import { ClesApiService } from '../api/cles-api-service.ts';
+import { InstructionService } from '../instruction/instruction-service.ts';
 import { FacturationService } from '../facturation/facturation-service.ts';
 import { createHarness, type Harness } from '../demandes/test-harness.ts';
 import { Traitement } from '../demandes/traitement.ts';
@@ -90,6 +91,7 @@ export async function createBackOfficeTestApp(options: { publicUrl?: string; pol
     journal: harness.journal,
     demandes: harness.demandes,
     familles: harness.familles,
+    instruction: new InstructionService({ db: database.db, journal: harness.journal, coffre: harness.coffre, demandes: harness.demandes }),
     facturation: new FacturationService({ db: database.db, journal: harness.journal }),
     politiques,
     wake: () => traitement.wake(),

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { exigerConsentement, parseConsentement, type Consentement } from '../../domain/consentement.ts';
 import { controlerIdentite, motifsControle, roleParent, type ParentDeclare, type ResultatControleIdentite, type RoleParent } from '../../domain/controle-identite.ts';
-import { transition, type EvenementDemande, type StatutDemande } from '../../domain/demande.ts';
+import { parseDecisionInstructeur, parseDecisionQfManuel, type DecisionQfManuel, type DecisionValidee } from '../../domain/decision-instructeur.ts';
+import { STATUTS, transition, type EvenementDemande, type StatutDemande } from '../../domain/demande.ts';
 import { QuotientError } from '../../domain/errors.ts';
 import { LIBELLES_CHAMPS_DGFIP, type Habilitation } from '../../domain/habilitation.ts';
 import type { NumeroFiscal } from '../../domain/numero-fiscal.ts';
+import { formatEuros } from '../../domain/money.ts';
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
 import { quotientFromSituations, type QuotientFamilial } from '../../domain/quotient-familial.ts';
 import { createSituationFiscale, type SituationFiscale } from '../../domain/situation-fiscale.ts';
@@ -96,7 +98,7 @@ const INDISPONIBLE = ['introuvable', 'annee_indisponible', 'situation_multiple']
 const MAX_TENTATIVES = 5;
 
 /** Generic French reasons kept in clear on the request: they name no fiscal value and no name. */
-const MOTIFS = {
+export const MOTIFS = {
   introuvable: 'La DGFiP ne trouve pas d’avis pour ce numéro fiscal et cette année : un agent va vérifier.',
   annee_indisponible: 'L’avis de l’année demandée n’existe pas encore : un agent va vérifier.',
   situation_multiple: 'Plusieurs avis existent pour cette année (par exemple après un décès) : un agent va vérifier.',
@@ -108,6 +110,28 @@ const MOTIFS = {
 } as const;
 
 const systeme: Acteur = { type: 'systeme', id: 'quotient' };
+
+/** What the family reads on its request once an instructor has decided (the refusal adds the instructor's reason). */
+const MOTIFS_DECISION = {
+  confirme: 'Demande vérifiée par un agent de la mairie.',
+  qf_manuel: 'Quotient fixé par un agent de la mairie au vu d’un document présenté.',
+  refuse: 'Demande refusée après examen par un agent de la mairie',
+} as const;
+
+/** An instructor's decision as typed: validated by `parseDecisionInstructeur` before anything is written. */
+export interface SaisieDecision {
+  readonly decision: unknown;
+  readonly justification?: unknown;
+  readonly piece?: unknown;
+  readonly qfCents?: unknown;
+}
+
+export interface OptionsDecision {
+  /** More to record in the decision's transaction (the answer to a contestation): all or nothing. */
+  readonly aussi?: (trx: Transaction<Schema>) => Promise<void>;
+}
+
+type QuotientARegistrer = (trx: Executor, demande: Pick<DemandeTable, 'id' | 'famille_id'>) => Promise<void>;
 
 interface Recue {
   readonly foyerId: string;
@@ -419,7 +443,7 @@ export class DemandesService {
     trx: Executor,
     demande: Pick<DemandeTable, 'id' | 'famille_id'>,
     calcul: { qf: QuotientFamilial; prix: PrixActivite[]; periode: { du: string; au: string }; politique: PolitiqueTarifaire },
-    origine: 'calcul' | 'instructeur',
+    origine: 'calcul' | 'instructeur' | 'manuel',
   ): Promise<void> {
     // The explanation quotes the RFR and the parts: silo only, for the family and the instructor.
     await this.deps.coffre.put(COFFRE.calcul, demande.id, asJson({ explication: calcul.qf.explication, revenuEuros: calcul.qf.revenuEuros, diviseur: calcul.qf.diviseur, natureDiviseur: calcul.qf.natureDiviseur }), trx);
@@ -561,6 +585,161 @@ export class DemandesService {
     );
   }
 
+  /**
+   * An instructor decides a request to be checked: confirm (the identity is accepted, the QF is
+   * computed from the avis kept, as the machine would), refuse, or set the QF by hand. One
+   * transaction: the decision row, the QF and prices, the status through the state machine and its
+   * journal entry (and `options.aussi`); then the family is told.
+   */
+  async decider(demandeId: string, acteur: Acteur, saisie: SaisieDecision, options: OptionsDecision = {}): Promise<{ statut: StatutDemande; decisionId: string }> {
+    const demande = await findDemande(this.deps.db, demandeId);
+    if (!demande) throw new QuotientError('not_found', 'demande_introuvable', 'Demande introuvable.');
+    exigerAgent(acteur);
+    if (demande.statut !== 'a_verifier') {
+      throw new QuotientError('conflict', 'demande_deja_decidee', `Cette demande n’attend plus de décision (statut « ${STATUTS[demande.statut as StatutDemande]?.libelle ?? demande.statut} »).`);
+    }
+    const d = parseDecisionInstructeur(saisie);
+    let quotient: QuotientARegistrer | undefined;
+    if (d.decision === 'confirme') {
+      const calcul = await this.calculConfirme(demande);
+      quotient = (trx, cible) => this.enregistrerQuotient(trx, cible, calcul, 'instructeur');
+    } else if (d.decision === 'qf_manuel') {
+      quotient = await this.quotientManuel(demande, d);
+    }
+    const decisionId = newId();
+    const result = await this.deps.journal.inTransaction(async (trx) => {
+      const moved = await this.enregistrerDecision(trx, demande, acteur, d, decisionId, quotient);
+      await options.aussi?.(trx);
+      return moved;
+    });
+    this.deps.onChange?.(demandeId, result.statut);
+    return { statut: result.statut, decisionId };
+  }
+
+  /**
+   * A result already calculated is closed: when a contestation shows the QF must change (the family
+   * presented another avis), the instructor opens a new request for the family, reviewed at once
+   * and decided with the QF set by hand. No DGFiP call, so no consent or numéro fiscal is involved.
+   */
+  async reexaminer(demandeContesteeId: string, acteur: Acteur, saisie: Omit<SaisieDecision, 'decision'>, options: OptionsDecision = {}): Promise<{ id: string; reference: string; statut: StatutDemande; decisionId: string }> {
+    const contestee = await findDemande(this.deps.db, demandeContesteeId);
+    if (!contestee) throw new QuotientError('not_found', 'demande_introuvable', 'Demande introuvable.');
+    exigerAgent(acteur);
+    const d = parseDecisionQfManuel(saisie);
+    const now = this.now();
+    const id = newId();
+    const reference = newReference('D');
+    const quotient = await this.quotientManuel({ famille_id: contestee.famille_id, creee_le: now }, d);
+    const decisionId = newId();
+    const result = await this.deps.journal.inTransaction(async (trx) => {
+      await trx
+        .insertInto('demandes')
+        .values({
+          id,
+          reference,
+          famille_id: contestee.famille_id,
+          canal: contestee.canal,
+          statut: 'brouillon',
+          annee_revenus: null,
+          motif: null,
+          tentatives: 0,
+          prochain_essai_le: null,
+          acteur_type: acteur.type,
+          acteur_id: acteur.id,
+          creee_le: now,
+          modifiee_le: now,
+          version: 0,
+          detenteur: null,
+        })
+        .execute();
+      await this.deps.journal.append(
+        { actor: acteur, action: 'demande.creee', target: { type: 'demande', id }, outcome: 'succes', details: { canal: contestee.canal, foyers: 0, famille: contestee.famille_id, reexamenDe: contestee.id } },
+        trx,
+      );
+      const revue = await this.avancer(trx, { id, version: 0, statut: 'brouillon' }, { type: 'reexamen' }, acteur, { motif: 'Réexamen à la suite d’une contestation.' });
+      const moved = await this.enregistrerDecision(trx, { id, famille_id: contestee.famille_id, ...revue }, acteur, d, decisionId, quotient);
+      await options.aussi?.(trx);
+      return moved;
+    });
+    this.deps.onChange?.(id, result.statut);
+    return { id, reference, statut: result.statut, decisionId };
+  }
+
+  /** The decision row, the QF when there is one, and the move through the state machine (its journal entry). */
+  private async enregistrerDecision(
+    trx: Executor,
+    demande: Pick<DemandeTable, 'id' | 'version' | 'statut' | 'famille_id'>,
+    acteur: Acteur,
+    d: DecisionValidee,
+    decisionId: string,
+    quotient: QuotientARegistrer | undefined,
+  ): Promise<{ statut: StatutDemande; version: number }> {
+    await trx.insertInto('decisions').values({ id: decisionId, demande_id: demande.id, agent_id: acteur.id, decision: d.decision, justification: d.justification, piece: d.piece, decidee_le: this.now() }).execute();
+    if (quotient) await quotient(trx, demande);
+    const motif = d.decision === 'refuse' ? `${MOTIFS_DECISION.refuse} : ${d.justification}` : MOTIFS_DECISION[d.decision];
+    // The journal says what was decided, by whom, and which decision row: never the amounts nor the texts.
+    return this.avancer(trx, demande, { type: 'decision_instructeur', decision: d.decision, motif: d.justification }, acteur, { motif, detenteur: null }, { decision: d.decision, decisionId });
+  }
+
+  /** The QF from the avis kept in the silo, as `conclure` would have computed it had the identity matched. */
+  private async calculConfirme(demande: DemandeTable) {
+    const foyers = await findFoyers(this.deps.db, demande.id);
+    const situations: SituationFiscale[] = [];
+    for (const foyer of foyers) {
+      const kept = foyer.etat === 'recu' ? await this.deps.coffre.get(COFFRE.situation, foyer.id) : undefined;
+      if (kept === undefined) {
+        throw new QuotientError(
+          'invalid',
+          'avis_absent',
+          'Aucun avis conservé ne permet de calculer le quotient (avis introuvable, pas encore disponible, ou écarté car il ne concernait pas la famille) : fixez le quotient à la main au vu d’un document, ou refusez la demande.',
+          { details: [{ path: 'decision', message: 'Le quotient ne peut pas être calculé sans avis : fixez-le à la main ou refusez la demande.' }] },
+        );
+      }
+      situations.push(createSituationFiscale(kept));
+    }
+    if (situations.length === 0) throw new QuotientError('invalid', 'avis_absent', 'Cette demande n’a aucun avis : fixez le quotient à la main ou refusez la demande.', { details: [{ path: 'decision', message: 'Aucun avis.' }] });
+    try {
+      return await this.calculer(demande, situations);
+    } catch (error) {
+      if (!(error instanceof QuotientError) || error.kind !== 'invalid') throw error;
+      throw new QuotientError('invalid', 'calcul_impossible', `Le quotient ne peut pas être calculé automatiquement à partir des avis reçus : ${error.message} Fixez-le à la main ou refusez la demande.`, {
+        details: [{ path: 'decision', message: error.message }],
+      });
+    }
+  }
+
+  /** A QF set by hand: the prices of the policy in force for it, the period as for any request of that date. */
+  private async quotientManuel(demande: Pick<DemandeTable, 'famille_id' | 'creee_le'>, d: DecisionQfManuel): Promise<QuotientARegistrer> {
+    const dateDemande = parisDate(Date.parse(demande.creee_le));
+    const politique = this.deps.politique(dateDemande);
+    const famille = await findFamille(this.deps.db, demande.famille_id);
+    const prix = priceActivites(politique, { quotient: { cents: d.qfCents }, resident: famille?.resident === 1 });
+    const periode = periodeApplication(politique.quotient, { dateDemande });
+    const unite = politique.quotient.periode === 'mensuelle' ? 'par mois' : 'par an';
+    const explication = `Quotient familial fixé à ${formatEuros(d.qfCents)} ${unite} par un agent de la mairie, au vu de : ${d.piece}.`;
+    return async (trx, cible) => {
+      // The document seen may name the avis: silo only, like the explanation of a calculation.
+      await this.deps.coffre.put(COFFRE.calcul, cible.id, asJson({ explication, piece: d.piece }), trx);
+      await trx
+        .insertInto('quotients')
+        .values({
+          id: newId(),
+          demande_id: cible.id,
+          famille_id: cible.famille_id,
+          valeur_cents: d.qfCents,
+          periode: politique.quotient.periode,
+          formule: 'manuel',
+          politique: politiqueLabel(politique),
+          prix: JSON.stringify(prix),
+          valide_du: periode.du,
+          valide_au: periode.au,
+          origine: 'manuel',
+          calcule_le: this.now(),
+        })
+        .execute();
+    };
+  }
+
   /** The habilitation in force, recorded once per content so that each consent points at what it covered. */
   private async habilitationId(): Promise<string> {
     if (this.habilitationCache) return this.habilitationCache;
@@ -585,6 +764,11 @@ function attendusDansLeFoyer(rang: 1 | 2, nbFoyers: number, parents: ReadonlyArr
   const autre = parents.find((p) => p.rang !== rang);
   if (nbFoyers === 1 && autre && autre.au_foyer === 1) return [roleParent(1), roleParent(2)];
   return [roleParent(rang)];
+}
+
+/** Decisions are an agent's: their id goes in the decision row and the journal. */
+function exigerAgent(acteur: Acteur): void {
+  if (acteur.type !== 'agent') throw new QuotientError('forbidden', 'decision_reservee', 'Seul un agent instructeur peut décider d’une demande.');
 }
 
 function politiqueLabel(p: PolitiqueTarifaire): string {

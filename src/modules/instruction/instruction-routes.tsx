@@ -1,0 +1,238 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { contientNumeroFiscal, lireMontantQf } from '../../domain/decision-instructeur.ts';
+import { QuotientError, isQuotientError, type ErrorDetail } from '../../domain/errors.ts';
+import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
+import type { CommuneConfig } from '../../infra/config/commune-config.ts';
+import { acteurAgent, requireAgent, sendAgentPage } from '../agents/agent-layout.tsx';
+import type { DemandesService } from '../demandes/demandes-service.ts';
+import { TYPES_DOSSIER, lireMotifConsultation, type CodeMotifConsultation, type InstructionService, type MotifConsultation, type TypeDossier } from './instruction-service.ts';
+import {
+  BASE,
+  CHAMPS_DECISION,
+  DossierContestationPage,
+  DossierDemandePage,
+  FilePage,
+  ResumeContestationPage,
+  ResumeDemandePage,
+  type ValeursConsultation,
+  type ValeursDecision,
+  type ValeursReponse,
+} from './instruction-views.tsx';
+
+/**
+ * The reason given for the case being viewed, held in the agent's session: each display of the
+ * case writes one journal entry with it (the first view, a reload, a form sent back with errors),
+ * and a decision clears it. Only the reason's words are kept, never a fiscal value.
+ */
+interface ConsultationOuverte {
+  readonly cible: 'demande' | 'contestation';
+  readonly id: string;
+  readonly code: CodeMotifConsultation;
+  readonly texte: string;
+  readonly le: number;
+}
+
+declare module 'fastify' {
+  interface Session {
+    instruction?: ConsultationOuverte;
+  }
+}
+
+/** A reason given stands for the work on one case, not for the whole day. */
+const CONSULTATION_MAX_MS = 30 * 60_000;
+const ID = /^[0-9a-f-]{36}$/i;
+
+export interface InstructionRoutesDeps {
+  readonly commune: CommuneConfig;
+  readonly instruction: InstructionService;
+  readonly demandes: DemandesService;
+  readonly politique: PolitiqueTarifaire;
+  readonly clock?: () => number;
+}
+
+type Body = Record<string, string | string[] | undefined>;
+const field = (body: unknown, name: string): string => {
+  const v = (body as Body | undefined)?.[name];
+  return typeof v === 'string' ? v : '';
+};
+
+/** What was typed, to show it again with the errors: a value shaped like a numéro fiscal is never echoed. */
+function sansNumeroFiscal<T extends object>(values: T): T {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === 'string' && contientNumeroFiscal(v) ? '' : v])) as T;
+}
+
+const introuvable = () => new QuotientError('not_found', 'dossier_introuvable', 'Dossier introuvable.');
+
+/** Parameters of the routes are checked before any query: an unknown shape is simply not found. */
+function idDe(request: FastifyRequest): string {
+  const id = (request.params as { id?: string }).id ?? '';
+  if (!ID.test(id)) throw introuvable();
+  return id;
+}
+
+/**
+ * The service's messages placed on the form's fields; the amount's own message (from the parser)
+ * replaces the service's generic one when the amount could not be read.
+ */
+function erreursDeSaisie(error: QuotientError, champs: Record<string, string>, montant: ReturnType<typeof lireMontantQf> | undefined): ErrorDetail[] {
+  const details = error.details.length > 0 ? error.details : [{ path: 'decision', message: error.message }];
+  return details.map((e) => ({ path: champs[e.path] ?? e.path, message: e.path === 'qf' && montant && !montant.ok ? montant.message : e.message }));
+}
+
+/** The instructor's review section: the queue, the cases (each view journaled with its reason), decisions and answers. */
+export function registerInstructionRoutes(app: FastifyInstance, deps: InstructionRoutesDeps): void {
+  const { commune, instruction, demandes } = deps;
+  const now = deps.clock ?? Date.now;
+  const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: preact.ComponentChildren, status = 200) => sendAgentPage(request, reply, commune, title, body, status);
+  const periode = deps.politique.quotient.periode === 'annuelle' ? 'par an' : 'par mois';
+
+  const flashDe = (request: FastifyRequest): string | undefined => {
+    const flash = request.session.flash;
+    if (flash) request.session.flash = undefined;
+    return flash;
+  };
+
+  const consultationDe = (request: FastifyRequest, cible: ConsultationOuverte['cible'], id: string): MotifConsultation | undefined => {
+    const c = request.session.instruction;
+    if (!c || c.cible !== cible || c.id !== id || now() - c.le > CONSULTATION_MAX_MS) return undefined;
+    return { code: c.code, texte: c.texte };
+  };
+
+  app.get(BASE, async (request, reply) => {
+    requireAgent(request);
+    const demande = (request.query as { type?: string }).type;
+    const type = (TYPES_DOSSIER as readonly string[]).includes(demande ?? '') ? (demande as TypeDossier) : undefined;
+    const elements = await instruction.file(type);
+    return page(request, reply, 'Instruction', <FilePage elements={elements} type={type} flash={flashDe(request)} maintenant={now()} />);
+  });
+
+  // -----------------------------------------------------------------------------------------
+  // A request
+
+  async function pageDemande(request: FastifyRequest, reply: FastifyReply, id: string, form: { consultation?: { values: ValeursConsultation; errors: ErrorDetail[] }; decision?: { values: ValeursDecision; errors: ErrorDetail[] } } = {}) {
+    const agent = requireAgent(request);
+    const motif = form.consultation ? undefined : consultationDe(request, 'demande', id);
+    if (!motif) {
+      const d = await instruction.resume(id);
+      const errors = form.consultation?.errors ?? [];
+      return page(request, reply, `${errors.length > 0 ? 'Erreur : ' : ''}Demande ${d.reference}`, <ResumeDemandePage d={d} csrf={reply.generateCsrf()} flash={flashDe(request)} values={form.consultation?.values ?? null} errors={errors} />, errors.length > 0 ? 400 : 200);
+    }
+    const d = await instruction.dossier(id, acteurAgent(agent), motif);
+    const errors = form.decision?.errors ?? [];
+    return page(
+      request,
+      reply,
+      `${errors.length > 0 ? 'Erreur : ' : ''}Dossier de la demande ${d.reference}`,
+      <DossierDemandePage d={d} csrf={reply.generateCsrf()} motif={motif.texte} values={form.decision?.values ?? null} errors={errors} periode={periode} />,
+      errors.length > 0 ? 400 : 200,
+    );
+  }
+
+  app.get(`${BASE}/demandes/:id`, (request, reply) => pageDemande(request, reply, idDe(request)));
+
+  app.post(`${BASE}/demandes/:id/consultation`, async (request, reply) => {
+    requireAgent(request);
+    const id = idDe(request);
+    await instruction.resume(id);
+    const values = { motif: field(request.body, 'motif'), precision: field(request.body, 'precision') };
+    try {
+      const motif = lireMotifConsultation(values);
+      request.session.instruction = { cible: 'demande', id, code: motif.code, texte: motif.texte, le: now() };
+    } catch (error) {
+      if (!isQuotientError(error) || error.kind !== 'invalid') throw error;
+      return pageDemande(request, reply, id, { consultation: { values: sansNumeroFiscal(values), errors: [...error.details] } });
+    }
+    return reply.redirect(`${BASE}/demandes/${id}`, 303);
+  });
+
+  app.post(`${BASE}/demandes/:id/decision`, async (request, reply) => {
+    const agent = requireAgent(request);
+    const id = idDe(request);
+    // Deciding means having looked: without a reason given for this case, back to its page.
+    if (!consultationDe(request, 'demande', id)) {
+      request.session.flash = 'Indiquez d’abord le motif de la consultation pour ouvrir le dossier, puis décidez.';
+      return reply.redirect(`${BASE}/demandes/${id}`, 303);
+    }
+    const values: ValeursDecision = { decision: field(request.body, 'decision'), justification: field(request.body, 'justification'), qf: field(request.body, 'qf'), piece: field(request.body, 'piece') };
+    // A wrong amount leaves `qfCents` undefined, which the service refuses before writing anything:
+    // its messages for the other fields come back with the amount's own.
+    const montant = values.decision === 'qf_manuel' ? lireMontantQf(values.qf) : undefined;
+    try {
+      const { statut } = await demandes.decider(id, acteurAgent(agent), { decision: values.decision, justification: values.justification, piece: values.piece, qfCents: montant?.ok ? montant.cents : undefined });
+      request.session.instruction = undefined;
+      request.session.flash = statut === 'refusee' ? 'Décision enregistrée : la demande est refusée, la famille en est informée.' : 'Décision enregistrée : le quotient familial est calculé, la famille en est informée.';
+      return reply.redirect(`${BASE}/demandes/${id}`, 303);
+    } catch (error) {
+      if (!isQuotientError(error) || error.kind !== 'invalid') throw error;
+      const errors = erreursDeSaisie(error, CHAMPS_DECISION[values.decision] ?? {}, montant);
+      return pageDemande(request, reply, id, { decision: { values: sansNumeroFiscal(values), errors } });
+    }
+  });
+
+  // -----------------------------------------------------------------------------------------
+  // A contestation
+
+  async function pageContestation(request: FastifyRequest, reply: FastifyReply, id: string, form: { consultation?: { values: ValeursConsultation; errors: ErrorDetail[] }; reponse?: { values: ValeursReponse; errors: ErrorDetail[] } } = {}) {
+    const agent = requireAgent(request);
+    const motif = form.consultation ? undefined : consultationDe(request, 'contestation', id);
+    if (!motif) {
+      const c = await instruction.resumeContestation(id);
+      const errors = form.consultation?.errors ?? [];
+      return page(request, reply, `${errors.length > 0 ? 'Erreur : ' : ''}Contestation ${c.reference}`, <ResumeContestationPage c={c} csrf={reply.generateCsrf()} flash={flashDe(request)} values={form.consultation?.values ?? null} errors={errors} />, errors.length > 0 ? 400 : 200);
+    }
+    const c = await instruction.dossierContestation(id, acteurAgent(agent), motif);
+    const errors = form.reponse?.errors ?? [];
+    return page(
+      request,
+      reply,
+      `${errors.length > 0 ? 'Erreur : ' : ''}Contestation ${c.reference}`,
+      <DossierContestationPage c={c} csrf={reply.generateCsrf()} motif={motif.texte} values={form.reponse?.values ?? null} errors={errors} periode={periode} />,
+      errors.length > 0 ? 400 : 200,
+    );
+  }
+
+  app.get(`${BASE}/contestations/:id`, (request, reply) => pageContestation(request, reply, idDe(request)));
+
+  app.post(`${BASE}/contestations/:id/consultation`, async (request, reply) => {
+    requireAgent(request);
+    const id = idDe(request);
+    await instruction.resumeContestation(id);
+    const values = { motif: field(request.body, 'motif'), precision: field(request.body, 'precision') };
+    try {
+      const motif = lireMotifConsultation(values);
+      request.session.instruction = { cible: 'contestation', id, code: motif.code, texte: motif.texte, le: now() };
+    } catch (error) {
+      if (!isQuotientError(error) || error.kind !== 'invalid') throw error;
+      return pageContestation(request, reply, id, { consultation: { values: sansNumeroFiscal(values), errors: [...error.details] } });
+    }
+    return reply.redirect(`${BASE}/contestations/${id}`, 303);
+  });
+
+  app.post(`${BASE}/contestations/:id/reponse`, async (request, reply) => {
+    const agent = requireAgent(request);
+    const id = idDe(request);
+    if (!consultationDe(request, 'contestation', id)) {
+      request.session.flash = 'Indiquez d’abord le motif de la consultation pour ouvrir le dossier, puis répondez.';
+      return reply.redirect(`${BASE}/contestations/${id}`, 303);
+    }
+    const values: ValeursReponse = {
+      reponse: field(request.body, 'reponse'),
+      suite: field(request.body, 'suite'),
+      decision: 'qf_manuel',
+      justification: field(request.body, 'justification'),
+      qf: field(request.body, 'qf'),
+      piece: field(request.body, 'piece'),
+    };
+    const montant = values.suite === 'qf_manuel' ? lireMontantQf(values.qf) : undefined;
+    try {
+      const result = await instruction.repondre(id, acteurAgent(agent), { reponse: values.reponse, suite: values.suite, justification: values.justification, piece: values.piece, qfCents: montant?.ok ? montant.cents : undefined });
+      request.session.instruction = undefined;
+      request.session.flash = result.demande ? `Réponse envoyée : nouveau quotient enregistré (demande ${result.demande.reference}).` : 'Réponse envoyée : le quotient est maintenu.';
+      return reply.redirect(BASE, 303);
+    } catch (error) {
+      if (!isQuotientError(error) || error.kind !== 'invalid') throw error;
+      const errors = erreursDeSaisie(error, CHAMPS_DECISION.qf_manuel as Record<string, string>, montant);
+      return pageContestation(request, reply, id, { reponse: { values: sansNumeroFiscal(values), errors } });
+    }
+  });
+}

@@ -1,0 +1,438 @@
+import type { Kysely, Transaction } from 'kysely';
+import { contientNumeroFiscal, lireTexte, parseDecisionQfManuel } from '../../domain/decision-instructeur.ts';
+import { LIBELLES_CANAL, STATUTS, STATUTS_TERMINAUX, type CanalDemande, type StatutDemande } from '../../domain/demande.ts';
+import { QuotientError, isQuotientError, type ErrorDetail } from '../../domain/errors.ts';
+import { createSituationFiscale, type Declarant } from '../../domain/situation-fiscale.ts';
+import type { Schema } from '../../infra/db/schema.ts';
+import type { Coffre } from '../../infra/silo/coffre.ts';
+import type { JournalAudit } from '../audit/index.ts';
+import { COFFRE, MOTIFS, type DemandesService } from '../demandes/demandes-service.ts';
+import type { Acteur } from '../demandes/ports.ts';
+
+/**
+ * The instructor's side of the requests: the review queue, the case of one request or contestation
+ * and the answer to a contestation. Need to know (ARCHITECTURE §3.7): the queue and the summaries
+ * hold no fiscal value; the fiscal fields a case needs are read from the silo only together with
+ * the journal entry that records who read them and why. Decisions go through DemandesService.
+ */
+
+export const TYPES_DOSSIER = ['identite', 'annee', 'cas_particulier', 'contestation'] as const;
+export type TypeDossier = (typeof TYPES_DOSSIER)[number];
+
+export const LIBELLES_TYPE: Record<TypeDossier, string> = {
+  identite: 'Identité à vérifier',
+  annee: 'Avis non disponible',
+  cas_particulier: 'Cas particulier',
+  contestation: 'Contestation',
+};
+
+type CodeMotif = keyof typeof MOTIFS;
+
+/** Why the machine stopped, for the instructor: the request keeps the family's sentence, this is the agent's. */
+const RAISONS: Partial<Record<CodeMotif, { type: TypeDossier; raison: string }>> = {
+  identite: { type: 'identite', raison: 'Les déclarants de l’avis ne correspondent pas exactement aux parents déclarés.' },
+  discordant: { type: 'identite', raison: 'L’avis reçu ne concerne aucun des parents déclarés ; il n’a pas été conservé.' },
+  introuvable: { type: 'annee', raison: 'La DGFiP ne trouve pas d’avis pour ce numéro fiscal et cette année.' },
+  annee_indisponible: { type: 'annee', raison: 'L’avis de l’année demandée n’existe pas encore.' },
+  situation_multiple: { type: 'cas_particulier', raison: 'Plusieurs avis existent pour la même année (mariage, décès, séparation).' },
+  combinaison: { type: 'cas_particulier', raison: 'Les avis des deux foyers ne peuvent pas être combinés automatiquement.' },
+};
+const RAISON_CONTESTATION = 'La famille conteste les données ou le résultat.';
+
+/** The kind of case and the reason in plain French, from the generic reason the request service recorded. */
+export function classer(motif: string | null): { type: TypeDossier; raison: string } {
+  const code = (Object.keys(MOTIFS) as CodeMotif[]).find((k) => MOTIFS[k] === motif);
+  return (code && RAISONS[code]) ?? { type: 'cas_particulier', raison: 'Cas à examiner : la demande n’a pas pu être terminée automatiquement.' };
+}
+
+/** Reasons an instructor gives for opening a case, each written to the journal. */
+export const MOTIFS_CONSULTATION = {
+  verification_identite: 'Vérification d’identité',
+  avis_indisponible: 'Avis introuvable ou année non disponible',
+  cas_particulier: 'Examen d’un cas particulier',
+  contestation: 'Examen d’une contestation',
+  qf_manuel: 'Quotient à fixer au vu d’un document présenté',
+  autre: 'Autre motif',
+} as const;
+export type CodeMotifConsultation = keyof typeof MOTIFS_CONSULTATION;
+
+/** The reason proposed first for each kind of case. */
+export const MOTIF_PAR_TYPE: Record<TypeDossier, CodeMotifConsultation> = {
+  identite: 'verification_identite',
+  annee: 'avis_indisponible',
+  cas_particulier: 'cas_particulier',
+  contestation: 'contestation',
+};
+
+export interface MotifConsultation {
+  readonly code: CodeMotifConsultation;
+  /** As journaled: the label, and the instructor's words when given. */
+  readonly texte: string;
+}
+
+export const PRECISION_MAX = 200;
+
+/**
+ * The reason typed for a view. One line (a journal detail holds no line break), bounded, without
+ * a numéro fiscal. Throws `QuotientError('invalid', 'motif_consultation_invalide')` per field.
+ */
+export function lireMotifConsultation(input: { motif?: unknown; precision?: unknown }): MotifConsultation {
+  const errors: ErrorDetail[] = [];
+  const code = typeof input.motif === 'string' && Object.hasOwn(MOTIFS_CONSULTATION, input.motif) ? (input.motif as CodeMotifConsultation) : undefined;
+  if (!code) errors.push({ path: 'motif', message: 'Choisissez le motif de la consultation.' });
+  // Line breaks and control characters would forge lines in a displayed journal: one line only.
+  // eslint-disable-next-line no-control-regex
+  const precision = typeof input.precision === 'string' ? input.precision.replace(/[\s\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim() : '';
+  if (precision.length > PRECISION_MAX) errors.push({ path: 'precision', message: `La précision ne doit pas dépasser ${PRECISION_MAX} caractères.` });
+  else if (contientNumeroFiscal(precision)) errors.push({ path: 'precision', message: 'La précision semble contenir un numéro fiscal : retirez-le, il ne doit jamais être enregistré.' });
+  else if (code === 'autre' && precision === '') errors.push({ path: 'precision', message: 'Précisez le motif de la consultation.' });
+  if (errors.length > 0 || !code) {
+    throw new QuotientError('invalid', 'motif_consultation_invalide', 'Indiquez pourquoi vous consultez ce dossier : chaque consultation est enregistrée avec son motif.', { details: errors });
+  }
+  return { code, texte: precision ? `${MOTIFS_CONSULTATION[code]} : ${precision}` : MOTIFS_CONSULTATION[code] };
+}
+
+export interface ElementFile {
+  readonly cible: 'demande' | 'contestation';
+  readonly id: string;
+  /** The request's reference (a contestation's: the contested request's, or the family's). */
+  readonly reference: string;
+  readonly type: TypeDossier;
+  readonly raison: string;
+  readonly canal: string;
+  /** When the case reached the queue (ISO). */
+  readonly depuis: string;
+}
+
+export interface DecisionPrise {
+  readonly decision: string;
+  readonly justification: string;
+  readonly piece: string | null;
+  readonly decideeLe: string;
+  readonly agent: string;
+}
+
+export interface QuotientRetenu {
+  readonly cents: number;
+  readonly periode: string;
+  readonly valideDu: string;
+  readonly valideAu: string;
+  readonly origine: string;
+}
+
+/** What anybody in the review section may see of a request: no fiscal value. */
+export interface ResumeDemande {
+  readonly id: string;
+  readonly reference: string;
+  readonly statut: StatutDemande;
+  readonly canal: string;
+  readonly creeeLe: string;
+  readonly anneeDemandee: number | null;
+  readonly type: TypeDossier;
+  readonly raison: string;
+  /** Still waiting for a decision. */
+  readonly aDecider: boolean;
+  readonly decisions: readonly DecisionPrise[];
+  readonly quotient: QuotientRetenu | null;
+  readonly contestationsOuvertes: readonly string[];
+}
+
+export interface PersonneFoyer {
+  readonly rang: number;
+  readonly nomNaissance: string;
+  readonly nomUsage: string | null;
+  readonly prenoms: string;
+  readonly dateNaissance: string | null;
+  readonly auFoyer: boolean;
+}
+
+/** One avis asked for the request, with only the fields the case needs. */
+export interface AvisDossier {
+  readonly parent: number;
+  /** `recu`, or not obtained (`a_appeler`). */
+  readonly recu: boolean;
+  /** False when the avis was received but not kept (it was somebody else's). */
+  readonly conserve: boolean;
+  readonly anneeRevenus: number | null;
+  /** Identity cases only. */
+  readonly declarants?: readonly Declarant[];
+  /** Amount cases only (contestation, QF by hand, special case). */
+  readonly rfr?: number;
+  readonly nbParts?: number;
+}
+
+export interface DossierDemande extends ResumeDemande {
+  readonly famille: { readonly reference: string; readonly resident: boolean; readonly parents: readonly PersonneFoyer[]; readonly enfants: ReadonlyArray<{ prenoms: string; nom: string; dateNaissance: string | null; residence: string }> };
+  readonly avis: readonly AvisDossier[];
+  /** The identity control's sentences (identity cases). */
+  readonly controle: readonly string[];
+  /** The sentence explaining the QF computed (quotes RFR and parts): amount cases with a result. */
+  readonly explication: string | null;
+  /** Confirming is possible: every avis was received and kept. */
+  readonly peutConfirmer: boolean;
+}
+
+export interface ResumeContestation {
+  readonly id: string;
+  readonly reference: string;
+  readonly ouverteLe: string;
+  readonly statut: string;
+  readonly traiteeLe: string | null;
+  readonly demande: ResumeDemande | null;
+}
+
+export interface DossierContestation extends ResumeContestation {
+  /** The family's own words: shown with the case, after the reason is given. */
+  readonly message: string;
+  readonly reponse: string | null;
+  readonly dossier: DossierDemande | null;
+}
+
+export interface ReponseContestation {
+  readonly reponse?: unknown;
+  /** `maintien`: the result stands; `qf_manuel`: a new QF set by hand. */
+  readonly suite?: unknown;
+  readonly justification?: unknown;
+  readonly piece?: unknown;
+  readonly qfCents?: unknown;
+}
+
+export interface InstructionDeps {
+  readonly db: Kysely<Schema>;
+  readonly journal: JournalAudit;
+  readonly coffre: Coffre;
+  readonly demandes: DemandesService;
+  readonly clock?: () => number;
+}
+
+const introuvable = () => new QuotientError('not_found', 'dossier_introuvable', 'Dossier introuvable.');
+const libelleCanal = (canal: string) => LIBELLES_CANAL[canal as CanalDemande] ?? canal;
+
+export class InstructionService {
+  constructor(private readonly deps: InstructionDeps) {}
+
+  private now(): string {
+    return new Date((this.deps.clock ?? Date.now)()).toISOString();
+  }
+
+  /** Requests to check and open contestations, oldest first, optionally of one kind. No fiscal value. */
+  async file(type?: TypeDossier): Promise<ElementFile[]> {
+    const { db } = this.deps;
+    const elements: ElementFile[] = [];
+    if (type !== 'contestation') {
+      const rows = await db.selectFrom('demandes').select(['id', 'reference', 'motif', 'canal', 'modifiee_le']).where('statut', '=', 'a_verifier').orderBy('modifiee_le').execute();
+      for (const r of rows) {
+        const c = classer(r.motif);
+        if (type === undefined || c.type === type) elements.push({ cible: 'demande', id: r.id, reference: r.reference, ...c, canal: libelleCanal(r.canal), depuis: r.modifiee_le });
+      }
+    }
+    if (type === undefined || type === 'contestation') {
+      const rows = await db
+        .selectFrom('contestations')
+        .innerJoin('familles', 'familles.id', 'contestations.famille_id')
+        .leftJoin('demandes', 'demandes.id', 'contestations.demande_id')
+        .select(['contestations.id', 'contestations.ouverte_le', 'demandes.reference as demande', 'familles.reference as famille'])
+        .where('contestations.statut', '=', 'ouverte')
+        .orderBy('contestations.ouverte_le')
+        .execute();
+      // Families contest from their space: the contestation itself always arrives online.
+      for (const r of rows) elements.push({ cible: 'contestation', id: r.id, reference: r.demande ?? r.famille, type: 'contestation', raison: RAISON_CONTESTATION, canal: LIBELLES_CANAL.en_ligne, depuis: r.ouverte_le });
+    }
+    return elements.sort((a, b) => (a.depuis < b.depuis ? -1 : a.depuis > b.depuis ? 1 : 0));
+  }
+
+  /**
+   * A request as the review section may show it before any reason is given. Only requests that
+   * are, or were, an instructor's business: to check, decided by one, or contested.
+   */
+  async resume(demandeId: string): Promise<ResumeDemande> {
+    const { db } = this.deps;
+    const d = await db.selectFrom('demandes').selectAll().where('id', '=', demandeId).executeTakeFirst();
+    if (!d) throw introuvable();
+    const [decisions, quotient, contestations] = await Promise.all([
+      db
+        .selectFrom('decisions')
+        .leftJoin('agents', 'agents.id', 'decisions.agent_id')
+        .select(['decisions.decision', 'decisions.justification', 'decisions.piece', 'decisions.decidee_le', 'agents.prenom', 'agents.nom'])
+        .where('decisions.demande_id', '=', demandeId)
+        .orderBy('decisions.decidee_le')
+        .execute(),
+      db.selectFrom('quotients').select(['valeur_cents', 'periode', 'valide_du', 'valide_au', 'origine']).where('demande_id', '=', demandeId).executeTakeFirst(),
+      db.selectFrom('contestations').select(['id']).where('demande_id', '=', demandeId).where('statut', '=', 'ouverte').execute(),
+    ]);
+    const statut = d.statut as StatutDemande;
+    if (statut !== 'a_verifier' && decisions.length === 0 && contestations.length === 0) {
+      const contestee = await db.selectFrom('contestations').select('id').where('demande_id', '=', demandeId).executeTakeFirst();
+      if (!contestee) throw introuvable();
+    }
+    const c = classer(d.motif);
+    return {
+      id: d.id,
+      reference: d.reference,
+      statut,
+      canal: libelleCanal(d.canal),
+      creeeLe: d.creee_le,
+      anneeDemandee: d.annee_revenus,
+      type: statut === 'a_verifier' ? c.type : contestations.length > 0 ? 'contestation' : c.type,
+      raison: statut === 'a_verifier' ? c.raison : contestations.length > 0 ? RAISON_CONTESTATION : (d.motif ?? STATUTS[statut].libelle),
+      aDecider: statut === 'a_verifier',
+      decisions: decisions.map((x) => ({ decision: x.decision, justification: x.justification, piece: x.piece, decideeLe: x.decidee_le, agent: x.prenom ? `${x.prenom} ${x.nom}` : 'agent' })),
+      quotient: quotient ? { cents: quotient.valeur_cents, periode: quotient.periode, valideDu: quotient.valide_du, valideAu: quotient.valide_au, origine: quotient.origine } : null,
+      contestationsOuvertes: contestations.map((x) => x.id),
+    };
+  }
+
+  /**
+   * The case of one request with the fiscal fields its kind needs, read from the silo. Writes one
+   * journal entry with the reason, in the same call: no fiscal field leaves here untraced.
+   */
+  async dossier(demandeId: string, acteur: Acteur, motif: MotifConsultation, options: { contestationId?: string } = {}): Promise<DossierDemande> {
+    const resume = await this.resume(demandeId);
+    const dossier = await this.lireDossier(resume, options.contestationId ? 'contestation' : resume.type);
+    const famille = await this.deps.db.selectFrom('demandes').select('famille_id').where('id', '=', demandeId).executeTakeFirstOrThrow();
+    await this.deps.journal.append({
+      actor: acteur,
+      action: 'demande.consultee_instruction',
+      target: { type: 'demande', id: demandeId },
+      outcome: 'succes',
+      details: {
+        motif_consultation: motif.texte,
+        famille: famille.famille_id,
+        // Which fiscal fields were shown: an auditor checks them against the reason.
+        champs: dossier.avis.some((a) => a.rfr !== undefined) ? 'annee_rfr_parts' : dossier.avis.some((a) => a.declarants) || dossier.controle.length > 0 ? 'annee_declarants' : 'aucun',
+        ...(options.contestationId ? { contestation: options.contestationId } : {}),
+      },
+    });
+    return dossier;
+  }
+
+  private async lireDossier(resume: ResumeDemande, type: TypeDossier): Promise<DossierDemande> {
+    const { db, coffre } = this.deps;
+    const d = await db.selectFrom('demandes').select(['famille_id']).where('id', '=', resume.id).executeTakeFirstOrThrow();
+    const [famille, parents, enfants, foyers] = await Promise.all([
+      db.selectFrom('familles').select(['reference', 'resident']).where('id', '=', d.famille_id).executeTakeFirstOrThrow(),
+      db.selectFrom('parents').selectAll().where('famille_id', '=', d.famille_id).orderBy('rang').execute(),
+      db.selectFrom('enfants').selectAll().where('famille_id', '=', d.famille_id).orderBy('date_naissance').execute(),
+      db.selectFrom('demande_foyers').select(['id', 'parent_rang', 'etat', 'annee_revenus']).where('demande_id', '=', resume.id).orderBy('parent_rang').execute(),
+    ]);
+    // Need to know: identity cases compare people, amount cases need the year, RFR and parts.
+    const identite = type === 'identite';
+    const avis: AvisDossier[] = [];
+    for (const f of foyers) {
+      const kept = f.etat === 'recu' ? await coffre.get(COFFRE.situation, f.id) : undefined;
+      const s = kept === undefined ? undefined : createSituationFiscale(kept);
+      avis.push({
+        parent: f.parent_rang,
+        recu: f.etat === 'recu',
+        conserve: s !== undefined,
+        anneeRevenus: s?.anneeRevenus ?? f.annee_revenus,
+        ...(s && identite ? { declarants: s.declarants } : {}),
+        ...(s && !identite ? { rfr: s.rfr, nbParts: s.nbParts } : {}),
+      });
+    }
+    const controle = identite ? ((await coffre.get(COFFRE.controle, resume.id)) as { motifs?: unknown } | undefined) : undefined;
+    const calcul = !identite && resume.quotient ? ((await coffre.get(COFFRE.calcul, resume.id)) as { explication?: unknown } | undefined) : undefined;
+    return {
+      ...resume,
+      famille: {
+        reference: famille.reference,
+        resident: famille.resident === 1,
+        parents: parents.map((p) => ({ rang: p.rang, nomNaissance: p.nom_naissance, nomUsage: p.nom_usage, prenoms: p.prenoms, dateNaissance: p.date_naissance, auFoyer: p.au_foyer === 1 })),
+        enfants: enfants.map((e) => ({ prenoms: e.prenoms, nom: e.nom, dateNaissance: e.date_naissance, residence: e.residence })),
+      },
+      avis,
+      controle: Array.isArray(controle?.motifs) ? controle.motifs.filter((m): m is string => typeof m === 'string') : [],
+      explication: typeof calcul?.explication === 'string' ? calcul.explication : null,
+      peutConfirmer: resume.aDecider && avis.length > 0 && avis.every((a) => a.conserve),
+    };
+  }
+
+  async resumeContestation(contestationId: string): Promise<ResumeContestation> {
+    const { db } = this.deps;
+    const c = await db
+      .selectFrom('contestations')
+      .innerJoin('familles', 'familles.id', 'contestations.famille_id')
+      .leftJoin('demandes', 'demandes.id', 'contestations.demande_id')
+      .select(['contestations.id', 'contestations.demande_id', 'contestations.statut', 'contestations.ouverte_le', 'contestations.traitee_le', 'demandes.reference as demande', 'familles.reference as famille'])
+      .where('contestations.id', '=', contestationId)
+      .executeTakeFirst();
+    if (!c) throw introuvable();
+    return {
+      id: c.id,
+      reference: c.demande ?? c.famille,
+      ouverteLe: c.ouverte_le,
+      statut: c.statut,
+      traiteeLe: c.traitee_le,
+      demande: c.demande_id ? await this.resume(c.demande_id) : null,
+    };
+  }
+
+  /** A contestation with the family's message and the contested request's amounts; one journal entry with the reason. */
+  async dossierContestation(contestationId: string, acteur: Acteur, motif: MotifConsultation): Promise<DossierContestation> {
+    const resume = await this.resumeContestation(contestationId);
+    const row = await this.deps.db.selectFrom('contestations').select(['famille_id', 'motif', 'reponse']).where('id', '=', contestationId).executeTakeFirstOrThrow();
+    const dossier = resume.demande ? await this.lireDossier(resume.demande, 'contestation') : null;
+    await this.deps.journal.append({
+      actor: acteur,
+      action: 'contestation.consultee_instruction',
+      target: { type: 'contestation', id: contestationId },
+      outcome: 'succes',
+      details: { motif_consultation: motif.texte, famille: row.famille_id, ...(resume.demande ? { demande: resume.demande.id } : {}), champs: dossier?.avis.some((a) => a.rfr !== undefined) ? 'annee_rfr_parts' : 'aucun' },
+    });
+    return { ...resume, message: row.motif, reponse: row.reponse, dossier };
+  }
+
+  /**
+   * Answers a contestation (the family reads the answer in its space), optionally with a new QF set
+   * by hand: on the contested request if it still waits for a decision, otherwise on a new request
+   * reviewed at once (a calculated result is closed). All in one transaction, journaled.
+   */
+  async repondre(contestationId: string, acteur: Acteur, input: ReponseContestation): Promise<{ suite: 'maintien' | 'qf_manuel'; demande?: { id: string; reference: string } }> {
+    const { db } = this.deps;
+    const c = await db.selectFrom('contestations').selectAll().where('id', '=', contestationId).executeTakeFirst();
+    if (!c) throw introuvable();
+    if (c.statut !== 'ouverte') throw new QuotientError('conflict', 'contestation_traitee', 'Cette contestation a déjà reçu une réponse.');
+    const errors: ErrorDetail[] = [];
+    const reponse = lireTexte(input.reponse, { path: 'reponse', vide: 'Écrivez la réponse à la famille.', max: 2000, nom: 'La réponse' }, errors);
+    const suite = input.suite === 'qf_manuel' || input.suite === 'maintien' ? input.suite : undefined;
+    if (!suite) errors.push({ path: 'suite', message: 'Choisissez la suite donnée : quotient maintenu ou nouveau quotient fixé à la main.' });
+    const contestee = c.demande_id ? await db.selectFrom('demandes').select(['id', 'statut']).where('id', '=', c.demande_id).executeTakeFirst() : undefined;
+    if (suite === 'qf_manuel') {
+      if (!contestee) errors.push({ path: 'suite', message: 'Cette contestation ne porte sur aucune demande : répondez à la famille et invitez-la à faire une demande.' });
+      else if (contestee.statut !== 'a_verifier' && !STATUTS_TERMINAUX.includes(contestee.statut as StatutDemande)) {
+        errors.push({ path: 'suite', message: 'La demande contestée est en cours de traitement : attendez son résultat avant de fixer un nouveau quotient.' });
+      }
+      try {
+        parseDecisionQfManuel(input);
+      } catch (error) {
+        if (!isQuotientError(error) || error.kind !== 'invalid') throw error;
+        errors.push(...error.details);
+      }
+    }
+    if (errors.length > 0) throw new QuotientError('invalid', 'reponse_invalide', 'La réponse est incomplète : corrigez les champs indiqués.', { details: errors });
+
+    let nouvelle: { id: string; reference: string } | undefined;
+    const traiter = async (trx: Transaction<Schema>) => {
+      const done = await trx.updateTable('contestations').set({ statut: 'traitee', reponse, traitee_le: this.now() }).where('id', '=', contestationId).where('statut', '=', 'ouverte').executeTakeFirst();
+      if (Number(done.numUpdatedRows) !== 1) throw new QuotientError('conflict', 'contestation_traitee', 'Cette contestation a déjà reçu une réponse.');
+      await this.deps.journal.append(
+        { actor: acteur, action: 'contestation.traitee', target: { type: 'contestation', id: contestationId }, outcome: 'succes', details: { famille: c.famille_id, suite: suite as string, ...(c.demande_id ? { demande: c.demande_id } : {}) } },
+        trx,
+      );
+    };
+    if (suite === 'qf_manuel' && contestee) {
+      const saisie = { justification: input.justification, piece: input.piece, qfCents: input.qfCents };
+      if (contestee.statut === 'a_verifier') {
+        await this.deps.demandes.decider(contestee.id, acteur, { decision: 'qf_manuel', ...saisie }, { aussi: traiter });
+        const ref = await db.selectFrom('demandes').select('reference').where('id', '=', contestee.id).executeTakeFirstOrThrow();
+        nouvelle = { id: contestee.id, reference: ref.reference };
+      } else {
+        const r = await this.deps.demandes.reexaminer(contestee.id, acteur, saisie, { aussi: traiter });
+        nouvelle = { id: r.id, reference: r.reference };
+      }
+    } else {
+      await this.deps.journal.inTransaction(traiter);
+    }
+    return { suite: suite as 'maintien' | 'qf_manuel', ...(nouvelle ? { demande: nouvelle } : {}) };
+  }
+}
