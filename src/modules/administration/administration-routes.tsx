@@ -40,7 +40,9 @@ const liste = (b: Body, name: string): string[] => {
   return typeof v === 'string' ? [v] : Array.isArray(v) ? v : [];
 };
 const params = (request: FastifyRequest) => request.params as { id: string };
-const query = (request: FastifyRequest) => (request.query ?? {}) as Record<string, string | undefined>;
+/** Query parameters as single texts (a repeated parameter keeps its first value). */
+const query = (request: FastifyRequest): Record<string, string | undefined> =>
+  Object.fromEntries(Object.entries((request.query ?? {}) as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : undefined]));
 
 /** The details of a typed error the person can act on (bad input, a state that forbids it). */
 function erreursDe(error: unknown): { errors: ErrorDetail[]; status: number; message: string } | null {
@@ -93,7 +95,7 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
     const agent = requireAgent(request);
     const b = body(request);
     const libelle = texte(b, 'libelle');
-    const contenu = texte(b, 'contenu');
+    const contenu = texte(b, 'texte');
     try {
       const v = await politiques.deposer({ libelle, contenu }, acteurAgent(agent), request.id);
       request.session.flash = `La version « ${v.libelle} » est déposée. Essayez-la et comparez-la, puis activez-la.`;

@@ -45,7 +45,7 @@ function candidate(numero: string, prixTrancheA = '1.00'): string {
 }
 
 async function deposer(contenu: string, libelle = ''): Promise<string> {
-  const res = await t.post(admin, '/agents/administration/politiques/nouvelle', '/agents/administration/politiques', { libelle, contenu });
+  const res = await t.post(admin, '/agents/administration/politiques/nouvelle', '/agents/administration/politiques', { libelle, texte: contenu });
   assert.equal(res.statusCode, 303, text(res.body));
   const id = String(res.headers.location).split('/').pop() ?? '';
   assert.match(id, /^[0-9a-f-]{36}$/);
@@ -67,7 +67,7 @@ test('only administrators reach the administration, and nothing there is changed
 
 test('an invalid policy is refused with each problem in French, its path and its line; the pasted text stays in the form', async () => {
   const broken = BOULOGNE.replace('plafond: 7.20', 'plafond: 0.10').replace('formule: rfr-parts', 'formule: rfr-par-part');
-  const res = await t.post(admin, '/agents/administration/politiques/nouvelle', '/agents/administration/politiques', { libelle: 'Essai', contenu: broken });
+  const res = await t.post(admin, '/agents/administration/politiques/nouvelle', '/agents/administration/politiques', { libelle: 'Essai', texte: broken });
   assert.equal(res.statusCode, 400);
   const page = text(res.body);
   assert.match(page, /2 informations sont à corriger/);
@@ -75,14 +75,15 @@ test('an invalid policy is refused with each problem in French, its path and its
   const line = (needle: string) => broken.split('\n').findIndex((l) => l.includes(needle)) + 1;
   assert.ok(page.includes(`activites[0].grille.plafond (ligne ${line('plafond: 0.10')}) : le plafond (0.1 €) est inférieur au plancher (0.5 €)`), page);
   assert.ok(page.includes(`quotient.formule (ligne ${line('formule: rfr-par-part')}) : « rfr-par-part » n’est pas une valeur reconnue`), page);
-  assert.match(res.body, /<textarea[^>]*id="contenu"[^>]*aria-invalid="true"/);
+  assert.match(res.body, /<textarea[^>]*id="texte"[^>]*aria-invalid="true"/);
+  assert.equal((res.body.match(/href="#texte"/g) ?? []).length, 2, 'each problem of the summary leads to the text');
   assert.ok(res.body.includes('formule: rfr-par-part'), 'the text is given back to be corrected');
 
-  const syntax = await t.post(admin, '/agents/administration/politiques/nouvelle', '/agents/administration/politiques', { libelle: '', contenu: 'format: 1\ncommune: [non fermé\n' });
+  const syntax = await t.post(admin, '/agents/administration/politiques/nouvelle', '/agents/administration/politiques', { libelle: '', texte: 'format: 1\ncommune: [non fermé\n' });
   assert.equal(syntax.statusCode, 400);
   assert.match(text(syntax.body), /Le texte collé n’est pas un YAML valide : vérifiez la ligne indiquée\. Le problème est indiqué en haut de la page/);
   assert.match(text(syntax.body), /ligne 3, colonne 1 : indentation incorrecte/);
-  const empty = await t.post(admin, '/agents/administration/politiques/nouvelle', '/agents/administration/politiques', { libelle: '', contenu: '' });
+  const empty = await t.post(admin, '/agents/administration/politiques/nouvelle', '/agents/administration/politiques', { libelle: '', texte: '' });
   assert.equal(empty.statusCode, 400);
   assert.match(text(empty.body), /Le contenu de la politique est vide/);
   const refused = (await journal('politique.deposee')).filter((e) => e.outcome === 'echec');
@@ -111,6 +112,7 @@ test('a valid version is kept as a draft; its preview shows brackets and prices 
   const mauvais = await t.get(admin, `/agents/administration/politiques/${id}/apercu?quotients=beaucoup`);
   assert.equal(mauvais.statusCode, 200);
   assert.match(text(mauvais.body), /« beaucoup » n’est pas un montant en euros/);
+  assert.equal((await t.get(admin, `/agents/administration/politiques/${id}/apercu?quotients=1&quotients=2`)).statusCode, 200);
 
   const diff = text((await t.get(admin, `/agents/administration/politiques/comparaison?de=configuration&a=${id}`)).body);
   assert.ok(diff.includes(`Taux d’effort 0,36 % 0,4 %`), diff);
@@ -118,6 +120,7 @@ test('a valid version is kept as a draft; its preview shows brackets and prices 
   assert.match(diff, /Numéro de la délibération non précisé 2026-42/);
   assert.match(diff, /Différences ligne à ligne/);
   assert.match(diff, /- +\d+ +taux: 0\.36 # % du quotient familial/);
+  assert.match(diff, /\+ +\d+ +taux: 0\.40/);
 
   // Between two deposited versions: one bracket price.
   const other = await deposer(candidate('2026-42', '1.20'), 'Tarifs 2026-2027, tranche A corrigée');

@@ -72,6 +72,8 @@ test('the line diff gives back both texts, in order (property)', () => {
       assert.ok(d);
       assert.deepEqual(d.filter((l) => l.type !== 'ajoutee').map((l) => l.texte), a.join('\n').split('\n'));
       assert.deepEqual(d.filter((l) => l.type !== 'retiree').map((l) => l.texte), b.join('\n').split('\n'));
+      assert.deepEqual(d.filter((l) => l.avant !== null).map((l) => l.avant), a.join('\n').split('\n').map((_, i) => i + 1));
+      assert.deepEqual(d.filter((l) => l.apres !== null).map((l) => l.apres), b.join('\n').split('\n').map((_, i) => i + 1));
       const shown = avecContexte(d, 1);
       if (d.every((l) => l.type === 'egale')) assert.deepEqual(shown, []);
       else assert.ok(shown.some((l) => l !== null && l.type !== 'egale'));

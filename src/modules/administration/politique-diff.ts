@@ -154,8 +154,10 @@ export function comparerPolitiques(a: PolitiqueTarifaire, b: PolitiqueTarifaire)
 export interface LigneDiff {
   readonly type: 'egale' | 'ajoutee' | 'retiree';
   readonly texte: string;
-  /** Line number in the old text (unchanged, removed) or in the new one (added). */
-  readonly numero: number;
+  /** Line number in the old text; null for an added line. */
+  readonly avant: number | null;
+  /** Line number in the new text; null for a removed line. */
+  readonly apres: number | null;
 }
 
 /** Beyond this, the table of the longest common subsequence would cost too much memory. */
@@ -184,24 +186,24 @@ export function diffLignes(avant: string, apres: string): LigneDiff[] | null {
     }
   }
   const out: LigneDiff[] = [];
-  for (let k = 0; k < debut; k++) out.push({ type: 'egale', texte: a[k] ?? '', numero: k + 1 });
+  for (let k = 0; k < debut; k++) out.push({ type: 'egale', texte: a[k] ?? '', avant: k + 1, apres: k + 1 });
   let i = 0;
   let j = 0;
   while (i < ma.length || j < mb.length) {
     if (i < ma.length && j < mb.length && ma[i] === mb[j]) {
-      out.push({ type: 'egale', texte: ma[i] ?? '', numero: debut + i + 1 });
+      out.push({ type: 'egale', texte: ma[i] ?? '', avant: debut + i + 1, apres: debut + j + 1 });
       i++;
       j++;
     } else if (i < ma.length && (j === mb.length || (lcs[(i + 1) * w + j] ?? 0) >= (lcs[i * w + j + 1] ?? 0))) {
       // Removed lines before added ones, as people read a change.
-      out.push({ type: 'retiree', texte: ma[i] ?? '', numero: debut + i + 1 });
+      out.push({ type: 'retiree', texte: ma[i] ?? '', avant: debut + i + 1, apres: null });
       i++;
     } else {
-      out.push({ type: 'ajoutee', texte: mb[j] ?? '', numero: debut + j + 1 });
+      out.push({ type: 'ajoutee', texte: mb[j] ?? '', avant: null, apres: debut + j + 1 });
       j++;
     }
   }
-  for (let k = a.length - fin; k < a.length; k++) out.push({ type: 'egale', texte: a[k] ?? '', numero: k + 1 });
+  for (let k = a.length - fin; k < a.length; k++) out.push({ type: 'egale', texte: a[k] ?? '', avant: k + 1, apres: k + 1 - a.length + b.length });
   return out;
 }
 

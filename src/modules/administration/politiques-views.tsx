@@ -76,7 +76,8 @@ export function PolitiquesPage({ versions, enVigueur, noms, flash }: { versions:
   );
 }
 
-const CHAMPS_DEPOT = { libelle: 'libelle', contenu: 'contenu' } as const;
+// The textarea is not `contenu`: the layout's <main> already has that id (skip link).
+const CHAMPS_DEPOT = { libelle: 'libelle', contenu: 'texte' } as const;
 
 export function DepotPage({ csrf, libelle, contenu, errors, message }: { csrf: string; libelle: string; contenu: string; errors: readonly ErrorDetail[]; message?: string }) {
   const dansLeTexte = errors.filter((e) => !(e.path in CHAMPS_DEPOT)).length;
@@ -84,7 +85,7 @@ export function DepotPage({ csrf, libelle, contenu, errors, message }: { csrf: s
   const erreurContenu = erreurDe(errors, 'contenu') ?? (dansLeTexte > 0 ? `${message ?? 'La politique est invalide.'} ${renvoi}` : undefined);
   return (
     <>
-      <Erreurs errors={errors} champs={CHAMPS_DEPOT} defaut="contenu" />
+      <Erreurs errors={errors} champs={CHAMPS_DEPOT} defaut="texte" />
       <Ariane etapes={[ARIANE]} />
       <h1>Déposer une nouvelle version</h1>
       <p class="lead">La version est vérifiée, puis enregistrée sans être appliquée : vous pourrez la comparer, l’essayer sur des cas de test, puis l’activer à une date.</p>
@@ -101,24 +102,24 @@ export function DepotPage({ csrf, libelle, contenu, errors, message }: { csrf: s
         <Csrf token={csrf} />
         <TextField id="libelle" label="Nom de la version (facultatif)" hint="Par exemple « Tarifs 2026-2027 ». Sans nom, celui de la délibération est repris." value={libelle} error={erreurDe(errors, 'libelle')} />
         <div class={`field${erreurContenu ? ' field--error' : ''}`}>
-          <label for="contenu">Texte de la politique tarifaire (YAML)</label>
-          <span class="hint" id="contenu-aide">
+          <label for="texte">Texte de la politique tarifaire (YAML)</label>
+          <span class="hint" id="texte-aide">
             Le texte complet du fichier, commentaires compris.
           </span>
           {erreurContenu ? (
-            <span class="field__error" id="contenu-erreur">
+            <span class="field__error" id="texte-erreur">
               <span class="visually-hidden">Erreur : </span>
               {erreurContenu}
             </span>
           ) : null}
           <textarea
-            id="contenu"
-            name="contenu"
+            id="texte"
+            name="texte"
             rows={24}
             spellcheck={false}
             autoComplete="off"
             class="administration-yaml"
-            aria-describedby={erreurContenu ? 'contenu-aide contenu-erreur' : 'contenu-aide'}
+            aria-describedby={erreurContenu ? 'texte-aide texte-erreur' : 'texte-aide'}
             aria-invalid={erreurContenu ? 'true' : undefined}
           >
             {contenu}
@@ -427,31 +428,37 @@ export interface ComparaisonPageProps {
   readonly lignes: readonly LigneDiff[] | null | 'trop-long';
 }
 
+/** Old and new line numbers, as a column a reader can follow in either file. */
+const numeros = (l: LigneDiff) => `${String(l.avant ?? '').padStart(4)} ${String(l.apres ?? '').padStart(4)}`;
+
 function LignesYaml({ lignes }: { lignes: readonly LigneDiff[] }) {
   const extrait = avecContexte(lignes);
   if (extrait.length === 0) return <p>Les deux textes sont identiques.</p>;
   return (
-    <pre class="administration-diff">
-      {extrait.map((l, k) =>
-        l === null ? (
-          <span key={`gap-${k}`} class="muted">
-            {'…\n'}
-          </span>
-        ) : l.type === 'ajoutee' ? (
-          <ins key={`a-${l.numero}-${k}`}>
-            <span class="visually-hidden">ajoutée : </span>
-            {`+ ${String(l.numero).padStart(4)}  ${l.texte}\n`}
-          </ins>
-        ) : l.type === 'retiree' ? (
-          <del key={`r-${l.numero}-${k}`}>
-            <span class="visually-hidden">retirée : </span>
-            {`- ${String(l.numero).padStart(4)}  ${l.texte}\n`}
-          </del>
-        ) : (
-          <span key={`e-${l.numero}-${k}`}>{`  ${String(l.numero).padStart(4)}  ${l.texte}\n`}</span>
-        ),
-      )}
-    </pre>
+    <>
+      <p class="muted">Pour chaque ligne : son numéro dans la version de référence, puis dans la version comparée.</p>
+      <pre class="administration-diff">
+        {extrait.map((l, k) =>
+          l === null ? (
+            <span key={`gap-${k}`} class="muted">
+              {'…\n'}
+            </span>
+          ) : l.type === 'ajoutee' ? (
+            <ins key={`a-${k}`}>
+              <span class="visually-hidden">ajoutée : </span>
+              {`+ ${numeros(l)}  ${l.texte}\n`}
+            </ins>
+          ) : l.type === 'retiree' ? (
+            <del key={`r-${k}`}>
+              <span class="visually-hidden">retirée : </span>
+              {`- ${numeros(l)}  ${l.texte}\n`}
+            </del>
+          ) : (
+            <span key={`e-${k}`}>{`  ${numeros(l)}  ${l.texte}\n`}</span>
+          ),
+        )}
+      </pre>
+    </>
   );
 }
 
@@ -461,7 +468,7 @@ export function ComparaisonPage({ versions, de, a, sections, lignes }: Comparais
     <>
       <Ariane etapes={[ARIANE]} />
       <h1>Comparer deux versions</h1>
-      <form method="get" action={`${POLITIQUES}/comparaison`} class="simulateur-form">
+      <form method="get" action={`${POLITIQUES}/comparaison`} class="simulateur-form administration-comparaison">
         <SelectField id="de" label="Version de référence" options={options} value={de?.id ?? ID_CONFIGURATION} />
         <SelectField id="a" label="Version comparée" options={options} value={a?.id ?? ID_CONFIGURATION} />
         <button class="button" type="submit">

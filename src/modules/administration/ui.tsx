@@ -69,7 +69,7 @@ export function Ariane({ etapes }: { etapes: ReadonlyArray<{ href: string; label
 export function Tableau({ caption, legendeCachee = false, children }: { caption: string; legendeCachee?: boolean; children: ComponentChildren }) {
   return (
     // Focusable and named: a keyboard user can scroll a wide table on a phone.
-    <div class="table-wrapper" role="region" aria-label={caption} tabIndex={0}>
+    <div class="table-wrapper administration-tableau" role="region" aria-label={caption} tabIndex={0}>
       <table class="donnees">
         <caption class={legendeCachee ? 'visually-hidden' : undefined}>{caption}</caption>
         {children}
