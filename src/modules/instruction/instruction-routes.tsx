@@ -99,10 +99,10 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
   };
 
   app.get(BASE, async (request, reply) => {
-    requireAgent(request);
+    const agent = requireAgent(request);
     const demande = (request.query as { type?: string }).type;
     const type = (TYPES_DOSSIER as readonly string[]).includes(demande ?? '') ? (demande as TypeDossier) : undefined;
-    const elements = await instruction.file(type);
+    const elements = await instruction.consulterFile(acteurAgent(agent), type);
     return page(request, reply, 'Instruction', <FilePage elements={elements} type={type} flash={flashDe(request)} maintenant={now()} />);
   });
 
@@ -113,7 +113,7 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
     const agent = requireAgent(request);
     const motif = form.consultation ? undefined : consultationDe(request, 'demande', id);
     if (!motif) {
-      const d = await instruction.resume(id);
+      const d = await instruction.apercu(id, acteurAgent(agent));
       const errors = form.consultation?.errors ?? [];
       return page(request, reply, `${errors.length > 0 ? 'Erreur : ' : ''}Demande ${d.reference}`, <ResumeDemandePage d={d} csrf={reply.generateCsrf()} flash={flashDe(request)} values={form.consultation?.values ?? null} errors={errors} />, errors.length > 0 ? 400 : 200);
     }
@@ -176,7 +176,7 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
     const agent = requireAgent(request);
     const motif = form.consultation ? undefined : consultationDe(request, 'contestation', id);
     if (!motif) {
-      const c = await instruction.resumeContestation(id);
+      const c = await instruction.apercuContestation(id, acteurAgent(agent));
       const errors = form.consultation?.errors ?? [];
       return page(request, reply, `${errors.length > 0 ? 'Erreur : ' : ''}Contestation ${c.reference}`, <ResumeContestationPage c={c} csrf={reply.generateCsrf()} flash={flashDe(request)} values={form.consultation?.values ?? null} errors={errors} />, errors.length > 0 ? 400 : 200);
     }

@@ -123,6 +123,7 @@ export interface QuotientRetenu {
 /** What anybody in the review section may see of a request: no fiscal value. */
 export interface ResumeDemande {
   readonly id: string;
+  readonly familleId: string;
   readonly reference: string;
   readonly statut: StatutDemande;
   readonly canal: string;
@@ -174,6 +175,7 @@ export interface DossierDemande extends ResumeDemande {
 
 export interface ResumeContestation {
   readonly id: string;
+  readonly familleId: string;
   readonly reference: string;
   readonly ouverteLe: string;
   readonly statut: string;
@@ -213,6 +215,27 @@ export class InstructionService {
 
   private now(): string {
     return new Date((this.deps.clock ?? Date.now)()).toISOString();
+  }
+
+  /** The queue as an instructor reads it: one journal entry per reading, with what was listed. */
+  async consulterFile(acteur: Acteur, type?: TypeDossier): Promise<ElementFile[]> {
+    const elements = await this.file(type);
+    await this.deps.journal.append({ actor: acteur, action: 'instruction.file_consultee', outcome: 'succes', details: { type: type ?? 'tous', dossiers: elements.length } });
+    return elements;
+  }
+
+  /** A request's summary as an instructor reads it (no fiscal value): journaled too, without a reason. */
+  async apercu(demandeId: string, acteur: Acteur): Promise<ResumeDemande> {
+    const resume = await this.resume(demandeId);
+    await this.deps.journal.append({ actor: acteur, action: 'demande.apercu_instruction', target: { type: 'demande', id: demandeId }, outcome: 'succes', details: { famille: resume.familleId } });
+    return resume;
+  }
+
+  /** A contestation's summary (neither the family's message nor any fiscal value), journaled. */
+  async apercuContestation(contestationId: string, acteur: Acteur): Promise<ResumeContestation> {
+    const resume = await this.resumeContestation(contestationId);
+    await this.deps.journal.append({ actor: acteur, action: 'contestation.apercu_instruction', target: { type: 'contestation', id: contestationId }, outcome: 'succes', details: { famille: resume.familleId } });
+    return resume;
   }
 
   /** Requests to check and open contestations, oldest first, optionally of one kind. No fiscal value. */
@@ -268,6 +291,7 @@ export class InstructionService {
     const c = classer(d.motif);
     return {
       id: d.id,
+      familleId: d.famille_id,
       reference: d.reference,
       statut,
       canal: libelleCanal(d.canal),
@@ -289,7 +313,6 @@ export class InstructionService {
   async dossier(demandeId: string, acteur: Acteur, motif: MotifConsultation, options: { contestationId?: string } = {}): Promise<DossierDemande> {
     const resume = await this.resume(demandeId);
     const dossier = await this.lireDossier(resume, options.contestationId ? 'contestation' : resume.type);
-    const famille = await this.deps.db.selectFrom('demandes').select('famille_id').where('id', '=', demandeId).executeTakeFirstOrThrow();
     await this.deps.journal.append({
       actor: acteur,
       action: 'demande.consultee_instruction',
@@ -297,7 +320,7 @@ export class InstructionService {
       outcome: 'succes',
       details: {
         motif_consultation: motif.texte,
-        famille: famille.famille_id,
+        famille: resume.familleId,
         // Which fiscal fields were shown: an auditor checks them against the reason.
         champs: dossier.avis.some((a) => a.rfr !== undefined) ? 'annee_rfr_parts' : dossier.avis.some((a) => a.declarants) || dossier.controle.length > 0 ? 'annee_declarants' : 'aucun',
         ...(options.contestationId ? { contestation: options.contestationId } : {}),
@@ -308,11 +331,10 @@ export class InstructionService {
 
   private async lireDossier(resume: ResumeDemande, type: TypeDossier): Promise<DossierDemande> {
     const { db, coffre } = this.deps;
-    const d = await db.selectFrom('demandes').select(['famille_id']).where('id', '=', resume.id).executeTakeFirstOrThrow();
     const [famille, parents, enfants, foyers] = await Promise.all([
-      db.selectFrom('familles').select(['reference', 'resident']).where('id', '=', d.famille_id).executeTakeFirstOrThrow(),
-      db.selectFrom('parents').selectAll().where('famille_id', '=', d.famille_id).orderBy('rang').execute(),
-      db.selectFrom('enfants').selectAll().where('famille_id', '=', d.famille_id).orderBy('date_naissance').execute(),
+      db.selectFrom('familles').select(['reference', 'resident']).where('id', '=', resume.familleId).executeTakeFirstOrThrow(),
+      db.selectFrom('parents').selectAll().where('famille_id', '=', resume.familleId).orderBy('rang').execute(),
+      db.selectFrom('enfants').selectAll().where('famille_id', '=', resume.familleId).orderBy('date_naissance').execute(),
       db.selectFrom('demande_foyers').select(['id', 'parent_rang', 'etat', 'annee_revenus']).where('demande_id', '=', resume.id).orderBy('parent_rang').execute(),
     ]);
     // Need to know: identity cases compare people, amount cases need the year, RFR and parts.
@@ -353,12 +375,13 @@ export class InstructionService {
       .selectFrom('contestations')
       .innerJoin('familles', 'familles.id', 'contestations.famille_id')
       .leftJoin('demandes', 'demandes.id', 'contestations.demande_id')
-      .select(['contestations.id', 'contestations.demande_id', 'contestations.statut', 'contestations.ouverte_le', 'contestations.traitee_le', 'demandes.reference as demande', 'familles.reference as famille'])
+      .select(['contestations.id', 'contestations.famille_id', 'contestations.demande_id', 'contestations.statut', 'contestations.ouverte_le', 'contestations.traitee_le', 'demandes.reference as demande', 'familles.reference as famille'])
       .where('contestations.id', '=', contestationId)
       .executeTakeFirst();
     if (!c) throw introuvable();
     return {
       id: c.id,
+      familleId: c.famille_id,
       reference: c.demande ?? c.famille,
       ouverteLe: c.ouverte_le,
       statut: c.statut,
@@ -370,14 +393,14 @@ export class InstructionService {
   /** A contestation with the family's message and the contested request's amounts; one journal entry with the reason. */
   async dossierContestation(contestationId: string, acteur: Acteur, motif: MotifConsultation): Promise<DossierContestation> {
     const resume = await this.resumeContestation(contestationId);
-    const row = await this.deps.db.selectFrom('contestations').select(['famille_id', 'motif', 'reponse']).where('id', '=', contestationId).executeTakeFirstOrThrow();
+    const row = await this.deps.db.selectFrom('contestations').select(['motif', 'reponse']).where('id', '=', contestationId).executeTakeFirstOrThrow();
     const dossier = resume.demande ? await this.lireDossier(resume.demande, 'contestation') : null;
     await this.deps.journal.append({
       actor: acteur,
       action: 'contestation.consultee_instruction',
       target: { type: 'contestation', id: contestationId },
       outcome: 'succes',
-      details: { motif_consultation: motif.texte, famille: row.famille_id, ...(resume.demande ? { demande: resume.demande.id } : {}), champs: dossier?.avis.some((a) => a.rfr !== undefined) ? 'annee_rfr_parts' : 'aucun' },
+      details: { motif_consultation: motif.texte, famille: resume.familleId, ...(resume.demande ? { demande: resume.demande.id } : {}), champs: dossier?.avis.some((a) => a.rfr !== undefined) ? 'annee_rfr_parts' : 'aucun' },
     });
     return { ...resume, message: row.motif, reponse: row.reponse, dossier };
   }

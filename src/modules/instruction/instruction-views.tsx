@@ -175,10 +175,20 @@ function Faits({ d }: { d: ResumeDemande }) {
     <dl class="facts">
       <dt>Statut</dt>
       <dd>{STATUTS[d.statut].libelle}</dd>
-      <dt>Nature</dt>
-      <dd>{LIBELLES_TYPE[d.type]}</dd>
-      <dt>Motif</dt>
-      <dd>{d.raison}</dd>
+      {/* Once decided, the machine's reason gave way to what the family was told. */}
+      {d.aDecider || d.contestationsOuvertes.length > 0 ? (
+        <>
+          <dt>Nature</dt>
+          <dd>{LIBELLES_TYPE[d.type]}</dd>
+          <dt>Motif</dt>
+          <dd>{d.raison}</dd>
+        </>
+      ) : (
+        <>
+          <dt>Message à la famille</dt>
+          <dd>{d.raison}</dd>
+        </>
+      )}
       <dt>Canal</dt>
       <dd>{d.canal}</dd>
       <dt>Reçue le</dt>

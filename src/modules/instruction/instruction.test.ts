@@ -88,9 +88,16 @@ test('the queue lists the requests to check, oldest first, with the reason in pl
   assert.ok(filtre.includes(introuvable.reference));
   assert.ok(!filtre.includes(identite.reference));
   assert.match(texte((await page(instructeur, '/agents/instruction?type=contestation')).body), /Aucun dossier de nature « Contestation » en attente/);
+  // Each reading of the queue is traced, with what it listed.
+  const lectures = (await t.harness.journal.query({ action: 'instruction.file_consultee' })).entries;
+  assert.deepEqual(lectures.slice(0, 3).map((e) => [e.actor.id, e.details.type, e.details.dossiers]), [
+    [t.agents.instructeur.id, 'contestation', 0],
+    [t.agents.instructeur.id, 'annee', 1],
+    [t.agents.instructeur.id, 'tous', 3],
+  ]);
 });
 
-test('a case without a reason given shows no fiscal field and writes nothing; a wrong reason gets French messages', async () => {
+test('a case without a reason given shows no fiscal field and journals no consultation (only the summary read); a wrong reason gets French messages', async () => {
   const res = await page(instructeur, `/agents/instruction/demandes/${identite.id}`);
   assert.equal(res.statusCode, 200);
   const text = texte(res.body);
@@ -112,7 +119,10 @@ test('a case without a reason given shows no fiscal field and writes nothing; a 
   const inconnu = await t.post(instructeur, `/agents/instruction/demandes/${identite.id}`, `/agents/instruction/demandes/${identite.id}/consultation`, { motif: 'curiosite' });
   assert.equal(inconnu.statusCode, 400);
   assert.match(texte(inconnu.body), /Choisissez le motif de la consultation/);
-  assert.equal((await vues(identite.id)).length, 0, 'nothing shown, nothing journaled');
+  assert.equal((await vues(identite.id)).length, 0, 'nothing fiscal shown, no consultation journaled');
+  // The summary itself is a read of the family's request: traced, without a reason.
+  const apercus = (await t.harness.journal.query({ action: 'demande.apercu_instruction', target: { type: 'demande', id: identite.id } })).entries;
+  assert.ok(apercus.length >= 1 && apercus.every((e) => e.actor.id === t.agents.instructeur.id && e.details.famille === identite.familleId));
   // Deciding without having opened the case is not possible.
   const sans = await decider(identite.id, { decision: 'confirme', justification: 'vu' });
   assert.equal(sans.statusCode, 303);
