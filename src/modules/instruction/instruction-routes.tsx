@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ComponentChildren } from 'preact';
 import { contientNumeroFiscal, lireMontantQf } from '../../domain/decision-instructeur.ts';
 import { QuotientError, isQuotientError, type ErrorDetail } from '../../domain/errors.ts';
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
@@ -83,7 +84,7 @@ function erreursDeSaisie(error: QuotientError, champs: Record<string, string>, m
 export function registerInstructionRoutes(app: FastifyInstance, deps: InstructionRoutesDeps): void {
   const { commune, instruction, demandes } = deps;
   const now = deps.clock ?? Date.now;
-  const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: preact.ComponentChildren, status = 200) => sendAgentPage(request, reply, commune, title, body, status);
+  const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ComponentChildren, status = 200) => sendAgentPage(request, reply, commune, title, body, status);
   const periode = deps.politique.quotient.periode === 'annuelle' ? 'par an' : 'par mois';
 
   const flashDe = (request: FastifyRequest): string | undefined => {
