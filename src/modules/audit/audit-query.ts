@@ -1,7 +1,7 @@
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { QuotientError } from '../../domain/errors.ts';
 import type { Schema } from '../../infra/db/schema.ts';
-import { rowToEntry, type ActorType, type AuditEntry, type AuditOutcome, type AuditRow } from './audit-entry.ts';
+import { rowToEntry, type ActorType, type AuditEntry, type AuditOutcome, type AuditRef, type AuditRow } from './audit-entry.ts';
 
 /** A period: `from` included, `to` excluded (Date or ISO-8601 text). */
 export interface Period {
@@ -17,6 +17,12 @@ export interface AuditFilter extends Period {
   readonly target?: { readonly type: string; readonly id?: string };
   readonly outcome?: AuditOutcome;
   readonly correlationId?: string;
+  /** Entries whose target is any of these records (a family and its requests). Empty: none. */
+  readonly targets?: readonly AuditRef[];
+  /** Entries about or by any of these records: as target, actor or acted-for (data-subject requests). Empty: none. */
+  readonly involving?: readonly AuditRef[];
+  /** These sequence numbers only (a control's sample). */
+  readonly seqs?: readonly number[];
 }
 
 export interface AuditPage {
@@ -65,6 +71,26 @@ function applyFilter(query: JournalQuery, filter: AuditFilter): JournalQuery {
   if (filter.correlationId !== undefined) q = q.where('correlation_id', '=', filter.correlationId);
   if (filter.from !== undefined) q = q.where('recorded_at', '>=', iso(filter.from, 'from'));
   if (filter.to !== undefined) q = q.where('recorded_at', '<', iso(filter.to, 'to'));
+  if (filter.targets !== undefined) {
+    const refs = filter.targets;
+    q = q.where((eb) => eb.or(refs.map((r) => eb.and([eb('target_type', '=', r.type), eb('target_id', '=', r.id)]))));
+  }
+  if (filter.involving !== undefined) {
+    const refs = filter.involving;
+    q = q.where((eb) =>
+      eb.or(
+        refs.flatMap((r) => [
+          eb.and([eb('target_type', '=', r.type), eb('target_id', '=', r.id)]),
+          eb.and([eb('actor_type', '=', r.type), eb('actor_id', '=', r.id)]),
+          eb.and([eb('on_behalf_type', '=', r.type), eb('on_behalf_id', '=', r.id)]),
+        ]),
+      ),
+    );
+  }
+  if (filter.seqs !== undefined) {
+    const seqs = filter.seqs;
+    q = seqs.length === 0 ? q.where(sql<boolean>`1 = 0`) : q.where('seq', 'in', seqs);
+  }
   return q;
 }
 
@@ -83,6 +109,17 @@ export async function countEntries(db: Kysely<Schema>, filter: AuditFilter): Pro
     .select((eb) => eb.fn.countAll<number | string>().as('n'))
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/** Every entry matching the filter, oldest first, streamed in batches so that memory stays flat. */
+export async function* exportEntries(db: Kysely<Schema>, filter: AuditFilter, batchSize = 500): AsyncGenerator<AuditEntry> {
+  let cursor = -2_147_483_648;
+  for (;;) {
+    const rows = (await applyFilter(db.selectFrom('journal_audit'), filter).selectAll().where('seq', '>', cursor).orderBy('seq', 'asc').limit(batchSize).execute()) as AuditRow[];
+    for (const row of rows) yield rowToEntry(row);
+    if (rows.length < batchSize) return;
+    cursor = (rows[rows.length - 1] as AuditRow).seq;
+  }
 }
 
 export async function* exportForTarget(db: Kysely<Schema>, target: { type: string; id: string }, period: Period, options: ExportOptions, batchSize = 500): AsyncGenerator<AuditEntry> {

@@ -209,6 +209,33 @@ test('queries filter by actor, action family, target, outcome and period, newest
   });
 });
 
+test('queries by several targets, by records involved in any role, by sequence numbers; the filtered export streams oldest first', async (t) => {
+  await eachDialect(t, async (fixture, st) => {
+    const database = await fixture.open();
+    const { journal } = await openJournal(database, tempDir(st));
+    await seed(journal, 40);
+    const all = (await journal.query({}, { limit: 500 })).entries;
+    const targets = [{ type: 'famille', id: 'id-0' }, { type: 'demande', id: 'id-3' }];
+    const byTargets = await journal.query({ targets }, { limit: 500 });
+    assert.deepEqual(
+      byTargets.entries.map((e) => e.seq),
+      all.filter((e) => targets.some((r) => e.target?.type === r.type && e.target.id === r.id)).map((e) => e.seq),
+    );
+    assert.ok(byTargets.entries.length > 2);
+    const involving = [{ type: 'agent', id: 'agent-1' }];
+    const involved = await journal.query({ involving }, { limit: 500 });
+    const expected = all.filter((e) => (e.actor.type === 'agent' && e.actor.id === 'agent-1') || (e.actor.onBehalfOf?.type === 'agent' && e.actor.onBehalfOf.id === 'agent-1'));
+    assert.deepEqual(involved.entries.map((e) => e.seq), expected.map((e) => e.seq));
+    assert.ok(involved.entries.some((e) => e.actor.type === 'robot'), 'acting for the agent counts');
+    assert.deepEqual((await journal.query({ seqs: [3, 17, 40, 99] })).entries.map((e) => e.seq), [40, 17, 3]);
+    assert.deepEqual((await journal.query({ seqs: [] })).entries, []);
+    assert.deepEqual((await journal.query({ targets: [] })).entries, []);
+    const streamed: number[] = [];
+    for await (const e of journal.exportMatching({ action: 'famille.' })) streamed.push(e.seq);
+    assert.deepEqual(streamed, all.filter((e) => e.action.startsWith('famille.')).map((e) => e.seq).reverse());
+  });
+});
+
 test('the export for one record streams its entries in order over a period, and its own actions on request', async (t) => {
   await eachDialect(t, async (fixture, st) => {
     const database = await fixture.open();

@@ -5,7 +5,7 @@ import type { Schema } from '../../infra/db/schema.ts';
 import { loadAuditKey, readAnchor, writeAnchor, type Anchor, type AuditFiles } from './audit-anchor.ts';
 import { chainStart, ChainChecker, PURGE_ACTION, rowsAfter, verifyJournal, type VerificationReport, type VerifyOptions } from './audit-chain.ts';
 import { chainHash, GENESIS_HASH, rowContent, rowToEntry, sealCheckpoint, sealHash, validateEntry, type AuditActor, type AuditEntry, type AuditEntryInput } from './audit-entry.ts';
-import { countEntries, exportForTarget, queryEntries, type AuditFilter, type AuditPage, type AuditPageResult, type ExportOptions, type Period } from './audit-query.ts';
+import { countEntries, exportEntries, exportForTarget, queryEntries, type AuditFilter, type AuditPage, type AuditPageResult, type ExportOptions, type Period } from './audit-query.ts';
 
 /** Something that the operator must hear about: the anchor could not be moved forward. */
 export interface AuditAlert {
@@ -334,6 +334,11 @@ export class JournalAudit {
 
   count(filter: AuditFilter = {}): Promise<number> {
     return countEntries(this.db, filter);
+  }
+
+  /** Every entry matching the filter, oldest first, streamed (the auditor's exports). */
+  exportMatching(filter: AuditFilter): AsyncGenerator<AuditEntry> {
+    return exportEntries(this.db, filter);
   }
 
   /** Every entry about one record over a period, oldest first, streamed (auditor, data-subject requests). */
