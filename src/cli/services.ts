@@ -19,6 +19,8 @@ import type { BackOfficeServices } from '../modules/agents/back-office.ts';
 import { ClesApiService } from '../modules/api/cles-api-service.ts';
 import { InstructionService } from '../modules/instruction/instruction-service.ts';
 import { FacturationService } from '../modules/facturation/facturation-service.ts';
+import { ControleService } from '../modules/controle/controle-service.ts';
+import { TableauDeBordService } from '../modules/tableau-de-bord/tableau-de-bord-service.ts';
 import { PolitiquesService } from '../modules/administration/politiques-service.ts';
 import type { AgentsOidcConfig } from '../infra/config/config.ts';
 import type { Runtime } from './runtime.ts';
@@ -37,6 +39,8 @@ export interface Services {
   readonly instruction: InstructionService;
   readonly facturation: FacturationService;
   readonly politiques: PolitiquesService;
+  readonly controle: ControleService;
+  readonly tableauDeBord: TableauDeBordService;
   /** Stops the processing loop (queued requests become `a_ressaisir`), then the DGFiP clients. */
   stop(): Promise<void>;
 }
@@ -102,6 +106,8 @@ export async function openServices(runtime: Runtime, options: { mailer?: Mailer 
     instruction: new InstructionService({ db: database.db, journal, coffre, demandes }),
     facturation: new FacturationService({ db: database.db, journal }),
     politiques,
+    controle: new ControleService({ db: database.db, journal, agents }),
+    tableauDeBord: new TableauDeBordService({ db: database.db, journal, quota: dgfip.quota }),
     async stop() {
       clearInterval(purgeDaily);
       stopPolitiques();
@@ -141,6 +147,8 @@ export function backOfficeServices(services: Services, oidc: AgentsOidcConfig, p
     instruction: services.instruction,
     facturation: services.facturation,
     politiques: services.politiques,
+    controle: services.controle,
+    tableauDeBord: services.tableauDeBord,
     wake: () => services.traitement.wake(),
     oidc: { ...oidc, redirectUri: `${publicUrl}/agents/connexion/retour`, postLogoutRedirectUri: `${publicUrl}/agents/deconnexion/fin` },
   };

@@ -125,8 +125,19 @@ export const POLITIQUE_ACCES: Readonly<Record<string, readonly Principal[]>> = {
   'POST /agents/administration/cles-api/:id/revocation': ADMINISTRATEUR,
 
   // Audit and control (contrôle).
+  'GET /agents/controle': AUDITEUR,
+  'GET /agents/controle/journal': AUDITEUR,
+  'GET /agents/controle/exports': AUDITEUR,
+  'GET /agents/controle/exports/fichier': AUDITEUR,
+  'GET /agents/controle/controles': AUDITEUR,
+  'POST /agents/controle/controles': AUDITEUR,
+  'GET /agents/controle/controles/:id': AUDITEUR,
+  'POST /agents/controle/controles/:id/observations': AUDITEUR,
+  'GET /agents/controle/integrite': AUDITEUR,
+  'POST /agents/controle/integrite': AUDITEUR,
 
   // Dashboard (tableau de bord).
+  'GET /agents/tableau-de-bord': AGENTS,
 
   // Billing software (facturation) and the REST API.
   // Billing clerks work at the counter or in administration; the software itself uses its key.

@@ -5,6 +5,8 @@ import { registerAdministrationRoutes } from '../administration/administration-r
 import type { PolitiquesService } from '../administration/politiques-service.ts';
 import type { ClesApiService } from '../api/cles-api-service.ts';
 import type { JournalAudit } from '../audit/journal-audit.ts';
+import { registerControleRoutes } from '../controle/controle-routes.tsx';
+import type { ControleService } from '../controle/controle-service.ts';
 import type { DemandesService } from '../demandes/demandes-service.ts';
 import type { FamillesService } from '../familles/familles-service.ts';
 import type { InstructionService } from '../instruction/instruction-service.ts';
@@ -12,6 +14,8 @@ import { registerInstructionRoutes } from '../instruction/instruction-routes.tsx
 import type { FacturationService } from '../facturation/facturation-service.ts';
 import { registerFacturation } from '../facturation/facturation-routes.tsx';
 import { registerGuichetRoutes } from '../guichet/guichet-routes.tsx';
+import { registerTableauDeBordRoutes } from '../tableau-de-bord/tableau-de-bord-routes.tsx';
+import type { TableauDeBordService } from '../tableau-de-bord/tableau-de-bord-service.ts';
 import { AgentsOidcClient, type AgentsOidcSettings } from './agents-client.ts';
 import { registerAgentsRoutes } from './agents-routes.tsx';
 import type { AgentsService } from './agents-service.ts';
@@ -29,6 +33,10 @@ export interface BackOfficeServices {
   readonly politiques: PolitiquesService;
   /** The QFs in force for billing software: CSV export and REST API. */
   readonly facturation: FacturationService;
+  /** The auditors' journal, exports, sampled controls and integrity checks. */
+  readonly controle: ControleService;
+  /** The dashboard's aggregates (requests, QFs by bracket, DGFiP quota and health). */
+  readonly tableauDeBord: TableauDeBordService;
   /** Tells the processing loop a request was just queued. */
   readonly wake: () => void;
   /** The agents' identity provider (ProConnect, the city's own, or the local one in demo). */
@@ -48,4 +56,6 @@ export function registerBackOffice(app: FastifyInstance, deps: BackOfficeDeps): 
   registerFacturation(app, deps);
   registerAdministrationRoutes(app, deps);
   registerGuichetRoutes(app, deps);
+  registerControleRoutes(app, deps);
+  registerTableauDeBordRoutes(app, { ...deps, politique: () => deps.politiques.enVigueur() });
 }

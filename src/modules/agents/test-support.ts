@@ -26,6 +26,9 @@ import { PolitiquesService } from '../administration/politiques-service.ts';
 import { ClesApiService } from '../api/cles-api-service.ts';
 import { InstructionService } from '../instruction/instruction-service.ts';
 import { FacturationService } from '../facturation/facturation-service.ts';
+import { ControleService } from '../controle/controle-service.ts';
+import { TableauDeBordService } from '../tableau-de-bord/tableau-de-bord-service.ts';
+import { QuotaSlot } from '../../infra/queue/quota-slot.ts';
 import { createHarness, type Harness } from '../demandes/test-harness.ts';
 import { Traitement } from '../demandes/traitement.ts';
 import { AgentsService, type Agent } from './agents-service.ts';
@@ -94,6 +97,9 @@ export async function createBackOfficeTestApp(options: { publicUrl?: string; pol
     instruction: new InstructionService({ db: database.db, journal: harness.journal, coffre: harness.coffre, demandes: harness.demandes }),
     facturation: new FacturationService({ db: database.db, journal: harness.journal }),
     politiques,
+    controle: new ControleService({ db: database.db, journal: harness.journal, agents: agentsService }),
+    // The same shared slot (bucket `dgfip`, table quota_calls) as the harness's DGFiP clients.
+    tableauDeBord: new TableauDeBordService({ db: database.db, journal: harness.journal, quota: new QuotaSlot(database.db, { bucket: 'dgfip', limit: 50 }) }),
     wake: () => traitement.wake(),
     oidc: { issuer: agentsProvider.issuer, ...AGENTS_CLIENT, signingAlg: 'ES256', acr: 'eidas1', redirectUri: `${publicUrl}/agents/connexion/retour`, postLogoutRedirectUri: `${publicUrl}/agents/deconnexion/fin` },
   };

@@ -1,0 +1,523 @@
+import type { ComponentChildren } from 'preact';
+import type { ErrorDetail } from '../../domain/errors.ts';
+import { Alert, ErrorSummary, SelectField, TextField } from '../../http/ui/components.tsx';
+import type { Agent } from '../agents/agents-service.ts';
+import type { ControleDetail, ControleResume, EntreeLisible, ExportSaisi, FiltreSaisi, PageJournal, Verification } from './controle-service.ts';
+import { TAILLE_MAX } from './controle-service.ts';
+import { CODES_CONNUS, FAMILLES_ACTIONS, LIBELLES_ACTEURS, LIBELLES_RESULTATS, libelleAction } from './libelles.ts';
+import { dateHeureParis, jourFrancais } from './periode.ts';
+
+export const ANCRE_ERREURS = 'erreurs';
+
+const LIENS = [
+  { href: '/agents/controle/journal', label: 'Journal d’audit' },
+  { href: '/agents/controle/exports', label: 'Exports par personne' },
+  { href: '/agents/controle/controles', label: 'Contrôles par échantillon' },
+  { href: '/agents/controle/integrite', label: 'Intégrité du journal' },
+];
+
+function SousNav({ courant }: { courant: string }) {
+  return (
+    <nav class="controle-nav" aria-label="Contrôle">
+      <ul>
+        {LIENS.map((l) => (
+          <li key={l.href}>
+            <a href={l.href} aria-current={courant === l.href ? 'page' : undefined}>
+              {l.label}
+            </a>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}
+
+function Erreurs({ errors }: { errors: readonly ErrorDetail[] }) {
+  if (errors.length === 0) return null;
+  return <ErrorSummary id={ANCRE_ERREURS} errors={errors.map((e) => ({ href: e.path ? `#${e.path}` : null, text: e.message }))} />;
+}
+
+const erreurDe = (errors: readonly ErrorDetail[], path: string) => errors.find((e) => e.path === path)?.message;
+
+function Tableau({ caption, children }: { caption: string; children: ComponentChildren }) {
+  return (
+    <div class="table-wrapper" role="region" aria-label={caption} tabIndex={0}>
+      <table class="donnees controle-table">
+        <caption>{caption}</caption>
+        {children}
+      </table>
+    </div>
+  );
+}
+
+const optionsAgents = (agents: readonly Agent[], vide: string) => [{ value: '', label: vide }, ...agents.map((a) => ({ value: a.id, label: `${a.prenom} ${a.nom}${a.actif ? '' : ' (désactivé)'}` }))];
+
+export function AccueilControle({ derniere }: { derniere: Verification | null }) {
+  return (
+    <>
+      <h1>Contrôle</h1>
+      <p class="lead">Le journal d’audit trace chaque consultation des données d’une famille et chaque action des agents, des familles et du système. Il ne contient aucune donnée fiscale.</p>
+      <ul class="tuiles">
+        <li class="tuile">
+          <h2>
+            <a href="/agents/controle/journal">Journal d’audit</a>
+          </h2>
+          <p>Rechercher qui a fait quoi, quand, sur quelle famille.</p>
+        </li>
+        <li class="tuile">
+          <h2>
+            <a href="/agents/controle/exports">Exports par personne</a>
+          </h2>
+          <p>Tout ce qui concerne une famille ou un agent sur une période : demande d’accès, incident à notifier sous 72 heures.</p>
+        </li>
+        <li class="tuile">
+          <h2>
+            <a href="/agents/controle/controles">Contrôles par échantillon</a>
+          </h2>
+          <p>Tirer au sort des consultations de dossiers par les agents et vérifier qu’elles étaient justifiées.</p>
+        </li>
+        <li class="tuile">
+          <h2>
+            <a href="/agents/controle/integrite">Intégrité du journal</a>
+          </h2>
+          <p>{derniere ? `Dernière vérification le ${dateHeureParis(derniere.le)} : ${derniere.intact ? 'journal intact' : 'journal altéré'}.` : 'Aucune vérification enregistrée.'}</p>
+        </li>
+      </ul>
+    </>
+  );
+}
+
+function Acteur({ e }: { e: EntreeLisible }) {
+  return (
+    <>
+      {e.acteurTypeLibelle}
+      {e.acteurNom ? (
+        <>
+          {' '}
+          <strong>{e.acteurNom}</strong>
+        </>
+      ) : (
+        <>
+          {' '}
+          <code>{e.acteurId}</code>
+        </>
+      )}
+      {e.pourLeCompteDe ? <span class="controle-secondaire">pour le compte de : {e.pourLeCompteDe}</span> : null}
+    </>
+  );
+}
+
+function Cible({ e }: { e: EntreeLisible }) {
+  if (e.cibleType === null) return <span class="muted">—</span>;
+  return (
+    <>
+      {e.cibleTypeLibelle} {e.cibleLibelle ? <strong class="controle-reference">{e.cibleLibelle}</strong> : null}
+      <span class="controle-secondaire">
+        <code>{e.cibleId}</code>
+      </span>
+    </>
+  );
+}
+
+export function TableEntrees({ entrees, caption }: { entrees: readonly EntreeLisible[]; caption: string }) {
+  return (
+    <Tableau caption={caption}>
+      <thead>
+        <tr>
+          <th scope="col" class="number">
+            N°
+          </th>
+          <th scope="col">Date (heure de Paris)</th>
+          <th scope="col">Acteur</th>
+          <th scope="col">Action</th>
+          <th scope="col">Cible</th>
+          <th scope="col">Résultat</th>
+          <th scope="col">Détails</th>
+        </tr>
+      </thead>
+      <tbody>
+        {entrees.map((e) => (
+          <tr key={e.seq}>
+            <td class="number">{e.seq}</td>
+            <td class="controle-date">{e.date}</td>
+            <td>
+              <Acteur e={e} />
+            </td>
+            <td>
+              {e.actionLibelle ?? e.action}
+              {e.actionLibelle ? (
+                <span class="controle-secondaire">
+                  <code>{e.action}</code>
+                </span>
+              ) : null}
+            </td>
+            <td>
+              <Cible e={e} />
+            </td>
+            <td>
+              <span class={`controle-resultat controle-resultat--${e.resultat}`}>{e.resultatLibelle}</span>
+            </td>
+            <td class="controle-details">{e.details === '' ? <span class="muted">—</span> : e.details}</td>
+          </tr>
+        ))}
+      </tbody>
+    </Tableau>
+  );
+}
+
+/** The query string of a filter, for the pages' links (next page, back to the newest). */
+export function queryFiltre(saisi: FiltreSaisi, avant?: number): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(saisi)) if (typeof v === 'string' && v.trim() !== '') params.set(k, v.trim());
+  if (avant !== undefined) params.set('avant', String(avant));
+  const s = params.toString();
+  return s === '' ? '' : `?${s}`;
+}
+
+export function JournalPage({ agents, saisi, errors, page, avant }: { agents: readonly Agent[]; saisi: FiltreSaisi; errors: readonly ErrorDetail[]; page: PageJournal | null; avant: number | undefined }) {
+  return (
+    <>
+      <Erreurs errors={errors} />
+      <SousNav courant="/agents/controle/journal" />
+      <h1>Journal d’audit</h1>
+      <p>Chaque consultation de cette page est elle-même enregistrée dans le journal, avec les critères utilisés.</p>
+      <form method="get" action="/agents/controle/journal" class="controle-filtres controle-filtres--grille">
+        <fieldset>
+          <legend>Qui</legend>
+          <SelectField id="agent" label="Agent" options={optionsAgents(agents, 'Tous les agents')} value={saisi.agent ?? ''} {...optional('error', erreurDe(errors, 'agent'))} />
+          <p class="muted">ou n’importe quel acteur :</p>
+          <SelectField
+            id="acteurType"
+            label="Type d’acteur"
+            options={[{ value: '', label: 'Tous' }, ...Object.entries(LIBELLES_ACTEURS).map(([value, label]) => ({ value, label }))]}
+            value={saisi.acteurType ?? ''}
+            {...optional('error', erreurDe(errors, 'acteurType'))}
+          />
+          <TextField id="acteurId" label="Identifiant de l’acteur" hint="Par exemple l’identifiant d’un compte de famille ou d’une clé d’API." value={saisi.acteurId ?? ''} {...optional('error', erreurDe(errors, 'acteurId'))} />
+        </fieldset>
+        <fieldset>
+          <legend>Quoi et sur quelle famille</legend>
+          <div class={`field${erreurDe(errors, 'action') ? ' field--error' : ''}`}>
+            <label for="action">Action</label>
+            <span class="hint" id="action-aide">
+              Un code précis (famille.consultee) ou une famille de codes terminée par un point (demande.). Choisissez dans la liste ou tapez le code.
+            </span>
+            {erreurDe(errors, 'action') ? (
+              <span class="field__error" id="action-erreur">
+                <span class="visually-hidden">Erreur : </span>
+                {erreurDe(errors, 'action')}
+              </span>
+            ) : null}
+            <input
+              id="action"
+              name="action"
+              type="text"
+              list="actions-connues"
+              autoComplete="off"
+              spellcheck={false}
+              class="input--moyen"
+              value={saisi.action ?? ''}
+              aria-describedby={erreurDe(errors, 'action') ? 'action-aide action-erreur' : 'action-aide'}
+              aria-invalid={erreurDe(errors, 'action') ? 'true' : undefined}
+            />
+            <datalist id="actions-connues">
+              {FAMILLES_ACTIONS.map((f) => (
+                <option key={f.code} value={f.code}>
+                  {f.libelle}
+                </option>
+              ))}
+              {CODES_CONNUS.map((c) => (
+                <option key={c} value={c}>
+                  {libelleAction(c)}
+                </option>
+              ))}
+            </datalist>
+          </div>
+          <TextField id="famille" label="Référence de la famille ou d’une de ses demandes" hint="Par exemple F-ABCD-EFGH : les entrées sur la famille, ses demandes, ses comptes et ses contestations." value={saisi.famille ?? ''} size="moyen" {...optional('error', erreurDe(errors, 'famille'))} />
+          <SelectField
+            id="resultat"
+            label="Résultat"
+            options={[{ value: '', label: 'Tous' }, ...Object.entries(LIBELLES_RESULTATS).map(([value, label]) => ({ value, label }))]}
+            value={saisi.resultat ?? ''}
+            {...optional('error', erreurDe(errors, 'resultat'))}
+          />
+        </fieldset>
+        <fieldset>
+          <legend>Quand</legend>
+          <TextField id="du" label="Du" hint="Format JJ/MM/AAAA, heure de Paris ; ce jour compris." value={saisi.du ?? ''} size="moyen" {...optional('error', erreurDe(errors, 'du'))} />
+          <TextField id="au" label="Au" hint="Format JJ/MM/AAAA ; ce jour compris." value={saisi.au ?? ''} size="moyen" {...optional('error', erreurDe(errors, 'au'))} />
+        </fieldset>
+        <p>
+          <button class="button" type="submit">
+            Rechercher
+          </button>{' '}
+          <a href="/agents/controle/journal">Effacer les critères</a>
+        </p>
+      </form>
+      {page ? (
+        <section aria-labelledby="resultats-titre">
+          <h2 id="resultats-titre">Entrées</h2>
+          <p>
+            Critères : {page.resume}.{avant !== undefined ? ` Entrées antérieures à la n° ${avant}.` : ''}
+          </p>
+          {page.entrees.length === 0 ? (
+            <Alert kind="info" title="Aucune entrée ne correspond à ces critères." />
+          ) : (
+            <TableEntrees entrees={page.entrees} caption={`Entrées du journal, de la plus récente à la plus ancienne (${page.entrees.length} sur cette page)`} />
+          )}
+          <p class="controle-pages">
+            {avant !== undefined ? <a href={`/agents/controle/journal${queryFiltre(saisi)}`}>Revenir aux entrées les plus récentes</a> : null}
+            {page.suivante !== null ? <a href={`/agents/controle/journal${queryFiltre(saisi, page.suivante)}`}>Entrées plus anciennes</a> : null}
+          </p>
+        </section>
+      ) : null}
+    </>
+  );
+}
+
+function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
+}
+
+function Radio({ name, value, label, checked, hint }: { name: string; value: string; label: string; checked: boolean; hint?: string }) {
+  const id = `${name}-${value}`;
+  return (
+    <div class="radio">
+      <input type="radio" id={id} name={name} value={value} checked={checked} aria-describedby={hint ? `${id}-aide` : undefined} />
+      <label for={id}>
+        {label}
+        {hint ? (
+          <span class="hint" id={`${id}-aide`}>
+            {hint}
+          </span>
+        ) : null}
+      </label>
+    </div>
+  );
+}
+
+export function ExportsPage({ agents, saisi, errors }: { agents: readonly Agent[]; saisi: ExportSaisi; errors: readonly ErrorDetail[] }) {
+  const sujetErreur = erreurDe(errors, 'sujet-famille');
+  const formatErreur = erreurDe(errors, 'format-csv');
+  return (
+    <>
+      <Erreurs errors={errors} />
+      <SousNav courant="/agents/controle/exports" />
+      <h1>Exports par personne</h1>
+      <p class="lead">Toutes les entrées du journal qui concernent une famille ou un agent sur une période : pour répondre à une demande d’accès (RGPD, article 15) ou documenter un incident à notifier à la CNIL sous 72 heures.</p>
+      <p>Pour une famille : ce qui a été fait sur son dossier, ses demandes, ses comptes et ses contestations, ce qu’elle a fait elle-même et ce que les agents ont fait pour elle. Pour un agent : ce qu’il a fait et ce qui a été fait sur son compte. L’export est enregistré dans le journal.</p>
+      <form method="get" action="/agents/controle/exports/fichier" class="controle-filtres">
+        <fieldset class={sujetErreur ? 'field--error' : undefined} aria-describedby={sujetErreur ? 'sujet-erreur' : undefined}>
+          <legend>Personne concernée</legend>
+          {sujetErreur ? (
+            <span class="field__error" id="sujet-erreur">
+              <span class="visually-hidden">Erreur : </span>
+              {sujetErreur}
+            </span>
+          ) : null}
+          <Radio name="sujet" value="famille" label="Une famille" checked={saisi.sujet === 'famille'} />
+          <TextField id="famille" label="Référence de la famille (ou d’une de ses demandes)" hint="Par exemple F-ABCD-EFGH." value={saisi.famille ?? ''} size="moyen" {...optional('error', erreurDe(errors, 'famille'))} />
+          <Radio name="sujet" value="agent" label="Un agent" checked={saisi.sujet === 'agent'} />
+          <SelectField id="agent" label="Agent" options={optionsAgents(agents, 'Choisissez un agent')} value={saisi.agent ?? ''} {...optional('error', erreurDe(errors, 'agent'))} />
+        </fieldset>
+        <fieldset>
+          <legend>Période</legend>
+          <TextField id="du" label="Du" hint="Format JJ/MM/AAAA ; laissez vide pour partir de la plus ancienne entrée conservée." value={saisi.du ?? ''} size="moyen" {...optional('error', erreurDe(errors, 'du'))} />
+          <TextField id="au" label="Au" hint="Format JJ/MM/AAAA, ce jour compris ; laissez vide pour aller jusqu’à maintenant." value={saisi.au ?? ''} size="moyen" {...optional('error', erreurDe(errors, 'au'))} />
+        </fieldset>
+        <fieldset class={formatErreur ? 'field--error' : undefined}>
+          <legend>Format du fichier</legend>
+          {formatErreur ? (
+            <span class="field__error" id="format-erreur">
+              <span class="visually-hidden">Erreur : </span>
+              {formatErreur}
+            </span>
+          ) : null}
+          <Radio name="format" value="csv" label="CSV (tableur)" hint="Séparateur point-virgule, UTF-8, s’ouvre dans Excel ou LibreOffice." checked={saisi.format !== 'json'} />
+          <Radio name="format" value="json" label="JSON" hint="Pour un traitement automatique." checked={saisi.format === 'json'} />
+        </fieldset>
+        <p>
+          <button class="button" type="submit">
+            Télécharger l’export
+          </button>
+        </p>
+      </form>
+    </>
+  );
+}
+
+export function ControlesPage({ csrf, controles, saisi, errors }: { csrf: string; controles: readonly ControleResume[]; saisi: { du?: string; au?: string; taille?: string }; errors: readonly ErrorDetail[] }) {
+  return (
+    <>
+      <Erreurs errors={errors} />
+      <SousNav courant="/agents/controle/controles" />
+      <h1>Contrôles par échantillon</h1>
+      <p class="lead">Un contrôle tire au sort des consultations de dossiers de familles par des agents sur une période ; vous vérifiez pour chacune qu’elle était justifiée, puis vous consignez vos observations.</p>
+      <h2>Nouveau contrôle</h2>
+      <p>Le tirage est reproductible : la graine aléatoire est conservée avec le contrôle, et l’échantillon se retrouve à l’identique à partir d’elle.</p>
+      <form method="post" action={`/agents/controle/controles#${ANCRE_ERREURS}`} class="controle-filtres">
+        <input type="hidden" name="_csrf" value={csrf} />
+        <TextField id="du" label="Premier jour de la période" hint="Format JJ/MM/AAAA." value={saisi.du ?? ''} size="moyen" {...optional('error', erreurDe(errors, 'du'))} />
+        <TextField id="au" label="Dernier jour de la période" hint="Format JJ/MM/AAAA, ce jour compris." value={saisi.au ?? ''} size="moyen" {...optional('error', erreurDe(errors, 'au'))} />
+        <TextField id="taille" label="Nombre de consultations à tirer" hint={`Entre 1 et ${TAILLE_MAX}.`} value={saisi.taille ?? '20'} inputMode="numeric" size="court" {...optional('error', erreurDe(errors, 'taille'))} />
+        <p>
+          <button class="button" type="submit">
+            Tirer l’échantillon
+          </button>
+        </p>
+      </form>
+      <h2>Contrôles précédents</h2>
+      {controles.length === 0 ? (
+        <p>Aucun contrôle pour le moment.</p>
+      ) : (
+        <Tableau caption="Contrôles, du plus récent au plus ancien">
+          <thead>
+            <tr>
+              <th scope="col">Période</th>
+              <th scope="col" class="number">
+                Consultations tirées
+              </th>
+              <th scope="col">Créé</th>
+              <th scope="col">État</th>
+            </tr>
+          </thead>
+          <tbody>
+            {controles.map((c) => (
+              <tr key={c.id}>
+                <td>
+                  <a href={`/agents/controle/controles/${c.id}`}>
+                    Du {jourFrancais(c.du)} au {jourFrancais(c.au)}
+                  </a>
+                </td>
+                <td class="number">{c.taille}</td>
+                <td>
+                  le {dateHeureParis(c.creeLe)} par {c.creePar}
+                </td>
+                <td>{c.closLe ? `Clos le ${dateHeureParis(c.closLe)}` : 'En cours'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </Tableau>
+      )}
+    </>
+  );
+}
+
+export function ControlePage({ csrf, controle, errors, observations, message }: { csrf: string; controle: ControleDetail; errors: readonly ErrorDetail[]; observations: string | null; message: string | null }) {
+  const erreur = erreurDe(errors, 'observations');
+  const valeur = observations ?? controle.observations ?? '';
+  return (
+    <>
+      <Erreurs errors={errors} />
+      <SousNav courant="/agents/controle/controles" />
+      <h1>
+        Contrôle du {jourFrancais(controle.du)} au {jourFrancais(controle.au)}
+      </h1>
+      {message ? <Alert kind="success" title={message} /> : null}
+      <dl class="facts">
+        <dt>Créé</dt>
+        <dd>
+          le {dateHeureParis(controle.creeLe)} par {controle.creePar}
+        </dd>
+        <dt>Échantillon</dt>
+        <dd>
+          {controle.taille} consultation(s) tirée(s) parmi {controle.population} sur la période
+        </dd>
+        <dt>Graine du tirage</dt>
+        <dd>
+          <code>{controle.graine}</code>
+        </dd>
+        <dt>Reproductibilité</dt>
+        <dd>{controle.reproductible ? 'Le tirage refait à partir de la graine redonne exactement cet échantillon.' : 'Attention : le tirage refait à partir de la graine ne redonne pas cet échantillon (entrées purgées ou journal modifié). Vérifiez l’intégrité du journal.'}</dd>
+        <dt>État</dt>
+        <dd>{controle.closLe ? `Clos le ${dateHeureParis(controle.closLe)}` : 'En cours'}</dd>
+      </dl>
+      <h2>Consultations à vérifier</h2>
+      <p>Pour chaque consultation, vérifiez auprès du service que l’agent avait une raison de consulter ce dossier (demande en cours, rendez-vous, contestation…).</p>
+      {controle.entrees.length === 0 ? <Alert kind="info" title="Aucune consultation de dossier par un agent sur cette période." /> : <TableEntrees entrees={controle.entrees} caption="Consultations tirées au sort, dans l’ordre du journal" />}
+      <h2>Observations</h2>
+      {controle.closLe ? (
+        <div class="controle-observations">{controle.observations ?? 'Aucune observation.'}</div>
+      ) : (
+        <form method="post" action={`/agents/controle/controles/${controle.id}/observations#${ANCRE_ERREURS}`}>
+          <input type="hidden" name="_csrf" value={csrf} />
+          <div class={`field${erreur ? ' field--error' : ''}`}>
+            <label for="observations">Vos observations</label>
+            <span class="hint" id="observations-aide">
+              Par exemple : consultations justifiées, ou celles qui restent à expliquer et les suites données. Pas de donnée fiscale.
+            </span>
+            {erreur ? (
+              <span class="field__error" id="observations-erreur">
+                <span class="visually-hidden">Erreur : </span>
+                {erreur}
+              </span>
+            ) : null}
+            <textarea id="observations" name="observations" rows={6} aria-describedby={erreur ? 'observations-aide observations-erreur' : 'observations-aide'} aria-invalid={erreur ? 'true' : undefined}>
+              {valeur}
+            </textarea>
+          </div>
+          <p class="controle-actions">
+            <button class="button button--secondary" type="submit" name="clore" value="non">
+              Enregistrer les observations
+            </button>
+            <button class="button" type="submit" name="clore" value="oui">
+              Enregistrer et clore le contrôle
+            </button>
+          </p>
+          <p class="muted">Un contrôle clos ne peut plus être modifié.</p>
+        </form>
+      )}
+    </>
+  );
+}
+
+const ETATS_ANCRE: Record<string, string> = {
+  valide: 'présente et valide',
+  absente: 'absente',
+  invalide: 'invalide (signature ou contenu)',
+  autre_journal: 'appartient à un autre journal',
+};
+
+export function IntegritePage({ csrf, derniere }: { csrf: string; derniere: Verification | null }) {
+  return (
+    <>
+      <SousNav courant="/agents/controle/integrite" />
+      <h1>Intégrité du journal</h1>
+      <p class="lead">Chaque entrée du journal est chaînée à la précédente et scellée par une clé conservée hors de la base ; une ancre, hors de la base elle aussi, retient la dernière entrée. La vérification recalcule toute la chaîne.</p>
+      {derniere === null ? (
+        <Alert kind="info" title="Le journal n’a encore jamais été vérifié depuis cet écran." />
+      ) : (
+        <Alert kind={derniere.intact ? 'success' : 'error'} title={derniere.intact ? 'Journal intact' : 'Journal altéré'}>
+          <p>{derniere.message}</p>
+          <dl class="facts">
+            <dt>Vérifié</dt>
+            <dd>
+              le {dateHeureParis(derniere.le)} par {derniere.par}, en {new Intl.NumberFormat('fr-FR').format(derniere.dureeMs)} ms
+            </dd>
+            {derniere.sequenceRompue !== null ? (
+              <>
+                <dt>Première séquence rompue</dt>
+                <dd>n° {derniere.sequenceRompue}</dd>
+              </>
+            ) : null}
+            <dt>Ancre externe</dt>
+            <dd>
+              {ETATS_ANCRE[derniere.ancre.etat] ?? derniere.ancre.etat}
+              {derniere.ancre.sequence !== null ? `, séquence n° ${derniere.ancre.sequence}` : ''}
+            </dd>
+          </dl>
+          {derniere.intact ? null : <p>Ne modifiez rien : conservez la base, la clé et l’ancre, et prévenez le responsable de la sécurité des systèmes d’information (RSSI).</p>}
+        </Alert>
+      )}
+      <form method="post" action="/agents/controle/integrite">
+        <input type="hidden" name="_csrf" value={csrf} />
+        <p>
+          <button class="button" type="submit">
+            Vérifier maintenant
+          </button>
+        </p>
+        <p class="muted">Sur un journal de plusieurs millions d’entrées, la vérification prend quelques secondes ; l’exploitant peut aussi la lancer avec la commande « quotient audit verify ».</p>
+      </form>
+    </>
+  );
+}
