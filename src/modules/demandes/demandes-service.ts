@@ -83,7 +83,15 @@ export interface EtatDemande {
   readonly motif: string | null;
   /** While it waits for the quota: its place and an honest estimate. */
   readonly file?: { readonly position: number; readonly attenteMinutes: number };
-  readonly quotient?: { readonly cents: number; readonly periode: string; readonly valideDu: string; readonly valideAu: string; readonly prix: readonly PrixActivite[] };
+  readonly quotient?: {
+    readonly cents: number;
+    readonly periode: string;
+    readonly valideDu: string;
+    readonly valideAu: string;
+    readonly prix: readonly PrixActivite[];
+    /** `calcul` from the avis, `instructeur` confirmed by an agent, `manuel` set by an agent from a document seen. */
+    readonly origine: string;
+  };
 }
 
 /** Silo kinds: what is kept encrypted about a request. */
@@ -310,7 +318,7 @@ export class DemandesService {
     }
     const qf = await executor.selectFrom('quotients').selectAll().where('demande_id', '=', demandeId).executeTakeFirst();
     if (!qf) return base;
-    return { ...base, quotient: { cents: qf.valeur_cents, periode: qf.periode, valideDu: qf.valide_du, valideAu: qf.valide_au, prix: JSON.parse(qf.prix) as PrixActivite[] } };
+    return { ...base, quotient: { cents: qf.valeur_cents, periode: qf.periode, valideDu: qf.valide_du, valideAu: qf.valide_au, prix: JSON.parse(qf.prix) as PrixActivite[], origine: qf.origine } };
   }
 
   /** Polls until the request leaves the queue, at most `timeoutMs`: the answer « at once » when the quota allows. */

@@ -256,6 +256,12 @@ test('a QF by hand: French errors for a wrong amount and missing fields, then a 
   const famille = texte((await t.get(introuvable.jar, `/mon-quotient/demandes/${introuvable.id}`)).body);
   assert.match(famille, /612,50 €/);
   assert.match(famille, /fixé à 612,50 € par mois par un agent de la mairie, au vu de : avis 2025 présenté au guichet le 12\/09\/2025/);
+  // No avis was read for it: neither the page nor the attestation says the DGFiP sent data.
+  assert.match(famille, /Établi par un agent de la commune, au vu d’un document présenté par la famille/);
+  assert.doesNotMatch(famille, /Avis utilisé/);
+  const attestation = texte((await t.get(introuvable.jar, `/mon-quotient/demandes/${introuvable.id}/attestation`)).body);
+  assert.match(attestation, /à partir du document examiné par un agent de la commune/);
+  assert.doesNotMatch(attestation, /transmises par la DGFiP/);
 });
 
 test('a contestation: listed, opened with a reason (one entry), the amounts it needs shown, answered with a new QF by hand on a new request', async () => {

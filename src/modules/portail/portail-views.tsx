@@ -428,6 +428,8 @@ const sourceEnClair = (s: string | null) => (s === null ? 'DGFiP' : (SOURCES[s] 
 export function ResultatPage({ etat, donnees, commune, attestation }: { etat: EtatDemande; donnees: DonneesUtilisees; commune: CommuneConfig; attestation: boolean }) {
   const q = etat.quotient;
   if (!q) return <StatutPage etat={etat} commune={commune} />;
+  // Set by hand by an instructor: no avis was read for it, the page must not say otherwise.
+  const manuel = q.origine === 'manuel';
   return (
     <>
       {attestation ? null : <Etape n={4} />}
@@ -444,7 +446,13 @@ export function ResultatPage({ etat, donnees, commune, attestation }: { etat: Et
       <dl class="facts">
         <dt>Référence</dt>
         <dd>{etat.reference}</dd>
-        {donnees.foyers.map((f) => (
+        {manuel ? (
+          <>
+            <dt>Établi par</dt>
+            <dd>un agent de la commune, au vu d’un document présenté par la famille</dd>
+          </>
+        ) : null}
+        {(manuel ? [] : donnees.foyers).map((f) => (
           <Fragment key={f.parent}>
             <dt>{donnees.foyers.length > 1 ? `Avis du parent ${f.parent}` : 'Avis utilisé'}</dt>
             <dd>
@@ -490,8 +498,8 @@ export function ResultatPage({ etat, donnees, commune, attestation }: { etat: Et
       </ul>
       {attestation ? (
         <p>
-          Attestation établie par {commune.commune.nom} le {formatDateFrancaise(new Date().toISOString().slice(0, 10))}, à partir des
-          données transmises par la DGFiP avec l’accord de la famille.
+          Attestation établie par {commune.commune.nom} le {formatDateFrancaise(new Date().toISOString().slice(0, 10))},{' '}
+          {manuel ? 'à partir du document examiné par un agent de la commune.' : 'à partir des données transmises par la DGFiP avec l’accord de la famille.'}
         </p>
       ) : (
         <>
