@@ -116,7 +116,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerHealthRoutes(app, { database: deps.database });
   registerAccueilRoutes(app, { commune: config.commune });
   registerInformationsRoutes(app, { commune: config.commune });
-  registerSimulateurRoutes(app, { commune: config.commune, politique: config.politique });
+  // Public pages follow the version an administrator activated; the configuration file's otherwise.
+  const politique = backOffice ? () => backOffice.politiques.enVigueur() : () => config.politique;
+  registerSimulateurRoutes(app, { commune: config.commune, politique });
   if (deps.comptes) {
     const c = deps.comptes;
     const comptes = new ComptesService({ db: deps.database.db, familles: c.familles, mailer: c.mailer, publicUrl: config.publicUrl, communeNom: config.commune.commune.nom, ...(c.journal ? { journal: c.journal } : {}), ...(deps.clock ? { clock: deps.clock } : {}) });
@@ -133,7 +135,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       registerPortailRoutes(app, {
         ...deps.portail,
         commune: config.commune,
-        politique: config.politique,
+        politique,
         franceConnect: franceConnect !== undefined,
       });
     }

@@ -144,8 +144,10 @@ test('activated today, a version is used by the request service for the next req
   assert.equal(nonsense.statusCode, 400);
   assert.match(text(nonsense.body), /Indiquez une date réelle/);
 
+  assert.doesNotMatch((await t.app.inject({ url: '/simulateur' })).body, /2026-42/, 'the public simulator shows the version in force');
   const ok = await t.post(admin, from, `${from}/activation`, { effet: fr(today()) });
   assert.equal(ok.statusCode, 303);
+  assert.match((await t.app.inject({ url: '/simulateur' })).body, /délibération n°\u00a0?(&nbsp;)?\s?2026-42/, 'the public simulator follows the activation');
   assert.match(text((await t.get(admin, from)).body), /est en vigueur : les nouvelles demandes sont calculées avec elle/);
   const list = text((await t.get(admin, '/agents/administration/politiques')).body);
   assert.match(list, /Version en vigueur aujourd’hui : Tarifs 2026-2027/);

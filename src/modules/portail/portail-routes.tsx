@@ -46,7 +46,8 @@ export interface PortailServices {
 
 export interface PortailRoutesDeps extends PortailServices {
   readonly commune: CommuneConfig;
-  readonly politique: PolitiqueTarifaire;
+  /** The policy in force today (it changes when an administrator activates a version). */
+  readonly politique: () => PolitiqueTarifaire;
   /** True when families may sign in with FranceConnect (then no numéro fiscal is asked). */
   readonly franceConnect: boolean;
   /** How long the submission waits for the answer before showing the queue (default 8 s). */
@@ -126,7 +127,7 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     if (!compte) return reply;
     const foyer = await familles.foyer(compte.familleId);
     const fc = attendus(compte, request, foyer, [1])[0]?.franceConnect ?? false;
-    return page(request, reply, 'Calculer mon quotient familial', <InformationPage commune={commune} politique={deps.politique} foyer={foyer} franceConnect={fc} />);
+    return page(request, reply, 'Calculer mon quotient familial', <InformationPage commune={commune} politique={deps.politique()} foyer={foyer} franceConnect={fc} />);
   });
 
   // ---------------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ function todayInFrance(): string {
 
 export interface SimulateurDeps {
   readonly commune: CommuneConfig;
-  readonly politique: PolitiqueTarifaire;
+  /** The policy in force today (it changes when an administrator activates a version). */
+  readonly politique: () => PolitiqueTarifaire;
   readonly today?: () => string;
 }
 
@@ -24,12 +25,13 @@ export interface SimulateurDeps {
 export function registerSimulateurRoutes(app: FastifyInstance, deps: SimulateurDeps): void {
   const today = deps.today ?? todayInFrance;
   app.get('/simulateur', (request, reply) => {
-    const issue = simuler(deps.politique, (request.query ?? {}) as Record<string, unknown>);
+    const politique = deps.politique();
+    const issue = simuler(politique, (request.query ?? {}) as Record<string, unknown>);
     const title = issue.kind === 'erreurs' ? 'Erreur : simulateur de quotient familial' : 'Simulateur de quotient familial';
     return sendPage(
       reply,
       <Layout ctx={pageContext(request, reply, deps.commune)} title={title}>
-        <SimulateurPage commune={deps.commune} politique={deps.politique} issue={issue} avis={avisAttendu(deps.politique, today())} />
+        <SimulateurPage commune={deps.commune} politique={politique} issue={issue} avis={avisAttendu(politique, today())} />
       </Layout>,
       issue.kind === 'erreurs' ? 400 : 200,
     );
