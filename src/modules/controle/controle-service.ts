@@ -399,7 +399,7 @@ export class ControleService {
 
     const lots = this.lotsLisibles(filtre);
     const periode = `${du ? jourOuInstant(du) : 'debut'}_${au ? jourOuInstant(au) : 'aujourdhui'}`;
-    const nom = `journal-${sujetNom}-${periode}`.normalize('NFD').replace(/[^A-Za-z0-9_.-]+/g, '-');
+    const nom = `journal-${sujetNom}-${periode}`.normalize('NFD').replace(/\p{M}/gu, '').replace(/[^A-Za-z0-9_.-]+/g, '-');
     if (format === 'csv') {
       return { nom: `${nom}.csv`, type: 'text/csv; charset=utf-8', corps: csvExport(lots), entrees };
     }
