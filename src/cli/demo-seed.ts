@@ -100,6 +100,12 @@ const EXEMPLES: readonly Exemple[] = [
     foyers: [[1, SPI_SANDBOX.deces.survivant]],
     canal: 'guichet',
   },
+  {
+    // The number given belongs to someone else (the avis names another person): an instructor checks.
+    famille: { parents: [{ nomNaissance: 'Petit', prenoms: 'Tatiana', dateNaissance: '1985-09-30' }], enfants: [{ prenoms: 'Lou', nom: 'Petit', dateNaissance: '2017-06-12' }] },
+    foyers: [[1, SPI_SANDBOX.familleNombreuse.declarant1]],
+    canal: 'en_ligne',
+  },
 ];
 
 /** Seeds once: a database that already has families is left as it is. */

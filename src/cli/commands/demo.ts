@@ -91,6 +91,7 @@ export const demoCommand: CliCommand = {
           ...DEMO_LOGINS.map((d, i) => `  ${i === 0 ? 'Identifiants de démo  ' : '                      '} ${d.login} / mot de passe ${FC_PASSWORD}  (${d.qui})`),
           `  Espace agents          ${base}/agents  (mot de passe ${DEMO_AGENT_PASSWORD})`,
           ...DEMO_AGENTS.map((a) => `                         ${a.email.padEnd(34)} ${a.roles.map((r) => LIBELLES_ROLES[r]).join(', ')}`),
+          `  Essai au guichet       créer la famille de Hugo Girard, né le 30/11/2004, et saisir le numéro fiscal ${SPI_SANDBOX.primoDeclarant}`,
           `  Courriels envoyés      ${base}/dev/courriels`,
           `  État du service        ${base}/healthz  ·  ${base}/readyz`,
           `  Base de données        ${describeDatabase(config.databaseUrl)}`,
