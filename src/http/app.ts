@@ -140,7 +140,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       });
     }
   }
-  if (backOffice) registerBackOffice(app, { ...backOffice, commune: config.commune, politique: config.politique, publicUrl: config.publicUrl });
+  if (backOffice) registerBackOffice(app, { ...backOffice, commune: config.commune, politique, publicUrl: config.publicUrl });
 
   return app;
 }

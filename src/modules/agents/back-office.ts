@@ -45,7 +45,8 @@ export interface BackOfficeServices {
 
 export interface BackOfficeDeps extends BackOfficeServices {
   readonly commune: CommuneConfig;
-  readonly politique: PolitiqueTarifaire;
+  /** The policy in force today (the version an administrator activated, else the configuration file's). */
+  readonly politique: () => PolitiqueTarifaire;
   readonly publicUrl: string;
 }
 
@@ -57,5 +58,5 @@ export function registerBackOffice(app: FastifyInstance, deps: BackOfficeDeps): 
   registerAdministrationRoutes(app, deps);
   registerGuichetRoutes(app, deps);
   registerControleRoutes(app, deps);
-  registerTableauDeBordRoutes(app, { ...deps, politique: () => deps.politiques.enVigueur() });
+  registerTableauDeBordRoutes(app, deps);
 }

@@ -47,7 +47,8 @@ export interface InstructionRoutesDeps {
   readonly commune: CommuneConfig;
   readonly instruction: InstructionService;
   readonly demandes: DemandesService;
-  readonly politique: PolitiqueTarifaire;
+  /** The policy in force today (a manual QF is per month or per year as it says). */
+  readonly politique: () => PolitiqueTarifaire;
   readonly clock?: () => number;
 }
 
@@ -85,7 +86,7 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
   const { commune, instruction, demandes } = deps;
   const now = deps.clock ?? Date.now;
   const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ComponentChildren, status = 200) => sendAgentPage(request, reply, commune, title, body, status);
-  const periode = deps.politique.quotient.periode === 'annuelle' ? 'par an' : 'par mois';
+  const periode = () => (deps.politique().quotient.periode === 'annuelle' ? 'par an' : 'par mois');
 
   const flashDe = (request: FastifyRequest): string | undefined => {
     const flash = request.session.flash;
@@ -124,7 +125,7 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
       request,
       reply,
       `${errors.length > 0 ? 'Erreur : ' : ''}Dossier de la demande ${d.reference}`,
-      <DossierDemandePage d={d} csrf={reply.generateCsrf()} motif={motif.texte} values={form.decision?.values ?? null} errors={errors} periode={periode} />,
+      <DossierDemandePage d={d} csrf={reply.generateCsrf()} motif={motif.texte} values={form.decision?.values ?? null} errors={errors} periode={periode()} />,
       errors.length > 0 ? 400 : 200,
     );
   }
@@ -187,7 +188,7 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
       request,
       reply,
       `${errors.length > 0 ? 'Erreur : ' : ''}Contestation ${c.reference}`,
-      <DossierContestationPage c={c} csrf={reply.generateCsrf()} motif={motif.texte} values={form.reponse?.values ?? null} errors={errors} periode={periode} />,
+      <DossierContestationPage c={c} csrf={reply.generateCsrf()} motif={motif.texte} values={form.reponse?.values ?? null} errors={errors} periode={periode()} />,
       errors.length > 0 ? 400 : 200,
     );
   }
