@@ -231,7 +231,8 @@ export class ControleService {
     }
 
     let action = texte(saisi.action).toLowerCase();
-    if (action !== '') {
+    // Same guard as the other fields: a 13-digit run would otherwise reach the journal entry of the read.
+    if (action !== '' && sur('action', action, 100)) {
       // A bare family (« demande ») means all its codes.
       if (!action.includes('.')) action = `${action}.`;
       if (action.length > 100 || !ACTION.test(action)) problems.push({ path: 'action', message: 'Indiquez un code d’action, par exemple famille.consultee, ou une famille de codes terminée par un point, par exemple demande.' });

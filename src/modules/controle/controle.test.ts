@@ -163,6 +163,12 @@ test('reading the journal is journaled, with the criteria but nothing typed that
   assert.match(bad.body, /Aucune famille ni demande ne porte la référence F-ZZZZ-ZZZZ/);
   assert.ok(!bad.body.includes(spi), 'the number typed is not shown back');
   assert.equal((await latest('journal.consulte')).seq, before, 'a refused search reads nothing');
+  // An action code is guarded like the other fields: a field error in French, not a refused journal entry.
+  const code = await t.get(auditeur, `/agents/controle/journal?action=famille.a${spi}`);
+  assert.equal(code.statusCode, 400);
+  assert.match(code.body, /href="#action">Un numéro fiscal ne peut pas servir de critère/);
+  assert.ok(!code.body.includes(spi), 'the number typed is not shown back');
+  assert.equal((await latest('journal.consulte')).seq, before);
 });
 
 test('the journal pages by 50 with a cursor, older entries after', async () => {
