@@ -67,7 +67,8 @@ function versFacture(row: Schema['quotients'] & { reference: string }): Quotient
     periode: row.periode === 'annuelle' ? 'annuelle' : 'mensuelle',
     valideDu: row.valide_du,
     valideAu: row.valide_au,
-    origine: row.origine === 'calcul' ? 'calcule' : 'manuel',
+    // Only a QF an instructor typed is manual; one computed from the avis (even after an instructor accepted the identity) is computed.
+    origine: row.origine === 'manuel' ? 'manuel' : 'calcule',
     calculeLe: row.calcule_le,
     politique: row.politique,
     tranches: prix.map((p) => ({ activite: p.id, libelle: p.libelle, unite: p.unite, tranche: p.tranche, prixCents: p.cents, tarif: p.origine })),

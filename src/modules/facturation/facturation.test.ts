@@ -187,9 +187,41 @@ test('end to end, text that looks like a formula (a reference taken over from an
       calcule_le: '2000-01-01T00:00:00.000Z',
     })
     .execute();
+  // A QF computed from the avis after an instructor accepted the identity is still computed, not manual.
   const jar = await t.signInAgent('guichet');
   const res = await t.get(jar, '/agents/facturation/export.csv?date=15/06/2099');
   assert.equal(res.statusCode, 200);
-  assert.ok(res.body.includes(`\r\n"'=HYPERLINK(""http://x"";""clic"")";50000;mensuelle;2099-01-01;2099-12-31;manuel;2000-01-01T00:00:00.000Z;'@B;300\r\n`), res.body);
+  assert.ok(res.body.includes(`\r\n"'=HYPERLINK(""http://x"";""clic"")";50000;mensuelle;2099-01-01;2099-12-31;calcule;2000-01-01T00:00:00.000Z;'@B;300\r\n`), res.body);
   for (const row of lire(res.body)) for (const cell of row) assert.doesNotMatch(cell, /^[=+\-@\t\r]/);
+  // A QF an instructor typed is manual.
+  const { id: autreFamille } = await t.harness.familles.creer({ parents: [{ nomNaissance: 'Saisie', prenoms: 'Manuelle', dateNaissance: '1971-01-01' }] }, agent);
+  const { id: autreDemande } = await t.harness.demandes.soumettre({
+    familleId: autreFamille,
+    canal: 'guichet',
+    acteur: agent,
+    foyers: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.inconnu) }, consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'Formulaire' } }],
+  });
+  t.services.wake();
+  await t.harness.demandes.attendre(autreDemande, 30_000);
+  await t.database.db.updateTable('familles').set({ reference: 'SAISIE-MANUELLE' }).where('id', '=', autreFamille).execute();
+  await t.database.db
+    .insertInto('quotients')
+    .values({
+      id: crypto.randomUUID(),
+      demande_id: autreDemande,
+      famille_id: autreFamille,
+      valeur_cents: 42_000,
+      periode: 'mensuelle',
+      formule: 'rfr-parts',
+      politique: 'test',
+      prix: JSON.stringify([{ id: 'atelier', libelle: 'Atelier', unite: 'seance', tranche: 'A', cents: 200, origine: 'grille', reduction: null, explication: '' }]),
+      valide_du: '2098-01-01',
+      valide_au: '2098-12-31',
+      origine: 'manuel',
+      calcule_le: '2000-01-01T00:00:00.000Z',
+    })
+    .execute();
+  const manuel = await t.get(jar, '/agents/facturation/export.csv?date=15/06/2098');
+  assert.equal(manuel.statusCode, 200);
+  assert.ok(manuel.body.includes(`\r\nSAISIE-MANUELLE;42000;mensuelle;2098-01-01;2098-12-31;manuel;2000-01-01T00:00:00.000Z;A;200\r\n`), manuel.body);
 });
