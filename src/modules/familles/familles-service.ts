@@ -143,7 +143,9 @@ export class FamillesService {
       const motif = `%${[...mot].map((c) => (LETTRES_ACCENTUABLES.includes(c) ? '_' : c)).join('')}%`;
       query = query.where((eb) => eb.or([eb(eb.fn('lower', ['parents.nom_naissance']), 'like', motif), eb(eb.fn('lower', ['parents.nom_usage']), 'like', motif), eb(eb.fn('lower', ['parents.prenoms']), 'like', motif)]));
     }
-    const lignes = await query.limit(1000).execute();
+    // A stable order, so that the same search lists the same families; when the coarse filter
+    // hits its cap, a family matching exactly may lie beyond it: the list is then said truncated.
+    const lignes = await query.orderBy('familles.reference').orderBy('parents.rang').limit(RECHERCHE_GROSSIERE_MAX).execute();
     const ids: string[] = [];
     for (const l of lignes) {
       const noms = motsDuNom(`${l.nom_naissance} ${l.nom_usage ?? ''} ${l.prenoms}`);
@@ -170,7 +172,7 @@ export class FamillesService {
     });
     const sortes = [reference ? 'reference' : null, mots.length > 0 ? 'nom' : null, dateNaissance ? 'date_naissance' : null].filter((x) => x !== null).join('+');
     await this.deps.journal.append({ actor: acteur, action: 'famille.recherchee', outcome: 'succes', details: { criteres: sortes, resultats: trouvees.length } });
-    return { familles: trouvees, tronque: ids.length > RECHERCHE_MAX };
+    return { familles: trouvees, tronque: ids.length > RECHERCHE_MAX || lignes.length >= RECHERCHE_GROSSIERE_MAX };
   }
 
   /** The household as the family sees it on « Mon foyer »: parents by rank, children. */
@@ -389,6 +391,8 @@ export interface ExportFamille {
 /** Letters a name may carry with an accent (é, ç, ñ...): the database's filter lets them match anything. */
 const LETTRES_ACCENTUABLES = 'aeiouycn';
 export const RECHERCHE_MAX = 50;
+/** Rows the coarse SQL filter of `rechercher` reads at most before the exact comparison. */
+export const RECHERCHE_GROSSIERE_MAX = 1000;
 
 /** « Ndiaye-Fall », « NDIAYE fall » → [ndiaye, fall]: lower case, no accents, letters only. */
 export function motsDuNom(nom: string): string[] {
@@ -419,6 +423,6 @@ export interface FamilleTrouvee {
 
 export interface ResultatRecherche {
   readonly familles: readonly FamilleTrouvee[];
-  /** More families matched than are listed: the agent should narrow the search. */
+  /** More families matched than are listed, or may have: the agent should narrow the search. */
   readonly tronque: boolean;
 }

@@ -164,7 +164,7 @@ function Resultats({ resultat }: { resultat: ResultatRecherche }) {
     <section aria-labelledby="resultats-titre">
       <h2 id="resultats-titre">{n === 0 ? 'Aucune famille trouvée' : n === 1 ? 'Une famille trouvée' : `${n} familles trouvées`}</h2>
       {n === 0 ? <p>Vérifiez l’orthographe ou cherchez avec la date de naissance seule. Si la famille n’est pas connue, créez-la.</p> : <ListeFamilles familles={resultat.familles} caption="Familles correspondant à la recherche" />}
-      {resultat.tronque ? <p>D’autres familles correspondent : précisez la recherche (nom et date de naissance ensemble).</p> : null}
+      {resultat.tronque ? <p>Trop de résultats : précisez la recherche (date de naissance, référence).</p> : null}
     </section>
   );
 }

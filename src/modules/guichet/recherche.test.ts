@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +8,7 @@ import { eachDialect } from '../../infra/db/test-databases.ts';
 import { Coffre } from '../../infra/silo/coffre.ts';
 import { openKeyringFile } from '../../infra/silo/keyring.ts';
 import { auditFilesFor, JournalAudit } from '../audit/index.ts';
-import { FamillesService, RECHERCHE_MAX, motsDuNom } from '../familles/familles-service.ts';
+import { FamillesService, RECHERCHE_GROSSIERE_MAX, RECHERCHE_MAX, motsDuNom } from '../familles/familles-service.ts';
 
 /**
  * The counter's search of families runs the same on both dialects: case, accents and hyphens
@@ -65,6 +66,23 @@ test('the search of families, on every dialect', async (t) => {
       assert.equal(entries.length, 11);
       assert.deepEqual(entries.find((e) => e.details.criteres === 'nom+date_naissance' && e.details.resultats === 1)?.actor, agent);
       assert.doesNotMatch(JSON.stringify(entries), /ndiaye|lefevre|celik|martin|1990-02-14/i);
+
+      // More coarse matches than the SQL filter reads (« Lafavre » looks like « lefevre » once the
+      // letters that may carry an accent are wildcards), all listed before the Lefèvre family: the
+      // family is missed, and the agent must be told the list is incomplete.
+      const maintenant = new Date().toISOString();
+      const proches = Array.from({ length: RECHERCHE_GROSSIERE_MAX + 1 }, (_, i) => ({ id: randomUUID(), reference: `F-0000-${String(i).padStart(4, '0')}`, rang: 1 + (i % 2) }));
+      for (let i = 0; i < proches.length; i += 200) {
+        const lot = proches.slice(i, i + 200);
+        await database.db.insertInto('familles').values(lot.map((f) => ({ id: f.id, reference: f.reference, resident: 1, courriel: null, creee_le: maintenant, modifiee_le: maintenant }))).execute();
+        await database.db.insertInto('parents').values(lot.map((f) => ({ id: randomUUID(), famille_id: f.id, rang: f.rang, nom_naissance: 'Lafavre', nom_usage: null, prenoms: 'Jo', date_naissance: '1960-01-01', au_foyer: 1 }))).execute();
+      }
+      const noye = await familles.rechercher({ nom: 'lefevre' }, agent);
+      assert.ok(!noye.familles.some((f) => f.id === lefevre.id), 'the coarse filter stops before the Lefèvre family');
+      assert.equal(noye.tronque, true);
+      const precise = await familles.rechercher({ nom: 'lefevre', dateNaissance: '1990-02-14' }, agent);
+      assert.deepEqual(precise.familles.map((f) => f.id), [lefevre.id]);
+      assert.equal(precise.tronque, false);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
