@@ -616,9 +616,17 @@ export class DemandesService {
     }
     const decisionId = newId();
     const result = await this.deps.journal.inTransaction(async (trx) => {
-      const moved = await this.enregistrerDecision(trx, demande, acteur, d, decisionId, quotient);
-      await options.aussi?.(trx);
-      return moved;
+      try {
+        const moved = await this.enregistrerDecision(trx, demande, acteur, d, decisionId, quotient);
+        await options.aussi?.(trx);
+        return moved;
+      } catch (error) {
+        // Two instructors deciding at once: the second finds the status already changed.
+        if (error instanceof QuotientError && error.code === 'demande_modifiee') {
+          throw new QuotientError('conflict', 'demande_deja_decidee', 'Cette demande vient d’être décidée par un autre agent : rechargez la page pour voir la décision.');
+        }
+        throw error;
+      }
     });
     this.deps.onChange?.(demandeId, result.statut);
     return { statut: result.statut, decisionId };
@@ -682,11 +690,14 @@ export class DemandesService {
     decisionId: string,
     quotient: QuotientARegistrer | undefined,
   ): Promise<{ statut: StatutDemande; version: number }> {
+    const motif = d.decision === 'refuse' ? `${MOTIFS_DECISION.refuse} : ${d.justification}` : MOTIFS_DECISION[d.decision];
+    // The status moves first, guarded by status and version: a concurrent decision gets a conflict
+    // here, before writing a second decision or QF. The journal says what was decided, by whom, and
+    // which decision row: never the amounts nor the texts.
+    const moved = await this.avancer(trx, demande, { type: 'decision_instructeur', decision: d.decision, motif: d.justification }, acteur, { motif, detenteur: null }, { decision: d.decision, decisionId });
     await trx.insertInto('decisions').values({ id: decisionId, demande_id: demande.id, agent_id: acteur.id, decision: d.decision, justification: d.justification, piece: d.piece, decidee_le: this.now() }).execute();
     if (quotient) await quotient(trx, demande);
-    const motif = d.decision === 'refuse' ? `${MOTIFS_DECISION.refuse} : ${d.justification}` : MOTIFS_DECISION[d.decision];
-    // The journal says what was decided, by whom, and which decision row: never the amounts nor the texts.
-    return this.avancer(trx, demande, { type: 'decision_instructeur', decision: d.decision, motif: d.justification }, acteur, { motif, detenteur: null }, { decision: d.decision, decisionId });
+    return moved;
   }
 
   /** The QF from the avis kept in the silo, as `conclure` would have computed it had the identity matched. */

@@ -83,6 +83,23 @@ test('an avis of somebody else: a discordant identity case, nothing to confirm, 
   });
 });
 
+test('two decisions at once on the same request: one wins, the other gets a conflict in French, one QF', async (t) => {
+  await withInstruction(t, async ({ h, aVerifier }) => {
+    const id = await aVerifier([{ nomNaissance: 'Dupont', prenoms: 'Marc', dateNaissance: '1970-01-01' }], SPI_SANDBOX.coupleMarie.declarant1);
+    const saisie = { decision: 'qf_manuel', justification: 'Avis papier présenté.', piece: 'avis 2025 présenté en mairie', qfCents: 45_000 } as const;
+    const results = await Promise.allSettled([h.demandes.decider(id, agent, saisie), h.demandes.decider(id, agent, { ...saisie, qfCents: 60_000 })]);
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1, 'exactly one decision wins');
+    const [refus] = results.filter((r) => r.status === 'rejected');
+    assert.equal(refus?.status, 'rejected');
+    assert.equal((refus.reason as { code?: string }).code, 'demande_deja_decidee');
+    assert.equal((refus.reason as { kind?: string }).kind, 'conflict');
+    assert.match((refus.reason as Error).message, /décidée/);
+    const etat = await h.demandes.etat(id);
+    assert.equal(etat.statut, 'calculee');
+    assert.ok(etat.quotient?.cents === 45_000 || etat.quotient?.cents === 60_000);
+  });
+});
+
 test('a request not found, a year not available: classed in plain French; a refusal tells the family', async (t) => {
   await withInstruction(t, async ({ h, instruction, notifiees, aVerifier }) => {
     const id = await aVerifier([{ nomNaissance: 'Martin', prenoms: 'Zoé', dateNaissance: '1985-05-05' }], SPI_SANDBOX.inconnu);
