@@ -80,10 +80,29 @@ test('any text round-trips through a CSV reader, formulas prefixed with a quote 
   );
 });
 
-test('no cell read back ever starts with a formula character', () => {
+/** Written independently of the writer: blanks a spreadsheet skips before it looks for a formula. */
+const BLANKS = /^[ \t\r\n\u00a0\uFEFF\s]*/;
+
+test('no cell read back has = + - @ as its first non-blank character, nor starts with a tab, CR or LF, unless behind the quote', () => {
   fc.assert(
     fc.property(rowsArb, (rows) => {
-      for (const row of parseCsv(toCsv(rows))) for (const cell of row) assert.ok(!/^[=+\-@\t\r]/.test(cell), JSON.stringify(cell));
+      for (const row of parseCsv(toCsv(rows))) {
+        for (const cell of row) {
+          if (cell.startsWith("'")) continue;
+          assert.ok(!/^[=+\-@]/.test(cell.replace(BLANKS, '')), JSON.stringify(cell));
+          assert.ok(!/^[\t\r\n]/.test(cell), JSON.stringify(cell));
+        }
+      }
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('every cell the writer changes was dangerous, and the change is the quote only', () => {
+  fc.assert(
+    fc.property(anyText, (text) => {
+      const dangerous = /^[=+\-@]/.test(text.replace(BLANKS, '')) || /^[\t\r\n]/.test(text);
+      assert.equal(neutraliserFormule(text), dangerous ? `'${text}` : text);
     }),
     { numRuns: 500 },
   );
@@ -129,6 +148,14 @@ test('the usual cases, as a spreadsheet user would see them', () => {
   assert.equal(csvCell('@SUM(A1)'), "'@SUM(A1)");
   assert.equal(csvCell('\t=1'), "'\t=1");
   assert.equal(csvCell('\r=1'), `"'\r=1"`);
+  assert.equal(csvCell('\n=1'), `"'\n=1"`);
+  assert.equal(csvCell('\nDupont'), `"'\nDupont"`);
+  assert.equal(csvCell(' =HYPERLINK("http://x")'), `"' =HYPERLINK(""http://x"")"`);
+  assert.equal(csvCell('\u00a0+33 1 00'), "'\u00a0+33 1 00");
+  assert.equal(csvCell('\uFEFF@SUM(A1)'), "'\uFEFF@SUM(A1)");
+  assert.equal(csvCell('  -1'), "'  -1");
+  assert.equal(csvCell('Jean-Pierre'), 'Jean-Pierre');
+  assert.equal(csvCell(' Dupont'), ' Dupont');
   assert.equal(csvCell('Dupont; Marie'), '"Dupont; Marie"');
   assert.equal(csvCell('éàç'), 'éàç');
   assert.equal(csvCell(-12.5), '-12.5');

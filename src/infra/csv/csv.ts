@@ -3,8 +3,9 @@
  * a byte-order mark (without it Excel reads the accents as Latin-1), `;` between cells (the comma
  * is the French decimal separator), CRLF at the end of every record (RFC 4180), quotes only where
  * needed, and formula injection neutralised: a text cell that a spreadsheet would run as a formula
- * (starting with = + - @, a tab or a carriage return) is prefixed with a single quote, so that a
- * reference, a label or any text typed by someone cannot become `=HYPERLINK(...)`.
+ * (its first non-blank character is = + - @, or it starts with a tab, a carriage return or a line
+ * feed) is prefixed with a single quote, so that a reference, a label or any text typed by someone
+ * cannot become `=HYPERLINK(...)` — not even ` =HYPERLINK(...)`, which spreadsheets trim then run.
  */
 
 /** A cell: text, a number (written as is), a yes/no, or nothing (an empty cell). */
@@ -14,8 +15,11 @@ export const CSV_BOM = '\uFEFF';
 export const CSV_SEPARATOR = ';';
 export const CSV_EOL = '\r\n';
 
-/** What a spreadsheet takes for the start of a formula (OWASP « CSV injection »). */
-const FORMULA_START = /^[=+\-@\t\r]/;
+/**
+ * What a spreadsheet takes for the start of a formula (OWASP « CSV injection »): = + - @ after any
+ * blanks (spaces, tabs, line breaks, no-break spaces, a stray BOM), or a leading tab, CR or LF.
+ */
+const FORMULA_START = /^[\s\u00a0\uFEFF]*[=+\-@]|^[\t\r\n]/;
 
 export function startsLikeFormula(text: string): boolean {
   return FORMULA_START.test(text);
