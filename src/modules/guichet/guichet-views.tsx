@@ -639,8 +639,9 @@ export function AttestationPage({ etat, foyer, commune }: { etat: EtatDemande; f
       </dl>
       <Resultat etat={etat} titre="Quotient familial" />
       <p>
-        Attestation établie par {commune.commune.nom} le {formatDateFrancaise(parisDate(Date.now()))}, à partir des données
-        transmises par la DGFiP avec l’accord de la famille. Pour toute question : {commune.contact.service}, {commune.contact.email}
+        Attestation établie par {commune.commune.nom} le {formatDateFrancaise(parisDate(Date.now()))},{' '}
+        {etat.quotient?.origine === 'manuel' ? 'à partir du document examiné par un agent de la commune' : 'à partir des données transmises par la DGFiP avec l’accord de la famille'}.
+        Pour toute question : {commune.contact.service}, {commune.contact.email}
         {commune.contact.telephone ? `, ${commune.contact.telephone}` : ''}.
       </p>
       <p class="no-print">

@@ -295,6 +295,7 @@ test('a paper request for a sandbox family: consent as given, numéro fiscal typ
   const attestation = await get(`/agents/guichet/demandes/${demandeId}/attestation`);
   assert.equal(attestation.statusCode, 200);
   assert.match(attestation.body, /Attestation de quotient familial/);
+  assert.match(attestation.body, /à partir des données\s+transmises par la DGFiP/);
 
   // No fiscal detail on any page of this family: the avis's amounts, parts, its spelling of the names.
   for (const p of pages) assertSansDetailFiscal(p.body, spi, p.url, ['BERTIN', 'ROUSSEL']);
@@ -338,6 +339,14 @@ test('identity mismatch: the counter says an instructor will check, and shows no
   assert.match(page.body, /Un instructeur va vérifier la demande/);
   assert.doesNotMatch(page.body, /€/);
   assertSansDetailFiscal(page.body, spi, 'à vérifier');
+
+  // An instructor sets the QF by hand: the attestation says where it comes from, not the DGFiP.
+  const instructeur = { type: 'agent' as const, id: t.agents.instructeur.id };
+  await t.harness.demandes.decider(demandeId, instructeur, { decision: 'qf_manuel', justification: 'Avis papier présenté.', piece: 'avis 2025 présenté en mairie', qfCents: 45_000 });
+  const attestation = await get(`/agents/guichet/demandes/${demandeId}/attestation`);
+  assert.equal(attestation.statusCode, 200);
+  assert.match(attestation.body, /à partir du document examiné par un agent de la commune/);
+  assert.doesNotMatch(attestation.body, /DGFiP/);
 });
 
 test('the DGFiP fails: the counter types the number again and relaunches the request; waiting in the queue refreshes itself', async () => {
