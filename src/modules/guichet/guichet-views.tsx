@@ -607,7 +607,8 @@ export function DemandePage({ etat, foyer, refreshSeconds, ressaisie }: { etat: 
       </h1>
       {famille}
       <p class="lead">{SITUATIONS[etat.statut] ?? s.explication}</p>
-      {etat.motif ? <p>Motif : {etat.motif}</p> : null}
+      {/* An instructor's refusal carries a free-text justification: need to know, the counter gets a generic sentence. */}
+      {etat.statut === 'refusee' ? <p>Motif : Demande refusée après vérification par un instructeur.</p> : etat.motif ? <p>Motif : {etat.motif}</p> : null}
       {ressaisie && ressaisie.attendus.length > 0 ? (
         <form method="post" action={`/agents/guichet/demandes/${etat.id}/ressaisie#${ANCRE_ERREURS}`} novalidate autoComplete="off">
           <Csrf token={ressaisie.csrf} />

@@ -347,6 +347,18 @@ test('identity mismatch: the counter says an instructor will check, and shows no
   assert.equal(attestation.statusCode, 200);
   assert.match(attestation.body, /à partir du document examiné par un agent de la commune/);
   assert.doesNotMatch(attestation.body, /DGFiP/);
+
+  // A refusal: the counter gets a generic sentence, never the instructor's own words.
+  const autre = await creerFamille({ 'parent1-prenoms': 'Anne', 'parent1-nomNaissance': 'Lefort', 'parent1-dateNaissance': '02/02/1982' });
+  const refusee = await saisirDemande(autre, { 'mode-1': 'courriel', 'date-1': fr(aujourdhui()), 'piece-1': 'Courriel du jour' }, { 'numero-1': spi });
+  const justification = 'Le voisin a signalé une fraude probable';
+  await t.harness.demandes.decider(refusee, instructeur, { decision: 'refuse', justification });
+  for (const url of [`/agents/guichet/demandes/${refusee}`, `/agents/guichet/familles/${autre}`]) {
+    const vue = await get(url);
+    assert.equal(vue.statusCode, 200, url);
+    assert.equal(vue.body.includes(justification), false, `${url}: the instructor's justification`);
+  }
+  assert.match((await get(`/agents/guichet/demandes/${refusee}`)).body, /Demande refusée après vérification par un instructeur/);
 });
 
 test('the DGFiP fails: the counter types the number again and relaunches the request; waiting in the queue refreshes itself', async () => {
