@@ -8,7 +8,7 @@ import { BREAK_MESSAGES, type AuditActor, type AuditDetailValue, type AuditEntry
 import type { Agent } from '../agents/agents-service.ts';
 import { estUnAcces, nouvelleGraine, tirerEchantillon } from './echantillon.ts';
 import { LIBELLES_ACTEURS, LIBELLES_CIBLES, LIBELLES_RESULTATS, libelleAction } from './libelles.ts';
-import { dateHeureParis, dateLisible, instantDebut, instantFin, lireDate, type DateSaisie } from './periode.ts';
+import { dateHeureParis, dateLisible, instantDebut, instantFin, jourParis, lireDate, type DateSaisie } from './periode.ts';
 
 /**
  * The auditor's use cases: the journal read through filters, exports about one person, periodic
@@ -116,6 +116,8 @@ export interface ControleDetail extends ControleResume {
   /** The sample drawn again from the seed over the same period: true when it is the same. */
   readonly reproductible: boolean;
   readonly population: number;
+  /** The highest journal sequence number when the control was drawn (null for controls made before it was kept). */
+  readonly borne: number | null;
 }
 
 export interface Verification {
@@ -142,6 +144,8 @@ const ACTION = /^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*\.?$/;
 const REFERENCE = /^([A-Z])-?([A-Z0-9]{4})-?([A-Z0-9]{4})$/;
 const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const TAILLE_MAX = 200;
+/** A control covers a year at most: viewing it draws the sample again over its whole period. */
+export const PERIODE_MAX_JOURS = 366;
 const OBSERVATIONS_MAX = 5000;
 const PAGE = 50;
 
@@ -424,10 +428,16 @@ export class ControleService {
   // -------------------------------------------------------------------------------------------
   // Periodic controls
 
-  /** Seq numbers of the accesses to families' data by agents over a period (the control's population). */
-  private async population(du: string, au: string): Promise<number[]> {
+  /**
+   * Seq numbers of the accesses to families' data by agents over a period (the control's population),
+   * up to `borne` (the journal's last entry when the control was drawn): what is written later,
+   * even dated within the period, does not change the population, so the draw stays reproducible.
+   */
+  private async population(du: string, au: string, borne: number | null): Promise<number[]> {
     const seqs: number[] = [];
+    // Entries come oldest first, by sequence number: nothing after the bound needs reading.
     for await (const e of this.deps.journal.exportMatching({ actor: { type: 'agent' }, from: instantDebut({ jour: du }), to: instantFin({ jour: au }) })) {
+      if (borne !== null && e.seq > borne) break;
       if (estUnAcces(e)) seqs.push(e.seq);
     }
     return seqs;
@@ -445,17 +455,24 @@ export class ControleService {
     if (!Number.isInteger(taille) || taille < 1 || taille > TAILLE_MAX) problems.push({ path: 'taille', message: `Indiquez un nombre d’accès à tirer entre 1 et ${TAILLE_MAX}.` });
     const jourDu = du && 'jour' in du ? du.jour : undefined;
     const jourAu = au && 'jour' in au ? au.jour : undefined;
+    const aujourdhui = jourParis(new Date(this.now()).toISOString());
     if (jourDu && jourAu && jourDu > jourAu) problems.push({ path: 'au', message: 'La date de fin précède la date de début.' });
+    else if (jourAu && jourAu > aujourdhui) problems.push({ path: 'au', message: 'La période contrôlée ne peut pas finir après aujourd’hui : les accès à venir ne sont pas encore dans le journal.' });
+    else if (jourDu && jourAu && joursEntre(jourDu, jourAu) + 1 > PERIODE_MAX_JOURS) {
+      problems.push({ path: 'du', message: `La période contrôlée ne peut pas dépasser ${PERIODE_MAX_JOURS} jours : choisissez une période plus courte, ou faites plusieurs contrôles.` });
+    }
     if (problems.length > 0 || !jourDu || !jourAu) throw invalide('Vérifiez les informations du contrôle.', problems);
 
-    const population = await this.population(jourDu, jourAu);
+    // The journal's last entry now bounds the population for good (see population()).
+    const borne = (await this.deps.journal.query({}, { limit: 1 })).entries[0]?.seq ?? 0;
+    const population = await this.population(jourDu, jourAu, borne);
     const graine = nouvelleGraine();
     const echantillon = tirerEchantillon(population, graine, taille);
     const id = randomUUID();
     const maintenant = new Date(this.now()).toISOString();
     await this.deps.journal.inTransaction(async (trx) => {
-      await trx.insertInto('controles').values({ id, periode_du: jourDu, periode_au: jourAu, echantillon: JSON.stringify(echantillon), graine, cree_le: maintenant, cree_par: par.id, observations: null, clos_le: null }).execute();
-      await this.deps.journal.append({ actor: par, action: 'controle.cree', target: { type: 'controle', id }, outcome: 'succes', details: { du: jourDu, au: jourAu, taille: echantillon.length, demandee: taille, population: population.length } }, trx);
+      await trx.insertInto('controles').values({ id, periode_du: jourDu, periode_au: jourAu, echantillon: JSON.stringify({ seqs: echantillon, borne } satisfies Echantillon), graine, cree_le: maintenant, cree_par: par.id, observations: null, clos_le: null }).execute();
+      await this.deps.journal.append({ actor: par, action: 'controle.cree', target: { type: 'controle', id }, outcome: 'succes', details: { du: jourDu, au: jourAu, taille: echantillon.length, demandee: taille, population: population.length, borne } }, trx);
     });
     return id;
   }
@@ -463,7 +480,7 @@ export class ControleService {
   async listerControles(): Promise<ControleResume[]> {
     const rows = await this.deps.db.selectFrom('controles').selectAll().orderBy('cree_le', 'desc').execute();
     const agents = new Map((await this.agents()).map((a) => [a.id, libelleAgent(a)]));
-    return rows.map((r) => ({ id: r.id, du: r.periode_du, au: r.periode_au, taille: parseEchantillon(r.echantillon).length, creeLe: r.cree_le, creePar: agents.get(r.cree_par) ?? r.cree_par, closLe: r.clos_le }));
+    return rows.map((r) => ({ id: r.id, du: r.periode_du, au: r.periode_au, taille: parseEchantillon(r.echantillon).seqs.length, creeLe: r.cree_le, creePar: agents.get(r.cree_par) ?? r.cree_par, closLe: r.clos_le }));
   }
 
   private async ligne(id: string) {
@@ -475,9 +492,9 @@ export class ControleService {
   /** A control with its sampled entries, drawn again from the seed to show it reproduces; journaled. */
   async controle(id: string, par: AuditActor): Promise<ControleDetail> {
     const row = await this.ligne(id);
-    const echantillon = parseEchantillon(row.echantillon);
+    const { seqs: echantillon, borne } = parseEchantillon(row.echantillon);
     const page = await this.deps.journal.query({ seqs: echantillon }, { limit: TAILLE_MAX });
-    const population = await this.population(row.periode_du, row.periode_au);
+    const population = await this.population(row.periode_du, row.periode_au, borne);
     const encore = tirerEchantillon(population, row.graine, echantillon.length);
     await this.deps.journal.append({ actor: par, action: 'controle.consulte', target: { type: 'controle', id }, outcome: 'succes', details: { entrees: page.entries.length } });
     const agents = new Map((await this.agents()).map((a) => [a.id, libelleAgent(a)]));
@@ -494,6 +511,7 @@ export class ControleService {
       entrees: await this.lisibles([...page.entries].reverse()),
       reproductible: encore.length === echantillon.length && encore.every((s, i) => s === echantillon[i]),
       population: population.length,
+      borne,
     };
   }
 
@@ -560,13 +578,31 @@ function refsFamille(f: FamilleCiblee): AuditRef[] {
   ];
 }
 
-function parseEchantillon(text: string): number[] {
+/** What `controles.echantillon` holds: the sampled seqs and the bound of the population. */
+interface Echantillon {
+  readonly seqs: readonly number[];
+  readonly borne: number | null;
+}
+
+/** Also reads the controls stored before the bound was kept: a plain array of seqs, no bound. */
+function parseEchantillon(text: string): Echantillon {
+  const entiers = (v: unknown): number[] => (Array.isArray(v) ? v.filter((n): n is number => Number.isSafeInteger(n)) : []);
   try {
     const parsed: unknown = JSON.parse(text);
-    return Array.isArray(parsed) ? parsed.filter((n): n is number => Number.isSafeInteger(n)) : [];
+    if (Array.isArray(parsed)) return { seqs: entiers(parsed), borne: null };
+    if (parsed !== null && typeof parsed === 'object') {
+      const { seqs, borne } = parsed as { seqs?: unknown; borne?: unknown };
+      return { seqs: entiers(seqs), borne: Number.isSafeInteger(borne) ? (borne as number) : null };
+    }
   } catch {
-    return [];
+    // An unreadable sample is shown empty (and not reproducible) rather than failing the page.
   }
+  return { seqs: [], borne: null };
+}
+
+/** Days from one `AAAA-MM-JJ` to another (calendar days, no time zone involved). */
+function joursEntre(du: string, au: string): number {
+  return Math.round((Date.parse(`${au}T00:00:00Z`) - Date.parse(`${du}T00:00:00Z`)) / 86_400_000);
 }
 
 function jourOuInstant(d: DateSaisie): string {

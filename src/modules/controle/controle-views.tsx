@@ -422,6 +422,7 @@ export function ControlePage({ csrf, controle, errors, observations, message }: 
         <dt>Échantillon</dt>
         <dd>
           {controle.taille} consultation(s) tirée(s) parmi {controle.population} sur la période
+          {controle.borne !== null ? `, jusqu’à l’entrée n° ${controle.borne} du journal (dernière à la création du contrôle)` : ''}
         </dd>
         <dt>Graine du tirage</dt>
         <dd>

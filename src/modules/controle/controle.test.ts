@@ -281,8 +281,9 @@ test('a periodic control: a reproducible sample of agents’ accesses, stored wi
   const id = /\/agents\/controle\/controles\/([0-9a-f-]{36})$/.exec(String(created.headers.location))?.[1];
   assert.ok(id);
   const row = await t.database.db.selectFrom('controles').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-  const sample = JSON.parse(row.echantillon) as number[];
+  const { seqs: sample, borne } = JSON.parse(row.echantillon) as { seqs: number[]; borne: number };
   assert.equal(sample.length, 5);
+  assert.ok(Number.isSafeInteger(borne) && borne >= Math.max(...sample), 'the population’s bound is kept beside the sample');
   assert.equal(row.cree_par, t.agents.auditeur.id);
   assert.ok(row.graine.length >= 20);
 
@@ -290,7 +291,7 @@ test('a periodic control: a reproducible sample of agents’ accesses, stored wi
   const from = debutJourParis(row.periode_du);
   const entries: AuditEntry[] = [];
   for await (const e of t.harness.journal.exportMatching({ actor: { type: 'agent' }, from })) entries.push(e);
-  const population = entries.filter(estUnAcces).map((e) => e.seq);
+  const population = entries.filter((e) => e.seq <= borne && estUnAcces(e)).map((e) => e.seq);
   assert.ok(population.length >= 60);
   for (const seq of sample) {
     const e = entries.find((x) => x.seq === seq);
@@ -330,7 +331,7 @@ test('a periodic control: a reproducible sample of agents’ accesses, stored wi
   const after2 = await t.database.db.selectFrom('controles').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
   assert.ok(after2.clos_le);
   assert.equal(after2.observations, 'Toutes justifiées après vérification auprès du service.');
-  assert.deepEqual(JSON.parse(after2.echantillon), sample, 'the sample does not change');
+  assert.deepEqual(JSON.parse(after2.echantillon), { seqs: sample, borne }, 'the sample does not change');
   const closedPage = await t.get(auditeur, `/agents/controle/controles/${id}`);
   assert.match(closedPage.body, /Le contrôle est clos/);
   assert.doesNotMatch(closedPage.body, /Enregistrer et clore/);
@@ -339,6 +340,40 @@ test('a periodic control: a reproducible sample of agents’ accesses, stored wi
   assert.equal((await latest('controle.clos')).target?.id, id);
   assert.equal((await latest('controle.cree')).details.taille, 5);
   assert.equal((await t.get(auditeur, '/agents/controle/controles/00000000-0000-4000-8000-000000000000')).statusCode, 404);
+});
+
+test('a control stays reproducible when accesses are written after it, within its period; its period is bounded', async () => {
+  const form = '/agents/controle/controles';
+  const created = await t.post(auditeur, form, form, { du: dayFr(-1), au: dayFr(0), taille: '5' });
+  assert.equal(created.statusCode, 303);
+  const id = /([0-9a-f-]{36})$/.exec(String(created.headers.location))?.[1] as string;
+  const row = await t.database.db.selectFrom('controles').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  const { seqs: sample } = JSON.parse(row.echantillon) as { seqs: number[] };
+  const population = (await latest('controle.cree')).details.population;
+  const first = await t.get(auditeur, `/agents/controle/controles/${id}`);
+  assert.deepEqual(seqsOf(first.body), sample);
+  assert.match(first.body, new RegExp(`tirée\\(s\\) parmi ${population} sur la période`));
+
+  // Agents go on consulting families today, inside the control's period.
+  const guichet = agentActeur('guichet');
+  for (let i = 0; i < 40; i++) await t.harness.journal.append({ actor: guichet, action: 'famille.consultee', target: { type: 'famille', id: i % 2 ? familleA.id : familleB.id }, outcome: 'succes' });
+  const later = await t.get(auditeur, `/agents/controle/controles/${id}`);
+  assert.deepEqual(seqsOf(later.body), sample, 'the same sample');
+  assert.match(later.body, /redonne exactement cet échantillon/);
+  assert.match(later.body, new RegExp(`tirée\\(s\\) parmi ${population} sur la période`), 'the same population');
+
+  // A control stored before the bound was kept (a plain array) is still shown.
+  await t.database.db.updateTable('controles').set({ echantillon: JSON.stringify(sample) }).where('id', '=', id).execute();
+  assert.deepEqual(seqsOf((await t.get(auditeur, `/agents/controle/controles/${id}`)).body), sample);
+
+  const future = await t.post(auditeur, form, form, { du: dayFr(0), au: dayFr(1), taille: '5' });
+  assert.equal(future.statusCode, 400);
+  assert.match(future.body, /href="#au">La période contrôlée ne peut pas finir après aujourd’hui/);
+  const tooLong = await t.post(auditeur, form, form, { du: '01/01/1900', au: dayFr(0), taille: '5' });
+  assert.equal(tooLong.statusCode, 400);
+  assert.match(tooLong.body, /href="#du">La période contrôlée ne peut pas dépasser 366 jours/);
+  const year = await t.post(auditeur, form, form, { du: dayFr(-365), au: dayFr(0), taille: '5' });
+  assert.equal(year.statusCode, 303, '366 days, today included, are accepted');
 });
 
 // Last: it breaks the journal on purpose.
