@@ -136,6 +136,9 @@ export class DatabaseSessionStore {
       }
       return;
     }
+    // A signed-in session is always created empty first (regenerate saves at once): if its row is
+    // gone, it was ended meanwhile (agent disabled, password reset, sign-out elsewhere) and stays so.
+    if (compteId !== null || agentId !== null) return;
     await this.db
       .insertInto('sessions')
       .values({ id_hash: idHash, data, compte_id: compteId, agent_id: agentId, created_at: now, last_seen_at: now, idle_expires_at: idle, absolute_expires_at: new Date(nowMs + policy.absoluteMs).toISOString() })

@@ -84,8 +84,8 @@ async function principauxDe(request: FastifyRequest, deps: ControleAccesDeps): P
       request.agent = agent;
       return [...agent.roles];
     }
-    // Disabled since the session began: it ends now.
-    await request.session.destroy();
+    // Disabled since the session began: it ends now, and the request goes on with a fresh empty one.
+    await request.session.regenerate();
     return ['anonyme'];
   }
   if (typeof session?.compteId === 'string') return ['famille'];

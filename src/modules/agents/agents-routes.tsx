@@ -66,6 +66,8 @@ export function registerAgentsRoutes(app: FastifyInstance, deps: AgentsRoutesDep
       return reply.redirect('/agents', 303);
     } catch (error) {
       if (!isQuotientError(error) || error.kind === 'unavailable') throw error;
+      // Unknown or disabled agents are traced by the service; a callback that does not verify, here.
+      if (error.code !== 'agent_non_autorise') await deps.agents.connexionInvalide(error.code, String(request.id));
       return sendAgentPage(
         request,
         reply,
@@ -89,7 +91,7 @@ export function registerAgentsRoutes(app: FastifyInstance, deps: AgentsRoutesDep
     const idToken = request.session.agentIdToken;
     const agentId = request.session.agentId;
     if (request.session.sessionId) await request.session.destroy();
-    if (agentId) request.log.info('agent déconnecté');
+    if (agentId) await deps.agents.deconnecte(agentId);
     // Also out of the identity provider, so that the next person at this desk signs in as themselves.
     if (idToken) return reply.redirect(await oidc.logoutUrl(idToken), 303);
     return reply.redirect('/agents/deconnexion/fin', 303);

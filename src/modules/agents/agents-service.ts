@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import { QuotientError, type ErrorDetail } from '../../domain/errors.ts';
 import type { AgentTable, Schema } from '../../infra/db/schema.ts';
 import type { AuditActor, AuditEntryInput } from '../audit/audit-entry.ts';
 import { isRoleAgent, LIBELLES_ROLES, parseRoles, ROLES_AGENT, type RoleAgent } from './roles.ts';
 
+/** The journal d'audit: each change and its entry are written in one transaction. */
 export interface JournalPort {
-  append(entry: AuditEntryInput): Promise<unknown>;
+  append(entry: AuditEntryInput, executor?: Kysely<Schema>): Promise<unknown>;
+  inTransaction<T>(work: (trx: Transaction<Schema>) => Promise<T>): Promise<T>;
 }
 
 export interface Agent {
@@ -109,19 +111,39 @@ export class AgentsService {
       throw refusee();
     }
     const now = this.iso();
-    await db
-      .updateTable('agents')
-      .set({
-        issuer: identite.issuer,
-        sub: identite.sub,
-        derniere_connexion_le: now,
-        ...(identite.prenom ? { prenom: identite.prenom } : {}),
-        ...(identite.nom ? { nom: identite.nom } : {}),
-      })
-      .where('id', '=', row.id)
-      .execute();
-    await journal.append({ actor: { type: 'agent', id: row.id }, action: 'agent.connexion', target: { type: 'agent', id: row.id }, outcome: 'succes' });
+    const bound = row;
+    const taken = await journal.inTransaction(async (trx) => {
+      const updated = await trx
+        .updateTable('agents')
+        .set({
+          issuer: identite.issuer,
+          sub: identite.sub,
+          derniere_connexion_le: now,
+          ...(identite.prenom ? { prenom: identite.prenom } : {}),
+          ...(identite.nom ? { nom: identite.nom } : {}),
+        })
+        .where('id', '=', bound.id)
+        // Bound to this identity, or still free: two first sign-ins at once cannot both bind it.
+        .where((eb) => eb.or([eb('sub', 'is', null), eb.and([eb('issuer', '=', identite.issuer), eb('sub', '=', identite.sub)])]))
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 0) return false;
+      await journal.append({ actor: { type: 'agent', id: bound.id }, action: 'agent.connexion', target: { type: 'agent', id: bound.id }, outcome: 'succes' }, trx);
+      return true;
+    });
+    if (!taken) {
+      await journal.append({ actor: { type: 'agent', id: bound.id }, action: 'agent.connexion', outcome: 'refus', details: { motif: 'identite_deja_liee' } });
+      throw refusee();
+    }
     return toAgent({ ...row, derniere_connexion_le: now });
+  }
+
+  /** A sign-in that failed before Quotient knew who it was (wrong state, expired, bad token). */
+  async connexionInvalide(code: string, correlationId: string): Promise<void> {
+    await this.deps.journal.append({ actor: { type: 'anonyme', id: correlationId }, action: 'agent.connexion', outcome: 'refus', correlationId, details: { motif: code } });
+  }
+
+  async deconnecte(agentId: string): Promise<void> {
+    await this.deps.journal.append({ actor: { type: 'agent', id: agentId }, action: 'agent.deconnexion', target: { type: 'agent', id: agentId }, outcome: 'succes' });
   }
 
   async creer(input: NouvelAgent, par: AuditActor): Promise<Agent> {
@@ -138,11 +160,13 @@ export class AgentsService {
     if (exists) throw new QuotientError('conflict', 'agent_existe', 'Un agent est déjà inscrit avec cette adresse électronique.', { details: [{ path: 'email', message: 'Cette adresse est déjà inscrite.' }] });
     const id = randomUUID();
     const now = this.iso();
-    await this.deps.db
-      .insertInto('agents')
-      .values({ id, email, prenom, nom, roles: JSON.stringify(roles), actif: 1, issuer: null, sub: null, cree_le: now, cree_par: par.id, modifie_le: now, desactive_le: null, derniere_connexion_le: null })
-      .execute();
-    await this.deps.journal.append({ actor: par, action: 'agent.cree', target: { type: 'agent', id }, outcome: 'succes', details: { roles: roles.join(',') } });
+    await this.deps.journal.inTransaction(async (trx) => {
+      await trx
+        .insertInto('agents')
+        .values({ id, email, prenom, nom, roles: JSON.stringify(roles), actif: 1, issuer: null, sub: null, cree_le: now, cree_par: par.id, modifie_le: now, desactive_le: null, derniere_connexion_le: null })
+        .execute();
+      await this.deps.journal.append({ actor: par, action: 'agent.cree', target: { type: 'agent', id }, outcome: 'succes', details: { roles: roles.join(',') } }, trx);
+    });
     return (await this.agent(id)) as Agent;
   }
 
@@ -160,8 +184,10 @@ export class AgentsService {
     if (par.type === 'agent' && par.id === id && !roles.includes('administrateur')) problems.push({ path: 'roles', message: 'Vous ne pouvez pas retirer votre propre rôle d’administration.' });
     if (problems.length > 0) throw new QuotientError('invalid', 'roles_invalides', 'Vérifiez les rôles.', { details: problems });
     const agent = await this.exiger(id);
-    await this.deps.db.updateTable('agents').set({ roles: JSON.stringify(roles), modifie_le: this.iso() }).where('id', '=', id).execute();
-    await this.deps.journal.append({ actor: par, action: 'agent.roles_modifies', target: { type: 'agent', id }, outcome: 'succes', details: { avant: agent.roles.join(','), apres: roles.join(',') } });
+    await this.deps.journal.inTransaction(async (trx) => {
+      await trx.updateTable('agents').set({ roles: JSON.stringify(roles), modifie_le: this.iso() }).where('id', '=', id).execute();
+      await this.deps.journal.append({ actor: par, action: 'agent.roles_modifies', target: { type: 'agent', id }, outcome: 'succes', details: { avant: agent.roles.join(','), apres: roles.join(',') } }, trx);
+    });
     return (await this.agent(id)) as Agent;
   }
 
@@ -170,18 +196,21 @@ export class AgentsService {
     if (par.type === 'agent' && par.id === id) throw new QuotientError('conflict', 'agent_soi_meme', 'Vous ne pouvez pas désactiver votre propre compte.');
     await this.exiger(id);
     const now = this.iso();
-    await this.deps.db.updateTable('agents').set({ actif: 0, desactive_le: now, modifie_le: now }).where('id', '=', id).execute();
-    // Their sessions end now, not at their next request: the rows are gone.
-    const ended = await this.deps.db.deleteFrom('sessions').where('agent_id', '=', id).executeTakeFirst();
-    const sessions = Number(ended.numDeletedRows);
-    await this.deps.journal.append({ actor: par, action: 'agent.desactive', target: { type: 'agent', id }, outcome: 'succes', details: { sessions_fermees: sessions } });
+    await this.deps.journal.inTransaction(async (trx) => {
+      await trx.updateTable('agents').set({ actif: 0, desactive_le: now, modifie_le: now }).where('id', '=', id).execute();
+      // Their sessions end now, not at their next request: the rows are gone.
+      const ended = await trx.deleteFrom('sessions').where('agent_id', '=', id).executeTakeFirst();
+      await this.deps.journal.append({ actor: par, action: 'agent.desactive', target: { type: 'agent', id }, outcome: 'succes', details: { sessions_fermees: Number(ended.numDeletedRows) } }, trx);
+    });
     return (await this.agent(id)) as Agent;
   }
 
   async reactiver(id: string, par: AuditActor): Promise<Agent> {
     await this.exiger(id);
-    await this.deps.db.updateTable('agents').set({ actif: 1, desactive_le: null, modifie_le: this.iso() }).where('id', '=', id).execute();
-    await this.deps.journal.append({ actor: par, action: 'agent.reactive', target: { type: 'agent', id }, outcome: 'succes' });
+    await this.deps.journal.inTransaction(async (trx) => {
+      await trx.updateTable('agents').set({ actif: 1, desactive_le: null, modifie_le: this.iso() }).where('id', '=', id).execute();
+      await this.deps.journal.append({ actor: par, action: 'agent.reactive', target: { type: 'agent', id }, outcome: 'succes' }, trx);
+    });
     return (await this.agent(id)) as Agent;
   }
 

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import { DatabaseSessionStore, FAMILY_SESSION_POLICY } from '../../http/session.ts';
 import { Jar } from '../../http/test-cookies.ts';
 import { signInAtProvider } from '../../http/test-oidc.ts';
 import { DEMO_AGENT_PASSWORD } from '../../sandbox/agents/provider.tsx';
@@ -62,6 +64,15 @@ test('disabling an agent ends their sessions at once; a callback replayed or wit
   const after = await t.get(jar, '/agents');
   assert.equal(after.statusCode, 303);
   assert.equal(after.headers.location, '/agents/connexion');
+  // The leftover cookie of a disabled agent on a public page: an ordinary visitor, never a 500.
+  await t.database.db.insertInto('sessions').values({ id_hash: 'x', data: '{}', compte_id: null, agent_id: null, created_at: '2000-01-01T00:00:00.000Z', last_seen_at: '2000-01-01T00:00:00.000Z', idle_expires_at: '2000-01-01T00:00:00.000Z', absolute_expires_at: '2000-01-01T00:00:00.000Z' }).execute();
+  const stale = await t.signInAgent('guichet');
+  await t.services.agents.desactiver(t.agents.guichet.id, admin);
+  const publicPage = await t.get(stale, '/agents/connexion');
+  assert.equal(publicPage.statusCode, 200);
+  assert.match(publicPage.body, /Se connecter avec mon compte professionnel/);
+  assert.equal((await t.database.db.selectFrom('sessions').select('id_hash').where('agent_id', '=', t.agents.guichet.id).execute()).length, 0, 'no session of a disabled agent comes back');
+  await t.services.agents.reactiver(t.agents.guichet.id, admin);
   // Signing in again is refused while disabled.
   const again = new Jar();
   const start = await t.post(again, '/agents/connexion', '/agents/connexion', {});
@@ -81,6 +92,8 @@ test('disabling an agent ends their sessions at once; a callback replayed or wit
   back2.searchParams.set('state', 'autre-etat');
   assert.equal((await t.get(other, back2.pathname + back2.search)).statusCode, 403);
   assert.equal((await t.get(other, '/agents')).statusCode, 303);
+  const invalides = (await journal('agent.connexion')).filter((e) => e.actor.type === 'anonyme' && e.outcome === 'refus');
+  assert.ok(invalides.some((e) => e.details.motif === 'connexion_agent_refusee'), 'a callback that does not verify is traced');
 });
 
 test('signing out ends the session here and at the provider', async () => {
@@ -91,4 +104,19 @@ test('signing out ends the session here and at the provider', async () => {
   assert.equal(endSession.origin, t.agentsProvider.issuer);
   assert.equal(endSession.searchParams.get('post_logout_redirect_uri'), `${BACK_OFFICE_URL}/agents/deconnexion/fin`);
   assert.equal((await t.get(jar, '/agents')).statusCode, 303);
+  assert.ok((await journal('agent.deconnexion')).some((e) => e.actor.id === t.agents.auditeur.id));
+});
+
+test('a session ended while one of its requests was running does not come back when that request saves it', async () => {
+  const store = new DatabaseSessionStore(t.database.db, FAMILY_SESSION_POLICY, Date.now);
+  const save = (id: string, data: object) => new Promise<void>((resolve, reject) => store.set(id, data, (e) => (e ? reject(e) : resolve())));
+  const rows = (id: string) => t.database.db.selectFrom('sessions').select('id_hash').where('id_hash', '=', createHash('sha256').update(id).digest('base64url')).execute();
+  // A new anonymous session is created on its first save...
+  await save('a'.repeat(32), { _csrf: 'secret' });
+  assert.equal((await rows('a'.repeat(32))).length, 1);
+  // ...but a signed-in one whose row is gone was ended (disabled agent, reset password): not re-created.
+  await save('b'.repeat(32), { agentId: t.agents.administrateur.id });
+  await save('c'.repeat(32), { compteId: 'compte-parti' });
+  assert.equal((await rows('b'.repeat(32))).length, 0);
+  assert.equal((await rows('c'.repeat(32))).length, 0);
 });
