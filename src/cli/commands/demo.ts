@@ -18,17 +18,30 @@ export const DEMO_LOGINS = [
 ] as const;
 
 /**
- * The key of the local provider's pseudonymous `sub`, kept in the data folder: the same sandbox
- * identity finds the same family account after a restart, as with the real FranceConnect.
+ * The key of a local provider's pseudonymous `sub`, kept in the data folder: the same sandbox
+ * identity (or demo agent) finds the same account after a restart, as with the real providers.
  */
-function subjectKey(dataDir: string): Buffer {
-  const file = join(dataDir, 'franceconnect-demo-sub.key');
+function subjectKey(dataDir: string, name: string): Buffer {
+  const file = join(dataDir, `${name}-demo-sub.key`);
   if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
   mkdirSync(dataDir, { recursive: true });
   const key = randomBytes(32);
   writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
   return key;
+}
+
+/**
+ * The providers listen next to Quotient (port + 1, + 2) so that their issuer, which accounts are
+ * bound to, stays the same from one start to the next; a busy port falls back to any free one.
+ */
+async function onPreferredPort<T>(port: number, start: (port: number) => Promise<T>): Promise<T> {
+  try {
+    return await start(port);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    return start(0);
+  }
 }
 
 export const demoCommand: CliCommand = {
@@ -54,17 +67,20 @@ export const demoCommand: CliCommand = {
       closers.push(() => services.stop());
       const sandbox = services.dgfip.sandbox;
       const client = { clientId: 'quotient-demo', clientSecret: randomBytes(24).toString('base64url') };
-      const provider = await startLocalProvider({
+      const provider = await onPreferredPort(config.port + 1, (port) => startLocalProvider({
+        port,
         clients: [{ ...client, redirectUris: [`${config.publicUrl}/connexion/franceconnect/retour`], postLogoutRedirectUris: [`${config.publicUrl}/deconnexion/fin`] }],
-        subjectKey: subjectKey(config.dataDir),
+        subjectKey: subjectKey(config.dataDir, 'franceconnect'),
         // The sandbox resolves the token to the person, as API Impôt particulier « via FranceConnect » does.
         ...(sandbox ? { onAccessToken: (token: string, spi: string) => sandbox.admin.registerFranceConnectToken(token, spi) } : {}),
-      });
+      }));
       closers.push(() => provider.close());
       const agentsClient = { clientId: 'quotient-demo-agents', clientSecret: randomBytes(24).toString('base64url') };
-      const agentsProvider = await startLocalAgentsProvider({
+      const agentsProvider = await onPreferredPort(config.port + 2, (port) => startLocalAgentsProvider({
+        port,
+        subjectKey: subjectKey(config.dataDir, 'agents'),
         clients: [{ ...agentsClient, redirectUris: [`${config.publicUrl}/agents/connexion/retour`], postLogoutRedirectUris: [`${config.publicUrl}/agents/deconnexion/fin`] }],
-      });
+      }));
       closers.push(() => agentsProvider.close());
       const server = await startHttpServer(runtime, {
         onStop: [closeAll],

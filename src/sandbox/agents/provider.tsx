@@ -32,10 +32,12 @@ export interface LocalAgentsProviderOptions {
   readonly clients: readonly ProviderClient[];
   readonly agents?: readonly Pick<DemoAgent, 'email' | 'prenom' | 'nom'>[];
   readonly port?: number;
+  /** Key of the pseudonymous `sub`; random when absent (then `sub` changes at each start). */
+  readonly subjectKey?: Buffer;
 }
 
 export async function startLocalAgentsProvider(options: LocalAgentsProviderOptions): Promise<LocalOidcProvider> {
-  const key = randomBytes(32);
+  const key = options.subjectKey ?? randomBytes(32);
   const accountOf = (email: string) => createHmac('sha256', key).update(`agent:${email.trim().toLowerCase()}`).digest('base64url');
   const accounts = new Map((options.agents ?? DEMO_AGENTS).map((a) => [accountOf(a.email), a]));
   return startLocalOidcProvider({
