@@ -1,9 +1,15 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { QuotientError } from '../../domain/errors.ts';
 import type { Schema } from '../../infra/db/schema.ts';
 import type { AuditActor, AuditEntryInput } from '../audit/audit-entry.ts';
 import type { CleApiConnue } from '../../http/acces/controle-acces.ts';
+
+/** What the service needs of the journal: each change and its entry commit together or not at all. */
+export interface JournalCles {
+  inTransaction<T>(work: (trx: Transaction<Schema>) => Promise<T>): Promise<T>;
+  append(entry: AuditEntryInput, executor?: Kysely<Schema>): Promise<unknown>;
+}
 
 export interface CleApi {
   readonly id: string;
@@ -24,7 +30,7 @@ const digest = (secret: string) => createHash('sha256').update(secret).digest('b
  * created; only its SHA-256 digest and its first characters are kept. Revocation is immediate.
  */
 export class ClesApiService {
-  constructor(private readonly deps: { db: Kysely<Schema>; journal: { append(entry: AuditEntryInput): Promise<unknown> }; clock?: () => number }) {}
+  constructor(private readonly deps: { db: Kysely<Schema>; journal: JournalCles; clock?: () => number }) {}
 
   private iso(): string {
     return new Date((this.deps.clock ?? Date.now)()).toISOString();
@@ -40,8 +46,11 @@ export class ClesApiService {
     const id = randomUUID();
     const now = this.iso();
     const row = { id, libelle: nom, prefixe: secret.slice(0, 10), empreinte: digest(secret), creee_le: now, creee_par: par.id, revoquee_le: null, revoquee_par: null, derniere_utilisation_le: null };
-    await this.deps.db.insertInto('cles_api').values(row).execute();
-    await this.deps.journal.append({ actor: par, action: 'cle_api.creee', target: { type: 'cle_api', id }, outcome: 'succes' });
+    const { journal } = this.deps;
+    await journal.inTransaction(async (trx) => {
+      await trx.insertInto('cles_api').values(row).execute();
+      await journal.append({ actor: par, action: 'cle_api.creee', target: { type: 'cle_api', id }, outcome: 'succes' }, trx);
+    });
     return { cle: { id, libelle: nom, prefixe: row.prefixe, creeeLe: now, creeePar: par.id, revoqueeLe: null, derniereUtilisationLe: null }, secret };
   }
 
@@ -51,9 +60,12 @@ export class ClesApiService {
   }
 
   async revoquer(id: string, par: AuditActor): Promise<void> {
-    const result = await this.deps.db.updateTable('cles_api').set({ revoquee_le: this.iso(), revoquee_par: par.id }).where('id', '=', id).where('revoquee_le', 'is', null).executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) throw new QuotientError('not_found', 'cle_api_introuvable', 'Clé introuvable ou déjà révoquée.');
-    await this.deps.journal.append({ actor: par, action: 'cle_api.revoquee', target: { type: 'cle_api', id }, outcome: 'succes' });
+    const { journal } = this.deps;
+    await journal.inTransaction(async (trx) => {
+      const result = await trx.updateTable('cles_api').set({ revoquee_le: this.iso(), revoquee_par: par.id }).where('id', '=', id).where('revoquee_le', 'is', null).executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) throw new QuotientError('not_found', 'cle_api_introuvable', 'Clé introuvable ou déjà révoquée.');
+      await journal.append({ actor: par, action: 'cle_api.revoquee', target: { type: 'cle_api', id }, outcome: 'succes' }, trx);
+    });
   }
 
   /** The key a caller presents, if it exists and is not revoked; its last use is noted. */
