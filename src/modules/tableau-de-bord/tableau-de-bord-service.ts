@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { CANAUX_DEMANDE, LIBELLES_CANAL, STATUTS, STATUTS_DEMANDE } from '../../domain/demande.ts';
 import { eurosToCents, formatEuros } from '../../domain/money.ts';
 import type { GrilleTranches, PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
-import { trancheContains } from '../../domain/tarification.ts';
+import type { PrixActivite } from '../../domain/tarification.ts';
 import type { Schema } from '../../infra/db/schema.ts';
 import { parisDate } from '../../sources/paris-date.ts';
 import type { AuditEntry, AuditFilter, JournalAudit } from '../audit/index.ts';
@@ -68,6 +68,13 @@ export interface TableauDeBord {
   };
 }
 
+interface QuotientEnVigueur {
+  readonly cents: number;
+  readonly prix: readonly Pick<PrixActivite, 'id' | 'tranche' | 'origine'>[];
+}
+
+const HORS_COMMUNE = 'hors-commune';
+const SANS_TRANCHE = 'sans-tranche';
 const PALIER_CENTS = 250_00;
 const PALIERS = 8;
 const HEURE = 3600_000;
@@ -107,14 +114,25 @@ export class TableauDeBordService {
     for (const [s, n] of statuts) if (!(STATUTS_DEMANDE as readonly string[]).includes(s)) demandesParStatut.push({ cle: s, libelle: s, nombre: n } as (typeof demandesParStatut)[number]);
     for (const [c, n] of canaux) if (!(CANAUX_DEMANDE as readonly string[]).includes(c)) demandesParCanal.push({ cle: c, libelle: c, nombre: n } as (typeof demandesParCanal)[number]);
 
-    const grilles = grillesATranches(politique).map((g) => ({
-      activites: g.activites,
-      barres: g.grille.tranches.map((t, i) => ({
-        cle: t.code,
-        libelle: `${t.libelle ?? `Tranche ${t.code}`} (${bornes(g.grille, i)})`,
-        nombre: quotients.filter((qf) => trancheContains(g.grille, i, qf)).length,
-      })),
-    }));
+    const grilles = grillesATranches(politique).map((g) => {
+      // Each QF is counted in the tranche stored with it (priced with the version of its request's
+      // day), not in the one today's grid would give; a flat price out of the commune has none.
+      const compte = new Map<string, number>();
+      for (const qf of quotients) {
+        const cle = classer(qf.prix, g.ids);
+        compte.set(cle, (compte.get(cle) ?? 0) + 1);
+      }
+      const barres: Barre[] = g.grille.tranches.map((t, i) => ({ cle: t.code, libelle: `${t.libelle ?? `Tranche ${t.code}`} (${bornes(g.grille, i)})`, nombre: compte.get(t.code) ?? 0 }));
+      // A tranche that the grid no longer has (an earlier version), still counted.
+      for (const [cle, nombre] of compte) {
+        if (cle !== HORS_COMMUNE && cle !== SANS_TRANCHE && !g.grille.tranches.some((t) => t.code === cle)) barres.push({ cle, libelle: `Tranche ${cle} (grille antérieure)`, nombre });
+      }
+      const horsCommune = compte.get(HORS_COMMUNE) ?? 0;
+      if (g.nonResident || horsCommune > 0) barres.push({ cle: HORS_COMMUNE, libelle: 'Hors commune (tarif fixe)', nombre: horsCommune });
+      const sansTranche = compte.get(SANS_TRANCHE) ?? 0;
+      if (sansTranche > 0) barres.push({ cle: SANS_TRANCHE, libelle: 'Sans tranche (activité absente ou prix calculé autrement)', nombre: sansTranche });
+      return { activites: g.activites, barres };
+    });
     const paliers =
       grilles.length > 0
         ? null
@@ -124,7 +142,7 @@ export class TableauDeBordService {
               const min = i * PALIER_CENTS;
               const last = i === PALIERS - 1;
               const libelle = last ? `${formatEuros(min, { wholeEuros: true })} et plus` : `De ${formatEuros(min, { wholeEuros: true })} à moins de ${formatEuros(min + PALIER_CENTS, { wholeEuros: true })}`;
-              return { cle: String(i), libelle, nombre: quotients.filter((qf) => qf >= min && (last || qf < min + PALIER_CENTS)).length };
+              return { cle: String(i), libelle, nombre: quotients.filter(({ cents: qf }) => qf >= min && (last || qf < min + PALIER_CENTS)).length };
             }),
           };
 
@@ -150,20 +168,20 @@ export class TableauDeBordService {
     return new Map(rows.map((r) => [String(r.cle), Number(r.n)]));
   }
 
-  /** The QF in force today of each family (its latest calculation valid today), in cents. */
-  private async quotientsEnVigueur(jour: string): Promise<number[]> {
+  /** The QF in force today of each family (its latest calculation valid today), in cents, with its stored prices. */
+  private async quotientsEnVigueur(jour: string): Promise<QuotientEnVigueur[]> {
     const rows = await this.deps.db
       .selectFrom('quotients')
-      .select(['famille_id', 'valeur_cents', 'calcule_le'])
+      .select(['famille_id', 'valeur_cents', 'prix', 'calcule_le'])
       .where('valide_du', '<=', jour)
       .where('valide_au', '>=', jour)
       .execute();
-    const latest = new Map<string, { cents: number; le: string }>();
+    const latest = new Map<string, { cents: number; prix: string; le: string }>();
     for (const r of rows) {
       const seen = latest.get(r.famille_id);
-      if (!seen || r.calcule_le > seen.le) latest.set(r.famille_id, { cents: Number(r.valeur_cents), le: r.calcule_le });
+      if (!seen || r.calcule_le > seen.le) latest.set(r.famille_id, { cents: Number(r.valeur_cents), prix: r.prix, le: r.calcule_le });
     }
-    return [...latest.values()].map((v) => v.cents);
+    return [...latest.values()].map((v) => ({ cents: v.cents, prix: prixStockes(v.prix) }));
   }
 
   /** How the DGFiP calls ended since `from`, from the journal. */
@@ -226,16 +244,45 @@ function bornes(grille: GrilleTranches, i: number): string {
   return i === 0 ? `jusqu’à ${euros(t.max)} inclus` : `au-dessus de ${euros(t.min)}, jusqu’à ${euros(t.max)} inclus`;
 }
 
+/**
+ * The bucket of a QF for a grid: the tranche stored for the first of the grid's activities priced
+ * on a tranche; else « hors commune » when one was priced at the flat non-resident price.
+ */
+function classer(prix: QuotientEnVigueur['prix'], ids: readonly string[]): string {
+  const lignes = ids.flatMap((id) => prix.filter((p) => p.id === id));
+  const tranche = lignes.find((p) => p.tranche !== null)?.tranche;
+  if (tranche) return tranche;
+  return lignes.some((p) => p.origine === 'non-resident') ? HORS_COMMUNE : SANS_TRANCHE;
+}
+
+/** The prices stored with a QF (JSON); a row that cannot be read counts as « sans tranche ». */
+function prixStockes(json: string): QuotientEnVigueur['prix'] {
+  try {
+    const value: unknown = JSON.parse(json);
+    if (!Array.isArray(value)) return [];
+    return value.flatMap((p: unknown) => {
+      if (typeof p !== 'object' || p === null) return [];
+      const { id, tranche, origine } = p as Record<string, unknown>;
+      return typeof id === 'string' ? [{ id, tranche: typeof tranche === 'string' ? tranche : null, origine: origine as PrixActivite['origine'] }] : [];
+    });
+  } catch {
+    return [];
+  }
+}
+
 /** The bracket grids of the policy, activities sharing the same grid counted once. */
-function grillesATranches(politique: PolitiqueTarifaire): Array<{ grille: GrilleTranches; activites: string[] }> {
-  const out = new Map<string, { grille: GrilleTranches; activites: string[] }>();
+function grillesATranches(politique: PolitiqueTarifaire): Array<{ grille: GrilleTranches; activites: string[]; ids: string[]; nonResident: boolean }> {
+  const out = new Map<string, { grille: GrilleTranches; activites: string[]; ids: string[]; nonResident: boolean }>();
   for (const a of politique.activites) {
     if (a.grille.type !== 'tranches') continue;
     const g = a.grille;
     const key = JSON.stringify([g.borneIncluse, g.tranches.map((t) => [t.code, t.min, t.max ?? null])]);
     const seen = out.get(key);
-    if (seen) seen.activites.push(a.libelle);
-    else out.set(key, { grille: g, activites: [a.libelle] });
+    if (seen) {
+      seen.activites.push(a.libelle);
+      seen.ids.push(a.id);
+      seen.nonResident ||= a.prixNonResident !== undefined;
+    } else out.set(key, { grille: g, activites: [a.libelle], ids: [a.id], nonResident: a.prixNonResident !== undefined });
   }
   return [...out.values()];
 }

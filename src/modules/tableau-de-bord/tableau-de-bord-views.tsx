@@ -35,6 +35,7 @@ export function TableauDeBordPage({ tdb, politique }: { tdb: TableauDeBord; poli
         <p>
           {nombre.format(q.enVigueur)} famille(s) ont un quotient valable le {jourFrancais(q.date)}, selon la politique tarifaire en vigueur ({politique}).
         </p>
+        {q.grilles.length > 0 ? <p>Chaque quotient est compté dans la tranche retenue lors de son calcul, même si la grille a changé depuis.</p> : null}
         {q.grilles.map((g, i) => (
           <GraphiqueBarres
             key={`grille-${i}`}

@@ -149,19 +149,47 @@ test('QFs in force by band of the policy in force (taux d’effort: bands of 250
   titles.forEach((title, i) => assert.match(title, new RegExp(`: ${i === band ? 1 : 0} famille\\(s\\)$`), title));
 });
 
-test('QFs in force by tranche of a bracket policy, counted with the policy’s own rule', async () => {
+test('QFs in force by the tranche stored with each, not by today’s grid; flat prices out of the commune apart', async () => {
   const strasbourg = loadPolitiqueFileSync(new URL('../../../examples/strasbourg.yaml', import.meta.url).pathname);
   const service = new TableauDeBordService({ db: t.database.db, journal: t.harness.journal, quota: { usage: async () => ({ used: 0, limit: 50, pausedUntil: null }) } });
+  const activite = strasbourg.activites.find((a) => a.grille.type === 'tranches');
+  const grille = activite?.grille;
+  assert.ok(activite && grille && grille.type === 'tranches');
+  const nombres = async () => new Map((await service.resume(strasbourg)).quotients.grilles[0]?.barres.map((b) => [b.cle, b.nombre]));
+
+  // The QF on file was priced with another policy, whose activities Strasbourg does not have.
   const tdb = await service.resume(strasbourg);
   assert.equal(tdb.quotients.paliers, null);
   assert.equal(tdb.quotients.grilles.length, 1);
-  const grille = strasbourg.activites.find((a) => a.grille.type === 'tranches')?.grille;
-  assert.ok(grille && grille.type === 'tranches');
-  const cents = Number((await t.database.db.selectFrom('quotients').select('valeur_cents').executeTakeFirstOrThrow()).valeur_cents);
   const barres = tdb.quotients.grilles[0]?.barres ?? [];
-  assert.equal(barres.length, grille.tranches.length);
-  barres.forEach((b, i) => assert.equal(b.nombre, trancheContains(grille, i, cents) ? 1 : 0, b.libelle));
+  assert.deepEqual(barres.slice(0, grille.tranches.length).map((b) => [b.cle, b.nombre]), grille.tranches.map((tr) => [tr.code, 0]));
   assert.match(barres[1]?.libelle ?? '', /^Tranche 2 \(de 100\s€ à moins de 300\s€\)$/);
+  assert.equal(barres.find((b) => b.cle === 'sans-tranche')?.nombre, 1);
+
+  // Stored in a tranche today's grid would not give it; and a family out of the commune, priced flat.
+  const qf = await t.database.db.selectFrom('quotients').selectAll().executeTakeFirstOrThrow();
+  const aujourdhui = grille.tranches.findIndex((_, i) => trancheContains(grille, i, Number(qf.valeur_cents)));
+  const stockee = grille.tranches[(aujourdhui + 3) % grille.tranches.length]?.code as string;
+  const garnier = await t.database.db.selectFrom('demandes').select(['id', 'famille_id']).where('statut', '=', 'a_verifier').executeTakeFirstOrThrow();
+  const ligne = (tranche: string | null, origine: string) => JSON.stringify([{ id: activite.id, libelle: activite.libelle, unite: activite.unite, tranche, cents: 1000, origine, reduction: null, explication: '' }]);
+  try {
+    await t.database.db.updateTable('quotients').set({ prix: ligne(stockee, 'grille') }).where('id', '=', qf.id).execute();
+    await t.database.db.insertInto('quotients').values({ ...qf, id: 'qf-hors-commune', demande_id: garnier.id, famille_id: garnier.famille_id, valeur_cents: 5_000, prix: ligne(null, 'non-resident') }).execute();
+    const apres = await nombres();
+    assert.equal(apres.get(stockee), 1, `counted in the stored tranche ${stockee}`);
+    assert.equal(apres.get(grille.tranches[aujourdhui]?.code as string), 0, 'not in the tranche of today’s grid');
+    const horsCommune = grille.tranches[grille.tranches.findIndex((_, i) => trancheContains(grille, i, 5_000))]?.code as string;
+    assert.equal(apres.get(horsCommune), horsCommune === stockee ? 1 : 0, 'the flat price is in no tranche, whatever the QF');
+    assert.equal(apres.get('hors-commune'), 1);
+    assert.equal(apres.has('sans-tranche'), false);
+
+    // A tranche the grid no longer has is still shown.
+    await t.database.db.updateTable('quotients').set({ prix: ligne('Z', 'grille') }).where('id', '=', qf.id).execute();
+    assert.equal((await nombres()).get('Z'), 1);
+  } finally {
+    await t.database.db.deleteFrom('quotients').where('id', '=', 'qf-hors-commune').execute();
+    await t.database.db.updateTable('quotients').set({ prix: qf.prix }).where('id', '=', qf.id).execute();
+  }
 });
 
 test('quota use over the last minute and hour, and the health of the DGFiP connection from the journal', async () => {
