@@ -264,7 +264,35 @@ test('each key has its allowance per minute: past it, 429 problem+json with Retr
     assert.equal(body.code, 'trop_de_requetes');
     assert.match(body.detail, /Trop d’appels en une minute/);
     documented('429', 'application/problem+json', body);
+    // The refused call is journaled too, as a refusal of that key.
+    const refus = (await t.harness.journal.query({ action: 'api.quotients.consultes', outcome: 'refus' })).entries;
+    assert.equal(refus.length, 1);
+    assert.deepEqual(refus[0]?.actor, { type: 'api', id: cle.id });
+    assert.equal(refus[0]?.details.code, 'trop_de_requetes');
     assert.equal((await call(other.secret)).statusCode, 200);
+  } finally {
+    await small.close();
+  }
+});
+
+test('a call the service fails to answer is journaled as a failure, and the caller gets a problem, not the data', async () => {
+  const small = Fastify({ logger: false });
+  registerErrorHandling(small, t.config.commune);
+  registerControleAcces(small, { journal: t.harness.journal, cleApi: (secret) => t.services.clesApi.verifier(secret), politique: { 'GET /api/v1/quotients': ['api'], 'GET /api/v1/openapi.json': ['anonyme', 'api'] } });
+  const enPanne = {
+    page: () => Promise.reject(new Error('base de données indisponible')),
+    tracerApi: t.services.facturation.tracerApi.bind(t.services.facturation),
+  };
+  registerApiQuotients(small, { facturation: enPanne, publicUrl: BACK_OFFICE_URL });
+  await small.ready();
+  try {
+    const avant = (await t.harness.journal.query({ action: 'api.quotients.consultes', outcome: 'echec' })).entries.filter((e) => e.details.code === 'erreur').length;
+    const res = await small.inject({ url: '/api/v1/quotients', headers: { authorization: `Bearer ${cle.secret}` } });
+    assert.equal(res.statusCode, 500);
+    assert.doesNotMatch(res.body, /quotients"\s*:/);
+    const echecs = (await t.harness.journal.query({ action: 'api.quotients.consultes', outcome: 'echec' })).entries.filter((e) => e.details.code === 'erreur');
+    assert.equal(echecs.length, avant + 1);
+    assert.deepEqual(echecs[0]?.actor, { type: 'api', id: cle.id });
   } finally {
     await small.close();
   }

@@ -132,16 +132,24 @@ export function registerApiQuotients(app: FastifyInstance, deps: ApiQuotientsDep
       errorResponseBuilder: () => new QuotientError('rate_limited', 'trop_de_requetes', 'Trop d’appels en une minute avec cette clé : patientez avant de réessayer (voir l’en-tête Retry-After).'),
     });
 
+    // Every call with a key is journaled, also those that get no data: refused past the allowance
+    // (429), bad parameters, a failure of the service. Before the error answer leaves.
+    api.addHook('onError', async (request, _reply, error) => {
+      if (!request.cleApi || request.routeOptions.url !== '/api/v1/quotients') return;
+      const refus = error instanceof QuotientError && error.kind === 'rate_limited';
+      const code = error instanceof QuotientError ? error.code : 'erreur';
+      try {
+        await facturation.tracerApi(request.cleApi, String(request.id), { code }, refus ? 'refus' : 'echec');
+      } catch (journalError) {
+        // The caller still gets the first error; the journal's own failure is logged.
+        request.log.error({ err: journalError }, 'journal d’audit : appel de l’API non tracé');
+      }
+    });
+
     api.get('/api/v1/quotients', async (request, reply) => {
       const cle = cleDe(request);
-      let requete: Requete;
-      try {
-        requete = lireRequete(request.query);
-      } catch (error) {
-        const code = error instanceof QuotientError ? error.code : 'erreur';
-        await facturation.tracerApi(cle, String(request.id), { code }, 'echec');
-        throw error;
-      }
+      // A bad parameter is journaled as a failed call by the onError hook above.
+      const requete = lireRequete(request.query);
       const limit = requete.limit ?? LIMITE_DEFAUT;
       const date = requete.date ?? (requete.modifiedSince === undefined ? parisDate((deps.clock ?? Date.now)()) : undefined);
       const selection = { ...(date !== undefined ? { date } : {}), ...(requete.modifiedSince !== undefined ? { modifiedSince: requete.modifiedSince } : {}) };

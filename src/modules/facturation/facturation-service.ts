@@ -147,7 +147,7 @@ export class FacturationService {
   }
 
   /** The journal entry of one call of the API: who, what was asked, how many rows went out. */
-  async tracerApi(cle: { id: string }, correlationId: string, details: Readonly<Record<string, string | number | boolean | null>>, outcome: 'succes' | 'echec' = 'succes'): Promise<void> {
+  async tracerApi(cle: { id: string }, correlationId: string, details: Readonly<Record<string, string | number | boolean | null>>, outcome: 'succes' | 'echec' | 'refus' = 'succes'): Promise<void> {
     await this.deps.journal.append({ actor: { type: 'api', id: cle.id }, action: 'api.quotients.consultes', outcome, correlationId, details });
   }
 }
