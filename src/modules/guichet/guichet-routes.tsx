@@ -55,6 +55,8 @@ declare module 'fastify' {
   interface Session {
     guichetRecherche?: RechercheGuichet;
     guichetSaisie?: SaisieGuichet;
+    /** The request just sent from step 2 (its id once created): a second submit of the same form is sent to it. */
+    guichetSoumise?: { readonly familleId: string; readonly demandeId?: string };
   }
 }
 
@@ -227,23 +229,50 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
     return page(request, reply, 'Numéro fiscal', <NumeroPage csrf={reply.generateCsrf()} familleId={familleId} foyer={foyer} accords={saisie.accords} errors={[]} />);
   });
 
+  /** Forms of step 2 being sent by this process, per session and family: a double click waits for nothing. */
+  const envoisEnCours = new Set<string>();
+
   app.post('/agents/guichet/familles/:id/demande/numero', async (request, reply) => {
     const agent = requireAgent(request);
     const familleId = idDe(request);
     const saisie = saisieDe(request, familleId);
-    if (!saisie) return reply.redirect(`/agents/guichet/familles/${familleId}/demande`, 303);
+    const cle = `${request.session.sessionId}:${familleId}`;
+    if (!saisie || envoisEnCours.has(cle)) {
+      // The same form sent twice (double click): no second request, no second DGFiP call; to the one created.
+      const soumise = request.session.guichetSoumise;
+      if (soumise?.familleId !== familleId && !envoisEnCours.has(cle)) return reply.redirect(`/agents/guichet/familles/${familleId}/demande`, 303);
+      delete request.session.guichetSaisie;
+      return reply.redirect(soumise?.familleId === familleId && soumise.demandeId ? `/agents/guichet/demandes/${soumise.demandeId}` : `/agents/guichet/familles/${familleId}`, 303);
+    }
     const foyer = await service.foyer(familleId, acteur(agent), 'saisie');
     const attendus = saisie.accords.map((a) => ({ rang: a.rang, nom: nomDe(foyer, a.rang) }));
     const { numeros, errors } = numerosSaisis(request.body, attendus);
     if (errors.length === 0) {
+      // Taken out of the session (saved now) before the request is created: a second submit finds nothing to send.
+      envoisEnCours.add(cle);
+      delete request.session.guichetSaisie;
+      request.session.guichetSoumise = { familleId };
+      let creee = false;
       try {
+        await request.session.save();
         const foyers = saisie.accords.map((accord) => ({ accord, spi: numeros.get(accord.rang) as NumeroFiscal }));
-        const { id } = await service.soumettre(familleId, foyers, acteur(agent), { correlationId: request.id, ...(deps.attenteMs !== undefined ? { attenteMs: deps.attenteMs } : {}) });
-        delete request.session.guichetSaisie;
+        const creeeDans = async (demandeId: string) => {
+          creee = true;
+          request.session.guichetSoumise = { familleId, demandeId };
+          await request.session.save();
+        };
+        const { id } = await service.soumettre(familleId, foyers, acteur(agent), { correlationId: request.id, creee: creeeDans, ...(deps.attenteMs !== undefined ? { attenteMs: deps.attenteMs } : {}) });
         return reply.redirect(`/agents/guichet/demandes/${id}`, 303);
       } catch (error) {
+        if (!creee) {
+          // Nothing was created: the consents entered stay, for the numbers to be typed again.
+          request.session.guichetSaisie = saisie;
+          delete request.session.guichetSoumise;
+        }
         if (!isQuotientError(error) || error.kind !== 'invalid') throw error;
         errors.push({ path: '', message: error.message });
+      } finally {
+        envoisEnCours.delete(cle);
       }
     }
     // The numbers typed are not sent back: the form asks for them again (invariant 1).

@@ -104,7 +104,7 @@ export class GuichetService {
     familleId: string,
     foyers: ReadonlyArray<{ accord: AccordRecu; spi: NumeroFiscal }>,
     acteur: Acteur & { type: 'agent' },
-    options: { correlationId?: string; attenteMs?: number } = {},
+    options: { correlationId?: string; attenteMs?: number; creee?: (id: string) => Promise<void> } = {},
   ): Promise<{ id: string; reference: string }> {
     const maintenant = this.clock();
     const { id, reference } = await this.deps.demandes.soumettre({
@@ -118,6 +118,7 @@ export class GuichetService {
       })),
       ...(options.correlationId ? { correlationId: options.correlationId } : {}),
     });
+    await options.creee?.(id);
     this.deps.wake();
     await this.deps.demandes.attendre(id, options.attenteMs ?? 8_000);
     return { id, reference };

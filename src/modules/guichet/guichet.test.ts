@@ -361,6 +361,35 @@ test('identity mismatch: the counter says an instructor will check, and shows no
   assert.match((await get(`/agents/guichet/demandes/${refusee}`)).body, /Demande refusée après vérification par un instructeur/);
 });
 
+test('a double click on « send »: one request, one DGFiP call; the second submit is sent to the request created', async () => {
+  const id = await creerFamille({ 'parent1-prenoms': 'Hugo', 'parent1-nomNaissance': 'Lemaire', 'parent1-dateNaissance': '03/03/1984' });
+  const etape1 = `/agents/guichet/familles/${id}/demande`;
+  assert.equal((await post(etape1, etape1, { 'mode-1': 'courriel', 'date-1': fr(aujourdhui()), 'piece-1': 'Courriel du jour' })).statusCode, 303);
+  const formulaire = await get(`${etape1}/numero`);
+  const token = /name="_csrf" value="([^"]+)"/.exec(formulaire.body)?.[1];
+  assert.ok(token, 'the form carries its CSRF token');
+  // The same form, same token and cookie, sent twice at once (as a browser does on a double click).
+  const envoyer = () =>
+    t.app.inject({
+      method: 'POST',
+      url: `${etape1}/numero`,
+      payload: new URLSearchParams({ _csrf: token, 'numero-1': SPI_SANDBOX.coupleMarie.declarant1 }).toString(),
+      headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' },
+    });
+  const reponses = await Promise.all([envoyer(), envoyer()]);
+  for (const r of reponses) jar.take(r.headers);
+  assert.deepEqual(reponses.map((r) => r.statusCode), [303, 303]);
+  const demandes = await t.database.db.selectFrom('demandes').select('id').where('famille_id', '=', id).execute();
+  assert.equal(demandes.length, 1, 'one request for the family');
+  const demandeId = demandes[0]?.id;
+  assert.ok(reponses.some((r) => r.headers.location === `/agents/guichet/demandes/${demandeId}`));
+  for (const r of reponses) assert.ok([`/agents/guichet/demandes/${demandeId}`, `/agents/guichet/familles/${id}`].includes(String(r.headers.location)), String(r.headers.location));
+  // Sent again later (back button, another click): to the request created, still one.
+  const encore = await envoyer();
+  assert.equal(encore.headers.location, `/agents/guichet/demandes/${demandeId}`);
+  assert.equal((await t.database.db.selectFrom('demandes').select('id').where('famille_id', '=', id).execute()).length, 1);
+});
+
 test('the DGFiP fails: the counter types the number again and relaunches the request; waiting in the queue refreshes itself', async () => {
   const spi = SPI_SANDBOX.rfrZero;
   const id = await creerFamille({ 'parent1-prenoms': 'Léa', 'parent1-nomNaissance': 'Roux', 'parent1-dateNaissance': '19/05/2003' });
