@@ -71,7 +71,9 @@ for (const [nom, viewport] of Object.entries(VIEWPORTS)) {
       await page.selectOption('#agent', { label: 'Camille Martin' });
       await page.fill('#famille', reference);
       await page.getByRole('button', { name: 'Rechercher' }).click();
-      await page.waitForURL(/\/agents\/controle\/journal\?/);
+      // The criteria are posted and kept in the session: the address after the redirection holds none of them.
+      await page.getByText('Critères : agent Camille Martin').waitFor();
+      assert.match(page.url(), /\/agents\/controle\/journal(#erreurs)?$/);
       const journal = await mainText(page);
       assert.match(journal, /Dossier d’une famille consulté/);
       assert.match(journal, /Demande créée/);
@@ -85,6 +87,13 @@ for (const [nom, viewport] of Object.entries(VIEWPORTS)) {
 
       await page.goto(`${base}/agents/controle/exports`);
       await check('exports');
+      await page.check('#sujet-famille');
+      await page.fill('#famille', reference);
+      const download = page.waitForEvent('download', { timeout: 10_000 });
+      await page.getByRole('button', { name: 'Télécharger l’export' }).click();
+      const fichier = await download;
+      assert.match(fichier.suggestedFilename(), /^journal-famille-.+\.csv$/);
+      assert.doesNotMatch(fichier.url(), /famille=|F-/, 'the reference is not in the address');
       await page.check('#sujet-famille');
       await page.fill('#famille', 'F-ZZZZ-ZZZZ');
       await page.getByRole('button', { name: 'Télécharger l’export' }).click();

@@ -127,8 +127,10 @@ export const POLITIQUE_ACCES: Readonly<Record<string, readonly Principal[]>> = {
   // Audit and control (contrôle).
   'GET /agents/controle': AUDITEUR,
   'GET /agents/controle/journal': AUDITEUR,
+  'POST /agents/controle/journal': AUDITEUR,
   'GET /agents/controle/exports': AUDITEUR,
   'GET /agents/controle/exports/fichier': AUDITEUR,
+  'POST /agents/controle/exports/fichier': AUDITEUR,
   'GET /agents/controle/controles': AUDITEUR,
   'POST /agents/controle/controles': AUDITEUR,
   'GET /agents/controle/controles/:id': AUDITEUR,

@@ -20,6 +20,23 @@ const champ = (source: unknown, name: string): string | undefined => {
 };
 
 const CHAMPS_FILTRE = ['agent', 'acteurType', 'acteurId', 'action', 'du', 'au', 'famille', 'resultat'] as const;
+const CHAMPS_EXPORT = ['sujet', 'famille', 'agent', 'du', 'au', 'format'] as const;
+
+declare module 'fastify' {
+  interface Session {
+    /**
+     * The auditor's journal criteria and the export asked for, posted then kept here rather than in
+     * the address, which browsers' history and proxies' logs keep. Stored only once checked: nothing
+     * shaped like a numéro fiscal.
+     */
+    controleFiltre?: FiltreSaisi;
+    controleExport?: ExportSaisi;
+  }
+}
+
+/** The fields of a posted form, those typed only. */
+const champs = <K extends string>(body: unknown, noms: readonly K[]): Partial<Record<K, string>> =>
+  Object.fromEntries(noms.map((k) => [k, champ(body, k)]).filter(([, v]) => v !== undefined && v.trim() !== '')) as Partial<Record<K, string>>;
 
 /** Errors a person can fix come back on the form; anything else goes to the one error handler. */
 function erreursDe(error: unknown): ErrorDetail[] {
@@ -43,27 +60,61 @@ export function registerControleRoutes(app: FastifyInstance, deps: ControleRoute
 
   app.get('/agents/controle/journal', async (request, reply) => {
     const agent = requireAgent(request);
-    const saisi: FiltreSaisi = Object.fromEntries(CHAMPS_FILTRE.map((k) => [k, champ(request.query, k)]).filter(([, v]) => v !== undefined));
+    const saisi: FiltreSaisi = request.session.controleFiltre ?? {};
     const avantTexte = champ(request.query, 'avant');
     const avant = avantTexte !== undefined && /^[0-9]{1,10}$/.test(avantTexte) ? Number(avantTexte) : undefined;
     const agents = await controle.agents();
     try {
       const resultat = await controle.consulterJournal(saisi, avant, acteurAgent(agent));
-      return page(request, reply, 'Journal d’audit', <JournalPage agents={agents} saisi={sansNumeroFiscal(saisi)} errors={[]} page={resultat} avant={avant} />);
+      return page(request, reply, 'Journal d’audit', <JournalPage csrf={reply.generateCsrf()} agents={agents} saisi={sansNumeroFiscal(saisi)} errors={[]} page={resultat} avant={avant} />);
+    } catch (error) {
+      // Criteria kept earlier may no longer hold (a family deleted since): shown to be corrected.
+      const errors = erreursDe(error);
+      return page(request, reply, 'Erreur : journal d’audit', <JournalPage csrf={reply.generateCsrf()} agents={agents} saisi={sansNumeroFiscal(saisi)} errors={errors} page={null} avant={undefined} />, 400);
+    }
+  });
+
+  app.post('/agents/controle/journal', async (request, reply) => {
+    requireAgent(request);
+    if (champ(request.body, 'effacer') === 'oui') {
+      request.session.controleFiltre = undefined;
+      return reply.redirect('/agents/controle/journal', 303);
+    }
+    const saisi: FiltreSaisi = champs(request.body, CHAMPS_FILTRE);
+    try {
+      // Checked before it is kept: a numéro fiscal typed by mistake is refused, never stored.
+      await controle.lireFiltre(saisi);
     } catch (error) {
       const errors = erreursDe(error);
-      return page(request, reply, 'Erreur : journal d’audit', <JournalPage agents={agents} saisi={sansNumeroFiscal(saisi)} errors={errors} page={null} avant={undefined} />, 400);
+      return page(request, reply, 'Erreur : journal d’audit', <JournalPage csrf={reply.generateCsrf()} agents={await controle.agents()} saisi={sansNumeroFiscal(saisi)} errors={errors} page={null} avant={undefined} />, 400);
     }
+    request.session.controleFiltre = sansNumeroFiscal(saisi);
+    return reply.redirect('/agents/controle/journal', 303);
   });
 
   app.get('/agents/controle/exports', async (request, reply) => {
     requireAgent(request);
-    return page(request, reply, 'Exports par personne', <ExportsPage agents={await controle.agents()} saisi={{}} errors={[]} />);
+    return page(request, reply, 'Exports par personne', <ExportsPage csrf={reply.generateCsrf()} agents={await controle.agents()} saisi={{}} errors={[]} />);
+  });
+
+  app.post('/agents/controle/exports/fichier', async (request, reply) => {
+    requireAgent(request);
+    const saisi: ExportSaisi = champs(request.body, CHAMPS_EXPORT);
+    try {
+      request.session.controleExport = await controle.verifierExport(saisi);
+      return reply.redirect('/agents/controle/exports/fichier', 303);
+    } catch (error) {
+      const errors = erreursDe(error);
+      return page(request, reply, 'Erreur : exports par personne', <ExportsPage csrf={reply.generateCsrf()} agents={await controle.agents()} saisi={sansNumeroFiscal(saisi)} errors={errors} />, 400);
+    }
   });
 
   app.get('/agents/controle/exports/fichier', async (request, reply) => {
     const agent = requireAgent(request);
-    const saisi: ExportSaisi = Object.fromEntries(['sujet', 'famille', 'agent', 'du', 'au', 'format'].map((k) => [k, champ(request.query, k)]).filter(([, v]) => v !== undefined));
+    const saisi = request.session.controleExport;
+    if (!saisi) return reply.redirect('/agents/controle/exports', 303);
+    // One download per form sent: the request does not linger in the session.
+    request.session.controleExport = undefined;
     try {
       const fichier = await controle.exporter(saisi, acteurAgent(agent));
       return reply
@@ -73,7 +124,7 @@ export function registerControleRoutes(app: FastifyInstance, deps: ControleRoute
         .send(Readable.from(fichier.corps));
     } catch (error) {
       const errors = erreursDe(error);
-      return page(request, reply, 'Erreur : exports par personne', <ExportsPage agents={await controle.agents()} saisi={sansNumeroFiscal(saisi)} errors={errors} />, 400);
+      return page(request, reply, 'Erreur : exports par personne', <ExportsPage csrf={reply.generateCsrf()} agents={await controle.agents()} saisi={sansNumeroFiscal(saisi)} errors={errors} />, 400);
     }
   });
 

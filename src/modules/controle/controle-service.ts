@@ -346,6 +346,36 @@ export class ControleService {
    * before the file is streamed, is not in it.
    */
   async exporter(saisi: ExportSaisi, par: AuditActor): Promise<Fichier> {
+    const { format, du, au, involving, target, sujetNom, sujetJson } = await this.lireExport(saisi);
+    const maintenant = new Date(this.now()).toISOString();
+    const from = du ? instantDebut(du) : undefined;
+    const to = au && instantFin(au) < maintenant ? instantFin(au) : maintenant;
+    const filtre: AuditFilter = { involving, ...(from ? { from } : {}), to };
+    const entrees = await this.deps.journal.count(filtre);
+    await this.deps.journal.append({
+      actor: par,
+      action: 'journal.exporte',
+      target,
+      outcome: 'succes',
+      details: { format, entrees, ...(from ? { du: from } : {}), au: to },
+    });
+
+    const lots = this.lotsLisibles(filtre);
+    const periode = `${du ? jourOuInstant(du) : 'debut'}_${au ? jourOuInstant(au) : 'aujourdhui'}`;
+    const nom = `journal-${sujetNom}-${periode}`.normalize('NFD').replace(/\p{M}/gu, '').replace(/[^A-Za-z0-9_.-]+/g, '-');
+    if (format === 'csv') {
+      return { nom: `${nom}.csv`, type: 'text/csv; charset=utf-8', corps: csvExport(lots), entrees };
+    }
+    const entete = { exporteLe: maintenant, exportePar: par.id, sujet: sujetJson, periode: { du: from ?? null, au: to }, entrees };
+    return { nom: `${nom}.json`, type: 'application/json; charset=utf-8', corps: jsonExport(entete, lots), entrees };
+  }
+
+  /** Checks the export form without exporting: the checked fields, or a French error per faulty field. */
+  async verifierExport(saisi: ExportSaisi): Promise<ExportSaisi> {
+    return (await this.lireExport(saisi)).retenu;
+  }
+
+  private async lireExport(saisi: ExportSaisi) {
     const problems: ErrorDetail[] = [];
     const format = saisi.format === 'json' ? 'json' : saisi.format === 'csv' || saisi.format === undefined || saisi.format === '' ? 'csv' : null;
     if (format === null) problems.push({ path: 'format-csv', message: 'Choisissez le format du fichier : CSV ou JSON.' });
@@ -388,28 +418,15 @@ export class ControleService {
       problems.push({ path: 'sujet-famille', message: 'Indiquez si l’export concerne une famille ou un agent.' });
     }
     if (problems.length > 0 || target === undefined || format === null) throw invalide('Vérifiez les informations de l’export.', problems);
-
-    const maintenant = new Date(this.now()).toISOString();
-    const from = du ? instantDebut(du) : undefined;
-    const to = au && instantFin(au) < maintenant ? instantFin(au) : maintenant;
-    const filtre: AuditFilter = { involving, ...(from ? { from } : {}), to };
-    const entrees = await this.deps.journal.count(filtre);
-    await this.deps.journal.append({
-      actor: par,
-      action: 'journal.exporte',
-      target,
-      outcome: 'succes',
-      details: { format, entrees, ...(from ? { du: from } : {}), au: to },
-    });
-
-    const lots = this.lotsLisibles(filtre);
-    const periode = `${du ? jourOuInstant(du) : 'debut'}_${au ? jourOuInstant(au) : 'aujourdhui'}`;
-    const nom = `journal-${sujetNom}-${periode}`.normalize('NFD').replace(/\p{M}/gu, '').replace(/[^A-Za-z0-9_.-]+/g, '-');
-    if (format === 'csv') {
-      return { nom: `${nom}.csv`, type: 'text/csv; charset=utf-8', corps: csvExport(lots), entrees };
-    }
-    const entete = { exporteLe: maintenant, exportePar: par.id, sujet: sujetJson, periode: { du: from ?? null, au: to }, entrees };
-    return { nom: `${nom}.json`, type: 'application/json; charset=utf-8', corps: jsonExport(entete, lots), entrees };
+    // Only the fields the export uses, each one checked: what the session may keep until the download.
+    const retenu: ExportSaisi = {
+      sujet,
+      ...(sujet === 'famille' ? { famille: (saisi.famille ?? '').trim() } : { agent: saisi.agent ?? '' }),
+      ...(du ? { du: (saisi.du ?? '').trim() } : {}),
+      ...(au ? { au: (saisi.au ?? '').trim() } : {}),
+      format,
+    };
+    return { format, du, au, involving, target, sujetNom, sujetJson, retenu };
   }
 
   /** Readable entries in batches (one query per batch for names and references). */

@@ -165,23 +165,16 @@ export function TableEntrees({ entrees, caption }: { entrees: readonly EntreeLis
   );
 }
 
-/** The query string of a filter, for the pages' links (next page, back to the newest). */
-export function queryFiltre(saisi: FiltreSaisi, avant?: number): string {
-  const params = new URLSearchParams();
-  for (const [k, v] of Object.entries(saisi)) if (typeof v === 'string' && v.trim() !== '') params.set(k, v.trim());
-  if (avant !== undefined) params.set('avant', String(avant));
-  const s = params.toString();
-  return s === '' ? '' : `?${s}`;
-}
-
-export function JournalPage({ agents, saisi, errors, page, avant }: { agents: readonly Agent[]; saisi: FiltreSaisi; errors: readonly ErrorDetail[]; page: PageJournal | null; avant: number | undefined }) {
+export function JournalPage({ csrf, agents, saisi, errors, page, avant }: { csrf: string; agents: readonly Agent[]; saisi: FiltreSaisi; errors: readonly ErrorDetail[]; page: PageJournal | null; avant: number | undefined }) {
   return (
     <>
       <Erreurs errors={errors} />
       <SousNav courant="/agents/controle/journal" />
       <h1>Journal d’audit</h1>
       <p>Chaque consultation de cette page est elle-même enregistrée dans le journal, avec les critères utilisés.</p>
-      <form method="get" action="/agents/controle/journal" class="controle-filtres controle-filtres--grille">
+      {/* Posted, and kept in the session: what is typed here never appears in an address (history, logs). */}
+      <form method="post" action={`/agents/controle/journal#${ANCRE_ERREURS}`} class="controle-filtres controle-filtres--grille">
+        <input type="hidden" name="_csrf" value={csrf} />
         <fieldset>
           <legend>Qui</legend>
           <SelectField id="agent" label="Agent" options={optionsAgents(agents, 'Tous les agents')} value={saisi.agent ?? ''} {...optional('error', erreurDe(errors, 'agent'))} />
@@ -251,7 +244,9 @@ export function JournalPage({ agents, saisi, errors, page, avant }: { agents: re
           <button class="button" type="submit">
             Rechercher
           </button>{' '}
-          <a href="/agents/controle/journal">Effacer les critères</a>
+          <button class="button button--secondary" type="submit" name="effacer" value="oui">
+            Effacer les critères
+          </button>
         </p>
       </form>
       {page ? (
@@ -266,8 +261,9 @@ export function JournalPage({ agents, saisi, errors, page, avant }: { agents: re
             <TableEntrees entrees={page.entrees} caption={`Entrées du journal, de la plus récente à la plus ancienne (${page.entrees.length} sur cette page)`} />
           )}
           <p class="controle-pages">
-            {avant !== undefined ? <a href={`/agents/controle/journal${queryFiltre(saisi)}`}>Revenir aux entrées les plus récentes</a> : null}
-            {page.suivante !== null ? <a href={`/agents/controle/journal${queryFiltre(saisi, page.suivante)}`}>Entrées plus anciennes</a> : null}
+            {/* Only the cursor, a sequence number, travels in the address; the criteria stay in the session. */}
+            {avant !== undefined ? <a href="/agents/controle/journal">Revenir aux entrées les plus récentes</a> : null}
+            {page.suivante !== null ? <a href={`/agents/controle/journal?avant=${page.suivante}`}>Entrées plus anciennes</a> : null}
           </p>
         </section>
       ) : null}
@@ -296,7 +292,7 @@ function Radio({ name, value, label, checked, hint }: { name: string; value: str
   );
 }
 
-export function ExportsPage({ agents, saisi, errors }: { agents: readonly Agent[]; saisi: ExportSaisi; errors: readonly ErrorDetail[] }) {
+export function ExportsPage({ csrf, agents, saisi, errors }: { csrf: string; agents: readonly Agent[]; saisi: ExportSaisi; errors: readonly ErrorDetail[] }) {
   const sujetErreur = erreurDe(errors, 'sujet-famille');
   const formatErreur = erreurDe(errors, 'format-csv');
   return (
@@ -306,7 +302,8 @@ export function ExportsPage({ agents, saisi, errors }: { agents: readonly Agent[
       <h1>Exports par personne</h1>
       <p class="lead">Toutes les entrées du journal qui concernent une famille ou un agent sur une période : pour répondre à une demande d’accès (RGPD, article 15) ou documenter un incident à notifier à la CNIL sous 72 heures.</p>
       <p>Pour une famille : ce qui a été fait sur son dossier, ses demandes, ses comptes et ses contestations, ce qu’elle a fait elle-même et ce que les agents ont fait pour elle. Pour un agent : ce qu’il a fait et ce qui a été fait sur son compte. L’export est enregistré dans le journal.</p>
-      <form method="get" action="/agents/controle/exports/fichier" class="controle-filtres">
+      <form method="post" action={`/agents/controle/exports/fichier#${ANCRE_ERREURS}`} class="controle-filtres">
+        <input type="hidden" name="_csrf" value={csrf} />
         <fieldset class={sujetErreur ? 'field--error' : undefined} aria-describedby={sujetErreur ? 'sujet-erreur' : undefined}>
           <legend>Personne concernée</legend>
           {sujetErreur ? (

@@ -48,6 +48,25 @@ const latest = async (action: string): Promise<AuditEntry> => {
   return entry;
 };
 const nomAgent = (a: Pick<AgentTable, 'prenom' | 'nom'>) => `${a.prenom} ${a.nom}`;
+/** The CSRF token is taken from a page that reads no journal, so that only the search itself is journaled. */
+const SANS_LECTURE = '/agents/controle/exports';
+/**
+ * The journal searched as a person does: the criteria posted, kept in the session, then the page
+ * the redirection leads to, whose address holds at most the cursor. A refused search is the POST's answer.
+ */
+const chercher = async (criteres: Record<string, string>) => {
+  const posted = await t.post(auditeur, SANS_LECTURE, '/agents/controle/journal', criteres);
+  if (posted.statusCode !== 303) return posted;
+  assert.equal(posted.headers.location, '/agents/controle/journal', 'the criteria are not in the address');
+  return t.get(auditeur, '/agents/controle/journal');
+};
+/** An export asked through the form: posted, then the file the redirection leads to. */
+const exporter = async (champs: Record<string, string>) => {
+  const posted = await t.post(auditeur, SANS_LECTURE, '/agents/controle/exports/fichier', champs);
+  if (posted.statusCode !== 303) return posted;
+  assert.equal(posted.headers.location, '/agents/controle/exports/fichier');
+  return t.get(auditeur, '/agents/controle/exports/fichier');
+};
 
 before(async () => {
   t = await createBackOfficeTestApp();
@@ -83,10 +102,11 @@ after(() => t.close());
 test('non-auditors are refused from the control pages, and the refusal is traced', async () => {
   for (const role of ['guichet', 'instructeur', 'administrateur'] as const) {
     const jar = await t.signInAgent(role);
-    for (const url of ['/agents/controle', '/agents/controle/journal', '/agents/controle/exports/fichier?sujet=agent&format=csv', '/agents/controle/integrite']) {
+    for (const url of ['/agents/controle', '/agents/controle/journal', '/agents/controle/exports/fichier', '/agents/controle/integrite']) {
       const res = await t.get(jar, url);
       assert.equal(res.statusCode, 403, `${role} ${url}`);
     }
+    for (const url of ['/agents/controle/journal', '/agents/controle/exports/fichier']) assert.equal((await t.post(jar, null, url, { sujet: 'agent', format: 'csv' })).statusCode, 403, `${role} POST ${url}`);
   }
   const refus = (await t.harness.journal.query({ action: 'acces.refuse', actor: { type: 'agent', id: t.agents.administrateur.id } })).entries;
   assert.ok(refus.some((e) => e.details.route === '/agents/controle/integrite'));
@@ -97,7 +117,7 @@ test('non-auditors are refused from the control pages, and the refusal is traced
 test('the journal by agent chosen from the list: exactly that agent’s entries, with readable labels and names', async () => {
   const guichet = t.agents.guichet;
   const want = await expected({ actor: { type: 'agent', id: guichet.id } });
-  const res = await t.get(auditeur, `/agents/controle/journal?agent=${guichet.id}`);
+  const res = await chercher({ agent: guichet.id });
   assert.equal(res.statusCode, 200);
   assert.deepEqual(seqsOf(res.body), want);
   assert.ok(want.length >= 5);
@@ -113,9 +133,10 @@ test('the journal by agent chosen from the list: exactly that agent’s entries,
 
 test('the journal by family reference: the family, its requests; by action family, outcome and dates', async () => {
   /** Each read is journaled (about the family when one is named): the expected entries are taken just before. */
-  const check = async (url: string, filter: AuditFilter) => {
+  const check = async (criteres: Record<string, string>, filter: AuditFilter) => {
     const want = await expected(filter);
-    const res = await t.get(auditeur, url);
+    const res = await chercher(criteres);
+    const url = JSON.stringify(criteres);
     assert.equal(res.statusCode, 200, url);
     assert.deepEqual(seqsOf(res.body), want, url);
     return { body: res.body, seqs: want };
@@ -125,28 +146,34 @@ test('the journal by family reference: the family, its requests; by action famil
   const actions = new Set(entries.map((e) => e.action));
   for (const a of ['famille.creee', 'demande.creee', 'demande.situation_recue', 'famille.consultee', 'demande.consultee_instruction', 'contestation.ouverte', 'contestation.consultee_instruction']) assert.ok(actions.has(a), a);
   assert.ok(!entries.some((e) => e.target?.id === familleB.id));
-  await check(`/agents/controle/journal?famille=${encodeURIComponent(familleA.reference.toLowerCase())}`, { targets: refs });
+  await check({ famille: familleA.reference.toLowerCase() }, { targets: refs });
 
   // A request's reference leads to its family too; an action family narrows it.
-  const demandes = await check(`/agents/controle/journal?famille=${demandeA.reference}&action=demande`, { targets: refs, action: 'demande.' });
+  const demandes = await check({ famille: demandeA.reference, action: 'demande' }, { targets: refs, action: 'demande.' });
   assert.ok(demandes.seqs.length >= 5);
 
-  const echecs = await check('/agents/controle/journal?resultat=echec&action=famille.consultee', { outcome: 'echec', action: 'famille.consultee' });
+  const echecs = await check({ resultat: 'echec', action: 'famille.consultee' }, { outcome: 'echec', action: 'famille.consultee' });
   assert.equal(echecs.seqs.length, 1);
-  await check('/agents/controle/journal?acteurType=agent&resultat=refus', { actor: { type: 'agent' }, outcome: 'refus' });
+  await check({ acteurType: 'agent', resultat: 'refus' }, { actor: { type: 'agent' }, outcome: 'refus' });
 
   // Dates in French format, whole days, Paris time: today holds everything, tomorrow nothing.
-  const todayFr = encodeURIComponent(dayFr(0));
-  const all = await check(`/agents/controle/journal?famille=${familleA.reference}&du=${todayFr}&au=${todayFr}`, { targets: refs });
+  const all = await check({ famille: familleA.reference, du: dayFr(0), au: dayFr(0) }, { targets: refs });
   assert.ok(all.seqs.length >= 10);
-  const tomorrow = await check(`/agents/controle/journal?famille=${familleA.reference}&du=${encodeURIComponent(dayFr(1))}`, { seqs: [] });
+  const tomorrow = await check({ famille: familleA.reference, du: dayFr(1) }, { seqs: [] });
   assert.match(tomorrow.body, /Aucune entrée ne correspond/);
-  await check(`/agents/controle/journal?famille=${familleA.reference}&au=${today()}`, { targets: refs });
-  await check(`/agents/controle/journal?famille=${familleA.reference}&au=${encodeURIComponent(dayFr(-1))}`, { seqs: [] });
+  await check({ famille: familleA.reference, au: today() }, { targets: refs });
+  await check({ famille: familleA.reference, au: dayFr(-1) }, { seqs: [] });
+
+  // The criteria stay with the session until cleared.
+  assert.deepEqual(seqsOf((await t.get(auditeur, '/agents/controle/journal')).body), await expected({ seqs: [] }));
+  const cleared = await t.post(auditeur, SANS_LECTURE, '/agents/controle/journal', { famille: familleA.reference, effacer: 'oui' });
+  assert.equal(cleared.statusCode, 303);
+  const everything = await t.get(auditeur, '/agents/controle/journal');
+  assert.match(everything.body, /Critères : toutes les entrées/);
 });
 
 test('reading the journal is journaled, with the criteria but nothing typed that looks like a numéro fiscal', async () => {
-  await t.get(auditeur, `/agents/controle/journal?famille=${familleA.reference}&action=demande.`);
+  await chercher({ famille: familleA.reference, action: 'demande.' });
   const read = await latest('journal.consulte');
   assert.equal(read.actor.id, t.agents.auditeur.id);
   assert.deepEqual(read.target, { type: 'famille', id: familleA.id });
@@ -155,7 +182,7 @@ test('reading the journal is journaled, with the criteria but nothing typed that
 
   const spi = SPI_SANDBOX.coupleMarie.declarant1;
   const before = (await latest('journal.consulte')).seq;
-  const bad = await t.get(auditeur, `/agents/controle/journal?acteurType=famille&acteurId=${spi}&du=31%2F02%2F2026&famille=F-ZZZZ-ZZZZ`);
+  const bad = await chercher({ acteurType: 'famille', acteurId: spi, du: '31/02/2026', famille: 'F-ZZZZ-ZZZZ' });
   assert.equal(bad.statusCode, 400);
   assert.match(bad.body, /informations sont à corriger/);
   assert.match(bad.body, /href="#acteurId">Un numéro fiscal ne peut pas servir de critère/);
@@ -164,11 +191,16 @@ test('reading the journal is journaled, with the criteria but nothing typed that
   assert.ok(!bad.body.includes(spi), 'the number typed is not shown back');
   assert.equal((await latest('journal.consulte')).seq, before, 'a refused search reads nothing');
   // An action code is guarded like the other fields: a field error in French, not a refused journal entry.
-  const code = await t.get(auditeur, `/agents/controle/journal?action=famille.a${spi}`);
+  const code = await chercher({ action: `famille.a${spi}` });
   assert.equal(code.statusCode, 400);
   assert.match(code.body, /href="#action">Un numéro fiscal ne peut pas servir de critère/);
   assert.ok(!code.body.includes(spi), 'the number typed is not shown back');
   assert.equal((await latest('journal.consulte')).seq, before);
+  // Refused criteria are not kept: the page still shows the last accepted ones, and no session holds the number.
+  const kept = await t.get(auditeur, '/agents/controle/journal');
+  assert.match(kept.body, new RegExp(`Critères : action demande\\. ; famille ${familleA.reference}`));
+  const sessions = await t.database.db.selectFrom('sessions').select('data').execute();
+  assert.ok(sessions.length > 0 && !sessions.some((r) => String(r.data).includes(spi)), 'no session holds the number typed');
 });
 
 test('the journal pages by 50 with a cursor, older entries after', async () => {
@@ -176,14 +208,13 @@ test('the journal pages by 50 with a cursor, older entries after', async () => {
   await t.harness.journal.inTransaction(async (trx) => {
     for (let i = 0; i < 57; i++) await t.harness.journal.append({ actor: admin, action: 'famille.consultee', target: { type: 'famille', id: familleB.id }, outcome: 'succes', details: { rang: i } }, trx);
   });
-  const url = `/agents/controle/journal?agent=${t.agents.administrateur.id}&action=famille.consultee`;
-  const first = await t.get(auditeur, url);
+  const first = await chercher({ agent: t.agents.administrateur.id, action: 'famille.consultee' });
   const page1 = seqsOf(first.body);
   assert.equal(page1.length, 50);
-  const next = /href="([^"]*avant=(\d+)[^"]*)">Entrées plus anciennes/.exec(first.body);
-  assert.ok(next, 'a link to older entries');
+  const next = /href="(\/agents\/controle\/journal\?avant=(\d+))">Entrées plus anciennes/.exec(first.body);
+  assert.ok(next, 'a link to older entries, with the cursor only');
   assert.equal(Number(next[2]), page1[49]);
-  const second = await t.get(auditeur, (next[1] as string).replace(/&amp;/g, '&'));
+  const second = await t.get(auditeur, next[1] as string);
   const page2 = seqsOf(second.body);
   assert.equal(page2.length, 7);
   assert.ok(Math.max(...page2) < Math.min(...page1));
@@ -224,7 +255,7 @@ function readCsv(text: string): string[][] {
 test('an agent’s export as CSV: BOM, semicolons, formulas neutralised, every entry where they act or are acted upon; journaled', async () => {
   const guichet = t.agents.guichet;
   const want = (await t.harness.journal.query({ involving: [{ type: 'agent', id: guichet.id }] }, { limit: 500 })).entries.map((e) => e.seq).reverse();
-  const res = await t.get(auditeur, `/agents/controle/exports/fichier?sujet=agent&agent=${guichet.id}&du=${encodeURIComponent(dayFr(-2))}&format=csv`);
+  const res = await exporter({ sujet: 'agent', agent: guichet.id, du: dayFr(-2), format: 'csv', famille: 'ignorée' });
   assert.equal(res.statusCode, 200);
   assert.match(String(res.headers['content-type']), /^text\/csv; charset=utf-8/);
   assert.match(String(res.headers['content-disposition']), /^attachment; filename="journal-agent-[A-Za-z0-9_.-]+\.csv"$/);
@@ -244,10 +275,14 @@ test('an agent’s export as CSV: BOM, semicolons, formulas neutralised, every e
   assert.equal(exported.details.format, 'csv');
   assert.equal(exported.details.entrees, want.length);
   assert.ok(!want.includes(exported.seq), 'the export’s own entry is not in it');
+  // One download per form sent: the address alone leads back to the form.
+  const again = await t.get(auditeur, '/agents/controle/exports/fichier');
+  assert.equal(again.statusCode, 303);
+  assert.equal(again.headers.location, '/agents/controle/exports');
 });
 
 test('a family’s export as JSON: its records, its requests, the agents who acted for it; unknown references refused in French', async () => {
-  const res = await t.get(auditeur, `/agents/controle/exports/fichier?sujet=famille&famille=${familleA.reference}&format=json`);
+  const res = await exporter({ sujet: 'famille', famille: familleA.reference, format: 'json' });
   assert.equal(res.statusCode, 200);
   assert.match(String(res.headers['content-type']), /^application\/json/);
   const body = JSON.parse(res.body) as { sujet: { reference: string }; entrees: number; journal: Array<{ sequence: number; action: string; cible: { type: string; id: string } | null; acteur: { type: string; nom?: string } }> };
@@ -262,11 +297,18 @@ test('a family’s export as JSON: its records, its requests, the agents who act
 
   const form = await t.get(auditeur, '/agents/controle/exports');
   assert.equal(form.statusCode, 200);
-  const bad = await t.get(auditeur, '/agents/controle/exports/fichier?sujet=famille&famille=F-ZZZZ-ZZZZ&format=csv');
+  const bad = await exporter({ sujet: 'famille', famille: 'F-ZZZZ-ZZZZ', format: 'csv' });
   assert.equal(bad.statusCode, 400);
   assert.match(bad.body, /Aucune famille ni demande ne porte la référence F-ZZZZ-ZZZZ/);
-  const none = await t.get(auditeur, '/agents/controle/exports/fichier?format=csv');
+  const none = await exporter({ format: 'csv' });
   assert.match(none.body, /Indiquez si l’export concerne une famille ou un agent/);
+  const spi = SPI_SANDBOX.coupleMarie.declarant1;
+  const numero = await exporter({ sujet: 'famille', famille: spi, format: 'csv' });
+  assert.equal(numero.statusCode, 400);
+  assert.match(numero.body, /href="#famille">Un numéro fiscal ne peut pas servir de critère/);
+  assert.ok(!numero.body.includes(spi));
+  const sessions = await t.database.db.selectFrom('sessions').select('data').execute();
+  assert.ok(!sessions.some((r) => String(r.data).includes(spi)), 'no session holds the number typed');
 });
 
 test('a periodic control: a reproducible sample of agents’ accesses, stored with its seed; observations saved, then the control closed', async () => {
