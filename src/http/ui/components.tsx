@@ -1,4 +1,5 @@
 import type { ComponentChildren } from 'preact';
+import type { ErrorDetail } from '../../domain/errors.ts';
 
 export function Alert({ kind, title, children }: { kind: 'info' | 'error' | 'success' | 'warning'; title: string; children?: ComponentChildren }) {
   return (
@@ -42,6 +43,12 @@ export function ErrorSummary({ id, errors }: { id: string; errors: readonly { hr
       </ul>
     </div>
   );
+}
+
+/** The messages of a form's errors that concern one field (by its id), joined; undefined when none. */
+export function errorOf(errors: readonly ErrorDetail[], id: string): string | undefined {
+  const mine = errors.filter((e) => e.path === id);
+  return mine.length > 0 ? mine.map((e) => e.message).join(' ') : undefined;
 }
 
 function describedBy(id: string, hint: boolean, error: boolean): string | undefined {
@@ -161,5 +168,30 @@ export function CheckboxField({ id, name, value, label, hint, checked }: { id: s
         ) : null}
       </span>
     </div>
+  );
+}
+
+/**
+ * A radio group in its fieldset: the legend is the question, each answer has its label, and the
+ * error summary links to the first answer (`<name>-<first value>`), where the error is also shown.
+ */
+export function RadioGroup({ name, legend, hint, options, value, errors, className }: { name: string; legend: string; hint?: string; options: ReadonlyArray<readonly [string, string]>; value: string | undefined; errors: readonly ErrorDetail[]; className?: string }) {
+  const error = errorOf(errors, `${name}-${options[0]?.[0] ?? ''}`);
+  return (
+    <fieldset class={`field${className ? ` ${className}` : ''}${error ? ' field--error' : ''}`} aria-describedby={describedBy(name, hint !== undefined, error !== undefined)}>
+      <legend>{legend}</legend>
+      {hint ? (
+        <span class="hint" id={`${name}-aide`}>
+          {hint}
+        </span>
+      ) : null}
+      {error ? <FieldError id={name} error={error} /> : null}
+      {options.map(([v, label]) => (
+        <div key={v} class="radio">
+          <input type="radio" id={`${name}-${v}`} name={name} value={v} checked={value === v} />
+          <label for={`${name}-${v}`}>{label}</label>
+        </div>
+      ))}
+    </fieldset>
   );
 }

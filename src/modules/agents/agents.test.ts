@@ -65,7 +65,6 @@ test('disabling an agent ends their sessions at once; a callback replayed or wit
   assert.equal(after.statusCode, 303);
   assert.equal(after.headers.location, '/agents/connexion');
   // The leftover cookie of a disabled agent on a public page: an ordinary visitor, never a 500.
-  await t.database.db.insertInto('sessions').values({ id_hash: 'x', data: '{}', compte_id: null, agent_id: null, created_at: '2000-01-01T00:00:00.000Z', last_seen_at: '2000-01-01T00:00:00.000Z', idle_expires_at: '2000-01-01T00:00:00.000Z', absolute_expires_at: '2000-01-01T00:00:00.000Z' }).execute();
   const stale = await t.signInAgent('guichet');
   await t.services.agents.desactiver(t.agents.guichet.id, admin);
   const publicPage = await t.get(stale, '/agents/connexion');

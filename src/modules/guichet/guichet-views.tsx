@@ -7,7 +7,7 @@ import { donneesEnClair, type Habilitation } from '../../domain/habilitation.ts'
 import { formatEuros } from '../../domain/money.ts';
 import { LIBELLES_UNITES } from '../../domain/politique-tarifaire.ts';
 import type { PrixActivite } from '../../domain/tarification.ts';
-import { Alert, CheckboxField, ErrorSummary, TextField } from '../../http/ui/components.tsx';
+import { Alert, CheckboxField, ErrorSummary, RadioGroup, TextField, errorOf } from '../../http/ui/components.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { parisDate } from '../../sources/paris-date.ts';
 import type { EtatDemande } from '../demandes/demandes-service.ts';
@@ -34,11 +34,6 @@ function Erreurs({ errors }: { errors: readonly ErrorDetail[] }) {
   return <ErrorSummary id={ANCRE_ERREURS} errors={errors.map((e) => ({ href: e.path ? `#${e.path}` : null, text: e.message }))} />;
 }
 
-const errorOf = (errors: readonly ErrorDetail[], id: string) => {
-  const mine = errors.filter((e) => e.path === id);
-  return mine.length > 0 ? mine.map((e) => e.message).join(' ') : undefined;
-};
-
 const date = (iso: string | null | undefined) => (iso ? formatDateFrancaise(iso.slice(0, 10)) : '—');
 type Parent = FoyerFamille['parents'][number];
 export const nomParent = (p: Pick<Parent, 'prenoms' | 'nomNaissance' | 'nomUsage'>) => `${p.prenoms} ${p.nomUsage ?? p.nomNaissance}`;
@@ -49,37 +44,6 @@ const naissance = (p: Pick<Parent, 'nomNaissance' | 'nomUsage' | 'dateNaissance'
 export function declarantsPossibles(foyer: FoyerFamille): FoyerFamille['parents'] {
   const la = foyer.parents.filter((p) => p.auFoyer);
   return la.length > 0 ? la : foyer.parents;
-}
-
-/**
- * A radio group in its fieldset: the legend is the question, each answer has its label, and the
- * error summary links to the first answer (`<name>-<first value>`), where the error is also shown.
- */
-function RadioGroup({ name, legend, hint, options, value, errors }: { name: string; legend: string; hint?: string; options: ReadonlyArray<readonly [string, string]>; value: string | undefined; errors: readonly ErrorDetail[] }) {
-  const error = errorOf(errors, `${name}-${options[0]?.[0] ?? ''}`);
-  const described = [hint ? `${name}-aide` : null, error ? `${name}-erreur` : null].filter(Boolean).join(' ') || undefined;
-  return (
-    <fieldset class={`field guichet-choix${error ? ' field--error' : ''}`} aria-describedby={described}>
-      <legend>{legend}</legend>
-      {hint ? (
-        <span class="hint" id={`${name}-aide`}>
-          {hint}
-        </span>
-      ) : null}
-      {error ? (
-        <span class="field__error" id={`${name}-erreur`}>
-          <span class="visually-hidden">Erreur : </span>
-          {error}
-        </span>
-      ) : null}
-      {options.map(([v, label]) => (
-        <div key={v} class="radio">
-          <input type="radio" id={`${name}-${v}`} name={name} value={v} checked={value === v} />
-          <label for={`${name}-${v}`}>{label}</label>
-        </div>
-      ))}
-    </fieldset>
-  );
 }
 
 function Champ({ id, label, values, errors, hint, autoComplete = 'off', inputMode }: { id: string; label: string; values: Valeurs; errors: readonly ErrorDetail[]; hint?: string; autoComplete?: string; inputMode?: 'email' | 'numeric' }) {
@@ -219,16 +183,16 @@ export function CreationPage({ csrf, values, errors, doublons }: { csrf: string;
         <h2>Les parents</h2>
         <Personne prefix="parent1" legend="Premier parent" values={values} errors={errors} usage={true} />
         <Personne prefix="parent2" legend="Second parent (facultatif)" values={values} errors={errors} usage={true}>
-          <RadioGroup name="parent2-foyer" legend="Le second parent vit-il dans le foyer ?" options={FOYER_PARENT2} value={values['parent2-foyer'] ?? 'oui'} errors={errors} />
+          <RadioGroup className="guichet-choix" name="parent2-foyer" legend="Le second parent vit-il dans le foyer ?" options={FOYER_PARENT2} value={values['parent2-foyer'] ?? 'oui'} errors={errors} />
         </Personne>
         <h2>Les enfants</h2>
         {Array.from({ length: ENFANTS_MAX }, (_, i) => (
           <Personne key={i} prefix={`enfant${i + 1}`} legend={`Enfant ${i + 1} (facultatif)`} values={values} errors={errors} usage={false}>
-            <RadioGroup name={`enfant${i + 1}-residence`} legend={`Où vit l’enfant ${i + 1} ?`} options={RESIDENCES} value={values[`enfant${i + 1}-residence`] ?? 'exclusive'} errors={errors} />
+            <RadioGroup className="guichet-choix" name={`enfant${i + 1}-residence`} legend={`Où vit l’enfant ${i + 1} ?`} options={RESIDENCES} value={values[`enfant${i + 1}-residence`] ?? 'exclusive'} errors={errors} />
           </Personne>
         ))}
         <h2>Résidence et contact</h2>
-        <RadioGroup name="resident" legend="La famille habite-t-elle la commune ?" hint="Les familles d’une autre commune paient le tarif hors commune." options={RESIDENT} value={values.resident ?? 'oui'} errors={errors} />
+        <RadioGroup className="guichet-choix" name="resident" legend="La famille habite-t-elle la commune ?" hint="Les familles d’une autre commune paient le tarif hors commune." options={RESIDENT} value={values.resident ?? 'oui'} errors={errors} />
         <Champ id="courriel" label="Adresse électronique de contact (facultatif)" hint="Pour prévenir la famille quand son résultat est prêt." inputMode="email" values={values} errors={errors} />
         {doublons.length > 0 ? <CheckboxField id="doublon" value="confirme" label="J’ai vérifié : il s’agit d’une autre famille, la créer quand même" checked={false} /> : null}
         <button class="button" type="submit">
@@ -434,7 +398,7 @@ export function AccordPage({ csrf, familleId, foyer, habilitation, agent, values
       <form method="post" action={`/agents/guichet/familles/${familleId}/demande#${ANCRE_ERREURS}`} novalidate>
         <Csrf token={csrf} />
         {deux ? (
-          <RadioGroup
+          <RadioGroup className="guichet-choix"
             name="avis"
             legend="Quels avis d’imposition demander ?"
             hint="Un couple marié ou pacsé a un seul avis : l’accord et le numéro fiscal d’un des deux suffisent."
@@ -447,7 +411,7 @@ export function AccordPage({ csrf, familleId, foyer, habilitation, agent, values
           <fieldset key={p.rang} class="field guichet-personne">
             <legend>Accord de {nomParent(p)}</legend>
             {deux ? <p class="hint">À remplir si son avis est demandé.</p> : null}
-            <RadioGroup name={`mode-${p.rang}`} legend="Comment l’accord a-t-il été donné ?" options={MODES_GUICHET} value={values[`mode-${p.rang}`]} errors={errors} />
+            <RadioGroup className="guichet-choix" name={`mode-${p.rang}`} legend="Comment l’accord a-t-il été donné ?" options={MODES_GUICHET} value={values[`mode-${p.rang}`]} errors={errors} />
             <Champ id={`date-${p.rang}`} label="Date de l’accord" hint="Date de signature du formulaire ou d’envoi du courriel, au format JJ/MM/AAAA." values={values} errors={errors} />
             <Champ
               id={`piece-${p.rang}`}

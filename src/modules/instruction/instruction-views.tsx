@@ -4,7 +4,7 @@ import { STATUTS } from '../../domain/demande.ts';
 import type { ErrorDetail } from '../../domain/errors.ts';
 import { formatEuros, formatNombre } from '../../domain/money.ts';
 import type { Declarant } from '../../domain/situation-fiscale.ts';
-import { Alert, ErrorSummary, SelectField, TextField } from '../../http/ui/components.tsx';
+import { Alert, ErrorSummary, SelectField, TextField, errorOf } from '../../http/ui/components.tsx';
 import {
   LIBELLES_TYPE,
   MOTIFS_CONSULTATION,
@@ -57,10 +57,6 @@ function Erreurs({ errors }: { errors: readonly ErrorDetail[] }) {
   return <ErrorSummary id={ANCRE_ERREURS} errors={tries.map((e) => ({ href: e.path ? `#${e.path}` : null, text: e.message }))} />;
 }
 
-const errorOf = (errors: readonly ErrorDetail[], id: string) => {
-  const mine = errors.filter((e) => e.path === id);
-  return mine.length > 0 ? mine.map((e) => e.message).join(' ') : undefined;
-};
 const withError = (errors: readonly ErrorDetail[], id: string) => {
   const error = errorOf(errors, id);
   return error ? { error } : {};

@@ -5,7 +5,7 @@ import type { ErrorDetail } from '../../domain/errors.ts';
 import { donneesEnClair, type Habilitation } from '../../domain/habilitation.ts';
 import { formatEuros } from '../../domain/money.ts';
 import { LIBELLES_UNITES, type PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
-import { Alert, CheckboxField, ErrorSummary, TextField } from '../../http/ui/components.tsx';
+import { Alert, CheckboxField, ErrorSummary, RadioGroup, TextField, errorOf } from '../../http/ui/components.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import type { EtatDemande } from '../demandes/demandes-service.ts';
 import type { AccordEnCours, ContestationFamille, DonneesUtilisees, FoyerFamille, HistoriqueDemande } from '../familles/familles-service.ts';
@@ -30,11 +30,6 @@ function Erreurs({ errors }: { errors: readonly ErrorDetail[] }) {
   if (errors.length === 0) return null;
   return <ErrorSummary id={ANCRE_ERREURS} errors={errors.map((e) => ({ href: e.path ? `#${e.path}` : null, text: e.message }))} />;
 }
-
-const errorOf = (errors: readonly ErrorDetail[], id: string) => {
-  const mine = errors.filter((e) => e.path === id);
-  return mine.length > 0 ? mine.map((e) => e.message).join(' ') : undefined;
-};
 
 const date = (iso: string | null | undefined) => (iso ? formatDateFrancaise(iso.slice(0, 10)) : '—');
 const nomParent = (p: FoyerFamille['parents'][number]) => `${p.prenoms} ${p.nomUsage ?? p.nomNaissance}`;
@@ -720,38 +715,6 @@ export const FOYER_PARENT2 = {
   ailleurs: 'Non, il ou elle vit ailleurs (parents séparés)',
 } as const;
 
-/**
- * A radio group in its fieldset: the legend is the question, each answer has its label, and the
- * error summary links to the first answer (`<name>-<first value>`), where the error is also shown.
- */
-function RadioGroup<V extends string>({ name, legend, hint, options, value, errors }: { name: string; legend: string; hint?: string; options: Readonly<Record<V, string>>; value: string | undefined; errors: readonly ErrorDetail[] }) {
-  const entries = Object.entries(options) as Array<[V, string]>;
-  const error = errorOf(errors, `${name}-${entries[0]?.[0] ?? ''}`);
-  const described = [hint ? `${name}-aide` : null, error ? `${name}-erreur` : null].filter(Boolean).join(' ') || undefined;
-  return (
-    <fieldset class={`field${error ? ' field--error' : ''}`} aria-describedby={described}>
-      <legend>{legend}</legend>
-      {hint ? (
-        <span class="hint" id={`${name}-aide`}>
-          {hint}
-        </span>
-      ) : null}
-      {error ? (
-        <span class="field__error" id={`${name}-erreur`}>
-          <span class="visually-hidden">Erreur : </span>
-          {error}
-        </span>
-      ) : null}
-      {entries.map(([v, label]) => (
-        <div key={v} class="radio">
-          <input type="radio" id={`${name}-${v}`} name={name} value={v} checked={value === v} />
-          <label for={`${name}-${v}`}>{label}</label>
-        </div>
-      ))}
-    </fieldset>
-  );
-}
-
 function Personne({ prefix, legend, values, errors, naissance = true, children }: { prefix: string; legend: string; values: FoyerValues; errors: readonly ErrorDetail[]; naissance?: boolean; children?: ComponentChildren }) {
   const field = (name: string, label: string, autoComplete: string, hint?: string) => {
     const id = `${prefix}-${name}`;
@@ -789,7 +752,7 @@ export function FoyerPage({ csrf, values, errors, enregistre }: { csrf: string; 
             name="parent2-foyer"
             legend="Le second parent vit-il avec vous ?"
             hint="S’il vit ailleurs, son avis d’imposition n’est pas demandé : seuls comptent les revenus du foyer où vivent les enfants."
-            options={FOYER_PARENT2}
+            options={Object.entries(FOYER_PARENT2)}
             value={values['parent2-foyer'] ?? 'oui'}
             errors={errors}
           />
@@ -804,7 +767,7 @@ export function FoyerPage({ csrf, values, errors, enregistre }: { csrf: string; 
             <RadioGroup
               name={`enfant${i + 1}-residence`}
               legend={`Où vit l’enfant ${i + 1} ?`}
-              options={RESIDENCES}
+              options={Object.entries(RESIDENCES)}
               value={values[`enfant${i + 1}-residence`] ?? 'exclusive'}
               errors={errors}
             />
