@@ -11,9 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openDatabase, type Database } from '../src/infra/db/database.ts';
 import { migrateToLatest } from '../src/infra/db/migrations.ts';
-import { createThrowawayPostgres } from '../src/infra/db/test-databases.ts';
+import { openBenchDatabase } from './bench-database.ts';
 import { auditFilesFor, loadAuditKey, writeAnchor } from '../src/modules/audit/audit-anchor.ts';
 import { verifyJournal } from '../src/modules/audit/audit-chain.ts';
 import { chainHash, GENESIS_HASH, rowContent, sealHash, type AuditEntryInput, type AuditRow } from '../src/modules/audit/audit-entry.ts';
@@ -28,15 +27,7 @@ const appends = Number(values.appends);
 const dir = mkdtempSync(join(tmpdir(), 'quotient-bench-audit-'));
 const n = new Intl.NumberFormat('fr-FR');
 
-let drop: (() => Promise<void>) | undefined;
-let database: Database;
-if (values.dialect === 'postgres') {
-  const throwaway = await createThrowawayPostgres();
-  drop = throwaway.drop;
-  database = openDatabase(throwaway.url);
-} else {
-  database = openDatabase(`sqlite:${join(dir, 'quotient.db')}`);
-}
+const { database, drop } = await openBenchDatabase(values.dialect, dir);
 
 function entry(i: number): AuditEntryInput {
   return {
@@ -90,6 +81,6 @@ try {
   }
 } finally {
   await database.close();
-  await drop?.();
+  await drop();
   rmSync(dir, { recursive: true, force: true });
 }

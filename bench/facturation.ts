@@ -13,9 +13,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openDatabase, type Database } from '../src/infra/db/database.ts';
 import { migrateToLatest } from '../src/infra/db/migrations.ts';
-import { createThrowawayPostgres } from '../src/infra/db/test-databases.ts';
+import { openBenchDatabase } from './bench-database.ts';
 import { FacturationService, type Position } from '../src/modules/facturation/facturation-service.ts';
 
 const { values } = parseArgs({ options: { families: { type: 'string', default: '6000' }, dialect: { type: 'string', default: 'sqlite' }, limit: { type: 'string', default: '500' } } });
@@ -24,15 +23,7 @@ const limit = Number(values.limit);
 const dir = mkdtempSync(join(tmpdir(), 'quotient-bench-facturation-'));
 const n = new Intl.NumberFormat('fr-FR');
 
-let drop: (() => Promise<void>) | undefined;
-let database: Database;
-if (values.dialect === 'postgres') {
-  const throwaway = await createThrowawayPostgres();
-  drop = throwaway.drop;
-  database = openDatabase(throwaway.url);
-} else {
-  database = openDatabase(`sqlite:${join(dir, 'quotient.db')}`);
-}
+const { database, drop } = await openBenchDatabase(values.dialect, dir);
 
 try {
   await migrateToLatest(database.db, database.dialect);
@@ -91,6 +82,6 @@ try {
   console.log(`API, en vigueur à une date : ${pages} pages, ${n.format(Math.round(performance.now() - t0))} ms`);
 } finally {
   await database.close();
-  await drop?.();
+  await drop();
   rmSync(dir, { recursive: true, force: true });
 }
