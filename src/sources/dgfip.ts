@@ -76,7 +76,7 @@ export function createDgfipClients(
   const tokens = new TokenCache(http, { tokenUrl: new URL(connection.tokenUrl), clientId: connection.clientId, clientSecret: connection.clientSecret, scope: connection.scope }, deps.clock);
   const impotParticulier = new ImpotParticulierSource({
     http,
-    tokens,
+    credentials: tokens,
     baseUrl: connection.baseUrl,
     idTeleservice: connection.idTeleservice,
     anneesAutorisees: deps.anneesAutorisees ?? [1, 2],
@@ -84,7 +84,7 @@ export function createDgfipClients(
     ...(deps.clock ? { clock: deps.clock } : {}),
   });
   const origin = new URL(connection.baseUrl).origin;
-  const r2p = new R2pEtatCivilSource({ http, tokens, r2pUrl: connection.r2pUrl ?? `${origin}/r2p/v1`, impotParticulier });
-  const sfip = new SfipSource({ http, tokens, sfipUrl: connection.sfipUrl ?? `${origin}/sfip/v1`, idTeleservice: connection.idTeleservice });
+  const r2p = new R2pEtatCivilSource({ http, credentials: tokens, r2pUrl: connection.r2pUrl ?? `${origin}/r2p/v1`, impotParticulier });
+  const sfip = new SfipSource({ http, credentials: tokens, sfipUrl: connection.sfipUrl ?? `${origin}/sfip/v1`, idTeleservice: connection.idTeleservice });
   return { impotParticulier, r2p, sfip, http, close: () => http.close() };
 }

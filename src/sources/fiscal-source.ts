@@ -1,15 +1,17 @@
 import { QuotientError, type ErrorKind } from '../domain/errors.ts';
 import type { NumeroFiscal } from '../domain/numero-fiscal.ts';
-import type { SituationFiscale, SourceSituation } from '../domain/situation-fiscale.ts';
+import type { SituationFiscale } from '../domain/situation-fiscale.ts';
 
 /**
- * The one port through which Quotient obtains fiscal data. Every adapter (API Impôt particulier,
- * état civil through R2P or SFiP, the legacy API Particulier) answers a `SituationFiscale`, already
- * minimised, or throws a `SourceFiscaleError`. Nothing else escapes an adapter.
+ * The one port through which Quotient obtains a foyer fiscal's situation: by numéro fiscal, or for
+ * the person behind a FranceConnect token. The request service depends on it; API Impôt particulier
+ * implements it. Every adapter (this one, état civil through R2P or SFiP, the legacy API
+ * Particulier) answers a `SituationFiscale`, already minimised and naming its source, or throws a
+ * `SourceFiscaleError`. Nothing else escapes an adapter.
  */
 export interface FiscalSource {
-  readonly source: SourceSituation;
   parNumeroFiscal(spi: NumeroFiscal, options?: OptionsAppel): Promise<SituationFiscale>;
+  parFranceConnect(franceConnectToken: string, options?: OptionsAppel): Promise<SituationFiscale>;
 }
 
 export interface OptionsAppel {

@@ -6,7 +6,6 @@ import { parseDecisionInstructeur, parseDecisionQfManuel, type DecisionQfManuel,
 import { STATUTS, transition, type EvenementDemande, type StatutDemande } from '../../domain/demande.ts';
 import { QuotientError } from '../../domain/errors.ts';
 import { LIBELLES_CHAMPS_DGFIP, type Habilitation } from '../../domain/habilitation.ts';
-import type { NumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { formatEuros } from '../../domain/money.ts';
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
 import { quotientFromSituations, type QuotientFamilial } from '../../domain/quotient-familial.ts';
@@ -15,7 +14,7 @@ import { priceActivites, type PrixActivite } from '../../domain/tarification.ts'
 import { periodeApplication } from '../../domain/validite-quotient.ts';
 import type { DemandeTable, Schema } from '../../infra/db/schema.ts';
 import type { Logger } from '../../infra/log/logger.ts';
-import { isSourceFiscaleError, type OptionsAppel, type RaisonEchec } from '../../sources/fiscal-source.ts';
+import { isSourceFiscaleError, type FiscalSource, type OptionsAppel, type RaisonEchec } from '../../sources/fiscal-source.ts';
 import { parisDate } from '../../sources/paris-date.ts';
 import { findDemande, findFamille, findFoyers, findParents, moveDemande, newId, newReference, positionInQueue } from './demandes-repo.ts';
 import type { JournalAudit } from '../audit/index.ts';
@@ -23,17 +22,11 @@ import type { Coffre } from '../../infra/silo/coffre.ts';
 import { asJson, type Acteur, type Executor } from './ports.ts';
 import type { Identifiant, SpiVault } from './spi-vault.ts';
 
-/** What the service asks of the DGFiP: a situation by numéro fiscal or by FranceConnect token. */
-export interface SourceImpotParticulier {
-  parNumeroFiscal(spi: NumeroFiscal, options?: OptionsAppel): Promise<SituationFiscale>;
-  parFranceConnect(token: string, options?: OptionsAppel): Promise<SituationFiscale>;
-}
-
 export interface DemandesDeps {
   readonly db: Kysely<Schema>;
   readonly journal: JournalAudit;
   readonly coffre: Coffre;
-  readonly source: SourceImpotParticulier;
+  readonly source: FiscalSource;
   /** The tariff policy in force on the day of the request (AAAA-MM-JJ, Paris). */
   readonly politique: (dateDemande: string) => PolitiqueTarifaire;
   readonly habilitation: Habilitation;

@@ -3,6 +3,7 @@ import { isQuotientError } from '../../domain/errors.ts';
 import type { NumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { createSituationFiscale, type SituationFamille, type SituationFiscale } from '../../domain/situation-fiscale.ts';
 import { SourceFiscaleError } from '../fiscal-source.ts';
+import { authenticatedGet, StaticCredential } from '../http/authenticated-get.ts';
 import { safeJson } from '../http/token-cache.ts';
 import type { UpstreamHttp } from '../http/upstream-http.ts';
 import { isoFromDgfipDate } from '../impot-particulier/reponse-ir.ts';
@@ -37,18 +38,22 @@ const SITUATIONS: ReadonlyArray<[RegExp, SituationFamille]> = [
 export class ApiParticulierSource {
   readonly source = 'api-particulier' as const;
 
-  constructor(private readonly options: { http: UpstreamHttp; baseUrl: string; apiKey: string }) {}
+  /** A static key: a 401 is final, never retried. */
+  private readonly credentials: StaticCredential;
+
+  constructor(private readonly options: { http: UpstreamHttp; baseUrl: string; apiKey: string }) {
+    this.credentials = new StaticCredential({ 'x-api-key': options.apiKey });
+  }
 
   async parAvis(spi: NumeroFiscal, referenceAvis: string, options: { signal?: AbortSignal } = {}): Promise<SituationFiscale> {
     const reference = referenceAvis.replace(/\s+/g, '').toUpperCase();
     if (!/^[0-9A-Z]{13,14}$/.test(reference)) throw new SourceFiscaleError('criteres_invalides', { detail: 'La référence d’avis comporte 13 caractères (14 pour un avis de dégrèvement).' });
     const url = new URL(`${this.options.baseUrl.replace(/\/$/, '')}/api/v2/avis-imposition`);
     url.search = new URLSearchParams({ numeroFiscal: spi.revealForUpstreamCall(), referenceAvis: reference }).toString();
-    const response = await this.options.http.send({
-      method: 'GET',
+    const response = await authenticatedGet(this.options.http, this.credentials, {
       url,
       loggedPath: url.pathname,
-      headers: { 'x-api-key': this.options.apiKey, accept: 'application/json' },
+      headers: { accept: 'application/json' },
       ...(options.signal ? { signal: options.signal } : {}),
     });
     const { status, correlationId } = response;

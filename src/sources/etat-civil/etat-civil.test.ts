@@ -21,9 +21,16 @@ const logger = createLogger({ level: 'debug', destination: { write: (line: strin
 let sandbox: SandboxHandle;
 let clients: DgfipClients;
 let legacyHttp: UpstreamHttp;
+/** While set, every token the sandbox issues is revoked at once: the gateway answers 401 to each call. */
+let refuseEveryToken = false;
 
 before(async () => {
-  sandbox = await startSandbox({ dataDir: join(dir, 'pki') });
+  sandbox = await startSandbox({
+    dataDir: join(dir, 'pki'),
+    onCall: (call) => {
+      if (refuseEveryToken && call.api === 'token') sandbox.admin.revokeTokens();
+    },
+  });
   clients = createDgfipClients(sandboxConnection(sandbox, 'RessourceIR api_r2p_resolution_spi sfip_donnees_fiscales_usagers'), { logger, http: { deadlineMs: 10_000, baseBackoffMs: 20 } });
   legacyHttp = new UpstreamHttp({ tls: { ca: sandbox.pki.caCertPem }, logger, deadlineMs: 10_000 });
 });
@@ -54,6 +61,38 @@ test('état civil → SFiP in one call gives the same foyer', async () => {
   assert.equal(bySfip.source, 'sfip');
   assert.deepEqual(comparerSituations(bySpi, bySfip), []);
   assert.equal(sandbox.admin.calls().filter((c) => c.api === 'sfip').length, 1);
+});
+
+test('R2P and SFiP replace a token the gateway rejects with 401, and try once more', async () => {
+  const cases = [
+    [clients.r2p, 'r2p'],
+    [clients.sfip, 'sfip'],
+  ] as const;
+  for (const [source, api] of cases) {
+    await source.parEtatCivil(married); // a token in the cache
+    sandbox.admin.revokeTokens();
+    sandbox.admin.clearCalls();
+    const situation = await source.parEtatCivil(married);
+    assert.deepEqual(situation.declarants.map((d) => d.nomNaissance).sort(), ['BERTIN', 'ROUSSEL'], api);
+    const calls = sandbox.admin.calls().filter((c) => c.api === api || c.api === 'token');
+    assert.deepEqual(calls.map((c) => [c.api, c.status]), [[api, 401], ['token', 200], [api, 200]], api);
+  }
+});
+
+test('R2P and SFiP retry a 401 only once: a gateway that keeps refusing the token is a typed refusal', async () => {
+  // Clients of their own, so that the refused tokens they keep stay out of the other tests.
+  const refused = createDgfipClients(sandboxConnection(sandbox, 'RessourceIR api_r2p_resolution_spi sfip_donnees_fiscales_usagers'), { logger, http: { deadlineMs: 10_000, baseBackoffMs: 20 } });
+  refuseEveryToken = true;
+  try {
+    for (const [source, api] of [[refused.r2p, 'r2p'], [refused.sfip, 'sfip']] as const) {
+      sandbox.admin.clearCalls();
+      await assert.rejects(source.parEtatCivil(married), (e) => e instanceof SourceFiscaleError && e.raison === 'identifiants_refuses');
+      assert.deepEqual(sandbox.admin.calls().filter((c) => c.api === api).map((c) => c.status), [401, 401], api);
+    }
+  } finally {
+    refuseEveryToken = false;
+    await refused.close();
+  }
 });
 
 test('nobody, or too many people, for an état civil: typed reasons', async () => {
@@ -97,4 +136,12 @@ test('the legacy API Particulier gives the same situation; the comparison lists 
   await assert.rejects(legacy.parAvis(spi, 'abc'), (e) => e instanceof SourceFiscaleError && e.raison === 'criteres_invalides');
   const wrongKey = new ApiParticulierSource({ http: legacyHttp, baseUrl: sandbox.apiParticulierUrl, apiKey: 'mauvaise' });
   await assert.rejects(wrongKey.parAvis(spi, reference), (e) => e instanceof SourceFiscaleError && e.raison === 'identifiants_refuses');
+});
+
+test('a static API Particulier key the server refuses is not sent again', async () => {
+  const spi = NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1);
+  const wrongKey = new ApiParticulierSource({ http: legacyHttp, baseUrl: sandbox.apiParticulierUrl, apiKey: 'mauvaise' });
+  sandbox.admin.clearCalls();
+  await assert.rejects(wrongKey.parAvis(spi, `25${SPI_SANDBOX.coupleMarie.declarant1.slice(2)}`), (e) => e instanceof SourceFiscaleError && e.raison === 'identifiants_refuses');
+  assert.deepEqual(sandbox.admin.calls().filter((c) => c.api === 'api-particulier').map((c) => c.status), [401]);
 });

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { NumeroFiscal } from '../../domain/numero-fiscal.ts';
 import type { SituationFiscale } from '../../domain/situation-fiscale.ts';
 import { SourceFiscaleError, type OptionsAppel } from '../fiscal-source.ts';
-import { safeJson, type TokenCache } from '../http/token-cache.ts';
+import { authenticatedGet, type CredentialProvider } from '../http/authenticated-get.ts';
+import { safeJson } from '../http/token-cache.ts';
 import type { UpstreamHttp } from '../http/upstream-http.ts';
 import type { ImpotParticulierSource } from '../impot-particulier/impot-particulier-source.ts';
 import { criteresEtatCivil, type EtatCivil } from './etat-civil.ts';
@@ -18,19 +19,17 @@ export class R2pEtatCivilSource {
   readonly source = 'impot-particulier' as const;
 
   constructor(
-    private readonly options: { http: UpstreamHttp; tokens: TokenCache; r2pUrl: string; impotParticulier: ImpotParticulierSource },
+    private readonly options: { http: UpstreamHttp; credentials: CredentialProvider; r2pUrl: string; impotParticulier: ImpotParticulierSource },
   ) {}
 
   async parEtatCivil(etatCivil: EtatCivil, options: OptionsAppel = {}): Promise<SituationFiscale> {
     const url = new URL(`${this.options.r2pUrl.replace(/\/$/, '')}/personne/spi`);
     url.search = criteresEtatCivil(etatCivil).toString();
-    const token = await this.options.tokens.token();
-    const response = await this.options.http.send({
-      method: 'GET',
+    const response = await authenticatedGet(this.options.http, this.options.credentials, {
       url,
       // The query carries the état civil: only the path is written down.
       loggedPath: url.pathname,
-      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      headers: { accept: 'application/json' },
       ...(options.signal ? { signal: options.signal } : {}),
     });
     const { status, correlationId } = response;

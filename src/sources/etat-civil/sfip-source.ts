@@ -1,6 +1,7 @@
 import type { SituationFiscale } from '../../domain/situation-fiscale.ts';
 import { SourceFiscaleError, type OptionsAppel } from '../fiscal-source.ts';
-import { safeJson, type TokenCache } from '../http/token-cache.ts';
+import { authenticatedGet, type CredentialProvider } from '../http/authenticated-get.ts';
+import { safeJson } from '../http/token-cache.ts';
 import type { UpstreamHttp } from '../http/upstream-http.ts';
 import { ReponseIrInvalide, situationFromReponseIr } from '../impot-particulier/reponse-ir.ts';
 import { criteresEtatCivil, type EtatCivil } from './etat-civil.ts';
@@ -15,18 +16,15 @@ export const SFIP_MEDIA_TYPE = 'application/vnd.dgfip.sfip.v1.0+json';
 export class SfipSource {
   readonly source = 'sfip' as const;
 
-  constructor(private readonly options: { http: UpstreamHttp; tokens: TokenCache; sfipUrl: string; idTeleservice: string }) {}
+  constructor(private readonly options: { http: UpstreamHttp; credentials: CredentialProvider; sfipUrl: string; idTeleservice: string }) {}
 
   async parEtatCivil(etatCivil: EtatCivil, options: Pick<OptionsAppel, 'signal'> = {}): Promise<SituationFiscale> {
     const url = new URL(`${this.options.sfipUrl.replace(/\/$/, '')}/demandeDeService/02AA/personne`);
     url.search = criteresEtatCivil(etatCivil).toString();
-    const token = await this.options.tokens.token();
-    const response = await this.options.http.send({
-      method: 'GET',
+    const response = await authenticatedGet(this.options.http, this.options.credentials, {
       url,
       loggedPath: url.pathname,
       headers: {
-        authorization: `Bearer ${token}`,
         accept: SFIP_MEDIA_TYPE,
         'content-type': SFIP_MEDIA_TYPE,
         id_teleservice: this.options.idTeleservice,

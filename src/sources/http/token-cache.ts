@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SourceFiscaleError } from '../fiscal-source.ts';
+import type { Credential, CredentialProvider } from './authenticated-get.ts';
 import type { UpstreamHttp } from './upstream-http.ts';
 
 export interface ClientCredentials {
@@ -21,11 +22,11 @@ const oauthError = z.object({ error: z.string(), error_description: z.string().o
 /**
  * OAuth 2.0 client credentials with the token kept in memory only: refreshed a little before it
  * expires, one refresh in flight at a time whatever the number of callers, and dropped on demand
- * when the gateway says it is no longer valid.
+ * when the gateway says it is no longer valid. Presented as `Authorization: Bearer`.
  */
-export class TokenCache {
-  private current: { token: string; refreshAt: number } | undefined;
-  private inFlight: Promise<string> | undefined;
+export class TokenCache implements CredentialProvider {
+  private current: { credential: Credential; refreshAt: number } | undefined;
+  private inFlight: Promise<Credential> | undefined;
 
   constructor(
     private readonly http: UpstreamHttp,
@@ -33,20 +34,21 @@ export class TokenCache {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  async token(): Promise<string> {
-    if (this.current && this.clock() < this.current.refreshAt) return this.current.token;
+  async get(): Promise<Credential> {
+    if (this.current && this.clock() < this.current.refreshAt) return this.current.credential;
     this.inFlight ??= this.fetchToken().finally(() => {
       this.inFlight = undefined;
     });
     return this.inFlight;
   }
 
-  /** The gateway answered `401 invalid_token`: the next call fetches a new token. */
-  invalidate(token: string): void {
-    if (this.current?.token === token) this.current = undefined;
+  /** The gateway answered `401 invalid_token`: the next call fetches a new token (unless another caller already did). */
+  invalidate(credential: Credential): boolean {
+    if (this.current?.credential === credential) this.current = undefined;
+    return true;
   }
 
-  private async fetchToken(): Promise<string> {
+  private async fetchToken(): Promise<Credential> {
     const { tokenUrl, clientId, clientSecret, scope } = this.credentials;
     const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64');
     const response = await this.http.send({
@@ -62,8 +64,9 @@ export class TokenCache {
       const lifetimeMs = (parsed.data.expires_in ?? 300) * 1000;
       // Refresh early, by a tenth of the lifetime and at least 30 s, so no call carries a dying token.
       const margin = Math.min(Math.max(lifetimeMs / 10, 30_000), lifetimeMs / 2);
-      this.current = { token: parsed.data.access_token, refreshAt: this.clock() + lifetimeMs - margin };
-      return parsed.data.access_token;
+      const credential: Credential = { headers: { authorization: `Bearer ${parsed.data.access_token}` } };
+      this.current = { credential, refreshAt: this.clock() + lifetimeMs - margin };
+      return credential;
     }
     const error = oauthError.safeParse(safeJson(response.body));
     const code = error.success ? error.data.error : undefined;

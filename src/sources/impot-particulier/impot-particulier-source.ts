@@ -2,7 +2,7 @@ import { anneePasEncoreImposee, derniereAnneeImposee, type DateTaxation } from '
 import type { NumeroFiscal } from '../../domain/numero-fiscal.ts';
 import type { SituationFiscale } from '../../domain/situation-fiscale.ts';
 import { SourceFiscaleError, type FiscalSource, type OptionsAppel } from '../fiscal-source.ts';
-import type { TokenCache } from '../http/token-cache.ts';
+import { authenticatedGet, type CredentialProvider } from '../http/authenticated-get.ts';
 import { safeJson } from '../http/token-cache.ts';
 import type { UpstreamHttp, UpstreamResponse } from '../http/upstream-http.ts';
 import { parisDate } from '../paris-date.ts';
@@ -15,7 +15,8 @@ export const IR_MEDIA_TYPES = [
 
 export interface ImpotParticulierOptions {
   readonly http: UpstreamHttp;
-  readonly tokens: TokenCache;
+  /** The OAuth token of the téléservice (a `TokenCache`). */
+  readonly credentials: CredentialProvider;
   /** `https://<gateway>/impotparticulier/1.0`. */
   readonly baseUrl: string;
   readonly idTeleservice: string;
@@ -72,28 +73,20 @@ export class ImpotParticulierSource implements FiscalSource {
     throw new SourceFiscaleError('introuvable');
   }
 
-  private async call(sujet: Sujet, annee: number, signal: AbortSignal | undefined, retried = false): Promise<SituationFiscale> {
+  private async call(sujet: Sujet, annee: number, signal: AbortSignal | undefined): Promise<SituationFiscale> {
     const byFc = 'franceConnectToken' in sujet;
     const tail = `situations/ir/assiettes/annrev/${annee}`;
     const path = byFc ? `/${tail}` : `/spi/${encodeURIComponent(sujet.spi.revealForUpstreamCall())}/${tail}`;
-    const token = await this.options.tokens.token();
-    const response = await this.options.http.send({
-      method: 'GET',
+    const response = await authenticatedGet(this.options.http, this.options.credentials, {
       url: new URL(this.options.baseUrl.replace(/\/$/, '') + path),
       loggedPath: byFc ? path : `/spi/${sujet.spi.toString()}/${tail}`,
       headers: {
-        authorization: `Bearer ${token}`,
         accept: `${IR_MEDIA_TYPES.join(', ')}, application/json;q=0.9`,
         id_teleservice: this.options.idTeleservice,
         ...(byFc ? { 'x-franceconnect-oauth': sujet.franceConnectToken } : {}),
       },
       ...(signal ? { signal } : {}),
     });
-    if (response.status === 401 && !retried) {
-      // The token may have expired between the cache's check and the gateway's: one new try.
-      this.options.tokens.invalidate(token);
-      return this.call(sujet, annee, signal, true);
-    }
     return interpret(response, annee);
   }
 }
