@@ -114,7 +114,7 @@ test('with no channel nothing is delivered, and that is said', async () => {
   const rapport = await creerCircuitAlerte({ canaux: [] }).envoyerAlerte(alerte);
   assert.deepEqual(rapport.resultats, []);
   assert.equal(rapport.toutEnvoye, false);
-  assert.deepEqual(detailsDuRapport(rapport), { alerteId: alerte.id, courriel: 'non_configure', webhook: 'non_configure', syslog: 'non_configure' });
+  assert.deepEqual(detailsDuRapport(rapport), { courriel: 'non_configure', webhook: 'non_configure', syslog: 'non_configure' });
   const failing = await creerCircuitAlerte({ canaux: [fake('syslog', () => Promise.reject(new EchecCanal('refusé')))] }).envoyerAlerte(alerte);
   assert.equal(failing.resultats[0]?.compteRendu, 'refusé');
 });

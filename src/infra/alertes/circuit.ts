@@ -86,10 +86,11 @@ export function creerCircuitAlerte(options: { canaux: readonly CanalAlerte[]; de
 
 /**
  * The report as journal details: one state per channel (`envoye`, `echec`, `non_configure`) and the
- * reason of each failure. Addresses and delivery accounts stay out: the journal says what failed.
+ * reason of each failure (the alert itself is the entry's target). Addresses and delivery accounts
+ * stay out: the journal says what failed.
  */
 export function detailsDuRapport(rapport: RapportAlerte): Record<string, AuditDetailValue> {
-  const details: Record<string, AuditDetailValue> = { alerteId: rapport.alerteId };
+  const details: Record<string, AuditDetailValue> = {};
   for (const nom of NOMS_CANAUX) {
     const r = rapport.resultats.find((x) => x.canal === nom);
     details[nom] = r === undefined ? 'non_configure' : r.envoye ? 'envoye' : 'echec';
