@@ -70,7 +70,12 @@ export function creerCircuitAlerte(options: { canaux: readonly CanalAlerte[]; de
       try {
         const resultats = await Promise.all(canaux.map((canal) => envoyerPar(canal, alerte, controller.signal)));
         for (const r of resultats) {
-          if (!r.envoye) options.logger?.error({ alerteId: alerte.id, code: alerte.code, canal: r.canal }, `alerte non transmise par ${r.canal} : ${r.compteRendu}`);
+          if (r.envoye) continue;
+          try {
+            options.logger?.error({ alerteId: alerte.id, code: alerte.code, canal: r.canal }, `alerte non transmise par ${r.canal} : ${r.compteRendu}`);
+          } catch {
+            // The report is the caller's; a failing log must not turn it into a rejection.
+          }
         }
         return { alerteId: alerte.id, resultats, toutEnvoye: resultats.length > 0 && resultats.every((r) => r.envoye) };
       } finally {
@@ -86,8 +91,8 @@ export function creerCircuitAlerte(options: { canaux: readonly CanalAlerte[]; de
 
 /**
  * The report as journal details: one state per channel (`envoye`, `echec`, `non_configure`) and the
- * reason of each failure (the alert itself is the entry's target). Addresses and delivery accounts
- * stay out: the journal says what failed.
+ * reason of each failure as shown (it may name the recipient that refused); the accounts of
+ * successful deliveries stay out. The alert itself is the entry's target.
  */
 export function detailsDuRapport(rapport: RapportAlerte): Record<string, AuditDetailValue> {
   const details: Record<string, AuditDetailValue> = {};
