@@ -20,6 +20,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand
     summary: 'Vérifie l’intégrité du journal d’audit : quotient audit verify [--json].',
     load: async () => (await import('./commands/audit.ts')).auditCommand,
   },
+  alertes: {
+    summary: 'Teste le circuit d’alerte (courriel, webhook, syslog) : quotient alertes tester [--json].',
+    load: async () => (await import('./commands/alertes.ts')).alertesCommand,
+  },
   migrate: {
     summary: 'Applique les migrations de la base de données.',
     load: async () => (await import('./commands/migrate.ts')).migrateCommand,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { habilitationSchema } from '../../domain/habilitation.ts';
+import { securiteSchema } from './securite-config.ts';
 
 const text = (max = 500) => z.string().trim().min(1, 'ne doit pas être vide').max(max);
 const email = z.email('adresse électronique invalide');
@@ -61,6 +62,8 @@ export const communeConfigSchema = z.strictObject({
       journalMois: z.number().int().min(6).max(36).default(12),
     })
     .default({ donneesFiscalesMoisApresValidite: 3, demandesMois: 24, journalMois: 12 }),
+  /** The RSSI and the alert channels (e-mail, webhook, syslog): `quotient alertes tester` tries them. */
+  securite: securiteSchema.optional(),
   /** Path of the tariff policy file (YAML); a relative path is taken from this file's folder. */
   politiqueTarifaire: z
     .string({ error: (issue) => (issue.input === undefined ? 'champ obligatoire : le chemin du fichier de la politique tarifaire (YAML)' : 'chemin de fichier attendu') })

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+
+/** Syslog facilities a commune may pick (RFC 5424 §6.2.1): the security ones and the local ones. */
+export const SYSLOG_FACILITIES = {
+  user: 1,
+  daemon: 3,
+  auth: 4,
+  authpriv: 10,
+  security: 13,
+  local0: 16,
+  local1: 17,
+  local2: 18,
+  local3: 19,
+  local4: 20,
+  local5: 21,
+  local6: 22,
+  local7: 23,
+} as const;
+export type SyslogFacility = keyof typeof SYSLOG_FACILITIES;
+
+export const SYSLOG_TRANSPORTS = ['udp', 'tcp', 'tls'] as const;
+
+/** Loopback only: the one place plain HTTP is allowed for a webhook (tests, demo). */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127(?:\.[0-9]{1,3}){3}$/.test(host);
+}
+
+const text = (max: number) => z.string().trim().min(1, 'ne doit pas être vide').max(max);
+const filePath = z.string().trim().min(1, 'chemin de fichier attendu').max(1000);
+
+const webhookUrl = z
+  .url({ protocol: /^https?$/, error: 'adresse web complète attendue, ex. https://siem.ville.fr/alertes' })
+  .refine((value) => new URL(value).protocol === 'https:' || isLoopbackHost(new URL(value).hostname), {
+    message: 'https:// attendu (http:// seulement vers cette machine : 127.0.0.1, localhost ou [::1])',
+  });
+
+const syslogSchema = z
+  .strictObject({
+    hote: z
+      .string()
+      .trim()
+      .regex(/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$|^[0-9A-Fa-f]*:[0-9A-Fa-f:.]*$/, 'nom d’hôte ou adresse IP attendu, ex. syslog.ville.fr ou 10.0.0.5'),
+    /** Default: 514 (UDP, TCP), 6514 (TLS, RFC 5425). */
+    port: z.number().int('numéro de port attendu').min(1, 'port entre 1 et 65535').max(65535, 'port entre 1 et 65535').optional(),
+    transport: z.enum(SYSLOG_TRANSPORTS),
+    facility: z.enum(Object.keys(SYSLOG_FACILITIES) as [SyslogFacility, ...SyslogFacility[]]).default('auth'),
+    /** TLS only: a PEM file of the authority that signed the collector's certificate, when it is not a public one. */
+    ca: filePath.optional(),
+  })
+  .refine((s) => s.ca === undefined || s.transport === 'tls', { message: '« ca » ne sert qu’avec « transport: tls »', path: ['ca'] });
+
+/**
+ * The `securite` section of the commune file: who hears about security events (the RSSI, and the
+ * DPO declared in `dpo`) and through which channels. Every channel is optional. The webhook's
+ * secret is never written here: `secretFile` names the file that holds it.
+ */
+export const securiteSchema = z.strictObject({
+  rssi: z.strictObject({ nom: text(200).optional(), email: z.email('adresse électronique invalide') }).optional(),
+  alertes: z
+    .strictObject({
+      /** To the RSSI and the DPO. Unset: on when an SMTP relay is configured (QUOTIENT_SMTP_URL). */
+      courriel: z.boolean().optional(),
+      webhook: z.strictObject({ url: webhookUrl, secretFile: filePath }).optional(),
+      syslog: syslogSchema.optional(),
+    })
+    .optional(),
+});
+
+export type SecuriteConfig = z.infer<typeof securiteSchema>;
