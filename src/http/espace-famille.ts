@@ -1,11 +1,10 @@
-import type { FastifyRequest } from 'fastify';
-import { QuotientError } from '../domain/errors.ts';
-import type { CompteConnecte } from '../modules/comptes/comptes-service.ts';
-
-/*
+/**
  * The families' shell, shared by the sign-in pages (which load the account) and the portal (which
  * needs it): the signed-in family account of a request.
  */
+import type { FastifyRequest } from 'fastify';
+import { QuotientError } from '../domain/errors.ts';
+import type { CompteConnecte } from '../modules/comptes/comptes-service.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
