@@ -28,4 +28,16 @@ export default tseslint.config(
       }],
     },
   },
+  {
+    // A module may use another module's services, never its routes or pages: what several modules
+    // share lives in src/http (shells, design system), and the app registers every module's routes.
+    files: ['src/modules/**/*.ts', 'src/modules/**/*.tsx'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['../*/*-routes*', '../*/*-views*', '**/modules/*/*-routes*', '**/modules/*/*-views*'], message: 'Un module n’importe ni les routes ni les pages d’un autre module : déplacez ce qui est partagé dans src/http, src/domain ou src/infra.' },
+        ],
+      }],
+    },
+  },
 );

@@ -6,7 +6,7 @@ import { SPI_SANDBOX } from '../sandbox/server.ts';
 import { DEMO_AGENTS } from '../sandbox/agents/provider.tsx';
 import type { Acteur } from '../modules/demandes/ports.ts';
 import type { Soumission } from '../modules/demandes/demandes-service.ts';
-import type { Services } from './services.ts';
+import type { Services } from '../app/compose.ts';
 
 /**
  * The demo's families: real requests through the real service against the sandbox's fictitious

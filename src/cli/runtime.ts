@@ -2,21 +2,16 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { QuotientError } from '../domain/errors.ts';
-import { buildApp, type AppDependencies } from '../http/app.ts';
-import { loadConfig, type AppConfig, type RunMode } from '../infra/config/config.ts';
-import { openDatabase, type Database } from '../infra/db/database.ts';
+import type { Runtime, Services } from '../app/compose.ts';
+import { buildApp } from '../http/app.ts';
+import { loadConfig, type RunMode } from '../infra/config/config.ts';
+import { openDatabase } from '../infra/db/database.ts';
 import { ensureInstallation } from '../infra/db/installation.ts';
 import { migrateToLatest, type MigrationReport } from '../infra/db/migrations.ts';
-import { createLogger, type Logger } from '../infra/log/logger.ts';
+import { createLogger } from '../infra/log/logger.ts';
 import type { CliIo } from './io.ts';
 
 export const SOFTWARE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-
-export interface Runtime {
-  readonly config: AppConfig;
-  readonly logger: Logger;
-  readonly database: Database;
-}
 
 /** Configuration, logger and database: what every long-running command starts from. */
 export function openRuntime(io: CliIo, mode: RunMode, options: { logToStderr?: boolean } = {}): Runtime {
@@ -57,13 +52,10 @@ const SHUTDOWN_GRACE_MS = 10_000;
  * database is closed, and the command returns 0. A second signal, or a shutdown that takes longer
  * than the grace period, stops at once with status 1.
  */
-export async function startHttpServer(
-  runtime: Runtime,
-  options: { onStop?: Array<() => Promise<void>> } & Pick<AppDependencies, 'comptes' | 'portail' | 'backOffice'> = {},
-): Promise<RunningServer> {
+export async function startHttpServer(runtime: Runtime, services: Services, options: { onStop?: Array<() => Promise<void>> } = {}): Promise<RunningServer> {
   const { config, logger, database } = runtime;
   await ensureInstallation(database.db, config.commune.commune.codeInsee, SOFTWARE_VERSION);
-  const app = await buildApp({ config, database, logger, ...(options.comptes ? { comptes: options.comptes } : {}), ...(options.portail ? { portail: options.portail } : {}), ...(options.backOffice ? { backOffice: options.backOffice } : {}) });
+  const app = await buildApp({ config, database, logger, services });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {

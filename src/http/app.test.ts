@@ -8,7 +8,7 @@ let t: TestApp;
 before(async () => {
   t = await createTestApp({
     // Routes of this test only, open to all: what is tested here is the error handling.
-    deps: { politiqueAcces: Object.fromEntries(['GET /test/panne', 'GET /api/v1/test/panne', 'GET /api/v1/test/refus', 'POST /test/formulaire'].map((k) => [k, PUBLIC])) },
+    web: { politiqueAcces: Object.fromEntries(['GET /test/panne', 'GET /api/v1/test/panne', 'GET /api/v1/test/refus', 'POST /test/formulaire'].map((k) => [k, PUBLIC])) },
     beforeReady(app) {
       app.get('/test/panne', async () => {
         throw new Error('détail interne: connexion à /srv/secret.db refusée');

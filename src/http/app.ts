@@ -2,48 +2,41 @@ import { randomUUID } from 'node:crypto';
 import formbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Services } from '../app/compose.ts';
 import type { AppConfig } from '../infra/config/config.ts';
 import type { Database } from '../infra/db/database.ts';
 import type { Logger } from '../infra/log/logger.ts';
-import type { CapturedCourriel, Mailer } from '../infra/mail/mailer.ts';
-import { ComptesService, type FamillesPort, type JournalPort } from '../modules/comptes/comptes-service.ts';
-import { registerComptesRoutes } from '../modules/comptes/comptes-routes.tsx';
-import { FranceConnectClient, type FranceConnectSettings } from '../modules/comptes/franceconnect-client.ts';
-import { registerPortailRoutes, type PortailServices } from '../modules/portail/portail-routes.tsx';
 import { registerAccueilRoutes } from '../modules/accueil/accueil-routes.tsx';
+import { registerComptesRoutes } from '../modules/comptes/comptes-routes.tsx';
 import { registerInformationsRoutes } from '../modules/informations/informations-routes.tsx';
+import { registerPortailRoutes } from '../modules/portail/portail-routes.tsx';
 import { registerSimulateurRoutes } from '../modules/simulateur/simulateur-routes.tsx';
-import { registerBackOffice, type BackOfficeServices } from '../modules/agents/back-office.ts';
 import { registerControleAcces } from './acces/controle-acces.ts';
 import type { Principal } from './acces/principal.ts';
+import { registerBackOffice } from './back-office.ts';
 import { registerErrorHandling } from './errors.tsx';
 import { registerHealthRoutes } from './health.ts';
 import { registerSecurity } from './security.ts';
 import { registerSessions, type SessionPolicy } from './session.ts';
 
+/** How the pages behave, beyond the services (tests tune them). */
+export interface WebOptions {
+  readonly sessionPolicy?: SessionPolicy;
+  /** Entries added to the access policy (tests that register routes of their own). */
+  readonly politiqueAcces?: Readonly<Record<string, readonly Principal[]>>;
+  /** Sign-in attempts per IP address and minute (default 20). */
+  readonly signInPerMinute?: number;
+  /** How long the portal's submission waits for the answer before showing the queue (default 8 s). */
+  readonly attenteMs?: number;
+}
+
 export interface AppDependencies {
   readonly config: Pick<AppConfig, 'commune' | 'politique' | 'publicUrl' | 'trustProxy'>;
   readonly database: Database;
   readonly logger: Logger;
-  /** The server's clock (sessions, tokens); tests move it forward. */
-  readonly clock?: () => number;
-  readonly sessionPolicy?: SessionPolicy;
-  /** Family sign-in (FranceConnect and local accounts); without it, no sign-in pages. */
-  readonly comptes?: {
-    readonly familles: FamillesPort;
-    readonly journal?: JournalPort;
-    readonly mailer: Mailer;
-    readonly franceConnect?: FranceConnectSettings;
-    /** Demo only: captured e-mails, shown at /dev/courriels. */
-    readonly outbox?: readonly CapturedCourriel[];
-    readonly signInPerMinute?: number;
-  };
-  /** The family portal (compute my quotient, history, rights); needs `comptes` for sign-in. */
-  readonly portail?: PortailServices;
-  /** The back-office at /agents and the API at /api/v1. */
-  readonly backOffice?: BackOfficeServices;
-  /** Entries added to the access policy (tests that register routes of their own). */
-  readonly politiqueAcces?: Readonly<Record<string, readonly Principal[]>>;
+  /** Composed by `composeServices` (src/app/compose.ts); nothing is built here. */
+  readonly services: Services;
+  readonly web?: WebOptions;
 }
 
 export interface RouteConnue {
@@ -61,9 +54,14 @@ const ASSETS_DIR = new URL('./assets/', import.meta.url).pathname;
 /** A request id chosen by a trusted proxy is kept so that traces join up; anything odd is replaced. */
 const INCOMING_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
-/** The composition root of the web application: every capability is registered here and only here. */
+/**
+ * The web application: security, sessions, access control, then the routes of every capability on
+ * the composed services. The sign-in pages and the portal exist only with family accounts, the
+ * back-office and the API only with the agents' identity provider.
+ */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
-  const { config } = deps;
+  const { config, services } = deps;
+  const web = deps.web ?? {};
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     trustProxy: config.trustProxy,
@@ -85,23 +83,22 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   registerErrorHandling(app, config.commune);
   const httpsPublicUrl = config.publicUrl.startsWith('https://');
-  const franceConnect = deps.comptes?.franceConnect ? new FranceConnectClient(deps.comptes.franceConnect) : undefined;
+  const comptes = services.comptes;
+  const agentsOidc = services.agentsOidc;
   // The sign-in buttons are forms whose answer redirects to the identity provider.
-  const formActionOrigins = [franceConnect?.issuerOrigin, deps.backOffice ? new URL(deps.backOffice.oidc.issuer).origin : undefined].filter((o): o is string => o !== undefined);
+  const formActionOrigins = [comptes?.franceConnect?.issuerOrigin, agentsOidc?.issuerOrigin].filter((o): o is string => o !== undefined);
   await registerSecurity(app, { httpsPublicUrl, formActionOrigins });
   await app.register(formbody, { bodyLimit: 256 * 1024 });
   await registerSessions(app, {
     db: deps.database.db,
     httpsPublicUrl,
-    ...(deps.sessionPolicy ? { policy: deps.sessionPolicy } : {}),
-    ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(web.sessionPolicy ? { policy: web.sessionPolicy } : {}),
+    ...(services.clock ? { clock: services.clock } : {}),
   });
-  const backOffice = deps.backOffice;
-  const journal = backOffice?.journal ?? deps.comptes?.journal;
   registerControleAcces(app, {
-    ...(journal ? { journal } : {}),
-    ...(backOffice ? { agentActif: (id: string) => backOffice.agents.actif(id), cleApi: (secret: string) => backOffice.clesApi.verifier(secret) } : {}),
-    ...(deps.politiqueAcces ? { politique: deps.politiqueAcces } : {}),
+    journal: services.journal,
+    ...(agentsOidc ? { agentActif: (id: string) => services.agents.actif(id), cleApi: (secret: string) => services.clesApi.verifier(secret) } : {}),
+    ...(web.politiqueAcces ? { politique: web.politiqueAcces } : {}),
   });
   await app.register(fastifyStatic, {
     root: ASSETS_DIR,
@@ -116,31 +113,31 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerHealthRoutes(app, { database: deps.database });
   registerAccueilRoutes(app, { commune: config.commune });
   registerInformationsRoutes(app, { commune: config.commune });
-  // Public pages follow the version an administrator activated; the configuration file's otherwise.
-  const politique = backOffice ? () => backOffice.politiques.enVigueur() : () => config.politique;
+  // Public pages follow the version an administrator activated (there are administrators only
+  // with the back-office); the configuration file's otherwise.
+  const politique = agentsOidc ? () => services.politiques.enVigueur() : () => config.politique;
   registerSimulateurRoutes(app, { commune: config.commune, politique });
-  if (deps.comptes) {
-    const c = deps.comptes;
-    const comptes = new ComptesService({ db: deps.database.db, familles: c.familles, mailer: c.mailer, publicUrl: config.publicUrl, communeNom: config.commune.commune.nom, ...(c.journal ? { journal: c.journal } : {}), ...(deps.clock ? { clock: deps.clock } : {}) });
+  if (comptes) {
     await registerComptesRoutes(app, {
       commune: config.commune,
-      comptes,
+      comptes: comptes.service,
       httpsPublicUrl,
       publicUrl: config.publicUrl,
-      ...(franceConnect ? { franceConnect } : {}),
-      ...(c.outbox ? { outbox: c.outbox } : {}),
-      ...(c.signInPerMinute ? { signInPerMinute: c.signInPerMinute } : {}),
+      ...(comptes.franceConnect ? { franceConnect: comptes.franceConnect } : {}),
+      ...(comptes.outbox ? { outbox: comptes.outbox } : {}),
+      ...(web.signInPerMinute ? { signInPerMinute: web.signInPerMinute } : {}),
     });
-    if (deps.portail) {
-      registerPortailRoutes(app, {
-        ...deps.portail,
-        commune: config.commune,
-        politique,
-        franceConnect: franceConnect !== undefined,
-      });
-    }
+    registerPortailRoutes(app, {
+      demandes: services.demandes,
+      familles: services.familles,
+      wake: services.wake,
+      commune: config.commune,
+      politique,
+      franceConnect: comptes.franceConnect !== undefined,
+      ...(web.attenteMs !== undefined ? { attenteMs: web.attenteMs } : {}),
+    });
   }
-  if (backOffice) registerBackOffice(app, { ...backOffice, commune: config.commune, politique, publicUrl: config.publicUrl });
+  if (agentsOidc) registerBackOffice(app, { commune: config.commune, politique, publicUrl: config.publicUrl, oidc: agentsOidc, services });
 
   return app;
 }

@@ -32,7 +32,7 @@ let now = Date.parse('2026-11-23T10:00:00Z');
 const state = { compteId: '', writes: 0 };
 let t: TestApp;
 before(async () => {
-  t = await createTestApp({ beforeReady: testRoutes(state), deps: { clock: () => now, politiqueAcces: TEST_ROUTES } });
+  t = await createTestApp({ beforeReady: testRoutes(state), compose: { clock: () => now }, web: { politiqueAcces: TEST_ROUTES } });
   state.compteId = await insertCompte(t.database);
 });
 after(() => t.close());
@@ -151,7 +151,7 @@ test('over https the cookie is __Host-quotient with Secure', async () => {
   const https = await createTestApp({
     env: { QUOTIENT_PUBLIC_URL: 'https://quotient.exemple.fr', QUOTIENT_TRUST_PROXY: 'true' },
     beforeReady: testRoutes(state),
-    deps: { politiqueAcces: TEST_ROUTES },
+    web: { politiqueAcces: TEST_ROUTES },
   });
   try {
     const res = await https.app.inject({ url: '/test/formulaire', headers: { 'x-forwarded-proto': 'https' } });

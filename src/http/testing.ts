@@ -1,51 +1,68 @@
 /**
- * Test support: the real application on a throwaway SQLite database, driven with `inject` (no
+ * Test support: the real application on a throwaway SQLite database, its services composed by
+ * `composeServices` as in production (the test's adapters passed in), driven with `inject` (no
  * socket) or listening on loopback. Every test closes what it opened through `close()`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { composeServices, type CompositionOptions, type Services } from '../app/compose.ts';
 import { loadConfig, type AppConfig } from '../infra/config/config.ts';
 import { openDatabase, type Database } from '../infra/db/database.ts';
 import { migrateToLatest } from '../infra/db/migrations.ts';
-import { createLogger } from '../infra/log/logger.ts';
-import { buildApp, type AppDependencies } from './app.ts';
+import { createLogger, type LogLevel } from '../infra/log/logger.ts';
+import { buildApp, type WebOptions } from './app.ts';
 
 export interface TestApp {
   readonly app: FastifyInstance;
   readonly database: Database;
   readonly config: AppConfig;
+  readonly services: Services;
+  /** Everything logged, by the app and by the services alike. */
   readonly logLines: string[];
+  /** The data folder (keys, journal anchor, built-in sandbox PKI), removed by `close()`. */
+  readonly dataDir: string;
   close(): Promise<void>;
 }
 
 export async function createTestApp(
   options: {
     env?: Record<string, string>;
+    /** A folder the caller owns (and removes); by default a fresh one removed by `close()`. */
+    dataDir?: string;
+    logLevel?: LogLevel;
     beforeReady?: (app: FastifyInstance) => void;
-    /** Further dependencies of the app (clock, sign-in services...). */
-    deps?: Partial<Omit<AppDependencies, 'config' | 'database' | 'logger'>>;
+    /**
+     * The test's adapters (DGFiP, mailer, identity providers, clock...). The background jobs are off
+     * unless asked: most tests never queue a request, and a few close the database under the app.
+     */
+    compose?: CompositionOptions;
+    web?: WebOptions;
   } = {},
 ): Promise<TestApp> {
-  const dir = mkdtempSync(join(tmpdir(), 'quotient-app-'));
+  const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'quotient-app-'));
   const config = loadConfig({ QUOTIENT_DATABASE_URL: `sqlite:${join(dir, 'q.db')}`, QUOTIENT_DATA_DIR: dir, ...options.env }, { mode: 'demo', cwd: dir });
   const database = openDatabase(config.databaseUrl);
   await migrateToLatest(database.db, database.dialect);
   const logLines: string[] = [];
-  const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logLines.push(line) } });
-  const app = await buildApp({ config, database, logger, ...options.deps });
+  const logger = createLogger({ level: options.logLevel ?? 'info', destination: { write: (line: string) => void logLines.push(line) } });
+  const services = await composeServices({ config, logger, database }, { background: false, ...options.compose });
+  const app = await buildApp({ config, database, logger, services, ...(options.web ? { web: options.web } : {}) });
   options.beforeReady?.(app);
   await app.ready();
   return {
     app,
     database,
     config,
+    services,
     logLines,
+    dataDir: dir,
     async close() {
       await app.close();
+      await services.stop();
       await database.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (!options.dataDir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

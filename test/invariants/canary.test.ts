@@ -9,7 +9,8 @@ import { NumeroFiscal } from '../../src/domain/numero-fiscal.ts';
 import { openDatabase } from '../../src/infra/db/database.ts';
 import { eachDialect } from '../../src/infra/db/test-databases.ts';
 import { SpiVault } from '../../src/modules/demandes/spi-vault.ts';
-import { createHarness, sandboxConnection } from '../../src/modules/demandes/test-harness.ts';
+import { sandboxConnection } from '../../src/sandbox/connection.ts';
+import { createHarness } from '../../src/modules/demandes/test-harness.ts';
 import { SPI_SANDBOX, startSandbox, type SandboxHandle } from '../../src/sandbox/server.ts';
 
 /**

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { composeServices, startBuiltInSandbox } from '../../app/compose.ts';
 import { createSmtpMailer, startCaptureSmtp } from '../../infra/mail/mailer.ts';
 import { startLocalProvider, FC_PASSWORD } from '../../sandbox/franceconnect/provider.tsx';
 import { DEMO_AGENT_PASSWORD, DEMO_AGENTS, startLocalAgentsProvider } from '../../sandbox/agents/provider.tsx';
@@ -8,7 +9,6 @@ import { LIBELLES_ROLES } from '../../modules/agents/roles.ts';
 import { SPI_SANDBOX } from '../../sandbox/server.ts';
 import { parseCommandArgs, type CliCommand } from '../io.ts';
 import { seedDemo } from '../demo-seed.ts';
-import { backOfficeServices, comptesDeps, openServices, portailServices } from '../services.ts';
 import { describeDatabase, migrate, openRuntime, startHttpServer } from '../runtime.ts';
 
 /** Sandbox identities whose FranceConnect journey ends on a QF without review (one declarant each). */
@@ -63,9 +63,9 @@ export const demoCommand: CliCommand = {
       const smtp = await startCaptureSmtp();
       closers.push(() => smtp.close());
       const mailer = createSmtpMailer({ url: smtp.url, from: 'Quotient familial <ne-pas-repondre@exemple.fr>' });
-      const services = await openServices(runtime, { mailer });
-      closers.push(() => services.stop());
-      const sandbox = services.dgfip.sandbox;
+      // Started before the services: the local FranceConnect tells it whose token is whose.
+      const sandbox = config.dgfip.baseUrl === undefined ? await startBuiltInSandbox(config) : undefined;
+      if (sandbox) closers.push(() => sandbox.close());
       const client = { clientId: 'quotient-demo', clientSecret: randomBytes(24).toString('base64url') };
       const provider = await onPreferredPort(config.port + 1, (port) => startLocalProvider({
         port,
@@ -82,16 +82,15 @@ export const demoCommand: CliCommand = {
         clients: [{ ...agentsClient, redirectUris: [`${config.publicUrl}/agents/connexion/retour`], postLogoutRedirectUris: [`${config.publicUrl}/agents/deconnexion/fin`] }],
       }));
       closers.push(() => agentsProvider.close());
-      const server = await startHttpServer(runtime, {
-        onStop: [closeAll],
-        comptes: comptesDeps(services, {
-          mailer,
-          outbox: smtp.messages,
-          franceConnect: { issuer: provider.issuer, ...client, redirectUri: `${config.publicUrl}/connexion/franceconnect/retour`, postLogoutRedirectUri: `${config.publicUrl}/deconnexion/fin` },
-        }),
-        portail: portailServices(services),
-        backOffice: backOfficeServices(services, { issuer: agentsProvider.issuer, ...agentsClient, signingAlg: 'ES256', acr: 'eidas1' }, config.publicUrl),
+      const services = await composeServices(runtime, {
+        ...(sandbox ? { dgfip: sandbox } : {}),
+        mailer,
+        outbox: smtp.messages,
+        franceConnect: { issuer: provider.issuer, ...client },
+        agentsOidc: { issuer: agentsProvider.issuer, ...agentsClient, signingAlg: 'ES256', acr: 'eidas1' },
       });
+      closers.push(() => services.stop());
+      const server = await startHttpServer(runtime, services, { onStop: [closeAll] });
       const seeded = await seedDemo(services, runtime.database.db, runtime.logger);
       const dgfip = services.dgfip;
       const base = server.url;

@@ -1,13 +1,12 @@
 import { userInfo } from 'node:os';
 import { derniereAnneeImposee } from '../../domain/annee-imposition.ts';
-import { auditFilesFor, JournalAudit } from '../../modules/audit/index.ts';
+import { composeServices } from '../../app/compose.ts';
 import { QuotientError } from '../../domain/errors.ts';
 import { NumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { LIBELLES_SITUATION_FAMILLE, type SituationFiscale } from '../../domain/situation-fiscale.ts';
 import { pendingMigrations } from '../../infra/db/migrations.ts';
 import { isSourceFiscaleError } from '../../sources/fiscal-source.ts';
 import { parisDate } from '../../sources/paris-date.ts';
-import { openDgfip } from '../dgfip-runtime.ts';
 import { EXIT, parseCommandArgs, type CliCommand, type CliIo } from '../io.ts';
 import { describeDatabase, migrate, openRuntime } from '../runtime.ts';
 
@@ -57,10 +56,11 @@ export const dgfipCommand: CliCommand = {
         io.err(`La base ${describeDatabase(runtime.config.databaseUrl)} n’est pas à jour : lancez « quotient migrate » d’abord.`);
         return EXIT.usage;
       }
-      const journal = await JournalAudit.open({ db: runtime.database.db, dialect: runtime.database.dialect, files: auditFilesFor(runtime.config), onAlert: (a) => io.err(a.message) });
+      // A one-shot check: no processing loop, nothing in the background.
+      const services = await composeServices(runtime, { background: false, onAlert: (a) => io.err(a.message) });
+      const { journal, dgfip } = services;
       // The operator who ran the check, as the system knows them: the account of the shell.
       const actor = { type: 'systeme' as const, id: `cli:${userInfo().username}` };
-      const dgfip = await openDgfip(runtime);
       try {
         const where = dgfip.connection.sandbox ? 'bac à sable intégré' : new URL(dgfip.connection.baseUrl).host;
         try {
@@ -74,7 +74,7 @@ export const dgfipCommand: CliCommand = {
           return report(io, error.raison, error.message, error.correlationId, values.json);
         }
       } finally {
-        await dgfip.close();
+        await services.stop();
       }
     } finally {
       await runtime.database.close();

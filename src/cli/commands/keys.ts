@@ -7,7 +7,8 @@ import { Coffre } from '../../infra/silo/coffre.ts';
 import { KeyringFile, keyringFileOf, openKeyringFile } from '../../infra/silo/keyring.ts';
 import { rotateMasterKey } from '../../infra/silo/rotation.ts';
 import { EXIT, parseCommandArgs, type CliCommand, type CliIo } from '../io.ts';
-import { describeDatabase, openRuntime, type Runtime } from '../runtime.ts';
+import type { Runtime } from '../../app/compose.ts';
+import { describeDatabase, openRuntime } from '../runtime.ts';
 
 const ACTIONS = ['init', 'status', 'rotate'] as const;
 type Action = (typeof ACTIONS)[number];

@@ -1,7 +1,4 @@
-import { Coffre } from '../../infra/silo/coffre.ts';
-import { openKeyringFile } from '../../infra/silo/keyring.ts';
-import { auditFilesFor, JournalAudit } from '../../modules/audit/index.ts';
-import { RetentionService } from '../../modules/retention/retention-service.ts';
+import { composeServices } from '../../app/compose.ts';
 import { EXIT, parseCommandArgs, type CliCommand } from '../io.ts';
 import { openRuntime } from '../runtime.ts';
 
@@ -19,10 +16,9 @@ export const purgeCommand: CliCommand = {
     parseCommandArgs({ args: argv, options: {}, strict: true, allowPositionals: false });
     const runtime = openRuntime(io, io.env.QUOTIENT_CONFIG === undefined ? 'demo' : 'production', { logToStderr: true });
     try {
-      const { config, database } = runtime;
-      const journal = await JournalAudit.open({ db: database.db, dialect: database.dialect, files: auditFilesFor(config), onAlert: (a) => io.err(a.message) });
-      const coffre = new Coffre({ db: database.db, dialect: database.dialect, keyring: openKeyringFile(config) });
-      const rapport = await new RetentionService({ db: database.db, coffre, journal, conservation: config.commune.conservation }).purger({ type: 'systeme', id: 'quotient-purge' });
+      // A one-shot purge: no processing loop, nothing in the background.
+      const services = await composeServices(runtime, { background: false, onAlert: (a) => io.err(a.message) });
+      const rapport = await services.retention.purger({ type: 'systeme', id: 'quotient-purge' }).finally(() => services.stop());
       io.out(
         [
           'Purge terminée :',

@@ -2,8 +2,7 @@ import { QuotientError } from '../../domain/errors.ts';
 import { pendingMigrations } from '../../infra/db/migrations.ts';
 import { EXIT, parseCommandArgs, type CliCommand } from '../io.ts';
 import { describeDatabase, openRuntime, startHttpServer } from '../runtime.ts';
-import { createSmtpMailer } from '../../infra/mail/mailer.ts';
-import { backOfficeServices, comptesDeps, openServices, portailServices } from '../services.ts';
+import { composeServices } from '../../app/compose.ts';
 
 const ROLES = ['web', 'worker', 'all'] as const;
 type Role = (typeof ROLES)[number];
@@ -50,24 +49,11 @@ export const serveCommand: CliCommand = {
         return EXIT.usage;
       }
       const { config } = runtime;
-      const mailer = config.smtp ? createSmtpMailer(config.smtp) : undefined;
-      const services = await openServices(runtime, mailer ? { mailer } : {});
-      // Family accounts need e-mail (verification, reset): without a relay, the portal stays closed.
-      const web = mailer
-        ? {
-            comptes: comptesDeps(services, {
-              mailer,
-              ...(config.franceConnect
-                ? { franceConnect: { ...config.franceConnect, redirectUri: `${config.publicUrl}/connexion/franceconnect/retour`, postLogoutRedirectUri: `${config.publicUrl}/deconnexion/fin` } }
-                : {}),
-            }),
-            portail: portailServices(services),
-          }
-        : {};
+      const services = await composeServices(runtime);
       if (!config.agentsOidc) io.err('QUOTIENT_AGENTS_OIDC_ISSUER n’est pas renseignée : l’espace agents (/agents) et l’API de facturation sont désactivés.');
+      // Family accounts need e-mail (verification, reset): without a relay, the portal stays closed.
       if (!config.smtp) io.err('QUOTIENT_SMTP_URL n’est pas renseignée : l’espace des familles (connexion, calcul du quotient) est désactivé.');
-      const backOffice = config.agentsOidc ? { backOffice: backOfficeServices(services, config.agentsOidc, config.publicUrl) } : {};
-      const server = await startHttpServer(runtime, { onStop: [() => services.stop()], ...web, ...backOffice }).catch(async (error: unknown) => {
+      const server = await startHttpServer(runtime, services, { onStop: [() => services.stop()] }).catch(async (error: unknown) => {
         await services.stop();
         throw error;
       });

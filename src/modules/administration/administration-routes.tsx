@@ -4,7 +4,7 @@ import type { ComponentChildren } from 'preact';
 import { isQuotientError, QuotientError, type ErrorDetail } from '../../domain/errors.ts';
 import { formatEuros } from '../../domain/money.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
-import { acteurAgent, requireAgent, sendAgentPage } from '../agents/agent-layout.tsx';
+import { acteurAgent, requireAgent, sendAgentPage } from '../../http/espace-agents.tsx';
 import type { AgentsService } from '../agents/agents-service.ts';
 import type { ClesApiService } from '../api/cles-api-service.ts';
 import { AccueilPage, AgentPage, AgentsPage, ClesApiPage, CleCreeePage, HabilitationPage, NouvelAgentPage } from './administration-views.tsx';

@@ -3,7 +3,7 @@ import { isQuotientError } from '../../domain/errors.ts';
 import { signInAgent } from '../../http/session.ts';
 import { Alert } from '../../http/ui/components.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
-import { sendAgentPage, sectionsOf, requireAgent } from './agent-layout.tsx';
+import { sendAgentPage, sectionsOf, requireAgent } from '../../http/espace-agents.tsx';
 import type { AgentsOidcClient } from './agents-client.ts';
 import type { AgentsService } from './agents-service.ts';
 import { LIBELLES_ROLES } from './roles.ts';

@@ -1,38 +1,28 @@
 /**
  * Test support for the back-office and the API: the whole application (family portal, back-office,
- * API) on a throwaway SQLite database, the request service, the DGFiP sandbox, the local
+ * API) composed as in production on a throwaway SQLite database, with the DGFiP sandbox, the local
  * FranceConnect-like provider and the local agents' provider on loopback, the demo agents (one per
  * role) declared, and the processing loop. Agents sign in through the real OpenID Connect flow.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hash as argon2Hash } from '@node-rs/argon2';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../http/app.ts';
+import type { Services } from '../../app/compose.ts';
 import type { Principal } from '../../http/acces/principal.ts';
 import { Jar, csrfOf } from '../../http/test-cookies.ts';
 import { signInAtProvider } from '../../http/test-oidc.ts';
-import { loadConfig, type AppConfig } from '../../infra/config/config.ts';
-import { openDatabase, type Database } from '../../infra/db/database.ts';
-import { migrateToLatest } from '../../infra/db/migrations.ts';
-import { createLogger } from '../../infra/log/logger.ts';
+import { createTestApp } from '../../http/testing.ts';
+import type { AppConfig } from '../../infra/config/config.ts';
+import type { Database } from '../../infra/db/database.ts';
 import { createSmtpMailer, startCaptureSmtp, type CaptureSmtp } from '../../infra/mail/mailer.ts';
 import { DEMO_AGENT_PASSWORD, DEMO_AGENTS, startLocalAgentsProvider } from '../../sandbox/agents/provider.tsx';
 import { startLocalProvider, type LocalProvider } from '../../sandbox/franceconnect/provider.tsx';
 import type { LocalOidcProvider } from '../../sandbox/oidc/local-provider.tsx';
 import { startSandbox, type SandboxHandle } from '../../sandbox/server.ts';
-import { PolitiquesService } from '../administration/politiques-service.ts';
-import { ClesApiService } from '../api/cles-api-service.ts';
-import { InstructionService } from '../instruction/instruction-service.ts';
-import { FacturationService } from '../facturation/facturation-service.ts';
-import { ControleService } from '../controle/controle-service.ts';
-import { TableauDeBordService } from '../tableau-de-bord/tableau-de-bord-service.ts';
-import { QuotaSlot } from '../../infra/queue/quota-slot.ts';
-import { createHarness, type Harness } from '../demandes/test-harness.ts';
-import { Traitement } from '../demandes/traitement.ts';
-import { AgentsService, type Agent } from './agents-service.ts';
-import type { BackOfficeServices } from './back-office.ts';
+import { HABILITATION_TEST, harnessOf, TEST_UPSTREAM_HTTP, type Harness } from '../demandes/test-harness.ts';
+import type { Agent } from './agents-service.ts';
 import type { RoleAgent } from './roles.ts';
 
 export const BACK_OFFICE_URL = 'http://localhost:3997';
@@ -51,7 +41,7 @@ export interface BackOfficeTestApp {
   readonly smtp: CaptureSmtp;
   readonly franceConnect: LocalProvider;
   readonly agentsProvider: LocalOidcProvider;
-  readonly services: BackOfficeServices;
+  readonly services: Services;
   /** The demo agents, one per role, declared in the agents table. */
   readonly agents: Readonly<Record<RoleAgent, Agent>>;
   readonly logLines: string[];
@@ -70,9 +60,6 @@ export interface BackOfficeTestApp {
 export async function createBackOfficeTestApp(options: { publicUrl?: string; politiqueAcces?: Readonly<Record<string, readonly Principal[]>>; beforeReady?: (app: FastifyInstance) => void } = {}): Promise<BackOfficeTestApp> {
   const publicUrl = options.publicUrl ?? BACK_OFFICE_URL;
   const dir = mkdtempSync(join(tmpdir(), 'quotient-back-office-'));
-  const config = loadConfig({ QUOTIENT_DATABASE_URL: `sqlite:${join(dir, 'q.db')}`, QUOTIENT_DATA_DIR: dir, QUOTIENT_PUBLIC_URL: publicUrl }, { mode: 'demo', cwd: dir });
-  const database = openDatabase(config.databaseUrl);
-  await migrateToLatest(database.db, database.dialect);
   const sandbox = await startSandbox({ dataDir: join(dir, 'pki') });
   const smtp = await startCaptureSmtp();
   const franceConnect = await startLocalProvider({
@@ -82,51 +69,33 @@ export async function createBackOfficeTestApp(options: { publicUrl?: string; pol
   const agentsProvider = await startLocalAgentsProvider({
     clients: [{ ...AGENTS_CLIENT, redirectUris: [`${publicUrl}/agents/connexion/retour`], postLogoutRedirectUris: [`${publicUrl}/agents/deconnexion/fin`] }],
   });
-  // The request service applies the policy version in force on the request's day (asked only once requests are processed).
-  const harness = await createHarness(database, sandbox, { dataDir: dir, instanceId: 'back-office-test', politique: (date) => politiques.enVigueur(date) });
-  const politiques = await PolitiquesService.ouvrir({ db: database.db, journal: harness.journal, initiale: { politique: config.politique, contenu: readFileSync(config.politiqueFile, 'utf8'), fichier: config.politiqueFile } });
-  const quiet = createLogger({ level: 'silent' });
-  const traitement = new Traitement({ service: harness.demandes, db: database.db, instanceId: 'back-office-test', logger: quiet });
-  const agentsService = new AgentsService({ db: database.db, journal: harness.journal });
-  const services: BackOfficeServices = {
-    agents: agentsService,
-    clesApi: new ClesApiService({ db: database.db, journal: harness.journal }),
-    journal: harness.journal,
-    demandes: harness.demandes,
-    familles: harness.familles,
-    instruction: new InstructionService({ db: database.db, journal: harness.journal, coffre: harness.coffre, demandes: harness.demandes }),
-    facturation: new FacturationService({ db: database.db, journal: harness.journal }),
-    politiques,
-    controle: new ControleService({ db: database.db, journal: harness.journal, agents: agentsService }),
-    // The same shared slot (bucket `dgfip`, table quota_calls) as the harness's DGFiP clients.
-    tableauDeBord: new TableauDeBordService({ db: database.db, journal: harness.journal, quota: new QuotaSlot(database.db, { bucket: 'dgfip', limit: 50 }) }),
-    wake: () => traitement.wake(),
-    oidc: { issuer: agentsProvider.issuer, ...AGENTS_CLIENT, signingAlg: 'ES256', acr: 'eidas1', redirectUri: `${publicUrl}/agents/connexion/retour`, postLogoutRedirectUri: `${publicUrl}/agents/deconnexion/fin` },
-  };
-  const installation = { type: 'systeme' as const, id: 'test' };
-  const agents = {} as Record<RoleAgent, Agent>;
-  for (const demo of DEMO_AGENTS) agents[demo.roles[0] as RoleAgent] = await agentsService.creer(demo, installation);
-
-  const logLines: string[] = [];
-  const app = await buildApp({
-    config,
-    database,
-    logger: createLogger({ level: 'info', destination: { write: (line: string) => void logLines.push(line) } }),
-    comptes: {
-      familles: { creer: (input, acteur) => harness.familles.creer(input, acteur) },
-      journal: harness.journal,
+  // The whole application as production composes it, on this test's sandbox, mailer and providers.
+  // The request service applies the policy version in force on the request's day, as in production.
+  const t = await createTestApp({
+    env: { QUOTIENT_PUBLIC_URL: publicUrl },
+    dataDir: dir,
+    // The log is searched for numéros fiscaux: the services' debug lines too.
+    logLevel: 'debug',
+    compose: {
+      dgfip: sandbox,
+      upstreamHttp: TEST_UPSTREAM_HTTP,
+      instanceId: 'back-office-test',
+      habilitation: HABILITATION_TEST,
       mailer: createSmtpMailer({ url: smtp.url, from: 'Quotient <ne-pas-repondre@exemple.fr>' }),
       outbox: smtp.messages,
-      signInPerMinute: 1000,
-      franceConnect: { issuer: franceConnect.issuer, ...FC_CLIENT, redirectUri: `${publicUrl}/connexion/franceconnect/retour`, postLogoutRedirectUri: `${publicUrl}/deconnexion/fin` },
+      franceConnect: { issuer: franceConnect.issuer, ...FC_CLIENT },
+      agentsOidc: { issuer: agentsProvider.issuer, ...AGENTS_CLIENT, signingAlg: 'ES256', acr: 'eidas1' },
+      background: true,
     },
-    portail: { demandes: harness.demandes, familles: harness.familles, wake: () => traitement.wake() },
-    backOffice: services,
-    ...(options.politiqueAcces ? { politiqueAcces: options.politiqueAcces } : {}),
+    web: { signInPerMinute: 1000, ...(options.politiqueAcces ? { politiqueAcces: options.politiqueAcces } : {}) },
+    ...(options.beforeReady ? { beforeReady: options.beforeReady } : {}),
   });
-  options.beforeReady?.(app);
-  await app.ready();
-  await traitement.start();
+  const { app, database, config, services, logLines } = t;
+  // The harness's view of the same services; they stop with the app.
+  const harness = harnessOf(services, logLines, dir, () => services.stop());
+  const installation = { type: 'systeme' as const, id: 'test' };
+  const agents = {} as Record<RoleAgent, Agent>;
+  for (const demo of DEMO_AGENTS) agents[demo.roles[0] as RoleAgent] = await services.agents.creer(demo, installation);
 
   const get = async (jar: Jar, url: string, headers: Record<string, string> = {}) => {
     const res = await app.inject({ url, headers: { ...headers, cookie: jar.header() } });
@@ -183,10 +152,7 @@ export async function createBackOfficeTestApp(options: { publicUrl?: string; pol
       return (await services.clesApi.creer(`Logiciel de test ${Date.now()}`, { type: 'agent', id: agents.administrateur.id })).secret;
     },
     async close() {
-      await traitement.stop();
-      await app.close();
-      await harness.close();
-      await database.close();
+      await t.close();
       await agentsProvider.close();
       await franceConnect.close();
       await smtp.close();

@@ -7,7 +7,7 @@ import { signIn, signOut } from '../../http/session.ts';
 import { Layout } from '../../http/ui/layout.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import type { CapturedCourriel } from '../../infra/mail/mailer.ts';
-import type { ComptesService, CompteConnecte } from './comptes-service.ts';
+import type { ComptesService } from './comptes-service.ts';
 import type { FranceConnectClient } from './franceconnect-client.ts';
 import { ConfirmationPage, ConnexionPage, DeconnexionPage, InscriptionPage, MessagePage, MonEspacePage, NouveauMotDePassePage, OubliPage, OutboxPage } from './comptes-views.tsx';
 
@@ -21,19 +21,6 @@ export interface ComptesRoutesDeps {
   readonly outbox?: readonly CapturedCourriel[];
   /** Sign-in attempts per address IP and minute (default 20). */
   readonly signInPerMinute?: number;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The signed-in family account, loaded once per request; null when anonymous. */
-    compte: CompteConnecte | null;
-  }
-}
-
-/** The signed-in family, or a 401 page inviting to sign in: what the portal's pages call first. */
-export function requireFamille(request: FastifyRequest): CompteConnecte {
-  if (!request.compte) throw new QuotientError('unauthenticated', 'connexion_requise', 'Connectez-vous pour accéder à cette page.');
-  return request.compte;
 }
 
 type Body = Record<string, string | undefined>;

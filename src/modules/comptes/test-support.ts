@@ -1,19 +1,13 @@
 /**
- * Test support for sign-in: the real application with the families service (journal and silo on
- * the throwaway database), a local SMTP capture, and optionally the local FranceConnect-like
- * provider on loopback. Everything is closed by `close()`.
+ * Test support for sign-in: the real application composed with a local SMTP capture as its mailer
+ * (accounts, and with them the portal), and optionally the local FranceConnect-like provider on
+ * loopback. Everything is closed by `close()`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createTestApp, type TestApp } from '../../http/testing.ts';
 import { createSmtpMailer, startCaptureSmtp, type CaptureSmtp } from '../../infra/mail/mailer.ts';
-import { Coffre } from '../../infra/silo/coffre.ts';
-import { openKeyringFile } from '../../infra/silo/keyring.ts';
 import { startLocalProvider, type LocalProvider } from '../../sandbox/franceconnect/provider.tsx';
-import { auditFilesFor, JournalAudit } from '../audit/index.ts';
-import { FamillesService } from '../familles/familles-service.ts';
+import type { JournalAudit } from '../audit/index.ts';
 
 export const PUBLIC_URL = 'http://localhost:3999';
 export const FC_CLIENT = { clientId: 'quotient-test', clientSecret: 'secret-de-test-du-client-franceconnect' };
@@ -35,41 +29,28 @@ export async function createComptesTestApp(options: { franceConnect?: boolean; c
         onAccessToken: (token, spi) => fcTokens.push({ token, spi }),
       })
     : undefined;
-  const keys = mkdtempSync(join(tmpdir(), 'quotient-comptes-'));
-  // The services are opened once the database exists: through a late-bound port.
-  const late: { familles?: FamillesService; journal?: JournalAudit } = {};
   const issuer = options.issuer ?? provider?.issuer;
   const t = await createTestApp({
     env: { QUOTIENT_PUBLIC_URL: PUBLIC_URL },
     ...(options.beforeReady ? { beforeReady: options.beforeReady } : {}),
-    deps: {
+    compose: {
+      mailer: createSmtpMailer({ url: smtp.url, from: 'Quotient <ne-pas-repondre@exemple.fr>' }),
+      outbox: smtp.messages,
       ...(options.clock ? { clock: options.clock } : {}),
-      comptes: {
-        familles: { creer: (input, acteur) => (late.familles as FamillesService).creer(input, acteur) },
-        journal: { append: (entry) => (late.journal as JournalAudit).append(entry) },
-        mailer: createSmtpMailer({ url: smtp.url, from: 'Quotient <ne-pas-repondre@exemple.fr>' }),
-        outbox: smtp.messages,
-        ...(options.signInPerMinute ? { signInPerMinute: options.signInPerMinute } : {}),
-        ...(issuer ? { franceConnect: { issuer, ...FC_CLIENT, redirectUri: `${PUBLIC_URL}/connexion/franceconnect/retour`, postLogoutRedirectUri: `${PUBLIC_URL}/deconnexion/fin` } } : {}),
-      },
+      ...(issuer ? { franceConnect: { issuer, ...FC_CLIENT } } : {}),
     },
+    web: { ...(options.signInPerMinute ? { signInPerMinute: options.signInPerMinute } : {}) },
   });
-  const config = { mode: 'demo' as const, dataDir: keys };
-  const journal = await JournalAudit.open({ db: t.database.db, dialect: t.database.dialect, files: auditFilesFor(config), onAlert: () => undefined });
-  const coffre = new Coffre({ db: t.database.db, dialect: t.database.dialect, keyring: openKeyringFile(config) });
-  late.journal = journal;
-  late.familles = new FamillesService({ db: t.database.db, journal, coffre });
   return {
     ...t,
     smtp,
     provider,
     fcTokens,
-    journal,
+    journal: t.services.journal,
     async close() {
       await t.close();
       await provider?.close();
       await smtp.close();
-      rmSync(keys, { recursive: true, force: true });
     },
   };
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ComponentChildren } from 'preact';
 import { isQuotientError, type ErrorDetail } from '../../domain/errors.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
-import { acteurAgent, requireAgent, sendAgentPage } from '../agents/agent-layout.tsx';
+import { acteurAgent, requireAgent, sendAgentPage } from '../../http/espace-agents.tsx';
 import { sansNumeroFiscal, type ControleService, type ExportSaisi, type FiltreSaisi } from './controle-service.ts';
 import { jourFrancais } from './periode.ts';
 import { AccueilControle, ControlePage, ControlesPage, ExportsPage, IntegritePage, JournalPage } from './controle-views.tsx';

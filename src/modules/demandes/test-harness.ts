@@ -1,27 +1,25 @@
 /**
- * Test support: the request service wired as in production — real database (either dialect),
- * real audit journal and silo, real DGFiP clients against the sandbox on loopback — with the
- * numéros fiscaux in memory only.
+ * Test support: the request service composed as in production by `composeServices` — real
+ * database (either dialect), real audit journal and silo, real DGFiP clients against the sandbox
+ * on loopback — with the numéros fiscaux in memory only and no background job: the tests process
+ * requests by hand (`demandes.traiter`) or start `services.traitement` themselves.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { composeServices, type CompositionOptions, type Services } from '../../app/compose.ts';
 import { parseHabilitation } from '../../domain/habilitation.ts';
-import { loadPolitiqueFileSync } from '../tarifs/politique-loader.ts';
+import { loadConfig } from '../../infra/config/config.ts';
 import type { Database } from '../../infra/db/database.ts';
 import { createLogger } from '../../infra/log/logger.ts';
-import { QuotaSlot } from '../../infra/queue/quota-slot.ts';
-import { Coffre } from '../../infra/silo/coffre.ts';
-import { openKeyringFile } from '../../infra/silo/keyring.ts';
-import { sandboxConnection } from '../../sandbox/connection.ts';
+import type { Coffre } from '../../infra/silo/coffre.ts';
 import type { SandboxHandle } from '../../sandbox/server.ts';
-
-export { sandboxConnection };
-import { createDgfipClients, type DgfipClients, type DgfipConnection } from '../../sources/dgfip.ts';
-import { auditFilesFor, JournalAudit } from '../audit/index.ts';
-import { FamillesService } from '../familles/familles-service.ts';
-import { DemandesService, type DemandesDeps } from './demandes-service.ts';
-import { SpiVault } from './spi-vault.ts';
+import type { DgfipClients, DgfipConnection } from '../../sources/dgfip.ts';
+import type { JournalAudit } from '../audit/index.ts';
+import type { FamillesService } from '../familles/familles-service.ts';
+import { loadPolitiqueFileSync } from '../tarifs/politique-loader.ts';
+import type { DemandesService } from './demandes-service.ts';
+import type { SpiVault } from './spi-vault.ts';
 
 export const HABILITATION_TEST = parseHabilitation({
   idTeleservice: 'QUOTIENT_BAC_A_SABLE',
@@ -43,45 +41,46 @@ export interface Harness {
   readonly dgfip: DgfipClients;
   readonly logLines: string[];
   readonly dataDir: string;
+  /** Everything else the composition built (the processing loop, instruction...). */
+  readonly services: Services;
   close(): Promise<void>;
 }
 
-export async function createHarness(database: Database, sandbox: SandboxHandle | DgfipConnection, options: { instanceId?: string; vault?: SpiVault; dataDir?: string; quotaPerMinute?: number; deadlineMs?: number; onChange?: DemandesDeps['onChange']; politique?: DemandesDeps['politique'] } = {}): Promise<Harness> {
+/** Deadline and backoff of the tests' upstream calls: a retry does not wait as it would in production. */
+export const TEST_UPSTREAM_HTTP = { deadlineMs: 10_000, baseBackoffMs: 20 } as const;
+
+/** The harness's view of composed services. */
+export function harnessOf(services: Services, logLines: string[], dataDir: string, close: () => Promise<void>): Harness {
+  const { demandes, familles, journal, coffre, vault } = services;
+  return { demandes, familles, journal, coffre, vault, dgfip: services.dgfip.clients, logLines, dataDir, services, close };
+}
+
+export async function createHarness(
+  database: Database,
+  dgfip: SandboxHandle | DgfipConnection,
+  options: { instanceId?: string; vault?: SpiVault; dataDir?: string; deadlineMs?: number } & Pick<CompositionOptions, 'onChange' | 'politique'> = {},
+): Promise<Harness> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'quotient-harness-'));
   const logLines: string[] = [];
   const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void logLines.push(line) } });
-  const journal = await JournalAudit.open({ db: database.db, dialect: database.dialect, files: auditFilesFor({ mode: 'demo', dataDir }), onAlert: () => undefined });
-  const coffre = new Coffre({ db: database.db, dialect: database.dialect, keyring: openKeyringFile({ mode: 'demo', dataDir }) });
-  const quota = new QuotaSlot(database.db, { bucket: 'dgfip', limit: options.quotaPerMinute ?? 50 });
-  const connection = 'admin' in sandbox ? sandboxConnection(sandbox) : sandbox;
-  const dgfip = createDgfipClients(connection, { logger, quota, http: { deadlineMs: options.deadlineMs ?? 10_000, baseBackoffMs: 20 } });
-  const vault = options.vault ?? new SpiVault();
-  const demandes = new DemandesService({
-    db: database.db,
-    journal,
-    coffre,
-    source: dgfip.impotParticulier,
-    politique: options.politique ?? (() => POLITIQUE_BOULOGNE),
-    habilitation: HABILITATION_TEST,
-    vault,
-    instanceId: options.instanceId ?? 'instance-test',
-    quotaPerMinute: options.quotaPerMinute ?? 50,
-    logger,
-    ...(options.onChange ? { onChange: options.onChange } : {}),
-  });
-  const familles = new FamillesService({ db: database.db, journal, coffre });
-  return {
-    demandes,
-    familles,
-    journal,
-    coffre,
-    vault,
-    dgfip,
-    logLines,
-    dataDir,
-    async close() {
-      await dgfip.close();
-      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+  // The demo's configuration, keys and journal anchor under the harness's folder; the database is the test's.
+  const config = loadConfig({ QUOTIENT_DATA_DIR: dataDir }, { mode: 'demo', cwd: dataDir });
+  const services = await composeServices(
+    { config, logger, database },
+    {
+      dgfip,
+      upstreamHttp: { ...TEST_UPSTREAM_HTTP, ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}) },
+      instanceId: options.instanceId ?? 'instance-test',
+      habilitation: HABILITATION_TEST,
+      politique: options.politique ?? (() => POLITIQUE_BOULOGNE),
+      background: false,
+      onAlert: () => undefined,
+      ...(options.vault ? { vault: options.vault } : {}),
+      ...(options.onChange ? { onChange: options.onChange } : {}),
     },
-  };
+  );
+  return harnessOf(services, logLines, dataDir, async () => {
+    await services.stop();
+    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
 }

@@ -4,11 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { NumeroFiscal } from '../../domain/numero-fiscal.ts';
-import { createLogger } from '../../infra/log/logger.ts';
 import { eachDialect } from '../../infra/db/test-databases.ts';
 import { SPI_SANDBOX, startSandbox, type SandboxHandle } from '../../sandbox/server.ts';
 import { createHarness } from './test-harness.ts';
-import { Traitement } from './traitement.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'quotient-traitement-'));
 let sandbox: SandboxHandle;
@@ -24,7 +22,7 @@ test('the loop processes what is queued as soon as it is woken, and hands back w
   await eachDialect(t, async (fixture) => {
     const database = await fixture.open();
     const h = await createHarness(database, sandbox, { instanceId: 'boucle-1' });
-    const loop = new Traitement({ service: h.demandes, db: database.db, instanceId: 'boucle-1', logger: createLogger({ level: 'silent' }) });
+    const loop = h.services.traitement;
     try {
       const famille = { type: 'famille' as const, id: 'boucle' };
       const { id: familleId } = await h.familles.creer({ parents: [{ nomNaissance: 'Roux', prenoms: 'Léa', dateNaissance: '2003-05-19' }] }, famille);

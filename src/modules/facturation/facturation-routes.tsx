@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { isIsoDate } from '../../domain/dates.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { parisDate } from '../../sources/paris-date.ts';
-import { acteurAgent, requireAgent, sendAgentPage } from '../agents/agent-layout.tsx';
+import { acteurAgent, requireAgent, sendAgentPage } from '../../http/espace-agents.tsx';
 import { registerApiQuotients } from './api-routes.ts';
 import type { FacturationService } from './facturation-service.ts';
 import { FacturationPage } from './facturation-views.tsx';

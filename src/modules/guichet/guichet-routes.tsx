@@ -6,11 +6,9 @@ import { NumeroFiscal } from '../../domain/numero-fiscal.ts';
 import type { AgentConnecte } from '../../http/acces/controle-acces.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { parisDate } from '../../sources/paris-date.ts';
-import { requireAgent, sendAgentPage } from '../agents/agent-layout.tsx';
-import type { JournalAudit } from '../audit/index.ts';
-import type { DemandesService } from '../demandes/demandes-service.ts';
-import { motsDuNom, type CriteresRecherche, type FamillesService, type FoyerFamille } from '../familles/familles-service.ts';
-import { GuichetService, type AccordRecu } from './guichet-service.ts';
+import { requireAgent, sendAgentPage } from '../../http/espace-agents.tsx';
+import { motsDuNom, type CriteresRecherche, type FoyerFamille } from '../familles/familles-service.ts';
+import type { AccordRecu, GuichetService } from './guichet-service.ts';
 import {
   AccordPage,
   AttestationPage,
@@ -32,10 +30,7 @@ import {
 
 export interface GuichetRoutesDeps {
   readonly commune: CommuneConfig;
-  readonly familles: FamillesService;
-  readonly demandes: DemandesService;
-  readonly journal: JournalAudit;
-  readonly wake: () => void;
+  readonly guichet: GuichetService;
   /** How long the submission waits for the answer before showing the queue (default 8 s). */
   readonly attenteMs?: number;
 }
@@ -96,7 +91,7 @@ const isoToFr = (iso: string | null | undefined) => (iso ? iso.split('-').revers
 /** The counter: find or create a family, enter a request received on paper or by e-mail, see its result. */
 export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesDeps): void {
   const { commune } = deps;
-  const service = new GuichetService({ familles: deps.familles, demandes: deps.demandes, journal: deps.journal, wake: deps.wake });
+  const service = deps.guichet;
   const acteur = (agent: AgentConnecte) => ({ type: 'agent' as const, id: agent.id });
   const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ComponentChildren, status = 200) => sendAgentPage(request, reply, commune, title, body, status);
   const idDe = (request: FastifyRequest) => (request.params as { id: string }).id;

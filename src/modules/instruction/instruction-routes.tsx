@@ -4,7 +4,7 @@ import { contientNumeroFiscal, lireMontantQf } from '../../domain/decision-instr
 import { QuotientError, isQuotientError, type ErrorDetail } from '../../domain/errors.ts';
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
-import { acteurAgent, requireAgent, sendAgentPage } from '../agents/agent-layout.tsx';
+import { acteurAgent, requireAgent, sendAgentPage } from '../../http/espace-agents.tsx';
 import type { DemandesService } from '../demandes/demandes-service.ts';
 import { TYPES_DOSSIER, lireMotifConsultation, type CodeMotifConsultation, type InstructionService, type MotifConsultation, type TypeDossier } from './instruction-service.ts';
 import {

@@ -8,7 +8,7 @@ import { NumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { eachDialect } from '../../infra/db/test-databases.ts';
 import { SPI_SANDBOX, startSandbox, type SandboxHandle } from '../../sandbox/server.ts';
 import { createHarness, type Harness } from '../demandes/test-harness.ts';
-import { InstructionService, classer, lireMotifConsultation } from './instruction-service.ts';
+import { classer, lireMotifConsultation, type InstructionService } from './instruction-service.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'quotient-instruction-'));
 let sandbox: SandboxHandle;
@@ -36,7 +36,7 @@ async function withInstruction(t: TestContext, body: (m: Monde) => Promise<void>
     const database = await fixture.open();
     const notifiees: Array<[string, StatutDemande]> = [];
     const h = await createHarness(database, sandbox, { onChange: (id, statut) => notifiees.push([id, statut]) });
-    const instruction = new InstructionService({ db: database.db, journal: h.journal, coffre: h.coffre, demandes: h.demandes });
+    const instruction = h.services.instruction;
     const aVerifier = async (parents: unknown, spi: string) => {
       const { id: familleId } = await h.familles.creer({ parents }, famille);
       const { id } = await h.demandes.soumettre({ familleId, canal: 'guichet', acteur: agent, foyers: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'formulaire signé' } }] });

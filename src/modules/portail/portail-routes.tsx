@@ -4,10 +4,10 @@ import { isIsoDate } from '../../domain/dates.ts';
 import { QuotientError, isQuotientError, type ErrorDetail } from '../../domain/errors.ts';
 import { NumeroFiscal } from '../../domain/numero-fiscal.ts';
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
+import { requireFamille } from '../../http/espace-famille.ts';
 import { pageContext, sendPage } from '../../http/render.tsx';
 import { Layout } from '../../http/ui/layout.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
-import { requireFamille } from '../comptes/comptes-routes.tsx';
 import type { CompteConnecte } from '../comptes/comptes-service.ts';
 import type { DemandesService, EtatDemande, FoyerSoumis } from '../demandes/demandes-service.ts';
 import type { Acteur } from '../demandes/ports.ts';
@@ -36,7 +36,7 @@ import {
   type Ressaisie,
 } from './portail-views.tsx';
 
-/** The services the portal uses, composed in src/cli/services.ts. */
+/** The services the portal uses, composed in src/app/compose.ts. */
 export interface PortailServices {
   readonly demandes: Pick<DemandesService, 'soumettre' | 'etat' | 'attendre' | 'ressaisir' | 'rangsARessaisir'>;
   readonly familles: FamillesService;

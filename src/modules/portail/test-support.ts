@@ -1,7 +1,7 @@
 /**
- * Test support for the family portal: the real application with sign-in (local accounts and the
- * local FranceConnect-like provider), the request service on the same throwaway database, the
- * DGFiP sandbox on loopback, and the processing loop. Everything is closed by `close()`.
+ * Test support for the family portal: the real application, composed as in production, with
+ * sign-in (local accounts and the local FranceConnect-like provider), the DGFiP sandbox on loopback
+ * and the processing loop. Everything is closed by `close()`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,14 +9,10 @@ import { join } from 'node:path';
 import { hash as argon2Hash } from '@node-rs/argon2';
 import { createTestApp, type TestApp } from '../../http/testing.ts';
 import { createSmtpMailer, startCaptureSmtp, type CaptureSmtp } from '../../infra/mail/mailer.ts';
-import { createLogger } from '../../infra/log/logger.ts';
 import { startLocalProvider, type LocalProvider } from '../../sandbox/franceconnect/provider.tsx';
 import { startSandbox, type SandboxHandle } from '../../sandbox/server.ts';
 import { Jar, csrfOf } from '../../http/test-cookies.ts';
-import { createHarness, type Harness } from '../demandes/test-harness.ts';
-import { Traitement } from '../demandes/traitement.ts';
-import type { Soumission } from '../demandes/demandes-service.ts';
-import type { FamillesService } from '../familles/familles-service.ts';
+import { HABILITATION_TEST, harnessOf, POLITIQUE_BOULOGNE, TEST_UPSTREAM_HTTP, type Harness } from '../demandes/test-harness.ts';
 
 export const PORTAIL_URL = 'http://localhost:3998';
 const FC_CLIENT = { clientId: 'quotient-portail-test', clientSecret: 'secret-de-test-du-portail-franceconnect' };
@@ -58,50 +54,28 @@ async function build(publicUrl: string, dir: string, options: { attenteMs?: numb
     onAccessToken: (token, spi) => sandbox.admin.registerFranceConnectToken(token, spi),
   });
   started.push(() => provider.close());
-  // The services need the database the app creates: bound late, through small forwarding ports.
-  const late: { h?: Harness } = {};
-  const h = () => late.h as Harness;
-  const familles = new Proxy({} as FamillesService, {
-    get: (_target, key) => {
-      const f = h().familles as unknown as Record<PropertyKey, unknown>;
-      const value = f[key];
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(f) : value;
-    },
-  });
-  const loop: { traitement?: Traitement } = {};
+  // The app and its services as production composes them, on this test's sandbox, mailer and provider.
   const t = await createTestApp({
     env: { QUOTIENT_PUBLIC_URL: publicUrl },
-    deps: {
-      comptes: {
-        familles: { creer: (input, acteur) => h().familles.creer(input, acteur) },
-        journal: { append: (entry) => h().journal.append(entry) },
-        mailer: createSmtpMailer({ url: smtp.url, from: 'Quotient <ne-pas-repondre@exemple.fr>' }),
-        outbox: smtp.messages,
-        signInPerMinute: 1000,
-        franceConnect: { issuer: provider.issuer, ...FC_CLIENT, redirectUri: `${publicUrl}/connexion/franceconnect/retour`, postLogoutRedirectUri: `${publicUrl}/deconnexion/fin` },
-      },
-      portail: {
-        demandes: {
-          // Forwarded one by one: the harness exists only once the app has created the database.
-          soumettre: (s: Soumission) => h().demandes.soumettre(s),
-          etat: (id: string) => h().demandes.etat(id),
-          attendre: (id: string, ms: number) => h().demandes.attendre(id, ms),
-          ressaisir: (id, acteur, identifiants) => h().demandes.ressaisir(id, acteur, identifiants),
-          rangsARessaisir: (id: string) => h().demandes.rangsARessaisir(id),
-        },
-        familles,
-        wake: () => loop.traitement?.wake(),
-        ...(options.attenteMs !== undefined ? { attenteMs: options.attenteMs } : {}),
-      },
+    dataDir: dir,
+    // The log is searched for numéros fiscaux: the services' debug lines too.
+    logLevel: 'debug',
+    compose: {
+      dgfip: sandbox,
+      upstreamHttp: TEST_UPSTREAM_HTTP,
+      instanceId: 'portail-test',
+      habilitation: HABILITATION_TEST,
+      politique: () => POLITIQUE_BOULOGNE,
+      mailer: createSmtpMailer({ url: smtp.url, from: 'Quotient <ne-pas-repondre@exemple.fr>' }),
+      outbox: smtp.messages,
+      franceConnect: { issuer: provider.issuer, ...FC_CLIENT },
+      background: true,
     },
+    web: { signInPerMinute: 1000, ...(options.attenteMs !== undefined ? { attenteMs: options.attenteMs } : {}) },
   });
   started.push(() => t.close());
-  late.h = await createHarness(t.database, sandbox, { dataDir: dir, instanceId: 'portail-test' });
-  started.push(() => late.h?.close());
-  // The app's own log and the request service's log are both searched for numéros fiscaux.
-  loop.traitement = new Traitement({ service: late.h.demandes, db: t.database.db, instanceId: 'portail-test', logger: createLogger({ level: 'silent' }) });
-  await loop.traitement.start();
-  started.push(() => loop.traitement?.stop());
+  // The harness's view of the same services; they stop with the app.
+  const harness = harnessOf(t.services, t.logLines, dir, () => t.services.stop());
 
   const get = async (jar: Jar, url: string) => {
     const res = await t.app.inject({ url, headers: { cookie: jar.header() } });
@@ -118,14 +92,14 @@ async function build(publicUrl: string, dir: string, options: { attenteMs?: numb
 
   return {
     ...t,
-    harness: late.h,
+    harness,
     sandbox,
     provider,
     smtp,
     get,
     post,
     async signedInFamily(famille, email) {
-      const { id: familleId } = await h().familles.creer(famille, { type: 'agent', id: 'test' });
+      const { id: familleId } = await harness.familles.creer(famille, { type: 'agent', id: 'test' });
       const compteId = crypto.randomUUID();
       const now = new Date().toISOString();
       await t.database.db
@@ -138,9 +112,7 @@ async function build(publicUrl: string, dir: string, options: { attenteMs?: numb
       return { jar, familleId, compteId };
     },
     async close() {
-      await loop.traitement?.stop();
       await t.close();
-      await late.h?.close();
       await provider.close();
       await smtp.close();
       await sandbox.close();

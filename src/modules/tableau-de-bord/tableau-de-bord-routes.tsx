@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
-import { requireAgent, sendAgentPage } from '../agents/agent-layout.tsx';
+import { requireAgent, sendAgentPage } from '../../http/espace-agents.tsx';
 import { jourFrancais } from '../controle/periode.ts';
 import type { TableauDeBordService } from './tableau-de-bord-service.ts';
 import { TableauDeBordPage } from './tableau-de-bord-views.tsx';

@@ -1,12 +1,16 @@
+/**
+ * The back-office's shell, shared by every module under /agents: the sections by role, the
+ * signed-in agent, and the frame of its pages.
+ */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ComponentChildren, VNode } from 'preact';
-import { QuotientError } from '../../domain/errors.ts';
-import type { AgentConnecte } from '../../http/acces/controle-acces.ts';
-import { pageContext, sendPage } from '../../http/render.tsx';
-import { Layout } from '../../http/ui/layout.tsx';
-import type { CommuneConfig } from '../../infra/config/commune-config.ts';
-import type { AuditActor } from '../audit/audit-entry.ts';
-import type { RoleAgent } from './roles.ts';
+import { QuotientError } from '../domain/errors.ts';
+import type { CommuneConfig } from '../infra/config/commune-config.ts';
+import type { RoleAgent } from '../modules/agents/roles.ts';
+import type { AuditActor } from '../modules/audit/audit-entry.ts';
+import type { AgentConnecte } from './acces/controle-acces.ts';
+import { pageContext, sendPage } from './render.tsx';
+import { Layout } from './ui/layout.tsx';
 
 /** The sections of the back-office, each shown to the roles that may open it. */
 export const SECTIONS: ReadonlyArray<{ href: string; label: string; roles: readonly RoleAgent[]; description: string }> = [

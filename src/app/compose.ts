@@ -1,0 +1,299 @@
+/**
+ * The composition root: every service, client and adapter of a running Quotient is built here and
+ * only here. `quotient serve`, `quotient demo`, the one-shot commands and the tests call the same
+ * `composeServices`; what differs between them (the DGFiP to call, the mailer, the identity
+ * providers, a clock, whether the background jobs run) is passed in as options, and whatever is not
+ * passed comes from the configuration. The web application (`buildApp`) only registers routes on
+ * what this returns.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StatutDemande } from '../domain/demande.ts';
+import type { Habilitation } from '../domain/habilitation.ts';
+import type { PolitiqueTarifaire } from '../domain/politique-tarifaire.ts';
+import type { AgentsOidcConfig, AppConfig, FranceConnectConfig } from '../infra/config/config.ts';
+import type { Database } from '../infra/db/database.ts';
+import type { Logger } from '../infra/log/logger.ts';
+import { createSmtpMailer, type CapturedCourriel, type Mailer } from '../infra/mail/mailer.ts';
+import { QuotaSlot } from '../infra/queue/quota-slot.ts';
+import { Coffre } from '../infra/silo/coffre.ts';
+import { openKeyringFile } from '../infra/silo/keyring.ts';
+import { PolitiquesService } from '../modules/administration/politiques-service.ts';
+import { AgentsOidcClient } from '../modules/agents/agents-client.ts';
+import { AgentsService } from '../modules/agents/agents-service.ts';
+import { ClesApiService } from '../modules/api/cles-api-service.ts';
+import { auditFilesFor, JournalAudit, type AuditAlert } from '../modules/audit/index.ts';
+import { ComptesService } from '../modules/comptes/comptes-service.ts';
+import { FranceConnectClient } from '../modules/comptes/franceconnect-client.ts';
+import { ControleService } from '../modules/controle/controle-service.ts';
+import { DemandesService } from '../modules/demandes/demandes-service.ts';
+import { notifierFamilles } from '../modules/demandes/notifications.ts';
+import { SpiVault } from '../modules/demandes/spi-vault.ts';
+import { Traitement } from '../modules/demandes/traitement.ts';
+import { FacturationService } from '../modules/facturation/facturation-service.ts';
+import { FamillesService } from '../modules/familles/familles-service.ts';
+import { GuichetService } from '../modules/guichet/guichet-service.ts';
+import { InstructionService } from '../modules/instruction/instruction-service.ts';
+import { RetentionService } from '../modules/retention/retention-service.ts';
+import { TableauDeBordService } from '../modules/tableau-de-bord/tableau-de-bord-service.ts';
+import { sandboxConnection } from '../sandbox/connection.ts';
+import { startSandbox, type SandboxHandle } from '../sandbox/server.ts';
+import { connectionFromSettings, createDgfipClients, type DgfipClients, type DgfipConnection } from '../sources/dgfip.ts';
+
+/** What every composition starts from: the configuration, the logger and the open database. */
+export interface Runtime {
+  readonly config: AppConfig;
+  readonly logger: Logger;
+  readonly database: Database;
+}
+
+type StatusObserver = (demandeId: string, statut: StatutDemande) => void;
+
+/** What a caller chooses instead of the configuration's defaults (tests, the demo, one-shot commands). */
+export interface CompositionOptions {
+  /**
+   * The DGFiP to call, started and closed by the caller: a running sandbox or a connection. By
+   * default, the gateway of the DGFIP_* variables, else the built-in sandbox (started and closed here).
+   */
+  readonly dgfip?: SandboxHandle | DgfipConnection;
+  /** Deadline, retries and backoff of the upstream calls (tests shorten them). */
+  readonly upstreamHttp?: NonNullable<Parameters<typeof createDgfipClients>[1]['http']>;
+  /** This process in `instances` (default: a fresh UUID). */
+  readonly instanceId?: string;
+  /** Where the numéros fiscaux wait in memory (a test's restart brings an empty one). */
+  readonly vault?: SpiVault;
+  /** The clock of sign-in (accounts, sessions); tests move it forward. */
+  readonly clock?: () => number;
+  /**
+   * E-mail: family accounts (verification, reset) and the family's notice when a request ends.
+   * Default: the SMTP relay of QUOTIENT_SMTP_*; without any, no family space.
+   */
+  readonly mailer?: Mailer;
+  /** Demo and tests: the e-mails a local SMTP server captured, shown at /dev/courriels. */
+  readonly outbox?: readonly CapturedCourriel[];
+  /** The FranceConnect client (default QUOTIENT_FC_*); redirect URIs follow the public URL. */
+  readonly franceConnect?: FranceConnectConfig;
+  /** The agents' provider (default QUOTIENT_AGENTS_OIDC_*); without any, no back-office nor API. */
+  readonly agentsOidc?: AgentsOidcConfig;
+  /**
+   * The processing loop, the reload of the policy versions and the daily purge (default: on).
+   * One-shot commands, and tests that drive requests by hand, leave them off.
+   */
+  readonly background?: boolean;
+  /** Tests: a fixed tariff policy instead of the version in force (administrators' or the file's). */
+  readonly politique?: (dateDemande: string) => PolitiqueTarifaire;
+  /** Tests: an habilitation instead of the commune file's. */
+  readonly habilitation?: Habilitation;
+  /** Told of every status a family must hear about, besides the e-mail (tests watch it). */
+  readonly onChange?: StatusObserver;
+  /** Where the journal's integrity alerts go (default: the error log). */
+  readonly onAlert?: (alert: AuditAlert) => void;
+}
+
+/** The DGFiP as this process reaches it. */
+export interface DgfipRuntime {
+  readonly connection: DgfipConnection;
+  readonly clients: DgfipClients;
+  readonly quota: QuotaSlot;
+  /** The sandbox in use, built-in or the caller's; undefined against a real gateway. */
+  readonly sandbox: SandboxHandle | undefined;
+  close(): Promise<void>;
+}
+
+/** Family sign-in: there only with a mailer, since local accounts need e-mail. */
+export interface ComptesServices {
+  readonly service: ComptesService;
+  readonly franceConnect: FranceConnectClient | undefined;
+  readonly outbox: readonly CapturedCourriel[] | undefined;
+}
+
+/** Everything a running Quotient uses beyond the database. */
+export interface Services {
+  readonly instanceId: string;
+  readonly dgfip: DgfipRuntime;
+  readonly journal: JournalAudit;
+  readonly coffre: Coffre;
+  readonly vault: SpiVault;
+  readonly politiques: PolitiquesService;
+  readonly demandes: DemandesService;
+  readonly familles: FamillesService;
+  readonly traitement: Traitement;
+  readonly retention: RetentionService;
+  readonly guichet: GuichetService;
+  readonly agents: AgentsService;
+  readonly clesApi: ClesApiService;
+  readonly instruction: InstructionService;
+  readonly facturation: FacturationService;
+  readonly controle: ControleService;
+  readonly tableauDeBord: TableauDeBordService;
+  readonly comptes: ComptesServices | undefined;
+  /** The agents' relying party: the back-office and the API exist only with it. */
+  readonly agentsOidc: AgentsOidcClient | undefined;
+  /** The clock of sign-in, when a test set one. */
+  readonly clock: (() => number) | undefined;
+  /** Tells the processing loop a request was just queued. */
+  wake(): void;
+  /** Stops the background jobs (queued requests become `a_ressaisir`), then the DGFiP clients. */
+  stop(): Promise<void>;
+}
+
+/** The built-in sandbox, on loopback with its test PKI kept in the data folder (client certificate required, as at the gateway). */
+export function startBuiltInSandbox(config: Pick<AppConfig, 'dataDir'>): Promise<SandboxHandle> {
+  return startSandbox({ dataDir: join(config.dataDir, 'sandbox-pki') });
+}
+
+/** Every call takes a slot of the quota shared through the database. */
+async function openDgfip(runtime: Runtime, habilitation: Habilitation, options: CompositionOptions): Promise<DgfipRuntime> {
+  const { config, logger, database } = runtime;
+  const scope = habilitation.scopes.join(' ');
+  let sandbox: SandboxHandle | undefined;
+  let owned: SandboxHandle | undefined;
+  let connection: DgfipConnection | undefined;
+  if (options.dgfip === undefined) {
+    connection = connectionFromSettings(config.dgfip, scope);
+    if (connection === undefined) {
+      sandbox = owned = await startBuiltInSandbox(config);
+      connection = sandboxConnection(sandbox, scope);
+    }
+  } else if ('admin' in options.dgfip) {
+    sandbox = options.dgfip;
+    connection = sandboxConnection(sandbox, scope);
+  } else {
+    connection = options.dgfip;
+  }
+  const quota = new QuotaSlot(database.db, { bucket: 'dgfip', limit: config.dgfip.quotaPerMinute });
+  const clients = createDgfipClients(connection, { logger, quota, anneesAutorisees: habilitation.annees, ...(options.upstreamHttp ? { http: options.upstreamHttp } : {}) });
+  return {
+    connection,
+    clients,
+    quota,
+    sandbox,
+    async close() {
+      await clients.close();
+      await owned?.close();
+    },
+  };
+}
+
+/** Both observers of a status change, either of which may be absent. */
+function bothObservers(a: StatusObserver | undefined, b: StatusObserver | undefined): StatusObserver | undefined {
+  if (!a || !b) return a ?? b;
+  return (id, statut) => {
+    a(id, statut);
+    b(id, statut);
+  };
+}
+
+/**
+ * Opens the journal, the silo and the DGFiP clients, builds every service on them, and (unless
+ * `background` is off) starts the processing loop and the periodic jobs. `stop()` undoes it all.
+ */
+export async function composeServices(runtime: Runtime, options: CompositionOptions = {}): Promise<Services> {
+  const { config, database, logger } = runtime;
+  const { db } = database;
+  const habilitation = options.habilitation ?? config.commune.habilitation;
+  const background = options.background ?? true;
+  const journal = await JournalAudit.open({
+    db,
+    dialect: database.dialect,
+    files: auditFilesFor(config),
+    onAlert: options.onAlert ?? ((alert) => logger.error({ code: alert.code }, alert.message)),
+  });
+  // The tariff policy versions deposited by administrators; the configuration file's is the fallback.
+  const politiques = await PolitiquesService.ouvrir({ db, journal, initiale: { politique: config.politique, contenu: readFileSync(config.politiqueFile, 'utf8'), fichier: config.politiqueFile } });
+  const coffre = new Coffre({ db, dialect: database.dialect, keyring: openKeyringFile(config) });
+  const dgfip = await openDgfip(runtime, habilitation, options);
+  const instanceId = options.instanceId ?? randomUUID();
+  const vault = options.vault ?? new SpiVault();
+  const mailer = options.mailer ?? (config.smtp ? createSmtpMailer(config.smtp) : undefined);
+  // With a mailer, the family hears by e-mail when its request ends or needs it.
+  const notifier = mailer ? notifierFamilles({ db, mailer, publicUrl: config.publicUrl, communeNom: config.commune.commune.nom, logger }) : undefined;
+  const onChange = bothObservers(notifier, options.onChange);
+  const demandes = new DemandesService({
+    db,
+    journal,
+    coffre,
+    source: dgfip.clients.impotParticulier,
+    politique: options.politique ?? ((dateDemande) => politiques.enVigueur(dateDemande)),
+    habilitation,
+    vault,
+    instanceId,
+    quotaPerMinute: config.dgfip.quotaPerMinute,
+    logger,
+    ...(onChange ? { onChange } : {}),
+  });
+  const familles = new FamillesService({ db, journal, coffre });
+  const traitement = new Traitement({ service: demandes, db, instanceId, logger });
+  const wake = () => traitement.wake();
+  const agents = new AgentsService({ db, journal });
+  const retention = new RetentionService({ db, coffre, journal, conservation: config.commune.conservation });
+
+  const franceConnect = options.franceConnect ?? config.franceConnect;
+  const comptes: ComptesServices | undefined = mailer
+    ? {
+        service: new ComptesService({ db, familles, journal, mailer, publicUrl: config.publicUrl, communeNom: config.commune.commune.nom, ...(options.clock ? { clock: options.clock } : {}) }),
+        franceConnect: franceConnect
+          ? new FranceConnectClient({ ...franceConnect, redirectUri: `${config.publicUrl}/connexion/franceconnect/retour`, postLogoutRedirectUri: `${config.publicUrl}/deconnexion/fin` })
+          : undefined,
+        outbox: options.outbox,
+      }
+    : undefined;
+  const agentsOidc = options.agentsOidc ?? config.agentsOidc;
+
+  const timers: Array<() => void> = [];
+  if (background) {
+    try {
+      await traitement.start();
+    } catch (error) {
+      await dgfip.close();
+      throw error;
+    }
+    timers.push(politiques.surveiller(60_000, (error: unknown) => logger.error({ err: error }, 'échec du rechargement des versions de la politique tarifaire')));
+    // Retention runs every day in each process; it is idempotent, so several processes may run it.
+    const purgeDaily = setInterval(() => {
+      retention.purger().then(
+        (rapport) => logger.info({ ...rapport }, 'purge quotidienne'),
+        (error: unknown) => logger.error({ err: error }, 'échec de la purge quotidienne'),
+      );
+    }, 24 * 3600_000);
+    purgeDaily.unref();
+    timers.push(() => clearInterval(purgeDaily));
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    instanceId,
+    dgfip,
+    journal,
+    coffre,
+    vault,
+    politiques,
+    demandes,
+    familles,
+    traitement,
+    retention,
+    guichet: new GuichetService({ familles, demandes, journal, wake }),
+    agents,
+    clesApi: new ClesApiService({ db, journal }),
+    instruction: new InstructionService({ db, journal, coffre, demandes }),
+    facturation: new FacturationService({ db, journal }),
+    controle: new ControleService({ db, journal, agents }),
+    tableauDeBord: new TableauDeBordService({ db, journal, quota: dgfip.quota }),
+    comptes,
+    agentsOidc: agentsOidc
+      ? new AgentsOidcClient({ ...agentsOidc, redirectUri: `${config.publicUrl}/agents/connexion/retour`, postLogoutRedirectUri: `${config.publicUrl}/agents/deconnexion/fin` })
+      : undefined,
+    clock: options.clock,
+    wake,
+    stop() {
+      // Once, whoever asks first (a test's harness and its app may both).
+      stopping ??= (async () => {
+        for (const stopTimer of timers) stopTimer();
+        await traitement.stop();
+        await dgfip.close();
+      })();
+      return stopping;
+    },
+  };
+}

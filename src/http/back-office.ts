@@ -1,0 +1,37 @@
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../app/compose.ts';
+import type { PolitiqueTarifaire } from '../domain/politique-tarifaire.ts';
+import type { CommuneConfig } from '../infra/config/commune-config.ts';
+import { registerAdministrationRoutes } from '../modules/administration/administration-routes.tsx';
+import type { AgentsOidcClient } from '../modules/agents/agents-client.ts';
+import { registerAgentsRoutes } from '../modules/agents/agents-routes.tsx';
+import { registerControleRoutes } from '../modules/controle/controle-routes.tsx';
+import { registerFacturation } from '../modules/facturation/facturation-routes.tsx';
+import { registerGuichetRoutes } from '../modules/guichet/guichet-routes.tsx';
+import { registerInstructionRoutes } from '../modules/instruction/instruction-routes.tsx';
+import { registerTableauDeBordRoutes } from '../modules/tableau-de-bord/tableau-de-bord-routes.tsx';
+
+export interface BackOfficeDeps {
+  readonly commune: CommuneConfig;
+  /** The policy in force today (the version an administrator activated, else the configuration file's). */
+  readonly politique: () => PolitiqueTarifaire;
+  readonly publicUrl: string;
+  /** The agents' identity provider (ProConnect, the city's own, or the local one in demo). */
+  readonly oidc: AgentsOidcClient;
+  readonly services: Pick<Services, 'agents' | 'clesApi' | 'demandes' | 'instruction' | 'politiques' | 'facturation' | 'guichet' | 'controle' | 'tableauDeBord'>;
+}
+
+/**
+ * The back-office at /agents and the API at /api/v1: every module of the agents' space registers
+ * here, each given the services it uses.
+ */
+export function registerBackOffice(app: FastifyInstance, deps: BackOfficeDeps): void {
+  const { commune, politique, publicUrl, services } = deps;
+  registerAgentsRoutes(app, { commune, agents: services.agents, oidc: deps.oidc, publicUrl });
+  registerInstructionRoutes(app, { commune, instruction: services.instruction, demandes: services.demandes, politique });
+  registerFacturation(app, { commune, facturation: services.facturation, publicUrl });
+  registerAdministrationRoutes(app, { commune, agents: services.agents, clesApi: services.clesApi, politiques: services.politiques });
+  registerGuichetRoutes(app, { commune, guichet: services.guichet });
+  registerControleRoutes(app, { commune, controle: services.controle });
+  registerTableauDeBordRoutes(app, { commune, tableauDeBord: services.tableauDeBord, politique });
+}
