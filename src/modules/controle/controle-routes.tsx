@@ -2,9 +2,10 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ComponentChildren } from 'preact';
 import { isQuotientError, type ErrorDetail } from '../../domain/errors.ts';
+import { sansNumeroFiscal } from '../../domain/numero-fiscal.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { acteurAgent, requireAgent, sendAgentPage } from '../agents/agent-layout.tsx';
-import { sansNumeroFiscal, type ControleService, type ExportSaisi, type FiltreSaisi } from './controle-service.ts';
+import type { ControleService, ExportSaisi, FiltreSaisi } from './controle-service.ts';
 import { jourFrancais } from './periode.ts';
 import { AccueilControle, ControlePage, ControlesPage, ExportsPage, IntegritePage, JournalPage } from './controle-views.tsx';
 

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ComponentChildren } from 'preact';
 import { addDays, isIsoDate } from '../../domain/dates.ts';
 import { QuotientError, isQuotientError, type ErrorDetail } from '../../domain/errors.ts';
-import { NumeroFiscal } from '../../domain/numero-fiscal.ts';
+import { NumeroFiscal, ressembleANumeroFiscal } from '../../domain/numero-fiscal.ts';
 import type { AgentConnecte } from '../../http/acces/controle-acces.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { parisDate } from '../../sources/paris-date.ts';
@@ -61,8 +61,6 @@ declare module 'fastify' {
 }
 
 const REFRESH_SECONDS = 10;
-/** Thirteen digits, possibly spaced: a numéro fiscal typed in the wrong field is neither kept nor shown back. */
-const SPI_LIKE = /[0-9](?:[ \u00a0\u202f]?[0-9]){12}/;
 const REFERENCE = /^F-[A-Z0-9]{4}-[A-Z0-9]{4}$/;
 const COURRIEL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const PIECE_MAX = 200;
@@ -74,7 +72,7 @@ function valeursDe(body: unknown, errors: ErrorDetail[]): Valeurs {
   const values: Valeurs = {};
   for (const [k, v] of Object.entries((body as Body | undefined) ?? {})) {
     if (typeof v !== 'string' || k === '_csrf' || k.startsWith('numero-')) continue;
-    if (SPI_LIKE.test(v)) {
+    if (ressembleANumeroFiscal(v)) {
       errors.push({ path: k, message: 'Ce champ semble contenir un numéro fiscal : retirez-le. Le numéro fiscal se saisit seulement à l’étape « Numéro fiscal » de la demande, et n’est jamais enregistré.' });
       values[k] = '';
     } else {

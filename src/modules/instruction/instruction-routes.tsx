@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ComponentChildren } from 'preact';
-import { contientNumeroFiscal, lireMontantQf } from '../../domain/decision-instructeur.ts';
+import { lireMontantQf } from '../../domain/decision-instructeur.ts';
 import { QuotientError, isQuotientError, type ErrorDetail } from '../../domain/errors.ts';
+import { sansNumeroFiscal } from '../../domain/numero-fiscal.ts';
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { acteurAgent, requireAgent, sendAgentPage } from '../agents/agent-layout.tsx';
@@ -57,11 +58,6 @@ const field = (body: unknown, name: string): string => {
   const v = (body as Body | undefined)?.[name];
   return typeof v === 'string' ? v : '';
 };
-
-/** What was typed, to show it again with the errors: a value shaped like a numéro fiscal is never echoed. */
-function sansNumeroFiscal<T extends object>(values: T): T {
-  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === 'string' && contientNumeroFiscal(v) ? '' : v])) as T;
-}
 
 const introuvable = () => new QuotientError('not_found', 'dossier_introuvable', 'Dossier introuvable.');
 

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { VNode } from 'preact';
 import { isIsoDate } from '../../domain/dates.ts';
 import { QuotientError, isQuotientError, type ErrorDetail } from '../../domain/errors.ts';
-import { NumeroFiscal } from '../../domain/numero-fiscal.ts';
+import { NumeroFiscal, ressembleANumeroFiscal } from '../../domain/numero-fiscal.ts';
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
 import { pageContext, sendPage } from '../../http/render.tsx';
 import { Layout } from '../../http/ui/layout.tsx';
@@ -292,7 +292,7 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     const etat = await demandeDe(compte, (request.params as { id: string }).id);
     const motif = field(request.body, 'motif');
     // A numéro fiscal pasted into the message would be stored: refused, and the text not echoed.
-    if (/(?<![0-9])[0-3](?:[ \u00a0]?[0-9]){12}(?![0-9])/.test(motif)) {
+    if (ressembleANumeroFiscal(motif)) {
       const errors = [{ path: 'motif', message: 'Votre message semble contenir un numéro fiscal : retirez-le, il n’est pas nécessaire.' }];
       return page(request, reply, 'Erreur : signaler une erreur', <ContestationPage csrf={reply.generateCsrf()} etat={etat} errors={errors} motif="" />, 400);
     }
