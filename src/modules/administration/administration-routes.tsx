@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ComponentChildren } from 'preact';
+import { formatDateCourte } from '../../domain/dates.ts';
 import { isQuotientError, QuotientError, type ErrorDetail } from '../../domain/errors.ts';
 import { formatEuros } from '../../domain/money.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
@@ -56,8 +57,6 @@ function flashDe(request: FastifyRequest): string | undefined {
   if (flash) request.session.flash = undefined;
   return flash;
 }
-
-const frDate = (iso: string) => iso.split('-').reverse().join('/');
 
 /**
  * The administration of the back-office (issue 7), for administrators only (the access policy):
@@ -130,7 +129,7 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
       request,
       reply,
       v.libelle,
-      <VersionPage csrf={reply.generateCsrf()} version={v} enVigueur={politiques.versionEnVigueur(aujourdhui)} noms={await noms()} aujourdhui={aujourdhui} effet={frDate(proposee)} errors={[]} flash={flashDe(request)} />,
+      <VersionPage csrf={reply.generateCsrf()} version={v} enVigueur={politiques.versionEnVigueur(aujourdhui)} noms={await noms()} aujourdhui={aujourdhui} effet={formatDateCourte(proposee)} errors={[]} flash={flashDe(request)} />,
     );
   });
 
@@ -153,7 +152,7 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
     try {
       const v = await politiques.activer(id, effet, acteurAgent(agent), request.id);
       request.session.flash =
-        v.statut === 'active' ? `La version « ${v.libelle} » est en vigueur : les nouvelles demandes sont calculées avec elle.` : `La version « ${v.libelle} » est programmée : elle s’appliquera aux demandes faites à partir du ${frDate(v.effetLe ?? '')}.`;
+        v.statut === 'active' ? `La version « ${v.libelle} » est en vigueur : les nouvelles demandes sont calculées avec elle.` : `La version « ${v.libelle} » est programmée : elle s’appliquera aux demandes faites à partir du ${formatDateCourte(v.effetLe ?? '')}.`;
       return reply.redirect(`${BASE}/politiques/${id}`, 303);
     } catch (error) {
       const e = erreursDe(error);
@@ -183,7 +182,7 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
       request.session.flash = undefined;
       const v = await politiques.version(id);
       const aujourdhui = politiques.aujourdhui();
-      return page(request, reply, `Erreur : ${v.libelle}`, <VersionPage csrf={reply.generateCsrf()} version={v} enVigueur={politiques.versionEnVigueur(aujourdhui)} noms={await noms()} aujourdhui={aujourdhui} effet={frDate(aujourdhui)} errors={e.errors} />, e.status);
+      return page(request, reply, `Erreur : ${v.libelle}`, <VersionPage csrf={reply.generateCsrf()} version={v} enVigueur={politiques.versionEnVigueur(aujourdhui)} noms={await noms()} aujourdhui={aujourdhui} effet={formatDateCourte(aujourdhui)} errors={e.errors} />, e.status);
     }
     return reply.redirect(`${BASE}/politiques/${id}`, 303);
   });

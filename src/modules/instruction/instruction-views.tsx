@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { formatDateFrancaise } from '../../domain/dates.ts';
+import { formatDateCourte, formatDateFrancaise } from '../../domain/dates.ts';
 import { STATUTS } from '../../domain/demande.ts';
 import type { ErrorDetail } from '../../domain/errors.ts';
 import { formatEuros, formatNombre } from '../../domain/money.ts';
@@ -32,7 +32,7 @@ const LIBELLES_DECISION: Record<string, string> = {
 const LIBELLES_ORIGINE: Record<string, string> = { calcul: 'calculé automatiquement', instructeur: 'calculé après vérification par un instructeur', manuel: 'fixé à la main par un instructeur' };
 
 const jour = (iso: string | null | undefined) => (iso ? formatDateFrancaise(iso.slice(0, 10)) : '—');
-const courte = (iso: string | null) => (iso ? iso.slice(0, 10).split('-').reverse().join('/') : '—');
+const courte = (iso: string | null) => (iso ? formatDateCourte(iso.slice(0, 10)) : '—');
 
 /** How long a case has waited, in words: what the instructor needs to pick the oldest. */
 export function attente(depuis: string, maintenant: number): string {
