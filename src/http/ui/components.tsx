@@ -45,6 +45,39 @@ export function ErrorSummary({ id, errors }: { id: string; errors: readonly { hr
   );
 }
 
+/** The id of a form page's error summary: a form whose action ends with `#erreurs` brings the browser to it. */
+export const ANCRE_ERREURS = 'erreurs';
+
+/**
+ * The error summary of a form page, nothing when there is no error. Each problem links to its
+ * field: the input whose id is the error's path; with `champs`, the id the map gives for the path,
+ * else `defaut`, else no link. With `emplacements`, a problem whose path names no field says that
+ * path before its message (the errors of a policy file point inside the file).
+ */
+export function Erreurs({ errors, champs, defaut, emplacements = false }: { errors: readonly ErrorDetail[]; champs?: Readonly<Record<string, string>>; defaut?: string; emplacements?: boolean }) {
+  if (errors.length === 0) return null;
+  return (
+    <ErrorSummary
+      id={ANCRE_ERREURS}
+      errors={errors.map((e) => {
+        const champ = champs ? (champs[e.path] ?? defaut) : e.path;
+        const text = emplacements && e.path !== '' && !champs?.[e.path] ? `${e.path} : ${e.message}` : e.message;
+        return { href: champ ? `#${champ}` : null, text };
+      })}
+    />
+  );
+}
+
+/** What an action just did, at the top of the page that follows it (often after a redirect): « Décision enregistrée… ». */
+export function Flash({ message }: { message: string | null | undefined }) {
+  return message ? <Alert kind="success" title={message} /> : null;
+}
+
+/** The token every form that is posted carries (CSRF protection). */
+export function Csrf({ token }: { token: string }) {
+  return <input type="hidden" name="_csrf" value={token} />;
+}
+
 /** The messages of a form's errors that concern one field (by its id), joined; undefined when none. */
 export function errorOf(errors: readonly ErrorDetail[], id: string): string | undefined {
   const mine = errors.filter((e) => e.path === id);

@@ -1,18 +1,10 @@
 import type { ErrorDetail } from '../../domain/errors.ts';
-import { Alert, ErrorSummary } from '../../http/ui/components.tsx';
+import { Csrf, Erreurs, Flash } from '../../http/ui/components.tsx';
 import type { CapturedCourriel } from '../../infra/mail/mailer.ts';
 import type { CompteConnecte } from './comptes-service.ts';
 
-const LABELS: Record<string, string> = { email: 'Adresse électronique', password: 'Mot de passe', prenoms: 'Prénoms', nom: 'Nom de naissance' };
-
-function Csrf({ token }: { token: string }) {
-  return <input type="hidden" name="_csrf" value={token} />;
-}
-
-function Summary({ errors }: { errors: readonly ErrorDetail[] }) {
-  if (errors.length === 0) return null;
-  return <ErrorSummary id="erreurs" errors={errors.map((e) => ({ href: LABELS[e.path] ? `#${e.path}` : null, text: e.message }))} />;
-}
+/** The fields of these pages: an error on another path (FranceConnect, the whole form) has no link. */
+const CHAMPS = { email: 'email', password: 'password', prenoms: 'prenoms', nom: 'nom' };
 
 function Field({ id, label, type, autoComplete, value, hint, errors }: { id: string; label: string; type: string; autoComplete: string; value?: string; hint?: string; errors: readonly ErrorDetail[] }) {
   const mine = errors.filter((e) => e.path === id);
@@ -41,9 +33,9 @@ export const PASSWORD_HINT = 'Au moins 12 caractères, avec au moins trois sorte
 export function ConnexionPage({ csrf, franceConnect, errors, email, message }: { csrf: string; franceConnect: boolean; errors: readonly ErrorDetail[]; email?: string; message?: string }) {
   return (
     <>
-      <Summary errors={errors} />
+      <Erreurs errors={errors} champs={CHAMPS} />
       <h1>Se connecter</h1>
-      {message ? <Alert kind="success" title={message} /> : null}
+      <Flash message={message} />
       <div class="connexion-choix">
         {franceConnect ? (
           <section aria-labelledby="titre-fc">
@@ -86,7 +78,7 @@ export function ConnexionPage({ csrf, franceConnect, errors, email, message }: {
 export function InscriptionPage({ csrf, errors, values }: { csrf: string; errors: readonly ErrorDetail[]; values: Record<string, string> }) {
   return (
     <>
-      <Summary errors={errors} />
+      <Erreurs errors={errors} champs={CHAMPS} />
       <h1>Créer un compte</h1>
       <p class="lead">Pour les familles qui n’utilisent pas FranceConnect. Vous recevrez un courriel pour confirmer votre adresse.</p>
       <form method="post" action="/inscription#erreurs" class="simulateur-form" novalidate>
@@ -139,7 +131,7 @@ export function ConfirmationPage({ csrf, token, valid }: { csrf: string; token: 
 export function OubliPage({ csrf, errors, email }: { csrf: string; errors: readonly ErrorDetail[]; email?: string }) {
   return (
     <>
-      <Summary errors={errors} />
+      <Erreurs errors={errors} champs={CHAMPS} />
       <h1>Mot de passe oublié</h1>
       <p class="lead">Indiquez l’adresse électronique de votre compte : nous y enverrons un lien pour choisir un nouveau mot de passe.</p>
       <form method="post" action="/mot-de-passe-oublie#erreurs" class="simulateur-form" novalidate>
@@ -156,7 +148,7 @@ export function OubliPage({ csrf, errors, email }: { csrf: string; errors: reado
 export function NouveauMotDePassePage({ csrf, token, errors }: { csrf: string; token: string; errors: readonly ErrorDetail[] }) {
   return (
     <>
-      <Summary errors={errors} />
+      <Erreurs errors={errors} champs={CHAMPS} />
       <h1>Choisir un nouveau mot de passe</h1>
       <form method="post" action="/mot-de-passe/nouveau#erreurs" class="simulateur-form" novalidate>
         <Csrf token={csrf} />

@@ -1,13 +1,11 @@
 import type { ComponentChildren } from 'preact';
 import type { ErrorDetail } from '../../domain/errors.ts';
-import { Alert, ErrorSummary, SelectField, TextField } from '../../http/ui/components.tsx';
+import { ANCRE_ERREURS, Alert, Csrf, Erreurs, Flash, SelectField, TextField } from '../../http/ui/components.tsx';
 import type { Agent } from '../agents/agents-service.ts';
 import type { ControleDetail, ControleResume, EntreeLisible, ExportSaisi, FiltreSaisi, PageJournal, Verification } from './controle-service.ts';
 import { TAILLE_MAX } from './controle-service.ts';
 import { CODES_CONNUS, FAMILLES_ACTIONS, LIBELLES_ACTEURS, LIBELLES_RESULTATS, libelleAction } from './libelles.ts';
 import { dateHeureParis, jourFrancais } from './periode.ts';
-
-export const ANCRE_ERREURS = 'erreurs';
 
 const LIENS = [
   { href: '/agents/controle/journal', label: 'Journal d’audit' },
@@ -30,11 +28,6 @@ function SousNav({ courant }: { courant: string }) {
       </ul>
     </nav>
   );
-}
-
-function Erreurs({ errors }: { errors: readonly ErrorDetail[] }) {
-  if (errors.length === 0) return null;
-  return <ErrorSummary id={ANCRE_ERREURS} errors={errors.map((e) => ({ href: e.path ? `#${e.path}` : null, text: e.message }))} />;
 }
 
 const erreurDe = (errors: readonly ErrorDetail[], path: string) => errors.find((e) => e.path === path)?.message;
@@ -174,7 +167,7 @@ export function JournalPage({ csrf, agents, saisi, errors, page, avant }: { csrf
       <p>Chaque consultation de cette page est elle-même enregistrée dans le journal, avec les critères utilisés.</p>
       {/* Posted, and kept in the session: what is typed here never appears in an address (history, logs). */}
       <form method="post" action={`/agents/controle/journal#${ANCRE_ERREURS}`} class="controle-filtres controle-filtres--grille">
-        <input type="hidden" name="_csrf" value={csrf} />
+        <Csrf token={csrf} />
         <fieldset>
           <legend>Qui</legend>
           <SelectField id="agent" label="Agent" options={optionsAgents(agents, 'Tous les agents')} value={saisi.agent ?? ''} {...optional('error', erreurDe(errors, 'agent'))} />
@@ -303,7 +296,7 @@ export function ExportsPage({ csrf, agents, saisi, errors }: { csrf: string; age
       <p class="lead">Toutes les entrées du journal qui concernent une famille ou un agent sur une période : pour répondre à une demande d’accès (RGPD, article 15) ou documenter un incident à notifier à la CNIL sous 72 heures.</p>
       <p>Pour une famille : ce qui a été fait sur son dossier, ses demandes, ses comptes et ses contestations, ce qu’elle a fait elle-même et ce que les agents ont fait pour elle. Pour un agent : ce qu’il a fait et ce qui a été fait sur son compte. L’export est enregistré dans le journal.</p>
       <form method="post" action={`/agents/controle/exports/fichier#${ANCRE_ERREURS}`} class="controle-filtres">
-        <input type="hidden" name="_csrf" value={csrf} />
+        <Csrf token={csrf} />
         <fieldset class={sujetErreur ? 'field--error' : undefined} aria-describedby={sujetErreur ? 'sujet-erreur' : undefined}>
           <legend>Personne concernée</legend>
           {sujetErreur ? (
@@ -353,7 +346,7 @@ export function ControlesPage({ csrf, controles, saisi, errors }: { csrf: string
       <h2>Nouveau contrôle</h2>
       <p>Le tirage est reproductible : la graine aléatoire est conservée avec le contrôle, et l’échantillon se retrouve à l’identique à partir d’elle.</p>
       <form method="post" action={`/agents/controle/controles#${ANCRE_ERREURS}`} class="controle-filtres">
-        <input type="hidden" name="_csrf" value={csrf} />
+        <Csrf token={csrf} />
         <TextField id="du" label="Premier jour de la période" hint="Format JJ/MM/AAAA." value={saisi.du ?? ''} size="moyen" {...optional('error', erreurDe(errors, 'du'))} />
         <TextField id="au" label="Dernier jour de la période" hint="Format JJ/MM/AAAA, ce jour compris." value={saisi.au ?? ''} size="moyen" {...optional('error', erreurDe(errors, 'au'))} />
         <TextField id="taille" label="Nombre de consultations à tirer" hint={`Entre 1 et ${TAILLE_MAX}.`} value={saisi.taille ?? '20'} inputMode="numeric" size="court" {...optional('error', erreurDe(errors, 'taille'))} />
@@ -410,7 +403,7 @@ export function ControlePage({ csrf, controle, errors, observations, message }: 
       <h1>
         Contrôle du {jourFrancais(controle.du)} au {jourFrancais(controle.au)}
       </h1>
-      {message ? <Alert kind="success" title={message} /> : null}
+      <Flash message={message} />
       <dl class="facts">
         <dt>Créé</dt>
         <dd>
@@ -438,7 +431,7 @@ export function ControlePage({ csrf, controle, errors, observations, message }: 
         <div class="controle-observations">{controle.observations ?? 'Aucune observation.'}</div>
       ) : (
         <form method="post" action={`/agents/controle/controles/${controle.id}/observations#${ANCRE_ERREURS}`}>
-          <input type="hidden" name="_csrf" value={csrf} />
+          <Csrf token={csrf} />
           <div class={`field${erreur ? ' field--error' : ''}`}>
             <label for="observations">Vos observations</label>
             <span class="hint" id="observations-aide">
@@ -508,7 +501,7 @@ export function IntegritePage({ csrf, derniere }: { csrf: string; derniere: Veri
         </Alert>
       )}
       <form method="post" action="/agents/controle/integrite">
-        <input type="hidden" name="_csrf" value={csrf} />
+        <Csrf token={csrf} />
         <p>
           <button class="button" type="submit">
             Vérifier maintenant

@@ -4,6 +4,7 @@ import { lireMontantQf } from '../../domain/decision-instructeur.ts';
 import { QuotientError, isQuotientError, type ErrorDetail } from '../../domain/errors.ts';
 import { sansNumeroFiscal } from '../../domain/numero-fiscal.ts';
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
+import { takeFlash } from '../../http/session.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { acteurAgent, requireAgent, sendAgentPage } from '../agents/agent-layout.tsx';
 import type { DemandesService } from '../demandes/demandes-service.ts';
@@ -84,12 +85,6 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
   const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ComponentChildren, status = 200) => sendAgentPage(request, reply, commune, title, body, status);
   const periode = () => (deps.politique().quotient.periode === 'annuelle' ? 'par an' : 'par mois');
 
-  const flashDe = (request: FastifyRequest): string | undefined => {
-    const flash = request.session.flash;
-    if (flash) request.session.flash = undefined;
-    return flash;
-  };
-
   const consultationDe = (request: FastifyRequest, cible: ConsultationOuverte['cible'], id: string): MotifConsultation | undefined => {
     const c = request.session.instruction;
     if (!c || c.cible !== cible || c.id !== id || now() - c.le > CONSULTATION_MAX_MS) return undefined;
@@ -101,7 +96,7 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
     const demande = (request.query as { type?: string }).type;
     const type = (TYPES_DOSSIER as readonly string[]).includes(demande ?? '') ? (demande as TypeDossier) : undefined;
     const elements = await instruction.consulterFile(acteurAgent(agent), type);
-    return page(request, reply, 'Instruction', <FilePage elements={elements} type={type} flash={flashDe(request)} maintenant={now()} />);
+    return page(request, reply, 'Instruction', <FilePage elements={elements} type={type} flash={takeFlash(request)} maintenant={now()} />);
   });
 
   // -----------------------------------------------------------------------------------------
@@ -113,7 +108,7 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
     if (!motif) {
       const d = await instruction.apercu(id, acteurAgent(agent));
       const errors = form.consultation?.errors ?? [];
-      return page(request, reply, `${errors.length > 0 ? 'Erreur : ' : ''}Demande ${d.reference}`, <ResumeDemandePage d={d} csrf={reply.generateCsrf()} flash={flashDe(request)} values={form.consultation?.values ?? null} errors={errors} />, errors.length > 0 ? 400 : 200);
+      return page(request, reply, `${errors.length > 0 ? 'Erreur : ' : ''}Demande ${d.reference}`, <ResumeDemandePage d={d} csrf={reply.generateCsrf()} flash={takeFlash(request)} values={form.consultation?.values ?? null} errors={errors} />, errors.length > 0 ? 400 : 200);
     }
     const d = await instruction.dossier(id, acteurAgent(agent), motif);
     const errors = form.decision?.errors ?? [];
@@ -176,7 +171,7 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
     if (!motif) {
       const c = await instruction.apercuContestation(id, acteurAgent(agent));
       const errors = form.consultation?.errors ?? [];
-      return page(request, reply, `${errors.length > 0 ? 'Erreur : ' : ''}Contestation ${c.reference}`, <ResumeContestationPage c={c} csrf={reply.generateCsrf()} flash={flashDe(request)} values={form.consultation?.values ?? null} errors={errors} />, errors.length > 0 ? 400 : 200);
+      return page(request, reply, `${errors.length > 0 ? 'Erreur : ' : ''}Contestation ${c.reference}`, <ResumeContestationPage c={c} csrf={reply.generateCsrf()} flash={takeFlash(request)} values={form.consultation?.values ?? null} errors={errors} />, errors.length > 0 ? 400 : 200);
     }
     const c = await instruction.dossierContestation(id, acteurAgent(agent), motif);
     const errors = form.reponse?.errors ?? [];

@@ -4,7 +4,7 @@ import { STATUTS } from '../../domain/demande.ts';
 import type { ErrorDetail } from '../../domain/errors.ts';
 import { formatEuros, formatNombre } from '../../domain/money.ts';
 import type { Declarant } from '../../domain/situation-fiscale.ts';
-import { Alert, ErrorSummary, SelectField, TextField, errorOf } from '../../http/ui/components.tsx';
+import { ANCRE_ERREURS, Csrf, Erreurs, Flash, SelectField, TextField, errorOf } from '../../http/ui/components.tsx';
 import {
   LIBELLES_TYPE,
   MOTIFS_CONSULTATION,
@@ -20,7 +20,6 @@ import {
   type TypeDossier,
 } from './instruction-service.ts';
 
-export const ANCRE_ERREURS = 'erreurs';
 export const BASE = '/agents/instruction';
 
 const LIBELLES_DECISION: Record<string, string> = {
@@ -43,28 +42,27 @@ export function attente(depuis: string, maintenant: number): string {
   return `${jours} jour${jours > 1 ? 's' : ''}`;
 }
 
-function Csrf({ token }: { token: string }) {
-  return <input type="hidden" name="_csrf" value={token} />;
-}
-
 /** The fields in the order of the pages: the error summary follows it, whatever order the checks ran in. */
 const ORDRE_CHAMPS = ['motif', 'precision', 'decision-confirme', 'confirme-justification', 'reponse', 'suite', 'decision-qf', 'qf-montant', 'qf-justification', 'qf-piece', 'decision-refus', 'refus-justification'];
 const rang = (path: string) => (ORDRE_CHAMPS.includes(path) ? ORDRE_CHAMPS.indexOf(path) : ORDRE_CHAMPS.length);
 
-function Erreurs({ errors }: { errors: readonly ErrorDetail[] }) {
-  if (errors.length === 0) return null;
-  const tries = [...errors].sort((a, b) => rang(a.path) - rang(b.path));
-  return <ErrorSummary id={ANCRE_ERREURS} errors={tries.map((e) => ({ href: e.path ? `#${e.path}` : null, text: e.message }))} />;
+/** The top of a case's page: what to correct (in the order of the page), the way back to the queue, the case's title. */
+function EnTeteDossier({ titre, errors }: { titre: string; errors: readonly ErrorDetail[] }) {
+  return (
+    <>
+      <Erreurs errors={[...errors].sort((a, b) => rang(a.path) - rang(b.path))} />
+      <p>
+        <a href={BASE}>Retour à la liste</a>
+      </p>
+      <h1>{titre}</h1>
+    </>
+  );
 }
 
 const withError = (errors: readonly ErrorDetail[], id: string) => {
   const error = errorOf(errors, id);
   return error ? { error } : {};
 };
-
-function Flash({ message }: { message: string | undefined }) {
-  return message ? <Alert kind="success" title={message} /> : null;
-}
 
 /** A multi-line field, labelled, with its hint and error tied to it for screen readers. */
 function ZoneTexte({ id, name, label, hint, value, error, rows = 4, max }: { id: string; name: string; label: string; hint?: string; value: string; error?: string | undefined; rows?: number; max: number }) {
@@ -257,11 +255,7 @@ function FormulaireConsultation({ action, csrf, type, values, errors }: { action
 export function ResumeDemandePage({ d, csrf, flash, values, errors }: { d: ResumeDemande; csrf: string; flash?: string | undefined; values: ValeursConsultation | null; errors: readonly ErrorDetail[] }) {
   return (
     <>
-      <Erreurs errors={errors} />
-      <p>
-        <a href={BASE}>Retour à la liste</a>
-      </p>
-      <h1>Demande {d.reference}</h1>
+      <EnTeteDossier titre={`Demande ${d.reference}`} errors={errors} />
       <Flash message={flash} />
       <Faits d={d} />
       <Resultat d={d} />
@@ -522,11 +516,7 @@ function Consultation({ motif }: { motif: string }) {
 export function DossierDemandePage({ d, csrf, motif, values, errors, periode }: { d: DossierDemande; csrf: string; motif: string; values: ValeursDecision | null; errors: readonly ErrorDetail[]; periode: string }) {
   return (
     <>
-      <Erreurs errors={errors} />
-      <p>
-        <a href={BASE}>Retour à la liste</a>
-      </p>
-      <h1>Demande {d.reference}</h1>
+      <EnTeteDossier titre={`Demande ${d.reference}`} errors={errors} />
       <Consultation motif={motif} />
       <Faits d={d} />
       <Resultat d={d} />
@@ -575,11 +565,7 @@ function FaitsContestation({ c }: { c: ResumeContestation }) {
 export function ResumeContestationPage({ c, csrf, flash, values, errors }: { c: ResumeContestation; csrf: string; flash?: string | undefined; values: ValeursConsultation | null; errors: readonly ErrorDetail[] }) {
   return (
     <>
-      <Erreurs errors={errors} />
-      <p>
-        <a href={BASE}>Retour à la liste</a>
-      </p>
-      <h1>Contestation – {c.reference}</h1>
+      <EnTeteDossier titre={`Contestation – ${c.reference}`} errors={errors} />
       <Flash message={flash} />
       <FaitsContestation c={c} />
       <FormulaireConsultation action={`${BASE}/contestations/${c.id}/consultation`} csrf={csrf} type="contestation" values={values} errors={errors} />
@@ -596,11 +582,7 @@ export function DossierContestationPage({ c, csrf, motif, values, errors, period
   const suiteError = errorOf(errors, 'suite');
   return (
     <>
-      <Erreurs errors={errors} />
-      <p>
-        <a href={BASE}>Retour à la liste</a>
-      </p>
-      <h1>Contestation – {c.reference}</h1>
+      <EnTeteDossier titre={`Contestation – ${c.reference}`} errors={errors} />
       <Consultation motif={motif} />
       <FaitsContestation c={c} />
       <h2>Message de la famille</h2>

@@ -4,17 +4,12 @@ import { STATUTS, type StatutDemande } from '../../domain/demande.ts';
 import type { ErrorDetail } from '../../domain/errors.ts';
 import { donneesEnClair, type Habilitation } from '../../domain/habilitation.ts';
 import { formatEuros } from '../../domain/money.ts';
-import { LIBELLES_UNITES, type PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
-import { Alert, CheckboxField, ErrorSummary, RadioGroup, TextField, errorOf } from '../../http/ui/components.tsx';
+import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
+import { ANCRE_ERREURS, Alert, CheckboxField, Csrf, Erreurs, Flash, RadioGroup, TextField, errorOf } from '../../http/ui/components.tsx';
+import { CarteQuotient, DetailPrix, TableauPrix, lignesParTranche } from '../../http/ui/prix.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import type { EtatDemande } from '../demandes/demandes-service.ts';
 import type { AccordEnCours, ContestationFamille, DonneesUtilisees, FoyerFamille, HistoriqueDemande } from '../familles/familles-service.ts';
-
-export const ANCRE_ERREURS = 'erreurs';
-
-function Csrf({ token }: { token: string }) {
-  return <input type="hidden" name="_csrf" value={token} />;
-}
 
 /** Where the family is in the four steps, said in words (not only by a visual bar). */
 function Etape({ n }: { n: 1 | 2 | 3 | 4 }) {
@@ -24,11 +19,6 @@ function Etape({ n }: { n: 1 | 2 | 3 | 4 }) {
       Étape {n} sur 4 : {noms[n - 1]}
     </p>
   );
-}
-
-function Erreurs({ errors }: { errors: readonly ErrorDetail[] }) {
-  if (errors.length === 0) return null;
-  return <ErrorSummary id={ANCRE_ERREURS} errors={errors.map((e) => ({ href: e.path ? `#${e.path}` : null, text: e.message }))} />;
 }
 
 const date = (iso: string | null | undefined) => (iso ? formatDateFrancaise(iso.slice(0, 10)) : '—');
@@ -416,7 +406,6 @@ export function StatutPage({ etat, commune, ressaisie }: { etat: EtatDemande; co
   );
 }
 
-const parUnite = (unite: keyof typeof LIBELLES_UNITES) => `par ${LIBELLES_UNITES[unite]}`;
 const SOURCES: Record<string, string> = { impot_particulier: 'DGFiP, API Impôt particulier', 'impot-particulier': 'DGFiP, API Impôt particulier' };
 const sourceEnClair = (s: string | null) => (s === null ? 'DGFiP' : (SOURCES[s] ?? `DGFiP (${s})`));
 
@@ -429,15 +418,9 @@ export function ResultatPage({ etat, donnees, commune, attestation }: { etat: Et
     <>
       {attestation ? null : <Etape n={4} />}
       <h1>{attestation ? `Attestation de quotient familial – ${commune.commune.nom}` : 'Votre quotient familial'}</h1>
-      <div class="quotient-carte">
-        <p class="quotient-carte__libelle">Quotient familial</p>
-        <p class="quotient-carte__montant">
-          {formatEuros(q.cents)} <span class="quotient-carte__unite">{q.periode === 'annuelle' ? 'par an' : 'par mois'}</span>
-        </p>
-        <p class="quotient-carte__explication">
-          Valable du {date(q.valideDu)} au {date(q.valideAu)}.
-        </p>
-      </div>
+      <CarteQuotient libelle="Quotient familial" cents={q.cents} periode={q.periode}>
+        Valable du {date(q.valideDu)} au {date(q.valideAu)}.
+      </CarteQuotient>
       <dl class="facts">
         <dt>Référence</dt>
         <dd>{etat.reference}</dd>
@@ -459,38 +442,8 @@ export function ResultatPage({ etat, donnees, commune, attestation }: { etat: Et
       </dl>
       {donnees.explication ? <p>Calcul : {donnees.explication}</p> : null}
 
-      <div class="table-wrapper">
-        <table class="table-prix">
-          <caption>Prix des activités</caption>
-          <thead>
-            <tr>
-              <th scope="col">Activité</th>
-              <th scope="col">Tranche</th>
-              <th scope="col" class="number">
-                Prix
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {q.prix.map((p) => (
-              <tr key={p.id}>
-                <th scope="row">{p.libelle}</th>
-                <td>{p.tranche ?? (p.origine === 'non-resident' ? 'prix hors commune' : p.origine === 'sans-quotient' ? 'prix sans quotient' : 'taux d’effort')}</td>
-                <td class="number prix">
-                  <span class="prix__montant">{formatEuros(p.cents)}</span> <span class="prix__unite">{parUnite(p.unite)}</span>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      <ul class="detail-prix">
-        {q.prix.map((p) => (
-          <li key={p.id}>
-            <strong>{p.libelle} :</strong> {p.explication}
-          </li>
-        ))}
-      </ul>
+      <TableauPrix caption="Prix des activités" lignes={lignesParTranche(q.prix)} />
+      <DetailPrix prix={q.prix} />
       {attestation ? (
         <p>
           Attestation établie par {commune.commune.nom} le {formatDateFrancaise(new Date().toISOString().slice(0, 10))},{' '}
@@ -632,7 +585,7 @@ export function MesDonneesPage({ csrf, message, accords, foyer }: { csrf: string
   return (
     <>
       <h1>Mes données et mes droits</h1>
-      {message ? <Alert kind="success" title={message} /> : null}
+      <Flash message={message} />
       <h2>Consulter et télécharger</h2>
       <ul>
         <li>
