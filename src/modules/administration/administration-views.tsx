@@ -1,7 +1,7 @@
 import { formatDateFrancaise } from '../../domain/dates.ts';
 import type { ErrorDetail } from '../../domain/errors.ts';
 import { LIBELLES_CHAMPS_DGFIP, type Habilitation } from '../../domain/habilitation.ts';
-import { ANCRE_ERREURS, Alert, CheckboxField, Csrf, Erreurs, errorOf, Flash, TextField } from '../../http/ui/components.tsx';
+import { ANCRE_ERREURS, Alert, CheckboxField, Csrf, Erreurs, FieldError, Flash, TextField, errorOf } from '../../http/ui/components.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import type { Agent } from '../agents/agents-service.ts';
 import { LIBELLES_ROLES, ROLES_AGENT } from '../agents/roles.ts';
@@ -192,12 +192,7 @@ function Roles({ coches, errors }: { coches: readonly string[]; errors: readonly
   return (
     <fieldset class={`field administration-roles${erreur ? ' field--error' : ''}`} aria-describedby={erreur ? 'roles-erreur' : undefined}>
       <legend>Rôles</legend>
-      {erreur ? (
-        <span class="field__error" id="roles-erreur">
-          <span class="visually-hidden">Erreur : </span>
-          {erreur}
-        </span>
-      ) : null}
+      {erreur ? <FieldError id="roles" error={erreur} /> : null}
       {ROLES_AGENT.map((r) => (
         <CheckboxField key={r} id={`roles-${r}`} name="roles" value={r} label={LIBELLES_ROLES[r]} checked={coches.includes(r)} />
       ))}

@@ -3,7 +3,7 @@ import { formatDateFrancaise } from '../../domain/dates.ts';
 import { formatEuros, formatNombre } from '../../domain/money.ts';
 import { LIBELLES_UNITES, type Activite, type PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
 import type { PrixActivite } from '../../domain/tarification.ts';
-import { ANCRE_ERREURS, Alert, Csrf, Erreurs, errorOf, Flash, SelectField, TextField } from '../../http/ui/components.tsx';
+import { ANCRE_ERREURS, Alert, Csrf, Erreurs, Flash, SelectField, TextAreaField, TextField, errorOf } from '../../http/ui/components.tsx';
 import type { ApercuActivite, LigneApercu, Resultat } from './apercu.ts';
 import { avecContexte, bornesTranche, euros, type LigneDiff, type SectionDiff } from './politique-diff.ts';
 import { ID_CONFIGURATION, LIBELLES_STATUTS, type VersionPolitique } from './politiques-service.ts';
@@ -101,30 +101,17 @@ export function DepotPage({ csrf, libelle, contenu, errors, message }: { csrf: s
       <form method="post" action={`${POLITIQUES}#${ANCRE_ERREURS}`} novalidate>
         <Csrf token={csrf} />
         <TextField id="libelle" label="Nom de la version (facultatif)" hint="Par exemple « Tarifs 2026-2027 ». Sans nom, celui de la délibération est repris." value={libelle} error={errorOf(errors, 'libelle')} />
-        <div class={`field${erreurContenu ? ' field--error' : ''}`}>
-          <label for="texte">Texte de la politique tarifaire (YAML)</label>
-          <span class="hint" id="texte-aide">
-            Le texte complet du fichier, commentaires compris.
-          </span>
-          {erreurContenu ? (
-            <span class="field__error" id="texte-erreur">
-              <span class="visually-hidden">Erreur : </span>
-              {erreurContenu}
-            </span>
-          ) : null}
-          <textarea
-            id="texte"
-            name="texte"
-            rows={24}
-            spellcheck={false}
-            autoComplete="off"
-            class="administration-yaml"
-            aria-describedby={erreurContenu ? 'texte-aide texte-erreur' : 'texte-aide'}
-            aria-invalid={erreurContenu ? 'true' : undefined}
-          >
-            {contenu}
-          </textarea>
-        </div>
+        <TextAreaField
+          id="texte"
+          label="Texte de la politique tarifaire (YAML)"
+          hint="Le texte complet du fichier, commentaires compris."
+          value={contenu}
+          error={erreurContenu}
+          rows={24}
+          spellcheck={false}
+          autoComplete="off"
+          className="administration-yaml"
+        />
         <button class="button" type="submit">
           Vérifier et déposer
         </button>

@@ -1,31 +1,14 @@
 import type { ErrorDetail } from '../../domain/errors.ts';
-import { Csrf, Erreurs, Flash } from '../../http/ui/components.tsx';
+import { Csrf, Erreurs, Flash, TextField, errorOf } from '../../http/ui/components.tsx';
 import type { CapturedCourriel } from '../../infra/mail/mailer.ts';
 import type { CompteConnecte } from './comptes-service.ts';
 
 /** The fields of these pages: an error on another path (FranceConnect, the whole form) has no link. */
 const CHAMPS = { email: 'email', password: 'password', prenoms: 'prenoms', nom: 'nom' };
 
-function Field({ id, label, type, autoComplete, value, hint, errors }: { id: string; label: string; type: string; autoComplete: string; value?: string; hint?: string; errors: readonly ErrorDetail[] }) {
-  const mine = errors.filter((e) => e.path === id);
-  const described = [hint ? `${id}-aide` : null, mine.length > 0 ? `${id}-erreur` : null].filter(Boolean).join(' ') || undefined;
-  return (
-    <div class={`field${mine.length > 0 ? ' field--error' : ''}`}>
-      <label for={id}>{label}</label>
-      {hint ? (
-        <span class="hint" id={`${id}-aide`}>
-          {hint}
-        </span>
-      ) : null}
-      {mine.length > 0 ? (
-        <span class="field__error" id={`${id}-erreur`}>
-          <span class="visually-hidden">Erreur : </span>
-          {mine.map((e) => e.message).join(' ')}
-        </span>
-      ) : null}
-      <input id={id} name={id} type={type} autoComplete={autoComplete} spellcheck={false} value={type === 'password' ? '' : (value ?? '')} aria-describedby={described} aria-invalid={mine.length > 0 ? 'true' : undefined} />
-    </div>
-  );
+function Field({ id, label, type, autoComplete, value, hint, errors }: { id: string; label: string; type: 'text' | 'email' | 'password'; autoComplete: string; value?: string; hint?: string; errors: readonly ErrorDetail[] }) {
+  const error = errorOf(errors, id);
+  return <TextField id={id} label={label} type={type} autoComplete={autoComplete} value={value ?? ''} {...(hint ? { hint } : {})} {...(error ? { error } : {})} />;
 }
 
 export const PASSWORD_HINT = 'Au moins 12 caractères, avec au moins trois sortes de caractères parmi : minuscules, majuscules, chiffres, autres signes. Une phrase de plusieurs mots convient.';
@@ -162,6 +145,18 @@ export function NouveauMotDePassePage({ csrf, token, errors }: { csrf: string; t
   );
 }
 
+/** Signing out is a posted form, not a link: it changes state, so it carries the CSRF token. */
+function Deconnexion({ csrf, secondaire }: { csrf: string; secondaire: boolean }) {
+  return (
+    <form method="post" action="/deconnexion">
+      <Csrf token={csrf} />
+      <button class={secondaire ? 'button button--secondary' : 'button'} type="submit">
+        Se déconnecter
+      </button>
+    </form>
+  );
+}
+
 export function MonEspacePage({ compte, csrf }: { compte: CompteConnecte; csrf: string }) {
   return (
     <>
@@ -189,12 +184,7 @@ export function MonEspacePage({ compte, csrf }: { compte: CompteConnecte; csrf: 
           </li>
         </ul>
       </nav>
-      <form method="post" action="/deconnexion">
-        <Csrf token={csrf} />
-        <button class="button button--secondary" type="submit">
-          Se déconnecter
-        </button>
-      </form>
+      <Deconnexion csrf={csrf} secondaire />
     </>
   );
 }
@@ -202,12 +192,7 @@ export function MonEspacePage({ compte, csrf }: { compte: CompteConnecte; csrf: 
 export function DeconnexionPage({ csrf, signedIn }: { csrf: string; signedIn: boolean }) {
   return signedIn ? (
     <MessagePage title="Se déconnecter">
-      <form method="post" action="/deconnexion">
-        <Csrf token={csrf} />
-        <button class="button" type="submit">
-          Se déconnecter
-        </button>
-      </form>
+      <Deconnexion csrf={csrf} secondaire={false} />
     </MessagePage>
   ) : (
     <MessagePage title="Vous êtes déconnecté">

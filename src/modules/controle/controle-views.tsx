@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import type { ErrorDetail } from '../../domain/errors.ts';
-import { ANCRE_ERREURS, Alert, Csrf, Erreurs, Flash, SelectField, TextField } from '../../http/ui/components.tsx';
+import { ANCRE_ERREURS, Alert, Csrf, Erreurs, FieldError, Flash, SelectField, TextAreaField, TextField } from '../../http/ui/components.tsx';
 import type { Agent } from '../agents/agents-service.ts';
 import type { ControleDetail, ControleResume, EntreeLisible, ExportSaisi, FiltreSaisi, PageJournal, Verification } from './controle-service.ts';
 import { TAILLE_MAX } from './controle-service.ts';
@@ -159,6 +159,7 @@ export function TableEntrees({ entrees, caption }: { entrees: readonly EntreeLis
 }
 
 export function JournalPage({ csrf, agents, saisi, errors, page, avant }: { csrf: string; agents: readonly Agent[]; saisi: FiltreSaisi; errors: readonly ErrorDetail[]; page: PageJournal | null; avant: number | undefined }) {
+  const actionErreur = erreurDe(errors, 'action');
   return (
     <>
       <Erreurs errors={errors} />
@@ -183,17 +184,12 @@ export function JournalPage({ csrf, agents, saisi, errors, page, avant }: { csrf
         </fieldset>
         <fieldset>
           <legend>Quoi et sur quelle famille</legend>
-          <div class={`field${erreurDe(errors, 'action') ? ' field--error' : ''}`}>
+          <div class={`field${actionErreur ? ' field--error' : ''}`}>
             <label for="action">Action</label>
             <span class="hint" id="action-aide">
               Un code précis (famille.consultee) ou une famille de codes terminée par un point (demande.). Choisissez dans la liste ou tapez le code.
             </span>
-            {erreurDe(errors, 'action') ? (
-              <span class="field__error" id="action-erreur">
-                <span class="visually-hidden">Erreur : </span>
-                {erreurDe(errors, 'action')}
-              </span>
-            ) : null}
+            {actionErreur ? <FieldError id="action" error={actionErreur} /> : null}
             <input
               id="action"
               name="action"
@@ -203,8 +199,8 @@ export function JournalPage({ csrf, agents, saisi, errors, page, avant }: { csrf
               spellcheck={false}
               class="input--moyen"
               value={saisi.action ?? ''}
-              aria-describedby={erreurDe(errors, 'action') ? 'action-aide action-erreur' : 'action-aide'}
-              aria-invalid={erreurDe(errors, 'action') ? 'true' : undefined}
+              aria-describedby={actionErreur ? 'action-aide action-erreur' : 'action-aide'}
+              aria-invalid={actionErreur ? 'true' : undefined}
             />
             <datalist id="actions-connues">
               {FAMILLES_ACTIONS.map((f) => (
@@ -299,12 +295,7 @@ export function ExportsPage({ csrf, agents, saisi, errors }: { csrf: string; age
         <Csrf token={csrf} />
         <fieldset class={sujetErreur ? 'field--error' : undefined} aria-describedby={sujetErreur ? 'sujet-erreur' : undefined}>
           <legend>Personne concernée</legend>
-          {sujetErreur ? (
-            <span class="field__error" id="sujet-erreur">
-              <span class="visually-hidden">Erreur : </span>
-              {sujetErreur}
-            </span>
-          ) : null}
+          {sujetErreur ? <FieldError id="sujet" error={sujetErreur} /> : null}
           <Radio name="sujet" value="famille" label="Une famille" checked={saisi.sujet === 'famille'} />
           <TextField id="famille" label="Référence de la famille (ou d’une de ses demandes)" hint="Par exemple F-ABCD-EFGH." value={saisi.famille ?? ''} size="moyen" {...optional('error', erreurDe(errors, 'famille'))} />
           <Radio name="sujet" value="agent" label="Un agent" checked={saisi.sujet === 'agent'} />
@@ -317,12 +308,7 @@ export function ExportsPage({ csrf, agents, saisi, errors }: { csrf: string; age
         </fieldset>
         <fieldset class={formatErreur ? 'field--error' : undefined}>
           <legend>Format du fichier</legend>
-          {formatErreur ? (
-            <span class="field__error" id="format-erreur">
-              <span class="visually-hidden">Erreur : </span>
-              {formatErreur}
-            </span>
-          ) : null}
+          {formatErreur ? <FieldError id="format" error={formatErreur} /> : null}
           <Radio name="format" value="csv" label="CSV (tableur)" hint="Séparateur point-virgule, UTF-8, s’ouvre dans Excel ou LibreOffice." checked={saisi.format !== 'json'} />
           <Radio name="format" value="json" label="JSON" hint="Pour un traitement automatique." checked={saisi.format === 'json'} />
         </fieldset>
@@ -432,21 +418,14 @@ export function ControlePage({ csrf, controle, errors, observations, message }: 
       ) : (
         <form method="post" action={`/agents/controle/controles/${controle.id}/observations#${ANCRE_ERREURS}`}>
           <Csrf token={csrf} />
-          <div class={`field${erreur ? ' field--error' : ''}`}>
-            <label for="observations">Vos observations</label>
-            <span class="hint" id="observations-aide">
-              Par exemple : consultations justifiées, ou celles qui restent à expliquer et les suites données. Pas de donnée fiscale.
-            </span>
-            {erreur ? (
-              <span class="field__error" id="observations-erreur">
-                <span class="visually-hidden">Erreur : </span>
-                {erreur}
-              </span>
-            ) : null}
-            <textarea id="observations" name="observations" rows={6} aria-describedby={erreur ? 'observations-aide observations-erreur' : 'observations-aide'} aria-invalid={erreur ? 'true' : undefined}>
-              {valeur}
-            </textarea>
-          </div>
+          <TextAreaField
+            id="observations"
+            label="Vos observations"
+            hint="Par exemple : consultations justifiées, ou celles qui restent à expliquer et les suites données. Pas de donnée fiscale."
+            value={valeur}
+            error={erreur}
+            rows={6}
+          />
           <p class="controle-actions">
             <button class="button button--secondary" type="submit" name="clore" value="non">
               Enregistrer les observations

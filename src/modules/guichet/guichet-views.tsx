@@ -5,7 +5,7 @@ import { LIBELLES_CANAL, STATUTS, type CanalDemande, type StatutDemande } from '
 import type { ErrorDetail } from '../../domain/errors.ts';
 import { donneesEnClair, type Habilitation } from '../../domain/habilitation.ts';
 import { formatEuros } from '../../domain/money.ts';
-import { ANCRE_ERREURS, Alert, CheckboxField, Csrf, Erreurs, RadioGroup, TextField, errorOf } from '../../http/ui/components.tsx';
+import { ANCRE_ERREURS, Alert, ChampNumeroFiscal, CheckboxField, Csrf, Erreurs, RadioGroup, TextField, errorOf } from '../../http/ui/components.tsx';
 import { CarteQuotient, TableauPrix, lignesParTranche } from '../../http/ui/prix.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { parisDate } from '../../sources/paris-date.ts';
@@ -407,11 +407,9 @@ function NumeroChamps({ attendus, errors }: { attendus: ReadonlyArray<{ rang: 1 
   return (
     <>
       <AideNumeroFiscal />
-      {attendus.map((a) => {
-        const error = errorOf(errors, `numero-${a.rang}`);
-        // Never a value: what was typed is not sent back, even after an error.
-        return <TextField key={a.rang} id={`numero-${a.rang}`} label={`Numéro fiscal de ${a.nom}`} hint="13 chiffres, par exemple 3012345678901 ; les espaces sont acceptés." inputMode="numeric" autoComplete="off" size="moyen" {...(error ? { error } : {})} />;
-      })}
+      {attendus.map((a) => (
+        <ChampNumeroFiscal key={a.rang} rang={a.rang} nom={a.nom} errors={errors} />
+      ))}
       <p class="muted">Le numéro fiscal n’est ni enregistré ni affiché de nouveau : il sert à la demande à la DGFiP, puis il est oublié.</p>
     </>
   );

@@ -4,7 +4,7 @@ import { STATUTS } from '../../domain/demande.ts';
 import type { ErrorDetail } from '../../domain/errors.ts';
 import { formatEuros, formatNombre } from '../../domain/money.ts';
 import type { Declarant } from '../../domain/situation-fiscale.ts';
-import { ANCRE_ERREURS, Csrf, Erreurs, Flash, SelectField, TextField, errorOf } from '../../http/ui/components.tsx';
+import { ANCRE_ERREURS, Csrf, Erreurs, FieldError, Flash, SelectField, TextAreaField, TextField, errorOf } from '../../http/ui/components.tsx';
 import {
   LIBELLES_TYPE,
   MOTIFS_CONSULTATION,
@@ -63,30 +63,6 @@ const withError = (errors: readonly ErrorDetail[], id: string) => {
   const error = errorOf(errors, id);
   return error ? { error } : {};
 };
-
-/** A multi-line field, labelled, with its hint and error tied to it for screen readers. */
-function ZoneTexte({ id, name, label, hint, value, error, rows = 4, max }: { id: string; name: string; label: string; hint?: string; value: string; error?: string | undefined; rows?: number; max: number }) {
-  const described = [hint ? `${id}-aide` : null, error ? `${id}-erreur` : null].filter(Boolean).join(' ') || undefined;
-  return (
-    <div class={`field${error ? ' field--error' : ''}`}>
-      <label for={id}>{label}</label>
-      {hint ? (
-        <span class="hint" id={`${id}-aide`}>
-          {hint}
-        </span>
-      ) : null}
-      {error ? (
-        <span class="field__error" id={`${id}-erreur`}>
-          <span class="visually-hidden">Erreur : </span>
-          {error}
-        </span>
-      ) : null}
-      <textarea id={id} name={name} rows={rows} maxLength={max} aria-describedby={described} aria-invalid={error ? 'true' : undefined}>
-        {value}
-      </textarea>
-    </div>
-  );
-}
 
 /** A data table that may be wider than a phone: it scrolls inside its own focusable region, never the page. */
 function Tableau({ id, caption, children }: { id: string; caption: string; children: ComponentChildren }) {
@@ -439,14 +415,15 @@ function ChampsQfManuel({ values, errors, periode }: { values: ValeursDecision |
         value={values?.qf ?? ''}
         {...withError(errors, 'qf-montant')}
       />
-      <ZoneTexte
+      <TextAreaField
         id="qf-justification"
         name="justification"
         label="Justification"
         hint="Pourquoi le quotient est fixé à la main. N’y recopiez ni numéro fiscal ni montant de l’avis."
         value={values?.decision === 'qf_manuel' ? values.justification : ''}
         error={errorOf(errors, 'qf-justification')}
-        max={2000}
+        maxLength={2000}
+        rows={4}
       />
       <TextField
         id="qf-piece"
@@ -472,7 +449,7 @@ function FormulairesDecision({ d, csrf, values, errors, periode }: { d: DossierD
           <p>L’avis reçu est bien celui de la famille : le quotient et les prix sont calculés à partir de cet avis, comme pour toute demande.</p>
           <Csrf token={csrf} />
           <input type="hidden" name="decision" value="confirme" />
-          <ZoneTexte id="confirme-justification" name="justification" label="Justification" hint="Par exemple « nom d’usage vérifié sur le livret de famille »." value={v('confirme')} error={errorOf(errors, 'confirme-justification')} max={2000} rows={3} />
+          <TextAreaField id="confirme-justification" name="justification" label="Justification" hint="Par exemple « nom d’usage vérifié sur le livret de famille »." value={v('confirme')} error={errorOf(errors, 'confirme-justification')} maxLength={2000} rows={3} />
           <button class="button" type="submit">
             Confirmer et calculer le quotient
           </button>
@@ -496,7 +473,7 @@ function FormulairesDecision({ d, csrf, values, errors, periode }: { d: DossierD
         <h3 id="refus-titre">Refuser</h3>
         <Csrf token={csrf} />
         <input type="hidden" name="decision" value="refuse" />
-        <ZoneTexte id="refus-justification" name="justification" label="Motif du refus" hint="Il est communiqué à la famille : écrivez-le simplement, sans donnée fiscale." value={v('refuse')} error={errorOf(errors, 'refus-justification')} max={2000} rows={3} />
+        <TextAreaField id="refus-justification" name="justification" label="Motif du refus" hint="Il est communiqué à la famille : écrivez-le simplement, sans donnée fiscale." value={v('refuse')} error={errorOf(errors, 'refus-justification')} maxLength={2000} rows={3} />
         <button class="button button--secondary" type="submit">
           Refuser la demande
         </button>
@@ -605,15 +582,10 @@ export function DossierContestationPage({ c, csrf, motif, values, errors, period
           <h2 id="repondre-titre">Répondre</h2>
           <form method="post" action={`${BASE}/contestations/${c.id}/reponse#${ANCRE_ERREURS}`} novalidate>
             <Csrf token={csrf} />
-            <ZoneTexte id="reponse" name="reponse" label="Réponse à la famille" hint="La famille la lit dans son espace. Écrivez simplement, sans donnée fiscale." value={values?.reponse ?? ''} error={errorOf(errors, 'reponse')} max={2000} />
+            <TextAreaField id="reponse" name="reponse" label="Réponse à la famille" hint="La famille la lit dans son espace. Écrivez simplement, sans donnée fiscale." value={values?.reponse ?? ''} error={errorOf(errors, 'reponse')} maxLength={2000} rows={4} />
             <fieldset class={`field${suiteError ? ' field--error' : ''}`} id="suite" tabIndex={-1} aria-describedby={suiteError ? 'suite-erreur' : undefined}>
               <legend>Suite donnée</legend>
-              {suiteError ? (
-                <span class="field__error" id="suite-erreur">
-                  <span class="visually-hidden">Erreur : </span>
-                  {suiteError}
-                </span>
-              ) : null}
+              {suiteError ? <FieldError id="suite" error={suiteError} /> : null}
               <div class="radio">
                 <input type="radio" id="suite-maintien" name="suite" value="maintien" checked={(values?.suite ?? 'maintien') === 'maintien'} />
                 <label for="suite-maintien">Le quotient est maintenu</label>
