@@ -3,7 +3,7 @@ import { formatEuros } from '../../domain/money.ts';
 import { LIBELLES_UNITES, type Unite } from '../../domain/politique-tarifaire.ts';
 import type { PrixActivite } from '../../domain/tarification.ts';
 
-/** A QF and the prices it gives, as the family's result, the counter and the simulator show them. */
+// A QF and the prices it gives, as the family’s result, the counter and the simulator show them.
 
 /** `par repas`, `par demi-journée`: what a price is for. */
 export const parUnite = (unite: Unite) => `par ${LIBELLES_UNITES[unite]}`;

@@ -82,7 +82,6 @@ function valeursDe(body: unknown, errors: ErrorDetail[]): Valeurs {
   return values;
 }
 
-
 /** The counter: find or create a family, enter a request received on paper or by e-mail, see its result. */
 export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesDeps): void {
   const { commune } = deps;
