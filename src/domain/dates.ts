@@ -34,6 +34,19 @@ export function formatIsoDate(parts: DateParts): string {
   return `${String(parts.year).padStart(4, '0')}-${String(parts.month).padStart(2, '0')}-${String(parts.day).padStart(2, '0')}`;
 }
 
+const DATE_FRANCAISE = /^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})$/;
+
+/**
+ * A date as a person types it: `JJ/MM/AAAA` (also `J/M/AAAA`, or with `.` or `-`), or `AAAA-MM-JJ`
+ * as `<input type="date">` sends it. The ISO date, or `null` unless it is a real calendar date.
+ */
+export function parseDateSaisie(text: string): string | null {
+  const value = text.trim();
+  const fr = DATE_FRANCAISE.exec(value);
+  const iso = fr ? `${fr[3]}-${(fr[2] as string).padStart(2, '0')}-${(fr[1] as string).padStart(2, '0')}` : value;
+  return isIsoDate(iso) ? iso : null;
+}
+
 function partsOf(date: string): DateParts {
   const parts = parseIsoDate(date);
   if (!parts) throw new RangeError(`Not an ISO date: ${date}`);
@@ -65,6 +78,12 @@ export function maxDate(a: string, b: string): string {
 }
 
 const MOIS = ['janvier', 'février', 'mars', 'avril', 'mai', 'juin', 'juillet', 'août', 'septembre', 'octobre', 'novembre', 'décembre'];
+
+/** `01/12/2022`: the short French form, as a date is typed in a form and printed on a list. */
+export function formatDateCourte(date: string): string {
+  const { year, month, day } = partsOf(date);
+  return `${String(day).padStart(2, '0')}/${String(month).padStart(2, '0')}/${String(year).padStart(4, '0')}`;
+}
 
 /** `1er décembre 2022`, as a French reader expects it. */
 export function formatDateFrancaise(date: string): string {

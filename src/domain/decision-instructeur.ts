@@ -1,5 +1,6 @@
 import { QuotientError, type ErrorDetail } from './errors.ts';
 import { formatEuros, formatNombre } from './money.ts';
+import { ressembleANumeroFiscal } from './numero-fiscal.ts';
 
 /**
  * What an instructor types to decide a request: the QF set by hand (an amount in euros as French
@@ -13,11 +14,6 @@ export const JUSTIFICATION_MAX = 2000;
 export const PIECE_MAX = 300;
 
 const SPACES = /[\s\u00a0\u202f]/g;
-
-/** Thirteen digits in a row, possibly typed with spaces: the shape of a numéro fiscal (as the audit journal refuses it). */
-export function contientNumeroFiscal(text: string): boolean {
-  return /[0-9](?:[ \u00a0\u202f]?[0-9]){12}/.test(text);
-}
 
 export type LectureMontant = { readonly ok: true; readonly cents: number } | { readonly ok: false; readonly message: string };
 
@@ -57,7 +53,7 @@ export function lireTexte(value: unknown, options: { path: string; vide: string;
   const text = typeof value === 'string' ? value.trim() : '';
   if (text === '') errors.push({ path: options.path, message: options.vide });
   else if (text.length > options.max) errors.push({ path: options.path, message: `${options.nom} ne doit pas dépasser ${formatNombre(options.max)} caractères.` });
-  else if (contientNumeroFiscal(text)) errors.push({ path: options.path, message: `${options.nom} semble contenir un numéro fiscal : retirez-le, il ne doit jamais être enregistré.` });
+  else if (ressembleANumeroFiscal(text)) errors.push({ path: options.path, message: `${options.nom} semble contenir un numéro fiscal : retirez-le, il ne doit jamais être enregistré.` });
   return text;
 }
 

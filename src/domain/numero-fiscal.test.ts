@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { inspect } from 'node:util';
 import fc from 'fast-check';
-import { cleModulo511Valide, NUMERO_FISCAL_MASK, NumeroFiscal, NumeroFiscalInvalide } from './numero-fiscal.ts';
+import { cleModulo511Valide, NUMERO_FISCAL_MASK, NumeroFiscal, NumeroFiscalInvalide, ressembleANumeroFiscal, sansNumeroFiscal } from './numero-fiscal.ts';
 
 const validDigits = fc
   .tuple(fc.constantFrom('0', '1', '2', '3'), fc.array(fc.constantFrom(...'0123456789'), { minLength: 12, maxLength: 12 }))
@@ -87,4 +87,72 @@ test('every textual form of a numéro fiscal is a mask', () => {
 test('two parses of the same number are equal, different numbers are not', () => {
   assert.ok(NumeroFiscal.parse('3141592653423').equals(NumeroFiscal.parse('31 41 592 653 423')));
   assert.ok(!NumeroFiscal.parse('3141592653423').equals(NumeroFiscal.parse('3141592653424')));
+});
+
+const SEPARATEURS = [' ', '\u00a0', '\u202f'];
+
+/** The rule said in plain steps, to check the pattern against: 13 digits, at most one separator between two. */
+function treizeChiffresDeSuite(text: string): boolean {
+  let run = 0;
+  let gap = false;
+  for (const ch of text) {
+    if (ch >= '0' && ch <= '9') {
+      run += 1;
+      gap = false;
+      if (run >= 13) return true;
+    } else if (SEPARATEURS.includes(ch) && run > 0 && !gap) {
+      gap = true;
+    } else {
+      run = 0;
+      gap = false;
+    }
+  }
+  return false;
+}
+
+test('thirteen digits in a row, each gap empty or one space of any width, look like a numéro fiscal wherever they stand', () => {
+  fc.assert(
+    fc.property(
+      fc.string({ maxLength: 20 }),
+      fc.array(fc.constantFrom(...'0123456789'), { minLength: 13, maxLength: 13 }),
+      fc.array(fc.constantFrom('', ...SEPARATEURS), { minLength: 12, maxLength: 12 }),
+      fc.string({ maxLength: 20 }),
+      (avant, chiffres, espaces, apres) => {
+        const typed = chiffres.map((c, i) => c + (espaces[i] ?? '')).join('');
+        assert.ok(ressembleANumeroFiscal(`${avant}${typed}${apres}`));
+      },
+    ),
+    { numRuns: 2000 },
+  );
+  assert.ok(ressembleANumeroFiscal('numéro 3999990141 123'));
+  assert.ok(ressembleANumeroFiscal('30\u202f12\u202f345\u202f678\u202f901'), 'a narrow no-break space, as a word processor writes it');
+  assert.ok(ressembleANumeroFiscal('99 99999 999999'), 'whatever the first digit');
+});
+
+test('nothing else looks like a numéro fiscal: dashes, two spaces, letters or twelve digits break the run', () => {
+  fc.assert(
+    fc.property(fc.array(fc.constantFrom(...'0123456789', ...SEPARATEURS, 'a', '-', '/', '\t', '.'), { maxLength: 60 }), (chars) => {
+      const text = chars.join('');
+      assert.equal(ressembleANumeroFiscal(text), treizeChiffresDeSuite(text));
+    }),
+    { numRuns: 5000 },
+  );
+  assert.ok(!ressembleANumeroFiscal('avis 2025 présenté le 12/09/2025, référence D-ABCD-EFGH'));
+  assert.ok(!ressembleANumeroFiscal('6f1c2e4a-1234-4567-8901-234567890123'), 'a UUID: its digit groups stand between dashes');
+  assert.ok(!ressembleANumeroFiscal('301234567890'));
+  assert.ok(!ressembleANumeroFiscal('301234  5678901'));
+});
+
+test('every number the parser accepts, typed as people type it, is caught by the shape check', () => {
+  fc.assert(
+    fc.property(validDigits, fc.constantFrom(...SEPARATEURS), (digits, espace) => {
+      const typed = [digits.slice(0, 2), digits.slice(2, 4), digits.slice(4, 7), digits.slice(7, 10), digits.slice(10)].join(espace);
+      assert.ok(NumeroFiscal.tryParse(typed).ok);
+      assert.ok(ressembleANumeroFiscal(`mon numéro : ${typed}.`));
+    }),
+  );
+});
+
+test('a form shown again keeps what was typed except the texts shaped like a numéro fiscal', () => {
+  assert.deepEqual(sansNumeroFiscal({ nom: 'Martin', precision: 'appel du 12/09', erreur: 'le 3012345678 901', rang: 2 }), { nom: 'Martin', precision: 'appel du 12/09', erreur: '', rang: 2 });
 });

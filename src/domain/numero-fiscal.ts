@@ -105,3 +105,21 @@ export function cleModulo511Valide(digits: string): boolean {
 }
 
 export const NUMERO_FISCAL_MASK = MASK;
+
+/**
+ * Thirteen digits in a row, possibly typed with one space (no-break or narrow no-break too) between
+ * any two: the shape of a numéro fiscal, whatever its first digit or key. Free text that is kept or
+ * shown back (the journal, names, reasons, search criteria) refuses it (ARCHITECTURE §3.1). Dashes
+ * are not separators here, unlike in the log masker: identifiers (UUIDs) have digit groups between
+ * dashes and must be accepted, and a numéro fiscal is written with spaces, never dashes.
+ */
+const FORME_NUMERO_FISCAL = /[0-9](?:[ \u00a0\u202f]?[0-9]){12}/;
+
+export function ressembleANumeroFiscal(text: string): boolean {
+  return FORME_NUMERO_FISCAL.test(text);
+}
+
+/** What was typed, to show it again with its errors: a text shaped like a numéro fiscal is emptied, never echoed. */
+export function sansNumeroFiscal<T extends object>(values: T): T {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === 'string' && ressembleANumeroFiscal(v) ? '' : v])) as T;
+}

@@ -11,6 +11,7 @@ import type { AuditActor } from '../modules/audit/audit-entry.ts';
 import type { AgentConnecte } from './acces/controle-acces.ts';
 import { pageContext, sendPage } from './render.tsx';
 import { Layout } from './ui/layout.tsx';
+import { Csrf } from './ui/components.tsx';
 
 /** The sections of the back-office, each shown to the roles that may open it. */
 export const SECTIONS: ReadonlyArray<{ href: string; label: string; roles: readonly RoleAgent[]; description: string }> = [
@@ -53,7 +54,7 @@ function Barre({ agent, csrf, currentPath }: { agent: AgentConnecte | null; csrf
         </span>
         {csrf ? (
           <form method="post" action="/agents/deconnexion">
-            <input type="hidden" name="_csrf" value={csrf} />
+            <Csrf token={csrf} />
             <button class="button button--secondary button--small" type="submit">
               Se déconnecter
             </button>

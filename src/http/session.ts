@@ -234,3 +234,10 @@ export function requireCompteId(request: FastifyRequest): string {
   if (id === undefined) throw new QuotientError('unauthenticated', 'connexion_requise', 'Connectez-vous pour accéder à cette page.');
   return id;
 }
+
+/** The one-shot message left for this page by the request that redirected here; read once, then gone. */
+export function takeFlash(request: FastifyRequest): string | undefined {
+  const flash = request.session.flash;
+  if (flash) request.session.flash = undefined;
+  return flash;
+}

@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import { derniereAnneeImposee } from '../../domain/annee-imposition.ts';
 import { composeServices } from '../../app/compose.ts';
+import { formatDateCourte } from '../../domain/dates.ts';
 import { QuotientError } from '../../domain/errors.ts';
 import { NumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { LIBELLES_SITUATION_FAMILLE, type SituationFiscale } from '../../domain/situation-fiscale.ts';
@@ -98,7 +99,7 @@ function describe(s: SituationFiscale, where: string): string {
     `  Situation de famille       : ${LIBELLES_SITUATION_FAMILLE[s.situationFamille]} (${s.situationFamille})`,
     `  Personnes à charge         : ${s.nbPac}`,
     ...s.declarants.map(
-      (d, i) => `  Déclarant ${i + 1}                : ${d.prenoms} ${d.nomNaissance}${d.nomUsage ? ` (nom d’usage ${d.nomUsage})` : ''}${d.dateNaissance ? `, né(e) le ${d.dateNaissance.split('-').reverse().join('/')}` : ''}`,
+      (d, i) => `  Déclarant ${i + 1}                : ${d.prenoms} ${d.nomNaissance}${d.nomUsage ? ` (nom d’usage ${d.nomUsage})` : ''}${d.dateNaissance ? `, né(e) le ${formatDateCourte(d.dateNaissance)}` : ''}`,
     ),
     `  Adresse fiscale            : ${s.adresse ?? 'non communiquée'}`,
   ];

@@ -45,6 +45,39 @@ export function ErrorSummary({ id, errors }: { id: string; errors: readonly { hr
   );
 }
 
+/** The id of a form page's error summary: a form whose action ends with `#erreurs` brings the browser to it. */
+export const ANCRE_ERREURS = 'erreurs';
+
+/**
+ * The error summary of a form page, nothing when there is no error. Each problem links to its
+ * field: the input whose id is the error's path; with `champs`, the id the map gives for the path,
+ * else `defaut`, else no link. With `emplacements`, a problem whose path names no field says that
+ * path before its message (the errors of a policy file point inside the file).
+ */
+export function Erreurs({ errors, champs, defaut, emplacements = false }: { errors: readonly ErrorDetail[]; champs?: Readonly<Record<string, string>>; defaut?: string; emplacements?: boolean }) {
+  if (errors.length === 0) return null;
+  return (
+    <ErrorSummary
+      id={ANCRE_ERREURS}
+      errors={errors.map((e) => {
+        const champ = champs ? (champs[e.path] ?? defaut) : e.path;
+        const text = emplacements && e.path !== '' && !champs?.[e.path] ? `${e.path} : ${e.message}` : e.message;
+        return { href: champ ? `#${champ}` : null, text };
+      })}
+    />
+  );
+}
+
+/** What an action just did, at the top of the page that follows it (often after a redirect): « Décision enregistrée… ». */
+export function Flash({ message }: { message: string | null | undefined }) {
+  return message ? <Alert kind="success" title={message} /> : null;
+}
+
+/** The token every form that is posted carries (CSRF protection). */
+export function Csrf({ token }: { token: string }) {
+  return <input type="hidden" name="_csrf" value={token} />;
+}
+
 /** The messages of a form's errors that concern one field (by its id), joined; undefined when none. */
 export function errorOf(errors: readonly ErrorDetail[], id: string): string | undefined {
   const mine = errors.filter((e) => e.path === id);
@@ -56,7 +89,8 @@ function describedBy(id: string, hint: boolean, error: boolean): string | undefi
   return ids.length > 0 ? ids.join(' ') : undefined;
 }
 
-function FieldError({ id, error }: { id: string; error: string }) {
+/** The error of field `id`, said first to screen readers; `${id}-erreur` is what its input or fieldset is described by. */
+export function FieldError({ id, error }: { id: string; error: string }) {
   return (
     <span class="field__error" id={`${id}-erreur`}>
       <span class="visually-hidden">Erreur : </span>
@@ -65,11 +99,28 @@ function FieldError({ id, error }: { id: string; error: string }) {
   );
 }
 
+/** A field's label, then its hint and its error, each with the id that `describedBy` names. */
+function FieldHead({ id, label, hint, error }: { id: string; label: string; hint: ComponentChildren | undefined; error: string | undefined }) {
+  return (
+    <>
+      <label for={id}>{label}</label>
+      {hint !== undefined ? (
+        <span class="hint" id={`${id}-aide`}>
+          {hint}
+        </span>
+      ) : null}
+      {error !== undefined ? <FieldError id={id} error={error} /> : null}
+    </>
+  );
+}
+
 interface TextFieldProps {
   readonly id: string;
   /** Name of the submitted parameter; the id by default. */
   readonly name?: string;
   readonly label: string;
+  /** `email` and `password` let browsers and password managers help; a password is never shown back. */
+  readonly type?: 'text' | 'email' | 'password';
   readonly hint?: ComponentChildren;
   readonly value?: string;
   readonly error?: string;
@@ -81,16 +132,16 @@ interface TextFieldProps {
 }
 
 /** A labelled text input with its hint and its error, tied together for screen readers. */
-export function TextField({ id, name, label, hint, value, error, inputMode, autoComplete = 'off', size, suffix }: TextFieldProps) {
+export function TextField({ id, name, label, type = 'text', hint, value, error, inputMode, autoComplete = 'off', size, suffix }: TextFieldProps) {
   const input = (
     <input
       id={id}
       name={name ?? id}
-      type="text"
+      type={type}
       inputMode={inputMode}
       autoComplete={autoComplete}
       spellcheck={false}
-      value={value ?? ''}
+      value={type === 'password' ? '' : (value ?? '')}
       class={size ? `input--${size}` : undefined}
       aria-describedby={describedBy(id, hint !== undefined, error !== undefined)}
       aria-invalid={error !== undefined ? 'true' : undefined}
@@ -98,13 +149,7 @@ export function TextField({ id, name, label, hint, value, error, inputMode, auto
   );
   return (
     <div class={`field${error !== undefined ? ' field--error' : ''}`}>
-      <label for={id}>{label}</label>
-      {hint !== undefined ? (
-        <span class="hint" id={`${id}-aide`}>
-          {hint}
-        </span>
-      ) : null}
-      {error !== undefined ? <FieldError id={id} error={error} /> : null}
+      <FieldHead id={id} label={label} hint={hint} error={error} />
       {suffix ? (
         <span class="input-group">
           {input}
@@ -131,13 +176,7 @@ interface SelectFieldProps {
 export function SelectField({ id, label, hint, options, value, error }: SelectFieldProps) {
   return (
     <div class={`field${error !== undefined ? ' field--error' : ''}`}>
-      <label for={id}>{label}</label>
-      {hint !== undefined ? (
-        <span class="hint" id={`${id}-aide`}>
-          {hint}
-        </span>
-      ) : null}
-      {error !== undefined ? <FieldError id={id} error={error} /> : null}
+      <FieldHead id={id} label={label} hint={hint} error={error} />
       <select
         id={id}
         name={id}
@@ -153,6 +192,54 @@ export function SelectField({ id, label, hint, options, value, error }: SelectFi
       </select>
     </div>
   );
+}
+
+interface TextAreaFieldProps {
+  readonly id: string;
+  /** Name of the submitted parameter; the id by default. */
+  readonly name?: string;
+  readonly label: string;
+  readonly hint?: ComponentChildren;
+  readonly value: string;
+  readonly error?: string | undefined;
+  readonly rows: number;
+  readonly maxLength?: number;
+  /** Off for a text that is not prose (a YAML file). */
+  readonly spellcheck?: boolean;
+  readonly autoComplete?: string;
+  readonly className?: string;
+}
+
+/** A labelled multi-line text, with its hint and its error tied to it for screen readers. */
+export function TextAreaField({ id, name, label, hint, value, error, rows, maxLength, spellcheck, autoComplete, className }: TextAreaFieldProps) {
+  return (
+    <div class={`field${error !== undefined ? ' field--error' : ''}`}>
+      <FieldHead id={id} label={label} hint={hint} error={error} />
+      <textarea
+        id={id}
+        name={name ?? id}
+        rows={rows}
+        maxLength={maxLength}
+        spellcheck={spellcheck}
+        autoComplete={autoComplete}
+        class={className}
+        aria-describedby={describedBy(id, hint !== undefined, error !== undefined)}
+        aria-invalid={error !== undefined ? 'true' : undefined}
+      >
+        {value}
+      </textarea>
+    </div>
+  );
+}
+
+/**
+ * The field where a numéro fiscal is typed, for declarant `rang`. It never has a value: what was
+ * typed is not sent back, even after an error (ARCHITECTURE §3.1).
+ */
+export function ChampNumeroFiscal({ rang, nom, errors }: { rang: 1 | 2; nom: string; errors: readonly ErrorDetail[] }) {
+  const id = `numero-${rang}`;
+  const error = errorOf(errors, id);
+  return <TextField id={id} label={`Numéro fiscal de ${nom}`} hint="13 chiffres, par exemple 3012345678901 ; les espaces sont acceptés." inputMode="numeric" autoComplete="off" size="moyen" {...(error ? { error } : {})} />;
 }
 
 export function CheckboxField({ id, name, value, label, hint, checked }: { id: string; name?: string; value: string; label: string; hint?: ComponentChildren; checked: boolean }) {

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ComponentChildren } from 'preact';
+import { formatDateCourte } from '../../domain/dates.ts';
 import { isQuotientError, QuotientError, type ErrorDetail } from '../../domain/errors.ts';
 import { formatEuros } from '../../domain/money.ts';
+import { takeFlash } from '../../http/session.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { acteurAgent, requireAgent, sendAgentPage } from '../../http/espace-agents.tsx';
 import type { AgentsService } from '../agents/agents-service.ts';
@@ -47,17 +49,9 @@ const query = (request: FastifyRequest): Record<string, string | undefined> =>
 /** The details of a typed error the person can act on (bad input, a state that forbids it). */
 function erreursDe(error: unknown): { errors: ErrorDetail[]; status: number; message: string } | null {
   if (!isQuotientError(error) || (error.kind !== 'invalid' && error.kind !== 'conflict')) return null;
-  const errors = error.details.length > 0 ? [...error.details] : [{ path: '(formulaire)', message: error.message }];
+  const errors = error.details.length > 0 ? [...error.details] : [{ path: '', message: error.message }];
   return { errors, status: error.kind === 'invalid' ? 400 : 409, message: error.message };
 }
-
-function flashDe(request: FastifyRequest): string | undefined {
-  const flash = request.session.flash;
-  if (flash) request.session.flash = undefined;
-  return flash;
-}
-
-const frDate = (iso: string) => iso.split('-').reverse().join('/');
 
 /**
  * The administration of the back-office (issue 7), for administrators only (the access policy):
@@ -83,7 +77,7 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
     requireAgent(request);
     const versions = await politiques.lister();
     const enVigueur = politiques.versionEnVigueur(politiques.aujourdhui());
-    return page(request, reply, 'Politique tarifaire', <PolitiquesPage versions={versions} enVigueur={enVigueur} noms={await noms()} flash={flashDe(request)} />);
+    return page(request, reply, 'Politique tarifaire', <PolitiquesPage versions={versions} enVigueur={enVigueur} noms={await noms()} flash={takeFlash(request)} />);
   });
 
   app.get(`${BASE}/politiques/nouvelle`, (request, reply) => {
@@ -130,7 +124,7 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
       request,
       reply,
       v.libelle,
-      <VersionPage csrf={reply.generateCsrf()} version={v} enVigueur={politiques.versionEnVigueur(aujourdhui)} noms={await noms()} aujourdhui={aujourdhui} effet={frDate(proposee)} errors={[]} flash={flashDe(request)} />,
+      <VersionPage csrf={reply.generateCsrf()} version={v} enVigueur={politiques.versionEnVigueur(aujourdhui)} noms={await noms()} aujourdhui={aujourdhui} effet={formatDateCourte(proposee)} errors={[]} flash={takeFlash(request)} />,
     );
   });
 
@@ -153,7 +147,7 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
     try {
       const v = await politiques.activer(id, effet, acteurAgent(agent), request.id);
       request.session.flash =
-        v.statut === 'active' ? `La version « ${v.libelle} » est en vigueur : les nouvelles demandes sont calculées avec elle.` : `La version « ${v.libelle} » est programmée : elle s’appliquera aux demandes faites à partir du ${frDate(v.effetLe ?? '')}.`;
+        v.statut === 'active' ? `La version « ${v.libelle} » est en vigueur : les nouvelles demandes sont calculées avec elle.` : `La version « ${v.libelle} » est programmée : elle s’appliquera aux demandes faites à partir du ${formatDateCourte(v.effetLe ?? '')}.`;
       return reply.redirect(`${BASE}/politiques/${id}`, 303);
     } catch (error) {
       const e = erreursDe(error);
@@ -183,7 +177,7 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
       request.session.flash = undefined;
       const v = await politiques.version(id);
       const aujourdhui = politiques.aujourdhui();
-      return page(request, reply, `Erreur : ${v.libelle}`, <VersionPage csrf={reply.generateCsrf()} version={v} enVigueur={politiques.versionEnVigueur(aujourdhui)} noms={await noms()} aujourdhui={aujourdhui} effet={frDate(aujourdhui)} errors={e.errors} />, e.status);
+      return page(request, reply, `Erreur : ${v.libelle}`, <VersionPage csrf={reply.generateCsrf()} version={v} enVigueur={politiques.versionEnVigueur(aujourdhui)} noms={await noms()} aujourdhui={aujourdhui} effet={formatDateCourte(aujourdhui)} errors={e.errors} />, e.status);
     }
     return reply.redirect(`${BASE}/politiques/${id}`, 303);
   });
@@ -200,7 +194,7 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
 
   app.get(`${BASE}/agents`, async (request, reply) => {
     requireAgent(request);
-    return page(request, reply, 'Agents et rôles', <AgentsPage agents={await agents.lister()} flash={flashDe(request)} />);
+    return page(request, reply, 'Agents et rôles', <AgentsPage agents={await agents.lister()} flash={takeFlash(request)} />);
   });
 
   app.get(`${BASE}/agents/nouveau`, (request, reply) => {
@@ -232,7 +226,7 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
   app.get(`${BASE}/agents/:id`, async (request, reply) => {
     const moi = requireAgent(request);
     const a = await exigerAgent(params(request).id);
-    return page(request, reply, `${a.prenom} ${a.nom}`, <AgentPage csrf={reply.generateCsrf()} agent={a} soiMeme={a.id === moi.id} roles={a.roles} errors={[]} flash={flashDe(request)} />);
+    return page(request, reply, `${a.prenom} ${a.nom}`, <AgentPage csrf={reply.generateCsrf()} agent={a} soiMeme={a.id === moi.id} roles={a.roles} errors={[]} flash={takeFlash(request)} />);
   });
 
   /** Runs an action on an agent: success → back to their page with a message; refusal → the page with the reason. */
@@ -284,7 +278,7 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
     return page(request, reply, errors.length > 0 ? 'Erreur : clés d’API' : 'Clés d’API', <ClesApiPage csrf={reply.generateCsrf()} jeton={jeton} cles={await clesApi.lister()} noms={await noms()} libelle={libelle} errors={errors} {...(flash ? { flash } : {})} />, status);
   };
 
-  app.get(`${BASE}/cles-api`, (request, reply) => pageCles(request, reply, '', [], 200, flashDe(request)));
+  app.get(`${BASE}/cles-api`, (request, reply) => pageCles(request, reply, '', [], 200, takeFlash(request)));
 
   app.post(`${BASE}/cles-api`, async (request, reply) => {
     const agent = requireAgent(request);

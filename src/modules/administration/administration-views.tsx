@@ -1,13 +1,13 @@
 import { formatDateFrancaise } from '../../domain/dates.ts';
 import type { ErrorDetail } from '../../domain/errors.ts';
 import { LIBELLES_CHAMPS_DGFIP, type Habilitation } from '../../domain/habilitation.ts';
-import { Alert, CheckboxField, TextField } from '../../http/ui/components.tsx';
+import { ANCRE_ERREURS, Alert, CheckboxField, Csrf, Erreurs, FieldError, Flash, TextField, errorOf } from '../../http/ui/components.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import type { Agent } from '../agents/agents-service.ts';
 import { LIBELLES_ROLES, ROLES_AGENT } from '../agents/roles.ts';
 import type { CleApi } from '../api/cles-api-service.ts';
 import type { VersionPolitique } from './politiques-service.ts';
-import { ANCRE_ERREURS, Ariane, BASE, Csrf, dateHeure, erreurDe, Erreurs, Flash, Tableau } from './ui.tsx';
+import { Ariane, BASE, dateHeure, Tableau } from './ui.tsx';
 
 export function AccueilPage({ enVigueur, agentsActifs, clesActives }: { enVigueur: VersionPolitique; agentsActifs: number; clesActives: number }) {
   return (
@@ -188,16 +188,11 @@ export function AgentsPage({ agents, flash }: { agents: readonly Agent[]; flash?
 const CHAMPS_AGENT = { email: 'email', prenom: 'prenom', nom: 'nom', roles: `roles-${ROLES_AGENT[0]}` } as const;
 
 function Roles({ coches, errors }: { coches: readonly string[]; errors: readonly ErrorDetail[] }) {
-  const erreur = erreurDe(errors, 'roles');
+  const erreur = errorOf(errors, 'roles');
   return (
     <fieldset class={`field administration-roles${erreur ? ' field--error' : ''}`} aria-describedby={erreur ? 'roles-erreur' : undefined}>
       <legend>Rôles</legend>
-      {erreur ? (
-        <span class="field__error" id="roles-erreur">
-          <span class="visually-hidden">Erreur : </span>
-          {erreur}
-        </span>
-      ) : null}
+      {erreur ? <FieldError id="roles" error={erreur} /> : null}
       {ROLES_AGENT.map((r) => (
         <CheckboxField key={r} id={`roles-${r}`} name="roles" value={r} label={LIBELLES_ROLES[r]} checked={coches.includes(r)} />
       ))}
@@ -215,15 +210,15 @@ export interface NouvelAgentValeurs {
 export function NouvelAgentPage({ csrf, valeurs, errors }: { csrf: string; valeurs: NouvelAgentValeurs; errors: readonly ErrorDetail[] }) {
   return (
     <>
-      <Erreurs errors={errors} champs={CHAMPS_AGENT} />
+      <Erreurs errors={errors} champs={CHAMPS_AGENT} emplacements />
       <Ariane etapes={[{ href: `${BASE}/agents`, label: 'Agents et rôles' }]} />
       <h1>Inscrire un agent</h1>
       <p>L’agent pourra se connecter avec son compte professionnel dont l’adresse électronique est celle indiquée ici.</p>
       <form method="post" action={`${BASE}/agents#${ANCRE_ERREURS}`} novalidate>
         <Csrf token={csrf} />
-        <TextField id="email" label="Adresse électronique professionnelle" hint="Par exemple prenom.nom@ville.fr" value={valeurs.email} error={erreurDe(errors, 'email')} inputMode="email" autoComplete="off" />
-        <TextField id="prenom" label="Prénom" value={valeurs.prenom} error={erreurDe(errors, 'prenom')} />
-        <TextField id="nom" label="Nom" value={valeurs.nom} error={erreurDe(errors, 'nom')} />
+        <TextField id="email" label="Adresse électronique professionnelle" hint="Par exemple prenom.nom@ville.fr" value={valeurs.email} error={errorOf(errors, 'email')} inputMode="email" autoComplete="off" />
+        <TextField id="prenom" label="Prénom" value={valeurs.prenom} error={errorOf(errors, 'prenom')} />
+        <TextField id="nom" label="Nom" value={valeurs.nom} error={errorOf(errors, 'nom')} />
         <Roles coches={valeurs.roles} errors={errors} />
         <button class="button" type="submit">
           Inscrire l’agent
@@ -237,7 +232,7 @@ export function AgentPage({ csrf, agent: a, soiMeme, roles: coches, errors, flas
   const general = errors.filter((e) => e.path !== 'roles');
   return (
     <>
-      <Erreurs errors={errors.filter((e) => e.path === 'roles')} champs={CHAMPS_AGENT} />
+      <Erreurs errors={errors.filter((e) => e.path === 'roles')} champs={CHAMPS_AGENT} emplacements />
       <Ariane etapes={[{ href: `${BASE}/agents`, label: 'Agents et rôles' }]} />
       <h1>
         {a.prenom} {a.nom}
@@ -306,7 +301,7 @@ export function ClesApiPage({ csrf, jeton, cles, noms, libelle, errors, flash }:
   const actives = cles.filter((c) => c.revoqueeLe === null);
   return (
     <>
-      <Erreurs errors={errors} champs={{ libelle: 'libelle' }} />
+      <Erreurs errors={errors} champs={{ libelle: 'libelle' }} emplacements />
       <Ariane etapes={[]} />
       <h1>Clés d’API</h1>
       <Flash message={flash} />
@@ -362,7 +357,7 @@ export function ClesApiPage({ csrf, jeton, cles, noms, libelle, errors, flash }:
       <form method="post" action={`${BASE}/cles-api#${ANCRE_ERREURS}`} novalidate>
         <Csrf token={csrf} />
         <input type="hidden" name="jeton" value={jeton} />
-        <TextField id="libelle" label="Logiciel qui utilisera la clé" hint="Par exemple « Facturation périscolaire (éditeur X) »." value={libelle} error={erreurDe(errors, 'libelle')} />
+        <TextField id="libelle" label="Logiciel qui utilisera la clé" hint="Par exemple « Facturation périscolaire (éditeur X) »." value={libelle} error={errorOf(errors, 'libelle')} />
         <button class="button" type="submit">
           Créer la clé
         </button>

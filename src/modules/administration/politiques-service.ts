@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import { isNode, LineCounter, parseDocument } from 'yaml';
-import { formatDateFrancaise } from '../../domain/dates.ts';
+import { formatDateFrancaise, parseDateSaisie } from '../../domain/dates.ts';
 import { isQuotientError, QuotientError, type ErrorDetail } from '../../domain/errors.ts';
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
 import type { PolitiqueVersionTable, Schema } from '../../infra/db/schema.ts';
@@ -9,7 +9,6 @@ import { parisDate } from '../../sources/paris-date.ts';
 import type { AuditActor } from '../audit/audit-entry.ts';
 import type { JournalAudit } from '../audit/journal-audit.ts';
 import { parsePolitiqueYaml } from '../tarifs/politique-loader.ts';
-import { parseDateEffet } from './saisies.ts';
 
 export type StatutVersion = PolitiqueVersionTable['statut'];
 
@@ -280,7 +279,7 @@ export class PolitiquesService {
     if (v.statut !== 'brouillon') throw new QuotientError('conflict', 'politique_non_activable', `Cette version ne peut plus être activée : elle est « ${LIBELLES_STATUTS[v.statut].toLowerCase()} ».`);
     const politique = v.politique;
     if (!politique) throw new QuotientError('conflict', 'politique_illisible', 'Cette version ne respecte plus les règles de la politique tarifaire : déposez-la à nouveau après correction.');
-    const effet = parseDateEffet(dateSaisie);
+    const effet = parseDateSaisie(dateSaisie);
     const today = this.aujourdhui();
     const probleme = (message: string) => invalide('date_effet_invalide', 'Vérifiez la date d’effet.', [{ path: 'effet', message }]);
     if (!effet) throw probleme('Indiquez une date réelle, par exemple 01/09/2026.');

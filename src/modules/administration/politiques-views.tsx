@@ -3,11 +3,11 @@ import { formatDateFrancaise } from '../../domain/dates.ts';
 import { formatEuros, formatNombre } from '../../domain/money.ts';
 import { LIBELLES_UNITES, type Activite, type PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
 import type { PrixActivite } from '../../domain/tarification.ts';
-import { Alert, SelectField, TextField } from '../../http/ui/components.tsx';
+import { ANCRE_ERREURS, Alert, Csrf, Erreurs, Flash, SelectField, TextAreaField, TextField, errorOf } from '../../http/ui/components.tsx';
 import type { ApercuActivite, LigneApercu, Resultat } from './apercu.ts';
 import { avecContexte, bornesTranche, euros, type LigneDiff, type SectionDiff } from './politique-diff.ts';
 import { ID_CONFIGURATION, LIBELLES_STATUTS, type VersionPolitique } from './politiques-service.ts';
-import { ANCRE_ERREURS, Ariane, BASE, Csrf, dateHeure, erreurDe, Erreurs, Flash, Tableau } from './ui.tsx';
+import { Ariane, BASE, dateHeure, Tableau } from './ui.tsx';
 
 const POLITIQUES = `${BASE}/politiques`;
 const ARIANE = { href: POLITIQUES, label: 'Politique tarifaire' };
@@ -82,10 +82,10 @@ const CHAMPS_DEPOT = { libelle: 'libelle', contenu: 'texte' } as const;
 export function DepotPage({ csrf, libelle, contenu, errors, message }: { csrf: string; libelle: string; contenu: string; errors: readonly ErrorDetail[]; message?: string }) {
   const dansLeTexte = errors.filter((e) => !(e.path in CHAMPS_DEPOT)).length;
   const renvoi = dansLeTexte === 1 ? 'Le problème est indiqué en haut de la page avec son emplacement.' : `Les ${dansLeTexte} problèmes sont indiqués en haut de la page avec leur emplacement.`;
-  const erreurContenu = erreurDe(errors, 'contenu') ?? (dansLeTexte > 0 ? `${message ?? 'La politique est invalide.'} ${renvoi}` : undefined);
+  const erreurContenu = errorOf(errors, 'contenu') ?? (dansLeTexte > 0 ? `${message ?? 'La politique est invalide.'} ${renvoi}` : undefined);
   return (
     <>
-      <Erreurs errors={errors} champs={CHAMPS_DEPOT} defaut="texte" />
+      <Erreurs errors={errors} champs={CHAMPS_DEPOT} defaut="texte" emplacements />
       <Ariane etapes={[ARIANE]} />
       <h1>Déposer une nouvelle version</h1>
       <p class="lead">La version est vérifiée, puis enregistrée sans être appliquée : vous pourrez la comparer, l’essayer sur des cas de test, puis l’activer à une date.</p>
@@ -100,31 +100,18 @@ export function DepotPage({ csrf, libelle, contenu, errors, message }: { csrf: s
       </details>
       <form method="post" action={`${POLITIQUES}#${ANCRE_ERREURS}`} novalidate>
         <Csrf token={csrf} />
-        <TextField id="libelle" label="Nom de la version (facultatif)" hint="Par exemple « Tarifs 2026-2027 ». Sans nom, celui de la délibération est repris." value={libelle} error={erreurDe(errors, 'libelle')} />
-        <div class={`field${erreurContenu ? ' field--error' : ''}`}>
-          <label for="texte">Texte de la politique tarifaire (YAML)</label>
-          <span class="hint" id="texte-aide">
-            Le texte complet du fichier, commentaires compris.
-          </span>
-          {erreurContenu ? (
-            <span class="field__error" id="texte-erreur">
-              <span class="visually-hidden">Erreur : </span>
-              {erreurContenu}
-            </span>
-          ) : null}
-          <textarea
-            id="texte"
-            name="texte"
-            rows={24}
-            spellcheck={false}
-            autoComplete="off"
-            class="administration-yaml"
-            aria-describedby={erreurContenu ? 'texte-aide texte-erreur' : 'texte-aide'}
-            aria-invalid={erreurContenu ? 'true' : undefined}
-          >
-            {contenu}
-          </textarea>
-        </div>
+        <TextField id="libelle" label="Nom de la version (facultatif)" hint="Par exemple « Tarifs 2026-2027 ». Sans nom, celui de la délibération est repris." value={libelle} error={errorOf(errors, 'libelle')} />
+        <TextAreaField
+          id="texte"
+          label="Texte de la politique tarifaire (YAML)"
+          hint="Le texte complet du fichier, commentaires compris."
+          value={contenu}
+          error={erreurContenu}
+          rows={24}
+          spellcheck={false}
+          autoComplete="off"
+          className="administration-yaml"
+        />
         <button class="button" type="submit">
           Vérifier et déposer
         </button>
@@ -206,7 +193,7 @@ export function VersionPage({ csrf, version: v, enVigueur, noms, aujourdhui, eff
   const autreCommune = p && enVigueur.politique && p.commune.codeInsee !== enVigueur.politique.commune.codeInsee;
   return (
     <>
-      <Erreurs errors={errors} champs={{ effet: 'effet' }} />
+      <Erreurs errors={errors} champs={{ effet: 'effet' }} emplacements />
       <Ariane etapes={[ARIANE]} />
       <h1>{v.libelle}</h1>
       <Flash message={flash} />
@@ -288,7 +275,7 @@ export function VersionPage({ csrf, version: v, enVigueur, noms, aujourdhui, eff
           </p>
           <form method="post" action={`${POLITIQUES}/${v.id}/activation#${ANCRE_ERREURS}`} novalidate>
             <Csrf token={csrf} />
-            <TextField id="effet" label="Date d’effet" hint="Au format JJ/MM/AAAA, par exemple 01/09/2026. Ni passée, ni avant le début de validité fixé par la délibération." value={effet} error={erreurDe(errors, 'effet')} size="moyen" />
+            <TextField id="effet" label="Date d’effet" hint="Au format JJ/MM/AAAA, par exemple 01/09/2026. Ni passée, ni avant le début de validité fixé par la délibération." value={effet} error={errorOf(errors, 'effet')} size="moyen" />
             <button class="button" type="submit">
               Activer cette version
             </button>

@@ -1,26 +1,9 @@
-import { formatIsoDate, parseIsoDate } from '../../domain/dates.ts';
 import { eurosToCents } from '../../domain/money.ts';
 
 /**
- * What administrators type in the forms of the administration: an effective date and a list of
- * quotients to try. Pure parsing, no I/O; both answer `null`/errors rather than throw.
+ * What administrators type in the preview form of the administration: a list of quotients to try.
+ * Pure parsing, no I/O; it answers with errors rather than throw.
  */
-
-/**
- * The effective date of a policy version: `AAAA-MM-JJ` (what `<input type="date">` sends) or
- * `JJ/MM/AAAA` as a French reader types it (also with `.` or `-`). Null unless it is a real date.
- */
-export function parseDateEffet(text: string): string | null {
-  const value = text.trim();
-  if (value.length > 20) return null;
-  const iso = parseIsoDate(value);
-  if (iso) return formatIsoDate(iso);
-  const fr = /^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})$/.exec(value);
-  if (!fr) return null;
-  const candidate = `${fr[3]}-${(fr[2] ?? '').padStart(2, '0')}-${(fr[1] ?? '').padStart(2, '0')}`;
-  const parts = parseIsoDate(candidate);
-  return parts ? formatIsoDate(parts) : null;
-}
 
 /** A preview tries at most this many quotients: the table stays readable. */
 export const MAX_QUOTIENTS = 20;

@@ -1,10 +1,7 @@
 import type { ComponentChildren } from 'preact';
-import type { ErrorDetail } from '../../domain/errors.ts';
-import { Alert, ErrorSummary } from '../../http/ui/components.tsx';
 
 /** Small pieces shared by the pages of the administration. */
 
-export const ANCRE_ERREURS = 'erreurs';
 export const BASE = '/agents/administration';
 
 const DATE_HEURE = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'long', timeStyle: 'short' });
@@ -14,37 +11,6 @@ export function dateHeure(iso: string | null, absent = 'jamais'): string {
   if (!iso) return absent;
   const t = Date.parse(iso);
   return Number.isNaN(t) ? iso : DATE_HEURE.format(new Date(t));
-}
-
-export function Csrf({ token }: { token: string }) {
-  return <input type="hidden" name="_csrf" value={token} />;
-}
-
-/**
- * The error summary of a form: each problem links to its field when the path names one (`champs`
- * maps a path to the id of its input), else to `defaut`.
- */
-export function Erreurs({ errors, champs, defaut }: { errors: readonly ErrorDetail[]; champs: Readonly<Record<string, string>>; defaut?: string }) {
-  if (errors.length === 0) return null;
-  return (
-    <ErrorSummary
-      id={ANCRE_ERREURS}
-      errors={errors.map((e) => {
-        const cible = champs[e.path] ?? defaut ?? null;
-        const texte = champs[e.path] || e.path === '(formulaire)' ? e.message : `${e.path} : ${e.message}`;
-        return { href: cible ? `#${cible}` : null, text: texte };
-      })}
-    />
-  );
-}
-
-export const erreurDe = (errors: readonly ErrorDetail[], path: string): string | undefined => {
-  const mine = errors.filter((e) => e.path === path);
-  return mine.length > 0 ? mine.map((e) => e.message).join(' ') : undefined;
-};
-
-export function Flash({ message }: { message: string | undefined }) {
-  return message ? <Alert kind="success" title={message} /> : null;
 }
 
 /** Where the page sits in the administration, for a person who arrived by a link. */

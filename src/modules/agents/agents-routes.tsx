@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { isQuotientError } from '../../domain/errors.ts';
-import { signInAgent } from '../../http/session.ts';
-import { Alert } from '../../http/ui/components.tsx';
+import { signInAgent, takeFlash } from '../../http/session.ts';
+import { Alert, Csrf, Flash } from '../../http/ui/components.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { sendAgentPage, sectionsOf, requireAgent } from '../../http/espace-agents.tsx';
 import type { AgentsOidcClient } from './agents-client.ts';
@@ -25,8 +25,7 @@ export function registerAgentsRoutes(app: FastifyInstance, deps: AgentsRoutesDep
 
   app.get('/agents/connexion', (request, reply) => {
     if (request.session.agentId) return reply.redirect('/agents', 303);
-    const flash = request.session.flash;
-    if (flash) request.session.flash = undefined;
+    const flash = takeFlash(request);
     return sendAgentPage(
       request,
       reply,
@@ -34,11 +33,11 @@ export function registerAgentsRoutes(app: FastifyInstance, deps: AgentsRoutesDep
       'Connexion des agents',
       <>
         <h1>Espace agents</h1>
-        {flash ? <Alert kind="success" title={flash} /> : null}
+        <Flash message={flash} />
         <p class="lead">Cet espace est réservé aux agents de la commune habilités à traiter les demandes de quotient familial.</p>
         <p>Vous vous connectez avec votre compte professionnel de la commune. Chaque accès et chaque action sont enregistrés dans le journal d’audit.</p>
         <form method="post" action="/agents/connexion">
-          <input type="hidden" name="_csrf" value={reply.generateCsrf()} />
+          <Csrf token={reply.generateCsrf()} />
           <button class="button" type="submit">
             Se connecter avec mon compte professionnel
           </button>

@@ -1,5 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { QuotientError, type ErrorDetail } from '../../domain/errors.ts';
+import { ressembleANumeroFiscal } from '../../domain/numero-fiscal.ts';
 import type { JournalAuditTable } from '../../infra/db/schema.ts';
 
 /**
@@ -65,12 +66,6 @@ const DETAIL_KEY = /^[A-Za-z][A-Za-z0-9_]{0,47}$/;
 // Control characters would let a value forge extra lines in a displayed or exported journal.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/;
-/**
- * Thirteen digits in a row, possibly typed with spaces: the shape of a numéro fiscal. Dashes are not
- * separators here, unlike in the log masker, because identifiers (UUIDs) have digit groups between
- * dashes and must be accepted; a numéro fiscal is written with spaces, never dashes.
- */
-const SPI_LIKE = /[0-9](?:[ \u00a0\u202f]?[0-9]){12}/;
 const MAX_ID = 200;
 const MAX_DETAIL_TEXT = 500;
 const MAX_DETAIL_KEYS = 32;
@@ -91,7 +86,7 @@ export function validateEntry(entry: AuditEntryInput): void {
   const text = (path: string, value: unknown, max: number) => {
     if (typeof value !== 'string' || value.length === 0 || value.length > max) problems.push({ path, message: `texte de 1 à ${max} caractères attendu` });
     else if (CONTROL.test(value)) problems.push({ path, message: 'caractère de contrôle interdit' });
-    else if (SPI_LIKE.test(value)) spi.push({ path, message: 'ressemble à un numéro fiscal (13 chiffres) : interdit dans le journal' });
+    else if (ressembleANumeroFiscal(value)) spi.push({ path, message: 'ressemble à un numéro fiscal (13 chiffres) : interdit dans le journal' });
   };
   const actorType = (path: string, value: unknown) => {
     if (!(ACTOR_TYPES as readonly unknown[]).includes(value)) problems.push({ path, message: `attendu : ${ACTOR_TYPES.join(', ')}` });

@@ -1,39 +1,14 @@
 import type { ErrorDetail } from '../../domain/errors.ts';
-import { Alert, ErrorSummary } from '../../http/ui/components.tsx';
+import { Csrf, Erreurs, Flash, TextField, errorOf } from '../../http/ui/components.tsx';
 import type { CapturedCourriel } from '../../infra/mail/mailer.ts';
 import type { CompteConnecte } from './comptes-service.ts';
 
-const LABELS: Record<string, string> = { email: 'Adresse électronique', password: 'Mot de passe', prenoms: 'Prénoms', nom: 'Nom de naissance' };
+/** The fields of these pages: an error on another path (FranceConnect, the whole form) has no link. */
+const CHAMPS = { email: 'email', password: 'password', prenoms: 'prenoms', nom: 'nom' };
 
-function Csrf({ token }: { token: string }) {
-  return <input type="hidden" name="_csrf" value={token} />;
-}
-
-function Summary({ errors }: { errors: readonly ErrorDetail[] }) {
-  if (errors.length === 0) return null;
-  return <ErrorSummary id="erreurs" errors={errors.map((e) => ({ href: LABELS[e.path] ? `#${e.path}` : null, text: e.message }))} />;
-}
-
-function Field({ id, label, type, autoComplete, value, hint, errors }: { id: string; label: string; type: string; autoComplete: string; value?: string; hint?: string; errors: readonly ErrorDetail[] }) {
-  const mine = errors.filter((e) => e.path === id);
-  const described = [hint ? `${id}-aide` : null, mine.length > 0 ? `${id}-erreur` : null].filter(Boolean).join(' ') || undefined;
-  return (
-    <div class={`field${mine.length > 0 ? ' field--error' : ''}`}>
-      <label for={id}>{label}</label>
-      {hint ? (
-        <span class="hint" id={`${id}-aide`}>
-          {hint}
-        </span>
-      ) : null}
-      {mine.length > 0 ? (
-        <span class="field__error" id={`${id}-erreur`}>
-          <span class="visually-hidden">Erreur : </span>
-          {mine.map((e) => e.message).join(' ')}
-        </span>
-      ) : null}
-      <input id={id} name={id} type={type} autoComplete={autoComplete} spellcheck={false} value={type === 'password' ? '' : (value ?? '')} aria-describedby={described} aria-invalid={mine.length > 0 ? 'true' : undefined} />
-    </div>
-  );
+function Field({ id, label, type, autoComplete, value, hint, errors }: { id: string; label: string; type: 'text' | 'email' | 'password'; autoComplete: string; value?: string; hint?: string; errors: readonly ErrorDetail[] }) {
+  const error = errorOf(errors, id);
+  return <TextField id={id} label={label} type={type} autoComplete={autoComplete} value={value ?? ''} {...(hint ? { hint } : {})} {...(error ? { error } : {})} />;
 }
 
 export const PASSWORD_HINT = 'Au moins 12 caractères, avec au moins trois sortes de caractères parmi : minuscules, majuscules, chiffres, autres signes. Une phrase de plusieurs mots convient.';
@@ -41,9 +16,9 @@ export const PASSWORD_HINT = 'Au moins 12 caractères, avec au moins trois sorte
 export function ConnexionPage({ csrf, franceConnect, errors, email, message }: { csrf: string; franceConnect: boolean; errors: readonly ErrorDetail[]; email?: string; message?: string }) {
   return (
     <>
-      <Summary errors={errors} />
+      <Erreurs errors={errors} champs={CHAMPS} />
       <h1>Se connecter</h1>
-      {message ? <Alert kind="success" title={message} /> : null}
+      <Flash message={message} />
       <div class="connexion-choix">
         {franceConnect ? (
           <section aria-labelledby="titre-fc">
@@ -86,7 +61,7 @@ export function ConnexionPage({ csrf, franceConnect, errors, email, message }: {
 export function InscriptionPage({ csrf, errors, values }: { csrf: string; errors: readonly ErrorDetail[]; values: Record<string, string> }) {
   return (
     <>
-      <Summary errors={errors} />
+      <Erreurs errors={errors} champs={CHAMPS} />
       <h1>Créer un compte</h1>
       <p class="lead">Pour les familles qui n’utilisent pas FranceConnect. Vous recevrez un courriel pour confirmer votre adresse.</p>
       <form method="post" action="/inscription#erreurs" class="simulateur-form" novalidate>
@@ -139,7 +114,7 @@ export function ConfirmationPage({ csrf, token, valid }: { csrf: string; token: 
 export function OubliPage({ csrf, errors, email }: { csrf: string; errors: readonly ErrorDetail[]; email?: string }) {
   return (
     <>
-      <Summary errors={errors} />
+      <Erreurs errors={errors} champs={CHAMPS} />
       <h1>Mot de passe oublié</h1>
       <p class="lead">Indiquez l’adresse électronique de votre compte : nous y enverrons un lien pour choisir un nouveau mot de passe.</p>
       <form method="post" action="/mot-de-passe-oublie#erreurs" class="simulateur-form" novalidate>
@@ -156,7 +131,7 @@ export function OubliPage({ csrf, errors, email }: { csrf: string; errors: reado
 export function NouveauMotDePassePage({ csrf, token, errors }: { csrf: string; token: string; errors: readonly ErrorDetail[] }) {
   return (
     <>
-      <Summary errors={errors} />
+      <Erreurs errors={errors} champs={CHAMPS} />
       <h1>Choisir un nouveau mot de passe</h1>
       <form method="post" action="/mot-de-passe/nouveau#erreurs" class="simulateur-form" novalidate>
         <Csrf token={csrf} />
@@ -167,6 +142,18 @@ export function NouveauMotDePassePage({ csrf, token, errors }: { csrf: string; t
         </button>
       </form>
     </>
+  );
+}
+
+/** Signing out is a posted form, not a link: it changes state, so it carries the CSRF token. */
+function Deconnexion({ csrf, secondaire }: { csrf: string; secondaire: boolean }) {
+  return (
+    <form method="post" action="/deconnexion">
+      <Csrf token={csrf} />
+      <button class={secondaire ? 'button button--secondary' : 'button'} type="submit">
+        Se déconnecter
+      </button>
+    </form>
   );
 }
 
@@ -197,12 +184,7 @@ export function MonEspacePage({ compte, csrf }: { compte: CompteConnecte; csrf: 
           </li>
         </ul>
       </nav>
-      <form method="post" action="/deconnexion">
-        <Csrf token={csrf} />
-        <button class="button button--secondary" type="submit">
-          Se déconnecter
-        </button>
-      </form>
+      <Deconnexion csrf={csrf} secondaire />
     </>
   );
 }
@@ -210,12 +192,7 @@ export function MonEspacePage({ compte, csrf }: { compte: CompteConnecte; csrf: 
 export function DeconnexionPage({ csrf, signedIn }: { csrf: string; signedIn: boolean }) {
   return signedIn ? (
     <MessagePage title="Se déconnecter">
-      <form method="post" action="/deconnexion">
-        <Csrf token={csrf} />
-        <button class="button" type="submit">
-          Se déconnecter
-        </button>
-      </form>
+      <Deconnexion csrf={csrf} secondaire={false} />
     </MessagePage>
   ) : (
     <MessagePage title="Vous êtes déconnecté">

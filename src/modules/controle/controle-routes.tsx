@@ -2,9 +2,11 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ComponentChildren } from 'preact';
 import { isQuotientError, type ErrorDetail } from '../../domain/errors.ts';
+import { sansNumeroFiscal } from '../../domain/numero-fiscal.ts';
+import { takeFlash } from '../../http/session.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { acteurAgent, requireAgent, sendAgentPage } from '../../http/espace-agents.tsx';
-import { sansNumeroFiscal, type ControleService, type ExportSaisi, type FiltreSaisi } from './controle-service.ts';
+import type { ControleService, ExportSaisi, FiltreSaisi } from './controle-service.ts';
 import { jourFrancais } from './periode.ts';
 import { AccueilControle, ControlePage, ControlesPage, ExportsPage, IntegritePage, JournalPage } from './controle-views.tsx';
 
@@ -149,8 +151,7 @@ export function registerControleRoutes(app: FastifyInstance, deps: ControleRoute
     const agent = requireAgent(request);
     const { id } = request.params as { id: string };
     const detail = await controle.controle(id, acteurAgent(agent));
-    const flash = request.session.flash;
-    if (flash) request.session.flash = undefined;
+    const flash = takeFlash(request);
     return page(request, reply, `Contrôle du ${jourFrancais(detail.du)} au ${jourFrancais(detail.au)}`, <ControlePage csrf={reply.generateCsrf()} controle={detail} errors={[]} observations={null} message={flash ?? null} />);
   });
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { QuotientError, type ErrorDetail } from '../../domain/errors.ts';
+import { ressembleANumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { CSV_BOM, csvRow } from '../../infra/csv/csv.ts';
 import type { Schema } from '../../infra/db/schema.ts';
 import { ACTOR_TYPES, OUTCOMES } from '../audit/audit-entry.ts';
@@ -131,13 +132,6 @@ export interface Verification {
   readonly dureeMs: number;
 }
 
-/** Thirteen digits in a row, possibly spaced: the shape of a numéro fiscal, never a search criterion. */
-const SPI_LIKE = /[0-9](?:[ \u00a0\u202f]?[0-9]){12}/;
-
-/** Fields typed by an auditor as shown back on a page: anything shaped like a numéro fiscal is not repeated. */
-export function sansNumeroFiscal<T extends object>(saisi: T): T {
-  return Object.fromEntries(Object.entries(saisi).map(([k, v]) => [k, typeof v === 'string' && SPI_LIKE.test(v) ? '' : v])) as T;
-}
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/;
 const ACTION = /^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*\.?$/;
@@ -209,7 +203,7 @@ export class ControleService {
     const sur = (champ: string, valeur: string, max: number): boolean => {
       if (valeur.length > max) problems.push({ path: champ, message: `${max} caractères au plus.` });
       else if (CONTROL.test(valeur)) problems.push({ path: champ, message: 'Caractère non autorisé.' });
-      else if (SPI_LIKE.test(valeur)) problems.push({ path: champ, message: 'Un numéro fiscal ne peut pas servir de critère : le journal n’en contient jamais.' });
+      else if (ressembleANumeroFiscal(valeur)) problems.push({ path: champ, message: 'Un numéro fiscal ne peut pas servir de critère : le journal n’en contient jamais.' });
       else return true;
       return false;
     };
@@ -391,7 +385,7 @@ export class ControleService {
     if (sujet === 'famille') {
       const reference = (saisi.famille ?? '').trim();
       if (reference === '') problems.push({ path: 'famille', message: 'Indiquez la référence de la famille.' });
-      else if (SPI_LIKE.test(reference)) problems.push({ path: 'famille', message: 'Un numéro fiscal ne peut pas servir de critère : le journal n’en contient jamais.' });
+      else if (ressembleANumeroFiscal(reference)) problems.push({ path: 'famille', message: 'Un numéro fiscal ne peut pas servir de critère : le journal n’en contient jamais.' });
       else {
         try {
           const f = await this.familleParReference(reference, 'famille');
@@ -540,7 +534,7 @@ export class ControleService {
     const problems: ErrorDetail[] = [];
     if (texte.length > OBSERVATIONS_MAX) problems.push({ path: 'observations', message: `Les observations ne doivent pas dépasser ${OBSERVATIONS_MAX} caractères.` });
     if (clore && texte === '') problems.push({ path: 'observations', message: 'Indiquez vos observations avant de clore le contrôle, même pour dire qu’aucun accès n’est injustifié.' });
-    if (SPI_LIKE.test(texte)) problems.push({ path: 'observations', message: 'Les observations ne doivent pas contenir de numéro fiscal.' });
+    if (ressembleANumeroFiscal(texte)) problems.push({ path: 'observations', message: 'Les observations ne doivent pas contenir de numéro fiscal.' });
     if (problems.length > 0) throw new QuotientError('invalid', 'observations_invalides', 'Vérifiez vos observations.', { details: problems });
     const maintenant = new Date(this.now()).toISOString();
     await this.deps.journal.inTransaction(async (trx) => {

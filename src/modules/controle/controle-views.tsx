@@ -1,13 +1,11 @@
 import type { ComponentChildren } from 'preact';
 import type { ErrorDetail } from '../../domain/errors.ts';
-import { Alert, ErrorSummary, SelectField, TextField } from '../../http/ui/components.tsx';
+import { ANCRE_ERREURS, Alert, Csrf, Erreurs, FieldError, Flash, SelectField, TextAreaField, TextField } from '../../http/ui/components.tsx';
 import type { Agent } from '../agents/agents-service.ts';
 import type { ControleDetail, ControleResume, EntreeLisible, ExportSaisi, FiltreSaisi, PageJournal, Verification } from './controle-service.ts';
 import { TAILLE_MAX } from './controle-service.ts';
 import { CODES_CONNUS, FAMILLES_ACTIONS, LIBELLES_ACTEURS, LIBELLES_RESULTATS, libelleAction } from './libelles.ts';
 import { dateHeureParis, jourFrancais } from './periode.ts';
-
-export const ANCRE_ERREURS = 'erreurs';
 
 const LIENS = [
   { href: '/agents/controle/journal', label: 'Journal d’audit' },
@@ -30,11 +28,6 @@ function SousNav({ courant }: { courant: string }) {
       </ul>
     </nav>
   );
-}
-
-function Erreurs({ errors }: { errors: readonly ErrorDetail[] }) {
-  if (errors.length === 0) return null;
-  return <ErrorSummary id={ANCRE_ERREURS} errors={errors.map((e) => ({ href: e.path ? `#${e.path}` : null, text: e.message }))} />;
 }
 
 const erreurDe = (errors: readonly ErrorDetail[], path: string) => errors.find((e) => e.path === path)?.message;
@@ -166,6 +159,7 @@ export function TableEntrees({ entrees, caption }: { entrees: readonly EntreeLis
 }
 
 export function JournalPage({ csrf, agents, saisi, errors, page, avant }: { csrf: string; agents: readonly Agent[]; saisi: FiltreSaisi; errors: readonly ErrorDetail[]; page: PageJournal | null; avant: number | undefined }) {
+  const actionErreur = erreurDe(errors, 'action');
   return (
     <>
       <Erreurs errors={errors} />
@@ -174,7 +168,7 @@ export function JournalPage({ csrf, agents, saisi, errors, page, avant }: { csrf
       <p>Chaque consultation de cette page est elle-même enregistrée dans le journal, avec les critères utilisés.</p>
       {/* Posted, and kept in the session: what is typed here never appears in an address (history, logs). */}
       <form method="post" action={`/agents/controle/journal#${ANCRE_ERREURS}`} class="controle-filtres controle-filtres--grille">
-        <input type="hidden" name="_csrf" value={csrf} />
+        <Csrf token={csrf} />
         <fieldset>
           <legend>Qui</legend>
           <SelectField id="agent" label="Agent" options={optionsAgents(agents, 'Tous les agents')} value={saisi.agent ?? ''} {...optional('error', erreurDe(errors, 'agent'))} />
@@ -190,17 +184,12 @@ export function JournalPage({ csrf, agents, saisi, errors, page, avant }: { csrf
         </fieldset>
         <fieldset>
           <legend>Quoi et sur quelle famille</legend>
-          <div class={`field${erreurDe(errors, 'action') ? ' field--error' : ''}`}>
+          <div class={`field${actionErreur ? ' field--error' : ''}`}>
             <label for="action">Action</label>
             <span class="hint" id="action-aide">
               Un code précis (famille.consultee) ou une famille de codes terminée par un point (demande.). Choisissez dans la liste ou tapez le code.
             </span>
-            {erreurDe(errors, 'action') ? (
-              <span class="field__error" id="action-erreur">
-                <span class="visually-hidden">Erreur : </span>
-                {erreurDe(errors, 'action')}
-              </span>
-            ) : null}
+            {actionErreur ? <FieldError id="action" error={actionErreur} /> : null}
             <input
               id="action"
               name="action"
@@ -210,8 +199,8 @@ export function JournalPage({ csrf, agents, saisi, errors, page, avant }: { csrf
               spellcheck={false}
               class="input--moyen"
               value={saisi.action ?? ''}
-              aria-describedby={erreurDe(errors, 'action') ? 'action-aide action-erreur' : 'action-aide'}
-              aria-invalid={erreurDe(errors, 'action') ? 'true' : undefined}
+              aria-describedby={actionErreur ? 'action-aide action-erreur' : 'action-aide'}
+              aria-invalid={actionErreur ? 'true' : undefined}
             />
             <datalist id="actions-connues">
               {FAMILLES_ACTIONS.map((f) => (
@@ -303,15 +292,10 @@ export function ExportsPage({ csrf, agents, saisi, errors }: { csrf: string; age
       <p class="lead">Toutes les entrées du journal qui concernent une famille ou un agent sur une période : pour répondre à une demande d’accès (RGPD, article 15) ou documenter un incident à notifier à la CNIL sous 72 heures.</p>
       <p>Pour une famille : ce qui a été fait sur son dossier, ses demandes, ses comptes et ses contestations, ce qu’elle a fait elle-même et ce que les agents ont fait pour elle. Pour un agent : ce qu’il a fait et ce qui a été fait sur son compte. L’export est enregistré dans le journal.</p>
       <form method="post" action={`/agents/controle/exports/fichier#${ANCRE_ERREURS}`} class="controle-filtres">
-        <input type="hidden" name="_csrf" value={csrf} />
+        <Csrf token={csrf} />
         <fieldset class={sujetErreur ? 'field--error' : undefined} aria-describedby={sujetErreur ? 'sujet-erreur' : undefined}>
           <legend>Personne concernée</legend>
-          {sujetErreur ? (
-            <span class="field__error" id="sujet-erreur">
-              <span class="visually-hidden">Erreur : </span>
-              {sujetErreur}
-            </span>
-          ) : null}
+          {sujetErreur ? <FieldError id="sujet" error={sujetErreur} /> : null}
           <Radio name="sujet" value="famille" label="Une famille" checked={saisi.sujet === 'famille'} />
           <TextField id="famille" label="Référence de la famille (ou d’une de ses demandes)" hint="Par exemple F-ABCD-EFGH." value={saisi.famille ?? ''} size="moyen" {...optional('error', erreurDe(errors, 'famille'))} />
           <Radio name="sujet" value="agent" label="Un agent" checked={saisi.sujet === 'agent'} />
@@ -324,12 +308,7 @@ export function ExportsPage({ csrf, agents, saisi, errors }: { csrf: string; age
         </fieldset>
         <fieldset class={formatErreur ? 'field--error' : undefined}>
           <legend>Format du fichier</legend>
-          {formatErreur ? (
-            <span class="field__error" id="format-erreur">
-              <span class="visually-hidden">Erreur : </span>
-              {formatErreur}
-            </span>
-          ) : null}
+          {formatErreur ? <FieldError id="format" error={formatErreur} /> : null}
           <Radio name="format" value="csv" label="CSV (tableur)" hint="Séparateur point-virgule, UTF-8, s’ouvre dans Excel ou LibreOffice." checked={saisi.format !== 'json'} />
           <Radio name="format" value="json" label="JSON" hint="Pour un traitement automatique." checked={saisi.format === 'json'} />
         </fieldset>
@@ -353,7 +332,7 @@ export function ControlesPage({ csrf, controles, saisi, errors }: { csrf: string
       <h2>Nouveau contrôle</h2>
       <p>Le tirage est reproductible : la graine aléatoire est conservée avec le contrôle, et l’échantillon se retrouve à l’identique à partir d’elle.</p>
       <form method="post" action={`/agents/controle/controles#${ANCRE_ERREURS}`} class="controle-filtres">
-        <input type="hidden" name="_csrf" value={csrf} />
+        <Csrf token={csrf} />
         <TextField id="du" label="Premier jour de la période" hint="Format JJ/MM/AAAA." value={saisi.du ?? ''} size="moyen" {...optional('error', erreurDe(errors, 'du'))} />
         <TextField id="au" label="Dernier jour de la période" hint="Format JJ/MM/AAAA, ce jour compris." value={saisi.au ?? ''} size="moyen" {...optional('error', erreurDe(errors, 'au'))} />
         <TextField id="taille" label="Nombre de consultations à tirer" hint={`Entre 1 et ${TAILLE_MAX}.`} value={saisi.taille ?? '20'} inputMode="numeric" size="court" {...optional('error', erreurDe(errors, 'taille'))} />
@@ -410,7 +389,7 @@ export function ControlePage({ csrf, controle, errors, observations, message }: 
       <h1>
         Contrôle du {jourFrancais(controle.du)} au {jourFrancais(controle.au)}
       </h1>
-      {message ? <Alert kind="success" title={message} /> : null}
+      <Flash message={message} />
       <dl class="facts">
         <dt>Créé</dt>
         <dd>
@@ -438,22 +417,15 @@ export function ControlePage({ csrf, controle, errors, observations, message }: 
         <div class="controle-observations">{controle.observations ?? 'Aucune observation.'}</div>
       ) : (
         <form method="post" action={`/agents/controle/controles/${controle.id}/observations#${ANCRE_ERREURS}`}>
-          <input type="hidden" name="_csrf" value={csrf} />
-          <div class={`field${erreur ? ' field--error' : ''}`}>
-            <label for="observations">Vos observations</label>
-            <span class="hint" id="observations-aide">
-              Par exemple : consultations justifiées, ou celles qui restent à expliquer et les suites données. Pas de donnée fiscale.
-            </span>
-            {erreur ? (
-              <span class="field__error" id="observations-erreur">
-                <span class="visually-hidden">Erreur : </span>
-                {erreur}
-              </span>
-            ) : null}
-            <textarea id="observations" name="observations" rows={6} aria-describedby={erreur ? 'observations-aide observations-erreur' : 'observations-aide'} aria-invalid={erreur ? 'true' : undefined}>
-              {valeur}
-            </textarea>
-          </div>
+          <Csrf token={csrf} />
+          <TextAreaField
+            id="observations"
+            label="Vos observations"
+            hint="Par exemple : consultations justifiées, ou celles qui restent à expliquer et les suites données. Pas de donnée fiscale."
+            value={valeur}
+            error={erreur}
+            rows={6}
+          />
           <p class="controle-actions">
             <button class="button button--secondary" type="submit" name="clore" value="non">
               Enregistrer les observations
@@ -508,7 +480,7 @@ export function IntegritePage({ csrf, derniere }: { csrf: string; derniere: Veri
         </Alert>
       )}
       <form method="post" action="/agents/controle/integrite">
-        <input type="hidden" name="_csrf" value={csrf} />
+        <Csrf token={csrf} />
         <p>
           <button class="button" type="submit">
             Vérifier maintenant

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { exigerConsentement, parseConsentement, type Consentement } from '../../domain/consentement.ts';
 import { controlerIdentite, motifsControle, roleParent, type ParentDeclare, type ResultatControleIdentite, type RoleParent } from '../../domain/controle-identite.ts';
+import { formatDateCourte } from '../../domain/dates.ts';
 import { parseDecisionInstructeur, parseDecisionQfManuel, type DecisionQfManuel, type DecisionValidee } from '../../domain/decision-instructeur.ts';
 import { STATUTS, transition, type EvenementDemande, type StatutDemande } from '../../domain/demande.ts';
 import { QuotientError } from '../../domain/errors.ts';
@@ -785,7 +786,6 @@ function exigerAgent(acteur: Acteur): void {
 
 function politiqueLabel(p: PolitiqueTarifaire): string {
   const d = p.deliberation;
-  const fr = (iso: string) => iso.split('-').reverse().join('/');
-  const deliberation = ['délibération', d.numero ? `n° ${d.numero}` : null, d.date ? `du ${fr(d.date)}` : null].filter(Boolean).join(' ');
-  return `${deliberation}, tarifs en vigueur depuis le ${fr(p.validite.du)}`;
+  const deliberation = ['délibération', d.numero ? `n° ${d.numero}` : null, d.date ? `du ${formatDateCourte(d.date)}` : null].filter(Boolean).join(' ');
+  return `${deliberation}, tarifs en vigueur depuis le ${formatDateCourte(p.validite.du)}`;
 }

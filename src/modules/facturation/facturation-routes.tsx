@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { isIsoDate } from '../../domain/dates.ts';
+import { formatDateCourte, parseDateSaisie } from '../../domain/dates.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { parisDate } from '../../sources/paris-date.ts';
 import { acteurAgent, requireAgent, sendAgentPage } from '../../http/espace-agents.tsx';
@@ -16,15 +16,6 @@ export interface FacturationRoutesDeps {
   readonly clock?: () => number;
 }
 
-/** « 01/09/2026 », « 1/9/2026 » or « 2026-09-01 » to ISO; undefined when it is not a real date. */
-export function dateSaisie(input: string): string | undefined {
-  const text = input.trim();
-  const fr = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(text);
-  const iso = fr ? `${fr[3]}-${(fr[2] as string).padStart(2, '0')}-${(fr[1] as string).padStart(2, '0')}` : text;
-  return isIsoDate(iso) ? iso : undefined;
-}
-
-const enFrancais = (iso: string) => iso.split('-').reverse().join('/');
 
 /**
  * The billing software's interface: the CSV export of the QFs in force at a date (counter agents
@@ -36,15 +27,15 @@ export function registerFacturation(app: FastifyInstance, deps: FacturationRoute
 
   app.get('/agents/facturation', (request, reply) => {
     requireAgent(request);
-    return sendAgentPage(request, reply, commune, 'Export pour la facturation', <FacturationPage date={enFrancais(today())} />);
+    return sendAgentPage(request, reply, commune, 'Export pour la facturation', <FacturationPage date={formatDateCourte(today())} />);
   });
 
   app.get('/agents/facturation/export.csv', async (request, reply) => {
     const agent = requireAgent(request);
     const raw = (request.query as Record<string, unknown>).date;
     // No date at all (a bookmarked link): today. A date typed wrong: the form again, with the reason.
-    const date = raw === undefined ? today() : typeof raw === 'string' ? dateSaisie(raw) : undefined;
-    if (date === undefined) {
+    const date = raw === undefined ? today() : typeof raw === 'string' ? parseDateSaisie(raw) : null;
+    if (date === null) {
       const typed = typeof raw === 'string' ? raw : '';
       const error = typed.trim() === '' ? 'Indiquez la date des quotients, au format JJ/MM/AAAA.' : 'La date doit être une date réelle au format JJ/MM/AAAA, par exemple 01/09/2026.';
       return sendAgentPage(request, reply, commune, 'Erreur : export pour la facturation', <FacturationPage date={typed} error={error} />, 400);

@@ -1,4 +1,5 @@
 import type { ExpressionBuilder, Kysely } from 'kysely';
+import { LIBELLES_UNITES } from '../../domain/politique-tarifaire.ts';
 import type { PrixActivite } from '../../domain/tarification.ts';
 import { toCsv, type CsvValue } from '../../infra/csv/csv.ts';
 import type { Schema } from '../../infra/db/schema.ts';
@@ -152,18 +153,8 @@ export class FacturationService {
   }
 }
 
-const UNITES_CSV: Readonly<Record<string, string>> = {
-  repas: 'repas',
-  heure: 'heure',
-  'demi-journee': 'demi-journée',
-  journee: 'journée',
-  seance: 'séance',
-  semaine: 'semaine',
-  mois: 'mois',
-  trimestre: 'trimestre',
-  annee: 'année',
-  forfait: 'forfait',
-};
+/** The unit of a price as stored with the QF (a string from the database): its French name, else its code. */
+const UNITES: Readonly<Record<string, string | undefined>> = LIBELLES_UNITES;
 
 /**
  * The rows of the CSV: a header that says each column's unit and format in French, then one row
@@ -185,7 +176,7 @@ export function lignesCsv(quotients: readonly QuotientFacture[]): CsvValue[][] {
     'Calculé le (date et heure UTC, ISO 8601)',
   ];
   for (const [id, a] of activites) {
-    header.push(`Tranche – ${a.libelle} (${id})`, `Prix en centimes par ${UNITES_CSV[a.unite] ?? a.unite} – ${a.libelle} (${id})`);
+    header.push(`Tranche – ${a.libelle} (${id})`, `Prix en centimes par ${UNITES[a.unite] ?? a.unite} – ${a.libelle} (${id})`);
   }
   const rows: CsvValue[][] = [header];
   for (const q of quotients) {

@@ -1,3 +1,4 @@
+import { formatDateCourte, isIsoDate } from '../../domain/dates.ts';
 import type { ExportFamille } from './familles-service.ts';
 
 const STATUTS: Record<string, string> = {
@@ -13,7 +14,7 @@ const STATUTS: Record<string, string> = {
 };
 
 const euros = (n: unknown) => (typeof n === 'number' ? `${new Intl.NumberFormat('fr-FR', { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(n)} €` : '—');
-const date = (iso: unknown) => (typeof iso === 'string' ? iso.slice(0, 10).split('-').reverse().join('/') : '—');
+const date = (iso: unknown) => (typeof iso === 'string' && isIsoDate(iso.slice(0, 10)) ? formatDateCourte(iso.slice(0, 10)) : '—');
 
 /** The same export as the JSON one, for a person: plain French, one section per kind of data. */
 export function exportEnTexte(e: ExportFamille): string {

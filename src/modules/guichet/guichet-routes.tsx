@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ComponentChildren } from 'preact';
-import { addDays, isIsoDate } from '../../domain/dates.ts';
+import { addDays, formatDateCourte, parseDateSaisie } from '../../domain/dates.ts';
 import { QuotientError, isQuotientError, type ErrorDetail } from '../../domain/errors.ts';
-import { NumeroFiscal } from '../../domain/numero-fiscal.ts';
+import { NumeroFiscal, ressembleANumeroFiscal } from '../../domain/numero-fiscal.ts';
 import type { AgentConnecte } from '../../http/acces/controle-acces.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { parisDate } from '../../sources/paris-date.ts';
@@ -56,8 +56,6 @@ declare module 'fastify' {
 }
 
 const REFRESH_SECONDS = 10;
-/** Thirteen digits, possibly spaced: a numéro fiscal typed in the wrong field is neither kept nor shown back. */
-const SPI_LIKE = /[0-9](?:[ \u00a0\u202f]?[0-9]){12}/;
 const REFERENCE = /^F-[A-Z0-9]{4}-[A-Z0-9]{4}$/;
 const COURRIEL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const PIECE_MAX = 200;
@@ -69,7 +67,7 @@ function valeursDe(body: unknown, errors: ErrorDetail[]): Valeurs {
   const values: Valeurs = {};
   for (const [k, v] of Object.entries((body as Body | undefined) ?? {})) {
     if (typeof v !== 'string' || k === '_csrf' || k.startsWith('numero-')) continue;
-    if (SPI_LIKE.test(v)) {
+    if (ressembleANumeroFiscal(v)) {
       errors.push({ path: k, message: 'Ce champ semble contenir un numéro fiscal : retirez-le. Le numéro fiscal se saisit seulement à l’étape « Numéro fiscal » de la demande, et n’est jamais enregistré.' });
       values[k] = '';
     } else {
@@ -78,15 +76,6 @@ function valeursDe(body: unknown, errors: ErrorDetail[]): Valeurs {
   }
   return values;
 }
-
-/** « 09/04/1981 » or « 1981-04-09 » to ISO; undefined when it is not a real date. */
-function dateIso(input: string): string | undefined {
-  const fr = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(input);
-  const iso = fr ? `${fr[3]}-${(fr[2] as string).padStart(2, '0')}-${(fr[1] as string).padStart(2, '0')}` : input;
-  return isIsoDate(iso) ? iso : undefined;
-}
-
-const isoToFr = (iso: string | null | undefined) => (iso ? iso.split('-').reverse().join('/') : '');
 
 /** The counter: find or create a family, enter a request received on paper or by e-mail, see its result. */
 export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesDeps): void {
@@ -119,7 +108,7 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
       errors.push({ path: 'reference', message: 'La référence d’une famille s’écrit F-, 4 caractères, un tiret et 4 caractères, par exemple F-AB2C-DE3F.' });
     }
     if (nom !== '' && (motsDuNom(nom).length === 0 || nom.length > 100)) errors.push({ path: 'nom', message: 'Le nom doit comporter des lettres (100 caractères au plus).' });
-    if (naissance !== '' && !(dateIso(naissance) && (dateIso(naissance) as string) <= aujourdhui())) {
+    if (naissance !== '' && !(parseDateSaisie(naissance) && (parseDateSaisie(naissance) as string) <= aujourdhui())) {
       errors.push({ path: 'naissance', message: 'La date de naissance doit être une date passée au format JJ/MM/AAAA, par exemple 09/04/1981.' });
     }
     if (errors.length === 0 && reference === '' && nom === '' && naissance === '') {
@@ -192,7 +181,7 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
     const enCours = saisieDe(request, familleId);
     if (enCours) {
       // Coming back from step 2 to correct: the consents as entered.
-      for (const a of enCours.accords) Object.assign(values, { [`mode-${a.rang}`]: a.mode, [`date-${a.rang}`]: isoToFr(a.date), [`piece-${a.rang}`]: a.piece });
+      for (const a of enCours.accords) Object.assign(values, { [`mode-${a.rang}`]: a.mode, [`date-${a.rang}`]: a.date ? formatDateCourte(a.date) : '', [`piece-${a.rang}`]: a.piece });
       const d = declarantsPossibles(foyer);
       if (d.length === 2) values.avis = enCours.accords.length === 2 ? 'deux' : enCours.accords[0]?.rang === d[1]?.rang ? 'commun-2' : 'commun-1';
     }
@@ -319,7 +308,7 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
 }
 
 function criteresDe(r: RechercheGuichet): CriteresRecherche {
-  const dateNaissance = r.naissance ? dateIso(r.naissance) : undefined;
+  const dateNaissance = r.naissance ? parseDateSaisie(r.naissance) : null;
   return { ...(r.reference ? { reference: r.reference } : {}), ...(r.nom ? { nom: r.nom } : {}), ...(dateNaissance ? { dateNaissance } : {}) };
 }
 
@@ -365,7 +354,7 @@ function accordsSaisis(foyer: FoyerFamille, values: Valeurs, errors: ErrorDetail
     const mode = values[`mode-${rang}`] ?? '';
     if (!modes.has(mode as AccordRecu['mode'])) errors.push({ path: `mode-${rang}-formulaire_signe`, message: `Indiquez comment ${nom} a donné son accord : formulaire signé ou courriel.` });
     const saisie = values[`date-${rang}`] ?? '';
-    const date = dateIso(saisie);
+    const date = parseDateSaisie(saisie);
     if (saisie === '') errors.push({ path: `date-${rang}`, message: `Indiquez la date de l’accord de ${nom}, au format JJ/MM/AAAA.` });
     else if (!date) errors.push({ path: `date-${rang}`, message: `La date de l’accord de ${nom} n’est pas une date valide : écrivez-la au format JJ/MM/AAAA, par exemple 12/09/2025.` });
     else if (date > aujourdhui) errors.push({ path: `date-${rang}`, message: `La date de l’accord de ${nom} est dans le futur : indiquez le jour où le formulaire a été signé ou le courriel envoyé.` });
@@ -410,7 +399,7 @@ function familleSaisie(values: Valeurs, errors: ErrorDetail[], aujourdhui: strin
       if (obligatoire && !errors.some((e) => e.path === id)) errors.push({ path: id, message: `Indiquez la date de naissance ${qui}, au format JJ/MM/AAAA.` });
       return null;
     }
-    const iso = dateIso(v);
+    const iso = parseDateSaisie(v);
     if (!iso || iso > aujourdhui || iso < '1900-01-01') {
       errors.push({ path: id, message: `La date de naissance ${qui} doit être une date passée au format JJ/MM/AAAA, par exemple 09/04/1981.` });
       return null;

@@ -5,9 +5,8 @@ import { LIBELLES_CANAL, STATUTS, type CanalDemande, type StatutDemande } from '
 import type { ErrorDetail } from '../../domain/errors.ts';
 import { donneesEnClair, type Habilitation } from '../../domain/habilitation.ts';
 import { formatEuros } from '../../domain/money.ts';
-import { LIBELLES_UNITES } from '../../domain/politique-tarifaire.ts';
-import type { PrixActivite } from '../../domain/tarification.ts';
-import { Alert, CheckboxField, ErrorSummary, RadioGroup, TextField, errorOf } from '../../http/ui/components.tsx';
+import { ANCRE_ERREURS, Alert, ChampNumeroFiscal, CheckboxField, Csrf, Erreurs, RadioGroup, TextField, errorOf } from '../../http/ui/components.tsx';
+import { CarteQuotient, TableauPrix, lignesParTranche } from '../../http/ui/prix.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { parisDate } from '../../sources/paris-date.ts';
 import type { EtatDemande } from '../demandes/demandes-service.ts';
@@ -20,19 +19,9 @@ import type { AccordRecu, FicheFamille } from './guichet-service.ts';
  * on an avis. A numéro fiscal typed here is never shown again, not even after an error.
  */
 
-export const ANCRE_ERREURS = 'erreurs';
 export const ENFANTS_MAX = 6;
 
 export type Valeurs = Record<string, string>;
-
-function Csrf({ token }: { token: string }) {
-  return <input type="hidden" name="_csrf" value={token} />;
-}
-
-function Erreurs({ errors }: { errors: readonly ErrorDetail[] }) {
-  if (errors.length === 0) return null;
-  return <ErrorSummary id={ANCRE_ERREURS} errors={errors.map((e) => ({ href: e.path ? `#${e.path}` : null, text: e.message }))} />;
-}
 
 const date = (iso: string | null | undefined) => (iso ? formatDateFrancaise(iso.slice(0, 10)) : '—');
 type Parent = FoyerFamille['parents'][number];
@@ -209,49 +198,16 @@ export function CreationPage({ csrf, values, errors, doublons }: { csrf: string;
 // -------------------------------------------------------------------------------------------
 // The family's page
 
-const parUnite = (unite: keyof typeof LIBELLES_UNITES) => `par ${LIBELLES_UNITES[unite]}`;
-const trancheEnClair = (p: PrixActivite) => p.tranche ?? (p.origine === 'non-resident' ? 'prix hors commune' : p.origine === 'sans-quotient' ? 'prix sans quotient' : 'taux d’effort');
-
 /** The QF, its validity, and the price of each activity with its tranche: what the counter may see. */
 function Resultat({ etat, titre }: { etat: EtatDemande; titre: string }) {
   const q = etat.quotient;
   if (!q) return null;
   return (
     <>
-      <div class="quotient-carte">
-        <p class="quotient-carte__libelle">{titre}</p>
-        <p class="quotient-carte__montant">
-          {formatEuros(q.cents)} <span class="quotient-carte__unite">{q.periode === 'annuelle' ? 'par an' : 'par mois'}</span>
-        </p>
-        <p class="quotient-carte__explication">
-          Valable du {date(q.valideDu)} au {date(q.valideAu)} (demande {etat.reference}).
-        </p>
-      </div>
-      <div class="table-wrapper">
-        <table class="donnees table-prix">
-          <caption>Prix des activités</caption>
-          <thead>
-            <tr>
-              <th scope="col">Activité</th>
-              <th scope="col">Tranche</th>
-              <th scope="col" class="number">
-                Prix
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {q.prix.map((p) => (
-              <tr key={p.id}>
-                <th scope="row">{p.libelle}</th>
-                <td>{trancheEnClair(p)}</td>
-                <td class="number prix">
-                  <span class="prix__montant">{formatEuros(p.cents)}</span> <span class="prix__unite">{parUnite(p.unite)}</span>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <CarteQuotient libelle={titre} cents={q.cents} periode={q.periode}>
+        Valable du {date(q.valideDu)} au {date(q.valideAu)} (demande {etat.reference}).
+      </CarteQuotient>
+      <TableauPrix caption="Prix des activités" lignes={lignesParTranche(q.prix)} className="donnees" />
     </>
   );
 }
@@ -451,11 +407,9 @@ function NumeroChamps({ attendus, errors }: { attendus: ReadonlyArray<{ rang: 1 
   return (
     <>
       <AideNumeroFiscal />
-      {attendus.map((a) => {
-        const error = errorOf(errors, `numero-${a.rang}`);
-        // Never a value: what was typed is not sent back, even after an error.
-        return <TextField key={a.rang} id={`numero-${a.rang}`} label={`Numéro fiscal de ${a.nom}`} hint="13 chiffres, par exemple 3012345678901 ; les espaces sont acceptés." inputMode="numeric" autoComplete="off" size="moyen" {...(error ? { error } : {})} />;
-      })}
+      {attendus.map((a) => (
+        <ChampNumeroFiscal key={a.rang} rang={a.rang} nom={a.nom} errors={errors} />
+      ))}
       <p class="muted">Le numéro fiscal n’est ni enregistré ni affiché de nouveau : il sert à la demande à la DGFiP, puis il est oublié.</p>
     </>
   );

@@ -1,8 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ComponentChildren } from 'preact';
-import { contientNumeroFiscal, lireMontantQf } from '../../domain/decision-instructeur.ts';
+import { lireMontantQf } from '../../domain/decision-instructeur.ts';
 import { QuotientError, isQuotientError, type ErrorDetail } from '../../domain/errors.ts';
+import { sansNumeroFiscal } from '../../domain/numero-fiscal.ts';
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
+import { takeFlash } from '../../http/session.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { acteurAgent, requireAgent, sendAgentPage } from '../../http/espace-agents.tsx';
 import type { DemandesService } from '../demandes/demandes-service.ts';
@@ -58,11 +60,6 @@ const field = (body: unknown, name: string): string => {
   return typeof v === 'string' ? v : '';
 };
 
-/** What was typed, to show it again with the errors: a value shaped like a numéro fiscal is never echoed. */
-function sansNumeroFiscal<T extends object>(values: T): T {
-  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === 'string' && contientNumeroFiscal(v) ? '' : v])) as T;
-}
-
 const introuvable = () => new QuotientError('not_found', 'dossier_introuvable', 'Dossier introuvable.');
 
 /** Parameters of the routes are checked before any query: an unknown shape is simply not found. */
@@ -88,12 +85,6 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
   const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ComponentChildren, status = 200) => sendAgentPage(request, reply, commune, title, body, status);
   const periode = () => (deps.politique().quotient.periode === 'annuelle' ? 'par an' : 'par mois');
 
-  const flashDe = (request: FastifyRequest): string | undefined => {
-    const flash = request.session.flash;
-    if (flash) request.session.flash = undefined;
-    return flash;
-  };
-
   const consultationDe = (request: FastifyRequest, cible: ConsultationOuverte['cible'], id: string): MotifConsultation | undefined => {
     const c = request.session.instruction;
     if (!c || c.cible !== cible || c.id !== id || now() - c.le > CONSULTATION_MAX_MS) return undefined;
@@ -105,7 +96,7 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
     const demande = (request.query as { type?: string }).type;
     const type = (TYPES_DOSSIER as readonly string[]).includes(demande ?? '') ? (demande as TypeDossier) : undefined;
     const elements = await instruction.consulterFile(acteurAgent(agent), type);
-    return page(request, reply, 'Instruction', <FilePage elements={elements} type={type} flash={flashDe(request)} maintenant={now()} />);
+    return page(request, reply, 'Instruction', <FilePage elements={elements} type={type} flash={takeFlash(request)} maintenant={now()} />);
   });
 
   // -----------------------------------------------------------------------------------------
@@ -117,7 +108,7 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
     if (!motif) {
       const d = await instruction.apercu(id, acteurAgent(agent));
       const errors = form.consultation?.errors ?? [];
-      return page(request, reply, `${errors.length > 0 ? 'Erreur : ' : ''}Demande ${d.reference}`, <ResumeDemandePage d={d} csrf={reply.generateCsrf()} flash={flashDe(request)} values={form.consultation?.values ?? null} errors={errors} />, errors.length > 0 ? 400 : 200);
+      return page(request, reply, `${errors.length > 0 ? 'Erreur : ' : ''}Demande ${d.reference}`, <ResumeDemandePage d={d} csrf={reply.generateCsrf()} flash={takeFlash(request)} values={form.consultation?.values ?? null} errors={errors} />, errors.length > 0 ? 400 : 200);
     }
     const d = await instruction.dossier(id, acteurAgent(agent), motif);
     const errors = form.decision?.errors ?? [];
@@ -180,7 +171,7 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
     if (!motif) {
       const c = await instruction.apercuContestation(id, acteurAgent(agent));
       const errors = form.consultation?.errors ?? [];
-      return page(request, reply, `${errors.length > 0 ? 'Erreur : ' : ''}Contestation ${c.reference}`, <ResumeContestationPage c={c} csrf={reply.generateCsrf()} flash={flashDe(request)} values={form.consultation?.values ?? null} errors={errors} />, errors.length > 0 ? 400 : 200);
+      return page(request, reply, `${errors.length > 0 ? 'Erreur : ' : ''}Contestation ${c.reference}`, <ResumeContestationPage c={c} csrf={reply.generateCsrf()} flash={takeFlash(request)} values={form.consultation?.values ?? null} errors={errors} />, errors.length > 0 ? 400 : 200);
     }
     const c = await instruction.dossierContestation(id, acteurAgent(agent), motif);
     const errors = form.reponse?.errors ?? [];

@@ -1,7 +1,8 @@
 import type { Kysely, Transaction } from 'kysely';
-import { contientNumeroFiscal, lireTexte, parseDecisionQfManuel } from '../../domain/decision-instructeur.ts';
+import { lireTexte, parseDecisionQfManuel } from '../../domain/decision-instructeur.ts';
 import { LIBELLES_CANAL, STATUTS, STATUTS_TERMINAUX, type CanalDemande, type StatutDemande } from '../../domain/demande.ts';
 import { QuotientError, isQuotientError, type ErrorDetail } from '../../domain/errors.ts';
+import { ressembleANumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { createSituationFiscale, type Declarant } from '../../domain/situation-fiscale.ts';
 import type { Schema } from '../../infra/db/schema.ts';
 import type { Coffre } from '../../infra/silo/coffre.ts';
@@ -84,7 +85,7 @@ export function lireMotifConsultation(input: { motif?: unknown; precision?: unkn
   // eslint-disable-next-line no-control-regex
   const precision = typeof input.precision === 'string' ? input.precision.replace(/[\s\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim() : '';
   if (precision.length > PRECISION_MAX) errors.push({ path: 'precision', message: `La précision ne doit pas dépasser ${PRECISION_MAX} caractères.` });
-  else if (contientNumeroFiscal(precision)) errors.push({ path: 'precision', message: 'La précision semble contenir un numéro fiscal : retirez-le, il ne doit jamais être enregistré.' });
+  else if (ressembleANumeroFiscal(precision)) errors.push({ path: 'precision', message: 'La précision semble contenir un numéro fiscal : retirez-le, il ne doit jamais être enregistré.' });
   else if (code === 'autre' && precision === '') errors.push({ path: 'precision', message: 'Précisez le motif de la consultation.' });
   if (errors.length > 0 || !code) {
     throw new QuotientError('invalid', 'motif_consultation_invalide', 'Indiquez pourquoi vous consultez ce dossier : chaque consultation est enregistrée avec son motif.', { details: errors });

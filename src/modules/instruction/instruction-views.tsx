@@ -1,10 +1,10 @@
 import type { ComponentChildren } from 'preact';
-import { formatDateFrancaise } from '../../domain/dates.ts';
+import { formatDateCourte, formatDateFrancaise } from '../../domain/dates.ts';
 import { STATUTS } from '../../domain/demande.ts';
 import type { ErrorDetail } from '../../domain/errors.ts';
 import { formatEuros, formatNombre } from '../../domain/money.ts';
 import type { Declarant } from '../../domain/situation-fiscale.ts';
-import { Alert, ErrorSummary, SelectField, TextField, errorOf } from '../../http/ui/components.tsx';
+import { ANCRE_ERREURS, Csrf, Erreurs, FieldError, Flash, SelectField, TextAreaField, TextField, errorOf } from '../../http/ui/components.tsx';
 import {
   LIBELLES_TYPE,
   MOTIFS_CONSULTATION,
@@ -20,7 +20,6 @@ import {
   type TypeDossier,
 } from './instruction-service.ts';
 
-export const ANCRE_ERREURS = 'erreurs';
 export const BASE = '/agents/instruction';
 
 const LIBELLES_DECISION: Record<string, string> = {
@@ -32,7 +31,7 @@ const LIBELLES_DECISION: Record<string, string> = {
 const LIBELLES_ORIGINE: Record<string, string> = { calcul: 'calculé automatiquement', instructeur: 'calculé après vérification par un instructeur', manuel: 'fixé à la main par un instructeur' };
 
 const jour = (iso: string | null | undefined) => (iso ? formatDateFrancaise(iso.slice(0, 10)) : '—');
-const courte = (iso: string | null) => (iso ? iso.slice(0, 10).split('-').reverse().join('/') : '—');
+const courte = (iso: string | null) => (iso ? formatDateCourte(iso.slice(0, 10)) : '—');
 
 /** How long a case has waited, in words: what the instructor needs to pick the oldest. */
 export function attente(depuis: string, maintenant: number): string {
@@ -43,52 +42,27 @@ export function attente(depuis: string, maintenant: number): string {
   return `${jours} jour${jours > 1 ? 's' : ''}`;
 }
 
-function Csrf({ token }: { token: string }) {
-  return <input type="hidden" name="_csrf" value={token} />;
-}
-
 /** The fields in the order of the pages: the error summary follows it, whatever order the checks ran in. */
 const ORDRE_CHAMPS = ['motif', 'precision', 'decision-confirme', 'confirme-justification', 'reponse', 'suite', 'decision-qf', 'qf-montant', 'qf-justification', 'qf-piece', 'decision-refus', 'refus-justification'];
 const rang = (path: string) => (ORDRE_CHAMPS.includes(path) ? ORDRE_CHAMPS.indexOf(path) : ORDRE_CHAMPS.length);
 
-function Erreurs({ errors }: { errors: readonly ErrorDetail[] }) {
-  if (errors.length === 0) return null;
-  const tries = [...errors].sort((a, b) => rang(a.path) - rang(b.path));
-  return <ErrorSummary id={ANCRE_ERREURS} errors={tries.map((e) => ({ href: e.path ? `#${e.path}` : null, text: e.message }))} />;
+/** The top of a case's page: what to correct (in the order of the page), the way back to the queue, the case's title. */
+function EnTeteDossier({ titre, errors }: { titre: string; errors: readonly ErrorDetail[] }) {
+  return (
+    <>
+      <Erreurs errors={[...errors].sort((a, b) => rang(a.path) - rang(b.path))} />
+      <p>
+        <a href={BASE}>Retour à la liste</a>
+      </p>
+      <h1>{titre}</h1>
+    </>
+  );
 }
 
 const withError = (errors: readonly ErrorDetail[], id: string) => {
   const error = errorOf(errors, id);
   return error ? { error } : {};
 };
-
-function Flash({ message }: { message: string | undefined }) {
-  return message ? <Alert kind="success" title={message} /> : null;
-}
-
-/** A multi-line field, labelled, with its hint and error tied to it for screen readers. */
-function ZoneTexte({ id, name, label, hint, value, error, rows = 4, max }: { id: string; name: string; label: string; hint?: string; value: string; error?: string | undefined; rows?: number; max: number }) {
-  const described = [hint ? `${id}-aide` : null, error ? `${id}-erreur` : null].filter(Boolean).join(' ') || undefined;
-  return (
-    <div class={`field${error ? ' field--error' : ''}`}>
-      <label for={id}>{label}</label>
-      {hint ? (
-        <span class="hint" id={`${id}-aide`}>
-          {hint}
-        </span>
-      ) : null}
-      {error ? (
-        <span class="field__error" id={`${id}-erreur`}>
-          <span class="visually-hidden">Erreur : </span>
-          {error}
-        </span>
-      ) : null}
-      <textarea id={id} name={name} rows={rows} maxLength={max} aria-describedby={described} aria-invalid={error ? 'true' : undefined}>
-        {value}
-      </textarea>
-    </div>
-  );
-}
 
 /** A data table that may be wider than a phone: it scrolls inside its own focusable region, never the page. */
 function Tableau({ id, caption, children }: { id: string; caption: string; children: ComponentChildren }) {
@@ -257,11 +231,7 @@ function FormulaireConsultation({ action, csrf, type, values, errors }: { action
 export function ResumeDemandePage({ d, csrf, flash, values, errors }: { d: ResumeDemande; csrf: string; flash?: string | undefined; values: ValeursConsultation | null; errors: readonly ErrorDetail[] }) {
   return (
     <>
-      <Erreurs errors={errors} />
-      <p>
-        <a href={BASE}>Retour à la liste</a>
-      </p>
-      <h1>Demande {d.reference}</h1>
+      <EnTeteDossier titre={`Demande ${d.reference}`} errors={errors} />
       <Flash message={flash} />
       <Faits d={d} />
       <Resultat d={d} />
@@ -445,14 +415,15 @@ function ChampsQfManuel({ values, errors, periode }: { values: ValeursDecision |
         value={values?.qf ?? ''}
         {...withError(errors, 'qf-montant')}
       />
-      <ZoneTexte
+      <TextAreaField
         id="qf-justification"
         name="justification"
         label="Justification"
         hint="Pourquoi le quotient est fixé à la main. N’y recopiez ni numéro fiscal ni montant de l’avis."
         value={values?.decision === 'qf_manuel' ? values.justification : ''}
         error={errorOf(errors, 'qf-justification')}
-        max={2000}
+        maxLength={2000}
+        rows={4}
       />
       <TextField
         id="qf-piece"
@@ -478,7 +449,7 @@ function FormulairesDecision({ d, csrf, values, errors, periode }: { d: DossierD
           <p>L’avis reçu est bien celui de la famille : le quotient et les prix sont calculés à partir de cet avis, comme pour toute demande.</p>
           <Csrf token={csrf} />
           <input type="hidden" name="decision" value="confirme" />
-          <ZoneTexte id="confirme-justification" name="justification" label="Justification" hint="Par exemple « nom d’usage vérifié sur le livret de famille »." value={v('confirme')} error={errorOf(errors, 'confirme-justification')} max={2000} rows={3} />
+          <TextAreaField id="confirme-justification" name="justification" label="Justification" hint="Par exemple « nom d’usage vérifié sur le livret de famille »." value={v('confirme')} error={errorOf(errors, 'confirme-justification')} maxLength={2000} rows={3} />
           <button class="button" type="submit">
             Confirmer et calculer le quotient
           </button>
@@ -502,7 +473,7 @@ function FormulairesDecision({ d, csrf, values, errors, periode }: { d: DossierD
         <h3 id="refus-titre">Refuser</h3>
         <Csrf token={csrf} />
         <input type="hidden" name="decision" value="refuse" />
-        <ZoneTexte id="refus-justification" name="justification" label="Motif du refus" hint="Il est communiqué à la famille : écrivez-le simplement, sans donnée fiscale." value={v('refuse')} error={errorOf(errors, 'refus-justification')} max={2000} rows={3} />
+        <TextAreaField id="refus-justification" name="justification" label="Motif du refus" hint="Il est communiqué à la famille : écrivez-le simplement, sans donnée fiscale." value={v('refuse')} error={errorOf(errors, 'refus-justification')} maxLength={2000} rows={3} />
         <button class="button button--secondary" type="submit">
           Refuser la demande
         </button>
@@ -522,11 +493,7 @@ function Consultation({ motif }: { motif: string }) {
 export function DossierDemandePage({ d, csrf, motif, values, errors, periode }: { d: DossierDemande; csrf: string; motif: string; values: ValeursDecision | null; errors: readonly ErrorDetail[]; periode: string }) {
   return (
     <>
-      <Erreurs errors={errors} />
-      <p>
-        <a href={BASE}>Retour à la liste</a>
-      </p>
-      <h1>Demande {d.reference}</h1>
+      <EnTeteDossier titre={`Demande ${d.reference}`} errors={errors} />
       <Consultation motif={motif} />
       <Faits d={d} />
       <Resultat d={d} />
@@ -575,11 +542,7 @@ function FaitsContestation({ c }: { c: ResumeContestation }) {
 export function ResumeContestationPage({ c, csrf, flash, values, errors }: { c: ResumeContestation; csrf: string; flash?: string | undefined; values: ValeursConsultation | null; errors: readonly ErrorDetail[] }) {
   return (
     <>
-      <Erreurs errors={errors} />
-      <p>
-        <a href={BASE}>Retour à la liste</a>
-      </p>
-      <h1>Contestation – {c.reference}</h1>
+      <EnTeteDossier titre={`Contestation – ${c.reference}`} errors={errors} />
       <Flash message={flash} />
       <FaitsContestation c={c} />
       <FormulaireConsultation action={`${BASE}/contestations/${c.id}/consultation`} csrf={csrf} type="contestation" values={values} errors={errors} />
@@ -596,11 +559,7 @@ export function DossierContestationPage({ c, csrf, motif, values, errors, period
   const suiteError = errorOf(errors, 'suite');
   return (
     <>
-      <Erreurs errors={errors} />
-      <p>
-        <a href={BASE}>Retour à la liste</a>
-      </p>
-      <h1>Contestation – {c.reference}</h1>
+      <EnTeteDossier titre={`Contestation – ${c.reference}`} errors={errors} />
       <Consultation motif={motif} />
       <FaitsContestation c={c} />
       <h2>Message de la famille</h2>
@@ -623,15 +582,10 @@ export function DossierContestationPage({ c, csrf, motif, values, errors, period
           <h2 id="repondre-titre">Répondre</h2>
           <form method="post" action={`${BASE}/contestations/${c.id}/reponse#${ANCRE_ERREURS}`} novalidate>
             <Csrf token={csrf} />
-            <ZoneTexte id="reponse" name="reponse" label="Réponse à la famille" hint="La famille la lit dans son espace. Écrivez simplement, sans donnée fiscale." value={values?.reponse ?? ''} error={errorOf(errors, 'reponse')} max={2000} />
+            <TextAreaField id="reponse" name="reponse" label="Réponse à la famille" hint="La famille la lit dans son espace. Écrivez simplement, sans donnée fiscale." value={values?.reponse ?? ''} error={errorOf(errors, 'reponse')} maxLength={2000} rows={4} />
             <fieldset class={`field${suiteError ? ' field--error' : ''}`} id="suite" tabIndex={-1} aria-describedby={suiteError ? 'suite-erreur' : undefined}>
               <legend>Suite donnée</legend>
-              {suiteError ? (
-                <span class="field__error" id="suite-erreur">
-                  <span class="visually-hidden">Erreur : </span>
-                  {suiteError}
-                </span>
-              ) : null}
+              {suiteError ? <FieldError id="suite" error={suiteError} /> : null}
               <div class="radio">
                 <input type="radio" id="suite-maintien" name="suite" value="maintien" checked={(values?.suite ?? 'maintien') === 'maintien'} />
                 <label for="suite-maintien">Le quotient est maintenu</label>

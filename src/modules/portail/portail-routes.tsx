@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { VNode } from 'preact';
-import { isIsoDate } from '../../domain/dates.ts';
+import { formatDateCourte, parseDateSaisie } from '../../domain/dates.ts';
 import { QuotientError, isQuotientError, type ErrorDetail } from '../../domain/errors.ts';
-import { NumeroFiscal } from '../../domain/numero-fiscal.ts';
+import { NumeroFiscal, ressembleANumeroFiscal } from '../../domain/numero-fiscal.ts';
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
 import { requireFamille } from '../../http/espace-famille.ts';
 import { pageContext, sendPage } from '../../http/render.tsx';
@@ -292,7 +292,7 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     const etat = await demandeDe(compte, (request.params as { id: string }).id);
     const motif = field(request.body, 'motif');
     // A numéro fiscal pasted into the message would be stored: refused, and the text not echoed.
-    if (/(?<![0-9])[0-3](?:[ \u00a0]?[0-9]){12}(?![0-9])/.test(motif)) {
+    if (ressembleANumeroFiscal(motif)) {
       const errors = [{ path: 'motif', message: 'Votre message semble contenir un numéro fiscal : retirez-le, il n’est pas nécessaire.' }];
       return page(request, reply, 'Erreur : signaler une erreur', <ContestationPage csrf={reply.generateCsrf()} etat={etat} errors={errors} motif="" />, 400);
     }
@@ -383,32 +383,29 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
   });
 }
 
-const toFr = (iso: string | null) => (iso ? iso.split('-').reverse().join('/') : '');
-
 function valuesOf(foyer: FoyerFamille): FoyerValues {
   const v: FoyerValues = {};
   for (const p of foyer.parents) {
     v[`parent${p.rang}-prenoms`] = p.prenoms;
     v[`parent${p.rang}-nomNaissance`] = p.nomNaissance;
     v[`parent${p.rang}-nomUsage`] = p.nomUsage ?? '';
-    v[`parent${p.rang}-dateNaissance`] = toFr(p.dateNaissance);
+    v[`parent${p.rang}-dateNaissance`] = p.dateNaissance ? formatDateCourte(p.dateNaissance) : '';
     if (p.rang === 2) v['parent2-foyer'] = p.auFoyer ? 'oui' : 'ailleurs';
   }
   foyer.enfants.slice(0, ENFANTS_MAX).forEach((e, i) => {
     v[`enfant${i + 1}-prenoms`] = e.prenoms;
     v[`enfant${i + 1}-nomNaissance`] = e.nom;
-    v[`enfant${i + 1}-dateNaissance`] = toFr(e.dateNaissance);
+    v[`enfant${i + 1}-dateNaissance`] = e.dateNaissance ? formatDateCourte(e.dateNaissance) : '';
     v[`enfant${i + 1}-residence`] = e.residence;
   });
   if (!foyer.resident) v['hors-commune'] = 'oui';
   return v;
 }
 
-/** « 09/04/1981 » or « 1981-04-09 » to ISO; undefined when it is not a real date. */
-function dateIso(input: string): string | undefined {
-  const fr = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(input);
-  const iso = fr ? `${fr[3]}-${(fr[2] as string).padStart(2, '0')}-${(fr[1] as string).padStart(2, '0')}` : input;
-  return isIsoDate(iso) && iso <= new Date().toISOString().slice(0, 10) ? iso : undefined;
+/** A birth date as typed, to ISO; null unless it is a real date, today or before. */
+function dateNaissanceIso(input: string): string | null {
+  const iso = parseDateSaisie(input);
+  return iso !== null && iso <= new Date().toISOString().slice(0, 10) ? iso : null;
 }
 
 /**
@@ -435,7 +432,7 @@ function foyerSaisi(values: FoyerValues): { saisie: unknown; errors: ErrorDetail
     if (get('nomNaissance') === '') errors.push({ path: `${prefix}-nomNaissance`, message: `Indiquez le nom de naissance ${qui}.` });
     let dateNaissance: string | null = null;
     if (get('dateNaissance') !== '') {
-      dateNaissance = dateIso(get('dateNaissance')) ?? null;
+      dateNaissance = dateNaissanceIso(get('dateNaissance'));
       if (!dateNaissance) errors.push({ path: `${prefix}-dateNaissance`, message: `La date de naissance ${qui} doit être une date passée au format JJ/MM/AAAA, par exemple 09/04/1981.` });
     }
     return { prenoms: get('prenoms'), nomNaissance: get('nomNaissance'), nomUsage: get('nomUsage') || null, dateNaissance };

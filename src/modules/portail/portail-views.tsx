@@ -4,17 +4,12 @@ import { STATUTS, type StatutDemande } from '../../domain/demande.ts';
 import type { ErrorDetail } from '../../domain/errors.ts';
 import { donneesEnClair, type Habilitation } from '../../domain/habilitation.ts';
 import { formatEuros } from '../../domain/money.ts';
-import { LIBELLES_UNITES, type PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
-import { Alert, CheckboxField, ErrorSummary, RadioGroup, TextField, errorOf } from '../../http/ui/components.tsx';
+import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
+import { ANCRE_ERREURS, Alert, ChampNumeroFiscal, CheckboxField, Csrf, Erreurs, FieldError, Flash, RadioGroup, TextAreaField, TextField, errorOf } from '../../http/ui/components.tsx';
+import { CarteQuotient, DetailPrix, TableauPrix, lignesParTranche } from '../../http/ui/prix.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import type { EtatDemande } from '../demandes/demandes-service.ts';
 import type { AccordEnCours, ContestationFamille, DonneesUtilisees, FoyerFamille, HistoriqueDemande } from '../familles/familles-service.ts';
-
-export const ANCRE_ERREURS = 'erreurs';
-
-function Csrf({ token }: { token: string }) {
-  return <input type="hidden" name="_csrf" value={token} />;
-}
 
 /** Where the family is in the four steps, said in words (not only by a visual bar). */
 function Etape({ n }: { n: 1 | 2 | 3 | 4 }) {
@@ -24,11 +19,6 @@ function Etape({ n }: { n: 1 | 2 | 3 | 4 }) {
       Étape {n} sur 4 : {noms[n - 1]}
     </p>
   );
-}
-
-function Erreurs({ errors }: { errors: readonly ErrorDetail[] }) {
-  if (errors.length === 0) return null;
-  return <ErrorSummary id={ANCRE_ERREURS} errors={errors.map((e) => ({ href: e.path ? `#${e.path}` : null, text: e.message }))} />;
 }
 
 const date = (iso: string | null | undefined) => (iso ? formatDateFrancaise(iso.slice(0, 10)) : '—');
@@ -191,11 +181,15 @@ export interface AccordValues {
   readonly accords: readonly number[];
 }
 
+const SITUATIONS: ReadonlyArray<readonly [string, string]> = [
+  ['commune', 'Oui, mariés ou pacsés : un seul avis d’imposition'],
+  ['separee', 'Non, chacun a son propre avis d’imposition (parents non mariés ni pacsés)'],
+];
+
 export function AccordPage({ csrf, commune, foyer, errors, values }: { csrf: string; commune: CommuneConfig; foyer: FoyerFamille; errors: readonly ErrorDetail[]; values: AccordValues }) {
   const declarants = parentsDuFoyer(foyer);
   const deux = declarants.length === 2;
   const donnees = donneesEnClair(commune.habilitation).join(', ');
-  const situationError = errorOf(errors, 'situation-commune');
   return (
     <>
       <Erreurs errors={errors} />
@@ -205,23 +199,7 @@ export function AccordPage({ csrf, commune, foyer, errors, values }: { csrf: str
       <form method="post" action={`/mon-quotient/accord#${ANCRE_ERREURS}`} novalidate>
         <Csrf token={csrf} />
         {deux ? (
-          <fieldset class={`field${situationError ? ' field--error' : ''}`} aria-describedby={situationError ? 'situation-commune-erreur' : undefined}>
-            <legend>Les deux parents font-ils une seule déclaration de revenus ?</legend>
-            {situationError ? (
-              <span class="field__error" id="situation-commune-erreur">
-                <span class="visually-hidden">Erreur : </span>
-                {situationError}
-              </span>
-            ) : null}
-            <div class="radio">
-              <input type="radio" id="situation-commune" name="situation" value="commune" checked={values.situation === 'commune'} />
-              <label for="situation-commune">Oui, mariés ou pacsés : un seul avis d’imposition</label>
-            </div>
-            <div class="radio">
-              <input type="radio" id="situation-separee" name="situation" value="separee" checked={values.situation === 'separee'} />
-              <label for="situation-separee">Non, chacun a son propre avis d’imposition (parents non mariés ni pacsés)</label>
-            </div>
-          </fieldset>
+          <RadioGroup name="situation" legend="Les deux parents font-ils une seule déclaration de revenus ?" options={SITUATIONS} value={values.situation} errors={errors} />
         ) : null}
         <fieldset class="field">
           <legend>Accord de chaque déclarant</legend>
@@ -234,12 +212,7 @@ export function AccordPage({ csrf, commune, foyer, errors, values }: { csrf: str
             const error = errorOf(errors, id);
             return (
               <div key={id} class={error ? 'field--error' : undefined}>
-                {error ? (
-                  <span class="field__error" id={`${id}-erreur`}>
-                    <span class="visually-hidden">Erreur : </span>
-                    {error}
-                  </span>
-                ) : null}
+                {error ? <FieldError id={id} error={error} /> : null}
                 <CheckboxField
                   id={id}
                   name={id}
@@ -288,6 +261,20 @@ export interface NumeroAttendu {
   readonly franceConnect: boolean;
 }
 
+/** The numéro fiscal of each declarant to type, with where to find it; nothing when none is to be typed. */
+function NumerosASaisir({ attendus, errors }: { attendus: readonly NumeroAttendu[]; errors: readonly ErrorDetail[] }) {
+  if (attendus.length === 0) return null;
+  return (
+    <>
+      <AideNumeroFiscal />
+      {attendus.map((a) => (
+        <ChampNumeroFiscal key={a.rang} rang={a.rang} nom={a.nom} errors={errors} />
+      ))}
+      <p class="muted">Le numéro fiscal n’est ni enregistré ni affiché de nouveau : il sert à la demande, puis il est oublié.</p>
+    </>
+  );
+}
+
 export function NumeroPage({ csrf, attendus, errors }: { csrf: string; attendus: readonly NumeroAttendu[]; errors: readonly ErrorDetail[] }) {
   const aSaisir = attendus.filter((a) => !a.franceConnect);
   return (
@@ -304,20 +291,7 @@ export function NumeroPage({ csrf, attendus, errors }: { csrf: string; attendus:
         ))}
       <form method="post" action={`/mon-quotient/numero#${ANCRE_ERREURS}`} novalidate autoComplete="off">
         <Csrf token={csrf} />
-        {aSaisir.length > 0 ? <AideNumeroFiscal /> : null}
-        {aSaisir.map((a) => (
-          <TextField
-            key={a.rang}
-            id={`numero-${a.rang}`}
-            label={`Numéro fiscal de ${a.nom}`}
-            hint="13 chiffres, par exemple 3012345678901 ; les espaces sont acceptés."
-            inputMode="numeric"
-            autoComplete="off"
-            size="moyen"
-            {...(errorOf(errors, `numero-${a.rang}`) ? { error: errorOf(errors, `numero-${a.rang}`) as string } : {})}
-          />
-        ))}
-        {aSaisir.length > 0 ? <p class="muted">Le numéro fiscal n’est ni enregistré ni affiché de nouveau : il sert à la demande, puis il est oublié.</p> : null}
+        <NumerosASaisir attendus={aSaisir} errors={errors} />
         <button class="button" type="submit">
           Envoyer la demande
         </button>
@@ -380,20 +354,7 @@ export function StatutPage({ etat, commune, ressaisie }: { etat: EtatDemande; co
           <p>Votre accord reste valable : il suffit de saisir de nouveau {ressaisie.attendus.length > 1 ? 'les numéros fiscaux' : 'le numéro fiscal'} pour relancer la demande.</p>
           <form method="post" action={`/mon-quotient/demandes/${etat.id}/ressaisie#${ANCRE_ERREURS}`} novalidate autoComplete="off">
             <Csrf token={ressaisie.csrf} />
-            <AideNumeroFiscal />
-            {ressaisie.attendus.map((a) => (
-              <TextField
-                key={a.rang}
-                id={`numero-${a.rang}`}
-                label={`Numéro fiscal de ${a.nom}`}
-                hint="13 chiffres, par exemple 3012345678901 ; les espaces sont acceptés."
-                inputMode="numeric"
-                autoComplete="off"
-                size="moyen"
-                {...(errorOf(ressaisie.errors, `numero-${a.rang}`) ? { error: errorOf(ressaisie.errors, `numero-${a.rang}`) as string } : {})}
-              />
-            ))}
-            <p class="muted">Le numéro fiscal n’est ni enregistré ni affiché de nouveau : il sert à la demande, puis il est oublié.</p>
+            <NumerosASaisir attendus={ressaisie.attendus} errors={ressaisie.errors} />
             <button class="button" type="submit">
               Relancer la demande
             </button>
@@ -416,7 +377,6 @@ export function StatutPage({ etat, commune, ressaisie }: { etat: EtatDemande; co
   );
 }
 
-const parUnite = (unite: keyof typeof LIBELLES_UNITES) => `par ${LIBELLES_UNITES[unite]}`;
 const SOURCES: Record<string, string> = { impot_particulier: 'DGFiP, API Impôt particulier', 'impot-particulier': 'DGFiP, API Impôt particulier' };
 const sourceEnClair = (s: string | null) => (s === null ? 'DGFiP' : (SOURCES[s] ?? `DGFiP (${s})`));
 
@@ -429,15 +389,9 @@ export function ResultatPage({ etat, donnees, commune, attestation }: { etat: Et
     <>
       {attestation ? null : <Etape n={4} />}
       <h1>{attestation ? `Attestation de quotient familial – ${commune.commune.nom}` : 'Votre quotient familial'}</h1>
-      <div class="quotient-carte">
-        <p class="quotient-carte__libelle">Quotient familial</p>
-        <p class="quotient-carte__montant">
-          {formatEuros(q.cents)} <span class="quotient-carte__unite">{q.periode === 'annuelle' ? 'par an' : 'par mois'}</span>
-        </p>
-        <p class="quotient-carte__explication">
-          Valable du {date(q.valideDu)} au {date(q.valideAu)}.
-        </p>
-      </div>
+      <CarteQuotient libelle="Quotient familial" cents={q.cents} periode={q.periode}>
+        Valable du {date(q.valideDu)} au {date(q.valideAu)}.
+      </CarteQuotient>
       <dl class="facts">
         <dt>Référence</dt>
         <dd>{etat.reference}</dd>
@@ -459,38 +413,8 @@ export function ResultatPage({ etat, donnees, commune, attestation }: { etat: Et
       </dl>
       {donnees.explication ? <p>Calcul : {donnees.explication}</p> : null}
 
-      <div class="table-wrapper">
-        <table class="table-prix">
-          <caption>Prix des activités</caption>
-          <thead>
-            <tr>
-              <th scope="col">Activité</th>
-              <th scope="col">Tranche</th>
-              <th scope="col" class="number">
-                Prix
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {q.prix.map((p) => (
-              <tr key={p.id}>
-                <th scope="row">{p.libelle}</th>
-                <td>{p.tranche ?? (p.origine === 'non-resident' ? 'prix hors commune' : p.origine === 'sans-quotient' ? 'prix sans quotient' : 'taux d’effort')}</td>
-                <td class="number prix">
-                  <span class="prix__montant">{formatEuros(p.cents)}</span> <span class="prix__unite">{parUnite(p.unite)}</span>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      <ul class="detail-prix">
-        {q.prix.map((p) => (
-          <li key={p.id}>
-            <strong>{p.libelle} :</strong> {p.explication}
-          </li>
-        ))}
-      </ul>
+      <TableauPrix caption="Prix des activités" lignes={lignesParTranche(q.prix)} />
+      <DetailPrix prix={q.prix} />
       {attestation ? (
         <p>
           Attestation établie par {commune.commune.nom} le {formatDateFrancaise(new Date().toISOString().slice(0, 10))},{' '}
@@ -516,7 +440,6 @@ export function ResultatPage({ etat, donnees, commune, attestation }: { etat: Et
 }
 
 export function ContestationPage({ csrf, etat, errors, motif }: { csrf: string; etat: EtatDemande; errors: readonly ErrorDetail[]; motif: string }) {
-  const error = errorOf(errors, 'motif');
   return (
     <>
       <Erreurs errors={errors} />
@@ -524,21 +447,15 @@ export function ContestationPage({ csrf, etat, errors, motif }: { csrf: string; 
       <p class="lead">Demande {etat.reference}. Expliquez ce qui vous paraît inexact ; un agent vous répondra.</p>
       <form method="post" action={`/mon-quotient/demandes/${etat.id}/contestation#${ANCRE_ERREURS}`} novalidate>
         <Csrf token={csrf} />
-        <div class={`field${error ? ' field--error' : ''}`}>
-          <label for="motif">Ce qui vous paraît inexact</label>
-          <span class="hint" id="motif-aide">
-            Par exemple : « le nombre d’enfants à charge a changé depuis l’avis ». N’indiquez pas votre numéro fiscal.
-          </span>
-          {error ? (
-            <span class="field__error" id="motif-erreur">
-              <span class="visually-hidden">Erreur : </span>
-              {error}
-            </span>
-          ) : null}
-          <textarea id="motif" name="motif" rows={6} maxLength={2000} aria-describedby={error ? 'motif-aide motif-erreur' : 'motif-aide'} aria-invalid={error ? 'true' : undefined}>
-            {motif}
-          </textarea>
-        </div>
+        <TextAreaField
+          id="motif"
+          label="Ce qui vous paraît inexact"
+          hint="Par exemple : « le nombre d’enfants à charge a changé depuis l’avis ». N’indiquez pas votre numéro fiscal."
+          value={motif}
+          error={errorOf(errors, 'motif')}
+          rows={6}
+          maxLength={2000}
+        />
         <button class="button" type="submit">
           Envoyer
         </button>
@@ -632,7 +549,7 @@ export function MesDonneesPage({ csrf, message, accords, foyer }: { csrf: string
   return (
     <>
       <h1>Mes données et mes droits</h1>
-      {message ? <Alert kind="success" title={message} /> : null}
+      <Flash message={message} />
       <h2>Consulter et télécharger</h2>
       <ul>
         <li>

@@ -1,7 +1,8 @@
 import { formatDateFrancaise } from '../../domain/dates.ts';
 import { eurosToCents, formatEuros, formatNombre } from '../../domain/money.ts';
-import { LIBELLES_UNITES, type Activite, type PolitiqueTarifaire, type Unite } from '../../domain/politique-tarifaire.ts';
+import type { Activite, PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
 import { CheckboxField, ErrorSummary, SelectField, TextField } from '../../http/ui/components.tsx';
+import { CarteQuotient, DetailPrix, TableauPrix, parUnite } from '../../http/ui/prix.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import {
   LIBELLES_CHAMPS,
@@ -19,7 +20,6 @@ import {
 export const ANCRE_REPONSE = 'resultat';
 
 const euros = (value: number) => formatEuros(eurosToCents(value) ?? 0);
-const parUnite = (unite: Unite) => `par ${LIBELLES_UNITES[unite]}`;
 const rangLabel = (rang: number) => (rang === 1 ? '1er enfant' : `${rang}e enfant`);
 
 /** The formula of the policy in one plain sentence, as a family would say it. */
@@ -168,53 +168,18 @@ function Formulaire({ politique, commune, saisie, erreurs, avis }: { politique: 
 
 function Resultat({ estimation }: { estimation: Estimation }) {
   const { quotient, lignes, resident, rang } = estimation;
-  const [montant, unite] = [formatEuros(quotient.cents), quotient.periode === 'mensuelle' ? 'par mois' : 'par an'];
   const pour = `${resident ? 'pour une famille qui habite la commune' : 'pour une famille qui n’habite pas la commune'}${rang > 1 ? `, pour le ${rangLabel(rang)}` : ''}`;
   return (
     <section id={ANCRE_REPONSE} class="resultat" tabIndex={-1} aria-labelledby="resultat-titre">
       <h2 id="resultat-titre">Votre estimation</h2>
-      <div class="quotient-carte">
-        <p class="quotient-carte__libelle">Quotient familial estimé</p>
-        <p class="quotient-carte__montant">
-          {montant} <span class="quotient-carte__unite">{unite}</span>
-        </p>
-        <p class="quotient-carte__explication">{quotient.explication}</p>
-      </div>
+      <CarteQuotient libelle="Quotient familial estimé" cents={quotient.cents} periode={quotient.periode}>
+        {quotient.explication}
+      </CarteQuotient>
 
-      <div class="table-wrapper">
-        <table class="table-prix">
-          <caption>Prix des activités {pour}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Activité</th>
-              <th scope="col">Tarif appliqué</th>
-              <th scope="col" class="number">
-                Prix
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {lignes.map(({ prix, base }) => (
-              <tr key={prix.id}>
-                <th scope="row">{prix.libelle}</th>
-                <td>{base}</td>
-                <td class="number prix">
-                  <span class="prix__montant">{formatEuros(prix.cents)}</span> <span class="prix__unite">{parUnite(prix.unite)}</span>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <TableauPrix caption={`Prix des activités ${pour}`} colonneTarif="Tarif appliqué" lignes={lignes.map(({ prix, base }) => ({ prix, tarif: base }))} />
 
       <h3>Le détail de chaque prix</h3>
-      <ul class="detail-prix">
-        {lignes.map(({ prix }) => (
-          <li key={prix.id}>
-            <strong>{prix.libelle} :</strong> {prix.explication}
-          </li>
-        ))}
-      </ul>
+      <DetailPrix prix={lignes.map(({ prix }) => prix)} />
 
       <div class="alert alert--warning">
         <h3 class="alert__title">Une estimation, pas encore votre tarif</h3>
