@@ -40,7 +40,7 @@ try {
     const rows = Array.from({ length: count }, (_, k) => ({ id: randomUUID(), reference: `F-${String(first + k).padStart(8, '0')}`, resident: 1, courriel: null, creee_le: now, modifiee_le: now }));
     await database.db.insertInto('familles').values(rows).execute();
     const demandes = rows.flatMap((f, k) =>
-      ['2025', '2026'].map((annee) => ({ id: randomUUID(), reference: `D-${annee}-${first + k}`, famille_id: f.id, canal: 'en_ligne', statut: 'calculee', annee_revenus: Number(annee) - 2, motif: null, tentatives: 1, prochain_essai_le: null, acteur_type: 'famille', acteur_id: f.id, creee_le: `${annee}-09-01T08:00:00.000Z`, modifiee_le: `${annee}-09-01T08:00:00.000Z`, version: 1, detenteur: null })),
+      ['2025', '2026'].map((annee) => ({ id: randomUUID(), reference: `D-${annee}-${first + k}`, famille_id: f.id, canal: 'en_ligne', statut: 'calculee' as const, annee_revenus: Number(annee) - 2, motif: null, tentatives: 1, prochain_essai_le: null, acteur_type: 'famille', acteur_id: f.id, creee_le: `${annee}-09-01T08:00:00.000Z`, modifiee_le: `${annee}-09-01T08:00:00.000Z`, version: 1, detenteur: null })),
     );
     await database.db.insertInto('demandes').values(demandes).execute();
     await database.db

@@ -29,14 +29,19 @@ import { FranceConnectClient } from '../modules/comptes/franceconnect-client.ts'
 import { ControleService } from '../modules/controle/controle-service.ts';
 import { DemandesService } from '../modules/demandes/demandes-service.ts';
 import { notifierFamilles } from '../modules/demandes/notifications.ts';
+import { Quotients } from '../modules/demandes/quotients.ts';
 import { SpiVault } from '../modules/demandes/spi-vault.ts';
-import { Traitement } from '../modules/demandes/traitement.ts';
+import { Transitions } from '../modules/demandes/transitions.ts';
 import { FacturationService } from '../modules/facturation/facturation-service.ts';
 import { FamillesService } from '../modules/familles/familles-service.ts';
 import { GuichetService } from '../modules/guichet/guichet-service.ts';
+import { DecisionsService } from '../modules/instruction/decisions-service.ts';
 import { InstructionService } from '../modules/instruction/instruction-service.ts';
 import { RetentionService } from '../modules/retention/retention-service.ts';
 import { TableauDeBordService } from '../modules/tableau-de-bord/tableau-de-bord-service.ts';
+import { BoucleTraitement } from '../modules/traitement/boucle.ts';
+import { positionEnFile } from '../modules/traitement/file-repo.ts';
+import { TraitementService } from '../modules/traitement/traitement-service.ts';
 import { sandboxConnection } from '../sandbox/connection.ts';
 import { startSandbox, type SandboxHandle } from '../sandbox/server.ts';
 import { connectionFromSettings, createDgfipClients, type DgfipClients, type DgfipConnection } from '../sources/dgfip.ts';
@@ -115,15 +120,20 @@ export interface Services {
   readonly journal: JournalAudit;
   readonly coffre: Coffre;
   readonly vault: SpiVault;
+  /** Every change of a request's status, and its effects once committed. */
+  readonly transitions: Transitions;
   readonly politiques: PolitiquesService;
   readonly demandes: DemandesService;
   readonly familles: FamillesService;
-  readonly traitement: Traitement;
+  readonly traitement: TraitementService;
+  /** The processing loop of this process. */
+  readonly boucle: BoucleTraitement;
   readonly retention: RetentionService;
   readonly guichet: GuichetService;
   readonly agents: AgentsService;
   readonly clesApi: ClesApiService;
   readonly instruction: InstructionService;
+  readonly decisions: DecisionsService;
   readonly facturation: FacturationService;
   readonly controle: ControleService;
   readonly tableauDeBord: TableauDeBordService;
@@ -210,22 +220,14 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
   // With a mailer, the family hears by e-mail when its request ends or needs it.
   const notifier = mailer ? notifierFamilles({ db, mailer, publicUrl: config.publicUrl, communeNom: config.commune.commune.nom, logger }) : undefined;
   const onChange = bothObservers(notifier, options.onChange);
-  const demandes = new DemandesService({
-    db,
-    journal,
-    coffre,
-    source: dgfip.clients.impotParticulier,
-    politique: options.politique ?? ((dateDemande) => politiques.enVigueur(dateDemande)),
-    habilitation,
-    vault,
-    instanceId,
-    quotaPerMinute: config.dgfip.quotaPerMinute,
-    logger,
-    ...(onChange ? { onChange } : {}),
-  });
+  // Every change of a request's status goes through `transitions`, which carries out its effects.
+  const transitions = new Transitions({ db, journal, vault, ...(onChange ? { onChange } : {}) });
+  const quotients = new Quotients({ db, coffre, politique: options.politique ?? ((dateDemande) => politiques.enVigueur(dateDemande)) });
+  const demandes = new DemandesService({ db, transitions, habilitation, vault, instanceId, quotaPerMinute: config.dgfip.quotaPerMinute, positionEnFile });
+  const traitement = new TraitementService({ db, journal, transitions, quotients, coffre, source: dgfip.clients.impotParticulier, habilitation, vault, instanceId, logger });
   const familles = new FamillesService({ db, journal, coffre });
-  const traitement = new Traitement({ service: demandes, db, instanceId, logger });
-  const wake = () => traitement.wake();
+  const boucle = new BoucleTraitement({ service: traitement, db, instanceId, logger });
+  const wake = () => boucle.wake();
   const agents = new AgentsService({ db, journal });
   const retention = new RetentionService({ db, coffre, journal, conservation: config.commune.conservation });
 
@@ -244,7 +246,7 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
   const timers: Array<() => void> = [];
   if (background) {
     try {
-      await traitement.start();
+      await boucle.start();
     } catch (error) {
       await dgfip.close();
       throw error;
@@ -268,15 +270,18 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
     journal,
     coffre,
     vault,
+    transitions,
     politiques,
     demandes,
     familles,
     traitement,
+    boucle,
     retention,
     guichet: new GuichetService({ familles, demandes, journal, wake }),
     agents,
     clesApi: new ClesApiService({ db, journal }),
-    instruction: new InstructionService({ db, journal, coffre, demandes }),
+    instruction: new InstructionService({ db, journal, coffre }),
+    decisions: new DecisionsService({ db, coffre, transitions, quotients }),
     facturation: new FacturationService({ db, journal }),
     controle: new ControleService({ db, journal, agents }),
     tableauDeBord: new TableauDeBordService({ db, journal, quota: dgfip.quota }),
@@ -290,7 +295,7 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
       // Once, whoever asks first (a test's harness and its app may both).
       stopping ??= (async () => {
         for (const stopTimer of timers) stopTimer();
-        await traitement.stop();
+        await boucle.stop();
         await dgfip.close();
       })();
       return stopping;

@@ -131,7 +131,7 @@ export async function seedDemo(services: Services, db: Kysely<Schema>, logger: L
     };
     ids.push((await services.demandes.soumettre(soumission)).id);
   }
-  services.traitement.wake();
+  services.wake();
   // The processing loop works through them at the quota's pace; a few seconds on the sandbox.
   const deadline = Date.now() + 60_000;
   for (const id of ids) {

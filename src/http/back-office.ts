@@ -18,7 +18,7 @@ export interface BackOfficeDeps {
   readonly publicUrl: string;
   /** The agents' identity provider (ProConnect, the city's own, or the local one in demo). */
   readonly oidc: AgentsOidcClient;
-  readonly services: Pick<Services, 'agents' | 'clesApi' | 'demandes' | 'instruction' | 'politiques' | 'facturation' | 'guichet' | 'controle' | 'tableauDeBord'>;
+  readonly services: Pick<Services, 'agents' | 'clesApi' | 'decisions' | 'instruction' | 'politiques' | 'facturation' | 'guichet' | 'controle' | 'tableauDeBord'>;
 }
 
 /**
@@ -28,7 +28,7 @@ export interface BackOfficeDeps {
 export function registerBackOffice(app: FastifyInstance, deps: BackOfficeDeps): void {
   const { commune, politique, publicUrl, services } = deps;
   registerAgentsRoutes(app, { commune, agents: services.agents, oidc: deps.oidc, publicUrl });
-  registerInstructionRoutes(app, { commune, instruction: services.instruction, demandes: services.demandes, politique });
+  registerInstructionRoutes(app, { commune, instruction: services.instruction, decisions: services.decisions, politique });
   registerFacturation(app, { commune, facturation: services.facturation, publicUrl });
   registerAdministrationRoutes(app, { commune, agents: services.agents, clesApi: services.clesApi, politiques: services.politiques });
   registerGuichetRoutes(app, { commune, guichet: services.guichet });

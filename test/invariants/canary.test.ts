@@ -109,12 +109,12 @@ async function scenario(t: TestContext, dialect: 'sqlite' | 'postgres', url: str
     const submit = async (familleId: string, spi: string = CANARY) =>
       (await h.demandes.soumettre({ familleId, canal: 'en_ligne', acteur: famille, foyers: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'en_ligne', donnePar: famille } }] })).id;
 
-    assert.equal(await h.demandes.traiter(await submit(mercier)), 'calculee', 'success');
-    assert.equal(await h.demandes.traiter(await submit(durand)), 'a_verifier', 'identity mismatch');
+    assert.equal(await h.traitement.traiter(await submit(mercier)), 'calculee', 'success');
+    assert.equal(await h.traitement.traiter(await submit(durand)), 'a_verifier', 'identity mismatch');
     for (const [kind, expected] of [['http500', 'en_file'], ['malformedJson', 'echouee'], ['timeout', 'en_file'], ['oversizedBody', 'echouee'], ['http429', 'en_file']] as const) {
       sandbox.admin.addFault({ kind, spi: CANARY });
       try {
-        const got = await h.demandes.traiter(await submit(mercier));
+        const got = await h.traitement.traiter(await submit(mercier));
         assert.equal(got, expected, `${kind}: ${h.logLines.filter((l) => l.includes('échec')).slice(-2).join(' | ')}`);
       } finally {
         sandbox.admin.clearFaults();
@@ -132,12 +132,12 @@ async function scenario(t: TestContext, dialect: 'sqlite' | 'postgres', url: str
     const inFlight = await crashInTheMiddle(url, dataDir, [mercier, mercier, mercier]);
     const restarted = await createHarness(database, sandbox, { dataDir, instanceId: 'apres-crash', vault: new SpiVault() });
     try {
-      await restarted.demandes.recupererOrphelines(['apres-crash']);
+      await restarted.traitement.recupererOrphelines(['apres-crash']);
       for (const id of inFlight) assert.equal((await restarted.demandes.etat(id)).statut, 'a_ressaisir', `${id} after the crash`);
       await restarted.demandes.ressaisir(inFlight[0] as string, famille, [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(CANARY) } }]);
-      assert.equal(await restarted.demandes.traiter(inFlight[0] as string), 'calculee');
+      assert.equal(await restarted.traitement.traiter(inFlight[0] as string), 'calculee');
       // The other requests whose numbers were lost in the first run (queued for a retry) too.
-      await restarted.demandes.recupererOrphelines(['apres-crash']);
+      await restarted.traitement.recupererOrphelines(['apres-crash']);
       const rows = await database.db.selectFrom('demandes').select(['statut']).execute();
       assert.ok(rows.every((r) => ['calculee', 'a_verifier', 'echouee', 'a_ressaisir'].includes(r.statut)), JSON.stringify(rows));
       const perDemande = await database.db.selectFrom('quotients').select((eb) => ['demande_id', eb.fn.countAll<number>().as('n')]).groupBy('demande_id').execute();

@@ -17,6 +17,6 @@ for (const familleId of familles) {
   const famille = { type: 'famille' as const, id: familleId };
   ids.push((await h.demandes.soumettre({ familleId, canal: 'en_ligne', acteur: famille, foyers: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'en_ligne', donnePar: famille } }] })).id);
 }
-const running = ids.map((id) => h.demandes.traiter(id));
+const running = ids.map((id) => h.traitement.traiter(id));
 process.stdout.write(`EN_COURS ${ids.join(' ')}\n`);
 await Promise.allSettled(running);

@@ -1,4 +1,5 @@
 import type { Generated } from 'kysely';
+import type { StatutDemande } from '../../domain/demande.ts';
 
 /**
  * The tables, as Kysely sees them. Conventions shared by both dialects so that one migration source
@@ -139,9 +140,11 @@ export interface DemandeTable {
   reference: string;
   famille_id: string;
   canal: string;
-  statut: string;
+  statut: StatutDemande;
   annee_revenus: number | null;
+  /** The sentence the family and the agents read; `motif_code` (0009) says which reason it is. */
   motif: string | null;
+  motif_code: string | null;
   tentatives: number;
   prochain_essai_le: string | null;
   acteur_type: string;

@@ -148,7 +148,7 @@ export class PolitiquesService {
     return best ?? this.initiale;
   }
 
-  /** What DemandesService calls for each calculation; never throws, never waits. */
+  /** What the QF's pricing (`Quotients`) calls for each calculation; never throws, never waits. */
   enVigueur(date: string = this.aujourdhui()): PolitiqueTarifaire {
     return this.versionEnVigueur(date).politique ?? this.deps.initiale.politique;
   }

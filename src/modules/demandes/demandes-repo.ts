@@ -1,6 +1,18 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { parseConsentement, type Consentement } from '../../domain/consentement.ts';
+import { roleParent } from '../../domain/controle-identite.ts';
+import type { StatutDemande } from '../../domain/demande.ts';
+import { LIBELLES_CHAMPS_DGFIP } from '../../domain/habilitation.ts';
 import type { DemandeTable, FamilleTable, ParentTable } from '../../infra/db/schema.ts';
-import type { Executor } from './ports.ts';
+import type { Motif } from './motifs.ts';
+import type { Acteur, Executor } from './ports.ts';
+
+/** Silo kinds: what is kept encrypted about a request. */
+export const COFFRE = {
+  situation: 'situation_fiscale',
+  controle: 'controle_identite',
+  calcul: 'calcul_quotient',
+} as const;
 
 /** Reference a person can read over the phone: no 0/O or 1/I to confuse. */
 const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
@@ -29,35 +41,84 @@ export async function findFoyers(db: Executor, demandeId: string) {
   return db.selectFrom('demande_foyers').selectAll().where('demande_id', '=', demandeId).orderBy('parent_rang').execute();
 }
 
-/**
- * Moves a request from one of the `from` statuses to `to`, only if nobody moved it meanwhile
- * (version check). Returns false when it had changed: the caller reloads and decides again.
- */
-export async function moveDemande(
-  db: Executor,
-  demande: Pick<DemandeTable, 'id' | 'version'>,
-  from: readonly string[],
-  to: string,
-  now: string,
-  extra: Partial<Pick<DemandeTable, 'motif' | 'tentatives' | 'prochain_essai_le' | 'detenteur' | 'annee_revenus'>> = {},
-): Promise<boolean> {
-  const result = await db
-    .updateTable('demandes')
-    .set({ statut: to, modifiee_le: now, version: demande.version + 1, ...extra })
-    .where('id', '=', demande.id)
-    .where('version', '=', demande.version)
-    .where('statut', 'in', [...from])
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+/** The consents recorded for a request, as the domain reads them. */
+export async function findConsentements(db: Executor, demandeId: string): Promise<Consentement[]> {
+  const rows = await db.selectFrom('consentements').selectAll().where('demande_id', '=', demandeId).execute();
+  return rows.map((c) =>
+    parseConsentement(
+      {
+        declarant: roleParent(c.parent_rang === 2 ? 2 : 1),
+        donnePar: { type: c.donne_par_type, id: c.donne_par_id },
+        mode: c.mode,
+        piece: c.piece,
+        recueilliLe: c.recueilli_le,
+        versionTexte: c.version_texte,
+        donnees: JSON.parse(c.donnees) as unknown,
+        finalite: c.finalite,
+        retireLe: c.retire_le,
+      },
+      { libelles: LIBELLES_CHAMPS_DGFIP },
+    ),
+  );
 }
 
-/** Position of a queued request among those waiting before it (1 = next). */
-export async function positionInQueue(db: Executor, demande: Pick<DemandeTable, 'creee_le' | 'id'>): Promise<number> {
-  const row = await db
-    .selectFrom('demandes')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('statut', 'in', ['en_file', 'en_cours'])
-    .where((eb) => eb.or([eb('creee_le', '<', demande.creee_le), eb.and([eb('creee_le', '=', demande.creee_le), eb('id', '<', demande.id)])]))
-    .executeTakeFirstOrThrow();
-  return Number(row.n) + 1;
+export interface NouvelleDemande {
+  readonly id: string;
+  readonly reference: string;
+  readonly familleId: string;
+  readonly canal: string;
+  readonly acteur: Acteur;
+  readonly anneeRevenus: number | null;
+  /** The process that holds its numéros fiscaux; null when no DGFiP call is to be made. */
+  readonly detenteur: string | null;
+  readonly le: string;
+}
+
+/** A new request, as a draft: the state machine moves it from there. */
+export async function insertDemande(db: Executor, d: NouvelleDemande): Promise<void> {
+  await db
+    .insertInto('demandes')
+    .values({
+      id: d.id,
+      reference: d.reference,
+      famille_id: d.familleId,
+      canal: d.canal,
+      statut: 'brouillon',
+      annee_revenus: d.anneeRevenus,
+      motif: null,
+      motif_code: null,
+      tentatives: 0,
+      prochain_essai_le: null,
+      acteur_type: d.acteur.type,
+      acteur_id: d.acteur.id,
+      creee_le: d.le,
+      modifiee_le: d.le,
+      version: 0,
+      detenteur: d.detenteur,
+    })
+    .execute();
+}
+
+/** What a transition may change besides the status; a reason is written as its code and its sentence together. */
+export interface ChangementDemande {
+  readonly motif?: Motif | null;
+  readonly tentatives?: number;
+  readonly prochain_essai_le?: string | null;
+  readonly detenteur?: string | null;
+}
+
+/**
+ * Moves a request from `from` to `to`, only if nobody moved it meanwhile (version check). Returns
+ * false when it had changed: the caller reloads and decides again.
+ */
+export async function moveDemande(db: Executor, demande: Pick<DemandeTable, 'id' | 'version'>, from: StatutDemande, to: StatutDemande, now: string, changement: ChangementDemande = {}): Promise<boolean> {
+  const { motif, ...autres } = changement;
+  const result = await db
+    .updateTable('demandes')
+    .set({ statut: to, modifiee_le: now, version: demande.version + 1, ...autres, ...(motif === undefined ? {} : { motif: motif?.texte ?? null, motif_code: motif?.code ?? null }) })
+    .where('id', '=', demande.id)
+    .where('version', '=', demande.version)
+    .where('statut', '=', from)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
 }

@@ -59,7 +59,7 @@ test('a queued request that ends sends the family one e-mail: reference and link
       const { id: familleId } = await h.familles.creer({ ...ROUX, courriel: to }, famille);
       const { id, reference } = await h.demandes.soumettre(enLigne(familleId));
       assert.equal((await h.demandes.etat(id)).statut, 'en_file');
-      assert.equal(await h.demandes.traiter(id), 'calculee');
+      assert.equal(await h.traitement.traiter(id), 'calculee');
       const sent = await until(() => smtp.messages.find((m) => m.to.includes(to)), 'the e-mail');
       assert.match(sent.subject, /Votre quotient familial est calculé/);
       assert.ok(sent.subject.includes(reference));

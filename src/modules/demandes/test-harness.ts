@@ -2,23 +2,29 @@
  * Test support: the request service composed as in production by `composeServices` — real
  * database (either dialect), real audit journal and silo, real DGFiP clients against the sandbox
  * on loopback — with the numéros fiscaux in memory only and no background job: the tests process
- * requests by hand (`demandes.traiter`) or start `services.traitement` themselves.
+ * requests by hand (`traitement.traiter`) or start `services.boucle` themselves.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import { composeServices, type CompositionOptions, type Services } from '../../app/compose.ts';
 import { parseHabilitation } from '../../domain/habilitation.ts';
+import { NumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { loadConfig } from '../../infra/config/config.ts';
 import type { Database } from '../../infra/db/database.ts';
+import { eachDialect } from '../../infra/db/test-databases.ts';
 import { createLogger } from '../../infra/log/logger.ts';
 import type { Coffre } from '../../infra/silo/coffre.ts';
 import type { SandboxHandle } from '../../sandbox/server.ts';
 import type { DgfipClients, DgfipConnection } from '../../sources/dgfip.ts';
 import type { JournalAudit } from '../audit/index.ts';
 import type { FamillesService } from '../familles/familles-service.ts';
+import type { DecisionsService } from '../instruction/decisions-service.ts';
 import { loadPolitiqueFileSync } from '../tarifs/politique-loader.ts';
-import type { DemandesService } from './demandes-service.ts';
+import type { TraitementService } from '../traitement/traitement-service.ts';
+import type { DemandesService, Soumission } from './demandes-service.ts';
+import type { Acteur } from './ports.ts';
 import type { SpiVault } from './spi-vault.ts';
 
 export const HABILITATION_TEST = parseHabilitation({
@@ -34,6 +40,8 @@ export const POLITIQUE_BOULOGNE = loadPolitiqueFileSync(new URL('../../../exampl
 
 export interface Harness {
   readonly demandes: DemandesService;
+  readonly traitement: TraitementService;
+  readonly decisions: DecisionsService;
   readonly familles: FamillesService;
   readonly journal: JournalAudit;
   readonly coffre: Coffre;
@@ -51,8 +59,8 @@ export const TEST_UPSTREAM_HTTP = { deadlineMs: 10_000, baseBackoffMs: 20 } as c
 
 /** The harness's view of composed services. */
 export function harnessOf(services: Services, logLines: string[], dataDir: string, close: () => Promise<void>): Harness {
-  const { demandes, familles, journal, coffre, vault } = services;
-  return { demandes, familles, journal, coffre, vault, dgfip: services.dgfip.clients, logLines, dataDir, services, close };
+  const { demandes, traitement, decisions, familles, journal, coffre, vault } = services;
+  return { demandes, traitement, decisions, familles, journal, coffre, vault, dgfip: services.dgfip.clients, logLines, dataDir, services, close };
 }
 
 export async function createHarness(
@@ -83,4 +91,36 @@ export async function createHarness(
     await services.stop();
     if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
+}
+
+/** Runs `body` on a harness of each dialect, closed afterwards. */
+export async function eachHarness(t: TestContext, dgfip: SandboxHandle, body: (h: Harness, url: string, database: Database) => Promise<void>): Promise<void> {
+  await eachDialect(t, async (fixture) => {
+    const database = await fixture.open();
+    const h = await createHarness(database, dgfip);
+    try {
+      await body(h, fixture.url, database);
+    } finally {
+      await h.close();
+    }
+  });
+}
+
+/** A married couple: the avis of the sandbox's `coupleMarie` names them both. */
+export const BERTIN_ROUSSEL = {
+  parents: [
+    { nomNaissance: 'Bertin', prenoms: 'Paul', dateNaissance: '1981-04-09' },
+    { nomNaissance: 'Roussel', nomUsage: 'Bertin', prenoms: 'Claire', dateNaissance: '1983-12-01' },
+  ],
+  enfants: [{ prenoms: 'Léa', nom: 'Bertin', dateNaissance: '2016-05-02' }],
+};
+
+/** A request made online by the family (`acteur`), with the numéro fiscal of each parent given. */
+export function enLigne(familleId: string, foyers: Array<[1 | 2, string]>, acteur: Acteur & { type: 'famille' } = { type: 'famille', id: 'compte-test' }): Soumission {
+  return {
+    familleId,
+    canal: 'en_ligne',
+    acteur,
+    foyers: foyers.map(([parentRang, spi]) => ({ parentRang, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'en_ligne', donnePar: acteur } })),
+  };
 }

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { QuotientError } from '../../domain/errors.ts';
 import { isIsoDate } from '../../domain/dates.ts';
+import type { StatutDemande } from '../../domain/demande.ts';
 import { invalidInput, parseOptions } from '../../domain/zod-francais.ts';
 import type { Schema } from '../../infra/db/schema.ts';
 import { newId, newReference } from '../demandes/demandes-repo.ts';
@@ -345,7 +346,7 @@ export interface FoyerFamille {
 export interface HistoriqueDemande {
   readonly id: string;
   readonly reference: string;
-  readonly statut: string;
+  readonly statut: StatutDemande;
   readonly canal: string;
   readonly creeeLe: string;
   readonly motif: string | null;

@@ -342,7 +342,7 @@ test('identity mismatch: the counter says an instructor will check, and shows no
 
   // An instructor sets the QF by hand: the attestation says where it comes from, not the DGFiP.
   const instructeur = { type: 'agent' as const, id: t.agents.instructeur.id };
-  await t.harness.demandes.decider(demandeId, instructeur, { decision: 'qf_manuel', justification: 'Avis papier présenté.', piece: 'avis 2025 présenté en mairie', qfCents: 45_000 });
+  await t.harness.decisions.decider(demandeId, instructeur, { decision: 'qf_manuel', justification: 'Avis papier présenté.', piece: 'avis 2025 présenté en mairie', qfCents: 45_000 });
   const attestation = await get(`/agents/guichet/demandes/${demandeId}/attestation`);
   assert.equal(attestation.statusCode, 200);
   assert.match(attestation.body, /à partir du document examiné par un agent de la commune/);
@@ -352,7 +352,7 @@ test('identity mismatch: the counter says an instructor will check, and shows no
   const autre = await creerFamille({ 'parent1-prenoms': 'Anne', 'parent1-nomNaissance': 'Lefort', 'parent1-dateNaissance': '02/02/1982' });
   const refusee = await saisirDemande(autre, { 'mode-1': 'courriel', 'date-1': fr(aujourdhui()), 'piece-1': 'Courriel du jour' }, { 'numero-1': spi });
   const justification = 'Le voisin a signalé une fraude probable';
-  await t.harness.demandes.decider(refusee, instructeur, { decision: 'refuse', justification });
+  await t.harness.decisions.decider(refusee, instructeur, { decision: 'refuse', justification });
   for (const url of [`/agents/guichet/demandes/${refusee}`, `/agents/guichet/familles/${autre}`]) {
     const vue = await get(url);
     assert.equal(vue.statusCode, 200, url);

@@ -7,7 +7,7 @@ import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
 import { takeFlash } from '../../http/session.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { acteurAgent, requireAgent, sendAgentPage } from '../../http/espace-agents.tsx';
-import type { DemandesService } from '../demandes/demandes-service.ts';
+import type { DecisionsService } from './decisions-service.ts';
 import { TYPES_DOSSIER, lireMotifConsultation, type CodeMotifConsultation, type InstructionService, type MotifConsultation, type TypeDossier } from './instruction-service.ts';
 import {
   BASE,
@@ -48,7 +48,7 @@ const ID = /^[0-9a-f-]{36}$/i;
 export interface InstructionRoutesDeps {
   readonly commune: CommuneConfig;
   readonly instruction: InstructionService;
-  readonly demandes: DemandesService;
+  readonly decisions: DecisionsService;
   /** The policy in force today (a manual QF is per month or per year as it says). */
   readonly politique: () => PolitiqueTarifaire;
   readonly clock?: () => number;
@@ -80,7 +80,7 @@ function erreursDeSaisie(error: QuotientError, champs: Record<string, string>, m
 
 /** The instructor's review section: the queue, the cases (each view journaled with its reason), decisions and answers. */
 export function registerInstructionRoutes(app: FastifyInstance, deps: InstructionRoutesDeps): void {
-  const { commune, instruction, demandes } = deps;
+  const { commune, instruction, decisions } = deps;
   const now = deps.clock ?? Date.now;
   const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ComponentChildren, status = 200) => sendAgentPage(request, reply, commune, title, body, status);
   const periode = () => (deps.politique().quotient.periode === 'annuelle' ? 'par an' : 'par mois');
@@ -151,7 +151,7 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
     // its messages for the other fields come back with the amount's own.
     const montant = values.decision === 'qf_manuel' ? lireMontantQf(values.qf) : undefined;
     try {
-      const { statut } = await demandes.decider(id, acteurAgent(agent), { decision: values.decision, justification: values.justification, piece: values.piece, qfCents: montant?.ok ? montant.cents : undefined });
+      const { statut } = await decisions.decider(id, acteurAgent(agent), { decision: values.decision, justification: values.justification, piece: values.piece, qfCents: montant?.ok ? montant.cents : undefined });
       request.session.instruction = undefined;
       request.session.flash = statut === 'refusee' ? 'Décision enregistrée : la demande est refusée, la famille en est informée.' : 'Décision enregistrée : le quotient familial est calculé, la famille en est informée.';
       return reply.redirect(`${BASE}/demandes/${id}`, 303);
@@ -218,7 +218,7 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
     };
     const montant = values.suite === 'qf_manuel' ? lireMontantQf(values.qf) : undefined;
     try {
-      const result = await instruction.repondre(id, acteurAgent(agent), { reponse: values.reponse, suite: values.suite, justification: values.justification, piece: values.piece, qfCents: montant?.ok ? montant.cents : undefined });
+      const result = await decisions.repondre(id, acteurAgent(agent), { reponse: values.reponse, suite: values.suite, justification: values.justification, piece: values.piece, qfCents: montant?.ok ? montant.cents : undefined });
       request.session.instruction = undefined;
       request.session.flash = result.demande ? `Réponse envoyée : nouveau quotient enregistré (demande ${result.demande.reference}).` : 'Réponse envoyée : le quotient est maintenu.';
       return reply.redirect(BASE, 303);

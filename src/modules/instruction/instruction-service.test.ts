@@ -40,7 +40,7 @@ async function withInstruction(t: TestContext, body: (m: Monde) => Promise<void>
     const aVerifier = async (parents: unknown, spi: string) => {
       const { id: familleId } = await h.familles.creer({ parents }, famille);
       const { id } = await h.demandes.soumettre({ familleId, canal: 'guichet', acteur: agent, foyers: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'formulaire signé' } }] });
-      assert.equal(await h.demandes.traiter(id), 'a_verifier');
+      assert.equal(await h.traitement.traiter(id), 'a_verifier');
       return id;
     };
     try {
@@ -71,14 +71,14 @@ test('an avis of somebody else: a discordant identity case, nothing to confirm, 
     assert.deepEqual(dossier.avis.map((a) => [a.recu, a.conserve, a.declarants]), [[true, false, undefined]], 'the foreign avis was not kept');
     assert.equal(dossier.peutConfirmer, false);
     assert.ok(dossier.controle.some((m) => /Aucun des parents déclarés ne figure sur l’avis/.test(m)));
-    await assert.rejects(h.demandes.decider(id, agent, { decision: 'confirme', justification: 'vu' }), { code: 'avis_absent' });
-    await assert.rejects(h.demandes.decider(id, famille, { decision: 'refuse', justification: 'non' }), { code: 'decision_reservee' });
+    await assert.rejects(h.decisions.decider(id, agent, { decision: 'confirme', justification: 'vu' }), { code: 'avis_absent' });
+    await assert.rejects(h.decisions.decider(id, famille, { decision: 'refuse', justification: 'non' }), { code: 'decision_reservee' });
 
-    const { statut } = await h.demandes.decider(id, agent, { decision: 'qf_manuel', justification: 'Avis papier de M. Dupont présenté.', piece: 'avis 2025 présenté le 02/02/2026', qfCents: 45_000 });
+    const { statut } = await h.decisions.decider(id, agent, { decision: 'qf_manuel', justification: 'Avis papier de M. Dupont présenté.', piece: 'avis 2025 présenté le 02/02/2026', qfCents: 45_000 });
     assert.equal(statut, 'calculee');
     assert.deepEqual(notifiees.at(-1), [id, 'calculee']);
     assert.equal((await h.demandes.etat(id)).quotient?.cents, 45_000);
-    await assert.rejects(h.demandes.decider(id, agent, { decision: 'refuse', justification: 'non' }), { code: 'demande_deja_decidee' });
+    await assert.rejects(h.decisions.decider(id, agent, { decision: 'refuse', justification: 'non' }), { code: 'demande_deja_decidee' });
     assert.deepEqual(await instruction.file(), []);
   });
 });
@@ -87,7 +87,7 @@ test('two decisions at once on the same request: one wins, the other gets a conf
   await withInstruction(t, async ({ h, aVerifier }) => {
     const id = await aVerifier([{ nomNaissance: 'Dupont', prenoms: 'Marc', dateNaissance: '1970-01-01' }], SPI_SANDBOX.coupleMarie.declarant1);
     const saisie = { decision: 'qf_manuel', justification: 'Avis papier présenté.', piece: 'avis 2025 présenté en mairie', qfCents: 45_000 } as const;
-    const results = await Promise.allSettled([h.demandes.decider(id, agent, saisie), h.demandes.decider(id, agent, { ...saisie, qfCents: 60_000 })]);
+    const results = await Promise.allSettled([h.decisions.decider(id, agent, saisie), h.decisions.decider(id, agent, { ...saisie, qfCents: 60_000 })]);
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1, 'exactly one decision wins');
     const [refus] = results.filter((r) => r.status === 'rejected');
     assert.equal(refus?.status, 'rejected');
@@ -110,7 +110,7 @@ test('a request not found, a year not available: classed in plain French; a refu
     const resume = await instruction.resume(id);
     assert.equal(resume.aDecider, true);
     assert.equal('avis' in resume, false, 'a summary carries no avis');
-    await h.demandes.decider(id, agent, { decision: 'refuse', justification: 'Aucun avis pour ce numéro : la famille doit se présenter en mairie.' });
+    await h.decisions.decider(id, agent, { decision: 'refuse', justification: 'Aucun avis pour ce numéro : la famille doit se présenter en mairie.' });
     assert.deepEqual(notifiees.at(-1), [id, 'refusee']);
     assert.match(String((await h.demandes.etat(id)).motif), /Demande refusée après examen par un agent de la mairie : Aucun avis pour ce numéro/);
     const apres = await instruction.resume(id);
@@ -122,7 +122,7 @@ test('a contestation answered without a new QF: answered and journaled, no new r
   await withInstruction(t, async ({ h, instruction }) => {
     const { id: familleId } = await h.familles.creer({ parents: [{ nomNaissance: 'Bertin', prenoms: 'Paul', dateNaissance: '1981-04-09' }, { nomNaissance: 'Roussel', nomUsage: 'Bertin', prenoms: 'Claire', dateNaissance: '1983-12-01' }] }, famille);
     const { id } = await h.demandes.soumettre({ familleId, canal: 'en_ligne', acteur: famille, foyers: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1) }, consentement: { mode: 'en_ligne', donnePar: famille } }] });
-    assert.equal(await h.demandes.traiter(id), 'calculee');
+    assert.equal(await h.traitement.traiter(id), 'calculee');
     const contestationId = await h.familles.contester(familleId, id, 'Le nombre de parts me paraît faux.', famille);
     const [element] = await instruction.file();
     assert.deepEqual([element?.cible, element?.id, element?.type], ['contestation', contestationId, 'contestation']);
@@ -131,15 +131,15 @@ test('a contestation answered without a new QF: answered and journaled, no new r
     assert.equal(dossier.message, 'Le nombre de parts me paraît faux.');
     assert.deepEqual(dossier.dossier?.avis.map((a) => [a.rfr, a.nbParts, a.declarants]), [[52340, 3, undefined]]);
 
-    await assert.rejects(instruction.repondre(contestationId, agent, { reponse: '', suite: 'peut-etre' }), (e: { code: string; details: Array<{ path: string }> }) => {
+    await assert.rejects(h.decisions.repondre(contestationId, agent, { reponse: '', suite: 'peut-etre' }), (e: { code: string; details: Array<{ path: string }> }) => {
       assert.equal(e.code, 'reponse_invalide');
       assert.deepEqual(e.details.map((d) => d.path).sort(), ['reponse', 'suite']);
       return true;
     });
-    assert.deepEqual(await instruction.repondre(contestationId, agent, { reponse: 'Vos 3 parts sont celles de votre avis.', suite: 'maintien' }), { suite: 'maintien' });
+    assert.deepEqual(await h.decisions.repondre(contestationId, agent, { reponse: 'Vos 3 parts sont celles de votre avis.', suite: 'maintien' }), { suite: 'maintien' });
     assert.deepEqual((await h.familles.contestations(familleId)).map((c) => [c.statut, c.reponse]), [['traitee', 'Vos 3 parts sont celles de votre avis.']]);
     assert.equal((await h.journal.query({ action: 'contestation.traitee' })).entries.length, 1);
-    await assert.rejects(instruction.repondre(contestationId, agent, { reponse: 'encore', suite: 'maintien' }), { code: 'contestation_traitee' });
+    await assert.rejects(h.decisions.repondre(contestationId, agent, { reponse: 'encore', suite: 'maintien' }), { code: 'contestation_traitee' });
     assert.deepEqual(await instruction.file(), []);
   });
 });

@@ -1,20 +1,21 @@
-import type { Kysely, Transaction } from 'kysely';
-import { lireTexte, parseDecisionQfManuel } from '../../domain/decision-instructeur.ts';
-import { LIBELLES_CANAL, STATUTS, STATUTS_TERMINAUX, type CanalDemande, type StatutDemande } from '../../domain/demande.ts';
-import { QuotientError, isQuotientError, type ErrorDetail } from '../../domain/errors.ts';
+import type { Kysely } from 'kysely';
+import { LIBELLES_CANAL, STATUTS, type CanalDemande, type StatutDemande } from '../../domain/demande.ts';
+import { QuotientError, type ErrorDetail } from '../../domain/errors.ts';
 import { ressembleANumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { createSituationFiscale, type Declarant } from '../../domain/situation-fiscale.ts';
 import type { Schema } from '../../infra/db/schema.ts';
 import type { Coffre } from '../../infra/silo/coffre.ts';
 import type { JournalAudit } from '../audit/index.ts';
-import { COFFRE, MOTIFS, type DemandesService } from '../demandes/demandes-service.ts';
+import { COFFRE } from '../demandes/demandes-repo.ts';
+import type { CodeMotif } from '../demandes/motifs.ts';
 import type { Acteur } from '../demandes/ports.ts';
 
 /**
- * The instructor's side of the requests: the review queue, the case of one request or contestation
- * and the answer to a contestation. Need to know (ARCHITECTURE §3.7): the queue and the summaries
+ * The instructor's reading of the requests: the review queue, the case of one request or
+ * contestation. Need to know (ARCHITECTURE §3.7): the queue and the summaries
  * hold no fiscal value; the fiscal fields a case needs are read from the silo only together with
- * the journal entry that records who read them and why. Decisions go through DemandesService.
+ * the journal entry that records who read them and why. Decisions, and the answers to
+ * contestations, are `DecisionsService`'s.
  */
 
 export const TYPES_DOSSIER = ['identite', 'annee', 'cas_particulier', 'contestation'] as const;
@@ -27,8 +28,6 @@ export const LIBELLES_TYPE: Record<TypeDossier, string> = {
   contestation: 'Contestation',
 };
 
-type CodeMotif = keyof typeof MOTIFS;
-
 /** Why the machine stopped, for the instructor: the request keeps the family's sentence, this is the agent's. */
 const RAISONS: Partial<Record<CodeMotif, { type: TypeDossier; raison: string }>> = {
   identite: { type: 'identite', raison: 'Les déclarants de l’avis ne correspondent pas exactement aux parents déclarés.' },
@@ -40,10 +39,9 @@ const RAISONS: Partial<Record<CodeMotif, { type: TypeDossier; raison: string }>>
 };
 const RAISON_CONTESTATION = 'La famille conteste les données ou le résultat.';
 
-/** The kind of case and the reason in plain French, from the generic reason the request service recorded. */
-export function classer(motif: string | null): { type: TypeDossier; raison: string } {
-  const code = (Object.keys(MOTIFS) as CodeMotif[]).find((k) => MOTIFS[k] === motif);
-  return (code && RAISONS[code]) ?? { type: 'cas_particulier', raison: 'Cas à examiner : la demande n’a pas pu être terminée automatiquement.' };
+/** The kind of case and the reason in plain French, from the code of the reason the processing recorded. */
+export function classer(code: string | null): { type: TypeDossier; raison: string } {
+  return (code !== null && Object.hasOwn(RAISONS, code) ? RAISONS[code as CodeMotif] : undefined) ?? { type: 'cas_particulier', raison: 'Cas à examiner : la demande n’a pas pu être terminée automatiquement.' };
 }
 
 /** Reasons an instructor gives for opening a case, each written to the journal. */
@@ -191,21 +189,10 @@ export interface DossierContestation extends ResumeContestation {
   readonly dossier: DossierDemande | null;
 }
 
-export interface ReponseContestation {
-  readonly reponse?: unknown;
-  /** `maintien`: the result stands; `qf_manuel`: a new QF set by hand. */
-  readonly suite?: unknown;
-  readonly justification?: unknown;
-  readonly piece?: unknown;
-  readonly qfCents?: unknown;
-}
-
 export interface InstructionDeps {
   readonly db: Kysely<Schema>;
   readonly journal: JournalAudit;
   readonly coffre: Coffre;
-  readonly demandes: DemandesService;
-  readonly clock?: () => number;
 }
 
 const introuvable = () => new QuotientError('not_found', 'dossier_introuvable', 'Dossier introuvable.');
@@ -213,10 +200,6 @@ const libelleCanal = (canal: string) => LIBELLES_CANAL[canal as CanalDemande] ??
 
 export class InstructionService {
   constructor(private readonly deps: InstructionDeps) {}
-
-  private now(): string {
-    return new Date((this.deps.clock ?? Date.now)()).toISOString();
-  }
 
   /** The queue as an instructor reads it: one journal entry per reading, with what was listed. */
   async consulterFile(acteur: Acteur, type?: TypeDossier): Promise<ElementFile[]> {
@@ -244,9 +227,9 @@ export class InstructionService {
     const { db } = this.deps;
     const elements: ElementFile[] = [];
     if (type !== 'contestation') {
-      const rows = await db.selectFrom('demandes').select(['id', 'reference', 'motif', 'canal', 'modifiee_le']).where('statut', '=', 'a_verifier').orderBy('modifiee_le').execute();
+      const rows = await db.selectFrom('demandes').select(['id', 'reference', 'motif_code', 'canal', 'modifiee_le']).where('statut', '=', 'a_verifier').orderBy('modifiee_le').execute();
       for (const r of rows) {
-        const c = classer(r.motif);
+        const c = classer(r.motif_code);
         if (type === undefined || c.type === type) elements.push({ cible: 'demande', id: r.id, reference: r.reference, ...c, canal: libelleCanal(r.canal), depuis: r.modifiee_le });
       }
     }
@@ -284,12 +267,12 @@ export class InstructionService {
       db.selectFrom('quotients').select(['valeur_cents', 'periode', 'valide_du', 'valide_au', 'origine']).where('demande_id', '=', demandeId).executeTakeFirst(),
       db.selectFrom('contestations').select(['id']).where('demande_id', '=', demandeId).where('statut', '=', 'ouverte').execute(),
     ]);
-    const statut = d.statut as StatutDemande;
+    const { statut } = d;
     if (statut !== 'a_verifier' && decisions.length === 0 && contestations.length === 0) {
       const contestee = await db.selectFrom('contestations').select('id').where('demande_id', '=', demandeId).executeTakeFirst();
       if (!contestee) throw introuvable();
     }
-    const c = classer(d.motif);
+    const c = classer(d.motif_code);
     return {
       id: d.id,
       familleId: d.famille_id,
@@ -404,59 +387,5 @@ export class InstructionService {
       details: { motif_consultation: motif.texte, famille: resume.familleId, ...(resume.demande ? { demande: resume.demande.id } : {}), champs: dossier?.avis.some((a) => a.rfr !== undefined) ? 'annee_rfr_parts' : 'aucun' },
     });
     return { ...resume, message: row.motif, reponse: row.reponse, dossier };
-  }
-
-  /**
-   * Answers a contestation (the family reads the answer in its space), optionally with a new QF set
-   * by hand: on the contested request if it still waits for a decision, otherwise on a new request
-   * reviewed at once (a calculated result is closed). All in one transaction, journaled.
-   */
-  async repondre(contestationId: string, acteur: Acteur, input: ReponseContestation): Promise<{ suite: 'maintien' | 'qf_manuel'; demande?: { id: string; reference: string } }> {
-    const { db } = this.deps;
-    const c = await db.selectFrom('contestations').selectAll().where('id', '=', contestationId).executeTakeFirst();
-    if (!c) throw introuvable();
-    if (c.statut !== 'ouverte') throw new QuotientError('conflict', 'contestation_traitee', 'Cette contestation a déjà reçu une réponse.');
-    const errors: ErrorDetail[] = [];
-    const reponse = lireTexte(input.reponse, { path: 'reponse', vide: 'Écrivez la réponse à la famille.', max: 2000, nom: 'La réponse' }, errors);
-    const suite = input.suite === 'qf_manuel' || input.suite === 'maintien' ? input.suite : undefined;
-    if (!suite) errors.push({ path: 'suite', message: 'Choisissez la suite donnée : quotient maintenu ou nouveau quotient fixé à la main.' });
-    const contestee = c.demande_id ? await db.selectFrom('demandes').select(['id', 'statut']).where('id', '=', c.demande_id).executeTakeFirst() : undefined;
-    if (suite === 'qf_manuel') {
-      if (!contestee) errors.push({ path: 'suite', message: 'Cette contestation ne porte sur aucune demande : répondez à la famille et invitez-la à faire une demande.' });
-      else if (contestee.statut !== 'a_verifier' && !STATUTS_TERMINAUX.includes(contestee.statut as StatutDemande)) {
-        errors.push({ path: 'suite', message: 'La demande contestée est en cours de traitement : attendez son résultat avant de fixer un nouveau quotient.' });
-      }
-      try {
-        parseDecisionQfManuel(input);
-      } catch (error) {
-        if (!isQuotientError(error) || error.kind !== 'invalid') throw error;
-        errors.push(...error.details);
-      }
-    }
-    if (errors.length > 0) throw new QuotientError('invalid', 'reponse_invalide', 'La réponse est incomplète : corrigez les champs indiqués.', { details: errors });
-
-    let nouvelle: { id: string; reference: string } | undefined;
-    const traiter = async (trx: Transaction<Schema>) => {
-      const done = await trx.updateTable('contestations').set({ statut: 'traitee', reponse, traitee_le: this.now() }).where('id', '=', contestationId).where('statut', '=', 'ouverte').executeTakeFirst();
-      if (Number(done.numUpdatedRows) !== 1) throw new QuotientError('conflict', 'contestation_traitee', 'Cette contestation a déjà reçu une réponse.');
-      await this.deps.journal.append(
-        { actor: acteur, action: 'contestation.traitee', target: { type: 'contestation', id: contestationId }, outcome: 'succes', details: { famille: c.famille_id, suite: suite as string, ...(c.demande_id ? { demande: c.demande_id } : {}) } },
-        trx,
-      );
-    };
-    if (suite === 'qf_manuel' && contestee) {
-      const saisie = { justification: input.justification, piece: input.piece, qfCents: input.qfCents };
-      if (contestee.statut === 'a_verifier') {
-        await this.deps.demandes.decider(contestee.id, acteur, { decision: 'qf_manuel', ...saisie }, { aussi: traiter });
-        const ref = await db.selectFrom('demandes').select('reference').where('id', '=', contestee.id).executeTakeFirstOrThrow();
-        nouvelle = { id: contestee.id, reference: ref.reference };
-      } else {
-        const r = await this.deps.demandes.reexaminer(contestee.id, acteur, saisie, { aussi: traiter });
-        nouvelle = { id: r.id, reference: r.reference };
-      }
-    } else {
-      await this.deps.journal.inTransaction(traiter);
-    }
-    return { suite: suite as 'maintien' | 'qf_manuel', ...(nouvelle ? { demande: nouvelle } : {}) };
   }
 }

@@ -8,7 +8,7 @@ import { priceActivites } from '../../domain/tarification.ts';
 import type { Jar } from '../../http/test-cookies.ts';
 import { SPI_SANDBOX } from '../../sandbox/server.ts';
 import { createBackOfficeTestApp, type BackOfficeTestApp } from '../agents/test-support.ts';
-import { COFFRE } from '../demandes/demandes-service.ts';
+import { COFFRE } from '../demandes/demandes-repo.ts';
 
 /**
  * The instructor's review, through HTTP as a browser would use it: the queue, a case opened only

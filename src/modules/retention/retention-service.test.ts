@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { NumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { eachDialect } from '../../infra/db/test-databases.ts';
 import { SPI_SANDBOX, startSandbox, type SandboxHandle } from '../../sandbox/server.ts';
-import { COFFRE } from '../demandes/demandes-service.ts';
+import { COFFRE } from '../demandes/demandes-repo.ts';
 import { createHarness } from '../demandes/test-harness.ts';
 import { RetentionService } from './retention-service.ts';
 
@@ -28,7 +28,7 @@ test('fiscal data leave the silo after the QF’s validity plus the dispute wind
       const famille = { type: 'famille' as const, id: 'retention' };
       const { id: familleId } = await h.familles.creer({ parents: [{ nomNaissance: 'Roux', prenoms: 'Léa', dateNaissance: '2003-05-19' }] }, famille);
       const { id } = await h.demandes.soumettre({ familleId, canal: 'en_ligne', acteur: famille, foyers: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.rfrZero) }, consentement: { mode: 'en_ligne', donnePar: famille } }] });
-      assert.equal(await h.demandes.traiter(id), 'calculee');
+      assert.equal(await h.traitement.traiter(id), 'calculee');
       const { valide_au: fin } = await database.db.selectFrom('quotients').select('valide_au').where('demande_id', '=', id).executeTakeFirstOrThrow();
       const conservation = { donneesFiscalesMoisApresValidite: 3, demandesMois: 24, journalMois: 12 };
       const at = (iso: string) => new RetentionService({ db: database.db, coffre: h.coffre, journal: h.journal, conservation, clock: () => new Date(iso) });

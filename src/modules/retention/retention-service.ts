@@ -1,8 +1,9 @@
 import type { Kysely } from 'kysely';
+import type { StatutDemande } from '../../domain/demande.ts';
 import type { Schema } from '../../infra/db/schema.ts';
 import type { Coffre } from '../../infra/silo/coffre.ts';
 import { MIN_RETENTION_DAYS, type JournalAudit } from '../audit/index.ts';
-import { COFFRE } from '../demandes/demandes-service.ts';
+import { COFFRE } from '../demandes/demandes-repo.ts';
 import type { Acteur } from '../demandes/ports.ts';
 
 export interface Conservation {
@@ -22,7 +23,7 @@ export interface RapportPurge {
   readonly sessions: number;
 }
 
-const TERMINAUX_SANS_QF = ['refusee', 'echouee', 'annulee', 'expiree', 'a_verifier', 'a_ressaisir'];
+const TERMINAUX_SANS_QF: readonly StatutDemande[] = ['refusee', 'echouee', 'annulee', 'expiree', 'a_verifier', 'a_ressaisir'];
 
 function monthsBefore(now: Date, months: number): Date {
   const d = new Date(now);

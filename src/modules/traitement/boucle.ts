@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import type { Schema } from '../../infra/db/schema.ts';
 import type { Logger } from '../../infra/log/logger.ts';
-import type { DemandesService } from './demandes-service.ts';
+import { annoncerInstance, instancesVivantes, oublierInstances, retirerInstance, signalerInstance } from './file-repo.ts';
+import type { TraitementService } from './traitement-service.ts';
 
 const HEARTBEAT_MS = 15_000;
 /** A process not seen for this long is gone, and with it the numéros fiscaux it held. */
@@ -14,14 +15,14 @@ const IDLE_POLL_MS = 1_000;
  * processes that died into `a_ressaisir`, and works through its own queue in order. The quota slot
  * shared through the database paces every process together.
  */
-export class Traitement {
+export class BoucleTraitement {
   private running = false;
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   private lastBeat = 0;
 
   constructor(
-    private readonly deps: { service: DemandesService; db: Kysely<Schema>; instanceId: string; logger: Logger; clock?: () => number },
+    private readonly deps: { service: TraitementService; db: Kysely<Schema>; instanceId: string; logger: Logger; clock?: () => number },
   ) {}
 
   private now(): number {
@@ -30,8 +31,7 @@ export class Traitement {
 
   async start(): Promise<void> {
     const { db, instanceId } = this.deps;
-    const at = new Date(this.now()).toISOString();
-    await db.insertInto('instances').values({ id: instanceId, demarree_le: at, vue_le: at }).execute();
+    await annoncerInstance(db, instanceId, new Date(this.now()).toISOString());
     this.lastBeat = this.now();
     await this.recover();
     this.running = true;
@@ -54,27 +54,21 @@ export class Traitement {
     this.wakeUp?.();
     await this.loop;
     await this.deps.service.relacher();
-    await this.deps.db.deleteFrom('instances').where('id', '=', this.deps.instanceId).execute();
-  }
-
-  private async liveInstances(): Promise<string[]> {
-    const since = new Date(this.now() - DEAD_AFTER_MS).toISOString();
-    const rows = await this.deps.db.selectFrom('instances').select('id').where('vue_le', '>=', since).execute();
-    return rows.map((r) => r.id);
+    await retirerInstance(this.deps.db, this.deps.instanceId);
   }
 
   private async recover(): Promise<void> {
-    const lost = await this.deps.service.recupererOrphelines(await this.liveInstances());
+    const vivantes = await instancesVivantes(this.deps.db, new Date(this.now() - DEAD_AFTER_MS).toISOString());
+    const lost = await this.deps.service.recupererOrphelines(vivantes);
     if (lost > 0) this.deps.logger.warn({ demandes: lost }, 'demandes à ressaisir après l’arrêt d’un processus');
-    const stale = new Date(this.now() - 24 * 3600_000).toISOString();
-    await this.deps.db.deleteFrom('instances').where('vue_le', '<', stale).execute();
+    await oublierInstances(this.deps.db, new Date(this.now() - 24 * 3600_000).toISOString());
   }
 
   private async run(): Promise<void> {
     while (this.running) {
       try {
         if (this.now() - this.lastBeat >= HEARTBEAT_MS) {
-          await this.deps.db.updateTable('instances').set({ vue_le: new Date(this.now()).toISOString() }).where('id', '=', this.deps.instanceId).execute();
+          await signalerInstance(this.deps.db, this.deps.instanceId, new Date(this.now()).toISOString());
           this.lastBeat = this.now();
           await this.recover();
         }

@@ -6,9 +6,9 @@ import { after, before, test } from 'node:test';
 import { NumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { eachDialect } from '../../infra/db/test-databases.ts';
 import { SPI_SANDBOX, startSandbox, type SandboxHandle } from '../../sandbox/server.ts';
-import { createHarness } from './test-harness.ts';
+import { createHarness } from '../demandes/test-harness.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'quotient-traitement-'));
+const dir = mkdtempSync(join(tmpdir(), 'quotient-boucle-'));
 let sandbox: SandboxHandle;
 before(async () => {
   sandbox = await startSandbox({ dataDir: join(dir, 'pki') });
@@ -22,7 +22,7 @@ test('the loop processes what is queued as soon as it is woken, and hands back w
   await eachDialect(t, async (fixture) => {
     const database = await fixture.open();
     const h = await createHarness(database, sandbox, { instanceId: 'boucle-1' });
-    const loop = h.services.traitement;
+    const loop = h.services.boucle;
     try {
       const famille = { type: 'famille' as const, id: 'boucle' };
       const { id: familleId } = await h.familles.creer({ parents: [{ nomNaissance: 'Roux', prenoms: 'Léa', dateNaissance: '2003-05-19' }] }, famille);

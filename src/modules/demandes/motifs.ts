@@ -1,0 +1,38 @@
+/**
+ * Why a request stopped where it is, kept in clear on the request as a code (`motif_code`) and the
+ * French sentence the family and the agents read (`motif`). Both are written together by the
+ * transition that sets them, so that a program reads the code and a person reads the sentence.
+ * The sentence is stored rather than rebuilt from the code: a refusal carries the instructor's own
+ * words, and a request keeps the wording it was given even if a later version rephrases it.
+ * None of them names a fiscal value or a person.
+ */
+export const MOTIFS = {
+  // The processing: the DGFiP's answer, the identity control, the policy, the loss of the number.
+  introuvable: 'La DGFiP ne trouve pas d’avis pour ce numéro fiscal et cette année : un agent va vérifier.',
+  annee_indisponible: 'L’avis de l’année demandée n’existe pas encore : un agent va vérifier.',
+  situation_multiple: 'Plusieurs avis existent pour cette année (par exemple après un décès) : un agent va vérifier.',
+  identite: 'Les déclarants de l’avis ne correspondent pas exactement aux parents déclarés : un agent va vérifier.',
+  discordant: 'L’avis reçu ne concerne aucun des parents déclarés : il n’a pas été conservé, un agent va vérifier.',
+  combinaison: 'Les avis des deux foyers ne peuvent pas être combinés automatiquement : un agent va vérifier.',
+  spi_perdu: 'Le service a redémarré avant l’appel à la DGFiP : le numéro fiscal doit être saisi à nouveau.',
+  echec: 'La DGFiP n’a pas pu répondre ; la demande pourra être refaite. Le service technique est prévenu.',
+  consentement_retire: 'L’accord pour interroger la DGFiP a été retiré : la demande est annulée.',
+  // An instructor: a review opened on a contestation, then what the decision tells the family
+  // (a refusal adds the instructor's reason).
+  reexamen: 'Réexamen à la suite d’une contestation.',
+  confirme: 'Demande vérifiée par un agent de la mairie.',
+  qf_manuel: 'Quotient fixé par un agent de la mairie au vu d’un document présenté.',
+  refuse: 'Demande refusée après examen par un agent de la mairie',
+} as const;
+
+export type CodeMotif = keyof typeof MOTIFS;
+
+export interface Motif {
+  readonly code: CodeMotif;
+  readonly texte: string;
+}
+
+/** The reason of that code, with the words that complete it when there are some (a refusal's justification). */
+export function motif(code: CodeMotif, precision?: string): Motif {
+  return { code, texte: precision === undefined ? MOTIFS[code] : `${MOTIFS[code]} : ${precision}` };
+}

@@ -1,0 +1,102 @@
+import type { Kysely } from 'kysely';
+import { formatDateCourte } from '../../domain/dates.ts';
+import { formatEuros } from '../../domain/money.ts';
+import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
+import { quotientFromSituations } from '../../domain/quotient-familial.ts';
+import type { SituationFiscale } from '../../domain/situation-fiscale.ts';
+import { priceActivites, type PrixActivite } from '../../domain/tarification.ts';
+import { periodeApplication } from '../../domain/validite-quotient.ts';
+import type { DemandeTable, Schema } from '../../infra/db/schema.ts';
+import type { Coffre, JsonValue } from '../../infra/silo/coffre.ts';
+import { parisDate } from '../../sources/paris-date.ts';
+import { COFFRE, findFamille, newId } from './demandes-repo.ts';
+import { asJson, type Executor } from './ports.ts';
+
+export interface QuotientsDeps {
+  readonly db: Kysely<Schema>;
+  readonly coffre: Coffre;
+  /** The tariff policy in force on the day of the request (AAAA-MM-JJ, Paris). */
+  readonly politique: (dateDemande: string) => PolitiqueTarifaire;
+  readonly clock?: () => number;
+}
+
+/** A QF ready to be recorded for a request: its value, its period of validity, the prices it gives. */
+export interface QuotientARetenir {
+  readonly cents: number;
+  readonly periode: string;
+  readonly formule: string;
+  readonly politique: PolitiqueTarifaire;
+  readonly prix: PrixActivite[];
+  readonly validite: { readonly du: string; readonly au: string };
+  /** What explains it (quotes the RFR and the parts, or the document an agent saw): silo only. */
+  readonly explication: JsonValue;
+}
+
+/** `calcul` from the avis, `instructeur` confirmed by an agent, `manuel` set by an agent from a document seen. */
+export type OrigineQuotient = 'calcul' | 'instructeur' | 'manuel';
+
+type DemandeDatee = Pick<DemandeTable, 'famille_id' | 'creee_le'>;
+
+/** The QF of a request and its prices, by the policy in force on the day it was made; recorded once per request. */
+export class Quotients {
+  constructor(private readonly deps: QuotientsDeps) {}
+
+  private async tarif(demande: DemandeDatee) {
+    const dateDemande = parisDate(Date.parse(demande.creee_le));
+    const politique = this.deps.politique(dateDemande);
+    const famille = await findFamille(this.deps.db, demande.famille_id);
+    return { politique, resident: famille?.resident === 1, validite: periodeApplication(politique.quotient, { dateDemande }) };
+  }
+
+  /** From the avis received. Throws `invalid` when the policy cannot combine them. */
+  async calculer(demande: DemandeDatee, situations: readonly SituationFiscale[]): Promise<QuotientARetenir> {
+    const { politique, resident, validite } = await this.tarif(demande);
+    const qf = quotientFromSituations(politique, situations);
+    return {
+      cents: qf.cents,
+      periode: qf.periode,
+      formule: qf.formule,
+      politique,
+      prix: priceActivites(politique, { quotient: qf, resident }),
+      validite,
+      explication: asJson({ explication: qf.explication, revenuEuros: qf.revenuEuros, diviseur: qf.diviseur, natureDiviseur: qf.natureDiviseur }),
+    };
+  }
+
+  /** Set by an agent from a document seen (which may name the avis: it goes to the silo only). */
+  async fixer(demande: DemandeDatee, cents: number, piece: string): Promise<QuotientARetenir> {
+    const { politique, resident, validite } = await this.tarif(demande);
+    const unite = politique.quotient.periode === 'mensuelle' ? 'par mois' : 'par an';
+    const explication = `Quotient familial fixé à ${formatEuros(cents)} ${unite} par un agent de la mairie, au vu de : ${piece}.`;
+    return { cents, periode: politique.quotient.periode, formule: 'manuel', politique, prix: priceActivites(politique, { quotient: { cents }, resident }), validite, explication: asJson({ explication, piece }) };
+  }
+
+  /** The QF row and its explanation in the silo, in the caller's transaction. */
+  async enregistrer(trx: Executor, demande: Pick<DemandeTable, 'id' | 'famille_id'>, q: QuotientARetenir, origine: OrigineQuotient): Promise<void> {
+    await this.deps.coffre.put(COFFRE.calcul, demande.id, q.explication, trx);
+    await trx
+      .insertInto('quotients')
+      .values({
+        id: newId(),
+        demande_id: demande.id,
+        famille_id: demande.famille_id,
+        valeur_cents: q.cents,
+        periode: q.periode,
+        formule: q.formule,
+        politique: politiqueLabel(q.politique),
+        prix: JSON.stringify(q.prix),
+        valide_du: q.validite.du,
+        valide_au: q.validite.au,
+        origine,
+        calcule_le: new Date((this.deps.clock ?? Date.now)()).toISOString(),
+      })
+      .execute();
+  }
+}
+
+/** How a QF names the policy it was priced by. */
+export function politiqueLabel(p: PolitiqueTarifaire): string {
+  const d = p.deliberation;
+  const deliberation = ['délibération', d.numero ? `n° ${d.numero}` : null, d.date ? `du ${formatDateCourte(d.date)}` : null].filter(Boolean).join(' ');
+  return `${deliberation}, tarifs en vigueur depuis le ${formatDateCourte(p.validite.du)}`;
+}

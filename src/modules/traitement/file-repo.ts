@@ -1,0 +1,79 @@
+import { STATUTS_AVEC_NUMERO_FISCAL, type StatutDemande } from '../../domain/demande.ts';
+import type { DemandeTable } from '../../infra/db/schema.ts';
+import type { Executor } from '../demandes/ports.ts';
+
+/**
+ * The queue's SQL: which requests a process calls next, where a request stands, which requests a
+ * process holds (and so which lost their numéros fiscaux when it died), and the processes alive.
+ */
+
+/** Waiting for their call (the statuses `appel_demarre` leaves from). */
+export const A_APPELER: readonly StatutDemande[] = ['consentie', 'en_file'];
+
+/** Requests of this process due at `now`, oldest first: what the processing loop takes next. */
+export async function prochaines(db: Executor, instanceId: string, now: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('demandes')
+    .select('id')
+    .where('statut', 'in', A_APPELER)
+    .where('detenteur', '=', instanceId)
+    .where((eb) => eb.or([eb('prochain_essai_le', 'is', null), eb('prochain_essai_le', '<=', now)]))
+    .orderBy('creee_le')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** Position of a queued request among those waiting before it (1 = next). */
+export async function positionEnFile(db: Executor, demande: Pick<DemandeTable, 'creee_le' | 'id'>): Promise<number> {
+  const row = await db
+    .selectFrom('demandes')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('statut', 'in', ['en_file', 'en_cours'])
+    .where((eb) => eb.or([eb('creee_le', '<', demande.creee_le), eb.and([eb('creee_le', '=', demande.creee_le), eb('id', '<', demande.id)])]))
+    .executeTakeFirstOrThrow();
+  return Number(row.n) + 1;
+}
+
+/** Requests on the call path held by no live process: their numéros fiscaux are gone. */
+export async function orphelines(db: Executor, vivantes: readonly string[]): Promise<string[]> {
+  const rows = await db
+    .selectFrom('demandes')
+    .select('id')
+    .where('statut', 'in', STATUTS_AVEC_NUMERO_FISCAL)
+    .where((eb) => eb.or([eb('detenteur', 'is', null), eb('detenteur', 'not in', [...vivantes])]))
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** Requests on the call path whose numéros fiscaux this process holds. */
+export async function detenues(db: Executor, instanceId: string): Promise<string[]> {
+  const rows = await db.selectFrom('demandes').select('id').where('statut', 'in', STATUTS_AVEC_NUMERO_FISCAL).where('detenteur', '=', instanceId).execute();
+  return rows.map((r) => r.id);
+}
+
+/** A process starts: it is seen alive from now. */
+export async function annoncerInstance(db: Executor, instanceId: string, at: string): Promise<void> {
+  await db.insertInto('instances').values({ id: instanceId, demarree_le: at, vue_le: at }).execute();
+}
+
+/** The heartbeat. */
+export async function signalerInstance(db: Executor, instanceId: string, at: string): Promise<void> {
+  await db.updateTable('instances').set({ vue_le: at }).where('id', '=', instanceId).execute();
+}
+
+/** Processes seen since `since`. */
+export async function instancesVivantes(db: Executor, since: string): Promise<string[]> {
+  const rows = await db.selectFrom('instances').select('id').where('vue_le', '>=', since).execute();
+  return rows.map((r) => r.id);
+}
+
+/** A process stops cleanly. */
+export async function retirerInstance(db: Executor, instanceId: string): Promise<void> {
+  await db.deleteFrom('instances').where('id', '=', instanceId).execute();
+}
+
+/** Processes not seen since `before` are forgotten (their requests were recovered long ago). */
+export async function oublierInstances(db: Executor, before: string): Promise<void> {
+  await db.deleteFrom('instances').where('vue_le', '<', before).execute();
+}

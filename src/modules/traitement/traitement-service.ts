@@ -1,0 +1,228 @@
+import type { Kysely } from 'kysely';
+import { exigerConsentement } from '../../domain/consentement.ts';
+import { controlerIdentite, motifsControle, roleParent, type ParentDeclare, type ResultatControleIdentite, type RoleParent } from '../../domain/controle-identite.ts';
+import { RAISONS_SITUATION_INDISPONIBLE, STATUTS_AVEC_NUMERO_FISCAL, type EvenementDemande, type RaisonSituationIndisponible, type StatutDemande } from '../../domain/demande.ts';
+import { QuotientError } from '../../domain/errors.ts';
+import { LIBELLES_CHAMPS_DGFIP, type Habilitation } from '../../domain/habilitation.ts';
+import { createSituationFiscale, type SituationFiscale } from '../../domain/situation-fiscale.ts';
+import type { DemandeTable, Schema } from '../../infra/db/schema.ts';
+import type { Logger } from '../../infra/log/logger.ts';
+import type { Coffre } from '../../infra/silo/coffre.ts';
+import { isSourceFiscaleError, type FiscalSource, type OptionsAppel, type RaisonEchec } from '../../sources/fiscal-source.ts';
+import type { JournalAudit } from '../audit/index.ts';
+import { COFFRE, findConsentements, findDemande, findFoyers, findParents, type ChangementDemande } from '../demandes/demandes-repo.ts';
+import { motif, type Motif } from '../demandes/motifs.ts';
+import { asJson, type Acteur } from '../demandes/ports.ts';
+import type { QuotientARetenir, Quotients } from '../demandes/quotients.ts';
+import type { SpiVault } from '../demandes/spi-vault.ts';
+import type { Transitions } from '../demandes/transitions.ts';
+import { A_APPELER, detenues, orphelines, prochaines } from './file-repo.ts';
+
+export interface TraitementDeps {
+  readonly db: Kysely<Schema>;
+  readonly journal: JournalAudit;
+  readonly transitions: Transitions;
+  readonly quotients: Quotients;
+  readonly coffre: Coffre;
+  readonly source: FiscalSource;
+  readonly habilitation: Habilitation;
+  readonly vault: SpiVault;
+  /** This process, as recorded in `instances`: it holds the numéros fiscaux of its requests. */
+  readonly instanceId: string;
+  readonly logger: Logger;
+  readonly clock?: () => number;
+}
+
+const RETRYABLE: readonly RaisonEchec[] = ['quota_depasse', 'indisponible', 'injoignable'];
+/** The DGFiP answered, but with no avis to use: an instructor looks at it. */
+const indisponible = (raison: RaisonEchec): raison is RaisonEchec & RaisonSituationIndisponible => (RAISONS_SITUATION_INDISPONIBLE as readonly string[]).includes(raison);
+const MAX_TENTATIVES = 5;
+
+const systeme: Acteur = { type: 'systeme', id: 'quotient' };
+
+interface Recue {
+  readonly foyerId: string;
+  readonly rang: 1 | 2;
+  readonly situation: SituationFiscale;
+}
+
+/**
+ * The processing of the requests a process holds, and their recovery when a process is gone:
+ * what the processing loop (`BoucleTraitement`) calls.
+ */
+export class TraitementService {
+  private readonly clock: () => number;
+
+  constructor(private readonly deps: TraitementDeps) {
+    this.clock = deps.clock ?? Date.now;
+  }
+
+  private now(): string {
+    return new Date(this.clock()).toISOString();
+  }
+
+  /** Requests of this process due now, oldest first: what the processing loop takes next. */
+  prochaines(limit = 10): Promise<string[]> {
+    return prochaines(this.deps.db, this.deps.instanceId, this.now(), limit);
+  }
+
+  /**
+   * Processes one queued request held by this process: checks the consents, calls the DGFiP for
+   * each foyer (the quota slot is taken by the HTTP layer), runs the identity control, computes and
+   * stores the QF. Every outcome is a recorded state: calculee, a_verifier, echouee, back in the
+   * queue, or a_ressaisir.
+   */
+  async traiter(demandeId: string): Promise<StatutDemande | 'inconnue'> {
+    const { db, vault, journal, transitions } = this.deps;
+    const demande = await findDemande(db, demandeId);
+    if (!demande) return 'inconnue';
+    if (!A_APPELER.includes(demande.statut) || demande.detenteur !== this.deps.instanceId) return demande.statut;
+    const foyers = await findFoyers(db, demandeId);
+    if (foyers.some((f) => f.etat === 'a_appeler' && !vault.has(f.id))) return this.aRessaisir(demandeId);
+
+    const consentements = await findConsentements(db, demandeId);
+    // Invariant 2, checked again just before the calls: a consent withdrawn since the request was
+    // queued cancels it (and the cancellation drops the numbers held for it).
+    const maintenant = this.now();
+    for (const foyer of foyers.filter((f) => f.etat === 'a_appeler')) {
+      try {
+        exigerConsentement(consentements, { declarant: roleParent(foyer.parent_rang === 2 ? 2 : 1), champs: this.deps.habilitation.champs, le: maintenant }, { libelles: LIBELLES_CHAMPS_DGFIP });
+      } catch (error) {
+        if (!(error instanceof QuotientError) || error.kind !== 'forbidden') throw error;
+        const annulee = await transitions.executer((uow) =>
+          uow.avancer(demande, { type: 'annulation', par: 'famille' }, systeme, { motif: motif('consentement_retire'), detenteur: null }, { cause: error.code }),
+        );
+        return annulee.statut;
+      }
+    }
+    let courante: DemandeTable = await transitions.executer(async (uow) => {
+      const moved = await uow.avancer(demande, { type: 'appel_demarre' }, systeme, { tentatives: demande.tentatives + 1 }, { tentative: demande.tentatives + 1 });
+      return { ...demande, ...moved, tentatives: demande.tentatives + 1 };
+    });
+
+    const recues: Recue[] = [];
+    for (const foyer of foyers) {
+      const rang = foyer.parent_rang === 2 ? 2 : 1;
+      if (foyer.etat === 'recu') {
+        recues.push({ foyerId: foyer.id, rang, situation: createSituationFiscale(await this.deps.coffre.get(COFFRE.situation, foyer.id)) });
+        continue;
+      }
+      const identifiant = vault.get(foyer.id);
+      if (!identifiant) return this.aRessaisir(demandeId);
+      const options: OptionsAppel = courante.annee_revenus === null ? {} : { anneeRevenus: courante.annee_revenus };
+      let situation: SituationFiscale;
+      try {
+        situation = 'spi' in identifiant ? await this.deps.source.parNumeroFiscal(identifiant.spi, options) : await this.deps.source.parFranceConnect(identifiant.franceConnectToken, options);
+      } catch (error) {
+        // A typed failure is a transition, whose effects say whether the number is kept for a retry.
+        if (isSourceFiscaleError(error)) return this.echecAppel(courante, error.raison, error.retryAt, error.correlationId);
+        // Anything else is a fault no retry would mend: the number has served as far as it can.
+        vault.forget(foyer.id);
+        throw error;
+      }
+      // The number has served: it goes before anything else is done with the answer.
+      vault.forget(foyer.id);
+      await journal.inTransaction(async (trx) => {
+        await this.deps.coffre.put(COFFRE.situation, foyer.id, asJson(situation), trx);
+        await trx.updateTable('demande_foyers').set({ etat: 'recu', annee_revenus: situation.anneeRevenus, source: situation.source, recu_le: this.now() }).where('id', '=', foyer.id).execute();
+        await journal.append({ actor: systeme, action: 'dgfip.situation_recue', target: { type: 'demande', id: demandeId }, outcome: 'succes', details: { parent: rang, anneeRevenus: situation.anneeRevenus } }, trx);
+      });
+      recues.push({ foyerId: foyer.id, rang, situation });
+      courante = (await findDemande(db, demandeId)) ?? courante;
+    }
+    return this.conclure(courante, recues);
+  }
+
+  /** Identity control, then the QF and prices, or review by an instructor; one transaction. */
+  private async conclure(demande: DemandeTable, recues: readonly Recue[]): Promise<StatutDemande> {
+    const { db, coffre, quotients } = this.deps;
+    const parents = await findParents(db, demande.famille_id);
+    const declares: ParentDeclare[] = parents.map((p) => ({
+      role: roleParent(p.rang === 2 ? 2 : 1),
+      nomNaissance: p.nom_naissance,
+      nomUsage: p.nom_usage,
+      prenoms: p.prenoms,
+      dateNaissance: p.date_naissance,
+    }));
+    const controle = controlerIdentite({ parents: declares, foyers: recues.map((r) => ({ declarants: r.situation.declarants, parentsAttendus: attendusDansLeFoyer(r.rang, recues.length, parents) })) });
+    let calcul: QuotientARetenir | undefined;
+    let raison: Motif | null = null;
+    if (controle.verdict === 'concordant') {
+      try {
+        calcul = await quotients.calculer(demande, recues.map((r) => r.situation));
+      } catch (error) {
+        if (!(error instanceof QuotientError) || error.kind !== 'invalid') throw error;
+        raison = motif('combinaison');
+      }
+    } else {
+      raison = motif(controle.verdict === 'discordant' ? 'discordant' : 'identite');
+    }
+    const result = await this.deps.transitions.executer(async (uow) => {
+      await coffre.put(COFFRE.controle, demande.id, asJson({ verdict: controle.verdict, motifs: motifsControle(controle), detail: controle as unknown as ResultatControleIdentite }), uow.trx);
+      if (controle.verdict === 'discordant') {
+        // Possibly somebody else's avis: not kept (the domain's `ecarter_situation`).
+        for (const r of recues) await coffre.delete(COFFRE.situation, r.foyerId, uow.trx);
+      }
+      if (calcul) await quotients.enregistrer(uow.trx, demande, calcul, 'calcul');
+      return uow.avancer(demande, { type: 'situation_recue', controle: controle.verdict, quotientCalcule: calcul !== undefined }, systeme, { motif: raison, detenteur: null }, { controle: controle.verdict });
+    });
+    return result.statut;
+  }
+
+  private async echecAppel(demande: DemandeTable, raison: RaisonEchec, retryAt: number | undefined, correlationId: string | undefined): Promise<StatutDemande> {
+    let evenement: EvenementDemande;
+    let changement: ChangementDemande;
+    if (RETRYABLE.includes(raison) && demande.tentatives < MAX_TENTATIVES) {
+      // Back in the queue, the number still in memory; the next try waits for the slot or a backoff.
+      evenement = { type: 'echec_appel', reessayable: true };
+      const delay = retryAt !== undefined ? Math.max(retryAt - this.clock(), 1_000) : 30_000 * 2 ** (demande.tentatives - 1);
+      changement = { prochain_essai_le: new Date(this.clock() + delay).toISOString(), motif: null };
+    } else if (indisponible(raison)) {
+      evenement = { type: 'situation_indisponible', raison };
+      changement = { motif: motif(raison), detenteur: null };
+    } else {
+      evenement = { type: 'echec_appel', reessayable: false };
+      changement = { motif: motif('echec'), detenteur: null };
+      this.deps.logger.error({ demandeId: demande.id, raison, correlationId }, 'échec définitif de l’appel DGFiP');
+    }
+    const result = await this.deps.transitions.executer((uow) => uow.avancer(demande, evenement, systeme, changement, { raison, ...(correlationId ? { correlationId } : {}) }));
+    return result.statut;
+  }
+
+  /** Its numéro fiscal is gone (a restart, a process stopped, an entry expired): the family types it again. */
+  private async aRessaisir(demandeId: string): Promise<StatutDemande | 'inconnue'> {
+    return this.deps.transitions.executer(async (uow) => {
+      const demande = await findDemande(uow.trx, demandeId);
+      if (!demande) return 'inconnue';
+      if (!STATUTS_AVEC_NUMERO_FISCAL.includes(demande.statut)) return demande.statut;
+      return (await uow.avancer(demande, { type: 'spi_perdu' }, systeme, { motif: motif('spi_perdu'), detenteur: null })).statut;
+    });
+  }
+
+  /**
+   * At start, and with every heartbeat: requests held by a process that no longer beats (crashed,
+   * killed) lost their numéros fiscaux; they become `a_ressaisir`. None stays half-done.
+   */
+  async recupererOrphelines(instancesVivantes: readonly string[]): Promise<number> {
+    const ids = await orphelines(this.deps.db, [...new Set([...instancesVivantes, this.deps.instanceId])]);
+    for (const id of ids) await this.aRessaisir(id);
+    return ids.length;
+  }
+
+  /** This process stops: what it held in memory is lost, and its queued requests say so now. */
+  async relacher(): Promise<number> {
+    const ids = await detenues(this.deps.db, this.deps.instanceId);
+    for (const id of ids) await this.aRessaisir(id);
+    return ids.length;
+  }
+}
+
+/**
+ * Whom the family said files in this foyer: the parent whose number was used, and the other parent
+ * too when a couple living together sent one avis (married or pacsed: one foyer fiscal).
+ */
+function attendusDansLeFoyer(rang: 1 | 2, nbFoyers: number, parents: ReadonlyArray<{ rang: number; au_foyer: number }>): RoleParent[] {
+  const autre = parents.find((p) => p.rang !== rang);
+  if (nbFoyers === 1 && autre && autre.au_foyer === 1) return [roleParent(1), roleParent(2)];
+  return [roleParent(rang)];
+}
