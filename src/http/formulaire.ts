@@ -94,6 +94,21 @@ export function radio<const V extends string>(options: readonly [V, ...V[]], def
   );
 }
 
+/**
+ * For a form whose rules tie fields together, checked in its schema's `transform`: `signaler` puts
+ * a message on a field, `enErreur` tells whether a field already has one (one message is enough).
+ */
+export function champsEnErreur(ctx: { issues: z.core.$ZodRawIssue[] }) {
+  const signales = new Set<string>();
+  return {
+    signaler(id: string, message: string): void {
+      signales.add(id);
+      ctx.issues.push({ code: 'custom', message, input: undefined, path: [id] });
+    },
+    enErreur: (id: string): boolean => signales.has(id),
+  };
+}
+
 /** What a free-text field says when it holds something shaped like a numéro fiscal (kept or shown back, it would break invariant 1). */
 export const NUMERO_FISCAL_EGARE = 'Ce champ semble contenir un numéro fiscal : retirez-le. Le numéro fiscal se saisit seulement à l’étape « Numéro fiscal » de la demande, et n’est jamais enregistré.';
 

@@ -10,7 +10,7 @@ import { formatDateCourte, parseDateSaisie } from '../../domain/dates.ts';
 import { NAISSANCE_MIN, NOM_MAX, naissancePlausible, nomPlausible } from '../../domain/etat-civil.ts';
 import type { ErrorDetail } from '../../domain/errors.ts';
 import { ressembleANumeroFiscal } from '../../domain/numero-fiscal.ts';
-import { NUMERO_FISCAL_EGARE, texte } from '../../http/formulaire.ts';
+import { NUMERO_FISCAL_EGARE, champsEnErreur, texte } from '../../http/formulaire.ts';
 import { RadioGroup, TextField, errorOf } from '../../http/ui/components.tsx';
 import type { FoyerFamille } from './familles-service.ts';
 
@@ -85,17 +85,13 @@ export interface FoyerSaisi {
 export function schemaFoyer(espace: Espace, aujourdhui: string) {
   const mots = MOTS[espace];
   return CHAMPS.transform((champs, ctx): FoyerSaisi => {
-    const signale = new Set<string>();
-    const signaler = (id: string, message: string) => {
-      signale.add(id);
-      ctx.issues.push({ code: 'custom', message, input: undefined, path: [id] });
-    };
+    const { signaler, enErreur } = champsEnErreur(ctx);
     /** The field as typed, trimmed; a numéro fiscal's shape is flagged and reads as empty. */
     const brut = (id: string) => (champs[id] ?? '').trim();
     const valeur = (id: string) => {
       const v = brut(id);
       if (!ressembleANumeroFiscal(v)) return v;
-      if (!signale.has(id)) signaler(id, NUMERO_FISCAL_EGARE);
+      if (!enErreur(id)) signaler(id, NUMERO_FISCAL_EGARE);
       return '';
     };
     // An answer is one of the options, or refused with the question's message (a numéro fiscal is no answer either).
@@ -108,7 +104,7 @@ export function schemaFoyer(espace: Espace, aujourdhui: string) {
     };
     const nom = (id: string, libelle: string, qui: string, exige: string | null) => {
       const v = valeur(id);
-      if (signale.has(id)) return v;
+      if (enErreur(id)) return v;
       if (v === '') {
         if (exige !== null) signaler(id, `Indiquez ${libelle} ${exige}.`);
       } else if (!nomPlausible(v)) signaler(id, `Un nom ou un prénom ne contient pas de chiffres : vérifiez ${libelle} ${qui}.`);
@@ -117,7 +113,7 @@ export function schemaFoyer(espace: Espace, aujourdhui: string) {
     };
     const naissance = (id: string, qui: string, exigee: boolean): string | null => {
       const v = valeur(id);
-      if (signale.has(id)) return null;
+      if (enErreur(id)) return null;
       if (v === '') {
         if (exigee) signaler(id, `Indiquez la date de naissance ${qui}, au format JJ/MM/AAAA.`);
         return null;

@@ -5,7 +5,7 @@ import { addDays, formatDateCourte, parseDateSaisie } from '../../domain/dates.t
 import { QuotientError, type ErrorDetail } from '../../domain/errors.ts';
 import { ressembleANumeroFiscal } from '../../domain/numero-fiscal.ts';
 import type { AgentConnecte } from '../../http/acces/controle-acces.ts';
-import { NUMERO_FISCAL_EGARE, PARAMS_ID, coche, libre, lireFormulaire, lireParams, numerosFiscaux, pageFormulaire, radio, refusDe, saisieAReafficher, texte } from '../../http/formulaire.ts';
+import { NUMERO_FISCAL_EGARE, PARAMS_ID, coche, libre, lireFormulaire, lireParams, numerosFiscaux, pageFormulaire, radio, refusDe, saisieAReafficher, champsEnErreur, texte } from '../../http/formulaire.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { parisDate } from '../../sources/paris-date.ts';
 import { requireAgent, sendAgentPage } from '../../http/espace-agents.tsx';
@@ -320,11 +320,7 @@ function schemaAccords(foyer: FoyerFamille, aujourdhui: string) {
   const declarants = declarantsPossibles(foyer);
   const champs = ['avis', ...declarants.flatMap((p) => [`mode-${p.rang}`, `date-${p.rang}`, `piece-${p.rang}`])];
   return z.object(Object.fromEntries(champs.map((id) => [id, texte()]))).transform((values, ctx): AccordRecu[] => {
-    const signale = new Set<string>();
-    const signaler = (path: string, message: string) => {
-      signale.add(path);
-      ctx.issues.push({ code: 'custom', message, input: undefined, path: [path] });
-    };
+    const { signaler, enErreur } = champsEnErreur(ctx);
     const valeur = (id: string) => {
       const v = (values[id] ?? '').trim();
       if (!ressembleANumeroFiscal(v)) return v;
@@ -353,14 +349,14 @@ function schemaAccords(foyer: FoyerFamille, aujourdhui: string) {
       if (!modes.has(mode as AccordRecu['mode'])) signaler(`mode-${rang}-formulaire_signe`, `Indiquez comment ${nom} a donné son accord : formulaire signé ou courriel.`);
       const saisie = valeur(`date-${rang}`);
       const date = parseDateSaisie(saisie);
-      if (signale.has(`date-${rang}`)) {
+      if (enErreur(`date-${rang}`)) {
         // Already said: a numéro fiscal has no place there.
       } else if (saisie === '') signaler(`date-${rang}`, `Indiquez la date de l’accord de ${nom}, au format JJ/MM/AAAA.`);
       else if (!date) signaler(`date-${rang}`, `La date de l’accord de ${nom} n’est pas une date valide : écrivez-la au format JJ/MM/AAAA, par exemple 12/09/2025.`);
       else if (date > aujourdhui) signaler(`date-${rang}`, `La date de l’accord de ${nom} est dans le futur : indiquez le jour où le formulaire a été signé ou le courriel envoyé.`);
       else if (date < unAn) signaler(`date-${rang}`, `L’accord de ${nom} date de plus d’un an : demandez à la famille un accord récent.`);
       const piece = valeur(`piece-${rang}`);
-      if (signale.has(`piece-${rang}`)) {
+      if (enErreur(`piece-${rang}`)) {
         // Already said: a numéro fiscal has no place there.
       } else if (piece === '') signaler(`piece-${rang}`, `Indiquez la référence du formulaire signé ou du courriel de ${nom}, pour pouvoir retrouver la pièce.`);
       else if (piece.length > PIECE_MAX) signaler(`piece-${rang}`, `La référence de la pièce de ${nom} est trop longue (${PIECE_MAX} caractères au plus).`);
