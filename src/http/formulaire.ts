@@ -164,15 +164,16 @@ const STATUTS_REFUS: Partial<Record<ErrorKind, number>> = { conflict: 409, rate_
 /**
  * A typed error of one of `kinds` as the form's errors, with 400, 409 for a state that forbids
  * the action or 429 for too many tries: each detail on its field through `champ` (null leaves it
- * out); with no detail left, the error's message on top of the form. A « not found » is the form's
- * only when it names the field (a reference typed that matches nothing); anything else is thrown
- * again, to the one error handler.
+ * out); with no detail left, the error's message, as a detail of path '' (on top of the form
+ * unless `champ` places it). A « not found » is the form's only when it names the field (a
+ * reference typed that matches nothing); anything else is thrown again, to the one error handler.
  */
 export function refusDe(error: unknown, options: { kinds?: readonly ErrorKind[]; champ?: (detail: ErrorDetail) => ErrorDetail | null } = {}): Refus {
   const { kinds = ['invalid'], champ = (d: ErrorDetail) => d } = options;
   if (!isQuotientError(error) || !kinds.includes(error.kind) || (error.kind === 'not_found' && error.details.length === 0)) throw error;
   const details = error.details.map(champ).filter((d) => d !== null);
-  return { errors: details.length > 0 ? details : [{ path: '', message: error.message }], status: STATUTS_REFUS[error.kind] ?? 400 };
+  const general = { path: '', message: error.message };
+  return { errors: details.length > 0 ? details : [champ(general) ?? general], status: STATUTS_REFUS[error.kind] ?? 400 };
 }
 
 /** How a module sends one of its pages: its layout, the title, the content, the status. */
