@@ -157,6 +157,8 @@ export const valeursAReafficher = <T extends object>(values: T): T => sansNumero
 export interface Refus {
   readonly errors: ErrorDetail[];
   readonly status: number;
+  /** The refusal's own sentence, for a page that says it beside the details. */
+  readonly message: string;
 }
 
 const STATUTS_REFUS: Partial<Record<ErrorKind, number>> = { conflict: 409, rate_limited: 429 };
@@ -173,7 +175,7 @@ export function refusDe(error: unknown, options: { kinds?: readonly ErrorKind[];
   if (!isQuotientError(error) || !kinds.includes(error.kind) || (error.kind === 'not_found' && error.details.length === 0)) throw error;
   const details = error.details.map(champ).filter((d) => d !== null);
   const general = { path: '', message: error.message };
-  return { errors: details.length > 0 ? details : [champ(general) ?? general], status: STATUTS_REFUS[error.kind] ?? 400 };
+  return { errors: details.length > 0 ? details : [champ(general) ?? general], status: STATUTS_REFUS[error.kind] ?? 400, message: error.message };
 }
 
 /** How a module sends one of its pages: its layout, the title, the content, the status. */
