@@ -1,15 +1,20 @@
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
+import { lireChamps, texteOptionnel } from '../../http/formulaire.ts';
 import { pageContext, sendPage } from '../../http/render.tsx';
 import { Layout } from '../../http/ui/layout.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
-import { avisAttendu, simuler } from './simulateur-service.ts';
+import { LIBELLES_CHAMPS, PARAM_HORS_COMMUNE, avisAttendu, simuler } from './simulateur-service.ts';
 import { SimulateurPage } from './simulateur-views.tsx';
 
 /** Today in France: which avis to read changes on a French calendar day, not a UTC one. */
 function todayInFrance(): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
 }
+
+/** Every parameter the simulator's form may send (which ones it asks depends on the policy); the service reads them. */
+const PARAMETRES = z.object(Object.fromEntries([...Object.keys(LIBELLES_CHAMPS), PARAM_HORS_COMMUNE].map((name) => [name, texteOptionnel()])));
 
 export interface SimulateurDeps {
   readonly commune: CommuneConfig;
@@ -26,7 +31,7 @@ export function registerSimulateurRoutes(app: FastifyInstance, deps: SimulateurD
   const today = deps.today ?? todayInFrance;
   app.get('/simulateur', (request, reply) => {
     const politique = deps.politique();
-    const issue = simuler(politique, (request.query ?? {}) as Record<string, unknown>);
+    const issue = simuler(politique, lireChamps(PARAMETRES, request.query));
     const title = issue.kind === 'erreurs' ? 'Erreur : simulateur de quotient familial' : 'Simulateur de quotient familial';
     return sendPage(
       reply,
