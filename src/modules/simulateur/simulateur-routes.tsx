@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
-import { lireChamps, texteOptionnel } from '../../http/formulaire.ts';
+import { lireChamps, pageFormulaire, texteOptionnel, type EnvoiPage } from '../../http/formulaire.ts';
 import { pageContext, sendPage } from '../../http/render.tsx';
 import { Layout } from '../../http/ui/layout.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
@@ -29,16 +29,11 @@ export interface SimulateurDeps {
  */
 export function registerSimulateurRoutes(app: FastifyInstance, deps: SimulateurDeps): void {
   const today = deps.today ?? todayInFrance;
+  const page: EnvoiPage = (request, reply, title, body, status) => sendPage(reply, <Layout ctx={pageContext(request, reply, deps.commune)} title={title}>{body}</Layout>, status);
   app.get('/simulateur', (request, reply) => {
     const politique = deps.politique();
     const issue = simuler(politique, lireChamps(PARAMETRES, request.query));
-    const title = issue.kind === 'erreurs' ? 'Erreur : simulateur de quotient familial' : 'Simulateur de quotient familial';
-    return sendPage(
-      reply,
-      <Layout ctx={pageContext(request, reply, deps.commune)} title={title}>
-        <SimulateurPage commune={deps.commune} politique={politique} issue={issue} avis={avisAttendu(politique, today())} />
-      </Layout>,
-      issue.kind === 'erreurs' ? 400 : 200,
-    );
+    const erreurs = issue.kind === 'erreurs' ? issue.erreurs.map((e) => ({ path: e.champ ?? '', message: e.message })) : [];
+    return pageFormulaire(page, request, reply, 'Simulateur de quotient familial', erreurs, <SimulateurPage commune={deps.commune} politique={politique} issue={issue} avis={avisAttendu(politique, today())} />);
   });
 }
