@@ -25,9 +25,9 @@ function champsPostes(body: unknown): Record<string, unknown> {
 
 /**
  * Reads a form with its schema: the typed values, or the errors with the French messages of
- * `zod-francais` where the schema gives none. A path is the id of the field in error: the key,
- * and for a radio group the key and its first answer (`enfant1-residence-exclusive`), which is
- * where the summary links. Never throws for any body.
+ * `zod-francais` where the schema gives none. A path is the id of the field in error (not the
+ * `a[0].b` of a configuration file): the key, and for a radio group the key and its first answer
+ * (`enfant1-residence-exclusive`), which is where the summary links. Never throws for any body.
  */
 export function lireFormulaire<S extends z.ZodType>(schema: S, body: unknown): Lecture<z.output<S>> {
   const parsed = schema.safeParse(champsPostes(body), parseOptions);

@@ -58,8 +58,8 @@ const schemaRecherche = (aujourdhui: string) =>
       nom: texte(libre().refine((v) => v === '' || (motsDuNom(v).length > 0 && v.length <= 100), 'Le nom doit comporter des lettres (100 caractères au plus).')),
       naissance: texte(
         libre().refine((v) => {
-          const iso = v === '' ? '' : parseDateSaisie(v);
-          return iso !== null && iso <= aujourdhui;
+          const iso = parseDateSaisie(v);
+          return v === '' || (iso !== null && iso <= aujourdhui);
         }, 'La date de naissance doit être une date passée au format JJ/MM/AAAA, par exemple 09/04/1981.'),
       ),
     })
