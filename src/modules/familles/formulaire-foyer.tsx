@@ -21,8 +21,19 @@ export const ENFANTS_MAX = 6;
 
 type Option = readonly [string, string];
 
+interface Mots {
+  /** The question whether the second parent lives in the household, its hint, answers and message. */
+  readonly parent2: string;
+  readonly parent2Aide?: string;
+  readonly parent2Options: readonly Option[];
+  readonly parent2Message: string;
+  readonly residences: readonly Option[];
+  /** A child's name: the label of its field, and how a message names it. */
+  readonly nomEnfant: { readonly label: string; readonly libelle: string };
+}
+
 /** The words of the form, by who reads it. */
-const MOTS: Record<Espace, { parent2: string; parent2Aide?: string; parent2Options: readonly Option[]; parent2Message: string; residences: readonly Option[]; nomEnfant: { label: string; libelle: string } }> = {
+const MOTS: Record<Espace, Mots> = {
   famille: {
     parent2: 'Le second parent vit-il avec vous ?',
     parent2Aide: 'S’il vit ailleurs, son avis d’imposition n’est pas demandé : seuls comptent les revenus du foyer où vivent les enfants.',
@@ -189,7 +200,17 @@ function Champ({ id, label, values, errors, hint }: { id: string; label: string;
   return <TextField id={id} label={label} value={values[id] ?? ''} autoComplete="off" {...(hint ? { hint } : {})} {...(error ? { error } : {})} />;
 }
 
-function Personne({ espace, prefix, legend, enfant, values, errors, children }: { espace: Espace; prefix: string; legend: string; enfant: boolean; values: Readonly<Record<string, string>>; errors: readonly ErrorDetail[]; children?: ComponentChildren }) {
+interface PersonneProps {
+  readonly espace: Espace;
+  readonly prefix: string;
+  readonly legend: string;
+  readonly enfant: boolean;
+  readonly values: Readonly<Record<string, string>>;
+  readonly errors: readonly ErrorDetail[];
+  readonly children?: ComponentChildren;
+}
+
+function Personne({ espace, prefix, legend, enfant, values, errors, children }: PersonneProps) {
   return (
     // At the counter, each person in its frame: the agent copies several identity papers in a row.
     <fieldset class={espace === 'agents' ? 'field guichet-personne' : 'field'}>
