@@ -123,7 +123,7 @@ test('local account: sign-up, verification link from the outbox, sign-in, househ
       assert.equal(await page.inputValue('#parent1-nomNaissance'), p.nom);
       await page.fill('#parent1-dateNaissance', p.naissance);
       await page.fill('#enfant1-prenoms', 'Jade');
-      await page.fill('#enfant1-nomNaissance', p.nom);
+      await page.fill('#enfant1-nom', p.nom);
       await page.fill('#enfant1-dateNaissance', '30/01/2023');
       await check(page, 'mon-foyer-local');
       await page.getByRole('button', { name: 'Enregistrer mon foyer' }).click();
@@ -354,7 +354,7 @@ test('Mon foyer: the second parent who lives elsewhere and a child in alternatin
     // « Lives elsewhere » without a name: the summary says what is missing, and links to it.
     await parent2.getByRole('radio', { name: 'Non, il ou elle vit ailleurs (parents séparés)' }).check();
     await page.fill('#enfant1-prenoms', 'Tom');
-    await page.fill('#enfant1-nomNaissance', 'Faure');
+    await page.fill('#enfant1-nom', 'Faure');
     await page.fill('#enfant1-dateNaissance', '03/11/2014');
     await page.getByRole('group', { name: 'Où vit l’enfant 1 ?' }).getByRole('radio', { name: /En résidence alternée/ }).check();
     await page.getByRole('button', { name: 'Enregistrer mon foyer' }).click();

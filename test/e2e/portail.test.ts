@@ -46,7 +46,7 @@ test('FranceConnect journey: sandbox identity, household, consent, no numéro fi
       assert.notEqual(await page.inputValue('#parent1-nomNaissance'), '');
       await check(page, 'mon-foyer');
       await page.fill('#enfant1-prenoms', 'Jade');
-      await page.fill('#enfant1-nomNaissance', await page.inputValue('#parent1-nomNaissance'));
+      await page.fill('#enfant1-nom', await page.inputValue('#parent1-nomNaissance'));
       await page.fill('#enfant1-dateNaissance', '30/01/2023');
       await page.getByRole('button', { name: 'Enregistrer mon foyer' }).click();
       await page.waitForLoadState();

@@ -1,18 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ComponentChildren } from 'preact';
+import { z } from 'zod';
 import { formatDateCourte } from '../../domain/dates.ts';
-import { isQuotientError, QuotientError, type ErrorDetail } from '../../domain/errors.ts';
+import { QuotientError, type ErrorDetail, type ErrorKind } from '../../domain/errors.ts';
 import { formatEuros } from '../../domain/money.ts';
+import { PARAMS_ID, liste, lireChamps, lireParams, pageFormulaire, refusDe, texte, texteOptionnel, valeursAReafficher } from '../../http/formulaire.ts';
 import { takeFlash } from '../../http/session.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { acteurAgent, requireAgent, sendAgentPage } from '../../http/espace-agents.tsx';
 import type { AgentsService } from '../agents/agents-service.ts';
-import type { ClesApiService } from '../api/cles-api-service.ts';
+import { cleIntrouvable, type ClesApiService } from '../api/cles-api-service.ts';
 import { AccueilPage, AgentPage, AgentsPage, ClesApiPage, CleCreeePage, HabilitationPage, NouvelAgentPage } from './administration-views.tsx';
 import { calculerApercu, FOYERS_FICTIFS, QUOTIENTS_PAR_DEFAUT, type CasTest } from './apercu.ts';
 import { comparerPolitiques, diffLignes } from './politique-diff.ts';
-import { ID_CONFIGURATION, type PolitiquesService } from './politiques-service.ts';
+import { ID_CONFIGURATION, versionIntrouvable, type PolitiquesService } from './politiques-service.ts';
 import { ApercuPage, ComparaisonPage, DepotPage, PolitiquesPage, VersionPage, type Noms } from './politiques-views.tsx';
 import { parseQuotients } from './saisies.ts';
 import { BASE } from './ui.tsx';
@@ -31,27 +33,21 @@ declare module 'fastify' {
   }
 }
 
-type Body = Record<string, string | string[] | undefined>;
-const body = (request: FastifyRequest): Body => (request.body ?? {}) as Body;
-const texte = (b: Body, name: string): string => {
-  const v = b[name];
-  return typeof v === 'string' ? v : Array.isArray(v) ? (v[0] ?? '') : '';
-};
-const liste = (b: Body, name: string): string[] => {
-  const v = b[name];
-  return typeof v === 'string' ? [v] : Array.isArray(v) ? v : [];
-};
-const params = (request: FastifyRequest) => request.params as { id: string };
-/** Query parameters as single texts (a repeated parameter keeps its first value). */
-const query = (request: FastifyRequest): Record<string, string | undefined> =>
-  Object.fromEntries(Object.entries((request.query ?? {}) as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : undefined]));
+/** The forms and query strings of the administration; what they say is checked by the services. */
+const DEPOT = z.object({ libelle: texte(), texte: texte() });
+const COMPARAISON = z.object({ de: texteOptionnel(), a: texteOptionnel() });
+const APERCU = z.object({ quotients: texte() });
+const ACTIVATION = z.object({ effet: texte() });
+const AGENT = z.object({ email: texte(), prenom: texte(), nom: texte(), roles: liste() });
+const ROLES = z.object({ roles: liste() });
+const CLE_API = z.object({ libelle: texte(), jeton: texte() });
+/** A version of the policy: the configuration file's, or one deposited. */
+const PARAMS_VERSION = z.object({ id: z.union([z.literal(ID_CONFIGURATION), z.guid()]) });
 
-/** The details of a typed error the person can act on (bad input, a state that forbids it). */
-function erreursDe(error: unknown): { errors: ErrorDetail[]; status: number; message: string } | null {
-  if (!isQuotientError(error) || (error.kind !== 'invalid' && error.kind !== 'conflict')) return null;
-  const errors = error.details.length > 0 ? [...error.details] : [{ path: '', message: error.message }];
-  return { errors, status: error.kind === 'invalid' ? 400 : 409, message: error.message };
-}
+const agentIntrouvable = () => new QuotientError('not_found', 'agent_introuvable', 'Agent introuvable.');
+
+/** What a person can act on: bad input, or a state that forbids it (409). */
+const REFUS: readonly ErrorKind[] = ['invalid', 'conflict'];
 
 /**
  * The administration of the back-office (issue 7), for administrators only (the access policy):
@@ -87,24 +83,22 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
 
   app.post(`${BASE}/politiques`, async (request, reply) => {
     const agent = requireAgent(request);
-    const b = body(request);
-    const libelle = texte(b, 'libelle');
-    const contenu = texte(b, 'texte');
+    const { libelle, texte: contenu } = lireChamps(DEPOT, request.body);
     try {
       const v = await politiques.deposer({ libelle, contenu }, acteurAgent(agent), request.id);
       request.session.flash = `La version « ${v.libelle} » est déposée. Essayez-la et comparez-la, puis activez-la.`;
       return reply.redirect(`${BASE}/politiques/${v.id}`, 303);
     } catch (error) {
-      const e = erreursDe(error);
-      if (!e) throw error;
-      return page(request, reply, 'Erreur : déposer une nouvelle version', <DepotPage csrf={reply.generateCsrf()} libelle={libelle} contenu={contenu} errors={e.errors} message={e.message} />, e.status);
+      const e = refusDe(error, { kinds: REFUS });
+      const saisie = valeursAReafficher({ libelle, contenu });
+      return pageFormulaire(page, request, reply, 'Déposer une nouvelle version', e.errors, <DepotPage csrf={reply.generateCsrf()} libelle={saisie.libelle} contenu={saisie.contenu} errors={e.errors} message={e.message} />, e.status);
     }
   });
 
   app.get(`${BASE}/politiques/comparaison`, async (request, reply) => {
     requireAgent(request);
     const versions = await politiques.lister();
-    const q = query(request);
+    const q = lireChamps(COMPARAISON, request.query);
     const enVigueur = politiques.versionEnVigueur(politiques.aujourdhui());
     const trouver = (id: string | undefined) => (id ? (versions.find((v) => v.id === id) ?? null) : null);
     const de = trouver(q.de) ?? enVigueur;
@@ -117,7 +111,7 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
 
   app.get(`${BASE}/politiques/:id`, async (request, reply) => {
     requireAgent(request);
-    const v = await politiques.version(params(request).id);
+    const v = await politiques.version(lireParams(PARAMS_VERSION, request, versionIntrouvable).id);
     const aujourdhui = politiques.aujourdhui();
     const proposee = v.politique && v.politique.validite.du > aujourdhui ? v.politique.validite.du : aujourdhui;
     return page(
@@ -130,9 +124,9 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
 
   app.get(`${BASE}/politiques/:id/apercu`, async (request, reply) => {
     requireAgent(request);
-    const v = await politiques.version(params(request).id);
+    const v = await politiques.version(lireParams(PARAMS_VERSION, request, versionIntrouvable).id);
     const enVigueur = politiques.versionEnVigueur(politiques.aujourdhui());
-    const saisie = (query(request).quotients ?? '').slice(0, 500);
+    const saisie = lireChamps(APERCU, request.query).quotients.slice(0, 500);
     const { cents, erreurs } = parseQuotients(saisie);
     const choisis = cents.length > 0 ? cents : QUOTIENTS_PAR_DEFAUT;
     const cas: CasTest[] = [...choisis.map((c): CasTest => ({ type: 'quotient', libelle: `Quotient de ${formatEuros(c, { wholeEuros: true })}`, cents: c })), ...FOYERS_FICTIFS];
@@ -142,23 +136,24 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
 
   app.post(`${BASE}/politiques/:id/activation`, async (request, reply) => {
     const agent = requireAgent(request);
-    const { id } = params(request);
-    const effet = texte(body(request), 'effet');
+    const { id } = lireParams(PARAMS_VERSION, request, versionIntrouvable);
+    const { effet } = lireChamps(ACTIVATION, request.body);
     try {
       const v = await politiques.activer(id, effet, acteurAgent(agent), request.id);
       request.session.flash =
         v.statut === 'active' ? `La version « ${v.libelle} » est en vigueur : les nouvelles demandes sont calculées avec elle.` : `La version « ${v.libelle} » est programmée : elle s’appliquera aux demandes faites à partir du ${formatDateCourte(v.effetLe ?? '')}.`;
       return reply.redirect(`${BASE}/politiques/${id}`, 303);
     } catch (error) {
-      const e = erreursDe(error);
-      if (!e) throw error;
+      const e = refusDe(error, { kinds: REFUS });
       const v = await politiques.version(id);
       const aujourdhui = politiques.aujourdhui();
-      return page(
+      return pageFormulaire(
+        page,
         request,
         reply,
-        `Erreur : ${v.libelle}`,
-        <VersionPage csrf={reply.generateCsrf()} version={v} enVigueur={politiques.versionEnVigueur(aujourdhui)} noms={await noms()} aujourdhui={aujourdhui} effet={effet} errors={e.errors} />,
+        v.libelle,
+        e.errors,
+        <VersionPage csrf={reply.generateCsrf()} version={v} enVigueur={politiques.versionEnVigueur(aujourdhui)} noms={await noms()} aujourdhui={aujourdhui} effet={valeursAReafficher({ effet }).effet} errors={e.errors} />,
         e.status,
       );
     }
@@ -166,18 +161,17 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
 
   app.post(`${BASE}/politiques/:id/abandon`, async (request, reply) => {
     const agent = requireAgent(request);
-    const { id } = params(request);
+    const { id } = lireParams(PARAMS_VERSION, request, versionIntrouvable);
     if (id === ID_CONFIGURATION) return reply.redirect(`${BASE}/politiques/${id}`, 303);
     try {
       const v = await politiques.abandonner(id, acteurAgent(agent), request.id);
       request.session.flash = `La version « ${v.libelle} » est abandonnée : elle ne sera jamais appliquée.`;
     } catch (error) {
-      const e = erreursDe(error);
-      if (!e) throw error;
+      const e = refusDe(error, { kinds: REFUS });
       request.session.flash = undefined;
       const v = await politiques.version(id);
       const aujourdhui = politiques.aujourdhui();
-      return page(request, reply, `Erreur : ${v.libelle}`, <VersionPage csrf={reply.generateCsrf()} version={v} enVigueur={politiques.versionEnVigueur(aujourdhui)} noms={await noms()} aujourdhui={aujourdhui} effet={formatDateCourte(aujourdhui)} errors={e.errors} />, e.status);
+      return pageFormulaire(page, request, reply, v.libelle, e.errors, <VersionPage csrf={reply.generateCsrf()} version={v} enVigueur={politiques.versionEnVigueur(aujourdhui)} noms={await noms()} aujourdhui={aujourdhui} effet={formatDateCourte(aujourdhui)} errors={e.errors} />, e.status);
     }
     return reply.redirect(`${BASE}/politiques/${id}`, 303);
   });
@@ -204,49 +198,47 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
 
   app.post(`${BASE}/agents`, async (request, reply) => {
     const agent = requireAgent(request);
-    const b = body(request);
-    const valeurs = { email: texte(b, 'email'), prenom: texte(b, 'prenom'), nom: texte(b, 'nom'), roles: liste(b, 'roles') };
+    const valeurs = lireChamps(AGENT, request.body);
     try {
       const cree = await agents.creer(valeurs, acteurAgent(agent));
       request.session.flash = `${cree.prenom} ${cree.nom} est inscrit : il peut se connecter avec son compte professionnel ${cree.email}.`;
       return reply.redirect(`${BASE}/agents`, 303);
     } catch (error) {
-      const e = erreursDe(error);
-      if (!e) throw error;
-      return page(request, reply, 'Erreur : inscrire un agent', <NouvelAgentPage csrf={reply.generateCsrf()} valeurs={valeurs} errors={e.errors} />, e.status);
+      const e = refusDe(error, { kinds: REFUS });
+      return pageFormulaire(page, request, reply, 'Inscrire un agent', e.errors, <NouvelAgentPage csrf={reply.generateCsrf()} valeurs={valeursAReafficher(valeurs)} errors={e.errors} />, e.status);
     }
   });
 
   const exigerAgent = async (id: string) => {
     const a = await agents.agent(id);
-    if (!a) throw new QuotientError('not_found', 'agent_introuvable', 'Agent introuvable.');
+    if (!a) throw agentIntrouvable();
     return a;
   };
+  const agentDe = (request: FastifyRequest) => lireParams(PARAMS_ID, request, agentIntrouvable).id;
 
   app.get(`${BASE}/agents/:id`, async (request, reply) => {
     const moi = requireAgent(request);
-    const a = await exigerAgent(params(request).id);
+    const a = await exigerAgent(agentDe(request));
     return page(request, reply, `${a.prenom} ${a.nom}`, <AgentPage csrf={reply.generateCsrf()} agent={a} soiMeme={a.id === moi.id} roles={a.roles} errors={[]} flash={takeFlash(request)} />);
   });
 
   /** Runs an action on an agent: success → back to their page with a message; refusal → the page with the reason. */
   const actionAgent = async (request: FastifyRequest, reply: FastifyReply, action: (id: string) => Promise<string>, rolesSaisis?: string[]) => {
     const moi = requireAgent(request);
-    const { id } = params(request);
+    const id = agentDe(request);
     try {
       request.session.flash = await action(id);
       return reply.redirect(`${BASE}/agents/${id}`, 303);
     } catch (error) {
-      const e = erreursDe(error);
-      if (!e) throw error;
+      const e = refusDe(error, { kinds: REFUS });
       const a = await exigerAgent(id);
-      return page(request, reply, `Erreur : ${a.prenom} ${a.nom}`, <AgentPage csrf={reply.generateCsrf()} agent={a} soiMeme={a.id === moi.id} roles={rolesSaisis ?? a.roles} errors={e.errors} />, e.status);
+      return pageFormulaire(page, request, reply, `${a.prenom} ${a.nom}`, e.errors, <AgentPage csrf={reply.generateCsrf()} agent={a} soiMeme={a.id === moi.id} roles={rolesSaisis ?? a.roles} errors={e.errors} />, e.status);
     }
   };
 
   app.post(`${BASE}/agents/:id/roles`, (request, reply) => {
     const moi = requireAgent(request);
-    const roles = liste(body(request), 'roles');
+    const { roles } = lireChamps(ROLES, request.body);
     return actionAgent(request, reply, async (id) => {
       const a = await agents.modifierRoles(id, roles, acteurAgent(moi));
       return `Les rôles de ${a.prenom} ${a.nom} sont enregistrés.`;
@@ -271,20 +263,18 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
 
   // API keys of the billing software, through ClesApiService (which journals them).
 
-  const pageCles = async (request: FastifyRequest, reply: FastifyReply, libelle: string, errors: ErrorDetail[], status = 200, flash?: string) => {
+  const pageCles = async (request: FastifyRequest, reply: FastifyReply, libelle: string, errors: ErrorDetail[], status?: number, flash?: string) => {
     requireAgent(request);
     const jeton = randomUUID();
     request.session.cleApiJeton = jeton;
-    return page(request, reply, errors.length > 0 ? 'Erreur : clés d’API' : 'Clés d’API', <ClesApiPage csrf={reply.generateCsrf()} jeton={jeton} cles={await clesApi.lister()} noms={await noms()} libelle={libelle} errors={errors} {...(flash ? { flash } : {})} />, status);
+    return pageFormulaire(page, request, reply, 'Clés d’API', errors, <ClesApiPage csrf={reply.generateCsrf()} jeton={jeton} cles={await clesApi.lister()} noms={await noms()} libelle={libelle} errors={errors} {...(flash ? { flash } : {})} />, status);
   };
 
-  app.get(`${BASE}/cles-api`, (request, reply) => pageCles(request, reply, '', [], 200, takeFlash(request)));
+  app.get(`${BASE}/cles-api`, (request, reply) => pageCles(request, reply, '', [], undefined, takeFlash(request)));
 
   app.post(`${BASE}/cles-api`, async (request, reply) => {
     const agent = requireAgent(request);
-    const b = body(request);
-    const libelle = texte(b, 'libelle');
-    const jeton = texte(b, 'jeton');
+    const { libelle, jeton } = lireChamps(CLE_API, request.body);
     if (!request.session.cleApiJeton || jeton !== request.session.cleApiJeton) {
       // The form was already used (a reload of the result page): no second key, and the secret is not shown again.
       request.session.flash = 'Ce formulaire a déjà servi : aucune nouvelle clé n’a été créée. La clé créée n’est plus affichable ; si elle n’a pas été copiée, révoquez-la et créez-en une autre.';
@@ -297,15 +287,14 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
       reply.header('cache-control', 'no-store');
       return page(request, reply, `Clé créée : ${cle.libelle}`, <CleCreeePage cle={cle} secret={secret} />);
     } catch (error) {
-      const e = erreursDe(error);
-      if (!e) throw error;
-      return pageCles(request, reply, libelle, e.errors, e.status);
+      const e = refusDe(error, { kinds: REFUS });
+      return pageCles(request, reply, valeursAReafficher({ libelle }).libelle, e.errors, e.status);
     }
   });
 
   app.post(`${BASE}/cles-api/:id/revocation`, async (request, reply) => {
     const agent = requireAgent(request);
-    const { id } = params(request);
+    const { id } = lireParams(PARAMS_ID, request, cleIntrouvable);
     const cle = (await clesApi.lister()).find((c) => c.id === id);
     await clesApi.revoquer(id, acteurAgent(agent));
     request.session.flash = `La clé « ${cle?.libelle ?? id} » est révoquée : le logiciel qui l’utilisait n’a plus accès à l’API.`;

@@ -22,6 +22,7 @@ export const LIBELLES_STATUTS: Readonly<Record<StatutVersion, string>> = {
 
 /** The version read from the configuration file: in force until a version of the table takes over. */
 export const ID_CONFIGURATION = 'configuration';
+export const versionIntrouvable = () => new QuotientError('not_found', 'politique_version_introuvable', 'Cette version de la politique tarifaire n’existe pas.');
 
 export interface VersionPolitique {
   readonly id: string;
@@ -220,7 +221,7 @@ export class PolitiquesService {
     if (id === ID_CONFIGURATION) return this.configuration();
     await this.rafraichir();
     const v = this.versions.find((x) => x.id === id);
-    if (!v) throw new QuotientError('not_found', 'politique_version_introuvable', 'Cette version de la politique tarifaire n’existe pas.');
+    if (!v) throw versionIntrouvable();
     return v;
   }
 

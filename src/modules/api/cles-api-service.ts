@@ -5,6 +5,8 @@ import type { Schema } from '../../infra/db/schema.ts';
 import type { AuditActor, AuditEntryInput } from '../audit/audit-entry.ts';
 import type { CleApiConnue } from '../../http/acces/controle-acces.ts';
 
+export const cleIntrouvable = () => new QuotientError('not_found', 'cle_api_introuvable', 'Clé introuvable ou déjà révoquée.');
+
 /** What the service needs of the journal: each change and its entry commit together or not at all. */
 export interface JournalCles {
   inTransaction<T>(work: (trx: Transaction<Schema>) => Promise<T>): Promise<T>;
@@ -63,7 +65,7 @@ export class ClesApiService {
     const { journal } = this.deps;
     await journal.inTransaction(async (trx) => {
       const result = await trx.updateTable('cles_api').set({ revoquee_le: this.iso(), revoquee_par: par.id }).where('id', '=', id).where('revoquee_le', 'is', null).executeTakeFirst();
-      if (Number(result.numUpdatedRows) === 0) throw new QuotientError('not_found', 'cle_api_introuvable', 'Clé introuvable ou déjà révoquée.');
+      if (Number(result.numUpdatedRows) === 0) throw cleIntrouvable();
       await journal.append({ actor: par, action: 'cle_api.revoquee', target: { type: 'cle_api', id }, outcome: 'succes' }, trx);
     });
   }

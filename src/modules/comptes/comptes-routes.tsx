@@ -1,7 +1,9 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { VNode } from 'preact';
-import { QuotientError, isQuotientError, type ErrorDetail } from '../../domain/errors.ts';
+import type { ComponentChildren } from 'preact';
+import { z } from 'zod';
+import { QuotientError, type ErrorKind } from '../../domain/errors.ts';
+import { lireChamps, pageFormulaire, refusDe, saisieAReafficher, texte, texteOptionnel } from '../../http/formulaire.ts';
 import { pageContext, sendPage } from '../../http/render.tsx';
 import { signIn, signOut } from '../../http/session.ts';
 import { Layout } from '../../http/ui/layout.tsx';
@@ -23,22 +25,24 @@ export interface ComptesRoutesDeps {
   readonly signInPerMinute?: number;
 }
 
-type Body = Record<string, string | undefined>;
-const field = (body: unknown, name: string) => {
-  const v = (body as Body | undefined)?.[name];
-  return typeof v === 'string' ? v : '';
-};
+/** The forms of this module: every field is checked by the accounts service, with its own messages. */
+const CONNEXION = z.object({ email: texte(), password: texte() });
+const INSCRIPTION = z.object({ prenoms: texte(), nom: texte(), email: texte(), password: texte() });
+const OUBLI = z.object({ email: texte() });
+const JETON = z.object({ jeton: texte() });
+const NOUVEAU_MOT_DE_PASSE = z.object({ jeton: texte(), password: texte() });
+const RETOUR_FRANCECONNECT = z.object({ error: texteOptionnel() });
+/** Never shown again. */
+const SECRETS = ['password'];
+/** What the person can correct: a wrong input, wrong credentials, an address not confirmed, too many tries. */
+const REFUS: readonly ErrorKind[] = ['invalid', 'unauthenticated', 'rate_limited', 'forbidden'];
 
 /** French pages of sign-in, sign-up, verification, reset and sign-out. */
 export async function registerComptesRoutes(app: FastifyInstance, deps: ComptesRoutesDeps): Promise<void> {
   const { comptes, franceConnect } = deps;
-  const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: VNode, status = 200) =>
+  const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ComponentChildren, status = 200) =>
     sendPage(reply, <Layout ctx={pageContext(request, reply, deps.commune)} title={title}>{body}</Layout>, status);
   const csrf = (reply: FastifyReply) => reply.generateCsrf();
-  const detailsOf = (error: unknown): ErrorDetail[] | undefined => {
-    if (!isQuotientError(error) || !['invalid', 'unauthenticated', 'rate_limited', 'forbidden'].includes(error.kind)) return undefined;
-    return error.details.length > 0 ? [...error.details] : [{ path: '', message: error.message }];
-  };
 
   app.decorateRequest('compte', null);
   app.addHook('preHandler', async (request) => {
@@ -61,16 +65,15 @@ export async function registerComptesRoutes(app: FastifyInstance, deps: ComptesR
   });
 
   app.post('/connexion', throttled, async (request, reply) => {
-    const email = field(request.body, 'email');
+    const { email, password } = lireChamps(CONNEXION, request.body);
     try {
-      const compteId = await comptes.connecterLocal(email, field(request.body, 'password'));
+      const compteId = await comptes.connecterLocal(email, password);
       await signIn(request, compteId, 'local');
       return reply.redirect('/mon-espace', 303);
     } catch (error) {
-      const errors = detailsOf(error);
-      if (!errors) throw error;
-      const status = isQuotientError(error) && error.kind === 'rate_limited' ? 429 : 400;
-      return page(request, reply, 'Erreur : se connecter', <ConnexionPage csrf={csrf(reply)} franceConnect={franceConnect !== undefined} errors={errors} email={email} />, status);
+      const { errors, status } = refusDe(error, { kinds: REFUS });
+      const saisie = saisieAReafficher(request.body, SECRETS);
+      return pageFormulaire(page, request, reply, 'Se connecter', errors, <ConnexionPage csrf={csrf(reply)} franceConnect={franceConnect !== undefined} errors={errors} email={saisie.email ?? ''} />, status);
     }
   });
 
@@ -82,11 +85,11 @@ export async function registerComptesRoutes(app: FastifyInstance, deps: ComptesR
     });
 
     app.get('/connexion/franceconnect/retour', throttled, async (request, reply) => {
-      const query = request.query as Record<string, unknown>;
+      const query = lireChamps(RETOUR_FRANCECONNECT, request.query);
       // The pending request is used once, whatever the outcome: a second return cannot reuse it.
       const pending = request.session.oidc;
       delete request.session.oidc;
-      if (typeof query.error === 'string') {
+      if (query.error !== undefined) {
         return page(request, reply, 'Connexion annulée', <MessagePage title="Connexion annulée"><p>La connexion avec FranceConnect n’a pas abouti. <a href="/connexion">Revenir à la page de connexion</a>.</p></MessagePage>, 400);
       }
       const identity = await franceConnect.finish(new URL(request.url, deps.publicUrl), pending && Date.now() - pending.startedAt < 10 * 60_000 ? pending : undefined);
@@ -117,13 +120,11 @@ export async function registerComptesRoutes(app: FastifyInstance, deps: ComptesR
   app.get('/inscription', (request, reply) => page(request, reply, 'Créer un compte', <InscriptionPage csrf={csrf(reply)} errors={[]} values={{}} />));
 
   app.post('/inscription', throttled, async (request, reply) => {
-    const values = { prenoms: field(request.body, 'prenoms'), nom: field(request.body, 'nom'), email: field(request.body, 'email') };
     try {
-      await comptes.inscrire({ ...values, password: field(request.body, 'password') });
+      await comptes.inscrire(lireChamps(INSCRIPTION, request.body));
     } catch (error) {
-      const errors = detailsOf(error);
-      if (!errors) throw error;
-      return page(request, reply, 'Erreur : créer un compte', <InscriptionPage csrf={csrf(reply)} errors={errors} values={values} />, 400);
+      const { errors, status } = refusDe(error, { kinds: REFUS });
+      return pageFormulaire(page, request, reply, 'Créer un compte', errors, <InscriptionPage csrf={csrf(reply)} errors={errors} values={saisieAReafficher(request.body, SECRETS)} />, status);
     }
     return page(
       request,
@@ -137,26 +138,24 @@ export async function registerComptesRoutes(app: FastifyInstance, deps: ComptesR
   });
 
   app.get('/inscription/confirmation', async (request, reply) => {
-    const token = String((request.query as Record<string, unknown>).jeton ?? '');
+    const token = lireChamps(JETON, request.query).jeton;
     const valid = await comptes.jetonValide(token, 'verification');
     return page(request, reply, valid ? 'Confirmer votre adresse' : 'Lien expiré', <ConfirmationPage csrf={csrf(reply)} token={token} valid={valid} />, valid ? 200 : 400);
   });
 
   app.post('/inscription/confirmation', async (request, reply) => {
-    await comptes.confirmerCourriel(field(request.body, 'jeton'));
+    await comptes.confirmerCourriel(lireChamps(JETON, request.body).jeton);
     return page(request, reply, 'Adresse confirmée', <ConnexionPage csrf={csrf(reply)} franceConnect={franceConnect !== undefined} errors={[]} message="Votre adresse est confirmée : vous pouvez vous connecter." />);
   });
 
   app.get('/mot-de-passe-oublie', (request, reply) => page(request, reply, 'Mot de passe oublié', <OubliPage csrf={csrf(reply)} errors={[]} />));
 
   app.post('/mot-de-passe-oublie', throttled, async (request, reply) => {
-    const email = field(request.body, 'email');
     try {
-      await comptes.demanderReinitialisation(email);
+      await comptes.demanderReinitialisation(lireChamps(OUBLI, request.body).email);
     } catch (error) {
-      const errors = detailsOf(error);
-      if (!errors) throw error;
-      return page(request, reply, 'Erreur : mot de passe oublié', <OubliPage csrf={csrf(reply)} errors={errors} email={email} />, 400);
+      const { errors, status } = refusDe(error, { kinds: REFUS });
+      return pageFormulaire(page, request, reply, 'Mot de passe oublié', errors, <OubliPage csrf={csrf(reply)} errors={errors} email={saisieAReafficher(request.body, SECRETS).email ?? ''} />, status);
     }
     return page(
       request,
@@ -169,7 +168,7 @@ export async function registerComptesRoutes(app: FastifyInstance, deps: ComptesR
   });
 
   app.get('/mot-de-passe/nouveau', async (request, reply) => {
-    const token = String((request.query as Record<string, unknown>).jeton ?? '');
+    const token = lireChamps(JETON, request.query).jeton;
     if (!(await comptes.jetonValide(token, 'reinitialisation'))) {
       return page(request, reply, 'Lien expiré', <MessagePage title="Lien expiré"><p>Ce lien n’est plus valable : il a déjà servi ou a expiré. <a href="/mot-de-passe-oublie">Demander un nouveau lien</a>.</p></MessagePage>, 400);
     }
@@ -177,13 +176,13 @@ export async function registerComptesRoutes(app: FastifyInstance, deps: ComptesR
   });
 
   app.post('/mot-de-passe/nouveau', throttled, async (request, reply) => {
-    const token = field(request.body, 'jeton');
+    const { jeton, password } = lireChamps(NOUVEAU_MOT_DE_PASSE, request.body);
     try {
-      await comptes.reinitialiser(token, field(request.body, 'password'));
+      await comptes.reinitialiser(jeton, password);
     } catch (error) {
-      const errors = detailsOf(error);
-      if (!errors) throw error;
-      return page(request, reply, 'Erreur : nouveau mot de passe', <NouveauMotDePassePage csrf={csrf(reply)} token={token} errors={errors} />, 400);
+      const { errors, status } = refusDe(error, { kinds: REFUS });
+      // The token goes back in its hidden field: without it the form could not be sent again.
+      return pageFormulaire(page, request, reply, 'Nouveau mot de passe', errors, <NouveauMotDePassePage csrf={csrf(reply)} token={jeton} errors={errors} />, status);
     }
     return page(request, reply, 'Mot de passe enregistré', <ConnexionPage csrf={csrf(reply)} franceConnect={franceConnect !== undefined} errors={[]} message="Votre nouveau mot de passe est enregistré : connectez-vous." />);
   });

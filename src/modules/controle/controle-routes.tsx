@@ -1,12 +1,13 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ComponentChildren } from 'preact';
-import { isQuotientError, type ErrorDetail } from '../../domain/errors.ts';
-import { sansNumeroFiscal } from '../../domain/numero-fiscal.ts';
+import { z } from 'zod';
+import type { ErrorDetail } from '../../domain/errors.ts';
+import { PARAMS_ID, coche, lireChamps, lireParams, pageFormulaire, refusDe, texte, valeursAReafficher } from '../../http/formulaire.ts';
 import { takeFlash } from '../../http/session.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { acteurAgent, requireAgent, sendAgentPage } from '../../http/espace-agents.tsx';
-import type { ControleService, ExportSaisi, FiltreSaisi } from './controle-service.ts';
+import { controleIntrouvable, type ControleService, type ExportSaisi, type FiltreSaisi } from './controle-service.ts';
 import { jourFrancais } from './periode.ts';
 import { AccueilControle, ControlePage, ControlesPage, ExportsPage, IntegritePage, JournalPage } from './controle-views.tsx';
 
@@ -15,14 +16,17 @@ export interface ControleRoutesDeps {
   readonly controle: ControleService;
 }
 
-type Champs = Record<string, string | string[] | undefined>;
-const champ = (source: unknown, name: string): string | undefined => {
-  const v = (source as Champs | undefined)?.[name];
-  return typeof v === 'string' ? v : undefined;
-};
+/** Criteria typed in a form: a field left empty is no criterion. The service checks each one. */
+const criteres = <K extends string>(noms: readonly K[]) =>
+  z.object(Object.fromEntries(noms.map((k) => [k, texte()]))).transform((v) => Object.fromEntries(Object.entries(v).filter(([, x]) => x.trim() !== '')) as Partial<Record<K, string>>);
 
-const CHAMPS_FILTRE = ['agent', 'acteurType', 'acteurId', 'action', 'du', 'au', 'famille', 'resultat'] as const;
-const CHAMPS_EXPORT = ['sujet', 'famille', 'agent', 'du', 'au', 'format'] as const;
+const FILTRE = criteres(['agent', 'acteurType', 'acteurId', 'action', 'du', 'au', 'famille', 'resultat']);
+const EFFACER = z.object({ effacer: coche() });
+const EXPORT = criteres(['sujet', 'famille', 'agent', 'du', 'au', 'format']);
+const CONTROLE = z.object({ du: texte(), au: texte(), taille: texte() });
+const OBSERVATIONS = z.object({ observations: texte(), clore: coche() });
+/** The journal's pages: entries before a sequence number. */
+const PAGE_JOURNAL = z.object({ avant: texte(z.string().transform((v) => (/^[0-9]{1,10}$/.test(v) ? Number(v) : undefined))) });
 
 declare module 'fastify' {
   interface Session {
@@ -36,15 +40,10 @@ declare module 'fastify' {
   }
 }
 
-/** The fields of a posted form, those typed only. */
-const champs = <K extends string>(body: unknown, noms: readonly K[]): Partial<Record<K, string>> =>
-  Object.fromEntries(noms.map((k) => [k, champ(body, k)]).filter(([, v]) => v !== undefined && v.trim() !== '')) as Partial<Record<K, string>>;
+/** Errors a person can fix come back on the form (a criterion that matches nothing too); anything else goes to the one error handler. */
+const erreursDe = (error: unknown): ErrorDetail[] => refusDe(error, { kinds: ['invalid', 'not_found'] }).errors;
 
-/** Errors a person can fix come back on the form; anything else goes to the one error handler. */
-function erreursDe(error: unknown): ErrorDetail[] {
-  if (isQuotientError(error) && (error.kind === 'invalid' || error.kind === 'not_found') && error.details.length > 0) return [...error.details];
-  throw error;
-}
+const titreControle = (detail: { du: string; au: string }) => `Contrôle du ${jourFrancais(detail.du)} au ${jourFrancais(detail.au)}`;
 
 /** The auditor's pages: journal, exports, periodic controls, integrity (policy: AUDITEUR). */
 export function registerControleRoutes(app: FastifyInstance, deps: ControleRoutesDeps): void {
@@ -63,34 +62,33 @@ export function registerControleRoutes(app: FastifyInstance, deps: ControleRoute
   app.get('/agents/controle/journal', async (request, reply) => {
     const agent = requireAgent(request);
     const saisi: FiltreSaisi = request.session.controleFiltre ?? {};
-    const avantTexte = champ(request.query, 'avant');
-    const avant = avantTexte !== undefined && /^[0-9]{1,10}$/.test(avantTexte) ? Number(avantTexte) : undefined;
+    const { avant } = lireChamps(PAGE_JOURNAL, request.query);
     const agents = await controle.agents();
     try {
       const resultat = await controle.consulterJournal(saisi, avant, acteurAgent(agent));
-      return page(request, reply, 'Journal d’audit', <JournalPage csrf={reply.generateCsrf()} agents={agents} saisi={sansNumeroFiscal(saisi)} errors={[]} page={resultat} avant={avant} />);
+      return page(request, reply, 'Journal d’audit', <JournalPage csrf={reply.generateCsrf()} agents={agents} saisi={valeursAReafficher(saisi)} errors={[]} page={resultat} avant={avant} />);
     } catch (error) {
       // Criteria kept earlier may no longer hold (a family deleted since): shown to be corrected.
       const errors = erreursDe(error);
-      return page(request, reply, 'Erreur : journal d’audit', <JournalPage csrf={reply.generateCsrf()} agents={agents} saisi={sansNumeroFiscal(saisi)} errors={errors} page={null} avant={undefined} />, 400);
+      return pageFormulaire(page, request, reply, 'Journal d’audit', errors, <JournalPage csrf={reply.generateCsrf()} agents={agents} saisi={valeursAReafficher(saisi)} errors={errors} page={null} avant={undefined} />);
     }
   });
 
   app.post('/agents/controle/journal', async (request, reply) => {
     requireAgent(request);
-    if (champ(request.body, 'effacer') === 'oui') {
+    if (lireChamps(EFFACER, request.body).effacer) {
       request.session.controleFiltre = undefined;
       return reply.redirect('/agents/controle/journal', 303);
     }
-    const saisi: FiltreSaisi = champs(request.body, CHAMPS_FILTRE);
+    const saisi: FiltreSaisi = lireChamps(FILTRE, request.body);
     try {
       // Checked before it is kept: a numéro fiscal typed by mistake is refused, never stored.
       await controle.lireFiltre(saisi);
     } catch (error) {
       const errors = erreursDe(error);
-      return page(request, reply, 'Erreur : journal d’audit', <JournalPage csrf={reply.generateCsrf()} agents={await controle.agents()} saisi={sansNumeroFiscal(saisi)} errors={errors} page={null} avant={undefined} />, 400);
+      return pageFormulaire(page, request, reply, 'Journal d’audit', errors, <JournalPage csrf={reply.generateCsrf()} agents={await controle.agents()} saisi={valeursAReafficher(saisi)} errors={errors} page={null} avant={undefined} />);
     }
-    request.session.controleFiltre = sansNumeroFiscal(saisi);
+    request.session.controleFiltre = valeursAReafficher(saisi);
     return reply.redirect('/agents/controle/journal', 303);
   });
 
@@ -101,13 +99,13 @@ export function registerControleRoutes(app: FastifyInstance, deps: ControleRoute
 
   app.post('/agents/controle/exports/fichier', async (request, reply) => {
     requireAgent(request);
-    const saisi: ExportSaisi = champs(request.body, CHAMPS_EXPORT);
+    const saisi: ExportSaisi = lireChamps(EXPORT, request.body);
     try {
       request.session.controleExport = await controle.verifierExport(saisi);
       return reply.redirect('/agents/controle/exports/fichier', 303);
     } catch (error) {
       const errors = erreursDe(error);
-      return page(request, reply, 'Erreur : exports par personne', <ExportsPage csrf={reply.generateCsrf()} agents={await controle.agents()} saisi={sansNumeroFiscal(saisi)} errors={errors} />, 400);
+      return pageFormulaire(page, request, reply, 'Exports par personne', errors, <ExportsPage csrf={reply.generateCsrf()} agents={await controle.agents()} saisi={valeursAReafficher(saisi)} errors={errors} />);
     }
   });
 
@@ -126,7 +124,7 @@ export function registerControleRoutes(app: FastifyInstance, deps: ControleRoute
         .send(Readable.from(fichier.corps));
     } catch (error) {
       const errors = erreursDe(error);
-      return page(request, reply, 'Erreur : exports par personne', <ExportsPage csrf={reply.generateCsrf()} agents={await controle.agents()} saisi={sansNumeroFiscal(saisi)} errors={errors} />, 400);
+      return pageFormulaire(page, request, reply, 'Exports par personne', errors, <ExportsPage csrf={reply.generateCsrf()} agents={await controle.agents()} saisi={valeursAReafficher(saisi)} errors={errors} />);
     }
   });
 
@@ -137,38 +135,37 @@ export function registerControleRoutes(app: FastifyInstance, deps: ControleRoute
 
   app.post('/agents/controle/controles', async (request, reply) => {
     const agent = requireAgent(request);
-    const saisi = { du: champ(request.body, 'du') ?? '', au: champ(request.body, 'au') ?? '', taille: champ(request.body, 'taille') ?? '' };
+    const saisi = lireChamps(CONTROLE, request.body);
     try {
       const id = await controle.creerControle(saisi, acteurAgent(agent));
       return reply.redirect(`/agents/controle/controles/${id}`, 303);
     } catch (error) {
       const errors = erreursDe(error);
-      return page(request, reply, 'Erreur : contrôles par échantillon', <ControlesPage csrf={reply.generateCsrf()} controles={await controle.listerControles()} saisi={sansNumeroFiscal(saisi)} errors={errors} />, 400);
+      return pageFormulaire(page, request, reply, 'Contrôles par échantillon', errors, <ControlesPage csrf={reply.generateCsrf()} controles={await controle.listerControles()} saisi={valeursAReafficher(saisi)} errors={errors} />);
     }
   });
 
   app.get('/agents/controle/controles/:id', async (request, reply) => {
     const agent = requireAgent(request);
-    const { id } = request.params as { id: string };
+    const { id } = lireParams(PARAMS_ID, request, controleIntrouvable);
     const detail = await controle.controle(id, acteurAgent(agent));
     const flash = takeFlash(request);
-    return page(request, reply, `Contrôle du ${jourFrancais(detail.du)} au ${jourFrancais(detail.au)}`, <ControlePage csrf={reply.generateCsrf()} controle={detail} errors={[]} observations={null} message={flash ?? null} />);
+    return page(request, reply, titreControle(detail), <ControlePage csrf={reply.generateCsrf()} controle={detail} errors={[]} observations={null} message={flash ?? null} />);
   });
 
   app.post('/agents/controle/controles/:id/observations', async (request, reply) => {
     const agent = requireAgent(request);
-    const { id } = request.params as { id: string };
-    const observations = champ(request.body, 'observations') ?? '';
-    const clore = champ(request.body, 'clore') === 'oui';
+    const { id } = lireParams(PARAMS_ID, request, controleIntrouvable);
+    const { observations, clore } = lireChamps(OBSERVATIONS, request.body);
     try {
       await controle.enregistrerObservations(id, observations, clore, acteurAgent(agent));
       request.session.flash = clore ? 'Le contrôle est clos.' : 'Vos observations sont enregistrées.';
       return reply.redirect(`/agents/controle/controles/${id}`, 303);
     } catch (error) {
-      if (isQuotientError(error) && error.kind === 'not_found') throw error;
-      const errors = erreursDe(error);
+      // A control that does not exist is not found, whatever was typed.
+      const { errors } = refusDe(error);
       const detail = await controle.controle(id, acteurAgent(agent));
-      return page(request, reply, 'Erreur : contrôle par échantillon', <ControlePage csrf={reply.generateCsrf()} controle={detail} errors={errors} observations={sansNumeroFiscal({ observations }).observations} message={null} />, 400);
+      return pageFormulaire(page, request, reply, titreControle(detail), errors, <ControlePage csrf={reply.generateCsrf()} controle={detail} errors={errors} observations={valeursAReafficher({ observations }).observations} message={null} />);
     }
   });
 

@@ -137,6 +137,7 @@ const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/;
 const ACTION = /^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*\.?$/;
 const REFERENCE = /^([A-Z])-?([A-Z0-9]{4})-?([A-Z0-9]{4})$/;
 const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const controleIntrouvable = () => new QuotientError('not_found', 'controle_introuvable', 'Ce contrôle n’existe pas.');
 export const TAILLE_MAX = 200;
 /** A control covers a year at most: viewing it draws the sample again over its whole period. */
 export const PERIODE_MAX_JOURS = 366;
@@ -496,7 +497,7 @@ export class ControleService {
 
   private async ligne(id: string) {
     const row = ID.test(id) ? await this.deps.db.selectFrom('controles').selectAll().where('id', '=', id).executeTakeFirst() : undefined;
-    if (!row) throw new QuotientError('not_found', 'controle_introuvable', 'Ce contrôle n’existe pas.');
+    if (!row) throw controleIntrouvable();
     return row;
   }
 

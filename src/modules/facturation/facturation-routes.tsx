@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import { formatDateCourte, parseDateSaisie } from '../../domain/dates.ts';
+import { lireFormulaire, pageFormulaire, saisieAReafficher, texteOptionnel, type EnvoiPage } from '../../http/formulaire.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { parisDate } from '../../sources/paris-date.ts';
 import { acteurAgent, requireAgent, sendAgentPage } from '../../http/espace-agents.tsx';
@@ -16,6 +18,17 @@ export interface FacturationRoutesDeps {
   readonly clock?: () => number;
 }
 
+/** The export's date: none at all (a bookmarked link) is `aujourdhui`; a date typed wrong is said. */
+const schemaExport = (aujourdhui: string) =>
+  z.object({
+    date: texteOptionnel().transform((typed, ctx) => {
+      if (typed === undefined) return aujourdhui;
+      const date = parseDateSaisie(typed);
+      if (date !== null) return date;
+      ctx.issues.push({ code: 'custom', message: typed.trim() === '' ? 'Indiquez la date des quotients, au format JJ/MM/AAAA.' : 'La date doit être une date réelle au format JJ/MM/AAAA, par exemple 01/09/2026.', input: undefined });
+      return z.NEVER;
+    }),
+  });
 
 /**
  * The billing software's interface: the CSV export of the QFs in force at a date (counter agents
@@ -24,22 +37,20 @@ export interface FacturationRoutesDeps {
 export function registerFacturation(app: FastifyInstance, deps: FacturationRoutesDeps): void {
   const { commune, facturation } = deps;
   const today = () => parisDate((deps.clock ?? Date.now)());
+  const page: EnvoiPage = (request, reply, title, body, status) => sendAgentPage(request, reply, commune, title, body, status);
 
   app.get('/agents/facturation', (request, reply) => {
     requireAgent(request);
-    return sendAgentPage(request, reply, commune, 'Export pour la facturation', <FacturationPage date={formatDateCourte(today())} />);
+    return page(request, reply, 'Export pour la facturation', <FacturationPage date={formatDateCourte(today())} errors={[]} />);
   });
 
   app.get('/agents/facturation/export.csv', async (request, reply) => {
     const agent = requireAgent(request);
-    const raw = (request.query as Record<string, unknown>).date;
-    // No date at all (a bookmarked link): today. A date typed wrong: the form again, with the reason.
-    const date = raw === undefined ? today() : typeof raw === 'string' ? parseDateSaisie(raw) : null;
-    if (date === null) {
-      const typed = typeof raw === 'string' ? raw : '';
-      const error = typed.trim() === '' ? 'Indiquez la date des quotients, au format JJ/MM/AAAA.' : 'La date doit être une date réelle au format JJ/MM/AAAA, par exemple 01/09/2026.';
-      return sendAgentPage(request, reply, commune, 'Erreur : export pour la facturation', <FacturationPage date={typed} error={error} />, 400);
+    const lecture = lireFormulaire(schemaExport(today()), request.query);
+    if (!lecture.ok) {
+      return pageFormulaire(page, request, reply, 'Export pour la facturation', lecture.errors, <FacturationPage date={saisieAReafficher(request.query).date ?? ''} errors={lecture.errors} />);
     }
+    const { date } = lecture.values;
     const { csv } = await facturation.exporterCsv(date, acteurAgent(agent), String(request.id));
     return reply
       .header('content-type', 'text/csv; charset=utf-8')

@@ -1,16 +1,18 @@
-import { ErrorSummary, TextField } from '../../http/ui/components.tsx';
+import type { ErrorDetail } from '../../domain/errors.ts';
+import { ANCRE_ERREURS, Erreurs, TextField, errorOf } from '../../http/ui/components.tsx';
 
 /** The page of the billing export: one date, one button; what the file holds, column by column. */
-export function FacturationPage({ date, error }: { date: string; error?: string }) {
+export function FacturationPage({ date, errors }: { date: string; errors: readonly ErrorDetail[] }) {
+  const error = errorOf(errors, 'date');
   return (
     <>
       <h1>Export pour la facturation</h1>
-      {error ? <ErrorSummary id="erreurs" errors={[{ href: '#date', text: error }]} /> : null}
+      <Erreurs errors={errors} />
       <p class="lead">
         Téléchargez le quotient familial en vigueur à une date pour chaque famille qui en a un, avec la tranche de chaque activité, au format
         CSV pour le logiciel de facturation ou un tableur.
       </p>
-      <form method="get" action="/agents/facturation/export.csv#erreurs">
+      <form method="get" action={`/agents/facturation/export.csv#${ANCRE_ERREURS}`}>
         <TextField id="date" label="Date des quotients" hint="Au format JJ/MM/AAAA, par exemple 01/09/2026." value={date} inputMode="numeric" size="moyen" {...(error ? { error } : {})} />
         <button class="button" type="submit">
           Télécharger le fichier CSV

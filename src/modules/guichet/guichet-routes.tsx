@@ -1,32 +1,18 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ComponentChildren } from 'preact';
+import { z } from 'zod';
 import { addDays, formatDateCourte, parseDateSaisie } from '../../domain/dates.ts';
-import { QuotientError, isQuotientError, type ErrorDetail } from '../../domain/errors.ts';
-import { NumeroFiscal, ressembleANumeroFiscal } from '../../domain/numero-fiscal.ts';
+import { QuotientError, type ErrorDetail } from '../../domain/errors.ts';
+import { ressembleANumeroFiscal } from '../../domain/numero-fiscal.ts';
 import type { AgentConnecte } from '../../http/acces/controle-acces.ts';
+import { NUMERO_FISCAL_EGARE, PARAMS_ID, coche, libre, lireFormulaire, lireParams, numerosFiscaux, pageFormulaire, radio, refusDe, saisieAReafficher, champsEnErreur, texte } from '../../http/formulaire.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { parisDate } from '../../sources/paris-date.ts';
 import { requireAgent, sendAgentPage } from '../../http/espace-agents.tsx';
 import { motsDuNom, type CriteresRecherche, type FoyerFamille } from '../familles/familles-service.ts';
-import type { AccordRecu, GuichetService } from './guichet-service.ts';
-import {
-  AccordPage,
-  AttestationPage,
-  CreationPage,
-  DemandePage,
-  ENFANTS_MAX,
-  FichePage,
-  FOYER_PARENT2,
-  MODES_GUICHET,
-  NumeroPage,
-  RecherchePage,
-  RESIDENCES,
-  RESIDENT,
-  declarantsPossibles,
-  nomParent,
-  type Ressaisie,
-  type Valeurs,
-} from './guichet-views.tsx';
+import { champDuFoyer, schemaFoyer } from '../familles/formulaire-foyer.tsx';
+import { demandeIntrouvable, familleIntrouvable, type AccordRecu, type GuichetService } from './guichet-service.ts';
+import { AccordPage, AttestationPage, CreationPage, DemandePage, FichePage, MODES_GUICHET, NumeroPage, RecherchePage, declarantsPossibles, nomParent, type Ressaisie, type Valeurs } from './guichet-views.tsx';
 
 export interface GuichetRoutesDeps {
   readonly commune: CommuneConfig;
@@ -60,22 +46,35 @@ const REFERENCE = /^F-[A-Z0-9]{4}-[A-Z0-9]{4}$/;
 const COURRIEL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const PIECE_MAX = 200;
 
-type Body = Record<string, string | string[] | undefined>;
+/** The search form; `aujourdhui` bounds the date of birth. */
+const schemaRecherche = (aujourdhui: string) =>
+  z
+    .object({
+      reference: texte(
+        libre()
+          .transform((v) => v.toUpperCase().replace(/\s+/g, ''))
+          .refine((v) => v === '' || REFERENCE.test(v), 'La référence d’une famille s’écrit F-, 4 caractères, un tiret et 4 caractères, par exemple F-AB2C-DE3F.'),
+      ),
+      nom: texte(libre().refine((v) => v === '' || (motsDuNom(v).length > 0 && v.length <= 100), 'Le nom doit comporter des lettres (100 caractères au plus).')),
+      naissance: texte(
+        libre().refine((v) => {
+          const iso = parseDateSaisie(v);
+          return v === '' || (iso !== null && iso <= aujourdhui);
+        }, 'La date de naissance doit être une date passée au format JJ/MM/AAAA, par exemple 09/04/1981.'),
+      ),
+    })
+    .refine((v) => v.reference !== '' || v.nom !== '' || v.naissance !== '', { message: 'Indiquez une référence de famille, un nom ou une date de naissance.', path: ['reference'] });
 
-/** The form's text fields, trimmed; a field that holds something shaped like a numéro fiscal is emptied and flagged. */
-function valeursDe(body: unknown, errors: ErrorDetail[]): Valeurs {
-  const values: Valeurs = {};
-  for (const [k, v] of Object.entries((body as Body | undefined) ?? {})) {
-    if (typeof v !== 'string' || k === '_csrf' || k.startsWith('numero-')) continue;
-    if (ressembleANumeroFiscal(v)) {
-      errors.push({ path: k, message: 'Ce champ semble contenir un numéro fiscal : retirez-le. Le numéro fiscal se saisit seulement à l’étape « Numéro fiscal » de la demande, et n’est jamais enregistré.' });
-      values[k] = '';
-    } else {
-      values[k] = v.trim();
-    }
-  }
-  return values;
-}
+/** The creation form: the household (shared with « Mon foyer »), then residence and contact, and the confirmation that a homonym is another family. */
+const schemaCreation = (aujourdhui: string) =>
+  z.intersection(
+    schemaFoyer('agents', aujourdhui),
+    z.object({
+      resident: radio(['oui', 'non'], 'oui', 'Indiquez si la famille habite la commune.'),
+      courriel: texte(libre().refine((v) => v === '' || (COURRIEL.test(v) && v.length <= 200), 'L’adresse électronique n’est pas valide : vérifiez-la, par exemple prenom.nom@exemple.fr.')),
+      doublon: coche('confirme'),
+    }),
+  );
 
 /** The counter: find or create a family, enter a request received on paper or by e-mail, see its result. */
 export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesDeps): void {
@@ -83,7 +82,8 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
   const service = deps.guichet;
   const acteur = (agent: AgentConnecte) => ({ type: 'agent' as const, id: agent.id });
   const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ComponentChildren, status = 200) => sendAgentPage(request, reply, commune, title, body, status);
-  const idDe = (request: FastifyRequest) => (request.params as { id: string }).id;
+  const familleDe = (request: FastifyRequest) => lireParams(PARAMS_ID, request, familleIntrouvable).id;
+  const demandeDe = (request: FastifyRequest) => lireParams(PARAMS_ID, request, demandeIntrouvable).id;
   const aujourdhui = () => parisDate(Date.now());
 
   // ---------------------------------------------------------------------------------------
@@ -99,25 +99,11 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
   // A POST, so that what is searched (or a numéro fiscal typed in the wrong field) never sits in an address.
   app.post('/agents/guichet/recherche', async (request, reply) => {
     requireAgent(request);
-    const errors: ErrorDetail[] = [];
-    const values = valeursDe(request.body, errors);
-    const reference = (values.reference ?? '').toUpperCase().replace(/\s+/g, '');
-    const nom = values.nom ?? '';
-    const naissance = values.naissance ?? '';
-    if (reference !== '' && !REFERENCE.test(reference)) {
-      errors.push({ path: 'reference', message: 'La référence d’une famille s’écrit F-, 4 caractères, un tiret et 4 caractères, par exemple F-AB2C-DE3F.' });
+    const lecture = lireFormulaire(schemaRecherche(aujourdhui()), request.body);
+    if (!lecture.ok) {
+      return pageFormulaire(page, request, reply, 'Accueil des familles', lecture.errors, <RecherchePage csrf={reply.generateCsrf()} values={saisieAReafficher(request.body)} errors={lecture.errors} resultat={null} />);
     }
-    if (nom !== '' && (motsDuNom(nom).length === 0 || nom.length > 100)) errors.push({ path: 'nom', message: 'Le nom doit comporter des lettres (100 caractères au plus).' });
-    if (naissance !== '' && !(parseDateSaisie(naissance) && (parseDateSaisie(naissance) as string) <= aujourdhui())) {
-      errors.push({ path: 'naissance', message: 'La date de naissance doit être une date passée au format JJ/MM/AAAA, par exemple 09/04/1981.' });
-    }
-    if (errors.length === 0 && reference === '' && nom === '' && naissance === '') {
-      errors.push({ path: 'reference', message: 'Indiquez une référence de famille, un nom ou une date de naissance.' });
-    }
-    if (errors.length > 0) {
-      return page(request, reply, 'Erreur : accueil des familles', <RecherchePage csrf={reply.generateCsrf()} values={values} errors={errors} resultat={null} />, 400);
-    }
-    request.session.guichetRecherche = { reference, nom, naissance };
+    request.session.guichetRecherche = lecture.values;
     return reply.redirect('/agents/guichet#resultats-titre', 303);
   });
 
@@ -131,28 +117,24 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
 
   app.post('/agents/guichet/familles', async (request, reply) => {
     const agent = requireAgent(request);
-    const errors: ErrorDetail[] = [];
-    const values = valeursDe(request.body, errors);
-    const saisie = familleSaisie(values, errors, aujourdhui());
-    const erreur = (doublons: Parameters<typeof CreationPage>[0]['doublons'] = []) =>
-      page(request, reply, 'Erreur : créer une famille', <CreationPage csrf={reply.generateCsrf()} values={values} errors={errors} doublons={doublons} />, 400);
-    if (errors.length > 0 || !saisie) return erreur();
-    if (values.doublon !== 'confirme') {
+    const erreur = (errors: readonly ErrorDetail[], doublons: Parameters<typeof CreationPage>[0]['doublons'] = []) =>
+      pageFormulaire(page, request, reply, 'Créer une famille', errors, <CreationPage csrf={reply.generateCsrf()} values={saisieAReafficher(request.body)} errors={errors} doublons={doublons} />);
+    const lecture = lireFormulaire(schemaCreation(aujourdhui()), request.body);
+    if (!lecture.ok) return erreur(lecture.errors);
+    const { parents, enfants, resident, courriel, doublon } = lecture.values;
+    const p1 = parents[0];
+    if (!doublon && p1) {
       // The same first parent already known: most often the family came before.
-      const p1 = saisie.parents[0] as { nomNaissance: string; dateNaissance: string };
-      const { familles } = await service.rechercher({ nom: p1.nomNaissance, dateNaissance: p1.dateNaissance }, acteur(agent));
+      const { familles } = await service.rechercher({ nom: p1.nomNaissance, ...(p1.dateNaissance ? { dateNaissance: p1.dateNaissance } : {}) }, acteur(agent));
       if (familles.length > 0) {
-        errors.push({ path: 'doublon', message: 'Un parent de même nom et de même date de naissance est déjà connu : ouvrez la famille existante, ou cochez la case de confirmation pour en créer une autre.' });
-        return erreur(familles);
+        return erreur([{ path: 'doublon', message: 'Un parent de même nom et de même date de naissance est déjà connu : ouvrez la famille existante, ou cochez la case de confirmation pour en créer une autre.' }], familles);
       }
     }
     try {
-      const { id } = await service.creer(saisie, acteur(agent));
+      const { id } = await service.creer({ parents, enfants, resident: resident === 'oui', ...(courriel ? { courriel } : {}) }, acteur(agent));
       return reply.redirect(`/agents/guichet/familles/${id}`, 303);
     } catch (error) {
-      if (!isQuotientError(error) || error.kind !== 'invalid') throw error;
-      errors.push(...(error.details.length > 0 ? error.details.map(champDuService) : [{ path: '', message: error.message }]));
-      return erreur();
+      return erreur(refusDe(error, { champ: champDuFoyer }).errors);
     }
   });
 
@@ -161,7 +143,7 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
 
   app.get('/agents/guichet/familles/:id', async (request, reply) => {
     const agent = requireAgent(request);
-    const fiche = await service.fiche(idDe(request), acteur(agent));
+    const fiche = await service.fiche(familleDe(request), acteur(agent));
     return page(request, reply, `Famille ${fiche.foyer.reference}`, <FichePage fiche={fiche} />);
   });
 
@@ -175,7 +157,7 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
 
   app.get('/agents/guichet/familles/:id/demande', async (request, reply) => {
     const agent = requireAgent(request);
-    const familleId = idDe(request);
+    const familleId = familleDe(request);
     const foyer = await service.foyer(familleId, acteur(agent), 'saisie');
     const values: Valeurs = {};
     const enCours = saisieDe(request, familleId);
@@ -190,15 +172,20 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
 
   app.post('/agents/guichet/familles/:id/demande', async (request, reply) => {
     const agent = requireAgent(request);
-    const familleId = idDe(request);
+    const familleId = familleDe(request);
     const foyer = await service.foyer(familleId, acteur(agent), 'saisie');
-    const errors: ErrorDetail[] = [];
-    const values = valeursDe(request.body, errors);
-    const accords = accordsSaisis(foyer, values, errors, aujourdhui());
-    if (errors.length > 0) {
-      return page(request, reply, 'Erreur : demande reçue sur papier ou par courriel', <AccordPage csrf={reply.generateCsrf()} familleId={familleId} foyer={foyer} habilitation={commune.habilitation} agent={`${agent.prenom} ${agent.nom}`} values={values} errors={errors} />, 400);
+    const lecture = lireFormulaire(schemaAccords(foyer, aujourdhui()), request.body);
+    if (!lecture.ok) {
+      return pageFormulaire(
+        page,
+        request,
+        reply,
+        'Demande reçue sur papier ou par courriel',
+        lecture.errors,
+        <AccordPage csrf={reply.generateCsrf()} familleId={familleId} foyer={foyer} habilitation={commune.habilitation} agent={`${agent.prenom} ${agent.nom}`} values={saisieAReafficher(request.body)} errors={lecture.errors} />,
+      );
     }
-    request.session.guichetSaisie = { familleId, accords };
+    request.session.guichetSaisie = { familleId, accords: lecture.values };
     return reply.redirect(`/agents/guichet/familles/${familleId}/demande/numero`, 303);
   });
 
@@ -206,7 +193,7 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
 
   app.get('/agents/guichet/familles/:id/demande/numero', async (request, reply) => {
     const agent = requireAgent(request);
-    const familleId = idDe(request);
+    const familleId = familleDe(request);
     const saisie = saisieDe(request, familleId);
     if (!saisie) return reply.redirect(`/agents/guichet/familles/${familleId}/demande`, 303);
     const foyer = await service.foyer(familleId, acteur(agent), 'saisie');
@@ -218,7 +205,7 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
 
   app.post('/agents/guichet/familles/:id/demande/numero', async (request, reply) => {
     const agent = requireAgent(request);
-    const familleId = idDe(request);
+    const familleId = familleDe(request);
     const saisie = saisieDe(request, familleId);
     const cle = `${request.session.sessionId}:${familleId}`;
     if (!saisie || envoisEnCours.has(cle)) {
@@ -230,8 +217,10 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
     }
     const foyer = await service.foyer(familleId, acteur(agent), 'saisie');
     const attendus = saisie.accords.map((a) => ({ rang: a.rang, nom: nomDe(foyer, a.rang) }));
-    const { numeros, errors } = numerosSaisis(request.body, attendus);
-    if (errors.length === 0) {
+    const lecture = lireFormulaire(numerosFiscaux(attendus), request.body);
+    let errors = lecture.ok ? [] : lecture.errors;
+    if (lecture.ok) {
+      const numeros = lecture.values;
       // Taken out of the session (saved now) before the request is created: a second submit finds nothing to send.
       envoisEnCours.add(cle);
       delete request.session.guichetSaisie;
@@ -239,7 +228,10 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
       let creee = false;
       try {
         await request.session.save();
-        const foyers = saisie.accords.map((accord) => ({ accord, spi: numeros.get(accord.rang) as NumeroFiscal }));
+        const foyers = saisie.accords.flatMap((accord) => {
+          const spi = numeros.get(accord.rang);
+          return spi ? [{ accord, spi }] : [];
+        });
         const creeeDans = async (demandeId: string) => {
           creee = true;
           request.session.guichetSoumise = { familleId, demandeId };
@@ -253,14 +245,14 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
           request.session.guichetSaisie = saisie;
           delete request.session.guichetSoumise;
         }
-        if (!isQuotientError(error) || error.kind !== 'invalid') throw error;
-        errors.push({ path: '', message: error.message });
+        // The request service's refusal, said on top of the form: its details name no field of this page.
+        errors = refusDe(error, { champ: () => null }).errors;
       } finally {
         envoisEnCours.delete(cle);
       }
     }
     // The numbers typed are not sent back: the form asks for them again (invariant 1).
-    return page(request, reply, 'Erreur : numéro fiscal', <NumeroPage csrf={reply.generateCsrf()} familleId={familleId} foyer={foyer} accords={saisie.accords} errors={errors} />, 400);
+    return pageFormulaire(page, request, reply, 'Numéro fiscal', errors, <NumeroPage csrf={reply.generateCsrf()} familleId={familleId} foyer={foyer} accords={saisie.accords} errors={errors} />);
   });
 
   // ---------------------------------------------------------------------------------------
@@ -275,7 +267,7 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
 
   app.get('/agents/guichet/demandes/:id', async (request, reply) => {
     const agent = requireAgent(request);
-    const { etat, foyer } = await service.demande(idDe(request), acteur(agent), 'suivi');
+    const { etat, foyer } = await service.demande(demandeDe(request), acteur(agent), 'suivi');
     if (etat.file) {
       // As on the family portal: the HTTP Refresh header, no script; the page's own address, without the form's fragment.
       reply.header('refresh', `${REFRESH_SECONDS}; url=/agents/guichet/demandes/${etat.id}`);
@@ -286,22 +278,25 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
 
   app.post('/agents/guichet/demandes/:id/ressaisie', async (request, reply) => {
     const agent = requireAgent(request);
-    const { etat, foyer } = await service.demande(idDe(request), acteur(agent), 'suivi');
+    const { etat, foyer } = await service.demande(demandeDe(request), acteur(agent), 'suivi');
     const ressaisie = await ressaisieDe(etat.id, etat.statut, foyer, reply, []);
     // Nothing to type again (already relaunched, or calculated): back to the request's page.
     if (!ressaisie) return reply.redirect(`/agents/guichet/demandes/${etat.id}`, 303);
-    const { numeros, errors } = numerosSaisis(request.body, ressaisie.attendus);
-    if (errors.length > 0) {
-      return page(request, reply, `Erreur : demande ${etat.reference}`, <DemandePage etat={etat} foyer={foyer} refreshSeconds={REFRESH_SECONDS} ressaisie={{ ...ressaisie, errors }} />, 400);
+    const lecture = lireFormulaire(numerosFiscaux(ressaisie.attendus), request.body);
+    if (!lecture.ok) {
+      return pageFormulaire(page, request, reply, `Demande ${etat.reference}`, lecture.errors, <DemandePage etat={etat} foyer={foyer} refreshSeconds={REFRESH_SECONDS} ressaisie={{ ...ressaisie, errors: lecture.errors }} />);
     }
-    const identifiants = ressaisie.attendus.map((a) => ({ parentRang: a.rang, spi: numeros.get(a.rang) as NumeroFiscal }));
+    const identifiants = ressaisie.attendus.flatMap((a) => {
+      const spi = lecture.values.get(a.rang);
+      return spi ? [{ parentRang: a.rang, spi }] : [];
+    });
     await service.ressaisir(etat.id, identifiants, acteur(agent), deps.attenteMs);
     return reply.redirect(`/agents/guichet/demandes/${etat.id}`, 303);
   });
 
   app.get('/agents/guichet/demandes/:id/attestation', async (request, reply) => {
     const agent = requireAgent(request);
-    const { etat, foyer } = await service.demande(idDe(request), acteur(agent), 'attestation');
+    const { etat, foyer } = await service.demande(demandeDe(request), acteur(agent), 'attestation');
     if (!etat.quotient) throw new QuotientError('not_found', 'attestation_indisponible', 'Pas d’attestation : cette demande n’a pas de quotient familial calculé.');
     return page(request, reply, 'Attestation de quotient familial', <AttestationPage etat={etat} foyer={foyer} commune={commune} />);
   });
@@ -317,127 +312,56 @@ function nomDe(foyer: FoyerFamille, rang: 1 | 2): string {
   return p ? nomParent(p) : `parent ${rang}`;
 }
 
-/** The numbers typed for each declarant expected, or a French message per field (never quoting what was typed). */
-function numerosSaisis(body: unknown, attendus: ReadonlyArray<{ rang: 1 | 2; nom: string }>): { numeros: Map<1 | 2, NumeroFiscal>; errors: ErrorDetail[] } {
-  const numeros = new Map<1 | 2, NumeroFiscal>();
-  const errors: ErrorDetail[] = [];
-  for (const a of attendus) {
-    const typed = (body as Body | undefined)?.[`numero-${a.rang}`];
-    const parsed = NumeroFiscal.tryParse(typeof typed === 'string' ? typed : '');
-    if (parsed.ok) numeros.set(a.rang, parsed.value);
-    else errors.push({ path: `numero-${a.rang}`, message: attendus.length > 1 ? `${a.nom} : ${parsed.error.message}` : parsed.error.message });
-  }
-  return { numeros, errors };
-}
-
-/** Step 1's form: which avis are asked, and for each declarant how, when and by which piece the consent came. */
-function accordsSaisis(foyer: FoyerFamille, values: Valeurs, errors: ErrorDetail[], aujourdhui: string): AccordRecu[] {
+/**
+ * Step 1's form: which avis are asked (with two declarants), and for each declarant how, when and
+ * by which piece the consent came; a consent older than a year or dated in the future is refused.
+ */
+function schemaAccords(foyer: FoyerFamille, aujourdhui: string) {
   const declarants = declarantsPossibles(foyer);
-  let rangs: Array<1 | 2>;
-  if (declarants.length === 2) {
-    const [a, b] = declarants as [FoyerFamille['parents'][number], FoyerFamille['parents'][number]];
-    const choix: Record<string, Array<1 | 2>> = { 'commun-1': [a.rang], 'commun-2': [b.rang], deux: [a.rang, b.rang] };
-    const avis = values.avis !== undefined ? choix[values.avis] : undefined;
-    if (!avis) {
-      errors.push({ path: 'avis-commun-1', message: 'Indiquez quels avis d’imposition demander : un avis commun aux deux parents, ou un avis par parent.' });
-      return [];
-    }
-    rangs = avis;
-  } else {
-    rangs = [declarants[0]?.rang ?? 1];
-  }
-  const modes = new Map(MODES_GUICHET);
-  const accords: AccordRecu[] = [];
-  const unAn = addDays(aujourdhui, -366);
-  for (const rang of rangs) {
-    const nom = nomDe(foyer, rang);
-    const mode = values[`mode-${rang}`] ?? '';
-    if (!modes.has(mode as AccordRecu['mode'])) errors.push({ path: `mode-${rang}-formulaire_signe`, message: `Indiquez comment ${nom} a donné son accord : formulaire signé ou courriel.` });
-    const saisie = values[`date-${rang}`] ?? '';
-    const date = parseDateSaisie(saisie);
-    if (saisie === '') errors.push({ path: `date-${rang}`, message: `Indiquez la date de l’accord de ${nom}, au format JJ/MM/AAAA.` });
-    else if (!date) errors.push({ path: `date-${rang}`, message: `La date de l’accord de ${nom} n’est pas une date valide : écrivez-la au format JJ/MM/AAAA, par exemple 12/09/2025.` });
-    else if (date > aujourdhui) errors.push({ path: `date-${rang}`, message: `La date de l’accord de ${nom} est dans le futur : indiquez le jour où le formulaire a été signé ou le courriel envoyé.` });
-    else if (date < unAn) errors.push({ path: `date-${rang}`, message: `L’accord de ${nom} date de plus d’un an : demandez à la famille un accord récent.` });
-    const piece = values[`piece-${rang}`] ?? '';
-    // A piece emptied because it looked like a numéro fiscal already has its message.
-    if (piece === '' && !errors.some((e) => e.path === `piece-${rang}`)) errors.push({ path: `piece-${rang}`, message: `Indiquez la référence du formulaire signé ou du courriel de ${nom}, pour pouvoir retrouver la pièce.` });
-    else if (piece.length > PIECE_MAX) errors.push({ path: `piece-${rang}`, message: `La référence de la pièce de ${nom} est trop longue (${PIECE_MAX} caractères au plus).` });
-    if (date && piece !== '') accords.push({ rang, mode: mode as AccordRecu['mode'], date, piece });
-  }
-  return accords;
-}
-
-/** A service's error path (`parents[0].nomNaissance`) to the form's field (`parent1-nomNaissance`). */
-function champDuService(detail: ErrorDetail): ErrorDetail {
-  const m = /^(parents|enfants)\[(\d+)\]\.(\w+)$/.exec(detail.path);
-  if (m) return { path: `${m[1] === 'parents' ? 'parent' : 'enfant'}${Number(m[2]) + 1}-${m[3]}`, message: detail.message };
-  return detail.path === 'courriel' ? detail : { path: '', message: detail.message };
-}
-
-/** The creation form to the families service's input, with a French message per field. */
-function familleSaisie(values: Valeurs, errors: ErrorDetail[], aujourdhui: string) {
-  const get = (id: string) => values[id] ?? '';
-  const radio = (name: string, options: ReadonlyArray<readonly [string, string]>, defaut: string, message: string) => {
-    const v = get(name);
-    if (v === '') return defaut;
-    if (options.some(([o]) => o === v)) return v;
-    errors.push({ path: `${name}-${options[0]?.[0] ?? ''}`, message });
-    return defaut;
-  };
-  const nomValide = (id: string, libelle: string) => {
-    const v = get(id);
-    if (v === '') {
-      if (!errors.some((e) => e.path === id)) errors.push({ path: id, message: `Indiquez ${libelle}.` });
-    } else if (/[0-9]/.test(v)) errors.push({ path: id, message: `Un nom ou un prénom ne contient pas de chiffres : vérifiez ${libelle}.` });
-    else if (v.length > 100) errors.push({ path: id, message: `Vérifiez ${libelle} : 100 caractères au plus.` });
-    return v;
-  };
-  const dateNaissance = (id: string, qui: string, obligatoire: boolean): string | null => {
-    const v = get(id);
-    if (v === '') {
-      if (obligatoire && !errors.some((e) => e.path === id)) errors.push({ path: id, message: `Indiquez la date de naissance ${qui}, au format JJ/MM/AAAA.` });
-      return null;
-    }
-    const iso = parseDateSaisie(v);
-    if (!iso || iso > aujourdhui || iso < '1900-01-01') {
-      errors.push({ path: id, message: `La date de naissance ${qui} doit être une date passée au format JJ/MM/AAAA, par exemple 09/04/1981.` });
-      return null;
-    }
-    return iso;
-  };
-  const parent = (n: 1 | 2) => {
-    const p = `parent${n}`;
-    const qui = n === 1 ? 'du premier parent' : 'du second parent';
-    const rempli = ['prenoms', 'nomNaissance', 'nomUsage', 'dateNaissance'].some((f) => get(`${p}-${f}`) !== '' || errors.some((e) => e.path === `${p}-${f}`));
-    if (n === 2 && !rempli) return undefined;
-    return {
-      prenoms: nomValide(`${p}-prenoms`, `les prénoms ${qui}`),
-      nomNaissance: nomValide(`${p}-nomNaissance`, `le nom de naissance ${qui}`),
-      nomUsage: get(`${p}-nomUsage`) || null,
-      dateNaissance: dateNaissance(`${p}-dateNaissance`, qui, true),
+  const champs = ['avis', ...declarants.flatMap((p) => [`mode-${p.rang}`, `date-${p.rang}`, `piece-${p.rang}`])];
+  return z.object(Object.fromEntries(champs.map((id) => [id, texte()]))).transform((values, ctx): AccordRecu[] => {
+    const { signaler, enErreur } = champsEnErreur(ctx);
+    const valeur = (id: string) => {
+      const v = (values[id] ?? '').trim();
+      if (!ressembleANumeroFiscal(v)) return v;
+      signaler(id, NUMERO_FISCAL_EGARE);
+      return '';
     };
-  };
-  const p1 = parent(1);
-  const foyerP2 = radio('parent2-foyer', FOYER_PARENT2, 'oui', 'Indiquez si le second parent vit dans le foyer.');
-  const p2 = parent(2);
-  const enfants = [];
-  for (let i = 1; i <= ENFANTS_MAX; i++) {
-    const e = `enfant${i}`;
-    const qui = `de l’enfant ${i}`;
-    const residence = radio(`${e}-residence`, RESIDENCES, 'exclusive', `Indiquez où vit l’enfant ${i}.`);
-    const rempli = ['prenoms', 'nom', 'dateNaissance'].some((f) => get(`${e}-${f}`) !== '' || errors.some((x) => x.path === `${e}-${f}`));
-    if (!rempli) continue;
-    enfants.push({ prenoms: nomValide(`${e}-prenoms`, `les prénoms ${qui}`), nom: nomValide(`${e}-nom`, `le nom ${qui}`), dateNaissance: dateNaissance(`${e}-dateNaissance`, qui, false), residence });
-  }
-  const resident = radio('resident', RESIDENT, 'oui', 'Indiquez si la famille habite la commune.');
-  const courriel = get('courriel');
-  if (courriel !== '' && (!COURRIEL.test(courriel) || courriel.length > 200)) errors.push({ path: 'courriel', message: 'L’adresse électronique n’est pas valide : vérifiez-la, par exemple prenom.nom@exemple.fr.' });
-  if (errors.length > 0 || !p1) return undefined;
-  return {
-    parents: [p1, ...(p2 ? [{ ...p2, auFoyer: foyerP2 === 'oui' }] : [])],
-    enfants,
-    resident: resident === 'oui',
-    ...(courriel ? { courriel } : {}),
-  };
+    let rangs: Array<1 | 2>;
+    if (declarants.length === 2) {
+      const [a, b] = declarants as [FoyerFamille['parents'][number], FoyerFamille['parents'][number]];
+      const choix: Record<string, Array<1 | 2>> = { 'commun-1': [a.rang], 'commun-2': [b.rang], deux: [a.rang, b.rang] };
+      const avis = Object.hasOwn(choix, values.avis ?? '') ? choix[values.avis ?? ''] : undefined;
+      if (!avis) {
+        signaler('avis-commun-1', 'Indiquez quels avis d’imposition demander : un avis commun aux deux parents, ou un avis par parent.');
+        return [];
+      }
+      rangs = avis;
+    } else {
+      rangs = [declarants[0]?.rang ?? 1];
+    }
+    const modes = new Map(MODES_GUICHET);
+    const accords: AccordRecu[] = [];
+    const unAn = addDays(aujourdhui, -366);
+    for (const rang of rangs) {
+      const nom = nomDe(foyer, rang);
+      const mode = valeur(`mode-${rang}`);
+      if (!modes.has(mode as AccordRecu['mode'])) signaler(`mode-${rang}-formulaire_signe`, `Indiquez comment ${nom} a donné son accord : formulaire signé ou courriel.`);
+      const saisie = valeur(`date-${rang}`);
+      const date = parseDateSaisie(saisie);
+      if (enErreur(`date-${rang}`)) {
+        // Already said: a numéro fiscal has no place there.
+      } else if (saisie === '') signaler(`date-${rang}`, `Indiquez la date de l’accord de ${nom}, au format JJ/MM/AAAA.`);
+      else if (!date) signaler(`date-${rang}`, `La date de l’accord de ${nom} n’est pas une date valide : écrivez-la au format JJ/MM/AAAA, par exemple 12/09/2025.`);
+      else if (date > aujourdhui) signaler(`date-${rang}`, `La date de l’accord de ${nom} est dans le futur : indiquez le jour où le formulaire a été signé ou le courriel envoyé.`);
+      else if (date < unAn) signaler(`date-${rang}`, `L’accord de ${nom} date de plus d’un an : demandez à la famille un accord récent.`);
+      const piece = valeur(`piece-${rang}`);
+      if (enErreur(`piece-${rang}`)) {
+        // Already said: a numéro fiscal has no place there.
+      } else if (piece === '') signaler(`piece-${rang}`, `Indiquez la référence du formulaire signé ou du courriel de ${nom}, pour pouvoir retrouver la pièce.`);
+      else if (piece.length > PIECE_MAX) signaler(`piece-${rang}`, `La référence de la pièce de ${nom} est trop longue (${PIECE_MAX} caractères au plus).`);
+      if (date && piece !== '') accords.push({ rang, mode: mode as AccordRecu['mode'], date, piece });
+    }
+    return accords;
+  });
 }

@@ -46,8 +46,8 @@ export interface DemandeGuichet {
 }
 
 const ID = /^[0-9a-f-]{36}$/i;
-const familleIntrouvable = () => new QuotientError('not_found', 'famille_introuvable', 'Famille introuvable.');
-const demandeIntrouvable = () => new QuotientError('not_found', 'demande_introuvable', 'Demande introuvable.');
+export const familleIntrouvable = () => new QuotientError('not_found', 'famille_introuvable', 'Famille introuvable.');
+export const demandeIntrouvable = () => new QuotientError('not_found', 'demande_introuvable', 'Demande introuvable.');
 
 export class GuichetService {
   private readonly clock: () => number;

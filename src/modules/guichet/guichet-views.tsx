@@ -1,4 +1,4 @@
-import { Fragment, type ComponentChildren } from 'preact';
+import { Fragment } from 'preact';
 import { LIBELLES_MODE_CONSENTEMENT } from '../../domain/consentement.ts';
 import { formatDateFrancaise } from '../../domain/dates.ts';
 import { LIBELLES_CANAL, STATUTS, type CanalDemande, type StatutDemande } from '../../domain/demande.ts';
@@ -11,6 +11,7 @@ import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { parisDate } from '../../sources/paris-date.ts';
 import type { EtatDemande } from '../demandes/demandes-service.ts';
 import type { FamilleTrouvee, FoyerFamille, ResultatRecherche } from '../familles/familles-service.ts';
+import { ChampsFoyer } from '../familles/formulaire-foyer.tsx';
 import type { AccordRecu, FicheFamille } from './guichet-service.ts';
 
 /**
@@ -18,8 +19,6 @@ import type { AccordRecu, FicheFamille } from './guichet-service.ts';
  * requests (QF, validity, tranche, prices), never fiscal detail: no RFR, no parts, no names read
  * on an avis. A numéro fiscal typed here is never shown again, not even after an error.
  */
-
-export const ENFANTS_MAX = 6;
 
 export type Valeurs = Record<string, string>;
 
@@ -125,32 +124,10 @@ function Resultats({ resultat }: { resultat: ResultatRecherche }) {
 // -------------------------------------------------------------------------------------------
 // Create a family
 
-export const FOYER_PARENT2: ReadonlyArray<readonly [string, string]> = [
-  ['oui', 'Oui, il ou elle vit dans le foyer'],
-  ['ailleurs', 'Non, il ou elle vit ailleurs (parents séparés)'],
-];
-export const RESIDENCES: ReadonlyArray<readonly [string, string]> = [
-  ['exclusive', 'Vit dans le foyer'],
-  ['alternee', 'En résidence alternée (la moitié du temps chez chaque parent)'],
-];
-export const RESIDENT: ReadonlyArray<readonly [string, string]> = [
+const RESIDENT: ReadonlyArray<readonly [string, string]> = [
   ['oui', 'Oui, la famille habite la commune'],
   ['non', 'Non, elle habite une autre commune'],
 ];
-
-function Personne({ prefix, legend, values, errors, usage, children }: { prefix: string; legend: string; values: Valeurs; errors: readonly ErrorDetail[]; usage: boolean; children?: ComponentChildren }) {
-  const nom = usage ? 'nomNaissance' : 'nom';
-  return (
-    <fieldset class="field guichet-personne">
-      <legend>{legend}</legend>
-      <Champ id={`${prefix}-prenoms`} label="Prénoms" values={values} errors={errors} />
-      <Champ id={`${prefix}-${nom}`} label={usage ? 'Nom de naissance' : 'Nom'} values={values} errors={errors} />
-      {usage ? <Champ id={`${prefix}-nomUsage`} label="Nom d’usage (facultatif)" values={values} errors={errors} /> : null}
-      <Champ id={`${prefix}-dateNaissance`} label={usage ? 'Date de naissance' : 'Date de naissance (facultatif)'} hint="Au format JJ/MM/AAAA, par exemple 09/04/1981." values={values} errors={errors} />
-      {children}
-    </fieldset>
-  );
-}
 
 export function CreationPage({ csrf, values, errors, doublons }: { csrf: string; values: Valeurs; errors: readonly ErrorDetail[]; doublons: readonly FamilleTrouvee[] }) {
   return (
@@ -169,17 +146,7 @@ export function CreationPage({ csrf, values, errors, doublons }: { csrf: string;
       ) : null}
       <form method="post" action={`/agents/guichet/familles#${ANCRE_ERREURS}`} novalidate>
         <Csrf token={csrf} />
-        <h2>Les parents</h2>
-        <Personne prefix="parent1" legend="Premier parent" values={values} errors={errors} usage={true} />
-        <Personne prefix="parent2" legend="Second parent (facultatif)" values={values} errors={errors} usage={true}>
-          <RadioGroup className="guichet-choix" name="parent2-foyer" legend="Le second parent vit-il dans le foyer ?" options={FOYER_PARENT2} value={values['parent2-foyer'] ?? 'oui'} errors={errors} />
-        </Personne>
-        <h2>Les enfants</h2>
-        {Array.from({ length: ENFANTS_MAX }, (_, i) => (
-          <Personne key={i} prefix={`enfant${i + 1}`} legend={`Enfant ${i + 1} (facultatif)`} values={values} errors={errors} usage={false}>
-            <RadioGroup className="guichet-choix" name={`enfant${i + 1}-residence`} legend={`Où vit l’enfant ${i + 1} ?`} options={RESIDENCES} value={values[`enfant${i + 1}-residence`] ?? 'exclusive'} errors={errors} />
-          </Personne>
-        ))}
+        <ChampsFoyer espace="agents" values={values} errors={errors} />
         <h2>Résidence et contact</h2>
         <RadioGroup className="guichet-choix" name="resident" legend="La famille habite-t-elle la commune ?" hint="Les familles d’une autre commune paient le tarif hors commune." options={RESIDENT} value={values.resident ?? 'oui'} errors={errors} />
         <Champ id="courriel" label="Adresse électronique de contact (facultatif)" hint="Pour prévenir la famille quand son résultat est prêt." inputMode="email" values={values} errors={errors} />

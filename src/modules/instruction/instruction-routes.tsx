@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ComponentChildren } from 'preact';
+import { z } from 'zod';
 import { lireMontantQf } from '../../domain/decision-instructeur.ts';
-import { QuotientError, isQuotientError, type ErrorDetail } from '../../domain/errors.ts';
-import { sansNumeroFiscal } from '../../domain/numero-fiscal.ts';
+import { QuotientError, type ErrorDetail } from '../../domain/errors.ts';
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
+import { PARAMS_ID, lireChamps, lireParams, pageFormulaire, refusDe, texte, valeursAReafficher } from '../../http/formulaire.ts';
 import { takeFlash } from '../../http/session.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { acteurAgent, requireAgent, sendAgentPage } from '../../http/espace-agents.tsx';
@@ -43,7 +44,6 @@ declare module 'fastify' {
 
 /** A reason given stands for the work on one case, not for the whole day. */
 const CONSULTATION_MAX_MS = 30 * 60_000;
-const ID = /^[0-9a-f-]{36}$/i;
 
 export interface InstructionRoutesDeps {
   readonly commune: CommuneConfig;
@@ -54,28 +54,29 @@ export interface InstructionRoutesDeps {
   readonly clock?: () => number;
 }
 
-type Body = Record<string, string | string[] | undefined>;
-const field = (body: unknown, name: string): string => {
-  const v = (body as Body | undefined)?.[name];
-  return typeof v === 'string' ? v : '';
-};
+/** The queue's filter, and the forms of a case: what they say is checked by the services. */
+const FILE = z.object({ type: texte(z.string().transform((v) => ((TYPES_DOSSIER as readonly string[]).includes(v) ? (v as TypeDossier) : undefined))) });
+const CONSULTATION = z.object({ motif: texte(), precision: texte() });
+const DECISION = z.object({ decision: texte(), justification: texte(), qf: texte(), piece: texte() });
+const REPONSE = z.object({ reponse: texte(), suite: texte(), justification: texte(), qf: texte(), piece: texte() });
 
 const introuvable = () => new QuotientError('not_found', 'dossier_introuvable', 'Dossier introuvable.');
 
 /** Parameters of the routes are checked before any query: an unknown shape is simply not found. */
-function idDe(request: FastifyRequest): string {
-  const id = (request.params as { id?: string }).id ?? '';
-  if (!ID.test(id)) throw introuvable();
-  return id;
-}
+const idDe = (request: FastifyRequest): string => lireParams(PARAMS_ID, request, introuvable).id;
 
 /**
- * The service's messages placed on the form's fields; the amount's own message (from the parser)
- * replaces the service's generic one when the amount could not be read.
+ * The service's refusal of a decision, its messages placed on the form's fields (a message of no
+ * field on the decision's choice); the amount's own message (from the parser) replaces the
+ * service's generic one when the amount could not be read.
  */
-function erreursDeSaisie(error: QuotientError, champs: Record<string, string>, montant: ReturnType<typeof lireMontantQf> | undefined): ErrorDetail[] {
-  const details = error.details.length > 0 ? error.details : [{ path: 'decision', message: error.message }];
-  return details.map((e) => ({ path: champs[e.path] ?? e.path, message: e.path === 'qf' && montant && !montant.ok ? montant.message : e.message }));
+function erreursDeSaisie(error: unknown, champs: Record<string, string>, montant: ReturnType<typeof lireMontantQf> | undefined): ErrorDetail[] {
+  return refusDe(error, {
+    champ: (e) => {
+      const path = e.path === '' ? 'decision' : e.path;
+      return { path: champs[path] ?? path, message: path === 'qf' && montant && !montant.ok ? montant.message : e.message };
+    },
+  }).errors;
 }
 
 /** The instructor's review section: the queue, the cases (each view journaled with its reason), decisions and answers. */
@@ -93,8 +94,7 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
 
   app.get(BASE, async (request, reply) => {
     const agent = requireAgent(request);
-    const demande = (request.query as { type?: string }).type;
-    const type = (TYPES_DOSSIER as readonly string[]).includes(demande ?? '') ? (demande as TypeDossier) : undefined;
+    const { type } = lireChamps(FILE, request.query);
     const elements = await instruction.consulterFile(acteurAgent(agent), type);
     return page(request, reply, 'Instruction', <FilePage elements={elements} type={type} flash={takeFlash(request)} maintenant={now()} />);
   });
@@ -108,17 +108,11 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
     if (!motif) {
       const d = await instruction.apercu(id, acteurAgent(agent));
       const errors = form.consultation?.errors ?? [];
-      return page(request, reply, `${errors.length > 0 ? 'Erreur : ' : ''}Demande ${d.reference}`, <ResumeDemandePage d={d} csrf={reply.generateCsrf()} flash={takeFlash(request)} values={form.consultation?.values ?? null} errors={errors} />, errors.length > 0 ? 400 : 200);
+      return pageFormulaire(page, request, reply, `Demande ${d.reference}`, errors, <ResumeDemandePage d={d} csrf={reply.generateCsrf()} flash={takeFlash(request)} values={form.consultation?.values ?? null} errors={errors} />);
     }
     const d = await instruction.dossier(id, acteurAgent(agent), motif);
     const errors = form.decision?.errors ?? [];
-    return page(
-      request,
-      reply,
-      `${errors.length > 0 ? 'Erreur : ' : ''}Dossier de la demande ${d.reference}`,
-      <DossierDemandePage d={d} csrf={reply.generateCsrf()} motif={motif.texte} values={form.decision?.values ?? null} errors={errors} periode={periode()} />,
-      errors.length > 0 ? 400 : 200,
-    );
+    return pageFormulaire(page, request, reply, `Dossier de la demande ${d.reference}`, errors, <DossierDemandePage d={d} csrf={reply.generateCsrf()} motif={motif.texte} values={form.decision?.values ?? null} errors={errors} periode={periode()} />);
   }
 
   app.get(`${BASE}/demandes/:id`, (request, reply) => pageDemande(request, reply, idDe(request)));
@@ -127,13 +121,12 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
     requireAgent(request);
     const id = idDe(request);
     await instruction.resume(id);
-    const values = { motif: field(request.body, 'motif'), precision: field(request.body, 'precision') };
+    const values = lireChamps(CONSULTATION, request.body);
     try {
       const motif = lireMotifConsultation(values);
       request.session.instruction = { cible: 'demande', id, code: motif.code, texte: motif.texte, le: now() };
     } catch (error) {
-      if (!isQuotientError(error) || error.kind !== 'invalid') throw error;
-      return pageDemande(request, reply, id, { consultation: { values: sansNumeroFiscal(values), errors: [...error.details] } });
+      return pageDemande(request, reply, id, { consultation: { values: valeursAReafficher(values), errors: refusDe(error).errors } });
     }
     return reply.redirect(`${BASE}/demandes/${id}`, 303);
   });
@@ -146,7 +139,7 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
       request.session.flash = 'Indiquez d’abord le motif de la consultation pour ouvrir le dossier, puis décidez.';
       return reply.redirect(`${BASE}/demandes/${id}`, 303);
     }
-    const values: ValeursDecision = { decision: field(request.body, 'decision'), justification: field(request.body, 'justification'), qf: field(request.body, 'qf'), piece: field(request.body, 'piece') };
+    const values: ValeursDecision = lireChamps(DECISION, request.body);
     // A wrong amount leaves `qfCents` undefined, which the service refuses before writing anything:
     // its messages for the other fields come back with the amount's own.
     const montant = values.decision === 'qf_manuel' ? lireMontantQf(values.qf) : undefined;
@@ -156,9 +149,8 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
       request.session.flash = statut === 'refusee' ? 'Décision enregistrée : la demande est refusée, la famille en est informée.' : 'Décision enregistrée : le quotient familial est calculé, la famille en est informée.';
       return reply.redirect(`${BASE}/demandes/${id}`, 303);
     } catch (error) {
-      if (!isQuotientError(error) || error.kind !== 'invalid') throw error;
       const errors = erreursDeSaisie(error, CHAMPS_DECISION[values.decision] ?? {}, montant);
-      return pageDemande(request, reply, id, { decision: { values: sansNumeroFiscal(values), errors } });
+      return pageDemande(request, reply, id, { decision: { values: valeursAReafficher(values), errors } });
     }
   });
 
@@ -171,17 +163,11 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
     if (!motif) {
       const c = await instruction.apercuContestation(id, acteurAgent(agent));
       const errors = form.consultation?.errors ?? [];
-      return page(request, reply, `${errors.length > 0 ? 'Erreur : ' : ''}Contestation ${c.reference}`, <ResumeContestationPage c={c} csrf={reply.generateCsrf()} flash={takeFlash(request)} values={form.consultation?.values ?? null} errors={errors} />, errors.length > 0 ? 400 : 200);
+      return pageFormulaire(page, request, reply, `Contestation ${c.reference}`, errors, <ResumeContestationPage c={c} csrf={reply.generateCsrf()} flash={takeFlash(request)} values={form.consultation?.values ?? null} errors={errors} />);
     }
     const c = await instruction.dossierContestation(id, acteurAgent(agent), motif);
     const errors = form.reponse?.errors ?? [];
-    return page(
-      request,
-      reply,
-      `${errors.length > 0 ? 'Erreur : ' : ''}Contestation ${c.reference}`,
-      <DossierContestationPage c={c} csrf={reply.generateCsrf()} motif={motif.texte} values={form.reponse?.values ?? null} errors={errors} periode={periode()} />,
-      errors.length > 0 ? 400 : 200,
-    );
+    return pageFormulaire(page, request, reply, `Contestation ${c.reference}`, errors, <DossierContestationPage c={c} csrf={reply.generateCsrf()} motif={motif.texte} values={form.reponse?.values ?? null} errors={errors} periode={periode()} />);
   }
 
   app.get(`${BASE}/contestations/:id`, (request, reply) => pageContestation(request, reply, idDe(request)));
@@ -190,13 +176,12 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
     requireAgent(request);
     const id = idDe(request);
     await instruction.resumeContestation(id);
-    const values = { motif: field(request.body, 'motif'), precision: field(request.body, 'precision') };
+    const values = lireChamps(CONSULTATION, request.body);
     try {
       const motif = lireMotifConsultation(values);
       request.session.instruction = { cible: 'contestation', id, code: motif.code, texte: motif.texte, le: now() };
     } catch (error) {
-      if (!isQuotientError(error) || error.kind !== 'invalid') throw error;
-      return pageContestation(request, reply, id, { consultation: { values: sansNumeroFiscal(values), errors: [...error.details] } });
+      return pageContestation(request, reply, id, { consultation: { values: valeursAReafficher(values), errors: refusDe(error).errors } });
     }
     return reply.redirect(`${BASE}/contestations/${id}`, 303);
   });
@@ -208,14 +193,7 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
       request.session.flash = 'Indiquez d’abord le motif de la consultation pour ouvrir le dossier, puis répondez.';
       return reply.redirect(`${BASE}/contestations/${id}`, 303);
     }
-    const values: ValeursReponse = {
-      reponse: field(request.body, 'reponse'),
-      suite: field(request.body, 'suite'),
-      decision: 'qf_manuel',
-      justification: field(request.body, 'justification'),
-      qf: field(request.body, 'qf'),
-      piece: field(request.body, 'piece'),
-    };
+    const values: ValeursReponse = { ...lireChamps(REPONSE, request.body), decision: 'qf_manuel' };
     const montant = values.suite === 'qf_manuel' ? lireMontantQf(values.qf) : undefined;
     try {
       const result = await decisions.repondre(id, acteurAgent(agent), { reponse: values.reponse, suite: values.suite, justification: values.justification, piece: values.piece, qfCents: montant?.ok ? montant.cents : undefined });
@@ -223,9 +201,8 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
       request.session.flash = result.demande ? `Réponse envoyée : nouveau quotient enregistré (demande ${result.demande.reference}).` : 'Réponse envoyée : le quotient est maintenu.';
       return reply.redirect(BASE, 303);
     } catch (error) {
-      if (!isQuotientError(error) || error.kind !== 'invalid') throw error;
       const errors = erreursDeSaisie(error, CHAMPS_DECISION.qf_manuel as Record<string, string>, montant);
-      return pageContestation(request, reply, id, { reponse: { values: sansNumeroFiscal(values), errors } });
+      return pageContestation(request, reply, id, { reponse: { values: valeursAReafficher(values), errors } });
     }
   });
 }

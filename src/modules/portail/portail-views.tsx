@@ -5,11 +5,12 @@ import type { ErrorDetail } from '../../domain/errors.ts';
 import { donneesEnClair, type Habilitation } from '../../domain/habilitation.ts';
 import { formatEuros } from '../../domain/money.ts';
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
-import { ANCRE_ERREURS, Alert, ChampNumeroFiscal, CheckboxField, Csrf, Erreurs, FieldError, Flash, RadioGroup, TextAreaField, TextField, errorOf } from '../../http/ui/components.tsx';
+import { ANCRE_ERREURS, Alert, ChampNumeroFiscal, CheckboxField, Csrf, Erreurs, FieldError, Flash, RadioGroup, TextAreaField, errorOf } from '../../http/ui/components.tsx';
 import { CarteQuotient, DetailPrix, TableauPrix, lignesParTranche } from '../../http/ui/prix.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import type { EtatDemande } from '../demandes/demandes-service.ts';
 import type { AccordEnCours, ContestationFamille, DonneesUtilisees, FoyerFamille, HistoriqueDemande } from '../familles/familles-service.ts';
+import { ChampsFoyer } from '../familles/formulaire-foyer.tsx';
 
 /** Where the family is in the four steps, said in words (not only by a visual bar). */
 function Etape({ n }: { n: 1 | 2 | 3 | 4 }) {
@@ -176,17 +177,12 @@ export function InformationPage({ commune, politique, foyer, franceConnect }: { 
 // -------------------------------------------------------------------------------------------
 // Step 2: consent
 
-export interface AccordValues {
-  readonly situation?: 'commune' | 'separee';
-  readonly accords: readonly number[];
-}
-
 const SITUATIONS: ReadonlyArray<readonly [string, string]> = [
   ['commune', 'Oui, mariés ou pacsés : un seul avis d’imposition'],
   ['separee', 'Non, chacun a son propre avis d’imposition (parents non mariés ni pacsés)'],
 ];
 
-export function AccordPage({ csrf, commune, foyer, errors, values }: { csrf: string; commune: CommuneConfig; foyer: FoyerFamille; errors: readonly ErrorDetail[]; values: AccordValues }) {
+export function AccordPage({ csrf, commune, foyer, errors, values }: { csrf: string; commune: CommuneConfig; foyer: FoyerFamille; errors: readonly ErrorDetail[]; values: Readonly<Record<string, string>> }) {
   const declarants = parentsDuFoyer(foyer);
   const deux = declarants.length === 2;
   const donnees = donneesEnClair(commune.habilitation).join(', ');
@@ -219,7 +215,7 @@ export function AccordPage({ csrf, commune, foyer, errors, values }: { csrf: str
                   value="oui"
                   label={`${nomParent(p)} accepte que ${commune.commune.nom} demande à la DGFiP les informations de son avis d’imposition`}
                   hint={`Soit : ${donnees}. Pour : ${commune.habilitation.finalite}`}
-                  checked={values.accords.includes(p.rang)}
+                  checked={values[id] === 'oui'}
                 />
               </div>
             );
@@ -617,40 +613,7 @@ export function ExportTextePage({ texte }: { texte: string }) {
 // -------------------------------------------------------------------------------------------
 // Mon foyer
 
-export const ENFANTS_MAX = 6;
-
-export type FoyerValues = Record<string, string>;
-
-/** Where each child lives: the form's values, and what the family reads. */
-export const RESIDENCES = {
-  exclusive: 'Il ou elle vit avec nous',
-  alternee: 'En résidence alternée : la moitié du temps chez chacun des deux parents',
-} as const;
-/** Whether the second parent lives in the household. */
-export const FOYER_PARENT2 = {
-  oui: 'Oui, il ou elle vit avec nous',
-  ailleurs: 'Non, il ou elle vit ailleurs (parents séparés)',
-} as const;
-
-function Personne({ prefix, legend, values, errors, naissance = true, children }: { prefix: string; legend: string; values: FoyerValues; errors: readonly ErrorDetail[]; naissance?: boolean; children?: ComponentChildren }) {
-  const field = (name: string, label: string, autoComplete: string, hint?: string) => {
-    const id = `${prefix}-${name}`;
-    const error = errorOf(errors, id);
-    return <TextField id={id} label={label} autoComplete={autoComplete} value={values[id] ?? ''} {...(hint ? { hint } : {})} {...(error ? { error } : {})} />;
-  };
-  return (
-    <fieldset class="field">
-      <legend>{legend}</legend>
-      {field('prenoms', 'Prénoms', 'off')}
-      {field('nomNaissance', 'Nom de naissance', 'off')}
-      {prefix.startsWith('parent') ? field('nomUsage', 'Nom d’usage (facultatif)', 'off') : null}
-      {naissance ? field('dateNaissance', 'Date de naissance', 'off', 'Au format JJ/MM/AAAA, par exemple 09/04/1981.') : null}
-      {children}
-    </fieldset>
-  );
-}
-
-export function FoyerPage({ csrf, values, errors, enregistre }: { csrf: string; values: FoyerValues; errors: readonly ErrorDetail[]; enregistre: boolean }) {
+export function FoyerPage({ csrf, values, errors, enregistre }: { csrf: string; values: Readonly<Record<string, string>>; errors: readonly ErrorDetail[]; enregistre: boolean }) {
   return (
     <>
       <Erreurs errors={errors} />
@@ -662,34 +625,17 @@ export function FoyerPage({ csrf, values, errors, enregistre }: { csrf: string; 
       </p>
       <form method="post" action={`/mon-foyer#${ANCRE_ERREURS}`} novalidate>
         <Csrf token={csrf} />
-        <h2>Les parents</h2>
-        <Personne prefix="parent1" legend="Premier parent" values={values} errors={errors} />
-        <Personne prefix="parent2" legend="Second parent (facultatif)" values={values} errors={errors}>
-          <RadioGroup
-            name="parent2-foyer"
-            legend="Le second parent vit-il avec vous ?"
-            hint="S’il vit ailleurs, son avis d’imposition n’est pas demandé : seuls comptent les revenus du foyer où vivent les enfants."
-            options={Object.entries(FOYER_PARENT2)}
-            value={values['parent2-foyer'] ?? 'oui'}
-            errors={errors}
-          />
-        </Personne>
-        <h2>Les enfants</h2>
-        <p>
-          Un enfant en résidence alternée vit la moitié du temps chez chacun de ses parents séparés : chaque parent fait calculer son
-          propre quotient familial avec son propre avis d’imposition, où l’enfant compte pour moitié.
-        </p>
-        {Array.from({ length: ENFANTS_MAX }, (_, i) => (
-          <Personne key={i} prefix={`enfant${i + 1}`} legend={`Enfant ${i + 1}${i === 0 ? '' : ' (facultatif)'}`} values={values} errors={errors}>
-            <RadioGroup
-              name={`enfant${i + 1}-residence`}
-              legend={`Où vit l’enfant ${i + 1} ?`}
-              options={Object.entries(RESIDENCES)}
-              value={values[`enfant${i + 1}-residence`] ?? 'exclusive'}
-              errors={errors}
-            />
-          </Personne>
-        ))}
+        <ChampsFoyer
+          espace="famille"
+          values={values}
+          errors={errors}
+          enfantsIntro={
+            <p>
+              Un enfant en résidence alternée vit la moitié du temps chez chacun de ses parents séparés : chaque parent fait calculer son
+              propre quotient familial avec son propre avis d’imposition, où l’enfant compte pour moitié.
+            </p>
+          }
+        />
         <CheckboxField id="hors-commune" value="oui" label="Notre famille n’habite pas la commune" checked={values['hors-commune'] === 'oui'} />
         <button class="button" type="submit">
           Enregistrer mon foyer

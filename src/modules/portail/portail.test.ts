@@ -203,7 +203,7 @@ test('Mon foyer: a new account completes its household first; each wrong field i
     'parent2-nomNaissance': 'Parent',
     'parent2-dateNaissance': '02/03/1985',
     'enfant1-prenoms': 'Lou',
-    'enfant1-nomNaissance': 'Neuf',
+    'enfant1-nom': 'Neuf',
     'enfant1-dateNaissance': '01/02/2020',
   });
   assert.equal(ok.statusCode, 303);
@@ -291,11 +291,11 @@ test('Mon foyer: a parent who lives elsewhere and a child in alternating residen
     'parent2-dateNaissance': '11/03/1982',
     'parent2-foyer': 'ailleurs',
     'enfant1-prenoms': 'Tom',
-    'enfant1-nomNaissance': 'Faure',
+    'enfant1-nom': 'Faure',
     'enfant1-dateNaissance': '03/11/2014',
     'enfant1-residence': 'alternee',
     'enfant2-prenoms': 'Zoé',
-    'enfant2-nomNaissance': 'Lambert',
+    'enfant2-nom': 'Lambert',
     'enfant2-dateNaissance': '12/06/2019',
     'enfant2-residence': 'exclusive',
   };

@@ -1,15 +1,20 @@
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
+import { lireChamps, pageFormulaire, texteOptionnel, type EnvoiPage } from '../../http/formulaire.ts';
 import { pageContext, sendPage } from '../../http/render.tsx';
 import { Layout } from '../../http/ui/layout.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
-import { avisAttendu, simuler } from './simulateur-service.ts';
+import { LIBELLES_CHAMPS, PARAM_HORS_COMMUNE, avisAttendu, simuler } from './simulateur-service.ts';
 import { SimulateurPage } from './simulateur-views.tsx';
 
 /** Today in France: which avis to read changes on a French calendar day, not a UTC one. */
 function todayInFrance(): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
 }
+
+/** Every parameter the simulator's form may send (which ones it asks depends on the policy); the service reads them. */
+const PARAMETRES = z.object(Object.fromEntries([...Object.keys(LIBELLES_CHAMPS), PARAM_HORS_COMMUNE].map((name) => [name, texteOptionnel()])));
 
 export interface SimulateurDeps {
   readonly commune: CommuneConfig;
@@ -24,16 +29,11 @@ export interface SimulateurDeps {
  */
 export function registerSimulateurRoutes(app: FastifyInstance, deps: SimulateurDeps): void {
   const today = deps.today ?? todayInFrance;
+  const page: EnvoiPage = (request, reply, title, body, status) => sendPage(reply, <Layout ctx={pageContext(request, reply, deps.commune)} title={title}>{body}</Layout>, status);
   app.get('/simulateur', (request, reply) => {
     const politique = deps.politique();
-    const issue = simuler(politique, (request.query ?? {}) as Record<string, unknown>);
-    const title = issue.kind === 'erreurs' ? 'Erreur : simulateur de quotient familial' : 'Simulateur de quotient familial';
-    return sendPage(
-      reply,
-      <Layout ctx={pageContext(request, reply, deps.commune)} title={title}>
-        <SimulateurPage commune={deps.commune} politique={politique} issue={issue} avis={avisAttendu(politique, today())} />
-      </Layout>,
-      issue.kind === 'erreurs' ? 400 : 200,
-    );
+    const issue = simuler(politique, lireChamps(PARAMETRES, request.query));
+    const erreurs = issue.kind === 'erreurs' ? issue.erreurs.map((e) => ({ path: e.champ ?? '', message: e.message })) : [];
+    return pageFormulaire(page, request, reply, 'Simulateur de quotient familial', erreurs, <SimulateurPage commune={deps.commune} politique={politique} issue={issue} avis={avisAttendu(politique, today())} />);
   });
 }

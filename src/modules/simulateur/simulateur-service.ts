@@ -78,13 +78,6 @@ export type Issue =
 const MAX_LENGTH = 40;
 const SPACES = /[\s\u00a0\u202f\u2009]/g;
 
-/** A query parameter as one string: repeated parameters keep their first value. */
-function firstString(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (Array.isArray(value) && typeof value[0] === 'string') return value[0];
-  return undefined;
-}
-
 type Lecture = { ok: true; value: number } | { ok: false; message: string };
 const fail = (message: string): Lecture => ({ ok: false, message });
 
@@ -178,22 +171,25 @@ function baseLabel(activite: Activite | undefined, prix: PrixActivite, quotient:
   return `Taux d’effort ${formatNombre(grille.taux)} %${borne === 'plancher' ? ' (prix plancher)' : borne === 'plafond' ? ' (prix plafond)' : ''}`;
 }
 
+/** The simulator's parameters as the form sent them (one text each), absent when not sent. */
+export type Parametres = Readonly<Partial<Record<Champ | typeof PARAM_HORS_COMMUNE, string>>>;
+
 /**
  * The simulator's answer to a query. `vide` when the form was not submitted (no known parameter):
  * the page then shows the empty form. Never throws for any input a person can send.
  */
-export function simuler(politique: PolitiqueTarifaire, query: Record<string, unknown>): Issue {
+export function simuler(politique: PolitiqueTarifaire, query: Parametres): Issue {
   const formulaire = formulaireFor(politique);
-  const connus = [...formulaire.champs, PARAM_HORS_COMMUNE];
-  if (!connus.some((name) => Object.hasOwn(query, name))) return { kind: 'vide' };
+  const connus = [...formulaire.champs, PARAM_HORS_COMMUNE] as const;
+  if (!connus.some((name) => query[name] !== undefined)) return { kind: 'vide' };
 
   const valeurs: Partial<Record<Champ, string>> = {};
   for (const champ of formulaire.champs) {
-    const raw = firstString(query[champ]);
+    const raw = query[champ];
     // Shown back in the form: bounded so that a long parameter does not swell the page.
     if (raw !== undefined) valeurs[champ] = raw.slice(0, MAX_LENGTH + 1);
   }
-  const saisie: Saisie = { valeurs, horsCommune: formulaire.horsCommune && firstString(query[PARAM_HORS_COMMUNE]) !== undefined };
+  const saisie: Saisie = { valeurs, horsCommune: formulaire.horsCommune && query[PARAM_HORS_COMMUNE] !== undefined };
 
   const erreurs: ErreurChamp[] = [];
   const nombres: Partial<Record<Champ, number>> = {};

@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { QuotientError } from '../domain/errors.ts';
+import { NumeroFiscal } from '../domain/numero-fiscal.ts';
+import { PARAMS_ID, coche, libre, liste, lireChamps, lireFormulaire, lireParams, numerosFiscaux, pageFormulaire, radio, refusDe, saisieAReafficher, texte, texteOptionnel, type EnvoiPage } from './formulaire.ts';
+
+const SPI = '3012345678901';
+
+/** A form with one field of each kind. */
+const FORMULAIRE = z.object({
+  nom: texte(libre().min(1, 'Indiquez votre nom.')),
+  commentaire: texte(),
+  age: texte(z.string().regex(/^[0-9]{1,3}$/)),
+  residence: radio(['exclusive', 'alternee'], 'exclusive', 'Indiquez où vit l’enfant.'),
+  jours: liste(),
+  accord: coche(),
+  page: texteOptionnel(),
+});
+const IDS = new Set(['nom', 'commentaire', 'age', 'residence-exclusive', 'jours', 'accord', 'page']);
+
+test('a form reads into typed values: texts, a radio answer, a list, a checkbox, an optional parameter', () => {
+  const lecture = lireFormulaire(FORMULAIRE, { nom: '  Bertin ', age: '42', residence: 'alternee', jours: ['lundi', 'jeudi'], accord: 'oui', _csrf: 'x' });
+  assert.deepEqual(lecture, { ok: true, values: { nom: 'Bertin', commentaire: '', age: '42', residence: 'alternee', jours: ['lundi', 'jeudi'], accord: true } }, 'an optional parameter not sent is absent');
+  const defauts = lireFormulaire(FORMULAIRE, { nom: 'Bertin', age: '1' });
+  assert.deepEqual(defauts.ok && defauts.values, { nom: 'Bertin', commentaire: '', age: '1', residence: 'exclusive', jours: [], accord: false }, 'a radio left unanswered is its default');
+});
+
+test('a repeated name keeps its first text; a missing or non-text field reads as empty; any body that is no object is an empty form', () => {
+  const lecture = lireFormulaire(FORMULAIRE, { nom: ['Paul', 'Pierre'], age: [{}, '7'], commentaire: 12, jours: 'mardi', accord: ['non', 'oui'], page: ['2', '3'] });
+  assert.ok(lecture.ok);
+  assert.equal(lecture.values.nom, 'Paul');
+  assert.equal(lecture.values.age, '7', 'the first text of the list');
+  assert.equal(lecture.values.commentaire, '');
+  assert.deepEqual(lecture.values.jours, ['mardi'], 'one checkbox checked is a list of one');
+  assert.equal(lecture.values.accord, false);
+  assert.equal(lecture.values.page, '2');
+  for (const body of [undefined, null, 'nom=Paul', 42, ['nom']]) {
+    const vide = lireFormulaire(FORMULAIRE, body);
+    assert.equal(vide.ok, false);
+    assert.deepEqual(!vide.ok && vide.errors.map((e) => e.path).sort(), ['age', 'nom']);
+  }
+  const proto = lireFormulaire(z.object({ constructor: texte(), toString: texte() }), JSON.parse('{"__proto__": {"constructor": "x"}}'));
+  assert.deepEqual(proto, { ok: true, values: { constructor: '', toString: '' } }, 'an inherited or magic name is no field of the form');
+});
+
+test('errors name the field the summary links to, in French: the schema’s message, or zod-francais’s', () => {
+  const lecture = lireFormulaire(FORMULAIRE, { nom: '', age: 'quarante', residence: 'moitie' });
+  assert.equal(lecture.ok, false);
+  if (lecture.ok) return;
+  assert.deepEqual(lecture.errors, [
+    { path: 'nom', message: 'Indiquez votre nom.' },
+    { path: 'age', message: 'format invalide' },
+    { path: 'residence-exclusive', message: 'Indiquez où vit l’enfant.' },
+  ]);
+});
+
+test('a free text refuses the shape of a numéro fiscal first, with one message, and never quotes it', () => {
+  for (const typed of [SPI, '30 12 345 678 901', `Formulaire ${SPI.slice(0, 6)}\u202f${SPI.slice(6)}`]) {
+    const lecture = lireFormulaire(FORMULAIRE, { nom: typed, age: '1' });
+    assert.equal(lecture.ok, false);
+    if (lecture.ok) continue;
+    assert.equal(lecture.errors.length, 1);
+    assert.match(lecture.errors[0]?.message ?? '', /semble contenir un numéro fiscal/);
+    assert.equal(JSON.stringify(lecture.errors).includes(SPI.slice(0, 6)), false);
+  }
+});
+
+test('numéros fiscaux: parsed per declarant; each wrong one on its field, named when two are asked, never echoed', () => {
+  const deux = numerosFiscaux([
+    { rang: 1, nom: 'Paul Bertin' },
+    { rang: 2, nom: 'Claire Bertin' },
+  ]);
+  const ok = lireFormulaire(deux, { 'numero-1': '30 12 345 678 901', 'numero-2': SPI });
+  assert.ok(ok.ok);
+  assert.ok(ok.values.get(1) instanceof NumeroFiscal);
+  assert.equal(ok.values.get(2)?.revealForUpstreamCall(), SPI);
+  const bad = lireFormulaire(deux, { 'numero-1': SPI, 'numero-2': '4999990141182' });
+  assert.equal(bad.ok, false);
+  if (!bad.ok) {
+    assert.deepEqual(bad.errors.map((e) => e.path), ['numero-2']);
+    assert.match(bad.errors[0]?.message ?? '', /^Claire Bertin : .*commence par 0, 1, 2 ou 3/);
+    assert.equal(JSON.stringify(bad.errors).includes('4999990141182'), false);
+  }
+  const un = lireFormulaire(numerosFiscaux([{ rang: 1, nom: 'Paul Bertin' }]), {});
+  assert.equal(un.ok, false);
+  if (!un.ok) {
+    assert.deepEqual(un.errors.map((e) => e.path), ['numero-1']);
+    assert.doesNotMatch(un.errors[0]?.message ?? '', /Paul Bertin/, 'one declarant: the message alone');
+  }
+});
+
+test('route parameters: a malformed id is the route’s own « not found »', () => {
+  const introuvable = () => new QuotientError('not_found', 'demande_introuvable', 'Demande introuvable.');
+  const request = (params: unknown) => ({ params }) as FastifyRequest;
+  const id = crypto.randomUUID();
+  assert.deepEqual(lireParams(PARAMS_ID, request({ id }), introuvable), { id });
+  for (const params of [{ id: '../etc/passwd' }, { id: `${id}x` }, { id: '' }, {}, undefined, { id: [id] }]) {
+    assert.throws(() => lireParams(PARAMS_ID, request(params), introuvable), (e: unknown) => e instanceof QuotientError && e.code === 'demande_introuvable', JSON.stringify(params));
+  }
+});
+
+test('shown again: what was typed, never the CSRF token, a password, a numéro fiscal field or a text shaped like one', () => {
+  const body = { email: 'lea@exemple.fr', password: 'secret', _csrf: 'jeton', 'numero-1': SPI, piece: `Formulaire ${SPI}`, roles: ['a', 'b'], nom: ' Roux ' };
+  assert.deepEqual(saisieAReafficher(body, ['password']), { email: 'lea@exemple.fr', piece: '', roles: 'a', nom: ' Roux ' });
+  assert.deepEqual(saisieAReafficher('pas un formulaire'), {});
+});
+
+test('a refusal of the service: its details on the fields, its status; anything else thrown again', () => {
+  const invalide = new QuotientError('invalid', 'x', 'Vérifiez le formulaire.', { details: [{ path: 'parents[0].nom', message: 'trop long' }] });
+  assert.deepEqual(refusDe(invalide), { errors: [{ path: 'parents[0].nom', message: 'trop long' }], status: 400, message: 'Vérifiez le formulaire.' });
+  assert.deepEqual(refusDe(invalide, { champ: () => null }).errors, [{ path: '', message: 'Vérifiez le formulaire.' }], 'details of no field: the message on top');
+  assert.deepEqual(refusDe(invalide, { champ: (d) => ({ ...d, path: d.path === '' ? 'decision' : 'nom' }) }).errors, [{ path: 'nom', message: 'trop long' }]);
+  assert.equal(refusDe(new QuotientError('conflict', 'x', 'Déjà décidée.'), { kinds: ['conflict'] }).status, 409);
+  assert.equal(refusDe(new QuotientError('rate_limited', 'x', 'Patientez.'), { kinds: ['rate_limited'] }).status, 429);
+  const reference = new QuotientError('not_found', 'x', 'Aucune famille.', { details: [{ path: 'famille', message: 'Aucune famille ne porte cette référence.' }] });
+  assert.equal(refusDe(reference, { kinds: ['not_found'] }).errors[0]?.path, 'famille');
+  for (const error of [new QuotientError('not_found', 'x', 'Ce contrôle n’existe pas.'), new QuotientError('conflict', 'x', 'Non.'), new Error('bug')]) {
+    assert.throws(() => refusDe(error, { kinds: ['invalid', 'not_found'] }), (e: unknown) => e === error);
+  }
+});
+
+test('a form page: as asked, 200 and its title; again with errors, « Erreur : » first and 400 or the refusal’s status', () => {
+  const sent: Array<[string, number | undefined]> = [];
+  const envoyer: EnvoiPage = (_request, reply, title, _body, status) => {
+    sent.push([title, status]);
+    return reply;
+  };
+  const [request, reply] = [{} as FastifyRequest, {} as FastifyReply];
+  pageFormulaire(envoyer, request, reply, 'Créer une famille', [], null);
+  pageFormulaire(envoyer, request, reply, 'Créer une famille', [{ path: 'nom', message: 'Indiquez le nom.' }], null);
+  pageFormulaire(envoyer, request, reply, 'Se connecter', [{ path: '', message: 'Patientez.' }], null, 429);
+  assert.deepEqual(sent, [
+    ['Créer une famille', 200],
+    ['Erreur : Créer une famille', 400],
+    ['Erreur : Se connecter', 429],
+  ]);
+});
+
+/** What a browser or a crafted request may post: texts, lists, nested objects, odd names. */
+const corps = fc.oneof(
+  fc.dictionary(fc.oneof(fc.constantFrom(...IDS, 'residence', '__proto__', 'constructor', '_csrf', 'numero-1'), fc.string({ maxLength: 8 })), fc.oneof(fc.string({ maxLength: 20 }), fc.array(fc.oneof(fc.string({ maxLength: 8 }), fc.integer())), fc.constantFrom(SPI, 'alternee', 'oui', '')), { maxKeys: 12 }),
+  fc.anything(),
+);
+
+test('any body: the reader never throws, and every error names a field of the form (property)', () => {
+  fc.assert(
+    fc.property(corps, (body) => {
+      const lecture = lireFormulaire(FORMULAIRE, body);
+      if (!lecture.ok) for (const e of lecture.errors) assert.ok(IDS.has(e.path) && e.message !== '', e.path);
+      const numeros = lireFormulaire(numerosFiscaux([{ rang: 1, nom: 'A' }, { rang: 2, nom: 'B' }]), body);
+      if (!numeros.ok) for (const e of numeros.errors) assert.ok(['numero-1', 'numero-2'].includes(e.path));
+      const shown = saisieAReafficher(body, ['password']);
+      assert.ok(Object.values(shown).every((v) => typeof v === 'string' && !v.includes(SPI)));
+      lireChamps(z.object({ a: texte(), b: liste(), c: coche(), d: texteOptionnel() }), body);
+    }),
+    { numRuns: 500 },
+  );
+});

@@ -1,0 +1,191 @@
+/**
+ * One way to read a form, its route parameters and its query string, and one way to show a form
+ * again with what to correct. A form is read with a zod schema per form: typed values, or one
+ * French message per field, keyed by the id of the field the error summary links to.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ComponentChildren } from 'preact';
+import { z } from 'zod';
+import { isQuotientError, type ErrorDetail, type ErrorKind, type QuotientError } from '../domain/errors.ts';
+import { NumeroFiscal, ressembleANumeroFiscal, sansNumeroFiscal } from '../domain/numero-fiscal.ts';
+import { parseOptions } from '../domain/zod-francais.ts';
+
+export type Lecture<T> = { readonly ok: true; readonly values: T } | { readonly ok: false; readonly errors: ErrorDetail[] };
+
+/**
+ * The fields as posted, in an object without prototype: an urlencoded body or a query string is
+ * an object of texts (a list for a repeated name); anything else reads as an empty form, and a
+ * field named `__proto__` or `constructor` is only a field.
+ */
+function champsPostes(body: unknown): Record<string, unknown> {
+  const champs: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  if (body !== null && typeof body === 'object' && !Array.isArray(body)) for (const [k, v] of Object.entries(body)) champs[k] = v;
+  return champs;
+}
+
+/**
+ * Reads a form with its schema: the typed values, or the errors with the French messages of
+ * `zod-francais` where the schema gives none. A path is the id of the field in error (not the
+ * `a[0].b` of a configuration file): the key, and for a radio group the key and its first answer
+ * (`enfant1-residence-exclusive`), which is where the summary links. Never throws for any body.
+ */
+export function lireFormulaire<S extends z.ZodType>(schema: S, body: unknown): Lecture<z.output<S>> {
+  const parsed = schema.safeParse(champsPostes(body), parseOptions);
+  if (parsed.success) return { ok: true, values: parsed.data };
+  return { ok: false, errors: parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('-'), message: issue.message })) };
+}
+
+/**
+ * The fields of a form whose schema takes any input (made of `texte`, `texteOptionnel`, `liste`
+ * and `coche` only): what to check is the service's. A refusal here is a mistake in the schema.
+ */
+export function lireChamps<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+  const lecture = lireFormulaire(schema, body);
+  if (!lecture.ok) throw new Error(`A form schema meant to take any input refused some: ${lecture.errors.map((e) => e.path).join(', ')}`);
+  return lecture.values;
+}
+
+/**
+ * The route's parameters, checked before any query: a parameter of the wrong shape is answered
+ * like one that matches nothing, with the route's own « not found ».
+ */
+export function lireParams<S extends z.ZodType>(schema: S, request: FastifyRequest, introuvable: () => QuotientError): z.output<S> {
+  const lecture = lireFormulaire(schema, request.params);
+  if (!lecture.ok) throw introuvable();
+  return lecture.values;
+}
+
+/** The `:id` of a route, an identifier Quotient made (a UUID). */
+export const PARAMS_ID = z.object({ id: z.guid() });
+
+// -------------------------------------------------------------------------------------------
+// Fields. A browser sends each field of a form once, as a text; a repeated name (a crafted
+// request) keeps its first text, and a missing field reads as empty.
+
+const premierTexte = (value: unknown): string => (typeof value === 'string' ? value : Array.isArray(value) ? ((value.find((v) => typeof v === 'string') as string | undefined) ?? '') : '');
+
+/** A text field, '' when absent; `schema` checks or transforms the text. */
+export function texte<T extends z.ZodType<unknown, string> = z.ZodString>(schema?: T) {
+  return z.preprocess(premierTexte, (schema ?? z.string()) as T);
+}
+
+/** A text field whose absence means something (a query parameter not given): undefined then. */
+export const texteOptionnel = () => z.preprocess((value) => (value === undefined ? undefined : premierTexte(value)), z.string().optional());
+
+/** Checkboxes sharing a name, or a multiple select: the texts checked, in order. */
+export const liste = () => z.preprocess((value) => (typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []), z.array(z.string()));
+
+/** A checkbox: checked when it sends its value (`oui`). */
+export const coche = (valeur = 'oui') => z.preprocess((value) => premierTexte(value) === valeur, z.boolean());
+
+/**
+ * A radio group: one of `options`, `defaut` when nothing is checked (a form sent before the
+ * question existed, or a browser that sends nothing); any other answer is `message`, on the first
+ * answer's button, where the error summary links.
+ */
+export function radio<const V extends string>(options: readonly [V, ...V[]], defaut: NoInfer<V>, message: string) {
+  return texte(
+    z.string().transform((v, ctx): V => {
+      if (v === '') return defaut;
+      if ((options as readonly string[]).includes(v)) return v as V;
+      ctx.issues.push({ code: 'custom', message, input: undefined, path: [options[0]] });
+      return z.NEVER;
+    }),
+  );
+}
+
+/**
+ * For a form whose rules tie fields together, checked in its schema's `transform`: `signaler` puts
+ * a message on a field, `enErreur` tells whether a field already has one (one message is enough).
+ */
+export function champsEnErreur(ctx: { issues: z.core.$ZodRawIssue[] }) {
+  const signales = new Set<string>();
+  return {
+    signaler(id: string, message: string): void {
+      signales.add(id);
+      ctx.issues.push({ code: 'custom', message, input: undefined, path: [id] });
+    },
+    enErreur: (id: string): boolean => signales.has(id),
+  };
+}
+
+/** What a free-text field says when it holds something shaped like a numéro fiscal (kept or shown back, it would break invariant 1). */
+export const NUMERO_FISCAL_EGARE = 'Ce champ semble contenir un numéro fiscal : retirez-le. Le numéro fiscal se saisit seulement à l’étape « Numéro fiscal » de la demande, et n’est jamais enregistré.';
+
+/** A free text, trimmed, that refuses the shape of a numéro fiscal before any other check. */
+export const libre = (message = NUMERO_FISCAL_EGARE) => z.string().trim().refine((v) => !ressembleANumeroFiscal(v), { message, abort: true });
+
+/**
+ * The numéro fiscal of each declarant expected (`numero-<rang>`), or the parser's French message,
+ * which never quotes what was typed; with two declarants, the message says whose number it is.
+ */
+export function numerosFiscaux(attendus: ReadonlyArray<{ readonly rang: 1 | 2; readonly nom: string }>) {
+  const champ = (a: { rang: 1 | 2; nom: string }) =>
+    texte(
+      z.string().transform((v, ctx) => {
+        const parsed = NumeroFiscal.tryParse(v);
+        if (parsed.ok) return parsed.value;
+        ctx.issues.push({ code: 'custom', message: attendus.length > 1 ? `${a.nom} : ${parsed.error.message}` : parsed.error.message, input: undefined });
+        return z.NEVER;
+      }),
+    );
+  return z.object(Object.fromEntries(attendus.map((a) => [`numero-${a.rang}`, champ(a)]))).transform((champs) => new Map(attendus.map((a) => [a.rang, champs[`numero-${a.rang}`] as NumeroFiscal])));
+}
+
+// -------------------------------------------------------------------------------------------
+// A form shown again with what to correct.
+
+/**
+ * What a form shows again after an error: each field as typed, except the CSRF token, the
+ * numéros fiscaux (`numero-<rang>`), the `secrets` named (passwords) and any text shaped like a
+ * numéro fiscal, which are never sent back (invariant 1).
+ */
+export function saisieAReafficher(body: unknown, secrets: readonly string[] = []): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [k, v] of Object.entries(champsPostes(body))) {
+    if (k === '_csrf' || k.startsWith('numero-') || secrets.includes(k)) continue;
+    const typed = premierTexte(v);
+    values[k] = ressembleANumeroFiscal(typed) ? '' : typed;
+  }
+  return values;
+}
+
+/** Typed values shown again: the same rule, for a form read into an object. */
+export const valeursAReafficher = <T extends object>(values: T): T => sansNumeroFiscal(values);
+
+/** A refusal of the service a person can act on: the form's errors, and the status of the page showing them. */
+export interface Refus {
+  readonly errors: ErrorDetail[];
+  readonly status: number;
+  /** The refusal's own sentence, for a page that says it beside the details. */
+  readonly message: string;
+}
+
+const STATUTS_REFUS: Partial<Record<ErrorKind, number>> = { conflict: 409, rate_limited: 429 };
+
+/**
+ * A typed error of one of `kinds` as the form's errors, with 400, 409 for a state that forbids
+ * the action or 429 for too many tries: each detail on its field through `champ` (null leaves it
+ * out); with no detail left, the error's message, as a detail of path '' (on top of the form
+ * unless `champ` places it). A « not found » is the form's only when it names the field (a
+ * reference typed that matches nothing); anything else is thrown again, to the one error handler.
+ */
+export function refusDe(error: unknown, options: { kinds?: readonly ErrorKind[]; champ?: (detail: ErrorDetail) => ErrorDetail | null } = {}): Refus {
+  const { kinds = ['invalid'], champ = (d: ErrorDetail) => d } = options;
+  if (!isQuotientError(error) || !kinds.includes(error.kind) || (error.kind === 'not_found' && error.details.length === 0)) throw error;
+  const details = error.details.map(champ).filter((d) => d !== null);
+  const general = { path: '', message: error.message };
+  return { errors: details.length > 0 ? details : [champ(general) ?? general], status: STATUTS_REFUS[error.kind] ?? 400, message: error.message };
+}
+
+/** How a module sends one of its pages: its layout, the title, the content, the status. */
+export type EnvoiPage = (request: FastifyRequest, reply: FastifyReply, title: string, body: ComponentChildren, status?: number) => FastifyReply;
+
+/**
+ * A form page, as first shown or again with its errors: then its title starts with « Erreur : »
+ * (the first thing a screen reader says) and its status is 400, or the refusal's. The page puts
+ * the error summary at the top (`Erreurs`, linked to each field) and each message by its field.
+ */
+export function pageFormulaire(envoyer: EnvoiPage, request: FastifyRequest, reply: FastifyReply, titre: string, errors: readonly ErrorDetail[], body: ComponentChildren, status = 400): FastifyReply {
+  return errors.length === 0 ? envoyer(request, reply, titre, body, 200) : envoyer(request, reply, `Erreur : ${titre}`, body, status);
+}
