@@ -20,6 +20,9 @@ test('a day starts at midnight in Paris, winter and summer alike', () => {
   // The days of the clock changes last 23 and 25 hours.
   assert.equal(Date.parse(instantFin({ jour: '2026-03-29' })) - Date.parse(instantDebut({ jour: '2026-03-29' })), 23 * 3600_000);
   assert.equal(Date.parse(instantFin({ jour: '2026-10-25' })) - Date.parse(instantDebut({ jour: '2026-10-25' })), 25 * 3600_000);
+  // 26 September 1976: summer time ended at 1 h, so midnight came twice; the day starts at the first and lasts 25 hours.
+  assert.equal(debutJourParis('1976-09-26'), '1976-09-25T22:00:00.000Z');
+  assert.equal(Date.parse(instantFin({ jour: '1976-09-26' })) - Date.parse(instantDebut({ jour: '1976-09-26' })), 25 * 3600_000);
 });
 
 test('dates typed in French or ISO format read as the same day; anything else is refused', () => {

@@ -44,7 +44,7 @@ function parisOffsetMs(ms: number): number {
   return wall - Math.floor(ms / 1000) * 1000;
 }
 
-/** The instant a day starts in France, as ISO-8601 UTC. Midnight never falls in a clock change (2 h–3 h). */
+/** The instant a day starts in France, as ISO-8601 UTC. */
 export function debutJourParis(jour: string): string {
   const p = parseIsoDate(jour);
   if (!p) throw new RangeError(`Not an ISO date: ${jour}`);
@@ -52,6 +52,9 @@ export function debutJourParis(jour: string): string {
   let at = utcMidnight - parisOffsetMs(utcMidnight);
   const again = parisOffsetMs(at);
   if (again !== parisOffsetMs(utcMidnight)) at = utcMidnight - again;
+  // Clocks change at 2 h or 3 h today, but in 1976 summer time ended at 1 h: midnight came twice, and the day starts at the first.
+  const uneHeureAvant = at - 3600_000;
+  if (jourParis(new Date(uneHeureAvant).toISOString()) === jour) at = uneHeureAvant;
   return new Date(at).toISOString();
 }
 
