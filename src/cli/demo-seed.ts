@@ -4,7 +4,7 @@ import type { Schema } from '../infra/db/schema.ts';
 import type { Logger } from '../infra/log/logger.ts';
 import { SPI_SANDBOX } from '../sandbox/server.ts';
 import { DEMO_AGENTS } from '../sandbox/agents/provider.tsx';
-import type { Acteur } from '../modules/demandes/ports.ts';
+import type { Acteur } from '../modules/audit/index.ts';
 import type { Soumission } from '../modules/demandes/demandes-service.ts';
 import type { Services } from '../app/compose.ts';
 

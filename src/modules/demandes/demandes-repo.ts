@@ -3,9 +3,10 @@ import { parseConsentement, type Consentement } from '../../domain/consentement.
 import { roleParent } from '../../domain/controle-identite.ts';
 import type { StatutDemande } from '../../domain/demande.ts';
 import { LIBELLES_CHAMPS_DGFIP } from '../../domain/habilitation.ts';
+import type { Executor } from '../../infra/db/database.ts';
 import type { DemandeTable, FamilleTable, ParentTable } from '../../infra/db/schema.ts';
+import type { Acteur } from '../audit/index.ts';
 import type { Motif } from './motifs.ts';
-import type { Acteur, Executor } from './ports.ts';
 
 /** Silo kinds: what is kept encrypted about a request. */
 export const COFFRE = {

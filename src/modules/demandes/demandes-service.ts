@@ -6,9 +6,10 @@ import { STATUTS_AVEC_NUMERO_FISCAL, type StatutDemande } from '../../domain/dem
 import { QuotientError } from '../../domain/errors.ts';
 import { LIBELLES_CHAMPS_DGFIP, type Habilitation } from '../../domain/habilitation.ts';
 import type { PrixActivite } from '../../domain/tarification.ts';
+import type { Executor } from '../../infra/db/database.ts';
 import type { DemandeTable, Schema } from '../../infra/db/schema.ts';
+import type { Acteur } from '../audit/index.ts';
 import { findDemande, findFamille, findFoyers, findParents, insertDemande, newId, newReference } from './demandes-repo.ts';
-import type { Acteur, Executor } from './ports.ts';
 import type { Identifiant, SpiVault } from './spi-vault.ts';
 import type { Transitions } from './transitions.ts';
 

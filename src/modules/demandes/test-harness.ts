@@ -18,13 +18,12 @@ import { createLogger } from '../../infra/log/logger.ts';
 import type { Coffre } from '../../infra/silo/coffre.ts';
 import type { SandboxHandle } from '../../sandbox/server.ts';
 import type { DgfipClients, DgfipConnection } from '../../sources/dgfip.ts';
-import type { JournalAudit } from '../audit/index.ts';
+import type { Acteur, JournalAudit } from '../audit/index.ts';
 import type { FamillesService } from '../familles/familles-service.ts';
 import type { DecisionsService } from '../instruction/decisions-service.ts';
 import { loadPolitiqueFileSync } from '../tarifs/politique-loader.ts';
 import type { TraitementService } from '../traitement/traitement-service.ts';
 import type { DemandesService, Soumission } from './demandes-service.ts';
-import type { Acteur } from './ports.ts';
 import type { SpiVault } from './spi-vault.ts';
 
 export const HABILITATION_TEST = parseHabilitation({

@@ -2,9 +2,8 @@ import type { Kysely, Transaction } from 'kysely';
 import { transition, type Effet, type EvenementDemande, type StatutDemande, type Transition } from '../../domain/demande.ts';
 import { QuotientError } from '../../domain/errors.ts';
 import type { DemandeTable, Schema } from '../../infra/db/schema.ts';
-import type { AuditEntryInput, JournalAudit } from '../audit/index.ts';
+import type { Acteur, AuditEntryInput, JournalAudit } from '../audit/index.ts';
 import { moveDemande, type ChangementDemande } from './demandes-repo.ts';
-import type { Acteur } from './ports.ts';
 import type { SpiVault } from './spi-vault.ts';
 
 /**

@@ -6,9 +6,8 @@ import type { StatutDemande } from '../../domain/demande.ts';
 import { invalidInput, parseOptions } from '../../domain/zod-francais.ts';
 import type { Schema } from '../../infra/db/schema.ts';
 import { newId, newReference } from '../demandes/demandes-repo.ts';
-import type { JournalAudit } from '../audit/index.ts';
+import type { Acteur, JournalAudit } from '../audit/index.ts';
 import type { Coffre } from '../../infra/silo/coffre.ts';
-import type { Acteur } from '../demandes/ports.ts';
 
 const nom = z.string().trim().min(1, 'obligatoire').max(100);
 const dateNaissance = z.string().refine(isIsoDate, { message: 'date au format AAAA-MM-JJ' });

@@ -2,9 +2,8 @@ import type { ModeConsentement } from '../../domain/consentement.ts';
 import { QuotientError, isQuotientError } from '../../domain/errors.ts';
 import type { NumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { parisDate } from '../../sources/paris-date.ts';
-import type { JournalAudit } from '../audit/index.ts';
+import type { Acteur, JournalAudit } from '../audit/index.ts';
 import type { DemandesService, EtatDemande } from '../demandes/demandes-service.ts';
-import type { Acteur } from '../demandes/ports.ts';
 import type { CriteresRecherche, FamillesService, FoyerFamille, HistoriqueDemande, ResultatRecherche } from '../familles/familles-service.ts';
 
 /**

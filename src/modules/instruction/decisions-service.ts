@@ -5,9 +5,9 @@ import { QuotientError, isQuotientError, type ErrorDetail } from '../../domain/e
 import { createSituationFiscale, type SituationFiscale } from '../../domain/situation-fiscale.ts';
 import type { DemandeTable, Schema } from '../../infra/db/schema.ts';
 import type { Coffre } from '../../infra/silo/coffre.ts';
+import type { Acteur } from '../audit/index.ts';
 import { COFFRE, findDemande, findFoyers, insertDemande, newId, newReference } from '../demandes/demandes-repo.ts';
 import { motif } from '../demandes/motifs.ts';
-import type { Acteur } from '../demandes/ports.ts';
 import type { OrigineQuotient, QuotientARetenir, Quotients } from '../demandes/quotients.ts';
 import type { Transitions, UniteDeTravail } from '../demandes/transitions.ts';
 

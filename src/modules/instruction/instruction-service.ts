@@ -5,10 +5,9 @@ import { ressembleANumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { createSituationFiscale, type Declarant } from '../../domain/situation-fiscale.ts';
 import type { Schema } from '../../infra/db/schema.ts';
 import type { Coffre } from '../../infra/silo/coffre.ts';
-import type { JournalAudit } from '../audit/index.ts';
+import type { Acteur, JournalAudit } from '../audit/index.ts';
 import { COFFRE } from '../demandes/demandes-repo.ts';
 import type { CodeMotif } from '../demandes/motifs.ts';
-import type { Acteur } from '../demandes/ports.ts';
 
 /**
  * The instructor's reading of the requests: the review queue, the case of one request or

@@ -2,9 +2,8 @@ import type { Kysely } from 'kysely';
 import type { StatutDemande } from '../../domain/demande.ts';
 import type { Schema } from '../../infra/db/schema.ts';
 import type { Coffre } from '../../infra/silo/coffre.ts';
-import { MIN_RETENTION_DAYS, type JournalAudit } from '../audit/index.ts';
+import { MIN_RETENTION_DAYS, type Acteur, type JournalAudit } from '../audit/index.ts';
 import { COFFRE } from '../demandes/demandes-repo.ts';
-import type { Acteur } from '../demandes/ports.ts';
 
 export interface Conservation {
   readonly donneesFiscalesMoisApresValidite: number;

@@ -7,12 +7,11 @@ import { LIBELLES_CHAMPS_DGFIP, type Habilitation } from '../../domain/habilitat
 import { createSituationFiscale, type SituationFiscale } from '../../domain/situation-fiscale.ts';
 import type { DemandeTable, Schema } from '../../infra/db/schema.ts';
 import type { Logger } from '../../infra/log/logger.ts';
-import type { Coffre } from '../../infra/silo/coffre.ts';
+import { asJson, type Coffre } from '../../infra/silo/coffre.ts';
 import { isSourceFiscaleError, type FiscalSource, type OptionsAppel, type RaisonEchec } from '../../sources/fiscal-source.ts';
-import type { JournalAudit } from '../audit/index.ts';
+import type { Acteur, JournalAudit } from '../audit/index.ts';
 import { COFFRE, findConsentements, findDemande, findFoyers, findParents, type ChangementDemande } from '../demandes/demandes-repo.ts';
 import { motif, type Motif } from '../demandes/motifs.ts';
-import { asJson, type Acteur } from '../demandes/ports.ts';
 import type { QuotientARetenir, Quotients } from '../demandes/quotients.ts';
 import type { SpiVault } from '../demandes/spi-vault.ts';
 import type { Transitions } from '../demandes/transitions.ts';
