@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   controlerIdentite,
-  motifsControle,
+  motifsControleIdentite,
   normaliserNom,
   RANG_PARENT,
   roleParent,
@@ -515,7 +515,7 @@ test('motifsControle lists each sentence once, summary first; ranks and roles co
     parents: [julie, thomas],
     foyers: [foyer([GARNIER, MOREAU], ['titulaire']), foyer([MOREAU, GARNIER], ['autre_parent'])],
   });
-  const motifs = motifsControle(r);
+  const motifs = motifsControleIdentite(r);
   assert.equal(motifs[0], r.raisons[0]);
   assert.equal(new Set(motifs).size, motifs.length);
   for (const p of r.parents) for (const raison of p.raisons) assert.ok(motifs.includes(raison));

@@ -659,7 +659,7 @@ export function controlerIdentite(entree: EntreeControleIdentite, options: Optio
  * Every sentence of a result, once each, in reading order: the summary and what concerns several
  * avis, then each avis, then each parent. For a request's history, where one list is enough.
  */
-export function motifsControle(resultat: ResultatControleIdentite): string[] {
+export function motifsControleIdentite(resultat: ResultatControleIdentite): string[] {
   const tous = [...resultat.raisons, ...resultat.foyers.flatMap((f) => f.raisons), ...resultat.parents.flatMap((p) => p.raisons)];
   return [...new Set(tous)];
 }

@@ -11,7 +11,7 @@ import type { Motif } from './motifs.ts';
 /** Silo kinds: what is kept encrypted about a request. */
 export const COFFRE = {
   situation: 'situation_fiscale',
-  controle: 'controle_identite',
+  controleIdentite: 'controle_identite',
   calcul: 'calcul_quotient',
 } as const;
 

@@ -70,7 +70,7 @@ test('an avis of somebody else: a discordant identity case, nothing to confirm, 
     const dossier = await instruction.dossier(id, agent, motif);
     assert.deepEqual(dossier.avis.map((a) => [a.recu, a.conserve, a.declarants]), [[true, false, undefined]], 'the foreign avis was not kept');
     assert.equal(dossier.peutConfirmer, false);
-    assert.ok(dossier.controle.some((m) => /Aucun des parents déclarés ne figure sur l’avis/.test(m)));
+    assert.ok(dossier.controleIdentite.some((m) => /Aucun des parents déclarés ne figure sur l’avis/.test(m)));
     await assert.rejects(h.decisions.decider(id, agent, { decision: 'confirme', justification: 'vu' }), { code: 'avis_absent' });
     await assert.rejects(h.decisions.decider(id, famille, { decision: 'refuse', justification: 'non' }), { code: 'decision_reservee' });
 

@@ -164,7 +164,7 @@ export interface DossierDemande extends ResumeDemande {
   readonly famille: { readonly reference: string; readonly resident: boolean; readonly parents: readonly PersonneFoyer[]; readonly enfants: ReadonlyArray<{ prenoms: string; nom: string; dateNaissance: string | null; residence: string }> };
   readonly avis: readonly AvisDossier[];
   /** The identity control's sentences (identity cases). */
-  readonly controle: readonly string[];
+  readonly controleIdentite: readonly string[];
   /** The sentence explaining the QF computed (quotes RFR and parts): amount cases with a result. */
   readonly explication: string | null;
   /** Confirming is possible: every avis was received and kept. */
@@ -305,7 +305,7 @@ export class InstructionService {
         motif_consultation: motif.texte,
         famille: resume.familleId,
         // Which fiscal fields were shown: an auditor checks them against the reason.
-        champs: dossier.avis.some((a) => a.rfr !== undefined) ? 'annee_rfr_parts' : dossier.avis.some((a) => a.declarants) || dossier.controle.length > 0 ? 'annee_declarants' : 'aucun',
+        champs: dossier.avis.some((a) => a.rfr !== undefined) ? 'annee_rfr_parts' : dossier.avis.some((a) => a.declarants) || dossier.controleIdentite.length > 0 ? 'annee_declarants' : 'aucun',
         ...(options.contestationId ? { contestation: options.contestationId } : {}),
       },
     });
@@ -335,7 +335,7 @@ export class InstructionService {
         ...(s && !identite ? { rfr: s.rfr, nbParts: s.nbParts } : {}),
       });
     }
-    const controle = identite ? ((await coffre.get(COFFRE.controle, resume.id)) as { motifs?: unknown } | undefined) : undefined;
+    const controleIdentite = identite ? ((await coffre.get(COFFRE.controleIdentite, resume.id)) as { motifs?: unknown } | undefined) : undefined;
     const calcul = !identite && resume.quotient ? ((await coffre.get(COFFRE.calcul, resume.id)) as { explication?: unknown } | undefined) : undefined;
     return {
       ...resume,
@@ -346,7 +346,7 @@ export class InstructionService {
         enfants: enfants.map((e) => ({ prenoms: e.prenoms, nom: e.nom, dateNaissance: e.date_naissance, residence: e.residence })),
       },
       avis,
-      controle: Array.isArray(controle?.motifs) ? controle.motifs.filter((m): m is string => typeof m === 'string') : [],
+      controleIdentite: Array.isArray(controleIdentite?.motifs) ? controleIdentite.motifs.filter((m): m is string => typeof m === 'string') : [],
       explication: typeof calcul?.explication === 'string' ? calcul.explication : null,
       peutConfirmer: resume.aDecider && avis.length > 0 && avis.every((a) => a.conserve),
     };

@@ -371,11 +371,11 @@ function Avis({ d }: { d: DossierDemande }) {
           </tbody>
         </Tableau>
       ) : null}
-      {d.controle.length > 0 ? (
+      {d.controleIdentite.length > 0 ? (
         <>
           <h3>Contrôle d’identité</h3>
           <ul>
-            {d.controle.map((m, i) => (
+            {d.controleIdentite.map((m, i) => (
               <li key={i}>{m}</li>
             ))}
           </ul>

@@ -62,7 +62,7 @@ export class RetentionService {
       let removed = false;
       await journal.inTransaction(async (trx) => {
         for (const f of foyers) removed = (await coffre.delete(COFFRE.situation, f.id, trx)) || removed;
-        removed = (await coffre.delete(COFFRE.controle, id, trx)) || removed;
+        removed = (await coffre.delete(COFFRE.controleIdentite, id, trx)) || removed;
         removed = (await coffre.delete(COFFRE.calcul, id, trx)) || removed;
         if (removed) await journal.append({ actor: acteur, action: 'retention.donnees_fiscales_purgees', target: { type: 'demande', id }, outcome: 'succes' }, trx);
       });
@@ -86,7 +86,7 @@ export class RetentionService {
       const foyers = await db.selectFrom('demande_foyers').select('id').where('demande_id', '=', id).execute();
       await journal.inTransaction(async (trx) => {
         for (const f of foyers) await coffre.delete(COFFRE.situation, f.id, trx);
-        await coffre.delete(COFFRE.controle, id, trx);
+        await coffre.delete(COFFRE.controleIdentite, id, trx);
         await coffre.delete(COFFRE.calcul, id, trx);
         await trx.deleteFrom('demandes').where('id', '=', id).execute();
         await journal.append({ actor: acteur, action: 'retention.demande_purgee', target: { type: 'demande', id }, outcome: 'succes' }, trx);

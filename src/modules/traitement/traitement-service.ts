@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { exigerConsentement } from '../../domain/consentement.ts';
-import { controlerIdentite, motifsControle, roleParent, type ParentDeclare, type ResultatControleIdentite, type RoleParent } from '../../domain/controle-identite.ts';
+import { controlerIdentite, motifsControleIdentite, roleParent, type ParentDeclare, type ResultatControleIdentite, type RoleParent } from '../../domain/controle-identite.ts';
 import { RAISONS_SITUATION_INDISPONIBLE, STATUTS_AVEC_NUMERO_FISCAL, type EvenementDemande, type RaisonSituationIndisponible, type StatutDemande } from '../../domain/demande.ts';
 import { QuotientError } from '../../domain/errors.ts';
 import { LIBELLES_CHAMPS_DGFIP, type Habilitation } from '../../domain/habilitation.ts';
@@ -143,10 +143,10 @@ export class TraitementService {
       prenoms: p.prenoms,
       dateNaissance: p.date_naissance,
     }));
-    const controle = controlerIdentite({ parents: declares, foyers: recues.map((r) => ({ declarants: r.situation.declarants, parentsAttendus: attendusDansLeFoyer(r.rang, recues.length, parents) })) });
+    const controleIdentite = controlerIdentite({ parents: declares, foyers: recues.map((r) => ({ declarants: r.situation.declarants, parentsAttendus: attendusDansLeFoyer(r.rang, recues.length, parents) })) });
     let calcul: QuotientARetenir | undefined;
     let raison: Motif | null = null;
-    if (controle.verdict === 'concordant') {
+    if (controleIdentite.verdict === 'concordant') {
       try {
         calcul = await quotients.calculer(demande, recues.map((r) => r.situation));
       } catch (error) {
@@ -154,16 +154,16 @@ export class TraitementService {
         raison = motif('combinaison');
       }
     } else {
-      raison = motif(controle.verdict === 'discordant' ? 'discordant' : 'identite');
+      raison = motif(controleIdentite.verdict === 'discordant' ? 'discordant' : 'identite');
     }
     const result = await this.deps.transitions.executer(async (uow) => {
-      await coffre.put(COFFRE.controle, demande.id, asJson({ verdict: controle.verdict, motifs: motifsControle(controle), detail: controle as unknown as ResultatControleIdentite }), uow.trx);
-      if (controle.verdict === 'discordant') {
+      await coffre.put(COFFRE.controleIdentite, demande.id, asJson({ verdict: controleIdentite.verdict, motifs: motifsControleIdentite(controleIdentite), detail: controleIdentite as unknown as ResultatControleIdentite }), uow.trx);
+      if (controleIdentite.verdict === 'discordant') {
         // Possibly somebody else's avis: not kept (the domain's `ecarter_situation`).
         for (const r of recues) await coffre.delete(COFFRE.situation, r.foyerId, uow.trx);
       }
       if (calcul) await quotients.enregistrer(uow.trx, demande, calcul, 'calcul');
-      return uow.avancer(demande, { type: 'situation_recue', controle: controle.verdict, quotientCalcule: calcul !== undefined }, systeme, { motif: raison, detenteur: null }, { controle: controle.verdict });
+      return uow.avancer(demande, { type: 'situation_recue', controle: controleIdentite.verdict, quotientCalcule: calcul !== undefined }, systeme, { motif: raison, detenteur: null }, { controle: controleIdentite.verdict });
     });
     return result.statut;
   }
