@@ -79,7 +79,7 @@ before(async () => {
     familleId: familleA.id,
     canal: 'guichet',
     acteur: guichet,
-    foyers: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1) }, consentement: { mode: 'formulaire_signe', donnePar: { type: 'agent', id: t.agents.guichet.id }, piece: 'formulaire signé reçu au guichet' } }],
+    foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1) }, consentement: { mode: 'formulaire_signe', donnePar: { type: 'agent', id: t.agents.guichet.id }, piece: 'formulaire signé reçu au guichet' } }],
   });
   t.services.wake();
   const etat = await t.harness.demandes.attendre(demandeA.id, 20_000);

@@ -38,7 +38,7 @@ export async function findDemande(db: Executor, id: string): Promise<DemandeTabl
   return db.selectFrom('demandes').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function findFoyers(db: Executor, demandeId: string) {
+export async function findFoyersFiscaux(db: Executor, demandeId: string) {
   return db.selectFrom('demande_foyers').selectAll().where('demande_id', '=', demandeId).orderBy('parent_rang').execute();
 }
 

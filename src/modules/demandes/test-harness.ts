@@ -115,11 +115,11 @@ export const BERTIN_ROUSSEL = {
 };
 
 /** A request made online by the family (`acteur`), with the numéro fiscal of each parent given. */
-export function enLigne(familleId: string, foyers: Array<[1 | 2, string]>, acteur: Acteur & { type: 'famille' } = { type: 'famille', id: 'compte-test' }): Soumission {
+export function enLigne(familleId: string, foyersFiscaux: Array<[1 | 2, string]>, acteur: Acteur & { type: 'famille' } = { type: 'famille', id: 'compte-test' }): Soumission {
   return {
     familleId,
     canal: 'en_ligne',
     acteur,
-    foyers: foyers.map(([parentRang, spi]) => ({ parentRang, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'en_ligne', donnePar: acteur } })),
+    foyersFiscaux: foyersFiscaux.map(([parentRang, spi]) => ({ parentRang, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'en_ligne', donnePar: acteur } })),
   };
 }

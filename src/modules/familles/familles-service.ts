@@ -87,7 +87,7 @@ export class FamillesService {
       db.selectFrom('contestations').selectAll().where('famille_id', '=', familleId).orderBy('ouverte_le').execute(),
     ]);
     const ids = demandes.map((d) => d.id);
-    const [consentements, foyers, decisions] = ids.length === 0
+    const [consentements, foyersFiscaux, decisions] = ids.length === 0
       ? [[], [], []]
       : await Promise.all([
           db.selectFrom('consentements').selectAll().where('demande_id', 'in', ids).execute(),
@@ -95,9 +95,9 @@ export class FamillesService {
           db.selectFrom('decisions').selectAll().where('demande_id', 'in', ids).execute(),
         ]);
     const situations = [];
-    for (const foyer of foyers) {
-      const situation = foyer.etat === 'recu' ? await coffre.get('situation_fiscale', foyer.id) : undefined;
-      if (situation !== undefined) situations.push({ demandeId: foyer.demande_id, parent: foyer.parent_rang, situation });
+    for (const foyerFiscal of foyersFiscaux) {
+      const situation = foyerFiscal.etat === 'recu' ? await coffre.get('situation_fiscale', foyerFiscal.id) : undefined;
+      if (situation !== undefined) situations.push({ demandeId: foyerFiscal.demande_id, parent: foyerFiscal.parent_rang, situation });
     }
     await journal.append({ actor: acteur, action: 'famille.exportee', target: { type: 'famille', id: familleId }, outcome: 'succes' });
     return {
@@ -288,11 +288,11 @@ export class FamillesService {
     const { db, coffre, journal } = this.deps;
     const owned = await db.selectFrom('demandes').select('id').where('id', '=', demandeId).where('famille_id', '=', familleId).executeTakeFirst();
     if (!owned) throw new QuotientError('not_found', 'demande_introuvable', 'Demande introuvable.');
-    const foyers = await db.selectFrom('demande_foyers').select(['parent_rang', 'annee_revenus', 'source', 'recu_le', 'voie']).where('demande_id', '=', demandeId).orderBy('parent_rang').execute();
+    const foyersFiscaux = await db.selectFrom('demande_foyers').select(['parent_rang', 'annee_revenus', 'source', 'recu_le', 'voie']).where('demande_id', '=', demandeId).orderBy('parent_rang').execute();
     const calcul = (await coffre.get('calcul_quotient', demandeId).catch(() => undefined)) as { explication?: string } | undefined;
     await journal.append({ actor: acteur, action: 'famille.resultat_consulte', target: { type: 'demande', id: demandeId }, outcome: 'succes' });
     return {
-      foyers: foyers.map((f) => ({ parent: f.parent_rang, anneeRevenus: f.annee_revenus, source: f.source, recuLe: f.recu_le, voie: f.voie })),
+      foyersFiscaux: foyersFiscaux.map((f) => ({ parent: f.parent_rang, anneeRevenus: f.annee_revenus, source: f.source, recuLe: f.recu_le, voie: f.voie })),
       explication: typeof calcul?.explication === 'string' ? calcul.explication : null,
     };
   }
@@ -373,7 +373,7 @@ export interface ContestationFamille {
 }
 
 export interface DonneesUtilisees {
-  readonly foyers: ReadonlyArray<{ parent: number; anneeRevenus: number | null; source: string | null; recuLe: string | null; voie: string }>;
+  readonly foyersFiscaux: ReadonlyArray<{ parent: number; anneeRevenus: number | null; source: string | null; recuLe: string | null; voie: string }>;
   readonly explication: string | null;
 }
 

@@ -228,7 +228,7 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
       let creee = false;
       try {
         await request.session.save();
-        const foyers = saisie.accords.flatMap((accord) => {
+        const foyersFiscaux = saisie.accords.flatMap((accord) => {
           const spi = numeros.get(accord.rang);
           return spi ? [{ accord, spi }] : [];
         });
@@ -237,7 +237,7 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
           request.session.guichetSoumise = { familleId, demandeId };
           await request.session.save();
         };
-        const { id } = await service.soumettre(familleId, foyers, acteur(agent), { correlationId: request.id, creee: creeeDans, ...(deps.attenteMs !== undefined ? { attenteMs: deps.attenteMs } : {}) });
+        const { id } = await service.soumettre(familleId, foyersFiscaux, acteur(agent), { correlationId: request.id, creee: creeeDans, ...(deps.attenteMs !== undefined ? { attenteMs: deps.attenteMs } : {}) });
         return reply.redirect(`/agents/guichet/demandes/${id}`, 303);
       } catch (error) {
         if (!creee) {

@@ -101,7 +101,7 @@ export class GuichetService {
    */
   async soumettre(
     familleId: string,
-    foyers: ReadonlyArray<{ accord: AccordRecu; spi: NumeroFiscal }>,
+    foyersFiscaux: ReadonlyArray<{ accord: AccordRecu; spi: NumeroFiscal }>,
     acteur: Acteur & { type: 'agent' },
     options: { correlationId?: string; attenteMs?: number; creee?: (id: string) => Promise<void> } = {},
   ): Promise<{ id: string; reference: string }> {
@@ -110,7 +110,7 @@ export class GuichetService {
       familleId,
       canal: 'guichet',
       acteur,
-      foyers: foyers.map(({ accord, spi }) => ({
+      foyersFiscaux: foyersFiscaux.map(({ accord, spi }) => ({
         parentRang: accord.rang,
         identifiant: { spi },
         consentement: { mode: accord.mode, donnePar: { type: 'agent', id: acteur.id }, piece: accord.piece, recueilliLe: instantDeLAccord(accord.date, maintenant) },

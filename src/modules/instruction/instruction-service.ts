@@ -314,7 +314,7 @@ export class InstructionService {
 
   private async lireDossier(resume: ResumeDemande, type: TypeDossier): Promise<DossierDemande> {
     const { db, coffre } = this.deps;
-    const [famille, parents, enfants, foyers] = await Promise.all([
+    const [famille, parents, enfants, foyersFiscaux] = await Promise.all([
       db.selectFrom('familles').select(['reference', 'resident']).where('id', '=', resume.familleId).executeTakeFirstOrThrow(),
       db.selectFrom('parents').selectAll().where('famille_id', '=', resume.familleId).orderBy('rang').execute(),
       db.selectFrom('enfants').selectAll().where('famille_id', '=', resume.familleId).orderBy('date_naissance').execute(),
@@ -323,7 +323,7 @@ export class InstructionService {
     // Need to know: identity cases compare people, amount cases need the year, RFR and parts.
     const identite = type === 'identite';
     const avis: AvisDossier[] = [];
-    for (const f of foyers) {
+    for (const f of foyersFiscaux) {
       const kept = f.etat === 'recu' ? await coffre.get(COFFRE.situation, f.id) : undefined;
       const s = kept === undefined ? undefined : createSituationFiscale(kept);
       avis.push({

@@ -11,7 +11,7 @@ import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { parisDate } from '../../sources/paris-date.ts';
 import type { Acteur } from '../audit/index.ts';
 import type { CompteConnecte } from '../comptes/comptes-service.ts';
-import type { DemandesService, EtatDemande, FoyerSoumis } from '../demandes/demandes-service.ts';
+import type { DemandesService, EtatDemande, FoyerFiscalSoumis } from '../demandes/demandes-service.ts';
 import { exportEnTexte } from '../familles/export-texte.ts';
 import type { FamillesService, FoyerFamille } from '../familles/familles-service.ts';
 import { champDuFoyer, schemaFoyer, valeursDuFoyer } from '../familles/formulaire-foyer.tsx';
@@ -173,12 +173,12 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
       return pageFormulaire(page, request, reply, 'Votre numéro fiscal', lecture.errors, <NumeroPage csrf={reply.generateCsrf()} attendus={liste} errors={lecture.errors} />);
     }
     const consentement = { mode: 'en_ligne' as const, donnePar: { type: 'famille' as const, id: compte.familleId } };
-    const foyers: FoyerSoumis[] = liste.flatMap((a): FoyerSoumis[] => {
+    const foyersFiscaux: FoyerFiscalSoumis[] = liste.flatMap((a): FoyerFiscalSoumis[] => {
       if (a.franceConnect) return [{ parentRang: a.rang, identifiant: { franceConnectToken: request.session.fcAccessToken as string }, consentement }];
       const spi = lecture.values.get(a.rang);
       return spi ? [{ parentRang: a.rang, identifiant: { spi }, consentement }] : [];
     });
-    const { id } = await demandes.soumettre({ familleId: compte.familleId, canal: 'en_ligne', acteur: acteurDe(compte), foyers, correlationId: request.id });
+    const { id } = await demandes.soumettre({ familleId: compte.familleId, canal: 'en_ligne', acteur: acteurDe(compte), foyersFiscaux, correlationId: request.id });
     delete request.session.parcours;
     deps.wake();
     // The answer at once when the quota allows; otherwise the page of the request shows the queue.

@@ -397,9 +397,9 @@ export function ResultatPage({ etat, donnees, commune, attestation }: { etat: Et
             <dd>un agent de la commune, au vu d’un document présenté par la famille</dd>
           </>
         ) : null}
-        {(manuel ? [] : donnees.foyers).map((f) => (
+        {(manuel ? [] : donnees.foyersFiscaux).map((f) => (
           <Fragment key={f.parent}>
-            <dt>{donnees.foyers.length > 1 ? `Avis du parent ${f.parent}` : 'Avis utilisé'}</dt>
+            <dt>{donnees.foyersFiscaux.length > 1 ? `Avis du parent ${f.parent}` : 'Avis utilisé'}</dt>
             <dd>
               revenus {f.anneeRevenus ?? '—'}, source : {sourceEnClair(f.source)}, reçu le {date(f.recuLe)}
               {f.voie === 'franceconnect' ? ' (via FranceConnect)' : ''}

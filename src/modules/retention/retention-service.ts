@@ -58,10 +58,10 @@ export class RetentionService {
       .execute();
     let donneesFiscales = 0;
     for (const { id } of expirees) {
-      const foyers = await db.selectFrom('demande_foyers').select('id').where('demande_id', '=', id).execute();
+      const foyersFiscaux = await db.selectFrom('demande_foyers').select('id').where('demande_id', '=', id).execute();
       let removed = false;
       await journal.inTransaction(async (trx) => {
-        for (const f of foyers) removed = (await coffre.delete(COFFRE.situation, f.id, trx)) || removed;
+        for (const f of foyersFiscaux) removed = (await coffre.delete(COFFRE.situation, f.id, trx)) || removed;
         removed = (await coffre.delete(COFFRE.controleIdentite, id, trx)) || removed;
         removed = (await coffre.delete(COFFRE.calcul, id, trx)) || removed;
         if (removed) await journal.append({ actor: acteur, action: 'retention.donnees_fiscales_purgees', target: { type: 'demande', id }, outcome: 'succes' }, trx);
@@ -83,9 +83,9 @@ export class RetentionService {
       )
       .execute();
     for (const { id } of anciennes) {
-      const foyers = await db.selectFrom('demande_foyers').select('id').where('demande_id', '=', id).execute();
+      const foyersFiscaux = await db.selectFrom('demande_foyers').select('id').where('demande_id', '=', id).execute();
       await journal.inTransaction(async (trx) => {
-        for (const f of foyers) await coffre.delete(COFFRE.situation, f.id, trx);
+        for (const f of foyersFiscaux) await coffre.delete(COFFRE.situation, f.id, trx);
         await coffre.delete(COFFRE.controleIdentite, id, trx);
         await coffre.delete(COFFRE.calcul, id, trx);
         await trx.deleteFrom('demandes').where('id', '=', id).execute();

@@ -34,7 +34,7 @@ async function soumettre(familleId: string, spi: string, canal: 'guichet' | 'en_
     familleId,
     canal,
     acteur,
-    foyers: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: canal === 'guichet' ? { mode: 'formulaire_signe', donnePar: acteur, piece: 'formulaire signé' } : { mode: 'en_ligne', donnePar: acteur } }],
+    foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: canal === 'guichet' ? { mode: 'formulaire_signe', donnePar: acteur, piece: 'formulaire signé' } : { mode: 'en_ligne', donnePar: acteur } }],
   });
   references.push(reference);
   t.services.wake();
