@@ -87,7 +87,7 @@ const EXEMPLES: readonly Exemple[] = [
     famille: {
       parents: [
         { nomNaissance: 'Lambert', prenoms: 'Sophie', dateNaissance: '1984-07-22' },
-        { nomNaissance: 'Faure', prenoms: 'Nicolas', dateNaissance: '1982-03-11', auFoyer: false },
+        { nomNaissance: 'Faure', prenoms: 'Nicolas', dateNaissance: '1982-03-11', cohabite: false },
       ],
       enfants: [{ prenoms: 'Tom', nom: 'Faure', dateNaissance: '2014-11-03', residence: 'alternee' }],
     },

@@ -510,7 +510,7 @@ test('property: arbitrary text never crashes the control; it answers or refuses 
   );
 });
 
-test('motifsControle lists each sentence once, summary first; ranks and roles convert both ways', () => {
+test('motifsControleIdentite lists each sentence once, summary first; ranks and roles convert both ways', () => {
   const r = controlerIdentite({
     parents: [julie, thomas],
     foyers: [foyerFiscal([GARNIER, MOREAU], ['titulaire']), foyerFiscal([MOREAU, GARNIER], ['autre_parent'])],

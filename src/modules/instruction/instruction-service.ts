@@ -136,13 +136,13 @@ export interface ResumeDemande {
   readonly contestationsOuvertes: readonly string[];
 }
 
-export interface PersonneFoyer {
+export interface ParentFamille {
   readonly rang: number;
   readonly nomNaissance: string;
   readonly nomUsage: string | null;
   readonly prenoms: string;
   readonly dateNaissance: string | null;
-  readonly auFoyer: boolean;
+  readonly cohabite: boolean;
 }
 
 /** One avis asked for the request, with only the fields the case needs. */
@@ -161,7 +161,7 @@ export interface AvisDossier {
 }
 
 export interface DossierDemande extends ResumeDemande {
-  readonly famille: { readonly reference: string; readonly resident: boolean; readonly parents: readonly PersonneFoyer[]; readonly enfants: ReadonlyArray<{ prenoms: string; nom: string; dateNaissance: string | null; residence: string }> };
+  readonly famille: { readonly reference: string; readonly resident: boolean; readonly parents: readonly ParentFamille[]; readonly enfants: ReadonlyArray<{ prenoms: string; nom: string; dateNaissance: string | null; residence: string }> };
   readonly avis: readonly AvisDossier[];
   /** The identity control's sentences (identity cases). */
   readonly controleIdentite: readonly string[];
@@ -342,7 +342,7 @@ export class InstructionService {
       famille: {
         reference: famille.reference,
         resident: famille.resident === 1,
-        parents: parents.map((p) => ({ rang: p.rang, nomNaissance: p.nom_naissance, nomUsage: p.nom_usage, prenoms: p.prenoms, dateNaissance: p.date_naissance, auFoyer: p.au_foyer === 1 })),
+        parents: parents.map((p) => ({ rang: p.rang, nomNaissance: p.nom_naissance, nomUsage: p.nom_usage, prenoms: p.prenoms, dateNaissance: p.date_naissance, cohabite: p.au_foyer === 1 })),
         enfants: enfants.map((e) => ({ prenoms: e.prenoms, nom: e.nom, dateNaissance: e.date_naissance, residence: e.residence })),
       },
       avis,
