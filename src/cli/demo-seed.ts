@@ -4,7 +4,7 @@ import type { Schema } from '../infra/db/schema.ts';
 import type { Logger } from '../infra/log/logger.ts';
 import { SPI_SANDBOX } from '../sandbox/server.ts';
 import { DEMO_AGENTS } from '../sandbox/agents/provider.tsx';
-import type { Acteur } from '../modules/demandes/ports.ts';
+import type { Acteur } from '../modules/audit/index.ts';
 import type { Soumission } from '../modules/demandes/demandes-service.ts';
 import type { Services } from '../app/compose.ts';
 
@@ -30,7 +30,7 @@ export async function seedDemoAgents(services: Pick<Services, 'agents'>): Promis
 
 interface Exemple {
   readonly famille: unknown;
-  readonly foyers: Array<[1 | 2, string]>;
+  readonly foyersFiscaux: Array<[1 | 2, string]>;
   readonly canal: 'en_ligne' | 'guichet';
 }
 
@@ -48,7 +48,7 @@ const EXEMPLES: readonly Exemple[] = [
       ],
       courriel: 'famille.bertin@exemple.fr',
     },
-    foyers: [[1, SPI_SANDBOX.coupleMarie.declarant1]],
+    foyersFiscaux: [[1, SPI_SANDBOX.coupleMarie.declarant1]],
     canal: 'en_ligne',
   },
   {
@@ -60,7 +60,7 @@ const EXEMPLES: readonly Exemple[] = [
       ],
       enfants: [{ prenoms: 'Inès', nom: 'Chevalier', dateNaissance: '2018-03-08' }],
     },
-    foyers: [[2, SPI_SANDBOX.couplePacse.declarant2]],
+    foyersFiscaux: [[2, SPI_SANDBOX.couplePacse.declarant2]],
     canal: 'guichet',
   },
   {
@@ -73,13 +73,13 @@ const EXEMPLES: readonly Exemple[] = [
       enfants: [{ prenoms: 'Noé', nom: 'Moreau', dateNaissance: '2020-07-21' }],
       courriel: 'julie.garnier@exemple.fr',
     },
-    foyers: [[1, SPI_SANDBOX.parentsNonMaries.parentAvecEnfant], [2, SPI_SANDBOX.parentsNonMaries.parentSansEnfant]],
+    foyersFiscaux: [[1, SPI_SANDBOX.parentsNonMaries.parentAvecEnfant], [2, SPI_SANDBOX.parentsNonMaries.parentSansEnfant]],
     canal: 'en_ligne',
   },
   {
     // A young mother with a revenu fiscal de référence of 0.
     famille: { parents: [{ nomNaissance: 'Roux', prenoms: 'Léa', dateNaissance: '2003-05-19' }], enfants: [{ prenoms: 'Jade', nom: 'Roux', dateNaissance: '2023-01-30' }] },
-    foyers: [[1, SPI_SANDBOX.rfrZero]],
+    foyersFiscaux: [[1, SPI_SANDBOX.rfrZero]],
     canal: 'en_ligne',
   },
   {
@@ -87,23 +87,23 @@ const EXEMPLES: readonly Exemple[] = [
     famille: {
       parents: [
         { nomNaissance: 'Lambert', prenoms: 'Sophie', dateNaissance: '1984-07-22' },
-        { nomNaissance: 'Faure', prenoms: 'Nicolas', dateNaissance: '1982-03-11', auFoyer: false },
+        { nomNaissance: 'Faure', prenoms: 'Nicolas', dateNaissance: '1982-03-11', cohabite: false },
       ],
       enfants: [{ prenoms: 'Tom', nom: 'Faure', dateNaissance: '2014-11-03', residence: 'alternee' }],
     },
-    foyers: [[1, SPI_SANDBOX.residenceAlternee.parentA]],
+    foyersFiscaux: [[1, SPI_SANDBOX.residenceAlternee.parentA]],
     canal: 'en_ligne',
   },
   {
     // A widow: two avis for the year of the death, for an instructor to decide.
     famille: { parents: [{ nomNaissance: 'Blanc', nomUsage: 'Perrin', prenoms: 'Monique', dateNaissance: '1961-08-27' }], resident: true },
-    foyers: [[1, SPI_SANDBOX.deces.survivant]],
+    foyersFiscaux: [[1, SPI_SANDBOX.deces.survivant]],
     canal: 'guichet',
   },
   {
     // The number given belongs to someone else (the avis names another person): an instructor checks.
     famille: { parents: [{ nomNaissance: 'Petit', prenoms: 'Tatiana', dateNaissance: '1985-09-30' }], enfants: [{ prenoms: 'Lou', nom: 'Petit', dateNaissance: '2017-06-12' }] },
-    foyers: [[1, SPI_SANDBOX.familleNombreuse.declarant1]],
+    foyersFiscaux: [[1, SPI_SANDBOX.familleNombreuse.declarant1]],
     canal: 'en_ligne',
   },
 ];
@@ -120,7 +120,7 @@ export async function seedDemo(services: Services, db: Kysely<Schema>, logger: L
       familleId,
       canal: exemple.canal,
       acteur: exemple.canal === 'guichet' ? guichet : robot,
-      foyers: exemple.foyers.map(([parentRang, spi]) => ({
+      foyersFiscaux: exemple.foyersFiscaux.map(([parentRang, spi]) => ({
         parentRang,
         identifiant: { spi: NumeroFiscal.parse(spi) },
         consentement:

@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   controlerIdentite,
-  motifsControle,
+  motifsControleIdentite,
   normaliserNom,
   RANG_PARENT,
   roleParent,
-  parentsAttendusParFoyer,
+  parentsAttendusParFoyerFiscal,
   type EntreeControleIdentite,
-  type FoyerAControler,
+  type FoyerFiscalAControler,
   type ParentDeclare,
   type ResultatControleIdentite,
   type RoleParent,
@@ -28,13 +28,13 @@ const MOREAU: Declarant = { nomNaissance: 'MOREAU', nomUsage: null, prenoms: 'TH
 
 const titulaire = (p: Omit<ParentDeclare, 'role'>): ParentDeclare => ({ role: 'titulaire', ...p });
 const autreParent = (p: Omit<ParentDeclare, 'role'>): ParentDeclare => ({ role: 'autre_parent', ...p });
-const foyer = (declarants: Declarant[], parentsAttendus: RoleParent[] = ['titulaire']): FoyerAControler => ({ declarants, parentsAttendus });
+const foyerFiscal = (declarants: Declarant[], parentsAttendus: RoleParent[] = ['titulaire']): FoyerFiscalAControler => ({ declarants, parentsAttendus });
 
 const julie = titulaire({ nomNaissance: 'Garnier', prenoms: 'Julie', dateNaissance: '1992-09-17' });
 const thomas = autreParent({ nomNaissance: 'Moreau', prenoms: 'Thomas', dateNaissance: '1991-01-05' });
 
 function seul(parent: Omit<ParentDeclare, 'role'>, declarant: Declarant): ResultatControleIdentite {
-  return controlerIdentite({ parents: [titulaire(parent)], foyers: [foyer([declarant])] });
+  return controlerIdentite({ parents: [titulaire(parent)], foyers: [foyerFiscal([declarant])] });
 }
 
 function invalidDetails(entree: unknown): { path: string; message: string }[] {
@@ -219,7 +219,7 @@ test('an unknown birth date on either side is noted; it sends to review only whe
   const sansDateDeclaree = seul({ nomNaissance: 'Garnier', prenoms: 'Julie', dateNaissance: null }, GARNIER);
   assert.equal(sansDateDeclaree.verdict, 'concordant');
   assert.match(tout(sansDateDeclaree), /date de naissance non déclarée par la famille/);
-  const exige = controlerIdentite({ parents: [julie], foyers: [foyer([{ ...GARNIER, dateNaissance: null }])] }, { exigerDateNaissance: true });
+  const exige = controlerIdentite({ parents: [julie], foyers: [foyerFiscal([{ ...GARNIER, dateNaissance: null }])] }, { exigerDateNaissance: true });
   assert.equal(exige.verdict, 'a_verifier');
 });
 
@@ -230,7 +230,7 @@ test('same surname and birth date but another first name (a twin?) goes to revie
 });
 
 test('someone else’s numéro fiscal: the avis concerns none of the parents, it is discordant and names who it concerns', () => {
-  const r = controlerIdentite({ parents: [julie], foyers: [foyer([BERTIN, ROUSSEL])] });
+  const r = controlerIdentite({ parents: [julie], foyers: [foyerFiscal([BERTIN, ROUSSEL])] });
   assert.equal(r.verdict, 'discordant');
   assert.deepEqual(r.foyers[0]?.declarantsNonReconnus, [1, 2]);
   assert.match(r.foyers[0]?.raisons[0] ?? '', /Aucun des parents déclarés ne figure sur l’avis, qui concerne PAUL HENRI BERTIN et CLAIRE ANNE ROUSSEL \(nom d’usage BERTIN\) : le numéro fiscal saisi est peut-être celui d’une autre personne\./);
@@ -243,9 +243,9 @@ test('someone else’s numéro fiscal: the avis concerns none of the parents, it
 test('married or pacsed couple in one foyer: both declared parents must be found, in any order on the avis', () => {
   const marc = titulaire({ nomNaissance: 'CHEVALIER', prenoms: 'Marc', dateNaissance: '1988-06-30' });
   const aminata = autreParent({ nomNaissance: 'Ndiaye-Fall', prenoms: 'Aminata', dateNaissance: '1990-02-14' });
-  const [attendus] = parentsAttendusParFoyer('couple_un_foyer');
+  const [attendus] = parentsAttendusParFoyerFiscal('couple_un_foyer');
   for (const declarants of [[CHEVALIER, NDIAYE], [NDIAYE, CHEVALIER]]) {
-    const r = controlerIdentite({ parents: [aminata, marc], foyers: [foyer(declarants, attendus)] });
+    const r = controlerIdentite({ parents: [aminata, marc], foyers: [foyerFiscal(declarants, attendus)] });
     assert.equal(r.verdict, 'concordant');
     assert.deepEqual(r.parents.map((p) => [p.role, p.verdict]), [['titulaire', 'concordant'], ['autre_parent', 'concordant']]);
     const parRole = Object.fromEntries(r.foyers[0]?.correspondances.map((c) => [c.role, declarants[c.declarant - 1]?.nomNaissance]) ?? []);
@@ -254,58 +254,58 @@ test('married or pacsed couple in one foyer: both declared parents must be found
 });
 
 test('couple declared together but the avis has one declarant (union after the income year): review', () => {
-  const r = controlerIdentite({ parents: [julie, thomas], foyers: [foyer([GARNIER], ['titulaire', 'autre_parent'])] });
+  const r = controlerIdentite({ parents: [julie, thomas], foyers: [foyerFiscal([GARNIER], ['titulaire', 'autre_parent'])] });
   assert.equal(r.verdict, 'a_verifier');
   assert.equal(r.parents[1]?.verdict, 'discordant');
   assert.match(tout(r), /Thomas Moreau \(autre parent\) était attendu\(e\) sur l’avis mais n’y a pas été reconnu\(e\)/);
 });
 
 test('couple declared together, the second declarant of the avis is someone else: review', () => {
-  const r = controlerIdentite({ parents: [julie, thomas], foyers: [foyer([GARNIER, CHEVALIER], ['titulaire', 'autre_parent'])] });
+  const r = controlerIdentite({ parents: [julie, thomas], foyers: [foyerFiscal([GARNIER, CHEVALIER], ['titulaire', 'autre_parent'])] });
   assert.equal(r.verdict, 'a_verifier');
   assert.deepEqual(r.foyers[0]?.declarantsNonReconnus, [2]);
 });
 
 test('single parent: the holder must be found; an undeclared second declarant (new spouse) goes to review', () => {
-  const [attendus] = parentsAttendusParFoyer('parent_seul');
-  assert.equal(controlerIdentite({ parents: [julie], foyers: [foyer([GARNIER], attendus)] }).verdict, 'concordant');
-  const recompose = controlerIdentite({ parents: [julie], foyers: [foyer([CHEVALIER, GARNIER], attendus)] });
+  const [attendus] = parentsAttendusParFoyerFiscal('parent_seul');
+  assert.equal(controlerIdentite({ parents: [julie], foyers: [foyerFiscal([GARNIER], attendus)] }).verdict, 'concordant');
+  const recompose = controlerIdentite({ parents: [julie], foyers: [foyerFiscal([CHEVALIER, GARNIER], attendus)] });
   assert.equal(recompose.verdict, 'a_verifier');
   assert.match(tout(recompose), /Le déclarant 1 de l’avis, MARC CHEVALIER, n’est aucun des parents déclarés : ses revenus comptent dans ce foyer fiscal\./);
 });
 
 test('a parent declared as living apart who appears on the holder’s avis goes to review', () => {
-  const r = controlerIdentite({ parents: [julie, thomas], foyers: [foyer([GARNIER, MOREAU], ['titulaire'])] });
+  const r = controlerIdentite({ parents: [julie, thomas], foyers: [foyerFiscal([GARNIER, MOREAU], ['titulaire'])] });
   assert.equal(r.verdict, 'a_verifier');
   assert.equal(r.parents[1]?.verdict, 'a_verifier');
   assert.match(tout(r), /alors que la famille ne l’a pas déclaré\(e\) dans ce foyer fiscal/);
   // Living apart and absent from the avis: nothing to control for them.
-  const apart = controlerIdentite({ parents: [julie, thomas], foyers: [foyer([GARNIER], ['titulaire'])] });
+  const apart = controlerIdentite({ parents: [julie, thomas], foyers: [foyerFiscal([GARNIER], ['titulaire'])] });
   assert.equal(apart.verdict, 'concordant');
   assert.equal(apart.parents[1]?.verdict, 'non_concerne');
 });
 
 test('unmarried parents: two foyers, each matched to its parent', () => {
-  const attendus = parentsAttendusParFoyer('parents_deux_foyers');
-  const r = controlerIdentite({ parents: [julie, thomas], foyers: [foyer([GARNIER], attendus[0]), foyer([MOREAU], attendus[1])] });
+  const attendus = parentsAttendusParFoyerFiscal('parents_deux_foyers');
+  const r = controlerIdentite({ parents: [julie, thomas], foyers: [foyerFiscal([GARNIER], attendus[0]), foyerFiscal([MOREAU], attendus[1])] });
   assert.equal(r.verdict, 'concordant');
   assert.deepEqual(r.parents.flatMap((p) => p.correspondances.map((c) => [p.role, c.foyer, c.declarant])), [['titulaire', 1, 1], ['autre_parent', 2, 1]]);
   assert.match(r.parents[1]?.raisons[0] ?? '', /Thomas Moreau \(autre parent\) correspond au déclarant 1 du second avis/);
 });
 
 test('unmarried parents: numéros swapped, the same joint avis twice, or a stranger’s avis', () => {
-  const inverse = controlerIdentite({ parents: [julie, thomas], foyers: [foyer([MOREAU], ['titulaire']), foyer([GARNIER], ['autre_parent'])] });
+  const inverse = controlerIdentite({ parents: [julie, thomas], foyers: [foyerFiscal([MOREAU], ['titulaire']), foyerFiscal([GARNIER], ['autre_parent'])] });
   assert.equal(inverse.verdict, 'a_verifier');
   assert.match(tout(inverse), /les numéros fiscaux ont peut-être été intervertis/);
 
   const deuxFois = controlerIdentite({
     parents: [julie, thomas],
-    foyers: [foyer([GARNIER, MOREAU], ['titulaire']), foyer([MOREAU, GARNIER], ['autre_parent'])],
+    foyers: [foyerFiscal([GARNIER, MOREAU], ['titulaire']), foyerFiscal([MOREAU, GARNIER], ['autre_parent'])],
   });
   assert.equal(deuxFois.verdict, 'a_verifier');
   assert.ok(deuxFois.raisons.some((r) => /figure sur les deux avis : le même foyer fiscal a peut-être été interrogé deux fois/.test(r)));
 
-  const etranger = controlerIdentite({ parents: [julie, thomas], foyers: [foyer([GARNIER], ['titulaire']), foyer([CHEVALIER], ['autre_parent'])] });
+  const etranger = controlerIdentite({ parents: [julie, thomas], foyers: [foyerFiscal([GARNIER], ['titulaire']), foyerFiscal([CHEVALIER], ['autre_parent'])] });
   assert.equal(etranger.verdict, 'discordant');
   assert.deepEqual(etranger.foyers.map((f) => f.verdict), ['concordant', 'discordant']);
 });
@@ -315,18 +315,18 @@ test('unmarried parents: numéros swapped, the same joint avis twice, or a stran
 
 test('incoherent inputs are refused with the path of each problem', () => {
   assert.deepEqual(
-    invalidDetails({ parents: [julie, { ...thomas, role: 'titulaire' }], foyers: [foyer([GARNIER])] }).map((d) => d.path),
+    invalidDetails({ parents: [julie, { ...thomas, role: 'titulaire' }], foyers: [foyerFiscal([GARNIER])] }).map((d) => d.path),
     ['parents[1].role'],
   );
-  assert.deepEqual(invalidDetails({ parents: [julie], foyers: [foyer([GARNIER], ['autre_parent'])] }).map((d) => d.path), ['foyers[0].parentsAttendus[0]']);
+  assert.deepEqual(invalidDetails({ parents: [julie], foyers: [foyerFiscal([GARNIER], ['autre_parent'])] }).map((d) => d.path), ['foyers[0].parentsAttendus[0]']);
   assert.deepEqual(
-    invalidDetails({ parents: [julie, thomas], foyers: [foyer([GARNIER], ['titulaire']), foyer([MOREAU], ['titulaire'])] }),
+    invalidDetails({ parents: [julie, thomas], foyers: [foyerFiscal([GARNIER], ['titulaire']), foyerFiscal([MOREAU], ['titulaire'])] }),
     [{ path: 'foyers[1].parentsAttendus[0]', message: 'le parent « titulaire » ne peut être attendu que dans un seul foyer' }],
   );
-  assert.deepEqual(invalidDetails({ parents: [{ ...julie, nomNaissance: ' - ' }], foyers: [foyer([GARNIER])] }), [
+  assert.deepEqual(invalidDetails({ parents: [{ ...julie, nomNaissance: ' - ' }], foyers: [foyerFiscal([GARNIER])] }), [
     { path: 'parents[0].nomNaissance', message: 'doit contenir au moins une lettre' },
   ]);
-  assert.deepEqual(invalidDetails({ parents: [{ ...julie, dateNaissance: '1992-02-30' }], foyers: [foyer([GARNIER])] }).map((d) => d.path), ['parents[0].dateNaissance']);
+  assert.deepEqual(invalidDetails({ parents: [{ ...julie, dateNaissance: '1992-02-30' }], foyers: [foyerFiscal([GARNIER])] }).map((d) => d.path), ['parents[0].dateNaissance']);
   assert.deepEqual(invalidDetails({ parents: [], foyers: [] }).map((d) => d.path), ['parents', 'foyers']);
   assert.deepEqual(invalidDetails(null).map((d) => d.path), ['(racine)']);
 });
@@ -369,7 +369,7 @@ test('property: a declarant typed with any case, accents or hyphens always match
     fc.property(
       declarant.chain((d) => fc.tuple(fc.constant(d), saisie(d, 'titulaire'))),
       ([d, parent]) => {
-        const r = controlerIdentite({ parents: [parent], foyers: [foyer([d])] });
+        const r = controlerIdentite({ parents: [parent], foyers: [foyerFiscal([d])] });
         assert.equal(r.verdict, 'concordant', tout(r));
         assert.equal(r.parents[0]?.correspondances[0]?.declarant, 1);
       },
@@ -386,7 +386,7 @@ test('property: a couple typed loosely is found on its joint avis, whatever the 
   fc.assert(
     fc.property(couple, ([[a, b], pa, pb, inverse]) => {
       const declarants = inverse ? [b, a] : [a, b];
-      const r = controlerIdentite({ parents: [pa, pb], foyers: [foyer(declarants, ['titulaire', 'autre_parent'])] });
+      const r = controlerIdentite({ parents: [pa, pb], foyers: [foyerFiscal(declarants, ['titulaire', 'autre_parent'])] });
       assert.equal(r.verdict, 'concordant', tout(r));
       const trouve = (role: RoleParent) => declarants[(r.foyers[0]?.correspondances.find((c) => c.role === role)?.declarant ?? 0) - 1];
       assert.equal(trouve('titulaire'), a);
@@ -401,7 +401,7 @@ test('property: changing the birth date always breaks the match', () => {
     fc.property(
       declarant.chain((d) => fc.tuple(fc.constant(d), saisie(d, 'titulaire'), date.filter((x) => x !== d.dateNaissance))),
       ([d, parent, autreDate]) => {
-        const r = controlerIdentite({ parents: [{ ...parent, dateNaissance: autreDate }], foyers: [foyer([d])] });
+        const r = controlerIdentite({ parents: [{ ...parent, dateNaissance: autreDate }], foyers: [foyerFiscal([d])] });
         assert.equal(r.verdict, 'discordant');
         assert.deepEqual(r.parents[0]?.correspondances, []);
         assert.ok(!tout(r).includes(d.dateNaissance as string));
@@ -419,22 +419,22 @@ const parentDe = (role: RoleParent) =>
 const avisAleatoire = fc.array(fc.oneof(personne, personne.map((d) => ({ ...d, dateNaissance: null }))), { minLength: 1, maxLength: 2 });
 
 const famille: fc.Arbitrary<EntreeControleIdentite> = fc.oneof(
-  fc.tuple(parentDe('titulaire'), avisAleatoire).map(([p, a]) => ({ parents: [p], foyers: [foyer(a, ['titulaire'])] })),
-  fc.tuple(parentDe('titulaire'), parentDe('autre_parent'), avisAleatoire).map(([p, q, a]) => ({ parents: [p, q], foyers: [foyer(a, ['titulaire', 'autre_parent'])] })),
+  fc.tuple(parentDe('titulaire'), avisAleatoire).map(([p, a]) => ({ parents: [p], foyers: [foyerFiscal(a, ['titulaire'])] })),
+  fc.tuple(parentDe('titulaire'), parentDe('autre_parent'), avisAleatoire).map(([p, q, a]) => ({ parents: [p, q], foyers: [foyerFiscal(a, ['titulaire', 'autre_parent'])] })),
   fc.tuple(parentDe('titulaire'), parentDe('autre_parent'), avisAleatoire, avisAleatoire).map(([p, q, a, b]) => ({
     parents: [p, q],
-    foyers: [foyer(a, ['titulaire']), foyer(b, ['autre_parent'])],
+    foyers: [foyerFiscal(a, ['titulaire']), foyerFiscal(b, ['autre_parent'])],
   })),
 );
 
-function resume(r: ResultatControleIdentite, foyers: readonly FoyerAControler[]) {
+function resume(r: ResultatControleIdentite, foyersFiscaux: readonly FoyerFiscalAControler[]) {
   return {
     verdict: r.verdict,
     parents: r.parents.map((p) => ({
       role: p.role,
       verdict: p.verdict,
       // Who was found, by identity rather than by position on the avis.
-      trouves: p.correspondances.map((c) => [c.foyer, c.verdict, foyers[c.foyer - 1]?.declarants[c.declarant - 1]]),
+      trouves: p.correspondances.map((c) => [c.foyer, c.verdict, foyersFiscaux[c.foyer - 1]?.declarants[c.declarant - 1]]),
     })),
   };
 }
@@ -500,7 +500,7 @@ test('property: arbitrary text never crashes the control; it answers or refuses 
       try {
         const r = controlerIdentite({
           parents: [titulaire({ nomNaissance: n, prenoms: p, dateNaissance: null })],
-          foyers: [foyer([{ nomNaissance: dn, nomUsage: null, prenoms: dp, dateNaissance: null }])],
+          foyers: [foyerFiscal([{ nomNaissance: dn, nomUsage: null, prenoms: dp, dateNaissance: null }])],
         });
         assert.ok(['concordant', 'a_verifier', 'discordant'].includes(r.verdict));
       } catch (error) {
@@ -510,12 +510,12 @@ test('property: arbitrary text never crashes the control; it answers or refuses 
   );
 });
 
-test('motifsControle lists each sentence once, summary first; ranks and roles convert both ways', () => {
+test('motifsControleIdentite lists each sentence once, summary first; ranks and roles convert both ways', () => {
   const r = controlerIdentite({
     parents: [julie, thomas],
-    foyers: [foyer([GARNIER, MOREAU], ['titulaire']), foyer([MOREAU, GARNIER], ['autre_parent'])],
+    foyers: [foyerFiscal([GARNIER, MOREAU], ['titulaire']), foyerFiscal([MOREAU, GARNIER], ['autre_parent'])],
   });
-  const motifs = motifsControle(r);
+  const motifs = motifsControleIdentite(r);
   assert.equal(motifs[0], r.raisons[0]);
   assert.equal(new Set(motifs).size, motifs.length);
   for (const p of r.parents) for (const raison of p.raisons) assert.ok(motifs.includes(raison));

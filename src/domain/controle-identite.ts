@@ -110,7 +110,7 @@ export interface ParentDeclare {
 }
 
 /** One foyer fiscal answered by the source: its declarants and whom the family said lives in it. */
-export interface FoyerAControler {
+export interface FoyerFiscalAControler {
   /** In the order of the avis. Only the identity is read; anything else passed along is ignored. */
   readonly declarants: readonly Declarant[];
   /** The parents declared as declarants of this foyer (at least the one whose numéro was used). */
@@ -119,7 +119,8 @@ export interface FoyerAControler {
 
 export interface EntreeControleIdentite {
   readonly parents: readonly ParentDeclare[];
-  readonly foyers: readonly FoyerAControler[];
+  /** The foyers fiscaux; the key keeps its short name, which the error paths (`foyers[0]…`) give. */
+  readonly foyers: readonly FoyerFiscalAControler[];
 }
 
 export interface OptionsControleIdentite {
@@ -139,7 +140,7 @@ export type ConfigurationFamille = (typeof CONFIGURATIONS_FAMILLE)[number];
  * files one joint avis with both; a single parent files alone; unmarried parents file two avis,
  * the first called with the holder's numéro fiscal, the second with the other parent's.
  */
-export function parentsAttendusParFoyer(configuration: ConfigurationFamille): RoleParent[][] {
+export function parentsAttendusParFoyerFiscal(configuration: ConfigurationFamille): RoleParent[][] {
   switch (configuration) {
     case 'couple_un_foyer':
       return [['titulaire', 'autre_parent']];
@@ -180,7 +181,7 @@ const declarantSchema = z.object({
   dateNaissance: isoDate.nullable(),
 });
 
-const foyerSchema = z.object({
+const foyerFiscalSchema = z.object({
   declarants: z.array(declarantSchema).min(1, 'au moins un déclarant').max(2, 'au plus deux déclarants'),
   parentsAttendus: z.array(z.enum(ROLES_PARENT)).min(1, 'au moins un parent attendu').max(2, 'au plus deux parents attendus'),
 });
@@ -188,7 +189,7 @@ const foyerSchema = z.object({
 const entreeSchema = z
   .strictObject({
     parents: z.array(parentSchema).min(1, 'au moins un parent déclaré').max(2, 'au plus deux parents déclarés'),
-    foyers: z.array(foyerSchema).min(1, 'au moins un foyer fiscal').max(2, 'au plus deux foyers fiscaux'),
+    foyers: z.array(foyerFiscalSchema).min(1, 'au moins un foyer fiscal').max(2, 'au plus deux foyers fiscaux'),
   })
   .superRefine((e, ctx) => {
     const roles = e.parents.map((p) => p.role);
@@ -250,7 +251,7 @@ export interface ResultatParent {
   readonly raisons: readonly string[];
 }
 
-export interface ResultatFoyer {
+export interface ResultatFoyerFiscal {
   /** Position of the foyer in the input, from 1. */
   readonly foyer: number;
   readonly verdict: VerdictIdentite;
@@ -265,8 +266,8 @@ export interface ResultatControleIdentite {
   readonly verdict: VerdictIdentite;
   /** One per declared parent, the holder first. */
   readonly parents: readonly ResultatParent[];
-  /** One per foyer, in the input order. */
-  readonly foyers: readonly ResultatFoyer[];
+  /** One per foyer fiscal, in the input order (the silo keeps this result: the key stays `foyers`). */
+  readonly foyers: readonly ResultatFoyerFiscal[];
   /** A summary sentence first, then what concerns several foyers at once. */
   readonly raisons: readonly string[];
 }
@@ -401,14 +402,14 @@ function nomDeclarant(d: DeclarantLu): string {
 
 const ordinal = (n: number) => (n === 1 ? '1er' : `${n}e`);
 
-function deAvis(foyer: number, nbFoyers: number): string {
-  if (nbFoyers === 1) return 'de l’avis';
-  return foyer === 1 ? 'du premier avis' : 'du second avis';
+function deAvis(foyerFiscal: number, nbFoyersFiscaux: number): string {
+  if (nbFoyersFiscaux === 1) return 'de l’avis';
+  return foyerFiscal === 1 ? 'du premier avis' : 'du second avis';
 }
 
-function surAvis(foyer: number, nbFoyers: number): string {
-  if (nbFoyers === 1) return 'sur l’avis';
-  return foyer === 1 ? 'sur le premier avis' : 'sur le second avis';
+function surAvis(foyerFiscal: number, nbFoyersFiscaux: number): string {
+  if (nbFoyersFiscaux === 1) return 'sur l’avis';
+  return foyerFiscal === 1 ? 'sur le premier avis' : 'sur le second avis';
 }
 
 const LIBELLE_CHAMP_NOM: Record<ChampNom, string> = { nomNaissance: 'nom de naissance', nomUsage: 'nom d’usage' };
@@ -514,27 +515,27 @@ export function controlerIdentite(entree: EntreeControleIdentite, options: Optio
     throw invalidInput('controle_identite_invalide', 'Les données du contrôle d’identité sont incomplètes ou incohérentes.', parsed.error.issues);
   }
   const parents = [...parsed.data.parents].sort((a, b) => ROLES_PARENT.indexOf(a.role) - ROLES_PARENT.indexOf(b.role));
-  const foyers = parsed.data.foyers;
-  const nbFoyers = foyers.length;
+  const foyersFiscaux = parsed.data.foyers;
+  const nbFoyersFiscaux = foyersFiscaux.length;
 
-  const foyerAttendu = new Map<RoleParent, number>();
-  foyers.forEach((f, i) => f.parentsAttendus.forEach((role) => foyerAttendu.set(role, i + 1)));
+  const foyerFiscalAttendu = new Map<RoleParent, number>();
+  foyersFiscaux.forEach((f, i) => f.parentsAttendus.forEach((role) => foyerFiscalAttendu.set(role, i + 1)));
 
-  const resultatsFoyers: ResultatFoyer[] = [];
-  const comparaisonsParFoyer: Comparaison[][][] = [];
+  const resultatsFoyersFiscaux: ResultatFoyerFiscal[] = [];
+  const comparaisonsParFoyerFiscal: Comparaison[][][] = [];
 
-  foyers.forEach((foyer, index) => {
+  foyersFiscaux.forEach((foyerFiscal, index) => {
     const numero = index + 1;
-    const attendus = new Set(foyer.parentsAttendus);
-    const comps = parents.map((p) => foyer.declarants.map((d) => comparer(p, d, options)));
-    comparaisonsParFoyer.push(comps);
+    const attendus = new Set(foyerFiscal.parentsAttendus);
+    const comps = parents.map((p) => foyerFiscal.declarants.map((d) => comparer(p, d, options)));
+    comparaisonsParFoyerFiscal.push(comps);
 
     const trouvable = (p: number, d: number) => {
       const v = comps[p]?.[d]?.verdict;
       return v === 'concordant' || v === 'a_verifier';
     };
     // The best overall assignment; an expected parent wins an exact tie.
-    const candidates: Affectation[] = affectations(parents.length, foyer.declarants.length, trouvable).map((choix) => ({
+    const candidates: Affectation[] = affectations(parents.length, foyerFiscal.declarants.length, trouvable).map((choix) => ({
       choix,
       score: choix.reduce((s, d, p) => {
         const parent = parents[p] as Parent;
@@ -563,53 +564,53 @@ export function controlerIdentite(entree: EntreeControleIdentite, options: Optio
       });
     });
 
-    const declarantsNonReconnus = foyer.declarants.map((_, d) => d + 1).filter((n) => !correspondances.some((c) => c.declarant === n));
+    const declarantsNonReconnus = foyerFiscal.declarants.map((_, d) => d + 1).filter((n) => !correspondances.some((c) => c.declarant === n));
     const raisons: string[] = [];
     let verdict: VerdictIdentite;
     if (correspondances.length === 0) {
       verdict = 'discordant';
       raisons.push(
-        `Aucun des parents déclarés ne figure ${surAvis(numero, nbFoyers)}, qui concerne ${foyer.declarants.map(nomDeclarant).join(' et ')} : le numéro fiscal saisi est peut-être celui d’une autre personne.`,
+        `Aucun des parents déclarés ne figure ${surAvis(numero, nbFoyersFiscaux)}, qui concerne ${foyerFiscal.declarants.map(nomDeclarant).join(' et ')} : le numéro fiscal saisi est peut-être celui d’une autre personne.`,
       );
     } else {
       const problemes: string[] = [];
-      for (const role of foyer.parentsAttendus) {
+      for (const role of foyerFiscal.parentsAttendus) {
         const parent = parents.find((p) => p.role === role) as Parent;
         const c = correspondances.find((x) => x.role === role);
-        if (!c) problemes.push(`${quiParent(parent)} était attendu(e) ${surAvis(numero, nbFoyers)} mais n’y a pas été reconnu(e).`);
-        else if (c.verdict === 'a_verifier') problemes.push(`Pour ${quiParent(parent)}, la correspondance avec le déclarant ${c.declarant} ${deAvis(numero, nbFoyers)} est incertaine.`);
+        if (!c) problemes.push(`${quiParent(parent)} était attendu(e) ${surAvis(numero, nbFoyersFiscaux)} mais n’y a pas été reconnu(e).`);
+        else if (c.verdict === 'a_verifier') problemes.push(`Pour ${quiParent(parent)}, la correspondance avec le déclarant ${c.declarant} ${deAvis(numero, nbFoyersFiscaux)} est incertaine.`);
       }
       for (const c of correspondances.filter((x) => !x.attendu)) {
         const parent = parents.find((p) => p.role === c.role) as Parent;
-        const ailleurs = foyerAttendu.get(c.role);
+        const ailleurs = foyerFiscalAttendu.get(c.role);
         problemes.push(
           ailleurs === undefined
-            ? `${quiParent(parent)} figure ${surAvis(numero, nbFoyers)} (déclarant ${c.declarant}) alors que la famille ne l’a pas déclaré(e) dans ce foyer fiscal.`
-            : `${quiParent(parent)} figure ${surAvis(numero, nbFoyers)} (déclarant ${c.declarant}) alors que la famille l’a déclaré(e) dans l’autre foyer fiscal : les numéros fiscaux ont peut-être été intervertis.`,
+            ? `${quiParent(parent)} figure ${surAvis(numero, nbFoyersFiscaux)} (déclarant ${c.declarant}) alors que la famille ne l’a pas déclaré(e) dans ce foyer fiscal.`
+            : `${quiParent(parent)} figure ${surAvis(numero, nbFoyersFiscaux)} (déclarant ${c.declarant}) alors que la famille l’a déclaré(e) dans l’autre foyer fiscal : les numéros fiscaux ont peut-être été intervertis.`,
         );
       }
       for (const n of declarantsNonReconnus) {
         problemes.push(
-          `Le déclarant ${n} ${deAvis(numero, nbFoyers)}, ${nomDeclarant(foyer.declarants[n - 1] as DeclarantLu)}, n’est aucun des parents déclarés : ses revenus comptent dans ce foyer fiscal.`,
+          `Le déclarant ${n} ${deAvis(numero, nbFoyersFiscaux)}, ${nomDeclarant(foyerFiscal.declarants[n - 1] as DeclarantLu)}, n’est aucun des parents déclarés : ses revenus comptent dans ce foyer fiscal.`,
         );
       }
-      if (ambigu) problemes.push(`Plusieurs déclarants ${deAvis(numero, nbFoyers)} correspondent aussi bien aux parents déclarés : impossible de choisir sans examen.`);
+      if (ambigu) problemes.push(`Plusieurs déclarants ${deAvis(numero, nbFoyersFiscaux)} correspondent aussi bien aux parents déclarés : impossible de choisir sans examen.`);
       verdict = problemes.length === 0 ? 'concordant' : 'a_verifier';
-      raisons.push(...(verdict === 'concordant' ? [`Les parents attendus ${surAvis(numero, nbFoyers)} y ont tous été reconnus.`] : problemes));
+      raisons.push(...(verdict === 'concordant' ? [`Les parents attendus ${surAvis(numero, nbFoyersFiscaux)} y ont tous été reconnus.`] : problemes));
     }
-    resultatsFoyers.push({ foyer: numero, verdict, parentsAttendus: [...foyer.parentsAttendus], correspondances, declarantsNonReconnus, raisons });
+    resultatsFoyersFiscaux.push({ foyer: numero, verdict, parentsAttendus: [...foyerFiscal.parentsAttendus], correspondances, declarantsNonReconnus, raisons });
   });
 
   const raisonsGlobales: string[] = [];
   const resultatsParents: ResultatParent[] = parents.map((parent, p) => {
-    const correspondances = resultatsFoyers.flatMap((f) => f.correspondances.filter((c) => c.role === parent.role));
-    const attenduDans = foyerAttendu.get(parent.role);
+    const correspondances = resultatsFoyersFiscaux.flatMap((f) => f.correspondances.filter((c) => c.role === parent.role));
+    const attenduDans = foyerFiscalAttendu.get(parent.role);
     const raisons: string[] = [];
     for (const c of correspondances) {
-      const d = foyers[c.foyer - 1]?.declarants[c.declarant - 1] as DeclarantLu;
-      const comp = comparaisonsParFoyer[c.foyer - 1]?.[p]?.[c.declarant - 1] as Comparaison;
+      const d = foyersFiscaux[c.foyer - 1]?.declarants[c.declarant - 1] as DeclarantLu;
+      const comp = comparaisonsParFoyerFiscal[c.foyer - 1]?.[p]?.[c.declarant - 1] as Comparaison;
       const lien = c.verdict === 'concordant' ? 'correspond au' : 'correspond peut-être, à vérifier, au';
-      raisons.push(`${quiParent(parent)} ${lien} déclarant ${c.declarant} ${deAvis(c.foyer, nbFoyers)} (${nomDeclarant(d)}) : ${phraseComparaison(comp, parent, d)}.`);
+      raisons.push(`${quiParent(parent)} ${lien} déclarant ${c.declarant} ${deAvis(c.foyer, nbFoyersFiscaux)} (${nomDeclarant(d)}) : ${phraseComparaison(comp, parent, d)}.`);
     }
     let verdict: VerdictIdentite | 'non_concerne';
     const ici = correspondances.find((c) => c.foyer === attenduDans);
@@ -617,13 +618,13 @@ export function controlerIdentite(entree: EntreeControleIdentite, options: Optio
       verdict = correspondances.length === 0 ? 'non_concerne' : 'a_verifier';
     } else if (!ici) {
       verdict = correspondances.length === 0 ? 'discordant' : 'a_verifier';
-      const foyer = foyers[attenduDans - 1] as z.output<typeof foyerSchema>;
+      const foyerFiscal = foyersFiscaux[attenduDans - 1] as z.output<typeof foyerFiscalSchema>;
       // The closest declarant, when only the birth date parts them, tells the instructor why.
-      const comps = comparaisonsParFoyer[attenduDans - 1]?.[p] ?? [];
+      const comps = comparaisonsParFoyerFiscal[attenduDans - 1]?.[p] ?? [];
       const proche = comps.map((c, d) => ({ c, d })).filter((x) => x.c.verdict === 'discordant').sort((a, b) => b.c.score - a.c.score)[0];
-      raisons.push(`Aucun déclarant ${deAvis(attenduDans, nbFoyers)} n’a été reconnu comme ${quiParent(parent)}.`);
+      raisons.push(`Aucun déclarant ${deAvis(attenduDans, nbFoyersFiscaux)} n’a été reconnu comme ${quiParent(parent)}.`);
       if (proche) {
-        const d = foyer.declarants[proche.d] as DeclarantLu;
+        const d = foyerFiscal.declarants[proche.d] as DeclarantLu;
         raisons.push(`Le déclarant ${proche.d + 1} (${nomDeclarant(d)}) a les mêmes nom et prénom, mais une ${phraseDate('differente', parent)} : ce n’est pas la même personne, ou la date déclarée est erronée.`);
       }
     } else if (correspondances.length > 1) {
@@ -644,7 +645,7 @@ export function controlerIdentite(entree: EntreeControleIdentite, options: Optio
 
   // Foyers decide discordance; a parent missing or uncertain only ever asks for a review.
   const verdict = pire([
-    ...resultatsFoyers.map((f) => f.verdict),
+    ...resultatsFoyersFiscaux.map((f) => f.verdict),
     ...resultatsParents.map((r): VerdictIdentite => (r.verdict === 'a_verifier' || r.verdict === 'discordant' ? 'a_verifier' : 'concordant')),
   ]);
   const resume: Record<VerdictIdentite, string> = {
@@ -652,14 +653,14 @@ export function controlerIdentite(entree: EntreeControleIdentite, options: Optio
     a_verifier: 'Le contrôle d’identité n’est pas concluant : un instructeur doit examiner la demande.',
     discordant: 'Le contrôle d’identité a échoué : au moins un avis ne concerne aucun des parents déclarés.',
   };
-  return deepFreeze({ verdict, parents: resultatsParents, foyers: resultatsFoyers, raisons: [resume[verdict], ...raisonsGlobales] });
+  return deepFreeze({ verdict, parents: resultatsParents, foyers: resultatsFoyersFiscaux, raisons: [resume[verdict], ...raisonsGlobales] });
 }
 
 /**
  * Every sentence of a result, once each, in reading order: the summary and what concerns several
  * avis, then each avis, then each parent. For a request's history, where one list is enough.
  */
-export function motifsControle(resultat: ResultatControleIdentite): string[] {
+export function motifsControleIdentite(resultat: ResultatControleIdentite): string[] {
   const tous = [...resultat.raisons, ...resultat.foyers.flatMap((f) => f.raisons), ...resultat.parents.flatMap((p) => p.raisons)];
   return [...new Set(tous)];
 }

@@ -15,8 +15,8 @@ import { invalidInput, parseOptions } from './zod-francais.ts';
 export const FORMULES = ['rfr-parts', 'revenu-personnes', 'coefficients'] as const;
 export type FormuleQuotient = (typeof FORMULES)[number];
 
-export const COMBINAISONS_FOYERS = ['somme-rfr-somme-parts', 'somme-rfr-recompte-personnes', 'refuser'] as const;
-export type CombinaisonFoyers = (typeof COMBINAISONS_FOYERS)[number];
+export const COMBINAISONS_FOYERS_FISCAUX = ['somme-rfr-somme-parts', 'somme-rfr-recompte-personnes', 'refuser'] as const;
+export type CombinaisonFoyersFiscaux = (typeof COMBINAISONS_FOYERS_FISCAUX)[number];
 
 export const UNITES = ['repas', 'heure', 'demi-journee', 'journee', 'seance', 'semaine', 'mois', 'trimestre', 'annee', 'forfait'] as const;
 export type Unite = (typeof UNITES)[number];
@@ -76,7 +76,7 @@ export const regleQuotientSchema = z
     arrondi: z.strictObject({ unite: z.enum(['centime', 'euro']), mode: z.enum(MODES_ARRONDI) }),
     /** Income year = year the validity period starts − `ecart`; `repli` also accepts the year before. */
     anneeRevenus: z.strictObject({ ecart: z.number().int().min(0).max(3), repliAnneePrecedente: z.boolean() }),
-    plusieursFoyers: z.enum(COMBINAISONS_FOYERS),
+    plusieursFoyers: z.enum(COMBINAISONS_FOYERS_FISCAUX),
     /** How much a child in alternating residence counts, in persons or coefficients (0.5 = half). */
     residenceAlternee: z.strictObject({ poidsEnfant: decimal('poids avec au plus quatre décimales').pipe(z.number().min(0).max(1)) }),
     dureeValidite: z.enum(['annee-scolaire', 'annee-civile']),

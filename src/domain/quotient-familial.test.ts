@@ -129,7 +129,7 @@ test('tricky case: unmarried parents, two avis combined as the policy says', () 
 
   const sommeParts = quotientFromSituations(politique(), [mere, pere]); // 48 000 / 12 / 3
   assert.equal(sommeParts.cents, 133_333);
-  assert.equal(sommeParts.nbFoyers, 2);
+  assert.equal(sommeParts.nbFoyersFiscaux, 2);
   assert.match(sommeParts.explication, /des 2 foyers fiscaux additionnés \(30\u00a0000\u00a0€ \+ 18\u00a0000\u00a0€ = 48\u00a0000\u00a0€\)/);
 
   const recompte = quotientFromSituations(politique({ plusieursFoyers: 'somme-rfr-recompte-personnes' }), [mere, pere]); // 48 000 / 12 / 4 persons

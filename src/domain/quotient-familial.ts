@@ -14,7 +14,7 @@ import {
   type Rational,
 } from './money.ts';
 import type { Coefficients, FormuleQuotient, PolitiqueTarifaire, RegleQuotient } from './politique-tarifaire.ts';
-import { NB_PARTS_MAX, RFR_MAX, nbDeclarantsFoyer, type SituationFiscale } from './situation-fiscale.ts';
+import { NB_PARTS_MAX, RFR_MAX, nbDeclarantsFoyerFiscal, type SituationFiscale } from './situation-fiscale.ts';
 import { invalidInput, parseOptions } from './zod-francais.ts';
 
 /**
@@ -24,7 +24,7 @@ import { invalidInput, parseOptions } from './zod-francais.ts';
  */
 
 /** Who lives in the household, as the formulas by persons or coefficients need it. */
-export interface CompositionFoyer {
+export interface CompositionFiscale {
   /** Declarants (two for a married or pacsed couple). */
   readonly adultes: number;
   /** Children at charge living only here (all persons at charge when the avis gives no detail). */
@@ -53,7 +53,7 @@ export interface BaseQuotient {
   /** Sum of the parts of the avis (adjustment included); null in a simulation without parts. */
   readonly parts: number | null;
   /** Null in a simulation where only a number of persons was given. */
-  readonly composition: CompositionFoyer | null;
+  readonly composition: CompositionFiscale | null;
   /** Household size typed by a person (simulator), used when the composition is unknown. */
   readonly nbPersonnes: number | null;
   readonly ajustement: AjustementAgent | null;
@@ -70,7 +70,7 @@ export interface QuotientFamilial {
   readonly revenuEuros: number;
   readonly diviseur: number;
   readonly natureDiviseur: NatureDiviseur;
-  readonly nbFoyers: number;
+  readonly nbFoyersFiscaux: number;
   /** One French sentence a family can check with a pocket calculator. */
   readonly explication: string;
 }
@@ -89,10 +89,10 @@ const ajustementSchema = z.strictObject({
   parts: quarterParts.pipe(z.number().min(0).max(20)).optional(),
 });
 
-export function compositionFromSituation(s: SituationFiscale): CompositionFoyer {
+export function compositionFromSituation(s: SituationFiscale): CompositionFiscale {
   const d = s.detailPac;
   return {
-    adultes: nbDeclarantsFoyer(s.situationFamille),
+    adultes: nbDeclarantsFoyerFiscal(s.situationFamille),
     enfants: d ? d.enfantsResidenceExclusive : s.nbPac,
     enfantsResidenceAlternee: d ? d.enfantsResidenceAlternee : 0,
     adultesRattaches: d ? d.adultesRattaches : 0,
@@ -101,8 +101,8 @@ export function compositionFromSituation(s: SituationFiscale): CompositionFoyer 
   };
 }
 
-function sumCompositions(list: readonly CompositionFoyer[]): CompositionFoyer {
-  const zero: CompositionFoyer = { adultes: 0, enfants: 0, enfantsResidenceAlternee: 0, adultesRattaches: 0, autresPersonnesACharge: 0, personnesInvalides: 0 };
+function sumCompositions(list: readonly CompositionFiscale[]): CompositionFiscale {
+  const zero: CompositionFiscale = { adultes: 0, enfants: 0, enfantsResidenceAlternee: 0, adultesRattaches: 0, autresPersonnesACharge: 0, personnesInvalides: 0 };
   return list.reduce(
     (a, c) => ({
       adultes: a.adultes + c.adultes,
@@ -172,7 +172,7 @@ export function baseFromSimulation(input: SimulationInput): BaseQuotient {
   const result = simulationSchema.safeParse(input, parseOptions);
   if (!result.success) throw invalidInput('simulation_invalide', 'Les données de la simulation sont invalides.', result.error.issues);
   const s = result.data;
-  const composition: CompositionFoyer | null =
+  const composition: CompositionFiscale | null =
     s.adultes !== undefined && s.enfants !== undefined
       ? { adultes: s.adultes, enfants: s.enfants, enfantsResidenceAlternee: 0, adultesRattaches: 0, autresPersonnesACharge: 0, personnesInvalides: 0 }
       : null;
@@ -187,7 +187,7 @@ interface Diviseur {
 
 const pluriel = (n: number, singulier: string, plurielForm = `${singulier}s`) => `${formatNombre(n)} ${n > 1 ? plurielForm : singulier}`;
 
-function monoparental(c: CompositionFoyer): boolean {
+function monoparental(c: CompositionFiscale): boolean {
   return c.adultes === 1 && c.enfants + c.enfantsResidenceAlternee > 0;
 }
 
@@ -311,7 +311,7 @@ export function computeQuotientFamilial(regle: RegleQuotient, base: BaseQuotient
     revenuEuros: total,
     diviseur: Number(d.valeur.n) / Number(d.valeur.d),
     natureDiviseur: d.nature,
-    nbFoyers: base.revenus.length,
+    nbFoyersFiscaux: base.revenus.length,
     explication,
   };
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { QuotientError } from './errors.ts';
-import { createSituationFiscale, nbPersonnesFoyer, SITUATIONS_FAMILLE, type SituationFiscaleInput } from './situation-fiscale.ts';
+import { createSituationFiscale, nbPersonnesFoyerFiscal, SITUATIONS_FAMILLE, type SituationFiscaleInput } from './situation-fiscale.ts';
 
 /** CIS QUARANTESEPT of the DGFiP sandbox (married, 2.5 parts, one dependant, RFR 0). */
 const couple: SituationFiscaleInput = {
@@ -46,7 +46,7 @@ test('a stored situation reads back identical; a tampered household size is reco
 
 test('household size counts two declarants only for married or pacsed couples', () => {
   assert.deepEqual(
-    SITUATIONS_FAMILLE.map((situationFamille) => nbPersonnesFoyer({ situationFamille, nbPac: 2 })),
+    SITUATIONS_FAMILLE.map((situationFamille) => nbPersonnesFoyerFiscal({ situationFamille, nbPac: 2 })),
     [4, 4, 3, 3, 3],
   );
 });

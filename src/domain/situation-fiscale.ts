@@ -143,13 +143,13 @@ export const situationFiscaleSchema = z
 export type SituationFiscaleInput = z.input<typeof situationFiscaleSchema>;
 
 /** Declarants of the foyer as the DGFiP counts them: two for a married or pacsed couple. */
-export function nbDeclarantsFoyer(situationFamille: SituationFamille): 1 | 2 {
+export function nbDeclarantsFoyerFiscal(situationFamille: SituationFamille): 1 | 2 {
   return situationFamille === 'M' || situationFamille === 'O' ? 2 : 1;
 }
 
 /** Household size as the DGFiP documents it: declarants by `sitFam` plus `pac.nbPac`. */
-export function nbPersonnesFoyer(s: Pick<SituationFiscale, 'situationFamille' | 'nbPac'>): number {
-  return nbDeclarantsFoyer(s.situationFamille) + s.nbPac;
+export function nbPersonnesFoyerFiscal(s: Pick<SituationFiscale, 'situationFamille' | 'nbPac'>): number {
+  return nbDeclarantsFoyerFiscal(s.situationFamille) + s.nbPac;
 }
 
 function deepFreeze<T>(value: T): T {
@@ -170,5 +170,5 @@ export function createSituationFiscale(input: unknown): SituationFiscale {
     throw invalidInput('situation_fiscale_invalide', 'Les données de l’avis d’imposition sont incomplètes ou incohérentes.', result.error.issues);
   }
   const { nbPersonnes: _ignored, ...s } = result.data;
-  return deepFreeze({ ...s, nbPersonnes: nbPersonnesFoyer(s) });
+  return deepFreeze({ ...s, nbPersonnes: nbPersonnesFoyerFiscal(s) });
 }

@@ -7,7 +7,7 @@ import type { ComponentChildren, VNode } from 'preact';
 import { QuotientError } from '../domain/errors.ts';
 import type { CommuneConfig } from '../infra/config/commune-config.ts';
 import type { RoleAgent } from '../modules/agents/roles.ts';
-import type { AuditActor } from '../modules/audit/audit-entry.ts';
+import type { Acteur } from '../modules/audit/audit-entry.ts';
 import type { AgentConnecte } from './acces/controle-acces.ts';
 import { pageContext, sendPage } from './render.tsx';
 import { Layout } from './ui/layout.tsx';
@@ -31,7 +31,7 @@ export function requireAgent(request: FastifyRequest): AgentConnecte {
   return request.agent;
 }
 
-export const acteurAgent = (agent: AgentConnecte): AuditActor => ({ type: 'agent', id: agent.id });
+export const acteurAgent = (agent: AgentConnecte): Acteur => ({ type: 'agent', id: agent.id });
 
 function Barre({ agent, csrf, currentPath }: { agent: AgentConnecte | null; csrf: string | undefined; currentPath: string }) {
   if (!agent) return null;

@@ -34,7 +34,7 @@ before(async () => {
     familleId: famille.id,
     canal: 'guichet',
     acteur: guichet,
-    foyers: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1) }, consentement: { mode: 'formulaire_signe', donnePar: guichet, piece: 'formulaire signé' } }],
+    foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1) }, consentement: { mode: 'formulaire_signe', donnePar: guichet, piece: 'formulaire signé' } }],
   });
   t.services.wake();
   await t.harness.demandes.attendre(id, 20_000);

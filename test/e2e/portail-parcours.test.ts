@@ -227,8 +227,8 @@ test('unmarried parents: each consents and gives a numéro fiscal; the QF adds b
     sansNumero(await page.content(), SPI_SANDBOX.parentsNonMaries.parentAvecEnfant, SPI_SANDBOX.parentsNonMaries.parentSansEnfant);
     const etat = await t.harness.demandes.etat(url.split('/').at(-1) as string);
     assert.equal(etat.statut, 'calculee');
-    const foyers = await t.database.db.selectFrom('demande_foyers').select(['parent_rang', 'etat']).where('demande_id', '=', etat.id).orderBy('parent_rang').execute();
-    assert.deepEqual(foyers, [{ parent_rang: 1, etat: 'recu' }, { parent_rang: 2, etat: 'recu' }]);
+    const foyersFiscaux = await t.database.db.selectFrom('demande_foyers').select(['parent_rang', 'etat']).where('demande_id', '=', etat.id).orderBy('parent_rang').execute();
+    assert.deepEqual(foyersFiscaux, [{ parent_rang: 1, etat: 'recu' }, { parent_rang: 2, etat: 'recu' }]);
   } finally {
     await page.close();
   }

@@ -107,7 +107,7 @@ async function scenario(t: TestContext, dialect: 'sqlite' | 'postgres', url: str
     const mercier = (await h.familles.creer({ parents: [{ nomNaissance: 'Mercier', prenoms: 'Anne', dateNaissance: '1987-02-03' }] }, famille)).id;
     const durand = (await h.familles.creer({ parents: [{ nomNaissance: 'Durand', prenoms: 'Paul', dateNaissance: '1980-01-01' }] }, famille)).id;
     const submit = async (familleId: string, spi: string = CANARY) =>
-      (await h.demandes.soumettre({ familleId, canal: 'en_ligne', acteur: famille, foyers: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'en_ligne', donnePar: famille } }] })).id;
+      (await h.demandes.soumettre({ familleId, canal: 'en_ligne', acteur: famille, foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'en_ligne', donnePar: famille } }] })).id;
 
     assert.equal(await h.traitement.traiter(await submit(mercier)), 'calculee', 'success');
     assert.equal(await h.traitement.traiter(await submit(durand)), 'a_verifier', 'identity mismatch');

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { QuotientError } from '../../domain/errors.ts';
-import type { AuditActor, AuditEntryInput } from '../../modules/audit/audit-entry.ts';
+import type { Acteur, AuditEntryInput } from '../../modules/audit/audit-entry.ts';
 import { cleRoute, POLITIQUE_ACCES } from './politique-acces.ts';
 import type { Principal } from './principal.ts';
 
@@ -93,7 +93,7 @@ async function principauxDe(request: FastifyRequest, deps: ControleAccesDeps): P
 }
 
 /** Who to write in the journal for a refusal: the agent, the family's account, the key, or the request. */
-function acteurDe(request: FastifyRequest): AuditActor {
+function acteurDe(request: FastifyRequest): Acteur {
   if (request.agent) return { type: 'agent', id: request.agent.id };
   if (request.cleApi) return { type: 'api', id: request.cleApi.id };
   const compteId = (request.session as { compteId?: unknown } | undefined)?.compteId;

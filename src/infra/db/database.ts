@@ -1,12 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, sql, type DialectAdapter } from 'kysely';
+import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, sql, type DialectAdapter, type Transaction } from 'kysely';
 import pg from 'pg';
 import { QuotientError } from '../../domain/errors.ts';
 import type { Schema } from './schema.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
+
+/** Where a use case reads and writes: the database, or the transaction it runs in. */
+export type Executor = Kysely<Schema> | Transaction<Schema>;
 
 export interface Database {
   readonly db: Kysely<Schema>;

@@ -177,7 +177,7 @@ export interface ConsentementTable {
   retire_le: string | null;
 }
 
-export interface DemandeFoyerTable {
+export interface DemandeFoyerFiscalTable {
   id: string;
   demande_id: string;
   parent_rang: number;
@@ -232,7 +232,7 @@ export interface DemandesSchema {
   enfants: EnfantTable;
   demandes: DemandeTable;
   consentements: ConsentementTable;
-  demande_foyers: DemandeFoyerTable;
+  demande_foyers: DemandeFoyerFiscalTable;
   quotients: QuotientTable;
   decisions: DecisionTable;
   contestations: ContestationTable;

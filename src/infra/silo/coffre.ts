@@ -22,6 +22,11 @@ import type { KeyringSource } from './keyring.ts';
 
 export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
 
+/** Values written to the silo: domain records, which are plain JSON by construction. */
+export function asJson(value: unknown): JsonValue {
+  return value as JsonValue;
+}
+
 /** A Kysely handle or a caller's transaction: silo operations join the caller's transaction. */
 export type CoffreExecutor = Kysely<Schema>;
 

@@ -12,7 +12,7 @@ import { acteurAgent, requireAgent, sendAgentPage } from '../../http/espace-agen
 import type { AgentsService } from '../agents/agents-service.ts';
 import { cleIntrouvable, type ClesApiService } from '../api/cles-api-service.ts';
 import { AccueilPage, AgentPage, AgentsPage, ClesApiPage, CleCreeePage, HabilitationPage, NouvelAgentPage } from './administration-views.tsx';
-import { calculerApercu, FOYERS_FICTIFS, QUOTIENTS_PAR_DEFAUT, type CasTest } from './apercu.ts';
+import { calculerApercu, FOYERS_FISCAUX_FICTIFS, QUOTIENTS_PAR_DEFAUT, type CasTest } from './apercu.ts';
 import { comparerPolitiques, diffLignes } from './politique-diff.ts';
 import { ID_CONFIGURATION, versionIntrouvable, type PolitiquesService } from './politiques-service.ts';
 import { ApercuPage, ComparaisonPage, DepotPage, PolitiquesPage, VersionPage, type Noms } from './politiques-views.tsx';
@@ -129,7 +129,7 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
     const saisie = lireChamps(APERCU, request.query).quotients.slice(0, 500);
     const { cents, erreurs } = parseQuotients(saisie);
     const choisis = cents.length > 0 ? cents : QUOTIENTS_PAR_DEFAUT;
-    const cas: CasTest[] = [...choisis.map((c): CasTest => ({ type: 'quotient', libelle: `Quotient de ${formatEuros(c, { wholeEuros: true })}`, cents: c })), ...FOYERS_FICTIFS];
+    const cas: CasTest[] = [...choisis.map((c): CasTest => ({ type: 'quotient', libelle: `Quotient de ${formatEuros(c, { wholeEuros: true })}`, cents: c })), ...FOYERS_FISCAUX_FICTIFS];
     const activites = v.politique && enVigueur.politique ? calculerApercu(enVigueur.politique, v.politique, cas) : [];
     return page(request, reply, `Aperçu : ${v.libelle}`, <ApercuPage version={v} enVigueur={enVigueur} activites={activites} quotients={saisie} erreurs={erreurs} />);
   });

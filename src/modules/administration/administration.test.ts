@@ -173,7 +173,7 @@ test('activated today, a version is used by the request service for the next req
     familleId,
     canal: 'guichet',
     acteur: agent,
-    foyers: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1) }, consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'formulaire signé' } }],
+    foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1) }, consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'formulaire signé' } }],
   });
   t.services.wake();
   const etat = await t.harness.demandes.attendre(demandeId, 20_000);

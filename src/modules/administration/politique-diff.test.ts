@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { parsePolitiqueYaml } from '../tarifs/politique-loader.ts';
-import { calculerApercu, FOYERS_FICTIFS } from './apercu.ts';
+import { calculerApercu, FOYERS_FISCAUX_FICTIFS } from './apercu.ts';
 import { avecContexte, comparerPolitiques, diffLignes } from './politique-diff.ts';
 
 const STRASBOURG = readFileSync(new URL('../../../examples/strasbourg.yaml', import.meta.url), 'utf8');
@@ -84,7 +84,7 @@ test('the line diff gives back both texts, in order (property)', () => {
 test('the preview prices each case under both versions: bracket, price, and the activity missing from one', () => {
   const avant = parsePolitiqueYaml(STRASBOURG);
   const apres = parsePolitiqueYaml(remplacer(STRASBOURG, '{ code: "3", min: 300, max: 500, prix: 20.46 }', '{ code: "3", min: 300, max: 500, prix: 21.00 }'));
-  const [activite] = calculerApercu(avant, apres, [{ type: 'quotient', libelle: 'QF 400', cents: 400_00 }, ...FOYERS_FICTIFS]);
+  const [activite] = calculerApercu(avant, apres, [{ type: 'quotient', libelle: 'QF 400', cents: 400_00 }, ...FOYERS_FISCAUX_FICTIFS]);
   assert.ok(activite);
   const ligne = activite.lignes[0];
   assert.equal(ligne?.enVigueur.prix?.tranche, '3');

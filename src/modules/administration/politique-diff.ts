@@ -30,7 +30,7 @@ const FORMULES: Record<string, string> = {
   'revenu-personnes': 'revenu fiscal de référence ÷ nombre de personnes du foyer',
   coefficients: 'revenu fiscal de référence ÷ somme des coefficients des membres du foyer',
 };
-const FOYERS: Record<string, string> = {
+const PLUSIEURS_FOYERS_FISCAUX: Record<string, string> = {
   'somme-rfr-somme-parts': 'revenus et parts additionnés',
   'somme-rfr-recompte-personnes': 'revenus additionnés, personnes recomptées',
   refuser: 'examen par un agent',
@@ -128,7 +128,7 @@ export function comparerPolitiques(a: PolitiqueTarifaire, b: PolitiqueTarifaire)
   q.comparer('Arrondi du quotient', `${qa.arrondi.unite === 'euro' ? 'à l’euro' : 'au centime'} ${ARRONDIS[qa.arrondi.mode]}`, `${qb.arrondi.unite === 'euro' ? 'à l’euro' : 'au centime'} ${ARRONDIS[qb.arrondi.mode]}`);
   const annee = (x: typeof qa) => `revenus de l’année N-${x.anneeRevenus.ecart}${x.anneeRevenus.repliAnneePrecedente ? ', à défaut l’année précédente' : ''}`;
   q.comparer('Année des revenus', annee(qa), annee(qb));
-  q.comparer('Plusieurs foyers fiscaux', FOYERS[qa.plusieursFoyers] ?? qa.plusieursFoyers, FOYERS[qb.plusieursFoyers] ?? qb.plusieursFoyers);
+  q.comparer('Plusieurs foyers fiscaux', PLUSIEURS_FOYERS_FISCAUX[qa.plusieursFoyers] ?? qa.plusieursFoyers, PLUSIEURS_FOYERS_FISCAUX[qb.plusieursFoyers] ?? qb.plusieursFoyers);
   q.comparer('Enfant en résidence alternée', `compte pour ${formatNombre(qa.residenceAlternee.poidsEnfant)}`, `compte pour ${formatNombre(qb.residenceAlternee.poidsEnfant)}`);
   q.comparer('Durée de validité du quotient', qa.dureeValidite === 'annee-scolaire' ? 'année scolaire' : 'année civile', qb.dureeValidite === 'annee-scolaire' ? 'année scolaire' : 'année civile');
   q.comparer('Début de l’année scolaire', qa.debutAnneeScolaire, qb.debutAnneeScolaire);

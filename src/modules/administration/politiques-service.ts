@@ -6,7 +6,7 @@ import { isQuotientError, QuotientError, type ErrorDetail } from '../../domain/e
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
 import type { PolitiqueVersionTable, Schema } from '../../infra/db/schema.ts';
 import { parisDate } from '../../sources/paris-date.ts';
-import type { AuditActor } from '../audit/audit-entry.ts';
+import type { Acteur } from '../audit/audit-entry.ts';
 import type { JournalAudit } from '../audit/journal-audit.ts';
 import { parsePolitiqueYaml } from '../tarifs/politique-loader.ts';
 
@@ -58,7 +58,7 @@ const APPLICABLES: readonly StatutVersion[] = ['programmee', 'active', 'remplace
 
 // base64url rather than hex: a run of 13 digits would read as a numéro fiscal to the journal's guard.
 const empreinteDe = (texte: string) => createHash('sha256').update(texte).digest('base64url');
-const systeme: AuditActor = { type: 'systeme', id: 'quotient' };
+const systeme: Acteur = { type: 'systeme', id: 'quotient' };
 
 function invalide(code: string, message: string, details: ErrorDetail[]): QuotientError {
   return new QuotientError('invalid', code, message, { details });
@@ -226,7 +226,7 @@ export class PolitiquesService {
   }
 
   /** Validates and keeps a new version as a draft. Invalid: `QuotientError` listing each problem with its path and line. */
-  async deposer(input: { libelle: string; contenu: string }, par: AuditActor, correlationId?: string): Promise<VersionPolitique> {
+  async deposer(input: { libelle: string; contenu: string }, par: Acteur, correlationId?: string): Promise<VersionPolitique> {
     const contenu = input.contenu.replace(/\r\n?/g, '\n');
     const libelleSaisi = input.libelle.trim();
     if (contenu.trim() === '') {
@@ -274,7 +274,7 @@ export class PolitiquesService {
    * in force at once if that day is today, else scheduled. The version in force becomes `remplacee`
    * when its successor takes over.
    */
-  async activer(id: string, dateSaisie: string, par: AuditActor, correlationId?: string): Promise<VersionPolitique> {
+  async activer(id: string, dateSaisie: string, par: Acteur, correlationId?: string): Promise<VersionPolitique> {
     const v = await this.version(id);
     if (v.origine === 'configuration') throw new QuotientError('conflict', 'politique_deja_active', 'La version du fichier de configuration s’applique déjà tant qu’aucune autre n’est en vigueur.');
     if (v.statut !== 'brouillon') throw new QuotientError('conflict', 'politique_non_activable', `Cette version ne peut plus être activée : elle est « ${LIBELLES_STATUTS[v.statut].toLowerCase()} ».`);
@@ -320,7 +320,7 @@ export class PolitiquesService {
   }
 
   /** A draft or a scheduled version is abandoned (kept, never applied). */
-  async abandonner(id: string, par: AuditActor, correlationId?: string): Promise<VersionPolitique> {
+  async abandonner(id: string, par: Acteur, correlationId?: string): Promise<VersionPolitique> {
     const v = await this.version(id);
     if (v.statut !== 'brouillon' && v.statut !== 'programmee') throw new QuotientError('conflict', 'politique_non_abandonnable', `Seule une version déposée ou programmée peut être abandonnée ; celle-ci est « ${LIBELLES_STATUTS[v.statut].toLowerCase()} ».`);
     await this.deps.journal.inTransaction(async (trx) => {

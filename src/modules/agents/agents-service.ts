@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { QuotientError, type ErrorDetail } from '../../domain/errors.ts';
 import type { AgentTable, Schema } from '../../infra/db/schema.ts';
-import type { AuditActor, AuditEntryInput } from '../audit/audit-entry.ts';
+import type { Acteur, AuditEntryInput } from '../audit/audit-entry.ts';
 import { isRoleAgent, LIBELLES_ROLES, parseRoles, ROLES_AGENT, type RoleAgent } from './roles.ts';
 
 /** The journal d'audit: each change and its entry are written in one transaction. */
@@ -146,7 +146,7 @@ export class AgentsService {
     await this.deps.journal.append({ actor: { type: 'agent', id: agentId }, action: 'agent.deconnexion', target: { type: 'agent', id: agentId }, outcome: 'succes' });
   }
 
-  async creer(input: NouvelAgent, par: AuditActor): Promise<Agent> {
+  async creer(input: NouvelAgent, par: Acteur): Promise<Agent> {
     const email = normaliseEmail(input.email);
     const prenom = input.prenom.trim();
     const nom = input.nom.trim();
@@ -178,7 +178,7 @@ export class AgentsService {
   }
 
   /** New roles take effect at the agent's next request; an administrator cannot remove their own administration role. */
-  async modifierRoles(id: string, input: readonly string[], par: AuditActor): Promise<Agent> {
+  async modifierRoles(id: string, input: readonly string[], par: Acteur): Promise<Agent> {
     const problems: ErrorDetail[] = [];
     const roles = this.roles(input, problems);
     if (par.type === 'agent' && par.id === id && !roles.includes('administrateur')) problems.push({ path: 'roles', message: 'Vous ne pouvez pas retirer votre propre rôle d’administration.' });
@@ -192,7 +192,7 @@ export class AgentsService {
   }
 
   /** Disables the agent and ends their sessions at once. */
-  async desactiver(id: string, par: AuditActor): Promise<Agent> {
+  async desactiver(id: string, par: Acteur): Promise<Agent> {
     if (par.type === 'agent' && par.id === id) throw new QuotientError('conflict', 'agent_soi_meme', 'Vous ne pouvez pas désactiver votre propre compte.');
     await this.exiger(id);
     const now = this.iso();
@@ -205,7 +205,7 @@ export class AgentsService {
     return (await this.agent(id)) as Agent;
   }
 
-  async reactiver(id: string, par: AuditActor): Promise<Agent> {
+  async reactiver(id: string, par: Acteur): Promise<Agent> {
     await this.exiger(id);
     await this.deps.journal.inTransaction(async (trx) => {
       await trx.updateTable('agents').set({ actif: 1, desactive_le: null, modifie_le: this.iso() }).where('id', '=', id).execute();

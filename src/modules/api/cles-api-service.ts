@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { QuotientError } from '../../domain/errors.ts';
 import type { Schema } from '../../infra/db/schema.ts';
-import type { AuditActor, AuditEntryInput } from '../audit/audit-entry.ts';
+import type { Acteur, AuditEntryInput } from '../audit/audit-entry.ts';
 import type { CleApiConnue } from '../../http/acces/controle-acces.ts';
 
 export const cleIntrouvable = () => new QuotientError('not_found', 'cle_api_introuvable', 'Clé introuvable ou déjà révoquée.');
@@ -39,7 +39,7 @@ export class ClesApiService {
   }
 
   /** The new key's secret, to show once. */
-  async creer(libelle: string, par: AuditActor): Promise<{ cle: CleApi; secret: string }> {
+  async creer(libelle: string, par: Acteur): Promise<{ cle: CleApi; secret: string }> {
     const nom = libelle.trim();
     if (nom === '' || nom.length > 100) {
       throw new QuotientError('invalid', 'cle_api_invalide', 'Donnez un nom à la clé (le logiciel qui l’utilisera), en 100 caractères au plus.', { details: [{ path: 'libelle', message: 'Indiquez le nom du logiciel qui utilisera la clé.' }] });
@@ -61,7 +61,7 @@ export class ClesApiService {
     return rows.map((r) => ({ id: r.id, libelle: r.libelle, prefixe: r.prefixe, creeeLe: r.creee_le, creeePar: r.creee_par, revoqueeLe: r.revoquee_le, derniereUtilisationLe: r.derniere_utilisation_le }));
   }
 
-  async revoquer(id: string, par: AuditActor): Promise<void> {
+  async revoquer(id: string, par: Acteur): Promise<void> {
     const { journal } = this.deps;
     await journal.inTransaction(async (trx) => {
       const result = await trx.updateTable('cles_api').set({ revoquee_le: this.iso(), revoquee_par: par.id }).where('id', '=', id).where('revoquee_le', 'is', null).executeTakeFirst();

@@ -10,7 +10,7 @@ import type { JournalAuditTable } from '../../infra/db/schema.ts';
  * attempt number, an income year). Values that look like a numéro fiscal are refused at append.
  */
 export interface AuditEntryInput {
-  readonly actor: AuditActor;
+  readonly actor: Acteur;
   /** Stable dotted code, lower case: `demande.calculee`, `famille.consultee`, `dgfip.check`. */
   readonly action: string;
   readonly target?: AuditRef;
@@ -20,8 +20,8 @@ export interface AuditEntryInput {
 }
 
 /** `anonyme`: someone not signed in (a refused access), identified by the request id only. */
-export const ACTOR_TYPES = ['famille', 'agent', 'robot', 'systeme', 'api', 'anonyme'] as const;
-export type ActorType = (typeof ACTOR_TYPES)[number];
+export const TYPES_ACTEUR = ['famille', 'agent', 'robot', 'systeme', 'api', 'anonyme'] as const;
+export type TypeActeur = (typeof TYPES_ACTEUR)[number];
 export const OUTCOMES = ['succes', 'echec', 'refus'] as const;
 export type AuditOutcome = (typeof OUTCOMES)[number];
 export type AuditDetailValue = string | number | boolean | null;
@@ -31,11 +31,16 @@ export interface AuditRef {
   readonly id: string;
 }
 
-export interface AuditActor {
-  readonly type: ActorType;
+/**
+ * Who acts: a family, an agent, a robot (batch, always on behalf of a person), the system, an API
+ * client, or someone not signed in. Use cases take one to journal who did what, so it is defined
+ * beside the journal; the domain only knows who recorded a consent (`AuteurConsentement`).
+ */
+export interface Acteur {
+  readonly type: TypeActeur;
   readonly id: string;
   /** The person a robot (always) or an agent acts for: the agent who started a campaign, the family at the counter. */
-  readonly onBehalfOf?: { readonly type: ActorType; readonly id: string };
+  readonly onBehalfOf?: { readonly type: TypeActeur; readonly id: string };
 }
 
 /** An entry as stored and read back. */
@@ -43,7 +48,7 @@ export interface AuditEntry {
   readonly seq: number;
   /** ISO-8601 UTC. */
   readonly time: string;
-  readonly actor: AuditActor;
+  readonly actor: Acteur;
   readonly action: string;
   readonly target: AuditRef | null;
   readonly outcome: AuditOutcome;
@@ -89,7 +94,7 @@ export function validateEntry(entry: AuditEntryInput): void {
     else if (ressembleANumeroFiscal(value)) spi.push({ path, message: 'ressemble à un numéro fiscal (13 chiffres) : interdit dans le journal' });
   };
   const actorType = (path: string, value: unknown) => {
-    if (!(ACTOR_TYPES as readonly unknown[]).includes(value)) problems.push({ path, message: `attendu : ${ACTOR_TYPES.join(', ')}` });
+    if (!(TYPES_ACTEUR as readonly unknown[]).includes(value)) problems.push({ path, message: `attendu : ${TYPES_ACTEUR.join(', ')}` });
   };
 
   actorType('actor.type', entry.actor?.type);
@@ -220,9 +225,9 @@ export function rowToEntry(row: AuditRow): AuditEntry {
     seq: row.seq,
     time: row.recorded_at,
     actor: {
-      type: row.actor_type as ActorType,
+      type: row.actor_type as TypeActeur,
       id: row.actor_id,
-      ...(row.on_behalf_type !== null && row.on_behalf_id !== null ? { onBehalfOf: { type: row.on_behalf_type as ActorType, id: row.on_behalf_id } } : {}),
+      ...(row.on_behalf_type !== null && row.on_behalf_id !== null ? { onBehalfOf: { type: row.on_behalf_type as TypeActeur, id: row.on_behalf_id } } : {}),
     },
     action: row.action,
     target: row.target_type !== null && row.target_id !== null ? { type: row.target_type, id: row.target_id } : null,

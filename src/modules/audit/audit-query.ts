@@ -1,7 +1,7 @@
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { QuotientError } from '../../domain/errors.ts';
 import type { Schema } from '../../infra/db/schema.ts';
-import { rowToEntry, type ActorType, type AuditEntry, type AuditOutcome, type AuditRef, type AuditRow } from './audit-entry.ts';
+import { rowToEntry, type TypeActeur, type AuditEntry, type AuditOutcome, type AuditRef, type AuditRow } from './audit-entry.ts';
 
 /** A period: `from` included, `to` excluded (Date or ISO-8601 text). */
 export interface Period {
@@ -10,8 +10,8 @@ export interface Period {
 }
 
 export interface AuditFilter extends Period {
-  readonly actor?: { readonly type?: ActorType; readonly id?: string };
-  readonly onBehalfOf?: { readonly type?: ActorType; readonly id?: string };
+  readonly actor?: { readonly type?: TypeActeur; readonly id?: string };
+  readonly onBehalfOf?: { readonly type?: TypeActeur; readonly id?: string };
   /** An exact code (`demande.calculee`) or a family of codes ending with a dot (`demande.`). */
   readonly action?: string;
   readonly target?: { readonly type: string; readonly id?: string };

@@ -4,7 +4,7 @@ import type { DialectName } from '../../infra/db/database.ts';
 import type { Schema } from '../../infra/db/schema.ts';
 import { loadAuditKey, readAnchor, writeAnchor, type Anchor, type AuditFiles } from './audit-anchor.ts';
 import { chainStart, ChainChecker, PURGE_ACTION, rowsAfter, verifyJournal, type VerificationReport, type VerifyOptions } from './audit-chain.ts';
-import { chainHash, GENESIS_HASH, rowContent, rowToEntry, sealCheckpoint, sealHash, validateEntry, type AuditActor, type AuditEntry, type AuditEntryInput } from './audit-entry.ts';
+import { chainHash, GENESIS_HASH, rowContent, rowToEntry, sealCheckpoint, sealHash, validateEntry, type Acteur, type AuditEntry, type AuditEntryInput } from './audit-entry.ts';
 import { countEntries, exportEntries, exportForTarget, queryEntries, type AuditFilter, type AuditPage, type AuditPageResult, type ExportOptions, type Period } from './audit-query.ts';
 
 /** Something that the operator must hear about: the anchor could not be moved forward. */
@@ -234,7 +234,7 @@ export class JournalAudit {
    * oldest entry kept, hash of the one before) are written and the older entries deleted. The chain
    * stays verifiable from the checkpoint. Entries younger than MIN_RETENTION_DAYS are never removed.
    */
-  async purge(before: Date, actor: AuditActor = { type: 'systeme', id: 'quotient' }): Promise<PurgeReport> {
+  async purge(before: Date, actor: Acteur = { type: 'systeme', id: 'quotient' }): Promise<PurgeReport> {
     const limit = new Date(this.clock().getTime() - MIN_RETENTION_DAYS * DAY_MS);
     if (!(before instanceof Date) || Number.isNaN(before.getTime()) || before > limit) {
       throw new QuotientError('invalid', 'purge_trop_recente', `La purge du journal d’audit ne peut retirer que des entrées de plus de ${MIN_RETENTION_DAYS} jours (avant le ${limit.toISOString().slice(0, 10)}).`);
@@ -302,7 +302,7 @@ export class JournalAudit {
   }
 
   /** The daily job: removes what is older than the retention (one year unless configured). */
-  purgeExpired(retentionDays: number = DEFAULT_RETENTION_DAYS, actor?: AuditActor): Promise<PurgeReport> {
+  purgeExpired(retentionDays: number = DEFAULT_RETENTION_DAYS, actor?: Acteur): Promise<PurgeReport> {
     if (!Number.isInteger(retentionDays) || retentionDays < MIN_RETENTION_DAYS) {
       throw new QuotientError('invalid', 'retention_invalide', `La durée de conservation du journal d’audit doit être d’au moins ${MIN_RETENTION_DAYS} jours (six mois).`);
     }
@@ -313,7 +313,7 @@ export class JournalAudit {
    * After an investigation of a lost or invalid anchor: checks the chain (without the anchor), then
    * records who re-anchored it and anchors the new head. Refused when the chain itself is broken.
    */
-  async reanchor(actor: AuditActor): Promise<AuditEntry> {
+  async reanchor(actor: Acteur): Promise<AuditEntry> {
     const report = await this.verify();
     const anchorOnly = report.reason === 'ancre_absente' || report.reason === 'ancre_invalide' || report.reason === 'ancre_autre_journal';
     if (!report.intact && !anchorOnly) {

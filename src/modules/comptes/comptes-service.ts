@@ -4,12 +4,12 @@ import type { Kysely } from 'kysely';
 import { QuotientError, type ErrorDetail } from '../../domain/errors.ts';
 import type { Schema } from '../../infra/db/schema.ts';
 import type { Mailer } from '../../infra/mail/mailer.ts';
-import type { AuditActor, AuditEntryInput } from '../audit/audit-entry.ts';
+import type { Acteur, AuditEntryInput } from '../audit/audit-entry.ts';
 import type { FranceConnectIdentity } from './franceconnect-client.ts';
 
 /** Where a new account's family comes from: the families capability (FamillesService.creer). */
 export interface FamillesPort {
-  creer(input: unknown, acteur: AuditActor): Promise<{ id: string; reference: string }>;
+  creer(input: unknown, acteur: Acteur): Promise<{ id: string; reference: string }>;
 }
 
 export interface JournalPort {

@@ -4,8 +4,8 @@ import { QuotientError, type ErrorDetail } from '../../domain/errors.ts';
 import { ressembleANumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { CSV_BOM, csvRow } from '../../infra/csv/csv.ts';
 import type { Schema } from '../../infra/db/schema.ts';
-import { ACTOR_TYPES, OUTCOMES } from '../audit/audit-entry.ts';
-import { BREAK_MESSAGES, type AuditActor, type AuditDetailValue, type AuditEntry, type AuditFilter, type AuditRef, type BreakReason, type JournalAudit } from '../audit/index.ts';
+import { TYPES_ACTEUR, OUTCOMES } from '../audit/audit-entry.ts';
+import { BREAK_MESSAGES, type Acteur, type AuditDetailValue, type AuditEntry, type AuditFilter, type AuditRef, type BreakReason, type JournalAudit } from '../audit/index.ts';
 import type { Agent } from '../agents/agents-service.ts';
 import { estUnAcces, nouvelleGraine, tirerEchantillon } from './echantillon.ts';
 import { LIBELLES_ACTEURS, LIBELLES_CIBLES, LIBELLES_RESULTATS, libelleAction } from './libelles.ts';
@@ -221,10 +221,10 @@ export class ControleService {
         resume.push(`agent ${libelleAgent(agent)}`);
       }
     } else if (acteurType !== '' || acteurId !== '') {
-      if (acteurType !== '' && !(ACTOR_TYPES as readonly string[]).includes(acteurType)) problems.push({ path: 'acteurType', message: 'Choisissez un type d’acteur de la liste.' });
+      if (acteurType !== '' && !(TYPES_ACTEUR as readonly string[]).includes(acteurType)) problems.push({ path: 'acteurType', message: 'Choisissez un type d’acteur de la liste.' });
       else if (acteurId !== '' && acteurType === '') problems.push({ path: 'acteurType', message: 'Choisissez le type d’acteur de cet identifiant.' });
       else if (acteurId === '' || sur('acteurId', acteurId, 200)) {
-        filtre.actor = { type: acteurType as (typeof ACTOR_TYPES)[number], ...(acteurId !== '' ? { id: acteurId } : {}) };
+        filtre.actor = { type: acteurType as (typeof TYPES_ACTEUR)[number], ...(acteurId !== '' ? { id: acteurId } : {}) };
         resume.push(`acteur ${acteurType}${acteurId !== '' ? ` ${acteurId}` : ''}`);
       }
     }
@@ -279,7 +279,7 @@ export class ControleService {
   }
 
   /** One page of the journal, newest first; the read is journaled with its criteria. */
-  async consulterJournal(saisi: FiltreSaisi, avant: number | undefined, par: AuditActor): Promise<PageJournal> {
+  async consulterJournal(saisi: FiltreSaisi, avant: number | undefined, par: Acteur): Promise<PageJournal> {
     const lu = await this.lireFiltre(saisi);
     const page = await this.deps.journal.query(lu.filtre, { limit: PAGE, ...(avant !== undefined ? { before: avant } : {}) });
     await this.deps.journal.append({
@@ -340,7 +340,7 @@ export class ControleService {
    * JSON. The end of the period is capped at now, so the export's own journal entry, written
    * before the file is streamed, is not in it.
    */
-  async exporter(saisi: ExportSaisi, par: AuditActor): Promise<Fichier> {
+  async exporter(saisi: ExportSaisi, par: Acteur): Promise<Fichier> {
     const { format, du, au, involving, target, sujetNom, sujetJson } = await this.lireExport(saisi);
     const maintenant = new Date(this.now()).toISOString();
     const from = du ? instantDebut(du) : undefined;
@@ -455,7 +455,7 @@ export class ControleService {
     return seqs;
   }
 
-  async creerControle(saisi: { du?: string; au?: string; taille?: string }, par: AuditActor): Promise<string> {
+  async creerControle(saisi: { du?: string; au?: string; taille?: string }, par: Acteur): Promise<string> {
     const problems: ErrorDetail[] = [];
     const du = this.date(saisi.du, 'du', 'du', problems);
     const au = this.date(saisi.au, 'au', 'au', problems);
@@ -502,7 +502,7 @@ export class ControleService {
   }
 
   /** A control with its sampled entries, drawn again from the seed to show it reproduces; journaled. */
-  async controle(id: string, par: AuditActor): Promise<ControleDetail> {
+  async controle(id: string, par: Acteur): Promise<ControleDetail> {
     const row = await this.ligne(id);
     const { seqs: echantillon, borne } = parseEchantillon(row.echantillon);
     const page = await this.deps.journal.query({ seqs: echantillon }, { limit: TAILLE_MAX });
@@ -528,7 +528,7 @@ export class ControleService {
   }
 
   /** Saves the auditor's observations and, when asked, closes the control (then nothing changes any more). */
-  async enregistrerObservations(id: string, observations: string, clore: boolean, par: AuditActor): Promise<void> {
+  async enregistrerObservations(id: string, observations: string, clore: boolean, par: Acteur): Promise<void> {
     const row = await this.ligne(id);
     if (row.clos_le !== null) throw new QuotientError('conflict', 'controle_clos', 'Ce contrôle est clos : ses observations ne peuvent plus être modifiées.');
     const texte = observations.replace(/\r\n/g, '\n').trim();
@@ -554,7 +554,7 @@ export class ControleService {
   // Integrity
 
   /** Runs the full check now; its result is kept as a journal entry, which the page shows. */
-  async verifier(par: AuditActor): Promise<Verification> {
+  async verifier(par: Acteur): Promise<Verification> {
     const report = await this.deps.journal.verify();
     const entry = await this.deps.journal.append({
       actor: par,

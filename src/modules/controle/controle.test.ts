@@ -5,7 +5,7 @@ import type { Jar } from '../../http/test-cookies.ts';
 import { SPI_SANDBOX } from '../../sandbox/server.ts';
 import type { AgentTable } from '../../infra/db/schema.ts';
 import { createBackOfficeTestApp, type BackOfficeTestApp } from '../agents/test-support.ts';
-import type { AuditActor, AuditEntry, AuditFilter } from '../audit/index.ts';
+import type { Acteur, AuditEntry, AuditFilter } from '../audit/index.ts';
 import { asPrivileged } from '../audit/test-support.ts';
 import { estUnAcces, tirerEchantillon } from './echantillon.ts';
 import { debutJourParis, jourFrancais, jourParis } from './periode.ts';
@@ -33,7 +33,7 @@ const BERTIN_ROUSSEL = {
 };
 const FORMULE = '=HYPERLINK("http://exemple.invalid";"cliquez")';
 
-const agentActeur = (role: 'guichet' | 'instructeur' | 'administrateur' | 'auditeur'): AuditActor => ({ type: 'agent', id: t.agents[role].id });
+const agentActeur = (role: 'guichet' | 'instructeur' | 'administrateur' | 'auditeur'): Acteur => ({ type: 'agent', id: t.agents[role].id });
 const today = () => jourParis(new Date().toISOString());
 const dayFr = (offsetDays: number) => {
   const d = new Date(Date.parse(`${today()}T12:00:00Z`) + offsetDays * 86_400_000);
@@ -79,7 +79,7 @@ before(async () => {
     familleId: familleA.id,
     canal: 'guichet',
     acteur: guichet,
-    foyers: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1) }, consentement: { mode: 'formulaire_signe', donnePar: { type: 'agent', id: t.agents.guichet.id }, piece: 'formulaire signé reçu au guichet' } }],
+    foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1) }, consentement: { mode: 'formulaire_signe', donnePar: { type: 'agent', id: t.agents.guichet.id }, piece: 'formulaire signé reçu au guichet' } }],
   });
   t.services.wake();
   const etat = await t.harness.demandes.attendre(demandeA.id, 20_000);

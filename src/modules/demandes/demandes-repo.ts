@@ -3,14 +3,15 @@ import { parseConsentement, type Consentement } from '../../domain/consentement.
 import { roleParent } from '../../domain/controle-identite.ts';
 import type { StatutDemande } from '../../domain/demande.ts';
 import { LIBELLES_CHAMPS_DGFIP } from '../../domain/habilitation.ts';
+import type { Executor } from '../../infra/db/database.ts';
 import type { DemandeTable, FamilleTable, ParentTable } from '../../infra/db/schema.ts';
+import type { Acteur } from '../audit/index.ts';
 import type { Motif } from './motifs.ts';
-import type { Acteur, Executor } from './ports.ts';
 
 /** Silo kinds: what is kept encrypted about a request. */
 export const COFFRE = {
   situation: 'situation_fiscale',
-  controle: 'controle_identite',
+  controleIdentite: 'controle_identite',
   calcul: 'calcul_quotient',
 } as const;
 
@@ -37,7 +38,7 @@ export async function findDemande(db: Executor, id: string): Promise<DemandeTabl
   return db.selectFrom('demandes').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function findFoyers(db: Executor, demandeId: string) {
+export async function findFoyersFiscaux(db: Executor, demandeId: string) {
   return db.selectFrom('demande_foyers').selectAll().where('demande_id', '=', demandeId).orderBy('parent_rang').execute();
 }
 

@@ -66,13 +66,13 @@ test('no call without a consent: a paper request needs the piece that carries th
     const { id: familleId } = await h.familles.creer(BERTIN_ROUSSEL, famille);
     const agent = { type: 'agent' as const, id: 'agent-guichet' };
     await assert.rejects(
-      h.demandes.soumettre({ familleId, canal: 'guichet', acteur: agent, foyers: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1) }, consentement: { mode: 'formulaire_signe', donnePar: agent } }] }),
+      h.demandes.soumettre({ familleId, canal: 'guichet', acteur: agent, foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1) }, consentement: { mode: 'formulaire_signe', donnePar: agent } }] }),
       (e: Error & { code?: string }) => e.code === 'consentement_invalide',
     );
     assert.equal(h.vault.size, 0, 'nothing was kept of the refused request');
-    const { id } = await h.demandes.soumettre({ familleId, canal: 'guichet', acteur: agent, foyers: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1) }, consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'formulaire signé du 2 septembre' } }] });
+    const { id } = await h.demandes.soumettre({ familleId, canal: 'guichet', acteur: agent, foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1) }, consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'formulaire signé du 2 septembre' } }] });
     assert.equal(await h.traitement.traiter(id), 'calculee');
-    const stored = await h.coffre.get(COFFRE.controle, id);
+    const stored = await h.coffre.get(COFFRE.controleIdentite, id);
     assert.equal((stored as { verdict: string }).verdict, 'concordant');
   });
 });

@@ -6,9 +6,10 @@ import { STATUTS_AVEC_NUMERO_FISCAL, type StatutDemande } from '../../domain/dem
 import { QuotientError } from '../../domain/errors.ts';
 import { LIBELLES_CHAMPS_DGFIP, type Habilitation } from '../../domain/habilitation.ts';
 import type { PrixActivite } from '../../domain/tarification.ts';
+import type { Executor } from '../../infra/db/database.ts';
 import type { DemandeTable, Schema } from '../../infra/db/schema.ts';
-import { findDemande, findFamille, findFoyers, findParents, insertDemande, newId, newReference } from './demandes-repo.ts';
-import type { Acteur, Executor } from './ports.ts';
+import type { Acteur } from '../audit/index.ts';
+import { findDemande, findFamille, findFoyersFiscaux, findParents, insertDemande, newId, newReference } from './demandes-repo.ts';
 import type { Identifiant, SpiVault } from './spi-vault.ts';
 import type { Transitions } from './transitions.ts';
 
@@ -29,7 +30,7 @@ export interface DemandesDeps {
 
 export type ModeConsentement = 'en_ligne' | 'formulaire_signe' | 'courriel';
 
-export interface FoyerSoumis {
+export interface FoyerFiscalSoumis {
   readonly parentRang: 1 | 2;
   readonly identifiant: Identifiant;
   readonly consentement: {
@@ -50,7 +51,7 @@ export interface Soumission {
   readonly familleId: string;
   readonly canal: 'en_ligne' | 'guichet' | 'campagne';
   readonly acteur: Acteur;
-  readonly foyers: readonly FoyerSoumis[];
+  readonly foyersFiscaux: readonly FoyerFiscalSoumis[];
   readonly anneeRevenus?: number;
   readonly correlationId?: string;
 }
@@ -75,7 +76,7 @@ export interface EtatDemande {
 }
 
 /**
- * Submission and re-entry of a request: the consents, the foyers, the numéros fiscaux in memory,
+ * Submission and re-entry of a request: the consents, the foyers fiscaux, the numéros fiscaux in memory,
  * the queue; and the request's state as a family or an agent reads it. The processing is
  * `modules/traitement`'s, the instructors' decisions `modules/instruction`'s.
  */
@@ -92,17 +93,17 @@ export class DemandesService {
   }
 
   /**
-   * Records the request, its consents and its foyers, keeps the numéros fiscaux in memory only, and
-   * queues it. Invariant 2: no foyer without the consent of its declarant, covering the data of the
+   * Records the request, its consents and its foyers fiscaux, keeps the numéros fiscaux in memory only, and
+   * queues it. Invariant 2: no foyer fiscal without the consent of its declarant, covering the data of the
    * habilitation, recorded before any call.
    */
   async soumettre(s: Soumission): Promise<{ id: string; reference: string }> {
     const { db, habilitation } = this.deps;
-    if (s.foyers.length === 0 || s.foyers.length > 2) throw new QuotientError('invalid', 'foyers_invalides', 'Une demande concerne un ou deux foyers fiscaux.');
-    if (new Set(s.foyers.map((f) => f.parentRang)).size !== s.foyers.length) {
+    if (s.foyersFiscaux.length === 0 || s.foyersFiscaux.length > 2) throw new QuotientError('invalid', 'foyers_invalides', 'Une demande concerne un ou deux foyers fiscaux.');
+    if (new Set(s.foyersFiscaux.map((f) => f.parentRang)).size !== s.foyersFiscaux.length) {
       throw new QuotientError('invalid', 'foyers_invalides', 'Chaque parent ne peut figurer qu’une fois dans la demande.');
     }
-    for (const f of s.foyers) {
+    for (const f of s.foyersFiscaux) {
       if ('franceConnectToken' in f.identifiant && !habilitation.modalites.includes('franceconnect')) {
         throw new QuotientError('forbidden', 'modalite_non_habilitee', 'L’habilitation de la commune ne permet pas l’interrogation par FranceConnect.');
       }
@@ -117,14 +118,14 @@ export class DemandesService {
     const famille = await findFamille(db, s.familleId);
     if (!famille) throw new QuotientError('not_found', 'famille_introuvable', 'Famille introuvable.');
     const parents = await findParents(db, s.familleId);
-    for (const f of s.foyers) {
+    for (const f of s.foyersFiscaux) {
       if (!parents.some((p) => p.rang === f.parentRang)) {
         throw new QuotientError('invalid', 'parent_inconnu', `Le parent ${f.parentRang} n’est pas déclaré dans la famille : complétez le foyer d’abord.`);
       }
     }
     const now = this.now();
     // Validated by the domain before anything is written: mode, author, piece, data listed.
-    const consentements = s.foyers.map((f) => ({
+    const consentements = s.foyersFiscaux.map((f) => ({
       rang: f.parentRang,
       consentement: parseConsentement(
         {
@@ -144,13 +145,13 @@ export class DemandesService {
 
     const id = newId();
     const reference = newReference('D');
-    const foyerIds = s.foyers.map(() => newId());
+    const foyerFiscalIds = s.foyersFiscaux.map(() => newId());
     const habilitationId = await this.habilitationId();
     await this.deps.transitions.executer(async (uow) => {
       const { trx } = uow;
       await insertDemande(trx, { id, reference, familleId: s.familleId, canal: s.canal, acteur: s.acteur, anneeRevenus: s.anneeRevenus ?? null, detenteur: this.deps.instanceId, le: now });
       await uow.journaliser(
-        { actor: s.acteur, action: 'demande.creee', target: { type: 'demande', id }, outcome: 'succes', ...(s.correlationId ? { correlationId: s.correlationId } : {}), details: { canal: s.canal, foyers: s.foyers.length, famille: s.familleId } },
+        { actor: s.acteur, action: 'demande.creee', target: { type: 'demande', id }, outcome: 'succes', ...(s.correlationId ? { correlationId: s.correlationId } : {}), details: { canal: s.canal, foyers: s.foyersFiscaux.length, famille: s.familleId } },
       );
       for (const [index, { rang, consentement: c }] of consentements.entries()) {
         await trx
@@ -174,10 +175,10 @@ export class DemandesService {
         await trx
           .insertInto('demande_foyers')
           .values({
-            id: foyerIds[index] as string,
+            id: foyerFiscalIds[index] as string,
             demande_id: id,
             parent_rang: rang,
-            voie: 'franceConnectToken' in (s.foyers[index] as FoyerSoumis).identifiant ? 'franceconnect' : 'numero_fiscal',
+            voie: 'franceConnectToken' in (s.foyersFiscaux[index] as FoyerFiscalSoumis).identifiant ? 'franceconnect' : 'numero_fiscal',
             etat: 'a_appeler',
             annee_revenus: null,
             source: null,
@@ -192,7 +193,7 @@ export class DemandesService {
       await uow.avancer({ id, ...consentie }, { type: 'mise_en_file' }, s.acteur);
     });
     // Only once the consents are committed does a numéro fiscal enter the vault.
-    s.foyers.forEach((f, index) => this.deps.vault.put(foyerIds[index] as string, f.identifiant));
+    s.foyersFiscaux.forEach((f, index) => this.deps.vault.put(foyerFiscalIds[index] as string, f.identifiant));
     return { id, reference };
   }
 
@@ -226,15 +227,15 @@ export class DemandesService {
 
   /** The declarants whose avis was not obtained: whose numéro fiscal a new entry must give. */
   async rangsARessaisir(demandeId: string): Promise<Array<1 | 2>> {
-    const foyers = await findFoyers(this.deps.db, demandeId);
-    return foyers.filter((f) => f.etat !== 'recu').map((f) => (f.parent_rang === 2 ? 2 : 1));
+    const foyersFiscaux = await findFoyersFiscaux(this.deps.db, demandeId);
+    return foyersFiscaux.filter((f) => f.etat !== 'recu').map((f) => (f.parent_rang === 2 ? 2 : 1));
   }
 
   /** The family (or an agent) types the numéro fiscal again; the consents already recorded stand. */
   async ressaisir(demandeId: string, acteur: Acteur, identifiants: ReadonlyArray<{ parentRang: 1 | 2; identifiant: Identifiant }>): Promise<void> {
     const { db } = this.deps;
-    const foyers = await findFoyers(db, demandeId);
-    if (foyers.some((f) => f.etat !== 'recu' && !identifiants.some((i) => i.parentRang === f.parent_rang))) {
+    const foyersFiscaux = await findFoyersFiscaux(db, demandeId);
+    if (foyersFiscaux.some((f) => f.etat !== 'recu' && !identifiants.some((i) => i.parentRang === f.parent_rang))) {
       throw new QuotientError('invalid', 'numero_fiscal_manquant', 'Saisissez le numéro fiscal de chaque déclarant dont l’avis n’a pas encore été obtenu.');
     }
     await this.deps.transitions.executer(async (uow) => {
@@ -244,8 +245,8 @@ export class DemandesService {
       await uow.avancer({ id: demandeId, ...consentie }, { type: 'mise_en_file' }, acteur);
     });
     for (const i of identifiants) {
-      const foyer = foyers.find((f) => f.parent_rang === i.parentRang && f.etat !== 'recu');
-      if (foyer) this.deps.vault.put(foyer.id, i.identifiant);
+      const foyerFiscal = foyersFiscaux.find((f) => f.parent_rang === i.parentRang && f.etat !== 'recu');
+      if (foyerFiscal) this.deps.vault.put(foyerFiscal.id, i.identifiant);
     }
   }
 

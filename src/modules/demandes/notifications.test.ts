@@ -33,7 +33,7 @@ const enLigne = (familleId: string): Soumission => ({
   familleId,
   canal: 'en_ligne',
   acteur: famille,
-  foyers: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI) }, consentement: { mode: 'en_ligne', donnePar: famille } }],
+  foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI) }, consentement: { mode: 'en_ligne', donnePar: famille } }],
 });
 
 async function until<T>(probe: () => T | undefined, what: string): Promise<T> {

@@ -6,11 +6,11 @@ import { quotientFromSituations } from '../../domain/quotient-familial.ts';
 import type { SituationFiscale } from '../../domain/situation-fiscale.ts';
 import { priceActivites, type PrixActivite } from '../../domain/tarification.ts';
 import { periodeApplication } from '../../domain/validite-quotient.ts';
+import type { Executor } from '../../infra/db/database.ts';
 import type { DemandeTable, Schema } from '../../infra/db/schema.ts';
-import type { Coffre, JsonValue } from '../../infra/silo/coffre.ts';
+import { asJson, type Coffre, type JsonValue } from '../../infra/silo/coffre.ts';
 import { parisDate } from '../../sources/paris-date.ts';
 import { COFFRE, findFamille, newId } from './demandes-repo.ts';
-import { asJson, type Executor } from './ports.ts';
 
 export interface QuotientsDeps {
   readonly db: Kysely<Schema>;

@@ -1,6 +1,6 @@
 import type { NumeroFiscal } from '../../domain/numero-fiscal.ts';
 
-/** How the DGFiP will be asked about one foyer: by numéro fiscal, or as the FranceConnect user. */
+/** How the DGFiP will be asked about one foyer fiscal: by numéro fiscal, or as the FranceConnect user. */
 export type Identifiant = { readonly spi: NumeroFiscal } | { readonly franceConnectToken: string };
 
 /**
@@ -16,28 +16,28 @@ export class SpiVault {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** Keyed by the foyer of a request (`demande_foyers.id`). */
-  put(foyerId: string, identifiant: Identifiant): void {
-    this.entries.set(foyerId, { identifiant, expiresAt: this.clock() + this.ttlMs });
+  /** Keyed by the foyer fiscal of a request (`demande_foyers.id`). */
+  put(foyerFiscalId: string, identifiant: Identifiant): void {
+    this.entries.set(foyerFiscalId, { identifiant, expiresAt: this.clock() + this.ttlMs });
   }
 
-  get(foyerId: string): Identifiant | undefined {
-    const entry = this.entries.get(foyerId);
+  get(foyerFiscalId: string): Identifiant | undefined {
+    const entry = this.entries.get(foyerFiscalId);
     if (!entry) return undefined;
     if (entry.expiresAt <= this.clock()) {
-      this.entries.delete(foyerId);
+      this.entries.delete(foyerFiscalId);
       return undefined;
     }
     return entry.identifiant;
   }
 
-  has(foyerId: string): boolean {
-    return this.get(foyerId) !== undefined;
+  has(foyerFiscalId: string): boolean {
+    return this.get(foyerFiscalId) !== undefined;
   }
 
   /** Dropped as soon as the DGFiP answered, whatever it answered. */
-  forget(foyerId: string): void {
-    this.entries.delete(foyerId);
+  forget(foyerFiscalId: string): void {
+    this.entries.delete(foyerFiscalId);
   }
 
   get size(): number {

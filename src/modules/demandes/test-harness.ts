@@ -18,13 +18,12 @@ import { createLogger } from '../../infra/log/logger.ts';
 import type { Coffre } from '../../infra/silo/coffre.ts';
 import type { SandboxHandle } from '../../sandbox/server.ts';
 import type { DgfipClients, DgfipConnection } from '../../sources/dgfip.ts';
-import type { JournalAudit } from '../audit/index.ts';
+import type { Acteur, JournalAudit } from '../audit/index.ts';
 import type { FamillesService } from '../familles/familles-service.ts';
 import type { DecisionsService } from '../instruction/decisions-service.ts';
 import { loadPolitiqueFileSync } from '../tarifs/politique-loader.ts';
 import type { TraitementService } from '../traitement/traitement-service.ts';
 import type { DemandesService, Soumission } from './demandes-service.ts';
-import type { Acteur } from './ports.ts';
 import type { SpiVault } from './spi-vault.ts';
 
 export const HABILITATION_TEST = parseHabilitation({
@@ -116,11 +115,11 @@ export const BERTIN_ROUSSEL = {
 };
 
 /** A request made online by the family (`acteur`), with the numéro fiscal of each parent given. */
-export function enLigne(familleId: string, foyers: Array<[1 | 2, string]>, acteur: Acteur & { type: 'famille' } = { type: 'famille', id: 'compte-test' }): Soumission {
+export function enLigne(familleId: string, foyersFiscaux: Array<[1 | 2, string]>, acteur: Acteur & { type: 'famille' } = { type: 'famille', id: 'compte-test' }): Soumission {
   return {
     familleId,
     canal: 'en_ligne',
     acteur,
-    foyers: foyers.map(([parentRang, spi]) => ({ parentRang, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'en_ligne', donnePar: acteur } })),
+    foyersFiscaux: foyersFiscaux.map(([parentRang, spi]) => ({ parentRang, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'en_ligne', donnePar: acteur } })),
   };
 }

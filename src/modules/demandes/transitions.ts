@@ -2,9 +2,8 @@ import type { Kysely, Transaction } from 'kysely';
 import { transition, type Effet, type EvenementDemande, type StatutDemande, type Transition } from '../../domain/demande.ts';
 import { QuotientError } from '../../domain/errors.ts';
 import type { DemandeTable, Schema } from '../../infra/db/schema.ts';
-import type { AuditEntryInput, JournalAudit } from '../audit/index.ts';
+import type { Acteur, AuditEntryInput, JournalAudit } from '../audit/index.ts';
 import { moveDemande, type ChangementDemande } from './demandes-repo.ts';
-import type { Acteur } from './ports.ts';
 import type { SpiVault } from './spi-vault.ts';
 
 /**
@@ -30,8 +29,8 @@ export type DetailsJournal = Record<string, string | number | boolean | null>;
 interface Mouvement {
   readonly demandeId: string;
   readonly transition: Transition;
-  /** The request's foyers (the vault's keys), read when the move lets go of the numéros fiscaux. */
-  readonly foyers: readonly string[];
+  /** The request's foyers fiscaux (the vault's keys), read when the move lets go of the numéros fiscaux. */
+  readonly foyersFiscaux: readonly string[];
 }
 
 /** The effects that let go of whatever numéro fiscal the process still holds for the request. */
@@ -68,8 +67,8 @@ export class UniteDeTravail {
     }
     await this.deps.journal.append({ actor: acteur, action: t.action, target: { type: 'demande', id: demande.id }, outcome: 'succes', details: { de: t.de, vers: t.vers, ...details } }, this.trx);
     const lache = t.effets.some((e) => LACHENT_LE_NUMERO.includes(e));
-    const foyers = lache ? (await this.trx.selectFrom('demande_foyers').select('id').where('demande_id', '=', demande.id).execute()).map((f) => f.id) : [];
-    this.mouvements.push({ demandeId: demande.id, transition: t, foyers });
+    const foyersFiscaux = lache ? (await this.trx.selectFrom('demande_foyers').select('id').where('demande_id', '=', demande.id).execute()).map((f) => f.id) : [];
+    this.mouvements.push({ demandeId: demande.id, transition: t, foyersFiscaux });
     return { statut: t.vers, version: demande.version + 1 };
   }
 }
@@ -103,7 +102,7 @@ export class Transitions {
             // the order decides is the vault agreeing with the status: had the move rolled back, the
             // request would still be in a status that holds its number (queued, called), and
             // forgetting it then would turn a failed write into a number to type again.
-            for (const foyer of m.foyers) vault.forget(foyer);
+            for (const foyerFiscal of m.foyersFiscaux) vault.forget(foyerFiscal);
             break;
           case 'notifier_famille':
             // Below, once per request.

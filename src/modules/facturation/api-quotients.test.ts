@@ -32,7 +32,7 @@ async function quotient(famille: unknown, spi: string): Promise<string> {
     familleId,
     canal: 'guichet',
     acteur: agent,
-    foyers: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'Formulaire signé' } }],
+    foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'Formulaire signé' } }],
   });
   t.services.wake();
   assert.equal((await t.harness.demandes.attendre(id, 30_000)).statut, 'calculee');

@@ -3,7 +3,7 @@ import { LIBELLES_UNITES } from '../../domain/politique-tarifaire.ts';
 import type { PrixActivite } from '../../domain/tarification.ts';
 import { toCsv, type CsvValue } from '../../infra/csv/csv.ts';
 import type { Schema } from '../../infra/db/schema.ts';
-import type { AuditActor, AuditEntryInput } from '../audit/audit-entry.ts';
+import type { Acteur, AuditEntryInput } from '../audit/audit-entry.ts';
 
 /**
  * What the billing software needs of a family's QF, and nothing more: the family's reference, the
@@ -134,7 +134,7 @@ export class FacturationService {
   }
 
   /** The CSV file of the QFs in force on `date`, and its journal entry. */
-  async exporterCsv(date: string, acteur: AuditActor, correlationId?: string): Promise<{ csv: string; lignes: number }> {
+  async exporterCsv(date: string, acteur: Acteur, correlationId?: string): Promise<{ csv: string; lignes: number }> {
     const quotients = await this.enVigueur(date);
     const csv = toCsv(lignesCsv(quotients));
     await this.deps.journal.append({

@@ -30,7 +30,7 @@ async function quotientAuGuichet(famille: unknown, spi: string) {
     familleId,
     canal: 'guichet',
     acteur: agent,
-    foyers: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'Formulaire signé' } }],
+    foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'Formulaire signé' } }],
   });
   t.services.wake();
   const etat = await t.harness.demandes.attendre(id, 30_000);
@@ -164,7 +164,7 @@ test('end to end, text that looks like a formula (a reference taken over from an
     familleId,
     canal: 'guichet',
     acteur: agent,
-    foyers: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.inconnu) }, consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'Formulaire' } }],
+    foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.inconnu) }, consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'Formulaire' } }],
   });
   t.services.wake();
   await t.harness.demandes.attendre(demandeId, 30_000);
@@ -199,7 +199,7 @@ test('end to end, text that looks like a formula (a reference taken over from an
     familleId: autreFamille,
     canal: 'guichet',
     acteur: agent,
-    foyers: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.inconnu) }, consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'Formulaire' } }],
+    foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.inconnu) }, consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'Formulaire' } }],
   });
   t.services.wake();
   await t.harness.demandes.attendre(autreDemande, 30_000);

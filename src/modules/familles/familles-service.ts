@@ -6,9 +6,8 @@ import type { StatutDemande } from '../../domain/demande.ts';
 import { invalidInput, parseOptions } from '../../domain/zod-francais.ts';
 import type { Schema } from '../../infra/db/schema.ts';
 import { newId, newReference } from '../demandes/demandes-repo.ts';
-import type { JournalAudit } from '../audit/index.ts';
+import type { Acteur, JournalAudit } from '../audit/index.ts';
 import type { Coffre } from '../../infra/silo/coffre.ts';
-import type { Acteur } from '../demandes/ports.ts';
 
 const nom = z.string().trim().min(1, 'obligatoire').max(100);
 const dateNaissance = z.string().refine(isIsoDate, { message: 'date au format AAAA-MM-JJ' });
@@ -19,7 +18,7 @@ const parentSchema = z.strictObject({
   prenoms: nom,
   dateNaissance: dateNaissance.nullish().transform((v) => v ?? null),
   /** False for the other parent of a separated family, who lives elsewhere. */
-  auFoyer: z.boolean().default(true),
+  cohabite: z.boolean().default(true),
 });
 
 export const familleSchema = z.strictObject({
@@ -60,7 +59,7 @@ export class FamillesService {
       for (const [i, p] of f.parents.entries()) {
         await trx
           .insertInto('parents')
-          .values({ id: newId(), famille_id: id, rang: i + 1, nom_naissance: p.nomNaissance, nom_usage: p.nomUsage, prenoms: p.prenoms, date_naissance: p.dateNaissance, au_foyer: p.auFoyer ? 1 : 0 })
+          .values({ id: newId(), famille_id: id, rang: i + 1, nom_naissance: p.nomNaissance, nom_usage: p.nomUsage, prenoms: p.prenoms, date_naissance: p.dateNaissance, au_foyer: p.cohabite ? 1 : 0 })
           .execute();
       }
       for (const e of f.enfants) {
@@ -88,7 +87,7 @@ export class FamillesService {
       db.selectFrom('contestations').selectAll().where('famille_id', '=', familleId).orderBy('ouverte_le').execute(),
     ]);
     const ids = demandes.map((d) => d.id);
-    const [consentements, foyers, decisions] = ids.length === 0
+    const [consentements, foyersFiscaux, decisions] = ids.length === 0
       ? [[], [], []]
       : await Promise.all([
           db.selectFrom('consentements').selectAll().where('demande_id', 'in', ids).execute(),
@@ -96,14 +95,15 @@ export class FamillesService {
           db.selectFrom('decisions').selectAll().where('demande_id', 'in', ids).execute(),
         ]);
     const situations = [];
-    for (const foyer of foyers) {
-      const situation = foyer.etat === 'recu' ? await coffre.get('situation_fiscale', foyer.id) : undefined;
-      if (situation !== undefined) situations.push({ demandeId: foyer.demande_id, parent: foyer.parent_rang, situation });
+    for (const foyerFiscal of foyersFiscaux) {
+      const situation = foyerFiscal.etat === 'recu' ? await coffre.get('situation_fiscale', foyerFiscal.id) : undefined;
+      if (situation !== undefined) situations.push({ demandeId: foyerFiscal.demande_id, parent: foyerFiscal.parent_rang, situation });
     }
     await journal.append({ actor: acteur, action: 'famille.exportee', target: { type: 'famille', id: familleId }, outcome: 'succes' });
     return {
       exporteLe: this.now(),
       famille: { reference: famille.reference, resident: famille.resident === 1, courriel: famille.courriel, creeeLe: famille.creee_le },
+      // The keys are the file the family downloads (and `export-texte.ts` reads): `auFoyer` keeps its name.
       parents: parents.map((p) => ({ rang: p.rang, nomNaissance: p.nom_naissance, nomUsage: p.nom_usage, prenoms: p.prenoms, dateNaissance: p.date_naissance, auFoyer: p.au_foyer === 1 })),
       enfants: enfants.map((e) => ({ prenoms: e.prenoms, nom: e.nom, dateNaissance: e.date_naissance, residence: e.residence })),
       demandes: demandes.map((d) => ({
@@ -167,7 +167,7 @@ export class FamillesService {
         id,
         reference: f.reference,
         resident: f.resident === 1,
-        parents: parents.filter((p) => p.famille_id === id).map((p) => ({ rang: p.rang === 2 ? 2 : 1, nomNaissance: p.nom_naissance, nomUsage: p.nom_usage, prenoms: p.prenoms, dateNaissance: p.date_naissance, auFoyer: p.au_foyer === 1 })),
+        parents: parents.filter((p) => p.famille_id === id).map((p) => ({ rang: p.rang === 2 ? 2 : 1, nomNaissance: p.nom_naissance, nomUsage: p.nom_usage, prenoms: p.prenoms, dateNaissance: p.date_naissance, cohabite: p.au_foyer === 1 })),
         enfants: enfants.filter((e) => e.famille_id === id).length,
       }];
     });
@@ -177,7 +177,7 @@ export class FamillesService {
   }
 
   /** The household as the family sees it on « Mon foyer »: parents by rank, children. */
-  async foyer(familleId: string): Promise<FoyerFamille> {
+  async composition(familleId: string): Promise<CompositionFamille> {
     const { db } = this.deps;
     const famille = await db.selectFrom('familles').selectAll().where('id', '=', familleId).executeTakeFirst();
     if (!famille) throw new QuotientError('not_found', 'famille_introuvable', 'Famille introuvable.');
@@ -191,7 +191,7 @@ export class FamillesService {
       courriel: famille.courriel,
       // Never touched since the account created it with the signed-in parent alone.
       aCompleter: famille.modifiee_le === famille.creee_le && enfants.length === 0,
-      parents: parents.map((p) => ({ rang: p.rang === 2 ? 2 : 1, nomNaissance: p.nom_naissance, nomUsage: p.nom_usage, prenoms: p.prenoms, dateNaissance: p.date_naissance, auFoyer: p.au_foyer === 1 })),
+      parents: parents.map((p) => ({ rang: p.rang === 2 ? 2 : 1, nomNaissance: p.nom_naissance, nomUsage: p.nom_usage, prenoms: p.prenoms, dateNaissance: p.date_naissance, cohabite: p.au_foyer === 1 })),
       enfants: enfants.map((e) => ({ prenoms: e.prenoms, nom: e.nom, dateNaissance: e.date_naissance, residence: e.residence === 'alternee' ? 'alternee' : 'exclusive' })),
     };
   }
@@ -213,7 +213,7 @@ export class FamillesService {
       for (const [i, p] of f.parents.entries()) {
         await trx
           .insertInto('parents')
-          .values({ id: newId(), famille_id: familleId, rang: i + 1, nom_naissance: p.nomNaissance, nom_usage: p.nomUsage, prenoms: p.prenoms, date_naissance: p.dateNaissance, au_foyer: p.auFoyer ? 1 : 0 })
+          .values({ id: newId(), famille_id: familleId, rang: i + 1, nom_naissance: p.nomNaissance, nom_usage: p.nomUsage, prenoms: p.prenoms, date_naissance: p.dateNaissance, au_foyer: p.cohabite ? 1 : 0 })
           .execute();
       }
       for (const e of f.enfants) {
@@ -222,7 +222,7 @@ export class FamillesService {
       // Counts only, no names: what changed in the household's shape is visible in the journal.
       const details = {
         parents: f.parents.length,
-        parentsAilleurs: f.parents.filter((p) => !p.auFoyer).length,
+        parentsAilleurs: f.parents.filter((p) => !p.cohabite).length,
         enfants: f.enfants.length,
         enfantsResidenceAlternee: f.enfants.filter((e) => e.residence === 'alternee').length,
       };
@@ -289,11 +289,11 @@ export class FamillesService {
     const { db, coffre, journal } = this.deps;
     const owned = await db.selectFrom('demandes').select('id').where('id', '=', demandeId).where('famille_id', '=', familleId).executeTakeFirst();
     if (!owned) throw new QuotientError('not_found', 'demande_introuvable', 'Demande introuvable.');
-    const foyers = await db.selectFrom('demande_foyers').select(['parent_rang', 'annee_revenus', 'source', 'recu_le', 'voie']).where('demande_id', '=', demandeId).orderBy('parent_rang').execute();
+    const foyersFiscaux = await db.selectFrom('demande_foyers').select(['parent_rang', 'annee_revenus', 'source', 'recu_le', 'voie']).where('demande_id', '=', demandeId).orderBy('parent_rang').execute();
     const calcul = (await coffre.get('calcul_quotient', demandeId).catch(() => undefined)) as { explication?: string } | undefined;
     await journal.append({ actor: acteur, action: 'famille.resultat_consulte', target: { type: 'demande', id: demandeId }, outcome: 'succes' });
     return {
-      foyers: foyers.map((f) => ({ parent: f.parent_rang, anneeRevenus: f.annee_revenus, source: f.source, recuLe: f.recu_le, voie: f.voie })),
+      foyersFiscaux: foyersFiscaux.map((f) => ({ parent: f.parent_rang, anneeRevenus: f.annee_revenus, source: f.source, recuLe: f.recu_le, voie: f.voie })),
       explication: typeof calcul?.explication === 'string' ? calcul.explication : null,
     };
   }
@@ -333,13 +333,13 @@ export class FamillesService {
   }
 }
 
-export interface FoyerFamille {
+export interface CompositionFamille {
   readonly reference: string;
   readonly resident: boolean;
   readonly courriel: string | null;
   /** True while the family has not yet completed the household its account started with. */
   readonly aCompleter: boolean;
-  readonly parents: ReadonlyArray<{ rang: 1 | 2; nomNaissance: string; nomUsage: string | null; prenoms: string; dateNaissance: string | null; auFoyer: boolean }>;
+  readonly parents: ReadonlyArray<{ rang: 1 | 2; nomNaissance: string; nomUsage: string | null; prenoms: string; dateNaissance: string | null; cohabite: boolean }>;
   readonly enfants: ReadonlyArray<{ prenoms: string; nom: string; dateNaissance: string | null; residence: 'exclusive' | 'alternee' }>;
 }
 
@@ -374,7 +374,7 @@ export interface ContestationFamille {
 }
 
 export interface DonneesUtilisees {
-  readonly foyers: ReadonlyArray<{ parent: number; anneeRevenus: number | null; source: string | null; recuLe: string | null; voie: string }>;
+  readonly foyersFiscaux: ReadonlyArray<{ parent: number; anneeRevenus: number | null; source: string | null; recuLe: string | null; voie: string }>;
   readonly explication: string | null;
 }
 
@@ -418,7 +418,7 @@ export interface FamilleTrouvee {
   readonly id: string;
   readonly reference: string;
   readonly resident: boolean;
-  readonly parents: FoyerFamille['parents'];
+  readonly parents: CompositionFamille['parents'];
   readonly enfants: number;
 }
 

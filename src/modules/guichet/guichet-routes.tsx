@@ -9,8 +9,8 @@ import { NUMERO_FISCAL_EGARE, PARAMS_ID, coche, libre, lireFormulaire, lireParam
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { parisDate } from '../../sources/paris-date.ts';
 import { requireAgent, sendAgentPage } from '../../http/espace-agents.tsx';
-import { motsDuNom, type CriteresRecherche, type FoyerFamille } from '../familles/familles-service.ts';
-import { champDuFoyer, schemaFoyer } from '../familles/formulaire-foyer.tsx';
+import { motsDuNom, type CriteresRecherche, type CompositionFamille } from '../familles/familles-service.ts';
+import { champDeLaComposition, schemaComposition } from '../familles/formulaire-composition.tsx';
 import { demandeIntrouvable, familleIntrouvable, type AccordRecu, type GuichetService } from './guichet-service.ts';
 import { AccordPage, AttestationPage, CreationPage, DemandePage, FichePage, MODES_GUICHET, NumeroPage, RecherchePage, declarantsPossibles, nomParent, type Ressaisie, type Valeurs } from './guichet-views.tsx';
 
@@ -68,7 +68,7 @@ const schemaRecherche = (aujourdhui: string) =>
 /** The creation form: the household (shared with « Mon foyer »), then residence and contact, and the confirmation that a homonym is another family. */
 const schemaCreation = (aujourdhui: string) =>
   z.intersection(
-    schemaFoyer('agents', aujourdhui),
+    schemaComposition('agents', aujourdhui),
     z.object({
       resident: radio(['oui', 'non'], 'oui', 'Indiquez si la famille habite la commune.'),
       courriel: texte(libre().refine((v) => v === '' || (COURRIEL.test(v) && v.length <= 200), 'L’adresse électronique n’est pas valide : vérifiez-la, par exemple prenom.nom@exemple.fr.')),
@@ -134,7 +134,7 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
       const { id } = await service.creer({ parents, enfants, resident: resident === 'oui', ...(courriel ? { courriel } : {}) }, acteur(agent));
       return reply.redirect(`/agents/guichet/familles/${id}`, 303);
     } catch (error) {
-      return erreur(refusDe(error, { champ: champDuFoyer }).errors);
+      return erreur(refusDe(error, { champ: champDeLaComposition }).errors);
     }
   });
 
@@ -144,7 +144,7 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
   app.get('/agents/guichet/familles/:id', async (request, reply) => {
     const agent = requireAgent(request);
     const fiche = await service.fiche(familleDe(request), acteur(agent));
-    return page(request, reply, `Famille ${fiche.foyer.reference}`, <FichePage fiche={fiche} />);
+    return page(request, reply, `Famille ${fiche.composition.reference}`, <FichePage fiche={fiche} />);
   });
 
   // ---------------------------------------------------------------------------------------
@@ -158,23 +158,23 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
   app.get('/agents/guichet/familles/:id/demande', async (request, reply) => {
     const agent = requireAgent(request);
     const familleId = familleDe(request);
-    const foyer = await service.foyer(familleId, acteur(agent), 'saisie');
+    const composition = await service.composition(familleId, acteur(agent), 'saisie');
     const values: Valeurs = {};
     const enCours = saisieDe(request, familleId);
     if (enCours) {
       // Coming back from step 2 to correct: the consents as entered.
       for (const a of enCours.accords) Object.assign(values, { [`mode-${a.rang}`]: a.mode, [`date-${a.rang}`]: a.date ? formatDateCourte(a.date) : '', [`piece-${a.rang}`]: a.piece });
-      const d = declarantsPossibles(foyer);
+      const d = declarantsPossibles(composition);
       if (d.length === 2) values.avis = enCours.accords.length === 2 ? 'deux' : enCours.accords[0]?.rang === d[1]?.rang ? 'commun-2' : 'commun-1';
     }
-    return page(request, reply, 'Demande reçue sur papier ou par courriel', <AccordPage csrf={reply.generateCsrf()} familleId={familleId} foyer={foyer} habilitation={commune.habilitation} agent={`${agent.prenom} ${agent.nom}`} values={values} errors={[]} />);
+    return page(request, reply, 'Demande reçue sur papier ou par courriel', <AccordPage csrf={reply.generateCsrf()} familleId={familleId} composition={composition} habilitation={commune.habilitation} agent={`${agent.prenom} ${agent.nom}`} values={values} errors={[]} />);
   });
 
   app.post('/agents/guichet/familles/:id/demande', async (request, reply) => {
     const agent = requireAgent(request);
     const familleId = familleDe(request);
-    const foyer = await service.foyer(familleId, acteur(agent), 'saisie');
-    const lecture = lireFormulaire(schemaAccords(foyer, aujourdhui()), request.body);
+    const composition = await service.composition(familleId, acteur(agent), 'saisie');
+    const lecture = lireFormulaire(schemaAccords(composition, aujourdhui()), request.body);
     if (!lecture.ok) {
       return pageFormulaire(
         page,
@@ -182,7 +182,7 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
         reply,
         'Demande reçue sur papier ou par courriel',
         lecture.errors,
-        <AccordPage csrf={reply.generateCsrf()} familleId={familleId} foyer={foyer} habilitation={commune.habilitation} agent={`${agent.prenom} ${agent.nom}`} values={saisieAReafficher(request.body)} errors={lecture.errors} />,
+        <AccordPage csrf={reply.generateCsrf()} familleId={familleId} composition={composition} habilitation={commune.habilitation} agent={`${agent.prenom} ${agent.nom}`} values={saisieAReafficher(request.body)} errors={lecture.errors} />,
       );
     }
     request.session.guichetSaisie = { familleId, accords: lecture.values };
@@ -196,8 +196,8 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
     const familleId = familleDe(request);
     const saisie = saisieDe(request, familleId);
     if (!saisie) return reply.redirect(`/agents/guichet/familles/${familleId}/demande`, 303);
-    const foyer = await service.foyer(familleId, acteur(agent), 'saisie');
-    return page(request, reply, 'Numéro fiscal', <NumeroPage csrf={reply.generateCsrf()} familleId={familleId} foyer={foyer} accords={saisie.accords} errors={[]} />);
+    const composition = await service.composition(familleId, acteur(agent), 'saisie');
+    return page(request, reply, 'Numéro fiscal', <NumeroPage csrf={reply.generateCsrf()} familleId={familleId} composition={composition} accords={saisie.accords} errors={[]} />);
   });
 
   /** Forms of step 2 being sent by this process, per session and family: a double click waits for nothing. */
@@ -215,8 +215,8 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
       delete request.session.guichetSaisie;
       return reply.redirect(soumise?.familleId === familleId && soumise.demandeId ? `/agents/guichet/demandes/${soumise.demandeId}` : `/agents/guichet/familles/${familleId}`, 303);
     }
-    const foyer = await service.foyer(familleId, acteur(agent), 'saisie');
-    const attendus = saisie.accords.map((a) => ({ rang: a.rang, nom: nomDe(foyer, a.rang) }));
+    const composition = await service.composition(familleId, acteur(agent), 'saisie');
+    const attendus = saisie.accords.map((a) => ({ rang: a.rang, nom: nomDe(composition, a.rang) }));
     const lecture = lireFormulaire(numerosFiscaux(attendus), request.body);
     let errors = lecture.ok ? [] : lecture.errors;
     if (lecture.ok) {
@@ -228,7 +228,7 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
       let creee = false;
       try {
         await request.session.save();
-        const foyers = saisie.accords.flatMap((accord) => {
+        const foyersFiscaux = saisie.accords.flatMap((accord) => {
           const spi = numeros.get(accord.rang);
           return spi ? [{ accord, spi }] : [];
         });
@@ -237,7 +237,7 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
           request.session.guichetSoumise = { familleId, demandeId };
           await request.session.save();
         };
-        const { id } = await service.soumettre(familleId, foyers, acteur(agent), { correlationId: request.id, creee: creeeDans, ...(deps.attenteMs !== undefined ? { attenteMs: deps.attenteMs } : {}) });
+        const { id } = await service.soumettre(familleId, foyersFiscaux, acteur(agent), { correlationId: request.id, creee: creeeDans, ...(deps.attenteMs !== undefined ? { attenteMs: deps.attenteMs } : {}) });
         return reply.redirect(`/agents/guichet/demandes/${id}`, 303);
       } catch (error) {
         if (!creee) {
@@ -252,39 +252,39 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
       }
     }
     // The numbers typed are not sent back: the form asks for them again (invariant 1).
-    return pageFormulaire(page, request, reply, 'Numéro fiscal', errors, <NumeroPage csrf={reply.generateCsrf()} familleId={familleId} foyer={foyer} accords={saisie.accords} errors={errors} />);
+    return pageFormulaire(page, request, reply, 'Numéro fiscal', errors, <NumeroPage csrf={reply.generateCsrf()} familleId={familleId} composition={composition} accords={saisie.accords} errors={errors} />);
   });
 
   // ---------------------------------------------------------------------------------------
   // The request: queue, result, other outcomes; its attestation.
 
-  async function ressaisieDe(demandeId: string, statut: string, foyer: FoyerFamille, reply: FastifyReply, errors: ErrorDetail[]): Promise<Ressaisie | undefined> {
+  async function ressaisieDe(demandeId: string, statut: string, composition: CompositionFamille, reply: FastifyReply, errors: ErrorDetail[]): Promise<Ressaisie | undefined> {
     if (statut !== 'a_ressaisir' && statut !== 'echouee') return undefined;
     const rangs = await service.rangsARessaisir(demandeId);
     if (rangs.length === 0) return undefined;
-    return { csrf: reply.generateCsrf(), attendus: rangs.map((rang) => ({ rang, nom: nomDe(foyer, rang) })), errors };
+    return { csrf: reply.generateCsrf(), attendus: rangs.map((rang) => ({ rang, nom: nomDe(composition, rang) })), errors };
   }
 
   app.get('/agents/guichet/demandes/:id', async (request, reply) => {
     const agent = requireAgent(request);
-    const { etat, foyer } = await service.demande(demandeDe(request), acteur(agent), 'suivi');
+    const { etat, composition } = await service.demande(demandeDe(request), acteur(agent), 'suivi');
     if (etat.file) {
       // As on the family portal: the HTTP Refresh header, no script; the page's own address, without the form's fragment.
       reply.header('refresh', `${REFRESH_SECONDS}; url=/agents/guichet/demandes/${etat.id}`);
     }
-    const ressaisie = await ressaisieDe(etat.id, etat.statut, foyer, reply, []);
-    return page(request, reply, `Demande ${etat.reference}`, <DemandePage etat={etat} foyer={foyer} refreshSeconds={REFRESH_SECONDS} {...(ressaisie ? { ressaisie } : {})} />);
+    const ressaisie = await ressaisieDe(etat.id, etat.statut, composition, reply, []);
+    return page(request, reply, `Demande ${etat.reference}`, <DemandePage etat={etat} composition={composition} refreshSeconds={REFRESH_SECONDS} {...(ressaisie ? { ressaisie } : {})} />);
   });
 
   app.post('/agents/guichet/demandes/:id/ressaisie', async (request, reply) => {
     const agent = requireAgent(request);
-    const { etat, foyer } = await service.demande(demandeDe(request), acteur(agent), 'suivi');
-    const ressaisie = await ressaisieDe(etat.id, etat.statut, foyer, reply, []);
+    const { etat, composition } = await service.demande(demandeDe(request), acteur(agent), 'suivi');
+    const ressaisie = await ressaisieDe(etat.id, etat.statut, composition, reply, []);
     // Nothing to type again (already relaunched, or calculated): back to the request's page.
     if (!ressaisie) return reply.redirect(`/agents/guichet/demandes/${etat.id}`, 303);
     const lecture = lireFormulaire(numerosFiscaux(ressaisie.attendus), request.body);
     if (!lecture.ok) {
-      return pageFormulaire(page, request, reply, `Demande ${etat.reference}`, lecture.errors, <DemandePage etat={etat} foyer={foyer} refreshSeconds={REFRESH_SECONDS} ressaisie={{ ...ressaisie, errors: lecture.errors }} />);
+      return pageFormulaire(page, request, reply, `Demande ${etat.reference}`, lecture.errors, <DemandePage etat={etat} composition={composition} refreshSeconds={REFRESH_SECONDS} ressaisie={{ ...ressaisie, errors: lecture.errors }} />);
     }
     const identifiants = ressaisie.attendus.flatMap((a) => {
       const spi = lecture.values.get(a.rang);
@@ -296,9 +296,9 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
 
   app.get('/agents/guichet/demandes/:id/attestation', async (request, reply) => {
     const agent = requireAgent(request);
-    const { etat, foyer } = await service.demande(demandeDe(request), acteur(agent), 'attestation');
+    const { etat, composition } = await service.demande(demandeDe(request), acteur(agent), 'attestation');
     if (!etat.quotient) throw new QuotientError('not_found', 'attestation_indisponible', 'Pas d’attestation : cette demande n’a pas de quotient familial calculé.');
-    return page(request, reply, 'Attestation de quotient familial', <AttestationPage etat={etat} foyer={foyer} commune={commune} />);
+    return page(request, reply, 'Attestation de quotient familial', <AttestationPage etat={etat} composition={composition} commune={commune} />);
   });
 }
 
@@ -307,8 +307,8 @@ function criteresDe(r: RechercheGuichet): CriteresRecherche {
   return { ...(r.reference ? { reference: r.reference } : {}), ...(r.nom ? { nom: r.nom } : {}), ...(dateNaissance ? { dateNaissance } : {}) };
 }
 
-function nomDe(foyer: FoyerFamille, rang: 1 | 2): string {
-  const p = foyer.parents.find((x) => x.rang === rang);
+function nomDe(composition: CompositionFamille, rang: 1 | 2): string {
+  const p = composition.parents.find((x) => x.rang === rang);
   return p ? nomParent(p) : `parent ${rang}`;
 }
 
@@ -316,8 +316,8 @@ function nomDe(foyer: FoyerFamille, rang: 1 | 2): string {
  * Step 1's form: which avis are asked (with two declarants), and for each declarant how, when and
  * by which piece the consent came; a consent older than a year or dated in the future is refused.
  */
-function schemaAccords(foyer: FoyerFamille, aujourdhui: string) {
-  const declarants = declarantsPossibles(foyer);
+function schemaAccords(composition: CompositionFamille, aujourdhui: string) {
+  const declarants = declarantsPossibles(composition);
   const champs = ['avis', ...declarants.flatMap((p) => [`mode-${p.rang}`, `date-${p.rang}`, `piece-${p.rang}`])];
   return z.object(Object.fromEntries(champs.map((id) => [id, texte()]))).transform((values, ctx): AccordRecu[] => {
     const { signaler, enErreur } = champsEnErreur(ctx);
@@ -329,7 +329,7 @@ function schemaAccords(foyer: FoyerFamille, aujourdhui: string) {
     };
     let rangs: Array<1 | 2>;
     if (declarants.length === 2) {
-      const [a, b] = declarants as [FoyerFamille['parents'][number], FoyerFamille['parents'][number]];
+      const [a, b] = declarants as [CompositionFamille['parents'][number], CompositionFamille['parents'][number]];
       const choix: Record<string, Array<1 | 2>> = { 'commun-1': [a.rang], 'commun-2': [b.rang], deux: [a.rang, b.rang] };
       const avis = Object.hasOwn(choix, values.avis ?? '') ? choix[values.avis ?? ''] : undefined;
       if (!avis) {
@@ -344,7 +344,7 @@ function schemaAccords(foyer: FoyerFamille, aujourdhui: string) {
     const accords: AccordRecu[] = [];
     const unAn = addDays(aujourdhui, -366);
     for (const rang of rangs) {
-      const nom = nomDe(foyer, rang);
+      const nom = nomDe(composition, rang);
       const mode = valeur(`mode-${rang}`);
       if (!modes.has(mode as AccordRecu['mode'])) signaler(`mode-${rang}-formulaire_signe`, `Indiquez comment ${nom} a donné son accord : formulaire signé ou courriel.`);
       const saisie = valeur(`date-${rang}`);

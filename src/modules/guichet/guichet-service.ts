@@ -2,10 +2,9 @@ import type { ModeConsentement } from '../../domain/consentement.ts';
 import { QuotientError, isQuotientError } from '../../domain/errors.ts';
 import type { NumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { parisDate } from '../../sources/paris-date.ts';
-import type { JournalAudit } from '../audit/index.ts';
+import type { Acteur, JournalAudit } from '../audit/index.ts';
 import type { DemandesService, EtatDemande } from '../demandes/demandes-service.ts';
-import type { Acteur } from '../demandes/ports.ts';
-import type { CriteresRecherche, FamillesService, FoyerFamille, HistoriqueDemande, ResultatRecherche } from '../familles/familles-service.ts';
+import type { CriteresRecherche, FamillesService, CompositionFamille, HistoriqueDemande, ResultatRecherche } from '../familles/familles-service.ts';
 
 /**
  * The counter's use cases, on top of the families and requests services: every read of a family
@@ -14,7 +13,7 @@ import type { CriteresRecherche, FamillesService, FoyerFamille, HistoriqueDemand
  * names read on the avis).
  */
 export interface GuichetDeps {
-  readonly familles: Pick<FamillesService, 'rechercher' | 'creer' | 'foyer' | 'historique'>;
+  readonly familles: Pick<FamillesService, 'rechercher' | 'creer' | 'composition' | 'historique'>;
   readonly demandes: Pick<DemandesService, 'soumettre' | 'etat' | 'attendre' | 'ressaisir' | 'rangsARessaisir'>;
   readonly journal: Pick<JournalAudit, 'append'>;
   /** Tells the processing loop a request was just queued. */
@@ -34,7 +33,7 @@ export interface AccordRecu {
 
 export interface FicheFamille {
   readonly id: string;
-  readonly foyer: FoyerFamille;
+  readonly composition: CompositionFamille;
   readonly demandes: readonly HistoriqueDemande[];
   /** The newest QF still applicable (today or from a coming date), with its prices. */
   readonly quotient: EtatDemande | null;
@@ -42,7 +41,7 @@ export interface FicheFamille {
 
 export interface DemandeGuichet {
   readonly etat: EtatDemande;
-  readonly foyer: FoyerFamille;
+  readonly composition: CompositionFamille;
 }
 
 const ID = /^[0-9a-f-]{36}$/i;
@@ -65,22 +64,22 @@ export class GuichetService {
   }
 
   /** The household, for the forms of a request: a read of the family's data, one journal entry. */
-  async foyer(familleId: string, acteur: Acteur, vue: 'fiche' | 'saisie'): Promise<FoyerFamille> {
+  async composition(familleId: string, acteur: Acteur, vue: 'fiche' | 'saisie'): Promise<CompositionFamille> {
     if (!ID.test(familleId)) throw familleIntrouvable();
-    const foyer = await this.deps.familles.foyer(familleId);
+    const composition = await this.deps.familles.composition(familleId);
     await this.deps.journal.append({ actor: acteur, action: 'famille.consultee', target: { type: 'famille', id: familleId }, outcome: 'succes', details: { vue } });
-    return foyer;
+    return composition;
   }
 
   /** The family's page at the counter: household, requests, the QF that applies. One journal entry. */
   async fiche(familleId: string, acteur: Acteur): Promise<FicheFamille> {
-    const foyer = await this.foyer(familleId, acteur, 'fiche');
+    const composition = await this.composition(familleId, acteur, 'fiche');
     const demandes = await this.deps.familles.historique(familleId);
     const aujourdhui = parisDate(this.clock());
     // Newest first: the first result whose validity has not ended is the one billing uses now or next.
     const retenue = demandes.find((d) => d.statut === 'calculee' && d.quotient !== null && d.quotient.valideAu >= aujourdhui);
     const quotient = retenue ? await this.deps.demandes.etat(retenue.id) : null;
-    return { id: familleId, foyer, demandes, quotient };
+    return { id: familleId, composition, demandes, quotient };
   }
 
   /** A request's state and its family's household, for its page or its attestation. One journal entry. */
@@ -90,9 +89,9 @@ export class GuichetService {
       if (isQuotientError(error) && error.kind === 'not_found') throw demandeIntrouvable();
       throw error;
     });
-    const foyer = await this.deps.familles.foyer(etat.familleId);
+    const composition = await this.deps.familles.composition(etat.familleId);
     await this.deps.journal.append({ actor: acteur, action: 'demande.consultee', target: { type: 'demande', id: demandeId }, outcome: 'succes', details: { famille: etat.familleId, vue } });
-    return { etat, foyer };
+    return { etat, composition };
   }
 
   /**
@@ -102,7 +101,7 @@ export class GuichetService {
    */
   async soumettre(
     familleId: string,
-    foyers: ReadonlyArray<{ accord: AccordRecu; spi: NumeroFiscal }>,
+    foyersFiscaux: ReadonlyArray<{ accord: AccordRecu; spi: NumeroFiscal }>,
     acteur: Acteur & { type: 'agent' },
     options: { correlationId?: string; attenteMs?: number; creee?: (id: string) => Promise<void> } = {},
   ): Promise<{ id: string; reference: string }> {
@@ -111,7 +110,7 @@ export class GuichetService {
       familleId,
       canal: 'guichet',
       acteur,
-      foyers: foyers.map(({ accord, spi }) => ({
+      foyersFiscaux: foyersFiscaux.map(({ accord, spi }) => ({
         parentRang: accord.rang,
         identifiant: { spi },
         consentement: { mode: accord.mode, donnePar: { type: 'agent', id: acteur.id }, piece: accord.piece, recueilliLe: instantDeLAccord(accord.date, maintenant) },

@@ -10,8 +10,8 @@ import { CarteQuotient, TableauPrix, lignesParTranche } from '../../http/ui/prix
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { parisDate } from '../../sources/paris-date.ts';
 import type { EtatDemande } from '../demandes/demandes-service.ts';
-import type { FamilleTrouvee, FoyerFamille, ResultatRecherche } from '../familles/familles-service.ts';
-import { ChampsFoyer } from '../familles/formulaire-foyer.tsx';
+import type { FamilleTrouvee, CompositionFamille, ResultatRecherche } from '../familles/familles-service.ts';
+import { ChampsComposition } from '../familles/formulaire-composition.tsx';
 import type { AccordRecu, FicheFamille } from './guichet-service.ts';
 
 /**
@@ -23,15 +23,15 @@ import type { AccordRecu, FicheFamille } from './guichet-service.ts';
 export type Valeurs = Record<string, string>;
 
 const date = (iso: string | null | undefined) => (iso ? formatDateFrancaise(iso.slice(0, 10)) : '—');
-type Parent = FoyerFamille['parents'][number];
+type Parent = CompositionFamille['parents'][number];
 export const nomParent = (p: Pick<Parent, 'prenoms' | 'nomNaissance' | 'nomUsage'>) => `${p.prenoms} ${p.nomUsage ?? p.nomNaissance}`;
 const naissance = (p: Pick<Parent, 'nomNaissance' | 'nomUsage' | 'dateNaissance'>) =>
   [p.nomUsage && p.nomUsage !== p.nomNaissance ? `nom de naissance ${p.nomNaissance}` : null, p.dateNaissance ? `né(e) le ${date(p.dateNaissance)}` : null].filter(Boolean).join(', ');
 
 /** The parents whose avis may be asked: those who live in the household (all of them if none is marked so). */
-export function declarantsPossibles(foyer: FoyerFamille): FoyerFamille['parents'] {
-  const la = foyer.parents.filter((p) => p.auFoyer);
-  return la.length > 0 ? la : foyer.parents;
+export function declarantsPossibles(composition: CompositionFamille): CompositionFamille['parents'] {
+  const la = composition.parents.filter((p) => p.cohabite);
+  return la.length > 0 ? la : composition.parents;
 }
 
 function Champ({ id, label, values, errors, hint, autoComplete = 'off', inputMode }: { id: string; label: string; values: Valeurs; errors: readonly ErrorDetail[]; hint?: string; autoComplete?: string; inputMode?: 'email' | 'numeric' }) {
@@ -96,7 +96,7 @@ function ListeFamilles({ familles, caption }: { familles: readonly FamilleTrouve
                     <li key={p.rang}>
                       {nomParent(p)}
                       {naissance(p) ? `, ${naissance(p)}` : ''}
-                      {p.auFoyer ? '' : ' (vit ailleurs)'}
+                      {p.cohabite ? '' : ' (vit ailleurs)'}
                     </li>
                   ))}
                 </ul>
@@ -146,7 +146,7 @@ export function CreationPage({ csrf, values, errors, doublons }: { csrf: string;
       ) : null}
       <form method="post" action={`/agents/guichet/familles#${ANCRE_ERREURS}`} novalidate>
         <Csrf token={csrf} />
-        <ChampsFoyer espace="agents" values={values} errors={errors} />
+        <ChampsComposition espace="agents" values={values} errors={errors} />
         <h2>Résidence et contact</h2>
         <RadioGroup className="guichet-choix" name="resident" legend="La famille habite-t-elle la commune ?" hint="Les familles d’une autre commune paient le tarif hors commune." options={RESIDENT} value={values.resident ?? 'oui'} errors={errors} />
         <Champ id="courriel" label="Adresse électronique de contact (facultatif)" hint="Pour prévenir la famille quand son résultat est prêt." inputMode="email" values={values} errors={errors} />
@@ -179,28 +179,28 @@ function Resultat({ etat, titre }: { etat: EtatDemande; titre: string }) {
   );
 }
 
-function Foyer({ foyer }: { foyer: FoyerFamille }) {
+function Composition({ composition }: { composition: CompositionFamille }) {
   return (
     <dl class="facts">
       <dt>Référence</dt>
-      <dd>{foyer.reference}</dd>
-      {foyer.parents.map((p) => (
+      <dd>{composition.reference}</dd>
+      {composition.parents.map((p) => (
         <Fragment key={p.rang}>
           <dt>{p.rang === 1 ? 'Premier parent' : 'Second parent'}</dt>
           <dd>
             {nomParent(p)}
             {naissance(p) ? `, ${naissance(p)}` : ''}
-            {p.auFoyer ? '' : ' ; vit ailleurs'}
+            {p.cohabite ? '' : ' ; vit ailleurs'}
           </dd>
         </Fragment>
       ))}
       <dt>Enfants</dt>
       <dd>
-        {foyer.enfants.length === 0 ? (
+        {composition.enfants.length === 0 ? (
           'aucun enfant déclaré'
         ) : (
           <ul class="guichet-liste">
-            {foyer.enfants.map((e, i) => (
+            {composition.enfants.map((e, i) => (
               <li key={i}>
                 {e.prenoms} {e.nom}
                 {e.dateNaissance ? `, né(e) le ${date(e.dateNaissance)}` : ''}
@@ -211,23 +211,23 @@ function Foyer({ foyer }: { foyer: FoyerFamille }) {
         )}
       </dd>
       <dt>Résidence</dt>
-      <dd>{foyer.resident ? 'habite la commune' : 'habite une autre commune'}</dd>
+      <dd>{composition.resident ? 'habite la commune' : 'habite une autre commune'}</dd>
       <dt>Contact</dt>
-      <dd>{foyer.courriel ?? 'aucune adresse électronique'}</dd>
+      <dd>{composition.courriel ?? 'aucune adresse électronique'}</dd>
     </dl>
   );
 }
 
 export function FichePage({ fiche }: { fiche: FicheFamille }) {
-  const { foyer } = fiche;
+  const { composition } = fiche;
   return (
     <>
       <p class="no-print">
         <a href="/agents/guichet">Revenir à la recherche</a>
       </p>
-      <h1>Famille {foyer.parents.map(nomParent).join(' et ')}</h1>
+      <h1>Famille {composition.parents.map(nomParent).join(' et ')}</h1>
       <h2>Foyer</h2>
-      <Foyer foyer={foyer} />
+      <Composition composition={composition} />
       <h2>Quotient familial</h2>
       {fiche.quotient ? <Resultat etat={fiche.quotient} titre="Quotient familial retenu" /> : <p>Aucun quotient familial en cours de validité : sans quotient, le tarif le plus élevé de chaque activité s’applique.</p>}
       <p>
@@ -289,7 +289,7 @@ export const AVIS = (p1: string, p2: string): ReadonlyArray<readonly [string, st
   ['deux', 'Deux avis, un par parent (ni mariés ni pacsés) : accord et numéro fiscal de chacun'],
 ];
 
-function EnTeteDemande({ foyer, familleId, etape }: { foyer: FoyerFamille; familleId: string; etape: 1 | 2 }) {
+function EnTeteDemande({ composition, familleId, etape }: { composition: CompositionFamille; familleId: string; etape: 1 | 2 }) {
   return (
     <>
       <p class="muted etape">
@@ -297,19 +297,19 @@ function EnTeteDemande({ foyer, familleId, etape }: { foyer: FoyerFamille; famil
       </p>
       <h1>{etape === 1 ? 'Demande reçue sur papier ou par courriel' : 'Numéro fiscal'}</h1>
       <p>
-        Famille <a href={`/agents/guichet/familles/${familleId}`}>{foyer.parents.map(nomParent).join(' et ')}</a> ({foyer.reference}).
+        Famille <a href={`/agents/guichet/familles/${familleId}`}>{composition.parents.map(nomParent).join(' et ')}</a> ({composition.reference}).
       </p>
     </>
   );
 }
 
-export function AccordPage({ csrf, familleId, foyer, habilitation, agent, values, errors }: { csrf: string; familleId: string; foyer: FoyerFamille; habilitation: Habilitation; agent: string; values: Valeurs; errors: readonly ErrorDetail[] }) {
-  const declarants = declarantsPossibles(foyer);
+export function AccordPage({ csrf, familleId, composition, habilitation, agent, values, errors }: { csrf: string; familleId: string; composition: CompositionFamille; habilitation: Habilitation; agent: string; values: Valeurs; errors: readonly ErrorDetail[] }) {
+  const declarants = declarantsPossibles(composition);
   const deux = declarants.length === 2;
   return (
     <>
       <Erreurs errors={errors} />
-      <EnTeteDemande foyer={foyer} familleId={familleId} etape={1} />
+      <EnTeteDemande composition={composition} familleId={familleId} etape={1} />
       <p class="lead">Enregistrez l’accord de chaque déclarant dont l’avis d’imposition sera demandé à la DGFiP. Sans accord écrit, ne saisissez pas la demande.</p>
       <details class="aide">
         <summary>Ce que le formulaire ou le courriel doit contenir</summary>
@@ -382,15 +382,15 @@ function NumeroChamps({ attendus, errors }: { attendus: ReadonlyArray<{ rang: 1 
   );
 }
 
-export function NumeroPage({ csrf, familleId, foyer, accords, errors }: { csrf: string; familleId: string; foyer: FoyerFamille; accords: readonly AccordRecu[]; errors: readonly ErrorDetail[] }) {
+export function NumeroPage({ csrf, familleId, composition, accords, errors }: { csrf: string; familleId: string; composition: CompositionFamille; accords: readonly AccordRecu[]; errors: readonly ErrorDetail[] }) {
   const nom = (rang: 1 | 2) => {
-    const p = foyer.parents.find((x) => x.rang === rang);
+    const p = composition.parents.find((x) => x.rang === rang);
     return p ? nomParent(p) : `parent ${rang}`;
   };
   return (
     <>
       <Erreurs errors={errors} />
-      <EnTeteDemande foyer={foyer} familleId={familleId} etape={2} />
+      <EnTeteDemande composition={composition} familleId={familleId} etape={2} />
       <h2>Accords enregistrés</h2>
       <ul>
         {accords.map((a) => (
@@ -433,10 +433,10 @@ export interface Ressaisie {
   readonly errors: readonly ErrorDetail[];
 }
 
-export function DemandePage({ etat, foyer, refreshSeconds, ressaisie }: { etat: EtatDemande; foyer: FoyerFamille; refreshSeconds: number; ressaisie?: Ressaisie }) {
+export function DemandePage({ etat, composition, refreshSeconds, ressaisie }: { etat: EtatDemande; composition: CompositionFamille; refreshSeconds: number; ressaisie?: Ressaisie }) {
   const famille = (
     <p>
-      Famille <a href={`/agents/guichet/familles/${etat.familleId}`}>{foyer.parents.map(nomParent).join(' et ')}</a> ({foyer.reference}).
+      Famille <a href={`/agents/guichet/familles/${etat.familleId}`}>{composition.parents.map(nomParent).join(' et ')}</a> ({composition.reference}).
     </p>
   );
   if (etat.file) {
@@ -511,17 +511,17 @@ export function DemandePage({ etat, foyer, refreshSeconds, ressaisie }: { etat: 
   );
 }
 
-export function AttestationPage({ etat, foyer, commune }: { etat: EtatDemande; foyer: FoyerFamille; commune: CommuneConfig }) {
+export function AttestationPage({ etat, composition, commune }: { etat: EtatDemande; composition: CompositionFamille; commune: CommuneConfig }) {
   return (
     <>
       <h1>Attestation de quotient familial – {commune.commune.nom}</h1>
       <dl class="facts">
         <dt>Famille</dt>
         <dd>
-          {foyer.parents.map(nomParent).join(' et ')} ({foyer.reference})
+          {composition.parents.map(nomParent).join(' et ')} ({composition.reference})
         </dd>
         <dt>Enfants</dt>
-        <dd>{foyer.enfants.length === 0 ? 'aucun enfant déclaré' : foyer.enfants.map((e) => `${e.prenoms} ${e.nom}`).join(', ')}</dd>
+        <dd>{composition.enfants.length === 0 ? 'aucun enfant déclaré' : composition.enfants.map((e) => `${e.prenoms} ${e.nom}`).join(', ')}</dd>
       </dl>
       <Resultat etat={etat} titre="Quotient familial" />
       <p>

@@ -414,7 +414,7 @@ test('the DGFiP fails: the counter types the number again and relaunches the req
     familleId: id,
     canal: 'guichet',
     acteur: { type: 'agent', id: t.agents.guichet.id },
-    foyers: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'courriel', donnePar: { type: 'agent', id: t.agents.guichet.id }, piece: 'Courriel' } }],
+    foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'courriel', donnePar: { type: 'agent', id: t.agents.guichet.id }, piece: 'Courriel' } }],
   });
   t.services.wake();
   const attente = await get(`/agents/guichet/demandes/${enFile}`);

@@ -5,9 +5,9 @@ import { QuotientError, isQuotientError, type ErrorDetail } from '../../domain/e
 import { createSituationFiscale, type SituationFiscale } from '../../domain/situation-fiscale.ts';
 import type { DemandeTable, Schema } from '../../infra/db/schema.ts';
 import type { Coffre } from '../../infra/silo/coffre.ts';
-import { COFFRE, findDemande, findFoyers, insertDemande, newId, newReference } from '../demandes/demandes-repo.ts';
+import type { Acteur } from '../audit/index.ts';
+import { COFFRE, findDemande, findFoyersFiscaux, insertDemande, newId, newReference } from '../demandes/demandes-repo.ts';
 import { motif } from '../demandes/motifs.ts';
-import type { Acteur } from '../demandes/ports.ts';
 import type { OrigineQuotient, QuotientARetenir, Quotients } from '../demandes/quotients.ts';
 import type { Transitions, UniteDeTravail } from '../demandes/transitions.ts';
 
@@ -205,10 +205,10 @@ export class DecisionsService {
 
   /** The QF from the avis kept in the silo, as the processing would have computed it had the identity matched. */
   private async calculConfirme(demande: DemandeTable): Promise<QuotientARetenir> {
-    const foyers = await findFoyers(this.deps.db, demande.id);
+    const foyersFiscaux = await findFoyersFiscaux(this.deps.db, demande.id);
     const situations: SituationFiscale[] = [];
-    for (const foyer of foyers) {
-      const kept = foyer.etat === 'recu' ? await this.deps.coffre.get(COFFRE.situation, foyer.id) : undefined;
+    for (const foyerFiscal of foyersFiscaux) {
+      const kept = foyerFiscal.etat === 'recu' ? await this.deps.coffre.get(COFFRE.situation, foyerFiscal.id) : undefined;
       if (kept === undefined) {
         throw new QuotientError(
           'invalid',

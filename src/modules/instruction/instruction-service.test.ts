@@ -39,7 +39,7 @@ async function withInstruction(t: TestContext, body: (m: Monde) => Promise<void>
     const instruction = h.services.instruction;
     const aVerifier = async (parents: unknown, spi: string) => {
       const { id: familleId } = await h.familles.creer({ parents }, famille);
-      const { id } = await h.demandes.soumettre({ familleId, canal: 'guichet', acteur: agent, foyers: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'formulaire signé' } }] });
+      const { id } = await h.demandes.soumettre({ familleId, canal: 'guichet', acteur: agent, foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'formulaire signé' } }] });
       assert.equal(await h.traitement.traiter(id), 'a_verifier');
       return id;
     };
@@ -70,7 +70,7 @@ test('an avis of somebody else: a discordant identity case, nothing to confirm, 
     const dossier = await instruction.dossier(id, agent, motif);
     assert.deepEqual(dossier.avis.map((a) => [a.recu, a.conserve, a.declarants]), [[true, false, undefined]], 'the foreign avis was not kept');
     assert.equal(dossier.peutConfirmer, false);
-    assert.ok(dossier.controle.some((m) => /Aucun des parents déclarés ne figure sur l’avis/.test(m)));
+    assert.ok(dossier.controleIdentite.some((m) => /Aucun des parents déclarés ne figure sur l’avis/.test(m)));
     await assert.rejects(h.decisions.decider(id, agent, { decision: 'confirme', justification: 'vu' }), { code: 'avis_absent' });
     await assert.rejects(h.decisions.decider(id, famille, { decision: 'refuse', justification: 'non' }), { code: 'decision_reservee' });
 
@@ -121,7 +121,7 @@ test('a request not found, a year not available: classed in plain French; a refu
 test('a contestation answered without a new QF: answered and journaled, no new request; a second answer is refused', async (t) => {
   await withInstruction(t, async ({ h, instruction }) => {
     const { id: familleId } = await h.familles.creer({ parents: [{ nomNaissance: 'Bertin', prenoms: 'Paul', dateNaissance: '1981-04-09' }, { nomNaissance: 'Roussel', nomUsage: 'Bertin', prenoms: 'Claire', dateNaissance: '1983-12-01' }] }, famille);
-    const { id } = await h.demandes.soumettre({ familleId, canal: 'en_ligne', acteur: famille, foyers: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1) }, consentement: { mode: 'en_ligne', donnePar: famille } }] });
+    const { id } = await h.demandes.soumettre({ familleId, canal: 'en_ligne', acteur: famille, foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1) }, consentement: { mode: 'en_ligne', donnePar: famille } }] });
     assert.equal(await h.traitement.traiter(id), 'calculee');
     const contestationId = await h.familles.contester(familleId, id, 'Le nombre de parts me paraît faux.', famille);
     const [element] = await instruction.file();

@@ -5,10 +5,9 @@ import { ressembleANumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { createSituationFiscale, type Declarant } from '../../domain/situation-fiscale.ts';
 import type { Schema } from '../../infra/db/schema.ts';
 import type { Coffre } from '../../infra/silo/coffre.ts';
-import type { JournalAudit } from '../audit/index.ts';
+import type { Acteur, JournalAudit } from '../audit/index.ts';
 import { COFFRE } from '../demandes/demandes-repo.ts';
 import type { CodeMotif } from '../demandes/motifs.ts';
-import type { Acteur } from '../demandes/ports.ts';
 
 /**
  * The instructor's reading of the requests: the review queue, the case of one request or
@@ -137,13 +136,13 @@ export interface ResumeDemande {
   readonly contestationsOuvertes: readonly string[];
 }
 
-export interface PersonneFoyer {
+export interface ParentFamille {
   readonly rang: number;
   readonly nomNaissance: string;
   readonly nomUsage: string | null;
   readonly prenoms: string;
   readonly dateNaissance: string | null;
-  readonly auFoyer: boolean;
+  readonly cohabite: boolean;
 }
 
 /** One avis asked for the request, with only the fields the case needs. */
@@ -162,10 +161,10 @@ export interface AvisDossier {
 }
 
 export interface DossierDemande extends ResumeDemande {
-  readonly famille: { readonly reference: string; readonly resident: boolean; readonly parents: readonly PersonneFoyer[]; readonly enfants: ReadonlyArray<{ prenoms: string; nom: string; dateNaissance: string | null; residence: string }> };
+  readonly famille: { readonly reference: string; readonly resident: boolean; readonly parents: readonly ParentFamille[]; readonly enfants: ReadonlyArray<{ prenoms: string; nom: string; dateNaissance: string | null; residence: string }> };
   readonly avis: readonly AvisDossier[];
   /** The identity control's sentences (identity cases). */
-  readonly controle: readonly string[];
+  readonly controleIdentite: readonly string[];
   /** The sentence explaining the QF computed (quotes RFR and parts): amount cases with a result. */
   readonly explication: string | null;
   /** Confirming is possible: every avis was received and kept. */
@@ -306,7 +305,7 @@ export class InstructionService {
         motif_consultation: motif.texte,
         famille: resume.familleId,
         // Which fiscal fields were shown: an auditor checks them against the reason.
-        champs: dossier.avis.some((a) => a.rfr !== undefined) ? 'annee_rfr_parts' : dossier.avis.some((a) => a.declarants) || dossier.controle.length > 0 ? 'annee_declarants' : 'aucun',
+        champs: dossier.avis.some((a) => a.rfr !== undefined) ? 'annee_rfr_parts' : dossier.avis.some((a) => a.declarants) || dossier.controleIdentite.length > 0 ? 'annee_declarants' : 'aucun',
         ...(options.contestationId ? { contestation: options.contestationId } : {}),
       },
     });
@@ -315,7 +314,7 @@ export class InstructionService {
 
   private async lireDossier(resume: ResumeDemande, type: TypeDossier): Promise<DossierDemande> {
     const { db, coffre } = this.deps;
-    const [famille, parents, enfants, foyers] = await Promise.all([
+    const [famille, parents, enfants, foyersFiscaux] = await Promise.all([
       db.selectFrom('familles').select(['reference', 'resident']).where('id', '=', resume.familleId).executeTakeFirstOrThrow(),
       db.selectFrom('parents').selectAll().where('famille_id', '=', resume.familleId).orderBy('rang').execute(),
       db.selectFrom('enfants').selectAll().where('famille_id', '=', resume.familleId).orderBy('date_naissance').execute(),
@@ -324,7 +323,7 @@ export class InstructionService {
     // Need to know: identity cases compare people, amount cases need the year, RFR and parts.
     const identite = type === 'identite';
     const avis: AvisDossier[] = [];
-    for (const f of foyers) {
+    for (const f of foyersFiscaux) {
       const kept = f.etat === 'recu' ? await coffre.get(COFFRE.situation, f.id) : undefined;
       const s = kept === undefined ? undefined : createSituationFiscale(kept);
       avis.push({
@@ -336,18 +335,18 @@ export class InstructionService {
         ...(s && !identite ? { rfr: s.rfr, nbParts: s.nbParts } : {}),
       });
     }
-    const controle = identite ? ((await coffre.get(COFFRE.controle, resume.id)) as { motifs?: unknown } | undefined) : undefined;
+    const controleIdentite = identite ? ((await coffre.get(COFFRE.controleIdentite, resume.id)) as { motifs?: unknown } | undefined) : undefined;
     const calcul = !identite && resume.quotient ? ((await coffre.get(COFFRE.calcul, resume.id)) as { explication?: unknown } | undefined) : undefined;
     return {
       ...resume,
       famille: {
         reference: famille.reference,
         resident: famille.resident === 1,
-        parents: parents.map((p) => ({ rang: p.rang, nomNaissance: p.nom_naissance, nomUsage: p.nom_usage, prenoms: p.prenoms, dateNaissance: p.date_naissance, auFoyer: p.au_foyer === 1 })),
+        parents: parents.map((p) => ({ rang: p.rang, nomNaissance: p.nom_naissance, nomUsage: p.nom_usage, prenoms: p.prenoms, dateNaissance: p.date_naissance, cohabite: p.au_foyer === 1 })),
         enfants: enfants.map((e) => ({ prenoms: e.prenoms, nom: e.nom, dateNaissance: e.date_naissance, residence: e.residence })),
       },
       avis,
-      controle: Array.isArray(controle?.motifs) ? controle.motifs.filter((m): m is string => typeof m === 'string') : [],
+      controleIdentite: Array.isArray(controleIdentite?.motifs) ? controleIdentite.motifs.filter((m): m is string => typeof m === 'string') : [],
       explication: typeof calcul?.explication === 'string' ? calcul.explication : null,
       peutConfirmer: resume.aDecider && avis.length > 0 && avis.every((a) => a.conserve),
     };

@@ -244,7 +244,7 @@ function nom(p: { nomNaissance: string; nomUsage: string | null }) {
   return p.nomUsage ? `${p.nomNaissance} (nom d’usage ${p.nomUsage})` : p.nomNaissance;
 }
 
-function FoyerCommune({ d }: { d: DossierDemande }) {
+function CompositionConnue({ d }: { d: DossierDemande }) {
   const f = d.famille;
   return (
     <section aria-labelledby="foyer-titre">
@@ -266,7 +266,7 @@ function FoyerCommune({ d }: { d: DossierDemande }) {
             <tr key={p.rang}>
               <th scope="row">
                 {p.rang}
-                {p.auFoyer ? '' : ' (vit ailleurs)'}
+                {p.cohabite ? '' : ' (vit ailleurs)'}
               </th>
               <td>{nom(p)}</td>
               <td>{p.prenoms}</td>
@@ -371,11 +371,11 @@ function Avis({ d }: { d: DossierDemande }) {
           </tbody>
         </Tableau>
       ) : null}
-      {d.controle.length > 0 ? (
+      {d.controleIdentite.length > 0 ? (
         <>
           <h3>Contrôle d’identité</h3>
           <ul>
-            {d.controle.map((m, i) => (
+            {d.controleIdentite.map((m, i) => (
               <li key={i}>{m}</li>
             ))}
           </ul>
@@ -497,7 +497,7 @@ export function DossierDemandePage({ d, csrf, motif, values, errors, periode }: 
       <Consultation motif={motif} />
       <Faits d={d} />
       <Resultat d={d} />
-      <FoyerCommune d={d} />
+      <CompositionConnue d={d} />
       <Avis d={d} />
       {d.aDecider ? <FormulairesDecision d={d} csrf={csrf} values={values} errors={errors} periode={periode} /> : null}
       {d.contestationsOuvertes.length > 0 ? (
@@ -568,7 +568,7 @@ export function DossierContestationPage({ c, csrf, motif, values, errors, period
       </blockquote>
       {c.dossier ? (
         <>
-          <FoyerCommune d={c.dossier} />
+          <CompositionConnue d={c.dossier} />
           <Avis d={c.dossier} />
         </>
       ) : null}

@@ -36,7 +36,7 @@ async function demandeAVerifier(famille: unknown, email: string, spi: string): P
     familleId,
     canal: 'en_ligne',
     acteur,
-    foyers: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'en_ligne', donnePar: acteur } }],
+    foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'en_ligne', donnePar: acteur } }],
   });
   t.services.wake();
   assert.equal((await t.harness.demandes.attendre(id, 20_000)).statut, 'a_verifier');
@@ -169,8 +169,8 @@ test('confirm: the QF and prices are computed from the avis kept, with a decisio
   assert.equal(decisions[0]?.decision, 'confirme');
   assert.match(decisions[0]?.justification ?? '', /ses revenus comptent/);
   // As the service computes it from the avis: here 52 340 € ÷ 12 ÷ 3 parts.
-  const foyer = await t.database.db.selectFrom('demande_foyers').select('id').where('demande_id', '=', identite.id).executeTakeFirstOrThrow();
-  const situation = createSituationFiscale(await t.harness.coffre.get(COFFRE.situation, foyer.id));
+  const foyerFiscal = await t.database.db.selectFrom('demande_foyers').select('id').where('demande_id', '=', identite.id).executeTakeFirstOrThrow();
+  const situation = createSituationFiscale(await t.harness.coffre.get(COFFRE.situation, foyerFiscal.id));
   const attendu = quotientFromSituations(t.config.politique, [situation]);
   const quotient = await t.database.db.selectFrom('quotients').selectAll().where('demande_id', '=', identite.id).executeTakeFirstOrThrow();
   assert.equal(quotient.valeur_cents, attendu.cents);

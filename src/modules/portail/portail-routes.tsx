@@ -9,18 +9,18 @@ import { pageContext, sendPage } from '../../http/render.tsx';
 import { Layout } from '../../http/ui/layout.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { parisDate } from '../../sources/paris-date.ts';
+import type { Acteur } from '../audit/index.ts';
 import type { CompteConnecte } from '../comptes/comptes-service.ts';
-import type { DemandesService, EtatDemande, FoyerSoumis } from '../demandes/demandes-service.ts';
-import type { Acteur } from '../demandes/ports.ts';
+import type { DemandesService, EtatDemande, FoyerFiscalSoumis } from '../demandes/demandes-service.ts';
 import { exportEnTexte } from '../familles/export-texte.ts';
-import type { FamillesService, FoyerFamille } from '../familles/familles-service.ts';
-import { champDuFoyer, schemaFoyer, valeursDuFoyer } from '../familles/formulaire-foyer.tsx';
+import type { FamillesService, CompositionFamille } from '../familles/familles-service.ts';
+import { champDeLaComposition, schemaComposition, valeursDeLaComposition } from '../familles/formulaire-composition.tsx';
 import {
   AccordPage,
   AttentePage,
   ContestationPage,
   ExportTextePage,
-  FoyerPage,
+  CompositionPage,
   HistoriquePage,
   InformationPage,
   MesDonneesPage,
@@ -28,7 +28,7 @@ import {
   NumeroPage,
   ResultatPage,
   StatutPage,
-  parentsDuFoyer,
+  parentsCohabitants,
   type NumeroAttendu,
   type Ressaisie,
 } from './portail-views.tsx';
@@ -101,10 +101,10 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
   }
 
   /** Who will be asked, and how: FranceConnect for the signed-in first parent when allowed. */
-  function attendus(compte: CompteConnecte, request: FastifyRequest, foyer: FoyerFamille, rangs: ReadonlyArray<1 | 2>): NumeroAttendu[] {
+  function attendus(compte: CompteConnecte, request: FastifyRequest, composition: CompositionFamille, rangs: ReadonlyArray<1 | 2>): NumeroAttendu[] {
     const fc = deps.franceConnect && compte.kind === 'franceconnect' && typeof request.session.fcAccessToken === 'string' && commune.habilitation.modalites.includes('franceconnect');
     return rangs.map((rang) => {
-      const p = foyer.parents.find((x) => x.rang === rang);
+      const p = composition.parents.find((x) => x.rang === rang);
       return { rang, nom: p ? `${p.prenoms} ${p.nomUsage ?? p.nomNaissance}` : `parent ${rang}`, franceConnect: fc && rang === 1 };
     });
   }
@@ -115,9 +115,9 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
   app.get('/mon-quotient', async (request, reply) => {
     const compte = signedIn(request, reply);
     if (!compte) return reply;
-    const foyer = await familles.foyer(compte.familleId);
-    const fc = attendus(compte, request, foyer, [1])[0]?.franceConnect ?? false;
-    return page(request, reply, 'Calculer mon quotient familial', <InformationPage commune={commune} politique={deps.politique()} foyer={foyer} franceConnect={fc} />);
+    const composition = await familles.composition(compte.familleId);
+    const fc = attendus(compte, request, composition, [1])[0]?.franceConnect ?? false;
+    return page(request, reply, 'Calculer mon quotient familial', <InformationPage commune={commune} politique={deps.politique()} composition={composition} franceConnect={fc} />);
   });
 
   // ---------------------------------------------------------------------------------------
@@ -126,18 +126,18 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
   app.get('/mon-quotient/accord', async (request, reply) => {
     const compte = signedIn(request, reply);
     if (!compte) return reply;
-    const foyer = await familles.foyer(compte.familleId);
-    if (foyer.aCompleter) return reply.redirect('/mon-foyer', 303);
-    return page(request, reply, 'Votre accord', <AccordPage csrf={reply.generateCsrf()} commune={commune} foyer={foyer} errors={[]} values={{}} />);
+    const composition = await familles.composition(compte.familleId);
+    if (composition.aCompleter) return reply.redirect('/mon-foyer', 303);
+    return page(request, reply, 'Votre accord', <AccordPage csrf={reply.generateCsrf()} commune={commune} composition={composition} errors={[]} values={{}} />);
   });
 
   app.post('/mon-quotient/accord', async (request, reply) => {
     const compte = requireFamille(request);
-    const foyer = await familles.foyer(compte.familleId);
-    if (foyer.aCompleter) return reply.redirect('/mon-foyer', 303);
-    const lecture = lireFormulaire(schemaAccord(foyer), request.body);
+    const composition = await familles.composition(compte.familleId);
+    if (composition.aCompleter) return reply.redirect('/mon-foyer', 303);
+    const lecture = lireFormulaire(schemaAccord(composition), request.body);
     if (!lecture.ok) {
-      return pageFormulaire(page, request, reply, 'Votre accord', lecture.errors, <AccordPage csrf={reply.generateCsrf()} commune={commune} foyer={foyer} errors={lecture.errors} values={saisieAReafficher(request.body)} />);
+      return pageFormulaire(page, request, reply, 'Votre accord', lecture.errors, <AccordPage csrf={reply.generateCsrf()} commune={commune} composition={composition} errors={lecture.errors} values={saisieAReafficher(request.body)} />);
     }
     const rangs = lecture.values;
     request.session.parcours = { rangs, accordLe: new Date().toISOString(), familleId: compte.familleId };
@@ -157,28 +157,28 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     if (!compte) return reply;
     const parcours = parcoursDe(request, compte);
     if (!parcours) return reply.redirect('/mon-quotient/accord', 303);
-    const foyer = await familles.foyer(compte.familleId);
-    return page(request, reply, 'Votre numéro fiscal', <NumeroPage csrf={reply.generateCsrf()} attendus={attendus(compte, request, foyer, parcours.rangs)} errors={[]} />);
+    const composition = await familles.composition(compte.familleId);
+    return page(request, reply, 'Votre numéro fiscal', <NumeroPage csrf={reply.generateCsrf()} attendus={attendus(compte, request, composition, parcours.rangs)} errors={[]} />);
   });
 
   app.post('/mon-quotient/numero', async (request, reply) => {
     const compte = requireFamille(request);
     const parcours = parcoursDe(request, compte);
     if (!parcours) return reply.redirect('/mon-quotient/accord', 303);
-    const foyer = await familles.foyer(compte.familleId);
-    const liste = attendus(compte, request, foyer, parcours.rangs);
+    const composition = await familles.composition(compte.familleId);
+    const liste = attendus(compte, request, composition, parcours.rangs);
     const lecture = lireFormulaire(numerosFiscaux(liste.filter((a) => !a.franceConnect)), request.body);
     if (!lecture.ok) {
       // The numbers typed are not sent back: the page asks for them again (invariant 1).
       return pageFormulaire(page, request, reply, 'Votre numéro fiscal', lecture.errors, <NumeroPage csrf={reply.generateCsrf()} attendus={liste} errors={lecture.errors} />);
     }
     const consentement = { mode: 'en_ligne' as const, donnePar: { type: 'famille' as const, id: compte.familleId } };
-    const foyers: FoyerSoumis[] = liste.flatMap((a): FoyerSoumis[] => {
+    const foyersFiscaux: FoyerFiscalSoumis[] = liste.flatMap((a): FoyerFiscalSoumis[] => {
       if (a.franceConnect) return [{ parentRang: a.rang, identifiant: { franceConnectToken: request.session.fcAccessToken as string }, consentement }];
       const spi = lecture.values.get(a.rang);
       return spi ? [{ parentRang: a.rang, identifiant: { spi }, consentement }] : [];
     });
-    const { id } = await demandes.soumettre({ familleId: compte.familleId, canal: 'en_ligne', acteur: acteurDe(compte), foyers, correlationId: request.id });
+    const { id } = await demandes.soumettre({ familleId: compte.familleId, canal: 'en_ligne', acteur: acteurDe(compte), foyersFiscaux, correlationId: request.id });
     delete request.session.parcours;
     deps.wake();
     // The answer at once when the quota allows; otherwise the page of the request shows the queue.
@@ -210,9 +210,9 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     if (etat.statut !== 'a_ressaisir' && etat.statut !== 'echouee') return {};
     const rangs = await demandes.rangsARessaisir(etat.id);
     if (rangs.length === 0) return {};
-    const foyer = await familles.foyer(compte.familleId);
+    const composition = await familles.composition(compte.familleId);
     const attendus = rangs.map((rang): NumeroAttendu => {
-      const p = foyer.parents.find((x) => x.rang === rang);
+      const p = composition.parents.find((x) => x.rang === rang);
       return { rang, nom: p ? `${p.prenoms} ${p.nomUsage ?? p.nomNaissance}` : `parent ${rang}`, franceConnect: false };
     });
     return { ressaisie: { csrf: reply.generateCsrf(), attendus, errors } };
@@ -295,8 +295,8 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
   app.get('/mes-donnees', async (request, reply) => {
     const compte = signedIn(request, reply);
     if (!compte) return reply;
-    const [accords, foyer] = await Promise.all([familles.accordsEnCours(compte.familleId), familles.foyer(compte.familleId)]);
-    return page(request, reply, 'Mes données et mes droits', <MesDonneesPage csrf={reply.generateCsrf()} accords={accords} foyer={foyer} />);
+    const [accords, composition] = await Promise.all([familles.accordsEnCours(compte.familleId), familles.composition(compte.familleId)]);
+    return page(request, reply, 'Mes données et mes droits', <MesDonneesPage csrf={reply.generateCsrf()} accords={accords} composition={composition} />);
   });
 
   app.get('/mes-donnees/export.json', async (request, reply) => {
@@ -317,8 +317,8 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     const compte = requireFamille(request);
     const n = await familles.retirerConsentements(compte.familleId, acteurDe(compte));
     const message = n > 0 ? 'Votre accord est retiré : aucune nouvelle demande ne sera faite à la DGFiP sans un nouvel accord.' : 'Aucun accord en cours : rien à retirer.';
-    const [accords, foyer] = await Promise.all([familles.accordsEnCours(compte.familleId), familles.foyer(compte.familleId)]);
-    return page(request, reply, 'Accord retiré', <MesDonneesPage csrf={reply.generateCsrf()} message={message} accords={accords} foyer={foyer} />);
+    const [accords, composition] = await Promise.all([familles.accordsEnCours(compte.familleId), familles.composition(compte.familleId)]);
+    return page(request, reply, 'Accord retiré', <MesDonneesPage csrf={reply.generateCsrf()} message={message} accords={accords} composition={composition} />);
   });
 
   // ---------------------------------------------------------------------------------------
@@ -327,20 +327,20 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
   app.get('/mon-foyer', async (request, reply) => {
     const compte = signedIn(request, reply);
     if (!compte) return reply;
-    const foyer = await familles.foyer(compte.familleId);
-    return page(request, reply, 'Mon foyer', <FoyerPage csrf={reply.generateCsrf()} values={valeursDuFoyer(foyer)} errors={[]} enregistre={false} />);
+    const composition = await familles.composition(compte.familleId);
+    return page(request, reply, 'Mon foyer', <CompositionPage csrf={reply.generateCsrf()} values={valeursDeLaComposition(composition)} errors={[]} enregistre={false} />);
   });
 
   app.post('/mon-foyer', async (request, reply) => {
     const compte = requireFamille(request);
-    const erreur = (errors: readonly ErrorDetail[]) => pageFormulaire(page, request, reply, 'Mon foyer', errors, <FoyerPage csrf={reply.generateCsrf()} values={saisieAReafficher(request.body)} errors={errors} enregistre={false} />);
-    const lecture = lireFormulaire(z.intersection(schemaFoyer('famille', parisDate(Date.now())), z.object({ 'hors-commune': coche() })), request.body);
+    const erreur = (errors: readonly ErrorDetail[]) => pageFormulaire(page, request, reply, 'Mon foyer', errors, <CompositionPage csrf={reply.generateCsrf()} values={saisieAReafficher(request.body)} errors={errors} enregistre={false} />);
+    const lecture = lireFormulaire(z.intersection(schemaComposition('famille', parisDate(Date.now())), z.object({ 'hors-commune': coche() })), request.body);
     if (!lecture.ok) return erreur(lecture.errors);
     const { parents, enfants, 'hors-commune': horsCommune } = lecture.values;
     try {
       await familles.mettreAJour(compte.familleId, { parents, enfants, resident: !horsCommune }, acteurDe(compte));
     } catch (error) {
-      return erreur(refusDe(error, { champ: champDuFoyer }).errors);
+      return erreur(refusDe(error, { champ: champDeLaComposition }).errors);
     }
     return reply.redirect('/mon-quotient', 303);
   });
@@ -354,8 +354,8 @@ const CONTESTATION = z.object({ motif: texte(libre('Votre message semble conteni
  * asked ticks their consent. A parent who lives elsewhere is not asked: neither the question of
  * one or two avis, nor a consent. The ranks whose avis is asked.
  */
-function schemaAccord(foyer: FoyerFamille) {
-  const declarants = parentsDuFoyer(foyer);
+function schemaAccord(composition: CompositionFamille) {
+  const declarants = parentsCohabitants(composition);
   return z.object({ situation: texte(), 'accord-1': coche(), 'accord-2': coche() }).transform((v, ctx): Array<1 | 2> => {
     const { signaler } = champsEnErreur(ctx);
     const situation = v.situation === 'commune' || v.situation === 'separee' ? v.situation : undefined;
@@ -365,7 +365,7 @@ function schemaAccord(foyer: FoyerFamille) {
     const rangs: Array<1 | 2> = deux && situation === 'separee' ? [1, 2] : [declarants[0]?.rang ?? 1];
     for (const rang of rangs) {
       if (!v[`accord-${rang}`]) {
-        const p = foyer.parents.find((x) => x.rang === rang);
+        const p = composition.parents.find((x) => x.rang === rang);
         signaler(`accord-${rang}`, `Cochez la case d’accord de ${p ? `${p.prenoms} ${p.nomUsage ?? p.nomNaissance}` : `parent ${rang}`} : sans son accord, son avis ne peut pas être demandé.`);
       }
     }

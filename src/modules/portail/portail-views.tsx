@@ -9,8 +9,8 @@ import { ANCRE_ERREURS, Alert, ChampNumeroFiscal, CheckboxField, Csrf, Erreurs, 
 import { CarteQuotient, DetailPrix, TableauPrix, lignesParTranche } from '../../http/ui/prix.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import type { EtatDemande } from '../demandes/demandes-service.ts';
-import type { AccordEnCours, ContestationFamille, DonneesUtilisees, FoyerFamille, HistoriqueDemande } from '../familles/familles-service.ts';
-import { ChampsFoyer } from '../familles/formulaire-foyer.tsx';
+import type { AccordEnCours, ContestationFamille, DonneesUtilisees, CompositionFamille, HistoriqueDemande } from '../familles/familles-service.ts';
+import { ChampsComposition } from '../familles/formulaire-composition.tsx';
 
 /** Where the family is in the four steps, said in words (not only by a visual bar). */
 function Etape({ n }: { n: 1 | 2 | 3 | 4 }) {
@@ -23,22 +23,22 @@ function Etape({ n }: { n: 1 | 2 | 3 | 4 }) {
 }
 
 const date = (iso: string | null | undefined) => (iso ? formatDateFrancaise(iso.slice(0, 10)) : '—');
-const nomParent = (p: FoyerFamille['parents'][number]) => `${p.prenoms} ${p.nomUsage ?? p.nomNaissance}`;
+const nomParent = (p: CompositionFamille['parents'][number]) => `${p.prenoms} ${p.nomUsage ?? p.nomNaissance}`;
 
 /**
  * The parents whose avis may be asked: those who live in the household. A parent who lives
  * elsewhere (separated parents) is not part of it; should no parent be marked as living there,
  * all are listed rather than none.
  */
-export function parentsDuFoyer(foyer: FoyerFamille): FoyerFamille['parents'] {
-  const la = foyer.parents.filter((p) => p.auFoyer);
-  return la.length > 0 ? la : foyer.parents;
+export function parentsCohabitants(composition: CompositionFamille): CompositionFamille['parents'] {
+  const la = composition.parents.filter((p) => p.cohabite);
+  return la.length > 0 ? la : composition.parents;
 }
 
 /** « 2 enfants, dont 1 en résidence alternée », as the household is summed up to the family. */
-function enfantsEnClair(foyer: FoyerFamille): string {
-  const n = foyer.enfants.length;
-  const alternee = foyer.enfants.filter((e) => e.residence === 'alternee').length;
+function enfantsEnClair(composition: CompositionFamille): string {
+  const n = composition.enfants.length;
+  const alternee = composition.enfants.filter((e) => e.residence === 'alternee').length;
   if (n === 0) return 'aucun enfant déclaré';
   const total = `${n} enfant${n > 1 ? 's' : ''}`;
   if (alternee === 0) return total;
@@ -46,9 +46,9 @@ function enfantsEnClair(foyer: FoyerFamille): string {
 }
 
 /** What the household's shape changes for the request: who is not asked, and the children in alternating residence. */
-function FoyerEtAvis({ foyer }: { foyer: FoyerFamille }) {
-  const ailleurs = foyer.parents.filter((p) => !parentsDuFoyer(foyer).includes(p));
-  const alternee = foyer.enfants.some((e) => e.residence === 'alternee');
+function CompositionEtAvis({ composition }: { composition: CompositionFamille }) {
+  const ailleurs = composition.parents.filter((p) => !parentsCohabitants(composition).includes(p));
+  const alternee = composition.enfants.some((e) => e.residence === 'alternee');
   if (ailleurs.length === 0 && !alternee) return null;
   return (
     <>
@@ -85,7 +85,7 @@ function Contact({ commune }: { commune: CommuneConfig }) {
 // -------------------------------------------------------------------------------------------
 // Step 1: what will happen
 
-export function InformationPage({ commune, politique, foyer, franceConnect }: { commune: CommuneConfig; politique: PolitiqueTarifaire; foyer: FoyerFamille; franceConnect: boolean }) {
+export function InformationPage({ commune, politique, composition, franceConnect }: { commune: CommuneConfig; politique: PolitiqueTarifaire; composition: CompositionFamille; franceConnect: boolean }) {
   const h: Habilitation = commune.habilitation;
   const conservation = commune.conservation;
   return (
@@ -142,7 +142,7 @@ export function InformationPage({ commune, politique, foyer, franceConnect }: { 
       </p>
 
       <h2>Votre foyer</h2>
-      {foyer.aCompleter ? (
+      {composition.aCompleter ? (
         <Alert kind="warning" title="Complétez d’abord votre foyer">
           <p>Indiquez les parents et les enfants de votre foyer : le calcul en dépend, et les déclarants de l’avis sont comparés aux parents déclarés.</p>
           <p>
@@ -154,14 +154,14 @@ export function InformationPage({ commune, politique, foyer, franceConnect }: { 
       ) : (
         <>
           <p>
-            Parents déclarés : {parentsDuFoyer(foyer).map(nomParent).join(' et ')}
-            {foyer.parents
-              .filter((p) => !parentsDuFoyer(foyer).includes(p))
+            Parents déclarés : {parentsCohabitants(composition).map(nomParent).join(' et ')}
+            {composition.parents
+              .filter((p) => !parentsCohabitants(composition).includes(p))
               .map((p) => ` ; autre parent, qui vit ailleurs : ${nomParent(p)}`)
               .join('')}{' '}
-            ; {enfantsEnClair(foyer)}. <a href="/mon-foyer">Modifier mon foyer</a>
+            ; {enfantsEnClair(composition)}. <a href="/mon-foyer">Modifier mon foyer</a>
           </p>
-          <FoyerEtAvis foyer={foyer} />
+          <CompositionEtAvis composition={composition} />
           {franceConnect ? <p>Connecté(e) avec FranceConnect, vous n’aurez pas à saisir votre propre numéro fiscal.</p> : null}
           <p>
             <a class="button" href="/mon-quotient/accord">
@@ -182,8 +182,8 @@ const SITUATIONS: ReadonlyArray<readonly [string, string]> = [
   ['separee', 'Non, chacun a son propre avis d’imposition (parents non mariés ni pacsés)'],
 ];
 
-export function AccordPage({ csrf, commune, foyer, errors, values }: { csrf: string; commune: CommuneConfig; foyer: FoyerFamille; errors: readonly ErrorDetail[]; values: Readonly<Record<string, string>> }) {
-  const declarants = parentsDuFoyer(foyer);
+export function AccordPage({ csrf, commune, composition, errors, values }: { csrf: string; commune: CommuneConfig; composition: CompositionFamille; errors: readonly ErrorDetail[]; values: Readonly<Record<string, string>> }) {
+  const declarants = parentsCohabitants(composition);
   const deux = declarants.length === 2;
   const donnees = donneesEnClair(commune.habilitation).join(', ');
   return (
@@ -191,7 +191,7 @@ export function AccordPage({ csrf, commune, foyer, errors, values }: { csrf: str
       <Erreurs errors={errors} />
       <Etape n={2} />
       <h1>Votre accord</h1>
-      <FoyerEtAvis foyer={foyer} />
+      <CompositionEtAvis composition={composition} />
       <form method="post" action={`/mon-quotient/accord#${ANCRE_ERREURS}`} novalidate>
         <Csrf token={csrf} />
         {deux ? (
@@ -397,9 +397,9 @@ export function ResultatPage({ etat, donnees, commune, attestation }: { etat: Et
             <dd>un agent de la commune, au vu d’un document présenté par la famille</dd>
           </>
         ) : null}
-        {(manuel ? [] : donnees.foyers).map((f) => (
+        {(manuel ? [] : donnees.foyersFiscaux).map((f) => (
           <Fragment key={f.parent}>
-            <dt>{donnees.foyers.length > 1 ? `Avis du parent ${f.parent}` : 'Avis utilisé'}</dt>
+            <dt>{donnees.foyersFiscaux.length > 1 ? `Avis du parent ${f.parent}` : 'Avis utilisé'}</dt>
             <dd>
               revenus {f.anneeRevenus ?? '—'}, source : {sourceEnClair(f.source)}, reçu le {date(f.recuLe)}
               {f.voie === 'franceconnect' ? ' (via FranceConnect)' : ''}
@@ -537,9 +537,9 @@ export function HistoriquePage({ demandes, contestations }: { demandes: readonly
   );
 }
 
-export function MesDonneesPage({ csrf, message, accords, foyer }: { csrf: string; message?: string; accords: readonly AccordEnCours[]; foyer: FoyerFamille }) {
+export function MesDonneesPage({ csrf, message, accords, composition }: { csrf: string; message?: string; accords: readonly AccordEnCours[]; composition: CompositionFamille }) {
   const nom = (rang: 1 | 2) => {
-    const p = foyer.parents.find((x) => x.rang === rang);
+    const p = composition.parents.find((x) => x.rang === rang);
     return p ? nomParent(p) : `parent ${rang}`;
   };
   return (
@@ -613,7 +613,7 @@ export function ExportTextePage({ texte }: { texte: string }) {
 // -------------------------------------------------------------------------------------------
 // Mon foyer
 
-export function FoyerPage({ csrf, values, errors, enregistre }: { csrf: string; values: Readonly<Record<string, string>>; errors: readonly ErrorDetail[]; enregistre: boolean }) {
+export function CompositionPage({ csrf, values, errors, enregistre }: { csrf: string; values: Readonly<Record<string, string>>; errors: readonly ErrorDetail[]; enregistre: boolean }) {
   return (
     <>
       <Erreurs errors={errors} />
@@ -625,7 +625,7 @@ export function FoyerPage({ csrf, values, errors, enregistre }: { csrf: string; 
       </p>
       <form method="post" action={`/mon-foyer#${ANCRE_ERREURS}`} novalidate>
         <Csrf token={csrf} />
-        <ChampsFoyer
+        <ChampsComposition
           espace="famille"
           values={values}
           errors={errors}

@@ -282,7 +282,7 @@ test('Mon foyer: a parent who lives elsewhere and a child in alternating residen
   assert.match(form.body, /id="enfant1-residence-exclusive" name="enfant1-residence" value="exclusive" checked/);
   assert.match(form.body, /<label for="enfant1-residence-alternee">En résidence alternée/);
 
-  const foyer = {
+  const composition = {
     'parent1-prenoms': 'Sophie',
     'parent1-nomNaissance': 'Lambert',
     'parent1-dateNaissance': '22/07/1984',
@@ -301,7 +301,7 @@ test('Mon foyer: a parent who lives elsewhere and a child in alternating residen
   };
   // Each wrong answer is named in the summary, linked to its first radio button; nothing is saved.
   const bad = await t.post(jar, '/mon-foyer', '/mon-foyer', {
-    ...foyer,
+    ...composition,
     'parent2-prenoms': '',
     'parent2-nomNaissance': '',
     'parent2-dateNaissance': '',
@@ -315,7 +315,7 @@ test('Mon foyer: a parent who lives elsewhere and a child in alternating residen
   assert.match(bad.body, /id="parent2-foyer-ailleurs" name="parent2-foyer" value="ailleurs" checked/, 'the answers are kept');
   assert.equal((await t.database.db.selectFrom('parents').select('id').where('famille_id', '=', familleId).execute()).length, 1);
 
-  const ok = await t.post(jar, '/mon-foyer', '/mon-foyer', foyer);
+  const ok = await t.post(jar, '/mon-foyer', '/mon-foyer', composition);
   assert.equal(ok.statusCode, 303);
   const parents = await t.database.db.selectFrom('parents').select(['rang', 'prenoms', 'au_foyer']).where('famille_id', '=', familleId).orderBy('rang').execute();
   assert.deepEqual(parents, [{ rang: 1, prenoms: 'Sophie', au_foyer: 1 }, { rang: 2, prenoms: 'Nicolas', au_foyer: 0 }]);
@@ -354,7 +354,7 @@ test('Mon foyer: a parent who lives elsewhere and a child in alternating residen
   assert.match((await t.get(jar, `/mon-quotient/demandes/${id}`)).body, /Votre quotient familial/);
 
   // Had he lived with them, both would be expected on one avis, or two avis asked: hers alone goes to an agent.
-  assert.equal((await t.post(jar, '/mon-foyer', '/mon-foyer', { ...foyer, 'parent2-foyer': 'oui' })).statusCode, 303);
+  assert.equal((await t.post(jar, '/mon-foyer', '/mon-foyer', { ...composition, 'parent2-foyer': 'oui' })).statusCode, 303);
   const accordCouple = await t.get(jar, '/mon-quotient/accord');
   assert.match(accordCouple.body, /name="situation"/);
   assert.match(accordCouple.body, /id="accord-2"/);

@@ -27,7 +27,7 @@ test('fiscal data leave the silo after the QF’s validity plus the dispute wind
     try {
       const famille = { type: 'famille' as const, id: 'retention' };
       const { id: familleId } = await h.familles.creer({ parents: [{ nomNaissance: 'Roux', prenoms: 'Léa', dateNaissance: '2003-05-19' }] }, famille);
-      const { id } = await h.demandes.soumettre({ familleId, canal: 'en_ligne', acteur: famille, foyers: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.rfrZero) }, consentement: { mode: 'en_ligne', donnePar: famille } }] });
+      const { id } = await h.demandes.soumettre({ familleId, canal: 'en_ligne', acteur: famille, foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.rfrZero) }, consentement: { mode: 'en_ligne', donnePar: famille } }] });
       assert.equal(await h.traitement.traiter(id), 'calculee');
       const { valide_au: fin } = await database.db.selectFrom('quotients').select('valide_au').where('demande_id', '=', id).executeTakeFirstOrThrow();
       const conservation = { donneesFiscalesMoisApresValidite: 3, demandesMois: 24, journalMois: 12 };

@@ -2,9 +2,8 @@ import type { Kysely } from 'kysely';
 import type { StatutDemande } from '../../domain/demande.ts';
 import type { Schema } from '../../infra/db/schema.ts';
 import type { Coffre } from '../../infra/silo/coffre.ts';
-import { MIN_RETENTION_DAYS, type JournalAudit } from '../audit/index.ts';
+import { MIN_RETENTION_DAYS, type Acteur, type JournalAudit } from '../audit/index.ts';
 import { COFFRE } from '../demandes/demandes-repo.ts';
-import type { Acteur } from '../demandes/ports.ts';
 
 export interface Conservation {
   readonly donneesFiscalesMoisApresValidite: number;
@@ -59,11 +58,11 @@ export class RetentionService {
       .execute();
     let donneesFiscales = 0;
     for (const { id } of expirees) {
-      const foyers = await db.selectFrom('demande_foyers').select('id').where('demande_id', '=', id).execute();
+      const foyersFiscaux = await db.selectFrom('demande_foyers').select('id').where('demande_id', '=', id).execute();
       let removed = false;
       await journal.inTransaction(async (trx) => {
-        for (const f of foyers) removed = (await coffre.delete(COFFRE.situation, f.id, trx)) || removed;
-        removed = (await coffre.delete(COFFRE.controle, id, trx)) || removed;
+        for (const f of foyersFiscaux) removed = (await coffre.delete(COFFRE.situation, f.id, trx)) || removed;
+        removed = (await coffre.delete(COFFRE.controleIdentite, id, trx)) || removed;
         removed = (await coffre.delete(COFFRE.calcul, id, trx)) || removed;
         if (removed) await journal.append({ actor: acteur, action: 'retention.donnees_fiscales_purgees', target: { type: 'demande', id }, outcome: 'succes' }, trx);
       });
@@ -84,10 +83,10 @@ export class RetentionService {
       )
       .execute();
     for (const { id } of anciennes) {
-      const foyers = await db.selectFrom('demande_foyers').select('id').where('demande_id', '=', id).execute();
+      const foyersFiscaux = await db.selectFrom('demande_foyers').select('id').where('demande_id', '=', id).execute();
       await journal.inTransaction(async (trx) => {
-        for (const f of foyers) await coffre.delete(COFFRE.situation, f.id, trx);
-        await coffre.delete(COFFRE.controle, id, trx);
+        for (const f of foyersFiscaux) await coffre.delete(COFFRE.situation, f.id, trx);
+        await coffre.delete(COFFRE.controleIdentite, id, trx);
         await coffre.delete(COFFRE.calcul, id, trx);
         await trx.deleteFrom('demandes').where('id', '=', id).execute();
         await journal.append({ actor: acteur, action: 'retention.demande_purgee', target: { type: 'demande', id }, outcome: 'succes' }, trx);

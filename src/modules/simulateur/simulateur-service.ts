@@ -34,11 +34,11 @@ export interface Formulaire {
 }
 
 export function formulaireFor(politique: PolitiqueTarifaire): Formulaire {
-  const foyer: Champ[] =
+  const diviseur: Champ[] =
     politique.quotient.formule === 'rfr-parts' ? ['parts'] : politique.quotient.formule === 'revenu-personnes' ? ['personnes'] : ['adultes', 'enfants'];
   const rangMax = Math.max(1, ...politique.activites.flatMap((a) => a.reductionsRang.map((r) => r.rang)));
   return {
-    champs: ['rfr', ...foyer, ...(rangMax > 1 ? (['rang'] as const) : [])],
+    champs: ['rfr', ...diviseur, ...(rangMax > 1 ? (['rang'] as const) : [])],
     horsCommune: politique.activites.some((a) => a.prixNonResident !== undefined),
     rangMax,
   };

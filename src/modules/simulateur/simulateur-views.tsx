@@ -72,7 +72,7 @@ function Deliberation({ politique }: { politique: PolitiqueTarifaire }) {
 }
 
 function AvisAUtiliser({ politique, avis }: { politique: PolitiqueTarifaire; avis: AvisAttendu }) {
-  const foyers = {
+  const plusieursAvis = {
     'somme-rfr-somme-parts':
       'Parents non mariés ni pacsés, chacun avec son avis : additionnez vos deux revenus fiscaux de référence et vos deux nombres de parts.',
     'somme-rfr-recompte-personnes':
@@ -95,7 +95,7 @@ function AvisAUtiliser({ politique, avis }: { politique: PolitiqueTarifaire; avi
           Le revenu fiscal de référence et le nombre de parts figurent sur la première page de l’avis, dans le cadre {'«\u00a0Vos références\u00a0»'},
           en haut à gauche.
         </p>
-        <p>{foyers}</p>
+        <p>{plusieursAvis}</p>
       </div>
     </details>
   );

@@ -7,7 +7,7 @@ import { trancheContains } from '../../domain/tarification.ts';
 import type { Jar } from '../../http/test-cookies.ts';
 import { SPI_SANDBOX } from '../../sandbox/server.ts';
 import { createBackOfficeTestApp, type BackOfficeTestApp } from '../agents/test-support.ts';
-import type { AuditActor } from '../audit/index.ts';
+import type { Acteur } from '../audit/index.ts';
 import { loadPolitiqueFileSync } from '../tarifs/politique-loader.ts';
 import { TableauDeBordService } from './tableau-de-bord-service.ts';
 
@@ -29,12 +29,12 @@ const BERTIN_ROUSSEL = {
   ],
 };
 
-async function soumettre(familleId: string, spi: string, canal: 'guichet' | 'en_ligne', acteur: AuditActor & { type: 'agent' | 'famille' }) {
+async function soumettre(familleId: string, spi: string, canal: 'guichet' | 'en_ligne', acteur: Acteur & { type: 'agent' | 'famille' }) {
   const { id, reference } = await t.harness.demandes.soumettre({
     familleId,
     canal,
     acteur,
-    foyers: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: canal === 'guichet' ? { mode: 'formulaire_signe', donnePar: acteur, piece: 'formulaire signé' } : { mode: 'en_ligne', donnePar: acteur } }],
+    foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: canal === 'guichet' ? { mode: 'formulaire_signe', donnePar: acteur, piece: 'formulaire signé' } : { mode: 'en_ligne', donnePar: acteur } }],
   });
   references.push(reference);
   t.services.wake();
@@ -43,7 +43,7 @@ async function soumettre(familleId: string, spi: string, canal: 'guichet' | 'en_
 
 before(async () => {
   t = await createBackOfficeTestApp();
-  const guichet: AuditActor & { type: 'agent' } = { type: 'agent', id: t.agents.guichet.id };
+  const guichet: Acteur & { type: 'agent' } = { type: 'agent', id: t.agents.guichet.id };
   const a = await t.harness.familles.creer(BERTIN_ROUSSEL, guichet);
   const b = await t.harness.familles.creer({ parents: [{ nomNaissance: 'Garnier', prenoms: 'Julie', dateNaissance: '1992-09-17' }] }, guichet);
   references.push(a.reference, b.reference);
@@ -203,7 +203,7 @@ test('quota use over the last minute and hour, and the health of the DGFiP conne
   assert.match(res.body, /Connexion à la DGFiP : bonne/);
 
   // Three failures in a row, as the request service journals them: the connection is down.
-  const systeme: AuditActor = { type: 'systeme', id: 'quotient' };
+  const systeme: Acteur = { type: 'systeme', id: 'quotient' };
   await t.harness.journal.append({ actor: systeme, action: 'demande.echec_appel', target: { type: 'demande', id: 'd1' }, outcome: 'succes', details: { raison: 'quota_depasse' } });
   for (const raison of ['indisponible', 'injoignable', 'injoignable']) {
     await t.harness.journal.append({ actor: systeme, action: 'demande.echec_appel', target: { type: 'demande', id: 'd1' }, outcome: 'succes', details: { raison } });

@@ -1,6 +1,6 @@
 import { STATUTS_AVEC_NUMERO_FISCAL, type StatutDemande } from '../../domain/demande.ts';
+import type { Executor } from '../../infra/db/database.ts';
 import type { DemandeTable } from '../../infra/db/schema.ts';
-import type { Executor } from '../demandes/ports.ts';
 
 /**
  * The queue's SQL: which requests a process calls next, where a request stands, which requests a

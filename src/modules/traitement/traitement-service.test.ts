@@ -28,8 +28,8 @@ test('an avis of somebody else is not kept and goes to an instructor; an unknown
     const etat = await h.demandes.etat(id);
     assert.match(String(etat.motif), /ne concerne aucun des parents/);
     assert.equal(etat.quotient, undefined);
-    const foyer = (await h.familles.exporter(familleId, famille)).situationsFiscales;
-    assert.deepEqual(foyer, [], 'the foreign avis was dropped from the silo');
+    const situationsFiscales = (await h.familles.exporter(familleId, famille)).situationsFiscales;
+    assert.deepEqual(situationsFiscales, [], 'the foreign avis was dropped from the silo');
 
     const { id: inconnu } = await h.demandes.soumettre(enLigne(familleId, [[1, SPI_SANDBOX.inconnu]]));
     assert.equal(await h.traitement.traiter(inconnu), 'a_verifier');

@@ -1,18 +1,17 @@
 import type { Kysely } from 'kysely';
 import { exigerConsentement } from '../../domain/consentement.ts';
-import { controlerIdentite, motifsControle, roleParent, type ParentDeclare, type ResultatControleIdentite, type RoleParent } from '../../domain/controle-identite.ts';
+import { controlerIdentite, motifsControleIdentite, roleParent, type ParentDeclare, type ResultatControleIdentite, type RoleParent } from '../../domain/controle-identite.ts';
 import { RAISONS_SITUATION_INDISPONIBLE, STATUTS_AVEC_NUMERO_FISCAL, type EvenementDemande, type RaisonSituationIndisponible, type StatutDemande } from '../../domain/demande.ts';
 import { QuotientError } from '../../domain/errors.ts';
 import { LIBELLES_CHAMPS_DGFIP, type Habilitation } from '../../domain/habilitation.ts';
 import { createSituationFiscale, type SituationFiscale } from '../../domain/situation-fiscale.ts';
 import type { DemandeTable, Schema } from '../../infra/db/schema.ts';
 import type { Logger } from '../../infra/log/logger.ts';
-import type { Coffre } from '../../infra/silo/coffre.ts';
+import { asJson, type Coffre } from '../../infra/silo/coffre.ts';
 import { isSourceFiscaleError, type FiscalSource, type OptionsAppel, type RaisonEchec } from '../../sources/fiscal-source.ts';
-import type { JournalAudit } from '../audit/index.ts';
-import { COFFRE, findConsentements, findDemande, findFoyers, findParents, type ChangementDemande } from '../demandes/demandes-repo.ts';
+import type { Acteur, JournalAudit } from '../audit/index.ts';
+import { COFFRE, findConsentements, findDemande, findFoyersFiscaux, findParents, type ChangementDemande } from '../demandes/demandes-repo.ts';
 import { motif, type Motif } from '../demandes/motifs.ts';
-import { asJson, type Acteur } from '../demandes/ports.ts';
 import type { QuotientARetenir, Quotients } from '../demandes/quotients.ts';
 import type { SpiVault } from '../demandes/spi-vault.ts';
 import type { Transitions } from '../demandes/transitions.ts';
@@ -41,7 +40,7 @@ const MAX_TENTATIVES = 5;
 const systeme: Acteur = { type: 'systeme', id: 'quotient' };
 
 interface Recue {
-  readonly foyerId: string;
+  readonly foyerFiscalId: string;
   readonly rang: 1 | 2;
   readonly situation: SituationFiscale;
 }
@@ -68,7 +67,7 @@ export class TraitementService {
 
   /**
    * Processes one queued request held by this process: checks the consents, calls the DGFiP for
-   * each foyer (the quota slot is taken by the HTTP layer), runs the identity control, computes and
+   * each foyer fiscal (the quota slot is taken by the HTTP layer), runs the identity control, computes and
    * stores the QF. Every outcome is a recorded state: calculee, a_verifier, echouee, back in the
    * queue, or a_ressaisir.
    */
@@ -77,16 +76,16 @@ export class TraitementService {
     const demande = await findDemande(db, demandeId);
     if (!demande) return 'inconnue';
     if (!A_APPELER.includes(demande.statut) || demande.detenteur !== this.deps.instanceId) return demande.statut;
-    const foyers = await findFoyers(db, demandeId);
-    if (foyers.some((f) => f.etat === 'a_appeler' && !vault.has(f.id))) return this.aRessaisir(demandeId);
+    const foyersFiscaux = await findFoyersFiscaux(db, demandeId);
+    if (foyersFiscaux.some((f) => f.etat === 'a_appeler' && !vault.has(f.id))) return this.aRessaisir(demandeId);
 
     const consentements = await findConsentements(db, demandeId);
     // Invariant 2, checked again just before the calls: a consent withdrawn since the request was
     // queued cancels it (and the cancellation drops the numbers held for it).
     const maintenant = this.now();
-    for (const foyer of foyers.filter((f) => f.etat === 'a_appeler')) {
+    for (const foyerFiscal of foyersFiscaux.filter((f) => f.etat === 'a_appeler')) {
       try {
-        exigerConsentement(consentements, { declarant: roleParent(foyer.parent_rang === 2 ? 2 : 1), champs: this.deps.habilitation.champs, le: maintenant }, { libelles: LIBELLES_CHAMPS_DGFIP });
+        exigerConsentement(consentements, { declarant: roleParent(foyerFiscal.parent_rang === 2 ? 2 : 1), champs: this.deps.habilitation.champs, le: maintenant }, { libelles: LIBELLES_CHAMPS_DGFIP });
       } catch (error) {
         if (!(error instanceof QuotientError) || error.kind !== 'forbidden') throw error;
         const annulee = await transitions.executer((uow) =>
@@ -101,13 +100,13 @@ export class TraitementService {
     });
 
     const recues: Recue[] = [];
-    for (const foyer of foyers) {
-      const rang = foyer.parent_rang === 2 ? 2 : 1;
-      if (foyer.etat === 'recu') {
-        recues.push({ foyerId: foyer.id, rang, situation: createSituationFiscale(await this.deps.coffre.get(COFFRE.situation, foyer.id)) });
+    for (const foyerFiscal of foyersFiscaux) {
+      const rang = foyerFiscal.parent_rang === 2 ? 2 : 1;
+      if (foyerFiscal.etat === 'recu') {
+        recues.push({ foyerFiscalId: foyerFiscal.id, rang, situation: createSituationFiscale(await this.deps.coffre.get(COFFRE.situation, foyerFiscal.id)) });
         continue;
       }
-      const identifiant = vault.get(foyer.id);
+      const identifiant = vault.get(foyerFiscal.id);
       if (!identifiant) return this.aRessaisir(demandeId);
       const options: OptionsAppel = courante.annee_revenus === null ? {} : { anneeRevenus: courante.annee_revenus };
       let situation: SituationFiscale;
@@ -117,17 +116,17 @@ export class TraitementService {
         // A typed failure is a transition, whose effects say whether the number is kept for a retry.
         if (isSourceFiscaleError(error)) return this.echecAppel(courante, error.raison, error.retryAt, error.correlationId);
         // Anything else is a fault no retry would mend: the number has served as far as it can.
-        vault.forget(foyer.id);
+        vault.forget(foyerFiscal.id);
         throw error;
       }
       // The number has served: it goes before anything else is done with the answer.
-      vault.forget(foyer.id);
+      vault.forget(foyerFiscal.id);
       await journal.inTransaction(async (trx) => {
-        await this.deps.coffre.put(COFFRE.situation, foyer.id, asJson(situation), trx);
-        await trx.updateTable('demande_foyers').set({ etat: 'recu', annee_revenus: situation.anneeRevenus, source: situation.source, recu_le: this.now() }).where('id', '=', foyer.id).execute();
+        await this.deps.coffre.put(COFFRE.situation, foyerFiscal.id, asJson(situation), trx);
+        await trx.updateTable('demande_foyers').set({ etat: 'recu', annee_revenus: situation.anneeRevenus, source: situation.source, recu_le: this.now() }).where('id', '=', foyerFiscal.id).execute();
         await journal.append({ actor: systeme, action: 'dgfip.situation_recue', target: { type: 'demande', id: demandeId }, outcome: 'succes', details: { parent: rang, anneeRevenus: situation.anneeRevenus } }, trx);
       });
-      recues.push({ foyerId: foyer.id, rang, situation });
+      recues.push({ foyerFiscalId: foyerFiscal.id, rang, situation });
       courante = (await findDemande(db, demandeId)) ?? courante;
     }
     return this.conclure(courante, recues);
@@ -144,10 +143,10 @@ export class TraitementService {
       prenoms: p.prenoms,
       dateNaissance: p.date_naissance,
     }));
-    const controle = controlerIdentite({ parents: declares, foyers: recues.map((r) => ({ declarants: r.situation.declarants, parentsAttendus: attendusDansLeFoyer(r.rang, recues.length, parents) })) });
+    const controleIdentite = controlerIdentite({ parents: declares, foyers: recues.map((r) => ({ declarants: r.situation.declarants, parentsAttendus: attendusDansLeFoyerFiscal(r.rang, recues.length, parents) })) });
     let calcul: QuotientARetenir | undefined;
     let raison: Motif | null = null;
-    if (controle.verdict === 'concordant') {
+    if (controleIdentite.verdict === 'concordant') {
       try {
         calcul = await quotients.calculer(demande, recues.map((r) => r.situation));
       } catch (error) {
@@ -155,16 +154,16 @@ export class TraitementService {
         raison = motif('combinaison');
       }
     } else {
-      raison = motif(controle.verdict === 'discordant' ? 'discordant' : 'identite');
+      raison = motif(controleIdentite.verdict === 'discordant' ? 'discordant' : 'identite');
     }
     const result = await this.deps.transitions.executer(async (uow) => {
-      await coffre.put(COFFRE.controle, demande.id, asJson({ verdict: controle.verdict, motifs: motifsControle(controle), detail: controle as unknown as ResultatControleIdentite }), uow.trx);
-      if (controle.verdict === 'discordant') {
+      await coffre.put(COFFRE.controleIdentite, demande.id, asJson({ verdict: controleIdentite.verdict, motifs: motifsControleIdentite(controleIdentite), detail: controleIdentite as unknown as ResultatControleIdentite }), uow.trx);
+      if (controleIdentite.verdict === 'discordant') {
         // Possibly somebody else's avis: not kept (the domain's `ecarter_situation`).
-        for (const r of recues) await coffre.delete(COFFRE.situation, r.foyerId, uow.trx);
+        for (const r of recues) await coffre.delete(COFFRE.situation, r.foyerFiscalId, uow.trx);
       }
       if (calcul) await quotients.enregistrer(uow.trx, demande, calcul, 'calcul');
-      return uow.avancer(demande, { type: 'situation_recue', controle: controle.verdict, quotientCalcule: calcul !== undefined }, systeme, { motif: raison, detenteur: null }, { controle: controle.verdict });
+      return uow.avancer(demande, { type: 'situation_recue', controle: controleIdentite.verdict, quotientCalcule: calcul !== undefined }, systeme, { motif: raison, detenteur: null }, { controle: controleIdentite.verdict });
     });
     return result.statut;
   }
@@ -218,11 +217,11 @@ export class TraitementService {
 }
 
 /**
- * Whom the family said files in this foyer: the parent whose number was used, and the other parent
+ * Whom the family said files in this foyer fiscal: the parent whose number was used, and the other parent
  * too when a couple living together sent one avis (married or pacsed: one foyer fiscal).
  */
-function attendusDansLeFoyer(rang: 1 | 2, nbFoyers: number, parents: ReadonlyArray<{ rang: number; au_foyer: number }>): RoleParent[] {
+function attendusDansLeFoyerFiscal(rang: 1 | 2, nbFoyersFiscaux: number, parents: ReadonlyArray<{ rang: number; au_foyer: number }>): RoleParent[] {
   const autre = parents.find((p) => p.rang !== rang);
-  if (nbFoyers === 1 && autre && autre.au_foyer === 1) return [roleParent(1), roleParent(2)];
+  if (nbFoyersFiscaux === 1 && autre && autre.au_foyer === 1) return [roleParent(1), roleParent(2)];
   return [roleParent(rang)];
 }

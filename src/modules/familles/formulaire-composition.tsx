@@ -1,5 +1,6 @@
 /**
- * The household form, one for the family's « Mon foyer » (portail) and the counter's creation of
+ * The form of a family's composition (its parents and children: the household the commune knows,
+ * not a foyer fiscal), one for the family's « Mon foyer » (portail) and the counter's creation of
  * a family (guichet): the same fields, the same rules (those of `domain/etat-civil.ts`), the same
  * parser to the families service's input. Only the words change with who reads them: the family
  * is addressed as « vous », the agent reads about « le foyer ».
@@ -12,7 +13,7 @@ import type { ErrorDetail } from '../../domain/errors.ts';
 import { ressembleANumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { NUMERO_FISCAL_EGARE, champsEnErreur, texte } from '../../http/formulaire.ts';
 import { RadioGroup, TextField, errorOf } from '../../http/ui/components.tsx';
-import type { FoyerFamille } from './familles-service.ts';
+import type { CompositionFamille } from './familles-service.ts';
 
 /** Who fills the form in: the family on its portal, or an agent at the counter. */
 export type Espace = 'famille' | 'agents';
@@ -77,8 +78,8 @@ const CHAMPS = z.object(
 );
 
 /** The household's part of the families service's input (`FamilleSaisie`). */
-export interface FoyerSaisi {
-  readonly parents: Array<{ prenoms: string; nomNaissance: string; nomUsage: string | null; dateNaissance: string | null; auFoyer?: boolean }>;
+export interface CompositionSaisie {
+  readonly parents: Array<{ prenoms: string; nomNaissance: string; nomUsage: string | null; dateNaissance: string | null; cohabite?: boolean }>;
   readonly enfants: Array<{ prenoms: string; nom: string; dateNaissance: string | null; residence: 'exclusive' | 'alternee' }>;
 }
 
@@ -93,9 +94,9 @@ export interface FoyerSaisi {
  *   papers, and the duplicate check looks families up by name and birth date;
  * - a field holding something shaped like a numéro fiscal is refused, whatever else it breaks.
  */
-export function schemaFoyer(espace: Espace, aujourdhui: string) {
+export function schemaComposition(espace: Espace, aujourdhui: string) {
   const mots = MOTS[espace];
-  return CHAMPS.transform((champs, ctx): FoyerSaisi => {
+  return CHAMPS.transform((champs, ctx): CompositionSaisie => {
     const { signaler, enErreur } = champsEnErreur(ctx);
     /** The field as typed, trimmed; a numéro fiscal's shape is flagged and reads as empty. */
     const brut = (id: string) => (champs[id] ?? '').trim();
@@ -149,9 +150,9 @@ export function schemaFoyer(espace: Espace, aujourdhui: string) {
       };
     };
     const p1 = parent(1, 'du premier parent', 'du premier parent');
-    const foyerP2 = choix('parent2-foyer', mots.parent2Options, mots.parent2Message);
-    const p2 = parent(2, 'du second parent', foyerP2 === 'ailleurs' ? 'du second parent, qui vit ailleurs' : null);
-    const enfants: FoyerSaisi['enfants'] = [];
+    const ouVitP2 = choix('parent2-foyer', mots.parent2Options, mots.parent2Message);
+    const p2 = parent(2, 'du second parent', ouVitP2 === 'ailleurs' ? 'du second parent, qui vit ailleurs' : null);
+    const enfants: CompositionSaisie['enfants'] = [];
     for (const i of RANGS_ENFANTS) {
       const e = `enfant${i}`;
       const qui = `de l’enfant ${i}`;
@@ -160,28 +161,28 @@ export function schemaFoyer(espace: Espace, aujourdhui: string) {
       if (exige === null) continue;
       enfants.push({ prenoms: nom(`${e}-prenoms`, 'les prénoms', qui, exige), nom: nom(`${e}-nom`, mots.nomEnfant.libelle, qui, exige), dateNaissance: naissance(`${e}-dateNaissance`, qui, false), residence });
     }
-    return { parents: [...(p1 ? [p1] : []), ...(p2 ? [{ ...p2, auFoyer: foyerP2 === 'oui' }] : [])], enfants };
+    return { parents: [...(p1 ? [p1] : []), ...(p2 ? [{ ...p2, cohabite: ouVitP2 === 'oui' }] : [])], enfants };
   });
 }
 
 /** A families service's error path (`parents[0].nomNaissance`) to the form's field (`parent1-nomNaissance`); the rest on top of the form. */
-export function champDuFoyer(detail: ErrorDetail): ErrorDetail {
+export function champDeLaComposition(detail: ErrorDetail): ErrorDetail {
   const m = /^(parents|enfants)\[(\d+)\]\.(\w+)$/.exec(detail.path);
   if (m) return { path: `${m[1] === 'parents' ? 'parent' : 'enfant'}${Number(m[2]) + 1}-${m[3]}`, message: detail.message };
   return detail.path === 'courriel' ? detail : { path: '', message: detail.message };
 }
 
 /** The household as recorded, in the form's fields: what « Mon foyer » shows to be corrected. */
-export function valeursDuFoyer(foyer: FoyerFamille): Record<string, string> {
+export function valeursDeLaComposition(composition: CompositionFamille): Record<string, string> {
   const v: Record<string, string> = {};
-  for (const p of foyer.parents) {
+  for (const p of composition.parents) {
     v[`parent${p.rang}-prenoms`] = p.prenoms;
     v[`parent${p.rang}-nomNaissance`] = p.nomNaissance;
     v[`parent${p.rang}-nomUsage`] = p.nomUsage ?? '';
     v[`parent${p.rang}-dateNaissance`] = p.dateNaissance ? formatDateCourte(p.dateNaissance) : '';
-    if (p.rang === 2) v['parent2-foyer'] = p.auFoyer ? 'oui' : 'ailleurs';
+    if (p.rang === 2) v['parent2-foyer'] = p.cohabite ? 'oui' : 'ailleurs';
   }
-  foyer.enfants.slice(0, ENFANTS_MAX).forEach((e, i) => {
+  composition.enfants.slice(0, ENFANTS_MAX).forEach((e, i) => {
     v[`enfant${i + 1}-prenoms`] = e.prenoms;
     v[`enfant${i + 1}-nom`] = e.nom;
     v[`enfant${i + 1}-dateNaissance`] = e.dateNaissance ? formatDateCourte(e.dateNaissance) : '';
@@ -227,9 +228,9 @@ function Personne({ espace, prefix, legend, enfant, values, errors, children }: 
 /**
  * The parents and the children of the household, under their headings; `enfantsIntro` comes
  * between the children's heading and their fieldsets. The values are the form's fields, as typed
- * or as recorded (`valeursDuFoyer`).
+ * or as recorded (`valeursDeLaComposition`).
  */
-export function ChampsFoyer({ espace, values, errors, enfantsIntro }: { espace: Espace; values: Readonly<Record<string, string>>; errors: readonly ErrorDetail[]; enfantsIntro?: ComponentChildren }) {
+export function ChampsComposition({ espace, values, errors, enfantsIntro }: { espace: Espace; values: Readonly<Record<string, string>>; errors: readonly ErrorDetail[]; enfantsIntro?: ComponentChildren }) {
   const mots = MOTS[espace];
   const choix = espace === 'agents' ? 'guichet-choix' : undefined;
   return (

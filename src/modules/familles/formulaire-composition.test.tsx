@@ -4,11 +4,11 @@ import fc from 'fast-check';
 import { renderToString } from 'preact-render-to-string';
 import { addDays, formatDateCourte } from '../../domain/dates.ts';
 import { lireFormulaire } from '../../http/formulaire.ts';
-import { ChampsFoyer, ENFANTS_MAX, champDuFoyer, schemaFoyer, valeursDuFoyer, type Espace } from './formulaire-foyer.tsx';
+import { ChampsComposition, ENFANTS_MAX, champDeLaComposition, schemaComposition, valeursDeLaComposition, type Espace } from './formulaire-composition.tsx';
 
 const AUJOURDHUI = '2026-03-15';
 const ESPACES: readonly Espace[] = ['famille', 'agents'];
-const lire = (espace: Espace, body: Record<string, unknown>) => lireFormulaire(schemaFoyer(espace, AUJOURDHUI), body);
+const lire = (espace: Espace, body: Record<string, unknown>) => lireFormulaire(schemaComposition(espace, AUJOURDHUI), body);
 const messages = (espace: Espace, body: Record<string, unknown>) => {
   const lecture = lire(espace, body);
   return lecture.ok ? [] : lecture.errors.map((e) => `${e.path} : ${e.message}`);
@@ -36,7 +36,7 @@ test('the household read the same way at the portal and at the counter: parents,
       values: {
         parents: [
           { prenoms: 'Paul', nomNaissance: 'Bertin', nomUsage: null, dateNaissance: '1981-04-09' },
-          { prenoms: 'Claire', nomNaissance: 'Roussel', nomUsage: 'Bertin', dateNaissance: '1983-12-01', auFoyer: false },
+          { prenoms: 'Claire', nomNaissance: 'Roussel', nomUsage: 'Bertin', dateNaissance: '1983-12-01', cohabite: false },
         ],
         enfants: [{ prenoms: 'Léa', nom: 'Bertin', dateNaissance: '2016-05-02', residence: 'alternee' }],
       },
@@ -96,17 +96,17 @@ test('the household recorded, shown in the form and read again, is the same hous
   const enfant = fc.record({ prenoms: nom, nom, dateNaissance: date, residence: fc.constantFrom('exclusive' as const, 'alternee' as const) });
   fc.assert(
     fc.property(parent, fc.option(fc.tuple(parent, fc.boolean()), { nil: null }), fc.array(enfant, { maxLength: ENFANTS_MAX }), (p1, p2, enfants) => {
-      const foyer = {
+      const composition = {
         reference: 'F-AAAA-BBBB',
         resident: true,
         courriel: null,
         aCompleter: false,
-        parents: [{ rang: 1 as const, ...p1, auFoyer: true }, ...(p2 ? [{ rang: 2 as const, ...p2[0], auFoyer: p2[1] }] : [])],
+        parents: [{ rang: 1 as const, ...p1, cohabite: true }, ...(p2 ? [{ rang: 2 as const, ...p2[0], cohabite: p2[1] }] : [])],
         enfants,
       };
-      const lecture = lire('famille', valeursDuFoyer(foyer));
+      const lecture = lire('famille', valeursDeLaComposition(composition));
       assert.ok(lecture.ok, JSON.stringify(!lecture.ok && lecture.errors));
-      assert.deepEqual(lecture.values.parents, [{ ...p1 }, ...(p2 ? [{ ...p2[0], auFoyer: p2[1] }] : [])]);
+      assert.deepEqual(lecture.values.parents, [{ ...p1 }, ...(p2 ? [{ ...p2[0], cohabite: p2[1] }] : [])]);
       assert.deepEqual(lecture.values.enfants, enfants.map((e) => ({ ...e })));
     }),
     { numRuns: 200 },
@@ -115,7 +115,7 @@ test('the household recorded, shown in the form and read again, is the same hous
 
 test('any body: the household reader never throws, and each error names a field or radio button of the form (property)', () => {
   const ids = new Set<string>();
-  for (const espace of ESPACES) for (const [, id] of renderToString(<ChampsFoyer espace={espace} values={{}} errors={[]} />).matchAll(/ id="([^"]+)"/g)) ids.add(id as string);
+  for (const espace of ESPACES) for (const [, id] of renderToString(<ChampsComposition espace={espace} values={{}} errors={[]} />).matchAll(/ id="([^"]+)"/g)) ids.add(id as string);
   const nom = fc.constantFrom(...ids, 'parent2-foyer', 'enfant1-residence', '__proto__', 'resident');
   const valeur = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('ailleurs', 'alternee', '3012345678901', '01/01/1899', '31/12/2999', '1981-04-09', 'B3rtin', ''), fc.array(fc.string({ maxLength: 4 })));
   fc.assert(
@@ -128,8 +128,8 @@ test('any body: the household reader never throws, and each error names a field 
 });
 
 test('a families service’s error path is the form’s field', () => {
-  assert.deepEqual(champDuFoyer({ path: 'parents[1].nomUsage', message: 'trop long' }), { path: 'parent2-nomUsage', message: 'trop long' });
-  assert.deepEqual(champDuFoyer({ path: 'enfants[0].nom', message: 'obligatoire' }), { path: 'enfant1-nom', message: 'obligatoire' });
-  assert.deepEqual(champDuFoyer({ path: 'courriel', message: 'adresse électronique invalide' }), { path: 'courriel', message: 'adresse électronique invalide' });
-  assert.deepEqual(champDuFoyer({ path: 'resident', message: 'vrai ou faux' }), { path: '', message: 'vrai ou faux' });
+  assert.deepEqual(champDeLaComposition({ path: 'parents[1].nomUsage', message: 'trop long' }), { path: 'parent2-nomUsage', message: 'trop long' });
+  assert.deepEqual(champDeLaComposition({ path: 'enfants[0].nom', message: 'obligatoire' }), { path: 'enfant1-nom', message: 'obligatoire' });
+  assert.deepEqual(champDeLaComposition({ path: 'courriel', message: 'adresse électronique invalide' }), { path: 'courriel', message: 'adresse électronique invalide' });
+  assert.deepEqual(champDeLaComposition({ path: 'resident', message: 'vrai ou faux' }), { path: '', message: 'vrai ou faux' });
 });
