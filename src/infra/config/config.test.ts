@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { isQuotientError, type QuotientError } from '../../domain/errors.ts';
 import { loadConfig } from './config.ts';
+import { bombeYaml } from './test-support.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'quotient-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -79,6 +80,12 @@ test('a file that is not YAML says where', () => {
   writeFileSync(file, 'commune:\n  nom: "non fermé\n');
   assert.match(configError({ QUOTIENT_CONFIG: file }).message, /n’est pas un YAML valide \(ligne \d+/);
   assert.match(configError({ QUOTIENT_CONFIG: join(dir, 'absent.yaml') }).details[0]?.message ?? '', /fichier introuvable/);
+});
+
+test('a commune file with YAML aliases (the alias bomb) is refused at once, in French', { timeout: 20_000 }, () => {
+  const file = join(dir, 'bombe.yaml');
+  writeFileSync(file, bombeYaml());
+  assert.match(configError({ QUOTIENT_CONFIG: file }).message, /n’est pas un YAML valide \(ligne 2, colonne 9\) : les alias YAML \(« \*nom »\) ne sont pas acceptés/);
 });
 
 const BOULOGNE = readFileSync(new URL('../../../examples/boulogne-billancourt.yaml', import.meta.url), 'utf8');

@@ -1,12 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { isQuotientError, QuotientError, type ErrorDetail } from '../../domain/errors.ts';
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
 import { issuesToDetails, parseOptions } from '../../domain/zod-francais.ts';
 import { loadPolitiqueFileSync } from '../../modules/tarifs/politique-loader.ts';
 import { communeConfigSchema, type CommuneConfig } from './commune-config.ts';
+import { lireYaml, YamlRefuse } from './yaml.ts';
 
 /** `demo` fills in everything for `npm start`; `production` requires what an installation must decide. */
 export type RunMode = 'demo' | 'production';
@@ -263,10 +263,11 @@ export function loadCommuneConfig(file: string): CommuneConfig {
   }
   let document: unknown;
   try {
-    document = parseYaml(raw, { maxAliasCount: 50 });
+    document = lireYaml(raw);
   } catch (error) {
-    const where = error instanceof YAMLParseError && error.linePos ? ` (ligne ${error.linePos[0].line}, colonne ${error.linePos[0].col})` : '';
-    throw new ConfigurationInvalide(`Le fichier ${file} n’est pas un YAML valide${where}.`);
+    if (!(error instanceof YamlRefuse)) throw error;
+    const where = error.position ? ` (${error.position})` : '';
+    throw new ConfigurationInvalide(`Le fichier ${file} n’est pas un YAML valide${where} : ${error.raison}.`);
   }
   const parsed = communeConfigSchema.safeParse(document ?? {}, parseOptions);
   if (!parsed.success) {
