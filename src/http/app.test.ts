@@ -77,13 +77,34 @@ test('health and readiness answer 200 with JSON', async () => {
 });
 
 test('an unknown page gets a French 404 page with the request id and the frame', async () => {
-  const res = await t.app.inject({ url: '/nulle-part', headers: { 'x-request-id': 'trace-12345678' } });
-  assert.equal(res.statusCode, 404);
-  assertSecurityHeaders(res.headers, '404');
-  assert.equal(res.headers['x-request-id'], 'trace-12345678');
-  assert.match(res.body, /Page introuvable/);
-  assert.match(res.body, /trace-12345678/);
-  assert.match(res.body, /href="\/mentions-legales"/);
+  // The request id of the commune's reverse proxy is kept (traces join up); see below for anyone else's.
+  const proxied = await createTestApp({ env: { QUOTIENT_TRUST_PROXY: '1' } });
+  try {
+    const res = await proxied.app.inject({ url: '/nulle-part', headers: { 'x-request-id': 'trace-12345678' } });
+    assert.equal(res.statusCode, 404);
+    assertSecurityHeaders(res.headers, '404');
+    assert.equal(res.headers['x-request-id'], 'trace-12345678');
+    assert.match(res.body, /Page introuvable/);
+    assert.match(res.body, /trace-12345678/);
+    assert.match(res.body, /href="\/mentions-legales"/);
+  } finally {
+    await proxied.close();
+  }
+});
+
+test('a request id is taken only from a trusted proxy, never shaped like a numéro fiscal', async () => {
+  // No proxy configured: the client's id is not taken.
+  assert.match(String((await t.app.inject({ url: '/', headers: { 'x-request-id': 'trace-12345678' } })).headers['x-request-id']), /^[0-9a-f-]{36}$/);
+  const listed = await createTestApp({ env: { QUOTIENT_TRUST_PROXY: '10.0.0.5,192.0.2.0/24' } });
+  try {
+    const id = async (remoteAddress: string, requestId: string) => String((await listed.app.inject({ url: '/', remoteAddress, headers: { 'x-request-id': requestId } })).headers['x-request-id']);
+    assert.equal(await id('10.0.0.5', 'trace-12345678'), 'trace-12345678');
+    assert.equal(await id('192.0.2.77', 'trace-12345678'), 'trace-12345678');
+    assert.match(await id('10.0.0.6', 'trace-12345678'), /^[0-9a-f-]{36}$/, 'not from a listed proxy');
+    assert.match(await id('10.0.0.5', '3141592653423'), /^[0-9a-f-]{36}$/, 'from the proxy, but shaped like a numéro fiscal');
+  } finally {
+    await listed.close();
+  }
 });
 
 test('a request id that is not a plain token is replaced', async () => {

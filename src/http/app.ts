@@ -3,6 +3,7 @@ import formbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Services } from '../app/compose.ts';
+import { ressembleANumeroFiscal } from '../domain/numero-fiscal.ts';
 import type { AppConfig } from '../infra/config/config.ts';
 import type { Database } from '../infra/db/database.ts';
 import type { Logger } from '../infra/log/logger.ts';
@@ -17,6 +18,7 @@ import { registerBackOffice } from './back-office.ts';
 import { registerErrorHandling } from './errors.tsx';
 import { registerHealthRoutes } from './health.ts';
 import { registerSecurity } from './security.ts';
+import { mandataires } from './mandataire.ts';
 import { registerSessions, type SessionPolicy } from './session.ts';
 
 /** How the pages behave, beyond the services (tests tune them). */
@@ -51,8 +53,13 @@ declare module 'fastify' {
 }
 
 const ASSETS_DIR = new URL('./assets/', import.meta.url).pathname;
-/** A request id chosen by a trusted proxy is kept so that traces join up; anything odd is replaced. */
+/**
+ * A request id chosen by a trusted proxy is kept so that traces join up; from anyone else, or odd,
+ * it is replaced. It is written in the journal: never a value the journal's guard would refuse
+ * (shaped like a numéro fiscal), or a client could keep its own traces out of it.
+ */
 const INCOMING_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+const requestIdRecevable = (id: unknown): id is string => typeof id === 'string' && INCOMING_REQUEST_ID.test(id) && !ressembleANumeroFiscal(id);
 
 /**
  * The web application: security, sessions, access control, then the routes of every capability on
@@ -62,13 +69,14 @@ const INCOMING_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const { config, services } = deps;
   const web = deps.web ?? {};
+  const proxies = mandataires(config.trustProxy);
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    trustProxy: config.trustProxy,
+    trustProxy: proxies.fastify,
     bodyLimit: 1024 * 1024,
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
-      return typeof incoming === 'string' && INCOMING_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+      return proxies.depuisMandataire(req.socket.remoteAddress) && requestIdRecevable(incoming) ? incoming : randomUUID();
     },
     return503OnClosing: true,
     forceCloseConnections: 'idle',

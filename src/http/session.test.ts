@@ -149,7 +149,7 @@ test('absolute timeout: 12 hours after sign-in the session ends whatever the act
 
 test('over https the cookie is __Host-quotient with Secure', async () => {
   const https = await createTestApp({
-    env: { QUOTIENT_PUBLIC_URL: 'https://quotient.exemple.fr', QUOTIENT_TRUST_PROXY: 'true' },
+    env: { QUOTIENT_PUBLIC_URL: 'https://quotient.exemple.fr', QUOTIENT_TRUST_PROXY: '1' },
     beforeReady: testRoutes(state),
     web: { politiqueAcces: TEST_ROUTES },
   });

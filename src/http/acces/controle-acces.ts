@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { QuotientError } from '../../domain/errors.ts';
-import type { AuditActor, AuditEntryInput } from '../../modules/audit/audit-entry.ts';
+import { EntreeAuditInvalide, type AuditActor, type AuditEntryInput } from '../../modules/audit/audit-entry.ts';
 import { cleRoute, POLITIQUE_ACCES } from './politique-acces.ts';
 import type { Principal } from './principal.ts';
 
@@ -102,15 +102,19 @@ function acteurDe(request: FastifyRequest): AuditActor {
 }
 
 async function tracerRefus(request: FastifyRequest, route: string, principaux: readonly Principal[], deps: ControleAccesDeps): Promise<void> {
+  // The route's pattern, never the URL: identifiers and query strings stay out of the journal.
+  const details = { methode: request.method, route, roles: principaux.join(',') };
+  const entree: AuditEntryInput = { actor: acteurDe(request), action: 'acces.refuse', outcome: 'refus', correlationId: String(request.id), details };
   try {
-    await deps.journal?.append({
-      actor: acteurDe(request),
-      action: 'acces.refuse',
-      outcome: 'refus',
-      correlationId: String(request.id),
-      // The route's pattern, never the URL: identifiers and query strings stay out of the journal.
-      details: { methode: request.method, route, roles: principaux.join(',') },
-    });
+    try {
+      await deps.journal?.append(entree);
+    } catch (error) {
+      if (!(error instanceof EntreeAuditInvalide)) throw error;
+      // The request id is the one value here a client may have influenced (through a proxy): if the
+      // journal's guard refuses it, the refusal is written without it rather than lost.
+      const { correlationId: _refuse, ...sansId } = entree;
+      await deps.journal?.append({ ...sansId, actor: entree.actor.type === 'anonyme' ? { type: 'anonyme', id: 'inconnu' } : entree.actor, details: { ...details, identifiantRequete: 'masque' } });
+    }
   } catch (error) {
     // The refusal stands even if the journal cannot take it; the operator is told.
     request.log.error({ err: error }, 'refus d’accès non journalisé');

@@ -113,6 +113,32 @@ test('the per-address-IP limit answers 429 in French', async () => {
   }
 });
 
+test('behind a reverse proxy, a client rotating X-Forwarded-For does not escape the per-address limit', async () => {
+  // One proxy in front (QUOTIENT_TRUST_PROXY=1), or the proxy named by its address: the address the
+  // proxy saw is the client's, whatever the client wrote before it in X-Forwarded-For.
+  for (const [trust, remoteAddress] of [['1', '127.0.0.1'], ['10.0.0.5', '10.0.0.5']] as const) {
+    const limited = await createComptesTestApp({ signInPerMinute: 2, env: { QUOTIENT_TRUST_PROXY: trust } });
+    try {
+      const jar = new Jar();
+      const token = csrfOf((await limited.app.inject({ url: '/connexion' }).then((r) => (jar.take(r.headers), r))).body);
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i += 1) {
+        const res = await limited.app.inject({
+          method: 'POST',
+          url: '/connexion',
+          remoteAddress,
+          payload: `_csrf=${encodeURIComponent(token)}&email=a%40exemple.fr&password=x`,
+          headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': `198.51.100.${i + 1}, 203.0.113.7` },
+        });
+        statuses.push(res.statusCode);
+      }
+      assert.deepEqual(statuses, [400, 400, 429, 429], `QUOTIENT_TRUST_PROXY=${trust}`);
+    } finally {
+      await limited.close();
+    }
+  }
+});
+
 test('/dev/courriels shows the captured messages and never a numéro fiscal', async () => {
   const res = await t.app.inject({ url: '/dev/courriels' });
   assert.equal(res.statusCode, 200);
