@@ -15,7 +15,7 @@ import { registerSimulateurRoutes } from '../modules/simulateur/simulateur-route
 import { registerControleAcces } from './acces/controle-acces.ts';
 import type { Principal } from './acces/principal.ts';
 import { registerBackOffice } from './back-office.ts';
-import { registerErrorHandling } from './errors.tsx';
+import { clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from './errors.tsx';
 import { registerHealthRoutes } from './health.ts';
 import { registerSecurity } from './security.ts';
 import { mandataires } from './mandataire.ts';
@@ -70,6 +70,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const { config, services } = deps;
   const web = deps.web ?? {};
   const proxies = mandataires(config.trustProxy);
+  const httpsPublicUrl = config.publicUrl.startsWith('https://');
+  const comptes = services.comptes;
+  const agentsOidc = services.agentsOidc;
+  // The sign-in buttons are forms whose answer redirects to the identity provider.
+  const formActionOrigins = [comptes?.franceConnect?.issuerOrigin, agentsOidc?.issuerOrigin].filter((o): o is string => o !== undefined);
+  const securite = { httpsPublicUrl, formActionOrigins };
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     trustProxy: proxies.fastify,
@@ -80,6 +86,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Requests refused before routing: French answers with the security headers, like the others.
+    frameworkErrors: frameworkErrorHandler(config.commune, securite),
+    clientErrorHandler: clientErrorHandler(securite),
   });
 
   // Every route as the router knows it: the authorisation-matrix test walks them all.
@@ -90,12 +99,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
 
   registerErrorHandling(app, config.commune);
-  const httpsPublicUrl = config.publicUrl.startsWith('https://');
-  const comptes = services.comptes;
-  const agentsOidc = services.agentsOidc;
-  // The sign-in buttons are forms whose answer redirects to the identity provider.
-  const formActionOrigins = [comptes?.franceConnect?.issuerOrigin, agentsOidc?.issuerOrigin].filter((o): o is string => o !== undefined);
-  await registerSecurity(app, { httpsPublicUrl, formActionOrigins });
+  await registerSecurity(app, securite);
   await app.register(formbody, { bodyLimit: 256 * 1024 });
   await registerSessions(app, {
     db: deps.database.db,

@@ -83,7 +83,13 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
   const service = deps.guichet;
   const acteur = (agent: AgentConnecte) => ({ type: 'agent' as const, id: agent.id });
   const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ComponentChildren, status = 200) => sendAgentPage(request, reply, commune, title, body, status);
-  const idDe = (request: FastifyRequest) => (request.params as { id: string }).id;
+  // Families and requests have UUIDs: anything else in the address is a page that does not exist
+  // (and is never echoed into a redirection, where a line break or an emoji cannot go).
+  const idDe = (request: FastifyRequest) => {
+    const { id } = request.params as { id: string };
+    if (!/^[0-9a-f-]{36}$/i.test(id)) throw new QuotientError('not_found', 'introuvable', 'La page demandée n’existe pas ou a été déplacée.');
+    return id;
+  };
   const aujourdhui = () => parisDate(Date.now());
 
   // ---------------------------------------------------------------------------------------
