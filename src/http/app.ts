@@ -7,6 +7,7 @@ import { ressembleANumeroFiscal } from '../domain/numero-fiscal.ts';
 import type { AppConfig } from '../infra/config/config.ts';
 import type { Database } from '../infra/db/database.ts';
 import type { Logger } from '../infra/log/logger.ts';
+import { chargerCle } from '../infra/secrets/cle-fichier.ts';
 import { registerAccueilRoutes } from '../modules/accueil/accueil-routes.tsx';
 import { registerComptesRoutes } from '../modules/comptes/comptes-routes.tsx';
 import { registerInformationsRoutes } from '../modules/informations/informations-routes.tsx';
@@ -20,6 +21,7 @@ import { registerHealthRoutes } from './health.ts';
 import { registerSecurity } from './security.ts';
 import { mandataires } from './mandataire.ts';
 import { registerSessions, type SessionPolicy } from './session.ts';
+import { fichierCleSessions } from './session-chiffrement.ts';
 
 /** How the pages behave, beyond the services (tests tune them). */
 export interface WebOptions {
@@ -33,7 +35,7 @@ export interface WebOptions {
 }
 
 export interface AppDependencies {
-  readonly config: Pick<AppConfig, 'commune' | 'politique' | 'publicUrl' | 'trustProxy'>;
+  readonly config: Pick<AppConfig, 'commune' | 'politique' | 'publicUrl' | 'trustProxy' | 'mode' | 'dataDir' | 'sessionKeyFile'>;
   readonly database: Database;
   readonly logger: Logger;
   /** Composed by `composeServices` (src/app/compose.ts); nothing is built here. */
@@ -103,6 +105,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(formbody, { bodyLimit: 256 * 1024 });
   await registerSessions(app, {
     db: deps.database.db,
+    key: chargerCle(fichierCleSessions(config)),
     httpsPublicUrl,
     ...(web.sessionPolicy ? { policy: web.sessionPolicy } : {}),
     ...(services.clock ? { clock: services.clock } : {}),

@@ -6,12 +6,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { QuotientError } from '../domain/errors.ts';
 import type { Schema } from '../infra/db/schema.ts';
+import { ChiffrementSessions } from './session-chiffrement.ts';
 
 /**
  * Server-side sessions and CSRF tokens (ASVS 7.x, 3.3, 3.5).
  *
  * - The cookie holds only a 192-bit random id (the plugin's CSPRNG generator); the database keeps
- *   its SHA-256 digest with the session data, so a copy of the table gives no live session.
+ *   its SHA-256 digest with the session data, so a copy of the table gives no live session. The
+ *   data are encrypted with a key derived from the id itself (session-chiffrement.ts).
  * - Over https the cookie is `__Host-quotient` (Secure, HttpOnly, SameSite=Lax, Path=/, no Domain).
  *   Browsers do not keep a Secure cookie received over plain http, and refuse a `__Host-` cookie
  *   without Secure: when QUOTIENT_PUBLIC_URL is http (the demo on http://localhost, tests) the
@@ -78,10 +80,11 @@ declare module 'fastify' {
 
 const digest = (id: string) => createHash('sha256').update(id).digest('base64url');
 
-/** The session store of @fastify/session, on the `sessions` table (both dialects). */
+/** The session store of @fastify/session, on the `sessions` table (both dialects), its data encrypted. */
 export class DatabaseSessionStore {
   constructor(
     private readonly db: Kysely<Schema>,
+    private readonly chiffrement: ChiffrementSessions,
     private readonly policy: SessionPolicy,
     private readonly clock: () => number,
     private readonly agentPolicy: SessionPolicy = AGENT_SESSION_POLICY,
@@ -104,11 +107,13 @@ export class DatabaseSessionStore {
     const row = await this.db.selectFrom('sessions').selectAll().where('id_hash', '=', digest(sessionId)).executeTakeFirst();
     if (!row) return null;
     const now = new Date(this.clock()).toISOString();
-    if (row.idle_expires_at <= now || row.absolute_expires_at <= now) {
+    const clair = row.idle_expires_at <= now || row.absolute_expires_at <= now ? null : this.chiffrement.dechiffrer(sessionId, row.id_hash, row.data);
+    // Expired, or unreadable (written in clear by an earlier release, or altered): the session ends.
+    if (clair === null) {
       await this.db.deleteFrom('sessions').where('id_hash', '=', row.id_hash).execute();
       return null;
     }
-    return JSON.parse(row.data) as Record<string, unknown>;
+    return JSON.parse(clair) as Record<string, unknown>;
   }
 
   private async write(sessionId: string, session: Record<string, unknown>): Promise<void> {
@@ -116,12 +121,12 @@ export class DatabaseSessionStore {
     const now = new Date(nowMs).toISOString();
     // The cookie's own attributes are configuration, not data: only our fields are stored.
     const { cookie: _cookie, ...fields } = session;
-    const data = JSON.stringify(fields);
+    const idHash = digest(sessionId);
+    const data = this.chiffrement.chiffrer(sessionId, idHash, JSON.stringify(fields));
     const compteId = typeof fields.compteId === 'string' ? fields.compteId : null;
     const agentId = typeof fields.agentId === 'string' ? fields.agentId : null;
     const policy = agentId === null ? this.policy : this.agentPolicy;
     const idle = new Date(nowMs + policy.idleMs).toISOString();
-    const idHash = digest(sessionId);
     const updated = await this.db
       .updateTable('sessions')
       .set({ data, compte_id: compteId, agent_id: agentId, last_seen_at: now, idle_expires_at: idle })
@@ -163,6 +168,8 @@ const identitySigner = {
 
 export interface SessionOptions {
   readonly db: Kysely<Schema>;
+  /** The sessions' key (QUOTIENT_SESSION_KEY_FILE). */
+  readonly key: Buffer;
   readonly httpsPublicUrl: boolean;
   readonly policy?: SessionPolicy;
   readonly agentPolicy?: SessionPolicy;
@@ -173,7 +180,7 @@ const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Sessions, then CSRF tokens checked on every state-changing request outside the API. */
 export async function registerSessions(app: FastifyInstance, options: SessionOptions): Promise<DatabaseSessionStore> {
-  const store = new DatabaseSessionStore(options.db, options.policy ?? FAMILY_SESSION_POLICY, options.clock ?? Date.now, options.agentPolicy ?? AGENT_SESSION_POLICY);
+  const store = new DatabaseSessionStore(options.db, new ChiffrementSessions(options.key), options.policy ?? FAMILY_SESSION_POLICY, options.clock ?? Date.now, options.agentPolicy ?? AGENT_SESSION_POLICY);
   await app.register(cookie);
   await app.register(fastifySession, {
     secret: identitySigner,

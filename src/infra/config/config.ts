@@ -67,6 +67,7 @@ const envSchema = z.object({
   QUOTIENT_MASTER_KEY_FILE: optionalText,
   QUOTIENT_AUDIT_KEY_FILE: optionalText,
   QUOTIENT_AUDIT_ANCHOR_FILE: optionalText,
+  QUOTIENT_SESSION_KEY_FILE: optionalText,
   QUOTIENT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   QUOTIENT_TRUST_PROXY: trustProxy.default(false),
   DGFIP_BASE_URL: z.url({ protocol: /^https$/, error: 'adresse https:// attendue' }).optional(),
@@ -136,6 +137,8 @@ export interface AppConfig {
   readonly auditKeyFile?: string;
   /** Signed head of the journal d'audit, outside the database (default: under the data folder). */
   readonly auditAnchorFile?: string;
+  /** Key of the sessions' data at rest (demo: generated under the data folder). */
+  readonly sessionKeyFile?: string;
   readonly logLevel: NonNullable<z.infer<typeof envSchema>['QUOTIENT_LOG_LEVEL']>;
   readonly trustProxy: TrustProxy;
   readonly dgfip: DgfipSettings;
@@ -226,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: { mode: RunMode; cwd
     ...(vars.QUOTIENT_MASTER_KEY_FILE === undefined ? {} : { masterKeyFile: at(vars.QUOTIENT_MASTER_KEY_FILE) }),
     ...(vars.QUOTIENT_AUDIT_KEY_FILE === undefined ? {} : { auditKeyFile: at(vars.QUOTIENT_AUDIT_KEY_FILE) }),
     ...(vars.QUOTIENT_AUDIT_ANCHOR_FILE === undefined ? {} : { auditAnchorFile: at(vars.QUOTIENT_AUDIT_ANCHOR_FILE) }),
+    ...(vars.QUOTIENT_SESSION_KEY_FILE === undefined ? {} : { sessionKeyFile: at(vars.QUOTIENT_SESSION_KEY_FILE) }),
     // The demo's terminal is read by a person: only warnings unless asked otherwise.
     logLevel: vars.QUOTIENT_LOG_LEVEL ?? (options.mode === 'demo' ? 'warn' : 'info'),
     trustProxy: vars.QUOTIENT_TRUST_PROXY,
