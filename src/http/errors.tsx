@@ -43,8 +43,6 @@ const TITLES: Record<number, string> = {
 /** Messages for errors raised by the framework itself (malformed body, size, media type). */
 const FRAMEWORK_MESSAGES: Record<number, string> = {
   400: 'La requête est mal formée : vérifiez les informations envoyées.',
-  // A form whose CSRF token is missing or wrong (stale page, another site): nothing was changed.
-  403: 'Ce formulaire a expiré ou ne vient pas de ce site : rien n’a été enregistré. Revenez à la page précédente, rechargez-la et recommencez.',
   404: 'La ressource demandée n’existe pas.',
   406: 'Ce format de réponse n’est pas disponible.',
   408: 'La requête a pris trop de temps ; réessayez.',

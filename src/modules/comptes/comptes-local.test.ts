@@ -139,6 +139,30 @@ test('behind a reverse proxy, a client rotating X-Forwarded-For does not escape 
   }
 });
 
+test('anonymous visits store no session: 200 page and form views, with or without cookies, leave no row; a sign-in then stores one', async () => {
+  const rows = async () => (await t.database.db.selectFrom('sessions').select('id_hash').execute()).length;
+  const before = await rows();
+  const pages = ['/', '/simulateur', '/connexion', '/inscription', '/mot-de-passe-oublie', '/deconnexion', '/contact'];
+  const jar = new Jar();
+  for (let i = 0; i < 200; i += 1) {
+    const url = pages[i % pages.length] as string;
+    // Half as a client that never keeps cookies (each view a new visitor), half as a browser.
+    const res = i % 2 === 0 ? await t.app.inject({ url }) : await get(jar, url);
+    assert.equal(res.statusCode, 200, url);
+  }
+  assert.equal(await rows(), before, 'no session row for anonymous views');
+  // The browser's forms still work: a failed sign-in is refused as such (not as an expired form)...
+  const failed = await submit(jar, '/connexion', '/connexion', { email: 'personne@exemple.fr', password: 'pas le bon mot de passe' });
+  assert.equal(failed.statusCode, 400);
+  assert.match(failed.body, /Adresse électronique ou mot de passe incorrect/);
+  assert.equal(await rows(), before);
+  // ...and a sign-in stores exactly one (Julie's password since the reset of the first test).
+  const ok = await submit(jar, '/connexion', '/connexion', { email: 'julie@exemple.fr', password: 'Piscine le samedi matin 7' });
+  assert.equal(ok.statusCode, 303);
+  assert.equal(await rows(), before + 1);
+  assert.equal((await get(jar, '/mon-espace')).statusCode, 200);
+});
+
 test('/dev/courriels shows the captured messages and never a numéro fiscal', async () => {
   const res = await t.app.inject({ url: '/dev/courriels' });
   assert.equal(res.statusCode, 200);
