@@ -112,6 +112,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
   registerControleAcces(app, {
     journal: services.journal,
+    origine: new URL(config.publicUrl).origin,
     ...(agentsOidc ? { agentActif: (id: string) => services.agents.actif(id), cleApi: (secret: string) => services.clesApi.verifier(secret) } : {}),
     ...(web.politiqueAcces ? { politique: web.politiqueAcces } : {}),
   });
@@ -145,6 +146,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     registerPortailRoutes(app, {
       demandes: services.demandes,
       familles: services.familles,
+      journal: services.journal,
       wake: services.wake,
       commune: config.commune,
       politique,

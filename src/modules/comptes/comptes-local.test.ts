@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Jar, csrfOf } from '../../http/test-cookies.ts';
-import { createComptesTestApp, type ComptesTestApp } from './test-support.ts';
+import { createComptesTestApp, PUBLIC_URL, type ComptesTestApp } from './test-support.ts';
 
 let t: ComptesTestApp;
 before(async () => {
@@ -161,6 +161,33 @@ test('anonymous visits store no session: 200 page and form views, with or withou
   assert.equal(ok.statusCode, 303);
   assert.equal(await rows(), before + 1);
   assert.equal((await get(jar, '/mon-espace')).statusCode, 200);
+});
+
+test('a form sent from another site (Origin, Sec-Fetch-Site) is refused with a French page and journaled, even with a valid token', async () => {
+  const jar = new Jar();
+  const refus = async () => (await t.journal.query({ action: 'acces.refuse' }, { limit: 500 })).entries.filter((e) => e.details.motif === 'origine').length;
+  const before = await refus();
+  const send = async (headers: Record<string, string>) => {
+    const token = csrfOf((await get(jar, '/connexion')).body);
+    return t.app.inject({ method: 'POST', url: '/connexion', payload: new URLSearchParams({ _csrf: token, email: 'autre-site@exemple.fr', password: 'pas le bon mot de passe' }).toString(), headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded', ...headers } });
+  };
+  const ailleurs: Array<Record<string, string>> = [{ origin: 'https://attaquant.exemple' }, { origin: 'null' }, { origin: 'http://localhost:4000' }, { 'sec-fetch-site': 'cross-site' }];
+  for (const headers of ailleurs) {
+    const res = await send(headers);
+    assert.equal(res.statusCode, 403, JSON.stringify(headers));
+    assert.match(res.body, /<html lang="fr"/);
+    assert.match(res.body, /Ce formulaire a été envoyé depuis un autre site : rien n’a été enregistré/);
+  }
+  assert.equal(await refus(), before + 4, 'each refusal journaled');
+  // From our own pages (the public address, or this machine under another name in the demo): the form is judged as usual.
+  const ici: Array<Record<string, string>> = [{ origin: PUBLIC_URL, 'sec-fetch-site': 'same-origin' }, { origin: 'http://127.0.0.1:3999' }, {}];
+  for (const headers of ici) {
+    const res = await send(headers);
+    assert.equal(res.statusCode, 400, JSON.stringify(headers));
+    assert.match(res.body, /Adresse électronique ou mot de passe incorrect/);
+  }
+  // Reading is not concerned: a link from another site opens the page.
+  assert.equal((await t.app.inject({ url: '/connexion', headers: { origin: 'https://attaquant.exemple', 'sec-fetch-site': 'cross-site' } })).statusCode, 200);
 });
 
 test('/dev/courriels shows the captured messages and never a numéro fiscal', async () => {
