@@ -54,7 +54,7 @@ function memeOrigine(origin: string, attendue: string): boolean {
     a = new URL(origin);
     b = new URL(attendue);
   } catch {
-    // « null » (a sandboxed frame, a file) or garbage: not us.
+    // Not an origin at all: not us.
     return false;
   }
   return LOOPBACK.has(a.hostname) && LOOPBACK.has(b.hostname) && a.protocol === b.protocol && a.port === b.port;
@@ -71,7 +71,9 @@ function envoyeeDAilleurs(request: FastifyRequest, origine: string): boolean {
   if (request.url.startsWith('/api/') && BEARER.test(request.headers.authorization ?? '')) return false;
   if (request.headers['sec-fetch-site'] === 'cross-site') return true;
   const origin = request.headers.origin;
-  return origin !== undefined && !memeOrigine(origin, origine);
+  // « null » tells nothing: our own pages send it (Referrer-Policy: no-referrer), as do sandboxed
+  // frames; Sec-Fetch-Site above, and the CSRF token, decide then.
+  return origin !== undefined && origin !== 'null' && !memeOrigine(origin, origine);
 }
 
 /**
