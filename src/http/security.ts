@@ -33,7 +33,7 @@ const HSTS = 'max-age=63072000; includeSubDomains';
 
 /**
  * The same headers as helmet's and ours below, for the answers written before any hook runs:
- * malformed requests refused by Node's parser or by the router. No script is allowed (no nonce).
+ * malformed requests refused by Node's parser or by the router. Without a nonce: no inline script.
  */
 export function enTetesDeRepli(options: SecurityOptions): Record<string, string> {
   const csp = Object.entries(directivesCsp(options))
