@@ -3,9 +3,11 @@ import formbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Services } from '../app/compose.ts';
+import { ressembleANumeroFiscal } from '../domain/numero-fiscal.ts';
 import type { AppConfig } from '../infra/config/config.ts';
 import type { Database } from '../infra/db/database.ts';
 import type { Logger } from '../infra/log/logger.ts';
+import { chargerCle } from '../infra/secrets/cle-fichier.ts';
 import { registerAccueilRoutes } from '../modules/accueil/accueil-routes.tsx';
 import { registerComptesRoutes } from '../modules/comptes/comptes-routes.tsx';
 import { registerInformationsRoutes } from '../modules/informations/informations-routes.tsx';
@@ -14,10 +16,12 @@ import { registerSimulateurRoutes } from '../modules/simulateur/simulateur-route
 import { registerControleAcces } from './acces/controle-acces.ts';
 import type { Principal } from './acces/principal.ts';
 import { registerBackOffice } from './back-office.ts';
-import { registerErrorHandling } from './errors.tsx';
+import { clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from './errors.tsx';
 import { registerHealthRoutes } from './health.ts';
 import { registerSecurity } from './security.ts';
+import { mandataires } from './mandataire.ts';
 import { registerSessions, type SessionPolicy } from './session.ts';
+import { fichierCleSessions } from './session-chiffrement.ts';
 
 /** How the pages behave, beyond the services (tests tune them). */
 export interface WebOptions {
@@ -31,7 +35,7 @@ export interface WebOptions {
 }
 
 export interface AppDependencies {
-  readonly config: Pick<AppConfig, 'commune' | 'politique' | 'publicUrl' | 'trustProxy'>;
+  readonly config: Pick<AppConfig, 'commune' | 'politique' | 'publicUrl' | 'trustProxy' | 'mode' | 'dataDir' | 'sessionKeyFile'>;
   readonly database: Database;
   readonly logger: Logger;
   /** Composed by `composeServices` (src/app/compose.ts); nothing is built here. */
@@ -51,8 +55,13 @@ declare module 'fastify' {
 }
 
 const ASSETS_DIR = new URL('./assets/', import.meta.url).pathname;
-/** A request id chosen by a trusted proxy is kept so that traces join up; anything odd is replaced. */
+/**
+ * A request id chosen by a trusted proxy is kept so that traces join up; from anyone else, or odd,
+ * it is replaced. It is written in the journal: never a value the journal's guard would refuse
+ * (shaped like a numéro fiscal), or a client could keep its own traces out of it.
+ */
 const INCOMING_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+const requestIdRecevable = (id: unknown): id is string => typeof id === 'string' && INCOMING_REQUEST_ID.test(id) && !ressembleANumeroFiscal(id);
 
 /**
  * The web application: security, sessions, access control, then the routes of every capability on
@@ -62,16 +71,26 @@ const INCOMING_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const { config, services } = deps;
   const web = deps.web ?? {};
+  const proxies = mandataires(config.trustProxy);
+  const httpsPublicUrl = config.publicUrl.startsWith('https://');
+  const comptes = services.comptes;
+  const agentsOidc = services.agentsOidc;
+  // The sign-in buttons are forms whose answer redirects to the identity provider.
+  const formActionOrigins = [comptes?.franceConnect?.issuerOrigin, agentsOidc?.issuerOrigin].filter((o): o is string => o !== undefined);
+  const securite = { httpsPublicUrl, formActionOrigins };
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    trustProxy: config.trustProxy,
+    trustProxy: proxies.fastify,
     bodyLimit: 1024 * 1024,
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
-      return typeof incoming === 'string' && INCOMING_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+      return proxies.depuisMandataire(req.socket.remoteAddress) && requestIdRecevable(incoming) ? incoming : randomUUID();
     },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Requests refused before routing: French answers with the security headers, like the others.
+    frameworkErrors: frameworkErrorHandler(config.commune, securite),
+    clientErrorHandler: clientErrorHandler(securite),
   });
 
   // Every route as the router knows it: the authorisation-matrix test walks them all.
@@ -82,21 +101,18 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
 
   registerErrorHandling(app, config.commune);
-  const httpsPublicUrl = config.publicUrl.startsWith('https://');
-  const comptes = services.comptes;
-  const agentsOidc = services.agentsOidc;
-  // The sign-in buttons are forms whose answer redirects to the identity provider.
-  const formActionOrigins = [comptes?.franceConnect?.issuerOrigin, agentsOidc?.issuerOrigin].filter((o): o is string => o !== undefined);
-  await registerSecurity(app, { httpsPublicUrl, formActionOrigins });
+  await registerSecurity(app, securite);
   await app.register(formbody, { bodyLimit: 256 * 1024 });
   await registerSessions(app, {
     db: deps.database.db,
+    key: chargerCle(fichierCleSessions(config)),
     httpsPublicUrl,
     ...(web.sessionPolicy ? { policy: web.sessionPolicy } : {}),
     ...(services.clock ? { clock: services.clock } : {}),
   });
   registerControleAcces(app, {
     journal: services.journal,
+    origine: new URL(config.publicUrl).origin,
     ...(agentsOidc ? { agentActif: (id: string) => services.agents.actif(id), cleApi: (secret: string) => services.clesApi.verifier(secret) } : {}),
     ...(web.politiqueAcces ? { politique: web.politiqueAcces } : {}),
   });
@@ -130,6 +146,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     registerPortailRoutes(app, {
       demandes: services.demandes,
       familles: services.familles,
+      journal: services.journal,
       wake: services.wake,
       commune: config.commune,
       politique,

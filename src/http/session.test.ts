@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { FAMILY_SESSION_POLICY, requireCompteId, signIn, signOut } from './session.ts';
@@ -149,7 +150,7 @@ test('absolute timeout: 12 hours after sign-in the session ends whatever the act
 
 test('over https the cookie is __Host-quotient with Secure', async () => {
   const https = await createTestApp({
-    env: { QUOTIENT_PUBLIC_URL: 'https://quotient.exemple.fr', QUOTIENT_TRUST_PROXY: 'true' },
+    env: { QUOTIENT_PUBLIC_URL: 'https://quotient.exemple.fr', QUOTIENT_TRUST_PROXY: '1' },
     beforeReady: testRoutes(state),
     web: { politiqueAcces: TEST_ROUTES },
   });
@@ -161,4 +162,29 @@ test('over https the cookie is __Host-quotient with Secure', async () => {
   } finally {
     await https.close();
   }
+});
+
+test('a session row moved to another session id, altered, or written in clear is not read: that session ends', async () => {
+  const jar = await signedIn();
+  const id = jar.cookies.get('quotient') as string;
+  const digestOf = (value: string) => createHash('sha256').update(value).digest('base64url');
+  const row = await t.database.db.selectFrom('sessions').selectAll().where('id_hash', '=', digestOf(id)).executeTakeFirstOrThrow();
+  assert.match(row.data, /^v1\./);
+  assert.ok(!row.data.includes(state.compteId), 'the account id is not readable in the data');
+
+  // Someone who can write the table copies a signed-in row under a session id of their own.
+  const other = new Jar();
+  await get(other, '/test/formulaire');
+  const otherId = other.cookies.get('quotient') as string;
+  await t.database.db.deleteFrom('sessions').where('id_hash', '=', digestOf(otherId)).execute();
+  await t.database.db.insertInto('sessions').values({ ...row, id_hash: digestOf(otherId) }).execute();
+  assert.equal((await get(other, '/test/qui')).statusCode, 401);
+
+  // One byte changed, or the plain JSON an earlier release wrote.
+  const flipped = `${row.data.slice(0, -2)}${row.data.endsWith('A') ? 'B' : 'A'}${row.data.slice(-1)}`;
+  await t.database.db.updateTable('sessions').set({ data: flipped }).where('id_hash', '=', row.id_hash).execute();
+  assert.equal((await get(jar, '/test/qui')).statusCode, 401);
+  const again = await signedIn();
+  await t.database.db.updateTable('sessions').set({ data: JSON.stringify({ compteId: state.compteId }) }).where('id_hash', '=', digestOf(again.cookies.get('quotient') as string)).execute();
+  assert.equal((await get(again, '/test/qui')).statusCode, 401);
 });

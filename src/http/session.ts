@@ -1,17 +1,18 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import cookie from '@fastify/cookie';
-import csrfProtection from '@fastify/csrf-protection';
 import fastifySession from '@fastify/session';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { QuotientError } from '../domain/errors.ts';
 import type { Schema } from '../infra/db/schema.ts';
+import { ChiffrementSessions } from './session-chiffrement.ts';
 
 /**
  * Server-side sessions and CSRF tokens (ASVS 7.x, 3.3, 3.5).
  *
  * - The cookie holds only a 192-bit random id (the plugin's CSPRNG generator); the database keeps
- *   its SHA-256 digest with the session data, so a copy of the table gives no live session.
+ *   its SHA-256 digest with the session data, so a copy of the table gives no live session. The
+ *   data are encrypted with a key derived from the id itself (session-chiffrement.ts).
  * - Over https the cookie is `__Host-quotient` (Secure, HttpOnly, SameSite=Lax, Path=/, no Domain).
  *   Browsers do not keep a Secure cookie received over plain http, and refuse a `__Host-` cookie
  *   without Secure: when QUOTIENT_PUBLIC_URL is http (the demo on http://localhost, tests) the
@@ -19,6 +20,8 @@ import type { Schema } from '../infra/db/schema.ts';
  * - Idle and absolute timeouts are enforced by the store on every read, with the server's clock,
  *   never by the browser: an expired session is deleted and the request continues anonymous.
  * - Sign-in renews the id (fixation), sign-out deletes the row (a replayed cookie is worth nothing).
+ * - A session is stored once it holds something (a sign-in, or one in progress): an anonymous
+ *   visitor shown forms has a cookie and CSRF tokens derived from its id, and no row.
  */
 
 export interface SessionPolicy {
@@ -67,21 +70,37 @@ export interface SessionData {
   agentOidc?: { state: string; nonce: string; codeVerifier: string; startedAt: number };
   /** A one-shot message for the next page (after sign-out, after a reset). */
   flash?: string;
+  /**
+   * A form was shown: the session id, which its CSRF token is derived from, must reach the browser
+   * in the cookie. Never stored: a session holding only this has no row.
+   */
+  formulaire?: true;
 }
 
 declare module 'fastify' {
   // The plugin's session object carries our fields directly.
-  interface Session extends SessionData {
-    _csrf?: string;
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- merged into the plugin's declaration
+  interface Session extends SessionData {}
+  interface FastifyReply {
+    /** The CSRF token of a form on this page, bound to the browser's session id. */
+    generateCsrf(): string;
   }
 }
 
+/**
+ * Set by `signIn` and `signInAgent` on the session they create, for this request only (a symbol is
+ * neither stored nor copied into the next request's session): the one case where a signed-in
+ * session without a row is written.
+ */
+const NOUVELLE_CONNEXION = Symbol('nouvelle connexion');
+
 const digest = (id: string) => createHash('sha256').update(id).digest('base64url');
 
-/** The session store of @fastify/session, on the `sessions` table (both dialects). */
+/** The session store of @fastify/session, on the `sessions` table (both dialects), its data encrypted. */
 export class DatabaseSessionStore {
   constructor(
     private readonly db: Kysely<Schema>,
+    private readonly chiffrement: ChiffrementSessions,
     private readonly policy: SessionPolicy,
     private readonly clock: () => number,
     private readonly agentPolicy: SessionPolicy = AGENT_SESSION_POLICY,
@@ -102,43 +121,41 @@ export class DatabaseSessionStore {
 
   private async read(sessionId: string): Promise<Record<string, unknown> | null> {
     const row = await this.db.selectFrom('sessions').selectAll().where('id_hash', '=', digest(sessionId)).executeTakeFirst();
-    if (!row) return null;
+    // An anonymous visitor's session has no row until it holds something: its id (in the cookie,
+    // and in the CSRF tokens of the forms it was shown) goes on, empty.
+    if (!row) return {};
     const now = new Date(this.clock()).toISOString();
-    if (row.idle_expires_at <= now || row.absolute_expires_at <= now) {
+    const clair = row.idle_expires_at <= now || row.absolute_expires_at <= now ? null : this.chiffrement.dechiffrer(sessionId, row.id_hash, row.data);
+    // Expired, or unreadable (written in clear by an earlier release, or altered): the session ends.
+    if (clair === null) {
       await this.db.deleteFrom('sessions').where('id_hash', '=', row.id_hash).execute();
       return null;
     }
-    return JSON.parse(row.data) as Record<string, unknown>;
+    return JSON.parse(clair) as Record<string, unknown>;
   }
 
-  private async write(sessionId: string, session: Record<string, unknown>): Promise<void> {
+  private async write(sessionId: string, session: Record<string | symbol, unknown>): Promise<void> {
     const nowMs = this.clock();
     const now = new Date(nowMs).toISOString();
     // The cookie's own attributes are configuration, not data: only our fields are stored.
-    const { cookie: _cookie, ...fields } = session;
-    const data = JSON.stringify(fields);
+    const { cookie: _cookie, formulaire: _formulaire, ...fields } = session;
+    const idHash = digest(sessionId);
+    const data = this.chiffrement.chiffrer(sessionId, idHash, JSON.stringify(fields));
     const compteId = typeof fields.compteId === 'string' ? fields.compteId : null;
     const agentId = typeof fields.agentId === 'string' ? fields.agentId : null;
     const policy = agentId === null ? this.policy : this.agentPolicy;
     const idle = new Date(nowMs + policy.idleMs).toISOString();
-    const idHash = digest(sessionId);
     const updated = await this.db
       .updateTable('sessions')
       .set({ data, compte_id: compteId, agent_id: agentId, last_seen_at: now, idle_expires_at: idle })
       .where('id_hash', '=', idHash)
       .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) > 0) {
-      // A session that becomes an agent's (regenerated empty, then signed in) gets their shorter life.
-      if (agentId !== null) {
-        const row = await this.db.selectFrom('sessions').select(['created_at', 'absolute_expires_at']).where('id_hash', '=', idHash).executeTakeFirst();
-        const cap = row ? new Date(Date.parse(row.created_at) + this.agentPolicy.absoluteMs).toISOString() : undefined;
-        if (row && cap && row.absolute_expires_at > cap) await this.db.updateTable('sessions').set({ absolute_expires_at: cap }).where('id_hash', '=', idHash).execute();
-      }
-      return;
-    }
-    // A signed-in session is always created empty first (regenerate saves at once): if its row is
-    // gone, it was ended meanwhile (agent disabled, password reset, sign-out elsewhere) and stays so.
-    if (compteId !== null || agentId !== null) return;
+    if (Number(updated.numUpdatedRows) > 0) return;
+    // Nothing to keep (an anonymous visitor shown pages and forms): no row, however many visits.
+    if (Object.keys(fields).length === 0) return;
+    // A signed-in session gets its row when the sign-in creates it: if the row is gone later, the
+    // session was ended meanwhile (agent disabled, password reset, sign-out elsewhere) and stays so.
+    if ((compteId !== null || agentId !== null) && session[NOUVELLE_CONNEXION] !== true) return;
     await this.db
       .insertInto('sessions')
       .values({ id_hash: idHash, data, compte_id: compteId, agent_id: agentId, created_at: now, last_seen_at: now, idle_expires_at: idle, absolute_expires_at: new Date(nowMs + policy.absoluteMs).toISOString() })
@@ -163,6 +180,8 @@ const identitySigner = {
 
 export interface SessionOptions {
   readonly db: Kysely<Schema>;
+  /** The sessions' key (QUOTIENT_SESSION_KEY_FILE). */
+  readonly key: Buffer;
   readonly httpsPublicUrl: boolean;
   readonly policy?: SessionPolicy;
   readonly agentPolicy?: SessionPolicy;
@@ -171,29 +190,54 @@ export interface SessionOptions {
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+const FORMULAIRE_EXPIRE = 'Ce formulaire a expiré ou ne vient pas de ce site : rien n’a été enregistré. Revenez à la page précédente, rechargez-la et recommencez.';
+
+/**
+ * CSRF tokens (ASVS 3.5.1) bound to the session id without storing anything: a random salt and the
+ * HMAC of the id with it. Only this browser knows the id (an HttpOnly cookie) and only the server
+ * the key, so another site can neither read nor forge a token; a new id (sign-in, sign-out) voids
+ * the tokens of the old one. The salt makes each token different (no fixed secret in the pages).
+ */
+function jetonCsrf(cle: Buffer, sessionId: string): string {
+  const sel = randomBytes(16).toString('base64url');
+  return `${sel}.${createHmac('sha256', cle).update(`${sessionId}|${sel}`).digest('base64url')}`;
+}
+
+function jetonCsrfValide(cle: Buffer, sessionId: string, jeton: unknown): boolean {
+  if (typeof jeton !== 'string') return false;
+  const [sel, mac, ...reste] = jeton.split('.');
+  if (!sel || !mac || reste.length > 0 || sel.length !== 22) return false;
+  const attendu = createHmac('sha256', cle).update(`${sessionId}|${sel}`).digest();
+  const recu = Buffer.from(mac, 'base64url');
+  return recu.length === attendu.length && timingSafeEqual(recu, attendu);
+}
+
 /** Sessions, then CSRF tokens checked on every state-changing request outside the API. */
 export async function registerSessions(app: FastifyInstance, options: SessionOptions): Promise<DatabaseSessionStore> {
-  const store = new DatabaseSessionStore(options.db, options.policy ?? FAMILY_SESSION_POLICY, options.clock ?? Date.now, options.agentPolicy ?? AGENT_SESSION_POLICY);
+  const store = new DatabaseSessionStore(options.db, new ChiffrementSessions(options.key), options.policy ?? FAMILY_SESSION_POLICY, options.clock ?? Date.now, options.agentPolicy ?? AGENT_SESSION_POLICY);
   await app.register(cookie);
   await app.register(fastifySession, {
     secret: identitySigner,
     store,
     cookieName: sessionCookieName(options.httpsPublicUrl),
     cookie: { path: '/', httpOnly: true, secure: options.httpsPublicUrl, sameSite: 'lax' },
-    // No cookie until there is something to keep (a CSRF secret for a form, a sign-in).
+    // No cookie until there is something to keep (a form's session id, a sign-in).
     saveUninitialized: false,
     // Each request moves the idle deadline forward.
     rolling: true,
   });
-  await app.register(csrfProtection, { sessionPlugin: '@fastify/session', getToken: (req) => (req.body as { _csrf?: string } | undefined)?._csrf ?? (req.headers['x-csrf-token'] as string | undefined) });
+  const cleCsrf = Buffer.from(hkdfSync('sha256', options.key, Buffer.alloc(0), 'quotient-csrf|1', 32));
+  app.decorateReply('generateCsrf', function generateCsrf(this: FastifyReply): string {
+    this.request.session.formulaire = true;
+    return jetonCsrf(cleCsrf, this.request.session.sessionId);
+  });
   // Every form is protected without each route having to remember it. The API authenticates its
   // callers with credentials of their own (no cookie), so it is outside this rule.
-  app.addHook('preHandler', (request, reply, done) => {
-    if (!UNSAFE_METHODS.has(request.method) || request.url.startsWith('/api/')) {
-      done();
-      return;
-    }
-    app.csrfProtection(request, reply, done);
+  app.addHook('preHandler', async (request) => {
+    if (!UNSAFE_METHODS.has(request.method) || request.url.startsWith('/api/')) return;
+    const jeton = (request.body as { _csrf?: unknown } | undefined)?._csrf ?? request.headers['x-csrf-token'];
+    const sessionId = request.session?.sessionId;
+    if (!sessionId || !jetonCsrfValide(cleCsrf, sessionId, jeton)) throw new QuotientError('forbidden', 'formulaire_expire', FORMULAIRE_EXPIRE);
   });
   return store;
 }
@@ -201,6 +245,7 @@ export async function registerSessions(app: FastifyInstance, options: SessionOpt
 /** A fresh session id for the person who just proved who they are; the old id dies (fixation). */
 export async function signIn(request: FastifyRequest, compteId: string, method: 'franceconnect' | 'local', extra: Pick<SessionData, 'idToken' | 'fcAccessToken'> = {}): Promise<void> {
   await request.session.regenerate();
+  (request.session as unknown as Record<symbol, boolean>)[NOUVELLE_CONNEXION] = true;
   request.session.compteId = compteId;
   request.session.method = method;
   request.session.signedInAt = new Date().toISOString();
@@ -211,6 +256,7 @@ export async function signIn(request: FastifyRequest, compteId: string, method: 
 /** A fresh session for an agent who just proved who they are: a family signed in here is signed out. */
 export async function signInAgent(request: FastifyRequest, agentId: string, idToken: string): Promise<void> {
   await request.session.regenerate();
+  (request.session as unknown as Record<symbol, boolean>)[NOUVELLE_CONNEXION] = true;
   request.session.agentId = agentId;
   request.session.agentIdToken = idToken;
   request.session.signedInAt = new Date().toISOString();

@@ -138,10 +138,11 @@ async function migrateServeAndStop(databaseUrl: string) {
   const again = await runCli(['migrate'], { QUOTIENT_DATABASE_URL: databaseUrl });
   assert.match(again.stdout, /déjà à jour/);
 
-  // Production needs its secrets named: the journal's key and the silo's master keys.
+  // Production needs its secrets named: the journal's key, the silo's master keys, the sessions' key.
   const keys = mkdtempSync(join(dir, 'cles-'));
-  const secrets = { QUOTIENT_AUDIT_KEY_FILE: join(keys, 'journal.key'), QUOTIENT_MASTER_KEY_FILE: join(keys, 'coffre.json') };
+  const secrets = { QUOTIENT_AUDIT_KEY_FILE: join(keys, 'journal.key'), QUOTIENT_MASTER_KEY_FILE: join(keys, 'coffre.json'), QUOTIENT_SESSION_KEY_FILE: join(keys, 'sessions.key') };
   writeFileSync(secrets.QUOTIENT_AUDIT_KEY_FILE, randomBytes(32).toString('base64'), { mode: 0o600 });
+  writeFileSync(secrets.QUOTIENT_SESSION_KEY_FILE, randomBytes(32).toString('base64'), { mode: 0o600 });
   const init = await runCli(['keys', 'init'], { QUOTIENT_DATABASE_URL: databaseUrl, QUOTIENT_CONFIG: DEMO_COMMUNE, ...secrets });
   assert.equal(init.code, 0, init.stderr);
   const server = await startCli(['serve', '--sandbox'], { QUOTIENT_DATABASE_URL: databaseUrl, QUOTIENT_CONFIG: DEMO_COMMUNE, QUOTIENT_PORT: '0', QUOTIENT_HOST: '127.0.0.1', QUOTIENT_DATA_DIR: join(keys, 'data'), ...secrets }, /écoute sur 127\.0\.0\.1:(\d+)/);

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { QuotientError } from '../../domain/errors.ts';
-import type { Acteur, AuditEntryInput } from '../../modules/audit/audit-entry.ts';
+import { EntreeAuditInvalide, type Acteur, type AuditEntryInput } from '../../modules/audit/audit-entry.ts';
 import { cleRoute, POLITIQUE_ACCES } from './politique-acces.ts';
 import type { Principal } from './principal.ts';
 
@@ -26,6 +26,8 @@ export interface ControleAccesDeps {
   readonly cleApi?: (secret: string) => Promise<CleApiConnue | undefined>;
   /** Further entries (tests that add routes of their own). */
   readonly politique?: Readonly<Record<string, readonly Principal[]>>;
+  /** The origin of QUOTIENT_PUBLIC_URL: state-changing requests sent from another site are refused. */
+  readonly origine?: string;
 }
 
 declare module 'fastify' {
@@ -40,6 +42,39 @@ declare module 'fastify' {
 }
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]{16,200})$/;
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** Same scheme, host and port; on this machine (the demo) localhost, 127.0.0.1 and [::1] are one host. */
+function memeOrigine(origin: string, attendue: string): boolean {
+  if (origin === attendue) return true;
+  let a: URL;
+  let b: URL;
+  try {
+    a = new URL(origin);
+    b = new URL(attendue);
+  } catch {
+    // Not an origin at all: not us.
+    return false;
+  }
+  return LOOPBACK.has(a.hostname) && LOOPBACK.has(b.hostname) && a.protocol === b.protocol && a.port === b.port;
+}
+
+/**
+ * Defence in depth beside the CSRF tokens: a form or a script of another site, as the browser says
+ * (`Origin`, `Sec-Fetch-Site`). Requests without these headers (older browsers, the tests' own
+ * clients) are judged by their CSRF token alone. The API's callers authenticate with a key and are
+ * no browser: they are not concerned.
+ */
+function envoyeeDAilleurs(request: FastifyRequest, origine: string): boolean {
+  if (!UNSAFE_METHODS.has(request.method)) return false;
+  if (request.url.startsWith('/api/') && BEARER.test(request.headers.authorization ?? '')) return false;
+  if (request.headers['sec-fetch-site'] === 'cross-site') return true;
+  const origin = request.headers.origin;
+  // « null » tells nothing: our own pages send it (Referrer-Policy: no-referrer), as do sandboxed
+  // frames; Sec-Fetch-Site above, and the CSRF token, decide then.
+  return origin !== undefined && origin !== 'null' && !memeOrigine(origin, origine);
+}
 
 /**
  * Every request is checked against the one policy before anything else of the route runs (before
@@ -59,6 +94,10 @@ export function registerControleAcces(app: FastifyInstance, deps: ControleAccesD
     if (route === undefined) return;
     const principaux = await principauxDe(request, deps);
     request.principaux = principaux;
+    if (deps.origine !== undefined && envoyeeDAilleurs(request, deps.origine)) {
+      await tracerRefus(request, route, principaux, deps, 'origine');
+      throw new QuotientError('forbidden', 'origine_refusee', 'Ce formulaire a été envoyé depuis un autre site : rien n’a été enregistré. Ouvrez le site de la commune directement, puis recommencez.');
+    }
     const allowed = politique[cleRoute(request.method, route)];
     if (allowed && principaux.some((p) => allowed.includes(p))) return;
     if (!allowed) request.log.error({ route, method: request.method }, 'route absente de la politique d’accès : refusée');
@@ -101,16 +140,21 @@ function acteurDe(request: FastifyRequest): Acteur {
   return { type: 'anonyme', id: String(request.id) };
 }
 
-async function tracerRefus(request: FastifyRequest, route: string, principaux: readonly Principal[], deps: ControleAccesDeps): Promise<void> {
+async function tracerRefus(request: FastifyRequest, route: string, principaux: readonly Principal[], deps: ControleAccesDeps, motif?: 'origine'): Promise<void> {
+  // The route's pattern, never the URL: identifiers and query strings stay out of the journal; nor
+  // the Origin a client sent, only that it was another site's.
+  const details = { methode: request.method, route, roles: principaux.join(','), ...(motif ? { motif } : {}) };
+  const entree: AuditEntryInput = { actor: acteurDe(request), action: 'acces.refuse', outcome: 'refus', correlationId: String(request.id), details };
   try {
-    await deps.journal?.append({
-      actor: acteurDe(request),
-      action: 'acces.refuse',
-      outcome: 'refus',
-      correlationId: String(request.id),
-      // The route's pattern, never the URL: identifiers and query strings stay out of the journal.
-      details: { methode: request.method, route, roles: principaux.join(',') },
-    });
+    try {
+      await deps.journal?.append(entree);
+    } catch (error) {
+      if (!(error instanceof EntreeAuditInvalide)) throw error;
+      // The request id is the one value here a client may have influenced (through a proxy): if the
+      // journal's guard refuses it, the refusal is written without it rather than lost.
+      const { correlationId: _refuse, ...sansId } = entree;
+      await deps.journal?.append({ ...sansId, actor: entree.actor.type === 'anonyme' ? { type: 'anonyme', id: 'inconnu' } : entree.actor, details: { ...details, identifiantRequete: 'masque' } });
+    }
   } catch (error) {
     // The refusal stands even if the journal cannot take it; the operator is told.
     request.log.error({ err: error }, 'refus d’accès non journalisé');

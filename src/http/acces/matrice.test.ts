@@ -16,7 +16,8 @@ import { PRINCIPAUX, type Principal } from './principal.ts';
 let t: BackOfficeTestApp;
 const callers = new Map<Principal, { jar: Jar; headers: Record<string, string> }>();
 before(async () => {
-  t = await createBackOfficeTestApp();
+  // Behind one reverse proxy, which hands on its request ids: the walk finds each refusal by its id.
+  t = await createBackOfficeTestApp({ env: { QUOTIENT_TRUST_PROXY: '1' } });
   callers.set('anonyme', { jar: new Jar(), headers: {} });
   callers.set('famille', { jar: (await t.signedInFamily({ parents: [{ nomNaissance: 'Matrice', prenoms: 'Anne', dateNaissance: '1980-01-01' }] }, 'anne.matrice@exemple.fr')).jar, headers: {} });
   for (const role of ROLES_AGENT) callers.set(role, { jar: await t.signInAgent(role), headers: {} });
@@ -70,4 +71,18 @@ test('every route × every caller: allowed exactly as the policy says, every ref
   assert.deepEqual(wrong, []);
   // The sessions survived the walk: nobody was signed out by a refusal.
   assert.equal((await t.get(callers.get('guichet')?.jar as Jar, '/agents')).statusCode, 200);
+});
+
+test('a request id shaped like a numéro fiscal never keeps a refusal out of the journal: 403 and exactly one entry', async () => {
+  const famille = callers.get('famille')?.jar as Jar;
+  const refus = async () => (await t.harness.journal.query({ action: 'acces.refuse', actor: { type: 'famille' } }, { limit: 500 })).entries.length;
+  for (const requestId of ['3141592653423', '3141 5926 5342 3', 'trace-31415926534230']) {
+    const before = await refus();
+    const res = await t.app.inject({ url: '/agents/guichet', headers: { cookie: famille.header(), 'x-request-id': requestId } });
+    assert.equal(res.statusCode, 403, requestId);
+    assert.notEqual(res.headers['x-request-id'], requestId, 'our own id instead');
+    assert.equal(await refus(), before + 1, `${requestId}: one journal entry`);
+    const [entry] = (await t.harness.journal.query({ correlationId: String(res.headers['x-request-id']), action: 'acces.refuse' })).entries;
+    assert.equal(entry?.details.route, '/agents/guichet');
+  }
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { isQuotientError, type QuotientError } from '../../domain/errors.ts';
 import { loadConfig } from './config.ts';
+import { bombeYaml } from './test-support.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'quotient-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -79,6 +80,29 @@ test('a file that is not YAML says where', () => {
   writeFileSync(file, 'commune:\n  nom: "non fermé\n');
   assert.match(configError({ QUOTIENT_CONFIG: file }).message, /n’est pas un YAML valide \(ligne \d+/);
   assert.match(configError({ QUOTIENT_CONFIG: join(dir, 'absent.yaml') }).details[0]?.message ?? '', /fichier introuvable/);
+});
+
+test('a commune file with YAML aliases (the alias bomb) is refused at once, in French', { timeout: 20_000 }, () => {
+  const file = join(dir, 'bombe.yaml');
+  writeFileSync(file, bombeYaml());
+  assert.match(configError({ QUOTIENT_CONFIG: file }).message, /n’est pas un YAML valide \(ligne 2, colonne 9\) : les alias YAML \(« \*nom »\) ne sont pas acceptés/);
+});
+
+test('QUOTIENT_TRUST_PROXY: a number of proxies or their addresses; « true » is refused with what to write instead', () => {
+  const trust = (value: string) => loadConfig({ QUOTIENT_TRUST_PROXY: value }, { mode: 'demo', cwd: dir }).trustProxy;
+  assert.equal(loadConfig({}, { mode: 'demo', cwd: dir }).trustProxy, false);
+  assert.equal(trust('false'), false);
+  assert.equal(trust('1'), 1);
+  assert.equal(trust('2'), 2);
+  assert.deepEqual(trust('10.0.0.5, 10.0.0.6,2001:db8::/32'), ['10.0.0.5', '10.0.0.6', '2001:db8::/32']);
+  for (const value of ['true', 'oui']) {
+    const [detail] = configError({ QUOTIENT_TRUST_PROXY: value }).details;
+    assert.equal(detail?.path, 'QUOTIENT_TRUST_PROXY');
+    assert.match(detail?.message ?? '', /croirait toute adresse annoncée par le client : indiquez le nombre de mandataires inverses devant Quotient \(par exemple 1\) ou leurs adresses/);
+  }
+  for (const value of ['10.0.0.300', '10.0.0.0/33', 'proxy.ville.fr', '50']) {
+    assert.equal(configError({ QUOTIENT_TRUST_PROXY: value }).details[0]?.path, 'QUOTIENT_TRUST_PROXY', value);
+  }
 });
 
 const BOULOGNE = readFileSync(new URL('../../../examples/boulogne-billancourt.yaml', import.meta.url), 'utf8');

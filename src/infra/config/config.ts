@@ -1,12 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { isQuotientError, QuotientError, type ErrorDetail } from '../../domain/errors.ts';
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
 import { issuesToDetails, parseOptions } from '../../domain/zod-francais.ts';
 import { loadPolitiqueFileSync } from '../../modules/tarifs/politique-loader.ts';
 import { communeConfigSchema, type CommuneConfig } from './commune-config.ts';
+import { lireYaml, YamlRefuse } from './yaml.ts';
 
 /** `demo` fills in everything for `npm start`; `production` requires what an installation must decide. */
 export type RunMode = 'demo' | 'production';
@@ -15,9 +16,41 @@ const DEMO_COMMUNE_FILE = new URL('../../../examples/commune-demo.yaml', import.
 
 const optionalText = z.string().trim().min(1).optional();
 const port = z.coerce.number({ error: 'numéro de port attendu' }).int('numéro de port attendu').min(0, 'port entre 0 et 65535 (0 : choisi par le système)').max(65535, 'port entre 0 et 65535 (0 : choisi par le système)');
-const booleanFlag = z
-  .enum(['1', '0', 'true', 'false', 'oui', 'non'], { error: 'valeur attendue : true ou false' })
-  .transform((v) => v === '1' || v === 'true' || v === 'oui');
+
+/**
+ * Who may tell where a request comes from (X-Forwarded-For, X-Forwarded-Proto, X-Request-Id):
+ * nobody (`false`), the N reverse proxies in front of Quotient, or the proxies at these addresses.
+ * « Every hop » is not offered: a client would then choose its own address, and with it escape the
+ * per-address sign-in throttle.
+ */
+export type TrustProxy = false | number | readonly string[];
+
+const TRUST_PROXY_ATTENDU = 'indiquez le nombre de mandataires inverses devant Quotient (par exemple 1) ou leurs adresses (par exemple 10.0.0.5,10.0.0.6 ou 10.0.0.0/24) ; false sans mandataire';
+
+function adresseOuReseau(text: string): boolean {
+  const [ip = '', prefix, ...rest] = text.split('/');
+  const version = isIP(ip);
+  if (version === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
+}
+
+const trustProxy = z.string().transform((value, ctx): TrustProxy => {
+  const v = value.trim().toLowerCase();
+  if (v === '' || v === 'false' || v === 'non' || v === '0') return false;
+  if (v === 'true' || v === 'oui') {
+    ctx.addIssue({ code: 'custom', message: `« ${value.trim()} » croirait toute adresse annoncée par le client : ${TRUST_PROXY_ATTENDU}` });
+    return z.NEVER;
+  }
+  if (/^[0-9]+$/.test(v)) {
+    if (Number(v) <= 10) return Number(v);
+    ctx.addIssue({ code: 'custom', message: `au plus 10 mandataires : ${TRUST_PROXY_ATTENDU}` });
+    return z.NEVER;
+  }
+  const adresses = v.split(',').map((a) => a.trim());
+  if (adresses.every(adresseOuReseau)) return adresses;
+  ctx.addIssue({ code: 'custom', message: `adresse IP ou réseau non reconnu : ${TRUST_PROXY_ATTENDU}` });
+  return z.NEVER;
+});
 
 const databaseUrl = z.string().trim().refine((v) => /^sqlite:.+/.test(v) || /^postgres(?:ql)?:\/\/.+/.test(v), {
   message: 'attendu « sqlite:CHEMIN » ou « postgres://utilisateur@hôte:port/base »',
@@ -34,8 +67,9 @@ const envSchema = z.object({
   QUOTIENT_MASTER_KEY_FILE: optionalText,
   QUOTIENT_AUDIT_KEY_FILE: optionalText,
   QUOTIENT_AUDIT_ANCHOR_FILE: optionalText,
+  QUOTIENT_SESSION_KEY_FILE: optionalText,
   QUOTIENT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
-  QUOTIENT_TRUST_PROXY: booleanFlag.default(false),
+  QUOTIENT_TRUST_PROXY: trustProxy.default(false),
   DGFIP_BASE_URL: z.url({ protocol: /^https$/, error: 'adresse https:// attendue' }).optional(),
   DGFIP_TOKEN_URL: z.url({ protocol: /^https$/, error: 'adresse https:// attendue' }).optional(),
   DGFIP_CLIENT_ID: optionalText,
@@ -103,8 +137,10 @@ export interface AppConfig {
   readonly auditKeyFile?: string;
   /** Signed head of the journal d'audit, outside the database (default: under the data folder). */
   readonly auditAnchorFile?: string;
+  /** Key of the sessions' data at rest (demo: generated under the data folder). */
+  readonly sessionKeyFile?: string;
   readonly logLevel: NonNullable<z.infer<typeof envSchema>['QUOTIENT_LOG_LEVEL']>;
-  readonly trustProxy: boolean;
+  readonly trustProxy: TrustProxy;
   readonly dgfip: DgfipSettings;
   /** QUOTIENT_FC_*: unset, no FranceConnect button (demo: the local provider). */
   readonly franceConnect?: FranceConnectConfig;
@@ -193,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: { mode: RunMode; cwd
     ...(vars.QUOTIENT_MASTER_KEY_FILE === undefined ? {} : { masterKeyFile: at(vars.QUOTIENT_MASTER_KEY_FILE) }),
     ...(vars.QUOTIENT_AUDIT_KEY_FILE === undefined ? {} : { auditKeyFile: at(vars.QUOTIENT_AUDIT_KEY_FILE) }),
     ...(vars.QUOTIENT_AUDIT_ANCHOR_FILE === undefined ? {} : { auditAnchorFile: at(vars.QUOTIENT_AUDIT_ANCHOR_FILE) }),
+    ...(vars.QUOTIENT_SESSION_KEY_FILE === undefined ? {} : { sessionKeyFile: at(vars.QUOTIENT_SESSION_KEY_FILE) }),
     // The demo's terminal is read by a person: only warnings unless asked otherwise.
     logLevel: vars.QUOTIENT_LOG_LEVEL ?? (options.mode === 'demo' ? 'warn' : 'info'),
     trustProxy: vars.QUOTIENT_TRUST_PROXY,
@@ -263,10 +300,11 @@ export function loadCommuneConfig(file: string): CommuneConfig {
   }
   let document: unknown;
   try {
-    document = parseYaml(raw, { maxAliasCount: 50 });
+    document = lireYaml(raw);
   } catch (error) {
-    const where = error instanceof YAMLParseError && error.linePos ? ` (ligne ${error.linePos[0].line}, colonne ${error.linePos[0].col})` : '';
-    throw new ConfigurationInvalide(`Le fichier ${file} n’est pas un YAML valide${where}.`);
+    if (!(error instanceof YamlRefuse)) throw error;
+    const where = error.position ? ` (${error.position})` : '';
+    throw new ConfigurationInvalide(`Le fichier ${file} n’est pas un YAML valide${where} : ${error.raison}.`);
   }
   const parsed = communeConfigSchema.safeParse(document ?? {}, parseOptions);
   if (!parsed.success) {

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { sql } from 'kysely';
 import { isQuotientError } from '../../domain/errors.ts';
@@ -103,5 +106,29 @@ test('an unreachable PostgreSQL gives a typed error on ping, not a crash', async
     await assert.rejects(database.ping(), (error) => isQuotientError(error) && error.kind === 'unavailable');
   } finally {
     await database.close();
+  }
+});
+
+test('SQLite: the data folder is created 0700, the database and its WAL and SHM files 0600; a file left 0644 is closed', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'quotient-modes-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const mode = (path: string) => statSync(path).mode & 0o777;
+  const file = join(dir, 'donnees', 'quotient.db');
+  const database = openDatabase(`sqlite:${file}`);
+  try {
+    await migrateToLatest(database.db, database.dialect);
+    assert.equal(mode(join(dir, 'donnees')), 0o700);
+    for (const path of [file, `${file}-wal`, `${file}-shm`]) assert.equal(mode(path).toString(8), '600', path);
+  } finally {
+    await database.close();
+  }
+  const older = join(dir, 'ancienne.db');
+  writeFileSync(older, '', { mode: 0o644 });
+  const reopened = openDatabase(`sqlite:${older}`);
+  try {
+    await migrateToLatest(reopened.db, reopened.dialect);
+    for (const path of [older, `${older}-wal`, `${older}-shm`]) assert.equal(mode(path).toString(8), '600', path);
+  } finally {
+    await reopened.close();
   }
 });

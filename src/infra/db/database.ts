@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, sql, type DialectAdapter, type Transaction } from 'kysely';
@@ -29,8 +29,15 @@ export function openDatabase(url: string): Database {
   throw new QuotientError('invalid', 'url_base_invalide', 'QUOTIENT_DATABASE_URL doit commencer par « sqlite: » ou « postgres:// ».');
 }
 
+/** The database file and its WAL and shared-memory files: they hold families' data. */
+const sqliteFiles = (path: string) => [path, `${path}-wal`, `${path}-shm`];
+
 function openSqlite(path: string): Database {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (path !== ':memory:') {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // Owner-only before SQLite opens it, which gives its -wal and -shm files the database file's mode.
+    closeSync(openSync(path, 'a', 0o600));
+  }
   let sqlite: BetterSqlite3.Database;
   try {
     sqlite = new BetterSqlite3(path);
@@ -44,6 +51,8 @@ function openSqlite(path: string): Database {
   sqlite.pragma('secure_delete = ON');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('synchronous = NORMAL');
+  // Files left readable by others (created by an earlier release, or copied in) are closed to them.
+  if (path !== ':memory:') for (const file of sqliteFiles(path)) ownerOnly(file);
   const db = new Kysely<Schema>({ dialect: new TransactionalDdlSqliteDialect({ database: sqlite }) });
   return {
     db,
@@ -51,6 +60,15 @@ function openSqlite(path: string): Database {
     ping: () => ping(db),
     close: () => db.destroy(),
   };
+}
+
+function ownerOnly(file: string): void {
+  try {
+    if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+  } catch (error) {
+    // Not there (no WAL yet) is fine; any other refusal is the operator's to see, not a reason to stop.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') process.emitWarning(`Droits du fichier ${file} non restreints : ${(error as Error).message}`);
+  }
 }
 
 /**

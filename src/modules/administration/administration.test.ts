@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { NumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { Jar } from '../../http/test-cookies.ts';
+import { bombeYaml } from '../../infra/config/test-support.ts';
 import { SPI_SANDBOX } from '../../sandbox/server.ts';
 import { parisDate } from '../../sources/paris-date.ts';
 import { createBackOfficeTestApp, type BackOfficeTestApp } from '../agents/test-support.ts';
@@ -316,3 +317,14 @@ async function postForm(jar: Jar, html: string, url: string, fields: Record<stri
   jar.take(res.headers);
   return { statusCode: res.statusCode, body: res.body, headers: res.headers as Record<string, unknown> };
 }
+
+test('a YAML alias bomb pasted as a policy is refused at once with a French message; the server keeps answering', { timeout: 30_000 }, async () => {
+  const echecs = async () => (await journal('politique.deposee')).filter((e) => e.outcome === 'echec').length;
+  const avant = await echecs();
+  const res = await t.post(admin, '/agents/administration/politiques/nouvelle', '/agents/administration/politiques', { libelle: 'Bombe', texte: bombeYaml() });
+  assert.equal(res.statusCode, 400);
+  assert.match(text(res.body), /Le texte collé n’est pas un YAML valide : vérifiez la ligne indiquée\./);
+  assert.match(text(res.body), /ligne 2, colonne 9 : les alias YAML \(« \*nom »\) ne sont pas acceptés : écrivez chaque valeur en entier/);
+  assert.equal(await echecs(), avant + 1, 'the refused deposit is journaled');
+  assert.equal((await t.app.inject({ url: '/healthz' })).statusCode, 200);
+});

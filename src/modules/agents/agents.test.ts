@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { DatabaseSessionStore, FAMILY_SESSION_POLICY } from '../../http/session.ts';
+import { ChiffrementSessions } from '../../http/session-chiffrement.ts';
 import { Jar } from '../../http/test-cookies.ts';
 import { signInAtProvider } from '../../http/test-oidc.ts';
 import { DEMO_AGENT_PASSWORD } from '../../sandbox/agents/provider.tsx';
@@ -107,7 +108,7 @@ test('signing out ends the session here and at the provider', async () => {
 });
 
 test('a session ended while one of its requests was running does not come back when that request saves it', async () => {
-  const store = new DatabaseSessionStore(t.database.db, FAMILY_SESSION_POLICY, Date.now);
+  const store = new DatabaseSessionStore(t.database.db, new ChiffrementSessions(randomBytes(32)), FAMILY_SESSION_POLICY, Date.now);
   const save = (id: string, data: object) => new Promise<void>((resolve, reject) => store.set(id, data, (e) => (e ? reject(e) : resolve())));
   const rows = (id: string) => t.database.db.selectFrom('sessions').select('id_hash').where('id_hash', '=', createHash('sha256').update(id).digest('base64url')).execute();
   // A new anonymous session is created on its first save...

@@ -57,7 +57,15 @@ export interface BackOfficeTestApp {
   close(): Promise<void>;
 }
 
-export async function createBackOfficeTestApp(options: { publicUrl?: string; politiqueAcces?: Readonly<Record<string, readonly Principal[]>>; beforeReady?: (app: FastifyInstance) => void } = {}): Promise<BackOfficeTestApp> {
+export async function createBackOfficeTestApp(
+  options: {
+    publicUrl?: string;
+    politiqueAcces?: Readonly<Record<string, readonly Principal[]>>;
+    beforeReady?: (app: FastifyInstance) => void;
+    /** More variables (QUOTIENT_TRUST_PROXY: tests that set X-Request-Id as the commune's proxy would). */
+    env?: Record<string, string>;
+  } = {},
+): Promise<BackOfficeTestApp> {
   const publicUrl = options.publicUrl ?? BACK_OFFICE_URL;
   const dir = mkdtempSync(join(tmpdir(), 'quotient-back-office-'));
   const sandbox = await startSandbox({ dataDir: join(dir, 'pki') });
@@ -72,7 +80,7 @@ export async function createBackOfficeTestApp(options: { publicUrl?: string; pol
   // The whole application as production composes it, on this test's sandbox, mailer and providers.
   // The request service applies the policy version in force on the request's day, as in production.
   const t = await createTestApp({
-    env: { QUOTIENT_PUBLIC_URL: publicUrl },
+    env: { QUOTIENT_PUBLIC_URL: publicUrl, ...options.env },
     dataDir: dir,
     // The log is searched for numéros fiscaux: the services' debug lines too.
     logLevel: 'debug',

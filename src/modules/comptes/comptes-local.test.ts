@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Jar, csrfOf } from '../../http/test-cookies.ts';
-import { createComptesTestApp, type ComptesTestApp } from './test-support.ts';
+import { createComptesTestApp, PUBLIC_URL, type ComptesTestApp } from './test-support.ts';
 
 let t: ComptesTestApp;
 before(async () => {
@@ -111,6 +111,84 @@ test('the per-address-IP limit answers 429 in French', async () => {
   } finally {
     await limited.close();
   }
+});
+
+test('behind a reverse proxy, a client rotating X-Forwarded-For does not escape the per-address limit', async () => {
+  // One proxy in front (QUOTIENT_TRUST_PROXY=1), or the proxy named by its address: the address the
+  // proxy saw is the client's, whatever the client wrote before it in X-Forwarded-For.
+  for (const [trust, remoteAddress] of [['1', '127.0.0.1'], ['10.0.0.5', '10.0.0.5']] as const) {
+    const limited = await createComptesTestApp({ signInPerMinute: 2, env: { QUOTIENT_TRUST_PROXY: trust } });
+    try {
+      const jar = new Jar();
+      const token = csrfOf((await limited.app.inject({ url: '/connexion' }).then((r) => (jar.take(r.headers), r))).body);
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i += 1) {
+        const res = await limited.app.inject({
+          method: 'POST',
+          url: '/connexion',
+          remoteAddress,
+          payload: `_csrf=${encodeURIComponent(token)}&email=a%40exemple.fr&password=x`,
+          headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': `198.51.100.${i + 1}, 203.0.113.7` },
+        });
+        statuses.push(res.statusCode);
+      }
+      assert.deepEqual(statuses, [400, 400, 429, 429], `QUOTIENT_TRUST_PROXY=${trust}`);
+    } finally {
+      await limited.close();
+    }
+  }
+});
+
+test('anonymous visits store no session: 200 page and form views, with or without cookies, leave no row; a sign-in then stores one', async () => {
+  const rows = async () => (await t.database.db.selectFrom('sessions').select('id_hash').execute()).length;
+  const before = await rows();
+  const pages = ['/', '/simulateur', '/connexion', '/inscription', '/mot-de-passe-oublie', '/deconnexion', '/contact'];
+  const jar = new Jar();
+  for (let i = 0; i < 200; i += 1) {
+    const url = pages[i % pages.length] as string;
+    // Half as a client that never keeps cookies (each view a new visitor), half as a browser.
+    const res = i % 2 === 0 ? await t.app.inject({ url }) : await get(jar, url);
+    assert.equal(res.statusCode, 200, url);
+  }
+  assert.equal(await rows(), before, 'no session row for anonymous views');
+  // The browser's forms still work: a failed sign-in is refused as such (not as an expired form)...
+  const failed = await submit(jar, '/connexion', '/connexion', { email: 'personne@exemple.fr', password: 'pas le bon mot de passe' });
+  assert.equal(failed.statusCode, 400);
+  assert.match(failed.body, /Adresse électronique ou mot de passe incorrect/);
+  assert.equal(await rows(), before);
+  // ...and a sign-in stores exactly one (Julie's password since the reset of the first test).
+  const ok = await submit(jar, '/connexion', '/connexion', { email: 'julie@exemple.fr', password: 'Piscine le samedi matin 7' });
+  assert.equal(ok.statusCode, 303);
+  assert.equal(await rows(), before + 1);
+  assert.equal((await get(jar, '/mon-espace')).statusCode, 200);
+});
+
+test('a form sent from another site (Origin, Sec-Fetch-Site) is refused with a French page and journaled, even with a valid token', async () => {
+  const jar = new Jar();
+  const refus = async () => (await t.journal.query({ action: 'acces.refuse' }, { limit: 500 })).entries.filter((e) => e.details.motif === 'origine').length;
+  const before = await refus();
+  const send = async (headers: Record<string, string>) => {
+    const token = csrfOf((await get(jar, '/connexion')).body);
+    return t.app.inject({ method: 'POST', url: '/connexion', payload: new URLSearchParams({ _csrf: token, email: 'autre-site@exemple.fr', password: 'pas le bon mot de passe' }).toString(), headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded', ...headers } });
+  };
+  const ailleurs: Array<Record<string, string>> = [{ origin: 'https://attaquant.exemple' }, { origin: 'null', 'sec-fetch-site': 'cross-site' }, { origin: 'http://localhost:4000' }, { 'sec-fetch-site': 'cross-site' }];
+  for (const headers of ailleurs) {
+    const res = await send(headers);
+    assert.equal(res.statusCode, 403, JSON.stringify(headers));
+    assert.match(res.body, /<html lang="fr"/);
+    assert.match(res.body, /Ce formulaire a été envoyé depuis un autre site : rien n’a été enregistré/);
+  }
+  assert.equal(await refus(), before + 4, 'each refusal journaled');
+  // From our own pages (the public address, or this machine under another name in the demo; « null »
+  // is what a browser sends under Referrer-Policy: no-referrer): the form is judged as usual.
+  const ici: Array<Record<string, string>> = [{ origin: PUBLIC_URL, 'sec-fetch-site': 'same-origin' }, { origin: 'null', 'sec-fetch-site': 'same-origin' }, { origin: 'http://127.0.0.1:3999' }, {}];
+  for (const headers of ici) {
+    const res = await send(headers);
+    assert.equal(res.statusCode, 400, JSON.stringify(headers));
+    assert.match(res.body, /Adresse électronique ou mot de passe incorrect/);
+  }
+  // Reading is not concerned: a link from another site opens the page.
+  assert.equal((await t.app.inject({ url: '/connexion', headers: { origin: 'https://attaquant.exemple', 'sec-fetch-site': 'cross-site' } })).statusCode, 200);
 });
 
 test('/dev/courriels shows the captured messages and never a numéro fiscal', async () => {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { sql } from 'kysely';
+import { DatabaseSessionStore, FAMILY_SESSION_POLICY } from '../../http/session.ts';
+import { ChiffrementSessions, fichierCleSessions } from '../../http/session-chiffrement.ts';
 import { Jar, csrfOf } from '../../http/test-cookies.ts';
+import { chargerCle } from '../../infra/secrets/cle-fichier.ts';
 import { signInAtProvider } from '../../http/test-oidc.ts';
 import { SPI_SANDBOX } from '../../sandbox/population.ts';
 import { createComptesTestApp, PUBLIC_URL, type ComptesTestApp } from './test-support.ts';
@@ -74,6 +76,33 @@ test('FranceConnect journey: sandbox identity, sign-in with a renewed session, /
   assert.equal((await t.app.inject({ url: '/mon-espace', headers: { cookie: jar.header() } })).statusCode, 303);
 });
 
+/** Changes the nonce of the sign-in pending in this browser's session (its data are encrypted: through the store, with the key). */
+async function alterNonce(jar: Jar): Promise<void> {
+  const store = new DatabaseSessionStore(t.database.db, new ChiffrementSessions(chargerCle(fichierCleSessions(t.config))), FAMILY_SESSION_POLICY, Date.now);
+  const id = jar.cookies.get('quotient') as string;
+  const data = await new Promise<Record<string, unknown>>((resolve, reject) => store.get(id, (e, s) => (e ? reject(e) : resolve(s as Record<string, unknown>))));
+  const oidc = data.oidc as { nonce: string };
+  await new Promise<void>((resolve, reject) => store.set(id, { ...data, oidc: { ...oidc, nonce: `x${oidc.nonce}` } }, (e) => (e ? reject(e) : resolve())));
+}
+
+test('session data are encrypted at rest: the raw rows hold neither FranceConnect’s tokens, nor the pending sign-in, nor the CSRF secret', async () => {
+  const jar = new Jar();
+  const back = await throughProvider(jar, SPI_SANDBOX.coupleMarie.declarant1);
+  // Pending: state, nonce and PKCE verifier, and the CSRF secret of the form posted.
+  const pending = await t.database.db.selectFrom('sessions').select('data').execute();
+  assert.equal((await callback(jar, back)).statusCode, 303);
+  await t.app.inject({ url: '/mon-espace', headers: { cookie: jar.header() } });
+  const rows = [...pending, ...(await t.database.db.selectFrom('sessions').select('data').execute())];
+  const accessToken = t.fcTokens.at(-1)?.token as string;
+  assert.ok(accessToken && rows.length > 0);
+  for (const { data } of rows) {
+    assert.match(data, /^v1\.[A-Za-z0-9_-]+$/, 'ciphertext only');
+    for (const secret of [accessToken, 'eyJ', 'nonce', 'codeVerifier', '_csrf', 'idToken', 'fcAccessToken', back.searchParams.get('state') as string]) {
+      assert.ok(!data.includes(secret), `the row shows ${secret.slice(0, 12)}`);
+    }
+  }
+});
+
 async function refused(res: { statusCode: number; body: string }) {
   assert.equal(res.statusCode, 403);
   assert.match(res.body, /La connexion avec FranceConnect n’a pas pu être vérifiée/);
@@ -97,7 +126,7 @@ test('the callback rejects a wrong state, a wrong iss, a wrong nonce and a repla
   jar = new Jar();
   back = await throughProvider(jar, login);
   // The nonce this browser's session expects is not the one the ID token carries.
-  await sql`update sessions set data = replace(data, '"nonce":"', '"nonce":"x') where data like '%"oidc"%'`.execute(t.database.db);
+  await alterNonce(jar);
   await refused(await callback(jar, back));
 
   // A code used once: replayed with another browser's fresh state, the provider refuses it.

@@ -20,7 +20,9 @@ export interface ComptesTestApp extends TestApp {
   readonly journal: JournalAudit;
 }
 
-export async function createComptesTestApp(options: { franceConnect?: boolean; clock?: () => number; signInPerMinute?: number; issuer?: string; beforeReady?: (app: FastifyInstance) => void } = {}): Promise<ComptesTestApp> {
+export async function createComptesTestApp(
+  options: { franceConnect?: boolean; clock?: () => number; signInPerMinute?: number; issuer?: string; beforeReady?: (app: FastifyInstance) => void; env?: Record<string, string> } = {},
+): Promise<ComptesTestApp> {
   const smtp = await startCaptureSmtp();
   const fcTokens: Array<{ token: string; spi: string }> = [];
   const provider = options.franceConnect
@@ -31,7 +33,7 @@ export async function createComptesTestApp(options: { franceConnect?: boolean; c
     : undefined;
   const issuer = options.issuer ?? provider?.issuer;
   const t = await createTestApp({
-    env: { QUOTIENT_PUBLIC_URL: PUBLIC_URL },
+    env: { QUOTIENT_PUBLIC_URL: PUBLIC_URL, ...options.env },
     ...(options.beforeReady ? { beforeReady: options.beforeReady } : {}),
     compose: {
       mailer: createSmtpMailer({ url: smtp.url, from: 'Quotient <ne-pas-repondre@exemple.fr>' }),

@@ -9,7 +9,7 @@ import { BREAK_MESSAGES, type Acteur, type AuditDetailValue, type AuditEntry, ty
 import type { Agent } from '../agents/agents-service.ts';
 import { estUnAcces, nouvelleGraine, tirerEchantillon } from './echantillon.ts';
 import { LIBELLES_ACTEURS, LIBELLES_CIBLES, LIBELLES_RESULTATS, libelleAction } from './libelles.ts';
-import { dateHeureParis, dateLisible, instantDebut, instantFin, jourParis, lireDate, type DateSaisie } from './periode.ts';
+import { ANNEE_MAX, ANNEE_MIN, dansLesBornes, dateHeureParis, dateLisible, instantDebut, instantFin, jourParis, lireDate, type DateSaisie } from './periode.ts';
 
 /**
  * The auditor's use cases: the journal read through filters, exports about one person, periodic
@@ -192,6 +192,10 @@ export class ControleService {
     if (t === '') return undefined;
     const d = lireDate(t);
     if (!d) problems.push({ path: champ, message: `La date « ${nom} » doit être au format JJ/MM/AAAA, par exemple 03/02/2026.` });
+    else if (!dansLesBornes(d)) {
+      problems.push({ path: champ, message: `La date « ${nom} » doit être comprise entre ${ANNEE_MIN} et ${ANNEE_MAX}.` });
+      return undefined;
+    }
     return d ?? undefined;
   }
 

@@ -418,6 +418,21 @@ test('a control stays reproducible when accesses are written after it, within it
   assert.equal(year.statusCode, 303, '366 days, today included, are accepted');
 });
 
+test('dates out of the calendar (31/12/9999, 01/01/0001) are a French error on the form, never a 500', async () => {
+  for (const [champ, valeur] of [['au', '31/12/9999'], ['du', '31/12/9999'], ['du', '01/01/0001'], ['au', '9999-12-31T23:59Z']] as const) {
+    const journal = await chercher({ [champ]: valeur });
+    assert.equal(journal.statusCode, 400, `journal ${champ} ${valeur}`);
+    assert.match(journal.body, new RegExp(`href="#${champ}">La date « ${champ} » doit être comprise entre 1900 et 2999`));
+    const fichier = await exporter({ sujet: 'agent', agent: t.agents.guichet.id, format: 'csv', [champ]: valeur });
+    assert.equal(fichier.statusCode, 400, `export ${champ} ${valeur}`);
+    assert.match(fichier.body, new RegExp(`href="#${champ}">La date « ${champ} » doit être comprise entre 1900 et 2999`));
+  }
+  const form = '/agents/controle/controles';
+  const controle = await t.post(auditeur, form, form, { du: dayFr(-1), au: '31/12/9999', taille: '5' });
+  assert.equal(controle.statusCode, 400);
+  assert.match(controle.body, /La date « au » doit être comprise entre 1900 et 2999/);
+});
+
 // Last: it breaks the journal on purpose.
 test('integrity: intact, then the first broken sequence once an entry is rewritten behind the application’s back', async () => {
   const page = await t.get(auditeur, '/agents/controle/integrite');

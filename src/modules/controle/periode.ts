@@ -26,6 +26,15 @@ export function lireDate(text: string): DateSaisie | null {
   return null;
 }
 
+/** The years an auditor's period may name: beyond them the day after (« au 31/12/9999 ») has no date. */
+export const ANNEE_MIN = 1900;
+export const ANNEE_MAX = 2999;
+
+export function dansLesBornes(d: DateSaisie): boolean {
+  const annee = Number(('jour' in d ? d.jour : d.instant).slice(0, 4));
+  return annee >= ANNEE_MIN && annee <= ANNEE_MAX;
+}
+
 const parisParts = new Intl.DateTimeFormat('en-US', {
   timeZone: 'Europe/Paris',
   hourCycle: 'h23',

@@ -41,7 +41,8 @@ async function quotient(famille: unknown, spi: string): Promise<string> {
 }
 
 before(async () => {
-  t = await createBackOfficeTestApp();
+  // Behind one reverse proxy, which hands on its request ids: the journal is searched by them.
+  t = await createBackOfficeTestApp({ env: { QUOTIENT_TRUST_PROXY: '1' } });
   const created = await t.services.clesApi.creer('Logiciel de facturation', { type: 'agent', id: t.agents.administrateur.id });
   cle = { id: created.cle.id, secret: created.secret };
   await quotient({ parents: [{ nomNaissance: 'Bertin', prenoms: 'Paul', dateNaissance: '1981-04-09' }, { nomNaissance: 'Roussel', nomUsage: 'Bertin', prenoms: 'Claire', dateNaissance: '1983-12-01' }] }, SPI_SANDBOX.coupleMarie.declarant1);

@@ -315,23 +315,38 @@ export class FamillesService {
     });
   }
 
-  /** « Ces données sont-elles exactes ? » — recorded for an instructor to handle. */
+  /**
+   * « Ces données sont-elles exactes ? » — recorded for an instructor to handle. One open at a time
+   * per request, and CONTESTATIONS_PAR_JOUR per family in 24 hours: enough for a family, and
+   * instructors' queue is not flooded by one account.
+   */
   async contester(familleId: string, demandeId: string | null, motif: string, acteur: Acteur): Promise<string> {
     const texte = motif.trim();
     if (texte.length < 5) throw new QuotientError('invalid', 'contestation_invalide', 'Expliquez en quelques mots ce qui vous paraît inexact.', { details: [{ path: 'motif', message: 'au moins 5 caractères' }] });
     if (texte.length > 2000) throw new QuotientError('invalid', 'contestation_invalide', 'Le message est trop long (2 000 caractères au plus).', { details: [{ path: 'motif', message: 'au plus 2 000 caractères' }] });
     const id = newId();
+    const now = this.now();
     await this.deps.journal.inTransaction(async (trx) => {
       if (demandeId !== null) {
         const owned = await trx.selectFrom('demandes').select('id').where('id', '=', demandeId).where('famille_id', '=', familleId).executeTakeFirst();
         if (!owned) throw new QuotientError('not_found', 'demande_introuvable', 'Demande introuvable.');
+        const ouverte = await trx.selectFrom('contestations').select('id').where('demande_id', '=', demandeId).where('statut', '=', 'ouverte').executeTakeFirst();
+        if (ouverte) throw new QuotientError('conflict', 'contestation_deja_ouverte', 'Vous avez déjà signalé une erreur sur cette demande : un agent l’examine et vous répondra. Vous pourrez en signaler une autre une fois sa réponse reçue.');
       }
-      await trx.insertInto('contestations').values({ id, famille_id: familleId, demande_id: demandeId, motif: texte, statut: 'ouverte', reponse: null, ouverte_le: this.now(), traitee_le: null }).execute();
+      const depuis = new Date(Date.parse(now) - 24 * 3600_000).toISOString();
+      const recentes = await trx.selectFrom('contestations').select((eb) => eb.fn.countAll<number>().as('n')).where('famille_id', '=', familleId).where('ouverte_le', '>', depuis).executeTakeFirstOrThrow();
+      if (Number(recentes.n) >= CONTESTATIONS_PAR_JOUR) {
+        throw new QuotientError('conflict', 'contestations_trop_nombreuses', `Vous avez déjà envoyé ${CONTESTATIONS_PAR_JOUR} signalements ces dernières 24 heures : un agent va les examiner. Vous pourrez en envoyer un autre demain, ou contacter le service par courriel.`);
+      }
+      await trx.insertInto('contestations').values({ id, famille_id: familleId, demande_id: demandeId, motif: texte, statut: 'ouverte', reponse: null, ouverte_le: now, traitee_le: null }).execute();
       await this.deps.journal.append({ actor: acteur, action: 'contestation.ouverte', target: { type: 'famille', id: familleId }, outcome: 'succes' }, trx);
     });
     return id;
   }
 }
+
+/** Contestations a family may send in 24 hours (README, « Accès et sessions »). */
+export const CONTESTATIONS_PAR_JOUR = 3;
 
 export interface CompositionFamille {
   readonly reference: string;

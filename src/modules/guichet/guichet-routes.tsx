@@ -82,6 +82,8 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
   const service = deps.guichet;
   const acteur = (agent: AgentConnecte) => ({ type: 'agent' as const, id: agent.id });
   const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ComponentChildren, status = 200) => sendAgentPage(request, reply, commune, title, body, status);
+  // Families and requests have UUIDs: anything else in the address is a page that does not exist
+  // (and is never echoed into a redirection, where a line break or an emoji cannot go).
   const familleDe = (request: FastifyRequest) => lireParams(PARAMS_ID, request, familleIntrouvable).id;
   const demandeDe = (request: FastifyRequest) => lireParams(PARAMS_ID, request, demandeIntrouvable).id;
   const aujourdhui = () => parisDate(Date.now());

@@ -464,6 +464,20 @@ test('the numéro fiscal is nowhere afterwards: database file and WAL, journal, 
   assert.ok(findings('x', Buffer.from(`a ${spaced(canari)} b`), forms).length > 0);
 });
 
+test('a counter address with a line break, U+2028, a NUL or an emoji is a French 404 page, never an English 500', async () => {
+  for (const part of ['%0D%0Aabc', '%E2%80%A8', '%00', '%F0%9F%98%80']) {
+    for (const suffix of ['', '/demande', '/demande/numero']) {
+      const res = await t.get(jar, `/agents/guichet/familles/${part}${suffix}`);
+      assert.equal(res.statusCode, 404, `${part}${suffix}`);
+      assert.match(String(res.headers['content-type']), /^text\/html; charset=utf-8/);
+      assert.match(String(res.headers['content-security-policy']), /default-src 'self'/);
+      assert.match(res.body, /<html lang="fr"/);
+      assert.match(res.body, /La page demandée n’existe pas/);
+    }
+    assert.equal((await t.get(jar, `/agents/guichet/demandes/${part}`)).statusCode, 404);
+  }
+});
+
 test('an instructor and a family cannot reach the counter', async () => {
   const instructeur = await t.signInAgent('instructeur');
   assert.equal((await t.get(instructeur, '/agents/guichet')).statusCode, 403);

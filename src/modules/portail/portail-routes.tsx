@@ -9,7 +9,7 @@ import { pageContext, sendPage } from '../../http/render.tsx';
 import { Layout } from '../../http/ui/layout.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { parisDate } from '../../sources/paris-date.ts';
-import type { Acteur } from '../audit/index.ts';
+import type { Acteur, JournalAudit } from '../audit/index.ts';
 import type { CompteConnecte } from '../comptes/comptes-service.ts';
 import type { DemandesService, EtatDemande, FoyerFiscalSoumis } from '../demandes/demandes-service.ts';
 import { exportEnTexte } from '../familles/export-texte.ts';
@@ -37,6 +37,8 @@ import {
 export interface PortailServices {
   readonly demandes: Pick<DemandesService, 'soumettre' | 'etat' | 'attendre' | 'ressaisir' | 'rangsARessaisir'>;
   readonly familles: FamillesService;
+  /** Where a family's tries on another family's requests are traced. */
+  readonly journal: Pick<JournalAudit, 'append'>;
   /** Tells the processing loop a request was just queued. */
   readonly wake: () => void;
 }
@@ -96,7 +98,11 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
       if (isQuotientError(error) && error.kind === 'not_found') throw introuvable();
       throw error;
     });
-    if (etat.familleId !== compte.familleId) throw introuvable();
+    if (etat.familleId !== compte.familleId) {
+      // Another family's request: the same answer as for none, and a trace (someone trying ids).
+      await deps.journal.append({ actor: acteurDe(compte), action: 'acces.refuse', target: { type: 'demande', id }, outcome: 'refus', details: { motif: 'autre_famille' } });
+      throw introuvable();
+    }
     return etat;
   }
 

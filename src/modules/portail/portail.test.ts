@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { sql } from 'kysely';
+import { isQuotientError } from '../../domain/errors.ts';
 import { Jar } from '../../http/test-cookies.ts';
 import { SPI_SANDBOX } from '../../sandbox/server.ts';
 import { createPortailTestApp, type PortailTestApp } from './test-support.ts';
@@ -174,6 +175,40 @@ test('contestation, history, export and withdrawal of consent', async () => {
   assert.ok((await open()).every((c) => c.retire_le !== null));
   assert.match((await t.get(jar, '/mes-demandes')).body, /accord retiré/);
   await assertNoSpiStored(SPI);
+});
+
+test('another family’s tries on a request id are journaled; the answers stay those of a request that does not exist', async () => {
+  assert.ok(demandeRoux, 'the journey test ran first');
+  const { jar, compteId } = await t.signedInFamily({ parents: [{ nomNaissance: 'Curieux', prenoms: 'Paul' }], enfants: [{ prenoms: 'Lina', nom: 'Curieux' }] }, 'curieux@exemple.fr');
+  const traces = async () => (await t.harness.journal.query({ action: 'acces.refuse', actor: { type: 'famille', id: compteId } }, { limit: 500 })).entries;
+  for (const suffix of ['', '/attestation', '/contestation']) assert.equal((await t.get(jar, `/mon-quotient/demandes/${demandeRoux}${suffix}`)).statusCode, 404, suffix);
+  assert.equal((await t.post(jar, '/mon-foyer', `/mon-quotient/demandes/${demandeRoux}/contestation`, { motif: 'Je regarde chez les voisins' })).statusCode, 404);
+  // A request that does not exist is no other family's: nothing to trace.
+  assert.equal((await t.get(jar, `/mon-quotient/demandes/${crypto.randomUUID()}`)).statusCode, 404);
+  const entries = await traces();
+  assert.equal(entries.length, 4);
+  for (const e of entries) {
+    assert.deepEqual([e.target?.type, e.target?.id, e.outcome, e.details.motif], ['demande', demandeRoux, 'refus', 'autre_famille']);
+  }
+});
+
+test('contestations are capped: one open per request, three per family in 24 hours, each refusal in French', async () => {
+  const url = `/mon-quotient/demandes/${demandeRoux}/contestation`;
+  const count = async () => (await t.database.db.selectFrom('contestations').select('id').execute()).length;
+  const before = await count();
+  const again = await t.post(jarRoux, url, url, { motif: 'Et aussi notre adresse a changé.' });
+  assert.equal(again.statusCode, 409);
+  assert.match(again.body, /<html lang="fr"/);
+  assert.match(again.body, /Vous avez déjà signalé une erreur sur cette demande : un agent l’examine et vous répondra/);
+  assert.equal(await count(), before);
+  // Once an agent has answered, the family may write again about the same request.
+  await t.database.db.updateTable('contestations').set({ statut: 'traitee', reponse: 'Vu.', traitee_le: new Date().toISOString() }).where('demande_id', '=', demandeRoux).execute();
+  assert.equal((await t.post(jarRoux, url, url, { motif: 'Et aussi notre adresse a changé.' })).statusCode, 200);
+
+  const { familleId, compteId } = await t.signedInFamily({ parents: [{ nomNaissance: 'Bavard', prenoms: 'Luc' }], enfants: [{ prenoms: 'Eva', nom: 'Bavard' }] }, 'bavard@exemple.fr');
+  const famille = { type: 'famille' as const, id: compteId };
+  for (let i = 1; i <= 3; i += 1) await t.harness.familles.contester(familleId, null, `Signalement numéro ${i} de la journée.`, famille);
+  await assert.rejects(t.harness.familles.contester(familleId, null, 'Un quatrième signalement.', famille), (e) => isQuotientError(e) && e.code === 'contestations_trop_nombreuses' && /Vous avez déjà envoyé 3 signalements ces dernières 24 heures/.test(e.message));
 });
 
 test('CSRF: consent without a valid token is refused and does not move the journey on', async () => {

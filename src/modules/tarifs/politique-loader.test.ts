@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { QuotientError } from '../../domain/errors.ts';
 import { baseFromSimulation, computeQuotientFamilial } from '../../domain/quotient-familial.ts';
 import { gridPrice, priceActivites } from '../../domain/tarification.ts';
+import { bombeYaml } from '../../infra/config/test-support.ts';
+import { MESSAGE_ALIAS } from '../../infra/config/yaml.ts';
 import { loadPolitiqueFile, loadPolitiqueFileSync, parsePolitiqueYaml } from './politique-loader.ts';
 
 const examples = new URL('../../../examples/', import.meta.url);
@@ -73,6 +75,14 @@ test('a YAML syntax error is reported with its line, in French', () => {
       e.message.includes('essai.yaml') &&
       e.details[0]?.path === 'ligne 4, colonne 3' &&
       e.details[0]?.message === 'ce champ apparaît deux fois',
+  );
+});
+
+// The timeout is a safety net (the refusal is immediate): expanded, the bomb held the process for minutes.
+test('a YAML alias bomb is refused at once as invalid YAML, naming the aliases in French', { timeout: 20_000 }, () => {
+  assert.throws(
+    () => parsePolitiqueYaml(bombeYaml(), 'bombe.yaml'),
+    (e) => e instanceof QuotientError && e.code === 'politique_yaml_invalide' && e.message.includes('bombe.yaml') && e.details[0]?.message === MESSAGE_ALIAS && e.details[0]?.path === 'ligne 2, colonne 9',
   );
 });
 
