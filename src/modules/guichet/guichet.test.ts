@@ -472,7 +472,7 @@ test('a counter address with a line break, U+2028, a NUL or an emoji is a French
       assert.match(String(res.headers['content-type']), /^text\/html; charset=utf-8/);
       assert.match(String(res.headers['content-security-policy']), /default-src 'self'/);
       assert.match(res.body, /<html lang="fr"/);
-      assert.match(res.body, /La page demandée n’existe pas/);
+      assert.match(res.body, /<h1>Page introuvable<\/h1>/);
     }
     assert.equal((await t.get(jar, `/agents/guichet/demandes/${part}`)).statusCode, 404);
   }
