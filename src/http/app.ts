@@ -16,6 +16,7 @@ import type { Principal } from './acces/principal.ts';
 import { registerBackOffice } from './back-office.ts';
 import { registerErrorHandling } from './errors.tsx';
 import { registerHealthRoutes } from './health.ts';
+import { registerIncidents } from './incidents.tsx';
 import { registerSecurity } from './security.ts';
 import { registerSessions, type SessionPolicy } from './session.ts';
 
@@ -88,6 +89,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // The sign-in buttons are forms whose answer redirects to the identity provider.
   const formActionOrigins = [comptes?.franceConnect?.issuerOrigin, agentsOidc?.issuerOrigin].filter((o): o is string => o !== undefined);
   await registerSecurity(app, { httpsPublicUrl, formActionOrigins });
+  // The incident measures, before the body and the session are read: a portal in maintenance stops here.
+  registerIncidents(app, {
+    commune: config.commune,
+    avis: async () => ({ appels: await services.incident.suspensionAppels(), incidents: services.incident.cache.dernier(), integrite: services.incident.integrite.etat() }),
+  });
   await app.register(formbody, { bodyLimit: 256 * 1024 });
   await registerSessions(app, {
     db: deps.database.db,

@@ -7,7 +7,7 @@ import type { PageContext } from './ui/page-context.ts';
 /** The frame data of the page answering this request. */
 export function pageContext(request: FastifyRequest, reply: FastifyReply, commune: CommuneConfig): PageContext {
   const nonce = (reply as FastifyReply & { cspNonce?: { script: string } }).cspNonce?.script ?? '';
-  return { commune, nonce, requestId: request.id, currentPath: request.url.split('?')[0] ?? '/' };
+  return { commune, nonce, requestId: request.id, currentPath: request.url.split('?')[0] ?? '/', incident: request.incident };
 }
 
 /** Sends a server-rendered page; preact-render-to-string escapes every interpolated value. */

@@ -172,14 +172,43 @@ export function registerControleRoutes(app: FastifyInstance, deps: ControleRoute
     }
   });
 
+  const integritePage = async (request: FastifyRequest, reply: FastifyReply, reconnaissance: { errors: ErrorDetail[]; motif: string } | null) => {
+    const etat = controle.etatIntegrite();
+    const par = etat.etat === 'reconnu' ? await controle.nomAgent(etat.reconnaissance.par.id) : null;
+    return page(
+      request,
+      reply,
+      reconnaissance ? 'Erreur : intégrité du journal' : 'Intégrité du journal',
+      <IntegritePage csrf={reply.generateCsrf()} derniere={await controle.derniereVerification()} integrite={etat} reconnuPar={par} flash={reconnaissance ? null : (takeFlash(request) ?? null)} reconnaissance={reconnaissance ?? { errors: [], motif: '' }} />,
+      reconnaissance ? 400 : 200,
+    );
+  };
+
   app.get('/agents/controle/integrite', async (request, reply) => {
     requireAgent(request);
-    return page(request, reply, 'Intégrité du journal', <IntegritePage csrf={reply.generateCsrf()} derniere={await controle.derniereVerification()} />);
+    return integritePage(request, reply, null);
   });
 
   app.post('/agents/controle/integrite', async (request, reply) => {
     const agent = requireAgent(request);
     await controle.verifier(acteurAgent(agent));
+    return reply.redirect('/agents/controle/integrite', 303);
+  });
+
+  app.post('/agents/controle/integrite/reconnaissance', async (request, reply) => {
+    const agent = requireAgent(request);
+    const motif = champ(request.body, 'motif') ?? '';
+    try {
+      await controle.reconnaitreAlteration(motif, acteurAgent(agent));
+    } catch (error) {
+      // Nothing left to acknowledge (intact, or acknowledged meanwhile): said on the page, not an error page.
+      if (isQuotientError(error) && error.kind === 'conflict') {
+        request.session.flash = error.message;
+        return reply.redirect('/agents/controle/integrite', 303);
+      }
+      return integritePage(request, reply, { errors: erreursDe(error).map((e) => ({ ...e, path: e.path === 'motif' ? 'motif-reconnaissance' : e.path })), motif: sansNumeroFiscal({ motif }).motif });
+    }
+    request.session.flash = 'Altération reconnue : les opérations fiscales reprennent. Une nouvelle altération les arrêterait de nouveau.';
     return reply.redirect('/agents/controle/integrite', 303);
   });
 }

@@ -7,6 +7,7 @@ import { QuotientError } from '../../domain/errors.ts';
 import { LIBELLES_CHAMPS_DGFIP, type Habilitation } from '../../domain/habilitation.ts';
 import type { PrixActivite } from '../../domain/tarification.ts';
 import type { DemandeTable, Schema } from '../../infra/db/schema.ts';
+import type { SuspensionAppels } from '../incident/interrupteurs.ts';
 import { findDemande, findFamille, findFoyers, findParents, insertDemande, newId, newReference } from './demandes-repo.ts';
 import type { Acteur, Executor } from './ports.ts';
 import type { Identifiant, SpiVault } from './spi-vault.ts';
@@ -25,6 +26,11 @@ export interface DemandesDeps {
   readonly quotaPerMinute: number;
   readonly positionEnFile: PositionEnFile;
   readonly clock?: () => number;
+  /**
+   * Why DGFiP calls are held now, or null. Queued requests wait either way; during the integrity
+   * halt no new request (no new consent) is taken.
+   */
+  readonly suspension?: () => Promise<SuspensionAppels | null>;
 }
 
 export type ModeConsentement = 'en_ligne' | 'formulaire_signe' | 'courriel';
@@ -61,8 +67,8 @@ export interface EtatDemande {
   readonly familleId: string;
   readonly statut: StatutDemande;
   readonly motif: string | null;
-  /** While it waits for the quota: its place and an honest estimate. */
-  readonly file?: { readonly position: number; readonly attenteMinutes: number };
+  /** While it waits for the quota: its place and an honest estimate (none while calls are held: `suspension`). */
+  readonly file?: { readonly position: number; readonly attenteMinutes: number; readonly suspension?: SuspensionAppels };
   readonly quotient?: {
     readonly cents: number;
     readonly periode: string;
@@ -94,10 +100,17 @@ export class DemandesService {
   /**
    * Records the request, its consents and its foyers, keeps the numéros fiscaux in memory only, and
    * queues it. Invariant 2: no foyer without the consent of its declarant, covering the data of the
-   * habilitation, recorded before any call.
+   * habilitation, recorded before any call. Refused during the integrity halt (DICP I3).
    */
   async soumettre(s: Soumission): Promise<{ id: string; reference: string }> {
     const { db, habilitation } = this.deps;
+    if ((await this.deps.suspension?.())?.cause === 'integrite') {
+      throw new QuotientError(
+        'unavailable',
+        'arret_integrite',
+        'Aucune nouvelle demande ne peut être faite pour l’instant : les demandes à la DGFiP sont suspendues le temps d’une vérification technique. Aucun accord n’a été enregistré ; réessayez plus tard.',
+      );
+    }
     if (s.foyers.length === 0 || s.foyers.length > 2) throw new QuotientError('invalid', 'foyers_invalides', 'Une demande concerne un ou deux foyers fiscaux.');
     if (new Set(s.foyers.map((f) => f.parentRang)).size !== s.foyers.length) {
       throw new QuotientError('invalid', 'foyers_invalides', 'Chaque parent ne peut figurer qu’une fois dans la demande.');
@@ -207,7 +220,8 @@ export class DemandesService {
       // A request costs one or two calls, plus rare token calls: a quota of Q a minute serves about
       // Q/1.5 requests a minute. Rounded up, so that the estimate is never optimistic.
       const attenteMinutes = Math.max(1, Math.ceil((position * 1.5) / this.deps.quotaPerMinute));
-      return { ...base, file: { position, attenteMinutes } };
+      const suspension = await this.deps.suspension?.();
+      return { ...base, file: { position, attenteMinutes, ...(suspension ? { suspension } : {}) } };
     }
     const qf = await executor.selectFrom('quotients').selectAll().where('demande_id', '=', demandeId).executeTakeFirst();
     if (!qf) return base;
