@@ -263,7 +263,9 @@ export async function composeIncidents(
     alertes,
     alerteur,
     async suspensionAppels() {
-      return garde.arret() ?? suspensionDe(await cache.etat());
+      // Read first, even while halted: the notice that lifts the halt comes with the switches.
+      const etatCourant = await cache.etat();
+      return garde.arret() ?? suspensionDe(etatCourant);
     },
     async close() {
       await alerteur.enAttente();
