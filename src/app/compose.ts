@@ -121,6 +121,8 @@ export interface IncidentServices {
   readonly alerteur: Alerteur;
   /** Why DGFiP calls are held now (the integrity halt first, then the switch), or null. */
   suspensionAppels(): Promise<SuspensionAppels | null>;
+  /** The same without waiting, from the last state read (the DGFiP transport asks before each call). */
+  appelsSuspendus(): boolean;
   close(): Promise<void>;
 }
 
@@ -267,6 +269,7 @@ export async function composeIncidents(
       const etatCourant = await cache.etat();
       return garde.arret() ?? suspensionDe(etatCourant);
     },
+    appelsSuspendus: () => garde.arret() !== null || suspensionDe(cache.dernier()) !== null,
     async close() {
       await alerteur.enAttente();
       await alertes.fermer();
@@ -289,7 +292,7 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
   // The tariff policy versions deposited by administrators; the configuration file's is the fallback.
   const politiques = await PolitiquesService.ouvrir({ db, journal, initiale: { politique: config.politique, contenu: readFileSync(config.politiqueFile, 'utf8'), fichier: config.politiqueFile } });
   const coffre = new Coffre({ db, dialect: database.dialect, keyring: openKeyringFile(config) });
-  const dgfip = await openDgfip(runtime, habilitation, options, () => incident.integrite.arret() !== null || suspensionDe(incident.cache.dernier()) !== null);
+  const dgfip = await openDgfip(runtime, habilitation, options, incident.appelsSuspendus);
   const instanceId = options.instanceId ?? randomUUID();
   const vault = options.vault ?? new SpiVault();
   const mailer = options.mailer ?? (config.smtp ? createSmtpMailer(config.smtp) : undefined);
@@ -325,6 +328,7 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
       await boucle.start();
     } catch (error) {
       await dgfip.close();
+      await incident.close();
       throw error;
     }
     timers.push(incident.integrite.surveiller(options.integrityCheckMs ?? config.auditVerifyMinutes * 60_000));

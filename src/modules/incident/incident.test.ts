@@ -69,6 +69,10 @@ test('DGFiP calls suspended: queued requests wait and families are told, new one
   // Agents see the measure, who took it and why, on every page.
   const guichet = await t.signInAgent('guichet');
   assert.match(texte((await t.get(guichet, '/agents/guichet')).body), /Appels à la DGFiP : suspendus depuis le .*, par .* : « Certificat client peut-être compromis »/);
+  // A visitor of the agents' sign-in page learns nothing of it.
+  const connexion = await t.app.inject({ url: '/agents/connexion' });
+  assert.equal(connexion.statusCode, 200);
+  assert.equal(connexion.body.includes('Certificat client'), false);
   // Families are told on the portal's pages, and may still ask.
   assert.ok(texte((await t.get(famille.jar, '/mon-quotient')).body).includes(AVIS_FAMILLES.incident));
   const appels = t.sandbox.admin.calls().length;
