@@ -477,9 +477,11 @@ function ArretIntegrite({ csrf, integrite, reconnuPar, reconnaissance }: { csrf:
       <form method="post" action="/agents/controle/integrite/reconnaissance">
         <Csrf token={csrf} />
         <TextAreaField id="motif-reconnaissance" name="motif" label="Conclusion de l’enquête (obligatoire)" hint="Inscrite au journal d’audit. Jamais de numéro fiscal." value={reconnaissance.motif} rows={3} maxLength={500} {...(error ? { error } : {})} />
-        <button class="button" type="submit">
-          Reconnaître l’altération et reprendre
-        </button>
+        <p>
+          <button class="button" type="submit">
+            Reconnaître l’altération et reprendre
+          </button>
+        </p>
       </form>
     </>
   );

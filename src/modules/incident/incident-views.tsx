@@ -86,7 +86,7 @@ export function IncidentPage({ csrf, etat, integrite, flash, echec }: { csrf: st
         const id = `motif-${code}`;
         const error = echec?.formulaire === code ? errorOf(errors, id) : undefined;
         return (
-          <section key={code} aria-labelledby={`titre-${code}`}>
+          <section key={code} class="incident-mesure" aria-labelledby={`titre-${code}`}>
             <h2 id={`titre-${code}`}>{l.nom}</h2>
             <EtatInterrupteur i={i} />
             <p>{l.effet}</p>
@@ -103,12 +103,12 @@ export function IncidentPage({ csrf, etat, integrite, flash, echec }: { csrf: st
         );
       })}
 
-      <section aria-labelledby="titre-sessions">
+      <section class="incident-mesure" aria-labelledby="titre-sessions">
         <h2 id="titre-sessions">Révoquer des sessions</h2>
         <p>Les personnes concernées sont déconnectées à leur prochaine action, sur toutes les instances. Un agent peut se reconnecter : pour l’en empêcher, désactivez-le dans « Agents et rôles ».</p>
         <form method="post" action={`${PAGE_INCIDENT}/sessions`}>
           <Csrf token={csrf} />
-          <RadioGroup name="cible" legend="Sessions de qui ?" options={CIBLES} value={valeur('sessions', 'cible') || undefined} errors={echec?.formulaire === 'sessions' ? errors : []} />
+          <RadioGroup className="incident-choix" name="cible" legend="Sessions de qui ?" options={CIBLES} value={valeur('sessions', 'cible') || undefined} errors={echec?.formulaire === 'sessions' ? errors : []} />
           <TextField id="famille" label="Référence de la famille" hint="Si « une famille » : par exemple F-ABCD-2345." value={valeur('sessions', 'famille')} size="moyen" {...(echec?.formulaire === 'sessions' && errorOf(errors, 'famille') ? { error: errorOf(errors, 'famille') as string } : {})} />
           <TextField id="agent" type="email" label="Adresse électronique de l’agent" hint="Si « un agent »." value={valeur('sessions', 'agent')} {...(echec?.formulaire === 'sessions' && errorOf(errors, 'agent') ? { error: errorOf(errors, 'agent') as string } : {})} />
           <TextAreaField

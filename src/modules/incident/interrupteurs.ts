@@ -165,19 +165,23 @@ export class CacheIncidents {
 
   /** Reads now (after this instance turned a switch); concurrent callers share one read. */
   lire(): Promise<EtatIncidents> {
-    this.lecture ??= (async () => {
-      try {
-        this.courant = etatDe(await this.deps.db.selectFrom('incident_interrupteurs').selectAll().execute());
-      } catch (error) {
-        this.deps.logger.error({ err: error }, 'lecture des interrupteurs d’incident impossible : le dernier état lu reste appliqué');
-      } finally {
-        this.luLe = this.clock();
-        this.lecture = null;
-      }
-      for (const observe of this.observateurs) observe(this.courant);
-      return this.courant;
-    })();
-    return this.lecture;
+    if (this.lecture) return this.lecture;
+    const lecture = this.lireMaintenant().finally(() => {
+      if (this.lecture === lecture) this.lecture = null;
+    });
+    this.lecture = lecture;
+    return lecture;
+  }
+
+  private async lireMaintenant(): Promise<EtatIncidents> {
+    try {
+      this.courant = etatDe(await this.deps.db.selectFrom('incident_interrupteurs').selectAll().execute());
+    } catch (error) {
+      this.deps.logger.error({ err: error }, 'lecture des interrupteurs d’incident impossible : le dernier état lu reste appliqué');
+    }
+    this.luLe = this.clock();
+    for (const observe of this.observateurs) observe(this.courant);
+    return this.courant;
   }
 
   /** Told of every state read (the integrity guard watches its notice). */
