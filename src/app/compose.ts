@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { StatutDemande } from '../domain/demande.ts';
 import type { Habilitation } from '../domain/habilitation.ts';
 import type { PolitiqueTarifaire } from '../domain/politique-tarifaire.ts';
+import { canauxDepuisConfig, creerCircuitAlerte, type CanalAlerte, type CircuitAlerte } from '../infra/alertes/index.ts';
 import type { AgentsOidcConfig, AppConfig, FranceConnectConfig } from '../infra/config/config.ts';
 import type { Database } from '../infra/db/database.ts';
 import type { Logger } from '../infra/log/logger.ts';
@@ -35,6 +36,10 @@ import { Transitions } from '../modules/demandes/transitions.ts';
 import { FacturationService } from '../modules/facturation/facturation-service.ts';
 import { FamillesService } from '../modules/familles/familles-service.ts';
 import { GuichetService } from '../modules/guichet/guichet-service.ts';
+import { creerAlerteur, type Alerteur } from '../modules/incident/alerter.ts';
+import { GardeIntegrite } from '../modules/incident/garde-integrite.ts';
+import { IncidentService } from '../modules/incident/incident-service.ts';
+import { CacheIncidents, suspensionDe, type SuspensionAppels } from '../modules/incident/interrupteurs.ts';
 import { DecisionsService } from '../modules/instruction/decisions-service.ts';
 import { InstructionService } from '../modules/instruction/instruction-service.ts';
 import { RetentionService } from '../modules/retention/retention-service.ts';
@@ -94,6 +99,31 @@ export interface CompositionOptions {
   readonly onChange?: StatusObserver;
   /** Where the journal's integrity alerts go (default: the error log). */
   readonly onAlert?: (alert: AuditAlert) => void;
+  /** Tests: the security alerts' channels instead of the configuration's (`securite.alertes`). */
+  readonly canauxAlerte?: readonly CanalAlerte[];
+  /** How soon a switch turned elsewhere is seen here (default 2 s; tests shorten it). */
+  readonly incidentRefreshMs?: number;
+  /** How often the background checks the journal (default QUOTIENT_AUDIT_VERIFY_MINUTES). */
+  readonly integrityCheckMs?: number;
+}
+
+/**
+ * Incident response: the journal, the switches every instance reads, the integrity halt, and the
+ * security alerts on the circuit of the configuration. Also composed alone by `quotient incident`.
+ */
+export interface IncidentServices {
+  readonly journal: JournalAudit;
+  readonly cache: CacheIncidents;
+  readonly incidents: IncidentService;
+  readonly integrite: GardeIntegrite;
+  /** The alert circuit of `securite.alertes` (minimal wiring, until detection rules use it too). */
+  readonly alertes: CircuitAlerte;
+  readonly alerteur: Alerteur;
+  /** Why DGFiP calls are held now (the integrity halt first, then the switch), or null. */
+  suspensionAppels(): Promise<SuspensionAppels | null>;
+  /** The same without waiting, from the last state read (the DGFiP transport asks before each call). */
+  appelsSuspendus(): boolean;
+  close(): Promise<void>;
 }
 
 /** The DGFiP as this process reaches it. */
@@ -137,6 +167,7 @@ export interface Services {
   readonly facturation: FacturationService;
   readonly controle: ControleService;
   readonly tableauDeBord: TableauDeBordService;
+  readonly incident: IncidentServices;
   readonly comptes: ComptesServices | undefined;
   /** The agents' relying party: the back-office and the API exist only with it. */
   readonly agentsOidc: AgentsOidcClient | undefined;
@@ -153,8 +184,8 @@ export function startBuiltInSandbox(config: Pick<AppConfig, 'dataDir'>): Promise
   return startSandbox({ dataDir: join(config.dataDir, 'sandbox-pki') });
 }
 
-/** Every call takes a slot of the quota shared through the database. */
-async function openDgfip(runtime: Runtime, habilitation: Habilitation, options: CompositionOptions): Promise<DgfipRuntime> {
+/** Every call takes a slot of the quota shared through the database, and none is made while calls are held. */
+async function openDgfip(runtime: Runtime, habilitation: Habilitation, options: CompositionOptions, suspendu: () => boolean): Promise<DgfipRuntime> {
   const { config, logger, database } = runtime;
   const scope = habilitation.scopes.join(' ');
   let sandbox: SandboxHandle | undefined;
@@ -173,7 +204,7 @@ async function openDgfip(runtime: Runtime, habilitation: Habilitation, options: 
     connection = options.dgfip;
   }
   const quota = new QuotaSlot(database.db, { bucket: 'dgfip', limit: config.dgfip.quotaPerMinute });
-  const clients = createDgfipClients(connection, { logger, quota, anneesAutorisees: habilitation.annees, ...(options.upstreamHttp ? { http: options.upstreamHttp } : {}) });
+  const clients = createDgfipClients(connection, { logger, quota, anneesAutorisees: habilitation.annees, http: { ...options.upstreamHttp, suspendu } });
   return {
     connection,
     clients,
@@ -196,6 +227,57 @@ function bothObservers(a: StatusObserver | undefined, b: StatusObserver | undefi
 }
 
 /**
+ * Opens the journal (checked at once unless `verifier` is false), reads the switches, and builds
+ * the integrity guard and the alert circuit on them.
+ */
+export async function composeIncidents(
+  runtime: Runtime,
+  options: Pick<CompositionOptions, 'onAlert' | 'canauxAlerte' | 'incidentRefreshMs'> & { readonly verifier?: boolean } = {},
+): Promise<IncidentServices> {
+  const { config, database, logger } = runtime;
+  const { db } = database;
+  const cache = new CacheIncidents({ db, logger, ...(options.incidentRefreshMs !== undefined ? { rafraichissementMs: options.incidentRefreshMs } : {}) });
+  const report = options.onAlert ?? ((alert: AuditAlert) => logger.error({ code: alert.code }, alert.message));
+  // The guard needs the journal, whose alerts it hears: it is plugged in once built.
+  const ecoute: { garde?: GardeIntegrite } = {};
+  const journal = await JournalAudit.open({
+    db,
+    dialect: database.dialect,
+    files: auditFilesFor(config),
+    // An anchor that cannot move is a sign of tampering: the guard checks the journal at once.
+    onAlert: (alert) => {
+      report(alert);
+      ecoute.garde?.anomalie(alert);
+    },
+  });
+  const alertes = creerCircuitAlerte({ canaux: options.canauxAlerte ?? canauxDepuisConfig(config), logger });
+  const alerteur = creerAlerteur({ circuit: alertes, journal, logger });
+  const etat = await cache.lire();
+  const garde = new GardeIntegrite({ db, journal, alerter: (alerte) => alerteur.lever(alerte), logger }, etat.integrite);
+  ecoute.garde = garde;
+  cache.observer((e) => garde.surSignal(e.integrite));
+  if (options.verifier ?? true) await garde.verifier('demarrage');
+  return {
+    journal,
+    cache,
+    incidents: new IncidentService({ db, journal, cache }),
+    integrite: garde,
+    alertes,
+    alerteur,
+    async suspensionAppels() {
+      // Read first, even while halted: the notice that lifts the halt comes with the switches.
+      const etatCourant = await cache.etat();
+      return garde.arret() ?? suspensionDe(etatCourant);
+    },
+    appelsSuspendus: () => garde.arret() !== null || suspensionDe(cache.dernier()) !== null,
+    async close() {
+      await alerteur.enAttente();
+      await alertes.fermer();
+    },
+  };
+}
+
+/**
  * Opens the journal, the silo and the DGFiP clients, builds every service on them, and (unless
  * `background` is off) starts the processing loop and the periodic jobs. `stop()` undoes it all.
  */
@@ -204,16 +286,13 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
   const { db } = database;
   const habilitation = options.habilitation ?? config.commune.habilitation;
   const background = options.background ?? true;
-  const journal = await JournalAudit.open({
-    db,
-    dialect: database.dialect,
-    files: auditFilesFor(config),
-    onAlert: options.onAlert ?? ((alert) => logger.error({ code: alert.code }, alert.message)),
-  });
+  const incident = await composeIncidents(runtime, options);
+  const { journal } = incident;
+  const suspension = () => incident.suspensionAppels();
   // The tariff policy versions deposited by administrators; the configuration file's is the fallback.
   const politiques = await PolitiquesService.ouvrir({ db, journal, initiale: { politique: config.politique, contenu: readFileSync(config.politiqueFile, 'utf8'), fichier: config.politiqueFile } });
   const coffre = new Coffre({ db, dialect: database.dialect, keyring: openKeyringFile(config) });
-  const dgfip = await openDgfip(runtime, habilitation, options);
+  const dgfip = await openDgfip(runtime, habilitation, options, incident.appelsSuspendus);
   const instanceId = options.instanceId ?? randomUUID();
   const vault = options.vault ?? new SpiVault();
   const mailer = options.mailer ?? (config.smtp ? createSmtpMailer(config.smtp) : undefined);
@@ -223,10 +302,10 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
   // Every change of a request's status goes through `transitions`, which carries out its effects.
   const transitions = new Transitions({ db, journal, vault, ...(onChange ? { onChange } : {}) });
   const quotients = new Quotients({ db, coffre, politique: options.politique ?? ((dateDemande) => politiques.enVigueur(dateDemande)) });
-  const demandes = new DemandesService({ db, transitions, habilitation, vault, instanceId, quotaPerMinute: config.dgfip.quotaPerMinute, positionEnFile });
-  const traitement = new TraitementService({ db, journal, transitions, quotients, coffre, source: dgfip.clients.impotParticulier, habilitation, vault, instanceId, logger });
+  const demandes = new DemandesService({ db, transitions, habilitation, vault, instanceId, quotaPerMinute: config.dgfip.quotaPerMinute, positionEnFile, suspension });
+  const traitement = new TraitementService({ db, journal, transitions, quotients, coffre, source: dgfip.clients.impotParticulier, habilitation, vault, instanceId, logger, suspension });
   const familles = new FamillesService({ db, journal, coffre });
-  const boucle = new BoucleTraitement({ service: traitement, db, instanceId, logger });
+  const boucle = new BoucleTraitement({ service: traitement, db, instanceId, logger, suspension });
   const wake = () => boucle.wake();
   const agents = new AgentsService({ db, journal });
   const retention = new RetentionService({ db, coffre, journal, conservation: config.commune.conservation });
@@ -249,8 +328,10 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
       await boucle.start();
     } catch (error) {
       await dgfip.close();
+      await incident.close();
       throw error;
     }
+    timers.push(incident.integrite.surveiller(options.integrityCheckMs ?? config.auditVerifyMinutes * 60_000));
     timers.push(politiques.surveiller(60_000, (error: unknown) => logger.error({ err: error }, 'échec du rechargement des versions de la politique tarifaire')));
     // Retention runs every day in each process; it is idempotent, so several processes may run it.
     const purgeDaily = setInterval(() => {
@@ -283,8 +364,9 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
     instruction: new InstructionService({ db, journal, coffre }),
     decisions: new DecisionsService({ db, coffre, transitions, quotients }),
     facturation: new FacturationService({ db, journal }),
-    controle: new ControleService({ db, journal, agents }),
+    controle: new ControleService({ db, journal, agents, integrite: incident.integrite }),
     tableauDeBord: new TableauDeBordService({ db, journal, quota: dgfip.quota }),
+    incident,
     comptes,
     agentsOidc: agentsOidc
       ? new AgentsOidcClient({ ...agentsOidc, redirectUri: `${config.publicUrl}/agents/connexion/retour`, postLogoutRedirectUri: `${config.publicUrl}/agents/deconnexion/fin` })
@@ -297,6 +379,7 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
         for (const stopTimer of timers) stopTimer();
         await boucle.stop();
         await dgfip.close();
+        await incident.close();
       })();
       return stopping;
     },

@@ -24,6 +24,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand
     summary: 'Teste le circuit d’alerte (courriel, webhook, syslog) : quotient alertes tester [--json].',
     load: async () => (await import('./commands/alertes.ts')).alertesCommand,
   },
+  incident: {
+    summary: 'Mesures d’incident : suspendre les appels DGFiP ou les campagnes, maintenance du portail, révocation de sessions (quotient incident etat).',
+    load: async () => (await import('./commands/incident.ts')).incidentCommand,
+  },
   migrate: {
     summary: 'Applique les migrations de la base de données.',
     load: async () => (await import('./commands/migrate.ts')).migrateCommand,

@@ -18,6 +18,7 @@ import type { Principal } from './acces/principal.ts';
 import { registerBackOffice } from './back-office.ts';
 import { clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from './errors.tsx';
 import { registerHealthRoutes } from './health.ts';
+import { registerIncidents } from './incidents.tsx';
 import { registerSecurity } from './security.ts';
 import { mandataires } from './mandataire.ts';
 import { registerSessions, type SessionPolicy } from './session.ts';
@@ -102,6 +103,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   registerErrorHandling(app, config.commune);
   await registerSecurity(app, securite);
+  // The incident measures, before the body and the session are read: a portal in maintenance stops here.
+  registerIncidents(app, {
+    commune: config.commune,
+    avis: async () => ({ appels: await services.incident.suspensionAppels(), incidents: services.incident.cache.dernier(), integrite: services.incident.integrite.etat() }),
+  });
   await app.register(formbody, { bodyLimit: 256 * 1024 });
   await registerSessions(app, {
     db: deps.database.db,

@@ -8,6 +8,7 @@ import { registerAgentsRoutes } from '../modules/agents/agents-routes.tsx';
 import { registerControleRoutes } from '../modules/controle/controle-routes.tsx';
 import { registerFacturation } from '../modules/facturation/facturation-routes.tsx';
 import { registerGuichetRoutes } from '../modules/guichet/guichet-routes.tsx';
+import { registerIncidentRoutes } from '../modules/incident/incident-routes.tsx';
 import { registerInstructionRoutes } from '../modules/instruction/instruction-routes.tsx';
 import { registerTableauDeBordRoutes } from '../modules/tableau-de-bord/tableau-de-bord-routes.tsx';
 
@@ -18,7 +19,7 @@ export interface BackOfficeDeps {
   readonly publicUrl: string;
   /** The agents' identity provider (ProConnect, the city's own, or the local one in demo). */
   readonly oidc: AgentsOidcClient;
-  readonly services: Pick<Services, 'agents' | 'clesApi' | 'decisions' | 'instruction' | 'politiques' | 'facturation' | 'guichet' | 'controle' | 'tableauDeBord'>;
+  readonly services: Pick<Services, 'agents' | 'clesApi' | 'decisions' | 'instruction' | 'politiques' | 'facturation' | 'guichet' | 'controle' | 'tableauDeBord' | 'incident'>;
 }
 
 /**
@@ -34,4 +35,5 @@ export function registerBackOffice(app: FastifyInstance, deps: BackOfficeDeps): 
   registerGuichetRoutes(app, { commune, guichet: services.guichet });
   registerControleRoutes(app, { commune, controle: services.controle });
   registerTableauDeBordRoutes(app, { commune, tableauDeBord: services.tableauDeBord, politique });
+  registerIncidentRoutes(app, { commune, incidents: services.incident.incidents, cache: services.incident.cache, integrite: services.incident.integrite });
 }

@@ -17,7 +17,7 @@ import { Csrf } from './ui/components.tsx';
 export const SECTIONS: ReadonlyArray<{ href: string; label: string; roles: readonly RoleAgent[]; description: string }> = [
   { href: '/agents/guichet', label: 'Accueil des familles', roles: ['guichet'], description: 'Trouver ou créer une famille, saisir une demande reçue sur papier ou par courriel, voir le quotient obtenu.' },
   { href: '/agents/instruction', label: 'Instruction', roles: ['instructeur'], description: 'Les demandes à vérifier et les contestations : confirmer, refuser ou fixer le quotient.' },
-  { href: '/agents/administration', label: 'Administration', roles: ['administrateur'], description: 'Politique tarifaire, habilitation, agents et rôles, clés d’API.' },
+  { href: '/agents/administration', label: 'Administration', roles: ['administrateur'], description: 'Politique tarifaire, habilitation, agents et rôles, clés d’API, mesures d’incident.' },
   { href: '/agents/controle', label: 'Contrôle', roles: ['auditeur'], description: 'Journal d’audit, exports par personne, contrôles par échantillon, intégrité.' },
   { href: '/agents/facturation', label: 'Facturation', roles: ['guichet', 'administrateur'], description: 'Exporter les quotients en vigueur à une date pour le logiciel de facturation (fichier CSV).' },
   { href: '/agents/tableau-de-bord', label: 'Tableau de bord', roles: ['guichet', 'instructeur', 'administrateur', 'auditeur'], description: 'Demandes par statut et par canal, quotients par tranche, quota et état de la connexion à la DGFiP.' },

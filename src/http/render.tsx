@@ -7,7 +7,10 @@ import type { PageContext } from './ui/page-context.ts';
 /** The frame data of the page answering this request. */
 export function pageContext(request: FastifyRequest, reply: FastifyReply, commune: CommuneConfig): PageContext {
   const nonce = (reply as FastifyReply & { cspNonce?: { script: string } }).cspNonce?.script ?? '';
-  return { commune, nonce, requestId: request.id, currentPath: request.url.split('?')[0] ?? '/' };
+  const currentPath = request.url.split('?')[0] ?? '/';
+  // Who took a measure and why is for signed-in agents only, never for a visitor of the agents' sign-in page.
+  const agents = currentPath === '/agents' || currentPath.startsWith('/agents/');
+  return { commune, nonce, requestId: request.id, currentPath, incident: agents && !request.agent ? null : request.incident };
 }
 
 /** Sends a server-rendered page; preact-render-to-string escapes every interpolated value. */

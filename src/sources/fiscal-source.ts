@@ -35,7 +35,8 @@ export type RaisonEchec =
   | 'quota_depasse'
   | 'injoignable'
   | 'indisponible'
-  | 'reponse_invalide';
+  | 'reponse_invalide'
+  | 'appels_suspendus';
 
 const RAISONS: Record<RaisonEchec, { kind: ErrorKind; message: string }> = {
   introuvable: { kind: 'not_found', message: 'La DGFiP ne connaît aucun avis d’imposition pour ce numéro fiscal et cette année.' },
@@ -52,6 +53,8 @@ const RAISONS: Record<RaisonEchec, { kind: ErrorKind; message: string }> = {
   injoignable: { kind: 'unavailable', message: 'La passerelle de la DGFiP est injoignable (adresse, réseau ou pare-feu).' },
   indisponible: { kind: 'unavailable', message: 'Le service de la DGFiP est momentanément indisponible.' },
   reponse_invalide: { kind: 'upstream', message: 'La DGFiP a renvoyé une réponse inutilisable.' },
+  // Not the DGFiP's doing: Quotient holds its calls (an incident switch, the integrity halt).
+  appels_suspendus: { kind: 'unavailable', message: 'Les appels à la DGFiP sont suspendus : aucun n’est envoyé pour le moment.' },
 };
 
 export class SourceFiscaleError extends QuotientError {

@@ -109,7 +109,9 @@ test('with no DGFiP configured, the built-in sandbox answers', async () => {
   const result = await check(['--spi', '3999999932264', '--json'], {
     DGFIP_BASE_URL: undefined, DGFIP_TOKEN_URL: undefined, DGFIP_CLIENT_ID: undefined, DGFIP_CLIENT_SECRET: undefined,
     DGFIP_ID_TELESERVICE: undefined, DGFIP_CA: undefined, DGFIP_CLIENT_CERT: undefined, DGFIP_CLIENT_KEY: undefined,
+    // Its own data folder, and so its own journal key and anchor: its own database goes with them.
     QUOTIENT_DATA_DIR: join(dir, 'builtin'),
+    QUOTIENT_DATABASE_URL: `sqlite:${join(dir, 'builtin', 'q.db')}`,
   });
   assert.equal(result.code, 0, result.stderr);
   assert.equal(JSON.parse(result.stdout).nbParts, 2.5);

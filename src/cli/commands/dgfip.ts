@@ -24,7 +24,8 @@ const USAGE = [
   '  --annee   année des revenus (par défaut : la dernière imposée)',
   '  --json    un objet JSON sur la sortie standard',
   '',
-  'Codes de sortie : 0 trouvé, 3 inconnu, 4 année pas encore imposée, 5 échec côté DGFiP, 2 mauvaise utilisation.',
+  'Codes de sortie : 0 trouvé, 3 inconnu, 4 année pas encore imposée, 5 échec côté DGFiP, 2 mauvaise utilisation,',
+  '1 appels suspendus (mesure d’incident, ou arrêt d’intégrité : journal d’audit altéré) ou autre échec.',
 ].join('\n');
 
 export const dgfipCommand: CliCommand = {
@@ -64,6 +65,19 @@ export const dgfipCommand: CliCommand = {
       const actor = { type: 'systeme' as const, id: `cli:${userInfo().username}` };
       try {
         const where = dgfip.connection.sandbox ? 'bac à sable intégré' : new URL(dgfip.connection.baseUrl).host;
+        // No call while they are held: the integrity halt (checked as the services started) or the switch.
+        const suspension = await services.incident.suspensionAppels();
+        if (suspension) {
+          const raison = suspension.cause === 'integrite' ? 'arret_integrite' : 'appels_suspendus';
+          await journal.append({ actor, action: 'dgfip.check', outcome: 'refus', details: { raison, bacASable: dgfip.connection.sandbox } });
+          const message =
+            suspension.cause === 'integrite'
+              ? 'Appel refusé : le journal d’audit est altéré (quotient audit verify) et les opérations fiscales sont arrêtées jusqu’à ce qu’un auditeur reconnaisse l’altération après enquête.'
+              : 'Appel refusé : les appels à la DGFiP sont suspendus par une mesure d’incident (quotient incident etat ; pour reprendre : quotient incident reprendre-dgfip --motif « … »).';
+          if (values.json) io.out(JSON.stringify({ erreur: { raison, message } }));
+          io.err(message);
+          return EXIT.failure;
+        }
         try {
           const situation = await dgfip.clients.impotParticulier.parNumeroFiscal(spi, annee === undefined ? {} : { anneeRevenus: annee });
           await journal.append({ actor, action: 'dgfip.check', outcome: 'succes', details: { anneeRevenus: situation.anneeRevenus, bacASable: dgfip.connection.sandbox } });

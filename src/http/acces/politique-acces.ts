@@ -123,6 +123,10 @@ export const POLITIQUE_ACCES: Readonly<Record<string, readonly Principal[]>> = {
   'GET /agents/administration/cles-api': ADMINISTRATEUR,
   'POST /agents/administration/cles-api': ADMINISTRATEUR,
   'POST /agents/administration/cles-api/:id/revocation': ADMINISTRATEUR,
+  // Incident measures (switches, revocation of sessions); the integrity halt is the auditors'.
+  'GET /agents/administration/incident': ADMINISTRATEUR,
+  'POST /agents/administration/incident/interrupteurs': ADMINISTRATEUR,
+  'POST /agents/administration/incident/sessions': ADMINISTRATEUR,
 
   // Audit and control (contrôle).
   'GET /agents/controle': AUDITEUR,
@@ -137,6 +141,7 @@ export const POLITIQUE_ACCES: Readonly<Record<string, readonly Principal[]>> = {
   'POST /agents/controle/controles/:id/observations': AUDITEUR,
   'GET /agents/controle/integrite': AUDITEUR,
   'POST /agents/controle/integrite': AUDITEUR,
+  'POST /agents/controle/integrite/reconnaissance': AUDITEUR,
 
   // Dashboard (tableau de bord).
   'GET /agents/tableau-de-bord': AGENTS,

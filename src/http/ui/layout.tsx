@@ -1,4 +1,5 @@
 import type { ComponentChildren } from 'preact';
+import { BandeauIncident } from './bandeau-incident.tsx';
 import type { PageContext } from './page-context.ts';
 
 export const FOOTER_LINKS = [
@@ -43,6 +44,7 @@ export function Layout({ ctx, title, children, espace }: LayoutProps) {
           {espace ? <div class="container espace-barre">{espace.barre}</div> : null}
         </header>
         <main id="contenu" class="container site-main" tabIndex={-1}>
+          <BandeauIncident avis={ctx.incident} agents={espace !== undefined} />
           {children}
         </main>
         <footer class="site-footer">

@@ -1,4 +1,5 @@
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
+import type { AvisIncident } from './bandeau-incident.tsx';
 
 /** What every page needs to render its frame: who the commune is, the CSP nonce, the request id. */
 export interface PageContext {
@@ -6,4 +7,6 @@ export interface PageContext {
   readonly nonce: string;
   readonly requestId: string;
   readonly currentPath: string;
+  /** The incident measures in force (a banner on every page); absent outside the application's requests. */
+  readonly incident?: AvisIncident | null;
 }

@@ -68,6 +68,7 @@ const envSchema = z.object({
   QUOTIENT_AUDIT_KEY_FILE: optionalText,
   QUOTIENT_AUDIT_ANCHOR_FILE: optionalText,
   QUOTIENT_SESSION_KEY_FILE: optionalText,
+  QUOTIENT_AUDIT_VERIFY_MINUTES: z.coerce.number({ error: 'nombre de minutes attendu' }).int('nombre entier de minutes attendu').min(1, 'au moins 1 minute').max(1440, 'au plus 1 440 minutes (un jour)').default(60),
   QUOTIENT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   QUOTIENT_TRUST_PROXY: trustProxy.default(false),
   DGFIP_BASE_URL: z.url({ protocol: /^https$/, error: 'adresse https:// attendue' }).optional(),
@@ -139,6 +140,8 @@ export interface AppConfig {
   readonly auditAnchorFile?: string;
   /** Key of the sessions' data at rest (demo: generated under the data folder). */
   readonly sessionKeyFile?: string;
+  /** How often each server checks the journal's chain and anchor; a failure halts fiscal operations. */
+  readonly auditVerifyMinutes: number;
   readonly logLevel: NonNullable<z.infer<typeof envSchema>['QUOTIENT_LOG_LEVEL']>;
   readonly trustProxy: TrustProxy;
   readonly dgfip: DgfipSettings;
@@ -230,6 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: { mode: RunMode; cwd
     ...(vars.QUOTIENT_AUDIT_KEY_FILE === undefined ? {} : { auditKeyFile: at(vars.QUOTIENT_AUDIT_KEY_FILE) }),
     ...(vars.QUOTIENT_AUDIT_ANCHOR_FILE === undefined ? {} : { auditAnchorFile: at(vars.QUOTIENT_AUDIT_ANCHOR_FILE) }),
     ...(vars.QUOTIENT_SESSION_KEY_FILE === undefined ? {} : { sessionKeyFile: at(vars.QUOTIENT_SESSION_KEY_FILE) }),
+    auditVerifyMinutes: vars.QUOTIENT_AUDIT_VERIFY_MINUTES,
     // The demo's terminal is read by a person: only warnings unless asked otherwise.
     logLevel: vars.QUOTIENT_LOG_LEVEL ?? (options.mode === 'demo' ? 'warn' : 'info'),
     trustProxy: vars.QUOTIENT_TRUST_PROXY,

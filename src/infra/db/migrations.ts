@@ -10,6 +10,7 @@ import { m0006Comptes } from './migrations/0006-comptes.ts';
 import { m0007BackOffice } from './migrations/0007-back-office.ts';
 import { m0008IndexQuotients } from './migrations/0008-index-quotients.ts';
 import { m0009MotifCode } from './migrations/0009-motif-code.ts';
+import { m0010Incidents } from './migrations/0010-incidents.ts';
 
 /**
  * One migration source for both dialects: migrations use Kysely's schema builder, which speaks
@@ -25,7 +26,7 @@ export interface Migration {
 }
 
 /** In order. Never edit a migration that has shipped: add a new one. */
-export const MIGRATIONS: readonly Migration[] = [m0001Installation, m0002Quota, m0003JournalAudit, m0004Coffre, m0005Demandes, m0006Comptes, m0007BackOffice, m0008IndexQuotients, m0009MotifCode];
+export const MIGRATIONS: readonly Migration[] = [m0001Installation, m0002Quota, m0003JournalAudit, m0004Coffre, m0005Demandes, m0006Comptes, m0007BackOffice, m0008IndexQuotients, m0009MotifCode, m0010Incidents];
 
 const MIGRATION_TABLES = { migrationTableName: 'schema_migrations', migrationLockTableName: 'schema_migrations_lock' } as const;
 

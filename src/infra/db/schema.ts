@@ -87,7 +87,7 @@ export interface CoffreRecordTable {
   rewrapped_at: string | null;
 }
 
-export interface Schema extends DemandesSchema, ComptesSchema, BackOfficeSchema {
+export interface Schema extends DemandesSchema, ComptesSchema, BackOfficeSchema, IncidentsSchema {
   installation: InstallationTable;
   quota_state: QuotaStateTable;
   quota_calls: QuotaCallTable;
@@ -341,4 +341,35 @@ export interface BackOfficeSchema {
   cles_api: CleApiTable;
   politique_versions: PolitiqueVersionTable;
   controles: ControleTable;
+}
+
+// Incident response (0010): the switches every instance reads, the acknowledgements of a broken journal.
+export interface IncidentInterrupteurTable {
+  code: string;
+  actif: number;
+  motif: string | null;
+  par: string | null;
+  par_libelle: string | null;
+  le: string | null;
+}
+
+export interface JournalAuditReconnaissanceTable {
+  id: string;
+  premiere_sequence: number | null;
+  raison: string;
+  tete_sequence: number;
+  tete_empreinte: string;
+  empreinte: string;
+  lignes: number;
+  entree_sequence: number;
+  motif: string;
+  par_type: string;
+  par_id: string;
+  le: string;
+  mac: string;
+}
+
+export interface IncidentsSchema {
+  incident_interrupteurs: IncidentInterrupteurTable;
+  journal_audit_reconnaissances: JournalAuditReconnaissanceTable;
 }

@@ -43,6 +43,12 @@ export function AccueilPage({ enVigueur, agentsActifs, clesActives }: { enVigueu
             {clesActives} clé{clesActives > 1 ? 's' : ''} active{clesActives > 1 ? 's' : ''}. Les clés du logiciel de facturation : créer, révoquer.
           </p>
         </li>
+        <li class="tuile">
+          <h2>
+            <a href={`${BASE}/incident`}>Mesures d’incident</a>
+          </h2>
+          <p>Suspendre les appels à la DGFiP ou les campagnes, mettre le portail en maintenance, révoquer des sessions.</p>
+        </li>
       </ul>
     </>
   );

@@ -17,7 +17,8 @@ export type BreakReason =
   | 'ancre_absente'
   | 'ancre_invalide'
   | 'ancre_autre_journal'
-  | 'cle_absente';
+  | 'cle_absente'
+  | 'partie_reconnue_modifiee'; // an entry an auditor's acknowledgement covered changed since
 
 export const BREAK_MESSAGES: Record<BreakReason, string> = {
   sequence_manquante: 'l’entrée attendue à cette place manque (supprimée ou déplacée)',
@@ -31,6 +32,7 @@ export const BREAK_MESSAGES: Record<BreakReason, string> = {
   ancre_invalide: 'le fichier d’ancre externe est illisible ou sa signature est invalide',
   ancre_autre_journal: 'le fichier d’ancre externe appartient à un autre journal',
   cle_absente: 'la clé du journal est introuvable : les sceaux ne peuvent pas être vérifiés',
+  partie_reconnue_modifiee: 'la partie du journal reconnue altérée par un auditeur a encore changé depuis cette reconnaissance',
 };
 
 export interface ChainBreak {
@@ -138,7 +140,7 @@ export async function* rowsAfter(db: Kysely<Schema>, afterSeq: number, batchSize
 }
 
 /** Lower than any sequence number, so that rows slipped in before the start are seen. */
-const BEFORE_ALL = -2_147_483_648;
+export const BEFORE_ALL = -2_147_483_648;
 
 export type AnchorState = 'absente' | 'invalide' | 'valide' | 'autre_journal';
 

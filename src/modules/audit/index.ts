@@ -4,3 +4,4 @@ export { auditFilesFor, type AuditFiles } from './audit-anchor.ts';
 export { verifyJournal, BREAK_MESSAGES, type BreakReason, type VerificationReport } from './audit-chain.ts';
 export { describeEntry, type AuditFilter, type AuditPage, type AuditPageResult, type ExportOptions, type Period } from './audit-query.ts';
 export { EntreeAuditInvalide, type Acteur, type TypeActeur, type AuditDetailValue, type AuditEntry, type AuditEntryInput, type AuditOutcome, type AuditRef } from './audit-entry.ts';
+export { type Reconnaissance } from './audit-reconnaissance.ts';

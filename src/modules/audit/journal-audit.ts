@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { QuotientError } from '../../domain/errors.ts';
 import type { DialectName } from '../../infra/db/database.ts';
@@ -5,6 +6,7 @@ import type { Schema } from '../../infra/db/schema.ts';
 import { loadAuditKey, readAnchor, writeAnchor, type Anchor, type AuditFiles } from './audit-anchor.ts';
 import { chainStart, ChainChecker, PURGE_ACTION, rowsAfter, verifyJournal, type VerificationReport, type VerifyOptions } from './audit-chain.ts';
 import { chainHash, GENESIS_HASH, rowContent, rowToEntry, sealCheckpoint, sealHash, validateEntry, type Acteur, type AuditEntry, type AuditEntryInput } from './audit-entry.ts';
+import { bindingNow, latestReconnaissance, rowOfReconnaissance, verifyFromReconnaissance, type Reconnaissance } from './audit-reconnaissance.ts';
 import { countEntries, exportEntries, exportForTarget, queryEntries, type AuditFilter, type AuditPage, type AuditPageResult, type ExportOptions, type Period } from './audit-query.ts';
 
 /** Something that the operator must hear about: the anchor could not be moved forward. */
@@ -325,6 +327,46 @@ export class JournalAudit {
     const head = await this.db.selectFrom('journal_audit_head').select('journal_id').where('id', '=', 1).executeTakeFirstOrThrow();
     writeAnchor(this.files.anchorFile, this.key, { journalId: head.journal_id, seq: entry.seq, hash: entry.hash, at: entry.time });
     return entry;
+  }
+
+  /**
+   * An auditor acknowledges, after investigation, the break the check reports now (DICP I3): one
+   * journal entry with their reason, and a sealed acknowledgement bound to the journal as it stands
+   * (see `audit-reconnaissance.ts`). `constat` is the report the auditor was shown, kept in the entry.
+   * Refused when the journal is intact, or when its key is missing (nothing could be sealed).
+   */
+  async reconnaitre(actor: Acteur, motif: string, constat: VerificationReport): Promise<Reconnaissance> {
+    const report = await this.verify();
+    if (report.intact || report.reason === null) throw new QuotientError('conflict', 'journal_intact', 'Le journal d’audit est intact : il n’y a aucune altération à reconnaître.');
+    if (report.reason === 'cle_absente') throw new QuotientError('conflict', 'cle_absente', 'La clé du journal d’audit est introuvable : restaurez-la (QUOTIENT_AUDIT_KEY_FILE) avant de reconnaître l’altération.');
+    const raison = report.reason;
+    const id = randomUUID();
+    return this.db.transaction().execute(async (trx) => {
+      // The head's lock first (PostgreSQL's row lock, SQLite's write lock): no entry slips in
+      // between the head read here and the entry appended after it.
+      await trx.updateTable('journal_audit_head').set({ seq: sql`seq` }).where('id', '=', 1).execute();
+      const binding = await bindingNow(trx, report.firstBrokenSeq);
+      const entry = await this.appendWithin(trx, {
+        actor,
+        action: 'journal.alteration_reconnue',
+        target: { type: 'journal_audit', id: 'journal' },
+        outcome: 'succes',
+        details: { reconnaissance: id, raison: constat.reason ?? raison, sequenceRompue: constat.firstBrokenSeq, teteSequence: binding.teteSequence, motif },
+      });
+      const reconnaissance: Reconnaissance = { id, ...binding, raison, entreeSequence: entry.seq, motif, par: { type: actor.type, id: actor.id }, le: entry.time };
+      await trx.insertInto('journal_audit_reconnaissances').values(rowOfReconnaissance(this.key, reconnaissance)).execute();
+      return reconnaissance;
+    });
+  }
+
+  /** The latest acknowledgement whose seal is valid, or null. */
+  derniereReconnaissance(): Promise<Reconnaissance | null> {
+    return latestReconnaissance(this.db, this.key);
+  }
+
+  /** Verifies the journal as `reconnaissance` left it: intact unless something changed since (read-only). */
+  verifyFrom(reconnaissance: Reconnaissance): Promise<VerificationReport> {
+    return verifyFromReconnaissance(this.db, this.dialect, this.files, reconnaissance);
   }
 
   /** Newest first, by pages: pass `nextBefore` back as `before` for the next page. */

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ComponentChildren } from 'preact';
 import { z } from 'zod';
-import type { ErrorDetail } from '../../domain/errors.ts';
+import { QuotientError, type ErrorDetail } from '../../domain/errors.ts';
 import { PARAMS_ID, coche, lireChamps, lireParams, pageFormulaire, refusDe, texte, valeursAReafficher } from '../../http/formulaire.ts';
 import { takeFlash } from '../../http/session.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
@@ -25,6 +25,8 @@ const EFFACER = z.object({ effacer: coche() });
 const EXPORT = criteres(['sujet', 'famille', 'agent', 'du', 'au', 'format']);
 const CONTROLE = z.object({ du: texte(), au: texte(), taille: texte() });
 const OBSERVATIONS = z.object({ observations: texte(), clore: coche() });
+/** The reason of an acknowledgement: the service checks it (length, one line, nothing shaped like a numéro fiscal). */
+const RECONNAISSANCE = z.object({ motif: texte() });
 /** The journal's pages: entries before a sequence number. */
 const PAGE_JOURNAL = z.object({ avant: texte(z.string().transform((v) => (/^[0-9]{1,10}$/.test(v) ? Number(v) : undefined))) });
 
@@ -169,14 +171,43 @@ export function registerControleRoutes(app: FastifyInstance, deps: ControleRoute
     }
   });
 
+  const integritePage = async (request: FastifyRequest, reply: FastifyReply, reconnaissance: { errors: ErrorDetail[]; motif: string } | null) => {
+    const etat = controle.etatIntegrite();
+    const par = etat.etat === 'reconnu' ? await controle.nomAgent(etat.reconnaissance.par.id) : null;
+    return page(
+      request,
+      reply,
+      reconnaissance ? 'Erreur : intégrité du journal' : 'Intégrité du journal',
+      <IntegritePage csrf={reply.generateCsrf()} derniere={await controle.derniereVerification()} integrite={etat} reconnuPar={par} flash={reconnaissance ? null : (takeFlash(request) ?? null)} reconnaissance={reconnaissance ?? { errors: [], motif: '' }} />,
+      reconnaissance ? 400 : 200,
+    );
+  };
+
   app.get('/agents/controle/integrite', async (request, reply) => {
     requireAgent(request);
-    return page(request, reply, 'Intégrité du journal', <IntegritePage csrf={reply.generateCsrf()} derniere={await controle.derniereVerification()} />);
+    return integritePage(request, reply, null);
   });
 
   app.post('/agents/controle/integrite', async (request, reply) => {
     const agent = requireAgent(request);
     await controle.verifier(acteurAgent(agent));
+    return reply.redirect('/agents/controle/integrite', 303);
+  });
+
+  app.post('/agents/controle/integrite/reconnaissance', async (request, reply) => {
+    const agent = requireAgent(request);
+    const { motif } = lireChamps(RECONNAISSANCE, request.body);
+    try {
+      await controle.reconnaitreAlteration(motif, acteurAgent(agent));
+    } catch (error) {
+      // Nothing left to acknowledge (intact, or acknowledged meanwhile): said on the page, not an error page.
+      if (error instanceof QuotientError && error.kind === 'conflict') {
+        request.session.flash = error.message;
+        return reply.redirect('/agents/controle/integrite', 303);
+      }
+      return integritePage(request, reply, { errors: erreursDe(error).map((e) => ({ ...e, path: e.path === 'motif' ? 'motif-reconnaissance' : e.path })), motif: valeursAReafficher({ motif }).motif });
+    }
+    request.session.flash = 'Altération reconnue : les opérations fiscales reprennent. Une nouvelle altération les arrêterait de nouveau.';
     return reply.redirect('/agents/controle/integrite', 303);
   });
 }

@@ -7,6 +7,7 @@ import type { Schema } from '../../infra/db/schema.ts';
 import { TYPES_ACTEUR, OUTCOMES } from '../audit/audit-entry.ts';
 import { BREAK_MESSAGES, type Acteur, type AuditDetailValue, type AuditEntry, type AuditFilter, type AuditRef, type BreakReason, type JournalAudit } from '../audit/index.ts';
 import type { Agent } from '../agents/agents-service.ts';
+import type { EtatIntegrite, GardeIntegrite } from '../incident/garde-integrite.ts';
 import { estUnAcces, nouvelleGraine, tirerEchantillon } from './echantillon.ts';
 import { LIBELLES_ACTEURS, LIBELLES_CIBLES, LIBELLES_RESULTATS, libelleAction } from './libelles.ts';
 import { ANNEE_MAX, ANNEE_MIN, dansLesBornes, dateHeureParis, dateLisible, instantDebut, instantFin, jourParis, lireDate, type DateSaisie } from './periode.ts';
@@ -21,6 +22,8 @@ export interface ControleDeps {
   readonly db: Kysely<Schema>;
   readonly journal: JournalAudit;
   readonly agents: { lister(): Promise<Agent[]> };
+  /** The integrity halt: the check run here decides it, and only an auditor's acknowledgement lifts it. */
+  readonly integrite: Pick<GardeIntegrite, 'verifier' | 'etat' | 'reconnaitre'>;
   readonly clock?: () => number;
 }
 
@@ -557,9 +560,12 @@ export class ControleService {
   // -------------------------------------------------------------------------------------------
   // Integrity
 
-  /** Runs the full check now; its result is kept as a journal entry, which the page shows. */
+  /**
+   * Runs the full check now; its result is kept as a journal entry, which the page shows. A broken
+   * journal that no acknowledgement covers halts fiscal operations (`GardeIntegrite`).
+   */
   async verifier(par: Acteur): Promise<Verification> {
-    const report = await this.deps.journal.verify();
+    const { rapport: report, etat } = await this.deps.integrite.verifier('demande');
     const entry = await this.deps.journal.append({
       actor: par,
       action: 'journal.verifie',
@@ -573,9 +579,26 @@ export class ControleService {
         ancre: report.anchor.state,
         ancreSequence: report.anchor.seq,
         dureeMs: report.durationMs,
+        arret: etat.etat === 'arret',
       },
     });
     return verificationDe(entry, await this.agents());
+  }
+
+  /** The integrity halt as this instance sees it. */
+  etatIntegrite(): EtatIntegrite {
+    return this.deps.integrite.etat();
+  }
+
+  /** The auditor acknowledges the break after investigation, with a reason: operations resume. */
+  reconnaitreAlteration(motif: unknown, par: Acteur): Promise<EtatIntegrite> {
+    return this.deps.integrite.reconnaitre(par, motif);
+  }
+
+  /** An agent's name, for the pages (the journal keeps ids). */
+  async nomAgent(id: string): Promise<string> {
+    const agent = (await this.agents()).find((a) => a.id === id);
+    return agent ? libelleAgent(agent) : id;
   }
 
   async derniereVerification(): Promise<Verification | null> {

@@ -1,7 +1,8 @@
 import type { ComponentChildren } from 'preact';
 import type { ErrorDetail } from '../../domain/errors.ts';
-import { ANCRE_ERREURS, Alert, Csrf, Erreurs, FieldError, Flash, SelectField, TextAreaField, TextField } from '../../http/ui/components.tsx';
+import { ANCRE_ERREURS, Alert, Csrf, Erreurs, FieldError, Flash, SelectField, TextAreaField, TextField, errorOf } from '../../http/ui/components.tsx';
 import type { Agent } from '../agents/agents-service.ts';
+import type { EtatIntegrite } from '../incident/garde-integrite.ts';
 import type { ControleDetail, ControleResume, EntreeLisible, ExportSaisi, FiltreSaisi, PageJournal, Verification } from './controle-service.ts';
 import { TAILLE_MAX } from './controle-service.ts';
 import { CODES_CONNUS, FAMILLES_ACTIONS, LIBELLES_ACTEURS, LIBELLES_RESULTATS, libelleAction } from './libelles.ts';
@@ -448,10 +449,64 @@ const ETATS_ANCRE: Record<string, string> = {
   autre_journal: 'appartient à un autre journal',
 };
 
-export function IntegritePage({ csrf, derniere }: { csrf: string; derniere: Verification | null }) {
+/** The integrity halt, and the acknowledgement form while it lasts. */
+function ArretIntegrite({ csrf, integrite, reconnuPar, reconnaissance }: { csrf: string; integrite: EtatIntegrite; reconnuPar: string | null; reconnaissance: { errors: readonly ErrorDetail[]; motif: string } }) {
+  if (integrite.etat === 'reconnu') {
+    return (
+      <Alert kind="warning" title="Altération reconnue : les opérations ont repris">
+        <p>
+          Reconnue le {dateHeureParis(integrite.reconnaissance.le)} par {reconnuPar ?? integrite.reconnaissance.par.id} : « {integrite.reconnaissance.motif} ».
+        </p>
+        <p>{integrite.rapport.message} Toute nouvelle altération, où qu’elle soit, arrêterait de nouveau les opérations fiscales.</p>
+      </Alert>
+    );
+  }
+  if (integrite.etat !== 'arret' && integrite.etat !== 'a_verifier') return null;
+  const error = errorOf(reconnaissance.errors, 'motif-reconnaissance');
+  return (
+    <>
+      <Alert kind="error" title={`Opérations fiscales arrêtées depuis le ${dateHeureParis(integrite.depuis)}`}>
+        <p>{integrite.etat === 'arret' ? integrite.rapport.message : 'Une autre instance a trouvé le journal altéré ; la vérification est en cours.'}</p>
+        <p>Tant que l’altération n’est pas reconnue : aucun appel à la DGFiP, aucune nouvelle demande (au portail comme au guichet). Les demandes déjà en file attendent.</p>
+      </Alert>
+      <h2>Reconnaître l’altération</h2>
+      <p>
+        Après enquête (quelles entrées, qui, comment, ce qui a été fait), reconnaissez l’altération pour que les opérations reprennent. La reconnaissance est inscrite au journal avec votre
+        motif et ne vaut que pour cette altération : toute autre, même plus tard, arrêtera de nouveau les opérations.
+      </p>
+      <form method="post" action="/agents/controle/integrite/reconnaissance">
+        <Csrf token={csrf} />
+        <TextAreaField id="motif-reconnaissance" name="motif" label="Conclusion de l’enquête (obligatoire)" hint="Inscrite au journal d’audit. Jamais de numéro fiscal." value={reconnaissance.motif} rows={3} maxLength={500} {...(error ? { error } : {})} />
+        <p>
+          <button class="button" type="submit">
+            Reconnaître l’altération et reprendre
+          </button>
+        </p>
+      </form>
+    </>
+  );
+}
+
+export function IntegritePage({
+  csrf,
+  derniere,
+  integrite,
+  reconnuPar,
+  flash,
+  reconnaissance,
+}: {
+  csrf: string;
+  derniere: Verification | null;
+  integrite: EtatIntegrite;
+  reconnuPar: string | null;
+  flash: string | null;
+  reconnaissance: { errors: readonly ErrorDetail[]; motif: string };
+}) {
   return (
     <>
       <SousNav courant="/agents/controle/integrite" />
+      <Erreurs errors={reconnaissance.errors} />
+      <Flash message={flash} />
       <h1>Intégrité du journal</h1>
       <p class="lead">Chaque entrée du journal est chaînée à la précédente et scellée par une clé conservée hors de la base ; une ancre, hors de la base elle aussi, retient la dernière entrée. La vérification recalcule toute la chaîne.</p>
       {derniere === null ? (
@@ -479,6 +534,7 @@ export function IntegritePage({ csrf, derniere }: { csrf: string; derniere: Veri
           {derniere.intact ? null : <p>Ne modifiez rien : conservez la base, la clé et l’ancre, et prévenez le responsable de la sécurité des systèmes d’information (RSSI).</p>}
         </Alert>
       )}
+      <ArretIntegrite csrf={csrf} integrite={integrite} reconnuPar={reconnuPar} reconnaissance={reconnaissance} />
       <form method="post" action="/agents/controle/integrite">
         <Csrf token={csrf} />
         <p>

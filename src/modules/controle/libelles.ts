@@ -59,6 +59,12 @@ const ACTIONS: Readonly<Record<string, string>> = {
   'journal.verifie': 'Intégrité du journal vérifiée',
   'journal.purge': 'Journal d’audit purgé',
   'journal.reancre': 'Journal d’audit réancré',
+  'journal.alteration_reconnue': 'Altération du journal reconnue par un auditeur',
+  'integrite.arret': 'Arrêt d’intégrité : opérations fiscales arrêtées',
+  'integrite.reprise': 'Fin de l’arrêt d’intégrité : journal de nouveau intact',
+  'incident.interrupteur': 'Interrupteur d’incident basculé',
+  'incident.sessions_revoquees': 'Sessions révoquées',
+  'alerte.envoyee': 'Alerte de sécurité transmise',
   'controle.cree': 'Contrôle par échantillon créé',
   'controle.consulte': 'Contrôle par échantillon consulté',
   'controle.observations_enregistrees': 'Observations de contrôle enregistrées',
@@ -79,6 +85,9 @@ export const FAMILLES_ACTIONS: ReadonlyArray<{ readonly code: string; readonly l
   { code: 'acces.', libelle: 'Accès refusés' },
   { code: 'cle_api.', libelle: 'Clés d’API' },
   { code: 'journal.', libelle: 'Journal d’audit' },
+  { code: 'integrite.', libelle: 'Arrêt d’intégrité' },
+  { code: 'incident.', libelle: 'Incidents' },
+  { code: 'alerte.', libelle: 'Alertes de sécurité' },
   { code: 'controle.', libelle: 'Contrôles par échantillon' },
   { code: 'retention.', libelle: 'Durées de conservation' },
   { code: 'instruction.', libelle: 'Instruction' },
@@ -113,6 +122,9 @@ export const LIBELLES_CIBLES: Readonly<Record<string, string>> = {
   contestation: 'Contestation',
   controle: 'Contrôle',
   journal_audit: 'Journal',
+  interrupteur: 'Interrupteur d’incident',
+  sessions: 'Sessions',
+  alerte: 'Alerte',
   politique_version: 'Version de la politique tarifaire',
 };
 
@@ -132,4 +144,5 @@ export const LIBELLES_RAISONS_DGFIP: Readonly<Record<string, string>> = {
   injoignable: 'passerelle injoignable',
   indisponible: 'service indisponible',
   reponse_invalide: 'réponse inutilisable',
+  appels_suspendus: 'appels suspendus par Quotient',
 };

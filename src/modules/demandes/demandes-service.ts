@@ -10,6 +10,7 @@ import type { Executor } from '../../infra/db/database.ts';
 import type { DemandeTable, Schema } from '../../infra/db/schema.ts';
 import type { Acteur } from '../audit/index.ts';
 import { findDemande, findFamille, findFoyersFiscaux, findParents, insertDemande, newId, newReference } from './demandes-repo.ts';
+import type { SuspensionAppels } from '../incident/interrupteurs.ts';
 import type { Identifiant, SpiVault } from './spi-vault.ts';
 import type { Transitions } from './transitions.ts';
 
@@ -26,6 +27,11 @@ export interface DemandesDeps {
   readonly quotaPerMinute: number;
   readonly positionEnFile: PositionEnFile;
   readonly clock?: () => number;
+  /**
+   * Why DGFiP calls are held now, or null. Queued requests wait either way; during the integrity
+   * halt no new request (no new consent) is taken.
+   */
+  readonly suspension?: () => Promise<SuspensionAppels | null>;
 }
 
 export type ModeConsentement = 'en_ligne' | 'formulaire_signe' | 'courriel';
@@ -62,8 +68,8 @@ export interface EtatDemande {
   readonly familleId: string;
   readonly statut: StatutDemande;
   readonly motif: string | null;
-  /** While it waits for the quota: its place and an honest estimate. */
-  readonly file?: { readonly position: number; readonly attenteMinutes: number };
+  /** While it waits for the quota: its place and an honest estimate (none while calls are held: `suspension`). */
+  readonly file?: { readonly position: number; readonly attenteMinutes: number; readonly suspension?: SuspensionAppels };
   readonly quotient?: {
     readonly cents: number;
     readonly periode: string;
@@ -95,10 +101,17 @@ export class DemandesService {
   /**
    * Records the request, its consents and its foyers fiscaux, keeps the numéros fiscaux in memory only, and
    * queues it. Invariant 2: no foyer fiscal without the consent of its declarant, covering the data of the
-   * habilitation, recorded before any call.
+   * habilitation, recorded before any call. Refused during the integrity halt (DICP I3).
    */
   async soumettre(s: Soumission): Promise<{ id: string; reference: string }> {
     const { db, habilitation } = this.deps;
+    if ((await this.deps.suspension?.())?.cause === 'integrite') {
+      throw new QuotientError(
+        'unavailable',
+        'arret_integrite',
+        'Aucune nouvelle demande ne peut être faite pour l’instant : les demandes à la DGFiP sont suspendues le temps d’une vérification technique. Aucun accord n’a été enregistré ; réessayez plus tard.',
+      );
+    }
     if (s.foyersFiscaux.length === 0 || s.foyersFiscaux.length > 2) throw new QuotientError('invalid', 'foyers_invalides', 'Une demande concerne un ou deux foyers fiscaux.');
     if (new Set(s.foyersFiscaux.map((f) => f.parentRang)).size !== s.foyersFiscaux.length) {
       throw new QuotientError('invalid', 'foyers_invalides', 'Chaque parent ne peut figurer qu’une fois dans la demande.');
@@ -208,7 +221,8 @@ export class DemandesService {
       // A request costs one or two calls, plus rare token calls: a quota of Q a minute serves about
       // Q/1.5 requests a minute. Rounded up, so that the estimate is never optimistic.
       const attenteMinutes = Math.max(1, Math.ceil((position * 1.5) / this.deps.quotaPerMinute));
-      return { ...base, file: { position, attenteMinutes } };
+      const suspension = await this.deps.suspension?.();
+      return { ...base, file: { position, attenteMinutes, ...(suspension ? { suspension } : {}) } };
     }
     const qf = await executor.selectFrom('quotients').selectAll().where('demande_id', '=', demandeId).executeTakeFirst();
     if (!qf) return base;

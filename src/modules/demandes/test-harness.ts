@@ -65,7 +65,7 @@ export function harnessOf(services: Services, logLines: string[], dataDir: strin
 export async function createHarness(
   database: Database,
   dgfip: SandboxHandle | DgfipConnection,
-  options: { instanceId?: string; vault?: SpiVault; dataDir?: string; deadlineMs?: number } & Pick<CompositionOptions, 'onChange' | 'politique'> = {},
+  options: { instanceId?: string; vault?: SpiVault; dataDir?: string; deadlineMs?: number } & Pick<CompositionOptions, 'onChange' | 'politique' | 'canauxAlerte' | 'incidentRefreshMs'> = {},
 ): Promise<Harness> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'quotient-harness-'));
   const logLines: string[] = [];
@@ -84,6 +84,8 @@ export async function createHarness(
       onAlert: () => undefined,
       ...(options.vault ? { vault: options.vault } : {}),
       ...(options.onChange ? { onChange: options.onChange } : {}),
+      ...(options.canauxAlerte ? { canauxAlerte: options.canauxAlerte } : {}),
+      ...(options.incidentRefreshMs !== undefined ? { incidentRefreshMs: options.incidentRefreshMs } : {}),
     },
   );
   return harnessOf(services, logLines, dataDir, async () => {

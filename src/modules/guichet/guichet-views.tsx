@@ -440,19 +440,25 @@ export function DemandePage({ etat, composition, refreshSeconds, ressaisie }: { 
     </p>
   );
   if (etat.file) {
-    const { position, attenteMinutes } = etat.file;
+    const { position, attenteMinutes, suspension } = etat.file;
     return (
       <>
         <h1>Demande {etat.reference} : en attente</h1>
         {famille}
-        <p class="lead">La DGFiP limite le nombre de demandes par minute : celle-ci passera dès qu’un créneau se libère.</p>
+        {suspension ? (
+          <p class="lead">
+            {suspension.cause === 'integrite'
+              ? 'Les appels à la DGFiP sont arrêtés (arrêt d’intégrité du journal d’audit) : cette demande partira dès qu’un auditeur aura reconnu l’altération.'
+              : 'Les appels à la DGFiP sont suspendus (interrupteur d’incident) : cette demande partira dès la reprise.'}
+          </p>
+        ) : (
+          <p class="lead">La DGFiP limite le nombre de demandes par minute : celle-ci passera dès qu’un créneau se libère.</p>
+        )}
         <dl class="facts">
           <dt>Position</dt>
           <dd>{position === 1 ? 'la prochaine à passer' : `${position}e dans la file`}</dd>
           <dt>Attente estimée</dt>
-          <dd>
-            environ {attenteMinutes} minute{attenteMinutes > 1 ? 's' : ''} (estimation prudente)
-          </dd>
+          <dd>{suspension ? 'inconnue tant que les appels sont suspendus' : `environ ${attenteMinutes} minute${attenteMinutes > 1 ? 's' : ''} (estimation prudente)`}</dd>
         </dl>
         <p>
           Cette page se met à jour toute seule toutes les {refreshSeconds} secondes. La famille peut repartir : le résultat restera sur sa

@@ -9,6 +9,7 @@ import { ANCRE_ERREURS, Alert, ChampNumeroFiscal, CheckboxField, Csrf, Erreurs, 
 import { CarteQuotient, DetailPrix, TableauPrix, lignesParTranche } from '../../http/ui/prix.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import type { EtatDemande } from '../demandes/demandes-service.ts';
+import { AVIS_FAMILLES } from '../incident/interrupteurs.ts';
 import type { AccordEnCours, ContestationFamille, DonneesUtilisees, CompositionFamille, HistoriqueDemande } from '../familles/familles-service.ts';
 import { ChampsComposition } from '../familles/formulaire-composition.tsx';
 
@@ -305,16 +306,24 @@ export function AttentePage({ etat, refreshSeconds }: { etat: EtatDemande; refre
     <>
       <Etape n={4} />
       <h1>Votre demande est en attente</h1>
-      <p class="lead">
-        La DGFiP limite le nombre de demandes par minute : la vôtre passera dès qu’un créneau se libère. Vous n’avez rien à faire.
-      </p>
+      {file.suspension ? (
+        <p class="lead">{AVIS_FAMILLES[file.suspension.cause]} Vous n’avez rien à faire.</p>
+      ) : (
+        <p class="lead">
+          La DGFiP limite le nombre de demandes par minute : la vôtre passera dès qu’un créneau se libère. Vous n’avez rien à faire.
+        </p>
+      )}
       <dl class="facts">
         <dt>Référence</dt>
         <dd>{etat.reference}</dd>
         <dt>Position</dt>
         <dd>{file.position === 1 ? 'la prochaine à passer' : `${file.position}e dans la file`}</dd>
         <dt>Attente estimée</dt>
-        <dd>environ {file.attenteMinutes} minute{file.attenteMinutes > 1 ? 's' : ''} (estimation prudente)</dd>
+        <dd>
+          {file.suspension
+            ? 'inconnue tant que les demandes à la DGFiP sont suspendues'
+            : `environ ${file.attenteMinutes} minute${file.attenteMinutes > 1 ? 's' : ''} (estimation prudente)`}
+        </dd>
       </dl>
       <p>
         Cette page se met à jour toute seule toutes les {refreshSeconds} secondes. Vous pouvez aussi la fermer : le résultat vous

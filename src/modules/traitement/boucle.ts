@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import type { Schema } from '../../infra/db/schema.ts';
 import type { Logger } from '../../infra/log/logger.ts';
+import type { SuspensionAppels } from '../incident/interrupteurs.ts';
 import { annoncerInstance, instancesVivantes, oublierInstances, retirerInstance, signalerInstance } from './file-repo.ts';
 import type { TraitementService } from './traitement-service.ts';
 
@@ -13,7 +14,8 @@ const IDLE_POLL_MS = 1_000;
 /**
  * The processing loop of one process: it announces itself (heartbeat), turns the requests of
  * processes that died into `a_ressaisir`, and works through its own queue in order. The quota slot
- * shared through the database paces every process together.
+ * shared through the database paces every process together. While DGFiP calls are held (an
+ * incident switch, the integrity halt) it takes nothing: the queue waits, the heartbeat goes on.
  */
 export class BoucleTraitement {
   private running = false;
@@ -22,7 +24,15 @@ export class BoucleTraitement {
   private lastBeat = 0;
 
   constructor(
-    private readonly deps: { service: TraitementService; db: Kysely<Schema>; instanceId: string; logger: Logger; clock?: () => number },
+    private readonly deps: {
+      service: TraitementService;
+      db: Kysely<Schema>;
+      instanceId: string;
+      logger: Logger;
+      clock?: () => number;
+      /** Why DGFiP calls are held now, or null; asked before each batch. */
+      suspension?: () => Promise<SuspensionAppels | null>;
+    },
   ) {}
 
   private now(): number {
@@ -72,7 +82,7 @@ export class BoucleTraitement {
           this.lastBeat = this.now();
           await this.recover();
         }
-        const due = await this.deps.service.prochaines(5);
+        const due = (await this.deps.suspension?.()) ? [] : await this.deps.service.prochaines(5);
         for (const id of due) {
           if (!this.running) break;
           await this.deps.service.traiter(id);

@@ -10,6 +10,7 @@ import type { Logger } from '../../infra/log/logger.ts';
 import { asJson, type Coffre } from '../../infra/silo/coffre.ts';
 import { isSourceFiscaleError, type FiscalSource, type OptionsAppel, type RaisonEchec } from '../../sources/fiscal-source.ts';
 import type { Acteur, JournalAudit } from '../audit/index.ts';
+import type { SuspensionAppels } from '../incident/interrupteurs.ts';
 import { COFFRE, findConsentements, findDemande, findFoyersFiscaux, findParents, type ChangementDemande } from '../demandes/demandes-repo.ts';
 import { motif, type Motif } from '../demandes/motifs.ts';
 import type { QuotientARetenir, Quotients } from '../demandes/quotients.ts';
@@ -30,9 +31,12 @@ export interface TraitementDeps {
   readonly instanceId: string;
   readonly logger: Logger;
   readonly clock?: () => number;
+  /** Why DGFiP calls are held now (an incident switch, the integrity halt), or null. */
+  readonly suspension?: () => Promise<SuspensionAppels | null>;
 }
 
-const RETRYABLE: readonly RaisonEchec[] = ['quota_depasse', 'indisponible', 'injoignable'];
+// `appels_suspendus`: the transport refused the call because calls were held meanwhile.
+const RETRYABLE: readonly RaisonEchec[] = ['quota_depasse', 'indisponible', 'injoignable', 'appels_suspendus'];
 /** The DGFiP answered, but with no avis to use: an instructor looks at it. */
 const indisponible = (raison: RaisonEchec): raison is RaisonEchec & RaisonSituationIndisponible => (RAISONS_SITUATION_INDISPONIBLE as readonly string[]).includes(raison);
 const MAX_TENTATIVES = 5;
@@ -69,7 +73,7 @@ export class TraitementService {
    * Processes one queued request held by this process: checks the consents, calls the DGFiP for
    * each foyer fiscal (the quota slot is taken by the HTTP layer), runs the identity control, computes and
    * stores the QF. Every outcome is a recorded state: calculee, a_verifier, echouee, back in the
-   * queue, or a_ressaisir.
+   * queue, or a_ressaisir. While calls are held, nothing happens: the request stays queued.
    */
   async traiter(demandeId: string): Promise<StatutDemande | 'inconnue'> {
     const { db, vault, journal, transitions } = this.deps;
@@ -78,6 +82,7 @@ export class TraitementService {
     if (!A_APPELER.includes(demande.statut) || demande.detenteur !== this.deps.instanceId) return demande.statut;
     const foyersFiscaux = await findFoyersFiscaux(db, demandeId);
     if (foyersFiscaux.some((f) => f.etat === 'a_appeler' && !vault.has(f.id))) return this.aRessaisir(demandeId);
+    if (await this.deps.suspension?.()) return demande.statut;
 
     const consentements = await findConsentements(db, demandeId);
     // Invariant 2, checked again just before the calls: a consent withdrawn since the request was

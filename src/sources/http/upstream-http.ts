@@ -30,6 +30,11 @@ export interface UpstreamHttpOptions {
   readonly baseBackoffMs?: number;
   readonly maxBodyBytes?: number;
   readonly clock?: () => number;
+  /**
+   * Asked before every attempt, token requests included: true while Quotient holds its DGFiP
+   * calls (an incident switch, the integrity halt), and then nothing is sent.
+   */
+  readonly suspendu?: () => boolean;
 }
 
 export interface UpstreamRequest {
@@ -102,6 +107,7 @@ export class UpstreamHttp {
     let lastFailure: SourceFiscaleError | undefined;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       if (request.signal?.aborted) throw new SourceFiscaleError('indisponible', { detail: 'Appel annulé.' });
+      if (this.options.suspendu?.()) throw new SourceFiscaleError('appels_suspendus', { retryAt: this.clock() + 60_000 });
       await this.takeSlot(deadline);
       const correlationId = randomUUID();
       let retryDelay: number;
