@@ -7,7 +7,15 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     languageOptions: {
-      globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly', fetch: 'readonly' },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        Buffer: 'readonly',
+        fetch: 'readonly',
+      },
     },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -19,13 +27,19 @@ export default tseslint.config(
     files: ['src/domain/**/*.ts', 'src/domain/**/*.tsx'],
     ignores: ['src/domain/**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['node:*', 'fs', 'path', 'http', 'https', 'net', 'child_process', 'crypto', 'os'], message: 'Le domaine est pur : aucune entrée/sortie.' },
-          { group: ['**/infra/**', '**/http/**', '**/modules/**', '**/sources/**', '**/sandbox/**', '**/cli/**'], message: 'Le domaine ne dépend que de lui-même.' },
-          { group: ['kysely', 'pg', 'better-sqlite3', 'fastify', 'pino', 'undici'], message: 'Le domaine est pur : aucune entrée/sortie.' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*', 'fs', 'path', 'http', 'https', 'net', 'child_process', 'crypto', 'os'], message: 'Le domaine est pur : aucune entrée/sortie.' },
+            {
+              group: ['**/infra/**', '**/http/**', '**/modules/**', '**/sources/**', '**/sandbox/**', '**/cli/**'],
+              message: 'Le domaine ne dépend que de lui-même.',
+            },
+            { group: ['kysely', 'pg', 'better-sqlite3', 'fastify', 'pino', 'undici'], message: 'Le domaine est pur : aucune entrée/sortie.' },
+          ],
+        },
+      ],
     },
   },
   {
@@ -33,11 +47,17 @@ export default tseslint.config(
     // share lives in src/http (shells, design system), and the app registers every module's routes.
     files: ['src/modules/**/*.ts', 'src/modules/**/*.tsx'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['../*/*-routes*', '../*/*-views*', '**/modules/*/*-routes*', '**/modules/*/*-views*'], message: 'Un module n’importe ni les routes ni les pages d’un autre module : déplacez ce qui est partagé dans src/http, src/domain ou src/infra.' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../*/*-routes*', '../*/*-views*', '**/modules/*/*-routes*', '**/modules/*/*-views*'],
+              message: 'Un module n’importe ni les routes ni les pages d’un autre module : déplacez ce qui est partagé dans src/http, src/domain ou src/infra.',
+            },
+          ],
+        },
+      ],
     },
   },
 );

@@ -19,7 +19,12 @@ import { chainHash, GENESIS_HASH, rowContent, sealHash, type AuditEntryInput, ty
 import { JournalAudit } from '../src/modules/audit/journal-audit.ts';
 
 const { values } = parseArgs({
-  options: { rows: { type: 'string', default: '100000' }, dialect: { type: 'string', default: 'sqlite' }, batch: { type: 'string', default: '2000' }, appends: { type: 'string', default: '500' } },
+  options: {
+    rows: { type: 'string', default: '100000' },
+    dialect: { type: 'string', default: 'sqlite' },
+    batch: { type: 'string', default: '2000' },
+    appends: { type: 'string', default: '500' },
+  },
 });
 const rows = Number(values.rows);
 const batchSize = Number(values.batch);
@@ -31,7 +36,8 @@ const { database, drop } = await openBenchDatabase(values.dialect, dir);
 
 function entry(i: number): AuditEntryInput {
   return {
-    actor: i % 3 === 0 ? { type: 'robot', id: 'campagne-rentree', onBehalfOf: { type: 'agent', id: `agent-${i % 40}` } } : { type: 'agent', id: `agent-${i % 40}` },
+    actor:
+      i % 3 === 0 ? { type: 'robot', id: 'campagne-rentree', onBehalfOf: { type: 'agent', id: `agent-${i % 40}` } } : { type: 'agent', id: `agent-${i % 40}` },
     action: ['famille.consultee', 'demande.calculee', 'demande.a_verifier', 'dgfip.situation_recue'][i % 4] as string,
     target: { type: 'demande', id: `8d1f6f0e-5a2b-4c7e-9d3a-${String(i).padStart(12, '0')}` },
     outcome: 'succes',
@@ -58,7 +64,11 @@ try {
     }
     // Parameters per statement stay under the drivers' limits.
     await database.db.transaction().execute(async (trx) => {
-      for (let i = 0; i < chunk.length; i += 200) await trx.insertInto('journal_audit').values(chunk.slice(i, i + 200)).execute();
+      for (let i = 0; i < chunk.length; i += 200)
+        await trx
+          .insertInto('journal_audit')
+          .values(chunk.slice(i, i + 200))
+          .execute();
     });
   }
   await database.db.updateTable('journal_audit_head').set({ seq: rows, hash: previous }).where('id', '=', 1).execute();
@@ -68,14 +78,18 @@ try {
 
   const report = await verifyJournal(database.db, database.dialect, files, { batchSize });
   if (!report.intact) throw new Error(report.message);
-  console.log(`vérification : ${n.format(report.checked)} entrées en ${n.format(report.durationMs)} ms, soit ${n.format(Math.round((report.checked * 1000) / report.durationMs))} entrées/s (lots de ${n.format(batchSize)})`);
+  console.log(
+    `vérification : ${n.format(report.checked)} entrées en ${n.format(report.durationMs)} ms, soit ${n.format(Math.round((report.checked * 1000) / report.durationMs))} entrées/s (lots de ${n.format(batchSize)})`,
+  );
 
   if (appends > 0) {
     const journal = await JournalAudit.open({ db: database.db, dialect: database.dialect, files });
     const appendStart = performance.now();
     for (let i = 0; i < appends; i++) await journal.append(entry(rows + i + 1));
     const ms = performance.now() - appendStart;
-    console.log(`ajouts (transaction propre + ancre synchronisée sur disque) : ${n.format(appends)} en ${n.format(Math.round(ms))} ms, soit ${n.format(Math.round((appends * 1000) / ms))} ajouts/s`);
+    console.log(
+      `ajouts (transaction propre + ancre synchronisée sur disque) : ${n.format(appends)} en ${n.format(Math.round(ms))} ms, soit ${n.format(Math.round((appends * 1000) / ms))} ajouts/s`,
+    );
     const again = await journal.verify();
     if (!again.intact) throw new Error(again.message);
   }

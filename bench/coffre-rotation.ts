@@ -44,7 +44,9 @@ async function run(label: string, database: Database): Promise<void> {
     const ms = performance.now() - started;
     if (report.rewrapped !== RECORDS || Object.keys(report.remaining).length > 0) throw new Error(`rotation incomplete: ${JSON.stringify(report)}`);
     const how = pauseMs === 0 ? 'sans pause' : 'pauses par défaut';
-    console.log(`${label} : rotation (${how}, lots de ${BATCH}) : ${report.rewrapped} clés rechiffrées en ${(ms / 1000).toFixed(2)} s, ${rate(report.rewrapped, ms)}`);
+    console.log(
+      `${label} : rotation (${how}, lots de ${BATCH}) : ${report.rewrapped} clés rechiffrées en ${(ms / 1000).toFixed(2)} s, ${rate(report.rewrapped, ms)}`,
+    );
   }
 }
 

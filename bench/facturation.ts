@@ -17,7 +17,9 @@ import { migrateToLatest } from '../src/infra/db/migrations.ts';
 import { openBenchDatabase } from './bench-database.ts';
 import { FacturationService, type Position } from '../src/modules/facturation/facturation-service.ts';
 
-const { values } = parseArgs({ options: { families: { type: 'string', default: '6000' }, dialect: { type: 'string', default: 'sqlite' }, limit: { type: 'string', default: '500' } } });
+const { values } = parseArgs({
+  options: { families: { type: 'string', default: '6000' }, dialect: { type: 'string', default: 'sqlite' }, limit: { type: 'string', default: '500' } },
+});
 const families = Number(values.families);
 const limit = Number(values.limit);
 const dir = mkdtempSync(join(tmpdir(), 'quotient-bench-facturation-'));
@@ -37,18 +39,58 @@ try {
   for (let first = 0; first < families; first += batch) {
     const count = Math.min(batch, families - first);
     const now = new Date().toISOString();
-    const rows = Array.from({ length: count }, (_, k) => ({ id: randomUUID(), reference: `F-${String(first + k).padStart(8, '0')}`, resident: 1, courriel: null, creee_le: now, modifiee_le: now }));
+    const rows = Array.from({ length: count }, (_, k) => ({
+      id: randomUUID(),
+      reference: `F-${String(first + k).padStart(8, '0')}`,
+      resident: 1,
+      courriel: null,
+      creee_le: now,
+      modifiee_le: now,
+    }));
     await database.db.insertInto('familles').values(rows).execute();
     const demandes = rows.flatMap((f, k) =>
-      ['2025', '2026'].map((annee) => ({ id: randomUUID(), reference: `D-${annee}-${first + k}`, famille_id: f.id, canal: 'en_ligne', statut: 'calculee' as const, annee_revenus: Number(annee) - 2, motif: null, tentatives: 1, prochain_essai_le: null, acteur_type: 'famille', acteur_id: f.id, creee_le: `${annee}-09-01T08:00:00.000Z`, modifiee_le: `${annee}-09-01T08:00:00.000Z`, version: 1, detenteur: null })),
+      ['2025', '2026'].map((annee) => ({
+        id: randomUUID(),
+        reference: `D-${annee}-${first + k}`,
+        famille_id: f.id,
+        canal: 'en_ligne',
+        statut: 'calculee' as const,
+        annee_revenus: Number(annee) - 2,
+        motif: null,
+        tentatives: 1,
+        prochain_essai_le: null,
+        acteur_type: 'famille',
+        acteur_id: f.id,
+        creee_le: `${annee}-09-01T08:00:00.000Z`,
+        modifiee_le: `${annee}-09-01T08:00:00.000Z`,
+        version: 1,
+        detenteur: null,
+      })),
     );
     await database.db.insertInto('demandes').values(demandes).execute();
     await database.db
       .insertInto('quotients')
-      .values(demandes.map((d, k) => ({ id: randomUUID(), demande_id: d.id, famille_id: d.famille_id, valeur_cents: 40_000 + ((first + k) % 200) * 1_000, periode: 'mensuelle', formule: 'rfr-parts', politique: 'bench', prix, valide_du: `${d.reference.slice(2, 6)}-09-01`, valide_au: `${Number(d.reference.slice(2, 6)) + 1}-08-31`, origine: 'calcul', calcule_le: d.creee_le })))
+      .values(
+        demandes.map((d, k) => ({
+          id: randomUUID(),
+          demande_id: d.id,
+          famille_id: d.famille_id,
+          valeur_cents: 40_000 + ((first + k) % 200) * 1_000,
+          periode: 'mensuelle',
+          formule: 'rfr-parts',
+          politique: 'bench',
+          prix,
+          valide_du: `${d.reference.slice(2, 6)}-09-01`,
+          valide_au: `${Number(d.reference.slice(2, 6)) + 1}-08-31`,
+          origine: 'calcul',
+          calcule_le: d.creee_le,
+        })),
+      )
       .execute();
   }
-  console.log(`${n.format(families)} familles, ${n.format(families * 2)} quotients écrits en ${n.format(Math.round(performance.now() - started))} ms (${database.dialect})`);
+  console.log(
+    `${n.format(families)} familles, ${n.format(families * 2)} quotients écrits en ${n.format(Math.round(performance.now() - started))} ms (${database.dialect})`,
+  );
 
   const service = new FacturationService({ db: database.db, journal: { append: async () => undefined } });
   let t0 = performance.now();
@@ -68,7 +110,9 @@ try {
     apres = page.suite;
   }
   const walkMs = performance.now() - t0;
-  console.log(`API, parcours complet (modifiedSince) : ${n.format(total)} quotients en ${pages} pages de ${limit}, ${n.format(Math.round(walkMs))} ms (${n.format(Math.round(walkMs / pages))} ms par page)`);
+  console.log(
+    `API, parcours complet (modifiedSince) : ${n.format(total)} quotients en ${pages} pages de ${limit}, ${n.format(Math.round(walkMs))} ms (${n.format(Math.round(walkMs / pages))} ms par page)`,
+  );
 
   t0 = performance.now();
   pages = 0;

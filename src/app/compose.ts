@@ -290,7 +290,11 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
   const { journal } = incident;
   const suspension = () => incident.suspensionAppels();
   // The tariff policy versions deposited by administrators; the configuration file's is the fallback.
-  const politiques = await PolitiquesService.ouvrir({ db, journal, initiale: { politique: config.politique, contenu: readFileSync(config.politiqueFile, 'utf8'), fichier: config.politiqueFile } });
+  const politiques = await PolitiquesService.ouvrir({
+    db,
+    journal,
+    initiale: { politique: config.politique, contenu: readFileSync(config.politiqueFile, 'utf8'), fichier: config.politiqueFile },
+  });
   const coffre = new Coffre({ db, dialect: database.dialect, keyring: openKeyringFile(config) });
   const dgfip = await openDgfip(runtime, habilitation, options, incident.appelsSuspendus);
   const instanceId = options.instanceId ?? randomUUID();
@@ -302,8 +306,29 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
   // Every change of a request's status goes through `transitions`, which carries out its effects.
   const transitions = new Transitions({ db, journal, vault, ...(onChange ? { onChange } : {}) });
   const quotients = new Quotients({ db, coffre, politique: options.politique ?? ((dateDemande) => politiques.enVigueur(dateDemande)) });
-  const demandes = new DemandesService({ db, transitions, habilitation, vault, instanceId, quotaPerMinute: config.dgfip.quotaPerMinute, positionEnFile, suspension });
-  const traitement = new TraitementService({ db, journal, transitions, quotients, coffre, source: dgfip.clients.impotParticulier, habilitation, vault, instanceId, logger, suspension });
+  const demandes = new DemandesService({
+    db,
+    transitions,
+    habilitation,
+    vault,
+    instanceId,
+    quotaPerMinute: config.dgfip.quotaPerMinute,
+    positionEnFile,
+    suspension,
+  });
+  const traitement = new TraitementService({
+    db,
+    journal,
+    transitions,
+    quotients,
+    coffre,
+    source: dgfip.clients.impotParticulier,
+    habilitation,
+    vault,
+    instanceId,
+    logger,
+    suspension,
+  });
   const familles = new FamillesService({ db, journal, coffre });
   const boucle = new BoucleTraitement({ service: traitement, db, instanceId, logger, suspension });
   const wake = () => boucle.wake();
@@ -313,9 +338,21 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
   const franceConnect = options.franceConnect ?? config.franceConnect;
   const comptes: ComptesServices | undefined = mailer
     ? {
-        service: new ComptesService({ db, familles, journal, mailer, publicUrl: config.publicUrl, communeNom: config.commune.commune.nom, ...(options.clock ? { clock: options.clock } : {}) }),
+        service: new ComptesService({
+          db,
+          familles,
+          journal,
+          mailer,
+          publicUrl: config.publicUrl,
+          communeNom: config.commune.commune.nom,
+          ...(options.clock ? { clock: options.clock } : {}),
+        }),
         franceConnect: franceConnect
-          ? new FranceConnectClient({ ...franceConnect, redirectUri: `${config.publicUrl}/connexion/franceconnect/retour`, postLogoutRedirectUri: `${config.publicUrl}/deconnexion/fin` })
+          ? new FranceConnectClient({
+              ...franceConnect,
+              redirectUri: `${config.publicUrl}/connexion/franceconnect/retour`,
+              postLogoutRedirectUri: `${config.publicUrl}/deconnexion/fin`,
+            })
           : undefined,
         outbox: options.outbox,
       }
@@ -332,7 +369,9 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
       throw error;
     }
     timers.push(incident.integrite.surveiller(options.integrityCheckMs ?? config.auditVerifyMinutes * 60_000));
-    timers.push(politiques.surveiller(60_000, (error: unknown) => logger.error({ err: error }, 'échec du rechargement des versions de la politique tarifaire')));
+    timers.push(
+      politiques.surveiller(60_000, (error: unknown) => logger.error({ err: error }, 'échec du rechargement des versions de la politique tarifaire')),
+    );
     // Retention runs every day in each process; it is idempotent, so several processes may run it.
     const purgeDaily = setInterval(() => {
       retention.purger().then(
@@ -369,7 +408,11 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
     incident,
     comptes,
     agentsOidc: agentsOidc
-      ? new AgentsOidcClient({ ...agentsOidc, redirectUri: `${config.publicUrl}/agents/connexion/retour`, postLogoutRedirectUri: `${config.publicUrl}/agents/deconnexion/fin` })
+      ? new AgentsOidcClient({
+          ...agentsOidc,
+          redirectUri: `${config.publicUrl}/agents/connexion/retour`,
+          postLogoutRedirectUri: `${config.publicUrl}/agents/deconnexion/fin`,
+        })
       : undefined,
     clock: options.clock,
     wake,

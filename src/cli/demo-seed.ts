@@ -73,12 +73,18 @@ const EXEMPLES: readonly Exemple[] = [
       enfants: [{ prenoms: 'Noé', nom: 'Moreau', dateNaissance: '2020-07-21' }],
       courriel: 'julie.garnier@exemple.fr',
     },
-    foyersFiscaux: [[1, SPI_SANDBOX.parentsNonMaries.parentAvecEnfant], [2, SPI_SANDBOX.parentsNonMaries.parentSansEnfant]],
+    foyersFiscaux: [
+      [1, SPI_SANDBOX.parentsNonMaries.parentAvecEnfant],
+      [2, SPI_SANDBOX.parentsNonMaries.parentSansEnfant],
+    ],
     canal: 'en_ligne',
   },
   {
     // A young mother with a revenu fiscal de référence of 0.
-    famille: { parents: [{ nomNaissance: 'Roux', prenoms: 'Léa', dateNaissance: '2003-05-19' }], enfants: [{ prenoms: 'Jade', nom: 'Roux', dateNaissance: '2023-01-30' }] },
+    famille: {
+      parents: [{ nomNaissance: 'Roux', prenoms: 'Léa', dateNaissance: '2003-05-19' }],
+      enfants: [{ prenoms: 'Jade', nom: 'Roux', dateNaissance: '2023-01-30' }],
+    },
     foyersFiscaux: [[1, SPI_SANDBOX.rfrZero]],
     canal: 'en_ligne',
   },
@@ -102,7 +108,10 @@ const EXEMPLES: readonly Exemple[] = [
   },
   {
     // The number given belongs to someone else (the avis names another person): an instructor checks.
-    famille: { parents: [{ nomNaissance: 'Petit', prenoms: 'Tatiana', dateNaissance: '1985-09-30' }], enfants: [{ prenoms: 'Lou', nom: 'Petit', dateNaissance: '2017-06-12' }] },
+    famille: {
+      parents: [{ nomNaissance: 'Petit', prenoms: 'Tatiana', dateNaissance: '1985-09-30' }],
+      enfants: [{ prenoms: 'Lou', nom: 'Petit', dateNaissance: '2017-06-12' }],
+    },
     foyersFiscaux: [[1, SPI_SANDBOX.familleNombreuse.declarant1]],
     canal: 'en_ligne',
   },
@@ -111,7 +120,10 @@ const EXEMPLES: readonly Exemple[] = [
 /** Seeds once: a database that already has families is left as it is. */
 export async function seedDemo(services: Services, db: Kysely<Schema>, logger: Logger): Promise<number> {
   const guichet = { type: 'agent' as const, id: await seedDemoAgents(services) };
-  const existing = await db.selectFrom('familles').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const existing = await db
+    .selectFrom('familles')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   if (Number(existing.n) > 0) return 0;
   const ids: string[] = [];
   for (const exemple of EXEMPLES) {

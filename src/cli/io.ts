@@ -48,6 +48,10 @@ export function parseCommandArgs<T extends ParseArgsConfig>(config: T): ReturnTy
       ERR_PARSE_ARGS_INVALID_OPTION_VALUE: `valeur manquante ou invalide${option ? ` pour ${option}` : ''}`,
       ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL: 'argument inattendu',
     };
-    throw new QuotientError('invalid', 'usage_invalide', `Utilisation incorrecte : ${text[code] ?? 'arguments invalides'}. Voir « quotient <commande> --help ».`);
+    throw new QuotientError(
+      'invalid',
+      'usage_invalide',
+      `Utilisation incorrecte : ${text[code] ?? 'arguments invalides'}. Voir « quotient <commande> --help ».`,
+    );
   }
 }

@@ -62,7 +62,11 @@ export async function startHttpServer(runtime: Runtime, services: Services, opti
     await app.close().catch(() => undefined);
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
-      throw new QuotientError('conflict', 'port_occupe', `Le port ${config.port} est déjà utilisé par un autre programme : arrêtez-le ou choisissez un autre port avec QUOTIENT_PORT.`);
+      throw new QuotientError(
+        'conflict',
+        'port_occupe',
+        `Le port ${config.port} est déjà utilisé par un autre programme : arrêtez-le ou choisissez un autre port avec QUOTIENT_PORT.`,
+      );
     }
     if (code === 'EACCES') {
       throw new QuotientError('forbidden', 'port_interdit', `Le port ${config.port} est réservé : choisissez un port supérieur à 1024 avec QUOTIENT_PORT.`);

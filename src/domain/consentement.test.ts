@@ -102,19 +102,43 @@ test('a consent at the counter is recorded by an agent on the basis of a describ
 
 test('inconsistent consents are refused, each problem at its field', () => {
   const cas: [unknown, { path: string; message: string }[]][] = [
-    [{ ...enLigne, donnePar: { type: 'agent', id: 'agent-7' } }, [{ path: 'donnePar.type', message: 'un accord donné en ligne est donné par la famille elle-même' }]],
-    [{ ...auGuichet, donnePar: { type: 'famille', id: 'f' } }, [{ path: 'donnePar.type', message: 'un accord sur formulaire signé ou par courriel est enregistré par un agent' }]],
-    [{ ...auGuichet, piece: undefined }, [{ path: 'piece', message: 'obligatoire pour un accord sur formulaire signé ou par courriel : décrivez la pièce reçue et sa date' }]],
+    [
+      { ...enLigne, donnePar: { type: 'agent', id: 'agent-7' } },
+      [{ path: 'donnePar.type', message: 'un accord donné en ligne est donné par la famille elle-même' }],
+    ],
+    [
+      { ...auGuichet, donnePar: { type: 'famille', id: 'f' } },
+      [{ path: 'donnePar.type', message: 'un accord sur formulaire signé ou par courriel est enregistré par un agent' }],
+    ],
+    [
+      { ...auGuichet, piece: undefined },
+      [{ path: 'piece', message: 'obligatoire pour un accord sur formulaire signé ou par courriel : décrivez la pièce reçue et sa date' }],
+    ],
     [{ ...auGuichet, piece: '   ' }, [{ path: 'piece', message: 'ne doit pas être vide' }]],
     [{ ...enLigne, piece: 'Formulaire' }, [{ path: 'piece', message: 'sans objet pour un accord donné en ligne' }]],
     [{ ...enLigne, donnees: ['rfr', 'ifi'] }, [{ path: 'donnees[1].champ', message: 'cette donnée ne figure pas dans l’habilitation de la commune' }]],
     [{ ...enLigne, donnees: ['rfr', 'nbPart', 'rfr'] }, [{ path: 'donnees[2].champ', message: 'donnée listée deux fois' }]],
     [{ ...enLigne, donnees: [] }, [{ path: 'donnees', message: 'au moins une donnée' }]],
-    [{ ...enLigne, donnees: ['rfr; DROP'] }, [{ path: 'donnees[0].champ', message: 'nom de champ de l’habilitation attendu (par exemple « rfr » ou « pac.nbPac »)' }, { path: 'donnees[0].champ', message: 'cette donnée ne figure pas dans l’habilitation de la commune' }]],
-    [{ ...enLigne, recueilliLe: '02/09/2025' }, [{ path: 'recueilliLe', message: 'date et heure attendues au format ISO 8601 (par exemple 2025-09-02T08:15:00Z)' }]],
+    [
+      { ...enLigne, donnees: ['rfr; DROP'] },
+      [
+        { path: 'donnees[0].champ', message: 'nom de champ de l’habilitation attendu (par exemple « rfr » ou « pac.nbPac »)' },
+        { path: 'donnees[0].champ', message: 'cette donnée ne figure pas dans l’habilitation de la commune' },
+      ],
+    ],
+    [
+      { ...enLigne, recueilliLe: '02/09/2025' },
+      [{ path: 'recueilliLe', message: 'date et heure attendues au format ISO 8601 (par exemple 2025-09-02T08:15:00Z)' }],
+    ],
     [{ ...enLigne, retireLe: '2025-09-01T00:00:00Z' }, [{ path: 'retireLe', message: 'le retrait ne peut pas précéder l’accord' }]],
-    [{ ...enLigne, declarant: 'grand_parent' }, [{ path: 'declarant', message: '« grand_parent » n’est pas une valeur reconnue ; valeurs possibles : « titulaire », « autre_parent »' }]],
-    [{ ...enLigne, mode: 'telephone' }, [{ path: 'mode', message: '« telephone » n’est pas une valeur reconnue ; valeurs possibles : « en_ligne », « formulaire_signe », « courriel »' }]],
+    [
+      { ...enLigne, declarant: 'grand_parent' },
+      [{ path: 'declarant', message: '« grand_parent » n’est pas une valeur reconnue ; valeurs possibles : « titulaire », « autre_parent »' }],
+    ],
+    [
+      { ...enLigne, mode: 'telephone' },
+      [{ path: 'mode', message: '« telephone » n’est pas une valeur reconnue ; valeurs possibles : « en_ligne », « formulaire_signe », « courriel »' }],
+    ],
     [{ ...enLigne, versionTexte: '' }, [{ path: 'versionTexte', message: 'ne doit pas être vide' }]],
     [{ ...enLigne, finalite: undefined }, [{ path: 'finalite', message: 'champ obligatoire manquant' }]],
     [{ ...enLigne, spi: '3999999930262' }, [{ path: 'spi', message: 'champ inconnu (faute de frappe ?)' }]],
@@ -125,7 +149,9 @@ test('inconsistent consents are refused, each problem at its field', () => {
 test('without a catalogue, any well-formed field is accepted but its label must be given', () => {
   const libre = parseConsentement({ ...enLigne, donnees: [{ champ: 'rfr', libelle: 'le revenu fiscal de référence' }] });
   assert.deepEqual(libre.donnees, [{ champ: 'rfr', libelle: 'le revenu fiscal de référence' }]);
-  assert.deepEqual(invalidDetails({ ...enLigne, donnees: ['rfr'] }, {} as { libelles: Record<string, string> }), [{ path: 'donnees[0].libelle', message: 'indiquez le libellé montré à la famille' }]);
+  assert.deepEqual(invalidDetails({ ...enLigne, donnees: ['rfr'] }, {} as { libelles: Record<string, string> }), [
+    { path: 'donnees[0].libelle', message: 'indiquez le libellé montré à la famille' },
+  ]);
 });
 
 test('coverage: every requested field listed, consent not withdrawn, something actually requested', () => {
@@ -145,10 +171,16 @@ test('before a call: the covering consent of that declarant is required, or a Fr
   assert.equal(exigerConsentement([autre, titulaire], appel), titulaire);
 
   const absent = refus(() => exigerConsentement([titulaire], { ...appel, declarant: 'autre_parent' }));
-  assert.deepEqual([absent.kind, absent.code, absent.message], ['forbidden', 'consentement_absent', 'Aucun accord de l’autre parent n’est enregistré : la DGFiP ne peut pas être interrogée.']);
+  assert.deepEqual(
+    [absent.kind, absent.code, absent.message],
+    ['forbidden', 'consentement_absent', 'Aucun accord de l’autre parent n’est enregistré : la DGFiP ne peut pas être interrogée.'],
+  );
 
   const retire = refus(() => exigerConsentement([parse({ ...enLigne, retireLe: '2025-09-05T09:00:00Z' })], appel));
-  assert.deepEqual([retire.code, retire.message], ['consentement_retire', 'L’accord du titulaire du compte a été retiré : la DGFiP ne peut plus être interrogée pour cette personne.']);
+  assert.deepEqual(
+    [retire.code, retire.message],
+    ['consentement_retire', 'L’accord du titulaire du compte a été retiré : la DGFiP ne peut plus être interrogée pour cette personne.'],
+  );
 
   const insuffisant = refus(() => exigerConsentement([titulaire], { ...appel, champs: ['rfr', 'aft', 'dateNaisDec1'] }, { libelles: LIBELLES }));
   assert.equal(insuffisant.code, 'consentement_insuffisant');
@@ -225,21 +257,26 @@ test('property: a stored consent reads back identical', () => {
 
 test('property: the check before a call returns a covering consent of the right declarant, whatever the order of the list', () => {
   fc.assert(
-    fc.property(fc.array(consentement, { maxLength: 5 }), sousEnsemble, fc.constantFrom('titulaire' as const, 'autre_parent' as const), (liste, champs, declarant) => {
-      const appel = { declarant, champs };
-      let choisi: Consentement | undefined;
-      try {
-        choisi = exigerConsentement(liste, appel);
-      } catch (error) {
-        assert.ok(error instanceof QuotientError && error.kind === 'forbidden');
-        assert.ok(!liste.some((c) => c.declarant === declarant && consentementCouvre(c, champs)));
-      }
-      if (choisi) {
-        assert.equal(choisi.declarant, declarant);
-        assert.ok(consentementCouvre(choisi, champs));
-        assert.equal(exigerConsentement([...liste].reverse(), appel), choisi);
-      }
-    }),
+    fc.property(
+      fc.array(consentement, { maxLength: 5 }),
+      sousEnsemble,
+      fc.constantFrom('titulaire' as const, 'autre_parent' as const),
+      (liste, champs, declarant) => {
+        const appel = { declarant, champs };
+        let choisi: Consentement | undefined;
+        try {
+          choisi = exigerConsentement(liste, appel);
+        } catch (error) {
+          assert.ok(error instanceof QuotientError && error.kind === 'forbidden');
+          assert.ok(!liste.some((c) => c.declarant === declarant && consentementCouvre(c, champs)));
+        }
+        if (choisi) {
+          assert.equal(choisi.declarant, declarant);
+          assert.ok(consentementCouvre(choisi, champs));
+          assert.equal(exigerConsentement([...liste].reverse(), appel), choisi);
+        }
+      },
+    ),
   );
 });
 

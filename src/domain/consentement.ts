@@ -94,7 +94,11 @@ function schema(libelles: Readonly<Record<string, string>> | undefined) {
         ctx.addIssue({ code: 'custom', path: ['donnePar', 'type'], message: 'un accord sur formulaire signé ou par courriel est enregistré par un agent' });
       }
       if (c.mode !== 'en_ligne' && c.piece === null) {
-        ctx.addIssue({ code: 'custom', path: ['piece'], message: 'obligatoire pour un accord sur formulaire signé ou par courriel : décrivez la pièce reçue et sa date' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['piece'],
+          message: 'obligatoire pour un accord sur formulaire signé ou par courriel : décrivez la pièce reçue et sa date',
+        });
       }
       if (c.mode === 'en_ligne' && c.piece !== null) {
         ctx.addIssue({ code: 'custom', path: ['piece'], message: 'sans objet pour un accord donné en ligne' });

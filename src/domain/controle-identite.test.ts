@@ -147,7 +147,10 @@ test('property: a typed variant of a name normalises like the name itself', () =
 test('a parent typed in lower case with accents and a space for the hyphen matches the DGFiP declarant', () => {
   const r = seul({ nomNaissance: ' ndiaye  fall ', prenoms: 'Aminata', dateNaissance: '1990-02-14' }, NDIAYE);
   assert.equal(r.verdict, 'concordant');
-  assert.deepEqual(r.parents[0]?.correspondances.map((c) => [c.declarant, c.nom, c.prenom, c.dateNaissance]), [[1, 'identique', 'premier', 'identique']]);
+  assert.deepEqual(
+    r.parents[0]?.correspondances.map((c) => [c.declarant, c.nom, c.prenom, c.dateNaissance]),
+    [[1, 'identique', 'premier', 'identique']],
+  );
   assert.match(r.parents[0]?.raisons[0] ?? '', /correspond au déclarant 1 de l’avis \(AMINATA NDIAYE-FALL\) : même nom de naissance \(à l’écriture près/);
 });
 
@@ -199,7 +202,10 @@ test('first names: the declared one must be among those of the avis, composed na
     assert.equal(r.verdict, verdict, `${declare} / ${avis}`);
     if (verdict !== 'discordant') assert.equal(r.foyers[0]?.correspondances[0]?.prenom, niveau, `${declare} / ${avis}`);
   }
-  assert.match(tout(seul({ nomNaissance: 'Bertin', prenoms: 'Henri', dateNaissance: '1981-04-09' }, BERTIN)), /est le 2e prénom de l’avis \(« PAUL HENRI »\), pas le premier/);
+  assert.match(
+    tout(seul({ nomNaissance: 'Bertin', prenoms: 'Henri', dateNaissance: '1981-04-09' }, BERTIN)),
+    /est le 2e prénom de l’avis \(« PAUL HENRI »\), pas le premier/,
+  );
 });
 
 test('a differing birth date is a mismatch, explained without copying the date of the avis', () => {
@@ -233,7 +239,10 @@ test('someone else’s numéro fiscal: the avis concerns none of the parents, it
   const r = controlerIdentite({ parents: [julie], foyers: [foyerFiscal([BERTIN, ROUSSEL])] });
   assert.equal(r.verdict, 'discordant');
   assert.deepEqual(r.foyers[0]?.declarantsNonReconnus, [1, 2]);
-  assert.match(r.foyers[0]?.raisons[0] ?? '', /Aucun des parents déclarés ne figure sur l’avis, qui concerne PAUL HENRI BERTIN et CLAIRE ANNE ROUSSEL \(nom d’usage BERTIN\) : le numéro fiscal saisi est peut-être celui d’une autre personne\./);
+  assert.match(
+    r.foyers[0]?.raisons[0] ?? '',
+    /Aucun des parents déclarés ne figure sur l’avis, qui concerne PAUL HENRI BERTIN et CLAIRE ANNE ROUSSEL \(nom d’usage BERTIN\) : le numéro fiscal saisi est peut-être celui d’une autre personne\./,
+  );
   assert.match(r.raisons[0] ?? '', /a échoué/);
 });
 
@@ -244,10 +253,19 @@ test('married or pacsed couple in one foyer: both declared parents must be found
   const marc = titulaire({ nomNaissance: 'CHEVALIER', prenoms: 'Marc', dateNaissance: '1988-06-30' });
   const aminata = autreParent({ nomNaissance: 'Ndiaye-Fall', prenoms: 'Aminata', dateNaissance: '1990-02-14' });
   const [attendus] = parentsAttendusParFoyerFiscal('couple_un_foyer');
-  for (const declarants of [[CHEVALIER, NDIAYE], [NDIAYE, CHEVALIER]]) {
+  for (const declarants of [
+    [CHEVALIER, NDIAYE],
+    [NDIAYE, CHEVALIER],
+  ]) {
     const r = controlerIdentite({ parents: [aminata, marc], foyers: [foyerFiscal(declarants, attendus)] });
     assert.equal(r.verdict, 'concordant');
-    assert.deepEqual(r.parents.map((p) => [p.role, p.verdict]), [['titulaire', 'concordant'], ['autre_parent', 'concordant']]);
+    assert.deepEqual(
+      r.parents.map((p) => [p.role, p.verdict]),
+      [
+        ['titulaire', 'concordant'],
+        ['autre_parent', 'concordant'],
+      ],
+    );
     const parRole = Object.fromEntries(r.foyers[0]?.correspondances.map((c) => [c.role, declarants[c.declarant - 1]?.nomNaissance]) ?? []);
     assert.deepEqual(parRole, { titulaire: 'CHEVALIER', autre_parent: 'NDIAYE-FALL' });
   }
@@ -289,7 +307,13 @@ test('unmarried parents: two foyers, each matched to its parent', () => {
   const attendus = parentsAttendusParFoyerFiscal('parents_deux_foyers');
   const r = controlerIdentite({ parents: [julie, thomas], foyers: [foyerFiscal([GARNIER], attendus[0]), foyerFiscal([MOREAU], attendus[1])] });
   assert.equal(r.verdict, 'concordant');
-  assert.deepEqual(r.parents.flatMap((p) => p.correspondances.map((c) => [p.role, c.foyer, c.declarant])), [['titulaire', 1, 1], ['autre_parent', 2, 1]]);
+  assert.deepEqual(
+    r.parents.flatMap((p) => p.correspondances.map((c) => [p.role, c.foyer, c.declarant])),
+    [
+      ['titulaire', 1, 1],
+      ['autre_parent', 2, 1],
+    ],
+  );
   assert.match(r.parents[1]?.raisons[0] ?? '', /Thomas Moreau \(autre parent\) correspond au déclarant 1 du second avis/);
 });
 
@@ -307,7 +331,10 @@ test('unmarried parents: numéros swapped, the same joint avis twice, or a stran
 
   const etranger = controlerIdentite({ parents: [julie, thomas], foyers: [foyerFiscal([GARNIER], ['titulaire']), foyerFiscal([CHEVALIER], ['autre_parent'])] });
   assert.equal(etranger.verdict, 'discordant');
-  assert.deepEqual(etranger.foyers.map((f) => f.verdict), ['concordant', 'discordant']);
+  assert.deepEqual(
+    etranger.foyers.map((f) => f.verdict),
+    ['concordant', 'discordant'],
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -318,17 +345,28 @@ test('incoherent inputs are refused with the path of each problem', () => {
     invalidDetails({ parents: [julie, { ...thomas, role: 'titulaire' }], foyers: [foyerFiscal([GARNIER])] }).map((d) => d.path),
     ['parents[1].role'],
   );
-  assert.deepEqual(invalidDetails({ parents: [julie], foyers: [foyerFiscal([GARNIER], ['autre_parent'])] }).map((d) => d.path), ['foyers[0].parentsAttendus[0]']);
   assert.deepEqual(
-    invalidDetails({ parents: [julie, thomas], foyers: [foyerFiscal([GARNIER], ['titulaire']), foyerFiscal([MOREAU], ['titulaire'])] }),
-    [{ path: 'foyers[1].parentsAttendus[0]', message: 'le parent « titulaire » ne peut être attendu que dans un seul foyer' }],
+    invalidDetails({ parents: [julie], foyers: [foyerFiscal([GARNIER], ['autre_parent'])] }).map((d) => d.path),
+    ['foyers[0].parentsAttendus[0]'],
   );
+  assert.deepEqual(invalidDetails({ parents: [julie, thomas], foyers: [foyerFiscal([GARNIER], ['titulaire']), foyerFiscal([MOREAU], ['titulaire'])] }), [
+    { path: 'foyers[1].parentsAttendus[0]', message: 'le parent « titulaire » ne peut être attendu que dans un seul foyer' },
+  ]);
   assert.deepEqual(invalidDetails({ parents: [{ ...julie, nomNaissance: ' - ' }], foyers: [foyerFiscal([GARNIER])] }), [
     { path: 'parents[0].nomNaissance', message: 'doit contenir au moins une lettre' },
   ]);
-  assert.deepEqual(invalidDetails({ parents: [{ ...julie, dateNaissance: '1992-02-30' }], foyers: [foyerFiscal([GARNIER])] }).map((d) => d.path), ['parents[0].dateNaissance']);
-  assert.deepEqual(invalidDetails({ parents: [], foyers: [] }).map((d) => d.path), ['parents', 'foyers']);
-  assert.deepEqual(invalidDetails(null).map((d) => d.path), ['(racine)']);
+  assert.deepEqual(
+    invalidDetails({ parents: [{ ...julie, dateNaissance: '1992-02-30' }], foyers: [foyerFiscal([GARNIER])] }).map((d) => d.path),
+    ['parents[0].dateNaissance'],
+  );
+  assert.deepEqual(
+    invalidDetails({ parents: [], foyers: [] }).map((d) => d.path),
+    ['parents', 'foyers'],
+  );
+  assert.deepEqual(
+    invalidDetails(null).map((d) => d.path),
+    ['(racine)'],
+  );
 });
 
 test('a whole situation may be passed as a foyer: no fiscal value reaches the result, which is frozen', () => {
@@ -343,7 +381,9 @@ test('a whole situation may be passed as a foyer: no fiscal value reaches the re
 // ---------------------------------------------------------------------------------------------
 // Properties
 
-const date = fc.date({ min: new Date('1930-01-01T00:00:00Z'), max: new Date('2010-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
+const date = fc
+  .date({ min: new Date('1930-01-01T00:00:00Z'), max: new Date('2010-12-31T00:00:00Z'), noInvalidDate: true })
+  .map((d) => d.toISOString().slice(0, 10));
 const prenomsAvis = fc.array(nomAvis, { minLength: 1, maxLength: 3 }).map((p) => p.join(' '));
 const declarant: fc.Arbitrary<Declarant> = fc.record({
   nomNaissance: nomAvis,
@@ -399,7 +439,13 @@ test('property: a couple typed loosely is found on its joint avis, whatever the 
 test('property: changing the birth date always breaks the match', () => {
   fc.assert(
     fc.property(
-      declarant.chain((d) => fc.tuple(fc.constant(d), saisie(d, 'titulaire'), date.filter((x) => x !== d.dateNaissance))),
+      declarant.chain((d) =>
+        fc.tuple(
+          fc.constant(d),
+          saisie(d, 'titulaire'),
+          date.filter((x) => x !== d.dateNaissance),
+        ),
+      ),
       ([d, parent, autreDate]) => {
         const r = controlerIdentite({ parents: [{ ...parent, dateNaissance: autreDate }], foyers: [foyerFiscal([d])] });
         assert.equal(r.verdict, 'discordant');
@@ -415,12 +461,31 @@ test('property: changing the birth date always breaks the match', () => {
 const pool: Declarant[] = [BERTIN, ROUSSEL, CHEVALIER, NDIAYE, GARNIER, MOREAU];
 const personne = fc.constantFrom(...pool);
 const parentDe = (role: RoleParent) =>
-  personne.chain((d) => fc.oneof(saisie(d, role), fc.record({ role: fc.constant(role), nomNaissance: fc.constantFrom('Garnier', 'Ndiaye', 'Bertin'), nomUsage: fc.constant(null), prenoms: fc.constantFrom('Julie', 'Claire', 'Henri', 'Marc'), dateNaissance: fc.option(fc.constantFrom(...pool.map((p) => p.dateNaissance as string)), { nil: null }) })));
-const avisAleatoire = fc.array(fc.oneof(personne, personne.map((d) => ({ ...d, dateNaissance: null }))), { minLength: 1, maxLength: 2 });
+  personne.chain((d) =>
+    fc.oneof(
+      saisie(d, role),
+      fc.record({
+        role: fc.constant(role),
+        nomNaissance: fc.constantFrom('Garnier', 'Ndiaye', 'Bertin'),
+        nomUsage: fc.constant(null),
+        prenoms: fc.constantFrom('Julie', 'Claire', 'Henri', 'Marc'),
+        dateNaissance: fc.option(fc.constantFrom(...pool.map((p) => p.dateNaissance as string)), { nil: null }),
+      }),
+    ),
+  );
+const avisAleatoire = fc.array(
+  fc.oneof(
+    personne,
+    personne.map((d) => ({ ...d, dateNaissance: null })),
+  ),
+  { minLength: 1, maxLength: 2 },
+);
 
 const famille: fc.Arbitrary<EntreeControleIdentite> = fc.oneof(
   fc.tuple(parentDe('titulaire'), avisAleatoire).map(([p, a]) => ({ parents: [p], foyers: [foyerFiscal(a, ['titulaire'])] })),
-  fc.tuple(parentDe('titulaire'), parentDe('autre_parent'), avisAleatoire).map(([p, q, a]) => ({ parents: [p, q], foyers: [foyerFiscal(a, ['titulaire', 'autre_parent'])] })),
+  fc
+    .tuple(parentDe('titulaire'), parentDe('autre_parent'), avisAleatoire)
+    .map(([p, q, a]) => ({ parents: [p, q], foyers: [foyerFiscal(a, ['titulaire', 'autre_parent'])] })),
   fc.tuple(parentDe('titulaire'), parentDe('autre_parent'), avisAleatoire, avisAleatoire).map(([p, q, a, b]) => ({
     parents: [p, q],
     foyers: [foyerFiscal(a, ['titulaire']), foyerFiscal(b, ['autre_parent'])],
@@ -450,10 +515,17 @@ test('property: deterministic, and independent of the order of the parents and o
       };
       const r2 = controlerIdentite(permute);
       assert.equal(r2.verdict, r.verdict);
-      assert.deepEqual(r2.foyers.map((f) => f.verdict), r.foyers.map((f) => f.verdict));
+      assert.deepEqual(
+        r2.foyers.map((f) => f.verdict),
+        r.foyers.map((f) => f.verdict),
+      );
       const ambigu = r.foyers.some((f) => f.raisons.some((x) => x.startsWith('Plusieurs déclarants')));
       if (!ambigu) assert.deepEqual(resume(r2, permute.foyers), resume(r, e.foyers));
-      else assert.deepEqual(r2.parents.map((p) => p.verdict), r.parents.map((p) => p.verdict));
+      else
+        assert.deepEqual(
+          r2.parents.map((p) => p.verdict),
+          r.parents.map((p) => p.verdict),
+        );
     }),
     { numRuns: 1000 },
   );
@@ -461,13 +533,22 @@ test('property: deterministic, and independent of the order of the parents and o
 
 test('property: the order of the two foyers only renumbers them', () => {
   fc.assert(
-    fc.property(famille.filter((e) => e.foyers.length === 2), (e) => {
-      const r = controlerIdentite(e);
-      const r2 = controlerIdentite({ ...e, foyers: [...e.foyers].reverse() });
-      assert.equal(r2.verdict, r.verdict);
-      assert.deepEqual(r2.foyers.map((f) => f.verdict).reverse(), r.foyers.map((f) => f.verdict));
-      assert.deepEqual(r2.parents.map((p) => p.verdict), r.parents.map((p) => p.verdict));
-    }),
+    fc.property(
+      famille.filter((e) => e.foyers.length === 2),
+      (e) => {
+        const r = controlerIdentite(e);
+        const r2 = controlerIdentite({ ...e, foyers: [...e.foyers].reverse() });
+        assert.equal(r2.verdict, r.verdict);
+        assert.deepEqual(
+          r2.foyers.map((f) => f.verdict).reverse(),
+          r.foyers.map((f) => f.verdict),
+        );
+        assert.deepEqual(
+          r2.parents.map((p) => p.verdict),
+          r.parents.map((p) => p.verdict),
+        );
+      },
+    ),
     { numRuns: 500 },
   );
 });
@@ -484,7 +565,11 @@ test('property: verdicts are coherent — an avis without any parent is discorda
           assert.deepEqual(f.declarantsNonReconnus, []);
         }
       }
-      const pire = r.foyers.some((f) => f.verdict === 'discordant') ? 'discordant' : r.foyers.every((f) => f.verdict === 'concordant') && r.parents.every((p) => p.verdict === 'concordant' || p.verdict === 'non_concerne') ? 'concordant' : 'a_verifier';
+      const pire = r.foyers.some((f) => f.verdict === 'discordant')
+        ? 'discordant'
+        : r.foyers.every((f) => f.verdict === 'concordant') && r.parents.every((p) => p.verdict === 'concordant' || p.verdict === 'non_concerne')
+          ? 'concordant'
+          : 'a_verifier';
       assert.equal(r.verdict, pire);
       // No ISO date of any avis is ever copied into the sentences.
       assert.ok(!/[0-9]{4}-[0-9]{2}-[0-9]{2}/.test(tout(r)));

@@ -66,8 +66,35 @@ function jetons(texte: string): string[] {
 
 /** Particles and initials: a compound name sharing only these with another is not a partial match. */
 const PARTICULES = new Set([
-  'DE', 'DU', 'DES', 'LA', 'LE', 'LES', 'VAN', 'VON', 'DER', 'DEN', 'DI', 'DA', 'DAL', 'DEL', 'DELLA',
-  'DOS', 'DAS', 'EL', 'AL', 'ET', 'SAINT', 'SAINTE', 'ST', 'STE', 'BEN', 'BIN', 'AIT', 'MAC', 'MC',
+  'DE',
+  'DU',
+  'DES',
+  'LA',
+  'LE',
+  'LES',
+  'VAN',
+  'VON',
+  'DER',
+  'DEN',
+  'DI',
+  'DA',
+  'DAL',
+  'DEL',
+  'DELLA',
+  'DOS',
+  'DAS',
+  'EL',
+  'AL',
+  'ET',
+  'SAINT',
+  'SAINTE',
+  'ST',
+  'STE',
+  'BEN',
+  'BIN',
+  'AIT',
+  'MAC',
+  'MC',
 ]);
 const significatif = (jeton: string) => jeton.length > 1 && !PARTICULES.has(jeton);
 
@@ -202,7 +229,11 @@ const entreeSchema = z
         if (!roles.includes(role)) {
           ctx.addIssue({ code: 'custom', path: ['foyers', i, 'parentsAttendus', k], message: `aucun parent déclaré n’a le rôle « ${role} »` });
         } else if (vus.has(role)) {
-          ctx.addIssue({ code: 'custom', path: ['foyers', i, 'parentsAttendus', k], message: `le parent « ${role} » ne peut être attendu que dans un seul foyer` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['foyers', i, 'parentsAttendus', k],
+            message: `le parent « ${role} » ne peut être attendu que dans un seul foyer`,
+          });
         }
         vus.add(role);
       });
@@ -337,13 +368,21 @@ function meilleurNom(parent: Parent, d: DeclarantLu): ComparaisonNom {
 function comparerPrenoms(declare: string, avis: string): ComparaisonPrenom {
   const d = jetons(declare).join('');
   // The avis separates first names by spaces and keeps the hyphen of a composed one (JEAN-PIERRE).
-  const unites = avis.split(/\s+/u).map((u) => jetons(u)).filter((u) => u.length > 0);
+  const unites = avis
+    .split(/\s+/u)
+    .map((u) => jetons(u))
+    .filter((u) => u.length > 0);
   const tokensAvis = unites.flat();
   if (d === '' || unites.length === 0) return { niveau: 'different', rang: null, tous: false };
   // A run of whole first names of the avis written the same, hyphens and spaces aside.
   for (let i = 0; i < unites.length; i++) {
     for (let j = i; j < unites.length; j++) {
-      if (unites.slice(i, j + 1).flat().join('') === d) {
+      if (
+        unites
+          .slice(i, j + 1)
+          .flat()
+          .join('') === d
+      ) {
         return { niveau: i === 0 ? 'premier' : 'autre', rang: i + 1, tous: i === 0 && j === unites.length - 1 };
       }
     }
@@ -359,7 +398,13 @@ function comparer(parent: Parent, d: DeclarantLu, options: OptionsControleIdenti
   const nom = meilleurNom(parent, d);
   const prenom = comparerPrenoms(parent.prenoms, d.prenoms);
   const date: NiveauDateNaissance =
-    d.dateNaissance === null ? 'inconnue_avis' : parent.dateNaissance === null ? 'inconnue_declaree' : d.dateNaissance === parent.dateNaissance ? 'identique' : 'differente';
+    d.dateNaissance === null
+      ? 'inconnue_avis'
+      : parent.dateNaissance === null
+        ? 'inconnue_declaree'
+        : d.dateNaissance === parent.dateNaissance
+          ? 'identique'
+          : 'differente';
   const n = RANG_NOM[nom.niveau];
   const p = RANG_PRENOM[prenom.niveau];
   let verdict: VerdictPaire;
@@ -376,8 +421,7 @@ function comparer(parent: Parent, d: DeclarantLu, options: OptionsControleIdenti
   } else {
     verdict = 'aucun';
   }
-  const score =
-    POIDS_VERDICT[verdict] * 1000 + n * 100 + p * 10 + (prenom.niveau === 'premier' ? 2 : 0) + (date === 'identique' ? 1 : 0);
+  const score = POIDS_VERDICT[verdict] * 1000 + n * 100 + p * 10 + (prenom.niveau === 'premier' ? 2 : 0) + (date === 'identique' ? 1 : 0);
   return { nom, prenom, date, verdict, score };
 }
 
@@ -578,7 +622,8 @@ export function controlerIdentite(entree: EntreeControleIdentite, options: Optio
         const parent = parents.find((p) => p.role === role) as Parent;
         const c = correspondances.find((x) => x.role === role);
         if (!c) problemes.push(`${quiParent(parent)} était attendu(e) ${surAvis(numero, nbFoyersFiscaux)} mais n’y a pas été reconnu(e).`);
-        else if (c.verdict === 'a_verifier') problemes.push(`Pour ${quiParent(parent)}, la correspondance avec le déclarant ${c.declarant} ${deAvis(numero, nbFoyersFiscaux)} est incertaine.`);
+        else if (c.verdict === 'a_verifier')
+          problemes.push(`Pour ${quiParent(parent)}, la correspondance avec le déclarant ${c.declarant} ${deAvis(numero, nbFoyersFiscaux)} est incertaine.`);
       }
       for (const c of correspondances.filter((x) => !x.attendu)) {
         const parent = parents.find((p) => p.role === c.role) as Parent;
@@ -594,7 +639,10 @@ export function controlerIdentite(entree: EntreeControleIdentite, options: Optio
           `Le déclarant ${n} ${deAvis(numero, nbFoyersFiscaux)}, ${nomDeclarant(foyerFiscal.declarants[n - 1] as DeclarantLu)}, n’est aucun des parents déclarés : ses revenus comptent dans ce foyer fiscal.`,
         );
       }
-      if (ambigu) problemes.push(`Plusieurs déclarants ${deAvis(numero, nbFoyersFiscaux)} correspondent aussi bien aux parents déclarés : impossible de choisir sans examen.`);
+      if (ambigu)
+        problemes.push(
+          `Plusieurs déclarants ${deAvis(numero, nbFoyersFiscaux)} correspondent aussi bien aux parents déclarés : impossible de choisir sans examen.`,
+        );
       verdict = problemes.length === 0 ? 'concordant' : 'a_verifier';
       raisons.push(...(verdict === 'concordant' ? [`Les parents attendus ${surAvis(numero, nbFoyersFiscaux)} y ont tous été reconnus.`] : problemes));
     }
@@ -610,7 +658,9 @@ export function controlerIdentite(entree: EntreeControleIdentite, options: Optio
       const d = foyersFiscaux[c.foyer - 1]?.declarants[c.declarant - 1] as DeclarantLu;
       const comp = comparaisonsParFoyerFiscal[c.foyer - 1]?.[p]?.[c.declarant - 1] as Comparaison;
       const lien = c.verdict === 'concordant' ? 'correspond au' : 'correspond peut-être, à vérifier, au';
-      raisons.push(`${quiParent(parent)} ${lien} déclarant ${c.declarant} ${deAvis(c.foyer, nbFoyersFiscaux)} (${nomDeclarant(d)}) : ${phraseComparaison(comp, parent, d)}.`);
+      raisons.push(
+        `${quiParent(parent)} ${lien} déclarant ${c.declarant} ${deAvis(c.foyer, nbFoyersFiscaux)} (${nomDeclarant(d)}) : ${phraseComparaison(comp, parent, d)}.`,
+      );
     }
     let verdict: VerdictIdentite | 'non_concerne';
     const ici = correspondances.find((c) => c.foyer === attenduDans);
@@ -621,11 +671,16 @@ export function controlerIdentite(entree: EntreeControleIdentite, options: Optio
       const foyerFiscal = foyersFiscaux[attenduDans - 1] as z.output<typeof foyerFiscalSchema>;
       // The closest declarant, when only the birth date parts them, tells the instructor why.
       const comps = comparaisonsParFoyerFiscal[attenduDans - 1]?.[p] ?? [];
-      const proche = comps.map((c, d) => ({ c, d })).filter((x) => x.c.verdict === 'discordant').sort((a, b) => b.c.score - a.c.score)[0];
+      const proche = comps
+        .map((c, d) => ({ c, d }))
+        .filter((x) => x.c.verdict === 'discordant')
+        .sort((a, b) => b.c.score - a.c.score)[0];
       raisons.push(`Aucun déclarant ${deAvis(attenduDans, nbFoyersFiscaux)} n’a été reconnu comme ${quiParent(parent)}.`);
       if (proche) {
         const d = foyerFiscal.declarants[proche.d] as DeclarantLu;
-        raisons.push(`Le déclarant ${proche.d + 1} (${nomDeclarant(d)}) a les mêmes nom et prénom, mais une ${phraseDate('differente', parent)} : ce n’est pas la même personne, ou la date déclarée est erronée.`);
+        raisons.push(
+          `Le déclarant ${proche.d + 1} (${nomDeclarant(d)}) a les mêmes nom et prénom, mais une ${phraseDate('differente', parent)} : ce n’est pas la même personne, ou la date déclarée est erronée.`,
+        );
       }
     } else if (correspondances.length > 1) {
       verdict = 'a_verifier';

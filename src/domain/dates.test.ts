@@ -1,7 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { addDays, daysInMonth, firstDayOfNextMonth, formatDateCourte, formatDateFrancaise, formatIsoDate, isIsoDate, parseDateSaisie, parseIsoDate } from './dates.ts';
+import {
+  addDays,
+  daysInMonth,
+  firstDayOfNextMonth,
+  formatDateCourte,
+  formatDateFrancaise,
+  formatIsoDate,
+  isIsoDate,
+  parseDateSaisie,
+  parseIsoDate,
+} from './dates.ts';
 
 test('only real calendar dates are ISO dates', () => {
   assert.ok(isIsoDate('2024-02-29'));
@@ -47,15 +57,19 @@ test('a date typed the French way or as the date field sends it gives the same d
 
 test('any text is either refused or read as a real calendar date, never thrown at', () => {
   fc.assert(
-    fc.property(fc.oneof(fc.string(), fc.stringMatching(/^[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{4}$/), fc.stringMatching(/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/)), (text) => {
-      const result = parseDateSaisie(text);
-      assert.ok(result === null || isIsoDate(result), `${text} → ${result}`);
-    }),
+    fc.property(
+      fc.oneof(fc.string(), fc.stringMatching(/^[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{4}$/), fc.stringMatching(/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/)),
+      (text) => {
+        const result = parseDateSaisie(text);
+        assert.ok(result === null || isIsoDate(result), `${text} → ${result}`);
+      },
+    ),
   );
 });
 
 test('days that do not exist are refused', () => {
-  for (const text of ['31/02/2026', '29/02/2027', '2026-13-01', '00/01/2026', '1/1/26', '2026-02-30', '', 'demain']) assert.equal(parseDateSaisie(text), null, text);
+  for (const text of ['31/02/2026', '29/02/2027', '2026-13-01', '00/01/2026', '1/1/26', '2026-02-30', '', 'demain'])
+    assert.equal(parseDateSaisie(text), null, text);
   assert.equal(parseDateSaisie('29/02/2028'), '2028-02-29');
 });
 

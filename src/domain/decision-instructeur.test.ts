@@ -89,15 +89,28 @@ const details = (fn: () => unknown) => {
 };
 
 test('a decision needs its justification; a QF by hand needs the amount and the document seen', () => {
-  assert.deepEqual(parseDecisionInstructeur({ decision: 'confirme', justification: '  Nom d’usage vérifié.  ' }), { decision: 'confirme', justification: 'Nom d’usage vérifié.', piece: null });
-  assert.deepEqual(parseDecisionInstructeur({ decision: 'qf_manuel', justification: 'Avis présenté', piece: 'avis 2025 présenté au guichet le 12/09/2025', qfCents: 61250 }), {
-    decision: 'qf_manuel',
-    justification: 'Avis présenté',
-    piece: 'avis 2025 présenté au guichet le 12/09/2025',
-    qfCents: 61250,
+  assert.deepEqual(parseDecisionInstructeur({ decision: 'confirme', justification: '  Nom d’usage vérifié.  ' }), {
+    decision: 'confirme',
+    justification: 'Nom d’usage vérifié.',
+    piece: null,
   });
-  assert.deepEqual(details(() => parseDecisionInstructeur({ decision: 'peut-etre' })), { decision: 'Choisissez une décision.' });
-  assert.match(details(() => parseDecisionInstructeur({ decision: 'refuse', justification: ' ' })).justification ?? '', /motif du refus : il sera communiqué à la famille/);
+  assert.deepEqual(
+    parseDecisionInstructeur({ decision: 'qf_manuel', justification: 'Avis présenté', piece: 'avis 2025 présenté au guichet le 12/09/2025', qfCents: 61250 }),
+    {
+      decision: 'qf_manuel',
+      justification: 'Avis présenté',
+      piece: 'avis 2025 présenté au guichet le 12/09/2025',
+      qfCents: 61250,
+    },
+  );
+  assert.deepEqual(
+    details(() => parseDecisionInstructeur({ decision: 'peut-etre' })),
+    { decision: 'Choisissez une décision.' },
+  );
+  assert.match(
+    details(() => parseDecisionInstructeur({ decision: 'refuse', justification: ' ' })).justification ?? '',
+    /motif du refus : il sera communiqué à la famille/,
+  );
   const manuel = details(() => parseDecisionInstructeur({ decision: 'qf_manuel', justification: '', piece: '', qfCents: -1 }));
   assert.deepEqual(Object.keys(manuel).sort(), ['justification', 'piece', 'qf']);
   assert.match(manuel.piece ?? '', /pièce examinée/);
@@ -109,7 +122,9 @@ test('a numéro fiscal pasted into a justification or a document reference is re
   const spi = '3999990141 123';
   assert.ok(ressembleANumeroFiscal(`numéro ${spi}`));
   assert.ok(!ressembleANumeroFiscal('avis 2025 présenté le 12/09/2025, référence D-ABCD-EFGH'));
-  const e = details(() => parseDecisionInstructeur({ decision: 'qf_manuel', justification: `Vu avec le numéro ${spi}`, piece: `avis de ${spi}`, qfCents: 100 }));
+  const e = details(() =>
+    parseDecisionInstructeur({ decision: 'qf_manuel', justification: `Vu avec le numéro ${spi}`, piece: `avis de ${spi}`, qfCents: 100 }),
+  );
   assert.match(e.justification ?? '', /semble contenir un numéro fiscal/);
   assert.match(e.piece ?? '', /semble contenir un numéro fiscal/);
   assert.ok(!JSON.stringify(e).includes('3999990141'));

@@ -25,10 +25,13 @@ const EXEMPLE = 'par exemple 612,50';
  * answer, a French message when it is refused.
  */
 export function lireMontantQf(raw: string): LectureMontant {
-  const text = String(raw).replace(SPACES, '').replace(/(€|euros?|eur)$/i, '');
+  const text = String(raw)
+    .replace(SPACES, '')
+    .replace(/(€|euros?|eur)$/i, '');
   if (text === '') return { ok: false, message: `Indiquez le quotient familial en euros, ${EXEMPLE}.` };
   if (/^-/.test(text)) return { ok: false, message: 'Le quotient familial ne peut pas être négatif.' };
-  if (/^\d+[.,]\d{3,}$/.test(text)) return { ok: false, message: `Deux chiffres au plus après la virgule (les centimes), sans séparateur de milliers autre qu’une espace : ${EXEMPLE}.` };
+  if (/^\d+[.,]\d{3,}$/.test(text))
+    return { ok: false, message: `Deux chiffres au plus après la virgule (les centimes), sans séparateur de milliers autre qu’une espace : ${EXEMPLE}.` };
   const match = /^(\d+)(?:[.,](\d{1,2}))?$/.exec(text);
   if (!match) return { ok: false, message: `Saisissez le quotient familial en chiffres, ${EXEMPLE}.` };
   const [, euros = '', decimales = ''] = match;
@@ -52,8 +55,10 @@ export type DecisionValidee =
 export function lireTexte(value: unknown, options: { path: string; vide: string; max: number; nom: string }, errors: ErrorDetail[]): string {
   const text = typeof value === 'string' ? value.trim() : '';
   if (text === '') errors.push({ path: options.path, message: options.vide });
-  else if (text.length > options.max) errors.push({ path: options.path, message: `${options.nom} ne doit pas dépasser ${formatNombre(options.max)} caractères.` });
-  else if (ressembleANumeroFiscal(text)) errors.push({ path: options.path, message: `${options.nom} semble contenir un numéro fiscal : retirez-le, il ne doit jamais être enregistré.` });
+  else if (text.length > options.max)
+    errors.push({ path: options.path, message: `${options.nom} ne doit pas dépasser ${formatNombre(options.max)} caractères.` });
+  else if (ressembleANumeroFiscal(text))
+    errors.push({ path: options.path, message: `${options.nom} semble contenir un numéro fiscal : retirez-le, il ne doit jamais être enregistré.` });
   return text;
 }
 
@@ -65,7 +70,9 @@ export function parseDecisionInstructeur(input: { decision?: unknown; justificat
   const errors: ErrorDetail[] = [];
   const decision = input.decision;
   if (!(DECISIONS_SAISIES as readonly unknown[]).includes(decision)) {
-    throw new QuotientError('invalid', 'decision_invalide', 'Choisissez une décision : confirmer, refuser ou fixer le quotient.', { details: [{ path: 'decision', message: 'Choisissez une décision.' }] });
+    throw new QuotientError('invalid', 'decision_invalide', 'Choisissez une décision : confirmer, refuser ou fixer le quotient.', {
+      details: [{ path: 'decision', message: 'Choisissez une décision.' }],
+    });
   }
   const justification = lireTexte(
     input.justification,
@@ -81,7 +88,16 @@ export function parseDecisionInstructeur(input: { decision?: unknown; justificat
     if (errors.length > 0) throw invalide(errors);
     return { decision: decision as 'confirme' | 'refuse', justification, piece: null };
   }
-  const piece = lireTexte(input.piece, { path: 'piece', vide: 'Indiquez la pièce examinée, par exemple « avis 2025 présenté au guichet le 12/09/2025 ».', max: PIECE_MAX, nom: 'La référence de la pièce' }, errors);
+  const piece = lireTexte(
+    input.piece,
+    {
+      path: 'piece',
+      vide: 'Indiquez la pièce examinée, par exemple « avis 2025 présenté au guichet le 12/09/2025 ».',
+      max: PIECE_MAX,
+      nom: 'La référence de la pièce',
+    },
+    errors,
+  );
   const qf = input.qfCents;
   if (typeof qf !== 'number' || !Number.isSafeInteger(qf) || qf < 0 || qf > QF_MAX_CENTS) {
     errors.push({ path: 'qf', message: `Indiquez un quotient familial positif ou nul, en euros, ${EXEMPLE}.` });
@@ -98,5 +114,10 @@ export function parseDecisionQfManuel(input: { justification?: unknown; piece?: 
 }
 
 function invalide(errors: readonly ErrorDetail[]): QuotientError {
-  return new QuotientError('invalid', 'decision_invalide', errors.length === 1 ? (errors[0] as ErrorDetail).message : 'La décision est incomplète : corrigez les champs indiqués.', { details: errors });
+  return new QuotientError(
+    'invalid',
+    'decision_invalide',
+    errors.length === 1 ? (errors[0] as ErrorDetail).message : 'La décision est incomplète : corrigez les champs indiqués.',
+    { details: errors },
+  );
 }

@@ -124,7 +124,10 @@ test('a refused transition names both statuses in French, and says when the requ
     'Une demande au statut « Brouillon » ne peut pas passer au statut « En cours » (appel à la DGFiP).',
   );
   const close = interdite(() => transition('calculee', { type: 'decision_instructeur', decision: 'refuse', motif: 'x' }));
-  assert.equal(close.message, 'Une demande au statut « Quotient calculé » ne peut pas passer au statut « Refusée » (décision de l’instructeur) : la demande est close.');
+  assert.equal(
+    close.message,
+    'Une demande au statut « Quotient calculé » ne peut pas passer au statut « Refusée » (décision de l’instructeur) : la demande est close.',
+  );
   assert.deepEqual([close.de, close.vers, close.evenement], ['calculee', 'refusee', 'decision_instructeur']);
 });
 
@@ -138,10 +141,28 @@ test('what each transition asks to record', () => {
   const effets = (statut: StatutDemande, nom: string) => transition(statut, EXEMPLES[nom] as EvenementDemande).effets;
   assert.deepEqual(effets('brouillon', 'consentement'), ['enregistrer_consentement']);
   assert.deepEqual(effets('consentie', 'file'), []);
-  assert.deepEqual(effets('en_cours', 'recue/calculee'), ['oublier_numero_fiscal', 'conserver_situation', 'enregistrer_controle', 'enregistrer_quotient', 'notifier_famille']);
-  assert.deepEqual(effets('en_cours', 'recue/a-verifier'), ['oublier_numero_fiscal', 'conserver_situation', 'enregistrer_controle', 'signaler_instructeur', 'notifier_famille']);
+  assert.deepEqual(effets('en_cours', 'recue/calculee'), [
+    'oublier_numero_fiscal',
+    'conserver_situation',
+    'enregistrer_controle',
+    'enregistrer_quotient',
+    'notifier_famille',
+  ]);
+  assert.deepEqual(effets('en_cours', 'recue/a-verifier'), [
+    'oublier_numero_fiscal',
+    'conserver_situation',
+    'enregistrer_controle',
+    'signaler_instructeur',
+    'notifier_famille',
+  ]);
   // Someone else's avis is not kept.
-  assert.deepEqual(effets('en_cours', 'recue/discordante'), ['oublier_numero_fiscal', 'ecarter_situation', 'enregistrer_controle', 'signaler_instructeur', 'notifier_famille']);
+  assert.deepEqual(effets('en_cours', 'recue/discordante'), [
+    'oublier_numero_fiscal',
+    'ecarter_situation',
+    'enregistrer_controle',
+    'signaler_instructeur',
+    'notifier_famille',
+  ]);
   assert.deepEqual(effets('en_cours', 'indisponible/annee'), ['oublier_numero_fiscal', 'signaler_instructeur', 'notifier_famille']);
   // A retry keeps the number in memory and tells nobody yet.
   assert.deepEqual(effets('en_cours', 'echec/reessayable'), ['planifier_nouvel_essai']);
@@ -193,7 +214,10 @@ test('every status has a French label and one explanatory sentence for the famil
     assert.equal(d.terminal, STATUTS_TERMINAUX.includes(s));
   }
   assert.match(STATUTS.en_file.explication, /attend un créneau d’appel à la DGFiP/);
-  assert.deepEqual(CANAUX_DEMANDE.map((c) => LIBELLES_CANAL[c]), ['en ligne', 'au guichet', 'campagne de mise à jour']);
+  assert.deepEqual(
+    CANAUX_DEMANDE.map((c) => LIBELLES_CANAL[c]),
+    ['en ligne', 'au guichet', 'campagne de mise à jour'],
+  );
 });
 
 test('events offered per status follow the table', () => {
@@ -268,8 +292,15 @@ function atteignables(depuis: StatutDemande): Set<StatutDemande> {
 test('every status is reachable from a draft, and from every status a terminal one can be reached', () => {
   assert.deepEqual([...atteignables('brouillon')].sort(), [...STATUTS_DEMANDE].sort());
   for (const s of STATUTS_DEMANDE) {
-    assert.ok([...atteignables(s)].some((x) => STATUTS_TERMINAUX.includes(x)), s);
-    assert.deepEqual(statutsAtteignables(s), STATUTS_DEMANDE.filter((x) => atteignables(s).has(x)), s);
+    assert.ok(
+      [...atteignables(s)].some((x) => STATUTS_TERMINAUX.includes(x)),
+      s,
+    );
+    assert.deepEqual(
+      statutsAtteignables(s),
+      STATUTS_DEMANDE.filter((x) => atteignables(s).has(x)),
+      s,
+    );
   }
 });
 

@@ -84,7 +84,8 @@ export const STATUTS: Record<StatutDemande, DescriptionStatut> = {
   },
   refusee: {
     libelle: 'Refusée',
-    explication: 'Après examen, la mairie n’a pas pu calculer votre quotient familial à partir de cette demande ; le motif vous est indiqué et vous pouvez la contacter.',
+    explication:
+      'Après examen, la mairie n’a pas pu calculer votre quotient familial à partir de cette demande ; le motif vous est indiqué et vous pouvez la contacter.',
     terminal: true,
   },
   echouee: {
@@ -219,7 +220,13 @@ export const TABLE_TRANSITIONS: readonly RegleTransition[] = [
   { evenement: 'mise_en_file', variante: null, de: ['consentie'], vers: 'en_file', effets: [] },
   // A slot free at once needs no queue: the call may start from `consentie`.
   { evenement: 'appel_demarre', variante: null, de: ['consentie', 'en_file'], vers: 'en_cours', effets: [] },
-  { evenement: 'situation_recue', variante: 'calcule', de: ['en_cours'], vers: 'calculee', effets: ['conserver_situation', 'enregistrer_controle', 'enregistrer_quotient'] },
+  {
+    evenement: 'situation_recue',
+    variante: 'calcule',
+    de: ['en_cours'],
+    vers: 'calculee',
+    effets: ['conserver_situation', 'enregistrer_controle', 'enregistrer_quotient'],
+  },
   { evenement: 'situation_recue', variante: 'a_verifier', de: ['en_cours'], vers: 'a_verifier', effets: ['conserver_situation', 'enregistrer_controle'] },
   { evenement: 'situation_recue', variante: 'discordant', de: ['en_cours'], vers: 'a_verifier', effets: ['ecarter_situation', 'enregistrer_controle'] },
   { evenement: 'situation_indisponible', variante: null, de: ['en_cours'], vers: 'a_verifier', effets: [] },
@@ -231,7 +238,13 @@ export const TABLE_TRANSITIONS: readonly RegleTransition[] = [
   { evenement: 'decision_instructeur', variante: 'confirme', de: ['a_verifier'], vers: 'calculee', effets: ['enregistrer_decision', 'enregistrer_quotient'] },
   { evenement: 'decision_instructeur', variante: 'qf_manuel', de: ['a_verifier'], vers: 'calculee', effets: ['enregistrer_decision', 'enregistrer_quotient'] },
   { evenement: 'decision_instructeur', variante: 'refuse', de: ['a_verifier'], vers: 'refusee', effets: ['enregistrer_decision'] },
-  { evenement: 'decision_instructeur', variante: 'resaisie', de: ['a_verifier'], vers: 'a_ressaisir', effets: ['enregistrer_decision', 'demander_nouvelle_saisie'] },
+  {
+    evenement: 'decision_instructeur',
+    variante: 'resaisie',
+    de: ['a_verifier'],
+    vers: 'a_ressaisir',
+    effets: ['enregistrer_decision', 'demander_nouvelle_saisie'],
+  },
   // A calculated request is closed: a contestation that changes the QF opens a new one, with no call.
   { evenement: 'reexamen', variante: null, de: ['brouillon'], vers: 'a_verifier', effets: [] },
   // Not while the call is in flight: the answer is awaited, then the request can be cancelled.
@@ -334,7 +347,9 @@ const NOTIFIES: readonly StatutDemande[] = ['calculee', 'a_verifier', 'refusee',
 export function transition(demande: Pick<Demande, 'statut'> | StatutDemande, evenement: EvenementDemande): Transition {
   const de: unknown = typeof demande === 'string' ? demande : demande?.statut;
   if (!estStatut(de)) {
-    throw new QuotientError('invalid', 'statut_inconnu', `Statut de demande inconnu : « ${String(de)} ».`, { details: [{ path: 'statut', message: 'statut inconnu' }] });
+    throw new QuotientError('invalid', 'statut_inconnu', `Statut de demande inconnu : « ${String(de)} ».`, {
+      details: [{ path: 'statut', message: 'statut inconnu' }],
+    });
   }
   const r = regle(evenement);
   if (!r.de.includes(de)) throw new TransitionInterdite(de, r.vers, r.evenement);

@@ -26,12 +26,7 @@ export class QuotientError extends Error {
   readonly kind: ErrorKind;
   readonly details: readonly ErrorDetail[];
 
-  constructor(
-    kind: ErrorKind,
-    code: string,
-    message: string,
-    options: { details?: readonly ErrorDetail[]; cause?: unknown } = {},
-  ) {
+  constructor(kind: ErrorKind, code: string, message: string, options: { details?: readonly ErrorDetail[]; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.kind = kind;
     this.code = code;

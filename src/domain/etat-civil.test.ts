@@ -8,10 +8,15 @@ test('a name holds no digit, in any script; letters, spaces, hyphens and apostro
   for (const nom of ['Bertin', 'Lefèvre-Dupré', 'N’Diaye', 'de La Tour', 'Çelik', 'Nguyễn', 'Ωμέγα']) assert.equal(nomPlausible(nom), true, nom);
   for (const nom of ['B3rtin', 'Louis 14', 'Paul٣', '４８']) assert.equal(nomPlausible(nom), false, nom);
   fc.assert(
-    fc.property(fc.string({ unit: fc.constantFrom(...'abcdeéèçñøßAZÉ -’\''), maxLength: 30 }), fc.string({ unit: 'grapheme', maxLength: 10 }), fc.integer({ min: 0, max: 9 }), (lettres, autre, chiffre) => {
-      assert.equal(nomPlausible(lettres), true);
-      assert.equal(nomPlausible(`${autre}${chiffre}${lettres}`), false);
-    }),
+    fc.property(
+      fc.string({ unit: fc.constantFrom(..."abcdeéèçñøßAZÉ -’'"), maxLength: 30 }),
+      fc.string({ unit: 'grapheme', maxLength: 10 }),
+      fc.integer({ min: 0, max: 9 }),
+      (lettres, autre, chiffre) => {
+        assert.equal(nomPlausible(lettres), true);
+        assert.equal(nomPlausible(`${autre}${chiffre}${lettres}`), false);
+      },
+    ),
   );
 });
 

@@ -26,9 +26,18 @@ export const LIBELLES_CHAMPS_DGFIP: Readonly<Record<string, string>> = {
 };
 
 export const CHAMPS_QUOTIENT: readonly string[] = [
-  'rfr', 'nbPart', 'sitFam', 'pac.nbPac',
-  'nmNaiDec1', 'nmUsaDec1', 'prnmDec1', 'dateNaisDec1',
-  'nmNaiDec2', 'nmUsaDec2', 'prnmDec2', 'dateNaisDec2',
+  'rfr',
+  'nbPart',
+  'sitFam',
+  'pac.nbPac',
+  'nmNaiDec1',
+  'nmUsaDec1',
+  'prnmDec1',
+  'dateNaisDec1',
+  'nmNaiDec2',
+  'nmUsaDec2',
+  'prnmDec2',
+  'dateNaisDec2',
   'aft',
 ];
 
@@ -42,7 +51,10 @@ export const habilitationSchema = z.strictObject({
     .default([...CHAMPS_QUOTIENT]),
   /** Income years allowed, as offsets from the current year: [1, 2] = N-1, else N-2. */
   annees: z.array(z.number().int().min(1).max(3)).min(1).default([1, 2]),
-  modalites: z.array(z.enum(['numero-fiscal', 'franceconnect', 'etat-civil'])).min(1).default(['numero-fiscal']),
+  modalites: z
+    .array(z.enum(['numero-fiscal', 'franceconnect', 'etat-civil']))
+    .min(1)
+    .default(['numero-fiscal']),
   baseLegale: z.string().trim().min(10).max(1000),
   finalite: z.string().trim().min(10).max(1000),
   /** Version of the consent text families read; a new text gets a new version. */

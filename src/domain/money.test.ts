@@ -1,18 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import {
-  centsToEuros,
-  compare,
-  eurosToCents,
-  formatEuros,
-  formatNombre,
-  mul,
-  rational,
-  rationalFromDecimal,
-  roundRational,
-  roundToStep,
-} from './money.ts';
+import { centsToEuros, compare, eurosToCents, formatEuros, formatNombre, mul, rational, rationalFromDecimal, roundRational, roundToStep } from './money.ts';
 
 test('decimals written by a person become exact fractions', () => {
   assert.deepEqual(rationalFromDecimal(0.36), { n: 9n, d: 25n });

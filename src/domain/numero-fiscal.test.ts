@@ -154,5 +154,10 @@ test('every number the parser accepts, typed as people type it, is caught by the
 });
 
 test('a form shown again keeps what was typed except the texts shaped like a numéro fiscal', () => {
-  assert.deepEqual(sansNumeroFiscal({ nom: 'Martin', precision: 'appel du 12/09', erreur: 'le 3012345678 901', rang: 2 }), { nom: 'Martin', precision: 'appel du 12/09', erreur: '', rang: 2 });
+  assert.deepEqual(sansNumeroFiscal({ nom: 'Martin', precision: 'appel du 12/09', erreur: 'le 3012345678 901', rang: 2 }), {
+    nom: 'Martin',
+    precision: 'appel du 12/09',
+    erreur: '',
+    rang: 2,
+  });
 });

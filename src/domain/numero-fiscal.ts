@@ -11,12 +11,7 @@ const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 /** Inputs longer than this are refused before any other work, so a huge paste costs nothing. */
 const MAX_INPUT_LENGTH = 64;
 
-export type NumeroFiscalProblem =
-  | 'vide'
-  | 'trop_long'
-  | 'caracteres_invalides'
-  | 'longueur'
-  | 'premier_chiffre';
+export type NumeroFiscalProblem = 'vide' | 'trop_long' | 'caracteres_invalides' | 'longueur' | 'premier_chiffre';
 
 export class NumeroFiscalInvalide extends QuotientError {
   readonly problem: NumeroFiscalProblem;
@@ -51,10 +46,7 @@ export class NumeroFiscal {
       throw new NumeroFiscalInvalide('caracteres_invalides', 'Le numéro fiscal ne contient que des chiffres (de 0 à 9), sans lettre ni signe.');
     }
     if (compact.length !== 13) {
-      throw new NumeroFiscalInvalide(
-        'longueur',
-        `Le numéro fiscal comporte 13 chiffres ; vous en avez saisi ${compact.length}.`,
-      );
+      throw new NumeroFiscalInvalide('longueur', `Le numéro fiscal comporte 13 chiffres ; vous en avez saisi ${compact.length}.`);
     }
     if (!/^[0-3]/.test(compact)) {
       throw new NumeroFiscalInvalide('premier_chiffre', 'Le numéro fiscal commence par 0, 1, 2 ou 3 : vérifiez le premier chiffre.');

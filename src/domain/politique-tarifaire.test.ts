@@ -90,9 +90,7 @@ test('a bracket without maximum before the last one, an empty bracket and a repe
 test('amounts are whole cents, floors stay under ceilings, rates are percentages', () => {
   const errors = refusal(
     withChanges(politiqueInput(), {
-      activites: [
-        { id: 'a', libelle: 'A', unite: 'repas', grille: { type: 'taux-effort', taux: 0, plancher: 7.5, plafond: 7.2 }, prixNonResident: 8.055 },
-      ],
+      activites: [{ id: 'a', libelle: 'A', unite: 'repas', grille: { type: 'taux-effort', taux: 0, plancher: 7.5, plafond: 7.2 }, prixNonResident: 8.055 }],
     }),
   );
   assert.match(errors.get('activites[0].prixNonResident') ?? '', /deux décimales/);
@@ -180,10 +178,7 @@ test('property: moving any inner bound by at least a cent is refused at that bra
         fc.pre(moved >= 0);
         tranches[i]!.min = moved / 100;
         const errors = refusal(withTranches(tranches));
-        assert.ok(
-          errors.has(`activites[1].grille.tranches[${i}].min`),
-          `chemins signalés : ${[...errors.keys()].join(', ')}`,
-        );
+        assert.ok(errors.has(`activites[1].grille.tranches[${i}].min`), `chemins signalés : ${[...errors.keys()].join(', ')}`);
       },
     ),
   );

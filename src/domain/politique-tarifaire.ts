@@ -48,8 +48,7 @@ const montant = z
 const dateIso = z.string().refine(isIsoDate, { message: 'date attendue au format AAAA-MM-JJ (date réelle du calendrier)' });
 
 /** A decimal written with at most 4 decimals (0.36 %, coefficient 0.5): exact as a fraction. */
-const decimal = (message: string) =>
-  z.number().refine((x) => Number.isFinite(x) && 10_000n % rationalFromDecimal(x).d === 0n, { message });
+const decimal = (message: string) => z.number().refine((x) => Number.isFinite(x) && 10_000n % rationalFromDecimal(x).d === 0n, { message });
 
 const coefficient = decimal('coefficient avec au plus quatre décimales').pipe(z.number().min(0).max(10));
 
@@ -94,7 +93,11 @@ export const regleQuotientSchema = z
       ctx.addIssue({ code: 'custom', path: ['coefficients'], message: 'champ obligatoire avec la formule « coefficients »' });
     }
     if (q.formule !== 'coefficients' && q.coefficients) {
-      ctx.addIssue({ code: 'custom', path: ['coefficients'], message: `inutile avec la formule « ${q.formule} » : retirez-le ou choisissez la formule « coefficients »` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['coefficients'],
+        message: `inutile avec la formule « ${q.formule} » : retirez-le ou choisissez la formule « coefficients »`,
+      });
     }
     if (q.plusieursFoyers === 'somme-rfr-somme-parts' && q.formule !== 'rfr-parts') {
       ctx.addIssue({ code: 'custom', path: ['plusieursFoyers'], message: 'additionner les parts n’a de sens qu’avec la formule « rfr-parts »' });
@@ -142,7 +145,12 @@ const tranchesSchema = z
         ctx.addIssue({ code: 'custom', path: at('max'), message: `le maximum (${euros(t.max)}) doit dépasser le minimum (${euros(t.min)})` });
       }
       if (i === 0) {
-        if (t.min !== 0) ctx.addIssue({ code: 'custom', path: at('min'), message: `la première tranche doit commencer à 0 €, pas à ${euros(t.min)} : les quotients plus bas n’auraient pas de tarif` });
+        if (t.min !== 0)
+          ctx.addIssue({
+            code: 'custom',
+            path: at('min'),
+            message: `la première tranche doit commencer à 0 €, pas à ${euros(t.min)} : les quotients plus bas n’auraient pas de tarif`,
+          });
       } else {
         const previous = g.tranches[i - 1];
         if (previous && previous.max !== undefined && t.min !== previous.max) {
@@ -225,7 +233,8 @@ export const politiqueTarifaireSchema = z
   .superRefine((p, ctx) => {
     const seen = new Set<string>();
     p.activites.forEach((a, i) => {
-      if (seen.has(a.id)) ctx.addIssue({ code: 'custom', path: ['activites', i, 'id'], message: `l’identifiant « ${a.id} » est déjà utilisé par une autre activité` });
+      if (seen.has(a.id))
+        ctx.addIssue({ code: 'custom', path: ['activites', i, 'id'], message: `l’identifiant « ${a.id} » est déjà utilisé par une autre activité` });
       seen.add(a.id);
     });
   });

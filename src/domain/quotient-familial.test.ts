@@ -117,7 +117,13 @@ test('coefficients use the detail of dependants: attached adults and disabled pe
 });
 
 test('tricky case: unmarried parents, two avis combined as the policy says', () => {
-  const mere = avis({ situationFamille: 'C', rfr: 30_000, nbParts: 2, nbPac: 2, declarants: [{ nomNaissance: 'MARTIN', prenoms: 'JEANNE', dateNaissance: null }] });
+  const mere = avis({
+    situationFamille: 'C',
+    rfr: 30_000,
+    nbParts: 2,
+    nbPac: 2,
+    declarants: [{ nomNaissance: 'MARTIN', prenoms: 'JEANNE', dateNaissance: null }],
+  });
   const pereAvis: Partial<SituationFiscaleInput> = {
     situationFamille: 'C',
     rfr: 18_000,
@@ -163,7 +169,10 @@ test('tricky case: alternating residence gives one QF per parent, children weigh
   const parent2 = avis({ situationFamille: 'D', rfr: 18_000, nbParts: 1.5, nbPac: 2, detailPac: detail(2) });
 
   const parParts = quotientsResidenceAlternee(politique(), [parent1], [parent2]);
-  assert.deepEqual(parParts.map((q) => q.cents), [200_000, 100_000]); // the avis parts already count the quarter parts
+  assert.deepEqual(
+    parParts.map((q) => q.cents),
+    [200_000, 100_000],
+  ); // the avis parts already count the quarter parts
 
   const personnes = politique({ formule: 'revenu-personnes', plusieursFoyers: 'somme-rfr-recompte-personnes' });
   const [q1, q2] = quotientsResidenceAlternee(personnes, [parent1], [parent2]); // 1 + 2 × 0.5 = 2 persons each
@@ -197,9 +206,15 @@ test('tricky case: a newborn added by an agent decision', () => {
 test('parts 0 and a negative RFR are refused with a typed error naming the field', () => {
   const parts = typedError(() => simulate(politique(), { rfr: 48_000, nbParts: 0 }));
   assert.equal(parts.code, 'simulation_invalide');
-  assert.deepEqual(parts.details.map((d) => d.path), ['nbParts']);
+  assert.deepEqual(
+    parts.details.map((d) => d.path),
+    ['nbParts'],
+  );
   const rfr = typedError(() => simulate(politique(), { rfr: -1, nbParts: 1 }));
-  assert.deepEqual(rfr.details.map((d) => d.path), ['rfr']);
+  assert.deepEqual(
+    rfr.details.map((d) => d.path),
+    ['rfr'],
+  );
   assert.equal(typedError(() => simulate(politique(), { rfr: 1000 })).code, 'parts_manquantes');
 });
 

@@ -1,18 +1,6 @@
 import { z } from 'zod';
 import { QuotientError } from './errors.ts';
-import {
-  add,
-  div,
-  formatEuros,
-  formatNombre,
-  isZero,
-  mul,
-  rational,
-  rationalFromDecimal,
-  roundRational,
-  roundToStep,
-  type Rational,
-} from './money.ts';
+import { add, div, formatEuros, formatNombre, isZero, mul, rational, rationalFromDecimal, roundRational, roundToStep, type Rational } from './money.ts';
 import type { Coefficients, FormuleQuotient, PolitiqueTarifaire, RegleQuotient } from './politique-tarifaire.ts';
 import { NB_PARTS_MAX, RFR_MAX, nbDeclarantsFoyerFiscal, type SituationFiscale } from './situation-fiscale.ts';
 import { invalidInput, parseOptions } from './zod-francais.ts';
@@ -79,9 +67,7 @@ function invalid(code: string, message: string, fields: readonly string[] = []):
   return new QuotientError('invalid', code, message, { details: fields.map((path) => ({ path, message: 'champ obligatoire pour cette politique' })) });
 }
 
-const quarterParts = z
-  .number()
-  .refine((n) => Number.isInteger(n * 4), { message: 'le nombre de parts est un multiple de 0,25 (1 ; 1,25 ; 1,5…)' });
+const quarterParts = z.number().refine((n) => Number.isInteger(n * 4), { message: 'le nombre de parts est un multiple de 0,25 (1 ; 1,25 ; 1,5…)' });
 
 const ajustementSchema = z.strictObject({
   motif: z.string().trim().min(1).max(200),
@@ -102,7 +88,14 @@ export function compositionFromSituation(s: SituationFiscale): CompositionFiscal
 }
 
 function sumCompositions(list: readonly CompositionFiscale[]): CompositionFiscale {
-  const zero: CompositionFiscale = { adultes: 0, enfants: 0, enfantsResidenceAlternee: 0, adultesRattaches: 0, autresPersonnesACharge: 0, personnesInvalides: 0 };
+  const zero: CompositionFiscale = {
+    adultes: 0,
+    enfants: 0,
+    enfantsResidenceAlternee: 0,
+    adultesRattaches: 0,
+    autresPersonnesACharge: 0,
+    personnesInvalides: 0,
+  };
   return list.reduce(
     (a, c) => ({
       adultes: a.adultes + c.adultes,
@@ -157,13 +150,25 @@ export function baseFromSituations(regle: RegleQuotient, situations: readonly Si
 
 const simulationSchema = z
   .strictObject({
-    rfr: z.number().int('le revenu fiscal de référence est un nombre entier d’euros').min(0, 'le revenu fiscal de référence ne peut pas être négatif').max(RFR_MAX),
+    rfr: z
+      .number()
+      .int('le revenu fiscal de référence est un nombre entier d’euros')
+      .min(0, 'le revenu fiscal de référence ne peut pas être négatif')
+      .max(RFR_MAX),
     nbParts: quarterParts.pipe(z.number().gt(0, 'le nombre de parts doit être supérieur à 0').max(NB_PARTS_MAX)).optional(),
-    nbPersonnes: z.number().multipleOf(0.5, 'nombre de personnes entier ou demi (résidence alternée)').gt(0, 'le foyer compte au moins une personne').max(60).optional(),
+    nbPersonnes: z
+      .number()
+      .multipleOf(0.5, 'nombre de personnes entier ou demi (résidence alternée)')
+      .gt(0, 'le foyer compte au moins une personne')
+      .max(60)
+      .optional(),
     adultes: z.number().int().min(1, 'au moins un adulte').max(2, 'au plus deux adultes déclarants').optional(),
     enfants: z.number().int().min(0).max(30).optional(),
   })
-  .refine((s) => (s.adultes === undefined) === (s.enfants === undefined), { message: 'indiquez à la fois le nombre d’adultes et le nombre d’enfants', path: ['enfants'] });
+  .refine((s) => (s.adultes === undefined) === (s.enfants === undefined), {
+    message: 'indiquez à la fois le nombre d’adultes et le nombre d’enfants',
+    path: ['enfants'],
+  });
 
 export type SimulationInput = z.input<typeof simulationSchema>;
 
@@ -247,7 +252,9 @@ function diviseurParts(base: BaseQuotient): Diviseur {
   if (base.parts === null) {
     throw invalid('parts_manquantes', 'Cette politique divise le revenu fiscal de référence par le nombre de parts : indiquez-le.', ['nbParts']);
   }
-  const adj = base.ajustement?.parts ? ` dont ${pluriel(base.ajustement.parts, 'part')} ajoutée${base.ajustement.parts > 1 ? 's' : ''} par décision d’un agent (${base.ajustement.motif})` : '';
+  const adj = base.ajustement?.parts
+    ? ` dont ${pluriel(base.ajustement.parts, 'part')} ajoutée${base.ajustement.parts > 1 ? 's' : ''} par décision d’un agent (${base.ajustement.motif})`
+    : '';
   return { valeur: rationalFromDecimal(base.parts), nature: 'parts', texte: `${pluriel(base.parts, 'part')}${adj}` };
 }
 

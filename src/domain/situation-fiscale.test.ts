@@ -95,7 +95,9 @@ test('the detail of persons at charge must add up to nbPac and its subsets stay 
     adultesRattaches: 0,
     autresInvalides: 0,
   };
-  const paths = invalidDetails({ ...couple, detailPac: detail }).map((d) => d.path).sort();
+  const paths = invalidDetails({ ...couple, detailPac: detail })
+    .map((d) => d.path)
+    .sort();
   assert.deepEqual(paths, ['detailPac', 'detailPac.dontInvalidesResidenceExclusive']);
   const ok = createSituationFiscale({ ...couple, nbPac: 2, detailPac: { ...detail, dontInvalidesResidenceExclusive: 1 } });
   assert.equal(ok.nbPersonnes, 4);
@@ -121,7 +123,10 @@ test('property: any valid avis is accepted and its household size is declarants 
 test('property: non-finite, negative or fractional amounts are refused with a typed error, never accepted', () => {
   fc.assert(
     fc.property(
-      fc.oneof(fc.double({ noDefaultInfinity: false, noNaN: false }).filter((x) => !(Number.isInteger(x) && x >= 0)), fc.constant(Number.NaN)),
+      fc.oneof(
+        fc.double({ noDefaultInfinity: false, noNaN: false }).filter((x) => !(Number.isInteger(x) && x >= 0)),
+        fc.constant(Number.NaN),
+      ),
       (rfr) => {
         assert.ok(invalidDetails({ ...couple, rfr }).some((d) => d.path === 'rfr'));
       },

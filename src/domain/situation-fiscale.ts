@@ -120,14 +120,26 @@ export const situationFiscaleSchema = z
       .array(
         z.strictObject({
           nomNaissance: name,
-          nomUsage: z.string().trim().max(200).nullable().default(null).transform((v) => (v === '' ? null : v)),
+          nomUsage: z
+            .string()
+            .trim()
+            .max(200)
+            .nullable()
+            .default(null)
+            .transform((v) => (v === '' ? null : v)),
           prenoms: name,
           dateNaissance: isoDate.nullable().default(null),
         }),
       )
       .min(1, 'au moins un déclarant')
       .max(2, 'au plus deux déclarants'),
-    adresse: z.string().trim().max(500).nullable().default(null).transform((v) => (v === '' ? null : v)),
+    adresse: z
+      .string()
+      .trim()
+      .max(500)
+      .nullable()
+      .default(null)
+      .transform((v) => (v === '' ? null : v)),
     dateEtablissement: isoDate.nullable().default(null),
     source: z.enum(SOURCES_SITUATION),
     // Derived: accepted so that a stored situation reads back, then recomputed, never trusted.

@@ -25,7 +25,10 @@ test('the Boulogne example: QF 1 333,33 € → canteen 4,80 €; non-resident 8
   assert.equal(cantine?.cents, 480);
   assert.equal(cantine?.origine, 'grille');
   assert.equal(cantine?.tranche, null);
-  assert.equal(cantine?.explication, 'Taux d’effort : 0,36 % × 1\u00a0333,33\u00a0€ = 4,80\u00a0€ (entre le plancher de 0,50\u00a0€ et le plafond de 7,20\u00a0€).');
+  assert.equal(
+    cantine?.explication,
+    'Taux d’effort : 0,36 % × 1\u00a0333,33\u00a0€ = 4,80\u00a0€ (entre le plancher de 0,50\u00a0€ et le plafond de 7,20\u00a0€).',
+  );
 
   for (const quotientAutre of [quotient, qf(0), qf(5000), null]) {
     const hc = priceActivite(p, activite(p, 'restauration'), { quotient: quotientAutre, resident: false });
@@ -102,18 +105,27 @@ test('child-rank reductions apply from their rank on, to grid and default prices
   const a = activite(p, 'restauration');
   const price = (rangEnfant: number, resident = true, quotient: { cents: number } | null = qf(1333.33)) =>
     priceActivite(p, a, { quotient, resident, rangEnfant });
-  assert.deepEqual([1, 2, 3, 4].map((r) => price(r).cents), [480, 432, 240, 240]);
+  assert.deepEqual(
+    [1, 2, 3, 4].map((r) => price(r).cents),
+    [480, 432, 240, 240],
+  );
   assert.equal(price(3).reduction, 50);
   assert.match(price(3).explication, /Réduction de 50 % à partir du 3e enfant : 2,40\u00a0€/);
   assert.equal(price(3, true, null).cents, 360);
   assert.equal(price(3, false).cents, 805);
-  assert.throws(() => price(0), (e) => e instanceof QuotientError && e.code === 'rang_invalide');
+  assert.throws(
+    () => price(0),
+    (e) => e instanceof QuotientError && e.code === 'rang_invalide',
+  );
 });
 
 test('a negative or non-integer QF is refused with a typed error', () => {
   const grid = activite(politique(), 'restauration').grille;
   for (const cents of [-1, 1.5, Number.NaN]) {
-    assert.throws(() => gridPrice(grid, cents, 'plus-proche'), (e) => e instanceof QuotientError && e.kind === 'invalid');
+    assert.throws(
+      () => gridPrice(grid, cents, 'plus-proche'),
+      (e) => e instanceof QuotientError && e.kind === 'invalid',
+    );
   }
 });
 
@@ -170,9 +182,15 @@ const nonDecreasingBrackets = fc
 
 test('property: with a non-decreasing grid, the price never decreases when the QF grows', () => {
   fc.assert(
-    fc.property(fc.oneof(nonDecreasingBrackets, tauxEffortGrid), fc.integer({ min: 0, max: 600_000 }), fc.integer({ min: 0, max: 100_000 }), arrondi, (grid, qf, more, mode) => {
-      assert.ok(gridPrice(grid, qf, mode).cents <= gridPrice(grid, qf + more, mode).cents);
-    }),
+    fc.property(
+      fc.oneof(nonDecreasingBrackets, tauxEffortGrid),
+      fc.integer({ min: 0, max: 600_000 }),
+      fc.integer({ min: 0, max: 100_000 }),
+      arrondi,
+      (grid, qf, more, mode) => {
+        assert.ok(gridPrice(grid, qf, mode).cents <= gridPrice(grid, qf + more, mode).cents);
+      },
+    ),
   );
 });
 

@@ -56,7 +56,9 @@ test('an invalid date is a typed error naming the field', () => {
 });
 
 test('property: the application period starts on or after the effective date unless retroactive, and lies in one validity period', () => {
-  const date = fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
+  const date = fc
+    .date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T00:00:00Z'), noInvalidDate: true })
+    .map((d) => d.toISOString().slice(0, 10));
   const regles = [
     regle(),
     regle({ retroactivite: true }),

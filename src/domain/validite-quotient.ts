@@ -19,7 +19,9 @@ type RegleValidite = Pick<RegleQuotient, 'dureeValidite' | 'debutAnneeScolaire' 
 
 function requireDate(date: string, field: string): void {
   if (!isIsoDate(date)) {
-    throw new QuotientError('invalid', 'date_invalide', 'Date invalide : format attendu AAAA-MM-JJ.', { details: [{ path: field, message: 'date attendue au format AAAA-MM-JJ' }] });
+    throw new QuotientError('invalid', 'date_invalide', 'Date invalide : format attendu AAAA-MM-JJ.', {
+      details: [{ path: field, message: 'date attendue au format AAAA-MM-JJ' }],
+    });
   }
 }
 

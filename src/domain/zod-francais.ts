@@ -39,7 +39,10 @@ function quoteList(values: readonly unknown[]): string {
 }
 
 function notAllowed(input: unknown, allowed: readonly unknown[]): string {
-  const what = typeof input === 'string' ? `« ${input.length > 40 ? `${input.slice(0, 40)}…` : input} » n’est pas une valeur reconnue` : `valeur non reconnue (reçu : ${received(input)})`;
+  const what =
+    typeof input === 'string'
+      ? `« ${input.length > 40 ? `${input.slice(0, 40)}…` : input} » n’est pas une valeur reconnue`
+      : `valeur non reconnue (reçu : ${received(input)})`;
   return `${what} ; valeurs possibles : ${quoteList(allowed)}`;
 }
 

@@ -9,7 +9,13 @@ let t: TestApp;
 before(async () => {
   t = await createTestApp({
     // Routes of this test only, open to all: what is tested here is the error handling.
-    web: { politiqueAcces: Object.fromEntries(['GET /test/panne', 'GET /api/v1/test/panne', 'GET /api/v1/test/refus', 'POST /test/formulaire', 'GET /test/renvoi/:cible', 'GET /api/v1/test/:id'].map((k) => [k, PUBLIC])) },
+    web: {
+      politiqueAcces: Object.fromEntries(
+        ['GET /test/panne', 'GET /api/v1/test/panne', 'GET /api/v1/test/refus', 'POST /test/formulaire', 'GET /test/renvoi/:cible', 'GET /api/v1/test/:id'].map(
+          (k) => [k, PUBLIC],
+        ),
+      ),
+    },
     beforeReady(app) {
       app.get('/test/panne', async () => {
         throw new Error('détail interne: connexion à /srv/secret.db refusée');
@@ -23,7 +29,11 @@ before(async () => {
       // A page that echoes a part of its address into a redirection, as a careless route would.
       app.get('/test/renvoi/:cible', async (request, reply) => reply.redirect(`/test/${(request.params as { cible: string }).cible}`, 303));
       app.get('/api/v1/test/:id', async (request) => ({ id: (request.params as { id: string }).id }));
-      app.post('/test/formulaire', { schema: { body: { type: 'object', required: ['nom'], properties: { nom: { type: 'string', minLength: 1 } } } } }, async () => ({ ok: true }));
+      app.post(
+        '/test/formulaire',
+        { schema: { body: { type: 'object', required: ['nom'], properties: { nom: { type: 'string', minLength: 1 } } } } },
+        async () => ({ ok: true }),
+      );
     },
   });
 });
@@ -101,7 +111,8 @@ test('a request id is taken only from a trusted proxy, never shaped like a numé
   assert.match(String((await t.app.inject({ url: '/', headers: { 'x-request-id': 'trace-12345678' } })).headers['x-request-id']), /^[0-9a-f-]{36}$/);
   const listed = await createTestApp({ env: { QUOTIENT_TRUST_PROXY: '10.0.0.5,192.0.2.0/24' } });
   try {
-    const id = async (remoteAddress: string, requestId: string) => String((await listed.app.inject({ url: '/', remoteAddress, headers: { 'x-request-id': requestId } })).headers['x-request-id']);
+    const id = async (remoteAddress: string, requestId: string) =>
+      String((await listed.app.inject({ url: '/', remoteAddress, headers: { 'x-request-id': requestId } })).headers['x-request-id']);
     assert.equal(await id('10.0.0.5', 'trace-12345678'), 'trace-12345678');
     assert.equal(await id('192.0.2.77', 'trace-12345678'), 'trace-12345678');
     assert.match(await id('10.0.0.6', 'trace-12345678'), /^[0-9a-f-]{36}$/, 'not from a listed proxy');
@@ -163,7 +174,12 @@ test('malformed input is a French 400, never a 500', async () => {
   const badType = await t.app.inject({ method: 'POST', url: '/test/formulaire', headers: { 'content-type': 'application/x-unknown' }, payload: 'x' });
   assert.equal(badType.statusCode, 415);
   assert.match(badType.body, /Format non pris en charge/);
-  const tooBig = await t.app.inject({ method: 'POST', url: '/test/formulaire', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ nom: 'x'.repeat(2 * 1024 * 1024) }) });
+  const tooBig = await t.app.inject({
+    method: 'POST',
+    url: '/test/formulaire',
+    headers: { 'content-type': 'application/json' },
+    payload: JSON.stringify({ nom: 'x'.repeat(2 * 1024 * 1024) }),
+  });
   assert.equal(tooBig.statusCode, 413);
 });
 

@@ -106,7 +106,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // The incident measures, before the body and the session are read: a portal in maintenance stops here.
   registerIncidents(app, {
     commune: config.commune,
-    avis: async () => ({ appels: await services.incident.suspensionAppels(), incidents: services.incident.cache.dernier(), integrite: services.incident.integrite.etat() }),
+    avis: async () => ({
+      appels: await services.incident.suspensionAppels(),
+      incidents: services.incident.cache.dernier(),
+      integrite: services.incident.integrite.etat(),
+    }),
   });
   await app.register(formbody, { bodyLimit: 256 * 1024 });
   await registerSessions(app, {

@@ -19,7 +19,10 @@ export interface BackOfficeDeps {
   readonly publicUrl: string;
   /** The agents' identity provider (ProConnect, the city's own, or the local one in demo). */
   readonly oidc: AgentsOidcClient;
-  readonly services: Pick<Services, 'agents' | 'clesApi' | 'decisions' | 'instruction' | 'politiques' | 'facturation' | 'guichet' | 'controle' | 'tableauDeBord' | 'incident'>;
+  readonly services: Pick<
+    Services,
+    'agents' | 'clesApi' | 'decisions' | 'instruction' | 'politiques' | 'facturation' | 'guichet' | 'controle' | 'tableauDeBord' | 'incident'
+  >;
 }
 
 /**

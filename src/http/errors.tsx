@@ -61,7 +61,8 @@ const FRAMEWORK_MESSAGES: Record<number, string> = {
 const INVALID_HEADER_CODES = new Set(['ERR_INVALID_CHAR', 'ERR_HTTP_INVALID_HEADER_VALUE']);
 const CARACTERES_INVALIDES = 'L’adresse demandée contient des caractères qui ne sont pas acceptés : vérifiez le lien suivi.';
 
-const INTERNAL_MESSAGE = 'Une erreur inattendue nous empêche de répondre. Réessayez dans quelques minutes ; si le problème persiste, contactez-nous en citant la référence ci-dessous.';
+const INTERNAL_MESSAGE =
+  'Une erreur inattendue nous empêche de répondre. Réessayez dans quelques minutes ; si le problème persiste, contactez-nous en citant la référence ci-dessous.';
 
 export interface Problem {
   readonly status: number;
@@ -90,7 +91,7 @@ export function toProblem(error: unknown): Problem {
       status,
       code: fastifyError.validation ? 'requete_invalide' : `http_${status}`,
       title: TITLES[status] ?? 'Demande incorrecte',
-      detail: FRAMEWORK_MESSAGES[status] ?? FRAMEWORK_MESSAGES[400] as string,
+      detail: FRAMEWORK_MESSAGES[status] ?? (FRAMEWORK_MESSAGES[400] as string),
       errors,
     };
   }
@@ -114,7 +115,9 @@ function ErrorPage({ problem, requestId }: { problem: Problem; requestId: string
         </ul>
       ) : null}
       <p>
-        <a class="button" href="/">Revenir à l’accueil</a>
+        <a class="button" href="/">
+          Revenir à l’accueil
+        </a>
       </p>
       <p class="muted">
         Référence de la demande : <code>{requestId}</code>
@@ -156,9 +159,15 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
 function sendLastResort(request: FastifyRequest, reply: FastifyReply, status: number): FastifyReply {
   const text = `${TITLES[status] ?? 'Erreur'}. Référence de la demande : ${request.id}`;
   if (wantsJson(request)) {
-    return reply.code(status).type('application/problem+json; charset=utf-8').send({ type: 'about:blank', title: TITLES[status] ?? 'Erreur', status, requestId: request.id });
+    return reply
+      .code(status)
+      .type('application/problem+json; charset=utf-8')
+      .send({ type: 'about:blank', title: TITLES[status] ?? 'Erreur', status, requestId: request.id });
   }
-  return reply.code(status).type('text/html; charset=utf-8').send(`<!doctype html><html lang="fr"><meta charset="utf-8"><title>Erreur</title><p>${text}</p></html>`);
+  return reply
+    .code(status)
+    .type('text/html; charset=utf-8')
+    .send(`<!doctype html><html lang="fr"><meta charset="utf-8"><title>Erreur</title><p>${text}</p></html>`);
 }
 
 function respond(request: FastifyRequest, reply: FastifyReply, problem: Problem, commune: CommuneConfig): FastifyReply {

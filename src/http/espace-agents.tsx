@@ -15,12 +15,42 @@ import { Csrf } from './ui/components.tsx';
 
 /** The sections of the back-office, each shown to the roles that may open it. */
 export const SECTIONS: ReadonlyArray<{ href: string; label: string; roles: readonly RoleAgent[]; description: string }> = [
-  { href: '/agents/guichet', label: 'Accueil des familles', roles: ['guichet'], description: 'Trouver ou créer une famille, saisir une demande reçue sur papier ou par courriel, voir le quotient obtenu.' },
-  { href: '/agents/instruction', label: 'Instruction', roles: ['instructeur'], description: 'Les demandes à vérifier et les contestations : confirmer, refuser ou fixer le quotient.' },
-  { href: '/agents/administration', label: 'Administration', roles: ['administrateur'], description: 'Politique tarifaire, habilitation, agents et rôles, clés d’API, mesures d’incident.' },
-  { href: '/agents/controle', label: 'Contrôle', roles: ['auditeur'], description: 'Journal d’audit, exports par personne, contrôles par échantillon, intégrité.' },
-  { href: '/agents/facturation', label: 'Facturation', roles: ['guichet', 'administrateur'], description: 'Exporter les quotients en vigueur à une date pour le logiciel de facturation (fichier CSV).' },
-  { href: '/agents/tableau-de-bord', label: 'Tableau de bord', roles: ['guichet', 'instructeur', 'administrateur', 'auditeur'], description: 'Demandes par statut et par canal, quotients par tranche, quota et état de la connexion à la DGFiP.' },
+  {
+    href: '/agents/guichet',
+    label: 'Accueil des familles',
+    roles: ['guichet'],
+    description: 'Trouver ou créer une famille, saisir une demande reçue sur papier ou par courriel, voir le quotient obtenu.',
+  },
+  {
+    href: '/agents/instruction',
+    label: 'Instruction',
+    roles: ['instructeur'],
+    description: 'Les demandes à vérifier et les contestations : confirmer, refuser ou fixer le quotient.',
+  },
+  {
+    href: '/agents/administration',
+    label: 'Administration',
+    roles: ['administrateur'],
+    description: 'Politique tarifaire, habilitation, agents et rôles, clés d’API, mesures d’incident.',
+  },
+  {
+    href: '/agents/controle',
+    label: 'Contrôle',
+    roles: ['auditeur'],
+    description: 'Journal d’audit, exports par personne, contrôles par échantillon, intégrité.',
+  },
+  {
+    href: '/agents/facturation',
+    label: 'Facturation',
+    roles: ['guichet', 'administrateur'],
+    description: 'Exporter les quotients en vigueur à une date pour le logiciel de facturation (fichier CSV).',
+  },
+  {
+    href: '/agents/tableau-de-bord',
+    label: 'Tableau de bord',
+    roles: ['guichet', 'instructeur', 'administrateur', 'auditeur'],
+    description: 'Demandes par statut et par canal, quotients par tranche, quota et état de la connexion à la DGFiP.',
+  },
 ];
 
 export const sectionsOf = (agent: AgentConnecte) => SECTIONS.filter((s) => s.roles.some((r) => agent.roles.includes(r)));
@@ -66,11 +96,26 @@ function Barre({ agent, csrf, currentPath }: { agent: AgentConnecte | null; csrf
 }
 
 /** Renders a back-office page: the frame, the sections of the agent's roles, the sign-out button. */
-export function sendAgentPage(request: FastifyRequest, reply: FastifyReply, commune: CommuneConfig, title: string, body: ComponentChildren, status = 200): FastifyReply {
+export function sendAgentPage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  commune: CommuneConfig,
+  title: string,
+  body: ComponentChildren,
+  status = 200,
+): FastifyReply {
   const ctx = pageContext(request, reply, commune);
   const csrf = request.agent ? reply.generateCsrf() : undefined;
   const page: VNode = (
-    <Layout ctx={ctx} title={title} espace={{ accueil: '/agents', nom: 'Quotient familial – espace agents', barre: <Barre agent={request.agent} csrf={csrf} currentPath={ctx.currentPath} /> }}>
+    <Layout
+      ctx={ctx}
+      title={title}
+      espace={{
+        accueil: '/agents',
+        nom: 'Quotient familial – espace agents',
+        barre: <Barre agent={request.agent} csrf={csrf} currentPath={ctx.currentPath} />,
+      }}
+    >
       {body}
     </Layout>
   );

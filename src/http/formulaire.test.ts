@@ -5,7 +5,23 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { QuotientError } from '../domain/errors.ts';
 import { NumeroFiscal } from '../domain/numero-fiscal.ts';
-import { PARAMS_ID, coche, libre, liste, lireChamps, lireFormulaire, lireParams, numerosFiscaux, pageFormulaire, radio, refusDe, saisieAReafficher, texte, texteOptionnel, type EnvoiPage } from './formulaire.ts';
+import {
+  PARAMS_ID,
+  coche,
+  libre,
+  liste,
+  lireChamps,
+  lireFormulaire,
+  lireParams,
+  numerosFiscaux,
+  pageFormulaire,
+  radio,
+  refusDe,
+  saisieAReafficher,
+  texte,
+  texteOptionnel,
+  type EnvoiPage,
+} from './formulaire.ts';
 
 const SPI = '3012345678901';
 
@@ -23,13 +39,28 @@ const IDS = new Set(['nom', 'commentaire', 'age', 'residence-exclusive', 'jours'
 
 test('a form reads into typed values: texts, a radio answer, a list, a checkbox, an optional parameter', () => {
   const lecture = lireFormulaire(FORMULAIRE, { nom: '  Bertin ', age: '42', residence: 'alternee', jours: ['lundi', 'jeudi'], accord: 'oui', _csrf: 'x' });
-  assert.deepEqual(lecture, { ok: true, values: { nom: 'Bertin', commentaire: '', age: '42', residence: 'alternee', jours: ['lundi', 'jeudi'], accord: true } }, 'an optional parameter not sent is absent');
+  assert.deepEqual(
+    lecture,
+    { ok: true, values: { nom: 'Bertin', commentaire: '', age: '42', residence: 'alternee', jours: ['lundi', 'jeudi'], accord: true } },
+    'an optional parameter not sent is absent',
+  );
   const defauts = lireFormulaire(FORMULAIRE, { nom: 'Bertin', age: '1' });
-  assert.deepEqual(defauts.ok && defauts.values, { nom: 'Bertin', commentaire: '', age: '1', residence: 'exclusive', jours: [], accord: false }, 'a radio left unanswered is its default');
+  assert.deepEqual(
+    defauts.ok && defauts.values,
+    { nom: 'Bertin', commentaire: '', age: '1', residence: 'exclusive', jours: [], accord: false },
+    'a radio left unanswered is its default',
+  );
 });
 
 test('a repeated name keeps its first text; a missing or non-text field reads as empty; any body that is no object is an empty form', () => {
-  const lecture = lireFormulaire(FORMULAIRE, { nom: ['Paul', 'Pierre'], age: [{}, '7'], commentaire: 12, jours: 'mardi', accord: ['non', 'oui'], page: ['2', '3'] });
+  const lecture = lireFormulaire(FORMULAIRE, {
+    nom: ['Paul', 'Pierre'],
+    age: [{}, '7'],
+    commentaire: 12,
+    jours: 'mardi',
+    accord: ['non', 'oui'],
+    page: ['2', '3'],
+  });
   assert.ok(lecture.ok);
   assert.equal(lecture.values.nom, 'Paul');
   assert.equal(lecture.values.age, '7', 'the first text of the list');
@@ -80,14 +111,20 @@ test('numéros fiscaux: parsed per declarant; each wrong one on its field, named
   const bad = lireFormulaire(deux, { 'numero-1': SPI, 'numero-2': '4999990141182' });
   assert.equal(bad.ok, false);
   if (!bad.ok) {
-    assert.deepEqual(bad.errors.map((e) => e.path), ['numero-2']);
+    assert.deepEqual(
+      bad.errors.map((e) => e.path),
+      ['numero-2'],
+    );
     assert.match(bad.errors[0]?.message ?? '', /^Claire Bertin : .*commence par 0, 1, 2 ou 3/);
     assert.equal(JSON.stringify(bad.errors).includes('4999990141182'), false);
   }
   const un = lireFormulaire(numerosFiscaux([{ rang: 1, nom: 'Paul Bertin' }]), {});
   assert.equal(un.ok, false);
   if (!un.ok) {
-    assert.deepEqual(un.errors.map((e) => e.path), ['numero-1']);
+    assert.deepEqual(
+      un.errors.map((e) => e.path),
+      ['numero-1'],
+    );
     assert.doesNotMatch(un.errors[0]?.message ?? '', /Paul Bertin/, 'one declarant: the message alone');
   }
 });
@@ -98,7 +135,11 @@ test('route parameters: a malformed id is the route’s own « not found »', ()
   const id = crypto.randomUUID();
   assert.deepEqual(lireParams(PARAMS_ID, request({ id }), introuvable), { id });
   for (const params of [{ id: '../etc/passwd' }, { id: `${id}x` }, { id: '' }, {}, undefined, { id: [id] }]) {
-    assert.throws(() => lireParams(PARAMS_ID, request(params), introuvable), (e: unknown) => e instanceof QuotientError && e.code === 'demande_introuvable', JSON.stringify(params));
+    assert.throws(
+      () => lireParams(PARAMS_ID, request(params), introuvable),
+      (e: unknown) => e instanceof QuotientError && e.code === 'demande_introuvable',
+      JSON.stringify(params),
+    );
   }
 });
 
@@ -111,14 +152,23 @@ test('shown again: what was typed, never the CSRF token, a password, a numéro f
 test('a refusal of the service: its details on the fields, its status; anything else thrown again', () => {
   const invalide = new QuotientError('invalid', 'x', 'Vérifiez le formulaire.', { details: [{ path: 'parents[0].nom', message: 'trop long' }] });
   assert.deepEqual(refusDe(invalide), { errors: [{ path: 'parents[0].nom', message: 'trop long' }], status: 400, message: 'Vérifiez le formulaire.' });
-  assert.deepEqual(refusDe(invalide, { champ: () => null }).errors, [{ path: '', message: 'Vérifiez le formulaire.' }], 'details of no field: the message on top');
+  assert.deepEqual(
+    refusDe(invalide, { champ: () => null }).errors,
+    [{ path: '', message: 'Vérifiez le formulaire.' }],
+    'details of no field: the message on top',
+  );
   assert.deepEqual(refusDe(invalide, { champ: (d) => ({ ...d, path: d.path === '' ? 'decision' : 'nom' }) }).errors, [{ path: 'nom', message: 'trop long' }]);
   assert.equal(refusDe(new QuotientError('conflict', 'x', 'Déjà décidée.'), { kinds: ['conflict'] }).status, 409);
   assert.equal(refusDe(new QuotientError('rate_limited', 'x', 'Patientez.'), { kinds: ['rate_limited'] }).status, 429);
-  const reference = new QuotientError('not_found', 'x', 'Aucune famille.', { details: [{ path: 'famille', message: 'Aucune famille ne porte cette référence.' }] });
+  const reference = new QuotientError('not_found', 'x', 'Aucune famille.', {
+    details: [{ path: 'famille', message: 'Aucune famille ne porte cette référence.' }],
+  });
   assert.equal(refusDe(reference, { kinds: ['not_found'] }).errors[0]?.path, 'famille');
   for (const error of [new QuotientError('not_found', 'x', 'Ce contrôle n’existe pas.'), new QuotientError('conflict', 'x', 'Non.'), new Error('bug')]) {
-    assert.throws(() => refusDe(error, { kinds: ['invalid', 'not_found'] }), (e: unknown) => e === error);
+    assert.throws(
+      () => refusDe(error, { kinds: ['invalid', 'not_found'] }),
+      (e: unknown) => e === error,
+    );
   }
 });
 
@@ -141,7 +191,11 @@ test('a form page: as asked, 200 and its title; again with errors, « Erreur : �
 
 /** What a browser or a crafted request may post: texts, lists, nested objects, odd names. */
 const corps = fc.oneof(
-  fc.dictionary(fc.oneof(fc.constantFrom(...IDS, 'residence', '__proto__', 'constructor', '_csrf', 'numero-1'), fc.string({ maxLength: 8 })), fc.oneof(fc.string({ maxLength: 20 }), fc.array(fc.oneof(fc.string({ maxLength: 8 }), fc.integer())), fc.constantFrom(SPI, 'alternee', 'oui', '')), { maxKeys: 12 }),
+  fc.dictionary(
+    fc.oneof(fc.constantFrom(...IDS, 'residence', '__proto__', 'constructor', '_csrf', 'numero-1'), fc.string({ maxLength: 8 })),
+    fc.oneof(fc.string({ maxLength: 20 }), fc.array(fc.oneof(fc.string({ maxLength: 8 }), fc.integer())), fc.constantFrom(SPI, 'alternee', 'oui', '')),
+    { maxKeys: 12 },
+  ),
   fc.anything(),
 );
 
@@ -150,7 +204,13 @@ test('any body: the reader never throws, and every error names a field of the fo
     fc.property(corps, (body) => {
       const lecture = lireFormulaire(FORMULAIRE, body);
       if (!lecture.ok) for (const e of lecture.errors) assert.ok(IDS.has(e.path) && e.message !== '', e.path);
-      const numeros = lireFormulaire(numerosFiscaux([{ rang: 1, nom: 'A' }, { rang: 2, nom: 'B' }]), body);
+      const numeros = lireFormulaire(
+        numerosFiscaux([
+          { rang: 1, nom: 'A' },
+          { rang: 2, nom: 'B' },
+        ]),
+        body,
+      );
       if (!numeros.ok) for (const e of numeros.errors) assert.ok(['numero-1', 'numero-2'].includes(e.path));
       const shown = saisieAReafficher(body, ['password']);
       assert.ok(Object.values(shown).every((v) => typeof v === 'string' && !v.includes(SPI)));

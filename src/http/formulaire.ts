@@ -62,7 +62,8 @@ export const PARAMS_ID = z.object({ id: z.guid() });
 // Fields. A browser sends each field of a form once, as a text; a repeated name (a crafted
 // request) keeps its first text, and a missing field reads as empty.
 
-const premierTexte = (value: unknown): string => (typeof value === 'string' ? value : Array.isArray(value) ? ((value.find((v) => typeof v === 'string') as string | undefined) ?? '') : '');
+const premierTexte = (value: unknown): string =>
+  typeof value === 'string' ? value : Array.isArray(value) ? ((value.find((v) => typeof v === 'string') as string | undefined) ?? '') : '';
 
 /** A text field, '' when absent; `schema` checks or transforms the text. */
 export function texte<T extends z.ZodType<unknown, string> = z.ZodString>(schema?: T) {
@@ -73,7 +74,11 @@ export function texte<T extends z.ZodType<unknown, string> = z.ZodString>(schema
 export const texteOptionnel = () => z.preprocess((value) => (value === undefined ? undefined : premierTexte(value)), z.string().optional());
 
 /** Checkboxes sharing a name, or a multiple select: the texts checked, in order. */
-export const liste = () => z.preprocess((value) => (typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []), z.array(z.string()));
+export const liste = () =>
+  z.preprocess(
+    (value) => (typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []),
+    z.array(z.string()),
+  );
 
 /** A checkbox: checked when it sends its value (`oui`). */
 export const coche = (valeur = 'oui') => z.preprocess((value) => premierTexte(value) === valeur, z.boolean());
@@ -110,10 +115,15 @@ export function champsEnErreur(ctx: { issues: z.core.$ZodRawIssue[] }) {
 }
 
 /** What a free-text field says when it holds something shaped like a numéro fiscal (kept or shown back, it would break invariant 1). */
-export const NUMERO_FISCAL_EGARE = 'Ce champ semble contenir un numéro fiscal : retirez-le. Le numéro fiscal se saisit seulement à l’étape « Numéro fiscal » de la demande, et n’est jamais enregistré.';
+export const NUMERO_FISCAL_EGARE =
+  'Ce champ semble contenir un numéro fiscal : retirez-le. Le numéro fiscal se saisit seulement à l’étape « Numéro fiscal » de la demande, et n’est jamais enregistré.';
 
 /** A free text, trimmed, that refuses the shape of a numéro fiscal before any other check. */
-export const libre = (message = NUMERO_FISCAL_EGARE) => z.string().trim().refine((v) => !ressembleANumeroFiscal(v), { message, abort: true });
+export const libre = (message = NUMERO_FISCAL_EGARE) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => !ressembleANumeroFiscal(v), { message, abort: true });
 
 /**
  * The numéro fiscal of each declarant expected (`numero-<rang>`), or the parser's French message,
@@ -129,7 +139,9 @@ export function numerosFiscaux(attendus: ReadonlyArray<{ readonly rang: 1 | 2; r
         return z.NEVER;
       }),
     );
-  return z.object(Object.fromEntries(attendus.map((a) => [`numero-${a.rang}`, champ(a)]))).transform((champs) => new Map(attendus.map((a) => [a.rang, champs[`numero-${a.rang}`] as NumeroFiscal])));
+  return z
+    .object(Object.fromEntries(attendus.map((a) => [`numero-${a.rang}`, champ(a)])))
+    .transform((champs) => new Map(attendus.map((a) => [a.rang, champs[`numero-${a.rang}`] as NumeroFiscal])));
 }
 
 // -------------------------------------------------------------------------------------------
@@ -186,6 +198,14 @@ export type EnvoiPage = (request: FastifyRequest, reply: FastifyReply, title: st
  * (the first thing a screen reader says) and its status is 400, or the refusal's. The page puts
  * the error summary at the top (`Erreurs`, linked to each field) and each message by its field.
  */
-export function pageFormulaire(envoyer: EnvoiPage, request: FastifyRequest, reply: FastifyReply, titre: string, errors: readonly ErrorDetail[], body: ComponentChildren, status = 400): FastifyReply {
+export function pageFormulaire(
+  envoyer: EnvoiPage,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  titre: string,
+  errors: readonly ErrorDetail[],
+  body: ComponentChildren,
+  status = 400,
+): FastifyReply {
   return errors.length === 0 ? envoyer(request, reply, titre, body, 200) : envoyer(request, reply, `Erreur : ${titre}`, body, status);
 }

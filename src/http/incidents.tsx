@@ -17,7 +17,14 @@ export const MAINTENANCE_RETRY_AFTER_S = 300;
 /** The families' pages: everything but the back-office, the API, the health endpoints and the static files. */
 export function estPageDesFamilles(url: string): boolean {
   const path = url.split('?')[0] ?? '/';
-  return !(path === '/agents' || path.startsWith('/agents/') || path.startsWith('/api/') || path === '/healthz' || path === '/readyz' || path.startsWith('/static/'));
+  return !(
+    path === '/agents' ||
+    path.startsWith('/agents/') ||
+    path.startsWith('/api/') ||
+    path === '/healthz' ||
+    path === '/readyz' ||
+    path.startsWith('/static/')
+  );
 }
 
 function MaintenancePage({ commune }: { commune: CommuneConfig }) {
@@ -46,6 +53,12 @@ export function registerIncidents(app: FastifyInstance, deps: { commune: Commune
     request.incident = await deps.avis();
     if (!request.incident.incidents.interrupteurs.maintenance.actif || !estPageDesFamilles(request.url)) return;
     reply.header('retry-after', String(MAINTENANCE_RETRY_AFTER_S)).header('cache-control', 'no-store');
-    return sendPage(reply, <Layout ctx={pageContext(request, reply, deps.commune)} title="Service en maintenance"><MaintenancePage commune={deps.commune} /></Layout>, 503);
+    return sendPage(
+      reply,
+      <Layout ctx={pageContext(request, reply, deps.commune)} title="Service en maintenance">
+        <MaintenancePage commune={deps.commune} />
+      </Layout>,
+      503,
+    );
   });
 }

@@ -15,5 +15,8 @@ export function pageContext(request: FastifyRequest, reply: FastifyReply, commun
 
 /** Sends a server-rendered page; preact-render-to-string escapes every interpolated value. */
 export function sendPage(reply: FastifyReply, page: VNode, status = 200): FastifyReply {
-  return reply.code(status).type('text/html; charset=utf-8').send(`<!doctype html>${renderToString(page)}`);
+  return reply
+    .code(status)
+    .type('text/html; charset=utf-8')
+    .send(`<!doctype html>${renderToString(page)}`);
 }

@@ -9,7 +9,9 @@ import { Jar, csrfOf, insertCompte } from './test-cookies.ts';
 
 function testRoutes(state: { compteId: string; writes: number }) {
   return (app: FastifyInstance) => {
-    app.get('/test/formulaire', async (_request, reply) => reply.type('text/html').send(`<form method="post"><input type="hidden" name="_csrf" value="${reply.generateCsrf()}"></form>`));
+    app.get('/test/formulaire', async (_request, reply) =>
+      reply.type('text/html').send(`<form method="post"><input type="hidden" name="_csrf" value="${reply.generateCsrf()}"></form>`),
+    );
     app.post('/test/formulaire', async () => {
       state.writes += 1;
       return { ok: true };
@@ -27,7 +29,9 @@ function testRoutes(state: { compteId: string; writes: number }) {
 }
 
 /** This test's own routes, open to all: sessions and CSRF are what is tested. */
-const TEST_ROUTES = Object.fromEntries(['GET /test/formulaire', 'POST /test/formulaire', 'POST /test/connexion', 'GET /test/qui', 'POST /test/deconnexion'].map((k) => [k, PUBLIC]));
+const TEST_ROUTES = Object.fromEntries(
+  ['GET /test/formulaire', 'POST /test/formulaire', 'POST /test/connexion', 'GET /test/qui', 'POST /test/deconnexion'].map((k) => [k, PUBLIC]),
+);
 
 let now = Date.parse('2026-11-23T10:00:00Z');
 const state = { compteId: '', writes: 0 };
@@ -44,7 +48,12 @@ async function get(jar: Jar, url: string) {
   return res;
 }
 async function post(jar: Jar, url: string, body: Record<string, string> = {}) {
-  const res = await t.app.inject({ method: 'POST', url, payload: new URLSearchParams(body).toString(), headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' } });
+  const res = await t.app.inject({
+    method: 'POST',
+    url,
+    payload: new URLSearchParams(body).toString(),
+    headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' },
+  });
   jar.take(res.headers);
   return res;
 }
@@ -177,7 +186,10 @@ test('a session row moved to another session id, altered, or written in clear is
   await get(other, '/test/formulaire');
   const otherId = other.cookies.get('quotient') as string;
   await t.database.db.deleteFrom('sessions').where('id_hash', '=', digestOf(otherId)).execute();
-  await t.database.db.insertInto('sessions').values({ ...row, id_hash: digestOf(otherId) }).execute();
+  await t.database.db
+    .insertInto('sessions')
+    .values({ ...row, id_hash: digestOf(otherId) })
+    .execute();
   assert.equal((await get(other, '/test/qui')).statusCode, 401);
 
   // One byte changed, or the plain JSON an earlier release wrote.
@@ -185,6 +197,10 @@ test('a session row moved to another session id, altered, or written in clear is
   await t.database.db.updateTable('sessions').set({ data: flipped }).where('id_hash', '=', row.id_hash).execute();
   assert.equal((await get(jar, '/test/qui')).statusCode, 401);
   const again = await signedIn();
-  await t.database.db.updateTable('sessions').set({ data: JSON.stringify({ compteId: state.compteId }) }).where('id_hash', '=', digestOf(again.cookies.get('quotient') as string)).execute();
+  await t.database.db
+    .updateTable('sessions')
+    .set({ data: JSON.stringify({ compteId: state.compteId }) })
+    .where('id_hash', '=', digestOf(again.cookies.get('quotient') as string))
+    .execute();
   assert.equal((await get(again, '/test/qui')).statusCode, 401);
 });

@@ -108,15 +108,28 @@ export class DatabaseSessionStore {
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the plugin's callback type is loose
   get(sessionId: string, callback: (err: any, session?: any) => void): void {
-    this.read(sessionId).then((s) => callback(null, s), (e: unknown) => callback(e));
+    this.read(sessionId).then(
+      (s) => callback(null, s),
+      (e: unknown) => callback(e),
+    );
   }
 
   set(sessionId: string, session: object, callback: (err?: unknown) => void): void {
-    this.write(sessionId, session as Record<string, unknown>).then(() => callback(), (e: unknown) => callback(e));
+    this.write(sessionId, session as Record<string, unknown>).then(
+      () => callback(),
+      (e: unknown) => callback(e),
+    );
   }
 
   destroy(sessionId: string, callback: (err?: unknown) => void): void {
-    this.db.deleteFrom('sessions').where('id_hash', '=', digest(sessionId)).execute().then(() => callback(), (e: unknown) => callback(e));
+    this.db
+      .deleteFrom('sessions')
+      .where('id_hash', '=', digest(sessionId))
+      .execute()
+      .then(
+        () => callback(),
+        (e: unknown) => callback(e),
+      );
   }
 
   private async read(sessionId: string): Promise<Record<string, unknown> | null> {
@@ -158,7 +171,16 @@ export class DatabaseSessionStore {
     if ((compteId !== null || agentId !== null) && session[NOUVELLE_CONNEXION] !== true) return;
     await this.db
       .insertInto('sessions')
-      .values({ id_hash: idHash, data, compte_id: compteId, agent_id: agentId, created_at: now, last_seen_at: now, idle_expires_at: idle, absolute_expires_at: new Date(nowMs + policy.absoluteMs).toISOString() })
+      .values({
+        id_hash: idHash,
+        data,
+        compte_id: compteId,
+        agent_id: agentId,
+        created_at: now,
+        last_seen_at: now,
+        idle_expires_at: idle,
+        absolute_expires_at: new Date(nowMs + policy.absoluteMs).toISOString(),
+      })
       .execute();
   }
 
@@ -190,7 +212,8 @@ export interface SessionOptions {
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-const FORMULAIRE_EXPIRE = 'Ce formulaire a expiré ou ne vient pas de ce site : rien n’a été enregistré. Revenez à la page précédente, rechargez-la et recommencez.';
+const FORMULAIRE_EXPIRE =
+  'Ce formulaire a expiré ou ne vient pas de ce site : rien n’a été enregistré. Revenez à la page précédente, rechargez-la et recommencez.';
 
 /**
  * CSRF tokens (ASVS 3.5.1) bound to the session id without storing anything: a random salt and the
@@ -214,7 +237,13 @@ function jetonCsrfValide(cle: Buffer, sessionId: string, jeton: unknown): boolea
 
 /** Sessions, then CSRF tokens checked on every state-changing request outside the API. */
 export async function registerSessions(app: FastifyInstance, options: SessionOptions): Promise<DatabaseSessionStore> {
-  const store = new DatabaseSessionStore(options.db, new ChiffrementSessions(options.key), options.policy ?? FAMILY_SESSION_POLICY, options.clock ?? Date.now, options.agentPolicy ?? AGENT_SESSION_POLICY);
+  const store = new DatabaseSessionStore(
+    options.db,
+    new ChiffrementSessions(options.key),
+    options.policy ?? FAMILY_SESSION_POLICY,
+    options.clock ?? Date.now,
+    options.agentPolicy ?? AGENT_SESSION_POLICY,
+  );
   await app.register(cookie);
   await app.register(fastifySession, {
     secret: identitySigner,
@@ -243,7 +272,12 @@ export async function registerSessions(app: FastifyInstance, options: SessionOpt
 }
 
 /** A fresh session id for the person who just proved who they are; the old id dies (fixation). */
-export async function signIn(request: FastifyRequest, compteId: string, method: 'franceconnect' | 'local', extra: Pick<SessionData, 'idToken' | 'fcAccessToken'> = {}): Promise<void> {
+export async function signIn(
+  request: FastifyRequest,
+  compteId: string,
+  method: 'franceconnect' | 'local',
+  extra: Pick<SessionData, 'idToken' | 'fcAccessToken'> = {},
+): Promise<void> {
   await request.session.regenerate();
   (request.session as unknown as Record<symbol, boolean>)[NOUVELLE_CONNEXION] = true;
   request.session.compteId = compteId;

@@ -34,8 +34,26 @@ export async function insertCompte(database: Database): Promise<string> {
   const now = new Date().toISOString();
   const familleId = randomUUID();
   const compteId = randomUUID();
-  await database.db.insertInto('familles').values({ id: familleId, reference: `F-${familleId.slice(0, 8)}`, resident: 1, courriel: null, creee_le: now, modifiee_le: now }).execute();
-  await database.db.insertInto('comptes').values({ id: compteId, kind: 'local', issuer: null, sub: null, email: `${compteId}@exemple.fr`, password_hash: null, email_verified_at: now, display_name: 'Test', famille_id: familleId, created_at: now, last_sign_in_at: null, locked_until: null }).execute();
+  await database.db
+    .insertInto('familles')
+    .values({ id: familleId, reference: `F-${familleId.slice(0, 8)}`, resident: 1, courriel: null, creee_le: now, modifiee_le: now })
+    .execute();
+  await database.db
+    .insertInto('comptes')
+    .values({
+      id: compteId,
+      kind: 'local',
+      issuer: null,
+      sub: null,
+      email: `${compteId}@exemple.fr`,
+      password_hash: null,
+      email_verified_at: now,
+      display_name: 'Test',
+      famille_id: familleId,
+      created_at: now,
+      last_sign_in_at: null,
+      locked_until: null,
+    })
+    .execute();
   return compteId;
 }
-

@@ -2,7 +2,11 @@
 
 /** A browser's view of the provider: cookies by name (paths ignored), redirects followed by hand. */
 export async function providerRequest(jar: Map<string, string>, url: string, init: RequestInit = {}): Promise<Response> {
-  const res = await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') } });
+  const res = await fetch(url, {
+    ...init,
+    redirect: 'manual',
+    headers: { ...(init.headers as Record<string, string>), cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') },
+  });
   for (const line of res.headers.getSetCookie()) {
     const [pair = ''] = line.split(';');
     const i = pair.indexOf('=');
@@ -22,7 +26,11 @@ export async function signInAtProvider(authorize: URL, login: string, password: 
   res = await providerRequest(op, location.href);
   if (res.status !== 200) throw new Error(`no login page: ${res.status}`);
   const loginPage = await res.text();
-  res = await providerRequest(op, `${location.href}/login`, { method: 'POST', body: new URLSearchParams({ login, password }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  res = await providerRequest(op, `${location.href}/login`, {
+    method: 'POST',
+    body: new URLSearchParams({ login, password }).toString(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  });
   if (res.status !== 303) throw new Error(`login refused: ${res.status}`);
   for (let hops = 0; hops < 5; hops += 1) {
     location = new URL(String(res.headers.get('location')), location);

@@ -35,7 +35,11 @@ export function apiParticulier(state: SandboxState, ctx: CallContext, segments: 
   const legacy = path === 'api/impots/svair';
   if (path !== 'api/v2/avis-imposition' && !legacy) return apiParticulierNotFound();
   ctx.api = 'api-particulier';
-  if (ctx.req.method !== 'GET') return { ...v2Error(405, 'method_not_allowed', 'Method not allowed', 'Seule la méthode GET est acceptée.'), headers: { 'content-type': 'application/json', allow: 'GET' } };
+  if (ctx.req.method !== 'GET')
+    return {
+      ...v2Error(405, 'method_not_allowed', 'Method not allowed', 'Seule la méthode GET est acceptée.'),
+      headers: { 'content-type': 'application/json', allow: 'GET' },
+    };
   const key = requestHeader(ctx.req, 'x-api-key');
   if (!key || !state.apiKeys.has(key)) {
     return v2Error(401, 'access_denied', 'Token not found or inactive', 'Votre jeton d’API n’a pas été trouvé ou n’est pas actif');
@@ -49,7 +53,12 @@ export function apiParticulier(state: SandboxState, ctx: CallContext, segments: 
   const spi = numero.replace(/\s+/g, '');
   const ref = reference.replace(/\s+/g, '').toUpperCase();
   ctx.spi = spi;
-  const notFound = v2Error(404, 'not_found', 'Les paramètres fournis sont incorrects ou ne correspondent pas à un avis', 'Les paramètres fournis sont incorrects ou ne correspondent pas à un avis');
+  const notFound = v2Error(
+    404,
+    'not_found',
+    'Les paramètres fournis sont incorrects ou ne correspondent pas à un avis',
+    'Les paramètres fournis sont incorrects ou ne correspondent pas à un avis',
+  );
   if (!/^[0-9]{13}$/.test(spi) || !/^[0-9A-Z]{13,14}$/.test(ref)) return notFound;
   const avis = state.population.avisParReference(spi, ref, calendarYear(ctx.now));
   if (!avis || avis.annrev > latestTaxedYear(ctx.now, state.taxation)) return notFound;

@@ -53,13 +53,12 @@ export function parisDateTime(ms: number): ParisDateTime {
 
 export function validateTaxationDate(date: TaxationDate): void {
   const probe = new Date(Date.UTC(2001, date.month - 1, date.day));
-  if (
-    !Number.isInteger(date.month) ||
-    !Number.isInteger(date.day) ||
-    probe.getUTCMonth() !== date.month - 1 ||
-    probe.getUTCDate() !== date.day
-  ) {
-    throw new QuotientError('invalid', 'configuration_bac_a_sable', `Date de taxation invalide : ${date.day}/${date.month} (jour et mois d’une année non bissextile attendus).`);
+  if (!Number.isInteger(date.month) || !Number.isInteger(date.day) || probe.getUTCMonth() !== date.month - 1 || probe.getUTCDate() !== date.day) {
+    throw new QuotientError(
+      'invalid',
+      'configuration_bac_a_sable',
+      `Date de taxation invalide : ${date.day}/${date.month} (jour et mois d’une année non bissextile attendus).`,
+    );
   }
 }
 

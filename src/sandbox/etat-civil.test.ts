@@ -29,7 +29,15 @@ describe('R2P : numéro fiscal à partir de l’état civil', () => {
   }
 
   it('trouve la personne par état civil complet (exemple de la spécification SFiP)', async () => {
-    const res = await r2p({ nom: 'DUBIGNOT', prenom: 'Jean Philippe Arnaud', sexe: '1', naisDate: '15/06/1943', naisCodePays: '99100', naisCodeDept: '75', naisCodeCommune: '109' });
+    const res = await r2p({
+      nom: 'DUBIGNOT',
+      prenom: 'Jean Philippe Arnaud',
+      sexe: '1',
+      naisDate: '15/06/1943',
+      naisCodePays: '99100',
+      naisCodeDept: '75',
+      naisCodeCommune: '109',
+    });
     assert.equal(res.status, 200);
     assert.deepEqual(body(res), { identifiant: { spi: '3999999776202' } });
   });
@@ -44,7 +52,11 @@ describe('R2P : numéro fiscal à partir de l’état civil', () => {
     const homonymes = await r2p({ nom: 'AC SIX', prenom: 'YVETTE' });
     assert.equal(homonymes.status, 403);
     assert.equal((await r2p({ nom: 'AC SIX', prenom: 'YVETTE', naisDate: '25/03/1971' })).status, 200);
-    const bads: Record<string, string>[] = [{ nom: 'DUBIGNOT' }, { nom: 'DUBIGNOT', prenom: 'JEAN', naisDate: '1943-06-15' }, { nom: 'DUBIGNOT', prenom: 'JEAN', sexe: 'M' }];
+    const bads: Record<string, string>[] = [
+      { nom: 'DUBIGNOT' },
+      { nom: 'DUBIGNOT', prenom: 'JEAN', naisDate: '1943-06-15' },
+      { nom: 'DUBIGNOT', prenom: 'JEAN', sexe: 'M' },
+    ];
     for (const bad of bads) {
       assert.equal((await r2p(bad)).status, 400, JSON.stringify(bad));
     }
@@ -67,7 +79,15 @@ describe('SFiP 02AA : données fiscales à partir de l’état civil', () => {
   }
 
   it('répond l’exemple de la spécification : DUBIGNOT, veuf, au type de média SFiP', async () => {
-    const res = await sfip({ nom: 'DUBIGNOT', prenom: 'Jean Philippe Arnaud', sexe: '1', naisDate: '15/06/1943', naisCodePays: '99100', naisCodeDept: '75', naisCodeCommune: '109' });
+    const res = await sfip({
+      nom: 'DUBIGNOT',
+      prenom: 'Jean Philippe Arnaud',
+      sexe: '1',
+      naisDate: '15/06/1943',
+      naisCodePays: '99100',
+      naisCodeDept: '75',
+      naisCodeCommune: '109',
+    });
     assert.equal(res.status, 200);
     assert.equal(res.headers['content-type'], 'application/vnd.dgfip.sfip.v1.0+json');
     const b = body(res);

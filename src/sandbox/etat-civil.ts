@@ -45,7 +45,8 @@ export function parseCriteres(query: URLSearchParams): Parsed {
   const pays = get('naisCodePays');
   if (pays !== undefined && !/^\d{5}$/.test(pays)) return { ok: false, message: 'Le code pays de naissance comporte 5 chiffres.' };
   const dept = get('naisCodeDept');
-  if (dept !== undefined && !/^(?:\d{2,3}|0?2[AaBb])$/.test(dept)) return { ok: false, message: 'Le code département de naissance comporte 2 ou 3 caractères.' };
+  if (dept !== undefined && !/^(?:\d{2,3}|0?2[AaBb])$/.test(dept))
+    return { ok: false, message: 'Le code département de naissance comporte 2 ou 3 caractères.' };
   const commune = get('naisCodeCommune');
   if (commune !== undefined && !/^\d{2,3}$/.test(commune)) return { ok: false, message: 'Le code commune de naissance comporte 2 ou 3 chiffres.' };
   return {
@@ -63,7 +64,11 @@ export function parseCriteres(query: URLSearchParams): Parsed {
 }
 
 function methodNotAllowed(): Answer {
-  return { status: 405, headers: { 'content-type': 'application/json', allow: 'GET' }, body: JSON.stringify({ fault: { code: 405, message: 'Method Not Allowed', description: 'Seule la méthode GET est acceptée.' } }) };
+  return {
+    status: 405,
+    headers: { 'content-type': 'application/json', allow: 'GET' },
+    body: JSON.stringify({ fault: { code: 405, message: 'Method Not Allowed', description: 'Seule la méthode GET est acceptée.' } }),
+  };
 }
 
 export function r2p(state: SandboxState, ctx: CallContext, segments: readonly string[]): Answer {
@@ -128,9 +133,7 @@ export function sfip(state: SandboxState, ctx: CallContext, segments: readonly s
   const latest = latestTaxedYear(now, state.taxation);
   const all = state.population.situations(spi, n);
   for (const y of [latest, latest - 1].filter((year) => client.annees.includes(n - year))) {
-    const last = all
-      .filter((s) => s.annrev === y)
-      .sort((a, b) => (b.periode?.debut ?? '').localeCompare(a.periode?.debut ?? ''))[0] as Situation | undefined;
+    const last = all.filter((s) => s.annrev === y).sort((a, b) => (b.periode?.debut ?? '').localeCompare(a.periode?.debut ?? ''))[0] as Situation | undefined;
     if (last) {
       return json(200, { annRevenu: last.annrev, ...applyContract(renderSituation(last, state.aftDetailKeys), client.fields) }, SFIP_MEDIA_TYPE);
     }

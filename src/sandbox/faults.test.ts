@@ -24,7 +24,10 @@ after(async () => {
   assert.deepEqual(left, []);
 });
 
-async function raw(url: string, options: { headersTimeout?: number; bodyTimeout?: number } = {}): Promise<{ status: number; headers: Record<string, unknown>; bytes: Buffer }> {
+async function raw(
+  url: string,
+  options: { headersTimeout?: number; bodyTimeout?: number } = {},
+): Promise<{ status: number; headers: Record<string, unknown>; bytes: Buffer }> {
   const res = await request(url, { dispatcher: t.agent, headers: t.headers(token), ...options });
   const bytes = Buffer.from(await res.body.arrayBuffer());
   return { status: res.statusCode, headers: res.headers, bytes };
@@ -100,7 +103,19 @@ async function expectFault(kind: FaultKind, url: string): Promise<void> {
 }
 
 describe('pannes par interrupteur', () => {
-  const kinds: FaultKind[] = ['http500', 'http503', 'http504', 'http429', 'timeout', 'malformedJson', 'truncatedBody', 'connectionReset', 'wrongContentType', 'redirect', 'schemaMismatch'];
+  const kinds: FaultKind[] = [
+    'http500',
+    'http503',
+    'http504',
+    'http429',
+    'timeout',
+    'malformedJson',
+    'truncatedBody',
+    'connectionReset',
+    'wrongContentType',
+    'redirect',
+    'schemaMismatch',
+  ];
   for (const kind of kinds) {
     it(`simule ${kind}, puis répond normalement une fois l’interrupteur retiré`, async () => {
       const id = t.sb.admin.addFault({ kind });

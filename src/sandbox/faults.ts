@@ -26,8 +26,19 @@ export type FaultKind =
   | 'schemaMismatch';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
-  'http500', 'http503', 'http504', 'http429', 'timeout', 'slowDrip', 'malformedJson', 'truncatedBody',
-  'oversizedBody', 'connectionReset', 'wrongContentType', 'redirect', 'schemaMismatch',
+  'http500',
+  'http503',
+  'http504',
+  'http429',
+  'timeout',
+  'slowDrip',
+  'malformedJson',
+  'truncatedBody',
+  'oversizedBody',
+  'connectionReset',
+  'wrongContentType',
+  'redirect',
+  'schemaMismatch',
 ];
 
 export type SandboxApi = 'impot-particulier' | 'r2p' | 'sfip' | 'api-particulier' | 'token';
@@ -212,7 +223,11 @@ export function writeFaulty(res: ServerResponse, answer: Answer, fault: FaultRul
       return;
     }
     case 'redirect': {
-      writeAnswer(res, { status: 302, headers: { location: 'https://passerelle-detournee.invalid/impotparticulier/1.0/', 'content-type': 'text/plain' }, body: '' });
+      writeAnswer(res, {
+        status: 302,
+        headers: { location: 'https://passerelle-detournee.invalid/impotparticulier/1.0/', 'content-type': 'text/plain' },
+        body: '',
+      });
       return;
     }
     case 'schemaMismatch': {

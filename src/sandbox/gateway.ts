@@ -157,7 +157,13 @@ export function checkHeaders(
     return required ? erreur(400, options.badRequestCode, 'En-tête ID_Teleservice absent.', ctx.now, contentType) : undefined;
   }
   if (id !== client.idTeleservice) {
-    return erreur(403, options.forbiddenCode ?? 4031, 'L’utilisateur n’a pas accès à la ressource : ID_Teleservice inconnu pour ce client.', ctx.now, contentType);
+    return erreur(
+      403,
+      options.forbiddenCode ?? 4031,
+      'L’utilisateur n’a pas accès à la ressource : ID_Teleservice inconnu pour ce client.',
+      ctx.now,
+      contentType,
+    );
   }
   return undefined;
 }

@@ -67,7 +67,10 @@ export function maskPath(rawUrl: string): string {
 /** Path segments percent-decoded; `undefined` when an escape is malformed. */
 export function decodeSegments(pathname: string): string[] | undefined {
   try {
-    return pathname.split('/').slice(1).map((s) => decodeURIComponent(s));
+    return pathname
+      .split('/')
+      .slice(1)
+      .map((s) => decodeURIComponent(s));
   } catch {
     return undefined;
   }

@@ -78,7 +78,10 @@ export async function impotParticulier(state: SandboxState, ctx: CallContext, se
   const route = matchRoute(segments);
   if (!route) return notFoundResource();
   if (ctx.req.method !== 'GET') {
-    return { ...gatewayFault(405, 405, 'Method Not Allowed', 'Seule la méthode GET est acceptée.'), headers: { 'content-type': 'application/json', allow: 'GET' } };
+    return {
+      ...gatewayFault(405, 405, 'Method Not Allowed', 'Seule la méthode GET est acceptée.'),
+      headers: { 'content-type': 'application/json', allow: 'GET' },
+    };
   }
   const { scope, mediaType } = RESOURCES[route.resource];
   const gate = passGateway(state, ctx, 'impot-particulier', scope);

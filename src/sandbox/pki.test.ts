@@ -40,7 +40,11 @@ describe('PKI de test', () => {
     const again = await loadOrCreateSandboxFiles(dir);
     assert.equal(again.pki.clientKeyPem, x.pki.clientKeyPem);
     assert.deepEqual(again.demo, x.demo);
-    assert.deepEqual((await readdir(root)).filter((n) => n.startsWith('.')), [], 'aucun dossier temporaire ne reste');
+    assert.deepEqual(
+      (await readdir(root)).filter((n) => n.startsWith('.')),
+      [],
+      'aucun dossier temporaire ne reste',
+    );
   });
 
   it('renouvelle les certificats proches de l’échéance en gardant les identifiants de démonstration', async () => {

@@ -73,7 +73,10 @@ export interface CertificateAndKey {
 }
 
 function pem(label: string, der: ArrayBuffer): string {
-  const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const b64 = Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }
 
@@ -84,7 +87,7 @@ function pemBody(text: string): Buffer {
 /** A positive serial (first byte below 0x80), as RFC 5280 asks. */
 function serialNumber(): string {
   const bytes = randomBytes(16);
-  bytes[0] = (bytes[0] as number) & 0x7f | 0x01;
+  bytes[0] = ((bytes[0] as number) & 0x7f) | 0x01;
   return bytes.toString('hex');
 }
 
@@ -203,9 +206,7 @@ function isDemoCredentials(value: unknown): value is DemoCredentials {
 async function read(dir: string): Promise<Contents | undefined> {
   try {
     const entries = await Promise.all(
-      (Object.keys(FILES) as (keyof typeof FILES)[])
-        .filter((k) => k !== 'marker')
-        .map(async (k) => [k, await readFile(join(dir, FILES[k]), 'utf8')] as const),
+      (Object.keys(FILES) as (keyof typeof FILES)[]).filter((k) => k !== 'marker').map(async (k) => [k, await readFile(join(dir, FILES[k]), 'utf8')] as const),
     );
     return Object.fromEntries(entries) as Contents;
   } catch {
@@ -303,7 +304,11 @@ export async function loadOrCreateSandboxFiles(dir: string, now: number = Date.n
         previousDemo = undefined;
       }
     } else if (state === 'foreign') {
-      throw new QuotientError('conflict', 'dossier_pki_occupe', `Le dossier ${dir} existe et ne contient pas la PKI du bac à sable : choisissez un dossier vide ou dédié.`);
+      throw new QuotientError(
+        'conflict',
+        'dossier_pki_occupe',
+        `Le dossier ${dir} existe et ne contient pas la PKI du bac à sable : choisissez un dossier vide ou dédié.`,
+      );
     }
 
     const parent = dirname(dir);

@@ -90,24 +90,38 @@ describe('foyers délicats', () => {
   });
 
   it('primo-déclarant : seule l’année N-1 existe', () => {
-    assert.deepEqual(population.situations(SPI_SANDBOX.primoDeclarant, N).map((s) => s.annrev), [N - 1]);
+    assert.deepEqual(
+      population.situations(SPI_SANDBOX.primoDeclarant, N).map((s) => s.annrev),
+      [N - 1],
+    );
   });
 });
 
 describe('recherche par état civil', () => {
   it('ignore casse, accents et tirets et accepte les premiers prénoms', () => {
-    assert.deepEqual(population.rechercher({ nom: 'dubignot', prenom: 'jean' }).map((p) => p.spi), ['3999999776202']);
-    assert.deepEqual(population.rechercher({ nom: 'Dubinore', prenom: 'Joelle Francoise' }).map((p) => p.spi), ['3999999776203']);
+    assert.deepEqual(
+      population.rechercher({ nom: 'dubignot', prenom: 'jean' }).map((p) => p.spi),
+      ['3999999776202'],
+    );
+    assert.deepEqual(
+      population.rechercher({ nom: 'Dubinore', prenom: 'Joelle Francoise' }).map((p) => p.spi),
+      ['3999999776203'],
+    );
     assert.equal(population.rechercher({ nom: 'DUBIGNOT', prenom: 'Philippe' }).length, 0);
   });
 
   it('trouve plusieurs homonymes sans date de naissance, un seul avec', () => {
     assert.equal(population.rechercher({ nom: 'AC SIX', prenom: 'YVETTE' }).length, 2);
-    assert.deepEqual(population.rechercher({ nom: 'AC SIX', prenom: 'YVETTE', naissance: { annee: '1971', mois: '03', jour: '25' } }).map((p) => p.spi), ['3999999899430']);
+    assert.deepEqual(
+      population.rechercher({ nom: 'AC SIX', prenom: 'YVETTE', naissance: { annee: '1971', mois: '03', jour: '25' } }).map((p) => p.spi),
+      ['3999999899430'],
+    );
     // Same name, same birth date: only the birth place tells them apart.
     assert.equal(population.rechercher({ nom: 'AC DIX', prenom: 'GUILLAUME', naissance: { annee: '1990', mois: '01', jour: '18' } }).length, 2);
     assert.deepEqual(
-      population.rechercher({ nom: 'AC DIX', prenom: 'GUILLAUME', naissance: { annee: '1990' }, naisCodeDept: '063', naisCodeCommune: '113' }).map((p) => p.spi),
+      population
+        .rechercher({ nom: 'AC DIX', prenom: 'GUILLAUME', naissance: { annee: '1990' }, naisCodeDept: '063', naisCodeCommune: '113' })
+        .map((p) => p.spi),
       ['3999999899406'],
     );
   });
@@ -121,7 +135,18 @@ describe('contrat du téléservice', () => {
     assert.ok('revenuBrutGlobal' in full && 'rev' in full);
     const kept = applyContract(full, DEFAULT_CONTRACT);
     assert.deepEqual(Object.keys(kept).sort(), [
-      'aft', 'dateNaisDec1', 'dateNaisDec2', 'nbPart', 'nmNaiDec1', 'nmNaiDec2', 'nmUsaDec2', 'pac', 'prnmDec1', 'prnmDec2', 'rfr', 'sitFam',
+      'aft',
+      'dateNaisDec1',
+      'dateNaisDec2',
+      'nbPart',
+      'nmNaiDec1',
+      'nmNaiDec2',
+      'nmUsaDec2',
+      'pac',
+      'prnmDec1',
+      'prnmDec2',
+      'rfr',
+      'sitFam',
     ]);
     assert.deepEqual(kept.pac, { nbPac: 2 });
     assert.deepEqual(applyContract(full, ['rfr']), { rfr: 52340 });

@@ -524,10 +524,7 @@ export interface CriteresEtatCivil {
 
 /** Names compared the way a search engine of the DGFiP plausibly does: case, accents, hyphens ignored. */
 function normaliserNom(s: string): string {
-  return majusculesSansAccents(s)
-    .replace(/[-'’]/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
+  return majusculesSansAccents(s).replace(/[-'’]/g, ' ').replace(/\s+/g, ' ').trim();
 }
 
 const sansZerosDeTete = (s: string): string => s.replace(/^0+(?=.)/, '');

@@ -135,8 +135,16 @@ describe('le numéro fiscal canari ne ressort nulle part', () => {
       const plain = new Agent({ connect: { ca: t.sb.pki.caCertPem } });
       try {
         const ref = `25${canary.slice(2)}`;
-        answers.push(await send(plain, `${t.sb.apiParticulierUrl}/api/v2/avis-imposition?numeroFiscal=${canary}&referenceAvis=${ref}`, { headers: { 'x-api-key': t.sb.apiParticulierKeys[0]! } }));
-        answers.push(await send(plain, `${t.sb.apiParticulierUrl}/api/v2/avis-imposition?numeroFiscal=${canary}&referenceAvis=XX`, { headers: { 'x-api-key': t.sb.apiParticulierKeys[0]! } }));
+        answers.push(
+          await send(plain, `${t.sb.apiParticulierUrl}/api/v2/avis-imposition?numeroFiscal=${canary}&referenceAvis=${ref}`, {
+            headers: { 'x-api-key': t.sb.apiParticulierKeys[0]! },
+          }),
+        );
+        answers.push(
+          await send(plain, `${t.sb.apiParticulierUrl}/api/v2/avis-imposition?numeroFiscal=${canary}&referenceAvis=XX`, {
+            headers: { 'x-api-key': t.sb.apiParticulierKeys[0]! },
+          }),
+        );
       } finally {
         await plain.close();
       }
@@ -144,8 +152,14 @@ describe('le numéro fiscal canari ne ressort nulle part', () => {
       process.stdout.write = out;
       process.stderr.write = err;
     }
-    assert.ok(answers.some((a) => a.status === 200), 'au moins un succès');
-    assert.ok(answers.some((a) => a.status >= 500), 'au moins une panne');
+    assert.ok(
+      answers.some((a) => a.status === 200),
+      'au moins un succès',
+    );
+    assert.ok(
+      answers.some((a) => a.status >= 500),
+      'au moins une panne',
+    );
     for (const a of answers) {
       assert.deepEqual(leaks(a.text), [], `corps ${a.status}`);
       assert.deepEqual(leaks(JSON.stringify(a.headers)), [], `en-têtes ${a.status}`);

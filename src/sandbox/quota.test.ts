@@ -8,18 +8,23 @@ import { assertDocumented, startTestSandbox, type TestSandbox } from './test-sup
 describe('fenêtre glissante', () => {
   it('n’accepte jamais plus de `limit` appels dans une fenêtre, quelle que soit la suite des instants', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 10, max: 1000 }), fc.array(fc.integer({ min: 0, max: 300 }), { maxLength: 60 }), (limit, windowMs, gaps) => {
-        let now = 0;
-        const quota = new SlidingWindowQuota({ limit, windowMs }, () => now);
-        const accepted: number[] = [];
-        for (const gap of gaps) {
-          now += gap;
-          const d = quota.take('client');
-          if (d.ok) accepted.push(now);
-          else assert.ok(d.retryAfterSeconds >= 1);
-        }
-        for (const at of accepted) assert.ok(accepted.filter((x) => x > at - windowMs && x <= at).length <= limit);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 10, max: 1000 }),
+        fc.array(fc.integer({ min: 0, max: 300 }), { maxLength: 60 }),
+        (limit, windowMs, gaps) => {
+          let now = 0;
+          const quota = new SlidingWindowQuota({ limit, windowMs }, () => now);
+          const accepted: number[] = [];
+          for (const gap of gaps) {
+            now += gap;
+            const d = quota.take('client');
+            if (d.ok) accepted.push(now);
+            else assert.ok(d.retryAfterSeconds >= 1);
+          }
+          for (const at of accepted) assert.ok(accepted.filter((x) => x > at - windowMs && x <= at).length <= limit);
+        },
+      ),
     );
   });
 

@@ -22,7 +22,8 @@ export class SlidingWindowQuota {
     private readonly settings: QuotaSettings,
     private readonly now: Clock,
   ) {
-    if (!Number.isInteger(settings.limit) || settings.limit < 1) throw new QuotientError('invalid', 'configuration_bac_a_sable', 'Quota : la limite doit être un entier positif.');
+    if (!Number.isInteger(settings.limit) || settings.limit < 1)
+      throw new QuotientError('invalid', 'configuration_bac_a_sable', 'Quota : la limite doit être un entier positif.');
     if (!(settings.windowMs > 0)) throw new QuotientError('invalid', 'configuration_bac_a_sable', 'Quota : la fenêtre doit être une durée positive.');
   }
 

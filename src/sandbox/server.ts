@@ -152,7 +152,14 @@ function resolveClient(o: SandboxClientOptions): SandboxClient {
   validateContract(fields);
   const annees = o.annees ?? [1, 2, 3];
   if (annees.some((a) => !Number.isInteger(a) || a < 1)) throw configError(`Client ${o.clientId} : années (décalages 1, 2, 3...) invalides.`);
-  return { clientId: o.clientId, clientSecret: o.clientSecret, scopes: [...scopes], idTeleservice: o.idTeleservice ?? 'QUOTIENT_BAC_A_SABLE', fields: [...fields], annees: [...annees] };
+  return {
+    clientId: o.clientId,
+    clientSecret: o.clientSecret,
+    scopes: [...scopes],
+    idTeleservice: o.idTeleservice ?? 'QUOTIENT_BAC_A_SABLE',
+    fields: [...fields],
+    annees: [...annees],
+  };
 }
 
 /** 5xx and 429 bodies in each API's own style, for injected faults. */
@@ -165,7 +172,14 @@ function faultEnvironment(api: SandboxApi | undefined, now: number, onClose: Fau
       let answer: Answer;
       if (api === 'api-particulier') answer = apiParticulierError(status);
       else if (api === 'token') {
-        answer = json(status, status === 500 ? { error: 'server_error', error_description: 'Erreur technique.' } : { error: 'temporarily_unavailable', error_description: 'Service momentanément indisponible.' }, JSON_UTF8, { 'cache-control': 'no-store' });
+        answer = json(
+          status,
+          status === 500
+            ? { error: 'server_error', error_description: 'Erreur technique.' }
+            : { error: 'temporarily_unavailable', error_description: 'Service momentanément indisponible.' },
+          JSON_UTF8,
+          { 'cache-control': 'no-store' },
+        );
       } else if (status === 500) {
         answer = api === 'sfip' ? erreur(500, 40401, 'Une erreur est survenue', now, SFIP_MEDIA_TYPE) : erreur(500, undefined, 'Erreur technique', now);
       } else if (status === 503) {
@@ -330,9 +344,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     closing ??= (async () => {
       for (const cleanup of [...cleanups]) cleanup();
       cleanups.clear();
-      const closed = [gateway, particulier].map(
-        (server) => new Promise<void>((done) => (server.listening ? server.close(() => done()) : done())),
-      );
+      const closed = [gateway, particulier].map((server) => new Promise<void>((done) => (server.listening ? server.close(() => done()) : done())));
       for (const socket of sockets) socket.destroy();
       await Promise.all(closed);
     })();

@@ -163,12 +163,20 @@ const escapePointer = (s: string): string => s.replace(/~/g, '~0').replace(/\//g
 
 function contentTypeOf(res: Resp): string {
   const raw = res.headers['content-type'];
-  return String(Array.isArray(raw) ? raw[0] : (raw ?? '')).split(';')[0]?.trim().toLowerCase() ?? '';
+  return (
+    String(Array.isArray(raw) ? raw[0] : (raw ?? ''))
+      .split(';')[0]
+      ?.trim()
+      .toLowerCase() ?? ''
+  );
 }
 
 function assertGatewayFault(res: Resp, codes: readonly number[]): void {
   const body = res.json() as { fault?: { code?: unknown; message?: unknown } };
-  assert.ok(body.fault && codes.includes(body.fault.code as number) && typeof body.fault.message === 'string', `réponse de passerelle inattendue : ${res.text}`);
+  assert.ok(
+    body.fault && codes.includes(body.fault.code as number) && typeof body.fault.message === 'string',
+    `réponse de passerelle inattendue : ${res.text}`,
+  );
 }
 
 function assertErreurBody(res: Resp): { code?: number } {

@@ -21,8 +21,7 @@ before(async () => {
 });
 after(() => t.close());
 
-const basic = (id: string, secret: string): string =>
-  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+const basic = (id: string, secret: string): string => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 describe('POST /token (client credentials)', () => {
   it('délivre un jeton avec authentification Basic, sans cache, qui expire', async () => {

@@ -30,8 +30,7 @@ export interface IssuedToken {
 }
 
 export type TokenCheck =
-  | { readonly ok: true; readonly token: IssuedToken }
-  | { readonly ok: false; readonly reason: 'inconnu' | 'expire' | 'revoque' | 'certificat' };
+  { readonly ok: true; readonly token: IssuedToken } | { readonly ok: false; readonly reason: 'inconnu' | 'expire' | 'revoque' | 'certificat' };
 
 export function fingerprint(raw: Buffer): string {
   return createHash('sha256').update(raw).digest('hex');

@@ -7,7 +7,16 @@ export interface Difference {
   readonly apres: string | number | boolean | null;
 }
 
-const COMPARED: ReadonlyArray<keyof SituationFiscale> = ['anneeRevenus', 'rfr', 'nbParts', 'situationFamille', 'nbPac', 'nbPersonnes', 'adresse', 'dateEtablissement'];
+const COMPARED: ReadonlyArray<keyof SituationFiscale> = [
+  'anneeRevenus',
+  'rfr',
+  'nbParts',
+  'situationFamille',
+  'nbPac',
+  'nbPersonnes',
+  'adresse',
+  'dateEtablissement',
+];
 const DECLARANT_FIELDS = ['nomNaissance', 'nomUsage', 'prenoms', 'dateNaissance'] as const;
 
 /**
@@ -17,7 +26,15 @@ const DECLARANT_FIELDS = ['nomNaissance', 'nomUsage', 'prenoms', 'dateNaissance'
  */
 export function comparerSituations(avant: SituationFiscale, apres: SituationFiscale): Difference[] {
   const differences: Difference[] = [];
-  const fold = (v: unknown) => (typeof v === 'string' ? v.normalize('NFD').replace(/\p{Diacritic}/gu, '').toUpperCase().replace(/\s+/g, ' ').trim() : v);
+  const fold = (v: unknown) =>
+    typeof v === 'string'
+      ? v
+          .normalize('NFD')
+          .replace(/\p{Diacritic}/gu, '')
+          .toUpperCase()
+          .replace(/\s+/g, ' ')
+          .trim()
+      : v;
   const push = (champ: string, a: unknown, b: unknown) => {
     if (fold(a ?? null) !== fold(b ?? null)) differences.push({ champ, avant: (a ?? null) as Difference['avant'], apres: (b ?? null) as Difference['apres'] });
   };

@@ -73,7 +73,11 @@ export function createDgfipClients(
     ...(deps.quota ? { quota: deps.quota } : {}),
     ...(deps.clock ? { clock: deps.clock } : {}),
   });
-  const tokens = new TokenCache(http, { tokenUrl: new URL(connection.tokenUrl), clientId: connection.clientId, clientSecret: connection.clientSecret, scope: connection.scope }, deps.clock);
+  const tokens = new TokenCache(
+    http,
+    { tokenUrl: new URL(connection.tokenUrl), clientId: connection.clientId, clientSecret: connection.clientSecret, scope: connection.scope },
+    deps.clock,
+  );
   const impotParticulier = new ImpotParticulierSource({
     http,
     credentials: tokens,

@@ -41,12 +41,21 @@ export type RaisonEchec =
 const RAISONS: Record<RaisonEchec, { kind: ErrorKind; message: string }> = {
   introuvable: { kind: 'not_found', message: 'La DGFiP ne connaît aucun avis d’imposition pour ce numéro fiscal et cette année.' },
   annee_indisponible: { kind: 'not_found', message: 'Cette année de revenus n’est pas encore imposée : l’avis n’existe pas encore.' },
-  situation_multiple: { kind: 'conflict', message: 'Plusieurs avis existent pour cette année (par exemple après un décès) : un instructeur doit examiner la demande.' },
-  etat_civil_ambigu: { kind: 'conflict', message: 'Plusieurs personnes correspondent à cet état civil : il faut préciser la date et le lieu de naissance, ou saisir le numéro fiscal.' },
+  situation_multiple: {
+    kind: 'conflict',
+    message: 'Plusieurs avis existent pour cette année (par exemple après un décès) : un instructeur doit examiner la demande.',
+  },
+  etat_civil_ambigu: {
+    kind: 'conflict',
+    message: 'Plusieurs personnes correspondent à cet état civil : il faut préciser la date et le lieu de naissance, ou saisir le numéro fiscal.',
+  },
   criteres_invalides: { kind: 'invalid', message: 'L’état civil transmis est incomplet ou mal formé (nom, prénom, date de naissance).' },
   numero_fiscal_invalide: { kind: 'invalid', message: 'La DGFiP juge le numéro fiscal mal formé.' },
   acces_refuse: { kind: 'unavailable', message: 'La DGFiP refuse l’accès à cette ressource ou à cette année : vérifiez l’habilitation du téléservice.' },
-  identifiants_refuses: { kind: 'unavailable', message: 'La DGFiP refuse les identifiants du téléservice (DGFIP_CLIENT_ID, DGFIP_CLIENT_SECRET ou DGFIP_SCOPE).' },
+  identifiants_refuses: {
+    kind: 'unavailable',
+    message: 'La DGFiP refuse les identifiants du téléservice (DGFIP_CLIENT_ID, DGFIP_CLIENT_SECRET ou DGFIP_SCOPE).',
+  },
   certificat_refuse: { kind: 'unavailable', message: 'La DGFiP refuse le certificat client du téléservice (DGFIP_CLIENT_CERT, DGFIP_CLIENT_KEY).' },
   certificat_serveur_refuse: { kind: 'unavailable', message: 'Le certificat présenté par la passerelle de la DGFiP n’est pas reconnu (DGFIP_CA).' },
   quota_depasse: { kind: 'rate_limited', message: 'Le quota d’appels vers la DGFiP est atteint : la demande reprendra dès qu’un créneau se libère.' },

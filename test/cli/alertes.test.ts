@@ -5,7 +5,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { analyserSyslog, demarrerRecepteurSyslog, demarrerRecepteurWebhook, type RecepteurSyslog, type RecepteurWebhook } from '../../src/infra/alertes/test-support.ts';
+import {
+  analyserSyslog,
+  demarrerRecepteurSyslog,
+  demarrerRecepteurWebhook,
+  type RecepteurSyslog,
+  type RecepteurWebhook,
+} from '../../src/infra/alertes/test-support.ts';
 import { openDatabase } from '../../src/infra/db/database.ts';
 import { startCaptureSmtp, type CaptureSmtp } from '../../src/infra/mail/mailer.ts';
 
@@ -75,7 +81,12 @@ function run(args: string[], extra: Record<string, string | undefined> = {}): Pr
 async function journalEntries(): Promise<Array<{ outcome: string; target_id: string | null; details: Record<string, unknown> }>> {
   const database = openDatabase(env.QUOTIENT_DATABASE_URL as string);
   try {
-    const rows = await database.db.selectFrom('journal_audit').select(['outcome', 'target_id', 'details']).where('action', '=', 'alertes.test').orderBy('seq').execute();
+    const rows = await database.db
+      .selectFrom('journal_audit')
+      .select(['outcome', 'target_id', 'details'])
+      .where('action', '=', 'alertes.test')
+      .orderBy('seq')
+      .execute();
     return rows.map((r) => ({ outcome: r.outcome, target_id: r.target_id, details: JSON.parse(r.details) as Record<string, unknown> }));
   } finally {
     await database.close();
@@ -116,7 +127,14 @@ test('with the webhook receiver down: the others still deliver, the failure is n
   assert.equal(result.code, 1, result.stderr);
   const report = JSON.parse(result.stdout);
   assert.equal(report.toutEnvoye, false);
-  assert.deepEqual(report.canaux.map((c: { canal: string; etat: string }) => [c.canal, c.etat]), [['courriel', 'envoye'], ['webhook', 'echec'], ['syslog', 'envoye']]);
+  assert.deepEqual(
+    report.canaux.map((c: { canal: string; etat: string }) => [c.canal, c.etat]),
+    [
+      ['courriel', 'envoye'],
+      ['webhook', 'echec'],
+      ['syslog', 'envoye'],
+    ],
+  );
   assert.match(report.canaux[1].compteRendu, /^injoignable \(connexion refusée\) par http:\/\/127\.0\.0\.1:\d+, après 2 essais$/);
   assert.equal(smtp.messages.length, before.mails + 2);
   await syslog.inbox.wait(before.syslog + 1);

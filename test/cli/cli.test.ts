@@ -41,7 +41,11 @@ function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 30
 }
 
 /** Starts a long-running command and resolves once it printed `ready`, or rejects after the deadline. */
-function startCli(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; output: () => string; exit: Promise<number | null> }> {
+function startCli(
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<{ child: ChildProcess; output: () => string; exit: Promise<number | null> }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: cleanEnv(env) });
     let output = '';
@@ -126,7 +130,11 @@ test('serve refuses the sandbox unless told --sandbox', async () => {
 });
 
 test('serve refuses a database that is not migrated, and says what to run', async () => {
-  const result = await runCli(['serve', '--sandbox'], { QUOTIENT_CONFIG: DEMO_COMMUNE, QUOTIENT_DATABASE_URL: `sqlite:${join(dir, 'vide.db')}`, QUOTIENT_PORT: '0' });
+  const result = await runCli(['serve', '--sandbox'], {
+    QUOTIENT_CONFIG: DEMO_COMMUNE,
+    QUOTIENT_DATABASE_URL: `sqlite:${join(dir, 'vide.db')}`,
+    QUOTIENT_PORT: '0',
+  });
   assert.equal(result.code, 2);
   assert.match(result.stderr, /lancez « quotient migrate »/);
 });
@@ -140,12 +148,27 @@ async function migrateServeAndStop(databaseUrl: string) {
 
   // Production needs its secrets named: the journal's key, the silo's master keys, the sessions' key.
   const keys = mkdtempSync(join(dir, 'cles-'));
-  const secrets = { QUOTIENT_AUDIT_KEY_FILE: join(keys, 'journal.key'), QUOTIENT_MASTER_KEY_FILE: join(keys, 'coffre.json'), QUOTIENT_SESSION_KEY_FILE: join(keys, 'sessions.key') };
+  const secrets = {
+    QUOTIENT_AUDIT_KEY_FILE: join(keys, 'journal.key'),
+    QUOTIENT_MASTER_KEY_FILE: join(keys, 'coffre.json'),
+    QUOTIENT_SESSION_KEY_FILE: join(keys, 'sessions.key'),
+  };
   writeFileSync(secrets.QUOTIENT_AUDIT_KEY_FILE, randomBytes(32).toString('base64'), { mode: 0o600 });
   writeFileSync(secrets.QUOTIENT_SESSION_KEY_FILE, randomBytes(32).toString('base64'), { mode: 0o600 });
   const init = await runCli(['keys', 'init'], { QUOTIENT_DATABASE_URL: databaseUrl, QUOTIENT_CONFIG: DEMO_COMMUNE, ...secrets });
   assert.equal(init.code, 0, init.stderr);
-  const server = await startCli(['serve', '--sandbox'], { QUOTIENT_DATABASE_URL: databaseUrl, QUOTIENT_CONFIG: DEMO_COMMUNE, QUOTIENT_PORT: '0', QUOTIENT_HOST: '127.0.0.1', QUOTIENT_DATA_DIR: join(keys, 'data'), ...secrets }, /écoute sur 127\.0\.0\.1:(\d+)/);
+  const server = await startCli(
+    ['serve', '--sandbox'],
+    {
+      QUOTIENT_DATABASE_URL: databaseUrl,
+      QUOTIENT_CONFIG: DEMO_COMMUNE,
+      QUOTIENT_PORT: '0',
+      QUOTIENT_HOST: '127.0.0.1',
+      QUOTIENT_DATA_DIR: join(keys, 'data'),
+      ...secrets,
+    },
+    /écoute sur 127\.0\.0\.1:(\d+)/,
+  );
   try {
     const port = /écoute sur 127\.0\.0\.1:(\d+)/.exec(server.output())?.[1];
     for (const path of ['/healthz', '/readyz', '/']) {
@@ -184,7 +207,11 @@ test('a port already in use is reported in French, without a stack', async () =>
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
   const port = (blocker.address() as { port: number }).port;
   try {
-    const result = await runCli(['demo'], { QUOTIENT_PORT: String(port), QUOTIENT_DATA_DIR: join(dir, 'demo-data'), QUOTIENT_DATABASE_URL: `sqlite:${join(dir, 'demo-data', 'q.db')}` });
+    const result = await runCli(['demo'], {
+      QUOTIENT_PORT: String(port),
+      QUOTIENT_DATA_DIR: join(dir, 'demo-data'),
+      QUOTIENT_DATABASE_URL: `sqlite:${join(dir, 'demo-data', 'q.db')}`,
+    });
     assert.equal(result.code, 1);
     assert.match(result.stderr, new RegExp(`Le port ${port} est déjà utilisé`));
     assertNoStack(result.stderr);

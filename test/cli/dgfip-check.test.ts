@@ -58,7 +58,13 @@ test('a sandbox foyer, client certificate required: the normalised situation as 
   assert.equal(result.code, 0, result.stderr);
   const situation = JSON.parse(result.stdout);
   assert.deepEqual(
-    { rfr: situation.rfr, nbParts: situation.nbParts, situationFamille: situation.situationFamille, nbPac: situation.nbPac, anneeRevenus: situation.anneeRevenus },
+    {
+      rfr: situation.rfr,
+      nbParts: situation.nbParts,
+      situationFamille: situation.situationFamille,
+      nbPac: situation.nbPac,
+      anneeRevenus: situation.anneeRevenus,
+    },
     { rfr: 0, nbParts: 2.5, situationFamille: 'M', nbPac: 1, anneeRevenus: latest },
   );
   for (const key of ['declarants', 'adresse', 'source']) assert.ok(key in situation, key);
@@ -100,15 +106,24 @@ test('unknown numéro: exit 3; year not yet taxed: exit 4; bad usage: exit 2', a
 test('an unreachable gateway: exit 5 and the reason', async () => {
   const ca = join(dir, 'ca.pem');
   writeFileSync(ca, sandbox.pki.caCertPem);
-  const result = await check(['--spi', '3999999932264'], { DGFIP_BASE_URL: 'https://127.0.0.1:1/impotparticulier/1.0', DGFIP_TOKEN_URL: 'https://127.0.0.1:1/token' });
+  const result = await check(['--spi', '3999999932264'], {
+    DGFIP_BASE_URL: 'https://127.0.0.1:1/impotparticulier/1.0',
+    DGFIP_TOKEN_URL: 'https://127.0.0.1:1/token',
+  });
   assert.equal(result.code, 5);
   assert.match(result.stderr, /injoignable/);
 });
 
 test('with no DGFiP configured, the built-in sandbox answers', async () => {
   const result = await check(['--spi', '3999999932264', '--json'], {
-    DGFIP_BASE_URL: undefined, DGFIP_TOKEN_URL: undefined, DGFIP_CLIENT_ID: undefined, DGFIP_CLIENT_SECRET: undefined,
-    DGFIP_ID_TELESERVICE: undefined, DGFIP_CA: undefined, DGFIP_CLIENT_CERT: undefined, DGFIP_CLIENT_KEY: undefined,
+    DGFIP_BASE_URL: undefined,
+    DGFIP_TOKEN_URL: undefined,
+    DGFIP_CLIENT_ID: undefined,
+    DGFIP_CLIENT_SECRET: undefined,
+    DGFIP_ID_TELESERVICE: undefined,
+    DGFIP_CA: undefined,
+    DGFIP_CLIENT_CERT: undefined,
+    DGFIP_CLIENT_KEY: undefined,
     // Its own data folder, and so its own journal key and anchor: its own database goes with them.
     QUOTIENT_DATA_DIR: join(dir, 'builtin'),
     QUOTIENT_DATABASE_URL: `sqlite:${join(dir, 'builtin', 'q.db')}`,

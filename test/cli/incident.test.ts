@@ -59,7 +59,12 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
 async function journal(action: string) {
   const db = openDatabase(database);
   try {
-    return await db.db.selectFrom('journal_audit').select(['actor_type', 'actor_id', 'details', 'outcome']).where('action', '=', action).orderBy('seq').execute();
+    return await db.db
+      .selectFrom('journal_audit')
+      .select(['actor_type', 'actor_id', 'details', 'outcome'])
+      .where('action', '=', action)
+      .orderBy('seq')
+      .execute();
   } finally {
     await db.close();
   }
@@ -87,7 +92,10 @@ test('etat, then DGFiP calls suspended at night: a reason required, journaled as
 
   const suspendu = await run(['incident', 'suspendre-dgfip', '--motif', 'Certificat client peut-être volé']);
   assert.equal(suspendu.code, 0, suspendu.stderr);
-  assert.match(suspendu.stdout, new RegExp(`Appels à la DGFiP :\\s+suspendus depuis le .*, par l’exploitant \\(${userInfo().username}\\) : « Certificat client peut-être volé »`));
+  assert.match(
+    suspendu.stdout,
+    new RegExp(`Appels à la DGFiP :\\s+suspendus depuis le .*, par l’exploitant \\(${userInfo().username}\\) : « Certificat client peut-être volé »`),
+  );
   assert.match(suspendu.stdout, /toutes les instances l’appliquent/);
   assert.match((await run(['incident', 'suspendre-dgfip', '--motif', 'encore une fois'])).stdout, /déjà le cas/);
   const [entree, ...autres] = await journal('incident.interrupteur');

@@ -61,7 +61,10 @@ for (const [nom, viewport] of Object.entries(VIEWPORTS)) {
 
       const numero = `2026-${nom}`;
       await page.fill('#libelle', `Essai ${nom}`);
-      await page.fill('#texte', BOULOGNE.replace('taux: 0.36 # % du quotient familial', 'taux: 0.40').replace('  date: 2022-12-01', `  numero: "${numero}"\n  date: 2022-12-01`));
+      await page.fill(
+        '#texte',
+        BOULOGNE.replace('taux: 0.36 # % du quotient familial', 'taux: 0.40').replace('  date: 2022-12-01', `  numero: "${numero}"\n  date: 2022-12-01`),
+      );
       await page.getByRole('button', { name: 'Vérifier et déposer' }).click();
       await page.waitForURL(/\/agents\/administration\/politiques\/[0-9a-f-]{36}(#erreurs)?$/);
       await check(page, 'version');

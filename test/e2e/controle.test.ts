@@ -26,7 +26,12 @@ before(async () => {
   await t.app.listen({ host: '127.0.0.1', port });
   const guichet = { type: 'agent' as const, id: t.agents.guichet.id };
   const famille = await t.harness.familles.creer(
-    { parents: [{ nomNaissance: 'Bertin', prenoms: 'Paul', dateNaissance: '1981-04-09' }, { nomNaissance: 'Roussel', nomUsage: 'Bertin', prenoms: 'Claire', dateNaissance: '1983-12-01' }] },
+    {
+      parents: [
+        { nomNaissance: 'Bertin', prenoms: 'Paul', dateNaissance: '1981-04-09' },
+        { nomNaissance: 'Roussel', nomUsage: 'Bertin', prenoms: 'Claire', dateNaissance: '1983-12-01' },
+      ],
+    },
     guichet,
   );
   reference = famille.reference;
@@ -34,7 +39,13 @@ before(async () => {
     familleId: famille.id,
     canal: 'guichet',
     acteur: guichet,
-    foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1) }, consentement: { mode: 'formulaire_signe', donnePar: guichet, piece: 'formulaire signé' } }],
+    foyersFiscaux: [
+      {
+        parentRang: 1,
+        identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1) },
+        consentement: { mode: 'formulaire_signe', donnePar: guichet, piece: 'formulaire signé' },
+      },
+    ],
   });
   t.services.wake();
   await t.harness.demandes.attendre(id, 20_000);

@@ -61,7 +61,10 @@ for (const [nom, viewport] of Object.entries(VIEWPORTS)) {
       await check(page, 'motif-manquant');
 
       await page.locator('#motif-appels_dgfip').fill('Certificat client peut-être compromis');
-      await page.locator('section', { has: page.getByRole('heading', { name: 'Appels à la DGFiP' }) }).getByRole('button', { name: 'Suspendre les appels' }).click();
+      await page
+        .locator('section', { has: page.getByRole('heading', { name: 'Appels à la DGFiP' }) })
+        .getByRole('button', { name: 'Suspendre les appels' })
+        .click();
       await page.waitForURL(`${base}/agents/administration/incident`);
       assert.match(await mainText(page), /Appels à la DGFiP : suspendus depuis le/);
       await check(page, 'appels-suspendus');

@@ -34,7 +34,9 @@ async function demandeAVerifier(email: string): Promise<{ id: string; reference:
     familleId,
     canal: 'en_ligne',
     acteur,
-    foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1) }, consentement: { mode: 'en_ligne', donnePar: acteur } }],
+    foyersFiscaux: [
+      { parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1) }, consentement: { mode: 'en_ligne', donnePar: acteur } },
+    ],
   });
   t.services.wake();
   assert.equal((await t.harness.demandes.attendre(demande.id, 20_000)).statut, 'a_verifier');

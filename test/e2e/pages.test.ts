@@ -27,7 +27,10 @@ async function withBrowser(ctx: Parameters<typeof launchBrowser>[0], body: (brow
 
 test('every page has no accessibility violation (axe-core, WCAG 2.1 AA), on a desktop and on a phone', async (ctx) => {
   await withBrowser(ctx, async (browser) => {
-    for (const viewport of [{ width: 1280, height: 900 }, { width: 375, height: 740 }]) {
+    for (const viewport of [
+      { width: 1280, height: 900 },
+      { width: 375, height: 740 },
+    ]) {
       const page = await browser.newPage({ viewport });
       for (const path of PAGES) {
         await page.goto(base + path);

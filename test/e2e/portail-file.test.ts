@@ -41,7 +41,13 @@ test('quota used up: the page shows the position in the queue and an estimate, r
   try {
     // Another family's request gets the DGFiP's 429: the quota is paused for every request until Retry-After.
     t.sandbox.admin.addFault({ kind: 'http429', times: 1, retryAfterSeconds: RETRY_AFTER_S });
-    const autre = await t.signedInFamily({ parents: [{ nomNaissance: 'Girard', prenoms: 'Hugo', dateNaissance: '2004-11-30' }], enfants: [{ prenoms: 'Noé', nom: 'Girard', dateNaissance: '2024-02-02' }] }, 'hugo.girard@exemple.fr');
+    const autre = await t.signedInFamily(
+      {
+        parents: [{ nomNaissance: 'Girard', prenoms: 'Hugo', dateNaissance: '2004-11-30' }],
+        enfants: [{ prenoms: 'Noé', nom: 'Girard', dateNaissance: '2024-02-02' }],
+      },
+      'hugo.girard@exemple.fr',
+    );
     assert.equal((await t.post(autre.jar, '/mon-quotient/accord', '/mon-quotient/accord', { 'accord-1': 'oui' })).statusCode, 303);
     const premiere = await t.post(autre.jar, '/mon-quotient/numero', '/mon-quotient/numero', { 'numero-1': SPI_SANDBOX.primoDeclarant });
     assert.equal(premiere.statusCode, 303);
@@ -49,7 +55,13 @@ test('quota used up: the page shows the position in the queue and an estimate, r
     assert.ok((await t.harness.demandes.etat(premiereId)).file, 'the first request waits after the 429');
 
     const email = 'lea.roux@exemple.fr';
-    await t.signedInFamily({ parents: [{ nomNaissance: 'Roux', prenoms: 'Léa', dateNaissance: '2003-05-19' }], enfants: [{ prenoms: 'Jade', nom: 'Roux', dateNaissance: '2023-01-30' }] }, email);
+    await t.signedInFamily(
+      {
+        parents: [{ nomNaissance: 'Roux', prenoms: 'Léa', dateNaissance: '2003-05-19' }],
+        enfants: [{ prenoms: 'Jade', nom: 'Roux', dateNaissance: '2023-01-30' }],
+      },
+      email,
+    );
     const page = await browser.newPage({ viewport: VIEWPORTS.telephone });
     await page.goto(`${base}/connexion`);
     await page.fill('#email', email);

@@ -227,15 +227,28 @@ test('unmarried parents: each consents and gives a numéro fiscal; the QF adds b
     sansNumero(await page.content(), SPI_SANDBOX.parentsNonMaries.parentAvecEnfant, SPI_SANDBOX.parentsNonMaries.parentSansEnfant);
     const etat = await t.harness.demandes.etat(url.split('/').at(-1) as string);
     assert.equal(etat.statut, 'calculee');
-    const foyersFiscaux = await t.database.db.selectFrom('demande_foyers').select(['parent_rang', 'etat']).where('demande_id', '=', etat.id).orderBy('parent_rang').execute();
-    assert.deepEqual(foyersFiscaux, [{ parent_rang: 1, etat: 'recu' }, { parent_rang: 2, etat: 'recu' }]);
+    const foyersFiscaux = await t.database.db
+      .selectFrom('demande_foyers')
+      .select(['parent_rang', 'etat'])
+      .where('demande_id', '=', etat.id)
+      .orderBy('parent_rang')
+      .execute();
+    assert.deepEqual(foyersFiscaux, [
+      { parent_rang: 1, etat: 'recu' },
+      { parent_rang: 2, etat: 'recu' },
+    ]);
   } finally {
     await page.close();
   }
 });
 
 /** A family with a calculated QF, signed in on a phone: the married couple of the sandbox, one avis. */
-async function familleAvecResultat(b: Browser, email: string, famille: { parents: object[]; enfants: object[] }, spi: string): Promise<{ page: Page; url: string }> {
+async function familleAvecResultat(
+  b: Browser,
+  email: string,
+  famille: { parents: object[]; enfants: object[] },
+  spi: string,
+): Promise<{ page: Page; url: string }> {
   await t.signedInFamily(famille, email);
   const page = await b.newPage({ viewport: VIEWPORTS.telephone });
   await seConnecter(page, email);
@@ -356,7 +369,10 @@ test('Mon foyer: the second parent who lives elsewhere and a child in alternatin
     await page.fill('#enfant1-prenoms', 'Tom');
     await page.fill('#enfant1-nom', 'Faure');
     await page.fill('#enfant1-dateNaissance', '03/11/2014');
-    await page.getByRole('group', { name: 'Où vit l’enfant 1 ?' }).getByRole('radio', { name: /En résidence alternée/ }).check();
+    await page
+      .getByRole('group', { name: 'Où vit l’enfant 1 ?' })
+      .getByRole('radio', { name: /En résidence alternée/ })
+      .check();
     await page.getByRole('button', { name: 'Enregistrer mon foyer' }).click();
     await page.waitForURL(/\/mon-foyer#erreurs$/);
     const resume = page.locator('#erreurs');

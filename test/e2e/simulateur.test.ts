@@ -41,7 +41,13 @@ test('the simulator, its result and its errors have no accessibility violation a
   await withBrowser(ctx, async (browser) => {
     for (const viewport of VIEWPORTS) {
       const page = await browser.newPage({ viewport });
-      for (const path of ['/simulateur', '/simulateur?rfr=48000&parts=3', '/simulateur?rfr=48000&parts=3&hors-commune=oui', '/simulateur?rfr=48.000&parts=', '/']) {
+      for (const path of [
+        '/simulateur',
+        '/simulateur?rfr=48000&parts=3',
+        '/simulateur?rfr=48000&parts=3&hors-commune=oui',
+        '/simulateur?rfr=48.000&parts=',
+        '/',
+      ]) {
         await page.goto(base + path);
         // The help on which avis to use, opened, is checked too.
         const aide = page.locator('details.aide summary');
@@ -67,7 +73,8 @@ test('with the keyboard only, a family fills the form, sends it and lands on its
       const page = await browser.newPage({ viewport });
       await page.goto(`${base}/`);
       // From the home page: the link to the simulator is reached with Tab and followed with Enter.
-      for (let i = 0; i < 30 && (await page.evaluate(() => document.activeElement?.getAttribute('href'))) !== '/simulateur'; i++) await page.keyboard.press('Tab');
+      for (let i = 0; i < 30 && (await page.evaluate(() => document.activeElement?.getAttribute('href'))) !== '/simulateur'; i++)
+        await page.keyboard.press('Tab');
       await page.keyboard.press('Enter');
       await page.waitForURL(`${base}/simulateur`);
 

@@ -22,7 +22,13 @@ test('identity mismatch: the declared parent is not the one on the avis, the res
   try {
     // The household says « Lina Roux »; the avis names Léa Roux, born the same day: close, not the same.
     const email = 'lina.roux@exemple.fr';
-    await t.signedInFamily({ parents: [{ nomNaissance: 'Roux', prenoms: 'Lina', dateNaissance: '2003-05-19' }], enfants: [{ prenoms: 'Jade', nom: 'Roux', dateNaissance: '2023-01-30' }] }, email);
+    await t.signedInFamily(
+      {
+        parents: [{ nomNaissance: 'Roux', prenoms: 'Lina', dateNaissance: '2003-05-19' }],
+        enfants: [{ prenoms: 'Jade', nom: 'Roux', dateNaissance: '2023-01-30' }],
+      },
+      email,
+    );
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const check = (name: string) => checkPage(page, SHOTS, name);
     await page.goto(`${base}/connexion`);

@@ -33,7 +33,10 @@ after(async () => {
 function encodings(value: string): Map<string, Buffer> {
   const spaced = `${value.slice(0, 2)} ${value.slice(2, 4)} ${value.slice(4, 7)} ${value.slice(7, 10)} ${value.slice(10)}`;
   const forms = new Map<string, Buffer>();
-  for (const [name, text] of [['brut', value], ['espacé', spaced]] as const) {
+  for (const [name, text] of [
+    ['brut', value],
+    ['espacé', spaced],
+  ] as const) {
     const raw = Buffer.from(text);
     forms.set(name, raw);
     forms.set(`${name} base64`, Buffer.from(raw.toString('base64').replace(/=+$/, '')));
@@ -89,7 +92,8 @@ async function crashInTheMiddle(url: string, dataDir: string, familleIds: string
       });
     });
     // Let the calls reach the sandbox, then kill without warning.
-    for (let i = 0; i < 100 && sandbox.admin.calls().filter((c) => c.fault === 'timeout').length < ids.length; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && sandbox.admin.calls().filter((c) => c.fault === 'timeout').length < ids.length; i++)
+      await new Promise((r) => setTimeout(r, 100));
     child.kill('SIGKILL');
     await new Promise((resolve) => child.on('close', resolve));
     assert.ok(!`${out}${err}`.includes(CANARY));
@@ -107,15 +111,35 @@ async function scenario(t: TestContext, dialect: 'sqlite' | 'postgres', url: str
     const mercier = (await h.familles.creer({ parents: [{ nomNaissance: 'Mercier', prenoms: 'Anne', dateNaissance: '1987-02-03' }] }, famille)).id;
     const durand = (await h.familles.creer({ parents: [{ nomNaissance: 'Durand', prenoms: 'Paul', dateNaissance: '1980-01-01' }] }, famille)).id;
     const submit = async (familleId: string, spi: string = CANARY) =>
-      (await h.demandes.soumettre({ familleId, canal: 'en_ligne', acteur: famille, foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'en_ligne', donnePar: famille } }] })).id;
+      (
+        await h.demandes.soumettre({
+          familleId,
+          canal: 'en_ligne',
+          acteur: famille,
+          foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'en_ligne', donnePar: famille } }],
+        })
+      ).id;
 
     assert.equal(await h.traitement.traiter(await submit(mercier)), 'calculee', 'success');
     assert.equal(await h.traitement.traiter(await submit(durand)), 'a_verifier', 'identity mismatch');
-    for (const [kind, expected] of [['http500', 'en_file'], ['malformedJson', 'echouee'], ['timeout', 'en_file'], ['oversizedBody', 'echouee'], ['http429', 'en_file']] as const) {
+    for (const [kind, expected] of [
+      ['http500', 'en_file'],
+      ['malformedJson', 'echouee'],
+      ['timeout', 'en_file'],
+      ['oversizedBody', 'echouee'],
+      ['http429', 'en_file'],
+    ] as const) {
       sandbox.admin.addFault({ kind, spi: CANARY });
       try {
         const got = await h.traitement.traiter(await submit(mercier));
-        assert.equal(got, expected, `${kind}: ${h.logLines.filter((l) => l.includes('échec')).slice(-2).join(' | ')}`);
+        assert.equal(
+          got,
+          expected,
+          `${kind}: ${h.logLines
+            .filter((l) => l.includes('échec'))
+            .slice(-2)
+            .join(' | ')}`,
+        );
       } finally {
         sandbox.admin.clearFaults();
       }
@@ -139,9 +163,19 @@ async function scenario(t: TestContext, dialect: 'sqlite' | 'postgres', url: str
       // The other requests whose numbers were lost in the first run (queued for a retry) too.
       await restarted.traitement.recupererOrphelines(['apres-crash']);
       const rows = await database.db.selectFrom('demandes').select(['statut']).execute();
-      assert.ok(rows.every((r) => ['calculee', 'a_verifier', 'echouee', 'a_ressaisir'].includes(r.statut)), JSON.stringify(rows));
-      const perDemande = await database.db.selectFrom('quotients').select((eb) => ['demande_id', eb.fn.countAll<number>().as('n')]).groupBy('demande_id').execute();
-      assert.ok(perDemande.every((r) => Number(r.n) === 1), 'no QF twice for one request');
+      assert.ok(
+        rows.every((r) => ['calculee', 'a_verifier', 'echouee', 'a_ressaisir'].includes(r.statut)),
+        JSON.stringify(rows),
+      );
+      const perDemande = await database.db
+        .selectFrom('quotients')
+        .select((eb) => ['demande_id', eb.fn.countAll<number>().as('n')])
+        .groupBy('demande_id')
+        .execute();
+      assert.ok(
+        perDemande.every((r) => Number(r.n) === 1),
+        'no QF twice for one request',
+      );
       assert.equal((await restarted.journal.verify()).intact, true);
       h.logLines.push(...restarted.logLines);
     } finally {

@@ -15,7 +15,16 @@ const h = await createHarness(database, connection, { instanceId: `crash-${proce
 const ids: string[] = [];
 for (const familleId of familles) {
   const famille = { type: 'famille' as const, id: familleId };
-  ids.push((await h.demandes.soumettre({ familleId, canal: 'en_ligne', acteur: famille, foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'en_ligne', donnePar: famille } }] })).id);
+  ids.push(
+    (
+      await h.demandes.soumettre({
+        familleId,
+        canal: 'en_ligne',
+        acteur: famille,
+        foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'en_ligne', donnePar: famille } }],
+      })
+    ).id,
+  );
 }
 const running = ids.map((id) => h.traitement.traiter(id));
 process.stdout.write(`EN_COURS ${ids.join(' ')}\n`);

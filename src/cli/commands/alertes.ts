@@ -1,6 +1,15 @@
 import { userInfo } from 'node:os';
 import { QuotientError } from '../../domain/errors.ts';
-import { alerteDeTest, canauxDepuisConfig, creerCircuitAlerte, detailsDuRapport, GRAVITES, NOMS_CANAUX, type Gravite, type RapportAlerte } from '../../infra/alertes/index.ts';
+import {
+  alerteDeTest,
+  canauxDepuisConfig,
+  creerCircuitAlerte,
+  detailsDuRapport,
+  GRAVITES,
+  NOMS_CANAUX,
+  type Gravite,
+  type RapportAlerte,
+} from '../../infra/alertes/index.ts';
 import { pendingMigrations } from '../../infra/db/migrations.ts';
 import { auditFilesFor, JournalAudit } from '../../modules/audit/index.ts';
 import { EXIT, parseCommandArgs, type CliCommand } from '../io.ts';
@@ -26,9 +35,18 @@ export const alertesCommand: CliCommand = {
   async run(argv, io) {
     const [sub, ...rest] = argv;
     if (sub !== 'tester') {
-      throw new QuotientError('invalid', 'usage_invalide', `Sous-commande ${sub === undefined ? 'manquante' : `inconnue : « ${sub} »`}. Usage : ${USAGE.split('\n')[0]}`);
+      throw new QuotientError(
+        'invalid',
+        'usage_invalide',
+        `Sous-commande ${sub === undefined ? 'manquante' : `inconnue : « ${sub} »`}. Usage : ${USAGE.split('\n')[0]}`,
+      );
     }
-    const { values } = parseCommandArgs({ args: rest, options: { gravite: { type: 'string' }, json: { type: 'boolean', default: false } }, strict: true, allowPositionals: false });
+    const { values } = parseCommandArgs({
+      args: rest,
+      options: { gravite: { type: 'string' }, json: { type: 'boolean', default: false } },
+      strict: true,
+      allowPositionals: false,
+    });
     if (values.gravite !== undefined && !(GRAVITES as readonly string[]).includes(values.gravite)) {
       throw new QuotientError('invalid', 'usage_invalide', `Gravité inconnue : « ${values.gravite} » (attendu : ${GRAVITES.join(', ')}).`);
     }
@@ -82,7 +100,9 @@ function toJson(rapport: RapportAlerte) {
     toutEnvoye: rapport.toutEnvoye,
     canaux: NOMS_CANAUX.map((canal) => {
       const r = rapport.resultats.find((x) => x.canal === canal);
-      return r === undefined ? { canal, etat: 'non_configure' } : { canal, etat: r.envoye ? 'envoye' : 'echec', destination: r.destination, compteRendu: r.compteRendu, dureeMs: r.dureeMs };
+      return r === undefined
+        ? { canal, etat: 'non_configure' }
+        : { canal, etat: r.envoye ? 'envoye' : 'echec', destination: r.destination, compteRendu: r.compteRendu, dureeMs: r.dureeMs };
     }),
   };
 }

@@ -22,7 +22,11 @@ export const auditCommand: CliCommand = {
   async run(argv, io) {
     const [sub, ...rest] = argv;
     if (sub !== 'verify') {
-      throw new QuotientError('invalid', 'usage_invalide', `Sous-commande ${sub === undefined ? 'manquante' : `inconnue : « ${sub} »`}. Usage : ${USAGE.split('\n')[0]}`);
+      throw new QuotientError(
+        'invalid',
+        'usage_invalide',
+        `Sous-commande ${sub === undefined ? 'manquante' : `inconnue : « ${sub} »`}. Usage : ${USAGE.split('\n')[0]}`,
+      );
     }
     const { values } = parseCommandArgs({ args: rest, options: { json: { type: 'boolean', default: false } }, strict: true, allowPositionals: false });
     const mode = io.env.QUOTIENT_CONFIG === undefined ? 'demo' : 'production';
@@ -68,7 +72,9 @@ function describe(report: VerificationReport, where: string): string {
   const n = new Intl.NumberFormat('fr-FR');
   const lines = [`Base ${where}.`, report.message];
   if (report.checkpoint !== null) {
-    lines.push(`Point de contrôle : ${n.format(report.checkpoint.purgedCount)} entrée(s) antérieure(s) au ${report.checkpoint.purgedBefore.slice(0, 10)} purgée(s) ; chaîne vérifiée depuis la séquence n° ${report.checkpoint.firstKeptSeq}.`);
+    lines.push(
+      `Point de contrôle : ${n.format(report.checkpoint.purgedCount)} entrée(s) antérieure(s) au ${report.checkpoint.purgedBefore.slice(0, 10)} purgée(s) ; chaîne vérifiée depuis la séquence n° ${report.checkpoint.firstKeptSeq}.`,
+    );
   }
   if (report.anchor.state === 'valide' && report.anchor.seq !== null) {
     const lag = report.lastSeq !== null && report.intact ? report.lastSeq - report.anchor.seq : 0;

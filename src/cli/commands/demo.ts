@@ -67,20 +67,36 @@ export const demoCommand: CliCommand = {
       const sandbox = config.dgfip.baseUrl === undefined ? await startBuiltInSandbox(config) : undefined;
       if (sandbox) closers.push(() => sandbox.close());
       const client = { clientId: 'quotient-demo', clientSecret: randomBytes(24).toString('base64url') };
-      const provider = await onPreferredPort(config.port + 1, (port) => startLocalProvider({
-        port,
-        clients: [{ ...client, redirectUris: [`${config.publicUrl}/connexion/franceconnect/retour`], postLogoutRedirectUris: [`${config.publicUrl}/deconnexion/fin`] }],
-        subjectKey: subjectKey(config.dataDir, 'franceconnect'),
-        // The sandbox resolves the token to the person, as API Impôt particulier « via FranceConnect » does.
-        ...(sandbox ? { onAccessToken: (token: string, spi: string) => sandbox.admin.registerFranceConnectToken(token, spi) } : {}),
-      }));
+      const provider = await onPreferredPort(config.port + 1, (port) =>
+        startLocalProvider({
+          port,
+          clients: [
+            {
+              ...client,
+              redirectUris: [`${config.publicUrl}/connexion/franceconnect/retour`],
+              postLogoutRedirectUris: [`${config.publicUrl}/deconnexion/fin`],
+            },
+          ],
+          subjectKey: subjectKey(config.dataDir, 'franceconnect'),
+          // The sandbox resolves the token to the person, as API Impôt particulier « via FranceConnect » does.
+          ...(sandbox ? { onAccessToken: (token: string, spi: string) => sandbox.admin.registerFranceConnectToken(token, spi) } : {}),
+        }),
+      );
       closers.push(() => provider.close());
       const agentsClient = { clientId: 'quotient-demo-agents', clientSecret: randomBytes(24).toString('base64url') };
-      const agentsProvider = await onPreferredPort(config.port + 2, (port) => startLocalAgentsProvider({
-        port,
-        subjectKey: subjectKey(config.dataDir, 'agents'),
-        clients: [{ ...agentsClient, redirectUris: [`${config.publicUrl}/agents/connexion/retour`], postLogoutRedirectUris: [`${config.publicUrl}/agents/deconnexion/fin`] }],
-      }));
+      const agentsProvider = await onPreferredPort(config.port + 2, (port) =>
+        startLocalAgentsProvider({
+          port,
+          subjectKey: subjectKey(config.dataDir, 'agents'),
+          clients: [
+            {
+              ...agentsClient,
+              redirectUris: [`${config.publicUrl}/agents/connexion/retour`],
+              postLogoutRedirectUris: [`${config.publicUrl}/agents/deconnexion/fin`],
+            },
+          ],
+        }),
+      );
       closers.push(() => agentsProvider.close());
       const services = await composeServices(runtime, {
         ...(sandbox ? { dgfip: sandbox } : {}),
@@ -103,7 +119,9 @@ export const demoCommand: CliCommand = {
           `  Portail des familles   ${base}/`,
           `  Se connecter           ${base}/connexion`,
           `  FranceConnect (local)  ${provider.issuer}  (identités fictives du bac à sable)`,
-          ...DEMO_LOGINS.map((d, i) => `  ${i === 0 ? 'Identifiants de démo  ' : '                      '} ${d.login} / mot de passe ${FC_PASSWORD}  (${d.qui})`),
+          ...DEMO_LOGINS.map(
+            (d, i) => `  ${i === 0 ? 'Identifiants de démo  ' : '                      '} ${d.login} / mot de passe ${FC_PASSWORD}  (${d.qui})`,
+          ),
           `  Espace agents          ${base}/agents  (mot de passe ${DEMO_AGENT_PASSWORD})`,
           ...DEMO_AGENTS.map((a) => `                         ${a.email.padEnd(34)} ${a.roles.map((r) => LIBELLES_ROLES[r]).join(', ')}`),
           `  Essai au guichet       créer la famille de Hugo Girard, né le 30/11/2004, et saisir le numéro fiscal ${SPI_SANDBOX.primoDeclarant}`,

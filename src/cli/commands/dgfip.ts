@@ -34,7 +34,11 @@ export const dgfipCommand: CliCommand = {
   async run(argv, io) {
     const [sub, ...rest] = argv;
     if (sub !== 'check') {
-      throw new QuotientError('invalid', 'usage_invalide', `Sous-commande ${sub === undefined ? 'manquante' : `inconnue : « ${sub} »`}. Usage : ${USAGE.split('\n')[0]}`);
+      throw new QuotientError(
+        'invalid',
+        'usage_invalide',
+        `Sous-commande ${sub === undefined ? 'manquante' : `inconnue : « ${sub} »`}. Usage : ${USAGE.split('\n')[0]}`,
+      );
     }
     const { values } = parseCommandArgs({
       args: rest,
@@ -46,7 +50,12 @@ export const dgfipCommand: CliCommand = {
     const spi = NumeroFiscal.parse(values.spi);
     let annee: number | undefined;
     if (values.annee !== undefined) {
-      if (!/^[0-9]{4}$/.test(values.annee)) throw new QuotientError('invalid', 'usage_invalide', `Année invalide : « ${values.annee} » (4 chiffres attendus, par exemple ${derniereAnneeImposee(parisDate(Date.now()))}).`);
+      if (!/^[0-9]{4}$/.test(values.annee))
+        throw new QuotientError(
+          'invalid',
+          'usage_invalide',
+          `Année invalide : « ${values.annee} » (4 chiffres attendus, par exemple ${derniereAnneeImposee(parisDate(Date.now()))}).`,
+        );
       annee = Number(values.annee);
     }
 
@@ -80,12 +89,23 @@ export const dgfipCommand: CliCommand = {
         }
         try {
           const situation = await dgfip.clients.impotParticulier.parNumeroFiscal(spi, annee === undefined ? {} : { anneeRevenus: annee });
-          await journal.append({ actor, action: 'dgfip.check', outcome: 'succes', details: { anneeRevenus: situation.anneeRevenus, bacASable: dgfip.connection.sandbox } });
+          await journal.append({
+            actor,
+            action: 'dgfip.check',
+            outcome: 'succes',
+            details: { anneeRevenus: situation.anneeRevenus, bacASable: dgfip.connection.sandbox },
+          });
           io.out(values.json ? JSON.stringify(situation) : describe(situation, where));
           return CHECK_EXIT.found;
         } catch (error) {
           if (!isSourceFiscaleError(error)) throw error;
-          await journal.append({ actor, action: 'dgfip.check', outcome: 'echec', ...(error.correlationId ? { correlationId: error.correlationId } : {}), details: { raison: error.raison, bacASable: dgfip.connection.sandbox } });
+          await journal.append({
+            actor,
+            action: 'dgfip.check',
+            outcome: 'echec',
+            ...(error.correlationId ? { correlationId: error.correlationId } : {}),
+            details: { raison: error.raison, bacASable: dgfip.connection.sandbox },
+          });
           return report(io, error.raison, error.message, error.correlationId, values.json);
         }
       } finally {
@@ -98,7 +118,14 @@ export const dgfipCommand: CliCommand = {
 };
 
 function report(io: CliIo, raison: string, message: string, correlationId: string | undefined, json: boolean): number {
-  const status = raison === 'introuvable' ? CHECK_EXIT.notFound : raison === 'annee_indisponible' ? CHECK_EXIT.yearNotTaxed : raison === 'numero_fiscal_invalide' ? EXIT.usage : CHECK_EXIT.upstream;
+  const status =
+    raison === 'introuvable'
+      ? CHECK_EXIT.notFound
+      : raison === 'annee_indisponible'
+        ? CHECK_EXIT.yearNotTaxed
+        : raison === 'numero_fiscal_invalide'
+          ? EXIT.usage
+          : CHECK_EXIT.upstream;
   if (json) io.out(JSON.stringify({ erreur: { raison, message, ...(correlationId ? { correlationId } : {}) } }));
   io.err(`${message}${correlationId ? ` (X-Correlation-ID : ${correlationId})` : ''}`);
   return status;
@@ -113,7 +140,8 @@ function describe(s: SituationFiscale, where: string): string {
     `  Situation de famille       : ${LIBELLES_SITUATION_FAMILLE[s.situationFamille]} (${s.situationFamille})`,
     `  Personnes à charge         : ${s.nbPac}`,
     ...s.declarants.map(
-      (d, i) => `  Déclarant ${i + 1}                : ${d.prenoms} ${d.nomNaissance}${d.nomUsage ? ` (nom d’usage ${d.nomUsage})` : ''}${d.dateNaissance ? `, né(e) le ${formatDateCourte(d.dateNaissance)}` : ''}`,
+      (d, i) =>
+        `  Déclarant ${i + 1}                : ${d.prenoms} ${d.nomNaissance}${d.nomUsage ? ` (nom d’usage ${d.nomUsage})` : ''}${d.dateNaissance ? `, né(e) le ${formatDateCourte(d.dateNaissance)}` : ''}`,
     ),
     `  Adresse fiscale            : ${s.adresse ?? 'non communiquée'}`,
   ];

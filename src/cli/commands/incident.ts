@@ -4,7 +4,14 @@ import { QuotientError } from '../../domain/errors.ts';
 import { pendingMigrations } from '../../infra/db/migrations.ts';
 import type { EtatIntegrite } from '../../modules/incident/garde-integrite.ts';
 import type { CibleRevocation, Operateur } from '../../modules/incident/incident-service.ts';
-import { INTERRUPTEURS, LIBELLES_INTERRUPTEURS, RAFRAICHISSEMENT_MS, type CodeInterrupteur, type EtatIncidents, type Interrupteur } from '../../modules/incident/interrupteurs.ts';
+import {
+  INTERRUPTEURS,
+  LIBELLES_INTERRUPTEURS,
+  RAFRAICHISSEMENT_MS,
+  type CodeInterrupteur,
+  type EtatIncidents,
+  type Interrupteur,
+} from '../../modules/incident/interrupteurs.ts';
 import { EXIT, parseCommandArgs, type CliCommand, type CliIo } from '../io.ts';
 import { describeDatabase, migrate, openRuntime } from '../runtime.ts';
 
@@ -69,13 +76,17 @@ function ligneIntegrite(e: EtatIntegrite): string {
 
 function etatJson(etat: EtatIncidents, integrite: EtatIntegrite) {
   return {
-    interrupteurs: Object.fromEntries(INTERRUPTEURS.map((code) => {
-      const i = etat.interrupteurs[code];
-      return [code, { actif: i.actif, motif: i.motif, par: i.parLibelle, le: i.le }];
-    })),
+    interrupteurs: Object.fromEntries(
+      INTERRUPTEURS.map((code) => {
+        const i = etat.interrupteurs[code];
+        return [code, { actif: i.actif, motif: i.motif, par: i.parLibelle, le: i.le }];
+      }),
+    ),
     integrite: {
       etat: integrite.etat,
-      ...(integrite.etat === 'arret' ? { depuis: integrite.depuis, raison: integrite.rapport.reason, sequenceRompue: integrite.rapport.firstBrokenSeq, message: integrite.rapport.message } : {}),
+      ...(integrite.etat === 'arret'
+        ? { depuis: integrite.depuis, raison: integrite.rapport.reason, sequenceRompue: integrite.rapport.firstBrokenSeq, message: integrite.rapport.message }
+        : {}),
       ...(integrite.etat === 'reconnu' ? { reconnueLe: integrite.reconnaissance.le, motif: integrite.reconnaissance.motif } : {}),
     },
   };
@@ -131,13 +142,19 @@ export const incidentCommand: CliCommand = {
         if (sub === 'etat') return etat(io, await services.cache.lire(), services.integrite.etat(), values.json);
         if (cible !== undefined) {
           const { sessions, libelle } = await services.incidents.revoquerSessions(cible, values.motif, par);
-          io.out(`${sessions === 0 ? 'Aucune session ouverte' : sessions === 1 ? '1 session révoquée' : `${sessions} sessions révoquées`} ${libelle} : ${sessions === 0 ? 'rien à faire' : 'déconnexion à la prochaine action, sur toutes les instances'}.`);
+          io.out(
+            `${sessions === 0 ? 'Aucune session ouverte' : sessions === 1 ? '1 session révoquée' : `${sessions} sessions révoquées`} ${libelle} : ${sessions === 0 ? 'rien à faire' : 'déconnexion à la prochaine action, sur toutes les instances'}.`,
+          );
           return EXIT.ok;
         }
         const { code, actif } = bascule ?? { code: 'maintenance' as const, actif: positionnel === 'on' };
         const { interrupteur, change } = await services.incidents.basculer(code, actif, values.motif, par);
         io.out(ligneInterrupteur(interrupteur));
-        io.out(change ? `Mesure inscrite au journal d’audit ; toutes les instances l’appliquent dans les ${RAFRAICHISSEMENT_MS / 1000} secondes.` : 'C’était déjà le cas : rien n’a changé.');
+        io.out(
+          change
+            ? `Mesure inscrite au journal d’audit ; toutes les instances l’appliquent dans les ${RAFRAICHISSEMENT_MS / 1000} secondes.`
+            : 'C’était déjà le cas : rien n’a changé.',
+        );
         return EXIT.ok;
       } finally {
         await services.close();

@@ -19,7 +19,10 @@ const KIND = 'situation_fiscale';
 function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     // Only the variables the test sets: the developer's own QUOTIENT_* must not leak in.
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, QUOTIENT_LOG_LEVEL: 'warn', ...env } });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, QUOTIENT_LOG_LEVEL: 'warn', ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -109,7 +112,11 @@ test('quotient keys rotate on PostgreSQL in production mode, with QUOTIENT_MASTE
     // The rotation is journaled: production names the journal's key too.
     const auditKey = join(dir, 'prod-journal.key');
     writeFileSync(auditKey, randomBytes(32).toString('base64'), { mode: 0o600 });
-    await rotateEndToEnd({ QUOTIENT_CONFIG: DEMO_COMMUNE, QUOTIENT_DATABASE_URL: postgres.url, QUOTIENT_MASTER_KEY_FILE: keyFile, QUOTIENT_AUDIT_KEY_FILE: auditKey }, postgres.url, keyFile);
+    await rotateEndToEnd(
+      { QUOTIENT_CONFIG: DEMO_COMMUNE, QUOTIENT_DATABASE_URL: postgres.url, QUOTIENT_MASTER_KEY_FILE: keyFile, QUOTIENT_AUDIT_KEY_FILE: auditKey },
+      postgres.url,
+      keyFile,
+    );
   } finally {
     await postgres.drop();
   }

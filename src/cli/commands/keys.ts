@@ -37,7 +37,11 @@ export const keysCommand: CliCommand = {
     const { positionals } = parseCommandArgs({ args: argv, options: {}, strict: true, allowPositionals: true });
     const [action, ...extra] = positionals;
     if (action === undefined || !ACTIONS.includes(action as Action) || extra.length > 0) {
-      throw new QuotientError('invalid', 'usage_invalide', `Utilisation : quotient keys init | status | rotate${action === undefined ? '' : ` (« ${[action, ...extra].join(' ')} » n’est pas reconnu)`}.`);
+      throw new QuotientError(
+        'invalid',
+        'usage_invalide',
+        `Utilisation : quotient keys init | status | rotate${action === undefined ? '' : ` (« ${[action, ...extra].join(' ')} » n’est pas reconnu)`}.`,
+      );
     }
     // As for `quotient migrate`: without a commune file, the demo's defaults apply.
     const mode: RunMode = io.env.QUOTIENT_CONFIG === undefined ? 'demo' : 'production';
@@ -46,7 +50,9 @@ export const keysCommand: CliCommand = {
     try {
       const pending = await pendingMigrations(runtime.database.db);
       if (pending.length > 0) {
-        io.err(`La base ${describeDatabase(runtime.config.databaseUrl)} n’est pas à jour (${pending.length} migration(s) en attente) : lancez « quotient migrate » d’abord.`);
+        io.err(
+          `La base ${describeDatabase(runtime.config.databaseUrl)} n’est pas à jour (${pending.length} migration(s) en attente) : lancez « quotient migrate » d’abord.`,
+        );
         return EXIT.usage;
       }
       return action === 'status' ? await status(io, runtime) : await rotate(io, runtime);
@@ -90,7 +96,9 @@ async function status(io: CliIo, runtime: Runtime): Promise<number> {
   }
   const dbActive = usage.find((u) => u.active)?.keyId;
   if (dbActive !== undefined && dbActive !== keyring.activeId) {
-    problems.push(`La base utilise la clé « ${dbActive} » mais le fichier désigne « ${keyring.activeId} » : une rotation a été interrompue, relancez « quotient keys rotate ».`);
+    problems.push(
+      `La base utilise la clé « ${dbActive} » mais le fichier désigne « ${keyring.activeId} » : une rotation a été interrompue, relancez « quotient keys rotate ».`,
+    );
   }
   for (const problem of problems) io.err(`Attention : ${problem}`);
   if (problems.length === 0) io.out('Toutes les données du coffre sont lisibles avec ce fichier de clés.');
@@ -107,11 +115,18 @@ async function rotate(io: CliIo, runtime: Runtime): Promise<number> {
       // A large silo takes a while: say it is moving, about once every two seconds.
       if (performance.now() - lastReport < 2000) return;
       lastReport = performance.now();
-      io.out(`  … ${records(p.scanned)} ${agree(p.scanned, 'examiné', 'examinés')}, ${number.format(p.rewrapped)} ${agree(p.rewrapped, 'rechiffré', 'rechiffrés')}`);
+      io.out(
+        `  … ${records(p.scanned)} ${agree(p.scanned, 'examiné', 'examinés')}, ${number.format(p.rewrapped)} ${agree(p.rewrapped, 'rechiffré', 'rechiffrés')}`,
+      );
     },
   });
   // Every action is one journal entry: who rotated, which key is now active, how it went.
-  const journal = await JournalAudit.open({ db: runtime.database.db, dialect: runtime.database.dialect, files: auditFilesFor(runtime.config), onAlert: (a) => io.err(a.message) });
+  const journal = await JournalAudit.open({
+    db: runtime.database.db,
+    dialect: runtime.database.dialect,
+    files: auditFilesFor(runtime.config),
+    onAlert: (a) => io.err(a.message),
+  });
   await journal.append({
     actor: { type: 'systeme', id: `cli:${userInfo().username}` },
     action: 'coffre.rotation',
@@ -127,9 +142,10 @@ async function rotate(io: CliIo, runtime: Runtime): Promise<number> {
   );
   if (result.retired.length > 0) {
     const n = result.retired.length;
-    io.out(`${agree(n, 'Clé retirée', 'Clés retirées')} du fichier, plus aucun enregistrement ne ${agree(n, 'l’utilise', 'les utilise')} : ${result.retired.map((id) => `« ${id} »`).join(', ')}.`);
-  }
-  else io.out(`Aucune ancienne clé à retirer (la clé précédente était « ${previous} »).`);
+    io.out(
+      `${agree(n, 'Clé retirée', 'Clés retirées')} du fichier, plus aucun enregistrement ne ${agree(n, 'l’utilise', 'les utilise')} : ${result.retired.map((id) => `« ${id} »`).join(', ')}.`,
+    );
+  } else io.out(`Aucune ancienne clé à retirer (la clé précédente était « ${previous} »).`);
   if (result.failures.length === 0 && result.kept.length === 0) return EXIT.ok;
 
   const failed = result.failures.length;
@@ -138,6 +154,7 @@ async function rotate(io: CliIo, runtime: Runtime): Promise<number> {
   }
   for (const f of result.failures.slice(0, 20)) io.err(`  - ${f.kind} ${f.id} : ${f.code}`);
   if (failed > 20) io.err(`  … et ${number.format(failed - 20)} ${agree(failed - 20, 'autre', 'autres')}.`);
-  for (const k of result.kept) io.err(`Clé « ${k.keyId} » conservée dans le fichier : ${records(k.records)} ${agree(k.records, 'l’utilise', 'l’utilisent')} encore.`);
+  for (const k of result.kept)
+    io.err(`Clé « ${k.keyId} » conservée dans le fichier : ${records(k.records)} ${agree(k.records, 'l’utilise', 'l’utilisent')} encore.`);
   return EXIT.failure;
 }

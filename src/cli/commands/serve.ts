@@ -38,7 +38,9 @@ export const serveCommand: CliCommand = {
     try {
       const pending = await pendingMigrations(runtime.database.db);
       if (pending.length > 0) {
-        io.err(`La base ${describeDatabase(runtime.config.databaseUrl)} n’est pas à jour (${pending.length} migration(s) en attente) : lancez « quotient migrate » puis relancez le serveur.`);
+        io.err(
+          `La base ${describeDatabase(runtime.config.databaseUrl)} n’est pas à jour (${pending.length} migration(s) en attente) : lancez « quotient migrate » puis relancez le serveur.`,
+        );
         return EXIT.usage;
       }
       if (values.role === 'worker') {

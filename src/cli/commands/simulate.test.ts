@@ -39,7 +39,10 @@ function boulogneWith(edit: (yaml: string) => string, name: string): string {
 test('48 000 € and 3 parts under the Boulogne policy: QF 1333.33 and a canteen meal at 4.80, as JSON', async () => {
   const r = await run('--policy', BOULOGNE, '--rfr', '48000', '--parts', '3', '--json');
   assert.equal(r.code, 0, r.err);
-  const result = JSON.parse(r.out) as { quotientFamilial: number; activites: { id: string; libelle: string; unite: string; tranche: string | null; prix: number }[] };
+  const result = JSON.parse(r.out) as {
+    quotientFamilial: number;
+    activites: { id: string; libelle: string; unite: string; tranche: string | null; prix: number }[];
+  };
   assert.deepEqual(Object.keys(result), ['quotientFamilial', 'activites']);
   assert.equal(result.quotientFamilial, 1333.33);
   assert.deepEqual(result.activites[0], { id: 'restauration-scolaire', libelle: 'Restauration scolaire', unite: 'repas', tranche: null, prix: 4.8 });
@@ -57,7 +60,13 @@ test('--non-resident gives the flat canteen price of 8.05', async () => {
 test('brackets are named in the JSON output (Strasbourg, QF 1 333,33 € → bracket 8 at 41.99)', async () => {
   const r = await run('--policy', STRASBOURG, '--rfr', '48000', '--parts', '3', '--json');
   assert.equal(r.code, 0, r.err);
-  assert.deepEqual(JSON.parse(r.out).activites[0], { id: 'accueil-soir-maternelle', libelle: 'Accueil du soir en école maternelle', unite: 'mois', tranche: '8', prix: 41.99 });
+  assert.deepEqual(JSON.parse(r.out).activites[0], {
+    id: 'accueil-soir-maternelle',
+    libelle: 'Accueil du soir en école maternelle',
+    unite: 'mois',
+    tranche: '8',
+    prix: 41.99,
+  });
 });
 
 test('without --json, a French table and the one-sentence computation', async () => {
@@ -116,5 +125,8 @@ test('RFR 0 is a valid case: QF 0 and the floor prices', async () => {
   assert.equal(r.code, 0, r.err);
   const result = JSON.parse(r.out) as { quotientFamilial: number; activites: { prix: number }[] };
   assert.equal(result.quotientFamilial, 0);
-  assert.deepEqual(result.activites.map((a) => a.prix), [0.5, 0.38, 2.18]);
+  assert.deepEqual(
+    result.activites.map((a) => a.prix),
+    [0.5, 0.38, 2.18],
+  );
 });

@@ -54,7 +54,8 @@ async function loadPolicy(path: string): Promise<PolitiqueTarifaire> {
   } catch (error) {
     if (error instanceof QuotientError) {
       // A missing file is a usage error here: the person named the wrong path.
-      const message = error.code === 'politique_tarifaire_invalide' ? `La politique tarifaire « ${path} » est invalide : corrigez les champs indiqués.` : error.message;
+      const message =
+        error.code === 'politique_tarifaire_invalide' ? `La politique tarifaire « ${path} » est invalide : corrigez les champs indiqués.` : error.message;
       throw new QuotientError('invalid', error.code, message, { details: error.details });
     }
     throw error;
@@ -121,7 +122,10 @@ export const simulateCommand: CliCommand = {
       },
     });
     const missing = (['policy', 'rfr'] as const).filter((k) => values[k] === undefined).map((k) => `--${k}`);
-    if (missing.length > 0) throw usageError(`Utilisation incorrecte : ${missing.join(' et ')} ${missing.length > 1 ? 'sont obligatoires' : 'est obligatoire'}. Voir « quotient simulate --help ».`);
+    if (missing.length > 0)
+      throw usageError(
+        `Utilisation incorrecte : ${missing.join(' et ')} ${missing.length > 1 ? 'sont obligatoires' : 'est obligatoire'}. Voir « quotient simulate --help ».`,
+      );
 
     const input: SimulationInput = {
       rfr: number('--rfr', values.rfr) as number,

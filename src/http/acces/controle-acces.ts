@@ -96,7 +96,11 @@ export function registerControleAcces(app: FastifyInstance, deps: ControleAccesD
     request.principaux = principaux;
     if (deps.origine !== undefined && envoyeeDAilleurs(request, deps.origine)) {
       await tracerRefus(request, route, principaux, deps, 'origine');
-      throw new QuotientError('forbidden', 'origine_refusee', 'Ce formulaire a été envoyé depuis un autre site : rien n’a été enregistré. Ouvrez le site de la commune directement, puis recommencez.');
+      throw new QuotientError(
+        'forbidden',
+        'origine_refusee',
+        'Ce formulaire a été envoyé depuis un autre site : rien n’a été enregistré. Ouvrez le site de la commune directement, puis recommencez.',
+      );
     }
     const allowed = politique[cleRoute(request.method, route)];
     if (allowed && principaux.some((p) => allowed.includes(p))) return;
@@ -140,7 +144,13 @@ function acteurDe(request: FastifyRequest): Acteur {
   return { type: 'anonyme', id: String(request.id) };
 }
 
-async function tracerRefus(request: FastifyRequest, route: string, principaux: readonly Principal[], deps: ControleAccesDeps, motif?: 'origine'): Promise<void> {
+async function tracerRefus(
+  request: FastifyRequest,
+  route: string,
+  principaux: readonly Principal[],
+  deps: ControleAccesDeps,
+  motif?: 'origine',
+): Promise<void> {
   // The route's pattern, never the URL: identifiers and query strings stay out of the journal; nor
   // the Origin a client sent, only that it was another site's.
   const details = { methode: request.method, route, roles: principaux.join(','), ...(motif ? { motif } : {}) };
@@ -153,7 +163,11 @@ async function tracerRefus(request: FastifyRequest, route: string, principaux: r
       // The request id is the one value here a client may have influenced (through a proxy): if the
       // journal's guard refuses it, the refusal is written without it rather than lost.
       const { correlationId: _refuse, ...sansId } = entree;
-      await deps.journal?.append({ ...sansId, actor: entree.actor.type === 'anonyme' ? { type: 'anonyme', id: 'inconnu' } : entree.actor, details: { ...details, identifiantRequete: 'masque' } });
+      await deps.journal?.append({
+        ...sansId,
+        actor: entree.actor.type === 'anonyme' ? { type: 'anonyme', id: 'inconnu' } : entree.actor,
+        details: { ...details, identifiantRequete: 'masque' },
+      });
     }
   } catch (error) {
     // The refusal stands even if the journal cannot take it; the operator is told.

@@ -19,7 +19,10 @@ before(async () => {
   // Behind one reverse proxy, which hands on its request ids: the walk finds each refusal by its id.
   t = await createBackOfficeTestApp({ env: { QUOTIENT_TRUST_PROXY: '1' } });
   callers.set('anonyme', { jar: new Jar(), headers: {} });
-  callers.set('famille', { jar: (await t.signedInFamily({ parents: [{ nomNaissance: 'Matrice', prenoms: 'Anne', dateNaissance: '1980-01-01' }] }, 'anne.matrice@exemple.fr')).jar, headers: {} });
+  callers.set('famille', {
+    jar: (await t.signedInFamily({ parents: [{ nomNaissance: 'Matrice', prenoms: 'Anne', dateNaissance: '1980-01-01' }] }, 'anne.matrice@exemple.fr')).jar,
+    headers: {},
+  });
   for (const role of ROLES_AGENT) callers.set(role, { jar: await t.signInAgent(role), headers: {} });
   callers.set('api', { jar: new Jar(), headers: { authorization: `Bearer ${await t.apiKey()}` } });
 });
@@ -35,7 +38,9 @@ test('every route of the router is in the access policy, and the policy names no
   const known = new Set(routes().map((r) => cleRoute(r.method, r.url)));
   const missing = [...known].filter((k) => !(k in POLITIQUE_ACCES)).sort();
   assert.deepEqual(missing, [], `routes absentes de src/http/acces/politique-acces.ts : ${missing.join(', ')}`);
-  const stale = Object.keys(POLITIQUE_ACCES).filter((k) => !known.has(k)).sort();
+  const stale = Object.keys(POLITIQUE_ACCES)
+    .filter((k) => !known.has(k))
+    .sort();
   assert.deepEqual(stale, [], `entrées de la politique sans route : ${stale.join(', ')}`);
 });
 
@@ -51,7 +56,12 @@ test('every route × every caller: allowed exactly as the policy says, every ref
       const res = await t.app.inject({
         method: route.method as 'GET',
         url: concrete(route.url),
-        headers: { ...caller.headers, cookie: caller.jar.header(), 'x-request-id': requestId, ...(route.method === 'GET' ? {} : { 'content-type': 'application/x-www-form-urlencoded' }) },
+        headers: {
+          ...caller.headers,
+          cookie: caller.jar.header(),
+          'x-request-id': requestId,
+          ...(route.method === 'GET' ? {} : { 'content-type': 'application/x-www-form-urlencoded' }),
+        },
         ...(route.method === 'GET' ? {} : { payload: '' }),
       });
       const refusals = (await t.harness.journal.query({ correlationId: requestId, action: 'acces.refuse' })).entries;
@@ -64,7 +74,8 @@ test('every route × every caller: allowed exactly as the policy says, every ref
         if (!toSignIn && res.statusCode !== 401 && res.statusCode !== 403) wrong.push(`${key} accordé à tort à ${principal} (${res.statusCode})`);
         // The API knows keys only: a family's or an agent's session is no credential there (401, not 403).
         const expected = route.url.startsWith('/api/') ? 401 : 403;
-        if (principal !== 'anonyme' && principal !== 'api' && res.statusCode !== expected) wrong.push(`${key} pour ${principal} : ${res.statusCode} au lieu de ${expected}`);
+        if (principal !== 'anonyme' && principal !== 'api' && res.statusCode !== expected)
+          wrong.push(`${key} pour ${principal} : ${res.statusCode} au lieu de ${expected}`);
       }
     }
   }

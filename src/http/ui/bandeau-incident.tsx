@@ -42,8 +42,10 @@ export function BandeauIncident({ avis, agents }: { avis: AvisIncident | null | 
         <Bandeau kind="error">
           <p>
             <strong>Arrêt d’intégrité{quand(integrite.depuis)}.</strong>{' '}
-            {integrite.etat === 'arret' ? integrite.rapport.message : 'Une autre instance a trouvé le journal d’audit altéré ; la vérification est en cours ici.'} Aucun appel à la
-            DGFiP ni aucune nouvelle demande jusqu’à ce qu’un auditeur reconnaisse l’altération après enquête (Contrôle, Intégrité du journal).
+            {integrite.etat === 'arret'
+              ? integrite.rapport.message
+              : 'Une autre instance a trouvé le journal d’audit altéré ; la vérification est en cours ici.'}{' '}
+            Aucun appel à la DGFiP ni aucune nouvelle demande jusqu’à ce qu’un auditeur reconnaisse l’altération après enquête (Contrôle, Intégrité du journal).
           </p>
         </Bandeau>
       ) : null}

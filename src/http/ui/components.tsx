@@ -54,7 +54,17 @@ export const ANCRE_ERREURS = 'erreurs';
  * else `defaut`, else no link. With `emplacements`, a problem whose path names no field says that
  * path before its message (the errors of a policy file point inside the file).
  */
-export function Erreurs({ errors, champs, defaut, emplacements = false }: { errors: readonly ErrorDetail[]; champs?: Readonly<Record<string, string>>; defaut?: string; emplacements?: boolean }) {
+export function Erreurs({
+  errors,
+  champs,
+  defaut,
+  emplacements = false,
+}: {
+  errors: readonly ErrorDetail[];
+  champs?: Readonly<Record<string, string>>;
+  defaut?: string;
+  emplacements?: boolean;
+}) {
   if (errors.length === 0) return null;
   return (
     <ErrorSummary
@@ -239,10 +249,34 @@ export function TextAreaField({ id, name, label, hint, value, error, rows, maxLe
 export function ChampNumeroFiscal({ rang, nom, errors }: { rang: 1 | 2; nom: string; errors: readonly ErrorDetail[] }) {
   const id = `numero-${rang}`;
   const error = errorOf(errors, id);
-  return <TextField id={id} label={`Numéro fiscal de ${nom}`} hint="13 chiffres, par exemple 3012345678901 ; les espaces sont acceptés." inputMode="numeric" autoComplete="off" size="moyen" {...(error ? { error } : {})} />;
+  return (
+    <TextField
+      id={id}
+      label={`Numéro fiscal de ${nom}`}
+      hint="13 chiffres, par exemple 3012345678901 ; les espaces sont acceptés."
+      inputMode="numeric"
+      autoComplete="off"
+      size="moyen"
+      {...(error ? { error } : {})}
+    />
+  );
 }
 
-export function CheckboxField({ id, name, value, label, hint, checked }: { id: string; name?: string; value: string; label: string; hint?: ComponentChildren; checked: boolean }) {
+export function CheckboxField({
+  id,
+  name,
+  value,
+  label,
+  hint,
+  checked,
+}: {
+  id: string;
+  name?: string;
+  value: string;
+  label: string;
+  hint?: ComponentChildren;
+  checked: boolean;
+}) {
   return (
     <div class="field checkbox">
       <input id={id} name={name ?? id} type="checkbox" value={value} checked={checked} aria-describedby={hint !== undefined ? `${id}-aide` : undefined} />
@@ -262,10 +296,29 @@ export function CheckboxField({ id, name, value, label, hint, checked }: { id: s
  * A radio group in its fieldset: the legend is the question, each answer has its label, and the
  * error summary links to the first answer (`<name>-<first value>`), where the error is also shown.
  */
-export function RadioGroup({ name, legend, hint, options, value, errors, className }: { name: string; legend: string; hint?: string; options: ReadonlyArray<readonly [string, string]>; value: string | undefined; errors: readonly ErrorDetail[]; className?: string }) {
+export function RadioGroup({
+  name,
+  legend,
+  hint,
+  options,
+  value,
+  errors,
+  className,
+}: {
+  name: string;
+  legend: string;
+  hint?: string;
+  options: ReadonlyArray<readonly [string, string]>;
+  value: string | undefined;
+  errors: readonly ErrorDetail[];
+  className?: string;
+}) {
   const error = errorOf(errors, `${name}-${options[0]?.[0] ?? ''}`);
   return (
-    <fieldset class={`field${className ? ` ${className}` : ''}${error ? ' field--error' : ''}`} aria-describedby={describedBy(name, hint !== undefined, error !== undefined)}>
+    <fieldset
+      class={`field${className ? ` ${className}` : ''}${error ? ' field--error' : ''}`}
+      aria-describedby={describedBy(name, hint !== undefined, error !== undefined)}
+    >
       <legend>{legend}</legend>
       {hint ? (
         <span class="hint" id={`${name}-aide`}>

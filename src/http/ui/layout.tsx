@@ -33,7 +33,9 @@ export function Layout({ ctx, title, children, espace }: LayoutProps) {
         <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
       </head>
       <body>
-        <a class="skip-link" href="#contenu">Aller au contenu</a>
+        <a class="skip-link" href="#contenu">
+          Aller au contenu
+        </a>
         <header class="site-header">
           <div class="container site-header__inner">
             <a class="site-header__brand" href={espace?.accueil ?? '/'}>
@@ -50,9 +52,12 @@ export function Layout({ ctx, title, children, espace }: LayoutProps) {
         <footer class="site-footer">
           <div class="container">
             <p class="site-footer__contact">
-              Une question ? {commune.contact.service} :{' '}
-              <a href={`mailto:${commune.contact.email}`}>{commune.contact.email}</a>
-              {commune.contact.telephone ? <>, <a href={`tel:${commune.contact.telephone.replace(/[^+0-9]/g, '')}`}>{commune.contact.telephone}</a></> : null}
+              Une question ? {commune.contact.service} : <a href={`mailto:${commune.contact.email}`}>{commune.contact.email}</a>
+              {commune.contact.telephone ? (
+                <>
+                  , <a href={`tel:${commune.contact.telephone.replace(/[^+0-9]/g, '')}`}>{commune.contact.telephone}</a>
+                </>
+              ) : null}
             </p>
             <nav aria-label="Pied de page">
               <ul class="site-footer__links">

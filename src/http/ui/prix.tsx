@@ -9,7 +9,8 @@ import type { PrixActivite } from '../../domain/tarification.ts';
 export const parUnite = (unite: Unite) => `par ${LIBELLES_UNITES[unite]}`;
 
 /** The tranche of a price, or in words why it has none (non-resident or unknown QF price, taux d'effort). */
-export const trancheEnClair = (p: PrixActivite) => p.tranche ?? (p.origine === 'non-resident' ? 'prix hors commune' : p.origine === 'sans-quotient' ? 'prix sans quotient' : 'taux d’effort');
+export const trancheEnClair = (p: PrixActivite) =>
+  p.tranche ?? (p.origine === 'non-resident' ? 'prix hors commune' : p.origine === 'sans-quotient' ? 'prix sans quotient' : 'taux d’effort');
 
 /** The QF in large, per month or per year; `children` say what it covers (validity, request, explanation). */
 export function CarteQuotient({ libelle, cents, periode, children }: { libelle: string; cents: number; periode: string; children: ComponentChildren }) {
@@ -31,7 +32,17 @@ export interface LignePrix {
 }
 
 /** One row per activity: its tariff and its price per unit. `className` adds the back-office's ruled style. */
-export function TableauPrix({ caption, colonneTarif = 'Tranche', lignes, className }: { caption: string; colonneTarif?: string; lignes: readonly LignePrix[]; className?: string }) {
+export function TableauPrix({
+  caption,
+  colonneTarif = 'Tranche',
+  lignes,
+  className,
+}: {
+  caption: string;
+  colonneTarif?: string;
+  lignes: readonly LignePrix[];
+  className?: string;
+}) {
   return (
     <div class="table-wrapper">
       <table class={className ? `${className} table-prix` : 'table-prix'}>

@@ -4,7 +4,13 @@ import { validateEntry } from '../../modules/audit/audit-entry.ts';
 import { SPI_SANDBOX } from '../../sandbox/population.ts';
 import { alerteDeTest, AlerteInvalide, creerAlerte, type NouvelleAlerte } from './alerte.ts';
 
-const base: NouvelleAlerte = { code: 'connexion.echecs_rafale', gravite: 'avertissement', titre: 'Échecs de connexion en rafale', message: 'Douze échecs en une minute pour un même compte agent.', details: { compte: 'agent-42', echecs: 12 } };
+const base: NouvelleAlerte = {
+  code: 'connexion.echecs_rafale',
+  gravite: 'avertissement',
+  titre: 'Échecs de connexion en rafale',
+  message: 'Douze échecs en une minute pour un même compte agent.',
+  details: { compte: 'agent-42', echecs: 12 },
+};
 
 function refused(input: NouvelleAlerte): AlerteInvalide {
   try {
@@ -41,7 +47,14 @@ test('a numéro fiscal is refused in the title, the message or a detail, and nev
 });
 
 test('bad fields are named in French', () => {
-  const error = refused({ ...base, code: 'Pas Un Code', gravite: 'grave' as never, titre: 'x'.repeat(201), message: 'deux\nlignes', details: { ['k'.repeat(33)]: 1, objet: {} as never } });
+  const error = refused({
+    ...base,
+    code: 'Pas Un Code',
+    gravite: 'grave' as never,
+    titre: 'x'.repeat(201),
+    message: 'deux\nlignes',
+    details: { ['k'.repeat(33)]: 1, objet: {} as never },
+  });
   const paths = error.details.map((d) => d.path);
   for (const path of ['code', 'gravite', 'titre', 'message', 'details.objet']) assert.ok(paths.includes(path), `${path} in ${paths.join(', ')}`);
   assert.ok(paths.some((p) => p.startsWith('details.kkkk')));
@@ -51,7 +64,10 @@ test('bad fields are named in French', () => {
 
 test('a detail named like the title does not hide a bad title', () => {
   const error = refused({ ...base, titre: '', details: { titre: 'correct' } });
-  assert.deepEqual(error.details.map((d) => d.path), ['titre']);
+  assert.deepEqual(
+    error.details.map((d) => d.path),
+    ['titre'],
+  );
 });
 
 test('the test alert is labelled as such and its details are fit for the journal', () => {

@@ -42,7 +42,9 @@ export class AlerteInvalide extends QuotientError {
     super(
       'invalid',
       code,
-      code === 'numero_fiscal_interdit' ? 'Alerte refusée : une valeur ressemble à un numéro fiscal, qui ne doit jamais en sortir.' : 'Alerte invalide : corrigez les champs indiqués.',
+      code === 'numero_fiscal_interdit'
+        ? 'Alerte refusée : une valeur ressemble à un numéro fiscal, qui ne doit jamais en sortir.'
+        : 'Alerte invalide : corrigez les champs indiqués.',
       { details },
     );
   }
@@ -60,7 +62,8 @@ export function creerAlerte(input: NouvelleAlerte): Alerte {
   if (typeof input.titre === 'string' && input.titre.length > 200) problems.push({ path: 'titre', message: 'au plus 200 caractères' });
   const details = input.details ?? {};
   for (const key of Object.keys(details)) {
-    if (key.length > MAX_DETAIL_KEY) problems.push({ path: `details.${key.slice(0, MAX_DETAIL_KEY)}…`, message: `nom de clé de ${MAX_DETAIL_KEY} caractères au plus` });
+    if (key.length > MAX_DETAIL_KEY)
+      problems.push({ path: `details.${key.slice(0, MAX_DETAIL_KEY)}…`, message: `nom de clé de ${MAX_DETAIL_KEY} caractères au plus` });
   }
   let spi = false;
   const guard = (what: 'texte' | 'details', entryDetails: Readonly<Record<string, AuditDetailValue>>) => {
@@ -72,7 +75,8 @@ export function creerAlerte(input: NouvelleAlerte): Alerte {
       for (const d of error.details) {
         // The guard names paths as the journal sees them; here they are the alert's own fields.
         const path = d.path === 'action' ? 'code' : what === 'texte' ? d.path.replace(/^details\./, '') : d.path;
-        if (!problems.some((p) => p.path === path)) problems.push({ path, message: d.path === 'action' ? 'code pointé en minuscules attendu, par exemple « connexion.echecs_rafale »' : d.message });
+        if (!problems.some((p) => p.path === path))
+          problems.push({ path, message: d.path === 'action' ? 'code pointé en minuscules attendu, par exemple « connexion.echecs_rafale »' : d.message });
       }
     }
   };

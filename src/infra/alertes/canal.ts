@@ -31,7 +31,8 @@ export class EchecCanal extends Error {
   override readonly name = 'EchecCanal';
 }
 
-const TLS_CODES = /^(?:CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|ERR_TLS_CERT_ALTNAME_INVALID|ERR_SSL_|ERR_TLS_|HOSTNAME_MISMATCH)/;
+const TLS_CODES =
+  /^(?:CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|ERR_TLS_CERT_ALTNAME_INVALID|ERR_SSL_|ERR_TLS_|HOSTNAME_MISMATCH)/;
 
 const REASONS: Record<string, string> = {
   ECONNREFUSED: 'injoignable (connexion refusée)',

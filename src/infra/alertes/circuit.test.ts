@@ -12,7 +12,12 @@ import { canalWebhook } from './webhook.ts';
 
 const emetteur: Emetteur = { commune: 'Ville de Démonstration', codeInsee: '99999', hote: 'quotient-1' };
 const secretText = 'un-secret-de-test-de-plus-de-trente-deux-caracteres';
-const alerte = creerAlerte({ code: 'journal.chaine_rompue', gravite: 'critique', titre: 'Journal d’audit altéré', message: 'Les opérations fiscales sont suspendues.' });
+const alerte = creerAlerte({
+  code: 'journal.chaine_rompue',
+  gravite: 'critique',
+  titre: 'Journal d’audit altéré',
+  message: 'Les opérations fiscales sont suspendues.',
+});
 
 function fake(nom: CanalAlerte['nom'], envoyer: CanalAlerte['envoyer']): CanalAlerte {
   return { nom, destination: `faux ${nom}`, envoyer };
@@ -33,7 +38,14 @@ test('every channel gets the alert at once; the report lists them in a fixed ord
     const rapport = await circuit.envoyerAlerte(alerte);
     assert.equal(rapport.alerteId, alerte.id);
     assert.equal(rapport.toutEnvoye, true);
-    assert.deepEqual(rapport.resultats.map((r) => [r.canal, r.envoye]), [['courriel', true], ['webhook', true], ['syslog', true]]);
+    assert.deepEqual(
+      rapport.resultats.map((r) => [r.canal, r.envoye]),
+      [
+        ['courriel', true],
+        ['webhook', true],
+        ['syslog', true],
+      ],
+    );
     assert.equal(rapport.resultats[0]?.compteRendu, 'envoyé à rssi@exemple.fr, dpo@exemple.fr');
     assert.equal(smtp.messages.length, 2);
     assert.ok((await webhook.inbox.wait(1))[0]?.signatureValide);
@@ -64,16 +76,29 @@ test('a failing channel is reported, never thrown, and the others still deliver'
     assert.equal(rapport.toutEnvoye, false);
     assert.deepEqual(
       rapport.resultats.map((r) => [r.canal, r.envoye]),
-      [['courriel', true], ['webhook', false], ['syslog', false]],
+      [
+        ['courriel', true],
+        ['webhook', false],
+        ['syslog', false],
+      ],
     );
     assert.match(rapport.resultats[1]?.compteRendu ?? '', /^refusé \(HTTP 500\) par http:\/\/127\.0\.0\.1:\d+, après 2 essais$/);
     assert.equal(rapport.resultats[2]?.compteRendu, 'injoignable (connexion refusée)');
     assert.equal(smtp.messages.length, 1);
-    assert.deepEqual(logged.map((m) => m.split(' : ')[0]), ['alerte non transmise par webhook', 'alerte non transmise par syslog']);
+    assert.deepEqual(
+      logged.map((m) => m.split(' : ')[0]),
+      ['alerte non transmise par webhook', 'alerte non transmise par syslog'],
+    );
 
     const details = detailsDuRapport(rapport);
     assert.deepEqual(
-      { courriel: details.courriel, webhook: details.webhook, syslog: details.syslog, syslog_raison: details.syslog_raison, courriel_raison: details.courriel_raison },
+      {
+        courriel: details.courriel,
+        webhook: details.webhook,
+        syslog: details.syslog,
+        syslog_raison: details.syslog_raison,
+        courriel_raison: details.courriel_raison,
+      },
       { courriel: 'envoye', webhook: 'echec', syslog: 'echec', syslog_raison: 'injoignable (connexion refusée)', courriel_raison: undefined },
     );
     validateEntry({ actor: { type: 'systeme', id: 'test' }, action: 'alertes.test', outcome: 'echec', details });

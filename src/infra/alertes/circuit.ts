@@ -40,7 +40,13 @@ export function creerCircuitAlerte(options: { canaux: readonly CanalAlerte[]; de
 
   const envoyerPar = async (canal: CanalAlerte, alerte: Alerte, signal: AbortSignal): Promise<ResultatCanal> => {
     const start = performance.now();
-    const result = (envoye: boolean, compteRendu: string): ResultatCanal => ({ canal: canal.nom, destination: canal.destination, envoye, compteRendu, dureeMs: Math.round(performance.now() - start) });
+    const result = (envoye: boolean, compteRendu: string): ResultatCanal => ({
+      canal: canal.nom,
+      destination: canal.destination,
+      envoye,
+      compteRendu,
+      dureeMs: Math.round(performance.now() - start),
+    });
     let onAbort: (() => void) | undefined;
     // A channel that ignores the signal still gives way at the deadline: its late answer is dropped.
     const deadline = new Promise<ResultatCanal>((resolve) => {

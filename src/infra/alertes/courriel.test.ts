@@ -11,7 +11,11 @@ const never = () => new AbortController().signal;
 test('the alert goes by e-mail to the RSSI and the DPO, one message each, in French', async () => {
   const smtp = await startCaptureSmtp();
   try {
-    const canal = canalCourriel({ destinataires: ['rssi@exemple.fr', 'DPO@exemple.fr', 'dpo@exemple.fr'], emetteur, smtp: { url: smtp.url, from: 'Quotient <alertes@exemple.fr>' } });
+    const canal = canalCourriel({
+      destinataires: ['rssi@exemple.fr', 'DPO@exemple.fr', 'dpo@exemple.fr'],
+      emetteur,
+      smtp: { url: smtp.url, from: 'Quotient <alertes@exemple.fr>' },
+    });
     assert.equal(canal.destination, 'rssi@exemple.fr, dpo@exemple.fr', 'one message per person, even when declared twice');
     const alerte = alerteDeTest({ lanceePar: 'cli:exploitant' });
     assert.equal(await canal.envoyer(alerte, never()), 'envoyé à rssi@exemple.fr, dpo@exemple.fr');
@@ -33,14 +37,27 @@ test('a relay that is down, or a text the mailer refuses, is reported per recipi
   const url = smtp.url;
   await smtp.close();
   const down = canalCourriel({ destinataires: ['rssi@exemple.fr'], emetteur, smtp: { url, from: 'q@exemple.fr' } });
-  await assert.rejects(down.envoyer(alerteDeTest({ lanceePar: 'x' }), never()), { name: 'EchecCanal', message: /^échec pour rssi@exemple\.fr : injoignable \(connexion refusée\)$/ });
+  await assert.rejects(down.envoyer(alerteDeTest({ lanceePar: 'x' }), never()), {
+    name: 'EchecCanal',
+    message: /^échec pour rssi@exemple\.fr : injoignable \(connexion refusée\)$/,
+  });
 
-  const refusing = canalCourriel({ destinataires: ['rssi@exemple.fr'], emetteur, mailer: { send: () => Promise.reject(Object.assign(new Error('x'), { code: 'courriel_refuse' })) } });
+  const refusing = canalCourriel({
+    destinataires: ['rssi@exemple.fr'],
+    emetteur,
+    mailer: { send: () => Promise.reject(Object.assign(new Error('x'), { code: 'courriel_refuse' })) },
+  });
   await assert.rejects(refusing.envoyer(creerAlerte({ code: 'a.b', gravite: 'info', titre: 't', message: 'm' }), never()), { message: /refusé avant l’envoi/ });
 
   let calls = 0;
-  const partial = canalCourriel({ destinataires: ['a@exemple.fr', 'b@exemple.fr'], emetteur, mailer: { send: (m) => (calls++, m.to === 'b@exemple.fr' ? Promise.reject(Object.assign(new Error('x'), { responseCode: 550 })) : Promise.resolve()) } });
-  await assert.rejects(partial.envoyer(alerteDeTest({ lanceePar: 'x' }), never()), { message: 'échec pour b@exemple.fr : refusé par le relais SMTP (code 550) (envoyé à a@exemple.fr)' });
+  const partial = canalCourriel({
+    destinataires: ['a@exemple.fr', 'b@exemple.fr'],
+    emetteur,
+    mailer: { send: (m) => (calls++, m.to === 'b@exemple.fr' ? Promise.reject(Object.assign(new Error('x'), { responseCode: 550 })) : Promise.resolve()) },
+  });
+  await assert.rejects(partial.envoyer(alerteDeTest({ lanceePar: 'x' }), never()), {
+    message: 'échec pour b@exemple.fr : refusé par le relais SMTP (code 550) (envoyé à a@exemple.fr)',
+  });
   assert.equal(calls, 2);
 });
 

@@ -58,7 +58,9 @@ export interface CourrielOptions {
 export function canalCourriel(options: CourrielOptions): CanalAlerte {
   const destinataires = [...new Set(options.destinataires.map((d) => d.trim().toLowerCase()))];
   if (destinataires.length === 0) throw new EchecCanal('aucun destinataire (RSSI ou DPO) déclaré');
-  const mailer = options.mailer ?? (options.smtp ? createSmtpMailer({ url: urlSmtpBornee(options.smtp.url, options.delaiMs ?? 10_000), from: options.smtp.from }) : undefined);
+  const mailer =
+    options.mailer ??
+    (options.smtp ? createSmtpMailer({ url: urlSmtpBornee(options.smtp.url, options.delaiMs ?? 10_000), from: options.smtp.from }) : undefined);
   if (!mailer) throw new EchecCanal('aucun relais SMTP (QUOTIENT_SMTP_URL)');
   return {
     nom: 'courriel',

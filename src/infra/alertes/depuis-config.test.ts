@@ -36,9 +36,15 @@ function refusal(c: ConfigAlertes): [string, string] {
 
 test('e-mail is on by default when an SMTP relay is configured, to the RSSI and the DPO', () => {
   assert.deepEqual(canauxDepuisConfig(config(undefined, false)), []);
-  assert.deepEqual(canauxDepuisConfig(config(undefined)).map((c) => [c.nom, c.destination]), [['courriel', 'dpo@exemple.fr']]);
+  assert.deepEqual(
+    canauxDepuisConfig(config(undefined)).map((c) => [c.nom, c.destination]),
+    [['courriel', 'dpo@exemple.fr']],
+  );
   const withRssi = canauxDepuisConfig(config({ rssi: { email: 'rssi@exemple.fr' } }));
-  assert.deepEqual(withRssi.map((c) => c.destination), ['rssi@exemple.fr, dpo@exemple.fr']);
+  assert.deepEqual(
+    withRssi.map((c) => c.destination),
+    ['rssi@exemple.fr, dpo@exemple.fr'],
+  );
   assert.deepEqual(canauxDepuisConfig(config({ rssi: { email: 'rssi@exemple.fr' }, alertes: { courriel: false } })), []);
   const [path, message] = refusal(config({ alertes: { courriel: true } }, false));
   assert.equal(path, 'securite.alertes.courriel');
@@ -46,8 +52,13 @@ test('e-mail is on by default when an SMTP relay is configured, to the RSSI and 
 });
 
 test('the webhook secret is read from the named file, relative to the commune file; a missing or short one stops the start', () => {
-  const canaux = canauxDepuisConfig(config({ alertes: { courriel: false, webhook: { url: 'https://siem.exemple.fr/a/jeton', secretFile: 'webhook.secret' } } }));
-  assert.deepEqual(canaux.map((c) => [c.nom, c.destination]), [['webhook', 'https://siem.exemple.fr']]);
+  const canaux = canauxDepuisConfig(
+    config({ alertes: { courriel: false, webhook: { url: 'https://siem.exemple.fr/a/jeton', secretFile: 'webhook.secret' } } }),
+  );
+  assert.deepEqual(
+    canaux.map((c) => [c.nom, c.destination]),
+    [['webhook', 'https://siem.exemple.fr']],
+  );
   void Promise.all(canaux.map((c) => c.fermer?.()));
   assert.deepEqual(refusal(config({ alertes: { webhook: { url: 'https://s.exemple.fr', secretFile: 'absent.secret' } } })), [
     'securite.alertes.webhook.secretFile',
@@ -62,7 +73,13 @@ test('syslog takes its default port from the transport; a TLS CA file must exist
   const canaux = canauxDepuisConfig(
     config({ alertes: { courriel: false, syslog: { hote: 'syslog.exemple.fr', transport: 'tls', facility: 'auth', ca: 'ca.pem' } } }),
   );
-  assert.deepEqual(canaux.map((c) => c.destination), ['syslog.exemple.fr:6514 (tls)']);
-  assert.deepEqual(canauxDepuisConfig(config({ alertes: { courriel: false, syslog: { hote: '::1', transport: 'udp', facility: 'local0' } } })).map((c) => c.destination), ['[::1]:514 (udp)']);
+  assert.deepEqual(
+    canaux.map((c) => c.destination),
+    ['syslog.exemple.fr:6514 (tls)'],
+  );
+  assert.deepEqual(
+    canauxDepuisConfig(config({ alertes: { courriel: false, syslog: { hote: '::1', transport: 'udp', facility: 'local0' } } })).map((c) => c.destination),
+    ['[::1]:514 (udp)'],
+  );
   assert.equal(refusal(config({ alertes: { syslog: { hote: 'h', transport: 'tls', facility: 'auth', ca: 'absent.pem' } } }))[0], 'securite.alertes.syslog.ca');
 });

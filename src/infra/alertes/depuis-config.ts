@@ -40,7 +40,10 @@ export function canauxDepuisConfig(config: ConfigAlertes): CanalAlerte[] {
   if (alertes?.courriel ?? config.smtp !== undefined) {
     if (config.smtp === undefined) {
       throw new ConfigurationInvalide(`Configuration des alertes invalide dans ${config.configFile} :`, [
-        { path: 'securite.alertes.courriel', message: 'les alertes par courriel demandent un relais SMTP : renseignez QUOTIENT_SMTP_URL, ou indiquez « courriel: false »' },
+        {
+          path: 'securite.alertes.courriel',
+          message: 'les alertes par courriel demandent un relais SMTP : renseignez QUOTIENT_SMTP_URL, ou indiquez « courriel: false »',
+        },
       ]);
     }
     canaux.push(canalCourriel({ destinataires: destinatairesAlertes(config.commune), emetteur, smtp: config.smtp }));
@@ -52,7 +55,9 @@ export function canauxDepuisConfig(config: ConfigAlertes): CanalAlerte[] {
       canaux.push(canalWebhook({ url: alertes.webhook.url, secret, emetteur }));
     } catch (error) {
       if (!(error instanceof EchecCanal)) throw error;
-      throw new ConfigurationInvalide(`Configuration des alertes invalide dans ${config.configFile} :`, [{ path: 'securite.alertes.webhook.url', message: error.message }]);
+      throw new ConfigurationInvalide(`Configuration des alertes invalide dans ${config.configFile} :`, [
+        { path: 'securite.alertes.webhook.url', message: error.message },
+      ]);
     }
   }
   if (alertes?.syslog) {
@@ -66,7 +71,9 @@ function readFile(file: string, path: string, configFile: string): Buffer {
   try {
     return readFileSync(file);
   } catch {
-    throw new ConfigurationInvalide(`Configuration des alertes invalide dans ${configFile} :`, [{ path, message: `fichier introuvable ou illisible : ${file}` }]);
+    throw new ConfigurationInvalide(`Configuration des alertes invalide dans ${configFile} :`, [
+      { path, message: `fichier introuvable ou illisible : ${file}` },
+    ]);
   }
 }
 

@@ -27,19 +27,27 @@ test('an RFC 5424 message: PRI from facility and gravité, version 1, timestamp,
   assert.equal(parsed.procId, '1234');
   assert.equal(parsed.msgId, 'alerte');
   assert.deepEqual(parsed.sd, [
-    { id: 'quotient@32473', params: { id: alerte.id, code: 'journal.chaine_rompue', gravite: 'critique', commune: 'Ville de Démonstration', codeInsee: '99999' } },
+    {
+      id: 'quotient@32473',
+      params: { id: alerte.id, code: 'journal.chaine_rompue', gravite: 'critique', commune: 'Ville de Démonstration', codeInsee: '99999' },
+    },
     { id: 'details@32473', params: { sequence: '42', raison: 'empreinte "différente" [x] \\ fin', acquittee: 'false', vide: '' } },
   ]);
   assert.equal(parsed.bom, true);
   assert.equal(parsed.msg, `Journal d’audit altéré : ${alerte.message}`);
 
-  const severities = (['info', 'avertissement', 'critique'] as const).map((gravite) => analyserSyslog(formaterSyslog({ ...alerte, gravite }, { facility: 'local0', emetteur })).pri);
+  const severities = (['info', 'avertissement', 'critique'] as const).map(
+    (gravite) => analyserSyslog(formaterSyslog({ ...alerte, gravite }, { facility: 'local0', emetteur })).pri,
+  );
   assert.deepEqual(severities, [16 * 8 + 6, 16 * 8 + 4, 16 * 8 + 2]);
   // A hostname with spaces or accents would break the header: it is cleaned, or the NILVALUE.
   assert.equal(analyserSyslog(formaterSyslog(alerte, { facility: 'auth', emetteur: { ...emetteur, hote: 'mairie été' } })).hostname, 'mairiet');
   assert.equal(analyserSyslog(formaterSyslog(alerte, { facility: 'auth', emetteur: { ...emetteur, hote: 'é' } })).hostname, '-');
   const noDetails = analyserSyslog(formaterSyslog({ ...alerte, details: {} }, { facility: 'auth', emetteur }));
-  assert.deepEqual(noDetails.sd.map((e) => e.id), ['quotient@32473']);
+  assert.deepEqual(
+    noDetails.sd.map((e) => e.id),
+    ['quotient@32473'],
+  );
 });
 
 test('property: any structured-data value, with ], " and \\ among others, reads back as it was', () => {
@@ -75,7 +83,10 @@ test('over UDP a long alert stays within 2048 octets: the details go first, then
   const frame = formaterSyslog(long, { facility: 'auth', emetteur, maxOctets: MAX_UDP_OCTETS });
   assert.ok(frame.length <= MAX_UDP_OCTETS, String(frame.length));
   const parsed = analyserSyslog(frame);
-  assert.deepEqual(parsed.sd.map((e) => e.id), ['quotient@32473']);
+  assert.deepEqual(
+    parsed.sd.map((e) => e.id),
+    ['quotient@32473'],
+  );
   assert.match(parsed.msg, /^Journal d’audit altéré : é+$/);
   const shortDetails = analyserSyslog(formaterSyslog({ ...long, message: 'court' }, { facility: 'auth', emetteur, maxOctets: MAX_UDP_OCTETS }));
   assert.equal(shortDetails.sd.length, 2, 'details are dropped only when needed');

@@ -58,7 +58,13 @@ export function formaterSyslog(alerte: Alerte, options: FormatSyslog): Buffer {
     ['codeInsee', options.emetteur.codeInsee],
   ]);
   const entries = Object.entries(alerte.details);
-  const details = entries.length === 0 ? '' : element(SD_ID_DETAILS, entries.map(([k, v]) => [k, v === null ? '' : String(v)] as const));
+  const details =
+    entries.length === 0
+      ? ''
+      : element(
+          SD_ID_DETAILS,
+          entries.map(([k, v]) => [k, v === null ? '' : String(v)] as const),
+        );
   const msg = Buffer.from(`${alerte.titre} : ${alerte.message}`, 'utf8');
   const max = options.maxOctets ?? Number.POSITIVE_INFINITY;
   let head = Buffer.from(`${header}${main}${details} `, 'utf8');
@@ -108,7 +114,16 @@ export function canalSyslog(options: SyslogOptions): CanalAlerte {
         return `transmis à ${destination}, sans accusé de réception`;
       }
       const frame = encadrer(formaterSyslog(alerte, format));
-      await sendStream(options.transport === 'tls' ? () => tlsConnect({ host: hote, port, ...(isIP(hote) ? {} : { servername: hote }), ...(options.ca ? { ca: options.ca } : {}), rejectUnauthorized: true }) : () => netConnect({ host: hote, port }), frame, delaiMs, signal, options.transport === 'tls' ? 'secureConnect' : 'connect');
+      await sendStream(
+        options.transport === 'tls'
+          ? () =>
+              tlsConnect({ host: hote, port, ...(isIP(hote) ? {} : { servername: hote }), ...(options.ca ? { ca: options.ca } : {}), rejectUnauthorized: true })
+          : () => netConnect({ host: hote, port }),
+        frame,
+        delaiMs,
+        signal,
+        options.transport === 'tls' ? 'secureConnect' : 'connect',
+      );
       return `transmis à ${destination}`;
     },
   };

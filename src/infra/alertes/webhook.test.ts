@@ -8,7 +8,13 @@ import { canalWebhook, signerWebhook, verifierSignatureWebhook } from './webhook
 const secretText = 'c2VjcmV0LWRlLXRlc3QtYXNzZXotbG9uZy1wb3VyLWV0cmUtYWNjZXB0ZQ';
 const secret = Buffer.from(secretText, 'utf8');
 const emetteur: Emetteur = { commune: 'Ville de Démonstration', codeInsee: '99999', hote: 'quotient-1' };
-const alerte = creerAlerte({ code: 'connexion.echecs_rafale', gravite: 'critique', titre: 'Échecs de connexion en rafale', message: 'Trente échecs en une minute.', details: { echecs: 30, compte: 'agent-7' } });
+const alerte = creerAlerte({
+  code: 'connexion.echecs_rafale',
+  gravite: 'critique',
+  titre: 'Échecs de connexion en rafale',
+  message: 'Trente échecs en une minute.',
+  details: { echecs: 30, compte: 'agent-7' },
+});
 const never = () => new AbortController().signal;
 
 test('the receiver gets the alert as JSON, signed over the timestamp and the body; only the origin is shown', async () => {
@@ -46,7 +52,10 @@ test('verification: a changed body, another secret, a malformed header or an old
   assert.deepEqual(verifierSignatureWebhook({ secret, header, body, nowS: 1100 }), { valide: true, timestamp: 1000 });
   assert.deepEqual(verifierSignatureWebhook({ secret, header, body: '{"id":"b"}', nowS: 1100 }), { valide: false, raison: 'signature_invalide' });
   assert.deepEqual(verifierSignatureWebhook({ secret: Buffer.from('autre'), header, body, nowS: 1100 }), { valide: false, raison: 'signature_invalide' });
-  assert.deepEqual(verifierSignatureWebhook({ secret, header: header.replace('t=1000', 't=1001'), body, nowS: 1100 }), { valide: false, raison: 'signature_invalide' });
+  assert.deepEqual(verifierSignatureWebhook({ secret, header: header.replace('t=1000', 't=1001'), body, nowS: 1100 }), {
+    valide: false,
+    raison: 'signature_invalide',
+  });
   assert.deepEqual(verifierSignatureWebhook({ secret, header: 'v1=abc', body }), { valide: false, raison: 'entete_invalide' });
   assert.deepEqual(verifierSignatureWebhook({ secret, header: undefined, body }), { valide: false, raison: 'entete_invalide' });
   assert.deepEqual(verifierSignatureWebhook({ secret, header, body, nowS: 1000 + 301 }), { valide: false, raison: 'trop_ancienne' });

@@ -33,14 +33,22 @@ export function signerWebhook(secret: Buffer, timestamp: number, body: string): 
   return `t=${timestamp},v1=${mac}`;
 }
 
-export type VerificationSignature = { readonly valide: true; readonly timestamp: number } | { readonly valide: false; readonly raison: 'entete_invalide' | 'signature_invalide' | 'trop_ancienne' };
+export type VerificationSignature =
+  | { readonly valide: true; readonly timestamp: number }
+  | { readonly valide: false; readonly raison: 'entete_invalide' | 'signature_invalide' | 'trop_ancienne' };
 
 /**
  * What a receiver does (also written out in docs/alertes.md): recompute the MAC over the raw body,
  * compare in constant time, refuse a timestamp outside the tolerance. Refusing a replay inside the
  * window is then a matter of remembering the alert ids seen in the last few minutes.
  */
-export function verifierSignatureWebhook(options: { secret: Buffer; header: string | undefined; body: string; nowS?: number; toleranceS?: number }): VerificationSignature {
+export function verifierSignatureWebhook(options: {
+  secret: Buffer;
+  header: string | undefined;
+  body: string;
+  nowS?: number;
+  toleranceS?: number;
+}): VerificationSignature {
   const match = /^t=([0-9]{1,12}),v1=([0-9a-f]{64})$/.exec(options.header ?? '');
   if (!match) return { valide: false, raison: 'entete_invalide' };
   const timestamp = Number(match[1]);

@@ -5,7 +5,10 @@ import { securiteSchema } from './securite-config.ts';
 const text = (max = 500) => z.string().trim().min(1, 'ne doit pas être vide').max(max);
 const email = z.email('adresse électronique invalide');
 const httpsUrl = z.url({ protocol: /^https?$/, error: 'adresse web invalide (http:// ou https://)' });
-const telephone = z.string().trim().regex(/^\+?[0-9 .()-]{6,20}$/, 'numéro de téléphone invalide');
+const telephone = z
+  .string()
+  .trim()
+  .regex(/^\+?[0-9 .()-]{6,20}$/, 'numéro de téléphone invalide');
 
 const postalAddress = z.strictObject({
   lignes: z.array(text(200)).min(1).max(5),
@@ -66,7 +69,9 @@ export const communeConfigSchema = z.strictObject({
   securite: securiteSchema.optional(),
   /** Path of the tariff policy file (YAML); a relative path is taken from this file's folder. */
   politiqueTarifaire: z
-    .string({ error: (issue) => (issue.input === undefined ? 'champ obligatoire : le chemin du fichier de la politique tarifaire (YAML)' : 'chemin de fichier attendu') })
+    .string({
+      error: (issue) => (issue.input === undefined ? 'champ obligatoire : le chemin du fichier de la politique tarifaire (YAML)' : 'chemin de fichier attendu'),
+    })
     .trim()
     .min(1, 'chemin du fichier de la politique tarifaire attendu')
     .max(1000),

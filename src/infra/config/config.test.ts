@@ -44,13 +44,22 @@ test('each wrong variable is named with a French reason', () => {
 });
 
 test('production requires the commune file; a DGFiP gateway requires all its credentials', () => {
-  assert.deepEqual(configError({}, 'production').details.map((d) => d.path), ['QUOTIENT_CONFIG']);
+  assert.deepEqual(
+    configError({}, 'production').details.map((d) => d.path),
+    ['QUOTIENT_CONFIG'],
+  );
   const dgfip = configError({ DGFIP_BASE_URL: 'https://gw.exemple.fr/impotparticulier/1.0', DGFIP_CLIENT_ID: 'x' });
   assert.deepEqual(dgfip.details.map((d) => d.path).sort(), ['DGFIP_CLIENT_SECRET', 'DGFIP_ID_TELESERVICE', 'DGFIP_TOKEN_URL']);
   const certFile = join(dir, 'client.pem');
   writeFileSync(certFile, 'x');
-  assert.deepEqual(configError({ DGFIP_CLIENT_CERT: certFile }).details.map((d) => d.path), ['DGFIP_CLIENT_KEY']);
-  assert.deepEqual(configError({ DGFIP_CA: 'absent.pem' }).details.map((d) => d.path), ['DGFIP_CA']);
+  assert.deepEqual(
+    configError({ DGFIP_CLIENT_CERT: certFile }).details.map((d) => d.path),
+    ['DGFIP_CLIENT_KEY'],
+  );
+  assert.deepEqual(
+    configError({ DGFIP_CA: 'absent.pem' }).details.map((d) => d.path),
+    ['DGFIP_CA'],
+  );
   assert.deepEqual(configError({ DGFIP_BASE_URL: 'http://gw.exemple.fr' }).details.map((d) => d.path)[0], 'DGFIP_BASE_URL');
 });
 
@@ -85,7 +94,10 @@ test('a file that is not YAML says where', () => {
 test('a commune file with YAML aliases (the alias bomb) is refused at once, in French', { timeout: 20_000 }, () => {
   const file = join(dir, 'bombe.yaml');
   writeFileSync(file, bombeYaml());
-  assert.match(configError({ QUOTIENT_CONFIG: file }).message, /n’est pas un YAML valide \(ligne 2, colonne 9\) : les alias YAML \(« \*nom »\) ne sont pas acceptés/);
+  assert.match(
+    configError({ QUOTIENT_CONFIG: file }).message,
+    /n’est pas un YAML valide \(ligne 2, colonne 9\) : les alias YAML \(« \*nom »\) ne sont pas acceptés/,
+  );
 });
 
 test('QUOTIENT_TRUST_PROXY: a number of proxies or their addresses; « true » is refused with what to write instead', () => {
@@ -98,7 +110,10 @@ test('QUOTIENT_TRUST_PROXY: a number of proxies or their addresses; « true » i
   for (const value of ['true', 'oui']) {
     const [detail] = configError({ QUOTIENT_TRUST_PROXY: value }).details;
     assert.equal(detail?.path, 'QUOTIENT_TRUST_PROXY');
-    assert.match(detail?.message ?? '', /croirait toute adresse annoncée par le client : indiquez le nombre de mandataires inverses devant Quotient \(par exemple 1\) ou leurs adresses/);
+    assert.match(
+      detail?.message ?? '',
+      /croirait toute adresse annoncée par le client : indiquez le nombre de mandataires inverses devant Quotient \(par exemple 1\) ou leurs adresses/,
+    );
   }
   for (const value of ['10.0.0.300', '10.0.0.0/33', 'proxy.ville.fr', '50']) {
     assert.equal(configError({ QUOTIENT_TRUST_PROXY: value }).details[0]?.path, 'QUOTIENT_TRUST_PROXY', value);
@@ -142,7 +157,10 @@ test('a missing policy file is named, with the field that points at it', () => {
   const file = communeFile(join(dir, 'sans-politique'), 'absente.yaml');
   const error = configError({ QUOTIENT_CONFIG: file });
   assert.match(error.message, /politique tarifaire .* introuvable/);
-  assert.deepEqual(error.details.map((d) => d.path), ['politiqueTarifaire']);
+  assert.deepEqual(
+    error.details.map((d) => d.path),
+    ['politiqueTarifaire'],
+  );
   assert.match(error.details[0]?.message ?? '', new RegExp(`${join(dir, 'sans-politique', 'absente.yaml')}$`));
 });
 
@@ -171,10 +189,22 @@ test('FranceConnect and SMTP: set together, checked with French reasons, absent 
   const fc = configError({ QUOTIENT_FC_ISSUER: 'https://fc.exemple.fr/api/v2' });
   assert.deepEqual(fc.details.map((d) => d.path).sort(), ['QUOTIENT_FC_CLIENT_ID', 'QUOTIENT_FC_CLIENT_SECRET']);
   assert.match(fc.details[0]?.message ?? '', /se renseignent ensemble/);
-  assert.deepEqual(configError({ QUOTIENT_SMTP_URL: 'http://relais' }).details.map((d) => d.path), ['QUOTIENT_SMTP_URL']);
-  assert.deepEqual(configError({ QUOTIENT_SMTP_FROM: 'Ville <x@ville.fr>' }).details.map((d) => d.path), ['QUOTIENT_SMTP_URL']);
+  assert.deepEqual(
+    configError({ QUOTIENT_SMTP_URL: 'http://relais' }).details.map((d) => d.path),
+    ['QUOTIENT_SMTP_URL'],
+  );
+  assert.deepEqual(
+    configError({ QUOTIENT_SMTP_FROM: 'Ville <x@ville.fr>' }).details.map((d) => d.path),
+    ['QUOTIENT_SMTP_URL'],
+  );
   const ok = loadConfig(
-    { QUOTIENT_FC_ISSUER: 'https://fc.exemple.fr/api/v2', QUOTIENT_FC_CLIENT_ID: 'id', QUOTIENT_FC_CLIENT_SECRET: 'secret', QUOTIENT_SMTP_URL: 'smtp://relais.ville.fr:25', QUOTIENT_PUBLIC_URL: 'https://quotient.ville.fr' },
+    {
+      QUOTIENT_FC_ISSUER: 'https://fc.exemple.fr/api/v2',
+      QUOTIENT_FC_CLIENT_ID: 'id',
+      QUOTIENT_FC_CLIENT_SECRET: 'secret',
+      QUOTIENT_SMTP_URL: 'smtp://relais.ville.fr:25',
+      QUOTIENT_PUBLIC_URL: 'https://quotient.ville.fr',
+    },
     { mode: 'demo', cwd: dir },
   );
   assert.deepEqual(ok.franceConnect, { issuer: 'https://fc.exemple.fr/api/v2', clientId: 'id', clientSecret: 'secret' });

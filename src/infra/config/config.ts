@@ -15,7 +15,11 @@ export type RunMode = 'demo' | 'production';
 const DEMO_COMMUNE_FILE = new URL('../../../examples/commune-demo.yaml', import.meta.url).pathname;
 
 const optionalText = z.string().trim().min(1).optional();
-const port = z.coerce.number({ error: 'numéro de port attendu' }).int('numéro de port attendu').min(0, 'port entre 0 et 65535 (0 : choisi par le système)').max(65535, 'port entre 0 et 65535 (0 : choisi par le système)');
+const port = z.coerce
+  .number({ error: 'numéro de port attendu' })
+  .int('numéro de port attendu')
+  .min(0, 'port entre 0 et 65535 (0 : choisi par le système)')
+  .max(65535, 'port entre 0 et 65535 (0 : choisi par le système)');
 
 /**
  * Who may tell where a request comes from (X-Forwarded-For, X-Forwarded-Proto, X-Request-Id):
@@ -25,7 +29,8 @@ const port = z.coerce.number({ error: 'numéro de port attendu' }).int('numéro 
  */
 export type TrustProxy = false | number | readonly string[];
 
-const TRUST_PROXY_ATTENDU = 'indiquez le nombre de mandataires inverses devant Quotient (par exemple 1) ou leurs adresses (par exemple 10.0.0.5,10.0.0.6 ou 10.0.0.0/24) ; false sans mandataire';
+const TRUST_PROXY_ATTENDU =
+  'indiquez le nombre de mandataires inverses devant Quotient (par exemple 1) ou leurs adresses (par exemple 10.0.0.5,10.0.0.6 ou 10.0.0.0/24) ; false sans mandataire';
 
 function adresseOuReseau(text: string): boolean {
   const [ip = '', prefix, ...rest] = text.split('/');
@@ -52,9 +57,12 @@ const trustProxy = z.string().transform((value, ctx): TrustProxy => {
   return z.NEVER;
 });
 
-const databaseUrl = z.string().trim().refine((v) => /^sqlite:.+/.test(v) || /^postgres(?:ql)?:\/\/.+/.test(v), {
-  message: 'attendu « sqlite:CHEMIN » ou « postgres://utilisateur@hôte:port/base »',
-});
+const databaseUrl = z
+  .string()
+  .trim()
+  .refine((v) => /^sqlite:.+/.test(v) || /^postgres(?:ql)?:\/\/.+/.test(v), {
+    message: 'attendu « sqlite:CHEMIN » ou « postgres://utilisateur@hôte:port/base »',
+  });
 
 /** The environment variables of the architecture (§5), validated together. */
 const envSchema = z.object({
@@ -68,7 +76,12 @@ const envSchema = z.object({
   QUOTIENT_AUDIT_KEY_FILE: optionalText,
   QUOTIENT_AUDIT_ANCHOR_FILE: optionalText,
   QUOTIENT_SESSION_KEY_FILE: optionalText,
-  QUOTIENT_AUDIT_VERIFY_MINUTES: z.coerce.number({ error: 'nombre de minutes attendu' }).int('nombre entier de minutes attendu').min(1, 'au moins 1 minute').max(1440, 'au plus 1 440 minutes (un jour)').default(60),
+  QUOTIENT_AUDIT_VERIFY_MINUTES: z.coerce
+    .number({ error: 'nombre de minutes attendu' })
+    .int('nombre entier de minutes attendu')
+    .min(1, 'au moins 1 minute')
+    .max(1440, 'au plus 1 440 minutes (un jour)')
+    .default(60),
   QUOTIENT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   QUOTIENT_TRUST_PROXY: trustProxy.default(false),
   DGFIP_BASE_URL: z.url({ protocol: /^https$/, error: 'adresse https:// attendue' }).optional(),
@@ -201,14 +214,16 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: { mode: RunMode; cwd
   const fcSet = (['QUOTIENT_FC_ISSUER', 'QUOTIENT_FC_CLIENT_ID', 'QUOTIENT_FC_CLIENT_SECRET'] as const).filter((name) => vars[name] !== undefined);
   if (fcSet.length > 0 && fcSet.length < 3) {
     for (const name of ['QUOTIENT_FC_ISSUER', 'QUOTIENT_FC_CLIENT_ID', 'QUOTIENT_FC_CLIENT_SECRET'] as const) {
-      if (vars[name] === undefined) missing.push({ path: name, message: 'l’adresse du fournisseur FranceConnect, l’identifiant et le secret du client se renseignent ensemble' });
+      if (vars[name] === undefined)
+        missing.push({ path: name, message: 'l’adresse du fournisseur FranceConnect, l’identifiant et le secret du client se renseignent ensemble' });
     }
   }
   const agentsVars = ['QUOTIENT_AGENTS_OIDC_ISSUER', 'QUOTIENT_AGENTS_OIDC_CLIENT_ID', 'QUOTIENT_AGENTS_OIDC_CLIENT_SECRET'] as const;
   const agentsSet = agentsVars.filter((name) => vars[name] !== undefined);
   if (agentsSet.length > 0 && agentsSet.length < 3) {
     for (const name of agentsVars) {
-      if (vars[name] === undefined) missing.push({ path: name, message: 'l’adresse du fournisseur d’identité des agents, l’identifiant et le secret du client se renseignent ensemble' });
+      if (vars[name] === undefined)
+        missing.push({ path: name, message: 'l’adresse du fournisseur d’identité des agents, l’identifiant et le secret du client se renseignent ensemble' });
     }
   }
   if (vars.QUOTIENT_SMTP_FROM !== undefined && vars.QUOTIENT_SMTP_URL === undefined) {
@@ -263,7 +278,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: { mode: RunMode; cwd
           },
         }
       : {}),
-    ...(vars.QUOTIENT_SMTP_URL ? { smtp: { url: vars.QUOTIENT_SMTP_URL, from: vars.QUOTIENT_SMTP_FROM ?? `Quotient familial <ne-pas-repondre@${new URL(vars.QUOTIENT_PUBLIC_URL ?? 'http://localhost').hostname}>` } } : {}),
+    ...(vars.QUOTIENT_SMTP_URL
+      ? {
+          smtp: {
+            url: vars.QUOTIENT_SMTP_URL,
+            from: vars.QUOTIENT_SMTP_FROM ?? `Quotient familial <ne-pas-repondre@${new URL(vars.QUOTIENT_PUBLIC_URL ?? 'http://localhost').hostname}>`,
+          },
+        }
+      : {}),
     commune,
     politiqueFile,
     politique,

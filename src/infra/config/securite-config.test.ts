@@ -88,7 +88,13 @@ test('plain HTTP is accepted for a webhook on this machine only', () => {
 test('the commented securite example of the demo commune file is valid once uncommented', () => {
   const [, block = ''] = DEMO.split(/^# securite:$/m);
   assert.ok(block.length > 0, 'the example is there');
-  const uncommented = ['securite:', ...block.split('\n').filter((l) => l.startsWith('#   ')).map((l) => l.slice(2))].join('\n');
+  const uncommented = [
+    'securite:',
+    ...block
+      .split('\n')
+      .filter((l) => l.startsWith('#   '))
+      .map((l) => l.slice(2)),
+  ].join('\n');
   const securite = loadCommuneConfig(communeWith(uncommented)).securite;
   assert.equal(securite?.rssi?.email, 'rssi@exemple.fr');
   assert.deepEqual(Object.keys(securite?.alertes ?? {}), ['courriel', 'webhook', 'syslog']);

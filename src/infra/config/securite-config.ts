@@ -40,7 +40,10 @@ const syslogSchema = z
     hote: z
       .string()
       .trim()
-      .regex(/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$|^[0-9A-Fa-f]*:[0-9A-Fa-f:.]*$/, 'nom d’hôte ou adresse IP attendu, ex. syslog.ville.fr ou 10.0.0.5'),
+      .regex(
+        /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$|^[0-9A-Fa-f]*:[0-9A-Fa-f:.]*$/,
+        'nom d’hôte ou adresse IP attendu, ex. syslog.ville.fr ou 10.0.0.5',
+      ),
     /** Default: 514 (UDP, TCP), 6514 (TLS, RFC 5425). */
     port: z.number().int('numéro de port attendu').min(1, 'port entre 1 et 65535').max(65535, 'port entre 1 et 65535').optional(),
     transport: z.enum(SYSLOG_TRANSPORTS),

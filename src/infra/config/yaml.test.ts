@@ -17,13 +17,26 @@ test('the alias bomb is refused before anything is expanded, with a French reaso
 
 test('one alias, or a merge key, is refused too; anchors alone and plain YAML are read', borne, () => {
   for (const text of ['a: &x 1\nb: *x\n', 'base: &b { x: 1 }\nautre:\n  <<: *b\n  y: 2\n']) {
-    assert.throws(() => lireYaml(text), (e) => e instanceof YamlRefuse && e.code === 'alias', text);
+    assert.throws(
+      () => lireYaml(text),
+      (e) => e instanceof YamlRefuse && e.code === 'alias',
+      text,
+    );
   }
   assert.deepEqual(lireYaml('a: &x 1\nb: [2, "2024-09-01"]\n'), { a: 1, b: [2, '2024-09-01'] });
 });
 
 test('oversized text, deep nesting and syntax errors are refused in French', borne, () => {
-  assert.throws(() => lireYaml(`# ${'x'.repeat(1_000_001)}`), (e) => e instanceof YamlRefuse && e.code === 'trop_grand' && /1 Mo/.test(e.raison));
-  assert.throws(() => lireYaml('['.repeat(50_000)), (e) => e instanceof YamlRefuse && e.code === 'syntaxe' && e.raison === 'imbrication trop profonde');
-  assert.throws(() => lireYaml('a: 1\na: 2\n'), (e) => e instanceof YamlRefuse && e.raison === 'ce champ apparaît deux fois' && e.position === 'ligne 2, colonne 1');
+  assert.throws(
+    () => lireYaml(`# ${'x'.repeat(1_000_001)}`),
+    (e) => e instanceof YamlRefuse && e.code === 'trop_grand' && /1 Mo/.test(e.raison),
+  );
+  assert.throws(
+    () => lireYaml('['.repeat(50_000)),
+    (e) => e instanceof YamlRefuse && e.code === 'syntaxe' && e.raison === 'imbrication trop profonde',
+  );
+  assert.throws(
+    () => lireYaml('a: 1\na: 2\n'),
+    (e) => e instanceof YamlRefuse && e.raison === 'ce champ apparaît deux fois' && e.position === 'ligne 2, colonne 1',
+  );
 });

@@ -63,7 +63,10 @@ function parseCsv(text: string): string[][] {
 }
 
 /** Text that is likely to break a naive writer: separators, quotes, line breaks, formula starts. */
-const tricky = fc.string({ unit: fc.constantFrom('=', '+', '-', '@', '\t', '\r', '\n', ';', '"', "'", ',', ' ', 'a', 'é', '€', '1', '\u00a0', '\uFEFF'), maxLength: 12 });
+const tricky = fc.string({
+  unit: fc.constantFrom('=', '+', '-', '@', '\t', '\r', '\n', ';', '"', "'", ',', ' ', 'a', 'é', '€', '1', '\u00a0', '\uFEFF'),
+  maxLength: 12,
+});
 const anyText = fc.oneof(tricky, fc.string({ unit: 'binary', maxLength: 12 }), fc.string({ maxLength: 12 }));
 const rowsArb = fc.array(fc.array(anyText, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 8 });
 
@@ -164,11 +167,20 @@ test('the usual cases, as a spreadsheet user would see them', () => {
   assert.equal(csvCell(true), 'oui');
   assert.equal(csvCell(false), 'non');
   assert.throws(() => csvCell(Number.NaN));
-  assert.equal(toCsv([['a', 'b'], ['1', '2']]), '\uFEFFa;b\r\n1;2\r\n');
+  assert.equal(
+    toCsv([
+      ['a', 'b'],
+      ['1', '2'],
+    ]),
+    '\uFEFFa;b\r\n1;2\r\n',
+  );
 });
 
 test('the streamed form gives the same bytes as the whole document', async () => {
-  const rows = [['x', '=1'], ['é', 'a;b']];
+  const rows = [
+    ['x', '=1'],
+    ['é', 'a;b'],
+  ];
   async function* source() {
     for (const r of rows) yield r;
   }

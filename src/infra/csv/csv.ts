@@ -70,7 +70,11 @@ export function toCsv(rows: Iterable<readonly CsvValue[]>, options: CsvOptions =
  * The same bytes as `toCsv([header, ...rows])`, record by record, for exports too large to hold
  * in memory: the BOM and the header first, then one chunk per row as the source yields it.
  */
-export async function* csvStream(header: readonly CsvValue[], rows: AsyncIterable<readonly CsvValue[]> | Iterable<readonly CsvValue[]>, options: CsvOptions = {}): AsyncGenerator<string> {
+export async function* csvStream(
+  header: readonly CsvValue[],
+  rows: AsyncIterable<readonly CsvValue[]> | Iterable<readonly CsvValue[]>,
+  options: CsvOptions = {},
+): AsyncGenerator<string> {
   const separator = options.separator ?? CSV_SEPARATOR;
   yield (options.bom === false ? '' : CSV_BOM) + csvRow(header, separator);
   for await (const row of rows) yield csvRow(row, separator);

@@ -15,7 +15,10 @@ test('migrations apply once on each dialect, then report nothing left to do', as
   await eachDialect(t, async (fixture) => {
     const database = await fixture.open({ migrate: false });
     const first = await migrateToLatest(database.db, database.dialect);
-    assert.deepEqual(first.applied, MIGRATIONS.map((m) => m.name));
+    assert.deepEqual(
+      first.applied,
+      MIGRATIONS.map((m) => m.name),
+    );
     const second = await migrateToLatest(database.db, database.dialect);
     assert.deepEqual(second.applied, []);
     assert.equal(second.alreadyApplied, MIGRATIONS.length);
@@ -26,22 +29,53 @@ test('0009 gives the requests already recorded the code of the reason they hold,
   await eachDialect(t, async (fixture) => {
     const database = await fixture.open({ migrate: false });
     // The migrations before 0009: later ones may only run after it.
-    await migrateToLatest(database.db, database.dialect, MIGRATIONS.slice(0, MIGRATIONS.findIndex((m) => m.name === '0009-motif-code')));
+    await migrateToLatest(
+      database.db,
+      database.dialect,
+      MIGRATIONS.slice(
+        0,
+        MIGRATIONS.findIndex((m) => m.name === '0009-motif-code'),
+      ),
+    );
     const le = '2025-09-01T08:00:00.000Z';
     await database.db.insertInto('familles').values({ id: 'f', reference: 'F-TEST', resident: 1, courriel: null, creee_le: le, modifiee_le: le }).execute();
     // Every sentence written until 0009 — the code's wording then; a later rewording keeps these old
     // sentences here — a refusal with its instructor's words, no reason, and a sentence of no known reason.
     const codes = Object.keys(MOTIFS) as CodeMotif[];
-    const motifs: Array<[string, string | null]> = [...codes.map((code): [string, string] => [code, motif(code, code === 'refuse' ? 'Aucun avis présenté.' : undefined).texte]), ['aucun', null], ['autre', 'Motif saisi à la main.']];
+    const motifs: Array<[string, string | null]> = [
+      ...codes.map((code): [string, string] => [code, motif(code, code === 'refuse' ? 'Aucun avis présenté.' : undefined).texte]),
+      ['aucun', null],
+      ['autre', 'Motif saisi à la main.'],
+    ];
     for (const [id, texte] of motifs) {
       await database.db
         .insertInto('demandes')
-        .values({ id, reference: `D-${id}`, famille_id: 'f', canal: 'en_ligne', statut: 'a_verifier', annee_revenus: null, motif: texte, tentatives: 0, prochain_essai_le: null, acteur_type: 'systeme', acteur_id: 'test', creee_le: le, modifiee_le: le, version: 1, detenteur: null })
+        .values({
+          id,
+          reference: `D-${id}`,
+          famille_id: 'f',
+          canal: 'en_ligne',
+          statut: 'a_verifier',
+          annee_revenus: null,
+          motif: texte,
+          tentatives: 0,
+          prochain_essai_le: null,
+          acteur_type: 'systeme',
+          acteur_id: 'test',
+          creee_le: le,
+          modifiee_le: le,
+          version: 1,
+          detenteur: null,
+        })
         .execute();
     }
     await migrateToLatest(database.db, database.dialect);
     const rows = await database.db.selectFrom('demandes').select(['id', 'motif', 'motif_code']).execute();
-    assert.deepEqual(Object.fromEntries(rows.map((r) => [r.id, r.motif_code])), { ...Object.fromEntries(codes.map((code) => [code, code])), aucun: null, autre: null });
+    assert.deepEqual(Object.fromEntries(rows.map((r) => [r.id, r.motif_code])), {
+      ...Object.fromEntries(codes.map((code) => [code, code])),
+      aucun: null,
+      autre: null,
+    });
     assert.deepEqual(Object.fromEntries(rows.map((r) => [r.id, r.motif])), Object.fromEntries(motifs), 'the sentences are kept as they were');
   });
 });

@@ -26,7 +26,18 @@ export interface Migration {
 }
 
 /** In order. Never edit a migration that has shipped: add a new one. */
-export const MIGRATIONS: readonly Migration[] = [m0001Installation, m0002Quota, m0003JournalAudit, m0004Coffre, m0005Demandes, m0006Comptes, m0007BackOffice, m0008IndexQuotients, m0009MotifCode, m0010Incidents];
+export const MIGRATIONS: readonly Migration[] = [
+  m0001Installation,
+  m0002Quota,
+  m0003JournalAudit,
+  m0004Coffre,
+  m0005Demandes,
+  m0006Comptes,
+  m0007BackOffice,
+  m0008IndexQuotients,
+  m0009MotifCode,
+  m0010Incidents,
+];
 
 const MIGRATION_TABLES = { migrationTableName: 'schema_migrations', migrationLockTableName: 'schema_migrations_lock' } as const;
 
@@ -40,8 +51,7 @@ export async function migrateToLatest(db: SchemaAgnosticDb, dialect: DialectName
     ...MIGRATION_TABLES,
     db,
     provider: {
-      getMigrations: async () =>
-        Object.fromEntries(migrations.map((m) => [m.name, { up: (inner: SchemaAgnosticDb) => m.up(inner, dialect) }])),
+      getMigrations: async () => Object.fromEntries(migrations.map((m) => [m.name, { up: (inner: SchemaAgnosticDb) => m.up(inner, dialect) }])),
     },
   });
   const before = await migrator.getMigrations();
@@ -66,6 +76,11 @@ export async function pendingMigrations(db: SchemaAgnosticDb, migrations: readon
   try {
     return (await migrator.getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
   } catch (error) {
-    throw new QuotientError('unavailable', 'base_indisponible', 'La base de données ne répond pas : vérifiez QUOTIENT_DATABASE_URL et que le serveur de base de données est démarré.', { cause: error });
+    throw new QuotientError(
+      'unavailable',
+      'base_indisponible',
+      'La base de données ne répond pas : vérifiez QUOTIENT_DATABASE_URL et que le serveur de base de données est démarré.',
+      { cause: error },
+    );
   }
 }

@@ -38,18 +38,42 @@ test('no generated numéro fiscal ever reaches a log line, whatever the path', (
       const log = createLogger({ destination, level: 'trace' });
       const spaced = `${digits.slice(0, 2)} ${digits.slice(2, 4)} ${digits.slice(4, 7)} ${digits.slice(7, 10)} ${digits.slice(10)}`;
       switch (shape) {
-        case 'message': log.info(`appel pour ${digits}${noise}`); break;
-        case 'spaced-message': log.warn(`saisie ${spaced}`); break;
-        case 'format-argument': log.info('appel pour %s', digits); break;
-        case 'nested-object': log.info({ demande: { foyer: { declarants: [{ id: digits, noise }] } } }, 'ok'); break;
-        case 'known-field': log.info({ spi: digits, numeroFiscal: digits }, 'ok'); break;
-        case 'value-object': log.info({ declarant: NumeroFiscal.parse(digits) }, 'ok'); break;
-        case 'error': log.error(new Error(`échec ${digits}`)); break;
-        case 'error-cause': log.error({ err: new Error('échec', { cause: new Error(`détail ${digits}`) }) }, 'amont'); break;
-        case 'typed-error': log.error({ err: new QuotientError('upstream', 'x', `réponse pour ${digits}`) }, 'amont'); break;
-        case 'array': log.debug({ liste: [noise, digits, { digits }] }, 'ok'); break;
-        case 'number': log.info({ identifiant: Number(digits), duree: 1.2345678901234567 }, 'ok'); break;
-        case 'url': log.info({ url: `/situations/ir/assiettes/annrev/2025?spi=${digits}&x=${encodeURIComponent(spaced)}` }, 'ok'); break;
+        case 'message':
+          log.info(`appel pour ${digits}${noise}`);
+          break;
+        case 'spaced-message':
+          log.warn(`saisie ${spaced}`);
+          break;
+        case 'format-argument':
+          log.info('appel pour %s', digits);
+          break;
+        case 'nested-object':
+          log.info({ demande: { foyer: { declarants: [{ id: digits, noise }] } } }, 'ok');
+          break;
+        case 'known-field':
+          log.info({ spi: digits, numeroFiscal: digits }, 'ok');
+          break;
+        case 'value-object':
+          log.info({ declarant: NumeroFiscal.parse(digits) }, 'ok');
+          break;
+        case 'error':
+          log.error(new Error(`échec ${digits}`));
+          break;
+        case 'error-cause':
+          log.error({ err: new Error('échec', { cause: new Error(`détail ${digits}`) }) }, 'amont');
+          break;
+        case 'typed-error':
+          log.error({ err: new QuotientError('upstream', 'x', `réponse pour ${digits}`) }, 'amont');
+          break;
+        case 'array':
+          log.debug({ liste: [noise, digits, { digits }] }, 'ok');
+          break;
+        case 'number':
+          log.info({ identifiant: Number(digits), duree: 1.2345678901234567 }, 'ok');
+          break;
+        case 'url':
+          log.info({ url: `/situations/ir/assiettes/annrev/2025?spi=${digits}&x=${encodeURIComponent(spaced)}` }, 'ok');
+          break;
       }
       assert.equal(lines.length, 1);
       const line = lines[0] as string;

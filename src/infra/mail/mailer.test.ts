@@ -7,7 +7,11 @@ test('a message goes through SMTP to the local capture server, accents intact', 
   const smtp = await startCaptureSmtp();
   try {
     const mailer = createSmtpMailer({ url: smtp.url, from: 'Quotient <ne-pas-repondre@exemple.fr>' });
-    await mailer.send({ to: 'famille@exemple.fr', subject: 'Vérifiez votre adresse électronique', text: 'Bonjour,\nCliquez sur le lien : https://exemple.fr/x?jeton=abc\nÀ bientôt.' });
+    await mailer.send({
+      to: 'famille@exemple.fr',
+      subject: 'Vérifiez votre adresse électronique',
+      text: 'Bonjour,\nCliquez sur le lien : https://exemple.fr/x?jeton=abc\nÀ bientôt.',
+    });
     assert.equal(smtp.messages.length, 1);
     const [m] = smtp.messages;
     assert.deepEqual(m?.to, ['famille@exemple.fr']);
@@ -24,7 +28,12 @@ test('an e-mail holding a numéro fiscal or an amount is refused before sending'
   try {
     const mailer = createSmtpMailer({ url: smtp.url, from: 'q@exemple.fr' });
     const spaced = SPI_SANDBOX.canari.replace(/^(\d{2})(\d{2})(\d{3})(\d{3})(\d{3})$/, '$1 $2 $3 $4 $5');
-    for (const text of [`Votre numéro : ${SPI_SANDBOX.canari}`, `Numéro ${spaced}`, 'Votre revenu fiscal de référence : 32 000 €', 'QF : 512,40 euros par mois']) {
+    for (const text of [
+      `Votre numéro : ${SPI_SANDBOX.canari}`,
+      `Numéro ${spaced}`,
+      'Votre revenu fiscal de référence : 32 000 €',
+      'QF : 512,40 euros par mois',
+    ]) {
       await assert.rejects(mailer.send({ to: 'a@exemple.fr', subject: 'Résultat', text }), /n’est pas envoyé/);
     }
     assert.throws(() => assertCourrielSansDonneeFiscale({ to: 'a@exemple.fr', subject: `N° ${SPI_SANDBOX.canari}`, text: '' }));

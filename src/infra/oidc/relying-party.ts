@@ -123,7 +123,8 @@ export class OidcRelyingParty {
   /** The provider's end-session URL, which comes back to the post-logout redirect URI. */
   async logoutUrl(idToken: string): Promise<string> {
     const config = await this.configuration();
-    return oidc.buildEndSessionUrl(config, { id_token_hint: idToken, post_logout_redirect_uri: this.settings.postLogoutRedirectUri, state: oidc.randomState() }).href;
+    return oidc.buildEndSessionUrl(config, { id_token_hint: idToken, post_logout_redirect_uri: this.settings.postLogoutRedirectUri, state: oidc.randomState() })
+      .href;
   }
 }
 

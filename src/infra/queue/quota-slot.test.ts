@@ -67,7 +67,16 @@ test('acquire gives up at the deadline with a typed error saying when to come ba
 
 function runChild(url: string, limit: number, windowMs: number, count: number, upstreamUrl: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', new URL('./quota-slot.child.ts', import.meta.url).pathname, url, String(limit), String(windowMs), String(count), upstreamUrl]);
+    const child = spawn(process.execPath, [
+      '--import',
+      'tsx',
+      new URL('./quota-slot.child.ts', import.meta.url).pathname,
+      url,
+      String(limit),
+      String(windowMs),
+      String(count),
+      upstreamUrl,
+    ]);
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);

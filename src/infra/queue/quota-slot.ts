@@ -51,7 +51,11 @@ export class QuotaSlot {
   async tryAcquire(): Promise<SlotAnswer> {
     await this.ensureBucket();
     return this.db.transaction().execute(async (trx) => {
-      await trx.updateTable('quota_state').set({ version: sql`version + 1` }).where('bucket', '=', this.bucket).execute();
+      await trx
+        .updateTable('quota_state')
+        .set({ version: sql`version + 1` })
+        .where('bucket', '=', this.bucket)
+        .execute();
       const now = this.clock();
       const state = await trx.selectFrom('quota_state').select('paused_until').where('bucket', '=', this.bucket).executeTakeFirstOrThrow();
       const pausedUntil = state.paused_until === null ? 0 : Date.parse(state.paused_until);
@@ -67,7 +71,10 @@ export class QuotaSlot {
         .orderBy('taken_at', 'asc')
         .execute();
       if (recent.length < this.limit) {
-        await trx.insertInto('quota_calls').values({ id: randomUUID(), bucket: this.bucket, taken_at: new Date(now).toISOString() }).execute();
+        await trx
+          .insertInto('quota_calls')
+          .values({ id: randomUUID(), bucket: this.bucket, taken_at: new Date(now).toISOString() })
+          .execute();
         return { granted: true };
       }
       // The slot frees when the call that made the window full leaves it.
@@ -93,10 +100,18 @@ export class QuotaSlot {
   async pauseUntil(until: number): Promise<void> {
     await this.ensureBucket();
     await this.db.transaction().execute(async (trx) => {
-      await trx.updateTable('quota_state').set({ version: sql`version + 1` }).where('bucket', '=', this.bucket).execute();
+      await trx
+        .updateTable('quota_state')
+        .set({ version: sql`version + 1` })
+        .where('bucket', '=', this.bucket)
+        .execute();
       const state = await trx.selectFrom('quota_state').select('paused_until').where('bucket', '=', this.bucket).executeTakeFirstOrThrow();
       if (state.paused_until === null || Date.parse(state.paused_until) < until) {
-        await trx.updateTable('quota_state').set({ paused_until: new Date(until).toISOString() }).where('bucket', '=', this.bucket).execute();
+        await trx
+          .updateTable('quota_state')
+          .set({ paused_until: new Date(until).toISOString() })
+          .where('bucket', '=', this.bucket)
+          .execute();
       }
     });
   }
@@ -106,7 +121,12 @@ export class QuotaSlot {
     await this.ensureBucket();
     const since = new Date(this.clock() - this.spanMs).toISOString();
     const [row, state] = await Promise.all([
-      this.db.selectFrom('quota_calls').select((eb) => eb.fn.countAll<number>().as('n')).where('bucket', '=', this.bucket).where('taken_at', '>', since).executeTakeFirstOrThrow(),
+      this.db
+        .selectFrom('quota_calls')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('bucket', '=', this.bucket)
+        .where('taken_at', '>', since)
+        .executeTakeFirstOrThrow(),
       this.db.selectFrom('quota_state').select('paused_until').where('bucket', '=', this.bucket).executeTakeFirstOrThrow(),
     ]);
     const paused = state.paused_until === null ? null : Date.parse(state.paused_until);
@@ -115,7 +135,11 @@ export class QuotaSlot {
 
   private async ensureBucket(): Promise<void> {
     if (this.ensured) return;
-    await this.db.insertInto('quota_state').values({ bucket: this.bucket, paused_until: null }).onConflict((oc) => oc.column('bucket').doNothing()).execute();
+    await this.db
+      .insertInto('quota_state')
+      .values({ bucket: this.bucket, paused_until: null })
+      .onConflict((oc) => oc.column('bucket').doNothing())
+      .execute();
     this.ensured = true;
   }
 }
@@ -123,6 +147,10 @@ export class QuotaSlot {
 /** No slot before the caller's deadline; `retryAt` (epoch ms) says when one frees. */
 export class QuotaEpuise extends QuotientError {
   constructor(readonly retryAt: number) {
-    super('rate_limited', 'quota_epuise', 'Le nombre d’appels autorisés vers la DGFiP est atteint pour le moment ; la demande sera traitée dès qu’un créneau se libère.');
+    super(
+      'rate_limited',
+      'quota_epuise',
+      'Le nombre d’appels autorisés vers la DGFiP est atteint pour le moment ; la demande sera traitée dès qu’un créneau se libère.',
+    );
   }
 }

@@ -17,9 +17,15 @@ test('a key file: created 0600 (folder 0700) when allowed, refused in French whe
   assert.deepEqual(chargerCle({ ...cle, creer: false }), key, 'read again, the same key');
   assert.throws(
     () => chargerCle({ ...cle, fichier: join(dir, 'absente.key'), creer: false }),
-    (e) => isQuotientError(e) && e.code === 'cle_absente' && /La clé des sessions est introuvable : .*absente\.key\. Désignez-la avec QUOTIENT_SESSION_KEY_FILE/.test(e.message),
+    (e) =>
+      isQuotientError(e) &&
+      e.code === 'cle_absente' &&
+      /La clé des sessions est introuvable : .*absente\.key\. Désignez-la avec QUOTIENT_SESSION_KEY_FILE/.test(e.message),
   );
   const courte = join(dir, 'courte.key');
   writeFileSync(courte, Buffer.alloc(8).toString('base64'));
-  assert.throws(() => chargerCle({ ...cle, fichier: courte }), (e) => isQuotientError(e) && e.code === 'cle_invalide' && /au moins 32 octets/.test(e.message));
+  assert.throws(
+    () => chargerCle({ ...cle, fichier: courte }),
+    (e) => isQuotientError(e) && e.code === 'cle_invalide' && /au moins 32 octets/.test(e.message),
+  );
 });

@@ -30,7 +30,11 @@ function lire(cle: FichierCle): Buffer | null {
   }
   const key = Buffer.from(text, 'base64');
   if (key.length < OCTETS || !/^[A-Za-z0-9+/]+={0,2}$/.test(text)) {
-    throw new QuotientError('invalid', 'cle_invalide', `La clé ${cle.usage} (${cle.fichier}) doit contenir au moins ${OCTETS} octets aléatoires encodés en base64 (par exemple : openssl rand -base64 32).`);
+    throw new QuotientError(
+      'invalid',
+      'cle_invalide',
+      `La clé ${cle.usage} (${cle.fichier}) doit contenir au moins ${OCTETS} octets aléatoires encodés en base64 (par exemple : openssl rand -base64 32).`,
+    );
   }
   return key;
 }
@@ -40,7 +44,11 @@ export function chargerCle(cle: FichierCle): Buffer {
   const existing = lire(cle);
   if (existing !== null) return existing;
   if (!cle.creer) {
-    throw new QuotientError('invalid', 'cle_absente', `La clé ${cle.usage} est introuvable : ${cle.fichier}. Désignez-la avec ${cle.variable} (${OCTETS} octets aléatoires en base64, fichier lisible par Quotient seul).`);
+    throw new QuotientError(
+      'invalid',
+      'cle_absente',
+      `La clé ${cle.usage} est introuvable : ${cle.fichier}. Désignez-la avec ${cle.variable} (${OCTETS} octets aléatoires en base64, fichier lisible par Quotient seul).`,
+    );
   }
   mkdirSync(dirname(cle.fichier), { recursive: true, mode: 0o700 });
   const temp = `${cle.fichier}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;

@@ -75,14 +75,20 @@ test('tampering in the database (ciphertext, nonce, tag, wrapped key, truncation
     const database = await fixture.open();
     const { coffre } = coffreOn(database);
     const columns = ['ciphertext', 'nonce', 'tag', 'wrapped_key'] as const;
-    const read = (id: string) => database.db.selectFrom('coffre_records').selectAll().where('kind', '=', KIND).where('record_id', '=', id).executeTakeFirstOrThrow();
+    const read = (id: string) =>
+      database.db.selectFrom('coffre_records').selectAll().where('kind', '=', KIND).where('record_id', '=', id).executeTakeFirstOrThrow();
     for (const column of columns) {
       for (const damage of ['flip', 'truncate'] as const) {
         const id = `${column}-${damage}`;
         await coffre.put(KIND, id, { rfr: 27_000, canari: 'ne doit jamais réapparaître' });
         const bytes = Buffer.from((await read(id))[column]);
         const changed = damage === 'flip' ? Buffer.from(bytes.map((b, i) => (i === bytes.length - 1 ? b ^ 0x01 : b))) : bytes.subarray(0, bytes.length - 1);
-        await database.db.updateTable('coffre_records').set({ [column]: changed }).where('kind', '=', KIND).where('record_id', '=', id).execute();
+        await database.db
+          .updateTable('coffre_records')
+          .set({ [column]: changed })
+          .where('kind', '=', KIND)
+          .where('record_id', '=', id)
+          .execute();
         await assert.rejects(coffre.get(KIND, id), code('coffre_illisible'), id);
       }
     }
@@ -92,7 +98,14 @@ test('tampering in the database (ciphertext, nonce, tag, wrapped key, truncation
     await coffre.put(KIND, 'source', { rfr: 99_999 });
     await coffre.put('quotient', 'victime', { valeur: 1 });
     const source = await read('source');
-    const copy = { format: source.format, key_id: source.key_id, wrapped_key: source.wrapped_key, nonce: source.nonce, ciphertext: source.ciphertext, tag: source.tag };
+    const copy = {
+      format: source.format,
+      key_id: source.key_id,
+      wrapped_key: source.wrapped_key,
+      nonce: source.nonce,
+      ciphertext: source.ciphertext,
+      tag: source.tag,
+    };
     await database.db.updateTable('coffre_records').set(copy).where('kind', '=', KIND).where('record_id', '=', 'victime').execute();
     await assert.rejects(coffre.get(KIND, 'victime'), code('coffre_illisible'));
     await database.db.updateTable('coffre_records').set(copy).where('kind', '=', 'quotient').where('record_id', '=', 'victime').execute();
@@ -103,7 +116,12 @@ test('tampering in the database (ciphertext, nonce, tag, wrapped key, truncation
     // Only the data key swapped in from another record.
     await coffre.put(KIND, 'x', 1);
     await coffre.put(KIND, 'y', 2);
-    await database.db.updateTable('coffre_records').set({ wrapped_key: (await read('y')).wrapped_key }).where('kind', '=', KIND).where('record_id', '=', 'x').execute();
+    await database.db
+      .updateTable('coffre_records')
+      .set({ wrapped_key: (await read('y')).wrapped_key })
+      .where('kind', '=', KIND)
+      .where('record_id', '=', 'x')
+      .execute();
     await assert.rejects(coffre.get(KIND, 'x'), code('coffre_illisible'));
     assert.equal(await coffre.get(KIND, 'y'), 2, 'untouched records still read');
   });
@@ -126,9 +144,18 @@ test('a wrong master key, or a key missing from the keyring, is told apart from 
     const elsewhere = coffreOn(database, new MemoryKeyring(newKeyring())).coffre;
     await assert.rejects(elsewhere.get(KIND, 'f'), (error) => code('coffre_cle_absente')(error) && (error as Error).message.includes(id));
     const usage = await elsewhere.usage();
-    assert.deepEqual(usage.map((u) => [u.keyId, u.records, u.inKeyring]), [[id, 1, 'missing']]);
-    assert.deepEqual((await wrong.usage()).map((u) => u.inKeyring), ['mismatch']);
-    assert.deepEqual((await coffre.usage()).map((u) => u.inKeyring), ['present']);
+    assert.deepEqual(
+      usage.map((u) => [u.keyId, u.records, u.inKeyring]),
+      [[id, 1, 'missing']],
+    );
+    assert.deepEqual(
+      (await wrong.usage()).map((u) => u.inKeyring),
+      ['mismatch'],
+    );
+    assert.deepEqual(
+      (await coffre.usage()).map((u) => u.inKeyring),
+      ['present'],
+    );
   });
 });
 
@@ -136,7 +163,14 @@ test('bad identities and values are refused with typed errors, and nothing is st
   await eachDialect(t, async (fixture) => {
     const database = await fixture.open();
     const { coffre } = coffreOn(database);
-    for (const [kind, id] of [['', 'x'], ['Situation', 'x'], ['situation fiscale', 'x'], [KIND, ''], [KIND, 'a\u0000b'], [KIND, 'x'.repeat(257)]] as const) {
+    for (const [kind, id] of [
+      ['', 'x'],
+      ['Situation', 'x'],
+      ['situation fiscale', 'x'],
+      [KIND, ''],
+      [KIND, 'a\u0000b'],
+      [KIND, 'x'.repeat(257)],
+    ] as const) {
       await assert.rejects(coffre.put(kind, id, 1), code('coffre_identite_invalide'), `${kind}/${id}`);
       await assert.rejects(coffre.get(kind, id), code('coffre_identite_invalide'));
     }
@@ -146,7 +180,10 @@ test('bad identities and values are refused with typed errors, and nothing is st
     for (let i = 0; i < 500; i++) deep = [deep];
     await assert.rejects(coffre.put(KIND, 'v', deep), code('coffre_valeur_invalide'));
     await assert.rejects(coffre.put(KIND, 'v', 'x'.repeat((1 << 20) + 1)), code('coffre_valeur_trop_grande'));
-    const count = await database.db.selectFrom('coffre_records').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const count = await database.db
+      .selectFrom('coffre_records')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     assert.equal(Number(count.n), 0);
   });
 });
@@ -156,7 +193,12 @@ test('property: any JSON value round-trips, and the stored bytes never contain t
     const database = await fixture.open();
     const { coffre } = coffreOn(database);
     const CANARY = 'CANARI-3141592653589-coffre';
-    const canaryBytes = [Buffer.from(CANARY, 'utf8'), Buffer.from(CANARY, 'utf16le'), Buffer.from(Buffer.from(CANARY).toString('base64').slice(0, 20)), Buffer.from(Buffer.from(CANARY).toString('hex').slice(0, 24))];
+    const canaryBytes = [
+      Buffer.from(CANARY, 'utf8'),
+      Buffer.from(CANARY, 'utf16le'),
+      Buffer.from(Buffer.from(CANARY).toString('base64').slice(0, 20)),
+      Buffer.from(Buffer.from(CANARY).toString('hex').slice(0, 24)),
+    ];
     let n = 0;
     await fc.assert(
       fc.asyncProperty(fc.jsonValue(), fc.string(), async (value, id) => {
@@ -165,7 +207,12 @@ test('property: any JSON value round-trips, and the stored bytes never contain t
         const stored = { canari: CANARY, valeur: value } as JsonValue;
         await coffre.put(KIND, recordId, stored);
         assert.deepEqual(await coffre.get(KIND, recordId), JSON.parse(JSON.stringify(stored)));
-        const row = await database.db.selectFrom('coffre_records').selectAll().where('kind', '=', KIND).where('record_id', '=', recordId).executeTakeFirstOrThrow();
+        const row = await database.db
+          .selectFrom('coffre_records')
+          .selectAll()
+          .where('kind', '=', KIND)
+          .where('record_id', '=', recordId)
+          .executeTakeFirstOrThrow();
         const bytes = Buffer.concat([row.wrapped_key, row.nonce, row.ciphertext, row.tag, Buffer.from(JSON.stringify(row))]);
         for (const canary of canaryBytes) assert.equal(bytes.indexOf(canary), -1);
       }),
@@ -181,7 +228,9 @@ test('property: any JSON value round-trips, and the stored bytes never contain t
         for (const canary of canaryBytes) assert.equal(bytes.indexOf(canary), -1, file);
       }
     } else {
-      const dump = await sql<{ t: string }>`select string_agg(encode(ciphertext, 'escape') || encode(wrapped_key, 'escape'), '') as t from coffre_records`.execute(database.db);
+      const dump = await sql<{
+        t: string;
+      }>`select string_agg(encode(ciphertext, 'escape') || encode(wrapped_key, 'escape'), '') as t from coffre_records`.execute(database.db);
       assert.ok(!(dump.rows[0]?.t ?? '').includes(CANARY));
     }
   });
@@ -206,7 +255,13 @@ test('rotation re-wraps every record in batches: all stay readable, none is left
     assert.equal(progress.length, Math.ceil(250 / 32), 'one transaction per batch');
     assert.deepEqual(await coffre.retire([old]), [old]);
     const usage = await coffre.usage();
-    assert.deepEqual(usage.map((u) => [u.keyId, u.records, u.active]), [[old, 0, false], [next.id, 250, true]]);
+    assert.deepEqual(
+      usage.map((u) => [u.keyId, u.records, u.active]),
+      [
+        [old, 0, false],
+        [next.id, 250, true],
+      ],
+    );
     assert.ok(usage[0]?.retiredAt);
 
     // The old key leaves the keyring; a process that knows only the new key reads everything.
@@ -261,7 +316,10 @@ test('a write in progress under the old key holds the key switch until it commit
     assert.ok(waited, 'the switch waited for the write under the old key');
     assert.deepEqual(report.remaining, {});
     const keys = await database.db.selectFrom('coffre_records').select('key_id').distinct().execute();
-    assert.deepEqual(keys.map((k) => k.key_id), [next.id]);
+    assert.deepEqual(
+      keys.map((k) => k.key_id),
+      [next.id],
+    );
     assert.deepEqual(await coffre.retire([old]), [old]);
     assert.deepEqual(await coffre.get(KIND, 'en-cours'), { ecrit: 'pendant la rotation' });
   });

@@ -108,7 +108,14 @@ export class Coffre {
         const master = await this.writeKey(trx);
         const sealed = seal(plaintext, who, master);
         const now = nowIso(this.clock);
-        const columns = { format: sealed.format, key_id: sealed.keyId, wrapped_key: sealed.wrappedKey, nonce: sealed.nonce, ciphertext: sealed.ciphertext, tag: sealed.tag };
+        const columns = {
+          format: sealed.format,
+          key_id: sealed.keyId,
+          wrapped_key: sealed.wrappedKey,
+          nonce: sealed.nonce,
+          ciphertext: sealed.ciphertext,
+          tag: sealed.tag,
+        };
         await trx
           .insertInto('coffre_records')
           .values({ kind, record_id: id, ...columns, created_at: now, updated_at: now, rewrapped_at: null })
@@ -141,7 +148,11 @@ export class Coffre {
         if (error instanceof CleMaitreAbsente && attempt === 0) continue;
         throw error;
       }
-      const plaintext = open({ format: row.format, keyId: row.key_id, wrappedKey: row.wrapped_key, nonce: row.nonce, ciphertext: row.ciphertext, tag: row.tag }, who, master);
+      const plaintext = open(
+        { format: row.format, keyId: row.key_id, wrappedKey: row.wrapped_key, nonce: row.nonce, ciphertext: row.ciphertext, tag: row.tag },
+        who,
+        master,
+      );
       try {
         return JSON.parse(plaintext.toString('utf8')) as JsonValue;
       } catch (error) {
@@ -170,7 +181,8 @@ export class Coffre {
     // SQLite has one write lock for the whole database: back-to-back batches would starve the
     // application's writers (their busy wait retries up to every 100 ms), so leave them gaps.
     const pauseMs = options.pauseMs ?? (this.dialect === 'sqlite' ? 50 : 0);
-    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH) throw new QuotientError('invalid', 'coffre_lot_invalide', `La taille des lots de rechiffrement doit être un entier entre 1 et ${MAX_BATCH}.`);
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH)
+      throw new QuotientError('invalid', 'coffre_lot_invalide', `La taille des lots de rechiffrement doit être un entier entre 1 et ${MAX_BATCH}.`);
     const target = this.keyring.current().key(newKeyId) ?? this.keyring.reload().key(newKeyId);
     if (target === undefined) throw new CleMaitreAbsente(newKeyId);
     await this.activate(target);
@@ -286,7 +298,12 @@ export class Coffre {
         if (key.active === 1) return false;
         const used = await trx.selectFrom('coffre_records').select('record_id').where('key_id', '=', keyId).limit(1).executeTakeFirst();
         if (used !== undefined) return false;
-        if (key.retired_at === null) await trx.updateTable('coffre_master_keys').set({ retired_at: nowIso(this.clock) }).where('key_id', '=', keyId).execute();
+        if (key.retired_at === null)
+          await trx
+            .updateTable('coffre_master_keys')
+            .set({ retired_at: nowIso(this.clock) })
+            .where('key_id', '=', keyId)
+            .execute();
         return true;
       });
       if (ok) retired.push(keyId);
@@ -382,11 +399,19 @@ async function retryOnConflict<T>(run: () => Promise<T>): Promise<T> {
 
 function identity(kind: string, id: string): RecordIdentity {
   if (typeof kind !== 'string' || !KIND.test(kind)) {
-    throw new QuotientError('invalid', 'coffre_identite_invalide', 'Type d’enregistrement du coffre invalide : lettres minuscules, chiffres et « _ », 63 au plus.');
+    throw new QuotientError(
+      'invalid',
+      'coffre_identite_invalide',
+      'Type d’enregistrement du coffre invalide : lettres minuscules, chiffres et « _ », 63 au plus.',
+    );
   }
   // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
   if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH || /[\u0000-\u001f\u007f]/.test(id)) {
-    throw new QuotientError('invalid', 'coffre_identite_invalide', `Identifiant d’enregistrement du coffre invalide : texte de 1 à ${MAX_ID_LENGTH} caractères, sans caractère de contrôle.`);
+    throw new QuotientError(
+      'invalid',
+      'coffre_identite_invalide',
+      `Identifiant d’enregistrement du coffre invalide : texte de 1 à ${MAX_ID_LENGTH} caractères, sans caractère de contrôle.`,
+    );
   }
   return { kind, id };
 }

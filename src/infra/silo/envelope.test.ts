@@ -28,12 +28,18 @@ test('one flipped bit anywhere (ciphertext, nonce, tag, wrapped key) is detected
   const key = master();
   const fields = ['ciphertext', 'nonce', 'tag', 'wrappedKey'] as const;
   fc.assert(
-    fc.property(fc.uint8Array({ minLength: 1, maxLength: 200 }), fc.constantFrom(...fields), fc.nat(), fc.integer({ min: 0, max: 7 }), (plain, field, at, bit) => {
-      const sealed = seal(Buffer.from(plain), who, key);
-      const bytes = Buffer.from(sealed[field]);
-      bytes[at % bytes.length] = (bytes[at % bytes.length] as number) ^ (1 << bit);
-      assert.throws(() => open({ ...sealed, [field]: bytes }, who, key), illisible);
-    }),
+    fc.property(
+      fc.uint8Array({ minLength: 1, maxLength: 200 }),
+      fc.constantFrom(...fields),
+      fc.nat(),
+      fc.integer({ min: 0, max: 7 }),
+      (plain, field, at, bit) => {
+        const sealed = seal(Buffer.from(plain), who, key);
+        const bytes = Buffer.from(sealed[field]);
+        bytes[at % bytes.length] = (bytes[at % bytes.length] as number) ^ (1 << bit);
+        assert.throws(() => open({ ...sealed, [field]: bytes }, who, key), illisible);
+      },
+    ),
     { numRuns: 2000 },
   );
 });

@@ -12,9 +12,14 @@ export class CoffreIllisible extends QuotientError {
     readonly recordId: string,
     cause?: unknown,
   ) {
-    super('unavailable', 'coffre_illisible', 'Des données chiffrées du coffre sont illisibles : elles ont été altérées ou déplacées. L’incident doit être signalé à l’exploitant.', {
-      cause,
-    });
+    super(
+      'unavailable',
+      'coffre_illisible',
+      'Des données chiffrées du coffre sont illisibles : elles ont été altérées ou déplacées. L’incident doit être signalé à l’exploitant.',
+      {
+        cause,
+      },
+    );
   }
 }
 

@@ -134,7 +134,10 @@ test('production requires QUOTIENT_MASTER_KEY_FILE; the demo generates its key f
   const commune = new URL('../../../examples/commune-demo.yaml', import.meta.url).pathname;
   const production = loadConfig({ QUOTIENT_CONFIG: commune }, { mode: 'production', cwd: dir });
   const error = refused(() => keyringFileOf(production), 'configuration_invalide');
-  assert.deepEqual(error.details.map((d) => d.path), ['QUOTIENT_MASTER_KEY_FILE']);
+  assert.deepEqual(
+    error.details.map((d) => d.path),
+    ['QUOTIENT_MASTER_KEY_FILE'],
+  );
   assert.match(error.details[0]?.message ?? '', /obligatoire en production/);
   // Named, it must exist: production never creates keys silently where nobody backs them up.
   const named = loadConfig({ QUOTIENT_CONFIG: commune, QUOTIENT_MASTER_KEY_FILE: 'secrets/cles.json' }, { mode: 'production', cwd: dir });

@@ -47,7 +47,8 @@ export class Keyring {
     for (const entry of entries) {
       if (!KEY_ID.test(entry.id)) throw new QuotientError('invalid', 'cle_id_invalide', `Identifiant de clé maîtresse invalide : « ${entry.id} ».`);
       if (map.has(entry.id)) throw new QuotientError('invalid', 'cle_id_double', `La clé maîtresse « ${entry.id} » figure deux fois.`);
-      if (entry.key.symmetricKeySize !== KEY_BYTES) throw new QuotientError('invalid', 'cle_taille', `La clé maîtresse « ${entry.id} » doit faire ${KEY_BYTES} octets.`);
+      if (entry.key.symmetricKeySize !== KEY_BYTES)
+        throw new QuotientError('invalid', 'cle_taille', `La clé maîtresse « ${entry.id} » doit faire ${KEY_BYTES} octets.`);
       map.set(entry.id, entry);
     }
     if (!map.has(activeId)) throw new QuotientError('invalid', 'cle_active_absente', `La clé active « ${activeId} » ne figure pas parmi les clés.`);
@@ -78,7 +79,10 @@ export class Keyring {
   /** Removes keys; the active one cannot be. */
   without(ids: readonly string[]): Keyring {
     if (ids.includes(this.activeId)) throw new QuotientError('conflict', 'cle_active_retiree', `La clé active « ${this.activeId} » ne peut pas être retirée.`);
-    return Keyring.of([...this.entries.values()].filter((e) => !ids.includes(e.id)), this.activeId);
+    return Keyring.of(
+      [...this.entries.values()].filter((e) => !ids.includes(e.id)),
+      this.activeId,
+    );
   }
 
   /** Serialised on purpose only (`serializeKeyring`): a stray log line must not carry the keys. */
@@ -107,9 +111,11 @@ export function serializeKeyring(keyring: Keyring): string {
   return `${JSON.stringify({ format: KEYRING_FORMAT, active: keyring.activeId, keys }, null, 2)}\n`;
 }
 
-const base64Key = z.string().refine((v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === KEY_BYTES && Buffer.from(v, 'base64').toString('base64') === v, {
-  message: `clé attendue : ${KEY_BYTES} octets aléatoires encodés en base64`,
-});
+const base64Key = z
+  .string()
+  .refine((v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === KEY_BYTES && Buffer.from(v, 'base64').toString('base64') === v, {
+    message: `clé attendue : ${KEY_BYTES} octets aléatoires encodés en base64`,
+  });
 const fileSchema = z.strictObject({
   format: z.literal(KEYRING_FORMAT, { error: `format attendu : « ${KEYRING_FORMAT} »` }),
   active: z.string({ error: 'identifiant de la clé active attendu' }),
@@ -137,8 +143,10 @@ export function parseKeyring(text: string, file: string): Keyring {
   const { active, keys } = parsed.data;
   const ids = keys.map((k) => k.id);
   const double = ids.find((id, i) => ids.indexOf(id) !== i);
-  if (double !== undefined) throw new FichierClesInvalide(`Le fichier de clés ${file} est invalide :`, [{ path: 'keys', message: `la clé « ${double} » figure deux fois` }]);
-  if (!ids.includes(active)) throw new FichierClesInvalide(`Le fichier de clés ${file} est invalide :`, [{ path: 'active', message: `« ${active} » ne figure pas parmi les clés` }]);
+  if (double !== undefined)
+    throw new FichierClesInvalide(`Le fichier de clés ${file} est invalide :`, [{ path: 'keys', message: `la clé « ${double} » figure deux fois` }]);
+  if (!ids.includes(active))
+    throw new FichierClesInvalide(`Le fichier de clés ${file} est invalide :`, [{ path: 'active', message: `« ${active} » ne figure pas parmi les clés` }]);
   return Keyring.of(
     keys.map((k) => ({ id: k.id, createdAt: k.createdAt, key: createSecretKey(Buffer.from(k.key, 'base64')) })),
     active,
@@ -228,7 +236,9 @@ export class KeyringFile implements KeyringSource {
     try {
       text = readFileSync(this.path, 'utf8');
     } catch (error) {
-      throw new QuotientError('unavailable', 'fichier_cles_illisible', `Le fichier des clés du coffre ${this.path} ne peut pas être lu par ce programme.`, { cause: error });
+      throw new QuotientError('unavailable', 'fichier_cles_illisible', `Le fichier des clés du coffre ${this.path} ne peut pas être lu par ce programme.`, {
+        cause: error,
+      });
     }
     this.keyring = parseKeyring(text, this.path);
     this.signature = signature;
@@ -279,7 +289,11 @@ export class KeyringFile implements KeyringSource {
       linkSync(temporary, this.path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-        throw new QuotientError('conflict', 'fichier_cles_existe', `Le fichier de clés ${this.path} existe déjà : il n’est jamais remplacé, car ses clés sont peut-être les seules à pouvoir lire les données.`);
+        throw new QuotientError(
+          'conflict',
+          'fichier_cles_existe',
+          `Le fichier de clés ${this.path} existe déjà : il n’est jamais remplacé, car ses clés sont peut-être les seules à pouvoir lire les données.`,
+        );
       }
       throw error;
     } finally {
@@ -299,7 +313,12 @@ export function keyringFileOf(config: Pick<AppConfig, 'mode' | 'masterKeyFile' |
     // The same error as every other missing setting (ConfigurationInvalide), without importing the
     // whole configuration loader here.
     throw new QuotientError('invalid', 'configuration_invalide', 'Configuration invalide : corrigez les réglages ci-dessous.', {
-      details: [{ path: 'QUOTIENT_MASTER_KEY_FILE', message: 'obligatoire en production : le fichier des clés maîtresses du coffre (à créer avec « quotient keys init »)' }],
+      details: [
+        {
+          path: 'QUOTIENT_MASTER_KEY_FILE',
+          message: 'obligatoire en production : le fichier des clés maîtresses du coffre (à créer avec « quotient keys init »)',
+        },
+      ],
     });
   }
   return { path: join(config.dataDir, DEMO_KEYRING_NAME), createIfMissing: true };

@@ -83,7 +83,9 @@ test('rotation under concurrent writes from other processes keeps every record r
     );
     const during = results.flatMap((r) => r.writes).filter((at) => at >= started && at <= finished).length;
     assert.ok(during > 0, `writes happened during the rotation (${during})`);
-    st.diagnostic(`${during} writes by other processes during the rotation (${finished - started} ms); ${report.rewrapped} re-wrapped, ${report.changedMeanwhile} changed meanwhile`);
+    st.diagnostic(
+      `${during} writes by other processes during the rotation (${finished - started} ms); ${report.rewrapped} re-wrapped, ${report.changedMeanwhile} changed meanwhile`,
+    );
     for (const r of results) for (const [id, value] of Object.entries(r.model)) expected.set(id, value);
 
     assert.deepEqual(report.failures, []);
@@ -92,8 +94,16 @@ test('rotation under concurrent writes from other processes keeps every record r
     assert.ok(report.rewrapped >= SEEDED, `${report.rewrapped} re-wrapped`);
     assert.deepEqual(file.reload().ids, [report.newKeyId], 'the old key left the key file');
 
-    const keys = await database.db.selectFrom('coffre_records').select(['key_id', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('key_id').execute();
-    assert.deepEqual(keys.map((k) => k.key_id), [report.newKeyId], 'no record is left under the old key');
+    const keys = await database.db
+      .selectFrom('coffre_records')
+      .select(['key_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('key_id')
+      .execute();
+    assert.deepEqual(
+      keys.map((k) => k.key_id),
+      [report.newKeyId],
+      'no record is left under the old key',
+    );
 
     // A fresh process, with the key file as it now is, reads every record as last written.
     const reader = new Coffre({ db: (await fixture.open()).db, dialect: fixture.dialect, keyring: KeyringFile.open(keyFile) });

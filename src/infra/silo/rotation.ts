@@ -19,11 +19,7 @@ export interface MasterKeyRotation {
   readonly durationMs: number;
 }
 
-export async function rotateMasterKey(
-  coffre: Coffre,
-  file: KeyringFile,
-  options: RotationOptions & { clock?: () => Date } = {},
-): Promise<MasterKeyRotation> {
+export async function rotateMasterKey(coffre: Coffre, file: KeyringFile, options: RotationOptions & { clock?: () => Date } = {}): Promise<MasterKeyRotation> {
   const started = performance.now();
   const release = file.lock();
   try {

@@ -56,7 +56,8 @@ const REFUS: readonly ErrorKind[] = ['invalid', 'conflict'];
  */
 export function registerAdministrationRoutes(app: FastifyInstance, deps: AdministrationDeps): void {
   const { commune, politiques, agents, clesApi } = deps;
-  const page = (request: FastifyRequest, reply: FastifyReply, title: string, content: ComponentChildren, status = 200) => sendAgentPage(request, reply, commune, title, content, status);
+  const page = (request: FastifyRequest, reply: FastifyReply, title: string, content: ComponentChildren, status = 200) =>
+    sendAgentPage(request, reply, commune, title, content, status);
   const noms = async (): Promise<Noms> => new Map((await agents.lister()).map((a) => [a.id, `${a.prenom} ${a.nom}`]));
 
   app.get(BASE, async (request, reply) => {
@@ -64,7 +65,12 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
     const [liste, cles] = await Promise.all([agents.lister(), clesApi.lister()]);
     await politiques.rafraichir();
     const enVigueur = politiques.versionEnVigueur(politiques.aujourdhui());
-    return page(request, reply, 'Administration', <AccueilPage enVigueur={enVigueur} agentsActifs={liste.filter((a) => a.actif).length} clesActives={cles.filter((c) => c.revoqueeLe === null).length} />);
+    return page(
+      request,
+      reply,
+      'Administration',
+      <AccueilPage enVigueur={enVigueur} agentsActifs={liste.filter((a) => a.actif).length} clesActives={cles.filter((c) => c.revoqueeLe === null).length} />,
+    );
   });
 
   // Tariff policy versions.
@@ -73,7 +79,12 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
     requireAgent(request);
     const versions = await politiques.lister();
     const enVigueur = politiques.versionEnVigueur(politiques.aujourdhui());
-    return page(request, reply, 'Politique tarifaire', <PolitiquesPage versions={versions} enVigueur={enVigueur} noms={await noms()} flash={takeFlash(request)} />);
+    return page(
+      request,
+      reply,
+      'Politique tarifaire',
+      <PolitiquesPage versions={versions} enVigueur={enVigueur} noms={await noms()} flash={takeFlash(request)} />,
+    );
   });
 
   app.get(`${BASE}/politiques/nouvelle`, (request, reply) => {
@@ -91,7 +102,15 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
     } catch (error) {
       const e = refusDe(error, { kinds: REFUS });
       const saisie = valeursAReafficher({ libelle, contenu });
-      return pageFormulaire(page, request, reply, 'Déposer une nouvelle version', e.errors, <DepotPage csrf={reply.generateCsrf()} libelle={saisie.libelle} contenu={saisie.contenu} errors={e.errors} message={e.message} />, e.status);
+      return pageFormulaire(
+        page,
+        request,
+        reply,
+        'Déposer une nouvelle version',
+        e.errors,
+        <DepotPage csrf={reply.generateCsrf()} libelle={saisie.libelle} contenu={saisie.contenu} errors={e.errors} message={e.message} />,
+        e.status,
+      );
     }
   });
 
@@ -118,7 +137,16 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
       request,
       reply,
       v.libelle,
-      <VersionPage csrf={reply.generateCsrf()} version={v} enVigueur={politiques.versionEnVigueur(aujourdhui)} noms={await noms()} aujourdhui={aujourdhui} effet={formatDateCourte(proposee)} errors={[]} flash={takeFlash(request)} />,
+      <VersionPage
+        csrf={reply.generateCsrf()}
+        version={v}
+        enVigueur={politiques.versionEnVigueur(aujourdhui)}
+        noms={await noms()}
+        aujourdhui={aujourdhui}
+        effet={formatDateCourte(proposee)}
+        errors={[]}
+        flash={takeFlash(request)}
+      />,
     );
   });
 
@@ -129,9 +157,17 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
     const saisie = lireChamps(APERCU, request.query).quotients.slice(0, 500);
     const { cents, erreurs } = parseQuotients(saisie);
     const choisis = cents.length > 0 ? cents : QUOTIENTS_PAR_DEFAUT;
-    const cas: CasTest[] = [...choisis.map((c): CasTest => ({ type: 'quotient', libelle: `Quotient de ${formatEuros(c, { wholeEuros: true })}`, cents: c })), ...FOYERS_FISCAUX_FICTIFS];
+    const cas: CasTest[] = [
+      ...choisis.map((c): CasTest => ({ type: 'quotient', libelle: `Quotient de ${formatEuros(c, { wholeEuros: true })}`, cents: c })),
+      ...FOYERS_FISCAUX_FICTIFS,
+    ];
     const activites = v.politique && enVigueur.politique ? calculerApercu(enVigueur.politique, v.politique, cas) : [];
-    return page(request, reply, `Aperçu : ${v.libelle}`, <ApercuPage version={v} enVigueur={enVigueur} activites={activites} quotients={saisie} erreurs={erreurs} />);
+    return page(
+      request,
+      reply,
+      `Aperçu : ${v.libelle}`,
+      <ApercuPage version={v} enVigueur={enVigueur} activites={activites} quotients={saisie} erreurs={erreurs} />,
+    );
   });
 
   app.post(`${BASE}/politiques/:id/activation`, async (request, reply) => {
@@ -141,7 +177,9 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
     try {
       const v = await politiques.activer(id, effet, acteurAgent(agent), request.id);
       request.session.flash =
-        v.statut === 'active' ? `La version « ${v.libelle} » est en vigueur : les nouvelles demandes sont calculées avec elle.` : `La version « ${v.libelle} » est programmée : elle s’appliquera aux demandes faites à partir du ${formatDateCourte(v.effetLe ?? '')}.`;
+        v.statut === 'active'
+          ? `La version « ${v.libelle} » est en vigueur : les nouvelles demandes sont calculées avec elle.`
+          : `La version « ${v.libelle} » est programmée : elle s’appliquera aux demandes faites à partir du ${formatDateCourte(v.effetLe ?? '')}.`;
       return reply.redirect(`${BASE}/politiques/${id}`, 303);
     } catch (error) {
       const e = refusDe(error, { kinds: REFUS });
@@ -153,7 +191,15 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
         reply,
         v.libelle,
         e.errors,
-        <VersionPage csrf={reply.generateCsrf()} version={v} enVigueur={politiques.versionEnVigueur(aujourdhui)} noms={await noms()} aujourdhui={aujourdhui} effet={valeursAReafficher({ effet }).effet} errors={e.errors} />,
+        <VersionPage
+          csrf={reply.generateCsrf()}
+          version={v}
+          enVigueur={politiques.versionEnVigueur(aujourdhui)}
+          noms={await noms()}
+          aujourdhui={aujourdhui}
+          effet={valeursAReafficher({ effet }).effet}
+          errors={e.errors}
+        />,
         e.status,
       );
     }
@@ -171,7 +217,23 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
       request.session.flash = undefined;
       const v = await politiques.version(id);
       const aujourdhui = politiques.aujourdhui();
-      return pageFormulaire(page, request, reply, v.libelle, e.errors, <VersionPage csrf={reply.generateCsrf()} version={v} enVigueur={politiques.versionEnVigueur(aujourdhui)} noms={await noms()} aujourdhui={aujourdhui} effet={formatDateCourte(aujourdhui)} errors={e.errors} />, e.status);
+      return pageFormulaire(
+        page,
+        request,
+        reply,
+        v.libelle,
+        e.errors,
+        <VersionPage
+          csrf={reply.generateCsrf()}
+          version={v}
+          enVigueur={politiques.versionEnVigueur(aujourdhui)}
+          noms={await noms()}
+          aujourdhui={aujourdhui}
+          effet={formatDateCourte(aujourdhui)}
+          errors={e.errors}
+        />,
+        e.status,
+      );
     }
     return reply.redirect(`${BASE}/politiques/${id}`, 303);
   });
@@ -181,7 +243,16 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
   app.get(`${BASE}/habilitation`, async (request, reply) => {
     requireAgent(request);
     await politiques.rafraichir();
-    return page(request, reply, 'Habilitation', <HabilitationPage habilitation={commune.habilitation} conservation={commune.conservation} enVigueur={politiques.versionEnVigueur(politiques.aujourdhui())} />);
+    return page(
+      request,
+      reply,
+      'Habilitation',
+      <HabilitationPage
+        habilitation={commune.habilitation}
+        conservation={commune.conservation}
+        enVigueur={politiques.versionEnVigueur(politiques.aujourdhui())}
+      />,
+    );
   });
 
   // Agents and roles, through AgentsService (which journals every change).
@@ -193,7 +264,12 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
 
   app.get(`${BASE}/agents/nouveau`, (request, reply) => {
     requireAgent(request);
-    return page(request, reply, 'Inscrire un agent', <NouvelAgentPage csrf={reply.generateCsrf()} valeurs={{ email: '', prenom: '', nom: '', roles: [] }} errors={[]} />);
+    return page(
+      request,
+      reply,
+      'Inscrire un agent',
+      <NouvelAgentPage csrf={reply.generateCsrf()} valeurs={{ email: '', prenom: '', nom: '', roles: [] }} errors={[]} />,
+    );
   });
 
   app.post(`${BASE}/agents`, async (request, reply) => {
@@ -205,7 +281,15 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
       return reply.redirect(`${BASE}/agents`, 303);
     } catch (error) {
       const e = refusDe(error, { kinds: REFUS });
-      return pageFormulaire(page, request, reply, 'Inscrire un agent', e.errors, <NouvelAgentPage csrf={reply.generateCsrf()} valeurs={valeursAReafficher(valeurs)} errors={e.errors} />, e.status);
+      return pageFormulaire(
+        page,
+        request,
+        reply,
+        'Inscrire un agent',
+        e.errors,
+        <NouvelAgentPage csrf={reply.generateCsrf()} valeurs={valeursAReafficher(valeurs)} errors={e.errors} />,
+        e.status,
+      );
     }
   });
 
@@ -219,7 +303,12 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
   app.get(`${BASE}/agents/:id`, async (request, reply) => {
     const moi = requireAgent(request);
     const a = await exigerAgent(agentDe(request));
-    return page(request, reply, `${a.prenom} ${a.nom}`, <AgentPage csrf={reply.generateCsrf()} agent={a} soiMeme={a.id === moi.id} roles={a.roles} errors={[]} flash={takeFlash(request)} />);
+    return page(
+      request,
+      reply,
+      `${a.prenom} ${a.nom}`,
+      <AgentPage csrf={reply.generateCsrf()} agent={a} soiMeme={a.id === moi.id} roles={a.roles} errors={[]} flash={takeFlash(request)} />,
+    );
   });
 
   /** Runs an action on an agent: success → back to their page with a message; refusal → the page with the reason. */
@@ -232,17 +321,30 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
     } catch (error) {
       const e = refusDe(error, { kinds: REFUS });
       const a = await exigerAgent(id);
-      return pageFormulaire(page, request, reply, `${a.prenom} ${a.nom}`, e.errors, <AgentPage csrf={reply.generateCsrf()} agent={a} soiMeme={a.id === moi.id} roles={rolesSaisis ?? a.roles} errors={e.errors} />, e.status);
+      return pageFormulaire(
+        page,
+        request,
+        reply,
+        `${a.prenom} ${a.nom}`,
+        e.errors,
+        <AgentPage csrf={reply.generateCsrf()} agent={a} soiMeme={a.id === moi.id} roles={rolesSaisis ?? a.roles} errors={e.errors} />,
+        e.status,
+      );
     }
   };
 
   app.post(`${BASE}/agents/:id/roles`, (request, reply) => {
     const moi = requireAgent(request);
     const { roles } = lireChamps(ROLES, request.body);
-    return actionAgent(request, reply, async (id) => {
-      const a = await agents.modifierRoles(id, roles, acteurAgent(moi));
-      return `Les rôles de ${a.prenom} ${a.nom} sont enregistrés.`;
-    }, roles);
+    return actionAgent(
+      request,
+      reply,
+      async (id) => {
+        const a = await agents.modifierRoles(id, roles, acteurAgent(moi));
+        return `Les rôles de ${a.prenom} ${a.nom} sont enregistrés.`;
+      },
+      roles,
+    );
   });
 
   app.post(`${BASE}/agents/:id/desactivation`, (request, reply) => {
@@ -267,7 +369,23 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
     requireAgent(request);
     const jeton = randomUUID();
     request.session.cleApiJeton = jeton;
-    return pageFormulaire(page, request, reply, 'Clés d’API', errors, <ClesApiPage csrf={reply.generateCsrf()} jeton={jeton} cles={await clesApi.lister()} noms={await noms()} libelle={libelle} errors={errors} {...(flash ? { flash } : {})} />, status);
+    return pageFormulaire(
+      page,
+      request,
+      reply,
+      'Clés d’API',
+      errors,
+      <ClesApiPage
+        csrf={reply.generateCsrf()}
+        jeton={jeton}
+        cles={await clesApi.lister()}
+        noms={await noms()}
+        libelle={libelle}
+        errors={errors}
+        {...(flash ? { flash } : {})}
+      />,
+      status,
+    );
   };
 
   app.get(`${BASE}/cles-api`, (request, reply) => pageCles(request, reply, '', [], undefined, takeFlash(request)));
@@ -277,7 +395,8 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
     const { libelle, jeton } = lireChamps(CLE_API, request.body);
     if (!request.session.cleApiJeton || jeton !== request.session.cleApiJeton) {
       // The form was already used (a reload of the result page): no second key, and the secret is not shown again.
-      request.session.flash = 'Ce formulaire a déjà servi : aucune nouvelle clé n’a été créée. La clé créée n’est plus affichable ; si elle n’a pas été copiée, révoquez-la et créez-en une autre.';
+      request.session.flash =
+        'Ce formulaire a déjà servi : aucune nouvelle clé n’a été créée. La clé créée n’est plus affichable ; si elle n’a pas été copiée, révoquez-la et créez-en une autre.';
       return reply.redirect(`${BASE}/cles-api`, 303);
     }
     try {

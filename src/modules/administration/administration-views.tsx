@@ -68,13 +68,23 @@ const LIBELLES_MODALITES: Readonly<Record<string, string>> = {
 };
 const annee = (n: number) => `revenus de l’année N-${n}${n === 1 ? ' (l’année précédente)' : ''}`;
 
-export function HabilitationPage({ habilitation: h, conservation, enVigueur }: { habilitation: Habilitation; conservation: CommuneConfig['conservation']; enVigueur: VersionPolitique }) {
+export function HabilitationPage({
+  habilitation: h,
+  conservation,
+  enVigueur,
+}: {
+  habilitation: Habilitation;
+  conservation: CommuneConfig['conservation'];
+  enVigueur: VersionPolitique;
+}) {
   const d = enVigueur.politique?.deliberation;
   return (
     <>
       <Ariane etapes={[]} />
       <h1>Habilitation</h1>
-      <p class="lead">L’autorisation accordée par la DGFiP (DataPass) au téléservice de la commune, telle que Quotient l’applique. Quotient ne demande rien d’autre.</p>
+      <p class="lead">
+        L’autorisation accordée par la DGFiP (DataPass) au téléservice de la commune, telle que Quotient l’applique. Quotient ne demande rien d’autre.
+      </p>
       <dl class="facts">
         <dt>Identifiant du téléservice</dt>
         <dd>
@@ -86,7 +96,11 @@ export function HabilitationPage({ habilitation: h, conservation, enVigueur }: {
         <dd>{h.baseLegale}</dd>
         <dt>Délibération tarifaire en vigueur</dt>
         <dd>
-          {d ? [d.numero ? `n° ${d.numero}` : null, d.date ? `du ${formatDateFrancaise(d.date)}` : null, d.intitule ?? null].filter(Boolean).join(', ') || 'non précisée' : 'non précisée'} (<a href={`${BASE}/politiques/${enVigueur.id}`}>{enVigueur.libelle}</a>)
+          {d
+            ? [d.numero ? `n° ${d.numero}` : null, d.date ? `du ${formatDateFrancaise(d.date)}` : null, d.intitule ?? null].filter(Boolean).join(', ') ||
+              'non précisée'
+            : 'non précisée'}{' '}
+          (<a href={`${BASE}/politiques/${enVigueur.id}`}>{enVigueur.libelle}</a>)
         </dd>
         <dt>Version du texte de consentement</dt>
         <dd>{h.versionTexteConsentement}</dd>
@@ -140,7 +154,8 @@ export function HabilitationPage({ habilitation: h, conservation, enVigueur }: {
       </ul>
       <Alert kind="info" title="Modifier l’habilitation">
         <p>
-          L’habilitation se modifie dans le fichier de configuration de la commune, par l’exploitant, après accord de la DGFiP. Si la variable d’environnement <code>DGFIP_ID_TELESERVICE</code> est renseignée, elle remplace l’identifiant ci-dessus pour la connexion.
+          L’habilitation se modifie dans le fichier de configuration de la commune, par l’exploitant, après accord de la DGFiP. Si la variable d’environnement{' '}
+          <code>DGFIP_ID_TELESERVICE</code> est renseignée, elle remplace l’identifiant ci-dessus pour la connexion.
         </p>
       </Alert>
     </>
@@ -155,7 +170,10 @@ export function AgentsPage({ agents, flash }: { agents: readonly Agent[]; flash?
       <Ariane etapes={[]} />
       <h1>Agents et rôles</h1>
       <Flash message={flash} />
-      <p>Un agent se connecte avec son compte professionnel ; il doit d’abord être inscrit ici avec son adresse électronique. Désactiver un agent ferme ses sessions immédiatement.</p>
+      <p>
+        Un agent se connecte avec son compte professionnel ; il doit d’abord être inscrit ici avec son adresse électronique. Désactiver un agent ferme ses
+        sessions immédiatement.
+      </p>
       <p>
         <a class="button" href={`${BASE}/agents/nouveau`}>
           Inscrire un agent
@@ -222,7 +240,15 @@ export function NouvelAgentPage({ csrf, valeurs, errors }: { csrf: string; valeu
       <p>L’agent pourra se connecter avec son compte professionnel dont l’adresse électronique est celle indiquée ici.</p>
       <form method="post" action={`${BASE}/agents#${ANCRE_ERREURS}`} novalidate>
         <Csrf token={csrf} />
-        <TextField id="email" label="Adresse électronique professionnelle" hint="Par exemple prenom.nom@ville.fr" value={valeurs.email} error={errorOf(errors, 'email')} inputMode="email" autoComplete="off" />
+        <TextField
+          id="email"
+          label="Adresse électronique professionnelle"
+          hint="Par exemple prenom.nom@ville.fr"
+          value={valeurs.email}
+          error={errorOf(errors, 'email')}
+          inputMode="email"
+          autoComplete="off"
+        />
         <TextField id="prenom" label="Prénom" value={valeurs.prenom} error={errorOf(errors, 'prenom')} />
         <TextField id="nom" label="Nom" value={valeurs.nom} error={errorOf(errors, 'nom')} />
         <Roles coches={valeurs.roles} errors={errors} />
@@ -234,7 +260,21 @@ export function NouvelAgentPage({ csrf, valeurs, errors }: { csrf: string; valeu
   );
 }
 
-export function AgentPage({ csrf, agent: a, soiMeme, roles: coches, errors, flash }: { csrf: string; agent: Agent; soiMeme: boolean; roles: readonly string[]; errors: readonly ErrorDetail[]; flash?: string }) {
+export function AgentPage({
+  csrf,
+  agent: a,
+  soiMeme,
+  roles: coches,
+  errors,
+  flash,
+}: {
+  csrf: string;
+  agent: Agent;
+  soiMeme: boolean;
+  roles: readonly string[];
+  errors: readonly ErrorDetail[];
+  flash?: string;
+}) {
   const general = errors.filter((e) => e.path !== 'roles');
   return (
     <>
@@ -262,7 +302,10 @@ export function AgentPage({ csrf, agent: a, soiMeme, roles: coches, errors, flas
         <dd>{a.lie ? 'relié (l’agent s’est déjà connecté)' : 'pas encore relié (première connexion à venir)'}</dd>
       </dl>
       <h2>Changer les rôles</h2>
-      <p>Les nouveaux rôles s’appliquent dès la prochaine page que l’agent ouvre.{soiMeme ? ' Vous ne pouvez pas retirer votre propre rôle d’administration.' : ''}</p>
+      <p>
+        Les nouveaux rôles s’appliquent dès la prochaine page que l’agent ouvre.
+        {soiMeme ? ' Vous ne pouvez pas retirer votre propre rôle d’administration.' : ''}
+      </p>
       <form method="post" action={`${BASE}/agents/${a.id}/roles#${ANCRE_ERREURS}`} novalidate>
         <Csrf token={csrf} />
         <Roles coches={coches} errors={errors} />
@@ -303,7 +346,23 @@ export function AgentPage({ csrf, agent: a, soiMeme, roles: coches, errors, flas
   );
 }
 
-export function ClesApiPage({ csrf, jeton, cles, noms, libelle, errors, flash }: { csrf: string; jeton: string; cles: readonly CleApi[]; noms: ReadonlyMap<string, string>; libelle: string; errors: readonly ErrorDetail[]; flash?: string }) {
+export function ClesApiPage({
+  csrf,
+  jeton,
+  cles,
+  noms,
+  libelle,
+  errors,
+  flash,
+}: {
+  csrf: string;
+  jeton: string;
+  cles: readonly CleApi[];
+  noms: ReadonlyMap<string, string>;
+  libelle: string;
+  errors: readonly ErrorDetail[];
+  flash?: string;
+}) {
   const actives = cles.filter((c) => c.revoqueeLe === null);
   return (
     <>
@@ -311,7 +370,10 @@ export function ClesApiPage({ csrf, jeton, cles, noms, libelle, errors, flash }:
       <Ariane etapes={[]} />
       <h1>Clés d’API</h1>
       <Flash message={flash} />
-      <p>Le logiciel de facturation lit les quotients et les tranches par l’API de Quotient avec une clé. Une clé n’est montrée qu’une fois, à sa création : Quotient n’en garde qu’une empreinte. Révoquez une clé dès qu’elle n’est plus utilisée ou qu’elle a pu être vue par quelqu’un d’autre.</p>
+      <p>
+        Le logiciel de facturation lit les quotients et les tranches par l’API de Quotient avec une clé. Une clé n’est montrée qu’une fois, à sa création :
+        Quotient n’en garde qu’une empreinte. Révoquez une clé dès qu’elle n’est plus utilisée ou qu’elle a pu être vue par quelqu’un d’autre.
+      </p>
       <Tableau caption="Clés d’API">
         <thead>
           <tr>
@@ -363,7 +425,13 @@ export function ClesApiPage({ csrf, jeton, cles, noms, libelle, errors, flash }:
       <form method="post" action={`${BASE}/cles-api#${ANCRE_ERREURS}`} novalidate>
         <Csrf token={csrf} />
         <input type="hidden" name="jeton" value={jeton} />
-        <TextField id="libelle" label="Logiciel qui utilisera la clé" hint="Par exemple « Facturation périscolaire (éditeur X) »." value={libelle} error={errorOf(errors, 'libelle')} />
+        <TextField
+          id="libelle"
+          label="Logiciel qui utilisera la clé"
+          hint="Par exemple « Facturation périscolaire (éditeur X) »."
+          value={libelle}
+          error={errorOf(errors, 'libelle')}
+        />
         <button class="button" type="submit">
           Créer la clé
         </button>
@@ -386,7 +454,9 @@ export function CleCreeePage({ cle, secret }: { cle: CleApi; secret: string }) {
       <p>
         <input id="secret" class="administration-secret" type="text" readOnly value={secret} spellcheck={false} autoComplete="off" />
       </p>
-      <p>Le logiciel l’envoie dans l’en-tête de chaque appel : <code>Authorization: Bearer &lt;la clé&gt;</code>.</p>
+      <p>
+        Le logiciel l’envoie dans l’en-tête de chaque appel : <code>Authorization: Bearer &lt;la clé&gt;</code>.
+      </p>
       <p>
         <a class="button" href={`${BASE}/cles-api`}>
           J’ai copié la clé

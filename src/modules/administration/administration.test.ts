@@ -60,10 +60,18 @@ test('only administrators reach the administration, and nothing there is changed
   for (const role of ['guichet', 'instructeur', 'auditeur'] as const) {
     const jar = await t.signInAgent(role);
     assert.equal((await t.get(jar, '/agents/administration/politiques')).statusCode, 403, role);
-    const post = await t.post(jar, '/agents', '/agents/administration/agents', { email: `intrus.${role}@ville.fr`, prenom: 'In', nom: 'Trus', roles: 'administrateur' });
+    const post = await t.post(jar, '/agents', '/agents/administration/agents', {
+      email: `intrus.${role}@ville.fr`,
+      prenom: 'In',
+      nom: 'Trus',
+      roles: 'administrateur',
+    });
     assert.equal(post.statusCode, 403, role);
   }
-  assert.equal((await t.services.agents.lister()).some((a) => a.email.startsWith('intrus.')), false);
+  assert.equal(
+    (await t.services.agents.lister()).some((a) => a.email.startsWith('intrus.')),
+    false,
+  );
 });
 
 test('an invalid policy is refused with each problem in French, its path and its line; the pasted text stays in the form', async () => {
@@ -80,7 +88,10 @@ test('an invalid policy is refused with each problem in French, its path and its
   assert.equal((res.body.match(/href="#texte"/g) ?? []).length, 2, 'each problem of the summary leads to the text');
   assert.ok(res.body.includes('formule: rfr-par-part'), 'the text is given back to be corrected');
 
-  const syntax = await t.post(admin, '/agents/administration/politiques/nouvelle', '/agents/administration/politiques', { libelle: '', texte: 'format: 1\ncommune: [non fermé\n' });
+  const syntax = await t.post(admin, '/agents/administration/politiques/nouvelle', '/agents/administration/politiques', {
+    libelle: '',
+    texte: 'format: 1\ncommune: [non fermé\n',
+  });
   assert.equal(syntax.statusCode, 400);
   assert.match(text(syntax.body), /Le texte collé n’est pas un YAML valide : vérifiez la ligne indiquée\. Le problème est indiqué en haut de la page/);
   assert.match(text(syntax.body), /ligne 3, colonne 1 : indentation incorrecte/);
@@ -105,9 +116,17 @@ test('a valid version is kept as a draft; its preview shows brackets and prices 
 
   const apercu = text((await t.get(admin, `/agents/administration/politiques/${id}/apercu?quotients=${encodeURIComponent('500 ; 1 333,33')}`)).body);
   // Canteen, QF 1 333,33 €: 0,36 % → 4,80 €, 0,40 % → 5,33 €.
-  assert.ok(apercu.includes(`Quotient de 1${NBSP}333,33${NBSP}€ 1${NBSP}333,33${NBSP}€ 4,80${NBSP}€ par repas (taux d’effort) 5,33${NBSP}€ par repas (taux d’effort) +0,53${NBSP}€`), apercu);
+  assert.ok(
+    apercu.includes(
+      `Quotient de 1${NBSP}333,33${NBSP}€ 1${NBSP}333,33${NBSP}€ 4,80${NBSP}€ par repas (taux d’effort) 5,33${NBSP}€ par repas (taux d’effort) +0,53${NBSP}€`,
+    ),
+    apercu,
+  );
   // Evening care, QF 500 €: 0,28 % → 1,40 €; bracket A → 1,00 €.
-  assert.ok(apercu.includes(`Quotient de 500${NBSP}€ 500,00${NBSP}€ 1,40${NBSP}€ par séance (taux d’effort) Tranche A : 1,00${NBSP}€ par séance −0,40${NBSP}€`), apercu);
+  assert.ok(
+    apercu.includes(`Quotient de 500${NBSP}€ 500,00${NBSP}€ 1,40${NBSP}€ par séance (taux d’effort) Tranche A : 1,00${NBSP}€ par séance −0,40${NBSP}€`),
+    apercu,
+  );
   assert.match(apercu, /Couple avec deux enfants, revenu fiscal de référence 48 000 €, 3 parts/);
   assert.match(apercu, /hors commune/);
   const mauvais = await t.get(admin, `/agents/administration/politiques/${id}/apercu?quotients=beaucoup`);
@@ -174,7 +193,13 @@ test('activated today, a version is used by the request service for the next req
     familleId,
     canal: 'guichet',
     acteur: agent,
-    foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1) }, consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'formulaire signé' } }],
+    foyersFiscaux: [
+      {
+        parentRang: 1,
+        identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1) },
+        consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'formulaire signé' },
+      },
+    ],
   });
   t.services.wake();
   const etat = await t.harness.demandes.attendre(demandeId, 20_000);
@@ -204,7 +229,11 @@ test('the habilitation is shown as configured, in plain words', async () => {
 });
 
 test('agents: declared with French errors first, roles changed, an administrator cannot demote or disable themselves, a disabled agent is signed out at once', async () => {
-  const bad = await t.post(admin, '/agents/administration/agents/nouveau', '/agents/administration/agents', { email: 'pas-une-adresse', prenom: '', nom: 'Martin' });
+  const bad = await t.post(admin, '/agents/administration/agents/nouveau', '/agents/administration/agents', {
+    email: 'pas-une-adresse',
+    prenom: '',
+    nom: 'Martin',
+  });
   assert.equal(bad.statusCode, 400);
   const badText = text(bad.body);
   assert.match(badText, /Indiquez une adresse électronique valide/);
@@ -212,12 +241,22 @@ test('agents: declared with French errors first, roles changed, an administrator
   assert.match(badText, /Cochez au moins un rôle/);
   assert.match(bad.body, /value="Martin"/);
 
-  const created = await t.post(admin, '/agents/administration/agents/nouveau', '/agents/administration/agents', { email: 'Chloe.Martin@Ville.fr', prenom: 'Chloé', nom: 'Martin', roles: ['guichet', 'auditeur'] });
+  const created = await t.post(admin, '/agents/administration/agents/nouveau', '/agents/administration/agents', {
+    email: 'Chloe.Martin@Ville.fr',
+    prenom: 'Chloé',
+    nom: 'Martin',
+    roles: ['guichet', 'auditeur'],
+  });
   assert.equal(created.statusCode, 303);
   const list = text((await t.get(admin, '/agents/administration/agents')).body);
   assert.match(list, /Chloé Martin est inscrit/);
   assert.match(list, /Chloé Martin chloe\.martin@ville\.fr Accueil \(guichet\), Contrôle et audit Actif jamais/);
-  const again = await t.post(admin, '/agents/administration/agents/nouveau', '/agents/administration/agents', { email: 'chloe.martin@ville.fr', prenom: 'Chloé', nom: 'Martin', roles: 'guichet' });
+  const again = await t.post(admin, '/agents/administration/agents/nouveau', '/agents/administration/agents', {
+    email: 'chloe.martin@ville.fr',
+    prenom: 'Chloé',
+    nom: 'Martin',
+    roles: 'guichet',
+  });
   assert.equal(again.statusCode, 409);
   assert.match(text(again.body), /Cette adresse est déjà inscrite/);
 
@@ -253,8 +292,11 @@ test('agents: declared with French errors first, roles changed, an administrator
   assert.equal(on.statusCode, 303);
   assert.equal((await t.get(await t.signInAgent('guichet'), '/agents')).statusCode, 200);
 
-  const actions = (await t.harness.journal.query({ target: { type: 'agent', id: guichet.id } })).entries.map((e) => `${e.action}:${e.actor.id === t.agents.administrateur.id ? 'admin' : 'autre'}`);
-  for (const a of ['agent.roles_modifies:admin', 'agent.desactive:admin', 'agent.reactive:admin']) assert.ok(actions.includes(a), `${a} in ${actions.join(', ')}`);
+  const actions = (await t.harness.journal.query({ target: { type: 'agent', id: guichet.id } })).entries.map(
+    (e) => `${e.action}:${e.actor.id === t.agents.administrateur.id ? 'admin' : 'autre'}`,
+  );
+  for (const a of ['agent.roles_modifies:admin', 'agent.desactive:admin', 'agent.reactive:admin'])
+    assert.ok(actions.includes(a), `${a} in ${actions.join(', ')}`);
   await t.services.agents.modifierRoles(guichet.id, ['guichet'], { type: 'systeme', id: 'test' });
 });
 
@@ -313,7 +355,12 @@ function jetonOf(html: string): string {
 /** Posts the form of a page already fetched (its CSRF token), as a browser does. */
 async function postForm(jar: Jar, html: string, url: string, fields: Record<string, string>) {
   const csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
-  const res = await t.app.inject({ method: 'POST', url, payload: new URLSearchParams({ _csrf: csrf, ...fields }).toString(), headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' } });
+  const res = await t.app.inject({
+    method: 'POST',
+    url,
+    payload: new URLSearchParams({ _csrf: csrf, ...fields }).toString(),
+    headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' },
+  });
   jar.take(res.headers);
   return { statusCode: res.statusCode, body: res.body, headers: res.headers as Record<string, unknown> };
 }

@@ -12,17 +12,57 @@ import { priceActivite, type PrixActivite } from '../../domain/tarification.ts';
 
 export type CasTest =
   | { readonly type: 'quotient'; readonly libelle: string; readonly cents: number }
-  | { readonly type: 'foyer'; readonly libelle: string; readonly rfr: number; readonly nbParts: number; readonly adultes: number; readonly enfants: number; readonly resident: boolean };
+  | {
+      readonly type: 'foyer';
+      readonly libelle: string;
+      readonly rfr: number;
+      readonly nbParts: number;
+      readonly adultes: number;
+      readonly enfants: number;
+      readonly resident: boolean;
+    };
 
 /** Quotients tried when the administrator types none, in cents. */
 export const QUOTIENTS_PAR_DEFAUT = [0, 250_00, 500_00, 750_00, 1000_00, 1250_00, 1500_00, 2000_00, 3000_00];
 
 /** Fictitious households, so that a change of formula (parts, persons, coefficients) shows too. */
 export const FOYERS_FISCAUX_FICTIFS: readonly CasTest[] = [
-  { type: 'foyer', libelle: 'Personne seule avec un enfant, revenu fiscal de référence 18 000 €, 2 parts', rfr: 18_000, nbParts: 2, adultes: 1, enfants: 1, resident: true },
-  { type: 'foyer', libelle: 'Couple avec deux enfants, revenu fiscal de référence 48 000 €, 3 parts', rfr: 48_000, nbParts: 3, adultes: 2, enfants: 2, resident: true },
-  { type: 'foyer', libelle: 'Couple avec trois enfants, revenu fiscal de référence 75 000 €, 4 parts', rfr: 75_000, nbParts: 4, adultes: 2, enfants: 3, resident: true },
-  { type: 'foyer', libelle: 'Couple avec deux enfants habitant hors de la commune, revenu fiscal de référence 48 000 €, 3 parts', rfr: 48_000, nbParts: 3, adultes: 2, enfants: 2, resident: false },
+  {
+    type: 'foyer',
+    libelle: 'Personne seule avec un enfant, revenu fiscal de référence 18 000 €, 2 parts',
+    rfr: 18_000,
+    nbParts: 2,
+    adultes: 1,
+    enfants: 1,
+    resident: true,
+  },
+  {
+    type: 'foyer',
+    libelle: 'Couple avec deux enfants, revenu fiscal de référence 48 000 €, 3 parts',
+    rfr: 48_000,
+    nbParts: 3,
+    adultes: 2,
+    enfants: 2,
+    resident: true,
+  },
+  {
+    type: 'foyer',
+    libelle: 'Couple avec trois enfants, revenu fiscal de référence 75 000 €, 4 parts',
+    rfr: 75_000,
+    nbParts: 4,
+    adultes: 2,
+    enfants: 3,
+    resident: true,
+  },
+  {
+    type: 'foyer',
+    libelle: 'Couple avec deux enfants habitant hors de la commune, revenu fiscal de référence 48 000 €, 3 parts',
+    rfr: 48_000,
+    nbParts: 3,
+    adultes: 2,
+    enfants: 2,
+    resident: false,
+  },
 ];
 
 export interface Resultat {

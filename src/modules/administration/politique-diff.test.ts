@@ -17,7 +17,11 @@ const remplacer = (text: string, from: string, to: string) => {
 test('a changed price, an added bracket and a new non-resident price are listed by bracket, before and after', () => {
   const avant = parsePolitiqueYaml(STRASBOURG);
   let texte = remplacer(STRASBOURG, '{ code: "3", min: 300, max: 500, prix: 20.46 }', '{ code: "3", min: 300, max: 500, prix: 21.00 }');
-  texte = remplacer(texte, '{ code: "11", min: 1900, prix: 54.90 }', '{ code: "11", min: 1900, max: 2500, prix: 54.90 }\n        - { code: "12", min: 2500, prix: 60.00 }');
+  texte = remplacer(
+    texte,
+    '{ code: "11", min: 1900, prix: 54.90 }',
+    '{ code: "11", min: 1900, max: 2500, prix: 54.90 }\n        - { code: "12", min: 2500, prix: 60.00 }',
+  );
   texte = remplacer(texte, '    # Sans quotient connu', '    prixNonResident: 70\n    # Sans quotient connu');
   const apres = parsePolitiqueYaml(texte);
   const sections = comparerPolitiques(avant, apres);
@@ -45,7 +49,12 @@ test('a change of grid shape, of formula and an activity added or removed are ea
   texte += '  - id: conservatoire\n    libelle: Conservatoire\n    unite: annee\n    grille: { type: taux-effort, taux: 1, plancher: 50, plafond: 400 }\n';
   const sections = comparerPolitiques(avant, parsePolitiqueYaml(texte));
   const titres = sections.map((s) => s.titre);
-  assert.deepEqual(titres, ['Calcul du quotient familial', 'Activité : Temps périscolaire du soir', 'Activité supprimée : Centre de loisirs du mercredi', 'Activité ajoutée : Conservatoire']);
+  assert.deepEqual(titres, [
+    'Calcul du quotient familial',
+    'Activité : Temps périscolaire du soir',
+    'Activité supprimée : Centre de loisirs du mercredi',
+    'Activité ajoutée : Conservatoire',
+  ]);
   assert.match(sections[0]?.changements.find((c) => c.sujet === 'Formule')?.apres ?? '', /nombre de personnes/);
   const grille = sections[1]?.changements.find((c) => c.sujet === 'Grille');
   assert.match(grille?.avant ?? '', /taux d’effort de 0,28 %/);
@@ -70,10 +79,28 @@ test('the line diff gives back both texts, in order (property)', () => {
     fc.property(lines, lines, (a, b) => {
       const d = diffLignes(a.join('\n'), b.join('\n'));
       assert.ok(d);
-      assert.deepEqual(d.filter((l) => l.type !== 'ajoutee').map((l) => l.texte), a.join('\n').split('\n'));
-      assert.deepEqual(d.filter((l) => l.type !== 'retiree').map((l) => l.texte), b.join('\n').split('\n'));
-      assert.deepEqual(d.filter((l) => l.avant !== null).map((l) => l.avant), a.join('\n').split('\n').map((_, i) => i + 1));
-      assert.deepEqual(d.filter((l) => l.apres !== null).map((l) => l.apres), b.join('\n').split('\n').map((_, i) => i + 1));
+      assert.deepEqual(
+        d.filter((l) => l.type !== 'ajoutee').map((l) => l.texte),
+        a.join('\n').split('\n'),
+      );
+      assert.deepEqual(
+        d.filter((l) => l.type !== 'retiree').map((l) => l.texte),
+        b.join('\n').split('\n'),
+      );
+      assert.deepEqual(
+        d.filter((l) => l.avant !== null).map((l) => l.avant),
+        a
+          .join('\n')
+          .split('\n')
+          .map((_, i) => i + 1),
+      );
+      assert.deepEqual(
+        d.filter((l) => l.apres !== null).map((l) => l.apres),
+        b
+          .join('\n')
+          .split('\n')
+          .map((_, i) => i + 1),
+      );
       const shown = avecContexte(d, 1);
       if (d.every((l) => l.type === 'egale')) assert.deepEqual(shown, []);
       else assert.ok(shown.some((l) => l !== null && l.type !== 'egale'));
@@ -95,7 +122,10 @@ test('the preview prices each case under both versions: bracket, price, and the 
   assert.equal(activite.lignes[2]?.candidate.prix?.tranche, '8');
   const boulogne = parsePolitiqueYaml(BOULOGNE);
   const mixte = calculerApercu(boulogne, avant, [{ type: 'quotient', libelle: 'QF 400', cents: 400_00 }]);
-  assert.deepEqual(mixte.map((a) => a.id), ['accueil-soir-maternelle', 'restauration-scolaire', 'periscolaire-soir', 'centre-loisirs-mercredi']);
+  assert.deepEqual(
+    mixte.map((a) => a.id),
+    ['accueil-soir-maternelle', 'restauration-scolaire', 'periscolaire-soir', 'centre-loisirs-mercredi'],
+  );
   assert.equal(mixte[0]?.lignes[0]?.enVigueur.manque, 'Activité absente de cette version.');
   assert.equal(mixte[1]?.lignes[0]?.candidate.manque, 'Activité absente de cette version.');
   assert.equal(mixte[1]?.lignes[0]?.enVigueur.prix?.cents, 1_44);

@@ -112,7 +112,11 @@ export function comparerPolitiques(a: PolitiqueTarifaire, b: PolitiqueTarifaire)
   general.comparer('Intitulé de la délibération', a.deliberation.intitule ?? 'non précisé', b.deliberation.intitule ?? 'non précisé');
   general.comparer('Source', a.deliberation.source ?? 'non précisée', b.deliberation.source ?? 'non précisée');
   general.comparer('Début de validité', date(a.validite.du), date(b.validite.du));
-  general.comparer('Fin de validité', a.validite.au ? date(a.validite.au) : 'jusqu’à une nouvelle version', b.validite.au ? date(b.validite.au) : 'jusqu’à une nouvelle version');
+  general.comparer(
+    'Fin de validité',
+    a.validite.au ? date(a.validite.au) : 'jusqu’à une nouvelle version',
+    b.validite.au ? date(b.validite.au) : 'jusqu’à une nouvelle version',
+  );
   if (general.changements.length > 0) sections.push({ titre: 'Délibération et validité', changements: general.changements });
 
   const q = new Collecte();
@@ -125,14 +129,34 @@ export function comparerPolitiques(a: PolitiqueTarifaire, b: PolitiqueTarifaire)
       : 'sans objet';
   q.comparer('Coefficients', coefs(qa), coefs(qb));
   q.comparer('Période', qa.periode === 'mensuelle' ? 'par mois' : 'par an', qb.periode === 'mensuelle' ? 'par mois' : 'par an');
-  q.comparer('Arrondi du quotient', `${qa.arrondi.unite === 'euro' ? 'à l’euro' : 'au centime'} ${ARRONDIS[qa.arrondi.mode]}`, `${qb.arrondi.unite === 'euro' ? 'à l’euro' : 'au centime'} ${ARRONDIS[qb.arrondi.mode]}`);
+  q.comparer(
+    'Arrondi du quotient',
+    `${qa.arrondi.unite === 'euro' ? 'à l’euro' : 'au centime'} ${ARRONDIS[qa.arrondi.mode]}`,
+    `${qb.arrondi.unite === 'euro' ? 'à l’euro' : 'au centime'} ${ARRONDIS[qb.arrondi.mode]}`,
+  );
   const annee = (x: typeof qa) => `revenus de l’année N-${x.anneeRevenus.ecart}${x.anneeRevenus.repliAnneePrecedente ? ', à défaut l’année précédente' : ''}`;
   q.comparer('Année des revenus', annee(qa), annee(qb));
-  q.comparer('Plusieurs foyers fiscaux', PLUSIEURS_FOYERS_FISCAUX[qa.plusieursFoyers] ?? qa.plusieursFoyers, PLUSIEURS_FOYERS_FISCAUX[qb.plusieursFoyers] ?? qb.plusieursFoyers);
-  q.comparer('Enfant en résidence alternée', `compte pour ${formatNombre(qa.residenceAlternee.poidsEnfant)}`, `compte pour ${formatNombre(qb.residenceAlternee.poidsEnfant)}`);
-  q.comparer('Durée de validité du quotient', qa.dureeValidite === 'annee-scolaire' ? 'année scolaire' : 'année civile', qb.dureeValidite === 'annee-scolaire' ? 'année scolaire' : 'année civile');
+  q.comparer(
+    'Plusieurs foyers fiscaux',
+    PLUSIEURS_FOYERS_FISCAUX[qa.plusieursFoyers] ?? qa.plusieursFoyers,
+    PLUSIEURS_FOYERS_FISCAUX[qb.plusieursFoyers] ?? qb.plusieursFoyers,
+  );
+  q.comparer(
+    'Enfant en résidence alternée',
+    `compte pour ${formatNombre(qa.residenceAlternee.poidsEnfant)}`,
+    `compte pour ${formatNombre(qb.residenceAlternee.poidsEnfant)}`,
+  );
+  q.comparer(
+    'Durée de validité du quotient',
+    qa.dureeValidite === 'annee-scolaire' ? 'année scolaire' : 'année civile',
+    qb.dureeValidite === 'annee-scolaire' ? 'année scolaire' : 'année civile',
+  );
   q.comparer('Début de l’année scolaire', qa.debutAnneeScolaire, qb.debutAnneeScolaire);
-  q.comparer('Prise d’effet', qa.priseEffet === 'date-de-la-demande' ? 'à la date de la demande' : 'le premier jour du mois suivant', qb.priseEffet === 'date-de-la-demande' ? 'à la date de la demande' : 'le premier jour du mois suivant');
+  q.comparer(
+    'Prise d’effet',
+    qa.priseEffet === 'date-de-la-demande' ? 'à la date de la demande' : 'le premier jour du mois suivant',
+    qb.priseEffet === 'date-de-la-demande' ? 'à la date de la demande' : 'le premier jour du mois suivant',
+  );
   q.comparer('Rétroactivité', ouiNon(qa.retroactivite), ouiNon(qb.retroactivite));
   q.comparer('Arrondi des prix calculés', `au centime ${ARRONDIS[a.arrondiPrix]}`, `au centime ${ARRONDIS[b.arrondiPrix]}`);
   if (q.changements.length > 0) sections.push({ titre: 'Calcul du quotient familial', changements: q.changements });
@@ -141,8 +165,10 @@ export function comparerPolitiques(a: PolitiqueTarifaire, b: PolitiqueTarifaire)
   for (const id of ids) {
     const xa = a.activites.find((x) => x.id === id);
     const xb = b.activites.find((x) => x.id === id);
-    if (xa && !xb) sections.push({ titre: `Activité supprimée : ${xa.libelle}`, changements: [{ sujet: 'Grille', avant: resumeGrille(xa.grille), apres: null }] });
-    else if (!xa && xb) sections.push({ titre: `Activité ajoutée : ${xb.libelle}`, changements: [{ sujet: 'Grille', avant: null, apres: resumeGrille(xb.grille) }] });
+    if (xa && !xb)
+      sections.push({ titre: `Activité supprimée : ${xa.libelle}`, changements: [{ sujet: 'Grille', avant: resumeGrille(xa.grille), apres: null }] });
+    else if (!xa && xb)
+      sections.push({ titre: `Activité ajoutée : ${xb.libelle}`, changements: [{ sujet: 'Grille', avant: null, apres: resumeGrille(xb.grille) }] });
     else if (xa && xb) {
       const changements = comparerActivites(xa, xb);
       if (changements.length > 0) sections.push({ titre: `Activité : ${xb.libelle}`, changements });

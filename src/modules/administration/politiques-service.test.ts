@@ -13,7 +13,9 @@ const admin = { type: 'agent' as const, id: 'admin-1' };
 
 /** Boulogne with another canteen rate and a délibération number, valid from `du`. */
 const version = (taux: string, numero: string, du = '2024-09-01') =>
-  BOULOGNE.replace('taux: 0.36 # % du quotient familial', `taux: ${taux}`).replace('  date: 2022-12-01', `  numero: "${numero}"\n  date: 2022-12-01`).replace('  du: 2024-09-01 # à confirmer', `  du: ${du}`);
+  BOULOGNE.replace('taux: 0.36 # % du quotient familial', `taux: ${taux}`)
+    .replace('  date: 2022-12-01', `  numero: "${numero}"\n  date: 2022-12-01`)
+    .replace('  du: 2024-09-01 # à confirmer', `  du: ${du}`);
 
 const tauxCantine = (s: PolitiquesService, date: string) => {
   const g = s.enVigueur(date).activites[0]?.grille;

@@ -22,7 +22,8 @@ export const LIBELLES_STATUTS: Readonly<Record<StatutVersion, string>> = {
 
 /** The version read from the configuration file: in force until a version of the table takes over. */
 export const ID_CONFIGURATION = 'configuration';
-export const versionIntrouvable = () => new QuotientError('not_found', 'politique_version_introuvable', 'Cette version de la politique tarifaire n’existe pas.');
+export const versionIntrouvable = () =>
+  new QuotientError('not_found', 'politique_version_introuvable', 'Cette version de la politique tarifaire n’existe pas.');
 
 export interface VersionPolitique {
   readonly id: string;
@@ -160,14 +161,37 @@ export class PolitiquesService {
    */
   async rafraichir(): Promise<void> {
     const today = this.aujourdhui();
-    const dues = await this.deps.db.selectFrom('politique_versions').select(['id', 'effet_le']).where('statut', '=', 'programmee').where('effet_le', '<=', today).orderBy('effet_le').execute();
+    const dues = await this.deps.db
+      .selectFrom('politique_versions')
+      .select(['id', 'effet_le'])
+      .where('statut', '=', 'programmee')
+      .where('effet_le', '<=', today)
+      .orderBy('effet_le')
+      .execute();
     for (const due of dues) {
       await this.deps.journal.inTransaction(async (trx) => {
-        const promoted = await trx.updateTable('politique_versions').set({ statut: 'active' }).where('id', '=', due.id).where('statut', '=', 'programmee').executeTakeFirst();
+        const promoted = await trx
+          .updateTable('politique_versions')
+          .set({ statut: 'active' })
+          .where('id', '=', due.id)
+          .where('statut', '=', 'programmee')
+          .executeTakeFirst();
         if (Number(promoted.numUpdatedRows) === 0) return;
-        const replaced = await trx.updateTable('politique_versions').set({ statut: 'remplacee' }).where('statut', '=', 'active').where('id', '!=', due.id).returning('id').execute();
+        const replaced = await trx
+          .updateTable('politique_versions')
+          .set({ statut: 'remplacee' })
+          .where('statut', '=', 'active')
+          .where('id', '!=', due.id)
+          .returning('id')
+          .execute();
         await this.deps.journal.append(
-          { actor: systeme, action: 'politique.en_vigueur', target: { type: 'politique_version', id: due.id }, outcome: 'succes', details: { effet_le: due.effet_le, remplace: replaced[0]?.id ?? ID_CONFIGURATION } },
+          {
+            actor: systeme,
+            action: 'politique.en_vigueur',
+            target: { type: 'politique_version', id: due.id },
+            outcome: 'succes',
+            details: { effet_le: due.effet_le, remplace: replaced[0]?.id ?? ID_CONFIGURATION },
+          },
           trx,
         );
       });
@@ -230,18 +254,31 @@ export class PolitiquesService {
     const contenu = input.contenu.replace(/\r\n?/g, '\n');
     const libelleSaisi = input.libelle.trim();
     if (contenu.trim() === '') {
-      throw invalide('politique_vide', 'Collez le contenu du fichier de la politique tarifaire.', [{ path: 'contenu', message: 'Le contenu de la politique est vide : collez le texte du fichier YAML.' }]);
+      throw invalide('politique_vide', 'Collez le contenu du fichier de la politique tarifaire.', [
+        { path: 'contenu', message: 'Le contenu de la politique est vide : collez le texte du fichier YAML.' },
+      ]);
     }
     if (Buffer.byteLength(contenu) > MAX_OCTETS) {
-      throw invalide('politique_trop_grande', 'Le texte collé est trop long pour une politique tarifaire.', [{ path: 'contenu', message: 'Le texte dépasse 1 Mo : vérifiez que vous avez collé le bon fichier.' }]);
+      throw invalide('politique_trop_grande', 'Le texte collé est trop long pour une politique tarifaire.', [
+        { path: 'contenu', message: 'Le texte dépasse 1 Mo : vérifiez que vous avez collé le bon fichier.' },
+      ]);
     }
-    if (libelleSaisi.length > 120) throw invalide('libelle_invalide', 'Le nom de la version est trop long.', [{ path: 'libelle', message: 'Le nom de la version ne doit pas dépasser 120 caractères.' }]);
+    if (libelleSaisi.length > 120)
+      throw invalide('libelle_invalide', 'Le nom de la version est trop long.', [
+        { path: 'libelle', message: 'Le nom de la version ne doit pas dépasser 120 caractères.' },
+      ]);
     let politique: PolitiqueTarifaire;
     try {
       politique = parsePolitiqueYaml(contenu, 'version déposée');
     } catch (error) {
       if (!isQuotientError(error) || error.kind !== 'invalid') throw error;
-      await this.deps.journal.append({ actor: par, action: 'politique.deposee', outcome: 'echec', ...(correlationId ? { correlationId } : {}), details: { code: error.code, problemes: error.details.length } });
+      await this.deps.journal.append({
+        actor: par,
+        action: 'politique.deposee',
+        outcome: 'echec',
+        ...(correlationId ? { correlationId } : {}),
+        details: { code: error.code, problemes: error.details.length },
+      });
       const message = error.code === 'politique_yaml_invalide' ? 'Le texte collé n’est pas un YAML valide : vérifiez la ligne indiquée.' : error.message;
       throw new QuotientError('invalid', error.code, message, { details: localiserErreurs(contenu, error.details), cause: error });
     }
@@ -249,20 +286,52 @@ export class PolitiquesService {
     await this.rafraichir();
     const identique = this.versions.find((v) => v.empreinte === empreinte && v.statut !== 'abandonnee' && v.statut !== 'remplacee');
     if (identique) {
-      throw new QuotientError('conflict', 'politique_identique', `Cette version est identique à la version « ${identique.libelle} » (${LIBELLES_STATUTS[identique.statut].toLowerCase()}).`, {
-        details: [{ path: 'contenu', message: 'Le texte est identique à une version déjà déposée : rien n’a été enregistré.' }],
-      });
+      throw new QuotientError(
+        'conflict',
+        'politique_identique',
+        `Cette version est identique à la version « ${identique.libelle} » (${LIBELLES_STATUTS[identique.statut].toLowerCase()}).`,
+        {
+          details: [{ path: 'contenu', message: 'Le texte est identique à une version déjà déposée : rien n’a été enregistré.' }],
+        },
+      );
     }
     const d = politique.deliberation;
-    const libelle = libelleSaisi || ['Délibération', d.numero ? `n° ${d.numero}` : null, d.date ? `du ${formatDateFrancaise(d.date)}` : null, d.numero || d.date ? null : `(tarifs à partir du ${formatDateFrancaise(politique.validite.du)})`].filter(Boolean).join(' ');
+    const libelle =
+      libelleSaisi ||
+      [
+        'Délibération',
+        d.numero ? `n° ${d.numero}` : null,
+        d.date ? `du ${formatDateFrancaise(d.date)}` : null,
+        d.numero || d.date ? null : `(tarifs à partir du ${formatDateFrancaise(politique.validite.du)})`,
+      ]
+        .filter(Boolean)
+        .join(' ');
     const id = randomUUID();
     await this.deps.journal.inTransaction(async (trx) => {
       await trx
         .insertInto('politique_versions')
-        .values({ id, libelle, contenu, empreinte, statut: 'brouillon', effet_le: null, deposee_le: new Date(this.now()).toISOString(), deposee_par: par.id, activee_le: null, activee_par: null })
+        .values({
+          id,
+          libelle,
+          contenu,
+          empreinte,
+          statut: 'brouillon',
+          effet_le: null,
+          deposee_le: new Date(this.now()).toISOString(),
+          deposee_par: par.id,
+          activee_le: null,
+          activee_par: null,
+        })
         .execute();
       await this.deps.journal.append(
-        { actor: par, action: 'politique.deposee', target: { type: 'politique_version', id }, outcome: 'succes', ...(correlationId ? { correlationId } : {}), details: { empreinte: empreinte.slice(0, 16), activites: politique.activites.length } },
+        {
+          actor: par,
+          action: 'politique.deposee',
+          target: { type: 'politique_version', id },
+          outcome: 'succes',
+          ...(correlationId ? { correlationId } : {}),
+          details: { empreinte: empreinte.slice(0, 16), activites: politique.activites.length },
+        },
         trx,
       );
     });
@@ -276,21 +345,43 @@ export class PolitiquesService {
    */
   async activer(id: string, dateSaisie: string, par: Acteur, correlationId?: string): Promise<VersionPolitique> {
     const v = await this.version(id);
-    if (v.origine === 'configuration') throw new QuotientError('conflict', 'politique_deja_active', 'La version du fichier de configuration s’applique déjà tant qu’aucune autre n’est en vigueur.');
-    if (v.statut !== 'brouillon') throw new QuotientError('conflict', 'politique_non_activable', `Cette version ne peut plus être activée : elle est « ${LIBELLES_STATUTS[v.statut].toLowerCase()} ».`);
+    if (v.origine === 'configuration')
+      throw new QuotientError(
+        'conflict',
+        'politique_deja_active',
+        'La version du fichier de configuration s’applique déjà tant qu’aucune autre n’est en vigueur.',
+      );
+    if (v.statut !== 'brouillon')
+      throw new QuotientError(
+        'conflict',
+        'politique_non_activable',
+        `Cette version ne peut plus être activée : elle est « ${LIBELLES_STATUTS[v.statut].toLowerCase()} ».`,
+      );
     const politique = v.politique;
-    if (!politique) throw new QuotientError('conflict', 'politique_illisible', 'Cette version ne respecte plus les règles de la politique tarifaire : déposez-la à nouveau après correction.');
+    if (!politique)
+      throw new QuotientError(
+        'conflict',
+        'politique_illisible',
+        'Cette version ne respecte plus les règles de la politique tarifaire : déposez-la à nouveau après correction.',
+      );
     const effet = parseDateSaisie(dateSaisie);
     const today = this.aujourdhui();
     const probleme = (message: string) => invalide('date_effet_invalide', 'Vérifiez la date d’effet.', [{ path: 'effet', message }]);
     if (!effet) throw probleme('Indiquez une date réelle, par exemple 01/09/2026.');
     if (effet < today) throw probleme(`La date d’effet ne peut pas être passée : au plus tôt aujourd’hui, ${formatDateFrancaise(today)}.`);
-    if (effet < politique.validite.du) throw probleme(`La délibération fixe le début de validité au ${formatDateFrancaise(politique.validite.du)} : la date d’effet ne peut pas le précéder.`);
-    if (politique.validite.au !== undefined && effet > politique.validite.au) throw probleme(`La délibération fixe la fin de validité au ${formatDateFrancaise(politique.validite.au)} : la date d’effet ne peut pas la dépasser.`);
+    if (effet < politique.validite.du)
+      throw probleme(`La délibération fixe le début de validité au ${formatDateFrancaise(politique.validite.du)} : la date d’effet ne peut pas le précéder.`);
+    if (politique.validite.au !== undefined && effet > politique.validite.au)
+      throw probleme(`La délibération fixe la fin de validité au ${formatDateFrancaise(politique.validite.au)} : la date d’effet ne peut pas la dépasser.`);
     const suivante = this.versions.find((x) => x.statut === 'programmee' && x.effetLe !== null && x.effetLe >= effet);
     if (suivante) {
       throw new QuotientError('conflict', 'politique_deja_programmee', 'Une autre version est déjà programmée à cette date ou après.', {
-        details: [{ path: 'effet', message: `La version « ${suivante.libelle} » est programmée pour le ${formatDateFrancaise(suivante.effetLe ?? effet)} : abandonnez-la d’abord, ou choisissez une date postérieure.` }],
+        details: [
+          {
+            path: 'effet',
+            message: `La version « ${suivante.libelle} » est programmée pour le ${formatDateFrancaise(suivante.effetLe ?? effet)} : abandonnez-la d’abord, ou choisissez une date postérieure.`,
+          },
+        ],
       });
     }
     const statut: StatutVersion = effet <= today ? 'active' : 'programmee';
@@ -301,8 +392,18 @@ export class PolitiquesService {
         .where('id', '=', id)
         .where('statut', '=', 'brouillon')
         .executeTakeFirst();
-      if (Number(done.numUpdatedRows) === 0) throw new QuotientError('conflict', 'politique_non_activable', 'Cette version vient d’être modifiée par quelqu’un d’autre : rechargez la page.');
-      const replaced = statut === 'active' ? await trx.updateTable('politique_versions').set({ statut: 'remplacee' }).where('statut', '=', 'active').where('id', '!=', id).returning('id').execute() : [];
+      if (Number(done.numUpdatedRows) === 0)
+        throw new QuotientError('conflict', 'politique_non_activable', 'Cette version vient d’être modifiée par quelqu’un d’autre : rechargez la page.');
+      const replaced =
+        statut === 'active'
+          ? await trx
+              .updateTable('politique_versions')
+              .set({ statut: 'remplacee' })
+              .where('statut', '=', 'active')
+              .where('id', '!=', id)
+              .returning('id')
+              .execute()
+          : [];
       await this.deps.journal.append(
         {
           actor: par,
@@ -322,11 +423,32 @@ export class PolitiquesService {
   /** A draft or a scheduled version is abandoned (kept, never applied). */
   async abandonner(id: string, par: Acteur, correlationId?: string): Promise<VersionPolitique> {
     const v = await this.version(id);
-    if (v.statut !== 'brouillon' && v.statut !== 'programmee') throw new QuotientError('conflict', 'politique_non_abandonnable', `Seule une version déposée ou programmée peut être abandonnée ; celle-ci est « ${LIBELLES_STATUTS[v.statut].toLowerCase()} ».`);
+    if (v.statut !== 'brouillon' && v.statut !== 'programmee')
+      throw new QuotientError(
+        'conflict',
+        'politique_non_abandonnable',
+        `Seule une version déposée ou programmée peut être abandonnée ; celle-ci est « ${LIBELLES_STATUTS[v.statut].toLowerCase()} ».`,
+      );
     await this.deps.journal.inTransaction(async (trx) => {
-      const done = await trx.updateTable('politique_versions').set({ statut: 'abandonnee' }).where('id', '=', id).where('statut', 'in', ['brouillon', 'programmee']).executeTakeFirst();
-      if (Number(done.numUpdatedRows) === 0) throw new QuotientError('conflict', 'politique_non_abandonnable', 'Cette version vient d’être modifiée par quelqu’un d’autre : rechargez la page.');
-      await this.deps.journal.append({ actor: par, action: 'politique.abandonnee', target: { type: 'politique_version', id }, outcome: 'succes', ...(correlationId ? { correlationId } : {}), details: { statut_precedent: v.statut } }, trx);
+      const done = await trx
+        .updateTable('politique_versions')
+        .set({ statut: 'abandonnee' })
+        .where('id', '=', id)
+        .where('statut', 'in', ['brouillon', 'programmee'])
+        .executeTakeFirst();
+      if (Number(done.numUpdatedRows) === 0)
+        throw new QuotientError('conflict', 'politique_non_abandonnable', 'Cette version vient d’être modifiée par quelqu’un d’autre : rechargez la page.');
+      await this.deps.journal.append(
+        {
+          actor: par,
+          action: 'politique.abandonnee',
+          target: { type: 'politique_version', id },
+          outcome: 'succes',
+          ...(correlationId ? { correlationId } : {}),
+          details: { statut_precedent: v.statut },
+        },
+        trx,
+      );
     });
     await this.rafraichir();
     return this.version(id);

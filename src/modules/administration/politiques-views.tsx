@@ -22,7 +22,17 @@ function Statut({ v }: { v: VersionPolitique }) {
   return <span class={`administration-statut administration-statut--${v.statut}`}>{LIBELLES_STATUTS[v.statut]}</span>;
 }
 
-export function PolitiquesPage({ versions, enVigueur, noms, flash }: { versions: readonly VersionPolitique[]; enVigueur: VersionPolitique; noms: Noms; flash?: string }) {
+export function PolitiquesPage({
+  versions,
+  enVigueur,
+  noms,
+  flash,
+}: {
+  versions: readonly VersionPolitique[];
+  enVigueur: VersionPolitique;
+  noms: Noms;
+  flash?: string;
+}) {
   const programmees = versions.filter((v) => v.statut === 'programmee');
   return (
     <>
@@ -37,7 +47,10 @@ export function PolitiquesPage({ versions, enVigueur, noms, flash }: { versions:
           Programmée : <a href={`${POLITIQUES}/${p.id}`}>{p.libelle}</a>, à partir du {dateEffet(p)}.
         </p>
       ))}
-      <p>Chaque demande est calculée avec la version en vigueur le jour où elle a été faite. Une nouvelle version s’applique aux demandes faites à partir de sa date d’effet ; les quotients déjà calculés ne changent pas.</p>
+      <p>
+        Chaque demande est calculée avec la version en vigueur le jour où elle a été faite. Une nouvelle version s’applique aux demandes faites à partir de sa
+        date d’effet ; les quotients déjà calculés ne changent pas.
+      </p>
       <p class="administration-actions">
         <a class="button" href={`${POLITIQUES}/nouvelle`}>
           Déposer une nouvelle version
@@ -79,28 +92,55 @@ export function PolitiquesPage({ versions, enVigueur, noms, flash }: { versions:
 // The textarea is not `contenu`: the layout's <main> already has that id (skip link).
 const CHAMPS_DEPOT = { libelle: 'libelle', contenu: 'texte' } as const;
 
-export function DepotPage({ csrf, libelle, contenu, errors, message }: { csrf: string; libelle: string; contenu: string; errors: readonly ErrorDetail[]; message?: string }) {
+export function DepotPage({
+  csrf,
+  libelle,
+  contenu,
+  errors,
+  message,
+}: {
+  csrf: string;
+  libelle: string;
+  contenu: string;
+  errors: readonly ErrorDetail[];
+  message?: string;
+}) {
   const dansLeTexte = errors.filter((e) => !(e.path in CHAMPS_DEPOT)).length;
-  const renvoi = dansLeTexte === 1 ? 'Le problème est indiqué en haut de la page avec son emplacement.' : `Les ${dansLeTexte} problèmes sont indiqués en haut de la page avec leur emplacement.`;
+  const renvoi =
+    dansLeTexte === 1
+      ? 'Le problème est indiqué en haut de la page avec son emplacement.'
+      : `Les ${dansLeTexte} problèmes sont indiqués en haut de la page avec leur emplacement.`;
   const erreurContenu = errorOf(errors, 'contenu') ?? (dansLeTexte > 0 ? `${message ?? 'La politique est invalide.'} ${renvoi}` : undefined);
   return (
     <>
       <Erreurs errors={errors} champs={CHAMPS_DEPOT} defaut="texte" emplacements />
       <Ariane etapes={[ARIANE]} />
       <h1>Déposer une nouvelle version</h1>
-      <p class="lead">La version est vérifiée, puis enregistrée sans être appliquée : vous pourrez la comparer, l’essayer sur des cas de test, puis l’activer à une date.</p>
+      <p class="lead">
+        La version est vérifiée, puis enregistrée sans être appliquée : vous pourrez la comparer, l’essayer sur des cas de test, puis l’activer à une date.
+      </p>
       <details class="aide">
         <summary>Comment coller le fichier ?</summary>
         <div class="aide__contenu">
-          <p>Ouvrez le fichier YAML de la politique dans un éditeur de texte (Bloc-notes, TextEdit…), sélectionnez tout le texte, copiez-le et collez-le dans le champ ci-dessous.</p>
           <p>
-            Le format est celui du fichier de configuration de la commune (<code>format: 1</code>, commune, délibération, validité, quotient, activités). Partez de la version en vigueur pour ne rien oublier.
+            Ouvrez le fichier YAML de la politique dans un éditeur de texte (Bloc-notes, TextEdit…), sélectionnez tout le texte, copiez-le et collez-le dans le
+            champ ci-dessous.
+          </p>
+          <p>
+            Le format est celui du fichier de configuration de la commune (<code>format: 1</code>, commune, délibération, validité, quotient, activités). Partez
+            de la version en vigueur pour ne rien oublier.
           </p>
         </div>
       </details>
       <form method="post" action={`${POLITIQUES}#${ANCRE_ERREURS}`} novalidate>
         <Csrf token={csrf} />
-        <TextField id="libelle" label="Nom de la version (facultatif)" hint="Par exemple « Tarifs 2026-2027 ». Sans nom, celui de la délibération est repris." value={libelle} error={errorOf(errors, 'libelle')} />
+        <TextField
+          id="libelle"
+          label="Nom de la version (facultatif)"
+          hint="Par exemple « Tarifs 2026-2027 ». Sans nom, celui de la délibération est repris."
+          value={libelle}
+          error={errorOf(errors, 'libelle')}
+        />
         <TextAreaField
           id="texte"
           label="Texte de la politique tarifaire (YAML)"
@@ -156,7 +196,9 @@ function GrilleActivite({ a }: { a: Activite }) {
       <ul>
         <li>Familles hors commune : {a.prixNonResident === undefined ? 'la grille s’applique' : euros(a.prixNonResident)}.</li>
         <li>Sans quotient connu : {a.prixSansQuotient === undefined ? 'le tarif le plus élevé de la grille' : euros(a.prixSansQuotient)}.</li>
-        {a.reductionsRang.length > 0 ? <li>Réductions : {a.reductionsRang.map((r) => `${formatNombre(r.pourcentage)} % à partir du ${r.rang}e enfant`).join(' ; ')}.</li> : null}
+        {a.reductionsRang.length > 0 ? (
+          <li>Réductions : {a.reductionsRang.map((r) => `${formatNombre(r.pourcentage)} % à partir du ${r.rang}e enfant`).join(' ; ')}.</li>
+        ) : null}
       </ul>
     </section>
   );
@@ -166,7 +208,8 @@ function Deliberation({ p }: { p: PolitiqueTarifaire }) {
   const d = p.deliberation;
   return (
     <>
-      {[d.numero ? `n° ${d.numero}` : null, d.date ? `du ${formatDateFrancaise(d.date)}` : null, d.intitule ?? null].filter(Boolean).join(', ') || 'non précisée'}
+      {[d.numero ? `n° ${d.numero}` : null, d.date ? `du ${formatDateFrancaise(d.date)}` : null, d.intitule ?? null].filter(Boolean).join(', ') ||
+        'non précisée'}
       {d.source ? (
         <>
           {' '}
@@ -205,7 +248,8 @@ export function VersionPage({ csrf, version: v, enVigueur, noms, aujourdhui, eff
       {autreCommune ? (
         <Alert kind="warning" title="Cette version porte sur une autre commune que la version en vigueur.">
           <p>
-            Elle indique {p.commune.nom} ({p.commune.codeInsee}) ; la version en vigueur indique {enVigueur.politique?.commune.nom} ({enVigueur.politique?.commune.codeInsee}). Vérifiez qu’il s’agit du bon fichier.
+            Elle indique {p.commune.nom} ({p.commune.codeInsee}) ; la version en vigueur indique {enVigueur.politique?.commune.nom} (
+            {enVigueur.politique?.commune.codeInsee}). Vérifiez qu’il s’agit du bon fichier.
           </p>
         </Alert>
       ) : null}
@@ -260,7 +304,9 @@ export function VersionPage({ csrf, version: v, enVigueur, noms, aujourdhui, eff
             </li>
             {v.id !== enVigueur.id ? (
               <li>
-                <a href={`${POLITIQUES}/comparaison?de=${encodeURIComponent(enVigueur.id)}&a=${encodeURIComponent(v.id)}`}>Différences avec la version en vigueur</a>
+                <a href={`${POLITIQUES}/comparaison?de=${encodeURIComponent(enVigueur.id)}&a=${encodeURIComponent(v.id)}`}>
+                  Différences avec la version en vigueur
+                </a>
               </li>
             ) : null}
           </ul>
@@ -271,11 +317,19 @@ export function VersionPage({ csrf, version: v, enVigueur, noms, aujourdhui, eff
         <section aria-labelledby="activer-titre">
           <h2 id="activer-titre">Activer cette version</h2>
           <p>
-            À partir de la date d’effet, les nouvelles demandes sont calculées avec cette version. Une date future programme la version ; aujourd’hui ({formatDateFrancaise(aujourdhui)}), elle s’applique tout de suite et remplace la version en vigueur.
+            À partir de la date d’effet, les nouvelles demandes sont calculées avec cette version. Une date future programme la version ; aujourd’hui (
+            {formatDateFrancaise(aujourdhui)}), elle s’applique tout de suite et remplace la version en vigueur.
           </p>
           <form method="post" action={`${POLITIQUES}/${v.id}/activation#${ANCRE_ERREURS}`} novalidate>
             <Csrf token={csrf} />
-            <TextField id="effet" label="Date d’effet" hint="Au format JJ/MM/AAAA, par exemple 01/09/2026. Ni passée, ni avant le début de validité fixé par la délibération." value={effet} error={errorOf(errors, 'effet')} size="moyen" />
+            <TextField
+              id="effet"
+              label="Date d’effet"
+              hint="Au format JJ/MM/AAAA, par exemple 01/09/2026. Ni passée, ni avant le début de validité fixé par la délibération."
+              value={effet}
+              error={errorOf(errors, 'effet')}
+              size="moyen"
+            />
             <button class="button" type="submit">
               Activer cette version
             </button>
@@ -357,7 +411,9 @@ export function ApercuPage({ version: v, enVigueur, activites, quotients, erreur
       <Ariane etapes={[ARIANE, { href: `${POLITIQUES}/${v.id}`, label: v.libelle }]} />
       <h1>Aperçu : {v.libelle}</h1>
       <p class="lead">
-        {meme ? 'Cette version est celle en vigueur : les deux colonnes sont identiques.' : `Les prix de cette version, à côté de ceux de la version en vigueur aujourd’hui (${enVigueur.libelle}), pour des cas fictifs.`}
+        {meme
+          ? 'Cette version est celle en vigueur : les deux colonnes sont identiques.'
+          : `Les prix de cette version, à côté de ceux de la version en vigueur aujourd’hui (${enVigueur.libelle}), pour des cas fictifs.`}
       </p>
       <form method="get" action={`${POLITIQUES}/${v.id}/apercu`} class="simulateur-form">
         <TextField
@@ -371,7 +427,10 @@ export function ApercuPage({ version: v, enVigueur, activites, quotients, erreur
           Recalculer
         </button>
       </form>
-      <p class="muted">Les foyers fictifs en bas de chaque tableau montrent l’effet de la formule du quotient (revenu fiscal de référence, parts, personnes du foyer). Aucune donnée de famille n’est utilisée.</p>
+      <p class="muted">
+        Les foyers fictifs en bas de chaque tableau montrent l’effet de la formule du quotient (revenu fiscal de référence, parts, personnes du foyer). Aucune
+        donnée de famille n’est utilisée.
+      </p>
       {activites.map((a) => (
         <section key={a.id}>
           <h2>{a.libelle}</h2>
@@ -469,7 +528,11 @@ export function ComparaisonPage({ versions, de, a, sections, lignes }: Comparais
             Ce qui change de « {de.libelle} » à « {a.libelle} »
           </h2>
           {sections.length === 0 ? (
-            <p>{de.empreinte === a.empreinte ? 'Les deux versions sont identiques.' : 'Les deux versions fixent les mêmes règles et les mêmes prix : seuls des commentaires ou la mise en forme du texte changent.'}</p>
+            <p>
+              {de.empreinte === a.empreinte
+                ? 'Les deux versions sont identiques.'
+                : 'Les deux versions fixent les mêmes règles et les mêmes prix : seuls des commentaires ou la mise en forme du texte changent.'}
+            </p>
           ) : (
             sections.map((s) => (
               <section key={s.titre}>
@@ -498,7 +561,11 @@ export function ComparaisonPage({ versions, de, a, sections, lignes }: Comparais
           <details class="aide">
             <summary>Différences ligne à ligne du texte YAML</summary>
             <div class="aide__contenu">
-              {lignes === 'trop-long' || lignes === null ? <p>Les textes sont trop longs pour une comparaison ligne à ligne ici.</p> : <LignesYaml lignes={lignes} />}
+              {lignes === 'trop-long' || lignes === null ? (
+                <p>Les textes sont trop longs pour une comparaison ligne à ligne ici.</p>
+              ) : (
+                <LignesYaml lignes={lignes} />
+              )}
             </div>
           </details>
         </>

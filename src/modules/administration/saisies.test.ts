@@ -6,12 +6,16 @@ import { MAX_QUOTIENTS, parseQuotients } from './saisies.ts';
 
 test('quotients written the French way are read back to the cent', () => {
   fc.assert(
-    fc.property(fc.array(fc.integer({ min: 0, max: 9_999_999_99 }), { minLength: 1, maxLength: MAX_QUOTIENTS }), fc.constantFrom(' ; ', ';', '\n', '\r\n'), (cents, sep) => {
-      const text = cents.map((c) => formatEuros(c)).join(sep);
-      const parsed = parseQuotients(text);
-      assert.deepEqual(parsed.erreurs, []);
-      assert.deepEqual(parsed.cents, [...new Set(cents)]);
-    }),
+    fc.property(
+      fc.array(fc.integer({ min: 0, max: 9_999_999_99 }), { minLength: 1, maxLength: MAX_QUOTIENTS }),
+      fc.constantFrom(' ; ', ';', '\n', '\r\n'),
+      (cents, sep) => {
+        const text = cents.map((c) => formatEuros(c)).join(sep);
+        const parsed = parseQuotients(text);
+        assert.deepEqual(parsed.erreurs, []);
+        assert.deepEqual(parsed.cents, [...new Set(cents)]);
+      },
+    ),
   );
 });
 

@@ -30,7 +30,10 @@ export function parseQuotients(text: string): QuotientsSaisis {
       erreurs.push(`Au plus ${MAX_QUOTIENTS} quotients à la fois : les suivants sont ignorés.`);
       break;
     }
-    const nombre = morceau.replace(/[\s\u00a0\u202f]/g, '').replace(/€$/, '').replace(',', '.');
+    const nombre = morceau
+      .replace(/[\s\u00a0\u202f]/g, '')
+      .replace(/€$/, '')
+      .replace(',', '.');
     const euros = /^[0-9]{1,7}(?:\.[0-9]{1,2})?$/.test(nombre) ? Number(nombre) : Number.NaN;
     const c = Number.isFinite(euros) ? eurosToCents(euros) : null;
     if (c === null) {

@@ -13,10 +13,15 @@ export interface AgentsOidcSettings extends RelyingPartySettings {
 export const AGENTS_SCOPE = 'openid email given_name usual_name uid';
 
 const refused = (why: string, cause?: unknown) =>
-  new QuotientError('forbidden', 'connexion_agent_refusee', 'La connexion n’a pas pu être vérifiée. Revenez à la page de connexion des agents et recommencez.', {
-    details: [{ path: 'connexion', message: why }],
-    cause,
-  });
+  new QuotientError(
+    'forbidden',
+    'connexion_agent_refusee',
+    'La connexion n’a pas pu être vérifiée. Revenez à la page de connexion des agents et recommencez.',
+    {
+      details: [{ path: 'connexion', message: why }],
+      cause,
+    },
+  );
 
 export class AgentsOidcClient {
   private readonly rp: OidcRelyingParty;
@@ -27,7 +32,13 @@ export class AgentsOidcClient {
       ...(settings.acr ? { acr: settings.acr } : {}),
       signingAlg: settings.signingAlg,
       refused,
-      unavailable: (cause) => new QuotientError('unavailable', 'fournisseur_agents_indisponible', 'Le service de connexion des agents ne répond pas pour le moment. Réessayez dans quelques minutes.', { cause }),
+      unavailable: (cause) =>
+        new QuotientError(
+          'unavailable',
+          'fournisseur_agents_indisponible',
+          'Le service de connexion des agents ne répond pas pour le moment. Réessayez dans quelques minutes.',
+          { cause },
+        ),
     });
   }
 

@@ -42,7 +42,9 @@ export function registerAgentsRoutes(app: FastifyInstance, deps: AgentsRoutesDep
             Se connecter avec mon compte professionnel
           </button>
         </form>
-        <p class="muted">Vous êtes une famille ? <a href="/connexion">Connectez-vous à l’espace des familles</a>.</p>
+        <p class="muted">
+          Vous êtes une famille ? <a href="/connexion">Connectez-vous à l’espace des familles</a>.
+        </p>
       </>,
     );
   });

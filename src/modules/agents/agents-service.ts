@@ -57,7 +57,11 @@ const toAgent = (row: Selectable<AgentTable>): Agent => ({
 });
 
 const refusee = () =>
-  new QuotientError('forbidden', 'agent_non_autorise', 'Votre compte n’est pas autorisé dans l’espace agents de Quotient. Demandez à un administrateur de la commune de vous y inscrire.');
+  new QuotientError(
+    'forbidden',
+    'agent_non_autorise',
+    'Votre compte n’est pas autorisé dans l’espace agents de Quotient. Demandez à un administrateur de la commune de vous y inscrire.',
+  );
 
 /**
  * The agents of the commune: declared by an administrator (e-mail and roles), bound to the identity
@@ -65,9 +69,7 @@ const refusee = () =>
  * end). Every change is one journal entry.
  */
 export class AgentsService {
-  constructor(
-    private readonly deps: { db: Kysely<Schema>; journal: JournalPort; clock?: () => number },
-  ) {}
+  constructor(private readonly deps: { db: Kysely<Schema>; journal: JournalPort; clock?: () => number }) {}
 
   private iso(): string {
     return new Date((this.deps.clock ?? Date.now)()).toISOString();
@@ -127,7 +129,10 @@ export class AgentsService {
         .where((eb) => eb.or([eb('sub', 'is', null), eb.and([eb('issuer', '=', identite.issuer), eb('sub', '=', identite.sub)])]))
         .executeTakeFirst();
       if (Number(updated.numUpdatedRows) === 0) return false;
-      await journal.append({ actor: { type: 'agent', id: bound.id }, action: 'agent.connexion', target: { type: 'agent', id: bound.id }, outcome: 'succes' }, trx);
+      await journal.append(
+        { actor: { type: 'agent', id: bound.id }, action: 'agent.connexion', target: { type: 'agent', id: bound.id }, outcome: 'succes' },
+        trx,
+      );
       return true;
     });
     if (!taken) {
@@ -139,11 +144,22 @@ export class AgentsService {
 
   /** A sign-in that failed before Quotient knew who it was (wrong state, expired, bad token). */
   async connexionInvalide(code: string, correlationId: string): Promise<void> {
-    await this.deps.journal.append({ actor: { type: 'anonyme', id: correlationId }, action: 'agent.connexion', outcome: 'refus', correlationId, details: { motif: code } });
+    await this.deps.journal.append({
+      actor: { type: 'anonyme', id: correlationId },
+      action: 'agent.connexion',
+      outcome: 'refus',
+      correlationId,
+      details: { motif: code },
+    });
   }
 
   async deconnecte(agentId: string): Promise<void> {
-    await this.deps.journal.append({ actor: { type: 'agent', id: agentId }, action: 'agent.deconnexion', target: { type: 'agent', id: agentId }, outcome: 'succes' });
+    await this.deps.journal.append({
+      actor: { type: 'agent', id: agentId },
+      action: 'agent.deconnexion',
+      target: { type: 'agent', id: agentId },
+      outcome: 'succes',
+    });
   }
 
   async creer(input: NouvelAgent, par: Acteur): Promise<Agent> {
@@ -157,22 +173,43 @@ export class AgentsService {
     const roles = this.roles(input.roles, problems);
     if (problems.length > 0) throw new QuotientError('invalid', 'agent_invalide', 'Vérifiez les informations de l’agent.', { details: problems });
     const exists = await this.deps.db.selectFrom('agents').select('id').where('email', '=', email).executeTakeFirst();
-    if (exists) throw new QuotientError('conflict', 'agent_existe', 'Un agent est déjà inscrit avec cette adresse électronique.', { details: [{ path: 'email', message: 'Cette adresse est déjà inscrite.' }] });
+    if (exists)
+      throw new QuotientError('conflict', 'agent_existe', 'Un agent est déjà inscrit avec cette adresse électronique.', {
+        details: [{ path: 'email', message: 'Cette adresse est déjà inscrite.' }],
+      });
     const id = randomUUID();
     const now = this.iso();
     await this.deps.journal.inTransaction(async (trx) => {
       await trx
         .insertInto('agents')
-        .values({ id, email, prenom, nom, roles: JSON.stringify(roles), actif: 1, issuer: null, sub: null, cree_le: now, cree_par: par.id, modifie_le: now, desactive_le: null, derniere_connexion_le: null })
+        .values({
+          id,
+          email,
+          prenom,
+          nom,
+          roles: JSON.stringify(roles),
+          actif: 1,
+          issuer: null,
+          sub: null,
+          cree_le: now,
+          cree_par: par.id,
+          modifie_le: now,
+          desactive_le: null,
+          derniere_connexion_le: null,
+        })
         .execute();
-      await this.deps.journal.append({ actor: par, action: 'agent.cree', target: { type: 'agent', id }, outcome: 'succes', details: { roles: roles.join(',') } }, trx);
+      await this.deps.journal.append(
+        { actor: par, action: 'agent.cree', target: { type: 'agent', id }, outcome: 'succes', details: { roles: roles.join(',') } },
+        trx,
+      );
     });
     return (await this.agent(id)) as Agent;
   }
 
   private roles(input: readonly string[], problems: ErrorDetail[]): RoleAgent[] {
     const roles = ROLES_AGENT.filter((r) => input.includes(r));
-    if (input.some((r) => !isRoleAgent(r))) problems.push({ path: 'roles', message: `Rôle inconnu. Rôles possibles : ${ROLES_AGENT.map((r) => LIBELLES_ROLES[r]).join(', ')}.` });
+    if (input.some((r) => !isRoleAgent(r)))
+      problems.push({ path: 'roles', message: `Rôle inconnu. Rôles possibles : ${ROLES_AGENT.map((r) => LIBELLES_ROLES[r]).join(', ')}.` });
     else if (roles.length === 0) problems.push({ path: 'roles', message: 'Cochez au moins un rôle.' });
     return roles;
   }
@@ -181,12 +218,26 @@ export class AgentsService {
   async modifierRoles(id: string, input: readonly string[], par: Acteur): Promise<Agent> {
     const problems: ErrorDetail[] = [];
     const roles = this.roles(input, problems);
-    if (par.type === 'agent' && par.id === id && !roles.includes('administrateur')) problems.push({ path: 'roles', message: 'Vous ne pouvez pas retirer votre propre rôle d’administration.' });
+    if (par.type === 'agent' && par.id === id && !roles.includes('administrateur'))
+      problems.push({ path: 'roles', message: 'Vous ne pouvez pas retirer votre propre rôle d’administration.' });
     if (problems.length > 0) throw new QuotientError('invalid', 'roles_invalides', 'Vérifiez les rôles.', { details: problems });
     const agent = await this.exiger(id);
     await this.deps.journal.inTransaction(async (trx) => {
-      await trx.updateTable('agents').set({ roles: JSON.stringify(roles), modifie_le: this.iso() }).where('id', '=', id).execute();
-      await this.deps.journal.append({ actor: par, action: 'agent.roles_modifies', target: { type: 'agent', id }, outcome: 'succes', details: { avant: agent.roles.join(','), apres: roles.join(',') } }, trx);
+      await trx
+        .updateTable('agents')
+        .set({ roles: JSON.stringify(roles), modifie_le: this.iso() })
+        .where('id', '=', id)
+        .execute();
+      await this.deps.journal.append(
+        {
+          actor: par,
+          action: 'agent.roles_modifies',
+          target: { type: 'agent', id },
+          outcome: 'succes',
+          details: { avant: agent.roles.join(','), apres: roles.join(',') },
+        },
+        trx,
+      );
     });
     return (await this.agent(id)) as Agent;
   }
@@ -200,7 +251,16 @@ export class AgentsService {
       await trx.updateTable('agents').set({ actif: 0, desactive_le: now, modifie_le: now }).where('id', '=', id).execute();
       // Their sessions end now, not at their next request: the rows are gone.
       const ended = await trx.deleteFrom('sessions').where('agent_id', '=', id).executeTakeFirst();
-      await this.deps.journal.append({ actor: par, action: 'agent.desactive', target: { type: 'agent', id }, outcome: 'succes', details: { sessions_fermees: Number(ended.numDeletedRows) } }, trx);
+      await this.deps.journal.append(
+        {
+          actor: par,
+          action: 'agent.desactive',
+          target: { type: 'agent', id },
+          outcome: 'succes',
+          details: { sessions_fermees: Number(ended.numDeletedRows) },
+        },
+        trx,
+      );
     });
     return (await this.agent(id)) as Agent;
   }

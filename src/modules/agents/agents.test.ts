@@ -49,12 +49,16 @@ test('anonymous visitors of the back-office are sent to the agents’ sign-in; f
 
 test('someone the commune has not declared is refused at sign-in, and the refusal is traced; an e-mail bound to another identity is not taken over', async () => {
   const issuer = t.agentsProvider.issuer;
-  await assert.rejects(t.services.agents.connecter({ issuer, sub: 'inconnu', email: 'inconnu@ailleurs.fr', prenom: 'In', nom: 'Connu' }), { code: 'agent_non_autorise' });
+  await assert.rejects(t.services.agents.connecter({ issuer, sub: 'inconnu', email: 'inconnu@ailleurs.fr', prenom: 'In', nom: 'Connu' }), {
+    code: 'agent_non_autorise',
+  });
   assert.ok((await journal('agent.connexion')).some((e) => e.outcome === 'refus' && e.details.motif === 'inconnu'));
   // The counter agent is bound to their identity at the first sign-in (an earlier test): the same
   // e-mail from another subject is not them.
   await t.signInAgent('guichet');
-  await assert.rejects(t.services.agents.connecter({ issuer, sub: 'usurpateur', email: t.agents.guichet.email, prenom: null, nom: null }), { code: 'agent_non_autorise' });
+  await assert.rejects(t.services.agents.connecter({ issuer, sub: 'usurpateur', email: t.agents.guichet.email, prenom: null, nom: null }), {
+    code: 'agent_non_autorise',
+  });
 });
 
 test('disabling an agent ends their sessions at once; a callback replayed or with a wrong state signs nobody in', async () => {
@@ -71,7 +75,11 @@ test('disabling an agent ends their sessions at once; a callback replayed or wit
   const publicPage = await t.get(stale, '/agents/connexion');
   assert.equal(publicPage.statusCode, 200);
   assert.match(publicPage.body, /Se connecter avec mon compte professionnel/);
-  assert.equal((await t.database.db.selectFrom('sessions').select('id_hash').where('agent_id', '=', t.agents.guichet.id).execute()).length, 0, 'no session of a disabled agent comes back');
+  assert.equal(
+    (await t.database.db.selectFrom('sessions').select('id_hash').where('agent_id', '=', t.agents.guichet.id).execute()).length,
+    0,
+    'no session of a disabled agent comes back',
+  );
   await t.services.agents.reactiver(t.agents.guichet.id, admin);
   // Signing in again is refused while disabled.
   const again = new Jar();
@@ -93,7 +101,10 @@ test('disabling an agent ends their sessions at once; a callback replayed or wit
   assert.equal((await t.get(other, back2.pathname + back2.search)).statusCode, 403);
   assert.equal((await t.get(other, '/agents')).statusCode, 303);
   const invalides = (await journal('agent.connexion')).filter((e) => e.actor.type === 'anonyme' && e.outcome === 'refus');
-  assert.ok(invalides.some((e) => e.details.motif === 'connexion_agent_refusee'), 'a callback that does not verify is traced');
+  assert.ok(
+    invalides.some((e) => e.details.motif === 'connexion_agent_refusee'),
+    'a callback that does not verify is traced',
+  );
 });
 
 test('signing out ends the session here and at the provider', async () => {
@@ -110,7 +121,8 @@ test('signing out ends the session here and at the provider', async () => {
 test('a session ended while one of its requests was running does not come back when that request saves it', async () => {
   const store = new DatabaseSessionStore(t.database.db, new ChiffrementSessions(randomBytes(32)), FAMILY_SESSION_POLICY, Date.now);
   const save = (id: string, data: object) => new Promise<void>((resolve, reject) => store.set(id, data, (e) => (e ? reject(e) : resolve())));
-  const rows = (id: string) => t.database.db.selectFrom('sessions').select('id_hash').where('id_hash', '=', createHash('sha256').update(id).digest('base64url')).execute();
+  const rows = (id: string) =>
+    t.database.db.selectFrom('sessions').select('id_hash').where('id_hash', '=', createHash('sha256').update(id).digest('base64url')).execute();
   // A new anonymous session is created on its first save...
   await save('a'.repeat(32), { _csrf: 'secret' });
   assert.equal((await rows('a'.repeat(32))).length, 1);

@@ -114,7 +114,12 @@ export async function createBackOfficeTestApp(
     const token = from === null ? undefined : csrfOf((await get(jar, from)).body);
     const form = new URLSearchParams(token ? { _csrf: token } : {});
     for (const [k, v] of Object.entries(fields)) for (const one of Array.isArray(v) ? v : [v]) form.append(k, one);
-    const res = await app.inject({ method: 'POST', url, payload: form.toString(), headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' } });
+    const res = await app.inject({
+      method: 'POST',
+      url,
+      payload: form.toString(),
+      headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' },
+    });
     jar.take(res.headers);
     return { statusCode: res.statusCode, body: res.body, headers: res.headers as Record<string, unknown> };
   };
@@ -149,7 +154,20 @@ export async function createBackOfficeTestApp(
       const now = new Date().toISOString();
       await database.db
         .insertInto('comptes')
-        .values({ id: compteId, kind: 'local', issuer: null, sub: null, email, password_hash: await argon2Hash(FAMILY_PASSWORD), email_verified_at: now, display_name: email, famille_id: familleId, created_at: now, last_sign_in_at: null, locked_until: null })
+        .values({
+          id: compteId,
+          kind: 'local',
+          issuer: null,
+          sub: null,
+          email,
+          password_hash: await argon2Hash(FAMILY_PASSWORD),
+          email_verified_at: now,
+          display_name: email,
+          famille_id: familleId,
+          created_at: now,
+          last_sign_in_at: null,
+          locked_until: null,
+        })
         .execute();
       const jar = new Jar();
       const res = await post(jar, '/connexion', '/connexion', { email, password: FAMILY_PASSWORD });

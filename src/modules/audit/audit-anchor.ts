@@ -24,7 +24,12 @@ export interface AuditFiles {
 }
 
 /** Where the files are for a configuration: named by the environment, or under the data folder. */
-export function auditFilesFor(config: { readonly mode: 'demo' | 'production'; readonly dataDir: string; readonly auditKeyFile?: string; readonly auditAnchorFile?: string }): AuditFiles {
+export function auditFilesFor(config: {
+  readonly mode: 'demo' | 'production';
+  readonly dataDir: string;
+  readonly auditKeyFile?: string;
+  readonly auditAnchorFile?: string;
+}): AuditFiles {
   return {
     keyFile: config.auditKeyFile ?? join(config.dataDir, 'audit-journal.key'),
     anchorFile: config.auditAnchorFile ?? join(config.dataDir, 'audit-journal.anchor.json'),
@@ -46,7 +51,11 @@ export function readAuditKey(file: string): Buffer | null {
   }
   const key = Buffer.from(text.trim(), 'base64');
   if (key.length < KEY_BYTES || !/^[A-Za-z0-9+/]+={0,2}$/.test(text.trim())) {
-    throw new QuotientError('invalid', 'cle_audit_invalide', `La clé du journal d’audit (${file}) doit contenir au moins ${KEY_BYTES} octets aléatoires encodés en base64 (par exemple : openssl rand -base64 32).`);
+    throw new QuotientError(
+      'invalid',
+      'cle_audit_invalide',
+      `La clé du journal d’audit (${file}) doit contenir au moins ${KEY_BYTES} octets aléatoires encodés en base64 (par exemple : openssl rand -base64 32).`,
+    );
   }
   return key;
 }
@@ -56,7 +65,11 @@ export function loadAuditKey(files: AuditFiles): Buffer {
   const existing = readAuditKey(files.keyFile);
   if (existing !== null) return existing;
   if (!files.createKey) {
-    throw new QuotientError('invalid', 'cle_audit_absente', `La clé du journal d’audit est introuvable : ${files.keyFile}. Désignez-la avec QUOTIENT_AUDIT_KEY_FILE (32 octets aléatoires en base64, fichier lisible par Quotient seul).`);
+    throw new QuotientError(
+      'invalid',
+      'cle_audit_absente',
+      `La clé du journal d’audit est introuvable : ${files.keyFile}. Désignez-la avec QUOTIENT_AUDIT_KEY_FILE (32 octets aléatoires en base64, fichier lisible par Quotient seul).`,
+    );
   }
   mkdirSync(dirname(files.keyFile), { recursive: true, mode: 0o700 });
   const temp = `${files.keyFile}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
@@ -83,7 +96,8 @@ export interface Anchor {
   readonly at: string;
 }
 
-export type AnchorRead = { readonly state: 'absente' } | { readonly state: 'invalide'; readonly why: string } | { readonly state: 'valide'; readonly anchor: Anchor };
+export type AnchorRead =
+  { readonly state: 'absente' } | { readonly state: 'invalide'; readonly why: string } | { readonly state: 'valide'; readonly anchor: Anchor };
 
 function anchorMac(key: Buffer, anchor: Anchor): string {
   return createHmac('sha256', key).update(`quotient-audit-ancre|1|${anchor.journalId}|${anchor.seq}|${anchor.hash}|${anchor.at}`).digest('hex');

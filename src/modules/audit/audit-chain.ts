@@ -69,7 +69,13 @@ export async function chainStart(db: Kysely<Schema>, key: Buffer): Promise<Chain
       return {
         seq: row.first_kept_seq,
         previousHash: row.previous_hash,
-        checkpoint: { firstKeptSeq: row.first_kept_seq, previousHash: row.previous_hash, purgeSeq: row.purge_seq, purgedBefore: row.purged_before, purgedCount: row.purged_count },
+        checkpoint: {
+          firstKeptSeq: row.first_kept_seq,
+          previousHash: row.previous_hash,
+          purgeSeq: row.purge_seq,
+          purgedBefore: row.purged_before,
+          purgedCount: row.purged_count,
+        },
       };
     }
   }
@@ -103,7 +109,8 @@ export class ChainChecker {
     if (chainHash(this.previous, row) !== row.hash) return { seq: row.seq, reason: 'empreinte_invalide' };
     if (!sameHex(sealHash(this.key, row.hash), row.mac)) return { seq: row.seq, reason: 'sceau_invalide' };
     const checkpoint = this.start.checkpoint;
-    if (checkpoint !== null && row.seq === checkpoint.purgeSeq && !isPurgeEntryOf(row, checkpoint)) return { seq: row.seq, reason: 'point_de_controle_incoherent' };
+    if (checkpoint !== null && row.seq === checkpoint.purgeSeq && !isPurgeEntryOf(row, checkpoint))
+      return { seq: row.seq, reason: 'point_de_controle_incoherent' };
     if (row.seq === this.watch) this.watchedHash = row.hash;
     this.previous = row.hash;
     this.expected += 1;
@@ -183,11 +190,20 @@ export async function verifyJournal(db: Kysely<Schema>, dialect: DialectName, fi
     const empty = anyRow === undefined && anyCheckpoint === undefined && (head?.seq ?? 0) === 0;
 
     const anchorInfo = {
-      state: (anchorRead.state === 'valide' && head !== undefined && anchorRead.anchor.journalId !== head.journal_id ? 'autre_journal' : anchorRead.state) as AnchorState,
+      state: (anchorRead.state === 'valide' && head !== undefined && anchorRead.anchor.journalId !== head.journal_id
+        ? 'autre_journal'
+        : anchorRead.state) as AnchorState,
       seq: anchorRead.state === 'valide' ? anchorRead.anchor.seq : null,
       at: anchorRead.state === 'valide' ? anchorRead.anchor.at : null,
     };
-    const report = (fields: { brk: ChainBreak | null; reason?: BreakReason; checked: number; firstSeq: number | null; lastSeq: number | null; checkpoint: CheckpointRecord | null }): VerificationReport => {
+    const report = (fields: {
+      brk: ChainBreak | null;
+      reason?: BreakReason;
+      checked: number;
+      firstSeq: number | null;
+      lastSeq: number | null;
+      checkpoint: CheckpointRecord | null;
+    }): VerificationReport => {
       const reason = fields.brk?.reason ?? fields.reason ?? null;
       const firstBrokenSeq = fields.brk?.seq ?? null;
       return {
@@ -224,7 +240,8 @@ export async function verifyJournal(db: Kysely<Schema>, dialect: DialectName, fi
       if (brk !== null) return report({ brk, checked: checker.checked, firstSeq, lastSeq: checker.last?.seq ?? null, checkpoint: start.checkpoint });
     }
     const lastSeq = checker.last?.seq ?? null;
-    const done = (brk: ChainBreak | null, reason?: BreakReason) => report({ brk, ...(reason ? { reason } : {}), checked: checker.checked, firstSeq, lastSeq, checkpoint: start.checkpoint });
+    const done = (brk: ChainBreak | null, reason?: BreakReason) =>
+      report({ brk, ...(reason ? { reason } : {}), checked: checker.checked, firstSeq, lastSeq, checkpoint: start.checkpoint });
     // Sequence the next entry would take: anything the anchor or the head names at or past it is gone.
     const next = checker.next;
 

@@ -8,7 +8,9 @@ const WORKER = new URL('./test-append-worker.ts', import.meta.url).pathname;
 
 function runWorker(url: string, dataDir: string, count: number, name: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', WORKER, url, dataDir, String(count), name], { env: { PATH: process.env.PATH, HOME: process.env.HOME } });
+    const child = spawn(process.execPath, ['--import', 'tsx', WORKER, url, dataDir, String(count), name], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -33,13 +35,21 @@ test('appends from several processes at once leave one gapless, valid chain and 
     const seqs: number[] = [];
     for await (const row of (async function* () {
       for (const name of workers) for await (const e of journal.exportForTarget({ type: 'robot', id: name }, {}, { includeActor: true })) yield e;
-    })()) seqs.push(row.seq);
-    assert.deepEqual(seqs.sort((a, b) => a - b), Array.from({ length: total }, (_, i) => i + 1), 'every sequence number once, no gap');
+    })())
+      seqs.push(row.seq);
+    assert.deepEqual(
+      seqs.sort((a, b) => a - b),
+      Array.from({ length: total }, (_, i) => i + 1),
+      'every sequence number once, no gap',
+    );
     // Each process's own entries are in its order.
     for (const name of workers) {
       const mine: number[] = [];
       for await (const e of journal.exportForTarget({ type: 'robot', id: name }, {}, { includeActor: true })) mine.push(Number(e.details.i));
-      assert.deepEqual(mine, Array.from({ length: perWorker }, (_, i) => i));
+      assert.deepEqual(
+        mine,
+        Array.from({ length: perWorker }, (_, i) => i),
+      );
     }
     const report = await journal.verify();
     assert.equal(report.intact, true, report.message);

@@ -11,12 +11,28 @@ const text = fc.string({ maxLength: 20 }).map((s) => s.replace(/[\p{Cc}\u2028\u2
 
 test('a numéro fiscal hidden anywhere in a value, typed with or without spaces, is always refused', () => {
   fc.assert(
-    fc.property(text, digits, fc.array(separator, { minLength: 12, maxLength: 12 }), text, fc.constantFrom('details', 'target', 'actor', 'correlation'), (before, spi, seps, after, where) => {
-      const value = `${before}${spi.map((d, i) => `${d}${seps[i] ?? ''}`).join('')}${after}`;
-      const entry: AuditEntryInput =
-        where === 'details' ? { ...base, details: { note: value } } : where === 'target' ? { ...base, target: { type: 'famille', id: value } } : where === 'actor' ? { ...base, actor: { type: 'agent', id: value } } : { ...base, correlationId: value };
-      assert.throws(() => validateEntry(entry), (e) => isQuotientError(e) && e.code === 'numero_fiscal_interdit');
-    }),
+    fc.property(
+      text,
+      digits,
+      fc.array(separator, { minLength: 12, maxLength: 12 }),
+      text,
+      fc.constantFrom('details', 'target', 'actor', 'correlation'),
+      (before, spi, seps, after, where) => {
+        const value = `${before}${spi.map((d, i) => `${d}${seps[i] ?? ''}`).join('')}${after}`;
+        const entry: AuditEntryInput =
+          where === 'details'
+            ? { ...base, details: { note: value } }
+            : where === 'target'
+              ? { ...base, target: { type: 'famille', id: value } }
+              : where === 'actor'
+                ? { ...base, actor: { type: 'agent', id: value } }
+                : { ...base, correlationId: value };
+        assert.throws(
+          () => validateEntry(entry),
+          (e) => isQuotientError(e) && e.code === 'numero_fiscal_interdit',
+        );
+      },
+    ),
   );
 });
 
@@ -39,7 +55,11 @@ test('an entry reads back as written, and its hash depends on every field and on
     outcome: fc.constantFrom('succes', 'echec', 'refus'),
     target: fc.option(fc.record({ type: fc.constantFrom('demande', 'famille'), id: fc.uuid() }), { nil: undefined }),
     correlationId: fc.option(fc.uuid(), { nil: undefined }),
-    details: fc.dictionary(fc.stringMatching(/^[a-z][a-zA-Z0-9_]{0,10}$/), fc.oneof(fc.string({ maxLength: 12 }), fc.integer({ min: -1e9, max: 1e9 }), fc.boolean(), fc.constant(null)), { maxKeys: 5 }),
+    details: fc.dictionary(
+      fc.stringMatching(/^[a-z][a-zA-Z0-9_]{0,10}$/),
+      fc.oneof(fc.string({ maxLength: 12 }), fc.integer({ min: -1e9, max: 1e9 }), fc.boolean(), fc.constant(null)),
+      { maxKeys: 5 },
+    ),
   }) as fc.Arbitrary<AuditEntryInput>;
   fc.assert(
     fc.property(entry, fc.integer({ min: 1, max: 1e9 }), (input, seq) => {

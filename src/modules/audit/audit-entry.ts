@@ -109,7 +109,8 @@ export function validateEntry(entry: AuditEntryInput): void {
     problems.push({ path: 'action', message: 'code pointé en minuscules attendu, par exemple « demande.calculee »' });
   }
   if (entry.target !== undefined) {
-    if (typeof entry.target.type !== 'string' || !TYPE.test(entry.target.type)) problems.push({ path: 'target.type', message: 'type en minuscules attendu, par exemple « demande »' });
+    if (typeof entry.target.type !== 'string' || !TYPE.test(entry.target.type))
+      problems.push({ path: 'target.type', message: 'type en minuscules attendu, par exemple « demande »' });
     text('target.id', entry.target.id, MAX_ID);
   }
   if (!(OUTCOMES as readonly unknown[]).includes(entry.outcome)) problems.push({ path: 'outcome', message: `attendu : ${OUTCOMES.join(', ')}` });
@@ -137,9 +138,14 @@ export function validateEntry(entry: AuditEntryInput): void {
     }
   }
   if (spi.length > 0) {
-    throw new EntreeAuditInvalide('numero_fiscal_interdit', 'Entrée du journal d’audit refusée : une valeur ressemble à un numéro fiscal, qui ne doit jamais y figurer.', spi);
+    throw new EntreeAuditInvalide(
+      'numero_fiscal_interdit',
+      'Entrée du journal d’audit refusée : une valeur ressemble à un numéro fiscal, qui ne doit jamais y figurer.',
+      spi,
+    );
   }
-  if (problems.length > 0) throw new EntreeAuditInvalide('entree_audit_invalide', 'Entrée du journal d’audit invalide : corrigez les champs indiqués.', problems);
+  if (problems.length > 0)
+    throw new EntreeAuditInvalide('entree_audit_invalide', 'Entrée du journal d’audit invalide : corrigez les champs indiqués.', problems);
 }
 
 /** Details as stored: JSON with keys in code-point order, so that one map has one text. */

@@ -99,7 +99,11 @@ export async function queryEntries(db: Kysely<Schema>, filter: AuditFilter, page
   let q = applyFilter(db.selectFrom('journal_audit'), filter);
   if (page.before !== undefined) q = q.where('seq', '<', page.before);
   // One more than asked tells whether another page follows.
-  const rows = (await q.selectAll().orderBy('seq', 'desc').limit(limit + 1).execute()) as AuditRow[];
+  const rows = (await q
+    .selectAll()
+    .orderBy('seq', 'desc')
+    .limit(limit + 1)
+    .execute()) as AuditRow[];
   const entries = rows.slice(0, limit).map(rowToEntry);
   return { entries, nextBefore: rows.length > limit ? (entries[entries.length - 1] as AuditEntry).seq : null };
 }
@@ -115,14 +119,25 @@ export async function countEntries(db: Kysely<Schema>, filter: AuditFilter): Pro
 export async function* exportEntries(db: Kysely<Schema>, filter: AuditFilter, batchSize = 500): AsyncGenerator<AuditEntry> {
   let cursor = -2_147_483_648;
   for (;;) {
-    const rows = (await applyFilter(db.selectFrom('journal_audit'), filter).selectAll().where('seq', '>', cursor).orderBy('seq', 'asc').limit(batchSize).execute()) as AuditRow[];
+    const rows = (await applyFilter(db.selectFrom('journal_audit'), filter)
+      .selectAll()
+      .where('seq', '>', cursor)
+      .orderBy('seq', 'asc')
+      .limit(batchSize)
+      .execute()) as AuditRow[];
     for (const row of rows) yield rowToEntry(row);
     if (rows.length < batchSize) return;
     cursor = (rows[rows.length - 1] as AuditRow).seq;
   }
 }
 
-export async function* exportForTarget(db: Kysely<Schema>, target: { type: string; id: string }, period: Period, options: ExportOptions, batchSize = 500): AsyncGenerator<AuditEntry> {
+export async function* exportForTarget(
+  db: Kysely<Schema>,
+  target: { type: string; id: string },
+  period: Period,
+  options: ExportOptions,
+  batchSize = 500,
+): AsyncGenerator<AuditEntry> {
   const from = period.from === undefined ? undefined : iso(period.from, 'from');
   const to = period.to === undefined ? undefined : iso(period.to, 'to');
   let cursor = -2_147_483_648;

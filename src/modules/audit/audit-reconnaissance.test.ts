@@ -96,7 +96,21 @@ test('an acknowledgement covers its break, and only it', async (t) => {
     await database.db.deleteFrom('journal_audit_reconnaissances').execute();
     await database.db
       .insertInto('journal_audit_reconnaissances')
-      .values({ id: 'faux', premiere_sequence: 4, raison: 'empreinte_invalide', tete_sequence: 10, tete_empreinte: GENESIS_HASH, empreinte: GENESIS_HASH, lignes: 7, entree_sequence: 11, motif: 'sans clé', par_type: 'agent', par_id: 'x', le: new Date().toISOString(), mac: '0'.repeat(64) })
+      .values({
+        id: 'faux',
+        premiere_sequence: 4,
+        raison: 'empreinte_invalide',
+        tete_sequence: 10,
+        tete_empreinte: GENESIS_HASH,
+        empreinte: GENESIS_HASH,
+        lignes: 7,
+        entree_sequence: 11,
+        motif: 'sans clé',
+        par_type: 'agent',
+        par_id: 'x',
+        le: new Date().toISOString(),
+        mac: '0'.repeat(64),
+      })
       .execute();
     assert.equal(await journal.derniereReconnaissance(), null);
 

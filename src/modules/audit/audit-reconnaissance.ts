@@ -4,7 +4,17 @@ import { formatDateCourte } from '../../domain/dates.ts';
 import type { DialectName } from '../../infra/db/database.ts';
 import type { JournalAuditReconnaissanceTable, Schema } from '../../infra/db/schema.ts';
 import { readAnchor, readAuditKey, type AnchorRead, type AuditFiles } from './audit-anchor.ts';
-import { BEFORE_ALL, BREAK_MESSAGES, chainStart, ChainChecker, rowsAfter, type AnchorState, type BreakReason, type ChainBreak, type VerificationReport } from './audit-chain.ts';
+import {
+  BEFORE_ALL,
+  BREAK_MESSAGES,
+  chainStart,
+  ChainChecker,
+  rowsAfter,
+  type AnchorState,
+  type BreakReason,
+  type ChainBreak,
+  type VerificationReport,
+} from './audit-chain.ts';
 import { canonicalRow, sameHex, type TypeActeur, type Acteur, type AuditRow } from './audit-entry.ts';
 
 /**
@@ -37,8 +47,23 @@ export interface Reconnaissance {
 const debutReconnu = (r: Pick<Reconnaissance, 'premiereSequence' | 'teteSequence'>) => r.premiereSequence ?? r.teteSequence + 1;
 
 export function sealReconnaissance(key: Buffer, r: Reconnaissance): string {
-  const fields = [r.id, r.premiereSequence, r.raison, r.teteSequence, r.teteEmpreinte, r.empreinte, r.lignes, r.entreeSequence, r.motif, r.par.type, r.par.id, r.le];
-  return createHmac('sha256', key).update(`quotient-audit-reconnaissance|1|${JSON.stringify(fields)}`).digest('hex');
+  const fields = [
+    r.id,
+    r.premiereSequence,
+    r.raison,
+    r.teteSequence,
+    r.teteEmpreinte,
+    r.empreinte,
+    r.lignes,
+    r.entreeSequence,
+    r.motif,
+    r.par.type,
+    r.par.id,
+    r.le,
+  ];
+  return createHmac('sha256', key)
+    .update(`quotient-audit-reconnaissance|1|${JSON.stringify(fields)}`)
+    .digest('hex');
 }
 
 export function rowOfReconnaissance(key: Buffer, r: Reconnaissance): JournalAuditReconnaissanceTable {
@@ -90,7 +115,10 @@ async function digestOf(db: Kysely<Schema>, from: number, to: number): Promise<{
 }
 
 /** What an acknowledgement given now binds to: the head the next entry chains from, and the digest up to it. */
-export async function bindingNow(trx: Kysely<Schema>, premiereSequence: number | null): Promise<Pick<Reconnaissance, 'premiereSequence' | 'teteSequence' | 'teteEmpreinte' | 'empreinte' | 'lignes'>> {
+export async function bindingNow(
+  trx: Kysely<Schema>,
+  premiereSequence: number | null,
+): Promise<Pick<Reconnaissance, 'premiereSequence' | 'teteSequence' | 'teteEmpreinte' | 'empreinte' | 'lignes'>> {
   const head = await trx.selectFrom('journal_audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirstOrThrow();
   const digest = await digestOf(trx, debutReconnu({ premiereSequence, teteSequence: head.seq }), head.seq);
   return { premiereSequence, teteSequence: head.seq, teteEmpreinte: head.hash, ...digest };
@@ -121,7 +149,9 @@ export async function verifyFromReconnaissance(db: Kysely<Schema>, dialect: Dial
   return builder.execute(async (trx) => {
     const head = await trx.selectFrom('journal_audit_head').select(['seq', 'journal_id']).where('id', '=', 1).executeTakeFirst();
     const anchor = {
-      state: (anchorRead.state === 'valide' && head !== undefined && anchorRead.anchor.journalId !== head.journal_id ? 'autre_journal' : anchorRead.state) as AnchorState,
+      state: (anchorRead.state === 'valide' && head !== undefined && anchorRead.anchor.journalId !== head.journal_id
+        ? 'autre_journal'
+        : anchorRead.state) as AnchorState,
       seq: anchorRead.state === 'valide' ? anchorRead.anchor.seq : null,
       at: anchorRead.state === 'valide' ? anchorRead.anchor.at : null,
     };

@@ -14,7 +14,21 @@ import { eachDialect } from '../../infra/db/test-databases.ts';
 import { chainHash, GENESIS_HASH, rowContent, type AuditRow } from './audit-entry.ts';
 import { asPrivileged, openJournal, resetJournal, sampleEntry, seed, shiftSeq, tempDir } from './test-support.ts';
 
-const FIELDS = ['recorded_at', 'actor_type', 'actor_id', 'on_behalf_type', 'on_behalf_id', 'action', 'target_type', 'target_id', 'outcome', 'correlation_id', 'details', 'hash', 'mac'] as const;
+const FIELDS = [
+  'recorded_at',
+  'actor_type',
+  'actor_id',
+  'on_behalf_type',
+  'on_behalf_id',
+  'action',
+  'target_type',
+  'target_id',
+  'outcome',
+  'correlation_id',
+  'details',
+  'hash',
+  'mac',
+] as const;
 type Field = (typeof FIELDS)[number];
 
 type Tamper =
@@ -31,7 +45,15 @@ const trial = fc.integer({ min: 2, max: 12 }).chain((n) =>
     offset: fc.integer({ min: 0, max: 1000 }),
     tamper: fc.oneof(
       // Edits weigh more: thirteen fields in three ways.
-      { arbitrary: fc.record({ kind: fc.constant('edit' as const), seq: fc.integer({ min: 1, max: n }), field: fc.constantFrom(...FIELDS), mode: fc.constantFrom('brut' as const, 'rehache' as const, 'rechaine' as const) }), weight: 4 },
+      {
+        arbitrary: fc.record({
+          kind: fc.constant('edit' as const),
+          seq: fc.integer({ min: 1, max: n }),
+          field: fc.constantFrom(...FIELDS),
+          mode: fc.constantFrom('brut' as const, 'rehache' as const, 'rechaine' as const),
+        }),
+        weight: 4,
+      },
       fc.record({ kind: fc.constant('delete' as const), seq: fc.integer({ min: 1, max: n - 1 }) }),
       fc.record({ kind: fc.constant('insert' as const), seq: fc.integer({ min: 1, max: n + 1 }) }),
       fc.record({ kind: fc.constant('reorder' as const), a: fc.integer({ min: 1, max: n }), b: fc.integer({ min: 1, max: n }) }).filter((r) => r.a !== r.b),
@@ -61,7 +83,13 @@ function changed(row: AuditRow, field: Field): string {
 }
 
 async function rehash(trx: Kysely<Schema>, from: number, to: number): Promise<void> {
-  const rows = (await trx.selectFrom('journal_audit').selectAll().where('seq', '>=', from - 1).where('seq', '<=', to).orderBy('seq').execute()) as AuditRow[];
+  const rows = (await trx
+    .selectFrom('journal_audit')
+    .selectAll()
+    .where('seq', '>=', from - 1)
+    .where('seq', '<=', to)
+    .orderBy('seq')
+    .execute()) as AuditRow[];
   let previous = from === 1 ? GENESIS_HASH : (rows.shift() as AuditRow).hash;
   for (const row of rows) {
     const hash = chainHash(previous, row);
@@ -74,8 +102,13 @@ async function apply(trx: Kysely<Schema>, tamper: Tamper, n: number): Promise<vo
   switch (tamper.kind) {
     case 'edit': {
       const row = (await trx.selectFrom('journal_audit').selectAll().where('seq', '=', tamper.seq).executeTakeFirstOrThrow()) as AuditRow;
-      await trx.updateTable('journal_audit').set({ [tamper.field]: changed(row, tamper.field) }).where('seq', '=', tamper.seq).execute();
-      if (tamper.field !== 'hash' && tamper.field !== 'mac' && tamper.mode !== 'brut') await rehash(trx, tamper.seq, tamper.mode === 'rehache' ? tamper.seq : n);
+      await trx
+        .updateTable('journal_audit')
+        .set({ [tamper.field]: changed(row, tamper.field) })
+        .where('seq', '=', tamper.seq)
+        .execute();
+      if (tamper.field !== 'hash' && tamper.field !== 'mac' && tamper.mode !== 'brut')
+        await rehash(trx, tamper.seq, tamper.mode === 'rehache' ? tamper.seq : n);
       return;
     }
     case 'delete':
@@ -83,11 +116,18 @@ async function apply(trx: Kysely<Schema>, tamper: Tamper, n: number): Promise<vo
       return;
     case 'insert': {
       await shiftSeq(trx, tamper.seq, 1);
-      const before = await trx.selectFrom('journal_audit').select('hash').where('seq', '=', tamper.seq - 1).executeTakeFirst();
+      const before = await trx
+        .selectFrom('journal_audit')
+        .select('hash')
+        .where('seq', '=', tamper.seq - 1)
+        .executeTakeFirst();
       const content = rowContent(tamper.seq, new Date().toISOString(), sampleEntry(4242));
       // A well-formed entry, chained correctly to the one before it; only the seal cannot be made.
       const hash = chainHash(before?.hash ?? GENESIS_HASH, content);
-      await trx.insertInto('journal_audit').values({ ...content, hash, mac: randomBytes(32).toString('hex') }).execute();
+      await trx
+        .insertInto('journal_audit')
+        .values({ ...content, hash, mac: randomBytes(32).toString('hex') })
+        .execute();
       return;
     }
     case 'reorder':
@@ -99,7 +139,10 @@ async function apply(trx: Kysely<Schema>, tamper: Tamper, n: number): Promise<vo
       await trx.deleteFrom('journal_audit').where('seq', '>', tamper.keep).execute();
       if (tamper.rewriteHead) {
         const last = await trx.selectFrom('journal_audit').select('hash').where('seq', '=', tamper.keep).executeTakeFirst();
-        await trx.updateTable('journal_audit_head').set({ seq: tamper.keep, hash: last?.hash ?? GENESIS_HASH }).execute();
+        await trx
+          .updateTable('journal_audit_head')
+          .set({ seq: tamper.keep, hash: last?.hash ?? GENESIS_HASH })
+          .execute();
       }
       return;
     }

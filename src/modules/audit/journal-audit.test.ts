@@ -132,7 +132,10 @@ test('a refused entry writes nothing', async (t) => {
   await eachDialect(t, async (fixture, st) => {
     const database = await fixture.open();
     const { journal } = await openJournal(database, tempDir(st));
-    await assert.rejects(journal.append({ actor: agent, action: 'famille.consultee', outcome: 'succes', details: { spi: '1234567890123' } }), (e) => isQuotientError(e) && e.code === 'numero_fiscal_interdit');
+    await assert.rejects(
+      journal.append({ actor: agent, action: 'famille.consultee', outcome: 'succes', details: { spi: '1234567890123' } }),
+      (e) => isQuotientError(e) && e.code === 'numero_fiscal_interdit',
+    );
     assert.equal(await journal.count(), 0);
     assert.equal((await database.db.selectFrom('journal_audit_head').select('seq').executeTakeFirstOrThrow()).seq, 0);
   });
@@ -159,7 +162,10 @@ test('the database refuses UPDATE, DELETE and TRUNCATE of journal entries and ch
       await assert.rejects(sql`truncate journal_audit_checkpoint`.execute(database.db), refused);
     }
     await asPrivileged(database, async (trx) => {
-      await trx.insertInto('journal_audit_checkpoint').values({ first_kept_seq: 1, previous_hash: '0'.repeat(64), purge_seq: 3, purged_before: 'x', purged_count: 0, created_at: 'x', mac: 'x' }).execute();
+      await trx
+        .insertInto('journal_audit_checkpoint')
+        .values({ first_kept_seq: 1, previous_hash: '0'.repeat(64), purge_seq: 3, purged_before: 'x', purged_count: 0, created_at: 'x', mac: 'x' })
+        .execute();
     });
     await assert.rejects(database.db.updateTable('journal_audit_checkpoint').set({ purged_count: 5 }).execute(), refused);
     await assert.rejects(database.db.deleteFrom('journal_audit_checkpoint').execute(), refused);
@@ -186,7 +192,10 @@ test('queries filter by actor, action family, target, outcome and period, newest
       if (page.nextBefore === null) break;
       before = page.nextBefore;
     }
-    assert.deepEqual(pages, Array.from({ length: 30 }, (_, i) => 30 - i));
+    assert.deepEqual(
+      pages,
+      Array.from({ length: 30 }, (_, i) => 30 - i),
+    );
 
     const byActor = await journal.query({ actor: { type: 'agent', id: 'agent-1' } }, { limit: 500 });
     assert.ok(byActor.entries.length > 0);
@@ -204,7 +213,10 @@ test('queries filter by actor, action family, target, outcome and period, newest
     const period = await journal.query({ from, to }, { limit: 500 });
     const expected = all.entries.filter((e) => e.time >= from && e.time < to.toISOString()).map((e) => e.seq);
     assert.equal(expected.length, 5);
-    assert.deepEqual(period.entries.map((e) => e.seq), expected);
+    assert.deepEqual(
+      period.entries.map((e) => e.seq),
+      expected,
+    );
     await assert.rejects(journal.query({ from: 'hier' }), (e) => isQuotientError(e) && e.code === 'periode_invalide');
   });
 });
@@ -215,7 +227,10 @@ test('queries by several targets, by records involved in any role, by sequence n
     const { journal } = await openJournal(database, tempDir(st));
     await seed(journal, 40);
     const all = (await journal.query({}, { limit: 500 })).entries;
-    const targets = [{ type: 'famille', id: 'id-0' }, { type: 'demande', id: 'id-3' }];
+    const targets = [
+      { type: 'famille', id: 'id-0' },
+      { type: 'demande', id: 'id-3' },
+    ];
     const byTargets = await journal.query({ targets }, { limit: 500 });
     assert.deepEqual(
       byTargets.entries.map((e) => e.seq),
@@ -224,15 +239,32 @@ test('queries by several targets, by records involved in any role, by sequence n
     assert.ok(byTargets.entries.length > 2);
     const involving = [{ type: 'agent', id: 'agent-1' }];
     const involved = await journal.query({ involving }, { limit: 500 });
-    const expected = all.filter((e) => (e.actor.type === 'agent' && e.actor.id === 'agent-1') || (e.actor.onBehalfOf?.type === 'agent' && e.actor.onBehalfOf.id === 'agent-1'));
-    assert.deepEqual(involved.entries.map((e) => e.seq), expected.map((e) => e.seq));
-    assert.ok(involved.entries.some((e) => e.actor.type === 'robot'), 'acting for the agent counts');
-    assert.deepEqual((await journal.query({ seqs: [3, 17, 40, 99] })).entries.map((e) => e.seq), [40, 17, 3]);
+    const expected = all.filter(
+      (e) => (e.actor.type === 'agent' && e.actor.id === 'agent-1') || (e.actor.onBehalfOf?.type === 'agent' && e.actor.onBehalfOf.id === 'agent-1'),
+    );
+    assert.deepEqual(
+      involved.entries.map((e) => e.seq),
+      expected.map((e) => e.seq),
+    );
+    assert.ok(
+      involved.entries.some((e) => e.actor.type === 'robot'),
+      'acting for the agent counts',
+    );
+    assert.deepEqual(
+      (await journal.query({ seqs: [3, 17, 40, 99] })).entries.map((e) => e.seq),
+      [40, 17, 3],
+    );
     assert.deepEqual((await journal.query({ seqs: [] })).entries, []);
     assert.deepEqual((await journal.query({ targets: [] })).entries, []);
     const streamed: number[] = [];
     for await (const e of journal.exportMatching({ action: 'famille.' })) streamed.push(e.seq);
-    assert.deepEqual(streamed, all.filter((e) => e.action.startsWith('famille.')).map((e) => e.seq).reverse());
+    assert.deepEqual(
+      streamed,
+      all
+        .filter((e) => e.action.startsWith('famille.'))
+        .map((e) => e.seq)
+        .reverse(),
+    );
   });
 });
 
@@ -255,8 +287,12 @@ test('the export for one record streams its entries in order over a period, and 
     assert.deepEqual(withOwn, [...about, 41]);
 
     const windowed: number[] = [];
-    for await (const e of journal.exportForTarget({ type: 'famille', id: 'id-2' }, { from: '2026-01-01T00:10:00.000Z', to: '2026-01-01T00:30:00.000Z' })) windowed.push(e.seq);
-    assert.deepEqual(windowed, about.filter((s) => s >= 10 && s < 30));
+    for await (const e of journal.exportForTarget({ type: 'famille', id: 'id-2' }, { from: '2026-01-01T00:10:00.000Z', to: '2026-01-01T00:30:00.000Z' }))
+      windowed.push(e.seq);
+    assert.deepEqual(
+      windowed,
+      about.filter((s) => s >= 10 && s < 30),
+    );
 
     const [first] = (await journal.query({ target: { type: 'famille', id: 'id-2' } }, { limit: 1 })).entries;
     assert.match(describeEntry(first!), /^n° \d+ — \d{2}\/\d{2}\/2026 \d{2}:\d{2}:\d{2} UTC — .+ : [a-z_.]+ sur famille id-2 — (réussi|échoué|refusé)$/);
@@ -283,7 +319,10 @@ test('purge on a fake clock removes what is older than the retention, keeps the 
     const youngCount = await journal.count({ from: sixMonths });
 
     await assert.rejects(journal.purge(new Date(end - 30 * 86_400_000)), (e) => isQuotientError(e) && e.code === 'purge_trop_recente');
-    assert.throws(() => journal.purgeExpired(90), (e) => isQuotientError(e) && e.code === 'retention_invalide');
+    assert.throws(
+      () => journal.purgeExpired(90),
+      (e) => isQuotientError(e) && e.code === 'retention_invalide',
+    );
 
     const report = await journal.purgeExpired();
     assert.equal(report.purged, olderCount);
@@ -304,11 +343,20 @@ test('purge on a fake clock removes what is older than the retention, keeps the 
     assert.deepEqual(await journal.purgeExpired(), { purged: 0, firstKeptSeq: olderCount + 1, purgeSeq: null });
 
     // Below the checkpoint the guards allow deletion, above it they still refuse.
-    await assert.rejects(database.db.deleteFrom('journal_audit').where('seq', '=', olderCount + 1).execute(), /interdit/);
+    await assert.rejects(
+      database.db
+        .deleteFrom('journal_audit')
+        .where('seq', '=', olderCount + 1)
+        .execute(),
+      /interdit/,
+    );
 
     // Tampering after a purge is still pinned to its entry.
     await asPrivileged(database, async (trx) => {
-      await trx.deleteFrom('journal_audit').where('seq', '=', olderCount + 1).execute();
+      await trx
+        .deleteFrom('journal_audit')
+        .where('seq', '=', olderCount + 1)
+        .execute();
     });
     const broken = await journal.verify();
     assert.equal(broken.intact, false);
@@ -332,7 +380,10 @@ test('a purge refuses to remove tampered entries, and a forged checkpoint does n
     // Someone removes entries 1–5 and writes a checkpoint to cover it, without the key.
     await asPrivileged(database, async (trx) => {
       const row = await trx.selectFrom('journal_audit').select('hash').where('seq', '=', 5).executeTakeFirstOrThrow();
-      await trx.insertInto('journal_audit_checkpoint').values({ first_kept_seq: 6, previous_hash: row.hash, purge_seq: 6, purged_before: 'x', purged_count: 5, created_at: 'x', mac: 'f'.repeat(64) }).execute();
+      await trx
+        .insertInto('journal_audit_checkpoint')
+        .values({ first_kept_seq: 6, previous_hash: row.hash, purge_seq: 6, purged_before: 'x', purged_count: 5, created_at: 'x', mac: 'f'.repeat(64) })
+        .execute();
       await trx.deleteFrom('journal_audit').where('seq', '<=', 5).execute();
     });
     const report = await journal.verify();
@@ -403,7 +454,10 @@ test('a database started afresh next to an old anchor gets a new anchor; a lost 
     await first.db.updateTable('journal_audit_head').set({ journal_id: 'autre' }).execute();
     await asPrivileged(first, async (trx) => {
       await trx.deleteFrom('journal_audit').execute();
-      await trx.updateTable('journal_audit_head').set({ seq: 0, hash: '0'.repeat(64) }).execute();
+      await trx
+        .updateTable('journal_audit_head')
+        .set({ seq: 0, hash: '0'.repeat(64) })
+        .execute();
     });
     const fresh = await openJournal(first, dir);
     assert.equal((await fresh.journal.verify()).intact, true);
@@ -434,7 +488,10 @@ test('outside the demo, an emptied journal next to its old anchor is not silentl
     await database.db.updateTable('journal_audit_head').set({ journal_id: 'autre' }).execute();
     await asPrivileged(database, async (trx) => {
       await trx.deleteFrom('journal_audit').execute();
-      await trx.updateTable('journal_audit_head').set({ seq: 0, hash: '0'.repeat(64) }).execute();
+      await trx
+        .updateTable('journal_audit_head')
+        .set({ seq: 0, hash: '0'.repeat(64) })
+        .execute();
     });
     const alerts: string[] = [];
     const reopened = await JournalAudit.open({ db: database.db, dialect: database.dialect, files: production, onAlert: (a) => alerts.push(a.code) });
@@ -443,6 +500,9 @@ test('outside the demo, an emptied journal next to its old anchor is not silentl
     await reopened.reanchor({ type: 'agent', id: 'rssi' });
     assert.equal((await reopened.verify()).intact, true);
 
-    await assert.rejects(JournalAudit.open({ db: database.db, dialect: database.dialect, files: { ...production, keyFile: `${dir}/absente.key` } }), (e) => isQuotientError(e) && e.code === 'cle_audit_absente');
+    await assert.rejects(
+      JournalAudit.open({ db: database.db, dialect: database.dialect, files: { ...production, keyFile: `${dir}/absente.key` } }),
+      (e) => isQuotientError(e) && e.code === 'cle_audit_absente',
+    );
   });
 });

@@ -5,9 +5,30 @@ import type { DialectName } from '../../infra/db/database.ts';
 import type { Schema } from '../../infra/db/schema.ts';
 import { loadAuditKey, readAnchor, writeAnchor, type Anchor, type AuditFiles } from './audit-anchor.ts';
 import { chainStart, ChainChecker, PURGE_ACTION, rowsAfter, verifyJournal, type VerificationReport, type VerifyOptions } from './audit-chain.ts';
-import { chainHash, GENESIS_HASH, rowContent, rowToEntry, sealCheckpoint, sealHash, validateEntry, type Acteur, type AuditEntry, type AuditEntryInput } from './audit-entry.ts';
+import {
+  chainHash,
+  GENESIS_HASH,
+  rowContent,
+  rowToEntry,
+  sealCheckpoint,
+  sealHash,
+  validateEntry,
+  type Acteur,
+  type AuditEntry,
+  type AuditEntryInput,
+} from './audit-entry.ts';
 import { bindingNow, latestReconnaissance, rowOfReconnaissance, verifyFromReconnaissance, type Reconnaissance } from './audit-reconnaissance.ts';
-import { countEntries, exportEntries, exportForTarget, queryEntries, type AuditFilter, type AuditPage, type AuditPageResult, type ExportOptions, type Period } from './audit-query.ts';
+import {
+  countEntries,
+  exportEntries,
+  exportForTarget,
+  queryEntries,
+  type AuditFilter,
+  type AuditPage,
+  type AuditPageResult,
+  type ExportOptions,
+  type Period,
+} from './audit-query.ts';
 
 /** Something that the operator must hear about: the anchor could not be moved forward. */
 export interface AuditAlert {
@@ -121,7 +142,8 @@ export class JournalAudit {
       .where('id', '=', 1)
       .returning(['seq', 'hash'])
       .executeTakeFirst();
-    if (head === undefined) throw new QuotientError('unavailable', 'journal_audit_indisponible', 'Le journal d’audit n’est pas initialisé : lancez « quotient migrate ».');
+    if (head === undefined)
+      throw new QuotientError('unavailable', 'journal_audit_indisponible', 'Le journal d’audit n’est pas initialisé : lancez « quotient migrate ».');
     const content = rowContent(head.seq, this.clock().toISOString(), entry);
     const hash = chainHash(head.hash, content);
     const row = { ...content, hash, mac: sealHash(this.key, hash) };
@@ -159,25 +181,39 @@ export class JournalAudit {
   private async advanceAnchor(): Promise<AnchorOutcome> {
     const current = readAnchor(this.files.anchorFile, this.key);
     if (current.state === 'invalide') {
-      return this.refuse({ code: 'ancre_invalide', message: `Journal d’audit : l’ancre externe ${this.files.anchorFile} est invalide (${current.why}) ; elle n’est plus mise à jour. Lancez « quotient audit verify ».` });
+      return this.refuse({
+        code: 'ancre_invalide',
+        message: `Journal d’audit : l’ancre externe ${this.files.anchorFile} est invalide (${current.why}) ; elle n’est plus mise à jour. Lancez « quotient audit verify ».`,
+      });
     }
     const target = await this.db.transaction().execute(async (trx): Promise<Anchor | AuditAlert | 'a_jour'> => {
       const head = await trx.selectFrom('journal_audit_head').select(['seq', 'journal_id']).where('id', '=', 1).executeTakeFirstOrThrow();
       if (current.state === 'absente') {
         if (head.seq === 0) return { journalId: head.journal_id, seq: 0, hash: GENESIS_HASH, at: this.clock().toISOString() };
-        return { code: 'ancre_absente', message: `Journal d’audit : l’ancre externe ${this.files.anchorFile} a disparu alors que le journal contient des entrées ; elle n’est pas recréée d’office. Lancez « quotient audit verify ».` };
+        return {
+          code: 'ancre_absente',
+          message: `Journal d’audit : l’ancre externe ${this.files.anchorFile} a disparu alors que le journal contient des entrées ; elle n’est pas recréée d’office. Lancez « quotient audit verify ».`,
+        };
       }
       const from = current.anchor;
       if (from.journalId !== head.journal_id) {
         // An anchor left by another journal (a demo database started afresh) is replaced only in
         // demo and while this journal is still empty.
-        if (head.seq === 0 && this.files.replaceForeignAnchor) return { journalId: head.journal_id, seq: 0, hash: GENESIS_HASH, at: this.clock().toISOString() };
-        return { code: 'ancre_autre_journal', message: `Journal d’audit : l’ancre externe ${this.files.anchorFile} appartient à un autre journal. Lancez « quotient audit verify ».` };
+        if (head.seq === 0 && this.files.replaceForeignAnchor)
+          return { journalId: head.journal_id, seq: 0, hash: GENESIS_HASH, at: this.clock().toISOString() };
+        return {
+          code: 'ancre_autre_journal',
+          message: `Journal d’audit : l’ancre externe ${this.files.anchorFile} appartient à un autre journal. Lancez « quotient audit verify ».`,
+        };
       }
       // The anchor is written after commit and the head only grows: a head behind it means entries
       // were removed and the head rewritten.
       if (head.seq < from.seq) {
-        return { code: 'chaine_rompue', seq: head.seq + 1, message: `Journal d’audit : l’ancre externe désigne la séquence n° ${from.seq} mais la base s’arrête avant ; l’ancre n’est plus avancée. Lancez « quotient audit verify ».` };
+        return {
+          code: 'chaine_rompue',
+          seq: head.seq + 1,
+          message: `Journal d’audit : l’ancre externe désigne la séquence n° ${from.seq} mais la base s’arrête avant ; l’ancre n’est plus avancée. Lancez « quotient audit verify ».`,
+        };
       }
       if (head.seq === from.seq) return 'a_jour';
       const start = await chainStart(trx, this.key);
@@ -185,7 +221,11 @@ export class JournalAudit {
       if (from.seq >= start.seq) {
         const row = await trx.selectFrom('journal_audit').select('hash').where('seq', '=', from.seq).executeTakeFirst();
         if (row === undefined || row.hash !== from.hash) {
-          return { code: 'ancre_divergente', seq: from.seq, message: `Journal d’audit : l’entrée n° ${from.seq} désignée par l’ancre externe a disparu ou changé ; l’ancre n’est plus avancée. Lancez « quotient audit verify ».` };
+          return {
+            code: 'ancre_divergente',
+            seq: from.seq,
+            message: `Journal d’audit : l’entrée n° ${from.seq} désignée par l’ancre externe a disparu ou changé ; l’ancre n’est plus avancée. Lancez « quotient audit verify ».`,
+          };
         }
         checker = new ChainChecker(this.key, start, null, from);
       } else {
@@ -195,7 +235,11 @@ export class JournalAudit {
       for await (const row of rowsAfter(trx, checker.next - 1)) {
         const brk = checker.check(row);
         if (brk !== null) {
-          return { code: 'chaine_rompue', seq: brk.seq, message: `Journal d’audit : la chaîne est rompue à la séquence n° ${brk.seq} ; l’ancre n’est plus avancée. Lancez « quotient audit verify ».` };
+          return {
+            code: 'chaine_rompue',
+            seq: brk.seq,
+            message: `Journal d’audit : la chaîne est rompue à la séquence n° ${brk.seq} ; l’ancre n’est plus avancée. Lancez « quotient audit verify ».`,
+          };
         }
       }
       if (checker.last === null) return 'a_jour';
@@ -239,11 +283,22 @@ export class JournalAudit {
   async purge(before: Date, actor: Acteur = { type: 'systeme', id: 'quotient' }): Promise<PurgeReport> {
     const limit = new Date(this.clock().getTime() - MIN_RETENTION_DAYS * DAY_MS);
     if (!(before instanceof Date) || Number.isNaN(before.getTime()) || before > limit) {
-      throw new QuotientError('invalid', 'purge_trop_recente', `La purge du journal d’audit ne peut retirer que des entrées de plus de ${MIN_RETENTION_DAYS} jours (avant le ${limit.toISOString().slice(0, 10)}).`);
+      throw new QuotientError(
+        'invalid',
+        'purge_trop_recente',
+        `La purge du journal d’audit ne peut retirer que des entrées de plus de ${MIN_RETENTION_DAYS} jours (avant le ${limit.toISOString().slice(0, 10)}).`,
+      );
     }
     const beforeIso = before.toISOString();
     const start = await chainStart(this.db, this.key);
-    const firstYounger = await this.db.selectFrom('journal_audit').select('seq').where('recorded_at', '>=', beforeIso).where('seq', '>=', start.seq).orderBy('seq', 'asc').limit(1).executeTakeFirst();
+    const firstYounger = await this.db
+      .selectFrom('journal_audit')
+      .select('seq')
+      .where('recorded_at', '>=', beforeIso)
+      .where('seq', '>=', start.seq)
+      .orderBy('seq', 'asc')
+      .limit(1)
+      .executeTakeFirst();
     const head = await this.db.selectFrom('journal_audit_head').select('seq').where('id', '=', 1).executeTakeFirstOrThrow();
     // Contiguous: everything before the first younger entry goes, even an entry whose clock lagged.
     const firstKept = firstYounger?.seq ?? head.seq + 1;
@@ -255,11 +310,19 @@ export class JournalAudit {
       if (row.seq >= firstKept) break;
       const brk = checker.check(row);
       if (brk !== null) {
-        throw new QuotientError('conflict', 'journal_altere', `Purge refusée : le journal d’audit est altéré à la séquence n° ${brk.seq}. Les entrées sont conservées comme preuve ; lancez « quotient audit verify ».`);
+        throw new QuotientError(
+          'conflict',
+          'journal_altere',
+          `Purge refusée : le journal d’audit est altéré à la séquence n° ${brk.seq}. Les entrées sont conservées comme preuve ; lancez « quotient audit verify ».`,
+        );
       }
     }
     if (checker.last === null || checker.last.seq !== firstKept - 1) {
-      throw new QuotientError('conflict', 'journal_altere', `Purge refusée : le journal d’audit est altéré à la séquence n° ${checker.next}. Lancez « quotient audit verify ».`);
+      throw new QuotientError(
+        'conflict',
+        'journal_altere',
+        `Purge refusée : le journal d’audit est altéré à la séquence n° ${checker.next}. Lancez « quotient audit verify ».`,
+      );
     }
     const previousHash = checker.last.hash;
     const purgedCount = firstKept - start.seq;
@@ -274,7 +337,8 @@ export class JournalAudit {
       });
       // The head lock is held now: a purge that ran meanwhile would show as a newer checkpoint.
       const again = await chainStart(trx, this.key);
-      if (again.seq !== start.seq) throw new QuotientError('conflict', 'purge_concurrente', 'Une autre purge du journal d’audit vient d’avoir lieu ; relancez la purge.');
+      if (again.seq !== start.seq)
+        throw new QuotientError('conflict', 'purge_concurrente', 'Une autre purge du journal d’audit vient d’avoir lieu ; relancez la purge.');
       await trx
         .insertInto('journal_audit_checkpoint')
         .values({
@@ -296,7 +360,12 @@ export class JournalAudit {
         const result = await trx.deleteFrom('journal_audit').where('seq', '<', firstKept).executeTakeFirst();
         removed = Number(result.numDeletedRows);
       }
-      if (removed !== purgedCount) throw new QuotientError('conflict', 'journal_altere', 'Purge annulée : le nombre d’entrées à retirer ne correspond pas à la vérification ; lancez « quotient audit verify ».');
+      if (removed !== purgedCount)
+        throw new QuotientError(
+          'conflict',
+          'journal_altere',
+          'Purge annulée : le nombre d’entrées à retirer ne correspond pas à la vérification ; lancez « quotient audit verify ».',
+        );
       return { purged: removed, firstKeptSeq: firstKept, purgeSeq: entry.seq };
     });
     await this.anchor();
@@ -306,7 +375,11 @@ export class JournalAudit {
   /** The daily job: removes what is older than the retention (one year unless configured). */
   purgeExpired(retentionDays: number = DEFAULT_RETENTION_DAYS, actor?: Acteur): Promise<PurgeReport> {
     if (!Number.isInteger(retentionDays) || retentionDays < MIN_RETENTION_DAYS) {
-      throw new QuotientError('invalid', 'retention_invalide', `La durée de conservation du journal d’audit doit être d’au moins ${MIN_RETENTION_DAYS} jours (six mois).`);
+      throw new QuotientError(
+        'invalid',
+        'retention_invalide',
+        `La durée de conservation du journal d’audit doit être d’au moins ${MIN_RETENTION_DAYS} jours (six mois).`,
+      );
     }
     return this.purge(new Date(this.clock().getTime() - retentionDays * DAY_MS), actor);
   }
@@ -322,7 +395,13 @@ export class JournalAudit {
       throw new QuotientError('conflict', 'journal_altere', `Réancrage refusé : ${report.message}`);
     }
     const entry = await this.db.transaction().execute((trx) =>
-      this.appendWithin(trx, { actor, action: 'journal.reancre', target: { type: 'journal_audit', id: 'journal' }, outcome: 'succes', details: { ancrePrecedente: report.anchor.state } }),
+      this.appendWithin(trx, {
+        actor,
+        action: 'journal.reancre',
+        target: { type: 'journal_audit', id: 'journal' },
+        outcome: 'succes',
+        details: { ancrePrecedente: report.anchor.state },
+      }),
     );
     const head = await this.db.selectFrom('journal_audit_head').select('journal_id').where('id', '=', 1).executeTakeFirstOrThrow();
     writeAnchor(this.files.anchorFile, this.key, { journalId: head.journal_id, seq: entry.seq, hash: entry.hash, at: entry.time });
@@ -337,14 +416,24 @@ export class JournalAudit {
    */
   async reconnaitre(actor: Acteur, motif: string, constat: VerificationReport): Promise<Reconnaissance> {
     const report = await this.verify();
-    if (report.intact || report.reason === null) throw new QuotientError('conflict', 'journal_intact', 'Le journal d’audit est intact : il n’y a aucune altération à reconnaître.');
-    if (report.reason === 'cle_absente') throw new QuotientError('conflict', 'cle_absente', 'La clé du journal d’audit est introuvable : restaurez-la (QUOTIENT_AUDIT_KEY_FILE) avant de reconnaître l’altération.');
+    if (report.intact || report.reason === null)
+      throw new QuotientError('conflict', 'journal_intact', 'Le journal d’audit est intact : il n’y a aucune altération à reconnaître.');
+    if (report.reason === 'cle_absente')
+      throw new QuotientError(
+        'conflict',
+        'cle_absente',
+        'La clé du journal d’audit est introuvable : restaurez-la (QUOTIENT_AUDIT_KEY_FILE) avant de reconnaître l’altération.',
+      );
     const raison = report.reason;
     const id = randomUUID();
     return this.db.transaction().execute(async (trx) => {
       // The head's lock first (PostgreSQL's row lock, SQLite's write lock): no entry slips in
       // between the head read here and the entry appended after it.
-      await trx.updateTable('journal_audit_head').set({ seq: sql`seq` }).where('id', '=', 1).execute();
+      await trx
+        .updateTable('journal_audit_head')
+        .set({ seq: sql`seq` })
+        .where('id', '=', 1)
+        .execute();
       const binding = await bindingNow(trx, report.firstBrokenSeq);
       const entry = await this.appendWithin(trx, {
         actor,
@@ -353,7 +442,15 @@ export class JournalAudit {
         outcome: 'succes',
         details: { reconnaissance: id, raison: constat.reason ?? raison, sequenceRompue: constat.firstBrokenSeq, teteSequence: binding.teteSequence, motif },
       });
-      const reconnaissance: Reconnaissance = { id, ...binding, raison, entreeSequence: entry.seq, motif, par: { type: actor.type, id: actor.id }, le: entry.time };
+      const reconnaissance: Reconnaissance = {
+        id,
+        ...binding,
+        raison,
+        entreeSequence: entry.seq,
+        motif,
+        par: { type: actor.type, id: actor.id },
+        le: entry.time,
+      };
       await trx.insertInto('journal_audit_reconnaissances').values(rowOfReconnaissance(this.key, reconnaissance)).execute();
       return reconnaissance;
     });

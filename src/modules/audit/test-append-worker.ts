@@ -10,7 +10,13 @@ const database = openDatabase(url);
 try {
   const { journal, alerts } = await openJournal(database, dataDir);
   for (let i = 0; i < Number(count); i++) {
-    const entry = { actor: { type: 'robot' as const, id: name, onBehalfOf: { type: 'agent' as const, id: 'agent-1' } }, action: 'demande.calculee', target: { type: 'demande', id: `${name}-${i}` }, outcome: 'succes' as const, details: { i } };
+    const entry = {
+      actor: { type: 'robot' as const, id: name, onBehalfOf: { type: 'agent' as const, id: 'agent-1' } },
+      action: 'demande.calculee',
+      target: { type: 'demande', id: `${name}-${i}` },
+      outcome: 'succes' as const,
+      details: { i },
+    };
     // Half in the caller's transaction, half in the journal's own.
     if (i % 2 === 0) await journal.append(entry);
     else await journal.inTransaction((trx) => journal.append(entry, trx));

@@ -69,7 +69,9 @@ export async function asPrivileged(database: Database, work: (trx: Transaction<S
       await work(trx);
       return;
     }
-    const triggers = (await sql<{ name: string; sql: string }>`select name, sql from sqlite_master where type = 'trigger' and tbl_name like 'journal_audit%'`.execute(trx)).rows;
+    const triggers = (
+      await sql<{ name: string; sql: string }>`select name, sql from sqlite_master where type = 'trigger' and tbl_name like 'journal_audit%'`.execute(trx)
+    ).rows;
     for (const trigger of triggers) await sql.raw(`drop trigger ${trigger.name}`).execute(trx);
     await work(trx);
     for (const trigger of triggers) await sql.raw(trigger.sql).execute(trx);
@@ -81,13 +83,24 @@ export async function resetJournal(database: Database): Promise<void> {
   await asPrivileged(database, async (trx) => {
     await trx.deleteFrom('journal_audit').execute();
     await trx.deleteFrom('journal_audit_checkpoint').execute();
-    await trx.updateTable('journal_audit_head').set({ seq: 0, hash: '0'.repeat(64) }).execute();
+    await trx
+      .updateTable('journal_audit_head')
+      .set({ seq: 0, hash: '0'.repeat(64) })
+      .execute();
   });
 }
 
 /** Renumbers rows at or after `from` by `delta`, in two steps so that the primary key never collides. */
 export async function shiftSeq(trx: Kysely<Schema>, from: number, delta: number): Promise<void> {
   const far = 1_000_000;
-  await trx.updateTable('journal_audit').set({ seq: sql`seq + ${far}` }).where('seq', '>=', from).execute();
-  await trx.updateTable('journal_audit').set({ seq: sql`seq - ${far - delta}` }).where('seq', '>=', from + far).execute();
+  await trx
+    .updateTable('journal_audit')
+    .set({ seq: sql`seq + ${far}` })
+    .where('seq', '>=', from)
+    .execute();
+  await trx
+    .updateTable('journal_audit')
+    .set({ seq: sql`seq - ${far - delta}` })
+    .where('seq', '>=', from + far)
+    .execute();
 }

@@ -16,7 +16,12 @@ async function get(jar: Jar, url: string) {
 }
 async function submit(jar: Jar, formUrl: string, url: string, body: Record<string, string>) {
   const token = csrfOf((await get(jar, formUrl)).body);
-  const res = await t.app.inject({ method: 'POST', url, payload: new URLSearchParams({ ...body, _csrf: token }).toString(), headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' } });
+  const res = await t.app.inject({
+    method: 'POST',
+    url,
+    payload: new URLSearchParams({ ...body, _csrf: token }).toString(),
+    headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' },
+  });
   jar.take(res.headers);
   return res;
 }
@@ -59,14 +64,23 @@ test('local account: sign-up, verification e-mail, sign-in with a renewed sessio
   const resetLink = linkIn(t.smtp.messages.at(-1)?.text ?? '');
   const other = new Jar();
   const NEW = 'Piscine le samedi matin 7';
-  assert.equal((await submit(other, resetLink.pathname + resetLink.search, '/mot-de-passe/nouveau', { jeton: resetLink.searchParams.get('jeton') as string, password: NEW })).statusCode, 200);
+  assert.equal(
+    (
+      await submit(other, resetLink.pathname + resetLink.search, '/mot-de-passe/nouveau', {
+        jeton: resetLink.searchParams.get('jeton') as string,
+        password: NEW,
+      })
+    ).statusCode,
+    200,
+  );
   assert.equal((await get(jar, '/mon-espace')).statusCode, 303, 'sessions opened with the old password are ended');
   assert.equal((await submit(other, '/connexion', '/connexion', { email: 'julie@exemple.fr', password: PASSWORD })).statusCode, 400);
   assert.equal((await submit(other, '/connexion', '/connexion', { email: 'julie@exemple.fr', password: NEW })).statusCode, 303);
   // Tokens are stored as digests only.
   const rows = await t.database.db.selectFrom('compte_jetons').select('token_hash').execute();
   assert.ok(!rows.some((r) => r.token_hash === token));
-  const hash = (await t.database.db.selectFrom('comptes').select('password_hash').where('email', '=', 'julie@exemple.fr').executeTakeFirstOrThrow()).password_hash;
+  const hash = (await t.database.db.selectFrom('comptes').select('password_hash').where('email', '=', 'julie@exemple.fr').executeTakeFirstOrThrow())
+    .password_hash;
   assert.match(hash ?? '', /^\$argon2id\$/);
 });
 
@@ -80,14 +94,21 @@ test('no account enumeration: same answers for known and unknown addresses', asy
   const known = await submit(jar, '/mot-de-passe-oublie', '/mot-de-passe-oublie', { email: 'hugo@exemple.fr' });
   const unknown = await submit(jar, '/mot-de-passe-oublie', '/mot-de-passe-oublie', { email: 'personne@exemple.fr' });
   assert.equal(known.statusCode, unknown.statusCode);
-  assert.equal(known.body.replace(/nonce-[^"']+|value="[^"]+"|<code>[^<]+<\/code>/g, ''), unknown.body.replace(/nonce-[^"']+|value="[^"]+"|<code>[^<]+<\/code>/g, ''));
+  assert.equal(
+    known.body.replace(/nonce-[^"']+|value="[^"]+"|<code>[^<]+<\/code>/g, ''),
+    unknown.body.replace(/nonce-[^"']+|value="[^"]+"|<code>[^<]+<\/code>/g, ''),
+  );
 });
 
 test('throttling: after 5 failures an address is held back, known or not, with the same French message', async () => {
   const jar = new Jar();
   await submit(jar, '/inscription', '/inscription', { prenoms: 'Lea', nom: 'Roux', email: 'lea@exemple.fr', password: PASSWORD });
   for (const email of ['lea@exemple.fr', 'inconnue@exemple.fr']) {
-    for (let i = 0; i < 4; i += 1) assert.match((await submit(jar, '/connexion', '/connexion', { email, password: 'mauvais mot de passe' })).body, /Adresse électronique ou mot de passe incorrect/);
+    for (let i = 0; i < 4; i += 1)
+      assert.match(
+        (await submit(jar, '/connexion', '/connexion', { email, password: 'mauvais mot de passe' })).body,
+        /Adresse électronique ou mot de passe incorrect/,
+      );
     const held = await submit(jar, '/connexion', '/connexion', { email, password: 'mauvais mot de passe' });
     assert.equal(held.statusCode, 429);
     assert.match(held.body, /Trop d’essais infructueux/);
@@ -102,7 +123,12 @@ test('the per-address-IP limit answers 429 in French', async () => {
     const statuses: number[] = [];
     let last = '';
     for (let i = 0; i < 3; i += 1) {
-      const res = await limited.app.inject({ method: 'POST', url: '/connexion', payload: `_csrf=${encodeURIComponent(token)}&email=a%40exemple.fr&password=x`, headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' } });
+      const res = await limited.app.inject({
+        method: 'POST',
+        url: '/connexion',
+        payload: `_csrf=${encodeURIComponent(token)}&email=a%40exemple.fr&password=x`,
+        headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' },
+      });
       statuses.push(res.statusCode);
       last = res.body;
     }
@@ -116,7 +142,10 @@ test('the per-address-IP limit answers 429 in French', async () => {
 test('behind a reverse proxy, a client rotating X-Forwarded-For does not escape the per-address limit', async () => {
   // One proxy in front (QUOTIENT_TRUST_PROXY=1), or the proxy named by its address: the address the
   // proxy saw is the client's, whatever the client wrote before it in X-Forwarded-For.
-  for (const [trust, remoteAddress] of [['1', '127.0.0.1'], ['10.0.0.5', '10.0.0.5']] as const) {
+  for (const [trust, remoteAddress] of [
+    ['1', '127.0.0.1'],
+    ['10.0.0.5', '10.0.0.5'],
+  ] as const) {
     const limited = await createComptesTestApp({ signInPerMinute: 2, env: { QUOTIENT_TRUST_PROXY: trust } });
     try {
       const jar = new Jar();
@@ -169,9 +198,19 @@ test('a form sent from another site (Origin, Sec-Fetch-Site) is refused with a F
   const before = await refus();
   const send = async (headers: Record<string, string>) => {
     const token = csrfOf((await get(jar, '/connexion')).body);
-    return t.app.inject({ method: 'POST', url: '/connexion', payload: new URLSearchParams({ _csrf: token, email: 'autre-site@exemple.fr', password: 'pas le bon mot de passe' }).toString(), headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded', ...headers } });
+    return t.app.inject({
+      method: 'POST',
+      url: '/connexion',
+      payload: new URLSearchParams({ _csrf: token, email: 'autre-site@exemple.fr', password: 'pas le bon mot de passe' }).toString(),
+      headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    });
   };
-  const ailleurs: Array<Record<string, string>> = [{ origin: 'https://attaquant.exemple' }, { origin: 'null', 'sec-fetch-site': 'cross-site' }, { origin: 'http://localhost:4000' }, { 'sec-fetch-site': 'cross-site' }];
+  const ailleurs: Array<Record<string, string>> = [
+    { origin: 'https://attaquant.exemple' },
+    { origin: 'null', 'sec-fetch-site': 'cross-site' },
+    { origin: 'http://localhost:4000' },
+    { 'sec-fetch-site': 'cross-site' },
+  ];
   for (const headers of ailleurs) {
     const res = await send(headers);
     assert.equal(res.statusCode, 403, JSON.stringify(headers));
@@ -181,7 +220,12 @@ test('a form sent from another site (Origin, Sec-Fetch-Site) is refused with a F
   assert.equal(await refus(), before + 4, 'each refusal journaled');
   // From our own pages (the public address, or this machine under another name in the demo; « null »
   // is what a browser sends under Referrer-Policy: no-referrer): the form is judged as usual.
-  const ici: Array<Record<string, string>> = [{ origin: PUBLIC_URL, 'sec-fetch-site': 'same-origin' }, { origin: 'null', 'sec-fetch-site': 'same-origin' }, { origin: 'http://127.0.0.1:3999' }, {}];
+  const ici: Array<Record<string, string>> = [
+    { origin: PUBLIC_URL, 'sec-fetch-site': 'same-origin' },
+    { origin: 'null', 'sec-fetch-site': 'same-origin' },
+    { origin: 'http://127.0.0.1:3999' },
+    {},
+  ];
   for (const headers of ici) {
     const res = await send(headers);
     assert.equal(res.statusCode, 400, JSON.stringify(headers));

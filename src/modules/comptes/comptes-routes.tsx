@@ -11,7 +11,17 @@ import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import type { CapturedCourriel } from '../../infra/mail/mailer.ts';
 import type { ComptesService } from './comptes-service.ts';
 import type { FranceConnectClient } from './franceconnect-client.ts';
-import { ConfirmationPage, ConnexionPage, DeconnexionPage, InscriptionPage, MessagePage, MonEspacePage, NouveauMotDePassePage, OubliPage, OutboxPage } from './comptes-views.tsx';
+import {
+  ConfirmationPage,
+  ConnexionPage,
+  DeconnexionPage,
+  InscriptionPage,
+  MessagePage,
+  MonEspacePage,
+  NouveauMotDePassePage,
+  OubliPage,
+  OutboxPage,
+} from './comptes-views.tsx';
 
 export interface ComptesRoutesDeps {
   readonly commune: CommuneConfig;
@@ -41,7 +51,13 @@ const REFUS: readonly ErrorKind[] = ['invalid', 'unauthenticated', 'rate_limited
 export async function registerComptesRoutes(app: FastifyInstance, deps: ComptesRoutesDeps): Promise<void> {
   const { comptes, franceConnect } = deps;
   const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ComponentChildren, status = 200) =>
-    sendPage(reply, <Layout ctx={pageContext(request, reply, deps.commune)} title={title}>{body}</Layout>, status);
+    sendPage(
+      reply,
+      <Layout ctx={pageContext(request, reply, deps.commune)} title={title}>
+        {body}
+      </Layout>,
+      status,
+    );
   const csrf = (reply: FastifyReply) => reply.generateCsrf();
 
   app.decorateRequest('compte', null);
@@ -55,7 +71,12 @@ export async function registerComptesRoutes(app: FastifyInstance, deps: ComptesR
 
   await app.register(rateLimit, {
     global: false,
-    errorResponseBuilder: () => new QuotientError('rate_limited', 'trop_de_tentatives', 'Trop de tentatives en peu de temps depuis votre connexion : patientez une minute avant de réessayer.'),
+    errorResponseBuilder: () =>
+      new QuotientError(
+        'rate_limited',
+        'trop_de_tentatives',
+        'Trop de tentatives en peu de temps depuis votre connexion : patientez une minute avant de réessayer.',
+      ),
   });
   const throttled = { config: { rateLimit: { max: deps.signInPerMinute ?? 20, timeWindow: 60_000 } } };
 
@@ -73,7 +94,15 @@ export async function registerComptesRoutes(app: FastifyInstance, deps: ComptesR
     } catch (error) {
       const { errors, status } = refusDe(error, { kinds: REFUS });
       const saisie = saisieAReafficher(request.body, SECRETS);
-      return pageFormulaire(page, request, reply, 'Se connecter', errors, <ConnexionPage csrf={csrf(reply)} franceConnect={franceConnect !== undefined} errors={errors} email={saisie.email ?? ''} />, status);
+      return pageFormulaire(
+        page,
+        request,
+        reply,
+        'Se connecter',
+        errors,
+        <ConnexionPage csrf={csrf(reply)} franceConnect={franceConnect !== undefined} errors={errors} email={saisie.email ?? ''} />,
+        status,
+      );
     }
   });
 
@@ -90,9 +119,22 @@ export async function registerComptesRoutes(app: FastifyInstance, deps: ComptesR
       const pending = request.session.oidc;
       delete request.session.oidc;
       if (query.error !== undefined) {
-        return page(request, reply, 'Connexion annulée', <MessagePage title="Connexion annulée"><p>La connexion avec FranceConnect n’a pas abouti. <a href="/connexion">Revenir à la page de connexion</a>.</p></MessagePage>, 400);
+        return page(
+          request,
+          reply,
+          'Connexion annulée',
+          <MessagePage title="Connexion annulée">
+            <p>
+              La connexion avec FranceConnect n’a pas abouti. <a href="/connexion">Revenir à la page de connexion</a>.
+            </p>
+          </MessagePage>,
+          400,
+        );
       }
-      const identity = await franceConnect.finish(new URL(request.url, deps.publicUrl), pending && Date.now() - pending.startedAt < 10 * 60_000 ? pending : undefined);
+      const identity = await franceConnect.finish(
+        new URL(request.url, deps.publicUrl),
+        pending && Date.now() - pending.startedAt < 10 * 60_000 ? pending : undefined,
+      );
       const compteId = await comptes.connecterFranceConnect(identity);
       await signIn(request, compteId, 'franceconnect', { idToken: identity.idToken, fcAccessToken: identity.accessToken });
       return reply.redirect('/mon-espace', 303);
@@ -104,7 +146,9 @@ export async function registerComptesRoutes(app: FastifyInstance, deps: ComptesR
     return page(request, reply, 'Mon espace', <MonEspacePage compte={request.compte} csrf={csrf(reply)} />);
   });
 
-  app.get('/deconnexion', (request, reply) => page(request, reply, request.compte ? 'Se déconnecter' : 'Déconnecté', <DeconnexionPage csrf={csrf(reply)} signedIn={request.compte !== null} />));
+  app.get('/deconnexion', (request, reply) =>
+    page(request, reply, request.compte ? 'Se déconnecter' : 'Déconnecté', <DeconnexionPage csrf={csrf(reply)} signedIn={request.compte !== null} />),
+  );
   app.get('/deconnexion/fin', (request, reply) => page(request, reply, 'Déconnecté', <DeconnexionPage csrf="" signedIn={false} />));
 
   app.post('/deconnexion', async (request, reply) => {
@@ -124,7 +168,15 @@ export async function registerComptesRoutes(app: FastifyInstance, deps: ComptesR
       await comptes.inscrire(lireChamps(INSCRIPTION, request.body));
     } catch (error) {
       const { errors, status } = refusDe(error, { kinds: REFUS });
-      return pageFormulaire(page, request, reply, 'Créer un compte', errors, <InscriptionPage csrf={csrf(reply)} errors={errors} values={saisieAReafficher(request.body, SECRETS)} />, status);
+      return pageFormulaire(
+        page,
+        request,
+        reply,
+        'Créer un compte',
+        errors,
+        <InscriptionPage csrf={csrf(reply)} errors={errors} values={saisieAReafficher(request.body, SECRETS)} />,
+        status,
+      );
     }
     return page(
       request,
@@ -140,12 +192,28 @@ export async function registerComptesRoutes(app: FastifyInstance, deps: ComptesR
   app.get('/inscription/confirmation', async (request, reply) => {
     const token = lireChamps(JETON, request.query).jeton;
     const valid = await comptes.jetonValide(token, 'verification');
-    return page(request, reply, valid ? 'Confirmer votre adresse' : 'Lien expiré', <ConfirmationPage csrf={csrf(reply)} token={token} valid={valid} />, valid ? 200 : 400);
+    return page(
+      request,
+      reply,
+      valid ? 'Confirmer votre adresse' : 'Lien expiré',
+      <ConfirmationPage csrf={csrf(reply)} token={token} valid={valid} />,
+      valid ? 200 : 400,
+    );
   });
 
   app.post('/inscription/confirmation', async (request, reply) => {
     await comptes.confirmerCourriel(lireChamps(JETON, request.body).jeton);
-    return page(request, reply, 'Adresse confirmée', <ConnexionPage csrf={csrf(reply)} franceConnect={franceConnect !== undefined} errors={[]} message="Votre adresse est confirmée : vous pouvez vous connecter." />);
+    return page(
+      request,
+      reply,
+      'Adresse confirmée',
+      <ConnexionPage
+        csrf={csrf(reply)}
+        franceConnect={franceConnect !== undefined}
+        errors={[]}
+        message="Votre adresse est confirmée : vous pouvez vous connecter."
+      />,
+    );
   });
 
   app.get('/mot-de-passe-oublie', (request, reply) => page(request, reply, 'Mot de passe oublié', <OubliPage csrf={csrf(reply)} errors={[]} />));
@@ -155,7 +223,15 @@ export async function registerComptesRoutes(app: FastifyInstance, deps: ComptesR
       await comptes.demanderReinitialisation(lireChamps(OUBLI, request.body).email);
     } catch (error) {
       const { errors, status } = refusDe(error, { kinds: REFUS });
-      return pageFormulaire(page, request, reply, 'Mot de passe oublié', errors, <OubliPage csrf={csrf(reply)} errors={errors} email={saisieAReafficher(request.body, SECRETS).email ?? ''} />, status);
+      return pageFormulaire(
+        page,
+        request,
+        reply,
+        'Mot de passe oublié',
+        errors,
+        <OubliPage csrf={csrf(reply)} errors={errors} email={saisieAReafficher(request.body, SECRETS).email ?? ''} />,
+        status,
+      );
     }
     return page(
       request,
@@ -170,7 +246,17 @@ export async function registerComptesRoutes(app: FastifyInstance, deps: ComptesR
   app.get('/mot-de-passe/nouveau', async (request, reply) => {
     const token = lireChamps(JETON, request.query).jeton;
     if (!(await comptes.jetonValide(token, 'reinitialisation'))) {
-      return page(request, reply, 'Lien expiré', <MessagePage title="Lien expiré"><p>Ce lien n’est plus valable : il a déjà servi ou a expiré. <a href="/mot-de-passe-oublie">Demander un nouveau lien</a>.</p></MessagePage>, 400);
+      return page(
+        request,
+        reply,
+        'Lien expiré',
+        <MessagePage title="Lien expiré">
+          <p>
+            Ce lien n’est plus valable : il a déjà servi ou a expiré. <a href="/mot-de-passe-oublie">Demander un nouveau lien</a>.
+          </p>
+        </MessagePage>,
+        400,
+      );
     }
     return page(request, reply, 'Nouveau mot de passe', <NouveauMotDePassePage csrf={csrf(reply)} token={token} errors={[]} />);
   });
@@ -182,9 +268,27 @@ export async function registerComptesRoutes(app: FastifyInstance, deps: ComptesR
     } catch (error) {
       const { errors, status } = refusDe(error, { kinds: REFUS });
       // The token goes back in its hidden field: without it the form could not be sent again.
-      return pageFormulaire(page, request, reply, 'Nouveau mot de passe', errors, <NouveauMotDePassePage csrf={csrf(reply)} token={jeton} errors={errors} />, status);
+      return pageFormulaire(
+        page,
+        request,
+        reply,
+        'Nouveau mot de passe',
+        errors,
+        <NouveauMotDePassePage csrf={csrf(reply)} token={jeton} errors={errors} />,
+        status,
+      );
     }
-    return page(request, reply, 'Mot de passe enregistré', <ConnexionPage csrf={csrf(reply)} franceConnect={franceConnect !== undefined} errors={[]} message="Votre nouveau mot de passe est enregistré : connectez-vous." />);
+    return page(
+      request,
+      reply,
+      'Mot de passe enregistré',
+      <ConnexionPage
+        csrf={csrf(reply)}
+        franceConnect={franceConnect !== undefined}
+        errors={[]}
+        message="Votre nouveau mot de passe est enregistré : connectez-vous."
+      />,
+    );
   });
 
   if (deps.outbox) {

@@ -45,7 +45,10 @@ export function passwordProblems(password: string, email = ''): string[] {
   if (password.length < PASSWORD_MIN_LENGTH) problems.push(`Le mot de passe doit comporter au moins ${PASSWORD_MIN_LENGTH} caractères.`);
   if (password.length > 128) problems.push('Le mot de passe doit comporter au plus 128 caractères.');
   const kinds = [/[a-zà-ÿ]/, /[A-ZÀ-Þ]/, /[0-9]/, /[^A-Za-zÀ-ÿ0-9]/].filter((k) => k.test(password)).length;
-  if (kinds < 3) problems.push('Le mot de passe doit mélanger au moins trois sortes de caractères parmi : minuscules, majuscules, chiffres, autres signes (espace, ponctuation).');
+  if (kinds < 3)
+    problems.push(
+      'Le mot de passe doit mélanger au moins trois sortes de caractères parmi : minuscules, majuscules, chiffres, autres signes (espace, ponctuation).',
+    );
   const local = normaliseEmail(email).split('@')[0] ?? '';
   if (local.length >= 4 && password.toLowerCase().includes(local)) problems.push('Le mot de passe ne doit pas contenir votre adresse électronique.');
   return problems;
@@ -96,31 +99,70 @@ export class ComptesService {
       .select(['comptes.id', 'comptes.famille_id', 'familles.reference', 'comptes.display_name', 'comptes.kind', 'comptes.email'])
       .where('comptes.id', '=', compteId)
       .executeTakeFirst();
-    return row ? { compteId: row.id, familleId: row.famille_id, familleReference: row.reference, displayName: row.display_name, kind: row.kind, email: row.email } : undefined;
+    return row
+      ? { compteId: row.id, familleId: row.famille_id, familleReference: row.reference, displayName: row.display_name, kind: row.kind, email: row.email }
+      : undefined;
   }
 
   /** Links the FranceConnect identity (issuer + sub) to its account, creating account and family the first time. */
   async connecterFranceConnect(identity: FranceConnectIdentity): Promise<string> {
     const { db } = this.deps;
     const displayName = `${identity.givenName} ${identity.familyName}`;
-    const existing = await db.selectFrom('comptes').select('id').where('kind', '=', 'franceconnect').where('issuer', '=', identity.issuer).where('sub', '=', identity.sub).executeTakeFirst();
+    const existing = await db
+      .selectFrom('comptes')
+      .select('id')
+      .where('kind', '=', 'franceconnect')
+      .where('issuer', '=', identity.issuer)
+      .where('sub', '=', identity.sub)
+      .executeTakeFirst();
     if (existing) {
       await db.updateTable('comptes').set({ last_sign_in_at: this.iso(), display_name: displayName }).where('id', '=', existing.id).execute();
-      await this.audit({ actor: { type: 'famille', id: existing.id }, action: 'compte.connexion', target: { type: 'compte', id: existing.id }, outcome: 'succes', details: { methode: 'franceconnect' } });
+      await this.audit({
+        actor: { type: 'famille', id: existing.id },
+        action: 'compte.connexion',
+        target: { type: 'compte', id: existing.id },
+        outcome: 'succes',
+        details: { methode: 'franceconnect' },
+      });
       return existing.id;
     }
     const compteId = randomUUID();
     const famille = await this.deps.familles.creer(
       {
-        parents: [{ nomNaissance: identity.familyName, prenoms: identity.givenName, dateNaissance: identity.birthdate && /^\d{4}-\d{2}-\d{2}$/.test(identity.birthdate) ? identity.birthdate : null }],
+        parents: [
+          {
+            nomNaissance: identity.familyName,
+            prenoms: identity.givenName,
+            dateNaissance: identity.birthdate && /^\d{4}-\d{2}-\d{2}$/.test(identity.birthdate) ? identity.birthdate : null,
+          },
+        ],
       },
       { type: 'famille', id: compteId },
     );
     await db
       .insertInto('comptes')
-      .values({ id: compteId, kind: 'franceconnect', issuer: identity.issuer, sub: identity.sub, email: null, password_hash: null, email_verified_at: null, display_name: displayName, famille_id: famille.id, created_at: this.iso(), last_sign_in_at: this.iso(), locked_until: null })
+      .values({
+        id: compteId,
+        kind: 'franceconnect',
+        issuer: identity.issuer,
+        sub: identity.sub,
+        email: null,
+        password_hash: null,
+        email_verified_at: null,
+        display_name: displayName,
+        famille_id: famille.id,
+        created_at: this.iso(),
+        last_sign_in_at: this.iso(),
+        locked_until: null,
+      })
       .execute();
-    await this.audit({ actor: { type: 'famille', id: compteId }, action: 'compte.cree', target: { type: 'famille', id: famille.id }, outcome: 'succes', details: { methode: 'franceconnect' } });
+    await this.audit({
+      actor: { type: 'famille', id: compteId },
+      action: 'compte.cree',
+      target: { type: 'famille', id: famille.id },
+      outcome: 'succes',
+      details: { methode: 'franceconnect' },
+    });
     return compteId;
   }
 
@@ -134,7 +176,8 @@ export class ComptesService {
     const details: ErrorDetail[] = [];
     if (input.prenoms.trim() === '') details.push({ path: 'prenoms', message: 'Indiquez vos prénoms.' });
     if (input.nom.trim() === '') details.push({ path: 'nom', message: 'Indiquez votre nom de naissance.' });
-    if (!EMAIL.test(email) || email.length > 254) details.push({ path: 'email', message: 'Indiquez une adresse électronique valide, par exemple nom@exemple.fr.' });
+    if (!EMAIL.test(email) || email.length > 254)
+      details.push({ path: 'email', message: 'Indiquez une adresse électronique valide, par exemple nom@exemple.fr.' });
     for (const message of passwordProblems(input.password, email)) details.push({ path: 'password', message });
     if (details.length > 0) throw new QuotientError('invalid', 'inscription_invalide', 'Certaines informations sont à corriger.', { details });
 
@@ -150,12 +193,34 @@ export class ComptesService {
     }
     const compteId = randomUUID();
     const passwordHash = await argon2Hash(input.password);
-    const famille = await this.deps.familles.creer({ parents: [{ nomNaissance: input.nom.trim(), prenoms: input.prenoms.trim() }], courriel: email }, { type: 'famille', id: compteId });
+    const famille = await this.deps.familles.creer(
+      { parents: [{ nomNaissance: input.nom.trim(), prenoms: input.prenoms.trim() }], courriel: email },
+      { type: 'famille', id: compteId },
+    );
     await db
       .insertInto('comptes')
-      .values({ id: compteId, kind: 'local', issuer: null, sub: null, email, password_hash: passwordHash, email_verified_at: null, display_name: `${input.prenoms.trim()} ${input.nom.trim()}`, famille_id: famille.id, created_at: this.iso(), last_sign_in_at: null, locked_until: null })
+      .values({
+        id: compteId,
+        kind: 'local',
+        issuer: null,
+        sub: null,
+        email,
+        password_hash: passwordHash,
+        email_verified_at: null,
+        display_name: `${input.prenoms.trim()} ${input.nom.trim()}`,
+        famille_id: famille.id,
+        created_at: this.iso(),
+        last_sign_in_at: null,
+        locked_until: null,
+      })
       .execute();
-    await this.audit({ actor: { type: 'famille', id: compteId }, action: 'compte.cree', target: { type: 'famille', id: famille.id }, outcome: 'succes', details: { methode: 'local' } });
+    await this.audit({
+      actor: { type: 'famille', id: compteId },
+      action: 'compte.cree',
+      target: { type: 'famille', id: famille.id },
+      outcome: 'succes',
+      details: { methode: 'local' },
+    });
     const token = await this.newToken(compteId, 'verification', VERIFICATION_TTL_MS);
     await this.deps.mailer.send({
       to: email,
@@ -166,13 +231,20 @@ export class ComptesService {
 
   private async newToken(compteId: string, purpose: 'verification' | 'reinitialisation', ttlMs: number): Promise<string> {
     const token = randomBytes(32).toString('base64url');
-    await this.deps.db.insertInto('compte_jetons').values({ token_hash: sha256(token), compte_id: compteId, purpose, created_at: this.iso(), expires_at: this.iso(ttlMs), used_at: null }).execute();
+    await this.deps.db
+      .insertInto('compte_jetons')
+      .values({ token_hash: sha256(token), compte_id: compteId, purpose, created_at: this.iso(), expires_at: this.iso(ttlMs), used_at: null })
+      .execute();
     return token;
   }
 
   /** Uses a token once; an unknown, used or expired token is refused the same way. */
   private async consumeToken(token: string, purpose: 'verification' | 'reinitialisation'): Promise<string> {
-    const invalid = new QuotientError('invalid', 'jeton_invalide', 'Ce lien n’est plus valable : il a déjà servi ou a expiré. Vous pouvez en demander un nouveau.');
+    const invalid = new QuotientError(
+      'invalid',
+      'jeton_invalide',
+      'Ce lien n’est plus valable : il a déjà servi ou a expiré. Vous pouvez en demander un nouveau.',
+    );
     if (!/^[A-Za-z0-9_-]{43}$/.test(token)) throw invalid;
     const now = this.iso();
     const result = await this.deps.db
@@ -191,14 +263,31 @@ export class ComptesService {
   /** Checks that a link is still usable, without using it (the page that shows the form). */
   async jetonValide(token: string, purpose: 'verification' | 'reinitialisation'): Promise<boolean> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return false;
-    const row = await this.deps.db.selectFrom('compte_jetons').select('compte_id').where('token_hash', '=', sha256(token)).where('purpose', '=', purpose).where('used_at', 'is', null).where('expires_at', '>', this.iso()).executeTakeFirst();
+    const row = await this.deps.db
+      .selectFrom('compte_jetons')
+      .select('compte_id')
+      .where('token_hash', '=', sha256(token))
+      .where('purpose', '=', purpose)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', this.iso())
+      .executeTakeFirst();
     return row !== undefined;
   }
 
   async confirmerCourriel(token: string): Promise<void> {
     const compteId = await this.consumeToken(token, 'verification');
-    await this.deps.db.updateTable('comptes').set({ email_verified_at: this.iso() }).where('id', '=', compteId).where('email_verified_at', 'is', null).execute();
-    await this.audit({ actor: { type: 'famille', id: compteId }, action: 'compte.courriel_confirme', target: { type: 'compte', id: compteId }, outcome: 'succes' });
+    await this.deps.db
+      .updateTable('comptes')
+      .set({ email_verified_at: this.iso() })
+      .where('id', '=', compteId)
+      .where('email_verified_at', 'is', null)
+      .execute();
+    await this.audit({
+      actor: { type: 'famille', id: compteId },
+      action: 'compte.courriel_confirme',
+      target: { type: 'compte', id: compteId },
+      outcome: 'succes',
+    });
   }
 
   /**
@@ -208,7 +297,11 @@ export class ComptesService {
   async connecterLocal(emailInput: string, password: string): Promise<string> {
     const email = normaliseEmail(emailInput);
     const wrong = new QuotientError('unauthenticated', 'identifiants_incorrects', 'Adresse électronique ou mot de passe incorrect.');
-    const held = new QuotientError('rate_limited', 'connexion_suspendue', `Trop d’essais infructueux pour cette adresse : la connexion est suspendue pendant ${LOCK_MS / 60_000} minutes. Vous pouvez aussi réinitialiser votre mot de passe.`);
+    const held = new QuotientError(
+      'rate_limited',
+      'connexion_suspendue',
+      `Trop d’essais infructueux pour cette adresse : la connexion est suspendue pendant ${LOCK_MS / 60_000} minutes. Vous pouvez aussi réinitialiser votre mot de passe.`,
+    );
     const now = this.now();
     const row = await this.deps.db.selectFrom('comptes').selectAll().where('kind', '=', 'local').where('email', '=', email).executeTakeFirst();
     if (!row || !row.password_hash) {
@@ -226,22 +319,49 @@ export class ComptesService {
     if (!ok) {
       const failures = row.failed_attempts + 1;
       const lock = failures >= MAX_FAILURES;
-      await this.deps.db.updateTable('comptes').set({ failed_attempts: lock ? 0 : failures, locked_until: lock ? new Date(now + LOCK_MS).toISOString() : row.locked_until }).where('id', '=', row.id).execute();
-      await this.audit({ actor: { type: 'famille', id: row.id }, action: 'compte.connexion', target: { type: 'compte', id: row.id }, outcome: 'echec', details: { methode: 'local', suspendu: lock } });
+      await this.deps.db
+        .updateTable('comptes')
+        .set({ failed_attempts: lock ? 0 : failures, locked_until: lock ? new Date(now + LOCK_MS).toISOString() : row.locked_until })
+        .where('id', '=', row.id)
+        .execute();
+      await this.audit({
+        actor: { type: 'famille', id: row.id },
+        action: 'compte.connexion',
+        target: { type: 'compte', id: row.id },
+        outcome: 'echec',
+        details: { methode: 'local', suspendu: lock },
+      });
       throw lock ? held : wrong;
     }
     if (row.email_verified_at === null) {
-      throw new QuotientError('forbidden', 'courriel_non_confirme', 'Votre adresse électronique n’est pas encore confirmée : ouvrez le lien reçu par courriel. Sans courriel, refaites l’inscription pour en recevoir un nouveau.');
+      throw new QuotientError(
+        'forbidden',
+        'courriel_non_confirme',
+        'Votre adresse électronique n’est pas encore confirmée : ouvrez le lien reçu par courriel. Sans courriel, refaites l’inscription pour en recevoir un nouveau.',
+      );
     }
-    await this.deps.db.updateTable('comptes').set({ failed_attempts: 0, locked_until: null, last_sign_in_at: new Date(now).toISOString() }).where('id', '=', row.id).execute();
-    await this.audit({ actor: { type: 'famille', id: row.id }, action: 'compte.connexion', target: { type: 'compte', id: row.id }, outcome: 'succes', details: { methode: 'local' } });
+    await this.deps.db
+      .updateTable('comptes')
+      .set({ failed_attempts: 0, locked_until: null, last_sign_in_at: new Date(now).toISOString() })
+      .where('id', '=', row.id)
+      .execute();
+    await this.audit({
+      actor: { type: 'famille', id: row.id },
+      action: 'compte.connexion',
+      target: { type: 'compte', id: row.id },
+      outcome: 'succes',
+      details: { methode: 'local' },
+    });
     return row.id;
   }
 
   /** Sends a reset link when a local account has this address; the answer is the same otherwise. */
   async demanderReinitialisation(emailInput: string): Promise<void> {
     const email = normaliseEmail(emailInput);
-    if (!EMAIL.test(email)) throw new QuotientError('invalid', 'courriel_invalide', 'Certaines informations sont à corriger.', { details: [{ path: 'email', message: 'Indiquez une adresse électronique valide, par exemple nom@exemple.fr.' }] });
+    if (!EMAIL.test(email))
+      throw new QuotientError('invalid', 'courriel_invalide', 'Certaines informations sont à corriger.', {
+        details: [{ path: 'email', message: 'Indiquez une adresse électronique valide, par exemple nom@exemple.fr.' }],
+      });
     const row = await this.deps.db.selectFrom('comptes').select('id').where('kind', '=', 'local').where('email', '=', email).executeTakeFirst();
     if (!row) return;
     const token = await this.newToken(row.id, 'reinitialisation', RESET_TTL_MS);
@@ -255,19 +375,32 @@ export class ComptesService {
   /** Sets the new password; the address is thereby confirmed, failures are forgotten. Returns the account. */
   async reinitialiser(token: string, password: string): Promise<string> {
     const problems = passwordProblems(password);
-    if (problems.length > 0) throw new QuotientError('invalid', 'mot_de_passe_invalide', 'Certaines informations sont à corriger.', { details: problems.map((message) => ({ path: 'password', message })) });
+    if (problems.length > 0)
+      throw new QuotientError('invalid', 'mot_de_passe_invalide', 'Certaines informations sont à corriger.', {
+        details: problems.map((message) => ({ path: 'password', message })),
+      });
     const passwordHash = await argon2Hash(password);
     const compteId = await this.consumeToken(token, 'reinitialisation');
     const now = this.iso();
     await this.deps.db
       .updateTable('comptes')
-      .set((eb) => ({ password_hash: passwordHash, failed_attempts: 0, locked_until: null, email_verified_at: eb.fn.coalesce('email_verified_at', eb.val(now)) }))
+      .set((eb) => ({
+        password_hash: passwordHash,
+        failed_attempts: 0,
+        locked_until: null,
+        email_verified_at: eb.fn.coalesce('email_verified_at', eb.val(now)),
+      }))
       .where('id', '=', compteId)
       .execute();
     // Every other token of this account and every open session end with the old password.
     await this.deps.db.updateTable('compte_jetons').set({ used_at: now }).where('compte_id', '=', compteId).where('used_at', 'is', null).execute();
     await this.deps.db.deleteFrom('sessions').where('compte_id', '=', compteId).execute();
-    await this.audit({ actor: { type: 'famille', id: compteId }, action: 'compte.mot_de_passe_change', target: { type: 'compte', id: compteId }, outcome: 'succes' });
+    await this.audit({
+      actor: { type: 'famille', id: compteId },
+      action: 'compte.mot_de_passe_change',
+      target: { type: 'compte', id: compteId },
+      outcome: 'succes',
+    });
     return compteId;
   }
 }

@@ -6,14 +6,45 @@ import type { CompteConnecte } from './comptes-service.ts';
 /** The fields of these pages: an error on another path (FranceConnect, the whole form) has no link. */
 const CHAMPS = { email: 'email', password: 'password', prenoms: 'prenoms', nom: 'nom' };
 
-function Field({ id, label, type, autoComplete, value, hint, errors }: { id: string; label: string; type: 'text' | 'email' | 'password'; autoComplete: string; value?: string; hint?: string; errors: readonly ErrorDetail[] }) {
+function Field({
+  id,
+  label,
+  type,
+  autoComplete,
+  value,
+  hint,
+  errors,
+}: {
+  id: string;
+  label: string;
+  type: 'text' | 'email' | 'password';
+  autoComplete: string;
+  value?: string;
+  hint?: string;
+  errors: readonly ErrorDetail[];
+}) {
   const error = errorOf(errors, id);
-  return <TextField id={id} label={label} type={type} autoComplete={autoComplete} value={value ?? ''} {...(hint ? { hint } : {})} {...(error ? { error } : {})} />;
+  return (
+    <TextField id={id} label={label} type={type} autoComplete={autoComplete} value={value ?? ''} {...(hint ? { hint } : {})} {...(error ? { error } : {})} />
+  );
 }
 
-export const PASSWORD_HINT = 'Au moins 12 caractères, avec au moins trois sortes de caractères parmi : minuscules, majuscules, chiffres, autres signes. Une phrase de plusieurs mots convient.';
+export const PASSWORD_HINT =
+  'Au moins 12 caractères, avec au moins trois sortes de caractères parmi : minuscules, majuscules, chiffres, autres signes. Une phrase de plusieurs mots convient.';
 
-export function ConnexionPage({ csrf, franceConnect, errors, email, message }: { csrf: string; franceConnect: boolean; errors: readonly ErrorDetail[]; email?: string; message?: string }) {
+export function ConnexionPage({
+  csrf,
+  franceConnect,
+  errors,
+  email,
+  message,
+}: {
+  csrf: string;
+  franceConnect: boolean;
+  errors: readonly ErrorDetail[];
+  email?: string;
+  message?: string;
+}) {
   return (
     <>
       <Erreurs errors={errors} champs={CHAMPS} />
@@ -23,7 +54,10 @@ export function ConnexionPage({ csrf, franceConnect, errors, email, message }: {
         {franceConnect ? (
           <section aria-labelledby="titre-fc">
             <h2 id="titre-fc">Avec FranceConnect</h2>
-            <p>FranceConnect est la solution proposée par l’État pour vous connecter avec un compte que vous possédez déjà (impots.gouv.fr, ameli.fr, l’Identité Numérique La Poste…).</p>
+            <p>
+              FranceConnect est la solution proposée par l’État pour vous connecter avec un compte que vous possédez déjà (impots.gouv.fr, ameli.fr, l’Identité
+              Numérique La Poste…).
+            </p>
             <form method="post" action="/connexion/franceconnect">
               <Csrf token={csrf} />
               <button class="fc-button" type="submit">
@@ -208,7 +242,15 @@ export function DeconnexionPage({ csrf, signedIn }: { csrf: string; signedIn: bo
 
 /** The links of a captured message, clickable (they are the demo's way to confirm an address). */
 function linkify(text: string) {
-  return text.split(/(https?:\/\/[^\s]+)/g).map((part, i) => (i % 2 === 1 ? <a key={i} href={part}>{part}</a> : part));
+  return text.split(/(https?:\/\/[^\s]+)/g).map((part, i) =>
+    i % 2 === 1 ? (
+      <a key={i} href={part}>
+        {part}
+      </a>
+    ) : (
+      part
+    ),
+  );
 }
 
 export function OutboxPage({ messages }: { messages: readonly CapturedCourriel[] }) {

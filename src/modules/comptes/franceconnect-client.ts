@@ -27,10 +27,15 @@ export interface FranceConnectIdentity {
 }
 
 const refused = (why: string, cause?: unknown) =>
-  new QuotientError('forbidden', 'franceconnect_refuse', 'La connexion avec FranceConnect n’a pas pu être vérifiée. Revenez à la page de connexion et recommencez.', {
-    details: [{ path: 'franceconnect', message: why }],
-    cause,
-  });
+  new QuotientError(
+    'forbidden',
+    'franceconnect_refuse',
+    'La connexion avec FranceConnect n’a pas pu être vérifiée. Revenez à la page de connexion et recommencez.',
+    {
+      details: [{ path: 'franceconnect', message: why }],
+      cause,
+    },
+  );
 
 /** The FranceConnect relying party (v2): the shared OpenID Connect checks, FranceConnect's identity pivot. */
 export class FranceConnectClient {
@@ -43,7 +48,12 @@ export class FranceConnectClient {
       signingAlg: 'ES256',
       refused,
       unavailable: (cause) =>
-        new QuotientError('unavailable', 'franceconnect_indisponible', 'FranceConnect ne répond pas pour le moment. Réessayez dans quelques minutes ou connectez-vous avec votre adresse électronique.', { cause }),
+        new QuotientError(
+          'unavailable',
+          'franceconnect_indisponible',
+          'FranceConnect ne répond pas pour le moment. Réessayez dans quelques minutes ou connectez-vous avec votre adresse électronique.',
+          { cause },
+        ),
     });
   }
 

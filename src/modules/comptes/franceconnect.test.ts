@@ -17,7 +17,12 @@ after(() => t.close());
 /** From the FranceConnect button to the URL the provider sends the browser back to. */
 async function throughProvider(jar: Jar, login: string, password = '123'): Promise<URL> {
   const token = csrfOf((await t.app.inject({ url: '/connexion', headers: { cookie: jar.header() } }).then((r) => (jar.take(r.headers), r))).body);
-  const start = await t.app.inject({ method: 'POST', url: '/connexion/franceconnect', payload: `_csrf=${encodeURIComponent(token)}`, headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' } });
+  const start = await t.app.inject({
+    method: 'POST',
+    url: '/connexion/franceconnect',
+    payload: `_csrf=${encodeURIComponent(token)}`,
+    headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' },
+  });
   jar.take(start.headers);
   assert.equal(start.statusCode, 303);
   const authorize = new URL(String(start.headers.location));
@@ -55,7 +60,11 @@ test('FranceConnect journey: sandbox identity, sign-in with a renewed session, /
   assert.equal(comptes.length, 1);
   assert.equal(comptes[0]?.sub, t.provider?.subjectOf(SPI_SANDBOX.coupleMarie.declarant1));
   assert.equal(comptes[0]?.issuer, t.provider?.issuer);
-  const parent = await t.database.db.selectFrom('parents').selectAll().where('famille_id', '=', comptes[0]?.famille_id as string).executeTakeFirstOrThrow();
+  const parent = await t.database.db
+    .selectFrom('parents')
+    .selectAll()
+    .where('famille_id', '=', comptes[0]?.famille_id as string)
+    .executeTakeFirstOrThrow();
   assert.equal(parent.nom_naissance, 'BERTIN');
   assert.equal(parent.date_naissance, '1981-04-09');
   // The access token was handed to the DGFiP sandbox hook with the person's numéro fiscal.
@@ -67,7 +76,12 @@ test('FranceConnect journey: sandbox identity, sign-in with a renewed session, /
 
   // Sign-out goes through the provider's end-session endpoint with the ID token.
   const token = csrfOf(espace.body);
-  const out = await t.app.inject({ method: 'POST', url: '/deconnexion', payload: `_csrf=${encodeURIComponent(token)}`, headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' } });
+  const out = await t.app.inject({
+    method: 'POST',
+    url: '/deconnexion',
+    payload: `_csrf=${encodeURIComponent(token)}`,
+    headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' },
+  });
   assert.equal(out.statusCode, 303);
   const endSession = new URL(String(out.headers.location));
   assert.equal(endSession.origin, t.provider?.issuer);
@@ -80,7 +94,9 @@ test('FranceConnect journey: sandbox identity, sign-in with a renewed session, /
 async function alterNonce(jar: Jar): Promise<void> {
   const store = new DatabaseSessionStore(t.database.db, new ChiffrementSessions(chargerCle(fichierCleSessions(t.config))), FAMILY_SESSION_POLICY, Date.now);
   const id = jar.cookies.get('quotient') as string;
-  const data = await new Promise<Record<string, unknown>>((resolve, reject) => store.get(id, (e, s) => (e ? reject(e) : resolve(s as Record<string, unknown>))));
+  const data = await new Promise<Record<string, unknown>>((resolve, reject) =>
+    store.get(id, (e, s) => (e ? reject(e) : resolve(s as Record<string, unknown>))),
+  );
   const oidc = data.oidc as { nonce: string };
   await new Promise<void>((resolve, reject) => store.set(id, { ...data, oidc: { ...oidc, nonce: `x${oidc.nonce}` } }, (e) => (e ? reject(e) : resolve())));
 }

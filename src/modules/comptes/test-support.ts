@@ -21,7 +21,14 @@ export interface ComptesTestApp extends TestApp {
 }
 
 export async function createComptesTestApp(
-  options: { franceConnect?: boolean; clock?: () => number; signInPerMinute?: number; issuer?: string; beforeReady?: (app: FastifyInstance) => void; env?: Record<string, string> } = {},
+  options: {
+    franceConnect?: boolean;
+    clock?: () => number;
+    signInPerMinute?: number;
+    issuer?: string;
+    beforeReady?: (app: FastifyInstance) => void;
+    env?: Record<string, string>;
+  } = {},
 ): Promise<ComptesTestApp> {
   const smtp = await startCaptureSmtp();
   const fcTokens: Array<{ token: string; spi: string }> = [];

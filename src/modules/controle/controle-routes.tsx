@@ -18,7 +18,9 @@ export interface ControleRoutesDeps {
 
 /** Criteria typed in a form: a field left empty is no criterion. The service checks each one. */
 const criteres = <K extends string>(noms: readonly K[]) =>
-  z.object(Object.fromEntries(noms.map((k) => [k, texte()]))).transform((v) => Object.fromEntries(Object.entries(v).filter(([, x]) => x.trim() !== '')) as Partial<Record<K, string>>);
+  z
+    .object(Object.fromEntries(noms.map((k) => [k, texte()])))
+    .transform((v) => Object.fromEntries(Object.entries(v).filter(([, x]) => x.trim() !== '')) as Partial<Record<K, string>>);
 
 const FILTRE = criteres(['agent', 'acteurType', 'acteurId', 'action', 'du', 'au', 'famille', 'resultat']);
 const EFFACER = z.object({ effacer: coche() });
@@ -50,7 +52,8 @@ const titreControle = (detail: { du: string; au: string }) => `Contrôle du ${jo
 /** The auditor's pages: journal, exports, periodic controls, integrity (policy: AUDITEUR). */
 export function registerControleRoutes(app: FastifyInstance, deps: ControleRoutesDeps): void {
   const { commune, controle } = deps;
-  const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ComponentChildren, status = 200) => sendAgentPage(request, reply, commune, title, body, status);
+  const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ComponentChildren, status = 200) =>
+    sendAgentPage(request, reply, commune, title, body, status);
   // What an auditor reads is never cached (shared computers, back button).
   app.addHook('onSend', async (request, reply) => {
     if (request.url.startsWith('/agents/controle') && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
@@ -68,11 +71,23 @@ export function registerControleRoutes(app: FastifyInstance, deps: ControleRoute
     const agents = await controle.agents();
     try {
       const resultat = await controle.consulterJournal(saisi, avant, acteurAgent(agent));
-      return page(request, reply, 'Journal d’audit', <JournalPage csrf={reply.generateCsrf()} agents={agents} saisi={valeursAReafficher(saisi)} errors={[]} page={resultat} avant={avant} />);
+      return page(
+        request,
+        reply,
+        'Journal d’audit',
+        <JournalPage csrf={reply.generateCsrf()} agents={agents} saisi={valeursAReafficher(saisi)} errors={[]} page={resultat} avant={avant} />,
+      );
     } catch (error) {
       // Criteria kept earlier may no longer hold (a family deleted since): shown to be corrected.
       const errors = erreursDe(error);
-      return pageFormulaire(page, request, reply, 'Journal d’audit', errors, <JournalPage csrf={reply.generateCsrf()} agents={agents} saisi={valeursAReafficher(saisi)} errors={errors} page={null} avant={undefined} />);
+      return pageFormulaire(
+        page,
+        request,
+        reply,
+        'Journal d’audit',
+        errors,
+        <JournalPage csrf={reply.generateCsrf()} agents={agents} saisi={valeursAReafficher(saisi)} errors={errors} page={null} avant={undefined} />,
+      );
     }
   });
 
@@ -88,7 +103,21 @@ export function registerControleRoutes(app: FastifyInstance, deps: ControleRoute
       await controle.lireFiltre(saisi);
     } catch (error) {
       const errors = erreursDe(error);
-      return pageFormulaire(page, request, reply, 'Journal d’audit', errors, <JournalPage csrf={reply.generateCsrf()} agents={await controle.agents()} saisi={valeursAReafficher(saisi)} errors={errors} page={null} avant={undefined} />);
+      return pageFormulaire(
+        page,
+        request,
+        reply,
+        'Journal d’audit',
+        errors,
+        <JournalPage
+          csrf={reply.generateCsrf()}
+          agents={await controle.agents()}
+          saisi={valeursAReafficher(saisi)}
+          errors={errors}
+          page={null}
+          avant={undefined}
+        />,
+      );
     }
     request.session.controleFiltre = valeursAReafficher(saisi);
     return reply.redirect('/agents/controle/journal', 303);
@@ -107,7 +136,14 @@ export function registerControleRoutes(app: FastifyInstance, deps: ControleRoute
       return reply.redirect('/agents/controle/exports/fichier', 303);
     } catch (error) {
       const errors = erreursDe(error);
-      return pageFormulaire(page, request, reply, 'Exports par personne', errors, <ExportsPage csrf={reply.generateCsrf()} agents={await controle.agents()} saisi={valeursAReafficher(saisi)} errors={errors} />);
+      return pageFormulaire(
+        page,
+        request,
+        reply,
+        'Exports par personne',
+        errors,
+        <ExportsPage csrf={reply.generateCsrf()} agents={await controle.agents()} saisi={valeursAReafficher(saisi)} errors={errors} />,
+      );
     }
   });
 
@@ -126,13 +162,25 @@ export function registerControleRoutes(app: FastifyInstance, deps: ControleRoute
         .send(Readable.from(fichier.corps));
     } catch (error) {
       const errors = erreursDe(error);
-      return pageFormulaire(page, request, reply, 'Exports par personne', errors, <ExportsPage csrf={reply.generateCsrf()} agents={await controle.agents()} saisi={valeursAReafficher(saisi)} errors={errors} />);
+      return pageFormulaire(
+        page,
+        request,
+        reply,
+        'Exports par personne',
+        errors,
+        <ExportsPage csrf={reply.generateCsrf()} agents={await controle.agents()} saisi={valeursAReafficher(saisi)} errors={errors} />,
+      );
     }
   });
 
   app.get('/agents/controle/controles', async (request, reply) => {
     requireAgent(request);
-    return page(request, reply, 'Contrôles par échantillon', <ControlesPage csrf={reply.generateCsrf()} controles={await controle.listerControles()} saisi={{}} errors={[]} />);
+    return page(
+      request,
+      reply,
+      'Contrôles par échantillon',
+      <ControlesPage csrf={reply.generateCsrf()} controles={await controle.listerControles()} saisi={{}} errors={[]} />,
+    );
   });
 
   app.post('/agents/controle/controles', async (request, reply) => {
@@ -143,7 +191,14 @@ export function registerControleRoutes(app: FastifyInstance, deps: ControleRoute
       return reply.redirect(`/agents/controle/controles/${id}`, 303);
     } catch (error) {
       const errors = erreursDe(error);
-      return pageFormulaire(page, request, reply, 'Contrôles par échantillon', errors, <ControlesPage csrf={reply.generateCsrf()} controles={await controle.listerControles()} saisi={valeursAReafficher(saisi)} errors={errors} />);
+      return pageFormulaire(
+        page,
+        request,
+        reply,
+        'Contrôles par échantillon',
+        errors,
+        <ControlesPage csrf={reply.generateCsrf()} controles={await controle.listerControles()} saisi={valeursAReafficher(saisi)} errors={errors} />,
+      );
     }
   });
 
@@ -152,7 +207,12 @@ export function registerControleRoutes(app: FastifyInstance, deps: ControleRoute
     const { id } = lireParams(PARAMS_ID, request, controleIntrouvable);
     const detail = await controle.controle(id, acteurAgent(agent));
     const flash = takeFlash(request);
-    return page(request, reply, titreControle(detail), <ControlePage csrf={reply.generateCsrf()} controle={detail} errors={[]} observations={null} message={flash ?? null} />);
+    return page(
+      request,
+      reply,
+      titreControle(detail),
+      <ControlePage csrf={reply.generateCsrf()} controle={detail} errors={[]} observations={null} message={flash ?? null} />,
+    );
   });
 
   app.post('/agents/controle/controles/:id/observations', async (request, reply) => {
@@ -167,7 +227,20 @@ export function registerControleRoutes(app: FastifyInstance, deps: ControleRoute
       // A control that does not exist is not found, whatever was typed.
       const { errors } = refusDe(error);
       const detail = await controle.controle(id, acteurAgent(agent));
-      return pageFormulaire(page, request, reply, titreControle(detail), errors, <ControlePage csrf={reply.generateCsrf()} controle={detail} errors={errors} observations={valeursAReafficher({ observations }).observations} message={null} />);
+      return pageFormulaire(
+        page,
+        request,
+        reply,
+        titreControle(detail),
+        errors,
+        <ControlePage
+          csrf={reply.generateCsrf()}
+          controle={detail}
+          errors={errors}
+          observations={valeursAReafficher({ observations }).observations}
+          message={null}
+        />,
+      );
     }
   });
 
@@ -178,7 +251,14 @@ export function registerControleRoutes(app: FastifyInstance, deps: ControleRoute
       request,
       reply,
       reconnaissance ? 'Erreur : intégrité du journal' : 'Intégrité du journal',
-      <IntegritePage csrf={reply.generateCsrf()} derniere={await controle.derniereVerification()} integrite={etat} reconnuPar={par} flash={reconnaissance ? null : (takeFlash(request) ?? null)} reconnaissance={reconnaissance ?? { errors: [], motif: '' }} />,
+      <IntegritePage
+        csrf={reply.generateCsrf()}
+        derniere={await controle.derniereVerification()}
+        integrite={etat}
+        reconnuPar={par}
+        flash={reconnaissance ? null : (takeFlash(request) ?? null)}
+        reconnaissance={reconnaissance ?? { errors: [], motif: '' }}
+      />,
       reconnaissance ? 400 : 200,
     );
   };
@@ -205,7 +285,10 @@ export function registerControleRoutes(app: FastifyInstance, deps: ControleRoute
         request.session.flash = error.message;
         return reply.redirect('/agents/controle/integrite', 303);
       }
-      return integritePage(request, reply, { errors: erreursDe(error).map((e) => ({ ...e, path: e.path === 'motif' ? 'motif-reconnaissance' : e.path })), motif: valeursAReafficher({ motif }).motif });
+      return integritePage(request, reply, {
+        errors: erreursDe(error).map((e) => ({ ...e, path: e.path === 'motif' ? 'motif-reconnaissance' : e.path })),
+        motif: valeursAReafficher({ motif }).motif,
+      });
     }
     request.session.flash = 'Altération reconnue : les opérations fiscales reprennent. Une nouvelle altération les arrêterait de nouveau.';
     return reply.redirect('/agents/controle/integrite', 303);

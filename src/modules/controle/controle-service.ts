@@ -5,7 +5,16 @@ import { ressembleANumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { CSV_BOM, csvRow } from '../../infra/csv/csv.ts';
 import type { Schema } from '../../infra/db/schema.ts';
 import { TYPES_ACTEUR, OUTCOMES } from '../audit/audit-entry.ts';
-import { BREAK_MESSAGES, type Acteur, type AuditDetailValue, type AuditEntry, type AuditFilter, type AuditRef, type BreakReason, type JournalAudit } from '../audit/index.ts';
+import {
+  BREAK_MESSAGES,
+  type Acteur,
+  type AuditDetailValue,
+  type AuditEntry,
+  type AuditFilter,
+  type AuditRef,
+  type BreakReason,
+  type JournalAudit,
+} from '../audit/index.ts';
 import type { Agent } from '../agents/agents-service.ts';
 import type { EtatIntegrite, GardeIntegrite } from '../incident/garde-integrite.ts';
 import { estUnAcces, nouvelleGraine, tirerEchantillon } from './echantillon.ts';
@@ -170,24 +179,36 @@ export class ControleService {
     const texte = saisie.trim().toUpperCase().replace(/\s+/g, '');
     const m = REFERENCE.exec(texte);
     if (!m || (m[1] !== 'F' && m[1] !== 'D')) {
-      throw invalide('Vérifiez la référence.', [{ path: champ, message: 'Indiquez la référence d’une famille (par exemple F-ABCD-EFGH) ou d’une demande (D-ABCD-EFGH).' }]);
+      throw invalide('Vérifiez la référence.', [
+        { path: champ, message: 'Indiquez la référence d’une famille (par exemple F-ABCD-EFGH) ou d’une demande (D-ABCD-EFGH).' },
+      ]);
     }
     // As typed first (references made elsewhere may differ in case), then in the usual form.
     const reference = `${m[1]}-${m[2]}-${m[3]}`;
     const candidates = [...new Set([saisie.trim(), reference])];
     const { db } = this.deps;
-    let famille = m[1] === 'F' ? await db.selectFrom('familles').select(['id', 'reference']).where('reference', 'in', candidates).executeTakeFirst() : undefined;
+    let famille =
+      m[1] === 'F' ? await db.selectFrom('familles').select(['id', 'reference']).where('reference', 'in', candidates).executeTakeFirst() : undefined;
     if (m[1] === 'D') {
       const demande = await db.selectFrom('demandes').select('famille_id').where('reference', 'in', candidates).executeTakeFirst();
       if (demande) famille = await db.selectFrom('familles').select(['id', 'reference']).where('id', '=', demande.famille_id).executeTakeFirst();
     }
-    if (!famille) throw new QuotientError('not_found', 'famille_introuvable', 'Aucune famille ne correspond.', { details: [{ path: champ, message: `Aucune famille ni demande ne porte la référence ${reference}.` }] });
+    if (!famille)
+      throw new QuotientError('not_found', 'famille_introuvable', 'Aucune famille ne correspond.', {
+        details: [{ path: champ, message: `Aucune famille ni demande ne porte la référence ${reference}.` }],
+      });
     const [demandes, comptes, contestations] = await Promise.all([
       db.selectFrom('demandes').select('id').where('famille_id', '=', famille.id).execute(),
       db.selectFrom('comptes').select('id').where('famille_id', '=', famille.id).execute(),
       db.selectFrom('contestations').select('id').where('famille_id', '=', famille.id).execute(),
     ]);
-    return { id: famille.id, reference: famille.reference, demandes: demandes.map((d) => d.id), comptes: comptes.map((c) => c.id), contestations: contestations.map((c) => c.id) };
+    return {
+      id: famille.id,
+      reference: famille.reference,
+      demandes: demandes.map((d) => d.id),
+      comptes: comptes.map((c) => c.id),
+      contestations: contestations.map((c) => c.id),
+    };
   }
 
   private date(text: string | undefined, champ: string, nom: string, problems: ErrorDetail[]): DateSaisie | undefined {
@@ -211,7 +232,8 @@ export class ControleService {
     const sur = (champ: string, valeur: string, max: number): boolean => {
       if (valeur.length > max) problems.push({ path: champ, message: `${max} caractères au plus.` });
       else if (CONTROL.test(valeur)) problems.push({ path: champ, message: 'Caractère non autorisé.' });
-      else if (ressembleANumeroFiscal(valeur)) problems.push({ path: champ, message: 'Un numéro fiscal ne peut pas servir de critère : le journal n’en contient jamais.' });
+      else if (ressembleANumeroFiscal(valeur))
+        problems.push({ path: champ, message: 'Un numéro fiscal ne peut pas servir de critère : le journal n’en contient jamais.' });
       else return true;
       return false;
     };
@@ -222,13 +244,15 @@ export class ControleService {
     if (agentId !== '') {
       const agent = (await this.agents()).find((a) => a.id === agentId);
       if (!agent) problems.push({ path: 'agent', message: 'Choisissez un agent de la liste.' });
-      else if (acteurType !== '' || acteurId !== '') problems.push({ path: 'agent', message: 'Choisissez un agent dans la liste ou indiquez un acteur, pas les deux.' });
+      else if (acteurType !== '' || acteurId !== '')
+        problems.push({ path: 'agent', message: 'Choisissez un agent dans la liste ou indiquez un acteur, pas les deux.' });
       else {
         filtre.actor = { type: 'agent', id: agent.id };
         resume.push(`agent ${libelleAgent(agent)}`);
       }
     } else if (acteurType !== '' || acteurId !== '') {
-      if (acteurType !== '' && !(TYPES_ACTEUR as readonly string[]).includes(acteurType)) problems.push({ path: 'acteurType', message: 'Choisissez un type d’acteur de la liste.' });
+      if (acteurType !== '' && !(TYPES_ACTEUR as readonly string[]).includes(acteurType))
+        problems.push({ path: 'acteurType', message: 'Choisissez un type d’acteur de la liste.' });
       else if (acteurId !== '' && acteurType === '') problems.push({ path: 'acteurType', message: 'Choisissez le type d’acteur de cet identifiant.' });
       else if (acteurId === '' || sur('acteurId', acteurId, 200)) {
         filtre.actor = { type: acteurType as (typeof TYPES_ACTEUR)[number], ...(acteurId !== '' ? { id: acteurId } : {}) };
@@ -241,7 +265,11 @@ export class ControleService {
     if (action !== '' && sur('action', action, 100)) {
       // A bare family (« demande ») means all its codes.
       if (!action.includes('.')) action = `${action}.`;
-      if (action.length > 100 || !ACTION.test(action)) problems.push({ path: 'action', message: 'Indiquez un code d’action, par exemple famille.consultee, ou une famille de codes terminée par un point, par exemple demande.' });
+      if (action.length > 100 || !ACTION.test(action))
+        problems.push({
+          path: 'action',
+          message: 'Indiquez un code d’action, par exemple famille.consultee, ou une famille de codes terminée par un point, par exemple demande.',
+        });
       else {
         filtre.action = action;
         resume.push(`action ${action}`);
@@ -307,8 +335,12 @@ export class ControleService {
     const familleIds = ids('famille');
     const demandeIds = ids('demande');
     const references = new Map<string, string>();
-    if (familleIds.length > 0) for (const f of await db.selectFrom('familles').select(['id', 'reference']).where('id', 'in', familleIds).execute()) references.set(`famille:${f.id}`, f.reference);
-    if (demandeIds.length > 0) for (const d of await db.selectFrom('demandes').select(['id', 'reference']).where('id', 'in', demandeIds).execute()) references.set(`demande:${d.id}`, d.reference);
+    if (familleIds.length > 0)
+      for (const f of await db.selectFrom('familles').select(['id', 'reference']).where('id', 'in', familleIds).execute())
+        references.set(`famille:${f.id}`, f.reference);
+    if (demandeIds.length > 0)
+      for (const d of await db.selectFrom('demandes').select(['id', 'reference']).where('id', 'in', demandeIds).execute())
+        references.set(`demande:${d.id}`, d.reference);
     return entries.map((e) => {
       const cible = e.target;
       const behalf = e.actor.onBehalfOf;
@@ -320,7 +352,9 @@ export class ControleService {
         acteurTypeLibelle: LIBELLES_ACTEURS[e.actor.type] ?? e.actor.type,
         acteurId: e.actor.id,
         acteurNom: e.actor.type === 'agent' ? (agents.get(e.actor.id) ?? null) : null,
-        pourLeCompteDe: behalf ? `${LIBELLES_ACTEURS[behalf.type] ?? behalf.type} ${behalf.type === 'agent' ? (agents.get(behalf.id) ?? behalf.id) : behalf.id}` : null,
+        pourLeCompteDe: behalf
+          ? `${LIBELLES_ACTEURS[behalf.type] ?? behalf.type} ${behalf.type === 'agent' ? (agents.get(behalf.id) ?? behalf.id) : behalf.id}`
+          : null,
         action: e.action,
         actionLibelle: libelleAction(e.action),
         cibleType: cible?.type ?? null,
@@ -364,7 +398,10 @@ export class ControleService {
 
     const lots = this.lotsLisibles(filtre);
     const periode = `${du ? jourOuInstant(du) : 'debut'}_${au ? jourOuInstant(au) : 'aujourdhui'}`;
-    const nom = `journal-${sujetNom}-${periode}`.normalize('NFD').replace(/\p{M}/gu, '').replace(/[^A-Za-z0-9_.-]+/g, '-');
+    const nom = `journal-${sujetNom}-${periode}`
+      .normalize('NFD')
+      .replace(/\p{M}/gu, '')
+      .replace(/[^A-Za-z0-9_.-]+/g, '-');
     if (format === 'csv') {
       return { nom: `${nom}.csv`, type: 'text/csv; charset=utf-8', corps: csvExport(lots), entrees };
     }
@@ -393,7 +430,8 @@ export class ControleService {
     if (sujet === 'famille') {
       const reference = (saisi.famille ?? '').trim();
       if (reference === '') problems.push({ path: 'famille', message: 'Indiquez la référence de la famille.' });
-      else if (ressembleANumeroFiscal(reference)) problems.push({ path: 'famille', message: 'Un numéro fiscal ne peut pas servir de critère : le journal n’en contient jamais.' });
+      else if (ressembleANumeroFiscal(reference))
+        problems.push({ path: 'famille', message: 'Un numéro fiscal ne peut pas servir de critère : le journal n’en contient jamais.' });
       else {
         try {
           const f = await this.familleParReference(reference, 'famille');
@@ -468,17 +506,26 @@ export class ControleService {
     const au = this.date(saisi.au, 'au', 'au', problems);
     if (!saisi.du?.trim()) problems.push({ path: 'du', message: 'Indiquez le premier jour de la période contrôlée.' });
     if (!saisi.au?.trim()) problems.push({ path: 'au', message: 'Indiquez le dernier jour de la période contrôlée.' });
-    if ((du && !('jour' in du)) || (au && !('jour' in au))) problems.push({ path: du && !('jour' in du) ? 'du' : 'au', message: 'Indiquez un jour, au format JJ/MM/AAAA.' });
+    if ((du && !('jour' in du)) || (au && !('jour' in au)))
+      problems.push({ path: du && !('jour' in du) ? 'du' : 'au', message: 'Indiquez un jour, au format JJ/MM/AAAA.' });
     const tailleTexte = (saisi.taille ?? '').trim();
     const taille = /^[0-9]{1,4}$/.test(tailleTexte) ? Number(tailleTexte) : Number.NaN;
-    if (!Number.isInteger(taille) || taille < 1 || taille > TAILLE_MAX) problems.push({ path: 'taille', message: `Indiquez un nombre d’accès à tirer entre 1 et ${TAILLE_MAX}.` });
+    if (!Number.isInteger(taille) || taille < 1 || taille > TAILLE_MAX)
+      problems.push({ path: 'taille', message: `Indiquez un nombre d’accès à tirer entre 1 et ${TAILLE_MAX}.` });
     const jourDu = du && 'jour' in du ? du.jour : undefined;
     const jourAu = au && 'jour' in au ? au.jour : undefined;
     const aujourdhui = jourParis(new Date(this.now()).toISOString());
     if (jourDu && jourAu && jourDu > jourAu) problems.push({ path: 'au', message: 'La date de fin précède la date de début.' });
-    else if (jourAu && jourAu > aujourdhui) problems.push({ path: 'au', message: 'La période contrôlée ne peut pas finir après aujourd’hui : les accès à venir ne sont pas encore dans le journal.' });
+    else if (jourAu && jourAu > aujourdhui)
+      problems.push({
+        path: 'au',
+        message: 'La période contrôlée ne peut pas finir après aujourd’hui : les accès à venir ne sont pas encore dans le journal.',
+      });
     else if (jourDu && jourAu && joursEntre(jourDu, jourAu) + 1 > PERIODE_MAX_JOURS) {
-      problems.push({ path: 'du', message: `La période contrôlée ne peut pas dépasser ${PERIODE_MAX_JOURS} jours : choisissez une période plus courte, ou faites plusieurs contrôles.` });
+      problems.push({
+        path: 'du',
+        message: `La période contrôlée ne peut pas dépasser ${PERIODE_MAX_JOURS} jours : choisissez une période plus courte, ou faites plusieurs contrôles.`,
+      });
     }
     if (problems.length > 0 || !jourDu || !jourAu) throw invalide('Vérifiez les informations du contrôle.', problems);
 
@@ -490,8 +537,30 @@ export class ControleService {
     const id = randomUUID();
     const maintenant = new Date(this.now()).toISOString();
     await this.deps.journal.inTransaction(async (trx) => {
-      await trx.insertInto('controles').values({ id, periode_du: jourDu, periode_au: jourAu, echantillon: JSON.stringify({ seqs: echantillon, borne } satisfies Echantillon), graine, cree_le: maintenant, cree_par: par.id, observations: null, clos_le: null }).execute();
-      await this.deps.journal.append({ actor: par, action: 'controle.cree', target: { type: 'controle', id }, outcome: 'succes', details: { du: jourDu, au: jourAu, taille: echantillon.length, demandee: taille, population: population.length, borne } }, trx);
+      await trx
+        .insertInto('controles')
+        .values({
+          id,
+          periode_du: jourDu,
+          periode_au: jourAu,
+          echantillon: JSON.stringify({ seqs: echantillon, borne } satisfies Echantillon),
+          graine,
+          cree_le: maintenant,
+          cree_par: par.id,
+          observations: null,
+          clos_le: null,
+        })
+        .execute();
+      await this.deps.journal.append(
+        {
+          actor: par,
+          action: 'controle.cree',
+          target: { type: 'controle', id },
+          outcome: 'succes',
+          details: { du: jourDu, au: jourAu, taille: echantillon.length, demandee: taille, population: population.length, borne },
+        },
+        trx,
+      );
     });
     return id;
   }
@@ -499,7 +568,15 @@ export class ControleService {
   async listerControles(): Promise<ControleResume[]> {
     const rows = await this.deps.db.selectFrom('controles').selectAll().orderBy('cree_le', 'desc').execute();
     const agents = new Map((await this.agents()).map((a) => [a.id, libelleAgent(a)]));
-    return rows.map((r) => ({ id: r.id, du: r.periode_du, au: r.periode_au, taille: parseEchantillon(r.echantillon).seqs.length, creeLe: r.cree_le, creePar: agents.get(r.cree_par) ?? r.cree_par, closLe: r.clos_le }));
+    return rows.map((r) => ({
+      id: r.id,
+      du: r.periode_du,
+      au: r.periode_au,
+      taille: parseEchantillon(r.echantillon).seqs.length,
+      creeLe: r.cree_le,
+      creePar: agents.get(r.cree_par) ?? r.cree_par,
+      closLe: r.clos_le,
+    }));
   }
 
   private async ligne(id: string) {
@@ -515,7 +592,13 @@ export class ControleService {
     const page = await this.deps.journal.query({ seqs: echantillon }, { limit: TAILLE_MAX });
     const population = await this.population(row.periode_du, row.periode_au, borne);
     const encore = tirerEchantillon(population, row.graine, echantillon.length);
-    await this.deps.journal.append({ actor: par, action: 'controle.consulte', target: { type: 'controle', id }, outcome: 'succes', details: { entrees: page.entries.length } });
+    await this.deps.journal.append({
+      actor: par,
+      action: 'controle.consulte',
+      target: { type: 'controle', id },
+      outcome: 'succes',
+      details: { entrees: page.entries.length },
+    });
     const agents = new Map((await this.agents()).map((a) => [a.id, libelleAgent(a)]));
     return {
       id: row.id,
@@ -540,8 +623,10 @@ export class ControleService {
     if (row.clos_le !== null) throw new QuotientError('conflict', 'controle_clos', 'Ce contrôle est clos : ses observations ne peuvent plus être modifiées.');
     const texte = observations.replace(/\r\n/g, '\n').trim();
     const problems: ErrorDetail[] = [];
-    if (texte.length > OBSERVATIONS_MAX) problems.push({ path: 'observations', message: `Les observations ne doivent pas dépasser ${OBSERVATIONS_MAX} caractères.` });
-    if (clore && texte === '') problems.push({ path: 'observations', message: 'Indiquez vos observations avant de clore le contrôle, même pour dire qu’aucun accès n’est injustifié.' });
+    if (texte.length > OBSERVATIONS_MAX)
+      problems.push({ path: 'observations', message: `Les observations ne doivent pas dépasser ${OBSERVATIONS_MAX} caractères.` });
+    if (clore && texte === '')
+      problems.push({ path: 'observations', message: 'Indiquez vos observations avant de clore le contrôle, même pour dire qu’aucun accès n’est injustifié.' });
     if (ressembleANumeroFiscal(texte)) problems.push({ path: 'observations', message: 'Les observations ne doivent pas contenir de numéro fiscal.' });
     if (problems.length > 0) throw new QuotientError('invalid', 'observations_invalides', 'Vérifiez vos observations.', { details: problems });
     const maintenant = new Date(this.now()).toISOString();
@@ -552,8 +637,18 @@ export class ControleService {
         .where('id', '=', id)
         .where('clos_le', 'is', null)
         .executeTakeFirst();
-      if (Number(done.numUpdatedRows) !== 1) throw new QuotientError('conflict', 'controle_clos', 'Ce contrôle vient d’être clos : ses observations ne peuvent plus être modifiées.');
-      await this.deps.journal.append({ actor: par, action: clore ? 'controle.clos' : 'controle.observations_enregistrees', target: { type: 'controle', id }, outcome: 'succes', details: { caracteres: texte.length } }, trx);
+      if (Number(done.numUpdatedRows) !== 1)
+        throw new QuotientError('conflict', 'controle_clos', 'Ce contrôle vient d’être clos : ses observations ne peuvent plus être modifiées.');
+      await this.deps.journal.append(
+        {
+          actor: par,
+          action: clore ? 'controle.clos' : 'controle.observations_enregistrees',
+          target: { type: 'controle', id },
+          outcome: 'succes',
+          details: { caracteres: texte.length },
+        },
+        trx,
+      );
     });
   }
 
@@ -694,7 +789,23 @@ async function* csvExport(lots: AsyncIterable<EntreeLisible[]>): AsyncGenerator<
   for await (const lot of lots) {
     yield lot
       .map((e) =>
-        csvRow([e.seq, e.dateIso, e.date, e.acteurTypeLibelle, e.acteurId, e.acteurNom, e.pourLeCompteDe, e.action, e.actionLibelle, e.cibleTypeLibelle, e.cibleId, e.cibleLibelle, e.resultatLibelle, e.correlation, e.details]),
+        csvRow([
+          e.seq,
+          e.dateIso,
+          e.date,
+          e.acteurTypeLibelle,
+          e.acteurId,
+          e.acteurNom,
+          e.pourLeCompteDe,
+          e.action,
+          e.actionLibelle,
+          e.cibleTypeLibelle,
+          e.cibleId,
+          e.cibleLibelle,
+          e.resultatLibelle,
+          e.correlation,
+          e.details,
+        ]),
       )
       .join('');
   }
@@ -709,7 +820,12 @@ async function* jsonExport(entete: Record<string, unknown>, lots: AsyncIterable<
       const item = {
         sequence: e.seq,
         date: e.dateIso,
-        acteur: { type: e.acteurType, id: e.acteurId, ...(e.acteurNom ? { nom: e.acteurNom } : {}), ...(e.pourLeCompteDe ? { pourLeCompteDe: e.pourLeCompteDe } : {}) },
+        acteur: {
+          type: e.acteurType,
+          id: e.acteurId,
+          ...(e.acteurNom ? { nom: e.acteurNom } : {}),
+          ...(e.pourLeCompteDe ? { pourLeCompteDe: e.pourLeCompteDe } : {}),
+        },
         action: e.action,
         ...(e.actionLibelle ? { libelle: e.actionLibelle } : {}),
         cible: e.cibleType ? { type: e.cibleType, id: e.cibleId, ...(e.cibleLibelle ? { libelle: e.cibleLibelle } : {}) } : null,
@@ -723,4 +839,3 @@ async function* jsonExport(entete: Record<string, unknown>, lots: AsyncIterable<
   }
   yield `${first ? '' : '\n  '}]\n}\n`;
 }
-

@@ -44,13 +44,19 @@ function Tableau({ caption, children }: { caption: string; children: ComponentCh
   );
 }
 
-const optionsAgents = (agents: readonly Agent[], vide: string) => [{ value: '', label: vide }, ...agents.map((a) => ({ value: a.id, label: `${a.prenom} ${a.nom}${a.actif ? '' : ' (désactivé)'}` }))];
+const optionsAgents = (agents: readonly Agent[], vide: string) => [
+  { value: '', label: vide },
+  ...agents.map((a) => ({ value: a.id, label: `${a.prenom} ${a.nom}${a.actif ? '' : ' (désactivé)'}` })),
+];
 
 export function AccueilControle({ derniere }: { derniere: Verification | null }) {
   return (
     <>
       <h1>Contrôle</h1>
-      <p class="lead">Le journal d’audit trace chaque consultation des données d’une famille et chaque action des agents, des familles et du système. Il ne contient aucune donnée fiscale.</p>
+      <p class="lead">
+        Le journal d’audit trace chaque consultation des données d’une famille et chaque action des agents, des familles et du système. Il ne contient aucune
+        donnée fiscale.
+      </p>
       <ul class="tuiles">
         <li class="tuile">
           <h2>
@@ -74,7 +80,11 @@ export function AccueilControle({ derniere }: { derniere: Verification | null })
           <h2>
             <a href="/agents/controle/integrite">Intégrité du journal</a>
           </h2>
-          <p>{derniere ? `Dernière vérification le ${dateHeureParis(derniere.le)} : ${derniere.intact ? 'journal intact' : 'journal altéré'}.` : 'Aucune vérification enregistrée.'}</p>
+          <p>
+            {derniere
+              ? `Dernière vérification le ${dateHeureParis(derniere.le)} : ${derniere.intact ? 'journal intact' : 'journal altéré'}.`
+              : 'Aucune vérification enregistrée.'}
+          </p>
         </li>
       </ul>
     </>
@@ -159,7 +169,21 @@ export function TableEntrees({ entrees, caption }: { entrees: readonly EntreeLis
   );
 }
 
-export function JournalPage({ csrf, agents, saisi, errors, page, avant }: { csrf: string; agents: readonly Agent[]; saisi: FiltreSaisi; errors: readonly ErrorDetail[]; page: PageJournal | null; avant: number | undefined }) {
+export function JournalPage({
+  csrf,
+  agents,
+  saisi,
+  errors,
+  page,
+  avant,
+}: {
+  csrf: string;
+  agents: readonly Agent[];
+  saisi: FiltreSaisi;
+  errors: readonly ErrorDetail[];
+  page: PageJournal | null;
+  avant: number | undefined;
+}) {
   const actionErreur = erreurDe(errors, 'action');
   return (
     <>
@@ -172,7 +196,13 @@ export function JournalPage({ csrf, agents, saisi, errors, page, avant }: { csrf
         <Csrf token={csrf} />
         <fieldset>
           <legend>Qui</legend>
-          <SelectField id="agent" label="Agent" options={optionsAgents(agents, 'Tous les agents')} value={saisi.agent ?? ''} {...optional('error', erreurDe(errors, 'agent'))} />
+          <SelectField
+            id="agent"
+            label="Agent"
+            options={optionsAgents(agents, 'Tous les agents')}
+            value={saisi.agent ?? ''}
+            {...optional('error', erreurDe(errors, 'agent'))}
+          />
           <p class="muted">ou n’importe quel acteur :</p>
           <SelectField
             id="acteurType"
@@ -181,7 +211,13 @@ export function JournalPage({ csrf, agents, saisi, errors, page, avant }: { csrf
             value={saisi.acteurType ?? ''}
             {...optional('error', erreurDe(errors, 'acteurType'))}
           />
-          <TextField id="acteurId" label="Identifiant de l’acteur" hint="Par exemple l’identifiant d’un compte de famille ou d’une clé d’API." value={saisi.acteurId ?? ''} {...optional('error', erreurDe(errors, 'acteurId'))} />
+          <TextField
+            id="acteurId"
+            label="Identifiant de l’acteur"
+            hint="Par exemple l’identifiant d’un compte de famille ou d’une clé d’API."
+            value={saisi.acteurId ?? ''}
+            {...optional('error', erreurDe(errors, 'acteurId'))}
+          />
         </fieldset>
         <fieldset>
           <legend>Quoi et sur quelle famille</legend>
@@ -216,7 +252,14 @@ export function JournalPage({ csrf, agents, saisi, errors, page, avant }: { csrf
               ))}
             </datalist>
           </div>
-          <TextField id="famille" label="Référence de la famille ou d’une de ses demandes" hint="Par exemple F-ABCD-EFGH : les entrées sur la famille, ses demandes, ses comptes et ses contestations." value={saisi.famille ?? ''} size="moyen" {...optional('error', erreurDe(errors, 'famille'))} />
+          <TextField
+            id="famille"
+            label="Référence de la famille ou d’une de ses demandes"
+            hint="Par exemple F-ABCD-EFGH : les entrées sur la famille, ses demandes, ses comptes et ses contestations."
+            value={saisi.famille ?? ''}
+            size="moyen"
+            {...optional('error', erreurDe(errors, 'famille'))}
+          />
           <SelectField
             id="resultat"
             label="Résultat"
@@ -227,8 +270,22 @@ export function JournalPage({ csrf, agents, saisi, errors, page, avant }: { csrf
         </fieldset>
         <fieldset>
           <legend>Quand</legend>
-          <TextField id="du" label="Du" hint="Format JJ/MM/AAAA, heure de Paris ; ce jour compris." value={saisi.du ?? ''} size="moyen" {...optional('error', erreurDe(errors, 'du'))} />
-          <TextField id="au" label="Au" hint="Format JJ/MM/AAAA ; ce jour compris." value={saisi.au ?? ''} size="moyen" {...optional('error', erreurDe(errors, 'au'))} />
+          <TextField
+            id="du"
+            label="Du"
+            hint="Format JJ/MM/AAAA, heure de Paris ; ce jour compris."
+            value={saisi.du ?? ''}
+            size="moyen"
+            {...optional('error', erreurDe(errors, 'du'))}
+          />
+          <TextField
+            id="au"
+            label="Au"
+            hint="Format JJ/MM/AAAA ; ce jour compris."
+            value={saisi.au ?? ''}
+            size="moyen"
+            {...optional('error', erreurDe(errors, 'au'))}
+          />
         </fieldset>
         <p>
           <button class="button" type="submit">
@@ -248,7 +305,10 @@ export function JournalPage({ csrf, agents, saisi, errors, page, avant }: { csrf
           {page.entrees.length === 0 ? (
             <Alert kind="info" title="Aucune entrée ne correspond à ces critères." />
           ) : (
-            <TableEntrees entrees={page.entrees} caption={`Entrées du journal, de la plus récente à la plus ancienne (${page.entrees.length} sur cette page)`} />
+            <TableEntrees
+              entrees={page.entrees}
+              caption={`Entrées du journal, de la plus récente à la plus ancienne (${page.entrees.length} sur cette page)`}
+            />
           )}
           <p class="controle-pages">
             {/* Only the cursor, a sequence number, travels in the address; the criteria stay in the session. */}
@@ -290,27 +350,66 @@ export function ExportsPage({ csrf, agents, saisi, errors }: { csrf: string; age
       <Erreurs errors={errors} />
       <SousNav courant="/agents/controle/exports" />
       <h1>Exports par personne</h1>
-      <p class="lead">Toutes les entrées du journal qui concernent une famille ou un agent sur une période : pour répondre à une demande d’accès (RGPD, article 15) ou documenter un incident à notifier à la CNIL sous 72 heures.</p>
-      <p>Pour une famille : ce qui a été fait sur son dossier, ses demandes, ses comptes et ses contestations, ce qu’elle a fait elle-même et ce que les agents ont fait pour elle. Pour un agent : ce qu’il a fait et ce qui a été fait sur son compte. L’export est enregistré dans le journal.</p>
+      <p class="lead">
+        Toutes les entrées du journal qui concernent une famille ou un agent sur une période : pour répondre à une demande d’accès (RGPD, article 15) ou
+        documenter un incident à notifier à la CNIL sous 72 heures.
+      </p>
+      <p>
+        Pour une famille : ce qui a été fait sur son dossier, ses demandes, ses comptes et ses contestations, ce qu’elle a fait elle-même et ce que les agents
+        ont fait pour elle. Pour un agent : ce qu’il a fait et ce qui a été fait sur son compte. L’export est enregistré dans le journal.
+      </p>
       <form method="post" action={`/agents/controle/exports/fichier#${ANCRE_ERREURS}`} class="controle-filtres">
         <Csrf token={csrf} />
         <fieldset class={sujetErreur ? 'field--error' : undefined} aria-describedby={sujetErreur ? 'sujet-erreur' : undefined}>
           <legend>Personne concernée</legend>
           {sujetErreur ? <FieldError id="sujet" error={sujetErreur} /> : null}
           <Radio name="sujet" value="famille" label="Une famille" checked={saisi.sujet === 'famille'} />
-          <TextField id="famille" label="Référence de la famille (ou d’une de ses demandes)" hint="Par exemple F-ABCD-EFGH." value={saisi.famille ?? ''} size="moyen" {...optional('error', erreurDe(errors, 'famille'))} />
+          <TextField
+            id="famille"
+            label="Référence de la famille (ou d’une de ses demandes)"
+            hint="Par exemple F-ABCD-EFGH."
+            value={saisi.famille ?? ''}
+            size="moyen"
+            {...optional('error', erreurDe(errors, 'famille'))}
+          />
           <Radio name="sujet" value="agent" label="Un agent" checked={saisi.sujet === 'agent'} />
-          <SelectField id="agent" label="Agent" options={optionsAgents(agents, 'Choisissez un agent')} value={saisi.agent ?? ''} {...optional('error', erreurDe(errors, 'agent'))} />
+          <SelectField
+            id="agent"
+            label="Agent"
+            options={optionsAgents(agents, 'Choisissez un agent')}
+            value={saisi.agent ?? ''}
+            {...optional('error', erreurDe(errors, 'agent'))}
+          />
         </fieldset>
         <fieldset>
           <legend>Période</legend>
-          <TextField id="du" label="Du" hint="Format JJ/MM/AAAA ; laissez vide pour partir de la plus ancienne entrée conservée." value={saisi.du ?? ''} size="moyen" {...optional('error', erreurDe(errors, 'du'))} />
-          <TextField id="au" label="Au" hint="Format JJ/MM/AAAA, ce jour compris ; laissez vide pour aller jusqu’à maintenant." value={saisi.au ?? ''} size="moyen" {...optional('error', erreurDe(errors, 'au'))} />
+          <TextField
+            id="du"
+            label="Du"
+            hint="Format JJ/MM/AAAA ; laissez vide pour partir de la plus ancienne entrée conservée."
+            value={saisi.du ?? ''}
+            size="moyen"
+            {...optional('error', erreurDe(errors, 'du'))}
+          />
+          <TextField
+            id="au"
+            label="Au"
+            hint="Format JJ/MM/AAAA, ce jour compris ; laissez vide pour aller jusqu’à maintenant."
+            value={saisi.au ?? ''}
+            size="moyen"
+            {...optional('error', erreurDe(errors, 'au'))}
+          />
         </fieldset>
         <fieldset class={formatErreur ? 'field--error' : undefined}>
           <legend>Format du fichier</legend>
           {formatErreur ? <FieldError id="format" error={formatErreur} /> : null}
-          <Radio name="format" value="csv" label="CSV (tableur)" hint="Séparateur point-virgule, UTF-8, s’ouvre dans Excel ou LibreOffice." checked={saisi.format !== 'json'} />
+          <Radio
+            name="format"
+            value="csv"
+            label="CSV (tableur)"
+            hint="Séparateur point-virgule, UTF-8, s’ouvre dans Excel ou LibreOffice."
+            checked={saisi.format !== 'json'}
+          />
           <Radio name="format" value="json" label="JSON" hint="Pour un traitement automatique." checked={saisi.format === 'json'} />
         </fieldset>
         <p>
@@ -323,20 +422,55 @@ export function ExportsPage({ csrf, agents, saisi, errors }: { csrf: string; age
   );
 }
 
-export function ControlesPage({ csrf, controles, saisi, errors }: { csrf: string; controles: readonly ControleResume[]; saisi: { du?: string; au?: string; taille?: string }; errors: readonly ErrorDetail[] }) {
+export function ControlesPage({
+  csrf,
+  controles,
+  saisi,
+  errors,
+}: {
+  csrf: string;
+  controles: readonly ControleResume[];
+  saisi: { du?: string; au?: string; taille?: string };
+  errors: readonly ErrorDetail[];
+}) {
   return (
     <>
       <Erreurs errors={errors} />
       <SousNav courant="/agents/controle/controles" />
       <h1>Contrôles par échantillon</h1>
-      <p class="lead">Un contrôle tire au sort des consultations de dossiers de familles par des agents sur une période ; vous vérifiez pour chacune qu’elle était justifiée, puis vous consignez vos observations.</p>
+      <p class="lead">
+        Un contrôle tire au sort des consultations de dossiers de familles par des agents sur une période ; vous vérifiez pour chacune qu’elle était justifiée,
+        puis vous consignez vos observations.
+      </p>
       <h2>Nouveau contrôle</h2>
       <p>Le tirage est reproductible : la graine aléatoire est conservée avec le contrôle, et l’échantillon se retrouve à l’identique à partir d’elle.</p>
       <form method="post" action={`/agents/controle/controles#${ANCRE_ERREURS}`} class="controle-filtres">
         <Csrf token={csrf} />
-        <TextField id="du" label="Premier jour de la période" hint="Format JJ/MM/AAAA." value={saisi.du ?? ''} size="moyen" {...optional('error', erreurDe(errors, 'du'))} />
-        <TextField id="au" label="Dernier jour de la période" hint="Format JJ/MM/AAAA, ce jour compris." value={saisi.au ?? ''} size="moyen" {...optional('error', erreurDe(errors, 'au'))} />
-        <TextField id="taille" label="Nombre de consultations à tirer" hint={`Entre 1 et ${TAILLE_MAX}.`} value={saisi.taille ?? '20'} inputMode="numeric" size="court" {...optional('error', erreurDe(errors, 'taille'))} />
+        <TextField
+          id="du"
+          label="Premier jour de la période"
+          hint="Format JJ/MM/AAAA."
+          value={saisi.du ?? ''}
+          size="moyen"
+          {...optional('error', erreurDe(errors, 'du'))}
+        />
+        <TextField
+          id="au"
+          label="Dernier jour de la période"
+          hint="Format JJ/MM/AAAA, ce jour compris."
+          value={saisi.au ?? ''}
+          size="moyen"
+          {...optional('error', erreurDe(errors, 'au'))}
+        />
+        <TextField
+          id="taille"
+          label="Nombre de consultations à tirer"
+          hint={`Entre 1 et ${TAILLE_MAX}.`}
+          value={saisi.taille ?? '20'}
+          inputMode="numeric"
+          size="court"
+          {...optional('error', erreurDe(errors, 'taille'))}
+        />
         <p>
           <button class="button" type="submit">
             Tirer l’échantillon
@@ -380,7 +514,19 @@ export function ControlesPage({ csrf, controles, saisi, errors }: { csrf: string
   );
 }
 
-export function ControlePage({ csrf, controle, errors, observations, message }: { csrf: string; controle: ControleDetail; errors: readonly ErrorDetail[]; observations: string | null; message: string | null }) {
+export function ControlePage({
+  csrf,
+  controle,
+  errors,
+  observations,
+  message,
+}: {
+  csrf: string;
+  controle: ControleDetail;
+  errors: readonly ErrorDetail[];
+  observations: string | null;
+  message: string | null;
+}) {
   const erreur = erreurDe(errors, 'observations');
   const valeur = observations ?? controle.observations ?? '';
   return (
@@ -406,13 +552,24 @@ export function ControlePage({ csrf, controle, errors, observations, message }: 
           <code>{controle.graine}</code>
         </dd>
         <dt>Reproductibilité</dt>
-        <dd>{controle.reproductible ? 'Le tirage refait à partir de la graine redonne exactement cet échantillon.' : 'Attention : le tirage refait à partir de la graine ne redonne pas cet échantillon (entrées purgées ou journal modifié). Vérifiez l’intégrité du journal.'}</dd>
+        <dd>
+          {controle.reproductible
+            ? 'Le tirage refait à partir de la graine redonne exactement cet échantillon.'
+            : 'Attention : le tirage refait à partir de la graine ne redonne pas cet échantillon (entrées purgées ou journal modifié). Vérifiez l’intégrité du journal.'}
+        </dd>
         <dt>État</dt>
         <dd>{controle.closLe ? `Clos le ${dateHeureParis(controle.closLe)}` : 'En cours'}</dd>
       </dl>
       <h2>Consultations à vérifier</h2>
-      <p>Pour chaque consultation, vérifiez auprès du service que l’agent avait une raison de consulter ce dossier (demande en cours, rendez-vous, contestation…).</p>
-      {controle.entrees.length === 0 ? <Alert kind="info" title="Aucune consultation de dossier par un agent sur cette période." /> : <TableEntrees entrees={controle.entrees} caption="Consultations tirées au sort, dans l’ordre du journal" />}
+      <p>
+        Pour chaque consultation, vérifiez auprès du service que l’agent avait une raison de consulter ce dossier (demande en cours, rendez-vous,
+        contestation…).
+      </p>
+      {controle.entrees.length === 0 ? (
+        <Alert kind="info" title="Aucune consultation de dossier par un agent sur cette période." />
+      ) : (
+        <TableEntrees entrees={controle.entrees} caption="Consultations tirées au sort, dans l’ordre du journal" />
+      )}
       <h2>Observations</h2>
       {controle.closLe ? (
         <div class="controle-observations">{controle.observations ?? 'Aucune observation.'}</div>
@@ -450,7 +607,17 @@ const ETATS_ANCRE: Record<string, string> = {
 };
 
 /** The integrity halt, and the acknowledgement form while it lasts. */
-function ArretIntegrite({ csrf, integrite, reconnuPar, reconnaissance }: { csrf: string; integrite: EtatIntegrite; reconnuPar: string | null; reconnaissance: { errors: readonly ErrorDetail[]; motif: string } }) {
+function ArretIntegrite({
+  csrf,
+  integrite,
+  reconnuPar,
+  reconnaissance,
+}: {
+  csrf: string;
+  integrite: EtatIntegrite;
+  reconnuPar: string | null;
+  reconnaissance: { errors: readonly ErrorDetail[]; motif: string };
+}) {
   if (integrite.etat === 'reconnu') {
     return (
       <Alert kind="warning" title="Altération reconnue : les opérations ont repris">
@@ -467,16 +634,28 @@ function ArretIntegrite({ csrf, integrite, reconnuPar, reconnaissance }: { csrf:
     <>
       <Alert kind="error" title={`Opérations fiscales arrêtées depuis le ${dateHeureParis(integrite.depuis)}`}>
         <p>{integrite.etat === 'arret' ? integrite.rapport.message : 'Une autre instance a trouvé le journal altéré ; la vérification est en cours.'}</p>
-        <p>Tant que l’altération n’est pas reconnue : aucun appel à la DGFiP, aucune nouvelle demande (au portail comme au guichet). Les demandes déjà en file attendent.</p>
+        <p>
+          Tant que l’altération n’est pas reconnue : aucun appel à la DGFiP, aucune nouvelle demande (au portail comme au guichet). Les demandes déjà en file
+          attendent.
+        </p>
       </Alert>
       <h2>Reconnaître l’altération</h2>
       <p>
-        Après enquête (quelles entrées, qui, comment, ce qui a été fait), reconnaissez l’altération pour que les opérations reprennent. La reconnaissance est inscrite au journal avec votre
-        motif et ne vaut que pour cette altération : toute autre, même plus tard, arrêtera de nouveau les opérations.
+        Après enquête (quelles entrées, qui, comment, ce qui a été fait), reconnaissez l’altération pour que les opérations reprennent. La reconnaissance est
+        inscrite au journal avec votre motif et ne vaut que pour cette altération : toute autre, même plus tard, arrêtera de nouveau les opérations.
       </p>
       <form method="post" action="/agents/controle/integrite/reconnaissance">
         <Csrf token={csrf} />
-        <TextAreaField id="motif-reconnaissance" name="motif" label="Conclusion de l’enquête (obligatoire)" hint="Inscrite au journal d’audit. Jamais de numéro fiscal." value={reconnaissance.motif} rows={3} maxLength={500} {...(error ? { error } : {})} />
+        <TextAreaField
+          id="motif-reconnaissance"
+          name="motif"
+          label="Conclusion de l’enquête (obligatoire)"
+          hint="Inscrite au journal d’audit. Jamais de numéro fiscal."
+          value={reconnaissance.motif}
+          rows={3}
+          maxLength={500}
+          {...(error ? { error } : {})}
+        />
         <p>
           <button class="button" type="submit">
             Reconnaître l’altération et reprendre
@@ -508,7 +687,10 @@ export function IntegritePage({
       <Erreurs errors={reconnaissance.errors} />
       <Flash message={flash} />
       <h1>Intégrité du journal</h1>
-      <p class="lead">Chaque entrée du journal est chaînée à la précédente et scellée par une clé conservée hors de la base ; une ancre, hors de la base elle aussi, retient la dernière entrée. La vérification recalcule toute la chaîne.</p>
+      <p class="lead">
+        Chaque entrée du journal est chaînée à la précédente et scellée par une clé conservée hors de la base ; une ancre, hors de la base elle aussi, retient
+        la dernière entrée. La vérification recalcule toute la chaîne.
+      </p>
       {derniere === null ? (
         <Alert kind="info" title="Le journal n’a encore jamais été vérifié depuis cet écran." />
       ) : (
@@ -531,7 +713,9 @@ export function IntegritePage({
               {derniere.ancre.sequence !== null ? `, séquence n° ${derniere.ancre.sequence}` : ''}
             </dd>
           </dl>
-          {derniere.intact ? null : <p>Ne modifiez rien : conservez la base, la clé et l’ancre, et prévenez le responsable de la sécurité des systèmes d’information (RSSI).</p>}
+          {derniere.intact ? null : (
+            <p>Ne modifiez rien : conservez la base, la clé et l’ancre, et prévenez le responsable de la sécurité des systèmes d’information (RSSI).</p>
+          )}
         </Alert>
       )}
       <ArretIntegrite csrf={csrf} integrite={integrite} reconnuPar={reconnuPar} reconnaissance={reconnaissance} />
@@ -542,7 +726,10 @@ export function IntegritePage({
             Vérifier maintenant
           </button>
         </p>
-        <p class="muted">Sur un journal de plusieurs millions d’entrées, la vérification prend quelques secondes ; l’exploitant peut aussi la lancer avec la commande « quotient audit verify ».</p>
+        <p class="muted">
+          Sur un journal de plusieurs millions d’entrées, la vérification prend quelques secondes ; l’exploitant peut aussi la lancer avec la commande «
+          quotient audit verify ».
+        </p>
       </form>
     </>
   );

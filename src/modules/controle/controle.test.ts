@@ -79,7 +79,13 @@ before(async () => {
     familleId: familleA.id,
     canal: 'guichet',
     acteur: guichet,
-    foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1) }, consentement: { mode: 'formulaire_signe', donnePar: { type: 'agent', id: t.agents.guichet.id }, piece: 'formulaire signé reçu au guichet' } }],
+    foyersFiscaux: [
+      {
+        parentRang: 1,
+        identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1) },
+        consentement: { mode: 'formulaire_signe', donnePar: { type: 'agent', id: t.agents.guichet.id }, piece: 'formulaire signé reçu au guichet' },
+      },
+    ],
   });
   t.services.wake();
   const etat = await t.harness.demandes.attendre(demandeA.id, 20_000);
@@ -87,9 +93,21 @@ before(async () => {
   contestationA = await t.harness.familles.contester(familleA.id, demandeA.id, 'Nos revenus ont baissé depuis.', { type: 'famille', id: 'compte-bertin' });
   // Reads of families' data by agents, as the counter and review modules journal them.
   const journal = t.harness.journal;
-  await journal.append({ actor: agentActeur('instructeur'), action: 'contestation.consultee_instruction', target: { type: 'contestation', id: contestationA }, outcome: 'succes', details: { motif: 'revenus' } });
+  await journal.append({
+    actor: agentActeur('instructeur'),
+    action: 'contestation.consultee_instruction',
+    target: { type: 'contestation', id: contestationA },
+    outcome: 'succes',
+    details: { motif: 'revenus' },
+  });
   await journal.append({ actor: guichet, action: 'famille.consultee', target: { type: 'famille', id: familleA.id }, outcome: 'succes' });
-  await journal.append({ actor: agentActeur('instructeur'), action: 'demande.consultee_instruction', target: { type: 'demande', id: demandeA.id }, outcome: 'succes', details: { motif: 'identite' } });
+  await journal.append({
+    actor: agentActeur('instructeur'),
+    action: 'demande.consultee_instruction',
+    target: { type: 'demande', id: demandeA.id },
+    outcome: 'succes',
+    details: { motif: 'identite' },
+  });
   await journal.append({ actor: guichet, action: 'famille.consultee', target: { type: 'famille', id: familleB.id }, outcome: 'succes' });
   // Something typed by a person that a spreadsheet would run as a formula.
   await journal.append({ actor: guichet, action: 'famille.consultee', target: { type: 'famille', id: FORMULE }, outcome: 'echec', details: { motif: '=1+1' } });
@@ -106,7 +124,8 @@ test('non-auditors are refused from the control pages, and the refusal is traced
       const res = await t.get(jar, url);
       assert.equal(res.statusCode, 403, `${role} ${url}`);
     }
-    for (const url of ['/agents/controle/journal', '/agents/controle/exports/fichier']) assert.equal((await t.post(jar, null, url, { sujet: 'agent', format: 'csv' })).statusCode, 403, `${role} POST ${url}`);
+    for (const url of ['/agents/controle/journal', '/agents/controle/exports/fichier'])
+      assert.equal((await t.post(jar, null, url, { sujet: 'agent', format: 'csv' })).statusCode, 403, `${role} POST ${url}`);
   }
   const refus = (await t.harness.journal.query({ action: 'acces.refuse', actor: { type: 'agent', id: t.agents.administrateur.id } })).entries;
   assert.ok(refus.some((e) => e.details.route === '/agents/controle/integrite'));
@@ -141,10 +160,23 @@ test('the journal by family reference: the family, its requests; by action famil
     assert.deepEqual(seqsOf(res.body), want, url);
     return { body: res.body, seqs: want };
   };
-  const refs = [{ type: 'famille', id: familleA.id }, { type: 'demande', id: demandeA.id }, { type: 'contestation', id: contestationA }];
+  const refs = [
+    { type: 'famille', id: familleA.id },
+    { type: 'demande', id: demandeA.id },
+    { type: 'contestation', id: contestationA },
+  ];
   const entries = (await t.harness.journal.query({ targets: refs }, { limit: 50 })).entries;
   const actions = new Set(entries.map((e) => e.action));
-  for (const a of ['famille.creee', 'demande.creee', 'demande.situation_recue', 'famille.consultee', 'demande.consultee_instruction', 'contestation.ouverte', 'contestation.consultee_instruction']) assert.ok(actions.has(a), a);
+  for (const a of [
+    'famille.creee',
+    'demande.creee',
+    'demande.situation_recue',
+    'famille.consultee',
+    'demande.consultee_instruction',
+    'contestation.ouverte',
+    'contestation.consultee_instruction',
+  ])
+    assert.ok(actions.has(a), a);
   assert.ok(!entries.some((e) => e.target?.id === familleB.id));
   await check({ famille: familleA.reference.toLowerCase() }, { targets: refs });
 
@@ -206,7 +238,11 @@ test('reading the journal is journaled, with the criteria but nothing typed that
 test('the journal pages by 50 with a cursor, older entries after', async () => {
   const admin = agentActeur('administrateur');
   await t.harness.journal.inTransaction(async (trx) => {
-    for (let i = 0; i < 57; i++) await t.harness.journal.append({ actor: admin, action: 'famille.consultee', target: { type: 'famille', id: familleB.id }, outcome: 'succes', details: { rang: i } }, trx);
+    for (let i = 0; i < 57; i++)
+      await t.harness.journal.append(
+        { actor: admin, action: 'famille.consultee', target: { type: 'famille', id: familleB.id }, outcome: 'succes', details: { rang: i } },
+        trx,
+      );
   });
   const first = await chercher({ agent: t.agents.administrateur.id, action: 'famille.consultee' });
   const page1 = seqsOf(first.body);
@@ -264,11 +300,17 @@ test('an agent’s export as CSV: BOM, semicolons, formulas neutralised, every e
   const header = rows[0] as string[];
   assert.equal(header.length, 15);
   const data = rows.slice(1);
-  assert.deepEqual(data.map((r) => Number(r[0])), want);
+  assert.deepEqual(
+    data.map((r) => Number(r[0])),
+    want,
+  );
   assert.ok(data.every((r) => r.length === header.length));
   for (const r of data) for (const cell of r) assert.doesNotMatch(cell, /^[=+\-@\t\r]/, `no cell starts a formula: ${cell}`);
   const idCol = header.indexOf('Identifiant de la cible');
-  assert.ok(data.some((r) => r[idCol] === `'${FORMULE}`), 'the formula is kept as text, prefixed with a quote');
+  assert.ok(
+    data.some((r) => r[idCol] === `'${FORMULE}`),
+    'the formula is kept as text, prefixed with a quote',
+  );
   assert.ok(res.body.includes(`"'=HYPERLINK(""http://exemple.invalid"";""cliquez"")"`));
   const exported = await latest('journal.exporte');
   assert.deepEqual(exported.target, { type: 'agent', id: guichet.id });
@@ -285,10 +327,31 @@ test('a family’s export as JSON: its records, its requests, the agents who act
   const res = await exporter({ sujet: 'famille', famille: familleA.reference, format: 'json' });
   assert.equal(res.statusCode, 200);
   assert.match(String(res.headers['content-type']), /^application\/json/);
-  const body = JSON.parse(res.body) as { sujet: { reference: string }; entrees: number; journal: Array<{ sequence: number; action: string; cible: { type: string; id: string } | null; acteur: { type: string; nom?: string } }> };
+  const body = JSON.parse(res.body) as {
+    sujet: { reference: string };
+    entrees: number;
+    journal: Array<{ sequence: number; action: string; cible: { type: string; id: string } | null; acteur: { type: string; nom?: string } }>;
+  };
   assert.equal(body.sujet.reference, familleA.reference);
-  const want = (await t.harness.journal.query({ involving: [{ type: 'famille', id: familleA.id }, { type: 'demande', id: demandeA.id }, { type: 'contestation', id: contestationA }] }, { limit: 500 })).entries.filter((e) => e.action !== 'journal.exporte').map((e) => e.seq).reverse();
-  assert.deepEqual(body.journal.map((e) => e.sequence), want);
+  const want = (
+    await t.harness.journal.query(
+      {
+        involving: [
+          { type: 'famille', id: familleA.id },
+          { type: 'demande', id: demandeA.id },
+          { type: 'contestation', id: contestationA },
+        ],
+      },
+      { limit: 500 },
+    )
+  ).entries
+    .filter((e) => e.action !== 'journal.exporte')
+    .map((e) => e.seq)
+    .reverse();
+  assert.deepEqual(
+    body.journal.map((e) => e.sequence),
+    want,
+  );
   assert.equal(body.entrees, want.length);
   assert.ok(body.journal.some((e) => e.action === 'demande.consultee_instruction' && e.acteur.nom === nomAgent(t.agents.instructeur)));
   assert.ok(!body.journal.some((e) => e.cible?.id === familleB.id));
@@ -354,7 +417,10 @@ test('a periodic control: a reproducible sample of agents’ accesses, stored wi
   assert.match(list.body, /En cours/);
 
   const observationsUrl = `/agents/controle/controles/${id}/observations`;
-  const saved = await t.post(auditeur, `/agents/controle/controles/${id}`, observationsUrl, { observations: 'Consultations n° 1 à 3 justifiées ; la 4e reste à expliquer.', clore: 'non' });
+  const saved = await t.post(auditeur, `/agents/controle/controles/${id}`, observationsUrl, {
+    observations: 'Consultations n° 1 à 3 justifiées ; la 4e reste à expliquer.',
+    clore: 'non',
+  });
   assert.equal(saved.statusCode, 303);
   const after1 = await t.database.db.selectFrom('controles').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
   assert.equal(after1.observations, 'Consultations n° 1 à 3 justifiées ; la 4e reste à expliquer.');
@@ -368,7 +434,10 @@ test('a periodic control: a reproducible sample of agents’ accesses, stored wi
   assert.match(empty.body, /Indiquez vos observations avant de clore le contrôle/);
   assert.equal((await t.database.db.selectFrom('controles').select('clos_le').where('id', '=', id).executeTakeFirstOrThrow()).clos_le, null);
 
-  const closed = await t.post(auditeur, `/agents/controle/controles/${id}`, observationsUrl, { observations: 'Toutes justifiées après vérification auprès du service.', clore: 'oui' });
+  const closed = await t.post(auditeur, `/agents/controle/controles/${id}`, observationsUrl, {
+    observations: 'Toutes justifiées après vérification auprès du service.',
+    clore: 'oui',
+  });
   assert.equal(closed.statusCode, 303);
   const after2 = await t.database.db.selectFrom('controles').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
   assert.ok(after2.clos_le);
@@ -398,14 +467,24 @@ test('a control stays reproducible when accesses are written after it, within it
 
   // Agents go on consulting families today, inside the control's period.
   const guichet = agentActeur('guichet');
-  for (let i = 0; i < 40; i++) await t.harness.journal.append({ actor: guichet, action: 'famille.consultee', target: { type: 'famille', id: i % 2 ? familleA.id : familleB.id }, outcome: 'succes' });
+  for (let i = 0; i < 40; i++)
+    await t.harness.journal.append({
+      actor: guichet,
+      action: 'famille.consultee',
+      target: { type: 'famille', id: i % 2 ? familleA.id : familleB.id },
+      outcome: 'succes',
+    });
   const later = await t.get(auditeur, `/agents/controle/controles/${id}`);
   assert.deepEqual(seqsOf(later.body), sample, 'the same sample');
   assert.match(later.body, /redonne exactement cet échantillon/);
   assert.match(later.body, new RegExp(`tirée\\(s\\) parmi ${population} sur la période`), 'the same population');
 
   // A control stored before the bound was kept (a plain array) is still shown.
-  await t.database.db.updateTable('controles').set({ echantillon: JSON.stringify(sample) }).where('id', '=', id).execute();
+  await t.database.db
+    .updateTable('controles')
+    .set({ echantillon: JSON.stringify(sample) })
+    .where('id', '=', id)
+    .execute();
   assert.deepEqual(seqsOf((await t.get(auditeur, `/agents/controle/controles/${id}`)).body), sample);
 
   const future = await t.post(auditeur, form, form, { du: dayFr(0), au: dayFr(1), taille: '5' });
@@ -419,7 +498,12 @@ test('a control stays reproducible when accesses are written after it, within it
 });
 
 test('dates out of the calendar (31/12/9999, 01/01/0001) are a French error on the form, never a 500', async () => {
-  for (const [champ, valeur] of [['au', '31/12/9999'], ['du', '31/12/9999'], ['du', '01/01/0001'], ['au', '9999-12-31T23:59Z']] as const) {
+  for (const [champ, valeur] of [
+    ['au', '31/12/9999'],
+    ['du', '31/12/9999'],
+    ['du', '01/01/0001'],
+    ['au', '9999-12-31T23:59Z'],
+  ] as const) {
     const journal = await chercher({ [champ]: valeur });
     assert.equal(journal.statusCode, 400, `journal ${champ} ${valeur}`);
     assert.match(journal.body, new RegExp(`href="#${champ}">La date « ${champ} » doit être comprise entre 1900 et 2999`));

@@ -23,7 +23,10 @@ test('a sample is a sorted subset of the population, of the size asked or the wh
       assert.equal(s.length, Math.min(n, pop.length));
       assert.equal(new Set(s).size, s.length);
       assert.ok(s.every((x) => pop.includes(x)));
-      assert.deepEqual(s, [...s].sort((x, y) => x - y));
+      assert.deepEqual(
+        s,
+        [...s].sort((x, y) => x - y),
+      );
       // A larger sample from the same seed contains the smaller one: the draw is one ranking.
       assert.ok(s.every((x) => tirerEchantillon(pop, g, n + 5).includes(x)));
     }),

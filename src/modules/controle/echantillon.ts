@@ -28,7 +28,11 @@ export function nouvelleGraine(): string {
  * every module follow the same words (`famille.consultee`, `demande.consultee_instruction`,
  * `demande.apercu_instruction`, `famille.exportee`), so new ones are picked up without a list to keep.
  */
-export function estUnAcces(entry: { readonly action: string; readonly actor: { readonly type: string }; readonly target: { readonly type: string } | null }): boolean {
+export function estUnAcces(entry: {
+  readonly action: string;
+  readonly actor: { readonly type: string };
+  readonly target: { readonly type: string } | null;
+}): boolean {
   if (entry.actor.type !== 'agent') return false;
   if (entry.target === null || !TYPES_DONNEES_FAMILLE.includes(entry.target.type)) return false;
   if (entry.action.startsWith('journal.') || entry.action.startsWith('controle.')) return false;

@@ -89,7 +89,15 @@ export function jourParis(iso: string): string {
   return `${parts.year}-${parts.month}-${parts.day}`;
 }
 
-const affichage = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const affichage = new Intl.DateTimeFormat('fr-FR', {
+  timeZone: 'Europe/Paris',
+  day: '2-digit',
+  month: '2-digit',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
 
 /** « 03/02/2026 14:05:09 », Paris time, for pages and exports. */
 export function dateHeureParis(iso: string): string {

@@ -112,11 +112,24 @@ export interface ChangementDemande {
  * Moves a request from `from` to `to`, only if nobody moved it meanwhile (version check). Returns
  * false when it had changed: the caller reloads and decides again.
  */
-export async function moveDemande(db: Executor, demande: Pick<DemandeTable, 'id' | 'version'>, from: StatutDemande, to: StatutDemande, now: string, changement: ChangementDemande = {}): Promise<boolean> {
+export async function moveDemande(
+  db: Executor,
+  demande: Pick<DemandeTable, 'id' | 'version'>,
+  from: StatutDemande,
+  to: StatutDemande,
+  now: string,
+  changement: ChangementDemande = {},
+): Promise<boolean> {
   const { motif, ...autres } = changement;
   const result = await db
     .updateTable('demandes')
-    .set({ statut: to, modifiee_le: now, version: demande.version + 1, ...autres, ...(motif === undefined ? {} : { motif: motif?.texte ?? null, motif_code: motif?.code ?? null }) })
+    .set({
+      statut: to,
+      modifiee_le: now,
+      version: demande.version + 1,
+      ...autres,
+      ...(motif === undefined ? {} : { motif: motif?.texte ?? null, motif_code: motif?.code ?? null }),
+    })
     .where('id', '=', demande.id)
     .where('version', '=', demande.version)
     .where('statut', '=', from)

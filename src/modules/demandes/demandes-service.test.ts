@@ -40,7 +40,15 @@ test('a married couple online: consent, one call, identity confirmed, QF and pri
     assert.ok(etat.quotient.prix.some((p) => p.id === 'restauration-scolaire' || p.libelle.toLowerCase().includes('restauration')));
     assert.equal(await h.traitement.traiter(id), 'calculee', 'a second run changes nothing');
     const actions = (await h.journal.query({ target: { type: 'demande', id } })).entries.map((e) => e.action).reverse();
-    assert.deepEqual(actions, ['demande.creee', 'consentement.recueilli', 'demande.consentement_recueilli', 'demande.mise_en_file', 'demande.appel_demarre', 'dgfip.situation_recue', 'demande.situation_recue']);
+    assert.deepEqual(actions, [
+      'demande.creee',
+      'consentement.recueilli',
+      'demande.consentement_recueilli',
+      'demande.mise_en_file',
+      'demande.appel_demarre',
+      'dgfip.situation_recue',
+      'demande.situation_recue',
+    ]);
     assert.equal((await h.journal.verify()).intact, true);
   });
 });
@@ -48,7 +56,12 @@ test('a married couple online: consent, one call, identity confirmed, QF and pri
 test('unmarried parents: one request, two numbers, two consents, two calls, combined by the policy', async (t) => {
   await eachHarness(t, sandbox, async (h) => {
     const { id: familleId } = await h.familles.creer(GARNIER_MOREAU, famille);
-    const { id } = await h.demandes.soumettre(enLigne(familleId, [[1, SPI_SANDBOX.parentsNonMaries.parentAvecEnfant], [2, SPI_SANDBOX.parentsNonMaries.parentSansEnfant]]));
+    const { id } = await h.demandes.soumettre(
+      enLigne(familleId, [
+        [1, SPI_SANDBOX.parentsNonMaries.parentAvecEnfant],
+        [2, SPI_SANDBOX.parentsNonMaries.parentSansEnfant],
+      ]),
+    );
     sandbox.admin.clearCalls();
     assert.equal(await h.traitement.traiter(id), 'calculee');
     assert.equal(sandbox.admin.calls().filter((c) => c.api === 'impot-particulier').length, 2);
@@ -66,11 +79,33 @@ test('no call without a consent: a paper request needs the piece that carries th
     const { id: familleId } = await h.familles.creer(BERTIN_ROUSSEL, famille);
     const agent = { type: 'agent' as const, id: 'agent-guichet' };
     await assert.rejects(
-      h.demandes.soumettre({ familleId, canal: 'guichet', acteur: agent, foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1) }, consentement: { mode: 'formulaire_signe', donnePar: agent } }] }),
+      h.demandes.soumettre({
+        familleId,
+        canal: 'guichet',
+        acteur: agent,
+        foyersFiscaux: [
+          {
+            parentRang: 1,
+            identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1) },
+            consentement: { mode: 'formulaire_signe', donnePar: agent },
+          },
+        ],
+      }),
       (e: Error & { code?: string }) => e.code === 'consentement_invalide',
     );
     assert.equal(h.vault.size, 0, 'nothing was kept of the refused request');
-    const { id } = await h.demandes.soumettre({ familleId, canal: 'guichet', acteur: agent, foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1) }, consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'formulaire signé du 2 septembre' } }] });
+    const { id } = await h.demandes.soumettre({
+      familleId,
+      canal: 'guichet',
+      acteur: agent,
+      foyersFiscaux: [
+        {
+          parentRang: 1,
+          identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1) },
+          consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'formulaire signé du 2 septembre' },
+        },
+      ],
+    });
     assert.equal(await h.traitement.traiter(id), 'calculee');
     const stored = await h.coffre.get(COFFRE.controleIdentite, id);
     assert.equal((stored as { verdict: string }).verdict, 'concordant');

@@ -112,7 +112,8 @@ export class DemandesService {
         'Aucune nouvelle demande ne peut être faite pour l’instant : les demandes à la DGFiP sont suspendues le temps d’une vérification technique. Aucun accord n’a été enregistré ; réessayez plus tard.',
       );
     }
-    if (s.foyersFiscaux.length === 0 || s.foyersFiscaux.length > 2) throw new QuotientError('invalid', 'foyers_invalides', 'Une demande concerne un ou deux foyers fiscaux.');
+    if (s.foyersFiscaux.length === 0 || s.foyersFiscaux.length > 2)
+      throw new QuotientError('invalid', 'foyers_invalides', 'Une demande concerne un ou deux foyers fiscaux.');
     if (new Set(s.foyersFiscaux.map((f) => f.parentRang)).size !== s.foyersFiscaux.length) {
       throw new QuotientError('invalid', 'foyers_invalides', 'Chaque parent ne peut figurer qu’une fois dans la demande.');
     }
@@ -125,7 +126,11 @@ export class DemandesService {
       }
       const le = f.consentement.recueilliLe;
       if (le !== undefined && (f.consentement.mode === 'en_ligne' || !(Date.parse(le) <= this.clock()))) {
-        throw new QuotientError('invalid', 'consentement_invalide', 'La date de l’accord doit être passée, et n’est indiquée que pour un formulaire signé ou un courriel.');
+        throw new QuotientError(
+          'invalid',
+          'consentement_invalide',
+          'La date de l’accord doit être passée, et n’est indiquée que pour un formulaire signé ou un courriel.',
+        );
       }
     }
     const famille = await findFamille(db, s.familleId);
@@ -162,10 +167,24 @@ export class DemandesService {
     const habilitationId = await this.habilitationId();
     await this.deps.transitions.executer(async (uow) => {
       const { trx } = uow;
-      await insertDemande(trx, { id, reference, familleId: s.familleId, canal: s.canal, acteur: s.acteur, anneeRevenus: s.anneeRevenus ?? null, detenteur: this.deps.instanceId, le: now });
-      await uow.journaliser(
-        { actor: s.acteur, action: 'demande.creee', target: { type: 'demande', id }, outcome: 'succes', ...(s.correlationId ? { correlationId: s.correlationId } : {}), details: { canal: s.canal, foyers: s.foyersFiscaux.length, famille: s.familleId } },
-      );
+      await insertDemande(trx, {
+        id,
+        reference,
+        familleId: s.familleId,
+        canal: s.canal,
+        acteur: s.acteur,
+        anneeRevenus: s.anneeRevenus ?? null,
+        detenteur: this.deps.instanceId,
+        le: now,
+      });
+      await uow.journaliser({
+        actor: s.acteur,
+        action: 'demande.creee',
+        target: { type: 'demande', id },
+        outcome: 'succes',
+        ...(s.correlationId ? { correlationId: s.correlationId } : {}),
+        details: { canal: s.canal, foyers: s.foyersFiscaux.length, famille: s.familleId },
+      });
       for (const [index, { rang, consentement: c }] of consentements.entries()) {
         await trx
           .insertInto('consentements')
@@ -198,9 +217,13 @@ export class DemandesService {
             recu_le: null,
           })
           .execute();
-        await uow.journaliser(
-          { actor: { type: c.donnePar.type, id: c.donnePar.id }, action: 'consentement.recueilli', target: { type: 'demande', id }, outcome: 'succes', details: { mode: c.mode, parent: rang, versionTexte: c.versionTexte } },
-        );
+        await uow.journaliser({
+          actor: { type: c.donnePar.type, id: c.donnePar.id },
+          action: 'consentement.recueilli',
+          target: { type: 'demande', id },
+          outcome: 'succes',
+          details: { mode: c.mode, parent: rang, versionTexte: c.versionTexte },
+        });
       }
       const consentie = await uow.avancer({ id, version: 0, statut: 'brouillon' }, { type: 'consentement_recueilli' }, s.acteur);
       await uow.avancer({ id, ...consentie }, { type: 'mise_en_file' }, s.acteur);
@@ -226,7 +249,17 @@ export class DemandesService {
     }
     const qf = await executor.selectFrom('quotients').selectAll().where('demande_id', '=', demandeId).executeTakeFirst();
     if (!qf) return base;
-    return { ...base, quotient: { cents: qf.valeur_cents, periode: qf.periode, valideDu: qf.valide_du, valideAu: qf.valide_au, prix: JSON.parse(qf.prix) as PrixActivite[], origine: qf.origine } };
+    return {
+      ...base,
+      quotient: {
+        cents: qf.valeur_cents,
+        periode: qf.periode,
+        valideDu: qf.valide_du,
+        valideAu: qf.valide_au,
+        prix: JSON.parse(qf.prix) as PrixActivite[],
+        origine: qf.origine,
+      },
+    };
   }
 
   /** Polls until the request leaves the queue, at most `timeoutMs`: the answer « at once » when the quota allows. */
@@ -255,7 +288,12 @@ export class DemandesService {
     await this.deps.transitions.executer(async (uow) => {
       const demande = await findDemande(uow.trx, demandeId);
       if (!demande) throw new QuotientError('not_found', 'demande_introuvable', 'Demande introuvable.');
-      const consentie = await uow.avancer(demande, { type: 'nouvelle_saisie' }, acteur, { motif: null, detenteur: this.deps.instanceId, prochain_essai_le: null, tentatives: 0 });
+      const consentie = await uow.avancer(demande, { type: 'nouvelle_saisie' }, acteur, {
+        motif: null,
+        detenteur: this.deps.instanceId,
+        prochain_essai_le: null,
+        tentatives: 0,
+      });
       await uow.avancer({ id: demandeId, ...consentie }, { type: 'mise_en_file' }, acteur);
     });
     for (const i of identifiants) {

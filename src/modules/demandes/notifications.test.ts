@@ -27,7 +27,10 @@ after(async () => {
 });
 
 const famille = { type: 'famille' as const, id: 'compte-test' };
-const ROUX = { parents: [{ nomNaissance: 'Roux', prenoms: 'Léa', dateNaissance: '2003-05-19' }], enfants: [{ prenoms: 'Jade', nom: 'Roux', dateNaissance: '2023-01-30' }] };
+const ROUX = {
+  parents: [{ nomNaissance: 'Roux', prenoms: 'Léa', dateNaissance: '2003-05-19' }],
+  enfants: [{ prenoms: 'Jade', nom: 'Roux', dateNaissance: '2023-01-30' }],
+};
 const SPI = SPI_SANDBOX.rfrZero;
 const enLigne = (familleId: string): Soumission => ({
   familleId,
@@ -71,7 +74,13 @@ test('a queued request that ends sends the family one e-mail: reference and link
       assert.equal(smtp.messages.filter((m) => m.to.includes(to)).length, 1, 'one e-mail');
 
       // A relay that refuses: logged, the request is not touched.
-      const failing = notifierFamilles({ db: database.db, mailer: { send: () => Promise.reject(Object.assign(new Error(`refused <${to}>`), { code: 'EENVELOPE' })) }, publicUrl: 'https://q.exemple.fr', communeNom: 'Test', logger });
+      const failing = notifierFamilles({
+        db: database.db,
+        mailer: { send: () => Promise.reject(Object.assign(new Error(`refused <${to}>`), { code: 'EENVELOPE' })) },
+        publicUrl: 'https://q.exemple.fr',
+        communeNom: 'Test',
+        logger,
+      });
       failing(id, 'calculee');
       const line = await until(() => logLines.find((l) => l.includes('échec de l’envoi du courriel de suivi')), 'the failure log');
       assert.match(line, /EENVELOPE/);
@@ -97,7 +106,10 @@ test('statuses that call for no e-mail, families without an address, identifiers
       assert.match((await courrielDemande(deps, id, 'a_ressaisir'))?.text ?? '', /saisi à nouveau/);
       // An id whose digits read as 13 in a row: the link becomes the list of requests.
       const row = await database.db.selectFrom('demandes').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-      await database.db.insertInto('demandes').values({ ...row, id: '12345678-1234-5abc-8def-abcdefabcdef', reference: 'D-ODD-TEST' }).execute();
+      await database.db
+        .insertInto('demandes')
+        .values({ ...row, id: '12345678-1234-5abc-8def-abcdefabcdef', reference: 'D-ODD-TEST' })
+        .execute();
       const odd = await courrielDemande(deps, '12345678-1234-5abc-8def-abcdefabcdef', 'echouee');
       assert.match(odd?.text ?? '', /https:\/\/q\.exemple\.fr\/mes-demandes\n/);
       const { id: sansCourriel } = await h.familles.creer(ROUX, famille);

@@ -10,11 +10,24 @@ import { assertCourrielSansDonneeFiscale, type Courriel, type Mailer } from '../
  * itself is read on the portal, after signing in.
  */
 const MESSAGES: Partial<Record<StatutDemande, { sujet: string; texte: string }>> = {
-  calculee: { sujet: 'Votre quotient familial est calculé', texte: 'Votre quotient familial est calculé. Vous pouvez le consulter, avec les prix des activités, sur votre espace :' },
-  a_verifier: { sujet: 'Votre demande va être vérifiée par un agent', texte: 'Votre demande ne peut pas être terminée automatiquement : un agent va la vérifier et vous serez prévenu. Vous pouvez suivre votre demande sur votre espace :' },
-  a_ressaisir: { sujet: 'Votre demande attend votre numéro fiscal', texte: 'Pour terminer votre demande, le numéro fiscal doit être saisi à nouveau. Votre accord reste valable. Saisissez-le sur votre espace :' },
+  calculee: {
+    sujet: 'Votre quotient familial est calculé',
+    texte: 'Votre quotient familial est calculé. Vous pouvez le consulter, avec les prix des activités, sur votre espace :',
+  },
+  a_verifier: {
+    sujet: 'Votre demande va être vérifiée par un agent',
+    texte:
+      'Votre demande ne peut pas être terminée automatiquement : un agent va la vérifier et vous serez prévenu. Vous pouvez suivre votre demande sur votre espace :',
+  },
+  a_ressaisir: {
+    sujet: 'Votre demande attend votre numéro fiscal',
+    texte: 'Pour terminer votre demande, le numéro fiscal doit être saisi à nouveau. Votre accord reste valable. Saisissez-le sur votre espace :',
+  },
   echouee: { sujet: 'Votre demande n’a pas pu aboutir', texte: 'La DGFiP n’a pas pu répondre à votre demande. Vous pouvez la refaire depuis votre espace :' },
-  refusee: { sujet: 'Votre demande n’a pas été acceptée', texte: 'Votre demande n’a pas été acceptée. Vous trouverez le motif et les suites possibles sur votre espace :' },
+  refusee: {
+    sujet: 'Votre demande n’a pas été acceptée',
+    texte: 'Votre demande n’a pas été acceptée. Vous trouverez le motif et les suites possibles sur votre espace :',
+  },
 };
 
 export interface NotificationsDeps {
@@ -27,7 +40,11 @@ export interface NotificationsDeps {
 }
 
 /** The message for one request, or undefined when the status calls for none or nobody can be written to. */
-export async function courrielDemande(deps: Pick<NotificationsDeps, 'db' | 'publicUrl' | 'communeNom'>, demandeId: string, statut: StatutDemande): Promise<Courriel | undefined> {
+export async function courrielDemande(
+  deps: Pick<NotificationsDeps, 'db' | 'publicUrl' | 'communeNom'>,
+  demandeId: string,
+  statut: StatutDemande,
+): Promise<Courriel | undefined> {
   const message = MESSAGES[statut];
   if (!message) return undefined;
   const demande = await deps.db.selectFrom('demandes').select(['id', 'reference', 'famille_id']).where('id', '=', demandeId).executeTakeFirst();
@@ -35,7 +52,14 @@ export async function courrielDemande(deps: Pick<NotificationsDeps, 'db' | 'publ
   const famille = await deps.db.selectFrom('familles').select('courriel').where('id', '=', demande.famille_id).executeTakeFirst();
   const compte = famille?.courriel
     ? undefined
-    : await deps.db.selectFrom('comptes').select('email').where('famille_id', '=', demande.famille_id).where('email', 'is not', null).where('email_verified_at', 'is not', null).orderBy('created_at').executeTakeFirst();
+    : await deps.db
+        .selectFrom('comptes')
+        .select('email')
+        .where('famille_id', '=', demande.famille_id)
+        .where('email', 'is not', null)
+        .where('email_verified_at', 'is not', null)
+        .orderBy('created_at')
+        .executeTakeFirst();
   const to = famille?.courriel ?? compte?.email ?? undefined;
   if (!to) return undefined;
   const base = deps.publicUrl.replace(/\/+$/, '');

@@ -68,7 +68,15 @@ export class Quotients {
     const { politique, resident, validite } = await this.tarif(demande);
     const unite = politique.quotient.periode === 'mensuelle' ? 'par mois' : 'par an';
     const explication = `Quotient familial fixé à ${formatEuros(cents)} ${unite} par un agent de la mairie, au vu de : ${piece}.`;
-    return { cents, periode: politique.quotient.periode, formule: 'manuel', politique, prix: priceActivites(politique, { quotient: { cents }, resident }), validite, explication: asJson({ explication, piece }) };
+    return {
+      cents,
+      periode: politique.quotient.periode,
+      formule: 'manuel',
+      politique,
+      prix: priceActivites(politique, { quotient: { cents }, resident }),
+      validite,
+      explication: asJson({ explication, piece }),
+    };
   }
 
   /** The QF row and its explanation in the silo, in the caller's transaction. */

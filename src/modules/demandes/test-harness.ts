@@ -65,7 +65,10 @@ export function harnessOf(services: Services, logLines: string[], dataDir: strin
 export async function createHarness(
   database: Database,
   dgfip: SandboxHandle | DgfipConnection,
-  options: { instanceId?: string; vault?: SpiVault; dataDir?: string; deadlineMs?: number } & Pick<CompositionOptions, 'onChange' | 'politique' | 'canauxAlerte' | 'incidentRefreshMs'> = {},
+  options: { instanceId?: string; vault?: SpiVault; dataDir?: string; deadlineMs?: number } & Pick<
+    CompositionOptions,
+    'onChange' | 'politique' | 'canauxAlerte' | 'incidentRefreshMs'
+  > = {},
 ): Promise<Harness> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'quotient-harness-'));
   const logLines: string[] = [];
@@ -117,11 +120,19 @@ export const BERTIN_ROUSSEL = {
 };
 
 /** A request made online by the family (`acteur`), with the numéro fiscal of each parent given. */
-export function enLigne(familleId: string, foyersFiscaux: Array<[1 | 2, string]>, acteur: Acteur & { type: 'famille' } = { type: 'famille', id: 'compte-test' }): Soumission {
+export function enLigne(
+  familleId: string,
+  foyersFiscaux: Array<[1 | 2, string]>,
+  acteur: Acteur & { type: 'famille' } = { type: 'famille', id: 'compte-test' },
+): Soumission {
   return {
     familleId,
     canal: 'en_ligne',
     acteur,
-    foyersFiscaux: foyersFiscaux.map(([parentRang, spi]) => ({ parentRang, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'en_ligne', donnePar: acteur } })),
+    foyersFiscaux: foyersFiscaux.map(([parentRang, spi]) => ({
+      parentRang,
+      identifiant: { spi: NumeroFiscal.parse(spi) },
+      consentement: { mode: 'en_ligne', donnePar: acteur },
+    })),
   };
 }

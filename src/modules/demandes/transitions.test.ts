@@ -91,14 +91,29 @@ test('several moves of one request in one transaction: the family hears once, of
     const { id: familleId } = await h.familles.creer(BERTIN_ROUSSEL, famille);
     const id = newId();
     await h.services.transitions.executer(async (uow) => {
-      await insertDemande(uow.trx, { id, reference: newReference('D'), familleId, canal: 'guichet', acteur: agent, anneeRevenus: null, detenteur: null, le: new Date().toISOString() });
+      await insertDemande(uow.trx, {
+        id,
+        reference: newReference('D'),
+        familleId,
+        canal: 'guichet',
+        acteur: agent,
+        anneeRevenus: null,
+        detenteur: null,
+        le: new Date().toISOString(),
+      });
       // A review opened (the family would be told it is being checked), then decided at once.
       const revue = await uow.avancer({ id, version: 0, statut: 'brouillon' }, { type: 'reexamen' }, agent, { motif: motif('reexamen') });
-      await uow.avancer({ id, ...revue }, { type: 'decision_instructeur', decision: 'refuse', motif: 'Aucun document présenté.' }, agent, { motif: motif('refuse', 'Aucun document présenté.') });
+      await uow.avancer({ id, ...revue }, { type: 'decision_instructeur', decision: 'refuse', motif: 'Aucun document présenté.' }, agent, {
+        motif: motif('refuse', 'Aucun document présenté.'),
+      });
     });
     assert.deepEqual(notifiees, [[id, 'refusee']]);
     const row = await database.db.selectFrom('demandes').select(['statut', 'motif', 'motif_code']).where('id', '=', id).executeTakeFirstOrThrow();
-    assert.deepEqual(row, { statut: 'refusee', motif: 'Demande refusée après examen par un agent de la mairie : Aucun document présenté.', motif_code: 'refuse' });
+    assert.deepEqual(row, {
+      statut: 'refusee',
+      motif: 'Demande refusée après examen par un agent de la mairie : Aucun document présenté.',
+      motif_code: 'refuse',
+    });
     const actions = (await h.journal.query({ target: { type: 'demande', id } })).entries.map((e) => e.action).reverse();
     assert.deepEqual(actions, ['demande.reexamen', 'demande.decision_instructeur'], 'each move is one journal entry');
   });

@@ -65,9 +65,14 @@ export class UniteDeTravail {
     if (!(await moveDemande(this.trx, demande, t.de, t.vers, now, changement))) {
       throw new QuotientError('conflict', 'demande_modifiee', 'La demande a été modifiée entre-temps : rechargez la page.');
     }
-    await this.deps.journal.append({ actor: acteur, action: t.action, target: { type: 'demande', id: demande.id }, outcome: 'succes', details: { de: t.de, vers: t.vers, ...details } }, this.trx);
+    await this.deps.journal.append(
+      { actor: acteur, action: t.action, target: { type: 'demande', id: demande.id }, outcome: 'succes', details: { de: t.de, vers: t.vers, ...details } },
+      this.trx,
+    );
     const lache = t.effets.some((e) => LACHENT_LE_NUMERO.includes(e));
-    const foyersFiscaux = lache ? (await this.trx.selectFrom('demande_foyers').select('id').where('demande_id', '=', demande.id).execute()).map((f) => f.id) : [];
+    const foyersFiscaux = lache
+      ? (await this.trx.selectFrom('demande_foyers').select('id').where('demande_id', '=', demande.id).execute()).map((f) => f.id)
+      : [];
     this.mouvements.push({ demandeId: demande.id, transition: t, foyersFiscaux });
     return { statut: t.vers, version: demande.version + 1 };
   }

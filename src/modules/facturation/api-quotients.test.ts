@@ -32,7 +32,9 @@ async function quotient(famille: unknown, spi: string): Promise<string> {
     familleId,
     canal: 'guichet',
     acteur: agent,
-    foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'Formulaire signé' } }],
+    foyersFiscaux: [
+      { parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'Formulaire signé' } },
+    ],
   });
   t.services.wake();
   assert.equal((await t.harness.demandes.attendre(id, 30_000)).statut, 'calculee');
@@ -45,7 +47,15 @@ before(async () => {
   t = await createBackOfficeTestApp({ env: { QUOTIENT_TRUST_PROXY: '1' } });
   const created = await t.services.clesApi.creer('Logiciel de facturation', { type: 'agent', id: t.agents.administrateur.id });
   cle = { id: created.cle.id, secret: created.secret };
-  await quotient({ parents: [{ nomNaissance: 'Bertin', prenoms: 'Paul', dateNaissance: '1981-04-09' }, { nomNaissance: 'Roussel', nomUsage: 'Bertin', prenoms: 'Claire', dateNaissance: '1983-12-01' }] }, SPI_SANDBOX.coupleMarie.declarant1);
+  await quotient(
+    {
+      parents: [
+        { nomNaissance: 'Bertin', prenoms: 'Paul', dateNaissance: '1981-04-09' },
+        { nomNaissance: 'Roussel', nomUsage: 'Bertin', prenoms: 'Claire', dateNaissance: '1983-12-01' },
+      ],
+    },
+    SPI_SANDBOX.coupleMarie.declarant1,
+  );
   await quotient({ parents: [{ nomNaissance: 'Roux', prenoms: 'Léa', dateNaissance: '2003-05-19' }] }, SPI_SANDBOX.rfrZero);
   await new Promise((resolve) => setTimeout(resolve, 5));
   entreDeux = new Date().toISOString();
@@ -67,7 +77,12 @@ function documented(status: string, mediaType: string, body: unknown): void {
 
 const api = (url: string, secret: string | null = cle.secret, requestId?: string) =>
   t.app.inject({ url, headers: { ...(secret ? { authorization: `Bearer ${secret}` } : {}), ...(requestId ? { 'x-request-id': requestId } : {}) } });
-type Page = { date: string | null; modifiedSince: string | null; quotients: Array<Record<string, unknown> & { id: string; famille: string; tranches: unknown[] }>; next: string | null };
+type Page = {
+  date: string | null;
+  modifiedSince: string | null;
+  quotients: Array<Record<string, unknown> & { id: string; famille: string; tranches: unknown[] }>;
+  next: string | null;
+};
 
 test('without a key, with a wrong or a revoked one: 401 problem+json in French, with WWW-Authenticate, and the refusal traced', async () => {
   const other = await t.services.clesApi.creer('Ancien logiciel', { type: 'agent', id: t.agents.administrateur.id });
@@ -108,7 +123,12 @@ test('with a key and no parameter: the QF in force today per family, as document
     assert.ok((q.tranches as Array<{ activite: string }>).some((x) => x.activite === 'restauration-scolaire'));
   }
   assert.doesNotMatch(res.body, /rfr|revenu|parts|bertin|roussel|roux|girard/i);
-  const roux = await t.database.db.selectFrom('quotients').innerJoin('familles', 'familles.id', 'quotients.famille_id').select('valeur_cents').where('familles.reference', '=', references[1] as string).executeTakeFirstOrThrow();
+  const roux = await t.database.db
+    .selectFrom('quotients')
+    .innerJoin('familles', 'familles.id', 'quotients.famille_id')
+    .select('valeur_cents')
+    .where('familles.reference', '=', references[1] as string)
+    .executeTakeFirstOrThrow();
   assert.equal(page.quotients.find((q) => q.famille === references[1])?.quotientCents, roux.valeur_cents);
 
   const entries = (await t.harness.journal.query({ correlationId: requestId, action: 'api.quotients.consultes' })).entries;
@@ -123,7 +143,10 @@ test('with a key and no parameter: the QF in force today per family, as document
 test('modifiedSince selects the QFs recorded since that instant, whatever the offset is written with', async () => {
   const utc = (await api(`/api/v1/quotients?modifiedSince=${encodeURIComponent(entreDeux)}`)).json() as Page;
   documented('200', 'application/json', utc);
-  assert.deepEqual(utc.quotients.map((q) => q.famille), [references[2]]);
+  assert.deepEqual(
+    utc.quotients.map((q) => q.famille),
+    [references[2]],
+  );
   assert.equal(utc.modifiedSince, entreDeux);
   assert.equal(utc.date, null);
   // The same instant in Paris's summer or winter offset, and with the « + » left unencoded (a space once decoded).
@@ -131,7 +154,11 @@ test('modifiedSince selects the QFs recorded since that instant, whatever the of
   const local = new Date(ms + 2 * 3600_000).toISOString().replace('Z', '+02:00');
   for (const query of [encodeURIComponent(local), local]) {
     const page = (await api(`/api/v1/quotients?modifiedSince=${query}`)).json() as Page;
-    assert.deepEqual(page.quotients.map((q) => q.famille), [references[2]], query);
+    assert.deepEqual(
+      page.quotients.map((q) => q.famille),
+      [references[2]],
+      query,
+    );
   }
   const all = (await api('/api/v1/quotients?modifiedSince=2000-01-01T00:00:00Z')).json() as Page;
   assert.equal(all.quotients.length, 3);
@@ -236,10 +263,14 @@ test('the OpenAPI document is public, a well-formed OpenAPI 3.1 document, and de
     assert.ok(check.validateSchema(schema), `${name} : ${check.errorsText(check.errors)}`);
   }
   // The document and the router agree on the API's routes.
-  const documentedRoutes = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`));
+  const documentedRoutes = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, item]) =>
+    Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`),
+  );
   const served = t.app.routesConnues.filter((r) => r.url.startsWith('/api/') && r.method !== 'HEAD').map((r) => `${r.method} ${r.url}`);
   assert.deepEqual(documentedRoutes.sort(), served.sort());
-  const params = ((doc.paths as Record<string, { get: { parameters: Array<{ name: string }> } }>)['/api/v1/quotients']?.get.parameters ?? []).map((p) => p.name);
+  const params = ((doc.paths as Record<string, { get: { parameters: Array<{ name: string }> } }>)['/api/v1/quotients']?.get.parameters ?? []).map(
+    (p) => p.name,
+  );
   assert.deepEqual(params, ['modifiedSince', 'date', 'limit', 'cursor']);
 });
 
@@ -247,7 +278,11 @@ test('each key has its allowance per minute: past it, 429 problem+json with Retr
   // A small application with the same access check and the API at 2 calls a minute.
   const small = Fastify({ logger: false });
   registerErrorHandling(small, t.config.commune);
-  registerControleAcces(small, { journal: t.harness.journal, cleApi: (secret) => t.services.clesApi.verifier(secret), politique: { 'GET /api/v1/quotients': ['api'], 'GET /api/v1/openapi.json': ['anonyme', 'api'] } });
+  registerControleAcces(small, {
+    journal: t.harness.journal,
+    cleApi: (secret) => t.services.clesApi.verifier(secret),
+    politique: { 'GET /api/v1/quotients': ['api'], 'GET /api/v1/openapi.json': ['anonyme', 'api'] },
+  });
   registerApiQuotients(small, { facturation: t.services.facturation, publicUrl: BACK_OFFICE_URL, appelsParMinute: 2 });
   await small.ready();
   try {
@@ -279,7 +314,11 @@ test('each key has its allowance per minute: past it, 429 problem+json with Retr
 test('a call the service fails to answer is journaled as a failure, and the caller gets a problem, not the data', async () => {
   const small = Fastify({ logger: false });
   registerErrorHandling(small, t.config.commune);
-  registerControleAcces(small, { journal: t.harness.journal, cleApi: (secret) => t.services.clesApi.verifier(secret), politique: { 'GET /api/v1/quotients': ['api'], 'GET /api/v1/openapi.json': ['anonyme', 'api'] } });
+  registerControleAcces(small, {
+    journal: t.harness.journal,
+    cleApi: (secret) => t.services.clesApi.verifier(secret),
+    politique: { 'GET /api/v1/quotients': ['api'], 'GET /api/v1/openapi.json': ['anonyme', 'api'] },
+  });
   const enPanne = {
     page: () => Promise.reject(new Error('base de données indisponible')),
     tracerApi: t.services.facturation.tracerApi.bind(t.services.facturation),
@@ -287,7 +326,9 @@ test('a call the service fails to answer is journaled as a failure, and the call
   registerApiQuotients(small, { facturation: enPanne, publicUrl: BACK_OFFICE_URL });
   await small.ready();
   try {
-    const avant = (await t.harness.journal.query({ action: 'api.quotients.consultes', outcome: 'echec' })).entries.filter((e) => e.details.code === 'erreur').length;
+    const avant = (await t.harness.journal.query({ action: 'api.quotients.consultes', outcome: 'echec' })).entries.filter(
+      (e) => e.details.code === 'erreur',
+    ).length;
     const res = await small.inject({ url: '/api/v1/quotients', headers: { authorization: `Bearer ${cle.secret}` } });
     assert.equal(res.statusCode, 500);
     assert.doesNotMatch(res.body, /quotients"\s*:/);
@@ -301,18 +342,23 @@ test('a call the service fails to answer is journaled as a failure, and the call
 
 test('an instant is read in any ISO-8601 form with an offset and compared in UTC', () => {
   fc.assert(
-    fc.property(fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }), fc.integer({ min: -14 * 60, max: 14 * 60 }), (date, offsetMin) => {
-      const iso = date.toISOString();
-      assert.equal(parseInstant(iso), iso);
-      const shifted = new Date(date.getTime() + offsetMin * 60_000).toISOString().slice(0, 23);
-      const sign = offsetMin < 0 ? '-' : '+';
-      const abs = Math.abs(offsetMin);
-      const zone = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
-      if (shifted.startsWith('-') || shifted.startsWith('+')) return;
-      assert.equal(parseInstant(`${shifted}${zone}`), iso);
-    }),
+    fc.property(
+      fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }),
+      fc.integer({ min: -14 * 60, max: 14 * 60 }),
+      (date, offsetMin) => {
+        const iso = date.toISOString();
+        assert.equal(parseInstant(iso), iso);
+        const shifted = new Date(date.getTime() + offsetMin * 60_000).toISOString().slice(0, 23);
+        const sign = offsetMin < 0 ? '-' : '+';
+        const abs = Math.abs(offsetMin);
+        const zone = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+        if (shifted.startsWith('-') || shifted.startsWith('+')) return;
+        assert.equal(parseInstant(`${shifted}${zone}`), iso);
+      },
+    ),
   );
-  for (const wrong of ['', '2026-09-01', '2026-09-01T25:00:00Z', '2026-13-01T00:00:00Z', '2026-09-01T10:00:00', '2026-09-01T10:00:00+25:00', 'demain']) assert.equal(parseInstant(wrong), null, wrong);
+  for (const wrong of ['', '2026-09-01', '2026-09-01T25:00:00Z', '2026-13-01T00:00:00Z', '2026-09-01T10:00:00', '2026-09-01T10:00:00+25:00', 'demain'])
+    assert.equal(parseInstant(wrong), null, wrong);
   assert.equal(parseInstant('2026-09-01T10:00+02:00'), '2026-09-01T08:00:00.000Z');
 });
 
@@ -355,7 +401,13 @@ const OPENAPI_31_STRUCTURE = {
     pathItem: {
       type: 'object',
       propertyNames: { enum: ['$ref', 'summary', 'description', 'get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace', 'servers', 'parameters'] },
-      properties: { get: { $ref: '#/$defs/operation' }, post: { $ref: '#/$defs/operation' }, put: { $ref: '#/$defs/operation' }, delete: { $ref: '#/$defs/operation' }, patch: { $ref: '#/$defs/operation' } },
+      properties: {
+        get: { $ref: '#/$defs/operation' },
+        post: { $ref: '#/$defs/operation' },
+        put: { $ref: '#/$defs/operation' },
+        delete: { $ref: '#/$defs/operation' },
+        patch: { $ref: '#/$defs/operation' },
+      },
     },
     operation: {
       type: 'object',
@@ -366,13 +418,24 @@ const OPENAPI_31_STRUCTURE = {
         description: { type: 'string' },
         parameters: { type: 'array', items: { $ref: '#/$defs/parameter' } },
         security: { $ref: '#/$defs/security' },
-        responses: { type: 'object', minProperties: 1, propertyNames: { pattern: '^([1-5](\\d\\d|XX)|default)$' }, additionalProperties: { $ref: '#/$defs/response' } },
+        responses: {
+          type: 'object',
+          minProperties: 1,
+          propertyNames: { pattern: '^([1-5](\\d\\d|XX)|default)$' },
+          additionalProperties: { $ref: '#/$defs/response' },
+        },
       },
     },
     parameter: {
       type: 'object',
       required: ['name', 'in'],
-      properties: { name: { type: 'string' }, in: { enum: ['query', 'header', 'path', 'cookie'] }, required: { type: 'boolean' }, description: { type: 'string' }, schema: { type: ['object', 'boolean'] } },
+      properties: {
+        name: { type: 'string' },
+        in: { enum: ['query', 'header', 'path', 'cookie'] },
+        required: { type: 'boolean' },
+        description: { type: 'string' },
+        schema: { type: ['object', 'boolean'] },
+      },
       oneOf: [{ required: ['schema'] }, { required: ['content'] }],
       if: { properties: { in: { const: 'path' } } },
       then: { required: ['required'], properties: { required: { const: true } } },
@@ -382,14 +445,22 @@ const OPENAPI_31_STRUCTURE = {
       required: ['description'],
       properties: {
         description: { type: 'string' },
-        headers: { type: 'object', additionalProperties: { type: 'object', properties: { description: { type: 'string' }, schema: { type: ['object', 'boolean'] } } } },
+        headers: {
+          type: 'object',
+          additionalProperties: { type: 'object', properties: { description: { type: 'string' }, schema: { type: ['object', 'boolean'] } } },
+        },
         content: { type: 'object', additionalProperties: { type: 'object', properties: { schema: { type: ['object', 'boolean'] } } } },
       },
     },
     securityScheme: {
       type: 'object',
       required: ['type'],
-      properties: { type: { enum: ['apiKey', 'http', 'mutualTLS', 'oauth2', 'openIdConnect'] }, scheme: { type: 'string' }, bearerFormat: { type: 'string' }, description: { type: 'string' } },
+      properties: {
+        type: { enum: ['apiKey', 'http', 'mutualTLS', 'oauth2', 'openIdConnect'] },
+        scheme: { type: 'string' },
+        bearerFormat: { type: 'string' },
+        description: { type: 'string' },
+      },
       if: { properties: { type: { const: 'http' } } },
       then: { required: ['scheme'] },
     },

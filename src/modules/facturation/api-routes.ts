@@ -81,7 +81,8 @@ function lireRequete(query: unknown): Requete {
   const details: ErrorDetail[] = [];
   for (const issue of parsed.error.issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) details.push({ path: key, message: `paramètre inconnu (faute de frappe ?) ; paramètres possibles : ${Object.keys(querySchema.shape).join(', ')}` });
+      for (const key of issue.keys)
+        details.push({ path: key, message: `paramètre inconnu (faute de frappe ?) ; paramètres possibles : ${Object.keys(querySchema.shape).join(', ')}` });
     } else details.push({ path: formatFieldPath(issue.path), message: issue.message });
   }
   throw new QuotientError('invalid', 'parametres_invalides', 'Paramètres invalides : corrigez ceux indiqués dans « errors ».', { details });
@@ -118,7 +119,9 @@ export function registerApiQuotients(app: FastifyInstance, deps: ApiQuotientsDep
   const base = deps.publicUrl.replace(/\/+$/, '');
   const document = JSON.stringify(openApiDocument(base));
 
-  app.get('/api/v1/openapi.json', (_request, reply) => reply.type('application/json; charset=utf-8').header('cache-control', 'public, max-age=300').send(document));
+  app.get('/api/v1/openapi.json', (_request, reply) =>
+    reply.type('application/json; charset=utf-8').header('cache-control', 'public, max-age=300').send(document),
+  );
 
   // In its own context: the per-key limit applies to these routes only, not to the rest of the app.
   app.register(async (api) => {
@@ -129,7 +132,12 @@ export function registerApiQuotients(app: FastifyInstance, deps: ApiQuotientsDep
       // After the access check, so that the key is known: each billing software has its own allowance.
       hook: 'preHandler',
       keyGenerator: (request) => (request.cleApi ? `cle:${request.cleApi.id}` : `ip:${request.ip}`),
-      errorResponseBuilder: () => new QuotientError('rate_limited', 'trop_de_requetes', 'Trop d’appels en une minute avec cette clé : patientez avant de réessayer (voir l’en-tête Retry-After).'),
+      errorResponseBuilder: () =>
+        new QuotientError(
+          'rate_limited',
+          'trop_de_requetes',
+          'Trop d’appels en une minute avec cette clé : patientez avant de réessayer (voir l’en-tête Retry-After).',
+        ),
     });
 
     // Every call with a key is journaled, also those that get no data: refused past the allowance

@@ -25,7 +25,14 @@ const schemaExport = (aujourdhui: string) =>
       if (typed === undefined) return aujourdhui;
       const date = parseDateSaisie(typed);
       if (date !== null) return date;
-      ctx.issues.push({ code: 'custom', message: typed.trim() === '' ? 'Indiquez la date des quotients, au format JJ/MM/AAAA.' : 'La date doit être une date réelle au format JJ/MM/AAAA, par exemple 01/09/2026.', input: undefined });
+      ctx.issues.push({
+        code: 'custom',
+        message:
+          typed.trim() === ''
+            ? 'Indiquez la date des quotients, au format JJ/MM/AAAA.'
+            : 'La date doit être une date réelle au format JJ/MM/AAAA, par exemple 01/09/2026.',
+        input: undefined,
+      });
       return z.NEVER;
     }),
   });
@@ -48,7 +55,14 @@ export function registerFacturation(app: FastifyInstance, deps: FacturationRoute
     const agent = requireAgent(request);
     const lecture = lireFormulaire(schemaExport(today()), request.query);
     if (!lecture.ok) {
-      return pageFormulaire(page, request, reply, 'Export pour la facturation', lecture.errors, <FacturationPage date={saisieAReafficher(request.query).date ?? ''} errors={lecture.errors} />);
+      return pageFormulaire(
+        page,
+        request,
+        reply,
+        'Export pour la facturation',
+        lecture.errors,
+        <FacturationPage date={saisieAReafficher(request.query).date ?? ''} errors={lecture.errors} />,
+      );
     }
     const { date } = lecture.values;
     const { csv } = await facturation.exporterCsv(date, acteurAgent(agent), String(request.id));

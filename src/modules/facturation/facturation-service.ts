@@ -89,7 +89,9 @@ function enVigueurLe(eb: Q, date: string) {
           .whereRef('r.famille_id', '=', 'q.famille_id')
           .where('r.valide_du', '<=', date)
           .where('r.valide_au', '>=', date)
-          .where((e) => e.or([e('r.calcule_le', '>', e.ref('q.calcule_le')), e.and([e('r.calcule_le', '=', e.ref('q.calcule_le')), e('r.id', '>', e.ref('q.id'))])])),
+          .where((e) =>
+            e.or([e('r.calcule_le', '>', e.ref('q.calcule_le')), e.and([e('r.calcule_le', '=', e.ref('q.calcule_le')), e('r.id', '>', e.ref('q.id'))])]),
+          ),
       ),
     ),
   ]);
@@ -125,9 +127,15 @@ export class FacturationService {
     }
     if (selection.modifiedSince !== undefined) query = query.where('q.calcule_le', '>=', selection.modifiedSince);
     if (apres) {
-      query = query.where((eb) => eb.or([eb('q.calcule_le', '>', apres.calculeLe), eb.and([eb('q.calcule_le', '=', apres.calculeLe), eb('q.id', '>', apres.id)])]));
+      query = query.where((eb) =>
+        eb.or([eb('q.calcule_le', '>', apres.calculeLe), eb.and([eb('q.calcule_le', '=', apres.calculeLe), eb('q.id', '>', apres.id)])]),
+      );
     }
-    const rows = await query.orderBy('q.calcule_le').orderBy('q.id').limit(limit + 1).execute();
+    const rows = await query
+      .orderBy('q.calcule_le')
+      .orderBy('q.id')
+      .limit(limit + 1)
+      .execute();
     const quotients = rows.slice(0, limit).map(versFacture);
     const last = quotients[quotients.length - 1];
     return { quotients, suite: rows.length > limit && last ? { calculeLe: last.calculeLe, id: last.id } : null };
@@ -148,7 +156,12 @@ export class FacturationService {
   }
 
   /** The journal entry of one call of the API: who, what was asked, how many rows went out. */
-  async tracerApi(cle: { id: string }, correlationId: string, details: Readonly<Record<string, string | number | boolean | null>>, outcome: 'succes' | 'echec' | 'refus' = 'succes'): Promise<void> {
+  async tracerApi(
+    cle: { id: string },
+    correlationId: string,
+    details: Readonly<Record<string, string | number | boolean | null>>,
+    outcome: 'succes' | 'echec' | 'refus' = 'succes',
+  ): Promise<void> {
     await this.deps.journal.append({ actor: { type: 'api', id: cle.id }, action: 'api.quotients.consultes', outcome, correlationId, details });
   }
 }

@@ -9,11 +9,19 @@ export function FacturationPage({ date, errors }: { date: string; errors: readon
       <h1>Export pour la facturation</h1>
       <Erreurs errors={errors} />
       <p class="lead">
-        Téléchargez le quotient familial en vigueur à une date pour chaque famille qui en a un, avec la tranche de chaque activité, au format
-        CSV pour le logiciel de facturation ou un tableur.
+        Téléchargez le quotient familial en vigueur à une date pour chaque famille qui en a un, avec la tranche de chaque activité, au format CSV pour le
+        logiciel de facturation ou un tableur.
       </p>
       <form method="get" action={`/agents/facturation/export.csv#${ANCRE_ERREURS}`}>
-        <TextField id="date" label="Date des quotients" hint="Au format JJ/MM/AAAA, par exemple 01/09/2026." value={date} inputMode="numeric" size="moyen" {...(error ? { error } : {})} />
+        <TextField
+          id="date"
+          label="Date des quotients"
+          hint="Au format JJ/MM/AAAA, par exemple 01/09/2026."
+          value={date}
+          inputMode="numeric"
+          size="moyen"
+          {...(error ? { error } : {})}
+        />
         <button class="button" type="submit">
           Télécharger le fichier CSV
         </button>
@@ -22,8 +30,8 @@ export function FacturationPage({ date, errors }: { date: string; errors: readon
 
       <h2>Contenu du fichier</h2>
       <p>
-        Une ligne par famille ; les familles sans quotient en vigueur à cette date n’y figurent pas (le tarif sans quotient s’applique). Le fichier ne
-        contient aucune donnée fiscale : ni revenu, ni nombre de parts, ni nom.
+        Une ligne par famille ; les familles sans quotient en vigueur à cette date n’y figurent pas (le tarif sans quotient s’applique). Le fichier ne contient
+        aucune donnée fiscale : ni revenu, ni nombre de parts, ni nom.
       </p>
       <div class="table-wrapper">
         <table class="donnees">
@@ -67,8 +75,8 @@ export function FacturationPage({ date, errors }: { date: string; errors: readon
         </table>
       </div>
       <p class="muted">
-        Le fichier est encodé en UTF-8, les colonnes sont séparées par des points-virgules. Les logiciels peuvent aussi lire ces données par l’API de
-        la commune, décrite par le document <a href="/api/v1/openapi.json">OpenAPI</a>.
+        Le fichier est encodé en UTF-8, les colonnes sont séparées par des points-virgules. Les logiciels peuvent aussi lire ces données par l’API de la
+        commune, décrite par le document <a href="/api/v1/openapi.json">OpenAPI</a>.
       </p>
     </>
   );

@@ -30,7 +30,9 @@ async function quotientAuGuichet(famille: unknown, spi: string) {
     familleId,
     canal: 'guichet',
     acteur: agent,
-    foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'Formulaire signé' } }],
+    foyersFiscaux: [
+      { parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'Formulaire signé' } },
+    ],
   });
   t.services.wake();
   const etat = await t.harness.demandes.attendre(id, 30_000);
@@ -57,7 +59,11 @@ function lire(csv: string): string[][] {
   return csv
     .slice(1, -2)
     .split('\r\n')
-    .map((line) => [...line.matchAll(/(?:^|;)("(?:[^"]|"")*"|[^;]*)/g)].map((m) => ((m[1] as string).startsWith('"') ? (m[1] as string).slice(1, -1).replace(/""/g, '"') : (m[1] as string))));
+    .map((line) =>
+      [...line.matchAll(/(?:^|;)("(?:[^"]|"")*"|[^;]*)/g)].map((m) =>
+        (m[1] as string).startsWith('"') ? (m[1] as string).slice(1, -1).replace(/""/g, '"') : (m[1] as string),
+      ),
+    );
 }
 
 test('a counter agent downloads the QFs in force today: BOM, « ; », CRLF, one row per family, prices per activity, no fiscal detail, and the export is journaled', async () => {
@@ -104,7 +110,9 @@ test('a counter agent downloads the QFs in force today: BOM, « ; », CRLF, one 
   // No fiscal detail: neither names (the avis's nor the family's), nor income, nor parts.
   assert.doesNotMatch(res.body, /bertin|roussel|roux|revenu|parts|rfr/i);
 
-  const entry = (await t.harness.journal.query({ action: 'facturation.export' })).entries.find((e) => e.correlationId !== null && e.details.date === aujourdhui());
+  const entry = (await t.harness.journal.query({ action: 'facturation.export' })).entries.find(
+    (e) => e.correlationId !== null && e.details.date === aujourdhui(),
+  );
   assert.ok(entry, 'l’export est journalisé');
   assert.deepEqual(entry.actor, { type: 'agent', id: t.agents.guichet.id });
   assert.equal(entry.details.lignes, familles.length);
@@ -164,7 +172,13 @@ test('end to end, text that looks like a formula (a reference taken over from an
     familleId,
     canal: 'guichet',
     acteur: agent,
-    foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.inconnu) }, consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'Formulaire' } }],
+    foyersFiscaux: [
+      {
+        parentRang: 1,
+        identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.inconnu) },
+        consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'Formulaire' },
+      },
+    ],
   });
   t.services.wake();
   await t.harness.demandes.attendre(demandeId, 30_000);
@@ -180,7 +194,9 @@ test('end to end, text that looks like a formula (a reference taken over from an
       periode: 'mensuelle',
       formule: 'rfr-parts',
       politique: 'test',
-      prix: JSON.stringify([{ id: 'atelier', libelle: 'Atelier', unite: 'seance', tranche: '@B', cents: 300, origine: 'grille', reduction: null, explication: '' }]),
+      prix: JSON.stringify([
+        { id: 'atelier', libelle: 'Atelier', unite: 'seance', tranche: '@B', cents: 300, origine: 'grille', reduction: null, explication: '' },
+      ]),
       valide_du: '2099-01-01',
       valide_au: '2099-12-31',
       origine: 'instructeur',
@@ -191,15 +207,27 @@ test('end to end, text that looks like a formula (a reference taken over from an
   const jar = await t.signInAgent('guichet');
   const res = await t.get(jar, '/agents/facturation/export.csv?date=15/06/2099');
   assert.equal(res.statusCode, 200);
-  assert.ok(res.body.includes(`\r\n"'=HYPERLINK(""http://x"";""clic"")";50000;mensuelle;2099-01-01;2099-12-31;calcule;2000-01-01T00:00:00.000Z;'@B;300\r\n`), res.body);
+  assert.ok(
+    res.body.includes(`\r\n"'=HYPERLINK(""http://x"";""clic"")";50000;mensuelle;2099-01-01;2099-12-31;calcule;2000-01-01T00:00:00.000Z;'@B;300\r\n`),
+    res.body,
+  );
   for (const row of lire(res.body)) for (const cell of row) assert.doesNotMatch(cell, /^[=+\-@\t\r]/);
   // A QF an instructor typed is manual.
-  const { id: autreFamille } = await t.harness.familles.creer({ parents: [{ nomNaissance: 'Saisie', prenoms: 'Manuelle', dateNaissance: '1971-01-01' }] }, agent);
+  const { id: autreFamille } = await t.harness.familles.creer(
+    { parents: [{ nomNaissance: 'Saisie', prenoms: 'Manuelle', dateNaissance: '1971-01-01' }] },
+    agent,
+  );
   const { id: autreDemande } = await t.harness.demandes.soumettre({
     familleId: autreFamille,
     canal: 'guichet',
     acteur: agent,
-    foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.inconnu) }, consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'Formulaire' } }],
+    foyersFiscaux: [
+      {
+        parentRang: 1,
+        identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.inconnu) },
+        consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'Formulaire' },
+      },
+    ],
   });
   t.services.wake();
   await t.harness.demandes.attendre(autreDemande, 30_000);
@@ -214,7 +242,9 @@ test('end to end, text that looks like a formula (a reference taken over from an
       periode: 'mensuelle',
       formule: 'rfr-parts',
       politique: 'test',
-      prix: JSON.stringify([{ id: 'atelier', libelle: 'Atelier', unite: 'seance', tranche: 'A', cents: 200, origine: 'grille', reduction: null, explication: '' }]),
+      prix: JSON.stringify([
+        { id: 'atelier', libelle: 'Atelier', unite: 'seance', tranche: 'A', cents: 200, origine: 'grille', reduction: null, explication: '' },
+      ]),
       valide_du: '2098-01-01',
       valide_au: '2098-12-31',
       origine: 'manuel',

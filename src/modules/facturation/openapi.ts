@@ -42,14 +42,16 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
               name: 'modifiedSince',
               in: 'query',
               required: false,
-              description: 'Instant ISO 8601 avec son fuseau, par exemple `2026-09-01T08:00:00Z` ou `2026-09-01T10:00:00+02:00` (le « + » s’écrit `%2B` dans une adresse).',
+              description:
+                'Instant ISO 8601 avec son fuseau, par exemple `2026-09-01T08:00:00Z` ou `2026-09-01T10:00:00+02:00` (le « + » s’écrit `%2B` dans une adresse).',
               schema: { type: 'string', format: 'date-time' },
             },
             {
               name: 'date',
               in: 'query',
               required: false,
-              description: 'Jour (AAAA-MM-JJ) : seuls les quotients en vigueur ce jour-là, le plus récent par famille. Par défaut, aujourd’hui quand `modifiedSince` est absent.',
+              description:
+                'Jour (AAAA-MM-JJ) : seuls les quotients en vigueur ce jour-là, le plus récent par famille. Par défaut, aujourd’hui quand `modifiedSince` est absent.',
               schema: { type: 'string', format: 'date' },
             },
             {
@@ -147,7 +149,10 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
             unite: { type: 'string', description: 'Unité du prix (repas, heure, journée…).' },
             tranche: { type: ['string', 'null'], description: 'Code de la tranche ; null pour un taux d’effort ou un prix forfaitaire.' },
             prixCents: { type: 'integer', minimum: 0, description: 'Prix unitaire pour cette famille, en centimes.' },
-            tarif: { enum: ['grille', 'non-resident', 'sans-quotient'], description: 'D’où vient le prix : la grille, le tarif des non-résidents, ou le tarif sans quotient.' },
+            tarif: {
+              enum: ['grille', 'non-resident', 'sans-quotient'],
+              description: 'D’où vient le prix : la grille, le tarif des non-résidents, ou le tarif sans quotient.',
+            },
           },
         },
         Probleme: {

@@ -13,7 +13,8 @@ const STATUTS: Record<string, string> = {
   a_ressaisir: 'numéro fiscal à saisir de nouveau',
 };
 
-const euros = (n: unknown) => (typeof n === 'number' ? `${new Intl.NumberFormat('fr-FR', { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(n)} €` : '—');
+const euros = (n: unknown) =>
+  typeof n === 'number' ? `${new Intl.NumberFormat('fr-FR', { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(n)} €` : '—';
 const date = (iso: unknown) => (typeof iso === 'string' && isIsoDate(iso.slice(0, 10)) ? formatDateCourte(iso.slice(0, 10)) : '—');
 
 /** The same export as the JSON one, for a person: plain French, one section per kind of data. */
@@ -24,31 +25,46 @@ export function exportEnTexte(e: ExportFamille): string {
   if (e.famille.courriel) lines.push(`Courriel : ${String(e.famille.courriel)}`);
   lines.push('', 'Parents déclarés');
   for (const p of e.parents) {
-    lines.push(`- ${String(p.prenoms)} ${String(p.nomNaissance)}${p.nomUsage ? ` (nom d’usage ${String(p.nomUsage)})` : ''}${p.dateNaissance ? `, né(e) le ${date(p.dateNaissance)}` : ''}${p.auFoyer === false ? ', vit ailleurs' : ''}`);
+    lines.push(
+      `- ${String(p.prenoms)} ${String(p.nomNaissance)}${p.nomUsage ? ` (nom d’usage ${String(p.nomUsage)})` : ''}${p.dateNaissance ? `, né(e) le ${date(p.dateNaissance)}` : ''}${p.auFoyer === false ? ', vit ailleurs' : ''}`,
+    );
   }
   if (e.enfants.length > 0) {
     lines.push('', 'Enfants');
-    for (const c of e.enfants) lines.push(`- ${String(c.prenoms)} ${String(c.nom)}${c.dateNaissance ? `, né(e) le ${date(c.dateNaissance)}` : ''}${c.residence === 'alternee' ? ', en résidence alternée' : ''}`);
+    for (const c of e.enfants)
+      lines.push(
+        `- ${String(c.prenoms)} ${String(c.nom)}${c.dateNaissance ? `, né(e) le ${date(c.dateNaissance)}` : ''}${c.residence === 'alternee' ? ', en résidence alternée' : ''}`,
+      );
   }
   lines.push('', 'Demandes');
   if (e.demandes.length === 0) lines.push('- aucune');
   for (const d of e.demandes) {
     lines.push(`- ${String(d.reference)} du ${date(d.creeeLe)} : ${STATUTS[String(d.statut)] ?? String(d.statut)}${d.motif ? ` (${String(d.motif)})` : ''}`);
     for (const c of (d.consentements as Array<Record<string, unknown>>) ?? []) {
-      lines.push(`  accord du parent ${String(c.parent)} le ${date(c.recueilliLe)} (${c.mode === 'en_ligne' ? 'en ligne' : c.mode === 'courriel' ? 'par courriel' : 'formulaire signé'}, texte ${String(c.versionTexte)}) pour : ${(c.donnees as string[]).join(', ')}${c.retireLe ? ` — retiré le ${date(c.retireLe)}` : ''}`);
+      lines.push(
+        `  accord du parent ${String(c.parent)} le ${date(c.recueilliLe)} (${c.mode === 'en_ligne' ? 'en ligne' : c.mode === 'courriel' ? 'par courriel' : 'formulaire signé'}, texte ${String(c.versionTexte)}) pour : ${(c.donnees as string[]).join(', ')}${c.retireLe ? ` — retiré le ${date(c.retireLe)}` : ''}`,
+      );
     }
   }
   lines.push('', 'Quotients familiaux');
   if (e.quotients.length === 0) lines.push('- aucun');
-  for (const q of e.quotients) lines.push(`- ${euros(q.valeurEuros)} par ${q.periode === 'annuelle' ? 'an' : 'mois'}, valable du ${date(q.validiteDu)} au ${date(q.validiteAu)} (${String(q.politique)})`);
+  for (const q of e.quotients)
+    lines.push(
+      `- ${euros(q.valeurEuros)} par ${q.periode === 'annuelle' ? 'an' : 'mois'}, valable du ${date(q.validiteDu)} au ${date(q.validiteAu)} (${String(q.politique)})`,
+    );
   lines.push('', 'Données fiscales reçues de la DGFiP');
   if (e.situationsFiscales.length === 0) lines.push('- aucune');
   for (const s of e.situationsFiscales) {
-    lines.push(`- avis des revenus ${String(s.anneeRevenus)} (demande ${String(s.demande)}) : revenu fiscal de référence ${euros(s.rfr)}, ${String(s.nbParts).replace('.', ',')} part(s), ${String(s.nbPac)} personne(s) à charge`);
+    lines.push(
+      `- avis des revenus ${String(s.anneeRevenus)} (demande ${String(s.demande)}) : revenu fiscal de référence ${euros(s.rfr)}, ${String(s.nbParts).replace('.', ',')} part(s), ${String(s.nbPac)} personne(s) à charge`,
+    );
   }
   if (e.contestations.length > 0) {
     lines.push('', 'Contestations');
-    for (const c of e.contestations) lines.push(`- du ${date(c.ouverteLe)} : ${String(c.motif)} — ${c.statut === 'ouverte' ? 'en cours d’examen' : `traitée${c.reponse ? ` : ${String(c.reponse)}` : ''}`}`);
+    for (const c of e.contestations)
+      lines.push(
+        `- du ${date(c.ouverteLe)} : ${String(c.motif)} — ${c.statut === 'ouverte' ? 'en cours d’examen' : `traitée${c.reponse ? ` : ${String(c.reponse)}` : ''}`}`,
+      );
   }
   lines.push('', 'Vous pouvez demander la rectification de ces données ou contester un calcul auprès du service famille.');
   return `${lines.join('\n')}\n`;

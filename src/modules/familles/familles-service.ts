@@ -14,7 +14,12 @@ const dateNaissance = z.string().refine(isIsoDate, { message: 'date au format AA
 
 const parentSchema = z.strictObject({
   nomNaissance: nom,
-  nomUsage: z.string().trim().max(100).nullish().transform((v) => (v ? v : null)),
+  nomUsage: z
+    .string()
+    .trim()
+    .max(100)
+    .nullish()
+    .transform((v) => (v ? v : null)),
   prenoms: nom,
   dateNaissance: dateNaissance.nullish().transform((v) => v ?? null),
   /** False for the other parent of a separated family, who lives elsewhere. */
@@ -35,7 +40,10 @@ export const familleSchema = z.strictObject({
     .max(20)
     .default([]),
   resident: z.boolean().default(true),
-  courriel: z.email('adresse électronique invalide').nullish().transform((v) => v ?? null),
+  courriel: z
+    .email('adresse électronique invalide')
+    .nullish()
+    .transform((v) => v ?? null),
 });
 
 export type FamilleSaisie = z.input<typeof familleSchema>;
@@ -55,17 +63,41 @@ export class FamillesService {
     const reference = newReference('F');
     const now = this.now();
     await this.deps.journal.inTransaction(async (trx) => {
-      await trx.insertInto('familles').values({ id, reference, resident: f.resident ? 1 : 0, courriel: f.courriel, creee_le: now, modifiee_le: now }).execute();
+      await trx
+        .insertInto('familles')
+        .values({ id, reference, resident: f.resident ? 1 : 0, courriel: f.courriel, creee_le: now, modifiee_le: now })
+        .execute();
       for (const [i, p] of f.parents.entries()) {
         await trx
           .insertInto('parents')
-          .values({ id: newId(), famille_id: id, rang: i + 1, nom_naissance: p.nomNaissance, nom_usage: p.nomUsage, prenoms: p.prenoms, date_naissance: p.dateNaissance, au_foyer: p.cohabite ? 1 : 0 })
+          .values({
+            id: newId(),
+            famille_id: id,
+            rang: i + 1,
+            nom_naissance: p.nomNaissance,
+            nom_usage: p.nomUsage,
+            prenoms: p.prenoms,
+            date_naissance: p.dateNaissance,
+            au_foyer: p.cohabite ? 1 : 0,
+          })
           .execute();
       }
       for (const e of f.enfants) {
-        await trx.insertInto('enfants').values({ id: newId(), famille_id: id, prenoms: e.prenoms, nom: e.nom, date_naissance: e.dateNaissance, residence: e.residence }).execute();
+        await trx
+          .insertInto('enfants')
+          .values({ id: newId(), famille_id: id, prenoms: e.prenoms, nom: e.nom, date_naissance: e.dateNaissance, residence: e.residence })
+          .execute();
       }
-      await this.deps.journal.append({ actor: acteur, action: 'famille.creee', target: { type: 'famille', id }, outcome: 'succes', details: { parents: f.parents.length, enfants: f.enfants.length } }, trx);
+      await this.deps.journal.append(
+        {
+          actor: acteur,
+          action: 'famille.creee',
+          target: { type: 'famille', id },
+          outcome: 'succes',
+          details: { parents: f.parents.length, enfants: f.enfants.length },
+        },
+        trx,
+      );
     });
     return { id, reference };
   }
@@ -87,13 +119,14 @@ export class FamillesService {
       db.selectFrom('contestations').selectAll().where('famille_id', '=', familleId).orderBy('ouverte_le').execute(),
     ]);
     const ids = demandes.map((d) => d.id);
-    const [consentements, foyersFiscaux, decisions] = ids.length === 0
-      ? [[], [], []]
-      : await Promise.all([
-          db.selectFrom('consentements').selectAll().where('demande_id', 'in', ids).execute(),
-          db.selectFrom('demande_foyers').selectAll().where('demande_id', 'in', ids).execute(),
-          db.selectFrom('decisions').selectAll().where('demande_id', 'in', ids).execute(),
-        ]);
+    const [consentements, foyersFiscaux, decisions] =
+      ids.length === 0
+        ? [[], [], []]
+        : await Promise.all([
+            db.selectFrom('consentements').selectAll().where('demande_id', 'in', ids).execute(),
+            db.selectFrom('demande_foyers').selectAll().where('demande_id', 'in', ids).execute(),
+            db.selectFrom('decisions').selectAll().where('demande_id', 'in', ids).execute(),
+          ]);
     const situations = [];
     for (const foyerFiscal of foyersFiscaux) {
       const situation = foyerFiscal.etat === 'recu' ? await coffre.get('situation_fiscale', foyerFiscal.id) : undefined;
@@ -104,7 +137,14 @@ export class FamillesService {
       exporteLe: this.now(),
       famille: { reference: famille.reference, resident: famille.resident === 1, courriel: famille.courriel, creeeLe: famille.creee_le },
       // The keys are the file the family downloads (and `export-texte.ts` reads): `auFoyer` keeps its name.
-      parents: parents.map((p) => ({ rang: p.rang, nomNaissance: p.nom_naissance, nomUsage: p.nom_usage, prenoms: p.prenoms, dateNaissance: p.date_naissance, auFoyer: p.au_foyer === 1 })),
+      parents: parents.map((p) => ({
+        rang: p.rang,
+        nomNaissance: p.nom_naissance,
+        nomUsage: p.nom_usage,
+        prenoms: p.prenoms,
+        dateNaissance: p.date_naissance,
+        auFoyer: p.au_foyer === 1,
+      })),
       enfants: enfants.map((e) => ({ prenoms: e.prenoms, nom: e.nom, dateNaissance: e.date_naissance, residence: e.residence })),
       demandes: demandes.map((d) => ({
         reference: d.reference,
@@ -112,11 +152,35 @@ export class FamillesService {
         statut: d.statut,
         motif: d.motif,
         creeeLe: d.creee_le,
-        consentements: consentements.filter((c) => c.demande_id === d.id).map((c) => ({ parent: c.parent_rang, mode: c.mode, versionTexte: c.version_texte, donnees: JSON.parse(c.donnees) as string[], finalite: c.finalite, recueilliLe: c.recueilli_le, retireLe: c.retire_le })),
-        decisions: decisions.filter((x) => x.demande_id === d.id).map((x) => ({ decision: x.decision, justification: x.justification, decideeLe: x.decidee_le })),
+        consentements: consentements
+          .filter((c) => c.demande_id === d.id)
+          .map((c) => ({
+            parent: c.parent_rang,
+            mode: c.mode,
+            versionTexte: c.version_texte,
+            donnees: JSON.parse(c.donnees) as string[],
+            finalite: c.finalite,
+            recueilliLe: c.recueilli_le,
+            retireLe: c.retire_le,
+          })),
+        decisions: decisions
+          .filter((x) => x.demande_id === d.id)
+          .map((x) => ({ decision: x.decision, justification: x.justification, decideeLe: x.decidee_le })),
       })),
-      quotients: quotients.map((q) => ({ demande: demandes.find((d) => d.id === q.demande_id)?.reference ?? null, valeurEuros: q.valeur_cents / 100, periode: q.periode, validiteDu: q.valide_du, validiteAu: q.valide_au, politique: q.politique, calculeLe: q.calcule_le })),
-      situationsFiscales: situations.map((s) => ({ demande: demandes.find((d) => d.id === s.demandeId)?.reference ?? null, parent: s.parent, ...(s.situation as object) })),
+      quotients: quotients.map((q) => ({
+        demande: demandes.find((d) => d.id === q.demande_id)?.reference ?? null,
+        valeurEuros: q.valeur_cents / 100,
+        periode: q.periode,
+        validiteDu: q.valide_du,
+        validiteAu: q.valide_au,
+        politique: q.politique,
+        calculeLe: q.calcule_le,
+      })),
+      situationsFiscales: situations.map((s) => ({
+        demande: demandes.find((d) => d.id === s.demandeId)?.reference ?? null,
+        parent: s.parent,
+        ...(s.situation as object),
+      })),
       contestations: contestations.map((c) => ({ motif: c.motif, statut: c.statut, reponse: c.reponse, ouverteLe: c.ouverte_le, traiteeLe: c.traitee_le })),
     };
   }
@@ -135,14 +199,23 @@ export class FamillesService {
     if (!reference && mots.length === 0 && !dateNaissance) {
       throw new QuotientError('invalid', 'recherche_vide', 'Indiquez une référence de famille, un nom ou une date de naissance.');
     }
-    let query = db.selectFrom('familles').innerJoin('parents', 'parents.famille_id', 'familles.id').select(['familles.id', 'parents.nom_naissance', 'parents.nom_usage', 'parents.prenoms']);
+    let query = db
+      .selectFrom('familles')
+      .innerJoin('parents', 'parents.famille_id', 'familles.id')
+      .select(['familles.id', 'parents.nom_naissance', 'parents.nom_usage', 'parents.prenoms']);
     if (reference) query = query.where('familles.reference', '=', reference);
     if (dateNaissance) query = query.where('parents.date_naissance', '=', dateNaissance);
     for (const mot of mots) {
       // A coarse filter both dialects run alike (letters that may carry an accent match anything);
       // the exact comparison is made below, on the normalised names.
       const motif = `%${[...mot].map((c) => (LETTRES_ACCENTUABLES.includes(c) ? '_' : c)).join('')}%`;
-      query = query.where((eb) => eb.or([eb(eb.fn('lower', ['parents.nom_naissance']), 'like', motif), eb(eb.fn('lower', ['parents.nom_usage']), 'like', motif), eb(eb.fn('lower', ['parents.prenoms']), 'like', motif)]));
+      query = query.where((eb) =>
+        eb.or([
+          eb(eb.fn('lower', ['parents.nom_naissance']), 'like', motif),
+          eb(eb.fn('lower', ['parents.nom_usage']), 'like', motif),
+          eb(eb.fn('lower', ['parents.prenoms']), 'like', motif),
+        ]),
+      );
     }
     // A stable order, so that the same search lists the same families; when the coarse filter
     // hits its cap, a family matching exactly may lie beyond it: the list is then said truncated.
@@ -153,26 +226,45 @@ export class FamillesService {
       if (mots.every((m) => noms.some((n) => n.startsWith(m))) && !ids.includes(l.id)) ids.push(l.id);
     }
     const retenus = ids.slice(0, RECHERCHE_MAX);
-    const [familles, parents, enfants] = retenus.length === 0
-      ? [[], [], []]
-      : await Promise.all([
-          db.selectFrom('familles').select(['id', 'reference', 'resident']).where('id', 'in', retenus).execute(),
-          db.selectFrom('parents').selectAll().where('famille_id', 'in', retenus).orderBy('rang').execute(),
-          db.selectFrom('enfants').select(['famille_id']).where('famille_id', 'in', retenus).execute(),
-        ]);
+    const [familles, parents, enfants] =
+      retenus.length === 0
+        ? [[], [], []]
+        : await Promise.all([
+            db.selectFrom('familles').select(['id', 'reference', 'resident']).where('id', 'in', retenus).execute(),
+            db.selectFrom('parents').selectAll().where('famille_id', 'in', retenus).orderBy('rang').execute(),
+            db.selectFrom('enfants').select(['famille_id']).where('famille_id', 'in', retenus).execute(),
+          ]);
     const trouvees: FamilleTrouvee[] = retenus.flatMap((id) => {
       const f = familles.find((x) => x.id === id);
       if (!f) return [];
-      return [{
-        id,
-        reference: f.reference,
-        resident: f.resident === 1,
-        parents: parents.filter((p) => p.famille_id === id).map((p) => ({ rang: p.rang === 2 ? 2 : 1, nomNaissance: p.nom_naissance, nomUsage: p.nom_usage, prenoms: p.prenoms, dateNaissance: p.date_naissance, cohabite: p.au_foyer === 1 })),
-        enfants: enfants.filter((e) => e.famille_id === id).length,
-      }];
+      return [
+        {
+          id,
+          reference: f.reference,
+          resident: f.resident === 1,
+          parents: parents
+            .filter((p) => p.famille_id === id)
+            .map((p) => ({
+              rang: p.rang === 2 ? 2 : 1,
+              nomNaissance: p.nom_naissance,
+              nomUsage: p.nom_usage,
+              prenoms: p.prenoms,
+              dateNaissance: p.date_naissance,
+              cohabite: p.au_foyer === 1,
+            })),
+          enfants: enfants.filter((e) => e.famille_id === id).length,
+        },
+      ];
     });
-    const sortes = [reference ? 'reference' : null, mots.length > 0 ? 'nom' : null, dateNaissance ? 'date_naissance' : null].filter((x) => x !== null).join('+');
-    await this.deps.journal.append({ actor: acteur, action: 'famille.recherchee', outcome: 'succes', details: { criteres: sortes, resultats: trouvees.length } });
+    const sortes = [reference ? 'reference' : null, mots.length > 0 ? 'nom' : null, dateNaissance ? 'date_naissance' : null]
+      .filter((x) => x !== null)
+      .join('+');
+    await this.deps.journal.append({
+      actor: acteur,
+      action: 'famille.recherchee',
+      outcome: 'succes',
+      details: { criteres: sortes, resultats: trouvees.length },
+    });
     return { familles: trouvees, tronque: ids.length > RECHERCHE_MAX || lignes.length >= RECHERCHE_GROSSIERE_MAX };
   }
 
@@ -191,8 +283,20 @@ export class FamillesService {
       courriel: famille.courriel,
       // Never touched since the account created it with the signed-in parent alone.
       aCompleter: famille.modifiee_le === famille.creee_le && enfants.length === 0,
-      parents: parents.map((p) => ({ rang: p.rang === 2 ? 2 : 1, nomNaissance: p.nom_naissance, nomUsage: p.nom_usage, prenoms: p.prenoms, dateNaissance: p.date_naissance, cohabite: p.au_foyer === 1 })),
-      enfants: enfants.map((e) => ({ prenoms: e.prenoms, nom: e.nom, dateNaissance: e.date_naissance, residence: e.residence === 'alternee' ? 'alternee' : 'exclusive' })),
+      parents: parents.map((p) => ({
+        rang: p.rang === 2 ? 2 : 1,
+        nomNaissance: p.nom_naissance,
+        nomUsage: p.nom_usage,
+        prenoms: p.prenoms,
+        dateNaissance: p.date_naissance,
+        cohabite: p.au_foyer === 1,
+      })),
+      enfants: enfants.map((e) => ({
+        prenoms: e.prenoms,
+        nom: e.nom,
+        dateNaissance: e.date_naissance,
+        residence: e.residence === 'alternee' ? 'alternee' : 'exclusive',
+      })),
     };
   }
 
@@ -206,18 +310,34 @@ export class FamillesService {
     const f = parsed.data;
     const now = this.now();
     await this.deps.journal.inTransaction(async (trx) => {
-      const updated = await trx.updateTable('familles').set({ resident: f.resident ? 1 : 0, ...(f.courriel ? { courriel: f.courriel } : {}), modifiee_le: now }).where('id', '=', familleId).executeTakeFirst();
+      const updated = await trx
+        .updateTable('familles')
+        .set({ resident: f.resident ? 1 : 0, ...(f.courriel ? { courriel: f.courriel } : {}), modifiee_le: now })
+        .where('id', '=', familleId)
+        .executeTakeFirst();
       if (Number(updated.numUpdatedRows) === 0) throw new QuotientError('not_found', 'famille_introuvable', 'Famille introuvable.');
       await trx.deleteFrom('parents').where('famille_id', '=', familleId).execute();
       await trx.deleteFrom('enfants').where('famille_id', '=', familleId).execute();
       for (const [i, p] of f.parents.entries()) {
         await trx
           .insertInto('parents')
-          .values({ id: newId(), famille_id: familleId, rang: i + 1, nom_naissance: p.nomNaissance, nom_usage: p.nomUsage, prenoms: p.prenoms, date_naissance: p.dateNaissance, au_foyer: p.cohabite ? 1 : 0 })
+          .values({
+            id: newId(),
+            famille_id: familleId,
+            rang: i + 1,
+            nom_naissance: p.nomNaissance,
+            nom_usage: p.nomUsage,
+            prenoms: p.prenoms,
+            date_naissance: p.dateNaissance,
+            au_foyer: p.cohabite ? 1 : 0,
+          })
           .execute();
       }
       for (const e of f.enfants) {
-        await trx.insertInto('enfants').values({ id: newId(), famille_id: familleId, prenoms: e.prenoms, nom: e.nom, date_naissance: e.dateNaissance, residence: e.residence }).execute();
+        await trx
+          .insertInto('enfants')
+          .values({ id: newId(), famille_id: familleId, prenoms: e.prenoms, nom: e.nom, date_naissance: e.dateNaissance, residence: e.residence })
+          .execute();
       }
       // Counts only, no names: what changed in the household's shape is visible in the journal.
       const details = {
@@ -226,7 +346,10 @@ export class FamillesService {
         enfants: f.enfants.length,
         enfantsResidenceAlternee: f.enfants.filter((e) => e.residence === 'alternee').length,
       };
-      await this.deps.journal.append({ actor: acteur, action: 'famille.modifiee', target: { type: 'famille', id: familleId }, outcome: 'succes', details }, trx);
+      await this.deps.journal.append(
+        { actor: acteur, action: 'famille.modifiee', target: { type: 'famille', id: familleId }, outcome: 'succes', details },
+        trx,
+      );
     });
   }
 
@@ -236,11 +359,33 @@ export class FamillesService {
     const rows = await db
       .selectFrom('demandes')
       .leftJoin('quotients', 'quotients.demande_id', 'demandes.id')
-      .select(['demandes.id', 'demandes.reference', 'demandes.statut', 'demandes.canal', 'demandes.creee_le', 'demandes.motif', 'quotients.valeur_cents', 'quotients.periode', 'quotients.valide_du', 'quotients.valide_au'])
+      .select([
+        'demandes.id',
+        'demandes.reference',
+        'demandes.statut',
+        'demandes.canal',
+        'demandes.creee_le',
+        'demandes.motif',
+        'quotients.valeur_cents',
+        'quotients.periode',
+        'quotients.valide_du',
+        'quotients.valide_au',
+      ])
       .where('demandes.famille_id', '=', familleId)
       .orderBy('demandes.creee_le', 'desc')
       .execute();
-    const consents = rows.length === 0 ? [] : await db.selectFrom('consentements').select(['demande_id', 'retire_le']).where('demande_id', 'in', rows.map((r) => r.id)).execute();
+    const consents =
+      rows.length === 0
+        ? []
+        : await db
+            .selectFrom('consentements')
+            .select(['demande_id', 'retire_le'])
+            .where(
+              'demande_id',
+              'in',
+              rows.map((r) => r.id),
+            )
+            .execute();
     return rows.map((r) => ({
       id: r.id,
       reference: r.reference,
@@ -248,7 +393,8 @@ export class FamillesService {
       canal: r.canal,
       creeeLe: r.creee_le,
       motif: r.motif,
-      quotient: r.valeur_cents === null ? null : { cents: r.valeur_cents, periode: r.periode ?? 'mensuelle', valideDu: r.valide_du ?? '', valideAu: r.valide_au ?? '' },
+      quotient:
+        r.valeur_cents === null ? null : { cents: r.valeur_cents, periode: r.periode ?? 'mensuelle', valideDu: r.valide_du ?? '', valideAu: r.valide_au ?? '' },
       consentementRetire: consents.some((c) => c.demande_id === r.id && c.retire_le !== null),
     }));
   }
@@ -273,11 +419,27 @@ export class FamillesService {
     const rows = await db
       .selectFrom('contestations')
       .leftJoin('demandes', 'demandes.id', 'contestations.demande_id')
-      .select(['contestations.id', 'demandes.reference', 'contestations.motif', 'contestations.statut', 'contestations.reponse', 'contestations.ouverte_le', 'contestations.traitee_le'])
+      .select([
+        'contestations.id',
+        'demandes.reference',
+        'contestations.motif',
+        'contestations.statut',
+        'contestations.reponse',
+        'contestations.ouverte_le',
+        'contestations.traitee_le',
+      ])
       .where('contestations.famille_id', '=', familleId)
       .orderBy('contestations.ouverte_le', 'desc')
       .execute();
-    return rows.map((r) => ({ id: r.id, demande: r.reference, motif: r.motif, statut: r.statut, reponse: r.reponse, ouverteLe: r.ouverte_le, traiteeLe: r.traitee_le }));
+    return rows.map((r) => ({
+      id: r.id,
+      demande: r.reference,
+      motif: r.motif,
+      statut: r.statut,
+      reponse: r.reponse,
+      ouverteLe: r.ouverte_le,
+      traiteeLe: r.traitee_le,
+    }));
   }
 
   /**
@@ -289,7 +451,12 @@ export class FamillesService {
     const { db, coffre, journal } = this.deps;
     const owned = await db.selectFrom('demandes').select('id').where('id', '=', demandeId).where('famille_id', '=', familleId).executeTakeFirst();
     if (!owned) throw new QuotientError('not_found', 'demande_introuvable', 'Demande introuvable.');
-    const foyersFiscaux = await db.selectFrom('demande_foyers').select(['parent_rang', 'annee_revenus', 'source', 'recu_le', 'voie']).where('demande_id', '=', demandeId).orderBy('parent_rang').execute();
+    const foyersFiscaux = await db
+      .selectFrom('demande_foyers')
+      .select(['parent_rang', 'annee_revenus', 'source', 'recu_le', 'voie'])
+      .where('demande_id', '=', demandeId)
+      .orderBy('parent_rang')
+      .execute();
     const calcul = (await coffre.get('calcul_quotient', demandeId).catch(() => undefined)) as { explication?: string } | undefined;
     await journal.append({ actor: acteur, action: 'famille.resultat_consulte', target: { type: 'demande', id: demandeId }, outcome: 'succes' });
     return {
@@ -308,9 +475,18 @@ export class FamillesService {
     return this.deps.journal.inTransaction(async (trx) => {
       const ids = (await trx.selectFrom('demandes').select('id').where('famille_id', '=', familleId).execute()).map((d) => d.id);
       if (ids.length === 0) return 0;
-      const result = await trx.updateTable('consentements').set({ retire_le: now }).where('demande_id', 'in', ids).where('retire_le', 'is', null).executeTakeFirst();
+      const result = await trx
+        .updateTable('consentements')
+        .set({ retire_le: now })
+        .where('demande_id', 'in', ids)
+        .where('retire_le', 'is', null)
+        .executeTakeFirst();
       const n = Number(result.numUpdatedRows);
-      if (n > 0) await this.deps.journal.append({ actor: acteur, action: 'consentement.retire', target: { type: 'famille', id: familleId }, outcome: 'succes', details: { consentements: n } }, trx);
+      if (n > 0)
+        await this.deps.journal.append(
+          { actor: acteur, action: 'consentement.retire', target: { type: 'famille', id: familleId }, outcome: 'succes', details: { consentements: n } },
+          trx,
+        );
       return n;
     });
   }
@@ -322,23 +498,51 @@ export class FamillesService {
    */
   async contester(familleId: string, demandeId: string | null, motif: string, acteur: Acteur): Promise<string> {
     const texte = motif.trim();
-    if (texte.length < 5) throw new QuotientError('invalid', 'contestation_invalide', 'Expliquez en quelques mots ce qui vous paraît inexact.', { details: [{ path: 'motif', message: 'au moins 5 caractères' }] });
-    if (texte.length > 2000) throw new QuotientError('invalid', 'contestation_invalide', 'Le message est trop long (2 000 caractères au plus).', { details: [{ path: 'motif', message: 'au plus 2 000 caractères' }] });
+    if (texte.length < 5)
+      throw new QuotientError('invalid', 'contestation_invalide', 'Expliquez en quelques mots ce qui vous paraît inexact.', {
+        details: [{ path: 'motif', message: 'au moins 5 caractères' }],
+      });
+    if (texte.length > 2000)
+      throw new QuotientError('invalid', 'contestation_invalide', 'Le message est trop long (2 000 caractères au plus).', {
+        details: [{ path: 'motif', message: 'au plus 2 000 caractères' }],
+      });
     const id = newId();
     const now = this.now();
     await this.deps.journal.inTransaction(async (trx) => {
       if (demandeId !== null) {
         const owned = await trx.selectFrom('demandes').select('id').where('id', '=', demandeId).where('famille_id', '=', familleId).executeTakeFirst();
         if (!owned) throw new QuotientError('not_found', 'demande_introuvable', 'Demande introuvable.');
-        const ouverte = await trx.selectFrom('contestations').select('id').where('demande_id', '=', demandeId).where('statut', '=', 'ouverte').executeTakeFirst();
-        if (ouverte) throw new QuotientError('conflict', 'contestation_deja_ouverte', 'Vous avez déjà signalé une erreur sur cette demande : un agent l’examine et vous répondra. Vous pourrez en signaler une autre une fois sa réponse reçue.');
+        const ouverte = await trx
+          .selectFrom('contestations')
+          .select('id')
+          .where('demande_id', '=', demandeId)
+          .where('statut', '=', 'ouverte')
+          .executeTakeFirst();
+        if (ouverte)
+          throw new QuotientError(
+            'conflict',
+            'contestation_deja_ouverte',
+            'Vous avez déjà signalé une erreur sur cette demande : un agent l’examine et vous répondra. Vous pourrez en signaler une autre une fois sa réponse reçue.',
+          );
       }
       const depuis = new Date(Date.parse(now) - 24 * 3600_000).toISOString();
-      const recentes = await trx.selectFrom('contestations').select((eb) => eb.fn.countAll<number>().as('n')).where('famille_id', '=', familleId).where('ouverte_le', '>', depuis).executeTakeFirstOrThrow();
+      const recentes = await trx
+        .selectFrom('contestations')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('famille_id', '=', familleId)
+        .where('ouverte_le', '>', depuis)
+        .executeTakeFirstOrThrow();
       if (Number(recentes.n) >= CONTESTATIONS_PAR_JOUR) {
-        throw new QuotientError('conflict', 'contestations_trop_nombreuses', `Vous avez déjà envoyé ${CONTESTATIONS_PAR_JOUR} signalements ces dernières 24 heures : un agent va les examiner. Vous pourrez en envoyer un autre demain, ou contacter le service par courriel.`);
+        throw new QuotientError(
+          'conflict',
+          'contestations_trop_nombreuses',
+          `Vous avez déjà envoyé ${CONTESTATIONS_PAR_JOUR} signalements ces dernières 24 heures : un agent va les examiner. Vous pourrez en envoyer un autre demain, ou contacter le service par courriel.`,
+        );
       }
-      await trx.insertInto('contestations').values({ id, famille_id: familleId, demande_id: demandeId, motif: texte, statut: 'ouverte', reponse: null, ouverte_le: now, traitee_le: null }).execute();
+      await trx
+        .insertInto('contestations')
+        .values({ id, famille_id: familleId, demande_id: demandeId, motif: texte, statut: 'ouverte', reponse: null, ouverte_le: now, traitee_le: null })
+        .execute();
       await this.deps.journal.append({ actor: acteur, action: 'contestation.ouverte', target: { type: 'famille', id: familleId }, outcome: 'succes' }, trx);
     });
     return id;
@@ -354,7 +558,14 @@ export interface CompositionFamille {
   readonly courriel: string | null;
   /** True while the family has not yet completed the household its account started with. */
   readonly aCompleter: boolean;
-  readonly parents: ReadonlyArray<{ rang: 1 | 2; nomNaissance: string; nomUsage: string | null; prenoms: string; dateNaissance: string | null; cohabite: boolean }>;
+  readonly parents: ReadonlyArray<{
+    rang: 1 | 2;
+    nomNaissance: string;
+    nomUsage: string | null;
+    prenoms: string;
+    dateNaissance: string | null;
+    cohabite: boolean;
+  }>;
   readonly enfants: ReadonlyArray<{ prenoms: string; nom: string; dateNaissance: string | null; residence: 'exclusive' | 'alternee' }>;
 }
 

@@ -70,11 +70,13 @@ const RANGS_ENFANTS = Array.from({ length: ENFANTS_MAX }, (_, i) => i + 1);
 
 /** Every field of the household's part of the form, read as typed; the rules are checked together, below. */
 const CHAMPS = z.object(
-  Object.fromEntries([
-    ...[1, 2].flatMap((n) => CHAMPS_PARENT.map((f) => `parent${n}-${f}`)),
-    'parent2-foyer',
-    ...RANGS_ENFANTS.flatMap((i) => [...CHAMPS_ENFANT.map((f) => `enfant${i}-${f}`), `enfant${i}-residence`]),
-  ].map((id) => [id, texte()])),
+  Object.fromEntries(
+    [
+      ...[1, 2].flatMap((n) => CHAMPS_PARENT.map((f) => `parent${n}-${f}`)),
+      'parent2-foyer',
+      ...RANGS_ENFANTS.flatMap((i) => [...CHAMPS_ENFANT.map((f) => `enfant${i}-${f}`), `enfant${i}-residence`]),
+    ].map((id) => [id, texte()]),
+  ),
 );
 
 /** The household's part of the families service's input (`FamilleSaisie`). */
@@ -132,7 +134,8 @@ export function schemaComposition(espace: Espace, aujourdhui: string) {
       }
       const iso = parseDateSaisie(v);
       if (iso !== null && iso < NAISSANCE_MIN) signaler(id, `La date de naissance ${qui} est antérieure à 1900 : vérifiez l’année, au format JJ/MM/AAAA.`);
-      else if (iso === null || !naissancePlausible(iso, aujourdhui)) signaler(id, `La date de naissance ${qui} doit être une date passée au format JJ/MM/AAAA, par exemple 09/04/1981.`);
+      else if (iso === null || !naissancePlausible(iso, aujourdhui))
+        signaler(id, `La date de naissance ${qui} doit être une date passée au format JJ/MM/AAAA, par exemple 09/04/1981.`);
       else return iso;
       return null;
     };
@@ -159,7 +162,12 @@ export function schemaComposition(espace: Espace, aujourdhui: string) {
       const residence = choix(`${e}-residence`, mots.residences, `Indiquez où vit l’enfant ${i}.`) as 'exclusive' | 'alternee';
       const exige = residence === 'alternee' ? `${qui}, en résidence alternée` : remplie(e, CHAMPS_ENFANT) ? qui : null;
       if (exige === null) continue;
-      enfants.push({ prenoms: nom(`${e}-prenoms`, 'les prénoms', qui, exige), nom: nom(`${e}-nom`, mots.nomEnfant.libelle, qui, exige), dateNaissance: naissance(`${e}-dateNaissance`, qui, false), residence });
+      enfants.push({
+        prenoms: nom(`${e}-prenoms`, 'les prénoms', qui, exige),
+        nom: nom(`${e}-nom`, mots.nomEnfant.libelle, qui, exige),
+        dateNaissance: naissance(`${e}-dateNaissance`, qui, false),
+        residence,
+      });
     }
     return { parents: [...(p1 ? [p1] : []), ...(p2 ? [{ ...p2, cohabite: ouVitP2 === 'oui' }] : [])], enfants };
   });
@@ -196,7 +204,19 @@ export function valeursDeLaComposition(composition: CompositionFamille): Record<
 
 const AIDE_DATE = 'Au format JJ/MM/AAAA, par exemple 09/04/1981.';
 
-function Champ({ id, label, values, errors, hint }: { id: string; label: string; values: Readonly<Record<string, string>>; errors: readonly ErrorDetail[]; hint?: string }) {
+function Champ({
+  id,
+  label,
+  values,
+  errors,
+  hint,
+}: {
+  id: string;
+  label: string;
+  values: Readonly<Record<string, string>>;
+  errors: readonly ErrorDetail[];
+  hint?: string;
+}) {
   const error = errorOf(errors, id);
   return <TextField id={id} label={label} value={values[id] ?? ''} autoComplete="off" {...(hint ? { hint } : {})} {...(error ? { error } : {})} />;
 }
@@ -217,9 +237,19 @@ function Personne({ espace, prefix, legend, enfant, values, errors, children }: 
     <fieldset class={espace === 'agents' ? 'field guichet-personne' : 'field'}>
       <legend>{legend}</legend>
       <Champ id={`${prefix}-prenoms`} label="Prénoms" values={values} errors={errors} />
-      {enfant ? <Champ id={`${prefix}-nom`} label={MOTS[espace].nomEnfant.label} values={values} errors={errors} /> : <Champ id={`${prefix}-nomNaissance`} label="Nom de naissance" values={values} errors={errors} />}
+      {enfant ? (
+        <Champ id={`${prefix}-nom`} label={MOTS[espace].nomEnfant.label} values={values} errors={errors} />
+      ) : (
+        <Champ id={`${prefix}-nomNaissance`} label="Nom de naissance" values={values} errors={errors} />
+      )}
       {enfant ? null : <Champ id={`${prefix}-nomUsage`} label="Nom d’usage (facultatif)" values={values} errors={errors} />}
-      <Champ id={`${prefix}-dateNaissance`} label={enfant ? 'Date de naissance (facultatif)' : 'Date de naissance'} hint={AIDE_DATE} values={values} errors={errors} />
+      <Champ
+        id={`${prefix}-dateNaissance`}
+        label={enfant ? 'Date de naissance (facultatif)' : 'Date de naissance'}
+        hint={AIDE_DATE}
+        values={values}
+        errors={errors}
+      />
       {children}
     </fieldset>
   );
@@ -230,7 +260,17 @@ function Personne({ espace, prefix, legend, enfant, values, errors, children }: 
  * between the children's heading and their fieldsets. The values are the form's fields, as typed
  * or as recorded (`valeursDeLaComposition`).
  */
-export function ChampsComposition({ espace, values, errors, enfantsIntro }: { espace: Espace; values: Readonly<Record<string, string>>; errors: readonly ErrorDetail[]; enfantsIntro?: ComponentChildren }) {
+export function ChampsComposition({
+  espace,
+  values,
+  errors,
+  enfantsIntro,
+}: {
+  espace: Espace;
+  values: Readonly<Record<string, string>>;
+  errors: readonly ErrorDetail[];
+  enfantsIntro?: ComponentChildren;
+}) {
   const mots = MOTS[espace];
   const choix = espace === 'agents' ? 'guichet-choix' : undefined;
   return (
@@ -238,13 +278,28 @@ export function ChampsComposition({ espace, values, errors, enfantsIntro }: { es
       <h2>Les parents</h2>
       <Personne espace={espace} prefix="parent1" legend="Premier parent" enfant={false} values={values} errors={errors} />
       <Personne espace={espace} prefix="parent2" legend="Second parent (facultatif)" enfant={false} values={values} errors={errors}>
-        <RadioGroup name="parent2-foyer" legend={mots.parent2} {...(mots.parent2Aide ? { hint: mots.parent2Aide } : {})} options={mots.parent2Options} value={values['parent2-foyer'] ?? 'oui'} errors={errors} {...(choix ? { className: choix } : {})} />
+        <RadioGroup
+          name="parent2-foyer"
+          legend={mots.parent2}
+          {...(mots.parent2Aide ? { hint: mots.parent2Aide } : {})}
+          options={mots.parent2Options}
+          value={values['parent2-foyer'] ?? 'oui'}
+          errors={errors}
+          {...(choix ? { className: choix } : {})}
+        />
       </Personne>
       <h2>Les enfants</h2>
       {enfantsIntro}
       {RANGS_ENFANTS.map((i) => (
         <Personne key={i} espace={espace} prefix={`enfant${i}`} legend={`Enfant ${i} (facultatif)`} enfant={true} values={values} errors={errors}>
-          <RadioGroup name={`enfant${i}-residence`} legend={`Où vit l’enfant ${i} ?`} options={mots.residences} value={values[`enfant${i}-residence`] ?? 'exclusive'} errors={errors} {...(choix ? { className: choix } : {})} />
+          <RadioGroup
+            name={`enfant${i}-residence`}
+            legend={`Où vit l’enfant ${i} ?`}
+            options={mots.residences}
+            value={values[`enfant${i}-residence`] ?? 'exclusive'}
+            errors={errors}
+            {...(choix ? { className: choix } : {})}
+          />
         </Personne>
       ))}
     </>

@@ -5,14 +5,41 @@ import { addDays, formatDateCourte, parseDateSaisie } from '../../domain/dates.t
 import { QuotientError, type ErrorDetail } from '../../domain/errors.ts';
 import { ressembleANumeroFiscal } from '../../domain/numero-fiscal.ts';
 import type { AgentConnecte } from '../../http/acces/controle-acces.ts';
-import { NUMERO_FISCAL_EGARE, PARAMS_ID, coche, libre, lireFormulaire, lireParams, numerosFiscaux, pageFormulaire, radio, refusDe, saisieAReafficher, champsEnErreur, texte } from '../../http/formulaire.ts';
+import {
+  NUMERO_FISCAL_EGARE,
+  PARAMS_ID,
+  coche,
+  libre,
+  lireFormulaire,
+  lireParams,
+  numerosFiscaux,
+  pageFormulaire,
+  radio,
+  refusDe,
+  saisieAReafficher,
+  champsEnErreur,
+  texte,
+} from '../../http/formulaire.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { parisDate } from '../../sources/paris-date.ts';
 import { requireAgent, sendAgentPage } from '../../http/espace-agents.tsx';
 import { motsDuNom, type CriteresRecherche, type CompositionFamille } from '../familles/familles-service.ts';
 import { champDeLaComposition, schemaComposition } from '../familles/formulaire-composition.tsx';
 import { demandeIntrouvable, familleIntrouvable, type AccordRecu, type GuichetService } from './guichet-service.ts';
-import { AccordPage, AttestationPage, CreationPage, DemandePage, FichePage, MODES_GUICHET, NumeroPage, RecherchePage, declarantsPossibles, nomParent, type Ressaisie, type Valeurs } from './guichet-views.tsx';
+import {
+  AccordPage,
+  AttestationPage,
+  CreationPage,
+  DemandePage,
+  FichePage,
+  MODES_GUICHET,
+  NumeroPage,
+  RecherchePage,
+  declarantsPossibles,
+  nomParent,
+  type Ressaisie,
+  type Valeurs,
+} from './guichet-views.tsx';
 
 export interface GuichetRoutesDeps {
   readonly commune: CommuneConfig;
@@ -53,9 +80,14 @@ const schemaRecherche = (aujourdhui: string) =>
       reference: texte(
         libre()
           .transform((v) => v.toUpperCase().replace(/\s+/g, ''))
-          .refine((v) => v === '' || REFERENCE.test(v), 'La référence d’une famille s’écrit F-, 4 caractères, un tiret et 4 caractères, par exemple F-AB2C-DE3F.'),
+          .refine(
+            (v) => v === '' || REFERENCE.test(v),
+            'La référence d’une famille s’écrit F-, 4 caractères, un tiret et 4 caractères, par exemple F-AB2C-DE3F.',
+          ),
       ),
-      nom: texte(libre().refine((v) => v === '' || (motsDuNom(v).length > 0 && v.length <= 100), 'Le nom doit comporter des lettres (100 caractères au plus).')),
+      nom: texte(
+        libre().refine((v) => v === '' || (motsDuNom(v).length > 0 && v.length <= 100), 'Le nom doit comporter des lettres (100 caractères au plus).'),
+      ),
       naissance: texte(
         libre().refine((v) => {
           const iso = parseDateSaisie(v);
@@ -63,7 +95,10 @@ const schemaRecherche = (aujourdhui: string) =>
         }, 'La date de naissance doit être une date passée au format JJ/MM/AAAA, par exemple 09/04/1981.'),
       ),
     })
-    .refine((v) => v.reference !== '' || v.nom !== '' || v.naissance !== '', { message: 'Indiquez une référence de famille, un nom ou une date de naissance.', path: ['reference'] });
+    .refine((v) => v.reference !== '' || v.nom !== '' || v.naissance !== '', {
+      message: 'Indiquez une référence de famille, un nom ou une date de naissance.',
+      path: ['reference'],
+    });
 
 /** The creation form: the household (shared with « Mon foyer »), then residence and contact, and the confirmation that a homonym is another family. */
 const schemaCreation = (aujourdhui: string) =>
@@ -71,7 +106,12 @@ const schemaCreation = (aujourdhui: string) =>
     schemaComposition('agents', aujourdhui),
     z.object({
       resident: radio(['oui', 'non'], 'oui', 'Indiquez si la famille habite la commune.'),
-      courriel: texte(libre().refine((v) => v === '' || (COURRIEL.test(v) && v.length <= 200), 'L’adresse électronique n’est pas valide : vérifiez-la, par exemple prenom.nom@exemple.fr.')),
+      courriel: texte(
+        libre().refine(
+          (v) => v === '' || (COURRIEL.test(v) && v.length <= 200),
+          'L’adresse électronique n’est pas valide : vérifiez-la, par exemple prenom.nom@exemple.fr.',
+        ),
+      ),
       doublon: coche('confirme'),
     }),
   );
@@ -81,7 +121,8 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
   const { commune } = deps;
   const service = deps.guichet;
   const acteur = (agent: AgentConnecte) => ({ type: 'agent' as const, id: agent.id });
-  const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ComponentChildren, status = 200) => sendAgentPage(request, reply, commune, title, body, status);
+  const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ComponentChildren, status = 200) =>
+    sendAgentPage(request, reply, commune, title, body, status);
   // Families and requests have UUIDs: anything else in the address is a page that does not exist
   // (and is never echoed into a redirection, where a line break or an emoji cannot go).
   const familleDe = (request: FastifyRequest) => lireParams(PARAMS_ID, request, familleIntrouvable).id;
@@ -95,7 +136,12 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
     const agent = requireAgent(request);
     const recherche = request.session.guichetRecherche;
     const resultat = recherche ? await service.rechercher(criteresDe(recherche), acteur(agent)) : null;
-    return page(request, reply, 'Accueil des familles', <RecherchePage csrf={reply.generateCsrf()} values={{ ...recherche }} errors={[]} resultat={resultat} />);
+    return page(
+      request,
+      reply,
+      'Accueil des familles',
+      <RecherchePage csrf={reply.generateCsrf()} values={{ ...recherche }} errors={[]} resultat={resultat} />,
+    );
   });
 
   // A POST, so that what is searched (or a numéro fiscal typed in the wrong field) never sits in an address.
@@ -103,7 +149,14 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
     requireAgent(request);
     const lecture = lireFormulaire(schemaRecherche(aujourdhui()), request.body);
     if (!lecture.ok) {
-      return pageFormulaire(page, request, reply, 'Accueil des familles', lecture.errors, <RecherchePage csrf={reply.generateCsrf()} values={saisieAReafficher(request.body)} errors={lecture.errors} resultat={null} />);
+      return pageFormulaire(
+        page,
+        request,
+        reply,
+        'Accueil des familles',
+        lecture.errors,
+        <RecherchePage csrf={reply.generateCsrf()} values={saisieAReafficher(request.body)} errors={lecture.errors} resultat={null} />,
+      );
     }
     request.session.guichetRecherche = lecture.values;
     return reply.redirect('/agents/guichet#resultats-titre', 303);
@@ -120,7 +173,14 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
   app.post('/agents/guichet/familles', async (request, reply) => {
     const agent = requireAgent(request);
     const erreur = (errors: readonly ErrorDetail[], doublons: Parameters<typeof CreationPage>[0]['doublons'] = []) =>
-      pageFormulaire(page, request, reply, 'Créer une famille', errors, <CreationPage csrf={reply.generateCsrf()} values={saisieAReafficher(request.body)} errors={errors} doublons={doublons} />);
+      pageFormulaire(
+        page,
+        request,
+        reply,
+        'Créer une famille',
+        errors,
+        <CreationPage csrf={reply.generateCsrf()} values={saisieAReafficher(request.body)} errors={errors} doublons={doublons} />,
+      );
     const lecture = lireFormulaire(schemaCreation(aujourdhui()), request.body);
     if (!lecture.ok) return erreur(lecture.errors);
     const { parents, enfants, resident, courriel, doublon } = lecture.values;
@@ -129,7 +189,16 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
       // The same first parent already known: most often the family came before.
       const { familles } = await service.rechercher({ nom: p1.nomNaissance, ...(p1.dateNaissance ? { dateNaissance: p1.dateNaissance } : {}) }, acteur(agent));
       if (familles.length > 0) {
-        return erreur([{ path: 'doublon', message: 'Un parent de même nom et de même date de naissance est déjà connu : ouvrez la famille existante, ou cochez la case de confirmation pour en créer une autre.' }], familles);
+        return erreur(
+          [
+            {
+              path: 'doublon',
+              message:
+                'Un parent de même nom et de même date de naissance est déjà connu : ouvrez la famille existante, ou cochez la case de confirmation pour en créer une autre.',
+            },
+          ],
+          familles,
+        );
       }
     }
     try {
@@ -165,11 +234,25 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
     const enCours = saisieDe(request, familleId);
     if (enCours) {
       // Coming back from step 2 to correct: the consents as entered.
-      for (const a of enCours.accords) Object.assign(values, { [`mode-${a.rang}`]: a.mode, [`date-${a.rang}`]: a.date ? formatDateCourte(a.date) : '', [`piece-${a.rang}`]: a.piece });
+      for (const a of enCours.accords)
+        Object.assign(values, { [`mode-${a.rang}`]: a.mode, [`date-${a.rang}`]: a.date ? formatDateCourte(a.date) : '', [`piece-${a.rang}`]: a.piece });
       const d = declarantsPossibles(composition);
       if (d.length === 2) values.avis = enCours.accords.length === 2 ? 'deux' : enCours.accords[0]?.rang === d[1]?.rang ? 'commun-2' : 'commun-1';
     }
-    return page(request, reply, 'Demande reçue sur papier ou par courriel', <AccordPage csrf={reply.generateCsrf()} familleId={familleId} composition={composition} habilitation={commune.habilitation} agent={`${agent.prenom} ${agent.nom}`} values={values} errors={[]} />);
+    return page(
+      request,
+      reply,
+      'Demande reçue sur papier ou par courriel',
+      <AccordPage
+        csrf={reply.generateCsrf()}
+        familleId={familleId}
+        composition={composition}
+        habilitation={commune.habilitation}
+        agent={`${agent.prenom} ${agent.nom}`}
+        values={values}
+        errors={[]}
+      />,
+    );
   });
 
   app.post('/agents/guichet/familles/:id/demande', async (request, reply) => {
@@ -184,7 +267,15 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
         reply,
         'Demande reçue sur papier ou par courriel',
         lecture.errors,
-        <AccordPage csrf={reply.generateCsrf()} familleId={familleId} composition={composition} habilitation={commune.habilitation} agent={`${agent.prenom} ${agent.nom}`} values={saisieAReafficher(request.body)} errors={lecture.errors} />,
+        <AccordPage
+          csrf={reply.generateCsrf()}
+          familleId={familleId}
+          composition={composition}
+          habilitation={commune.habilitation}
+          agent={`${agent.prenom} ${agent.nom}`}
+          values={saisieAReafficher(request.body)}
+          errors={lecture.errors}
+        />,
       );
     }
     request.session.guichetSaisie = { familleId, accords: lecture.values };
@@ -199,7 +290,12 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
     const saisie = saisieDe(request, familleId);
     if (!saisie) return reply.redirect(`/agents/guichet/familles/${familleId}/demande`, 303);
     const composition = await service.composition(familleId, acteur(agent), 'saisie');
-    return page(request, reply, 'Numéro fiscal', <NumeroPage csrf={reply.generateCsrf()} familleId={familleId} composition={composition} accords={saisie.accords} errors={[]} />);
+    return page(
+      request,
+      reply,
+      'Numéro fiscal',
+      <NumeroPage csrf={reply.generateCsrf()} familleId={familleId} composition={composition} accords={saisie.accords} errors={[]} />,
+    );
   });
 
   /** Forms of step 2 being sent by this process, per session and family: a double click waits for nothing. */
@@ -215,7 +311,10 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
       const soumise = request.session.guichetSoumise;
       if (soumise?.familleId !== familleId && !envoisEnCours.has(cle)) return reply.redirect(`/agents/guichet/familles/${familleId}/demande`, 303);
       delete request.session.guichetSaisie;
-      return reply.redirect(soumise?.familleId === familleId && soumise.demandeId ? `/agents/guichet/demandes/${soumise.demandeId}` : `/agents/guichet/familles/${familleId}`, 303);
+      return reply.redirect(
+        soumise?.familleId === familleId && soumise.demandeId ? `/agents/guichet/demandes/${soumise.demandeId}` : `/agents/guichet/familles/${familleId}`,
+        303,
+      );
     }
     const composition = await service.composition(familleId, acteur(agent), 'saisie');
     const attendus = saisie.accords.map((a) => ({ rang: a.rang, nom: nomDe(composition, a.rang) }));
@@ -239,7 +338,11 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
           request.session.guichetSoumise = { familleId, demandeId };
           await request.session.save();
         };
-        const { id } = await service.soumettre(familleId, foyersFiscaux, acteur(agent), { correlationId: request.id, creee: creeeDans, ...(deps.attenteMs !== undefined ? { attenteMs: deps.attenteMs } : {}) });
+        const { id } = await service.soumettre(familleId, foyersFiscaux, acteur(agent), {
+          correlationId: request.id,
+          creee: creeeDans,
+          ...(deps.attenteMs !== undefined ? { attenteMs: deps.attenteMs } : {}),
+        });
         return reply.redirect(`/agents/guichet/demandes/${id}`, 303);
       } catch (error) {
         if (!creee) {
@@ -254,13 +357,26 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
       }
     }
     // The numbers typed are not sent back: the form asks for them again (invariant 1).
-    return pageFormulaire(page, request, reply, 'Numéro fiscal', errors, <NumeroPage csrf={reply.generateCsrf()} familleId={familleId} composition={composition} accords={saisie.accords} errors={errors} />);
+    return pageFormulaire(
+      page,
+      request,
+      reply,
+      'Numéro fiscal',
+      errors,
+      <NumeroPage csrf={reply.generateCsrf()} familleId={familleId} composition={composition} accords={saisie.accords} errors={errors} />,
+    );
   });
 
   // ---------------------------------------------------------------------------------------
   // The request: queue, result, other outcomes; its attestation.
 
-  async function ressaisieDe(demandeId: string, statut: string, composition: CompositionFamille, reply: FastifyReply, errors: ErrorDetail[]): Promise<Ressaisie | undefined> {
+  async function ressaisieDe(
+    demandeId: string,
+    statut: string,
+    composition: CompositionFamille,
+    reply: FastifyReply,
+    errors: ErrorDetail[],
+  ): Promise<Ressaisie | undefined> {
     if (statut !== 'a_ressaisir' && statut !== 'echouee') return undefined;
     const rangs = await service.rangsARessaisir(demandeId);
     if (rangs.length === 0) return undefined;
@@ -275,7 +391,12 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
       reply.header('refresh', `${REFRESH_SECONDS}; url=/agents/guichet/demandes/${etat.id}`);
     }
     const ressaisie = await ressaisieDe(etat.id, etat.statut, composition, reply, []);
-    return page(request, reply, `Demande ${etat.reference}`, <DemandePage etat={etat} composition={composition} refreshSeconds={REFRESH_SECONDS} {...(ressaisie ? { ressaisie } : {})} />);
+    return page(
+      request,
+      reply,
+      `Demande ${etat.reference}`,
+      <DemandePage etat={etat} composition={composition} refreshSeconds={REFRESH_SECONDS} {...(ressaisie ? { ressaisie } : {})} />,
+    );
   });
 
   app.post('/agents/guichet/demandes/:id/ressaisie', async (request, reply) => {
@@ -286,7 +407,14 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
     if (!ressaisie) return reply.redirect(`/agents/guichet/demandes/${etat.id}`, 303);
     const lecture = lireFormulaire(numerosFiscaux(ressaisie.attendus), request.body);
     if (!lecture.ok) {
-      return pageFormulaire(page, request, reply, `Demande ${etat.reference}`, lecture.errors, <DemandePage etat={etat} composition={composition} refreshSeconds={REFRESH_SECONDS} ressaisie={{ ...ressaisie, errors: lecture.errors }} />);
+      return pageFormulaire(
+        page,
+        request,
+        reply,
+        `Demande ${etat.reference}`,
+        lecture.errors,
+        <DemandePage etat={etat} composition={composition} refreshSeconds={REFRESH_SECONDS} ressaisie={{ ...ressaisie, errors: lecture.errors }} />,
+      );
     }
     const identifiants = ressaisie.attendus.flatMap((a) => {
       const spi = lecture.values.get(a.rang);
@@ -299,7 +427,8 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
   app.get('/agents/guichet/demandes/:id/attestation', async (request, reply) => {
     const agent = requireAgent(request);
     const { etat, composition } = await service.demande(demandeDe(request), acteur(agent), 'attestation');
-    if (!etat.quotient) throw new QuotientError('not_found', 'attestation_indisponible', 'Pas d’attestation : cette demande n’a pas de quotient familial calculé.');
+    if (!etat.quotient)
+      throw new QuotientError('not_found', 'attestation_indisponible', 'Pas d’attestation : cette demande n’a pas de quotient familial calculé.');
     return page(request, reply, 'Attestation de quotient familial', <AttestationPage etat={etat} composition={composition} commune={commune} />);
   });
 }
@@ -348,19 +477,23 @@ function schemaAccords(composition: CompositionFamille, aujourdhui: string) {
     for (const rang of rangs) {
       const nom = nomDe(composition, rang);
       const mode = valeur(`mode-${rang}`);
-      if (!modes.has(mode as AccordRecu['mode'])) signaler(`mode-${rang}-formulaire_signe`, `Indiquez comment ${nom} a donné son accord : formulaire signé ou courriel.`);
+      if (!modes.has(mode as AccordRecu['mode']))
+        signaler(`mode-${rang}-formulaire_signe`, `Indiquez comment ${nom} a donné son accord : formulaire signé ou courriel.`);
       const saisie = valeur(`date-${rang}`);
       const date = parseDateSaisie(saisie);
       if (enErreur(`date-${rang}`)) {
         // Already said: a numéro fiscal has no place there.
       } else if (saisie === '') signaler(`date-${rang}`, `Indiquez la date de l’accord de ${nom}, au format JJ/MM/AAAA.`);
-      else if (!date) signaler(`date-${rang}`, `La date de l’accord de ${nom} n’est pas une date valide : écrivez-la au format JJ/MM/AAAA, par exemple 12/09/2025.`);
-      else if (date > aujourdhui) signaler(`date-${rang}`, `La date de l’accord de ${nom} est dans le futur : indiquez le jour où le formulaire a été signé ou le courriel envoyé.`);
+      else if (!date)
+        signaler(`date-${rang}`, `La date de l’accord de ${nom} n’est pas une date valide : écrivez-la au format JJ/MM/AAAA, par exemple 12/09/2025.`);
+      else if (date > aujourdhui)
+        signaler(`date-${rang}`, `La date de l’accord de ${nom} est dans le futur : indiquez le jour où le formulaire a été signé ou le courriel envoyé.`);
       else if (date < unAn) signaler(`date-${rang}`, `L’accord de ${nom} date de plus d’un an : demandez à la famille un accord récent.`);
       const piece = valeur(`piece-${rang}`);
       if (enErreur(`piece-${rang}`)) {
         // Already said: a numéro fiscal has no place there.
-      } else if (piece === '') signaler(`piece-${rang}`, `Indiquez la référence du formulaire signé ou du courriel de ${nom}, pour pouvoir retrouver la pièce.`);
+      } else if (piece === '')
+        signaler(`piece-${rang}`, `Indiquez la référence du formulaire signé ou du courriel de ${nom}, pour pouvoir retrouver la pièce.`);
       else if (piece.length > PIECE_MAX) signaler(`piece-${rang}`, `La référence de la pièce de ${nom} est trop longue (${PIECE_MAX} caractères au plus).`);
       if (date && piece !== '') accords.push({ rang, mode: mode as AccordRecu['mode'], date, piece });
     }

@@ -67,7 +67,13 @@ export class GuichetService {
   async composition(familleId: string, acteur: Acteur, vue: 'fiche' | 'saisie'): Promise<CompositionFamille> {
     if (!ID.test(familleId)) throw familleIntrouvable();
     const composition = await this.deps.familles.composition(familleId);
-    await this.deps.journal.append({ actor: acteur, action: 'famille.consultee', target: { type: 'famille', id: familleId }, outcome: 'succes', details: { vue } });
+    await this.deps.journal.append({
+      actor: acteur,
+      action: 'famille.consultee',
+      target: { type: 'famille', id: familleId },
+      outcome: 'succes',
+      details: { vue },
+    });
     return composition;
   }
 
@@ -90,7 +96,13 @@ export class GuichetService {
       throw error;
     });
     const composition = await this.deps.familles.composition(etat.familleId);
-    await this.deps.journal.append({ actor: acteur, action: 'demande.consultee', target: { type: 'demande', id: demandeId }, outcome: 'succes', details: { famille: etat.familleId, vue } });
+    await this.deps.journal.append({
+      actor: acteur,
+      action: 'demande.consultee',
+      target: { type: 'demande', id: demandeId },
+      outcome: 'succes',
+      details: { famille: etat.familleId, vue },
+    });
     return { etat, composition };
   }
 
@@ -113,7 +125,12 @@ export class GuichetService {
       foyersFiscaux: foyersFiscaux.map(({ accord, spi }) => ({
         parentRang: accord.rang,
         identifiant: { spi },
-        consentement: { mode: accord.mode, donnePar: { type: 'agent', id: acteur.id }, piece: accord.piece, recueilliLe: instantDeLAccord(accord.date, maintenant) },
+        consentement: {
+          mode: accord.mode,
+          donnePar: { type: 'agent', id: acteur.id },
+          piece: accord.piece,
+          recueilliLe: instantDeLAccord(accord.date, maintenant),
+        },
       })),
       ...(options.correlationId ? { correlationId: options.correlationId } : {}),
     });
@@ -129,7 +146,11 @@ export class GuichetService {
   }
 
   async ressaisir(demandeId: string, identifiants: ReadonlyArray<{ parentRang: 1 | 2; spi: NumeroFiscal }>, acteur: Acteur, attenteMs = 8_000): Promise<void> {
-    await this.deps.demandes.ressaisir(demandeId, acteur, identifiants.map((i) => ({ parentRang: i.parentRang, identifiant: { spi: i.spi } })));
+    await this.deps.demandes.ressaisir(
+      demandeId,
+      acteur,
+      identifiants.map((i) => ({ parentRang: i.parentRang, identifiant: { spi: i.spi } })),
+    );
     this.deps.wake();
     await this.deps.demandes.attendre(demandeId, attenteMs);
   }

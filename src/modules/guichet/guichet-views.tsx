@@ -26,7 +26,9 @@ const date = (iso: string | null | undefined) => (iso ? formatDateFrancaise(iso.
 type Parent = CompositionFamille['parents'][number];
 export const nomParent = (p: Pick<Parent, 'prenoms' | 'nomNaissance' | 'nomUsage'>) => `${p.prenoms} ${p.nomUsage ?? p.nomNaissance}`;
 const naissance = (p: Pick<Parent, 'nomNaissance' | 'nomUsage' | 'dateNaissance'>) =>
-  [p.nomUsage && p.nomUsage !== p.nomNaissance ? `nom de naissance ${p.nomNaissance}` : null, p.dateNaissance ? `né(e) le ${date(p.dateNaissance)}` : null].filter(Boolean).join(', ');
+  [p.nomUsage && p.nomUsage !== p.nomNaissance ? `nom de naissance ${p.nomNaissance}` : null, p.dateNaissance ? `né(e) le ${date(p.dateNaissance)}` : null]
+    .filter(Boolean)
+    .join(', ');
 
 /** The parents whose avis may be asked: those who live in the household (all of them if none is marked so). */
 export function declarantsPossibles(composition: CompositionFamille): CompositionFamille['parents'] {
@@ -34,15 +36,51 @@ export function declarantsPossibles(composition: CompositionFamille): Compositio
   return la.length > 0 ? la : composition.parents;
 }
 
-function Champ({ id, label, values, errors, hint, autoComplete = 'off', inputMode }: { id: string; label: string; values: Valeurs; errors: readonly ErrorDetail[]; hint?: string; autoComplete?: string; inputMode?: 'email' | 'numeric' }) {
+function Champ({
+  id,
+  label,
+  values,
+  errors,
+  hint,
+  autoComplete = 'off',
+  inputMode,
+}: {
+  id: string;
+  label: string;
+  values: Valeurs;
+  errors: readonly ErrorDetail[];
+  hint?: string;
+  autoComplete?: string;
+  inputMode?: 'email' | 'numeric';
+}) {
   const error = errorOf(errors, id);
-  return <TextField id={id} label={label} value={values[id] ?? ''} autoComplete={autoComplete} {...(inputMode ? { inputMode } : {})} {...(hint ? { hint } : {})} {...(error ? { error } : {})} />;
+  return (
+    <TextField
+      id={id}
+      label={label}
+      value={values[id] ?? ''}
+      autoComplete={autoComplete}
+      {...(inputMode ? { inputMode } : {})}
+      {...(hint ? { hint } : {})}
+      {...(error ? { error } : {})}
+    />
+  );
 }
 
 // -------------------------------------------------------------------------------------------
 // Find a family
 
-export function RecherchePage({ csrf, values, errors, resultat }: { csrf: string; values: Valeurs; errors: readonly ErrorDetail[]; resultat: ResultatRecherche | null }) {
+export function RecherchePage({
+  csrf,
+  values,
+  errors,
+  resultat,
+}: {
+  csrf: string;
+  values: Valeurs;
+  errors: readonly ErrorDetail[];
+  resultat: ResultatRecherche | null;
+}) {
   return (
     <>
       <Erreurs errors={errors} />
@@ -52,9 +90,27 @@ export function RecherchePage({ csrf, values, errors, resultat }: { csrf: string
         <Csrf token={csrf} />
         <h2>Rechercher une famille</h2>
         <p class="hint">Par la référence de la famille, ou par le nom ou la date de naissance d’un parent (les deux ensemble désignent le même parent).</p>
-        <Champ id="reference" label="Référence de la famille (facultatif)" hint="Par exemple F-AB2C-DE3F : elle figure sur les courriers et les attestations." values={values} errors={errors} />
-        <Champ id="nom" label="Nom ou prénom d’un parent (facultatif)" hint="Nom de naissance, nom d’usage ou prénom ; majuscules et accents sans importance." values={values} errors={errors} />
-        <Champ id="naissance" label="Date de naissance d’un parent (facultatif)" hint="Au format JJ/MM/AAAA, par exemple 09/04/1981." values={values} errors={errors} />
+        <Champ
+          id="reference"
+          label="Référence de la famille (facultatif)"
+          hint="Par exemple F-AB2C-DE3F : elle figure sur les courriers et les attestations."
+          values={values}
+          errors={errors}
+        />
+        <Champ
+          id="nom"
+          label="Nom ou prénom d’un parent (facultatif)"
+          hint="Nom de naissance, nom d’usage ou prénom ; majuscules et accents sans importance."
+          values={values}
+          errors={errors}
+        />
+        <Champ
+          id="naissance"
+          label="Date de naissance d’un parent (facultatif)"
+          hint="Au format JJ/MM/AAAA, par exemple 09/04/1981."
+          values={values}
+          errors={errors}
+        />
         <button class="button" type="submit">
           Rechercher
         </button>
@@ -115,7 +171,11 @@ function Resultats({ resultat }: { resultat: ResultatRecherche }) {
   return (
     <section aria-labelledby="resultats-titre">
       <h2 id="resultats-titre">{n === 0 ? 'Aucune famille trouvée' : n === 1 ? 'Une famille trouvée' : `${n} familles trouvées`}</h2>
-      {n === 0 ? <p>Vérifiez l’orthographe ou cherchez avec la date de naissance seule. Si la famille n’est pas connue, créez-la.</p> : <ListeFamilles familles={resultat.familles} caption="Familles correspondant à la recherche" />}
+      {n === 0 ? (
+        <p>Vérifiez l’orthographe ou cherchez avec la date de naissance seule. Si la famille n’est pas connue, créez-la.</p>
+      ) : (
+        <ListeFamilles familles={resultat.familles} caption="Familles correspondant à la recherche" />
+      )}
       {resultat.tronque ? <p>Trop de résultats : précisez la recherche (date de naissance, référence).</p> : null}
     </section>
   );
@@ -129,14 +189,23 @@ const RESIDENT: ReadonlyArray<readonly [string, string]> = [
   ['non', 'Non, elle habite une autre commune'],
 ];
 
-export function CreationPage({ csrf, values, errors, doublons }: { csrf: string; values: Valeurs; errors: readonly ErrorDetail[]; doublons: readonly FamilleTrouvee[] }) {
+export function CreationPage({
+  csrf,
+  values,
+  errors,
+  doublons,
+}: {
+  csrf: string;
+  values: Valeurs;
+  errors: readonly ErrorDetail[];
+  doublons: readonly FamilleTrouvee[];
+}) {
   return (
     <>
       <Erreurs errors={errors} />
       <h1>Créer une famille</h1>
       <p class="lead">
-        Recopiez les noms et dates de naissance des parents comme sur leurs papiers d’identité : ils seront comparés à ceux de l’avis
-        d’imposition.
+        Recopiez les noms et dates de naissance des parents comme sur leurs papiers d’identité : ils seront comparés à ceux de l’avis d’imposition.
       </p>
       {doublons.length > 0 ? (
         <Alert kind="warning" title="Cette famille existe peut-être déjà">
@@ -148,9 +217,26 @@ export function CreationPage({ csrf, values, errors, doublons }: { csrf: string;
         <Csrf token={csrf} />
         <ChampsComposition espace="agents" values={values} errors={errors} />
         <h2>Résidence et contact</h2>
-        <RadioGroup className="guichet-choix" name="resident" legend="La famille habite-t-elle la commune ?" hint="Les familles d’une autre commune paient le tarif hors commune." options={RESIDENT} value={values.resident ?? 'oui'} errors={errors} />
-        <Champ id="courriel" label="Adresse électronique de contact (facultatif)" hint="Pour prévenir la famille quand son résultat est prêt." inputMode="email" values={values} errors={errors} />
-        {doublons.length > 0 ? <CheckboxField id="doublon" value="confirme" label="J’ai vérifié : il s’agit d’une autre famille, la créer quand même" checked={false} /> : null}
+        <RadioGroup
+          className="guichet-choix"
+          name="resident"
+          legend="La famille habite-t-elle la commune ?"
+          hint="Les familles d’une autre commune paient le tarif hors commune."
+          options={RESIDENT}
+          value={values.resident ?? 'oui'}
+          errors={errors}
+        />
+        <Champ
+          id="courriel"
+          label="Adresse électronique de contact (facultatif)"
+          hint="Pour prévenir la famille quand son résultat est prêt."
+          inputMode="email"
+          values={values}
+          errors={errors}
+        />
+        {doublons.length > 0 ? (
+          <CheckboxField id="doublon" value="confirme" label="J’ai vérifié : il s’agit d’une autre famille, la créer quand même" checked={false} />
+        ) : null}
         <button class="button" type="submit">
           Créer la famille
         </button>
@@ -229,7 +315,11 @@ export function FichePage({ fiche }: { fiche: FicheFamille }) {
       <h2>Foyer</h2>
       <Composition composition={composition} />
       <h2>Quotient familial</h2>
-      {fiche.quotient ? <Resultat etat={fiche.quotient} titre="Quotient familial retenu" /> : <p>Aucun quotient familial en cours de validité : sans quotient, le tarif le plus élevé de chaque activité s’applique.</p>}
+      {fiche.quotient ? (
+        <Resultat etat={fiche.quotient} titre="Quotient familial retenu" />
+      ) : (
+        <p>Aucun quotient familial en cours de validité : sans quotient, le tarif le plus élevé de chaque activité s’applique.</p>
+      )}
       <p>
         <a class="button" href={`/agents/guichet/familles/${fiche.id}/demande`}>
           Saisir une demande reçue sur papier ou par courriel
@@ -303,14 +393,32 @@ function EnTeteDemande({ composition, familleId, etape }: { composition: Composi
   );
 }
 
-export function AccordPage({ csrf, familleId, composition, habilitation, agent, values, errors }: { csrf: string; familleId: string; composition: CompositionFamille; habilitation: Habilitation; agent: string; values: Valeurs; errors: readonly ErrorDetail[] }) {
+export function AccordPage({
+  csrf,
+  familleId,
+  composition,
+  habilitation,
+  agent,
+  values,
+  errors,
+}: {
+  csrf: string;
+  familleId: string;
+  composition: CompositionFamille;
+  habilitation: Habilitation;
+  agent: string;
+  values: Valeurs;
+  errors: readonly ErrorDetail[];
+}) {
   const declarants = declarantsPossibles(composition);
   const deux = declarants.length === 2;
   return (
     <>
       <Erreurs errors={errors} />
       <EnTeteDemande composition={composition} familleId={familleId} etape={1} />
-      <p class="lead">Enregistrez l’accord de chaque déclarant dont l’avis d’imposition sera demandé à la DGFiP. Sans accord écrit, ne saisissez pas la demande.</p>
+      <p class="lead">
+        Enregistrez l’accord de chaque déclarant dont l’avis d’imposition sera demandé à la DGFiP. Sans accord écrit, ne saisissez pas la demande.
+      </p>
       <details class="aide">
         <summary>Ce que le formulaire ou le courriel doit contenir</summary>
         <p>
@@ -321,7 +429,8 @@ export function AccordPage({ csrf, familleId, composition, habilitation, agent, 
       <form method="post" action={`/agents/guichet/familles/${familleId}/demande#${ANCRE_ERREURS}`} novalidate>
         <Csrf token={csrf} />
         {deux ? (
-          <RadioGroup className="guichet-choix"
+          <RadioGroup
+            className="guichet-choix"
             name="avis"
             legend="Quels avis d’imposition demander ?"
             hint="Un couple marié ou pacsé a un seul avis : l’accord et le numéro fiscal d’un des deux suffisent."
@@ -334,8 +443,21 @@ export function AccordPage({ csrf, familleId, composition, habilitation, agent, 
           <fieldset key={p.rang} class="field guichet-personne">
             <legend>Accord de {nomParent(p)}</legend>
             {deux ? <p class="hint">À remplir si son avis est demandé.</p> : null}
-            <RadioGroup className="guichet-choix" name={`mode-${p.rang}`} legend="Comment l’accord a-t-il été donné ?" options={MODES_GUICHET} value={values[`mode-${p.rang}`]} errors={errors} />
-            <Champ id={`date-${p.rang}`} label="Date de l’accord" hint="Date de signature du formulaire ou d’envoi du courriel, au format JJ/MM/AAAA." values={values} errors={errors} />
+            <RadioGroup
+              className="guichet-choix"
+              name={`mode-${p.rang}`}
+              legend="Comment l’accord a-t-il été donné ?"
+              options={MODES_GUICHET}
+              value={values[`mode-${p.rang}`]}
+              errors={errors}
+            />
+            <Champ
+              id={`date-${p.rang}`}
+              label="Date de l’accord"
+              hint="Date de signature du formulaire ou d’envoi du courriel, au format JJ/MM/AAAA."
+              values={values}
+              errors={errors}
+            />
             <Champ
               id={`piece-${p.rang}`}
               label="Référence de la pièce"
@@ -362,10 +484,12 @@ function AideNumeroFiscal() {
     <details class="aide">
       <summary>Où trouver le numéro fiscal ?</summary>
       <p>
-        En haut à gauche de la première page de l’avis d’impôt sur le revenu, dans le cadre « Vos références », à la ligne « Numéro
-        fiscal ». Il comporte 13 chiffres et commence par 0, 1, 2 ou 3. Il figure aussi sur la déclaration de revenus préremplie.
+        En haut à gauche de la première page de l’avis d’impôt sur le revenu, dans le cadre « Vos références », à la ligne « Numéro fiscal ». Il comporte 13
+        chiffres et commence par 0, 1, 2 ou 3. Il figure aussi sur la déclaration de revenus préremplie.
       </p>
-      <p>Sur un avis commun à deux déclarants, les deux numéros figurent : un seul suffit. Ne recopiez ni la référence de l’avis ni le numéro de télédéclarant.</p>
+      <p>
+        Sur un avis commun à deux déclarants, les deux numéros figurent : un seul suffit. Ne recopiez ni la référence de l’avis ni le numéro de télédéclarant.
+      </p>
     </details>
   );
 }
@@ -382,7 +506,19 @@ function NumeroChamps({ attendus, errors }: { attendus: ReadonlyArray<{ rang: 1 
   );
 }
 
-export function NumeroPage({ csrf, familleId, composition, accords, errors }: { csrf: string; familleId: string; composition: CompositionFamille; accords: readonly AccordRecu[]; errors: readonly ErrorDetail[] }) {
+export function NumeroPage({
+  csrf,
+  familleId,
+  composition,
+  accords,
+  errors,
+}: {
+  csrf: string;
+  familleId: string;
+  composition: CompositionFamille;
+  accords: readonly AccordRecu[];
+  errors: readonly ErrorDetail[];
+}) {
   const nom = (rang: 1 | 2) => {
     const p = composition.parents.find((x) => x.rang === rang);
     return p ? nomParent(p) : `parent ${rang}`;
@@ -419,7 +555,8 @@ export function NumeroPage({ csrf, familleId, composition, accords, errors }: { 
 
 /** What the counter tells about a request that has no QF (the family-facing texts say « vous »). */
 const SITUATIONS: Partial<Record<StatutDemande, string>> = {
-  a_verifier: 'Un instructeur va vérifier la demande : vous n’avez rien d’autre à faire. La famille sera prévenue du résultat, par courriel si une adresse est connue.',
+  a_verifier:
+    'Un instructeur va vérifier la demande : vous n’avez rien d’autre à faire. La famille sera prévenue du résultat, par courriel si une adresse est connue.',
   a_ressaisir: 'Le numéro fiscal a été perdu avant l’appel à la DGFiP (redémarrage du service) : saisissez-le de nouveau ; l’accord enregistré reste valable.',
   echouee: 'La DGFiP n’a pas pu répondre. Vous pouvez relancer la demande en saisissant de nouveau le numéro fiscal ; l’accord enregistré reste valable.',
   refusee: 'La demande a été refusée par un instructeur.',
@@ -433,7 +570,17 @@ export interface Ressaisie {
   readonly errors: readonly ErrorDetail[];
 }
 
-export function DemandePage({ etat, composition, refreshSeconds, ressaisie }: { etat: EtatDemande; composition: CompositionFamille; refreshSeconds: number; ressaisie?: Ressaisie }) {
+export function DemandePage({
+  etat,
+  composition,
+  refreshSeconds,
+  ressaisie,
+}: {
+  etat: EtatDemande;
+  composition: CompositionFamille;
+  refreshSeconds: number;
+  ressaisie?: Ressaisie;
+}) {
   const famille = (
     <p>
       Famille <a href={`/agents/guichet/familles/${etat.familleId}`}>{composition.parents.map(nomParent).join(' et ')}</a> ({composition.reference}).
@@ -458,11 +605,15 @@ export function DemandePage({ etat, composition, refreshSeconds, ressaisie }: { 
           <dt>Position</dt>
           <dd>{position === 1 ? 'la prochaine à passer' : `${position}e dans la file`}</dd>
           <dt>Attente estimée</dt>
-          <dd>{suspension ? 'inconnue tant que les appels sont suspendus' : `environ ${attenteMinutes} minute${attenteMinutes > 1 ? 's' : ''} (estimation prudente)`}</dd>
+          <dd>
+            {suspension
+              ? 'inconnue tant que les appels sont suspendus'
+              : `environ ${attenteMinutes} minute${attenteMinutes > 1 ? 's' : ''} (estimation prudente)`}
+          </dd>
         </dl>
         <p>
-          Cette page se met à jour toute seule toutes les {refreshSeconds} secondes. La famille peut repartir : le résultat restera sur sa
-          fiche, et elle sera prévenue par courriel si une adresse est connue.
+          Cette page se met à jour toute seule toutes les {refreshSeconds} secondes. La famille peut repartir : le résultat restera sur sa fiche, et elle sera
+          prévenue par courriel si une adresse est connue.
         </p>
         <p>
           <a class="button button--secondary" href={`/agents/guichet/demandes/${etat.id}`}>
@@ -532,8 +683,10 @@ export function AttestationPage({ etat, composition, commune }: { etat: EtatDema
       <Resultat etat={etat} titre="Quotient familial" />
       <p>
         Attestation établie par {commune.commune.nom} le {formatDateFrancaise(parisDate(Date.now()))},{' '}
-        {etat.quotient?.origine === 'manuel' ? 'à partir du document examiné par un agent de la commune' : 'à partir des données transmises par la DGFiP avec l’accord de la famille'}.
-        Pour toute question : {commune.contact.service}, {commune.contact.email}
+        {etat.quotient?.origine === 'manuel'
+          ? 'à partir du document examiné par un agent de la commune'
+          : 'à partir des données transmises par la DGFiP avec l’accord de la famille'}
+        . Pour toute question : {commune.contact.service}, {commune.contact.email}
         {commune.contact.telephone ? `, ${commune.contact.telephone}` : ''}.
       </p>
       <p class="no-print">

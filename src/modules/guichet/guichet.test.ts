@@ -65,7 +65,8 @@ function detailFiscal(spi: string) {
 }
 
 /** The page without what is random (identifiers, CSRF tokens), so that digits found there mean something. */
-const visible = (html: string) => html.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, 'ID').replace(/name="_csrf" value="[^"]*"/g, '');
+const visible = (html: string) =>
+  html.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, 'ID').replace(/name="_csrf" value="[^"]*"/g, '');
 
 function assertSansDetailFiscal(body: string, spi: string, where: string, nomsAvisPropresALaCommune: readonly string[] = []) {
   const { montants, nbParts, noms } = detailFiscal(spi);
@@ -87,7 +88,10 @@ function assertSansDetailFiscal(body: string, spi: string, where: string, nomsAv
 
 function encodings(value: string): Map<string, Buffer> {
   const forms = new Map<string, Buffer>();
-  for (const [name, text] of [['brut', value], ['espacé', spaced(value)]] as const) {
+  for (const [name, text] of [
+    ['brut', value],
+    ['espacé', spaced(value)],
+  ] as const) {
     const raw = Buffer.from(text);
     forms.set(name, raw);
     forms.set(`${name} base64`, Buffer.from(raw.toString('base64').replace(/=+$/, '')));
@@ -99,7 +103,8 @@ function encodings(value: string): Map<string, Buffer> {
   return forms;
 }
 
-const findings = (where: string, bytes: Buffer, forms: Map<string, Buffer>) => [...forms].filter(([, form]) => bytes.includes(form)).map(([name]) => `${where} : ${name}`);
+const findings = (where: string, bytes: Buffer, forms: Map<string, Buffer>) =>
+  [...forms].filter(([, form]) => bytes.includes(form)).map(([name]) => `${where} : ${name}`);
 
 function filesUnder(folder: string): string[] {
   return readdirSync(folder).flatMap((name) => {
@@ -155,7 +160,12 @@ test('find a family by reference, name or date of birth; create one with French 
   assert.match(accueil.body, /aria-current="page"[^>]*>Accueil des familles|href="\/agents\/guichet" aria-current="page"/);
 
   // Creation: what is missing or wrong is said in French, next to each field, and in the summary.
-  const vide = await post('/agents/guichet/familles/nouvelle', '/agents/guichet/familles', { 'parent1-prenoms': 'Paul', 'parent1-dateNaissance': '31/02/1981', courriel: 'pas-une-adresse', 'enfant1-prenoms': 'Léa' });
+  const vide = await post('/agents/guichet/familles/nouvelle', '/agents/guichet/familles', {
+    'parent1-prenoms': 'Paul',
+    'parent1-dateNaissance': '31/02/1981',
+    courriel: 'pas-une-adresse',
+    'enfant1-prenoms': 'Léa',
+  });
   assert.equal(vide.statusCode, 400);
   for (const message of [
     /Indiquez le nom de naissance du premier parent/,
@@ -164,7 +174,8 @@ test('find a family by reference, name or date of birth; create one with French 
     /Indiquez le nom de l’enfant 1/,
     /href="#parent1-nomNaissance"/,
     /informations sont à corriger/,
-  ]) assert.match(vide.body, message);
+  ])
+    assert.match(vide.body, message);
   assert.match(vide.body, /id="parent1-prenoms"[^>]*value="Paul"/, 'what was right is kept');
   const chiffres = await post('/agents/guichet/familles/nouvelle', '/agents/guichet/familles', { ...BERTIN, 'parent1-nomNaissance': 'B3rtin' });
   assert.equal(chiffres.statusCode, 400);
@@ -244,7 +255,12 @@ test('a paper request for a sandbox family: consent as given, numéro fiscal typ
   assert.match(ancien.body, /n’est pas une date valide : écrivez-la au format JJ\/MM\/AAAA/);
 
   const hier = addDays(aujourdhui(), -1);
-  const suite = await post(etape1, etape1, { avis: 'commun-1', 'mode-1': 'formulaire_signe', 'date-1': fr(hier), 'piece-1': 'Formulaire d’accord n° 2026-118' });
+  const suite = await post(etape1, etape1, {
+    avis: 'commun-1',
+    'mode-1': 'formulaire_signe',
+    'date-1': fr(hier),
+    'piece-1': 'Formulaire d’accord n° 2026-118',
+  });
   assert.equal(suite.statusCode, 303);
   const numero = await get(`${etape1}/numero`);
   assert.match(numero.body, /Paul Bertin : accord sur un formulaire signé, enregistré par un agent, donné le/);
@@ -320,13 +336,32 @@ test('unmarried parents: two avis, one consent by signed form and one by e-mail,
   const numeros = { 'numero-1': SPI_SANDBOX.parentsNonMaries.parentAvecEnfant, 'numero-2': SPI_SANDBOX.parentsNonMaries.parentSansEnfant };
   const demandeId = await saisirDemande(
     id,
-    { avis: 'deux', 'mode-1': 'formulaire_signe', 'date-1': fr(aujourdhui()), 'piece-1': 'Formulaire 7', 'mode-2': 'courriel', 'date-2': fr(addDays(aujourdhui(), -3)), 'piece-2': 'Courriel « Accord QF » du 3 du mois' },
+    {
+      avis: 'deux',
+      'mode-1': 'formulaire_signe',
+      'date-1': fr(aujourdhui()),
+      'piece-1': 'Formulaire 7',
+      'mode-2': 'courriel',
+      'date-2': fr(addDays(aujourdhui(), -3)),
+      'piece-2': 'Courriel « Accord QF » du 3 du mois',
+    },
     numeros,
   );
   const page = await get(`/agents/guichet/demandes/${demandeId}`);
   assert.match(page.body, /quotient calculé/);
-  const rows = await t.database.db.selectFrom('consentements').select(['parent_rang', 'mode', 'piece', 'donne_par_id']).where('demande_id', '=', demandeId).orderBy('parent_rang').execute();
-  assert.deepEqual(rows.map((r) => [r.parent_rang, r.mode, r.donne_par_id]), [[1, 'formulaire_signe', t.agents.guichet.id], [2, 'courriel', t.agents.guichet.id]]);
+  const rows = await t.database.db
+    .selectFrom('consentements')
+    .select(['parent_rang', 'mode', 'piece', 'donne_par_id'])
+    .where('demande_id', '=', demandeId)
+    .orderBy('parent_rang')
+    .execute();
+  assert.deepEqual(
+    rows.map((r) => [r.parent_rang, r.mode, r.donne_par_id]),
+    [
+      [1, 'formulaire_signe', t.agents.guichet.id],
+      [2, 'courriel', t.agents.guichet.id],
+    ],
+  );
   for (const spi of Object.values(numeros)) assertSansDetailFiscal(page.body, spi, 'deux avis', ['GARNIER', 'MOREAU', 'JULIE', 'THOMAS']);
 });
 
@@ -342,7 +377,12 @@ test('identity mismatch: the counter says an instructor will check, and shows no
 
   // An instructor sets the QF by hand: the attestation says where it comes from, not the DGFiP.
   const instructeur = { type: 'agent' as const, id: t.agents.instructeur.id };
-  await t.harness.decisions.decider(demandeId, instructeur, { decision: 'qf_manuel', justification: 'Avis papier présenté.', piece: 'avis 2025 présenté en mairie', qfCents: 45_000 });
+  await t.harness.decisions.decider(demandeId, instructeur, {
+    decision: 'qf_manuel',
+    justification: 'Avis papier présenté.',
+    piece: 'avis 2025 présenté en mairie',
+    qfCents: 45_000,
+  });
   const attestation = await get(`/agents/guichet/demandes/${demandeId}/attestation`);
   assert.equal(attestation.statusCode, 200);
   assert.match(attestation.body, /à partir du document examiné par un agent de la commune/);
@@ -378,12 +418,16 @@ test('a double click on « send »: one request, one DGFiP call; the second subm
     });
   const reponses = await Promise.all([envoyer(), envoyer()]);
   for (const r of reponses) jar.take(r.headers);
-  assert.deepEqual(reponses.map((r) => r.statusCode), [303, 303]);
+  assert.deepEqual(
+    reponses.map((r) => r.statusCode),
+    [303, 303],
+  );
   const demandes = await t.database.db.selectFrom('demandes').select('id').where('famille_id', '=', id).execute();
   assert.equal(demandes.length, 1, 'one request for the family');
   const demandeId = demandes[0]?.id;
   assert.ok(reponses.some((r) => r.headers.location === `/agents/guichet/demandes/${demandeId}`));
-  for (const r of reponses) assert.ok([`/agents/guichet/demandes/${demandeId}`, `/agents/guichet/familles/${id}`].includes(String(r.headers.location)), String(r.headers.location));
+  for (const r of reponses)
+    assert.ok([`/agents/guichet/demandes/${demandeId}`, `/agents/guichet/familles/${id}`].includes(String(r.headers.location)), String(r.headers.location));
   // Sent again later (back button, another click): to the request created, still one.
   const encore = await envoyer();
   assert.equal(encore.headers.location, `/agents/guichet/demandes/${demandeId}`);
@@ -414,7 +458,13 @@ test('the DGFiP fails: the counter types the number again and relaunches the req
     familleId: id,
     canal: 'guichet',
     acteur: { type: 'agent', id: t.agents.guichet.id },
-    foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'courriel', donnePar: { type: 'agent', id: t.agents.guichet.id }, piece: 'Courriel' } }],
+    foyersFiscaux: [
+      {
+        parentRang: 1,
+        identifiant: { spi: NumeroFiscal.parse(spi) },
+        consentement: { mode: 'courriel', donnePar: { type: 'agent', id: t.agents.guichet.id }, piece: 'Courriel' },
+      },
+    ],
   });
   t.services.wake();
   const attente = await get(`/agents/guichet/demandes/${enFile}`);
@@ -430,12 +480,22 @@ test('the DGFiP fails: the counter types the number again and relaunches the req
 
 test('the numéro fiscal is nowhere afterwards: database file and WAL, journal, logs, pages', async () => {
   const canari = SPI_SANDBOX.canari;
-  const id = await creerFamille({ 'parent1-prenoms': 'Anne', 'parent1-nomNaissance': 'Mercier', 'parent1-dateNaissance': '03/02/1987', 'enfant1-prenoms': 'Jules', 'enfant1-nom': 'Mercier' });
+  const id = await creerFamille({
+    'parent1-prenoms': 'Anne',
+    'parent1-nomNaissance': 'Mercier',
+    'parent1-dateNaissance': '03/02/1987',
+    'enfant1-prenoms': 'Jules',
+    'enfant1-nom': 'Mercier',
+  });
   // A number typed with a digit too many first, then with spaces.
   const etape1 = `/agents/guichet/familles/${id}/demande`;
   assert.equal((await post(etape1, etape1, { 'mode-1': 'formulaire_signe', 'date-1': fr(aujourdhui()), 'piece-1': 'Formulaire 31' })).statusCode, 303);
   assert.equal((await post(`${etape1}/numero`, `${etape1}/numero`, { 'numero-1': `${canari}1` })).statusCode, 400);
-  const demandeId = await saisirDemande(id, { 'mode-1': 'formulaire_signe', 'date-1': fr(aujourdhui()), 'piece-1': 'Formulaire 31' }, { 'numero-1': spaced(canari) });
+  const demandeId = await saisirDemande(
+    id,
+    { 'mode-1': 'formulaire_signe', 'date-1': fr(aujourdhui()), 'piece-1': 'Formulaire 31' },
+    { 'numero-1': spaced(canari) },
+  );
   const page = await get(`/agents/guichet/demandes/${demandeId}`);
   assert.match(page.body, /quotient calculé/);
   await get(`/agents/guichet/familles/${id}`);
@@ -482,7 +542,10 @@ test('an instructor and a family cannot reach the counter', async () => {
   const instructeur = await t.signInAgent('instructeur');
   assert.equal((await t.get(instructeur, '/agents/guichet')).statusCode, 403);
   assert.equal((await t.get(instructeur, `/agents/guichet/familles/${bertinId}`)).statusCode, 403);
-  const { jar: famille } = await t.signedInFamily({ parents: [{ nomNaissance: 'Petit', prenoms: 'Jean', dateNaissance: '1970-01-01' }] }, 'jean.petit@exemple.fr');
+  const { jar: famille } = await t.signedInFamily(
+    { parents: [{ nomNaissance: 'Petit', prenoms: 'Jean', dateNaissance: '1970-01-01' }] },
+    'jean.petit@exemple.fr',
+  );
   assert.equal((await t.get(famille, '/agents/guichet')).statusCode, 403);
   const refusals = (await journal('acces.refuse')).filter((e) => String(e.details.route).startsWith('/agents/guichet'));
   assert.ok(refusals.length >= 3);

@@ -27,7 +27,12 @@ test('the search of families, on every dialect', async (t) => {
     const database = await fixture.open();
     const dataDir = mkdtempSync(join(tmpdir(), 'quotient-recherche-'));
     try {
-      const journal = await JournalAudit.open({ db: database.db, dialect: database.dialect, files: auditFilesFor({ mode: 'demo', dataDir }), onAlert: () => undefined });
+      const journal = await JournalAudit.open({
+        db: database.db,
+        dialect: database.dialect,
+        files: auditFilesFor({ mode: 'demo', dataDir }),
+        onAlert: () => undefined,
+      });
       const coffre = new Coffre({ db: database.db, dialect: database.dialect, keyring: openKeyringFile({ mode: 'demo', dataDir }) });
       const familles = new FamillesService({ db: database.db, journal, coffre });
       const chevalier = await familles.creer(
@@ -39,8 +44,12 @@ test('the search of families, on every dialect', async (t) => {
         },
         agent,
       );
-      const lefevre = await familles.creer({ parents: [{ nomNaissance: 'Lefèvre', nomUsage: 'Çelik', prenoms: 'Hélène Éléonore', dateNaissance: '1990-02-14' }] }, agent);
-      const ids = async (criteres: Parameters<FamillesService['rechercher']>[0]) => (await familles.rechercher(criteres, agent)).familles.map((f) => f.id).sort();
+      const lefevre = await familles.creer(
+        { parents: [{ nomNaissance: 'Lefèvre', nomUsage: 'Çelik', prenoms: 'Hélène Éléonore', dateNaissance: '1990-02-14' }] },
+        agent,
+      );
+      const ids = async (criteres: Parameters<FamillesService['rechercher']>[0]) =>
+        (await familles.rechercher(criteres, agent)).familles.map((f) => f.id).sort();
 
       assert.deepEqual(await ids({ nom: 'NDIAYE-fall' }), [chevalier.id]);
       assert.deepEqual(await ids({ nom: 'aminata ndi' }), [chevalier.id], 'words are prefixes of the names');
@@ -54,9 +63,16 @@ test('the search of families, on every dialect', async (t) => {
       await assert.rejects(familles.rechercher({}, agent), { code: 'recherche_vide' });
 
       const trouvee = (await familles.rechercher({ reference: chevalier.reference }, agent)).familles[0];
-      assert.deepEqual(trouvee?.parents.map((p) => [p.rang, p.prenoms]), [[1, 'Marc'], [2, 'Aminata']]);
+      assert.deepEqual(
+        trouvee?.parents.map((p) => [p.rang, p.prenoms]),
+        [
+          [1, 'Marc'],
+          [2, 'Aminata'],
+        ],
+      );
 
-      for (let i = 0; i < RECHERCHE_MAX + 1; i++) await familles.creer({ parents: [{ nomNaissance: 'Martin', prenoms: `Prénom ${'x'.repeat(i % 5)}`, dateNaissance: '1970-01-01' }] }, agent);
+      for (let i = 0; i < RECHERCHE_MAX + 1; i++)
+        await familles.creer({ parents: [{ nomNaissance: 'Martin', prenoms: `Prénom ${'x'.repeat(i % 5)}`, dateNaissance: '1970-01-01' }] }, agent);
       const beaucoup = await familles.rechercher({ nom: 'martin' }, agent);
       assert.equal(beaucoup.familles.length, RECHERCHE_MAX);
       assert.equal(beaucoup.tronque, true);
@@ -71,17 +87,41 @@ test('the search of families, on every dialect', async (t) => {
       // letters that may carry an accent are wildcards), all listed before the Lefèvre family: the
       // family is missed, and the agent must be told the list is incomplete.
       const maintenant = new Date().toISOString();
-      const proches = Array.from({ length: RECHERCHE_GROSSIERE_MAX + 1 }, (_, i) => ({ id: randomUUID(), reference: `F-0000-${String(i).padStart(4, '0')}`, rang: 1 + (i % 2) }));
+      const proches = Array.from({ length: RECHERCHE_GROSSIERE_MAX + 1 }, (_, i) => ({
+        id: randomUUID(),
+        reference: `F-0000-${String(i).padStart(4, '0')}`,
+        rang: 1 + (i % 2),
+      }));
       for (let i = 0; i < proches.length; i += 200) {
         const lot = proches.slice(i, i + 200);
-        await database.db.insertInto('familles').values(lot.map((f) => ({ id: f.id, reference: f.reference, resident: 1, courriel: null, creee_le: maintenant, modifiee_le: maintenant }))).execute();
-        await database.db.insertInto('parents').values(lot.map((f) => ({ id: randomUUID(), famille_id: f.id, rang: f.rang, nom_naissance: 'Lafavre', nom_usage: null, prenoms: 'Jo', date_naissance: '1960-01-01', au_foyer: 1 }))).execute();
+        await database.db
+          .insertInto('familles')
+          .values(lot.map((f) => ({ id: f.id, reference: f.reference, resident: 1, courriel: null, creee_le: maintenant, modifiee_le: maintenant })))
+          .execute();
+        await database.db
+          .insertInto('parents')
+          .values(
+            lot.map((f) => ({
+              id: randomUUID(),
+              famille_id: f.id,
+              rang: f.rang,
+              nom_naissance: 'Lafavre',
+              nom_usage: null,
+              prenoms: 'Jo',
+              date_naissance: '1960-01-01',
+              au_foyer: 1,
+            })),
+          )
+          .execute();
       }
       const noye = await familles.rechercher({ nom: 'lefevre' }, agent);
       assert.ok(!noye.familles.some((f) => f.id === lefevre.id), 'the coarse filter stops before the Lefèvre family');
       assert.equal(noye.tronque, true);
       const precise = await familles.rechercher({ nom: 'lefevre', dateNaissance: '1990-02-14' }, agent);
-      assert.deepEqual(precise.familles.map((f) => f.id), [lefevre.id]);
+      assert.deepEqual(
+        precise.familles.map((f) => f.id),
+        [lefevre.id],
+      );
       assert.equal(precise.tronque, false);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });

@@ -16,7 +16,11 @@ export function creerAlerteur(deps: { circuit: CircuitAlerte; journal: Pick<Jour
     lever(nouvelle) {
       const envoi = (async () => {
         const alerte = creerAlerte(nouvelle);
-        if (deps.circuit.canaux.length === 0) deps.logger.error({ alerteId: alerte.id, code: alerte.code }, `alerte « ${alerte.titre} » : aucun canal d’alerte n’est configuré (section securite.alertes), elle ne parvient à personne`);
+        if (deps.circuit.canaux.length === 0)
+          deps.logger.error(
+            { alerteId: alerte.id, code: alerte.code },
+            `alerte « ${alerte.titre} » : aucun canal d’alerte n’est configuré (section securite.alertes), elle ne parvient à personne`,
+          );
         const rapport = await deps.circuit.envoyerAlerte(alerte);
         await deps.journal.append({
           actor: { type: 'systeme', id: 'quotient' },

@@ -47,7 +47,14 @@ test('a rewritten journal row halts DGFiP calls and new requests until an audito
       assert.equal(garde.etat().etat, 'intact', 'checked at start');
       const { id: familleId } = await h.familles.creer({ parents: [{ nomNaissance: 'Roux', prenoms: 'Léa', dateNaissance: '2003-05-19' }] }, FAMILLE);
       const soumettre = () =>
-        h.demandes.soumettre({ familleId, canal: 'en_ligne', acteur: FAMILLE, foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.rfrZero) }, consentement: { mode: 'en_ligne', donnePar: FAMILLE } }] });
+        h.demandes.soumettre({
+          familleId,
+          canal: 'en_ligne',
+          acteur: FAMILLE,
+          foyersFiscaux: [
+            { parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.rfrZero) }, consentement: { mode: 'en_ligne', donnePar: FAMILLE } },
+          ],
+        });
       const { id: enFile } = await soumettre();
 
       // The attacker, with the database file or its superuser, rewrites an entry (guards dropped).
@@ -68,29 +75,44 @@ test('a rewritten journal row halts DGFiP calls and new requests until an audito
       await sleep(2_500);
       assert.equal((await h.demandes.etat(enFile)).statut, 'en_file', 'the queued request waits');
       assert.equal(await h.traitement.traiter(enFile), 'en_file');
-      await assert.rejects(h.dgfip.impotParticulier.parNumeroFiscal(NumeroFiscal.parse(SPI_SANDBOX.rfrZero)), (e) => isSourceFiscaleError(e) && e.raison === 'appels_suspendus');
+      await assert.rejects(
+        h.dgfip.impotParticulier.parNumeroFiscal(NumeroFiscal.parse(SPI_SANDBOX.rfrZero)),
+        (e) => isSourceFiscaleError(e) && e.raison === 'appels_suspendus',
+      );
       assert.equal(appelsRecus(), avant, 'the sandbox received nothing during the halt');
       assert.equal((await h.demandes.etat(enFile)).file?.suspension?.cause, 'integrite', 'the queue says why it waits');
 
       // No new request, hence no new consent.
       const consentements = async () => (await database.db.selectFrom('consentements').select('id').execute()).length;
       const avantRefus = await consentements();
-      await assert.rejects(soumettre(), (e) => isQuotientError(e) && e.code === 'arret_integrite' && e.kind === 'unavailable' && /vérification technique/.test(e.message));
+      await assert.rejects(
+        soumettre(),
+        (e) => isQuotientError(e) && e.code === 'arret_integrite' && e.kind === 'unavailable' && /vérification technique/.test(e.message),
+      );
       assert.equal(await consentements(), avantRefus);
 
       // Journaled once and alerted once, even when checked again meanwhile.
       await garde.verifier('planifiee');
       await services.incident.alerteur.enAttente();
-      assert.deepEqual(recues.map((a) => [a.code, a.gravite]), [['journal.integrite_rompue', 'critique']]);
+      assert.deepEqual(
+        recues.map((a) => [a.code, a.gravite]),
+        [['journal.integrite_rompue', 'critique']],
+      );
       assert.match(recues[0]?.message ?? '', new RegExp(`séquence n° ${cible}`));
       assert.equal((await h.journal.query({ action: 'integrite.arret' })).entries.length, 1);
       assert.equal((await h.journal.query({ action: 'alerte.envoyee' })).entries[0]?.details.webhook, 'envoye');
 
       // The acknowledgement needs a reason, and refuses one shaped like a numéro fiscal.
       await assert.rejects(garde.reconnaitre(AUDITEUR, '  '), (e) => isQuotientError(e) && e.code === 'motif_invalide');
-      await assert.rejects(garde.reconnaitre(AUDITEUR, 'vu le numéro 3141592653423 dans la ligne'), (e) => isQuotientError(e) && e.code === 'motif_invalide' && /numéro fiscal/.test(e.message));
+      await assert.rejects(
+        garde.reconnaitre(AUDITEUR, 'vu le numéro 3141592653423 dans la ligne'),
+        (e) => isQuotientError(e) && e.code === 'motif_invalide' && /numéro fiscal/.test(e.message),
+      );
       assert.equal(garde.etat().etat, 'arret');
-      const reconnu = await services.controle.reconnaitreAlteration('Ligne réécrite par un essai de restauration ; base vérifiée, rien d’autre touché', AUDITEUR);
+      const reconnu = await services.controle.reconnaitreAlteration(
+        'Ligne réécrite par un essai de restauration ; base vérifiée, rien d’autre touché',
+        AUDITEUR,
+      );
       assert.equal(reconnu.etat, 'reconnu');
       const entree = (await h.journal.query({ action: 'journal.alteration_reconnue' })).entries[0];
       assert.equal(entree?.actor.id, AUDITEUR.id);

@@ -44,12 +44,28 @@ async function delaiJusqua(quoi: string, effet: () => Promise<boolean> | boolean
 }
 
 async function familleConnectee(app: TestApp, email: string): Promise<{ jar: Jar; familleId: string; compteId: string }> {
-  const { id: familleId } = await app.services.familles.creer({ parents: [{ nomNaissance: 'Roux', prenoms: 'Léa', dateNaissance: '2003-05-19' }] }, { type: 'agent', id: 'test' });
+  const { id: familleId } = await app.services.familles.creer(
+    { parents: [{ nomNaissance: 'Roux', prenoms: 'Léa', dateNaissance: '2003-05-19' }] },
+    { type: 'agent', id: 'test' },
+  );
   const compteId = crypto.randomUUID();
   const now = new Date().toISOString();
   await app.database.db
     .insertInto('comptes')
-    .values({ id: compteId, kind: 'local', issuer: null, sub: null, email, password_hash: await argon2Hash(MOT_DE_PASSE), email_verified_at: now, display_name: email, famille_id: familleId, created_at: now, last_sign_in_at: null, locked_until: null })
+    .values({
+      id: compteId,
+      kind: 'local',
+      issuer: null,
+      sub: null,
+      email,
+      password_hash: await argon2Hash(MOT_DE_PASSE),
+      email_verified_at: now,
+      display_name: email,
+      famille_id: familleId,
+      created_at: now,
+      last_sign_in_at: null,
+      locked_until: null,
+    })
     .execute();
   const jar = new Jar();
   const form = await app.app.inject({ url: '/connexion' });
@@ -103,13 +119,22 @@ test('each incident measure turned on one instance takes effect on another shari
 
     // DGFiP calls suspended on A: B's loop stops taking requests, B's pages say so.
     await a.services.incident.incidents.basculer('appels_dgfip', true, 'Essai de coupure sur deux instances', ADMIN);
-    noter('appels DGFiP suspendus, vus par la boucle de B', await delaiJusqua('suspension', () => b.services.incident.cache.dernier().interrupteurs.appels_dgfip.actif));
+    noter(
+      'appels DGFiP suspendus, vus par la boucle de B',
+      await delaiJusqua('suspension', () => b.services.incident.cache.dernier().interrupteurs.appels_dgfip.actif),
+    );
     const appels = sandbox.admin.calls().length;
     const { id } = await b.services.demandes.soumettre({
       familleId: famille.familleId,
       canal: 'en_ligne',
       acteur: { type: 'famille', id: famille.compteId },
-      foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.rfrZero) }, consentement: { mode: 'en_ligne', donnePar: { type: 'famille', id: famille.familleId } } }],
+      foyersFiscaux: [
+        {
+          parentRang: 1,
+          identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.rfrZero) },
+          consentement: { mode: 'en_ligne', donnePar: { type: 'famille', id: famille.familleId } },
+        },
+      ],
     });
     b.services.wake();
     await sleep(2 * DELAI_MS + 500);
@@ -124,21 +149,35 @@ test('each incident measure turned on one instance takes effect on another shari
     await a.services.incident.incidents.basculer('campagnes', true, 'Essai d’arrêt des campagnes', ADMIN);
     noter('campagnes arrêtées, vues par B', await delaiJusqua('campagnes', async () => (await b.services.incident.cache.campagnesArretees()) !== null));
     await a.services.incident.incidents.basculer('campagnes', false, 'Fin de l’essai', ADMIN);
-    noter('campagnes reprises, vues par B', await delaiJusqua('campagnes reprises', async () => (await b.services.incident.cache.campagnesArretees()) === null));
+    noter(
+      'campagnes reprises, vues par B',
+      await delaiJusqua('campagnes reprises', async () => (await b.services.incident.cache.campagnesArretees()) === null),
+    );
 
     // Maintenance turned by the operator's CLI, a third process on the same database: B's portal answers 503.
-    const io = { out: () => undefined, err: () => undefined, env: { QUOTIENT_DATABASE_URL: base.url, QUOTIENT_DATA_DIR: dir, QUOTIENT_LOG_LEVEL: 'silent' }, cwd: dir };
+    const io = {
+      out: () => undefined,
+      err: () => undefined,
+      env: { QUOTIENT_DATABASE_URL: base.url, QUOTIENT_DATA_DIR: dir, QUOTIENT_LOG_LEVEL: 'silent' },
+      cwd: dir,
+    };
     assert.equal(await main(['incident', 'maintenance', 'on', '--motif', 'Essai de maintenance'], io), 0);
     noter('maintenance (CLI), page de B en 503', await delaiJusqua('maintenance', async () => (await page(famille.jar, '/mon-quotient')).statusCode === 503));
     assert.equal((await b.app.inject({ url: '/healthz' })).statusCode, 200);
     assert.equal(await main(['incident', 'maintenance', 'off', '--motif', 'Fin de la maintenance'], io), 0);
-    noter('fin de maintenance (CLI), page de B rouverte', await delaiJusqua('réouverture', async () => (await page(famille.jar, '/mon-quotient')).statusCode === 200));
+    noter(
+      'fin de maintenance (CLI), page de B rouverte',
+      await delaiJusqua('réouverture', async () => (await page(famille.jar, '/mon-quotient')).statusCode === 200),
+    );
 
     // The family's sessions revoked on A: B signs it out at its next request.
     assert.equal((await page(famille.jar, '/mes-demandes')).statusCode, 200);
     const reference = (await a.database.db.selectFrom('familles').select('reference').where('id', '=', famille.familleId).executeTakeFirstOrThrow()).reference;
     await a.services.incident.incidents.revoquerSessions({ famille: reference }, 'Essai de révocation', ADMIN);
-    noter('sessions de la famille révoquées, B la déconnecte', await delaiJusqua('révocation', async () => (await page(famille.jar, '/mes-demandes')).headers.location === '/connexion'));
+    noter(
+      'sessions de la famille révoquées, B la déconnecte',
+      await delaiJusqua('révocation', async () => (await page(famille.jar, '/mes-demandes')).headers.location === '/connexion'),
+    );
 
     // The journal broken, seen by A's check: B halts too; A's acknowledgement lifts it on B.
     const cible = (await a.services.journal.query({ action: 'demande.creee' })).entries[0]?.seq as number;

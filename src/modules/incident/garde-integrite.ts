@@ -121,7 +121,12 @@ export class GardeIntegrite {
       if (reconnaissance && depuis?.intact) suivant = { etat: 'reconnu', verifieLe, reconnaissance, rapport: depuis };
       else {
         const precedent = this.courant;
-        suivant = { etat: 'arret', verifieLe, depuis: precedent.etat === 'arret' || precedent.etat === 'a_verifier' ? precedent.depuis : verifieLe, rapport: depuis ?? rapport };
+        suivant = {
+          etat: 'arret',
+          verifieLe,
+          depuis: precedent.etat === 'arret' || precedent.etat === 'a_verifier' ? precedent.depuis : verifieLe,
+          rapport: depuis ?? rapport,
+        };
       }
     }
     await this.passerA(suivant, origine);
@@ -137,14 +142,23 @@ export class GardeIntegrite {
       this.deps.logger.warn({ origine }, 'journal d’audit de nouveau intact : fin de l’arrêt d’intégrité');
       // Only the instance that writes the notice journals the end of the halt.
       if (await this.signaler(false, 'intact')) {
-        await this.deps.journal.append({ actor: SYSTEME, action: 'integrite.reprise', target: { type: 'journal_audit', id: 'journal' }, outcome: 'succes', details: { origine } });
+        await this.deps.journal.append({
+          actor: SYSTEME,
+          action: 'integrite.reprise',
+          target: { type: 'journal_audit', id: 'journal' },
+          outcome: 'succes',
+          details: { origine },
+        });
       }
     }
   }
 
   private async annoncerArret(etat: Extract<EtatIntegrite, { etat: 'arret' }>, origine: OrigineVerification): Promise<void> {
     const { rapport } = etat;
-    this.deps.logger.error({ raison: rapport.reason, sequence: rapport.firstBrokenSeq, origine }, `arrêt d’intégrité : ${rapport.message} Aucun appel à la DGFiP ni aucune nouvelle demande jusqu’à la reconnaissance par un auditeur.`);
+    this.deps.logger.error(
+      { raison: rapport.reason, sequence: rapport.firstBrokenSeq, origine },
+      `arrêt d’intégrité : ${rapport.message} Aucun appel à la DGFiP ni aucune nouvelle demande jusqu’à la reconnaissance par un auditeur.`,
+    );
     if (!(await this.signaler(true, cleDe(rapport)))) return;
     const details = { raison: rapport.reason, sequenceRompue: rapport.firstBrokenSeq, origine };
     await this.deps.journal.append({ actor: SYSTEME, action: 'integrite.arret', target: { type: 'journal_audit', id: 'journal' }, outcome: 'echec', details });
@@ -152,7 +166,11 @@ export class GardeIntegrite {
       code: 'journal.integrite_rompue',
       gravite: 'critique',
       titre: 'Arrêt d’intégrité : journal d’audit altéré',
-      message: `${rapport.message} Les appels à la DGFiP et les nouvelles demandes sont arrêtés jusqu’à ce qu’un auditeur reconnaisse l’altération après enquête. Ne modifiez rien : conservez la base, la clé et l’ancre.`.slice(0, 500),
+      message:
+        `${rapport.message} Les appels à la DGFiP et les nouvelles demandes sont arrêtés jusqu’à ce qu’un auditeur reconnaisse l’altération après enquête. Ne modifiez rien : conservez la base, la clé et l’ancre.`.slice(
+          0,
+          500,
+        ),
       details,
     });
   }
@@ -174,14 +192,18 @@ export class GardeIntegrite {
     if (vu === this.signalVu) return;
     this.signalVu = vu;
     if (signal.actif && !ARRETES.has(this.courant.etat)) this.courant = { etat: 'a_verifier', depuis: signal.le ?? this.now() };
-    this.verifier('signal').catch((error: unknown) => this.deps.logger.error({ err: error }, 'échec de la vérification du journal d’audit demandée par une autre instance'));
+    this.verifier('signal').catch((error: unknown) =>
+      this.deps.logger.error({ err: error }, 'échec de la vérification du journal d’audit demandée par une autre instance'),
+    );
   }
 
   /** The journal could not move its anchor (see `JournalAudit`'s alerts): check now, unless already halted. */
   anomalie(alert: AuditAlert): void {
     if (this.courant.etat !== 'intact' || this.clock() - this.derniereAnomalie < ANOMALIE_MIN_MS) return;
     this.derniereAnomalie = this.clock();
-    this.verifier('anomalie').catch((error: unknown) => this.deps.logger.error({ err: error, code: alert.code }, 'échec de la vérification du journal d’audit après un refus de l’ancre'));
+    this.verifier('anomalie').catch((error: unknown) =>
+      this.deps.logger.error({ err: error, code: alert.code }, 'échec de la vérification du journal d’audit après un refus de l’ancre'),
+    );
   }
 
   /** Checks on a schedule; returns what stops it. */
@@ -200,8 +222,14 @@ export class GardeIntegrite {
   async reconnaitre(par: Acteur, motifSaisi: unknown): Promise<EtatIntegrite> {
     const motif = lireMotif(motifSaisi);
     const { etat } = await this.verifier('demande');
-    if (etat.etat === 'reconnu') throw new QuotientError('conflict', 'deja_reconnue', 'Cette altération est déjà reconnue et aucune autre n’est apparue depuis : les opérations ont repris.');
-    if (etat.etat !== 'arret') throw new QuotientError('conflict', 'journal_intact', 'Le journal d’audit est intact : il n’y a aucune altération à reconnaître.');
+    if (etat.etat === 'reconnu')
+      throw new QuotientError(
+        'conflict',
+        'deja_reconnue',
+        'Cette altération est déjà reconnue et aucune autre n’est apparue depuis : les opérations ont repris.',
+      );
+    if (etat.etat !== 'arret')
+      throw new QuotientError('conflict', 'journal_intact', 'Le journal d’audit est intact : il n’y a aucune altération à reconnaître.');
     const reconnaissance = await this.deps.journal.reconnaitre(par, motif, etat.rapport);
     const apres = await this.verifier('reconnaissance');
     await this.signaler(false, `reconnu:${reconnaissance.id}`);

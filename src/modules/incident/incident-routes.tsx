@@ -38,7 +38,13 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoute
       reply,
       commune,
       echec ? 'Erreur : mesures d’incident' : 'Mesures d’incident',
-      <IncidentPage csrf={reply.generateCsrf()} etat={await cache.etat()} integrite={integrite.etat()} flash={echec ? null : (takeFlash(request) ?? null)} echec={echec} />,
+      <IncidentPage
+        csrf={reply.generateCsrf()}
+        etat={await cache.etat()}
+        integrite={integrite.etat()}
+        flash={echec ? null : (takeFlash(request) ?? null)}
+        echec={echec}
+      />,
       echec ? 400 : 200,
     );
 
@@ -51,7 +57,11 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoute
     const agent = requireAgent(request);
     const { interrupteur: code, etat, motif } = lireChamps(BASCULE, request.body);
     if (!(INTERRUPTEURS as readonly string[]).includes(code) || (etat !== 'on' && etat !== 'off')) {
-      return page(request, reply, { formulaire: 'sessions', errors: [{ path: '', message: 'Mesure inconnue : rechargez la page et recommencez.' }], valeurs: {} });
+      return page(request, reply, {
+        formulaire: 'sessions',
+        errors: [{ path: '', message: 'Mesure inconnue : rechargez la page et recommencez.' }],
+        valeurs: {},
+      });
     }
     const interrupteur = code as CodeInterrupteur;
     try {
@@ -60,7 +70,11 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoute
       request.session.flash = `${l.nom} : ${etat === 'on' ? l.actif : l.inactif}${change ? '. La mesure prend effet sur toutes les instances en quelques secondes.' : ' (c’était déjà le cas : rien n’a changé).'}`;
       return reply.redirect(PAGE_INCIDENT, 303);
     } catch (error) {
-      return page(request, reply, { formulaire: interrupteur, errors: erreursDe(error, { motif: `motif-${interrupteur}` }), valeurs: valeursAReafficher({ motif }) });
+      return page(request, reply, {
+        formulaire: interrupteur,
+        errors: erreursDe(error, { motif: `motif-${interrupteur}` }),
+        valeurs: valeursAReafficher({ motif }),
+      });
     }
   });
 
@@ -71,7 +85,12 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: IncidentRoute
     if (valeurs.cible === 'famille') cible = { famille: valeurs.famille };
     else if (valeurs.cible === 'agent') cible = { agent: valeurs.agent };
     else if (valeurs.cible === 'tous') cible = { tous: true };
-    else return page(request, reply, { formulaire: 'sessions', errors: [{ path: 'cible-famille', message: 'Indiquez de qui les sessions doivent être révoquées.' }], valeurs: valeursAReafficher(valeurs) });
+    else
+      return page(request, reply, {
+        formulaire: 'sessions',
+        errors: [{ path: 'cible-famille', message: 'Indiquez de qui les sessions doivent être révoquées.' }],
+        valeurs: valeursAReafficher(valeurs),
+      });
     try {
       const { sessions, libelle } = await incidents.revoquerSessions(cible, valeurs.motif, operateur(agent));
       request.session.flash = `${sessions === 0 ? 'Aucune session ouverte' : sessions === 1 ? '1 session révoquée' : `${sessions} sessions révoquées`} ${libelle}.`;

@@ -53,7 +53,17 @@ export class IncidentService {
     const { journal } = this.deps;
     const change = await journal.inTransaction(async (trx) => {
       const ecrit = await ecrireInterrupteur(trx, code, { actif, motif, par: `${par.acteur.type}:${par.acteur.id}`, parLibelle: par.libelle, le: this.now() });
-      if (ecrit) await journal.append({ actor: par.acteur, action: 'incident.interrupteur', target: { type: 'interrupteur', id: code }, outcome: 'succes', details: { interrupteur: code, actif, motif } }, trx);
+      if (ecrit)
+        await journal.append(
+          {
+            actor: par.acteur,
+            action: 'incident.interrupteur',
+            target: { type: 'interrupteur', id: code },
+            outcome: 'succes',
+            details: { interrupteur: code, actif, motif },
+          },
+          trx,
+        );
       return ecrit;
     });
     const etat = await this.deps.cache.lire();
@@ -72,16 +82,25 @@ export class IncidentService {
     let quelle: 'famille' | 'agent' | 'tous';
     if ('famille' in cible) {
       const reference = cible.famille.trim().toUpperCase();
-      if (!REFERENCE_FAMILLE.test(reference)) throw new QuotientError('invalid', 'reference_invalide', 'Référence de famille attendue, par exemple F-ABCD-2345.', { details: [{ path: 'famille', message: 'Référence de famille attendue, par exemple F-ABCD-2345.' }] });
+      if (!REFERENCE_FAMILLE.test(reference))
+        throw new QuotientError('invalid', 'reference_invalide', 'Référence de famille attendue, par exemple F-ABCD-2345.', {
+          details: [{ path: 'famille', message: 'Référence de famille attendue, par exemple F-ABCD-2345.' }],
+        });
       const famille = await db.selectFrom('familles').select('id').where('reference', '=', reference).executeTakeFirst();
-      if (!famille) throw new QuotientError('not_found', 'famille_introuvable', `Aucune famille n’a la référence ${reference}.`, { details: [{ path: 'famille', message: `Aucune famille n’a la référence ${reference}.` }] });
+      if (!famille)
+        throw new QuotientError('not_found', 'famille_introuvable', `Aucune famille n’a la référence ${reference}.`, {
+          details: [{ path: 'famille', message: `Aucune famille n’a la référence ${reference}.` }],
+        });
       target = { type: 'famille', id: famille.id };
       libelle = `de la famille ${reference}`;
       quelle = 'famille';
     } else if ('agent' in cible) {
       const email = cible.agent.trim().toLowerCase();
       const agent = email === '' ? undefined : await db.selectFrom('agents').select(['id', 'prenom', 'nom']).where('email', '=', email).executeTakeFirst();
-      if (!agent) throw new QuotientError('not_found', 'agent_introuvable', 'Aucun agent n’a cette adresse électronique.', { details: [{ path: 'agent', message: 'Aucun agent n’a cette adresse électronique.' }] });
+      if (!agent)
+        throw new QuotientError('not_found', 'agent_introuvable', 'Aucun agent n’a cette adresse électronique.', {
+          details: [{ path: 'agent', message: 'Aucun agent n’a cette adresse électronique.' }],
+        });
       target = { type: 'agent', id: agent.id };
       libelle = `de ${agent.prenom} ${agent.nom}`;
       quelle = 'agent';
@@ -95,7 +114,10 @@ export class IncidentService {
       if (quelle === 'famille') requete = requete.where('compte_id', 'in', trx.selectFrom('comptes').select('id').where('famille_id', '=', target.id));
       else if (quelle === 'agent') requete = requete.where('agent_id', '=', target.id);
       const n = Number((await requete.executeTakeFirst()).numDeletedRows);
-      await journal.append({ actor: par.acteur, action: 'incident.sessions_revoquees', target, outcome: 'succes', details: { cible: quelle, sessions: n, motif } }, trx);
+      await journal.append(
+        { actor: par.acteur, action: 'incident.sessions_revoquees', target, outcome: 'succes', details: { cible: quelle, sessions: n, motif } },
+        trx,
+      );
       return n;
     });
     return { sessions, libelle };

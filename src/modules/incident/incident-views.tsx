@@ -8,7 +8,11 @@ import { INTERRUPTEURS, LIBELLES_INTERRUPTEURS, type CodeInterrupteur, type Etat
 export const PAGE_INCIDENT = `${BASE}/incident`;
 
 /** The form that was posted and failed, so that its errors and its values come back on it alone. */
-export type FormulaireIncident = { readonly formulaire: CodeInterrupteur | 'sessions'; readonly errors: readonly ErrorDetail[]; readonly valeurs: Readonly<Record<string, string>> };
+export type FormulaireIncident = {
+  readonly formulaire: CodeInterrupteur | 'sessions';
+  readonly errors: readonly ErrorDetail[];
+  readonly valeurs: Readonly<Record<string, string>>;
+};
 
 export const CIBLES = [
   ['famille', 'Une famille (ses comptes, sur tous les appareils)'],
@@ -44,15 +48,18 @@ function Integrite({ etat }: { etat: EtatIntegrite }) {
       return (
         <Alert kind="error" title={`Arrêt d’intégrité depuis le ${dateHeure(etat.depuis)}`}>
           <p>{etat.etat === 'arret' ? etat.rapport.message : 'Une autre instance a trouvé le journal d’audit altéré ; la vérification est en cours.'}</p>
-          <p>Aucun appel à la DGFiP ni aucune nouvelle demande jusqu’à ce qu’un auditeur reconnaisse l’altération après enquête, depuis la page « Intégrité du journal » de l’espace Contrôle. Cet arrêt ne se lève pas ici.</p>
+          <p>
+            Aucun appel à la DGFiP ni aucune nouvelle demande jusqu’à ce qu’un auditeur reconnaisse l’altération après enquête, depuis la page « Intégrité du
+            journal » de l’espace Contrôle. Cet arrêt ne se lève pas ici.
+          </p>
         </Alert>
       );
     case 'reconnu':
       return (
         <Alert kind="warning" title="Altération du journal reconnue">
           <p>
-            Un auditeur a reconnu l’altération le {dateHeure(etat.reconnaissance.le)} : « {etat.reconnaissance.motif} ». Les opérations ont repris ; une nouvelle altération les arrêterait de
-            nouveau.
+            Un auditeur a reconnu l’altération le {dateHeure(etat.reconnaissance.le)} : « {etat.reconnaissance.motif} ». Les opérations ont repris ; une
+            nouvelle altération les arrêterait de nouveau.
           </p>
         </Alert>
       );
@@ -63,7 +70,19 @@ function Integrite({ etat }: { etat: EtatIntegrite }) {
   }
 }
 
-export function IncidentPage({ csrf, etat, integrite, flash, echec }: { csrf: string; etat: EtatIncidents; integrite: EtatIntegrite; flash: string | null; echec: FormulaireIncident | null }) {
+export function IncidentPage({
+  csrf,
+  etat,
+  integrite,
+  flash,
+  echec,
+}: {
+  csrf: string;
+  etat: EtatIncidents;
+  integrite: EtatIntegrite;
+  flash: string | null;
+  echec: FormulaireIncident | null;
+}) {
   const errors = echec?.errors ?? [];
   const valeur = (formulaire: FormulaireIncident['formulaire'], nom: string) => (echec?.formulaire === formulaire ? (echec.valeurs[nom] ?? '') : '');
   return (
@@ -73,8 +92,8 @@ export function IncidentPage({ csrf, etat, integrite, flash, echec }: { csrf: st
       <Flash message={flash} />
       <h1>Mesures d’incident</h1>
       <p class="lead">
-        Couper un service ou fermer des accès le temps d’un incident. Chaque mesure prend effet en quelques secondes sur toutes les instances de Quotient et s’inscrit au journal d’audit avec
-        son motif. La nuit, l’exploitant peut prendre les mêmes mesures avec la commande « quotient incident ».
+        Couper un service ou fermer des accès le temps d’un incident. Chaque mesure prend effet en quelques secondes sur toutes les instances de Quotient et
+        s’inscrit au journal d’audit avec son motif. La nuit, l’exploitant peut prendre les mêmes mesures avec la commande « quotient incident ».
       </p>
 
       <h2>Intégrité du journal d’audit</h2>
@@ -94,7 +113,16 @@ export function IncidentPage({ csrf, etat, integrite, flash, echec }: { csrf: st
               <Csrf token={csrf} />
               <input type="hidden" name="interrupteur" value={code} />
               <input type="hidden" name="etat" value={i.actif ? 'off' : 'on'} />
-              <TextAreaField id={id} name="motif" label="Motif (obligatoire)" hint="Inscrit au journal d’audit et affiché aux agents. Jamais de numéro fiscal." value={valeur(code, 'motif')} rows={2} maxLength={MOTIF_MAX} {...(error ? { error } : {})} />
+              <TextAreaField
+                id={id}
+                name="motif"
+                label="Motif (obligatoire)"
+                hint="Inscrit au journal d’audit et affiché aux agents. Jamais de numéro fiscal."
+                value={valeur(code, 'motif')}
+                rows={2}
+                maxLength={MOTIF_MAX}
+                {...(error ? { error } : {})}
+              />
               <button class={i.actif ? 'button button--secondary' : 'button'} type="submit">
                 {i.actif ? l.desactiver : l.activer}
               </button>
@@ -105,12 +133,36 @@ export function IncidentPage({ csrf, etat, integrite, flash, echec }: { csrf: st
 
       <section class="incident-mesure" aria-labelledby="titre-sessions">
         <h2 id="titre-sessions">Révoquer des sessions</h2>
-        <p>Les personnes concernées sont déconnectées à leur prochaine action, sur toutes les instances. Un agent peut se reconnecter : pour l’en empêcher, désactivez-le dans « Agents et rôles ».</p>
+        <p>
+          Les personnes concernées sont déconnectées à leur prochaine action, sur toutes les instances. Un agent peut se reconnecter : pour l’en empêcher,
+          désactivez-le dans « Agents et rôles ».
+        </p>
         <form method="post" action={`${PAGE_INCIDENT}/sessions`}>
           <Csrf token={csrf} />
-          <RadioGroup className="incident-choix" name="cible" legend="Sessions de qui ?" options={CIBLES} value={valeur('sessions', 'cible') || undefined} errors={echec?.formulaire === 'sessions' ? errors : []} />
-          <TextField id="famille" label="Référence de la famille" hint="Si « une famille » : par exemple F-ABCD-2345." value={valeur('sessions', 'famille')} size="moyen" {...(echec?.formulaire === 'sessions' && errorOf(errors, 'famille') ? { error: errorOf(errors, 'famille') as string } : {})} />
-          <TextField id="agent" type="email" label="Adresse électronique de l’agent" hint="Si « un agent »." value={valeur('sessions', 'agent')} {...(echec?.formulaire === 'sessions' && errorOf(errors, 'agent') ? { error: errorOf(errors, 'agent') as string } : {})} />
+          <RadioGroup
+            className="incident-choix"
+            name="cible"
+            legend="Sessions de qui ?"
+            options={CIBLES}
+            value={valeur('sessions', 'cible') || undefined}
+            errors={echec?.formulaire === 'sessions' ? errors : []}
+          />
+          <TextField
+            id="famille"
+            label="Référence de la famille"
+            hint="Si « une famille » : par exemple F-ABCD-2345."
+            value={valeur('sessions', 'famille')}
+            size="moyen"
+            {...(echec?.formulaire === 'sessions' && errorOf(errors, 'famille') ? { error: errorOf(errors, 'famille') as string } : {})}
+          />
+          <TextField
+            id="agent"
+            type="email"
+            label="Adresse électronique de l’agent"
+            hint="Si « un agent »."
+            value={valeur('sessions', 'agent')}
+            {...(echec?.formulaire === 'sessions' && errorOf(errors, 'agent') ? { error: errorOf(errors, 'agent') as string } : {})}
+          />
           <TextAreaField
             id="motif-sessions"
             name="motif"

@@ -20,7 +20,13 @@ let admin: Jar;
 const PAGE = '/agents/administration/incident';
 const ROUX = { parents: [{ nomNaissance: 'Roux', prenoms: 'Léa', dateNaissance: '2003-05-19' }] };
 /** The text of a page, tags removed and blanks collapsed. */
-const texte = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/&quot;/g, '"').replace(/&#39;|&#x27;/g, "'").replace(/&amp;/g, '&').replace(/\s+/g, ' ');
+const texte = (html: string) =>
+  html
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;|&#x27;/g, "'")
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ');
 const entrees = async (action: string) => (await t.harness.journal.query({ action })).entries;
 
 before(async () => {
@@ -33,7 +39,8 @@ test('the incident page: each measure with its state, a reason required for each
   const page = await t.get(admin, PAGE);
   assert.equal(page.statusCode, 200);
   const lu = texte(page.body);
-  for (const attendu of ['Mesures d’incident', 'Appels à la DGFiP', 'Campagnes', 'Portail des familles', 'Révoquer des sessions', 'Journal d’audit intact']) assert.ok(lu.includes(attendu), attendu);
+  for (const attendu of ['Mesures d’incident', 'Appels à la DGFiP', 'Campagnes', 'Portail des familles', 'Révoquer des sessions', 'Journal d’audit intact'])
+    assert.ok(lu.includes(attendu), attendu);
   assert.match((await t.get(admin, '/agents/administration')).body, /href="\/agents\/administration\/incident"/);
 
   const sansMotif = await t.post(admin, PAGE, `${PAGE}/interrupteurs`, { interrupteur: 'appels_dgfip', etat: 'on', motif: ' ' });
@@ -53,7 +60,11 @@ test('the incident page: each measure with its state, a reason required for each
 
 test('DGFiP calls suspended: queued requests wait and families are told, new ones are still queued; resuming sends them', async () => {
   const famille = await t.signedInFamily(ROUX, 'lea.roux@exemple.fr');
-  const suspendu = await t.post(admin, PAGE, `${PAGE}/interrupteurs`, { interrupteur: 'appels_dgfip', etat: 'on', motif: 'Certificat client peut-être compromis' });
+  const suspendu = await t.post(admin, PAGE, `${PAGE}/interrupteurs`, {
+    interrupteur: 'appels_dgfip',
+    etat: 'on',
+    motif: 'Certificat client peut-être compromis',
+  });
   assert.equal(suspendu.statusCode, 303);
   const page = texte((await t.get(admin, PAGE)).body);
   assert.match(page, /Appels à la DGFiP : suspendus\. La mesure prend effet sur toutes les instances/);
@@ -68,7 +79,10 @@ test('DGFiP calls suspended: queued requests wait and families are told, new one
 
   // Agents see the measure, who took it and why, on every page.
   const guichet = await t.signInAgent('guichet');
-  assert.match(texte((await t.get(guichet, '/agents/guichet')).body), /Appels à la DGFiP : suspendus depuis le .*, par .* : « Certificat client peut-être compromis »/);
+  assert.match(
+    texte((await t.get(guichet, '/agents/guichet')).body),
+    /Appels à la DGFiP : suspendus depuis le .*, par .* : « Certificat client peut-être compromis »/,
+  );
   // A visitor of the agents' sign-in page learns nothing of it.
   const connexion = await t.app.inject({ url: '/agents/connexion' });
   assert.equal(connexion.statusCode, 200);
@@ -80,7 +94,13 @@ test('DGFiP calls suspended: queued requests wait and families are told, new one
     familleId: famille.familleId,
     canal: 'en_ligne',
     acteur: { type: 'famille', id: famille.compteId },
-    foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.rfrZero) }, consentement: { mode: 'en_ligne', donnePar: { type: 'famille', id: famille.familleId } } }],
+    foyersFiscaux: [
+      {
+        parentRang: 1,
+        identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.rfrZero) },
+        consentement: { mode: 'en_ligne', donnePar: { type: 'famille', id: famille.familleId } },
+      },
+    ],
   });
   t.services.wake();
   await sleep(2_000);
@@ -93,7 +113,10 @@ test('DGFiP calls suspended: queued requests wait and families are told, new one
   assert.equal(t.sandbox.admin.calls().length, appels, 'nothing was sent to the DGFiP');
   assert.match(texte((await t.get(guichet, `/agents/guichet/demandes/${id}`)).body), /suspendus \(interrupteur d’incident\)/);
 
-  assert.equal((await t.post(admin, PAGE, `${PAGE}/interrupteurs`, { interrupteur: 'appels_dgfip', etat: 'off', motif: 'Certificat remplacé, incident clos' })).statusCode, 303);
+  assert.equal(
+    (await t.post(admin, PAGE, `${PAGE}/interrupteurs`, { interrupteur: 'appels_dgfip', etat: 'off', motif: 'Certificat remplacé, incident clos' })).statusCode,
+    303,
+  );
   assert.equal((await t.harness.demandes.attendre(id, 20_000)).statut, 'calculee');
   assert.ok(t.sandbox.admin.calls().length > appels);
   assert.equal(texte((await t.get(famille.jar, '/mon-quotient')).body).includes(AVIS_FAMILLES.incident), false, 'the notice is gone');
@@ -101,7 +124,10 @@ test('DGFiP calls suspended: queued requests wait and families are told, new one
 
 test('maintenance: the families’ pages answer a French 503 with Retry-After; back-office, API and health stay up', async () => {
   const famille = await t.signedInFamily(ROUX, 'lea.roux.maintenance@exemple.fr');
-  assert.equal((await t.post(admin, PAGE, `${PAGE}/interrupteurs`, { interrupteur: 'maintenance', etat: 'on', motif: 'Mise à jour de sécurité du serveur' })).statusCode, 303);
+  assert.equal(
+    (await t.post(admin, PAGE, `${PAGE}/interrupteurs`, { interrupteur: 'maintenance', etat: 'on', motif: 'Mise à jour de sécurité du serveur' })).statusCode,
+    303,
+  );
   for (const url of ['/', '/connexion', '/mon-quotient', '/simulateur']) {
     const res = await t.app.inject({ url, headers: { cookie: famille.jar.header() } });
     assert.equal(res.statusCode, 503, url);
@@ -112,7 +138,12 @@ test('maintenance: the families’ pages answer a French 503 with Retry-After; b
     assert.match(res.body, /Service momentanément indisponible/);
     assert.equal(res.body.includes('Mise à jour de sécurité'), false, 'the internal reason is not shown to families');
   }
-  const posted = await t.app.inject({ method: 'POST', url: '/connexion', payload: 'email=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const posted = await t.app.inject({
+    method: 'POST',
+    url: '/connexion',
+    payload: 'email=x',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  });
   assert.equal(posted.statusCode, 503);
   assert.equal((await t.app.inject({ url: '/healthz' })).statusCode, 200);
   assert.equal((await t.app.inject({ url: '/readyz' })).statusCode, 200);
@@ -122,7 +153,10 @@ test('maintenance: the families’ pages answer a French 503 with Retry-After; b
   assert.equal(agents.statusCode, 200);
   assert.match(texte(agents.body), /Portail des familles : en maintenance depuis le/);
 
-  assert.equal((await t.post(admin, PAGE, `${PAGE}/interrupteurs`, { interrupteur: 'maintenance', etat: 'off', motif: 'Mise à jour terminée' })).statusCode, 303);
+  assert.equal(
+    (await t.post(admin, PAGE, `${PAGE}/interrupteurs`, { interrupteur: 'maintenance', etat: 'off', motif: 'Mise à jour terminée' })).statusCode,
+    303,
+  );
   assert.equal((await t.get(famille.jar, '/mon-quotient')).statusCode, 200);
 });
 
@@ -138,14 +172,22 @@ test('revoking sessions: of one family, of one agent, of everyone; journaled wit
   const sansCible = await t.post(admin, PAGE, `${PAGE}/sessions`, { motif: 'Compte compromis' });
   assert.equal(sansCible.statusCode, 400);
 
-  const famille = await t.post(admin, PAGE, `${PAGE}/sessions`, { cible: 'famille', famille: reference.toLowerCase(), motif: 'Compte compromis signalé par la famille' });
+  const famille = await t.post(admin, PAGE, `${PAGE}/sessions`, {
+    cible: 'famille',
+    famille: reference.toLowerCase(),
+    motif: 'Compte compromis signalé par la famille',
+  });
   assert.equal(famille.statusCode, 303);
   assert.match(texte((await t.get(admin, PAGE)).body), new RegExp(`1 session révoquée de la famille ${reference}`));
   assert.equal((await t.get(visee.jar, '/mes-demandes')).headers.location, '/connexion', 'the family is signed out');
   assert.equal((await t.get(autre.jar, '/mes-demandes')).statusCode, 200, 'another family is not');
   assert.equal((await t.get(guichet, '/agents/guichet')).statusCode, 200);
 
-  assert.equal((await t.post(admin, PAGE, `${PAGE}/sessions`, { cible: 'agent', agent: t.agents.guichet.email.toUpperCase(), motif: 'Poste de l’accueil volé' })).statusCode, 303);
+  assert.equal(
+    (await t.post(admin, PAGE, `${PAGE}/sessions`, { cible: 'agent', agent: t.agents.guichet.email.toUpperCase(), motif: 'Poste de l’accueil volé' }))
+      .statusCode,
+    303,
+  );
   assert.equal((await t.get(guichet, '/agents/guichet')).headers.location, '/agents/connexion');
   assert.equal((await t.get(admin, PAGE)).statusCode, 200, 'the administrator stays signed in');
 
@@ -153,14 +195,11 @@ test('revoking sessions: of one family, of one agent, of everyone; journaled wit
   assert.equal((await t.get(admin, PAGE)).headers.location, '/agents/connexion', 'everyone, the administrator too');
   assert.equal((await t.get(autre.jar, '/mes-demandes')).headers.location, '/connexion');
   const revocations = await entrees('incident.sessions_revoquees');
-  assert.deepEqual(
-    revocations.map((e) => [e.details.cible, e.target?.type]).reverse(),
-    [
-      ['famille', 'famille'],
-      ['agent', 'agent'],
-      ['tous', 'sessions'],
-    ],
-  );
+  assert.deepEqual(revocations.map((e) => [e.details.cible, e.target?.type]).reverse(), [
+    ['famille', 'famille'],
+    ['agent', 'agent'],
+    ['tous', 'sessions'],
+  ]);
   assert.equal(revocations.at(-1)?.details.sessions, 1);
   assert.ok((revocations[0]?.details.sessions as number) >= 3);
   admin = await t.signInAgent('administrateur');
@@ -195,7 +234,17 @@ test('the integrity halt as families, counter agents and auditors meet it; the a
   const comptoir = await t.post(guichet, `${etape1}/numero`, `${etape1}/numero`, { 'numero-1': SPI_SANDBOX.rfrZero });
   assert.equal(comptoir.statusCode, 503);
   assert.match(texte(comptoir.body), /Aucune nouvelle demande ne peut être faite pour l’instant/);
-  assert.equal((await t.database.db.selectFrom('consentements').select('consentements.id').innerJoin('demandes', 'demandes.id', 'consentements.demande_id').where('demandes.famille_id', '=', famille.familleId).execute()).length, 0);
+  assert.equal(
+    (
+      await t.database.db
+        .selectFrom('consentements')
+        .select('consentements.id')
+        .innerJoin('demandes', 'demandes.id', 'consentements.demande_id')
+        .where('demandes.famille_id', '=', famille.familleId)
+        .execute()
+    ).length,
+    0,
+  );
   // Agents: a banner on every page; the administrators' page says who lifts it.
   assert.match(texte((await t.get(guichet, '/agents/guichet')).body), /Arrêt d’intégrité depuis le .* Aucun appel à la DGFiP ni aucune nouvelle demande/);
   assert.match(texte((await t.get(admin, PAGE)).body), /Cet arrêt ne se lève pas ici/);
@@ -204,10 +253,14 @@ test('the integrity halt as families, counter agents and auditors meet it; the a
   const vide = await t.post(auditeur, '/agents/controle/integrite', '/agents/controle/integrite/reconnaissance', { motif: '' });
   assert.equal(vide.statusCode, 400);
   assert.match(vide.body, /href="#motif-reconnaissance">Indiquez le motif/);
-  const spi = await t.post(auditeur, '/agents/controle/integrite', '/agents/controle/integrite/reconnaissance', { motif: 'Numéro 3141592653423 dans la ligne' });
+  const spi = await t.post(auditeur, '/agents/controle/integrite', '/agents/controle/integrite/reconnaissance', {
+    motif: 'Numéro 3141592653423 dans la ligne',
+  });
   assert.equal(spi.statusCode, 400);
   assert.equal(spi.body.includes('3141592653423'), false);
-  const ok = await t.post(auditeur, '/agents/controle/integrite', '/agents/controle/integrite/reconnaissance', { motif: 'Ligne modifiée par le prestataire lors d’une restauration ; rien d’autre' });
+  const ok = await t.post(auditeur, '/agents/controle/integrite', '/agents/controle/integrite/reconnaissance', {
+    motif: 'Ligne modifiée par le prestataire lors d’une restauration ; rien d’autre',
+  });
   assert.equal(ok.statusCode, 303);
   const apres = texte((await t.get(auditeur, '/agents/controle/integrite')).body);
   assert.match(apres, /Altération reconnue : les opérations fiscales reprennent/);

@@ -20,7 +20,9 @@ import type { Logger } from '../../infra/log/logger.ts';
 export const INTERRUPTEURS = ['appels_dgfip', 'campagnes', 'maintenance'] as const;
 export type CodeInterrupteur = (typeof INTERRUPTEURS)[number];
 
-export const LIBELLES_INTERRUPTEURS: Readonly<Record<CodeInterrupteur, { nom: string; actif: string; inactif: string; activer: string; desactiver: string; effet: string }>> = {
+export const LIBELLES_INTERRUPTEURS: Readonly<
+  Record<CodeInterrupteur, { nom: string; actif: string; inactif: string; activer: string; desactiver: string; effet: string }>
+> = {
   appels_dgfip: {
     nom: 'Appels à la DGFiP',
     actif: 'suspendus',
@@ -77,8 +79,10 @@ export interface SuspensionAppels {
 
 /** What families read while calls are held, on every page of the portal and the queue's. */
 export const AVIS_FAMILLES: Readonly<Record<SuspensionAppels['cause'], string>> = {
-  incident: 'Les demandes à la DGFiP sont suspendues pour le moment. Vous pouvez tout de même faire votre demande : elle attendra dans la file et partira dès la reprise.',
-  integrite: 'Les demandes à la DGFiP sont suspendues le temps d’une vérification technique. Aucune nouvelle demande ne peut être faite pour l’instant ; celles déjà envoyées attendent et partiront dès la reprise.',
+  incident:
+    'Les demandes à la DGFiP sont suspendues pour le moment. Vous pouvez tout de même faire votre demande : elle attendra dans la file et partira dès la reprise.',
+  integrite:
+    'Les demandes à la DGFiP sont suspendues le temps d’une vérification technique. Aucune nouvelle demande ne peut être faite pour l’instant ; celles déjà envoyées attendent et partiront dès la reprise.',
 };
 
 export function suspensionDe(etat: EtatIncidents): SuspensionAppels | null {
@@ -106,7 +110,11 @@ function etatDe(rows: readonly IncidentInterrupteurTable[]): EtatIncidents {
 }
 
 /** Turns a switch (the caller journals it in the same transaction); false when it already was so. */
-export async function ecrireInterrupteur(trx: Kysely<Schema>, code: CodeInterrupteur, change: { actif: boolean; motif: string; par: string; parLibelle: string; le: string }): Promise<boolean> {
+export async function ecrireInterrupteur(
+  trx: Kysely<Schema>,
+  code: CodeInterrupteur,
+  change: { actif: boolean; motif: string; par: string; parLibelle: string; le: string },
+): Promise<boolean> {
   const result = await trx
     .updateTable('incident_interrupteurs')
     .set({ actif: change.actif ? 1 : 0, motif: change.motif, par: change.par, par_libelle: change.parLibelle, le: change.le })

@@ -38,8 +38,8 @@ export function AccessibilitePage({ commune }: { commune: CommuneConfig }) {
     <>
       <h1>Déclaration d’accessibilité</h1>
       <p>
-        {commune.commune.nom} s’engage à rendre ses services en ligne accessibles, conformément à l’article 47 de la loi
-        n° 2005-102 du 11 février 2005. Cette déclaration s’applique au service de calcul du quotient familial.
+        {commune.commune.nom} s’engage à rendre ses services en ligne accessibles, conformément à l’article 47 de la loi n° 2005-102 du 11 février 2005. Cette
+        déclaration s’applique au service de calcul du quotient familial.
       </p>
       <h2>État de conformité</h2>
       <p>
@@ -49,14 +49,14 @@ export function AccessibilitePage({ commune }: { commune: CommuneConfig }) {
       <h2>Retour d’information et contact</h2>
       <p>
         Si vous n’arrivez pas à accéder à un contenu ou à un service, contactez le {commune.contact.service} à{' '}
-        <a href={`mailto:${commune.contact.email}`}>{commune.contact.email}</a> : nous vous orienterons vers une
-        alternative accessible ou ferons la démarche avec vous.
+        <a href={`mailto:${commune.contact.email}`}>{commune.contact.email}</a> : nous vous orienterons vers une alternative accessible ou ferons la démarche
+        avec vous.
       </p>
       <h2>Voies de recours</h2>
       <p>
-        Si vous nous avez signalé un défaut d’accessibilité sans obtenir de réponse satisfaisante, vous pouvez saisir le
-        Défenseur des droits : par le formulaire en ligne sur defenseurdesdroits.fr, par un délégué de votre région, ou par
-        courrier gratuit, sans affranchissement, à : Défenseur des droits, Libre réponse 71120, 75342 Paris CEDEX 07.
+        Si vous nous avez signalé un défaut d’accessibilité sans obtenir de réponse satisfaisante, vous pouvez saisir le Défenseur des droits : par le
+        formulaire en ligne sur defenseurdesdroits.fr, par un délégué de votre région, ou par courrier gratuit, sans affranchissement, à : Défenseur des droits,
+        Libre réponse 71120, 75342 Paris CEDEX 07.
       </p>
     </>
   );
@@ -71,27 +71,26 @@ export function ConfidentialitePage({ commune }: { commune: CommuneConfig }) {
       <PostalAddress lines={commune.commune.adresse.lignes} codePostal={commune.commune.adresse.codePostal} ville={commune.commune.adresse.ville} />
       <h2>Finalité</h2>
       <p>
-        Calculer le quotient familial de votre foyer et en déduire le prix des activités municipales (restauration scolaire,
-        accueil périscolaire, centres de loisirs, conservatoire), selon la délibération tarifaire du conseil municipal.
+        Calculer le quotient familial de votre foyer et en déduire le prix des activités municipales (restauration scolaire, accueil périscolaire, centres de
+        loisirs, conservatoire), selon la délibération tarifaire du conseil municipal.
       </p>
       <h2>Données utilisées</h2>
       <p>
-        Avec votre accord exprès, la commune obtient directement de la DGFiP les seules informations fiscales nécessaires
-        au calcul (notamment le revenu fiscal de référence et le nombre de parts), ainsi que l’identité des déclarants
-        pour vérifier qu’il s’agit bien de votre foyer. Votre numéro fiscal sert uniquement le temps de l’échange avec la
-        DGFiP : il n’est jamais conservé.
+        Avec votre accord exprès, la commune obtient directement de la DGFiP les seules informations fiscales nécessaires au calcul (notamment le revenu fiscal
+        de référence et le nombre de parts), ainsi que l’identité des déclarants pour vérifier qu’il s’agit bien de votre foyer. Votre numéro fiscal sert
+        uniquement le temps de l’échange avec la DGFiP : il n’est jamais conservé.
       </p>
       <h2>Qui y a accès</h2>
       <p>
-        Seuls les agents habilités des services municipaux compétents, chacun selon son rôle. Chaque consultation et chaque
-        action est tracée dans un journal contrôlé.
+        Seuls les agents habilités des services municipaux compétents, chacun selon son rôle. Chaque consultation et chaque action est tracée dans un journal
+        contrôlé.
       </p>
       <h2>Vos droits</h2>
       <p>
-        Vous pouvez accéder à vos données, les faire rectifier, retirer votre accord pour les prochaines mises à jour et
-        contester un calcul. Écrivez au {commune.contact.service} (<a href={`mailto:${commune.contact.email}`}>{commune.contact.email}</a>)
-        ou au délégué à la protection des données (<a href={`mailto:${commune.dpo.email}`}>{commune.dpo.email}</a>).
-        Si vous estimez que vos droits ne sont pas respectés, vous pouvez adresser une réclamation à la CNIL (cnil.fr).
+        Vous pouvez accéder à vos données, les faire rectifier, retirer votre accord pour les prochaines mises à jour et contester un calcul. Écrivez au{' '}
+        {commune.contact.service} (<a href={`mailto:${commune.contact.email}`}>{commune.contact.email}</a>) ou au délégué à la protection des données (
+        <a href={`mailto:${commune.dpo.email}`}>{commune.dpo.email}</a>). Si vous estimez que vos droits ne sont pas respectés, vous pouvez adresser une
+        réclamation à la CNIL (cnil.fr).
       </p>
     </>
   );
@@ -102,9 +101,7 @@ export function ContactPage({ commune }: { commune: CommuneConfig }) {
   return (
     <>
       <h1>Contact</h1>
-      <p class="lead">
-        Le {c.service} répond à vos questions sur le quotient familial et peut faire la démarche avec vous.
-      </p>
+      <p class="lead">Le {c.service} répond à vos questions sur le quotient familial et peut faire la démarche avec vous.</p>
       <dl class="facts">
         <dt>Courriel</dt>
         <dd>

@@ -70,7 +70,11 @@ export class DecisionsService {
    * presented another avis), the instructor opens a new request for the family, reviewed at once
    * and decided with the QF set by hand. No DGFiP call, so no consent or numéro fiscal is involved.
    */
-  async reexaminer(demandeContesteeId: string, acteur: Acteur, saisie: Omit<SaisieDecision, 'decision'>): Promise<{ id: string; reference: string; statut: StatutDemande; decisionId: string }> {
+  async reexaminer(
+    demandeContesteeId: string,
+    acteur: Acteur,
+    saisie: Omit<SaisieDecision, 'decision'>,
+  ): Promise<{ id: string; reference: string; statut: StatutDemande; decisionId: string }> {
     const reexamen = await this.preparerReexamen(demandeContesteeId, acteur, saisie);
     const statut = await this.deps.transitions.executer((uow) => reexamen.enregistrer(uow));
     return { ...reexamen.demande, statut, decisionId: reexamen.decisionId };
@@ -81,7 +85,11 @@ export class DecisionsService {
    * by hand: on the contested request if it still waits for a decision, otherwise on a new request
    * reviewed at once (a calculated result is closed). All in one transaction, journaled.
    */
-  async repondre(contestationId: string, acteur: Acteur, input: ReponseContestation): Promise<{ suite: 'maintien' | 'qf_manuel'; demande?: { id: string; reference: string } }> {
+  async repondre(
+    contestationId: string,
+    acteur: Acteur,
+    input: ReponseContestation,
+  ): Promise<{ suite: 'maintien' | 'qf_manuel'; demande?: { id: string; reference: string } }> {
     const { db } = this.deps;
     const c = await db.selectFrom('contestations').selectAll().where('id', '=', contestationId).executeTakeFirst();
     if (!c) throw introuvable();
@@ -92,7 +100,8 @@ export class DecisionsService {
     if (!suite) errors.push({ path: 'suite', message: 'Choisissez la suite donnée : quotient maintenu ou nouveau quotient fixé à la main.' });
     const contestee = c.demande_id ? await db.selectFrom('demandes').select(['id', 'statut']).where('id', '=', c.demande_id).executeTakeFirst() : undefined;
     if (suite === 'qf_manuel') {
-      if (!contestee) errors.push({ path: 'suite', message: 'Cette contestation ne porte sur aucune demande : répondez à la famille et invitez-la à faire une demande.' });
+      if (!contestee)
+        errors.push({ path: 'suite', message: 'Cette contestation ne porte sur aucune demande : répondez à la famille et invitez-la à faire une demande.' });
       else if (contestee.statut !== 'a_verifier' && !STATUTS_TERMINAUX.includes(contestee.statut)) {
         errors.push({ path: 'suite', message: 'La demande contestée est en cours de traitement : attendez son résultat avant de fixer un nouveau quotient.' });
       }
@@ -103,16 +112,25 @@ export class DecisionsService {
         errors.push(...error.details);
       }
     }
-    if (errors.length > 0) throw new QuotientError('invalid', 'reponse_invalide', 'La réponse est incomplète : corrigez les champs indiqués.', { details: errors });
+    if (errors.length > 0)
+      throw new QuotientError('invalid', 'reponse_invalide', 'La réponse est incomplète : corrigez les champs indiqués.', { details: errors });
 
     let decision: DecisionPreparee | undefined;
     if (suite === 'qf_manuel' && contestee) {
       const saisie = { justification: input.justification, piece: input.piece, qfCents: input.qfCents };
-      decision = contestee.statut === 'a_verifier' ? await this.preparerDecision(contestee.id, acteur, { decision: 'qf_manuel', ...saisie }) : await this.preparerReexamen(contestee.id, acteur, saisie);
+      decision =
+        contestee.statut === 'a_verifier'
+          ? await this.preparerDecision(contestee.id, acteur, { decision: 'qf_manuel', ...saisie })
+          : await this.preparerReexamen(contestee.id, acteur, saisie);
     }
     await this.deps.transitions.executer(async (uow) => {
       await decision?.enregistrer(uow);
-      const done = await uow.trx.updateTable('contestations').set({ statut: 'traitee', reponse, traitee_le: this.now() }).where('id', '=', contestationId).where('statut', '=', 'ouverte').executeTakeFirst();
+      const done = await uow.trx
+        .updateTable('contestations')
+        .set({ statut: 'traitee', reponse, traitee_le: this.now() })
+        .where('id', '=', contestationId)
+        .where('statut', '=', 'ouverte')
+        .executeTakeFirst();
       if (Number(done.numUpdatedRows) !== 1) throw new QuotientError('conflict', 'contestation_traitee', 'Cette contestation a déjà reçu une réponse.');
       await uow.journaliser({
         actor: acteur,
@@ -131,7 +149,11 @@ export class DecisionsService {
     if (!demande) throw new QuotientError('not_found', 'demande_introuvable', 'Demande introuvable.');
     exigerAgent(acteur);
     if (demande.statut !== 'a_verifier') {
-      throw new QuotientError('conflict', 'demande_deja_decidee', `Cette demande n’attend plus de décision (statut « ${STATUTS[demande.statut]?.libelle ?? demande.statut} »).`);
+      throw new QuotientError(
+        'conflict',
+        'demande_deja_decidee',
+        `Cette demande n’attend plus de décision (statut « ${STATUTS[demande.statut]?.libelle ?? demande.statut} »).`,
+      );
     }
     const d = parseDecisionInstructeur(saisie);
     let quotient: { q: QuotientARetenir; origine: OrigineQuotient } | undefined;
@@ -147,7 +169,11 @@ export class DecisionsService {
         } catch (error) {
           // Two instructors deciding at once: the second finds the status already changed.
           if (error instanceof QuotientError && error.code === 'demande_modifiee') {
-            throw new QuotientError('conflict', 'demande_deja_decidee', 'Cette demande vient d’être décidée par un autre agent : rechargez la page pour voir la décision.');
+            throw new QuotientError(
+              'conflict',
+              'demande_deja_decidee',
+              'Cette demande vient d’être décidée par un autre agent : rechargez la page pour voir la décision.',
+            );
           }
           throw error;
         }
@@ -170,7 +196,16 @@ export class DecisionsService {
       demande: { id, reference },
       decisionId,
       enregistrer: async (uow) => {
-        await insertDemande(uow.trx, { id, reference, familleId: contestee.famille_id, canal: contestee.canal, acteur, anneeRevenus: null, detenteur: null, le: now });
+        await insertDemande(uow.trx, {
+          id,
+          reference,
+          familleId: contestee.famille_id,
+          canal: contestee.canal,
+          acteur,
+          anneeRevenus: null,
+          detenteur: null,
+          le: now,
+        });
         await uow.journaliser({
           actor: acteur,
           action: 'demande.creee',
@@ -197,8 +232,25 @@ export class DecisionsService {
     // The status moves first, guarded by status and version: a concurrent decision gets a conflict
     // here, before writing a second decision or QF. The journal says what was decided, by whom, and
     // which decision row: never the amounts nor the texts.
-    const moved = await uow.avancer(demande, { type: 'decision_instructeur', decision: d.decision, motif: d.justification }, acteur, { motif: raison, detenteur: null }, { decision: d.decision, decisionId });
-    await uow.trx.insertInto('decisions').values({ id: decisionId, demande_id: demande.id, agent_id: acteur.id, decision: d.decision, justification: d.justification, piece: d.piece, decidee_le: this.now() }).execute();
+    const moved = await uow.avancer(
+      demande,
+      { type: 'decision_instructeur', decision: d.decision, motif: d.justification },
+      acteur,
+      { motif: raison, detenteur: null },
+      { decision: d.decision, decisionId },
+    );
+    await uow.trx
+      .insertInto('decisions')
+      .values({
+        id: decisionId,
+        demande_id: demande.id,
+        agent_id: acteur.id,
+        decision: d.decision,
+        justification: d.justification,
+        piece: d.piece,
+        decidee_le: this.now(),
+      })
+      .execute();
     if (quotient) await this.deps.quotients.enregistrer(uow.trx, demande, quotient.q, quotient.origine);
     return moved.statut;
   }
@@ -219,14 +271,22 @@ export class DecisionsService {
       }
       situations.push(createSituationFiscale(kept));
     }
-    if (situations.length === 0) throw new QuotientError('invalid', 'avis_absent', 'Cette demande n’a aucun avis : fixez le quotient à la main ou refusez la demande.', { details: [{ path: 'decision', message: 'Aucun avis.' }] });
+    if (situations.length === 0)
+      throw new QuotientError('invalid', 'avis_absent', 'Cette demande n’a aucun avis : fixez le quotient à la main ou refusez la demande.', {
+        details: [{ path: 'decision', message: 'Aucun avis.' }],
+      });
     try {
       return await this.deps.quotients.calculer(demande, situations);
     } catch (error) {
       if (!(error instanceof QuotientError) || error.kind !== 'invalid') throw error;
-      throw new QuotientError('invalid', 'calcul_impossible', `Le quotient ne peut pas être calculé automatiquement à partir des avis reçus : ${error.message} Fixez-le à la main ou refusez la demande.`, {
-        details: [{ path: 'decision', message: error.message }],
-      });
+      throw new QuotientError(
+        'invalid',
+        'calcul_impossible',
+        `Le quotient ne peut pas être calculé automatiquement à partir des avis reçus : ${error.message} Fixez-le à la main ou refusez la demande.`,
+        {
+          details: [{ path: 'decision', message: error.message }],
+        },
+      );
     }
   }
 }

@@ -9,7 +9,14 @@ import { takeFlash } from '../../http/session.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { acteurAgent, requireAgent, sendAgentPage } from '../../http/espace-agents.tsx';
 import type { DecisionsService } from './decisions-service.ts';
-import { TYPES_DOSSIER, lireMotifConsultation, type CodeMotifConsultation, type InstructionService, type MotifConsultation, type TypeDossier } from './instruction-service.ts';
+import {
+  TYPES_DOSSIER,
+  lireMotifConsultation,
+  type CodeMotifConsultation,
+  type InstructionService,
+  type MotifConsultation,
+  type TypeDossier,
+} from './instruction-service.ts';
 import {
   BASE,
   CHAMPS_DECISION,
@@ -83,7 +90,8 @@ function erreursDeSaisie(error: unknown, champs: Record<string, string>, montant
 export function registerInstructionRoutes(app: FastifyInstance, deps: InstructionRoutesDeps): void {
   const { commune, instruction, decisions } = deps;
   const now = deps.clock ?? Date.now;
-  const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ComponentChildren, status = 200) => sendAgentPage(request, reply, commune, title, body, status);
+  const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ComponentChildren, status = 200) =>
+    sendAgentPage(request, reply, commune, title, body, status);
   const periode = () => (deps.politique().quotient.periode === 'annuelle' ? 'par an' : 'par mois');
 
   const consultationDe = (request: FastifyRequest, cible: ConsultationOuverte['cible'], id: string): MotifConsultation | undefined => {
@@ -102,17 +110,36 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
   // -----------------------------------------------------------------------------------------
   // A request
 
-  async function pageDemande(request: FastifyRequest, reply: FastifyReply, id: string, form: { consultation?: { values: ValeursConsultation; errors: ErrorDetail[] }; decision?: { values: ValeursDecision; errors: ErrorDetail[] } } = {}) {
+  async function pageDemande(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    id: string,
+    form: { consultation?: { values: ValeursConsultation; errors: ErrorDetail[] }; decision?: { values: ValeursDecision; errors: ErrorDetail[] } } = {},
+  ) {
     const agent = requireAgent(request);
     const motif = form.consultation ? undefined : consultationDe(request, 'demande', id);
     if (!motif) {
       const d = await instruction.apercu(id, acteurAgent(agent));
       const errors = form.consultation?.errors ?? [];
-      return pageFormulaire(page, request, reply, `Demande ${d.reference}`, errors, <ResumeDemandePage d={d} csrf={reply.generateCsrf()} flash={takeFlash(request)} values={form.consultation?.values ?? null} errors={errors} />);
+      return pageFormulaire(
+        page,
+        request,
+        reply,
+        `Demande ${d.reference}`,
+        errors,
+        <ResumeDemandePage d={d} csrf={reply.generateCsrf()} flash={takeFlash(request)} values={form.consultation?.values ?? null} errors={errors} />,
+      );
     }
     const d = await instruction.dossier(id, acteurAgent(agent), motif);
     const errors = form.decision?.errors ?? [];
-    return pageFormulaire(page, request, reply, `Dossier de la demande ${d.reference}`, errors, <DossierDemandePage d={d} csrf={reply.generateCsrf()} motif={motif.texte} values={form.decision?.values ?? null} errors={errors} periode={periode()} />);
+    return pageFormulaire(
+      page,
+      request,
+      reply,
+      `Dossier de la demande ${d.reference}`,
+      errors,
+      <DossierDemandePage d={d} csrf={reply.generateCsrf()} motif={motif.texte} values={form.decision?.values ?? null} errors={errors} periode={periode()} />,
+    );
   }
 
   app.get(`${BASE}/demandes/:id`, (request, reply) => pageDemande(request, reply, idDe(request)));
@@ -144,9 +171,17 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
     // its messages for the other fields come back with the amount's own.
     const montant = values.decision === 'qf_manuel' ? lireMontantQf(values.qf) : undefined;
     try {
-      const { statut } = await decisions.decider(id, acteurAgent(agent), { decision: values.decision, justification: values.justification, piece: values.piece, qfCents: montant?.ok ? montant.cents : undefined });
+      const { statut } = await decisions.decider(id, acteurAgent(agent), {
+        decision: values.decision,
+        justification: values.justification,
+        piece: values.piece,
+        qfCents: montant?.ok ? montant.cents : undefined,
+      });
       request.session.instruction = undefined;
-      request.session.flash = statut === 'refusee' ? 'Décision enregistrée : la demande est refusée, la famille en est informée.' : 'Décision enregistrée : le quotient familial est calculé, la famille en est informée.';
+      request.session.flash =
+        statut === 'refusee'
+          ? 'Décision enregistrée : la demande est refusée, la famille en est informée.'
+          : 'Décision enregistrée : le quotient familial est calculé, la famille en est informée.';
       return reply.redirect(`${BASE}/demandes/${id}`, 303);
     } catch (error) {
       const errors = erreursDeSaisie(error, CHAMPS_DECISION[values.decision] ?? {}, montant);
@@ -157,17 +192,43 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
   // -----------------------------------------------------------------------------------------
   // A contestation
 
-  async function pageContestation(request: FastifyRequest, reply: FastifyReply, id: string, form: { consultation?: { values: ValeursConsultation; errors: ErrorDetail[] }; reponse?: { values: ValeursReponse; errors: ErrorDetail[] } } = {}) {
+  async function pageContestation(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    id: string,
+    form: { consultation?: { values: ValeursConsultation; errors: ErrorDetail[] }; reponse?: { values: ValeursReponse; errors: ErrorDetail[] } } = {},
+  ) {
     const agent = requireAgent(request);
     const motif = form.consultation ? undefined : consultationDe(request, 'contestation', id);
     if (!motif) {
       const c = await instruction.apercuContestation(id, acteurAgent(agent));
       const errors = form.consultation?.errors ?? [];
-      return pageFormulaire(page, request, reply, `Contestation ${c.reference}`, errors, <ResumeContestationPage c={c} csrf={reply.generateCsrf()} flash={takeFlash(request)} values={form.consultation?.values ?? null} errors={errors} />);
+      return pageFormulaire(
+        page,
+        request,
+        reply,
+        `Contestation ${c.reference}`,
+        errors,
+        <ResumeContestationPage c={c} csrf={reply.generateCsrf()} flash={takeFlash(request)} values={form.consultation?.values ?? null} errors={errors} />,
+      );
     }
     const c = await instruction.dossierContestation(id, acteurAgent(agent), motif);
     const errors = form.reponse?.errors ?? [];
-    return pageFormulaire(page, request, reply, `Contestation ${c.reference}`, errors, <DossierContestationPage c={c} csrf={reply.generateCsrf()} motif={motif.texte} values={form.reponse?.values ?? null} errors={errors} periode={periode()} />);
+    return pageFormulaire(
+      page,
+      request,
+      reply,
+      `Contestation ${c.reference}`,
+      errors,
+      <DossierContestationPage
+        c={c}
+        csrf={reply.generateCsrf()}
+        motif={motif.texte}
+        values={form.reponse?.values ?? null}
+        errors={errors}
+        periode={periode()}
+      />,
+    );
   }
 
   app.get(`${BASE}/contestations/:id`, (request, reply) => pageContestation(request, reply, idDe(request)));
@@ -196,9 +257,17 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
     const values: ValeursReponse = { ...lireChamps(REPONSE, request.body), decision: 'qf_manuel' };
     const montant = values.suite === 'qf_manuel' ? lireMontantQf(values.qf) : undefined;
     try {
-      const result = await decisions.repondre(id, acteurAgent(agent), { reponse: values.reponse, suite: values.suite, justification: values.justification, piece: values.piece, qfCents: montant?.ok ? montant.cents : undefined });
+      const result = await decisions.repondre(id, acteurAgent(agent), {
+        reponse: values.reponse,
+        suite: values.suite,
+        justification: values.justification,
+        piece: values.piece,
+        qfCents: montant?.ok ? montant.cents : undefined,
+      });
       request.session.instruction = undefined;
-      request.session.flash = result.demande ? `Réponse envoyée : nouveau quotient enregistré (demande ${result.demande.reference}).` : 'Réponse envoyée : le quotient est maintenu.';
+      request.session.flash = result.demande
+        ? `Réponse envoyée : nouveau quotient enregistré (demande ${result.demande.reference}).`
+        : 'Réponse envoyée : le quotient est maintenu.';
       return reply.redirect(BASE, 303);
     } catch (error) {
       const errors = erreursDeSaisie(error, CHAMPS_DECISION.qf_manuel as Record<string, string>, montant);

@@ -39,7 +39,18 @@ async function withInstruction(t: TestContext, body: (m: Monde) => Promise<void>
     const instruction = h.services.instruction;
     const aVerifier = async (parents: unknown, spi: string) => {
       const { id: familleId } = await h.familles.creer({ parents }, famille);
-      const { id } = await h.demandes.soumettre({ familleId, canal: 'guichet', acteur: agent, foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'formulaire signé' } }] });
+      const { id } = await h.demandes.soumettre({
+        familleId,
+        canal: 'guichet',
+        acteur: agent,
+        foyersFiscaux: [
+          {
+            parentRang: 1,
+            identifiant: { spi: NumeroFiscal.parse(spi) },
+            consentement: { mode: 'formulaire_signe', donnePar: agent, piece: 'formulaire signé' },
+          },
+        ],
+      });
       assert.equal(await h.traitement.traiter(id), 'a_verifier');
       return id;
     };
@@ -52,7 +63,10 @@ async function withInstruction(t: TestContext, body: (m: Monde) => Promise<void>
 }
 
 test('the reason of a view is one line, bounded, without a numéro fiscal', () => {
-  assert.deepEqual(lireMotifConsultation({ motif: 'autre', precision: ' appel\nde la\tfamille ' }), { code: 'autre', texte: 'Autre motif : appel de la famille' });
+  assert.deepEqual(lireMotifConsultation({ motif: 'autre', precision: ' appel\nde la\tfamille ' }), {
+    code: 'autre',
+    texte: 'Autre motif : appel de la famille',
+  });
   assert.throws(() => lireMotifConsultation({ motif: 'autre' }), { code: 'motif_consultation_invalide' });
   assert.throws(() => lireMotifConsultation({ motif: 'contestation', precision: 'x'.repeat(201) }), { code: 'motif_consultation_invalide' });
   assert.throws(() => lireMotifConsultation({ motif: 'toString' }), { code: 'motif_consultation_invalide' });
@@ -68,13 +82,22 @@ test('an avis of somebody else: a discordant identity case, nothing to confirm, 
     assert.deepEqual(await instruction.file('contestation'), []);
 
     const dossier = await instruction.dossier(id, agent, motif);
-    assert.deepEqual(dossier.avis.map((a) => [a.recu, a.conserve, a.declarants]), [[true, false, undefined]], 'the foreign avis was not kept');
+    assert.deepEqual(
+      dossier.avis.map((a) => [a.recu, a.conserve, a.declarants]),
+      [[true, false, undefined]],
+      'the foreign avis was not kept',
+    );
     assert.equal(dossier.peutConfirmer, false);
     assert.ok(dossier.controleIdentite.some((m) => /Aucun des parents déclarés ne figure sur l’avis/.test(m)));
     await assert.rejects(h.decisions.decider(id, agent, { decision: 'confirme', justification: 'vu' }), { code: 'avis_absent' });
     await assert.rejects(h.decisions.decider(id, famille, { decision: 'refuse', justification: 'non' }), { code: 'decision_reservee' });
 
-    const { statut } = await h.decisions.decider(id, agent, { decision: 'qf_manuel', justification: 'Avis papier de M. Dupont présenté.', piece: 'avis 2025 présenté le 02/02/2026', qfCents: 45_000 });
+    const { statut } = await h.decisions.decider(id, agent, {
+      decision: 'qf_manuel',
+      justification: 'Avis papier de M. Dupont présenté.',
+      piece: 'avis 2025 présenté le 02/02/2026',
+      qfCents: 45_000,
+    });
     assert.equal(statut, 'calculee');
     assert.deepEqual(notifiees.at(-1), [id, 'calculee']);
     assert.equal((await h.demandes.etat(id)).quotient?.cents, 45_000);
@@ -114,14 +137,32 @@ test('a request not found, a year not available: classed in plain French; a refu
     assert.deepEqual(notifiees.at(-1), [id, 'refusee']);
     assert.match(String((await h.demandes.etat(id)).motif), /Demande refusée après examen par un agent de la mairie : Aucun avis pour ce numéro/);
     const apres = await instruction.resume(id);
-    assert.deepEqual(apres.decisions.map((d) => d.decision), ['refuse']);
+    assert.deepEqual(
+      apres.decisions.map((d) => d.decision),
+      ['refuse'],
+    );
   });
 });
 
 test('a contestation answered without a new QF: answered and journaled, no new request; a second answer is refused', async (t) => {
   await withInstruction(t, async ({ h, instruction }) => {
-    const { id: familleId } = await h.familles.creer({ parents: [{ nomNaissance: 'Bertin', prenoms: 'Paul', dateNaissance: '1981-04-09' }, { nomNaissance: 'Roussel', nomUsage: 'Bertin', prenoms: 'Claire', dateNaissance: '1983-12-01' }] }, famille);
-    const { id } = await h.demandes.soumettre({ familleId, canal: 'en_ligne', acteur: famille, foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1) }, consentement: { mode: 'en_ligne', donnePar: famille } }] });
+    const { id: familleId } = await h.familles.creer(
+      {
+        parents: [
+          { nomNaissance: 'Bertin', prenoms: 'Paul', dateNaissance: '1981-04-09' },
+          { nomNaissance: 'Roussel', nomUsage: 'Bertin', prenoms: 'Claire', dateNaissance: '1983-12-01' },
+        ],
+      },
+      famille,
+    );
+    const { id } = await h.demandes.soumettre({
+      familleId,
+      canal: 'en_ligne',
+      acteur: famille,
+      foyersFiscaux: [
+        { parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1) }, consentement: { mode: 'en_ligne', donnePar: famille } },
+      ],
+    });
     assert.equal(await h.traitement.traiter(id), 'calculee');
     const contestationId = await h.familles.contester(familleId, id, 'Le nombre de parts me paraît faux.', famille);
     const [element] = await instruction.file();
@@ -129,15 +170,26 @@ test('a contestation answered without a new QF: answered and journaled, no new r
 
     const dossier = await instruction.dossierContestation(contestationId, agent, lireMotifConsultation({ motif: 'contestation' }));
     assert.equal(dossier.message, 'Le nombre de parts me paraît faux.');
-    assert.deepEqual(dossier.dossier?.avis.map((a) => [a.rfr, a.nbParts, a.declarants]), [[52340, 3, undefined]]);
+    assert.deepEqual(
+      dossier.dossier?.avis.map((a) => [a.rfr, a.nbParts, a.declarants]),
+      [[52340, 3, undefined]],
+    );
 
-    await assert.rejects(h.decisions.repondre(contestationId, agent, { reponse: '', suite: 'peut-etre' }), (e: { code: string; details: Array<{ path: string }> }) => {
-      assert.equal(e.code, 'reponse_invalide');
-      assert.deepEqual(e.details.map((d) => d.path).sort(), ['reponse', 'suite']);
-      return true;
+    await assert.rejects(
+      h.decisions.repondre(contestationId, agent, { reponse: '', suite: 'peut-etre' }),
+      (e: { code: string; details: Array<{ path: string }> }) => {
+        assert.equal(e.code, 'reponse_invalide');
+        assert.deepEqual(e.details.map((d) => d.path).sort(), ['reponse', 'suite']);
+        return true;
+      },
+    );
+    assert.deepEqual(await h.decisions.repondre(contestationId, agent, { reponse: 'Vos 3 parts sont celles de votre avis.', suite: 'maintien' }), {
+      suite: 'maintien',
     });
-    assert.deepEqual(await h.decisions.repondre(contestationId, agent, { reponse: 'Vos 3 parts sont celles de votre avis.', suite: 'maintien' }), { suite: 'maintien' });
-    assert.deepEqual((await h.familles.contestations(familleId)).map((c) => [c.statut, c.reponse]), [['traitee', 'Vos 3 parts sont celles de votre avis.']]);
+    assert.deepEqual(
+      (await h.familles.contestations(familleId)).map((c) => [c.statut, c.reponse]),
+      [['traitee', 'Vos 3 parts sont celles de votre avis.']],
+    );
     assert.equal((await h.journal.query({ action: 'contestation.traitee' })).entries.length, 1);
     await assert.rejects(h.decisions.repondre(contestationId, agent, { reponse: 'encore', suite: 'maintien' }), { code: 'contestation_traitee' });
     assert.deepEqual(await instruction.file(), []);

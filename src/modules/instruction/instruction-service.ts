@@ -40,7 +40,12 @@ const RAISON_CONTESTATION = 'La famille conteste les données ou le résultat.';
 
 /** The kind of case and the reason in plain French, from the code of the reason the processing recorded. */
 export function classer(code: string | null): { type: TypeDossier; raison: string } {
-  return (code !== null && Object.hasOwn(RAISONS, code) ? RAISONS[code as CodeMotif] : undefined) ?? { type: 'cas_particulier', raison: 'Cas à examiner : la demande n’a pas pu être terminée automatiquement.' };
+  return (
+    (code !== null && Object.hasOwn(RAISONS, code) ? RAISONS[code as CodeMotif] : undefined) ?? {
+      type: 'cas_particulier',
+      raison: 'Cas à examiner : la demande n’a pas pu être terminée automatiquement.',
+    }
+  );
 }
 
 /** Reasons an instructor gives for opening a case, each written to the journal. */
@@ -82,10 +87,16 @@ export function lireMotifConsultation(input: { motif?: unknown; precision?: unkn
   // eslint-disable-next-line no-control-regex
   const precision = typeof input.precision === 'string' ? input.precision.replace(/[\s\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim() : '';
   if (precision.length > PRECISION_MAX) errors.push({ path: 'precision', message: `La précision ne doit pas dépasser ${PRECISION_MAX} caractères.` });
-  else if (ressembleANumeroFiscal(precision)) errors.push({ path: 'precision', message: 'La précision semble contenir un numéro fiscal : retirez-le, il ne doit jamais être enregistré.' });
+  else if (ressembleANumeroFiscal(precision))
+    errors.push({ path: 'precision', message: 'La précision semble contenir un numéro fiscal : retirez-le, il ne doit jamais être enregistré.' });
   else if (code === 'autre' && precision === '') errors.push({ path: 'precision', message: 'Précisez le motif de la consultation.' });
   if (errors.length > 0 || !code) {
-    throw new QuotientError('invalid', 'motif_consultation_invalide', 'Indiquez pourquoi vous consultez ce dossier : chaque consultation est enregistrée avec son motif.', { details: errors });
+    throw new QuotientError(
+      'invalid',
+      'motif_consultation_invalide',
+      'Indiquez pourquoi vous consultez ce dossier : chaque consultation est enregistrée avec son motif.',
+      { details: errors },
+    );
   }
   return { code, texte: precision ? `${MOTIFS_CONSULTATION[code]} : ${precision}` : MOTIFS_CONSULTATION[code] };
 }
@@ -161,7 +172,12 @@ export interface AvisDossier {
 }
 
 export interface DossierDemande extends ResumeDemande {
-  readonly famille: { readonly reference: string; readonly resident: boolean; readonly parents: readonly ParentFamille[]; readonly enfants: ReadonlyArray<{ prenoms: string; nom: string; dateNaissance: string | null; residence: string }> };
+  readonly famille: {
+    readonly reference: string;
+    readonly resident: boolean;
+    readonly parents: readonly ParentFamille[];
+    readonly enfants: ReadonlyArray<{ prenoms: string; nom: string; dateNaissance: string | null; residence: string }>;
+  };
   readonly avis: readonly AvisDossier[];
   /** The identity control's sentences (identity cases). */
   readonly controleIdentite: readonly string[];
@@ -203,21 +219,38 @@ export class InstructionService {
   /** The queue as an instructor reads it: one journal entry per reading, with what was listed. */
   async consulterFile(acteur: Acteur, type?: TypeDossier): Promise<ElementFile[]> {
     const elements = await this.file(type);
-    await this.deps.journal.append({ actor: acteur, action: 'instruction.file_consultee', outcome: 'succes', details: { type: type ?? 'tous', dossiers: elements.length } });
+    await this.deps.journal.append({
+      actor: acteur,
+      action: 'instruction.file_consultee',
+      outcome: 'succes',
+      details: { type: type ?? 'tous', dossiers: elements.length },
+    });
     return elements;
   }
 
   /** A request's summary as an instructor reads it (no fiscal value): journaled too, without a reason. */
   async apercu(demandeId: string, acteur: Acteur): Promise<ResumeDemande> {
     const resume = await this.resume(demandeId);
-    await this.deps.journal.append({ actor: acteur, action: 'demande.apercu_instruction', target: { type: 'demande', id: demandeId }, outcome: 'succes', details: { famille: resume.familleId } });
+    await this.deps.journal.append({
+      actor: acteur,
+      action: 'demande.apercu_instruction',
+      target: { type: 'demande', id: demandeId },
+      outcome: 'succes',
+      details: { famille: resume.familleId },
+    });
     return resume;
   }
 
   /** A contestation's summary (neither the family's message nor any fiscal value), journaled. */
   async apercuContestation(contestationId: string, acteur: Acteur): Promise<ResumeContestation> {
     const resume = await this.resumeContestation(contestationId);
-    await this.deps.journal.append({ actor: acteur, action: 'contestation.apercu_instruction', target: { type: 'contestation', id: contestationId }, outcome: 'succes', details: { famille: resume.familleId } });
+    await this.deps.journal.append({
+      actor: acteur,
+      action: 'contestation.apercu_instruction',
+      target: { type: 'contestation', id: contestationId },
+      outcome: 'succes',
+      details: { famille: resume.familleId },
+    });
     return resume;
   }
 
@@ -226,10 +259,16 @@ export class InstructionService {
     const { db } = this.deps;
     const elements: ElementFile[] = [];
     if (type !== 'contestation') {
-      const rows = await db.selectFrom('demandes').select(['id', 'reference', 'motif_code', 'canal', 'modifiee_le']).where('statut', '=', 'a_verifier').orderBy('modifiee_le').execute();
+      const rows = await db
+        .selectFrom('demandes')
+        .select(['id', 'reference', 'motif_code', 'canal', 'modifiee_le'])
+        .where('statut', '=', 'a_verifier')
+        .orderBy('modifiee_le')
+        .execute();
       for (const r of rows) {
         const c = classer(r.motif_code);
-        if (type === undefined || c.type === type) elements.push({ cible: 'demande', id: r.id, reference: r.reference, ...c, canal: libelleCanal(r.canal), depuis: r.modifiee_le });
+        if (type === undefined || c.type === type)
+          elements.push({ cible: 'demande', id: r.id, reference: r.reference, ...c, canal: libelleCanal(r.canal), depuis: r.modifiee_le });
       }
     }
     if (type === undefined || type === 'contestation') {
@@ -242,7 +281,16 @@ export class InstructionService {
         .orderBy('contestations.ouverte_le')
         .execute();
       // Families contest from their space: the contestation itself always arrives online.
-      for (const r of rows) elements.push({ cible: 'contestation', id: r.id, reference: r.demande ?? r.famille, type: 'contestation', raison: RAISON_CONTESTATION, canal: LIBELLES_CANAL.en_ligne, depuis: r.ouverte_le });
+      for (const r of rows)
+        elements.push({
+          cible: 'contestation',
+          id: r.id,
+          reference: r.demande ?? r.famille,
+          type: 'contestation',
+          raison: RAISON_CONTESTATION,
+          canal: LIBELLES_CANAL.en_ligne,
+          depuis: r.ouverte_le,
+        });
     }
     return elements.sort((a, b) => (a.depuis < b.depuis ? -1 : a.depuis > b.depuis ? 1 : 0));
   }
@@ -263,7 +311,11 @@ export class InstructionService {
         .where('decisions.demande_id', '=', demandeId)
         .orderBy('decisions.decidee_le')
         .execute(),
-      db.selectFrom('quotients').select(['valeur_cents', 'periode', 'valide_du', 'valide_au', 'origine']).where('demande_id', '=', demandeId).executeTakeFirst(),
+      db
+        .selectFrom('quotients')
+        .select(['valeur_cents', 'periode', 'valide_du', 'valide_au', 'origine'])
+        .where('demande_id', '=', demandeId)
+        .executeTakeFirst(),
       db.selectFrom('contestations').select(['id']).where('demande_id', '=', demandeId).where('statut', '=', 'ouverte').execute(),
     ]);
     const { statut } = d;
@@ -283,8 +335,16 @@ export class InstructionService {
       type: statut === 'a_verifier' ? c.type : contestations.length > 0 ? 'contestation' : c.type,
       raison: statut === 'a_verifier' ? c.raison : contestations.length > 0 ? RAISON_CONTESTATION : (d.motif ?? STATUTS[statut].libelle),
       aDecider: statut === 'a_verifier',
-      decisions: decisions.map((x) => ({ decision: x.decision, justification: x.justification, piece: x.piece, decideeLe: x.decidee_le, agent: x.prenom ? `${x.prenom} ${x.nom}` : 'agent' })),
-      quotient: quotient ? { cents: quotient.valeur_cents, periode: quotient.periode, valideDu: quotient.valide_du, valideAu: quotient.valide_au, origine: quotient.origine } : null,
+      decisions: decisions.map((x) => ({
+        decision: x.decision,
+        justification: x.justification,
+        piece: x.piece,
+        decideeLe: x.decidee_le,
+        agent: x.prenom ? `${x.prenom} ${x.nom}` : 'agent',
+      })),
+      quotient: quotient
+        ? { cents: quotient.valeur_cents, periode: quotient.periode, valideDu: quotient.valide_du, valideAu: quotient.valide_au, origine: quotient.origine }
+        : null,
       contestationsOuvertes: contestations.map((x) => x.id),
     };
   }
@@ -305,7 +365,11 @@ export class InstructionService {
         motif_consultation: motif.texte,
         famille: resume.familleId,
         // Which fiscal fields were shown: an auditor checks them against the reason.
-        champs: dossier.avis.some((a) => a.rfr !== undefined) ? 'annee_rfr_parts' : dossier.avis.some((a) => a.declarants) || dossier.controleIdentite.length > 0 ? 'annee_declarants' : 'aucun',
+        champs: dossier.avis.some((a) => a.rfr !== undefined)
+          ? 'annee_rfr_parts'
+          : dossier.avis.some((a) => a.declarants) || dossier.controleIdentite.length > 0
+            ? 'annee_declarants'
+            : 'aucun',
         ...(options.contestationId ? { contestation: options.contestationId } : {}),
       },
     });
@@ -318,7 +382,12 @@ export class InstructionService {
       db.selectFrom('familles').select(['reference', 'resident']).where('id', '=', resume.familleId).executeTakeFirstOrThrow(),
       db.selectFrom('parents').selectAll().where('famille_id', '=', resume.familleId).orderBy('rang').execute(),
       db.selectFrom('enfants').selectAll().where('famille_id', '=', resume.familleId).orderBy('date_naissance').execute(),
-      db.selectFrom('demande_foyers').select(['id', 'parent_rang', 'etat', 'annee_revenus']).where('demande_id', '=', resume.id).orderBy('parent_rang').execute(),
+      db
+        .selectFrom('demande_foyers')
+        .select(['id', 'parent_rang', 'etat', 'annee_revenus'])
+        .where('demande_id', '=', resume.id)
+        .orderBy('parent_rang')
+        .execute(),
     ]);
     // Need to know: identity cases compare people, amount cases need the year, RFR and parts.
     const identite = type === 'identite';
@@ -342,7 +411,14 @@ export class InstructionService {
       famille: {
         reference: famille.reference,
         resident: famille.resident === 1,
-        parents: parents.map((p) => ({ rang: p.rang, nomNaissance: p.nom_naissance, nomUsage: p.nom_usage, prenoms: p.prenoms, dateNaissance: p.date_naissance, cohabite: p.au_foyer === 1 })),
+        parents: parents.map((p) => ({
+          rang: p.rang,
+          nomNaissance: p.nom_naissance,
+          nomUsage: p.nom_usage,
+          prenoms: p.prenoms,
+          dateNaissance: p.date_naissance,
+          cohabite: p.au_foyer === 1,
+        })),
         enfants: enfants.map((e) => ({ prenoms: e.prenoms, nom: e.nom, dateNaissance: e.date_naissance, residence: e.residence })),
       },
       avis,
@@ -358,7 +434,16 @@ export class InstructionService {
       .selectFrom('contestations')
       .innerJoin('familles', 'familles.id', 'contestations.famille_id')
       .leftJoin('demandes', 'demandes.id', 'contestations.demande_id')
-      .select(['contestations.id', 'contestations.famille_id', 'contestations.demande_id', 'contestations.statut', 'contestations.ouverte_le', 'contestations.traitee_le', 'demandes.reference as demande', 'familles.reference as famille'])
+      .select([
+        'contestations.id',
+        'contestations.famille_id',
+        'contestations.demande_id',
+        'contestations.statut',
+        'contestations.ouverte_le',
+        'contestations.traitee_le',
+        'demandes.reference as demande',
+        'familles.reference as famille',
+      ])
       .where('contestations.id', '=', contestationId)
       .executeTakeFirst();
     if (!c) throw introuvable();
@@ -383,7 +468,12 @@ export class InstructionService {
       action: 'contestation.consultee_instruction',
       target: { type: 'contestation', id: contestationId },
       outcome: 'succes',
-      details: { motif_consultation: motif.texte, famille: resume.familleId, ...(resume.demande ? { demande: resume.demande.id } : {}), champs: dossier?.avis.some((a) => a.rfr !== undefined) ? 'annee_rfr_parts' : 'aucun' },
+      details: {
+        motif_consultation: motif.texte,
+        famille: resume.familleId,
+        ...(resume.demande ? { demande: resume.demande.id } : {}),
+        champs: dossier?.avis.some((a) => a.rfr !== undefined) ? 'annee_rfr_parts' : 'aucun',
+      },
     });
     return { ...resume, message: row.motif, reponse: row.reponse, dossier };
   }

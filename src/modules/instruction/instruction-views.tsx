@@ -28,7 +28,11 @@ const LIBELLES_DECISION: Record<string, string> = {
   refuse: 'Refusée',
   resaisie: 'Numéro fiscal à saisir de nouveau',
 };
-const LIBELLES_ORIGINE: Record<string, string> = { calcul: 'calculé automatiquement', instructeur: 'calculé après vérification par un instructeur', manuel: 'fixé à la main par un instructeur' };
+const LIBELLES_ORIGINE: Record<string, string> = {
+  calcul: 'calculé automatiquement',
+  instructeur: 'calculé après vérification par un instructeur',
+  manuel: 'fixé à la main par un instructeur',
+};
 
 const jour = (iso: string | null | undefined) => (iso ? formatDateFrancaise(iso.slice(0, 10)) : '—');
 const courte = (iso: string | null) => (iso ? formatDateCourte(iso.slice(0, 10)) : '—');
@@ -43,7 +47,20 @@ export function attente(depuis: string, maintenant: number): string {
 }
 
 /** The fields in the order of the pages: the error summary follows it, whatever order the checks ran in. */
-const ORDRE_CHAMPS = ['motif', 'precision', 'decision-confirme', 'confirme-justification', 'reponse', 'suite', 'decision-qf', 'qf-montant', 'qf-justification', 'qf-piece', 'decision-refus', 'refus-justification'];
+const ORDRE_CHAMPS = [
+  'motif',
+  'precision',
+  'decision-confirme',
+  'confirme-justification',
+  'reponse',
+  'suite',
+  'decision-qf',
+  'qf-montant',
+  'qf-justification',
+  'qf-piece',
+  'decision-refus',
+  'refus-justification',
+];
 const rang = (path: string) => (ORDRE_CHAMPS.includes(path) ? ORDRE_CHAMPS.indexOf(path) : ORDRE_CHAMPS.length);
 
 /** The top of a case's page: what to correct (in the order of the page), the way back to the queue, the case's title. */
@@ -84,7 +101,17 @@ function Tableau({ id, caption, children }: { id: string; caption: string; child
 // -------------------------------------------------------------------------------------------
 // The queue
 
-export function FilePage({ elements, type, flash, maintenant }: { elements: readonly ElementFile[]; type: TypeDossier | undefined; flash?: string | undefined; maintenant: number }) {
+export function FilePage({
+  elements,
+  type,
+  flash,
+  maintenant,
+}: {
+  elements: readonly ElementFile[];
+  type: TypeDossier | undefined;
+  flash?: string | undefined;
+  maintenant: number;
+}) {
   return (
     <>
       <h1>Instruction</h1>
@@ -185,8 +212,8 @@ function Resultat({ d }: { d: ResumeDemande }) {
       ))}
       {d.quotient ? (
         <p>
-          Quotient familial : <strong>{formatEuros(d.quotient.cents)}</strong> {d.quotient.periode === 'annuelle' ? 'par an' : 'par mois'}, {LIBELLES_ORIGINE[d.quotient.origine] ?? d.quotient.origine}, valable du{' '}
-          {jour(d.quotient.valideDu)} au {jour(d.quotient.valideAu)}.
+          Quotient familial : <strong>{formatEuros(d.quotient.cents)}</strong> {d.quotient.periode === 'annuelle' ? 'par an' : 'par mois'},{' '}
+          {LIBELLES_ORIGINE[d.quotient.origine] ?? d.quotient.origine}, valable du {jour(d.quotient.valideDu)} au {jour(d.quotient.valideAu)}.
         </p>
       ) : null}
     </section>
@@ -199,11 +226,26 @@ export interface ValeursConsultation {
 }
 
 /** The reason for opening a case: nothing fiscal is shown before it is given. */
-function FormulaireConsultation({ action, csrf, type, values, errors }: { action: string; csrf: string; type: TypeDossier; values: ValeursConsultation | null; errors: readonly ErrorDetail[] }) {
+function FormulaireConsultation({
+  action,
+  csrf,
+  type,
+  values,
+  errors,
+}: {
+  action: string;
+  csrf: string;
+  type: TypeDossier;
+  values: ValeursConsultation | null;
+  errors: readonly ErrorDetail[];
+}) {
   return (
     <section aria-labelledby="consultation-titre" class="encart">
       <h2 id="consultation-titre">Ouvrir le dossier</h2>
-      <p>Les informations nécessaires à la décision (foyer, avis d’imposition) ne s’affichent qu’une fois le motif indiqué. La consultation est enregistrée dans le journal d’audit avec ce motif.</p>
+      <p>
+        Les informations nécessaires à la décision (foyer, avis d’imposition) ne s’affichent qu’une fois le motif indiqué. La consultation est enregistrée dans
+        le journal d’audit avec ce motif.
+      </p>
       <form method="post" action={`${action}#${ANCRE_ERREURS}`} novalidate>
         <Csrf token={csrf} />
         <SelectField
@@ -228,7 +270,19 @@ function FormulaireConsultation({ action, csrf, type, values, errors }: { action
   );
 }
 
-export function ResumeDemandePage({ d, csrf, flash, values, errors }: { d: ResumeDemande; csrf: string; flash?: string | undefined; values: ValeursConsultation | null; errors: readonly ErrorDetail[] }) {
+export function ResumeDemandePage({
+  d,
+  csrf,
+  flash,
+  values,
+  errors,
+}: {
+  d: ResumeDemande;
+  csrf: string;
+  flash?: string | undefined;
+  values: ValeursConsultation | null;
+  errors: readonly ErrorDetail[];
+}) {
   return (
     <>
       <EnTeteDossier titre={`Demande ${d.reference}`} errors={errors} />
@@ -332,9 +386,11 @@ function Avis({ d }: { d: DossierDemande }) {
       <h2 id="avis-titre">Avis d’imposition</h2>
       <p class="muted">Seules les informations utiles à la décision sont affichées.</p>
       {d.avis.length === 0 ? <p>Aucun avis n’a été demandé pour cette demande : le quotient a été fixé au vu d’un document.</p> : null}
-      {d.avis.filter((a) => a.declarants).map((a) => (
-        <Declarants key={a.parent} parent={a.parent} annee={a.anneeRevenus} declarants={a.declarants ?? []} />
-      ))}
+      {d.avis
+        .filter((a) => a.declarants)
+        .map((a) => (
+          <Declarants key={a.parent} parent={a.parent} annee={a.anneeRevenus} declarants={a.declarants ?? []} />
+        ))}
       {montants || d.avis.some((a) => !a.conserve) ? (
         <Tableau id="montants" caption="Avis de la demande">
           <thead>
@@ -437,7 +493,19 @@ function ChampsQfManuel({ values, errors, periode }: { values: ValeursDecision |
   );
 }
 
-function FormulairesDecision({ d, csrf, values, errors, periode }: { d: DossierDemande; csrf: string; values: ValeursDecision | null; errors: readonly ErrorDetail[]; periode: string }) {
+function FormulairesDecision({
+  d,
+  csrf,
+  values,
+  errors,
+  periode,
+}: {
+  d: DossierDemande;
+  csrf: string;
+  values: ValeursDecision | null;
+  errors: readonly ErrorDetail[];
+  periode: string;
+}) {
   const action = `${BASE}/demandes/${d.id}/decision#${ANCRE_ERREURS}`;
   const v = (decision: string) => (values?.decision === decision ? values.justification : '');
   return (
@@ -449,7 +517,16 @@ function FormulairesDecision({ d, csrf, values, errors, periode }: { d: DossierD
           <p>L’avis reçu est bien celui de la famille : le quotient et les prix sont calculés à partir de cet avis, comme pour toute demande.</p>
           <Csrf token={csrf} />
           <input type="hidden" name="decision" value="confirme" />
-          <TextAreaField id="confirme-justification" name="justification" label="Justification" hint="Par exemple « nom d’usage vérifié sur le livret de famille »." value={v('confirme')} error={errorOf(errors, 'confirme-justification')} maxLength={2000} rows={3} />
+          <TextAreaField
+            id="confirme-justification"
+            name="justification"
+            label="Justification"
+            hint="Par exemple « nom d’usage vérifié sur le livret de famille »."
+            value={v('confirme')}
+            error={errorOf(errors, 'confirme-justification')}
+            maxLength={2000}
+            rows={3}
+          />
           <button class="button" type="submit">
             Confirmer et calculer le quotient
           </button>
@@ -473,7 +550,16 @@ function FormulairesDecision({ d, csrf, values, errors, periode }: { d: DossierD
         <h3 id="refus-titre">Refuser</h3>
         <Csrf token={csrf} />
         <input type="hidden" name="decision" value="refuse" />
-        <TextAreaField id="refus-justification" name="justification" label="Motif du refus" hint="Il est communiqué à la famille : écrivez-le simplement, sans donnée fiscale." value={v('refuse')} error={errorOf(errors, 'refus-justification')} maxLength={2000} rows={3} />
+        <TextAreaField
+          id="refus-justification"
+          name="justification"
+          label="Motif du refus"
+          hint="Il est communiqué à la famille : écrivez-le simplement, sans donnée fiscale."
+          value={v('refuse')}
+          error={errorOf(errors, 'refus-justification')}
+          maxLength={2000}
+          rows={3}
+        />
         <button class="button button--secondary" type="submit">
           Refuser la demande
         </button>
@@ -483,14 +569,24 @@ function FormulairesDecision({ d, csrf, values, errors, periode }: { d: DossierD
 }
 
 function Consultation({ motif }: { motif: string }) {
-  return (
-    <p class="instruction-trace">
-      Consultation enregistrée dans le journal d’audit, motif : « {motif} ».
-    </p>
-  );
+  return <p class="instruction-trace">Consultation enregistrée dans le journal d’audit, motif : « {motif} ».</p>;
 }
 
-export function DossierDemandePage({ d, csrf, motif, values, errors, periode }: { d: DossierDemande; csrf: string; motif: string; values: ValeursDecision | null; errors: readonly ErrorDetail[]; periode: string }) {
+export function DossierDemandePage({
+  d,
+  csrf,
+  motif,
+  values,
+  errors,
+  periode,
+}: {
+  d: DossierDemande;
+  csrf: string;
+  motif: string;
+  values: ValeursDecision | null;
+  errors: readonly ErrorDetail[];
+  periode: string;
+}) {
   return (
     <>
       <EnTeteDossier titre={`Demande ${d.reference}`} errors={errors} />
@@ -539,7 +635,19 @@ function FaitsContestation({ c }: { c: ResumeContestation }) {
   );
 }
 
-export function ResumeContestationPage({ c, csrf, flash, values, errors }: { c: ResumeContestation; csrf: string; flash?: string | undefined; values: ValeursConsultation | null; errors: readonly ErrorDetail[] }) {
+export function ResumeContestationPage({
+  c,
+  csrf,
+  flash,
+  values,
+  errors,
+}: {
+  c: ResumeContestation;
+  csrf: string;
+  flash?: string | undefined;
+  values: ValeursConsultation | null;
+  errors: readonly ErrorDetail[];
+}) {
   return (
     <>
       <EnTeteDossier titre={`Contestation – ${c.reference}`} errors={errors} />
@@ -555,7 +663,21 @@ export interface ValeursReponse extends ValeursDecision {
   readonly suite: string;
 }
 
-export function DossierContestationPage({ c, csrf, motif, values, errors, periode }: { c: DossierContestation; csrf: string; motif: string; values: ValeursReponse | null; errors: readonly ErrorDetail[]; periode: string }) {
+export function DossierContestationPage({
+  c,
+  csrf,
+  motif,
+  values,
+  errors,
+  periode,
+}: {
+  c: DossierContestation;
+  csrf: string;
+  motif: string;
+  values: ValeursReponse | null;
+  errors: readonly ErrorDetail[];
+  periode: string;
+}) {
   const suiteError = errorOf(errors, 'suite');
   return (
     <>
@@ -582,7 +704,16 @@ export function DossierContestationPage({ c, csrf, motif, values, errors, period
           <h2 id="repondre-titre">Répondre</h2>
           <form method="post" action={`${BASE}/contestations/${c.id}/reponse#${ANCRE_ERREURS}`} novalidate>
             <Csrf token={csrf} />
-            <TextAreaField id="reponse" name="reponse" label="Réponse à la famille" hint="La famille la lit dans son espace. Écrivez simplement, sans donnée fiscale." value={values?.reponse ?? ''} error={errorOf(errors, 'reponse')} maxLength={2000} rows={4} />
+            <TextAreaField
+              id="reponse"
+              name="reponse"
+              label="Réponse à la famille"
+              hint="La famille la lit dans son espace. Écrivez simplement, sans donnée fiscale."
+              value={values?.reponse ?? ''}
+              error={errorOf(errors, 'reponse')}
+              maxLength={2000}
+              rows={4}
+            />
             <fieldset class={`field${suiteError ? ' field--error' : ''}`} id="suite" tabIndex={-1} aria-describedby={suiteError ? 'suite-erreur' : undefined}>
               <legend>Suite donnée</legend>
               {suiteError ? <FieldError id="suite" error={suiteError} /> : null}
@@ -597,7 +728,9 @@ export function DossierContestationPage({ c, csrf, motif, values, errors, period
             </fieldset>
             <fieldset class="instruction-decision">
               <legend>Nouveau quotient (seulement si un nouveau quotient est fixé)</legend>
-              {c.demande && c.demande.statut !== 'a_verifier' ? <p class="muted">Le résultat contesté est clos : le nouveau quotient fera l’objet d’une nouvelle demande, décidée aussitôt.</p> : null}
+              {c.demande && c.demande.statut !== 'a_verifier' ? (
+                <p class="muted">Le résultat contesté est clos : le nouveau quotient fera l’objet d’une nouvelle demande, décidée aussitôt.</p>
+              ) : null}
               <ChampsQfManuel values={values} errors={errors} periode={periode} />
             </fieldset>
             <button class="button" type="submit">

@@ -27,7 +27,10 @@ interface Cas {
 }
 
 /** The household declares Paul Bertin alone; the avis of his numéro fiscal also names Claire Roussel: identity to check. */
-const BERTIN_SEUL = { parents: [{ nomNaissance: 'Bertin', prenoms: 'Paul', dateNaissance: '1981-04-09' }], enfants: [{ prenoms: 'Léa', nom: 'Bertin', dateNaissance: '2016-05-02' }] };
+const BERTIN_SEUL = {
+  parents: [{ nomNaissance: 'Bertin', prenoms: 'Paul', dateNaissance: '1981-04-09' }],
+  enfants: [{ prenoms: 'Léa', nom: 'Bertin', dateNaissance: '2016-05-02' }],
+};
 
 async function demandeAVerifier(famille: unknown, email: string, spi: string): Promise<Cas> {
   const { jar, familleId, compteId } = await t.signedInFamily(famille, email);
@@ -52,14 +55,22 @@ before(async () => {
   instructeur = await t.signInAgent('instructeur');
   identite = await demandeAVerifier(BERTIN_SEUL, 'paul.bertin@exemple.fr', SPI_SANDBOX.coupleMarie.declarant1);
   aRefuser = await demandeAVerifier(BERTIN_SEUL, 'paul.bertin.bis@exemple.fr', SPI_SANDBOX.coupleMarie.declarant1);
-  introuvable = await demandeAVerifier({ parents: [{ nomNaissance: 'Inconnu', prenoms: 'Ana', dateNaissance: '1990-03-03' }] }, 'ana.inconnu@exemple.fr', SPI_SANDBOX.inconnu);
+  introuvable = await demandeAVerifier(
+    { parents: [{ nomNaissance: 'Inconnu', prenoms: 'Ana', dateNaissance: '1990-03-03' }] },
+    'ana.inconnu@exemple.fr',
+    SPI_SANDBOX.inconnu,
+  );
 });
 after(() => t?.close());
 
 const vues = async (id: string) => (await t.harness.journal.query({ action: 'demande.consultee_instruction', target: { type: 'demande', id } })).entries;
 const page = (jar: Jar, url: string) => t.get(jar, url);
 /** The page's text without tags, spaces collapsed (non-breaking ones too). */
-const texte = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/&#x27;|&#39;/g, '’').replace(/[\s\u00a0\u202f]+/g, ' ');
+const texte = (html: string) =>
+  html
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&#x27;|&#39;/g, '’')
+    .replace(/[\s\u00a0\u202f]+/g, ' ');
 
 async function ouvrir(id: string, motif = 'verification_identite', precision = '') {
   const res = await t.post(instructeur, `/agents/instruction/demandes/${id}`, `/agents/instruction/demandes/${id}/consultation`, { motif, precision });
@@ -76,7 +87,10 @@ test('the queue lists the requests to check, oldest first, with the reason in pl
   assert.equal(res.statusCode, 200);
   const text = texte(res.body);
   for (const c of [identite, aRefuser, introuvable]) assert.ok(text.includes(c.reference), c.reference);
-  assert.ok(text.indexOf(identite.reference) < text.indexOf(aRefuser.reference) && text.indexOf(aRefuser.reference) < text.indexOf(introuvable.reference), 'oldest first');
+  assert.ok(
+    text.indexOf(identite.reference) < text.indexOf(aRefuser.reference) && text.indexOf(aRefuser.reference) < text.indexOf(introuvable.reference),
+    'oldest first',
+  );
   assert.match(text, /Nature Identité à vérifier Motif Les déclarants de l’avis ne correspondent pas exactement aux parents déclarés\. Canal en ligne/);
   assert.match(text, /Nature Avis non disponible Motif La DGFiP ne trouve pas d’avis/);
   assert.match(text, /en ligne/);
@@ -90,11 +104,14 @@ test('the queue lists the requests to check, oldest first, with the reason in pl
   assert.match(texte((await page(instructeur, '/agents/instruction?type=contestation')).body), /Aucun dossier de nature « Contestation » en attente/);
   // Each reading of the queue is traced, with what it listed.
   const lectures = (await t.harness.journal.query({ action: 'instruction.file_consultee' })).entries;
-  assert.deepEqual(lectures.slice(0, 3).map((e) => [e.actor.id, e.details.type, e.details.dossiers]), [
-    [t.agents.instructeur.id, 'contestation', 0],
-    [t.agents.instructeur.id, 'annee', 1],
-    [t.agents.instructeur.id, 'tous', 3],
-  ]);
+  assert.deepEqual(
+    lectures.slice(0, 3).map((e) => [e.actor.id, e.details.type, e.details.dossiers]),
+    [
+      [t.agents.instructeur.id, 'contestation', 0],
+      [t.agents.instructeur.id, 'annee', 1],
+      [t.agents.instructeur.id, 'tous', 3],
+    ],
+  );
 });
 
 test('a case without a reason given shows no fiscal field and journals no consultation (only the summary read); a wrong reason gets French messages', async () => {
@@ -108,15 +125,23 @@ test('a case without a reason given shows no fiscal field and journals no consul
   assert.doesNotMatch(text, /revenu fiscal|parts/i);
   assert.doesNotMatch(text, /Paul|Léa/, 'not even the household before the reason');
 
-  const vide = await t.post(instructeur, `/agents/instruction/demandes/${identite.id}`, `/agents/instruction/demandes/${identite.id}/consultation`, { motif: 'autre', precision: '' });
+  const vide = await t.post(instructeur, `/agents/instruction/demandes/${identite.id}`, `/agents/instruction/demandes/${identite.id}/consultation`, {
+    motif: 'autre',
+    precision: '',
+  });
   assert.equal(vide.statusCode, 400);
   assert.match(texte(vide.body), /Précisez le motif de la consultation/);
   assert.match(vide.body, /<title>Erreur : /);
-  const spi = await t.post(instructeur, `/agents/instruction/demandes/${identite.id}`, `/agents/instruction/demandes/${identite.id}/consultation`, { motif: 'autre', precision: `vu ${SPI_SANDBOX.rfrZero}` });
+  const spi = await t.post(instructeur, `/agents/instruction/demandes/${identite.id}`, `/agents/instruction/demandes/${identite.id}/consultation`, {
+    motif: 'autre',
+    precision: `vu ${SPI_SANDBOX.rfrZero}`,
+  });
   assert.equal(spi.statusCode, 400);
   assert.match(texte(spi.body), /semble contenir un numéro fiscal/);
   assert.ok(!spi.body.includes(SPI_SANDBOX.rfrZero), 'the number is not echoed');
-  const inconnu = await t.post(instructeur, `/agents/instruction/demandes/${identite.id}`, `/agents/instruction/demandes/${identite.id}/consultation`, { motif: 'curiosite' });
+  const inconnu = await t.post(instructeur, `/agents/instruction/demandes/${identite.id}`, `/agents/instruction/demandes/${identite.id}/consultation`, {
+    motif: 'curiosite',
+  });
   assert.equal(inconnu.statusCode, 400);
   assert.match(texte(inconnu.body), /Choisissez le motif de la consultation/);
   assert.equal((await vues(identite.id)).length, 0, 'nothing fiscal shown, no consultation journaled');
@@ -201,7 +226,10 @@ test('confirm: the QF and prices are computed from the avis kept, with a decisio
 
 test('refuse: a justification is required, the request is refused and the family reads the reason', async () => {
   await ouvrir(aRefuser.id);
-  const res = await decider(aRefuser.id, { decision: 'refuse', justification: 'Le foyer déclaré ne correspond pas à l’avis : présentez-vous en mairie avec votre livret de famille.' });
+  const res = await decider(aRefuser.id, {
+    decision: 'refuse',
+    justification: 'Le foyer déclaré ne correspond pas à l’avis : présentez-vous en mairie avec votre livret de famille.',
+  });
   assert.equal(res.statusCode, 303);
   assert.equal((await t.harness.demandes.etat(aRefuser.id)).statut, 'refusee');
   const decision = await t.database.db.selectFrom('decisions').selectAll().where('demande_id', '=', aRefuser.id).executeTakeFirstOrThrow();
@@ -209,7 +237,10 @@ test('refuse: a justification is required, the request is refused and the family
   assert.equal(decision.agent_id, t.agents.instructeur.id);
   assert.equal(await t.database.db.selectFrom('quotients').select('id').where('demande_id', '=', aRefuser.id).executeTakeFirst(), undefined);
   const journal = (await t.harness.journal.query({ action: 'demande.decision_instructeur', target: { type: 'demande', id: aRefuser.id } })).entries;
-  assert.deepEqual(journal.map((e) => e.details.vers), ['refusee']);
+  assert.deepEqual(
+    journal.map((e) => e.details.vers),
+    ['refusee'],
+  );
   const famille = texte((await t.get(aRefuser.jar, `/mon-quotient/demandes/${aRefuser.id}`)).body);
   assert.match(famille, /refusée/);
   assert.match(famille, /présentez-vous en mairie avec votre livret de famille/);
@@ -242,7 +273,12 @@ test('a QF by hand: French errors for a wrong amount and missing fields, then a 
   assert.equal((await t.harness.demandes.etat(introuvable.id)).statut, 'a_verifier', 'nothing written');
   assert.equal((await t.database.db.selectFrom('decisions').select('id').where('demande_id', '=', introuvable.id).execute()).length, 0);
 
-  const ok = await decider(introuvable.id, { decision: 'qf_manuel', qf: '612,50 €', justification: 'Avis papier présenté par la famille.', piece: 'avis 2025 présenté au guichet le 12/09/2025' });
+  const ok = await decider(introuvable.id, {
+    decision: 'qf_manuel',
+    qf: '612,50 €',
+    justification: 'Avis papier présenté par la famille.',
+    piece: 'avis 2025 présenté au guichet le 12/09/2025',
+  });
   assert.equal(ok.statusCode, 303);
   assert.equal((await t.harness.demandes.etat(introuvable.id)).statut, 'calculee');
   const quotient = await t.database.db.selectFrom('quotients').selectAll().where('demande_id', '=', introuvable.id).executeTakeFirstOrThrow();
@@ -250,9 +286,15 @@ test('a QF by hand: French errors for a wrong amount and missing fields, then a 
   assert.equal(quotient.origine, 'manuel');
   assert.deepEqual(JSON.parse(quotient.prix), priceActivites(t.config.politique, { quotient: { cents: 61250 }, resident: true }));
   const decision = await t.database.db.selectFrom('decisions').selectAll().where('demande_id', '=', introuvable.id).executeTakeFirstOrThrow();
-  assert.deepEqual([decision.decision, decision.piece, decision.agent_id], ['qf_manuel', 'avis 2025 présenté au guichet le 12/09/2025', t.agents.instructeur.id]);
+  assert.deepEqual(
+    [decision.decision, decision.piece, decision.agent_id],
+    ['qf_manuel', 'avis 2025 présenté au guichet le 12/09/2025', t.agents.instructeur.id],
+  );
   const journal = (await t.harness.journal.query({ action: 'demande.decision_instructeur', target: { type: 'demande', id: introuvable.id } })).entries;
-  assert.deepEqual(journal.map((e) => [e.details.decision, e.details.vers]), [['qf_manuel', 'calculee']]);
+  assert.deepEqual(
+    journal.map((e) => [e.details.decision, e.details.vers]),
+    [['qf_manuel', 'calculee']],
+  );
   const famille = texte((await t.get(introuvable.jar, `/mon-quotient/demandes/${introuvable.id}`)).body);
   assert.match(famille, /612,50 €/);
   assert.match(famille, /fixé à 612,50 € par mois par un agent de la mairie, au vu de : avis 2025 présenté au guichet le 12\/09\/2025/);
@@ -265,7 +307,9 @@ test('a QF by hand: French errors for a wrong amount and missing fields, then a 
 });
 
 test('a contestation: listed, opened with a reason (one entry), the amounts it needs shown, answered with a new QF by hand on a new request', async () => {
-  const contester = await t.post(identite.jar, `/mon-quotient/demandes/${identite.id}/contestation`, `/mon-quotient/demandes/${identite.id}/contestation`, { motif: 'Nous avons eu un troisième enfant en janvier.' });
+  const contester = await t.post(identite.jar, `/mon-quotient/demandes/${identite.id}/contestation`, `/mon-quotient/demandes/${identite.id}/contestation`, {
+    motif: 'Nous avons eu un troisième enfant en janvier.',
+  });
   assert.equal(contester.statusCode, 200);
   const contestation = await t.database.db.selectFrom('contestations').selectAll().where('demande_id', '=', identite.id).executeTakeFirstOrThrow();
   const file = texte((await page(instructeur, '/agents/instruction?type=contestation')).body);
@@ -277,7 +321,9 @@ test('a contestation: listed, opened with a reason (one entry), the amounts it n
   assert.doesNotMatch(avant, /troisième enfant|52 340|revenu fiscal/i);
   assert.equal((await t.post(instructeur, url, `${url}/consultation`, { motif: 'contestation', precision: '' })).statusCode, 303);
   const dossier = texte((await page(instructeur, url)).body);
-  const vuesContestation = (await t.harness.journal.query({ action: 'contestation.consultee_instruction', target: { type: 'contestation', id: contestation.id } })).entries;
+  const vuesContestation = (
+    await t.harness.journal.query({ action: 'contestation.consultee_instruction', target: { type: 'contestation', id: contestation.id } })
+  ).entries;
   assert.equal(vuesContestation.length, 1);
   assert.equal(vuesContestation[0]?.details.motif_consultation, 'Examen d’une contestation');
   assert.match(dossier, /Nous avons eu un troisième enfant en janvier/);
@@ -291,7 +337,10 @@ test('a contestation: listed, opened with a reason (one entry), the amounts it n
   assert.match(erreurs, /Écrivez la réponse à la famille/);
   assert.match(erreurs, /Saisissez le quotient familial en chiffres/);
   assert.match(erreurs, /Indiquez la pièce examinée/);
-  assert.equal((await t.database.db.selectFrom('contestations').select('statut').where('id', '=', contestation.id).executeTakeFirstOrThrow()).statut, 'ouverte');
+  assert.equal(
+    (await t.database.db.selectFrom('contestations').select('statut').where('id', '=', contestation.id).executeTakeFirstOrThrow()).statut,
+    'ouverte',
+  );
 
   const res = await t.post(instructeur, url, `${url}/reponse`, {
     reponse: 'Votre quotient est recalculé avec votre nouvel avis présenté en mairie.',
@@ -306,14 +355,26 @@ test('a contestation: listed, opened with a reason (one entry), the amounts it n
   assert.equal(traitee.statut, 'traitee');
   assert.match(traitee.reponse ?? '', /recalculé/);
   // The calculated request is closed: the new QF is a new request of the family, reviewed and decided at once.
-  const nouvelle = await t.database.db.selectFrom('demandes').selectAll().where('famille_id', '=', identite.familleId).where('id', '!=', identite.id).executeTakeFirstOrThrow();
+  const nouvelle = await t.database.db
+    .selectFrom('demandes')
+    .selectAll()
+    .where('famille_id', '=', identite.familleId)
+    .where('id', '!=', identite.id)
+    .executeTakeFirstOrThrow();
   assert.equal(nouvelle.statut, 'calculee');
   assert.equal((await t.database.db.selectFrom('quotients').selectAll().where('demande_id', '=', nouvelle.id).executeTakeFirstOrThrow()).valeur_cents, 100000);
-  assert.equal((await t.database.db.selectFrom('quotients').select('valeur_cents').where('demande_id', '=', identite.id).executeTakeFirstOrThrow()).valeur_cents > 0, true, 'the old result is kept as it was');
+  assert.equal(
+    (await t.database.db.selectFrom('quotients').select('valeur_cents').where('demande_id', '=', identite.id).executeTakeFirstOrThrow()).valeur_cents > 0,
+    true,
+    'the old result is kept as it was',
+  );
   const actions = (await t.harness.journal.query({ target: { type: 'demande', id: nouvelle.id } })).entries.map((e) => e.action).reverse();
   assert.deepEqual(actions, ['demande.creee', 'demande.reexamen', 'demande.decision_instructeur']);
   assert.equal((await t.harness.journal.query({ action: 'contestation.traitee', target: { type: 'contestation', id: contestation.id } })).entries.length, 1);
-  assert.match(texte((await page(instructeur, '/agents/instruction')).body), new RegExp(`Réponse envoyée : nouveau quotient enregistré \\(demande ${nouvelle.reference}\\)`));
+  assert.match(
+    texte((await page(instructeur, '/agents/instruction')).body),
+    new RegExp(`Réponse envoyée : nouveau quotient enregistré \\(demande ${nouvelle.reference}\\)`),
+  );
   // The family reads the answer and its new QF.
   const mesDemandes = texte((await t.get(identite.jar, '/mes-demandes')).body);
   assert.match(mesDemandes, /Votre quotient est recalculé avec votre nouvel avis présenté en mairie/);

@@ -4,7 +4,19 @@ import { z } from 'zod';
 import { QuotientError, isQuotientError, type ErrorDetail } from '../../domain/errors.ts';
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
 import { requireFamille } from '../../http/espace-famille.ts';
-import { PARAMS_ID, champsEnErreur, coche, libre, lireFormulaire, lireParams, numerosFiscaux, pageFormulaire, refusDe, saisieAReafficher, texte } from '../../http/formulaire.ts';
+import {
+  PARAMS_ID,
+  champsEnErreur,
+  coche,
+  libre,
+  lireFormulaire,
+  lireParams,
+  numerosFiscaux,
+  pageFormulaire,
+  refusDe,
+  saisieAReafficher,
+  texte,
+} from '../../http/formulaire.ts';
 import { pageContext, sendPage } from '../../http/render.tsx';
 import { Layout } from '../../http/ui/layout.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
@@ -78,7 +90,13 @@ const introuvable = () => new QuotientError('not_found', 'demande_introuvable', 
 export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesDeps): void {
   const { demandes, familles, commune } = deps;
   const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ComponentChildren, status = 200) =>
-    sendPage(reply, <Layout ctx={pageContext(request, reply, commune)} title={title}>{body}</Layout>, status);
+    sendPage(
+      reply,
+      <Layout ctx={pageContext(request, reply, commune)} title={title}>
+        {body}
+      </Layout>,
+      status,
+    );
   const acteurDe = (compte: CompteConnecte): Acteur => ({ type: 'famille', id: compte.compteId });
   // Pages of a signed-in family: an anonymous visitor is sent to sign in first.
   const signedIn = (request: FastifyRequest, reply: FastifyReply): CompteConnecte | undefined => {
@@ -100,7 +118,13 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     });
     if (etat.familleId !== compte.familleId) {
       // Another family's request: the same answer as for none, and a trace (someone trying ids).
-      await deps.journal.append({ actor: acteurDe(compte), action: 'acces.refuse', target: { type: 'demande', id }, outcome: 'refus', details: { motif: 'autre_famille' } });
+      await deps.journal.append({
+        actor: acteurDe(compte),
+        action: 'acces.refuse',
+        target: { type: 'demande', id },
+        outcome: 'refus',
+        details: { motif: 'autre_famille' },
+      });
       throw introuvable();
     }
     return etat;
@@ -108,7 +132,11 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
 
   /** Who will be asked, and how: FranceConnect for the signed-in first parent when allowed. */
   function attendus(compte: CompteConnecte, request: FastifyRequest, composition: CompositionFamille, rangs: ReadonlyArray<1 | 2>): NumeroAttendu[] {
-    const fc = deps.franceConnect && compte.kind === 'franceconnect' && typeof request.session.fcAccessToken === 'string' && commune.habilitation.modalites.includes('franceconnect');
+    const fc =
+      deps.franceConnect &&
+      compte.kind === 'franceconnect' &&
+      typeof request.session.fcAccessToken === 'string' &&
+      commune.habilitation.modalites.includes('franceconnect');
     return rangs.map((rang) => {
       const p = composition.parents.find((x) => x.rang === rang);
       return { rang, nom: p ? `${p.prenoms} ${p.nomUsage ?? p.nomNaissance}` : `parent ${rang}`, franceConnect: fc && rang === 1 };
@@ -123,7 +151,12 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     if (!compte) return reply;
     const composition = await familles.composition(compte.familleId);
     const fc = attendus(compte, request, composition, [1])[0]?.franceConnect ?? false;
-    return page(request, reply, 'Calculer mon quotient familial', <InformationPage commune={commune} politique={deps.politique()} composition={composition} franceConnect={fc} />);
+    return page(
+      request,
+      reply,
+      'Calculer mon quotient familial',
+      <InformationPage commune={commune} politique={deps.politique()} composition={composition} franceConnect={fc} />,
+    );
   });
 
   // ---------------------------------------------------------------------------------------
@@ -143,7 +176,14 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     if (composition.aCompleter) return reply.redirect('/mon-foyer', 303);
     const lecture = lireFormulaire(schemaAccord(composition), request.body);
     if (!lecture.ok) {
-      return pageFormulaire(page, request, reply, 'Votre accord', lecture.errors, <AccordPage csrf={reply.generateCsrf()} commune={commune} composition={composition} errors={lecture.errors} values={saisieAReafficher(request.body)} />);
+      return pageFormulaire(
+        page,
+        request,
+        reply,
+        'Votre accord',
+        lecture.errors,
+        <AccordPage csrf={reply.generateCsrf()} commune={commune} composition={composition} errors={lecture.errors} values={saisieAReafficher(request.body)} />,
+      );
     }
     const rangs = lecture.values;
     request.session.parcours = { rangs, accordLe: new Date().toISOString(), familleId: compte.familleId };
@@ -164,7 +204,12 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     const parcours = parcoursDe(request, compte);
     if (!parcours) return reply.redirect('/mon-quotient/accord', 303);
     const composition = await familles.composition(compte.familleId);
-    return page(request, reply, 'Votre numéro fiscal', <NumeroPage csrf={reply.generateCsrf()} attendus={attendus(compte, request, composition, parcours.rangs)} errors={[]} />);
+    return page(
+      request,
+      reply,
+      'Votre numéro fiscal',
+      <NumeroPage csrf={reply.generateCsrf()} attendus={attendus(compte, request, composition, parcours.rangs)} errors={[]} />,
+    );
   });
 
   app.post('/mon-quotient/numero', async (request, reply) => {
@@ -176,7 +221,14 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     const lecture = lireFormulaire(numerosFiscaux(liste.filter((a) => !a.franceConnect)), request.body);
     if (!lecture.ok) {
       // The numbers typed are not sent back: the page asks for them again (invariant 1).
-      return pageFormulaire(page, request, reply, 'Votre numéro fiscal', lecture.errors, <NumeroPage csrf={reply.generateCsrf()} attendus={liste} errors={lecture.errors} />);
+      return pageFormulaire(
+        page,
+        request,
+        reply,
+        'Votre numéro fiscal',
+        lecture.errors,
+        <NumeroPage csrf={reply.generateCsrf()} attendus={liste} errors={lecture.errors} />,
+      );
     }
     const consentement = { mode: 'en_ligne' as const, donnePar: { type: 'famille' as const, id: compte.familleId } };
     const foyersFiscaux: FoyerFiscalSoumis[] = liste.flatMap((a): FoyerFiscalSoumis[] => {
@@ -184,7 +236,13 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
       const spi = lecture.values.get(a.rang);
       return spi ? [{ parentRang: a.rang, identifiant: { spi }, consentement }] : [];
     });
-    const { id } = await demandes.soumettre({ familleId: compte.familleId, canal: 'en_ligne', acteur: acteurDe(compte), foyersFiscaux, correlationId: request.id });
+    const { id } = await demandes.soumettre({
+      familleId: compte.familleId,
+      canal: 'en_ligne',
+      acteur: acteurDe(compte),
+      foyersFiscaux,
+      correlationId: request.id,
+    });
     delete request.session.parcours;
     deps.wake();
     // The answer at once when the quota allows; otherwise the page of the request shows the queue.
@@ -206,7 +264,8 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
       reply.header('refresh', `${REFRESH_SECONDS}; url=/mon-quotient/demandes/${etat.id}`);
       return page(request, reply, 'Demande en attente', <AttentePage etat={etat} refreshSeconds={REFRESH_SECONDS} />);
     }
-    if (!etat.quotient) return page(request, reply, `Demande ${etat.reference}`, <StatutPage etat={etat} commune={commune} {...(await ressaisieDe(compte, etat, reply, []))} />);
+    if (!etat.quotient)
+      return page(request, reply, `Demande ${etat.reference}`, <StatutPage etat={etat} commune={commune} {...await ressaisieDe(compte, etat, reply, [])} />);
     const donnees = await familles.donneesUtilisees(compte.familleId, etat.id, acteurDe(compte));
     return page(request, reply, 'Votre quotient familial', <ResultatPage etat={etat} donnees={donnees} commune={commune} attestation={false} />);
   });
@@ -233,7 +292,14 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     const lecture = lireFormulaire(numerosFiscaux(ressaisie.attendus), request.body);
     if (!lecture.ok) {
       // The numbers typed are not sent back: the form asks for them again (invariant 1).
-      return pageFormulaire(page, request, reply, `Demande ${etat.reference}`, lecture.errors, <StatutPage etat={etat} commune={commune} ressaisie={{ ...ressaisie, errors: lecture.errors }} />);
+      return pageFormulaire(
+        page,
+        request,
+        reply,
+        `Demande ${etat.reference}`,
+        lecture.errors,
+        <StatutPage etat={etat} commune={commune} ressaisie={{ ...ressaisie, errors: lecture.errors }} />,
+      );
     }
     const identifiants = ressaisie.attendus.flatMap((a) => {
       const spi = lecture.values.get(a.rang);
@@ -266,7 +332,14 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     const etat = await demandeDe(compte, request);
     // A numéro fiscal pasted into the message would be stored: refused, and the text not echoed.
     const erreur = (errors: readonly ErrorDetail[]) =>
-      pageFormulaire(page, request, reply, 'Signaler une erreur', errors, <ContestationPage csrf={reply.generateCsrf()} etat={etat} errors={errors} motif={saisieAReafficher(request.body).motif ?? ''} />);
+      pageFormulaire(
+        page,
+        request,
+        reply,
+        'Signaler une erreur',
+        errors,
+        <ContestationPage csrf={reply.generateCsrf()} etat={etat} errors={errors} motif={saisieAReafficher(request.body).motif ?? ''} />,
+      );
     const lecture = lireFormulaire(CONTESTATION, request.body);
     if (!lecture.ok) return erreur(lecture.errors);
     try {
@@ -309,7 +382,10 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     const compte = signedIn(request, reply);
     if (!compte) return reply;
     const data = await familles.exporter(compte.familleId, acteurDe(compte));
-    return reply.type('application/json; charset=utf-8').header('content-disposition', 'attachment; filename="mes-donnees-quotient.json"').send(JSON.stringify(data, null, 2));
+    return reply
+      .type('application/json; charset=utf-8')
+      .header('content-disposition', 'attachment; filename="mes-donnees-quotient.json"')
+      .send(JSON.stringify(data, null, 2));
   });
 
   app.get('/mes-donnees/export', async (request, reply) => {
@@ -322,7 +398,8 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
   app.post('/mes-donnees/retrait', async (request, reply) => {
     const compte = requireFamille(request);
     const n = await familles.retirerConsentements(compte.familleId, acteurDe(compte));
-    const message = n > 0 ? 'Votre accord est retiré : aucune nouvelle demande ne sera faite à la DGFiP sans un nouvel accord.' : 'Aucun accord en cours : rien à retirer.';
+    const message =
+      n > 0 ? 'Votre accord est retiré : aucune nouvelle demande ne sera faite à la DGFiP sans un nouvel accord.' : 'Aucun accord en cours : rien à retirer.';
     const [accords, composition] = await Promise.all([familles.accordsEnCours(compte.familleId), familles.composition(compte.familleId)]);
     return page(request, reply, 'Accord retiré', <MesDonneesPage csrf={reply.generateCsrf()} message={message} accords={accords} composition={composition} />);
   });
@@ -334,12 +411,25 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     const compte = signedIn(request, reply);
     if (!compte) return reply;
     const composition = await familles.composition(compte.familleId);
-    return page(request, reply, 'Mon foyer', <CompositionPage csrf={reply.generateCsrf()} values={valeursDeLaComposition(composition)} errors={[]} enregistre={false} />);
+    return page(
+      request,
+      reply,
+      'Mon foyer',
+      <CompositionPage csrf={reply.generateCsrf()} values={valeursDeLaComposition(composition)} errors={[]} enregistre={false} />,
+    );
   });
 
   app.post('/mon-foyer', async (request, reply) => {
     const compte = requireFamille(request);
-    const erreur = (errors: readonly ErrorDetail[]) => pageFormulaire(page, request, reply, 'Mon foyer', errors, <CompositionPage csrf={reply.generateCsrf()} values={saisieAReafficher(request.body)} errors={errors} enregistre={false} />);
+    const erreur = (errors: readonly ErrorDetail[]) =>
+      pageFormulaire(
+        page,
+        request,
+        reply,
+        'Mon foyer',
+        errors,
+        <CompositionPage csrf={reply.generateCsrf()} values={saisieAReafficher(request.body)} errors={errors} enregistre={false} />,
+      );
     const lecture = lireFormulaire(z.intersection(schemaComposition('famille', parisDate(Date.now())), z.object({ 'hors-commune': coche() })), request.body);
     if (!lecture.ok) return erreur(lecture.errors);
     const { parents, enfants, 'hors-commune': horsCommune } = lecture.values;
@@ -372,7 +462,10 @@ function schemaAccord(composition: CompositionFamille) {
     for (const rang of rangs) {
       if (!v[`accord-${rang}`]) {
         const p = composition.parents.find((x) => x.rang === rang);
-        signaler(`accord-${rang}`, `Cochez la case d’accord de ${p ? `${p.prenoms} ${p.nomUsage ?? p.nomNaissance}` : `parent ${rang}`} : sans son accord, son avis ne peut pas être demandé.`);
+        signaler(
+          `accord-${rang}`,
+          `Cochez la case d’accord de ${p ? `${p.prenoms} ${p.nomUsage ?? p.nomNaissance}` : `parent ${rang}`} : sans son accord, son avis ne peut pas être demandé.`,
+        );
       }
     }
     return rangs;

@@ -5,7 +5,19 @@ import type { ErrorDetail } from '../../domain/errors.ts';
 import { donneesEnClair, type Habilitation } from '../../domain/habilitation.ts';
 import { formatEuros } from '../../domain/money.ts';
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
-import { ANCRE_ERREURS, Alert, ChampNumeroFiscal, CheckboxField, Csrf, Erreurs, FieldError, Flash, RadioGroup, TextAreaField, errorOf } from '../../http/ui/components.tsx';
+import {
+  ANCRE_ERREURS,
+  Alert,
+  ChampNumeroFiscal,
+  CheckboxField,
+  Csrf,
+  Erreurs,
+  FieldError,
+  Flash,
+  RadioGroup,
+  TextAreaField,
+  errorOf,
+} from '../../http/ui/components.tsx';
 import { CarteQuotient, DetailPrix, TableauPrix, lignesParTranche } from '../../http/ui/prix.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import type { EtatDemande } from '../demandes/demandes-service.ts';
@@ -58,8 +70,8 @@ function CompositionEtAvis({ composition }: { composition: CompositionFamille })
       ))}
       {alternee ? (
         <p>
-          Pour les enfants en résidence alternée, votre quotient est calculé avec votre avis d’imposition, où ils comptent pour moitié.
-          L’autre parent peut faire calculer le sien de son côté.
+          Pour les enfants en résidence alternée, votre quotient est calculé avec votre avis d’imposition, où ils comptent pour moitié. L’autre parent peut
+          faire calculer le sien de son côté.
         </p>
       ) : null}
     </>
@@ -69,7 +81,9 @@ function CompositionEtAvis({ composition }: { composition: CompositionFamille })
 function deliberationEnClair(politique: PolitiqueTarifaire): string {
   const d = politique.deliberation;
   const acte = `${d.numero ? ` n°\u00a0${d.numero}` : ''}${d.date ? ` du ${formatDateFrancaise(d.date)}` : ''}`;
-  return acte ? `la délibération${acte} du conseil municipal${d.intitule ? ` («\u00a0${d.intitule}\u00a0»)` : ''}` : 'la délibération tarifaire du conseil municipal';
+  return acte
+    ? `la délibération${acte} du conseil municipal${d.intitule ? ` («\u00a0${d.intitule}\u00a0»)` : ''}`
+    : 'la délibération tarifaire du conseil municipal';
 }
 
 function Contact({ commune }: { commune: CommuneConfig }) {
@@ -86,7 +100,17 @@ function Contact({ commune }: { commune: CommuneConfig }) {
 // -------------------------------------------------------------------------------------------
 // Step 1: what will happen
 
-export function InformationPage({ commune, politique, composition, franceConnect }: { commune: CommuneConfig; politique: PolitiqueTarifaire; composition: CompositionFamille; franceConnect: boolean }) {
+export function InformationPage({
+  commune,
+  politique,
+  composition,
+  franceConnect,
+}: {
+  commune: CommuneConfig;
+  politique: PolitiqueTarifaire;
+  composition: CompositionFamille;
+  franceConnect: boolean;
+}) {
   const h: Habilitation = commune.habilitation;
   const conservation = commune.conservation;
   return (
@@ -94,8 +118,8 @@ export function InformationPage({ commune, politique, composition, franceConnect
       <Etape n={1} />
       <h1>Calculer mon quotient familial</h1>
       <p class="lead">
-        Avec votre accord, {commune.commune.nom} demande directement à la Direction générale des Finances publiques (DGFiP) les
-        informations de votre avis d’impôt sur le revenu utiles au calcul. Vous n’avez aucun justificatif à fournir.
+        Avec votre accord, {commune.commune.nom} demande directement à la Direction générale des Finances publiques (DGFiP) les informations de votre avis
+        d’impôt sur le revenu utiles au calcul. Vous n’avez aucun justificatif à fournir.
       </p>
 
       <h2>Les informations demandées à la DGFiP</h2>
@@ -106,8 +130,8 @@ export function InformationPage({ commune, politique, composition, franceConnect
         ))}
       </ul>
       <p>
-        Elles viennent directement de la DGFiP (service « API Impôt particulier »), pour l’avis des revenus de l’année précédente, ou
-        de l’année d’avant si le dernier avis n’est pas encore établi.
+        Elles viennent directement de la DGFiP (service « API Impôt particulier »), pour l’avis des revenus de l’année précédente, ou de l’année d’avant si le
+        dernier avis n’est pas encore établi.
       </p>
 
       <h2>Pourquoi</h2>
@@ -118,28 +142,25 @@ export function InformationPage({ commune, politique, composition, franceConnect
 
       <h2>Combien de temps</h2>
       <p>
-        Votre numéro fiscal n’est jamais conservé : il sert à la demande, puis il est oublié. Les informations reçues de la DGFiP sont
-        chiffrées et gardées pendant la validité de votre quotient familial et {conservation.donneesFiscalesMoisApresValidite} mois
-        après, le temps de pouvoir le contester. Votre demande et son résultat sont gardés {conservation.demandesMois} mois après la fin
-        de validité du quotient.
+        Votre numéro fiscal n’est jamais conservé : il sert à la demande, puis il est oublié. Les informations reçues de la DGFiP sont chiffrées et gardées
+        pendant la validité de votre quotient familial et {conservation.donneesFiscalesMoisApresValidite} mois après, le temps de pouvoir le contester. Votre
+        demande et son résultat sont gardés {conservation.demandesMois} mois après la fin de validité du quotient.
       </p>
 
       <h2>Vos droits</h2>
       <p>
-        Vous pouvez consulter les données utilisées, en demander la rectification, contester le calcul, retirer votre accord pour les
-        mises à jour futures et télécharger vos données depuis <a href="/mes-donnees">Mes données</a>. Pour toute question :
+        Vous pouvez consulter les données utilisées, en demander la rectification, contester le calcul, retirer votre accord pour les mises à jour futures et
+        télécharger vos données depuis <a href="/mes-donnees">Mes données</a>. Pour toute question :
       </p>
       <Contact commune={commune} />
       <p>
-        Délégué à la protection des données : <a href={`mailto:${commune.dpo.email}`}>{commune.dpo.email}</a>. Vous pouvez aussi
-        saisir la CNIL.
+        Délégué à la protection des données : <a href={`mailto:${commune.dpo.email}`}>{commune.dpo.email}</a>. Vous pouvez aussi saisir la CNIL.
       </p>
 
       <h2>Si vous ne souhaitez pas donner votre accord</h2>
       <p>
         C’est votre droit. Vous pouvez présenter votre avis d’imposition papier au guichet du {commune.contact.service}
-        {commune.contact.horaires ? ` (${commune.contact.horaires})` : ''}. Sans quotient familial, le tarif le plus élevé de chaque
-        activité s’applique.
+        {commune.contact.horaires ? ` (${commune.contact.horaires})` : ''}. Sans quotient familial, le tarif le plus élevé de chaque activité s’applique.
       </p>
 
       <h2>Votre foyer</h2>
@@ -183,7 +204,19 @@ const SITUATIONS: ReadonlyArray<readonly [string, string]> = [
   ['separee', 'Non, chacun a son propre avis d’imposition (parents non mariés ni pacsés)'],
 ];
 
-export function AccordPage({ csrf, commune, composition, errors, values }: { csrf: string; commune: CommuneConfig; composition: CompositionFamille; errors: readonly ErrorDetail[]; values: Readonly<Record<string, string>> }) {
+export function AccordPage({
+  csrf,
+  commune,
+  composition,
+  errors,
+  values,
+}: {
+  csrf: string;
+  commune: CommuneConfig;
+  composition: CompositionFamille;
+  errors: readonly ErrorDetail[];
+  values: Readonly<Record<string, string>>;
+}) {
   const declarants = parentsCohabitants(composition);
   const deux = declarants.length === 2;
   const donnees = donneesEnClair(commune.habilitation).join(', ');
@@ -196,13 +229,19 @@ export function AccordPage({ csrf, commune, composition, errors, values }: { csr
       <form method="post" action={`/mon-quotient/accord#${ANCRE_ERREURS}`} novalidate>
         <Csrf token={csrf} />
         {deux ? (
-          <RadioGroup name="situation" legend="Les deux parents font-ils une seule déclaration de revenus ?" options={SITUATIONS} value={values.situation} errors={errors} />
+          <RadioGroup
+            name="situation"
+            legend="Les deux parents font-ils une seule déclaration de revenus ?"
+            options={SITUATIONS}
+            value={values.situation}
+            errors={errors}
+          />
         ) : null}
         <fieldset class="field">
           <legend>Accord de chaque déclarant</legend>
           <p class="hint">
-            Chaque personne dont l’avis sera demandé donne son accord. Avec deux avis, les deux parents doivent cocher. Avec un seul avis,
-            l’accord du premier déclarant suffit.
+            Chaque personne dont l’avis sera demandé donne son accord. Avec deux avis, les deux parents doivent cocher. Avec un seul avis, l’accord du premier
+            déclarant suffit.
           </p>
           {declarants.map((p) => {
             const id = `accord-${p.rang}`;
@@ -242,9 +281,8 @@ function AideNumeroFiscal() {
     <details class="aide">
       <summary>Où trouver le numéro fiscal ?</summary>
       <p>
-        Il figure en haut à gauche de la première page de votre avis d’impôt sur le revenu, dans le cadre « Vos références », à la ligne
-        « Numéro fiscal ». Il comporte 13 chiffres et commence par 0, 1, 2 ou 3. Vous le trouvez aussi dans votre espace particulier
-        sur impots.gouv.fr, rubrique « Mon profil ».
+        Il figure en haut à gauche de la première page de votre avis d’impôt sur le revenu, dans le cadre « Vos références », à la ligne « Numéro fiscal ». Il
+        comporte 13 chiffres et commence par 0, 1, 2 ou 3. Vous le trouvez aussi dans votre espace particulier sur impots.gouv.fr, rubrique « Mon profil ».
       </p>
       <p>Chaque déclarant a son propre numéro : sur un avis commun, les deux numéros figurent ; un seul suffit.</p>
     </details>
@@ -282,9 +320,7 @@ export function NumeroPage({ csrf, attendus, errors }: { csrf: string; attendus:
       {attendus
         .filter((a) => a.franceConnect)
         .map((a) => (
-          <p key={a.rang}>
-            L’avis de {a.nom} sera demandé à la DGFiP grâce à votre connexion FranceConnect : aucun numéro fiscal à saisir.
-          </p>
+          <p key={a.rang}>L’avis de {a.nom} sera demandé à la DGFiP grâce à votre connexion FranceConnect : aucun numéro fiscal à saisir.</p>
         ))}
       <form method="post" action={`/mon-quotient/numero#${ANCRE_ERREURS}`} novalidate autoComplete="off">
         <Csrf token={csrf} />
@@ -309,9 +345,7 @@ export function AttentePage({ etat, refreshSeconds }: { etat: EtatDemande; refre
       {file.suspension ? (
         <p class="lead">{AVIS_FAMILLES[file.suspension.cause]} Vous n’avez rien à faire.</p>
       ) : (
-        <p class="lead">
-          La DGFiP limite le nombre de demandes par minute : la vôtre passera dès qu’un créneau se libère. Vous n’avez rien à faire.
-        </p>
+        <p class="lead">La DGFiP limite le nombre de demandes par minute : la vôtre passera dès qu’un créneau se libère. Vous n’avez rien à faire.</p>
       )}
       <dl class="facts">
         <dt>Référence</dt>
@@ -326,8 +360,8 @@ export function AttentePage({ etat, refreshSeconds }: { etat: EtatDemande; refre
         </dd>
       </dl>
       <p>
-        Cette page se met à jour toute seule toutes les {refreshSeconds} secondes. Vous pouvez aussi la fermer : le résultat vous
-        attendra dans <a href="/mes-demandes">Mes demandes</a>, et un courriel vous préviendra si une adresse est connue.
+        Cette page se met à jour toute seule toutes les {refreshSeconds} secondes. Vous pouvez aussi la fermer : le résultat vous attendra dans{' '}
+        <a href="/mes-demandes">Mes demandes</a>, et un courriel vous préviendra si une adresse est connue.
       </p>
       <p>
         <a class="button button--secondary" href={`/mon-quotient/demandes/${etat.id}`}>
@@ -350,13 +384,18 @@ export function StatutPage({ etat, commune, ressaisie }: { etat: EtatDemande; co
   return (
     <>
       {ressaisie ? <Erreurs errors={ressaisie.errors} /> : null}
-      <h1>Demande {etat.reference} : {s.libelle.toLowerCase()}</h1>
+      <h1>
+        Demande {etat.reference} : {s.libelle.toLowerCase()}
+      </h1>
       <p class="lead">{s.explication}</p>
       {etat.motif ? <p>Motif : {etat.motif}</p> : null}
       {ressaisie && ressaisie.attendus.length > 0 ? (
         <>
           <h2>Saisir de nouveau le numéro fiscal</h2>
-          <p>Votre accord reste valable : il suffit de saisir de nouveau {ressaisie.attendus.length > 1 ? 'les numéros fiscaux' : 'le numéro fiscal'} pour relancer la demande.</p>
+          <p>
+            Votre accord reste valable : il suffit de saisir de nouveau {ressaisie.attendus.length > 1 ? 'les numéros fiscaux' : 'le numéro fiscal'} pour
+            relancer la demande.
+          </p>
           <form method="post" action={`/mon-quotient/demandes/${etat.id}/ressaisie#${ANCRE_ERREURS}`} novalidate autoComplete="off">
             <Csrf token={ressaisie.csrf} />
             <NumerosASaisir attendus={ressaisie.attendus} errors={ressaisie.errors} />
@@ -385,7 +424,17 @@ export function StatutPage({ etat, commune, ressaisie }: { etat: EtatDemande; co
 const SOURCES: Record<string, string> = { impot_particulier: 'DGFiP, API Impôt particulier', 'impot-particulier': 'DGFiP, API Impôt particulier' };
 const sourceEnClair = (s: string | null) => (s === null ? 'DGFiP' : (SOURCES[s] ?? `DGFiP (${s})`));
 
-export function ResultatPage({ etat, donnees, commune, attestation }: { etat: EtatDemande; donnees: DonneesUtilisees; commune: CommuneConfig; attestation: boolean }) {
+export function ResultatPage({
+  etat,
+  donnees,
+  commune,
+  attestation,
+}: {
+  etat: EtatDemande;
+  donnees: DonneesUtilisees;
+  commune: CommuneConfig;
+  attestation: boolean;
+}) {
   const q = etat.quotient;
   if (!q) return <StatutPage etat={etat} commune={commune} />;
   // Set by hand by an instructor: no avis was read for it, the page must not say otherwise.
@@ -514,7 +563,11 @@ export function HistoriquePage({ demandes, contestations }: { demandes: readonly
                     {STATUTS[d.statut as StatutDemande]?.libelle ?? d.statut}
                     {d.consentementRetire ? ' (accord retiré)' : ''}
                   </td>
-                  <td>{d.quotient ? `${formatEuros(d.quotient.cents)} ${d.quotient.periode === 'annuelle' ? 'par an' : 'par mois'}, du ${date(d.quotient.valideDu)} au ${date(d.quotient.valideAu)}` : '—'}</td>
+                  <td>
+                    {d.quotient
+                      ? `${formatEuros(d.quotient.cents)} ${d.quotient.periode === 'annuelle' ? 'par an' : 'par mois'}, du ${date(d.quotient.valideDu)} au ${date(d.quotient.valideAu)}`
+                      : '—'}
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -546,7 +599,17 @@ export function HistoriquePage({ demandes, contestations }: { demandes: readonly
   );
 }
 
-export function MesDonneesPage({ csrf, message, accords, composition }: { csrf: string; message?: string; accords: readonly AccordEnCours[]; composition: CompositionFamille }) {
+export function MesDonneesPage({
+  csrf,
+  message,
+  accords,
+  composition,
+}: {
+  csrf: string;
+  message?: string;
+  accords: readonly AccordEnCours[];
+  composition: CompositionFamille;
+}) {
   const nom = (rang: 1 | 2) => {
     const p = composition.parents.find((x) => x.rang === rang);
     return p ? nomParent(p) : `parent ${rang}`;
@@ -568,14 +631,12 @@ export function MesDonneesPage({ csrf, message, accords, composition }: { csrf: 
       </ul>
       <h2>Retirer mon accord</h2>
       <p>
-        Votre accord permet à la mairie d’interroger la DGFiP pour vos demandes. Si vous le retirez, plus aucune interrogation ne sera
-        faite sans un nouvel accord, y compris pour les mises à jour annuelles. Les quotients déjà calculés restent appliqués jusqu’à
-        la fin de leur validité.
+        Votre accord permet à la mairie d’interroger la DGFiP pour vos demandes. Si vous le retirez, plus aucune interrogation ne sera faite sans un nouvel
+        accord, y compris pour les mises à jour annuelles. Les quotients déjà calculés restent appliqués jusqu’à la fin de leur validité.
       </p>
       {accords.length === 0 ? (
         <p>
-          <strong>Aucun accord en cours.</strong> La mairie n’interrogera pas la DGFiP pour vous sans un nouvel accord, donné lors d’une
-          prochaine demande.
+          <strong>Aucun accord en cours.</strong> La mairie n’interrogera pas la DGFiP pour vous sans un nouvel accord, donné lors d’une prochaine demande.
         </p>
       ) : (
         <>
@@ -622,15 +683,24 @@ export function ExportTextePage({ texte }: { texte: string }) {
 // -------------------------------------------------------------------------------------------
 // Mon foyer
 
-export function CompositionPage({ csrf, values, errors, enregistre }: { csrf: string; values: Readonly<Record<string, string>>; errors: readonly ErrorDetail[]; enregistre: boolean }) {
+export function CompositionPage({
+  csrf,
+  values,
+  errors,
+  enregistre,
+}: {
+  csrf: string;
+  values: Readonly<Record<string, string>>;
+  errors: readonly ErrorDetail[];
+  enregistre: boolean;
+}) {
   return (
     <>
       <Erreurs errors={errors} />
       <h1>Mon foyer</h1>
       {enregistre ? <Alert kind="success" title="Votre foyer est enregistré." /> : null}
       <p class="lead">
-        Les parents et les enfants de votre foyer. Les noms et dates des parents sont comparés à ceux de l’avis d’imposition :
-        écrivez-les comme sur l’avis.
+        Les parents et les enfants de votre foyer. Les noms et dates des parents sont comparés à ceux de l’avis d’imposition : écrivez-les comme sur l’avis.
       </p>
       <form method="post" action={`/mon-foyer#${ANCRE_ERREURS}`} novalidate>
         <Csrf token={csrf} />
@@ -640,8 +710,8 @@ export function CompositionPage({ csrf, values, errors, enregistre }: { csrf: st
           errors={errors}
           enfantsIntro={
             <p>
-              Un enfant en résidence alternée vit la moitié du temps chez chacun de ses parents séparés : chaque parent fait calculer son
-              propre quotient familial avec son propre avis d’imposition, où l’enfant compte pour moitié.
+              Un enfant en résidence alternée vit la moitié du temps chez chacun de ses parents séparés : chaque parent fait calculer son propre quotient
+              familial avec son propre avis d’imposition, où l’enfant compte pour moitié.
             </p>
           }
         />

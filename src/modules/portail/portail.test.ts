@@ -14,7 +14,11 @@ before(async () => {
 after(() => t.close());
 
 // The sandbox's young mother (RFR 0): her avis names her, so the identity control accepts it.
-const ROUX = { parents: [{ nomNaissance: 'Roux', prenoms: 'Léa', dateNaissance: '2003-05-19' }], enfants: [{ prenoms: 'Jade', nom: 'Roux', dateNaissance: '2023-01-30' }], courriel: 'lea.roux@exemple.fr' };
+const ROUX = {
+  parents: [{ nomNaissance: 'Roux', prenoms: 'Léa', dateNaissance: '2003-05-19' }],
+  enfants: [{ prenoms: 'Jade', nom: 'Roux', dateNaissance: '2023-01-30' }],
+  courriel: 'lea.roux@exemple.fr',
+};
 const SPI = SPI_SANDBOX.rfrZero;
 const SPACED = `${SPI.slice(0, 2)} ${SPI.slice(2, 4)} ${SPI.slice(4, 7)} ${SPI.slice(7, 10)} ${SPI.slice(10)}`;
 
@@ -33,7 +37,11 @@ async function assertNoSpiStored(spi: string) {
   }
   const sessions = await t.database.db.selectFrom('sessions').selectAll().execute();
   assert.equal(JSON.stringify(sessions).includes(spi), false, 'a session holds the numéro fiscal');
-  assert.equal([...t.logLines, ...t.harness.logLines].some((l) => l.includes(spi)), false, 'a log line holds the numéro fiscal');
+  assert.equal(
+    [...t.logLines, ...t.harness.logLines].some((l) => l.includes(spi)),
+    false,
+    'a log line holds the numéro fiscal',
+  );
 }
 
 let demandeRoux = '';
@@ -41,7 +49,16 @@ let jarRoux: Jar;
 
 test('anonymous visitors are sent to sign in; forms without a session change nothing', async () => {
   const jar = new Jar();
-  for (const url of ['/mon-quotient', '/mon-quotient/accord', '/mon-quotient/numero', '/mes-demandes', '/mes-donnees', '/mes-donnees/export.json', '/mon-foyer', `/mon-quotient/demandes/${crypto.randomUUID()}`]) {
+  for (const url of [
+    '/mon-quotient',
+    '/mon-quotient/accord',
+    '/mon-quotient/numero',
+    '/mes-demandes',
+    '/mes-donnees',
+    '/mes-donnees/export.json',
+    '/mon-foyer',
+    `/mon-quotient/demandes/${crypto.randomUUID()}`,
+  ]) {
     const res = await t.get(jar, url);
     assert.equal(res.statusCode, 303, url);
     assert.equal(res.headers.location, '/connexion', url);
@@ -57,7 +74,17 @@ test('compute my quotient: information, consent, numéro fiscal with errors neve
   jarRoux = jar;
   const info = await t.get(jar, '/mon-quotient');
   assert.equal(info.statusCode, 200);
-  for (const text of ['le revenu fiscal de référence', 'le nombre de parts', 'API Impôt particulier', 'Article L. 114-8', 'Votre numéro fiscal n’est jamais conservé', '3 mois', 'avis d’imposition papier', 'dpo@exemple.fr', 'Étape 1 sur 4']) {
+  for (const text of [
+    'le revenu fiscal de référence',
+    'le nombre de parts',
+    'API Impôt particulier',
+    'Article L. 114-8',
+    'Votre numéro fiscal n’est jamais conservé',
+    '3 mois',
+    'avis d’imposition papier',
+    'dpo@exemple.fr',
+    'Étape 1 sur 4',
+  ]) {
     assert.ok(info.body.includes(text), `step 1 says « ${text} »`);
   }
   assert.equal(info.headers['cache-control'], 'no-store');
@@ -112,10 +139,14 @@ test('compute my quotient: information, consent, numéro fiscal with errors neve
 
 test('another family never reaches these requests: the answers are those of a request that does not exist', async () => {
   assert.ok(demandeRoux, 'the journey test ran first');
-  const { jar } = await t.signedInFamily({ parents: [{ nomNaissance: 'Autre', prenoms: 'Famille' }], enfants: [{ prenoms: 'Zoé', nom: 'Autre' }] }, 'autre@exemple.fr');
+  const { jar } = await t.signedInFamily(
+    { parents: [{ nomNaissance: 'Autre', prenoms: 'Famille' }], enfants: [{ prenoms: 'Zoé', nom: 'Autre' }] },
+    'autre@exemple.fr',
+  );
   const unknown = await t.get(jar, `/mon-quotient/demandes/${crypto.randomUUID()}`);
   assert.equal(unknown.statusCode, 404);
-  const strip = (html: string) => html.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'ID').replace(/name="_csrf" value="[^"]*"/g, '');
+  const strip = (html: string) =>
+    html.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'ID').replace(/name="_csrf" value="[^"]*"/g, '');
   for (const suffix of ['', '/attestation', '/contestation']) {
     const res = await t.get(jar, `/mon-quotient/demandes/${demandeRoux}${suffix}`);
     assert.equal(res.statusCode, 404, suffix);
@@ -179,10 +210,17 @@ test('contestation, history, export and withdrawal of consent', async () => {
 
 test('another family’s tries on a request id are journaled; the answers stay those of a request that does not exist', async () => {
   assert.ok(demandeRoux, 'the journey test ran first');
-  const { jar, compteId } = await t.signedInFamily({ parents: [{ nomNaissance: 'Curieux', prenoms: 'Paul' }], enfants: [{ prenoms: 'Lina', nom: 'Curieux' }] }, 'curieux@exemple.fr');
+  const { jar, compteId } = await t.signedInFamily(
+    { parents: [{ nomNaissance: 'Curieux', prenoms: 'Paul' }], enfants: [{ prenoms: 'Lina', nom: 'Curieux' }] },
+    'curieux@exemple.fr',
+  );
   const traces = async () => (await t.harness.journal.query({ action: 'acces.refuse', actor: { type: 'famille', id: compteId } }, { limit: 500 })).entries;
-  for (const suffix of ['', '/attestation', '/contestation']) assert.equal((await t.get(jar, `/mon-quotient/demandes/${demandeRoux}${suffix}`)).statusCode, 404, suffix);
-  assert.equal((await t.post(jar, '/mon-foyer', `/mon-quotient/demandes/${demandeRoux}/contestation`, { motif: 'Je regarde chez les voisins' })).statusCode, 404);
+  for (const suffix of ['', '/attestation', '/contestation'])
+    assert.equal((await t.get(jar, `/mon-quotient/demandes/${demandeRoux}${suffix}`)).statusCode, 404, suffix);
+  assert.equal(
+    (await t.post(jar, '/mon-foyer', `/mon-quotient/demandes/${demandeRoux}/contestation`, { motif: 'Je regarde chez les voisins' })).statusCode,
+    404,
+  );
   // A request that does not exist is no other family's: nothing to trace.
   assert.equal((await t.get(jar, `/mon-quotient/demandes/${crypto.randomUUID()}`)).statusCode, 404);
   const entries = await traces();
@@ -202,19 +240,37 @@ test('contestations are capped: one open per request, three per family in 24 hou
   assert.match(again.body, /Vous avez déjà signalé une erreur sur cette demande : un agent l’examine et vous répondra/);
   assert.equal(await count(), before);
   // Once an agent has answered, the family may write again about the same request.
-  await t.database.db.updateTable('contestations').set({ statut: 'traitee', reponse: 'Vu.', traitee_le: new Date().toISOString() }).where('demande_id', '=', demandeRoux).execute();
+  await t.database.db
+    .updateTable('contestations')
+    .set({ statut: 'traitee', reponse: 'Vu.', traitee_le: new Date().toISOString() })
+    .where('demande_id', '=', demandeRoux)
+    .execute();
   assert.equal((await t.post(jarRoux, url, url, { motif: 'Et aussi notre adresse a changé.' })).statusCode, 200);
 
-  const { familleId, compteId } = await t.signedInFamily({ parents: [{ nomNaissance: 'Bavard', prenoms: 'Luc' }], enfants: [{ prenoms: 'Eva', nom: 'Bavard' }] }, 'bavard@exemple.fr');
+  const { familleId, compteId } = await t.signedInFamily(
+    { parents: [{ nomNaissance: 'Bavard', prenoms: 'Luc' }], enfants: [{ prenoms: 'Eva', nom: 'Bavard' }] },
+    'bavard@exemple.fr',
+  );
   const famille = { type: 'famille' as const, id: compteId };
   for (let i = 1; i <= 3; i += 1) await t.harness.familles.contester(familleId, null, `Signalement numéro ${i} de la journée.`, famille);
-  await assert.rejects(t.harness.familles.contester(familleId, null, 'Un quatrième signalement.', famille), (e) => isQuotientError(e) && e.code === 'contestations_trop_nombreuses' && /Vous avez déjà envoyé 3 signalements ces dernières 24 heures/.test(e.message));
+  await assert.rejects(
+    t.harness.familles.contester(familleId, null, 'Un quatrième signalement.', famille),
+    (e) => isQuotientError(e) && e.code === 'contestations_trop_nombreuses' && /Vous avez déjà envoyé 3 signalements ces dernières 24 heures/.test(e.message),
+  );
 });
 
 test('CSRF: consent without a valid token is refused and does not move the journey on', async () => {
-  const { jar } = await t.signedInFamily({ parents: [{ nomNaissance: 'Csrf', prenoms: 'Test' }], enfants: [{ prenoms: 'Petit', nom: 'Csrf' }] }, 'csrf@exemple.fr');
+  const { jar } = await t.signedInFamily(
+    { parents: [{ nomNaissance: 'Csrf', prenoms: 'Test' }], enfants: [{ prenoms: 'Petit', nom: 'Csrf' }] },
+    'csrf@exemple.fr',
+  );
   await t.get(jar, '/mon-quotient/accord');
-  const res = await t.app.inject({ method: 'POST', url: '/mon-quotient/accord', payload: '_csrf=faux&accord-1=oui', headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' } });
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/mon-quotient/accord',
+    payload: '_csrf=faux&accord-1=oui',
+    headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' },
+  });
   assert.equal(res.statusCode, 403);
   assert.equal((await t.get(jar, '/mon-quotient/numero')).headers.location, '/mon-quotient/accord');
 });
@@ -226,7 +282,12 @@ test('Mon foyer: a new account completes its household first; each wrong field i
   assert.equal((await t.get(jar, '/mon-quotient/accord')).headers.location, '/mon-foyer');
   const form = await t.get(jar, '/mon-foyer');
   assert.match(form.body, /id="parent1-nomNaissance"[^>]*value="Neuf"/);
-  const bad = await t.post(jar, '/mon-foyer', '/mon-foyer', { 'parent1-prenoms': 'Compte', 'parent1-nomNaissance': '', 'enfant1-prenoms': 'Lou', 'enfant1-dateNaissance': '31/02/2020' });
+  const bad = await t.post(jar, '/mon-foyer', '/mon-foyer', {
+    'parent1-prenoms': 'Compte',
+    'parent1-nomNaissance': '',
+    'enfant1-prenoms': 'Lou',
+    'enfant1-dateNaissance': '31/02/2020',
+  });
   assert.equal(bad.statusCode, 400);
   assert.match(bad.body, /href="#parent1-nomNaissance"/);
   assert.match(bad.body, /Indiquez le nom de naissance de l’enfant 1/);
@@ -244,7 +305,13 @@ test('Mon foyer: a new account completes its household first; each wrong field i
   assert.equal(ok.statusCode, 303);
   assert.equal(ok.headers.location, '/mon-quotient');
   const parents = await t.database.db.selectFrom('parents').selectAll().where('famille_id', '=', familleId).orderBy('rang').execute();
-  assert.deepEqual(parents.map((p) => [p.rang, p.nom_naissance, p.date_naissance]), [[1, 'Neuf', null], [2, 'Parent', '1985-03-02']]);
+  assert.deepEqual(
+    parents.map((p) => [p.rang, p.nom_naissance, p.date_naissance]),
+    [
+      [1, 'Neuf', null],
+      [2, 'Parent', '1985-03-02'],
+    ],
+  );
 
   // Two parents: unmarried parents are both asked for their consent, and both numbers are asked.
   const accord = await t.post(jar, '/mon-quotient/accord', '/mon-quotient/accord', { situation: 'separee', 'accord-1': 'oui' });
@@ -255,7 +322,10 @@ test('Mon foyer: a new account completes its household first; each wrong field i
   const numero = await t.get(jar, '/mon-quotient/numero');
   assert.match(numero.body, /Numéro fiscal de Compte Neuf/);
   assert.match(numero.body, /Numéro fiscal de Autre Parent/);
-  const half = await t.post(jar, '/mon-quotient/numero', '/mon-quotient/numero', { 'numero-1': SPI_SANDBOX.parentsNonMaries.parentAvecEnfant, 'numero-2': '12' });
+  const half = await t.post(jar, '/mon-quotient/numero', '/mon-quotient/numero', {
+    'numero-1': SPI_SANDBOX.parentsNonMaries.parentAvecEnfant,
+    'numero-2': '12',
+  });
   assert.equal(half.statusCode, 400);
   assert.match(half.body, /Autre Parent : Le numéro fiscal comporte 13 chiffres/);
   assert.equal(half.body.includes(SPI_SANDBOX.parentsNonMaries.parentAvecEnfant), false, 'the valid number is not echoed either');
@@ -281,7 +351,10 @@ test('re-entry: a failed request asks the numéro fiscal again, never echoes it,
   // GET is not a way in; without the CSRF token nothing changes; another family gets « not found ».
   assert.equal((await t.get(jar, url)).statusCode, 404);
   assert.equal((await t.post(jar, null, url, { 'numero-1': SPI })).statusCode, 403);
-  const other = await t.signedInFamily({ parents: [{ nomNaissance: 'Voisin', prenoms: 'Paul' }], enfants: [{ prenoms: 'Tom', nom: 'Voisin' }] }, 'voisin@exemple.fr');
+  const other = await t.signedInFamily(
+    { parents: [{ nomNaissance: 'Voisin', prenoms: 'Paul' }], enfants: [{ prenoms: 'Tom', nom: 'Voisin' }] },
+    'voisin@exemple.fr',
+  );
   const foreign = await t.post(other.jar, '/mon-foyer', url, { 'numero-1': SPI });
   assert.equal(foreign.statusCode, 404);
   assert.equal((await t.harness.demandes.etat(id)).statut, 'echouee');
@@ -352,11 +425,27 @@ test('Mon foyer: a parent who lives elsewhere and a child in alternating residen
 
   const ok = await t.post(jar, '/mon-foyer', '/mon-foyer', composition);
   assert.equal(ok.statusCode, 303);
-  const parents = await t.database.db.selectFrom('parents').select(['rang', 'prenoms', 'au_foyer']).where('famille_id', '=', familleId).orderBy('rang').execute();
-  assert.deepEqual(parents, [{ rang: 1, prenoms: 'Sophie', au_foyer: 1 }, { rang: 2, prenoms: 'Nicolas', au_foyer: 0 }]);
+  const parents = await t.database.db
+    .selectFrom('parents')
+    .select(['rang', 'prenoms', 'au_foyer'])
+    .where('famille_id', '=', familleId)
+    .orderBy('rang')
+    .execute();
+  assert.deepEqual(parents, [
+    { rang: 1, prenoms: 'Sophie', au_foyer: 1 },
+    { rang: 2, prenoms: 'Nicolas', au_foyer: 0 },
+  ]);
   const enfants = await t.database.db.selectFrom('enfants').select(['prenoms', 'residence']).where('famille_id', '=', familleId).orderBy('prenoms').execute();
-  assert.deepEqual(enfants, [{ prenoms: 'Tom', residence: 'alternee' }, { prenoms: 'Zoé', residence: 'exclusive' }]);
-  const journal = await t.database.db.selectFrom('journal_audit').select(['actor_type', 'details']).where('action', '=', 'famille.modifiee').where('target_id', '=', familleId).execute();
+  assert.deepEqual(enfants, [
+    { prenoms: 'Tom', residence: 'alternee' },
+    { prenoms: 'Zoé', residence: 'exclusive' },
+  ]);
+  const journal = await t.database.db
+    .selectFrom('journal_audit')
+    .select(['actor_type', 'details'])
+    .where('action', '=', 'famille.modifiee')
+    .where('target_id', '=', familleId)
+    .execute();
   assert.equal(journal.length, 1);
   assert.equal(journal[0]?.actor_type, 'famille');
   assert.deepEqual(JSON.parse(journal[0]?.details ?? '{}'), { parents: 2, parentsAilleurs: 1, enfants: 2, enfantsResidenceAlternee: 1 });
@@ -393,7 +482,10 @@ test('Mon foyer: a parent who lives elsewhere and a child in alternating residen
   const accordCouple = await t.get(jar, '/mon-quotient/accord');
   assert.match(accordCouple.body, /name="situation"/);
   assert.match(accordCouple.body, /id="accord-2"/);
-  assert.equal((await t.post(jar, '/mon-quotient/accord', '/mon-quotient/accord', { situation: 'commune', 'accord-1': 'oui' })).headers.location, '/mon-quotient/numero');
+  assert.equal(
+    (await t.post(jar, '/mon-quotient/accord', '/mon-quotient/accord', { situation: 'commune', 'accord-1': 'oui' })).headers.location,
+    '/mon-quotient/numero',
+  );
   const couple = await t.post(jar, '/mon-quotient/numero', '/mon-quotient/numero', { 'numero-1': SPI_SANDBOX.residenceAlternee.parentA });
   const idCouple = String(couple.headers.location).split('/').at(-1) as string;
   assert.equal((await t.harness.demandes.attendre(idCouple, 10_000)).statut, 'a_verifier');

@@ -27,7 +27,12 @@ export interface PortailTestApp extends TestApp {
   signedInFamily(famille: unknown, email: string): Promise<{ jar: Jar; familleId: string; compteId: string }>;
   get(jar: Jar, url: string): Promise<{ statusCode: number; body: string; headers: Record<string, unknown> }>;
   /** Posts a form with the CSRF token of the page `from` (or none when `from` is null). */
-  post(jar: Jar, from: string | null, url: string, fields: Record<string, string>): Promise<{ statusCode: number; body: string; headers: Record<string, unknown> }>;
+  post(
+    jar: Jar,
+    from: string | null,
+    url: string,
+    fields: Record<string, string>,
+  ): Promise<{ statusCode: number; body: string; headers: Record<string, unknown> }>;
 }
 
 export async function createPortailTestApp(options: { publicUrl?: string; attenteMs?: number } = {}): Promise<PortailTestApp> {
@@ -39,12 +44,20 @@ export async function createPortailTestApp(options: { publicUrl?: string; attent
   try {
     return await build(publicUrl, dir, options, started);
   } catch (error) {
-    for (const close of started.reverse()) await Promise.resolve().then(close).catch(() => undefined);
+    for (const close of started.reverse())
+      await Promise.resolve()
+        .then(close)
+        .catch(() => undefined);
     throw error;
   }
 }
 
-async function build(publicUrl: string, dir: string, options: { attenteMs?: number }, started: Array<() => Promise<unknown> | unknown>): Promise<PortailTestApp> {
+async function build(
+  publicUrl: string,
+  dir: string,
+  options: { attenteMs?: number },
+  started: Array<() => Promise<unknown> | unknown>,
+): Promise<PortailTestApp> {
   const sandbox = await startSandbox({ dataDir: join(dir, 'pki') });
   started.push(() => sandbox.close());
   const smtp = await startCaptureSmtp();
@@ -104,7 +117,20 @@ async function build(publicUrl: string, dir: string, options: { attenteMs?: numb
       const now = new Date().toISOString();
       await t.database.db
         .insertInto('comptes')
-        .values({ id: compteId, kind: 'local', issuer: null, sub: null, email, password_hash: await argon2Hash(PASSWORD), email_verified_at: now, display_name: email, famille_id: familleId, created_at: now, last_sign_in_at: null, locked_until: null })
+        .values({
+          id: compteId,
+          kind: 'local',
+          issuer: null,
+          sub: null,
+          email,
+          password_hash: await argon2Hash(PASSWORD),
+          email_verified_at: now,
+          display_name: email,
+          famille_id: familleId,
+          created_at: now,
+          last_sign_in_at: null,
+          locked_until: null,
+        })
         .execute();
       const jar = new Jar();
       const res = await post(jar, '/connexion', '/connexion', { email, password: PASSWORD });

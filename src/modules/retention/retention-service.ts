@@ -64,7 +64,8 @@ export class RetentionService {
         for (const f of foyersFiscaux) removed = (await coffre.delete(COFFRE.situation, f.id, trx)) || removed;
         removed = (await coffre.delete(COFFRE.controleIdentite, id, trx)) || removed;
         removed = (await coffre.delete(COFFRE.calcul, id, trx)) || removed;
-        if (removed) await journal.append({ actor: acteur, action: 'retention.donnees_fiscales_purgees', target: { type: 'demande', id }, outcome: 'succes' }, trx);
+        if (removed)
+          await journal.append({ actor: acteur, action: 'retention.donnees_fiscales_purgees', target: { type: 'demande', id }, outcome: 'succes' }, trx);
       });
       if (removed) donneesFiscales++;
     }
@@ -98,8 +99,14 @@ export class RetentionService {
 
     // 4. Sessions past their deadline and account tokens past theirs: reads ignore them already.
     const nowIso = now.toISOString();
-    const sessions = await db.deleteFrom('sessions').where((eb) => eb.or([eb('idle_expires_at', '<=', nowIso), eb('absolute_expires_at', '<=', nowIso)])).executeTakeFirst();
-    const jetons = await db.deleteFrom('compte_jetons').where((eb) => eb.or([eb('expires_at', '<=', nowIso), eb('used_at', 'is not', null)])).executeTakeFirst();
+    const sessions = await db
+      .deleteFrom('sessions')
+      .where((eb) => eb.or([eb('idle_expires_at', '<=', nowIso), eb('absolute_expires_at', '<=', nowIso)]))
+      .executeTakeFirst();
+    const jetons = await db
+      .deleteFrom('compte_jetons')
+      .where((eb) => eb.or([eb('expires_at', '<=', nowIso), eb('used_at', 'is not', null)]))
+      .executeTakeFirst();
     return { donneesFiscales, demandes: anciennes.length, journal: report.purged, sessions: Number(sessions.numDeletedRows) + Number(jetons.numDeletedRows) };
   }
 }

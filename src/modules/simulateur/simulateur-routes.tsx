@@ -29,11 +29,25 @@ export interface SimulateurDeps {
  */
 export function registerSimulateurRoutes(app: FastifyInstance, deps: SimulateurDeps): void {
   const today = deps.today ?? todayInFrance;
-  const page: EnvoiPage = (request, reply, title, body, status) => sendPage(reply, <Layout ctx={pageContext(request, reply, deps.commune)} title={title}>{body}</Layout>, status);
+  const page: EnvoiPage = (request, reply, title, body, status) =>
+    sendPage(
+      reply,
+      <Layout ctx={pageContext(request, reply, deps.commune)} title={title}>
+        {body}
+      </Layout>,
+      status,
+    );
   app.get('/simulateur', (request, reply) => {
     const politique = deps.politique();
     const issue = simuler(politique, lireChamps(PARAMETRES, request.query));
     const erreurs = issue.kind === 'erreurs' ? issue.erreurs.map((e) => ({ path: e.champ ?? '', message: e.message })) : [];
-    return pageFormulaire(page, request, reply, 'Simulateur de quotient familial', erreurs, <SimulateurPage commune={deps.commune} politique={politique} issue={issue} avis={avisAttendu(politique, today())} />);
+    return pageFormulaire(
+      page,
+      request,
+      reply,
+      'Simulateur de quotient familial',
+      erreurs,
+      <SimulateurPage commune={deps.commune} politique={politique} issue={issue} avis={avisAttendu(politique, today())} />,
+    );
   });
 }

@@ -13,7 +13,9 @@ const strasbourg = parsePolitiqueYaml(example('strasbourg.yaml'));
 
 /** Boulogne's grids under another QF formula, as another commune could vote it. */
 const parPersonnes = parsePolitiqueYaml(
-  example('boulogne-billancourt.yaml').replace('formule: rfr-parts', 'formule: revenu-personnes').replace('plusieursFoyers: somme-rfr-somme-parts', 'plusieursFoyers: somme-rfr-recompte-personnes'),
+  example('boulogne-billancourt.yaml')
+    .replace('formule: rfr-parts', 'formule: revenu-personnes')
+    .replace('plusieursFoyers: somme-rfr-somme-parts', 'plusieursFoyers: somme-rfr-recompte-personnes'),
 );
 const parCoefficients = parsePolitiqueYaml(
   example('boulogne-billancourt.yaml')
@@ -67,7 +69,10 @@ test('by coefficients: a parent alone with two children counts 1 + 2 × 0,5 + 0,
     );
     assert.match(bad.erreurs[1]?.message ?? '', /0 s’il n’y en a pas/);
   }
-  assert.match(formuleEnClair(parCoefficients), /somme des coefficients des membres de votre foyer \(1 par adulte, 0,5 par enfant, 0,5 de plus pour un parent qui élève seul ses enfants\)/);
+  assert.match(
+    formuleEnClair(parCoefficients),
+    /somme des coefficients des membres de votre foyer \(1 par adulte, 0,5 par enfant, 0,5 de plus pour un parent qui élève seul ses enfants\)/,
+  );
 });
 
 test('the avis to read follows the policy’s income year and the school year of the day', () => {
@@ -77,6 +82,8 @@ test('the avis to read follows the policy’s income year and the school year of
   const commune = loadConfig({}, { mode: 'demo', cwd: '/tmp' }).commune;
   const html = renderToString(SimulateurPage({ commune, politique: boulogne, issue: { kind: 'vide' }, avis: avisAttendu(boulogne, '2025-10-01') }));
   assert.ok(
-    html.includes('Pour l’année scolaire 2025-2026, la commune retient l’avis d’impôt 2025 sur les revenus de 2024 ; tant que vous ne l’avez pas reçu, l’avis 2024 sur les revenus de 2023.'),
+    html.includes(
+      'Pour l’année scolaire 2025-2026, la commune retient l’avis d’impôt 2025 sur les revenus de 2024 ; tant que vous ne l’avez pas reçu, l’avis 2024 sur les revenus de 2023.',
+    ),
   );
 });

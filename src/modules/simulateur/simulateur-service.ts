@@ -98,7 +98,8 @@ function lireRfr(raw: string): Lecture {
   const [, euros = '', centimes = ''] = match;
   if (/[1-9]/.test(centimes)) return fail(`Saisissez le montant en euros, sans les centimes, comme sur l’avis (${example}).`);
   const digits = euros.replace(/^0+(?=\d)/, '');
-  if (digits.length > String(RFR_MAX).length || Number(digits) > RFR_MAX) return fail('Ce montant est trop élevé : vérifiez le revenu fiscal de référence saisi.');
+  if (digits.length > String(RFR_MAX).length || Number(digits) > RFR_MAX)
+    return fail('Ce montant est trop élevé : vérifiez le revenu fiscal de référence saisi.');
   return { ok: true, value: Number(digits) };
 }
 
@@ -223,7 +224,15 @@ export function simuler(politique: PolitiqueTarifaire, query: Parametres): Issue
   try {
     const quotient = computeQuotientFamilial(politique.quotient, baseFromSimulation(input));
     const prix = priceActivites(politique, { quotient, resident, rangEnfant: rang });
-    const lignes = prix.map((p) => ({ prix: p, base: baseLabel(politique.activites.find((a) => a.id === p.id), p, quotient, politique) }));
+    const lignes = prix.map((p) => ({
+      prix: p,
+      base: baseLabel(
+        politique.activites.find((a) => a.id === p.id),
+        p,
+        quotient,
+        politique,
+      ),
+    }));
     return { kind: 'estimation', saisie, estimation: { quotient, lignes, resident, rang } };
   } catch (error) {
     // The checks above mirror the domain's; should they drift apart, the person still reads the

@@ -79,7 +79,8 @@ function AvisAUtiliser({ politique, avis }: { politique: PolitiqueTarifaire; avi
       politique.quotient.formule === 'revenu-personnes'
         ? 'Parents non mariés ni pacsés, chacun avec son avis : additionnez vos deux revenus fiscaux de référence et comptez toutes les personnes du foyer.'
         : 'Parents non mariés ni pacsés, chacun avec son avis : lors de la demande, vos deux avis seront réunis et les personnes du foyer recomptées ; cette estimation ne porte que sur un avis.',
-    refuser: 'Si votre famille a deux avis d’imposition (parents non mariés ni pacsés), votre demande sera examinée par un agent ; cette estimation ne porte que sur un avis.',
+    refuser:
+      'Si votre famille a deux avis d’imposition (parents non mariés ni pacsés), votre demande sera examinée par un agent ; cette estimation ne porte que sur un avis.',
   }[politique.quotient.plusieursFoyers];
   return (
     <details class="aide">
@@ -87,13 +88,12 @@ function AvisAUtiliser({ politique, avis }: { politique: PolitiqueTarifaire; avi
       <div class="aide__contenu">
         <p>
           Pour {avis.periode}, la commune retient l’avis d’impôt {avis.anneeRevenus + 1} sur les revenus de {avis.anneeRevenus}
-          {avis.repli !== null ? ` ; tant que vous ne l’avez pas reçu, l’avis ${avis.repli + 1} sur les revenus de ${avis.repli}` : ''}.
-          Vous le retrouvez dans votre espace particulier sur impots.gouv.fr. Si vous n’êtes pas imposable, votre avis de non-imposition
-          comporte les mêmes informations.
+          {avis.repli !== null ? ` ; tant que vous ne l’avez pas reçu, l’avis ${avis.repli + 1} sur les revenus de ${avis.repli}` : ''}. Vous le retrouvez dans
+          votre espace particulier sur impots.gouv.fr. Si vous n’êtes pas imposable, votre avis de non-imposition comporte les mêmes informations.
         </p>
         <p>
-          Le revenu fiscal de référence et le nombre de parts figurent sur la première page de l’avis, dans le cadre {'«\u00a0Vos références\u00a0»'},
-          en haut à gauche.
+          Le revenu fiscal de référence et le nombre de parts figurent sur la première page de l’avis, dans le cadre {'«\u00a0Vos références\u00a0»'}, en haut à
+          gauche.
         </p>
         <p>{plusieursAvis}</p>
       </div>
@@ -110,7 +110,19 @@ const HINTS: Record<Champ, string> = {
   rang: 'Certaines activités coûtent moins cher à partir du 2e enfant inscrit.',
 };
 
-function Formulaire({ politique, commune, saisie, erreurs, avis }: { politique: PolitiqueTarifaire; commune: CommuneConfig; saisie: Saisie | null; erreurs: readonly ErreurChamp[]; avis: AvisAttendu }) {
+function Formulaire({
+  politique,
+  commune,
+  saisie,
+  erreurs,
+  avis,
+}: {
+  politique: PolitiqueTarifaire;
+  commune: CommuneConfig;
+  saisie: Saisie | null;
+  erreurs: readonly ErreurChamp[];
+  avis: AvisAttendu;
+}) {
   const formulaire = formulaireFor(politique);
   const erreur = (champ: Champ) => erreurs.find((e) => e.champ === champ)?.message;
   const valeur = (champ: Champ) => saisie?.valeurs[champ];
@@ -159,8 +171,7 @@ function Formulaire({ politique, commune, saisie, erreurs, avis }: { politique: 
         Calculer mon quotient et mes tarifs
       </button>
       <p class="muted form-note">
-        Les chiffres saisis apparaissent dans l’adresse de la page de résultat : sur un ordinateur partagé, fermez la page après
-        usage.
+        Les chiffres saisis apparaissent dans l’adresse de la page de résultat : sur un ordinateur partagé, fermez la page après usage.
       </p>
     </form>
   );
@@ -184,9 +195,8 @@ function Resultat({ estimation }: { estimation: Estimation }) {
       <div class="alert alert--warning">
         <h3 class="alert__title">Une estimation, pas encore votre tarif</h3>
         <p>
-          Votre tarif sera calculé lors de votre demande, à partir de votre avis d’imposition transmis par la Direction générale des
-          Finances publiques avec votre accord. Il peut différer de cette estimation si un chiffre saisi ne correspond pas à l’avis retenu
-          ou si votre situation est particulière.
+          Votre tarif sera calculé lors de votre demande, à partir de votre avis d’imposition transmis par la Direction générale des Finances publiques avec
+          votre accord. Il peut différer de cette estimation si un chiffre saisi ne correspond pas à l’avis retenu ou si votre situation est particulière.
         </p>
         <p>
           <a href="/#etapes">Comment faire votre demande</a>
@@ -211,16 +221,11 @@ export function SimulateurPage({ commune, politique, issue, avis }: SimulateurPa
   const saisie = issue.kind === 'vide' ? null : issue.saisie;
   return (
     <>
-      {erreurs.length > 0 ? (
-        <ErrorSummary
-          id={ANCRE_REPONSE}
-          errors={erreurs.map((e) => ({ href: e.champ ? `#${e.champ}` : null, text: e.message }))}
-        />
-      ) : null}
+      {erreurs.length > 0 ? <ErrorSummary id={ANCRE_REPONSE} errors={erreurs.map((e) => ({ href: e.champ ? `#${e.champ}` : null, text: e.message }))} /> : null}
       <h1>Estimez votre quotient familial et vos tarifs</h1>
       <p class="lead">
-        Avec quelques chiffres de votre avis d’impôt sur le revenu, voyez votre quotient familial et le prix de chaque activité
-        de {commune.commune.nom}, selon les tarifs votés par le conseil municipal.
+        Avec quelques chiffres de votre avis d’impôt sur le revenu, voyez votre quotient familial et le prix de chaque activité de {commune.commune.nom}, selon
+        les tarifs votés par le conseil municipal.
       </p>
       <ul class="assurances">
         <li>Sans connexion ni justificatif.</li>

@@ -21,7 +21,7 @@ const get = (query: string) => t.app.inject({ url: `/simulateur${query}` });
 function text(html: string): string {
   return html
     .replace(/<[^>]+>/g, ' ')
-    .replace(/&#x27;|&#39;/g, '\'')
+    .replace(/&#x27;|&#39;/g, "'")
     .replace(/&quot;/g, '"')
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
@@ -32,7 +32,9 @@ function text(html: string): string {
 /** The cells of the price table, row by row, as read aloud. */
 function priceRows(html: string): string[][] {
   const body = /<tbody>([\s\S]*?)<\/tbody>/.exec(html)?.[1] ?? '';
-  return [...body.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((row) => [...(row[1] ?? '').matchAll(/<t[hd][^>]*>([\s\S]*?)<\/t[hd]>/g)].map((c) => text(c[1] ?? '').trim()));
+  return [...body.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((row) =>
+    [...(row[1] ?? '').matchAll(/<t[hd][^>]*>([\s\S]*?)<\/t[hd]>/g)].map((c) => text(c[1] ?? '').trim()),
+  );
 }
 
 function assertPageFrame(html: string, where: string) {
@@ -57,7 +59,10 @@ test('the empty form asks for the RFR and the parts, says where to find them, an
   assert.match(page, /Les chiffres saisis apparaissent dans l’adresse de la page de résultat/);
   assert.match(page, /Une estimation/);
   assert.match(page, /votre revenu fiscal de référence divisé par 12 pour obtenir un montant par mois, puis divisé par le nombre de parts/);
-  assert.match(page, /Restauration scolaire : 0,36 % du quotient familial, au moins 0,50 € et au plus 7,20 € par repas ; 8,05 € pour les familles qui n’habitent pas la commune/);
+  assert.match(
+    page,
+    /Restauration scolaire : 0,36 % du quotient familial, au moins 0,50 € et au plus 7,20 € par repas ; 8,05 € pour les familles qui n’habitent pas la commune/,
+  );
   assert.match(page, /délibération du 1er décembre 2022 du conseil municipal/);
   assert.match(page, /applicables à partir du 1er septembre 2024/);
   assert.ok(!res.body.includes('id="resultat"'), 'no result before the form is sent');
@@ -255,7 +260,10 @@ test('with another commune policy: brackets, child rank and no flat non-resident
     assert.ok(!form.body.includes('id="hors-commune"'), 'no flat price for non-residents: the question is not asked');
     assert.match(form.body, /<select id="rang" name="rang"/);
     assert.match(form.body, /<option value="2">2e enfant et suivants<\/option>/);
-    assert.match(text(form.body), /Accueil du soir en école maternelle : 11 tranches de quotient, de 11,85 € à 54,90 € par mois ; 10 % de réduction à partir du 2e enfant\./);
+    assert.match(
+      text(form.body),
+      /Accueil du soir en école maternelle : 11 tranches de quotient, de 11,85 € à 54,90 € par mois ; 10 % de réduction à partir du 2e enfant\./,
+    );
 
     const first = await other.app.inject({ url: '/simulateur?rfr=48000&parts=3&rang=1' });
     assert.deepEqual(priceRows(first.body), [['Accueil du soir en école maternelle', 'Tranche 8', '41,99 € par mois']]);

@@ -15,7 +15,19 @@ const LIGNE = 44;
 const HAUTEUR_BARRE = 16;
 const nombre = new Intl.NumberFormat('fr-FR');
 
-export function GraphiqueBarres({ id, titre, donnees, unite, entete }: { id: string; titre: string; donnees: readonly Donnee[]; unite: string; entete: string }) {
+export function GraphiqueBarres({
+  id,
+  titre,
+  donnees,
+  unite,
+  entete,
+}: {
+  id: string;
+  titre: string;
+  donnees: readonly Donnee[];
+  unite: string;
+  entete: string;
+}) {
   const max = Math.max(0, ...donnees.map((d) => d.nombre));
   const largeurUtile = LARGEUR - 2 * MARGE - 48;
   const hauteur = donnees.length * LIGNE + MARGE;
@@ -26,7 +38,15 @@ export function GraphiqueBarres({ id, titre, donnees, unite, entete }: { id: str
       <figcaption id={`${id}-legende`} class="tdb-legende">
         {titre}
       </figcaption>
-      <svg xmlns="http://www.w3.org/2000/svg" class="tdb-graphique" viewBox={`0 0 ${LARGEUR} ${hauteur}`} width={LARGEUR} height={hauteur} role="img" aria-labelledby={`${id}-titre ${id}-desc`}>
+      <svg
+        xmlns="http://www.w3.org/2000/svg"
+        class="tdb-graphique"
+        viewBox={`0 0 ${LARGEUR} ${hauteur}`}
+        width={LARGEUR}
+        height={hauteur}
+        role="img"
+        aria-labelledby={`${id}-titre ${id}-desc`}
+      >
         <title id={`${id}-titre`}>{titre}</title>
         <desc id={`${id}-desc`}>{description === '' ? 'Aucune donnée.' : `${description}.`}</desc>
         {donnees.map((d, i) => {

@@ -111,8 +111,10 @@ export class TableauDeBordService {
     const demandesParStatut = STATUTS_DEMANDE.map((s) => ({ cle: s, libelle: STATUTS[s].libelle, nombre: statuts.get(s) ?? 0 }));
     const demandesParCanal = CANAUX_DEMANDE.map((c) => ({ cle: c, libelle: capitalise(LIBELLES_CANAL[c]), nombre: canaux.get(c) ?? 0 }));
     // A status or channel that the lists above do not know is still counted, under its code.
-    for (const [s, n] of statuts) if (!(STATUTS_DEMANDE as readonly string[]).includes(s)) demandesParStatut.push({ cle: s, libelle: s, nombre: n } as (typeof demandesParStatut)[number]);
-    for (const [c, n] of canaux) if (!(CANAUX_DEMANDE as readonly string[]).includes(c)) demandesParCanal.push({ cle: c, libelle: c, nombre: n } as (typeof demandesParCanal)[number]);
+    for (const [s, n] of statuts)
+      if (!(STATUTS_DEMANDE as readonly string[]).includes(s)) demandesParStatut.push({ cle: s, libelle: s, nombre: n } as (typeof demandesParStatut)[number]);
+    for (const [c, n] of canaux)
+      if (!(CANAUX_DEMANDE as readonly string[]).includes(c)) demandesParCanal.push({ cle: c, libelle: c, nombre: n } as (typeof demandesParCanal)[number]);
 
     const grilles = grillesATranches(politique).map((g) => {
       // Each QF is counted in the tranche stored with it (priced with the version of its request's
@@ -122,10 +124,15 @@ export class TableauDeBordService {
         const cle = classer(qf.prix, g.ids);
         compte.set(cle, (compte.get(cle) ?? 0) + 1);
       }
-      const barres: Barre[] = g.grille.tranches.map((t, i) => ({ cle: t.code, libelle: `${t.libelle ?? `Tranche ${t.code}`} (${bornes(g.grille, i)})`, nombre: compte.get(t.code) ?? 0 }));
+      const barres: Barre[] = g.grille.tranches.map((t, i) => ({
+        cle: t.code,
+        libelle: `${t.libelle ?? `Tranche ${t.code}`} (${bornes(g.grille, i)})`,
+        nombre: compte.get(t.code) ?? 0,
+      }));
       // A tranche that the grid no longer has (an earlier version), still counted.
       for (const [cle, nombre] of compte) {
-        if (cle !== HORS_COMMUNE && cle !== SANS_TRANCHE && !g.grille.tranches.some((t) => t.code === cle)) barres.push({ cle, libelle: `Tranche ${cle} (grille antérieure)`, nombre });
+        if (cle !== HORS_COMMUNE && cle !== SANS_TRANCHE && !g.grille.tranches.some((t) => t.code === cle))
+          barres.push({ cle, libelle: `Tranche ${cle} (grille antérieure)`, nombre });
       }
       const horsCommune = compte.get(HORS_COMMUNE) ?? 0;
       if (g.nonResident || horsCommune > 0) barres.push({ cle: HORS_COMMUNE, libelle: 'Hors commune (tarif fixe)', nombre: horsCommune });
@@ -141,7 +148,9 @@ export class TableauDeBordService {
             barres: Array.from({ length: PALIERS }, (_, i) => {
               const min = i * PALIER_CENTS;
               const last = i === PALIERS - 1;
-              const libelle = last ? `${formatEuros(min, { wholeEuros: true })} et plus` : `De ${formatEuros(min, { wholeEuros: true })} à moins de ${formatEuros(min + PALIER_CENTS, { wholeEuros: true })}`;
+              const libelle = last
+                ? `${formatEuros(min, { wholeEuros: true })} et plus`
+                : `De ${formatEuros(min, { wholeEuros: true })} à moins de ${formatEuros(min + PALIER_CENTS, { wholeEuros: true })}`;
               return { cle: String(i), libelle, nombre: quotients.filter(({ cents: qf }) => qf >= min && (last || qf < min + PALIER_CENTS)).length };
             }),
           };
@@ -154,7 +163,12 @@ export class TableauDeBordService {
       demandesParCanal,
       totalDemandes: [...statuts.values()].reduce((a, b) => a + b, 0),
       quotients: { enVigueur: quotients.length, date: parisDate(now), grilles, paliers },
-      quota: { derniereMinute: quota.used, limite: quota.limit, pauseJusqua: quota.pausedUntil === null ? null : new Date(quota.pausedUntil).toISOString(), derniereHeure: heure },
+      quota: {
+        derniereMinute: quota.used,
+        limite: quota.limit,
+        pauseJusqua: quota.pausedUntil === null ? null : new Date(quota.pausedUntil).toISOString(),
+        derniereHeure: heure,
+      },
       dgfip: { etat: etat(derniers, now), dernierSucces: succes?.le ?? null, dernierEchec: echec, dernieres24h: jour, derniersAppels: derniers },
     };
   }
@@ -205,7 +219,10 @@ export class TableauDeBordService {
   /** The latest call outcomes, newest first. */
   private async derniersAppels(n: number): Promise<AppelDgfip[]> {
     const pages = await Promise.all([...REUSSIS, ECHECS, TEST].map((action) => this.deps.journal.query({ action }, { limit: n })));
-    const entries: AuditEntry[] = pages.flatMap((p) => p.entries).sort((a, b) => b.seq - a.seq).slice(0, n);
+    const entries: AuditEntry[] = pages
+      .flatMap((p) => p.entries)
+      .sort((a, b) => b.seq - a.seq)
+      .slice(0, n);
     return entries.map((e) => {
       const reussi = e.action === ECHECS ? false : e.action === TEST ? e.outcome === 'succes' : true;
       const raison = typeof e.details.raison === 'string' ? e.details.raison : reussi ? null : 'inconnue';

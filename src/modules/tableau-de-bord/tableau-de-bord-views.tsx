@@ -8,9 +8,21 @@ const nombre = new Intl.NumberFormat('fr-FR');
 
 const ETATS: Record<EtatDgfip, { kind: 'success' | 'warning' | 'error' | 'info'; titre: string; texte: string }> = {
   bon: { kind: 'success', titre: 'Connexion à la DGFiP : bonne', texte: 'Les derniers appels ont tous reçu une réponse.' },
-  perturbe: { kind: 'warning', titre: 'Connexion à la DGFiP : perturbée', texte: 'Certains des derniers appels ont échoué ; les demandes concernées sont réessayées automatiquement.' },
-  en_panne: { kind: 'error', titre: 'Connexion à la DGFiP : en échec', texte: 'Les trois derniers appels ont échoué. Prévenez le service informatique (DSI) ; les demandes attendent dans la file.' },
-  inconnu: { kind: 'info', titre: 'Connexion à la DGFiP : pas d’appel récent', texte: 'Aucun appel à la DGFiP depuis 24 heures : son état n’est pas connu. Aucun appel de test n’est fait, pour ne pas consommer le quota.' },
+  perturbe: {
+    kind: 'warning',
+    titre: 'Connexion à la DGFiP : perturbée',
+    texte: 'Certains des derniers appels ont échoué ; les demandes concernées sont réessayées automatiquement.',
+  },
+  en_panne: {
+    kind: 'error',
+    titre: 'Connexion à la DGFiP : en échec',
+    texte: 'Les trois derniers appels ont échoué. Prévenez le service informatique (DSI) ; les demandes attendent dans la file.',
+  },
+  inconnu: {
+    kind: 'info',
+    titre: 'Connexion à la DGFiP : pas d’appel récent',
+    texte: 'Aucun appel à la DGFiP depuis 24 heures : son état n’est pas connu. Aucun appel de test n’est fait, pour ne pas consommer le quota.',
+  },
 };
 
 const raison = (r: string | null) => (r === null ? '' : (LIBELLES_RAISONS_DGFIP[r] ?? r));
@@ -67,11 +79,13 @@ export function TableauDeBordPage({ tdb, politique }: { tdb: TableauDeBord; poli
           </dd>
           <dt>Dernière heure</dt>
           <dd>
-            {nombre.format(tdb.quota.derniereHeure.reussis)} réponse(s), {nombre.format(tdb.quota.derniereHeure.echecs)} échec(s), {nombre.format(tdb.quota.derniereHeure.enAttenteDeCreneau)} attente(s) de créneau.
+            {nombre.format(tdb.quota.derniereHeure.reussis)} réponse(s), {nombre.format(tdb.quota.derniereHeure.echecs)} échec(s),{' '}
+            {nombre.format(tdb.quota.derniereHeure.enAttenteDeCreneau)} attente(s) de créneau.
           </dd>
           <dt>24 dernières heures</dt>
           <dd>
-            {nombre.format(tdb.dgfip.dernieres24h.reussis)} réponse(s), {nombre.format(tdb.dgfip.dernieres24h.echecs)} échec(s), {nombre.format(tdb.dgfip.dernieres24h.enAttenteDeCreneau)} attente(s) de créneau.
+            {nombre.format(tdb.dgfip.dernieres24h.reussis)} réponse(s), {nombre.format(tdb.dgfip.dernieres24h.echecs)} échec(s),{' '}
+            {nombre.format(tdb.dgfip.dernieres24h.enAttenteDeCreneau)} attente(s) de créneau.
           </dd>
           <dt>Dernière réponse</dt>
           <dd>{tdb.dgfip.dernierSucces ? dateHeureParis(tdb.dgfip.dernierSucces) : 'aucune'}</dd>

@@ -34,7 +34,13 @@ async function soumettre(familleId: string, spi: string, canal: 'guichet' | 'en_
     familleId,
     canal,
     acteur,
-    foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(spi) }, consentement: canal === 'guichet' ? { mode: 'formulaire_signe', donnePar: acteur, piece: 'formulaire signé' } : { mode: 'en_ligne', donnePar: acteur } }],
+    foyersFiscaux: [
+      {
+        parentRang: 1,
+        identifiant: { spi: NumeroFiscal.parse(spi) },
+        consentement: canal === 'guichet' ? { mode: 'formulaire_signe', donnePar: acteur, piece: 'formulaire signé' } : { mode: 'en_ligne', donnePar: acteur },
+      },
+    ],
   });
   references.push(reference);
   t.services.wake();
@@ -107,8 +113,24 @@ test('every agent role sees the dashboard; families do not', async () => {
 test('requests by status and by channel: the counts of the database, in SVG bars and in tables', async () => {
   const res = await t.get(jar, '/agents/tableau-de-bord');
   assert.equal(res.statusCode, 200);
-  const byStatus = new Map((await t.database.db.selectFrom('demandes').select(['statut', sql<number>`count(*)`.as('n')]).groupBy('statut').execute()).map((r) => [r.statut, Number(r.n)]));
-  const byChannel = new Map((await t.database.db.selectFrom('demandes').select(['canal', sql<number>`count(*)`.as('n')]).groupBy('canal').execute()).map((r) => [r.canal, Number(r.n)]));
+  const byStatus = new Map(
+    (
+      await t.database.db
+        .selectFrom('demandes')
+        .select(['statut', sql<number>`count(*)`.as('n')])
+        .groupBy('statut')
+        .execute()
+    ).map((r) => [r.statut, Number(r.n)]),
+  );
+  const byChannel = new Map(
+    (
+      await t.database.db
+        .selectFrom('demandes')
+        .select(['canal', sql<number>`count(*)`.as('n')])
+        .groupBy('canal')
+        .execute()
+    ).map((r) => [r.canal, Number(r.n)]),
+  );
   assert.equal(byStatus.get('calculee'), 1);
   assert.equal(byStatus.get('a_verifier'), 1);
   for (const s of STATUTS_DEMANDE) assert.equal(rowValue(res.body, 'Demandes par statut', STATUTS[s].libelle), byStatus.get(s) ?? 0, s);
@@ -151,7 +173,11 @@ test('QFs in force by band of the policy in force (taux d’effort: bands of 250
 
 test('QFs in force by the tranche stored with each, not by today’s grid; flat prices out of the commune apart', async () => {
   const strasbourg = loadPolitiqueFileSync(new URL('../../../examples/strasbourg.yaml', import.meta.url).pathname);
-  const service = new TableauDeBordService({ db: t.database.db, journal: t.harness.journal, quota: { usage: async () => ({ used: 0, limit: 50, pausedUntil: null }) } });
+  const service = new TableauDeBordService({
+    db: t.database.db,
+    journal: t.harness.journal,
+    quota: { usage: async () => ({ used: 0, limit: 50, pausedUntil: null }) },
+  });
   const activite = strasbourg.activites.find((a) => a.grille.type === 'tranches');
   const grille = activite?.grille;
   assert.ok(activite && grille && grille.type === 'tranches');
@@ -162,7 +188,10 @@ test('QFs in force by the tranche stored with each, not by today’s grid; flat 
   assert.equal(tdb.quotients.paliers, null);
   assert.equal(tdb.quotients.grilles.length, 1);
   const barres = tdb.quotients.grilles[0]?.barres ?? [];
-  assert.deepEqual(barres.slice(0, grille.tranches.length).map((b) => [b.cle, b.nombre]), grille.tranches.map((tr) => [tr.code, 0]));
+  assert.deepEqual(
+    barres.slice(0, grille.tranches.length).map((b) => [b.cle, b.nombre]),
+    grille.tranches.map((tr) => [tr.code, 0]),
+  );
   assert.match(barres[1]?.libelle ?? '', /^Tranche 2 \(de 100\s€ à moins de 300\s€\)$/);
   assert.equal(barres.find((b) => b.cle === 'sans-tranche')?.nombre, 1);
 
@@ -171,10 +200,18 @@ test('QFs in force by the tranche stored with each, not by today’s grid; flat 
   const aujourdhui = grille.tranches.findIndex((_, i) => trancheContains(grille, i, Number(qf.valeur_cents)));
   const stockee = grille.tranches[(aujourdhui + 3) % grille.tranches.length]?.code as string;
   const garnier = await t.database.db.selectFrom('demandes').select(['id', 'famille_id']).where('statut', '=', 'a_verifier').executeTakeFirstOrThrow();
-  const ligne = (tranche: string | null, origine: string) => JSON.stringify([{ id: activite.id, libelle: activite.libelle, unite: activite.unite, tranche, cents: 1000, origine, reduction: null, explication: '' }]);
+  const ligne = (tranche: string | null, origine: string) =>
+    JSON.stringify([{ id: activite.id, libelle: activite.libelle, unite: activite.unite, tranche, cents: 1000, origine, reduction: null, explication: '' }]);
   try {
-    await t.database.db.updateTable('quotients').set({ prix: ligne(stockee, 'grille') }).where('id', '=', qf.id).execute();
-    await t.database.db.insertInto('quotients').values({ ...qf, id: 'qf-hors-commune', demande_id: garnier.id, famille_id: garnier.famille_id, valeur_cents: 5_000, prix: ligne(null, 'non-resident') }).execute();
+    await t.database.db
+      .updateTable('quotients')
+      .set({ prix: ligne(stockee, 'grille') })
+      .where('id', '=', qf.id)
+      .execute();
+    await t.database.db
+      .insertInto('quotients')
+      .values({ ...qf, id: 'qf-hors-commune', demande_id: garnier.id, famille_id: garnier.famille_id, valeur_cents: 5_000, prix: ligne(null, 'non-resident') })
+      .execute();
     const apres = await nombres();
     assert.equal(apres.get(stockee), 1, `counted in the stored tranche ${stockee}`);
     assert.equal(apres.get(grille.tranches[aujourdhui]?.code as string), 0, 'not in the tranche of today’s grid');
@@ -184,7 +221,11 @@ test('QFs in force by the tranche stored with each, not by today’s grid; flat 
     assert.equal(apres.has('sans-tranche'), false);
 
     // A tranche the grid no longer has is still shown.
-    await t.database.db.updateTable('quotients').set({ prix: ligne('Z', 'grille') }).where('id', '=', qf.id).execute();
+    await t.database.db
+      .updateTable('quotients')
+      .set({ prix: ligne('Z', 'grille') })
+      .where('id', '=', qf.id)
+      .execute();
     assert.equal((await nombres()).get('Z'), 1);
   } finally {
     await t.database.db.deleteFrom('quotients').where('id', '=', 'qf-hors-commune').execute();
@@ -194,7 +235,16 @@ test('QFs in force by the tranche stored with each, not by today’s grid; flat 
 
 test('quota use over the last minute and hour, and the health of the DGFiP connection from the journal', async () => {
   const since = new Date(Date.now() - 61_000).toISOString();
-  const used = Number((await t.database.db.selectFrom('quota_calls').select(sql<number>`count(*)`.as('n')).where('bucket', '=', 'dgfip').where('taken_at', '>', since).executeTakeFirstOrThrow()).n);
+  const used = Number(
+    (
+      await t.database.db
+        .selectFrom('quota_calls')
+        .select(sql<number>`count(*)`.as('n'))
+        .where('bucket', '=', 'dgfip')
+        .where('taken_at', '>', since)
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
   assert.ok(used >= 2, 'the two requests took a slot each');
   const res = await t.get(jar, '/agents/tableau-de-bord');
   assert.match(res.body, new RegExp(`${used} appel\\(s\\) sur 50 autorisés par minute`));
@@ -204,9 +254,21 @@ test('quota use over the last minute and hour, and the health of the DGFiP conne
 
   // Three failures in a row, as the request service journals them: the connection is down.
   const systeme: Acteur = { type: 'systeme', id: 'quotient' };
-  await t.harness.journal.append({ actor: systeme, action: 'demande.echec_appel', target: { type: 'demande', id: 'd1' }, outcome: 'succes', details: { raison: 'quota_depasse' } });
+  await t.harness.journal.append({
+    actor: systeme,
+    action: 'demande.echec_appel',
+    target: { type: 'demande', id: 'd1' },
+    outcome: 'succes',
+    details: { raison: 'quota_depasse' },
+  });
   for (const raison of ['indisponible', 'injoignable', 'injoignable']) {
-    await t.harness.journal.append({ actor: systeme, action: 'demande.echec_appel', target: { type: 'demande', id: 'd1' }, outcome: 'succes', details: { raison } });
+    await t.harness.journal.append({
+      actor: systeme,
+      action: 'demande.echec_appel',
+      target: { type: 'demande', id: 'd1' },
+      outcome: 'succes',
+      details: { raison },
+    });
   }
   const down = await t.get(jar, '/agents/tableau-de-bord');
   assert.match(down.body, /Connexion à la DGFiP : en échec/);
@@ -214,7 +276,13 @@ test('quota use over the last minute and hour, and the health of the DGFiP conne
   assert.match(down.body, /Dernier échec<\/dt><dd>[^<]*\(passerelle injoignable\)/);
 
   // One answer after the failures: the connection is back, but disturbed.
-  await t.harness.journal.append({ actor: systeme, action: 'dgfip.situation_recue', target: { type: 'demande', id: 'd1' }, outcome: 'succes', details: { parent: 1 } });
+  await t.harness.journal.append({
+    actor: systeme,
+    action: 'dgfip.situation_recue',
+    target: { type: 'demande', id: 'd1' },
+    outcome: 'succes',
+    details: { parent: 1 },
+  });
   const disturbed = await t.get(jar, '/agents/tableau-de-bord');
   assert.match(disturbed.body, /Connexion à la DGFiP : perturbée/);
 });

@@ -16,11 +16,19 @@ const examplePath = (name: string) => new URL(name, examples).pathname;
 test('the Boulogne-Billancourt example loads and reproduces the worked example of its source', async () => {
   const p = await loadPolitiqueFile(examplePath('boulogne-billancourt.yaml'));
   assert.equal(p.commune.codeInsee, '92012');
-  assert.deepEqual(p.activites.map((a) => a.id), ['restauration-scolaire', 'periscolaire-soir', 'centre-loisirs-mercredi']);
+  assert.deepEqual(
+    p.activites.map((a) => a.id),
+    ['restauration-scolaire', 'periscolaire-soir', 'centre-loisirs-mercredi'],
+  );
   const quotient = computeQuotientFamilial(p.quotient, baseFromSimulation({ rfr: 48_000, nbParts: 3 }));
   assert.equal(quotient.cents, 133_333);
   assert.equal(priceActivites(p, { quotient, resident: true })[0]?.cents, 480);
-  assert.deepEqual(priceActivites(p, { quotient, resident: false }).slice(0, 2).map((x) => x.cents), [805, 955]);
+  assert.deepEqual(
+    priceActivites(p, { quotient, resident: false })
+      .slice(0, 2)
+      .map((x) => x.cents),
+    [805, 955],
+  );
 });
 
 /** The published Strasbourg grid (evening care in nursery schools, from September 2024), €/month. */
@@ -82,12 +90,20 @@ test('a YAML syntax error is reported with its line, in French', () => {
 test('a YAML alias bomb is refused at once as invalid YAML, naming the aliases in French', { timeout: 20_000 }, () => {
   assert.throws(
     () => parsePolitiqueYaml(bombeYaml(), 'bombe.yaml'),
-    (e) => e instanceof QuotientError && e.code === 'politique_yaml_invalide' && e.message.includes('bombe.yaml') && e.details[0]?.message === MESSAGE_ALIAS && e.details[0]?.path === 'ligne 2, colonne 9',
+    (e) =>
+      e instanceof QuotientError &&
+      e.code === 'politique_yaml_invalide' &&
+      e.message.includes('bombe.yaml') &&
+      e.details[0]?.message === MESSAGE_ALIAS &&
+      e.details[0]?.path === 'ligne 2, colonne 9',
   );
 });
 
 test('a file that is not a mapping, or not a policy, is refused with the field path', () => {
-  assert.throws(() => parsePolitiqueYaml('- a\n- b\n'), (e) => e instanceof QuotientError && e.code === 'politique_tarifaire_invalide');
+  assert.throws(
+    () => parsePolitiqueYaml('- a\n- b\n'),
+    (e) => e instanceof QuotientError && e.code === 'politique_tarifaire_invalide',
+  );
   assert.throws(
     () => parsePolitiqueYaml('format: 2\n'),
     (e) => e instanceof QuotientError && e.details.some((d) => d.path === 'format') && e.details.some((d) => d.path === 'activites'),
@@ -97,13 +113,22 @@ test('a file that is not a mapping, or not a policy, is refused with the field p
 test('a missing file is not_found; an oversized one is refused', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'quotient-politique-'));
   try {
-    await assert.rejects(loadPolitiqueFile(join(dir, 'absente.yaml')), (e) => e instanceof QuotientError && e.kind === 'not_found' && /introuvable/.test(e.message));
+    await assert.rejects(
+      loadPolitiqueFile(join(dir, 'absente.yaml')),
+      (e) => e instanceof QuotientError && e.kind === 'not_found' && /introuvable/.test(e.message),
+    );
     const big = join(dir, 'grande.yaml');
     await writeFile(big, `# ${'x'.repeat(1_100_000)}\n`);
     await assert.rejects(loadPolitiqueFile(big), (e) => e instanceof QuotientError && e.code === 'politique_trop_grande');
     // The synchronous reading, used at start, refuses the same way.
-    assert.throws(() => loadPolitiqueFileSync(join(dir, 'absente.yaml')), (e) => e instanceof QuotientError && e.kind === 'not_found' && /introuvable/.test(e.message));
-    assert.throws(() => loadPolitiqueFileSync(big), (e) => e instanceof QuotientError && e.code === 'politique_trop_grande');
+    assert.throws(
+      () => loadPolitiqueFileSync(join(dir, 'absente.yaml')),
+      (e) => e instanceof QuotientError && e.kind === 'not_found' && /introuvable/.test(e.message),
+    );
+    assert.throws(
+      () => loadPolitiqueFileSync(big),
+      (e) => e instanceof QuotientError && e.code === 'politique_trop_grande',
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

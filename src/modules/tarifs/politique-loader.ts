@@ -17,14 +17,19 @@ export function parsePolitiqueYaml(text: string, origine = 'politique tarifaire'
     data = lireYaml(text, { uniqueKeys: true });
   } catch (error) {
     if (!(error instanceof YamlRefuse)) throw error;
-    if (error.code === 'trop_grand') throw new QuotientError('invalid', 'politique_trop_grande', `Le fichier « ${origine} » est trop volumineux pour une politique tarifaire.`);
+    if (error.code === 'trop_grand')
+      throw new QuotientError('invalid', 'politique_trop_grande', `Le fichier « ${origine} » est trop volumineux pour une politique tarifaire.`);
     throw new QuotientError('invalid', 'politique_yaml_invalide', `Le fichier « ${origine} » n’est pas un YAML valide.`, {
       details: [{ path: error.position ?? 'position inconnue', message: error.raison }],
       cause: error,
     });
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw new QuotientError('invalid', 'politique_tarifaire_invalide', `Le fichier « ${origine} » ne décrit pas une politique tarifaire (ensemble de champs attendu).`);
+    throw new QuotientError(
+      'invalid',
+      'politique_tarifaire_invalide',
+      `Le fichier « ${origine} » ne décrit pas une politique tarifaire (ensemble de champs attendu).`,
+    );
   }
   return parsePolitiqueTarifaire(data);
 }

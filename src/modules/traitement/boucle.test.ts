@@ -27,7 +27,16 @@ test('the loop processes what is queued as soon as it is woken, and hands back w
       const famille = { type: 'famille' as const, id: 'boucle' };
       const { id: familleId } = await h.familles.creer({ parents: [{ nomNaissance: 'Roux', prenoms: 'Léa', dateNaissance: '2003-05-19' }] }, famille);
       const submit = async () =>
-        (await h.demandes.soumettre({ familleId, canal: 'en_ligne', acteur: famille, foyersFiscaux: [{ parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.rfrZero) }, consentement: { mode: 'en_ligne', donnePar: famille } }] })).id;
+        (
+          await h.demandes.soumettre({
+            familleId,
+            canal: 'en_ligne',
+            acteur: famille,
+            foyersFiscaux: [
+              { parentRang: 1, identifiant: { spi: NumeroFiscal.parse(SPI_SANDBOX.rfrZero) }, consentement: { mode: 'en_ligne', donnePar: famille } },
+            ],
+          })
+        ).id;
       await loop.start();
       const first = await submit();
       loop.wake();

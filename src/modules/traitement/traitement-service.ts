@@ -1,7 +1,20 @@
 import type { Kysely } from 'kysely';
 import { exigerConsentement } from '../../domain/consentement.ts';
-import { controlerIdentite, motifsControleIdentite, roleParent, type ParentDeclare, type ResultatControleIdentite, type RoleParent } from '../../domain/controle-identite.ts';
-import { RAISONS_SITUATION_INDISPONIBLE, STATUTS_AVEC_NUMERO_FISCAL, type EvenementDemande, type RaisonSituationIndisponible, type StatutDemande } from '../../domain/demande.ts';
+import {
+  controlerIdentite,
+  motifsControleIdentite,
+  roleParent,
+  type ParentDeclare,
+  type ResultatControleIdentite,
+  type RoleParent,
+} from '../../domain/controle-identite.ts';
+import {
+  RAISONS_SITUATION_INDISPONIBLE,
+  STATUTS_AVEC_NUMERO_FISCAL,
+  type EvenementDemande,
+  type RaisonSituationIndisponible,
+  type StatutDemande,
+} from '../../domain/demande.ts';
 import { QuotientError } from '../../domain/errors.ts';
 import { LIBELLES_CHAMPS_DGFIP, type Habilitation } from '../../domain/habilitation.ts';
 import { createSituationFiscale, type SituationFiscale } from '../../domain/situation-fiscale.ts';
@@ -38,7 +51,8 @@ export interface TraitementDeps {
 // `appels_suspendus`: the transport refused the call because calls were held meanwhile.
 const RETRYABLE: readonly RaisonEchec[] = ['quota_depasse', 'indisponible', 'injoignable', 'appels_suspendus'];
 /** The DGFiP answered, but with no avis to use: an instructor looks at it. */
-const indisponible = (raison: RaisonEchec): raison is RaisonEchec & RaisonSituationIndisponible => (RAISONS_SITUATION_INDISPONIBLE as readonly string[]).includes(raison);
+const indisponible = (raison: RaisonEchec): raison is RaisonEchec & RaisonSituationIndisponible =>
+  (RAISONS_SITUATION_INDISPONIBLE as readonly string[]).includes(raison);
 const MAX_TENTATIVES = 5;
 
 const systeme: Acteur = { type: 'systeme', id: 'quotient' };
@@ -90,17 +104,33 @@ export class TraitementService {
     const maintenant = this.now();
     for (const foyerFiscal of foyersFiscaux.filter((f) => f.etat === 'a_appeler')) {
       try {
-        exigerConsentement(consentements, { declarant: roleParent(foyerFiscal.parent_rang === 2 ? 2 : 1), champs: this.deps.habilitation.champs, le: maintenant }, { libelles: LIBELLES_CHAMPS_DGFIP });
+        exigerConsentement(
+          consentements,
+          { declarant: roleParent(foyerFiscal.parent_rang === 2 ? 2 : 1), champs: this.deps.habilitation.champs, le: maintenant },
+          { libelles: LIBELLES_CHAMPS_DGFIP },
+        );
       } catch (error) {
         if (!(error instanceof QuotientError) || error.kind !== 'forbidden') throw error;
         const annulee = await transitions.executer((uow) =>
-          uow.avancer(demande, { type: 'annulation', par: 'famille' }, systeme, { motif: motif('consentement_retire'), detenteur: null }, { cause: error.code }),
+          uow.avancer(
+            demande,
+            { type: 'annulation', par: 'famille' },
+            systeme,
+            { motif: motif('consentement_retire'), detenteur: null },
+            { cause: error.code },
+          ),
         );
         return annulee.statut;
       }
     }
     let courante: DemandeTable = await transitions.executer(async (uow) => {
-      const moved = await uow.avancer(demande, { type: 'appel_demarre' }, systeme, { tentatives: demande.tentatives + 1 }, { tentative: demande.tentatives + 1 });
+      const moved = await uow.avancer(
+        demande,
+        { type: 'appel_demarre' },
+        systeme,
+        { tentatives: demande.tentatives + 1 },
+        { tentative: demande.tentatives + 1 },
+      );
       return { ...demande, ...moved, tentatives: demande.tentatives + 1 };
     });
 
@@ -116,7 +146,10 @@ export class TraitementService {
       const options: OptionsAppel = courante.annee_revenus === null ? {} : { anneeRevenus: courante.annee_revenus };
       let situation: SituationFiscale;
       try {
-        situation = 'spi' in identifiant ? await this.deps.source.parNumeroFiscal(identifiant.spi, options) : await this.deps.source.parFranceConnect(identifiant.franceConnectToken, options);
+        situation =
+          'spi' in identifiant
+            ? await this.deps.source.parNumeroFiscal(identifiant.spi, options)
+            : await this.deps.source.parFranceConnect(identifiant.franceConnectToken, options);
       } catch (error) {
         // A typed failure is a transition, whose effects say whether the number is kept for a retry.
         if (isSourceFiscaleError(error)) return this.echecAppel(courante, error.raison, error.retryAt, error.correlationId);
@@ -128,8 +161,21 @@ export class TraitementService {
       vault.forget(foyerFiscal.id);
       await journal.inTransaction(async (trx) => {
         await this.deps.coffre.put(COFFRE.situation, foyerFiscal.id, asJson(situation), trx);
-        await trx.updateTable('demande_foyers').set({ etat: 'recu', annee_revenus: situation.anneeRevenus, source: situation.source, recu_le: this.now() }).where('id', '=', foyerFiscal.id).execute();
-        await journal.append({ actor: systeme, action: 'dgfip.situation_recue', target: { type: 'demande', id: demandeId }, outcome: 'succes', details: { parent: rang, anneeRevenus: situation.anneeRevenus } }, trx);
+        await trx
+          .updateTable('demande_foyers')
+          .set({ etat: 'recu', annee_revenus: situation.anneeRevenus, source: situation.source, recu_le: this.now() })
+          .where('id', '=', foyerFiscal.id)
+          .execute();
+        await journal.append(
+          {
+            actor: systeme,
+            action: 'dgfip.situation_recue',
+            target: { type: 'demande', id: demandeId },
+            outcome: 'succes',
+            details: { parent: rang, anneeRevenus: situation.anneeRevenus },
+          },
+          trx,
+        );
       });
       recues.push({ foyerFiscalId: foyerFiscal.id, rang, situation });
       courante = (await findDemande(db, demandeId)) ?? courante;
@@ -148,12 +194,18 @@ export class TraitementService {
       prenoms: p.prenoms,
       dateNaissance: p.date_naissance,
     }));
-    const controleIdentite = controlerIdentite({ parents: declares, foyers: recues.map((r) => ({ declarants: r.situation.declarants, parentsAttendus: attendusDansLeFoyerFiscal(r.rang, recues.length, parents) })) });
+    const controleIdentite = controlerIdentite({
+      parents: declares,
+      foyers: recues.map((r) => ({ declarants: r.situation.declarants, parentsAttendus: attendusDansLeFoyerFiscal(r.rang, recues.length, parents) })),
+    });
     let calcul: QuotientARetenir | undefined;
     let raison: Motif | null = null;
     if (controleIdentite.verdict === 'concordant') {
       try {
-        calcul = await quotients.calculer(demande, recues.map((r) => r.situation));
+        calcul = await quotients.calculer(
+          demande,
+          recues.map((r) => r.situation),
+        );
       } catch (error) {
         if (!(error instanceof QuotientError) || error.kind !== 'invalid') throw error;
         raison = motif('combinaison');
@@ -162,13 +214,28 @@ export class TraitementService {
       raison = motif(controleIdentite.verdict === 'discordant' ? 'discordant' : 'identite');
     }
     const result = await this.deps.transitions.executer(async (uow) => {
-      await coffre.put(COFFRE.controleIdentite, demande.id, asJson({ verdict: controleIdentite.verdict, motifs: motifsControleIdentite(controleIdentite), detail: controleIdentite as unknown as ResultatControleIdentite }), uow.trx);
+      await coffre.put(
+        COFFRE.controleIdentite,
+        demande.id,
+        asJson({
+          verdict: controleIdentite.verdict,
+          motifs: motifsControleIdentite(controleIdentite),
+          detail: controleIdentite as unknown as ResultatControleIdentite,
+        }),
+        uow.trx,
+      );
       if (controleIdentite.verdict === 'discordant') {
         // Possibly somebody else's avis: not kept (the domain's `ecarter_situation`).
         for (const r of recues) await coffre.delete(COFFRE.situation, r.foyerFiscalId, uow.trx);
       }
       if (calcul) await quotients.enregistrer(uow.trx, demande, calcul, 'calcul');
-      return uow.avancer(demande, { type: 'situation_recue', controle: controleIdentite.verdict, quotientCalcule: calcul !== undefined }, systeme, { motif: raison, detenteur: null }, { controle: controleIdentite.verdict });
+      return uow.avancer(
+        demande,
+        { type: 'situation_recue', controle: controleIdentite.verdict, quotientCalcule: calcul !== undefined },
+        systeme,
+        { motif: raison, detenteur: null },
+        { controle: controleIdentite.verdict },
+      );
     });
     return result.statut;
   }
@@ -189,7 +256,9 @@ export class TraitementService {
       changement = { motif: motif('echec'), detenteur: null };
       this.deps.logger.error({ demandeId: demande.id, raison, correlationId }, 'échec définitif de l’appel DGFiP');
     }
-    const result = await this.deps.transitions.executer((uow) => uow.avancer(demande, evenement, systeme, changement, { raison, ...(correlationId ? { correlationId } : {}) }));
+    const result = await this.deps.transitions.executer((uow) =>
+      uow.avancer(demande, evenement, systeme, changement, { raison, ...(correlationId ? { correlationId } : {}) }),
+    );
     return result.statut;
   }
 

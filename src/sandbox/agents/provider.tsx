@@ -47,7 +47,12 @@ export async function startLocalAgentsProvider(options: LocalAgentsProviderOptio
     acr: AGENTS_ACR,
     brand: { name: 'Identité des agents', subtitle: 'Fournisseur d’identité de démonstration de la commune (comptes fictifs)' },
     loginInputMode: 'email',
-    loginHelp: <p>L’identifiant est l’adresse électronique d’un agent de démonstration (par exemple accueil@demo.quotient.fr), le mot de passe est « {DEMO_AGENT_PASSWORD} ».</p>,
+    loginHelp: (
+      <p>
+        L’identifiant est l’adresse électronique d’un agent de démonstration (par exemple accueil@demo.quotient.fr), le mot de passe est « {DEMO_AGENT_PASSWORD}{' '}
+        ».
+      </p>
+    ),
     directory: {
       authenticate(login, password) {
         const id = accountOf(login);

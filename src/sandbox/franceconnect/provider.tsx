@@ -73,7 +73,10 @@ function claimsOf(sub: string, p: Personne): Claims {
 
 export async function startLocalProvider(options: LocalProviderOptions): Promise<LocalProvider> {
   const subjectKey = options.subjectKey ?? randomBytes(32);
-  const subjectOf = (login: string) => createHmac('sha256', subjectKey).update(`fc-sub:${login.replace(/\s/g, '')}`).digest('base64url');
+  const subjectOf = (login: string) =>
+    createHmac('sha256', subjectKey)
+      .update(`fc-sub:${login.replace(/\s/g, '')}`)
+      .digest('base64url');
   // The in-memory account lookup: pseudonymous id → person. The numéro fiscal stays inside.
   const accounts = new Map<string, Personne>();
   for (const p of options.personnes ?? new Population(DEFAULT_TAXATION_DATE).personnes.values()) accounts.set(subjectOf(p.spi), p);
@@ -85,7 +88,12 @@ export async function startLocalProvider(options: LocalProviderOptions): Promise
     acr: 'eidas1',
     brand: { name: 'FranceConnect', subtitle: 'Fournisseur d’identité de démonstration (données fictives)' },
     loginInputMode: 'numeric',
-    loginHelp: <p>Comme sur la plateforme d’intégration de FranceConnect, l’identifiant est le numéro fiscal d’une personne fictive du bac à sable de la DGFiP, et le mot de passe est « 123 ».</p>,
+    loginHelp: (
+      <p>
+        Comme sur la plateforme d’intégration de FranceConnect, l’identifiant est le numéro fiscal d’une personne fictive du bac à sable de la DGFiP, et le mot
+        de passe est « 123 ».
+      </p>
+    ),
     directory: {
       authenticate(login, password) {
         const id = subjectOf(login);

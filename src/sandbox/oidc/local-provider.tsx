@@ -137,13 +137,21 @@ export async function startLocalOidcProvider(options: LocalOidcOptions): Promise
     res.setHeader('content-type', 'text/html; charset=utf-8');
     res.setHeader('cache-control', 'no-store');
     // Chrome applies form-action to the redirects that follow a form: the clients' origins are listed.
-    res.setHeader('content-security-policy', `default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' ${clientOrigins}; frame-ancestors 'none'; base-uri 'none'`);
+    res.setHeader(
+      'content-security-policy',
+      `default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' ${clientOrigins}; frame-ancestors 'none'; base-uri 'none'`,
+    );
     res.setHeader('x-content-type-options', 'nosniff');
     res.setHeader('referrer-policy', 'no-referrer');
     res.end(`<!doctype html>${renderToString(page)}`);
   };
 
-  const jwk = { ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), kid: randomBytes(8).toString('hex'), alg: 'ES256', use: 'sig' };
+  const jwk = {
+    ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }),
+    kid: randomBytes(8).toString('hex'),
+    alg: 'ES256',
+    use: 'sig',
+  };
 
   const provider = new Provider(issuer, {
     clients: options.clients.map((c) => ({

@@ -12,7 +12,11 @@ declare module 'oidc-provider' {
   export interface OidcContext {
     readonly oidc: {
       readonly client?: { readonly clientId: string };
-      readonly session?: { accountId?: string; grantIdFor(clientId: string, value?: string): string | undefined; ensureClientContainer(clientId: string): void };
+      readonly session?: {
+        accountId?: string;
+        grantIdFor(clientId: string, value?: string): string | undefined;
+        ensureClientContainer(clientId: string): void;
+      };
       readonly result?: { consent?: { grantId?: string } };
       readonly provider: Provider;
       readonly params?: Readonly<Record<string, unknown>>;
@@ -31,7 +35,12 @@ declare module 'oidc-provider' {
     proxy: boolean;
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>;
-    interactionFinished(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>, options?: { mergeWithLastSubmission?: boolean }): Promise<void>;
+    interactionFinished(
+      req: IncomingMessage,
+      res: ServerResponse,
+      result: Record<string, unknown>,
+      options?: { mergeWithLastSubmission?: boolean },
+    ): Promise<void>;
     on(event: string, listener: (...args: never[]) => void): this;
     readonly Grant: {
       new (options: { accountId: string; clientId: string }): GrantInstance;

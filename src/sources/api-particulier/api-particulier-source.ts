@@ -8,7 +8,12 @@ import { safeJson } from '../http/token-cache.ts';
 import type { UpstreamHttp } from '../http/upstream-http.ts';
 import { isoFromDgfipDate } from '../impot-particulier/reponse-ir.ts';
 
-const declarantV2 = z.object({ nom: z.string().nullish(), nomNaissance: z.string().nullish(), prenoms: z.string().nullish(), dateNaissance: z.string().nullish() });
+const declarantV2 = z.object({
+  nom: z.string().nullish(),
+  nomNaissance: z.string().nullish(),
+  prenoms: z.string().nullish(),
+  dateNaissance: z.string().nullish(),
+});
 const avisV2 = z.object({
   declarant1: declarantV2,
   declarant2: declarantV2.nullish(),
@@ -47,7 +52,8 @@ export class ApiParticulierSource {
 
   async parAvis(spi: NumeroFiscal, referenceAvis: string, options: { signal?: AbortSignal } = {}): Promise<SituationFiscale> {
     const reference = referenceAvis.replace(/\s+/g, '').toUpperCase();
-    if (!/^[0-9A-Z]{13,14}$/.test(reference)) throw new SourceFiscaleError('criteres_invalides', { detail: 'La référence d’avis comporte 13 caractères (14 pour un avis de dégrèvement).' });
+    if (!/^[0-9A-Z]{13,14}$/.test(reference))
+      throw new SourceFiscaleError('criteres_invalides', { detail: 'La référence d’avis comporte 13 caractères (14 pour un avis de dégrèvement).' });
     const url = new URL(`${this.options.baseUrl.replace(/\/$/, '')}/api/v2/avis-imposition`);
     url.search = new URLSearchParams({ numeroFiscal: spi.revealForUpstreamCall(), referenceAvis: reference }).toString();
     const response = await authenticatedGet(this.options.http, this.credentials, {
@@ -58,7 +64,8 @@ export class ApiParticulierSource {
     });
     const { status, correlationId } = response;
     if (status === 404) throw new SourceFiscaleError('introuvable', { correlationId });
-    if (status === 401 || status === 403) throw new SourceFiscaleError('identifiants_refuses', { correlationId, detail: '(jeton X-Api-Key de l’API Particulier)' });
+    if (status === 401 || status === 403)
+      throw new SourceFiscaleError('identifiants_refuses', { correlationId, detail: '(jeton X-Api-Key de l’API Particulier)' });
     if (status === 400) throw new SourceFiscaleError('criteres_invalides', { correlationId });
     if (status !== 200) throw new SourceFiscaleError('reponse_invalide', { correlationId, detail: `(API Particulier : HTTP ${status})` });
     const parsed = avisV2.safeParse(safeJson(response.body));
@@ -67,7 +74,12 @@ export class ApiParticulierSource {
     const situation = SITUATIONS.find(([pattern]) => pattern.test(a.situationFamille))?.[1];
     const declarant = (d: z.infer<typeof declarantV2> | null | undefined) =>
       d && d.nomNaissance && d.nomNaissance.trim() !== ''
-        ? { nomNaissance: d.nomNaissance, nomUsage: d.nom && d.nom.trim() !== '' ? d.nom : null, prenoms: d.prenoms ?? '', dateNaissance: d.dateNaissance ? isoFromDgfipDate(d.dateNaissance) : null }
+        ? {
+            nomNaissance: d.nomNaissance,
+            nomUsage: d.nom && d.nom.trim() !== '' ? d.nom : null,
+            prenoms: d.prenoms ?? '',
+            dateNaissance: d.dateNaissance ? isoFromDgfipDate(d.dateNaissance) : null,
+          }
         : null;
     try {
       return createSituationFiscale({
@@ -82,7 +94,8 @@ export class ApiParticulierSource {
         source: 'api-particulier',
       });
     } catch (error) {
-      if (isQuotientError(error)) throw new SourceFiscaleError('reponse_invalide', { correlationId, detail: `(${error.details.map((d) => d.path).join(', ')})` });
+      if (isQuotientError(error))
+        throw new SourceFiscaleError('reponse_invalide', { correlationId, detail: `(${error.details.map((d) => d.path).join(', ')})` });
       throw error;
     }
   }

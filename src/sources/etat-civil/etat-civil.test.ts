@@ -31,7 +31,10 @@ before(async () => {
       if (refuseEveryToken && call.api === 'token') sandbox.admin.revokeTokens();
     },
   });
-  clients = createDgfipClients(sandboxConnection(sandbox, 'RessourceIR api_r2p_resolution_spi sfip_donnees_fiscales_usagers'), { logger, http: { deadlineMs: 10_000, baseBackoffMs: 20 } });
+  clients = createDgfipClients(sandboxConnection(sandbox, 'RessourceIR api_r2p_resolution_spi sfip_donnees_fiscales_usagers'), {
+    logger,
+    http: { deadlineMs: 10_000, baseBackoffMs: 20 },
+  });
   legacyHttp = new UpstreamHttp({ tls: { ca: sandbox.pki.caCertPem }, logger, deadlineMs: 10_000 });
 });
 after(async () => {
@@ -51,7 +54,13 @@ test('état civil → R2P → Impôt particulier gives the foyer, and the SPI ob
   const spi = SPI_SANDBOX.coupleMarie.declarant1;
   assert.ok(!JSON.stringify(situation).includes(spi));
   assert.ok(!logLines.join('').includes(spi));
-  assert.deepEqual(sandbox.admin.calls().filter((c) => c.api !== 'token').map((c) => c.api), ['r2p', 'impot-particulier']);
+  assert.deepEqual(
+    sandbox.admin
+      .calls()
+      .filter((c) => c.api !== 'token')
+      .map((c) => c.api),
+    ['r2p', 'impot-particulier'],
+  );
 });
 
 test('état civil → SFiP in one call gives the same foyer', async () => {
@@ -75,19 +84,40 @@ test('R2P and SFiP replace a token the gateway rejects with 401, and try once mo
     const situation = await source.parEtatCivil(married);
     assert.deepEqual(situation.declarants.map((d) => d.nomNaissance).sort(), ['BERTIN', 'ROUSSEL'], api);
     const calls = sandbox.admin.calls().filter((c) => c.api === api || c.api === 'token');
-    assert.deepEqual(calls.map((c) => [c.api, c.status]), [[api, 401], ['token', 200], [api, 200]], api);
+    assert.deepEqual(
+      calls.map((c) => [c.api, c.status]),
+      [
+        [api, 401],
+        ['token', 200],
+        [api, 200],
+      ],
+      api,
+    );
   }
 });
 
 test('R2P and SFiP retry a 401 only once: a gateway that keeps refusing the token is a typed refusal', async () => {
   // Clients of their own, so that the refused tokens they keep stay out of the other tests.
-  const refused = createDgfipClients(sandboxConnection(sandbox, 'RessourceIR api_r2p_resolution_spi sfip_donnees_fiscales_usagers'), { logger, http: { deadlineMs: 10_000, baseBackoffMs: 20 } });
+  const refused = createDgfipClients(sandboxConnection(sandbox, 'RessourceIR api_r2p_resolution_spi sfip_donnees_fiscales_usagers'), {
+    logger,
+    http: { deadlineMs: 10_000, baseBackoffMs: 20 },
+  });
   refuseEveryToken = true;
   try {
-    for (const [source, api] of [[refused.r2p, 'r2p'], [refused.sfip, 'sfip']] as const) {
+    for (const [source, api] of [
+      [refused.r2p, 'r2p'],
+      [refused.sfip, 'sfip'],
+    ] as const) {
       sandbox.admin.clearCalls();
       await assert.rejects(source.parEtatCivil(married), (e) => e instanceof SourceFiscaleError && e.raison === 'identifiants_refuses');
-      assert.deepEqual(sandbox.admin.calls().filter((c) => c.api === api).map((c) => c.status), [401, 401], api);
+      assert.deepEqual(
+        sandbox.admin
+          .calls()
+          .filter((c) => c.api === api)
+          .map((c) => c.status),
+        [401, 401],
+        api,
+      );
     }
   } finally {
     refuseEveryToken = false;
@@ -117,7 +147,10 @@ test('names are sent as the DGFiP stores them: upper case, no accents; a name wi
       assert.notEqual(params.get('nom'), '');
     }),
   );
-  assert.equal(criteresEtatCivil({ nom: 'Ndiaye-Fall', prenoms: 'Aminata', dateNaissance: '1990-02-14' }).toString(), 'nom=NDIAYE-FALL&prenom=AMINATA&naisDate=14%2F02%2F1990');
+  assert.equal(
+    criteresEtatCivil({ nom: 'Ndiaye-Fall', prenoms: 'Aminata', dateNaissance: '1990-02-14' }).toString(),
+    'nom=NDIAYE-FALL&prenom=AMINATA&naisDate=14%2F02%2F1990',
+  );
 });
 
 test('the legacy API Particulier gives the same situation; the comparison lists what differs', async () => {
@@ -129,10 +162,24 @@ test('the legacy API Particulier gives the same situation; the comparison lists 
   const old = await legacy.parAvis(spi, reference);
   assert.equal(old.source, 'api-particulier');
   // The QF contract of Impôt particulier leaves out datEtab, which the v2 always gave: the only gap.
-  assert.deepEqual(comparerSituations(current, old).map((d) => d.champ), ['dateEtablissement']);
-  const [first, second] = current.declarants as [typeof current.declarants[0], typeof current.declarants[0]];
-  const changed = comparerSituations(current, { ...current, rfr: current.rfr + 1, declarants: [{ ...first, nomUsage: 'Autre' }, { ...second, prenoms: second.prenoms.toLowerCase() }] });
-  assert.deepEqual(changed.map((d) => d.champ), ['rfr', 'declarants[0].nomUsage'], 'case alone is no difference');
+  assert.deepEqual(
+    comparerSituations(current, old).map((d) => d.champ),
+    ['dateEtablissement'],
+  );
+  const [first, second] = current.declarants as [(typeof current.declarants)[0], (typeof current.declarants)[0]];
+  const changed = comparerSituations(current, {
+    ...current,
+    rfr: current.rfr + 1,
+    declarants: [
+      { ...first, nomUsage: 'Autre' },
+      { ...second, prenoms: second.prenoms.toLowerCase() },
+    ],
+  });
+  assert.deepEqual(
+    changed.map((d) => d.champ),
+    ['rfr', 'declarants[0].nomUsage'],
+    'case alone is no difference',
+  );
   await assert.rejects(legacy.parAvis(spi, 'abc'), (e) => e instanceof SourceFiscaleError && e.raison === 'criteres_invalides');
   const wrongKey = new ApiParticulierSource({ http: legacyHttp, baseUrl: sandbox.apiParticulierUrl, apiKey: 'mauvaise' });
   await assert.rejects(wrongKey.parAvis(spi, reference), (e) => e instanceof SourceFiscaleError && e.raison === 'identifiants_refuses');
@@ -142,6 +189,15 @@ test('a static API Particulier key the server refuses is not sent again', async 
   const spi = NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1);
   const wrongKey = new ApiParticulierSource({ http: legacyHttp, baseUrl: sandbox.apiParticulierUrl, apiKey: 'mauvaise' });
   sandbox.admin.clearCalls();
-  await assert.rejects(wrongKey.parAvis(spi, `25${SPI_SANDBOX.coupleMarie.declarant1.slice(2)}`), (e) => e instanceof SourceFiscaleError && e.raison === 'identifiants_refuses');
-  assert.deepEqual(sandbox.admin.calls().filter((c) => c.api === 'api-particulier').map((c) => c.status), [401]);
+  await assert.rejects(
+    wrongKey.parAvis(spi, `25${SPI_SANDBOX.coupleMarie.declarant1.slice(2)}`),
+    (e) => e instanceof SourceFiscaleError && e.raison === 'identifiants_refuses',
+  );
+  assert.deepEqual(
+    sandbox.admin
+      .calls()
+      .filter((c) => c.api === 'api-particulier')
+      .map((c) => c.status),
+    [401],
+  );
 });

@@ -21,10 +21,17 @@ export interface EtatCivil {
 
 /** The query string both APIs take; names uppercased without accents, as the DGFiP stores them. */
 export function criteresEtatCivil(etatCivil: EtatCivil): URLSearchParams {
-  const upper = (text: string) => text.normalize('NFD').replace(/\p{Diacritic}/gu, '').toUpperCase().replace(/\s+/g, ' ').trim();
+  const upper = (text: string) =>
+    text
+      .normalize('NFD')
+      .replace(/\p{Diacritic}/gu, '')
+      .toUpperCase()
+      .replace(/\s+/g, ' ')
+      .trim();
   const nom = upper(etatCivil.nom);
   const prenom = upper(etatCivil.prenoms);
-  if (nom === '' || prenom === '') throw new QuotientError('invalid', 'etat_civil_incomplet', 'Le nom et le prénom sont obligatoires pour une recherche par état civil.');
+  if (nom === '' || prenom === '')
+    throw new QuotientError('invalid', 'etat_civil_incomplet', 'Le nom et le prénom sont obligatoires pour une recherche par état civil.');
   const params = new URLSearchParams({ nom, prenom });
   if (etatCivil.sexe) params.set('sexe', etatCivil.sexe === 'M' ? '1' : '2');
   if (etatCivil.dateNaissance) {

@@ -18,9 +18,7 @@ const r2pAnswer = z.object({ identifiant: z.object({ spi: z.string() }) });
 export class R2pEtatCivilSource {
   readonly source = 'impot-particulier' as const;
 
-  constructor(
-    private readonly options: { http: UpstreamHttp; credentials: CredentialProvider; r2pUrl: string; impotParticulier: ImpotParticulierSource },
-  ) {}
+  constructor(private readonly options: { http: UpstreamHttp; credentials: CredentialProvider; r2pUrl: string; impotParticulier: ImpotParticulierSource }) {}
 
   async parEtatCivil(etatCivil: EtatCivil, options: OptionsAppel = {}): Promise<SituationFiscale> {
     const url = new URL(`${this.options.r2pUrl.replace(/\/$/, '')}/personne/spi`);

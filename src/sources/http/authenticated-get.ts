@@ -38,7 +38,11 @@ export class StaticCredential implements CredentialProvider {
  * once more — an OAuth token may expire between the cache's check and the gateway's. Whatever the
  * last answer, 401 included, is the adapter's to interpret.
  */
-export async function authenticatedGet(http: UpstreamHttp, credentials: CredentialProvider, request: Omit<UpstreamRequest, 'method' | 'body'>): Promise<UpstreamResponse> {
+export async function authenticatedGet(
+  http: UpstreamHttp,
+  credentials: CredentialProvider,
+  request: Omit<UpstreamRequest, 'method' | 'body'>,
+): Promise<UpstreamResponse> {
   const send = async (): Promise<{ credential: Credential; response: UpstreamResponse }> => {
     const credential = await credentials.get();
     const response = await http.send({ ...request, method: 'GET', headers: { ...request.headers, ...credential.headers } });

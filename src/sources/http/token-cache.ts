@@ -14,7 +14,12 @@ export interface ClientCredentials {
 const tokenAnswer = z.object({
   access_token: z.string().min(1).max(8192),
   token_type: z.string().optional(),
-  expires_in: z.coerce.number().int().positive().max(7 * 24 * 3600).optional(),
+  expires_in: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(7 * 24 * 3600)
+    .optional(),
 });
 
 const oauthError = z.object({ error: z.string(), error_description: z.string().optional() });

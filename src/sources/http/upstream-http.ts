@@ -137,7 +137,10 @@ export class UpstreamHttp {
       await sleep(retryDelay, undefined, request.signal ? { signal: request.signal } : undefined).catch(() => undefined);
     }
     if (lastFailure && isSilentClose(lastFailure.cause) && (await this.peerDropsUsAfterHandshake(request.url))) {
-      throw new SourceFiscaleError('certificat_refuse', { correlationId: lastFailure.correlationId, detail: '(connexion fermée juste après la négociation TLS)' });
+      throw new SourceFiscaleError('certificat_refuse', {
+        correlationId: lastFailure.correlationId,
+        detail: '(connexion fermée juste après la négociation TLS)',
+      });
     }
     throw lastFailure ?? new SourceFiscaleError('indisponible');
   }
@@ -258,7 +261,7 @@ function isRetryable(raison: RaisonEchec): boolean {
 }
 
 function errorCode(error: unknown): string {
-  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : (error as Error)?.name ?? '';
+  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : ((error as Error)?.name ?? '');
 }
 
 function causeText(error: unknown): string {

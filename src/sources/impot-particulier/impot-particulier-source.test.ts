@@ -102,7 +102,9 @@ test('the gateway refuses a missing or foreign client certificate; we refuse a f
   assert.equal(noCert.raison, 'certificat_refuse');
   assert.match(noCert.message, /certificat client/);
   const foreign = await createForeignClientCertificate();
-  const wrongCert = await failure(clients({ clientCertPem: foreign.certPem, clientKeyPem: foreign.keyPem }).impotParticulier.parNumeroFiscal(spi('3999999932264')));
+  const wrongCert = await failure(
+    clients({ clientCertPem: foreign.certPem, clientKeyPem: foreign.keyPem }).impotParticulier.parNumeroFiscal(spi('3999999932264')),
+  );
   assert.equal(wrongCert.raison, 'certificat_refuse');
   const otherCa = await createForeignServerCertificate();
   const untrusted = await failure(clients({ caPem: otherCa.caCertPem }).impotParticulier.parNumeroFiscal(spi('3999999932264')));

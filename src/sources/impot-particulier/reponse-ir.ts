@@ -8,10 +8,28 @@ import { isQuotientError } from '../../domain/errors.ts';
  * `codePostal` and `getcodePostal`), then reduced to a `SituationFiscale`: every other field is
  * dropped on receipt (minimisation).
  */
-const integer = z.union([z.number(), z.string().regex(/^-?[0-9]+$/).transform(Number)]).pipe(z.number().int());
-const decimal = z.union([z.number(), z.string().regex(/^[0-9]+(?:[.,][0-9]+)?$/).transform((s) => Number(s.replace(',', '.')))]);
+const integer = z
+  .union([
+    z.number(),
+    z
+      .string()
+      .regex(/^-?[0-9]+$/)
+      .transform(Number),
+  ])
+  .pipe(z.number().int());
+const decimal = z.union([
+  z.number(),
+  z
+    .string()
+    .regex(/^[0-9]+(?:[.,][0-9]+)?$/)
+    .transform((s) => Number(s.replace(',', '.'))),
+]);
 const text = z.string().max(500);
-const dateParts = z.object({ jour: z.union([z.string(), z.number()]).nullish(), mois: z.union([z.string(), z.number()]).nullish(), annee: z.union([z.string(), z.number()]).nullish() });
+const dateParts = z.object({
+  jour: z.union([z.string(), z.number()]).nullish(),
+  mois: z.union([z.string(), z.number()]).nullish(),
+  annee: z.union([z.string(), z.number()]).nullish(),
+});
 
 export const reponseIrSchema = z.object({
   annRevenu: integer.optional(),

@@ -51,7 +51,10 @@ export const m0003JournalAudit: Migration = {
       .execute();
     // journal_id ties the anchor file to this journal: a new database next to an old anchor (a demo
     // started afresh) is told apart from a journal whose entries were removed.
-    await db.insertInto('journal_audit_head').values({ id: 1, seq: 0, hash: '0'.repeat(64), journal_id: randomUUID() }).execute();
+    await db
+      .insertInto('journal_audit_head')
+      .values({ id: 1, seq: 0, hash: '0'.repeat(64), journal_id: randomUUID() })
+      .execute();
 
     await db.schema
       .createTable('journal_audit_checkpoint')
@@ -128,13 +131,29 @@ async function postgresGuards(db: SchemaAgnosticDb): Promise<void> {
  */
 export async function restrictJournalToAppRole(db: SchemaAgnosticDb, role: string): Promise<void> {
   if (!/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(role)) {
-    throw new QuotientError('invalid', 'role_applicatif_invalide', 'QUOTIENT_DB_APP_ROLE doit être un nom de rôle PostgreSQL simple (lettres, chiffres, « _ »).');
+    throw new QuotientError(
+      'invalid',
+      'role_applicatif_invalide',
+      'QUOTIENT_DB_APP_ROLE doit être un nom de rôle PostgreSQL simple (lettres, chiffres, « _ »).',
+    );
   }
-  const found = await sql<{ rolsuper: boolean; is_me: boolean }>`select rolsuper, rolname = current_user as is_me from pg_roles where rolname = ${role}`.execute(db);
+  const found = await sql<{
+    rolsuper: boolean;
+    is_me: boolean;
+  }>`select rolsuper, rolname = current_user as is_me from pg_roles where rolname = ${role}`.execute(db);
   const row = found.rows[0];
-  if (row === undefined) throw new QuotientError('invalid', 'role_applicatif_inconnu', `Le rôle « ${role} » (QUOTIENT_DB_APP_ROLE) n’existe pas dans PostgreSQL : créez-le d’abord.`);
+  if (row === undefined)
+    throw new QuotientError(
+      'invalid',
+      'role_applicatif_inconnu',
+      `Le rôle « ${role} » (QUOTIENT_DB_APP_ROLE) n’existe pas dans PostgreSQL : créez-le d’abord.`,
+    );
   if (row.is_me || row.rolsuper) {
-    throw new QuotientError('invalid', 'role_applicatif_invalide', `Le rôle « ${role} » (QUOTIENT_DB_APP_ROLE) doit être distinct du rôle qui applique les migrations et ne pas être superutilisateur : sinon ses droits ne peuvent pas être restreints.`);
+    throw new QuotientError(
+      'invalid',
+      'role_applicatif_invalide',
+      `Le rôle « ${role} » (QUOTIENT_DB_APP_ROLE) doit être distinct du rôle qui applique les migrations et ne pas être superutilisateur : sinon ses droits ne peuvent pas être restreints.`,
+    );
   }
   const r = quoteIdent(role);
   const statements = [

@@ -27,8 +27,20 @@ export const m0006Comptes: Migration = {
       .addColumn('created_at', 'text', (c) => c.notNull())
       .addColumn('last_sign_in_at', 'text')
       .execute();
-    await db.schema.createIndex('comptes_issuer_sub').on('comptes').columns(['issuer', 'sub']).unique().where(sql<boolean>`kind = 'franceconnect'`).execute();
-    await db.schema.createIndex('comptes_email_local').on('comptes').column('email').unique().where(sql<boolean>`kind = 'local'`).execute();
+    await db.schema
+      .createIndex('comptes_issuer_sub')
+      .on('comptes')
+      .columns(['issuer', 'sub'])
+      .unique()
+      .where(sql<boolean>`kind = 'franceconnect'`)
+      .execute();
+    await db.schema
+      .createIndex('comptes_email_local')
+      .on('comptes')
+      .column('email')
+      .unique()
+      .where(sql<boolean>`kind = 'local'`)
+      .execute();
     await db.schema.createIndex('comptes_famille').on('comptes').column('famille_id').execute();
 
     await db.schema

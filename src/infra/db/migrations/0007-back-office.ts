@@ -19,7 +19,12 @@ export const m0007BackOffice: Migration = {
       .addColumn('nom', 'text', (c) => c.notNull())
       // JSON array of roles among guichet, instructeur, administrateur, auditeur.
       .addColumn('roles', 'text', (c) => c.notNull())
-      .addColumn('actif', 'integer', (c) => c.notNull().defaultTo(1).check(sql`actif in (0, 1)`))
+      .addColumn('actif', 'integer', (c) =>
+        c
+          .notNull()
+          .defaultTo(1)
+          .check(sql`actif in (0, 1)`),
+      )
       .addColumn('issuer', 'text')
       .addColumn('sub', 'text')
       .addColumn('cree_le', 'text', (c) => c.notNull())
@@ -31,7 +36,10 @@ export const m0007BackOffice: Migration = {
     await db.schema.createIndex('agents_issuer_sub').on('agents').columns(['issuer', 'sub']).unique().execute();
 
     // Disabling an agent deletes their sessions at once.
-    await db.schema.alterTable('sessions').addColumn('agent_id', 'text', (c) => c.references('agents.id').onDelete('cascade')).execute();
+    await db.schema
+      .alterTable('sessions')
+      .addColumn('agent_id', 'text', (c) => c.references('agents.id').onDelete('cascade'))
+      .execute();
     await db.schema.createIndex('sessions_agent').on('sessions').column('agent_id').execute();
 
     await db.schema

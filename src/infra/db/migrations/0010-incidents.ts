@@ -15,7 +15,12 @@ export const m0010Incidents: Migration = {
     await db.schema
       .createTable('incident_interrupteurs')
       .addColumn('code', 'text', (c) => c.primaryKey())
-      .addColumn('actif', 'integer', (c) => c.notNull().defaultTo(0).check(sql`actif in (0, 1)`))
+      .addColumn('actif', 'integer', (c) =>
+        c
+          .notNull()
+          .defaultTo(0)
+          .check(sql`actif in (0, 1)`),
+      )
       .addColumn('motif', 'text')
       // Who turned it last: the journal's actor (`agent:<id>`, `systeme:cli:<user>`) and how to show them.
       .addColumn('par', 'text')
