@@ -25,7 +25,11 @@ interface Finished {
   stderr: string;
 }
 
-function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Finished> {
+// The deadlines only stop a hung child; they are generous because a loaded 2-core CI machine can take
+// a minute to start a process that also builds a database.
+const DEADLINE_MS = 180_000;
+
+function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = DEADLINE_MS): Promise<Finished> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: cleanEnv(env) });
     let stdout = '';
@@ -53,7 +57,7 @@ function startCli(
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`not ready in time:\n${output}`));
-    }, 30_000);
+    }, DEADLINE_MS);
     const onData = (d: Buffer) => {
       output += d.toString();
       if (ready.test(output)) {
