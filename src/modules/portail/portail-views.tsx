@@ -345,7 +345,8 @@ function NumerosASaisir({ attendus, errors }: { attendus: readonly NumeroAttendu
 }
 
 export function NumeroPage({ csrf, attendus, errors }: { csrf: string; attendus: readonly NumeroAttendu[]; errors: readonly ErrorDetail[] }) {
-  const fc = attendus.some((a) => a.franceConnect);
+  // The title follows the way proposed: a family signed in with FranceConnect is not asked « your numéro fiscal » first.
+  const fc = attendus.some((a) => a.voie === 'franceconnect');
   return (
     <>
       <Erreurs errors={errors} />
