@@ -26,7 +26,7 @@ import { AgentsService } from '../modules/agents/agents-service.ts';
 import { ClesApiService } from '../modules/api/cles-api-service.ts';
 import { auditFilesFor, JournalAudit, type AuditAlert } from '../modules/audit/index.ts';
 import { ComptesService } from '../modules/comptes/comptes-service.ts';
-import { FranceConnectClient } from '../modules/comptes/franceconnect-client.ts';
+import { FC_RETOUR_CONNEXION, FranceConnectClient } from '../modules/comptes/franceconnect-client.ts';
 import { ControleService } from '../modules/controle/controle-service.ts';
 import { DemandesService } from '../modules/demandes/demandes-service.ts';
 import { notifierFamilles } from '../modules/demandes/notifications.ts';
@@ -350,7 +350,7 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
         franceConnect: franceConnect
           ? new FranceConnectClient({
               ...franceConnect,
-              redirectUri: `${config.publicUrl}/connexion/franceconnect/retour`,
+              redirectUri: `${config.publicUrl}${FC_RETOUR_CONNEXION}`,
               postLogoutRedirectUri: `${config.publicUrl}/deconnexion/fin`,
             })
           : undefined,

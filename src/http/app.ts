@@ -160,7 +160,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       wake: services.wake,
       commune: config.commune,
       politique,
-      franceConnect: comptes.franceConnect !== undefined,
+      publicUrl: config.publicUrl,
+      ...(comptes.franceConnect ? { franceConnect: comptes.franceConnect } : {}),
       ...(web.attenteMs !== undefined ? { attenteMs: web.attenteMs } : {}),
     });
   }

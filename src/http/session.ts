@@ -59,11 +59,10 @@ export interface SessionData {
   agentIdToken?: string;
   /** FranceConnect's ID token, kept for the logout through the provider (id_token_hint). */
   idToken?: string;
-  /**
-   * FranceConnect's access token, which API Impôt particulier by FranceConnect accepts. It lives
-   * as long as the session and is deleted with it.
+  /*
+   * Never FranceConnect's access token: it lives a minute and is used within the callback request,
+   * then held in memory with its expiry until the DGFiP call (docs/franceconnect.md).
    */
-  fcAccessToken?: string;
   /** The pending authorisation request: state, nonce and PKCE verifier, bound to this browser. */
   oidc?: { state: string; nonce: string; codeVerifier: string; startedAt: number };
   /** The same, for an agent's sign-in. */
@@ -276,7 +275,7 @@ export async function signIn(
   request: FastifyRequest,
   compteId: string,
   method: 'franceconnect' | 'local',
-  extra: Pick<SessionData, 'idToken' | 'fcAccessToken'> = {},
+  extra: Pick<SessionData, 'idToken'> = {},
 ): Promise<void> {
   await request.session.regenerate();
   (request.session as unknown as Record<symbol, boolean>)[NOUVELLE_CONNEXION] = true;
@@ -284,7 +283,6 @@ export async function signIn(
   request.session.method = method;
   request.session.signedInAt = new Date().toISOString();
   if (extra.idToken !== undefined) request.session.idToken = extra.idToken;
-  if (extra.fcAccessToken !== undefined) request.session.fcAccessToken = extra.fcAccessToken;
 }
 
 /** A fresh session for an agent who just proved who they are: a family signed in here is signed out. */

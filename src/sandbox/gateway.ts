@@ -38,7 +38,8 @@ export interface SandboxState {
   readonly quota: SlidingWindowQuota;
   readonly countTokenRequests: boolean;
   readonly faults: FaultSwitch;
-  readonly franceConnectTokens: Map<string, string>;
+  /** FranceConnect access token → the person's SPI and, when known, when the token stops being valid (epoch ms). */
+  readonly franceConnectTokens: Map<string, { readonly spi: string; readonly expiresAt?: number }>;
   readonly franceConnectResolver: FranceConnectResolver | undefined;
   readonly apiKeys: Set<string>;
   readonly aftDetailKeys: AftDetailKeys;

@@ -260,6 +260,15 @@ describe('ressources IR par FranceConnect', () => {
     assert.equal((await ask('/dernieresituation/ir/assiettes/annrev/2024', { 'x-franceconnect-oauth': 'fc-jeton-admin' })).status, 403);
   });
 
+  it('refuse un jeton FranceConnect expiré comme un jeton inconnu (403, code 4031)', async () => {
+    t.sb.admin.registerFranceConnectToken('fc-jeton-minute', SPI_SANDBOX.publies[0], clock + 60_000);
+    assert.equal((await ask('/situations/ir/assiettes/annrev/2024', { 'x-franceconnect-oauth': 'fc-jeton-minute' })).status, 200);
+    t.sb.admin.registerFranceConnectToken('fc-jeton-expire', SPI_SANDBOX.publies[0], clock - 1);
+    const expire = await ask('/situations/ir/assiettes/annrev/2024', { 'x-franceconnect-oauth': 'fc-jeton-expire' });
+    assert.equal(expire.status, 403);
+    assert.equal(code(expire), 4031);
+  });
+
   it('répond 400 sans jeton FranceConnect et 403 pour un jeton inconnu', async () => {
     const none = await ask('/situations/ir/assiettes/annrev/2024');
     assert.equal(none.status, 400);

@@ -95,7 +95,9 @@ export async function impotParticulier(state: SandboxState, ctx: CallContext, se
   if (route.byFranceConnect) {
     const fcToken = requestHeader(ctx.req, 'x-franceconnect-oauth');
     if (!fcToken) return erreur(400, undefined, MESSAGES.franceConnectAbsent, now);
-    const resolved = state.franceConnectTokens.get(fcToken) ?? (await state.franceConnectResolver?.(fcToken));
+    // Like the DGFiP, which checks the token with FranceConnect: an expired token is refused as an unknown one.
+    const known = state.franceConnectTokens.get(fcToken);
+    const resolved = known ? (known.expiresAt === undefined || now < known.expiresAt ? known.spi : undefined) : await state.franceConnectResolver?.(fcToken);
     if (!resolved) return erreur(403, 4031, MESSAGES.franceConnectInvalide, now);
     spi = resolved;
   } else {

@@ -102,7 +102,8 @@ export interface SandboxAdmin {
   faults(): readonly (FaultRule & { readonly id: string; readonly remaining: number })[];
   /** Revokes the live access tokens (of one client): the next call gets `401 invalid_token`. */
   revokeTokens(clientId?: string): number;
-  registerFranceConnectToken(token: string, spi: string): void;
+  /** A FranceConnect access token and whose it is; refused after `expiresAt` (epoch ms) when given, as FranceConnect's own are. */
+  registerFranceConnectToken(token: string, spi: string, expiresAt?: number): void;
   revokeFranceConnectToken(token: string): void;
   /** Adds or replaces a client (for instance to change its contract during a test). */
   setClient(client: SandboxClientOptions): SandboxClient;
@@ -219,7 +220,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     quota: new SlidingWindowQuota({ limit: options.quota?.limit ?? DEFAULT_QUOTA.limit, windowMs: options.quota?.windowMs ?? DEFAULT_QUOTA.windowMs }, now),
     countTokenRequests: options.quota?.includeTokenRequests ?? false,
     faults: new FaultSwitch(options.faults ?? []),
-    franceConnectTokens: new Map(Object.entries(options.franceConnect?.tokens ?? {})),
+    franceConnectTokens: new Map(Object.entries(options.franceConnect?.tokens ?? {}).map(([token, spi]) => [token, { spi }])),
     franceConnectResolver: options.franceConnect?.resolve,
     apiKeys: new Set(apiKeys),
     aftDetailKeys: options.aftDetailKeys ?? 'codePostal',
@@ -369,7 +370,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     clearFaults: () => state.faults.clear(),
     faults: () => state.faults.list(),
     revokeTokens: (clientId) => state.tokens.revokeAll(clientId),
-    registerFranceConnectToken: (token, spi) => void state.franceConnectTokens.set(token, spi),
+    registerFranceConnectToken: (token, spi, expiresAt) => void state.franceConnectTokens.set(token, expiresAt === undefined ? { spi } : { spi, expiresAt }),
     revokeFranceConnectToken: (token) => void state.franceConnectTokens.delete(token),
     setClient: (o) => {
       const client = resolveClient(o);

@@ -36,7 +36,8 @@ export type RaisonEchec =
   | 'injoignable'
   | 'indisponible'
   | 'reponse_invalide'
-  | 'appels_suspendus';
+  | 'appels_suspendus'
+  | 'jeton_franceconnect_refuse';
 
 const RAISONS: Record<RaisonEchec, { kind: ErrorKind; message: string }> = {
   introuvable: { kind: 'not_found', message: 'La DGFiP ne connaît aucun avis d’imposition pour ce numéro fiscal et cette année.' },
@@ -64,6 +65,11 @@ const RAISONS: Record<RaisonEchec, { kind: ErrorKind; message: string }> = {
   reponse_invalide: { kind: 'upstream', message: 'La DGFiP a renvoyé une réponse inutilisable.' },
   // Not the DGFiP's doing: Quotient holds its calls (an incident switch, the integrity halt).
   appels_suspendus: { kind: 'unavailable', message: 'Les appels à la DGFiP sont suspendus : aucun n’est envoyé pour le moment.' },
+  // The person's FranceConnect token (X-FranceConnect-OAuth), not the téléservice's: they sign in again.
+  jeton_franceconnect_refuse: {
+    kind: 'unauthenticated',
+    message: 'La DGFiP refuse la connexion FranceConnect (expirée ou retirée) : reconnectez-vous avec FranceConnect.',
+  },
 };
 
 export class SourceFiscaleError extends QuotientError {

@@ -6,6 +6,7 @@ import { createSmtpMailer, startCaptureSmtp } from '../../infra/mail/mailer.ts';
 import { startLocalProvider, FC_PASSWORD } from '../../sandbox/franceconnect/provider.tsx';
 import { DEMO_AGENT_PASSWORD, DEMO_AGENTS, startLocalAgentsProvider } from '../../sandbox/agents/provider.tsx';
 import { LIBELLES_ROLES } from '../../modules/agents/roles.ts';
+import { franceConnectRedirectUris } from '../../modules/comptes/franceconnect-client.ts';
 import { SPI_SANDBOX } from '../../sandbox/server.ts';
 import { parseCommandArgs, type CliCommand } from '../io.ts';
 import { seedDemo } from '../demo-seed.ts';
@@ -73,13 +74,15 @@ export const demoCommand: CliCommand = {
           clients: [
             {
               ...client,
-              redirectUris: [`${config.publicUrl}/connexion/franceconnect/retour`],
+              redirectUris: franceConnectRedirectUris(config.publicUrl),
               postLogoutRedirectUris: [`${config.publicUrl}/deconnexion/fin`],
             },
           ],
           subjectKey: subjectKey(config.dataDir, 'franceconnect'),
           // The sandbox resolves the token to the person, as API Impôt particulier « via FranceConnect » does.
-          ...(sandbox ? { onAccessToken: (token: string, spi: string) => sandbox.admin.registerFranceConnectToken(token, spi) } : {}),
+          ...(sandbox
+            ? { onAccessToken: (token: string, spi: string, expiresAt: number) => sandbox.admin.registerFranceConnectToken(token, spi, expiresAt) }
+            : {}),
         }),
       );
       closers.push(() => provider.close());

@@ -60,6 +60,7 @@ export const POLITIQUE_ACCES: Readonly<Record<string, readonly Principal[]>> = {
   'POST /mon-quotient/accord': FAMILLE,
   'GET /mon-quotient/numero': FAMILLE,
   'POST /mon-quotient/numero': FAMILLE,
+  'GET /mon-quotient/franceconnect/retour': FAMILLE,
   'GET /mon-quotient/demandes/:id': FAMILLE,
   'GET /mon-quotient/demandes/:id/attestation': FAMILLE,
   'GET /mon-quotient/demandes/:id/contestation': FAMILLE,

@@ -42,6 +42,8 @@ export interface VerifiedSignIn {
   readonly userinfo: Readonly<Record<string, unknown>>;
   readonly idToken: string;
   readonly accessToken: string;
+  /** Seconds the access token has left, as the token response said (`expires_in`); undefined when it did not. */
+  readonly accessTokenExpiresIn: number | undefined;
 }
 
 export class OidcRelyingParty {
@@ -76,11 +78,12 @@ export class OidcRelyingParty {
     return this.config;
   }
 
-  async start(): Promise<{ url: string; pending: PendingAuthorization }> {
+  /** `redirectUri`: one of the URIs registered at the provider, the settings' by default. */
+  async start(redirectUri: string = this.settings.redirectUri): Promise<{ url: string; pending: PendingAuthorization }> {
     const config = await this.configuration();
     const pending = { state: oidc.randomState(), nonce: oidc.randomNonce(), codeVerifier: oidc.randomPKCECodeVerifier() };
     const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: this.settings.redirectUri,
+      redirect_uri: redirectUri,
       scope: this.profile.scope,
       ...(this.profile.acr ? { acr_values: this.profile.acr } : {}),
       state: pending.state,
@@ -117,7 +120,14 @@ export class OidcRelyingParty {
     } catch (error) {
       throw refused('informations d’identité invalides', error);
     }
-    return { issuer: claims.iss, sub: claims.sub, userinfo, idToken: tokens.id_token as string, accessToken: tokens.access_token };
+    return {
+      issuer: claims.iss,
+      sub: claims.sub,
+      userinfo,
+      idToken: tokens.id_token as string,
+      accessToken: tokens.access_token,
+      accessTokenExpiresIn: tokens.expiresIn(),
+    };
   }
 
   /** The provider's end-session URL, which comes back to the post-logout redirect URI. */

@@ -4,6 +4,7 @@
  * FranceConnect-like provider and the local agents' provider on loopback, the demo agents (one per
  * role) declared, and the processing loop. Agents sign in through the real OpenID Connect flow.
  */
+import { franceConnectRedirectUris } from '../comptes/franceconnect-client.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,8 +72,8 @@ export async function createBackOfficeTestApp(
   const sandbox = await startSandbox({ dataDir: join(dir, 'pki') });
   const smtp = await startCaptureSmtp();
   const franceConnect = await startLocalProvider({
-    clients: [{ ...FC_CLIENT, redirectUris: [`${publicUrl}/connexion/franceconnect/retour`], postLogoutRedirectUris: [`${publicUrl}/deconnexion/fin`] }],
-    onAccessToken: (token, spi) => sandbox.admin.registerFranceConnectToken(token, spi),
+    clients: [{ ...FC_CLIENT, redirectUris: franceConnectRedirectUris(publicUrl), postLogoutRedirectUris: [`${publicUrl}/deconnexion/fin`] }],
+    onAccessToken: (token, spi, expiresAt) => sandbox.admin.registerFranceConnectToken(token, spi, expiresAt),
   });
   const agentsProvider = await startLocalAgentsProvider({
     clients: [{ ...AGENTS_CLIENT, redirectUris: [`${publicUrl}/agents/connexion/retour`], postLogoutRedirectUris: [`${publicUrl}/agents/deconnexion/fin`] }],

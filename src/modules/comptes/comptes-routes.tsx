@@ -136,7 +136,8 @@ export async function registerComptesRoutes(app: FastifyInstance, deps: ComptesR
         pending && Date.now() - pending.startedAt < 10 * 60_000 ? pending : undefined,
       );
       const compteId = await comptes.connecterFranceConnect(identity);
-      await signIn(request, compteId, 'franceconnect', { idToken: identity.idToken, fcAccessToken: identity.accessToken });
+      // The access token is not kept: the DGFiP is asked with the one of the sign-in made, after the consent, for the avis.
+      await signIn(request, compteId, 'franceconnect', { idToken: identity.idToken });
       return reply.redirect('/mon-espace', 303);
     });
   }

@@ -23,6 +23,8 @@ export interface CompteConnecte {
   readonly displayName: string;
   readonly kind: 'franceconnect' | 'local';
   readonly email: string | null;
+  /** FranceConnect's pseudonymous identifier of the person (with its issuer), for a FranceConnect account. */
+  readonly franceConnect: { readonly issuer: string; readonly sub: string } | null;
 }
 
 export const PASSWORD_MIN_LENGTH = 12;
@@ -96,11 +98,28 @@ export class ComptesService {
     const row = await this.deps.db
       .selectFrom('comptes')
       .innerJoin('familles', 'familles.id', 'comptes.famille_id')
-      .select(['comptes.id', 'comptes.famille_id', 'familles.reference', 'comptes.display_name', 'comptes.kind', 'comptes.email'])
+      .select([
+        'comptes.id',
+        'comptes.famille_id',
+        'familles.reference',
+        'comptes.display_name',
+        'comptes.kind',
+        'comptes.email',
+        'comptes.issuer',
+        'comptes.sub',
+      ])
       .where('comptes.id', '=', compteId)
       .executeTakeFirst();
     return row
-      ? { compteId: row.id, familleId: row.famille_id, familleReference: row.reference, displayName: row.display_name, kind: row.kind, email: row.email }
+      ? {
+          compteId: row.id,
+          familleId: row.famille_id,
+          familleReference: row.reference,
+          displayName: row.display_name,
+          kind: row.kind,
+          email: row.email,
+          franceConnect: row.kind === 'franceconnect' && row.issuer && row.sub ? { issuer: row.issuer, sub: row.sub } : null,
+        }
       : undefined;
   }
 

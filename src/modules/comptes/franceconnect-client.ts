@@ -8,8 +8,19 @@ export const FC_SCOPE = 'openid given_name family_name birthdate gender birthpla
 export const FC_ACR = 'eidas1';
 
 /**
- * QUOTIENT_FC_ISSUER and the client's credentials; the redirect URI is
- * `<public URL>/connexion/franceconnect/retour`, the post-logout one `<public URL>/deconnexion/fin`.
+ * Where FranceConnect sends the browser back: the sign-in, and the sign-in made for an avis (the
+ * DGFiP called at once with its one-minute access token). Both are declared at FranceConnect.
+ */
+export const FC_RETOUR_CONNEXION = '/connexion/franceconnect/retour';
+export const FC_RETOUR_AVIS = '/mon-quotient/franceconnect/retour';
+
+export function franceConnectRedirectUris(publicUrl: string): string[] {
+  return [`${publicUrl}${FC_RETOUR_CONNEXION}`, `${publicUrl}${FC_RETOUR_AVIS}`];
+}
+
+/**
+ * QUOTIENT_FC_ISSUER and the client's credentials; the redirect URIs are `franceConnectRedirectUris`,
+ * the post-logout one `<public URL>/deconnexion/fin`.
  */
 export type FranceConnectSettings = RelyingPartySettings;
 
@@ -23,7 +34,13 @@ export interface FranceConnectIdentity {
   readonly birthplace: string | null;
   readonly birthcountry: string | null;
   readonly idToken: string;
+  /**
+   * The access token API Impôt particulier accepts (`X-FranceConnect-OAuth`), and its lifetime as
+   * FranceConnect gave it (about 60 s). Never written anywhere: used within the callback request,
+   * or held in memory with its expiry until the DGFiP call.
+   */
   readonly accessToken: string;
+  readonly accessTokenExpiresIn: number | undefined;
 }
 
 const refused = (why: string, cause?: unknown) =>
@@ -41,7 +58,7 @@ const refused = (why: string, cause?: unknown) =>
 export class FranceConnectClient {
   private readonly rp: OidcRelyingParty;
 
-  constructor(settings: FranceConnectSettings) {
+  constructor(private readonly settings: FranceConnectSettings) {
     this.rp = new OidcRelyingParty(settings, {
       scope: FC_SCOPE,
       acr: FC_ACR,
@@ -61,11 +78,12 @@ export class FranceConnectClient {
     return this.rp.issuerOrigin;
   }
 
-  start(): Promise<{ url: string; pending: PendingAuthorization }> {
-    return this.rp.start();
+  /** The sign-in (`connexion`), or the sign-in made to ask the DGFiP for an avis (`avis`): each has its return URL. */
+  start(retour: 'connexion' | 'avis' = 'connexion'): Promise<{ url: string; pending: PendingAuthorization }> {
+    return this.rp.start(retour === 'avis' ? new URL(FC_RETOUR_AVIS, this.settings.redirectUri).href : this.settings.redirectUri);
   }
 
-  /** Validates the return to `/connexion/franceconnect/retour` and gives the verified identity. */
+  /** Validates the return to one of the redirect URIs and gives the verified identity. */
   async finish(callbackUrl: URL, pending: PendingAuthorization | undefined): Promise<FranceConnectIdentity> {
     const signIn = await this.rp.finish(callbackUrl, pending);
     const info = signIn.userinfo;
@@ -83,6 +101,7 @@ export class FranceConnectClient {
       birthcountry: textClaim(info.birthcountry),
       idToken: signIn.idToken,
       accessToken: signIn.accessToken,
+      accessTokenExpiresIn: signIn.accessTokenExpiresIn,
     };
   }
 

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { createTestApp, type TestApp } from '../../http/testing.ts';
 import { createSmtpMailer, startCaptureSmtp, type CaptureSmtp } from '../../infra/mail/mailer.ts';
 import { startLocalProvider, type LocalProvider } from '../../sandbox/franceconnect/provider.tsx';
+import { franceConnectRedirectUris } from './franceconnect-client.ts';
 import type { JournalAudit } from '../audit/index.ts';
 
 export const PUBLIC_URL = 'http://localhost:3999';
@@ -15,7 +16,7 @@ export const FC_CLIENT = { clientId: 'quotient-test', clientSecret: 'secret-de-t
 export interface ComptesTestApp extends TestApp {
   readonly smtp: CaptureSmtp;
   readonly provider: LocalProvider | undefined;
-  readonly fcTokens: Array<{ token: string; spi: string }>;
+  readonly fcTokens: Array<{ token: string; spi: string; expiresAt: number }>;
   /** The journal of this app (to check what the sign-in wrote). */
   readonly journal: JournalAudit;
 }
@@ -31,11 +32,11 @@ export async function createComptesTestApp(
   } = {},
 ): Promise<ComptesTestApp> {
   const smtp = await startCaptureSmtp();
-  const fcTokens: Array<{ token: string; spi: string }> = [];
+  const fcTokens: Array<{ token: string; spi: string; expiresAt: number }> = [];
   const provider = options.franceConnect
     ? await startLocalProvider({
-        clients: [{ ...FC_CLIENT, redirectUris: [`${PUBLIC_URL}/connexion/franceconnect/retour`], postLogoutRedirectUris: [`${PUBLIC_URL}/deconnexion/fin`] }],
-        onAccessToken: (token, spi) => fcTokens.push({ token, spi }),
+        clients: [{ ...FC_CLIENT, redirectUris: franceConnectRedirectUris(PUBLIC_URL), postLogoutRedirectUris: [`${PUBLIC_URL}/deconnexion/fin`] }],
+        onAccessToken: (token, spi, expiresAt) => fcTokens.push({ token, spi, expiresAt }),
       })
     : undefined;
   const issuer = options.issuer ?? provider?.issuer;

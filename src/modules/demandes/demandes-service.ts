@@ -36,9 +36,18 @@ export interface DemandesDeps {
 
 export type ModeConsentement = 'en_ligne' | 'formulaire_signe' | 'courriel';
 
+/**
+ * What a submission gives for one foyer fiscal: how to ask the DGFiP, or `franceConnectAttendu`
+ * when its declarant has yet to sign in with FranceConnect (the second parent, after the first's
+ * avis is received: a minute-long token cannot wait for the other's sign-in).
+ */
+export type IdentifiantSoumis = Identifiant | { readonly franceConnectAttendu: true };
+
+const parFranceConnect = (i: IdentifiantSoumis) => 'franceConnectToken' in i || 'franceConnectAttendu' in i;
+
 export interface FoyerFiscalSoumis {
   readonly parentRang: 1 | 2;
-  readonly identifiant: Identifiant;
+  readonly identifiant: IdentifiantSoumis;
   readonly consentement: {
     readonly mode: ModeConsentement;
     /** Who gave it: the family online, or the agent who received the signed form or e-mail. */
@@ -68,6 +77,8 @@ export interface EtatDemande {
   readonly familleId: string;
   readonly statut: StatutDemande;
   readonly motif: string | null;
+  /** The reason's code (`MOTIFS`), for pages that answer it with a form (a FranceConnect sign-in to redo). */
+  readonly motifCode: string | null;
   /** While it waits for the quota: its place and an honest estimate (none while calls are held: `suspension`). */
   readonly file?: { readonly position: number; readonly attenteMinutes: number; readonly suspension?: SuspensionAppels };
   readonly quotient?: {
@@ -118,7 +129,7 @@ export class DemandesService {
       throw new QuotientError('invalid', 'foyers_invalides', 'Chaque parent ne peut figurer qu’une fois dans la demande.');
     }
     for (const f of s.foyersFiscaux) {
-      if ('franceConnectToken' in f.identifiant && !habilitation.modalites.includes('franceconnect')) {
+      if (parFranceConnect(f.identifiant) && !habilitation.modalites.includes('franceconnect')) {
         throw new QuotientError('forbidden', 'modalite_non_habilitee', 'L’habilitation de la commune ne permet pas l’interrogation par FranceConnect.');
       }
       if (s.canal !== 'en_ligne' && f.consentement.mode === 'en_ligne') {
@@ -210,7 +221,7 @@ export class DemandesService {
             id: foyerFiscalIds[index] as string,
             demande_id: id,
             parent_rang: rang,
-            voie: 'franceConnectToken' in (s.foyersFiscaux[index] as FoyerFiscalSoumis).identifiant ? 'franceconnect' : 'numero_fiscal',
+            voie: parFranceConnect((s.foyersFiscaux[index] as FoyerFiscalSoumis).identifiant) ? 'franceconnect' : 'numero_fiscal',
             etat: 'a_appeler',
             annee_revenus: null,
             source: null,
@@ -229,7 +240,9 @@ export class DemandesService {
       await uow.avancer({ id, ...consentie }, { type: 'mise_en_file' }, s.acteur);
     });
     // Only once the consents are committed does a numéro fiscal enter the vault.
-    s.foyersFiscaux.forEach((f, index) => this.deps.vault.put(foyerFiscalIds[index] as string, f.identifiant));
+    s.foyersFiscaux.forEach((f, index) => {
+      if (!('franceConnectAttendu' in f.identifiant)) this.deps.vault.put(foyerFiscalIds[index] as string, f.identifiant);
+    });
     return { id, reference };
   }
 
@@ -237,7 +250,14 @@ export class DemandesService {
   async etat(demandeId: string, executor: Executor = this.deps.db): Promise<EtatDemande> {
     const demande = await findDemande(executor, demandeId);
     if (!demande) throw new QuotientError('not_found', 'demande_introuvable', 'Demande introuvable.');
-    const base = { id: demande.id, reference: demande.reference, familleId: demande.famille_id, statut: demande.statut, motif: demande.motif };
+    const base = {
+      id: demande.id,
+      reference: demande.reference,
+      familleId: demande.famille_id,
+      statut: demande.statut,
+      motif: demande.motif,
+      motifCode: demande.motif_code,
+    };
     // Holding its numéros fiscaux means being on the call path: queued, or being called.
     if (STATUTS_AVEC_NUMERO_FISCAL.includes(demande.statut)) {
       const position = await this.deps.positionEnFile(executor, demande);
@@ -278,8 +298,19 @@ export class DemandesService {
     return foyersFiscaux.filter((f) => f.etat !== 'recu').map((f) => (f.parent_rang === 2 ? 2 : 1));
   }
 
-  /** The family (or an agent) types the numéro fiscal again; the consents already recorded stand. */
-  async ressaisir(demandeId: string, acteur: Acteur, identifiants: ReadonlyArray<{ parentRang: 1 | 2; identifiant: Identifiant }>): Promise<void> {
+  /** The declarants whose avis was not obtained, and how each was asked (FranceConnect or numéro fiscal). */
+  async foyersARessaisir(demandeId: string): Promise<Array<{ rang: 1 | 2; voie: 'franceconnect' | 'numero_fiscal' }>> {
+    const foyersFiscaux = await findFoyersFiscaux(this.deps.db, demandeId);
+    return foyersFiscaux
+      .filter((f) => f.etat !== 'recu')
+      .map((f) => ({ rang: f.parent_rang === 2 ? 2 : 1, voie: f.voie === 'franceconnect' ? 'franceconnect' : 'numero_fiscal' }));
+  }
+
+  /**
+   * The family (or an agent) gives again how to ask for each avis not obtained (a numéro fiscal, a
+   * new FranceConnect sign-in, or one still to come); the consents already recorded stand.
+   */
+  async ressaisir(demandeId: string, acteur: Acteur, identifiants: ReadonlyArray<{ parentRang: 1 | 2; identifiant: IdentifiantSoumis }>): Promise<void> {
     const { db } = this.deps;
     const foyersFiscaux = await findFoyersFiscaux(db, demandeId);
     if (foyersFiscaux.some((f) => f.etat !== 'recu' && !identifiants.some((i) => i.parentRang === f.parent_rang))) {
@@ -288,6 +319,17 @@ export class DemandesService {
     await this.deps.transitions.executer(async (uow) => {
       const demande = await findDemande(uow.trx, demandeId);
       if (!demande) throw new QuotientError('not_found', 'demande_introuvable', 'Demande introuvable.');
+      // The way may change: a FranceConnect sign-in that expired replaced by the numéro fiscal typed, and the reverse.
+      for (const i of identifiants) {
+        const voie = parFranceConnect(i.identifiant) ? 'franceconnect' : 'numero_fiscal';
+        await uow.trx
+          .updateTable('demande_foyers')
+          .set({ voie })
+          .where('demande_id', '=', demandeId)
+          .where('parent_rang', '=', i.parentRang)
+          .where('etat', '!=', 'recu')
+          .execute();
+      }
       const consentie = await uow.avancer(demande, { type: 'nouvelle_saisie' }, acteur, {
         motif: null,
         detenteur: this.deps.instanceId,
@@ -298,7 +340,7 @@ export class DemandesService {
     });
     for (const i of identifiants) {
       const foyerFiscal = foyersFiscaux.find((f) => f.parent_rang === i.parentRang && f.etat !== 'recu');
-      if (foyerFiscal) this.deps.vault.put(foyerFiscal.id, i.identifiant);
+      if (foyerFiscal && !('franceConnectAttendu' in i.identifiant)) this.deps.vault.put(foyerFiscal.id, i.identifiant);
     }
   }
 

@@ -15,6 +15,9 @@ export const MOTIFS = {
   discordant: 'L’avis reçu ne concerne aucun des parents déclarés : il n’a pas été conservé, un agent va vérifier.',
   combinaison: 'Les avis des deux foyers ne peuvent pas être combinés automatiquement : un agent va vérifier.',
   spi_perdu: 'Le service a redémarré avant l’appel à la DGFiP : le numéro fiscal doit être saisi à nouveau.',
+  franceconnect_expire:
+    'La connexion FranceConnect ne vaut qu’une minute et elle a expiré avant l’appel à la DGFiP : reconnectez-vous avec FranceConnect pour relancer la demande.',
+  franceconnect_attendu: 'Un avis sera demandé à la DGFiP dès que son déclarant se sera connecté avec FranceConnect.',
   echec: 'La DGFiP n’a pas pu répondre ; la demande pourra être refaite. Le service technique est prévenu.',
   consentement_retire: 'L’accord pour interroger la DGFiP a été retiré : la demande est annulée.',
   // An instructor: a review opened on a contestation, then what the decision tells the family

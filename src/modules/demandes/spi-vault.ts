@@ -1,7 +1,16 @@
 import type { NumeroFiscal } from '../../domain/numero-fiscal.ts';
 
-/** How the DGFiP will be asked about one foyer fiscal: by numéro fiscal, or as the FranceConnect user. */
-export type Identifiant = { readonly spi: NumeroFiscal } | { readonly franceConnectToken: string };
+/**
+ * How the DGFiP will be asked about one foyer fiscal: by numéro fiscal, or as the FranceConnect user,
+ * with the access token of a sign-in and the instant it stops being valid (epoch ms, about a minute).
+ */
+export type Identifiant = { readonly spi: NumeroFiscal } | { readonly franceConnectToken: string; readonly valableJusque: number };
+
+/**
+ * A FranceConnect token is handed to the call only while it has this much life left: the quota slot,
+ * the call and its retries take up to this long, and the DGFiP refuses a token that expired on the way.
+ */
+export const MARGE_JETON_FRANCECONNECT_MS = 10_000;
 
 /**
  * The only place a numéro fiscal waits between the form and the call: this process's memory
@@ -10,6 +19,8 @@ export type Identifiant = { readonly spi: NumeroFiscal } | { readonly franceConn
  */
 export class SpiVault {
   private readonly entries = new Map<string, { identifiant: Identifiant; expiresAt: number }>();
+  /** Entries that ran out before they were used (not forgotten): the family is told why. */
+  private readonly expired = new Set<string>();
 
   constructor(
     private readonly ttlMs = 60 * 60 * 1000,
@@ -18,7 +29,9 @@ export class SpiVault {
 
   /** Keyed by the foyer fiscal of a request (`demande_foyers.id`). */
   put(foyerFiscalId: string, identifiant: Identifiant): void {
-    this.entries.set(foyerFiscalId, { identifiant, expiresAt: this.clock() + this.ttlMs });
+    const limite = 'valableJusque' in identifiant ? identifiant.valableJusque - MARGE_JETON_FRANCECONNECT_MS : Infinity;
+    this.expired.delete(foyerFiscalId);
+    this.entries.set(foyerFiscalId, { identifiant, expiresAt: Math.min(this.clock() + this.ttlMs, limite) });
   }
 
   get(foyerFiscalId: string): Identifiant | undefined {
@@ -26,6 +39,7 @@ export class SpiVault {
     if (!entry) return undefined;
     if (entry.expiresAt <= this.clock()) {
       this.entries.delete(foyerFiscalId);
+      this.expired.add(foyerFiscalId);
       return undefined;
     }
     return entry.identifiant;
@@ -35,9 +49,16 @@ export class SpiVault {
     return this.get(foyerFiscalId) !== undefined;
   }
 
+  /** True when an entry was put for this foyer fiscal and ran out before it was used. */
+  aExpire(foyerFiscalId: string): boolean {
+    this.get(foyerFiscalId);
+    return this.expired.has(foyerFiscalId);
+  }
+
   /** Dropped as soon as the DGFiP answered, whatever it answered. */
   forget(foyerFiscalId: string): void {
     this.entries.delete(foyerFiscalId);
+    this.expired.delete(foyerFiscalId);
   }
 
   get size(): number {

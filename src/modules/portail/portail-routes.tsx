@@ -14,8 +14,10 @@ import {
   numerosFiscaux,
   pageFormulaire,
   refusDe,
+  lireChamps,
   saisieAReafficher,
   texte,
+  texteOptionnel,
 } from '../../http/formulaire.ts';
 import { pageContext, sendPage } from '../../http/render.tsx';
 import { Layout } from '../../http/ui/layout.tsx';
@@ -23,10 +25,12 @@ import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { parisDate } from '../../sources/paris-date.ts';
 import type { Acteur, JournalAudit } from '../audit/index.ts';
 import type { CompteConnecte } from '../comptes/comptes-service.ts';
+import type { FranceConnectClient } from '../comptes/franceconnect-client.ts';
 import type { DemandesService, EtatDemande, FoyerFiscalSoumis } from '../demandes/demandes-service.ts';
 import { exportEnTexte } from '../familles/export-texte.ts';
 import type { FamillesService, CompositionFamille } from '../familles/familles-service.ts';
 import { champDeLaComposition, schemaComposition, valeursDeLaComposition } from '../familles/formulaire-composition.tsx';
+import { registerAvisFranceConnect } from './avis-franceconnect.tsx';
 import {
   AccordPage,
   AttentePage,
@@ -47,7 +51,7 @@ import {
 
 /** The services the portal uses, composed in src/app/compose.ts. */
 export interface PortailServices {
-  readonly demandes: Pick<DemandesService, 'soumettre' | 'etat' | 'attendre' | 'ressaisir' | 'rangsARessaisir'>;
+  readonly demandes: Pick<DemandesService, 'soumettre' | 'etat' | 'attendre' | 'ressaisir' | 'foyersARessaisir'>;
   readonly familles: FamillesService;
   /** Where a family's tries on another family's requests are traced. */
   readonly journal: Pick<JournalAudit, 'append'>;
@@ -59,8 +63,9 @@ export interface PortailRoutesDeps extends PortailServices {
   readonly commune: CommuneConfig;
   /** The policy in force today (it changes when an administrator activates a version). */
   readonly politique: () => PolitiqueTarifaire;
-  /** True when families may sign in with FranceConnect (then no numéro fiscal is asked). */
-  readonly franceConnect: boolean;
+  /** FranceConnect, when set up: families sign in with it, and a declarant's avis may be asked with it. */
+  readonly franceConnect?: Pick<FranceConnectClient, 'start' | 'finish'>;
+  readonly publicUrl: string;
   /** How long the submission waits for the answer before showing the queue (default 8 s). */
   readonly attenteMs?: number;
 }
@@ -130,17 +135,47 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     return etat;
   }
 
-  /** Who will be asked, and how: FranceConnect for the signed-in first parent when allowed. */
-  function attendus(compte: CompteConnecte, request: FastifyRequest, composition: CompositionFamille, rangs: ReadonlyArray<1 | 2>): NumeroAttendu[] {
-    const fc =
-      deps.franceConnect &&
-      compte.kind === 'franceconnect' &&
-      typeof request.session.fcAccessToken === 'string' &&
-      commune.habilitation.modalites.includes('franceconnect');
+  /** FranceConnect may be used for an avis: set up, and allowed by the habilitation. */
+  const franceConnect = commune.habilitation.modalites.includes('franceconnect') ? deps.franceConnect : undefined;
+  const avisFranceConnect = franceConnect
+    ? registerAvisFranceConnect(app, {
+        franceConnect,
+        demandes,
+        publicUrl: deps.publicUrl,
+        clock: Date.now,
+        wake: deps.wake,
+        attenteMs: deps.attenteMs ?? 8_000,
+        page,
+        acteurDe,
+        signedIn,
+      })
+    : undefined;
+
+  /** Who will be asked, and how: FranceConnect offered to each declarant when allowed, chosen for the signed-in first parent. */
+  function attendus(compte: CompteConnecte, composition: CompositionFamille, rangs: ReadonlyArray<1 | 2>, voies: Voies = {}): NumeroAttendu[] {
     return rangs.map((rang) => {
       const p = composition.parents.find((x) => x.rang === rang);
-      return { rang, nom: p ? `${p.prenoms} ${p.nomUsage ?? p.nomNaissance}` : `parent ${rang}`, franceConnect: fc && rang === 1 };
+      const parDefaut = franceConnect && rang === 1 && compte.kind === 'franceconnect' ? 'franceconnect' : 'numero';
+      const choisie = voies[rang] === 'franceconnect' || voies[rang] === 'numero' ? voies[rang] : parDefaut;
+      return {
+        rang,
+        nom: p ? `${p.prenoms} ${p.nomUsage ?? p.nomNaissance}` : `parent ${rang}`,
+        franceConnect: franceConnect !== undefined,
+        voie: franceConnect ? choisie : 'numero',
+      };
     });
+  }
+
+  /**
+   * Step 3's form, and the re-entry's: the numéro fiscal of each declarant for whom it is chosen. Then
+   * the request is submitted (or relaunched) at once, or, when FranceConnect is chosen for someone,
+   * the family goes to FranceConnect and the request is made on its return.
+   */
+  function lireVoies(liste: readonly NumeroAttendu[], body: unknown) {
+    const voies = lireChamps(VOIES, body);
+    const choisis = attendusAvecVoies(liste, { 1: voies['voie-1'], 2: voies['voie-2'] });
+    const lecture = lireFormulaire(numerosFiscaux(choisis.filter((a) => a.voie === 'numero')), body);
+    return { choisis, lecture, franceConnect: choisis.filter((a) => a.voie === 'franceconnect').map((a) => a.rang) };
   }
 
   // ---------------------------------------------------------------------------------------
@@ -150,7 +185,7 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     const compte = signedIn(request, reply);
     if (!compte) return reply;
     const composition = await familles.composition(compte.familleId);
-    const fc = attendus(compte, request, composition, [1])[0]?.franceConnect ?? false;
+    const fc = attendus(compte, composition, [1])[0]?.voie === 'franceconnect';
     return page(
       request,
       reply,
@@ -208,7 +243,7 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
       request,
       reply,
       'Votre numéro fiscal',
-      <NumeroPage csrf={reply.generateCsrf()} attendus={attendus(compte, request, composition, parcours.rangs)} errors={[]} />,
+      <NumeroPage csrf={reply.generateCsrf()} attendus={attendus(compte, composition, parcours.rangs)} errors={[]} />,
     );
   });
 
@@ -217,8 +252,7 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     const parcours = parcoursDe(request, compte);
     if (!parcours) return reply.redirect('/mon-quotient/accord', 303);
     const composition = await familles.composition(compte.familleId);
-    const liste = attendus(compte, request, composition, parcours.rangs);
-    const lecture = lireFormulaire(numerosFiscaux(liste.filter((a) => !a.franceConnect)), request.body);
+    const { choisis: liste, lecture, franceConnect: parFranceConnect } = lireVoies(attendus(compte, composition, parcours.rangs), request.body);
     if (!lecture.ok) {
       // The numbers typed are not sent back: the page asks for them again (invariant 1).
       return pageFormulaire(
@@ -230,9 +264,11 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
         <NumeroPage csrf={reply.generateCsrf()} attendus={liste} errors={lecture.errors} />,
       );
     }
+    if (avisFranceConnect && parFranceConnect.length > 0) {
+      return avisFranceConnect.lancer(request, reply, { familleId: compte.familleId, numeros: lecture.values, franceConnect: parFranceConnect });
+    }
     const consentement = { mode: 'en_ligne' as const, donnePar: { type: 'famille' as const, id: compte.familleId } };
     const foyersFiscaux: FoyerFiscalSoumis[] = liste.flatMap((a): FoyerFiscalSoumis[] => {
-      if (a.franceConnect) return [{ parentRang: a.rang, identifiant: { franceConnectToken: request.session.fcAccessToken as string }, consentement }];
       const spi = lecture.values.get(a.rang);
       return spi ? [{ parentRang: a.rang, identifiant: { spi }, consentement }] : [];
     });
@@ -273,14 +309,19 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
   /** For a request whose numéro fiscal must be typed again (lost at a restart, or the call failed): who to ask. */
   async function ressaisieDe(compte: CompteConnecte, etat: EtatDemande, reply: FastifyReply, errors: ErrorDetail[]): Promise<{ ressaisie?: Ressaisie }> {
     if (etat.statut !== 'a_ressaisir' && etat.statut !== 'echouee') return {};
-    const rangs = await demandes.rangsARessaisir(etat.id);
-    if (rangs.length === 0) return {};
+    const foyers = await demandes.foyersARessaisir(etat.id);
+    if (foyers.length === 0) return {};
     const composition = await familles.composition(compte.familleId);
-    const attendus = rangs.map((rang): NumeroAttendu => {
-      const p = composition.parents.find((x) => x.rang === rang);
-      return { rang, nom: p ? `${p.prenoms} ${p.nomUsage ?? p.nomNaissance}` : `parent ${rang}`, franceConnect: false };
-    });
-    return { ressaisie: { csrf: reply.generateCsrf(), attendus, errors } };
+    // Asked again the way it was asked: a FranceConnect sign-in to redo stays a FranceConnect sign-in.
+    const liste = attendusAvecVoies(
+      attendus(
+        compte,
+        composition,
+        foyers.map((f) => f.rang),
+      ),
+      Object.fromEntries(foyers.map((f) => [f.rang, f.voie === 'franceconnect' ? 'franceconnect' : 'numero'])),
+    );
+    return { ressaisie: { csrf: reply.generateCsrf(), attendus: liste, errors } };
   }
 
   app.post('/mon-quotient/demandes/:id/ressaisie', async (request, reply) => {
@@ -289,7 +330,7 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     const { ressaisie } = await ressaisieDe(compte, etat, reply, []);
     // Nothing to type again (already relaunched, or calculated): back to the request's page.
     if (!ressaisie) return reply.redirect(`/mon-quotient/demandes/${etat.id}`, 303);
-    const lecture = lireFormulaire(numerosFiscaux(ressaisie.attendus), request.body);
+    const { choisis, lecture, franceConnect: parFranceConnect } = lireVoies(ressaisie.attendus, request.body);
     if (!lecture.ok) {
       // The numbers typed are not sent back: the form asks for them again (invariant 1).
       return pageFormulaire(
@@ -298,10 +339,18 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
         reply,
         `Demande ${etat.reference}`,
         lecture.errors,
-        <StatutPage etat={etat} commune={commune} ressaisie={{ ...ressaisie, errors: lecture.errors }} />,
+        <StatutPage etat={etat} commune={commune} ressaisie={{ ...ressaisie, attendus: choisis, errors: lecture.errors }} />,
       );
     }
-    const identifiants = ressaisie.attendus.flatMap((a) => {
+    if (avisFranceConnect && parFranceConnect.length > 0) {
+      return avisFranceConnect.lancer(request, reply, {
+        familleId: compte.familleId,
+        demandeId: etat.id,
+        numeros: lecture.values,
+        franceConnect: parFranceConnect,
+      });
+    }
+    const identifiants = choisis.flatMap((a) => {
       const spi = lecture.values.get(a.rang);
       return spi ? [{ parentRang: a.rang, identifiant: { spi } }] : [];
     });
@@ -439,6 +488,18 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
       return erreur(refusDe(error, { champ: champDeLaComposition }).errors);
     }
     return reply.redirect('/mon-quotient', 303);
+  });
+}
+
+/** How each declarant's avis is asked, as chosen on the form (`voie-<rang>`); anything else keeps the default. */
+type Voies = Partial<Record<1 | 2, string | undefined>>;
+const VOIES = z.object({ 'voie-1': texteOptionnel(), 'voie-2': texteOptionnel() });
+
+/** The choice posted, where FranceConnect is offered; the numéro fiscal where it is not. */
+function attendusAvecVoies(liste: readonly NumeroAttendu[], voies: Voies): NumeroAttendu[] {
+  return liste.map((a) => {
+    const v = voies[a.rang];
+    return a.franceConnect && (v === 'franceconnect' || v === 'numero') ? { ...a, voie: v } : a;
   });
 }
 

@@ -184,7 +184,12 @@ export function InformationPage({
             ; {enfantsEnClair(composition)}. <a href="/mon-foyer">Modifier mon foyer</a>
           </p>
           <CompositionEtAvis composition={composition} />
-          {franceConnect ? <p>Connecté(e) avec FranceConnect, vous n’aurez pas à saisir votre propre numéro fiscal.</p> : null}
+          {franceConnect ? (
+            <p>
+              Connecté(e) avec FranceConnect, vous n’aurez pas à saisir votre propre numéro fiscal : après votre accord, vous vous reconnecterez à FranceConnect
+              et l’avis sera demandé à la DGFiP dès votre retour (la connexion ne vaut qu’une minute).
+            </p>
+          ) : null}
           <p>
             <a class="button" href="/mon-quotient/accord">
               Continuer
@@ -292,43 +297,83 @@ function AideNumeroFiscal() {
 export interface NumeroAttendu {
   readonly rang: 1 | 2;
   readonly nom: string;
-  /** Asked of the DGFiP as the person signed in with FranceConnect: nothing to type. */
+  /** FranceConnect may be used for this declarant's avis (the habilitation allows it, FranceConnect is set up). */
   readonly franceConnect: boolean;
+  /** The way shown chosen: FranceConnect for the parent signed in with it, the numéro fiscal otherwise. */
+  readonly voie: 'franceconnect' | 'numero';
 }
 
-/** The numéro fiscal of each declarant to type, with where to find it; nothing when none is to be typed. */
+/**
+ * For each declarant, how their avis is asked: with FranceConnect (the declarant signs in with
+ * their own account and the DGFiP is called on their return) or with their numéro fiscal. Without
+ * JavaScript both stay visible: the number is read only when « numéro fiscal » is chosen.
+ */
 function NumerosASaisir({ attendus, errors }: { attendus: readonly NumeroAttendu[]; errors: readonly ErrorDetail[] }) {
   if (attendus.length === 0) return null;
   return (
     <>
       <AideNumeroFiscal />
-      {attendus.map((a) => (
-        <ChampNumeroFiscal key={a.rang} rang={a.rang} nom={a.nom} errors={errors} />
-      ))}
+      {attendus.map((a) =>
+        a.franceConnect ? (
+          <div key={a.rang} class="field">
+            <RadioGroup
+              name={`voie-${a.rang}`}
+              legend={`Comment demander l’avis de ${a.nom} ?`}
+              hint="FranceConnect : la personne se connecte avec son propre compte, puis la DGFiP est interrogée aussitôt (la connexion ne vaut qu’une minute)."
+              options={[
+                ['franceconnect', `Avec FranceConnect, ${a.nom} se connecte`],
+                ['numero', 'En saisissant son numéro fiscal'],
+              ]}
+              value={a.voie}
+              errors={errors}
+            />
+            <ChampNumeroFiscal rang={a.rang} nom={a.nom} errors={errors} />
+          </div>
+        ) : (
+          <ChampNumeroFiscal key={a.rang} rang={a.rang} nom={a.nom} errors={errors} />
+        ),
+      )}
       <p class="muted">Le numéro fiscal n’est ni enregistré ni affiché de nouveau : il sert à la demande, puis il est oublié.</p>
+      {attendus.some((a) => a.franceConnect) ? (
+        <p class="muted">
+          Avec FranceConnect, vous quittez ce site pour vous connecter, puis vous y revenez : votre accord est déjà donné, l’avis est demandé à la DGFiP dès
+          votre retour.
+        </p>
+      ) : null}
     </>
   );
 }
 
 export function NumeroPage({ csrf, attendus, errors }: { csrf: string; attendus: readonly NumeroAttendu[]; errors: readonly ErrorDetail[] }) {
-  const aSaisir = attendus.filter((a) => !a.franceConnect);
+  // The title follows the way proposed: a family signed in with FranceConnect is not asked « your numéro fiscal » first.
+  const fc = attendus.some((a) => a.voie === 'franceconnect');
   return (
     <>
       <Erreurs errors={errors} />
       <Etape n={3} />
-      <h1>{aSaisir.length === 0 ? 'Confirmer la demande' : aSaisir.length === 1 ? 'Votre numéro fiscal' : 'Les numéros fiscaux des deux parents'}</h1>
-      {attendus
-        .filter((a) => a.franceConnect)
-        .map((a) => (
-          <p key={a.rang}>L’avis de {a.nom} sera demandé à la DGFiP grâce à votre connexion FranceConnect : aucun numéro fiscal à saisir.</p>
-        ))}
+      <h1>{fc ? 'Comment demander votre avis' : attendus.length === 1 ? 'Votre numéro fiscal' : 'Les numéros fiscaux des deux parents'}</h1>
       <form method="post" action={`/mon-quotient/numero#${ANCRE_ERREURS}`} novalidate autoComplete="off">
         <Csrf token={csrf} />
-        <NumerosASaisir attendus={aSaisir} errors={errors} />
+        <NumerosASaisir attendus={attendus} errors={errors} />
         <button class="button" type="submit">
           Envoyer la demande
         </button>
       </form>
+    </>
+  );
+}
+
+/** FranceConnect refused the return, or the person who signed in is not the declarant expected. */
+export function FranceConnectAvisPage({ titre, message, retour }: { titre: string; message: string; retour: string }) {
+  return (
+    <>
+      <h1>{titre}</h1>
+      <p class="lead">{message}</p>
+      <p>
+        <a class="button" href={retour}>
+          Revenir à la demande
+        </a>
+      </p>
     </>
   );
 }
@@ -380,7 +425,14 @@ export interface Ressaisie {
 }
 
 export function StatutPage({ etat, commune, ressaisie }: { etat: EtatDemande; commune: CommuneConfig; ressaisie?: Ressaisie }) {
-  const s = STATUTS[etat.statut];
+  const fc = ressaisie?.attendus.some((a) => a.voie === 'franceconnect') ?? false;
+  // Waiting for a FranceConnect sign-in is not a number to type again: said as it is.
+  const s = fc
+    ? {
+        libelle: 'Connexion FranceConnect à faire',
+        explication: 'Par sécurité, la connexion FranceConnect ne sert qu’une minute : elle est refaite juste avant de demander l’avis à la DGFiP.',
+      }
+    : STATUTS[etat.statut];
   return (
     <>
       {ressaisie ? <Erreurs errors={ressaisie.errors} /> : null}
@@ -391,11 +443,27 @@ export function StatutPage({ etat, commune, ressaisie }: { etat: EtatDemande; co
       {etat.motif ? <p>Motif : {etat.motif}</p> : null}
       {ressaisie && ressaisie.attendus.length > 0 ? (
         <>
-          <h2>Saisir de nouveau le numéro fiscal</h2>
-          <p>
-            Votre accord reste valable : il suffit de saisir de nouveau {ressaisie.attendus.length > 1 ? 'les numéros fiscaux' : 'le numéro fiscal'} pour
-            relancer la demande.
-          </p>
+          {ressaisie.attendus.some((a) => a.voie === 'franceconnect') ? (
+            <>
+              <h2>{etat.motifCode === 'franceconnect_attendu' ? 'Connexion FranceConnect de l’autre déclarant' : 'Reconnectez-vous avec FranceConnect'}</h2>
+              <p>
+                Votre accord reste valable.{' '}
+                {ressaisie.attendus
+                  .filter((a) => a.voie === 'franceconnect')
+                  .map((a) => a.nom)
+                  .join(' et ')}{' '}
+                se connecte avec FranceConnect : l’avis est demandé à la DGFiP dès le retour sur ce site.
+              </p>
+            </>
+          ) : (
+            <>
+              <h2>Saisir de nouveau le numéro fiscal</h2>
+              <p>
+                Votre accord reste valable : il suffit de saisir de nouveau {ressaisie.attendus.length > 1 ? 'les numéros fiscaux' : 'le numéro fiscal'} pour
+                relancer la demande.
+              </p>
+            </>
+          )}
           <form method="post" action={`/mon-quotient/demandes/${etat.id}/ressaisie#${ANCRE_ERREURS}`} novalidate autoComplete="off">
             <Csrf token={ressaisie.csrf} />
             <NumerosASaisir attendus={ressaisie.attendus} errors={ressaisie.errors} />

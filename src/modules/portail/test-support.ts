@@ -3,6 +3,7 @@
  * sign-in (local accounts and the local FranceConnect-like provider), the DGFiP sandbox on loopback
  * and the processing loop. Everything is closed by `close()`.
  */
+import { franceConnectRedirectUris } from '../comptes/franceconnect-client.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +24,10 @@ export interface PortailTestApp extends TestApp {
   readonly sandbox: SandboxHandle;
   readonly provider: LocalProvider;
   readonly smtp: CaptureSmtp;
+  /** The lifetime of the next FranceConnect access tokens (default 60 s, as FranceConnect's): a test shortens it instead of waiting. */
+  setFranceConnectTtl(seconds: number): void;
+  /** The FranceConnect access tokens issued, to look for them where they must not be. */
+  readonly fcTokens: Array<{ token: string; spi: string; expiresAt: number }>;
   /** A local account with its family, signed in: the jar carries its session. */
   signedInFamily(famille: unknown, email: string): Promise<{ jar: Jar; familleId: string; compteId: string }>;
   get(jar: Jar, url: string): Promise<{ statusCode: number; body: string; headers: Record<string, unknown> }>;
@@ -62,9 +67,15 @@ async function build(
   started.push(() => sandbox.close());
   const smtp = await startCaptureSmtp();
   started.push(() => smtp.close());
+  let fcTtl = 60;
+  const fcTokens: Array<{ token: string; spi: string; expiresAt: number }> = [];
   const provider = await startLocalProvider({
-    clients: [{ ...FC_CLIENT, redirectUris: [`${publicUrl}/connexion/franceconnect/retour`], postLogoutRedirectUris: [`${publicUrl}/deconnexion/fin`] }],
-    onAccessToken: (token, spi) => sandbox.admin.registerFranceConnectToken(token, spi),
+    accessTokenTtlSeconds: () => fcTtl,
+    clients: [{ ...FC_CLIENT, redirectUris: franceConnectRedirectUris(publicUrl), postLogoutRedirectUris: [`${publicUrl}/deconnexion/fin`] }],
+    onAccessToken: (token, spi, expiresAt) => {
+      fcTokens.push({ token, spi, expiresAt });
+      sandbox.admin.registerFranceConnectToken(token, spi, expiresAt);
+    },
   });
   started.push(() => provider.close());
   // The app and its services as production composes them, on this test's sandbox, mailer and provider.
@@ -109,6 +120,8 @@ async function build(
     sandbox,
     provider,
     smtp,
+    setFranceConnectTtl: (seconds) => void (fcTtl = seconds),
+    fcTokens,
     get,
     post,
     async signedInFamily(famille, email) {

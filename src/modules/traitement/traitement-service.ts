@@ -25,7 +25,7 @@ import { isSourceFiscaleError, type FiscalSource, type OptionsAppel, type Raison
 import type { Acteur, JournalAudit } from '../audit/index.ts';
 import type { SuspensionAppels } from '../incident/interrupteurs.ts';
 import { COFFRE, findConsentements, findDemande, findFoyersFiscaux, findParents, type ChangementDemande } from '../demandes/demandes-repo.ts';
-import { motif, type Motif } from '../demandes/motifs.ts';
+import { motif, type CodeMotif, type Motif } from '../demandes/motifs.ts';
 import type { QuotientARetenir, Quotients } from '../demandes/quotients.ts';
 import type { SpiVault } from '../demandes/spi-vault.ts';
 import type { Transitions } from '../demandes/transitions.ts';
@@ -95,7 +95,12 @@ export class TraitementService {
     if (!demande) return 'inconnue';
     if (!A_APPELER.includes(demande.statut) || demande.detenteur !== this.deps.instanceId) return demande.statut;
     const foyersFiscaux = await findFoyersFiscaux(db, demandeId);
-    if (foyersFiscaux.some((f) => f.etat === 'a_appeler' && !vault.has(f.id))) return this.aRessaisir(demandeId);
+    const aAppeler = foyersFiscaux.filter((f) => f.etat === 'a_appeler');
+    const sansIdentifiant = aAppeler.filter((f) => !vault.has(f.id));
+    // A numéro fiscal lost (a restart): every number is typed again, no call is made.
+    if (sansIdentifiant.some((f) => f.voie !== 'franceconnect')) return this.aRessaisir(demandeId);
+    // No FranceConnect token left to use (expired in the queue, or the declarant has yet to sign in): nothing to call.
+    if (aAppeler.length > 0 && sansIdentifiant.length === aAppeler.length) return this.aRessaisir(demandeId, this.motifFranceConnect(sansIdentifiant));
     if (await this.deps.suspension?.()) return demande.statut;
 
     const consentements = await findConsentements(db, demandeId);
@@ -135,6 +140,8 @@ export class TraitementService {
     });
 
     const recues: Recue[] = [];
+    // FranceConnect foyers without a live token: the others are called now (a token cannot wait), these after a new sign-in.
+    const enAttente: Array<{ id: string }> = [];
     for (const foyerFiscal of foyersFiscaux) {
       const rang = foyerFiscal.parent_rang === 2 ? 2 : 1;
       if (foyerFiscal.etat === 'recu') {
@@ -142,6 +149,10 @@ export class TraitementService {
         continue;
       }
       const identifiant = vault.get(foyerFiscal.id);
+      if (!identifiant && foyerFiscal.voie === 'franceconnect') {
+        enAttente.push(foyerFiscal);
+        continue;
+      }
       if (!identifiant) return this.aRessaisir(demandeId);
       const options: OptionsAppel = courante.annee_revenus === null ? {} : { anneeRevenus: courante.annee_revenus };
       let situation: SituationFiscale;
@@ -151,6 +162,11 @@ export class TraitementService {
             ? await this.deps.source.parNumeroFiscal(identifiant.spi, options)
             : await this.deps.source.parFranceConnect(identifiant.franceConnectToken, options);
       } catch (error) {
+        // FranceConnect's token refused by the DGFiP (expired on the way, revoked): the declarant signs in again.
+        if (isSourceFiscaleError(error) && error.raison === 'jeton_franceconnect_refuse') {
+          vault.forget(foyerFiscal.id);
+          return this.aRessaisir(demandeId, 'franceconnect_expire');
+        }
         // A typed failure is a transition, whose effects say whether the number is kept for a retry.
         if (isSourceFiscaleError(error)) return this.echecAppel(courante, error.raison, error.retryAt, error.correlationId);
         // Anything else is a fault no retry would mend: the number has served as far as it can.
@@ -180,6 +196,7 @@ export class TraitementService {
       recues.push({ foyerFiscalId: foyerFiscal.id, rang, situation });
       courante = (await findDemande(db, demandeId)) ?? courante;
     }
+    if (enAttente.length > 0) return this.aRessaisir(demandeId, this.motifFranceConnect(enAttente));
     return this.conclure(courante, recues);
   }
 
@@ -262,13 +279,22 @@ export class TraitementService {
     return result.statut;
   }
 
-  /** Its numéro fiscal is gone (a restart, a process stopped, an entry expired): the family types it again. */
-  private async aRessaisir(demandeId: string): Promise<StatutDemande | 'inconnue'> {
+  /** A FranceConnect sign-in whose token ran out, or one that has yet to happen (the second declarant). */
+  private motifFranceConnect(foyers: ReadonlyArray<{ id: string }>): CodeMotif {
+    return foyers.some((f) => this.deps.vault.aExpire(f.id)) ? 'franceconnect_expire' : 'franceconnect_attendu';
+  }
+
+  /**
+   * Its numéro fiscal is gone (a restart, a process stopped, an entry expired), or its FranceConnect
+   * token (`code` says which): the family gives it again, and what was received stays.
+   */
+  private async aRessaisir(demandeId: string, code: CodeMotif = 'spi_perdu'): Promise<StatutDemande | 'inconnue'> {
     return this.deps.transitions.executer(async (uow) => {
       const demande = await findDemande(uow.trx, demandeId);
       if (!demande) return 'inconnue';
       if (!STATUTS_AVEC_NUMERO_FISCAL.includes(demande.statut)) return demande.statut;
-      return (await uow.avancer(demande, { type: 'spi_perdu' }, systeme, { motif: motif('spi_perdu'), detenteur: null })).statut;
+      const details = code === 'spi_perdu' ? undefined : { cause: code };
+      return (await uow.avancer(demande, { type: 'spi_perdu' }, systeme, { motif: motif(code), detenteur: null }, details)).statut;
     });
   }
 

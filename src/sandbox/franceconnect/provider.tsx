@@ -24,6 +24,8 @@ export type { ProviderClient } from '../oidc/local-provider.tsx';
 
 export const FC_SCOPES = ['openid', 'given_name', 'family_name', 'birthdate', 'gender', 'birthplace', 'birthcountry'] as const;
 export const FC_PASSWORD = '123';
+/** FranceConnect's access tokens live about a minute. */
+export const FC_ACCESS_TOKEN_TTL_SECONDS = 60;
 
 export interface LocalProviderOptions {
   readonly clients: readonly ProviderClient[];
@@ -35,7 +37,12 @@ export interface LocalProviderOptions {
    * Called when an access token is issued, with the person's numéro fiscal: the DGFiP sandbox
    * registers it so that API Impôt particulier « via FranceConnect » resolves it.
    */
-  readonly onAccessToken?: (token: string, spi: string) => void;
+  readonly onAccessToken?: (token: string, spi: string, expiresAt: number) => void;
+  /**
+   * Lifetime of access tokens, in seconds, asked at each issue. Default 60, as FranceConnect's:
+   * the journey must call the DGFiP within a minute of the sign-in. Tests shorten it instead of waiting.
+   */
+  readonly accessTokenTtlSeconds?: () => number;
   /** Default: the whole sandbox population. */
   readonly personnes?: Iterable<Personne>;
 }
@@ -94,6 +101,7 @@ export async function startLocalProvider(options: LocalProviderOptions): Promise
         de passe est « 123 ».
       </p>
     ),
+    accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? (() => FC_ACCESS_TOKEN_TTL_SECONDS),
     directory: {
       authenticate(login, password) {
         const id = subjectOf(login);
@@ -106,9 +114,9 @@ export async function startLocalProvider(options: LocalProviderOptions): Promise
     },
     ...(options.onAccessToken
       ? {
-          onAccessToken: (token: string, accountId: string) => {
+          onAccessToken: (token: string, accountId: string, expiresAt: number) => {
             const person = accounts.get(accountId);
-            if (person) options.onAccessToken?.(token, person.spi);
+            if (person) options.onAccessToken?.(token, person.spi, expiresAt);
           },
         }
       : {}),

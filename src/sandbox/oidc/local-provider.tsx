@@ -44,8 +44,13 @@ export interface LocalOidcOptions {
   /** The explanation above the login form. */
   readonly loginHelp: ComponentChildren;
   readonly loginInputMode: 'numeric' | 'email';
-  /** Called when an access token is issued, with the account it was issued for. */
-  readonly onAccessToken?: (token: string, accountId: string) => void;
+  /** Called when an access token is issued, with the account it was issued for and its expiry (epoch ms). */
+  readonly onAccessToken?: (token: string, accountId: string, expiresAt: number) => void;
+  /**
+   * Lifetime of access tokens in seconds (default 3600), asked at each issue: a test shortens it
+   * for one sign-in rather than waiting for it to run out.
+   */
+  readonly accessTokenTtlSeconds?: () => number;
 }
 
 export interface LocalOidcProvider {
@@ -201,7 +206,7 @@ export async function startLocalOidcProvider(options: LocalOidcOptions): Promise
         },
       },
     },
-    ttl: { AccessToken: 3600, AuthorizationCode: 60, IdToken: 3600, Interaction: 600, Session: 1800, Grant: 1800 },
+    ttl: { AccessToken: () => options.accessTokenTtlSeconds?.() ?? 3600, AuthorizationCode: 60, IdToken: 3600, Interaction: 600, Session: 1800, Grant: 1800 },
     issueRefreshToken: () => false,
     interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
     findAccount: (_ctx: unknown, id: string) => {
@@ -234,8 +239,10 @@ export async function startLocalOidcProvider(options: LocalOidcOptions): Promise
   });
 
   // Opaque access tokens are stored (`saved`); the value handed to the client is their jti.
-  const announce = (token: { jti: string; accountId?: string }) => {
-    if (token.accountId && options.onAccessToken) options.onAccessToken(token.jti, token.accountId);
+  // The token's `exp` is written into its stored payload; on the instance, its lifetime is `expiration` (seconds).
+  const announce = (token: { jti: string; accountId?: string; exp?: number; expiration?: number }) => {
+    const expiresAt = token.exp ? token.exp * 1000 : Date.now() + (token.expiration ?? 0) * 1000;
+    if (token.accountId && options.onAccessToken) options.onAccessToken(token.jti, token.accountId, expiresAt);
   };
   provider.on('access_token.saved', announce);
   provider.on('access_token.issued', announce);

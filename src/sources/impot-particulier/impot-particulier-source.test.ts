@@ -87,7 +87,8 @@ test('by FranceConnect: the token of the person who consented stands for the num
   assert.equal(situation.situationFamille, 'O');
   assert.ok(situation.declarants.some((d) => d.nomNaissance === 'NDIAYE-FALL'));
   sandbox.admin.revokeFranceConnectToken('jeton-fc-de-test');
-  assert.equal((await failure(ip.parFranceConnect('jeton-fc-de-test'))).raison, 'acces_refuse');
+  // The person's token refused (revoked, expired) is not the habilitation refused: the person signs in again.
+  assert.equal((await failure(ip.parFranceConnect('jeton-fc-de-test'))).raison, 'jeton_franceconnect_refuse');
 });
 
 test('unknown numéro, year not yet taxed, year outside the habilitation: each its typed reason', async () => {

@@ -87,6 +87,8 @@ export class ImpotParticulierSource implements FiscalSource {
       },
       ...(signal ? { signal } : {}),
     });
+    // On the FranceConnect paths a 403 is the person's token refused (expired, revoked: code 4031), not the habilitation.
+    if (byFc && response.status === 403) throw new SourceFiscaleError('jeton_franceconnect_refuse', { correlationId: response.correlationId });
     return interpret(response, annee);
   }
 }
