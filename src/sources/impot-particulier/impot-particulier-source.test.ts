@@ -40,10 +40,11 @@ function connection(overrides: Partial<DgfipConnection> = {}): DgfipConnection {
   return { ...sandboxConnection(sandbox), ...overrides };
 }
 
-function clients(overrides: Partial<DgfipConnection> = {}, options: { quota?: QuotaSlot; deadlineMs?: number } = {}): DgfipClients {
+function clients(overrides: Partial<DgfipConnection> = {}, options: { quota?: QuotaSlot; deadlineMs?: number; clock?: () => number } = {}): DgfipClients {
   const c = createDgfipClients(connection(overrides), {
     logger,
     ...(options.quota ? { quota: options.quota } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
     http: { deadlineMs: options.deadlineMs ?? 10_000, baseBackoffMs: 20 },
   });
   opened.push(c);
@@ -95,6 +96,27 @@ test('unknown numéro, year not yet taxed, year outside the habilitation: each i
   assert.equal((await failure(ip.parNumeroFiscal(spi(SPI_SANDBOX.inconnu), { anneeRevenus: latest }))).raison, 'introuvable');
   assert.equal((await failure(ip.parNumeroFiscal(spi('3999999932264'), { anneeRevenus: latest + 1 }))).raison, 'annee_indisponible');
   assert.equal((await failure(ip.parNumeroFiscal(spi('3999999932264'), { anneeRevenus: latest - 5 }))).raison, 'acces_refuse');
+});
+
+test('4101 (no avis for the year yet) and 4102 (unknown numéro) are told apart; only 4101 moves on to the year before', async () => {
+  // The DGFiP's calendar a year behind ours: the year we think taxed is not taxed there yet.
+  const behind = await startSandbox({ dataDir: join(dir, 'pki'), now: () => Date.parse('2026-09-01T08:00:00Z') });
+  try {
+    const ip = clients(sandboxConnection(behind), { clock: () => Date.parse('2027-09-01T08:00:00Z') }).impotParticulier;
+    const dataCalls = () => behind.admin.calls().filter((c) => c.api === 'impot-particulier').length;
+    const refused = await failure(ip.parNumeroFiscal(spi('3999999932264'), { anneeRevenus: 2026 }));
+    assert.equal(refused.raison, 'annee_indisponible');
+    assert.match(refused.message, /pas encore imposée/);
+    behind.admin.clearCalls();
+    const situation = await ip.parNumeroFiscal(spi('3999999932264'));
+    assert.equal(situation.anneeRevenus, 2025, 'the year before, which the DGFiP has');
+    assert.equal(dataCalls(), 2);
+    behind.admin.clearCalls();
+    assert.equal((await failure(ip.parNumeroFiscal(spi(SPI_SANDBOX.inconnu)))).raison, 'introuvable');
+    assert.equal(dataCalls(), 1, 'an unknown numéro is unknown for every year: no second call');
+  } finally {
+    await behind.close();
+  }
 });
 
 test('the gateway refuses a missing or foreign client certificate; we refuse a foreign server certificate', async () => {

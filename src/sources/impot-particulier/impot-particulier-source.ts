@@ -66,8 +66,9 @@ export class ImpotParticulierSource implements FiscalSource {
         return await this.call(sujet, year, options.signal);
       } catch (error) {
         const last = index === candidates.length - 1;
-        // Only "no avis for this year" moves on to the previous year; any other failure is final.
-        if (last || !(error instanceof SourceFiscaleError) || error.raison !== 'introuvable') throw error;
+        // Only "no avis for this year" (4101) moves on to the previous year: an unknown numéro
+        // fiscal (4102) is unknown for every year, and any other failure is final.
+        if (last || !(error instanceof SourceFiscaleError) || error.raison !== 'annee_indisponible') throw error;
       }
     }
     throw new SourceFiscaleError('introuvable');
@@ -110,7 +111,10 @@ export function interpret(response: UpstreamResponse, annee: number | undefined)
   if (status === 204 || status === 404 || status === 410) {
     const message = String((body as { erreur?: { message?: unknown } } | undefined)?.erreur?.message ?? '');
     if (/plusieurs situations|aucun résultat unique/i.test(message)) throw new SourceFiscaleError('situation_multiple', { correlationId });
-    throw new SourceFiscaleError('introuvable', { correlationId });
+    // 4102: nobody has this numéro fiscal. 4101 (or no code on a 410/204): the person is known, the
+    // year has no avis (not yet taxed). A 404 without code is the gateway's « no such resource ».
+    if (String(code) === '4102' || (status === 404 && code === undefined)) throw new SourceFiscaleError('introuvable', { correlationId });
+    throw new SourceFiscaleError('annee_indisponible', { correlationId, detail: '(réponse de la DGFiP : aucun avis pour cette année)' });
   }
   if (status === 400 && (code === 4001 || code === '4001')) throw new SourceFiscaleError('numero_fiscal_invalide', { correlationId });
   if (status === 401) throw new SourceFiscaleError('identifiants_refuses', { correlationId });
