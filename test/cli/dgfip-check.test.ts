@@ -159,3 +159,13 @@ test('a year the DGFiP answers 4101 (not yet taxed there) exits 4; an unknown nu
     await behind.close();
   }
 });
+
+test('a year outside the habilitation: exit 2, worded as our refusal, and nothing sent to the DGFiP', async () => {
+  sandbox.admin.clearCalls();
+  const result = await check(['--spi', '3999999932264', '--annee', String(latest - 5)]);
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, /pas couverte par l’habilitation/);
+  assert.match(result.stderr, /aucune demande n’a été envoyée/);
+  assert.doesNotMatch(result.stderr, /La DGFiP refuse/);
+  assert.equal(sandbox.admin.calls().filter((c) => c.api === 'impot-particulier').length, 0);
+});

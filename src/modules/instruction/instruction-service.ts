@@ -34,6 +34,7 @@ const RAISONS: Partial<Record<CodeMotif, { type: TypeDossier; raison: string }>>
   introuvable: { type: 'annee', raison: 'La DGFiP ne trouve pas d’avis pour ce numéro fiscal et cette année.' },
   annee_indisponible: { type: 'annee', raison: 'L’avis de l’année demandée n’existe pas encore.' },
   situation_multiple: { type: 'cas_particulier', raison: 'Plusieurs avis existent pour la même année (mariage, décès, séparation).' },
+  situation_incomplete: { type: 'cas_particulier', raison: 'L’avis reçu ne dit pas le nombre de personnes à charge (non communiqué par la DGFiP).' },
   combinaison: { type: 'cas_particulier', raison: 'Les avis des deux foyers ne peuvent pas être combinés automatiquement.' },
 };
 const RAISON_CONTESTATION = 'La famille conteste les données ou le résultat.';

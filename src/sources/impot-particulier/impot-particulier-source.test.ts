@@ -95,7 +95,13 @@ test('unknown numéro, year not yet taxed, year outside the habilitation: each i
   const ip = clients().impotParticulier;
   assert.equal((await failure(ip.parNumeroFiscal(spi(SPI_SANDBOX.inconnu), { anneeRevenus: latest }))).raison, 'introuvable');
   assert.equal((await failure(ip.parNumeroFiscal(spi('3999999932264'), { anneeRevenus: latest + 1 }))).raison, 'annee_indisponible');
-  assert.equal((await failure(ip.parNumeroFiscal(spi('3999999932264'), { anneeRevenus: latest - 5 }))).raison, 'acces_refuse');
+  sandbox.admin.clearCalls();
+  const outside = await failure(ip.parNumeroFiscal(spi('3999999932264'), { anneeRevenus: latest - 5 }));
+  assert.equal(outside.raison, 'annee_hors_habilitation');
+  // Decided here: the words say no request was sent, and none was.
+  assert.match(outside.message, /aucune demande n’a été envoyée à la DGFiP/);
+  assert.doesNotMatch(outside.message, /La DGFiP refuse/);
+  assert.equal(sandbox.admin.calls().filter((c) => c.api === 'impot-particulier').length, 0);
 });
 
 test('4101 (no avis for the year yet) and 4102 (unknown numéro) are told apart; only 4101 moves on to the year before', async () => {

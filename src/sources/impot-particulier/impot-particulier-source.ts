@@ -1,5 +1,5 @@
 import { anneePasEncoreImposee, derniereAnneeImposee, type DateTaxation } from '../../domain/annee-imposition.ts';
-import type { NumeroFiscal } from '../../domain/numero-fiscal.ts';
+import { ressembleANumeroFiscal, type NumeroFiscal } from '../../domain/numero-fiscal.ts';
 import type { SituationFiscale } from '../../domain/situation-fiscale.ts';
 import { SourceFiscaleError, type FiscalSource, type OptionsAppel } from '../fiscal-source.ts';
 import { authenticatedGet, type CredentialProvider } from '../http/authenticated-get.ts';
@@ -25,6 +25,9 @@ export interface ImpotParticulierOptions {
   readonly taxation?: DateTaxation;
   readonly clock?: () => number;
 }
+
+/** A refusal decided by our calendar, not by the DGFiP. */
+const AUCUN_APPEL = '(d’après la date de taxation ; aucune demande n’a été envoyée à la DGFiP)';
 
 /** Which caller the DGFiP is asked about: a numéro fiscal, or the person behind a FranceConnect token. */
 type Sujet = { readonly spi: NumeroFiscal } | { readonly franceConnectToken: string };
@@ -52,15 +55,16 @@ export class ImpotParticulierSource implements FiscalSource {
     const currentYear = Number(today.slice(0, 4));
     const allowed = this.options.anneesAutorisees.map((offset) => currentYear - offset);
     if (options.anneeRevenus !== undefined) {
-      if (anneePasEncoreImposee(options.anneeRevenus, today, this.options.taxation)) throw new SourceFiscaleError('annee_indisponible');
+      if (anneePasEncoreImposee(options.anneeRevenus, today, this.options.taxation))
+        throw new SourceFiscaleError('annee_indisponible', { detail: AUCUN_APPEL });
       if (!allowed.includes(options.anneeRevenus)) {
-        throw new SourceFiscaleError('acces_refuse', { detail: `L’habilitation couvre les revenus de ${allowed.join(' et ')}.` });
+        throw new SourceFiscaleError('annee_hors_habilitation', { detail: `Elle couvre les revenus de ${allowed.join(' et ')}.` });
       }
       return this.call(sujet, options.anneeRevenus, options.signal);
     }
     const latest = derniereAnneeImposee(today, this.options.taxation);
     const candidates = allowed.filter((year) => year <= latest).sort((a, b) => b - a);
-    if (candidates.length === 0) throw new SourceFiscaleError('annee_indisponible');
+    if (candidates.length === 0) throw new SourceFiscaleError('annee_indisponible', { detail: AUCUN_APPEL });
     for (const [index, year] of candidates.entries()) {
       try {
         return await this.call(sujet, year, options.signal);
@@ -92,6 +96,17 @@ export class ImpotParticulierSource implements FiscalSource {
   }
 }
 
+/** The DGFiP's own code and words, shortened, and never anything shaped like a numéro fiscal. */
+function motifDgfip(code: unknown, body: unknown): string {
+  const message = (body as { erreur?: { message?: unknown } } | undefined)?.erreur?.message;
+  const words = typeof message === 'string' ? message.replace(/\s+/g, ' ').trim().slice(0, 200) : '';
+  const parts = [
+    code === undefined || code === null ? 'sans code' : `code ${String(code).slice(0, 10)}`,
+    ...(words && !ressembleANumeroFiscal(words) ? [`« ${words} »`] : []),
+  ];
+  return `(HTTP 400, ${parts.join(', ')})`;
+}
+
 /** DGFiP answers → a situation or a typed error; never anything else. */
 export function interpret(response: UpstreamResponse, annee: number | undefined): SituationFiscale {
   const { status, correlationId } = response;
@@ -104,7 +119,7 @@ export function interpret(response: UpstreamResponse, annee: number | undefined)
     try {
       return situationFromReponseIr(body, annee, 'impot-particulier');
     } catch (error) {
-      if (error instanceof ReponseIrInvalide) throw new SourceFiscaleError('reponse_invalide', { correlationId, detail: `(${error.message})` });
+      if (error instanceof ReponseIrInvalide) throw new SourceFiscaleError(error.raison, { correlationId, detail: `(${error.message})` });
       throw error;
     }
   }
@@ -116,7 +131,10 @@ export function interpret(response: UpstreamResponse, annee: number | undefined)
     if (String(code) === '4102' || (status === 404 && code === undefined)) throw new SourceFiscaleError('introuvable', { correlationId });
     throw new SourceFiscaleError('annee_indisponible', { correlationId, detail: '(réponse de la DGFiP : aucun avis pour cette année)' });
   }
-  if (status === 400 && (code === 4001 || code === '4001')) throw new SourceFiscaleError('numero_fiscal_invalide', { correlationId });
+  if (status === 400) {
+    if (String(code) === '4001') throw new SourceFiscaleError('numero_fiscal_invalide', { correlationId });
+    throw new SourceFiscaleError('requete_refusee', { correlationId, detail: motifDgfip(code, body) });
+  }
   if (status === 401) throw new SourceFiscaleError('identifiants_refuses', { correlationId });
   if (status === 403) throw new SourceFiscaleError('acces_refuse', { correlationId });
   throw new SourceFiscaleError('reponse_invalide', { correlationId, detail: `(HTTP ${status})` });
