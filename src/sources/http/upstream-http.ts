@@ -45,6 +45,13 @@ export interface UpstreamRequest {
   readonly headers?: Record<string, string>;
   readonly body?: string;
   readonly signal?: AbortSignal;
+  /**
+   * An answer the adapter reads as final although its status is one we retry (API Particulier's
+   * 502 `invalid_response`: the provider's data is unusable, and asking again changes nothing).
+   */
+  readonly finale?: (response: UpstreamResponse) => boolean;
+  /** Not counted in the quota (token requests, unless the operator says they count). */
+  readonly horsQuota?: boolean;
 }
 
 export interface UpstreamResponse {
@@ -108,7 +115,7 @@ export class UpstreamHttp {
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       if (request.signal?.aborted) throw new SourceFiscaleError('indisponible', { detail: 'Appel annulé.' });
       if (this.options.suspendu?.()) throw new SourceFiscaleError('appels_suspendus', { retryAt: this.clock() + 60_000 });
-      await this.takeSlot(deadline);
+      if (!request.horsQuota) await this.takeSlot(deadline);
       const correlationId = randomUUID();
       let retryDelay: number;
       try {
@@ -119,7 +126,7 @@ export class UpstreamHttp {
           lastFailure = new SourceFiscaleError('quota_depasse', { correlationId, retryAt: until });
           this.logFailure(request, correlationId, attempt, { status: 429 });
           retryDelay = until - this.clock();
-        } else if (RETRYABLE_STATUS.has(response.status)) {
+        } else if (RETRYABLE_STATUS.has(response.status) && !request.finale?.(response)) {
           lastFailure = new SourceFiscaleError('indisponible', { correlationId, detail: `(HTTP ${response.status})` });
           this.logFailure(request, correlationId, attempt, { status: response.status });
           retryDelay = Math.max(this.backoff(attempt), retryAfterMs(response.headers['retry-after'], 0));
