@@ -204,7 +204,13 @@ async function openDgfip(runtime: Runtime, habilitation: Habilitation, options: 
     connection = options.dgfip;
   }
   const quota = new QuotaSlot(database.db, { bucket: 'dgfip', limit: config.dgfip.quotaPerMinute });
-  const clients = createDgfipClients(connection, { logger, quota, anneesAutorisees: habilitation.annees, http: { ...options.upstreamHttp, suspendu } });
+  const clients = createDgfipClients(connection, {
+    logger,
+    quota,
+    anneesAutorisees: habilitation.annees,
+    tokensInQuota: config.dgfip.quotaJetons,
+    http: { ...options.upstreamHttp, suspendu },
+  });
   return {
     connection,
     clients,

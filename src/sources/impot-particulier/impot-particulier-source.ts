@@ -24,7 +24,21 @@ export interface ImpotParticulierOptions {
   readonly anneesAutorisees: readonly number[];
   readonly taxation?: DateTaxation;
   readonly clock?: () => number;
+  /** The OAuth scopes granted (the habilitation's): they decide which resource is called. Default RessourceIR. */
+  readonly ressources?: readonly string[];
 }
+
+/**
+ * The IR resources of API Impôt particulier a QF may use, by scope: `situations` needs a year and
+ * fails on a year with a death; `derniere` gives the last period of a year (the survivor's);
+ * `deuxans` needs no year and answers the latest avis, else the previous one, with `annRevenu`.
+ */
+type Ressource = 'situations' | 'derniere' | 'deuxans';
+const TAILS: Record<Ressource, (annee: number | undefined) => string> = {
+  situations: (annee) => `situations/ir/assiettes/annrev/${annee}`,
+  derniere: (annee) => `dernieresituation/ir/assiettes/annrev/${annee}`,
+  deuxans: () => 'dernieresituation/ir/assiettes/deuxans',
+};
 
 /** A refusal decided by our calendar, not by the DGFiP. */
 const AUCUN_APPEL = '(d’après la date de taxation ; aucune demande n’a été envoyée à la DGFiP)';
@@ -33,9 +47,12 @@ const AUCUN_APPEL = '(d’après la date de taxation ; aucune demande n’a ét�
 type Sujet = { readonly spi: NumeroFiscal } | { readonly franceConnectToken: string };
 
 /**
- * API Impôt particulier, resource `situations/ir/assiettes/annrev/{annrev}` (scope RessourceIR),
- * by numéro fiscal or by FranceConnect. Without a requested year it asks for the latest taxed year
- * and, when the habilitation allows N-2 and that avis does not exist, the year before.
+ * API Impôt particulier, by numéro fiscal or by FranceConnect, through the resource the
+ * habilitation grants: `dernieresituation/.../deuxans` (RessourceIRDerniere2) when no year is asked,
+ * else `dernieresituation/.../annrev/{annrev}` (RessourceIRDerniere), else
+ * `situations/.../annrev/{annrev}` (RessourceIR). With a resource by year and no requested year it
+ * asks for the latest taxed year and, when the habilitation allows N-2 and that avis does not exist
+ * yet (4101), the year before.
  */
 export class ImpotParticulierSource implements FiscalSource {
   readonly source = 'impot-particulier' as const;
@@ -60,14 +77,23 @@ export class ImpotParticulierSource implements FiscalSource {
       if (!allowed.includes(options.anneeRevenus)) {
         throw new SourceFiscaleError('annee_hors_habilitation', { detail: `Elle couvre les revenus de ${allowed.join(' et ')}.` });
       }
-      return this.call(sujet, options.anneeRevenus, options.signal);
+      const ressource = this.granted('RessourceIRDerniere') ? 'derniere' : this.granted('RessourceIR') ? 'situations' : 'deuxans';
+      if (ressource !== 'deuxans') return this.call(sujet, ressource, options.anneeRevenus, options.signal);
+      // Only the two-year resource: it names its year, which must be the one asked for.
+      const situation = await this.call(sujet, 'deuxans', undefined, options.signal);
+      if (situation.anneeRevenus !== options.anneeRevenus) {
+        throw new SourceFiscaleError('annee_indisponible', { detail: `(la DGFiP a répondu l’avis des revenus ${situation.anneeRevenus})` });
+      }
+      return situation;
     }
+    if (this.granted('RessourceIRDerniere2')) return this.call(sujet, 'deuxans', undefined, options.signal);
+    const ressource = this.granted('RessourceIRDerniere') ? 'derniere' : 'situations';
     const latest = derniereAnneeImposee(today, this.options.taxation);
     const candidates = allowed.filter((year) => year <= latest).sort((a, b) => b - a);
     if (candidates.length === 0) throw new SourceFiscaleError('annee_indisponible', { detail: AUCUN_APPEL });
     for (const [index, year] of candidates.entries()) {
       try {
-        return await this.call(sujet, year, options.signal);
+        return await this.call(sujet, ressource, year, options.signal);
       } catch (error) {
         const last = index === candidates.length - 1;
         // Only "no avis for this year" (4101) moves on to the previous year: an unknown numéro
@@ -78,9 +104,13 @@ export class ImpotParticulierSource implements FiscalSource {
     throw new SourceFiscaleError('introuvable');
   }
 
-  private async call(sujet: Sujet, annee: number, signal: AbortSignal | undefined): Promise<SituationFiscale> {
+  private granted(scope: string): boolean {
+    return (this.options.ressources ?? ['RessourceIR']).includes(scope);
+  }
+
+  private async call(sujet: Sujet, ressource: Ressource, annee: number | undefined, signal: AbortSignal | undefined): Promise<SituationFiscale> {
     const byFc = 'franceConnectToken' in sujet;
-    const tail = `situations/ir/assiettes/annrev/${annee}`;
+    const tail = TAILS[ressource](annee);
     const path = byFc ? `/${tail}` : `/spi/${encodeURIComponent(sujet.spi.revealForUpstreamCall())}/${tail}`;
     const response = await authenticatedGet(this.options.http, this.options.credentials, {
       url: new URL(this.options.baseUrl.replace(/\/$/, '') + path),
