@@ -11,6 +11,7 @@ import { asJson } from '../../infra/silo/coffre.ts';
 import { SPI_SANDBOX, startSandbox, type SandboxHandle } from '../../sandbox/server.ts';
 import { parisDate } from '../../sources/paris-date.ts';
 import { COFFRE, newId } from '../demandes/demandes-repo.ts';
+import { lireMotifConsultation } from '../instruction/instruction-service.ts';
 import { BERTIN_ROUSSEL, createHarness, enLigne, type Harness } from '../demandes/test-harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'quotient-migration-'));
@@ -36,7 +37,7 @@ after(async () => {
  * What the transition leaves in Quotient: an avis received through the legacy API Particulier for
  * a parent, kept in the silo like any received avis (its request is a past one of the family).
  */
-async function recuParApiParticulier(familleId: string, spi: string, reference: string): Promise<void> {
+async function recuParApiParticulier(familleId: string, spi: string, reference: string, statut: 'calculee' | 'a_verifier' = 'calculee'): Promise<string> {
   const legacy = h.services.dgfip.apiParticulier;
   assert.ok(legacy, 'the sandbox’s API Particulier is configured');
   const situation = await legacy.parAvis(NumeroFiscal.parse(spi), reference);
@@ -50,7 +51,7 @@ async function recuParApiParticulier(familleId: string, spi: string, reference: 
       reference: `MIG-${demandeId.slice(0, 8)}`,
       famille_id: familleId,
       canal: 'guichet',
-      statut: 'calculee',
+      statut,
       annee_revenus: null,
       motif: null,
       motif_code: null,
@@ -78,6 +79,7 @@ async function recuParApiParticulier(familleId: string, spi: string, reference: 
     })
     .execute();
   await h.coffre.put(COFFRE.situation, foyerId, asJson(situation));
+  return demandeId;
 }
 
 test('the report puts both sources side by side per family, names each difference, and holds no numéro fiscal', async () => {
@@ -110,4 +112,23 @@ test('the report puts both sources side by side per family, names each differenc
   assert.ok(!rapport.csv.includes(spi) && !rapport.csv.includes(SPI_SANDBOX.coupleMarie.declarant2), 'no numéro fiscal');
   const entries = await database.db.selectFrom('journal_audit').select(['action']).where('action', '=', 'migration.rapport').execute();
   assert.equal(entries.length, 1, 'the export is journaled');
+});
+
+test('a partial-year avis from API Particulier is flagged in the instructor’s dossier', async () => {
+  const famille = { type: 'famille' as const, id: 'compte-deces' };
+  const { defunt, survivant } = SPI_SANDBOX.deces;
+  const { id: familleId } = await h.familles.creer(
+    { parents: [{ nomNaissance: 'Blanc', nomUsage: 'Perrin', prenoms: 'Monique', dateNaissance: '1961-08-27' }] },
+    famille,
+  );
+  // The couple's avis up to the death: API Particulier says it covers part of the year only.
+  const annee = Number(parisDate(Date.now()).slice(0, 4)) - 1;
+  if (annee > latest) return; // before the taxation date, the year of the death has no avis yet
+  const demandeId = await recuParApiParticulier(familleId, survivant, `${String((annee + 1) % 100).padStart(2, '0')}${defunt.slice(2)}`, 'a_verifier');
+  const dossier = await h.services.instruction.dossier(
+    demandeId,
+    { type: 'agent', id: 'instructeur-test' },
+    lireMotifConsultation({ motif: 'verification_identite' }),
+  );
+  assert.deepEqual(dossier.avis[0]?.avertissements, ['avis partiel : une partie de l’année seulement (décès d’un des déclarants)']);
 });
