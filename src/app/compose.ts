@@ -50,6 +50,9 @@ import { TraitementService } from '../modules/traitement/traitement-service.ts';
 import { sandboxConnection } from '../sandbox/connection.ts';
 import { startSandbox, type SandboxHandle } from '../sandbox/server.ts';
 import { connectionFromSettings, createDgfipClients, type DgfipClients, type DgfipConnection } from '../sources/dgfip.ts';
+import { ApiParticulierSource } from '../sources/api-particulier/api-particulier-source.ts';
+import { UpstreamHttp } from '../sources/http/upstream-http.ts';
+import { MigrationService } from '../modules/migration/migration-service.ts';
 
 /** What every composition starts from: the configuration, the logger and the open database. */
 export interface Runtime {
@@ -133,6 +136,8 @@ export interface DgfipRuntime {
   readonly quota: QuotaSlot;
   /** The sandbox in use, built-in or the caller's; undefined against a real gateway. */
   readonly sandbox: SandboxHandle | undefined;
+  /** The legacy API Particulier v2 during the transition (API_PARTICULIER_*; with a sandbox, its own). */
+  readonly apiParticulier: ApiParticulierSource | undefined;
   close(): Promise<void>;
 }
 
@@ -167,6 +172,8 @@ export interface Services {
   readonly facturation: FacturationService;
   readonly controle: ControleService;
   readonly tableauDeBord: TableauDeBordService;
+  /** The report comparing the legacy API Particulier with the new sources (`quotient migration rapport`). */
+  readonly migration: MigrationService;
   readonly incident: IncidentServices;
   readonly comptes: ComptesServices | undefined;
   /** The agents' relying party: the back-office and the API exist only with it. */
@@ -204,17 +211,46 @@ async function openDgfip(runtime: Runtime, habilitation: Habilitation, options: 
     connection = options.dgfip;
   }
   const quota = new QuotaSlot(database.db, { bucket: 'dgfip', limit: config.dgfip.quotaPerMinute });
-  const clients = createDgfipClients(connection, { logger, quota, anneesAutorisees: habilitation.annees, http: { ...options.upstreamHttp, suspendu } });
+  const clients = createDgfipClients(connection, {
+    logger,
+    quota,
+    anneesAutorisees: habilitation.annees,
+    tokensInQuota: config.dgfip.quotaJetons,
+    http: { ...options.upstreamHttp, suspendu },
+  });
+  const legacy = legacyApiParticulier(config, sandbox, logger, suspendu);
   return {
     connection,
     clients,
     quota,
     sandbox,
+    apiParticulier: legacy?.source,
     async close() {
       await clients.close();
+      await legacy?.http.close();
       await owned?.close();
     },
   };
+}
+
+/**
+ * API Particulier v2 has its own limits and no client certificate: its own HTTP layer, outside the
+ * DGFiP's quota; its key is read from the file API_PARTICULIER_KEY_FILE names, like other secrets.
+ */
+function legacyApiParticulier(
+  config: Runtime['config'],
+  sandbox: SandboxHandle | undefined,
+  logger: Runtime['logger'],
+  suspendu: () => boolean,
+): { source: ApiParticulierSource; http: UpstreamHttp } | undefined {
+  const target = config.apiParticulier
+    ? { url: config.apiParticulier.url, key: readFileSync(config.apiParticulier.keyFile, 'utf8').trim(), ca: undefined }
+    : sandbox && sandbox.apiParticulierKeys[0] !== undefined
+      ? { url: sandbox.apiParticulierUrl, key: sandbox.apiParticulierKeys[0], ca: sandbox.pki.caCertPem }
+      : undefined;
+  if (!target) return undefined;
+  const http = new UpstreamHttp({ tls: target.ca ? { ca: target.ca } : {}, logger, suspendu });
+  return { source: new ApiParticulierSource({ http, baseUrl: target.url, apiKey: target.key }), http };
 }
 
 /** Both observers of a status change, either of which may be absent. */
@@ -405,6 +441,7 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
     facturation: new FacturationService({ db, journal }),
     controle: new ControleService({ db, journal, agents, integrite: incident.integrite }),
     tableauDeBord: new TableauDeBordService({ db, journal, quota: dgfip.quota }),
+    migration: new MigrationService({ db, coffre, journal }),
     incident,
     comptes,
     agentsOidc: agentsOidc

@@ -28,6 +28,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand
     summary: 'Mesures d’incident : suspendre les appels DGFiP ou les campagnes, maintenance du portail, révocation de sessions (quotient incident etat).',
     load: async () => (await import('./commands/incident.ts')).incidentCommand,
   },
+  migration: {
+    summary: 'Rapport de migration API Particulier → API Impôt particulier : quotient migration rapport --sortie rapport.csv.',
+    load: async () => (await import('./commands/migration.ts')).migrationCommand,
+  },
   migrate: {
     summary: 'Applique les migrations de la base de données.',
     load: async () => (await import('./commands/migrate.ts')).migrateCommand,

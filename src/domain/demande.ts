@@ -129,7 +129,7 @@ export const DECISIONS_INSTRUCTEUR = ['confirme', 'qf_manuel', 'refuse', 'resais
  */
 export type DecisionInstructeur = (typeof DECISIONS_INSTRUCTEUR)[number];
 
-export const RAISONS_SITUATION_INDISPONIBLE = ['introuvable', 'annee_indisponible', 'situation_multiple'] as const;
+export const RAISONS_SITUATION_INDISPONIBLE = ['introuvable', 'annee_indisponible', 'situation_multiple', 'situation_incomplete'] as const;
 export type RaisonSituationIndisponible = (typeof RAISONS_SITUATION_INDISPONIBLE)[number];
 
 export type EvenementDemande =

@@ -24,6 +24,18 @@ export const LIBELLES_SITUATION_FAMILLE: Record<SituationFamille, string> = {
 export const SOURCES_SITUATION = ['impot-particulier', 'sfip', 'api-particulier', 'saisie-agent'] as const;
 export type SourceSituation = (typeof SOURCES_SITUATION)[number];
 
+/**
+ * What the source says about the avis itself, for the instructor: a correction issued since
+ * (`erreurCorrectif`), or one of the partial-year avis of a year with a death (`situationPartielle`).
+ */
+export const AVERTISSEMENTS_AVIS = ['avis_corrige', 'situation_partielle'] as const;
+export type AvertissementAvis = (typeof AVERTISSEMENTS_AVIS)[number];
+
+export const LIBELLES_AVERTISSEMENTS_AVIS: Record<AvertissementAvis, string> = {
+  avis_corrige: 'un avis correctif plus récent existe : ce document n’est pas la situation la plus récente',
+  situation_partielle: 'avis partiel : une partie de l’année seulement (décès d’un des déclarants)',
+};
+
 /** Upper bounds that no real avis reaches; they keep every later computation exact in cents. */
 export const RFR_MAX = 100_000_000_000;
 export const NB_PARTS_MAX = 100;
@@ -77,6 +89,8 @@ export interface SituationFiscale {
   /** Date the avis was established (`datEtab`), `AAAA-MM-JJ`. */
   readonly dateEtablissement: string | null;
   readonly source: SourceSituation;
+  /** Empty for an ordinary avis. */
+  readonly avertissements: readonly AvertissementAvis[];
   /** Derived: persons of the foyer, declarants by `situationFamille` plus persons at charge. */
   readonly nbPersonnes: number;
 }
@@ -142,6 +156,7 @@ export const situationFiscaleSchema = z
       .transform((v) => (v === '' ? null : v)),
     dateEtablissement: isoDate.nullable().default(null),
     source: z.enum(SOURCES_SITUATION),
+    avertissements: z.array(z.enum(AVERTISSEMENTS_AVIS)).max(AVERTISSEMENTS_AVIS.length).default([]),
     // Derived: accepted so that a stored situation reads back, then recomputed, never trusted.
     nbPersonnes: z.number().optional(),
   })

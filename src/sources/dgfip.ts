@@ -63,6 +63,8 @@ export function createDgfipClients(
     anneesAutorisees?: readonly number[];
     taxation?: DateTaxation;
     clock?: () => number;
+    /** True when token requests count in the DGFiP's call quota (DGFIP_QUOTA_JETONS); default false. */
+    tokensInQuota?: boolean;
     http?: Partial<Omit<UpstreamHttpOptions, 'tls' | 'logger' | 'quota'>>;
   },
 ): DgfipClients {
@@ -77,6 +79,7 @@ export function createDgfipClients(
     http,
     { tokenUrl: new URL(connection.tokenUrl), clientId: connection.clientId, clientSecret: connection.clientSecret, scope: connection.scope },
     deps.clock,
+    deps.tokensInQuota ?? false,
   );
   const impotParticulier = new ImpotParticulierSource({
     http,
@@ -84,6 +87,7 @@ export function createDgfipClients(
     baseUrl: connection.baseUrl,
     idTeleservice: connection.idTeleservice,
     anneesAutorisees: deps.anneesAutorisees ?? [1, 2],
+    ressources: connection.scope.split(/\s+/).filter((s) => s !== ''),
     ...(deps.taxation ? { taxation: deps.taxation } : {}),
     ...(deps.clock ? { clock: deps.clock } : {}),
   });

@@ -28,6 +28,8 @@ export type RaisonEchec =
   | 'etat_civil_ambigu'
   | 'criteres_invalides'
   | 'numero_fiscal_invalide'
+  | 'requete_refusee'
+  | 'annee_hors_habilitation'
   | 'acces_refuse'
   | 'identifiants_refuses'
   | 'certificat_refuse'
@@ -36,6 +38,7 @@ export type RaisonEchec =
   | 'injoignable'
   | 'indisponible'
   | 'reponse_invalide'
+  | 'situation_incomplete'
   | 'appels_suspendus'
   | 'jeton_franceconnect_refuse';
 
@@ -52,6 +55,14 @@ const RAISONS: Record<RaisonEchec, { kind: ErrorKind; message: string }> = {
   },
   criteres_invalides: { kind: 'invalid', message: 'L’état civil transmis est incomplet ou mal formé (nom, prénom, date de naissance).' },
   numero_fiscal_invalide: { kind: 'invalid', message: 'La DGFiP juge le numéro fiscal mal formé.' },
+  // A 400 other than 4001: the DGFiP read the request and refused it as malformed (its code and
+  // words follow); it is neither a broken answer nor an outage.
+  requete_refusee: { kind: 'invalid', message: 'La DGFiP refuse la requête comme mal formée.' },
+  // Decided here, before any call: nothing was sent, so the DGFiP refused nothing.
+  annee_hors_habilitation: {
+    kind: 'invalid',
+    message: 'Cette année de revenus n’est pas couverte par l’habilitation du téléservice : aucune demande n’a été envoyée à la DGFiP.',
+  },
   acces_refuse: { kind: 'unavailable', message: 'La DGFiP refuse l’accès à cette ressource ou à cette année : vérifiez l’habilitation du téléservice.' },
   identifiants_refuses: {
     kind: 'unavailable',
@@ -63,6 +74,10 @@ const RAISONS: Record<RaisonEchec, { kind: ErrorKind; message: string }> = {
   injoignable: { kind: 'unavailable', message: 'La passerelle de la DGFiP est injoignable (adresse, réseau ou pare-feu).' },
   indisponible: { kind: 'unavailable', message: 'Le service de la DGFiP est momentanément indisponible.' },
   reponse_invalide: { kind: 'upstream', message: 'La DGFiP a renvoyé une réponse inutilisable.' },
+  situation_incomplete: {
+    kind: 'upstream',
+    message: 'L’avis reçu ne dit pas tout ce que le calcul demande (par exemple le nombre de personnes à charge) : un instructeur doit examiner la demande.',
+  },
   // Not the DGFiP's doing: Quotient holds its calls (an incident switch, the integrity halt).
   appels_suspendus: { kind: 'unavailable', message: 'Les appels à la DGFiP sont suspendus : aucun n’est envoyé pour le moment.' },
   // The person's FranceConnect token (X-FranceConnect-OAuth), not the téléservice's: they sign in again.

@@ -141,3 +141,31 @@ test('the canary numéro fiscal is never printed, whatever the outcome', async (
   const spaced = await check(['--spi', '31 41 592 653 423', '--annee', String(latest + 1)], { QUOTIENT_LOG_LEVEL: 'trace' });
   assert.ok(!`${spaced.stdout}${spaced.stderr}`.includes('592 653'), 'spaced form not echoed');
 });
+
+test('a year the DGFiP answers 4101 (not yet taxed there) exits 4; an unknown numéro exits 3 after one call only', async () => {
+  // The gateway's calendar more than a year behind ours: any 400 days hold a taxation date, so the
+  // latest year we think taxed is, for it, not taxed yet.
+  const behind = await startSandbox({ dataDir: join(dir, 'pki'), now: () => Date.now() - 400 * 86_400_000 });
+  try {
+    const at = { DGFIP_BASE_URL: behind.baseUrl, DGFIP_TOKEN_URL: behind.tokenUrl };
+    const notTaxed = await check(['--spi', '3999999932264', '--annee', String(latest)], at);
+    assert.equal(notTaxed.code, 4, notTaxed.stderr);
+    assert.match(notTaxed.stderr, /pas encore imposée/);
+    behind.admin.clearCalls();
+    const unknown = await check(['--spi', SPI_SANDBOX.inconnu], at);
+    assert.equal(unknown.code, 3, unknown.stderr);
+    assert.equal(behind.admin.calls().filter((c) => c.api === 'impot-particulier').length, 1, 'no second call for N-2');
+  } finally {
+    await behind.close();
+  }
+});
+
+test('a year outside the habilitation: exit 2, worded as our refusal, and nothing sent to the DGFiP', async () => {
+  sandbox.admin.clearCalls();
+  const result = await check(['--spi', '3999999932264', '--annee', String(latest - 5)]);
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, /pas couverte par l’habilitation/);
+  assert.match(result.stderr, /aucune demande n’a été envoyée/);
+  assert.doesNotMatch(result.stderr, /La DGFiP refuse/);
+  assert.equal(sandbox.admin.calls().filter((c) => c.api === 'impot-particulier').length, 0);
+});

@@ -24,7 +24,8 @@ const USAGE = [
   '  --annee   année des revenus (par défaut : la dernière imposée)',
   '  --json    un objet JSON sur la sortie standard',
   '',
-  'Codes de sortie : 0 trouvé, 3 inconnu, 4 année pas encore imposée, 5 échec côté DGFiP, 2 mauvaise utilisation,',
+  'Codes de sortie : 0 trouvé, 3 inconnu, 4 année pas encore imposée, 5 échec côté DGFiP,',
+  '2 mauvaise utilisation (y compris une année hors de l’habilitation, ou une requête que la DGFiP refuse comme mal formée),',
   '1 appels suspendus (mesure d’incident, ou arrêt d’intégrité : journal d’audit altéré) ou autre échec.',
 ].join('\n');
 
@@ -123,7 +124,7 @@ function report(io: CliIo, raison: string, message: string, correlationId: strin
       ? CHECK_EXIT.notFound
       : raison === 'annee_indisponible'
         ? CHECK_EXIT.yearNotTaxed
-        : raison === 'numero_fiscal_invalide'
+        : raison === 'numero_fiscal_invalide' || raison === 'requete_refusee' || raison === 'annee_hors_habilitation'
           ? EXIT.usage
           : CHECK_EXIT.upstream;
   if (json) io.out(JSON.stringify({ erreur: { raison, message, ...(correlationId ? { correlationId } : {}) } }));

@@ -64,6 +64,15 @@ const databaseUrl = z
     message: 'attendu « sqlite:CHEMIN » ou « postgres://utilisateur@hôte:port/base »',
   });
 
+/** A yes/no setting, in the words an operator would type. */
+const ouiNon = z.string().transform((value, ctx) => {
+  const v = value.trim().toLowerCase();
+  if (['oui', 'true', '1', 'yes'].includes(v)) return true;
+  if (['non', 'false', '0', 'no', ''].includes(v)) return false;
+  ctx.addIssue({ code: 'custom', message: 'oui ou non attendu' });
+  return z.NEVER;
+});
+
 /** The environment variables of the architecture (§5), validated together. */
 const envSchema = z.object({
   QUOTIENT_DATABASE_URL: databaseUrl.default('sqlite:./data/quotient.db'),
@@ -94,6 +103,9 @@ const envSchema = z.object({
   DGFIP_CA: optionalText,
   DGFIP_ID_TELESERVICE: optionalText,
   DGFIP_QUOTA_PER_MINUTE: z.coerce.number().int().min(1, 'au moins 1 appel par minute').max(10_000).default(50),
+  DGFIP_QUOTA_JETONS: ouiNon.default(false),
+  API_PARTICULIER_URL: z.url({ protocol: /^https$/, error: 'adresse https:// attendue, ex. https://particulier.api.gouv.fr' }).optional(),
+  API_PARTICULIER_KEY_FILE: optionalText,
   QUOTIENT_FC_ISSUER: z.url({ protocol: /^https?$/, error: 'adresse web complète attendue, ex. https://auth.franceconnect.gouv.fr/api/v2' }).optional(),
   QUOTIENT_FC_CLIENT_ID: optionalText,
   QUOTIENT_FC_CLIENT_SECRET: optionalText,
@@ -118,6 +130,14 @@ export interface DgfipSettings {
   readonly caFile?: string;
   readonly idTeleservice?: string;
   readonly quotaPerMinute: number;
+  /** DGFIP_QUOTA_JETONS: token requests take a slot of the call quota (default: no, only API calls count). */
+  readonly quotaJetons: boolean;
+}
+
+/** The legacy API Particulier v2 during the transition: its address and the file holding its X-Api-Key. */
+export interface ApiParticulierSettings {
+  readonly url: string;
+  readonly keyFile: string;
 }
 
 /** The FranceConnect relying party (`serve`); the demo starts its own local provider instead. */
@@ -158,6 +178,8 @@ export interface AppConfig {
   readonly logLevel: NonNullable<z.infer<typeof envSchema>['QUOTIENT_LOG_LEVEL']>;
   readonly trustProxy: TrustProxy;
   readonly dgfip: DgfipSettings;
+  /** API_PARTICULIER_*: unset, no legacy source (demo: the sandbox's API Particulier). */
+  readonly apiParticulier?: ApiParticulierSettings;
   /** QUOTIENT_FC_*: unset, no FranceConnect button (demo: the local provider). */
   readonly franceConnect?: FranceConnectConfig;
   /** QUOTIENT_AGENTS_OIDC_*: the agents' identity provider; unset, no back-office (demo: the local provider). */
@@ -178,7 +200,7 @@ export class ConfigurationInvalide extends QuotientError {
 }
 
 /** Variables that must name files which exist, checked so that the operator learns it at start. */
-const FILE_VARIABLES = ['QUOTIENT_CONFIG', 'DGFIP_CLIENT_CERT', 'DGFIP_CLIENT_KEY', 'DGFIP_CA'] as const;
+const FILE_VARIABLES = ['QUOTIENT_CONFIG', 'DGFIP_CLIENT_CERT', 'DGFIP_CLIENT_KEY', 'DGFIP_CA', 'API_PARTICULIER_KEY_FILE'] as const;
 
 export function loadConfig(env: NodeJS.ProcessEnv, options: { mode: RunMode; cwd: string }): AppConfig {
   const parsed = envSchema.safeParse(env, parseOptions);
@@ -226,6 +248,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: { mode: RunMode; cwd
         missing.push({ path: name, message: 'l’adresse du fournisseur d’identité des agents, l’identifiant et le secret du client se renseignent ensemble' });
     }
   }
+  if ((vars.API_PARTICULIER_URL === undefined) !== (vars.API_PARTICULIER_KEY_FILE === undefined)) {
+    const absent = vars.API_PARTICULIER_URL === undefined ? 'API_PARTICULIER_URL' : 'API_PARTICULIER_KEY_FILE';
+    missing.push({ path: absent, message: 'l’adresse de l’API Particulier et le fichier de sa clé (X-Api-Key) se renseignent ensemble' });
+  }
   if (vars.QUOTIENT_SMTP_FROM !== undefined && vars.QUOTIENT_SMTP_URL === undefined) {
     missing.push({ path: 'QUOTIENT_SMTP_URL', message: 'obligatoire quand QUOTIENT_SMTP_FROM est renseignée : le relais SMTP de la commune' });
   }
@@ -263,7 +289,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: { mode: RunMode; cwd
       caFile: vars.DGFIP_CA && at(vars.DGFIP_CA),
       idTeleservice: vars.DGFIP_ID_TELESERVICE,
       quotaPerMinute: vars.DGFIP_QUOTA_PER_MINUTE,
+      quotaJetons: vars.DGFIP_QUOTA_JETONS,
     },
+    ...(vars.API_PARTICULIER_URL && vars.API_PARTICULIER_KEY_FILE
+      ? { apiParticulier: { url: vars.API_PARTICULIER_URL, keyFile: at(vars.API_PARTICULIER_KEY_FILE) } }
+      : {}),
     ...(vars.QUOTIENT_FC_ISSUER && vars.QUOTIENT_FC_CLIENT_ID && vars.QUOTIENT_FC_CLIENT_SECRET
       ? { franceConnect: { issuer: vars.QUOTIENT_FC_ISSUER, clientId: vars.QUOTIENT_FC_CLIENT_ID, clientSecret: vars.QUOTIENT_FC_CLIENT_SECRET } }
       : {}),

@@ -11,6 +11,7 @@ export const MOTIFS = {
   introuvable: 'La DGFiP ne trouve pas d’avis pour ce numéro fiscal et cette année : un agent va vérifier.',
   annee_indisponible: 'L’avis de l’année demandée n’existe pas encore : un agent va vérifier.',
   situation_multiple: 'Plusieurs avis existent pour cette année (par exemple après un décès) : un agent va vérifier.',
+  situation_incomplete: 'L’avis reçu ne dit pas le nombre de personnes à charge : un agent va vérifier.',
   identite: 'Les déclarants de l’avis ne correspondent pas exactement aux parents déclarés : un agent va vérifier.',
   discordant: 'L’avis reçu ne concerne aucun des parents déclarés : il n’a pas été conservé, un agent va vérifier.',
   combinaison: 'Les avis des deux foyers ne peuvent pas être combinés automatiquement : un agent va vérifier.',

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { LIBELLES_CANAL, STATUTS, type CanalDemande, type StatutDemande } from '../../domain/demande.ts';
 import { QuotientError, type ErrorDetail } from '../../domain/errors.ts';
 import { ressembleANumeroFiscal } from '../../domain/numero-fiscal.ts';
-import { createSituationFiscale, type Declarant } from '../../domain/situation-fiscale.ts';
+import { createSituationFiscale, LIBELLES_AVERTISSEMENTS_AVIS, type Declarant } from '../../domain/situation-fiscale.ts';
 import type { Schema } from '../../infra/db/schema.ts';
 import type { Coffre } from '../../infra/silo/coffre.ts';
 import type { Acteur, JournalAudit } from '../audit/index.ts';
@@ -34,6 +34,7 @@ const RAISONS: Partial<Record<CodeMotif, { type: TypeDossier; raison: string }>>
   introuvable: { type: 'annee', raison: 'La DGFiP ne trouve pas d’avis pour ce numéro fiscal et cette année.' },
   annee_indisponible: { type: 'annee', raison: 'L’avis de l’année demandée n’existe pas encore.' },
   situation_multiple: { type: 'cas_particulier', raison: 'Plusieurs avis existent pour la même année (mariage, décès, séparation).' },
+  situation_incomplete: { type: 'cas_particulier', raison: 'L’avis reçu ne dit pas le nombre de personnes à charge (non communiqué par la DGFiP).' },
   combinaison: { type: 'cas_particulier', raison: 'Les avis des deux foyers ne peuvent pas être combinés automatiquement.' },
 };
 const RAISON_CONTESTATION = 'La famille conteste les données ou le résultat.';
@@ -169,6 +170,8 @@ export interface AvisDossier {
   /** Amount cases only (contestation, QF by hand, special case). */
   readonly rfr?: number;
   readonly nbParts?: number;
+  /** What the source said about the avis itself (a later correction, a partial year), in words. */
+  readonly avertissements?: readonly string[];
 }
 
 export interface DossierDemande extends ResumeDemande {
@@ -402,6 +405,7 @@ export class InstructionService {
         anneeRevenus: s?.anneeRevenus ?? f.annee_revenus,
         ...(s && identite ? { declarants: s.declarants } : {}),
         ...(s && !identite ? { rfr: s.rfr, nbParts: s.nbParts } : {}),
+        ...(s && s.avertissements.length > 0 ? { avertissements: s.avertissements.map((a) => LIBELLES_AVERTISSEMENTS_AVIS[a]) } : {}),
       });
     }
     const controleIdentite = identite ? ((await coffre.get(COFFRE.controleIdentite, resume.id)) as { motifs?: unknown } | undefined) : undefined;

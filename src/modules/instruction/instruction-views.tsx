@@ -427,6 +427,12 @@ function Avis({ d }: { d: DossierDemande }) {
           </tbody>
         </Tableau>
       ) : null}
+      {d.avis.some((a) => a.avertissements) ? (
+        <>
+          <h3>Avertissements sur les avis</h3>
+          <ul>{d.avis.flatMap((a) => (a.avertissements ?? []).map((texte) => <li key={`${a.parent}-${texte}`}>{`Parent ${a.parent} : ${texte}.`}</li>))}</ul>
+        </>
+      ) : null}
       {d.controleIdentite.length > 0 ? (
         <>
           <h3>Contrôle d’identité</h3>

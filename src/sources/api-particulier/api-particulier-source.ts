@@ -5,7 +5,7 @@ import { createSituationFiscale, type SituationFamille, type SituationFiscale } 
 import { SourceFiscaleError } from '../fiscal-source.ts';
 import { authenticatedGet, StaticCredential } from '../http/authenticated-get.ts';
 import { safeJson } from '../http/token-cache.ts';
-import type { UpstreamHttp } from '../http/upstream-http.ts';
+import { retryAfterMs, type UpstreamHttp } from '../http/upstream-http.ts';
 import { isoFromDgfipDate } from '../impot-particulier/reponse-ir.ts';
 
 const declarantV2 = z.object({
@@ -24,7 +24,18 @@ const avisV2 = z.object({
   revenuFiscalReference: z.number().int(),
   anneeRevenus: z.union([z.string(), z.number()]),
   foyerFiscal: z.object({ adresse: z.string().nullish() }).nullish(),
+  // Empty strings for an ordinary avis; a sentence when a correction exists or the year is partial.
+  erreurCorrectif: z.string().nullish(),
+  situationPartielle: z.string().nullish(),
 });
+
+const v2Error = z.object({ error: z.string() });
+const errorOf = (body: string): string | undefined => {
+  const parsed = v2Error.safeParse(safeJson(body));
+  return parsed.success ? parsed.data.error : undefined;
+};
+
+const nonVide = (v: string | null | undefined): boolean => v != null && v.trim() !== '';
 
 /** The v2 wrote the family situation in words; the DGFiP's letter is what the rest of Quotient uses. */
 const SITUATIONS: ReadonlyArray<[RegExp, SituationFamille]> = [
@@ -46,7 +57,7 @@ export class ApiParticulierSource {
   /** A static key: a 401 is final, never retried. */
   private readonly credentials: StaticCredential;
 
-  constructor(private readonly options: { http: UpstreamHttp; baseUrl: string; apiKey: string }) {
+  constructor(private readonly options: { http: UpstreamHttp; baseUrl: string; apiKey: string; clock?: () => number }) {
     this.credentials = new StaticCredential({ 'x-api-key': options.apiKey });
   }
 
@@ -60,9 +71,17 @@ export class ApiParticulierSource {
       url,
       loggedPath: url.pathname,
       headers: { accept: 'application/json' },
+      // 502 `invalid_response`: the provider's answer is unusable, asking again changes nothing.
+      finale: (r) => r.status === 502 && errorOf(r.body) === 'invalid_response',
       ...(options.signal ? { signal: options.signal } : {}),
     });
     const { status, correlationId } = response;
+    if (status === 509 || status === 429) {
+      // `rate_limited`: API Particulier holds calls after too many failures at the DGFiP; later, with a backoff.
+      const retryAt = (this.options.clock ?? Date.now)() + retryAfterMs(response.headers['retry-after'], 5 * 60_000);
+      throw new SourceFiscaleError('quota_depasse', { correlationId, retryAt, detail: '(API Particulier : trop d’échecs récents, nouvel essai plus tard)' });
+    }
+    if (status === 502) throw new SourceFiscaleError('reponse_invalide', { correlationId, detail: '(API Particulier : réponse du fournisseur inexploitable)' });
     if (status === 404) throw new SourceFiscaleError('introuvable', { correlationId });
     if (status === 401 || status === 403)
       throw new SourceFiscaleError('identifiants_refuses', { correlationId, detail: '(jeton X-Api-Key de l’API Particulier)' });
@@ -92,6 +111,10 @@ export class ApiParticulierSource {
         adresse: a.foyerFiscal?.adresse ?? null,
         dateEtablissement: isoFromDgfipDate(a.dateEtablissement),
         source: 'api-particulier',
+        avertissements: [
+          ...(nonVide(a.erreurCorrectif) ? (['avis_corrige'] as const) : []),
+          ...(nonVide(a.situationPartielle) ? (['situation_partielle'] as const) : []),
+        ],
       });
     } catch (error) {
       if (isQuotientError(error))

@@ -37,7 +37,7 @@ export class SfipSource {
       try {
         return situationFromReponseIr(body, undefined, 'sfip');
       } catch (error) {
-        if (error instanceof ReponseIrInvalide) throw new SourceFiscaleError('reponse_invalide', { correlationId, detail: `(${error.message})` });
+        if (error instanceof ReponseIrInvalide) throw new SourceFiscaleError(error.raison, { correlationId, detail: `(${error.message})` });
         throw error;
       }
     }

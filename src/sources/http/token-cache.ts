@@ -37,6 +37,8 @@ export class TokenCache implements CredentialProvider {
     private readonly http: UpstreamHttp,
     private readonly credentials: ClientCredentials,
     private readonly clock: () => number = Date.now,
+    /** The DGFiP counts calls to its API; a token request takes a slot only when the operator says it does (DGFIP_QUOTA_JETONS). */
+    private readonly tokensInQuota = false,
   ) {}
 
   async get(): Promise<Credential> {
@@ -62,6 +64,7 @@ export class TokenCache implements CredentialProvider {
       loggedPath: tokenUrl.pathname,
       headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: new URLSearchParams({ grant_type: 'client_credentials', scope }).toString(),
+      horsQuota: !this.tokensInQuota,
     });
     if (response.status === 200) {
       const parsed = tokenAnswer.safeParse(safeJson(response.body));

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { connect as tlsConnect } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, buildConnector } from 'undici';
 import type { Logger } from '../../infra/log/logger.ts';
@@ -45,6 +44,13 @@ export interface UpstreamRequest {
   readonly headers?: Record<string, string>;
   readonly body?: string;
   readonly signal?: AbortSignal;
+  /**
+   * An answer the adapter reads as final although its status is one we retry (API Particulier's
+   * 502 `invalid_response`: the provider's data is unusable, and asking again changes nothing).
+   */
+  readonly finale?: (response: UpstreamResponse) => boolean;
+  /** Not counted in the quota (token requests, unless the operator says they count). */
+  readonly horsQuota?: boolean;
 }
 
 export interface UpstreamResponse {
@@ -108,7 +114,7 @@ export class UpstreamHttp {
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       if (request.signal?.aborted) throw new SourceFiscaleError('indisponible', { detail: 'Appel annulé.' });
       if (this.options.suspendu?.()) throw new SourceFiscaleError('appels_suspendus', { retryAt: this.clock() + 60_000 });
-      await this.takeSlot(deadline);
+      if (!request.horsQuota) await this.takeSlot(deadline);
       const correlationId = randomUUID();
       let retryDelay: number;
       try {
@@ -119,7 +125,7 @@ export class UpstreamHttp {
           lastFailure = new SourceFiscaleError('quota_depasse', { correlationId, retryAt: until });
           this.logFailure(request, correlationId, attempt, { status: 429 });
           retryDelay = until - this.clock();
-        } else if (RETRYABLE_STATUS.has(response.status)) {
+        } else if (RETRYABLE_STATUS.has(response.status) && !request.finale?.(response)) {
           lastFailure = new SourceFiscaleError('indisponible', { correlationId, detail: `(HTTP ${response.status})` });
           this.logFailure(request, correlationId, attempt, { status: response.status });
           retryDelay = Math.max(this.backoff(attempt), retryAfterMs(response.headers['retry-after'], 0));
@@ -136,49 +142,16 @@ export class UpstreamHttp {
       if (attempt === this.maxAttempts || this.clock() + retryDelay >= deadline) break;
       await sleep(retryDelay, undefined, request.signal ? { signal: request.signal } : undefined).catch(() => undefined);
     }
-    if (lastFailure && isSilentClose(lastFailure.cause) && (await this.peerDropsUsAfterHandshake(request.url))) {
-      throw new SourceFiscaleError('certificat_refuse', {
+    // A gateway that refuses our certificate under TLS 1.3 may close right after the handshake
+    // without a word: we say so, and send nothing else to find out (no probe outside the quota).
+    if (lastFailure?.raison === 'indisponible' && /UND_ERR_SOCKET|ECONNRESET|EPIPE/.test(errorCode(lastFailure.cause))) {
+      throw new SourceFiscaleError('indisponible', {
         correlationId: lastFailure.correlationId,
-        detail: '(connexion fermée juste après la négociation TLS)',
+        detail: '(connexion fermée sans réponse juste après la négociation TLS : si cela persiste, vérifiez le certificat client DGFIP_CLIENT_CERT)',
+        cause: lastFailure.cause,
       });
     }
     throw lastFailure ?? new SourceFiscaleError('indisponible');
-  }
-
-  /**
-   * Under TLS 1.3 a gateway that rejects our client certificate may just close the connection after
-   * the handshake, which looks like any reset. One short probe with the same certificate tells the
-   * two apart: a gateway that accepts it answers a HEAD request; one that refuses it says nothing.
-   */
-  private peerDropsUsAfterHandshake(url: URL): Promise<boolean> {
-    const { ca, cert, key } = this.options.tls;
-    return new Promise((resolve) => {
-      let settled = false;
-      const done = (dropped: boolean) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        socket.destroy();
-        resolve(dropped);
-      };
-      const socket = tlsConnect({
-        host: url.hostname,
-        port: Number(url.port || 443),
-        servername: url.hostname,
-        ...(ca ? { ca } : {}),
-        ...(cert ? { cert } : {}),
-        ...(key ? { key } : {}),
-        minVersion: 'TLSv1.2',
-      });
-      const timer = setTimeout(() => done(false), 2_000);
-      socket.once('secureConnect', () => socket.write(`HEAD / HTTP/1.1\r\nHost: ${url.host}\r\nConnection: close\r\n\r\n`));
-      socket.once('data', () => done(false));
-      socket.once('error', (error) => {
-        this.noteTlsError(error);
-        done(socket.authorized === true || CLIENT_CERT_REFUSED.test(errorCode(error)));
-      });
-      socket.once('close', () => done(socket.authorized === true));
-    });
   }
 
   private lastTlsAlert: { text: string; at: number } | undefined;
@@ -249,11 +222,6 @@ export class UpstreamHttp {
   private logFailure(request: UpstreamRequest, correlationId: string, attempt: number, what: Record<string, unknown>): void {
     this.options.logger.warn({ correlationId, method: request.method, path: request.loggedPath, attempt, ...what }, 'appel DGFiP en échec');
   }
-}
-
-/** The peer closed without a word (no status, no TLS alert we could read). */
-function isSilentClose(error: unknown): boolean {
-  return /UND_ERR_SOCKET|ECONNRESET|EPIPE/.test(errorCode(error));
 }
 
 function isRetryable(raison: RaisonEchec): boolean {

@@ -40,10 +40,15 @@ function connection(overrides: Partial<DgfipConnection> = {}): DgfipConnection {
   return { ...sandboxConnection(sandbox), ...overrides };
 }
 
-function clients(overrides: Partial<DgfipConnection> = {}, options: { quota?: QuotaSlot; deadlineMs?: number } = {}): DgfipClients {
+function clients(
+  overrides: Partial<DgfipConnection> = {},
+  options: { quota?: QuotaSlot; deadlineMs?: number; clock?: () => number; tokensInQuota?: boolean } = {},
+): DgfipClients {
   const c = createDgfipClients(connection(overrides), {
     logger,
+    ...(options.tokensInQuota !== undefined ? { tokensInQuota: options.tokensInQuota } : {}),
     ...(options.quota ? { quota: options.quota } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
     http: { deadlineMs: options.deadlineMs ?? 10_000, baseBackoffMs: 20 },
   });
   opened.push(c);
@@ -95,7 +100,76 @@ test('unknown numéro, year not yet taxed, year outside the habilitation: each i
   const ip = clients().impotParticulier;
   assert.equal((await failure(ip.parNumeroFiscal(spi(SPI_SANDBOX.inconnu), { anneeRevenus: latest }))).raison, 'introuvable');
   assert.equal((await failure(ip.parNumeroFiscal(spi('3999999932264'), { anneeRevenus: latest + 1 }))).raison, 'annee_indisponible');
-  assert.equal((await failure(ip.parNumeroFiscal(spi('3999999932264'), { anneeRevenus: latest - 5 }))).raison, 'acces_refuse');
+  sandbox.admin.clearCalls();
+  const outside = await failure(ip.parNumeroFiscal(spi('3999999932264'), { anneeRevenus: latest - 5 }));
+  assert.equal(outside.raison, 'annee_hors_habilitation');
+  // Decided here: the words say no request was sent, and none was.
+  assert.match(outside.message, /aucune demande n’a été envoyée à la DGFiP/);
+  assert.doesNotMatch(outside.message, /La DGFiP refuse/);
+  assert.equal(sandbox.admin.calls().filter((c) => c.api === 'impot-particulier').length, 0);
+});
+
+test('4101 (no avis for the year yet) and 4102 (unknown numéro) are told apart; only 4101 moves on to the year before', async () => {
+  // The DGFiP's calendar a year behind ours: the year we think taxed is not taxed there yet.
+  const behind = await startSandbox({ dataDir: join(dir, 'pki'), now: () => Date.parse('2026-09-01T08:00:00Z') });
+  try {
+    const ip = clients(sandboxConnection(behind), { clock: () => Date.parse('2027-09-01T08:00:00Z') }).impotParticulier;
+    const dataCalls = () => behind.admin.calls().filter((c) => c.api === 'impot-particulier').length;
+    const refused = await failure(ip.parNumeroFiscal(spi('3999999932264'), { anneeRevenus: 2026 }));
+    assert.equal(refused.raison, 'annee_indisponible');
+    assert.match(refused.message, /pas encore imposée/);
+    behind.admin.clearCalls();
+    const situation = await ip.parNumeroFiscal(spi('3999999932264'));
+    assert.equal(situation.anneeRevenus, 2025, 'the year before, which the DGFiP has');
+    assert.equal(dataCalls(), 2);
+    behind.admin.clearCalls();
+    assert.equal((await failure(ip.parNumeroFiscal(spi(SPI_SANDBOX.inconnu)))).raison, 'introuvable');
+    assert.equal(dataCalls(), 1, 'an unknown numéro is unknown for every year: no second call');
+  } finally {
+    await behind.close();
+  }
+});
+
+test('the resource called is the one the habilitation grants: RessourceIRDerniere2 alone, RessourceIRDerniere alone', async () => {
+  const paths = () =>
+    sandbox.admin
+      .calls()
+      .filter((c) => c.api === 'impot-particulier')
+      .map((c) => c.path.replace(/^.*\/spi\/[^/]+\//, ''));
+  sandbox.admin.setClient({ clientId: 'qf-deux-ans', clientSecret: 'secret-deux-ans', scopes: ['RessourceIRDerniere2'] });
+  const deuxAns = clients({ clientId: 'qf-deux-ans', clientSecret: 'secret-deux-ans', scope: 'RessourceIRDerniere2' }).impotParticulier;
+  sandbox.admin.clearCalls();
+  const latestAvis = await deuxAns.parNumeroFiscal(spi('3999999932264'));
+  assert.equal(latestAvis.anneeRevenus, latest, 'annRevenu names the year');
+  assert.deepEqual(paths(), ['dernieresituation/ir/assiettes/deuxans']);
+  assert.equal((await deuxAns.parNumeroFiscal(spi('3999999932264'), { anneeRevenus: latest })).anneeRevenus, latest);
+
+  // RessourceIRDerniere: the year of a death answers the survivor's last period, not « plusieurs avis »
+  // (on a fixed calendar: the death is in N-1, taxed from 22 July).
+  const at = Date.parse('2026-09-01T08:00:00Z');
+  const fixed = await startSandbox({
+    dataDir: join(dir, 'pki'),
+    now: () => at,
+    clients: [{ clientId: 'qf-derniere', clientSecret: 'secret-derniere', scopes: ['RessourceIRDerniere', 'RessourceIR'] }],
+  });
+  try {
+    const base = sandboxConnection(fixed);
+    const derniere = clients({ ...base, clientId: 'qf-derniere', clientSecret: 'secret-derniere', scope: 'RessourceIRDerniere' }, { clock: () => at });
+    const survivant = await derniere.impotParticulier.parNumeroFiscal(spi(SPI_SANDBOX.deces.survivant), { anneeRevenus: 2025 });
+    assert.deepEqual(
+      fixed.admin
+        .calls()
+        .filter((c) => c.api === 'impot-particulier')
+        .map((c) => c.path.replace(/^.*\/spi\/[^/]+\//, '')),
+      ['dernieresituation/ir/assiettes/annrev/2025'],
+    );
+    assert.equal(survivant.situationFamille, 'V');
+    // The same foyer through RessourceIR alone: two avis that year, for an instructor.
+    const ir = clients({ ...base, clientId: 'qf-derniere', clientSecret: 'secret-derniere', scope: 'RessourceIR' }, { clock: () => at });
+    assert.equal((await failure(ir.impotParticulier.parNumeroFiscal(spi(SPI_SANDBOX.deces.survivant), { anneeRevenus: 2025 }))).raison, 'situation_multiple');
+  } finally {
+    await fixed.close();
+  }
 });
 
 test('the gateway refuses a missing or foreign client certificate; we refuse a foreign server certificate', async () => {
@@ -103,10 +177,16 @@ test('the gateway refuses a missing or foreign client certificate; we refuse a f
   assert.equal(noCert.raison, 'certificat_refuse');
   assert.match(noCert.message, /certificat client/);
   const foreign = await createForeignClientCertificate();
+  sandbox.admin.clearCalls();
   const wrongCert = await failure(
     clients({ clientCertPem: foreign.certPem, clientKeyPem: foreign.keyPem }).impotParticulier.parNumeroFiscal(spi('3999999932264')),
   );
-  assert.equal(wrongCert.raison, 'certificat_refuse');
+  // Refused silently after the handshake: the message points at the certificate, and no extra
+  // connection (no unauthenticated probe outside the quota) followed the call's own attempts.
+  assert.ok(['certificat_refuse', 'indisponible'].includes(wrongCert.raison), wrongCert.raison);
+  assert.match(wrongCert.message, /certificat client/);
+  const connections = sandbox.admin.calls().filter((c) => c.tlsError !== undefined || c.api !== 'token').length;
+  assert.ok(connections <= 3, `${connections} connections for 3 attempts at most`);
   const otherCa = await createForeignServerCertificate();
   const untrusted = await failure(clients({ caPem: otherCa.caCertPem }).impotParticulier.parNumeroFiscal(spi('3999999932264')));
   assert.equal(untrusted.raison, 'certificat_serveur_refuse');
@@ -159,6 +239,17 @@ for (const [fault, reasons, calls] of FAULTS) {
     assert.match(String(error.correlationId), /^[0-9a-f-]{36}$/);
   });
 }
+
+test('a token request takes no slot of the call quota, unless the operator says it does', async () => {
+  // This file's calls would otherwise reach the sandbox's own 50 a minute.
+  sandbox.admin.resetQuota();
+  const free = new QuotaSlot(database.db, { bucket: 'dgfip-test-jetons', limit: 50 });
+  await clients({}, { quota: free }).impotParticulier.parNumeroFiscal(spi('3999999932264'), { anneeRevenus: latest });
+  assert.equal((await free.usage()).used, 1, 'one data call, one slot; the token was free');
+  const counted = new QuotaSlot(database.db, { bucket: 'dgfip-test-jetons-comptes', limit: 50 });
+  await clients({}, { quota: counted, tokensInQuota: true }).impotParticulier.parNumeroFiscal(spi('3999999932264'), { anneeRevenus: latest });
+  assert.equal((await counted.usage()).used, 2, 'DGFIP_QUOTA_JETONS=oui: the token took its slot');
+});
 
 test('a 429 with Retry-After pauses the shared quota slot for every instance', async () => {
   const quota = new QuotaSlot(database.db, { bucket: 'dgfip-test-429', limit: 50 });

@@ -1,5 +1,5 @@
 import { anneePasEncoreImposee, derniereAnneeImposee, type DateTaxation } from '../../domain/annee-imposition.ts';
-import type { NumeroFiscal } from '../../domain/numero-fiscal.ts';
+import { ressembleANumeroFiscal, type NumeroFiscal } from '../../domain/numero-fiscal.ts';
 import type { SituationFiscale } from '../../domain/situation-fiscale.ts';
 import { SourceFiscaleError, type FiscalSource, type OptionsAppel } from '../fiscal-source.ts';
 import { authenticatedGet, type CredentialProvider } from '../http/authenticated-get.ts';
@@ -24,15 +24,35 @@ export interface ImpotParticulierOptions {
   readonly anneesAutorisees: readonly number[];
   readonly taxation?: DateTaxation;
   readonly clock?: () => number;
+  /** The OAuth scopes granted (the habilitation's): they decide which resource is called. Default RessourceIR. */
+  readonly ressources?: readonly string[];
 }
+
+/**
+ * The IR resources of API Impôt particulier a QF may use, by scope: `situations` needs a year and
+ * fails on a year with a death; `derniere` gives the last period of a year (the survivor's);
+ * `deuxans` needs no year and answers the latest avis, else the previous one, with `annRevenu`.
+ */
+type Ressource = 'situations' | 'derniere' | 'deuxans';
+const TAILS: Record<Ressource, (annee: number | undefined) => string> = {
+  situations: (annee) => `situations/ir/assiettes/annrev/${annee}`,
+  derniere: (annee) => `dernieresituation/ir/assiettes/annrev/${annee}`,
+  deuxans: () => 'dernieresituation/ir/assiettes/deuxans',
+};
+
+/** A refusal decided by our calendar, not by the DGFiP. */
+const AUCUN_APPEL = '(d’après la date de taxation ; aucune demande n’a été envoyée à la DGFiP)';
 
 /** Which caller the DGFiP is asked about: a numéro fiscal, or the person behind a FranceConnect token. */
 type Sujet = { readonly spi: NumeroFiscal } | { readonly franceConnectToken: string };
 
 /**
- * API Impôt particulier, resource `situations/ir/assiettes/annrev/{annrev}` (scope RessourceIR),
- * by numéro fiscal or by FranceConnect. Without a requested year it asks for the latest taxed year
- * and, when the habilitation allows N-2 and that avis does not exist, the year before.
+ * API Impôt particulier, by numéro fiscal or by FranceConnect, through the resource the
+ * habilitation grants: `dernieresituation/.../deuxans` (RessourceIRDerniere2) when no year is asked,
+ * else `dernieresituation/.../annrev/{annrev}` (RessourceIRDerniere), else
+ * `situations/.../annrev/{annrev}` (RessourceIR). With a resource by year and no requested year it
+ * asks for the latest taxed year and, when the habilitation allows N-2 and that avis does not exist
+ * yet (4101), the year before.
  */
 export class ImpotParticulierSource implements FiscalSource {
   readonly source = 'impot-particulier' as const;
@@ -52,30 +72,45 @@ export class ImpotParticulierSource implements FiscalSource {
     const currentYear = Number(today.slice(0, 4));
     const allowed = this.options.anneesAutorisees.map((offset) => currentYear - offset);
     if (options.anneeRevenus !== undefined) {
-      if (anneePasEncoreImposee(options.anneeRevenus, today, this.options.taxation)) throw new SourceFiscaleError('annee_indisponible');
+      if (anneePasEncoreImposee(options.anneeRevenus, today, this.options.taxation))
+        throw new SourceFiscaleError('annee_indisponible', { detail: AUCUN_APPEL });
       if (!allowed.includes(options.anneeRevenus)) {
-        throw new SourceFiscaleError('acces_refuse', { detail: `L’habilitation couvre les revenus de ${allowed.join(' et ')}.` });
+        throw new SourceFiscaleError('annee_hors_habilitation', { detail: `Elle couvre les revenus de ${allowed.join(' et ')}.` });
       }
-      return this.call(sujet, options.anneeRevenus, options.signal);
+      const ressource = this.granted('RessourceIRDerniere') ? 'derniere' : this.granted('RessourceIR') ? 'situations' : 'deuxans';
+      if (ressource !== 'deuxans') return this.call(sujet, ressource, options.anneeRevenus, options.signal);
+      // Only the two-year resource: it names its year, which must be the one asked for.
+      const situation = await this.call(sujet, 'deuxans', undefined, options.signal);
+      if (situation.anneeRevenus !== options.anneeRevenus) {
+        throw new SourceFiscaleError('annee_indisponible', { detail: `(la DGFiP a répondu l’avis des revenus ${situation.anneeRevenus})` });
+      }
+      return situation;
     }
+    if (this.granted('RessourceIRDerniere2')) return this.call(sujet, 'deuxans', undefined, options.signal);
+    const ressource = this.granted('RessourceIRDerniere') ? 'derniere' : 'situations';
     const latest = derniereAnneeImposee(today, this.options.taxation);
     const candidates = allowed.filter((year) => year <= latest).sort((a, b) => b - a);
-    if (candidates.length === 0) throw new SourceFiscaleError('annee_indisponible');
+    if (candidates.length === 0) throw new SourceFiscaleError('annee_indisponible', { detail: AUCUN_APPEL });
     for (const [index, year] of candidates.entries()) {
       try {
-        return await this.call(sujet, year, options.signal);
+        return await this.call(sujet, ressource, year, options.signal);
       } catch (error) {
         const last = index === candidates.length - 1;
-        // Only "no avis for this year" moves on to the previous year; any other failure is final.
-        if (last || !(error instanceof SourceFiscaleError) || error.raison !== 'introuvable') throw error;
+        // Only "no avis for this year" (4101) moves on to the previous year: an unknown numéro
+        // fiscal (4102) is unknown for every year, and any other failure is final.
+        if (last || !(error instanceof SourceFiscaleError) || error.raison !== 'annee_indisponible') throw error;
       }
     }
     throw new SourceFiscaleError('introuvable');
   }
 
-  private async call(sujet: Sujet, annee: number, signal: AbortSignal | undefined): Promise<SituationFiscale> {
+  private granted(scope: string): boolean {
+    return (this.options.ressources ?? ['RessourceIR']).includes(scope);
+  }
+
+  private async call(sujet: Sujet, ressource: Ressource, annee: number | undefined, signal: AbortSignal | undefined): Promise<SituationFiscale> {
     const byFc = 'franceConnectToken' in sujet;
-    const tail = `situations/ir/assiettes/annrev/${annee}`;
+    const tail = TAILS[ressource](annee);
     const path = byFc ? `/${tail}` : `/spi/${encodeURIComponent(sujet.spi.revealForUpstreamCall())}/${tail}`;
     const response = await authenticatedGet(this.options.http, this.options.credentials, {
       url: new URL(this.options.baseUrl.replace(/\/$/, '') + path),
@@ -93,6 +128,17 @@ export class ImpotParticulierSource implements FiscalSource {
   }
 }
 
+/** The DGFiP's own code and words, shortened, and never anything shaped like a numéro fiscal. */
+function motifDgfip(code: unknown, body: unknown): string {
+  const message = (body as { erreur?: { message?: unknown } } | undefined)?.erreur?.message;
+  const words = typeof message === 'string' ? message.replace(/\s+/g, ' ').trim().slice(0, 200) : '';
+  const parts = [
+    code === undefined || code === null ? 'sans code' : `code ${String(code).slice(0, 10)}`,
+    ...(words && !ressembleANumeroFiscal(words) ? [`« ${words} »`] : []),
+  ];
+  return `(HTTP 400, ${parts.join(', ')})`;
+}
+
 /** DGFiP answers → a situation or a typed error; never anything else. */
 export function interpret(response: UpstreamResponse, annee: number | undefined): SituationFiscale {
   const { status, correlationId } = response;
@@ -105,16 +151,22 @@ export function interpret(response: UpstreamResponse, annee: number | undefined)
     try {
       return situationFromReponseIr(body, annee, 'impot-particulier');
     } catch (error) {
-      if (error instanceof ReponseIrInvalide) throw new SourceFiscaleError('reponse_invalide', { correlationId, detail: `(${error.message})` });
+      if (error instanceof ReponseIrInvalide) throw new SourceFiscaleError(error.raison, { correlationId, detail: `(${error.message})` });
       throw error;
     }
   }
   if (status === 204 || status === 404 || status === 410) {
     const message = String((body as { erreur?: { message?: unknown } } | undefined)?.erreur?.message ?? '');
     if (/plusieurs situations|aucun résultat unique/i.test(message)) throw new SourceFiscaleError('situation_multiple', { correlationId });
-    throw new SourceFiscaleError('introuvable', { correlationId });
+    // 4102: nobody has this numéro fiscal. 4101 (or no code on a 410/204): the person is known, the
+    // year has no avis (not yet taxed). A 404 without code is the gateway's « no such resource ».
+    if (String(code) === '4102' || (status === 404 && code === undefined)) throw new SourceFiscaleError('introuvable', { correlationId });
+    throw new SourceFiscaleError('annee_indisponible', { correlationId, detail: '(réponse de la DGFiP : aucun avis pour cette année)' });
   }
-  if (status === 400 && (code === 4001 || code === '4001')) throw new SourceFiscaleError('numero_fiscal_invalide', { correlationId });
+  if (status === 400) {
+    if (String(code) === '4001') throw new SourceFiscaleError('numero_fiscal_invalide', { correlationId });
+    throw new SourceFiscaleError('requete_refusee', { correlationId, detail: motifDgfip(code, body) });
+  }
   if (status === 401) throw new SourceFiscaleError('identifiants_refuses', { correlationId });
   if (status === 403) throw new SourceFiscaleError('acces_refuse', { correlationId });
   throw new SourceFiscaleError('reponse_invalide', { correlationId, detail: `(HTTP ${status})` });

@@ -64,7 +64,19 @@ export const reponseIrSchema = z.object({
 
 export type ReponseIr = z.infer<typeof reponseIrSchema>;
 
-export class ReponseIrInvalide extends Error {}
+/**
+ * The answer cannot be used as received: malformed (`reponse_invalide`), or well formed but missing
+ * what the QF needs and the DGFiP may legitimately leave out (`situation_incomplete`), which an
+ * instructor examines instead of the machine guessing.
+ */
+export class ReponseIrInvalide extends Error {
+  constructor(
+    message: string,
+    readonly raison: 'reponse_invalide' | 'situation_incomplete' = 'reponse_invalide',
+  ) {
+    super(message);
+  }
+}
 
 /** `AAAA-MM-JJ` from the DGFiP's `{jour, mois, annee}`; null when incomplete. */
 function isoFromParts(parts: z.infer<typeof dateParts> | null | undefined): string | null {
@@ -85,6 +97,17 @@ export function isoFromDgfipDate(value: string | null | undefined): string | nul
   return null;
 }
 
+const OUI = new Set(['T', 'O', 'OUI', '1', 'TRUE', 'VRAI']);
+const NON = new Set(['N', 'NON', '0', 'FALSE', 'FAUX', 'F']);
+
+/** Box T: yes, no, or unknown (absent, empty, or a value we cannot read), never a guessed « no ». */
+export function parentIsole(value: string | null | undefined): boolean | null {
+  const v = (value ?? '').trim().toUpperCase();
+  if (OUI.has(v)) return true;
+  if (NON.has(v)) return false;
+  return null;
+}
+
 const blankToNull = (v: string | null | undefined): string | null => (v && v.trim() !== '' ? v.trim() : null);
 
 /**
@@ -97,7 +120,9 @@ export function situationFromReponseIr(body: unknown, anneeDemandee: number | un
   const r = parsed.data;
   const anneeRevenus = r.annRevenu ?? anneeDemandee;
   if (anneeRevenus === undefined) throw new ReponseIrInvalide('année de revenus absente');
-  const pac = r.pac ?? {};
+  // No `pac.nbPac` is not « no dependants »: the QF would count fewer persons than the foyer has.
+  if (r.pac?.nbPac == null) throw new ReponseIrInvalide('nombre de personnes à charge (pac.nbPac) non communiqué', 'situation_incomplete');
+  const pac = r.pac;
   const detailConnu = ['nbPacF', 'nbPacH', 'nbPacJ', 'nbPacN', 'nbPacR', 'nbPacP'].some((k) => (pac as Record<string, unknown>)[k] != null);
   const declarant = (n: 1 | 2) => {
     const nom = blankToNull(r[`nmNaiDec${n}`]);
@@ -115,7 +140,7 @@ export function situationFromReponseIr(body: unknown, anneeDemandee: number | un
       rfr: r.rfr,
       nbParts: r.nbPart,
       situationFamille: r.sitFam,
-      nbPac: pac.nbPac ?? 0,
+      nbPac: pac.nbPac,
       detailPac: detailConnu
         ? {
             enfantsResidenceExclusive: pac.nbPacF ?? 0,
@@ -126,7 +151,7 @@ export function situationFromReponseIr(body: unknown, anneeDemandee: number | un
             autresInvalides: pac.nbPacR ?? 0,
           }
         : null,
-      parentIsole: r.sitParIso == null ? null : ['T', 'O', 'OUI', '1', 'true'].includes(r.sitParIso.toUpperCase()),
+      parentIsole: parentIsole(r.sitParIso),
       declarants: [declarant(1), declarant(2)].filter((d) => d !== null),
       adresse: blankToNull(r.aft),
       dateEtablissement: isoFromDgfipDate(r.datEtab),
