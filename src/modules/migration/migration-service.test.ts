@@ -114,7 +114,7 @@ test('the report puts both sources side by side per family, names each differenc
   assert.equal(entries.length, 1, 'the export is journaled');
 });
 
-test('a partial-year avis from API Particulier is flagged in the instructor’s dossier', async () => {
+test('a partial-year avis from API Particulier is flagged in the instructor’s dossier', async (t) => {
   const famille = { type: 'famille' as const, id: 'compte-deces' };
   const { defunt, survivant } = SPI_SANDBOX.deces;
   const { id: familleId } = await h.familles.creer(
@@ -123,7 +123,11 @@ test('a partial-year avis from API Particulier is flagged in the instructor’s 
   );
   // The couple's avis up to the death: API Particulier says it covers part of the year only.
   const annee = Number(parisDate(Date.now()).slice(0, 4)) - 1;
-  if (annee > latest) return; // before the taxation date, the year of the death has no avis yet
+  // Before the taxation date the sandbox's year of the death has no avis yet: said, not passed in silence.
+  if (annee > latest) {
+    t.skip('avant la date de taxation, l’année du décès n’a pas encore d’avis dans le bac à sable');
+    return;
+  }
   const demandeId = await recuParApiParticulier(familleId, survivant, `${String((annee + 1) % 100).padStart(2, '0')}${defunt.slice(2)}`, 'a_verifier');
   const dossier = await h.services.instruction.dossier(
     demandeId,
