@@ -62,27 +62,26 @@ const seuilFenetre = (seuil: number, fenetreMinutes: number) =>
  * The detection rules' thresholds (`securite.detection`), each with a default fit for a commune's
  * ordinary day: the browser tests' journeys stay below every one (see docs/alertes.md).
  */
-export const detectionSchema = z
-  .strictObject({
-    /** How often each instance evaluates the rules: the longest delay before an alert is raised. */
-    intervalleSecondes: entier(5, 3600).default(60),
-    /** An open alert that gathers new evidence is sent again when its last sending is this old. */
-    relanceMinutes: entier(1, 7 * 24 * 60).default(60),
-    connexionEchecsCompte: seuilFenetre(10, 15),
-    connexionEchecsAdresse: seuilFenetre(20, 15),
-    refusSession: seuilFenetre(15, 10),
-    soumissionsNumeroFiscal: seuilFenetre(8, 60),
-    /** An agent at the counter types numbers for many families: a higher bar. */
-    soumissionsGuichet: seuilFenetre(60, 60),
-    reponsesNegatives: seuilFenetre(4, 60),
-    lecturesAgent: seuilFenetre(60, 60),
-    exports: seuilFenetre(10, 60),
-    refusDgfip: seuilFenetre(1, 15),
-    quota: z.strictObject({ pourcentage: entier(1, 100).default(90), dureeMinutes: entier(1, 24 * 60).default(10) }).prefault({}),
-    silence: z.strictObject({ dureeMinutes: entier(1, 24 * 60).default(5) }).prefault({}),
-    campagne: z.strictObject({ pourcentage: entier(1, 100).default(20), minimum: entier(1, 1_000_000).default(20) }).prefault({}),
-  })
-  .prefault({});
+const detectionObjet = z.strictObject({
+  /** How often each instance evaluates the rules: the longest delay before an alert is raised. */
+  intervalleSecondes: entier(5, 3600).default(60),
+  /** An open alert that gathers new evidence is sent again when its last sending is this old. */
+  relanceMinutes: entier(1, 7 * 24 * 60).default(60),
+  connexionEchecsCompte: seuilFenetre(10, 15),
+  connexionEchecsAdresse: seuilFenetre(20, 15),
+  refusSession: seuilFenetre(15, 10),
+  soumissionsNumeroFiscal: seuilFenetre(8, 60),
+  /** An agent at the counter types numbers for many families: a higher bar. */
+  soumissionsGuichet: seuilFenetre(60, 60),
+  reponsesNegatives: seuilFenetre(4, 60),
+  lecturesAgent: seuilFenetre(60, 60),
+  exports: seuilFenetre(10, 60),
+  refusDgfip: seuilFenetre(1, 15),
+  quota: z.strictObject({ pourcentage: entier(1, 100).default(90), dureeMinutes: entier(1, 24 * 60).default(10) }).prefault({}),
+  silence: z.strictObject({ dureeMinutes: entier(1, 24 * 60).default(5) }).prefault({}),
+  campagne: z.strictObject({ pourcentage: entier(1, 100).default(20), minimum: entier(1, 1_000_000).default(20) }).prefault({}),
+});
+export const detectionSchema = detectionObjet.prefault({});
 
 export type DetectionConfig = z.infer<typeof detectionSchema>;
 
@@ -106,7 +105,8 @@ export const securiteSchema = z.strictObject({
       syslog: syslogSchema.optional(),
     })
     .optional(),
-  detection: detectionSchema.optional(),
+  /** Absent: every threshold at its default (`reglagesDetection`). */
+  detection: detectionObjet.optional(),
 });
 
 export type SecuriteConfig = z.infer<typeof securiteSchema>;
