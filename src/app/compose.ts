@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import type { StatutDemande } from '../domain/demande.ts';
 import type { Habilitation } from '../domain/habilitation.ts';
 import type { PolitiqueTarifaire } from '../domain/politique-tarifaire.ts';
-import { canauxDepuisConfig, creerCircuitAlerte, type CanalAlerte, type CircuitAlerte } from '../infra/alertes/index.ts';
+import { canauxDepuisConfig, creerCircuitAlerte, type CanalAlerte, type CircuitAlerte, type NouvelleAlerte } from '../infra/alertes/index.ts';
 import type { AgentsOidcConfig, AppConfig, FranceConnectConfig } from '../infra/config/config.ts';
+import { reglagesDetection } from '../infra/config/securite-config.ts';
 import type { Database } from '../infra/db/database.ts';
 import type { Logger } from '../infra/log/logger.ts';
 import { createSmtpMailer, type CapturedCourriel, type Mailer } from '../infra/mail/mailer.ts';
@@ -28,6 +29,8 @@ import { auditFilesFor, JournalAudit, type AuditAlert } from '../modules/audit/i
 import { ComptesService } from '../modules/comptes/comptes-service.ts';
 import { FC_RETOUR_CONNEXION, FranceConnectClient } from '../modules/comptes/franceconnect-client.ts';
 import { ControleService } from '../modules/controle/controle-service.ts';
+import { AlertesStore } from '../modules/detection/alertes-store.ts';
+import { DetectionService } from '../modules/detection/detection-service.ts';
 import { DemandesService } from '../modules/demandes/demandes-service.ts';
 import { notifierFamilles } from '../modules/demandes/notifications.ts';
 import { Quotients } from '../modules/demandes/quotients.ts';
@@ -108,6 +111,8 @@ export interface CompositionOptions {
   readonly incidentRefreshMs?: number;
   /** How often the background checks the journal (default QUOTIENT_AUDIT_VERIFY_MINUTES). */
   readonly integrityCheckMs?: number;
+  /** How often the background evaluates the detection rules (default `securite.detection.intervalleSecondes`). */
+  readonly detectionMs?: number;
 }
 
 /**
@@ -119,9 +124,11 @@ export interface IncidentServices {
   readonly cache: CacheIncidents;
   readonly incidents: IncidentService;
   readonly integrite: GardeIntegrite;
-  /** The alert circuit of `securite.alertes` (minimal wiring, until detection rules use it too). */
+  /** The alert circuit of `securite.alertes`. */
   readonly alertes: CircuitAlerte;
   readonly alerteur: Alerteur;
+  /** Every alert raised, stored (deduplicated by rule and key), then sent through the alerteur. */
+  readonly alertesStore: AlertesStore;
   /** Why DGFiP calls are held now (the integrity halt first, then the switch), or null. */
   suspensionAppels(): Promise<SuspensionAppels | null>;
   /** The same without waiting, from the last state read (the DGFiP transport asks before each call). */
@@ -175,6 +182,8 @@ export interface Services {
   /** The report comparing the legacy API Particulier with the new sources (`quotient migration rapport`). */
   readonly migration: MigrationService;
   readonly incident: IncidentServices;
+  /** The detection rules (`securite.detection`), evaluated on a schedule; their alerts are in `incident.alertesStore`. */
+  readonly detection: DetectionService;
   readonly comptes: ComptesServices | undefined;
   /** The agents' relying party: the back-office and the API exist only with it. */
   readonly agentsOidc: AgentsOidcClient | undefined;
@@ -288,8 +297,31 @@ export async function composeIncidents(
   });
   const alertes = creerCircuitAlerte({ canaux: options.canauxAlerte ?? canauxDepuisConfig(config), logger });
   const alerteur = creerAlerteur({ circuit: alertes, journal, logger });
+  const detection = reglagesDetection(config.commune.securite);
+  const alertesStore = new AlertesStore({ db, journal, alerteur, relanceMs: detection.relanceMinutes * 60_000 });
+  // The integrity break goes through the store like every alert; if the store cannot take it (the
+  // database is what is failing), it is still sent.
+  const enregistrements = new Set<Promise<unknown>>();
+  const alerterIntegrite = (alerte: NouvelleAlerte) => {
+    // One alert per break (the guard announces each once): a new break after an acknowledged one is news.
+    const cle = `journal:${String(alerte.details?.raison ?? 'inconnue')}:${String(alerte.details?.sequenceRompue ?? '-')}`;
+    const enCours = alertesStore.signaler({ ...alerte, regle: alerte.code, cle }).catch((error: unknown) => {
+      logger.error({ err: error }, 'alerte d’intégrité non enregistrée : envoyée sans être gardée');
+      alerteur.lever(alerte);
+    });
+    enregistrements.add(enCours);
+    void enCours.finally(() => enregistrements.delete(enCours));
+  };
+  // Waiting for the alerts under way includes those still being stored.
+  const alerteurComplet: Alerteur = {
+    lever: (alerte) => alerteur.lever(alerte),
+    async enAttente() {
+      await Promise.all([...enregistrements]);
+      await alerteur.enAttente();
+    },
+  };
   const etat = await cache.lire();
-  const garde = new GardeIntegrite({ db, journal, alerter: (alerte) => alerteur.lever(alerte), logger }, etat.integrite);
+  const garde = new GardeIntegrite({ db, journal, alerter: alerterIntegrite, logger }, etat.integrite);
   ecoute.garde = garde;
   cache.observer((e) => garde.surSignal(e.integrite));
   if (options.verifier ?? true) await garde.verifier('demarrage');
@@ -299,7 +331,8 @@ export async function composeIncidents(
     incidents: new IncidentService({ db, journal, cache }),
     integrite: garde,
     alertes,
-    alerteur,
+    alerteur: alerteurComplet,
+    alertesStore,
     async suspensionAppels() {
       // Read first, even while halted: the notice that lifts the halt comes with the switches.
       const etatCourant = await cache.etat();
@@ -307,7 +340,7 @@ export async function composeIncidents(
     },
     appelsSuspendus: () => garde.arret() !== null || suspensionDe(cache.dernier()) !== null,
     async close() {
-      await alerteur.enAttente();
+      await alerteurComplet.enAttente();
       await alertes.fermer();
     },
   };
@@ -370,6 +403,8 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
   const wake = () => boucle.wake();
   const agents = new AgentsService({ db, journal });
   const retention = new RetentionService({ db, coffre, journal, conservation: config.commune.conservation });
+  const reglages = reglagesDetection(config.commune.securite);
+  const detection = new DetectionService({ db, store: incident.alertesStore, config: reglages, logger, quota: dgfip.quota });
 
   const franceConnect = options.franceConnect ?? config.franceConnect;
   const comptes: ComptesServices | undefined = mailer
@@ -405,6 +440,8 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
       throw error;
     }
     timers.push(incident.integrite.surveiller(options.integrityCheckMs ?? config.auditVerifyMinutes * 60_000));
+    // Every instance evaluates; the store's unique open key keeps one alert between them.
+    timers.push(detection.surveiller(options.detectionMs ?? reglages.intervalleSecondes * 1000));
     timers.push(
       politiques.surveiller(60_000, (error: unknown) => logger.error({ err: error }, 'échec du rechargement des versions de la politique tarifaire')),
     );
@@ -443,6 +480,7 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
     tableauDeBord: new TableauDeBordService({ db, journal, quota: dgfip.quota }),
     migration: new MigrationService({ db, coffre, journal }),
     incident,
+    detection,
     comptes,
     agentsOidc: agentsOidc
       ? new AgentsOidcClient({

@@ -10,6 +10,7 @@ import type { Logger } from '../infra/log/logger.ts';
 import { chargerCle } from '../infra/secrets/cle-fichier.ts';
 import { registerAccueilRoutes } from '../modules/accueil/accueil-routes.tsx';
 import { registerComptesRoutes } from '../modules/comptes/comptes-routes.tsx';
+import { echecConnexion } from './detection-connexion.ts';
 import { registerInformationsRoutes } from '../modules/informations/informations-routes.tsx';
 import { registerPortailRoutes } from '../modules/portail/portail-routes.tsx';
 import { registerSimulateurRoutes } from '../modules/simulateur/simulateur-routes.tsx';
@@ -148,6 +149,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       commune: config.commune,
       comptes: comptes.service,
       httpsPublicUrl,
+      echecConnexion: echecConnexion(services),
       publicUrl: config.publicUrl,
       ...(comptes.franceConnect ? { franceConnect: comptes.franceConnect } : {}),
       ...(comptes.outbox ? { outbox: comptes.outbox } : {}),

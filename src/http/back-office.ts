@@ -2,10 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../app/compose.ts';
 import type { PolitiqueTarifaire } from '../domain/politique-tarifaire.ts';
 import type { CommuneConfig } from '../infra/config/commune-config.ts';
+import { echecConnexion } from './detection-connexion.ts';
 import { registerAdministrationRoutes } from '../modules/administration/administration-routes.tsx';
 import type { AgentsOidcClient } from '../modules/agents/agents-client.ts';
 import { registerAgentsRoutes } from '../modules/agents/agents-routes.tsx';
 import { registerControleRoutes } from '../modules/controle/controle-routes.tsx';
+import { registerAlertesRoutes } from '../modules/detection/alertes-routes.tsx';
 import { registerFacturation } from '../modules/facturation/facturation-routes.tsx';
 import { registerGuichetRoutes } from '../modules/guichet/guichet-routes.tsx';
 import { registerIncidentRoutes } from '../modules/incident/incident-routes.tsx';
@@ -21,7 +23,7 @@ export interface BackOfficeDeps {
   readonly oidc: AgentsOidcClient;
   readonly services: Pick<
     Services,
-    'agents' | 'clesApi' | 'decisions' | 'instruction' | 'politiques' | 'facturation' | 'guichet' | 'controle' | 'tableauDeBord' | 'incident'
+    'agents' | 'clesApi' | 'decisions' | 'instruction' | 'politiques' | 'facturation' | 'guichet' | 'controle' | 'tableauDeBord' | 'incident' | 'detection'
   >;
 }
 
@@ -31,12 +33,13 @@ export interface BackOfficeDeps {
  */
 export function registerBackOffice(app: FastifyInstance, deps: BackOfficeDeps): void {
   const { commune, politique, publicUrl, services } = deps;
-  registerAgentsRoutes(app, { commune, agents: services.agents, oidc: deps.oidc, publicUrl });
+  registerAgentsRoutes(app, { commune, agents: services.agents, oidc: deps.oidc, publicUrl, echecConnexion: echecConnexion(services) });
   registerInstructionRoutes(app, { commune, instruction: services.instruction, decisions: services.decisions, politique });
   registerFacturation(app, { commune, facturation: services.facturation, publicUrl });
   registerAdministrationRoutes(app, { commune, agents: services.agents, clesApi: services.clesApi, politiques: services.politiques });
   registerGuichetRoutes(app, { commune, guichet: services.guichet });
   registerControleRoutes(app, { commune, controle: services.controle });
+  registerAlertesRoutes(app, { commune, alertes: services.incident.alertesStore, nomAgent: (id) => services.controle.nomAgent(id) });
   registerTableauDeBordRoutes(app, { commune, tableauDeBord: services.tableauDeBord, politique });
   registerIncidentRoutes(app, { commune, incidents: services.incident.incidents, cache: services.incident.cache, integrite: services.incident.integrite });
 }

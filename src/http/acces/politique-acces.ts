@@ -143,6 +143,10 @@ export const POLITIQUE_ACCES: Readonly<Record<string, readonly Principal[]>> = {
   'GET /agents/controle/integrite': AUDITEUR,
   'POST /agents/controle/integrite': AUDITEUR,
   'POST /agents/controle/integrite/reconnaissance': AUDITEUR,
+  'GET /agents/controle/alertes': AUDITEUR,
+  'GET /agents/controle/alertes/:id': AUDITEUR,
+  'POST /agents/controle/alertes/:id/acquittement': AUDITEUR,
+  'POST /agents/controle/alertes/:id/cloture': AUDITEUR,
 
   // Dashboard (tableau de bord).
   'GET /agents/tableau-de-bord': AGENTS,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { validateEntry } from '../../modules/audit/audit-entry.ts';
+import { validateEntry } from '../../domain/entree-journal.ts';
 import { SPI_SANDBOX } from '../../sandbox/population.ts';
 import { alerteDeTest, AlerteInvalide, creerAlerte, type NouvelleAlerte } from './alerte.ts';
 

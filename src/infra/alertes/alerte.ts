@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { QuotientError, type ErrorDetail } from '../../domain/errors.ts';
-import { EntreeAuditInvalide, validateEntry, type AuditDetailValue } from '../../modules/audit/audit-entry.ts';
+import { ressembleANumeroFiscal } from '../../domain/numero-fiscal.ts';
+import { EntreeAuditInvalide, validateEntry, type AuditDetailValue } from '../../domain/entree-journal.ts';
 
 export const GRAVITES = ['info', 'avertissement', 'critique'] as const;
 export type Gravite = (typeof GRAVITES)[number];
@@ -26,6 +27,8 @@ export interface Alerte {
 }
 
 export interface NouvelleAlerte {
+  /** The stored alert's id, when the alert store has one (else a fresh one). */
+  readonly id?: string;
   readonly code: string;
   readonly gravite: Gravite;
   readonly titre: string;
@@ -34,6 +37,7 @@ export interface NouvelleAlerte {
   readonly survenueLe?: Date;
 }
 
+const ID = /^[A-Za-z0-9_-]{8,64}$/;
 /** Syslog's SD-NAME holds at most 32 characters (RFC 5424 §6.3.3); the journal allows 48. */
 const MAX_DETAIL_KEY = 32;
 
@@ -65,7 +69,10 @@ export function creerAlerte(input: NouvelleAlerte): Alerte {
     if (key.length > MAX_DETAIL_KEY)
       problems.push({ path: `details.${key.slice(0, MAX_DETAIL_KEY)}…`, message: `nom de clé de ${MAX_DETAIL_KEY} caractères au plus` });
   }
-  let spi = false;
+  if (input.id !== undefined && (typeof input.id !== 'string' || !ID.test(input.id)))
+    problems.push({ path: 'id', message: '8 à 64 lettres, chiffres, « - » ou « _ » attendus' });
+  let spi = typeof input.id === 'string' && ressembleANumeroFiscal(input.id);
+  if (spi) problems.push({ path: 'id', message: 'ressemble à un numéro fiscal' });
   const guard = (what: 'texte' | 'details', entryDetails: Readonly<Record<string, AuditDetailValue>>) => {
     try {
       validateEntry({ actor: { type: 'systeme', id: 'alertes' }, action: input.code, outcome: 'succes', details: entryDetails });
@@ -85,7 +92,7 @@ export function creerAlerte(input: NouvelleAlerte): Alerte {
   guard('details', details);
   if (problems.length > 0) throw new AlerteInvalide(spi ? 'numero_fiscal_interdit' : 'alerte_invalide', problems);
   return {
-    id: randomBytes(15).toString('base64url'),
+    id: input.id ?? randomBytes(15).toString('base64url'),
     code: input.code,
     gravite: input.gravite,
     titre: input.titre,

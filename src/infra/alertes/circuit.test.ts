@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { validateEntry } from '../../modules/audit/audit-entry.ts';
+import { validateEntry } from '../../domain/entree-journal.ts';
 import { startCaptureSmtp } from '../mail/mailer.ts';
 import { creerAlerte } from './alerte.ts';
 import { EchecCanal, type CanalAlerte, type Emetteur } from './canal.ts';

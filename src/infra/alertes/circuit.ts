@@ -1,4 +1,4 @@
-import type { AuditDetailValue } from '../../modules/audit/audit-entry.ts';
+import type { AuditDetailValue } from '../../domain/entree-journal.ts';
 import type { Alerte } from './alerte.ts';
 import { NOMS_CANAUX, raisonReseau, secondes, type CanalAlerte, type NomCanal } from './canal.ts';
 

@@ -53,6 +53,43 @@ const syslogSchema = z
   })
   .refine((s) => s.ca === undefined || s.transport === 'tls', { message: '« ca » ne sert qu’avec « transport: tls »', path: ['ca'] });
 
+const entier = (min: number, max: number) => z.number().int('nombre entier attendu').min(min, `au moins ${min}`).max(max, `au plus ${max}`);
+/** A count reached within a window of minutes. */
+const seuilFenetre = (seuil: number, fenetreMinutes: number) =>
+  z.strictObject({ seuil: entier(1, 100_000).default(seuil), fenetreMinutes: entier(1, 24 * 60).default(fenetreMinutes) }).prefault({});
+
+/**
+ * The detection rules' thresholds (`securite.detection`), each with a default fit for a commune's
+ * ordinary day: the browser tests' journeys stay below every one (see docs/alertes.md).
+ */
+const detectionObjet = z.strictObject({
+  /** How often each instance evaluates the rules: the longest delay before an alert is raised. */
+  intervalleSecondes: entier(5, 3600).default(60),
+  /** An open alert that gathers new evidence is sent again when its last sending is this old. */
+  relanceMinutes: entier(1, 7 * 24 * 60).default(60),
+  connexionEchecsCompte: seuilFenetre(10, 15),
+  connexionEchecsAdresse: seuilFenetre(20, 15),
+  refusSession: seuilFenetre(15, 10),
+  soumissionsNumeroFiscal: seuilFenetre(8, 60),
+  /** An agent at the counter types numbers for many families: a higher bar. */
+  soumissionsGuichet: seuilFenetre(60, 60),
+  reponsesNegatives: seuilFenetre(4, 60),
+  lecturesAgent: seuilFenetre(60, 60),
+  exports: seuilFenetre(10, 60),
+  refusDgfip: seuilFenetre(1, 15),
+  quota: z.strictObject({ pourcentage: entier(1, 100).default(90), dureeMinutes: entier(1, 24 * 60).default(10) }).prefault({}),
+  silence: z.strictObject({ dureeMinutes: entier(1, 24 * 60).default(5) }).prefault({}),
+  campagne: z.strictObject({ pourcentage: entier(1, 100).default(20), minimum: entier(1, 1_000_000).default(20) }).prefault({}),
+});
+export const detectionSchema = detectionObjet.prefault({});
+
+export type DetectionConfig = z.infer<typeof detectionSchema>;
+
+/** The thresholds in force: the commune's, each missing one at its default. */
+export function reglagesDetection(securite: { readonly detection?: DetectionConfig } | undefined): DetectionConfig {
+  return securite?.detection ?? detectionSchema.parse(undefined);
+}
+
 /**
  * The `securite` section of the commune file: who hears about security events (the RSSI, and the
  * DPO declared in `dpo`) and through which channels. Every channel is optional. The webhook's
@@ -68,6 +105,8 @@ export const securiteSchema = z.strictObject({
       syslog: syslogSchema.optional(),
     })
     .optional(),
+  /** Absent: every threshold at its default (`reglagesDetection`). */
+  detection: detectionObjet.optional(),
 });
 
 export type SecuriteConfig = z.infer<typeof securiteSchema>;

@@ -87,7 +87,7 @@ export interface CoffreRecordTable {
   rewrapped_at: string | null;
 }
 
-export interface Schema extends DemandesSchema, ComptesSchema, BackOfficeSchema, IncidentsSchema {
+export interface Schema extends DemandesSchema, ComptesSchema, BackOfficeSchema, IncidentsSchema, AlertesSchema {
   installation: InstallationTable;
   quota_state: QuotaStateTable;
   quota_calls: QuotaCallTable;
@@ -372,4 +372,51 @@ export interface JournalAuditReconnaissanceTable {
 export interface IncidentsSchema {
   incident_interrupteurs: IncidentInterrupteurTable;
   journal_audit_reconnaissances: JournalAuditReconnaissanceTable;
+}
+
+// Security alerts (0011): raised by the detection rules, moved by auditors; their evidence; counted events.
+export type StatutAlerte = 'ouverte' | 'acquittee' | 'cloturee';
+
+export interface AlerteTable {
+  id: string;
+  regle: string;
+  cle: string;
+  cle_ouverte: string | null;
+  gravite: string;
+  titre: string;
+  message: string;
+  details: string;
+  statut: StatutAlerte;
+  occurrences: number;
+  notifications: number;
+  premiere_le: string;
+  derniere_le: string;
+  notifiee_le: string;
+  acquittee_par: string | null;
+  acquittee_le: string | null;
+  acquittement_motif: string | null;
+  cloturee_par: string | null;
+  cloturee_le: string | null;
+  cloture_motif: string | null;
+}
+
+export interface AlertePreuveTable {
+  alerte_id: string;
+  regle: string;
+  cle: string;
+  preuve: string;
+  journal_seq: number | null;
+}
+
+export interface DetectionEvenementTable {
+  id: string;
+  type: string;
+  cle: string;
+  le: string;
+}
+
+export interface AlertesSchema {
+  alertes: AlerteTable;
+  alerte_preuves: AlertePreuveTable;
+  detection_evenements: DetectionEvenementTable;
 }

@@ -14,6 +14,8 @@ export interface AgentsRoutesDeps {
   readonly oidc: AgentsOidcClient;
   /** The callback URL is rebuilt on it: the token request repeats the registered redirect URI. */
   readonly publicUrl: string;
+  /** Told of each refused sign-in with the network address it came from (detection counts them); never throws. */
+  readonly echecConnexion?: (adresse: string) => void;
 }
 
 /** A pending sign-in older than this is refused (the provider's own interaction lasts 10 minutes). */
@@ -67,6 +69,7 @@ export function registerAgentsRoutes(app: FastifyInstance, deps: AgentsRoutesDep
       return reply.redirect('/agents', 303);
     } catch (error) {
       if (!isQuotientError(error) || error.kind === 'unavailable') throw error;
+      deps.echecConnexion?.(request.ip);
       // Unknown or disabled agents are traced by the service; a callback that does not verify, here.
       if (error.code !== 'agent_non_autorise') await deps.agents.connexionInvalide(error.code, String(request.id));
       return sendAgentPage(

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hash as argon2Hash } from '@node-rs/argon2';
 import type { FastifyInstance } from 'fastify';
+import type { CanalAlerte } from '../../infra/alertes/index.ts';
 import type { Services } from '../../app/compose.ts';
 import type { Principal } from '../../http/acces/principal.ts';
 import { Jar, csrfOf } from '../../http/test-cookies.ts';
@@ -65,6 +66,8 @@ export async function createBackOfficeTestApp(
     beforeReady?: (app: FastifyInstance) => void;
     /** More variables (QUOTIENT_TRUST_PROXY: tests that set X-Request-Id as the commune's proxy would). */
     env?: Record<string, string>;
+    /** The security alerts' channels (loopback receivers) instead of the configuration's. */
+    canauxAlerte?: readonly CanalAlerte[];
   } = {},
 ): Promise<BackOfficeTestApp> {
   const publicUrl = options.publicUrl ?? BACK_OFFICE_URL;
@@ -95,6 +98,7 @@ export async function createBackOfficeTestApp(
       franceConnect: { issuer: franceConnect.issuer, ...FC_CLIENT },
       agentsOidc: { issuer: agentsProvider.issuer, ...AGENTS_CLIENT, signingAlg: 'ES256', acr: 'eidas1' },
       background: true,
+      ...(options.canauxAlerte ? { canauxAlerte: options.canauxAlerte } : {}),
     },
     web: { signInPerMinute: 1000, ...(options.politiqueAcces ? { politiqueAcces: options.politiqueAcces } : {}) },
     ...(options.beforeReady ? { beforeReady: options.beforeReady } : {}),

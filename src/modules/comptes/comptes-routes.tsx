@@ -2,7 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ComponentChildren } from 'preact';
 import { z } from 'zod';
-import { QuotientError, type ErrorKind } from '../../domain/errors.ts';
+import { isQuotientError, QuotientError, type ErrorKind } from '../../domain/errors.ts';
 import { lireChamps, pageFormulaire, refusDe, saisieAReafficher, texte, texteOptionnel } from '../../http/formulaire.ts';
 import { pageContext, sendPage } from '../../http/render.tsx';
 import { signIn, signOut } from '../../http/session.ts';
@@ -28,6 +28,8 @@ export interface ComptesRoutesDeps {
   readonly comptes: ComptesService;
   readonly franceConnect?: FranceConnectClient;
   readonly httpsPublicUrl: boolean;
+  /** Told of each failed sign-in with the network address it came from (detection counts them); never throws. */
+  readonly echecConnexion?: (adresse: string) => void;
   readonly publicUrl: string;
   /** Demo only: the messages captured by the local SMTP server, shown at /dev/courriels. */
   readonly outbox?: readonly CapturedCourriel[];
@@ -92,6 +94,7 @@ export async function registerComptesRoutes(app: FastifyInstance, deps: ComptesR
       await signIn(request, compteId, 'local');
       return reply.redirect('/mon-espace', 303);
     } catch (error) {
+      if (isQuotientError(error) && (error.code === 'identifiants_incorrects' || error.code === 'connexion_suspendue')) deps.echecConnexion?.(request.ip);
       const { errors, status } = refusDe(error, { kinds: REFUS });
       const saisie = saisieAReafficher(request.body, SECRETS);
       return pageFormulaire(

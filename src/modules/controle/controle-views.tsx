@@ -13,6 +13,7 @@ const LIENS = [
   { href: '/agents/controle/exports', label: 'Exports par personne' },
   { href: '/agents/controle/controles', label: 'Contrôles par échantillon' },
   { href: '/agents/controle/integrite', label: 'Intégrité du journal' },
+  { href: '/agents/controle/alertes', label: 'Alertes' },
 ];
 
 function SousNav({ courant }: { courant: string }) {

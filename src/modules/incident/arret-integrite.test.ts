@@ -135,6 +135,16 @@ test('a rewritten journal row halts DGFiP calls and new requests until an audito
       assert.equal(encore.etat === 'arret' ? encore.rapport.firstBrokenSeq : null, derniere);
       await services.incident.alerteur.enAttente();
       assert.equal(recues.length, 2);
+      // Rule 8: each break is an alert of its own in the store, the one sent.
+      const stockees = await services.incident.alertesStore.lister();
+      assert.deepEqual(
+        stockees.map((a) => [a.regle, a.statut]),
+        [
+          ['journal.integrite_rompue', 'ouverte'],
+          ['journal.integrite_rompue', 'ouverte'],
+        ],
+      );
+      assert.deepEqual(stockees.map((a) => a.id).sort(), recues.map((a) => a.id).sort());
       await assert.rejects(soumettre(), (e) => isQuotientError(e) && e.code === 'arret_integrite');
       st.diagnostic(`arrêt à la séquence ${cible}, reconnu, puis de nouveau à la séquence ${derniere}`);
     } finally {
