@@ -16,7 +16,7 @@ import { canauxDepuisConfig, creerCircuitAlerte, type CanalAlerte, type CircuitA
 import type { AgentsOidcConfig, AppConfig, FranceConnectConfig } from '../infra/config/config.ts';
 import type { Database } from '../infra/db/database.ts';
 import type { Logger } from '../infra/log/logger.ts';
-import { createSmtpMailer, type CapturedCourriel, type Mailer } from '../infra/mail/mailer.ts';
+import { createSmtpMailer, mailerGarde, type CapturedCourriel, type Mailer } from '../infra/mail/mailer.ts';
 import { QuotaSlot } from '../infra/queue/quota-slot.ts';
 import { Coffre } from '../infra/silo/coffre.ts';
 import { openKeyringFile } from '../infra/silo/keyring.ts';
@@ -299,7 +299,9 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
   const dgfip = await openDgfip(runtime, habilitation, options, incident.appelsSuspendus);
   const instanceId = options.instanceId ?? randomUUID();
   const vault = options.vault ?? new SpiVault();
-  const mailer = options.mailer ?? (config.smtp ? createSmtpMailer(config.smtp) : undefined);
+  const mailerBrut = options.mailer ?? (config.smtp ? createSmtpMailer(config.smtp) : undefined);
+  // Whatever the mailer, nothing shaped like a numéro fiscal or an amount leaves by e-mail.
+  const mailer = mailerBrut ? mailerGarde(mailerBrut, logger) : undefined;
   // With a mailer, the family hears by e-mail when its request ends or needs it.
   const notifier = mailer ? notifierFamilles({ db, mailer, publicUrl: config.publicUrl, communeNom: config.commune.commune.nom, logger }) : undefined;
   const onChange = bothObservers(notifier, options.onChange);

@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import type { Kysely } from 'kysely';
 import { QuotientError, type ErrorDetail } from '../../domain/errors.ts';
+import { NOM_MAX, nomPlausible } from '../../domain/etat-civil.ts';
 import type { Schema } from '../../infra/db/schema.ts';
 import type { Mailer } from '../../infra/mail/mailer.ts';
 import type { Acteur, AuditEntryInput } from '../audit/audit-entry.ts';
@@ -175,7 +176,11 @@ export class ComptesService {
     const email = normaliseEmail(input.email);
     const details: ErrorDetail[] = [];
     if (input.prenoms.trim() === '') details.push({ path: 'prenoms', message: 'Indiquez vos prénoms.' });
+    else if (!nomPlausible(input.prenoms) || input.prenoms.length > NOM_MAX)
+      details.push({ path: 'prenoms', message: `Vos prénoms ne contiennent pas de chiffre (${NOM_MAX} caractères au plus) : vérifiez la saisie.` });
     if (input.nom.trim() === '') details.push({ path: 'nom', message: 'Indiquez votre nom de naissance.' });
+    else if (!nomPlausible(input.nom) || input.nom.length > NOM_MAX)
+      details.push({ path: 'nom', message: `Votre nom ne contient pas de chiffre (${NOM_MAX} caractères au plus) : vérifiez la saisie.` });
     if (!EMAIL.test(email) || email.length > 254)
       details.push({ path: 'email', message: 'Indiquez une adresse électronique valide, par exemple nom@exemple.fr.' });
     for (const message of passwordProblems(input.password, email)) details.push({ path: 'password', message });

@@ -10,6 +10,7 @@ import {
   PARAMS_ID,
   coche,
   libre,
+  nom,
   lireFormulaire,
   lireParams,
   numerosFiscaux,
@@ -19,6 +20,7 @@ import {
   saisieAReafficher,
   champsEnErreur,
   texte,
+  texteBrut,
 } from '../../http/formulaire.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { parisDate } from '../../sources/paris-date.ts';
@@ -85,9 +87,7 @@ const schemaRecherche = (aujourdhui: string) =>
             'La référence d’une famille s’écrit F-, 4 caractères, un tiret et 4 caractères, par exemple F-AB2C-DE3F.',
           ),
       ),
-      nom: texte(
-        libre().refine((v) => v === '' || (motsDuNom(v).length > 0 && v.length <= 100), 'Le nom doit comporter des lettres (100 caractères au plus).'),
-      ),
+      nom: texte(nom().refine((v) => v === '' || (motsDuNom(v).length > 0 && v.length <= 100), 'Le nom doit comporter des lettres (100 caractères au plus).')),
       naissance: texte(
         libre().refine((v) => {
           const iso = parseDateSaisie(v);
@@ -450,7 +450,8 @@ function nomDe(composition: CompositionFamille, rang: 1 | 2): string {
 function schemaAccords(composition: CompositionFamille, aujourdhui: string) {
   const declarants = declarantsPossibles(composition);
   const champs = ['avis', ...declarants.flatMap((p) => [`mode-${p.rang}`, `date-${p.rang}`, `piece-${p.rang}`])];
-  return z.object(Object.fromEntries(champs.map((id) => [id, texte()]))).transform((values, ctx): AccordRecu[] => {
+  // Read as typed; the numéro fiscal's shape is checked below with the other rules, so every error shows at once.
+  return z.object(Object.fromEntries(champs.map((id) => [id, texteBrut()]))).transform((values, ctx): AccordRecu[] => {
     const { signaler, enErreur } = champsEnErreur(ctx);
     const valeur = (id: string) => {
       const v = (values[id] ?? '').trim();
