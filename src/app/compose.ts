@@ -29,6 +29,7 @@ import { ComptesService } from '../modules/comptes/comptes-service.ts';
 import { FranceConnectClient } from '../modules/comptes/franceconnect-client.ts';
 import { ControleService } from '../modules/controle/controle-service.ts';
 import { DemandesService } from '../modules/demandes/demandes-service.ts';
+import { LimitesNumeroFiscal } from '../modules/demandes/limites-numero-fiscal.ts';
 import { notifierFamilles } from '../modules/demandes/notifications.ts';
 import { Quotients } from '../modules/demandes/quotients.ts';
 import { SpiVault } from '../modules/demandes/spi-vault.ts';
@@ -308,6 +309,13 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
   // Every change of a request's status goes through `transitions`, which carries out its effects.
   const transitions = new Transitions({ db, journal, vault, ...(onChange ? { onChange } : {}) });
   const quotients = new Quotients({ db, coffre, politique: options.politique ?? ((dateDemande) => politiques.enVigueur(dateDemande)) });
+  // Anti-fishing: numéros fiscaux counted per account, family, address and agent (`securite.numeroFiscal`).
+  const limitesNumeroFiscal = new LimitesNumeroFiscal({
+    db,
+    journal,
+    limites: config.commune.securite?.numeroFiscal,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   const demandes = new DemandesService({
     db,
     transitions,
@@ -317,6 +325,7 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
     quotaPerMinute: config.dgfip.quotaPerMinute,
     positionEnFile,
     suspension,
+    limites: limitesNumeroFiscal,
   });
   const traitement = new TraitementService({
     db,

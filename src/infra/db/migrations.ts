@@ -11,6 +11,7 @@ import { m0007BackOffice } from './migrations/0007-back-office.ts';
 import { m0008IndexQuotients } from './migrations/0008-index-quotients.ts';
 import { m0009MotifCode } from './migrations/0009-motif-code.ts';
 import { m0010Incidents } from './migrations/0010-incidents.ts';
+import { m0012NumeroFiscalEssais } from './migrations/0012-numero-fiscal-essais.ts';
 
 /**
  * One migration source for both dialects: migrations use Kysely's schema builder, which speaks
@@ -37,6 +38,8 @@ export const MIGRATIONS: readonly Migration[] = [
   m0008IndexQuotients,
   m0009MotifCode,
   m0010Incidents,
+  // 0011 is another change's (issue 12); the two merge in order.
+  m0012NumeroFiscalEssais,
 ];
 
 const MIGRATION_TABLES = { migrationTableName: 'schema_migrations', migrationLockTableName: 'schema_migrations_lock' } as const;

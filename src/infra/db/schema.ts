@@ -89,6 +89,7 @@ export interface CoffreRecordTable {
 
 export interface Schema extends DemandesSchema, ComptesSchema, BackOfficeSchema, IncidentsSchema {
   installation: InstallationTable;
+  numero_fiscal_essais: NumeroFiscalEssaiTable;
   quota_state: QuotaStateTable;
   quota_calls: QuotaCallTable;
   journal_audit: JournalAuditTable;
@@ -372,4 +373,12 @@ export interface JournalAuditReconnaissanceTable {
 export interface IncidentsSchema {
   incident_interrupteurs: IncidentInterrupteurTable;
   journal_audit_reconnaissances: JournalAuditReconnaissanceTable;
+}
+
+/** Numéros fiscaux submitted per key (account, family, address, agent) and window (migration 0012). */
+export interface NumeroFiscalEssaiTable {
+  cle: string;
+  fenetre: string;
+  debut: string;
+  n: number;
 }

@@ -14,6 +14,7 @@ import type { Principal } from '../../http/acces/principal.ts';
 import { Jar, csrfOf } from '../../http/test-cookies.ts';
 import { signInAtProvider } from '../../http/test-oidc.ts';
 import { createTestApp } from '../../http/testing.ts';
+import type { LimitesConfig } from '../demandes/limites-numero-fiscal.ts';
 import type { AppConfig } from '../../infra/config/config.ts';
 import type { Database } from '../../infra/db/database.ts';
 import { createSmtpMailer, startCaptureSmtp, type CaptureSmtp } from '../../infra/mail/mailer.ts';
@@ -64,6 +65,8 @@ export async function createBackOfficeTestApp(
     beforeReady?: (app: FastifyInstance) => void;
     /** More variables (QUOTIENT_TRUST_PROXY: tests that set X-Request-Id as the commune's proxy would). */
     env?: Record<string, string>;
+    /** The anti-fishing limits, for their tests (out of reach otherwise). */
+    numeroFiscal?: LimitesConfig;
   } = {},
 ): Promise<BackOfficeTestApp> {
   const publicUrl = options.publicUrl ?? BACK_OFFICE_URL;
@@ -97,6 +100,7 @@ export async function createBackOfficeTestApp(
     },
     web: { signInPerMinute: 1000, ...(options.politiqueAcces ? { politiqueAcces: options.politiqueAcces } : {}) },
     ...(options.beforeReady ? { beforeReady: options.beforeReady } : {}),
+    ...(options.numeroFiscal ? { numeroFiscal: options.numeroFiscal } : {}),
   });
   const { app, database, config, services, logLines } = t;
   // The harness's view of the same services; they stop with the app.

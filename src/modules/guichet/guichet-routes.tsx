@@ -320,6 +320,7 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
     const attendus = saisie.accords.map((a) => ({ rang: a.rang, nom: nomDe(composition, a.rang) }));
     const lecture = lireFormulaire(numerosFiscaux(attendus), request.body);
     let errors = lecture.ok ? [] : lecture.errors;
+    let status = 400;
     if (lecture.ok) {
       const numeros = lecture.values;
       // Taken out of the session (saved now) before the request is created: a second submit finds nothing to send.
@@ -340,6 +341,7 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
         };
         const { id } = await service.soumettre(familleId, foyersFiscaux, acteur(agent), {
           correlationId: request.id,
+          adresse: request.ip,
           creee: creeeDans,
           ...(deps.attenteMs !== undefined ? { attenteMs: deps.attenteMs } : {}),
         });
@@ -351,7 +353,10 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
           delete request.session.guichetSoumise;
         }
         // The request service's refusal, said on top of the form: its details name no field of this page.
-        errors = refusDe(error, { champ: () => null }).errors;
+        // Too many numbers typed (anti-fishing): 429, with when to try again.
+        const refus = refusDe(error, { kinds: ['invalid', 'rate_limited'], champ: () => null });
+        errors = refus.errors;
+        status = refus.status;
       } finally {
         envoisEnCours.delete(cle);
       }
@@ -364,6 +369,7 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
       'Numéro fiscal',
       errors,
       <NumeroPage csrf={reply.generateCsrf()} familleId={familleId} composition={composition} accords={saisie.accords} errors={errors} />,
+      status,
     );
   });
 
@@ -420,7 +426,8 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
       const spi = lecture.values.get(a.rang);
       return spi ? [{ parentRang: a.rang, spi }] : [];
     });
-    await service.ressaisir(etat.id, identifiants, acteur(agent), deps.attenteMs);
+    // Above the anti-fishing limit, the error page says when to try again (429).
+    await service.ressaisir(etat.id, identifiants, acteur(agent), deps.attenteMs ?? 8_000, request.ip);
     return reply.redirect(`/agents/guichet/demandes/${etat.id}`, 303);
   });
 
