@@ -356,6 +356,7 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
           mailer,
           publicUrl: config.publicUrl,
           communeNom: config.commune.commune.nom,
+          logger,
           ...(options.clock ? { clock: options.clock } : {}),
         }),
         franceConnect: franceConnect
