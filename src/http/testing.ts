@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { composeServices, type CompositionOptions, type Services } from '../app/compose.ts';
 import type { LimitesConfig } from '../modules/demandes/limites-numero-fiscal.ts';
+import { LIMITES_HORS_DE_PORTEE } from '../modules/demandes/test-harness.ts';
 import { loadConfig, type AppConfig } from '../infra/config/config.ts';
 import { openDatabase, type Database } from '../infra/db/database.ts';
 import { migrateToLatest } from '../infra/db/migrations.ts';
@@ -50,8 +51,7 @@ export async function createTestApp(
 ): Promise<TestApp> {
   const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'quotient-app-'));
   const loaded = loadConfig({ QUOTIENT_DATABASE_URL: `sqlite:${join(dir, 'q.db')}`, QUOTIENT_DATA_DIR: dir, ...options.env }, { mode: 'demo', cwd: dir });
-  const horsDePortee = { heure: 100_000, jour: 1_000_000 };
-  const numeroFiscal = options.numeroFiscal ?? { parCompte: horsDePortee, parFamille: horsDePortee, parAdresse: horsDePortee, parAgent: horsDePortee };
+  const numeroFiscal = options.numeroFiscal ?? LIMITES_HORS_DE_PORTEE;
   const config: AppConfig = { ...loaded, commune: { ...loaded.commune, securite: { ...loaded.commune.securite, numeroFiscal } } };
   const database = openDatabase(config.databaseUrl);
   await migrateToLatest(database.db, database.dialect);
