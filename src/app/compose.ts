@@ -17,7 +17,7 @@ import type { AgentsOidcConfig, AppConfig, FranceConnectConfig } from '../infra/
 import { reglagesDetection } from '../infra/config/securite-config.ts';
 import type { Database } from '../infra/db/database.ts';
 import type { Logger } from '../infra/log/logger.ts';
-import { createSmtpMailer, type CapturedCourriel, type Mailer } from '../infra/mail/mailer.ts';
+import { createSmtpMailer, mailerGarde, type CapturedCourriel, type Mailer } from '../infra/mail/mailer.ts';
 import { QuotaSlot } from '../infra/queue/quota-slot.ts';
 import { Coffre } from '../infra/silo/coffre.ts';
 import { openKeyringFile } from '../infra/silo/keyring.ts';
@@ -32,6 +32,7 @@ import { ControleService } from '../modules/controle/controle-service.ts';
 import { AlertesStore } from '../modules/detection/alertes-store.ts';
 import { DetectionService } from '../modules/detection/detection-service.ts';
 import { DemandesService } from '../modules/demandes/demandes-service.ts';
+import { LimitesNumeroFiscal } from '../modules/demandes/limites-numero-fiscal.ts';
 import { notifierFamilles } from '../modules/demandes/notifications.ts';
 import { Quotients } from '../modules/demandes/quotients.ts';
 import { SpiVault } from '../modules/demandes/spi-vault.ts';
@@ -368,13 +369,22 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
   const dgfip = await openDgfip(runtime, habilitation, options, incident.appelsSuspendus);
   const instanceId = options.instanceId ?? randomUUID();
   const vault = options.vault ?? new SpiVault();
-  const mailer = options.mailer ?? (config.smtp ? createSmtpMailer(config.smtp) : undefined);
+  const mailerBrut = options.mailer ?? (config.smtp ? createSmtpMailer(config.smtp) : undefined);
+  // Whatever the mailer, nothing shaped like a numéro fiscal or an amount leaves by e-mail.
+  const mailer = mailerBrut ? mailerGarde(mailerBrut, logger) : undefined;
   // With a mailer, the family hears by e-mail when its request ends or needs it.
   const notifier = mailer ? notifierFamilles({ db, mailer, publicUrl: config.publicUrl, communeNom: config.commune.commune.nom, logger }) : undefined;
   const onChange = bothObservers(notifier, options.onChange);
   // Every change of a request's status goes through `transitions`, which carries out its effects.
   const transitions = new Transitions({ db, journal, vault, ...(onChange ? { onChange } : {}) });
   const quotients = new Quotients({ db, coffre, politique: options.politique ?? ((dateDemande) => politiques.enVigueur(dateDemande)) });
+  // Anti-fishing: numéros fiscaux counted per account, family, address and agent (`securite.numeroFiscal`).
+  const limitesNumeroFiscal = new LimitesNumeroFiscal({
+    db,
+    journal,
+    limites: config.commune.securite?.numeroFiscal,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   const demandes = new DemandesService({
     db,
     transitions,
@@ -384,6 +394,7 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
     quotaPerMinute: config.dgfip.quotaPerMinute,
     positionEnFile,
     suspension,
+    limites: limitesNumeroFiscal,
   });
   const traitement = new TraitementService({
     db,
@@ -416,6 +427,7 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
           mailer,
           publicUrl: config.publicUrl,
           communeNom: config.commune.commune.nom,
+          logger,
           ...(options.clock ? { clock: options.clock } : {}),
         }),
         franceConnect: franceConnect

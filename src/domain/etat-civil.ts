@@ -1,3 +1,4 @@
+import { contientUnChiffre } from './numero-fiscal.ts';
 /**
  * What the names and birth dates of a household's members must look like, wherever they are
  * typed (the family's « Mon foyer », the counter's creation of a family): they are compared with
@@ -12,7 +13,7 @@ export const NAISSANCE_MIN = '1900-01-01';
 
 /** A name or first names never hold a digit (any script's): « B3rtin » is a typing slip. */
 export function nomPlausible(nom: string): boolean {
-  return !/\p{Nd}/u.test(nom);
+  return !contientUnChiffre(nom);
 }
 
 /** A birth date (ISO) is plausible from 1900 to today included; `aujourdhui` is passed in (ISO). */

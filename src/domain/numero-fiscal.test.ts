@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { inspect } from 'node:util';
 import fc from 'fast-check';
-import { cleModulo511Valide, NUMERO_FISCAL_MASK, NumeroFiscal, NumeroFiscalInvalide, ressembleANumeroFiscal, sansNumeroFiscal } from './numero-fiscal.ts';
+import {
+  cleModulo511Valide,
+  contientUnChiffre,
+  masquerNumerosFiscaux,
+  NUMERO_FISCAL_MASK,
+  NumeroFiscal,
+  NumeroFiscalInvalide,
+  ressembleANumeroFiscal,
+  sansNumeroFiscal,
+} from './numero-fiscal.ts';
 
 const validDigits = fc
   .tuple(fc.constantFrom('0', '1', '2', '3'), fc.array(fc.constantFrom(...'0123456789'), { minLength: 12, maxLength: 12 }))
@@ -92,55 +101,96 @@ test('two parses of the same number are equal, different numbers are not', () =>
 const SEPARATEURS = [' ', '\u00a0', '\u202f'];
 
 /** The rule said in plain steps, to check the pattern against: 13 digits, at most one separator between two. */
+/** A reference for the shape rule, written as a plain scan: digits, and gaps of at most three separators. */
 function treizeChiffresDeSuite(text: string): boolean {
   let run = 0;
-  let gap = false;
+  let gap = 0;
   for (const ch of text) {
-    if (ch >= '0' && ch <= '9') {
+    if (/[\p{Nd}\p{No}]/u.test(ch)) {
       run += 1;
-      gap = false;
+      gap = 0;
       if (run >= 13) return true;
-    } else if (SEPARATEURS.includes(ch) && run > 0 && !gap) {
-      gap = true;
+    } else if (SEPARATEURS_TOUS.includes(ch) && run > 0 && gap < 3) {
+      gap += 1;
     } else {
       run = 0;
-      gap = false;
+      gap = 0;
     }
   }
   return false;
 }
 
-test('thirteen digits in a row, each gap empty or one space of any width, look like a numéro fiscal wherever they stand', () => {
+/** What people put between digits: spaces of every width, tabs, dashes, dots, slashes, invisible characters. */
+const SEPARATEURS_TOUS = [...SEPARATEURS, '\t', '-', '.', '/', '\\', '_', '\u2013', '\u2014', '\u2011', '\uff0d', '\u200b', '\u00ad', '\u2028', '\u3000'];
+const CHIFFRES_TOUS = [...'0123456789', ...'０１２３４５６７８９', ...'٠١٢٣٤٥٦٧٨٩', '²', '³', '¹'];
+
+test('thirteen digits of any script, each gap empty or up to three separators of any kind, look like a numéro fiscal wherever they stand', () => {
   fc.assert(
     fc.property(
       fc.string({ maxLength: 20 }),
-      fc.array(fc.constantFrom(...'0123456789'), { minLength: 13, maxLength: 13 }),
-      fc.array(fc.constantFrom('', ...SEPARATEURS), { minLength: 12, maxLength: 12 }),
+      fc.array(fc.constantFrom(...CHIFFRES_TOUS), { minLength: 13, maxLength: 13 }),
+      fc.array(fc.array(fc.constantFrom(...SEPARATEURS_TOUS), { maxLength: 3 }), { minLength: 12, maxLength: 12 }),
       fc.string({ maxLength: 20 }),
-      (avant, chiffres, espaces, apres) => {
-        const typed = chiffres.map((c, i) => c + (espaces[i] ?? '')).join('');
-        assert.ok(ressembleANumeroFiscal(`${avant}${typed}${apres}`));
+      (avant, chiffres, gaps, apres) => {
+        const typed = chiffres.map((c, i) => c + (gaps[i] ?? []).join('')).join('');
+        assert.ok(ressembleANumeroFiscal(`${avant}${typed}${apres}`), JSON.stringify(typed));
+        assert.ok(!masquerNumerosFiscaux(`${avant}${typed}${apres}`, '#').includes(typed));
       },
     ),
-    { numRuns: 2000 },
+    { numRuns: 3000 },
   );
-  assert.ok(ressembleANumeroFiscal('numéro 3999990141 123'));
-  assert.ok(ressembleANumeroFiscal('30\u202f12\u202f345\u202f678\u202f901'), 'a narrow no-break space, as a word processor writes it');
+  for (const typed of [
+    '31-41-592-653-423',
+    '31.41.592.653.423',
+    '31/41/592/653/423',
+    '31  41  592  653  423',
+    '31\t41\t592\t653\t423',
+    '31\u00a041\u202f592 653 423',
+    '３１４１５９２６５３４２３',
+    '31-41 592.653/423',
+    '3\u200b141592653423',
+    '①②③④⑤⑥⑦⑧⑨①②③④',
+    '31 - 41 - 592 - 653 - 423',
+  ])
+    assert.ok(ressembleANumeroFiscal(`mon numéro : ${typed}.`), JSON.stringify(typed));
   assert.ok(ressembleANumeroFiscal('99 99999 999999'), 'whatever the first digit');
 });
 
-test('nothing else looks like a numéro fiscal: dashes, two spaces, letters or twelve digits break the run', () => {
+test('nothing else looks like a numéro fiscal: letters, longer gaps or twelve digits break the run', () => {
   fc.assert(
-    fc.property(fc.array(fc.constantFrom(...'0123456789', ...SEPARATEURS, 'a', '-', '/', '\t', '.'), { maxLength: 60 }), (chars) => {
+    fc.property(fc.array(fc.constantFrom(...'0123456789', ...SEPARATEURS_TOUS, 'a', 'Z', ':', ','), { maxLength: 60 }), (chars) => {
       const text = chars.join('');
-      assert.equal(ressembleANumeroFiscal(text), treizeChiffresDeSuite(text));
+      assert.equal(ressembleANumeroFiscal(text), treizeChiffresDeSuite(text), JSON.stringify(text));
     }),
     { numRuns: 5000 },
   );
   assert.ok(!ressembleANumeroFiscal('avis 2025 présenté le 12/09/2025, référence D-ABCD-EFGH'));
-  assert.ok(!ressembleANumeroFiscal('6f1c2e4a-1234-4567-8901-234567890123'), 'a UUID: its digit groups stand between dashes');
   assert.ok(!ressembleANumeroFiscal('301234567890'));
-  assert.ok(!ressembleANumeroFiscal('301234  5678901'));
+  assert.ok(!ressembleANumeroFiscal('301234    5678901'), 'four spaces');
+  assert.ok(!ressembleANumeroFiscal('2024-01-15T10:20:30.123Z'), 'a timestamp');
+  assert.ok(!ressembleANumeroFiscal('192.168.100.200'), 'an IPv4 address has 12 digits at most');
+});
+
+test('a canonical UUID is an identifier, never a numéro fiscal, and joins no digits around it', () => {
+  const uuid = fc.uuid();
+  fc.assert(
+    fc.property(uuid, fc.constantFrom(' ', '/', '-', ' : '), (id, sep) => {
+      assert.equal(ressembleANumeroFiscal(`https://ville.fr/mon-quotient/demandes/${id}`), false);
+      assert.equal(ressembleANumeroFiscal(`123${sep}${id}${sep}456`), false);
+      assert.equal(masquerNumerosFiscaux(`correlation ${id}`, '#'), `correlation ${id}`);
+    }),
+    { numRuns: 3000 },
+  );
+  // All digits: 8+4+4+4+12 would be 32 digits between dashes, yet it is one of our identifiers.
+  assert.equal(ressembleANumeroFiscal('12345678-1234-4234-8234-123456789012'), false);
+  // Not canonical (a group too long): plain digits with dashes again.
+  assert.equal(ressembleANumeroFiscal('123456789-1234-4234-8234-123456789012'), true);
+  assert.equal(ressembleANumeroFiscal(`${'1'.repeat(13)} ${'6f1c2e4a-1234-4567-8901-234567890123'}`), true);
+});
+
+test('a name holds no digit of any script', () => {
+  for (const nom of ['Anne-Marie', 'N’Diaye', 'Ørsted', 'Zoë']) assert.equal(contientUnChiffre(nom), false, nom);
+  for (const nom of ['Anne2', 'Ａ３', 'An²ne', 'Jean①', 'Paul٣']) assert.equal(contientUnChiffre(nom), true, nom);
 });
 
 test('every number the parser accepts, typed as people type it, is caught by the shape check', () => {

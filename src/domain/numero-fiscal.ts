@@ -99,16 +99,71 @@ export function cleModulo511Valide(digits: string): boolean {
 export const NUMERO_FISCAL_MASK = MASK;
 
 /**
- * Thirteen digits in a row, possibly typed with one space (no-break or narrow no-break too) between
- * any two: the shape of a numéro fiscal, whatever its first digit or key. Free text that is kept or
- * shown back (the journal, names, reasons, search criteria) refuses it (ARCHITECTURE §3.1). Dashes
- * are not separators here, unlike in the log masker: identifiers (UUIDs) have digit groups between
- * dashes and must be accepted, and a numéro fiscal is written with spaces, never dashes.
+ * The shape of a numéro fiscal, the one normaliser every free-text boundary uses (forms, JSON
+ * bodies, the journal's guard, the mailer's guard, the log masker): 13 digits, whatever the first
+ * one or the key, with up to three separators between any two. A digit is any Unicode digit
+ * (full-width `３`, Arabic-Indic…, superscripts, circled); a separator is any space (tab, NBSP,
+ * U+202F, U+2028, doubled…), any dash (`31-41-592-653-423`, en dash, full-width hyphen), a dot, a
+ * slash, a backslash, an underscore, a middle dot or an invisible format character (zero-width
+ * space, soft hyphen), mixed at will. The text is also checked after NFKC, which folds what
+ * remains (`①`, ligatures, full-width punctuation) into plain digits and signs.
+ *
+ * One exemption, the same everywhere: a canonical UUID (8-4-4-4-12 hex digits) is an identifier,
+ * not a number typed with dashes. Quotient's own ids, links and correlation ids are UUIDs, and
+ * about one random UUID in a few hundred has 13 decimal digits across its first groups; refusing
+ * those would lose journal entries and e-mails at random. It hides nothing the rest of the rule
+ * catches: a UUID's groups hold at most 12 digits, so a numéro fiscal inside one has to be split
+ * on purpose into the 8-4-… pattern — an encoding, like hexadecimal, which no shape rule can stop.
+ * Digits on either side of a UUID are not joined through it.
  */
-const FORME_NUMERO_FISCAL = /[0-9](?:[ \u00a0\u202f]?[0-9]){12}/;
+const CHIFFRE = String.raw`[\p{Nd}\p{No}]`;
+const SEPARATEUR = String.raw`[\s\p{Pd}\p{Cf}._/\\\u00b7\u2024\u2027\u2044\u2215\uff0e\uff0f\uff3c\uff3f]`;
+const SUITE = String.raw`${CHIFFRE}(?:${SEPARATEUR}{0,3}${CHIFFRE})`;
+const FORME_NUMERO_FISCAL = new RegExp(`${SUITE}{12}`, 'u');
+/** The whole run, for masking: 13 digits or more, with their separators. */
+const SUITE_A_MASQUER = new RegExp(`${SUITE}{12,}`, 'gu');
+const UUID = /(?<![0-9a-f])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![0-9a-f])/gi;
+/** Texts longer than this are checked in overlapping windows, so the regex never works on megabytes at once. */
+const FENETRE = 4096;
+
+function horsIdentifiants(text: string): string[] {
+  return text.split(UUID);
+}
+
+function morceauRessemble(piece: string): boolean {
+  for (let start = 0; start < piece.length; start += FENETRE) {
+    // Each window overlaps the next by the longest possible run (13 digits, 12 gaps of 3).
+    const window = piece.slice(start, start + FENETRE + 64);
+    if (FORME_NUMERO_FISCAL.test(window) || FORME_NUMERO_FISCAL.test(window.normalize('NFKC'))) return true;
+  }
+  return false;
+}
 
 export function ressembleANumeroFiscal(text: string): boolean {
-  return FORME_NUMERO_FISCAL.test(text);
+  return horsIdentifiants(text).some(morceauRessemble);
+}
+
+/** Every run shaped like a numéro fiscal replaced by `masque`, UUIDs kept as they are (the log masker's last layer). */
+export function masquerNumerosFiscaux(text: string, masque: string): string {
+  const pieces: string[] = [];
+  let last = 0;
+  for (const m of text.matchAll(UUID)) {
+    pieces.push(masquerMorceau(text.slice(last, m.index), masque), m[0]);
+    last = m.index + m[0].length;
+  }
+  pieces.push(masquerMorceau(text.slice(last), masque));
+  return pieces.join('');
+}
+
+function masquerMorceau(piece: string, masque: string): string {
+  const masked = piece.replace(SUITE_A_MASQUER, masque);
+  // What only NFKC reveals (circled digits, full-width punctuation between digits): the whole piece goes.
+  return morceauRessemble(masked) ? masque : masked;
+}
+
+/** A person's name holds no digit at all, in any script or form (names are kept, shown and e-mailed). */
+export function contientUnChiffre(text: string): boolean {
+  return /[\p{Nd}\p{No}]/u.test(text) || /[\p{Nd}\p{No}]/u.test(text.normalize('NFKC'));
 }
 
 /** What was typed, to show it again with its errors: a text shaped like a numéro fiscal is emptied, never echoed. */

@@ -18,8 +18,11 @@ import {
   radio,
   refusDe,
   saisieAReafficher,
+  nom,
   texte,
+  texteBrut,
   texteOptionnel,
+  TexteNumeroFiscal,
   type EnvoiPage,
 } from './formulaire.ts';
 
@@ -214,8 +217,74 @@ test('any body: the reader never throws, and every error names a field of the fo
       if (!numeros.ok) for (const e of numeros.errors) assert.ok(['numero-1', 'numero-2'].includes(e.path));
       const shown = saisieAReafficher(body, ['password']);
       assert.ok(Object.values(shown).every((v) => typeof v === 'string' && !v.includes(SPI)));
-      lireChamps(z.object({ a: texte(), b: liste(), c: coche(), d: texteOptionnel() }), body);
+      // A form read whole either gives its values or refuses a numéro fiscal's shape, typed: nothing else.
+      try {
+        lireChamps(z.object({ a: texte(), b: liste(), c: coche(), d: texteOptionnel() }), body);
+      } catch (error) {
+        assert.ok(error instanceof TexteNumeroFiscal, String(error));
+      }
     }),
     { numRuns: 500 },
   );
+});
+
+/** A numéro fiscal written every way people (or an attacker) write one: any separators, any digit forms, mixed. */
+const CHIFFRES_LARGES = '０１２３４５６７８９';
+const SEPARATEURS = [' ', '  ', '\t', '\u00a0', '\u202f', '-', '.', '/', ' - ', '\u2013', '\u200b', '_'];
+const numeroDeguise = fc
+  .tuple(
+    fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 13, maxLength: 13 }),
+    fc.array(fc.constantFrom('', ...SEPARATEURS), { minLength: 12, maxLength: 12 }),
+    fc.array(fc.boolean(), { minLength: 13, maxLength: 13 }),
+  )
+  .map(([digits, gaps, larges]) => digits.map((d, i) => (larges[i] ? CHIFFRES_LARGES[d] : String(d)) + (gaps[i] ?? '')).join(''));
+
+test('every free-text field refuses a numéro fiscal in any separator or digit form, with the French message on its field (property)', () => {
+  const LIBRES = z.object({ commentaire: texte(), page: texteOptionnel(), jours: liste(), nom: texte(nom()) });
+  fc.assert(
+    fc.property(numeroDeguise, fc.constantFrom('commentaire', 'page', 'jours', 'nom'), fc.string({ maxLength: 10 }), (typed, champ, autour) => {
+      const lecture = lireFormulaire(LIBRES, { [champ]: `${autour}${typed}${autour}` });
+      assert.equal(lecture.ok, false, JSON.stringify(typed));
+      assert.ok(!lecture.ok && lecture.errors.some((e) => e.path === champ && /semble contenir un numéro fiscal/.test(e.message)));
+    }),
+    { numRuns: 2000 },
+  );
+  for (const typed of [
+    '31-41-592-653-423',
+    '31.41.592.653.423',
+    '31/41/592/653/423',
+    '31  41  592 653 423',
+    '31\t41\t592\t653\t423',
+    '３１４１５９２６５３４２３',
+  ])
+    assert.equal(lireFormulaire(z.object({ motif: texte() }), { motif: `pour ${typed}` }).ok, false, typed);
+  // JSON bodies are read by the same reader: a text inside one is a text like any other.
+  assert.equal(lireFormulaire(z.object({ libelle: texte() }), JSON.parse('{"libelle":"31-41-592-653-423"}')).ok, false);
+});
+
+test('what is not free text is read as sent: passwords, tokens, the numéro fiscal itself', () => {
+  assert.deepEqual(lireChamps(z.object({ password: texteBrut() }), { password: '3141592653423' }), { password: '3141592653423' });
+  assert.equal(lireFormulaire(numerosFiscaux([{ rang: 1, nom: 'A' }]), { 'numero-1': '31 41 592 653 423' }).ok, true);
+});
+
+test('a form read whole (lireChamps) refuses a numéro fiscal with a typed error naming the field, never the value', () => {
+  const schema = z.object({ libelle: texte(), motif: texte() });
+  assert.throws(
+    () => lireChamps(schema, { libelle: 'Logiciel 31-41-592-653-423', motif: 'ok' }),
+    (e: unknown) =>
+      e instanceof TexteNumeroFiscal &&
+      e.kind === 'invalid' &&
+      e.details.map((d) => d.path).join() === 'libelle' &&
+      !JSON.stringify(e.details).includes('31-41') &&
+      /semble contenir un numéro fiscal/.test(e.message),
+  );
+});
+
+test('a name holds no digit at all', () => {
+  const schema = z.object({ nom: texte(nom()) });
+  for (const typed of ['Martin2', 'Ma3tin', 'Ｍａｒｔｉｎ３', 'Martin²']) {
+    const lecture = lireFormulaire(schema, { nom: typed });
+    assert.ok(!lecture.ok && /ne contient pas de chiffre/.test(lecture.errors[0]?.message ?? ''), typed);
+  }
+  assert.deepEqual(lireFormulaire(schema, { nom: ' N’Diaye-Ørsted ' }), { ok: true, values: { nom: 'N’Diaye-Ørsted' } });
 });

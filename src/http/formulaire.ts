@@ -6,8 +6,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ComponentChildren } from 'preact';
 import { z } from 'zod';
-import { isQuotientError, type ErrorDetail, type ErrorKind, type QuotientError } from '../domain/errors.ts';
-import { NumeroFiscal, ressembleANumeroFiscal, sansNumeroFiscal } from '../domain/numero-fiscal.ts';
+import { isQuotientError, QuotientError as QuotientErrorClass, type ErrorDetail, type ErrorKind, type QuotientError } from '../domain/errors.ts';
+import { contientUnChiffre, NumeroFiscal, ressembleANumeroFiscal, sansNumeroFiscal } from '../domain/numero-fiscal.ts';
 import { parseOptions } from '../domain/zod-francais.ts';
 
 export type Lecture<T> = { readonly ok: true; readonly values: T } | { readonly ok: false; readonly errors: ErrorDetail[] };
@@ -37,12 +37,23 @@ export function lireFormulaire<S extends z.ZodType>(schema: S, body: unknown): L
 
 /**
  * The fields of a form whose schema takes any input (made of `texte`, `texteOptionnel`, `liste`
- * and `coche` only): what to check is the service's. A refusal here is a mistake in the schema.
+ * and `coche` only): what to check is the service's. The one refusal such a schema makes is a
+ * text shaped like a numéro fiscal (`texte` refuses it at the boundary): a typed `invalid` error
+ * naming the fields, which the error handler shows in French. Any other refusal is a mistake in
+ * the schema.
  */
 export function lireChamps<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   const lecture = lireFormulaire(schema, body);
-  if (!lecture.ok) throw new Error(`A form schema meant to take any input refused some: ${lecture.errors.map((e) => e.path).join(', ')}`);
-  return lecture.values;
+  if (lecture.ok) return lecture.values;
+  if (lecture.errors.every((e) => e.message === NUMERO_FISCAL_EGARE)) throw new TexteNumeroFiscal(lecture.errors);
+  throw new Error(`A form schema meant to take any input refused some: ${lecture.errors.map((e) => e.path).join(', ')}`);
+}
+
+/** A free text refused for holding something shaped like a numéro fiscal; the details name the fields, never the value. */
+export class TexteNumeroFiscal extends QuotientErrorClass {
+  constructor(details: ErrorDetail[]) {
+    super('invalid', 'texte_numero_fiscal', NUMERO_FISCAL_EGARE, { details });
+  }
 }
 
 /**
@@ -65,19 +76,48 @@ export const PARAMS_ID = z.object({ id: z.guid() });
 const premierTexte = (value: unknown): string =>
   typeof value === 'string' ? value : Array.isArray(value) ? ((value.find((v) => typeof v === 'string') as string | undefined) ?? '') : '';
 
-/** A text field, '' when absent; `schema` checks or transforms the text. */
+/**
+ * What a free-text field says when it holds something shaped like a numéro fiscal (kept or shown
+ * back, it would break invariant 1).
+ */
+export const NUMERO_FISCAL_EGARE =
+  'Ce champ semble contenir un numéro fiscal : retirez-le. Le numéro fiscal se saisit seulement à l’étape « Numéro fiscal » de la demande, et n’est jamais enregistré.';
+
+/** The one check at the boundary: any text read from a form, a query or a JSON body refuses the shape of a numéro fiscal, in any separator or digit form. */
+const sansFormeDeNumero = (message = NUMERO_FISCAL_EGARE) => z.string().refine((v) => !ressembleANumeroFiscal(v), { message, abort: true });
+
+/**
+ * A text field, '' when absent; `schema` checks or transforms the text. It refuses, before
+ * `schema`, anything shaped like a numéro fiscal: every field is free text unless it says
+ * otherwise with `texteBrut`.
+ */
 export function texte<T extends z.ZodType<unknown, string> = z.ZodString>(schema?: T) {
+  return z.preprocess(premierTexte, sansFormeDeNumero().pipe((schema ?? z.string()) as T));
+}
+
+/**
+ * A text field that is not free text, read as sent: a password or a one-time token (never kept
+ * nor shown, and refusing one would lock its owner out), the numéro fiscal itself
+ * (`numerosFiscaux`), a document checked by its own parser (a tariff policy, a list of
+ * quotients). Each use says why.
+ */
+export function texteBrut<T extends z.ZodType<unknown, string> = z.ZodString>(schema?: T) {
   return z.preprocess(premierTexte, (schema ?? z.string()) as T);
 }
 
-/** A text field whose absence means something (a query parameter not given): undefined then. */
-export const texteOptionnel = () => z.preprocess((value) => (value === undefined ? undefined : premierTexte(value)), z.string().optional());
+/**
+ * A text field whose absence means something (a query parameter not given): undefined then. Free
+ * text, like `texte`, unless `brut` (numbers that their own parser bounds, as `texteBrut`).
+ */
+export const texteOptionnel = (options: { brut?: boolean } = {}) =>
+  z.preprocess((value) => (value === undefined ? undefined : premierTexte(value)), (options.brut ? z.string() : sansFormeDeNumero()).optional());
 
 /** Checkboxes sharing a name, or a multiple select: the texts checked, in order. */
 export const liste = () =>
   z.preprocess(
     (value) => (typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []),
-    z.array(z.string()),
+    // One message on the list's field, where the summary links, for any item shaped like a numéro fiscal.
+    z.array(z.string()).refine((items) => !items.some(ressembleANumeroFiscal), { message: NUMERO_FISCAL_EGARE, abort: true }),
   );
 
 /** A checkbox: checked when it sends its value (`oui`). */
@@ -89,7 +129,8 @@ export const coche = (valeur = 'oui') => z.preprocess((value) => premierTexte(va
  * answer's button, where the error summary links.
  */
 export function radio<const V extends string>(options: readonly [V, ...V[]], defaut: NoInfer<V>, message: string) {
-  return texte(
+  // Only one of `options` goes through, so anything else (a numéro fiscal too) is the question's own refusal.
+  return texteBrut(
     z.string().transform((v, ctx): V => {
       if (v === '') return defaut;
       if ((options as readonly string[]).includes(v)) return v as V;
@@ -114,16 +155,12 @@ export function champsEnErreur(ctx: { issues: z.core.$ZodRawIssue[] }) {
   };
 }
 
-/** What a free-text field says when it holds something shaped like a numéro fiscal (kept or shown back, it would break invariant 1). */
-export const NUMERO_FISCAL_EGARE =
-  'Ce champ semble contenir un numéro fiscal : retirez-le. Le numéro fiscal se saisit seulement à l’étape « Numéro fiscal » de la demande, et n’est jamais enregistré.';
+/** A free text, trimmed, that refuses the shape of a numéro fiscal (with `message`) before any other check. */
+export const libre = (message = NUMERO_FISCAL_EGARE) => sansFormeDeNumero(message).trim();
 
-/** A free text, trimmed, that refuses the shape of a numéro fiscal before any other check. */
-export const libre = (message = NUMERO_FISCAL_EGARE) =>
-  z
-    .string()
-    .trim()
-    .refine((v) => !ressembleANumeroFiscal(v), { message, abort: true });
+/** A person's name: free text with no digit at all, in any script (a name is kept, shown, e-mailed). */
+export const CHIFFRE_DANS_UN_NOM = 'Un nom ou un prénom ne contient pas de chiffre : vérifiez la saisie.';
+export const nom = () => libre().refine((v) => !contientUnChiffre(v), { message: CHIFFRE_DANS_UN_NOM, abort: true });
 
 /**
  * The numéro fiscal of each declarant expected (`numero-<rang>`), or the parser's French message,
@@ -131,7 +168,8 @@ export const libre = (message = NUMERO_FISCAL_EGARE) =>
  */
 export function numerosFiscaux(attendus: ReadonlyArray<{ readonly rang: 1 | 2; readonly nom: string }>) {
   const champ = (a: { rang: 1 | 2; nom: string }) =>
-    texte(
+    // The numéro fiscal itself: the one field that is not free text, parsed and never kept.
+    texteBrut(
       z.string().transform((v, ctx) => {
         const parsed = NumeroFiscal.tryParse(v);
         if (parsed.ok) return parsed.value;

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { composeServices, type CompositionOptions, type Services } from '../app/compose.ts';
+import type { LimitesConfig } from '../modules/demandes/limites-numero-fiscal.ts';
+import { LIMITES_HORS_DE_PORTEE } from '../modules/demandes/test-harness.ts';
 import { loadConfig, type AppConfig } from '../infra/config/config.ts';
 import { openDatabase, type Database } from '../infra/db/database.ts';
 import { migrateToLatest } from '../infra/db/migrations.ts';
@@ -39,10 +41,18 @@ export async function createTestApp(
      */
     compose?: CompositionOptions;
     web?: WebOptions;
+    /**
+     * The anti-fishing limits (`securite.numeroFiscal`). Every request of a test comes from one
+     * address and few families, so by default they are set out of reach; the tests of the limits
+     * give their own.
+     */
+    numeroFiscal?: LimitesConfig;
   } = {},
 ): Promise<TestApp> {
   const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'quotient-app-'));
-  const config = loadConfig({ QUOTIENT_DATABASE_URL: `sqlite:${join(dir, 'q.db')}`, QUOTIENT_DATA_DIR: dir, ...options.env }, { mode: 'demo', cwd: dir });
+  const loaded = loadConfig({ QUOTIENT_DATABASE_URL: `sqlite:${join(dir, 'q.db')}`, QUOTIENT_DATA_DIR: dir, ...options.env }, { mode: 'demo', cwd: dir });
+  const numeroFiscal = options.numeroFiscal ?? LIMITES_HORS_DE_PORTEE;
+  const config: AppConfig = { ...loaded, commune: { ...loaded.commune, securite: { ...loaded.commune.securite, numeroFiscal } } };
   const database = openDatabase(config.databaseUrl);
   await migrateToLatest(database.db, database.dialect);
   const logLines: string[] = [];

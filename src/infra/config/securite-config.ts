@@ -89,6 +89,24 @@ export type DetectionConfig = z.infer<typeof detectionSchema>;
 export function reglagesDetection(securite: { readonly detection?: DetectionConfig } | undefined): DetectionConfig {
   return securite?.detection ?? detectionSchema.parse(undefined);
 }
+/** A limit per window: at most `heure` numéros fiscaux in one clock hour, `jour` in one day (UTC). */
+const seuils = z.strictObject({
+  heure: z.number().int('nombre entier attendu').min(1, 'au moins 1').max(100_000, 'au plus 100 000'),
+  jour: z.number().int('nombre entier attendu').min(1, 'au moins 1').max(1_000_000, 'au plus 1 000 000'),
+});
+export type Seuils = z.infer<typeof seuils>;
+
+/**
+ * Anti-fishing defaults: a household types two numbers, maybe again after a typo; a shared
+ * address (a library, the town hall's terminal) several households; an agent at the counter a
+ * day's queue. Each try (each number submitted) counts.
+ */
+export const LIMITES_NUMERO_FISCAL_DEFAUT = {
+  parCompte: { heure: 6, jour: 12 },
+  parFamille: { heure: 6, jour: 12 },
+  parAdresse: { heure: 30, jour: 100 },
+  parAgent: { heure: 120, jour: 600 },
+} as const satisfies Record<string, Seuils>;
 
 /**
  * The `securite` section of the commune file: who hears about security events (the RSSI, and the
@@ -107,6 +125,10 @@ export const securiteSchema = z.strictObject({
     .optional(),
   /** Absent: every threshold at its default (`reglagesDetection`). */
   detection: detectionObjet.optional(),
+  /** Numéros fiscaux submitted (portal and counter), each key optional: the defaults above otherwise. */
+  numeroFiscal: z
+    .strictObject({ parCompte: seuils.optional(), parFamille: seuils.optional(), parAdresse: seuils.optional(), parAgent: seuils.optional() })
+    .optional(),
 });
 
 export type SecuriteConfig = z.infer<typeof securiteSchema>;

@@ -12,6 +12,7 @@ import { m0008IndexQuotients } from './migrations/0008-index-quotients.ts';
 import { m0009MotifCode } from './migrations/0009-motif-code.ts';
 import { m0010Incidents } from './migrations/0010-incidents.ts';
 import { m0011Alertes } from './migrations/0011-alertes.ts';
+import { m0012NumeroFiscalEssais } from './migrations/0012-numero-fiscal-essais.ts';
 
 /**
  * One migration source for both dialects: migrations use Kysely's schema builder, which speaks
@@ -39,6 +40,7 @@ export const MIGRATIONS: readonly Migration[] = [
   m0009MotifCode,
   m0010Incidents,
   m0011Alertes,
+  m0012NumeroFiscalEssais,
 ];
 
 const MIGRATION_TABLES = { migrationTableName: 'schema_migrations', migrationLockTableName: 'schema_migrations_lock' } as const;

@@ -89,6 +89,7 @@ export interface CoffreRecordTable {
 
 export interface Schema extends DemandesSchema, ComptesSchema, BackOfficeSchema, IncidentsSchema, AlertesSchema {
   installation: InstallationTable;
+  numero_fiscal_essais: NumeroFiscalEssaiTable;
   quota_state: QuotaStateTable;
   quota_calls: QuotaCallTable;
   journal_audit: JournalAuditTable;
@@ -419,4 +420,12 @@ export interface AlertesSchema {
   alertes: AlerteTable;
   alerte_preuves: AlertePreuveTable;
   detection_evenements: DetectionEvenementTable;
+}
+
+/** Numéros fiscaux submitted per key (account, family, address, agent) and window (migration 0012). */
+export interface NumeroFiscalEssaiTable {
+  cle: string;
+  fenetre: string;
+  debut: string;
+  n: number;
 }

@@ -112,6 +112,30 @@ test('the last layer keeps short numbers and dates readable', () => {
   assert.equal(maskDigitRuns('x3141592653423y'), 'x[masqué]y');
 });
 
+test('the last layer masks a numéro fiscal in every separator and digit form, and keeps correlation ids intact', () => {
+  for (const typed of [
+    '31-41-592-653-423',
+    '31.41.592.653.423',
+    '31/41/592/653/423',
+    '31  41\t592 653 423',
+    '31\u00a041\u202f592 653 423',
+    '３１４１５９２６５３４２３',
+  ])
+    assert.equal(maskDigitRuns(`numéro ${typed} reçu`), 'numéro [masqué] reçu', JSON.stringify(typed));
+  // Issue 13 point 12: an X-Correlation-ID (a UUID) whose digit groups run to 13 digits across dashes.
+  const correlationId = '12345678-9012-4345-8678-901234567890';
+  const { lines, destination } = collector();
+  createLogger({ destination }).info({ correlationId, reqId: '6f1c2e4a-1234-4567-8901-234567890123' }, `appel DGFiP ${correlationId}`);
+  const entry = JSON.parse(lines[0] as string) as { correlationId: string; reqId: string; msg: string };
+  assert.equal(entry.correlationId, correlationId);
+  assert.equal(entry.reqId, '6f1c2e4a-1234-4567-8901-234567890123');
+  assert.equal(entry.msg, `appel DGFiP ${correlationId}`);
+  fc.assert(
+    fc.property(fc.uuid(), (id) => maskDigitRuns(`X-Correlation-ID: ${id}`) === `X-Correlation-ID: ${id}`),
+    { numRuns: 2000 },
+  );
+});
+
 test('request logs keep the path and the parameter names, never what was typed in a query', () => {
   const { lines, destination } = collector();
   createLogger({ destination }).info({ req: { id: 'r1', method: 'GET', url: '/simulateur?rfr=48123&parts=2%2C5&hors-commune=oui' } }, 'incoming request');

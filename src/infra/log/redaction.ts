@@ -1,17 +1,21 @@
+import { masquerNumerosFiscaux } from '../../domain/numero-fiscal.ts';
+
 /**
  * The last layer that keeps numéros fiscaux out of logs: whatever reached the serialised line,
- * any run of 13 or more digits, possibly typed with single spaces or dashes between them
- * (`31 41 592 653 423`), is masked. It over-masks (a 13-digit phone list, a millisecond epoch),
- * which is the safe side; the logger writes ISO timestamps so its own fields are not hit.
+ * any run shaped like one (13 digits or more of any script, with spaces, dashes, dots, slashes or
+ * invisible characters between them: the rule of `ressembleANumeroFiscal`) is masked. It
+ * over-masks (a 13-digit phone list, a millisecond epoch), which is the safe side; the logger
+ * writes ISO timestamps so its own fields are not hit. Canonical UUIDs stay as they are: request
+ * and correlation ids must be read intact to follow a call across logs (issue 13), and the rule's
+ * UUID exemption says why that hides no numéro fiscal.
  */
-const DIGIT_RUN = /(?<![0-9])[0-9](?:[ \-\u00a0]?[0-9]){12,}(?![0-9])/g;
-/** The same run, URL-encoded with %20 or + between digit groups. */
-const ENCODED_DIGIT_RUN = /(?<![0-9])[0-9](?:(?:%20|\+)?[0-9]){12,}(?![0-9])/g;
+/** The same run, URL-encoded with %20, + or %2D between digit groups. */
+const ENCODED_DIGIT_RUN = /(?<![0-9])[0-9](?:(?:%20|%2D|\+)?[0-9]){12,}(?![0-9])/gi;
 
 export const REDACTED = '[masqué]';
 
 export function maskDigitRuns(text: string): string {
-  return text.replace(DIGIT_RUN, REDACTED).replace(ENCODED_DIGIT_RUN, REDACTED);
+  return masquerNumerosFiscaux(text, REDACTED).replace(ENCODED_DIGIT_RUN, REDACTED);
 }
 
 /**

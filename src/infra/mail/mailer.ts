@@ -1,6 +1,7 @@
 import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
 import { QuotientError } from '../../domain/errors.ts';
+import { ressembleANumeroFiscal } from '../../domain/numero-fiscal.ts';
 
 /** One message as Quotient writes it: plain French text, no attachment, no tracking. */
 export interface Courriel {
@@ -14,20 +15,43 @@ export interface Mailer {
 }
 
 /**
- * A numéro fiscal (13 digits, possibly spaced) or an amount in euros never goes into an e-mail:
- * e-mail is not a secure channel, and the family reads its result on the portal.
+ * A numéro fiscal or an amount in euros never goes into an e-mail: e-mail is not a secure channel,
+ * and the family reads its result on the portal. The numéro fiscal is the shape every free-text
+ * boundary refuses (`ressembleANumeroFiscal`: any separator, any digit form), so a link holding
+ * one of our UUIDs goes through and `31-41-592-653-423` does not.
  */
-const FORBIDDEN = [
-  { pattern: /(?<![0-9])[0-9](?:[ .\-\u00a0]?[0-9]){12}(?![0-9])/, what: 'un numéro fiscal' },
-  { pattern: /[0-9][0-9 .\u00a0\u202f]*(?:,[0-9]{1,2})?\s*(?:€|euros?\b|EUR\b)/i, what: 'un montant' },
-];
+const MONTANT = /[0-9][0-9 .\u00a0\u202f]*(?:,[0-9]{1,2})?\s*(?:€|euros?\b|EUR\b)/i;
+
+/** The mailer's refusal: typed, and its message never quotes the value refused (which may be the very numéro fiscal). */
+export class CourrielRefuse extends QuotientError {
+  constructor(what: string) {
+    super('invalid', 'courriel_refuse', `Ce courriel contiendrait ${what} : il n’est pas envoyé.`);
+  }
+}
 
 export function assertCourrielSansDonneeFiscale(message: Courriel): void {
-  for (const { pattern, what } of FORBIDDEN) {
-    if (pattern.test(message.subject) || pattern.test(message.text)) {
-      throw new QuotientError('invalid', 'courriel_refuse', `Ce courriel contiendrait ${what} : il n’est pas envoyé.`);
-    }
+  for (const text of [message.subject, message.text]) {
+    if (ressembleANumeroFiscal(text)) throw new CourrielRefuse('un numéro fiscal');
+    if (MONTANT.test(text)) throw new CourrielRefuse('un montant');
   }
+}
+
+/**
+ * Any mailer behind the guard (the SMTP one, a test's, a capture): a refused message is logged by
+ * its reason's code only, never its address, subject or text, and the caller gets the typed error.
+ */
+export function mailerGarde(mailer: Mailer, logger: { warn(obj: object, msg: string): void }): Mailer {
+  return {
+    async send(message) {
+      try {
+        assertCourrielSansDonneeFiscale(message);
+      } catch (error) {
+        logger.warn({ code: (error as QuotientError).code, raison: (error as QuotientError).message }, 'courriel refusé avant l’envoi');
+        throw error;
+      }
+      await mailer.send(message);
+    },
+  };
 }
 
 /** Sends through SMTP (QUOTIENT_SMTP_URL, e.g. `smtp://relais.ville.fr:25` or `smtps://user:pass@...`). */

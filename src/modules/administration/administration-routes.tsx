@@ -5,7 +5,18 @@ import { z } from 'zod';
 import { formatDateCourte } from '../../domain/dates.ts';
 import { QuotientError, type ErrorDetail, type ErrorKind } from '../../domain/errors.ts';
 import { formatEuros } from '../../domain/money.ts';
-import { PARAMS_ID, liste, lireChamps, lireParams, pageFormulaire, refusDe, texte, texteOptionnel, valeursAReafficher } from '../../http/formulaire.ts';
+import {
+  PARAMS_ID,
+  liste,
+  lireChamps,
+  lireParams,
+  pageFormulaire,
+  refusDe,
+  texte,
+  texteBrut,
+  texteOptionnel,
+  valeursAReafficher,
+} from '../../http/formulaire.ts';
 import { takeFlash } from '../../http/session.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { acteurAgent, requireAgent, sendAgentPage } from '../../http/espace-agents.tsx';
@@ -34,13 +45,14 @@ declare module 'fastify' {
 }
 
 /** The forms and query strings of the administration; what they say is checked by the services. */
-const DEPOT = z.object({ libelle: texte(), texte: texte() });
+// A policy's YAML and a list of quotients are documents checked by their own parsers; a YAML list of amounts (`- 100` per line) would read as digits with separators.
+const DEPOT = z.object({ libelle: texte(), texte: texteBrut() });
 const COMPARAISON = z.object({ de: texteOptionnel(), a: texteOptionnel() });
-const APERCU = z.object({ quotients: texte() });
+const APERCU = z.object({ quotients: texteBrut() });
 const ACTIVATION = z.object({ effet: texte() });
 const AGENT = z.object({ email: texte(), prenom: texte(), nom: texte(), roles: liste() });
 const ROLES = z.object({ roles: liste() });
-const CLE_API = z.object({ libelle: texte(), jeton: texte() });
+const CLE_API = z.object({ libelle: texte(), jeton: texteBrut() });
 /** A version of the policy: the configuration file's, or one deposited. */
 const PARAMS_VERSION = z.object({ id: z.union([z.literal(ID_CONFIGURATION), z.guid()]) });
 
@@ -101,7 +113,8 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
       return reply.redirect(`${BASE}/politiques/${v.id}`, 303);
     } catch (error) {
       const e = refusDe(error, { kinds: REFUS });
-      const saisie = valeursAReafficher({ libelle, contenu });
+      // The policy is a document its parser checks, given back as pasted to the administrator who pasted it (a YAML grid of amounts reads as digits with separators).
+      const saisie = { libelle: valeursAReafficher({ libelle }).libelle, contenu };
       return pageFormulaire(
         page,
         request,

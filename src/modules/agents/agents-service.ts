@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { QuotientError, type ErrorDetail } from '../../domain/errors.ts';
+import { nomPlausible } from '../../domain/etat-civil.ts';
 import type { AgentTable, Schema } from '../../infra/db/schema.ts';
 import type { Acteur, AuditEntryInput } from '../audit/audit-entry.ts';
 import { isRoleAgent, LIBELLES_ROLES, parseRoles, ROLES_AGENT, type RoleAgent } from './roles.ts';
@@ -169,7 +170,9 @@ export class AgentsService {
     const problems: ErrorDetail[] = [];
     if (!EMAIL.test(email)) problems.push({ path: 'email', message: 'Indiquez une adresse électronique valide, par exemple prenom.nom@ville.fr.' });
     if (prenom === '' || prenom.length > 100) problems.push({ path: 'prenom', message: 'Indiquez le prénom (100 caractères au plus).' });
+    else if (!nomPlausible(prenom)) problems.push({ path: 'prenom', message: 'Un prénom ne contient pas de chiffre : vérifiez la saisie.' });
     if (nom === '' || nom.length > 100) problems.push({ path: 'nom', message: 'Indiquez le nom (100 caractères au plus).' });
+    else if (!nomPlausible(nom)) problems.push({ path: 'nom', message: 'Un nom ne contient pas de chiffre : vérifiez la saisie.' });
     const roles = this.roles(input.roles, problems);
     if (problems.length > 0) throw new QuotientError('invalid', 'agent_invalide', 'Vérifiez les informations de l’agent.', { details: problems });
     const exists = await this.deps.db.selectFrom('agents').select('id').where('email', '=', email).executeTakeFirst();

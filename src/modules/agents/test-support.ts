@@ -16,6 +16,7 @@ import type { Principal } from '../../http/acces/principal.ts';
 import { Jar, csrfOf } from '../../http/test-cookies.ts';
 import { signInAtProvider } from '../../http/test-oidc.ts';
 import { createTestApp } from '../../http/testing.ts';
+import type { LimitesConfig } from '../demandes/limites-numero-fiscal.ts';
 import type { AppConfig } from '../../infra/config/config.ts';
 import type { Database } from '../../infra/db/database.ts';
 import { createSmtpMailer, startCaptureSmtp, type CaptureSmtp } from '../../infra/mail/mailer.ts';
@@ -68,6 +69,8 @@ export async function createBackOfficeTestApp(
     env?: Record<string, string>;
     /** The security alerts' channels (loopback receivers) instead of the configuration's. */
     canauxAlerte?: readonly CanalAlerte[];
+    /** The anti-fishing limits, for their tests (out of reach otherwise). */
+    numeroFiscal?: LimitesConfig;
   } = {},
 ): Promise<BackOfficeTestApp> {
   const publicUrl = options.publicUrl ?? BACK_OFFICE_URL;
@@ -102,6 +105,7 @@ export async function createBackOfficeTestApp(
     },
     web: { signInPerMinute: 1000, ...(options.politiqueAcces ? { politiqueAcces: options.politiqueAcces } : {}) },
     ...(options.beforeReady ? { beforeReady: options.beforeReady } : {}),
+    ...(options.numeroFiscal ? { numeroFiscal: options.numeroFiscal } : {}),
   });
   const { app, database, config, services, logLines } = t;
   // The harness's view of the same services; they stop with the app.

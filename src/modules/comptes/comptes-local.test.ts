@@ -26,6 +26,16 @@ async function submit(jar: Jar, formUrl: string, url: string, body: Record<strin
   return res;
 }
 const linkIn = (text: string) => new URL(/https?:\/\/\S+/.exec(text)?.[0] as string);
+
+/** Account mails leave after the answer (issue 12, hole 6): wait for the one that matches, a bounded number of turns. */
+async function courriel(match: (m: { to: readonly string[]; text: string }) => boolean, after = 0) {
+  for (let i = 0; i < 200; i++) {
+    const found = t.smtp.messages.slice(after).findLast(match);
+    if (found) return found;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return undefined;
+}
 const PASSWORD = 'Cantine du mercredi 2026';
 
 test('local account: sign-up, verification e-mail, sign-in with a renewed session, reset, old password refused', async () => {
@@ -35,10 +45,11 @@ test('local account: sign-up, verification e-mail, sign-in with a renewed sessio
   assert.match(weak.body, /au moins 12 caractères/);
   assert.match(weak.body, /href="#password"/);
 
+  const avant = t.smtp.messages.length;
   const ok = await submit(jar, '/inscription', '/inscription', { prenoms: 'Julie', nom: 'Garnier', email: 'Julie@Exemple.fr', password: PASSWORD });
   assert.equal(ok.statusCode, 200);
   assert.match(ok.body, /Vérifiez votre messagerie/);
-  const mail = t.smtp.messages.at(-1);
+  const mail = await courriel((m) => m.to.includes('julie@exemple.fr'), avant);
   assert.deepEqual(mail?.to, ['julie@exemple.fr']);
   const link = linkIn(mail?.text ?? '');
   assert.equal(link.pathname, '/inscription/confirmation');
@@ -59,9 +70,10 @@ test('local account: sign-up, verification e-mail, sign-in with a renewed sessio
   assert.notEqual(jar.cookies.get('quotient'), before);
   assert.match((await get(jar, '/mon-espace')).body, /Julie Garnier/);
 
+  const avantReset = t.smtp.messages.length;
   const reset = await submit(new Jar(), '/mot-de-passe-oublie', '/mot-de-passe-oublie', { email: 'julie@exemple.fr' });
   assert.match(reset.body, /Si un compte existe/);
-  const resetLink = linkIn(t.smtp.messages.at(-1)?.text ?? '');
+  const resetLink = linkIn((await courriel((m) => /mot-de-passe\/nouveau/.test(m.text), avantReset))?.text ?? '');
   const other = new Jar();
   const NEW = 'Piscine le samedi matin 7';
   assert.equal(
@@ -90,7 +102,7 @@ test('no account enumeration: same answers for known and unknown addresses', asy
   const again = await submit(jar, '/inscription', '/inscription', { prenoms: 'Autre', nom: 'Personne', email: 'hugo@exemple.fr', password: PASSWORD });
   const fresh = await submit(jar, '/inscription', '/inscription', { prenoms: 'Autre', nom: 'Personne', email: 'nouveau@exemple.fr', password: PASSWORD });
   assert.equal(again.statusCode, fresh.statusCode);
-  assert.match(t.smtp.messages.find((m) => m.to.includes('hugo@exemple.fr') && /existe déjà/.test(m.text))?.text ?? '', /un compte existe déjà/);
+  assert.match((await courriel((m) => m.to.includes('hugo@exemple.fr') && /existe déjà/.test(m.text)))?.text ?? '', /un compte existe déjà/);
   const known = await submit(jar, '/mot-de-passe-oublie', '/mot-de-passe-oublie', { email: 'hugo@exemple.fr' });
   const unknown = await submit(jar, '/mot-de-passe-oublie', '/mot-de-passe-oublie', { email: 'personne@exemple.fr' });
   assert.equal(known.statusCode, unknown.statusCode);

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ComponentChildren } from 'preact';
 import { z } from 'zod';
 import { isQuotientError, QuotientError, type ErrorKind } from '../../domain/errors.ts';
-import { lireChamps, pageFormulaire, refusDe, saisieAReafficher, texte, texteOptionnel } from '../../http/formulaire.ts';
+import { lireChamps, pageFormulaire, refusDe, saisieAReafficher, texte, texteBrut, texteOptionnel } from '../../http/formulaire.ts';
 import { pageContext, sendPage } from '../../http/render.tsx';
 import { signIn, signOut } from '../../http/session.ts';
 import { Layout } from '../../http/ui/layout.tsx';
@@ -38,11 +38,12 @@ export interface ComptesRoutesDeps {
 }
 
 /** The forms of this module: every field is checked by the accounts service, with its own messages. */
-const CONNEXION = z.object({ email: texte(), password: texte() });
-const INSCRIPTION = z.object({ prenoms: texte(), nom: texte(), email: texte(), password: texte() });
+// Passwords and one-time tokens are read as sent (`texteBrut`): never kept nor shown, and refusing one would lock its owner out.
+const CONNEXION = z.object({ email: texte(), password: texteBrut() });
+const INSCRIPTION = z.object({ prenoms: texte(), nom: texte(), email: texte(), password: texteBrut() });
 const OUBLI = z.object({ email: texte() });
-const JETON = z.object({ jeton: texte() });
-const NOUVEAU_MOT_DE_PASSE = z.object({ jeton: texte(), password: texte() });
+const JETON = z.object({ jeton: texteBrut() });
+const NOUVEAU_MOT_DE_PASSE = z.object({ jeton: texteBrut(), password: texteBrut() });
 const RETOUR_FRANCECONNECT = z.object({ error: texteOptionnel() });
 /** Never shown again. */
 const SECRETS = ['password'];

@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import type { Kysely } from 'kysely';
 import { QuotientError, type ErrorDetail } from '../../domain/errors.ts';
+import { NOM_MAX, nomPlausible } from '../../domain/etat-civil.ts';
 import type { Schema } from '../../infra/db/schema.ts';
 import type { Mailer } from '../../infra/mail/mailer.ts';
 import type { Acteur, AuditEntryInput } from '../audit/audit-entry.ts';
@@ -67,6 +68,10 @@ export interface ComptesServiceDeps {
   readonly communeNom: string;
   readonly journal?: JournalPort;
   readonly clock?: () => number;
+  /** The password hasher (argon2id); a test counts its calls to see both answers do the same work. */
+  readonly hacher?: (password: string) => Promise<string>;
+  /** Where a mail sent after the answer reports its failure (by its kind only: an SMTP error may quote the address). */
+  readonly logger?: { error(obj: object, msg: string): void };
 }
 
 export interface Inscription {
@@ -80,7 +85,10 @@ export interface Inscription {
 export class ComptesService {
   private readonly unknownFailures = new Map<string, { count: number; until: number }>();
 
-  constructor(private readonly deps: ComptesServiceDeps) {}
+  private readonly hacher: (password: string) => Promise<string>;
+  constructor(private readonly deps: ComptesServiceDeps) {
+    this.hacher = deps.hacher ?? ((password) => argon2Hash(password));
+  }
 
   private now(): number {
     return (this.deps.clock ?? Date.now)();
@@ -194,7 +202,11 @@ export class ComptesService {
     const email = normaliseEmail(input.email);
     const details: ErrorDetail[] = [];
     if (input.prenoms.trim() === '') details.push({ path: 'prenoms', message: 'Indiquez vos prénoms.' });
+    else if (!nomPlausible(input.prenoms) || input.prenoms.length > NOM_MAX)
+      details.push({ path: 'prenoms', message: `Vos prénoms ne contiennent pas de chiffre (${NOM_MAX} caractères au plus) : vérifiez la saisie.` });
     if (input.nom.trim() === '') details.push({ path: 'nom', message: 'Indiquez votre nom de naissance.' });
+    else if (!nomPlausible(input.nom) || input.nom.length > NOM_MAX)
+      details.push({ path: 'nom', message: `Votre nom ne contient pas de chiffre (${NOM_MAX} caractères au plus) : vérifiez la saisie.` });
     if (!EMAIL.test(email) || email.length > 254)
       details.push({ path: 'email', message: 'Indiquez une adresse électronique valide, par exemple nom@exemple.fr.' });
     for (const message of passwordProblems(input.password, email)) details.push({ path: 'password', message });
@@ -203,7 +215,9 @@ export class ComptesService {
     const { db } = this.deps;
     const taken = await db.selectFrom('comptes').select('id').where('kind', '=', 'local').where('email', '=', email).executeTakeFirst();
     if (taken) {
-      await this.deps.mailer.send({
+      // The same work as a new account (the hash), and the mail after the answer: both answers take as long (issue 12, hole 6).
+      await this.hacher(input.password);
+      this.envoyerApres({
         to: email,
         subject: `Votre compte Quotient familial – ${this.deps.communeNom}`,
         text: `Bonjour,\n\nQuelqu’un (peut-être vous) a demandé à créer un compte avec cette adresse, mais un compte existe déjà.\n\nPour vous connecter : ${this.deps.publicUrl}/connexion\nSi vous avez oublié votre mot de passe : ${this.deps.publicUrl}/mot-de-passe-oublie\n\nSi vous n’êtes pas à l’origine de cette demande, ignorez ce message.\n\n${this.deps.communeNom}`,
@@ -211,7 +225,7 @@ export class ComptesService {
       return;
     }
     const compteId = randomUUID();
-    const passwordHash = await argon2Hash(input.password);
+    const passwordHash = await this.hacher(input.password);
     const famille = await this.deps.familles.creer(
       { parents: [{ nomNaissance: input.nom.trim(), prenoms: input.prenoms.trim() }], courriel: email },
       { type: 'famille', id: compteId },
@@ -241,10 +255,21 @@ export class ComptesService {
       details: { methode: 'local' },
     });
     const token = await this.newToken(compteId, 'verification', VERIFICATION_TTL_MS);
-    await this.deps.mailer.send({
+    this.envoyerApres({
       to: email,
       subject: `Confirmez votre adresse électronique – ${this.deps.communeNom}`,
       text: `Bonjour,\n\nPour activer votre compte Quotient familial, ouvrez ce lien (valable 48 heures) :\n${this.deps.publicUrl}/inscription/confirmation?jeton=${token}\n\nSi vous n’avez pas demandé la création d’un compte, ignorez ce message.\n\n${this.deps.communeNom}`,
+    });
+  }
+
+  /**
+   * Sends after the answer: the page never waits on the mailer, so a known address answers as fast
+   * as an unknown one. A failure is logged by its kind, never with the address.
+   */
+  private envoyerApres(message: Parameters<Mailer['send']>[0]): void {
+    void this.deps.mailer.send(message).catch((error: unknown) => {
+      const code = typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+      this.deps.logger?.error({ code, type: error instanceof Error ? error.name : typeof error }, 'échec de l’envoi d’un courriel de compte');
     });
   }
 
@@ -315,7 +340,12 @@ export class ComptesService {
    */
   async connecterLocal(emailInput: string, password: string): Promise<string> {
     const email = normaliseEmail(emailInput);
-    const wrong = new QuotientError('unauthenticated', 'identifiants_incorrects', 'Adresse électronique ou mot de passe incorrect.');
+    // One answer for an unknown address, a wrong password and an unconfirmed account whatever its password (issue 12, hole 6).
+    const wrong = new QuotientError(
+      'unauthenticated',
+      'identifiants_incorrects',
+      'Adresse électronique ou mot de passe incorrect, ou adresse pas encore confirmée : si vous venez de créer votre compte, ouvrez d’abord le lien reçu par courriel.',
+    );
     const held = new QuotientError(
       'rate_limited',
       'connexion_suspendue',
@@ -352,13 +382,8 @@ export class ComptesService {
       });
       throw lock ? held : wrong;
     }
-    if (row.email_verified_at === null) {
-      throw new QuotientError(
-        'forbidden',
-        'courriel_non_confirme',
-        'Votre adresse électronique n’est pas encore confirmée : ouvrez le lien reçu par courriel. Sans courriel, refaites l’inscription pour en recevoir un nouveau.',
-      );
-    }
+    // An unconfirmed account: the right password is not told from a wrong one.
+    if (row.email_verified_at === null) throw wrong;
     await this.deps.db
       .updateTable('comptes')
       .set({ failed_attempts: 0, locked_until: null, last_sign_in_at: new Date(now).toISOString() })
@@ -382,9 +407,13 @@ export class ComptesService {
         details: [{ path: 'email', message: 'Indiquez une adresse électronique valide, par exemple nom@exemple.fr.' }],
       });
     const row = await this.deps.db.selectFrom('comptes').select('id').where('kind', '=', 'local').where('email', '=', email).executeTakeFirst();
-    if (!row) return;
+    // An unknown address does the same work as a known one: a token drawn and digested (not stored), no mail to wait for (issue 12, hole 6).
+    if (!row) {
+      createHash('sha256').update(randomBytes(32)).digest();
+      return;
+    }
     const token = await this.newToken(row.id, 'reinitialisation', RESET_TTL_MS);
-    await this.deps.mailer.send({
+    this.envoyerApres({
       to: email,
       subject: `Nouveau mot de passe – ${this.deps.communeNom}`,
       text: `Bonjour,\n\nPour choisir un nouveau mot de passe, ouvrez ce lien (valable 1 heure, une seule fois) :\n${this.deps.publicUrl}/mot-de-passe/nouveau?jeton=${token}\n\nSi vous n’avez rien demandé, ignorez ce message : votre mot de passe actuel reste valable.\n\n${this.deps.communeNom}`,

@@ -13,6 +13,7 @@ import { findDemande, findFamille, findFoyersFiscaux, findParents, insertDemande
 import type { SuspensionAppels } from '../incident/interrupteurs.ts';
 import type { Identifiant, SpiVault } from './spi-vault.ts';
 import type { Transitions } from './transitions.ts';
+import type { LimitesNumeroFiscal } from './limites-numero-fiscal.ts';
 
 /** Where a request stands in the queue (1 = next): the processing's queue answers it. */
 export type PositionEnFile = (executor: Executor, demande: Pick<DemandeTable, 'id' | 'creee_le'>) => Promise<number>;
@@ -32,6 +33,8 @@ export interface DemandesDeps {
    * halt no new request (no new consent) is taken.
    */
   readonly suspension?: () => Promise<SuspensionAppels | null>;
+  /** Anti-fishing: each numéro fiscal submitted on the portal or at the counter counts (issue 12, hole 3). */
+  readonly limites?: Pick<LimitesNumeroFiscal, 'compter'>;
 }
 
 export type ModeConsentement = 'en_ligne' | 'formulaire_signe' | 'courriel';
@@ -69,6 +72,13 @@ export interface Soumission {
   readonly foyersFiscaux: readonly FoyerFiscalSoumis[];
   readonly anneeRevenus?: number;
   readonly correlationId?: string;
+  /** Who else a numéro fiscal typed counts against: the family's account and the client's address (the agent is the actor). */
+  readonly essai?: ContexteEssai;
+}
+
+export interface ContexteEssai {
+  readonly compte?: string;
+  readonly adresse?: string;
 }
 
 export interface EtatDemande {
@@ -77,7 +87,7 @@ export interface EtatDemande {
   readonly familleId: string;
   readonly statut: StatutDemande;
   readonly motif: string | null;
-  /** The reason's code (`MOTIFS`), for pages that answer it with a form (a FranceConnect sign-in to redo). */
+  /** The reason's code (`MOTIFS`): a page words it for its reader (`motifPourLaFamille`) or answers it with a form (a FranceConnect sign-in to redo). */
   readonly motifCode: string | null;
   /** While it waits for the quota: its place and an honest estimate (none while calls are held: `suspension`). */
   readonly file?: { readonly position: number; readonly attenteMinutes: number; readonly suspension?: SuspensionAppels };
@@ -107,6 +117,29 @@ export class DemandesService {
 
   private now(): string {
     return new Date(this.clock()).toISOString();
+  }
+
+  /** The anti-fishing count of the numéros fiscaux typed (FranceConnect and campaigns type none): the agent at the counter is the actor. */
+  private async compterEssai(
+    famille: string,
+    canal: string,
+    acteur: Acteur,
+    foyers: ReadonlyArray<{ identifiant: IdentifiantSoumis }>,
+    essai: ContexteEssai | undefined,
+    correlationId?: string,
+  ): Promise<void> {
+    const n = foyers.filter((f) => 'spi' in f.identifiant).length;
+    if (!this.deps.limites || n === 0 || (canal !== 'en_ligne' && canal !== 'guichet')) return;
+    await this.deps.limites.compter({
+      famille,
+      canal,
+      n,
+      acteur,
+      ...(essai?.compte ? { compte: essai.compte } : {}),
+      ...(essai?.adresse ? { adresse: essai.adresse } : {}),
+      ...(acteur.type === 'agent' ? { agent: acteur.id } : {}),
+      ...(correlationId ? { correlationId } : {}),
+    });
   }
 
   /**
@@ -171,6 +204,8 @@ export class DemandesService {
         { libelles: LIBELLES_CHAMPS_DGFIP },
       ),
     }));
+    // Each numéro fiscal typed counts, checked last so that only a submission otherwise accepted does (a campaign has none).
+    await this.compterEssai(s.familleId, s.canal, s.acteur, s.foyersFiscaux, s.essai, s.correlationId);
 
     const id = newId();
     const reference = newReference('D');
@@ -256,7 +291,7 @@ export class DemandesService {
       familleId: demande.famille_id,
       statut: demande.statut,
       motif: demande.motif,
-      motifCode: demande.motif_code,
+      motifCode: demande.motif_code ?? null,
     };
     // Holding its numéros fiscaux means being on the call path: queued, or being called.
     if (STATUTS_AVEC_NUMERO_FISCAL.includes(demande.statut)) {
@@ -310,12 +345,19 @@ export class DemandesService {
    * The family (or an agent) gives again how to ask for each avis not obtained (a numéro fiscal, a
    * new FranceConnect sign-in, or one still to come); the consents already recorded stand.
    */
-  async ressaisir(demandeId: string, acteur: Acteur, identifiants: ReadonlyArray<{ parentRang: 1 | 2; identifiant: IdentifiantSoumis }>): Promise<void> {
+  async ressaisir(
+    demandeId: string,
+    acteur: Acteur,
+    identifiants: ReadonlyArray<{ parentRang: 1 | 2; identifiant: IdentifiantSoumis }>,
+    essai?: ContexteEssai,
+  ): Promise<void> {
     const { db } = this.deps;
     const foyersFiscaux = await findFoyersFiscaux(db, demandeId);
     if (foyersFiscaux.some((f) => f.etat !== 'recu' && !identifiants.some((i) => i.parentRang === f.parent_rang))) {
       throw new QuotientError('invalid', 'numero_fiscal_manquant', 'Saisissez le numéro fiscal de chaque déclarant dont l’avis n’a pas encore été obtenu.');
     }
+    const demande = await db.selectFrom('demandes').select(['famille_id', 'canal']).where('id', '=', demandeId).executeTakeFirst();
+    if (demande) await this.compterEssai(demande.famille_id, demande.canal, acteur, identifiants, essai);
     await this.deps.transitions.executer(async (uow) => {
       const demande = await findDemande(uow.trx, demandeId);
       if (!demande) throw new QuotientError('not_found', 'demande_introuvable', 'Demande introuvable.');

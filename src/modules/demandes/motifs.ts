@@ -40,3 +40,17 @@ export interface Motif {
 export function motif(code: CodeMotif, precision?: string): Motif {
   return { code, texte: precision === undefined ? MOTIFS[code] : `${MOTIFS[code]} : ${precision}` };
 }
+
+/**
+ * What the family reads of the reasons the identity check or the DGFiP's answer gave (issue 12,
+ * hole 3): one sentence for « no avis for this number », « the avis is not one of your parents' »,
+ * « close but not exact », « not yet taxed » and « several avis », so that typing numbers cannot
+ * tell an unknown number from someone else's. The agents keep the precise reason.
+ */
+export const MOTIFS_CONFIDENTIELS: ReadonlySet<string> = new Set(['introuvable', 'identite', 'discordant', 'annee_indisponible', 'situation_multiple']);
+export const MOTIF_FAMILLE_A_VERIFIER =
+  'L’avis d’imposition n’a pas pu être rattaché automatiquement aux parents déclarés : un agent de la mairie va vérifier la demande, et vous serez prévenu.';
+
+export function motifPourLaFamille(code: string | null, texte: string | null): string | null {
+  return code !== null && MOTIFS_CONFIDENTIELS.has(code) ? MOTIF_FAMILLE_A_VERIFIER : texte;
+}

@@ -104,14 +104,14 @@ test('statuses that call for no e-mail, families without an address, identifiers
       assert.equal(await courrielDemande(deps, id, 'en_file'), undefined);
       assert.equal(await courrielDemande(deps, id, 'annulee'), undefined);
       assert.match((await courrielDemande(deps, id, 'a_ressaisir'))?.text ?? '', /saisi à nouveau/);
-      // An id whose digits read as 13 in a row: the link becomes the list of requests.
+      // An id whose digits run to 16 across its dashes is still the request's own link (it used to become the list, at random).
       const row = await database.db.selectFrom('demandes').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       await database.db
         .insertInto('demandes')
-        .values({ ...row, id: '12345678-1234-5abc-8def-abcdefabcdef', reference: 'D-ODD-TEST' })
+        .values({ ...row, id: '12345678-9012-4345-8def-abcdefabcdef', reference: 'D-ODD-TEST' })
         .execute();
-      const odd = await courrielDemande(deps, '12345678-1234-5abc-8def-abcdefabcdef', 'echouee');
-      assert.match(odd?.text ?? '', /https:\/\/q\.exemple\.fr\/mes-demandes\n/);
+      const odd = await courrielDemande(deps, '12345678-9012-4345-8def-abcdefabcdef', 'echouee');
+      assert.match(odd?.text ?? '', /https:\/\/q\.exemple\.fr\/mon-quotient\/demandes\/12345678-9012-4345-8def-abcdefabcdef\n/);
       const { id: sansCourriel } = await h.familles.creer(ROUX, famille);
       const autre = await h.demandes.soumettre(enLigne(sansCourriel));
       assert.equal(await courrielDemande(deps, autre.id, 'calculee'), undefined);

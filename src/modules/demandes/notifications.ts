@@ -68,14 +68,10 @@ export async function courrielDemande(
     subject: `${message.sujet} (demande ${demande.reference})`,
     text: `Bonjour,\n\n${message.texte}\n${lien}\n\nRéférence de votre demande : ${demande.reference}\n\nPour toute question, contactez le service de la mairie en indiquant cette référence.\n\n${deps.communeNom}`,
   });
+  // The link holds the request's UUID: the guard below takes UUIDs for the identifiers they are.
   const courriel = ecrire(`${base}/mon-quotient/demandes/${demande.id}`);
-  try {
-    assertCourrielSansDonneeFiscale(courriel);
-    return courriel;
-  } catch {
-    // Rarely, an identifier's digits look like a numéro fiscal to the mailer's guard: then the link is the list of requests.
-    return ecrire(`${base}/mes-demandes`);
-  }
+  assertCourrielSansDonneeFiscale(courriel);
+  return courriel;
 }
 
 /**

@@ -97,6 +97,21 @@ test('rule 2: many access denials for one signed-in session holder', async (t) =
   });
 });
 
+test('rule 3: a try refused by the numéro fiscal limits raises its alert at once, for the family', async (t) => {
+  await eachDialect(t, async (fixture, st) => {
+    const banc = await monterBanc(st, await fixture.open());
+    const alerte = await auSeuil(banc, 'numero_fiscal.limite_atteinte', 1, () => ({
+      actor: FAMILLE,
+      action: 'demande.numero_fiscal.limite',
+      target: { type: 'famille', id: 'fam-limite' },
+      outcome: 'refus',
+      details: { canal: 'en_ligne', portee: 'compte', fenetre: 'heure', limite: 6, numeros: 1, reessayerA: '2026-12-02T03:00:00.000Z' },
+    }));
+    assert.equal(alerte.cle, 'famille:fam-limite');
+    assert.equal(alerte.gravite, 'critique');
+  });
+});
+
 test('rule 3: numéro fiscal fishing — submissions above the limit, per account, per family, at the counter; unknown or someone else’s answers', async (t) => {
   await eachDialect(t, async (fixture, st) => {
     const banc = await monterBanc(st, await fixture.open(), { config: { soumissionsNumeroFiscal: { seuil: 5 }, reponsesNegatives: { seuil: 3 } } });

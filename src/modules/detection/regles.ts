@@ -53,6 +53,8 @@ export const ACTIONS_REFUS = ['acces.refuse'] as const;
  * are to be added here when they land.
  */
 export const ACTIONS_SOUMISSION_NUMERO_FISCAL: string[] = ['demande.creee', 'demande.nouvelle_saisie'];
+/** A try refused by the submission limits (`LimitesNumeroFiscal`), before any DGFiP call. */
+export const ACTION_LIMITE_NUMERO_FISCAL = 'demande.numero_fiscal.limite';
 /**
  * Answers that tell « this number is unknown » or « this avis is not one of yours »: the DGFiP found
  * no avis, or the identity check found the avis's declarants are not the family's parents.
@@ -103,6 +105,18 @@ export const REGLES_JOURNAL: readonly RegleJournal[] = [
     decrire: (cle, n, r) => ({
       titre: 'Nombreux refus d’accès pour une même session',
       message: `${n} refus d’accès en ${minutes(r)} pour ${cle} (seuil : ${r.seuil}). Possible exploration des pages ou des identifiants d’autrui.`,
+    }),
+  },
+  {
+    // The anti-fishing limits already refused a try (`demande.numero_fiscal.limite`): one is enough to tell someone.
+    code: 'numero_fiscal.limite_atteinte',
+    gravite: 'critique',
+    actions: [ACTION_LIMITE_NUMERO_FISCAL],
+    reglage: (c) => ({ seuil: 1, fenetreMinutes: c.soumissionsNumeroFiscal.fenetreMinutes }),
+    cle: (l) => (l.famille ? `famille:${l.famille}` : null),
+    decrire: (cle, n, r) => ({
+      titre: 'Limite de saisie des numéros fiscaux atteinte',
+      message: `${n} envoi(s) de numéros fiscaux refusé(s) par les limites en ${minutes(r)} pour ${cle}. Possible recherche de l’avis d’un tiers : examinez les demandes de la famille.`,
     }),
   },
   {

@@ -6,6 +6,7 @@ import type { StatutDemande } from '../../domain/demande.ts';
 import { invalidInput, parseOptions } from '../../domain/zod-francais.ts';
 import type { Schema } from '../../infra/db/schema.ts';
 import { newId, newReference } from '../demandes/demandes-repo.ts';
+import { motifPourLaFamille } from '../demandes/motifs.ts';
 import type { Acteur, JournalAudit } from '../audit/index.ts';
 import type { Coffre } from '../../infra/silo/coffre.ts';
 
@@ -150,7 +151,7 @@ export class FamillesService {
         reference: d.reference,
         canal: d.canal,
         statut: d.statut,
-        motif: d.motif,
+        motif: motifPourLaFamille(d.motif_code, d.motif),
         creeeLe: d.creee_le,
         consentements: consentements
           .filter((c) => c.demande_id === d.id)

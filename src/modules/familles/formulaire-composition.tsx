@@ -11,7 +11,7 @@ import { formatDateCourte, parseDateSaisie } from '../../domain/dates.ts';
 import { NAISSANCE_MIN, NOM_MAX, naissancePlausible, nomPlausible } from '../../domain/etat-civil.ts';
 import type { ErrorDetail } from '../../domain/errors.ts';
 import { ressembleANumeroFiscal } from '../../domain/numero-fiscal.ts';
-import { NUMERO_FISCAL_EGARE, champsEnErreur, texte } from '../../http/formulaire.ts';
+import { NUMERO_FISCAL_EGARE, champsEnErreur, texteBrut } from '../../http/formulaire.ts';
 import { RadioGroup, TextField, errorOf } from '../../http/ui/components.tsx';
 import type { CompositionFamille } from './familles-service.ts';
 
@@ -68,14 +68,17 @@ const CHAMPS_PARENT = ['prenoms', 'nomNaissance', 'nomUsage', 'dateNaissance'] a
 const CHAMPS_ENFANT = ['prenoms', 'nom', 'dateNaissance'] as const;
 const RANGS_ENFANTS = Array.from({ length: ENFANTS_MAX }, (_, i) => i + 1);
 
-/** Every field of the household's part of the form, read as typed; the rules are checked together, below. */
+/**
+ * Every field of the household's part of the form, read as typed; the rules are checked together,
+ * below, the numéro fiscal's shape included (the same `ressembleANumeroFiscal`), so that every error shows at once.
+ */
 const CHAMPS = z.object(
   Object.fromEntries(
     [
       ...[1, 2].flatMap((n) => CHAMPS_PARENT.map((f) => `parent${n}-${f}`)),
       'parent2-foyer',
       ...RANGS_ENFANTS.flatMap((i) => [...CHAMPS_ENFANT.map((f) => `enfant${i}-${f}`), `enfant${i}-residence`]),
-    ].map((id) => [id, texte()]),
+    ].map((id) => [id, texteBrut()]),
   ),
 );
 

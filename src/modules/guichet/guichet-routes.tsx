@@ -10,6 +10,7 @@ import {
   PARAMS_ID,
   coche,
   libre,
+  nom,
   lireFormulaire,
   lireParams,
   numerosFiscaux,
@@ -19,6 +20,7 @@ import {
   saisieAReafficher,
   champsEnErreur,
   texte,
+  texteBrut,
 } from '../../http/formulaire.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { parisDate } from '../../sources/paris-date.ts';
@@ -85,9 +87,7 @@ const schemaRecherche = (aujourdhui: string) =>
             'La référence d’une famille s’écrit F-, 4 caractères, un tiret et 4 caractères, par exemple F-AB2C-DE3F.',
           ),
       ),
-      nom: texte(
-        libre().refine((v) => v === '' || (motsDuNom(v).length > 0 && v.length <= 100), 'Le nom doit comporter des lettres (100 caractères au plus).'),
-      ),
+      nom: texte(nom().refine((v) => v === '' || (motsDuNom(v).length > 0 && v.length <= 100), 'Le nom doit comporter des lettres (100 caractères au plus).')),
       naissance: texte(
         libre().refine((v) => {
           const iso = parseDateSaisie(v);
@@ -320,6 +320,7 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
     const attendus = saisie.accords.map((a) => ({ rang: a.rang, nom: nomDe(composition, a.rang) }));
     const lecture = lireFormulaire(numerosFiscaux(attendus), request.body);
     let errors = lecture.ok ? [] : lecture.errors;
+    let status = 400;
     if (lecture.ok) {
       const numeros = lecture.values;
       // Taken out of the session (saved now) before the request is created: a second submit finds nothing to send.
@@ -340,6 +341,7 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
         };
         const { id } = await service.soumettre(familleId, foyersFiscaux, acteur(agent), {
           correlationId: request.id,
+          adresse: request.ip,
           creee: creeeDans,
           ...(deps.attenteMs !== undefined ? { attenteMs: deps.attenteMs } : {}),
         });
@@ -351,7 +353,10 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
           delete request.session.guichetSoumise;
         }
         // The request service's refusal, said on top of the form: its details name no field of this page.
-        errors = refusDe(error, { champ: () => null }).errors;
+        // Too many numbers typed (anti-fishing): 429, with when to try again.
+        const refus = refusDe(error, { kinds: ['invalid', 'rate_limited'], champ: () => null });
+        errors = refus.errors;
+        status = refus.status;
       } finally {
         envoisEnCours.delete(cle);
       }
@@ -364,6 +369,7 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
       'Numéro fiscal',
       errors,
       <NumeroPage csrf={reply.generateCsrf()} familleId={familleId} composition={composition} accords={saisie.accords} errors={errors} />,
+      status,
     );
   });
 
@@ -420,7 +426,8 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
       const spi = lecture.values.get(a.rang);
       return spi ? [{ parentRang: a.rang, spi }] : [];
     });
-    await service.ressaisir(etat.id, identifiants, acteur(agent), deps.attenteMs);
+    // Above the anti-fishing limit, the error page says when to try again (429).
+    await service.ressaisir(etat.id, identifiants, acteur(agent), deps.attenteMs ?? 8_000, request.ip);
     return reply.redirect(`/agents/guichet/demandes/${etat.id}`, 303);
   });
 
@@ -450,7 +457,8 @@ function nomDe(composition: CompositionFamille, rang: 1 | 2): string {
 function schemaAccords(composition: CompositionFamille, aujourdhui: string) {
   const declarants = declarantsPossibles(composition);
   const champs = ['avis', ...declarants.flatMap((p) => [`mode-${p.rang}`, `date-${p.rang}`, `piece-${p.rang}`])];
-  return z.object(Object.fromEntries(champs.map((id) => [id, texte()]))).transform((values, ctx): AccordRecu[] => {
+  // Read as typed; the numéro fiscal's shape is checked below with the other rules, so every error shows at once.
+  return z.object(Object.fromEntries(champs.map((id) => [id, texteBrut()]))).transform((values, ctx): AccordRecu[] => {
     const { signaler, enErreur } = champsEnErreur(ctx);
     const valeur = (id: string) => {
       const v = (values[id] ?? '').trim();

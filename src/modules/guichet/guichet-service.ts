@@ -115,13 +115,14 @@ export class GuichetService {
     familleId: string,
     foyersFiscaux: ReadonlyArray<{ accord: AccordRecu; spi: NumeroFiscal }>,
     acteur: Acteur & { type: 'agent' },
-    options: { correlationId?: string; attenteMs?: number; creee?: (id: string) => Promise<void> } = {},
+    options: { correlationId?: string; attenteMs?: number; creee?: (id: string) => Promise<void>; adresse?: string } = {},
   ): Promise<{ id: string; reference: string }> {
     const maintenant = this.clock();
     const { id, reference } = await this.deps.demandes.soumettre({
       familleId,
       canal: 'guichet',
       acteur,
+      ...(options.adresse ? { essai: { adresse: options.adresse } } : {}),
       foyersFiscaux: foyersFiscaux.map(({ accord, spi }) => ({
         parentRang: accord.rang,
         identifiant: { spi },
@@ -145,11 +146,18 @@ export class GuichetService {
     return this.deps.demandes.rangsARessaisir(demandeId);
   }
 
-  async ressaisir(demandeId: string, identifiants: ReadonlyArray<{ parentRang: 1 | 2; spi: NumeroFiscal }>, acteur: Acteur, attenteMs = 8_000): Promise<void> {
+  async ressaisir(
+    demandeId: string,
+    identifiants: ReadonlyArray<{ parentRang: 1 | 2; spi: NumeroFiscal }>,
+    acteur: Acteur,
+    attenteMs = 8_000,
+    adresse?: string,
+  ): Promise<void> {
     await this.deps.demandes.ressaisir(
       demandeId,
       acteur,
       identifiants.map((i) => ({ parentRang: i.parentRang, identifiant: { spi: i.spi } })),
+      adresse ? { adresse } : undefined,
     );
     this.deps.wake();
     await this.deps.demandes.attendre(demandeId, attenteMs);

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { lireMontantQf } from '../../domain/decision-instructeur.ts';
 import { QuotientError, type ErrorDetail } from '../../domain/errors.ts';
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
-import { PARAMS_ID, lireChamps, lireParams, pageFormulaire, refusDe, texte, valeursAReafficher } from '../../http/formulaire.ts';
+import { PARAMS_ID, lireChamps, lireParams, pageFormulaire, refusDe, texte, texteBrut, valeursAReafficher } from '../../http/formulaire.ts';
 import { takeFlash } from '../../http/session.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { acteurAgent, requireAgent, sendAgentPage } from '../../http/espace-agents.tsx';
@@ -63,9 +63,11 @@ export interface InstructionRoutesDeps {
 
 /** The queue's filter, and the forms of a case: what they say is checked by the services. */
 const FILE = z.object({ type: texte(z.string().transform((v) => ((TYPES_DOSSIER as readonly string[]).includes(v) ? (v as TypeDossier) : undefined))) });
-const CONSULTATION = z.object({ motif: texte(), precision: texte() });
-const DECISION = z.object({ decision: texte(), justification: texte(), qf: texte(), piece: texte() });
-const REPONSE = z.object({ reponse: texte(), suite: texte(), justification: texte(), qf: texte(), piece: texte() });
+// Read as typed: the instructor's texts are checked with the others by the service (`decision-instructeur`,
+// `instruction-service`), the numéro fiscal's shape by the same `ressembleANumeroFiscal`, each message on its field.
+const CONSULTATION = z.object({ motif: texte(), precision: texteBrut() });
+const DECISION = z.object({ decision: texte(), justification: texteBrut(), qf: texteBrut(), piece: texteBrut() });
+const REPONSE = z.object({ reponse: texte(), suite: texte(), justification: texteBrut(), qf: texteBrut(), piece: texteBrut() });
 
 const introuvable = () => new QuotientError('not_found', 'dossier_introuvable', 'Dossier introuvable.');
 

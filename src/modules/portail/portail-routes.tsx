@@ -272,13 +272,29 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
       const spi = lecture.values.get(a.rang);
       return spi ? [{ parentRang: a.rang, identifiant: { spi }, consentement }] : [];
     });
-    const { id } = await demandes.soumettre({
-      familleId: compte.familleId,
-      canal: 'en_ligne',
-      acteur: acteurDe(compte),
-      foyersFiscaux,
-      correlationId: request.id,
-    });
+    let id: string;
+    try {
+      ({ id } = await demandes.soumettre({
+        familleId: compte.familleId,
+        canal: 'en_ligne',
+        acteur: acteurDe(compte),
+        foyersFiscaux,
+        correlationId: request.id,
+        essai: { compte: compte.compteId, adresse: request.ip },
+      }));
+    } catch (error) {
+      // Too many numbers typed (anti-fishing): the same page, 429, with when to try again.
+      const refus = refusDe(error, { kinds: ['rate_limited'], champ: () => null });
+      return pageFormulaire(
+        page,
+        request,
+        reply,
+        'Votre numéro fiscal',
+        refus.errors,
+        <NumeroPage csrf={reply.generateCsrf()} attendus={liste} errors={refus.errors} />,
+        refus.status,
+      );
+    }
     delete request.session.parcours;
     deps.wake();
     // The answer at once when the quota allows; otherwise the page of the request shows the queue.
@@ -354,7 +370,8 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
       const spi = lecture.values.get(a.rang);
       return spi ? [{ parentRang: a.rang, identifiant: { spi } }] : [];
     });
-    await demandes.ressaisir(etat.id, acteurDe(compte), identifiants);
+    // Above the anti-fishing limit, the error page says when to try again (429).
+    await demandes.ressaisir(etat.id, acteurDe(compte), identifiants, { compte: compte.compteId, adresse: request.ip });
     deps.wake();
     await demandes.attendre(etat.id, deps.attenteMs ?? 8_000);
     return reply.redirect(`/mon-quotient/demandes/${etat.id}`, 303);

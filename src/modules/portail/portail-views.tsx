@@ -21,6 +21,7 @@ import {
 import { CarteQuotient, DetailPrix, TableauPrix, lignesParTranche } from '../../http/ui/prix.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import type { EtatDemande } from '../demandes/demandes-service.ts';
+import { motifPourLaFamille } from '../demandes/motifs.ts';
 import { AVIS_FAMILLES } from '../incident/interrupteurs.ts';
 import type { AccordEnCours, ContestationFamille, DonneesUtilisees, CompositionFamille, HistoriqueDemande } from '../familles/familles-service.ts';
 import { ChampsComposition } from '../familles/formulaire-composition.tsx';
@@ -440,7 +441,7 @@ export function StatutPage({ etat, commune, ressaisie }: { etat: EtatDemande; co
         Demande {etat.reference} : {s.libelle.toLowerCase()}
       </h1>
       <p class="lead">{s.explication}</p>
-      {etat.motif ? <p>Motif : {etat.motif}</p> : null}
+      {motifPourLaFamille(etat.motifCode, etat.motif) ? <p>Motif : {motifPourLaFamille(etat.motifCode, etat.motif)}</p> : null}
       {ressaisie && ressaisie.attendus.length > 0 ? (
         <>
           {ressaisie.attendus.some((a) => a.voie === 'franceconnect') ? (

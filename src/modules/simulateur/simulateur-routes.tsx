@@ -14,7 +14,8 @@ function todayInFrance(): string {
 }
 
 /** Every parameter the simulator's form may send (which ones it asks depends on the policy); the service reads them. */
-const PARAMETRES = z.object(Object.fromEntries([...Object.keys(LIBELLES_CHAMPS), PARAM_HORS_COMMUNE].map((name) => [name, texteOptionnel()])));
+// Amounts and counts, each bounded by the simulator's own parser with its French message on the field.
+const PARAMETRES = z.object(Object.fromEntries([...Object.keys(LIBELLES_CHAMPS), PARAM_HORS_COMMUNE].map((name) => [name, texteOptionnel({ brut: true })])));
 
 export interface SimulateurDeps {
   readonly commune: CommuneConfig;
