@@ -39,7 +39,12 @@ export function registerBackOffice(app: FastifyInstance, deps: BackOfficeDeps): 
   registerAdministrationRoutes(app, { commune, agents: services.agents, clesApi: services.clesApi, politiques: services.politiques });
   registerGuichetRoutes(app, { commune, guichet: services.guichet });
   registerControleRoutes(app, { commune, controle: services.controle });
-  registerAlertesRoutes(app, { commune, alertes: services.incident.alertesStore, nomAgent: (id) => services.controle.nomAgent(id) });
+  registerAlertesRoutes(app, {
+    commune,
+    alertes: services.incident.alertesStore,
+    nomAgent: (id) => services.controle.nomAgent(id),
+    lisibles: (entrees) => services.controle.lisibles(entrees),
+  });
   registerTableauDeBordRoutes(app, { commune, tableauDeBord: services.tableauDeBord, politique });
   registerIncidentRoutes(app, { commune, incidents: services.incident.incidents, cache: services.incident.cache, integrite: services.incident.integrite });
 }

@@ -37,7 +37,7 @@ export const SECTIONS: ReadonlyArray<{ href: string; label: string; roles: reado
     href: '/agents/controle',
     label: 'Contrôle',
     roles: ['auditeur'],
-    description: 'Journal d’audit, exports par personne, contrôles par échantillon, intégrité.',
+    description: 'Journal d’audit, exports par personne, contrôles par échantillon, intégrité, alertes de sécurité.',
   },
   {
     href: '/agents/facturation',
@@ -52,6 +52,37 @@ export const SECTIONS: ReadonlyArray<{ href: string; label: string; roles: reado
     description: 'Demandes par statut et par canal, quotients par tranche, quota et état de la connexion à la DGFiP.',
   },
 ];
+
+/**
+ * The pages of « Contrôle », whose modules differ (controle, detection): one list, one
+ * sub-navigation, so that a page added to one module shows on the others'.
+ */
+export const PAGES_CONTROLE = [
+  { href: '/agents/controle/journal', label: 'Journal d’audit' },
+  { href: '/agents/controle/exports', label: 'Exports par personne' },
+  { href: '/agents/controle/controles', label: 'Contrôles par échantillon' },
+  { href: '/agents/controle/integrite', label: 'Intégrité du journal' },
+  { href: '/agents/controle/alertes', label: 'Alertes' },
+] as const;
+
+export type PageControle = (typeof PAGES_CONTROLE)[number]['href'];
+
+/** The sub-navigation at the top of each page of « Contrôle »; `courant` is the page (or the list a detail belongs to). */
+export function SousNavControle({ courant }: { courant: PageControle }) {
+  return (
+    <nav class="controle-nav" aria-label="Contrôle">
+      <ul>
+        {PAGES_CONTROLE.map((l) => (
+          <li key={l.href}>
+            <a href={l.href} aria-current={courant === l.href ? 'page' : undefined}>
+              {l.label}
+            </a>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}
 
 export const sectionsOf = (agent: AgentConnecte) => SECTIONS.filter((s) => s.roles.some((r) => agent.roles.includes(r)));
 

@@ -1,49 +1,15 @@
-import type { ComponentChildren } from 'preact';
 import type { ErrorDetail } from '../../domain/errors.ts';
+import { SousNavControle } from '../../http/espace-agents.tsx';
+import { TableEntrees, Tableau } from '../../http/ui/table-entrees.tsx';
 import { ANCRE_ERREURS, Alert, Csrf, Erreurs, FieldError, Flash, SelectField, TextAreaField, TextField, errorOf } from '../../http/ui/components.tsx';
 import type { Agent } from '../agents/agents-service.ts';
 import type { EtatIntegrite } from '../incident/garde-integrite.ts';
-import type { ControleDetail, ControleResume, EntreeLisible, ExportSaisi, FiltreSaisi, PageJournal, Verification } from './controle-service.ts';
+import type { ControleDetail, ControleResume, ExportSaisi, FiltreSaisi, PageJournal, Verification } from './controle-service.ts';
 import { TAILLE_MAX } from './controle-service.ts';
 import { CODES_CONNUS, FAMILLES_ACTIONS, LIBELLES_ACTEURS, LIBELLES_RESULTATS, libelleAction } from './libelles.ts';
 import { dateHeureParis, jourFrancais } from './periode.ts';
 
-const LIENS = [
-  { href: '/agents/controle/journal', label: 'Journal d’audit' },
-  { href: '/agents/controle/exports', label: 'Exports par personne' },
-  { href: '/agents/controle/controles', label: 'Contrôles par échantillon' },
-  { href: '/agents/controle/integrite', label: 'Intégrité du journal' },
-  { href: '/agents/controle/alertes', label: 'Alertes' },
-];
-
-function SousNav({ courant }: { courant: string }) {
-  return (
-    <nav class="controle-nav" aria-label="Contrôle">
-      <ul>
-        {LIENS.map((l) => (
-          <li key={l.href}>
-            <a href={l.href} aria-current={courant === l.href ? 'page' : undefined}>
-              {l.label}
-            </a>
-          </li>
-        ))}
-      </ul>
-    </nav>
-  );
-}
-
 const erreurDe = (errors: readonly ErrorDetail[], path: string) => errors.find((e) => e.path === path)?.message;
-
-function Tableau({ caption, children }: { caption: string; children: ComponentChildren }) {
-  return (
-    <div class="table-wrapper" role="region" aria-label={caption} tabIndex={0}>
-      <table class="donnees controle-table">
-        <caption>{caption}</caption>
-        {children}
-      </table>
-    </div>
-  );
-}
 
 const optionsAgents = (agents: readonly Agent[], vide: string) => [
   { value: '', label: vide },
@@ -87,86 +53,14 @@ export function AccueilControle({ derniere }: { derniere: Verification | null })
               : 'Aucune vérification enregistrée.'}
           </p>
         </li>
+        <li class="tuile">
+          <h2>
+            <a href="/agents/controle/alertes">Alertes de sécurité</a>
+          </h2>
+          <p>Les alertes levées par les règles de détection : voir ce qui les a déclenchées, les acquitter, les clore.</p>
+        </li>
       </ul>
     </>
-  );
-}
-
-function Acteur({ e }: { e: EntreeLisible }) {
-  return (
-    <>
-      {e.acteurTypeLibelle}
-      {e.acteurNom ? (
-        <>
-          {' '}
-          <strong>{e.acteurNom}</strong>
-        </>
-      ) : (
-        <>
-          {' '}
-          <code>{e.acteurId}</code>
-        </>
-      )}
-      {e.pourLeCompteDe ? <span class="controle-secondaire">pour le compte de : {e.pourLeCompteDe}</span> : null}
-    </>
-  );
-}
-
-function Cible({ e }: { e: EntreeLisible }) {
-  if (e.cibleType === null) return <span class="muted">—</span>;
-  return (
-    <>
-      {e.cibleTypeLibelle} {e.cibleLibelle ? <strong class="controle-reference">{e.cibleLibelle}</strong> : null}
-      <span class="controle-secondaire">
-        <code>{e.cibleId}</code>
-      </span>
-    </>
-  );
-}
-
-export function TableEntrees({ entrees, caption }: { entrees: readonly EntreeLisible[]; caption: string }) {
-  return (
-    <Tableau caption={caption}>
-      <thead>
-        <tr>
-          <th scope="col" class="number">
-            N°
-          </th>
-          <th scope="col">Date (heure de Paris)</th>
-          <th scope="col">Acteur</th>
-          <th scope="col">Action</th>
-          <th scope="col">Cible</th>
-          <th scope="col">Résultat</th>
-          <th scope="col">Détails</th>
-        </tr>
-      </thead>
-      <tbody>
-        {entrees.map((e) => (
-          <tr key={e.seq}>
-            <td class="number">{e.seq}</td>
-            <td class="controle-date">{e.date}</td>
-            <td>
-              <Acteur e={e} />
-            </td>
-            <td>
-              {e.actionLibelle ?? e.action}
-              {e.actionLibelle ? (
-                <span class="controle-secondaire">
-                  <code>{e.action}</code>
-                </span>
-              ) : null}
-            </td>
-            <td>
-              <Cible e={e} />
-            </td>
-            <td>
-              <span class={`controle-resultat controle-resultat--${e.resultat}`}>{e.resultatLibelle}</span>
-            </td>
-            <td class="controle-details">{e.details === '' ? <span class="muted">—</span> : e.details}</td>
-          </tr>
-        ))}
-      </tbody>
-    </Tableau>
   );
 }
 
@@ -189,7 +83,7 @@ export function JournalPage({
   return (
     <>
       <Erreurs errors={errors} />
-      <SousNav courant="/agents/controle/journal" />
+      <SousNavControle courant="/agents/controle/journal" />
       <h1>Journal d’audit</h1>
       <p>Chaque consultation de cette page est elle-même enregistrée dans le journal, avec les critères utilisés.</p>
       {/* Posted, and kept in the session: what is typed here never appears in an address (history, logs). */}
@@ -349,7 +243,7 @@ export function ExportsPage({ csrf, agents, saisi, errors }: { csrf: string; age
   return (
     <>
       <Erreurs errors={errors} />
-      <SousNav courant="/agents/controle/exports" />
+      <SousNavControle courant="/agents/controle/exports" />
       <h1>Exports par personne</h1>
       <p class="lead">
         Toutes les entrées du journal qui concernent une famille ou un agent sur une période : pour répondre à une demande d’accès (RGPD, article 15) ou
@@ -437,7 +331,7 @@ export function ControlesPage({
   return (
     <>
       <Erreurs errors={errors} />
-      <SousNav courant="/agents/controle/controles" />
+      <SousNavControle courant="/agents/controle/controles" />
       <h1>Contrôles par échantillon</h1>
       <p class="lead">
         Un contrôle tire au sort des consultations de dossiers de familles par des agents sur une période ; vous vérifiez pour chacune qu’elle était justifiée,
@@ -533,7 +427,7 @@ export function ControlePage({
   return (
     <>
       <Erreurs errors={errors} />
-      <SousNav courant="/agents/controle/controles" />
+      <SousNavControle courant="/agents/controle/controles" />
       <h1>
         Contrôle du {jourFrancais(controle.du)} au {jourFrancais(controle.au)}
       </h1>
@@ -684,7 +578,7 @@ export function IntegritePage({
 }) {
   return (
     <>
-      <SousNav courant="/agents/controle/integrite" />
+      <SousNavControle courant="/agents/controle/integrite" />
       <Erreurs errors={reconnaissance.errors} />
       <Flash message={flash} />
       <h1>Intégrité du journal</h1>

@@ -7,6 +7,8 @@ import { lireChamps, lireParams, refusDe, texte, valeursAReafficher } from '../.
 import { takeFlash } from '../../http/session.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import type { StatutAlerte } from '../../infra/db/schema.ts';
+import type { AuditEntry } from '../audit/index.ts';
+import type { EntreeLisible } from '../controle/controle-service.ts';
 import { alerteIntrouvable, STATUTS_ALERTE, type AlertesStore } from './alertes-store.ts';
 import { AlertePage, AlertesPage, type FormulaireMotif } from './alertes-views.tsx';
 
@@ -15,6 +17,8 @@ export interface AlertesRoutesDeps {
   readonly alertes: AlertesStore;
   /** An agent's name for the page, by id. */
   readonly nomAgent: (id: string) => Promise<string>;
+  /** The entries as the journal's page shows them (labels, names, references). */
+  readonly lisibles: (entrees: readonly AuditEntry[]) => Promise<readonly EntreeLisible[]>;
 }
 
 const PARAMS_ALERTE = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/) });
@@ -28,6 +32,12 @@ const MOTIF = z.object({ motif: texte() });
 /** The auditor's « Alertes » page (policy: AUDITEUR): list, detail with the journal entries behind it, acknowledge and close. */
 export function registerAlertesRoutes(app: FastifyInstance, deps: AlertesRoutesDeps): void {
   const { commune, alertes } = deps;
+  /** Names of the agents among these journal ids (`agent:<id>`): who an alert concerns, who moved it. */
+  const nomsDe = async (ids: readonly string[]) => {
+    const noms: Record<string, string> = {};
+    for (const p of new Set(ids)) if (p.startsWith('agent:')) noms[p] = await deps.nomAgent(p.slice('agent:'.length));
+    return noms;
+  };
   const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ComponentChildren, status = 200) =>
     sendAgentPage(request, reply, commune, title, body, status);
 
@@ -35,25 +45,38 @@ export function registerAlertesRoutes(app: FastifyInstance, deps: AlertesRoutesD
     requireAgent(request);
     const { statut } = lireChamps(FILTRE, request.query);
     const choisi = statut ?? 'ouverte';
+    const liste = await alertes.lister(choisi);
     return page(
       request,
       reply,
       'Alertes de sécurité',
-      <AlertesPage statut={choisi} alertes={await alertes.lister(choisi)} comptes={await alertes.compter()} flash={takeFlash(request) ?? null} />,
+      <AlertesPage
+        statut={choisi}
+        alertes={liste}
+        comptes={await alertes.compter()}
+        noms={await nomsDe(liste.map((a) => a.cle))}
+        flash={takeFlash(request) ?? null}
+      />,
     );
   });
 
   const detailPage = async (request: FastifyRequest, reply: FastifyReply, id: string, formulaire: FormulaireMotif | null) => {
     const detail = await alertes.detail(id);
-    const par = [detail.alerte.acquittement?.par, detail.alerte.cloture?.par].filter((p): p is string => p !== undefined);
-    const noms: Record<string, string> = {};
-    for (const p of par) if (p.startsWith('agent:')) noms[p] = await deps.nomAgent(p.slice('agent:'.length));
+    const { alerte } = detail;
+    const noms = await nomsDe([alerte.cle, alerte.acquittement?.par, alerte.cloture?.par].filter((p): p is string => p !== undefined));
     const enErreur = formulaire !== null && formulaire.errors.length > 0;
     return page(
       request,
       reply,
       `${enErreur ? 'Erreur : ' : ''}Alerte : ${detail.alerte.titre}`,
-      <AlertePage csrf={reply.generateCsrf()} detail={detail} noms={noms} formulaire={formulaire} flash={enErreur ? null : (takeFlash(request) ?? null)} />,
+      <AlertePage
+        csrf={reply.generateCsrf()}
+        detail={detail}
+        entrees={await deps.lisibles(detail.entrees)}
+        noms={noms}
+        formulaire={formulaire}
+        flash={enErreur ? null : (takeFlash(request) ?? null)}
+      />,
       enErreur ? 400 : 200,
     );
   };

@@ -1,17 +1,10 @@
 import type { ErrorDetail } from '../../domain/errors.ts';
 import type { StatutAlerte } from '../../infra/db/schema.ts';
+import { SousNavControle } from '../../http/espace-agents.tsx';
 import { Alert, Csrf, Erreurs, Flash, TextAreaField } from '../../http/ui/components.tsx';
-import type { AuditEntry } from '../audit/index.ts';
+import { TableEntrees } from '../../http/ui/table-entrees.tsx';
+import type { EntreeLisible } from '../controle/controle-service.ts';
 import type { AlerteStockee, DetailAlerte } from './alertes-store.ts';
-
-/** The auditor's space's sub-navigation (the same links as the other pages of « Contrôle »). */
-const LIENS = [
-  { href: '/agents/controle/journal', label: 'Journal d’audit' },
-  { href: '/agents/controle/exports', label: 'Exports par personne' },
-  { href: '/agents/controle/controles', label: 'Contrôles par échantillon' },
-  { href: '/agents/controle/integrite', label: 'Intégrité du journal' },
-  { href: '/agents/controle/alertes', label: 'Alertes' },
-];
 
 export const LIBELLES_STATUT: Record<StatutAlerte, string> = { ouverte: 'Ouvertes', acquittee: 'Acquittées', cloturee: 'Closes' };
 const STATUT_SINGULIER: Record<StatutAlerte, string> = { ouverte: 'ouverte', acquittee: 'acquittée', cloturee: 'close' };
@@ -20,19 +13,15 @@ const GRAVITE: Record<string, string> = { info: 'Information', avertissement: 'A
 const HEURE = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeStyle: 'medium', timeZone: 'Europe/Paris' });
 const quand = (iso: string) => HEURE.format(new Date(iso));
 
-function SousNav() {
-  return (
-    <nav class="controle-nav" aria-label="Contrôle">
-      <ul>
-        {LIENS.map((l) => (
-          <li key={l.href}>
-            <a href={l.href} aria-current={l.href === '/agents/controle/alertes' ? 'page' : undefined}>
-              {l.label}
-            </a>
-          </li>
-        ))}
-      </ul>
-    </nav>
+/** Who or what an alert is about: an agent by name, anything else (an account, an address, an instance) by its key. */
+function Concerne({ cle, noms }: { cle: string; noms: Readonly<Record<string, string>> }) {
+  const nom = noms[cle];
+  return nom ? (
+    <>
+      Agent <strong>{nom}</strong>
+    </>
+  ) : (
+    <code>{cle}</code>
   );
 }
 
@@ -40,18 +29,21 @@ export function AlertesPage({
   statut,
   alertes,
   comptes,
+  noms,
   flash,
 }: {
   statut: StatutAlerte;
   alertes: readonly AlerteStockee[];
   comptes: Record<StatutAlerte, number>;
+  /** The agents among the alerts' keys, by their journal id (`agent:<id>`). */
+  noms: Readonly<Record<string, string>>;
   flash: string | null;
 }) {
   return (
     <>
-      <SousNav />
-      <Flash message={flash} />
+      <SousNavControle courant="/agents/controle/alertes" />
       <h1>Alertes de sécurité</h1>
+      <Flash message={flash} />
       <p class="lead">
         Les alertes levées par les règles de détection (échecs de connexion, refus d’accès, recherche de numéros fiscaux, lectures ou exports inhabituels, refus
         de la DGFiP, quota, intégrité du journal, silence d’une instance). Chacune a été envoyée au RSSI et au DPO par les canaux configurés.
@@ -90,7 +82,9 @@ export function AlertesPage({
                     <a href={`/agents/controle/alertes/${a.id}`}>{a.titre}</a>
                   </td>
                   <td>{GRAVITE[a.gravite] ?? a.gravite}</td>
-                  <td>{a.cle}</td>
+                  <td>
+                    <Concerne cle={a.cle} noms={noms} />
+                  </td>
                   <td>{a.occurrences}</td>
                   <td>{quand(a.derniereLe)}</td>
                 </tr>
@@ -103,38 +97,6 @@ export function AlertesPage({
   );
 }
 
-function Entrees({ entrees }: { entrees: readonly AuditEntry[] }) {
-  return (
-    <div class="table-wrapper" role="region" aria-label="Entrées du journal à l’origine de l’alerte" tabIndex={0}>
-      <table class="donnees controle-table">
-        <caption>Entrées du journal à l’origine de l’alerte, la plus récente d’abord</caption>
-        <thead>
-          <tr>
-            <th scope="col">N°</th>
-            <th scope="col">Date</th>
-            <th scope="col">Acteur</th>
-            <th scope="col">Action</th>
-            <th scope="col">Résultat</th>
-          </tr>
-        </thead>
-        <tbody>
-          {entrees.map((e) => (
-            <tr key={e.seq}>
-              <td>{e.seq}</td>
-              <td>{quand(e.time)}</td>
-              <td>
-                {e.actor.type} {e.actor.id}
-              </td>
-              <td>{e.action}</td>
-              <td>{e.outcome}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
-}
-
 export interface FormulaireMotif {
   readonly action: 'acquittement' | 'cloture';
   readonly errors: readonly ErrorDetail[];
@@ -144,18 +106,21 @@ export interface FormulaireMotif {
 export function AlertePage({
   csrf,
   detail,
+  entrees,
   noms,
   formulaire,
   flash,
 }: {
   csrf: string;
   detail: DetailAlerte;
-  /** The people who moved it, by their journal id (`agent:<id>`). */
+  /** The journal entries behind it, as the journal's page shows them. */
+  entrees: readonly EntreeLisible[];
+  /** The agent it concerns and the people who moved it, by their journal id (`agent:<id>`). */
   noms: Readonly<Record<string, string>>;
   formulaire: FormulaireMotif | null;
   flash: string | null;
 }) {
-  const { alerte, entrees, evenements } = detail;
+  const { alerte, evenements } = detail;
   const errors = formulaire?.errors ?? [];
   const champ = (action: FormulaireMotif['action']) => {
     const id = `motif-${action}`;
@@ -175,24 +140,28 @@ export function AlertePage({
   };
   return (
     <>
-      <SousNav />
       <Erreurs errors={errors} />
-      <Flash message={flash} />
+      <SousNavControle courant="/agents/controle/alertes" />
       <p>
         <a href={`/agents/controle/alertes?statut=${alerte.statut}`}>Retour aux alertes {LIBELLES_STATUT[alerte.statut].toLowerCase()}</a>
       </p>
       <h1>{alerte.titre}</h1>
+      <Flash message={flash} />
       <Alert
         kind={alerte.gravite === 'critique' ? 'error' : 'warning'}
         title={`${GRAVITE[alerte.gravite] ?? alerte.gravite} — alerte ${STATUT_SINGULIER[alerte.statut]}`}
       >
         <p>{alerte.message}</p>
       </Alert>
-      <dl class="resume">
+      <dl class="facts">
         <dt>Règle</dt>
-        <dd>{alerte.regle}</dd>
+        <dd>
+          <code>{alerte.regle}</code>
+        </dd>
         <dt>Concerne</dt>
-        <dd>{alerte.cle}</dd>
+        <dd>
+          <Concerne cle={alerte.cle} noms={noms} />
+        </dd>
         <dt>Première détection</dt>
         <dd>{quand(alerte.premiereLe)}</dd>
         <dt>Dernière détection</dt>
@@ -219,7 +188,7 @@ export function AlertePage({
         ) : null}
       </dl>
       <h2>Ce qui l’a déclenchée</h2>
-      {entrees.length > 0 ? <Entrees entrees={entrees} /> : null}
+      {entrees.length > 0 ? <TableEntrees entrees={entrees} caption="Entrées du journal à l’origine de l’alerte, la plus récente d’abord" /> : null}
       {evenements > 0 ? (
         <p>
           {evenements} échec{evenements > 1 ? 's' : ''} de connexion depuis cette adresse (non inscrits au journal : le compte essayé peut ne pas exister).
