@@ -204,7 +204,13 @@ async function openDgfip(runtime: Runtime, habilitation: Habilitation, options: 
     connection = options.dgfip;
   }
   const quota = new QuotaSlot(database.db, { bucket: 'dgfip', limit: config.dgfip.quotaPerMinute });
-  const clients = createDgfipClients(connection, { logger, quota, anneesAutorisees: habilitation.annees, http: { ...options.upstreamHttp, suspendu } });
+  const clients = createDgfipClients(connection, {
+    logger,
+    quota,
+    anneesAutorisees: habilitation.annees,
+    scopes: habilitation.scopes,
+    http: { ...options.upstreamHttp, suspendu },
+  });
   return {
     connection,
     clients,
@@ -322,7 +328,7 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
     transitions,
     quotients,
     coffre,
-    source: dgfip.clients.impotParticulier,
+    source: dgfip.clients.source,
     habilitation,
     vault,
     instanceId,

@@ -11,7 +11,7 @@ import type { DemandeTable, Schema } from '../../infra/db/schema.ts';
 import type { Acteur } from '../audit/index.ts';
 import { findDemande, findFamille, findFoyersFiscaux, findParents, insertDemande, newId, newReference } from './demandes-repo.ts';
 import type { SuspensionAppels } from '../incident/interrupteurs.ts';
-import type { Identifiant, SpiVault } from './spi-vault.ts';
+import { voieDe, type Identifiant, type SpiVault } from './spi-vault.ts';
 import type { Transitions } from './transitions.ts';
 
 /** Where a request stands in the queue (1 = next): the processing's queue answers it. */
@@ -121,6 +121,9 @@ export class DemandesService {
       if ('franceConnectToken' in f.identifiant && !habilitation.modalites.includes('franceconnect')) {
         throw new QuotientError('forbidden', 'modalite_non_habilitee', 'L’habilitation de la commune ne permet pas l’interrogation par FranceConnect.');
       }
+      if ('etatCivil' in f.identifiant && !habilitation.modalites.includes('etat-civil')) {
+        throw new QuotientError('forbidden', 'modalite_non_habilitee', 'L’habilitation de la commune ne permet pas l’interrogation par état civil.');
+      }
       if (s.canal !== 'en_ligne' && f.consentement.mode === 'en_ligne') {
         throw new QuotientError('invalid', 'consentement_invalide', 'Au guichet, indiquez comment l’accord a été donné : formulaire signé ou courriel.');
       }
@@ -210,7 +213,7 @@ export class DemandesService {
             id: foyerFiscalIds[index] as string,
             demande_id: id,
             parent_rang: rang,
-            voie: 'franceConnectToken' in (s.foyersFiscaux[index] as FoyerFiscalSoumis).identifiant ? 'franceconnect' : 'numero_fiscal',
+            voie: voieDe((s.foyersFiscaux[index] as FoyerFiscalSoumis).identifiant),
             etat: 'a_appeler',
             annee_revenus: null,
             source: null,

@@ -16,6 +16,14 @@ export const MOTIFS = {
   combinaison: 'Les avis des deux foyers ne peuvent pas être combinés automatiquement : un agent va vérifier.',
   spi_perdu: 'Le service a redémarré avant l’appel à la DGFiP : le numéro fiscal doit être saisi à nouveau.',
   echec: 'La DGFiP n’a pas pu répondre ; la demande pourra être refaite. Le service technique est prévenu.',
+  // By état civil: what the DGFiP answered, and what the family can do next.
+  etat_civil_ambigu:
+    'Plusieurs personnes portent cet état civil à la DGFiP : refaites la demande en précisant la date et le lieu de naissance, ou avec le numéro fiscal.',
+  etat_civil_introuvable:
+    'La DGFiP ne trouve personne avec cet état civil : vérifiez le nom de naissance, les prénoms et la date de naissance, ou donnez le numéro fiscal.',
+  dossier_non_communicable:
+    'La DGFiP ne communique pas ce dossier à partir de l’état civil : donnez le numéro fiscal (en haut de l’avis d’imposition), ou présentez l’avis au guichet.',
+  etat_civil_trop_long: 'Le nom ou un prénom dépasse les limites de la DGFiP (100 caractères pour le nom, 20 par prénom) : rien n’a été envoyé.',
   consentement_retire: 'L’accord pour interroger la DGFiP a été retiré : la demande est annulée.',
   // An instructor: a review opened on a contestation, then what the decision tells the family
   // (a refusal adds the instructor's reason).
