@@ -161,6 +161,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       commune: config.commune,
       politique,
       franceConnect: comptes.franceConnect !== undefined,
+      voieEtatCivil: services.dgfip.clients.source.voie,
       ...(web.attenteMs !== undefined ? { attenteMs: web.attenteMs } : {}),
     });
   }

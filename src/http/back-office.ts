@@ -21,7 +21,7 @@ export interface BackOfficeDeps {
   readonly oidc: AgentsOidcClient;
   readonly services: Pick<
     Services,
-    'agents' | 'clesApi' | 'decisions' | 'instruction' | 'politiques' | 'facturation' | 'guichet' | 'controle' | 'tableauDeBord' | 'incident'
+    'agents' | 'clesApi' | 'decisions' | 'instruction' | 'politiques' | 'facturation' | 'guichet' | 'controle' | 'tableauDeBord' | 'incident' | 'dgfip'
   >;
 }
 
@@ -35,7 +35,7 @@ export function registerBackOffice(app: FastifyInstance, deps: BackOfficeDeps): 
   registerInstructionRoutes(app, { commune, instruction: services.instruction, decisions: services.decisions, politique });
   registerFacturation(app, { commune, facturation: services.facturation, publicUrl });
   registerAdministrationRoutes(app, { commune, agents: services.agents, clesApi: services.clesApi, politiques: services.politiques });
-  registerGuichetRoutes(app, { commune, guichet: services.guichet });
+  registerGuichetRoutes(app, { commune, guichet: services.guichet, voieEtatCivil: services.dgfip.clients.source.voie });
   registerControleRoutes(app, { commune, controle: services.controle });
   registerTableauDeBordRoutes(app, { commune, tableauDeBord: services.tableauDeBord, politique });
   registerIncidentRoutes(app, { commune, incidents: services.incident.incidents, cache: services.incident.cache, integrite: services.incident.integrite });

@@ -225,7 +225,8 @@ export class DemandesService {
           action: 'consentement.recueilli',
           target: { type: 'demande', id },
           outcome: 'succes',
-          details: { mode: c.mode, parent: rang, versionTexte: c.versionTexte },
+          // The route is part of what was agreed (the état civil text names R2P or SFiP); never what was typed.
+          details: { mode: c.mode, parent: rang, versionTexte: c.versionTexte, voie: voieDe((s.foyersFiscaux[index] as FoyerFiscalSoumis).identifiant) },
         });
       }
       const consentie = await uow.avancer({ id, version: 0, statut: 'brouillon' }, { type: 'consentement_recueilli' }, s.acteur);

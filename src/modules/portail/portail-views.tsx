@@ -310,7 +310,18 @@ function NumerosASaisir({ attendus, errors }: { attendus: readonly NumeroAttendu
   );
 }
 
-export function NumeroPage({ csrf, attendus, errors }: { csrf: string; attendus: readonly NumeroAttendu[]; errors: readonly ErrorDetail[] }) {
+export function NumeroPage({
+  csrf,
+  attendus,
+  errors,
+  etatCivil = false,
+}: {
+  csrf: string;
+  attendus: readonly NumeroAttendu[];
+  errors: readonly ErrorDetail[];
+  /** The commune may ask by état civil: a way through for a family that does not find its numéro. */
+  etatCivil?: boolean;
+}) {
   const aSaisir = attendus.filter((a) => !a.franceConnect);
   return (
     <>
@@ -329,6 +340,14 @@ export function NumeroPage({ csrf, attendus, errors }: { csrf: string; attendus:
           Envoyer la demande
         </button>
       </form>
+      {etatCivil && aSaisir.length > 0 ? (
+        <p>
+          <a class="button button--secondary" href="/mon-quotient/etat-civil">
+            Je n’ai pas mon numéro fiscal
+          </a>{' '}
+          La DGFiP peut aussi retrouver l’avis à partir de l’état civil (nom, prénoms, date et lieu de naissance).
+        </p>
+      ) : null}
     </>
   );
 }
