@@ -21,7 +21,14 @@ import { EnTeteDemande, nomParent } from './guichet-views.tsx';
  */
 export function registerGuichetEtatCivilRoutes(
   app: FastifyInstance,
-  deps: { readonly commune: CommuneConfig; readonly guichet: GuichetService; readonly voie: VoieEtatCivil; readonly attenteMs?: number },
+  deps: {
+    /** False when the habilitation gives no état civil route: the pages then send back to the numéro fiscal. */
+    readonly ouvert: boolean;
+    readonly commune: CommuneConfig;
+    readonly guichet: GuichetService;
+    readonly voie: VoieEtatCivil;
+    readonly attenteMs?: number;
+  },
 ): void {
   const { commune, guichet } = deps;
   const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ComponentChildren, status = 200) =>
@@ -79,6 +86,7 @@ export function registerGuichetEtatCivilRoutes(
     const familleId = familleDe(request);
     const saisie = saisieDe(request, familleId);
     if (!saisie) return reply.redirect(`/agents/guichet/familles/${familleId}/demande`, 303);
+    if (!deps.ouvert) return reply.redirect(`/agents/guichet/familles/${familleId}/demande/numero`, 303);
     const composition = await guichet.composition(familleId, { type: 'agent', id: agent.id }, 'saisie');
     const valeurs = Object.assign(
       {},
@@ -97,6 +105,7 @@ export function registerGuichetEtatCivilRoutes(
     const familleId = familleDe(request);
     const saisie = saisieDe(request, familleId);
     if (!saisie) return reply.redirect(`/agents/guichet/familles/${familleId}`, 303);
+    if (!deps.ouvert) return reply.redirect(`/agents/guichet/familles/${familleId}/demande/numero`, 303);
     const acteur = { type: 'agent' as const, id: agent.id };
     const composition = await guichet.composition(familleId, acteur, 'saisie');
     const lecture = lireEtatsCivils(

@@ -133,13 +133,13 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
   const demandeDe = (request: FastifyRequest) => lireParams(PARAMS_ID, request, demandeIntrouvable).id;
   const aujourdhui = () => parisDate(Date.now());
   const etatCivil = (deps.voieEtatCivil ?? 'aucune') !== 'aucune' && commune.habilitation.modalites.includes('etat-civil');
-  if (etatCivil)
-    registerGuichetEtatCivilRoutes(app, {
-      commune,
-      guichet: service,
-      voie: deps.voieEtatCivil ?? 'aucune',
-      ...(deps.attenteMs !== undefined ? { attenteMs: deps.attenteMs } : {}),
-    });
+  registerGuichetEtatCivilRoutes(app, {
+    ouvert: etatCivil,
+    commune,
+    guichet: service,
+    voie: deps.voieEtatCivil ?? 'aucune',
+    ...(deps.attenteMs !== undefined ? { attenteMs: deps.attenteMs } : {}),
+  });
 
   // ---------------------------------------------------------------------------------------
   // Find a family
