@@ -226,6 +226,7 @@ async function openDgfip(runtime: Runtime, habilitation: Habilitation, options: 
     quota,
     anneesAutorisees: habilitation.annees,
     tokensInQuota: config.dgfip.quotaJetons,
+    scopes: habilitation.scopes,
     http: { ...options.upstreamHttp, suspendu },
   });
   const legacy = legacyApiParticulier(config, sandbox, logger, suspendu);
@@ -402,7 +403,7 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
     transitions,
     quotients,
     coffre,
-    source: dgfip.clients.impotParticulier,
+    source: dgfip.clients.source,
     habilitation,
     vault,
     instanceId,

@@ -164,6 +164,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       politique,
       publicUrl: config.publicUrl,
       ...(comptes.franceConnect ? { franceConnect: comptes.franceConnect } : {}),
+      voieEtatCivil: services.dgfip.clients.source.voie,
       ...(web.attenteMs !== undefined ? { attenteMs: web.attenteMs } : {}),
     });
   }

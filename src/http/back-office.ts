@@ -23,7 +23,18 @@ export interface BackOfficeDeps {
   readonly oidc: AgentsOidcClient;
   readonly services: Pick<
     Services,
-    'agents' | 'clesApi' | 'decisions' | 'instruction' | 'politiques' | 'facturation' | 'guichet' | 'controle' | 'tableauDeBord' | 'incident' | 'detection'
+    | 'agents'
+    | 'clesApi'
+    | 'decisions'
+    | 'instruction'
+    | 'politiques'
+    | 'facturation'
+    | 'guichet'
+    | 'controle'
+    | 'tableauDeBord'
+    | 'incident'
+    | 'detection'
+    | 'dgfip'
   >;
 }
 
@@ -37,7 +48,7 @@ export function registerBackOffice(app: FastifyInstance, deps: BackOfficeDeps): 
   registerInstructionRoutes(app, { commune, instruction: services.instruction, decisions: services.decisions, politique });
   registerFacturation(app, { commune, facturation: services.facturation, publicUrl });
   registerAdministrationRoutes(app, { commune, agents: services.agents, clesApi: services.clesApi, politiques: services.politiques });
-  registerGuichetRoutes(app, { commune, guichet: services.guichet });
+  registerGuichetRoutes(app, { commune, guichet: services.guichet, voieEtatCivil: services.dgfip.clients.source.voie });
   registerControleRoutes(app, { commune, controle: services.controle });
   registerAlertesRoutes(app, {
     commune,

@@ -82,7 +82,8 @@ export function r2p(state: SandboxState, ctx: CallContext, segments: readonly st
   if (!parsed.ok) return erreur(400, undefined, parsed.message, ctx.now);
   const found = state.population.rechercher(parsed.criteres);
   if (found.length === 0) return erreur(404, undefined, 'Personne non trouvée', ctx.now);
-  if (found.length > 1) return erreur(403, undefined, 'Trop de réponse ou dossier non communicable', ctx.now);
+  // One answer for homonyms and protected files, as in the specification: the caller cannot tell them apart by the body.
+  if (found.length > 1 || found[0]?.nonCommunicable) return erreur(403, undefined, 'Trop de réponse ou dossier non communicable', ctx.now);
   const spi = (found[0] as { spi: string }).spi;
   ctx.spi = spi;
   return json(200, { identifiant: { spi } });
@@ -121,7 +122,7 @@ export function sfip(state: SandboxState, ctx: CallContext, segments: readonly s
     if (!parsed.ok) return sfipError(400, 4003, nonConforme);
     const found = state.population.rechercher(parsed.criteres);
     if (found.length === 0) return sfipError(404, 40433, 'Aucune personne trouvée');
-    if (found.length > 1) {
+    if (found.length > 1 || found[0]?.nonCommunicable) {
       return sfipError(403, 40305, 'Informations non disponibles pour la personne, merci de renseigner le numéro fiscal et la date de naissance');
     }
     spi = (found[0] as { spi: string }).spi;
@@ -135,7 +136,8 @@ export function sfip(state: SandboxState, ctx: CallContext, segments: readonly s
   for (const y of [latest, latest - 1].filter((year) => client.annees.includes(n - year))) {
     const last = all.filter((s) => s.annrev === y).sort((a, b) => (b.periode?.debut ?? '').localeCompare(a.periode?.debut ?? ''))[0] as Situation | undefined;
     if (last) {
-      return json(200, { annRevenu: last.annrev, ...applyContract(renderSituation(last, state.aftDetailKeys), client.fields) }, SFIP_MEDIA_TYPE);
+      // No `annRevenu`: the SFiP specification does not define it (its 200 example has none).
+      return json(200, applyContract(renderSituation(last, state.aftDetailKeys), client.fields), SFIP_MEDIA_TYPE);
     }
   }
   return sfipError(416, 4101, 'Absence de réponse');

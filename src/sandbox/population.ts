@@ -32,6 +32,8 @@ export interface Personne {
   readonly paysNaissance: string;
   readonly adresse?: AdresseFiscale;
   readonly origine: Origine;
+  /** A protected file: R2P and SFiP refuse it by état civil (403), whatever is given. */
+  readonly nonCommunicable?: true;
 }
 
 export interface Pac {
@@ -124,6 +126,10 @@ export const SPI_SANDBOX = {
   familleNombreuse: { declarant1: '3999999889221', declarant2: '3999999912244' },
   /** The canary of the security battery (valid key: 3141592653 mod 511 = 423). */
   canari: '3141592653423',
+  /** Two MARTIN Camille born on 15 June 1985, in Paris and in Lyon: only the place of birth tells them apart. */
+  homonymes: { paris: avecCle('3999990181'), lyon: avecCle('3999990182') },
+  /** SECRET Dominique, born 1975-05-05 in Paris: a file R2P and SFiP do not disclose by état civil (403). */
+  nonCommunicable: avecCle('3999990171'),
   /** Well formed, valid key, and nobody's: always « inconnu » (410, code 4102). */
   inconnu: avecCle('3999990199'),
   fautes: {
@@ -246,13 +252,14 @@ function genere(
   sexe: '1' | '2',
   naissanceIso: string,
   cogNaissance: string,
-  extra: { nomUsage?: string } = {},
+  extra: { nomUsage?: string; nonCommunicable?: true } = {},
 ): Personne {
   const naissance = dateNaissance(naissanceIso);
   return {
     spi,
     nomNaissance,
     ...(extra.nomUsage ? { nomUsage: extra.nomUsage } : {}),
+    ...(extra.nonCommunicable ? { nonCommunicable: true } : {}),
     prenoms,
     sexe,
     ...(naissance ? { naissance } : {}),
@@ -287,6 +294,9 @@ const P = {
   perrinMonique: genere(S.deces.survivant, 'BLANC', 'MONIQUE', '2', '1961-08-27', '21231', { nomUsage: 'PERRIN' }),
   girard: genere(S.primoDeclarant, 'GIRARD', 'HUGO', '1', '2004-11-30', '67482'),
   mercier: genere(S.canari, 'MERCIER', 'ANNE', '2', '1987-02-03', '31555'),
+  camilleParis: genere(S.homonymes.paris, 'MARTIN', 'CAMILLE', '2', '1985-06-15', '75056'),
+  camilleLyon: genere(S.homonymes.lyon, 'MARTIN', 'CAMILLE', '2', '1985-06-15', '69123'),
+  secret: genere(S.nonCommunicable, 'SECRET', 'DOMINIQUE', '2', '1975-05-05', '75056', { nonCommunicable: true }),
 };
 
 const faultPeople: Personne[] = Object.entries(S.fautes).map(([nom, spi], i) =>

@@ -8,6 +8,7 @@ import { UpstreamHttp, type UpstreamHttpOptions } from './http/upstream-http.ts'
 import { ImpotParticulierSource } from './impot-particulier/impot-particulier-source.ts';
 import { R2pEtatCivilSource } from './etat-civil/r2p-source.ts';
 import { SfipSource } from './etat-civil/sfip-source.ts';
+import { DgfipSource, voieEtatCivil } from './dgfip-source.ts';
 
 /** Everything needed to reach one DGFiP gateway, whether the real one or the local sandbox. */
 export interface DgfipConnection {
@@ -20,9 +21,11 @@ export interface DgfipConnection {
   readonly caPem?: string;
   readonly clientCertPem?: string;
   readonly clientKeyPem?: string;
-  /** R2P and SFiP bases; by default on the gateway's origin (`/r2p/v1`, `/sfip/v1`). */
+  /** R2P and SFiP bases (DGFIP_R2P_URL, DGFIP_SFIP_URL); by default on the gateway's origin (`/r2p/v1`, `/sfip/v1`). */
   readonly r2pUrl?: string;
   readonly sfipUrl?: string;
+  /** The day the avis of N-1 exists (DGFIP_TAXATION_DATE); by default 22 July. */
+  readonly taxation?: DateTaxation;
   /** True for the built-in sandbox: production refuses it unless told so. */
   readonly sandbox: boolean;
 }
@@ -31,6 +34,8 @@ export interface DgfipClients {
   readonly impotParticulier: ImpotParticulierSource;
   readonly r2p: R2pEtatCivilSource;
   readonly sfip: SfipSource;
+  /** The port over the three: what the processing calls. */
+  readonly source: DgfipSource;
   readonly http: UpstreamHttp;
   close(): Promise<void>;
 }
@@ -51,6 +56,9 @@ export function connectionFromSettings(settings: DgfipSettings, defaultScope: st
     caPem: read(settings.caFile),
     clientCertPem: read(settings.clientCertFile),
     clientKeyPem: read(settings.clientKeyFile),
+    ...(settings.r2pUrl ? { r2pUrl: settings.r2pUrl } : {}),
+    ...(settings.sfipUrl ? { sfipUrl: settings.sfipUrl } : {}),
+    ...(settings.taxation ? { taxation: settings.taxation } : {}),
     sandbox: false,
   };
 }
@@ -61,7 +69,10 @@ export function createDgfipClients(
     logger: Logger;
     quota?: QuotaSlot;
     anneesAutorisees?: readonly number[];
+    /** Overrides the connection's taxation date (tests). */
     taxation?: DateTaxation;
+    /** The scopes of the habilitation, which decide how an état civil is asked (default: the connection's scope). */
+    scopes?: readonly string[];
     clock?: () => number;
     /** True when token requests count in the DGFiP's call quota (DGFIP_QUOTA_JETONS); default false. */
     tokensInQuota?: boolean;
@@ -81,6 +92,7 @@ export function createDgfipClients(
     deps.clock,
     deps.tokensInQuota ?? false,
   );
+  const taxation = deps.taxation ?? connection.taxation;
   const impotParticulier = new ImpotParticulierSource({
     http,
     credentials: tokens,
@@ -88,11 +100,19 @@ export function createDgfipClients(
     idTeleservice: connection.idTeleservice,
     anneesAutorisees: deps.anneesAutorisees ?? [1, 2],
     ressources: connection.scope.split(/\s+/).filter((s) => s !== ''),
-    ...(deps.taxation ? { taxation: deps.taxation } : {}),
+    ...(taxation ? { taxation } : {}),
     ...(deps.clock ? { clock: deps.clock } : {}),
   });
   const origin = new URL(connection.baseUrl).origin;
   const r2p = new R2pEtatCivilSource({ http, credentials: tokens, r2pUrl: connection.r2pUrl ?? `${origin}/r2p/v1`, impotParticulier });
-  const sfip = new SfipSource({ http, credentials: tokens, sfipUrl: connection.sfipUrl ?? `${origin}/sfip/v1`, idTeleservice: connection.idTeleservice });
-  return { impotParticulier, r2p, sfip, http, close: () => http.close() };
+  const sfip = new SfipSource({
+    http,
+    credentials: tokens,
+    sfipUrl: connection.sfipUrl ?? `${origin}/sfip/v1`,
+    idTeleservice: connection.idTeleservice,
+    ...(taxation ? { taxation } : {}),
+    ...(deps.clock ? { clock: deps.clock } : {}),
+  });
+  const source = new DgfipSource({ impotParticulier, sfip, r2p, voie: voieEtatCivil(deps.scopes ?? connection.scope.split(/\s+/)) });
+  return { impotParticulier, r2p, sfip, source, http, close: () => http.close() };
 }

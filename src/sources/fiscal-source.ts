@@ -1,17 +1,24 @@
 import { QuotientError, type ErrorKind } from '../domain/errors.ts';
 import type { NumeroFiscal } from '../domain/numero-fiscal.ts';
 import type { SituationFiscale } from '../domain/situation-fiscale.ts';
+import type { EtatCivil } from './etat-civil/etat-civil.ts';
 
-/**
- * The one port through which Quotient obtains a foyer fiscal's situation: by numéro fiscal, or for
- * the person behind a FranceConnect token. The request service depends on it; API Impôt particulier
- * implements it. Every adapter (this one, état civil through R2P or SFiP, the legacy API
- * Particulier) answers a `SituationFiscale`, already minimised and naming its source, or throws a
- * `SourceFiscaleError`. Nothing else escapes an adapter.
- */
-export interface FiscalSource {
+/** What API Impôt particulier answers alone: by numéro fiscal, or for the person behind a FranceConnect token. */
+export interface SourceParIdentifiant {
   parNumeroFiscal(spi: NumeroFiscal, options?: OptionsAppel): Promise<SituationFiscale>;
   parFranceConnect(franceConnectToken: string, options?: OptionsAppel): Promise<SituationFiscale>;
+}
+
+/**
+ * The one port through which Quotient obtains a foyer fiscal's situation: by numéro fiscal, for
+ * the person behind a FranceConnect token, or by état civil. The request service depends on it;
+ * `DgfipSource` (`dgfip-source.ts`) implements it over API Impôt particulier, SFiP and R2P. Every
+ * adapter answers a `SituationFiscale`, already minimised and naming its source, or throws a
+ * `SourceFiscaleError`. Nothing else escapes an adapter — and by état civil through R2P, the
+ * numéro fiscal R2P gives never leaves it.
+ */
+export interface FiscalSource extends SourceParIdentifiant {
+  parEtatCivil(etatCivil: EtatCivil, options?: OptionsAppel): Promise<SituationFiscale>;
 }
 
 export interface OptionsAppel {
@@ -26,6 +33,9 @@ export type RaisonEchec =
   | 'annee_indisponible'
   | 'situation_multiple'
   | 'etat_civil_ambigu'
+  | 'etat_civil_introuvable'
+  | 'dossier_non_communicable'
+  | 'etat_civil_trop_long'
   | 'criteres_invalides'
   | 'numero_fiscal_invalide'
   | 'requete_refusee'
@@ -52,6 +62,20 @@ const RAISONS: Record<RaisonEchec, { kind: ErrorKind; message: string }> = {
   etat_civil_ambigu: {
     kind: 'conflict',
     message: 'Plusieurs personnes correspondent à cet état civil : il faut préciser la date et le lieu de naissance, ou saisir le numéro fiscal.',
+  },
+  etat_civil_introuvable: {
+    kind: 'not_found',
+    message:
+      'Aucune personne ne correspond à cet état civil à la DGFiP : vérifiez le nom de naissance, les prénoms dans l’ordre de l’acte de naissance et la date de naissance, ou saisissez le numéro fiscal.',
+  },
+  dossier_non_communicable: {
+    kind: 'forbidden',
+    message:
+      'La DGFiP ne communique pas ce dossier à partir de l’état civil : saisissez le numéro fiscal (en haut de l’avis d’imposition), ou présentez l’avis au guichet de la mairie.',
+  },
+  etat_civil_trop_long: {
+    kind: 'invalid',
+    message: 'Le nom de naissance (100 caractères au plus) ou un prénom (20 caractères au plus chacun) dépasse les limites de la DGFiP : rien n’a été envoyé.',
   },
   criteres_invalides: { kind: 'invalid', message: 'L’état civil transmis est incomplet ou mal formé (nom, prénom, date de naissance).' },
   numero_fiscal_invalide: { kind: 'invalid', message: 'La DGFiP juge le numéro fiscal mal formé.' },

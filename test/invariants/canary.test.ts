@@ -5,12 +5,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
+import { sql } from 'kysely';
 import { NumeroFiscal } from '../../src/domain/numero-fiscal.ts';
 import { openDatabase } from '../../src/infra/db/database.ts';
 import { eachDialect } from '../../src/infra/db/test-databases.ts';
 import { SpiVault } from '../../src/modules/demandes/spi-vault.ts';
 import { sandboxConnection } from '../../src/sandbox/connection.ts';
-import { createHarness } from '../../src/modules/demandes/test-harness.ts';
+import { createHarness, HABILITATION_ETAT_CIVIL } from '../../src/modules/demandes/test-harness.ts';
+import { createPortailTestApp } from '../../src/modules/portail/test-support.ts';
 import { SPI_SANDBOX, startSandbox, type SandboxHandle } from '../../src/sandbox/server.ts';
 
 /**
@@ -223,4 +225,76 @@ test('the scan finds the canary when it is there (the test can fail)', () => {
   assert.ok(findings('x', Buffer.from(`abc ${createHash('sha256').update(CANARY).digest('hex').toUpperCase()} def`), forms).length > 0);
   assert.ok(findings('x', Buffer.from(`31 41 592 653 423`), forms).length > 0);
   assert.ok(findings('x', Buffer.from(CANARY, 'utf16le'), forms).length > 0);
+});
+
+// The état civil route (R2P then Impôt particulier): the canary is what R2P answers for MERCIER
+// Anne; it lives inside the adapter between the two calls, and is found nowhere afterwards.
+test('the SPI R2P returns for an état civil is nowhere: database files and WAL, logs, journal, pages, e-mails, sessions', async () => {
+  const t = await createPortailTestApp({ habilitation: HABILITATION_ETAT_CIVIL.r2p });
+  try {
+    const { jar } = await t.signedInFamily(
+      {
+        parents: [{ nomNaissance: 'Mercier', prenoms: 'Anne', dateNaissance: '1987-02-03' }],
+        enfants: [{ prenoms: 'Jade', nom: 'Mercier', dateNaissance: '2019-01-30' }],
+        courriel: 'anne.mercier@exemple.fr',
+      },
+      'anne.mercier@exemple.fr',
+    );
+    const pages: string[] = [];
+    const demander = async () => {
+      assert.equal((await t.post(jar, '/mon-quotient/accord', '/mon-quotient/accord', { 'accord-1': 'oui' })).statusCode, 303);
+      pages.push((await t.get(jar, '/mon-quotient/etat-civil')).body);
+      const sent = await t.post(jar, '/mon-quotient/etat-civil', '/mon-quotient/etat-civil', {
+        'ec-1-nom': 'Mercier',
+        'ec-1-prenoms': 'Anne',
+        'ec-1-sexe': 'F',
+        'ec-1-naissance': '03/02/1987',
+        'ec-1-ne': 'france',
+        'ec-1-code-commune': '31555',
+        'accord-etat-civil': 'oui',
+        action: 'envoyer',
+      });
+      assert.equal(sent.statusCode, 303, sent.body.slice(0, 500));
+      const location = String(sent.headers.location);
+      await t.harness.demandes.attendre(location.split('/').at(-1) as string, 30_000);
+      const page = await t.get(jar, location);
+      pages.push(page.body);
+      return page.body;
+    };
+    t.sandbox.admin.clearCalls();
+    assert.match(await demander(), /Votre quotient familial/);
+    assert.deepEqual(
+      t.sandbox.admin
+        .calls()
+        .filter((c) => c.api !== 'token')
+        .map((c) => c.api),
+      ['r2p', 'impot-particulier'],
+      'the canary travelled from R2P to Impôt particulier',
+    );
+    // R2P answers, then Impôt particulier fails: the SPI held between the two calls is dropped as well.
+    t.sandbox.admin.addFault({ kind: 'malformedJson', spi: CANARY, api: 'impot-particulier' });
+    try {
+      assert.match(await demander(), /Demande D-/);
+    } finally {
+      t.sandbox.admin.clearFaults();
+    }
+    for (const url of ['/mes-demandes', '/mes-donnees', '/mes-donnees/export.json', '/mes-donnees/export']) pages.push((await t.get(jar, url)).body);
+
+    const forms = encodings(CANARY);
+    const found: string[] = [];
+    found.push(...findings('journaux (log)', Buffer.from([...t.logLines, ...t.harness.logLines].join('\n')), forms));
+    found.push(...findings('pages', Buffer.from(pages.join('\n')), forms));
+    found.push(...findings('courriels', Buffer.from(JSON.stringify(t.smtp.messages)), forms));
+    const journal = await t.database.db.selectFrom('journal_audit').selectAll().execute();
+    assert.ok(journal.some((e) => e.action === 'dgfip.situation_recue'));
+    found.push(...findings('journal_audit', Buffer.from(JSON.stringify(journal)), forms));
+    found.push(...findings('sessions', Buffer.from(JSON.stringify(await t.database.db.selectFrom('sessions').selectAll().execute())), forms));
+    await sql`PRAGMA wal_checkpoint(PASSIVE)`.execute(t.database.db);
+    for (const file of filesUnder(t.config.dataDir)) found.push(...findings(file, readFileSync(file), forms));
+    assert.deepEqual(found, [], `the canary was found:\n${found.join('\n')}`);
+    // Nor the état civil itself in the logs: it is personal data of the request, kept in memory only.
+    assert.ok(![...t.logLines, ...t.harness.logLines].some((l) => /MERCIER|Mercier/.test(l) && /1987|31555/.test(l)), 'the état civil is in a log line');
+  } finally {
+    await t.close();
+  }
 });

@@ -1,7 +1,9 @@
 import { userInfo } from 'node:os';
 import { derniereAnneeImposee } from '../../domain/annee-imposition.ts';
 import { composeServices } from '../../app/compose.ts';
-import { formatDateCourte } from '../../domain/dates.ts';
+import { formatDateCourte, parseIsoDate } from '../../domain/dates.ts';
+import { lieuNaissanceDgfip, longueursEtatCivil } from '../../domain/etat-civil.ts';
+import type { EtatCivil } from '../../sources/etat-civil/etat-civil.ts';
 import { QuotientError } from '../../domain/errors.ts';
 import { NumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { LIBELLES_SITUATION_FAMILLE, type SituationFiscale } from '../../domain/situation-fiscale.ts';
@@ -12,10 +14,11 @@ import { EXIT, parseCommandArgs, type CliCommand, type CliIo } from '../io.ts';
 import { describeDatabase, migrate, openRuntime } from '../runtime.ts';
 
 /** Exit statuses of `quotient dgfip check` (ARCHITECTURE §5). */
-export const CHECK_EXIT = { found: 0, notFound: 3, yearNotTaxed: 4, upstream: 5 } as const;
+export const CHECK_EXIT = { found: 0, notFound: 3, yearNotTaxed: 4, upstream: 5, ambiguous: 6, notDisclosed: 7 } as const;
 
 const USAGE = [
   'quotient dgfip check --spi NUMERO_FISCAL [--annee ANNEE] [--json]',
+  'quotient dgfip check --etat-civil --nom NOM --prenoms PRENOMS [--sexe M|F] [--naissance AAAA-MM-JJ] [--lieu CODE_INSEE] [--via sfip|r2p] [--json]',
   '',
   'Teste la connexion à la DGFiP (ou au bac à sable intégré si DGFIP_BASE_URL n’est pas renseignée) :',
   'affiche la situation fiscale normalisée et minimisée. Le numéro fiscal n’est jamais réaffiché.',
@@ -24,13 +27,23 @@ const USAGE = [
   '  --annee   année des revenus (par défaut : la dernière imposée)',
   '  --json    un objet JSON sur la sortie standard',
   '',
+  'Par état civil (--etat-civil) : SFiP si l’habilitation l’ouvre, sinon R2P puis Impôt particulier ; le numéro',
+  'fiscal obtenu de R2P n’est jamais affiché.',
+  '  --nom        nom de naissance (100 caractères au plus)',
+  '  --prenoms    prénoms de naissance, séparés par des espaces (20 caractères au plus chacun)',
+  '  --sexe       M ou F',
+  '  --naissance  date de naissance AAAA-MM-JJ',
+  '  --lieu       code INSEE de la commune de naissance (44109), ou du pays pour une naissance à l’étranger (99xxx)',
+  '  --via        sfip ou r2p, pour essayer une voie précise (par défaut : celle de l’habilitation)',
+  '',
   'Codes de sortie : 0 trouvé, 3 inconnu, 4 année pas encore imposée, 5 échec côté DGFiP,',
   '2 mauvaise utilisation (y compris une année hors de l’habilitation, ou une requête que la DGFiP refuse comme mal formée),',
+  '6 état civil ambigu (homonymes : précisez la date et le lieu de naissance), 7 dossier non communicable par état civil,',
   '1 appels suspendus (mesure d’incident, ou arrêt d’intégrité : journal d’audit altéré) ou autre échec.',
 ].join('\n');
 
 export const dgfipCommand: CliCommand = {
-  summary: 'Teste la connexion à la DGFiP : quotient dgfip check --spi NUMERO [--annee ANNEE] [--json].',
+  summary: 'Teste la connexion à la DGFiP : quotient dgfip check --spi NUMERO (ou --etat-civil --nom … --prenoms …) [--annee ANNEE] [--json].',
   usage: USAGE,
   async run(argv, io) {
     const [sub, ...rest] = argv;
@@ -43,12 +56,27 @@ export const dgfipCommand: CliCommand = {
     }
     const { values } = parseCommandArgs({
       args: rest,
-      options: { spi: { type: 'string' }, annee: { type: 'string' }, json: { type: 'boolean', default: false } },
+      options: {
+        spi: { type: 'string' },
+        annee: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        'etat-civil': { type: 'boolean', default: false },
+        nom: { type: 'string' },
+        prenoms: { type: 'string' },
+        sexe: { type: 'string' },
+        naissance: { type: 'string' },
+        lieu: { type: 'string' },
+        via: { type: 'string' },
+      },
       strict: true,
       allowPositionals: false,
     });
-    if (values.spi === undefined) throw new QuotientError('invalid', 'usage_invalide', 'Indiquez le numéro fiscal avec --spi.');
-    const spi = NumeroFiscal.parse(values.spi);
+    if (values['etat-civil'] && values.spi !== undefined)
+      throw new QuotientError('invalid', 'usage_invalide', 'Donnez soit --spi, soit --etat-civil avec --nom et --prenoms, pas les deux.');
+    const demandeEtatCivil = values['etat-civil'] ? lireEtatCivil(values) : undefined;
+    if (!demandeEtatCivil && values.spi === undefined)
+      throw new QuotientError('invalid', 'usage_invalide', 'Indiquez le numéro fiscal avec --spi, ou l’état civil avec --etat-civil.');
+    const spi = demandeEtatCivil ? undefined : NumeroFiscal.parse(values.spi as string);
     let annee: number | undefined;
     if (values.annee !== undefined) {
       if (!/^[0-9]{4}$/.test(values.annee))
@@ -89,12 +117,20 @@ export const dgfipCommand: CliCommand = {
           return EXIT.failure;
         }
         try {
-          const situation = await dgfip.clients.impotParticulier.parNumeroFiscal(spi, annee === undefined ? {} : { anneeRevenus: annee });
+          const options = annee === undefined ? {} : { anneeRevenus: annee };
+          const voie = demandeEtatCivil ? (demandeEtatCivil.via ?? dgfip.clients.source.voie) : undefined;
+          const situation = demandeEtatCivil
+            ? await (voie === 'r2p' ? dgfip.clients.r2p : voie === 'sfip' ? dgfip.clients.sfip : dgfip.clients.source).parEtatCivil(
+                demandeEtatCivil.etatCivil,
+                options,
+              )
+            : await dgfip.clients.impotParticulier.parNumeroFiscal(spi as NumeroFiscal, options);
           await journal.append({
             actor,
             action: 'dgfip.check',
             outcome: 'succes',
-            details: { anneeRevenus: situation.anneeRevenus, bacASable: dgfip.connection.sandbox },
+            // How it was asked, never what was typed: no état civil in the journal.
+            details: { anneeRevenus: situation.anneeRevenus, bacASable: dgfip.connection.sandbox, ...(voie ? { etatCivil: voie } : {}) },
           });
           io.out(values.json ? JSON.stringify(situation) : describe(situation, where));
           return CHECK_EXIT.found;
@@ -105,7 +141,11 @@ export const dgfipCommand: CliCommand = {
             action: 'dgfip.check',
             outcome: 'echec',
             ...(error.correlationId ? { correlationId: error.correlationId } : {}),
-            details: { raison: error.raison, bacASable: dgfip.connection.sandbox },
+            details: {
+              raison: error.raison,
+              bacASable: dgfip.connection.sandbox,
+              ...(demandeEtatCivil ? { etatCivil: demandeEtatCivil.via ?? dgfip.clients.source.voie } : {}),
+            },
           });
           return report(io, error.raison, error.message, error.correlationId, values.json);
         }
@@ -118,15 +158,52 @@ export const dgfipCommand: CliCommand = {
   },
 };
 
+/** The état civil of `--etat-civil`, checked as the portal checks it, before any call. */
+function lireEtatCivil(values: {
+  nom?: string | undefined;
+  prenoms?: string | undefined;
+  sexe?: string | undefined;
+  naissance?: string | undefined;
+  lieu?: string | undefined;
+  via?: string | undefined;
+}): { etatCivil: EtatCivil; via?: 'sfip' | 'r2p' } {
+  const usage = (message: string) => new QuotientError('invalid', 'usage_invalide', message);
+  if (!values.nom?.trim() || !values.prenoms?.trim()) throw usage('Par état civil, --nom et --prenoms sont obligatoires.');
+  const trop = longueursEtatCivil({ nom: values.nom, prenoms: values.prenoms });
+  if (trop.length > 0) throw usage(trop.map((e) => e.message).join(' '));
+  if (values.sexe !== undefined && values.sexe !== 'M' && values.sexe !== 'F') throw usage(`Sexe invalide : « ${values.sexe} » (M ou F).`);
+  if (values.naissance !== undefined && parseIsoDate(values.naissance) === null)
+    throw usage(`Date de naissance invalide : « ${values.naissance} » (AAAA-MM-JJ).`);
+  const lieu = values.lieu === undefined ? {} : lieuNaissanceDgfip(values.lieu);
+  if (lieu === null) throw usage(`Lieu de naissance invalide : « ${values.lieu} » (code INSEE à 5 caractères, 99xxx pour un pays).`);
+  if (values.via !== undefined && values.via !== 'sfip' && values.via !== 'r2p') throw usage(`Voie inconnue : « ${values.via} » (sfip ou r2p).`);
+  return {
+    etatCivil: {
+      nom: values.nom,
+      prenoms: values.prenoms,
+      ...(values.sexe ? { sexe: values.sexe } : {}),
+      ...(values.naissance ? { dateNaissance: values.naissance } : {}),
+      ...lieu,
+    },
+    ...(values.via ? { via: values.via } : {}),
+  };
+}
+
+/** The exit status of each typed failure; any other is an upstream failure (5). */
+const EXIT_OF: Partial<Record<string, number>> = {
+  introuvable: CHECK_EXIT.notFound,
+  etat_civil_introuvable: CHECK_EXIT.notFound,
+  annee_indisponible: CHECK_EXIT.yearNotTaxed,
+  etat_civil_ambigu: CHECK_EXIT.ambiguous,
+  dossier_non_communicable: CHECK_EXIT.notDisclosed,
+  numero_fiscal_invalide: EXIT.usage,
+  requete_refusee: EXIT.usage,
+  annee_hors_habilitation: EXIT.usage,
+  etat_civil_trop_long: EXIT.usage,
+};
+
 function report(io: CliIo, raison: string, message: string, correlationId: string | undefined, json: boolean): number {
-  const status =
-    raison === 'introuvable'
-      ? CHECK_EXIT.notFound
-      : raison === 'annee_indisponible'
-        ? CHECK_EXIT.yearNotTaxed
-        : raison === 'numero_fiscal_invalide' || raison === 'requete_refusee' || raison === 'annee_hors_habilitation'
-          ? EXIT.usage
-          : CHECK_EXIT.upstream;
+  const status = EXIT_OF[raison] ?? CHECK_EXIT.upstream;
   if (json) io.out(JSON.stringify({ erreur: { raison, message, ...(correlationId ? { correlationId } : {}) } }));
   io.err(`${message}${correlationId ? ` (X-Correlation-ID : ${correlationId})` : ''}`);
   return status;

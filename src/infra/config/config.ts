@@ -3,6 +3,8 @@ import { isIP } from 'node:net';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { isQuotientError, QuotientError, type ErrorDetail } from '../../domain/errors.ts';
+import type { DateTaxation } from '../../domain/annee-imposition.ts';
+import { daysInMonth } from '../../domain/dates.ts';
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
 import { issuesToDetails, parseOptions } from '../../domain/zod-francais.ts';
 import { loadPolitiqueFileSync } from '../../modules/tarifs/politique-loader.ts';
@@ -73,6 +75,22 @@ const ouiNon = z.string().transform((value, ctx) => {
   return z.NEVER;
 });
 
+/** `MM-JJ`, the day the avis of N-1 exists (22 July in 2024 and 2025: `07-22`). */
+const dateTaxation = z
+  .string()
+  .trim()
+  .transform((value, ctx): DateTaxation => {
+    const m = /^([0-9]{2})-([0-9]{2})$/.exec(value);
+    const mois = Number(m?.[1]);
+    const jour = Number(m?.[2]);
+    // A day that exists in every year (no 29 February), so that the rule holds each year.
+    if (!m || mois < 1 || mois > 12 || jour < 1 || jour > daysInMonth(2023, mois)) {
+      ctx.addIssue({ code: 'custom', message: 'date de taxation attendue au format MM-JJ, par exemple 07-22 pour le 22 juillet' });
+      return z.NEVER;
+    }
+    return { mois, jour };
+  });
+
 /** The environment variables of the architecture (§5), validated together. */
 const envSchema = z.object({
   QUOTIENT_DATABASE_URL: databaseUrl.default('sqlite:./data/quotient.db'),
@@ -102,6 +120,9 @@ const envSchema = z.object({
   DGFIP_CLIENT_KEY: optionalText,
   DGFIP_CA: optionalText,
   DGFIP_ID_TELESERVICE: optionalText,
+  DGFIP_R2P_URL: z.url({ protocol: /^https$/, error: 'adresse https:// attendue' }).optional(),
+  DGFIP_SFIP_URL: z.url({ protocol: /^https$/, error: 'adresse https:// attendue' }).optional(),
+  DGFIP_TAXATION_DATE: dateTaxation.optional(),
   DGFIP_QUOTA_PER_MINUTE: z.coerce.number().int().min(1, 'au moins 1 appel par minute').max(10_000).default(50),
   DGFIP_QUOTA_JETONS: ouiNon.default(false),
   API_PARTICULIER_URL: z.url({ protocol: /^https$/, error: 'adresse https:// attendue, ex. https://particulier.api.gouv.fr' }).optional(),
@@ -129,6 +150,11 @@ export interface DgfipSettings {
   readonly clientKeyFile?: string;
   readonly caFile?: string;
   readonly idTeleservice?: string;
+  /** R2P and SFiP bases when they are not on the gateway's origin (`/r2p/v1`, `/sfip/v1`). */
+  readonly r2pUrl?: string;
+  readonly sfipUrl?: string;
+  /** The day the avis of N-1 exists; by default 22 July. */
+  readonly taxation?: DateTaxation;
   readonly quotaPerMinute: number;
   /** DGFIP_QUOTA_JETONS: token requests take a slot of the call quota (default: no, only API calls count). */
   readonly quotaJetons: boolean;
@@ -288,6 +314,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: { mode: RunMode; cwd
       clientKeyFile: vars.DGFIP_CLIENT_KEY && at(vars.DGFIP_CLIENT_KEY),
       caFile: vars.DGFIP_CA && at(vars.DGFIP_CA),
       idTeleservice: vars.DGFIP_ID_TELESERVICE,
+      ...(vars.DGFIP_R2P_URL ? { r2pUrl: vars.DGFIP_R2P_URL } : {}),
+      ...(vars.DGFIP_SFIP_URL ? { sfipUrl: vars.DGFIP_SFIP_URL } : {}),
+      ...(vars.DGFIP_TAXATION_DATE ? { taxation: vars.DGFIP_TAXATION_DATE } : {}),
       quotaPerMinute: vars.DGFIP_QUOTA_PER_MINUTE,
       quotaJetons: vars.DGFIP_QUOTA_JETONS,
     },

@@ -1,3 +1,4 @@
+import type { Habilitation } from '../../domain/habilitation.ts';
 /**
  * Test support for the back-office and the API: the whole application (family portal, back-office,
  * API) composed as in production on a throwaway SQLite database, with the DGFiP sandbox, the local
@@ -62,6 +63,8 @@ export interface BackOfficeTestApp {
 
 export async function createBackOfficeTestApp(
   options: {
+    /** Another habilitation than HABILITATION_TEST (the état civil route: SFiP or R2P scopes). */
+    habilitation?: Habilitation;
     publicUrl?: string;
     politiqueAcces?: Readonly<Record<string, readonly Principal[]>>;
     beforeReady?: (app: FastifyInstance) => void;
@@ -95,7 +98,7 @@ export async function createBackOfficeTestApp(
       dgfip: sandbox,
       upstreamHttp: TEST_UPSTREAM_HTTP,
       instanceId: 'back-office-test',
-      habilitation: HABILITATION_TEST,
+      habilitation: options.habilitation ?? HABILITATION_TEST,
       mailer: createSmtpMailer({ url: smtp.url, from: 'Quotient <ne-pas-repondre@exemple.fr>' }),
       outbox: smtp.messages,
       franceConnect: { issuer: franceConnect.issuer, ...FC_CLIENT },

@@ -11,7 +11,7 @@ import type { DemandeTable, Schema } from '../../infra/db/schema.ts';
 import type { Acteur } from '../audit/index.ts';
 import { findDemande, findFamille, findFoyersFiscaux, findParents, insertDemande, newId, newReference } from './demandes-repo.ts';
 import type { SuspensionAppels } from '../incident/interrupteurs.ts';
-import type { Identifiant, SpiVault } from './spi-vault.ts';
+import { voieDe, type Identifiant, type SpiVault } from './spi-vault.ts';
 import type { Transitions } from './transitions.ts';
 import type { LimitesNumeroFiscal } from './limites-numero-fiscal.ts';
 
@@ -128,7 +128,8 @@ export class DemandesService {
     essai: ContexteEssai | undefined,
     correlationId?: string,
   ): Promise<void> {
-    const n = foyers.filter((f) => 'spi' in f.identifiant).length;
+    // An état civil typed is a try like a number: someone else's would fetch their avis just as well.
+    const n = foyers.filter((f) => 'spi' in f.identifiant || 'etatCivil' in f.identifiant).length;
     if (!this.deps.limites || n === 0 || (canal !== 'en_ligne' && canal !== 'guichet')) return;
     await this.deps.limites.compter({
       famille,
@@ -164,6 +165,9 @@ export class DemandesService {
     for (const f of s.foyersFiscaux) {
       if (parFranceConnect(f.identifiant) && !habilitation.modalites.includes('franceconnect')) {
         throw new QuotientError('forbidden', 'modalite_non_habilitee', 'L’habilitation de la commune ne permet pas l’interrogation par FranceConnect.');
+      }
+      if ('etatCivil' in f.identifiant && !habilitation.modalites.includes('etat-civil')) {
+        throw new QuotientError('forbidden', 'modalite_non_habilitee', 'L’habilitation de la commune ne permet pas l’interrogation par état civil.');
       }
       if (s.canal !== 'en_ligne' && f.consentement.mode === 'en_ligne') {
         throw new QuotientError('invalid', 'consentement_invalide', 'Au guichet, indiquez comment l’accord a été donné : formulaire signé ou courriel.');
@@ -256,7 +260,7 @@ export class DemandesService {
             id: foyerFiscalIds[index] as string,
             demande_id: id,
             parent_rang: rang,
-            voie: parFranceConnect((s.foyersFiscaux[index] as FoyerFiscalSoumis).identifiant) ? 'franceconnect' : 'numero_fiscal',
+            voie: voieDe((s.foyersFiscaux[index] as FoyerFiscalSoumis).identifiant),
             etat: 'a_appeler',
             annee_revenus: null,
             source: null,
@@ -268,7 +272,8 @@ export class DemandesService {
           action: 'consentement.recueilli',
           target: { type: 'demande', id },
           outcome: 'succes',
-          details: { mode: c.mode, parent: rang, versionTexte: c.versionTexte },
+          // The route is part of what was agreed (the état civil text names R2P or SFiP); never what was typed.
+          details: { mode: c.mode, parent: rang, versionTexte: c.versionTexte, voie: voieDe((s.foyersFiscaux[index] as FoyerFiscalSoumis).identifiant) },
         });
       }
       const consentie = await uow.avancer({ id, version: 0, statut: 'brouillon' }, { type: 'consentement_recueilli' }, s.acteur);
@@ -363,7 +368,7 @@ export class DemandesService {
       if (!demande) throw new QuotientError('not_found', 'demande_introuvable', 'Demande introuvable.');
       // The way may change: a FranceConnect sign-in that expired replaced by the numéro fiscal typed, and the reverse.
       for (const i of identifiants) {
-        const voie = parFranceConnect(i.identifiant) ? 'franceconnect' : 'numero_fiscal';
+        const voie = voieDe(i.identifiant);
         await uow.trx
           .updateTable('demande_foyers')
           .set({ voie })

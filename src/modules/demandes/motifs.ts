@@ -20,6 +20,14 @@ export const MOTIFS = {
     'La connexion FranceConnect ne vaut qu’une minute et elle a expiré avant l’appel à la DGFiP : reconnectez-vous avec FranceConnect pour relancer la demande.',
   franceconnect_attendu: 'Un avis sera demandé à la DGFiP dès que son déclarant se sera connecté avec FranceConnect.',
   echec: 'La DGFiP n’a pas pu répondre ; la demande pourra être refaite. Le service technique est prévenu.',
+  // By état civil: what the DGFiP answered, and what the family can do next.
+  etat_civil_ambigu:
+    'Plusieurs personnes portent cet état civil à la DGFiP : refaites la demande en précisant la date et le lieu de naissance, ou avec le numéro fiscal.',
+  etat_civil_introuvable:
+    'La DGFiP ne trouve personne avec cet état civil : vérifiez le nom de naissance, les prénoms et la date de naissance, ou donnez le numéro fiscal.',
+  dossier_non_communicable:
+    'La DGFiP ne communique pas ce dossier à partir de l’état civil : donnez le numéro fiscal (en haut de l’avis d’imposition), ou présentez l’avis au guichet.',
+  etat_civil_trop_long: 'Le nom ou un prénom dépasse les limites de la DGFiP (100 caractères pour le nom, 20 par prénom) : rien n’a été envoyé.',
   consentement_retire: 'L’accord pour interroger la DGFiP a été retiré : la demande est annulée.',
   // An instructor: a review opened on a contestation, then what the decision tells the family
   // (a refusal adds the instructor's reason).

@@ -1,10 +1,14 @@
 import type { NumeroFiscal } from '../../domain/numero-fiscal.ts';
+import type { EtatCivil } from '../../sources/etat-civil/etat-civil.ts';
 
 /**
- * How the DGFiP will be asked about one foyer fiscal: by numéro fiscal, or as the FranceConnect user,
- * with the access token of a sign-in and the instant it stops being valid (epoch ms, about a minute).
+ * How the DGFiP will be asked about one foyer fiscal: by numéro fiscal; as the FranceConnect user,
+ * with the access token of a sign-in and the instant it stops being valid (epoch ms, about a minute);
+ * or by état civil. The état civil typed for the call (with its place of birth) is personal data
+ * of the request like the number: it waits here, in memory, and is lost like it at a restart.
  */
-export type Identifiant = { readonly spi: NumeroFiscal } | { readonly franceConnectToken: string; readonly valableJusque: number };
+export type Identifiant =
+  { readonly spi: NumeroFiscal } | { readonly franceConnectToken: string; readonly valableJusque: number } | { readonly etatCivil: EtatCivil };
 
 /**
  * A FranceConnect token is handed to the call only while it has this much life left: the quota slot,
@@ -12,8 +16,15 @@ export type Identifiant = { readonly spi: NumeroFiscal } | { readonly franceConn
  */
 export const MARGE_JETON_FRANCECONNECT_MS = 10_000;
 
+/** The `demande_foyers.voie` of an identifiant: how the avis was asked for (never what was typed). */
+export function voieDe(identifiant: Identifiant | { readonly franceConnectAttendu: true }): 'numero_fiscal' | 'franceconnect' | 'etat_civil' {
+  if ('franceConnectToken' in identifiant || 'franceConnectAttendu' in identifiant) return 'franceconnect';
+  if ('etatCivil' in identifiant) return 'etat_civil';
+  return 'numero_fiscal';
+}
+
 /**
- * The only place a numéro fiscal waits between the form and the call: this process's memory
+ * The only place a numéro fiscal (or an état civil) waits between the form and the call: this process's memory
  * (ARCHITECTURE §3.1). Entries expire so that a request never processed does not keep a number
  * alive; a restart empties the vault, and the requests it held become `a_ressaisir`.
  */

@@ -35,6 +35,20 @@ export const HABILITATION_TEST = parseHabilitation({
   versionTexteConsentement: 'test-1',
 });
 
+/** The same, with the état civil route: SFiP in one call, or R2P then Impôt particulier. */
+export const HABILITATION_ETAT_CIVIL = {
+  sfip: parseHabilitation({
+    ...HABILITATION_TEST,
+    scopes: ['RessourceIR', 'sfip_donnees_fiscales_usagers'],
+    modalites: ['numero-fiscal', 'franceconnect', 'etat-civil'],
+  }),
+  r2p: parseHabilitation({
+    ...HABILITATION_TEST,
+    scopes: ['RessourceIR', 'api_r2p_resolution_spi'],
+    modalites: ['numero-fiscal', 'franceconnect', 'etat-civil'],
+  }),
+};
+
 export const POLITIQUE_BOULOGNE = loadPolitiqueFileSync(new URL('../../../examples/boulogne-billancourt.yaml', import.meta.url).pathname);
 
 export interface Harness {

@@ -23,7 +23,9 @@ import {
   texteBrut,
 } from '../../http/formulaire.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
+import type { VoieEtatCivil } from '../../sources/dgfip-source.ts';
 import { parisDate } from '../../sources/paris-date.ts';
+import { registerGuichetEtatCivilRoutes } from './etat-civil-routes.tsx';
 import { requireAgent, sendAgentPage } from '../../http/espace-agents.tsx';
 import { motsDuNom, type CriteresRecherche, type CompositionFamille } from '../familles/familles-service.ts';
 import { champDeLaComposition, schemaComposition } from '../familles/formulaire-composition.tsx';
@@ -48,6 +50,8 @@ export interface GuichetRoutesDeps {
   readonly guichet: GuichetService;
   /** How long the submission waits for the answer before showing the queue (default 8 s). */
   readonly attenteMs?: number;
+  /** How an état civil is asked (SFiP, R2P), or `aucune`: then the counter asks only numéros fiscaux. */
+  readonly voieEtatCivil?: VoieEtatCivil;
 }
 
 /** The search of this session (shown again until replaced) and the consents of the request being entered. */
@@ -128,6 +132,14 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
   const familleDe = (request: FastifyRequest) => lireParams(PARAMS_ID, request, familleIntrouvable).id;
   const demandeDe = (request: FastifyRequest) => lireParams(PARAMS_ID, request, demandeIntrouvable).id;
   const aujourdhui = () => parisDate(Date.now());
+  const etatCivil = (deps.voieEtatCivil ?? 'aucune') !== 'aucune' && commune.habilitation.modalites.includes('etat-civil');
+  registerGuichetEtatCivilRoutes(app, {
+    ouvert: etatCivil,
+    commune,
+    guichet: service,
+    voie: deps.voieEtatCivil ?? 'aucune',
+    ...(deps.attenteMs !== undefined ? { attenteMs: deps.attenteMs } : {}),
+  });
 
   // ---------------------------------------------------------------------------------------
   // Find a family
@@ -294,7 +306,7 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
       request,
       reply,
       'Numéro fiscal',
-      <NumeroPage csrf={reply.generateCsrf()} familleId={familleId} composition={composition} accords={saisie.accords} errors={[]} />,
+      <NumeroPage csrf={reply.generateCsrf()} familleId={familleId} composition={composition} accords={saisie.accords} errors={[]} etatCivil={etatCivil} />,
     );
   });
 
@@ -368,7 +380,7 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
       reply,
       'Numéro fiscal',
       errors,
-      <NumeroPage csrf={reply.generateCsrf()} familleId={familleId} composition={composition} accords={saisie.accords} errors={errors} />,
+      <NumeroPage csrf={reply.generateCsrf()} familleId={familleId} composition={composition} accords={saisie.accords} errors={errors} etatCivil={etatCivil} />,
       status,
     );
   });

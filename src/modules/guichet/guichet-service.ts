@@ -1,3 +1,4 @@
+import type { EtatCivil } from '../../sources/etat-civil/etat-civil.ts';
 import type { ModeConsentement } from '../../domain/consentement.ts';
 import { QuotientError, isQuotientError } from '../../domain/errors.ts';
 import type { NumeroFiscal } from '../../domain/numero-fiscal.ts';
@@ -113,7 +114,8 @@ export class GuichetService {
    */
   async soumettre(
     familleId: string,
-    foyersFiscaux: ReadonlyArray<{ accord: AccordRecu; spi: NumeroFiscal }>,
+    // By numéro fiscal, or by état civil when the paper form has none.
+    foyersFiscaux: ReadonlyArray<{ accord: AccordRecu } & ({ spi: NumeroFiscal } | { etatCivil: EtatCivil })>,
     acteur: Acteur & { type: 'agent' },
     options: { correlationId?: string; attenteMs?: number; creee?: (id: string) => Promise<void>; adresse?: string } = {},
   ): Promise<{ id: string; reference: string }> {
@@ -123,9 +125,9 @@ export class GuichetService {
       canal: 'guichet',
       acteur,
       ...(options.adresse ? { essai: { adresse: options.adresse } } : {}),
-      foyersFiscaux: foyersFiscaux.map(({ accord, spi }) => ({
+      foyersFiscaux: foyersFiscaux.map(({ accord, ...identifiant }) => ({
         parentRang: accord.rang,
-        identifiant: { spi },
+        identifiant: 'spi' in identifiant ? { spi: identifiant.spi } : { etatCivil: identifiant.etatCivil },
         consentement: {
           mode: accord.mode,
           donnePar: { type: 'agent', id: acteur.id },

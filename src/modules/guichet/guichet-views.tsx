@@ -379,7 +379,7 @@ export const AVIS = (p1: string, p2: string): ReadonlyArray<readonly [string, st
   ['deux', 'Deux avis, un par parent (ni mariés ni pacsés) : accord et numéro fiscal de chacun'],
 ];
 
-function EnTeteDemande({ composition, familleId, etape }: { composition: CompositionFamille; familleId: string; etape: 1 | 2 }) {
+export function EnTeteDemande({ composition, familleId, etape }: { composition: CompositionFamille; familleId: string; etape: 1 | 2 }) {
   return (
     <>
       <p class="muted etape">
@@ -512,12 +512,15 @@ export function NumeroPage({
   composition,
   accords,
   errors,
+  etatCivil = false,
 }: {
   csrf: string;
   familleId: string;
   composition: CompositionFamille;
   accords: readonly AccordRecu[];
   errors: readonly ErrorDetail[];
+  /** The commune may ask by état civil: for a paper form that gives no numéro fiscal. */
+  etatCivil?: boolean;
 }) {
   const nom = (rang: 1 | 2) => {
     const p = composition.parents.find((x) => x.rang === rang);
@@ -546,6 +549,14 @@ export function NumeroPage({
           Envoyer la demande
         </button>
       </form>
+      {etatCivil ? (
+        <p>
+          <a class="button button--secondary" href={`/agents/guichet/familles/${familleId}/demande/etat-civil`}>
+            Saisir l’état civil à la place
+          </a>{' '}
+          Quand le formulaire ne donne pas le numéro fiscal.
+        </p>
+      ) : null}
     </>
   );
 }

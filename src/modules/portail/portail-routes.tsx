@@ -22,7 +22,9 @@ import {
 import { pageContext, sendPage } from '../../http/render.tsx';
 import { Layout } from '../../http/ui/layout.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
+import type { VoieEtatCivil } from '../../sources/dgfip-source.ts';
 import { parisDate } from '../../sources/paris-date.ts';
+import { etatCivilOuvert, registerEtatCivilRoutes } from './etat-civil-routes.tsx';
 import type { Acteur, JournalAudit } from '../audit/index.ts';
 import type { CompteConnecte } from '../comptes/comptes-service.ts';
 import type { FranceConnectClient } from '../comptes/franceconnect-client.ts';
@@ -68,6 +70,8 @@ export interface PortailRoutesDeps extends PortailServices {
   readonly publicUrl: string;
   /** How long the submission waits for the answer before showing the queue (default 8 s). */
   readonly attenteMs?: number;
+  /** How an état civil would be asked (SFiP, R2P), or `aucune`: then no « Je n'ai pas mon numéro fiscal ». */
+  readonly voieEtatCivil?: VoieEtatCivil;
 }
 
 /**
@@ -228,6 +232,18 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
   // ---------------------------------------------------------------------------------------
   // Step 3 and submission
 
+  const voie = deps.voieEtatCivil ?? 'aucune';
+  const etatCivil = etatCivilOuvert(commune, voie);
+  registerEtatCivilRoutes(app, {
+    demandes,
+    familles,
+    wake: deps.wake,
+    commune,
+    voie,
+    attendus,
+    ...(deps.attenteMs !== undefined ? { attenteMs: deps.attenteMs } : {}),
+  });
+
   const parcoursDe = (request: FastifyRequest, compte: CompteConnecte): Parcours | undefined => {
     const p = request.session.parcours;
     return p && p.familleId === compte.familleId ? p : undefined;
@@ -243,7 +259,7 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
       request,
       reply,
       'Votre numéro fiscal',
-      <NumeroPage csrf={reply.generateCsrf()} attendus={attendus(compte, composition, parcours.rangs)} errors={[]} />,
+      <NumeroPage csrf={reply.generateCsrf()} attendus={attendus(compte, composition, parcours.rangs)} errors={[]} etatCivil={etatCivil} />,
     );
   });
 
@@ -261,7 +277,7 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
         reply,
         'Votre numéro fiscal',
         lecture.errors,
-        <NumeroPage csrf={reply.generateCsrf()} attendus={liste} errors={lecture.errors} />,
+        <NumeroPage csrf={reply.generateCsrf()} attendus={liste} errors={lecture.errors} etatCivil={etatCivil} />,
       );
     }
     if (avisFranceConnect && parFranceConnect.length > 0) {

@@ -345,7 +345,18 @@ function NumerosASaisir({ attendus, errors }: { attendus: readonly NumeroAttendu
   );
 }
 
-export function NumeroPage({ csrf, attendus, errors }: { csrf: string; attendus: readonly NumeroAttendu[]; errors: readonly ErrorDetail[] }) {
+export function NumeroPage({
+  csrf,
+  attendus,
+  errors,
+  etatCivil = false,
+}: {
+  csrf: string;
+  attendus: readonly NumeroAttendu[];
+  errors: readonly ErrorDetail[];
+  /** The commune may ask by état civil: a way through for a family that does not find its numéro. */
+  etatCivil?: boolean;
+}) {
   // The title follows the way proposed: a family signed in with FranceConnect is not asked « your numéro fiscal » first.
   const fc = attendus.some((a) => a.voie === 'franceconnect');
   return (
@@ -360,6 +371,14 @@ export function NumeroPage({ csrf, attendus, errors }: { csrf: string; attendus:
           Envoyer la demande
         </button>
       </form>
+      {etatCivil && attendus.length > 0 ? (
+        <p>
+          <a class="button button--secondary" href="/mon-quotient/etat-civil">
+            Je n’ai pas mon numéro fiscal
+          </a>{' '}
+          La DGFiP peut aussi retrouver l’avis à partir de l’état civil (nom, prénoms, date et lieu de naissance).
+        </p>
+      ) : null}
     </>
   );
 }

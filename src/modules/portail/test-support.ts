@@ -1,3 +1,4 @@
+import type { Habilitation } from '../../domain/habilitation.ts';
 /**
  * Test support for the family portal: the real application, composed as in production, with
  * sign-in (local accounts and the local FranceConnect-like provider), the DGFiP sandbox on loopback
@@ -40,7 +41,7 @@ export interface PortailTestApp extends TestApp {
   ): Promise<{ statusCode: number; body: string; headers: Record<string, unknown> }>;
 }
 
-export async function createPortailTestApp(options: { publicUrl?: string; attenteMs?: number } = {}): Promise<PortailTestApp> {
+export async function createPortailTestApp(options: { publicUrl?: string; attenteMs?: number; habilitation?: Habilitation } = {}): Promise<PortailTestApp> {
   const publicUrl = options.publicUrl ?? PORTAIL_URL;
   const dir = mkdtempSync(join(tmpdir(), 'quotient-portail-'));
   // What is already started, closed in reverse order if a later step fails: a test file whose
@@ -60,7 +61,7 @@ export async function createPortailTestApp(options: { publicUrl?: string; attent
 async function build(
   publicUrl: string,
   dir: string,
-  options: { attenteMs?: number },
+  options: { attenteMs?: number; habilitation?: Habilitation },
   started: Array<() => Promise<unknown> | unknown>,
 ): Promise<PortailTestApp> {
   const sandbox = await startSandbox({ dataDir: join(dir, 'pki') });
@@ -88,7 +89,7 @@ async function build(
       dgfip: sandbox,
       upstreamHttp: TEST_UPSTREAM_HTTP,
       instanceId: 'portail-test',
-      habilitation: HABILITATION_TEST,
+      habilitation: options.habilitation ?? HABILITATION_TEST,
       politique: () => POLITIQUE_BOULOGNE,
       mailer: createSmtpMailer({ url: smtp.url, from: 'Quotient <ne-pas-repondre@exemple.fr>' }),
       outbox: smtp.messages,

@@ -54,6 +54,13 @@ const RETRYABLE: readonly RaisonEchec[] = ['quota_depasse', 'indisponible', 'inj
 const indisponible = (raison: RaisonEchec): raison is RaisonEchec & RaisonSituationIndisponible =>
   (RAISONS_SITUATION_INDISPONIBLE as readonly string[]).includes(raison);
 const MAX_TENTATIVES = 5;
+/** The état civil's failures, each with the reason that tells the family what to do next. */
+const MOTIF_ETAT_CIVIL = {
+  etat_civil_ambigu: 'etat_civil_ambigu',
+  etat_civil_introuvable: 'etat_civil_introuvable',
+  dossier_non_communicable: 'dossier_non_communicable',
+  etat_civil_trop_long: 'etat_civil_trop_long',
+} as const satisfies Partial<Record<RaisonEchec, CodeMotif>>;
 
 const systeme: Acteur = { type: 'systeme', id: 'quotient' };
 
@@ -160,7 +167,9 @@ export class TraitementService {
         situation =
           'spi' in identifiant
             ? await this.deps.source.parNumeroFiscal(identifiant.spi, options)
-            : await this.deps.source.parFranceConnect(identifiant.franceConnectToken, options);
+            : 'etatCivil' in identifiant
+              ? await this.deps.source.parEtatCivil(identifiant.etatCivil, options)
+              : await this.deps.source.parFranceConnect(identifiant.franceConnectToken, options);
       } catch (error) {
         // FranceConnect's token refused by the DGFiP (expired on the way, revoked): the declarant signs in again.
         if (isSourceFiscaleError(error) && error.raison === 'jeton_franceconnect_refuse') {
@@ -265,6 +274,10 @@ export class TraitementService {
       evenement = { type: 'echec_appel', reessayable: true };
       const delay = retryAt !== undefined ? Math.max(retryAt - this.clock(), 1_000) : 30_000 * 2 ** (demande.tentatives - 1);
       changement = { prochain_essai_le: new Date(this.clock() + delay).toISOString(), motif: null };
+    } else if (raison in MOTIF_ETAT_CIVIL) {
+      // The family's to mend (say more, or give the numéro fiscal): the request says how, and waits for a new entry.
+      evenement = { type: 'echec_appel', reessayable: false };
+      changement = { motif: motif(MOTIF_ETAT_CIVIL[raison as keyof typeof MOTIF_ETAT_CIVIL]), detenteur: null };
     } else if (indisponible(raison)) {
       evenement = { type: 'situation_indisponible', raison };
       changement = { motif: motif(raison), detenteur: null };

@@ -13,7 +13,8 @@ import { comparerSituations } from '../comparaison.ts';
 import { createDgfipClients, type DgfipClients } from '../dgfip.ts';
 import { SourceFiscaleError } from '../fiscal-source.ts';
 import { UpstreamHttp } from '../http/upstream-http.ts';
-import { criteresEtatCivil } from './etat-civil.ts';
+import { NOM_NAISSANCE_DGFIP_MAX, PRENOM_DGFIP_MAX } from '../../domain/etat-civil.ts';
+import { criteresEtatCivil, type EtatCivil } from './etat-civil.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'quotient-ec-'));
 const logLines: string[] = [];
@@ -128,7 +129,7 @@ test('R2P and SFiP retry a 401 only once: a gateway that keeps refusing the toke
 test('nobody, or too many people, for an état civil: typed reasons', async () => {
   const nobody = { nom: 'Inexistant', prenoms: 'Personne', dateNaissance: '1950-01-01' };
   for (const source of [clients.r2p, clients.sfip]) {
-    await assert.rejects(source.parEtatCivil(nobody), (e) => e instanceof SourceFiscaleError && e.raison === 'introuvable');
+    await assert.rejects(source.parEtatCivil(nobody), (e) => e instanceof SourceFiscaleError && e.raison === 'etat_civil_introuvable');
   }
   assert.throws(() => criteresEtatCivil({ nom: ' ', prenoms: 'Paul' }), /nom et le prénom/);
 });
@@ -199,5 +200,73 @@ test('a static API Particulier key the server refuses is not sent again', async 
       .filter((c) => c.api === 'api-particulier')
       .map((c) => c.status),
     [401],
+  );
+});
+
+// Contract point 3: the SFiP specification defines no annRevenu, and the sandbox sends none.
+test('an SFiP answer without annRevenu is the latest taxed year, as Impôt particulier gives it', async () => {
+  sandbox.admin.clearCalls();
+  const bySfip = await clients.sfip.parEtatCivil(married);
+  const bySpi = await clients.impotParticulier.parNumeroFiscal(NumeroFiscal.parse(SPI_SANDBOX.coupleMarie.declarant1));
+  assert.equal(bySfip.anneeRevenus, bySpi.anneeRevenus);
+  assert.equal(bySfip.rfr, bySpi.rfr);
+  // SFiP cannot be asked for a year: another year than the one it gives is « not yet », not a wrong avis.
+  await assert.rejects(
+    clients.sfip.parEtatCivil(married, { anneeRevenus: bySpi.anneeRevenus - 1 }),
+    (e) => e instanceof SourceFiscaleError && e.raison === 'annee_indisponible',
+  );
+});
+
+// Contract point 13: R2P's 403 is « trop de réponse ou dossier non communicable », not always homonyms.
+test('a 403 to a complete état civil is a file not disclosed; to a partial one, homonyms; to a token without the scope, a refused access', async () => {
+  const secret: EtatCivil = {
+    nom: 'Secret',
+    prenoms: 'Dominique',
+    sexe: 'F',
+    dateNaissance: '1975-05-05',
+    naisCodePays: '99100',
+    naisCodeDept: '75',
+    naisCodeCommune: '056',
+  };
+  for (const source of [clients.r2p, clients.sfip]) {
+    await assert.rejects(source.parEtatCivil(secret), (e) => e instanceof SourceFiscaleError && e.raison === 'dossier_non_communicable');
+    await assert.rejects(source.parEtatCivil({ nom: 'AC SIX', prenoms: 'YVETTE' }), (e) => e instanceof SourceFiscaleError && e.raison === 'etat_civil_ambigu');
+  }
+  const narrow = createDgfipClients(sandboxConnection(sandbox, 'RessourceIR'), { logger, http: { deadlineMs: 10_000, baseBackoffMs: 20 } });
+  try {
+    await assert.rejects(narrow.r2p.parEtatCivil(married), (e) => e instanceof SourceFiscaleError && e.raison === 'acces_refuse');
+  } finally {
+    await narrow.close();
+  }
+});
+
+// Contract point 14: the DGFiP's bounds are checked here, and nothing is sent beyond them.
+test('a name over 100 characters or a first name over 20 is refused before any call', async () => {
+  sandbox.admin.clearCalls();
+  const longs: EtatCivil[] = [
+    { ...married, nom: 'B'.repeat(NOM_NAISSANCE_DGFIP_MAX + 1) },
+    { ...married, prenoms: `Paul ${'H'.repeat(PRENOM_DGFIP_MAX + 1)}` },
+  ];
+  for (const source of [clients.r2p, clients.sfip]) {
+    for (const etatCivil of longs) {
+      await assert.rejects(
+        source.parEtatCivil(etatCivil),
+        (e) => e instanceof SourceFiscaleError && e.raison === 'etat_civil_trop_long' && /100|20/.test(e.message),
+      );
+    }
+  }
+  assert.deepEqual(sandbox.admin.calls(), []);
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 130 }), fc.array(fc.integer({ min: 1, max: 26 }), { minLength: 1, maxLength: 4 }), (n, tailles) => {
+      const etatCivil = { nom: 'N'.repeat(n), prenoms: tailles.map((t) => 'P'.repeat(t)).join(' ') };
+      const tropLong = n > NOM_NAISSANCE_DGFIP_MAX || tailles.some((t) => t > PRENOM_DGFIP_MAX);
+      let refuse = false;
+      try {
+        criteresEtatCivil(etatCivil);
+      } catch (error) {
+        refuse = error instanceof SourceFiscaleError && error.raison === 'etat_civil_trop_long';
+      }
+      assert.equal(refuse, tropLong);
+    }),
   );
 });

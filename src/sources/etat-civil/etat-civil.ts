@@ -1,5 +1,7 @@
 import { QuotientError } from '../../domain/errors.ts';
 import { parseIsoDate } from '../../domain/dates.ts';
+import { longueursEtatCivil } from '../../domain/etat-civil.ts';
+import { SourceFiscaleError } from '../fiscal-source.ts';
 
 /**
  * An état civil as R2P and SFiP search it: names as on the birth record, optional sex, birth date
@@ -19,7 +21,10 @@ export interface EtatCivil {
   readonly naisCodeCommune?: string;
 }
 
-/** The query string both APIs take; names uppercased without accents, as the DGFiP stores them. */
+/**
+ * The query string both APIs take; names uppercased without accents, as the DGFiP stores them.
+ * Names longer than the DGFiP's bounds are refused here, before any call (contract point 14).
+ */
 export function criteresEtatCivil(etatCivil: EtatCivil): URLSearchParams {
   const upper = (text: string) =>
     text
@@ -32,6 +37,8 @@ export function criteresEtatCivil(etatCivil: EtatCivil): URLSearchParams {
   const prenom = upper(etatCivil.prenoms);
   if (nom === '' || prenom === '')
     throw new QuotientError('invalid', 'etat_civil_incomplet', 'Le nom et le prénom sont obligatoires pour une recherche par état civil.');
+  const ecarts = longueursEtatCivil({ nom, prenoms: prenom });
+  if (ecarts.length > 0) throw new SourceFiscaleError('etat_civil_trop_long', { detail: ecarts.map((e) => e.message).join(' ') });
   const params = new URLSearchParams({ nom, prenom });
   if (etatCivil.sexe) params.set('sexe', etatCivil.sexe === 'M' ? '1' : '2');
   if (etatCivil.dateNaissance) {
@@ -43,4 +50,26 @@ export function criteresEtatCivil(etatCivil: EtatCivil): URLSearchParams {
   if (etatCivil.naisCodeDept) params.set('naisCodeDept', etatCivil.naisCodeDept);
   if (etatCivil.naisCodeCommune) params.set('naisCodeCommune', etatCivil.naisCodeCommune);
   return params;
+}
+
+/**
+ * True when the search names the person fully: whole birth date and place of birth. R2P answers
+ * 403 « Trop de réponse ou dossier non communicable » to both cases; homonyms sharing name, first
+ * names, birth day and birthplace are so rare that a 403 to such a search is read as a protected
+ * file, not as homonyms the family could tell apart by saying more (contract point 13).
+ */
+export function etatCivilComplet(etatCivil: EtatCivil): boolean {
+  return (
+    etatCivil.dateNaissance !== undefined &&
+    parseIsoDate(etatCivil.dateNaissance) !== null &&
+    (etatCivil.naisCodeCommune !== undefined || (etatCivil.naisCodePays !== undefined && etatCivil.naisCodePays !== '99100'))
+  );
+}
+
+/** The reason of a 403 to an état civil search: homonyms to tell apart, or a file the DGFiP does not disclose. */
+export function refusEtatCivil(etatCivil: EtatCivil, message: string): 'etat_civil_ambigu' | 'dossier_non_communicable' {
+  // A body that names only one of the two causes is believed; the specification's combined sentence is not a hint.
+  if (/non communicable/i.test(message) && !/trop de r[ée]ponse/i.test(message)) return 'dossier_non_communicable';
+  if (/trop de r[ée]ponse|homonym/i.test(message) && !/non communicable/i.test(message)) return 'etat_civil_ambigu';
+  return etatCivilComplet(etatCivil) ? 'dossier_non_communicable' : 'etat_civil_ambigu';
 }

@@ -6,7 +6,7 @@ import { authenticatedGet, type CredentialProvider } from '../http/authenticated
 import { safeJson } from '../http/token-cache.ts';
 import type { UpstreamHttp } from '../http/upstream-http.ts';
 import type { ImpotParticulierSource } from '../impot-particulier/impot-particulier-source.ts';
-import { criteresEtatCivil, type EtatCivil } from './etat-civil.ts';
+import { criteresEtatCivil, refusEtatCivil, type EtatCivil } from './etat-civil.ts';
 
 const r2pAnswer = z.object({ identifiant: z.object({ spi: z.string() }) });
 
@@ -31,8 +31,8 @@ export class R2pEtatCivilSource {
       ...(options.signal ? { signal: options.signal } : {}),
     });
     const { status, correlationId } = response;
-    if (status === 404) throw new SourceFiscaleError('introuvable', { correlationId, detail: 'Aucune personne ne correspond à cet état civil.' });
-    if (status === 403) throw new SourceFiscaleError('etat_civil_ambigu', { correlationId });
+    if (status === 404) throw new SourceFiscaleError('etat_civil_introuvable', { correlationId });
+    if (status === 403) throw new SourceFiscaleError(refus403(etatCivil, safeJson(response.body)), { correlationId });
     if (status === 400) throw new SourceFiscaleError('criteres_invalides', { correlationId });
     if (status === 401) throw new SourceFiscaleError('identifiants_refuses', { correlationId });
     if (status !== 200) throw new SourceFiscaleError('reponse_invalide', { correlationId, detail: `(R2P : HTTP ${status})` });
@@ -41,4 +41,14 @@ export class R2pEtatCivilSource {
     if (!spi?.ok) throw new SourceFiscaleError('reponse_invalide', { correlationId, detail: '(R2P : numéro fiscal absent ou mal formé)' });
     return this.options.impotParticulier.parNumeroFiscal(spi.value, options);
   }
+}
+
+/**
+ * R2P's 403 means « Trop de réponse ou dossier non communicable » (its specification), or, with the
+ * gateway's `fault` body, a token without the R2P scope: never homonyms by default (contract point 13).
+ */
+export function refus403(etatCivil: EtatCivil, body: unknown): 'etat_civil_ambigu' | 'dossier_non_communicable' | 'acces_refuse' {
+  const b = body as { fault?: unknown; erreur?: { message?: unknown } } | undefined;
+  if (b?.fault !== undefined) return 'acces_refuse';
+  return refusEtatCivil(etatCivil, typeof b?.erreur?.message === 'string' ? b.erreur.message : '');
 }

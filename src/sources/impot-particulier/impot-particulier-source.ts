@@ -1,7 +1,7 @@
 import { anneePasEncoreImposee, derniereAnneeImposee, type DateTaxation } from '../../domain/annee-imposition.ts';
 import { ressembleANumeroFiscal, type NumeroFiscal } from '../../domain/numero-fiscal.ts';
 import type { SituationFiscale } from '../../domain/situation-fiscale.ts';
-import { SourceFiscaleError, type FiscalSource, type OptionsAppel } from '../fiscal-source.ts';
+import { SourceFiscaleError, type OptionsAppel, type SourceParIdentifiant } from '../fiscal-source.ts';
 import { authenticatedGet, type CredentialProvider } from '../http/authenticated-get.ts';
 import { safeJson } from '../http/token-cache.ts';
 import type { UpstreamHttp, UpstreamResponse } from '../http/upstream-http.ts';
@@ -54,7 +54,7 @@ type Sujet = { readonly spi: NumeroFiscal } | { readonly franceConnectToken: str
  * asks for the latest taxed year and, when the habilitation allows N-2 and that avis does not exist
  * yet (4101), the year before.
  */
-export class ImpotParticulierSource implements FiscalSource {
+export class ImpotParticulierSource implements SourceParIdentifiant {
   readonly source = 'impot-particulier' as const;
 
   constructor(private readonly options: ImpotParticulierOptions) {}
