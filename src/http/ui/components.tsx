@@ -139,10 +139,12 @@ interface TextFieldProps {
   /** A short field for a number: its width tells the person what length is expected. */
   readonly size?: 'court' | 'moyen';
   readonly suffix?: string;
+  /** Shown and sent, not changed: a value that comes from elsewhere (FranceConnect). */
+  readonly readOnly?: boolean;
 }
 
 /** A labelled text input with its hint and its error, tied together for screen readers. */
-export function TextField({ id, name, label, type = 'text', hint, value, error, inputMode, autoComplete = 'off', size, suffix }: TextFieldProps) {
+export function TextField({ id, name, label, type = 'text', hint, value, error, inputMode, autoComplete = 'off', size, suffix, readOnly }: TextFieldProps) {
   const input = (
     <input
       id={id}
@@ -155,6 +157,7 @@ export function TextField({ id, name, label, type = 'text', hint, value, error, 
       class={size ? `input--${size}` : undefined}
       aria-describedby={describedBy(id, hint !== undefined, error !== undefined)}
       aria-invalid={error !== undefined ? 'true' : undefined}
+      readOnly={readOnly}
     />
   );
   return (

@@ -11,6 +11,12 @@ import type { FranceConnectIdentity } from './franceconnect-client.ts';
 /** Where a new account's family comes from: the families capability (FamillesService.creer). */
 export interface FamillesPort {
   creer(input: unknown, acteur: Acteur): Promise<{ id: string; reference: string }>;
+  /** Parent 1's identity set again from FranceConnect's claims (the family cannot change it). */
+  reprendreIdentiteFranceConnect(
+    familleId: string,
+    identite: { prenoms: string; nomNaissance: string; dateNaissance: string | null },
+    acteur: Acteur,
+  ): Promise<void>;
 }
 
 export interface JournalPort {
@@ -135,15 +141,21 @@ export class ComptesService {
   async connecterFranceConnect(identity: FranceConnectIdentity): Promise<string> {
     const { db } = this.deps;
     const displayName = `${identity.givenName} ${identity.familyName}`;
+    const parent1 = {
+      nomNaissance: identity.familyName,
+      prenoms: identity.givenName,
+      dateNaissance: identity.birthdate && /^\d{4}-\d{2}-\d{2}$/.test(identity.birthdate) ? identity.birthdate : null,
+    };
     const existing = await db
       .selectFrom('comptes')
-      .select('id')
+      .select(['id', 'famille_id'])
       .where('kind', '=', 'franceconnect')
       .where('issuer', '=', identity.issuer)
       .where('sub', '=', identity.sub)
       .executeTakeFirst();
     if (existing) {
       await db.updateTable('comptes').set({ last_sign_in_at: this.iso(), display_name: displayName }).where('id', '=', existing.id).execute();
+      await this.deps.familles.reprendreIdentiteFranceConnect(existing.famille_id, parent1, { type: 'famille', id: existing.id });
       await this.audit({
         actor: { type: 'famille', id: existing.id },
         action: 'compte.connexion',
@@ -154,18 +166,7 @@ export class ComptesService {
       return existing.id;
     }
     const compteId = randomUUID();
-    const famille = await this.deps.familles.creer(
-      {
-        parents: [
-          {
-            nomNaissance: identity.familyName,
-            prenoms: identity.givenName,
-            dateNaissance: identity.birthdate && /^\d{4}-\d{2}-\d{2}$/.test(identity.birthdate) ? identity.birthdate : null,
-          },
-        ],
-      },
-      { type: 'famille', id: compteId },
-    );
+    const famille = await this.deps.familles.creer({ parents: [parent1] }, { type: 'famille', id: compteId });
     await db
       .insertInto('comptes')
       .values({

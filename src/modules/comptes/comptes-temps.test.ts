@@ -38,6 +38,8 @@ test('reset and sign-up do the same work for a known and an unknown address, and
             .execute();
           return { id, reference: `F-TEST-${familles}` };
         },
+        // Local accounts only here: no FranceConnect identity to take again.
+        async reprendreIdentiteFranceConnect() {},
       },
       mailer,
       publicUrl: 'https://q.exemple.fr',

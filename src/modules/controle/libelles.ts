@@ -51,6 +51,7 @@ const ACTIONS: Readonly<Record<string, string>> = {
   'famille.consultee': 'Dossier d’une famille consulté',
   'famille.creee': 'Famille créée',
   'famille.modifiee': 'Famille modifiée',
+  'famille.identite_franceconnect': 'Identité du premier parent reprise de FranceConnect',
   'famille.exportee': 'Données d’une famille exportées',
   'famille.donnees_exportees': 'Données d’une famille exportées',
   'famille.resultat_consulte': 'Résultat consulté',

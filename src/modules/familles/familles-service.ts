@@ -48,6 +48,22 @@ export const familleSchema = z.strictObject({
 });
 
 export type FamilleSaisie = z.input<typeof familleSchema>;
+type FamilleSaisieLue = z.output<typeof familleSchema>;
+
+/** Parent 1's identity as FranceConnect gives it (its claims given_name, family_name, birthdate). */
+export interface IdentiteFranceConnect {
+  readonly prenoms: string;
+  readonly nomNaissance: string;
+  /** `AAAA-MM-JJ`, or null when FranceConnect gave none in that form. */
+  readonly dateNaissance: string | null;
+}
+
+/** The fields of parent 1 FranceConnect vouches for: the form's field, the column, the refusal's message. */
+const IDENTITE_FRANCECONNECT = [
+  ['prenoms', 'prenoms', 'Les prénoms du premier parent viennent de FranceConnect et ne peuvent pas être modifiés ici.'],
+  ['nomNaissance', 'nom_naissance', 'Le nom de naissance du premier parent vient de FranceConnect et ne peut pas être modifié ici.'],
+  ['dateNaissance', 'date_naissance', 'La date de naissance du premier parent vient de FranceConnect et ne peut pas être modifiée ici.'],
+] as const;
 
 export class FamillesService {
   constructor(private readonly deps: { db: Kysely<Schema>; journal: JournalAudit; coffre: Coffre; clock?: () => number }) {}
@@ -305,11 +321,12 @@ export class FamillesService {
    * « Mon foyer », completed or corrected by the family: parents and children as declared replace
    * the previous ones (consents name parents by rank, not by row). Validated like `creer`.
    */
-  async mettreAJour(familleId: string, input: unknown, acteur: Acteur): Promise<void> {
+  async mettreAJour(familleId: string, input: unknown, acteur: Acteur, options: { parent1FranceConnect?: boolean } = {}): Promise<void> {
     const parsed = familleSchema.safeParse(input, parseOptions);
     if (!parsed.success) throw invalidInput('famille_invalide', 'Les informations du foyer sont incomplètes.', parsed.error.issues);
     const f = parsed.data;
     const now = this.now();
+    if (options.parent1FranceConnect) await this.refuserSiIdentiteChangee(familleId, f.parents[0], acteur);
     await this.deps.journal.inTransaction(async (trx) => {
       const updated = await trx
         .updateTable('familles')
@@ -349,6 +366,74 @@ export class FamillesService {
       };
       await this.deps.journal.append(
         { actor: acteur, action: 'famille.modifiee', target: { type: 'famille', id: familleId }, outcome: 'succes', details },
+        trx,
+      );
+    });
+  }
+
+  /**
+   * For a FranceConnect account, parent 1 is the person FranceConnect signed in: their first names,
+   * birth name and birth date are FranceConnect's, not the family's to change (else anyone could
+   * name a third party there and fish for their avis). A change is refused, journaled, and named
+   * field by field; the usage name stays the family's.
+   */
+  private async refuserSiIdentiteChangee(familleId: string, saisi: FamilleSaisieLue['parents'][number] | undefined, acteur: Acteur): Promise<void> {
+    const enregistre = await this.deps.db
+      .selectFrom('parents')
+      .select(['prenoms', 'nom_naissance', 'date_naissance'])
+      .where('famille_id', '=', familleId)
+      .where('rang', '=', 1)
+      .executeTakeFirst();
+    if (!enregistre) return;
+    const champs = IDENTITE_FRANCECONNECT.filter(([champ, colonne]) => (saisi?.[champ] ?? null) !== enregistre[colonne]).map(([champ, , message]) => ({
+      path: `parents[0].${champ}`,
+      message,
+    }));
+    if (champs.length === 0) return;
+    await this.deps.journal.append({
+      actor: acteur,
+      action: 'famille.modifiee',
+      target: { type: 'famille', id: familleId },
+      outcome: 'refus',
+      details: { motif: 'identite_franceconnect', champs: champs.map((c) => c.path.slice('parents[0].'.length)).join(',') },
+    });
+    throw new QuotientError('forbidden', 'identite_franceconnect', 'L’identité du premier parent vient de FranceConnect et ne peut pas être modifiée ici.', {
+      details: champs,
+    });
+  }
+
+  /**
+   * At each FranceConnect sign-in, parent 1's identity is FranceConnect's again: a correction of the
+   * civil status reaches the household, and an identity changed before it was locked is undone.
+   * Journaled when something changed (field names only).
+   */
+  async reprendreIdentiteFranceConnect(familleId: string, identite: IdentiteFranceConnect, acteur: Acteur): Promise<void> {
+    const { db, journal } = this.deps;
+    const enregistre = await db
+      .selectFrom('parents')
+      .select(['id', 'prenoms', 'nom_naissance', 'date_naissance'])
+      .where('famille_id', '=', familleId)
+      .where('rang', '=', 1)
+      .executeTakeFirst();
+    if (!enregistre) return;
+    const voulu = {
+      prenoms: identite.prenoms,
+      nom_naissance: identite.nomNaissance,
+      // A birth date FranceConnect did not give in a usable form leaves the one recorded.
+      date_naissance: identite.dateNaissance ?? enregistre.date_naissance,
+    };
+    const changes = (['prenoms', 'nom_naissance', 'date_naissance'] as const).filter((c) => voulu[c] !== enregistre[c]);
+    if (changes.length === 0) return;
+    await journal.inTransaction(async (trx) => {
+      await trx.updateTable('parents').set(voulu).where('id', '=', enregistre.id).execute();
+      await journal.append(
+        {
+          actor: acteur,
+          action: 'famille.identite_franceconnect',
+          target: { type: 'famille', id: familleId },
+          outcome: 'succes',
+          details: { champs: changes.join(',') },
+        },
         trx,
       );
     });

@@ -183,6 +183,9 @@ export function champDeLaComposition(detail: ErrorDetail): ErrorDetail {
   return detail.path === 'courriel' ? detail : { path: '', message: detail.message };
 }
 
+/** Parent 1's fields FranceConnect vouches for, as the form names them. */
+export const CHAMPS_FRANCECONNECT = ['parent1-prenoms', 'parent1-nomNaissance', 'parent1-dateNaissance'] as const;
+
 /** The household as recorded, in the form's fields: what « Mon foyer » shows to be corrected. */
 export function valeursDeLaComposition(composition: CompositionFamille): Record<string, string> {
   const v: Record<string, string> = {};
@@ -213,16 +216,32 @@ function Champ({
   values,
   errors,
   hint,
+  readOnly = false,
 }: {
   id: string;
   label: string;
   values: Readonly<Record<string, string>>;
   errors: readonly ErrorDetail[];
   hint?: string;
+  readOnly?: boolean;
 }) {
   const error = errorOf(errors, id);
-  return <TextField id={id} label={label} value={values[id] ?? ''} autoComplete="off" {...(hint ? { hint } : {})} {...(error ? { error } : {})} />;
+  return (
+    <TextField
+      id={id}
+      label={label}
+      value={values[id] ?? ''}
+      autoComplete="off"
+      {...(hint ? { hint } : {})}
+      {...(error ? { error } : {})}
+      {...(readOnly ? { readOnly } : {})}
+    />
+  );
 }
+
+/** Why parent 1's identity cannot be changed on a FranceConnect account. */
+export const EXPLICATION_FRANCECONNECT =
+  'Ces informations viennent de FranceConnect : le premier parent est la personne connectée avec FranceConnect. Elles ne peuvent pas être modifiées ici ; seul le nom d’usage peut l’être.';
 
 interface PersonneProps {
   readonly espace: Espace;
@@ -232,18 +251,25 @@ interface PersonneProps {
   readonly values: Readonly<Record<string, string>>;
   readonly errors: readonly ErrorDetail[];
   readonly children?: ComponentChildren;
+  /** Names and birth date from FranceConnect: shown, sent back as they are, not editable. */
+  readonly franceConnect?: boolean;
 }
 
-function Personne({ espace, prefix, legend, enfant, values, errors, children }: PersonneProps) {
+function Personne({ espace, prefix, legend, enfant, values, errors, children, franceConnect = false }: PersonneProps) {
   return (
     // At the counter, each person in its frame: the agent copies several identity papers in a row.
     <fieldset class={espace === 'agents' ? 'field guichet-personne' : 'field'}>
       <legend>{legend}</legend>
-      <Champ id={`${prefix}-prenoms`} label="Prénoms" values={values} errors={errors} />
+      {franceConnect ? (
+        <p class="hint" id={`${prefix}-franceconnect`}>
+          {EXPLICATION_FRANCECONNECT}
+        </p>
+      ) : null}
+      <Champ id={`${prefix}-prenoms`} label="Prénoms" values={values} errors={errors} readOnly={franceConnect} />
       {enfant ? (
         <Champ id={`${prefix}-nom`} label={MOTS[espace].nomEnfant.label} values={values} errors={errors} />
       ) : (
-        <Champ id={`${prefix}-nomNaissance`} label="Nom de naissance" values={values} errors={errors} />
+        <Champ id={`${prefix}-nomNaissance`} label="Nom de naissance" values={values} errors={errors} readOnly={franceConnect} />
       )}
       {enfant ? null : <Champ id={`${prefix}-nomUsage`} label="Nom d’usage (facultatif)" values={values} errors={errors} />}
       <Champ
@@ -252,6 +278,7 @@ function Personne({ espace, prefix, legend, enfant, values, errors, children }: 
         hint={AIDE_DATE}
         values={values}
         errors={errors}
+        readOnly={franceConnect}
       />
       {children}
     </fieldset>
@@ -268,18 +295,21 @@ export function ChampsComposition({
   values,
   errors,
   enfantsIntro,
+  parent1FranceConnect = false,
 }: {
   espace: Espace;
   values: Readonly<Record<string, string>>;
   errors: readonly ErrorDetail[];
   enfantsIntro?: ComponentChildren;
+  /** A FranceConnect account's « Mon foyer »: parent 1's identity is FranceConnect's. */
+  parent1FranceConnect?: boolean;
 }) {
   const mots = MOTS[espace];
   const choix = espace === 'agents' ? 'guichet-choix' : undefined;
   return (
     <>
       <h2>Les parents</h2>
-      <Personne espace={espace} prefix="parent1" legend="Premier parent" enfant={false} values={values} errors={errors} />
+      <Personne espace={espace} prefix="parent1" legend="Premier parent" enfant={false} values={values} errors={errors} franceConnect={parent1FranceConnect} />
       <Personne espace={espace} prefix="parent2" legend="Second parent (facultatif)" enfant={false} values={values} errors={errors}>
         <RadioGroup
           name="parent2-foyer"

@@ -31,7 +31,7 @@ import type { FranceConnectClient } from '../comptes/franceconnect-client.ts';
 import type { DemandesService, EtatDemande, FoyerFiscalSoumis } from '../demandes/demandes-service.ts';
 import { exportEnTexte } from '../familles/export-texte.ts';
 import type { FamillesService, CompositionFamille } from '../familles/familles-service.ts';
-import { champDeLaComposition, schemaComposition, valeursDeLaComposition } from '../familles/formulaire-composition.tsx';
+import { CHAMPS_FRANCECONNECT, champDeLaComposition, schemaComposition, valeursDeLaComposition } from '../familles/formulaire-composition.tsx';
 import { registerAvisFranceConnect } from './avis-franceconnect.tsx';
 import {
   AccordPage,
@@ -497,28 +497,44 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
       request,
       reply,
       'Mon foyer',
-      <CompositionPage csrf={reply.generateCsrf()} values={valeursDeLaComposition(composition)} errors={[]} enregistre={false} />,
+      <CompositionPage
+        csrf={reply.generateCsrf()}
+        values={valeursDeLaComposition(composition)}
+        errors={[]}
+        enregistre={false}
+        parent1FranceConnect={compte.franceConnect !== null}
+      />,
     );
   });
 
   app.post('/mon-foyer', async (request, reply) => {
     const compte = requireFamille(request);
-    const erreur = (errors: readonly ErrorDetail[]) =>
-      pageFormulaire(
+    const parent1FranceConnect = compte.franceConnect !== null;
+    const erreur = async (errors: readonly ErrorDetail[], status?: number) => {
+      const values = saisieAReafficher(request.body);
+      // Parent 1's identity shown again as FranceConnect gave it, never as posted.
+      if (parent1FranceConnect) {
+        const enregistre = valeursDeLaComposition(await familles.composition(compte.familleId));
+        for (const champ of CHAMPS_FRANCECONNECT) values[champ] = enregistre[champ] ?? '';
+      }
+      return pageFormulaire(
         page,
         request,
         reply,
         'Mon foyer',
         errors,
-        <CompositionPage csrf={reply.generateCsrf()} values={saisieAReafficher(request.body)} errors={errors} enregistre={false} />,
+        <CompositionPage csrf={reply.generateCsrf()} values={values} errors={errors} enregistre={false} parent1FranceConnect={parent1FranceConnect} />,
+        status,
       );
+    };
     const lecture = lireFormulaire(z.intersection(schemaComposition('famille', parisDate(Date.now())), z.object({ 'hors-commune': coche() })), request.body);
     if (!lecture.ok) return erreur(lecture.errors);
     const { parents, enfants, 'hors-commune': horsCommune } = lecture.values;
     try {
-      await familles.mettreAJour(compte.familleId, { parents, enfants, resident: !horsCommune }, acteurDe(compte));
+      await familles.mettreAJour(compte.familleId, { parents, enfants, resident: !horsCommune }, acteurDe(compte), { parent1FranceConnect });
     } catch (error) {
-      return erreur(refusDe(error, { champ: champDeLaComposition }).errors);
+      const refus = refusDe(error, { kinds: ['invalid', 'forbidden'], champ: champDeLaComposition });
+      return erreur(refus.errors, refus.status);
     }
     return reply.redirect('/mon-quotient', 303);
   });

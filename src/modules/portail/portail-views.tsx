@@ -776,11 +776,14 @@ export function CompositionPage({
   values,
   errors,
   enregistre,
+  parent1FranceConnect = false,
 }: {
   csrf: string;
   values: Readonly<Record<string, string>>;
   errors: readonly ErrorDetail[];
   enregistre: boolean;
+  /** Signed in with FranceConnect: parent 1's identity is FranceConnect's, shown read-only. */
+  parent1FranceConnect?: boolean;
 }) {
   return (
     <>
@@ -796,6 +799,7 @@ export function CompositionPage({
           espace="famille"
           values={values}
           errors={errors}
+          parent1FranceConnect={parent1FranceConnect}
           enfantsIntro={
             <p>
               Un enfant en résidence alternée vit la moitié du temps chez chacun de ses parents séparés : chaque parent fait calculer son propre quotient
