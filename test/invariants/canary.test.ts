@@ -273,8 +273,20 @@ test('the SPI R2P returns for an état civil is nowhere: database files and WAL,
     );
     // R2P answers, then Impôt particulier fails: the SPI held between the two calls is dropped as well.
     t.sandbox.admin.addFault({ kind: 'malformedJson', spi: CANARY, api: 'impot-particulier' });
+    t.sandbox.admin.clearCalls();
     try {
-      assert.match(await demander(), /Demande D-/);
+      const echec = await demander();
+      assert.match(echec, /Demande D-/);
+      assert.doesNotMatch(echec, /Votre quotient familial/, 'the second request failed after R2P answered');
+      assert.deepEqual(
+        t.sandbox.admin
+          .calls()
+          .filter((c) => c.api !== 'token')
+          .map((c) => c.api)
+          .slice(0, 2),
+        ['r2p', 'impot-particulier'],
+        'R2P answered, then Impôt particulier was called with the canary and failed',
+      );
     } finally {
       t.sandbox.admin.clearFaults();
     }

@@ -114,6 +114,7 @@ export function registerGuichetEtatCivilRoutes(
       parisDate(Date.now()),
     );
     let errors: ErrorDetail[] = lecture.errors;
+    let status: number | undefined;
     const etatsCivils = lecture.etatsCivils;
     if (etatsCivils) {
       delete request.session.guichetSaisie;
@@ -124,12 +125,15 @@ export function registerGuichetEtatCivilRoutes(
         });
         const { id } = await guichet.soumettre(familleId, foyersFiscaux, acteur, {
           correlationId: request.id,
+          adresse: request.ip,
           ...(deps.attenteMs !== undefined ? { attenteMs: deps.attenteMs } : {}),
         });
         return reply.redirect(`/agents/guichet/demandes/${id}`, 303);
       } catch (error) {
         request.session.guichetSaisie = saisie;
-        errors = refusDe(error, { champ: () => null }).errors;
+        const refus = refusDe(error, { kinds: ['invalid', 'rate_limited'], champ: () => null });
+        errors = refus.errors;
+        status = refus.status;
       }
     }
     return pageFormulaire(
@@ -139,6 +143,7 @@ export function registerGuichetEtatCivilRoutes(
       titre,
       lecture.recherche ? [] : errors,
       vue(reply, familleId, composition, saisie.accords, saisieAReafficher(request.body), errors, lecture.candidats),
+      status,
     );
   });
 }

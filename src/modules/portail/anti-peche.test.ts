@@ -4,6 +4,7 @@ import { SPI_SANDBOX } from '../../sandbox/server.ts';
 import { createBackOfficeTestApp, type BackOfficeTestApp } from '../agents/test-support.ts';
 import { ACTION_ESSAI, ACTION_LIMITE } from '../demandes/limites-numero-fiscal.ts';
 import { MOTIF_FAMILLE_A_VERIFIER } from '../demandes/motifs.ts';
+import { HABILITATION_ETAT_CIVIL } from '../demandes/test-harness.ts';
 
 /**
  * Issue 12, hole 3: a family account that submits numéros fiscaux one after the other (fishing
@@ -58,4 +59,41 @@ test('the third number within the hour from one account is refused with a French
   assert.equal(essais.length, 2);
   assert.equal(limites.length, 1);
   assert.deepEqual([limites[0]?.details.canal, limites[0]?.details.portee, limites[0]?.details.fenetre], ['en_ligne', 'compte', 'heure']);
+});
+
+test('état civil tries count against the same limits: the third within the hour is refused on the état civil form itself (429), with no DGFiP call', async () => {
+  const ec = await createBackOfficeTestApp({ habilitation: HABILITATION_ETAT_CIVIL.sfip, numeroFiscal: { parCompte: { heure: 2, jour: 10 } } });
+  try {
+    const { jar } = await ec.signedInFamily(
+      {
+        parents: [{ nomNaissance: 'Mercier', prenoms: 'Anne', dateNaissance: '1987-02-03' }],
+        enfants: [{ prenoms: 'Jade', nom: 'Mercier', dateNaissance: '2019-01-30' }],
+        courriel: 'anne.mercier@exemple.fr',
+      },
+      'anne.mercier@exemple.fr',
+    );
+    const essayer = async (prenoms: string) => {
+      assert.equal((await ec.post(jar, '/mon-quotient/accord', '/mon-quotient/accord', { 'accord-1': 'oui' })).statusCode, 303);
+      return ec.post(jar, '/mon-quotient/etat-civil', '/mon-quotient/etat-civil', {
+        'ec-1-nom': 'Mercier',
+        'ec-1-prenoms': prenoms,
+        'ec-1-sexe': 'F',
+        'ec-1-naissance': '03/02/1987',
+        'ec-1-ne': 'france',
+        'ec-1-code-commune': '31555',
+        'accord-etat-civil': 'oui',
+        action: 'envoyer',
+      });
+    };
+    for (const prenoms of ['Anne', 'Annie']) assert.equal((await essayer(prenoms)).statusCode, 303);
+    const callsBefore = ec.sandbox.admin.calls().length;
+    const refused = await essayer('Anna');
+    assert.equal(refused.statusCode, 429);
+    const page = text(refused.body);
+    assert.match(page, /Trop de numéros fiscaux ont été saisis en peu de temps/);
+    assert.match(page, /Sans numéro fiscal : votre état civil/, 'the état civil form again, not a bare error page');
+    assert.equal(ec.sandbox.admin.calls().length, callsBefore, 'no DGFiP call for the refused try');
+  } finally {
+    await ec.close();
+  }
 });

@@ -171,9 +171,11 @@ export function registerAvisFranceConnect(app: FastifyInstance, deps: AvisFrance
       const identifiant = identifiantDe(rang);
       return identifiant ? [{ parentRang: rang, identifiant }] : [];
     });
+    // The numbers typed for the other declarant count against the account and the address like any others.
+    const essai = { compte: compte.compteId, adresse: request.ip };
     let id = attente.demandeId;
     if (id) {
-      await deps.demandes.ressaisir(id, deps.acteurDe(compte), identifiants);
+      await deps.demandes.ressaisir(id, deps.acteurDe(compte), identifiants, essai);
     } else {
       const consentement = { mode: 'en_ligne' as const, donnePar: { type: 'famille' as const, id: compte.familleId } };
       const foyersFiscaux: FoyerFiscalSoumis[] = identifiants.map((i) => ({ ...i, consentement }));
@@ -183,6 +185,7 @@ export function registerAvisFranceConnect(app: FastifyInstance, deps: AvisFrance
         acteur: deps.acteurDe(compte),
         foyersFiscaux,
         correlationId: request.id,
+        essai,
       }));
       delete request.session.parcours;
     }

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ComponentChildren } from 'preact';
 import { lireEtatsCivils, valeursEtatCivil, type LectureEtatCivil } from '../../http/etat-civil-formulaire.ts';
 import { requireFamille } from '../../http/espace-famille.ts';
-import { pageFormulaire, saisieAReafficher } from '../../http/formulaire.ts';
+import { pageFormulaire, refusDe, saisieAReafficher } from '../../http/formulaire.ts';
 import { pageContext, sendPage } from '../../http/render.tsx';
 import { Layout } from '../../http/ui/layout.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
@@ -104,13 +104,32 @@ export function registerEtatCivilRoutes(app: FastifyInstance, deps: EtatCivilRou
       const etatCivil = etatsCivils.get(a.rang);
       return etatCivil ? [{ parentRang: a.rang, identifiant: { etatCivil }, consentement }] : [];
     });
-    const { id } = await deps.demandes.soumettre({
-      familleId: compte.familleId,
-      canal: 'en_ligne',
-      acteur: { type: 'famille', id: compte.compteId },
-      foyersFiscaux,
-      correlationId: request.id,
-    });
+    let id: string;
+    try {
+      ({ id } = await deps.demandes.soumettre({
+        familleId: compte.familleId,
+        canal: 'en_ligne',
+        acteur: { type: 'famille', id: compte.compteId },
+        foyersFiscaux,
+        correlationId: request.id,
+        // An état civil typed is a try like a number, against the account and the address too.
+        essai: { compte: compte.compteId, adresse: request.ip },
+      }));
+    } catch (error) {
+      // Too many tries (anti-fishing): the same form, 429, with when to try again.
+      const refus = refusDe(error, { kinds: ['rate_limited'], champ: () => null });
+      const body = (
+        <EtatCivilPage
+          csrf={reply.generateCsrf()}
+          attendus={attendus}
+          voie={deps.voie}
+          valeurs={saisieAReafficher(request.body)}
+          errors={refus.errors}
+          candidats={new Map()}
+        />
+      );
+      return pageFormulaire(page, request, reply, titre, refus.errors, body, refus.status);
+    }
     delete request.session.parcours;
     deps.wake();
     await deps.demandes.attendre(id, deps.attenteMs ?? 8_000);

@@ -307,7 +307,7 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
         reply,
         'Votre numéro fiscal',
         refus.errors,
-        <NumeroPage csrf={reply.generateCsrf()} attendus={liste} errors={refus.errors} />,
+        <NumeroPage csrf={reply.generateCsrf()} attendus={liste} errors={refus.errors} etatCivil={etatCivil} />,
         refus.status,
       );
     }
