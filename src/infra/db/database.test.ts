@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { sql } from 'kysely';
 import { isQuotientError } from '../../domain/errors.ts';
-import { MOTIFS, motif, type CodeMotif } from '../../modules/demandes/motifs.ts';
+import { motif, type CodeMotif } from '../../modules/demandes/motifs.ts';
+import { CODES_0009 } from './migrations/0009-motif-code.ts';
 import { openDatabase } from './database.ts';
 import { ensureInstallation } from './installation.ts';
 import { MIGRATIONS, migrateToLatest, type Migration } from './migrations.ts';
@@ -41,7 +42,8 @@ test('0009 gives the requests already recorded the code of the reason they hold,
     await database.db.insertInto('familles').values({ id: 'f', reference: 'F-TEST', resident: 1, courriel: null, creee_le: le, modifiee_le: le }).execute();
     // Every sentence written until 0009 — the code's wording then; a later rewording keeps these old
     // sentences here — a refusal with its instructor's words, no reason, and a sentence of no known reason.
-    const codes = Object.keys(MOTIFS) as CodeMotif[];
+    // The codes of that time: a reason added later (état civil, FranceConnect…) never had a sentence to convert.
+    const codes = CODES_0009 as CodeMotif[];
     const motifs: Array<[string, string | null]> = [
       ...codes.map((code): [string, string] => [code, motif(code, code === 'refuse' ? 'Aucun avis présenté.' : undefined).texte]),
       ['aucun', null],

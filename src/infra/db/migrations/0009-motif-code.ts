@@ -20,6 +20,9 @@ const PHRASES: Readonly<Record<string, string>> = {
   confirme: 'Demande vérifiée par un agent de la mairie.',
   qf_manuel: 'Quotient fixé par un agent de la mairie au vu d’un document présenté.',
 };
+/** The reason codes that existed when 0009 shipped (the sentences above, and the refusal): its test covers these. */
+export const CODES_0009: readonly string[] = [...Object.keys(PHRASES), 'refuse'];
+
 /** A refusal's sentence is this, then « : » and the instructor's reason. */
 const REFUS = 'Demande refusée après examen par un agent de la mairie : ';
 
