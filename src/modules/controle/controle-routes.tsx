@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ComponentChildren } from 'preact';
 import { z } from 'zod';
 import { QuotientError, type ErrorDetail } from '../../domain/errors.ts';
-import { PARAMS_ID, coche, lireChamps, lireParams, pageFormulaire, refusDe, texte, valeursAReafficher } from '../../http/formulaire.ts';
+import { PARAMS_ID, coche, lireChamps, lireParams, pageFormulaire, refusDe, texte, texteBrut, valeursAReafficher } from '../../http/formulaire.ts';
 import { takeFlash } from '../../http/session.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { acteurAgent, requireAgent, sendAgentPage } from '../../http/espace-agents.tsx';
@@ -16,17 +16,21 @@ export interface ControleRoutesDeps {
   readonly controle: ControleService;
 }
 
-/** Criteria typed in a form: a field left empty is no criterion. The service checks each one. */
+/**
+ * Criteria typed in a form: a field left empty is no criterion. The service checks each one, a
+ * numéro fiscal included, and names the field in its error: read as sent (`texteBrut`).
+ */
 const criteres = <K extends string>(noms: readonly K[]) =>
   z
-    .object(Object.fromEntries(noms.map((k) => [k, texte()])))
+    .object(Object.fromEntries(noms.map((k) => [k, texteBrut()])))
     .transform((v) => Object.fromEntries(Object.entries(v).filter(([, x]) => x.trim() !== '')) as Partial<Record<K, string>>);
 
 const FILTRE = criteres(['agent', 'acteurType', 'acteurId', 'action', 'du', 'au', 'famille', 'resultat']);
 const EFFACER = z.object({ effacer: coche() });
 const EXPORT = criteres(['sujet', 'famille', 'agent', 'du', 'au', 'format']);
 const CONTROLE = z.object({ du: texte(), au: texte(), taille: texte() });
-const OBSERVATIONS = z.object({ observations: texte(), clore: coche() });
+// The service refuses observations shaped like a numéro fiscal, on their field: read as sent.
+const OBSERVATIONS = z.object({ observations: texteBrut(), clore: coche() });
 /** The reason of an acknowledgement: the service checks it (length, one line, nothing shaped like a numéro fiscal). */
 const RECONNAISSANCE = z.object({ motif: texte() });
 /** The journal's pages: entries before a sequence number. */
