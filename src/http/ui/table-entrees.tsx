@@ -4,7 +4,7 @@
  * entries behind a security alert.
  */
 import type { ComponentChildren } from 'preact';
-import type { EntreeLisible } from '../../modules/controle/controle-service.ts';
+import type { EntreeLisible } from '../../modules/controle/lecture-journal.ts';
 
 /** A data table in a region that scrolls sideways on its own, so that the page never does. */
 export function Tableau({ caption, children }: { caption: string; children: ComponentChildren }) {

@@ -7,7 +7,10 @@ import { PARAMS_ID, coche, lireChamps, lireParams, pageFormulaire, refusDe, text
 import { takeFlash } from '../../http/session.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { acteurAgent, requireAgent, sendAgentPage } from '../../http/espace-agents.tsx';
-import { controleIntrouvable, type ControleService, type ExportSaisi, type FiltreSaisi } from './controle-service.ts';
+import type { ControleService } from './controle-service.ts';
+import { controleIntrouvable } from './controles-periodiques.ts';
+import type { ExportSaisi } from './export-journal.ts';
+import type { FiltreSaisi } from './lecture-journal.ts';
 import { jourFrancais } from './periode.ts';
 import { AccueilControle, ControlePage, ControlesPage, ExportsPage, IntegritePage, JournalPage } from './controle-views.tsx';
 

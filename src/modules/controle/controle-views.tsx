@@ -4,8 +4,10 @@ import { TableEntrees, Tableau } from '../../http/ui/table-entrees.tsx';
 import { ANCRE_ERREURS, Alert, Csrf, Erreurs, FieldError, Flash, SelectField, TextAreaField, TextField, errorOf } from '../../http/ui/components.tsx';
 import type { Agent } from '../agents/agents-service.ts';
 import type { EtatIntegrite } from '../incident/garde-integrite.ts';
-import type { ControleDetail, ControleResume, ExportSaisi, FiltreSaisi, PageJournal, Verification } from './controle-service.ts';
-import { TAILLE_MAX } from './controle-service.ts';
+import { TAILLE_MAX, type ControleDetail, type ControleResume } from './controles-periodiques.ts';
+import type { ExportSaisi } from './export-journal.ts';
+import type { Verification } from './integrite-journal.ts';
+import type { FiltreSaisi, PageJournal } from './lecture-journal.ts';
 import { CODES_CONNUS, FAMILLES_ACTIONS, LIBELLES_ACTEURS, LIBELLES_RESULTATS, libelleAction } from './libelles.ts';
 import { dateHeureParis, jourFrancais } from './periode.ts';
 

@@ -8,7 +8,7 @@ import { takeFlash } from '../../http/session.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import type { StatutAlerte } from '../../infra/db/schema.ts';
 import type { AuditEntry } from '../audit/index.ts';
-import type { EntreeLisible } from '../controle/controle-service.ts';
+import type { EntreeLisible } from '../controle/lecture-journal.ts';
 import { alerteIntrouvable, STATUTS_ALERTE, type AlertesStore } from './alertes-store.ts';
 import { AlertePage, AlertesPage, type FormulaireMotif } from './alertes-views.tsx';
 

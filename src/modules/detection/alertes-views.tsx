@@ -3,7 +3,7 @@ import type { StatutAlerte } from '../../infra/db/schema.ts';
 import { SousNavControle } from '../../http/espace-agents.tsx';
 import { Alert, Csrf, Erreurs, Flash, TextAreaField } from '../../http/ui/components.tsx';
 import { TableEntrees } from '../../http/ui/table-entrees.tsx';
-import type { EntreeLisible } from '../controle/controle-service.ts';
+import type { EntreeLisible } from '../controle/lecture-journal.ts';
 import type { AlerteStockee, DetailAlerte } from './alertes-store.ts';
 
 export const LIBELLES_STATUT: Record<StatutAlerte, string> = { ouverte: 'Ouvertes', acquittee: 'Acquittées', cloturee: 'Closes' };
