@@ -55,3 +55,19 @@ export function parseCommandArgs<T extends ParseArgsConfig>(config: T): ReturnTy
     );
   }
 }
+
+/**
+ * The arguments after a command's one sub-command (`quotient dgfip check …`); anything else is a
+ * usage error (exit 2) that quotes the usage's first line.
+ */
+export function argsDeSousCommande(argv: readonly string[], attendue: string, usage: string): string[] {
+  const [sub, ...rest] = argv;
+  if (sub !== attendue) {
+    throw new QuotientError(
+      'invalid',
+      'usage_invalide',
+      `Sous-commande ${sub === undefined ? 'manquante' : `inconnue : « ${sub} »`}. Usage : ${usage.split('\n')[0]}`,
+    );
+  }
+  return rest;
+}

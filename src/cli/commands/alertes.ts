@@ -12,7 +12,7 @@ import {
 } from '../../infra/alertes/index.ts';
 import { pendingMigrations } from '../../infra/db/migrations.ts';
 import { auditFilesFor, JournalAudit } from '../../modules/audit/index.ts';
-import { EXIT, parseCommandArgs, type CliCommand } from '../io.ts';
+import { EXIT, argsDeSousCommande, parseCommandArgs, type CliCommand } from '../io.ts';
 import { describeDatabase, migrate, openRuntime } from '../runtime.ts';
 
 const USAGE = [
@@ -33,14 +33,7 @@ export const alertesCommand: CliCommand = {
   summary: 'Teste le circuit d’alerte (courriel, webhook, syslog) : quotient alertes tester [--json].',
   usage: USAGE,
   async run(argv, io) {
-    const [sub, ...rest] = argv;
-    if (sub !== 'tester') {
-      throw new QuotientError(
-        'invalid',
-        'usage_invalide',
-        `Sous-commande ${sub === undefined ? 'manquante' : `inconnue : « ${sub} »`}. Usage : ${USAGE.split('\n')[0]}`,
-      );
-    }
+    const rest = argsDeSousCommande(argv, 'tester', USAGE);
     const { values } = parseCommandArgs({
       args: rest,
       options: { gravite: { type: 'string' }, json: { type: 'boolean', default: false } },

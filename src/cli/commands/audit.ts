@@ -1,8 +1,7 @@
-import { QuotientError } from '../../domain/errors.ts';
 import { pendingMigrations } from '../../infra/db/migrations.ts';
 import { auditFilesFor } from '../../modules/audit/audit-anchor.ts';
 import { verifyJournal, type VerificationReport } from '../../modules/audit/audit-chain.ts';
-import { EXIT, parseCommandArgs, type CliCommand } from '../io.ts';
+import { EXIT, argsDeSousCommande, parseCommandArgs, type CliCommand } from '../io.ts';
 import { describeDatabase, migrate, openRuntime } from '../runtime.ts';
 
 const USAGE = [
@@ -20,14 +19,7 @@ export const auditCommand: CliCommand = {
   summary: 'Vérifie l’intégrité du journal d’audit : quotient audit verify [--json].',
   usage: USAGE,
   async run(argv, io) {
-    const [sub, ...rest] = argv;
-    if (sub !== 'verify') {
-      throw new QuotientError(
-        'invalid',
-        'usage_invalide',
-        `Sous-commande ${sub === undefined ? 'manquante' : `inconnue : « ${sub} »`}. Usage : ${USAGE.split('\n')[0]}`,
-      );
-    }
+    const rest = argsDeSousCommande(argv, 'verify', USAGE);
     const { values } = parseCommandArgs({ args: rest, options: { json: { type: 'boolean', default: false } }, strict: true, allowPositionals: false });
     const mode = io.env.QUOTIENT_CONFIG === undefined ? 'demo' : 'production';
     const runtime = openRuntime(io, mode, { logToStderr: true });

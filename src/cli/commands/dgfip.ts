@@ -10,7 +10,7 @@ import { LIBELLES_SITUATION_FAMILLE, type SituationFiscale } from '../../domain/
 import { pendingMigrations } from '../../infra/db/migrations.ts';
 import { isSourceFiscaleError } from '../../sources/fiscal-source.ts';
 import { parisDate } from '../../sources/paris-date.ts';
-import { EXIT, parseCommandArgs, type CliCommand, type CliIo } from '../io.ts';
+import { EXIT, argsDeSousCommande, parseCommandArgs, type CliCommand, type CliIo } from '../io.ts';
 import { describeDatabase, migrate, openRuntime } from '../runtime.ts';
 
 /** Exit statuses of `quotient dgfip check` (ARCHITECTURE §5). */
@@ -46,14 +46,7 @@ export const dgfipCommand: CliCommand = {
   summary: 'Teste la connexion à la DGFiP : quotient dgfip check --spi NUMERO (ou --etat-civil --nom … --prenoms …) [--annee ANNEE] [--json].',
   usage: USAGE,
   async run(argv, io) {
-    const [sub, ...rest] = argv;
-    if (sub !== 'check') {
-      throw new QuotientError(
-        'invalid',
-        'usage_invalide',
-        `Sous-commande ${sub === undefined ? 'manquante' : `inconnue : « ${sub} »`}. Usage : ${USAGE.split('\n')[0]}`,
-      );
-    }
+    const rest = argsDeSousCommande(argv, 'check', USAGE);
     const { values } = parseCommandArgs({
       args: rest,
       options: {

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { composeServices } from '../../app/compose.ts';
 import { QuotientError } from '../../domain/errors.ts';
 import { pendingMigrations } from '../../infra/db/migrations.ts';
-import { EXIT, parseCommandArgs, type CliCommand } from '../io.ts';
+import { EXIT, argsDeSousCommande, parseCommandArgs, type CliCommand } from '../io.ts';
 import { describeDatabase, migrate, openRuntime } from '../runtime.ts';
 
 const USAGE = [
@@ -23,14 +23,7 @@ export const migrationCommand: CliCommand = {
   summary: 'Rapport de migration API Particulier → API Impôt particulier : quotient migration rapport --sortie rapport.csv.',
   usage: USAGE,
   async run(argv, io) {
-    const [sub, ...rest] = argv;
-    if (sub !== 'rapport') {
-      throw new QuotientError(
-        'invalid',
-        'usage_invalide',
-        `Sous-commande ${sub === undefined ? 'manquante' : `inconnue : « ${sub} »`}. Usage : ${USAGE.split('\n')[0]}`,
-      );
-    }
+    const rest = argsDeSousCommande(argv, 'rapport', USAGE);
     const { values } = parseCommandArgs({ args: rest, options: { sortie: { type: 'string' } }, strict: true, allowPositionals: false });
     if (values.sortie === undefined || values.sortie.trim() === '')
       throw new QuotientError('invalid', 'usage_invalide', 'Indiquez le fichier à créer avec --sortie.');
