@@ -56,13 +56,26 @@ export async function axeViolations(page: Page): Promise<AxeViolation[]> {
   });
 }
 
-/** A free loopback port: the provider sends the browser back to the public URL, so it is chosen before the app starts. */
+/**
+ * A free loopback port: the provider sends the browser back to the public URL, so it is chosen before
+ * the app starts. It is drawn below the kernel's ephemeral range (32768–60999 on Linux), where every
+ * `listen(0)` and outgoing connection of the parallel suites takes theirs, so nothing else can grab it
+ * between this check and the app's own `listen`.
+ */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (bound) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      return port;
+    }
+  }
+  throw new Error('Aucun port libre trouvé entre 20000 et 32000 en 50 essais.');
 }
 
 export const VIEWPORTS = {
