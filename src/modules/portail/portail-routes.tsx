@@ -179,7 +179,13 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
   function lireVoies(liste: readonly NumeroAttendu[], body: unknown) {
     const voies = lireChamps(VOIES, body);
     const choisis = attendusAvecVoies(liste, { 1: voies['voie-1'], 2: voies['voie-2'] });
-    const lecture = lireFormulaire(numerosFiscaux(choisis.filter((a) => a.voie === 'numero'), CLE_FAMILLE), body);
+    const lecture = lireFormulaire(
+      numerosFiscaux(
+        choisis.filter((a) => a.voie === 'numero'),
+        CLE_FAMILLE,
+      ),
+      body,
+    );
     return { choisis, lecture, franceConnect: choisis.filter((a) => a.voie === 'franceconnect').map((a) => a.rang) };
   }
 
