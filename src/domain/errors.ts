@@ -18,6 +18,8 @@ export type ErrorKind =
 export interface ErrorDetail {
   readonly path: string;
   readonly message: string;
+  /** What kind of problem, for a page that offers more than the message (a number to confirm); absent for most. */
+  readonly code?: string;
 }
 
 export class QuotientError extends Error {

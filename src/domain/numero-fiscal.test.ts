@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { inspect } from 'node:util';
 import fc from 'fast-check';
 import {
+  avecCle,
   cleModulo511Valide,
   contientUnChiffre,
   masquerNumerosFiscaux,
@@ -67,6 +68,26 @@ test('the modulo-511 key is reported, never a reason to refuse', () => {
   const sandbox = NumeroFiscal.parse('3999999776201');
   assert.equal(sandbox.cleValide, false);
   assert.equal(cleModulo511Valide('12'), false);
+});
+
+test('a number completed with its key checks; any single-digit change, in the key or before it, does not', () => {
+  const base10 = fc
+    .tuple(fc.constantFrom('0', '1', '2', '3'), fc.array(fc.constantFrom(...'0123456789'), { minLength: 9, maxLength: 9 }))
+    .map(([first, rest]) => first + rest.join(''));
+  fc.assert(
+    fc.property(base10, fc.integer({ min: 0, max: 12 }), fc.integer({ min: 1, max: 9 }), (base, position, delta) => {
+      const digits = avecCle(base);
+      assert.equal(digits.length, 13);
+      assert.equal(digits.slice(0, 10), base);
+      assert.equal(NumeroFiscal.parse(digits).cleValide, true);
+      const typo = digits.slice(0, position) + String((Number(digits[position]) + delta) % 10) + digits.slice(position + 1);
+      assert.notEqual(typo, digits);
+      // 511 = 7 × 73 divides no change of one digit (d × 10^k, 0 < |d| < 10): every such typo is caught.
+      assert.equal(cleModulo511Valide(typo), false, 'a one-digit typo is caught');
+      if (position > 0) assert.equal(NumeroFiscal.parse(typo).cleValide, false);
+    }),
+    { numRuns: 3000 },
+  );
 });
 
 test('every textual form of a numéro fiscal is a mask', () => {

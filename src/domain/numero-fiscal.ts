@@ -24,7 +24,11 @@ export class NumeroFiscalInvalide extends QuotientError {
 const privateDigits = new WeakMap<NumeroFiscal, string>();
 
 export class NumeroFiscal {
-  /** False when the mod-511 key does not check: a warning only, sandbox SPIs often fail it. */
+  /**
+   * False when the mod-511 key does not check: most likely a typo. The forms ask the person to
+   * check the number and confirm it before it is sent (a typo costs no DGFiP call); parsing never
+   * refuses it, since some numbers of the DGFiP's sandbox fail the key.
+   */
   readonly cleValide: boolean;
 
   private constructor(digits: string) {
@@ -94,6 +98,11 @@ export class NumeroFiscal {
 export function cleModulo511Valide(digits: string): boolean {
   if (!/^[0-9]{13}$/.test(digits)) return false;
   return Number(digits.slice(0, 10)) % 511 === Number(digits.slice(10));
+}
+
+/** The 13 digits of a numéro fiscal whose first 10 are `base10`, completed with their mod-511 key. */
+export function avecCle(base10: string): string {
+  return `${base10}${String(Number(base10) % 511).padStart(3, '0')}`;
 }
 
 export const NUMERO_FISCAL_MASK = MASK;

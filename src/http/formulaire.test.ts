@@ -14,6 +14,9 @@ import {
   lireFormulaire,
   lireParams,
   numerosFiscaux,
+  CLE_A_CONFIRMER,
+  CLE_AGENT,
+  CLE_FAMILLE,
   pageFormulaire,
   radio,
   refusDe,
@@ -26,7 +29,8 @@ import {
   type EnvoiPage,
 } from './formulaire.ts';
 
-const SPI = '3012345678901';
+/** A numéro fiscal whose mod-511 key checks (3012345678 mod 511 = 167). */
+const SPI = '3012345678167';
 
 /** A form with one field of each kind. */
 const FORMULAIRE = z.object({
@@ -92,7 +96,7 @@ test('errors name the field the summary links to, in French: the schema’s mess
 });
 
 test('a free text refuses the shape of a numéro fiscal first, with one message, and never quotes it', () => {
-  for (const typed of [SPI, '30 12 345 678 901', `Formulaire ${SPI.slice(0, 6)}\u202f${SPI.slice(6)}`]) {
+  for (const typed of [SPI, '30 12 345 678 167', `Formulaire ${SPI.slice(0, 6)}\u202f${SPI.slice(6)}`]) {
     const lecture = lireFormulaire(FORMULAIRE, { nom: typed, age: '1' });
     assert.equal(lecture.ok, false);
     if (lecture.ok) continue;
@@ -103,11 +107,14 @@ test('a free text refuses the shape of a numéro fiscal first, with one message,
 });
 
 test('numéros fiscaux: parsed per declarant; each wrong one on its field, named when two are asked, never echoed', () => {
-  const deux = numerosFiscaux([
-    { rang: 1, nom: 'Paul Bertin' },
-    { rang: 2, nom: 'Claire Bertin' },
-  ]);
-  const ok = lireFormulaire(deux, { 'numero-1': '30 12 345 678 901', 'numero-2': SPI });
+  const deux = numerosFiscaux(
+    [
+      { rang: 1, nom: 'Paul Bertin' },
+      { rang: 2, nom: 'Claire Bertin' },
+    ],
+    CLE_FAMILLE,
+  );
+  const ok = lireFormulaire(deux, { 'numero-1': '30 12 345 678 167', 'numero-2': SPI });
   assert.ok(ok.ok);
   assert.ok(ok.values.get(1) instanceof NumeroFiscal);
   assert.equal(ok.values.get(2)?.revealForUpstreamCall(), SPI);
@@ -121,7 +128,7 @@ test('numéros fiscaux: parsed per declarant; each wrong one on its field, named
     assert.match(bad.errors[0]?.message ?? '', /^Claire Bertin : .*commence par 0, 1, 2 ou 3/);
     assert.equal(JSON.stringify(bad.errors).includes('4999990141182'), false);
   }
-  const un = lireFormulaire(numerosFiscaux([{ rang: 1, nom: 'Paul Bertin' }]), {});
+  const un = lireFormulaire(numerosFiscaux([{ rang: 1, nom: 'Paul Bertin' }], CLE_FAMILLE), {});
   assert.equal(un.ok, false);
   if (!un.ok) {
     assert.deepEqual(
@@ -130,6 +137,43 @@ test('numéros fiscaux: parsed per declarant; each wrong one on its field, named
     );
     assert.doesNotMatch(un.errors[0]?.message ?? '', /Paul Bertin/, 'one declarant: the message alone');
   }
+});
+
+test('numéros fiscaux: a key that does not check is asked again on its field, unless its box is ticked; never echoed', () => {
+  const typo = `${SPI.slice(0, 12)}8`;
+  const deux = numerosFiscaux(
+    [
+      { rang: 1, nom: 'Paul Bertin' },
+      { rang: 2, nom: 'Claire Bertin' },
+    ],
+    CLE_FAMILLE,
+  );
+  // Both problems at once: a number too short for one declarant, a key that does not check for the other.
+  const lecture = lireFormulaire(deux, { 'numero-1': SPI.slice(0, 12), 'numero-2': typo });
+  assert.ok(!lecture.ok);
+  assert.deepEqual(
+    lecture.errors.map((e) => [e.path, e.code]),
+    [
+      ['numero-1', undefined],
+      ['numero-2', CLE_A_CONFIRMER],
+    ],
+  );
+  assert.equal(lecture.errors[1]?.message, `Claire Bertin : ${CLE_FAMILLE.message}`);
+  assert.match(CLE_FAMILLE.message, /les trois derniers chiffres ne correspondent pas aux dix premiers/);
+  assert.equal(JSON.stringify(lecture.errors).includes(typo.slice(0, 8)), false, 'nothing typed is echoed');
+  // The box ticked: the number goes as typed.
+  const confirme = lireFormulaire(deux, { 'numero-1': SPI, 'numero-2': typo, 'confirme-2': 'oui' });
+  assert.ok(confirme.ok);
+  assert.equal(confirme.values.get(2)?.revealForUpstreamCall(), typo);
+  assert.equal(confirme.values.get(2)?.cleValide, false);
+  // The box of the other declarant confirms nothing here; a box on a right number changes nothing.
+  assert.equal(lireFormulaire(deux, { 'numero-1': SPI, 'numero-2': typo, 'confirme-1': 'oui' }).ok, false);
+  assert.ok(lireFormulaire(deux, { 'numero-1': SPI, 'confirme-1': 'oui', 'numero-2': SPI }).ok);
+  // The counter's wording.
+  const guichet = lireFormulaire(numerosFiscaux([{ rang: 1, nom: 'Paul Bertin' }], CLE_AGENT), { 'numero-1': typo });
+  assert.ok(!guichet.ok);
+  assert.equal(guichet.errors[0]?.message, CLE_AGENT.message);
+  assert.match(CLE_AGENT.message, /cochez « Numéro vérifié sur le document »/);
 });
 
 test('route parameters: a malformed id is the route’s own « not found »', () => {
@@ -208,10 +252,13 @@ test('any body: the reader never throws, and every error names a field of the fo
       const lecture = lireFormulaire(FORMULAIRE, body);
       if (!lecture.ok) for (const e of lecture.errors) assert.ok(IDS.has(e.path) && e.message !== '', e.path);
       const numeros = lireFormulaire(
-        numerosFiscaux([
-          { rang: 1, nom: 'A' },
-          { rang: 2, nom: 'B' },
-        ]),
+        numerosFiscaux(
+          [
+            { rang: 1, nom: 'A' },
+            { rang: 2, nom: 'B' },
+          ],
+          CLE_AGENT,
+        ),
         body,
       );
       if (!numeros.ok) for (const e of numeros.errors) assert.ok(['numero-1', 'numero-2'].includes(e.path));
@@ -264,7 +311,7 @@ test('every free-text field refuses a numéro fiscal in any separator or digit f
 
 test('what is not free text is read as sent: passwords, tokens, the numéro fiscal itself', () => {
   assert.deepEqual(lireChamps(z.object({ password: texteBrut() }), { password: '3141592653423' }), { password: '3141592653423' });
-  assert.equal(lireFormulaire(numerosFiscaux([{ rang: 1, nom: 'A' }]), { 'numero-1': '31 41 592 653 423' }).ok, true);
+  assert.equal(lireFormulaire(numerosFiscaux([{ rang: 1, nom: 'A' }], CLE_FAMILLE), { 'numero-1': '31 41 592 653 423' }).ok, true);
 });
 
 test('a form read whole (lireChamps) refuses a numéro fiscal with a typed error naming the field, never the value', () => {

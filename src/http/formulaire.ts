@@ -32,7 +32,13 @@ function champsPostes(body: unknown): Record<string, unknown> {
 export function lireFormulaire<S extends z.ZodType>(schema: S, body: unknown): Lecture<z.output<S>> {
   const parsed = schema.safeParse(champsPostes(body), parseOptions);
   if (parsed.success) return { ok: true, values: parsed.data };
-  return { ok: false, errors: parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('-'), message: issue.message })) };
+  return {
+    ok: false,
+    errors: parsed.error.issues.map((issue) => {
+      const code: unknown = issue.code === 'custom' ? issue.params?.['code'] : undefined;
+      return { path: issue.path.map(String).join('-'), message: issue.message, ...(typeof code === 'string' ? { code } : {}) };
+    }),
+  };
 }
 
 /**
@@ -163,23 +169,60 @@ export const CHIFFRE_DANS_UN_NOM = 'Un nom ou un prénom ne contient pas de chif
 export const nom = () => libre().refine((v) => !contientUnChiffre(v), { message: CHIFFRE_DANS_UN_NOM, abort: true });
 
 /**
+ * What a numéro fiscal form says when a number parses but its mod-511 key does not check (most
+ * likely a typo), and the box that sends it anyway, worded for who types it: the family or the
+ * agent at the counter. The number is not sent, so a typo costs no DGFiP call and no try.
+ */
+export interface VerificationCle {
+  readonly message: string;
+  /** The label of the box `confirme-<rang>`, shown by the field in error. */
+  readonly confirmation: string;
+  readonly aide: string;
+}
+
+export const CLE_FAMILLE: VerificationCle = {
+  message:
+    'Ce numéro ne semble pas correct : les trois derniers chiffres ne correspondent pas aux dix premiers. Vérifiez-le sur votre avis d’imposition et saisissez-le de nouveau (il n’est jamais réaffiché). Si vous êtes sûr de votre saisie, ressaisissez-le et cochez « Je confirme ce numéro ».',
+  confirmation: 'Je confirme ce numéro',
+  aide: 'Cochez seulement après avoir comparé le numéro saisi à celui de votre avis d’imposition.',
+};
+
+export const CLE_AGENT: VerificationCle = {
+  message:
+    'La clé du numéro ne correspond pas : les trois derniers chiffres ne s’accordent pas avec les dix premiers. Vérifiez le numéro sur le document et saisissez-le de nouveau (il n’est jamais réaffiché). S’il est bien celui du document, ressaisissez-le et cochez « Numéro vérifié sur le document ».',
+  confirmation: 'Numéro vérifié sur le document',
+  aide: 'Cochez seulement après avoir relu le numéro saisi sur l’avis ou le formulaire de la famille.',
+};
+
+/** The `code` of the error detail on `numero-<rang>` when the key does not check and the box `confirme-<rang>` was not ticked. */
+export const CLE_A_CONFIRMER = 'cle_numero_fiscal';
+
+/**
  * The numéro fiscal of each declarant expected (`numero-<rang>`), or the parser's French message,
  * which never quotes what was typed; with two declarants, the message says whose number it is.
+ * A number whose key does not check is sent only with its box `confirme-<rang>` ticked; otherwise
+ * `cle.message` on its field (code `CLE_A_CONFIRMER`), and the field offers the box.
  */
-export function numerosFiscaux(attendus: ReadonlyArray<{ readonly rang: 1 | 2; readonly nom: string }>) {
-  const champ = (a: { rang: 1 | 2; nom: string }) =>
-    // The numéro fiscal itself: the one field that is not free text, parsed and never kept.
-    texteBrut(
-      z.string().transform((v, ctx) => {
-        const parsed = NumeroFiscal.tryParse(v);
-        if (parsed.ok) return parsed.value;
-        ctx.issues.push({ code: 'custom', message: attendus.length > 1 ? `${a.nom} : ${parsed.error.message}` : parsed.error.message, input: undefined });
-        return z.NEVER;
-      }),
-    );
+export function numerosFiscaux(attendus: ReadonlyArray<{ readonly rang: 1 | 2; readonly nom: string }>, cle: VerificationCle) {
+  const aQui = (a: { nom: string }, message: string) => (attendus.length > 1 ? `${a.nom} : ${message}` : message);
   return z
-    .object(Object.fromEntries(attendus.map((a) => [`numero-${a.rang}`, champ(a)])))
-    .transform((champs) => new Map(attendus.map((a) => [a.rang, champs[`numero-${a.rang}`] as NumeroFiscal])));
+    .object(
+      // The numéro fiscal itself: the one field that is not free text, parsed and never kept.
+      Object.fromEntries(attendus.flatMap((a) => [[`numero-${a.rang}`, texteBrut()] as const, [`confirme-${a.rang}`, coche()] as const])),
+    )
+    .transform((champs, ctx) => {
+      const numeros = new Map<1 | 2, NumeroFiscal>();
+      // Every declarant's problem at once, each on its field.
+      for (const a of attendus) {
+        const path = [`numero-${a.rang}`];
+        const parsed = NumeroFiscal.tryParse(champs[`numero-${a.rang}`] as string);
+        if (!parsed.ok) ctx.issues.push({ code: 'custom', message: aQui(a, parsed.error.message), input: undefined, path });
+        else if (!parsed.value.cleValide && champs[`confirme-${a.rang}`] !== true)
+          ctx.issues.push({ code: 'custom', message: aQui(a, cle.message), input: undefined, path, params: { code: CLE_A_CONFIRMER } });
+        else numeros.set(a.rang, parsed.value);
+      }
+      return numeros.size === attendus.length ? numeros : z.NEVER;
+    });
 }
 
 // -------------------------------------------------------------------------------------------

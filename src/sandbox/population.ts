@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { avecCle } from '../domain/numero-fiscal.ts';
 import { isoDate, type TaxationDate } from './calendar.ts';
 
 /**
@@ -109,9 +110,7 @@ export interface Situation {
 }
 
 /** The SPI completed with its key: the last three digits are the first ten modulo 511. */
-export function avecCle(base10: string): string {
-  return `${base10}${String(Number(base10) % 511).padStart(3, '0')}`;
-}
+export { avecCle };
 
 /** SPIs of the generated households and of the reserved cases, for tests and documentation. */
 export const SPI_SANDBOX = {

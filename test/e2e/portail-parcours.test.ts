@@ -148,6 +148,20 @@ test('local account: sign-up, verification link from the outbox, sign-in, househ
       assert.equal(await page.inputValue('#numero-1'), '', 'the field comes back empty');
       sansNumero(await page.content(), p.spi.slice(0, 12));
       await check(page, 'etape-3-numero-erreur');
+      if (nom === 'telephone') {
+        // A typo in the last digit: the key does not check, so the number is asked again before any DGFiP call.
+        const typo = `${p.spi.slice(0, 12)}${(Number(p.spi[12]) + 1) % 10}`;
+        const appels = t.sandbox.admin.calls().length;
+        await page.fill('#numero-1', typo);
+        await page.getByRole('button', { name: 'Envoyer la demande' }).click();
+        await page.waitForURL(/\/mon-quotient\/numero#erreurs$/);
+        assert.match(await page.locator('#erreurs').innerText(), /les trois derniers chiffres ne correspondent pas aux dix premiers/);
+        assert.equal(await page.inputValue('#numero-1'), '', 'the field comes back empty');
+        assert.equal(await page.getByLabel('Je confirme ce numéro').isChecked(), false);
+        assert.equal(t.sandbox.admin.calls().length, appels, 'no DGFiP call for a typo');
+        sansNumero(await page.content(), typo, typo.slice(0, 10));
+        await check(page, 'etape-3-numero-cle');
+      }
       await page.fill('#numero-1', `${p.spi.slice(0, 2)} ${p.spi.slice(2, 4)} ${p.spi.slice(4, 7)} ${p.spi.slice(7, 10)} ${p.spi.slice(10)}`);
       const started = Date.now();
       await page.getByRole('button', { name: 'Envoyer la demande' }).click();

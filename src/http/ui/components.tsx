@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import type { ErrorDetail } from '../../domain/errors.ts';
+import { CLE_A_CONFIRMER, type VerificationCle } from '../formulaire.ts';
 
 export function Alert({ kind, title, children }: { kind: 'info' | 'error' | 'success' | 'warning'; title: string; children?: ComponentChildren }) {
   return (
@@ -247,21 +248,29 @@ export function TextAreaField({ id, name, label, hint, value, error, rows, maxLe
 
 /**
  * The field where a numéro fiscal is typed, for declarant `rang`. It never has a value: what was
- * typed is not sent back, even after an error (ARCHITECTURE §3.1).
+ * typed is not sent back, even after an error (ARCHITECTURE §3.1). When the number typed had a key
+ * that does not check (`CLE_A_CONFIRMER`), the box `confirme-<rang>` follows, unticked, described
+ * by the field's error: ticked with the number typed again, it sends the number as it is.
  */
-export function ChampNumeroFiscal({ rang, nom, errors }: { rang: 1 | 2; nom: string; errors: readonly ErrorDetail[] }) {
+export function ChampNumeroFiscal({ rang, nom, errors, cle }: { rang: 1 | 2; nom: string; errors: readonly ErrorDetail[]; cle: VerificationCle }) {
   const id = `numero-${rang}`;
   const error = errorOf(errors, id);
+  const aConfirmer = errors.some((e) => e.path === id && e.code === CLE_A_CONFIRMER);
   return (
-    <TextField
-      id={id}
-      label={`Numéro fiscal de ${nom}`}
-      hint="13 chiffres, par exemple 3012345678901 ; les espaces sont acceptés."
-      inputMode="numeric"
-      autoComplete="off"
-      size="moyen"
-      {...(error ? { error } : {})}
-    />
+    <>
+      <TextField
+        id={id}
+        label={`Numéro fiscal de ${nom}`}
+        hint="13 chiffres, par exemple 3012345678901 ; les espaces sont acceptés."
+        inputMode="numeric"
+        autoComplete="off"
+        size="moyen"
+        {...(error ? { error } : {})}
+      />
+      {aConfirmer ? (
+        <CheckboxField id={`confirme-${rang}`} value="oui" label={cle.confirmation} hint={cle.aide} checked={false} decritPar={`${id}-erreur`} />
+      ) : null}
+    </>
   );
 }
 
@@ -272,6 +281,7 @@ export function CheckboxField({
   label,
   hint,
   checked,
+  decritPar,
 }: {
   id: string;
   name?: string;
@@ -279,10 +289,13 @@ export function CheckboxField({
   label: string;
   hint?: ComponentChildren;
   checked: boolean;
+  /** The id of another element that explains the box (the error of the field it confirms). */
+  decritPar?: string;
 }) {
+  const describedBy = [decritPar, hint !== undefined ? `${id}-aide` : undefined].filter((x) => x !== undefined).join(' ');
   return (
     <div class="field checkbox">
-      <input id={id} name={name ?? id} type="checkbox" value={value} checked={checked} aria-describedby={hint !== undefined ? `${id}-aide` : undefined} />
+      <input id={id} name={name ?? id} type="checkbox" value={value} checked={checked} aria-describedby={describedBy === '' ? undefined : describedBy} />
       <span class="checkbox__text">
         <label for={id}>{label}</label>
         {hint !== undefined ? (

@@ -6,6 +6,7 @@ import { QuotientError, type ErrorDetail } from '../../domain/errors.ts';
 import { ressembleANumeroFiscal } from '../../domain/numero-fiscal.ts';
 import type { AgentConnecte } from '../../http/acces/controle-acces.ts';
 import {
+  CLE_AGENT,
   NUMERO_FISCAL_EGARE,
   PARAMS_ID,
   coche,
@@ -330,7 +331,7 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
     }
     const composition = await service.composition(familleId, acteur(agent), 'saisie');
     const attendus = saisie.accords.map((a) => ({ rang: a.rang, nom: nomDe(composition, a.rang) }));
-    const lecture = lireFormulaire(numerosFiscaux(attendus), request.body);
+    const lecture = lireFormulaire(numerosFiscaux(attendus, CLE_AGENT), request.body);
     let errors = lecture.ok ? [] : lecture.errors;
     let status = 400;
     if (lecture.ok) {
@@ -423,7 +424,7 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
     const ressaisie = await ressaisieDe(etat.id, etat.statut, composition, reply, []);
     // Nothing to type again (already relaunched, or calculated): back to the request's page.
     if (!ressaisie) return reply.redirect(`/agents/guichet/demandes/${etat.id}`, 303);
-    const lecture = lireFormulaire(numerosFiscaux(ressaisie.attendus), request.body);
+    const lecture = lireFormulaire(numerosFiscaux(ressaisie.attendus, CLE_AGENT), request.body);
     if (!lecture.ok) {
       return pageFormulaire(
         page,

@@ -5,6 +5,7 @@ import { LIBELLES_CANAL, STATUTS, type CanalDemande, type StatutDemande } from '
 import type { ErrorDetail } from '../../domain/errors.ts';
 import { donneesEnClair, type Habilitation } from '../../domain/habilitation.ts';
 import { formatEuros } from '../../domain/money.ts';
+import { CLE_AGENT } from '../../http/formulaire.ts';
 import { ANCRE_ERREURS, Alert, ChampNumeroFiscal, CheckboxField, Csrf, Erreurs, RadioGroup, TextField, errorOf } from '../../http/ui/components.tsx';
 import { CarteQuotient, TableauPrix, lignesParTranche } from '../../http/ui/prix.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
@@ -499,7 +500,7 @@ function NumeroChamps({ attendus, errors }: { attendus: ReadonlyArray<{ rang: 1 
     <>
       <AideNumeroFiscal />
       {attendus.map((a) => (
-        <ChampNumeroFiscal key={a.rang} rang={a.rang} nom={a.nom} errors={errors} />
+        <ChampNumeroFiscal key={a.rang} rang={a.rang} nom={a.nom} errors={errors} cle={CLE_AGENT} />
       ))}
       <p class="muted">Le numéro fiscal n’est ni enregistré ni affiché de nouveau : il sert à la demande à la DGFiP, puis il est oublié.</p>
     </>

@@ -5,6 +5,7 @@ import { QuotientError, isQuotientError, type ErrorDetail } from '../../domain/e
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
 import { requireFamille } from '../../http/espace-famille.ts';
 import {
+  CLE_FAMILLE,
   PARAMS_ID,
   champsEnErreur,
   coche,
@@ -178,7 +179,13 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
   function lireVoies(liste: readonly NumeroAttendu[], body: unknown) {
     const voies = lireChamps(VOIES, body);
     const choisis = attendusAvecVoies(liste, { 1: voies['voie-1'], 2: voies['voie-2'] });
-    const lecture = lireFormulaire(numerosFiscaux(choisis.filter((a) => a.voie === 'numero')), body);
+    const lecture = lireFormulaire(
+      numerosFiscaux(
+        choisis.filter((a) => a.voie === 'numero'),
+        CLE_FAMILLE,
+      ),
+      body,
+    );
     return { choisis, lecture, franceConnect: choisis.filter((a) => a.voie === 'franceconnect').map((a) => a.rang) };
   }
 

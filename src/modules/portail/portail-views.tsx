@@ -18,6 +18,7 @@ import {
   TextAreaField,
   errorOf,
 } from '../../http/ui/components.tsx';
+import { CLE_FAMILLE } from '../../http/formulaire.ts';
 import { CarteQuotient, DetailPrix, TableauPrix, lignesParTranche } from '../../http/ui/prix.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import type { EtatDemande } from '../demandes/demandes-service.ts';
@@ -328,10 +329,10 @@ function NumerosASaisir({ attendus, errors }: { attendus: readonly NumeroAttendu
               value={a.voie}
               errors={errors}
             />
-            <ChampNumeroFiscal rang={a.rang} nom={a.nom} errors={errors} />
+            <ChampNumeroFiscal rang={a.rang} nom={a.nom} errors={errors} cle={CLE_FAMILLE} />
           </div>
         ) : (
-          <ChampNumeroFiscal key={a.rang} rang={a.rang} nom={a.nom} errors={errors} />
+          <ChampNumeroFiscal key={a.rang} rang={a.rang} nom={a.nom} errors={errors} cle={CLE_FAMILLE} />
         ),
       )}
       <p class="muted">Le numéro fiscal n’est ni enregistré ni affiché de nouveau : il sert à la demande, puis il est oublié.</p>
