@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,8 +13,8 @@ import {
 } from '../../src/infra/alertes/test-support.ts';
 import { openDatabase } from '../../src/infra/db/database.ts';
 import { startCaptureSmtp, type CaptureSmtp } from '../../src/infra/mail/mailer.ts';
+import { cliEnv, runCli, type CliResult } from './run-cli.ts';
 
-const BIN = new URL('../../bin/quotient.js', import.meta.url).pathname;
 const DEMO_COMMUNE = new URL('../../examples/commune-demo.yaml', import.meta.url).pathname;
 const POLICY = new URL('../../examples/boulogne-billancourt.yaml', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'quotient-alertes-'));
@@ -60,22 +59,8 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Only the variables the test sets (`undefined` removes one): the developer's own QUOTIENT_* must not leak in. */
-function run(args: string[], extra: Record<string, string | undefined> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const merged: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', QUOTIENT_LOG_LEVEL: 'warn' };
-  for (const [k, v] of Object.entries({ ...env, ...extra })) if (v !== undefined) merged[k] = v;
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: merged });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function run(args: string[], extra: Record<string, string | undefined> = {}): Promise<CliResult> {
+  return runCli(args, { cwd: dir, env: cliEnv({ QUOTIENT_LOG_LEVEL: 'warn' }, env, extra) });
 }
 
 async function journalEntries(): Promise<Array<{ outcome: string; target_id: string | null; details: Record<string, unknown> }>> {

@@ -7,41 +7,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { createThrowawayPostgres } from '../../src/infra/db/test-databases.ts';
+import { BIN, CLI_DEADLINE_MS, cliEnv, runCli as runCliIn, type CliResult } from './run-cli.ts';
 
-const BIN = new URL('../../bin/quotient.js', import.meta.url).pathname;
 const DEMO_COMMUNE = new URL('../../examples/commune-demo.yaml', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'quotient-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Only the variables the test sets: the developer's own QUOTIENT_* must not leak in. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, QUOTIENT_LOG_LEVEL: 'warn' };
-  return { ...env, ...extra };
+function cleanEnv(extra: Record<string, string>): Record<string, string> {
+  return cliEnv({ QUOTIENT_LOG_LEVEL: 'warn' }, extra);
 }
 
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-// The deadlines only stop a hung child; they are generous because a loaded 2-core CI machine can take
-// a minute to start a process that also builds a database.
-const DEADLINE_MS = 180_000;
-
-function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = DEADLINE_MS): Promise<Finished> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: cleanEnv(env) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = CLI_DEADLINE_MS): Promise<CliResult> {
+  return runCliIn(args, { cwd: dir, env: cleanEnv(env), timeoutMs });
 }
 
 /** Starts a long-running command and resolves once it printed `ready`, or rejects after the deadline. */
@@ -57,7 +34,7 @@ function startCli(
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`not ready in time:\n${output}`));
-    }, DEADLINE_MS);
+    }, CLI_DEADLINE_MS);
     const onData = (d: Buffer) => {
       output += d.toString();
       if (ready.test(output)) {

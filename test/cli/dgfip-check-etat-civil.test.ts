@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { openDatabase } from '../../src/infra/db/database.ts';
 import { SPI_SANDBOX, startSandbox, type SandboxHandle } from '../../src/sandbox/server.ts';
+import { runCli, type CliResult } from './run-cli.ts';
 
 // `quotient dgfip check --etat-civil` against the sandbox: the same exit codes as by numéro fiscal,
 // 6 for an ambiguous état civil, 7 for a file the DGFiP does not disclose by état civil.
-const BIN = new URL('../../bin/quotient.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'quotient-check-ec-'));
 let sandbox: SandboxHandle;
 let env: Record<string, string>;
@@ -38,19 +37,8 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function check(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'dgfip', 'check', '--etat-civil', ...args], { cwd: dir, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function check(args: string[]): Promise<CliResult> {
+  return runCli(['dgfip', 'check', '--etat-civil', ...args], { cwd: dir, env });
 }
 
 const bertin = ['--nom', 'Bertin', '--prenoms', 'Paul Henri', '--sexe', 'M', '--naissance', '1981-04-09', '--lieu', '44109'];

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,8 +8,8 @@ import { derniereAnneeImposee } from '../../src/domain/annee-imposition.ts';
 import { openDatabase } from '../../src/infra/db/database.ts';
 import { SPI_SANDBOX, startSandbox, type SandboxHandle } from '../../src/sandbox/server.ts';
 import { parisDate } from '../../src/sources/paris-date.ts';
+import { BIN, cliEnv, runCli, type CliResult } from './run-cli.ts';
 
-const BIN = new URL('../../bin/quotient.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'quotient-check-'));
 const latest = derniereAnneeImposee(parisDate(Date.now()));
 let sandbox: SandboxHandle;
@@ -36,21 +36,8 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function check(args: string[], extra: Record<string, string | undefined> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const merged: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
-  for (const [k, v] of Object.entries({ ...env, ...extra })) if (v !== undefined) merged[k] = v;
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'dgfip', 'check', ...args], { cwd: dir, env: merged });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function check(args: string[], extra: Record<string, string | undefined> = {}): Promise<CliResult> {
+  return runCli(['dgfip', 'check', ...args], { cwd: dir, env: cliEnv(env, extra) });
 }
 
 test('a sandbox foyer, client certificate required: the normalised situation as one JSON object', async () => {

@@ -4,7 +4,6 @@
  * are suspended or the journal is broken, and sends nothing to the sandbox.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +11,8 @@ import { after, before, test } from 'node:test';
 import { openDatabase } from '../../src/infra/db/database.ts';
 import { asPrivileged } from '../../src/modules/audit/test-support.ts';
 import { SPI_SANDBOX, startSandbox, type SandboxHandle } from '../../src/sandbox/server.ts';
+import { cliEnv, runCli, type CliResult } from './run-cli.ts';
 
-const BIN = new URL('../../bin/quotient.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'quotient-incident-cli-'));
 const database = `sqlite:${join(dir, 'q.db')}`;
 let sandbox: SandboxHandle;
@@ -41,19 +40,8 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function run(args: string[]): Promise<CliResult> {
+  return runCli(args, { cwd: dir, env: cliEnv(env) });
 }
 
 async function journal(action: string) {

@@ -1,28 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { cliEnv, runCli, type CliResult } from './run-cli.ts';
 
-const BIN = new URL('../../bin/quotient.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'quotient-migration-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', QUOTIENT_DATA_DIR: dir, QUOTIENT_DATABASE_URL: `sqlite:${join(dir, 'q.db')}` };
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'migration', ...args], { cwd: dir, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function run(args: string[]): Promise<CliResult> {
+  return runCli(['migration', ...args], { cwd: dir, env: cliEnv({ QUOTIENT_DATA_DIR: dir, QUOTIENT_DATABASE_URL: `sqlite:${join(dir, 'q.db')}` }) });
 }
 
 test('quotient migration rapport writes a CSV readable by its owner only, and never overwrites a file', async () => {
