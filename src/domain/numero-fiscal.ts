@@ -152,6 +152,29 @@ export function ressembleANumeroFiscal(text: string): boolean {
   return horsIdentifiants(text).some(morceauRessemble);
 }
 
+/** A web address as written in a text: up to the first space, quote or angle bracket. */
+const ADRESSE_WEB = /https?:\/\/[^\s<>"'«»]+/giu;
+
+/**
+ * The same shape, for a text that cites web addresses (a tariff policy's sources and comments):
+ * inside an `http(s)://` address the slashes are the address's structure, not separators typed
+ * between digits — a council's document link (`/documents/976405/1280877/0/…`) or a dated article
+ * (`/2019/02/19/37141584.html`) easily holds 13 digits across its path — so each part between two
+ * slashes is checked on its own, and the text around the addresses as `ressembleANumeroFiscal`.
+ * A number whole within one part (`/avis/3141592653423`, `?n=31-41-592-653-423`) is still refused;
+ * one cut into path segments is cut on purpose, an encoding like the UUID's groups above.
+ */
+export function ressembleANumeroFiscalHorsAdresses(text: string): boolean {
+  const pieces: string[] = [];
+  let last = 0;
+  for (const m of text.matchAll(ADRESSE_WEB)) {
+    pieces.push(text.slice(last, m.index), ...m[0].split('/'));
+    last = m.index + m[0].length;
+  }
+  pieces.push(text.slice(last));
+  return pieces.some(ressembleANumeroFiscal);
+}
+
 /** Every run shaped like a numéro fiscal replaced by `masque`, UUIDs kept as they are (the log masker's last layer). */
 export function masquerNumerosFiscaux(text: string, masque: string): string {
   const pieces: string[] = [];

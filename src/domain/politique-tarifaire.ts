@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { isIsoDate } from './dates.ts';
+import { QuotientError, type ErrorDetail } from './errors.ts';
 import { eurosToCents, formatEuros, MODES_ARRONDI, rationalFromDecimal } from './money.ts';
-import { invalidInput, parseOptions } from './zod-francais.ts';
+import { ressembleANumeroFiscal, ressembleANumeroFiscalHorsAdresses } from './numero-fiscal.ts';
+import { formatFieldPath, invalidInput, parseOptions } from './zod-francais.ts';
 
 /**
  * The politique tarifaire: what a council délibération fixes, as data an administrator can read
@@ -117,6 +119,10 @@ const tauxEffortSchema = z
       ctx.addIssue({ code: 'custom', path: ['plafond'], message: `le plafond (${g.plafond} €) est inférieur au plancher (${g.plancher} €)` });
     }
   });
+
+/** What a text of the policy (a label, a name, a comment) says when it is shaped like a numéro fiscal. */
+export const TEXTE_NUMERO_FISCAL_POLITIQUE =
+  'ce texte ressemble à un numéro fiscal : retirez-le. Les textes de la politique tarifaire sont enregistrés et montrés aux familles ; un numéro fiscal n’y a jamais sa place.';
 
 const trancheSchema = z.strictObject({
   code: z.union([texte(20), z.number().int().min(0)]).transform(String),
@@ -249,11 +255,67 @@ export type GrilleTauxEffort = Extract<Grille, { type: 'taux-effort' }>;
 export type GrilleTranches = Extract<Grille, { type: 'tranches' }>;
 export type Tranche = GrilleTranches['tranches'][number];
 
+/** What an integer says when its digits are a numéro fiscal's (no amount, rate or rank of a policy has 13 digits; a tranche's code is shown as text). */
+export const NOMBRE_NUMERO_FISCAL_POLITIQUE = 'ce nombre ressemble à un numéro fiscal : retirez-le.';
+
+/** What a field's name (a key of the file) says when it is shaped like a numéro fiscal; the key itself is never quoted. */
+export const CLE_NUMERO_FISCAL_POLITIQUE = 'le nom d’un champ ici ressemble à un numéro fiscal : retirez-le.';
+
+/** Far deeper than any policy: a deeper value is left to the schema, which refuses it. */
+const PROFONDEUR_MAX = 64;
+
+/**
+ * The one normaliser of free text (`ressembleANumeroFiscal`), applied to every text of a policy
+ * given as a plain object: each string, at any depth, and each field's name. A policy cites its
+ * sources by their web address: the slashes of an address are not separators between digits
+ * (`ressembleANumeroFiscalHorsAdresses`). Numbers stay numbers, but an integer whose digits are
+ * a numéro fiscal's is refused too (a tranche's numeric code is shown as text). One detail per
+ * field, naming its path, never its value.
+ */
+export function textesNumeroFiscalPolitique(input: unknown): ErrorDetail[] {
+  const details: ErrorDetail[] = [];
+  const pile: Array<{ valeur: unknown; chemin: PropertyKey[] }> = [{ valeur: input, chemin: [] }];
+  while (pile.length > 0) {
+    const { valeur, chemin } = pile.pop() as { valeur: unknown; chemin: PropertyKey[] };
+    if (typeof valeur === 'string') {
+      if (ressembleANumeroFiscalHorsAdresses(valeur)) details.push({ path: formatFieldPath(chemin), message: TEXTE_NUMERO_FISCAL_POLITIQUE });
+    } else if (typeof valeur === 'number') {
+      // An integer only: a decimal's digits are an amount's, whatever float noise its writing shows; the schema bounds it.
+      if (Number.isSafeInteger(valeur) && ressembleANumeroFiscal(String(valeur)))
+        details.push({ path: formatFieldPath(chemin), message: NOMBRE_NUMERO_FISCAL_POLITIQUE });
+    } else if (valeur !== null && typeof valeur === 'object' && chemin.length < PROFONDEUR_MAX) {
+      const entrees: Array<[PropertyKey, unknown]> = Array.isArray(valeur) ? valeur.map((v, i) => [i, v]) : Object.entries(valeur);
+      if (!Array.isArray(valeur) && entrees.some(([cle]) => ressembleANumeroFiscal(String(cle))))
+        details.push({ path: formatFieldPath(chemin), message: CLE_NUMERO_FISCAL_POLITIQUE });
+      // Reversed onto the stack: the details come in the order of the file.
+      for (const [cle, v] of entrees.reverse()) if (!ressembleANumeroFiscal(String(cle))) pile.push({ valeur: v, chemin: [...chemin, cle] });
+    }
+  }
+  return details;
+}
+
+/** The code of a policy refused for a text shaped like a numéro fiscal: that text is never shown back. */
+export const CODE_POLITIQUE_NUMERO_FISCAL = 'politique_numero_fiscal';
+
+/** The policy refused for a text shaped like a numéro fiscal: typed for programs, French for people, the fields named. */
+export function politiqueNumeroFiscal(details: ErrorDetail[]): QuotientError {
+  return new QuotientError(
+    'invalid',
+    CODE_POLITIQUE_NUMERO_FISCAL,
+    'La politique tarifaire contient un texte qui ressemble à un numéro fiscal : retirez-le des champs indiqués.',
+    { details },
+  );
+}
+
 /**
  * Validates a policy given as a plain object (a parsed YAML file, a database row). Throws a
- * `QuotientError` (`invalid`, `politique_tarifaire_invalide`) with one detail per faulty field.
+ * `QuotientError` (`invalid`, `politique_tarifaire_invalide`) with one detail per faulty field;
+ * first, `politique_numero_fiscal` when a text of it is shaped like a numéro fiscal (the other
+ * checks' messages may quote a value: none runs on such a text).
  */
 export function parsePolitiqueTarifaire(input: unknown): PolitiqueTarifaire {
+  const numeros = textesNumeroFiscalPolitique(input);
+  if (numeros.length > 0) throw politiqueNumeroFiscal(numeros);
   const result = politiqueTarifaireSchema.safeParse(input, parseOptions);
   if (!result.success) {
     throw invalidInput('politique_tarifaire_invalide', 'La politique tarifaire est invalide : corrigez les champs indiqués.', result.error.issues);

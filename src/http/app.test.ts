@@ -295,7 +295,7 @@ test('the stylesheet is served from our origin with a cache lifetime', async () 
 });
 
 test('readiness says 503 when the database is gone, health still 200', async () => {
-  const local = await createTestApp();
+  const local = await createTestApp({ sansControleAlertes: 'the test closes the database under the app' });
   try {
     await local.database.close();
     const ready = await local.app.inject({ url: '/readyz' });

@@ -15,6 +15,7 @@ import { openDatabase, type Database } from '../infra/db/database.ts';
 import { migrateToLatest } from '../infra/db/migrations.ts';
 import { createLogger, type LogLevel } from '../infra/log/logger.ts';
 import { buildApp, type WebOptions } from './app.ts';
+import { verifierAlertes } from './test-alertes.ts';
 
 export interface TestApp {
   readonly app: FastifyInstance;
@@ -25,8 +26,32 @@ export interface TestApp {
   readonly logLines: string[];
   /** The data folder (keys, journal anchor, built-in sandbox PKI), removed by `close()`. */
   readonly dataDir: string;
+  /**
+   * Evaluates every detection rule now and fails unless exactly the declared alerts were raised
+   * (`alertesAttendues`), then closes everything, whatever the outcome.
+   */
   close(): Promise<void>;
 }
+
+/** What a test app checks at `close()`: the rule codes of the alerts its suite raises on purpose. */
+export interface OptionsAlertes {
+  /**
+   * The alerts (rule codes, `acces.refus_repetes`) the suite raises on purpose: `close()` fails
+   * unless exactly these were raised. None by default: an ordinary run raises no alert.
+   */
+  alertesAttendues?: readonly string[];
+  /**
+   * Why this test cannot be checked (it closes the database under the app, say): no evaluation at
+   * `close()`. Never for a suite that only raises alerts: declare them in `alertesAttendues`.
+   */
+  sansControleAlertes?: string;
+}
+
+/** The alert options of a harness's own options, to pass on to `createTestApp` (only those given). */
+export const alertesDe = (o: OptionsAlertes): OptionsAlertes => ({
+  ...(o.alertesAttendues ? { alertesAttendues: o.alertesAttendues } : {}),
+  ...(o.sansControleAlertes ? { sansControleAlertes: o.sansControleAlertes } : {}),
+});
 
 export async function createTestApp(
   options: {
@@ -47,7 +72,7 @@ export async function createTestApp(
      * give their own.
      */
     numeroFiscal?: LimitesConfig;
-  } = {},
+  } & OptionsAlertes = {},
 ): Promise<TestApp> {
   const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'quotient-app-'));
   const loaded = loadConfig({ QUOTIENT_DATABASE_URL: `sqlite:${join(dir, 'q.db')}`, QUOTIENT_DATA_DIR: dir, ...options.env }, { mode: 'demo', cwd: dir });
@@ -69,10 +94,14 @@ export async function createTestApp(
     logLines,
     dataDir: dir,
     async close() {
-      await app.close();
-      await services.stop();
-      await database.close();
-      if (!options.dataDir) rmSync(dir, { recursive: true, force: true });
+      try {
+        if (!options.sansControleAlertes) await verifierAlertes(services, options.alertesAttendues);
+      } finally {
+        await app.close();
+        await services.stop();
+        await database.close();
+        if (!options.dataDir) rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
 }

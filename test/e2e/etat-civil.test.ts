@@ -39,9 +39,9 @@ before(async () => {
 });
 after(async () => {
   await browser?.close();
-  await sfip?.close();
-  await r2p?.close();
-  await guichet?.close();
+  // Each app closes even when another one's check of its alerts fails; then the first failure is told.
+  const fermetures = await Promise.allSettled([sfip?.close(), r2p?.close(), guichet?.close()]);
+  for (const f of fermetures) if (f.status === 'rejected') throw f.reason;
 });
 
 const check = (page: Page, name: string) => checkPage(page, SHOTS, name);

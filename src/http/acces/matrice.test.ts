@@ -17,7 +17,8 @@ let t: BackOfficeTestApp;
 const callers = new Map<Principal, { jar: Jar; headers: Record<string, string> }>();
 before(async () => {
   // Behind one reverse proxy, which hands on its request ids: the walk finds each refusal by its id.
-  t = await createBackOfficeTestApp({ env: { QUOTIENT_TRUST_PROXY: '1' } });
+  // Every caller is refused dozens of routes on purpose: the rule « refus répétés » must see it.
+  t = await createBackOfficeTestApp({ env: { QUOTIENT_TRUST_PROXY: '1' }, alertesAttendues: ['acces.refus_repetes'] });
   callers.set('anonyme', { jar: new Jar(), headers: {} });
   callers.set('famille', {
     jar: (await t.signedInFamily({ parents: [{ nomNaissance: 'Matrice', prenoms: 'Anne', dateNaissance: '1980-01-01' }] }, 'anne.matrice@exemple.fr')).jar,

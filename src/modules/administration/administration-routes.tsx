@@ -3,8 +3,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ComponentChildren } from 'preact';
 import { z } from 'zod';
 import { formatDateCourte } from '../../domain/dates.ts';
-import { QuotientError, type ErrorDetail, type ErrorKind } from '../../domain/errors.ts';
+import { isQuotientError, QuotientError, type ErrorDetail, type ErrorKind } from '../../domain/errors.ts';
 import { formatEuros } from '../../domain/money.ts';
+import { CODE_POLITIQUE_NUMERO_FISCAL } from '../../domain/politique-tarifaire.ts';
 import {
   PARAMS_ID,
   liste,
@@ -113,8 +114,10 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
       return reply.redirect(`${BASE}/politiques/${v.id}`, 303);
     } catch (error) {
       const e = refusDe(error, { kinds: REFUS });
-      // The policy is a document its parser checks, given back as pasted to the administrator who pasted it (a YAML grid of amounts reads as digits with separators).
-      const saisie = { libelle: valeursAReafficher({ libelle }).libelle, contenu };
+      // The policy is a document its parser checks, given back as pasted to the administrator who pasted it (a YAML grid of amounts reads as digits with separators),
+      // unless its parser found a text shaped like a numéro fiscal in it: then it is never shown back (invariant 1).
+      const numero = isQuotientError(error) && error.code === CODE_POLITIQUE_NUMERO_FISCAL;
+      const saisie = { libelle: valeursAReafficher({ libelle }).libelle, contenu: numero ? '' : contenu };
       return pageFormulaire(
         page,
         request,

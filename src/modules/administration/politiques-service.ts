@@ -1,14 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
-import { isNode, LineCounter, parseDocument } from 'yaml';
 import { formatDateFrancaise, parseDateSaisie } from '../../domain/dates.ts';
 import { isQuotientError, QuotientError, type ErrorDetail } from '../../domain/errors.ts';
-import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
+import { CODE_POLITIQUE_NUMERO_FISCAL, type PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
 import type { PolitiqueVersionTable, Schema } from '../../infra/db/schema.ts';
 import { parisDate } from '../../sources/paris-date.ts';
 import type { Acteur } from '../audit/audit-entry.ts';
 import type { JournalAudit } from '../audit/journal-audit.ts';
-import { parsePolitiqueYaml } from '../tarifs/politique-loader.ts';
+import { localiserErreurs, parsePolitiqueYaml } from '../tarifs/politique-loader.ts';
 
 export type StatutVersion = PolitiqueVersionTable['statut'];
 
@@ -63,36 +62,6 @@ const systeme: Acteur = { type: 'systeme', id: 'quotient' };
 
 function invalide(code: string, message: string, details: ErrorDetail[]): QuotientError {
   return new QuotientError('invalid', code, message, { details });
-}
-
-/** `activites[0].grille.plafond` → ['activites', 0, 'grille', 'plafond']; null for a YAML position. */
-function cheminDe(path: string): Array<string | number> | null {
-  if (path === '(racine)') return [];
-  if (path.startsWith('ligne ') || path.startsWith('position')) return null;
-  return [...path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) => (m[2] !== undefined ? Number(m[2]) : (m[1] ?? '')));
-}
-
-/**
- * Adds the line of the YAML to each problem (the field's line, or its nearest parent's when it is
- * missing), so that the administrator finds it in their editor.
- */
-export function localiserErreurs(texte: string, details: readonly ErrorDetail[]): ErrorDetail[] {
-  const lignes = new LineCounter();
-  let doc;
-  try {
-    doc = parseDocument(texte, { lineCounter: lignes, uniqueKeys: false });
-  } catch {
-    return [...details];
-  }
-  return details.map((d) => {
-    const chemin = cheminDe(d.path);
-    if (!chemin) return d;
-    for (let n = chemin.length; n >= 0; n--) {
-      const node: unknown = n === 0 ? doc.contents : doc.getIn(chemin.slice(0, n), true);
-      if (isNode(node) && node.range) return { path: `${d.path} (ligne ${lignes.linePos(node.range[0]).line})`, message: d.message };
-    }
-    return d;
-  });
 }
 
 /**
@@ -279,7 +248,12 @@ export class PolitiquesService {
         ...(correlationId ? { correlationId } : {}),
         details: { code: error.code, problemes: error.details.length },
       });
-      const message = error.code === 'politique_yaml_invalide' ? 'Le texte collé n’est pas un YAML valide : vérifiez la ligne indiquée.' : error.message;
+      const message =
+        error.code === 'politique_yaml_invalide'
+          ? 'Le texte collé n’est pas un YAML valide : vérifiez la ligne indiquée.'
+          : error.code === CODE_POLITIQUE_NUMERO_FISCAL
+            ? `${error.message} Rien n’a été enregistré, et le texte n’est pas réaffiché : corrigez le fichier dans votre éditeur, puis collez-le de nouveau.`
+            : error.message;
       throw new QuotientError('invalid', error.code, message, { details: localiserErreurs(contenu, error.details), cause: error });
     }
     const empreinte = empreinteDe(contenu);

@@ -16,7 +16,7 @@ import type { Services } from '../../app/compose.ts';
 import type { Principal } from '../../http/acces/principal.ts';
 import { Jar, csrfOf } from '../../http/test-cookies.ts';
 import { signInAtProvider } from '../../http/test-oidc.ts';
-import { createTestApp } from '../../http/testing.ts';
+import { alertesDe, createTestApp, type OptionsAlertes } from '../../http/testing.ts';
 import type { LimitesConfig } from '../demandes/limites-numero-fiscal.ts';
 import type { AppConfig } from '../../infra/config/config.ts';
 import type { Database } from '../../infra/db/database.ts';
@@ -74,7 +74,7 @@ export async function createBackOfficeTestApp(
     canauxAlerte?: readonly CanalAlerte[];
     /** The anti-fishing limits, for their tests (out of reach otherwise). */
     numeroFiscal?: LimitesConfig;
-  } = {},
+  } & OptionsAlertes = {},
 ): Promise<BackOfficeTestApp> {
   const publicUrl = options.publicUrl ?? BACK_OFFICE_URL;
   const dir = mkdtempSync(join(tmpdir(), 'quotient-back-office-'));
@@ -109,6 +109,7 @@ export async function createBackOfficeTestApp(
     web: { signInPerMinute: 1000, ...(options.politiqueAcces ? { politiqueAcces: options.politiqueAcces } : {}) },
     ...(options.beforeReady ? { beforeReady: options.beforeReady } : {}),
     ...(options.numeroFiscal ? { numeroFiscal: options.numeroFiscal } : {}),
+    ...alertesDe(options),
   });
   const { app, database, config, services, logLines } = t;
   // The harness's view of the same services; they stop with the app.
@@ -190,12 +191,15 @@ export async function createBackOfficeTestApp(
       return (await services.clesApi.creer(`Logiciel de test ${Date.now()}`, { type: 'agent', id: agents.administrateur.id })).secret;
     },
     async close() {
-      await t.close();
-      await agentsProvider.close();
-      await franceConnect.close();
-      await smtp.close();
-      await sandbox.close();
-      rmSync(dir, { recursive: true, force: true });
+      try {
+        await t.close();
+      } finally {
+        await agentsProvider.close();
+        await franceConnect.close();
+        await smtp.close();
+        await sandbox.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
 }

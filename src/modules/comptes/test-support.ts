@@ -4,7 +4,7 @@
  * loopback. Everything is closed by `close()`.
  */
 import type { FastifyInstance } from 'fastify';
-import { createTestApp, type TestApp } from '../../http/testing.ts';
+import { alertesDe, createTestApp, type OptionsAlertes, type TestApp } from '../../http/testing.ts';
 import { createSmtpMailer, startCaptureSmtp, type CaptureSmtp } from '../../infra/mail/mailer.ts';
 import { startLocalProvider, type LocalProvider } from '../../sandbox/franceconnect/provider.tsx';
 import { franceConnectRedirectUris } from './franceconnect-client.ts';
@@ -29,7 +29,7 @@ export async function createComptesTestApp(
     issuer?: string;
     beforeReady?: (app: FastifyInstance) => void;
     env?: Record<string, string>;
-  } = {},
+  } & OptionsAlertes = {},
 ): Promise<ComptesTestApp> {
   const smtp = await startCaptureSmtp();
   const fcTokens: Array<{ token: string; spi: string; expiresAt: number }> = [];
@@ -50,6 +50,7 @@ export async function createComptesTestApp(
       ...(issuer ? { franceConnect: { issuer, ...FC_CLIENT } } : {}),
     },
     web: { ...(options.signInPerMinute ? { signInPerMinute: options.signInPerMinute } : {}) },
+    ...alertesDe(options),
   });
   return {
     ...t,
@@ -58,9 +59,12 @@ export async function createComptesTestApp(
     fcTokens,
     journal: t.services.journal,
     async close() {
-      await t.close();
-      await provider?.close();
-      await smtp.close();
+      try {
+        await t.close();
+      } finally {
+        await provider?.close();
+        await smtp.close();
+      }
     },
   };
 }

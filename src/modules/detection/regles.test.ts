@@ -217,6 +217,32 @@ test('rule 5: bulk exports (billing CSV and API, journal exports)', async (t) =>
   });
 });
 
+test('rule 5: the billing software walking every page, polling for nothing new or sending bad calls is not a bulk export; full reads in a row are', async (t) => {
+  await eachDialect(t, async (fixture, st) => {
+    const banc = await monterBanc(st, await fixture.open());
+    const n = detectionSchema.parse({}).exports.seuil;
+    const API = { type: 'api', id: 'cle-facturation' } as const;
+    const appel = (outcome: 'succes' | 'echec' | 'refus', details: Record<string, string | number | boolean | null>) =>
+      banc.journal.append({ actor: API, action: 'api.quotients.consultes', outcome, details });
+    // The nightly pass: one read of 3 n pages, the first and its continuations.
+    for (let page = 0; page < 3 * n; page++) await appel('succes', { lignes: 100, date: '2026-03-02', modifiedSince: null, suite: page > 0, limit: 100 });
+    // Polls for what changed since the last pass, with nothing new; a few bad or refused calls, which send nothing.
+    for (let i = 0; i < 2 * n; i++) await appel('succes', { lignes: 0, date: null, modifiedSince: '2026-03-02T00:00:00Z', suite: false, limit: 100 });
+    for (let i = 0; i < n; i++) await appel(i % 2 ? 'echec' : 'refus', { code: i % 2 ? 'parametres_invalides' : 'trop_de_requetes' });
+    await banc.evaluer();
+    assert.deepEqual(await alertesDe(banc, 'export.massif'), [], 'an ordinary day of the billing software');
+    // Full reads started again and again within the hour: the nightly pass was one, n - 1 more reach the threshold.
+    const alerte = await auSeuil(banc, 'export.massif', n - 1, () => ({
+      actor: API,
+      action: 'api.quotients.consultes',
+      outcome: 'succes',
+      details: { lignes: 100, date: '2026-03-02', modifiedSince: null, suite: false, limit: 100 },
+    }));
+    assert.equal(alerte.cle, 'api:cle-facturation');
+    assert.equal(alerte.details.nombre, n);
+  });
+});
+
 test('rule 6: the DGFiP refuses our credentials, certificate or habilitation (401, 403, TLS)', async (t) => {
   await eachDialect(t, async (fixture, st) => {
     const banc = await monterBanc(st, await fixture.open(), { config: { refusDgfip: { seuil: 2 } } });

@@ -74,6 +74,13 @@ export const ACTIONS_LECTURE_FAMILLE = [
 ] as const;
 /** Exports of many records at once: billing CSV, billing API, journal exports, a family's data. */
 export const ACTIONS_EXPORT = ['facturation.export', 'api.quotients.consultes', 'journal.exporte', 'famille.donnees_exportees'] as const;
+/**
+ * What counts as one export: data went out (a call refused or failed, an empty page sent
+ * nothing), and a read of the billing API walked page by page is one export, its first page:
+ * the billing software's nightly pass over every QF is not twenty exports.
+ */
+export const estUnExport = (l: Pick<LigneJournal, 'outcome' | 'details'>): boolean =>
+  l.outcome === 'succes' && l.details.suite !== true && l.details.lignes !== 0;
 /** DGFiP failures that mean our credentials, certificate or habilitation are refused, not a passing outage. */
 export const ACTIONS_APPEL_DGFIP = ['demande.echec_appel', 'demande.situation_indisponible', 'dgfip.check'] as const;
 export const RAISONS_REFUS_DGFIP = ['acces_refuse', 'identifiants_refuses', 'certificat_refuse', 'certificat_serveur_refuse'] as const;
@@ -181,6 +188,7 @@ export const REGLES_JOURNAL: readonly RegleJournal[] = [
     gravite: 'avertissement',
     actions: ACTIONS_EXPORT,
     reglage: (c) => c.exports,
+    retenir: estUnExport,
     cle: acteurCle,
     decrire: (cle, n, r) => ({
       titre: 'Exports en nombre',

@@ -13,7 +13,8 @@ import { HABILITATION_ETAT_CIVIL } from '../demandes/test-harness.ts';
  */
 let t: BackOfficeTestApp;
 before(async () => {
-  t = await createBackOfficeTestApp({ numeroFiscal: { parCompte: { heure: 2, jour: 10 } } });
+  // The limits refuse a try on purpose: the alert that tells someone is the one of this app.
+  t = await createBackOfficeTestApp({ numeroFiscal: { parCompte: { heure: 2, jour: 10 } }, alertesAttendues: ['numero_fiscal.limite_atteinte'] });
 });
 after(() => t.close());
 
@@ -62,7 +63,11 @@ test('the third number within the hour from one account is refused with a French
 });
 
 test('état civil tries count against the same limits: the third within the hour is refused on the état civil form itself (429), with no DGFiP call', async () => {
-  const ec = await createBackOfficeTestApp({ habilitation: HABILITATION_ETAT_CIVIL.sfip, numeroFiscal: { parCompte: { heure: 2, jour: 10 } } });
+  const ec = await createBackOfficeTestApp({
+    habilitation: HABILITATION_ETAT_CIVIL.sfip,
+    numeroFiscal: { parCompte: { heure: 2, jour: 10 } },
+    alertesAttendues: ['numero_fiscal.limite_atteinte'],
+  });
   try {
     const { jar } = await ec.signedInFamily(
       {

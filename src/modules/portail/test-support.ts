@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hash as argon2Hash } from '@node-rs/argon2';
-import { createTestApp, type TestApp } from '../../http/testing.ts';
+import { alertesDe, createTestApp, type OptionsAlertes, type TestApp } from '../../http/testing.ts';
 import { createSmtpMailer, startCaptureSmtp, type CaptureSmtp } from '../../infra/mail/mailer.ts';
 import { startLocalProvider, type LocalProvider } from '../../sandbox/franceconnect/provider.tsx';
 import { startSandbox, type SandboxHandle } from '../../sandbox/server.ts';
@@ -41,7 +41,9 @@ export interface PortailTestApp extends TestApp {
   ): Promise<{ statusCode: number; body: string; headers: Record<string, unknown> }>;
 }
 
-export async function createPortailTestApp(options: { publicUrl?: string; attenteMs?: number; habilitation?: Habilitation } = {}): Promise<PortailTestApp> {
+export async function createPortailTestApp(
+  options: { publicUrl?: string; attenteMs?: number; habilitation?: Habilitation } & OptionsAlertes = {},
+): Promise<PortailTestApp> {
   const publicUrl = options.publicUrl ?? PORTAIL_URL;
   const dir = mkdtempSync(join(tmpdir(), 'quotient-portail-'));
   // What is already started, closed in reverse order if a later step fails: a test file whose
@@ -61,7 +63,7 @@ export async function createPortailTestApp(options: { publicUrl?: string; attent
 async function build(
   publicUrl: string,
   dir: string,
-  options: { attenteMs?: number; habilitation?: Habilitation },
+  options: { attenteMs?: number; habilitation?: Habilitation } & OptionsAlertes,
   started: Array<() => Promise<unknown> | unknown>,
 ): Promise<PortailTestApp> {
   const sandbox = await startSandbox({ dataDir: join(dir, 'pki') });
@@ -97,6 +99,7 @@ async function build(
       background: true,
     },
     web: { signInPerMinute: 1000, ...(options.attenteMs !== undefined ? { attenteMs: options.attenteMs } : {}) },
+    ...alertesDe(options),
   });
   started.push(() => t.close());
   // The harness's view of the same services; they stop with the app.
@@ -152,11 +155,14 @@ async function build(
       return { jar, familleId, compteId };
     },
     async close() {
-      await t.close();
-      await provider.close();
-      await smtp.close();
-      await sandbox.close();
-      rmSync(dir, { recursive: true, force: true });
+      try {
+        await t.close();
+      } finally {
+        await provider.close();
+        await smtp.close();
+        await sandbox.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
 }

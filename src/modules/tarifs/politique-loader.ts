@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { QuotientError } from '../../domain/errors.ts';
-import { parsePolitiqueTarifaire, type PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
+import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { QuotientError, type ErrorDetail } from '../../domain/errors.ts';
+import { ressembleANumeroFiscalHorsAdresses } from '../../domain/numero-fiscal.ts';
+import {
+  CLE_NUMERO_FISCAL_POLITIQUE,
+  parsePolitiqueTarifaire,
+  politiqueNumeroFiscal,
+  textesNumeroFiscalPolitique,
+  type PolitiqueTarifaire,
+} from '../../domain/politique-tarifaire.ts';
 import { lireYaml, YAML_MAX_OCTETS, YamlRefuse } from '../../infra/config/yaml.ts';
 
 /**
@@ -31,7 +39,77 @@ export function parsePolitiqueYaml(text: string, origine = 'politique tarifaire'
       `Le fichier « ${origine} » ne décrit pas une politique tarifaire (ensemble de champs attendu).`,
     );
   }
+  refuserNumerosFiscaux(text, data);
   return parsePolitiqueTarifaire(data);
+}
+
+/** A line of the file (a comment, a field's name) shaped like a numéro fiscal, outside any value already named. */
+export const LIGNE_NUMERO_FISCAL_POLITIQUE =
+  'cette ligne contient un texte qui ressemble à un numéro fiscal (dans un commentaire, un nom de champ ?) : retirez-le. Le texte de la politique est enregistré tel quel.';
+
+/**
+ * The free-text normaliser over the whole file: every text of the value (labels, tranche names,
+ * the commune's name, the délibération…, see `textesNumeroFiscalPolitique`), and every line of the
+ * text as written, since the file is kept as pasted (its comments too) and shown in comparisons.
+ * Each value is named by its path, each other line by its number.
+ */
+function refuserNumerosFiscaux(text: string, data: unknown): void {
+  const champs = textesNumeroFiscalPolitique(data);
+  const lignes = text.split('\n').flatMap((ligne, i) => (ressembleANumeroFiscalHorsAdresses(ligne) ? [i + 1] : []));
+  if (champs.length === 0 && lignes.length === 0) return;
+  const nommees = new Set(lignesDesChamps(text, champs));
+  const autres = lignes.filter((n) => !nommees.has(n)).map((n) => ({ path: `ligne ${n}`, message: LIGNE_NUMERO_FISCAL_POLITIQUE }));
+  throw politiqueNumeroFiscal([...champs, ...autres]);
+}
+
+/** `activites[0].grille.plafond` → ['activites', 0, 'grille', 'plafond']; null for a YAML position. */
+function cheminDe(path: string): Array<string | number> | null {
+  if (path === '(racine)') return [];
+  if (path.startsWith('ligne ') || path.startsWith('position')) return null;
+  return [...path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) => (m[2] !== undefined ? Number(m[2]) : (m[1] ?? '')));
+}
+
+/** The line of the YAML of each problem (the field's, or its nearest parent's when it is missing); null when none applies. */
+function lignesDesChamps(texte: string, details: readonly ErrorDetail[]): Array<number | null> {
+  const lignes = new LineCounter();
+  let doc;
+  try {
+    doc = parseDocument(texte, { lineCounter: lignes, uniqueKeys: false });
+  } catch {
+    return details.map(() => null);
+  }
+  return details.map((d) => {
+    const chemin = cheminDe(d.path);
+    if (!chemin) return null;
+    const cle = d.message === CLE_NUMERO_FISCAL_POLITIQUE ? cleNumeroFiscal(doc, chemin) : null;
+    if (cle) return lignes.linePos(cle).line;
+    for (let n = chemin.length; n >= 0; n--) {
+      const node: unknown = n === 0 ? doc.contents : doc.getIn(chemin.slice(0, n), true);
+      if (isNode(node) && node.range) return lignes.linePos(node.range[0]).line;
+    }
+    return null;
+  });
+}
+
+/** Where the field's name shaped like a numéro fiscal starts, in the mapping at `chemin`; null when not found. */
+function cleNumeroFiscal(doc: Document, chemin: ReadonlyArray<string | number>): number | null {
+  const map: unknown = chemin.length === 0 ? doc.contents : doc.getIn(chemin, true);
+  if (!isMap(map)) return null;
+  for (const pair of map.items)
+    if (isScalar(pair.key) && pair.key.range && ressembleANumeroFiscalHorsAdresses(String(pair.key.value))) return pair.key.range[0];
+  return null;
+}
+
+/**
+ * Adds the line of the YAML to each problem (the field's line, or its nearest parent's when it is
+ * missing), so that the administrator finds it in their editor.
+ */
+export function localiserErreurs(texte: string, details: readonly ErrorDetail[]): ErrorDetail[] {
+  const lignes = lignesDesChamps(texte, details);
+  return details.map((d, i) => {
+    const ligne = lignes[i];
+    return ligne ? { path: `${d.path} (ligne ${ligne})`, message: d.message } : d;
+  });
 }
 
 function unreadable(path: string, error: unknown): QuotientError {
