@@ -17,7 +17,7 @@ export interface VerificationRoutesDeps {
   /** Checks per network address and minute, on each of the two pages (default 30). */
   readonly parMinute?: number;
   readonly clock?: () => number;
-  /** Told of each address over the limit (the journal hears of it). */
+  /** Told of an address over the limit, once a minute at most per address (the journal hears of it, not of every refusal). */
   readonly limiteAtteinte?: (request: FastifyRequest) => void;
 }
 
@@ -36,17 +36,26 @@ const trop = () =>
 export async function registerVerificationRoutes(app: FastifyInstance, deps: VerificationRoutesDeps): Promise<void> {
   // The sign-in pages may have registered the limiter already (one per application).
   if (!app.hasDecorator('rateLimit')) await app.register(rateLimit, { global: false, errorResponseBuilder: trop });
+  const clock = deps.clock ?? Date.now;
+  // A flood of refused checks must not become a flood of journal entries: one per address and minute.
+  const signalees = new Map<string, number>();
+  const signaler = (request: FastifyRequest, cle: string) => {
+    const maintenant = clock();
+    if ((signalees.get(cle) ?? -Infinity) > maintenant - 60_000) return;
+    if (signalees.size > 10_000) for (const [k, le] of signalees) if (le <= maintenant - 60_000) signalees.delete(k);
+    signalees.set(cle, maintenant);
+    deps.limiteAtteinte?.(request);
+  };
   const limite = {
     config: {
       rateLimit: {
         max: deps.parMinute ?? 30,
         timeWindow: 60_000,
         errorResponseBuilder: trop,
-        onExceeded: (request: FastifyRequest) => deps.limiteAtteinte?.(request),
+        onExceeded: signaler,
       },
     },
   };
-  const clock = deps.clock ?? Date.now;
 
   const repondre = async (request: FastifyRequest, reply: FastifyReply, saisie: unknown) => {
     const acteur: Acteur = { type: 'anonyme', id: String(request.id) };
