@@ -192,6 +192,11 @@ test('a forged code, a mistyped one and odd input: refused in French, never a 50
   const numero = await t.get(anonyme, `/verifier?code=${SPI}`);
   assert.equal(numero.statusCode, 400);
   assert.equal(numero.body.includes(SPI), false);
+  assert.equal(
+    t.logLines.some((l) => l.includes(SPI)),
+    false,
+    'nor logged',
+  );
 
   for (const bizarre of [
     '',
