@@ -116,3 +116,28 @@ export function AttestationHorsVigueurPage({
     </>
   );
 }
+
+/**
+ * The attestation page of either space: the attestation with its actions while its QF holds, else
+ * why not. `chemin` gives a request's attestation address in that space; `qrCode` is the image of a
+ * valid one.
+ */
+export function PageAttestation({
+  attestation,
+  qrCode,
+  chemin,
+  retour,
+}: {
+  attestation: Attestation | AttestationHorsVigueur;
+  qrCode: string | null;
+  chemin: (demandeId: string) => string;
+  retour: { href: string; libelle: string };
+}) {
+  if (attestation.statut !== 'valable') return <AttestationHorsVigueurPage etat={attestation} lien={chemin} retour={retour} />;
+  return (
+    <>
+      <AttestationDocument attestation={attestation} qrCode={qrCode ?? ''} />
+      <ActionsAttestation pdf={`${chemin(attestation.demandeId)}.pdf`} retour={retour} />
+    </>
+  );
+}

@@ -31,6 +31,11 @@ export async function qrCodeSvg(url: string): Promise<string> {
   return `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`;
 }
 
+/** The QR code image of a valid attestation for its page; none for one out of force. */
+export function qrCodeDe(a: Attestation | AttestationHorsVigueur): Promise<string | null> {
+  return a.statut === 'valable' ? qrCodeSvg(a.urlVerification) : Promise.resolve(null);
+}
+
 export const titreAttestation = (a: Pick<Attestation, 'commune'>) => `Attestation de quotient familial – ${a.commune}`;
 const periode = (p: string) => (p === 'annuelle' ? 'par an' : 'par mois');
 const du = (a: Pick<Attestation, 'validite'>) => `du ${formatDateFrancaise(a.validite.du)} au ${formatDateFrancaise(a.validite.au)}`;

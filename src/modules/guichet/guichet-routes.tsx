@@ -31,8 +31,8 @@ import { requireAgent, sendAgentPage } from '../../http/espace-agents.tsx';
 import { motsDuNom, type CriteresRecherche, type CompositionFamille } from '../familles/familles-service.ts';
 import { champDeLaComposition, schemaComposition } from '../familles/formulaire-composition.tsx';
 import { demandeIntrouvable, familleIntrouvable, type AccordRecu, type GuichetService } from './guichet-service.ts';
-import { ActionsAttestation, AttestationDocument, AttestationHorsVigueurPage } from '../../http/ui/attestation.tsx';
-import { envoyerPdf, exigerEnVigueur, qrCodeSvg } from '../attestations/attestation-pdf.ts';
+import { PageAttestation } from '../../http/ui/attestation.tsx';
+import { envoyerPdf, exigerEnVigueur, qrCodeDe } from '../attestations/attestation-pdf.ts';
 import {
   AccordPage,
   CreationPage,
@@ -448,24 +448,10 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
   app.get('/agents/guichet/demandes/:id/attestation', async (request, reply) => {
     const agent = requireAgent(request);
     const { attestation } = await service.attestation(demandeDe(request), acteur(agent));
-    if (attestation.statut !== 'valable') {
-      const lien = (id: string) => `/agents/guichet/demandes/${id}/attestation`;
-      const retour = { href: `/agents/guichet/demandes/${attestation.demandeId}`, libelle: 'Revenir à la demande' };
-      return page(request, reply, 'Attestation de quotient familial', <AttestationHorsVigueurPage etat={attestation} lien={lien} retour={retour} />);
-    }
-    const qrCode = await qrCodeSvg(attestation.urlVerification);
-    return page(
-      request,
-      reply,
-      'Attestation de quotient familial',
-      <>
-        <AttestationDocument attestation={attestation} qrCode={qrCode} />
-        <ActionsAttestation
-          pdf={`/agents/guichet/demandes/${attestation.demandeId}/attestation.pdf`}
-          retour={{ href: `/agents/guichet/demandes/${attestation.demandeId}`, libelle: 'Revenir à la demande' }}
-        />
-      </>,
-    );
+    const retour = { href: `/agents/guichet/demandes/${attestation.demandeId}`, libelle: 'Revenir à la demande' };
+    const chemin = (id: string) => `/agents/guichet/demandes/${id}/attestation`;
+    const corps = <PageAttestation attestation={attestation} qrCode={await qrCodeDe(attestation)} chemin={chemin} retour={retour} />;
+    return page(request, reply, 'Attestation de quotient familial', corps);
   });
 
   app.get('/agents/guichet/demandes/:id/attestation.pdf', async (request, reply) => {

@@ -21,13 +21,13 @@ import {
   texteOptionnel,
 } from '../../http/formulaire.ts';
 import { pageContext, sendPage } from '../../http/render.tsx';
-import { ActionsAttestation, AttestationDocument, AttestationHorsVigueurPage } from '../../http/ui/attestation.tsx';
+import { PageAttestation } from '../../http/ui/attestation.tsx';
 import { Layout } from '../../http/ui/layout.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import type { VoieEtatCivil } from '../../sources/dgfip-source.ts';
 import { parisDate } from '../../sources/paris-date.ts';
 import { etatCivilOuvert, registerEtatCivilRoutes } from './etat-civil-routes.tsx';
-import { envoyerPdf, exigerEnVigueur, qrCodeSvg } from '../attestations/attestation-pdf.ts';
+import { envoyerPdf, exigerEnVigueur, qrCodeDe } from '../attestations/attestation-pdf.ts';
 import type { AttestationsService } from '../attestations/attestations-service.ts';
 import type { Acteur, JournalAudit } from '../audit/index.ts';
 import type { CompteConnecte } from '../comptes/comptes-service.ts';
@@ -413,20 +413,9 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     if (!etat.quotient) throw introuvable();
     const attestation = await deps.attestations.attestation(etat.id, acteurDe(compte));
     const retour = { href: `/mon-quotient/demandes/${etat.id}`, libelle: 'Revenir à mon quotient' };
-    if (attestation.statut !== 'valable') {
-      const lien = (id: string) => `/mon-quotient/demandes/${id}/attestation`;
-      return page(request, reply, 'Attestation de quotient familial', <AttestationHorsVigueurPage etat={attestation} lien={lien} retour={retour} />);
-    }
-    const qrCode = await qrCodeSvg(attestation.urlVerification);
-    return page(
-      request,
-      reply,
-      'Attestation de quotient familial',
-      <>
-        <AttestationDocument attestation={attestation} qrCode={qrCode} />
-        <ActionsAttestation pdf={`/mon-quotient/demandes/${etat.id}/attestation.pdf`} retour={retour} />
-      </>,
-    );
+    const chemin = (id: string) => `/mon-quotient/demandes/${id}/attestation`;
+    const corps = <PageAttestation attestation={attestation} qrCode={await qrCodeDe(attestation)} chemin={chemin} retour={retour} />;
+    return page(request, reply, 'Attestation de quotient familial', corps);
   });
 
   app.get('/mon-quotient/demandes/:id/attestation.pdf', async (request, reply) => {
