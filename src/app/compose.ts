@@ -25,6 +25,7 @@ import { PolitiquesService } from '../modules/administration/politiques-service.
 import { AgentsOidcClient } from '../modules/agents/agents-client.ts';
 import { AgentsService } from '../modules/agents/agents-service.ts';
 import { ClesApiService } from '../modules/api/cles-api-service.ts';
+import { AttestationsService } from '../modules/attestations/attestations-service.ts';
 import { auditFilesFor, JournalAudit, type AuditAlert } from '../modules/audit/index.ts';
 import { ComptesService } from '../modules/comptes/comptes-service.ts';
 import { FC_RETOUR_CONNEXION, FranceConnectClient } from '../modules/comptes/franceconnect-client.ts';
@@ -168,6 +169,8 @@ export interface Services {
   readonly politiques: PolitiquesService;
   readonly demandes: DemandesService;
   readonly familles: FamillesService;
+  /** The attestations of QF (family and counter alike) and the public check of their codes. */
+  readonly attestations: AttestationsService;
   readonly traitement: TraitementService;
   /** The processing loop of this process. */
   readonly boucle: BoucleTraitement;
@@ -411,6 +414,14 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
     suspension,
   });
   const familles = new FamillesService({ db, journal, coffre });
+  const attestations = new AttestationsService({
+    db,
+    journal,
+    familles,
+    commune: config.commune,
+    publicUrl: config.publicUrl,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   const boucle = new BoucleTraitement({ service: traitement, db, instanceId, logger, suspension });
   const wake = () => boucle.wake();
   const agents = new AgentsService({ db, journal });
@@ -480,10 +491,11 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
     politiques,
     demandes,
     familles,
+    attestations,
     traitement,
     boucle,
     retention,
-    guichet: new GuichetService({ familles, demandes, journal, wake }),
+    guichet: new GuichetService({ familles, demandes, journal, wake, attestations }),
     agents,
     clesApi: new ClesApiService({ db, journal }),
     instruction: new InstructionService({ db, journal, coffre }),

@@ -9,6 +9,7 @@ import type { Database } from '../infra/db/database.ts';
 import type { Logger } from '../infra/log/logger.ts';
 import { chargerCle } from '../infra/secrets/cle-fichier.ts';
 import { registerAccueilRoutes } from '../modules/accueil/accueil-routes.tsx';
+import { registerVerificationRoutes } from '../modules/attestations/verification-routes.tsx';
 import { registerComptesRoutes } from '../modules/comptes/comptes-routes.tsx';
 import { echecConnexion } from './detection-connexion.ts';
 import { registerInformationsRoutes } from '../modules/informations/informations-routes.tsx';
@@ -34,6 +35,8 @@ export interface WebOptions {
   readonly signInPerMinute?: number;
   /** How long the portal's submission waits for the answer before showing the queue (default 8 s). */
   readonly attenteMs?: number;
+  /** Checks of an attestation's code per IP address and minute, on the public page (default 30). */
+  readonly verificationsPerMinute?: number;
 }
 
 export interface AppDependencies {
@@ -158,6 +161,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     registerPortailRoutes(app, {
       demandes: services.demandes,
       familles: services.familles,
+      attestations: services.attestations,
       journal: services.journal,
       wake: services.wake,
       commune: config.commune,
@@ -168,6 +172,23 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       ...(web.attenteMs !== undefined ? { attenteMs: web.attenteMs } : {}),
     });
   }
+  // The public check of an attestation's code: open to anyone, whatever else this instance serves.
+  await registerVerificationRoutes(app, {
+    attestations: services.attestations,
+    commune: config.commune,
+    ...(web.verificationsPerMinute ? { parMinute: web.verificationsPerMinute } : {}),
+    ...(services.clock ? { clock: services.clock } : {}),
+    limiteAtteinte: (request) => {
+      services.journal
+        .append({
+          actor: { type: 'anonyme', id: String(request.id) },
+          action: 'attestation.verification_limitee',
+          outcome: 'refus',
+          correlationId: String(request.id),
+        })
+        .catch((error: unknown) => request.log.error({ err: error }, 'limite des vérifications non journalisée'));
+    },
+  });
   if (agentsOidc) registerBackOffice(app, { commune: config.commune, politique, publicUrl: config.publicUrl, oidc: agentsOidc, services });
 
   return app;

@@ -13,7 +13,7 @@ before(async () => {
 });
 after(() => t.close());
 
-const PAGES = ['/', '/mentions-legales', '/accessibilite', '/confidentialite', '/contact', '/page-absente'];
+const PAGES = ['/', '/mentions-legales', '/accessibilite', '/confidentialite', '/contact', '/verifier', '/verifier/7KQ4-M2XH-9TRC', '/page-absente'];
 
 async function withBrowser(ctx: Parameters<typeof launchBrowser>[0], body: (browser: Browser) => Promise<void>) {
   const browser = await launchBrowser(ctx);

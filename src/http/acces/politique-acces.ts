@@ -31,6 +31,9 @@ export const POLITIQUE_ACCES: Readonly<Record<string, readonly Principal[]>> = {
   'GET /accessibilite': PUBLIC,
   'GET /confidentialite': PUBLIC,
   'GET /contact': PUBLIC,
+  // The check of an attestation's code, for a leisure centre or a conservatoire: no sign-in.
+  'GET /verifier': PUBLIC,
+  'GET /verifier/:code': PUBLIC,
   // Demo only (registered when e-mails are captured on this machine).
   'GET /dev/courriels': PUBLIC,
 
@@ -65,6 +68,7 @@ export const POLITIQUE_ACCES: Readonly<Record<string, readonly Principal[]>> = {
   'POST /mon-quotient/etat-civil': FAMILLE,
   'GET /mon-quotient/demandes/:id': FAMILLE,
   'GET /mon-quotient/demandes/:id/attestation': FAMILLE,
+  'GET /mon-quotient/demandes/:id/attestation.pdf': FAMILLE,
   'GET /mon-quotient/demandes/:id/contestation': FAMILLE,
   'POST /mon-quotient/demandes/:id/contestation': FAMILLE,
   'POST /mon-quotient/demandes/:id/ressaisie': FAMILLE,
@@ -97,6 +101,7 @@ export const POLITIQUE_ACCES: Readonly<Record<string, readonly Principal[]>> = {
   'GET /agents/guichet/demandes/:id': GUICHET,
   'POST /agents/guichet/demandes/:id/ressaisie': GUICHET,
   'GET /agents/guichet/demandes/:id/attestation': GUICHET,
+  'GET /agents/guichet/demandes/:id/attestation.pdf': GUICHET,
 
   // Review (instruction).
   'GET /agents/instruction': INSTRUCTEUR,

@@ -1,4 +1,5 @@
 import type { ComponentChildren } from 'preact';
+import { libelleTranche } from '../../domain/attestation.ts';
 import { formatEuros } from '../../domain/money.ts';
 import { LIBELLES_UNITES, type Unite } from '../../domain/politique-tarifaire.ts';
 import type { PrixActivite } from '../../domain/tarification.ts';
@@ -9,8 +10,7 @@ import type { PrixActivite } from '../../domain/tarification.ts';
 export const parUnite = (unite: Unite) => `par ${LIBELLES_UNITES[unite]}`;
 
 /** The tranche of a price, or in words why it has none (non-resident or unknown QF price, taux d'effort). */
-export const trancheEnClair = (p: PrixActivite) =>
-  p.tranche ?? (p.origine === 'non-resident' ? 'prix hors commune' : p.origine === 'sans-quotient' ? 'prix sans quotient' : 'taux d’effort');
+export const trancheEnClair = (p: PrixActivite) => libelleTranche(p);
 
 /** The QF in large, per month or per year; `children` say what it covers (validity, request, explanation). */
 export function CarteQuotient({ libelle, cents, periode, children }: { libelle: string; cents: number; periode: string; children: ComponentChildren }) {

@@ -90,6 +90,7 @@ export interface CoffreRecordTable {
 export interface Schema extends DemandesSchema, ComptesSchema, BackOfficeSchema, IncidentsSchema, AlertesSchema {
   installation: InstallationTable;
   numero_fiscal_essais: NumeroFiscalEssaiTable;
+  attestations: AttestationTable;
   quota_state: QuotaStateTable;
   quota_calls: QuotaCallTable;
   journal_audit: JournalAuditTable;
@@ -428,4 +429,18 @@ export interface NumeroFiscalEssaiTable {
   fenetre: string;
   debut: string;
   n: number;
+}
+
+/** Attestations of quotient familial and their verification codes (migration 0016). */
+export interface AttestationTable {
+  id: string;
+  code: string;
+  /** Null once the retention purge deleted the request: the code then reads « expirée ». */
+  demande_id: string | null;
+  famille_id: string | null;
+  valide_du: string;
+  valide_au: string;
+  emise_le: string;
+  emise_par_type: string;
+  emise_par_id: string;
 }

@@ -73,6 +73,9 @@ const ACTIONS: Readonly<Record<string, string>> = {
   'controle.consulte': 'Contrôle par échantillon consulté',
   'controle.observations_enregistrees': 'Observations de contrôle enregistrées',
   'controle.clos': 'Contrôle par échantillon clos',
+  'attestation.emise': 'Attestation de quotient familial établie',
+  'attestation.verifiee': 'Code d’une attestation vérifié sur la page publique',
+  'attestation.verification_limitee': 'Vérifications d’attestation refusées (trop en peu de temps)',
   'retention.demande_purgee': 'Demande supprimée (durée de conservation)',
   'retention.donnees_fiscales_purgees': 'Données fiscales supprimées (durée de conservation)',
 };
@@ -94,6 +97,7 @@ export const FAMILLES_ACTIONS: ReadonlyArray<{ readonly code: string; readonly l
   { code: 'alerte.', libelle: 'Alertes de sécurité' },
   { code: 'controle.', libelle: 'Contrôles par échantillon' },
   { code: 'retention.', libelle: 'Durées de conservation' },
+  { code: 'attestation.', libelle: 'Attestations de quotient' },
   { code: 'instruction.', libelle: 'Instruction' },
   { code: 'politique.', libelle: 'Politique tarifaire' },
   { code: 'facturation.', libelle: 'Facturation' },
@@ -130,6 +134,7 @@ export const LIBELLES_CIBLES: Readonly<Record<string, string>> = {
   sessions: 'Sessions',
   alerte: 'Alerte',
   politique_version: 'Version de la politique tarifaire',
+  attestation: 'Attestation de quotient',
 };
 
 /** Causes of a failed DGFiP call (RaisonEchec), in words. */

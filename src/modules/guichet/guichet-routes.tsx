@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ComponentChildren } from 'preact';
 import { z } from 'zod';
 import { addDays, formatDateCourte, parseDateSaisie } from '../../domain/dates.ts';
-import { QuotientError, type ErrorDetail } from '../../domain/errors.ts';
+import type { ErrorDetail } from '../../domain/errors.ts';
 import { ressembleANumeroFiscal } from '../../domain/numero-fiscal.ts';
 import type { AgentConnecte } from '../../http/acces/controle-acces.ts';
 import {
@@ -31,9 +31,10 @@ import { requireAgent, sendAgentPage } from '../../http/espace-agents.tsx';
 import { motsDuNom, type CriteresRecherche, type CompositionFamille } from '../familles/familles-service.ts';
 import { champDeLaComposition, schemaComposition } from '../familles/formulaire-composition.tsx';
 import { demandeIntrouvable, familleIntrouvable, type AccordRecu, type GuichetService } from './guichet-service.ts';
+import { PageAttestation } from '../../http/ui/attestation.tsx';
+import { envoyerPdf, exigerEnVigueur, qrCodeDe } from '../attestations/attestation-pdf.ts';
 import {
   AccordPage,
-  AttestationPage,
   CreationPage,
   DemandePage,
   FichePage,
@@ -446,10 +447,17 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
 
   app.get('/agents/guichet/demandes/:id/attestation', async (request, reply) => {
     const agent = requireAgent(request);
-    const { etat, composition } = await service.demande(demandeDe(request), acteur(agent), 'attestation');
-    if (!etat.quotient)
-      throw new QuotientError('not_found', 'attestation_indisponible', 'Pas d’attestation : cette demande n’a pas de quotient familial calculé.');
-    return page(request, reply, 'Attestation de quotient familial', <AttestationPage etat={etat} composition={composition} commune={commune} />);
+    const { attestation } = await service.attestation(demandeDe(request), acteur(agent));
+    const retour = { href: `/agents/guichet/demandes/${attestation.demandeId}`, libelle: 'Revenir à la demande' };
+    const chemin = (id: string) => `/agents/guichet/demandes/${id}/attestation`;
+    const corps = <PageAttestation attestation={attestation} qrCode={await qrCodeDe(attestation)} chemin={chemin} retour={retour} />;
+    return page(request, reply, 'Attestation de quotient familial', corps);
+  });
+
+  app.get('/agents/guichet/demandes/:id/attestation.pdf', async (request, reply) => {
+    const agent = requireAgent(request);
+    const { attestation } = await service.attestation(demandeDe(request), acteur(agent));
+    return envoyerPdf(reply, exigerEnVigueur(attestation));
   });
 }
 

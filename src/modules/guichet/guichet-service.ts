@@ -3,6 +3,8 @@ import type { ModeConsentement } from '../../domain/consentement.ts';
 import { QuotientError, isQuotientError } from '../../domain/errors.ts';
 import type { NumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { parisDate } from '../../sources/paris-date.ts';
+import type { Attestation, AttestationHorsVigueur } from '../../domain/attestation.ts';
+import type { AttestationsService } from '../attestations/attestations-service.ts';
 import type { Acteur, JournalAudit } from '../audit/index.ts';
 import type { DemandesService, EtatDemande } from '../demandes/demandes-service.ts';
 import type { CriteresRecherche, FamillesService, CompositionFamille, HistoriqueDemande, ResultatRecherche } from '../familles/familles-service.ts';
@@ -17,6 +19,8 @@ export interface GuichetDeps {
   readonly familles: Pick<FamillesService, 'rechercher' | 'creer' | 'composition' | 'historique'>;
   readonly demandes: Pick<DemandesService, 'soumettre' | 'etat' | 'attendre' | 'ressaisir' | 'rangsARessaisir'>;
   readonly journal: Pick<JournalAudit, 'append'>;
+  /** The attestation of a QF, the family's own (the counter prints the same). */
+  readonly attestations: Pick<AttestationsService, 'attestation'>;
   /** Tells the processing loop a request was just queued. */
   readonly wake: () => void;
   readonly clock?: () => number;
@@ -105,6 +109,17 @@ export class GuichetService {
       details: { famille: etat.familleId, vue },
     });
     return { etat, composition };
+  }
+
+  /**
+   * The attestation of a request's QF for the family in front of the agent: the very one the family
+   * prints from its space (same code). The read is journaled as the request's, `vue: attestation`.
+   */
+  async attestation(demandeId: string, acteur: Acteur): Promise<{ attestation: Attestation | AttestationHorsVigueur; etat: EtatDemande }> {
+    const { etat } = await this.demande(demandeId, acteur, 'attestation');
+    if (!etat.quotient)
+      throw new QuotientError('not_found', 'attestation_indisponible', 'Pas d’attestation : cette demande n’a pas de quotient familial calculé.');
+    return { attestation: await this.deps.attestations.attestation(etat.id, acteur), etat };
   }
 
   /**

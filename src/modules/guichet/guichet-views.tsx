@@ -8,8 +8,6 @@ import { formatEuros } from '../../domain/money.ts';
 import { CLE_AGENT } from '../../http/formulaire.ts';
 import { ANCRE_ERREURS, Alert, ChampNumeroFiscal, CheckboxField, Csrf, Erreurs, RadioGroup, TextField, errorOf } from '../../http/ui/components.tsx';
 import { CarteQuotient, TableauPrix, lignesParTranche } from '../../http/ui/prix.tsx';
-import type { CommuneConfig } from '../../infra/config/commune-config.ts';
-import { parisDate } from '../../sources/paris-date.ts';
 import type { EtatDemande } from '../demandes/demandes-service.ts';
 import type { FamilleTrouvee, CompositionFamille, ResultatRecherche } from '../familles/familles-service.ts';
 import { ChampsComposition } from '../familles/formulaire-composition.tsx';
@@ -675,34 +673,6 @@ export function DemandePage({
       ) : null}
       <p>
         <a href={`/agents/guichet/familles/${etat.familleId}`}>Fiche de la famille</a>
-      </p>
-    </>
-  );
-}
-
-export function AttestationPage({ etat, composition, commune }: { etat: EtatDemande; composition: CompositionFamille; commune: CommuneConfig }) {
-  return (
-    <>
-      <h1>Attestation de quotient familial – {commune.commune.nom}</h1>
-      <dl class="facts">
-        <dt>Famille</dt>
-        <dd>
-          {composition.parents.map(nomParent).join(' et ')} ({composition.reference})
-        </dd>
-        <dt>Enfants</dt>
-        <dd>{composition.enfants.length === 0 ? 'aucun enfant déclaré' : composition.enfants.map((e) => `${e.prenoms} ${e.nom}`).join(', ')}</dd>
-      </dl>
-      <Resultat etat={etat} titre="Quotient familial" />
-      <p>
-        Attestation établie par {commune.commune.nom} le {formatDateFrancaise(parisDate(Date.now()))},{' '}
-        {etat.quotient?.origine === 'manuel'
-          ? 'à partir du document examiné par un agent de la commune'
-          : 'à partir des données transmises par la DGFiP avec l’accord de la famille'}
-        . Pour toute question : {commune.contact.service}, {commune.contact.email}
-        {commune.contact.telephone ? `, ${commune.contact.telephone}` : ''}.
-      </p>
-      <p class="no-print">
-        <a href={`/agents/guichet/demandes/${etat.id}`}>Revenir à la demande</a>
       </p>
     </>
   );

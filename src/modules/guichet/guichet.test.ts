@@ -311,7 +311,7 @@ test('a paper request for a sandbox family: consent as given, numéro fiscal typ
   const attestation = await get(`/agents/guichet/demandes/${demandeId}/attestation`);
   assert.equal(attestation.statusCode, 200);
   assert.match(attestation.body, /Attestation de quotient familial/);
-  assert.match(attestation.body, /à partir des données\s+transmises par la DGFiP/);
+  assert.match(attestation.body, /<dt>Source<\/dt><dd>DGFiP, avis d’imposition \d{4} \(revenus \d{4}\)<\/dd>/);
 
   // No fiscal detail on any page of this family: the avis's amounts, parts, its spelling of the names.
   for (const p of pages) assertSansDetailFiscal(p.body, spi, p.url, ['BERTIN', 'ROUSSEL']);
@@ -385,7 +385,7 @@ test('identity mismatch: the counter says an instructor will check, and shows no
   });
   const attestation = await get(`/agents/guichet/demandes/${demandeId}/attestation`);
   assert.equal(attestation.statusCode, 200);
-  assert.match(attestation.body, /à partir du document examiné par un agent de la commune/);
+  assert.match(attestation.body, /<dt>Source<\/dt><dd>fixé par un agent de la commune au vu d’un document<\/dd>/);
   assert.doesNotMatch(attestation.body, /DGFiP/);
 
   // A refusal: the counter gets a generic sentence, never the instructor's own words.

@@ -302,8 +302,8 @@ test('a QF by hand: French errors for a wrong amount and missing fields, then a 
   assert.match(famille, /Établi par un agent de la commune, au vu d’un document présenté par la famille/);
   assert.doesNotMatch(famille, /Avis utilisé/);
   const attestation = texte((await t.get(introuvable.jar, `/mon-quotient/demandes/${introuvable.id}/attestation`)).body);
-  assert.match(attestation, /à partir du document examiné par un agent de la commune/);
-  assert.doesNotMatch(attestation, /transmises par la DGFiP/);
+  assert.match(attestation, /Source fixé par un agent de la commune au vu d’un document/);
+  assert.doesNotMatch(attestation, /DGFiP/);
 });
 
 test('a contestation: listed, opened with a reason (one entry), the amounts it needs shown, answered with a new QF by hand on a new request', async () => {

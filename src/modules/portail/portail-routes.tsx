@@ -21,11 +21,14 @@ import {
   texteOptionnel,
 } from '../../http/formulaire.ts';
 import { pageContext, sendPage } from '../../http/render.tsx';
+import { PageAttestation } from '../../http/ui/attestation.tsx';
 import { Layout } from '../../http/ui/layout.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import type { VoieEtatCivil } from '../../sources/dgfip-source.ts';
 import { parisDate } from '../../sources/paris-date.ts';
 import { etatCivilOuvert, registerEtatCivilRoutes } from './etat-civil-routes.tsx';
+import { envoyerPdf, exigerEnVigueur, qrCodeDe } from '../attestations/attestation-pdf.ts';
+import type { AttestationsService } from '../attestations/attestations-service.ts';
 import type { Acteur, JournalAudit } from '../audit/index.ts';
 import type { CompteConnecte } from '../comptes/comptes-service.ts';
 import type { FranceConnectClient } from '../comptes/franceconnect-client.ts';
@@ -56,6 +59,8 @@ import {
 export interface PortailServices {
   readonly demandes: Pick<DemandesService, 'soumettre' | 'etat' | 'attendre' | 'ressaisir' | 'foyersARessaisir'>;
   readonly familles: FamillesService;
+  /** The attestation of a QF, the same as the counter prints. */
+  readonly attestations: Pick<AttestationsService, 'attestation'>;
   /** Where a family's tries on another family's requests are traced. */
   readonly journal: Pick<JournalAudit, 'append'>;
   /** Tells the processing loop a request was just queued. */
@@ -342,7 +347,7 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     if (!etat.quotient)
       return page(request, reply, `Demande ${etat.reference}`, <StatutPage etat={etat} commune={commune} {...await ressaisieDe(compte, etat, reply, [])} />);
     const donnees = await familles.donneesUtilisees(compte.familleId, etat.id, acteurDe(compte));
-    return page(request, reply, 'Votre quotient familial', <ResultatPage etat={etat} donnees={donnees} commune={commune} attestation={false} />);
+    return page(request, reply, 'Votre quotient familial', <ResultatPage etat={etat} donnees={donnees} commune={commune} />);
   });
 
   /** For a request whose numéro fiscal must be typed again (lost at a restart, or the call failed): who to ask. */
@@ -400,13 +405,25 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     return reply.redirect(`/mon-quotient/demandes/${etat.id}`, 303);
   });
 
+  // The attestation, the same as the counter's: its page (print, PDF) and its PDF.
   app.get('/mon-quotient/demandes/:id/attestation', async (request, reply) => {
     const compte = signedIn(request, reply);
     if (!compte) return reply;
     const etat = await demandeDe(compte, request);
     if (!etat.quotient) throw introuvable();
-    const donnees = await familles.donneesUtilisees(compte.familleId, etat.id, acteurDe(compte));
-    return page(request, reply, 'Attestation de quotient familial', <ResultatPage etat={etat} donnees={donnees} commune={commune} attestation={true} />);
+    const attestation = await deps.attestations.attestation(etat.id, acteurDe(compte));
+    const retour = { href: `/mon-quotient/demandes/${etat.id}`, libelle: 'Revenir à mon quotient' };
+    const chemin = (id: string) => `/mon-quotient/demandes/${id}/attestation`;
+    const corps = <PageAttestation attestation={attestation} qrCode={await qrCodeDe(attestation)} chemin={chemin} retour={retour} />;
+    return page(request, reply, 'Attestation de quotient familial', corps);
+  });
+
+  app.get('/mon-quotient/demandes/:id/attestation.pdf', async (request, reply) => {
+    const compte = signedIn(request, reply);
+    if (!compte) return reply;
+    const etat = await demandeDe(compte, request);
+    if (!etat.quotient) throw introuvable();
+    return envoyerPdf(reply, exigerEnVigueur(await deps.attestations.attestation(etat.id, acteurDe(compte))));
   });
 
   app.get('/mon-quotient/demandes/:id/contestation', async (request, reply) => {

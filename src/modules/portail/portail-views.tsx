@@ -513,25 +513,15 @@ export function StatutPage({ etat, commune, ressaisie }: { etat: EtatDemande; co
 const SOURCES: Record<string, string> = { impot_particulier: 'DGFiP, API Impôt particulier', 'impot-particulier': 'DGFiP, API Impôt particulier' };
 const sourceEnClair = (s: string | null) => (s === null ? 'DGFiP' : (SOURCES[s] ?? `DGFiP (${s})`));
 
-export function ResultatPage({
-  etat,
-  donnees,
-  commune,
-  attestation,
-}: {
-  etat: EtatDemande;
-  donnees: DonneesUtilisees;
-  commune: CommuneConfig;
-  attestation: boolean;
-}) {
+export function ResultatPage({ etat, donnees, commune }: { etat: EtatDemande; donnees: DonneesUtilisees; commune: CommuneConfig }) {
   const q = etat.quotient;
   if (!q) return <StatutPage etat={etat} commune={commune} />;
   // Set by hand by an instructor: no avis was read for it, the page must not say otherwise.
   const manuel = q.origine === 'manuel';
   return (
     <>
-      {attestation ? null : <Etape n={4} />}
-      <h1>{attestation ? `Attestation de quotient familial – ${commune.commune.nom}` : 'Votre quotient familial'}</h1>
+      <Etape n={4} />
+      <h1>Votre quotient familial</h1>
       <CarteQuotient libelle="Quotient familial" cents={q.cents} periode={q.periode}>
         Valable du {date(q.valideDu)} au {date(q.valideAu)}.
       </CarteQuotient>
@@ -558,26 +548,17 @@ export function ResultatPage({
 
       <TableauPrix caption="Prix des activités" lignes={lignesParTranche(q.prix)} />
       <DetailPrix prix={q.prix} />
-      {attestation ? (
-        <p>
-          Attestation établie par {commune.commune.nom} le {formatDateFrancaise(new Date().toISOString().slice(0, 10))},{' '}
-          {manuel ? 'à partir du document examiné par un agent de la commune.' : 'à partir des données transmises par la DGFiP avec l’accord de la famille.'}
-        </p>
-      ) : (
-        <>
-          <h2>Ces données sont-elles exactes ?</h2>
-          <p>
-            Si un chiffre ou votre situation vous paraît inexact, dites-le : un agent vérifiera.{' '}
-            <a href={`/mon-quotient/demandes/${etat.id}/contestation`}>Signaler une erreur</a>
-          </p>
-          <p class="no-print">
-            <a class="button button--secondary" href={`/mon-quotient/demandes/${etat.id}/attestation`}>
-              Attestation à imprimer
-            </a>{' '}
-            <a href="/mes-demandes">Toutes mes demandes</a>
-          </p>
-        </>
-      )}
+      <h2>Ces données sont-elles exactes ?</h2>
+      <p>
+        Si un chiffre ou votre situation vous paraît inexact, dites-le : un agent vérifiera.{' '}
+        <a href={`/mon-quotient/demandes/${etat.id}/contestation`}>Signaler une erreur</a>
+      </p>
+      <p class="no-print">
+        <a class="button button--secondary" href={`/mon-quotient/demandes/${etat.id}/attestation`}>
+          Attestation à imprimer
+        </a>{' '}
+        <a href="/mes-demandes">Toutes mes demandes</a>
+      </p>
     </>
   );
 }

@@ -147,7 +147,7 @@ test('another family never reaches these requests: the answers are those of a re
   assert.equal(unknown.statusCode, 404);
   const strip = (html: string) =>
     html.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'ID').replace(/name="_csrf" value="[^"]*"/g, '');
-  for (const suffix of ['', '/attestation', '/contestation']) {
+  for (const suffix of ['', '/attestation', '/attestation.pdf', '/contestation']) {
     const res = await t.get(jar, `/mon-quotient/demandes/${demandeRoux}${suffix}`);
     assert.equal(res.statusCode, 404, suffix);
     assert.equal(strip(res.body), strip(unknown.body), `${suffix}: same page as an unknown request`);
