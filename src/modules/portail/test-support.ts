@@ -27,8 +27,15 @@ export interface PortailTestApp extends TestApp {
   readonly smtp: CaptureSmtp;
   /** The lifetime of the next FranceConnect access tokens (default 60 s, as FranceConnect's): a test shortens it instead of waiting. */
   setFranceConnectTtl(seconds: number): void;
-  /** The FranceConnect access tokens issued, to look for them where they must not be. */
-  readonly fcTokens: Array<{ token: string; spi: string; expiresAt: number }>;
+  /** The FranceConnect access tokens issued, to look for them where they must not be, with the scopes granted. */
+  readonly fcTokens: Array<{ token: string; spi: string; expiresAt: number; scopes: readonly string[] }>;
+  /** Scopes FranceConnect will not grant from now on, though asked (default none): its token response says so. */
+  setFranceConnectRefusedScopes(scopes: readonly string[]): void;
+  /**
+   * Scopes the DGFiP sandbox will believe the next tokens lack although FranceConnect granted them
+   * (default none): the DGFiP then refuses the token in the queue (403), as when the consent was withdrawn meanwhile.
+   */
+  setScopesUnknownToDgfip(scopes: readonly string[]): void;
   /** A local account with its family, signed in: the jar carries its session. */
   signedInFamily(famille: unknown, email: string): Promise<{ jar: Jar; familleId: string; compteId: string }>;
   get(jar: Jar, url: string): Promise<{ statusCode: number; body: string; headers: Record<string, unknown> }>;
@@ -69,13 +76,21 @@ async function build(
   const smtp = await startCaptureSmtp();
   started.push(() => smtp.close());
   let fcTtl = 60;
-  const fcTokens: Array<{ token: string; spi: string; expiresAt: number }> = [];
+  let refusedScopes: readonly string[] = [];
+  let unknownToDgfip: readonly string[] = [];
+  const fcTokens: Array<{ token: string; spi: string; expiresAt: number; scopes: readonly string[] }> = [];
   const provider = await startLocalProvider({
     accessTokenTtlSeconds: () => fcTtl,
+    refusedScopes: () => refusedScopes,
     clients: [{ ...FC_CLIENT, redirectUris: franceConnectRedirectUris(publicUrl), postLogoutRedirectUris: [`${publicUrl}/deconnexion/fin`] }],
-    onAccessToken: (token, spi, expiresAt) => {
-      fcTokens.push({ token, spi, expiresAt });
-      sandbox.admin.registerFranceConnectToken(token, spi, expiresAt);
+    onAccessToken: (token, spi, expiresAt, scopes) => {
+      fcTokens.push({ token, spi, expiresAt, scopes });
+      sandbox.admin.registerFranceConnectToken(
+        token,
+        spi,
+        expiresAt,
+        scopes.filter((s) => !unknownToDgfip.includes(s)),
+      );
     },
   });
   started.push(() => provider.close());
@@ -122,6 +137,8 @@ async function build(
     provider,
     smtp,
     setFranceConnectTtl: (seconds) => void (fcTtl = seconds),
+    setFranceConnectRefusedScopes: (scopes) => void (refusedScopes = scopes),
+    setScopesUnknownToDgfip: (scopes) => void (unknownToDgfip = scopes),
     fcTokens,
     get,
     post,
