@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { hash as argon2Hash } from '@node-rs/argon2';
 import { createTestApp, type TestApp } from '../../http/testing.ts';
 import { createSmtpMailer, startCaptureSmtp, type CaptureSmtp } from '../../infra/mail/mailer.ts';
-import { startLocalProvider, type LocalProvider } from '../../sandbox/franceconnect/provider.tsx';
+import { FC_PASSWORD, startLocalProvider, type LocalProvider } from '../../sandbox/franceconnect/provider.tsx';
+import { signInAtProvider } from '../../http/test-oidc.ts';
 import { startSandbox, type SandboxHandle } from '../../sandbox/server.ts';
 import { Jar, csrfOf } from '../../http/test-cookies.ts';
 import { HABILITATION_TEST, harnessOf, POLITIQUE_BOULOGNE, TEST_UPSTREAM_HTTP, type Harness } from '../demandes/test-harness.ts';
@@ -36,6 +37,17 @@ export interface PortailTestApp extends TestApp {
    * (default none): the DGFiP then refuses the token in the queue (403), as when the consent was withdrawn meanwhile.
    */
   setScopesUnknownToDgfip(scopes: readonly string[]): void;
+  /**
+   * A form posted that sends the browser to FranceConnect (303 to the provider), the person signs in
+   * there with `login`, and the browser comes back: the authorisation URL and the return's answer.
+   */
+  viaFranceConnect(
+    jar: Jar,
+    from: string,
+    url: string,
+    fields: Record<string, string>,
+    login: string,
+  ): Promise<{ authorize: URL; retour: { statusCode: number; body: string; headers: Record<string, unknown> } }>;
   /** A local account with its family, signed in: the jar carries its session. */
   signedInFamily(famille: unknown, email: string): Promise<{ jar: Jar; familleId: string; compteId: string }>;
   get(jar: Jar, url: string): Promise<{ statusCode: number; body: string; headers: Record<string, unknown> }>;
@@ -142,6 +154,14 @@ async function build(
     fcTokens,
     get,
     post,
+    async viaFranceConnect(jar, from, url, fields, login) {
+      const sent = await post(jar, from, url, fields);
+      if (sent.statusCode !== 303) throw new Error(`not sent to FranceConnect: ${sent.statusCode} ${sent.body.slice(0, 300)}`);
+      const authorize = new URL(String(sent.headers.location));
+      if (authorize.origin !== provider.issuer) throw new Error(`not sent to FranceConnect: ${authorize.href}`);
+      const { back } = await signInAtProvider(authorize, login, FC_PASSWORD, publicUrl);
+      return { authorize, retour: await get(jar, back.pathname + back.search) };
+    },
     async signedInFamily(famille, email) {
       const { id: familleId } = await harness.familles.creer(famille, { type: 'agent', id: 'test' });
       const compteId = crypto.randomUUID();

@@ -229,12 +229,13 @@ export async function startLocalOidcProvider(options: LocalOidcOptions): Promise
       if (existing) return p.Grant.find(existing);
       const grant = new p.Grant({ accountId: session.accountId, clientId: client.clientId });
       const refused = new Set(options.refusedScopes?.() ?? []);
-      grant.addOIDCScope(
-        String(params?.scope ?? 'openid')
-          .split(/\s+/)
-          .filter((s) => s !== '' && !refused.has(s))
-          .join(' '),
-      );
+      const asked = String(params?.scope ?? 'openid')
+        .split(/\s+/)
+        .filter((s) => s !== '');
+      grant.addOIDCScope(asked.filter((s) => !refused.has(s)).join(' '));
+      // Declined, not forgotten: the token is issued without them, and no consent screen asks again.
+      const declined = asked.filter((s) => refused.has(s));
+      if (declined.length > 0) grant.rejectOIDCScope(declined.join(' '));
       const grantId = await grant.save();
       session.ensureClientContainer(client.clientId);
       session.grantIdFor(client.clientId, grantId);
