@@ -226,8 +226,8 @@ export async function startLocalOidcProvider(options: LocalOidcOptions): Promise
       const { client, session, provider: p, params } = ctx.oidc;
       if (!client || !session?.accountId) return undefined;
       const existing = ctx.oidc.result?.consent?.grantId ?? session.grantIdFor(client.clientId);
-      if (existing) return p.Grant.find(existing);
-      const grant = new p.Grant({ accountId: session.accountId, clientId: client.clientId });
+      // A grant of this session (an earlier sign-in, for fewer scopes) is widened to what is asked now.
+      const grant = (existing ? await p.Grant.find(existing) : undefined) ?? new p.Grant({ accountId: session.accountId, clientId: client.clientId });
       const refused = new Set(options.refusedScopes?.() ?? []);
       const asked = String(params?.scope ?? 'openid')
         .split(/\s+/)
