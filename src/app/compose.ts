@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StatutDemande } from '../domain/demande.ts';
-import type { Habilitation } from '../domain/habilitation.ts';
+import { porteesFranceConnect, type Habilitation } from '../domain/habilitation.ts';
 import type { PolitiqueTarifaire } from '../domain/politique-tarifaire.ts';
 import { canauxDepuisConfig, creerCircuitAlerte, type CanalAlerte, type CircuitAlerte, type NouvelleAlerte } from '../infra/alertes/index.ts';
 import type { AgentsOidcConfig, AppConfig, FranceConnectConfig } from '../infra/config/config.ts';
@@ -445,6 +445,7 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
         franceConnect: franceConnect
           ? new FranceConnectClient({
               ...franceConnect,
+              porteesAvis: porteesFranceConnect(habilitation),
               redirectUri: `${config.publicUrl}${FC_RETOUR_CONNEXION}`,
               postLogoutRedirectUri: `${config.publicUrl}/deconnexion/fin`,
             })

@@ -69,6 +69,37 @@ export function parseHabilitation(input: unknown): Habilitation {
   return result.data;
 }
 
+/**
+ * The scope a FranceConnect user consents to for each field, when the avis is asked « via
+ * FranceConnect »: the DGFiP answers only the data of the scopes the person agreed to at
+ * FranceConnect (DataPass scope names; `dgfip_rfr`, `dgfip_nbpart` and `dgfip_aft` are also those of
+ * the 2020 Impôt particulier specification). `datEtab` has none in the DataPass list: nothing to ask.
+ */
+export const PORTEES_FRANCECONNECT_DGFIP: Readonly<Record<string, string | null>> = {
+  rfr: 'dgfip_rfr',
+  nbPart: 'dgfip_nbpart',
+  sitFam: 'dgfip_sitfam',
+  'pac.nbPac': 'dgfip_pac_nbPac',
+  pac: 'dgfip_pac',
+  nmNaiDec1: 'dgfip_nmNaiDec1',
+  nmUsaDec1: 'dgfip_nmUsaDec1',
+  prnmDec1: 'dgfip_prnmDec1',
+  dateNaisDec1: 'dgfip_dateNaisDec1',
+  nmNaiDec2: 'dgfip_nmNaiDec2',
+  nmUsaDec2: 'dgfip_nmUsaDec2',
+  prnmDec2: 'dgfip_prnmDec2',
+  dateNaisDec2: 'dgfip_dateNaisDec2',
+  aft: 'dgfip_aft',
+  datEtab: null,
+  sitParIso: 'dgfip_pariso',
+};
+
+/** The DGFiP data scopes the FranceConnect sign-in made for an avis asks for: those of the habilitation's fields, sorted. */
+export function porteesFranceConnect(habilitation: Pick<Habilitation, 'champs'>): string[] {
+  const portees = habilitation.champs.map((c) => PORTEES_FRANCECONNECT_DGFIP[c] ?? null).filter((p): p is string => p !== null);
+  return [...new Set(portees)].sort();
+}
+
 /** The data a consent lists, in plain French, from the habilitation's fields. */
 export function donneesEnClair(habilitation: Pick<Habilitation, 'champs'>): string[] {
   return habilitation.champs.map((c) => LIBELLES_CHAMPS_DGFIP[c] ?? c);

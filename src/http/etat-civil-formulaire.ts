@@ -24,10 +24,16 @@ export interface LectureEtatCivil {
 }
 
 const champs = z.record(z.string(), texte());
+const CHAMPS_COMMUNS = ['action', 'accord-etat-civil'];
 
 /** Reads the form for `rangs`; `aujourdhui` (ISO) bounds the birth date. */
 export function lireEtatsCivils(rangs: ReadonlyArray<1 | 2>, body: unknown, aujourdhui: string, options: { accord?: boolean } = {}): LectureEtatCivil {
-  const v = lireChamps(champs, body) as Record<string, string>;
+  // Only this form's fields: the same page may carry a numéro fiscal for another declarant, read by its own reader.
+  const posted = body !== null && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+  const v = lireChamps(champs, Object.fromEntries(Object.entries(posted).filter(([k]) => k.startsWith('ec-') || CHAMPS_COMMUNS.includes(k)))) as Record<
+    string,
+    string
+  >;
   const get = (name: string) => (v[name] ?? '').trim();
   const action = get('action');
   const errors: ErrorDetail[] = [];

@@ -38,8 +38,11 @@ export interface SandboxState {
   readonly quota: SlidingWindowQuota;
   readonly countTokenRequests: boolean;
   readonly faults: FaultSwitch;
-  /** FranceConnect access token → the person's SPI and, when known, when the token stops being valid (epoch ms). */
-  readonly franceConnectTokens: Map<string, { readonly spi: string; readonly expiresAt?: number }>;
+  /**
+   * FranceConnect access token → the person's SPI and, when known, when the token stops being valid
+   * (epoch ms) and the scopes the person agreed to (absent: not checked).
+   */
+  readonly franceConnectTokens: Map<string, { readonly spi: string; readonly expiresAt?: number; readonly scopes?: ReadonlySet<string> }>;
   readonly franceConnectResolver: FranceConnectResolver | undefined;
   readonly apiKeys: Set<string>;
   readonly aftDetailKeys: AftDetailKeys;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { DEFAULT_CONTRACT } from './contract.ts';
+import { franceConnectScopesFor } from './franceconnect-scopes.ts';
 import { SPI_SANDBOX } from './population.ts';
 import { assertDocumented, send, startTestSandbox, type Resp, type TestSandbox } from './test-support.ts';
 
@@ -267,6 +268,39 @@ describe('ressources IR par FranceConnect', () => {
     const expire = await ask('/situations/ir/assiettes/annrev/2024', { 'x-franceconnect-oauth': 'fc-jeton-expire' });
     assert.equal(expire.status, 403);
     assert.equal(code(expire), 4031);
+  });
+
+  it('refuse (403, 4031) un jeton FranceConnect sans le consentement aux portées des champs du contrat, et sert celui qui les porte', async () => {
+    // The clock stands still: these calls must not eat the quota of the tests that follow.
+    t.sb.admin.resetQuota();
+    const toutes = franceConnectScopesFor(DEFAULT_CONTRACT);
+    assert.deepEqual(toutes, [
+      'dgfip_aft',
+      'dgfip_dateNaisDec1',
+      'dgfip_dateNaisDec2',
+      'dgfip_nbpart',
+      'dgfip_nmNaiDec1',
+      'dgfip_nmNaiDec2',
+      'dgfip_nmUsaDec1',
+      'dgfip_nmUsaDec2',
+      'dgfip_pac_nbPac',
+      'dgfip_prnmDec1',
+      'dgfip_prnmDec2',
+      'dgfip_rfr',
+      'dgfip_sitfam',
+    ]);
+    t.sb.admin.registerFranceConnectToken('fc-jeton-complet', SPI_SANDBOX.publies[0], clock + 60_000, ['openid', ...toutes]);
+    assert.equal((await ask('/situations/ir/assiettes/annrev/2024', { 'x-franceconnect-oauth': 'fc-jeton-complet' })).status, 200);
+    t.sb.admin.registerFranceConnectToken('fc-jeton-identite', SPI_SANDBOX.publies[0], clock + 60_000, ['openid', 'given_name', 'family_name']);
+    const identite = await ask('/situations/ir/assiettes/annrev/2024', { 'x-franceconnect-oauth': 'fc-jeton-identite' });
+    assert.equal(identite.status, 403);
+    assert.equal(code(identite), 4031);
+    assert.match(identite.text, /consentement de l’usager aux données demandées \(dgfip_aft .*dgfip_rfr dgfip_sitfam\)/);
+    t.sb.admin.registerFranceConnectToken('fc-jeton-sans-rfr', SPI_SANDBOX.publies[0], clock + 60_000, ['openid', ...toutes.filter((s) => s !== 'dgfip_rfr')]);
+    const sansRfr = await ask('/dernieresituation/ir/assiettes/deuxans', { 'x-franceconnect-oauth': 'fc-jeton-sans-rfr' });
+    assert.equal(sansRfr.status, 403);
+    assert.match(sansRfr.text, /\(dgfip_rfr\)/);
+    t.sb.admin.resetQuota();
   });
 
   it('répond 400 sans jeton FranceConnect et 403 pour un jeton inconnu', async () => {

@@ -1,5 +1,6 @@
 import { calendarYear, latestTaxedYear } from './calendar.ts';
 import { applyContract, renderSituation } from './contract.ts';
+import { franceConnectScopesFor } from './franceconnect-scopes.ts';
 import { checkHeaders, passGateway, requestHeader, type CallContext, type SandboxState } from './gateway.ts';
 import { erreur, gatewayFault, json, type Answer } from './http.ts';
 import type { Situation } from './population.ts';
@@ -63,6 +64,7 @@ const MESSAGES = {
   accesAnnee: 'L’utilisateur n’a pas accès à la ressource pour cette année de revenus',
   franceConnectAbsent: 'En-tête X-FranceConnect-OAuth absent',
   franceConnectInvalide: 'Jeton FranceConnect invalide ou expiré',
+  franceConnectPortees: 'Le jeton FranceConnect ne porte pas le consentement de l’usager aux données demandées',
 } as const;
 
 export function notFoundResource(): Answer {
@@ -99,6 +101,10 @@ export async function impotParticulier(state: SandboxState, ctx: CallContext, se
     const known = state.franceConnectTokens.get(fcToken);
     const resolved = known ? (known.expiresAt === undefined || now < known.expiresAt ? known.spi : undefined) : await state.franceConnectResolver?.(fcToken);
     if (!resolved) return erreur(403, 4031, MESSAGES.franceConnectInvalide, now);
+    // The person consented at FranceConnect to scopes: each field of the contract needs its own.
+    const granted = known?.scopes;
+    const missing = granted ? franceConnectScopesFor(client.fields).filter((s) => !granted.has(s)) : [];
+    if (missing.length > 0) return erreur(403, 4031, `${MESSAGES.franceConnectPortees} (${missing.join(' ')})`, now);
     spi = resolved;
   } else {
     spi = route.spi as string;

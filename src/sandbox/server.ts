@@ -102,8 +102,17 @@ export interface SandboxAdmin {
   faults(): readonly (FaultRule & { readonly id: string; readonly remaining: number })[];
   /** Revokes the live access tokens (of one client): the next call gets `401 invalid_token`. */
   revokeTokens(clientId?: string): number;
-  /** A FranceConnect access token and whose it is; refused after `expiresAt` (epoch ms) when given, as FranceConnect's own are. */
-  registerFranceConnectToken(token: string, spi: string, expiresAt?: number): void;
+  /**
+   * While on, the API answers `401 invalid_token` to every access token (of one client), even one
+   * the token endpoint has just issued: a new token does not help until it is turned off.
+   */
+  refuseAllTokens(on: boolean, clientId?: string): void;
+  /**
+   * A FranceConnect access token and whose it is; refused after `expiresAt` (epoch ms) when given, as
+   * FranceConnect's own are. With `scopes` (what the person agreed to at FranceConnect), a call is
+   * refused (403, 4031) when they lack the scope of a field of the téléservice's contract.
+   */
+  registerFranceConnectToken(token: string, spi: string, expiresAt?: number, scopes?: readonly string[]): void;
   revokeFranceConnectToken(token: string): void;
   /** Adds or replaces a client (for instance to change its contract during a test). */
   setClient(client: SandboxClientOptions): SandboxClient;
@@ -370,7 +379,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     clearFaults: () => state.faults.clear(),
     faults: () => state.faults.list(),
     revokeTokens: (clientId) => state.tokens.revokeAll(clientId),
-    registerFranceConnectToken: (token, spi, expiresAt) => void state.franceConnectTokens.set(token, expiresAt === undefined ? { spi } : { spi, expiresAt }),
+    refuseAllTokens: (on, clientId) => state.tokens.refuseAll(on, clientId),
+    registerFranceConnectToken: (token, spi, expiresAt, scopes) =>
+      void state.franceConnectTokens.set(token, {
+        spi,
+        ...(expiresAt !== undefined ? { expiresAt } : {}),
+        ...(scopes !== undefined ? { scopes: new Set(scopes) } : {}),
+      }),
     revokeFranceConnectToken: (token) => void state.franceConnectTokens.delete(token),
     setClient: (o) => {
       const client = resolveClient(o);

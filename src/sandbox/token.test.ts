@@ -103,6 +103,23 @@ describe('jeton sur les ressources', () => {
     assert.match(revoked.text, /révoqué/);
   });
 
+  it('refuse tous les jetons tant qu’on le lui demande, même un jeton neuf, puis les accepte de nouveau', async () => {
+    const url = t.sb.baseUrl + path;
+    const before = await t.token('RessourceIR', 'commune-a');
+    t.sb.admin.refuseAllTokens(true);
+    try {
+      const old = await t.get(url, t.headers(before, { id_teleservice: 'QUOTIENT_A' }));
+      assert.equal(old.status, 401);
+      assert.match(String(old.headers['www-authenticate']), /error="invalid_token"/);
+      const fresh = await t.token('RessourceIR', 'commune-a');
+      assert.notEqual(fresh, before, 'the token endpoint still issues');
+      assert.equal((await t.get(url, t.headers(fresh, { id_teleservice: 'QUOTIENT_A' }))).status, 401);
+    } finally {
+      t.sb.admin.refuseAllTokens(false);
+    }
+    assert.equal((await t.get(url, t.headers(await t.token('RessourceIR', 'commune-a'), { id_teleservice: 'QUOTIENT_A' }))).status, 200);
+  });
+
   it('refuse une portée absente du jeton : 403', async () => {
     const token = await t.token('RessourceIR', 'commune-a');
     const p = `/spi/${SPI_SANDBOX.publies[0]}/dernieresituation/ir/assiettes/deuxans`;

@@ -46,6 +46,8 @@ export function sameSecret(a: string, b: string): boolean {
 export class TokenStore {
   private readonly tokens = new Map<string, IssuedToken>();
   private readonly revoked = new Set<string>();
+  /** Clients whose every token is refused, even one issued a moment ago (the gateway's keys rotated, a desynchronised node). */
+  private readonly refusing = new Set<string | undefined>();
 
   constructor(
     private readonly ttlSeconds: number,
@@ -77,6 +79,7 @@ export class TokenStore {
     if (this.revoked.has(value)) return { ok: false, reason: 'revoque' };
     const token = this.tokens.get(value);
     if (!token) return { ok: false, reason: 'inconnu' };
+    if (this.refusing.has(undefined) || this.refusing.has(token.clientId)) return { ok: false, reason: 'revoque' };
     if (this.now() >= token.expiresAt) return { ok: false, reason: 'expire' };
     // A token asked with one certificate is not usable with another (RFC 8705 §3).
     if (token.certFingerprint && certFingerprint && token.certFingerprint !== certFingerprint) return { ok: false, reason: 'certificat' };
@@ -93,6 +96,15 @@ export class TokenStore {
       count++;
     }
     return count;
+  }
+
+  /**
+   * While on, every token (of one client, or of all) is answered `401 invalid_token`, those issued
+   * from now on included: the token endpoint still answers, the API does not accept what it gives.
+   */
+  refuseAll(on: boolean, clientId?: string): void {
+    if (on) this.refusing.add(clientId);
+    else this.refusing.delete(clientId);
   }
 
   private purge(at: number): void {

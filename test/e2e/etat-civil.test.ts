@@ -149,6 +149,62 @@ test('by SFiP on a phone without script: errors said, commune searched, consent 
   }
 });
 
+test('two declarants, two ways on one page: parent 1 by numéro fiscal, parent 2 by état civil, on a phone; then the QF', async (ctx) => {
+  browser ??= await launchBrowser(ctx);
+  if (!browser) return;
+  const email = 'garnier.moreau.navigateur@exemple.fr';
+  await sfip.signedInFamily(
+    {
+      parents: [
+        { nomNaissance: 'Garnier', prenoms: 'Julie', dateNaissance: '1992-09-17' },
+        { nomNaissance: 'Moreau', prenoms: 'Thomas', dateNaissance: '1991-01-05' },
+      ],
+      enfants: [{ prenoms: 'Lina', nom: 'Moreau', dateNaissance: '2019-04-02' }],
+      courriel: email,
+    },
+    email,
+  );
+  const context = await browser.newContext({ viewport: TELEPHONE });
+  const page = await context.newPage();
+  try {
+    await page.goto(`${base.sfip}/connexion`);
+    await page.fill('#email', email);
+    await page.fill('#password', PASSWORD);
+    await page.getByRole('button', { name: 'Se connecter', exact: true }).click();
+    await page.waitForURL(/\/mon-espace(#erreurs)?$/);
+    await page.goto(`${base.sfip}/mon-quotient/accord`);
+    await page.check('#situation-separee');
+    await page.check('#accord-1');
+    await page.check('#accord-2');
+    await page.getByRole('button', { name: /Donner mon accord/ }).click();
+    await page.waitForURL(/\/mon-quotient\/numero(#erreurs)?$/);
+    await page.getByRole('link', { name: 'Je n’ai pas mon numéro fiscal' }).click();
+    await page.waitForURL(`${base.sfip}/mon-quotient/etat-civil`);
+    // Each declarant its own way: the état civil by default, the numéro fiscal or FranceConnect offered.
+    assert.equal(await page.isChecked('#voie-1-etat_civil'), true);
+    assert.equal(await page.isChecked('#voie-2-etat_civil'), true);
+    assert.equal(await page.inputValue('#ec-2-nom'), 'Moreau');
+    await check(page, 'deux-voies');
+    await page.check('#voie-1-numero');
+    await page.fill('#numero-1', SPI_SANDBOX.parentsNonMaries.parentAvecEnfant);
+    await page.fill('#ec-2-commune', '59350');
+    await page.check('#accord-etat-civil');
+    sfip.sandbox.admin.clearCalls();
+    await envoyer(page);
+    assert.equal(await heading(page), 'Votre quotient familial', (await mainText(page)).slice(0, 400));
+    await check(page, 'deux-voies-resultat');
+    const appels = sfip.sandbox.admin
+      .calls()
+      .filter((c) => c.api !== 'token')
+      .map((c) => c.api)
+      .sort();
+    assert.deepEqual(appels, ['impot-particulier', 'sfip'], 'one avis by numéro fiscal, one by état civil');
+    assert.equal((await mainText(page)).includes(SPI_SANDBOX.parentsNonMaries.parentAvecEnfant), false);
+  } finally {
+    await context.close();
+  }
+});
+
 test('homonyms, nobody, a file not disclosed: each request says what to do next', async (ctx) => {
   browser ??= await launchBrowser(ctx);
   if (!browser) return;

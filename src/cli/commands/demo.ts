@@ -79,9 +79,12 @@ export const demoCommand: CliCommand = {
             },
           ],
           subjectKey: subjectKey(config.dataDir, 'franceconnect'),
-          // The sandbox resolves the token to the person, as API Impôt particulier « via FranceConnect » does.
+          // The sandbox resolves the token to the person and checks its DGFiP scopes, as API Impôt particulier « via FranceConnect » does.
           ...(sandbox
-            ? { onAccessToken: (token: string, spi: string, expiresAt: number) => sandbox.admin.registerFranceConnectToken(token, spi, expiresAt) }
+            ? {
+                onAccessToken: (token: string, spi: string, expiresAt: number, scopes: readonly string[]) =>
+                  sandbox.admin.registerFranceConnectToken(token, spi, expiresAt, scopes),
+              }
             : {}),
         }),
       );

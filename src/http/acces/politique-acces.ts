@@ -72,6 +72,8 @@ export const POLITIQUE_ACCES: Readonly<Record<string, readonly Principal[]>> = {
   'GET /mon-quotient/demandes/:id/contestation': FAMILLE,
   'POST /mon-quotient/demandes/:id/contestation': FAMILLE,
   'POST /mon-quotient/demandes/:id/ressaisie': FAMILLE,
+  'GET /mon-quotient/demandes/:id/etat-civil': FAMILLE,
+  'POST /mon-quotient/demandes/:id/etat-civil': FAMILLE,
   'GET /mes-demandes': FAMILLE,
   'GET /mes-donnees': FAMILLE,
   'GET /mes-donnees/export': FAMILLE,

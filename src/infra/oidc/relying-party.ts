@@ -34,6 +34,8 @@ export interface PendingAuthorization {
   readonly state: string;
   readonly nonce: string;
   readonly codeVerifier: string;
+  /** The scopes asked (absent in a session written before they were kept: the profile's). */
+  readonly scope?: string;
 }
 
 export interface VerifiedSignIn {
@@ -44,6 +46,11 @@ export interface VerifiedSignIn {
   readonly accessToken: string;
   /** Seconds the access token has left, as the token response said (`expires_in`); undefined when it did not. */
   readonly accessTokenExpiresIn: number | undefined;
+  /**
+   * The scopes the access token carries: the token response's `scope`, or the scopes asked when it
+   * has none (RFC 6749 §5.1: the provider must say so when it granted other scopes than asked).
+   */
+  readonly accessTokenScopes: readonly string[];
 }
 
 export class OidcRelyingParty {
@@ -78,13 +85,17 @@ export class OidcRelyingParty {
     return this.config;
   }
 
-  /** `redirectUri`: one of the URIs registered at the provider, the settings' by default. */
-  async start(redirectUri: string = this.settings.redirectUri): Promise<{ url: string; pending: PendingAuthorization }> {
+  /**
+   * `redirectUri`: one of the URIs registered at the provider, the settings' by default; `scope`:
+   * the profile's unless told otherwise (a FranceConnect sign-in made for an avis adds the DGFiP's).
+   * The pending authorisation keeps the scopes asked.
+   */
+  async start(redirectUri: string = this.settings.redirectUri, scope: string = this.profile.scope): Promise<{ url: string; pending: PendingAuthorization }> {
     const config = await this.configuration();
-    const pending = { state: oidc.randomState(), nonce: oidc.randomNonce(), codeVerifier: oidc.randomPKCECodeVerifier() };
+    const pending = { state: oidc.randomState(), nonce: oidc.randomNonce(), codeVerifier: oidc.randomPKCECodeVerifier(), scope };
     const url = oidc.buildAuthorizationUrl(config, {
       redirect_uri: redirectUri,
-      scope: this.profile.scope,
+      scope,
       ...(this.profile.acr ? { acr_values: this.profile.acr } : {}),
       state: pending.state,
       nonce: pending.nonce,
@@ -127,6 +138,7 @@ export class OidcRelyingParty {
       idToken: tokens.id_token as string,
       accessToken: tokens.access_token,
       accessTokenExpiresIn: tokens.expiresIn(),
+      accessTokenScopes: (typeof tokens.scope === 'string' ? tokens.scope : (pending.scope ?? this.profile.scope)).split(/\s+/).filter((s) => s !== ''),
     };
   }
 

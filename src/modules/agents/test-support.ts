@@ -82,7 +82,7 @@ export async function createBackOfficeTestApp(
   const smtp = await startCaptureSmtp();
   const franceConnect = await startLocalProvider({
     clients: [{ ...FC_CLIENT, redirectUris: franceConnectRedirectUris(publicUrl), postLogoutRedirectUris: [`${publicUrl}/deconnexion/fin`] }],
-    onAccessToken: (token, spi, expiresAt) => sandbox.admin.registerFranceConnectToken(token, spi, expiresAt),
+    onAccessToken: (token, spi, expiresAt, scopes) => sandbox.admin.registerFranceConnectToken(token, spi, expiresAt, scopes),
   });
   const agentsProvider = await startLocalAgentsProvider({
     clients: [{ ...AGENTS_CLIENT, redirectUris: [`${publicUrl}/agents/connexion/retour`], postLogoutRedirectUris: [`${publicUrl}/agents/deconnexion/fin`] }],

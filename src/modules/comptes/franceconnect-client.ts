@@ -22,7 +22,13 @@ export function franceConnectRedirectUris(publicUrl: string): string[] {
  * QUOTIENT_FC_ISSUER and the client's credentials; the redirect URIs are `franceConnectRedirectUris`,
  * the post-logout one `<public URL>/deconnexion/fin`.
  */
-export type FranceConnectSettings = RelyingPartySettings;
+export type FranceConnectSettings = RelyingPartySettings & {
+  /**
+   * The DGFiP data scopes a sign-in made for an avis asks for on top of the identity (the
+   * habilitation's fields, `porteesFranceConnect`): the DGFiP answers only what the person agreed to.
+   */
+  readonly porteesAvis?: readonly string[];
+};
 
 export interface FranceConnectIdentity {
   readonly issuer: string;
@@ -41,6 +47,8 @@ export interface FranceConnectIdentity {
    */
   readonly accessToken: string;
   readonly accessTokenExpiresIn: number | undefined;
+  /** The scopes the access token carries: for an avis, the DGFiP data scopes the person agreed to. */
+  readonly accessTokenScopes: readonly string[];
 }
 
 const refused = (why: string, cause?: unknown) =>
@@ -78,9 +86,23 @@ export class FranceConnectClient {
     return this.rp.issuerOrigin;
   }
 
-  /** The sign-in (`connexion`), or the sign-in made to ask the DGFiP for an avis (`avis`): each has its return URL. */
+  /** The DGFiP data scopes an avis needs (empty when none is configured). */
+  get porteesAvis(): readonly string[] {
+    return this.settings.porteesAvis ?? [];
+  }
+
+  /**
+   * The sign-in (`connexion`: the identity only), or the sign-in made to ask the DGFiP for an avis
+   * (`avis`: the identity and the DGFiP data scopes of the habilitation's fields): each has its return URL.
+   */
   start(retour: 'connexion' | 'avis' = 'connexion'): Promise<{ url: string; pending: PendingAuthorization }> {
-    return this.rp.start(retour === 'avis' ? new URL(FC_RETOUR_AVIS, this.settings.redirectUri).href : this.settings.redirectUri);
+    if (retour === 'connexion') return this.rp.start(this.settings.redirectUri);
+    return this.rp.start(new URL(FC_RETOUR_AVIS, this.settings.redirectUri).href, [FC_SCOPE, ...this.porteesAvis].join(' '));
+  }
+
+  /** The DGFiP data scopes of the avis that `identity`'s token does not carry: the person did not agree to them. */
+  porteesManquantes(identity: Pick<FranceConnectIdentity, 'accessTokenScopes'>): string[] {
+    return this.porteesAvis.filter((p) => !identity.accessTokenScopes.includes(p));
   }
 
   /** Validates the return to one of the redirect URIs and gives the verified identity. */
@@ -102,6 +124,7 @@ export class FranceConnectClient {
       idToken: signIn.idToken,
       accessToken: signIn.accessToken,
       accessTokenExpiresIn: signIn.accessTokenExpiresIn,
+      accessTokenScopes: signIn.accessTokenScopes,
     };
   }
 

@@ -11,7 +11,7 @@ import type { DemandeTable, Schema } from '../../infra/db/schema.ts';
 import type { Acteur } from '../audit/index.ts';
 import { findDemande, findFamille, findFoyersFiscaux, findParents, insertDemande, newId, newReference } from './demandes-repo.ts';
 import type { SuspensionAppels } from '../incident/interrupteurs.ts';
-import { voieDe, type Identifiant, type SpiVault } from './spi-vault.ts';
+import { voieDe, type Identifiant, type IdentifiantAttendu, type SpiVault } from './spi-vault.ts';
 import type { Transitions } from './transitions.ts';
 import type { LimitesNumeroFiscal } from './limites-numero-fiscal.ts';
 
@@ -40,11 +40,20 @@ export interface DemandesDeps {
 export type ModeConsentement = 'en_ligne' | 'formulaire_signe' | 'courriel';
 
 /**
- * What a submission gives for one foyer fiscal: how to ask the DGFiP, or `franceConnectAttendu`
+ * What a submission gives for one foyer fiscal: how to ask the DGFiP; or `franceConnectAttendu`
  * when its declarant has yet to sign in with FranceConnect (the second parent, after the first's
- * avis is received: a minute-long token cannot wait for the other's sign-in).
+ * avis is received: a minute-long token cannot wait for the other's sign-in); or `aRessaisir` when
+ * what was typed for it stayed on another instance of the service (the FranceConnect return came
+ * back to this one): the other foyer is called, this one typed again.
  */
-export type IdentifiantSoumis = Identifiant | { readonly franceConnectAttendu: true };
+export type IdentifiantSoumis = Identifiant | IdentifiantAttendu;
+
+/** Put in the vault once the consents are committed; a foyer with nothing to ask with says why. */
+function garder(vault: SpiVault, foyerFiscalId: string, identifiant: IdentifiantSoumis): void {
+  if ('franceConnectAttendu' in identifiant) return;
+  if ('aRessaisir' in identifiant) vault.marquerARessaisir(foyerFiscalId);
+  else vault.put(foyerFiscalId, identifiant);
+}
 
 const parFranceConnect = (i: IdentifiantSoumis) => 'franceConnectToken' in i || 'franceConnectAttendu' in i;
 
@@ -166,7 +175,7 @@ export class DemandesService {
       if (parFranceConnect(f.identifiant) && !habilitation.modalites.includes('franceconnect')) {
         throw new QuotientError('forbidden', 'modalite_non_habilitee', 'L’habilitation de la commune ne permet pas l’interrogation par FranceConnect.');
       }
-      if ('etatCivil' in f.identifiant && !habilitation.modalites.includes('etat-civil')) {
+      if (voieDe(f.identifiant) === 'etat_civil' && !habilitation.modalites.includes('etat-civil')) {
         throw new QuotientError('forbidden', 'modalite_non_habilitee', 'L’habilitation de la commune ne permet pas l’interrogation par état civil.');
       }
       if (s.canal !== 'en_ligne' && f.consentement.mode === 'en_ligne') {
@@ -280,9 +289,7 @@ export class DemandesService {
       await uow.avancer({ id, ...consentie }, { type: 'mise_en_file' }, s.acteur);
     });
     // Only once the consents are committed does a numéro fiscal enter the vault.
-    s.foyersFiscaux.forEach((f, index) => {
-      if (!('franceConnectAttendu' in f.identifiant)) this.deps.vault.put(foyerFiscalIds[index] as string, f.identifiant);
-    });
+    s.foyersFiscaux.forEach((f, index) => garder(this.deps.vault, foyerFiscalIds[index] as string, f.identifiant));
     return { id, reference };
   }
 
@@ -338,12 +345,12 @@ export class DemandesService {
     return foyersFiscaux.filter((f) => f.etat !== 'recu').map((f) => (f.parent_rang === 2 ? 2 : 1));
   }
 
-  /** The declarants whose avis was not obtained, and how each was asked (FranceConnect or numéro fiscal). */
-  async foyersARessaisir(demandeId: string): Promise<Array<{ rang: 1 | 2; voie: 'franceconnect' | 'numero_fiscal' }>> {
+  /** The declarants whose avis was not obtained, and how each was asked (FranceConnect, numéro fiscal or état civil). */
+  async foyersARessaisir(demandeId: string): Promise<Array<{ rang: 1 | 2; voie: 'franceconnect' | 'numero_fiscal' | 'etat_civil' }>> {
     const foyersFiscaux = await findFoyersFiscaux(this.deps.db, demandeId);
     return foyersFiscaux
       .filter((f) => f.etat !== 'recu')
-      .map((f) => ({ rang: f.parent_rang === 2 ? 2 : 1, voie: f.voie === 'franceconnect' ? 'franceconnect' : 'numero_fiscal' }));
+      .map((f) => ({ rang: f.parent_rang === 2 ? 2 : 1, voie: f.voie === 'franceconnect' || f.voie === 'etat_civil' ? f.voie : 'numero_fiscal' }));
   }
 
   /**
@@ -387,7 +394,7 @@ export class DemandesService {
     });
     for (const i of identifiants) {
       const foyerFiscal = foyersFiscaux.find((f) => f.parent_rang === i.parentRang && f.etat !== 'recu');
-      if (foyerFiscal && !('franceConnectAttendu' in i.identifiant)) this.deps.vault.put(foyerFiscal.id, i.identifiant);
+      if (foyerFiscal) garder(this.deps.vault, foyerFiscal.id, i.identifiant);
     }
   }
 

@@ -18,7 +18,13 @@ export const MOTIFS = {
   spi_perdu: 'Le service a redémarré avant l’appel à la DGFiP : le numéro fiscal doit être saisi à nouveau.',
   franceconnect_expire:
     'La connexion FranceConnect ne vaut qu’une minute et elle a expiré avant l’appel à la DGFiP : reconnectez-vous avec FranceConnect pour relancer la demande.',
+  franceconnect_refuse:
+    'La DGFiP a refusé la connexion FranceConnect (retirée, ou sans l’accord pour toutes les données demandées) : reconnectez-vous avec FranceConnect, ou donnez le numéro fiscal ou l’état civil.',
   franceconnect_attendu: 'Un avis sera demandé à la DGFiP dès que son déclarant se sera connecté avec FranceConnect.',
+  saisie_a_refaire:
+    'Ce qui avait été saisi pour l’autre déclarant (numéro fiscal ou état civil) n’a pas pu être gardé pendant la connexion FranceConnect : saisissez-le de nouveau pour terminer la demande. L’avis obtenu avec FranceConnect est déjà reçu.',
+  dgfip_identifiants_refuses:
+    'La DGFiP refuse pour le moment l’accès du service de la commune (problème technique de notre côté, le service technique est prévenu) : la demande reste dans la file et partira d’elle-même.',
   echec: 'La DGFiP n’a pas pu répondre ; la demande pourra être refaite. Le service technique est prévenu.',
   // By état civil: what the DGFiP answered, and what the family can do next.
   etat_civil_ambigu:

@@ -16,9 +16,17 @@ export type Identifiant =
  */
 export const MARGE_JETON_FRANCECONNECT_MS = 10_000;
 
+/**
+ * A foyer fiscal recorded without what to ask with: its declarant is to sign in with FranceConnect
+ * (`franceConnectAttendu`), or what was typed for it never reached this process (`aRessaisir`: typed
+ * on another instance of the service while the family was at FranceConnect) and is asked again.
+ */
+export type IdentifiantAttendu = { readonly franceConnectAttendu: true } | { readonly aRessaisir: 'numero_fiscal' | 'etat_civil' };
+
 /** The `demande_foyers.voie` of an identifiant: how the avis was asked for (never what was typed). */
-export function voieDe(identifiant: Identifiant | { readonly franceConnectAttendu: true }): 'numero_fiscal' | 'franceconnect' | 'etat_civil' {
+export function voieDe(identifiant: Identifiant | IdentifiantAttendu): 'numero_fiscal' | 'franceconnect' | 'etat_civil' {
   if ('franceConnectToken' in identifiant || 'franceConnectAttendu' in identifiant) return 'franceconnect';
+  if ('aRessaisir' in identifiant) return identifiant.aRessaisir;
   if ('etatCivil' in identifiant) return 'etat_civil';
   return 'numero_fiscal';
 }
@@ -32,6 +40,8 @@ export class SpiVault {
   private readonly entries = new Map<string, { identifiant: Identifiant; expiresAt: number }>();
   /** Entries that ran out before they were used (not forgotten): the family is told why. */
   private readonly expired = new Set<string>();
+  /** Foyers whose entry was typed where this process could not see it (another instance): asked again, and said so. */
+  private readonly ailleurs = new Set<string>();
 
   constructor(
     private readonly ttlMs = 60 * 60 * 1000,
@@ -42,7 +52,20 @@ export class SpiVault {
   put(foyerFiscalId: string, identifiant: Identifiant): void {
     const limite = 'valableJusque' in identifiant ? identifiant.valableJusque - MARGE_JETON_FRANCECONNECT_MS : Infinity;
     this.expired.delete(foyerFiscalId);
+    this.ailleurs.delete(foyerFiscalId);
     this.entries.set(foyerFiscalId, { identifiant, expiresAt: Math.min(this.clock() + this.ttlMs, limite) });
+  }
+
+  /** What was typed for this foyer fiscal never reached this process: nothing to call with, the family types it again. */
+  marquerARessaisir(foyerFiscalId: string): void {
+    this.entries.delete(foyerFiscalId);
+    this.expired.delete(foyerFiscalId);
+    this.ailleurs.add(foyerFiscalId);
+  }
+
+  /** True when this foyer fiscal was recorded with `marquerARessaisir` and nothing was given since. */
+  estARessaisir(foyerFiscalId: string): boolean {
+    return this.ailleurs.has(foyerFiscalId);
   }
 
   get(foyerFiscalId: string): Identifiant | undefined {
@@ -70,6 +93,7 @@ export class SpiVault {
   forget(foyerFiscalId: string): void {
     this.entries.delete(foyerFiscalId);
     this.expired.delete(foyerFiscalId);
+    this.ailleurs.delete(foyerFiscalId);
   }
 
   get size(): number {

@@ -11,6 +11,7 @@ import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import type { VoieEtatCivil } from '../../sources/dgfip-source.ts';
 import { parisDate } from '../../sources/paris-date.ts';
 import type { CompositionFamille } from '../familles/familles-service.ts';
+import type { EnvoiUnique } from './envoi-unique.ts';
 import { familleIntrouvable, type AccordRecu, type GuichetService } from './guichet-service.ts';
 import { EnTeteDemande, nomParent } from './guichet-views.tsx';
 
@@ -22,6 +23,8 @@ import { EnTeteDemande, nomParent } from './guichet-views.tsx';
 export function registerGuichetEtatCivilRoutes(
   app: FastifyInstance,
   deps: {
+    /** Step 2 sent once, shared with the numéro fiscal's form. */
+    readonly envoi: EnvoiUnique;
     /** False when the habilitation gives no état civil route: the pages then send back to the numéro fiscal. */
     readonly ouvert: boolean;
     readonly commune: CommuneConfig;
@@ -103,8 +106,11 @@ export function registerGuichetEtatCivilRoutes(
   app.post('/agents/guichet/familles/:id/demande/etat-civil', async (request, reply) => {
     const agent = requireAgent(request);
     const familleId = familleDe(request);
-    const saisie = saisieDe(request, familleId);
-    if (!saisie) return reply.redirect(`/agents/guichet/familles/${familleId}`, 303);
+    const saisieEnCours = saisieDe(request, familleId);
+    // The same form sent twice (double click, reload of the POST): one request, one DGFiP call; to the request created.
+    const ailleurs = deps.envoi.dejaEnvoye(request, familleId, saisieEnCours);
+    if (ailleurs !== undefined || !saisieEnCours) return reply.redirect(ailleurs ?? `/agents/guichet/familles/${familleId}/demande`, 303);
+    const saisie = saisieEnCours;
     if (!deps.ouvert) return reply.redirect(`/agents/guichet/familles/${familleId}/demande/numero`, 303);
     const acteur = { type: 'agent' as const, id: agent.id };
     const composition = await guichet.composition(familleId, acteur, 'saisie');
@@ -117,20 +123,23 @@ export function registerGuichetEtatCivilRoutes(
     let status: number | undefined;
     const etatsCivils = lecture.etatsCivils;
     if (etatsCivils) {
-      delete request.session.guichetSaisie;
       try {
         const foyersFiscaux = saisie.accords.flatMap((accord) => {
           const etatCivil = etatsCivils.get(accord.rang);
           return etatCivil ? [{ accord, etatCivil }] : [];
         });
-        const { id } = await guichet.soumettre(familleId, foyersFiscaux, acteur, {
-          correlationId: request.id,
-          adresse: request.ip,
-          ...(deps.attenteMs !== undefined ? { attenteMs: deps.attenteMs } : {}),
-        });
-        return reply.redirect(`/agents/guichet/demandes/${id}`, 303);
+        // POST, then 303 to the request's page, as the numéro fiscal's form: a reload shows the page, sends nothing.
+        const envoye = await deps.envoi.envoyer(request, saisie, (creee) =>
+          guichet.soumettre(familleId, foyersFiscaux, acteur, {
+            correlationId: request.id,
+            adresse: request.ip,
+            creee,
+            ...(deps.attenteMs !== undefined ? { attenteMs: deps.attenteMs } : {}),
+          }),
+        );
+        return reply.redirect('ailleurs' in envoye ? envoye.ailleurs : `/agents/guichet/demandes/${envoye.envoye.id}`, 303);
       } catch (error) {
-        request.session.guichetSaisie = saisie;
+        // Nothing created: the consents are back in the session (`EnvoiUnique`), the form shown again with the refusal.
         const refus = refusDe(error, { kinds: ['invalid', 'rate_limited'], champ: () => null });
         errors = refus.errors;
         status = refus.status;

@@ -27,6 +27,7 @@ import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import type { VoieEtatCivil } from '../../sources/dgfip-source.ts';
 import { parisDate } from '../../sources/paris-date.ts';
 import { registerGuichetEtatCivilRoutes } from './etat-civil-routes.tsx';
+import { EnvoiUnique, type SaisieGuichet } from './envoi-unique.ts';
 import { requireAgent, sendAgentPage } from '../../http/espace-agents.tsx';
 import { motsDuNom, type CriteresRecherche, type CompositionFamille } from '../familles/familles-service.ts';
 import { champDeLaComposition, schemaComposition } from '../familles/formulaire-composition.tsx';
@@ -62,17 +63,9 @@ interface RechercheGuichet {
   readonly nom: string;
   readonly naissance: string;
 }
-interface SaisieGuichet {
-  readonly familleId: string;
-  readonly accords: AccordRecu[];
-}
-
 declare module 'fastify' {
   interface Session {
     guichetRecherche?: RechercheGuichet;
-    guichetSaisie?: SaisieGuichet;
-    /** The request just sent from step 2 (its id once created): a second submit of the same form is sent to it. */
-    guichetSoumise?: { readonly familleId: string; readonly demandeId?: string };
   }
 }
 
@@ -135,7 +128,10 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
   const demandeDe = (request: FastifyRequest) => lireParams(PARAMS_ID, request, demandeIntrouvable).id;
   const aujourdhui = () => parisDate(Date.now());
   const etatCivil = (deps.voieEtatCivil ?? 'aucune') !== 'aucune' && commune.habilitation.modalites.includes('etat-civil');
+  /** Step 2 sent once, by the numéro fiscal's form or the état civil's. */
+  const envoi = new EnvoiUnique();
   registerGuichetEtatCivilRoutes(app, {
+    envoi,
     ouvert: etatCivil,
     commune,
     guichet: service,
@@ -312,24 +308,14 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
     );
   });
 
-  /** Forms of step 2 being sent by this process, per session and family: a double click waits for nothing. */
-  const envoisEnCours = new Set<string>();
-
   app.post('/agents/guichet/familles/:id/demande/numero', async (request, reply) => {
     const agent = requireAgent(request);
     const familleId = familleDe(request);
-    const saisie = saisieDe(request, familleId);
-    const cle = `${request.session.sessionId}:${familleId}`;
-    if (!saisie || envoisEnCours.has(cle)) {
-      // The same form sent twice (double click): no second request, no second DGFiP call; to the one created.
-      const soumise = request.session.guichetSoumise;
-      if (soumise?.familleId !== familleId && !envoisEnCours.has(cle)) return reply.redirect(`/agents/guichet/familles/${familleId}/demande`, 303);
-      delete request.session.guichetSaisie;
-      return reply.redirect(
-        soumise?.familleId === familleId && soumise.demandeId ? `/agents/guichet/demandes/${soumise.demandeId}` : `/agents/guichet/familles/${familleId}`,
-        303,
-      );
-    }
+    const saisieEnCours = saisieDe(request, familleId);
+    // The same form sent twice (double click, reload): no second request, no second DGFiP call; to the one created.
+    const ailleurs = envoi.dejaEnvoye(request, familleId, saisieEnCours);
+    if (ailleurs !== undefined || !saisieEnCours) return reply.redirect(ailleurs ?? `/agents/guichet/familles/${familleId}/demande`, 303);
+    const saisie = saisieEnCours;
     const composition = await service.composition(familleId, acteur(agent), 'saisie');
     const attendus = saisie.accords.map((a) => ({ rang: a.rang, nom: nomDe(composition, a.rang) }));
     const lecture = lireFormulaire(numerosFiscaux(attendus, CLE_AGENT), request.body);
@@ -337,42 +323,26 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
     let status = 400;
     if (lecture.ok) {
       const numeros = lecture.values;
-      // Taken out of the session (saved now) before the request is created: a second submit finds nothing to send.
-      envoisEnCours.add(cle);
-      delete request.session.guichetSaisie;
-      request.session.guichetSoumise = { familleId };
-      let creee = false;
       try {
-        await request.session.save();
         const foyersFiscaux = saisie.accords.flatMap((accord) => {
           const spi = numeros.get(accord.rang);
           return spi ? [{ accord, spi }] : [];
         });
-        const creeeDans = async (demandeId: string) => {
-          creee = true;
-          request.session.guichetSoumise = { familleId, demandeId };
-          await request.session.save();
-        };
-        const { id } = await service.soumettre(familleId, foyersFiscaux, acteur(agent), {
-          correlationId: request.id,
-          adresse: request.ip,
-          creee: creeeDans,
-          ...(deps.attenteMs !== undefined ? { attenteMs: deps.attenteMs } : {}),
-        });
-        return reply.redirect(`/agents/guichet/demandes/${id}`, 303);
+        const envoye = await envoi.envoyer(request, saisie, (creee) =>
+          service.soumettre(familleId, foyersFiscaux, acteur(agent), {
+            correlationId: request.id,
+            adresse: request.ip,
+            creee,
+            ...(deps.attenteMs !== undefined ? { attenteMs: deps.attenteMs } : {}),
+          }),
+        );
+        return reply.redirect('ailleurs' in envoye ? envoye.ailleurs : `/agents/guichet/demandes/${envoye.envoye.id}`, 303);
       } catch (error) {
-        if (!creee) {
-          // Nothing was created: the consents entered stay, for the numbers to be typed again.
-          request.session.guichetSaisie = saisie;
-          delete request.session.guichetSoumise;
-        }
         // The request service's refusal, said on top of the form: its details name no field of this page.
         // Too many numbers typed (anti-fishing): 429, with when to try again.
         const refus = refusDe(error, { kinds: ['invalid', 'rate_limited'], champ: () => null });
         errors = refus.errors;
         status = refus.status;
-      } finally {
-        envoisEnCours.delete(cle);
       }
     }
     // The numbers typed are not sent back: the form asks for them again (invariant 1).

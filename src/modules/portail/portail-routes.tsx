@@ -36,7 +36,8 @@ import type { DemandesService, EtatDemande, FoyerFiscalSoumis } from '../demande
 import { exportEnTexte } from '../familles/export-texte.ts';
 import type { FamillesService, CompositionFamille } from '../familles/familles-service.ts';
 import { CHAMPS_FRANCECONNECT, champDeLaComposition, schemaComposition, valeursDeLaComposition } from '../familles/formulaire-composition.tsx';
-import { registerAvisFranceConnect } from './avis-franceconnect.tsx';
+import { registerAvisFranceConnect, type Saisie } from './avis-franceconnect.tsx';
+import type { NumeroFiscal } from '../../domain/numero-fiscal.ts';
 import {
   AccordPage,
   AttentePage,
@@ -72,7 +73,7 @@ export interface PortailRoutesDeps extends PortailServices {
   /** The policy in force today (it changes when an administrator activates a version). */
   readonly politique: () => PolitiqueTarifaire;
   /** FranceConnect, when set up: families sign in with it, and a declarant's avis may be asked with it. */
-  readonly franceConnect?: Pick<FranceConnectClient, 'start' | 'finish'>;
+  readonly franceConnect?: Pick<FranceConnectClient, 'start' | 'finish' | 'porteesManquantes'>;
   readonly publicUrl: string;
   /** How long the submission waits for the answer before showing the queue (default 8 s). */
   readonly attenteMs?: number;
@@ -147,6 +148,8 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
 
   /** FranceConnect may be used for an avis: set up, and allowed by the habilitation. */
   const franceConnect = commune.habilitation.modalites.includes('franceconnect') ? deps.franceConnect : undefined;
+  const voie = deps.voieEtatCivil ?? 'aucune';
+  const etatCivil = etatCivilOuvert(commune, voie);
   const avisFranceConnect = franceConnect
     ? registerAvisFranceConnect(app, {
         franceConnect,
@@ -155,6 +158,7 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
         clock: Date.now,
         wake: deps.wake,
         attenteMs: deps.attenteMs ?? 8_000,
+        etatCivil,
         page,
         acteurDe,
         signedIn,
@@ -166,12 +170,13 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     return rangs.map((rang) => {
       const p = composition.parents.find((x) => x.rang === rang);
       const parDefaut = franceConnect && rang === 1 && compte.kind === 'franceconnect' ? 'franceconnect' : 'numero';
-      const choisie = voies[rang] === 'franceconnect' || voies[rang] === 'numero' ? voies[rang] : parDefaut;
+      const v = voies[rang];
+      const choisie = v === 'franceconnect' || v === 'numero' || v === 'etat_civil' ? v : parDefaut;
       return {
         rang,
         nom: p ? `${p.prenoms} ${p.nomUsage ?? p.nomNaissance}` : `parent ${rang}`,
         franceConnect: franceConnect !== undefined,
-        voie: franceConnect ? choisie : 'numero',
+        voie: franceConnect || choisie !== 'franceconnect' ? choisie : 'numero',
       };
     });
   }
@@ -244,8 +249,6 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
   // ---------------------------------------------------------------------------------------
   // Step 3 and submission
 
-  const voie = deps.voieEtatCivil ?? 'aucune';
-  const etatCivil = etatCivilOuvert(commune, voie);
   registerEtatCivilRoutes(app, {
     demandes,
     familles,
@@ -253,6 +256,9 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     commune,
     voie,
     attendus,
+    demandeDe,
+    ressaisieAttendus: async (compte, etat) => (await ressaisieDe(compte, etat, undefined, []))?.ressaisie?.attendus ?? [],
+    ...(avisFranceConnect ? { lancer: avisFranceConnect.lancer } : {}),
     ...(deps.attenteMs !== undefined ? { attenteMs: deps.attenteMs } : {}),
   });
 
@@ -267,11 +273,18 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     const parcours = parcoursDe(request, compte);
     if (!parcours) return reply.redirect('/mon-quotient/accord', 303);
     const composition = await familles.composition(compte.familleId);
+    // Coming back from a FranceConnect sign-in that failed, the way the family chose there.
+    const choix = voieChoisie(request.query);
     return page(
       request,
       reply,
       'Votre numéro fiscal',
-      <NumeroPage csrf={reply.generateCsrf()} attendus={attendus(compte, composition, parcours.rangs)} errors={[]} etatCivil={etatCivil} />,
+      <NumeroPage
+        csrf={reply.generateCsrf()}
+        attendus={attendus(compte, composition, parcours.rangs, choix ? { 1: choix, 2: choix } : {})}
+        errors={[]}
+        etatCivil={etatCivil}
+      />,
     );
   });
 
@@ -293,7 +306,7 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
       );
     }
     if (avisFranceConnect && parFranceConnect.length > 0) {
-      return avisFranceConnect.lancer(request, reply, { familleId: compte.familleId, numeros: lecture.values, franceConnect: parFranceConnect });
+      return avisFranceConnect.lancer(request, reply, { familleId: compte.familleId, saisies: saisiesDe(lecture.values), franceConnect: parFranceConnect });
     }
     const consentement = { mode: 'en_ligne' as const, donnePar: { type: 'famille' as const, id: compte.familleId } };
     const foyersFiscaux: FoyerFiscalSoumis[] = liste.flatMap((a): FoyerFiscalSoumis[] => {
@@ -344,28 +357,51 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
       reply.header('refresh', `${REFRESH_SECONDS}; url=/mon-quotient/demandes/${etat.id}`);
       return page(request, reply, 'Demande en attente', <AttentePage etat={etat} refreshSeconds={REFRESH_SECONDS} />);
     }
-    if (!etat.quotient)
-      return page(request, reply, `Demande ${etat.reference}`, <StatutPage etat={etat} commune={commune} {...await ressaisieDe(compte, etat, reply, [])} />);
+    if (!etat.quotient) {
+      const choix = voieChoisie(request.query);
+      return page(
+        request,
+        reply,
+        `Demande ${etat.reference}`,
+        <StatutPage etat={etat} commune={commune} {...await ressaisieDe(compte, etat, reply, [], choix)} />,
+      );
+    }
     const donnees = await familles.donneesUtilisees(compte.familleId, etat.id, acteurDe(compte));
     return page(request, reply, 'Votre quotient familial', <ResultatPage etat={etat} donnees={donnees} commune={commune} />);
   });
 
-  /** For a request whose numéro fiscal must be typed again (lost at a restart, or the call failed): who to ask. */
-  async function ressaisieDe(compte: CompteConnecte, etat: EtatDemande, reply: FastifyReply, errors: ErrorDetail[]): Promise<{ ressaisie?: Ressaisie }> {
+  /**
+   * For a request whose numéro fiscal must be typed again (lost at a restart, or the call failed): who
+   * to ask, each the way it was asked (a FranceConnect sign-in to redo stays one) unless the family
+   * chose another way (`choix`, from a page that said FranceConnect failed); and where the état civil is given.
+   */
+  async function ressaisieDe(
+    compte: CompteConnecte,
+    etat: EtatDemande,
+    reply: FastifyReply | undefined,
+    errors: ErrorDetail[],
+    choix?: 'franceconnect' | 'numero',
+  ): Promise<{ ressaisie?: Ressaisie }> {
     if (etat.statut !== 'a_ressaisir' && etat.statut !== 'echouee') return {};
     const foyers = await demandes.foyersARessaisir(etat.id);
     if (foyers.length === 0) return {};
     const composition = await familles.composition(compte.familleId);
-    // Asked again the way it was asked: a FranceConnect sign-in to redo stays a FranceConnect sign-in.
-    const liste = attendusAvecVoies(
-      attendus(
-        compte,
-        composition,
-        foyers.map((f) => f.rang),
-      ),
-      Object.fromEntries(foyers.map((f) => [f.rang, f.voie === 'franceconnect' ? 'franceconnect' : 'numero'])),
+    // An état civil is given again on its own page; this form offers the numéro fiscal instead.
+    const liste = attendus(
+      compte,
+      composition,
+      foyers.map((f) => f.rang),
+      Object.fromEntries(foyers.map((f) => [f.rang, choix ?? (f.voie === 'franceconnect' ? 'franceconnect' : 'numero')])),
     );
-    return { ressaisie: { csrf: reply.generateCsrf(), attendus: liste, errors } };
+    return {
+      ressaisie: {
+        csrf: reply?.generateCsrf() ?? '',
+        attendus: liste,
+        errors,
+        parEtatCivil: foyers.filter((f) => f.voie === 'etat_civil').map((f) => f.rang),
+        ...(etatCivil ? { etatCivil: `/mon-quotient/demandes/${etat.id}/etat-civil` } : {}),
+      },
+    };
   }
 
   app.post('/mon-quotient/demandes/:id/ressaisie', async (request, reply) => {
@@ -390,7 +426,7 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
       return avisFranceConnect.lancer(request, reply, {
         familleId: compte.familleId,
         demandeId: etat.id,
-        numeros: lecture.values,
+        saisies: saisiesDe(lecture.values),
         franceConnect: parFranceConnect,
       });
     }
@@ -567,6 +603,16 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
 /** How each declarant's avis is asked, as chosen on the form (`voie-<rang>`); anything else keeps the default. */
 type Voies = Partial<Record<1 | 2, string | undefined>>;
 const VOIES = z.object({ 'voie-1': texteOptionnel(), 'voie-2': texteOptionnel() });
+const CHOIX = z.object({ voie: texteOptionnel() });
+
+/** `?voie=` of a link from a page that said FranceConnect failed: the way the family chose there. */
+function voieChoisie(query: unknown): 'franceconnect' | 'numero' | undefined {
+  const v = lireChamps(CHOIX, query ?? {}).voie;
+  return v === 'franceconnect' || v === 'numero' ? v : undefined;
+}
+
+/** The numéros fiscaux typed, as what waits in memory while the family is at FranceConnect. */
+const saisiesDe = (numeros: ReadonlyMap<1 | 2, NumeroFiscal>): Map<1 | 2, Saisie> => new Map([...numeros].map(([rang, spi]) => [rang, { spi }]));
 
 /** The choice posted, where FranceConnect is offered; the numéro fiscal where it is not. */
 function attendusAvecVoies(liste: readonly NumeroAttendu[], voies: Voies): NumeroAttendu[] {

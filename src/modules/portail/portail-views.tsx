@@ -301,8 +301,11 @@ export interface NumeroAttendu {
   readonly nom: string;
   /** FranceConnect may be used for this declarant's avis (the habilitation allows it, FranceConnect is set up). */
   readonly franceConnect: boolean;
-  /** The way shown chosen: FranceConnect for the parent signed in with it, the numéro fiscal otherwise. */
-  readonly voie: 'franceconnect' | 'numero';
+  /**
+   * The way shown chosen: FranceConnect for the parent signed in with it, the numéro fiscal
+   * otherwise; the état civil for a declarant asked that way (chosen on its own page).
+   */
+  readonly voie: 'franceconnect' | 'numero' | 'etat_civil';
 }
 
 /**
@@ -384,21 +387,6 @@ export function NumeroPage({
   );
 }
 
-/** FranceConnect refused the return, or the person who signed in is not the declarant expected. */
-export function FranceConnectAvisPage({ titre, message, retour }: { titre: string; message: string; retour: string }) {
-  return (
-    <>
-      <h1>{titre}</h1>
-      <p class="lead">{message}</p>
-      <p>
-        <a class="button" href={retour}>
-          Revenir à la demande
-        </a>
-      </p>
-    </>
-  );
-}
-
 // -------------------------------------------------------------------------------------------
 // Step 4: waiting, result, other outcomes
 
@@ -410,6 +398,9 @@ export function AttentePage({ etat, refreshSeconds }: { etat: EtatDemande; refre
       <h1>Votre demande est en attente</h1>
       {file.suspension ? (
         <p class="lead">{AVIS_FAMILLES[file.suspension.cause]} Vous n’avez rien à faire.</p>
+      ) : etat.motifCode === 'dgfip_identifiants_refuses' && etat.motif ? (
+        // Held after the DGFiP refused our credentials: why it waits, not the quota's sentence.
+        <p class="lead">{etat.motif} Vous n’avez rien à faire.</p>
       ) : (
         <p class="lead">La DGFiP limite le nombre de demandes par minute : la vôtre passera dès qu’un créneau se libère. Vous n’avez rien à faire.</p>
       )}
@@ -443,10 +434,15 @@ export interface Ressaisie {
   readonly csrf: string;
   readonly attendus: readonly NumeroAttendu[];
   readonly errors: readonly ErrorDetail[];
+  /** The page where the état civil is given instead (« Je n'ai pas mon numéro fiscal »), when the commune may use it. */
+  readonly etatCivil?: string;
+  /** The declarants last asked by état civil: the form offers their numéro fiscal, the état civil page corrects it. */
+  readonly parEtatCivil?: ReadonlyArray<1 | 2>;
 }
 
 export function StatutPage({ etat, commune, ressaisie }: { etat: EtatDemande; commune: CommuneConfig; ressaisie?: Ressaisie }) {
-  const fc = ressaisie?.attendus.some((a) => a.voie === 'franceconnect') ?? false;
+  const attendus = ressaisie?.attendus ?? [];
+  const fc = attendus.some((a) => a.voie === 'franceconnect');
   // Waiting for a FranceConnect sign-in is not a number to type again: said as it is.
   const s = fc
     ? {
@@ -454,6 +450,9 @@ export function StatutPage({ etat, commune, ressaisie }: { etat: EtatDemande; co
         explication: 'Par sécurité, la connexion FranceConnect ne sert qu’une minute : elle est refaite juste avant de demander l’avis à la DGFiP.',
       }
     : STATUTS[etat.statut];
+  // FranceConnect failed (expired in the queue, refused by the DGFiP): the family chooses how to go on, nothing switches by itself.
+  const fcEchoue = etat.motifCode === 'franceconnect_expire' || etat.motifCode === 'franceconnect_refuse';
+  const parEtatCivil = attendus.filter((a) => ressaisie?.parEtatCivil?.includes(a.rang));
   return (
     <>
       {ressaisie ? <Erreurs errors={ressaisie.errors} /> : null}
@@ -462,36 +461,53 @@ export function StatutPage({ etat, commune, ressaisie }: { etat: EtatDemande; co
       </h1>
       <p class="lead">{s.explication}</p>
       {motifPourLaFamille(etat.motifCode, etat.motif) ? <p>Motif : {motifPourLaFamille(etat.motifCode, etat.motif)}</p> : null}
-      {ressaisie && ressaisie.attendus.length > 0 ? (
+      {ressaisie && attendus.length > 0 ? (
         <>
-          {ressaisie.attendus.some((a) => a.voie === 'franceconnect') ? (
+          {fc ? (
             <>
               <h2>{etat.motifCode === 'franceconnect_attendu' ? 'Connexion FranceConnect de l’autre déclarant' : 'Reconnectez-vous avec FranceConnect'}</h2>
               <p>
                 Votre accord reste valable.{' '}
-                {ressaisie.attendus
+                {attendus
                   .filter((a) => a.voie === 'franceconnect')
                   .map((a) => a.nom)
                   .join(' et ')}{' '}
                 se connecte avec FranceConnect : l’avis est demandé à la DGFiP dès le retour sur ce site.
+                {fcEchoue ? ' Vous pouvez aussi, si vous le préférez, saisir le numéro fiscal ou donner l’état civil à la place.' : ''}
+              </p>
+            </>
+          ) : parEtatCivil.length > 0 ? (
+            <>
+              <h2>Donner le numéro fiscal, ou de nouveau l’état civil</h2>
+              <p>
+                Votre accord reste valable : saisissez le numéro fiscal de {parEtatCivil.map((a) => a.nom).join(' et ')} pour relancer la demande, ou donnez de
+                nouveau l’état civil.
               </p>
             </>
           ) : (
             <>
               <h2>Saisir de nouveau le numéro fiscal</h2>
               <p>
-                Votre accord reste valable : il suffit de saisir de nouveau {ressaisie.attendus.length > 1 ? 'les numéros fiscaux' : 'le numéro fiscal'} pour
-                relancer la demande.
+                Votre accord reste valable : il suffit de saisir de nouveau {attendus.length > 1 ? 'les numéros fiscaux' : 'le numéro fiscal'} pour relancer la
+                demande.
               </p>
             </>
           )}
           <form method="post" action={`/mon-quotient/demandes/${etat.id}/ressaisie#${ANCRE_ERREURS}`} novalidate autoComplete="off">
             <Csrf token={ressaisie.csrf} />
-            <NumerosASaisir attendus={ressaisie.attendus} errors={ressaisie.errors} />
+            <NumerosASaisir attendus={attendus} errors={ressaisie.errors} />
             <button class="button" type="submit">
               Relancer la demande
             </button>
           </form>
+          {ressaisie.etatCivil ? (
+            <p>
+              <a class="button button--secondary" href={ressaisie.etatCivil}>
+                {parEtatCivil.length > 0 ? 'Saisir de nouveau l’état civil' : 'Je n’ai pas mon numéro fiscal'}
+              </a>{' '}
+              La DGFiP peut aussi retrouver l’avis à partir de l’état civil (nom, prénoms, date et lieu de naissance).
+            </p>
+          ) : null}
         </>
       ) : null}
       {etat.statut === 'a_ressaisir' || etat.statut === 'echouee' || etat.statut === 'expiree' ? (

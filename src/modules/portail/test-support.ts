@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { hash as argon2Hash } from '@node-rs/argon2';
 import { alertesDe, createTestApp, type OptionsAlertes, type TestApp } from '../../http/testing.ts';
 import { createSmtpMailer, startCaptureSmtp, type CaptureSmtp } from '../../infra/mail/mailer.ts';
-import { startLocalProvider, type LocalProvider } from '../../sandbox/franceconnect/provider.tsx';
+import { FC_PASSWORD, startLocalProvider, type LocalProvider } from '../../sandbox/franceconnect/provider.tsx';
+import { signInAtProvider } from '../../http/test-oidc.ts';
 import { startSandbox, type SandboxHandle } from '../../sandbox/server.ts';
 import { Jar, csrfOf } from '../../http/test-cookies.ts';
 import { HABILITATION_TEST, harnessOf, POLITIQUE_BOULOGNE, TEST_UPSTREAM_HTTP, type Harness } from '../demandes/test-harness.ts';
@@ -27,8 +28,26 @@ export interface PortailTestApp extends TestApp {
   readonly smtp: CaptureSmtp;
   /** The lifetime of the next FranceConnect access tokens (default 60 s, as FranceConnect's): a test shortens it instead of waiting. */
   setFranceConnectTtl(seconds: number): void;
-  /** The FranceConnect access tokens issued, to look for them where they must not be. */
-  readonly fcTokens: Array<{ token: string; spi: string; expiresAt: number }>;
+  /** The FranceConnect access tokens issued, to look for them where they must not be, with the scopes granted. */
+  readonly fcTokens: Array<{ token: string; spi: string; expiresAt: number; scopes: readonly string[] }>;
+  /** Scopes FranceConnect will not grant from now on, though asked (default none): its token response says so. */
+  setFranceConnectRefusedScopes(scopes: readonly string[]): void;
+  /**
+   * Scopes the DGFiP sandbox will believe the next tokens lack although FranceConnect granted them
+   * (default none): the DGFiP then refuses the token in the queue (403), as when the consent was withdrawn meanwhile.
+   */
+  setScopesUnknownToDgfip(scopes: readonly string[]): void;
+  /**
+   * A form posted that sends the browser to FranceConnect (303 to the provider), the person signs in
+   * there with `login`, and the browser comes back: the authorisation URL and the return's answer.
+   */
+  viaFranceConnect(
+    jar: Jar,
+    from: string,
+    url: string,
+    fields: Record<string, string>,
+    login: string,
+  ): Promise<{ authorize: URL; retour: { statusCode: number; body: string; headers: Record<string, unknown> } }>;
   /** A local account with its family, signed in: the jar carries its session. */
   signedInFamily(famille: unknown, email: string): Promise<{ jar: Jar; familleId: string; compteId: string }>;
   get(jar: Jar, url: string): Promise<{ statusCode: number; body: string; headers: Record<string, unknown> }>;
@@ -71,13 +90,21 @@ async function build(
   const smtp = await startCaptureSmtp();
   started.push(() => smtp.close());
   let fcTtl = 60;
-  const fcTokens: Array<{ token: string; spi: string; expiresAt: number }> = [];
+  let refusedScopes: readonly string[] = [];
+  let unknownToDgfip: readonly string[] = [];
+  const fcTokens: Array<{ token: string; spi: string; expiresAt: number; scopes: readonly string[] }> = [];
   const provider = await startLocalProvider({
     accessTokenTtlSeconds: () => fcTtl,
+    refusedScopes: () => refusedScopes,
     clients: [{ ...FC_CLIENT, redirectUris: franceConnectRedirectUris(publicUrl), postLogoutRedirectUris: [`${publicUrl}/deconnexion/fin`] }],
-    onAccessToken: (token, spi, expiresAt) => {
-      fcTokens.push({ token, spi, expiresAt });
-      sandbox.admin.registerFranceConnectToken(token, spi, expiresAt);
+    onAccessToken: (token, spi, expiresAt, scopes) => {
+      fcTokens.push({ token, spi, expiresAt, scopes });
+      sandbox.admin.registerFranceConnectToken(
+        token,
+        spi,
+        expiresAt,
+        scopes.filter((s) => !unknownToDgfip.includes(s)),
+      );
     },
   });
   started.push(() => provider.close());
@@ -125,9 +152,19 @@ async function build(
     provider,
     smtp,
     setFranceConnectTtl: (seconds) => void (fcTtl = seconds),
+    setFranceConnectRefusedScopes: (scopes) => void (refusedScopes = scopes),
+    setScopesUnknownToDgfip: (scopes) => void (unknownToDgfip = scopes),
     fcTokens,
     get,
     post,
+    async viaFranceConnect(jar, from, url, fields, login) {
+      const sent = await post(jar, from, url, fields);
+      if (sent.statusCode !== 303) throw new Error(`not sent to FranceConnect: ${sent.statusCode} ${sent.body.slice(0, 300)}`);
+      const authorize = new URL(String(sent.headers.location));
+      if (authorize.origin !== provider.issuer) throw new Error(`not sent to FranceConnect: ${authorize.href}`);
+      const { back } = await signInAtProvider(authorize, login, FC_PASSWORD, publicUrl);
+      return { authorize, retour: await get(jar, back.pathname + back.search) };
+    },
     async signedInFamily(famille, email) {
       const { id: familleId } = await harness.familles.creer(famille, { type: 'agent', id: 'test' });
       const compteId = crypto.randomUUID();

@@ -54,6 +54,8 @@ const RETRYABLE: readonly RaisonEchec[] = ['quota_depasse', 'indisponible', 'inj
 const indisponible = (raison: RaisonEchec): raison is RaisonEchec & RaisonSituationIndisponible =>
   (RAISONS_SITUATION_INDISPONIBLE as readonly string[]).includes(raison);
 const MAX_TENTATIVES = 5;
+/** A request whose call met our credentials refused waits this long before its next try (the token is fetched anew then). */
+export const PAUSE_IDENTIFIANTS_REFUSES_MS = 2 * 60_000;
 /** The état civil's failures, each with the reason that tells the family what to do next. */
 const MOTIF_ETAT_CIVIL = {
   etat_civil_ambigu: 'etat_civil_ambigu',
@@ -104,10 +106,11 @@ export class TraitementService {
     const foyersFiscaux = await findFoyersFiscaux(db, demandeId);
     const aAppeler = foyersFiscaux.filter((f) => f.etat === 'a_appeler');
     const sansIdentifiant = aAppeler.filter((f) => !vault.has(f.id));
-    // A numéro fiscal lost (a restart): every number is typed again, no call is made.
-    if (sansIdentifiant.some((f) => f.voie !== 'franceconnect')) return this.aRessaisir(demandeId);
-    // No FranceConnect token left to use (expired in the queue, or the declarant has yet to sign in): nothing to call.
-    if (aAppeler.length > 0 && sansIdentifiant.length === aAppeler.length) return this.aRessaisir(demandeId, this.motifFranceConnect(sansIdentifiant));
+    // A numéro fiscal lost (a restart): every number is typed again, no call is made. One typed on
+    // another instance (`estARessaisir`) is not lost that way: the FranceConnect token beside it is used first.
+    if (sansIdentifiant.some((f) => f.voie !== 'franceconnect' && !vault.estARessaisir(f.id))) return this.aRessaisir(demandeId);
+    // Nothing left to call with (a token expired in the queue, a declarant to sign in, an entry to type again).
+    if (aAppeler.length > 0 && sansIdentifiant.length === aAppeler.length) return this.aRessaisir(demandeId, this.motifSansIdentifiant(sansIdentifiant));
     if (await this.deps.suspension?.()) return demande.statut;
 
     const consentements = await findConsentements(db, demandeId);
@@ -147,8 +150,8 @@ export class TraitementService {
     });
 
     const recues: Recue[] = [];
-    // FranceConnect foyers without a live token: the others are called now (a token cannot wait), these after a new sign-in.
-    const enAttente: Array<{ id: string }> = [];
+    // FranceConnect foyers without a live token, entries to type again: the others are called now (a token cannot wait), these after.
+    const enAttente: Array<{ id: string; voie: string }> = [];
     for (const foyerFiscal of foyersFiscaux) {
       const rang = foyerFiscal.parent_rang === 2 ? 2 : 1;
       if (foyerFiscal.etat === 'recu') {
@@ -156,7 +159,7 @@ export class TraitementService {
         continue;
       }
       const identifiant = vault.get(foyerFiscal.id);
-      if (!identifiant && foyerFiscal.voie === 'franceconnect') {
+      if (!identifiant && (foyerFiscal.voie === 'franceconnect' || vault.estARessaisir(foyerFiscal.id))) {
         enAttente.push(foyerFiscal);
         continue;
       }
@@ -171,10 +174,12 @@ export class TraitementService {
               ? await this.deps.source.parEtatCivil(identifiant.etatCivil, options)
               : await this.deps.source.parFranceConnect(identifiant.franceConnectToken, options);
       } catch (error) {
-        // FranceConnect's token refused by the DGFiP (expired on the way, revoked): the declarant signs in again.
+        // FranceConnect's token refused by the DGFiP (withdrawn, without a scope, expired on the way): the declarant
+        // signs in again, or the family gives the number or the état civil instead; expired by our clock says so.
         if (isSourceFiscaleError(error) && error.raison === 'jeton_franceconnect_refuse') {
           vault.forget(foyerFiscal.id);
-          return this.aRessaisir(demandeId, 'franceconnect_expire');
+          const expire = 'valableJusque' in identifiant && identifiant.valableJusque <= this.clock();
+          return this.aRessaisir(demandeId, expire ? 'franceconnect_expire' : 'franceconnect_refuse');
         }
         // A typed failure is a transition, whose effects say whether the number is kept for a retry.
         if (isSourceFiscaleError(error)) return this.echecAppel(courante, error.raison, error.retryAt, error.correlationId);
@@ -205,7 +210,7 @@ export class TraitementService {
       recues.push({ foyerFiscalId: foyerFiscal.id, rang, situation });
       courante = (await findDemande(db, demandeId)) ?? courante;
     }
-    if (enAttente.length > 0) return this.aRessaisir(demandeId, this.motifFranceConnect(enAttente));
+    if (enAttente.length > 0) return this.aRessaisir(demandeId, this.motifSansIdentifiant(enAttente));
     return this.conclure(courante, recues);
   }
 
@@ -269,7 +274,19 @@ export class TraitementService {
   private async echecAppel(demande: DemandeTable, raison: RaisonEchec, retryAt: number | undefined, correlationId: string | undefined): Promise<StatutDemande> {
     let evenement: EvenementDemande;
     let changement: ChangementDemande;
-    if (RETRYABLE.includes(raison) && demande.tentatives < MAX_TENTATIVES) {
+    if (raison === 'identifiants_refuses') {
+      // The gateway refused our credentials, even the new token fetched after a first 401: nothing the
+      // family can mend, nothing a quick retry mends. The request stays in the queue, its number in
+      // memory, without using up its tries; the transition's journal entry (raison identifiants_refuses)
+      // raises the « dgfip.acces_refuse » alert, and the operators fix the credentials meanwhile.
+      evenement = { type: 'echec_appel', reessayable: true };
+      changement = {
+        prochain_essai_le: new Date(this.clock() + PAUSE_IDENTIFIANTS_REFUSES_MS).toISOString(),
+        motif: motif('dgfip_identifiants_refuses'),
+        tentatives: Math.max(0, demande.tentatives - 1),
+      };
+      this.deps.logger.error({ demandeId: demande.id, raison, correlationId }, 'la DGFiP refuse les identifiants du téléservice : demande gardée en file');
+    } else if (RETRYABLE.includes(raison) && demande.tentatives < MAX_TENTATIVES) {
       // Back in the queue, the number still in memory; the next try waits for the slot or a backoff.
       evenement = { type: 'echec_appel', reessayable: true };
       const delay = retryAt !== undefined ? Math.max(retryAt - this.clock(), 1_000) : 30_000 * 2 ** (demande.tentatives - 1);
@@ -292,9 +309,16 @@ export class TraitementService {
     return result.statut;
   }
 
-  /** A FranceConnect sign-in whose token ran out, or one that has yet to happen (the second declarant). */
-  private motifFranceConnect(foyers: ReadonlyArray<{ id: string }>): CodeMotif {
-    return foyers.some((f) => this.deps.vault.aExpire(f.id)) ? 'franceconnect_expire' : 'franceconnect_attendu';
+  /**
+   * Why nothing could be called for these foyers: a FranceConnect sign-in whose token ran out, an
+   * entry typed on another instance to type again (once the FranceConnect avis beside it is received),
+   * or a sign-in that has yet to happen (the second declarant).
+   */
+  private motifSansIdentifiant(foyers: ReadonlyArray<{ id: string; voie: string }>): CodeMotif {
+    const { vault } = this.deps;
+    if (foyers.some((f) => vault.aExpire(f.id))) return 'franceconnect_expire';
+    if (foyers.some((f) => f.voie === 'franceconnect')) return 'franceconnect_attendu';
+    return foyers.some((f) => vault.estARessaisir(f.id)) ? 'saisie_a_refaire' : 'spi_perdu';
   }
 
   /**

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { DEFAULT_TAXATION_DATE } from '../calendar.ts';
+import { FRANCECONNECT_DGFIP_SCOPES } from '../franceconnect-scopes.ts';
 import { startLocalOidcProvider, sameSecret, type ProviderClient } from '../oidc/local-provider.tsx';
 import { Population, type Personne } from '../population.ts';
 
@@ -34,10 +35,17 @@ export interface LocalProviderOptions {
   /** Key of the pseudonymous identifiers; random when absent (then `sub` changes at each start). */
   readonly subjectKey?: Buffer;
   /**
-   * Called when an access token is issued, with the person's numéro fiscal: the DGFiP sandbox
-   * registers it so that API Impôt particulier « via FranceConnect » resolves it.
+   * Called when an access token is issued, with the person's numéro fiscal and the scopes granted:
+   * the DGFiP sandbox registers it so that API Impôt particulier « via FranceConnect » resolves it,
+   * and serves only what the scopes allow.
    */
-  readonly onAccessToken?: (token: string, spi: string, expiresAt: number) => void;
+  readonly onAccessToken?: (token: string, spi: string, expiresAt: number, scopes: readonly string[]) => void;
+  /**
+   * Scopes not granted even when asked, read at each sign-in (default none): a test makes
+   * FranceConnect give a token without some DGFiP data scopes, as when the service provider's own
+   * FranceConnect habilitation lacks them.
+   */
+  readonly refusedScopes?: () => readonly string[];
   /**
    * Lifetime of access tokens, in seconds, asked at each issue. Default 60, as FranceConnect's:
    * the journey must call the DGFiP within a minute of the sign-in. Tests shorten it instead of waiting.
@@ -92,6 +100,9 @@ export async function startLocalProvider(options: LocalProviderOptions): Promise
     clients: options.clients,
     ...(options.port !== undefined ? { port: options.port } : {}),
     scopes: FC_SCOPES,
+    // The DGFiP's data scopes (a data provider's): granted with the token, no claim of their own.
+    dataScopes: FRANCECONNECT_DGFIP_SCOPES,
+    ...(options.refusedScopes ? { refusedScopes: options.refusedScopes } : {}),
     acr: 'eidas1',
     brand: { name: 'FranceConnect', subtitle: 'Fournisseur d’identité de démonstration (données fictives)' },
     loginInputMode: 'numeric',
@@ -114,9 +125,9 @@ export async function startLocalProvider(options: LocalProviderOptions): Promise
     },
     ...(options.onAccessToken
       ? {
-          onAccessToken: (token: string, accountId: string, expiresAt: number) => {
+          onAccessToken: (token: string, accountId: string, expiresAt: number, scopes: readonly string[]) => {
             const person = accounts.get(accountId);
-            if (person) options.onAccessToken?.(token, person.spi, expiresAt);
+            if (person) options.onAccessToken?.(token, person.spi, expiresAt, scopes);
           },
         }
       : {}),

@@ -38,14 +38,21 @@ export interface LocalOidcOptions {
   readonly port?: number;
   readonly directory: AccountDirectory;
   readonly scopes: readonly string[];
+  /**
+   * Further scopes that carry no claim: a data provider's (FranceConnect's DGFiP scopes), granted
+   * with the token and told to `onAccessToken`, never put in the ID token or the userinfo.
+   */
+  readonly dataScopes?: readonly string[];
+  /** Scopes not granted even when asked (the person, or the provider, declined them), asked at each sign-in. */
+  readonly refusedScopes?: () => readonly string[];
   readonly acr: string;
   /** Shown in the header of every page of the provider, and in its name. */
   readonly brand: { readonly name: string; readonly subtitle: string };
   /** The explanation above the login form. */
   readonly loginHelp: ComponentChildren;
   readonly loginInputMode: 'numeric' | 'email';
-  /** Called when an access token is issued, with the account it was issued for and its expiry (epoch ms). */
-  readonly onAccessToken?: (token: string, accountId: string, expiresAt: number) => void;
+  /** Called when an access token is issued, with the account it was issued for, its expiry (epoch ms) and the scopes granted. */
+  readonly onAccessToken?: (token: string, accountId: string, expiresAt: number, scopes: readonly string[]) => void;
   /**
    * Lifetime of access tokens in seconds (default 3600), asked at each issue: a test shortens it
    * for one sign-in rather than waiting for it to run out.
@@ -173,7 +180,7 @@ export async function startLocalOidcProvider(options: LocalOidcOptions): Promise
     })),
     jwks: { keys: [jwk] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
-    scopes: [...options.scopes],
+    scopes: [...options.scopes, ...(options.dataScopes ?? [])],
     claims: Object.fromEntries(options.scopes.map((s) => [s, s === 'openid' ? ['sub'] : [s]])),
     acrValues: [options.acr],
     enabledJWA: { idTokenSigningAlgValues: ['ES256'], userinfoSigningAlgValues: ['ES256'] },
@@ -219,9 +226,16 @@ export async function startLocalOidcProvider(options: LocalOidcOptions): Promise
       const { client, session, provider: p, params } = ctx.oidc;
       if (!client || !session?.accountId) return undefined;
       const existing = ctx.oidc.result?.consent?.grantId ?? session.grantIdFor(client.clientId);
-      if (existing) return p.Grant.find(existing);
-      const grant = new p.Grant({ accountId: session.accountId, clientId: client.clientId });
-      grant.addOIDCScope(String(params?.scope ?? 'openid'));
+      // A grant of this session (an earlier sign-in, for fewer scopes) is widened to what is asked now.
+      const grant = (existing ? await p.Grant.find(existing) : undefined) ?? new p.Grant({ accountId: session.accountId, clientId: client.clientId });
+      const refused = new Set(options.refusedScopes?.() ?? []);
+      const asked = String(params?.scope ?? 'openid')
+        .split(/\s+/)
+        .filter((s) => s !== '');
+      grant.addOIDCScope(asked.filter((s) => !refused.has(s)).join(' '));
+      // Declined, not forgotten: the token is issued without them, and no consent screen asks again.
+      const declined = asked.filter((s) => refused.has(s));
+      if (declined.length > 0) grant.rejectOIDCScope(declined.join(' '));
       const grantId = await grant.save();
       session.ensureClientContainer(client.clientId);
       session.grantIdFor(client.clientId, grantId);
@@ -240,9 +254,10 @@ export async function startLocalOidcProvider(options: LocalOidcOptions): Promise
 
   // Opaque access tokens are stored (`saved`); the value handed to the client is their jti.
   // The token's `exp` is written into its stored payload; on the instance, its lifetime is `expiration` (seconds).
-  const announce = (token: { jti: string; accountId?: string; exp?: number; expiration?: number }) => {
+  const announce = (token: { jti: string; accountId?: string; exp?: number; expiration?: number; scope?: string }) => {
     const expiresAt = token.exp ? token.exp * 1000 : Date.now() + (token.expiration ?? 0) * 1000;
-    if (token.accountId && options.onAccessToken) options.onAccessToken(token.jti, token.accountId, expiresAt);
+    const scopes = (token.scope ?? '').split(/\s+/).filter((s) => s !== '');
+    if (token.accountId && options.onAccessToken) options.onAccessToken(token.jti, token.accountId, expiresAt, scopes);
   };
   provider.on('access_token.saved', announce);
   provider.on('access_token.issued', announce);

@@ -26,6 +26,7 @@ declare module 'oidc-provider' {
 
   export interface GrantInstance {
     addOIDCScope(scope: string): void;
+    rejectOIDCScope(scope: string): void;
     save(): Promise<string>;
   }
 
