@@ -121,6 +121,20 @@ test('the key file lock excludes a second operation, and a lock left by a dead p
   assert.equal(existsSync(`${path}.verrou`), false);
 });
 
+test('on a shared volume, a lock left by another machine is not taken over on the strength of a process number', () => {
+  const path = fresh();
+  const file = KeyringFile.create(path);
+  // The process number means nothing here: the lock is another machine's, held or not.
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+  writeFileSync(`${path}.verrou`, `${dead}@serveur-b.mairie.local`);
+  const error = refused(() => file.lock(), 'fichier_cles_verrouille');
+  assert.match(error.message, /machine « serveur-b\.mairie\.local »/);
+  assert.equal(existsSync(`${path}.verrou`), true, 'left in place');
+  // Holding the database's rotation lock, which a live rotation there would hold, the lock is stale.
+  file.lock({ lockedElsewhereIsStale: true })();
+  assert.equal(existsSync(`${path}.verrou`), false);
+});
+
 test('keys never show in logs, JSON or inspection', () => {
   const keyring = newKeyring();
   const secret = keyring.active.key.export();
