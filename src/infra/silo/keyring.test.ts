@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { after, test } from 'node:test';
 import { isQuotientError, type QuotientError } from '../../domain/errors.ts';
+import { ressembleANumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { loadConfig } from '../config/config.ts';
 import { DEMO_KEYRING_NAME, generateMasterKey, KeyringFile, keyringFileOf, newKeyring, openKeyringFile, parseKeyring, serializeKeyring } from './keyring.ts';
 
@@ -183,4 +184,14 @@ test('instances starting together on an empty data folder all end up with the sa
   const ids = await Promise.all([run(), run(), run(), run()]);
   assert.equal(new Set(ids).size, 1, ids.join(', '));
   assert.equal(KeyringFile.open(path).current().activeId, ids[0]);
+});
+
+test('a new key’s id never looks like a numéro fiscal, so that the journal can always name it', () => {
+  // The date's eight digits and eight random hex digits: about one id in ten looked like one before.
+  const clock = () => new Date('2026-11-23T10:00:00.000Z');
+  for (let i = 0; i < 2000; i++) {
+    const { id } = generateMasterKey(clock);
+    assert.match(id, /^cle-20261123-k[0-9a-f]{8}$/);
+    assert.equal(ressembleANumeroFiscal(id), false, id);
+  }
 });

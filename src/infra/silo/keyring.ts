@@ -99,7 +99,10 @@ export class Keyring {
 export function generateMasterKey(clock: () => Date = () => new Date()): KeyringEntry {
   const now = clock();
   const day = now.toISOString().slice(0, 10).replaceAll('-', '');
-  return { id: `cle-${day}-${randomBytes(4).toString('hex')}`, createdAt: now.toISOString(), key: createSecretKey(randomBytes(KEY_BYTES)) };
+  // A letter between the date and the random part: eight digits of the date next to eight random
+  // hex digits that happen to be decimal would look like a numéro fiscal, which the journal
+  // (« coffre.rotation » names the new key) rightly refuses.
+  return { id: `cle-${day}-k${randomBytes(4).toString('hex')}`, createdAt: now.toISOString(), key: createSecretKey(randomBytes(KEY_BYTES)) };
 }
 
 export function newKeyring(clock?: () => Date): Keyring {
