@@ -86,13 +86,6 @@ export async function anchorTarget(
         message: `Journal d’audit : l’ancre externe ${files.anchorFile} appartient à un autre journal. Lancez « quotient audit verify ».`,
       };
     }
-    if (seal === 'invalide' || (seal === 'absente' && from.headSealed)) {
-      return {
-        code: 'tete_invalide',
-        seq: head.seq,
-        message: `Journal d’audit : la tête du journal en base a été réécrite sans la clé du journal ; l’ancre n’est plus avancée. Lancez « quotient audit verify ».`,
-      };
-    }
     // The anchor is written after commit and the head only grows: a head behind it means entries
     // were removed and the head rewritten.
     if (head.seq < from.seq) {
@@ -100,6 +93,14 @@ export async function anchorTarget(
         code: 'chaine_rompue',
         seq: head.seq + 1,
         message: `Journal d’audit : l’ancre externe désigne la séquence n° ${from.seq} mais la base s’arrête avant ; l’ancre n’est plus avancée. Lancez « quotient audit verify ».`,
+      };
+    }
+    // A head behind the anchor is the plainer sign (above); one rewritten further on shows here.
+    if (seal === 'invalide' || (seal === 'absente' && from.headSealed)) {
+      return {
+        code: 'tete_invalide',
+        seq: head.seq,
+        message: `Journal d’audit : la tête du journal en base a été réécrite sans la clé du journal ; l’ancre n’est plus avancée. Lancez « quotient audit verify ».`,
       };
     }
     if (head.seq === from.seq && (from.headSealed || !headSealed)) return 'a_jour';

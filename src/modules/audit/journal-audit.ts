@@ -195,11 +195,10 @@ export class JournalAudit {
 
   private async anchorGenesis(): Promise<void> {
     const current = readAnchor(this.files.anchorFile, this.key);
-    if (current.state === 'valide') this.headWasSealed = current.anchor.headSealed;
-    if (current.state === 'valide') {
-      const head = await this.db.selectFrom('journal_audit_head').select(['seq', 'journal_id']).where('id', '=', 1).executeTakeFirst();
-      if (head === undefined || current.anchor.journalId === head.journal_id) return;
-    }
+    const head = await this.db.selectFrom('journal_audit_head').select(['seq', 'hash', 'journal_id', 'mac']).where('id', '=', 1).executeTakeFirst();
+    this.headWasSealed =
+      (current.state === 'valide' && current.anchor.headSealed) || (head !== undefined && head.seq > 0 && headSealState(this.key, head) === 'valide');
+    if (current.state === 'valide' && (head === undefined || current.anchor.journalId === head.journal_id)) return;
     await this.anchor();
   }
 
