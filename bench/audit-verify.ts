@@ -15,7 +15,7 @@ import { migrateToLatest } from '../src/infra/db/migrations.ts';
 import { openBenchDatabase } from './bench-database.ts';
 import { auditFilesFor, loadAuditKey, writeAnchor } from '../src/modules/audit/audit-anchor.ts';
 import { verifyJournal } from '../src/modules/audit/audit-chain.ts';
-import { chainHash, GENESIS_HASH, rowContent, sealHash, type AuditEntryInput, type AuditRow } from '../src/modules/audit/audit-entry.ts';
+import { chainHash, GENESIS_HASH, rowContent, sealHash, sealHead, type AuditEntryInput, type AuditRow } from '../src/modules/audit/audit-entry.ts';
 import { JournalAudit } from '../src/modules/audit/journal-audit.ts';
 
 const { values } = parseArgs({
@@ -71,9 +71,13 @@ try {
           .execute();
     });
   }
-  await database.db.updateTable('journal_audit_head').set({ seq: rows, hash: previous }).where('id', '=', 1).execute();
   const head = await database.db.selectFrom('journal_audit_head').select('journal_id').executeTakeFirstOrThrow();
-  writeAnchor(files.anchorFile, key, { journalId: head.journal_id, seq: rows, hash: previous, at: new Date().toISOString() });
+  await database.db
+    .updateTable('journal_audit_head')
+    .set({ seq: rows, hash: previous, mac: sealHead(key, head.journal_id, rows, previous) })
+    .where('id', '=', 1)
+    .execute();
+  writeAnchor(files.anchorFile, key, { journalId: head.journal_id, seq: rows, hash: previous, at: new Date().toISOString(), headSealed: true });
   console.log(`${values.dialect} : ${n.format(rows)} entrées écrites en ${n.format(Math.round(performance.now() - fillStart))} ms`);
 
   const report = await verifyJournal(database.db, database.dialect, files, { batchSize });

@@ -6,6 +6,7 @@ import type { Services } from '../app/compose.ts';
 import { ressembleANumeroFiscal } from '../domain/numero-fiscal.ts';
 import type { AppConfig } from '../infra/config/config.ts';
 import type { Database } from '../infra/db/database.ts';
+import { CompteursPartages } from '../infra/limites/compteurs.ts';
 import type { Logger } from '../infra/log/logger.ts';
 import { chargerCle } from '../infra/secrets/cle-fichier.ts';
 import { registerAccueilRoutes } from '../modules/accueil/accueil-routes.tsx';
@@ -83,6 +84,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // The sign-in buttons are forms whose answer redirects to the identity provider.
   const formActionOrigins = [comptes?.franceConnect?.issuerOrigin, agentsOidc?.issuerOrigin].filter((o): o is string => o !== undefined);
   const securite = { httpsPublicUrl, formActionOrigins };
+  // The throttles count in the database: every instance behind the load balancer shares one allowance.
+  const compteurs = new CompteursPartages(deps.database.db, services.clock ?? Date.now);
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     trustProxy: proxies.fastify,
@@ -154,6 +157,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       httpsPublicUrl,
       echecConnexion: echecConnexion(services),
       publicUrl: config.publicUrl,
+      compteurs,
       ...(comptes.franceConnect ? { franceConnect: comptes.franceConnect } : {}),
       ...(comptes.outbox ? { outbox: comptes.outbox } : {}),
       ...(web.signInPerMinute ? { signInPerMinute: web.signInPerMinute } : {}),
@@ -189,7 +193,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         .catch((error: unknown) => request.log.error({ err: error }, 'limite des vérifications non journalisée'));
     },
   });
-  if (agentsOidc) registerBackOffice(app, { commune: config.commune, politique, publicUrl: config.publicUrl, oidc: agentsOidc, services });
+  if (agentsOidc) registerBackOffice(app, { commune: config.commune, politique, publicUrl: config.publicUrl, oidc: agentsOidc, services, compteurs });
 
   return app;
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../app/compose.ts';
 import type { PolitiqueTarifaire } from '../domain/politique-tarifaire.ts';
 import type { CommuneConfig } from '../infra/config/commune-config.ts';
+import type { CompteursPartages } from '../infra/limites/compteurs.ts';
 import { echecConnexion } from './detection-connexion.ts';
 import { registerAdministrationRoutes } from '../modules/administration/administration-routes.tsx';
 import type { AgentsOidcClient } from '../modules/agents/agents-client.ts';
@@ -21,6 +22,8 @@ export interface BackOfficeDeps {
   readonly publicUrl: string;
   /** The agents' identity provider (ProConnect, the city's own, or the local one in demo). */
   readonly oidc: AgentsOidcClient;
+  /** The throttles' counts in the database, shared by every instance (the billing API's allowance). */
+  readonly compteurs?: CompteursPartages;
   readonly services: Pick<
     Services,
     | 'agents'
@@ -46,7 +49,7 @@ export function registerBackOffice(app: FastifyInstance, deps: BackOfficeDeps): 
   const { commune, politique, publicUrl, services } = deps;
   registerAgentsRoutes(app, { commune, agents: services.agents, oidc: deps.oidc, publicUrl, echecConnexion: echecConnexion(services) });
   registerInstructionRoutes(app, { commune, instruction: services.instruction, decisions: services.decisions, politique });
-  registerFacturation(app, { commune, facturation: services.facturation, publicUrl });
+  registerFacturation(app, { commune, facturation: services.facturation, publicUrl, ...(deps.compteurs ? { compteurs: deps.compteurs } : {}) });
   registerAdministrationRoutes(app, { commune, agents: services.agents, clesApi: services.clesApi, politiques: services.politiques });
   registerGuichetRoutes(app, { commune, guichet: services.guichet, voieEtatCivil: services.dgfip.clients.source.voie });
   registerControleRoutes(app, { commune, controle: services.controle });

@@ -164,7 +164,7 @@ test('the command refuses, in French and with the right status, what would put t
     await database.close();
   }
   const partial = await runCli(['keys', 'rotate'], env);
-  assert.equal(partial.code, 1, partial.stdout);
+  assert.equal(partial.code, 1, partial.stdout + partial.stderr);
   assert.match(partial.stderr, /Attention : 1 enregistrement n’a pas pu être rechiffré \(données altérées ou clé absente\)/);
   assert.match(partial.stderr, /situation_fiscale famille-2 : coffre_illisible/);
   assert.ok(partial.stderr.includes(`Clé « ${old} » conservée dans le fichier : 1 enregistrement l’utilise encore.`), partial.stderr);

@@ -51,6 +51,8 @@ export interface JournalAuditHeadTable {
   seq: number;
   hash: string;
   journal_id: string;
+  /** HMAC of the head with the journal's key (0015); null until the first append after the migration. */
+  mac: string | null;
 }
 
 export interface JournalAuditCheckpointTable {
@@ -91,6 +93,7 @@ export interface Schema extends DemandesSchema, ComptesSchema, BackOfficeSchema,
   installation: InstallationTable;
   numero_fiscal_essais: NumeroFiscalEssaiTable;
   attestations: AttestationTable;
+  limites_compteurs: LimiteCompteurTable;
   quota_state: QuotaStateTable;
   quota_calls: QuotaCallTable;
   journal_audit: JournalAuditTable;
@@ -421,6 +424,13 @@ export interface AlertesSchema {
   alertes: AlerteTable;
   alerte_preuves: AlertePreuveTable;
   detection_evenements: DetectionEvenementTable;
+}
+
+/** The throttles' counters shared by every instance (migration 0015). */
+export interface LimiteCompteurTable {
+  cle: string;
+  n: number;
+  fin: string;
 }
 
 /** Numéros fiscaux submitted per key (account, family, address, agent) and window (migration 0012). */

@@ -82,6 +82,8 @@ const MAX_ID_LENGTH = 256;
 const MAX_VALUE_BYTES = 1 << 20;
 const MAX_DEPTH = 200;
 const DEFAULT_BATCH = 500;
+/** Key of the PostgreSQL advisory lock a rotation holds. */
+const ROTATION_LOCK = 'quotient.coffre.rotation';
 // Five parameters per record: well under SQLite's limit of 32 766 per statement.
 const MAX_BATCH = 5000;
 
@@ -264,6 +266,35 @@ export class Coffre {
       where coffre_records.kind = v.kind and coffre_records.record_id = v.record_id
         and coffre_records.key_id = v.old_key and coffre_records.wrapped_key = v.old_wrapped`.execute(trx);
     return Number(result.numAffectedRows ?? 0n);
+  }
+
+  /**
+   * Runs `work` (a rotation) holding the database's rotation lock, so that two operators on two
+   * machines never rotate at once: a session advisory lock on PostgreSQL, released with its
+   * connection if the process dies; on SQLite, one machine, the key file's own lock is enough.
+   * Refused (`rotation_en_cours`) while another holds it.
+   */
+  /** Whether `underRotationLock` holds a lock every machine sees (PostgreSQL). */
+  get sharesRotationLock(): boolean {
+    return this.dialect === 'postgres';
+  }
+
+  async underRotationLock<T>(work: () => Promise<T>): Promise<T> {
+    if (this.dialect !== 'postgres') return work();
+    return this.db.connection().execute(async (connection) => {
+      const taken = await sql<{ ok: boolean }>`select pg_try_advisory_lock(hashtext(${ROTATION_LOCK})) as ok`.execute(connection);
+      if (taken.rows[0]?.ok !== true)
+        throw new QuotientError(
+          'conflict',
+          'rotation_en_cours',
+          'Une rotation des clés du coffre est déjà en cours (peut-être sur une autre machine) : attendez qu’elle se termine, puis relancez si besoin.',
+        );
+      try {
+        return await work();
+      } finally {
+        await sql`select pg_advisory_unlock(hashtext(${ROTATION_LOCK}))`.execute(connection);
+      }
+    });
   }
 
   /** The master keys the database knows, with how many records each wraps. */

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { after, test } from 'node:test';
 import { isQuotientError, type QuotientError } from '../../domain/errors.ts';
+import { ressembleANumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { loadConfig } from '../config/config.ts';
 import { DEMO_KEYRING_NAME, generateMasterKey, KeyringFile, keyringFileOf, newKeyring, openKeyringFile, parseKeyring, serializeKeyring } from './keyring.ts';
 
@@ -121,6 +122,20 @@ test('the key file lock excludes a second operation, and a lock left by a dead p
   assert.equal(existsSync(`${path}.verrou`), false);
 });
 
+test('on a shared volume, a lock left by another machine is not taken over on the strength of a process number', () => {
+  const path = fresh();
+  const file = KeyringFile.create(path);
+  // The process number means nothing here: the lock is another machine's, held or not.
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+  writeFileSync(`${path}.verrou`, `${dead}@serveur-b.mairie.local`);
+  const error = refused(() => file.lock(), 'fichier_cles_verrouille');
+  assert.match(error.message, /machine « serveur-b\.mairie\.local »/);
+  assert.equal(existsSync(`${path}.verrou`), true, 'left in place');
+  // Holding the database's rotation lock, which a live rotation there would hold, the lock is stale.
+  file.lock({ lockedElsewhereIsStale: true })();
+  assert.equal(existsSync(`${path}.verrou`), false);
+});
+
 test('keys never show in logs, JSON or inspection', () => {
   const keyring = newKeyring();
   const secret = keyring.active.key.export();
@@ -169,4 +184,14 @@ test('instances starting together on an empty data folder all end up with the sa
   const ids = await Promise.all([run(), run(), run(), run()]);
   assert.equal(new Set(ids).size, 1, ids.join(', '));
   assert.equal(KeyringFile.open(path).current().activeId, ids[0]);
+});
+
+test('a new key’s id never looks like a numéro fiscal, so that the journal can always name it', () => {
+  // The date's eight digits and eight random hex digits: about one id in ten looked like one before.
+  const clock = () => new Date('2026-11-23T10:00:00.000Z');
+  for (let i = 0; i < 2000; i++) {
+    const { id } = generateMasterKey(clock);
+    assert.match(id, /^cle-20261123-k[0-9a-f]{8}$/);
+    assert.equal(ressembleANumeroFiscal(id), false, id);
+  }
 });

@@ -10,6 +10,7 @@
  */
 import { createSecretKey, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync, type BigIntStats } from 'node:fs';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { inspect } from 'node:util';
 import { z } from 'zod';
@@ -98,7 +99,10 @@ export class Keyring {
 export function generateMasterKey(clock: () => Date = () => new Date()): KeyringEntry {
   const now = clock();
   const day = now.toISOString().slice(0, 10).replaceAll('-', '');
-  return { id: `cle-${day}-${randomBytes(4).toString('hex')}`, createdAt: now.toISOString(), key: createSecretKey(randomBytes(KEY_BYTES)) };
+  // A letter between the date and the random part: eight digits of the date next to eight random
+  // hex digits that happen to be decimal would look like a numéro fiscal, which the journal
+  // (« coffre.rotation » names the new key) rightly refuses.
+  return { id: `cle-${day}-k${randomBytes(4).toString('hex')}`, createdAt: now.toISOString(), key: createSecretKey(randomBytes(KEY_BYTES)) };
 }
 
 export function newKeyring(clock?: () => Date): Keyring {
@@ -254,20 +258,32 @@ export class KeyringFile implements KeyringSource {
 
   /**
    * Takes the file's lock for a change that spans several steps (a rotation), so that two
-   * operators cannot interleave and lose a key. A lock left by a process that died is taken over.
+   * operators cannot interleave and lose a key. The lock names its process and machine: a lock
+   * left by a process of this machine that died is taken over; one left on another machine (a key
+   * file on a shared volume) only when the caller holds the database's rotation lock
+   * (`lockedElsewhereIsStale`), which a live rotation there would hold.
    */
-  lock(): () => void {
+  lock(options: { lockedElsewhereIsStale?: boolean } = {}): () => void {
     const lockPath = `${this.path}.verrou`;
+    const here = hostname();
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fd = openSync(lockPath, 'wx', 0o600);
-        writeSync(fd, String(process.pid));
+        writeSync(fd, `${process.pid}@${here}`);
         closeSync(fd);
         return () => rmSync(lockPath, { force: true });
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const holder = Number(readFileSync(lockPath, 'utf8').trim());
-        if (Number.isInteger(holder) && holder > 0 && processAlive(holder)) {
+        const [pidText = '', host = here] = readFileSync(lockPath, 'utf8').trim().split('@');
+        const holder = Number(pidText);
+        if (host !== here && !options.lockedElsewhereIsStale) {
+          throw new QuotientError(
+            'conflict',
+            'fichier_cles_verrouille',
+            `Une autre opération sur les clés est en cours sur la machine « ${host} » (processus ${pidText}). Attendez qu’elle se termine ; si elle a été interrompue, supprimez ${lockPath}.`,
+          );
+        }
+        if (host === here && Number.isInteger(holder) && holder > 0 && processAlive(holder)) {
           throw new QuotientError(
             'conflict',
             'fichier_cles_verrouille',

@@ -141,3 +141,28 @@ test('an interrupted rotation is finished by the next one', async (t) => {
     assert.equal(await coffre.get(KIND, 'pendant'), 'sous la clé de la base');
   });
 });
+
+test('two rotations started at once, from two machines sharing the database, never interleave: the second is refused and nothing is lost', async (t) => {
+  await eachDialect(t, async (fixture) => {
+    const keyFile = join(dir, `${fixture.dialect}-deux-machines.json`);
+    const file = KeyringFile.create(keyFile);
+    const database = await fixture.open();
+    const coffre = new Coffre({ db: database.db, dialect: database.dialect, keyring: file });
+    for (let i = 0; i < 200; i++) await coffre.put(KIND, `r-${i}`, i);
+    // Another machine: its own connection and its own handle on the key file (a shared volume).
+    const other = new Coffre({ db: (await fixture.open({ migrate: false })).db, dialect: fixture.dialect, keyring: KeyringFile.open(keyFile) });
+    const results = await Promise.allSettled([
+      rotateMasterKey(coffre, file, { batchSize: 10 }),
+      rotateMasterKey(other, KeyringFile.open(keyFile), { batchSize: 10 }),
+    ]);
+    const done = results.filter((r) => r.status === 'fulfilled');
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    assert.equal(done.length, 1, 'one rotation ran');
+    assert.equal(refused.length, 1, 'the other was refused');
+    const code = (refused[0]?.reason as { code?: string }).code;
+    assert.ok(code === 'rotation_en_cours' || code === 'fichier_cles_verrouille', String(code));
+    const report = (done[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof rotateMasterKey>>>).value;
+    assert.deepEqual(file.reload().ids, [report.newKeyId], 'one key in the file: the one every record is under');
+    for (let i = 0; i < 200; i++) assert.equal(await other.get(KIND, `r-${i}`), i);
+  });
+});

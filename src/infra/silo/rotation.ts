@@ -19,9 +19,15 @@ export interface MasterKeyRotation {
   readonly durationMs: number;
 }
 
-export async function rotateMasterKey(coffre: Coffre, file: KeyringFile, options: RotationOptions & { clock?: () => Date } = {}): Promise<MasterKeyRotation> {
+export function rotateMasterKey(coffre: Coffre, file: KeyringFile, options: RotationOptions & { clock?: () => Date } = {}): Promise<MasterKeyRotation> {
+  // The database's lock first, shared by every machine; then the file's (one machine, or a lock
+  // left on the shared volume by a rotation that died elsewhere, since it no longer holds the first).
+  return coffre.underRotationLock(() => rotateLocked(coffre, file, options));
+}
+
+async function rotateLocked(coffre: Coffre, file: KeyringFile, options: RotationOptions & { clock?: () => Date }): Promise<MasterKeyRotation> {
   const started = performance.now();
-  const release = file.lock();
+  const release = file.lock({ lockedElsewhereIsStale: coffre.sharesRotationLock });
   try {
     const entry = generateMasterKey(options.clock);
     // The file first: a process that meets the new key in the database must find it on disk.

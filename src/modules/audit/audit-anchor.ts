@@ -94,13 +94,21 @@ export interface Anchor {
   readonly hash: string;
   /** When it was written, ISO-8601 UTC (informative). */
   readonly at: string;
+  /**
+   * The head in the database was sealed when this anchor was written (file version 2): from then
+   * on every append seals it, so a head found without a seal was stripped of it.
+   */
+  readonly headSealed: boolean;
 }
 
 export type AnchorRead =
   { readonly state: 'absente' } | { readonly state: 'invalide'; readonly why: string } | { readonly state: 'valide'; readonly anchor: Anchor };
 
 function anchorMac(key: Buffer, anchor: Anchor): string {
-  return createHmac('sha256', key).update(`quotient-audit-ancre|1|${anchor.journalId}|${anchor.seq}|${anchor.hash}|${anchor.at}`).digest('hex');
+  const base = `${anchor.journalId}|${anchor.seq}|${anchor.hash}|${anchor.at}`;
+  return createHmac('sha256', key)
+    .update(anchor.headSealed ? `quotient-audit-ancre|2|${base}|tete-scellee` : `quotient-audit-ancre|1|${base}`)
+    .digest('hex');
 }
 
 export function readAnchor(file: string, key: Buffer): AnchorRead {
@@ -121,7 +129,7 @@ export function readAnchor(file: string, key: Buffer): AnchorRead {
   if (
     value === null ||
     typeof value !== 'object' ||
-    value.version !== 1 ||
+    (value.version !== 1 && value.version !== 2) ||
     typeof value.journalId !== 'string' ||
     !Number.isSafeInteger(value.seq) ||
     (value.seq as number) < 0 ||
@@ -132,7 +140,7 @@ export function readAnchor(file: string, key: Buffer): AnchorRead {
   ) {
     return { state: 'invalide', why: 'format inattendu' };
   }
-  const anchor: Anchor = { journalId: value.journalId, seq: value.seq as number, hash: value.hash, at: value.at };
+  const anchor: Anchor = { journalId: value.journalId, seq: value.seq as number, hash: value.hash, at: value.at, headSealed: value.version === 2 };
   if (!sameHex(anchorMac(key, anchor), value.mac)) return { state: 'invalide', why: 'signature invalide' };
   return { state: 'valide', anchor };
 }
@@ -144,7 +152,7 @@ export function readAnchor(file: string, key: Buffer): AnchorRead {
 export function writeAnchor(file: string, key: Buffer, anchor: Anchor): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const { journalId, seq, hash, at } = anchor;
-  const body = `${JSON.stringify({ version: 1, journalId, seq, hash, at, mac: anchorMac(key, anchor) })}\n`;
+  const body = `${JSON.stringify({ version: anchor.headSealed ? 2 : 1, journalId, seq, hash, at, mac: anchorMac(key, anchor) })}\n`;
   const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const fd = openSync(temp, 'wx', 0o600);
   try {

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { DialectName } from '../../infra/db/database.ts';
 import type { Schema } from '../../infra/db/schema.ts';
 import { readAnchor, readAuditKey, type AnchorRead, type AuditFiles } from './audit-anchor.ts';
-import { chainHash, GENESIS_HASH, sameHex, sealCheckpoint, sealHash, type AuditRow } from './audit-entry.ts';
+import { chainHash, GENESIS_HASH, headSealState, sameHex, sealCheckpoint, sealHash, type AuditRow } from './audit-entry.ts';
 
 /** Why the chain breaks at a sequence number (stable codes, for programs). */
 export type BreakReason =
@@ -18,6 +18,7 @@ export type BreakReason =
   | 'ancre_invalide'
   | 'ancre_autre_journal'
   | 'cle_absente'
+  | 'tete_invalide' // the head in the database was moved or rewritten without the journal key
   | 'partie_reconnue_modifiee'; // an entry an auditor's acknowledgement covered changed since
 
 export const BREAK_MESSAGES: Record<BreakReason, string> = {
@@ -32,6 +33,8 @@ export const BREAK_MESSAGES: Record<BreakReason, string> = {
   ancre_invalide: 'le fichier d’ancre externe est illisible ou sa signature est invalide',
   ancre_autre_journal: 'le fichier d’ancre externe appartient à un autre journal',
   cle_absente: 'la clé du journal est introuvable : les sceaux ne peuvent pas être vérifiés',
+  tete_invalide:
+    'la tête du journal enregistrée en base (dernière séquence et son empreinte) a été réécrite sans la clé du journal : des dernières entrées ont pu être supprimées',
   partie_reconnue_modifiee: 'la partie du journal reconnue altérée par un auditeur a encore changé depuis cette reconnaissance',
 };
 
@@ -184,7 +187,7 @@ export async function verifyJournal(db: Kysely<Schema>, dialect: DialectName, fi
   let builder = db.transaction();
   if (dialect === 'postgres') builder = builder.setIsolationLevel('repeatable read').setAccessMode('read only');
   return builder.execute(async (trx) => {
-    const head = await trx.selectFrom('journal_audit_head').select(['seq', 'journal_id']).where('id', '=', 1).executeTakeFirst();
+    const head = await trx.selectFrom('journal_audit_head').select(['seq', 'hash', 'journal_id', 'mac']).where('id', '=', 1).executeTakeFirst();
     const anyRow = await trx.selectFrom('journal_audit').select('seq').limit(1).executeTakeFirst();
     const anyCheckpoint = await trx.selectFrom('journal_audit_checkpoint').select('first_kept_seq').limit(1).executeTakeFirst();
     const empty = anyRow === undefined && anyCheckpoint === undefined && (head?.seq ?? 0) === 0;
@@ -248,7 +251,7 @@ export async function verifyJournal(db: Kysely<Schema>, dialect: DialectName, fi
     if (anchorInfo.state === 'absente') return done(null, 'ancre_absente');
     if (anchorInfo.state === 'invalide') return done(null, 'ancre_invalide');
     if (anchorInfo.state === 'autre_journal') return done(null, 'ancre_autre_journal');
-    const anchor = (anchorRead as { anchor: { seq: number; hash: string } }).anchor;
+    const anchor = (anchorRead as { anchor: { seq: number; hash: string; headSealed: boolean } }).anchor;
     if (anchor.seq >= next) return done({ seq: next, reason: 'fin_tronquee' });
     if (anchor.seq >= start.seq) {
       if (checker.watchedHash === null || !sameHex(checker.watchedHash, anchor.hash)) return done({ seq: anchor.seq, reason: 'ancre_divergente' });
@@ -258,8 +261,35 @@ export async function verifyJournal(db: Kysely<Schema>, dialect: DialectName, fi
     // The head row also says how far the journal went: a cut tail shows here too, unless the head
     // was rewritten as well, which the anchor above catches.
     if (head !== undefined && head.seq >= next) return done({ seq: next, reason: 'fin_tronquee' });
+    // The sealed head is exact (written with each entry) where the anchor file may lag: a tail cut
+    // below the file's anchor, with the head moved back, shows here.
+    if (head !== undefined) {
+      const brk = headBreak(key, head, next, checker.last ?? { seq: start.seq - 1, hash: start.previousHash }, anchor.headSealed);
+      if (brk !== null) return done(brk);
+    }
     return done(null);
   });
+}
+
+/**
+ * The head against the last entry present: sealed by the key, naming that very entry. A head
+ * without a seal is accepted only while the anchor does not say it was sealed (a journal from
+ * before migration 0015 that nothing was appended to since).
+ */
+export function headBreak(
+  key: Buffer,
+  head: { readonly journal_id: string; readonly seq: number; readonly hash: string; readonly mac: string | null },
+  next: number,
+  last: { readonly seq: number; readonly hash: string },
+  anchorSaysSealed: boolean,
+): ChainBreak | null {
+  const seal = headSealState(key, head);
+  if (seal === 'invalide' || (seal === 'absente' && anchorSaysSealed)) return { seq: Math.min(head.seq + 1, next), reason: 'tete_invalide' };
+  if (seal === 'absente') return null;
+  // A sealed head behind the last entry: an older head put back (entries after it are not its own).
+  if (head.seq < last.seq) return { seq: head.seq + 1, reason: 'tete_invalide' };
+  if (head.seq === last.seq && head.hash !== last.hash) return { seq: head.seq, reason: 'tete_invalide' };
+  return null;
 }
 
 function describe(reason: BreakReason | null, seq: number | null, checked: number, firstSeq: number | null, lastSeq: number | null): string {

@@ -104,6 +104,33 @@ export function sealCheckpoint(key: Buffer, firstKeptSeq: number, previousHash: 
   return createHmac('sha256', key).update(`quotient-audit-point-de-controle|1|${firstKeptSeq}|${previousHash}|${purgeSeq}`).digest('hex');
 }
 
+/**
+ * The seal of the journal's head (migration 0015): its last sequence number and hash, bound to the
+ * journal's id. Every append writes it in the same transaction as the entry, so the head in the
+ * database is the exact, shared anchor of every instance; without the key, nobody can move it back
+ * over a cut tail.
+ */
+export function sealHead(key: Buffer, journalId: string, seq: number, hash: string): string {
+  return createHmac('sha256', key).update(`quotient-audit-tete|1|${journalId}|${seq}|${hash}`).digest('hex');
+}
+
+/** Written instead of a seal once a head was found rewritten without the key: the break stays visible. */
+export const BROKEN_HEAD_MARK = 'rompue';
+
+/**
+ * `valide`: sealed by the key, or the untouched start (sequence 0, zero hash), which has nothing
+ * to protect; `absente`: no seal yet (a journal from before migration 0015); `invalide`: rewritten
+ * without the key.
+ */
+export function headSealState(
+  key: Buffer,
+  head: { readonly journal_id: string; readonly seq: number; readonly hash: string; readonly mac: string | null },
+): 'valide' | 'absente' | 'invalide' {
+  if (head.seq === 0 && head.hash === GENESIS_HASH) return 'valide';
+  if (head.mac === null) return 'absente';
+  return sameHex(sealHead(key, head.journal_id, head.seq, head.hash), head.mac) ? 'valide' : 'invalide';
+}
+
 export function sameHex(a: string, b: string): boolean {
   if (a.length !== b.length || !/^[0-9a-f]*$/.test(a) || !/^[0-9a-f]*$/.test(b)) return false;
   return timingSafeEqual(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'));

@@ -197,3 +197,43 @@ test('the tail cut is seen only thanks to the anchor: without it, the shortened 
     assert.equal(withoutAnchor.firstBrokenSeq, null);
   });
 });
+
+test('the head sealed in the database shows a tail cut below a lagging anchor file, and the next entries do not cover it', async (t) => {
+  await eachDialect(t, async (fixture, st) => {
+    for (const forgery of ['tete_reecrite', 'sceau_retire'] as const) {
+      const database = await fixture.open();
+      await resetJournal(database);
+      const dir = tempDir(st);
+      const { journal } = await openJournal(database, dir);
+      await seed(journal, 6);
+      // Three entries committed, the anchor file not yet moved (an instance stopped between the two).
+      await database.db.transaction().execute(async (trx) => {
+        for (let i = 6; i < 9; i++) await journal.append(sampleEntry(i), trx);
+      });
+      const lagging = await journal.verify();
+      assert.equal(lagging.intact, true, lagging.message);
+      assert.equal(lagging.anchor.seq, 6);
+
+      // The last two removed and the head moved back onto the 7th, without the key.
+      await asPrivileged(database, async (trx) => {
+        const kept = await trx.selectFrom('journal_audit').select('hash').where('seq', '=', 7).executeTakeFirstOrThrow();
+        await trx.deleteFrom('journal_audit').where('seq', '>', 7).execute();
+        await trx
+          .updateTable('journal_audit_head')
+          .set({ seq: 7, hash: kept.hash, ...(forgery === 'sceau_retire' ? { mac: null } : {}) })
+          .execute();
+      });
+      const cut = await journal.verify();
+      assert.equal(cut.intact, false, `${forgery}: ${cut.message}`);
+      assert.equal(cut.reason, 'tete_invalide', forgery);
+      assert.equal(cut.firstBrokenSeq, 8, forgery);
+      assert.match(cut.message, /tête du journal/);
+
+      // The application goes on: its next entries neither hide the rewrite nor move the anchor over it.
+      await journal.append(sampleEntry(20));
+      const later = await journal.verify();
+      assert.equal(later.reason, 'tete_invalide', forgery);
+      assert.equal(later.anchor.seq, 6, forgery);
+    }
+  });
+});

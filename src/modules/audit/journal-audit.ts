@@ -3,15 +3,18 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { QuotientError } from '../../domain/errors.ts';
 import type { DialectName } from '../../infra/db/database.ts';
 import type { Schema } from '../../infra/db/schema.ts';
-import { loadAuditKey, readAnchor, writeAnchor, type Anchor, type AuditFiles } from './audit-anchor.ts';
+import { anchorTarget, withAnchorLock, writeAnchorLocked, type AnchorOutcome, type AuditAlert } from './audit-ancrage.ts';
+import { loadAuditKey, readAnchor, writeAnchor, type AuditFiles } from './audit-anchor.ts';
 import { chainStart, ChainChecker, PURGE_ACTION, rowsAfter, verifyJournal, type VerificationReport, type VerifyOptions } from './audit-chain.ts';
 import {
+  BROKEN_HEAD_MARK,
   chainHash,
-  GENESIS_HASH,
+  headSealState,
   rowContent,
   rowToEntry,
   sealCheckpoint,
   sealHash,
+  sealHead,
   validateEntry,
   type Acteur,
   type AuditEntry,
@@ -30,12 +33,7 @@ import {
   type Period,
 } from './audit-query.ts';
 
-/** Something that the operator must hear about: the anchor could not be moved forward. */
-export interface AuditAlert {
-  readonly code: 'ancre_absente' | 'ancre_invalide' | 'ancre_autre_journal' | 'ancre_divergente' | 'chaine_rompue';
-  readonly message: string;
-  readonly seq?: number;
-}
+export type { AnchorOutcome, AuditAlert } from './audit-ancrage.ts';
 
 export interface JournalAuditOptions {
   readonly db: Kysely<Schema>;
@@ -46,8 +44,6 @@ export interface JournalAuditOptions {
   /** Told when the anchor cannot advance (tampering, lost anchor file). Defaults to a process warning. */
   readonly onAlert?: (alert: AuditAlert) => void;
 }
-
-export type AnchorOutcome = { readonly state: 'avancee' | 'a_jour'; readonly seq: number } | { readonly state: 'refusee'; readonly alert: AuditAlert };
 
 export interface PurgeReport {
   /** Entries removed (0: nothing older than the limit, and nothing was written). */
@@ -87,6 +83,8 @@ export class JournalAudit {
   private readonly clock: () => Date;
   private readonly onAlert: (alert: AuditAlert) => void;
   private running: Promise<AnchorOutcome> | null = null;
+  /** The head was seen sealed (by this process, or by the anchor): a head without a seal was stripped of it. */
+  private headWasSealed = false;
   private queued: Promise<AnchorOutcome> | null = null;
 
   private constructor(options: JournalAuditOptions, key: Buffer) {
@@ -133,22 +131,29 @@ export class JournalAudit {
   /**
    * The head row is updated first: on PostgreSQL that takes its row lock, on SQLite the write
    * lock, so appends from every process take their sequence numbers one after the other, and a
-   * rolled-back transaction gives its number back (no gaps).
+   * rolled-back transaction gives its number back (no gaps). The new head is sealed in the same
+   * transaction (the shared anchor of every instance); a head found rewritten without the key
+   * stays marked broken, so that the next append does not cover the evidence, until an auditor's
+   * acknowledgement or a re-anchoring (`reseal`) starts it afresh.
    */
-  private async appendWithin(trx: Transaction<Schema>, entry: AuditEntryInput): Promise<AuditEntry> {
+  private async appendWithin(trx: Transaction<Schema>, entry: AuditEntryInput, options: { reseal?: boolean } = {}): Promise<AuditEntry> {
     const head = await trx
       .updateTable('journal_audit_head')
       .set({ seq: sql`seq + 1` })
       .where('id', '=', 1)
-      .returning(['seq', 'hash'])
+      .returning(['seq', 'hash', 'journal_id', 'mac'])
       .executeTakeFirst();
     if (head === undefined)
       throw new QuotientError('unavailable', 'journal_audit_indisponible', 'Le journal d’audit n’est pas initialisé : lancez « quotient migrate ».');
+    const previous = headSealState(this.key, { journal_id: head.journal_id, seq: head.seq - 1, hash: head.hash, mac: head.mac });
     const content = rowContent(head.seq, this.clock().toISOString(), entry);
     const hash = chainHash(head.hash, content);
     const row = { ...content, hash, mac: sealHash(this.key, hash) };
     await trx.insertInto('journal_audit').values(row).execute();
-    await trx.updateTable('journal_audit_head').set({ hash }).where('id', '=', 1).execute();
+    const broken = previous === 'invalide' || (previous === 'absente' && this.headWasSealed);
+    const mac = broken && !options.reseal ? BROKEN_HEAD_MARK : sealHead(this.key, head.journal_id, head.seq, hash);
+    if (mac !== BROKEN_HEAD_MARK) this.headWasSealed = true;
+    await trx.updateTable('journal_audit_head').set({ hash, mac }).where('id', '=', 1).execute();
     return rowToEntry(row);
   }
 
@@ -180,88 +185,20 @@ export class JournalAudit {
 
   private async advanceAnchor(): Promise<AnchorOutcome> {
     const current = readAnchor(this.files.anchorFile, this.key);
-    if (current.state === 'invalide') {
-      return this.refuse({
-        code: 'ancre_invalide',
-        message: `Journal d’audit : l’ancre externe ${this.files.anchorFile} est invalide (${current.why}) ; elle n’est plus mise à jour. Lancez « quotient audit verify ».`,
-      });
-    }
-    const target = await this.db.transaction().execute(async (trx): Promise<Anchor | AuditAlert | 'a_jour'> => {
-      const head = await trx.selectFrom('journal_audit_head').select(['seq', 'journal_id']).where('id', '=', 1).executeTakeFirstOrThrow();
-      if (current.state === 'absente') {
-        if (head.seq === 0) return { journalId: head.journal_id, seq: 0, hash: GENESIS_HASH, at: this.clock().toISOString() };
-        return {
-          code: 'ancre_absente',
-          message: `Journal d’audit : l’ancre externe ${this.files.anchorFile} a disparu alors que le journal contient des entrées ; elle n’est pas recréée d’office. Lancez « quotient audit verify ».`,
-        };
-      }
-      const from = current.anchor;
-      if (from.journalId !== head.journal_id) {
-        // An anchor left by another journal (a demo database started afresh) is replaced only in
-        // demo and while this journal is still empty.
-        if (head.seq === 0 && this.files.replaceForeignAnchor)
-          return { journalId: head.journal_id, seq: 0, hash: GENESIS_HASH, at: this.clock().toISOString() };
-        return {
-          code: 'ancre_autre_journal',
-          message: `Journal d’audit : l’ancre externe ${this.files.anchorFile} appartient à un autre journal. Lancez « quotient audit verify ».`,
-        };
-      }
-      // The anchor is written after commit and the head only grows: a head behind it means entries
-      // were removed and the head rewritten.
-      if (head.seq < from.seq) {
-        return {
-          code: 'chaine_rompue',
-          seq: head.seq + 1,
-          message: `Journal d’audit : l’ancre externe désigne la séquence n° ${from.seq} mais la base s’arrête avant ; l’ancre n’est plus avancée. Lancez « quotient audit verify ».`,
-        };
-      }
-      if (head.seq === from.seq) return 'a_jour';
-      const start = await chainStart(trx, this.key);
-      let checker: ChainChecker;
-      if (from.seq >= start.seq) {
-        const row = await trx.selectFrom('journal_audit').select('hash').where('seq', '=', from.seq).executeTakeFirst();
-        if (row === undefined || row.hash !== from.hash) {
-          return {
-            code: 'ancre_divergente',
-            seq: from.seq,
-            message: `Journal d’audit : l’entrée n° ${from.seq} désignée par l’ancre externe a disparu ou changé ; l’ancre n’est plus avancée. Lancez « quotient audit verify ».`,
-          };
-        }
-        checker = new ChainChecker(this.key, start, null, from);
-      } else {
-        // The anchor predates the latest purge: the sealed checkpoint takes over from it.
-        checker = new ChainChecker(this.key, start);
-      }
-      for await (const row of rowsAfter(trx, checker.next - 1)) {
-        const brk = checker.check(row);
-        if (brk !== null) {
-          return {
-            code: 'chaine_rompue',
-            seq: brk.seq,
-            message: `Journal d’audit : la chaîne est rompue à la séquence n° ${brk.seq} ; l’ancre n’est plus avancée. Lancez « quotient audit verify ».`,
-          };
-        }
-      }
-      if (checker.last === null) return 'a_jour';
-      return { journalId: head.journal_id, seq: checker.last.seq, hash: checker.last.hash, at: this.clock().toISOString() };
-    });
+    const target = await anchorTarget(this.db, this.key, this.files, current, () => this.clock().toISOString());
     if (target === 'a_jour') return { state: 'a_jour', seq: current.state === 'valide' ? current.anchor.seq : 0 };
     if ('code' in target) return this.refuse(target);
-    // Another process may have moved it further meanwhile: never move it back.
-    const latest = readAnchor(this.files.anchorFile, this.key);
-    if (latest.state === 'valide' && latest.anchor.journalId === target.journalId && latest.anchor.seq >= target.seq && current.state === 'valide') {
-      return { state: 'a_jour', seq: latest.anchor.seq };
-    }
-    writeAnchor(this.files.anchorFile, this.key, target);
-    return { state: 'avancee', seq: target.seq };
+    // Another instance may have moved it further meanwhile: never move it back.
+    const outcome = await writeAnchorLocked(this.db, this.dialect, this.key, this.files, current, target);
+    return outcome.state === 'refusee' ? this.refuse(outcome.alert) : outcome;
   }
 
   private async anchorGenesis(): Promise<void> {
     const current = readAnchor(this.files.anchorFile, this.key);
-    if (current.state === 'valide') {
-      const head = await this.db.selectFrom('journal_audit_head').select(['seq', 'journal_id']).where('id', '=', 1).executeTakeFirst();
-      if (head === undefined || current.anchor.journalId === head.journal_id) return;
-    }
+    const head = await this.db.selectFrom('journal_audit_head').select(['seq', 'hash', 'journal_id', 'mac']).where('id', '=', 1).executeTakeFirst();
+    this.headWasSealed =
+      (current.state === 'valide' && current.anchor.headSealed) || (head !== undefined && head.seq > 0 && headSealState(this.key, head) === 'valide');
+    if (current.state === 'valide' && (head === undefined || current.anchor.journalId === head.journal_id)) return;
     await this.anchor();
   }
 
@@ -395,16 +332,23 @@ export class JournalAudit {
       throw new QuotientError('conflict', 'journal_altere', `Réancrage refusé : ${report.message}`);
     }
     const entry = await this.db.transaction().execute((trx) =>
-      this.appendWithin(trx, {
-        actor,
-        action: 'journal.reancre',
-        target: { type: 'journal_audit', id: 'journal' },
-        outcome: 'succes',
-        details: { ancrePrecedente: report.anchor.state },
-      }),
+      this.appendWithin(
+        trx,
+        {
+          actor,
+          action: 'journal.reancre',
+          target: { type: 'journal_audit', id: 'journal' },
+          outcome: 'succes',
+          details: { ancrePrecedente: report.anchor.state },
+        },
+        { reseal: true },
+      ),
     );
     const head = await this.db.selectFrom('journal_audit_head').select('journal_id').where('id', '=', 1).executeTakeFirstOrThrow();
-    writeAnchor(this.files.anchorFile, this.key, { journalId: head.journal_id, seq: entry.seq, hash: entry.hash, at: entry.time });
+    // Under the anchor's lock: an instance anchoring meanwhile cannot write an older head after this one.
+    await withAnchorLock(this.db, this.dialect, async () => {
+      writeAnchor(this.files.anchorFile, this.key, { journalId: head.journal_id, seq: entry.seq, hash: entry.hash, at: entry.time, headSealed: true });
+    });
     return entry;
   }
 
@@ -435,13 +379,18 @@ export class JournalAudit {
         .where('id', '=', 1)
         .execute();
       const binding = await bindingNow(trx, report.firstBrokenSeq);
-      const entry = await this.appendWithin(trx, {
-        actor,
-        action: 'journal.alteration_reconnue',
-        target: { type: 'journal_audit', id: 'journal' },
-        outcome: 'succes',
-        details: { reconnaissance: id, raison: constat.reason ?? raison, sequenceRompue: constat.firstBrokenSeq, teteSequence: binding.teteSequence, motif },
-      });
+      // The acknowledged break may be the head itself: sealed afresh from this entry on.
+      const entry = await this.appendWithin(
+        trx,
+        {
+          actor,
+          action: 'journal.alteration_reconnue',
+          target: { type: 'journal_audit', id: 'journal' },
+          outcome: 'succes',
+          details: { reconnaissance: id, raison: constat.reason ?? raison, sequenceRompue: constat.firstBrokenSeq, teteSequence: binding.teteSequence, motif },
+        },
+        { reseal: true },
+      );
       const reconnaissance: Reconnaissance = {
         id,
         ...binding,

@@ -8,6 +8,8 @@ import { pageContext, sendPage } from '../../http/render.tsx';
 import { signIn, signOut } from '../../http/session.ts';
 import { Layout } from '../../http/ui/layout.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
+import type { CompteursPartages } from '../../infra/limites/compteurs.ts';
+import { magasinPartage } from '../../infra/limites/magasin-rate-limit.ts';
 import type { CapturedCourriel } from '../../infra/mail/mailer.ts';
 import type { ComptesService } from './comptes-service.ts';
 import type { FranceConnectClient } from './franceconnect-client.ts';
@@ -35,6 +37,8 @@ export interface ComptesRoutesDeps {
   readonly outbox?: readonly CapturedCourriel[];
   /** Sign-in attempts per address IP and minute (default 20). */
   readonly signInPerMinute?: number;
+  /** Where the attempts are counted: the database, shared by every instance (in this process's memory without). */
+  readonly compteurs?: CompteursPartages;
 }
 
 /** The forms of this module: every field is checked by the accounts service, with its own messages. */
@@ -74,6 +78,7 @@ export async function registerComptesRoutes(app: FastifyInstance, deps: ComptesR
 
   await app.register(rateLimit, {
     global: false,
+    ...(deps.compteurs ? { store: magasinPartage(deps.compteurs, 'connexion') } : {}),
     errorResponseBuilder: () =>
       new QuotientError(
         'rate_limited',

@@ -1,9 +1,11 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { QuotientError, type ErrorDetail } from '../../domain/errors.ts';
 import { NOM_MAX, nomPlausible } from '../../domain/etat-civil.ts';
+import { ressembleANumeroFiscal } from '../../domain/numero-fiscal.ts';
 import type { Schema } from '../../infra/db/schema.ts';
+import { CompteursPartages } from '../../infra/limites/compteurs.ts';
 import type { Mailer } from '../../infra/mail/mailer.ts';
 import type { Acteur, AuditEntryInput } from '../audit/audit-entry.ts';
 import type { FranceConnectIdentity } from './franceconnect-client.ts';
@@ -38,6 +40,8 @@ export const PASSWORD_MIN_LENGTH = 12;
 /** Failures before an account (or an unknown address) is held back, and for how long. */
 export const MAX_FAILURES = 5;
 export const LOCK_MS = 15 * 60_000;
+/** Failures on an unknown address are forgotten a day after the last one. */
+const OUBLI_ECHECS_MS = 24 * 3600_000;
 const VERIFICATION_TTL_MS = 48 * 3600_000;
 const RESET_TTL_MS = 60 * 60_000;
 
@@ -89,11 +93,13 @@ export interface Inscription {
 
 /** Sign-in, sign-up, verification and reset of family accounts. */
 export class ComptesService {
-  private readonly unknownFailures = new Map<string, { count: number; until: number }>();
+  /** Failures on unknown addresses, counted in the database: every instance holds the same address back. */
+  private readonly echecsInconnus: CompteursPartages;
 
   private readonly hacher: (password: string) => Promise<string>;
   constructor(private readonly deps: ComptesServiceDeps) {
     this.hacher = deps.hacher ?? ((password) => argon2Hash(password));
+    this.echecsInconnus = new CompteursPartages(deps.db, () => this.now());
   }
 
   private now(): number {
@@ -355,25 +361,33 @@ export class ComptesService {
     const now = this.now();
     const row = await this.deps.db.selectFrom('comptes').selectAll().where('kind', '=', 'local').where('email', '=', email).executeTakeFirst();
     if (!row || !row.password_hash) {
-      const entry = this.unknownFailures.get(email);
-      if (entry && entry.until > now) throw held;
+      // Kept by a digest of the address, never the address itself; something typed that looks like
+      // a numéro fiscal is not kept in any form (the per-address-IP limit still counts the try).
+      const cle = ressembleANumeroFiscal(email) ? null : `connexion-inconnue:${sha256(email)}`;
+      if (cle !== null && (await this.echecsInconnus.bloque(cle, MAX_FAILURES)) !== null) throw held;
       dummyHash ??= argon2Hash('mot de passe factice pour le temps de réponse');
       await argon2Verify(await dummyHash, password).catch(() => false);
-      const count = (entry && entry.until === 0 ? entry.count : 0) + 1;
-      this.unknownFailures.set(email, { count: count >= MAX_FAILURES ? 0 : count, until: count >= MAX_FAILURES ? now + LOCK_MS : 0 });
-      if (this.unknownFailures.size > 10_000) this.unknownFailures.delete(this.unknownFailures.keys().next().value as string);
-      throw count >= MAX_FAILURES ? held : wrong;
+      if (cle === null) throw wrong;
+      const echec = await this.echecsInconnus.echouer(cle, MAX_FAILURES, LOCK_MS, OUBLI_ECHECS_MS);
+      throw echec.bloque ? held : wrong;
     }
     if (row.locked_until !== null && row.locked_until > new Date(now).toISOString()) throw held;
     const ok = await argon2Verify(row.password_hash, password).catch(() => false);
     if (!ok) {
-      const failures = row.failed_attempts + 1;
-      const lock = failures >= MAX_FAILURES;
-      await this.deps.db
+      // Counted by the database itself: two instances failing at once both count.
+      const bumped = await this.deps.db
         .updateTable('comptes')
-        .set({ failed_attempts: lock ? 0 : failures, locked_until: lock ? new Date(now + LOCK_MS).toISOString() : row.locked_until })
+        .set({ failed_attempts: sql<number>`failed_attempts + 1` })
         .where('id', '=', row.id)
-        .execute();
+        .returning('failed_attempts')
+        .executeTakeFirst();
+      const lock = Number(bumped?.failed_attempts ?? 0) >= MAX_FAILURES;
+      if (lock)
+        await this.deps.db
+          .updateTable('comptes')
+          .set({ failed_attempts: 0, locked_until: new Date(now + LOCK_MS).toISOString() })
+          .where('id', '=', row.id)
+          .execute();
       await this.audit({
         actor: { type: 'famille', id: row.id },
         action: 'compte.connexion',

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { isIsoDate } from '../../domain/dates.ts';
 import { QuotientError, type ErrorDetail } from '../../domain/errors.ts';
 import { formatFieldPath, frenchMessage } from '../../domain/zod-francais.ts';
+import type { CompteursPartages } from '../../infra/limites/compteurs.ts';
+import { magasinPartage } from '../../infra/limites/magasin-rate-limit.ts';
 import { parisDate } from '../../sources/paris-date.ts';
 import type { FacturationService, Position, QuotientFacture } from './facturation-service.ts';
 import { LIMITE_DEFAUT, LIMITE_MAX, openApiDocument } from './openapi.ts';
@@ -14,6 +16,8 @@ export interface ApiQuotientsDeps {
   readonly publicUrl: string;
   /** Calls per key and minute (default 120). */
   readonly appelsParMinute?: number;
+  /** Where the calls are counted: the database, so that N instances give one allowance, not N (in this process's memory without). */
+  readonly compteurs?: CompteursPartages;
   readonly clock?: () => number;
 }
 
@@ -131,6 +135,7 @@ export function registerApiQuotients(app: FastifyInstance, deps: ApiQuotientsDep
       timeWindow: 60_000,
       // After the access check, so that the key is known: each billing software has its own allowance.
       hook: 'preHandler',
+      ...(deps.compteurs ? { store: magasinPartage(deps.compteurs, 'api-quotients') } : {}),
       keyGenerator: (request) => (request.cleApi ? `cle:${request.cleApi.id}` : `ip:${request.ip}`),
       errorResponseBuilder: () =>
         new QuotientError(

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { formatDateCourte, parseDateSaisie } from '../../domain/dates.ts';
 import { lireFormulaire, pageFormulaire, saisieAReafficher, texteOptionnel, type EnvoiPage } from '../../http/formulaire.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
+import type { CompteursPartages } from '../../infra/limites/compteurs.ts';
 import { parisDate } from '../../sources/paris-date.ts';
 import { acteurAgent, requireAgent, sendAgentPage } from '../../http/espace-agents.tsx';
 import { registerApiQuotients } from './api-routes.ts';
@@ -15,6 +16,8 @@ export interface FacturationRoutesDeps {
   readonly publicUrl: string;
   /** API calls per key and minute (default 120). */
   readonly appelsApiParMinute?: number;
+  /** The API's counts, shared by every instance. */
+  readonly compteurs?: CompteursPartages;
   readonly clock?: () => number;
 }
 
@@ -77,6 +80,7 @@ export function registerFacturation(app: FastifyInstance, deps: FacturationRoute
     facturation,
     publicUrl: deps.publicUrl,
     ...(deps.appelsApiParMinute !== undefined ? { appelsParMinute: deps.appelsApiParMinute } : {}),
+    ...(deps.compteurs ? { compteurs: deps.compteurs } : {}),
     ...(deps.clock ? { clock: deps.clock } : {}),
   });
 }

@@ -10,11 +10,16 @@ const HEARTBEAT_MS = 15_000;
 /** A process not seen for this long is gone, and with it the numéros fiscaux it held. */
 const DEAD_AFTER_MS = 60_000;
 const IDLE_POLL_MS = 1_000;
+/** Waiting for a request of another instance, queued earlier, to be called first: looked at again soon. */
+const TOUR_POLL_MS = 100;
+/** Another instance holds its requests' turns while it was seen this recently (two heartbeats). */
+const TOUR_VIVANTE_MS = 2 * HEARTBEAT_MS;
 
 /**
  * The processing loop of one process: it announces itself (heartbeat), turns the requests of
- * processes that died into `a_ressaisir`, and works through its own queue in order. The quota slot
- * shared through the database paces every process together. While DGFiP calls are held (an
+ * processes that died into `a_ressaisir`, and works through its own queue in order, each request
+ * in its turn across instances (one queued earlier on another instance is called first). The quota
+ * slot shared through the database paces every process together. While DGFiP calls are held (an
  * incident switch, the integrity halt) it takes nothing: the queue waits, the heartbeat goes on.
  */
 export class BoucleTraitement {
@@ -76,6 +81,7 @@ export class BoucleTraitement {
 
   private async run(): Promise<void> {
     while (this.running) {
+      let enAttenteDuTour = false;
       try {
         if (this.now() - this.lastBeat >= HEARTBEAT_MS) {
           await signalerInstance(this.deps.db, this.deps.instanceId, new Date(this.now()).toISOString());
@@ -85,15 +91,19 @@ export class BoucleTraitement {
         const due = (await this.deps.suspension?.()) ? [] : await this.deps.service.prochaines(5);
         for (const id of due) {
           if (!this.running) break;
+          if (!(await this.deps.service.aSonTour(id, TOUR_VIVANTE_MS))) {
+            enAttenteDuTour = true;
+            break;
+          }
           await this.deps.service.traiter(id);
         }
-        if (due.length > 0) continue;
+        if (due.length > 0 && !enAttenteDuTour) continue;
       } catch (error) {
         this.deps.logger.error({ err: error }, 'erreur dans la boucle de traitement des demandes');
       }
       await new Promise<void>((resolve) => {
         this.wakeUp = resolve;
-        void sleep(IDLE_POLL_MS).then(resolve);
+        void sleep(enAttenteDuTour ? TOUR_POLL_MS : IDLE_POLL_MS).then(resolve);
       });
       this.wakeUp = undefined;
     }

@@ -24,15 +24,56 @@ export async function prochaines(db: Executor, instanceId: string, now: string, 
   return rows.map((r) => r.id);
 }
 
-/** Position of a queued request among those waiting before it (1 = next). */
-export async function positionEnFile(db: Executor, demande: Pick<DemandeTable, 'creee_le' | 'id'>): Promise<number> {
-  const row = await db
+/** Campaign items use the slots families leave: they never stand before a family in the queue. */
+const CANAL_CAMPAGNE = 'campagne';
+
+/**
+ * Position of a queued request among those waiting before it (1 = next), whichever instance holds
+ * them: the queue is one, in the order of queue time, across every instance. A family's request
+ * does not count the campaign items (they go after families).
+ */
+export async function positionEnFile(db: Executor, demande: Pick<DemandeTable, 'creee_le' | 'id'> & Partial<Pick<DemandeTable, 'canal'>>): Promise<number> {
+  let query = db
     .selectFrom('demandes')
     .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('statut', 'in', ['en_file', 'en_cours'])
-    .where((eb) => eb.or([eb('creee_le', '<', demande.creee_le), eb.and([eb('creee_le', '=', demande.creee_le), eb('id', '<', demande.id)])]))
-    .executeTakeFirstOrThrow();
+    .where('statut', 'in', STATUTS_AVEC_NUMERO_FISCAL)
+    .where((eb) => eb.or([eb('creee_le', '<', demande.creee_le), eb.and([eb('creee_le', '=', demande.creee_le), eb('id', '<', demande.id)])]));
+  if (demande.canal !== CANAL_CAMPAGNE) query = query.where('canal', '<>', CANAL_CAMPAGNE);
+  const row = await query.executeTakeFirstOrThrow();
   return Number(row.n) + 1;
+}
+
+/**
+ * Whether a family's request may be called now: no request queued before it waits, due, on
+ * another live instance. The numéros fiscaux stay in the memory of the instance that received
+ * them, so each instance calls only its own requests; this makes them take their turns in the
+ * order of queue time across instances, which is what the position shown to families promises.
+ * Requests being called (`en_cours`) no longer wait, so instances still call side by side. An
+ * instance not seen since `vivantesDepuis` (stopped, or its loop stuck) holds no one back.
+ */
+export async function aSonTour(
+  db: Executor,
+  demande: Pick<DemandeTable, 'creee_le' | 'id' | 'canal'>,
+  instanceId: string,
+  now: string,
+  vivantesDepuis: string,
+): Promise<boolean> {
+  if (demande.canal === CANAL_CAMPAGNE) return true;
+  const avant = await db
+    .selectFrom('demandes')
+    .innerJoin('instances', 'instances.id', 'demandes.detenteur')
+    .select('demandes.id')
+    .where('demandes.statut', 'in', A_APPELER)
+    .where('demandes.canal', '<>', CANAL_CAMPAGNE)
+    .where('demandes.detenteur', '<>', instanceId)
+    .where('instances.vue_le', '>=', vivantesDepuis)
+    .where((eb) => eb.or([eb('demandes.prochain_essai_le', 'is', null), eb('demandes.prochain_essai_le', '<=', now)]))
+    .where((eb) =>
+      eb.or([eb('demandes.creee_le', '<', demande.creee_le), eb.and([eb('demandes.creee_le', '=', demande.creee_le), eb('demandes.id', '<', demande.id)])]),
+    )
+    .limit(1)
+    .executeTakeFirst();
+  return avant === undefined;
 }
 
 /** Requests on the call path held by no live process: their numéros fiscaux are gone. */

@@ -29,7 +29,7 @@ import { motif, type CodeMotif, type Motif } from '../demandes/motifs.ts';
 import type { QuotientARetenir, Quotients } from '../demandes/quotients.ts';
 import type { SpiVault } from '../demandes/spi-vault.ts';
 import type { Transitions } from '../demandes/transitions.ts';
-import { A_APPELER, detenues, orphelines, prochaines } from './file-repo.ts';
+import { A_APPELER, aSonTour, detenues, orphelines, prochaines } from './file-repo.ts';
 
 export interface TraitementDeps {
   readonly db: Kysely<Schema>;
@@ -90,6 +90,16 @@ export class TraitementService {
   /** Requests of this process due now, oldest first: what the processing loop takes next. */
   prochaines(limit = 10): Promise<string[]> {
     return prochaines(this.deps.db, this.deps.instanceId, this.now(), limit);
+  }
+
+  /**
+   * Whether the request may be called now, or must let one queued before it on another instance go
+   * first (see `aSonTour`): instances seen within `vivanteMs` count.
+   */
+  async aSonTour(demandeId: string, vivanteMs: number): Promise<boolean> {
+    const demande = await findDemande(this.deps.db, demandeId);
+    if (!demande) return true;
+    return aSonTour(this.deps.db, demande, this.deps.instanceId, this.now(), new Date(this.clock() - vivanteMs).toISOString());
   }
 
   /**
