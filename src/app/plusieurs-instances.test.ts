@@ -141,6 +141,8 @@ test('two instances on one PostgreSQL: one queue, one journal, one key file, one
         incidentRefreshMs: 300,
       },
       web: { signInPerMinute: SIGN_IN_PER_MINUTE },
+      // The allowance test reads the billing API 120 times with one key: a bulk export, on purpose.
+      alertesAttendues: ['export.massif'],
     });
   const a = await instance('instance-a');
   const b = await instance('instance-b');
