@@ -88,6 +88,7 @@ export interface CoffreRecordTable {
 }
 
 export interface Schema extends DemandesSchema, ComptesSchema, BackOfficeSchema, IncidentsSchema, AlertesSchema {
+  consentements_renouvellement: ConsentementRenouvellementTable;
   installation: InstallationTable;
   numero_fiscal_essais: NumeroFiscalEssaiTable;
   quota_state: QuotaStateTable;
@@ -428,4 +429,27 @@ export interface NumeroFiscalEssaiTable {
   fenetre: string;
   debut: string;
   n: number;
+}
+
+/** Standing consents for renewal (migration 0013); the état civil kept for each is in the silo. */
+export interface ConsentementRenouvellementTable {
+  id: string;
+  famille_id: string;
+  parent_rang: number;
+  demande_id: string | null;
+  donne_par_type: string;
+  donne_par_id: string;
+  mode: string;
+  piece: string | null;
+  version_texte: string;
+  ressources: string;
+  donnees: string;
+  finalite: string;
+  voie: string;
+  duree_ans: number;
+  recueilli_le: string;
+  expire_le: string;
+  retire_le: string | null;
+  fin_motif: string | null;
+  etat_civil_le: string | null;
 }
