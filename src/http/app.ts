@@ -160,6 +160,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       familles: services.familles,
       journal: services.journal,
       wake: services.wake,
+      renouvellement: services.renouvellement,
       commune: config.commune,
       politique,
       publicUrl: config.publicUrl,

@@ -114,6 +114,7 @@ export function registerEtatCivilRoutes(app: FastifyInstance, deps: EtatCivilRou
         correlationId: request.id,
         // An état civil typed is a try like a number, against the account and the address too.
         essai: { compte: compte.compteId, adresse: request.ip },
+        ...(parcours.renouvellement ? { renouvellement: parcours.renouvellement } : {}),
       }));
     } catch (error) {
       // Too many tries (anti-fishing): the same form, 429, with when to try again.
