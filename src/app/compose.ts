@@ -498,7 +498,7 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
     boucle,
     retention,
     renouvellement,
-    guichet: new GuichetService({ familles, demandes, journal, wake }),
+    guichet: new GuichetService({ familles, demandes, journal, wake, renouvellement }),
     agents,
     clesApi: new ClesApiService({ db, journal }),
     instruction: new InstructionService({ db, journal, coffre }),

@@ -13,6 +13,7 @@ import type { EtatDemande } from '../demandes/demandes-service.ts';
 import type { FamilleTrouvee, CompositionFamille, ResultatRecherche } from '../familles/familles-service.ts';
 import { ChampsComposition } from '../familles/formulaire-composition.tsx';
 import type { AccordRecu, FicheFamille } from './guichet-service.ts';
+import { CaseRenouvellementGuichet, RenouvellementsFiche } from './renouvellement-views.tsx';
 
 /**
  * The counter's pages. They show what the commune knows of a household and the results of its
@@ -325,6 +326,14 @@ export function FichePage({ fiche }: { fiche: FicheFamille }) {
           Saisir une demande reçue sur papier ou par courriel
         </a>
       </p>
+      <h2>Renouvellement chaque année</h2>
+      <RenouvellementsFiche
+        accords={fiche.renouvellements}
+        nom={(rang) => {
+          const p = composition.parents.find((x) => x.rang === rang);
+          return p ? nomParent(p) : `parent ${rang}`;
+        }}
+      />
       <h2>Demandes</h2>
       {fiche.demandes.length === 0 ? (
         <p>Aucune demande pour le moment.</p>
@@ -401,6 +410,7 @@ export function AccordPage({
   agent,
   values,
   errors,
+  renouvellement = null,
 }: {
   csrf: string;
   familleId: string;
@@ -409,6 +419,8 @@ export function AccordPage({
   agent: string;
   values: Valeurs;
   errors: readonly ErrorDetail[];
+  /** The standing consent's maximum duration when the commune offers it; null: not offered. */
+  renouvellement?: number | null;
 }) {
   const declarants = declarantsPossibles(composition);
   const deux = declarants.length === 2;
@@ -465,6 +477,9 @@ export function AccordPage({
               values={values}
               errors={errors}
             />
+            {renouvellement !== null ? (
+              <CaseRenouvellementGuichet rang={p.rang} dureeMaxAns={renouvellement} checked={values[`renouvellement-${p.rang}`] === 'oui'} errors={errors} />
+            ) : null}
           </fieldset>
         ))}
         <p class="muted">L’accord est enregistré comme reçu par vous, {agent}, avec la date indiquée.</p>
