@@ -26,7 +26,7 @@ import { AVIS_FAMILLES } from '../incident/interrupteurs.ts';
 import type { AccordEnCours, ContestationFamille, DonneesUtilisees, CompositionFamille, HistoriqueDemande } from '../familles/familles-service.ts';
 import { ChampsComposition } from '../familles/formulaire-composition.tsx';
 import type { RenouvellementFamille } from '../renouvellement/renouvellement-service.ts';
-import { CaseRenouvellement, MentionRenouvellement, SectionRenouvellement } from './renouvellement-views.tsx';
+import { CaseRenouvellement, ExplicationRenouvellement, MentionRenouvellement, SectionRenouvellement } from './renouvellement-views.tsx';
 
 /** Where the family is in the four steps, said in words (not only by a visual bar). */
 function Etape({ n }: { n: 1 | 2 | 3 | 4 }) {
@@ -275,6 +275,7 @@ export function AccordPage({
         {renouvellement !== null ? (
           <fieldset class="field">
             <legend>Chaque année, sans refaire la demande (facultatif)</legend>
+            <ExplicationRenouvellement />
             {declarants.map((p) => (
               <CaseRenouvellement
                 key={p.rang}

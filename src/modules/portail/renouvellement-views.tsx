@@ -7,10 +7,20 @@ import type { RenouvellementFamille } from '../renouvellement/renouvellement-ser
 const date = (iso: string | null) => (iso ? formatDateFrancaise(iso.slice(0, 10)) : '—');
 
 /**
- * The standing consent's box on the consent step, one per declarant: apart from the consent for
- * this request, never ticked unless the person ticked it, in plain words, with what is kept and
- * how to withdraw it.
+ * The standing consent on the consent step: one explanation (what is kept, how to withdraw), then
+ * one box per declarant, apart from the consent for this request, never ticked unless the person
+ * ticked it, in plain words.
  */
+export function ExplicationRenouvellement() {
+  return (
+    <p class="hint">
+      Facultatif. Chaque année, la commune demandera l’avis d’imposition à la DGFiP à partir de l’état civil, sans que vous ayez à refaire la demande. Pour
+      cela, elle garde, chiffrés, les nom de naissance, prénoms, date et lieu de naissance et sexe de la personne, tels que l’avis d’imposition ou votre saisie
+      les donnent — jamais le numéro fiscal. Vous pouvez retirer cet accord à tout moment dans « Mes données » : l’état civil gardé est alors effacé.
+    </p>
+  );
+}
+
 export function CaseRenouvellement({
   rang,
   nom,
@@ -27,22 +37,9 @@ export function CaseRenouvellement({
   const id = `renouvellement-${rang}`;
   const error = errorOf(errors, id);
   return (
-    <div class={error ? 'field--error renouvellement' : 'renouvellement'}>
+    <div class={error ? 'field--error' : undefined}>
       {error ? <FieldError id={id} error={error} /> : null}
-      <CheckboxField
-        id={id}
-        name={id}
-        value="oui"
-        label={`${nom} : ${texteRenouvellement(dureeMaxAns)}`}
-        hint={
-          <>
-            Facultatif. Chaque année, la commune demandera l’avis d’imposition à la DGFiP à partir de votre état civil, sans que vous ayez à refaire la demande.
-            Pour cela, elle garde, chiffrés, vos nom de naissance, prénoms, date et lieu de naissance et sexe, tels que l’avis ou votre saisie les donnent —
-            jamais votre numéro fiscal. Vous pouvez retirer cet accord à tout moment dans « Mes données » : l’état civil gardé est alors effacé.
-          </>
-        }
-        checked={checked}
-      />
+      <CheckboxField id={id} name={id} value="oui" label={`${nom} : ${texteRenouvellement(dureeMaxAns)}`} checked={checked} />
     </div>
   );
 }
@@ -77,7 +74,7 @@ export function SectionRenouvellement({ csrf, accords, nom }: { csrf: string; ac
                 {date(a.recueilliLe)} ({MODES[a.mode] ?? a.mode}) et au plus tard jusqu’au {date(a.expireLe)}.
               </p>
               <p class="hint">
-                Données demandées : {a.donnees.join(', ')}. Pour : {a.finalite}{' '}
+                Données demandées : {a.donnees.join(', ')}. Pour : {/[.!?…]$/.test(a.finalite) ? a.finalite : `${a.finalite}.`}{' '}
                 {a.etatCivilConserve
                   ? 'Son état civil est gardé, chiffré, pour cette demande annuelle.'
                   : 'Son état civil sera gardé, chiffré, dès que l’avis de sa demande aura été reçu et vérifié.'}

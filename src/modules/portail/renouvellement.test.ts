@@ -52,8 +52,8 @@ test('the consent step offers the standing consent apart, unticked, in plain wor
       'Paul Bertin : J’accepte aussi que la commune redemande chaque année mon avis d’imposition à la DGFiP, pour le même usage, jusqu’à ce que je retire cet accord (au plus 3 ans)',
     ),
   );
-  assert.match(page.body, /garde, chiffrés, vos nom de naissance, prénoms, date et lieu de naissance et sexe/);
-  assert.match(page.body, /jamais votre numéro fiscal/);
+  assert.match(page.body, /garde, chiffrés, les nom de naissance, prénoms, date et lieu de naissance et sexe de la personne/);
+  assert.match(page.body, /jamais le numéro fiscal/);
   assert.match(page.body, /retirer cet accord à tout moment dans « Mes données »/);
   // With a joint avis, the renewal goes with the first declarant's consent: ticking Claire's alone is said, not dropped.
   const mal = await t.post(jar, '/mon-quotient/accord', '/mon-quotient/accord', { situation: 'commune', 'accord-1': 'oui', 'renouvellement-2': 'oui' });
