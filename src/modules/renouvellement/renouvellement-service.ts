@@ -124,6 +124,13 @@ export class RenouvellementService {
   ): Promise<string> {
     const { coffre, journal } = this.deps;
     const id = randomUUID();
+    // The family's row locked first (a write that changes nothing, in both dialects): two submissions
+    // at once for the same declarant replace one another in turn instead of colliding on the unique index.
+    await trx
+      .updateTable('familles')
+      .set((eb) => ({ modifiee_le: eb.ref('modifiee_le') }))
+      .where('id', '=', entree.familleId)
+      .execute();
     const anciens = await trx
       .selectFrom('consentements_renouvellement')
       .select(['id', 'expire_le'])

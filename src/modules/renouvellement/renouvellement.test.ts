@@ -276,3 +276,13 @@ test('at expiry: no longer listed, and the purge removes the état civil (and la
     assert.equal((await h.journal.verify()).intact, true);
   });
 });
+
+test('two submissions at once for the same declarant: both requests made, one standing consent in force, the other replaced', async (t) => {
+  await withHarness(t, async (h) => {
+    const { id: familleId } = await h.familles.creer(BERTIN_ROUSSEL, famille);
+    const soumission = { ...enLigne(familleId, [[1, SPI_SANDBOX.coupleMarie.declarant1]], famille), renouvellement: [1] as const };
+    const demandes = await Promise.all([h.demandes.soumettre(soumission), h.demandes.soumettre(soumission)]);
+    assert.equal(new Set(demandes.map((d) => d.id)).size, 2);
+    assert.deepEqual((await h.services.renouvellement.consentements(familleId)).map((a) => a.etat).sort(), ['en_vigueur', 'retire']);
+  });
+});
