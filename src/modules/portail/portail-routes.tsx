@@ -29,20 +29,18 @@ import type { Acteur, JournalAudit } from '../audit/index.ts';
 import type { CompteConnecte } from '../comptes/comptes-service.ts';
 import type { FranceConnectClient } from '../comptes/franceconnect-client.ts';
 import type { DemandesService, EtatDemande, FoyerFiscalSoumis } from '../demandes/demandes-service.ts';
-import { exportEnTexte } from '../familles/export-texte.ts';
 import type { FamillesService, CompositionFamille } from '../familles/familles-service.ts';
 import { CHAMPS_FRANCECONNECT, champDeLaComposition, schemaComposition, valeursDeLaComposition } from '../familles/formulaire-composition.tsx';
 import type { RenouvellementService } from '../renouvellement/renouvellement-service.ts';
 import { registerAvisFranceConnect } from './avis-franceconnect.tsx';
+import { registerMesDonneesRoutes } from './mes-donnees-routes.tsx';
 import {
   AccordPage,
   AttentePage,
   ContestationPage,
-  ExportTextePage,
   CompositionPage,
   HistoriquePage,
   InformationPage,
-  MesDonneesPage,
   MessagePage,
   NumeroPage,
   ResultatPage,
@@ -99,7 +97,6 @@ const REFRESH_SECONDS = 10;
 
 /** One answer for « not yours » and « does not exist »: nothing tells another family's request apart. */
 const introuvable = () => new QuotientError('not_found', 'demande_introuvable', 'Demande introuvable.');
-const renouvellementIntrouvable = () => new QuotientError('not_found', 'renouvellement_introuvable', 'Accord de renouvellement introuvable.');
 
 /** The family portal: compute my quotient step by step, history and rights. */
 export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesDeps): void {
@@ -480,73 +477,7 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     return page(request, reply, 'Mes demandes', <HistoriquePage demandes={historique} contestations={contestations} />);
   });
 
-  /** « Mes données », with a message after an action. */
-  async function mesDonnees(request: FastifyRequest, reply: FastifyReply, compte: CompteConnecte, title: string, message?: string) {
-    const [accords, composition, renouvellements] = await Promise.all([
-      familles.accordsEnCours(compte.familleId),
-      familles.composition(compte.familleId),
-      deps.renouvellement?.consentements(compte.familleId) ?? [],
-    ]);
-    return page(
-      request,
-      reply,
-      title,
-      <MesDonneesPage
-        csrf={reply.generateCsrf()}
-        accords={accords}
-        composition={composition}
-        renouvellements={renouvellements}
-        renouvellementPropose={dureeRenouvellement !== null}
-        {...(message ? { message } : {})}
-      />,
-    );
-  }
-
-  app.get('/mes-donnees', async (request, reply) => {
-    const compte = signedIn(request, reply);
-    if (!compte) return reply;
-    return mesDonnees(request, reply, compte, 'Mes données et mes droits');
-  });
-
-  // One click: the standing consent is withdrawn and the état civil kept for it deleted, then « Mes données » says so.
-  app.post('/mes-donnees/renouvellement/:id/retrait', async (request, reply) => {
-    const compte = requireFamille(request);
-    const { id } = lireParams(PARAMS_ID, request, renouvellementIntrouvable);
-    if (!deps.renouvellement) throw renouvellementIntrouvable();
-    const { parent, dejaTermine } = await deps.renouvellement.retirer(compte.familleId, id, acteurDe(compte));
-    const composition = await familles.composition(compte.familleId);
-    const p = composition.parents.find((x) => x.rang === parent);
-    const qui = p ? `${p.prenoms} ${p.nomUsage ?? p.nomNaissance}` : `parent ${parent}`;
-    const message = dejaTermine
-      ? `L’accord de renouvellement de ${qui} était déjà terminé : rien à retirer.`
-      : `L’accord de renouvellement de ${qui} est retiré : la commune ne redemandera plus son avis chaque année, et son état civil gardé pour cela est effacé.`;
-    return mesDonnees(request, reply, compte, 'Accord de renouvellement retiré', message);
-  });
-
-  app.get('/mes-donnees/export.json', async (request, reply) => {
-    const compte = signedIn(request, reply);
-    if (!compte) return reply;
-    const data = await familles.exporter(compte.familleId, acteurDe(compte));
-    return reply
-      .type('application/json; charset=utf-8')
-      .header('content-disposition', 'attachment; filename="mes-donnees-quotient.json"')
-      .send(JSON.stringify(data, null, 2));
-  });
-
-  app.get('/mes-donnees/export', async (request, reply) => {
-    const compte = signedIn(request, reply);
-    if (!compte) return reply;
-    const data = await familles.exporter(compte.familleId, acteurDe(compte));
-    return page(request, reply, 'Toutes mes données', <ExportTextePage texte={exportEnTexte(data)} />);
-  });
-
-  app.post('/mes-donnees/retrait', async (request, reply) => {
-    const compte = requireFamille(request);
-    const n = await familles.retirerConsentements(compte.familleId, acteurDe(compte));
-    const message =
-      n > 0 ? 'Votre accord est retiré : aucune nouvelle demande ne sera faite à la DGFiP sans un nouvel accord.' : 'Aucun accord en cours : rien à retirer.';
-    return mesDonnees(request, reply, compte, 'Accord retiré', message);
-  });
+  registerMesDonneesRoutes(app, { familles, page, signedIn, acteurDe, ...(deps.renouvellement ? { renouvellement: deps.renouvellement } : {}) });
 
   // ---------------------------------------------------------------------------------------
   // Mon foyer
