@@ -47,6 +47,7 @@ import { IncidentService } from '../modules/incident/incident-service.ts';
 import { CacheIncidents, suspensionDe, type SuspensionAppels } from '../modules/incident/interrupteurs.ts';
 import { DecisionsService } from '../modules/instruction/decisions-service.ts';
 import { InstructionService } from '../modules/instruction/instruction-service.ts';
+import { RenouvellementService } from '../modules/renouvellement/renouvellement-service.ts';
 import { RetentionService } from '../modules/retention/retention-service.ts';
 import { TableauDeBordService } from '../modules/tableau-de-bord/tableau-de-bord-service.ts';
 import { BoucleTraitement } from '../modules/traitement/boucle.ts';
@@ -175,6 +176,8 @@ export interface Services {
   /** The processing loop of this process. */
   readonly boucle: BoucleTraitement;
   readonly retention: RetentionService;
+  /** The standing consents for renewal, and the campaign's input (`renouvellementsDus`). */
+  readonly renouvellement: RenouvellementService;
   readonly guichet: GuichetService;
   readonly agents: AgentsService;
   readonly clesApi: ClesApiService;
@@ -389,6 +392,15 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
     limites: config.commune.securite?.numeroFiscal,
     ...(options.clock ? { clock: options.clock } : {}),
   });
+  // Offered only with the commune's `renouvellement` section and an état civil route: a renewal asks by état civil.
+  const etatCivilOuvert = habilitation.modalites.includes('etat-civil') && dgfip.clients.source.voie !== 'aucune';
+  const renouvellement = new RenouvellementService({
+    db,
+    coffre,
+    journal,
+    habilitation,
+    dureeMaxAns: etatCivilOuvert ? (config.commune.renouvellement?.dureeMaxAns ?? null) : null,
+  });
   const demandes = new DemandesService({
     db,
     transitions,
@@ -399,6 +411,7 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
     positionEnFile,
     suspension,
     limites: limitesNumeroFiscal,
+    renouvellement,
   });
   const traitement = new TraitementService({
     db,
@@ -412,6 +425,7 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
     instanceId,
     logger,
     suspension,
+    renouvellement,
   });
   const familles = new FamillesService({ db, journal, coffre });
   const attestations = new AttestationsService({
@@ -425,7 +439,7 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
   const boucle = new BoucleTraitement({ service: traitement, db, instanceId, logger, suspension });
   const wake = () => boucle.wake();
   const agents = new AgentsService({ db, journal });
-  const retention = new RetentionService({ db, coffre, journal, conservation: config.commune.conservation });
+  const retention = new RetentionService({ db, coffre, journal, conservation: config.commune.conservation, renouvellement });
   const reglages = reglagesDetection(config.commune.securite);
   const detection = new DetectionService({ db, store: incident.alertesStore, config: reglages, logger, quota: dgfip.quota });
 
@@ -496,7 +510,8 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
     traitement,
     boucle,
     retention,
-    guichet: new GuichetService({ familles, demandes, journal, wake, attestations }),
+    renouvellement,
+    guichet: new GuichetService({ familles, demandes, journal, wake, attestations, renouvellement }),
     agents,
     clesApi: new ClesApiService({ db, journal }),
     instruction: new InstructionService({ db, journal, coffre }),

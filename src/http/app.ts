@@ -168,6 +168,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       attestations: services.attestations,
       journal: services.journal,
       wake: services.wake,
+      renouvellement: services.renouvellement,
       commune: config.commune,
       politique,
       publicUrl: config.publicUrl,

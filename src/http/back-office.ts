@@ -38,6 +38,7 @@ export interface BackOfficeDeps {
     | 'incident'
     | 'detection'
     | 'dgfip'
+    | 'renouvellement'
   >;
 }
 
@@ -51,7 +52,12 @@ export function registerBackOffice(app: FastifyInstance, deps: BackOfficeDeps): 
   registerInstructionRoutes(app, { commune, instruction: services.instruction, decisions: services.decisions, politique });
   registerFacturation(app, { commune, facturation: services.facturation, publicUrl, ...(deps.compteurs ? { compteurs: deps.compteurs } : {}) });
   registerAdministrationRoutes(app, { commune, agents: services.agents, clesApi: services.clesApi, politiques: services.politiques });
-  registerGuichetRoutes(app, { commune, guichet: services.guichet, voieEtatCivil: services.dgfip.clients.source.voie });
+  registerGuichetRoutes(app, {
+    commune,
+    guichet: services.guichet,
+    voieEtatCivil: services.dgfip.clients.source.voie,
+    dureeRenouvellement: services.renouvellement.dureeMaxAns,
+  });
   registerControleRoutes(app, { commune, controle: services.controle });
   registerAlertesRoutes(app, {
     commune,

@@ -242,7 +242,8 @@ test('the SPI R2P returns for an état civil is nowhere: database files and WAL,
     );
     const pages: string[] = [];
     const demander = async () => {
-      assert.equal((await t.post(jar, '/mon-quotient/accord', '/mon-quotient/accord', { 'accord-1': 'oui' })).statusCode, 303);
+      // With the standing consent for renewal ticked: the état civil is kept in the silo, the SPI never.
+      assert.equal((await t.post(jar, '/mon-quotient/accord', '/mon-quotient/accord', { 'accord-1': 'oui', 'renouvellement-1': 'oui' })).statusCode, 303);
       pages.push((await t.get(jar, '/mon-quotient/etat-civil')).body);
       const sent = await t.post(jar, '/mon-quotient/etat-civil', '/mon-quotient/etat-civil', {
         'ec-1-nom': 'Mercier',
@@ -290,6 +291,20 @@ test('the SPI R2P returns for an état civil is nowhere: database files and WAL,
     } finally {
       t.sandbox.admin.clearFaults();
     }
+    // Next year's renewal from what was kept: R2P answers the canary again, which goes to Impôt particulier and nowhere else.
+    const [du] = await t.harness.services.renouvellement.renouvellementsDus({ quotientAvant: '2999-01-01' }, { type: 'systeme', id: 'canari' });
+    const etatCivil = du?.declarants[0]?.etatCivil;
+    assert.ok(etatCivil, 'an état civil is kept for the renewal');
+    assert.equal(etatCivil.nom, 'MERCIER');
+    t.sandbox.admin.clearCalls();
+    assert.equal((await t.harness.dgfip.source.parEtatCivil(etatCivil)).declarants[0]?.nomNaissance, 'MERCIER');
+    assert.deepEqual(
+      t.sandbox.admin
+        .calls()
+        .filter((c) => c.api !== 'token')
+        .map((c) => c.api),
+      ['r2p', 'impot-particulier'],
+    );
     for (const url of ['/mes-demandes', '/mes-donnees', '/mes-donnees/export.json', '/mes-donnees/export']) pages.push((await t.get(jar, url)).body);
 
     const forms = encodings(CANARY);

@@ -79,6 +79,7 @@ export const POLITIQUE_ACCES: Readonly<Record<string, readonly Principal[]>> = {
   'GET /mes-donnees/export': FAMILLE,
   'GET /mes-donnees/export.json': FAMILLE,
   'POST /mes-donnees/retrait': FAMILLE,
+  'POST /mes-donnees/renouvellement/:id/retrait': FAMILLE,
 
   // Agents' sign-in and home.
   'GET /agents/connexion': PUBLIC,

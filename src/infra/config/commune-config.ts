@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DUREE_RENOUVELLEMENT_MAX_ANS } from '../../domain/consentement-renouvellement.ts';
 import { habilitationSchema } from '../../domain/habilitation.ts';
 import { securiteSchema } from './securite-config.ts';
 
@@ -65,6 +66,21 @@ export const communeConfigSchema = z.strictObject({
       journalMois: z.number().int().min(6).max(36).default(12),
     })
     .default({ donneesFiscalesMoisApresValidite: 3, demandesMois: 24, journalMois: 12 }),
+  /**
+   * The standing consent for renewal (docs/renouvellement.md): offered to families only when this
+   * section is present and the habilitation allows the état civil route. `dureeMaxAns`: the longest
+   * a family's standing consent lasts before it must be given again.
+   */
+  renouvellement: z
+    .strictObject({
+      dureeMaxAns: z
+        .number({ error: `nombre entier d’années attendu, de 1 à ${DUREE_RENOUVELLEMENT_MAX_ANS}` })
+        .int(`nombre entier d’années attendu, de 1 à ${DUREE_RENOUVELLEMENT_MAX_ANS}`)
+        .min(1, 'au moins 1 an')
+        .max(DUREE_RENOUVELLEMENT_MAX_ANS, `au plus ${DUREE_RENOUVELLEMENT_MAX_ANS} ans : un accord plus long devrait être redonné par la famille`)
+        .default(3),
+    })
+    .optional(),
   /** The RSSI and the alert channels (e-mail, webhook, syslog): `quotient alertes tester` tries them. */
   securite: securiteSchema.optional(),
   /** Path of the tariff policy file (YAML); a relative path is taken from this file's folder. */

@@ -210,3 +210,31 @@ test('FranceConnect and SMTP: set together, checked with French reasons, absent 
   assert.deepEqual(ok.franceConnect, { issuer: 'https://fc.exemple.fr/api/v2', clientId: 'id', clientSecret: 'secret' });
   assert.deepEqual(ok.smtp, { url: 'smtp://relais.ville.fr:25', from: 'Quotient familial <ne-pas-repondre@quotient.ville.fr>' });
 });
+
+test('renouvellement: absent means not offered; dureeMaxAns defaults to 3, from 1 to 5 years, each mistake said in French', () => {
+  const folder = join(dir, 'renouvellement');
+  const file = communeFile(folder, join(dir, 'renouvellement', 'politique.yaml'));
+  writeFileSync(join(folder, 'politique.yaml'), BOULOGNE);
+  const base = readFileSync(file, 'utf8');
+  assert.equal(loadConfig({ QUOTIENT_CONFIG: file }, { mode: 'production', cwd: dir }).commune.renouvellement, undefined);
+  assert.equal(loadConfig({}, { mode: 'demo', cwd: dir }).commune.renouvellement?.dureeMaxAns, 3, 'the demo offers it, for 3 years');
+  writeFileSync(file, `${base}\nrenouvellement: {}\n`);
+  assert.deepEqual(loadConfig({ QUOTIENT_CONFIG: file }, { mode: 'production', cwd: dir }).commune.renouvellement, { dureeMaxAns: 3 });
+  for (const [valeur, message] of [
+    ['7', /au plus 5 ans/],
+    ['0', /au moins 1 an/],
+    ['2.5', /nombre entier d’années/],
+    ['trois', /nombre entier d’années attendu, de 1 à 5/],
+  ] as const) {
+    writeFileSync(file, `${base}\nrenouvellement: { dureeMaxAns: ${valeur} }\n`);
+    const error = configError({ QUOTIENT_CONFIG: file });
+    const detail = error.details.find((d) => d.path === 'renouvellement.dureeMaxAns');
+    assert.ok(detail, `${valeur}: ${JSON.stringify(error.details)}`);
+    assert.match(detail.message, message, valeur);
+  }
+  writeFileSync(file, `${base}\nrenouvellement: { dureeMax: 3 }\n`);
+  assert.ok(
+    configError({ QUOTIENT_CONFIG: file }).details.some((d) => d.path.startsWith('renouvellement')),
+    'a misspelt key is refused',
+  );
+});

@@ -90,6 +90,7 @@ export interface CoffreRecordTable {
 }
 
 export interface Schema extends DemandesSchema, ComptesSchema, BackOfficeSchema, IncidentsSchema, AlertesSchema {
+  consentements_renouvellement: ConsentementRenouvellementTable;
   installation: InstallationTable;
   numero_fiscal_essais: NumeroFiscalEssaiTable;
   attestations: AttestationTable;
@@ -453,4 +454,25 @@ export interface AttestationTable {
   emise_le: string;
   emise_par_type: string;
   emise_par_id: string;
+/** Standing consents for renewal (migration 0013); the état civil kept for each is in the silo. */
+export interface ConsentementRenouvellementTable {
+  id: string;
+  famille_id: string;
+  parent_rang: number;
+  demande_id: string | null;
+  donne_par_type: string;
+  donne_par_id: string;
+  mode: string;
+  piece: string | null;
+  version_texte: string;
+  ressources: string;
+  donnees: string;
+  finalite: string;
+  voie: string;
+  duree_ans: number;
+  recueilli_le: string;
+  expire_le: string;
+  retire_le: string | null;
+  fin_motif: string | null;
+  etat_civil_le: string | null;
 }

@@ -14,6 +14,7 @@ import type { SuspensionAppels } from '../incident/interrupteurs.ts';
 import { voieDe, type Identifiant, type IdentifiantAttendu, type SpiVault } from './spi-vault.ts';
 import type { Transitions } from './transitions.ts';
 import type { LimitesNumeroFiscal } from './limites-numero-fiscal.ts';
+import type { RenouvellementService } from '../renouvellement/renouvellement-service.ts';
 
 /** Where a request stands in the queue (1 = next): the processing's queue answers it. */
 export type PositionEnFile = (executor: Executor, demande: Pick<DemandeTable, 'id' | 'creee_le'>) => Promise<number>;
@@ -35,6 +36,8 @@ export interface DemandesDeps {
   readonly suspension?: () => Promise<SuspensionAppels | null>;
   /** Anti-fishing: each numéro fiscal submitted on the portal or at the counter counts (issue 12, hole 3). */
   readonly limites?: Pick<LimitesNumeroFiscal, 'compter'>;
+  /** The standing consents for renewal, recorded with the request's consents (issue 14). */
+  readonly renouvellement?: Pick<RenouvellementService, 'preparer' | 'enregistrer'>;
 }
 
 export type ModeConsentement = 'en_ligne' | 'formulaire_signe' | 'courriel';
@@ -83,6 +86,11 @@ export interface Soumission {
   readonly correlationId?: string;
   /** Who else a numéro fiscal typed counts against: the family's account and the client's address (the agent is the actor). */
   readonly essai?: ContexteEssai;
+  /**
+   * The declarants who also gave a standing consent for renewal (opt-in, ticked apart): recorded
+   * with their consent, by the same author, mode and piece (docs/renouvellement.md).
+   */
+  readonly renouvellement?: ReadonlyArray<1 | 2>;
 }
 
 export interface ContexteEssai {
@@ -217,6 +225,21 @@ export class DemandesService {
         { libelles: LIBELLES_CHAMPS_DGFIP },
       ),
     }));
+    // The standing consents, checked before anything is written: only with the consent for this request.
+    const renouvellements = [...new Set(s.renouvellement ?? [])].map((rang) => {
+      const consentement = consentements.find((c) => c.rang === rang)?.consentement;
+      if (!consentement) {
+        throw new QuotientError(
+          'invalid',
+          'renouvellement_invalide',
+          `L’accord de renouvellement du parent ${rang} ne vaut qu’avec son accord pour cette demande.`,
+        );
+      }
+      if (!this.deps.renouvellement) {
+        throw new QuotientError('invalid', 'renouvellement_non_propose', 'La commune ne propose pas l’accord de renouvellement.');
+      }
+      return { rang, renouvellement: this.deps.renouvellement.preparer(consentement), donnePar: consentement.donnePar };
+    });
     // Each numéro fiscal typed counts, checked last so that only a submission otherwise accepted does (a campaign has none).
     await this.compterEssai(s.familleId, s.canal, s.acteur, s.foyersFiscaux, s.essai, s.correlationId);
 
@@ -283,6 +306,15 @@ export class DemandesService {
           outcome: 'succes',
           // The route is part of what was agreed (the état civil text names R2P or SFiP); never what was typed.
           details: { mode: c.mode, parent: rang, versionTexte: c.versionTexte, voie: voieDe((s.foyersFiscaux[index] as FoyerFiscalSoumis).identifiant) },
+        });
+      }
+      for (const r of renouvellements) {
+        await this.deps.renouvellement?.enregistrer(uow.trx, {
+          familleId: s.familleId,
+          demandeId: id,
+          rang: r.rang,
+          renouvellement: r.renouvellement,
+          acteur: { type: r.donnePar.type, id: r.donnePar.id },
         });
       }
       const consentie = await uow.avancer({ id, version: 0, statut: 'brouillon' }, { type: 'consentement_recueilli' }, s.acteur);

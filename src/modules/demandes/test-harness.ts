@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { composeServices, type CompositionOptions, type Services } from '../../app/compose.ts';
-import { parseHabilitation } from '../../domain/habilitation.ts';
+import { parseHabilitation, type Habilitation } from '../../domain/habilitation.ts';
 import { NumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { loadConfig } from '../../infra/config/config.ts';
 import type { Database } from '../../infra/db/database.ts';
@@ -79,7 +79,7 @@ export function harnessOf(services: Services, logLines: string[], dataDir: strin
 export async function createHarness(
   database: Database,
   dgfip: SandboxHandle | DgfipConnection,
-  options: { instanceId?: string; vault?: SpiVault; dataDir?: string; deadlineMs?: number } & Pick<
+  options: { instanceId?: string; vault?: SpiVault; dataDir?: string; deadlineMs?: number; habilitation?: Habilitation } & Pick<
     CompositionOptions,
     'onChange' | 'politique' | 'canauxAlerte' | 'incidentRefreshMs'
   > = {},
@@ -97,7 +97,7 @@ export async function createHarness(
       dgfip,
       upstreamHttp: { ...TEST_UPSTREAM_HTTP, ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}) },
       instanceId: options.instanceId ?? 'instance-test',
-      habilitation: HABILITATION_TEST,
+      habilitation: options.habilitation ?? HABILITATION_TEST,
       politique: options.politique ?? (() => POLITIQUE_BOULOGNE),
       background: false,
       onAlert: () => undefined,

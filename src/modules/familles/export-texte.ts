@@ -46,6 +46,16 @@ export function exportEnTexte(e: ExportFamille): string {
       );
     }
   }
+  if (e.consentementsRenouvellement.length > 0) {
+    lines.push('', 'Accords de renouvellement (la commune redemande l’avis chaque année, par état civil)');
+    for (const r of e.consentementsRenouvellement) {
+      const ec = r.etatCivilConserve as Record<string, unknown> | null;
+      lines.push(
+        `- parent ${String(r.parent)}, donné le ${date(r.recueilliLe)} (${r.mode === 'en_ligne' ? 'en ligne' : 'formulaire signé'}, texte ${String(r.versionTexte)}), jusqu’au ${date(r.expireLe)} au plus${r.retireLe ? ` — terminé le ${date(r.retireLe)}` : ''}`,
+        `  état civil conservé : ${ec ? `${String(ec.prenoms)} ${String(ec.nom)}${ec.dateNaissance ? `, né(e) le ${date(ec.dateNaissance)}` : ''}${ec.sexe ? `, sexe ${String(ec.sexe)}` : ''}${ec.naisCodePays ? `, lieu de naissance (code INSEE) ${ec.naisCodePays === '99100' ? `${String(ec.naisCodeDept ?? '')}${String(ec.naisCodeCommune ?? '')}` : String(ec.naisCodePays)}` : ''}` : 'aucun'}`,
+      );
+    }
+  }
   lines.push('', 'Quotients familiaux');
   if (e.quotients.length === 0) lines.push('- aucun');
   for (const q of e.quotients)

@@ -1,6 +1,7 @@
 import { QuotientError } from '../../domain/errors.ts';
 import { motifPourLaFamille } from '../demandes/motifs.ts';
 import type { Acteur } from '../audit/index.ts';
+import { lireEtatCivil } from '../renouvellement/renouvellement-repo.ts';
 import { maintenant, type FamillesDeps } from './familles-repo.ts';
 
 /** The family's right of access: all that is held about it, in one file. */
@@ -16,12 +17,13 @@ export class ExportsFamilles {
     const { db, coffre, journal } = this.deps;
     const famille = await db.selectFrom('familles').selectAll().where('id', '=', familleId).executeTakeFirst();
     if (!famille) throw new QuotientError('not_found', 'famille_introuvable', 'Famille introuvable.');
-    const [parents, enfants, demandes, quotients, contestations] = await Promise.all([
+    const [parents, enfants, demandes, quotients, contestations, renouvellements] = await Promise.all([
       db.selectFrom('parents').selectAll().where('famille_id', '=', familleId).orderBy('rang').execute(),
       db.selectFrom('enfants').selectAll().where('famille_id', '=', familleId).execute(),
       db.selectFrom('demandes').selectAll().where('famille_id', '=', familleId).orderBy('creee_le').execute(),
       db.selectFrom('quotients').selectAll().where('famille_id', '=', familleId).orderBy('calcule_le').execute(),
       db.selectFrom('contestations').selectAll().where('famille_id', '=', familleId).orderBy('ouverte_le').execute(),
+      db.selectFrom('consentements_renouvellement').selectAll().where('famille_id', '=', familleId).orderBy('recueilli_le').execute(),
     ]);
     const ids = demandes.map((d) => d.id);
     const [consentements, foyersFiscaux, decisions] =
@@ -36,6 +38,12 @@ export class ExportsFamilles {
     for (const foyerFiscal of foyersFiscaux) {
       const situation = foyerFiscal.etat === 'recu' ? await coffre.get('situation_fiscale', foyerFiscal.id) : undefined;
       if (situation !== undefined) situations.push({ demandeId: foyerFiscal.demande_id, parent: foyerFiscal.parent_rang, situation });
+    }
+    // The état civil kept for a standing consent is personal data held: the family reads it too.
+    const etatsCivils = new Map<string, unknown>();
+    for (const r of renouvellements) {
+      const etatCivil = r.etat_civil_le === null ? undefined : await lireEtatCivil(coffre, r.id).catch(() => undefined);
+      if (etatCivil) etatsCivils.set(r.id, etatCivil);
     }
     await journal.append({ actor: acteur, action: 'famille.exportee', target: { type: 'famille', id: familleId }, outcome: 'succes' });
     return {
@@ -87,6 +95,20 @@ export class ExportsFamilles {
         ...(s.situation as object),
       })),
       contestations: contestations.map((c) => ({ motif: c.motif, statut: c.statut, reponse: c.reponse, ouverteLe: c.ouverte_le, traiteeLe: c.traitee_le })),
+      consentementsRenouvellement: renouvellements.map((r) => ({
+        parent: r.parent_rang,
+        mode: r.mode,
+        versionTexte: r.version_texte,
+        ressources: JSON.parse(r.ressources) as string[],
+        donnees: (JSON.parse(r.donnees) as Array<{ libelle: string }>).map((d) => d.libelle),
+        finalite: r.finalite,
+        voie: r.voie,
+        dureeAns: r.duree_ans,
+        recueilliLe: r.recueilli_le,
+        expireLe: r.expire_le,
+        retireLe: r.retire_le,
+        etatCivilConserve: etatsCivils.get(r.id) ?? null,
+      })),
     };
   }
 }
@@ -100,4 +122,6 @@ export interface ExportFamille {
   readonly quotients: ReadonlyArray<Record<string, unknown>>;
   readonly situationsFiscales: ReadonlyArray<Record<string, unknown>>;
   readonly contestations: ReadonlyArray<Record<string, unknown>>;
+  /** Standing consents for renewal, with the état civil kept for each (null when none is kept). */
+  readonly consentementsRenouvellement: ReadonlyArray<Record<string, unknown>>;
 }

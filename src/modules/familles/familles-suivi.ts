@@ -2,6 +2,7 @@ import { QuotientError } from '../../domain/errors.ts';
 import type { StatutDemande } from '../../domain/demande.ts';
 import { newId } from '../demandes/demandes-repo.ts';
 import type { Acteur } from '../audit/index.ts';
+import { retirerRenouvellements } from '../renouvellement/renouvellement-repo.ts';
 import { maintenant, type FamillesDeps } from './familles-repo.ts';
 
 /** What the family follows of its requests: history, consents in force, contestations, the data used. */
@@ -122,27 +123,33 @@ export class SuiviFamilles {
 
   /**
    * Withdrawal of consent (RGPD art. 7.3): no new call to the DGFiP on the strength of the consents
-   * already given — future updates and campaigns will ask again. Results already computed stay
-   * until their retention period ends. Returns how many consents were withdrawn.
+   * already given — future updates and campaigns will ask again, the standing consents for renewal
+   * end and the état civil kept for them is deleted. Results already computed stay until their
+   * retention period ends. Returns how many consents (of both kinds) were withdrawn.
    */
   async retirerConsentements(familleId: string, acteur: Acteur): Promise<number> {
     const now = maintenant(this.deps);
     return this.deps.journal.inTransaction(async (trx) => {
       const ids = (await trx.selectFrom('demandes').select('id').where('famille_id', '=', familleId).execute()).map((d) => d.id);
-      if (ids.length === 0) return 0;
-      const result = await trx
-        .updateTable('consentements')
-        .set({ retire_le: now })
-        .where('demande_id', 'in', ids)
-        .where('retire_le', 'is', null)
-        .executeTakeFirst();
+      const result =
+        ids.length === 0
+          ? { numUpdatedRows: 0n }
+          : await trx.updateTable('consentements').set({ retire_le: now }).where('demande_id', 'in', ids).where('retire_le', 'is', null).executeTakeFirst();
       const n = Number(result.numUpdatedRows);
-      if (n > 0)
+      // The standing consents for renewal go with them, and the état civil kept for each.
+      const renouvellements = await retirerRenouvellements(trx, this.deps.coffre, familleId, now);
+      if (n + renouvellements > 0)
         await this.deps.journal.append(
-          { actor: acteur, action: 'consentement.retire', target: { type: 'famille', id: familleId }, outcome: 'succes', details: { consentements: n } },
+          {
+            actor: acteur,
+            action: 'consentement.retire',
+            target: { type: 'famille', id: familleId },
+            outcome: 'succes',
+            details: { consentements: n, ...(renouvellements > 0 ? { renouvellements } : {}) },
+          },
           trx,
         );
-      return n;
+      return n + renouvellements;
     });
   }
 

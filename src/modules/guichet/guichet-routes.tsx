@@ -55,6 +55,8 @@ export interface GuichetRoutesDeps {
   readonly attenteMs?: number;
   /** How an état civil is asked (SFiP, R2P), or `aucune`: then the counter asks only numéros fiscaux. */
   readonly voieEtatCivil?: VoieEtatCivil;
+  /** The standing consent's maximum duration when the commune offers it (null or absent: not offered). */
+  readonly dureeRenouvellement?: number | null;
 }
 
 /** The search of this session (shown again until replaced) and the consents of the request being entered. */
@@ -119,6 +121,7 @@ const schemaCreation = (aujourdhui: string) =>
 export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesDeps): void {
   const { commune } = deps;
   const service = deps.guichet;
+  const renouvellement = deps.dureeRenouvellement ?? null;
   const acteur = (agent: AgentConnecte) => ({ type: 'agent' as const, id: agent.id });
   const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ComponentChildren, status = 200) =>
     sendAgentPage(request, reply, commune, title, body, status);
@@ -245,7 +248,12 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
     if (enCours) {
       // Coming back from step 2 to correct: the consents as entered.
       for (const a of enCours.accords)
-        Object.assign(values, { [`mode-${a.rang}`]: a.mode, [`date-${a.rang}`]: a.date ? formatDateCourte(a.date) : '', [`piece-${a.rang}`]: a.piece });
+        Object.assign(values, {
+          [`mode-${a.rang}`]: a.mode,
+          [`date-${a.rang}`]: a.date ? formatDateCourte(a.date) : '',
+          [`piece-${a.rang}`]: a.piece,
+          ...(a.renouvellement ? { [`renouvellement-${a.rang}`]: 'oui' } : {}),
+        });
       const d = declarantsPossibles(composition);
       if (d.length === 2) values.avis = enCours.accords.length === 2 ? 'deux' : enCours.accords[0]?.rang === d[1]?.rang ? 'commun-2' : 'commun-1';
     }
@@ -261,6 +269,7 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
         agent={`${agent.prenom} ${agent.nom}`}
         values={values}
         errors={[]}
+        renouvellement={renouvellement}
       />,
     );
   });
@@ -269,7 +278,7 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
     const agent = requireAgent(request);
     const familleId = familleDe(request);
     const composition = await service.composition(familleId, acteur(agent), 'saisie');
-    const lecture = lireFormulaire(schemaAccords(composition, aujourdhui()), request.body);
+    const lecture = lireFormulaire(schemaAccords(composition, aujourdhui(), renouvellement !== null), request.body);
     if (!lecture.ok) {
       return pageFormulaire(
         page,
@@ -285,6 +294,7 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
           agent={`${agent.prenom} ${agent.nom}`}
           values={saisieAReafficher(request.body)}
           errors={lecture.errors}
+          renouvellement={renouvellement}
         />,
       );
     }
@@ -445,9 +455,9 @@ function nomDe(composition: CompositionFamille, rang: 1 | 2): string {
  * Step 1's form: which avis are asked (with two declarants), and for each declarant how, when and
  * by which piece the consent came; a consent older than a year or dated in the future is refused.
  */
-function schemaAccords(composition: CompositionFamille, aujourdhui: string) {
+function schemaAccords(composition: CompositionFamille, aujourdhui: string, renouvellementPropose: boolean) {
   const declarants = declarantsPossibles(composition);
-  const champs = ['avis', ...declarants.flatMap((p) => [`mode-${p.rang}`, `date-${p.rang}`, `piece-${p.rang}`])];
+  const champs = ['avis', ...declarants.flatMap((p) => [`mode-${p.rang}`, `date-${p.rang}`, `piece-${p.rang}`, `renouvellement-${p.rang}`])];
   // Read as typed; the numéro fiscal's shape is checked below with the other rules, so every error shows at once.
   return z.object(Object.fromEntries(champs.map((id) => [id, texteBrut()]))).transform((values, ctx): AccordRecu[] => {
     const { signaler, enErreur } = champsEnErreur(ctx);
@@ -494,7 +504,14 @@ function schemaAccords(composition: CompositionFamille, aujourdhui: string) {
       } else if (piece === '')
         signaler(`piece-${rang}`, `Indiquez la référence du formulaire signé ou du courriel de ${nom}, pour pouvoir retrouver la pièce.`);
       else if (piece.length > PIECE_MAX) signaler(`piece-${rang}`, `La référence de la pièce de ${nom} est trop longue (${PIECE_MAX} caractères au plus).`);
-      if (date && piece !== '') accords.push({ rang, mode: mode as AccordRecu['mode'], date, piece });
+      // The standing consent comes only on a signed form, with the same piece.
+      const renouvellement = renouvellementPropose && valeur(`renouvellement-${rang}`) === 'oui';
+      if (renouvellement && mode !== 'formulaire_signe' && modes.has(mode as AccordRecu['mode']))
+        signaler(
+          `renouvellement-${rang}`,
+          `L’accord de renouvellement de ${nom} ne peut pas être donné par courriel : il faut le formulaire signé. Décochez la case, ou enregistrez le formulaire.`,
+        );
+      if (date && piece !== '') accords.push({ rang, mode: mode as AccordRecu['mode'], date, piece, ...(renouvellement ? { renouvellement } : {}) });
     }
     return accords;
   });

@@ -8,6 +8,7 @@ import type { AttestationsService } from '../attestations/attestations-service.t
 import type { Acteur, JournalAudit } from '../audit/index.ts';
 import type { DemandesService, EtatDemande } from '../demandes/demandes-service.ts';
 import type { CriteresRecherche, FamillesService, CompositionFamille, HistoriqueDemande, ResultatRecherche } from '../familles/familles-service.ts';
+import type { RenouvellementFamille, RenouvellementService } from '../renouvellement/renouvellement-service.ts';
 
 /**
  * The counter's use cases, on top of the families and requests services: every read of a family
@@ -24,6 +25,8 @@ export interface GuichetDeps {
   /** Tells the processing loop a request was just queued. */
   readonly wake: () => void;
   readonly clock?: () => number;
+  /** The family's standing consents for renewal, shown on its page. */
+  readonly renouvellement?: Pick<RenouvellementService, 'consentements'>;
 }
 
 /** How one declarant's consent reached the counter, as the agent recorded it. */
@@ -34,6 +37,8 @@ export interface AccordRecu {
   readonly date: string;
   /** Reference of the signed form or of the e-mail. */
   readonly piece: string;
+  /** The signed form also carries the standing consent for renewal (never by e-mail). */
+  readonly renouvellement?: boolean;
 }
 
 export interface FicheFamille {
@@ -42,6 +47,8 @@ export interface FicheFamille {
   readonly demandes: readonly HistoriqueDemande[];
   /** The newest QF still applicable (today or from a coming date), with its prices. */
   readonly quotient: EtatDemande | null;
+  /** Standing consents for renewal, newest first. */
+  readonly renouvellements: readonly RenouvellementFamille[];
 }
 
 export interface DemandeGuichet {
@@ -90,7 +97,8 @@ export class GuichetService {
     // Newest first: the first result whose validity has not ended is the one billing uses now or next.
     const retenue = demandes.find((d) => d.statut === 'calculee' && d.quotient !== null && d.quotient.valideAu >= aujourdhui);
     const quotient = retenue ? await this.deps.demandes.etat(retenue.id) : null;
-    return { id: familleId, composition, demandes, quotient };
+    const renouvellements = (await this.deps.renouvellement?.consentements(familleId)) ?? [];
+    return { id: familleId, composition, demandes, quotient, renouvellements };
   }
 
   /** A request's state and its family's household, for its page or its attestation. One journal entry. */
@@ -151,6 +159,9 @@ export class GuichetService {
         },
       })),
       ...(options.correlationId ? { correlationId: options.correlationId } : {}),
+      ...(foyersFiscaux.some((f) => f.accord.renouvellement)
+        ? { renouvellement: foyersFiscaux.filter((f) => f.accord.renouvellement).map((f) => f.accord.rang) }
+        : {}),
     });
     await options.creee?.(id);
     this.deps.wake();

@@ -12,6 +12,7 @@ import type { EtatDemande } from '../demandes/demandes-service.ts';
 import type { FamilleTrouvee, CompositionFamille, ResultatRecherche } from '../familles/familles-service.ts';
 import { ChampsComposition } from '../familles/formulaire-composition.tsx';
 import type { AccordRecu, FicheFamille } from './guichet-service.ts';
+import { CaseRenouvellementGuichet, RenouvellementsFiche } from './renouvellement-views.tsx';
 
 /**
  * The counter's pages. They show what the commune knows of a household and the results of its
@@ -324,6 +325,14 @@ export function FichePage({ fiche }: { fiche: FicheFamille }) {
           Saisir une demande reçue sur papier ou par courriel
         </a>
       </p>
+      <h2>Renouvellement chaque année</h2>
+      <RenouvellementsFiche
+        accords={fiche.renouvellements}
+        nom={(rang) => {
+          const p = composition.parents.find((x) => x.rang === rang);
+          return p ? nomParent(p) : `parent ${rang}`;
+        }}
+      />
       <h2>Demandes</h2>
       {fiche.demandes.length === 0 ? (
         <p>Aucune demande pour le moment.</p>
@@ -400,6 +409,7 @@ export function AccordPage({
   agent,
   values,
   errors,
+  renouvellement = null,
 }: {
   csrf: string;
   familleId: string;
@@ -408,6 +418,8 @@ export function AccordPage({
   agent: string;
   values: Valeurs;
   errors: readonly ErrorDetail[];
+  /** The standing consent's maximum duration when the commune offers it; null: not offered. */
+  renouvellement?: number | null;
 }) {
   const declarants = declarantsPossibles(composition);
   const deux = declarants.length === 2;
@@ -464,6 +476,9 @@ export function AccordPage({
               values={values}
               errors={errors}
             />
+            {renouvellement !== null ? (
+              <CaseRenouvellementGuichet rang={p.rang} dureeMaxAns={renouvellement} checked={values[`renouvellement-${p.rang}`] === 'oui'} errors={errors} />
+            ) : null}
           </fieldset>
         ))}
         <p class="muted">L’accord est enregistré comme reçu par vous, {agent}, avec la date indiquée.</p>

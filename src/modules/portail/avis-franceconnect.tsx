@@ -231,6 +231,7 @@ export function registerAvisFranceConnect(app: FastifyInstance, deps: AvisFrance
     } else {
       const consentement = { mode: 'en_ligne' as const, donnePar: { type: 'famille' as const, id: compte.familleId } };
       const foyersFiscaux: FoyerFiscalSoumis[] = identifiants.map((i) => ({ ...i, consentement }));
+      const parcours = request.session.parcours?.familleId === compte.familleId ? request.session.parcours : undefined;
       ({ id } = await deps.demandes.soumettre({
         familleId: compte.familleId,
         canal: 'en_ligne',
@@ -238,6 +239,8 @@ export function registerAvisFranceConnect(app: FastifyInstance, deps: AvisFrance
         foyersFiscaux,
         correlationId: request.id,
         essai,
+        // The standing consents ticked at step 2, kept in the journey until the request is made.
+        ...(parcours?.renouvellement ? { renouvellement: parcours.renouvellement } : {}),
       }));
       delete request.session.parcours;
     }

@@ -180,7 +180,17 @@ export function registerEtatCivilRoutes(app: FastifyInstance, deps: EtatCivilRou
       } else {
         const consentement = { mode: 'en_ligne' as const, donnePar: { type: 'famille' as const, id: compte.familleId } };
         const foyersFiscaux: FoyerFiscalSoumis[] = [...saisies].map(([parentRang, identifiant]) => ({ parentRang, identifiant, consentement }));
-        ({ id } = await deps.demandes.soumettre({ familleId: compte.familleId, canal: 'en_ligne', acteur, foyersFiscaux, correlationId: request.id, essai }));
+        // The standing consent for renewal ticked at the consent step, if any.
+        const renouvellement = parcoursDe(request, compte)?.renouvellement;
+        ({ id } = await deps.demandes.soumettre({
+          familleId: compte.familleId,
+          canal: 'en_ligne',
+          acteur,
+          foyersFiscaux,
+          correlationId: request.id,
+          essai,
+          ...(renouvellement ? { renouvellement } : {}),
+        }));
         delete request.session.parcours;
       }
     } catch (error) {

@@ -33,20 +33,19 @@ import type { Acteur, JournalAudit } from '../audit/index.ts';
 import type { CompteConnecte } from '../comptes/comptes-service.ts';
 import type { FranceConnectClient } from '../comptes/franceconnect-client.ts';
 import type { DemandesService, EtatDemande, FoyerFiscalSoumis } from '../demandes/demandes-service.ts';
-import { exportEnTexte } from '../familles/export-texte.ts';
 import type { FamillesService, CompositionFamille } from '../familles/familles-service.ts';
 import { CHAMPS_FRANCECONNECT, champDeLaComposition, schemaComposition, valeursDeLaComposition } from '../familles/formulaire-composition.tsx';
+import type { RenouvellementService } from '../renouvellement/renouvellement-service.ts';
 import { registerAvisFranceConnect, type Saisie } from './avis-franceconnect.tsx';
 import type { NumeroFiscal } from '../../domain/numero-fiscal.ts';
+import { registerMesDonneesRoutes } from './mes-donnees-routes.tsx';
 import {
   AccordPage,
   AttentePage,
   ContestationPage,
-  ExportTextePage,
   CompositionPage,
   HistoriquePage,
   InformationPage,
-  MesDonneesPage,
   MessagePage,
   NumeroPage,
   ResultatPage,
@@ -66,6 +65,8 @@ export interface PortailServices {
   readonly journal: Pick<JournalAudit, 'append'>;
   /** Tells the processing loop a request was just queued. */
   readonly wake: () => void;
+  /** The standing consents for renewal: offered on the consent step, shown and withdrawn in « Mes données ». */
+  readonly renouvellement?: Pick<RenouvellementService, 'dureeMaxAns' | 'consentements' | 'retirer'>;
 }
 
 export interface PortailRoutesDeps extends PortailServices {
@@ -89,6 +90,8 @@ interface Parcours {
   readonly rangs: Array<1 | 2>;
   readonly accordLe: string;
   readonly familleId: string;
+  /** The declarants who also ticked the standing consent for renewal (recorded with the request). */
+  readonly renouvellement?: Array<1 | 2>;
 }
 
 declare module 'fastify' {
@@ -105,6 +108,8 @@ const introuvable = () => new QuotientError('not_found', 'demande_introuvable', 
 /** The family portal: compute my quotient step by step, history and rights. */
 export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesDeps): void {
   const { demandes, familles, commune } = deps;
+  /** The standing consent's maximum duration when the commune offers it, else null. */
+  const dureeRenouvellement = deps.renouvellement?.dureeMaxAns ?? null;
   const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ComponentChildren, status = 200) =>
     sendPage(
       reply,
@@ -223,14 +228,20 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     if (!compte) return reply;
     const composition = await familles.composition(compte.familleId);
     if (composition.aCompleter) return reply.redirect('/mon-foyer', 303);
-    return page(request, reply, 'Votre accord', <AccordPage csrf={reply.generateCsrf()} commune={commune} composition={composition} errors={[]} values={{}} />);
+    // Nothing is ticked beforehand, the standing consent least of all.
+    return page(
+      request,
+      reply,
+      'Votre accord',
+      <AccordPage csrf={reply.generateCsrf()} commune={commune} composition={composition} errors={[]} values={{}} renouvellement={dureeRenouvellement} />,
+    );
   });
 
   app.post('/mon-quotient/accord', async (request, reply) => {
     const compte = requireFamille(request);
     const composition = await familles.composition(compte.familleId);
     if (composition.aCompleter) return reply.redirect('/mon-foyer', 303);
-    const lecture = lireFormulaire(schemaAccord(composition), request.body);
+    const lecture = lireFormulaire(schemaAccord(composition, dureeRenouvellement !== null), request.body);
     if (!lecture.ok) {
       return pageFormulaire(
         page,
@@ -238,11 +249,23 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
         reply,
         'Votre accord',
         lecture.errors,
-        <AccordPage csrf={reply.generateCsrf()} commune={commune} composition={composition} errors={lecture.errors} values={saisieAReafficher(request.body)} />,
+        <AccordPage
+          csrf={reply.generateCsrf()}
+          commune={commune}
+          composition={composition}
+          errors={lecture.errors}
+          values={saisieAReafficher(request.body)}
+          renouvellement={dureeRenouvellement}
+        />,
       );
     }
-    const rangs = lecture.values;
-    request.session.parcours = { rangs, accordLe: new Date().toISOString(), familleId: compte.familleId };
+    const { rangs, renouvellement } = lecture.values;
+    request.session.parcours = {
+      rangs,
+      accordLe: new Date().toISOString(),
+      familleId: compte.familleId,
+      ...(renouvellement.length > 0 ? { renouvellement } : {}),
+    };
     return reply.redirect('/mon-quotient/numero', 303);
   });
 
@@ -322,6 +345,7 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
         foyersFiscaux,
         correlationId: request.id,
         essai: { compte: compte.compteId, adresse: request.ip },
+        ...(parcours.renouvellement ? { renouvellement: parcours.renouvellement } : {}),
       }));
     } catch (error) {
       // Too many numbers typed (anti-fishing): the same page, 429, with when to try again.
@@ -513,38 +537,7 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     return page(request, reply, 'Mes demandes', <HistoriquePage demandes={historique} contestations={contestations} />);
   });
 
-  app.get('/mes-donnees', async (request, reply) => {
-    const compte = signedIn(request, reply);
-    if (!compte) return reply;
-    const [accords, composition] = await Promise.all([familles.accordsEnCours(compte.familleId), familles.composition(compte.familleId)]);
-    return page(request, reply, 'Mes données et mes droits', <MesDonneesPage csrf={reply.generateCsrf()} accords={accords} composition={composition} />);
-  });
-
-  app.get('/mes-donnees/export.json', async (request, reply) => {
-    const compte = signedIn(request, reply);
-    if (!compte) return reply;
-    const data = await familles.exporter(compte.familleId, acteurDe(compte));
-    return reply
-      .type('application/json; charset=utf-8')
-      .header('content-disposition', 'attachment; filename="mes-donnees-quotient.json"')
-      .send(JSON.stringify(data, null, 2));
-  });
-
-  app.get('/mes-donnees/export', async (request, reply) => {
-    const compte = signedIn(request, reply);
-    if (!compte) return reply;
-    const data = await familles.exporter(compte.familleId, acteurDe(compte));
-    return page(request, reply, 'Toutes mes données', <ExportTextePage texte={exportEnTexte(data)} />);
-  });
-
-  app.post('/mes-donnees/retrait', async (request, reply) => {
-    const compte = requireFamille(request);
-    const n = await familles.retirerConsentements(compte.familleId, acteurDe(compte));
-    const message =
-      n > 0 ? 'Votre accord est retiré : aucune nouvelle demande ne sera faite à la DGFiP sans un nouvel accord.' : 'Aucun accord en cours : rien à retirer.';
-    const [accords, composition] = await Promise.all([familles.accordsEnCours(compte.familleId), familles.composition(compte.familleId)]);
-    return page(request, reply, 'Accord retiré', <MesDonneesPage csrf={reply.generateCsrf()} message={message} accords={accords} composition={composition} />);
-  });
+  registerMesDonneesRoutes(app, { familles, page, signedIn, acteurDe, ...(deps.renouvellement ? { renouvellement: deps.renouvellement } : {}) });
 
   // ---------------------------------------------------------------------------------------
   // Mon foyer
@@ -630,24 +623,41 @@ const CONTESTATION = z.object({ motif: texte(libre('Votre message semble conteni
  * asked ticks their consent. A parent who lives elsewhere is not asked: neither the question of
  * one or two avis, nor a consent. The ranks whose avis is asked.
  */
-function schemaAccord(composition: CompositionFamille) {
+function schemaAccord(composition: CompositionFamille, renouvellementPropose: boolean) {
   const declarants = parentsCohabitants(composition);
-  return z.object({ situation: texte(), 'accord-1': coche(), 'accord-2': coche() }).transform((v, ctx): Array<1 | 2> => {
-    const { signaler } = champsEnErreur(ctx);
-    const situation = v.situation === 'commune' || v.situation === 'separee' ? v.situation : undefined;
-    const deux = declarants.length === 2;
-    if (deux && !situation) signaler('situation-commune', 'Indiquez si les deux parents font une seule déclaration de revenus ou chacun la sienne.');
-    // Unmarried parents: two avis, two consents. Otherwise the first declarant's avis.
-    const rangs: Array<1 | 2> = deux && situation === 'separee' ? [1, 2] : [declarants[0]?.rang ?? 1];
-    for (const rang of rangs) {
-      if (!v[`accord-${rang}`]) {
+  return z
+    .object({ situation: texte(), 'accord-1': coche(), 'accord-2': coche(), 'renouvellement-1': coche(), 'renouvellement-2': coche() })
+    .transform((v, ctx): { rangs: Array<1 | 2>; renouvellement: Array<1 | 2> } => {
+      const { signaler } = champsEnErreur(ctx);
+      const situation = v.situation === 'commune' || v.situation === 'separee' ? v.situation : undefined;
+      const deux = declarants.length === 2;
+      if (deux && !situation) signaler('situation-commune', 'Indiquez si les deux parents font une seule déclaration de revenus ou chacun la sienne.');
+      // Unmarried parents: two avis, two consents. Otherwise the first declarant's avis.
+      const rangs: Array<1 | 2> = deux && situation === 'separee' ? [1, 2] : [declarants[0]?.rang ?? 1];
+      const nomDe = (rang: 1 | 2) => {
         const p = composition.parents.find((x) => x.rang === rang);
-        signaler(
-          `accord-${rang}`,
-          `Cochez la case d’accord de ${p ? `${p.prenoms} ${p.nomUsage ?? p.nomNaissance}` : `parent ${rang}`} : sans son accord, son avis ne peut pas être demandé.`,
-        );
+        return p ? `${p.prenoms} ${p.nomUsage ?? p.nomNaissance}` : `parent ${rang}`;
+      };
+      for (const rang of rangs) {
+        if (!v[`accord-${rang}`]) {
+          signaler(`accord-${rang}`, `Cochez la case d’accord de ${nomDe(rang)} : sans son accord, son avis ne peut pas être demandé.`);
+        }
       }
-    }
-    return rangs;
-  });
+      // Only what was ticked, and only where the commune offers it.
+      const renouvellement: Array<1 | 2> = [];
+      for (const rang of [1, 2] as const) {
+        if (!renouvellementPropose || !v[`renouvellement-${rang}`] || !declarants.some((p) => p.rang === rang)) continue;
+        if (!rangs.includes(rang)) {
+          // A joint avis is asked with the first declarant's consent: so is its renewal.
+          if (situation !== undefined || !deux)
+            signaler(
+              `renouvellement-${rang}`,
+              `Avec un seul avis commun, l’avis est redemandé avec l’accord de ${nomDe(rangs[0] ?? 1)} : décochez la case de renouvellement de ${nomDe(rang)}, ou cochez celle de ${nomDe(rangs[0] ?? 1)}.`,
+            );
+          continue;
+        }
+        renouvellement.push(rang);
+      }
+      return { rangs, renouvellement };
+    });
 }

@@ -26,6 +26,8 @@ import { motifPourLaFamille } from '../demandes/motifs.ts';
 import { AVIS_FAMILLES } from '../incident/interrupteurs.ts';
 import type { AccordEnCours, ContestationFamille, DonneesUtilisees, CompositionFamille, HistoriqueDemande } from '../familles/familles-service.ts';
 import { ChampsComposition } from '../familles/formulaire-composition.tsx';
+import type { RenouvellementFamille } from '../renouvellement/renouvellement-service.ts';
+import { CaseRenouvellement, ExplicationRenouvellement, MentionRenouvellement, SectionRenouvellement } from './renouvellement-views.tsx';
 
 /** Where the family is in the four steps, said in words (not only by a visual bar). */
 function Etape({ n }: { n: 1 | 2 | 3 | 4 }) {
@@ -217,12 +219,15 @@ export function AccordPage({
   composition,
   errors,
   values,
+  renouvellement = null,
 }: {
   csrf: string;
   commune: CommuneConfig;
   composition: CompositionFamille;
   errors: readonly ErrorDetail[];
   values: Readonly<Record<string, string>>;
+  /** The standing consent's maximum duration when the commune offers it; null: not offered. */
+  renouvellement?: number | null;
 }) {
   const declarants = parentsCohabitants(composition);
   const deux = declarants.length === 2;
@@ -268,6 +273,23 @@ export function AccordPage({
             );
           })}
         </fieldset>
+        {renouvellement !== null ? (
+          <fieldset class="field">
+            <legend>Chaque année, sans refaire la demande (facultatif)</legend>
+            <ExplicationRenouvellement />
+            {declarants.map((p) => (
+              <CaseRenouvellement
+                key={p.rang}
+                rang={p.rang}
+                nom={nomParent(p)}
+                dureeMaxAns={renouvellement}
+                checked={values[`renouvellement-${p.rang}`] === 'oui'}
+                errors={errors}
+              />
+            ))}
+            <MentionRenouvellement />
+          </fieldset>
+        ) : null}
         <p class="muted">Texte de l’accord, version {commune.habilitation.versionTexteConsentement}. L’accord est enregistré avec sa date et l’heure.</p>
         <button class="button" type="submit">
           Donner mon accord et continuer
@@ -690,11 +712,17 @@ export function MesDonneesPage({
   message,
   accords,
   composition,
+  renouvellements = [],
+  renouvellementPropose = false,
 }: {
   csrf: string;
   message?: string;
   accords: readonly AccordEnCours[];
   composition: CompositionFamille;
+  /** The family's standing consents for renewal, in force and ended. */
+  renouvellements?: readonly RenouvellementFamille[];
+  /** The commune offers the standing consent: its section shows even when there is none. */
+  renouvellementPropose?: boolean;
 }) {
   const nom = (rang: 1 | 2) => {
     const p = composition.parents.find((x) => x.rang === rang);
@@ -707,7 +735,8 @@ export function MesDonneesPage({
       <h2>Consulter et télécharger</h2>
       <ul>
         <li>
-          <a href="/mes-donnees/export">Lire toutes mes données</a> (foyer, demandes, accords, quotients, données reçues de la DGFiP)
+          <a href="/mes-donnees/export">Lire toutes mes données</a> (foyer, demandes, accords, quotients, données reçues de la DGFiP, état civil gardé pour le
+          renouvellement)
         </li>
         <li>
           <a href="/mes-donnees/export.json" download="mes-donnees-quotient.json">
@@ -718,7 +747,8 @@ export function MesDonneesPage({
       <h2>Retirer mon accord</h2>
       <p>
         Votre accord permet à la mairie d’interroger la DGFiP pour vos demandes. Si vous le retirez, plus aucune interrogation ne sera faite sans un nouvel
-        accord, y compris pour les mises à jour annuelles. Les quotients déjà calculés restent appliqués jusqu’à la fin de leur validité.
+        accord, y compris pour les mises à jour annuelles : les accords de renouvellement sont retirés aussi. Les quotients déjà calculés restent appliqués
+        jusqu’à la fin de leur validité.
       </p>
       {accords.length === 0 ? (
         <p>
@@ -742,6 +772,7 @@ export function MesDonneesPage({
           </form>
         </>
       )}
+      {renouvellementPropose || renouvellements.length > 0 ? <SectionRenouvellement csrf={csrf} accords={renouvellements} nom={nom} /> : null}
       <h2>Rectifier ou contester</h2>
       <p>
         Pour corriger votre foyer, allez sur <a href="/mon-foyer">Mon foyer</a>. Pour contester un calcul, ouvrez la demande depuis{' '}

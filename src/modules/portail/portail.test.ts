@@ -94,6 +94,7 @@ test('compute my quotient: information, consent, numéro fiscal with errors neve
   assert.equal(refused.statusCode, 400);
   assert.match(refused.body, /Cochez la case d’accord de Léa Roux/);
   assert.match(refused.body, /href="#accord-1"/);
+  assert.doesNotMatch(refused.body, /name="renouvellement-1"/, 'no standing consent without the état civil route');
   assert.equal((await t.get(jar, '/mon-quotient/numero')).headers.location, '/mon-quotient/accord', 'no step 3 without consent');
   const accord = await t.post(jar, '/mon-quotient/accord', '/mon-quotient/accord', { 'accord-1': 'oui' });
   assert.equal(accord.statusCode, 303);

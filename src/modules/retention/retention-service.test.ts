@@ -61,7 +61,7 @@ test('fiscal data leave the silo after the QF’s validity plus the dispute wind
       const plusMonths = (m: number) => new Date(Date.UTC(finDate.getUTCFullYear(), finDate.getUTCMonth() + m, finDate.getUTCDate(), 12)).toISOString();
       assert.deepEqual(
         await at(plusMonths(2)).purger(),
-        { donneesFiscales: 0, demandes: 0, journal: 0, sessions: 1 },
+        { donneesFiscales: 0, demandes: 0, journal: 0, sessions: 1, etatsCivilsRenouvellement: 0 },
         'the journal keeps entries younger than its year',
       );
       assert.deepEqual(
@@ -76,7 +76,11 @@ test('fiscal data leave the silo after the QF’s validity plus the dispute wind
       assert.equal(await h.coffre.get(COFFRE.calcul, id), undefined);
       assert.equal((await h.familles.exporter(familleId, famille)).situationsFiscales.length, 0);
       assert.equal((await h.demandes.etat(id)).statut, 'calculee');
-      assert.deepEqual(await at(plusMonths(4)).purger(), { donneesFiscales: 0, demandes: 0, journal: 0, sessions: 0 }, 'idempotent');
+      assert.deepEqual(
+        await at(plusMonths(4)).purger(),
+        { donneesFiscales: 0, demandes: 0, journal: 0, sessions: 0, etatsCivilsRenouvellement: 0 },
+        'idempotent',
+      );
 
       // Two years after, the request goes too; the journal keeps its own year and stays verifiable.
       const tard = await at(plusMonths(25)).purger();

@@ -4,6 +4,7 @@ import type { Schema } from '../../infra/db/schema.ts';
 import type { Coffre } from '../../infra/silo/coffre.ts';
 import { MIN_RETENTION_DAYS, type Acteur, type JournalAudit } from '../audit/index.ts';
 import { COFFRE } from '../demandes/demandes-repo.ts';
+import type { RenouvellementService } from '../renouvellement/renouvellement-service.ts';
 
 export interface Conservation {
   readonly donneesFiscalesMoisApresValidite: number;
@@ -20,6 +21,8 @@ export interface RapportPurge {
   readonly journal: number;
   /** Expired sessions and used or expired account tokens (already unusable; this keeps the tables small). */
   readonly sessions: number;
+  /** États civils kept for standing consents no longer in force (withdrawn, replaced, expired), removed from the silo. */
+  readonly etatsCivilsRenouvellement: number;
 }
 
 const TERMINAUX_SANS_QF: readonly StatutDemande[] = ['refusee', 'echouee', 'annulee', 'expiree', 'a_verifier', 'a_ressaisir'];
@@ -37,7 +40,17 @@ function monthsBefore(now: Date, months: number): Date {
  * more. Every purge is journaled.
  */
 export class RetentionService {
-  constructor(private readonly deps: { db: Kysely<Schema>; coffre: Coffre; journal: JournalAudit; conservation: Conservation; clock?: () => Date }) {}
+  constructor(
+    private readonly deps: {
+      db: Kysely<Schema>;
+      coffre: Coffre;
+      journal: JournalAudit;
+      conservation: Conservation;
+      clock?: () => Date;
+      /** The standing consents for renewal: their état civil goes when they end, their record after `demandesMois`. */
+      renouvellement?: Pick<RenouvellementService, 'purger'>;
+    },
+  ) {}
 
   async purger(acteur: Acteur = { type: 'systeme', id: 'quotient' }): Promise<RapportPurge> {
     const { db, coffre, journal, conservation } = this.deps;
@@ -94,10 +107,13 @@ export class RetentionService {
       });
     }
 
-    // 3. The journal, by its own clock, never under the CNIL's six-month floor.
+    // 3. The état civil kept for standing consents that ended, and the records of those ended long ago.
+    const renouvellement = (await this.deps.renouvellement?.purger(acteur, conservation.demandesMois)) ?? { etatsCivils: 0 };
+
+    // 4. The journal, by its own clock, never under the CNIL's six-month floor.
     const report = await journal.purgeExpired(Math.max(Math.round(conservation.journalMois * 30.44), MIN_RETENTION_DAYS), acteur);
 
-    // 4. Sessions past their deadline and account tokens past theirs: reads ignore them already.
+    // 5. Sessions past their deadline and account tokens past theirs: reads ignore them already.
     const nowIso = now.toISOString();
     const sessions = await db
       .deleteFrom('sessions')
@@ -107,6 +123,12 @@ export class RetentionService {
       .deleteFrom('compte_jetons')
       .where((eb) => eb.or([eb('expires_at', '<=', nowIso), eb('used_at', 'is not', null)]))
       .executeTakeFirst();
-    return { donneesFiscales, demandes: anciennes.length, journal: report.purged, sessions: Number(sessions.numDeletedRows) + Number(jetons.numDeletedRows) };
+    return {
+      donneesFiscales,
+      demandes: anciennes.length,
+      journal: report.purged,
+      sessions: Number(sessions.numDeletedRows) + Number(jetons.numDeletedRows),
+      etatsCivilsRenouvellement: renouvellement.etatsCivils,
+    };
   }
 }

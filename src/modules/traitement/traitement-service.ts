@@ -29,6 +29,8 @@ import { motif, type CodeMotif, type Motif } from '../demandes/motifs.ts';
 import type { QuotientARetenir, Quotients } from '../demandes/quotients.ts';
 import type { SpiVault } from '../demandes/spi-vault.ts';
 import type { Transitions } from '../demandes/transitions.ts';
+import type { RenouvellementService } from '../renouvellement/renouvellement-service.ts';
+import type { EtatCivil } from '../../sources/etat-civil/etat-civil.ts';
 import { A_APPELER, aSonTour, detenues, orphelines, prochaines } from './file-repo.ts';
 
 export interface TraitementDeps {
@@ -46,6 +48,8 @@ export interface TraitementDeps {
   readonly clock?: () => number;
   /** Why DGFiP calls are held now (an incident switch, the integrity halt), or null. */
   readonly suspension?: () => Promise<SuspensionAppels | null>;
+  /** Keeps the état civil of declarants with a standing consent for renewal, once their avis is matched (issue 14). */
+  readonly renouvellement?: Pick<RenouvellementService, 'conserverEtatCivil'>;
 }
 
 // `appels_suspendus`: the transport refused the call because calls were held meanwhile.
@@ -70,6 +74,8 @@ interface Recue {
   readonly foyerFiscalId: string;
   readonly rang: 1 | 2;
   readonly situation: SituationFiscale;
+  /** The état civil typed for the call, when it went that way: memory only, gone with the request's processing. */
+  readonly saisi?: EtatCivil;
 }
 
 /**
@@ -217,7 +223,7 @@ export class TraitementService {
           trx,
         );
       });
-      recues.push({ foyerFiscalId: foyerFiscal.id, rang, situation });
+      recues.push({ foyerFiscalId: foyerFiscal.id, rang, situation, ...('etatCivil' in identifiant ? { saisi: identifiant.etatCivil } : {}) });
       courante = (await findDemande(db, demandeId)) ?? courante;
     }
     if (enAttente.length > 0) return this.aRessaisir(demandeId, this.motifSansIdentifiant(enAttente));
@@ -270,6 +276,16 @@ export class TraitementService {
         for (const r of recues) await coffre.delete(COFFRE.situation, r.foyerFiscalId, uow.trx);
       }
       if (calcul) await quotients.enregistrer(uow.trx, demande, calcul, 'calcul');
+      // Only a standing consent in force keeps anything more, and only from an avis matched without doubt.
+      if (controleIdentite.verdict === 'concordant') {
+        await this.deps.renouvellement?.conserverEtatCivil(uow.trx, {
+          familleId: demande.famille_id,
+          demandeId: demande.id,
+          controle: controleIdentite,
+          foyers: recues.map((r) => ({ rang: r.rang, declarants: r.situation.declarants, ...(r.saisi ? { saisi: r.saisi } : {}) })),
+          parents: parents.map((p) => ({ rang: p.rang, dateNaissance: p.date_naissance })),
+        });
+      }
       return uow.avancer(
         demande,
         { type: 'situation_recue', controle: controleIdentite.verdict, quotientCalcule: calcul !== undefined },

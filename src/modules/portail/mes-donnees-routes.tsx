@@ -1,0 +1,94 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ComponentChildren } from 'preact';
+import { QuotientError } from '../../domain/errors.ts';
+import { requireFamille } from '../../http/espace-famille.ts';
+import { PARAMS_ID, lireParams } from '../../http/formulaire.ts';
+import type { Acteur } from '../audit/index.ts';
+import type { CompteConnecte } from '../comptes/comptes-service.ts';
+import { exportEnTexte } from '../familles/export-texte.ts';
+import type { FamillesService } from '../familles/familles-service.ts';
+import type { RenouvellementService } from '../renouvellement/renouvellement-service.ts';
+import { ExportTextePage, MesDonneesPage } from './portail-views.tsx';
+
+export interface MesDonneesDeps {
+  readonly familles: Pick<FamillesService, 'accordsEnCours' | 'composition' | 'exporter' | 'retirerConsentements'>;
+  readonly renouvellement?: Pick<RenouvellementService, 'dureeMaxAns' | 'consentements' | 'retirer'>;
+  readonly page: (request: FastifyRequest, reply: FastifyReply, title: string, body: ComponentChildren, status?: number) => FastifyReply;
+  readonly signedIn: (request: FastifyRequest, reply: FastifyReply) => CompteConnecte | undefined;
+  readonly acteurDe: (compte: CompteConnecte) => Acteur;
+}
+
+const renouvellementIntrouvable = () => new QuotientError('not_found', 'renouvellement_introuvable', 'Accord de renouvellement introuvable.');
+
+/** « Mes données et mes droits »: read and download everything, withdraw consents (all, or one standing consent). */
+export function registerMesDonneesRoutes(app: FastifyInstance, deps: MesDonneesDeps): void {
+  const { familles, page, signedIn, acteurDe } = deps;
+
+  /** « Mes données », with a message after an action. */
+  async function mesDonnees(request: FastifyRequest, reply: FastifyReply, compte: CompteConnecte, title: string, message?: string) {
+    const [accords, composition, renouvellements] = await Promise.all([
+      familles.accordsEnCours(compte.familleId),
+      familles.composition(compte.familleId),
+      deps.renouvellement?.consentements(compte.familleId) ?? [],
+    ]);
+    return page(
+      request,
+      reply,
+      title,
+      <MesDonneesPage
+        csrf={reply.generateCsrf()}
+        accords={accords}
+        composition={composition}
+        renouvellements={renouvellements}
+        renouvellementPropose={(deps.renouvellement?.dureeMaxAns ?? null) !== null}
+        {...(message ? { message } : {})}
+      />,
+    );
+  }
+
+  app.get('/mes-donnees', async (request, reply) => {
+    const compte = signedIn(request, reply);
+    if (!compte) return reply;
+    return mesDonnees(request, reply, compte, 'Mes données et mes droits');
+  });
+
+  // One click: the standing consent is withdrawn and the état civil kept for it deleted, then « Mes données » says so.
+  app.post('/mes-donnees/renouvellement/:id/retrait', async (request, reply) => {
+    const compte = requireFamille(request);
+    const { id } = lireParams(PARAMS_ID, request, renouvellementIntrouvable);
+    if (!deps.renouvellement) throw renouvellementIntrouvable();
+    const { parent, dejaTermine } = await deps.renouvellement.retirer(compte.familleId, id, acteurDe(compte));
+    const composition = await familles.composition(compte.familleId);
+    const p = composition.parents.find((x) => x.rang === parent);
+    const qui = p ? `${p.prenoms} ${p.nomUsage ?? p.nomNaissance}` : `parent ${parent}`;
+    const message = dejaTermine
+      ? `L’accord de renouvellement de ${qui} était déjà terminé : rien à retirer.`
+      : `L’accord de renouvellement de ${qui} est retiré : la commune ne redemandera plus son avis chaque année, et son état civil gardé pour cela est effacé.`;
+    return mesDonnees(request, reply, compte, 'Accord de renouvellement retiré', message);
+  });
+
+  app.get('/mes-donnees/export.json', async (request, reply) => {
+    const compte = signedIn(request, reply);
+    if (!compte) return reply;
+    const data = await familles.exporter(compte.familleId, acteurDe(compte));
+    return reply
+      .type('application/json; charset=utf-8')
+      .header('content-disposition', 'attachment; filename="mes-donnees-quotient.json"')
+      .send(JSON.stringify(data, null, 2));
+  });
+
+  app.get('/mes-donnees/export', async (request, reply) => {
+    const compte = signedIn(request, reply);
+    if (!compte) return reply;
+    const data = await familles.exporter(compte.familleId, acteurDe(compte));
+    return page(request, reply, 'Toutes mes données', <ExportTextePage texte={exportEnTexte(data)} />);
+  });
+
+  app.post('/mes-donnees/retrait', async (request, reply) => {
+    const compte = requireFamille(request);
+    const n = await familles.retirerConsentements(compte.familleId, acteurDe(compte));
+    const message =
+      n > 0 ? 'Votre accord est retiré : aucune nouvelle demande ne sera faite à la DGFiP sans un nouvel accord.' : 'Aucun accord en cours : rien à retirer.';
+    return mesDonnees(request, reply, compte, 'Accord retiré', message);
+  });
+}
