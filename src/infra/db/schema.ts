@@ -454,6 +454,8 @@ export interface AttestationTable {
   emise_le: string;
   emise_par_type: string;
   emise_par_id: string;
+}
+
 /** Standing consents for renewal (migration 0013); the état civil kept for each is in the silo. */
 export interface ConsentementRenouvellementTable {
   id: string;
