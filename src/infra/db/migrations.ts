@@ -13,6 +13,7 @@ import { m0009MotifCode } from './migrations/0009-motif-code.ts';
 import { m0010Incidents } from './migrations/0010-incidents.ts';
 import { m0011Alertes } from './migrations/0011-alertes.ts';
 import { m0012NumeroFiscalEssais } from './migrations/0012-numero-fiscal-essais.ts';
+import { m0014Campagnes } from './migrations/0014-campagnes.ts';
 
 /**
  * One migration source for both dialects: migrations use Kysely's schema builder, which speaks
@@ -41,6 +42,7 @@ export const MIGRATIONS: readonly Migration[] = [
   m0010Incidents,
   m0011Alertes,
   m0012NumeroFiscalEssais,
+  m0014Campagnes,
 ];
 
 const MIGRATION_TABLES = { migrationTableName: 'schema_migrations', migrationLockTableName: 'schema_migrations_lock' } as const;
