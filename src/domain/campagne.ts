@@ -65,7 +65,7 @@ export const estActive = (statut: StatutCampagne): boolean => statut === 'en_cou
 // ---------------------------------------------------------------------------------------------
 // Outcomes
 
-export const ISSUES = ['calcule', 'a_verifier', 'etat_civil', 'echec', 'sans_accord'] as const;
+export const ISSUES = ['calcule', 'a_verifier', 'etat_civil', 'echec', 'sans_accord', 'donnees'] as const;
 export type IssueElement = (typeof ISSUES)[number];
 
 export const LIBELLES_ISSUE: Readonly<Record<IssueElement, string>> = {
@@ -74,10 +74,11 @@ export const LIBELLES_ISSUE: Readonly<Record<IssueElement, string>> = {
   etat_civil: 'État civil à corriger (introuvable, homonymes ou dossier non communicable)',
   echec: 'Échec de l’appel à la DGFiP',
   sans_accord: 'Sans accord en vigueur : aucun appel',
+  donnees: 'Données de la famille à corriger : aucun appel',
 };
 
 /** The outcomes rule 10 of the detection counts as errors (an import with a wrong file, an outage). */
-export const ISSUES_EN_ECHEC: readonly IssueElement[] = ['etat_civil', 'echec'];
+export const ISSUES_EN_ECHEC: readonly IssueElement[] = ['etat_civil', 'echec', 'donnees'];
 
 const MOTIFS_ETAT_CIVIL = ['etat_civil_ambigu', 'etat_civil_introuvable', 'dossier_non_communicable', 'etat_civil_trop_long'];
 
@@ -113,7 +114,7 @@ export function issueDeDemande(statut: StatutDemande, motifCode: string | null):
 
 export type Compteurs = Readonly<Record<IssueElement, number>>;
 
-export const compteursVides = (): Record<IssueElement, number> => ({ calcule: 0, a_verifier: 0, etat_civil: 0, echec: 0, sans_accord: 0 });
+export const compteursVides = (): Record<IssueElement, number> => ({ calcule: 0, a_verifier: 0, etat_civil: 0, echec: 0, sans_accord: 0, donnees: 0 });
 
 export interface Progression {
   readonly total: number;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { parseConsentement } from '../../domain/consentement.ts';
 import { roleParent } from '../../domain/controle-identite.ts';
 import { STATUTS_AVEC_NUMERO_FISCAL, type StatutDemande } from '../../domain/demande.ts';
@@ -74,6 +74,8 @@ export interface Soumission {
   readonly correlationId?: string;
   /** Who else a numéro fiscal typed counts against: the family's account and the client's address (the agent is the actor). */
   readonly essai?: ContexteEssai;
+  /** A campaign's item: what records, in the request's own transaction, that the item became this request. */
+  readonly lier?: (trx: Transaction<Schema>, demandeId: string) => Promise<void>;
 }
 
 export interface ContexteEssai {
@@ -169,11 +171,15 @@ export class DemandesService {
       if ('etatCivil' in f.identifiant && !habilitation.modalites.includes('etat-civil')) {
         throw new QuotientError('forbidden', 'modalite_non_habilitee', 'L’habilitation de la commune ne permet pas l’interrogation par état civil.');
       }
-      if (s.canal !== 'en_ligne' && f.consentement.mode === 'en_ligne') {
+      if (s.canal === 'guichet' && f.consentement.mode === 'en_ligne') {
         throw new QuotientError('invalid', 'consentement_invalide', 'Au guichet, indiquez comment l’accord a été donné : formulaire signé ou courriel.');
       }
       const le = f.consentement.recueilliLe;
-      if (le !== undefined && (f.consentement.mode === 'en_ligne' || !(Date.parse(le) <= this.clock()))) {
+      // A campaign's consent was given before it (a signed form, a standing consent given online): its date is required.
+      if (s.canal === 'campagne' && le === undefined) {
+        throw new QuotientError('invalid', 'consentement_invalide', 'Une campagne s’appuie sur un accord déjà donné : indiquez sa date.');
+      }
+      if (le !== undefined && ((f.consentement.mode === 'en_ligne' && s.canal !== 'campagne') || !(Date.parse(le) <= this.clock()))) {
         throw new QuotientError(
           'invalid',
           'consentement_invalide',
@@ -276,6 +282,7 @@ export class DemandesService {
           details: { mode: c.mode, parent: rang, versionTexte: c.versionTexte, voie: voieDe((s.foyersFiscaux[index] as FoyerFiscalSoumis).identifiant) },
         });
       }
+      await s.lier?.(trx, id);
       const consentie = await uow.avancer({ id, version: 0, statut: 'brouillon' }, { type: 'consentement_recueilli' }, s.acteur);
       await uow.avancer({ id, ...consentie }, { type: 'mise_en_file' }, s.acteur);
     });
