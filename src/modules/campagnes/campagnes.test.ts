@@ -18,7 +18,8 @@ import { AGENT_ADMIN, bertinRoussel, drainer, fichierCsv, garnier, harnessCampag
 const dir = mkdtempSync(join(tmpdir(), 'quotient-campagnes-'));
 let sandbox: SandboxHandle;
 before(async () => {
-  sandbox = await startSandbox({ dataDir: join(dir, 'pki') });
+  // Many tests share this sandbox: its own quota (per minute) is out of their way.
+  sandbox = await startSandbox({ dataDir: join(dir, 'pki'), quota: { limit: 10_000, windowMs: 60_000 } });
 });
 after(async () => {
   await sandbox.close();
@@ -333,6 +334,28 @@ test('online first: while a family’s request waits for the DGFiP, the campaign
       assert.equal(await h.traitement.traiter(id), 'calculee');
       const suite = await h.services.executeurCampagnes.passe();
       assert.deepEqual(suite, { type: 'element', devenir: { type: 'resultat', issue: 'calcule' } });
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+test('a campaign failing in numbers raises the detection’s alert (rule 10) as its items complete', async (t) => {
+  await eachDialect(t, async (fixture) => {
+    const database = await fixture.open();
+    const h = await harnessCampagnes(database, sandbox);
+    try {
+      // Homonyms without a birthplace: the DGFiP cannot tell them apart, every item is an error.
+      const lignes = Array.from({ length: 20 }, (_, i) => homonyme(`FAM-${600 + i}`));
+      const { campagne } = await h.services.campagnes.importer(fichierCsv(lignes), 'l.csv', 'Mauvais fichier', AGENT_ADMIN);
+      assert.ok(campagne);
+      await h.services.campagnes.agir(campagne.id, 'demarrer', AGENT_ADMIN);
+      await drainer(h);
+      assert.equal((await h.services.campagnes.etat(campagne.id)).progression.parIssue.etat_civil, 20);
+      const alertes = await database.db.selectFrom('alertes').select(['regle', 'cle', 'message']).where('regle', '=', 'campagne.taux_erreur').execute();
+      assert.equal(alertes.length, 1);
+      assert.equal(alertes[0]?.cle, `campagne:${campagne.reference}`);
+      assert.match(alertes[0]?.message as string, /100 % d’échecs \(20 sur 20/);
     } finally {
       await h.close();
     }

@@ -62,6 +62,9 @@ const tuer = async (child: ChildProcess) => {
 
 test('workers killed with SIGKILL mid-campaign: 0 lost, 0 duplicate, at most one extra call per kill', async (t) => {
   await eachDialect(t, async (fixture) => {
+    // The sandbox counts its own window (50 calls a minute): from zero for this database's run.
+    sandbox.admin.resetQuota();
+    sandbox.admin.clearCalls();
     const database = await fixture.open();
     const dataDir = mkdtempSync(join(dir, `${fixture.dialect}-`));
     const h = await harnessCampagnes(database, sandbox, { instanceId: 'parent', dataDir });
@@ -129,6 +132,11 @@ test('workers killed with SIGKILL mid-campaign: 0 lost, 0 duplicate, at most one
       const repris = await database.db.selectFrom('campagne_elements').select('id').where('campagne_id', '=', campagne.id).where('essais', '>', 1).execute();
       t.diagnostic(`${appels} appels SFiP, ${repris.length} élément(s) repris après un arrêt`);
       assert.ok(appels >= ELEMENTS && appels <= ELEMENTS + KILLS, `${appels} SFiP calls for ${ELEMENTS} items and ${KILLS} kills`);
+      // The quota held across the processes, as the upstream saw it: never a 429.
+      assert.deepEqual(
+        sandbox.admin.calls().filter((c) => c.status === 429),
+        [],
+      );
       // Audit and state agree: one answer journaled per request concluded, and the chain holds.
       const recues = await database.db.selectFrom('journal_audit').select('target_id').where('action', '=', 'demande.situation_recue').execute();
       assert.deepEqual(new Set(recues.map((r) => r.target_id)), new Set(demandes.map((d) => d.id)));

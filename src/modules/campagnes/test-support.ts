@@ -90,6 +90,8 @@ export async function harnessCampagnes(
     ...(options.onChange ? { onChange: options.onChange } : {}),
     campagnes: { bailMs: options.bailMs ?? 60_000, attenteMs: 50 },
     politique: () => POLITIQUE_TRANCHES,
+    // Alerts are stored (the tests read them), sent nowhere.
+    canauxAlerte: [],
   });
 }
 
