@@ -57,13 +57,11 @@ import { connectionFromSettings, createDgfipClients, type DgfipClients, type Dgf
 import { ApiParticulierSource } from '../sources/api-particulier/api-particulier-source.ts';
 import { UpstreamHttp } from '../sources/http/upstream-http.ts';
 import { MigrationService } from '../modules/migration/migration-service.ts';
-import { CampagnesService } from '../modules/campagnes/campagnes-service.ts';
-import { ExecuteurCampagnes } from '../modules/campagnes/execution.ts';
-import { AUCUN_RENOUVELLEMENT, type SourceRenouvellements } from '../modules/campagnes/renouvellements.ts';
-import { TraitementElement } from '../modules/campagnes/traitement-element.ts';
-import { Bail } from '../infra/queue/bail.ts';
-import { Planificateur, type TachePlanifiee } from './planificateur.ts';
-import { tacheRenouvellementAnnuel } from './renouvellement-annuel.ts';
+import type { CampagnesService } from '../modules/campagnes/campagnes-service.ts';
+import type { ExecuteurCampagnes } from '../modules/campagnes/execution.ts';
+import type { SourceRenouvellements } from '../modules/campagnes/renouvellements.ts';
+import { composeCampagnes } from './compose-campagnes.ts';
+import type { Planificateur } from './planificateur.ts';
 
 /** What every composition starts from: the configuration, the logger and the open database. */
 export interface Runtime {
@@ -472,60 +470,25 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
     : undefined;
   const agentsOidc = options.agentsOidc ?? config.agentsOidc;
 
-  const renouvellements = options.renouvellements ?? AUCUN_RENOUVELLEMENT;
-  const voie = dgfip.clients.source.voie;
-  const campagnes = new CampagnesService({
-    db,
-    dialect: database.dialect,
+  const { campagnes, executeurCampagnes, planificateur } = composeCampagnes({
+    runtime,
+    options,
+    instanceId,
     journal,
     coffre,
-    renouvellements,
-    quotaParMinute: config.dgfip.quotaPerMinute,
-    appelsParFoyer: voie === 'sfip' ? 1 : voie === 'r2p' ? 2 : 0,
+    transitions,
+    demandes,
+    familles,
+    traitement,
+    vault,
+    agents,
+    politiques,
+    retention,
+    detection,
     quota: dgfip.quota,
-  });
-  const executeurCampagnes = new ExecuteurCampagnes({
-    db,
-    dialect: database.dialect,
-    instanceId,
-    logger,
-    element: new TraitementElement({
-      db,
-      journal,
-      coffre,
-      transitions,
-      demandes,
-      familles,
-      traitement,
-      vault,
-      renouvellements,
-      instanceId,
-      logger,
-      bilan: (b) => detection.bilanCampagne(b),
-    }),
-    quota: dgfip.quota,
-    campagnesArretees: () => incident.cache.campagnesArretees(),
+    voie: dgfip.clients.source.voie,
+    incident,
     suspension,
-    ...options.campagnes,
-  });
-  const tickMs = options.planificateurTickMs ?? 10_000;
-  const taches: TachePlanifiee[] = [
-    // The store's unique open key would keep one alert between several evaluators; one is enough.
-    { nom: 'detection', intervalleMs: options.detectionMs ?? reglages.intervalleSecondes * 1000, executer: () => detection.evaluer() },
-    {
-      nom: 'purge',
-      intervalleMs: 24 * 3600_000,
-      executer: async () => logger.info({ ...(await retention.purger()) }, 'purge quotidienne'),
-    },
-    // Marks in force the scheduled versions whose day has come (every instance reloads its own copy).
-    { nom: 'politiques', intervalleMs: 60_000, executer: () => politiques.rafraichir() },
-    tacheRenouvellementAnnuel({ db, config: config.commune.campagnes, campagnes, agents, logger }),
-  ];
-  const planificateur = new Planificateur({
-    bail: new Bail(db, { nom: 'planificateur', detenteur: instanceId, dureeMs: tickMs * 3 }),
-    taches,
-    logger,
-    tickMs,
   });
 
   const role = options.role ?? 'all';
