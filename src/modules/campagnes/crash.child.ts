@@ -15,7 +15,8 @@ const h = await createHarness(database, connection, {
   dataDir,
   habilitation: HABILITATION_ETAT_CIVIL.sfip,
   politique: () => POLITIQUE_TRANCHES,
-  campagnes: { bailMs: 1_500, attenteMs: 50, concurrence: 2 },
+  // One item at a time: a kill interrupts at most one call.
+  campagnes: { bailMs: 3_000, attenteMs: 50, concurrence: 1 },
 });
 h.services.executeurCampagnes.start();
 process.stdout.write('PRET\n');
