@@ -51,7 +51,7 @@ import { RenouvellementService } from '../modules/renouvellement/renouvellement-
 import { RetentionService } from '../modules/retention/retention-service.ts';
 import { TableauDeBordService } from '../modules/tableau-de-bord/tableau-de-bord-service.ts';
 import { BoucleTraitement } from '../modules/traitement/boucle.ts';
-import { positionEnFile } from '../modules/traitement/file-repo.ts';
+import { enLigneEnAttente, positionEnFile } from '../modules/traitement/file-repo.ts';
 import { TraitementService } from '../modules/traitement/traitement-service.ts';
 import { sandboxConnection } from '../sandbox/connection.ts';
 import { startSandbox, type SandboxHandle } from '../sandbox/server.ts';
@@ -59,6 +59,11 @@ import { connectionFromSettings, createDgfipClients, type DgfipClients, type Dgf
 import { ApiParticulierSource } from '../sources/api-particulier/api-particulier-source.ts';
 import { UpstreamHttp } from '../sources/http/upstream-http.ts';
 import { MigrationService } from '../modules/migration/migration-service.ts';
+import type { CampagnesService } from '../modules/campagnes/campagnes-service.ts';
+import type { ExecuteurCampagnes } from '../modules/campagnes/execution.ts';
+import type { SourceRenouvellements } from '../modules/campagnes/renouvellements.ts';
+import { composeCampagnes } from './compose-campagnes.ts';
+import type { Planificateur } from './planificateur.ts';
 
 /** What every composition starts from: the configuration, the logger and the open database. */
 export interface Runtime {
@@ -116,7 +121,22 @@ export interface CompositionOptions {
   readonly integrityCheckMs?: number;
   /** How often the background evaluates the detection rules (default `securite.detection.intervalleSecondes`). */
   readonly detectionMs?: number;
+  /**
+   * What the background of this process runs (default `all`): `web` the online requests it receives
+   * (their numbers are in its memory) and its own checks; `worker` the campaigns' items and, under
+   * one leader among the workers, the scheduled singleton jobs; `all` both.
+   */
+  readonly role?: RoleProcessus;
+  /** The standing consents for renewal (default: none until that module is wired). */
+  readonly renouvellements?: SourceRenouvellements;
+  /** Campaign workers: lease, items at once, idle poll (tests shorten them). */
+  readonly campagnes?: { readonly bailMs?: number; readonly concurrence?: number; readonly attenteMs?: number };
+  /** The leader's lease renewal (default 10 s; the lease lasts three times that). */
+  readonly planificateurTickMs?: number;
 }
+
+export const ROLES_PROCESSUS = ['web', 'worker', 'all'] as const;
+export type RoleProcessus = (typeof ROLES_PROCESSUS)[number];
 
 /**
  * Incident response: the journal, the switches every instance reads, the integrity halt, and the
@@ -191,6 +211,12 @@ export interface Services {
   readonly incident: IncidentServices;
   /** The detection rules (`securite.detection`), evaluated on a schedule; their alerts are in `incident.alertesStore`. */
   readonly detection: DetectionService;
+  /** Campaigns as administrators run them (import, dry run, start, pause, report). */
+  readonly campagnes: CampagnesService;
+  /** This process's campaign worker (running only for the `worker` and `all` roles). */
+  readonly executeurCampagnes: ExecuteurCampagnes;
+  /** The singleton jobs under one leader (running only for the `worker` and `all` roles). */
+  readonly planificateur: Planificateur;
   readonly comptes: ComptesServices | undefined;
   /** The agents' relying party: the back-office and the API exist only with it. */
   readonly agentsOidc: AgentsOidcClient | undefined;
@@ -226,7 +252,8 @@ async function openDgfip(runtime: Runtime, habilitation: Habilitation, options: 
   } else {
     connection = options.dgfip;
   }
-  const quota = new QuotaSlot(database.db, { bucket: 'dgfip', limit: config.dgfip.quotaPerMinute });
+  // Online first: a campaign's call gets a slot only while no online request waits, on any instance.
+  const quota = new QuotaSlot(database.db, { bucket: 'dgfip', limit: config.dgfip.quotaPerMinute, enLigneEnAttente });
   const clients = createDgfipClients(connection, {
     logger,
     quota,
@@ -469,9 +496,33 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
     : undefined;
   const agentsOidc = options.agentsOidc ?? config.agentsOidc;
 
+  const { campagnes, executeurCampagnes, planificateur } = composeCampagnes({
+    runtime,
+    options,
+    instanceId,
+    journal,
+    coffre,
+    transitions,
+    demandes,
+    familles,
+    traitement,
+    vault,
+    agents,
+    politiques,
+    retention,
+    detection,
+    quota: dgfip.quota,
+    voie: dgfip.clients.source.voie,
+    incident,
+    suspension,
+  });
+
+  const role = options.role ?? 'all';
   const timers: Array<() => void> = [];
   if (background) {
     try {
+      // Every role: the online requests this process receives (a worker receives none, but beats
+      // and recovers the requests of processes that died).
       await boucle.start();
     } catch (error) {
       await dgfip.close();
@@ -479,20 +530,16 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
       throw error;
     }
     timers.push(incident.integrite.surveiller(options.integrityCheckMs ?? config.auditVerifyMinutes * 60_000));
-    // Every instance evaluates; the store's unique open key keeps one alert between them.
-    timers.push(detection.surveiller(options.detectionMs ?? reglages.intervalleSecondes * 1000));
+    // Each process reloads its copy of the versions; only the leader marks a scheduled one in force.
     timers.push(
-      politiques.surveiller(60_000, (error: unknown) => logger.error({ err: error }, 'échec du rechargement des versions de la politique tarifaire')),
+      politiques.surveiller(60_000, (error: unknown) => logger.error({ err: error }, 'échec du rechargement des versions de la politique tarifaire'), {
+        promouvoir: false,
+      }),
     );
-    // Retention runs every day in each process; it is idempotent, so several processes may run it.
-    const purgeDaily = setInterval(() => {
-      retention.purger().then(
-        (rapport) => logger.info({ ...rapport }, 'purge quotidienne'),
-        (error: unknown) => logger.error({ err: error }, 'échec de la purge quotidienne'),
-      );
-    }, 24 * 3600_000);
-    purgeDaily.unref();
-    timers.push(() => clearInterval(purgeDaily));
+    if (role !== 'web') {
+      executeurCampagnes.start();
+      planificateur.start();
+    }
   }
 
   let stopping: Promise<void> | undefined;
@@ -522,6 +569,9 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
     migration: new MigrationService({ db, coffre, journal }),
     incident,
     detection,
+    campagnes,
+    executeurCampagnes,
+    planificateur,
     comptes,
     agentsOidc: agentsOidc
       ? new AgentsOidcClient({
@@ -536,6 +586,8 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
       // Once, whoever asks first (a test's harness and its app may both).
       stopping ??= (async () => {
         for (const stopTimer of timers) stopTimer();
+        await executeurCampagnes.stop();
+        await planificateur.stop();
         await boucle.stop();
         await dgfip.close();
         await incident.close();

@@ -28,6 +28,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand
     summary: 'Mesures d’incident : suspendre les appels DGFiP ou les campagnes, maintenance du portail, révocation de sessions (quotient incident etat).',
     load: async () => (await import('./commands/incident.ts')).incidentCommand,
   },
+  campagne: {
+    summary: 'Campagnes : lister, importer une liste (ou la vérifier), démarrer, mettre en pause, reprendre, annuler, rapport.',
+    load: async () => (await import('./commands/campagne.ts')).campagneCommand,
+  },
   migration: {
     summary: 'Rapport de migration API Particulier → API Impôt particulier : quotient migration rapport --sortie rapport.csv.',
     load: async () => (await import('./commands/migration.ts')).migrationCommand,

@@ -116,3 +116,46 @@ export async function startHttpServer(runtime: Runtime, services: Services, opti
   });
   return { app, url, port, stopped };
 }
+
+/**
+ * A process without HTTP (`serve --role worker`): waits for SIGINT/SIGTERM, then lets the work under
+ * way finish (`onStop`), closes the database and resolves 0; a second signal, or a stop longer than
+ * the grace period, resolves 1 at once.
+ */
+export function attendreArret(runtime: Runtime, onStop: Array<() => Promise<void>>): Promise<number> {
+  const { logger, database } = runtime;
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal : arrêt immédiat');
+        resolve(1);
+        return;
+      }
+      stopping = true;
+      logger.info({ signal }, 'arrêt demandé : fin des éléments en cours');
+      const timer = setTimeout(() => {
+        logger.error('arrêt trop long : arrêt forcé');
+        resolve(1);
+      }, SHUTDOWN_GRACE_MS);
+      timer.unref();
+      void (async () => {
+        for (const stopOne of onStop) await stopOne();
+        await database.close();
+      })().then(
+        () => {
+          clearTimeout(timer);
+          logger.info('arrêt terminé');
+          resolve(0);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          logger.error({ err: error }, 'erreur pendant l’arrêt');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

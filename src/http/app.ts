@@ -22,6 +22,7 @@ import { registerBackOffice } from './back-office.ts';
 import { clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from './errors.tsx';
 import { registerHealthRoutes } from './health.ts';
 import { registerIncidents } from './incidents.tsx';
+import { registerMultipart } from './multipart.ts';
 import { registerSecurity } from './security.ts';
 import { mandataires } from './mandataire.ts';
 import { registerSessions, type SessionPolicy } from './session.ts';
@@ -120,6 +121,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     }),
   });
   await app.register(formbody, { bodyLimit: 256 * 1024 });
+  // A form with a file (a campaign's CSV, 5 MiB at most, and its fields).
+  registerMultipart(app, 6 * 1024 * 1024);
   await registerSessions(app, {
     db: deps.database.db,
     key: chargerCle(fichierCleSessions(config)),

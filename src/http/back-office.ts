@@ -12,6 +12,7 @@ import { registerAlertesRoutes } from '../modules/detection/alertes-routes.tsx';
 import { registerFacturation } from '../modules/facturation/facturation-routes.tsx';
 import { registerGuichetRoutes } from '../modules/guichet/guichet-routes.tsx';
 import { registerIncidentRoutes } from '../modules/incident/incident-routes.tsx';
+import { registerCampagnesRoutes } from '../modules/campagnes/campagnes-routes.tsx';
 import { registerInstructionRoutes } from '../modules/instruction/instruction-routes.tsx';
 import { registerTableauDeBordRoutes } from '../modules/tableau-de-bord/tableau-de-bord-routes.tsx';
 
@@ -39,6 +40,8 @@ export interface BackOfficeDeps {
     | 'detection'
     | 'dgfip'
     | 'renouvellement'
+    | 'campagnes'
+    | 'executeurCampagnes'
   >;
 }
 
@@ -67,4 +70,11 @@ export function registerBackOffice(app: FastifyInstance, deps: BackOfficeDeps): 
   });
   registerTableauDeBordRoutes(app, { commune, tableauDeBord: services.tableauDeBord, politique });
   registerIncidentRoutes(app, { commune, incidents: services.incident.incidents, cache: services.incident.cache, integrite: services.incident.integrite });
+  registerCampagnesRoutes(app, {
+    commune,
+    campagnes: services.campagnes,
+    agents: services.agents,
+    campagnesArretees: () => services.incident.cache.campagnesArretees(),
+    wake: () => services.executeurCampagnes.wake(),
+  });
 }

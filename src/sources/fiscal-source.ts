@@ -25,6 +25,8 @@ export interface OptionsAppel {
   /** The income year wanted; without it, the latest the habilitation allows (N-1, else N-2). */
   readonly anneeRevenus?: number;
   readonly signal?: AbortSignal;
+  /** A campaign's call waits for a quota slot online requests leave (default: online, first). */
+  readonly priorite?: 'en_ligne' | 'campagne';
 }
 
 /** Why a source could not answer; each has its French explanation and its error kind. */

@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { openDatabase } from '../../src/infra/db/database.ts';
 import { createThrowawayPostgres } from '../../src/infra/db/test-databases.ts';
 import { BIN, CLI_DEADLINE_MS, cliEnv, runCli as runCliIn, type CliResult } from './run-cli.ts';
 
@@ -138,18 +139,21 @@ async function migrateServeAndStop(databaseUrl: string) {
   writeFileSync(secrets.QUOTIENT_SESSION_KEY_FILE, randomBytes(32).toString('base64'), { mode: 0o600 });
   const init = await runCli(['keys', 'init'], { QUOTIENT_DATABASE_URL: databaseUrl, QUOTIENT_CONFIG: DEMO_COMMUNE, ...secrets });
   assert.equal(init.code, 0, init.stderr);
-  const server = await startCli(
-    ['serve', '--sandbox'],
-    {
-      QUOTIENT_DATABASE_URL: databaseUrl,
-      QUOTIENT_CONFIG: DEMO_COMMUNE,
-      QUOTIENT_PORT: '0',
-      QUOTIENT_HOST: '127.0.0.1',
-      QUOTIENT_DATA_DIR: join(keys, 'data'),
-      ...secrets,
-    },
-    /écoute sur 127\.0\.0\.1:(\d+)/,
-  );
+  const env = {
+    QUOTIENT_DATABASE_URL: databaseUrl,
+    QUOTIENT_CONFIG: DEMO_COMMUNE,
+    QUOTIENT_PORT: '0',
+    QUOTIENT_HOST: '127.0.0.1',
+    QUOTIENT_DATA_DIR: join(keys, 'data'),
+    ...secrets,
+  };
+  // A web instance and a worker side by side on the same database, as a commune would run them.
+  const server = await startCli(['serve', '--sandbox', '--role', 'web'], env, /écoute sur 127\.0\.0\.1:(\d+)/);
+  const worker = await startCli(['serve', '--sandbox', '--role', 'worker'], env, /processus de fond démarré/).catch((error: unknown) => {
+    server.child.kill('SIGTERM');
+    throw error;
+  });
+  const database = openDatabase(databaseUrl);
   try {
     const port = /écoute sur 127\.0\.0\.1:(\d+)/.exec(server.output())?.[1];
     for (const path of ['/healthz', '/readyz', '/']) {
@@ -157,10 +161,25 @@ async function migrateServeAndStop(databaseUrl: string) {
       assert.equal(res.status, 200, path);
       await res.arrayBuffer();
     }
+    // The worker leads the scheduled jobs (the web instance never takes the lease).
+    const instance = /instance ([0-9a-f-]{36})/.exec(worker.output())?.[1];
+    let bail: { detenteur: string } | undefined;
+    for (const limite = Date.now() + 60_000; !bail && Date.now() < limite; await new Promise((r) => setTimeout(r, 200))) {
+      bail = await database.db.selectFrom('baux').select('detenteur').where('nom', '=', 'planificateur').executeTakeFirst();
+    }
+    assert.equal(bail?.detenteur, instance);
   } finally {
     server.child.kill('SIGTERM');
+    worker.child.kill('SIGTERM');
   }
   assert.equal(await server.exit, 0, 'a graceful stop exits 0');
+  assert.equal(await worker.exit, 0, 'the worker too');
+  try {
+    const rendu = await database.db.selectFrom('baux').select('detenteur').where('nom', '=', 'planificateur').executeTakeFirst();
+    assert.equal(rendu, undefined, 'the lease is given back on a clean stop');
+  } finally {
+    await database.close();
+  }
 }
 
 test('migrate then serve on SQLite, stopped cleanly by SIGTERM', async () => {

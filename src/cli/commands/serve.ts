@@ -1,18 +1,17 @@
 import { QuotientError } from '../../domain/errors.ts';
 import { pendingMigrations } from '../../infra/db/migrations.ts';
 import { EXIT, parseCommandArgs, type CliCommand } from '../io.ts';
-import { describeDatabase, openRuntime, startHttpServer } from '../runtime.ts';
-import { composeServices } from '../../app/compose.ts';
-
-const ROLES = ['web', 'worker', 'all'] as const;
-type Role = (typeof ROLES)[number];
+import { attendreArret, describeDatabase, openRuntime, startHttpServer } from '../runtime.ts';
+import { composeServices, ROLES_PROCESSUS as ROLES, type RoleProcessus as Role } from '../../app/compose.ts';
 
 export const serveCommand: CliCommand = {
   summary: 'Serveur de production, selon la configuration.',
   usage: [
     'quotient serve [--role web|worker|all] [--sandbox]',
     '',
-    '  --role     web : pages et API ; worker : tâches de fond ; all (défaut) : les deux.',
+    '  --role     web : pages et API, et les demandes en ligne reçues par ce processus ;',
+    '             worker : les campagnes et, sous un seul meneur parmi les workers, les tâches planifiées',
+    '             (purge, politique tarifaire, détection, renouvellement annuel) ; all (défaut) : les deux.',
     '  --sandbox  accepte le bac à sable de la DGFiP au lieu de la vraie passerelle.',
     '',
     'Réglages : variables QUOTIENT_* et DGFIP_* (voir le README). La base doit être migrée (quotient migrate).',
@@ -43,15 +42,17 @@ export const serveCommand: CliCommand = {
         );
         return EXIT.usage;
       }
-      if (values.role === 'worker') {
-        // Background jobs (request queue, campaigns, purge) attach here as they are built; until
-        // then a worker-only process has nothing to do and says so rather than pretend.
-        io.err('Le rôle « worker » n’a encore aucune tâche de fond dans cette version : lancez « quotient serve --role web » ou « all ».');
-        await runtime.database.close();
-        return EXIT.usage;
-      }
       const { config } = runtime;
-      const services = await composeServices(runtime);
+      const role = values.role as Role;
+      const services = await composeServices(runtime, { role });
+      if (role === 'worker') {
+        // No HTTP: the campaigns' items and, under one leader among the workers, the scheduled jobs.
+        if (!config.smtp) io.err('QUOTIENT_SMTP_URL n’est pas renseignée : les familles ne seront pas prévenues par courriel du résultat des campagnes.');
+        io.out(
+          `Quotient (${config.commune.commune.nom}) : processus de fond démarré (campagnes et tâches planifiées, instance ${services.instanceId}) ; arrêt par SIGTERM ou Ctrl+C.`,
+        );
+        return await attendreArret(runtime, [() => services.stop()]);
+      }
       if (!config.agentsOidc) io.err('QUOTIENT_AGENTS_OIDC_ISSUER n’est pas renseignée : l’espace agents (/agents) et l’API de facturation sont désactivés.');
       // Family accounts need e-mail (verification, reset): without a relay, the portal stays closed.
       if (!config.smtp) io.err('QUOTIENT_SMTP_URL n’est pas renseignée : l’espace des familles (connexion, calcul du quotient) est désactivé.');

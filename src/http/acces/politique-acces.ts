@@ -137,6 +137,13 @@ export const POLITIQUE_ACCES: Readonly<Record<string, readonly Principal[]>> = {
   'POST /agents/administration/cles-api': ADMINISTRATEUR,
   'POST /agents/administration/cles-api/:id/revocation': ADMINISTRATEUR,
   // Incident measures (switches, revocation of sessions); the integrity halt is the auditors'.
+  'GET /agents/administration/campagnes': ADMINISTRATEUR,
+  'GET /agents/administration/campagnes/modele.csv': ADMINISTRATEUR,
+  'GET /agents/administration/campagnes/import': ADMINISTRATEUR,
+  'POST /agents/administration/campagnes/import': ADMINISTRATEUR,
+  'GET /agents/administration/campagnes/:id': ADMINISTRATEUR,
+  'POST /agents/administration/campagnes/:id/:action': ADMINISTRATEUR,
+  'GET /agents/administration/campagnes/:id/rapport.csv': ADMINISTRATEUR,
   'GET /agents/administration/incident': ADMINISTRATEUR,
   'POST /agents/administration/incident/interrupteurs': ADMINISTRATEUR,
   'POST /agents/administration/incident/sessions': ADMINISTRATEUR,

@@ -83,6 +83,25 @@ export const communeConfigSchema = z.strictObject({
     .optional(),
   /** The RSSI and the alert channels (e-mail, webhook, syslog): `quotient alertes tester` tries them. */
   securite: securiteSchema.optional(),
+  /**
+   * Campaigns (issue 14): the yearly renewal of the standing consents, started by the workers'
+   * leader on `jour` (MM-JJ, Paris) for the QFs expiring before `expirantAvant`, on behalf of the
+   * administrator `responsable` (the robot always acts for a person).
+   */
+  campagnes: z
+    .strictObject({
+      renouvellementAnnuel: z
+        .strictObject({
+          jour: z.string().regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$/, 'jour au format MM-JJ, par exemple 08-25'),
+          expirantAvant: z
+            .string()
+            .regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$/, 'jour au format MM-JJ, par exemple 09-01')
+            .optional(),
+          responsable: z.email('adresse électronique de l’administrateur responsable attendue'),
+        })
+        .optional(),
+    })
+    .optional(),
   /** Path of the tariff policy file (YAML); a relative path is taken from this file's folder. */
   politiqueTarifaire: z
     .string({

@@ -14,6 +14,7 @@ import { m0010Incidents } from './migrations/0010-incidents.ts';
 import { m0011Alertes } from './migrations/0011-alertes.ts';
 import { m0012NumeroFiscalEssais } from './migrations/0012-numero-fiscal-essais.ts';
 import { m0013ConsentementsRenouvellement } from './migrations/0013-consentements-renouvellement.ts';
+import { m0014Campagnes } from './migrations/0014-campagnes.ts';
 import { m0015PlusieursInstances } from './migrations/0015-plusieurs-instances.ts';
 import { m0016Attestations } from './migrations/0016-attestations.ts';
 
@@ -45,6 +46,7 @@ export const MIGRATIONS: readonly Migration[] = [
   m0011Alertes,
   m0012NumeroFiscalEssais,
   m0013ConsentementsRenouvellement,
+  m0014Campagnes,
   m0015PlusieursInstances,
   m0016Attestations,
 ];

@@ -89,7 +89,7 @@ export interface CoffreRecordTable {
   rewrapped_at: string | null;
 }
 
-export interface Schema extends DemandesSchema, ComptesSchema, BackOfficeSchema, IncidentsSchema, AlertesSchema {
+export interface Schema extends DemandesSchema, ComptesSchema, BackOfficeSchema, IncidentsSchema, AlertesSchema, CampagnesSchema {
   consentements_renouvellement: ConsentementRenouvellementTable;
   installation: InstallationTable;
   numero_fiscal_essais: NumeroFiscalEssaiTable;
@@ -119,6 +119,8 @@ export interface FamilleTable {
   courriel: string | null;
   creee_le: string;
   modifiee_le: string;
+  /** The family's reference in the commune's own software, when a campaign imported it (0014). */
+  reference_externe: string | null;
 }
 
 export interface ParentTable {
@@ -477,4 +479,74 @@ export interface ConsentementRenouvellementTable {
   retire_le: string | null;
   fin_motif: string | null;
   etat_civil_le: string | null;
+}
+
+// Campaigns (0014): a batch of requests, its items claimed with a lease, one result per item; the
+// singleton jobs' leases.
+export type TypeCampagne = 'import' | 'renouvellement';
+export type StatutCampagneTable = 'brouillon' | 'en_cours' | 'en_pause' | 'annulee' | 'terminee';
+
+export interface CampagneTable {
+  id: string;
+  reference: string;
+  libelle: string;
+  type: TypeCampagne;
+  statut: StatutCampagneTable;
+  annee_revenus: number | null;
+  total: number;
+  fichier_nom: string | null;
+  fichier_empreinte: string | null;
+  creee_le: string;
+  creee_par: string;
+  demarree_le: string | null;
+  demarree_par: string | null;
+  terminee_le: string | null;
+  motif: string | null;
+  modifiee_le: string;
+  version: Generated<number>;
+}
+
+export interface CampagneElementTable {
+  id: string;
+  campagne_id: string;
+  rang: number;
+  reference: string;
+  famille_id: string | null;
+  demande_id: string | null;
+  /** `formulaire_signe` (an imported line's signed form) or `renouvellement` (a standing consent). */
+  accord_mode: string;
+  accord_piece: string | null;
+  accord_le: string | null;
+  accord_renouvellement_id: string | null;
+  reclame_par: string | null;
+  bail_jusqua: string | null;
+  jeton: string | null;
+  essais: Generated<number>;
+  disponible_le: string | null;
+  traite_le: string | null;
+}
+
+export interface CampagneResultatTable {
+  element_id: string;
+  campagne_id: string;
+  issue: string;
+  demande_id: string | null;
+  tranche: string | null;
+  motif_code: string | null;
+  enregistre_le: string;
+  par: string;
+}
+
+export interface BailTable {
+  nom: string;
+  detenteur: string;
+  expire_le: string;
+  pris_le: string;
+}
+
+export interface CampagnesSchema {
+  campagnes: CampagneTable;
+  campagne_elements: CampagneElementTable;
+  campagne_resultats: CampagneResultatTable;
+  baux: BailTable;
 }

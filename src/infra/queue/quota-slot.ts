@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql, type Kysely } from 'kysely';
 import { QuotientError } from '../../domain/errors.ts';
+import type { Executor } from '../db/database.ts';
 import type { Schema } from '../db/schema.ts';
 
 export interface QuotaSlotOptions {
@@ -16,41 +17,71 @@ export interface QuotaSlotOptions {
    * without it, two calls 60 s apart here could be 59.9 s apart there.
    */
   readonly marginMs?: number;
+  /**
+   * The longest a grant may take to come back (from the instant it is recorded to the end of its
+   * transaction) and still be used; default half the margin, the other half covering the way from
+   * here to the upstream. A grant slower than that is given back and asked again: its recorded
+   * instant is too early to stand for the call, which would leave later than the window assumes.
+   */
+  readonly retourMaxMs?: number;
+  /**
+   * Online first (ARCHITECTURE §3.6): asked in the deciding transaction when a campaign asks for a
+   * slot; true while an online request waits (due in the queue, or being called). A campaign gets
+   * no slot then, and asks again a moment later. Without it, campaigns are not held back.
+   */
+  readonly enLigneEnAttente?: (executor: Executor, now: number) => Promise<boolean>;
+  /** Slots of each window only online requests may take (default 0: campaigns use whatever families leave). */
+  readonly reserveEnLigne?: number;
   readonly clock?: () => number;
 }
 
+/** Who asks: a family's request (portal, counter) or a campaign's item, which takes only what families leave. */
+export type PrioriteQuota = 'en_ligne' | 'campagne';
+
 export type SlotAnswer = { readonly granted: true } | { readonly granted: false; readonly retryAt: number };
+
+/** How often a campaign held back by online requests asks again. */
+const CEDER_MS = 200;
 
 /**
  * A sliding-window limiter shared through the database, so that all instances together never
  * exceed the quota, across restarts. Each decision runs in one transaction whose first statement
  * updates the bucket's row: that takes the row lock on PostgreSQL and the write lock on SQLite, so
- * instances decide one after the other.
+ * instances decide one after the other. The window holds if every granted call leaves within
+ * `retourMaxMs + (margin - retourMaxMs)` of its recorded instant: a grant that comes back later than
+ * `retourMaxMs` is deleted (it only ever made others more careful) and never used.
  */
 export class QuotaSlot {
   readonly bucket: string;
   readonly limit: number;
   private readonly spanMs: number;
+  private readonly retourMaxMs: number;
+  private readonly reserve: number;
   private readonly clock: () => number;
   private ensured = false;
+  /** Grants that came back too late and were given back (observability, tests). */
+  rendus = 0;
 
   constructor(
     private readonly db: Kysely<Schema>,
-    options: QuotaSlotOptions,
+    private readonly options: QuotaSlotOptions,
   ) {
     if (!Number.isInteger(options.limit) || options.limit < 1) {
       throw new QuotientError('invalid', 'quota_invalide', 'Le quota doit être d’au moins un appel par fenêtre.');
     }
     this.bucket = options.bucket;
     this.limit = options.limit;
-    this.spanMs = (options.windowMs ?? 60_000) + (options.marginMs ?? 1_000);
+    const marginMs = options.marginMs ?? 1_000;
+    this.spanMs = (options.windowMs ?? 60_000) + marginMs;
+    this.retourMaxMs = Math.min(options.retourMaxMs ?? marginMs / 2, marginMs);
+    this.reserve = Math.max(0, Math.min(options.reserveEnLigne ?? 0, options.limit - 1));
     this.clock = options.clock ?? Date.now;
   }
 
-  /** Takes a slot now if one is free; otherwise says when to ask again. Never waits. */
-  async tryAcquire(): Promise<SlotAnswer> {
+  /** Takes a slot now if one is free for this priority; otherwise says when to ask again. Never waits. */
+  async tryAcquire(priorite: PrioriteQuota = 'en_ligne'): Promise<SlotAnswer> {
     await this.ensureBucket();
-    return this.db.transaction().execute(async (trx) => {
+    const decision = await this.db.transaction().execute(async (trx) => {
       await trx
         .updateTable('quota_state')
         .set({ version: sql`version + 1` })
@@ -59,7 +90,7 @@ export class QuotaSlot {
       const now = this.clock();
       const state = await trx.selectFrom('quota_state').select('paused_until').where('bucket', '=', this.bucket).executeTakeFirstOrThrow();
       const pausedUntil = state.paused_until === null ? 0 : Date.parse(state.paused_until);
-      if (pausedUntil > now) return { granted: false, retryAt: pausedUntil };
+      if (pausedUntil > now) return { granted: false as const, retryAt: pausedUntil };
 
       const windowStart = new Date(now - this.spanMs).toISOString();
       await trx.deleteFrom('quota_calls').where('bucket', '=', this.bucket).where('taken_at', '<=', windowStart).execute();
@@ -70,30 +101,72 @@ export class QuotaSlot {
         .where('taken_at', '>', windowStart)
         .orderBy('taken_at', 'asc')
         .execute();
-      if (recent.length < this.limit) {
+      const limit = priorite === 'campagne' ? this.limit - this.reserve : this.limit;
+      if (recent.length < limit) {
+        if (priorite === 'campagne' && (await this.options.enLigneEnAttente?.(trx, now))) {
+          return { granted: false as const, retryAt: now + CEDER_MS };
+        }
+        const id = randomUUID();
         await trx
           .insertInto('quota_calls')
-          .values({ id: randomUUID(), bucket: this.bucket, taken_at: new Date(now).toISOString() })
+          .values({ id, bucket: this.bucket, taken_at: new Date(now).toISOString() })
           .execute();
-        return { granted: true };
+        return { granted: true as const, id, at: now };
       }
       // The slot frees when the call that made the window full leaves it.
-      const blocking = recent[recent.length - this.limit] as { taken_at: string };
-      return { granted: false, retryAt: Date.parse(blocking.taken_at) + this.spanMs + 1 };
+      const blocking = recent[recent.length - limit] as { taken_at: string };
+      return { granted: false as const, retryAt: Date.parse(blocking.taken_at) + this.spanMs + 1 };
     });
+    if (!decision.granted) return decision;
+    const back = this.clock();
+    if (back - decision.at > this.retourMaxMs) {
+      // Too slow to stand for the call: given back, and asked again at once by `acquire`.
+      await this.db.deleteFrom('quota_calls').where('id', '=', decision.id).execute();
+      this.rendus++;
+      return { granted: false, retryAt: back };
+    }
+    return { granted: true };
   }
 
   /**
    * Waits for a slot, at most until `deadline` (epoch ms). Past it, a typed `rate_limited` error
    * tells the caller when a slot will be free, so a request can be queued instead.
    */
-  async acquire(deadline: number, signal?: AbortSignal): Promise<void> {
+  async acquire(deadline: number, options: { readonly signal?: AbortSignal; readonly priorite?: PrioriteQuota } = {}): Promise<void> {
     for (;;) {
-      const answer = await this.tryAcquire();
+      const answer = await this.tryAcquire(options.priorite);
       if (answer.granted) return;
       if (answer.retryAt > deadline) throw new QuotaEpuise(answer.retryAt);
-      await sleep(Math.max(answer.retryAt - this.clock(), 5), undefined, { signal });
+      const wait = answer.retryAt - this.clock();
+      if (wait > 0) await sleep(Math.max(wait, 5), undefined, options.signal ? { signal: options.signal } : undefined);
+      else options.signal?.throwIfAborted();
     }
+  }
+
+  /**
+   * Whether a campaign would get a slot now, and otherwise when to look again; takes nothing. The
+   * campaign workers ask before claiming an item, so that an item is not claimed only to wait.
+   */
+  async librePourCampagne(): Promise<SlotAnswer> {
+    await this.ensureBucket();
+    const now = this.clock();
+    const state = await this.db.selectFrom('quota_state').select('paused_until').where('bucket', '=', this.bucket).executeTakeFirstOrThrow();
+    const pausedUntil = state.paused_until === null ? 0 : Date.parse(state.paused_until);
+    if (pausedUntil > now) return { granted: false, retryAt: pausedUntil };
+    const recent = await this.db
+      .selectFrom('quota_calls')
+      .select('taken_at')
+      .where('bucket', '=', this.bucket)
+      .where('taken_at', '>', new Date(now - this.spanMs).toISOString())
+      .orderBy('taken_at', 'asc')
+      .execute();
+    const limit = this.limit - this.reserve;
+    if (recent.length >= limit)
+      return { granted: false, retryAt: Date.parse((recent[recent.length - limit] as { taken_at: string }).taken_at) + this.spanMs + 1 };
+    if (await this.options.enLigneEnAttente?.(this.db, now)) {
+      return { granted: false, retryAt: now + CEDER_MS };
+    }
+    return { granted: true };
   }
 
   /** An upstream `429 Retry-After` pauses every instance until then (pauses only lengthen). */

@@ -45,6 +45,14 @@ export function AccueilPage({ enVigueur, agentsActifs, clesActives }: { enVigueu
         </li>
         <li class="tuile">
           <h2>
+            <a href={`${BASE}/campagnes`}>Campagnes</a>
+          </h2>
+          <p>
+            Mettre à jour le quotient de nombreuses familles : importer une liste, vérifier sans rien enregistrer, démarrer, suivre, télécharger le rapport.
+          </p>
+        </li>
+        <li class="tuile">
+          <h2>
             <a href={`${BASE}/incident`}>Mesures d’incident</a>
           </h2>
           <p>Suspendre les appels à la DGFiP ou les campagnes, mettre le portail en maintenance, révoquer des sessions.</p>

@@ -126,17 +126,21 @@ export class PolitiquesService {
 
   /**
    * Reloads the table and marks in force the scheduled versions whose day has come (the version
-   * they follow becomes `remplacee`), each such change journaled once whatever the processes.
+   * they follow becomes `remplacee`), each such change journaled once whatever the processes;
+   * `promouvoir: false` only reloads (web-only instances: the marking is the leader's job).
    */
-  async rafraichir(): Promise<void> {
+  async rafraichir(options: { readonly promouvoir?: boolean } = {}): Promise<void> {
     const today = this.aujourdhui();
-    const dues = await this.deps.db
-      .selectFrom('politique_versions')
-      .select(['id', 'effet_le'])
-      .where('statut', '=', 'programmee')
-      .where('effet_le', '<=', today)
-      .orderBy('effet_le')
-      .execute();
+    const dues =
+      options.promouvoir === false
+        ? []
+        : await this.deps.db
+            .selectFrom('politique_versions')
+            .select(['id', 'effet_le'])
+            .where('statut', '=', 'programmee')
+            .where('effet_le', '<=', today)
+            .orderBy('effet_le')
+            .execute();
     for (const due of dues) {
       await this.deps.journal.inTransaction(async (trx) => {
         const promoted = await trx
@@ -429,9 +433,9 @@ export class PolitiquesService {
   }
 
   /** Reloads every `intervalMs` (changes made by another process, scheduled versions reaching their day); returns the stop. */
-  surveiller(intervalMs: number, onError: (error: unknown) => void): () => void {
+  surveiller(intervalMs: number, onError: (error: unknown) => void, options: { readonly promouvoir?: boolean } = {}): () => void {
     const timer = setInterval(() => {
-      this.rafraichir().catch(onError);
+      this.rafraichir(options).catch(onError);
     }, intervalMs);
     timer.unref();
     return () => clearInterval(timer);

@@ -76,6 +76,17 @@ const ACTIONS: Readonly<Record<string, string>> = {
   'attestation.emise': 'Attestation de quotient familial établie',
   'attestation.verifiee': 'Code d’une attestation vérifié sur la page publique',
   'attestation.verification_limitee': 'Vérifications d’attestation refusées (trop en peu de temps)',
+  'campagne.creee': 'Campagne créée',
+  'campagne.essai': 'Essai à blanc d’un import de campagne',
+  'campagne.demarree': 'Campagne démarrée',
+  'campagne.mise_en_pause': 'Campagne mise en pause',
+  'campagne.reprise': 'Campagne reprise',
+  'campagne.annulee': 'Campagne annulée',
+  'campagne.terminee': 'Campagne terminée',
+  'campagne.rapport_telecharge': 'Rapport de campagne téléchargé',
+  'campagne.element_lie': 'Élément de campagne devenu une demande',
+  'campagne.element_repris': 'Élément de campagne repris après l’arrêt d’un processus',
+  'campagne.element_traite': 'Élément de campagne traité',
   'retention.demande_purgee': 'Demande supprimée (durée de conservation)',
   'retention.donnees_fiscales_purgees': 'Données fiscales supprimées (durée de conservation)',
 };
@@ -100,6 +111,7 @@ export const FAMILLES_ACTIONS: ReadonlyArray<{ readonly code: string; readonly l
   { code: 'attestation.', libelle: 'Attestations de quotient' },
   { code: 'instruction.', libelle: 'Instruction' },
   { code: 'politique.', libelle: 'Politique tarifaire' },
+  { code: 'campagne.', libelle: 'Campagnes' },
   { code: 'facturation.', libelle: 'Facturation' },
   { code: 'api.', libelle: 'API de facturation' },
 ];
@@ -135,6 +147,7 @@ export const LIBELLES_CIBLES: Readonly<Record<string, string>> = {
   alerte: 'Alerte',
   politique_version: 'Version de la politique tarifaire',
   attestation: 'Attestation de quotient',
+  campagne: 'Campagne',
 };
 
 /** Causes of a failed DGFiP call (RaisonEchec), in words. */
@@ -157,4 +170,5 @@ export const LIBELLES_RAISONS_DGFIP: Readonly<Record<string, string>> = {
   indisponible: 'service indisponible',
   reponse_invalide: 'réponse inutilisable',
   appels_suspendus: 'appels suspendus par Quotient',
+  processus_interrompu: 'traitement interrompu (processus arrêté), repris',
 };

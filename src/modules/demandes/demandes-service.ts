@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { parseConsentement } from '../../domain/consentement.ts';
 import { roleParent } from '../../domain/controle-identite.ts';
 import { STATUTS_AVEC_NUMERO_FISCAL, type StatutDemande } from '../../domain/demande.ts';
@@ -91,6 +91,8 @@ export interface Soumission {
    * with their consent, by the same author, mode and piece (docs/renouvellement.md).
    */
   readonly renouvellement?: ReadonlyArray<1 | 2>;
+  /** A campaign's item: what records, in the request's own transaction, that the item became this request. */
+  readonly lier?: (trx: Transaction<Schema>, demandeId: string) => Promise<void>;
 }
 
 export interface ContexteEssai {
@@ -186,11 +188,15 @@ export class DemandesService {
       if (voieDe(f.identifiant) === 'etat_civil' && !habilitation.modalites.includes('etat-civil')) {
         throw new QuotientError('forbidden', 'modalite_non_habilitee', 'L’habilitation de la commune ne permet pas l’interrogation par état civil.');
       }
-      if (s.canal !== 'en_ligne' && f.consentement.mode === 'en_ligne') {
+      if (s.canal === 'guichet' && f.consentement.mode === 'en_ligne') {
         throw new QuotientError('invalid', 'consentement_invalide', 'Au guichet, indiquez comment l’accord a été donné : formulaire signé ou courriel.');
       }
       const le = f.consentement.recueilliLe;
-      if (le !== undefined && (f.consentement.mode === 'en_ligne' || !(Date.parse(le) <= this.clock()))) {
+      // A campaign's consent was given before it (a signed form, a standing consent given online): its date is required.
+      if (s.canal === 'campagne' && le === undefined) {
+        throw new QuotientError('invalid', 'consentement_invalide', 'Une campagne s’appuie sur un accord déjà donné : indiquez sa date.');
+      }
+      if (le !== undefined && ((f.consentement.mode === 'en_ligne' && s.canal !== 'campagne') || !(Date.parse(le) <= this.clock()))) {
         throw new QuotientError(
           'invalid',
           'consentement_invalide',
@@ -317,6 +323,7 @@ export class DemandesService {
           acteur: { type: r.donnePar.type, id: r.donnePar.id },
         });
       }
+      await s.lier?.(uow.trx, id);
       const consentie = await uow.avancer({ id, version: 0, statut: 'brouillon' }, { type: 'consentement_recueilli' }, s.acteur);
       await uow.avancer({ id, ...consentie }, { type: 'mise_en_file' }, s.acteur);
     });

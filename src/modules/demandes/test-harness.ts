@@ -79,9 +79,9 @@ export function harnessOf(services: Services, logLines: string[], dataDir: strin
 export async function createHarness(
   database: Database,
   dgfip: SandboxHandle | DgfipConnection,
-  options: { instanceId?: string; vault?: SpiVault; dataDir?: string; deadlineMs?: number; habilitation?: Habilitation } & Pick<
+  options: { instanceId?: string; vault?: SpiVault; dataDir?: string; deadlineMs?: number; habilitation?: Habilitation; quotaParMinute?: number } & Pick<
     CompositionOptions,
-    'onChange' | 'politique' | 'canauxAlerte' | 'incidentRefreshMs'
+    'onChange' | 'politique' | 'canauxAlerte' | 'incidentRefreshMs' | 'habilitation' | 'renouvellements' | 'campagnes'
   > = {},
 ): Promise<Harness> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'quotient-harness-'));
@@ -90,7 +90,11 @@ export async function createHarness(
   // The demo's configuration, keys and journal anchor under the harness's folder; the database is the test's.
   const demo = loadConfig({ QUOTIENT_DATA_DIR: dataDir }, { mode: 'demo', cwd: dataDir });
   // A test submits many numbers for few families: the anti-fishing limits out of reach (their own tests set them).
-  const config = { ...demo, commune: { ...demo.commune, securite: { ...demo.commune.securite, numeroFiscal: LIMITES_HORS_DE_PORTEE } } };
+  const config = {
+    ...demo,
+    commune: { ...demo.commune, securite: { ...demo.commune.securite, numeroFiscal: LIMITES_HORS_DE_PORTEE } },
+    ...(options.quotaParMinute !== undefined ? { dgfip: { ...demo.dgfip, quotaPerMinute: options.quotaParMinute } } : {}),
+  };
   const services = await composeServices(
     { config, logger, database },
     {
@@ -105,6 +109,8 @@ export async function createHarness(
       ...(options.onChange ? { onChange: options.onChange } : {}),
       ...(options.canauxAlerte ? { canauxAlerte: options.canauxAlerte } : {}),
       ...(options.incidentRefreshMs !== undefined ? { incidentRefreshMs: options.incidentRefreshMs } : {}),
+      ...(options.renouvellements ? { renouvellements: options.renouvellements } : {}),
+      ...(options.campagnes ? { campagnes: options.campagnes } : {}),
     },
   );
   return harnessOf(services, logLines, dataDir, async () => {

@@ -16,7 +16,8 @@ const IDENTITE_FRANCECONNECT = [
 export class CompositionsFamilles {
   constructor(private readonly deps: FamillesDeps) {}
 
-  async creer(input: unknown, acteur: Acteur): Promise<{ id: string; reference: string }> {
+  /** `referenceExterne`: the family's reference in the commune's software (a campaign's import), unique. */
+  async creer(input: unknown, acteur: Acteur, options: { referenceExterne?: string } = {}): Promise<{ id: string; reference: string }> {
     const parsed = familleSchema.safeParse(input, parseOptions);
     if (!parsed.success) throw invalidInput('famille_invalide', 'Les informations du foyer sont incomplètes.', parsed.error.issues);
     const f = parsed.data;
@@ -26,7 +27,15 @@ export class CompositionsFamilles {
     await this.deps.journal.inTransaction(async (trx) => {
       await trx
         .insertInto('familles')
-        .values({ id, reference, resident: f.resident ? 1 : 0, courriel: f.courriel, creee_le: now, modifiee_le: now })
+        .values({
+          id,
+          reference,
+          resident: f.resident ? 1 : 0,
+          courriel: f.courriel,
+          creee_le: now,
+          modifiee_le: now,
+          reference_externe: options.referenceExterne ?? null,
+        })
         .execute();
       await insererMembres(trx, id, f);
       await this.deps.journal.append(

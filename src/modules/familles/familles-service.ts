@@ -35,8 +35,8 @@ export class FamillesService {
     this.suivi = new SuiviFamilles(deps);
   }
 
-  creer(input: unknown, acteur: Acteur): Promise<{ id: string; reference: string }> {
-    return this.compositions.creer(input, acteur);
+  creer(input: unknown, acteur: Acteur, options: { referenceExterne?: string } = {}): Promise<{ id: string; reference: string }> {
+    return this.compositions.creer(input, acteur, options);
   }
 
   composition(familleId: string): Promise<CompositionFamille> {

@@ -10,6 +10,13 @@ import type { DemandeTable } from '../../infra/db/schema.ts';
 /** Waiting for their call (the statuses `appel_demarre` leaves from). */
 export const A_APPELER: readonly StatutDemande[] = ['consentie', 'en_file'];
 
+/**
+ * A campaign's requests are the campaign engine's (`modules/campagnes`): it claims their items with
+ * a lease, puts their état civil in memory and calls them itself; after a crash it takes them again
+ * from the item, so the processing loop neither calls them nor sends them to re-entry.
+ */
+export const CANAL_CAMPAGNE = 'campagne';
+
 /** Requests of this process due at `now`, oldest first: what the processing loop takes next. */
 export async function prochaines(db: Executor, instanceId: string, now: string, limit: number): Promise<string[]> {
   const rows = await db
@@ -17,15 +24,13 @@ export async function prochaines(db: Executor, instanceId: string, now: string, 
     .select('id')
     .where('statut', 'in', A_APPELER)
     .where('detenteur', '=', instanceId)
+    .where('canal', '!=', CANAL_CAMPAGNE)
     .where((eb) => eb.or([eb('prochain_essai_le', 'is', null), eb('prochain_essai_le', '<=', now)]))
     .orderBy('creee_le')
     .limit(limit)
     .execute();
   return rows.map((r) => r.id);
 }
-
-/** Campaign items use the slots families leave: they never stand before a family in the queue. */
-const CANAL_CAMPAGNE = 'campagne';
 
 /**
  * Position of a queued request among those waiting before it (1 = next), whichever instance holds
@@ -76,12 +81,29 @@ export async function aSonTour(
   return avant === undefined;
 }
 
-/** Requests on the call path held by no live process: their numéros fiscaux are gone. */
+/**
+ * True while an online request (portal, counter) waits for the DGFiP: due in the queue, or being
+ * called, on any instance. The quota slot then gives campaigns nothing (online first).
+ */
+export async function enLigneEnAttente(db: Executor, now: number): Promise<boolean> {
+  const row = await db
+    .selectFrom('demandes')
+    .select('id')
+    .where('statut', 'in', STATUTS_AVEC_NUMERO_FISCAL)
+    .where('canal', '!=', CANAL_CAMPAGNE)
+    .where((eb) => eb.or([eb('prochain_essai_le', 'is', null), eb('prochain_essai_le', '<=', new Date(now).toISOString())]))
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Requests on the call path held by no live process: their numéros fiscaux are gone (a campaign's are taken again from its item). */
 export async function orphelines(db: Executor, vivantes: readonly string[]): Promise<string[]> {
   const rows = await db
     .selectFrom('demandes')
     .select('id')
     .where('statut', 'in', STATUTS_AVEC_NUMERO_FISCAL)
+    .where('canal', '!=', CANAL_CAMPAGNE)
     .where((eb) => eb.or([eb('detenteur', 'is', null), eb('detenteur', 'not in', [...vivantes])]))
     .execute();
   return rows.map((r) => r.id);
@@ -89,7 +111,13 @@ export async function orphelines(db: Executor, vivantes: readonly string[]): Pro
 
 /** Requests on the call path whose numéros fiscaux this process holds. */
 export async function detenues(db: Executor, instanceId: string): Promise<string[]> {
-  const rows = await db.selectFrom('demandes').select('id').where('statut', 'in', STATUTS_AVEC_NUMERO_FISCAL).where('detenteur', '=', instanceId).execute();
+  const rows = await db
+    .selectFrom('demandes')
+    .select('id')
+    .where('statut', 'in', STATUTS_AVEC_NUMERO_FISCAL)
+    .where('detenteur', '=', instanceId)
+    .where('canal', '!=', CANAL_CAMPAGNE)
+    .execute();
   return rows.map((r) => r.id);
 }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { NumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { SPI_SANDBOX, startSandbox, type SandboxHandle } from '../../sandbox/server.ts';
+import { eachDialect } from '../../infra/db/test-databases.ts';
 import { SpiVault } from '../demandes/spi-vault.ts';
 import { BERTIN_ROUSSEL, createHarness, eachHarness, enLigne } from '../demandes/test-harness.ts';
 
@@ -91,5 +92,26 @@ test('a consent withdrawn while the request waits cancels it before any call, an
     assert.equal(h.vault.size, 0);
     assert.equal(sandbox.admin.calls().filter((c) => c.api === 'impot-particulier').length, 0, 'no call was made');
     assert.match(String((await h.demandes.etat(id)).motif), /accord .* retiré/);
+  });
+});
+
+test('waiting for a quota slot is the queue’s pacing, not a failed try: the request never fails for it', async (t) => {
+  await eachDialect(t, async (fixture) => {
+    const database = await fixture.open();
+    // One call a minute, and calls that give up waiting after a second.
+    const h = await createHarness(database, sandbox, { quotaParMinute: 1, deadlineMs: 1_000 });
+    try {
+      const { id: familleId } = await h.familles.creer(BERTIN_ROUSSEL, famille);
+      const { id: premiere } = await h.demandes.soumettre(enLigne(familleId, [[1, SPI_SANDBOX.coupleMarie.declarant1]]));
+      assert.equal(await h.traitement.traiter(premiere), 'calculee');
+      const { id } = await h.demandes.soumettre(enLigne(familleId, [[1, SPI_SANDBOX.coupleMarie.declarant1]]));
+      for (let essai = 0; essai < 7; essai++) assert.equal(await h.traitement.traiter(id), 'en_file', `attempt ${essai + 1}`);
+      const demande = await database.db.selectFrom('demandes').select(['tentatives', 'prochain_essai_le']).where('id', '=', id).executeTakeFirstOrThrow();
+      assert.equal(demande.tentatives, 0, 'no try spent: nothing was sent');
+      assert.ok(demande.prochain_essai_le !== null && Date.parse(demande.prochain_essai_le) > Date.now() + 30_000, 'due when the slot frees');
+      assert.equal(h.vault.size, 1, 'the number waits in memory');
+    } finally {
+      await h.close();
+    }
   });
 });

@@ -70,6 +70,14 @@ const MOTIF_ETAT_CIVIL = {
 
 const systeme: Acteur = { type: 'systeme', id: 'quotient' };
 
+/** How one request is processed: by whom it is journaled, and at which priority its calls take the quota. */
+export interface OptionsTraitement {
+  /** A campaign's robot, on behalf of the agent who started it (default: the system). */
+  readonly acteur?: Acteur;
+  /** `campagne`: the calls take only the quota slots online requests leave. */
+  readonly priorite?: 'en_ligne' | 'campagne';
+}
+
 interface Recue {
   readonly foyerFiscalId: string;
   readonly rang: 1 | 2;
@@ -114,8 +122,9 @@ export class TraitementService {
    * stores the QF. Every outcome is a recorded state: calculee, a_verifier, echouee, back in the
    * queue, or a_ressaisir. While calls are held, nothing happens: the request stays queued.
    */
-  async traiter(demandeId: string): Promise<StatutDemande | 'inconnue'> {
+  async traiter(demandeId: string, options: OptionsTraitement = {}): Promise<StatutDemande | 'inconnue'> {
     const { db, vault, journal, transitions } = this.deps;
+    const acteur = options.acteur ?? systeme;
     const demande = await findDemande(db, demandeId);
     if (!demande) return 'inconnue';
     if (!A_APPELER.includes(demande.statut) || demande.detenteur !== this.deps.instanceId) return demande.statut;
@@ -124,9 +133,10 @@ export class TraitementService {
     const sansIdentifiant = aAppeler.filter((f) => !vault.has(f.id));
     // A numéro fiscal lost (a restart): every number is typed again, no call is made. One typed on
     // another instance (`estARessaisir`) is not lost that way: the FranceConnect token beside it is used first.
-    if (sansIdentifiant.some((f) => f.voie !== 'franceconnect' && !vault.estARessaisir(f.id))) return this.aRessaisir(demandeId);
+    if (sansIdentifiant.some((f) => f.voie !== 'franceconnect' && !vault.estARessaisir(f.id))) return this.aRessaisir(demandeId, 'spi_perdu', acteur);
     // Nothing left to call with (a token expired in the queue, a declarant to sign in, an entry to type again).
-    if (aAppeler.length > 0 && sansIdentifiant.length === aAppeler.length) return this.aRessaisir(demandeId, this.motifSansIdentifiant(sansIdentifiant));
+    if (aAppeler.length > 0 && sansIdentifiant.length === aAppeler.length)
+      return this.aRessaisir(demandeId, this.motifSansIdentifiant(sansIdentifiant), acteur);
     if (await this.deps.suspension?.()) return demande.statut;
 
     const consentements = await findConsentements(db, demandeId);
@@ -143,13 +153,7 @@ export class TraitementService {
       } catch (error) {
         if (!(error instanceof QuotientError) || error.kind !== 'forbidden') throw error;
         const annulee = await transitions.executer((uow) =>
-          uow.avancer(
-            demande,
-            { type: 'annulation', par: 'famille' },
-            systeme,
-            { motif: motif('consentement_retire'), detenteur: null },
-            { cause: error.code },
-          ),
+          uow.avancer(demande, { type: 'annulation', par: 'famille' }, acteur, { motif: motif('consentement_retire'), detenteur: null }, { cause: error.code }),
         );
         return annulee.statut;
       }
@@ -158,7 +162,7 @@ export class TraitementService {
       const moved = await uow.avancer(
         demande,
         { type: 'appel_demarre' },
-        systeme,
+        acteur,
         { tentatives: demande.tentatives + 1 },
         { tentative: demande.tentatives + 1 },
       );
@@ -179,26 +183,29 @@ export class TraitementService {
         enAttente.push(foyerFiscal);
         continue;
       }
-      if (!identifiant) return this.aRessaisir(demandeId);
-      const options: OptionsAppel = courante.annee_revenus === null ? {} : { anneeRevenus: courante.annee_revenus };
+      if (!identifiant) return this.aRessaisir(demandeId, 'spi_perdu', acteur);
+      const appel: OptionsAppel = {
+        ...(courante.annee_revenus === null ? {} : { anneeRevenus: courante.annee_revenus }),
+        ...(options.priorite ? { priorite: options.priorite } : {}),
+      };
       let situation: SituationFiscale;
       try {
         situation =
           'spi' in identifiant
-            ? await this.deps.source.parNumeroFiscal(identifiant.spi, options)
+            ? await this.deps.source.parNumeroFiscal(identifiant.spi, appel)
             : 'etatCivil' in identifiant
-              ? await this.deps.source.parEtatCivil(identifiant.etatCivil, options)
-              : await this.deps.source.parFranceConnect(identifiant.franceConnectToken, options);
+              ? await this.deps.source.parEtatCivil(identifiant.etatCivil, appel)
+              : await this.deps.source.parFranceConnect(identifiant.franceConnectToken, appel);
       } catch (error) {
         // FranceConnect's token refused by the DGFiP (withdrawn, without a scope, expired on the way): the declarant
         // signs in again, or the family gives the number or the état civil instead; expired by our clock says so.
         if (isSourceFiscaleError(error) && error.raison === 'jeton_franceconnect_refuse') {
           vault.forget(foyerFiscal.id);
           const expire = 'valableJusque' in identifiant && identifiant.valableJusque <= this.clock();
-          return this.aRessaisir(demandeId, expire ? 'franceconnect_expire' : 'franceconnect_refuse');
+          return this.aRessaisir(demandeId, expire ? 'franceconnect_expire' : 'franceconnect_refuse', acteur);
         }
         // A typed failure is a transition, whose effects say whether the number is kept for a retry.
-        if (isSourceFiscaleError(error)) return this.echecAppel(courante, error.raison, error.retryAt, error.correlationId);
+        if (isSourceFiscaleError(error)) return this.echecAppel(courante, error.raison, error.retryAt, error.correlationId, acteur);
         // Anything else is a fault no retry would mend: the number has served as far as it can.
         vault.forget(foyerFiscal.id);
         throw error;
@@ -214,7 +221,7 @@ export class TraitementService {
           .execute();
         await journal.append(
           {
-            actor: systeme,
+            actor: acteur,
             action: 'dgfip.situation_recue',
             target: { type: 'demande', id: demandeId },
             outcome: 'succes',
@@ -226,12 +233,12 @@ export class TraitementService {
       recues.push({ foyerFiscalId: foyerFiscal.id, rang, situation, ...('etatCivil' in identifiant ? { saisi: identifiant.etatCivil } : {}) });
       courante = (await findDemande(db, demandeId)) ?? courante;
     }
-    if (enAttente.length > 0) return this.aRessaisir(demandeId, this.motifSansIdentifiant(enAttente));
-    return this.conclure(courante, recues);
+    if (enAttente.length > 0) return this.aRessaisir(demandeId, this.motifSansIdentifiant(enAttente), acteur);
+    return this.conclure(courante, recues, acteur);
   }
 
   /** Identity control, then the QF and prices, or review by an instructor; one transaction. */
-  private async conclure(demande: DemandeTable, recues: readonly Recue[]): Promise<StatutDemande> {
+  private async conclure(demande: DemandeTable, recues: readonly Recue[], acteur: Acteur): Promise<StatutDemande> {
     const { db, coffre, quotients } = this.deps;
     const parents = await findParents(db, demande.famille_id);
     const declares: ParentDeclare[] = parents.map((p) => ({
@@ -289,7 +296,7 @@ export class TraitementService {
       return uow.avancer(
         demande,
         { type: 'situation_recue', controle: controleIdentite.verdict, quotientCalcule: calcul !== undefined },
-        systeme,
+        acteur,
         { motif: raison, detenteur: null },
         { controle: controleIdentite.verdict },
       );
@@ -297,10 +304,22 @@ export class TraitementService {
     return result.statut;
   }
 
-  private async echecAppel(demande: DemandeTable, raison: RaisonEchec, retryAt: number | undefined, correlationId: string | undefined): Promise<StatutDemande> {
+  private async echecAppel(
+    demande: DemandeTable,
+    raison: RaisonEchec,
+    retryAt: number | undefined,
+    correlationId: string | undefined,
+    acteur: Acteur,
+  ): Promise<StatutDemande> {
     let evenement: EvenementDemande;
     let changement: ChangementDemande;
-    if (raison === 'identifiants_refuses') {
+    // No slot before the call's deadline, nothing sent (no correlation id): the queue's pacing, not a failed try.
+    const cadence = raison === 'quota_depasse' && correlationId === undefined;
+    if (cadence) {
+      evenement = { type: 'echec_appel', reessayable: true };
+      const delay = Math.max((retryAt ?? this.clock() + 1_000) - this.clock(), 250);
+      changement = { prochain_essai_le: new Date(this.clock() + delay).toISOString(), motif: null, tentatives: Math.max(demande.tentatives - 1, 0) };
+    } else if (raison === 'identifiants_refuses') {
       // The gateway refused our credentials, even the new token fetched after a first 401: nothing the
       // family can mend, nothing a quick retry mends. The request stays in the queue, its number in
       // memory, without using up its tries; the transition's journal entry (raison identifiants_refuses)
@@ -330,7 +349,7 @@ export class TraitementService {
       this.deps.logger.error({ demandeId: demande.id, raison, correlationId }, 'échec définitif de l’appel DGFiP');
     }
     const result = await this.deps.transitions.executer((uow) =>
-      uow.avancer(demande, evenement, systeme, changement, { raison, ...(correlationId ? { correlationId } : {}) }),
+      uow.avancer(demande, evenement, acteur, changement, { raison, ...(correlationId ? { correlationId } : {}) }),
     );
     return result.statut;
   }
@@ -351,13 +370,13 @@ export class TraitementService {
    * Its numéro fiscal is gone (a restart, a process stopped, an entry expired), or its FranceConnect
    * token (`code` says which): the family gives it again, and what was received stays.
    */
-  private async aRessaisir(demandeId: string, code: CodeMotif = 'spi_perdu'): Promise<StatutDemande | 'inconnue'> {
+  private async aRessaisir(demandeId: string, code: CodeMotif = 'spi_perdu', acteur: Acteur = systeme): Promise<StatutDemande | 'inconnue'> {
     return this.deps.transitions.executer(async (uow) => {
       const demande = await findDemande(uow.trx, demandeId);
       if (!demande) return 'inconnue';
       if (!STATUTS_AVEC_NUMERO_FISCAL.includes(demande.statut)) return demande.statut;
       const details = code === 'spi_perdu' ? undefined : { cause: code };
-      return (await uow.avancer(demande, { type: 'spi_perdu' }, systeme, { motif: motif(code), detenteur: null }, details)).statut;
+      return (await uow.avancer(demande, { type: 'spi_perdu' }, acteur, { motif: motif(code), detenteur: null }, details)).statut;
     });
   }
 

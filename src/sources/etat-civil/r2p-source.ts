@@ -29,6 +29,7 @@ export class R2pEtatCivilSource {
       loggedPath: url.pathname,
       headers: { accept: 'application/json' },
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.priorite ? { priorite: options.priorite } : {}),
     });
     const { status, correlationId } = response;
     if (status === 404) throw new SourceFiscaleError('etat_civil_introuvable', { correlationId });

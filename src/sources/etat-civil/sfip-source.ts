@@ -43,6 +43,7 @@ export class SfipSource {
         id_teleservice: this.options.idTeleservice,
       },
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.priorite ? { priorite: options.priorite } : {}),
     });
     const { status, correlationId } = response;
     const body = safeJson(response.body);

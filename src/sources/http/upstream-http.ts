@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, buildConnector } from 'undici';
 import type { Logger } from '../../infra/log/logger.ts';
-import { QuotaEpuise, type QuotaSlot } from '../../infra/queue/quota-slot.ts';
+import { QuotaEpuise, type PrioriteQuota, type QuotaSlot } from '../../infra/queue/quota-slot.ts';
 import { SourceFiscaleError, type RaisonEchec } from '../fiscal-source.ts';
 
 /**
@@ -51,6 +51,8 @@ export interface UpstreamRequest {
   readonly finale?: (response: UpstreamResponse) => boolean;
   /** Not counted in the quota (token requests, unless the operator says they count). */
   readonly horsQuota?: boolean;
+  /** A campaign's call takes only the slots online requests leave (default: online). */
+  readonly priorite?: PrioriteQuota;
 }
 
 export interface UpstreamResponse {
@@ -114,7 +116,7 @@ export class UpstreamHttp {
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       if (request.signal?.aborted) throw new SourceFiscaleError('indisponible', { detail: 'Appel annulé.' });
       if (this.options.suspendu?.()) throw new SourceFiscaleError('appels_suspendus', { retryAt: this.clock() + 60_000 });
-      if (!request.horsQuota) await this.takeSlot(deadline);
+      if (!request.horsQuota) await this.takeSlot(deadline, request.priorite, request.signal);
       const correlationId = randomUUID();
       let retryDelay: number;
       try {
@@ -165,10 +167,10 @@ export class UpstreamHttp {
     await this.agent.close();
   }
 
-  private async takeSlot(deadline: number): Promise<void> {
+  private async takeSlot(deadline: number, priorite: PrioriteQuota | undefined, signal: AbortSignal | undefined): Promise<void> {
     if (!this.options.quota) return;
     try {
-      await this.options.quota.acquire(deadline);
+      await this.options.quota.acquire(deadline, { ...(priorite ? { priorite } : {}), ...(signal ? { signal } : {}) });
     } catch (error) {
       if (error instanceof QuotaEpuise) throw new SourceFiscaleError('quota_depasse', { retryAt: error.retryAt });
       throw new SourceFiscaleError('indisponible', { detail: 'Le compteur d’appels partagé ne répond pas.', cause: error });

@@ -78,22 +78,22 @@ export class ImpotParticulierSource implements SourceParIdentifiant {
         throw new SourceFiscaleError('annee_hors_habilitation', { detail: `Elle couvre les revenus de ${allowed.join(' et ')}.` });
       }
       const ressource = this.granted('RessourceIRDerniere') ? 'derniere' : this.granted('RessourceIR') ? 'situations' : 'deuxans';
-      if (ressource !== 'deuxans') return this.call(sujet, ressource, options.anneeRevenus, options.signal);
+      if (ressource !== 'deuxans') return this.call(sujet, ressource, options.anneeRevenus, options);
       // Only the two-year resource: it names its year, which must be the one asked for.
-      const situation = await this.call(sujet, 'deuxans', undefined, options.signal);
+      const situation = await this.call(sujet, 'deuxans', undefined, options);
       if (situation.anneeRevenus !== options.anneeRevenus) {
         throw new SourceFiscaleError('annee_indisponible', { detail: `(la DGFiP a répondu l’avis des revenus ${situation.anneeRevenus})` });
       }
       return situation;
     }
-    if (this.granted('RessourceIRDerniere2')) return this.call(sujet, 'deuxans', undefined, options.signal);
+    if (this.granted('RessourceIRDerniere2')) return this.call(sujet, 'deuxans', undefined, options);
     const ressource = this.granted('RessourceIRDerniere') ? 'derniere' : 'situations';
     const latest = derniereAnneeImposee(today, this.options.taxation);
     const candidates = allowed.filter((year) => year <= latest).sort((a, b) => b - a);
     if (candidates.length === 0) throw new SourceFiscaleError('annee_indisponible', { detail: AUCUN_APPEL });
     for (const [index, year] of candidates.entries()) {
       try {
-        return await this.call(sujet, ressource, year, options.signal);
+        return await this.call(sujet, ressource, year, options);
       } catch (error) {
         const last = index === candidates.length - 1;
         // Only "no avis for this year" (4101) moves on to the previous year: an unknown numéro
@@ -108,7 +108,7 @@ export class ImpotParticulierSource implements SourceParIdentifiant {
     return (this.options.ressources ?? ['RessourceIR']).includes(scope);
   }
 
-  private async call(sujet: Sujet, ressource: Ressource, annee: number | undefined, signal: AbortSignal | undefined): Promise<SituationFiscale> {
+  private async call(sujet: Sujet, ressource: Ressource, annee: number | undefined, options: OptionsAppel): Promise<SituationFiscale> {
     const byFc = 'franceConnectToken' in sujet;
     const tail = TAILS[ressource](annee);
     const path = byFc ? `/${tail}` : `/spi/${encodeURIComponent(sujet.spi.revealForUpstreamCall())}/${tail}`;
@@ -120,7 +120,8 @@ export class ImpotParticulierSource implements SourceParIdentifiant {
         id_teleservice: this.options.idTeleservice,
         ...(byFc ? { 'x-franceconnect-oauth': sujet.franceConnectToken } : {}),
       },
-      ...(signal ? { signal } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.priorite ? { priorite: options.priorite } : {}),
     });
     // On the FranceConnect paths a 403 is the person's token refused (expired, revoked: code 4031), not the habilitation.
     if (byFc && response.status === 403) throw new SourceFiscaleError('jeton_franceconnect_refuse', { correlationId: response.correlationId });
