@@ -11,8 +11,9 @@ import { createPortailTestApp, type PortailTestApp } from './test-support.ts';
 
 let t: PortailTestApp;
 before(async () => {
-  // The submission does not wait long for an answer that will not come.
-  t = await createPortailTestApp({ attenteMs: 300 });
+  // The submission does not wait long for an answer that will not come; the refused credentials
+  // raise the RSSI's alert, on purpose.
+  t = await createPortailTestApp({ attenteMs: 300, alertesAttendues: ['dgfip.acces_refuse'] });
 });
 after(() => t.close());
 
