@@ -77,43 +77,8 @@ export async function startHttpServer(runtime: Runtime, services: Services, opti
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const url = config.mode === 'demo' ? `http://localhost:${port}` : config.publicUrl;
 
-  const stopped = new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        logger.warn({ signal }, 'second signal : arrêt immédiat');
-        resolve(1);
-        return;
-      }
-      stopping = true;
-      logger.info({ signal }, 'arrêt demandé : fin des requêtes en cours');
-      const timer = setTimeout(() => {
-        logger.error('arrêt trop long : arrêt forcé');
-        resolve(1);
-      }, SHUTDOWN_GRACE_MS);
-      timer.unref();
-      void app
-        .close()
-        .then(async () => {
-          for (const stopOne of options.onStop ?? []) await stopOne();
-        })
-        .then(() => database.close())
-        .then(
-          () => {
-            clearTimeout(timer);
-            logger.info('arrêt terminé');
-            resolve(0);
-          },
-          (error: unknown) => {
-            clearTimeout(timer);
-            logger.error({ err: error }, 'erreur pendant l’arrêt');
-            resolve(1);
-          },
-        );
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  // The requests under way end first (app.close), then the background work, then the database.
+  const stopped = attendreArret(runtime, [() => app.close(), ...(options.onStop ?? [])], 'fin des requêtes en cours');
   return { app, url, port, stopped };
 }
 
@@ -122,7 +87,7 @@ export async function startHttpServer(runtime: Runtime, services: Services, opti
  * way finish (`onStop`), closes the database and resolves 0; a second signal, or a stop longer than
  * the grace period, resolves 1 at once.
  */
-export function attendreArret(runtime: Runtime, onStop: Array<() => Promise<void>>): Promise<number> {
+export function attendreArret(runtime: Runtime, onStop: ReadonlyArray<() => Promise<void>>, enCours = 'fin des éléments en cours'): Promise<number> {
   const { logger, database } = runtime;
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -133,7 +98,7 @@ export function attendreArret(runtime: Runtime, onStop: Array<() => Promise<void
         return;
       }
       stopping = true;
-      logger.info({ signal }, 'arrêt demandé : fin des éléments en cours');
+      logger.info({ signal }, `arrêt demandé : ${enCours}`);
       const timer = setTimeout(() => {
         logger.error('arrêt trop long : arrêt forcé');
         resolve(1);
