@@ -16,13 +16,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { hash as argon2Hash } from '@node-rs/argon2';
 import { main } from '../cli/main.ts';
 import { STATUTS_AVEC_NUMERO_FISCAL } from '../domain/demande.ts';
 import { NumeroFiscal } from '../domain/numero-fiscal.ts';
+import { connecterParMotDePasse, creerCompteLocal } from '../http/test-comptes.ts';
 import { csrfOf, Jar } from '../http/test-cookies.ts';
 import { createTestApp, type TestApp } from '../http/testing.ts';
-import { createThrowawayPostgres } from '../infra/db/test-databases.ts';
+import { throwawayPostgresOrSkip } from '../infra/db/test-databases.ts';
 import { createSmtpMailer, startCaptureSmtp } from '../infra/mail/mailer.ts';
 import { KeyringFile } from '../infra/silo/keyring.ts';
 import { HABILITATION_TEST, TEST_UPSTREAM_HTTP } from '../modules/demandes/test-harness.ts';
@@ -56,36 +56,8 @@ async function famille(app: TestApp, nom: string): Promise<string> {
 /** A family with a local account, signed in on `app`. */
 async function familleConnectee(app: TestApp, email: string): Promise<{ jar: Jar; familleId: string; compteId: string }> {
   const familleId = await famille(app, 'Roux');
-  const compteId = crypto.randomUUID();
-  const now = new Date().toISOString();
-  await app.database.db
-    .insertInto('comptes')
-    .values({
-      id: compteId,
-      kind: 'local',
-      issuer: null,
-      sub: null,
-      email,
-      password_hash: await argon2Hash(MOT_DE_PASSE),
-      email_verified_at: now,
-      display_name: email,
-      famille_id: familleId,
-      created_at: now,
-      last_sign_in_at: null,
-      locked_until: null,
-    })
-    .execute();
-  const jar = new Jar();
-  const form = await app.app.inject({ url: '/connexion' });
-  jar.take(form.headers);
-  const res = await app.app.inject({
-    method: 'POST',
-    url: '/connexion',
-    payload: new URLSearchParams({ _csrf: csrfOf(form.body), email, password: MOT_DE_PASSE }).toString(),
-    headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' },
-  });
-  jar.take(res.headers);
-  assert.equal(res.statusCode, 303, 'signed in');
+  const compteId = await creerCompteLocal(app.database.db, { email, motDePasse: MOT_DE_PASSE, familleId });
+  const jar = await connecterParMotDePasse(app, email, MOT_DE_PASSE);
   return { jar, familleId, compteId };
 }
 
@@ -109,15 +81,8 @@ async function soumettre(app: TestApp, familleId: string, acteur = { type: 'agen
 }
 
 test('two instances on one PostgreSQL: one queue, one journal, one key file, one allowance', async (t: TestContext) => {
-  let base: Awaited<ReturnType<typeof createThrowawayPostgres>>;
-  try {
-    base = await createThrowawayPostgres();
-  } catch (error) {
-    const why = `PostgreSQL injoignable : ${error instanceof Error ? error.message : String(error)}`;
-    console.error(`\n*** TEST IGNORÉ : ${why}\n`);
-    t.skip(why);
-    return;
-  }
+  const base = await throwawayPostgresOrSkip(t);
+  if (!base) return;
   const dir = mkdtempSync(join(tmpdir(), 'quotient-plusieurs-instances-'));
   const sandbox = await startSandbox({ dataDir: join(dir, 'pki') });
   const smtp = await startCaptureSmtp();
@@ -125,6 +90,18 @@ test('two instances on one PostgreSQL: one queue, one journal, one key file, one
   const agentsProvider = await startLocalAgentsProvider({
     clients: [{ ...AGENTS_CLIENT, redirectUris: [`${PUBLIC_URL}/agents/connexion/retour`], postLogoutRedirectUris: [`${PUBLIC_URL}/agents/deconnexion/fin`] }],
   });
+  // The throttles count in windows of a minute: the tests of an allowance stop the clock, so that a
+  // loaded machine taking more than a minute for 120 calls does not open a new window under them.
+  let horlogeArretee: number | undefined;
+  const horloge = () => horlogeArretee ?? Date.now();
+  const arreterHorloge = async (pendant: () => Promise<void>) => {
+    horlogeArretee = Date.now();
+    try {
+      await pendant();
+    } finally {
+      horlogeArretee = undefined;
+    }
+  };
   const instance = (id: string) =>
     createTestApp({
       env: { QUOTIENT_DATABASE_URL: base.url, QUOTIENT_PUBLIC_URL: PUBLIC_URL },
@@ -139,6 +116,7 @@ test('two instances on one PostgreSQL: one queue, one journal, one key file, one
         agentsOidc: { issuer: agentsProvider.issuer, ...AGENTS_CLIENT, signingAlg: 'ES256', acr: 'eidas1' },
         background: true,
         incidentRefreshMs: 300,
+        clock: horloge,
       },
       web: { signInPerMinute: SIGN_IN_PER_MINUTE },
       // The allowance test reads the billing API 120 times with one key: a bulk export, on purpose.
@@ -234,62 +212,71 @@ test('two instances on one PostgreSQL: one queue, one journal, one key file, one
       const surB = await soumettre(b, await famille(b, 'Roux'));
       a.services.wake();
       b.services.wake();
-      assert.equal((await a.services.demandes.attendre(surA, 30_000)).statut, 'calculee');
-      assert.equal((await b.services.demandes.attendre(surB, 30_000)).statut, 'calculee');
+      for (const [app, id] of [
+        [a, surA],
+        [b, surB],
+      ] as const) {
+        const fin = await app.services.demandes.attendre(id, 30_000);
+        assert.equal(fin.statut, 'calculee', JSON.stringify(fin));
+      }
       const nouvelles = await a.database.db.selectFrom('coffre_records').select('key_id').where('key_id', '<>', cleApres.activeId).execute();
       assert.deepEqual(nouvelles, [], 'nothing is written under the old key');
     });
 
-    await t.test('the sign-in throttle and the hold on an unknown address count once for both instances', async () => {
-      const jar = new Jar();
-      const form = await a.app.inject({ url: '/connexion' });
-      jar.take(form.headers);
-      const jeton = csrfOf(form.body);
-      const essai = (app: TestApp, email: string, remoteAddress: string) =>
-        app.app.inject({
-          method: 'POST',
-          url: '/connexion',
-          remoteAddress,
-          payload: new URLSearchParams({ _csrf: jeton, email, password: 'mauvais mot de passe' }).toString(),
-          headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' },
-        });
-      // From one address, alternately on A and B: the allowance is the one of one instance.
-      const statuts: number[] = [];
-      let derniere = '';
-      for (let i = 0; i <= SIGN_IN_PER_MINUTE; i++) {
-        const res = await essai(i % 2 === 0 ? a : b, `essai-${i}@exemple.fr`, '203.0.113.7');
-        statuts.push(res.statusCode);
-        derniere = res.body;
-      }
-      assert.deepEqual(statuts, [...Array<number>(SIGN_IN_PER_MINUTE).fill(400), 429]);
-      assert.match(derniere, /Trop de tentatives/);
+    await t.test('the sign-in throttle and the hold on an unknown address count once for both instances', () =>
+      arreterHorloge(async () => {
+        const jar = new Jar();
+        const form = await a.app.inject({ url: '/connexion' });
+        jar.take(form.headers);
+        const jeton = csrfOf(form.body);
+        const essai = (app: TestApp, email: string, remoteAddress: string) =>
+          app.app.inject({
+            method: 'POST',
+            url: '/connexion',
+            remoteAddress,
+            payload: new URLSearchParams({ _csrf: jeton, email, password: 'mauvais mot de passe' }).toString(),
+            headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' },
+          });
+        // From one address, alternately on A and B: the allowance is the one of one instance.
+        const statuts: number[] = [];
+        let derniere = '';
+        for (let i = 0; i <= SIGN_IN_PER_MINUTE; i++) {
+          const res = await essai(i % 2 === 0 ? a : b, `essai-${i}@exemple.fr`, '203.0.113.7');
+          statuts.push(res.statusCode);
+          derniere = res.body;
+        }
+        assert.deepEqual(statuts, [...Array<number>(SIGN_IN_PER_MINUTE).fill(400), 429]);
+        assert.match(derniere, /Trop de tentatives/);
 
-      // Five failures on one unknown address, spread over both instances: held back on both.
-      const echecs: number[] = [];
-      for (let i = 0; i < 5; i++) echecs.push((await essai(i % 2 === 0 ? b : a, 'personne@exemple.fr', '203.0.113.8')).statusCode);
-      assert.deepEqual(echecs, [400, 400, 400, 400, 429]);
-      const retenue = await essai(b, 'personne@exemple.fr', '203.0.113.9');
-      assert.equal(retenue.statusCode, 429, 'from another address too');
-      assert.match(retenue.body, /Trop d’essais infructueux/);
-    });
+        // Five failures on one unknown address, spread over both instances: held back on both.
+        const echecs: number[] = [];
+        for (let i = 0; i < 5; i++) echecs.push((await essai(i % 2 === 0 ? b : a, 'personne@exemple.fr', '203.0.113.8')).statusCode);
+        assert.deepEqual(echecs, [400, 400, 400, 400, 429]);
+        const retenue = await essai(b, 'personne@exemple.fr', '203.0.113.9');
+        assert.equal(retenue.statusCode, 429, 'from another address too');
+        assert.match(retenue.body, /Trop d’essais infructueux/);
+      }),
+    );
 
-    await t.test('the billing API’s allowance per key is one for both instances', async () => {
-      const { secret } = await a.services.clesApi.creer('Logiciel de facturation', { type: 'agent', id: 'administratrice-test' });
-      const appel = (app: TestApp) => app.app.inject({ url: '/api/v1/quotients', headers: { authorization: `Bearer ${secret}` } });
-      // The default allowance, 120 calls a minute, taken alternately on A and B.
-      const ALLOWANCE = 120;
-      for (let i = 0; i < ALLOWANCE; i++) {
-        const res = await appel(i % 2 === 0 ? a : b);
-        assert.equal(res.statusCode, 200, `call ${i + 1}: ${res.body}`);
-      }
-      for (const app of [a, b]) {
-        const refus = await appel(app);
-        assert.equal(refus.statusCode, 429);
-        assert.equal(refus.headers['content-type'], 'application/problem+json; charset=utf-8');
-        assert.ok(Number(refus.headers['retry-after']) > 0);
-        assert.match((refus.json() as { detail: string }).detail, /Trop d’appels en une minute/);
-      }
-    });
+    await t.test('the billing API’s allowance per key is one for both instances', () =>
+      arreterHorloge(async () => {
+        const { secret } = await a.services.clesApi.creer('Logiciel de facturation', { type: 'agent', id: 'administratrice-test' });
+        const appel = (app: TestApp) => app.app.inject({ url: '/api/v1/quotients', headers: { authorization: `Bearer ${secret}` } });
+        // The default allowance, 120 calls a minute, taken alternately on A and B.
+        const ALLOWANCE = 120;
+        for (let i = 0; i < ALLOWANCE; i++) {
+          const res = await appel(i % 2 === 0 ? a : b);
+          assert.equal(res.statusCode, 200, `call ${i + 1}: ${res.body}`);
+        }
+        for (const app of [a, b]) {
+          const refus = await appel(app);
+          assert.equal(refus.statusCode, 429);
+          assert.equal(refus.headers['content-type'], 'application/problem+json; charset=utf-8');
+          assert.ok(Number(refus.headers['retry-after']) > 0);
+          assert.match((refus.json() as { detail: string }).detail, /Trop d’appels en une minute/);
+        }
+      }),
+    );
   } finally {
     await b.close();
     await a.close();

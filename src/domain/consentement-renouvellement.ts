@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { AuteurConsentement, Consentement, DonneeConsentie } from './consentement.ts';
-import { ROLES_PARENT, type RoleParent } from './controle-identite.ts';
+import { champsDeConsentement, type AuteurConsentement, type Consentement, type DonneeConsentie } from './consentement.ts';
+import type { RoleParent } from './controle-identite.ts';
 import { QuotientError } from './errors.ts';
 import { invalidInput, parseOptions } from './zod-francais.ts';
 
@@ -67,9 +67,6 @@ export interface OptionsRenouvellement {
   readonly libelles?: Readonly<Record<string, string>>;
 }
 
-const texte = (max: number) => z.string().trim().min(1).max(max);
-const instant = z.iso.datetime({ offset: true, message: 'date et heure attendues au format ISO 8601 (par exemple 2025-09-02T08:15:00Z)' });
-const CHAMP_RE = /^[A-Za-z][A-Za-z0-9_.]{0,49}$/;
 const RESSOURCE_RE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
 /**
@@ -88,33 +85,19 @@ export function ajouterAns(iso: string, ans: number): string {
 function schema(options: OptionsRenouvellement) {
   const { libelles } = options;
   const max = Math.min(options.dureeMaxAns ?? DUREE_RENOUVELLEMENT_MAX_ANS, DUREE_RENOUVELLEMENT_MAX_ANS);
-  const champ = z
-    .string()
-    .trim()
-    .regex(CHAMP_RE, { message: 'nom de champ de l’habilitation attendu (par exemple « rfr » ou « pac.nbPac »)' })
-    .refine((c) => !libelles || Object.hasOwn(libelles, c), { message: 'cette donnée ne figure pas dans l’habilitation de la commune' });
-  const donnee = z.preprocess((v) => (typeof v === 'string' ? { champ: v } : v), z.strictObject({ champ, libelle: texte(300).optional() }));
   return z
     .strictObject({
-      declarant: z.enum(ROLES_PARENT),
-      donnePar: z.strictObject({ type: z.enum(['famille', 'agent']), id: texte(100) }),
-      mode: z.enum(MODES_RENOUVELLEMENT),
-      piece: texte(500).nullable().default(null),
-      recueilliLe: instant,
-      versionTexte: texte(50),
+      ...champsDeConsentement(MODES_RENOUVELLEMENT, libelles),
       ressources: z
         .array(z.string().trim().regex(RESSOURCE_RE, { message: 'nom de ressource (portée) de la DGFiP attendu' }))
         .min(1, 'au moins une ressource')
         .max(20),
-      donnees: z.array(donnee).min(1, 'au moins une donnée').max(100),
-      finalite: texte(1000),
       voie: z.enum(VOIES_RENOUVELLEMENT),
       dureeAns: z
         .number()
         .int('un nombre entier d’années')
         .min(1, 'au moins 1 an')
         .max(max, `au plus ${max} an${max > 1 ? 's' : ''}, la durée maximale fixée par la commune`),
-      retireLe: instant.nullable().default(null),
     })
     .superRefine((c, ctx) => {
       if (c.mode === 'en_ligne' && c.donnePar.type !== 'famille') {

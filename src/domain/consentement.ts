@@ -63,10 +63,11 @@ export interface OptionsConsentement {
 }
 
 const CHAMP_RE = /^[A-Za-z][A-Za-z0-9_.]{0,49}$/;
-const texte = (max: number) => z.string().trim().min(1).max(max);
-const instant = z.iso.datetime({ offset: true, message: 'date et heure attendues au format ISO 8601 (par exemple 2025-09-02T08:15:00Z)' });
+export const texte = (max: number) => z.string().trim().min(1).max(max);
+export const instant = z.iso.datetime({ offset: true, message: 'date et heure attendues au format ISO 8601 (par exemple 2025-09-02T08:15:00Z)' });
 
-function schema(libelles: Readonly<Record<string, string>> | undefined) {
+/** The fields every consent records (who, how, when, which text, which data, why), a standing one included. */
+export function champsDeConsentement<const M extends readonly [string, ...string[]]>(modes: M, libelles: Readonly<Record<string, string>> | undefined) {
   const champ = z
     .string()
     .trim()
@@ -74,48 +75,50 @@ function schema(libelles: Readonly<Record<string, string>> | undefined) {
     .refine((c) => !libelles || Object.hasOwn(libelles, c), { message: 'cette donnée ne figure pas dans l’habilitation de la commune' });
   // A field may be given by its code alone; its label then comes from the habilitation.
   const donnee = z.preprocess((v) => (typeof v === 'string' ? { champ: v } : v), z.strictObject({ champ, libelle: texte(300).optional() }));
-  return z
-    .strictObject({
-      declarant: z.enum(ROLES_PARENT),
-      donnePar: z.strictObject({ type: z.enum(['famille', 'agent']), id: texte(100) }),
-      mode: z.enum(MODES_CONSENTEMENT),
-      piece: texte(500).nullable().default(null),
-      recueilliLe: instant,
-      versionTexte: texte(50),
-      donnees: z.array(donnee).min(1, 'au moins une donnée').max(100),
-      finalite: texte(1000),
-      retireLe: instant.nullable().default(null),
-    })
-    .superRefine((c, ctx) => {
-      if (c.mode === 'en_ligne' && c.donnePar.type !== 'famille') {
-        ctx.addIssue({ code: 'custom', path: ['donnePar', 'type'], message: 'un accord donné en ligne est donné par la famille elle-même' });
-      }
-      if (c.mode !== 'en_ligne' && c.donnePar.type !== 'agent') {
-        ctx.addIssue({ code: 'custom', path: ['donnePar', 'type'], message: 'un accord sur formulaire signé ou par courriel est enregistré par un agent' });
-      }
-      if (c.mode !== 'en_ligne' && c.piece === null) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['piece'],
-          message: 'obligatoire pour un accord sur formulaire signé ou par courriel : décrivez la pièce reçue et sa date',
-        });
-      }
-      if (c.mode === 'en_ligne' && c.piece !== null) {
-        ctx.addIssue({ code: 'custom', path: ['piece'], message: 'sans objet pour un accord donné en ligne' });
-      }
-      const vus = new Set<string>();
-      c.donnees.forEach((d, i) => {
-        if (vus.has(d.champ)) ctx.addIssue({ code: 'custom', path: ['donnees', i, 'champ'], message: 'donnée listée deux fois' });
-        vus.add(d.champ);
-        // With a catalogue, an unknown field is already reported on `champ`.
-        if (d.libelle === undefined && !libelles) {
-          ctx.addIssue({ code: 'custom', path: ['donnees', i, 'libelle'], message: 'indiquez le libellé montré à la famille' });
-        }
+  return {
+    declarant: z.enum(ROLES_PARENT),
+    donnePar: z.strictObject({ type: z.enum(['famille', 'agent']), id: texte(100) }),
+    mode: z.enum(modes),
+    piece: texte(500).nullable().default(null),
+    recueilliLe: instant,
+    versionTexte: texte(50),
+    donnees: z.array(donnee).min(1, 'au moins une donnée').max(100),
+    finalite: texte(1000),
+    retireLe: instant.nullable().default(null),
+  };
+}
+
+function schema(libelles: Readonly<Record<string, string>> | undefined) {
+  return z.strictObject(champsDeConsentement(MODES_CONSENTEMENT, libelles)).superRefine((c, ctx) => {
+    if (c.mode === 'en_ligne' && c.donnePar.type !== 'famille') {
+      ctx.addIssue({ code: 'custom', path: ['donnePar', 'type'], message: 'un accord donné en ligne est donné par la famille elle-même' });
+    }
+    if (c.mode !== 'en_ligne' && c.donnePar.type !== 'agent') {
+      ctx.addIssue({ code: 'custom', path: ['donnePar', 'type'], message: 'un accord sur formulaire signé ou par courriel est enregistré par un agent' });
+    }
+    if (c.mode !== 'en_ligne' && c.piece === null) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['piece'],
+        message: 'obligatoire pour un accord sur formulaire signé ou par courriel : décrivez la pièce reçue et sa date',
       });
-      if (c.retireLe !== null && Date.parse(c.retireLe) < Date.parse(c.recueilliLe)) {
-        ctx.addIssue({ code: 'custom', path: ['retireLe'], message: 'le retrait ne peut pas précéder l’accord' });
+    }
+    if (c.mode === 'en_ligne' && c.piece !== null) {
+      ctx.addIssue({ code: 'custom', path: ['piece'], message: 'sans objet pour un accord donné en ligne' });
+    }
+    const vus = new Set<string>();
+    c.donnees.forEach((d, i) => {
+      if (vus.has(d.champ)) ctx.addIssue({ code: 'custom', path: ['donnees', i, 'champ'], message: 'donnée listée deux fois' });
+      vus.add(d.champ);
+      // With a catalogue, an unknown field is already reported on `champ`.
+      if (d.libelle === undefined && !libelles) {
+        ctx.addIssue({ code: 'custom', path: ['donnees', i, 'libelle'], message: 'indiquez le libellé montré à la famille' });
       }
     });
+    if (c.retireLe !== null && Date.parse(c.retireLe) < Date.parse(c.recueilliLe)) {
+      ctx.addIssue({ code: 'custom', path: ['retireLe'], message: 'le retrait ne peut pas précéder l’accord' });
+    }
+  });
 }
 
 export type ConsentementInput = z.input<ReturnType<typeof schema>>;

@@ -21,3 +21,19 @@ export function sandboxConnection(sandbox: SandboxHandle, scope = 'RessourceIR')
     sandbox: true,
   };
 }
+
+/** The same, as the `DGFIP_*` environment an operator would set for `quotient` to reach the sandbox. */
+export function sandboxEnv(sandbox: SandboxHandle): Record<string, string> {
+  const client = sandbox.clients[0];
+  if (!client) throw new RangeError('Le bac à sable n’a aucun client déclaré.');
+  return {
+    DGFIP_BASE_URL: sandbox.baseUrl,
+    DGFIP_TOKEN_URL: sandbox.tokenUrl,
+    DGFIP_CLIENT_ID: client.clientId,
+    DGFIP_CLIENT_SECRET: client.clientSecret,
+    DGFIP_ID_TELESERVICE: client.idTeleservice,
+    DGFIP_CA: sandbox.pki.paths.caCert,
+    DGFIP_CLIENT_CERT: sandbox.pki.paths.clientCert,
+    DGFIP_CLIENT_KEY: sandbox.pki.paths.clientKey,
+  };
+}

@@ -9,6 +9,7 @@ import { createLogger } from '../infra/log/logger.ts';
 import { SPI_SANDBOX, startSandbox, type SandboxHandle } from '../sandbox/server.ts';
 import { connectionFromSettings, createDgfipClients } from './dgfip.ts';
 import { SourceFiscaleError } from './fiscal-source.ts';
+import { sandboxEnv } from '../sandbox/connection.ts';
 
 // Contract point 15: R2P and SFiP have their own bases, and the taxation date is the operator's.
 const dir = mkdtempSync(join(tmpdir(), 'quotient-dgfip-'));
@@ -26,18 +27,10 @@ after(async () => {
 });
 
 function environment(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const client = sandbox.clients[0]!;
   return {
     QUOTIENT_DATA_DIR: dir,
-    DGFIP_BASE_URL: sandbox.baseUrl,
-    DGFIP_TOKEN_URL: sandbox.tokenUrl,
-    DGFIP_CLIENT_ID: client.clientId,
-    DGFIP_CLIENT_SECRET: client.clientSecret,
-    DGFIP_ID_TELESERVICE: client.idTeleservice,
+    ...sandboxEnv(sandbox),
     DGFIP_SCOPE: 'RessourceIR api_r2p_resolution_spi sfip_donnees_fiscales_usagers',
-    DGFIP_CA: sandbox.pki.paths.caCert,
-    DGFIP_CLIENT_CERT: sandbox.pki.paths.clientCert,
-    DGFIP_CLIENT_KEY: sandbox.pki.paths.clientKey,
     ...extra,
   };
 }

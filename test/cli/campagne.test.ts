@@ -13,6 +13,7 @@ import { migrateToLatest } from '../../src/infra/db/migrations.ts';
 import { AgentsService, type JournalPort } from '../../src/modules/agents/agents-service.ts';
 import { fichierCsv, garnier } from '../../src/modules/campagnes/test-support.ts';
 import { startSandbox, type SandboxHandle } from '../../src/sandbox/server.ts';
+import { sandboxEnv } from '../../src/sandbox/connection.ts';
 
 const BIN = new URL('../../bin/quotient.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'quotient-campagne-cli-'));
@@ -22,19 +23,11 @@ let env: Record<string, string>;
 
 before(async () => {
   sandbox = await startSandbox({ dataDir: join(dir, 'pki') });
-  const client = sandbox.clients[0]!;
   env = {
     QUOTIENT_DATABASE_URL: database,
     QUOTIENT_DATA_DIR: dir,
     QUOTIENT_LOG_LEVEL: 'warn',
-    DGFIP_BASE_URL: sandbox.baseUrl,
-    DGFIP_TOKEN_URL: sandbox.tokenUrl,
-    DGFIP_CLIENT_ID: client.clientId,
-    DGFIP_CLIENT_SECRET: client.clientSecret,
-    DGFIP_ID_TELESERVICE: client.idTeleservice,
-    DGFIP_CA: sandbox.pki.paths.caCert,
-    DGFIP_CLIENT_CERT: sandbox.pki.paths.clientCert,
-    DGFIP_CLIENT_KEY: sandbox.pki.paths.clientKey,
+    ...sandboxEnv(sandbox),
   };
   const db = openDatabase(database);
   await migrateToLatest(db.db, db.dialect);

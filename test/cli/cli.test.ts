@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { openDatabase } from '../../src/infra/db/database.ts';
-import { createThrowawayPostgres } from '../../src/infra/db/test-databases.ts';
+import { throwawayPostgresOrSkip } from '../../src/infra/db/test-databases.ts';
 import { BIN, CLI_DEADLINE_MS, cliEnv, runCli as runCliIn, type CliResult } from './run-cli.ts';
 
 const DEMO_COMMUNE = new URL('../../examples/commune-demo.yaml', import.meta.url).pathname;
@@ -187,14 +187,8 @@ test('migrate then serve on SQLite, stopped cleanly by SIGTERM', async () => {
 });
 
 test('migrate then serve on PostgreSQL, stopped cleanly by SIGTERM', async (t) => {
-  let database: Awaited<ReturnType<typeof createThrowawayPostgres>>;
-  try {
-    database = await createThrowawayPostgres();
-  } catch (error) {
-    console.error(`\n*** TEST IGNORÉ : PostgreSQL injoignable : ${(error as Error).message}\n`);
-    t.skip('PostgreSQL injoignable');
-    return;
-  }
+  const database = await throwawayPostgresOrSkip(t);
+  if (!database) return;
   try {
     await migrateServeAndStop(database.url);
   } finally {

@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import { openDatabase } from '../../src/infra/db/database.ts';
 import { SPI_SANDBOX, startSandbox, type SandboxHandle } from '../../src/sandbox/server.ts';
 import { runCli, type CliResult } from './run-cli.ts';
+import { sandboxEnv } from '../../src/sandbox/connection.ts';
 
 // `quotient dgfip check --etat-civil` against the sandbox: the same exit codes as by numéro fiscal,
 // 6 for an ambiguous état civil, 7 for a file the DGFiP does not disclose by état civil.
@@ -15,21 +16,13 @@ let env: Record<string, string>;
 
 before(async () => {
   sandbox = await startSandbox({ dataDir: join(dir, 'pki') });
-  const client = sandbox.clients[0]!;
   env = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
     QUOTIENT_DATABASE_URL: `sqlite:${join(dir, 'q.db')}`,
     QUOTIENT_DATA_DIR: dir,
     QUOTIENT_LOG_LEVEL: 'trace',
-    DGFIP_BASE_URL: sandbox.baseUrl,
-    DGFIP_TOKEN_URL: sandbox.tokenUrl,
-    DGFIP_CLIENT_ID: client.clientId,
-    DGFIP_CLIENT_SECRET: client.clientSecret,
-    DGFIP_ID_TELESERVICE: client.idTeleservice,
-    DGFIP_CA: sandbox.pki.paths.caCert,
-    DGFIP_CLIENT_CERT: sandbox.pki.paths.clientCert,
-    DGFIP_CLIENT_KEY: sandbox.pki.paths.clientKey,
+    ...sandboxEnv(sandbox),
   };
 });
 after(async () => {

@@ -9,6 +9,7 @@ import { openDatabase } from '../../src/infra/db/database.ts';
 import { SPI_SANDBOX, startSandbox, type SandboxHandle } from '../../src/sandbox/server.ts';
 import { parisDate } from '../../src/sources/paris-date.ts';
 import { BIN, cliEnv, runCli, type CliResult } from './run-cli.ts';
+import { sandboxEnv } from '../../src/sandbox/connection.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'quotient-check-'));
 const latest = derniereAnneeImposee(parisDate(Date.now()));
@@ -17,18 +18,10 @@ let env: Record<string, string>;
 
 before(async () => {
   sandbox = await startSandbox({ dataDir: join(dir, 'pki') });
-  const client = sandbox.clients[0]!;
   env = {
     QUOTIENT_DATABASE_URL: `sqlite:${join(dir, 'q.db')}`,
     QUOTIENT_DATA_DIR: dir,
-    DGFIP_BASE_URL: sandbox.baseUrl,
-    DGFIP_TOKEN_URL: sandbox.tokenUrl,
-    DGFIP_CLIENT_ID: client.clientId,
-    DGFIP_CLIENT_SECRET: client.clientSecret,
-    DGFIP_ID_TELESERVICE: client.idTeleservice,
-    DGFIP_CA: sandbox.pki.paths.caCert,
-    DGFIP_CLIENT_CERT: sandbox.pki.paths.clientCert,
-    DGFIP_CLIENT_KEY: sandbox.pki.paths.clientKey,
+    ...sandboxEnv(sandbox),
   };
 });
 after(async () => {

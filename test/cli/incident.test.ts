@@ -12,6 +12,7 @@ import { openDatabase } from '../../src/infra/db/database.ts';
 import { asPrivileged } from '../../src/modules/audit/test-support.ts';
 import { SPI_SANDBOX, startSandbox, type SandboxHandle } from '../../src/sandbox/server.ts';
 import { cliEnv, runCli, type CliResult } from './run-cli.ts';
+import { sandboxEnv } from '../../src/sandbox/connection.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'quotient-incident-cli-'));
 const database = `sqlite:${join(dir, 'q.db')}`;
@@ -20,19 +21,11 @@ let env: Record<string, string>;
 
 before(async () => {
   sandbox = await startSandbox({ dataDir: join(dir, 'pki') });
-  const client = sandbox.clients[0]!;
   env = {
     QUOTIENT_DATABASE_URL: database,
     QUOTIENT_DATA_DIR: dir,
     QUOTIENT_LOG_LEVEL: 'warn',
-    DGFIP_BASE_URL: sandbox.baseUrl,
-    DGFIP_TOKEN_URL: sandbox.tokenUrl,
-    DGFIP_CLIENT_ID: client.clientId,
-    DGFIP_CLIENT_SECRET: client.clientSecret,
-    DGFIP_ID_TELESERVICE: client.idTeleservice,
-    DGFIP_CA: sandbox.pki.paths.caCert,
-    DGFIP_CLIENT_CERT: sandbox.pki.paths.clientCert,
-    DGFIP_CLIENT_KEY: sandbox.pki.paths.clientKey,
+    ...sandboxEnv(sandbox),
   };
 });
 after(async () => {

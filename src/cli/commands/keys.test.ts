@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { openDatabase } from '../../infra/db/database.ts';
-import { createThrowawayPostgres } from '../../infra/db/test-databases.ts';
+import { throwawayPostgresOrSkip } from '../../infra/db/test-databases.ts';
 import { Coffre } from '../../infra/silo/coffre.ts';
 import { KeyringFile } from '../../infra/silo/keyring.ts';
 
@@ -98,15 +98,8 @@ test('quotient keys rotate rotates a demo database end to end (SQLite, key file 
 });
 
 test('quotient keys rotate on PostgreSQL in production mode, with QUOTIENT_MASTER_KEY_FILE', async (t) => {
-  let postgres: { url: string; drop: () => Promise<void> };
-  try {
-    postgres = await createThrowawayPostgres();
-  } catch (error) {
-    const why = `PostgreSQL injoignable : ${error instanceof Error ? error.message : String(error)}`;
-    console.error(`\n*** TEST IGNORÉ : ${why}\n`);
-    t.skip(why);
-    return;
-  }
+  const postgres = await throwawayPostgresOrSkip(t);
+  if (!postgres) return;
   try {
     const keyFile = join(dir, 'prod', 'secrets', 'cles.json');
     // The rotation is journaled: production names the journal's key too.

@@ -62,6 +62,21 @@ export async function createThrowawayPostgres(): Promise<{ url: string; drop: ()
 }
 
 /**
+ * A throwaway PostgreSQL database for a test that needs one (several instances, the CLI), or null
+ * when no PostgreSQL answers: the test is then reported as skipped, loudly, never as passed.
+ */
+export async function throwawayPostgresOrSkip(t: TestContext): Promise<{ url: string; drop: () => Promise<void> } | null> {
+  const unreachable = await checkPostgres();
+  if (unreachable !== null) {
+    const why = `PostgreSQL injoignable (${ADMIN_URL}) : ${unreachable}`;
+    console.error(`\n*** TEST IGNORÉ : ${why}\n`);
+    t.skip(why);
+    return null;
+  }
+  return createThrowawayPostgres();
+}
+
+/**
  * Declares one sub-test per dialect. Every database opened through the fixture is closed, and the
  * throwaway files or database removed, when the sub-test ends.
  */
@@ -78,14 +93,9 @@ export async function eachDialect(t: TestContext, body: (fixture: DialectFixture
     }
   });
   await t.test('postgres', async (st) => {
-    const unreachable = await checkPostgres();
-    if (unreachable !== null) {
-      const why = `PostgreSQL injoignable (${ADMIN_URL}) : ${unreachable}`;
-      console.error(`\n*** TEST IGNORÉ : ${why}\n`);
-      st.skip(why);
-      return;
-    }
-    const { url, drop } = await createThrowawayPostgres();
+    const postgres = await throwawayPostgresOrSkip(st);
+    if (!postgres) return;
+    const { url, drop } = postgres;
     const opened: Database[] = [];
     try {
       await body(fixture('postgres', url, opened), st);

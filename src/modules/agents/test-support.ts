@@ -9,7 +9,7 @@ import { franceConnectRedirectUris } from '../comptes/franceconnect-client.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hash as argon2Hash } from '@node-rs/argon2';
+import { creerCompteLocal } from '../../http/test-comptes.ts';
 import type { FastifyInstance } from 'fastify';
 import type { CanalAlerte } from '../../infra/alertes/index.ts';
 import type { Services } from '../../app/compose.ts';
@@ -163,25 +163,7 @@ export async function createBackOfficeTestApp(
     },
     async signedInFamily(famille, email) {
       const { id: familleId } = await harness.familles.creer(famille, { type: 'agent', id: 'test' });
-      const compteId = crypto.randomUUID();
-      const now = new Date().toISOString();
-      await database.db
-        .insertInto('comptes')
-        .values({
-          id: compteId,
-          kind: 'local',
-          issuer: null,
-          sub: null,
-          email,
-          password_hash: await argon2Hash(FAMILY_PASSWORD),
-          email_verified_at: now,
-          display_name: email,
-          famille_id: familleId,
-          created_at: now,
-          last_sign_in_at: null,
-          locked_until: null,
-        })
-        .execute();
+      const compteId = await creerCompteLocal(database.db, { email, motDePasse: FAMILY_PASSWORD, familleId });
       const jar = new Jar();
       const res = await post(jar, '/connexion', '/connexion', { email, password: FAMILY_PASSWORD });
       if (res.statusCode !== 303) throw new Error(`sign-in refused: ${res.statusCode}`);

@@ -12,12 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { hash as argon2Hash } from '@node-rs/argon2';
 import { main } from '../../cli/main.ts';
 import { NumeroFiscal } from '../../domain/numero-fiscal.ts';
-import { csrfOf, Jar } from '../../http/test-cookies.ts';
+import { connecterParMotDePasse, creerCompteLocal } from '../../http/test-comptes.ts';
+import type { Jar } from '../../http/test-cookies.ts';
 import { createTestApp, type TestApp } from '../../http/testing.ts';
-import { createThrowawayPostgres } from '../../infra/db/test-databases.ts';
+import { throwawayPostgresOrSkip } from '../../infra/db/test-databases.ts';
 import { createSmtpMailer, startCaptureSmtp } from '../../infra/mail/mailer.ts';
 import { SPI_SANDBOX, startSandbox } from '../../sandbox/server.ts';
 import { asPrivileged } from '../audit/test-support.ts';
@@ -48,49 +48,14 @@ async function familleConnectee(app: TestApp, email: string): Promise<{ jar: Jar
     { parents: [{ nomNaissance: 'Roux', prenoms: 'Léa', dateNaissance: '2003-05-19' }] },
     { type: 'agent', id: 'test' },
   );
-  const compteId = crypto.randomUUID();
-  const now = new Date().toISOString();
-  await app.database.db
-    .insertInto('comptes')
-    .values({
-      id: compteId,
-      kind: 'local',
-      issuer: null,
-      sub: null,
-      email,
-      password_hash: await argon2Hash(MOT_DE_PASSE),
-      email_verified_at: now,
-      display_name: email,
-      famille_id: familleId,
-      created_at: now,
-      last_sign_in_at: null,
-      locked_until: null,
-    })
-    .execute();
-  const jar = new Jar();
-  const form = await app.app.inject({ url: '/connexion' });
-  jar.take(form.headers);
-  const res = await app.app.inject({
-    method: 'POST',
-    url: '/connexion',
-    payload: new URLSearchParams({ _csrf: csrfOf(form.body), email, password: MOT_DE_PASSE }).toString(),
-    headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' },
-  });
-  jar.take(res.headers);
-  assert.equal(res.statusCode, 303, 'signed in');
+  const compteId = await creerCompteLocal(app.database.db, { email, motDePasse: MOT_DE_PASSE, familleId });
+  const jar = await connecterParMotDePasse(app, email, MOT_DE_PASSE);
   return { jar, familleId, compteId };
 }
 
 test('each incident measure turned on one instance takes effect on another sharing PostgreSQL, within the refresh delay', async (t: TestContext) => {
-  let base: Awaited<ReturnType<typeof createThrowawayPostgres>>;
-  try {
-    base = await createThrowawayPostgres();
-  } catch (error) {
-    const why = `PostgreSQL injoignable : ${error instanceof Error ? error.message : String(error)}`;
-    console.error(`\n*** TEST IGNORÉ : ${why}\n`);
-    t.skip(why);
-    return;
-  }
+  const base = await throwawayPostgresOrSkip(t);
+  if (!base) return;
   const dir = mkdtempSync(join(tmpdir(), 'quotient-deux-instances-'));
   const sandbox = await startSandbox({ dataDir: join(dir, 'pki') });
   const smtp = await startCaptureSmtp();

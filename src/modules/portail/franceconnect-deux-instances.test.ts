@@ -11,11 +11,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { hash as argon2Hash } from '@node-rs/argon2';
+import { creerCompteLocal } from '../../http/test-comptes.ts';
 import { csrfOf, Jar } from '../../http/test-cookies.ts';
 import { signInAtProvider } from '../../http/test-oidc.ts';
 import { createTestApp, type TestApp } from '../../http/testing.ts';
-import { createThrowawayPostgres } from '../../infra/db/test-databases.ts';
+import { throwawayPostgresOrSkip } from '../../infra/db/test-databases.ts';
 import { createSmtpMailer, startCaptureSmtp } from '../../infra/mail/mailer.ts';
 import { FC_PASSWORD, startLocalProvider } from '../../sandbox/franceconnect/provider.tsx';
 import { SPI_SANDBOX, startSandbox } from '../../sandbox/server.ts';
@@ -59,24 +59,7 @@ function navigateur(jar: Jar) {
 
 async function familleConnectee(app: TestApp, email: string, courriel: string) {
   const { id: familleId } = await app.services.familles.creer({ ...GARNIER_MOREAU, courriel }, { type: 'agent', id: 'test' });
-  const now = new Date().toISOString();
-  await app.database.db
-    .insertInto('comptes')
-    .values({
-      id: crypto.randomUUID(),
-      kind: 'local',
-      issuer: null,
-      sub: null,
-      email,
-      password_hash: await argon2Hash(MOT_DE_PASSE),
-      email_verified_at: now,
-      display_name: email,
-      famille_id: familleId,
-      created_at: now,
-      last_sign_in_at: null,
-      locked_until: null,
-    })
-    .execute();
+  await creerCompteLocal(app.database.db, { email, motDePasse: MOT_DE_PASSE, familleId });
   const jar = new Jar();
   const b = navigateur(jar);
   assert.equal((await b.post(app, '/connexion', '/connexion', { email, password: MOT_DE_PASSE })).statusCode, 303, 'signed in');
@@ -84,15 +67,8 @@ async function familleConnectee(app: TestApp, email: string, courriel: string) {
 }
 
 test('FranceConnect sends the family back to the other instance: the avis is asked there at once, the other declarant’s entry is asked again, plainly', async (t: TestContext) => {
-  let base: Awaited<ReturnType<typeof createThrowawayPostgres>>;
-  try {
-    base = await createThrowawayPostgres();
-  } catch (error) {
-    const why = `PostgreSQL injoignable : ${error instanceof Error ? error.message : String(error)}`;
-    console.error(`\n*** TEST IGNORÉ : ${why}\n`);
-    t.skip(why);
-    return;
-  }
+  const base = await throwawayPostgresOrSkip(t);
+  if (!base) return;
   const dir = mkdtempSync(join(tmpdir(), 'quotient-fc-deux-instances-'));
   const sandbox = await startSandbox({ dataDir: join(dir, 'pki') });
   const smtp = await startCaptureSmtp();

@@ -8,7 +8,7 @@ import { franceConnectRedirectUris } from '../comptes/franceconnect-client.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hash as argon2Hash } from '@node-rs/argon2';
+import { creerCompteLocal } from '../../http/test-comptes.ts';
 import { alertesDe, createTestApp, type OptionsAlertes, type TestApp } from '../../http/testing.ts';
 import { createSmtpMailer, startCaptureSmtp, type CaptureSmtp } from '../../infra/mail/mailer.ts';
 import { FC_PASSWORD, startLocalProvider, type LocalProvider } from '../../sandbox/franceconnect/provider.tsx';
@@ -167,25 +167,7 @@ async function build(
     },
     async signedInFamily(famille, email) {
       const { id: familleId } = await harness.familles.creer(famille, { type: 'agent', id: 'test' });
-      const compteId = crypto.randomUUID();
-      const now = new Date().toISOString();
-      await t.database.db
-        .insertInto('comptes')
-        .values({
-          id: compteId,
-          kind: 'local',
-          issuer: null,
-          sub: null,
-          email,
-          password_hash: await argon2Hash(PASSWORD),
-          email_verified_at: now,
-          display_name: email,
-          famille_id: familleId,
-          created_at: now,
-          last_sign_in_at: null,
-          locked_until: null,
-        })
-        .execute();
+      const compteId = await creerCompteLocal(t.database.db, { email, motDePasse: PASSWORD, familleId });
       const jar = new Jar();
       const res = await post(jar, '/connexion', '/connexion', { email, password: PASSWORD });
       if (res.statusCode !== 303) throw new Error(`sign-in refused: ${res.statusCode}`);
