@@ -54,7 +54,7 @@ import { BoucleTraitement } from '../modules/traitement/boucle.ts';
 import { enLigneEnAttente, positionEnFile } from '../modules/traitement/file-repo.ts';
 import { TraitementService } from '../modules/traitement/traitement-service.ts';
 import { sandboxConnection } from '../sandbox/connection.ts';
-import { startSandbox, type SandboxHandle } from '../sandbox/server.ts';
+import type { SandboxHandle } from '../sandbox/server.ts';
 import { connectionFromSettings, createDgfipClients, type DgfipClients, type DgfipConnection } from '../sources/dgfip.ts';
 import { ApiParticulierSource } from '../sources/api-particulier/api-particulier-source.ts';
 import { UpstreamHttp } from '../sources/http/upstream-http.ts';
@@ -229,7 +229,9 @@ export interface Services {
 }
 
 /** The built-in sandbox, on loopback with its test PKI kept in the data folder (client certificate required, as at the gateway). */
-export function startBuiltInSandbox(config: Pick<AppConfig, 'dataDir'>): Promise<SandboxHandle> {
+export async function startBuiltInSandbox(config: Pick<AppConfig, 'dataDir'>): Promise<SandboxHandle> {
+  // Loaded only when used: the sandbox brings the test PKI (@peculiar/x509) that production never needs.
+  const { startSandbox } = await import('../sandbox/server.ts');
   return startSandbox({ dataDir: join(config.dataDir, 'sandbox-pki') });
 }
 

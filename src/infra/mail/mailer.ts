@@ -1,5 +1,4 @@
 import nodemailer from 'nodemailer';
-import { SMTPServer } from 'smtp-server';
 import { QuotientError } from '../../domain/errors.ts';
 import { ressembleANumeroFiscal } from '../../domain/numero-fiscal.ts';
 
@@ -121,6 +120,8 @@ function parse(raw: string): { subject: string; text: string } {
 export async function startCaptureSmtp(options: { port?: number; max?: number } = {}): Promise<CaptureSmtp> {
   const messages: CapturedCourriel[] = [];
   const max = options.max ?? 200;
+  // The capture server is for the demo and the tests: production never loads smtp-server.
+  const { SMTPServer } = await import('smtp-server');
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],

@@ -1,6 +1,4 @@
 import type { FastifyReply } from 'fastify';
-import PDFDocument from 'pdfkit';
-import QRCode from 'qrcode';
 import type { Attestation, AttestationHorsVigueur } from '../../domain/attestation.ts';
 import { QuotientError } from '../../domain/errors.ts';
 import { formatDateFrancaise } from '../../domain/dates.ts';
@@ -20,14 +18,19 @@ const LARGEUR = A4.largeur - 2 * MARGE;
 const QR_TAILLE = 118;
 const GRIS = '#444444';
 
+// pdfkit and qrcode take about half a second to load: only the attestation pages pay for them,
+// not every start of the server.
+const qrcode = async () => (await import('qrcode')).default;
+const pdfkit = async () => (await import('pdfkit')).default;
+
 /** The QR code of a URL as a PNG (black on white, with its quiet zone), for the PDF. */
-export function qrCodePng(url: string): Promise<Buffer> {
-  return QRCode.toBuffer(url, { type: 'png', errorCorrectionLevel: 'M', margin: 4, scale: 8 });
+export async function qrCodePng(url: string): Promise<Buffer> {
+  return (await qrcode()).toBuffer(url, { type: 'png', errorCorrectionLevel: 'M', margin: 4, scale: 8 });
 }
 
 /** The QR code of a URL as an SVG data URI, for the HTML page (sharp when printed). */
 export async function qrCodeSvg(url: string): Promise<string> {
-  const svg = await QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 4 });
+  const svg = await (await qrcode()).toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 4 });
   return `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`;
 }
 
@@ -44,7 +47,7 @@ const du = (a: Pick<Attestation, 'validite'>) => `du ${formatDateFrancaise(a.val
 export const nomFichierPdf = (a: Pick<Attestation, 'familleReference' | 'code'>) => `attestation-quotient-${a.familleReference}-${a.code}.pdf`;
 
 export async function attestationPdf(a: Attestation): Promise<Buffer> {
-  const qr = await qrCodePng(a.urlVerification);
+  const [qr, PDFDocument] = await Promise.all([qrCodePng(a.urlVerification), pdfkit()]);
   const doc = new PDFDocument({
     size: 'A4',
     margins: { top: MARGE, bottom: MARGE, left: MARGE, right: MARGE },
