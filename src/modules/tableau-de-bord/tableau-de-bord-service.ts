@@ -182,34 +182,8 @@ export class TableauDeBordService {
     return new Map(rows.map((r) => [String(r.cle), Number(r.n)]));
   }
 
-  /** The last answer of quotientsEnVigueur, and what it was computed from. */
-  private enVigueur: { readonly cle: string; readonly valeur: QuotientEnVigueur[] } | null = null;
-
-  /**
-   * The QF in force today of each family (its latest calculation valid today), in cents, with its
-   * stored prices. Reading and parsing every one of them is done again only when they changed: a
-   * small aggregate (count, latest calculation, sum) tells, so a view of an unchanged dashboard
-   * parses nothing.
-   */
+  /** The QF in force today of each family (its latest calculation valid today), in cents, with its stored prices. */
   private async quotientsEnVigueur(jour: string): Promise<QuotientEnVigueur[]> {
-    const resume = await this.deps.db
-      .selectFrom('quotients')
-      .select((eb) => [
-        eb.fn.countAll<number | string>().as('n'),
-        eb.fn.max('calcule_le').as('dernier'),
-        eb.fn.sum<number | string>('valeur_cents').as('somme'),
-      ])
-      .where('valide_du', '<=', jour)
-      .where('valide_au', '>=', jour)
-      .executeTakeFirst();
-    const cle = `${jour}|${String(resume?.n ?? 0)}|${String(resume?.dernier ?? '')}|${String(resume?.somme ?? 0)}`;
-    if (this.enVigueur?.cle === cle) return this.enVigueur.valeur;
-    const valeur = await this.lireQuotientsEnVigueur(jour);
-    this.enVigueur = { cle, valeur };
-    return valeur;
-  }
-
-  private async lireQuotientsEnVigueur(jour: string): Promise<QuotientEnVigueur[]> {
     const rows = await this.deps.db
       .selectFrom('quotients')
       .select(['famille_id', 'valeur_cents', 'prix', 'calcule_le'])
