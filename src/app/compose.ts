@@ -26,7 +26,7 @@ import { AgentsOidcClient } from '../modules/agents/agents-client.ts';
 import { AgentsService } from '../modules/agents/agents-service.ts';
 import { ClesApiService } from '../modules/api/cles-api-service.ts';
 import { AttestationsService } from '../modules/attestations/attestations-service.ts';
-import { auditFilesFor, JournalAudit, type AuditAlert } from '../modules/audit/index.ts';
+import { auditFilesFor, cibleSyslog, copieSyslogAncre, JournalAudit, type AuditAlert } from '../modules/audit/index.ts';
 import { ComptesService } from '../modules/comptes/comptes-service.ts';
 import { FC_RETOUR_CONNEXION, FranceConnectClient } from '../modules/comptes/franceconnect-client.ts';
 import { ControleService } from '../modules/controle/controle-service.ts';
@@ -331,6 +331,16 @@ export async function composeIncidents(
       report(alert);
       ecoute.garde?.anomalie(alert);
     },
+    // Group commit: a burst of appends costs one anchor write (the window is in docs/exploitation.md).
+    ...(config.auditAnchor.delaiMs > 0 ? { ancrageGroupe: { delaiMs: config.auditAnchor.delaiMs, entreesMax: config.auditAnchor.entreesMax } } : {}),
+    onError: (error) => logger.error({ err: error }, 'journal d’audit : l’ancre n’a pas pu être avancée ; nouvel essai au prochain lot'),
+    ...(config.auditAnchor.syslog === undefined
+      ? {}
+      : {
+          onAnchored: copieSyslogAncre(cibleSyslog(config.auditAnchor.syslog), (error) =>
+            logger.warn({ err: error }, 'journal d’audit : copie syslog de l’ancre non transmise'),
+          ),
+        }),
   });
   const alertes = creerCircuitAlerte({ canaux: options.canauxAlerte ?? canauxDepuisConfig(config), logger });
   const alerteur = creerAlerteur({ circuit: alertes, journal, logger });
@@ -377,6 +387,8 @@ export async function composeIncidents(
     },
     appelsSuspendus: () => garde.arret() !== null || suspensionDe(cache.dernier()) !== null,
     async close() {
+      // Shutdown flushes: the last entries are anchored before the database closes.
+      await journal.close();
       await alerteurComplet.enAttente();
       await alertes.fermer();
     },

@@ -146,6 +146,29 @@ test('idle timeout: 30 minutes without a request end the session; activity moves
   assert.equal((await get(jar, '/test/qui')).statusCode, 401);
 });
 
+test('a signed-in session is not rewritten by requests that change nothing; its idle deadline still moves, at most once a minute', async () => {
+  const jar = await signedIn();
+  const row = () =>
+    t.database.db.selectFrom('sessions').select(['data', 'last_seen_at', 'idle_expires_at']).orderBy('created_at', 'desc').executeTakeFirstOrThrow();
+  const start = await row();
+  // Pages, with and without forms, within the minute: not a single write.
+  for (let i = 0; i < 5; i++) {
+    now += 5_000;
+    assert.equal((await get(jar, '/test/qui')).statusCode, 200);
+    assert.equal((await get(jar, '/test/formulaire')).statusCode, 200);
+  }
+  assert.deepEqual(await row(), start, 'nothing written within the touch step');
+  // Past the minute, the deadline moves (the data themselves are not re-encrypted).
+  now += 60_000;
+  assert.equal((await get(jar, '/test/qui')).statusCode, 200);
+  const touched = await row();
+  assert.equal(touched.data, start.data);
+  assert.equal(touched.idle_expires_at, new Date(now + FAMILY_SESSION_POLICY.idleMs).toISOString());
+  // The session never outlives its idle time after the last request that reached it.
+  now += FAMILY_SESSION_POLICY.idleMs + 1;
+  assert.equal((await get(jar, '/test/qui')).statusCode, 401);
+});
+
 test('absolute timeout: 12 hours after sign-in the session ends whatever the activity', async () => {
   const jar = await signedIn();
   const start = now;

@@ -93,6 +93,9 @@ declare module 'fastify' {
  */
 const NOUVELLE_CONNEXION = Symbol('nouvelle connexion');
 
+/** How stale the idle deadline may get before a read moves it: a minute, or a tenth of a short idle time. */
+const touchStep = (policy: SessionPolicy) => Math.min(60_000, policy.idleMs / 10);
+
 const digest = (id: string) => createHash('sha256').update(id).digest('base64url');
 
 /** The session store of @fastify/session, on the `sessions` table (both dialects), its data encrypted. */
@@ -142,6 +145,17 @@ export class DatabaseSessionStore {
     if (clair === null) {
       await this.db.deleteFrom('sessions').where('id_hash', '=', row.id_hash).execute();
       return null;
+    }
+    // The idle deadline moves without rewriting the data, and at most once per TOUCH step: the
+    // session then ends between idleMs - step and idleMs after the last request, never later.
+    const policy = row.agent_id === null ? this.policy : this.agentPolicy;
+    const nowMs = this.clock();
+    if (nowMs - Date.parse(row.last_seen_at) >= touchStep(policy)) {
+      await this.db
+        .updateTable('sessions')
+        .set({ last_seen_at: now, idle_expires_at: new Date(nowMs + policy.idleMs).toISOString() })
+        .where('id_hash', '=', row.id_hash)
+        .execute();
     }
     return JSON.parse(clair) as Record<string, unknown>;
   }
@@ -243,20 +257,22 @@ export async function registerSessions(app: FastifyInstance, options: SessionOpt
     options.clock ?? Date.now,
     options.agentPolicy ?? AGENT_SESSION_POLICY,
   );
+  const cookieName = sessionCookieName(options.httpsPublicUrl);
   await app.register(cookie);
   await app.register(fastifySession, {
     secret: identitySigner,
     store,
-    cookieName: sessionCookieName(options.httpsPublicUrl),
+    cookieName,
     cookie: { path: '/', httpOnly: true, secure: options.httpsPublicUrl, sameSite: 'lax' },
     // No cookie until there is something to keep (a form's session id, a sign-in).
     saveUninitialized: false,
-    // Each request moves the idle deadline forward.
-    rolling: true,
+    // Written only when it changed: the store's read moves the idle deadline (see touchStep).
+    rolling: false,
   });
   const cleCsrf = Buffer.from(hkdfSync('sha256', options.key, Buffer.alloc(0), 'quotient-csrf|1', 32));
   app.decorateReply('generateCsrf', function generateCsrf(this: FastifyReply): string {
-    this.request.session.formulaire = true;
+    // Only when the browser does not hold this id yet: otherwise there is nothing to send or store.
+    if (this.request.cookies[cookieName] !== this.request.session.sessionId) this.request.session.formulaire = true;
     return jetonCsrf(cleCsrf, this.request.session.sessionId);
   });
   // Every form is protected without each route having to remember it. The API authenticates its

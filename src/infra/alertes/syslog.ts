@@ -26,12 +26,12 @@ export function echapperValeurSd(value: string): string {
 }
 
 /** HOSTNAME, PROCID: printable US-ASCII without spaces, bounded, or the NILVALUE. */
-function printable(value: string, max: number): string {
+export function printable(value: string, max: number): string {
   const cleaned = value.replace(/[^\x21-\x7e]/g, '').slice(0, max);
   return cleaned === '' ? '-' : cleaned;
 }
 
-function element(id: string, params: ReadonlyArray<readonly [string, string]>): string {
+export function element(id: string, params: ReadonlyArray<readonly [string, string]>): string {
   return `[${id}${params.map(([name, value]) => ` ${name}="${echapperValeurSd(value)}"`).join('')}]`;
 }
 
@@ -127,6 +127,21 @@ export function canalSyslog(options: SyslogOptions): CanalAlerte {
       return `transmis à ${destination}`;
     },
   };
+}
+
+/**
+ * One message to a syslog server over UDP or TCP (octet-counting framing), bounded by `delaiMs`;
+ * rejects with `EchecCanal`. For the journal's anchor copy, which has no alert to carry.
+ */
+export async function envoyerSyslog(
+  cible: { readonly hote: string; readonly port: number; readonly transport: 'udp' | 'tcp' },
+  message: Buffer,
+  delaiMs = 5000,
+): Promise<void> {
+  const hote = cible.hote.replace(/^\[|\]$/g, '');
+  const signal = AbortSignal.timeout(delaiMs);
+  if (cible.transport === 'udp') await sendUdp(hote, cible.port, message, signal);
+  else await sendStream(() => netConnect({ host: hote, port: cible.port }), encadrer(message), delaiMs, signal, 'connect');
 }
 
 function sendUdp(host: string, port: number, message: Buffer, signal: AbortSignal): Promise<void> {

@@ -109,6 +109,21 @@ const envSchema = z.object({
     .min(1, 'au moins 1 minute')
     .max(1440, 'au plus 1 440 minutes (un jour)')
     .default(60),
+  // Group commit of the journal's anchor: at most this long (0: every append waits for it) or this many entries.
+  QUOTIENT_AUDIT_ANCHOR_MS: z.coerce
+    .number({ error: 'nombre de millisecondes attendu' })
+    .int('nombre entier de millisecondes attendu')
+    .min(0, 'au moins 0 ms')
+    .max(60_000, 'au plus 60 000 ms (une minute)')
+    .default(1000),
+  QUOTIENT_AUDIT_ANCHOR_ENTRIES: z.coerce
+    .number({ error: 'nombre d’entrées attendu' })
+    .int('nombre entier d’entrées attendu')
+    .min(1, 'au moins 1 entrée')
+    .max(100_000, 'au plus 100 000 entrées')
+    .default(500),
+  /** A copy of each anchor sent to a syslog server (RFC 5424), e.g. udp://10.0.0.5:514 or tcp://journal.ville.fr:514. */
+  QUOTIENT_AUDIT_ANCHOR_SYSLOG: z.url({ protocol: /^(udp|tcp)$/, error: 'adresse attendue de la forme udp://hôte:port ou tcp://hôte:port' }).optional(),
   QUOTIENT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   QUOTIENT_TRUST_PROXY: trustProxy.default(false),
   DGFIP_BASE_URL: z.url({ protocol: /^https$/, error: 'adresse https:// attendue' }).optional(),
@@ -201,6 +216,8 @@ export interface AppConfig {
   readonly sessionKeyFile?: string;
   /** How often each server checks the journal's chain and anchor; a failure halts fiscal operations. */
   readonly auditVerifyMinutes: number;
+  /** Group commit of the journal's anchor (0 ms: every append waits for the anchor write). */
+  readonly auditAnchor: { readonly delaiMs: number; readonly entreesMax: number; readonly syslog?: string };
   readonly logLevel: NonNullable<z.infer<typeof envSchema>['QUOTIENT_LOG_LEVEL']>;
   readonly trustProxy: TrustProxy;
   readonly dgfip: DgfipSettings;
@@ -301,6 +318,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: { mode: RunMode; cwd
     ...(vars.QUOTIENT_AUDIT_ANCHOR_FILE === undefined ? {} : { auditAnchorFile: at(vars.QUOTIENT_AUDIT_ANCHOR_FILE) }),
     ...(vars.QUOTIENT_SESSION_KEY_FILE === undefined ? {} : { sessionKeyFile: at(vars.QUOTIENT_SESSION_KEY_FILE) }),
     auditVerifyMinutes: vars.QUOTIENT_AUDIT_VERIFY_MINUTES,
+    auditAnchor: {
+      delaiMs: vars.QUOTIENT_AUDIT_ANCHOR_MS,
+      entreesMax: vars.QUOTIENT_AUDIT_ANCHOR_ENTRIES,
+      ...(vars.QUOTIENT_AUDIT_ANCHOR_SYSLOG === undefined ? {} : { syslog: vars.QUOTIENT_AUDIT_ANCHOR_SYSLOG }),
+    },
     // The demo's terminal is read by a person: only warnings unless asked otherwise.
     logLevel: vars.QUOTIENT_LOG_LEVEL ?? (options.mode === 'demo' ? 'warn' : 'info'),
     trustProxy: vars.QUOTIENT_TRUST_PROXY,

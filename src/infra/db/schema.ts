@@ -134,6 +134,12 @@ export interface ParentTable {
   au_foyer: number;
 }
 
+/** One normalised word of a parent's names (0020): the counter's search finds them by prefix. */
+export interface ParentMotTable {
+  parent_id: string;
+  mot: string;
+}
+
 export interface EnfantTable {
   id: string;
   famille_id: string;
@@ -237,6 +243,7 @@ export interface DemandesSchema {
   habilitations: HabilitationTable;
   familles: FamilleTable;
   parents: ParentTable;
+  parents_mots: ParentMotTable;
   enfants: EnfantTable;
   demandes: DemandeTable;
   consentements: ConsentementTable;

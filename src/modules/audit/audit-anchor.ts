@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdir, open, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { QuotientError } from '../../domain/errors.ts';
 import { sameHex } from './audit-entry.ts';
@@ -104,7 +105,8 @@ export interface Anchor {
 export type AnchorRead =
   { readonly state: 'absente' } | { readonly state: 'invalide'; readonly why: string } | { readonly state: 'valide'; readonly anchor: Anchor };
 
-function anchorMac(key: Buffer, anchor: Anchor): string {
+/** The anchor's seal (also in its syslog copy). */
+export function anchorMac(key: Buffer, anchor: Anchor): string {
   const base = `${anchor.journalId}|${anchor.seq}|${anchor.hash}|${anchor.at}`;
   return createHmac('sha256', key)
     .update(anchor.headSealed ? `quotient-audit-ancre|2|${base}|tete-scellee` : `quotient-audit-ancre|1|${base}`)
@@ -145,28 +147,31 @@ export function readAnchor(file: string, key: Buffer): AnchorRead {
   return { state: 'valide', anchor };
 }
 
+function anchorBody(key: Buffer, anchor: Anchor): string {
+  const { journalId, seq, hash, at } = anchor;
+  return `${JSON.stringify({ version: anchor.headSealed ? 2 : 1, journalId, seq, hash, at, mac: anchorMac(key, anchor) })}\n`;
+}
+
+function tempFor(file: string): string {
+  return join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
 /**
  * Replaces the anchor atomically: a reader sees the old file or the new one, never half of one,
  * and after a power cut the file is whole (data synced before the rename, folder synced after).
+ * Synchronous: for the rare moves (re-anchoring); appends go through `prepareAnchor`.
  */
 export function writeAnchor(file: string, key: Buffer, anchor: Anchor): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  const { journalId, seq, hash, at } = anchor;
-  const body = `${JSON.stringify({ version: anchor.headSealed ? 2 : 1, journalId, seq, hash, at, mac: anchorMac(key, anchor) })}\n`;
-  const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = tempFor(file);
   const fd = openSync(temp, 'wx', 0o600);
   try {
-    writeSync(fd, body);
+    writeSync(fd, anchorBody(key, anchor));
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  try {
-    renameSync(temp, file);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
-  }
+  installAnchor(temp, file);
   try {
     const dir = openSync(dirname(file), 'r');
     try {
@@ -176,5 +181,54 @@ export function writeAnchor(file: string, key: Buffer, anchor: Anchor): void {
     }
   } catch {
     // Some file systems refuse to sync a folder; the rename itself is still atomic.
+  }
+}
+
+/**
+ * The first half of `writeAnchor`, off the main thread: the new anchor written and synced to a
+ * temporary file beside the anchor (the thread pool does the fsync). Returns its path, for
+ * `installAnchor` (or removal with `discardAnchor`).
+ */
+export async function prepareAnchor(file: string, key: Buffer, anchor: Anchor): Promise<string> {
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  const temp = tempFor(file);
+  const handle = await open(temp, 'wx', 0o600);
+  try {
+    await handle.writeFile(anchorBody(key, anchor));
+    await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await rm(temp, { force: true });
+    throw error;
+  }
+  await handle.close();
+  return temp;
+}
+
+/** The atomic step: a rename, quick enough to be done under the anchor's lock. */
+export function installAnchor(temp: string, file: string): void {
+  try {
+    renameSync(temp, file);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}
+
+export function discardAnchor(temp: string): Promise<void> {
+  return rm(temp, { force: true });
+}
+
+/** Makes the rename durable (off the main thread); some file systems refuse, the rename is still atomic. */
+export async function syncAnchorFolder(file: string): Promise<void> {
+  try {
+    const dir = await open(dirname(file), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  } catch {
+    // As in writeAnchor.
   }
 }

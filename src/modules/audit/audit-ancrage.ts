@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DialectName } from '../../infra/db/database.ts';
 import type { Schema } from '../../infra/db/schema.ts';
-import { readAnchor, writeAnchor, type Anchor, type AnchorRead, type AuditFiles } from './audit-anchor.ts';
+import { discardAnchor, installAnchor, prepareAnchor, readAnchor, syncAnchorFolder, type Anchor, type AnchorRead, type AuditFiles } from './audit-anchor.ts';
 import { chainStart, ChainChecker, rowsAfter } from './audit-chain.ts';
 import { GENESIS_HASH, headSealState } from './audit-entry.ts';
 
@@ -140,6 +140,8 @@ export async function anchorTarget(
  * Writes `target` under the anchor's lock, unless the file already names it or a later entry of
  * the same journal (another instance was quicker). `from` is the file as it was when the target
  * was checked: if it changed in a way no instance would have changed it, the write is refused.
+ * The slow part (writing and syncing the new file) happens before the lock and off the main
+ * thread; under the lock only the checks and the rename; the folder is synced after it.
  */
 export async function writeAnchorLocked(
   db: Kysely<Schema>,
@@ -149,34 +151,50 @@ export async function writeAnchorLocked(
   from: AnchorRead,
   target: Anchor,
 ): Promise<AnchorOutcome> {
-  return withAnchorLock(db, dialect, async () => {
-    const latest = readAnchor(files.anchorFile, key);
-    if (latest.state === 'invalide') return { state: 'refusee', alert: invalidAlert(files.anchorFile, latest.why) };
-    if (latest.state === 'valide') {
-      const same = latest.anchor.journalId === target.journalId;
-      if (same && (latest.anchor.seq > target.seq || (latest.anchor.seq === target.seq && (latest.anchor.headSealed || !target.headSealed))))
-        return { state: 'a_jour', seq: latest.anchor.seq };
-      // Replaced by another journal's anchor since it was checked: nobody here does that.
-      if (!same && !(from.state === 'valide' && from.anchor.journalId === latest.anchor.journalId)) {
-        return {
-          state: 'refusee',
-          alert: {
-            code: 'ancre_autre_journal',
-            message: `Journal d’audit : l’ancre externe ${files.anchorFile} appartient à un autre journal. Lancez « quotient audit verify ».`,
-          },
-        };
-      }
-    } else if (from.state === 'valide') {
-      // Removed since it was read: not recreated in passing.
+  const temp = await prepareAnchor(files.anchorFile, key, target);
+  let installed = false;
+  try {
+    const outcome = await withAnchorLock(db, dialect, async (): Promise<AnchorOutcome> => {
+      const decision = decide(key, files, from, target);
+      if (decision !== null) return decision;
+      installAnchor(temp, files.anchorFile);
+      installed = true;
+      return { state: 'avancee', seq: target.seq };
+    });
+    if (installed) await syncAnchorFolder(files.anchorFile);
+    return outcome;
+  } finally {
+    if (!installed) await discardAnchor(temp);
+  }
+}
+
+/** Under the lock: null when `target` may replace the file, else why not. */
+function decide(key: Buffer, files: AuditFiles, from: AnchorRead, target: Anchor): AnchorOutcome | null {
+  const latest = readAnchor(files.anchorFile, key);
+  if (latest.state === 'invalide') return { state: 'refusee', alert: invalidAlert(files.anchorFile, latest.why) };
+  if (latest.state === 'valide') {
+    const same = latest.anchor.journalId === target.journalId;
+    if (same && (latest.anchor.seq > target.seq || (latest.anchor.seq === target.seq && (latest.anchor.headSealed || !target.headSealed))))
+      return { state: 'a_jour', seq: latest.anchor.seq };
+    // Replaced by another journal's anchor since it was checked: nobody here does that.
+    if (!same && !(from.state === 'valide' && from.anchor.journalId === latest.anchor.journalId)) {
       return {
         state: 'refusee',
         alert: {
-          code: 'ancre_absente',
-          message: `Journal d’audit : l’ancre externe ${files.anchorFile} a disparu alors que le journal contient des entrées ; elle n’est pas recréée d’office. Lancez « quotient audit verify ».`,
+          code: 'ancre_autre_journal',
+          message: `Journal d’audit : l’ancre externe ${files.anchorFile} appartient à un autre journal. Lancez « quotient audit verify ».`,
         },
       };
     }
-    writeAnchor(files.anchorFile, key, target);
-    return { state: 'avancee', seq: target.seq };
-  });
+  } else if (from.state === 'valide') {
+    // Removed since it was read: not recreated in passing.
+    return {
+      state: 'refusee',
+      alert: {
+        code: 'ancre_absente',
+        message: `Journal d’audit : l’ancre externe ${files.anchorFile} a disparu alors que le journal contient des entrées ; elle n’est pas recréée d’office. Lancez « quotient audit verify ».`,
+      },
+    };
+  }
+  return null;
 }

@@ -9,6 +9,7 @@ export {
   type PurgeReport,
 } from './journal-audit.ts';
 export { auditFilesFor, type AuditFiles } from './audit-anchor.ts';
+export { cibleSyslog, copieSyslogAncre } from './audit-anchor-syslog.ts';
 export { verifyJournal, BREAK_MESSAGES, type BreakReason, type VerificationReport } from './audit-chain.ts';
 export { describeEntry, type AuditFilter, type AuditPage, type AuditPageResult, type ExportOptions, type Period } from './audit-query.ts';
 export {

@@ -4,7 +4,7 @@ import { QuotientError } from '../../domain/errors.ts';
 import type { DialectName } from '../../infra/db/database.ts';
 import type { Schema } from '../../infra/db/schema.ts';
 import { anchorTarget, withAnchorLock, writeAnchorLocked, type AnchorOutcome, type AuditAlert } from './audit-ancrage.ts';
-import { loadAuditKey, readAnchor, writeAnchor, type AuditFiles } from './audit-anchor.ts';
+import { anchorMac, loadAuditKey, readAnchor, writeAnchor, type Anchor, type AuditFiles } from './audit-anchor.ts';
 import { chainStart, ChainChecker, PURGE_ACTION, rowsAfter, verifyJournal, type VerificationReport, type VerifyOptions } from './audit-chain.ts';
 import {
   BROKEN_HEAD_MARK,
@@ -43,6 +43,22 @@ export interface JournalAuditOptions {
   readonly clock?: () => Date;
   /** Told when the anchor cannot advance (tampering, lost anchor file). Defaults to a process warning. */
   readonly onAlert?: (alert: AuditAlert) => void;
+  /**
+   * Group commit: an append returns once committed, and the anchor follows at most `delaiMs`
+   * later or after `entreesMax` entries, in one write for the lot (see docs/exploitation.md for
+   * the window this leaves). Without it, every append waits for an anchor write, shared by the
+   * appends made meanwhile.
+   */
+  readonly ancrageGroupe?: AncrageGroupe;
+  /** Told when a background anchor move failed (it is retried with the next one). Defaults to a process warning. */
+  readonly onError?: (error: unknown) => void;
+  /** Told of every anchor actually moved (the syslog copy). */
+  readonly onAnchored?: (anchor: Anchor, mac: string) => void;
+}
+
+export interface AncrageGroupe {
+  readonly delaiMs: number;
+  readonly entreesMax: number;
 }
 
 export interface PurgeReport {
@@ -71,9 +87,10 @@ const DAY_MS = 86_400_000;
  *       await journal.append({ actor, action: 'demande.calculee', target: { type: 'demande', id }, outcome: 'succes' }, trx);
  *     });
  *
- * With its own `db.transaction()`, the service calls `await journal.anchor()` after the commit (or
- * leaves it to the next append): the anchor is moved forward only after commit, never inside the
- * transaction (on SQLite that would wait for the very connection the transaction holds).
+ * With its own `db.transaction()`, the service calls `await journal.committed()` after the commit:
+ * the anchor is moved forward only after commit, never inside the transaction (on SQLite that
+ * would wait for the very connection the transaction holds); in group-commit mode, within the
+ * window rather than at once.
  */
 export class JournalAudit {
   private readonly db: Kysely<Schema>;
@@ -86,6 +103,14 @@ export class JournalAudit {
   /** The head was seen sealed (by this process, or by the anchor): a head without a seal was stripped of it. */
   private headWasSealed = false;
   private queued: Promise<AnchorOutcome> | null = null;
+  private readonly groupe: AncrageGroupe | undefined;
+  private readonly onError: (error: unknown) => void;
+  private readonly onAnchored: ((anchor: Anchor, mac: string) => void) | undefined;
+  /** Entries appended since the anchor was last asked to move (rolled-back ones included: it only moves sooner). */
+  private pending = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private readonly background = new Set<Promise<unknown>>();
 
   private constructor(options: JournalAuditOptions, key: Buffer) {
     this.db = options.db;
@@ -94,6 +119,11 @@ export class JournalAudit {
     this.key = key;
     this.clock = options.clock ?? (() => new Date());
     this.onAlert = options.onAlert ?? ((alert) => process.emitWarning(alert.message, { code: `QUOTIENT_AUDIT_${alert.code.toUpperCase()}` }));
+    this.groupe = options.ancrageGroupe;
+    this.onError =
+      options.onError ??
+      ((error) => process.emitWarning(`Journal d’audit : l’ancre n’a pas pu être avancée (${String(error)}).`, { code: 'QUOTIENT_AUDIT_ANCRE_ECHEC' }));
+    this.onAnchored = options.onAnchored;
   }
 
   /**
@@ -117,15 +147,57 @@ export class JournalAudit {
     validateEntry(entry);
     if (executor?.isTransaction) return this.appendWithin(executor as Transaction<Schema>, entry);
     const written = await (executor ?? this.db).transaction().execute((trx) => this.appendWithin(trx, entry));
-    await this.anchor();
+    await this.committed();
     return written;
   }
 
   /** Runs `work` in a transaction and moves the anchor forward once it has committed. */
   async inTransaction<T>(work: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
     const result = await this.db.transaction().execute(work);
-    await this.anchor();
+    await this.committed();
     return result;
+  }
+
+  /**
+   * Entries were committed (by `append`, `inTransaction`, or a caller's own transaction): in
+   * group-commit mode the anchor will follow within the window (at once when the batch is full);
+   * otherwise this waits for the anchor write. After `close`, always at once.
+   */
+  async committed(): Promise<void> {
+    const groupe = this.groupe;
+    if (groupe === undefined || this.closed) {
+      await this.anchor();
+      return;
+    }
+    if (this.pending >= groupe.entreesMax) this.flushInBackground();
+    else if (this.timer === null) {
+      // Not unref'd: a process ending on its own still anchors its last entries (within delaiMs).
+      this.timer = setTimeout(() => this.flushInBackground(), groupe.delaiMs);
+    }
+  }
+
+  private flushInBackground(): void {
+    const running = this.flush().then(
+      () => undefined,
+      (error: unknown) => this.onError(error),
+    );
+    this.background.add(running);
+    void running.finally(() => this.background.delete(running));
+  }
+
+  /** Moves the anchor now over everything committed so far (what group commit left pending). */
+  flush(): Promise<AnchorOutcome> {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.pending = 0;
+    return this.anchor();
+  }
+
+  /** Shutdown: the moves under way end, then the anchor is moved over the last entries; later appends anchor at once. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.background]);
+    await this.flush();
   }
 
   /**
@@ -150,6 +222,7 @@ export class JournalAudit {
     const hash = chainHash(head.hash, content);
     const row = { ...content, hash, mac: sealHash(this.key, hash) };
     await trx.insertInto('journal_audit').values(row).execute();
+    this.pending++;
     const broken = previous === 'invalide' || (previous === 'absente' && this.headWasSealed);
     const mac = broken && !options.reseal ? BROKEN_HEAD_MARK : sealHead(this.key, head.journal_id, head.seq, hash);
     if (mac !== BROKEN_HEAD_MARK) this.headWasSealed = true;
@@ -190,7 +263,9 @@ export class JournalAudit {
     if ('code' in target) return this.refuse(target);
     // Another instance may have moved it further meanwhile: never move it back.
     const outcome = await writeAnchorLocked(this.db, this.dialect, this.key, this.files, current, target);
-    return outcome.state === 'refusee' ? this.refuse(outcome.alert) : outcome;
+    if (outcome.state === 'refusee') return this.refuse(outcome.alert);
+    if (outcome.state === 'avancee') this.onAnchored?.(target, anchorMac(this.key, target));
+    return outcome;
   }
 
   private async anchorGenesis(): Promise<void> {
@@ -347,7 +422,9 @@ export class JournalAudit {
     const head = await this.db.selectFrom('journal_audit_head').select('journal_id').where('id', '=', 1).executeTakeFirstOrThrow();
     // Under the anchor's lock: an instance anchoring meanwhile cannot write an older head after this one.
     await withAnchorLock(this.db, this.dialect, async () => {
-      writeAnchor(this.files.anchorFile, this.key, { journalId: head.journal_id, seq: entry.seq, hash: entry.hash, at: entry.time, headSealed: true });
+      const anchor: Anchor = { journalId: head.journal_id, seq: entry.seq, hash: entry.hash, at: entry.time, headSealed: true };
+      writeAnchor(this.files.anchorFile, this.key, anchor);
+      this.onAnchored?.(anchor, anchorMac(this.key, anchor));
     });
     return entry;
   }

@@ -53,9 +53,13 @@ export class LimiteNumeroFiscal extends QuotientError {
   }
 }
 
+// Built once: a formatter costs far more to create than to use.
+const JOUR = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', day: 'numeric', month: 'long' });
+const HEURE = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', hour: '2-digit', minute: '2-digit', hour12: false });
+
 function quand(at: Date): string {
-  const jour = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', day: 'numeric', month: 'long' }).format(at);
-  const [h, m] = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', hour: '2-digit', minute: '2-digit', hour12: false }).format(at).split(':');
+  const jour = JOUR.format(at);
+  const [h, m] = HEURE.format(at).split(':');
   return `le ${jour} à partir de ${Number(h)} h ${m}`;
 }
 

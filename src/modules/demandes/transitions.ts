@@ -90,7 +90,7 @@ export class Transitions {
     });
     this.apresCommit(mouvements);
     // As `journal.inTransaction` does: the anchor moves only after the commit.
-    await this.deps.journal.anchor();
+    await this.deps.journal.committed();
     return result;
   }
 

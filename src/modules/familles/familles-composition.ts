@@ -3,7 +3,7 @@ import { invalidInput, parseOptions } from '../../domain/zod-francais.ts';
 import { newId, newReference } from '../demandes/demandes-repo.ts';
 import type { Acteur } from '../audit/index.ts';
 import { familleSchema, type CompositionFamille, type FamilleSaisieLue, type IdentiteFranceConnect } from './familles-modele.ts';
-import { insererMembres, maintenant, parentLu, type FamillesDeps } from './familles-repo.ts';
+import { ecrireMotsParent, insererMembres, maintenant, parentLu, type FamillesDeps } from './familles-repo.ts';
 
 /** The fields of parent 1 FranceConnect vouches for: the form's field, the column, the refusal's message. */
 const IDENTITE_FRANCECONNECT = [
@@ -151,7 +151,7 @@ export class CompositionsFamilles {
     const { db, journal } = this.deps;
     const enregistre = await db
       .selectFrom('parents')
-      .select(['id', 'prenoms', 'nom_naissance', 'date_naissance'])
+      .select(['id', 'prenoms', 'nom_naissance', 'nom_usage', 'date_naissance'])
       .where('famille_id', '=', familleId)
       .where('rang', '=', 1)
       .executeTakeFirst();
@@ -166,6 +166,7 @@ export class CompositionsFamilles {
     if (changes.length === 0) return;
     await journal.inTransaction(async (trx) => {
       await trx.updateTable('parents').set(voulu).where('id', '=', enregistre.id).execute();
+      await ecrireMotsParent(trx, enregistre.id, { ...enregistre, ...voulu });
       await journal.append(
         {
           actor: acteur,

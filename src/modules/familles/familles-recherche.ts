@@ -1,4 +1,7 @@
 import { QuotientError } from '../../domain/errors.ts';
+import { motsDuNom } from '../../domain/mots-du-nom.ts';
+
+export { motsDuNom };
 import type { Acteur } from '../audit/index.ts';
 import type { CompositionFamille } from './familles-modele.ts';
 import { parentLu, type FamillesDeps } from './familles-repo.ts';
@@ -28,16 +31,9 @@ export class RechercheFamilles {
     if (reference) query = query.where('familles.reference', '=', reference);
     if (dateNaissance) query = query.where('parents.date_naissance', '=', dateNaissance);
     for (const mot of mots) {
-      // A coarse filter both dialects run alike (letters that may carry an accent match anything);
-      // the exact comparison is made below, on the normalised names.
-      const motif = `%${[...mot].map((c) => (LETTRES_ACCENTUABLES.includes(c) ? '_' : c)).join('')}%`;
-      query = query.where((eb) =>
-        eb.or([
-          eb(eb.fn('lower', ['parents.nom_naissance']), 'like', motif),
-          eb(eb.fn('lower', ['parents.nom_usage']), 'like', motif),
-          eb(eb.fn('lower', ['parents.prenoms']), 'like', motif),
-        ]),
-      );
+      // Through the words' index (parents_mots): a prefix of a normalised word. Words hold letters
+      // only, so no LIKE wildcard can come from what the agent typed.
+      query = query.where('parents.id', 'in', (eb) => eb.selectFrom('parents_mots').select('parent_id').where('mot', 'like', `${mot}%`));
     }
     // A stable order, so that the same search lists the same families; when the coarse filter
     // hits its cap, a family matching exactly may lie beyond it: the list is then said truncated.
@@ -82,21 +78,9 @@ export class RechercheFamilles {
   }
 }
 
-/** Letters a name may carry with an accent (é, ç, ñ...): the database's filter lets them match anything. */
-const LETTRES_ACCENTUABLES = 'aeiouycn';
 export const RECHERCHE_MAX = 50;
 /** Rows the coarse SQL filter of `rechercher` reads at most before the exact comparison. */
 export const RECHERCHE_GROSSIERE_MAX = 1000;
-
-/** « Ndiaye-Fall », « NDIAYE fall » → [ndiaye, fall]: lower case, no accents, letters only. */
-export function motsDuNom(nom: string): string[] {
-  return nom
-    .normalize('NFD')
-    .replace(/\p{M}/gu, '')
-    .toLowerCase()
-    .split(/[^\p{L}]+/u)
-    .filter((m) => m !== '');
-}
 
 export interface CriteresRecherche {
   /** A family's reference (« F-ABCD-EFGH »). */

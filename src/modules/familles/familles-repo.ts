@@ -1,3 +1,4 @@
+import { motsParent } from '../../domain/mots-du-nom.ts';
 import type { Kysely, Transaction } from 'kysely';
 import type { Schema } from '../../infra/db/schema.ts';
 import type { Coffre } from '../../infra/silo/coffre.ts';
@@ -18,13 +19,29 @@ export function maintenant(deps: FamillesDeps): string {
   return new Date((deps.clock ?? Date.now)()).toISOString();
 }
 
+/** Keeps a parent's searchable words (parents_mots) in step with their names, in the caller's transaction. */
+export async function ecrireMotsParent(
+  trx: Transaction<Schema>,
+  parentId: string,
+  noms: { readonly nom_naissance: string; readonly nom_usage: string | null; readonly prenoms: string },
+): Promise<void> {
+  await trx.deleteFrom('parents_mots').where('parent_id', '=', parentId).execute();
+  const mots = motsParent(noms);
+  if (mots.length > 0)
+    await trx
+      .insertInto('parents_mots')
+      .values(mots.map((mot) => ({ parent_id: parentId, mot })))
+      .execute();
+}
+
 /** Writes the household's parents (ranked in the order given) and children, inside the caller's transaction. */
 export async function insererMembres(trx: Transaction<Schema>, familleId: string, f: Pick<FamilleSaisieLue, 'parents' | 'enfants'>): Promise<void> {
   for (const [i, p] of f.parents.entries()) {
+    const id = newId();
     await trx
       .insertInto('parents')
       .values({
-        id: newId(),
+        id,
         famille_id: familleId,
         rang: i + 1,
         nom_naissance: p.nomNaissance,
@@ -34,6 +51,7 @@ export async function insererMembres(trx: Transaction<Schema>, familleId: string
         au_foyer: p.cohabite ? 1 : 0,
       })
       .execute();
+    await ecrireMotsParent(trx, id, { nom_naissance: p.nomNaissance, nom_usage: p.nomUsage, prenoms: p.prenoms });
   }
   for (const e of f.enfants) {
     await trx

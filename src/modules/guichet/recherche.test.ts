@@ -83,9 +83,9 @@ test('the search of families, on every dialect', async (t) => {
       assert.deepEqual(entries.find((e) => e.details.criteres === 'nom+date_naissance' && e.details.resultats === 1)?.actor, agent);
       assert.doesNotMatch(JSON.stringify(entries), /ndiaye|lefevre|celik|martin|1990-02-14/i);
 
-      // More coarse matches than the SQL filter reads (« Lafavre » looks like « lefevre » once the
-      // letters that may carry an accent are wildcards), all listed before the Lefèvre family: the
-      // family is missed, and the agent must be told the list is incomplete.
+      // More matches than the SQL filter reads (namesakes, written straight into the tables with
+      // their searchable words), all listed before the Lefèvre family: the family is missed, and
+      // the agent must be told the list is incomplete.
       const maintenant = new Date().toISOString();
       const proches = Array.from({ length: RECHERCHE_GROSSIERE_MAX + 1 }, (_, i) => ({
         id: randomUUID(),
@@ -98,20 +98,25 @@ test('the search of families, on every dialect', async (t) => {
           .insertInto('familles')
           .values(lot.map((f) => ({ id: f.id, reference: f.reference, resident: 1, courriel: null, creee_le: maintenant, modifiee_le: maintenant })))
           .execute();
+        const parents = lot.map((f) => ({ ...f, parentId: randomUUID() }));
         await database.db
           .insertInto('parents')
           .values(
-            lot.map((f) => ({
-              id: randomUUID(),
+            parents.map((f) => ({
+              id: f.parentId,
               famille_id: f.id,
               rang: f.rang,
-              nom_naissance: 'Lafavre',
+              nom_naissance: 'Lefevre',
               nom_usage: null,
               prenoms: 'Jo',
               date_naissance: '1960-01-01',
               au_foyer: 1,
             })),
           )
+          .execute();
+        await database.db
+          .insertInto('parents_mots')
+          .values(parents.flatMap((f) => ['lefevre', 'jo'].map((mot) => ({ parent_id: f.parentId, mot }))))
           .execute();
       }
       const noye = await familles.rechercher({ nom: 'lefevre' }, agent);

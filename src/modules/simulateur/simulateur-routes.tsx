@@ -5,12 +5,13 @@ import { lireChamps, pageFormulaire, texteOptionnel, type EnvoiPage } from '../.
 import { pageContext, sendPage } from '../../http/render.tsx';
 import { Layout } from '../../http/ui/layout.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
+import { parisDate } from '../../sources/paris-date.ts';
 import { LIBELLES_CHAMPS, PARAM_HORS_COMMUNE, avisAttendu, simuler } from './simulateur-service.ts';
 import { SimulateurPage } from './simulateur-views.tsx';
 
-/** Today in France: which avis to read changes on a French calendar day, not a UTC one. */
+/** Today in France: which avis to read changes on a French calendar day, not a UTC one (one shared formatter, not one per request). */
 function todayInFrance(): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+  return parisDate(Date.now());
 }
 
 /** Every parameter the simulator's form may send (which ones it asks depends on the policy); the service reads them. */
