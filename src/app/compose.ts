@@ -17,6 +17,7 @@ import type { AgentsOidcConfig, AppConfig, FranceConnectConfig } from '../infra/
 import { reglagesDetection } from '../infra/config/securite-config.ts';
 import type { Database } from '../infra/db/database.ts';
 import type { Logger } from '../infra/log/logger.ts';
+import { Metriques } from '../infra/metriques/metriques.ts';
 import { createSmtpMailer, mailerGarde, type CapturedCourriel, type Mailer } from '../infra/mail/mailer.ts';
 import { QuotaSlot } from '../infra/queue/quota-slot.ts';
 import { Coffre } from '../infra/silo/coffre.ts';
@@ -63,6 +64,7 @@ import type { CampagnesService } from '../modules/campagnes/campagnes-service.ts
 import type { ExecuteurCampagnes } from '../modules/campagnes/execution.ts';
 import type { SourceRenouvellements } from '../modules/campagnes/renouvellements.ts';
 import { composeCampagnes } from './compose-campagnes.ts';
+import { sourcesMetriques } from './compose-metriques.ts';
 import type { Planificateur } from './planificateur.ts';
 
 /** What every composition starts from: the configuration, the logger and the open database. */
@@ -133,6 +135,8 @@ export interface CompositionOptions {
   readonly campagnes?: { readonly bailMs?: number; readonly concurrence?: number; readonly attenteMs?: number };
   /** The leader's lease renewal (default 10 s; the lease lasts three times that). */
   readonly planificateurTickMs?: number;
+  /** The registry of this composition's metrics (default: a fresh one, never prom-client's global). */
+  readonly metriques?: Metriques;
 }
 
 export const ROLES_PROCESSUS = ['web', 'worker', 'all'] as const;
@@ -181,6 +185,8 @@ export interface ComptesServices {
 /** Everything a running Quotient uses beyond the database. */
 export interface Services {
   readonly instanceId: string;
+  /** What `/metrics` exposes. */
+  readonly metriques: Metriques;
   readonly dgfip: DgfipRuntime;
   readonly journal: JournalAudit;
   readonly coffre: Coffre;
@@ -236,7 +242,13 @@ export async function startBuiltInSandbox(config: Pick<AppConfig, 'dataDir'>): P
 }
 
 /** Every call takes a slot of the quota shared through the database, and none is made while calls are held. */
-async function openDgfip(runtime: Runtime, habilitation: Habilitation, options: CompositionOptions, suspendu: () => boolean): Promise<DgfipRuntime> {
+async function openDgfip(
+  runtime: Runtime,
+  habilitation: Habilitation,
+  options: CompositionOptions,
+  suspendu: () => boolean,
+  metriques: Metriques,
+): Promise<DgfipRuntime> {
   const { config, logger, database } = runtime;
   const scope = habilitation.scopes.join(' ');
   let sandbox: SandboxHandle | undefined;
@@ -262,9 +274,9 @@ async function openDgfip(runtime: Runtime, habilitation: Habilitation, options: 
     anneesAutorisees: habilitation.annees,
     tokensInQuota: config.dgfip.quotaJetons,
     scopes: habilitation.scopes,
-    http: { ...options.upstreamHttp, suspendu },
+    http: { ...options.upstreamHttp, suspendu, onAppel: (issue) => metriques.appelAmont('dgfip', issue) },
   });
-  const legacy = legacyApiParticulier(config, sandbox, logger, suspendu);
+  const legacy = legacyApiParticulier(config, sandbox, logger, suspendu, metriques);
   return {
     connection,
     clients,
@@ -288,6 +300,7 @@ function legacyApiParticulier(
   sandbox: SandboxHandle | undefined,
   logger: Runtime['logger'],
   suspendu: () => boolean,
+  metriques: Metriques,
 ): { source: ApiParticulierSource; http: UpstreamHttp } | undefined {
   const target = config.apiParticulier
     ? { url: config.apiParticulier.url, key: readFileSync(config.apiParticulier.keyFile, 'utf8').trim(), ca: undefined }
@@ -295,7 +308,12 @@ function legacyApiParticulier(
       ? { url: sandbox.apiParticulierUrl, key: sandbox.apiParticulierKeys[0], ca: sandbox.pki.caCertPem }
       : undefined;
   if (!target) return undefined;
-  const http = new UpstreamHttp({ tls: target.ca ? { ca: target.ca } : {}, logger, suspendu });
+  const http = new UpstreamHttp({
+    tls: target.ca ? { ca: target.ca } : {},
+    logger,
+    suspendu,
+    onAppel: (issue) => metriques.appelAmont('api_particulier', issue),
+  });
   return { source: new ApiParticulierSource({ http, baseUrl: target.url, apiKey: target.key }), http };
 }
 
@@ -314,7 +332,7 @@ function bothObservers(a: StatusObserver | undefined, b: StatusObserver | undefi
  */
 export async function composeIncidents(
   runtime: Runtime,
-  options: Pick<CompositionOptions, 'onAlert' | 'canauxAlerte' | 'incidentRefreshMs'> & { readonly verifier?: boolean } = {},
+  options: Pick<CompositionOptions, 'onAlert' | 'canauxAlerte' | 'incidentRefreshMs' | 'metriques'> & { readonly verifier?: boolean } = {},
 ): Promise<IncidentServices> {
   const { config, database, logger } = runtime;
   const { db } = database;
@@ -343,7 +361,15 @@ export async function composeIncidents(
         }),
   });
   const alertes = creerCircuitAlerte({ canaux: options.canauxAlerte ?? canauxDepuisConfig(config), logger });
-  const alerteur = creerAlerteur({ circuit: alertes, journal, logger });
+  const alerteurSeul = creerAlerteur({ circuit: alertes, journal, logger });
+  // Every alert sent, whichever way it came (detection store, integrity guard), is counted once.
+  const alerteur: Alerteur = {
+    lever: (alerte) => {
+      options.metriques?.alerteLevee(alerte.code, alerte.gravite);
+      alerteurSeul.lever(alerte);
+    },
+    enAttente: () => alerteurSeul.enAttente(),
+  };
   const detection = reglagesDetection(config.commune.securite);
   const alertesStore = new AlertesStore({ db, journal, alerteur, relanceMs: detection.relanceMinutes * 60_000 });
   // The integrity break goes through the store like every alert; if the store cannot take it (the
@@ -404,7 +430,8 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
   const { db } = database;
   const habilitation = options.habilitation ?? config.commune.habilitation;
   const background = options.background ?? true;
-  const incident = await composeIncidents(runtime, options);
+  const metriques = options.metriques ?? new Metriques();
+  const incident = await composeIncidents(runtime, { ...options, metriques });
   const { journal } = incident;
   const suspension = () => incident.suspensionAppels();
   // The tariff policy versions deposited by administrators; the configuration file's is the fallback.
@@ -414,7 +441,8 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
     initiale: { politique: config.politique, contenu: readFileSync(config.politiqueFile, 'utf8'), fichier: config.politiqueFile },
   });
   const coffre = new Coffre({ db, dialect: database.dialect, keyring: openKeyringFile(config) });
-  const dgfip = await openDgfip(runtime, habilitation, options, incident.appelsSuspendus);
+  const dgfip = await openDgfip(runtime, habilitation, options, incident.appelsSuspendus, metriques);
+  metriques.brancher(sourcesMetriques(db, dgfip.quota));
   const instanceId = options.instanceId ?? randomUUID();
   const vault = options.vault ?? new SpiVault();
   const mailerBrut = options.mailer ?? (config.smtp ? createSmtpMailer(config.smtp) : undefined);
@@ -559,6 +587,7 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
   let stopping: Promise<void> | undefined;
   return {
     instanceId,
+    metriques,
     dgfip,
     journal,
     coffre,

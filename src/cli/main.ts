@@ -40,6 +40,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand
     summary: 'Applique les migrations de la base de données.',
     load: async () => (await import('./commands/migrate.ts')).migrateCommand,
   },
+  backup: {
+    summary: 'Sauvegarde chiffrée de la base, des clés et de l’ancre du journal : quotient backup --dossier DOSSIER.',
+    load: async () => (await import('./commands/sauvegarde.ts')).backupCommand,
+  },
+  restore: {
+    summary: 'Restaure une sauvegarde dans une installation neuve : quotient restore --archive FICHIER.',
+    load: async () => (await import('./commands/sauvegarde.ts')).restoreCommand,
+  },
   keys: {
     summary: 'Clés maîtresses du coffre : création, état, rotation (quotient keys init | status | rotate).',
     load: async () => (await import('./commands/keys.ts')).keysCommand,

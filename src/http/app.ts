@@ -21,6 +21,7 @@ import type { Principal } from './acces/principal.ts';
 import { registerBackOffice } from './back-office.ts';
 import { clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from './errors.tsx';
 import { registerHealthRoutes } from './health.ts';
+import { lireJetonMetriques, registerMetriques } from './metriques.ts';
 import { registerIncidents } from './incidents.tsx';
 import { registerMultipart } from './multipart.ts';
 import { registerSecurity } from './security.ts';
@@ -42,7 +43,8 @@ export interface WebOptions {
 }
 
 export interface AppDependencies {
-  readonly config: Pick<AppConfig, 'commune' | 'politique' | 'publicUrl' | 'trustProxy' | 'mode' | 'dataDir' | 'sessionKeyFile'>;
+  readonly config: Pick<AppConfig, 'commune' | 'politique' | 'publicUrl' | 'trustProxy' | 'mode' | 'dataDir' | 'sessionKeyFile'> &
+    Partial<Pick<AppConfig, 'metricsTokenFile'>>;
   readonly database: Database;
   readonly logger: Logger;
   /** Composed by `composeServices` (src/app/compose.ts); nothing is built here. */
@@ -109,6 +111,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
 
+  registerMetriques(app, { metriques: services.metriques, jeton: lireJetonMetriques(config.metricsTokenFile) });
   registerErrorHandling(app, config.commune);
   await registerSecurity(app, securite);
   // The incident measures, before the body and the session are read: a portal in maintenance stops here.

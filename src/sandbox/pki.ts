@@ -312,7 +312,7 @@ export async function loadOrCreateSandboxFiles(dir: string, now: number = Date.n
     }
 
     const parent = dirname(dir);
-    await mkdir(parent, { recursive: true });
+    await mkdir(parent, { recursive: true, mode: 0o700 });
     const tmp = await mkdtemp(join(parent, `.${basename(dir)}-`));
     try {
       const demo = previousDemo ?? newDemoCredentials();

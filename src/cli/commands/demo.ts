@@ -25,7 +25,7 @@ export const DEMO_LOGINS = [
 function subjectKey(dataDir: string, name: string): Buffer {
   const file = join(dataDir, `${name}-demo-sub.key`);
   if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const key = randomBytes(32);
   writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);

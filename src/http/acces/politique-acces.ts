@@ -24,6 +24,8 @@ export const POLITIQUE_ACCES: Readonly<Record<string, readonly Principal[]>> = {
   // Service and public pages.
   'GET /healthz': PUBLIC,
   'GET /readyz': PUBLIC,
+  // Guarded by its own bearer token (QUOTIENT_METRICS_TOKEN_FILE), not by a session.
+  'GET /metrics': PUBLIC,
   'GET /static/*': PUBLIC,
   'GET /': PUBLIC,
   'GET /simulateur': PUBLIC,

@@ -103,6 +103,7 @@ const envSchema = z.object({
   QUOTIENT_AUDIT_KEY_FILE: optionalText,
   QUOTIENT_AUDIT_ANCHOR_FILE: optionalText,
   QUOTIENT_SESSION_KEY_FILE: optionalText,
+  QUOTIENT_METRICS_TOKEN_FILE: optionalText,
   QUOTIENT_AUDIT_VERIFY_MINUTES: z.coerce
     .number({ error: 'nombre de minutes attendu' })
     .int('nombre entier de minutes attendu')
@@ -214,6 +215,8 @@ export interface AppConfig {
   readonly auditAnchorFile?: string;
   /** Key of the sessions' data at rest (demo: generated under the data folder). */
   readonly sessionKeyFile?: string;
+  /** Bearer token of `/metrics` (unset: `/metrics` answers 404). */
+  readonly metricsTokenFile?: string;
   /** How often each server checks the journal's chain and anchor; a failure halts fiscal operations. */
   readonly auditVerifyMinutes: number;
   /** Group commit of the journal's anchor (0 ms: every append waits for the anchor write). */
@@ -243,7 +246,14 @@ export class ConfigurationInvalide extends QuotientError {
 }
 
 /** Variables that must name files which exist, checked so that the operator learns it at start. */
-const FILE_VARIABLES = ['QUOTIENT_CONFIG', 'DGFIP_CLIENT_CERT', 'DGFIP_CLIENT_KEY', 'DGFIP_CA', 'API_PARTICULIER_KEY_FILE'] as const;
+const FILE_VARIABLES = [
+  'QUOTIENT_CONFIG',
+  'DGFIP_CLIENT_CERT',
+  'DGFIP_CLIENT_KEY',
+  'DGFIP_CA',
+  'API_PARTICULIER_KEY_FILE',
+  'QUOTIENT_METRICS_TOKEN_FILE',
+] as const;
 
 export function loadConfig(env: NodeJS.ProcessEnv, options: { mode: RunMode; cwd: string }): AppConfig {
   const parsed = envSchema.safeParse(env, parseOptions);
@@ -317,6 +327,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: { mode: RunMode; cwd
     ...(vars.QUOTIENT_AUDIT_KEY_FILE === undefined ? {} : { auditKeyFile: at(vars.QUOTIENT_AUDIT_KEY_FILE) }),
     ...(vars.QUOTIENT_AUDIT_ANCHOR_FILE === undefined ? {} : { auditAnchorFile: at(vars.QUOTIENT_AUDIT_ANCHOR_FILE) }),
     ...(vars.QUOTIENT_SESSION_KEY_FILE === undefined ? {} : { sessionKeyFile: at(vars.QUOTIENT_SESSION_KEY_FILE) }),
+    ...(vars.QUOTIENT_METRICS_TOKEN_FILE === undefined ? {} : { metricsTokenFile: at(vars.QUOTIENT_METRICS_TOKEN_FILE) }),
     auditVerifyMinutes: vars.QUOTIENT_AUDIT_VERIFY_MINUTES,
     auditAnchor: {
       delaiMs: vars.QUOTIENT_AUDIT_ANCHOR_MS,

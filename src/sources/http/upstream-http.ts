@@ -34,6 +34,8 @@ export interface UpstreamHttpOptions {
    * calls (an incident switch, the integrity halt), and then nothing is sent.
    */
   readonly suspendu?: () => boolean;
+  /** Told the outcome of every attempt sent (metrics): succes, refus, quota_depasse, erreur_serveur, or the failure's reason. */
+  readonly onAppel?: (issue: string) => void;
 }
 
 export interface UpstreamRequest {
@@ -67,6 +69,8 @@ const CLIENT_CERT_REFUSED = /CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|CER
 const SERVER_CERT_REFUSED = /UNABLE_TO_VERIFY|SELF_SIGNED|DEPTH_ZERO|ALTNAME|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|UNABLE_TO_GET_ISSUER/i;
 
 class ResponseTooLarge extends Error {}
+
+const issueDe = (status: number) => (status === 429 ? 'quota_depasse' : status >= 500 ? 'erreur_serveur' : status >= 400 ? 'refus' : 'succes');
 
 export class UpstreamHttp {
   private readonly agent: Agent;
@@ -121,6 +125,7 @@ export class UpstreamHttp {
       let retryDelay: number;
       try {
         const response = await this.once(request, correlationId, deadline);
+        this.options.onAppel?.(issueDe(response.status));
         if (response.status === 429) {
           const until = this.clock() + retryAfterMs(response.headers['retry-after'], 60_000);
           await this.options.quota?.pauseUntil(until);
@@ -136,6 +141,7 @@ export class UpstreamHttp {
         }
       } catch (error) {
         const failure = this.classify(error, correlationId);
+        this.options.onAppel?.(failure.raison);
         this.logFailure(request, correlationId, attempt, { code: errorCode(error), raison: failure.raison });
         if (!isRetryable(failure.raison)) throw failure;
         lastFailure = failure;
