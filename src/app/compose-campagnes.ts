@@ -8,7 +8,6 @@ import type { AgentsService } from '../modules/agents/agents-service.ts';
 import type { JournalAudit } from '../modules/audit/index.ts';
 import { CampagnesService } from '../modules/campagnes/campagnes-service.ts';
 import { ExecuteurCampagnes } from '../modules/campagnes/execution.ts';
-import { AUCUN_RENOUVELLEMENT } from '../modules/campagnes/renouvellements.ts';
 import { TraitementElement } from '../modules/campagnes/traitement-element.ts';
 import type { DemandesService } from '../modules/demandes/demandes-service.ts';
 import type { SpiVault } from '../modules/demandes/spi-vault.ts';
@@ -16,12 +15,14 @@ import type { Transitions } from '../modules/demandes/transitions.ts';
 import type { DetectionService } from '../modules/detection/detection-service.ts';
 import type { FamillesService } from '../modules/familles/familles-service.ts';
 import type { SuspensionAppels } from '../modules/incident/interrupteurs.ts';
+import type { RenouvellementService } from '../modules/renouvellement/renouvellement-service.ts';
 import type { RetentionService } from '../modules/retention/retention-service.ts';
 import type { TraitementService } from '../modules/traitement/traitement-service.ts';
 import type { VoieEtatCivil } from '../sources/dgfip-source.ts';
 import type { CompositionOptions, IncidentServices, Runtime } from './compose.ts';
 import { Planificateur, type TachePlanifiee } from './planificateur.ts';
 import { tacheRenouvellementAnnuel } from './renouvellement-annuel.ts';
+import { renouvellementsPourCampagnes } from './renouvellements-campagnes.ts';
 
 /**
  * The campaigns' part of the composition (issue 14): the service administrators use, this
@@ -42,6 +43,7 @@ export function composeCampagnes(d: {
   readonly agents: AgentsService;
   readonly politiques: PolitiquesService;
   readonly retention: RetentionService;
+  readonly renouvellement: RenouvellementService;
   readonly detection: DetectionService;
   readonly quota: QuotaSlot;
   readonly voie: VoieEtatCivil;
@@ -62,6 +64,7 @@ export function composeCampagnes(d: {
     agents,
     politiques,
     retention,
+    renouvellement,
     detection,
     quota,
     voie,
@@ -72,7 +75,8 @@ export function composeCampagnes(d: {
   const { db } = database;
   const logger: Logger = runtime.logger;
   const reglages = reglagesDetection(config.commune.securite);
-  const renouvellements = options.renouvellements ?? AUCUN_RENOUVELLEMENT;
+  // The standing consents feed the renewal campaigns; tests may put another source in their place.
+  const renouvellements = options.renouvellements ?? renouvellementsPourCampagnes(renouvellement);
   const campagnes = new CampagnesService({
     db,
     dialect: database.dialect,

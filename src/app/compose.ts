@@ -129,7 +129,7 @@ export interface CompositionOptions {
    * one leader among the workers, the scheduled singleton jobs; `all` both.
    */
   readonly role?: RoleProcessus;
-  /** The standing consents for renewal (default: none until that module is wired). */
+  /** The source of the renewal campaigns (default: the standing consents recorded with requests). */
   readonly renouvellements?: SourceRenouvellements;
   /** Campaign workers: lease, items at once, idle poll (tests shorten them). */
   readonly campagnes?: { readonly bailMs?: number; readonly concurrence?: number; readonly attenteMs?: number };
@@ -552,6 +552,7 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
     agents,
     politiques,
     retention,
+    renouvellement,
     detection,
     quota: dgfip.quota,
     voie: dgfip.clients.source.voie,

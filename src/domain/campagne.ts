@@ -65,7 +65,7 @@ export const estActive = (statut: StatutCampagne): boolean => statut === 'en_cou
 // ---------------------------------------------------------------------------------------------
 // Outcomes
 
-export const ISSUES = ['calcule', 'a_verifier', 'etat_civil', 'echec', 'sans_accord', 'donnees'] as const;
+export const ISSUES = ['calcule', 'a_verifier', 'etat_civil', 'echec', 'sans_accord', 'a_redemander', 'donnees'] as const;
 export type IssueElement = (typeof ISSUES)[number];
 
 export const LIBELLES_ISSUE: Readonly<Record<IssueElement, string>> = {
@@ -74,6 +74,7 @@ export const LIBELLES_ISSUE: Readonly<Record<IssueElement, string>> = {
   etat_civil: 'État civil à corriger (introuvable, homonymes ou dossier non communicable)',
   echec: 'Échec de l’appel à la DGFiP',
   sans_accord: 'Sans accord en vigueur : aucun appel',
+  a_redemander: 'À redemander à la famille : accord en vigueur mais état civil non conservé, aucun appel',
   donnees: 'Données de la famille à corriger : aucun appel',
 };
 
@@ -114,7 +115,15 @@ export function issueDeDemande(statut: StatutDemande, motifCode: string | null):
 
 export type Compteurs = Readonly<Record<IssueElement, number>>;
 
-export const compteursVides = (): Record<IssueElement, number> => ({ calcule: 0, a_verifier: 0, etat_civil: 0, echec: 0, sans_accord: 0, donnees: 0 });
+export const compteursVides = (): Record<IssueElement, number> => ({
+  calcule: 0,
+  a_verifier: 0,
+  etat_civil: 0,
+  echec: 0,
+  sans_accord: 0,
+  a_redemander: 0,
+  donnees: 0,
+});
 
 export interface Progression {
   readonly total: number;

@@ -246,7 +246,12 @@ export class CampagnesService {
   async creerRenouvellement(date: string, libelle: string, acteur: Acteur): Promise<{ id: string; reference: string; total: number }> {
     this.exigerEtatCivil();
     const nom = libelleValide(libelle);
-    const dus = await this.deps.renouvellements.renouvellementsDus(date);
+    // Reading the kept états civils is the robot's, on behalf of whoever creates the campaign.
+    const dus = await this.deps.renouvellements.renouvellementsDus(date, {
+      type: 'robot',
+      id: 'campagne:renouvellement',
+      onBehalfOf: { type: acteur.type, id: acteur.id },
+    });
     if (dus.length === 0)
       throw new QuotientError('conflict', 'aucun_renouvellement', 'Aucune famille n’a d’accord de renouvellement en vigueur à renouveler à cette date.');
     const { id, reference } = await this.creer(
@@ -255,7 +260,11 @@ export class CampagnesService {
         rang: i + 1,
         reference: d.reference,
         familleId: d.familleId,
-        donnees: { famille: null, foyers: d.foyers.map((f) => ({ rang: f.rang, etatCivil: f.etatCivil, accord: f.accord })) },
+        donnees: {
+          famille: null,
+          foyers: d.foyers.map((f) => ({ rang: f.rang, etatCivil: f.etatCivil, accord: f.accord })),
+          ...(d.aRedemander && d.aRedemander.length > 0 ? { aRedemander: d.aRedemander } : {}),
+        },
         accord: { mode: 'renouvellement', piece: null, le: null, renouvellement: d.foyers.map((f) => f.accord.id).join(',') },
       })),
       acteur,

@@ -16,6 +16,8 @@ export interface DonneesElement {
     readonly courriel: string | null;
   } | null;
   readonly foyers: ReadonlyArray<{ readonly rang: 1 | 2; readonly etatCivil: EtatCivil; readonly accord: AccordPermanent }>;
+  /** A renewal whose declarants' état civil is not kept: no call, the family is to be asked again (then `foyers` is empty). */
+  readonly aRedemander?: readonly (1 | 2)[];
 }
 
 /** The consent of an imported line's signed form: recorded by the agent who imported it. */
@@ -58,7 +60,8 @@ export function donneesElement(ligne: LigneImportee, accords: ReadonlyArray<{ ra
 /** The silo's JSON back as the item's data; a record that is not one is a typed error (it cannot be called). */
 export function lireDonneesElement(json: unknown): DonneesElement {
   const d = json as Partial<DonneesElement> | null;
-  if (!d || !Array.isArray(d.foyers) || d.foyers.length === 0 || d.foyers.length > 2) {
+  const aRedemander = Array.isArray(d?.aRedemander) && d.aRedemander.length > 0;
+  if (!d || !Array.isArray(d.foyers) || (d.foyers.length === 0 && !aRedemander) || d.foyers.length > 2) {
     throw new QuotientError('unavailable', 'element_illisible', 'Les données de cet élément de campagne sont illisibles.');
   }
   return d as DonneesElement;

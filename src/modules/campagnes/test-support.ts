@@ -4,6 +4,7 @@
  */
 import type { StatutDemande } from '../../domain/demande.ts';
 import type { Database } from '../../infra/db/database.ts';
+import type { Mailer } from '../../infra/mail/mailer.ts';
 import type { SandboxHandle } from '../../sandbox/server.ts';
 import { createHarness, HABILITATION_ETAT_CIVIL, type Harness } from '../demandes/test-harness.ts';
 import { loadPolitiqueFileSync } from '../tarifs/politique-loader.ts';
@@ -78,6 +79,7 @@ export async function harnessCampagnes(
     bailMs?: number;
     quotaParMinute?: number;
     onChange?: (demandeId: string, statut: StatutDemande) => void;
+    mailer?: Mailer;
   } = {},
 ): Promise<Harness> {
   return createHarness(database, sandbox, {
@@ -88,6 +90,7 @@ export async function harnessCampagnes(
     ...(options.renouvellements ? { renouvellements: options.renouvellements } : {}),
     ...(options.quotaParMinute ? { quotaParMinute: options.quotaParMinute } : {}),
     ...(options.onChange ? { onChange: options.onChange } : {}),
+    ...(options.mailer ? { mailer: options.mailer } : {}),
     campagnes: { bailMs: options.bailMs ?? 60_000, attenteMs: 50 },
     politique: () => POLITIQUE_TRANCHES,
     // Alerts are stored (the tests read them), sent nowhere.

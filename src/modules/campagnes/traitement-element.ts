@@ -92,6 +92,8 @@ export class TraitementElement {
         if (demande) demande = await this.annulerDemande(demande, robot);
         return await this.conclure(el, demande ?? null, 'sans_accord', robot);
       }
+      // No état civil kept for a declarant: nobody is called by guess, the family is asked again.
+      if (donnees.aRedemander && donnees.aRedemander.length > 0) return await this.conclure(el, null, 'a_redemander', robot, 'etat_civil_non_conserve');
       if (!demande) {
         const familleId = await this.famille(el, donnees, robot);
         demande = await this.creerDemande(el, familleId, donnees, robot);

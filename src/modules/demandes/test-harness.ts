@@ -81,7 +81,7 @@ export async function createHarness(
   dgfip: SandboxHandle | DgfipConnection,
   options: { instanceId?: string; vault?: SpiVault; dataDir?: string; deadlineMs?: number; habilitation?: Habilitation; quotaParMinute?: number } & Pick<
     CompositionOptions,
-    'onChange' | 'politique' | 'canauxAlerte' | 'incidentRefreshMs' | 'habilitation' | 'renouvellements' | 'campagnes'
+    'onChange' | 'politique' | 'canauxAlerte' | 'incidentRefreshMs' | 'habilitation' | 'renouvellements' | 'campagnes' | 'mailer'
   > = {},
 ): Promise<Harness> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'quotient-harness-'));
@@ -111,6 +111,7 @@ export async function createHarness(
       ...(options.incidentRefreshMs !== undefined ? { incidentRefreshMs: options.incidentRefreshMs } : {}),
       ...(options.renouvellements ? { renouvellements: options.renouvellements } : {}),
       ...(options.campagnes ? { campagnes: options.campagnes } : {}),
+      ...(options.mailer ? { mailer: options.mailer } : {}),
     },
   );
   return harnessOf(services, logLines, dataDir, async () => {

@@ -355,6 +355,22 @@ export class RenouvellementService {
   }
 
   /**
+   * The standing consents of a family in force at `le` (ISO instant), by declarant, as recorded:
+   * what an imported campaign line leans on when it has no signed form.
+   */
+  async enVigueurPour(familleId: string, le: string): Promise<Array<{ id: string; rang: 1 | 2; consentement: ConsentementRenouvellement }>> {
+    const rows = await enVigueurQuery(this.deps.db, le).where('famille_id', '=', familleId).orderBy('parent_rang').execute();
+    return rows.map((row) => ({ id: row.id, rang: row.parent_rang === 2 ? 2 : 1, consentement: lireConsentement(row) }));
+  }
+
+  /** True while this standing consent is in force at `le`: read again from the database, so a withdrawal a second ago counts. */
+  async estEnVigueur(id: string, le: string): Promise<boolean> {
+    if (!/^[0-9a-f-]{36}$/i.test(id)) return false;
+    const row = await this.deps.db.selectFrom('consentements_renouvellement').selectAll().where('id', '=', id).executeTakeFirst();
+    return row !== undefined && etatRenouvellement(lireConsentement(row), le) === 'en_vigueur';
+  }
+
+  /**
    * The input of the renewal campaign: families with a standing consent in force at `le` whose QF
    * ends before `quotientAvant` (or who have none), or who have no QF from the avis of income year
    * `sansAvisDe`, each declarant with their standing consent and kept état civil, decrypted in memory
