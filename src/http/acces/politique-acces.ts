@@ -78,7 +78,9 @@ export const POLITIQUE_ACCES: Readonly<Record<string, readonly Principal[]>> = {
   'GET /mes-donnees': FAMILLE,
   'GET /mes-donnees/export': FAMILLE,
   'GET /mes-donnees/export.json': FAMILLE,
+  'GET /mes-donnees/retrait': FAMILLE,
   'POST /mes-donnees/retrait': FAMILLE,
+  'GET /mes-donnees/renouvellement/:id/retrait': FAMILLE,
   'POST /mes-donnees/renouvellement/:id/retrait': FAMILLE,
 
   // Agents' sign-in and home.

@@ -708,14 +708,12 @@ export function HistoriquePage({ demandes, contestations }: { demandes: readonly
 }
 
 export function MesDonneesPage({
-  csrf,
   message,
   accords,
   composition,
   renouvellements = [],
   renouvellementPropose = false,
 }: {
-  csrf: string;
   message?: string;
   accords: readonly AccordEnCours[];
   composition: CompositionFamille;
@@ -764,19 +762,47 @@ export function MesDonneesPage({
               </li>
             ))}
           </ul>
-          <form method="post" action="/mes-donnees/retrait">
-            <Csrf token={csrf} />
-            <button class="button button--secondary" type="submit">
+          <p>
+            <a class="button button--secondary" href="/mes-donnees/retrait">
               Retirer mon accord
-            </button>
-          </form>
+            </a>
+          </p>
         </>
       )}
-      {renouvellementPropose || renouvellements.length > 0 ? <SectionRenouvellement csrf={csrf} accords={renouvellements} nom={nom} /> : null}
+      {renouvellementPropose || renouvellements.length > 0 ? <SectionRenouvellement accords={renouvellements} nom={nom} /> : null}
       <h2>Rectifier ou contester</h2>
       <p>
         Pour corriger votre foyer, allez sur <a href="/mon-foyer">Mon foyer</a>. Pour contester un calcul, ouvrez la demande depuis{' '}
         <a href="/mes-demandes">Mes demandes</a>.
+      </p>
+    </>
+  );
+}
+
+/** The step before a withdrawal: what it does, then one button to do it and one to go back. */
+export function ConfirmationRetraitPage({ csrf, action, renouvellementDe }: { csrf: string; action: string; renouvellementDe?: string }) {
+  return (
+    <>
+      <h1>{renouvellementDe ? `Retirer l’accord de renouvellement de ${renouvellementDe} ?` : 'Retirer mon accord ?'}</h1>
+      {renouvellementDe ? (
+        <p class="lead">
+          La commune ne redemandera plus chaque année l’avis d’imposition de {renouvellementDe}, et l’état civil gardé pour cela sera effacé. Pour un prochain
+          calcul, il faudra donner un nouvel accord.
+        </p>
+      ) : (
+        <p class="lead">
+          Plus aucune demande ne sera faite à la DGFiP pour votre foyer sans un nouvel accord, y compris les mises à jour annuelles. Les quotients déjà calculés
+          restent appliqués jusqu’à la fin de leur validité.
+        </p>
+      )}
+      <form method="post" action={action}>
+        <Csrf token={csrf} />
+        <button class="button" type="submit">
+          {renouvellementDe ? 'Oui, retirer cet accord' : 'Oui, retirer mon accord'}
+        </button>
+      </form>
+      <p>
+        <a href="/mes-donnees">Non, revenir à mes données</a>
       </p>
     </>
   );
