@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import type { ErrorDetail } from '../../domain/errors.ts';
 import { Csrf, Erreurs, Flash, TextField, errorOf } from '../../http/ui/components.tsx';
 import type { CapturedCourriel } from '../../infra/mail/mailer.ts';
@@ -190,11 +191,12 @@ function Deconnexion({ csrf, secondaire }: { csrf: string; secondaire: boolean }
   );
 }
 
-export function MonEspacePage({ compte, csrf }: { compte: CompteConnecte; csrf: string }) {
+export function MonEspacePage({ compte, csrf, dossier = null }: { compte: CompteConnecte; csrf: string; dossier?: ComponentChildren }) {
   return (
     <>
       <h1>Mon espace</h1>
       <p class="lead">Vous êtes connecté en tant que {compte.displayName}.</p>
+      {dossier}
       <dl class="facts">
         <dt>Connexion</dt>
         <dd>{compte.kind === 'franceconnect' ? 'FranceConnect' : `Adresse électronique (${compte.email ?? ''})`}</dd>

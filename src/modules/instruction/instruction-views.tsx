@@ -149,6 +149,15 @@ export function FilePage({
                   <dd>
                     {courte(e.depuis)} ({attente(e.depuis, maintenant)})
                   </dd>
+                  {e.quotientEnVigueur ? (
+                    <>
+                      <dt>Quotient en vigueur</dt>
+                      <dd>
+                        la famille a déjà un quotient valable : {formatEuros(e.quotientEnVigueur.cents)}{' '}
+                        {e.quotientEnVigueur.periode === 'annuelle' ? 'par an' : 'par mois'}, jusqu’au {formatDateFrancaise(e.quotientEnVigueur.valideAu)}
+                      </dd>
+                    </>
+                  ) : null}
                 </dl>
               </li>
             ))}

@@ -39,12 +39,12 @@ import type { RenouvellementService } from '../renouvellement/renouvellement-ser
 import { registerAvisFranceConnect, type Saisie } from './avis-franceconnect.tsx';
 import type { NumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { registerMesDonneesRoutes } from './mes-donnees-routes.tsx';
+import { HistoriquePage } from './quotient-views.tsx';
 import {
   AccordPage,
   AttentePage,
   ContestationPage,
   CompositionPage,
-  HistoriquePage,
   InformationPage,
   MessagePage,
   NumeroPage,
@@ -534,7 +534,8 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     const compte = signedIn(request, reply);
     if (!compte) return reply;
     const [historique, contestations] = await Promise.all([familles.historique(compte.familleId), familles.contestations(compte.familleId)]);
-    return page(request, reply, 'Mes demandes', <HistoriquePage demandes={historique} contestations={contestations} />);
+    const enVigueur = historique.find((d) => d.quotient?.etat === 'en_vigueur')?.quotient ?? undefined;
+    return page(request, reply, 'Mes demandes', <HistoriquePage demandes={historique} contestations={contestations} enVigueur={enVigueur} />);
   });
 
   registerMesDonneesRoutes(app, { familles, page, signedIn, acteurDe, ...(deps.renouvellement ? { renouvellement: deps.renouvellement } : {}) });

@@ -24,7 +24,7 @@ import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import type { EtatDemande } from '../demandes/demandes-service.ts';
 import { motifPourLaFamille } from '../demandes/motifs.ts';
 import { AVIS_FAMILLES } from '../incident/interrupteurs.ts';
-import type { AccordEnCours, ContestationFamille, DonneesUtilisees, CompositionFamille, HistoriqueDemande } from '../familles/familles-service.ts';
+import type { AccordEnCours, DonneesUtilisees, CompositionFamille } from '../familles/familles-service.ts';
 import { ChampsComposition } from '../familles/formulaire-composition.tsx';
 import type { RenouvellementFamille } from '../renouvellement/renouvellement-service.ts';
 import { CaseRenouvellement, ExplicationRenouvellement, MentionRenouvellement, SectionRenouvellement } from './renouvellement-views.tsx';
@@ -637,75 +637,6 @@ export function MessagePage({ title, children }: { title: string; children: Comp
 
 // -------------------------------------------------------------------------------------------
 // History and rights
-
-const ETATS_CONTESTATION: Record<string, string> = { ouverte: 'En cours d’examen' };
-
-export function HistoriquePage({ demandes, contestations }: { demandes: readonly HistoriqueDemande[]; contestations: readonly ContestationFamille[] }) {
-  return (
-    <>
-      <h1>Mes demandes</h1>
-      {demandes.length === 0 ? (
-        <p>
-          Aucune demande pour le moment. <a href="/mon-quotient">Calculer mon quotient familial</a>
-        </p>
-      ) : (
-        <div class="table-wrapper">
-          <table>
-            <caption>Demandes de quotient familial, de la plus récente à la plus ancienne</caption>
-            <thead>
-              <tr>
-                <th scope="col">Référence</th>
-                <th scope="col">Date</th>
-                <th scope="col">État</th>
-                <th scope="col">Quotient familial</th>
-              </tr>
-            </thead>
-            <tbody>
-              {demandes.map((d) => (
-                <tr key={d.id}>
-                  <th scope="row">
-                    <a href={`/mon-quotient/demandes/${d.id}`}>{d.reference}</a>
-                  </th>
-                  <td>{date(d.creeeLe)}</td>
-                  <td>
-                    {STATUTS[d.statut as StatutDemande]?.libelle ?? d.statut}
-                    {d.consentementRetire ? ' (accord retiré)' : ''}
-                  </td>
-                  <td>
-                    {d.quotient
-                      ? `${formatEuros(d.quotient.cents)} ${d.quotient.periode === 'annuelle' ? 'par an' : 'par mois'}, du ${date(d.quotient.valideDu)} au ${date(d.quotient.valideAu)}`
-                      : '—'}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {contestations.length > 0 ? (
-        <>
-          <h2>Mes signalements</h2>
-          <ul>
-            {contestations.map((c) => (
-              <li key={c.id}>
-                <p>
-                  <strong>{c.demande ? `Demande ${c.demande}` : 'Signalement'}</strong>, envoyé le {date(c.ouverteLe)} :{' '}
-                  {ETATS_CONTESTATION[c.statut] ?? `traité le ${date(c.traiteeLe)}`}.
-                </p>
-                {/* The family's own words, line breaks kept, long words wrapped on a phone. */}
-                <p class="export-texte">Votre message : {c.motif}</p>
-                {c.reponse ? <p class="export-texte">Réponse de la mairie : {c.reponse}</p> : null}
-              </li>
-            ))}
-          </ul>
-        </>
-      ) : null}
-      <p>
-        <a href="/mon-quotient">Nouvelle demande</a> · <a href="/mes-donnees">Mes données et mes droits</a>
-      </p>
-    </>
-  );
-}
 
 export function MesDonneesPage({
   message,
