@@ -1,9 +1,8 @@
 import { Fragment, type ComponentChildren } from 'preact';
 import { formatDateFrancaise } from '../../domain/dates.ts';
-import { STATUTS, type StatutDemande } from '../../domain/demande.ts';
+import { STATUTS } from '../../domain/demande.ts';
 import type { ErrorDetail } from '../../domain/errors.ts';
 import { donneesEnClair, type Habilitation } from '../../domain/habilitation.ts';
-import { formatEuros } from '../../domain/money.ts';
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
 import {
   ANCRE_ERREURS,
