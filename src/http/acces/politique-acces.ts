@@ -59,6 +59,8 @@ export const POLITIQUE_ACCES: Readonly<Record<string, readonly Principal[]>> = {
   'GET /mon-foyer': FAMILLE,
   'POST /mon-foyer': FAMILLE,
   'GET /mon-quotient': FAMILLE,
+  'GET /mon-quotient/pourquoi': FAMILLE,
+  'POST /mon-quotient/pourquoi': FAMILLE,
   'GET /mon-quotient/accord': FAMILLE,
   'POST /mon-quotient/accord': FAMILLE,
   'GET /mon-quotient/numero': FAMILLE,

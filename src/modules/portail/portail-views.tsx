@@ -505,6 +505,15 @@ export function StatutPage({ etat, commune, ressaisie }: { etat: EtatDemande; co
                 nouveau l’état civil.
               </p>
             </>
+          ) : etat.statut === 'a_verifier' ? (
+            <>
+              <h2>Vérifiez le numéro fiscal saisi</h2>
+              <p>
+                Un chiffre mal tapé suffit pour que l’avis ne soit pas trouvé. Si vous vous êtes trompé, corrigez{' '}
+                {attendus.length > 1 ? 'les numéros fiscaux' : 'le numéro fiscal'} et relancez la demande : votre accord reste valable, inutile de le redonner.
+                Sinon, vous n’avez rien à faire : un agent va vérifier.
+              </p>
+            </>
           ) : (
             <>
               <h2>Saisir de nouveau le numéro fiscal</h2>
