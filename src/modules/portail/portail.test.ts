@@ -501,6 +501,14 @@ test('Mon foyer: a parent who lives elsewhere and a child in alternating residen
 
   // Had he lived with them, both would be expected on one avis, or two avis asked: hers alone goes to an agent.
   assert.equal((await t.post(jar, '/mon-foyer', '/mon-foyer', { ...composition, 'parent2-foyer': 'oui' })).statusCode, 303);
+  // A QF is in force now: a new request first says so and asks what changed, before any step leading to a call.
+  assert.equal((await t.get(jar, '/mon-quotient/accord')).headers.location, '/mon-quotient/pourquoi');
+  const pourquoi = await t.get(jar, '/mon-quotient/pourquoi');
+  assert.match(pourquoi.body, /Vous avez déjà un quotient familial en vigueur/);
+  assert.equal((await t.post(jar, '/mon-quotient/pourquoi', '/mon-quotient/pourquoi', {})).statusCode, 400, 'a reason is asked');
+  assert.equal((await t.post(jar, '/mon-quotient/pourquoi', '/mon-quotient/pourquoi', { raison: 'union' })).headers.location, '/mon-quotient/accord');
+  const motivee = (await t.harness.journal.query({ target: { type: 'famille', id: familleId } })).entries.find((e) => e.action === 'demande.nouvelle_motivee');
+  assert.equal(motivee?.details?.raison, 'union', 'the reason is journaled');
   const accordCouple = await t.get(jar, '/mon-quotient/accord');
   assert.match(accordCouple.body, /name="situation"/);
   assert.match(accordCouple.body, /id="accord-2"/);
