@@ -63,6 +63,8 @@ const ATTENDU: Record<StatutDemande, Record<string, StatutDemande>> = {
   },
   calculee: {},
   a_verifier: {
+    // The family corrects a mistyped number instead of waiting for an instructor.
+    saisie: 'consentie',
     'decision/confirme': 'calculee',
     'decision/qf-manuel': 'calculee',
     'decision/refuse': 'refusee',
@@ -222,7 +224,7 @@ test('every status has a French label and one explanatory sentence for the famil
 
 test('events offered per status follow the table', () => {
   assert.deepEqual(evenementsPermis('brouillon'), ['consentement_recueilli', 'reexamen', 'annulation', 'expiration']);
-  assert.deepEqual(evenementsPermis('a_verifier'), ['decision_instructeur', 'annulation']);
+  assert.deepEqual(evenementsPermis('a_verifier'), ['nouvelle_saisie', 'decision_instructeur', 'annulation']);
   for (const s of STATUTS_TERMINAUX) assert.deepEqual(evenementsPermis(s), []);
 });
 

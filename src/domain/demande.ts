@@ -233,8 +233,9 @@ export const TABLE_TRANSITIONS: readonly RegleTransition[] = [
   { evenement: 'echec_appel', variante: 'reessayable', de: ['en_cours'], vers: 'en_file', effets: ['planifier_nouvel_essai'] },
   { evenement: 'echec_appel', variante: 'definitif', de: ['en_cours'], vers: 'echouee', effets: [] },
   { evenement: 'spi_perdu', variante: null, de: ['consentie', 'en_file', 'en_cours'], vers: 'a_ressaisir', effets: ['demander_nouvelle_saisie'] },
-  // The consent recorded stands: typing the number again resumes the request.
-  { evenement: 'nouvelle_saisie', variante: null, de: ['a_ressaisir', 'echouee'], vers: 'consentie', effets: [] },
+  // The consent recorded stands: typing the number again resumes the request. Also from review when no avis
+  // matched the number typed (a mistyped digit): the family corrects it instead of waiting for an instructor.
+  { evenement: 'nouvelle_saisie', variante: null, de: ['a_ressaisir', 'echouee', 'a_verifier'], vers: 'consentie', effets: [] },
   { evenement: 'decision_instructeur', variante: 'confirme', de: ['a_verifier'], vers: 'calculee', effets: ['enregistrer_decision', 'enregistrer_quotient'] },
   { evenement: 'decision_instructeur', variante: 'qf_manuel', de: ['a_verifier'], vers: 'calculee', effets: ['enregistrer_decision', 'enregistrer_quotient'] },
   { evenement: 'decision_instructeur', variante: 'refuse', de: ['a_verifier'], vers: 'refusee', effets: ['enregistrer_decision'] },

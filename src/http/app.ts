@@ -12,6 +12,7 @@ import { chargerCle } from '../infra/secrets/cle-fichier.ts';
 import { registerAccueilRoutes } from '../modules/accueil/accueil-routes.tsx';
 import { registerVerificationRoutes } from '../modules/attestations/verification-routes.tsx';
 import { registerComptesRoutes } from '../modules/comptes/comptes-routes.tsx';
+import { contenuMonEspace } from '../modules/portail/mon-espace.tsx';
 import { echecConnexion } from './detection-connexion.ts';
 import { registerInformationsRoutes } from '../modules/informations/informations-routes.tsx';
 import { registerPortailRoutes } from '../modules/portail/portail-routes.tsx';
@@ -161,6 +162,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       commune: config.commune,
       comptes: comptes.service,
       httpsPublicUrl,
+      monEspace: contenuMonEspace(services.familles),
       echecConnexion: echecConnexion(services),
       publicUrl: config.publicUrl,
       compteurs,

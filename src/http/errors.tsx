@@ -120,7 +120,7 @@ function ErrorPage({ problem, requestId }: { problem: Problem; requestId: string
         </a>
       </p>
       <p class="muted">
-        Référence de la demande : <code>{requestId}</code>
+        Référence de l’erreur (à donner au service si vous le contactez) : <code>{requestId}</code>
       </p>
     </>
   );
@@ -157,7 +157,7 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
  * show the raw error message to the person.
  */
 function sendLastResort(request: FastifyRequest, reply: FastifyReply, status: number): FastifyReply {
-  const text = `${TITLES[status] ?? 'Erreur'}. Référence de la demande : ${request.id}`;
+  const text = `${TITLES[status] ?? 'Erreur'}. Référence de l’erreur : ${request.id}`;
   if (wantsJson(request)) {
     return reply
       .code(status)

@@ -10,7 +10,16 @@ export function pageContext(request: FastifyRequest, reply: FastifyReply, commun
   const currentPath = request.url.split('?')[0] ?? '/';
   // Who took a measure and why is for signed-in agents only, never for a visitor of the agents' sign-in page.
   const agents = currentPath === '/agents' || currentPath.startsWith('/agents/');
-  return { commune, nonce, requestId: request.id, currentPath, incident: agents && !request.agent ? null : request.incident };
+  // `compte` is decorated by the sign-in routes; an app without them has no signed-in family.
+  const compte = request.compte ?? null;
+  return {
+    commune,
+    nonce,
+    requestId: request.id,
+    currentPath,
+    incident: agents && !request.agent ? null : request.incident,
+    famille: agents || !compte ? null : { nom: compte.displayName },
+  };
 }
 
 /** Sends a server-rendered page; preact-render-to-string escapes every interpolated value. */

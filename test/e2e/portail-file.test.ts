@@ -24,6 +24,22 @@ async function finDeLaPause(app: PortailTestApp): Promise<void> {
   app.harness.services.wake();
 }
 
+/**
+ * Waits for the event, not for a time: the 429 received and the pause recorded for every request,
+ * before the next family submits (else, on a busy machine, its call could go out before the pause).
+ * Bounded: a pause never recorded fails the test instead of hanging it.
+ */
+async function pauseEnregistree(app: PortailTestApp, demandeId: string): Promise<void> {
+  const db = app.database.db;
+  for (let i = 0; i < 600; i++) {
+    const pause = await db.selectFrom('quota_state').select('paused_until').where('paused_until', 'is not', null).executeTakeFirst();
+    const demande = await db.selectFrom('demandes').select('statut').where('id', '=', demandeId).executeTakeFirst();
+    if (pause && demande?.statut === 'en_file') return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.fail('the 429 was never recorded as a pause');
+}
+
 let t: PortailTestApp;
 let base: string;
 before(async () => {
@@ -52,6 +68,7 @@ test('quota used up: the page shows the position in the queue and an estimate, r
     const premiere = await t.post(autre.jar, '/mon-quotient/numero', '/mon-quotient/numero', { 'numero-1': SPI_SANDBOX.primoDeclarant });
     assert.equal(premiere.statusCode, 303);
     const premiereId = String(premiere.headers.location).split('/').at(-1) as string;
+    await pauseEnregistree(t, premiereId);
     assert.ok((await t.harness.demandes.etat(premiereId)).file, 'the first request waits after the 429');
 
     const email = 'lea.roux@exemple.fr';
@@ -63,6 +80,8 @@ test('quota used up: the page shows the position in the queue and an estimate, r
       email,
     );
     const page = await browser.newPage({ viewport: VIEWPORTS.telephone });
+    // A busy machine makes every step slower: generous ceilings (waiting for the page, never for a time).
+    page.setDefaultTimeout(120_000);
     await page.goto(`${base}/connexion`);
     await page.fill('#email', email);
     await page.fill('#password', PASSWORD);
@@ -93,7 +112,7 @@ test('quota used up: the page shows the position in the queue and an estimate, r
     page.on('framenavigated', (frame) => {
       if (frame === page.mainFrame() && frame.url().replace(/#.*$/, '') === url) reloads++;
     });
-    await page.locator('main h1', { hasText: 'Votre quotient familial' }).waitFor({ timeout: 60_000 });
+    await page.locator('main h1', { hasText: 'Votre quotient familial' }).waitFor({ timeout: 180_000 });
     assert.ok(reloads >= 1, 'the page refreshed itself');
     assert.equal(page.url().replace(/#.*$/, ''), url, 'same address: the page of the request');
     const resultat = await mainText(page);

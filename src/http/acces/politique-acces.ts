@@ -61,6 +61,8 @@ export const POLITIQUE_ACCES: Readonly<Record<string, readonly Principal[]>> = {
   'GET /mon-foyer': FAMILLE,
   'POST /mon-foyer': FAMILLE,
   'GET /mon-quotient': FAMILLE,
+  'GET /mon-quotient/pourquoi': FAMILLE,
+  'POST /mon-quotient/pourquoi': FAMILLE,
   'GET /mon-quotient/accord': FAMILLE,
   'POST /mon-quotient/accord': FAMILLE,
   'GET /mon-quotient/numero': FAMILLE,
@@ -80,7 +82,9 @@ export const POLITIQUE_ACCES: Readonly<Record<string, readonly Principal[]>> = {
   'GET /mes-donnees': FAMILLE,
   'GET /mes-donnees/export': FAMILLE,
   'GET /mes-donnees/export.json': FAMILLE,
+  'GET /mes-donnees/retrait': FAMILLE,
   'POST /mes-donnees/retrait': FAMILLE,
+  'GET /mes-donnees/renouvellement/:id/retrait': FAMILLE,
   'POST /mes-donnees/renouvellement/:id/retrait': FAMILLE,
 
   // Agents' sign-in and home.

@@ -42,6 +42,7 @@ export function Layout({ ctx, title, children, espace }: LayoutProps) {
               <span class="site-header__commune">{commune.commune.nom}</span>
               <span class="site-header__service">{espace?.nom ?? 'Quotient familial'}</span>
             </a>
+            {espace ? null : <NavigationFamille ctx={ctx} />}
           </div>
           {espace ? <div class="container espace-barre">{espace.barre}</div> : null}
         </header>
@@ -74,5 +75,36 @@ export function Layout({ ctx, title, children, espace }: LayoutProps) {
         </footer>
       </body>
     </html>
+  );
+}
+
+/** The families' way in, on every public page: who is signed in and where to go, or where to sign in. */
+function NavigationFamille({ ctx }: { ctx: PageContext }) {
+  const courant = (href: string) => (ctx.currentPath === href ? 'page' : undefined);
+  return (
+    <nav class="site-header__nav" aria-label="Mon compte">
+      <ul>
+        {ctx.famille ? (
+          <>
+            <li>
+              <a href="/mon-espace" aria-current={courant('/mon-espace')}>
+                Mon espace
+              </a>
+            </li>
+            <li>
+              <a href="/deconnexion" aria-current={courant('/deconnexion')}>
+                Se déconnecter
+              </a>
+            </li>
+          </>
+        ) : (
+          <li>
+            <a href="/connexion" aria-current={courant('/connexion')}>
+              Se connecter
+            </a>
+          </li>
+        )}
+      </ul>
+    </nav>
   );
 }

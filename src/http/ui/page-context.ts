@@ -9,4 +9,6 @@ export interface PageContext {
   readonly currentPath: string;
   /** The incident measures in force (a banner on every page); absent outside the application's requests. */
   readonly incident?: AvisIncident | null;
+  /** The family signed in (the header offers « Mon espace » and « Se déconnecter »), or null. */
+  readonly famille?: { readonly nom: string } | null;
 }

@@ -9,7 +9,7 @@ export function registerAccueilRoutes(app: FastifyInstance, deps: { commune: Com
     sendPage(
       reply,
       <Layout ctx={pageContext(request, reply, deps.commune)} title="Accueil">
-        <AccueilPage commune={deps.commune} />
+        <AccueilPage commune={deps.commune} connecte={Boolean(request.compte)} />
       </Layout>,
     ),
   );

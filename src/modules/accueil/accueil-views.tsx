@@ -1,6 +1,26 @@
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 
-export function AccueilPage({ commune }: { commune: CommuneConfig }) {
+/** The way in: where a family starts, signed in or not (the portal sends an anonymous visitor to sign in first). */
+function Entree({ connecte }: { connecte: boolean }) {
+  return (
+    <p>
+      <a class="button" href={connecte ? '/mon-quotient' : '/connexion'}>
+        Faire ma demande
+      </a>{' '}
+      {connecte ? (
+        <a class="button button--secondary" href="/mon-espace">
+          Mon espace
+        </a>
+      ) : (
+        <a class="button button--secondary" href="/connexion">
+          Se connecter
+        </a>
+      )}
+    </p>
+  );
+}
+
+export function AccueilPage({ commune, connecte = false }: { commune: CommuneConfig; connecte?: boolean }) {
   return (
     <>
       <h1>Votre quotient familial, calculé à partir de votre avis d’imposition</h1>
@@ -9,6 +29,13 @@ export function AccueilPage({ commune }: { commune: CommuneConfig }) {
         chaque famille. Avec votre accord, nous obtenons directement auprès de la Direction générale des Finances publiques (DGFiP) les seules informations
         nécessaires : vous n’avez aucun justificatif à envoyer.
       </p>
+      <Entree connecte={connecte} />
+      {connecte ? null : (
+        <p>
+          Pas encore de compte ? <a href="/inscription">Créer un compte</a> avec votre adresse électronique, ou connectez-vous avec FranceConnect s’il vous est
+          proposé.
+        </p>
+      )}
 
       <section aria-labelledby="simulateur" class="encart">
         <h2 id="simulateur">{'Combien allez-vous payer\u00a0?'}</h2>
@@ -37,6 +64,7 @@ export function AccueilPage({ commune }: { commune: CommuneConfig }) {
             <strong>Vous obtenez votre quotient familial</strong> et le prix de chaque activité, avec le détail des informations utilisées.
           </li>
         </ol>
+        <Entree connecte={connecte} />
       </section>
 
       <section aria-labelledby="calcul">

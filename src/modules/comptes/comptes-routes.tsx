@@ -11,7 +11,7 @@ import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import type { CompteursPartages } from '../../infra/limites/compteurs.ts';
 import { magasinPartage } from '../../infra/limites/magasin-rate-limit.ts';
 import type { CapturedCourriel } from '../../infra/mail/mailer.ts';
-import type { ComptesService } from './comptes-service.ts';
+import type { CompteConnecte, ComptesService } from './comptes-service.ts';
 import type { FranceConnectClient } from './franceconnect-client.ts';
 import {
   ConfirmationPage,
@@ -30,6 +30,8 @@ export interface ComptesRoutesDeps {
   readonly comptes: ComptesService;
   readonly franceConnect?: FranceConnectClient;
   readonly httpsPublicUrl: boolean;
+  /** What « Mon espace » shows of the family's file (its QF in force, what to do next), from the portal. */
+  readonly monEspace?: (compte: CompteConnecte) => Promise<ComponentChildren>;
   /** Told of each failed sign-in with the network address it came from (detection counts them); never throws. */
   readonly echecConnexion?: (adresse: string) => void;
   readonly publicUrl: string;
@@ -151,9 +153,10 @@ export async function registerComptesRoutes(app: FastifyInstance, deps: ComptesR
     });
   }
 
-  app.get('/mon-espace', (request, reply) => {
+  app.get('/mon-espace', async (request, reply) => {
     if (!request.compte) return reply.redirect('/connexion', 303);
-    return page(request, reply, 'Mon espace', <MonEspacePage compte={request.compte} csrf={csrf(reply)} />);
+    const dossier = deps.monEspace ? await deps.monEspace(request.compte) : null;
+    return page(request, reply, 'Mon espace', <MonEspacePage compte={request.compte} csrf={csrf(reply)} dossier={dossier} />);
   });
 
   app.get('/deconnexion', (request, reply) =>

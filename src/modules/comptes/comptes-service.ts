@@ -53,14 +53,24 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
  * Password rules (CNIL, délibération 2022-100: with throttling, at least 12 characters of three
  * kinds is the recommended floor). Answers in French, one message per broken rule.
  */
+/** A passphrase: at least this many words of two letters or more, and this many characters. */
+export const PHRASE_MOTS_MIN = 4;
+export const PHRASE_LONGUEUR_MIN = 20;
+
+function estPhraseDePasse(password: string): boolean {
+  const mots = password.split(/[^\p{L}0-9]+/u).filter((m) => m.length >= 2);
+  return password.length >= PHRASE_LONGUEUR_MIN && mots.length >= PHRASE_MOTS_MIN;
+}
+
 export function passwordProblems(password: string, email = ''): string[] {
   const problems: string[] = [];
   if (password.length < PASSWORD_MIN_LENGTH) problems.push(`Le mot de passe doit comporter au moins ${PASSWORD_MIN_LENGTH} caractères.`);
   if (password.length > 128) problems.push('Le mot de passe doit comporter au plus 128 caractères.');
   const kinds = [/[a-zà-ÿ]/, /[A-ZÀ-Þ]/, /[0-9]/, /[^A-Za-zÀ-ÿ0-9]/].filter((k) => k.test(password)).length;
-  if (kinds < 3)
+  // A long phrase of several words is as hard to guess as a short mix of kinds: the hint offers it, so the rule takes it.
+  if (kinds < 3 && !estPhraseDePasse(password))
     problems.push(
-      'Le mot de passe doit mélanger au moins trois sortes de caractères parmi : minuscules, majuscules, chiffres, autres signes (espace, ponctuation).',
+      `Le mot de passe doit mélanger au moins trois sortes de caractères parmi : minuscules, majuscules, chiffres, autres signes (espace, ponctuation), ou être une phrase d’au moins ${PHRASE_MOTS_MIN} mots et ${PHRASE_LONGUEUR_MIN} caractères.`,
     );
   const local = normaliseEmail(email).split('@')[0] ?? '';
   if (local.length >= 4 && password.toLowerCase().includes(local)) problems.push('Le mot de passe ne doit pas contenir votre adresse électronique.');

@@ -1,7 +1,8 @@
+import type { ComponentChildren } from 'preact';
 import type { ErrorDetail } from '../../domain/errors.ts';
 import { Csrf, Erreurs, Flash, TextField, errorOf } from '../../http/ui/components.tsx';
 import type { CapturedCourriel } from '../../infra/mail/mailer.ts';
-import type { CompteConnecte } from './comptes-service.ts';
+import { PASSWORD_MIN_LENGTH, PHRASE_LONGUEUR_MIN, PHRASE_MOTS_MIN, type CompteConnecte } from './comptes-service.ts';
 
 /** The fields of these pages: an error on another path (FranceConnect, the whole form) has no link. */
 const CHAMPS = { email: 'email', password: 'password', prenoms: 'prenoms', nom: 'nom' };
@@ -29,8 +30,7 @@ function Field({
   );
 }
 
-export const PASSWORD_HINT =
-  'Au moins 12 caractères, avec au moins trois sortes de caractères parmi : minuscules, majuscules, chiffres, autres signes. Une phrase de plusieurs mots convient.';
+export const PASSWORD_HINT = `Au moins ${PASSWORD_MIN_LENGTH} caractères, avec au moins trois sortes de caractères parmi : minuscules, majuscules, chiffres, autres signes ; ou bien une phrase d’au moins ${PHRASE_MOTS_MIN} mots et ${PHRASE_LONGUEUR_MIN} caractères, par exemple « le vélo rouge dort au jardin ».`;
 
 export function ConnexionPage({
   csrf,
@@ -191,11 +191,12 @@ function Deconnexion({ csrf, secondaire }: { csrf: string; secondaire: boolean }
   );
 }
 
-export function MonEspacePage({ compte, csrf }: { compte: CompteConnecte; csrf: string }) {
+export function MonEspacePage({ compte, csrf, dossier = null }: { compte: CompteConnecte; csrf: string; dossier?: ComponentChildren }) {
   return (
     <>
       <h1>Mon espace</h1>
       <p class="lead">Vous êtes connecté en tant que {compte.displayName}.</p>
+      {dossier}
       <dl class="facts">
         <dt>Connexion</dt>
         <dd>{compte.kind === 'franceconnect' ? 'FranceConnect' : `Adresse électronique (${compte.email ?? ''})`}</dd>

@@ -20,6 +20,7 @@ const ACTIONS: Readonly<Record<string, string>> = {
   'consentement.retire': 'Accord retiré',
   'contestation.ouverte': 'Contestation déposée',
   'demande.creee': 'Demande créée',
+  'demande.nouvelle_motivee': 'Nouvelle demande motivée par un changement de situation',
   'demande.consentement_recueilli': 'Demande : accord recueilli',
   'demande.mise_en_file': 'Demande mise en file d’attente',
   'demande.appel_demarre': 'Appel à la DGFiP lancé',

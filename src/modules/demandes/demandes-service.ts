@@ -385,10 +385,13 @@ export class DemandesService {
   }
 
   /** The declarants whose avis was not obtained, and how each was asked (FranceConnect, numéro fiscal or état civil). */
-  async foyersARessaisir(demandeId: string): Promise<Array<{ rang: 1 | 2; voie: 'franceconnect' | 'numero_fiscal' | 'etat_civil' }>> {
+  async foyersARessaisir(
+    demandeId: string,
+    options: { readonly recusAussi?: boolean } = {},
+  ): Promise<Array<{ rang: 1 | 2; voie: 'franceconnect' | 'numero_fiscal' | 'etat_civil' }>> {
     const foyersFiscaux = await findFoyersFiscaux(this.deps.db, demandeId);
     return foyersFiscaux
-      .filter((f) => f.etat !== 'recu')
+      .filter((f) => options.recusAussi === true || f.etat !== 'recu')
       .map((f) => ({ rang: f.parent_rang === 2 ? 2 : 1, voie: f.voie === 'franceconnect' || f.voie === 'etat_civil' ? f.voie : 'numero_fiscal' }));
   }
 
@@ -407,6 +410,14 @@ export class DemandesService {
     if (foyersFiscaux.some((f) => f.etat !== 'recu' && !identifiants.some((i) => i.parentRang === f.parent_rang))) {
       throw new QuotientError('invalid', 'numero_fiscal_manquant', 'Saisissez le numéro fiscal de chaque déclarant dont l’avis n’a pas encore été obtenu.');
     }
+    // The same consent serves the retry only while it stands: withdrawn, a new request asks for a new one.
+    const retire = await db.selectFrom('consentements').select('id').where('demande_id', '=', demandeId).where('retire_le', 'is not', null).executeTakeFirst();
+    if (retire)
+      throw new QuotientError(
+        'conflict',
+        'consentement_retire',
+        'Votre accord pour cette demande a été retiré : faites une nouvelle demande pour donner un nouvel accord.',
+      );
     const demande = await db.selectFrom('demandes').select(['famille_id', 'canal']).where('id', '=', demandeId).executeTakeFirst();
     if (demande) await this.compterEssai(demande.famille_id, demande.canal, acteur, identifiants, essai);
     await this.deps.transitions.executer(async (uow) => {

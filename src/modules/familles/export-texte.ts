@@ -1,18 +1,6 @@
 import { formatDateCourte, isIsoDate } from '../../domain/dates.ts';
 import type { ExportFamille } from './familles-service.ts';
 
-const STATUTS: Record<string, string> = {
-  brouillon: 'brouillon',
-  consentie: 'accord enregistré',
-  en_file: 'en attente d’un créneau d’appel à la DGFiP',
-  en_cours: 'en cours de traitement',
-  calculee: 'quotient calculé',
-  a_verifier: 'à vérifier par un agent',
-  refusee: 'refusée',
-  echouee: 'échouée',
-  a_ressaisir: 'numéro fiscal à saisir de nouveau',
-};
-
 const euros = (n: unknown) =>
   typeof n === 'number' ? `${new Intl.NumberFormat('fr-FR', { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(n)} €` : '—';
 const date = (iso: unknown) => (typeof iso === 'string' && isIsoDate(iso.slice(0, 10)) ? formatDateCourte(iso.slice(0, 10)) : '—');
@@ -39,10 +27,13 @@ export function exportEnTexte(e: ExportFamille): string {
   lines.push('', 'Demandes');
   if (e.demandes.length === 0) lines.push('- aucune');
   for (const d of e.demandes) {
-    lines.push(`- ${String(d.reference)} du ${date(d.creeeLe)} : ${STATUTS[String(d.statut)] ?? String(d.statut)}${d.motif ? ` (${String(d.motif)})` : ''}`);
+    lines.push(
+      `- ${String(d.reference)} du ${date(d.creeeLe)}, ${String(d.canal)} : ${String(d.statut).toLowerCase()}${d.motif ? ` (${String(d.motif)})` : ''}`,
+    );
+    for (const x of (d.decisions as Array<Record<string, unknown>>) ?? []) lines.push(`  décision du ${date(x.decideeLe)} : ${String(x.decision)}`);
     for (const c of (d.consentements as Array<Record<string, unknown>>) ?? []) {
       lines.push(
-        `  accord du parent ${String(c.parent)} le ${date(c.recueilliLe)} (${c.mode === 'en_ligne' ? 'en ligne' : c.mode === 'courriel' ? 'par courriel' : 'formulaire signé'}, texte ${String(c.versionTexte)}) pour : ${(c.donnees as string[]).join(', ')}${c.retireLe ? ` — retiré le ${date(c.retireLe)}` : ''}`,
+        `  accord du parent ${String(c.parent)} le ${date(c.recueilliLe)} (${String(c.mode)}, texte ${String(c.versionTexte)}) pour : ${(c.donnees as string[]).join(', ')}${c.retireLe ? ` — retiré le ${date(c.retireLe)}` : ''}`,
       );
     }
   }
@@ -51,7 +42,7 @@ export function exportEnTexte(e: ExportFamille): string {
     for (const r of e.consentementsRenouvellement) {
       const ec = r.etatCivilConserve as Record<string, unknown> | null;
       lines.push(
-        `- parent ${String(r.parent)}, donné le ${date(r.recueilliLe)} (${r.mode === 'en_ligne' ? 'en ligne' : 'formulaire signé'}, texte ${String(r.versionTexte)}), jusqu’au ${date(r.expireLe)} au plus${r.retireLe ? ` — terminé le ${date(r.retireLe)}` : ''}`,
+        `- parent ${String(r.parent)}, donné le ${date(r.recueilliLe)} (${String(r.mode)}, texte ${String(r.versionTexte)}), jusqu’au ${date(r.expireLe)} au plus${r.retireLe ? ` — terminé le ${date(r.retireLe)}` : ''}`,
         `  état civil conservé : ${ec ? `${String(ec.prenoms)} ${String(ec.nom)}${ec.dateNaissance ? `, né(e) le ${date(ec.dateNaissance)}` : ''}${ec.sexe ? `, sexe ${String(ec.sexe)}` : ''}${ec.naisCodePays ? `, lieu de naissance (code INSEE) ${ec.naisCodePays === '99100' ? `${String(ec.naisCodeDept ?? '')}${String(ec.naisCodeCommune ?? '')}` : String(ec.naisCodePays)}` : ''}` : 'aucun'}`,
       );
     }
@@ -60,21 +51,19 @@ export function exportEnTexte(e: ExportFamille): string {
   if (e.quotients.length === 0) lines.push('- aucun');
   for (const q of e.quotients)
     lines.push(
-      `- ${euros(q.valeurEuros)} par ${q.periode === 'annuelle' ? 'an' : 'mois'}, valable du ${date(q.validiteDu)} au ${date(q.validiteAu)} (${String(q.politique)})`,
+      `- ${euros(q.valeurEuros)} ${String(q.periode)}, valable du ${date(q.validiteDu)} au ${date(q.validiteAu)}, ${String(q.origine)} (${String(q.politique)})`,
     );
   lines.push('', 'Données fiscales reçues de la DGFiP');
   if (e.situationsFiscales.length === 0) lines.push('- aucune');
   for (const s of e.situationsFiscales) {
     lines.push(
-      `- avis des revenus ${String(s.anneeRevenus)} (demande ${String(s.demande)}) : revenu fiscal de référence ${euros(s.rfr)}, ${String(s.nbParts).replace('.', ',')} part(s), ${String(s.nbPac)} personne(s) à charge`,
+      `- avis des revenus ${String(s.anneeDesRevenus)} (demande ${String(s.demande)}, ${String(s.source)}) : revenu fiscal de référence ${euros(s.revenuFiscalDeReference)}, ${String(s.nombreDeParts).replace('.', ',')} part(s), ${String(s.personnesACharge)} personne(s) à charge, situation de famille : ${String(s.situationDeFamille)}`,
     );
   }
   if (e.contestations.length > 0) {
     lines.push('', 'Contestations');
     for (const c of e.contestations)
-      lines.push(
-        `- du ${date(c.ouverteLe)} : ${String(c.motif)} — ${c.statut === 'ouverte' ? 'en cours d’examen' : `traitée${c.reponse ? ` : ${String(c.reponse)}` : ''}`}`,
-      );
+      lines.push(`- du ${date(c.ouverteLe)} : ${String(c.motif)} — ${String(c.statut)}${c.reponse ? ` : ${String(c.reponse)}` : ''}`);
   }
   lines.push('', 'Vous pouvez demander la rectification de ces données ou contester un calcul auprès du service famille.');
   return `${lines.join('\n')}\n`;

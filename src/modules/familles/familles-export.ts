@@ -2,6 +2,8 @@ import { QuotientError } from '../../domain/errors.ts';
 import { motifPourLaFamille } from '../demandes/motifs.ts';
 import type { Acteur } from '../audit/index.ts';
 import { lireEtatCivil } from '../renouvellement/renouvellement-repo.ts';
+import { LIBELLES_DECISION, LIBELLES_ORIGINE_QUOTIENT } from '../../domain/quotient-en-vigueur.ts';
+import { canalEnClair, donneesEnClair, modeEnClair, periodeEnClair, situationEnClair, statutEnClair } from './export-libelles.ts';
 import { maintenant, type FamillesDeps } from './familles-repo.ts';
 
 /** The family's right of access: all that is held about it, in one file. */
@@ -49,7 +51,7 @@ export class ExportsFamilles {
     return {
       exporteLe: maintenant(this.deps),
       famille: { reference: famille.reference, resident: famille.resident === 1, courriel: famille.courriel, creeeLe: famille.creee_le },
-      // The keys are the file the family downloads (and `export-texte.ts` reads): `auFoyer` keeps its name.
+      // The keys are the file the family downloads (and `export-texte.ts` reads): French words and values, no database code.
       parents: parents.map((p) => ({
         rang: p.rang,
         nomNaissance: p.nom_naissance,
@@ -61,29 +63,30 @@ export class ExportsFamilles {
       enfants: enfants.map((e) => ({ prenoms: e.prenoms, nom: e.nom, dateNaissance: e.date_naissance, residence: e.residence })),
       demandes: demandes.map((d) => ({
         reference: d.reference,
-        canal: d.canal,
-        statut: d.statut,
+        canal: canalEnClair(d.canal),
+        statut: statutEnClair(d.statut),
         motif: motifPourLaFamille(d.motif_code, d.motif),
         creeeLe: d.creee_le,
         consentements: consentements
           .filter((c) => c.demande_id === d.id)
           .map((c) => ({
             parent: c.parent_rang,
-            mode: c.mode,
+            mode: modeEnClair(c.mode),
             versionTexte: c.version_texte,
-            donnees: JSON.parse(c.donnees) as string[],
+            donnees: donneesEnClair(JSON.parse(c.donnees)),
             finalite: c.finalite,
             recueilliLe: c.recueilli_le,
             retireLe: c.retire_le,
           })),
         decisions: decisions
           .filter((x) => x.demande_id === d.id)
-          .map((x) => ({ decision: x.decision, justification: x.justification, decideeLe: x.decidee_le })),
+          .map((x) => ({ decision: LIBELLES_DECISION[x.decision] ?? x.decision, justification: x.justification, decideeLe: x.decidee_le })),
       })),
       quotients: quotients.map((q) => ({
         demande: demandes.find((d) => d.id === q.demande_id)?.reference ?? null,
         valeurEuros: q.valeur_cents / 100,
-        periode: q.periode,
+        periode: periodeEnClair(q.periode),
+        origine: LIBELLES_ORIGINE_QUOTIENT[q.origine] ?? q.origine,
         validiteDu: q.valide_du,
         validiteAu: q.valide_au,
         politique: q.politique,
@@ -92,12 +95,18 @@ export class ExportsFamilles {
       situationsFiscales: situations.map((s) => ({
         demande: demandes.find((d) => d.id === s.demandeId)?.reference ?? null,
         parent: s.parent,
-        ...(s.situation as object),
+        ...situationEnClair(s.situation as Record<string, unknown>),
       })),
-      contestations: contestations.map((c) => ({ motif: c.motif, statut: c.statut, reponse: c.reponse, ouverteLe: c.ouverte_le, traiteeLe: c.traitee_le })),
+      contestations: contestations.map((c) => ({
+        motif: c.motif,
+        statut: c.statut === 'ouverte' ? 'en cours d’examen' : 'traitée',
+        reponse: c.reponse,
+        ouverteLe: c.ouverte_le,
+        traiteeLe: c.traitee_le,
+      })),
       consentementsRenouvellement: renouvellements.map((r) => ({
         parent: r.parent_rang,
-        mode: r.mode,
+        mode: modeEnClair(r.mode),
         versionTexte: r.version_texte,
         ressources: JSON.parse(r.ressources) as string[],
         donnees: (JSON.parse(r.donnees) as Array<{ libelle: string }>).map((d) => d.libelle),

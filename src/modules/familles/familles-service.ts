@@ -4,10 +4,12 @@ import { ExportsFamilles, type ExportFamille } from './familles-export.ts';
 import type { CompositionFamille, IdentiteFranceConnect } from './familles-modele.ts';
 import { RechercheFamilles, type CriteresRecherche, type ResultatRecherche } from './familles-recherche.ts';
 import type { FamillesDeps } from './familles-repo.ts';
+import type { QuotientFamille } from './familles-quotients.ts';
 import { SuiviFamilles, type AccordEnCours, type ContestationFamille, type DonneesUtilisees, type HistoriqueDemande } from './familles-suivi.ts';
 
 export { familleSchema, type CompositionFamille, type FamilleSaisie, type IdentiteFranceConnect } from './familles-modele.ts';
 export { type ExportFamille } from './familles-export.ts';
+export { type QuotientFamille } from './familles-quotients.ts';
 export {
   RECHERCHE_GROSSIERE_MAX,
   RECHERCHE_MAX,
@@ -61,6 +63,11 @@ export class FamillesService {
 
   historique(familleId: string): Promise<HistoriqueDemande[]> {
     return this.suivi.historique(familleId);
+  }
+
+  /** The family's QFs, newest first, each marked in force, replaced, expired or to come. */
+  quotients(familleId: string): Promise<QuotientFamille[]> {
+    return this.suivi.quotients(familleId);
   }
 
   accordsEnCours(familleId: string): Promise<AccordEnCours[]> {

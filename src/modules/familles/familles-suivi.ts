@@ -4,36 +4,26 @@ import { newId } from '../demandes/demandes-repo.ts';
 import type { Acteur } from '../audit/index.ts';
 import { retirerRenouvellements } from '../renouvellement/renouvellement-repo.ts';
 import { maintenant, type FamillesDeps } from './familles-repo.ts';
+import { quotientsDeLaFamille, type QuotientFamille } from './familles-quotients.ts';
 
 /** What the family follows of its requests: history, consents in force, contestations, the data used. */
 export class SuiviFamilles {
   constructor(private readonly deps: FamillesDeps) {}
 
-  /** Past requests, newest first, with their QF when there is one (no fiscal detail). */
+  /** Past requests, newest first, with their QF when there is one, marked in force or not (no fiscal detail). */
   async historique(familleId: string): Promise<HistoriqueDemande[]> {
     const { db } = this.deps;
     const rows = await db
       .selectFrom('demandes')
-      .leftJoin('quotients', 'quotients.demande_id', 'demandes.id')
-      .select([
-        'demandes.id',
-        'demandes.reference',
-        'demandes.statut',
-        'demandes.canal',
-        'demandes.creee_le',
-        'demandes.motif',
-        'quotients.valeur_cents',
-        'quotients.periode',
-        'quotients.valide_du',
-        'quotients.valide_au',
-      ])
-      .where('demandes.famille_id', '=', familleId)
-      .orderBy('demandes.creee_le', 'desc')
+      .select(['id', 'reference', 'statut', 'canal', 'creee_le', 'motif'])
+      .where('famille_id', '=', familleId)
+      .orderBy('creee_le', 'desc')
       .execute();
-    const consents =
+    const [quotients, consents] = await Promise.all([
+      this.quotients(familleId),
       rows.length === 0
         ? []
-        : await db
+        : db
             .selectFrom('consentements')
             .select(['demande_id', 'retire_le'])
             .where(
@@ -41,7 +31,8 @@ export class SuiviFamilles {
               'in',
               rows.map((r) => r.id),
             )
-            .execute();
+            .execute(),
+    ]);
     return rows.map((r) => ({
       id: r.id,
       reference: r.reference,
@@ -49,10 +40,14 @@ export class SuiviFamilles {
       canal: r.canal,
       creeeLe: r.creee_le,
       motif: r.motif,
-      quotient:
-        r.valeur_cents === null ? null : { cents: r.valeur_cents, periode: r.periode ?? 'mensuelle', valideDu: r.valide_du ?? '', valideAu: r.valide_au ?? '' },
+      quotient: quotients.find((q) => q.demandeId === r.id) ?? null,
       consentementRetire: consents.some((c) => c.demande_id === r.id && c.retire_le !== null),
     }));
+  }
+
+  /** The family's QFs, newest first, the one in force marked. */
+  quotients(familleId: string): Promise<QuotientFamille[]> {
+    return quotientsDeLaFamille(this.deps, familleId);
   }
 
   /** The consents in force (not withdrawn), newest first: what « Retirer mon accord » would withdraw. */
@@ -221,7 +216,7 @@ export interface HistoriqueDemande {
   readonly canal: string;
   readonly creeeLe: string;
   readonly motif: string | null;
-  readonly quotient: { cents: number; periode: string; valideDu: string; valideAu: string } | null;
+  readonly quotient: QuotientFamille | null;
   readonly consentementRetire: boolean;
 }
 

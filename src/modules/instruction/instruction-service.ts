@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
 import { LIBELLES_CANAL, STATUTS, type CanalDemande, type StatutDemande } from '../../domain/demande.ts';
+import { quotientEnVigueur } from '../../domain/quotient-en-vigueur.ts';
+import { parisDate } from '../../sources/paris-date.ts';
 import { QuotientError, type ErrorDetail } from '../../domain/errors.ts';
 import { ressembleANumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { createSituationFiscale, LIBELLES_AVERTISSEMENTS_AVIS, type Declarant } from '../../domain/situation-fiscale.ts';
@@ -112,6 +114,8 @@ export interface ElementFile {
   readonly canal: string;
   /** When the case reached the queue (ISO). */
   readonly depuis: string;
+  /** The family's QF in force today, recorded before this request (one after it took the request out of the queue). */
+  readonly quotientEnVigueur?: { readonly cents: number; readonly periode: string; readonly valideAu: string };
 }
 
 export interface DecisionPrise {
@@ -211,6 +215,7 @@ export interface InstructionDeps {
   readonly db: Kysely<Schema>;
   readonly journal: JournalAudit;
   readonly coffre: Coffre;
+  readonly clock?: () => number;
 }
 
 const introuvable = () => new QuotientError('not_found', 'dossier_introuvable', 'Dossier introuvable.');
@@ -264,14 +269,26 @@ export class InstructionService {
     if (type !== 'contestation') {
       const rows = await db
         .selectFrom('demandes')
-        .select(['id', 'reference', 'motif_code', 'canal', 'modifiee_le'])
+        .select(['id', 'reference', 'motif_code', 'canal', 'modifiee_le', 'famille_id', 'creee_le'])
         .where('statut', '=', 'a_verifier')
         .orderBy('modifiee_le')
         .execute();
+      const enVigueur = await this.quotientsEnVigueur([...new Set(rows.map((r) => r.famille_id))]);
       for (const r of rows) {
         const c = classer(r.motif_code);
+        const qf = enVigueur.get(r.famille_id);
+        // The family got a QF in force since (a new request went through, an agent set one): this one is superseded.
+        if (qf && qf.calculeLe > r.creee_le) continue;
         if (type === undefined || c.type === type)
-          elements.push({ cible: 'demande', id: r.id, reference: r.reference, ...c, canal: libelleCanal(r.canal), depuis: r.modifiee_le });
+          elements.push({
+            cible: 'demande',
+            id: r.id,
+            reference: r.reference,
+            ...c,
+            canal: libelleCanal(r.canal),
+            depuis: r.modifiee_le,
+            ...(qf ? { quotientEnVigueur: { cents: qf.cents, periode: qf.periode, valideAu: qf.valideAu } } : {}),
+          });
       }
     }
     if (type === undefined || type === 'contestation') {
@@ -296,6 +313,26 @@ export class InstructionService {
         });
     }
     return elements.sort((a, b) => (a.depuis < b.depuis ? -1 : a.depuis > b.depuis ? 1 : 0));
+  }
+
+  /** The QF in force today of each family, by the same rule as the family's space and the attestation. */
+  private async quotientsEnVigueur(familles: readonly string[]) {
+    const enVigueur = new Map<string, { cents: number; periode: string; valideDu: string; valideAu: string; calculeLe: string }>();
+    if (familles.length === 0) return enVigueur;
+    const rows = await this.deps.db
+      .selectFrom('quotients')
+      .select(['famille_id', 'valeur_cents', 'periode', 'valide_du', 'valide_au', 'calcule_le'])
+      .where('famille_id', 'in', familles)
+      .execute();
+    const aujourdhui = parisDate((this.deps.clock ?? Date.now)());
+    for (const familleId of familles) {
+      const qs = rows
+        .filter((r) => r.famille_id === familleId)
+        .map((r) => ({ cents: r.valeur_cents, periode: r.periode, valideDu: r.valide_du, valideAu: r.valide_au, calculeLe: r.calcule_le }));
+      const q = quotientEnVigueur(qs, aujourdhui);
+      if (q) enVigueur.set(familleId, q);
+    }
+    return enVigueur;
   }
 
   /**

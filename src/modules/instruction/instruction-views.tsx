@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { formatDateCourte, formatDateFrancaise } from '../../domain/dates.ts';
 import { STATUTS } from '../../domain/demande.ts';
+import { LIBELLES_DECISION } from '../../domain/quotient-en-vigueur.ts';
 import type { ErrorDetail } from '../../domain/errors.ts';
 import { formatEuros, formatNombre } from '../../domain/money.ts';
 import type { Declarant } from '../../domain/situation-fiscale.ts';
@@ -22,12 +23,6 @@ import {
 
 export const BASE = '/agents/instruction';
 
-const LIBELLES_DECISION: Record<string, string> = {
-  confirme: 'Confirmée : quotient calculé à partir de l’avis',
-  qf_manuel: 'Quotient fixé à la main',
-  refuse: 'Refusée',
-  resaisie: 'Numéro fiscal à saisir de nouveau',
-};
 const LIBELLES_ORIGINE: Record<string, string> = {
   calcul: 'calculé automatiquement',
   instructeur: 'calculé après vérification par un instructeur',
@@ -154,6 +149,15 @@ export function FilePage({
                   <dd>
                     {courte(e.depuis)} ({attente(e.depuis, maintenant)})
                   </dd>
+                  {e.quotientEnVigueur ? (
+                    <>
+                      <dt>Quotient en vigueur</dt>
+                      <dd>
+                        la famille a déjà un quotient valable : {formatEuros(e.quotientEnVigueur.cents)}{' '}
+                        {e.quotientEnVigueur.periode === 'annuelle' ? 'par an' : 'par mois'}, jusqu’au {formatDateFrancaise(e.quotientEnVigueur.valideAu)}
+                      </dd>
+                    </>
+                  ) : null}
                 </dl>
               </li>
             ))}

@@ -39,12 +39,14 @@ import type { RenouvellementService } from '../renouvellement/renouvellement-ser
 import { registerAvisFranceConnect, type Saisie } from './avis-franceconnect.tsx';
 import type { NumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { registerMesDonneesRoutes } from './mes-donnees-routes.tsx';
+import { MOTIFS_CONFIDENTIELS } from '../demandes/motifs.ts';
+import { HistoriquePage } from './quotient-views.tsx';
+import { registerNouvelleDemande } from './nouvelle-demande.tsx';
 import {
   AccordPage,
   AttentePage,
   ContestationPage,
   CompositionPage,
-  HistoriquePage,
   InformationPage,
   MessagePage,
   NumeroPage,
@@ -204,12 +206,17 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     return { choisis, lecture, franceConnect: choisis.filter((a) => a.voie === 'franceconnect').map((a) => a.rang) };
   }
 
+  // A QF already in force: why ask again? Asked before any step that leads to a DGFiP call.
+  const { detour } = registerNouvelleDemande(app, { familles, journal: deps.journal, page, signedIn, acteurDe });
+
   // ---------------------------------------------------------------------------------------
   // Step 1
 
   app.get('/mon-quotient', async (request, reply) => {
     const compte = signedIn(request, reply);
     if (!compte) return reply;
+    const ailleurs = await detour(request, compte);
+    if (ailleurs) return reply.redirect(ailleurs, 303);
     const composition = await familles.composition(compte.familleId);
     const fc = attendus(compte, composition, [1])[0]?.voie === 'franceconnect';
     return page(
@@ -226,6 +233,8 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
   app.get('/mon-quotient/accord', async (request, reply) => {
     const compte = signedIn(request, reply);
     if (!compte) return reply;
+    const ailleurs = await detour(request, compte);
+    if (ailleurs) return reply.redirect(ailleurs, 303);
     const composition = await familles.composition(compte.familleId);
     if (composition.aCompleter) return reply.redirect('/mon-foyer', 303);
     // Nothing is ticked beforehand, the standing consent least of all.
@@ -239,6 +248,8 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
 
   app.post('/mon-quotient/accord', async (request, reply) => {
     const compte = requireFamille(request);
+    const ailleurs = await detour(request, compte);
+    if (ailleurs) return reply.redirect(ailleurs, 303);
     const composition = await familles.composition(compte.familleId);
     if (composition.aCompleter) return reply.redirect('/mon-foyer', 303);
     const lecture = lireFormulaire(schemaAccord(composition, dureeRenouvellement !== null), request.body);
@@ -361,6 +372,8 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
       );
     }
     delete request.session.parcours;
+    // The reason given serves this one request; another one will be asked again.
+    delete request.session.raisonNouvelleDemande;
     deps.wake();
     // The answer at once when the quota allows; otherwise the page of the request shows the queue.
     await demandes.attendre(id, deps.attenteMs ?? 8_000);
@@ -406,8 +419,11 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     errors: ErrorDetail[],
     choix?: 'franceconnect' | 'numero',
   ): Promise<{ ressaisie?: Ressaisie }> {
-    if (etat.statut !== 'a_ressaisir' && etat.statut !== 'echouee') return {};
-    const foyers = await demandes.foyersARessaisir(etat.id);
+    // In review because no avis matched the numbers typed: the family may correct them itself. Offered for every reason the
+    // family reads the same way (an unknown number, someone else's, a close match), so that the offer tells none apart.
+    const corrigible = etat.statut === 'a_verifier' && etat.motifCode !== null && MOTIFS_CONFIDENTIELS.has(etat.motifCode);
+    if (etat.statut !== 'a_ressaisir' && etat.statut !== 'echouee' && !corrigible) return {};
+    const foyers = (await demandes.foyersARessaisir(etat.id, corrigible ? { recusAussi: true } : {})).filter((f) => !corrigible || f.voie === 'numero_fiscal');
     if (foyers.length === 0) return {};
     const composition = await familles.composition(compte.familleId);
     // An état civil is given again on its own page; this form offers the numéro fiscal instead.
@@ -534,7 +550,8 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     const compte = signedIn(request, reply);
     if (!compte) return reply;
     const [historique, contestations] = await Promise.all([familles.historique(compte.familleId), familles.contestations(compte.familleId)]);
-    return page(request, reply, 'Mes demandes', <HistoriquePage demandes={historique} contestations={contestations} />);
+    const enVigueur = historique.find((d) => d.quotient?.etat === 'en_vigueur')?.quotient ?? undefined;
+    return page(request, reply, 'Mes demandes', <HistoriquePage demandes={historique} contestations={contestations} enVigueur={enVigueur} />);
   });
 
   registerMesDonneesRoutes(app, { familles, page, signedIn, acteurDe, ...(deps.renouvellement ? { renouvellement: deps.renouvellement } : {}) });

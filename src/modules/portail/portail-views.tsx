@@ -1,9 +1,8 @@
 import { Fragment, type ComponentChildren } from 'preact';
 import { formatDateFrancaise } from '../../domain/dates.ts';
-import { STATUTS, type StatutDemande } from '../../domain/demande.ts';
+import { STATUTS } from '../../domain/demande.ts';
 import type { ErrorDetail } from '../../domain/errors.ts';
 import { donneesEnClair, type Habilitation } from '../../domain/habilitation.ts';
-import { formatEuros } from '../../domain/money.ts';
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
 import {
   ANCRE_ERREURS,
@@ -24,7 +23,7 @@ import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import type { EtatDemande } from '../demandes/demandes-service.ts';
 import { motifPourLaFamille } from '../demandes/motifs.ts';
 import { AVIS_FAMILLES } from '../incident/interrupteurs.ts';
-import type { AccordEnCours, ContestationFamille, DonneesUtilisees, CompositionFamille, HistoriqueDemande } from '../familles/familles-service.ts';
+import type { AccordEnCours, DonneesUtilisees, CompositionFamille } from '../familles/familles-service.ts';
 import { ChampsComposition } from '../familles/formulaire-composition.tsx';
 import type { RenouvellementFamille } from '../renouvellement/renouvellement-service.ts';
 import { CaseRenouvellement, ExplicationRenouvellement, MentionRenouvellement, SectionRenouvellement } from './renouvellement-views.tsx';
@@ -506,6 +505,15 @@ export function StatutPage({ etat, commune, ressaisie }: { etat: EtatDemande; co
                 nouveau l’état civil.
               </p>
             </>
+          ) : etat.statut === 'a_verifier' ? (
+            <>
+              <h2>Vérifiez le numéro fiscal saisi</h2>
+              <p>
+                Un chiffre mal tapé suffit pour que l’avis ne soit pas trouvé. Si vous vous êtes trompé, corrigez{' '}
+                {attendus.length > 1 ? 'les numéros fiscaux' : 'le numéro fiscal'} et relancez la demande : votre accord reste valable, inutile de le redonner.
+                Sinon, vous n’avez rien à faire : un agent va vérifier.
+              </p>
+            </>
           ) : (
             <>
               <h2>Saisir de nouveau le numéro fiscal</h2>
@@ -638,84 +646,13 @@ export function MessagePage({ title, children }: { title: string; children: Comp
 // -------------------------------------------------------------------------------------------
 // History and rights
 
-const ETATS_CONTESTATION: Record<string, string> = { ouverte: 'En cours d’examen' };
-
-export function HistoriquePage({ demandes, contestations }: { demandes: readonly HistoriqueDemande[]; contestations: readonly ContestationFamille[] }) {
-  return (
-    <>
-      <h1>Mes demandes</h1>
-      {demandes.length === 0 ? (
-        <p>
-          Aucune demande pour le moment. <a href="/mon-quotient">Calculer mon quotient familial</a>
-        </p>
-      ) : (
-        <div class="table-wrapper">
-          <table>
-            <caption>Demandes de quotient familial, de la plus récente à la plus ancienne</caption>
-            <thead>
-              <tr>
-                <th scope="col">Référence</th>
-                <th scope="col">Date</th>
-                <th scope="col">État</th>
-                <th scope="col">Quotient familial</th>
-              </tr>
-            </thead>
-            <tbody>
-              {demandes.map((d) => (
-                <tr key={d.id}>
-                  <th scope="row">
-                    <a href={`/mon-quotient/demandes/${d.id}`}>{d.reference}</a>
-                  </th>
-                  <td>{date(d.creeeLe)}</td>
-                  <td>
-                    {STATUTS[d.statut as StatutDemande]?.libelle ?? d.statut}
-                    {d.consentementRetire ? ' (accord retiré)' : ''}
-                  </td>
-                  <td>
-                    {d.quotient
-                      ? `${formatEuros(d.quotient.cents)} ${d.quotient.periode === 'annuelle' ? 'par an' : 'par mois'}, du ${date(d.quotient.valideDu)} au ${date(d.quotient.valideAu)}`
-                      : '—'}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {contestations.length > 0 ? (
-        <>
-          <h2>Mes signalements</h2>
-          <ul>
-            {contestations.map((c) => (
-              <li key={c.id}>
-                <p>
-                  <strong>{c.demande ? `Demande ${c.demande}` : 'Signalement'}</strong>, envoyé le {date(c.ouverteLe)} :{' '}
-                  {ETATS_CONTESTATION[c.statut] ?? `traité le ${date(c.traiteeLe)}`}.
-                </p>
-                {/* The family's own words, line breaks kept, long words wrapped on a phone. */}
-                <p class="export-texte">Votre message : {c.motif}</p>
-                {c.reponse ? <p class="export-texte">Réponse de la mairie : {c.reponse}</p> : null}
-              </li>
-            ))}
-          </ul>
-        </>
-      ) : null}
-      <p>
-        <a href="/mon-quotient">Nouvelle demande</a> · <a href="/mes-donnees">Mes données et mes droits</a>
-      </p>
-    </>
-  );
-}
-
 export function MesDonneesPage({
-  csrf,
   message,
   accords,
   composition,
   renouvellements = [],
   renouvellementPropose = false,
 }: {
-  csrf: string;
   message?: string;
   accords: readonly AccordEnCours[];
   composition: CompositionFamille;
@@ -764,19 +701,47 @@ export function MesDonneesPage({
               </li>
             ))}
           </ul>
-          <form method="post" action="/mes-donnees/retrait">
-            <Csrf token={csrf} />
-            <button class="button button--secondary" type="submit">
+          <p>
+            <a class="button button--secondary" href="/mes-donnees/retrait">
               Retirer mon accord
-            </button>
-          </form>
+            </a>
+          </p>
         </>
       )}
-      {renouvellementPropose || renouvellements.length > 0 ? <SectionRenouvellement csrf={csrf} accords={renouvellements} nom={nom} /> : null}
+      {renouvellementPropose || renouvellements.length > 0 ? <SectionRenouvellement accords={renouvellements} nom={nom} /> : null}
       <h2>Rectifier ou contester</h2>
       <p>
         Pour corriger votre foyer, allez sur <a href="/mon-foyer">Mon foyer</a>. Pour contester un calcul, ouvrez la demande depuis{' '}
         <a href="/mes-demandes">Mes demandes</a>.
+      </p>
+    </>
+  );
+}
+
+/** The step before a withdrawal: what it does, then one button to do it and one to go back. */
+export function ConfirmationRetraitPage({ csrf, action, renouvellementDe }: { csrf: string; action: string; renouvellementDe?: string }) {
+  return (
+    <>
+      <h1>{renouvellementDe ? `Retirer l’accord de renouvellement de ${renouvellementDe} ?` : 'Retirer mon accord ?'}</h1>
+      {renouvellementDe ? (
+        <p class="lead">
+          La commune ne redemandera plus chaque année l’avis d’imposition de {renouvellementDe}, et l’état civil gardé pour cela sera effacé. Pour un prochain
+          calcul, il faudra donner un nouvel accord.
+        </p>
+      ) : (
+        <p class="lead">
+          Plus aucune demande ne sera faite à la DGFiP pour votre foyer sans un nouvel accord, y compris les mises à jour annuelles. Les quotients déjà calculés
+          restent appliqués jusqu’à la fin de leur validité.
+        </p>
+      )}
+      <form method="post" action={action}>
+        <Csrf token={csrf} />
+        <button class="button" type="submit">
+          {renouvellementDe ? 'Oui, retirer cet accord' : 'Oui, retirer mon accord'}
+        </button>
+      </form>
+      <p>
+        <a href="/mes-donnees">Non, revenir à mes données</a>
       </p>
     </>
   );

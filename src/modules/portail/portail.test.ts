@@ -189,9 +189,19 @@ test('contestation, history, export and withdrawal of consent', async () => {
   assert.equal(data.quotients.length, 1);
   assert.equal(data.contestations.length, 1);
   assert.equal(json.body.includes(SPI), false);
+  // French words and values for a person, not the database's codes nor the DGFiP's field names.
+  assert.doesNotMatch(json.body, /nmNaiDec1|"situationFamille"|"calculee"|"en_ligne"|"champ"/);
+  const demande = (JSON.parse(json.body) as { demandes: Array<{ statut: string; consentements: Array<{ donnees: string[]; mode: string }> }> }).demandes[0];
+  assert.equal(demande?.statut, 'Quotient calculé');
+  assert.equal(demande?.consentements[0]?.mode, 'en ligne');
+  assert.ok(demande?.consentements[0]?.donnees.includes('le revenu fiscal de référence'));
+  assert.match(json.body, /"situationDeFamille": "(célibataire|marié\(e\)s|pacsé\(e\)s|divorcé\(e\)|veuf\(ve\))"/);
   const texte = await t.get(jar, '/mes-donnees/export');
   assert.match(texte.body, /Quotients familiaux/);
   assert.match(texte.body, /Données fiscales reçues de la DGFiP/);
+  assert.doesNotMatch(texte.body, /\[object Object\]/);
+  assert.match(texte.body, /pour : le revenu fiscal de référence, le nombre de parts/);
+  assert.match(texte.body, /situation de famille : /);
 
   // Withdrawal: a form without its CSRF token changes nothing; with it, the consents are withdrawn.
   const forged = await t.post(jar, null, '/mes-donnees/retrait', {});
@@ -199,11 +209,22 @@ test('contestation, history, export and withdrawal of consent', async () => {
   const open = () => t.database.db.selectFrom('consentements').select('retire_le').execute();
   assert.ok((await open()).every((c) => c.retire_le === null));
   assert.match((await t.get(jar, '/mes-donnees')).body, /Accord de Léa Roux donné le/);
-  const retrait = await t.post(jar, '/mes-donnees', '/mes-donnees/retrait', {});
-  assert.equal(retrait.statusCode, 200);
+  // « Retirer mon accord » asks to confirm first; the confirmation posts, then the browser is sent back to « Mes données ».
+  assert.match((await t.get(jar, '/mes-donnees')).body, /href="\/mes-donnees\/retrait"/);
+  const confirmation = await t.get(jar, '/mes-donnees/retrait');
+  assert.match(confirmation.body, /Retirer mon accord \?/);
+  assert.ok(
+    (await open()).every((c) => c.retire_le === null),
+    'the confirmation page changes nothing',
+  );
+  const poste = await t.post(jar, '/mes-donnees/retrait', '/mes-donnees/retrait', {});
+  assert.equal(poste.statusCode, 303);
+  assert.equal(poste.headers.location, '/mes-donnees');
+  const retrait = await t.get(jar, '/mes-donnees');
   assert.match(retrait.body, /Votre accord est retiré/);
+  assert.doesNotMatch((await t.get(jar, '/mes-donnees')).body, /Votre accord est retiré/, 'a refresh says it once only');
   assert.match(retrait.body, /Aucun accord en cours/);
-  assert.doesNotMatch(retrait.body, /action="\/mes-donnees\/retrait"/, 'nothing left to withdraw');
+  assert.doesNotMatch(retrait.body, /href="\/mes-donnees\/retrait"/, 'nothing left to withdraw');
   assert.ok((await open()).every((c) => c.retire_le !== null));
   assert.match((await t.get(jar, '/mes-demandes')).body, /accord retiré/);
   await assertNoSpiStored(SPI);
@@ -377,7 +398,7 @@ test('re-entry: a failed request asks the numéro fiscal again, never echoes it,
   assert.match(result.body, /Votre quotient familial/);
   assert.doesNotMatch(result.body, /Saisir de nouveau/);
   // Once calculated there is nothing to type again: the form's address only leads back.
-  assert.equal((await t.post(jar, '/mes-donnees', url, { 'numero-1': SPI })).headers.location, location);
+  assert.equal((await t.post(jar, '/mon-foyer', url, { 'numero-1': SPI })).headers.location, location);
   assert.equal(result.body.includes(SPI), false);
 });
 
@@ -480,6 +501,14 @@ test('Mon foyer: a parent who lives elsewhere and a child in alternating residen
 
   // Had he lived with them, both would be expected on one avis, or two avis asked: hers alone goes to an agent.
   assert.equal((await t.post(jar, '/mon-foyer', '/mon-foyer', { ...composition, 'parent2-foyer': 'oui' })).statusCode, 303);
+  // A QF is in force now: a new request first says so and asks what changed, before any step leading to a call.
+  assert.equal((await t.get(jar, '/mon-quotient/accord')).headers.location, '/mon-quotient/pourquoi');
+  const pourquoi = await t.get(jar, '/mon-quotient/pourquoi');
+  assert.match(pourquoi.body, /Vous avez déjà un quotient familial en vigueur/);
+  assert.equal((await t.post(jar, '/mon-quotient/pourquoi', '/mon-quotient/pourquoi', {})).statusCode, 400, 'a reason is asked');
+  assert.equal((await t.post(jar, '/mon-quotient/pourquoi', '/mon-quotient/pourquoi', { raison: 'union' })).headers.location, '/mon-quotient/accord');
+  const motivee = (await t.harness.journal.query({ target: { type: 'famille', id: familleId } })).entries.find((e) => e.action === 'demande.nouvelle_motivee');
+  assert.equal(motivee?.details?.raison, 'union', 'the reason is journaled');
   const accordCouple = await t.get(jar, '/mon-quotient/accord');
   assert.match(accordCouple.body, /name="situation"/);
   assert.match(accordCouple.body, /id="accord-2"/);

@@ -1,7 +1,7 @@
 import { formatDateFrancaise } from '../../domain/dates.ts';
 import { texteRenouvellement, VERSION_TEXTE_RENOUVELLEMENT } from '../../domain/consentement-renouvellement.ts';
 import type { ErrorDetail } from '../../domain/errors.ts';
-import { CheckboxField, Csrf, FieldError, errorOf } from '../../http/ui/components.tsx';
+import { CheckboxField, FieldError, errorOf } from '../../http/ui/components.tsx';
 import type { RenouvellementFamille } from '../renouvellement/renouvellement-service.ts';
 
 const date = (iso: string | null) => (iso ? formatDateFrancaise(iso.slice(0, 10)) : '—');
@@ -54,7 +54,7 @@ const MODES: Record<string, string> = { en_ligne: 'en ligne', formulaire_signe: 
  * « Mes données »: the standing consents in force, each with who, since when, until when and what
  * it covers, and its one-click withdrawal; the ended ones below, briefly.
  */
-export function SectionRenouvellement({ csrf, accords, nom }: { csrf: string; accords: readonly RenouvellementFamille[]; nom: (rang: 1 | 2) => string }) {
+export function SectionRenouvellement({ accords, nom }: { accords: readonly RenouvellementFamille[]; nom: (rang: 1 | 2) => string }) {
   const enVigueur = accords.filter((a) => a.etat === 'en_vigueur');
   const termines = accords.filter((a) => a.etat !== 'en_vigueur');
   return (
@@ -79,12 +79,12 @@ export function SectionRenouvellement({ csrf, accords, nom }: { csrf: string; ac
                   ? 'Son état civil est gardé, chiffré, pour cette demande annuelle.'
                   : 'Son état civil sera gardé, chiffré, dès que l’avis de sa demande aura été reçu et vérifié.'}
               </p>
-              <form method="post" action={`/mes-donnees/renouvellement/${a.id}/retrait`}>
-                <Csrf token={csrf} />
-                <button class="button button--secondary" type="submit">
+              {/* A page asks to confirm: one click away from an irreversible deletion is too close. */}
+              <p>
+                <a class="button button--secondary" href={`/mes-donnees/renouvellement/${a.id}/retrait`}>
                   Retirer l’accord de renouvellement de {nom(a.parent)}
-                </button>
-              </form>
+                </a>
+              </p>
             </li>
           ))}
         </ul>

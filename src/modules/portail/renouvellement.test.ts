@@ -110,10 +110,17 @@ test('ticked: recorded with the request, shown in « Mes données » and the exp
   const refus = await t.post(autre.jar, '/mon-foyer', url, {});
   assert.equal(refus.statusCode, 404);
   assert.equal((await standing(familleId))[0]?.retire_le, null);
-  assert.equal((await t.post(jar, '/mes-donnees', '/mes-donnees/renouvellement/pas-un-identifiant/retrait', {})).statusCode, 404);
+  assert.equal((await t.post(jar, '/mon-foyer', '/mes-donnees/renouvellement/pas-un-identifiant/retrait', {})).statusCode, 404);
 
-  const retrait = await t.post(jar, '/mes-donnees', url, {});
-  assert.equal(retrait.statusCode, 200);
+  // « Mes données » links to a page that asks to confirm; its button posts, then the browser is sent back (POST, redirect, GET).
+  const confirmation = await t.get(jar, url);
+  assert.equal(confirmation.statusCode, 200);
+  assert.match(confirmation.body, /Retirer l’accord de renouvellement de Paul Bertin \?/);
+  assert.equal((await standing(familleId))[0]?.retire_le, null, 'the confirmation page changes nothing');
+  const poste = await t.post(jar, url, url, {});
+  assert.equal(poste.statusCode, 303);
+  assert.equal(poste.headers.location, '/mes-donnees');
+  const retrait = await t.get(jar, '/mes-donnees');
   assert.match(
     retrait.body,
     /L’accord de renouvellement de Paul Bertin est retiré : la commune ne redemandera plus son avis chaque année, et son état civil gardé pour cela est effacé/,
@@ -127,8 +134,10 @@ test('ticked: recorded with the request, shown in « Mes données » and the exp
   assert.equal(entree?.actor.type, 'famille');
   assert.equal(entree?.actor.id, compteId);
   assert.ok(journal.entries.some((e) => e.action === 'consentement_renouvellement.recueilli'));
-  // A second click (back button): said, harmless.
-  assert.match((await t.post(jar, '/mes-donnees', url, {})).body, /était déjà terminé : rien à retirer/);
+  // Refreshed, the page says nothing again; a second post (back button): said, harmless.
+  assert.doesNotMatch((await t.get(jar, '/mes-donnees')).body, /est retiré/);
+  assert.equal((await t.post(jar, '/mon-foyer', url, {})).statusCode, 303);
+  assert.match((await t.get(jar, '/mes-donnees')).body, /était déjà terminé : rien à retirer/);
   assert.equal((await t.harness.journal.verify()).intact, true);
 });
 
@@ -137,8 +146,9 @@ test('« Retirer mon accord » withdraws the standing consent too, and its état
   await demander(jar, { 'renouvellement-1': 'oui' });
   const [row] = await standing(familleId);
   assert.ok(row?.etat_civil_le);
-  const res = await t.post(jar, '/mes-donnees', '/mes-donnees/retrait', {});
-  assert.equal(res.statusCode, 200);
+  assert.equal((await t.post(jar, '/mes-donnees/retrait', '/mes-donnees/retrait', {})).statusCode, 303);
+  const res = await t.get(jar, '/mes-donnees');
+  assert.match(res.body, /Votre accord est retiré/);
   assert.match(res.body, /les accords de renouvellement sont retirés aussi/);
   assert.match(res.body, /Aucun accord de renouvellement en cours/);
   assert.equal((await standing(familleId))[0]?.fin_motif, 'retrait');

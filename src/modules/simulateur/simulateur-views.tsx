@@ -199,6 +199,9 @@ function Resultat({ estimation }: { estimation: Estimation }) {
           votre accord. Il peut différer de cette estimation si un chiffre saisi ne correspond pas à l’avis retenu ou si votre situation est particulière.
         </p>
         <p>
+          <a class="button" href="/mon-quotient">
+            Faire ma demande
+          </a>{' '}
           <a href="/#etapes">Comment faire votre demande</a>
         </p>
       </div>
