@@ -1,4 +1,15 @@
+import { formatDateFrancaise } from '../../domain/dates.ts';
 import { FieldError } from './components.tsx';
+
+/** What the views show of an uploaded avis: what it is, never what it says. */
+export interface AvisEnCours {
+  readonly id: string;
+  readonly format: string;
+  readonly taille: number;
+  readonly deposeLe: string;
+  readonly expireLe: string;
+}
+
 
 /** What the family reads wherever it may send its avis: what is accepted, and what becomes of the file. */
 export function tailleEnClair(ko: number): string {
@@ -40,5 +51,36 @@ export function ChampAvis({
         aria-invalid={error !== undefined ? 'true' : undefined}
       />
     </div>
+  );
+}
+
+/** The day of an ISO instant, in Paris (where the family and the agents are). */
+export function jourDe(iso: string): string {
+  return formatDateFrancaise(new Date(iso).toLocaleDateString('sv-SE', { timeZone: 'Europe/Paris' }));
+}
+
+const FORMATS: Record<string, string> = { pdf: 'Document PDF', jpeg: 'Photo JPEG', png: 'Image PNG' };
+export const formatEnClair = (format: string) => FORMATS[format] ?? format;
+
+/** On an instructor's case: the avis the family sent, to open in a new tab (each opening journaled). */
+export function AvisDuDossier({ avis }: { avis: readonly AvisEnCours[] }) {
+  if (avis.length === 0) return null;
+  return (
+    <section aria-labelledby="avis-depose-titre">
+      <h2 id="avis-depose-titre">Avis d’imposition envoyé par la famille</h2>
+      <ul>
+        {avis.map((a) => (
+          <li key={a.id}>
+            <a href={`/agents/instruction/avis/${a.id}`} target="_blank" rel="noopener">
+              Ouvrir le document ({formatEnClair(a.format).toLowerCase()}, {Math.max(1, Math.round(a.taille / 1024))} Ko, envoyé le {jourDe(a.deposeLe)})
+            </a>
+          </li>
+        ))}
+      </ul>
+      <p class="hint">
+        Le document montre le numéro fiscal : ne le recopiez nulle part. Chaque ouverture est enregistrée au journal ; il est détruit à votre décision (au plus
+        tard le {jourDe(avis.at(-1)?.expireLe ?? new Date().toISOString())}).
+      </p>
+    </section>
   );
 }

@@ -1,17 +1,8 @@
 import { STATUTS, type StatutDemande } from '../../domain/demande.ts';
-import { formatDateFrancaise } from '../../domain/dates.ts';
 import type { ErrorDetail } from '../../domain/errors.ts';
-import { ChampAvis } from '../../http/ui/champ-avis.tsx';
+import { ChampAvis, formatEnClair, jourDe } from '../../http/ui/champ-avis.tsx';
 import { Alert, Csrf, Erreurs, errorOf, ANCRE_ERREURS } from '../../http/ui/components.tsx';
 import type { AvisDepose } from './avis-service.ts';
-
-/** The day of an ISO instant, in Paris (where the family and the agents are). */
-export function jourDe(iso: string): string {
-  return formatDateFrancaise(new Date(iso).toLocaleDateString('sv-SE', { timeZone: 'Europe/Paris' }));
-}
-
-const FORMATS: Record<string, string> = { pdf: 'Document PDF', jpeg: 'Photo JPEG', png: 'Image PNG' };
-export const formatEnClair = (format: string) => FORMATS[format] ?? format;
 
 export interface DemandeAvis {
   readonly id: string;
@@ -84,25 +75,3 @@ export function AvisPage({
   );
 }
 
-/** On an instructor's case: the avis the family sent, to open in a new tab (each opening journaled). */
-export function AvisDuDossier({ avis }: { avis: readonly AvisDepose[] }) {
-  if (avis.length === 0) return null;
-  return (
-    <section aria-labelledby="avis-depose-titre">
-      <h2 id="avis-depose-titre">Avis d’imposition envoyé par la famille</h2>
-      <ul>
-        {avis.map((a) => (
-          <li key={a.id}>
-            <a href={`/agents/instruction/avis/${a.id}`} target="_blank" rel="noopener">
-              Ouvrir le document ({formatEnClair(a.format).toLowerCase()}, {Math.max(1, Math.round(a.taille / 1024))} Ko, envoyé le {jourDe(a.deposeLe)})
-            </a>
-          </li>
-        ))}
-      </ul>
-      <p class="hint">
-        Le document montre le numéro fiscal : ne le recopiez nulle part. Chaque ouverture est enregistrée au journal ; il est détruit à votre décision (au plus
-        tard le {jourDe(avis.at(-1)?.expireLe ?? new Date().toISOString())}).
-      </p>
-    </section>
-  );
-}

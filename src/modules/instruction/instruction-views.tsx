@@ -1,3 +1,4 @@
+import { AvisDuDossier, type AvisEnCours } from '../../http/ui/champ-avis.tsx';
 import type { ComponentChildren } from 'preact';
 import { formatDateCourte, formatDateFrancaise } from '../../domain/dates.ts';
 import { STATUTS } from '../../domain/demande.ts';
@@ -585,6 +586,7 @@ export function DossierDemandePage({
   values,
   errors,
   periode,
+  avis = [],
 }: {
   d: DossierDemande;
   csrf: string;
@@ -592,6 +594,7 @@ export function DossierDemandePage({
   values: ValeursDecision | null;
   errors: readonly ErrorDetail[];
   periode: string;
+  avis?: readonly AvisEnCours[];
 }) {
   return (
     <>
@@ -601,6 +604,7 @@ export function DossierDemandePage({
       <Resultat d={d} />
       <CompositionConnue d={d} />
       <Avis d={d} />
+      <AvisDuDossier avis={avis} />
       {d.aDecider ? <FormulairesDecision d={d} csrf={csrf} values={values} errors={errors} periode={periode} /> : null}
       {d.contestationsOuvertes.length > 0 ? (
         <p>
@@ -676,6 +680,7 @@ export function DossierContestationPage({
   values,
   errors,
   periode,
+  avis = [],
 }: {
   c: DossierContestation;
   csrf: string;
@@ -683,6 +688,7 @@ export function DossierContestationPage({
   values: ValeursReponse | null;
   errors: readonly ErrorDetail[];
   periode: string;
+  avis?: readonly AvisEnCours[];
 }) {
   const suiteError = errorOf(errors, 'suite');
   return (
@@ -694,6 +700,7 @@ export function DossierContestationPage({
       <blockquote class="instruction-message">
         <p>{c.message}</p>
       </blockquote>
+      <AvisDuDossier avis={avis} />
       {c.dossier ? (
         <>
           <CompositionConnue d={c.dossier} />
