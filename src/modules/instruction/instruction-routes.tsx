@@ -179,7 +179,7 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
       .header('cache-control', 'no-store, private')
       .header('pragma', 'no-cache')
       .header('x-content-type-options', 'nosniff')
-      .header('content-security-policy', "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; object-src 'self'; frame-ancestors 'self'")
+      .header('content-security-policy', "default-src 'none'; img-src 'self'; object-src 'self'; frame-ancestors 'self'")
       .send(octets);
   });
 
