@@ -46,6 +46,7 @@ import { creerAlerteur, type Alerteur } from '../modules/incident/alerter.ts';
 import { GardeIntegrite } from '../modules/incident/garde-integrite.ts';
 import { IncidentService } from '../modules/incident/incident-service.ts';
 import { CacheIncidents, suspensionDe, type SuspensionAppels } from '../modules/incident/interrupteurs.ts';
+import { AvisService } from '../modules/avis/avis-service.ts';
 import { DecisionsService } from '../modules/instruction/decisions-service.ts';
 import { InstructionService } from '../modules/instruction/instruction-service.ts';
 import { RenouvellementService } from '../modules/renouvellement/renouvellement-service.ts';
@@ -209,6 +210,8 @@ export interface Services {
   readonly clesApi: ClesApiService;
   readonly instruction: InstructionService;
   readonly decisions: DecisionsService;
+  /** Avis uploaded by families (issue 15): encrypted in the silo, destroyed at the decision or after their delay. */
+  readonly avis: AvisService;
   readonly facturation: FacturationService;
   readonly controle: ControleService;
   readonly tableauDeBord: TableauDeBordService;
@@ -508,7 +511,8 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
   const boucle = new BoucleTraitement({ service: traitement, db, instanceId, logger, suspension });
   const wake = () => boucle.wake();
   const agents = new AgentsService({ db, journal });
-  const retention = new RetentionService({ db, coffre, journal, conservation: config.commune.conservation, renouvellement });
+  const avis = new AvisService({ db, coffre, journal, transitions, reglages: config.commune.avisDepose });
+  const retention = new RetentionService({ db, coffre, journal, conservation: config.commune.conservation, renouvellement, avis });
   const reglages = reglagesDetection(config.commune.securite);
   const detection = new DetectionService({ db, store: incident.alertesStore, config: reglages, logger, quota: dgfip.quota });
 
@@ -606,7 +610,8 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
     agents,
     clesApi: new ClesApiService({ db, journal }),
     instruction: new InstructionService({ db, journal, coffre }),
-    decisions: new DecisionsService({ db, coffre, transitions, quotients }),
+    decisions: new DecisionsService({ db, coffre, transitions, quotients, avis }),
+    avis,
     facturation: new FacturationService({ db, journal }),
     controle: new ControleService({ db, journal, agents, integrite: incident.integrite }),
     tableauDeBord: new TableauDeBordService({ db, journal, quota: dgfip.quota }),

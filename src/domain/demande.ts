@@ -149,6 +149,8 @@ export type EvenementDemande =
    * calculated, answered with a document the family presented): a new request, straight to review.
    */
   | { readonly type: 'reexamen' }
+  /** The family uploaded its avis after the call failed or the number must be typed again: an instructor reads it. */
+  | { readonly type: 'avis_depose' }
   | { readonly type: 'annulation'; readonly par: 'famille' | 'agent' }
   | { readonly type: 'expiration' };
 
@@ -165,6 +167,7 @@ export const TYPES_EVENEMENT: readonly TypeEvenement[] = [
   'nouvelle_saisie',
   'decision_instructeur',
   'reexamen',
+  'avis_depose',
   'annulation',
   'expiration',
 ];
@@ -180,6 +183,7 @@ const LIBELLES_EVENEMENT: Record<TypeEvenement, string> = {
   nouvelle_saisie: 'nouvelle saisie du numéro fiscal',
   decision_instructeur: 'décision de l’instructeur',
   reexamen: 'réexamen par un instructeur',
+  avis_depose: 'avis d’imposition envoyé par la famille',
   annulation: 'annulation',
   expiration: 'expiration',
 };
@@ -248,6 +252,8 @@ export const TABLE_TRANSITIONS: readonly RegleTransition[] = [
   },
   // A calculated request is closed: a contestation that changes the QF opens a new one, with no call.
   { evenement: 'reexamen', variante: null, de: ['brouillon'], vers: 'a_verifier', effets: [] },
+  // The fallback when the DGFiP could not answer: the avis the family uploads goes to an instructor.
+  { evenement: 'avis_depose', variante: null, de: ['echouee', 'a_ressaisir'], vers: 'a_verifier', effets: [] },
   // Not while the call is in flight: the answer is awaited, then the request can be cancelled.
   { evenement: 'annulation', variante: null, de: ['brouillon', 'consentie', 'en_file', 'a_verifier', 'a_ressaisir', 'echouee'], vers: 'annulee', effets: [] },
   { evenement: 'expiration', variante: null, de: ['brouillon', 'a_ressaisir', 'echouee'], vers: 'expiree', effets: [] },

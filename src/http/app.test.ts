@@ -317,3 +317,15 @@ test('HSTS is sent when the public address is https', async () => {
     await secure.close();
   }
 });
+
+test('the privacy page says the purposes, the legal basis, the recipients, each retention from the configuration, the avis exception and the DPO', async () => {
+  const res = await t.app.inject({ url: '/confidentialite' });
+  assert.equal(res.statusCode, 200);
+  for (const attendu of ['Finalités', 'Base légale', 'Destinataires', 'Durées de conservation', 'Vos droits', 'Délégué à la protection des données', 'CNIL'])
+    assert.ok(res.body.includes(attendu), attendu);
+  // The demo's settings: 3 months after validity, 24 months, 12 months, 30 days for an uploaded avis.
+  assert.match(res.body, /jusqu’à 3 mois après la fin de validité/);
+  assert.match(res.body, /Demandes, quotients et tarifs : 24 mois/);
+  assert.match(res.body, /actions : 12 mois/);
+  assert.match(res.body, /détruit dès la décision de l’agent, et au plus tard 30 jours/);
+});

@@ -16,6 +16,7 @@ import { contenuMonEspace } from '../modules/portail/mon-espace.tsx';
 import { echecConnexion } from './detection-connexion.ts';
 import { registerInformationsRoutes } from '../modules/informations/informations-routes.tsx';
 import { registerPortailRoutes } from '../modules/portail/portail-routes.tsx';
+import { registerAvisRoutes } from '../modules/avis/avis-routes.tsx';
 import { registerSimulateurRoutes } from '../modules/simulateur/simulateur-routes.tsx';
 import { registerControleAcces } from './acces/controle-acces.ts';
 import type { Principal } from './acces/principal.ts';
@@ -125,8 +126,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     }),
   });
   await app.register(formbody, { bodyLimit: 256 * 1024 });
-  // A form with a file (a campaign's CSV, 5 MiB at most, and its fields).
-  registerMultipart(app, 6 * 1024 * 1024);
+  // A form with a file (a campaign's CSV, 5 MiB at most, an avis up to its configured size, and their fields).
+  registerMultipart(app, Math.max(6 * 1024 * 1024, config.commune.avisDepose.tailleMaxKo * 1024 + 256 * 1024));
   await registerSessions(app, {
     db: deps.database.db,
     key: chargerCle(fichierCleSessions(config)),
@@ -184,6 +185,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       voieEtatCivil: services.dgfip.clients.source.voie,
       ...(web.attenteMs !== undefined ? { attenteMs: web.attenteMs } : {}),
     });
+    registerAvisRoutes(app, { commune: config.commune, avis: services.avis, demandes: services.demandes });
   }
   // The public check of an attestation's code: open to anyone, whatever else this instance serves.
   await registerVerificationRoutes(app, {

@@ -31,6 +31,7 @@ export interface BackOfficeDeps {
     | 'clesApi'
     | 'decisions'
     | 'instruction'
+    | 'avis'
     | 'politiques'
     | 'facturation'
     | 'guichet'
@@ -52,7 +53,7 @@ export interface BackOfficeDeps {
 export function registerBackOffice(app: FastifyInstance, deps: BackOfficeDeps): void {
   const { commune, politique, publicUrl, services } = deps;
   registerAgentsRoutes(app, { commune, agents: services.agents, oidc: deps.oidc, publicUrl, echecConnexion: echecConnexion(services) });
-  registerInstructionRoutes(app, { commune, instruction: services.instruction, decisions: services.decisions, politique });
+  registerInstructionRoutes(app, { commune, instruction: services.instruction, decisions: services.decisions, avis: services.avis, politique });
   registerFacturation(app, { commune, facturation: services.facturation, publicUrl, ...(deps.compteurs ? { compteurs: deps.compteurs } : {}) });
   registerAdministrationRoutes(app, { commune, agents: services.agents, clesApi: services.clesApi, politiques: services.politiques });
   registerGuichetRoutes(app, {

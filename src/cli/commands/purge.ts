@@ -9,7 +9,8 @@ export const purgeCommand: CliCommand = {
     '',
     'Retire ce qui a dépassé les durées de la section « conservation » du fichier de la commune :',
     'les données fiscales après la validité du quotient et le délai de contestation, les demandes',
-    'anciennes, l’état civil gardé pour un accord de renouvellement retiré ou échu, puis les entrées',
+    'anciennes, l’état civil gardé pour un accord de renouvellement retiré ou échu, les avis',
+    'd’imposition déposés par les familles au-delà de « avisDepose.conservationJoursMax », puis les entrées',
     'du journal d’audit de plus d’un an (le journal reste vérifiable).',
     'Le serveur le fait aussi chaque jour ; chaque retrait est inscrit au journal.',
   ].join('\n'),
@@ -28,6 +29,7 @@ export const purgeCommand: CliCommand = {
           `  entrées du journal retirées         : ${rapport.journal}`,
           `  sessions et jetons expirés retirés  : ${rapport.sessions}`,
           `  états civils de renouvellement      : ${rapport.etatsCivilsRenouvellement}`,
+          `  avis d’imposition déposés détruits  : ${rapport.avisDeposes}`,
         ].join('\n'),
       );
       return EXIT.ok;

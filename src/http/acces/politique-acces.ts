@@ -76,6 +76,9 @@ export const POLITIQUE_ACCES: Readonly<Record<string, readonly Principal[]>> = {
   'GET /mon-quotient/demandes/:id/contestation': FAMILLE,
   'POST /mon-quotient/demandes/:id/contestation': FAMILLE,
   'POST /mon-quotient/demandes/:id/ressaisie': FAMILLE,
+  // The avis as a fallback (issue 15): sent by the family, opened by the instructor only.
+  'GET /mon-quotient/demandes/:id/avis': FAMILLE,
+  'POST /mon-quotient/demandes/:id/avis': FAMILLE,
   'GET /mon-quotient/demandes/:id/etat-civil': FAMILLE,
   'POST /mon-quotient/demandes/:id/etat-civil': FAMILLE,
   'GET /mes-demandes': FAMILLE,
@@ -120,6 +123,7 @@ export const POLITIQUE_ACCES: Readonly<Record<string, readonly Principal[]>> = {
   'GET /agents/instruction/contestations/:id': INSTRUCTEUR,
   'POST /agents/instruction/contestations/:id/consultation': INSTRUCTEUR,
   'POST /agents/instruction/contestations/:id/reponse': INSTRUCTEUR,
+  'GET /agents/instruction/avis/:id': INSTRUCTEUR,
 
   // Administration.
   'GET /agents/administration': ADMINISTRATEUR,

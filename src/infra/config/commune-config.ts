@@ -17,6 +17,19 @@ const postalAddress = z.strictObject({
   ville: text(100),
 });
 
+const FINALITES = [
+  'Calculer le quotient familial de votre foyer à partir des informations de votre avis d’imposition.',
+  'En déduire le prix des activités municipales (restauration scolaire, accueil périscolaire, centres de loisirs, conservatoire), selon la délibération tarifaire du conseil municipal.',
+  'Délivrer une attestation de quotient familial que vous pouvez présenter, et en permettre la vérification.',
+];
+const BASE_LEGALE =
+  'Mission d’intérêt public dont est investie la commune (article 6-1-e du RGPD), pour la tarification de ses services publics ; les informations fiscales ne sont obtenues de la DGFiP qu’avec votre accord exprès, dans le cadre de l’habilitation accordée à la commune.';
+const DESTINATAIRES = [
+  'Les agents habilités des services municipaux compétents (accueil, instruction des dossiers), chacun selon son rôle.',
+  'Le service de facturation de la commune, qui reçoit le quotient et la tranche, jamais les informations fiscales.',
+  'L’hébergeur du service, sous-traitant de la commune, qui ne peut pas lire les données chiffrées.',
+];
+
 /**
  * The commune configuration file (`QUOTIENT_CONFIG`, YAML): who the commune is and whom a family
  * can reach, and which tariff policy it applies. Unknown keys are refused so that a typo is not
@@ -66,6 +79,38 @@ export const communeConfigSchema = z.strictObject({
       journalMois: z.number().int().min(6).max(36).default(12),
     })
     .default({ donneesFiscalesMoisApresValidite: 3, demandesMois: 24, journalMois: 12 }),
+  /**
+   * The avis a family may upload when the DGFiP could not give it (issue 15): the largest file
+   * accepted, and the longest it stays in the silo when no decision destroyed it first.
+   */
+  avisDepose: z
+    .strictObject({
+      tailleMaxKo: z
+        .number({ error: 'nombre entier de kilo-octets attendu, de 100 à 10240' })
+        .int('nombre entier de kilo-octets attendu, de 100 à 10240')
+        .min(100, 'au moins 100 Ko : une photo lisible d’un avis pèse davantage')
+        .max(10_240, 'au plus 10240 Ko (10 Mo)')
+        .default(5120),
+      conservationJoursMax: z
+        .number({ error: 'nombre entier de jours attendu, de 1 à 90' })
+        .int('nombre entier de jours attendu, de 1 à 90')
+        .min(1, 'au moins 1 jour')
+        .max(90, 'au plus 90 jours : l’avis montre le numéro fiscal, il ne doit pas rester plus longtemps')
+        .default(30),
+    })
+    .default({ tailleMaxKo: 5120, conservationJoursMax: 30 }),
+  /**
+   * What the privacy page (/confidentialite) says beyond what the rest of this file tells
+   * (RGPD art. 13): the purposes, the legal basis, the recipients. Defaults fit a commune that
+   * prices its activities by a délibération; a commune adapts them to its own register.
+   */
+  confidentialite: z
+    .strictObject({
+      finalites: z.array(text(500)).min(1, 'au moins une finalité').max(10).default(FINALITES),
+      baseLegale: text(1000).default(BASE_LEGALE),
+      destinataires: z.array(text(300)).min(1, 'au moins un destinataire').max(10).default(DESTINATAIRES),
+    })
+    .default({ finalites: FINALITES, baseLegale: BASE_LEGALE, destinataires: DESTINATAIRES }),
   /**
    * The standing consent for renewal (docs/renouvellement.md): offered to families only when this
    * section is present and the habilitation allows the état civil route. `dureeMaxAns`: the longest

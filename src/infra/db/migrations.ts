@@ -17,6 +17,7 @@ import { m0013ConsentementsRenouvellement } from './migrations/0013-consentement
 import { m0014Campagnes } from './migrations/0014-campagnes.ts';
 import { m0015PlusieursInstances } from './migrations/0015-plusieurs-instances.ts';
 import { m0016Attestations } from './migrations/0016-attestations.ts';
+import { m0018AvisDeposes } from './migrations/0018-avis-deposes.ts';
 import { m0020IndexRecherche } from './migrations/0020-index-recherche.ts';
 
 /**
@@ -50,6 +51,7 @@ export const MIGRATIONS: readonly Migration[] = [
   m0014Campagnes,
   m0015PlusieursInstances,
   m0016Attestations,
+  m0018AvisDeposes,
   m0020IndexRecherche,
 ];
 

@@ -94,6 +94,7 @@ export interface Schema extends DemandesSchema, ComptesSchema, BackOfficeSchema,
   installation: InstallationTable;
   numero_fiscal_essais: NumeroFiscalEssaiTable;
   attestations: AttestationTable;
+  avis_deposes: AvisDeposeTable;
   limites_compteurs: LimiteCompteurTable;
   quota_state: QuotaStateTable;
   quota_calls: QuotaCallTable;
@@ -449,6 +450,22 @@ export interface NumeroFiscalEssaiTable {
   fenetre: string;
   debut: string;
   n: number;
+}
+
+/** Avis uploaded by families (migration 0018): what the file is, never what it says; the file is in the silo. */
+export interface AvisDeposeTable {
+  id: string;
+  famille_id: string | null;
+  demande_id: string | null;
+  contestation_id: string | null;
+  format: string;
+  taille: number;
+  depose_le: string;
+  depose_par_type: string;
+  depose_par_id: string;
+  expire_le: string;
+  detruit_le: string | null;
+  destruction: string | null;
 }
 
 /** Attestations of quotient familial and their verification codes (migration 0016). */

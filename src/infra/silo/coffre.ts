@@ -80,6 +80,8 @@ export interface KeyUsage {
 const KIND = /^[a-z][a-z0-9_]{0,62}$/;
 const MAX_ID_LENGTH = 256;
 const MAX_VALUE_BYTES = 1 << 20;
+/** Uploaded documents: above the largest avis the configuration allows (`avisDepose.tailleMaxKo`). */
+const MAX_BYTES_LENGTH = 16 << 20;
 const MAX_DEPTH = 200;
 const DEFAULT_BATCH = 500;
 /** Key of the PostgreSQL advisory lock a rotation holds. */
@@ -104,7 +106,28 @@ export class Coffre {
   /** Stores (or replaces) the record, under a fresh data key and nonce. */
   async put(kind: string, id: string, value: JsonValue, executor: CoffreExecutor = this.db): Promise<void> {
     const who = identity(kind, id);
-    const plaintext = encode(value);
+    await this.sealInto(who, encode(value), executor);
+  }
+
+  /**
+   * Stores (or replaces) bytes as they are: a document a family uploaded (an avis, issue 15), never
+   * read by Quotient, only given back whole to the agent allowed to see it.
+   */
+  async putBytes(kind: string, id: string, bytes: Uint8Array, executor: CoffreExecutor = this.db): Promise<void> {
+    const who = identity(kind, id);
+    if (bytes.length > MAX_BYTES_LENGTH)
+      throw new QuotientError('invalid', 'coffre_valeur_trop_grande', `Document trop grand pour le coffre (${MAX_BYTES_LENGTH} octets au plus).`);
+    await this.sealInto(who, Buffer.from(bytes), executor);
+  }
+
+  /** The bytes stored by `putBytes`, or `undefined` when there is none. */
+  async getBytes(kind: string, id: string, executor: CoffreExecutor = this.db): Promise<Buffer | undefined> {
+    return this.opened(identity(kind, id), executor, (plaintext) => Buffer.from(plaintext));
+  }
+
+  /** Seals `plaintext` (wiped afterwards) into the record `who`. */
+  private async sealInto(who: RecordIdentity, plaintext: Buffer, executor: CoffreExecutor): Promise<void> {
+    const { kind, id } = who;
     try {
       await within(executor, async (trx) => {
         const master = await this.writeKey(trx);
@@ -131,7 +154,18 @@ export class Coffre {
 
   /** The record's value, or `undefined` when there is none. Altered data is a typed error, never garbage. */
   async get(kind: string, id: string, executor: CoffreExecutor = this.db): Promise<JsonValue | undefined> {
-    const who = identity(kind, id);
+    return this.opened(identity(kind, id), executor, (plaintext) => {
+      try {
+        return JSON.parse(plaintext.toString('utf8')) as JsonValue;
+      } catch (error) {
+        throw new CoffreIllisible(kind, id, error);
+      }
+    });
+  }
+
+  /** Opens the record and hands its plaintext to `read`, then wipes it. */
+  private async opened<T>(who: RecordIdentity, executor: CoffreExecutor, read: (plaintext: Buffer) => T): Promise<T | undefined> {
+    const { kind, id } = who;
     for (let attempt = 0; ; attempt++) {
       const row = await executor
         .selectFrom('coffre_records as r')
@@ -156,9 +190,7 @@ export class Coffre {
         master,
       );
       try {
-        return JSON.parse(plaintext.toString('utf8')) as JsonValue;
-      } catch (error) {
-        throw new CoffreIllisible(kind, id, error);
+        return read(plaintext);
       } finally {
         plaintext.fill(0);
       }

@@ -38,6 +38,7 @@ export const MOTIFS = {
   // An instructor: a review opened on a contestation, then what the decision tells the family
   // (a refusal adds the instructor's reason).
   reexamen: 'Réexamen à la suite d’une contestation.',
+  avis_depose: 'Votre avis d’imposition est bien reçu : un agent de la mairie va l’examiner et fixer votre quotient familial.',
   confirme: 'Demande vérifiée par un agent de la mairie.',
   qf_manuel: 'Quotient fixé par un agent de la mairie au vu d’un document présenté.',
   refuse: 'Demande refusée après examen par un agent de la mairie',

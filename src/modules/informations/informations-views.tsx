@@ -63,35 +63,61 @@ export function AccessibilitePage({ commune }: { commune: CommuneConfig }) {
 }
 
 export function ConfidentialitePage({ commune }: { commune: CommuneConfig }) {
+  const { conservation: c, avisDepose: a, confidentialite: conf, dpo } = commune;
   return (
     <>
       <h1>Données personnelles</h1>
       <h2>Responsable du traitement</h2>
       <p>{commune.commune.nom}, représentée par son maire.</p>
       <PostalAddress lines={commune.commune.adresse.lignes} codePostal={commune.commune.adresse.codePostal} ville={commune.commune.adresse.ville} />
-      <h2>Finalité</h2>
-      <p>
-        Calculer le quotient familial de votre foyer et en déduire le prix des activités municipales (restauration scolaire, accueil périscolaire, centres de
-        loisirs, conservatoire), selon la délibération tarifaire du conseil municipal.
-      </p>
+      <h2>Finalités</h2>
+      <ul>
+        {conf.finalites.map((f) => (
+          <li key={f}>{f}</li>
+        ))}
+      </ul>
+      <h2>Base légale</h2>
+      <p>{conf.baseLegale}</p>
       <h2>Données utilisées</h2>
       <p>
         Avec votre accord exprès, la commune obtient directement de la DGFiP les seules informations fiscales nécessaires au calcul (notamment le revenu fiscal
         de référence et le nombre de parts), ainsi que l’identité des déclarants pour vérifier qu’il s’agit bien de votre foyer. Votre numéro fiscal sert
         uniquement le temps de l’échange avec la DGFiP : il n’est jamais conservé.
       </p>
-      <h2>Qui y a accès</h2>
+      <h2>L’avis d’imposition que vous envoyez</h2>
       <p>
-        Seuls les agents habilités des services municipaux compétents, chacun selon son rôle. Chaque consultation et chaque action est tracée dans un journal
-        contrôlé.
+        Si la DGFiP n’a pas pu fournir votre avis, vous pouvez l’envoyer vous-même. Il montre votre numéro fiscal : c’est la seule exception à la règle
+        ci-dessus. Le fichier est conservé chiffré, n’est ni lu par un programme, ni indexé, ni recopié ; seul l’agent qui instruit votre demande peut l’ouvrir,
+        et chaque ouverture est enregistrée. Il est détruit dès la décision de l’agent, et au plus tard {a.conservationJoursMax} jours après son envoi.
       </p>
+      <h2>Destinataires</h2>
+      <ul>
+        {conf.destinataires.map((d) => (
+          <li key={d}>{d}</li>
+        ))}
+      </ul>
+      <p>Chaque consultation et chaque action est tracée dans un journal contrôlé.</p>
+      <h2>Durées de conservation</h2>
+      <ul>
+        <li>Informations fiscales : jusqu’à {c.donneesFiscalesMoisApresValidite} mois après la fin de validité du quotient (délai pour le contester).</li>
+        <li>Demandes, quotients et tarifs : {c.demandesMois} mois après la fin de validité du quotient (ou de la demande).</li>
+        <li>Avis d’imposition envoyé par vous : jusqu’à la décision, {a.conservationJoursMax} jours au plus.</li>
+        <li>Journal des consultations et des actions : {c.journalMois} mois.</li>
+        <li>Numéro fiscal : jamais conservé.</li>
+      </ul>
       <h2>Vos droits</h2>
       <p>
-        Vous pouvez accéder à vos données, les faire rectifier, retirer votre accord pour les prochaines mises à jour et contester un calcul. Écrivez au{' '}
-        {commune.contact.service} (<a href={`mailto:${commune.contact.email}`}>{commune.contact.email}</a>) ou au délégué à la protection des données (
-        <a href={`mailto:${commune.dpo.email}`}>{commune.dpo.email}</a>). Si vous estimez que vos droits ne sont pas respectés, vous pouvez adresser une
-        réclamation à la CNIL (cnil.fr).
+        Vous pouvez accéder à vos données (page « Mes données » de votre espace), les faire rectifier, retirer votre accord pour les prochaines mises à jour,
+        contester un calcul et demander la limitation du traitement. Écrivez au {commune.contact.service} (
+        <a href={`mailto:${commune.contact.email}`}>{commune.contact.email}</a>) ou au délégué à la protection des données.
       </p>
+      <h2>Délégué à la protection des données</h2>
+      <p>
+        {dpo.nom ? `${dpo.nom} — ` : ''}
+        <a href={`mailto:${dpo.email}`}>{dpo.email}</a>
+      </p>
+      {dpo.adresse ? <PostalAddress lines={dpo.adresse.lignes} codePostal={dpo.adresse.codePostal} ville={dpo.adresse.ville} /> : null}
+      <p>Si vous estimez que vos droits ne sont pas respectés, vous pouvez adresser une réclamation à la CNIL (cnil.fr).</p>
     </>
   );
 }

@@ -6,6 +6,7 @@ import { createSituationFiscale, type SituationFiscale } from '../../domain/situ
 import type { DemandeTable, Schema } from '../../infra/db/schema.ts';
 import type { Coffre } from '../../infra/silo/coffre.ts';
 import type { Acteur } from '../audit/index.ts';
+import type { AvisService } from '../avis/avis-service.ts';
 import { COFFRE, findDemande, findFoyersFiscaux, insertDemande, newId, newReference } from '../demandes/demandes-repo.ts';
 import { motif } from '../demandes/motifs.ts';
 import type { OrigineQuotient, QuotientARetenir, Quotients } from '../demandes/quotients.ts';
@@ -33,6 +34,8 @@ export interface DecisionsDeps {
   readonly coffre: Coffre;
   readonly transitions: Transitions;
   readonly quotients: Quotients;
+  /** The avis the family uploaded: destroyed in the decision's transaction (issue 15). */
+  readonly avis?: Pick<AvisService, 'detruire'>;
   readonly clock?: () => number;
 }
 
@@ -125,6 +128,7 @@ export class DecisionsService {
     }
     await this.deps.transitions.executer(async (uow) => {
       await decision?.enregistrer(uow);
+      await this.deps.avis?.detruire(uow.trx, { contestationId }, acteur, 'decision');
       const done = await uow.trx
         .updateTable('contestations')
         .set({ statut: 'traitee', reponse, traitee_le: this.now() })
@@ -252,6 +256,8 @@ export class DecisionsService {
       })
       .execute();
     if (quotient) await this.deps.quotients.enregistrer(uow.trx, demande, quotient.q, quotient.origine);
+    // Decided: the avis the family uploaded has served, and shows a numéro fiscal.
+    await this.deps.avis?.detruire(uow.trx, { demandeId: demande.id }, acteur, 'decision');
     return moved.statut;
   }
 

@@ -8,6 +8,8 @@ import { PARAMS_ID, lireChamps, lireParams, pageFormulaire, refusDe, texte, text
 import { takeFlash } from '../../http/session.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import { acteurAgent, requireAgent, sendAgentPage } from '../../http/espace-agents.tsx';
+import { TYPES_MIME, EXTENSIONS } from '../../domain/avis-depose.ts';
+import type { AvisService } from '../avis/avis-service.ts';
 import type { DecisionsService } from './decisions-service.ts';
 import {
   TYPES_DOSSIER,
@@ -56,6 +58,8 @@ export interface InstructionRoutesDeps {
   readonly commune: CommuneConfig;
   readonly instruction: InstructionService;
   readonly decisions: DecisionsService;
+  /** The avis families uploaded (issue 15): listed on their case, opened only with the case open. */
+  readonly avis?: AvisService;
   /** The policy in force today (a manual QF is per month or per year as it says). */
   readonly politique: () => PolitiqueTarifaire;
   readonly clock?: () => number;
@@ -140,11 +144,44 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
       reply,
       `Dossier de la demande ${d.reference}`,
       errors,
-      <DossierDemandePage d={d} csrf={reply.generateCsrf()} motif={motif.texte} values={form.decision?.values ?? null} errors={errors} periode={periode()} />,
+      <DossierDemandePage
+        d={d}
+        csrf={reply.generateCsrf()}
+        motif={motif.texte}
+        values={form.decision?.values ?? null}
+        errors={errors}
+        periode={periode()}
+        avis={(await deps.avis?.enCours({ demandeId: id })) ?? []}
+      />,
     );
   }
 
   app.get(`${BASE}/demandes/:id`, (request, reply) => pageDemande(request, reply, idDe(request)));
+
+  // The avis a family uploaded: only to an instructor who opened its case with a reason (that
+  // reason is journaled with the view), never cached, never run as a page of ours.
+  app.get(`${BASE}/avis/:id`, async (request, reply) => {
+    const agent = requireAgent(request);
+    if (!deps.avis) throw introuvable();
+    const avisId = idDe(request);
+    const cible = await deps.avis.cibleDe(avisId);
+    const motif =
+      (cible.demandeId ? consultationDe(request, 'demande', cible.demandeId) : undefined) ??
+      (cible.contestationId ? consultationDe(request, 'contestation', cible.contestationId) : undefined);
+    if (!motif) {
+      request.session.flash = 'Indiquez d’abord le motif de la consultation pour ouvrir le dossier, puis le document.';
+      return reply.redirect(cible.demandeId ? `${BASE}/demandes/${cible.demandeId}` : `${BASE}/contestations/${cible.contestationId ?? ''}`, 303);
+    }
+    const { format, octets } = await deps.avis.lire(avisId, acteurAgent(agent), motif.texte);
+    return reply
+      .header('content-type', TYPES_MIME[format])
+      .header('content-disposition', `inline; filename="avis-imposition.${EXTENSIONS[format]}"`)
+      .header('cache-control', 'no-store, private')
+      .header('pragma', 'no-cache')
+      .header('x-content-type-options', 'nosniff')
+      .header('content-security-policy', "default-src 'none'; img-src 'self'; object-src 'self'; frame-ancestors 'self'")
+      .send(octets);
+  });
 
   app.post(`${BASE}/demandes/:id/consultation`, async (request, reply) => {
     requireAgent(request);
@@ -229,6 +266,7 @@ export function registerInstructionRoutes(app: FastifyInstance, deps: Instructio
         values={form.reponse?.values ?? null}
         errors={errors}
         periode={periode()}
+        avis={(await deps.avis?.enCours({ contestationId: id })) ?? []}
       />,
     );
   }

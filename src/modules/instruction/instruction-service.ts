@@ -38,6 +38,7 @@ const RAISONS: Partial<Record<CodeMotif, { type: TypeDossier; raison: string }>>
   situation_multiple: { type: 'cas_particulier', raison: 'Plusieurs avis existent pour la même année (mariage, décès, séparation).' },
   situation_incomplete: { type: 'cas_particulier', raison: 'L’avis reçu ne dit pas le nombre de personnes à charge (non communiqué par la DGFiP).' },
   combinaison: { type: 'cas_particulier', raison: 'Les avis des deux foyers ne peuvent pas être combinés automatiquement.' },
+  avis_depose: { type: 'annee', raison: 'La famille a envoyé son avis d’imposition : fixez le quotient au vu du document, ou refusez.' },
 };
 const RAISON_CONTESTATION = 'La famille conteste les données ou le résultat.';
 

@@ -1,3 +1,4 @@
+import { AvisDuDossier, type AvisEnCours } from '../../http/ui/champ-avis.tsx';
 import type { ComponentChildren } from 'preact';
 import { formatDateCourte, formatDateFrancaise } from '../../domain/dates.ts';
 import { STATUTS } from '../../domain/demande.ts';
@@ -589,6 +590,7 @@ export function DossierDemandePage({
   values,
   errors,
   periode,
+  avis = [],
 }: {
   d: DossierDemande;
   csrf: string;
@@ -596,6 +598,7 @@ export function DossierDemandePage({
   values: ValeursDecision | null;
   errors: readonly ErrorDetail[];
   periode: string;
+  avis?: readonly AvisEnCours[];
 }) {
   return (
     <>
@@ -605,6 +608,7 @@ export function DossierDemandePage({
       <Resultat d={d} />
       <CompositionConnue d={d} />
       <Avis d={d} />
+      <AvisDuDossier avis={avis} />
       {d.aDecider ? <FormulairesDecision d={d} csrf={csrf} values={values} errors={errors} periode={periode} /> : null}
       {d.contestationsOuvertes.length > 0 ? (
         <p>
@@ -680,6 +684,7 @@ export function DossierContestationPage({
   values,
   errors,
   periode,
+  avis = [],
 }: {
   c: DossierContestation;
   csrf: string;
@@ -687,6 +692,7 @@ export function DossierContestationPage({
   values: ValeursReponse | null;
   errors: readonly ErrorDetail[];
   periode: string;
+  avis?: readonly AvisEnCours[];
 }) {
   const suiteError = errorOf(errors, 'suite');
   return (
@@ -698,6 +704,7 @@ export function DossierContestationPage({
       <blockquote class="instruction-message">
         <p>{c.message}</p>
       </blockquote>
+      <AvisDuDossier avis={avis} />
       {c.dossier ? (
         <>
           <CompositionConnue d={c.dossier} />

@@ -540,6 +540,15 @@ export function StatutPage({ etat, commune, ressaisie }: { etat: EtatDemande; co
           ) : null}
         </>
       ) : null}
+      {etat.statut === 'a_verifier' || etat.statut === 'a_ressaisir' || etat.statut === 'echouee' ? (
+        <>
+          <h2>Vous avez votre avis d’imposition ?</h2>
+          <p>
+            Envoyez-le (PDF ou photo) : un agent de la mairie fixera votre quotient au vu du document, qui sera ensuite détruit.{' '}
+            <a href={`/mon-quotient/demandes/${etat.id}/avis`}>Envoyer mon avis d’imposition</a>
+          </p>
+        </>
+      ) : null}
       {etat.statut === 'a_ressaisir' || etat.statut === 'echouee' || etat.statut === 'expiree' ? (
         <p>
           <a class="button" href="/mon-quotient">

@@ -61,7 +61,7 @@ test('fiscal data leave the silo after the QF’s validity plus the dispute wind
       const plusMonths = (m: number) => new Date(Date.UTC(finDate.getUTCFullYear(), finDate.getUTCMonth() + m, finDate.getUTCDate(), 12)).toISOString();
       assert.deepEqual(
         await at(plusMonths(2)).purger(),
-        { donneesFiscales: 0, demandes: 0, journal: 0, sessions: 1, etatsCivilsRenouvellement: 0 },
+        { donneesFiscales: 0, demandes: 0, journal: 0, sessions: 1, etatsCivilsRenouvellement: 0, avisDeposes: 0 },
         'the journal keeps entries younger than its year',
       );
       assert.deepEqual(
@@ -78,7 +78,7 @@ test('fiscal data leave the silo after the QF’s validity plus the dispute wind
       assert.equal((await h.demandes.etat(id)).statut, 'calculee');
       assert.deepEqual(
         await at(plusMonths(4)).purger(),
-        { donneesFiscales: 0, demandes: 0, journal: 0, sessions: 0, etatsCivilsRenouvellement: 0 },
+        { donneesFiscales: 0, demandes: 0, journal: 0, sessions: 0, etatsCivilsRenouvellement: 0, avisDeposes: 0 },
         'idempotent',
       );
 

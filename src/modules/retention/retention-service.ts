@@ -4,6 +4,7 @@ import type { Schema } from '../../infra/db/schema.ts';
 import type { Coffre } from '../../infra/silo/coffre.ts';
 import { MIN_RETENTION_DAYS, type Acteur, type JournalAudit } from '../audit/index.ts';
 import { COFFRE } from '../demandes/demandes-repo.ts';
+import type { AvisService } from '../avis/avis-service.ts';
 import type { RenouvellementService } from '../renouvellement/renouvellement-service.ts';
 
 export interface Conservation {
@@ -23,6 +24,8 @@ export interface RapportPurge {
   readonly sessions: number;
   /** États civils kept for standing consents no longer in force (withdrawn, replaced, expired), removed from the silo. */
   readonly etatsCivilsRenouvellement: number;
+  /** Avis uploaded by families and still kept past their delay (no decision destroyed them first). */
+  readonly avisDeposes: number;
 }
 
 const TERMINAUX_SANS_QF: readonly StatutDemande[] = ['refusee', 'echouee', 'annulee', 'expiree', 'a_verifier', 'a_ressaisir'];
@@ -49,12 +52,17 @@ export class RetentionService {
       clock?: () => Date;
       /** The standing consents for renewal: their état civil goes when they end, their record after `demandesMois`. */
       renouvellement?: Pick<RenouvellementService, 'purger'>;
+      /** Uploaded avis: destroyed after `avisDepose.conservationJoursMax` days at the latest. */
+      avis?: Pick<AvisService, 'purger'>;
     },
   ) {}
 
   async purger(acteur: Acteur = { type: 'systeme', id: 'quotient' }): Promise<RapportPurge> {
     const { db, coffre, journal, conservation } = this.deps;
     const now = (this.deps.clock ?? (() => new Date()))();
+
+    // 0. Uploaded avis past their delay: they show the numéro fiscal, they go first.
+    const avisDeposes = (await this.deps.avis?.purger(acteur)) ?? 0;
 
     // 1. Fiscal data: the QF's validity ended before the limit, or the request ended without QF.
     const limiteFiscale = monthsBefore(now, conservation.donneesFiscalesMoisApresValidite).toISOString();
@@ -129,6 +137,7 @@ export class RetentionService {
       journal: report.purged,
       sessions: Number(sessions.numDeletedRows) + Number(jetons.numDeletedRows),
       etatsCivilsRenouvellement: renouvellement.etatsCivils,
+      avisDeposes,
     };
   }
 }
