@@ -10,7 +10,6 @@ export interface AvisEnCours {
   readonly expireLe: string;
 }
 
-
 /** What the family reads wherever it may send its avis: what is accepted, and what becomes of the file. */
 export function tailleEnClair(ko: number): string {
   return ko >= 1024 ? `${(ko / 1024).toLocaleString('fr-FR', { maximumFractionDigits: 1 })} Mo` : `${ko} Ko`;
@@ -38,8 +37,8 @@ export function ChampAvis({
     <div class={`field${error !== undefined ? ' field--error' : ''}`}>
       <label for={id}>{label}</label>
       <span class="hint" id={`${id}-aide`}>
-        Le PDF téléchargé depuis votre espace impots.gouv.fr, ou une photo nette de toutes les pages (JPEG ou PNG), {tailleEnClair(tailleMaxKo)} au plus.
-        Le fichier est chiffré, vu seulement par l’agent qui instruit votre dossier, et détruit dès sa décision (au plus tard {joursMax} jours après l’envoi).
+        Le PDF téléchargé depuis votre espace impots.gouv.fr, ou une photo nette de toutes les pages (JPEG ou PNG), {tailleEnClair(tailleMaxKo)} au plus. Le
+        fichier est chiffré, vu seulement par l’agent qui instruit votre dossier, et détruit dès sa décision (au plus tard {joursMax} jours après l’envoi).
       </span>
       {error !== undefined ? <FieldError id={id} error={error} /> : null}
       <input

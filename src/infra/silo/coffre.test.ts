@@ -357,7 +357,12 @@ test('documents are stored as bytes, encrypted: the database file holds no copy 
     const { coffre } = coffreOn(database);
     const marque = `AVIS-CANARI-${randomBytes(6).toString('hex')}`;
     // Larger than a JSON record may be, with every byte value.
-    const document = Buffer.concat([Buffer.from(`%PDF-1.4 ${marque} `), randomBytes(3 << 20), Buffer.from(Array.from({ length: 256 }, (_, i) => i)), Buffer.from(marque)]);
+    const document = Buffer.concat([
+      Buffer.from(`%PDF-1.4 ${marque} `),
+      randomBytes(3 << 20),
+      Buffer.from(Array.from({ length: 256 }, (_, i) => i)),
+      Buffer.from(marque),
+    ]);
     await coffre.putBytes('avis_depose', 'a-1', document);
     assert.ok((await coffre.getBytes('avis_depose', 'a-1'))?.equals(document));
     assert.equal(await coffre.getBytes('avis_depose', 'absent'), undefined);
@@ -367,7 +372,9 @@ test('documents are stored as bytes, encrypted: the database file holds no copy 
       const path = fixture.url.slice('sqlite:'.length);
       for (const file of [path, `${path}-wal`]) if (existsSync(file)) assert.equal(readFileSync(file).indexOf(marque), -1, file);
     } else {
-      const dump = await sql<{ n: number }>`select count(*)::int as n from coffre_records where position(${Buffer.from(marque)}::bytea in ciphertext) > 0`.execute(database.db);
+      const dump = await sql<{
+        n: number;
+      }>`select count(*)::int as n from coffre_records where position(${Buffer.from(marque)}::bytea in ciphertext) > 0`.execute(database.db);
       assert.equal(dump.rows[0]?.n, 0);
     }
     assert.equal(await coffre.delete('avis_depose', 'a-1'), true);

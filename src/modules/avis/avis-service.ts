@@ -66,11 +66,7 @@ export class AvisService {
    */
   async deposerPourDemande(familleId: string, demandeId: string, octets: Uint8Array, acteur: Acteur): Promise<AvisDepose> {
     const format = verifierAvis(octets, this.tailleMaxOctets);
-    const demande = await this.deps.db
-      .selectFrom('demandes')
-      .select(['id', 'famille_id', 'statut', 'version'])
-      .where('id', '=', demandeId)
-      .executeTakeFirst();
+    const demande = await this.deps.db.selectFrom('demandes').select(['id', 'famille_id', 'statut', 'version']).where('id', '=', demandeId).executeTakeFirst();
     if (!demande || demande.famille_id !== familleId) throw introuvable();
     if (!STATUTS_AVIS_POSSIBLE.includes(demande.statut)) {
       throw new QuotientError(
@@ -92,14 +88,22 @@ export class AvisService {
     const format = verifierAvis(octets, this.tailleMaxOctets);
     const c = await this.deps.db.selectFrom('contestations').select(['famille_id', 'statut']).where('id', '=', contestationId).executeTakeFirst();
     if (!c || c.famille_id !== familleId) throw introuvable();
-    if (c.statut !== 'ouverte') throw new QuotientError('conflict', 'avis_non_attendu', 'Cette contestation a déjà reçu une réponse : rien n’a été enregistré.');
+    if (c.statut !== 'ouverte')
+      throw new QuotientError('conflict', 'avis_non_attendu', 'Cette contestation a déjà reçu une réponse : rien n’a été enregistré.');
     return this.deps.journal.inTransaction(async (trx) => {
       await this.detruire(trx, { contestationId }, acteur, 'remplace');
       return this.enregistrer(trx, familleId, { contestationId }, format, octets, acteur);
     });
   }
 
-  private async enregistrer(trx: Transaction<Schema>, familleId: string, cible: Cible, format: FormatAvis, octets: Uint8Array, acteur: Acteur): Promise<AvisDepose> {
+  private async enregistrer(
+    trx: Transaction<Schema>,
+    familleId: string,
+    cible: Cible,
+    format: FormatAvis,
+    octets: Uint8Array,
+    acteur: Acteur,
+  ): Promise<AvisDepose> {
     const id = newId();
     const now = this.now();
     const expire = new Date(now.getTime() + this.deps.reglages.conservationJoursMax * 86_400_000);

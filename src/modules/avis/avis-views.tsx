@@ -64,9 +64,9 @@ export function AvisPage({
       )}
       <h2>Ce que devient votre avis</h2>
       <p>
-        Votre avis montre votre numéro fiscal : c’est la seule exception à notre règle de ne jamais le conserver. Le fichier est gardé chiffré, n’est ni lu
-        par un programme ni recopié, et seul l’agent qui instruit votre demande peut l’ouvrir (chaque ouverture est enregistrée). Il est détruit dès la
-        décision de l’agent, au plus tard {joursMax} jours après l’envoi. Voir la page <a href="/confidentialite">Données personnelles</a>.
+        Votre avis montre votre numéro fiscal : c’est la seule exception à notre règle de ne jamais le conserver. Le fichier est gardé chiffré, n’est ni lu par
+        un programme ni recopié, et seul l’agent qui instruit votre demande peut l’ouvrir (chaque ouverture est enregistrée). Il est détruit dès la décision de
+        l’agent, au plus tard {joursMax} jours après l’envoi. Voir la page <a href="/confidentialite">Données personnelles</a>.
       </p>
       <p>
         <a href={`/mon-quotient/demandes/${demande.id}`}>Revenir à ma demande</a>
@@ -74,4 +74,3 @@ export function AvisPage({
     </>
   );
 }
-
