@@ -96,6 +96,8 @@ test('a standing consent given online renews the family’s QF through the usual
         SPI_SANDBOX.inconnu,
       );
       assert.deepEqual([bertin.statut, garnier.statut, moreau.statut, durand.statut], ['calculee', 'calculee', 'calculee', 'a_verifier']);
+      // The family told that an agent will look at its request: that e-mail leaves after the commit.
+      await courriels.attendre('durand@example.org');
       courriels.recus.length = 0;
 
       // The QF expires: the renewal campaign lists the four families with a standing consent in force.
@@ -177,6 +179,7 @@ test('a standing consent given online renews the family’s QF through the usual
       assert.deepEqual(
         courriels.recus.map((c) => c.to),
         ['bertin@example.org'],
+        courriels.recus.map((c) => `${c.to}: ${c.subject}`).join(' ; '),
       );
 
       // The report says who must be asked again.
