@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { champsDeConsentement, type AuteurConsentement, type Consentement, type DonneeConsentie } from './consentement.ts';
+import { champsDeConsentement, verifierDonneesEtRetrait, type AuteurConsentement, type Consentement, type DonneeConsentie } from './consentement.ts';
 import type { RoleParent } from './controle-identite.ts';
 import { QuotientError } from './errors.ts';
 import { invalidInput, parseOptions } from './zod-francais.ts';
@@ -112,18 +112,8 @@ function schema(options: OptionsRenouvellement) {
       if (c.mode === 'en_ligne' && c.piece !== null) {
         ctx.addIssue({ code: 'custom', path: ['piece'], message: 'sans objet pour un accord donné en ligne' });
       }
-      const vus = new Set<string>();
-      c.donnees.forEach((d, i) => {
-        if (vus.has(d.champ)) ctx.addIssue({ code: 'custom', path: ['donnees', i, 'champ'], message: 'donnée listée deux fois' });
-        vus.add(d.champ);
-        if (d.libelle === undefined && !libelles) {
-          ctx.addIssue({ code: 'custom', path: ['donnees', i, 'libelle'], message: 'indiquez le libellé montré à la famille' });
-        }
-      });
+      verifierDonneesEtRetrait(c, ctx, libelles);
       if (new Set(c.ressources).size !== c.ressources.length) ctx.addIssue({ code: 'custom', path: ['ressources'], message: 'ressource listée deux fois' });
-      if (c.retireLe !== null && Date.parse(c.retireLe) < Date.parse(c.recueilliLe)) {
-        ctx.addIssue({ code: 'custom', path: ['retireLe'], message: 'le retrait ne peut pas précéder l’accord' });
-      }
     });
 }
 

@@ -88,6 +88,26 @@ export function champsDeConsentement<const M extends readonly [string, ...string
   };
 }
 
+/** What every consent checks beyond its fields: each datum listed once and labelled, no withdrawal before the consent. */
+export function verifierDonneesEtRetrait(
+  c: { readonly donnees: ReadonlyArray<{ champ: string; libelle?: string | undefined }>; readonly retireLe: string | null; readonly recueilliLe: string },
+  ctx: z.RefinementCtx,
+  libelles: Readonly<Record<string, string>> | undefined,
+): void {
+  const vus = new Set<string>();
+  c.donnees.forEach((d, i) => {
+    if (vus.has(d.champ)) ctx.addIssue({ code: 'custom', path: ['donnees', i, 'champ'], message: 'donnée listée deux fois' });
+    vus.add(d.champ);
+    // With a catalogue, an unknown field is already reported on `champ`.
+    if (d.libelle === undefined && !libelles) {
+      ctx.addIssue({ code: 'custom', path: ['donnees', i, 'libelle'], message: 'indiquez le libellé montré à la famille' });
+    }
+  });
+  if (c.retireLe !== null && Date.parse(c.retireLe) < Date.parse(c.recueilliLe)) {
+    ctx.addIssue({ code: 'custom', path: ['retireLe'], message: 'le retrait ne peut pas précéder l’accord' });
+  }
+}
+
 function schema(libelles: Readonly<Record<string, string>> | undefined) {
   return z.strictObject(champsDeConsentement(MODES_CONSENTEMENT, libelles)).superRefine((c, ctx) => {
     if (c.mode === 'en_ligne' && c.donnePar.type !== 'famille') {
@@ -106,18 +126,7 @@ function schema(libelles: Readonly<Record<string, string>> | undefined) {
     if (c.mode === 'en_ligne' && c.piece !== null) {
       ctx.addIssue({ code: 'custom', path: ['piece'], message: 'sans objet pour un accord donné en ligne' });
     }
-    const vus = new Set<string>();
-    c.donnees.forEach((d, i) => {
-      if (vus.has(d.champ)) ctx.addIssue({ code: 'custom', path: ['donnees', i, 'champ'], message: 'donnée listée deux fois' });
-      vus.add(d.champ);
-      // With a catalogue, an unknown field is already reported on `champ`.
-      if (d.libelle === undefined && !libelles) {
-        ctx.addIssue({ code: 'custom', path: ['donnees', i, 'libelle'], message: 'indiquez le libellé montré à la famille' });
-      }
-    });
-    if (c.retireLe !== null && Date.parse(c.retireLe) < Date.parse(c.recueilliLe)) {
-      ctx.addIssue({ code: 'custom', path: ['retireLe'], message: 'le retrait ne peut pas précéder l’accord' });
-    }
+    verifierDonneesEtRetrait(c, ctx, libelles);
   });
 }
 

@@ -1,10 +1,9 @@
+import { sendFamilyPage } from '../../http/page-famille.tsx';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ComponentChildren } from 'preact';
 import { QuotientError, type ErrorDetail } from '../../domain/errors.ts';
 import { PARAMS_ID, lireParams, pageFormulaire, refusDe } from '../../http/formulaire.ts';
 import { estEnvoiFichier } from '../../http/multipart.ts';
-import { pageContext, sendPage } from '../../http/render.tsx';
-import { Layout } from '../../http/ui/layout.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import type { Acteur } from '../audit/index.ts';
 import type { DemandesService } from '../demandes/demandes-service.ts';
@@ -28,13 +27,7 @@ export function registerAvisRoutes(app: FastifyInstance, deps: AvisRoutesDeps): 
   const { commune, avis } = deps;
   const reglages = commune.avisDepose;
   const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ComponentChildren, status = 200) =>
-    sendPage(
-      reply,
-      <Layout ctx={pageContext(request, reply, commune)} title={title}>
-        {body}
-      </Layout>,
-      status,
-    );
+    sendFamilyPage(request, reply, commune, title, body, status);
 
   async function demandeDe(request: FastifyRequest): Promise<{ familleId: string; acteur: Acteur; demande: DemandeAvis }> {
     if (!request.compte) throw new QuotientError('unauthenticated', 'connexion_requise', 'Connectez-vous pour accéder à cette page.');

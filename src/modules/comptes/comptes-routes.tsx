@@ -1,12 +1,11 @@
+import { sendFamilyPage } from '../../http/page-famille.tsx';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ComponentChildren } from 'preact';
 import { z } from 'zod';
 import { isQuotientError, QuotientError, type ErrorKind } from '../../domain/errors.ts';
 import { lireChamps, pageFormulaire, refusDe, saisieAReafficher, texte, texteBrut, texteOptionnel } from '../../http/formulaire.ts';
-import { pageContext, sendPage } from '../../http/render.tsx';
 import { signIn, signOut } from '../../http/session.ts';
-import { Layout } from '../../http/ui/layout.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import type { CompteursPartages } from '../../infra/limites/compteurs.ts';
 import { magasinPartage } from '../../infra/limites/magasin-rate-limit.ts';
@@ -60,13 +59,7 @@ const REFUS: readonly ErrorKind[] = ['invalid', 'unauthenticated', 'rate_limited
 export async function registerComptesRoutes(app: FastifyInstance, deps: ComptesRoutesDeps): Promise<void> {
   const { comptes, franceConnect } = deps;
   const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ComponentChildren, status = 200) =>
-    sendPage(
-      reply,
-      <Layout ctx={pageContext(request, reply, deps.commune)} title={title}>
-        {body}
-      </Layout>,
-      status,
-    );
+    sendFamilyPage(request, reply, deps.commune, title, body, status);
   const csrf = (reply: FastifyReply) => reply.generateCsrf();
 
   app.decorateRequest('compte', null);

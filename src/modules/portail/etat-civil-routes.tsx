@@ -1,3 +1,4 @@
+import { sendFamilyPage } from '../../http/page-famille.tsx';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ComponentChildren } from 'preact';
 import { z } from 'zod';
@@ -5,8 +6,6 @@ import type { ErrorDetail } from '../../domain/errors.ts';
 import { lireEtatsCivils, valeursEtatCivil } from '../../http/etat-civil-formulaire.ts';
 import { requireFamille } from '../../http/espace-famille.ts';
 import { CLE_FAMILLE, lireChamps, lireFormulaire, numerosFiscaux, pageFormulaire, refusDe, saisieAReafficher, texteOptionnel } from '../../http/formulaire.ts';
-import { pageContext, sendPage } from '../../http/render.tsx';
-import { Layout } from '../../http/ui/layout.tsx';
 import type { Commune } from '../../infra/communes/communes.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import type { VoieEtatCivil } from '../../sources/dgfip-source.ts';
@@ -61,13 +60,7 @@ interface LectureSaisies {
 export function registerEtatCivilRoutes(app: FastifyInstance, deps: EtatCivilRoutesDeps): void {
   const { commune } = deps;
   const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ComponentChildren, status = 200) =>
-    sendPage(
-      reply,
-      <Layout ctx={pageContext(request, reply, commune)} title={title}>
-        {body}
-      </Layout>,
-      status,
-    );
+    sendFamilyPage(request, reply, commune, title, body, status);
   const parcoursDe = (request: FastifyRequest, compte: CompteConnecte) => {
     const p = request.session.parcours;
     return p && p.familleId === compte.familleId ? p : undefined;

@@ -1,3 +1,4 @@
+import { sendFamilyPage } from '../../http/page-famille.tsx';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ComponentChildren } from 'preact';
 import { z } from 'zod';
@@ -20,9 +21,7 @@ import {
   texte,
   texteOptionnel,
 } from '../../http/formulaire.ts';
-import { pageContext, sendPage } from '../../http/render.tsx';
 import { PageAttestation } from '../../http/ui/attestation.tsx';
-import { Layout } from '../../http/ui/layout.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import type { VoieEtatCivil } from '../../sources/dgfip-source.ts';
 import { parisDate } from '../../sources/paris-date.ts';
@@ -113,13 +112,7 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
   /** The standing consent's maximum duration when the commune offers it, else null. */
   const dureeRenouvellement = deps.renouvellement?.dureeMaxAns ?? null;
   const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ComponentChildren, status = 200) =>
-    sendPage(
-      reply,
-      <Layout ctx={pageContext(request, reply, commune)} title={title}>
-        {body}
-      </Layout>,
-      status,
-    );
+    sendFamilyPage(request, reply, commune, title, body, status);
   const acteurDe = (compte: CompteConnecte): Acteur => ({ type: 'famille', id: compte.compteId });
   // Pages of a signed-in family: an anonymous visitor is sent to sign in first.
   const signedIn = (request: FastifyRequest, reply: FastifyReply): CompteConnecte | undefined => {
