@@ -183,6 +183,8 @@ test('two instances on one PostgreSQL: one queue, one journal, one key file, one
       const deA = await a.services.journal.append({ actor: { type: 'systeme', id: 'instance-a' }, action: 'essai.ecriture', outcome: 'succes' });
       const deB = await b.services.journal.append({ actor: { type: 'systeme', id: 'instance-b' }, action: 'essai.ecriture', outcome: 'succes' });
       assert.ok(deB.seq > deA.seq);
+      // Group commit moves the anchor within its window; B's move, once done, is what A's verify reads.
+      await b.services.journal.flush();
       sortie.length = 0;
       assert.equal(await main(['audit', 'verify', '--json'], io), 0, sortie.join('\n'));
       const rapport = JSON.parse(sortie.join('\n')) as { intact: boolean; derniereSequence: number; ancre: { etat: string; sequence: number } };
