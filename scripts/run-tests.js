@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Runs every test file with node's own test runner through tsx. Node 20 has no glob support in
 // `--test`, so the files are listed here. Extra arguments narrow the run to paths containing them.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { clearInterval, setInterval } from 'node:timers';
 
 const root = new URL('..', import.meta.url).pathname;
 const roots = ['src', 'test'];
@@ -44,4 +45,39 @@ const child = spawn(
   ],
   { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
 );
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+
+// A test file whose process never exits (a handle left open) would hold the whole run until CI's
+// own limit, with no name given. Each file gets QUOTIENT_TEST_FILE_MAX_MIN minutes (10 by default):
+// past that its process is killed, the runner counts the file as failed, and the run names it.
+const fileMaxSeconds = Number(process.env.QUOTIENT_TEST_FILE_MAX_MIN ?? 10) * 60;
+const killed = new Set();
+const watchdog = setInterval(() => {
+  let listing;
+  try {
+    listing = execFileSync('ps', ['-o', 'pid=,etimes=,args=', '--ppid', String(child.pid)], { encoding: 'utf8' });
+  } catch {
+    return; // no child right now (ps exits 1), or no ps: nothing to watch
+  }
+  for (const line of listing.split('\n')) {
+    const match = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line);
+    if (!match) continue;
+    const file = files.find((f) => match[3].endsWith(f));
+    if (!file || Number(match[2]) < fileMaxSeconds || killed.has(file)) continue;
+    killed.add(file);
+    console.error(
+      `\nLe fichier de test ${file} tourne encore après ${fileMaxSeconds / 60} min : il est arrêté (une attente sans fin ou une ressource restée ouverte).`,
+    );
+    try {
+      process.kill(Number(match[1]), 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}, 15_000);
+watchdog.unref();
+
+child.on('exit', (code, signal) => {
+  clearInterval(watchdog);
+  if (killed.size > 0) console.error(`\nFichiers arrêtés faute d’avoir fini à temps : ${[...killed].join(', ')}`);
+  process.exit(killed.size > 0 ? 1 : (code ?? (signal ? 1 : 0)));
+});

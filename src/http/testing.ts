@@ -83,9 +83,18 @@ export async function createTestApp(
   const logLines: string[] = [];
   const logger = createLogger({ level: options.logLevel ?? 'info', destination: { write: (line: string) => void logLines.push(line) } });
   const services = await composeServices({ config, logger, database }, { background: false, ...options.compose });
-  const app = await buildApp({ config, database, logger, services, ...(options.web ? { web: options.web } : {}) });
-  options.beforeReady?.(app);
-  await app.ready();
+  let app: FastifyInstance;
+  try {
+    app = await buildApp({ config, database, logger, services, ...(options.web ? { web: options.web } : {}) });
+    options.beforeReady?.(app);
+    await app.ready();
+  } catch (error) {
+    // A start refused (a bad token file, say) leaves nothing running that would keep the test process alive.
+    await services.stop();
+    await database.close();
+    if (!options.dataDir) rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     app,
     database,
