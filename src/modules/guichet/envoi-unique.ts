@@ -39,7 +39,9 @@ export class EnvoiUnique {
     if (saisie && !enCours) return undefined;
     const soumise = request.session.guichetSoumise;
     if (soumise?.familleId !== familleId && !enCours) return `/agents/guichet/familles/${familleId}/demande`;
-    delete request.session.guichetSaisie;
+    // While the same form is being sent by another request, this one only reads: its copy of the
+    // session is older than the sender's, and writing it back would forget the request created.
+    if (!enCours) delete request.session.guichetSaisie;
     return soumise?.familleId === familleId && soumise.demandeId ? `/agents/guichet/demandes/${soumise.demandeId}` : `/agents/guichet/familles/${familleId}`;
   }
 
