@@ -130,12 +130,12 @@ test('each incident measure turned on one instance takes effect on another shari
       cwd: dir,
     };
     assert.equal(await main(['incident', 'maintenance', 'on', '--motif', 'Essai de maintenance'], io), 0);
-    noter('maintenance (CLI), page de B en 503', await delaiJusqua('maintenance', async () => (await page(famille.jar, '/mon-quotient')).statusCode === 503));
+    noter('maintenance (CLI), page de B en 503', await delaiJusqua('maintenance', async () => (await page(famille.jar, '/mes-demandes')).statusCode === 503));
     assert.equal((await b.app.inject({ url: '/healthz' })).statusCode, 200);
     assert.equal(await main(['incident', 'maintenance', 'off', '--motif', 'Fin de la maintenance'], io), 0);
     noter(
       'fin de maintenance (CLI), page de B rouverte',
-      await delaiJusqua('réouverture', async () => (await page(famille.jar, '/mon-quotient')).statusCode === 200),
+      await delaiJusqua('réouverture', async () => (await page(famille.jar, '/mes-demandes')).statusCode === 200),
     );
 
     // The family's sessions revoked on A: B signs it out at its next request.
