@@ -69,9 +69,18 @@ test('a QF recorded later over the same period replaces it; one for a later, sep
   const plusTard = q('2025-11-02T08:00:00.000Z', '2025-11-02', '2026-08-31');
   const anneeSuivante = q('2026-07-30T08:00:00.000Z', '2026-09-01', '2027-08-31');
   const anterieur = q('2025-09-01T08:00:00.000Z', '2025-09-01', '2026-08-31');
-  assert.equal(remplacant(atteste, [anterieur, anneeSuivante]), undefined);
-  assert.equal(remplacant(atteste, [contestation, anterieur]), contestation);
-  assert.equal(remplacant(atteste, [plusTard, contestation]), plusTard, 'the newest');
+  assert.equal(remplacant(atteste, [anterieur, anneeSuivante], '2026-01-15'), undefined);
+  assert.equal(remplacant(atteste, [contestation, anterieur], '2026-01-15'), contestation);
+  assert.equal(remplacant(atteste, [plusTard, contestation], '2026-01-15'), plusTard, 'the newest');
+});
+
+test('a QF recorded later that starts next month replaces nothing until it starts: the current one is still billed', () => {
+  const atteste = q('2025-09-10T08:00:00.000Z', '2025-10-01', '2026-08-31');
+  const moisSuivant = q('2026-01-12T08:00:00.000Z', '2026-02-01', '2026-08-31');
+  assert.equal(remplacant(atteste, [moisSuivant], '2026-01-20'), undefined);
+  assert.equal(remplacant(atteste, [moisSuivant], '2026-02-01'), moisSuivant);
+  // Not started yet: judged on its first day.
+  assert.equal(remplacant(moisSuivant, [q('2026-01-13T08:00:00.000Z', '2026-02-01', '2026-08-31')], '2026-01-20')?.calculeLe, '2026-01-13T08:00:00.000Z');
 });
 
 test('an attestation holds until its last day; its QF replaced or gone, it no longer does', () => {

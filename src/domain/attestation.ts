@@ -61,13 +61,15 @@ export interface QuotientDate {
 export type StatutAttestation = 'valable' | 'expiree' | 'remplacee';
 
 /**
- * The QF recorded after this one whose period meets this one's: a new request, a contestation
- * decided, a QF set by an agent. A QF for a later, separate period (next school year) replaces
- * nothing: the current one holds until its end. The newest wins.
+ * The QF recorded after this one that applies on the day (`AAAA-MM-JJ`; for a QF not started yet,
+ * on its first day): a new request, a contestation decided, a QF set by an agent. The newest wins,
+ * as in the billing export. A later QF that starts next month replaces nothing before then (the
+ * current one is still billed until it starts), nor does one for a later, separate period.
  */
-export function remplacant<T extends QuotientDate>(q: QuotientDate, autres: readonly T[]): T | undefined {
+export function remplacant<T extends QuotientDate>(q: QuotientDate, autres: readonly T[], aujourdhui: string): T | undefined {
+  const jour = q.valideDu > aujourdhui ? q.valideDu : aujourdhui;
   return autres
-    .filter((a) => a.calculeLe > q.calculeLe && a.valideDu <= q.valideAu && a.valideAu >= q.valideDu)
+    .filter((a) => a.calculeLe > q.calculeLe && a.valideDu <= jour && a.valideAu >= jour)
     .reduce<T | undefined>((plusRecent, a) => (plusRecent === undefined || a.calculeLe > plusRecent.calculeLe ? a : plusRecent), undefined);
 }
 

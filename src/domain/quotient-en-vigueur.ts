@@ -1,9 +1,9 @@
 import { remplacant, statutAttestation, type QuotientDate } from './attestation.ts';
 
 /**
- * One QF in force per family and day: among the family's QFs, the one whose period covers the day
- * and that no later QF over the same period replaced (a new request, a contestation decided, a QF
- * set by an agent). The same rule as the attestation's, so that « Mon espace », « Mes demandes »
+ * One QF in force per family and day: among the family's QFs whose period covers the day, the one
+ * recorded last (a new request, a contestation decided, a QF set by an agent), as the billing
+ * export reads it. The same rule as the attestation's, so that « Mon espace », « Mes demandes »
  * and the attestation never disagree. The others are history: replaced, expired, or to come.
  */
 export type EtatQuotient = 'en_vigueur' | 'remplace' | 'expire' | 'a_venir';
@@ -31,7 +31,7 @@ export const LIBELLES_DECISION: Record<string, string> = {
 };
 
 export function etatQuotient<T extends QuotientDate>(q: T, tous: readonly T[], aujourdhui: string): EtatQuotient {
-  const statut = statutAttestation(q, remplacant(q, tous) !== undefined, aujourdhui);
+  const statut = statutAttestation(q, remplacant(q, tous, aujourdhui) !== undefined, aujourdhui);
   if (statut === 'expiree') return 'expire';
   if (statut === 'remplacee') return 'remplace';
   return q.valideDu > aujourdhui ? 'a_venir' : 'en_vigueur';

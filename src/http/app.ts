@@ -178,6 +178,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       journal: services.journal,
       wake: services.wake,
       renouvellement: services.renouvellement,
+      avis: services.avis,
       commune: config.commune,
       politique,
       publicUrl: config.publicUrl,

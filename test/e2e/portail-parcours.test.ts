@@ -347,20 +347,28 @@ test('withdrawal of consent: Mes données shows the consent in force, withdraws 
     await check(page, 'mes-donnees-accord-en-cours');
     assert.match(await mainText(page), new RegExp(`Accord de Marc Chevalier donné le .+ pour la demande ${reference}`));
 
-    await page.getByRole('button', { name: 'Retirer mon accord' }).click();
+    // A link to a confirmation: a withdrawal is never one stray tap.
+    await page.getByRole('link', { name: 'Retirer mon accord' }).click();
+    await page.waitForURL(`${base}/mes-donnees/retrait`);
+    await check(page, 'mes-donnees-retrait-confirmation');
+    await page.getByRole('button', { name: 'Oui, retirer mon accord' }).click();
     await page.locator('main', { hasText: 'Votre accord est retiré' }).waitFor();
     await check(page, 'mes-donnees-accord-retire');
     const text = await mainText(page);
     assert.match(text, /aucune nouvelle demande ne sera faite à la DGFiP sans un nouvel accord/);
     assert.match(text, /Aucun accord en cours/);
-    assert.equal(await page.getByRole('button', { name: 'Retirer mon accord' }).count(), 0, 'nothing left to withdraw');
+    assert.equal(await page.getByRole('link', { name: 'Retirer mon accord' }).count(), 0, 'nothing left to withdraw');
 
     await page.goto(`${base}/mes-demandes`);
     assert.match(await mainText(page), new RegExp(`${reference} .+ Quotient calculé \\(accord retiré\\)`));
     await check(page, 'mes-demandes-accord-retire');
-    // The QF already computed stays; a new request needs a new consent.
+    // The QF already computed stays; a new request first asks what changed, then needs a new consent.
     await page.goto(`${base}/mon-quotient/numero`);
-    await page.waitForURL(`${base}/mon-quotient/accord`);
+    await page.waitForURL(`${base}/mon-quotient/pourquoi`);
+    await page.getByRole('radio', { name: 'Un nouvel avis d’imposition est paru' }).check();
+    await page.getByRole('button', { name: 'Continuer ma nouvelle demande' }).click();
+    // The browser keeps the form's #erreurs anchor across the redirection.
+    await page.waitForURL((url) => url.pathname === '/mon-quotient/accord');
     assert.equal(await page.isChecked('#accord-1'), false);
   } finally {
     await page.close();

@@ -105,7 +105,12 @@ test('FranceConnect journey: sandbox identity, household, consent, no numéro fi
         // A token that is too old by the time of the call (the provider's TTL shortened, rather than a minute's wait): sign in again.
         t.setFranceConnectTtl(5);
         try {
+          // A QF is in force: a new request first says what changed.
           await page.goto(`${base}/mon-quotient/accord`);
+          await page.waitForURL(`${base}/mon-quotient/pourquoi`);
+          await page.getByRole('radio', { name: 'Un nouvel avis d’imposition est paru' }).check();
+          await page.getByRole('button', { name: 'Continuer ma nouvelle demande' }).click();
+          await page.waitForURL((url) => url.pathname === '/mon-quotient/accord');
           await page.check('#accord-1');
           await page.getByRole('button', { name: /Donner mon accord/ }).click();
           await page.waitForURL(/\/mon-quotient\/numero(#erreurs)?$/);

@@ -28,7 +28,7 @@ after(async () => {
   await t?.close();
 });
 
-test('on a phone: tick the standing consent, see it in « Mes données », withdraw it in one click', async (ctx) => {
+test('on a phone: tick the standing consent, see it in « Mes données », withdraw it there, confirmed', async (ctx) => {
   browser ??= await launchBrowser(ctx);
   if (!browser) return;
   const email = 'paul.bertin@exemple.fr';
@@ -63,8 +63,12 @@ test('on a phone: tick the standing consent, see it in « Mes données », withd
     assert.match(avant, /au plus tard jusqu’au \d{1,2}(er)? \S+ \d{4}/);
     assert.match(avant, /Son état civil est gardé, chiffré/);
 
-    await page.getByRole('button', { name: 'Retirer l’accord de renouvellement de Paul Bertin' }).click();
+    // One click to the question, one to confirm: a withdrawal is never one stray tap.
+    await page.getByRole('link', { name: 'Retirer l’accord de renouvellement de Paul Bertin' }).click();
     await page.waitForURL(/\/mes-donnees\/renouvellement\/[0-9a-f-]{36}\/retrait$/);
+    await checkPage(page, SHOTS, 'retrait-confirmation');
+    await page.getByRole('button', { name: 'Oui, retirer cet accord' }).click();
+    await page.waitForURL((url) => url.pathname === '/mes-donnees');
     await checkPage(page, SHOTS, 'retire');
     const apres = await mainText(page);
     assert.match(apres, /L’accord de renouvellement de Paul Bertin est retiré/);

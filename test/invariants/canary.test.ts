@@ -242,6 +242,8 @@ test('the SPI R2P returns for an état civil is nowhere: database files and WAL,
     );
     const pages: string[] = [];
     const demander = async () => {
+      // A QF already in force: the family says what changed before a new request.
+      if (pages.length > 0) assert.equal((await t.post(jar, '/mon-quotient/pourquoi', '/mon-quotient/pourquoi', { raison: 'nouvel_avis' })).statusCode, 303);
       // With the standing consent for renewal ticked: the état civil is kept in the silo, the SPI never.
       assert.equal((await t.post(jar, '/mon-quotient/accord', '/mon-quotient/accord', { 'accord-1': 'oui', 'renouvellement-1': 'oui' })).statusCode, 303);
       pages.push((await t.get(jar, '/mon-quotient/etat-civil')).body);

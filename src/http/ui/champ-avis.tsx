@@ -26,9 +26,12 @@ export function ChampAvis({
   tailleMaxKo,
   joursMax,
   error,
+  document = 'Le PDF téléchargé depuis votre espace impots.gouv.fr, ou une photo nette de toutes les pages',
 }: {
   id?: string;
   label: string;
+  /** What to send, in the hint (the avis by default; the contestation form takes any supporting document). */
+  document?: string;
   tailleMaxKo: number;
   joursMax: number;
   error: string | undefined;
@@ -37,8 +40,8 @@ export function ChampAvis({
     <div class={`field${error !== undefined ? ' field--error' : ''}`}>
       <label for={id}>{label}</label>
       <span class="hint" id={`${id}-aide`}>
-        Le PDF téléchargé depuis votre espace impots.gouv.fr, ou une photo nette de toutes les pages (JPEG ou PNG), {tailleEnClair(tailleMaxKo)} au plus. Le
-        fichier est chiffré, vu seulement par l’agent qui instruit votre dossier, et détruit dès sa décision (au plus tard {joursMax} jours après l’envoi).
+        {document} (JPEG ou PNG), {tailleEnClair(tailleMaxKo)} au plus. Le fichier est chiffré, vu seulement par l’agent qui instruit votre dossier, et détruit
+        dès sa décision (au plus tard {joursMax} jours après l’envoi).
       </span>
       {error !== undefined ? <FieldError id={id} error={error} /> : null}
       <input

@@ -68,7 +68,7 @@ export class AttestationsService {
     const { db, familles, commune } = this.deps;
     const q = await quotientDeDemande(db, demandeId);
     if (!q) throw attestationIndisponible();
-    const suivant = remplacant(q, await autresQuotients(db, q.familleId, q.demandeId));
+    const suivant = remplacant(q, await autresQuotients(db, q.familleId, q.demandeId), this.aujourdhui());
     const statut = statutAttestation(q, suivant !== undefined, this.aujourdhui());
     const validite = { du: q.valideDu, au: q.valideAu };
     if (statut !== 'valable') {
@@ -179,7 +179,7 @@ export class AttestationsService {
     // The request purged (retention): its period is over, and nothing else is kept to say.
     const q = ligne.demande_id ? await quotientDeDemande(this.deps.db, ligne.demande_id) : undefined;
     if (!q) return { statut: 'expiree', commune, validite: { du: ligne.valide_du, au: ligne.valide_au } };
-    const suivant = remplacant(q, await autresQuotients(this.deps.db, q.familleId, q.demandeId));
+    const suivant = remplacant(q, await autresQuotients(this.deps.db, q.familleId, q.demandeId), this.aujourdhui());
     const statut = statutAttestation(q, suivant !== undefined, this.aujourdhui());
     const validite = { du: q.valideDu, au: q.valideAu };
     if (statut !== 'valable') return { statut, commune, validite };

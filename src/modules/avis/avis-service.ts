@@ -83,6 +83,20 @@ export class AvisService {
     });
   }
 
+  /** Checks a file as an avis is checked (size, type, content), before anything is written: the French refusal, or its format. */
+  verifier(octets: Uint8Array): FormatAvis {
+    return verifierAvis(octets, this.tailleMaxOctets);
+  }
+
+  /**
+   * A document the family joins to the contestation it is sending, in that contestation's
+   * transaction (`FamillesService.contester`): kept in the silo like an avis, read by the
+   * instructor with the case, destroyed at the answer.
+   */
+  async joindreAContestation(trx: Transaction<Schema>, familleId: string, contestationId: string, octets: Uint8Array, acteur: Acteur): Promise<AvisDepose> {
+    return this.enregistrer(trx, familleId, { contestationId }, this.verifier(octets), octets, acteur);
+  }
+
   /** A document joined to a contestation the family just made (the instructor reads it with the case). */
   async deposerPourContestation(familleId: string, contestationId: string, octets: Uint8Array, acteur: Acteur): Promise<AvisDepose> {
     const format = verifierAvis(octets, this.tailleMaxOctets);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { csrfOf, type Jar } from '../../http/test-cookies.ts';
+import { corpsMultipart } from '../../http/test-multipart.ts';
 import { createBackOfficeTestApp, type BackOfficeTestApp } from '../agents/test-support.ts';
 import { HABILITATION_ETAT_CIVIL } from '../demandes/test-harness.ts';
 import { bertinRoussel, fichierCsv, garnier } from './test-support.ts';
@@ -25,20 +26,16 @@ const text = (html: string) =>
 /** A form with a file, as a browser sends it. */
 async function envoyer(jar: Jar, champs: Record<string, string>, fichier: { nom: string; octets: Uint8Array } | null, boundary = 'frontiere-de-test-1234') {
   const token = csrfOf((await t.get(jar, `${BASE}/import`)).body);
-  const parties: Buffer[] = [];
-  for (const [k, v] of Object.entries({ _csrf: token ?? '', ...champs })) {
-    parties.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
-  }
-  if (fichier) {
-    parties.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="fichier"; filename="${fichier.nom}"\r\nContent-Type: text/csv\r\n\r\n`));
-    parties.push(Buffer.from(fichier.octets), Buffer.from('\r\n'));
-  }
-  parties.push(Buffer.from(`--${boundary}--\r\n`));
+  const { payload, contentType } = corpsMultipart(
+    { _csrf: token ?? '', ...champs },
+    fichier ? [{ champ: 'fichier', type: 'text/csv', ...fichier }] : [],
+    boundary,
+  );
   const res = await t.app.inject({
     method: 'POST',
     url: `${BASE}/import`,
-    payload: Buffer.concat(parties),
-    headers: { cookie: jar.header(), 'content-type': `multipart/form-data; boundary=${boundary}` },
+    payload,
+    headers: { cookie: jar.header(), 'content-type': contentType },
   });
   jar.take(res.headers);
   return res;

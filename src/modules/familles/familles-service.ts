@@ -5,7 +5,14 @@ import type { CompositionFamille, IdentiteFranceConnect } from './familles-model
 import { RechercheFamilles, type CriteresRecherche, type ResultatRecherche } from './familles-recherche.ts';
 import type { FamillesDeps } from './familles-repo.ts';
 import type { QuotientFamille } from './familles-quotients.ts';
-import { SuiviFamilles, type AccordEnCours, type ContestationFamille, type DonneesUtilisees, type HistoriqueDemande } from './familles-suivi.ts';
+import {
+  SuiviFamilles,
+  type AccordEnCours,
+  type ContestationFamille,
+  type DonneesUtilisees,
+  type HistoriqueDemande,
+  type JointAContestation,
+} from './familles-suivi.ts';
 
 export { familleSchema, type CompositionFamille, type FamilleSaisie, type IdentiteFranceConnect } from './familles-modele.ts';
 export { type ExportFamille } from './familles-export.ts';
@@ -18,7 +25,14 @@ export {
   type FamilleTrouvee,
   type ResultatRecherche,
 } from './familles-recherche.ts';
-export { CONTESTATIONS_PAR_JOUR, type AccordEnCours, type ContestationFamille, type DonneesUtilisees, type HistoriqueDemande } from './familles-suivi.ts';
+export {
+  CONTESTATIONS_PAR_JOUR,
+  type AccordEnCours,
+  type ContestationFamille,
+  type DonneesUtilisees,
+  type HistoriqueDemande,
+  type JointAContestation,
+} from './familles-suivi.ts';
 
 /**
  * The one door callers use to the families' capability; each job lives in its own file
@@ -86,7 +100,8 @@ export class FamillesService {
     return this.suivi.retirerConsentements(familleId, acteur);
   }
 
-  contester(familleId: string, demandeId: string | null, motif: string, acteur: Acteur): Promise<string> {
-    return this.suivi.contester(familleId, demandeId, motif, acteur);
+  /** A contestation, with what is joined to it in the same transaction (a document, `JointAContestation`). */
+  contester(familleId: string, demandeId: string | null, motif: string, acteur: Acteur, joindre?: JointAContestation): Promise<string> {
+    return this.suivi.contester(familleId, demandeId, motif, acteur, joindre);
   }
 }

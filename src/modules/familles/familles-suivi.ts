@@ -1,4 +1,6 @@
+import type { Transaction } from 'kysely';
 import { QuotientError } from '../../domain/errors.ts';
+import type { Schema } from '../../infra/db/schema.ts';
 import type { StatutDemande } from '../../domain/demande.ts';
 import { newId } from '../demandes/demandes-repo.ts';
 import type { Acteur } from '../audit/index.ts';
@@ -153,7 +155,11 @@ export class SuiviFamilles {
    * per request, and CONTESTATIONS_PAR_JOUR per family in 24 hours: enough for a family, and
    * instructors' queue is not flooded by one account.
    */
-  async contester(familleId: string, demandeId: string | null, motif: string, acteur: Acteur): Promise<string> {
+  /**
+   * `joindre`, when given, runs in the same transaction once the contestation is written (a document
+   * the family attached, kept in the silo): both are recorded, or neither.
+   */
+  async contester(familleId: string, demandeId: string | null, motif: string, acteur: Acteur, joindre?: JointAContestation): Promise<string> {
     const texte = motif.trim();
     if (texte.length < 5)
       throw new QuotientError('invalid', 'contestation_invalide', 'Expliquez en quelques mots ce qui vous paraît inexact.', {
@@ -201,10 +207,14 @@ export class SuiviFamilles {
         .values({ id, famille_id: familleId, demande_id: demandeId, motif: texte, statut: 'ouverte', reponse: null, ouverte_le: now, traitee_le: null })
         .execute();
       await this.deps.journal.append({ actor: acteur, action: 'contestation.ouverte', target: { type: 'famille', id: familleId }, outcome: 'succes' }, trx);
+      if (joindre) await joindre(trx, id);
     });
     return id;
   }
 }
+
+/** What is written with a new contestation, in its transaction (see `contester`). */
+export type JointAContestation = (trx: Transaction<Schema>, contestationId: string) => Promise<unknown>;
 
 /** Contestations a family may send in 24 hours (README, « Accès et sessions »). */
 export const CONTESTATIONS_PAR_JOUR = 3;

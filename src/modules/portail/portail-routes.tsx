@@ -32,13 +32,15 @@ import type { Acteur, JournalAudit } from '../audit/index.ts';
 import type { CompteConnecte } from '../comptes/comptes-service.ts';
 import type { FranceConnectClient } from '../comptes/franceconnect-client.ts';
 import type { DemandesService, EtatDemande, FoyerFiscalSoumis } from '../demandes/demandes-service.ts';
-import type { FamillesService, CompositionFamille } from '../familles/familles-service.ts';
+import type { FamillesService, CompositionFamille, JointAContestation } from '../familles/familles-service.ts';
 import { CHAMPS_FRANCECONNECT, champDeLaComposition, schemaComposition, valeursDeLaComposition } from '../familles/formulaire-composition.tsx';
 import type { RenouvellementService } from '../renouvellement/renouvellement-service.ts';
 import { registerAvisFranceConnect, type Saisie } from './avis-franceconnect.tsx';
 import type { NumeroFiscal } from '../../domain/numero-fiscal.ts';
 import { registerMesDonneesRoutes } from './mes-donnees-routes.tsx';
 import { MOTIFS_CONFIDENTIELS } from '../demandes/motifs.ts';
+import type { AvisService } from '../avis/avis-service.ts';
+import { estEnvoiFichier } from '../../http/multipart.ts';
 import { HistoriquePage } from './quotient-views.tsx';
 import { registerNouvelleDemande } from './nouvelle-demande.tsx';
 import {
@@ -68,6 +70,8 @@ export interface PortailServices {
   readonly wake: () => void;
   /** The standing consents for renewal: offered on the consent step, shown and withdrawn in « Mes données ». */
   readonly renouvellement?: Pick<RenouvellementService, 'dureeMaxAns' | 'consentements' | 'retirer'>;
+  /** The silo of uploaded documents: a contestation may carry one (checked and kept as an avis is). */
+  readonly avis?: Pick<AvisService, 'verifier' | 'joindreAContestation'>;
 }
 
 export interface PortailRoutesDeps extends PortailServices {
@@ -495,11 +499,14 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
     return envoyerPdf(reply, exigerEnVigueur(await deps.attestations.attestation(etat.id, acteurDe(compte))));
   });
 
+  // The file field of the contestation form, when the silo of documents is wired.
+  const piece = deps.avis ? { piece: { tailleMaxKo: commune.avisDepose.tailleMaxKo, joursMax: commune.avisDepose.conservationJoursMax } } : {};
+
   app.get('/mon-quotient/demandes/:id/contestation', async (request, reply) => {
     const compte = signedIn(request, reply);
     if (!compte) return reply;
     const etat = await demandeDe(compte, request);
-    return page(request, reply, 'Signaler une erreur', <ContestationPage csrf={reply.generateCsrf()} etat={etat} errors={[]} motif="" />);
+    return page(request, reply, 'Signaler une erreur', <ContestationPage csrf={reply.generateCsrf()} etat={etat} errors={[]} motif="" {...piece} />);
   });
 
   app.post('/mon-quotient/demandes/:id/contestation', async (request, reply) => {
@@ -513,12 +520,27 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
         reply,
         'Signaler une erreur',
         errors,
-        <ContestationPage csrf={reply.generateCsrf()} etat={etat} errors={errors} motif={saisieAReafficher(request.body).motif ?? ''} />,
+        <ContestationPage csrf={reply.generateCsrf()} etat={etat} errors={errors} motif={saisieAReafficher(request.body).motif ?? ''} {...piece} />,
       );
     const lecture = lireFormulaire(CONTESTATION, request.body);
     if (!lecture.ok) return erreur(lecture.errors);
+    // A document joined is checked first (size, type, content), so that a wrong one is said before anything is written.
+    const fichier = (request.body as Record<string, unknown> | undefined)?.['piece'];
+    const octets = deps.avis && estEnvoiFichier(fichier) && fichier.octets.length > 0 ? fichier.octets : undefined;
+    if (octets && deps.avis) {
+      try {
+        deps.avis.verifier(octets);
+      } catch (error) {
+        return erreur(refusDe(error, { kinds: ['invalid'], champ: (d) => ({ path: 'piece', message: d.message }) }).errors);
+      }
+    }
+    const avis = deps.avis;
+    const joindre =
+      octets && avis
+        ? (trx: Parameters<JointAContestation>[0], id: string) => avis.joindreAContestation(trx, compte.familleId, id, octets, acteurDe(compte))
+        : undefined;
     try {
-      await familles.contester(compte.familleId, etat.id, lecture.values.motif, acteurDe(compte));
+      await familles.contester(compte.familleId, etat.id, lecture.values.motif, acteurDe(compte), joindre);
     } catch (error) {
       // The service's message, on the one field.
       return erreur(refusDe(error, { champ: () => null }).errors.map((e) => ({ ...e, path: 'motif' })));
@@ -529,6 +551,7 @@ export function registerPortailRoutes(app: FastifyInstance, deps: PortailRoutesD
       'Signalement envoyé',
       <MessagePage title="Votre signalement est enregistré">
         <p class="lead">Un agent du {commune.contact.service} va l’examiner et vous répondra. Votre tarif actuel reste appliqué en attendant.</p>
+        {octets ? <p>Votre document est joint au signalement ; il sera détruit dès la réponse de l’agent.</p> : null}
         <p>
           <a href="/mes-demandes">Mes demandes</a>
         </p>

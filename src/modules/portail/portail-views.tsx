@@ -18,6 +18,7 @@ import {
   errorOf,
 } from '../../http/ui/components.tsx';
 import { CLE_FAMILLE } from '../../http/formulaire.ts';
+import { ChampAvis } from '../../http/ui/champ-avis.tsx';
 import { CarteQuotient, DetailPrix, TableauPrix, lignesParTranche } from '../../http/ui/prix.tsx';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
 import type { EtatDemande } from '../demandes/demandes-service.ts';
@@ -618,13 +619,31 @@ export function ResultatPage({ etat, donnees, commune }: { etat: EtatDemande; do
   );
 }
 
-export function ContestationPage({ csrf, etat, errors, motif }: { csrf: string; etat: EtatDemande; errors: readonly ErrorDetail[]; motif: string }) {
+export function ContestationPage({
+  csrf,
+  etat,
+  errors,
+  motif,
+  piece,
+}: {
+  csrf: string;
+  etat: EtatDemande;
+  errors: readonly ErrorDetail[];
+  motif: string;
+  /** The commune's limits for a document joined (as for an avis); no file field without them. */
+  piece?: { readonly tailleMaxKo: number; readonly joursMax: number };
+}) {
   return (
     <>
       <Erreurs errors={errors} />
       <h1>Signaler une erreur</h1>
       <p class="lead">Demande {etat.reference}. Expliquez ce qui vous paraît inexact ; un agent vous répondra.</p>
-      <form method="post" action={`/mon-quotient/demandes/${etat.id}/contestation#${ANCRE_ERREURS}`} novalidate>
+      <form
+        method="post"
+        action={`/mon-quotient/demandes/${etat.id}/contestation#${ANCRE_ERREURS}`}
+        {...(piece ? { enctype: 'multipart/form-data' } : {})}
+        novalidate
+      >
         <Csrf token={csrf} />
         <TextAreaField
           id="motif"
@@ -635,6 +654,16 @@ export function ContestationPage({ csrf, etat, errors, motif }: { csrf: string; 
           rows={6}
           maxLength={2000}
         />
+        {piece ? (
+          <ChampAvis
+            id="piece"
+            label="Un document à l’appui (facultatif)"
+            document="Par exemple votre avis d’imposition, ou un justificatif du changement : un PDF, ou une photo nette de toutes les pages"
+            tailleMaxKo={piece.tailleMaxKo}
+            joursMax={piece.joursMax}
+            error={errorOf(errors, 'piece')}
+          />
+        ) : null}
         <button class="button" type="submit">
           Envoyer
         </button>
