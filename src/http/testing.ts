@@ -83,7 +83,14 @@ export async function createTestApp(
   const logLines: string[] = [];
   const logger = createLogger({ level: options.logLevel ?? 'info', destination: { write: (line: string) => void logLines.push(line) } });
   const services = await composeServices({ config, logger, database }, { background: false, ...options.compose });
-  const app = await buildApp({ config, database, logger, services, ...(options.web ? { web: options.web } : {}) });
+  // A refused start (a bad token file, say) must not leave the composed services running: the
+  // test process would never exit.
+  const app = await buildApp({ config, database, logger, services, ...(options.web ? { web: options.web } : {}) }).catch(async (error: unknown) => {
+    await services.stop();
+    await database.close();
+    if (!options.dataDir) rmSync(dir, { recursive: true, force: true });
+    throw error;
+  });
   options.beforeReady?.(app);
   await app.ready();
   return {
