@@ -4,6 +4,7 @@ import pino from 'pino';
 import { QuotientError } from '../domain/errors.ts';
 import type { Runtime, Services } from '../app/compose.ts';
 import { buildApp } from '../http/app.ts';
+import { ecouterMetriques, lireJetonMetriques, type EcouteMetriques } from '../http/metriques.ts';
 import { loadConfig, type RunMode } from '../infra/config/config.ts';
 import { openDatabase } from '../infra/db/database.ts';
 import { ensureInstallation } from '../infra/db/installation.ts';
@@ -41,6 +42,8 @@ export interface RunningServer {
   readonly app: FastifyInstance;
   readonly url: string;
   readonly port: number;
+  /** The internal listener of `/metrics`, when QUOTIENT_METRICS_ADDRESS asks for one. */
+  readonly metriques?: EcouteMetriques;
   /** Resolves with the exit status once a signal has stopped the server cleanly. */
   readonly stopped: Promise<number>;
 }
@@ -73,13 +76,28 @@ export async function startHttpServer(runtime: Runtime, services: Services, opti
     }
     throw error;
   }
+  const metriques = await ouvrirMetriques(runtime, services).catch(async (error: unknown) => {
+    await app.close().catch(() => undefined);
+    throw error;
+  });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const url = config.mode === 'demo' ? `http://localhost:${port}` : config.publicUrl;
 
   // The requests under way end first (app.close), then the background work, then the database.
-  const stopped = attendreArret(runtime, [() => app.close(), ...(options.onStop ?? [])], 'fin des requêtes en cours');
-  return { app, url, port, stopped };
+  const stopped = attendreArret(
+    runtime,
+    [() => app.close(), ...(metriques ? [() => metriques.close()] : []), ...(options.onStop ?? [])],
+    'fin des requêtes en cours',
+  );
+  return { app, url, port, stopped, ...(metriques ? { metriques } : {}) };
+}
+
+/** The separate listener of `/metrics` (QUOTIENT_METRICS_ADDRESS), for web and worker processes alike. */
+export async function ouvrirMetriques(runtime: Runtime, services: Services): Promise<EcouteMetriques | undefined> {
+  const { metricsAddress, metricsTokenFile } = runtime.config;
+  if (metricsAddress === undefined) return undefined;
+  return ecouterMetriques(metricsAddress, { metriques: services.metriques, jeton: lireJetonMetriques(metricsTokenFile) });
 }
 
 /**

@@ -46,7 +46,7 @@ export interface WebOptions {
 
 export interface AppDependencies {
   readonly config: Pick<AppConfig, 'commune' | 'politique' | 'publicUrl' | 'trustProxy' | 'mode' | 'dataDir' | 'sessionKeyFile'> &
-    Partial<Pick<AppConfig, 'metricsTokenFile'>>;
+    Partial<Pick<AppConfig, 'metricsTokenFile' | 'metricsAddress'>>;
   readonly database: Database;
   readonly logger: Logger;
   /** Composed by `composeServices` (src/app/compose.ts); nothing is built here. */
@@ -113,7 +113,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
 
-  registerMetriques(app, { metriques: services.metriques, jeton: lireJetonMetriques(config.metricsTokenFile) });
+  registerMetriques(app, { metriques: services.metriques, jeton: lireJetonMetriques(config.metricsTokenFile), interne: config.metricsAddress !== undefined });
   registerErrorHandling(app, config.commune);
   await registerSecurity(app, securite);
   // The incident measures, before the body and the session are read: a portal in maintenance stops here.

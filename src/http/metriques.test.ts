@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { ecouterMetriques } from './metriques.ts';
 import { createTestApp } from './testing.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'quotient-metriques-'));
@@ -80,5 +81,71 @@ test('two apps in one process keep their own registries', async () => {
   } finally {
     await a.close();
     await b.close();
+  }
+});
+
+test('QUOTIENT_METRICS_ADDRESS takes an IP and a port, never a name, and not the public port', async () => {
+  for (const adresse of ['localhost:9464', '127.0.0.1', '::1:9464', '127.0.0.1:70000', '300.0.0.1:9464']) {
+    await assert.rejects(
+      createTestApp({ env: { QUOTIENT_METRICS_ADDRESS: adresse } }),
+      (error: { details?: ReadonlyArray<{ path: string; message: string }> }) =>
+        error.details?.some((d) => d.path === 'QUOTIENT_METRICS_ADDRESS' && /adresse IP et port attendus/.test(d.message)) === true,
+      adresse,
+    );
+  }
+  await assert.rejects(
+    createTestApp({ env: { QUOTIENT_PORT: '9464', QUOTIENT_METRICS_ADDRESS: '127.0.0.1:9464' } }),
+    (error: { details?: ReadonlyArray<{ message: string }> }) => /différent de QUOTIENT_PORT/.test(error.details?.[0]?.message ?? ''),
+  );
+});
+
+test('with an internal address, /metrics leaves the public listener and answers on its own', async () => {
+  const file = join(dir, 'interne.token');
+  writeFileSync(file, TOKEN, { mode: 0o600 });
+  const t = await createTestApp({ env: { QUOTIENT_METRICS_ADDRESS: '127.0.0.1:0' } });
+  const listener = await ecouterMetriques(t.config.metricsAddress!, { metriques: t.services.metriques, jeton: undefined });
+  const avecJeton = await ecouterMetriques({ host: '::1', port: 0 }, { metriques: t.services.metriques, jeton: TOKEN }).catch(() => undefined);
+  try {
+    const publique = await t.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(publique.statusCode, 404, 'not on the public listener, token or not');
+    await t.app.inject({ method: 'GET', url: '/simulateur' });
+
+    assert.match(listener.url, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    const res = await fetch(listener.url);
+    assert.equal(res.status, 200, 'no token needed on the internal address when none is configured');
+    assert.match(await res.text(), /quotient_http_duree_secondes_count\{methode="GET",route="\/simulateur",statut="200"\} 1\n/);
+    const autre = await fetch(listener.url.replace('/metrics', '/'));
+    assert.equal(autre.status, 404);
+    assert.match(await autre.text(), /Seule \/metrics/);
+
+    // IPv6 loopback may be absent on a machine: then only the IPv4 listener is checked.
+    if (avecJeton) {
+      assert.match(avecJeton.url, /^http:\/\/\[::1\]:\d+\/metrics$/);
+      const sans = await fetch(avecJeton.url);
+      await sans.arrayBuffer();
+      assert.equal(sans.status, 401, 'a configured token still guards the internal listener');
+      const ok = await fetch(avecJeton.url, { headers: { authorization: `Bearer ${TOKEN}` } });
+      await ok.arrayBuffer();
+      assert.equal(ok.status, 200);
+    }
+  } finally {
+    await listener.close();
+    await avecJeton?.close();
+    await t.close();
+  }
+});
+
+test('an internal address already in use stops the start with a French message', async () => {
+  const t = await createTestApp();
+  const premier = await ecouterMetriques({ host: '127.0.0.1', port: 0 }, { metriques: t.services.metriques, jeton: undefined });
+  try {
+    const port = Number(new URL(premier.url).port);
+    await assert.rejects(ecouterMetriques({ host: '127.0.0.1', port }, { metriques: t.services.metriques, jeton: undefined }), (error: Error) => {
+      assert.match(error.message, new RegExp(`L’adresse des métriques 127\\.0\\.0\\.1:${port} \\(QUOTIENT_METRICS_ADDRESS\\) est déjà utilisée`));
+      return true;
+    });
+  } finally {
+    await premier.close();
+    await t.close();
   }
 });

@@ -121,6 +121,13 @@ test('serve refuses a database that is not migrated, and says what to run', asyn
   assert.match(result.stderr, /lancez « quotient migrate »/);
 });
 
+/** The status of a GET, its body read so that no connection stays busy. */
+async function statut(url: string): Promise<number> {
+  const res = await fetch(url);
+  await res.arrayBuffer();
+  return res.status;
+}
+
 async function migrateServeAndStop(databaseUrl: string) {
   const migrated = await runCli(['migrate'], { QUOTIENT_DATABASE_URL: databaseUrl });
   assert.equal(migrated.code, 0, migrated.stderr);
@@ -145,11 +152,17 @@ async function migrateServeAndStop(databaseUrl: string) {
     QUOTIENT_PORT: '0',
     QUOTIENT_HOST: '127.0.0.1',
     QUOTIENT_DATA_DIR: join(keys, 'data'),
+    // Each process serves its metrics on its own internal listener (the system picks the ports).
+    QUOTIENT_METRICS_ADDRESS: '127.0.0.1:0',
     ...secrets,
   };
   // A web instance and a worker side by side on the same database, as a commune would run them.
-  const server = await startCli(['serve', '--sandbox', '--role', 'web'], env, /écoute sur 127\.0\.0\.1:(\d+)/);
-  const worker = await startCli(['serve', '--sandbox', '--role', 'worker'], env, /processus de fond démarré/).catch((error: unknown) => {
+  const server = await startCli(
+    ['serve', '--sandbox', '--role', 'web'],
+    env,
+    /écoute sur 127\.0\.0\.1:(\d+)[^]*Métriques : http:\/\/127\.0\.0\.1:\d+\/metrics/,
+  );
+  const worker = await startCli(['serve', '--sandbox', '--role', 'worker'], env, /processus de fond démarré[^]*Métriques : http:/).catch((error: unknown) => {
     server.child.kill('SIGTERM');
     throw error;
   });
@@ -161,6 +174,18 @@ async function migrateServeAndStop(databaseUrl: string) {
       assert.equal(res.status, 200, path);
       await res.arrayBuffer();
     }
+    // /metrics is on the internal listeners only: the public one answers 404.
+    assert.equal(await statut(`http://127.0.0.1:${port}/metrics`), 404);
+    const metriquesWeb = /Métriques : (\S+)/.exec(server.output())?.[1] ?? '';
+    const web = await fetch(metriquesWeb);
+    assert.equal(web.status, 200);
+    assert.match(await web.text(), /quotient_http_duree_secondes_count\{methode="GET",route="\/healthz",statut="200"\} 1\n/);
+    const metriquesWorker = /Métriques : (\S+)/.exec(worker.output())?.[1] ?? '';
+    assert.notEqual(metriquesWorker, metriquesWeb);
+    const fond = await fetch(metriquesWorker);
+    assert.equal(fond.status, 200);
+    assert.match(await fond.text(), /quotient_quota_limite_minute 50\n/);
+    assert.equal(await statut(metriquesWorker.replace('/metrics', '/healthz')), 404, 'only /metrics on the internal listener');
     // The worker leads the scheduled jobs (the web instance never takes the lease).
     const instance = /instance ([0-9a-f-]{36})/.exec(worker.output())?.[1];
     let bail: { detenteur: string } | undefined;

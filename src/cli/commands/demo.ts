@@ -133,6 +133,7 @@ export const demoCommand: CliCommand = {
           `  Essai au guichet       créer la famille de Hugo Girard, né le 30/11/2004, et saisir le numéro fiscal ${SPI_SANDBOX.primoDeclarant}`,
           `  Courriels envoyés      ${base}/dev/courriels`,
           `  État du service        ${base}/healthz  ·  ${base}/readyz`,
+          ...(server.metriques ? [`  Métriques              ${server.metriques.url}`] : []),
           `  Base de données        ${describeDatabase(config.databaseUrl)}`,
           dgfip.sandbox
             ? `  Bac à sable DGFiP      ${dgfip.sandbox.baseUrl}  (certificats : ${relative(io.cwd, dgfip.sandbox.pki.dir) || '.'}/)`

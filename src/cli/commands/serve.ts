@@ -1,7 +1,7 @@
 import { QuotientError } from '../../domain/errors.ts';
 import { pendingMigrations } from '../../infra/db/migrations.ts';
 import { EXIT, parseCommandArgs, type CliCommand } from '../io.ts';
-import { attendreArret, describeDatabase, openRuntime, startHttpServer } from '../runtime.ts';
+import { attendreArret, describeDatabase, openRuntime, ouvrirMetriques, startHttpServer } from '../runtime.ts';
 import { composeServices, ROLES_PROCESSUS as ROLES, type RoleProcessus as Role } from '../../app/compose.ts';
 
 export const serveCommand: CliCommand = {
@@ -44,14 +44,25 @@ export const serveCommand: CliCommand = {
       }
       const { config } = runtime;
       const role = values.role as Role;
+      const toutes = config.metricsAddress && ['0.0.0.0', '::'].includes(config.metricsAddress.host);
+      if (toutes && config.metricsTokenFile === undefined) {
+        io.err(
+          'QUOTIENT_METRICS_ADDRESS écoute sur toutes les interfaces, sans jeton : ne publiez ce port que sur un réseau interne, ou ajoutez QUOTIENT_METRICS_TOKEN_FILE.',
+        );
+      }
       const services = await composeServices(runtime, { role });
       if (role === 'worker') {
         // No HTTP: the campaigns' items and, under one leader among the workers, the scheduled jobs.
         if (!config.smtp) io.err('QUOTIENT_SMTP_URL n’est pas renseignée : les familles ne seront pas prévenues par courriel du résultat des campagnes.');
+        const metriques = await ouvrirMetriques(runtime, services).catch(async (error: unknown) => {
+          await services.stop();
+          throw error;
+        });
         io.out(
           `Quotient (${config.commune.commune.nom}) : processus de fond démarré (campagnes et tâches planifiées, instance ${services.instanceId}) ; arrêt par SIGTERM ou Ctrl+C.`,
         );
-        return await attendreArret(runtime, [() => services.stop()]);
+        if (metriques) io.out(`Métriques : ${metriques.url}`);
+        return await attendreArret(runtime, [...(metriques ? [() => metriques.close()] : []), () => services.stop()]);
       }
       if (!config.agentsOidc) io.err('QUOTIENT_AGENTS_OIDC_ISSUER n’est pas renseignée : l’espace agents (/agents) et l’API de facturation sont désactivés.');
       // Family accounts need e-mail (verification, reset): without a relay, the portal stays closed.
@@ -61,6 +72,7 @@ export const serveCommand: CliCommand = {
         throw error;
       });
       io.out(`Quotient (${runtime.config.commune.commune.nom}) écoute sur ${runtime.config.host}:${server.port} — adresse publique ${server.url}.`);
+      if (server.metriques) io.out(`Métriques : ${server.metriques.url}`);
       return await server.stopped;
     } catch (error) {
       await runtime.database.close().catch(() => undefined);

@@ -59,6 +59,26 @@ const trustProxy = z.string().transform((value, ctx): TrustProxy => {
   return z.NEVER;
 });
 
+/** A separate listener for `/metrics`: `IP:PORT` (`127.0.0.1:9464`, `[::1]:9464`), an address, never a name. */
+export interface AdresseEcoute {
+  readonly host: string;
+  readonly port: number;
+}
+
+const ADRESSE_METRIQUES_ATTENDUE = 'adresse IP et port attendus, par exemple 127.0.0.1:9464 ou [fd00::5]:9464 (une adresse interne, jamais un nom)';
+
+const adresseEcoute = z.string().transform((value, ctx): AdresseEcoute => {
+  const m = /^(?:\[([0-9a-f:.]+)\]|([0-9.]+)):([0-9]{1,5})$/i.exec(value.trim());
+  const host = m?.[1] ?? m?.[2] ?? '';
+  const numero = Number(m?.[3]);
+  // IPv6 in brackets only, so that the port cannot be mistaken for the address's last group.
+  if (!m || isIP(host) !== (m[1] === undefined ? 4 : 6) || numero > 65535) {
+    ctx.addIssue({ code: 'custom', message: ADRESSE_METRIQUES_ATTENDUE });
+    return z.NEVER;
+  }
+  return { host, port: numero };
+});
+
 const databaseUrl = z
   .string()
   .trim()
@@ -104,6 +124,7 @@ const envSchema = z.object({
   QUOTIENT_AUDIT_ANCHOR_FILE: optionalText,
   QUOTIENT_SESSION_KEY_FILE: optionalText,
   QUOTIENT_METRICS_TOKEN_FILE: optionalText,
+  QUOTIENT_METRICS_ADDRESS: adresseEcoute.optional(),
   QUOTIENT_AUDIT_VERIFY_MINUTES: z.coerce
     .number({ error: 'nombre de minutes attendu' })
     .int('nombre entier de minutes attendu')
@@ -217,6 +238,8 @@ export interface AppConfig {
   readonly sessionKeyFile?: string;
   /** Bearer token of `/metrics` (unset: `/metrics` answers 404). */
   readonly metricsTokenFile?: string;
+  /** QUOTIENT_METRICS_ADDRESS: `/metrics` on its own listener there, and no longer on the public one. */
+  readonly metricsAddress?: AdresseEcoute;
   /** How often each server checks the journal's chain and anchor; a failure halts fiscal operations. */
   readonly auditVerifyMinutes: number;
   /** Group commit of the journal's anchor (0 ms: every append waits for the anchor write). */
@@ -308,6 +331,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: { mode: RunMode; cwd
   if (vars.QUOTIENT_SMTP_FROM !== undefined && vars.QUOTIENT_SMTP_URL === undefined) {
     missing.push({ path: 'QUOTIENT_SMTP_URL', message: 'obligatoire quand QUOTIENT_SMTP_FROM est renseignée : le relais SMTP de la commune' });
   }
+  if (vars.QUOTIENT_METRICS_ADDRESS !== undefined && vars.QUOTIENT_METRICS_ADDRESS.port !== 0 && vars.QUOTIENT_METRICS_ADDRESS.port === vars.QUOTIENT_PORT) {
+    missing.push({ path: 'QUOTIENT_METRICS_ADDRESS', message: `les métriques ont leur propre port, différent de QUOTIENT_PORT (${vars.QUOTIENT_PORT})` });
+  }
   if (missing.length > 0) throw new ConfigurationInvalide('Configuration invalide : corrigez les réglages ci-dessous.', missing);
 
   const configFile = vars.QUOTIENT_CONFIG === undefined ? DEMO_COMMUNE_FILE : at(vars.QUOTIENT_CONFIG);
@@ -328,6 +354,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: { mode: RunMode; cwd
     ...(vars.QUOTIENT_AUDIT_ANCHOR_FILE === undefined ? {} : { auditAnchorFile: at(vars.QUOTIENT_AUDIT_ANCHOR_FILE) }),
     ...(vars.QUOTIENT_SESSION_KEY_FILE === undefined ? {} : { sessionKeyFile: at(vars.QUOTIENT_SESSION_KEY_FILE) }),
     ...(vars.QUOTIENT_METRICS_TOKEN_FILE === undefined ? {} : { metricsTokenFile: at(vars.QUOTIENT_METRICS_TOKEN_FILE) }),
+    ...(vars.QUOTIENT_METRICS_ADDRESS === undefined ? {} : { metricsAddress: vars.QUOTIENT_METRICS_ADDRESS }),
     auditVerifyMinutes: vars.QUOTIENT_AUDIT_VERIFY_MINUTES,
     auditAnchor: {
       delaiMs: vars.QUOTIENT_AUDIT_ANCHOR_MS,
