@@ -5,7 +5,7 @@ import { QuotientError } from './errors.ts';
 import { eurosToCents } from './money.ts';
 import { MESSAGE_EAJE_DGFIP, parsePolitiqueTarifaire, type PolitiqueTarifaire, type PolitiqueTarifaireInput } from './politique-tarifaire.ts';
 import { baseFromSimulation, champsIgnores, computeQuotientFamilial } from './quotient-familial.ts';
-import { gridPrice, highestPrice, priceActivite, type DemandeTarif } from './tarification.ts';
+import { gridPrice, highestPrice, priceActivite, prixParEnfant, rangsEnfants, type DemandeTarif } from './tarification.ts';
 import { politiqueInput, withChanges } from './test-support.ts';
 
 const qf = (euros: number) => ({ cents: eurosToCents(euros) ?? Number.NaN });
@@ -268,4 +268,26 @@ test('a crèche (EAJE) activity is refused with a DGFiP formula, by its flag or 
   assert.match(MESSAGE_EAJE_DGFIP, /conditions d’utilisation de l’API excluent les EAJE/);
   assert.ok(parsePolitiqueTarifaire(avec({ eaje: true }, 'ressources-personnes')));
   assert.ok(parsePolitiqueTarifaire(avec({ eaje: false })));
+});
+
+test('children are ranked eldest first; a line per child and activity only where the price differs or the child alternates', () => {
+  const p = roncq({ regles: [{ libelle: 'Deuxième enfant et suivants', si: { rangMin: 2 }, activites: ['restauration'], reduction: 20 }] });
+  const enfants = [
+    { prenoms: 'Zoé', dateNaissance: '2019-04-02', residence: 'exclusive' as const },
+    { prenoms: 'Léo', dateNaissance: null, residence: 'exclusive' as const },
+    { prenoms: 'Inès', dateNaissance: '2016-11-30', residence: 'alternee' as const },
+  ];
+  assert.deepEqual(
+    rangsEnfants(enfants).map((e) => `${e.prenoms}:${e.rang}`),
+    ['Inès:1', 'Zoé:2', 'Léo:3'],
+  );
+  const lignes = prixParEnfant(p, { quotient: qf(1000), resident: true }, enfants);
+  assert.deepEqual(
+    lignes.map((l) => `${l.enfant.prenoms}/${l.enfant.rang}/${l.id}/${l.cents}${l.enfant.residenceAlternee ? '/alternée' : ''}`),
+    // Inès is first (no reduction) but alternates: both activities; Zoé and Léo: the canteen only (étude has no reduction).
+    ['Inès/1/restauration/305/alternée', 'Inès/1/etude/200/alternée', 'Zoé/2/restauration/244', 'Léo/3/restauration/244'],
+  );
+  assert.match(lignes[0]!.explication, /résidence alternée : ce prix vaut pour les périodes où il vit dans ce foyer/);
+  // No reduction, no alternating residence: the family's prices say everything.
+  assert.deepEqual(prixParEnfant(roncq({ regles: [] }), { quotient: qf(1000), resident: true }, enfants.slice(0, 2)), []);
 });

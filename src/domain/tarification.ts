@@ -256,3 +256,59 @@ function priceSansRegles(politique: PolitiqueTarifaire, activite: Activite, dema
 export function priceActivites(politique: PolitiqueTarifaire, demande: DemandeTarif): PrixActivite[] {
   return politique.activites.map((a) => priceActivite(politique, a, demande));
 }
+
+/** A child of the household as the prices need it: who, born when, living where. */
+export interface EnfantTarif {
+  readonly prenoms: string;
+  /** AAAA-MM-JJ; null when unknown (ranked after the children whose date is known). */
+  readonly dateNaissance: string | null;
+  readonly residence: 'exclusive' | 'alternee';
+}
+
+/** The child a price line is for: its rank in the household and whether it lives with this parent part-time. */
+export interface EnfantPrix {
+  readonly prenoms: string;
+  readonly rang: number;
+  readonly residenceAlternee: boolean;
+}
+
+export interface PrixEnfant extends PrixActivite {
+  readonly enfant: EnfantPrix;
+}
+
+/**
+ * The child rank of each child: the eldest is the 1st, as councils count « à partir du 2e enfant »;
+ * children without a known birth date come last, in the order given (a stable sort).
+ */
+export function rangsEnfants<T extends EnfantTarif>(enfants: readonly T[]): Array<T & { rang: number }> {
+  return [...enfants]
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => {
+      const da = a.e.dateNaissance;
+      const db = b.e.dateNaissance;
+      if (da !== db) return da === null ? 1 : db === null ? -1 : da < db ? -1 : 1;
+      return a.i - b.i;
+    })
+    .map(({ e }, i) => ({ ...e, rang: i + 1 }));
+}
+
+/**
+ * The billing lines per child: one per child and activity whose price differs from the family's
+ * (first-child) price — a rank reduction, a rank rule — or whose child lives in alternating
+ * residence (the billing software bills this household for its own weeks only, on this QF).
+ * The family's prices stay the reference; these lines come on top, never instead.
+ */
+export function prixParEnfant(politique: PolitiqueTarifaire, demande: Omit<DemandeTarif, 'rangEnfant'>, enfants: readonly EnfantTarif[]): PrixEnfant[] {
+  const famille = priceActivites(politique, { ...demande, rangEnfant: 1 });
+  const lignes: PrixEnfant[] = [];
+  for (const e of rangsEnfants(enfants)) {
+    const alternee = e.residence === 'alternee';
+    politique.activites.forEach((a, i) => {
+      const p = priceActivite(politique, a, { ...demande, rangEnfant: e.rang });
+      if (p.cents === famille[i]?.cents && !alternee) return;
+      const note = alternee ? ' Enfant en résidence alternée : ce prix vaut pour les périodes où il vit dans ce foyer.' : '';
+      lignes.push({ ...p, explication: `${p.explication}${note}`, enfant: { prenoms: e.prenoms, rang: e.rang, residenceAlternee: alternee } });
+    });
+  }
+  return lignes;
+}
