@@ -14,8 +14,18 @@ import { formatFieldPath, invalidInput, parseOptions } from './zod-francais.ts';
  * conversion to cents is exact; every computation then works in cents.
  */
 
-export const FORMULES = ['rfr-parts', 'revenu-personnes', 'coefficients'] as const;
+export const FORMULES = ['rfr-parts', 'revenu-personnes', 'coefficients', 'ressources-personnes'] as const;
 export type FormuleQuotient = (typeof FORMULES)[number];
+
+/**
+ * The formulas computed from the DGFiP's data (the RFR of the avis). `ressources-personnes` divides
+ * the monthly resources the family declared, checked by an agent: no DGFiP data enters it.
+ */
+export const FORMULES_DGFIP: readonly FormuleQuotient[] = ['rfr-parts', 'revenu-personnes', 'coefficients'];
+
+export function formuleDgfip(formule: FormuleQuotient): boolean {
+  return FORMULES_DGFIP.includes(formule);
+}
 
 export const COMBINAISONS_FOYERS_FISCAUX = ['somme-rfr-somme-parts', 'somme-rfr-recompte-personnes', 'refuser'] as const;
 export type CombinaisonFoyersFiscaux = (typeof COMBINAISONS_FOYERS_FISCAUX)[number];
@@ -138,6 +148,11 @@ const tranchesSchema = z
     type: z.literal('tranches'),
     /** Which bound belongs to the bracket: `min` (100 ≤ QF < 300) or `max` (100 < QF ≤ 300). */
     borneIncluse: z.enum(['min', 'max']),
+    /**
+     * `ouverte`: the last bracket has no `max`. `plafonnee`: the délibération's grid stops at a
+     * `max` (Paris); a higher QF pays the last bracket's price, so every QF still has one.
+     */
+    derniereTranche: z.enum(['ouverte', 'plafonnee']).default('ouverte'),
     tranches: z.array(trancheSchema).min(1),
   })
   .superRefine((g, ctx) => {
@@ -174,8 +189,21 @@ const tranchesSchema = z
       if (!last && t.max === undefined) {
         ctx.addIssue({ code: 'custom', path: at('max'), message: 'champ obligatoire : seule la dernière tranche est sans maximum' });
       }
-      if (last && t.max !== undefined) {
-        ctx.addIssue({ code: 'custom', path: at('max'), message: 'la dernière tranche doit rester ouverte (sans maximum) pour couvrir tous les quotients' });
+      if (last && t.max !== undefined && g.derniereTranche === 'ouverte') {
+        ctx.addIssue({
+          code: 'custom',
+          path: at('max'),
+          message:
+            'la dernière tranche doit rester ouverte (sans maximum) pour couvrir tous les quotients ; si la grille de la délibération s’arrête à ce maximum, écrivez « derniereTranche: plafonnee » dans la grille',
+        });
+      }
+      if (last && t.max === undefined && g.derniereTranche === 'plafonnee') {
+        ctx.addIssue({
+          code: 'custom',
+          path: at('max'),
+          message:
+            'champ obligatoire avec « derniereTranche: plafonnee » : le maximum de la dernière tranche, au-delà duquel son tarif continue de s’appliquer',
+        });
       }
     });
   });
@@ -186,11 +214,78 @@ const reductionRangSchema = z.strictObject({
   pourcentage: decimal('pourcentage avec au plus quatre décimales').pipe(z.number().gt(0).max(100)),
 });
 
+/** Words that name an accueil du jeune enfant (EAJE) in an activity's id or label. */
+const MOTS_EAJE = /cr[eè]che|halte[- ]garderie|multi[- ]?accueil|\beaje\b|accueil du jeune enfant|jardin d[’']enfants/i;
+
+/** An EAJE activity: marked `eaje: true`, or named like one (the restriction must not hang on a forgotten flag). */
+export function activiteEaje(a: { readonly id: string; readonly libelle: string; readonly eaje?: boolean | undefined }): boolean {
+  return a.eaje === true || MOTS_EAJE.test(a.id) || MOTS_EAJE.test(a.libelle);
+}
+
+/** Why an EAJE activity cannot be priced on a QF computed from the DGFiP's data. */
+export const MESSAGE_EAJE_DGFIP =
+  'une activité d’accueil du jeune enfant (crèche, halte-garderie, multi-accueil : EAJE) ne peut pas être tarifée sur un quotient calculé avec les données de la DGFiP : les conditions d’utilisation de l’API excluent les EAJE, dont la participation des familles suit le barème national de la CNAF. Retirez cette activité de la politique, ou tarifez-la dans une politique à la formule « ressources-personnes » (ressources déclarées par la famille)';
+
+const conditionRegleSchema = z
+  .strictObject({
+    /** Registration after the deadline the commune set (Roncq: +2,50 € when not pre-registered in time). */
+    inscriptionTardive: z.boolean().optional(),
+    /** true: families living in the commune; false: the others. */
+    resident: z.boolean().optional(),
+    /** Child rank among the family's children enrolled, both bounds included (1 = first child). */
+    rangMin: z.number().int().min(1).max(20).optional(),
+    rangMax: z.number().int().min(1).max(20).optional(),
+    /** true: the family has no QF on file (the default price applies). */
+    sansQuotient: z.boolean().optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.rangMin !== undefined && c.rangMax !== undefined && c.rangMax < c.rangMin) {
+      ctx.addIssue({ code: 'custom', path: ['rangMax'], message: `le rang maximum (${c.rangMax}) est inférieur au rang minimum (${c.rangMin})` });
+    }
+  });
+
+export const EFFETS_REGLE = ['ajout', 'remise', 'majoration', 'reduction'] as const;
+export type EffetRegle = (typeof EFFETS_REGLE)[number];
+
+const pourcentageRegle = decimal('pourcentage avec au plus quatre décimales').pipe(z.number().gt(0).max(100));
+
+const regleSchema = z
+  .strictObject({
+    libelle: texte(120),
+    /** All the conditions written must hold; none written = always. */
+    si: conditionRegleSchema.default({}),
+    /** Activities the rule applies to; absent = every activity. */
+    activites: z.array(z.string()).min(1).optional(),
+    /** Euros added to the unit price. */
+    ajout: montant.optional(),
+    /** Euros taken off the unit price (never below 0 €). */
+    remise: montant.optional(),
+    /** Percent added to the unit price. */
+    majoration: pourcentageRegle.optional(),
+    /** Percent taken off the unit price. */
+    reduction: pourcentageRegle.optional(),
+  })
+  .superRefine((r, ctx) => {
+    const effets = EFFETS_REGLE.filter((e) => r[e] !== undefined);
+    if (effets.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message:
+          effets.length === 0
+            ? 'indiquez l’effet de la règle : « ajout » (euros ajoutés), « remise » (euros retirés), « majoration » ou « reduction » (en pourcentage)'
+            : `une règle n’a qu’un effet : choisissez entre ${effets.map((e) => `« ${e} »`).join(' et ')} (écrivez deux règles au besoin)`,
+      });
+    }
+  });
+
 const activiteSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,59}$/, 'identifiant en minuscules, chiffres et tirets (par exemple restauration-scolaire)'),
   libelle: texte(120),
   unite: z.enum(UNITES),
   grille: z.discriminatedUnion('type', [tauxEffortSchema, tranchesSchema]),
+  /** An accueil du jeune enfant (crèche): never priced on the DGFiP's data, see `MESSAGE_EAJE_DGFIP`. */
+  eaje: z.boolean().optional(),
   /** Flat price for families living outside the commune, whatever their QF. Absent: the grid applies to them too. */
   prixNonResident: montant.optional(),
   /** Price when no QF is known. Absent: the highest price of the grid. */
@@ -235,6 +330,8 @@ export const politiqueTarifaireSchema = z
     /** Rounding to the cent of computed prices (taux d'effort, reductions). */
     arrondiPrix: z.enum(MODES_ARRONDI),
     activites: z.array(activiteSchema).min(1),
+    /** Surcharges and reductions, applied in this order after the grid (or flat) price and the child-rank reductions. */
+    regles: z.array(regleSchema).default([]),
   })
   .superRefine((p, ctx) => {
     const seen = new Set<string>();
@@ -242,6 +339,20 @@ export const politiqueTarifaireSchema = z
       if (seen.has(a.id))
         ctx.addIssue({ code: 'custom', path: ['activites', i, 'id'], message: `l’identifiant « ${a.id} » est déjà utilisé par une autre activité` });
       seen.add(a.id);
+      if (formuleDgfip(p.quotient.formule) && activiteEaje(a)) {
+        ctx.addIssue({ code: 'custom', path: ['activites', i, a.eaje === true ? 'eaje' : 'libelle'], message: MESSAGE_EAJE_DGFIP });
+      }
+    });
+    p.regles.forEach((r, i) => {
+      r.activites?.forEach((id, j) => {
+        if (!seen.has(id)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['regles', i, 'activites', j],
+            message: `aucune activité n’a l’identifiant « ${id} » ; identifiants possibles : ${[...seen].map((x) => `« ${x} »`).join(', ')}`,
+          });
+        }
+      });
     });
   });
 
@@ -254,6 +365,7 @@ export type Grille = Activite['grille'];
 export type GrilleTauxEffort = Extract<Grille, { type: 'taux-effort' }>;
 export type GrilleTranches = Extract<Grille, { type: 'tranches' }>;
 export type Tranche = GrilleTranches['tranches'][number];
+export type RegleTarif = PolitiqueTarifaire['regles'][number];
 
 /** What an integer says when its digits are a numéro fiscal's (no amount, rate or rank of a policy has 13 digits; a tranche's code is shown as text). */
 export const NOMBRE_NUMERO_FISCAL_POLITIQUE = 'ce nombre ressemble à un numéro fiscal : retirez-le.';

@@ -1,6 +1,19 @@
 import { z } from 'zod';
 import { QuotientError } from './errors.ts';
-import { add, div, formatEuros, formatNombre, isZero, mul, rational, rationalFromDecimal, roundRational, roundToStep, type Rational } from './money.ts';
+import {
+  add,
+  div,
+  eurosToCents,
+  formatEuros,
+  formatNombre,
+  isZero,
+  mul,
+  rational,
+  rationalFromDecimal,
+  roundRational,
+  roundToStep,
+  type Rational,
+} from './money.ts';
 import type { Coefficients, FormuleQuotient, PolitiqueTarifaire, RegleQuotient } from './politique-tarifaire.ts';
 import { NB_PARTS_MAX, RFR_MAX, nbDeclarantsFoyerFiscal, type SituationFiscale } from './situation-fiscale.ts';
 import { invalidInput, parseOptions } from './zod-francais.ts';
@@ -34,10 +47,30 @@ export interface AjustementAgent {
   readonly parts?: number;
 }
 
+/** One monthly resource the family declared (salary, pension, benefit…), for the formula « ressources-personnes ». */
+export interface RessourceDeclaree {
+  /** What it is, in the family's words (« salaire », « pension alimentaire »). */
+  readonly nature: string;
+  /** Monthly amount in euros, at most two decimals. */
+  readonly euros: number;
+}
+
+/**
+ * Resources declared by the family, never DGFiP data: they are kept apart from the avis, and a QF
+ * computed from them says whether an agent has checked the documents yet.
+ */
+export interface RessourcesDeclarees {
+  readonly mensuelles: readonly RessourceDeclaree[];
+  /** Who checked the documents (an agent's name or role); null while nobody has. */
+  readonly verifieesPar: string | null;
+}
+
 /** What a QF is computed from, once one or several avis (or a simulation) have been read. */
 export interface BaseQuotient {
-  /** RFR of each foyer fiscal, in euros. */
+  /** RFR of each foyer fiscal, in euros (empty when only declared resources are known). */
   readonly revenus: readonly number[];
+  /** Declared resources (formula « ressources-personnes »); absent or null otherwise. */
+  readonly ressources?: RessourcesDeclarees | null;
   /** Sum of the parts of the avis (adjustment included); null in a simulation without parts. */
   readonly parts: number | null;
   /** Null in a simulation where only a number of persons was given. */
@@ -59,6 +92,10 @@ export interface QuotientFamilial {
   readonly diviseur: number;
   readonly natureDiviseur: NatureDiviseur;
   readonly nbFoyersFiscaux: number;
+  /** Where the income comes from: the DGFiP's avis, or resources declared by the family. */
+  readonly origineRevenus: 'dgfip' | 'declaration';
+  /** For declared resources: whether an agent has checked them. Always true for DGFiP data. */
+  readonly revenusVerifies: boolean;
   /** One French sentence a family can check with a pocket calculator. */
   readonly explication: string;
 }
@@ -148,13 +185,26 @@ export function baseFromSituations(regle: RegleQuotient, situations: readonly Si
   };
 }
 
+const ressourceSchema = z.strictObject({
+  nature: z.string().trim().min(1).max(60),
+  euros: z
+    .number()
+    .min(0, 'une ressource ne peut pas être négative')
+    .max(RFR_MAX / 12)
+    .refine((x) => eurosToCents(x) !== null, { message: 'montant en euros avec au plus deux décimales' }),
+});
+
 const simulationSchema = z
   .strictObject({
+    /** Absent for the formula « ressources-personnes », which does not use it. */
     rfr: z
       .number()
       .int('le revenu fiscal de référence est un nombre entier d’euros')
       .min(0, 'le revenu fiscal de référence ne peut pas être négatif')
-      .max(RFR_MAX),
+      .max(RFR_MAX)
+      .optional(),
+    /** Monthly resources declared (formula « ressources-personnes »). */
+    ressources: z.array(ressourceSchema).min(1).max(20).optional(),
     nbParts: quarterParts.pipe(z.number().gt(0, 'le nombre de parts doit être supérieur à 0').max(NB_PARTS_MAX)).optional(),
     nbPersonnes: z
       .number()
@@ -181,7 +231,51 @@ export function baseFromSimulation(input: SimulationInput): BaseQuotient {
     s.adultes !== undefined && s.enfants !== undefined
       ? { adultes: s.adultes, enfants: s.enfants, enfantsResidenceAlternee: 0, adultesRattaches: 0, autresPersonnesACharge: 0, personnesInvalides: 0 }
       : null;
-  return { revenus: [s.rfr], parts: s.nbParts ?? null, composition, nbPersonnes: s.nbPersonnes ?? null, ajustement: null };
+  return {
+    revenus: s.rfr === undefined ? [] : [s.rfr],
+    ressources: s.ressources ? { mensuelles: s.ressources, verifieesPar: null } : null,
+    parts: s.nbParts ?? null,
+    composition,
+    nbPersonnes: s.nbPersonnes ?? null,
+    ajustement: null,
+  };
+}
+
+/** The simulation fields, as named in messages; the CLI and the web simulator map them to their own names. */
+export type ChampSimulation = 'rfr' | 'ressources' | 'nbParts' | 'nbPersonnes' | 'composition';
+
+/**
+ * What a simulation gives that the policy's formula would not use: typed for nothing, it would
+ * mislead the person into thinking it counted. Each with the French reason.
+ */
+export function champsIgnores(regle: RegleQuotient, input: SimulationInput): Array<{ champ: ChampSimulation; raison: string }> {
+  const nom = `la formule « ${regle.formule} »`;
+  const donnes: Record<ChampSimulation, boolean> = {
+    rfr: input.rfr !== undefined,
+    ressources: input.ressources !== undefined,
+    nbParts: input.nbParts !== undefined,
+    nbPersonnes: input.nbPersonnes !== undefined,
+    composition: input.adultes !== undefined || input.enfants !== undefined,
+  };
+  const utiles: Record<FormuleQuotient, readonly ChampSimulation[]> = {
+    'rfr-parts': ['rfr', 'nbParts'],
+    'revenu-personnes': donnes.composition ? ['rfr', 'composition'] : ['rfr', 'nbPersonnes'],
+    coefficients: ['rfr', 'composition'],
+    'ressources-personnes': donnes.composition ? ['ressources', 'composition'] : ['ressources', 'nbPersonnes'],
+  };
+  const raisons: Record<ChampSimulation, string> = {
+    rfr: `${nom} ne divise pas le revenu fiscal de référence mais les ressources mensuelles déclarées`,
+    ressources: `${nom} utilise le revenu fiscal de référence de l’avis, pas des ressources déclarées`,
+    nbParts: `${nom} ne divise pas par le nombre de parts`,
+    nbPersonnes:
+      regle.formule === 'revenu-personnes' || regle.formule === 'ressources-personnes'
+        ? 'la composition du foyer (adultes et enfants) donne déjà le nombre de personnes : indiquez l’un ou l’autre'
+        : `${nom} ne divise pas par le nombre de personnes`,
+    composition: `${nom} n’utilise pas la composition du foyer (adultes et enfants)`,
+  };
+  return (Object.keys(donnes) as ChampSimulation[])
+    .filter((c) => donnes[c] && !utiles[regle.formule].includes(c))
+    .map((champ) => ({ champ, raison: raisons[champ] }));
 }
 
 interface Diviseur {
@@ -268,6 +362,7 @@ function diviseur(regle: RegleQuotient, base: BaseQuotient): Diviseur {
       }
       return diviseurParts(base);
     case 'revenu-personnes':
+    case 'ressources-personnes':
       return diviseurPersonnes(regle, base);
     case 'coefficients':
       if (!regle.coefficients) throw invalid('coefficients_manquants', 'La politique ne donne pas les coefficients de la formule.');
@@ -282,6 +377,10 @@ const LIBELLES_ARRONDI = {
 
 /** The QF of a base under the policy's rule. Throws a typed error when the base lacks what the formula needs. */
 export function computeQuotientFamilial(regle: RegleQuotient, base: BaseQuotient): QuotientFamilial {
+  if (regle.formule === 'ressources-personnes') return quotientRessources(regle, base);
+  if (base.revenus.length === 0) {
+    throw invalid('rfr_manquant', 'Cette politique divise le revenu fiscal de référence de l’avis : indiquez-le.', ['rfr']);
+  }
   for (const r of base.revenus) {
     if (!Number.isSafeInteger(r) || r < 0 || r > RFR_MAX) {
       throw invalid('revenu_invalide', 'Le revenu fiscal de référence doit être un nombre entier d’euros, positif ou nul.');
@@ -319,6 +418,52 @@ export function computeQuotientFamilial(regle: RegleQuotient, base: BaseQuotient
     diviseur: Number(d.valeur.n) / Number(d.valeur.d),
     natureDiviseur: d.nature,
     nbFoyersFiscaux: base.revenus.length,
+    origineRevenus: 'dgfip',
+    revenusVerifies: true,
+    explication,
+  };
+}
+
+/**
+ * Clamart's formula: the monthly resources the family declared (all of them, added) ÷ persons.
+ * Exact in cents; the sentence names them as declared and says whether an agent checked them.
+ */
+function quotientRessources(regle: RegleQuotient, base: BaseQuotient): QuotientFamilial {
+  const r = base.ressources;
+  if (!r || r.mensuelles.length === 0) {
+    throw invalid(
+      'ressources_manquantes',
+      'Cette politique divise les ressources mensuelles déclarées par la famille par le nombre de personnes : indiquez ces ressources.',
+      ['ressources'],
+    );
+  }
+  const centimes = r.mensuelles.map((m) => eurosToCents(m.euros) ?? -1);
+  if (centimes.some((c) => c < 0)) {
+    throw invalid('ressources_invalides', 'Chaque ressource déclarée est un montant mensuel en euros, positif ou nul, avec au plus deux décimales.');
+  }
+  const d = diviseurPersonnes(regle, base);
+  if (isZero(d.valeur) || d.valeur.n < 0n) throw invalid('diviseur_nul', 'Le quotient ne peut pas être calculé : le foyer doit compter au moins une personne.');
+  const totalCents = centimes.reduce((a, b) => a + b, 0);
+  const parAn = regle.periode === 'annuelle' ? 12n : 1n;
+  const exact = div(rational(BigInt(totalCents) * parAn), d.valeur);
+  const cents = Number(regle.arrondi.unite === 'euro' ? roundToStep(exact, 100n, regle.arrondi.mode) : roundRational(exact, regle.arrondi.mode));
+  const detail = r.mensuelles.map((m, i) => `${m.nature} ${formatEuros(centimes[i] ?? 0)}`).join(' + ');
+  const somme = r.mensuelles.length > 1 ? `${detail} = ${formatEuros(totalCents)}` : detail;
+  const verification = r.verifieesPar ? `vérifiées par ${r.verifieesPar}` : 'pas encore vérifiées par un agent';
+  const unite = regle.periode === 'mensuelle' ? 'par mois' : 'par an';
+  const explication =
+    `Quotient familial = ressources mensuelles déclarées par la famille (${somme} ; ${verification} ; aucune donnée de la DGFiP)` +
+    `${regle.periode === 'annuelle' ? ' × 12 mois' : ''} ÷ ${d.texte} = ${formatEuros(cents)} ${unite} (${LIBELLES_ARRONDI[regle.arrondi.unite][regle.arrondi.mode]}).`;
+  return {
+    cents,
+    periode: regle.periode,
+    formule: regle.formule,
+    revenuEuros: totalCents / 100,
+    diviseur: Number(d.valeur.n) / Number(d.valeur.d),
+    natureDiviseur: d.nature,
+    nbFoyersFiscaux: 0,
+    origineRevenus: 'declaration',
+    revenusVerifies: r.verifieesPar !== null,
     explication,
   };
 }

@@ -176,7 +176,7 @@ const nonDecreasingBrackets = fc
         const max = edges[i + 1];
         return { code: String(i + 1), min: min / 100, ...(max === undefined ? {} : { max: max / 100 }), prix: price / 100 };
       });
-      return { type: 'tranches', borneIncluse, tranches };
+      return { type: 'tranches', borneIncluse, derniereTranche: 'ouverte', tranches };
     }),
   );
 

@@ -62,7 +62,12 @@ export function frenchMessage(issue: RawIssue): string {
       return `champ inconnu : ${quoteList((iss.keys as string[]) ?? [])} (faute de frappe ?)`;
     case 'invalid_union':
       if (iss.discriminator !== undefined) {
-        return notAllowed(issue.input, (iss.options as unknown[]) ?? []);
+        // The issue is raised on the object; name the value of its discriminating field, not the object.
+        const input = issue.input;
+        const valeur =
+          input !== null && typeof input === 'object' && !Array.isArray(input) ? (input as Record<string, unknown>)[String(iss.discriminator)] : input;
+        if (valeur === undefined) return `champ « ${String(iss.discriminator)} » manquant ; valeurs possibles : ${quoteList((iss.options as unknown[]) ?? [])}`;
+        return notAllowed(valeur, (iss.options as unknown[]) ?? []);
       }
       return 'valeur non reconnue';
     case 'too_small': {

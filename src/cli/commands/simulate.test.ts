@@ -130,3 +130,77 @@ test('RFR 0 is a valid case: QF 0 and the floor prices', async () => {
     [0.5, 0.38, 2.18],
   );
 });
+
+test('--sans-quotient gives the highest price of every activity (or the price the policy sets), and refuses income options', async () => {
+  for (const [policy, expected] of [
+    [BOULOGNE, null],
+    [STRASBOURG, [54.9]],
+    ['examples/roncq.yaml', [4.9]],
+  ] as const) {
+    const r = await run('--policy', policy, '--sans-quotient', '--json');
+    assert.equal(r.code, 0, r.err);
+    const result = JSON.parse(r.out) as { quotientFamilial: number | null; activites: { id: string; prix: number; tranche: string | null }[] };
+    assert.equal(result.quotientFamilial, null);
+    // Each price is the highest any QF can give: a very high QF gives the same or less.
+    const riche = JSON.parse((await run('--policy', policy, '--rfr', '9000000', '--parts', '1', '--json')).out) as { activites: { prix: number }[] };
+    result.activites.forEach((a, i) => assert.ok(a.prix >= (riche.activites[i]?.prix ?? Infinity), a.id));
+    if (expected)
+      assert.deepEqual(
+        result.activites.map((a) => a.prix),
+        expected,
+      );
+  }
+  const text = await run('--policy', STRASBOURG, '--sans-quotient');
+  assert.match(text.out, /Quotient familial : aucun/);
+  assert.match(text.out, /le tarif le plus élevé de la grille s’applique : 54,90\u00a0€/);
+  const refused = await run('--policy', STRASBOURG, '--sans-quotient', '--rfr', '48000', '--parts', '3');
+  assert.equal(refused.code, 2);
+  assert.match(refused.err, /--sans-quotient simule une famille sans quotient connu ; --rfr, --parts n’y servent à rien/);
+});
+
+test('an option the formula ignores is refused with a French message, not silently dropped', async () => {
+  const r = await run('--policy', BOULOGNE, '--rfr', '48000', '--parts', '3', '--persons', '4');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--persons ne sert pas avec cette politique/);
+  assert.match(r.err, /--persons : la formule « rfr-parts » ne divise pas par le nombre de personnes/);
+  const sansRfr = await run('--policy', BOULOGNE, '--parts', '3');
+  assert.equal(sansRfr.code, 2);
+  assert.match(sansRfr.err, /--rfr est obligatoire \(ou --sans-quotient/);
+});
+
+test('Roncq: --inscription-tardive adds 2,50 € at every bracket boundary, resident or not', async () => {
+  // 4 800 € ÷ 12 ÷ 1 part = 400 €: the first QF of bracket 2; 4 799 € gives 399,91 €, bracket 1.
+  const cases: [string[], number][] = [
+    [['--rfr', '4799', '--parts', '1'], 0.5],
+    [['--rfr', '4800', '--parts', '1'], 1.75],
+    [['--rfr', '4800', '--parts', '1', '--inscription-tardive'], 4.25],
+    [['--rfr', '22800', '--parts', '1', '--inscription-tardive'], 7.4],
+    [['--rfr', '4800', '--parts', '1', '--non-resident', '--inscription-tardive'], 9],
+    [['--sans-quotient', '--inscription-tardive'], 7.4],
+  ];
+  for (const [args, prix] of cases) {
+    const r = await run('--policy', 'examples/roncq.yaml', ...args, '--json');
+    assert.equal(r.code, 0, r.err);
+    assert.equal((JSON.parse(r.out) as { activites: { prix: number }[] }).activites[0]?.prix, prix, args.join(' '));
+  }
+});
+
+test('declared monthly resources with --ressource under a « ressources-personnes » policy; a crèche on DGFiP data is refused', async () => {
+  const clamart = boulogneWith(
+    (y) => y.replace('formule: rfr-parts', 'formule: ressources-personnes').replace(/plusieursFoyers: \S+/, 'plusieursFoyers: refuser'),
+    'ressources.yaml',
+  );
+  const r = await run('--policy', clamart, '--ressource', 'salaire=2 400', '--ressource', 'pension=600,50', '--persons', '3', '--json');
+  assert.equal(r.code, 0, r.err);
+  assert.equal((JSON.parse(r.out) as { quotientFamilial: number }).quotientFamilial, 1000.16);
+  const withRfr = await run('--policy', clamart, '--rfr', '48000', '--persons', '3');
+  assert.equal(withRfr.code, 2);
+  assert.match(withRfr.err, /--rfr : la formule « ressources-personnes » ne divise pas le revenu fiscal de référence/);
+  const bad = await run('--policy', clamart, '--ressource', 'beaucoup', '--persons', '3');
+  assert.match(bad.err, /--ressource attend NATURE=MONTANT/);
+
+  const creche = boulogneWith((y) => y.replace('unite: repas', 'unite: repas\n    eaje: true'), 'creche.yaml');
+  const refused = await run('--policy', creche, '--rfr', '48000', '--parts', '3');
+  assert.equal(refused.code, 2);
+  assert.match(refused.err, /activites\[0\]\.eaje : une activité d’accueil du jeune enfant .* conditions d’utilisation de l’API excluent les EAJE/);
+});

@@ -3,14 +3,15 @@ import { formatDateFrancaise } from '../../domain/dates.ts';
 import { QuotientError, type ErrorDetail } from '../../domain/errors.ts';
 import { centsToEuros, formatEuros } from '../../domain/money.ts';
 import { LIBELLES_UNITES, type PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
-import { baseFromSimulation, computeQuotientFamilial, type QuotientFamilial, type SimulationInput } from '../../domain/quotient-familial.ts';
+import { baseFromSimulation, champsIgnores, computeQuotientFamilial, type QuotientFamilial, type SimulationInput } from '../../domain/quotient-familial.ts';
 import { priceActivites, type PrixActivite } from '../../domain/tarification.ts';
 import { loadPolitiqueFile } from '../../modules/tarifs/politique-loader.ts';
 import { EXIT, parseCommandArgs, type CliCommand } from '../io.ts';
 
-const USAGE = `quotient simulate --policy FICHIER --rfr N --parts N [--persons N] [--adults N --children N] [--rank N] [--non-resident] [--json]
+const USAGE = `quotient simulate --policy FICHIER (--rfr N --parts N | --sans-quotient | --ressource NATURE=MONTANT… --persons N) [options]
 
 Calcule le quotient familial et le prix de chaque activité pour un cas, sans réseau ni base de données.
+Une option que la formule de la politique n’utilise pas est refusée, jamais ignorée.
 
   --policy FICHIER   politique tarifaire (YAML), par exemple examples/boulogne-billancourt.yaml
   --rfr N            revenu fiscal de référence, en euros
@@ -18,9 +19,16 @@ Calcule le quotient familial et le prix de chaque activité pour un cas, sans r�
   --persons N        nombre de personnes du foyer si elle divise par les personnes
   --adults N, --children N
                      composition du foyer si elle applique des coefficients
+  --ressource NATURE=MONTANT
+                     une ressource mensuelle déclarée par la famille (formule « ressources-personnes »),
+                     par exemple --ressource salaire=2100,50 ; à répéter pour chaque ressource
+  --sans-quotient    famille sans quotient connu : le tarif prévu dans ce cas (à défaut, le plus élevé)
   --rank N           rang de l’enfant (1 par défaut) pour les réductions par rang
+  --inscription-tardive
+                     inscription après la date limite (règles « inscriptionTardive »)
   --non-resident     famille qui n’habite pas la commune
-  --json             un objet JSON : {"quotientFamilial": …, "activites": [{"id", "libelle", "unite", "tranche", "prix"}]}`;
+  --json             un objet JSON : {"quotientFamilial": …, "activites": [{"id", "libelle", "unite", "tranche", "prix"}]}
+                     (quotientFamilial vaut null avec --sans-quotient)`;
 
 /** Names of the simulation fields as the person typed them. */
 const FLAGS: Record<string, string> = {
@@ -29,7 +37,17 @@ const FLAGS: Record<string, string> = {
   nbPersonnes: '--persons',
   adultes: '--adults',
   enfants: '--children',
+  ressources: '--ressource',
+  composition: '--adults et --children',
 };
+
+/** `salaire=2100,50` → a declared monthly resource; anything else is refused, never guessed. */
+function ressource(value: string): { nature: string; euros: number } {
+  const m = /^([^=]+)=(.+)$/.exec(value);
+  const nature = m?.[1]?.trim();
+  if (!m || !nature) throw usageError(`Utilisation incorrecte : --ressource attend NATURE=MONTANT, par exemple « salaire=2100,50 » (reçu « ${value} »).`);
+  return { nature, euros: number('--ressource', m[2]) as number };
+}
 
 function usageError(message: string, details: readonly ErrorDetail[] = []): QuotientError {
   return new QuotientError('invalid', 'usage_invalide', message, { details });
@@ -55,17 +73,19 @@ async function loadPolicy(path: string): Promise<PolitiqueTarifaire> {
     if (error instanceof QuotientError) {
       // A missing file is a usage error here: the person named the wrong path.
       const message =
-        error.code === 'politique_tarifaire_invalide' ? `La politique tarifaire « ${path} » est invalide : corrigez les champs indiqués.` : error.message;
+        error.code === 'politique_tarifaire_invalide' && !error.message.startsWith('Le fichier')
+          ? `La politique tarifaire « ${path} » est invalide : corrigez les champs indiqués.`
+          : error.message;
       throw new QuotientError('invalid', error.code, message, { details: error.details });
     }
     throw error;
   }
 }
 
-function jsonResult(quotient: QuotientFamilial, prix: readonly PrixActivite[]): string {
+function jsonResult(quotient: QuotientFamilial | null, prix: readonly PrixActivite[]): string {
   return JSON.stringify(
     {
-      quotientFamilial: centsToEuros(quotient.cents),
+      quotientFamilial: quotient ? centsToEuros(quotient.cents) : null,
       activites: prix.map((p) => ({ id: p.id, libelle: p.libelle, unite: p.unite, tranche: p.tranche, prix: centsToEuros(p.cents) })),
     },
     null,
@@ -73,7 +93,7 @@ function jsonResult(quotient: QuotientFamilial, prix: readonly PrixActivite[]): 
   );
 }
 
-function textResult(politique: PolitiqueTarifaire, quotient: QuotientFamilial, prix: readonly PrixActivite[], resident: boolean): string {
+function textResult(politique: PolitiqueTarifaire, quotient: QuotientFamilial | null, prix: readonly PrixActivite[], resident: boolean): string {
   const d = politique.deliberation;
   const deliberation = d.numero || d.date ? `, délibération${d.numero ? ` n° ${d.numero}` : ''}${d.date ? ` du ${formatDateFrancaise(d.date)}` : ''}` : '';
   const rows = prix.map((p) => [p.libelle, LIBELLES_UNITES[p.unite], p.tranche ?? '—', formatEuros(p.cents)]);
@@ -87,8 +107,9 @@ function textResult(politique: PolitiqueTarifaire, quotient: QuotientFamilial, p
   return [
     `${politique.commune.nom} : politique tarifaire en vigueur à partir du ${formatDateFrancaise(politique.validite.du)}${deliberation}.`,
     '',
-    `Quotient familial : ${formatEuros(quotient.cents)} ${quotient.periode === 'mensuelle' ? 'par mois' : 'par an'}`,
-    quotient.explication,
+    ...(quotient
+      ? [`Quotient familial : ${formatEuros(quotient.cents)} ${quotient.periode === 'mensuelle' ? 'par mois' : 'par an'}`, quotient.explication]
+      : ['Quotient familial : aucun (famille sans quotient connu).', 'Le tarif prévu sans quotient s’applique, à défaut le plus élevé de chaque grille.']),
     '',
     `Prix pour une famille ${resident ? 'qui habite la commune' : 'qui n’habite pas la commune'} :`,
     '',
@@ -117,18 +138,27 @@ export const simulateCommand: CliCommand = {
         adults: { type: 'string' },
         children: { type: 'string' },
         rank: { type: 'string' },
+        ressource: { type: 'string', multiple: true },
+        'sans-quotient': { type: 'boolean', default: false },
+        'inscription-tardive': { type: 'boolean', default: false },
         'non-resident': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
       },
     });
-    const missing = (['policy', 'rfr'] as const).filter((k) => values[k] === undefined).map((k) => `--${k}`);
-    if (missing.length > 0)
-      throw usageError(
-        `Utilisation incorrecte : ${missing.join(' et ')} ${missing.length > 1 ? 'sont obligatoires' : 'est obligatoire'}. Voir « quotient simulate --help ».`,
-      );
+    if (values.policy === undefined) throw usageError('Utilisation incorrecte : --policy est obligatoire. Voir « quotient simulate --help ».');
+    const sansQuotient = values['sans-quotient'];
+    if (sansQuotient) {
+      // Without a QF nothing is divided: any income or household option would be silently ignored.
+      const donnees = (['rfr', 'parts', 'persons', 'adults', 'children', 'ressource'] as const).filter((k) => values[k] !== undefined).map((k) => `--${k}`);
+      if (donnees.length > 0)
+        throw usageError(
+          `Utilisation incorrecte : --sans-quotient simule une famille sans quotient connu ; ${donnees.join(', ')} n’y ${donnees.length > 1 ? 'servent' : 'sert'} à rien : retirez-${donnees.length > 1 ? 'les' : 'la'}.`,
+        );
+    }
 
     const input: SimulationInput = {
-      rfr: number('--rfr', values.rfr) as number,
+      rfr: number('--rfr', values.rfr),
+      ressources: values.ressource?.map(ressource),
       nbParts: number('--parts', values.parts),
       nbPersonnes: number('--persons', values.persons),
       adultes: number('--adults', values.adults),
@@ -139,15 +169,29 @@ export const simulateCommand: CliCommand = {
       throw usageError('Utilisation incorrecte : --rank attend un rang d’enfant entier, à partir de 1.');
     }
 
-    const politique = await loadPolicy(resolve(io.cwd, values.policy as string));
-    let quotient: QuotientFamilial;
-    try {
-      quotient = computeQuotientFamilial(politique.quotient, baseFromSimulation(input));
-    } catch (error) {
-      throw error instanceof QuotientError ? withFlagPaths(error) : error;
+    const politique = await loadPolicy(resolve(io.cwd, values.policy));
+    let quotient: QuotientFamilial | null = null;
+    if (!sansQuotient) {
+      const ignores = champsIgnores(politique.quotient, input);
+      if (ignores.length > 0)
+        throw usageError(
+          `Utilisation incorrecte : ${ignores.map((c) => FLAGS[c.champ] ?? c.champ).join(', ')} ne ${ignores.length > 1 ? 'servent' : 'sert'} pas avec cette politique.`,
+          ignores.map((c) => ({ path: FLAGS[c.champ] ?? c.champ, message: c.raison })),
+        );
+      if (input.rfr === undefined && input.ressources === undefined)
+        throw usageError(
+          politique.quotient.formule === 'ressources-personnes'
+            ? 'Utilisation incorrecte : indiquez les ressources mensuelles déclarées (--ressource NATURE=MONTANT), ou --sans-quotient.'
+            : 'Utilisation incorrecte : --rfr est obligatoire (ou --sans-quotient pour une famille sans quotient connu). Voir « quotient simulate --help ».',
+        );
+      try {
+        quotient = computeQuotientFamilial(politique.quotient, baseFromSimulation(input));
+      } catch (error) {
+        throw error instanceof QuotientError ? withFlagPaths(error) : error;
+      }
     }
     const resident = !values['non-resident'];
-    const prix = priceActivites(politique, { quotient, resident, rangEnfant });
+    const prix = priceActivites(politique, { quotient, resident, rangEnfant, inscriptionTardive: values['inscription-tardive'] });
     io.out(values.json ? jsonResult(quotient, prix) : textResult(politique, quotient, prix, resident));
     return EXIT.ok;
   },

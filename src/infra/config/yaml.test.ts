@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { bombeYaml } from './test-support.ts';
-import { lireYaml, MESSAGE_ALIAS, YamlRefuse } from './yaml.ts';
+import { lireYaml, MESSAGE_ALIAS, ouvertureNonFermee, YamlRefuse } from './yaml.ts';
 
 // A safety net only: the refusal is immediate; a regression would otherwise hang the run.
 const borne = { timeout: 20_000 };
@@ -39,4 +39,11 @@ test('oversized text, deep nesting and syntax errors are refused in French', bor
     () => lireYaml('a: 1\na: 2\n'),
     (e) => e instanceof YamlRefuse && e.raison === 'ce champ apparaît deux fois' && e.position === 'ligne 2, colonne 1',
   );
+});
+
+test('the first bracket left open is found outside quotes, comments and plain texts', () => {
+  assert.deepEqual(ouvertureNonFermee('a: { b: 1 }\nc: [1, 2]\n'), null);
+  assert.deepEqual(ouvertureNonFermee('a: "{"\nb: Tarif [A\n# { commentaire\n'), null);
+  assert.deepEqual(ouvertureNonFermee('a: 1\nb: [1, { c: 2 }\nd: 3\n'), { ligne: 2, colonne: 4, caractere: '[' });
+  assert.deepEqual(ouvertureNonFermee('- { a: 1\n- b\n'), { ligne: 1, colonne: 3, caractere: '{' });
 });

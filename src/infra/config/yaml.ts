@@ -43,7 +43,21 @@ export function lireYaml(text: string, options: { readonly uniqueKeys?: boolean 
   if (Buffer.byteLength(text) > YAML_MAX_OCTETS) throw new YamlRefuse('texte trop volumineux (1 Mo au plus)', null, 'trop_grand');
   const doc = parseDocument(text, { uniqueKeys: options.uniqueKeys ?? true, prettyErrors: true });
   const error = doc.errors[0];
-  if (error) throw new YamlRefuse(MESSAGES[error.code] ?? 'syntaxe YAML incorrecte', positionDe(error), 'syntaxe');
+  if (error) {
+    // The parser notices an unclosed bracket only where the text stops making sense, often a line or more later:
+    // the person needs the line where it was opened.
+    const ouverture = ['DUPLICATE_KEY', 'RESOURCE_EXHAUSTION', 'TAB_AS_INDENT'].includes(error.code) ? null : ouvertureNonFermee(text);
+    const ligneErreur = error.linePos?.[0]?.line ?? Number.POSITIVE_INFINITY;
+    if (ouverture && ouverture.ligne <= ligneErreur) {
+      const nom = ouverture.caractere === '{' ? 'accolade « { »' : 'crochet « [ »';
+      throw new YamlRefuse(
+        `${nom} ouvert${ouverture.caractere === '{' ? 'e' : ''} ici et jamais refermé${ouverture.caractere === '{' ? 'e' : ''}`,
+        `ligne ${ouverture.ligne}, colonne ${ouverture.colonne}`,
+        'syntaxe',
+      );
+    }
+    throw new YamlRefuse(MESSAGES[error.code] ?? 'syntaxe YAML incorrecte', positionDe(error), 'syntaxe');
+  }
   let alias: { readonly range?: readonly [number, number, number] | null | undefined } | undefined;
   visit(doc, {
     Alias(_key, node) {
@@ -67,4 +81,38 @@ export function lireYaml(text: string, options: { readonly uniqueKeys?: boolean 
 function positionDe(error: YAMLParseError): string {
   const pos = error.linePos?.[0];
   return pos ? `ligne ${pos.line}, colonne ${pos.col}` : 'position inconnue';
+}
+
+/**
+ * The first flow bracket (`{` or `[`) left open at the end of the text, outside quotes and comments.
+ * Only a bracket that starts a value counts (after `key: `, `- `, at the start of a line, or inside
+ * another flow collection): in a plain block scalar (`libelle: Tarif [A`) a bracket is just a character.
+ */
+export function ouvertureNonFermee(text: string): { ligne: number; colonne: number; caractere: '{' | '[' } | null {
+  const pile: Array<{ ligne: number; colonne: number; caractere: '{' | '[' }> = [];
+  const lignes = text.split('\n');
+  let guillemet: '"' | "'" | null = null;
+  for (let l = 0; l < lignes.length; l++) {
+    const ligne = lignes[l] ?? '';
+    let debutValeur = true;
+    for (let c = 0; c < ligne.length; c++) {
+      const ch = ligne[c];
+      if (guillemet) {
+        if (ch === '\\' && guillemet === '"') c++;
+        else if (ch === guillemet) guillemet = null;
+        continue;
+      }
+      if (ch === ' ' || ch === '\t') continue;
+      if (ch === '#' && (c === 0 || ligne[c - 1] === ' ' || ligne[c - 1] === '\t')) break;
+      const dansFlux = pile.length > 0;
+      if ((ch === '"' || ch === "'") && debutValeur) guillemet = ch;
+      else if ((ch === '{' || ch === '[') && (debutValeur || dansFlux)) pile.push({ ligne: l + 1, colonne: c + 1, caractere: ch });
+      else if ((ch === '}' || ch === ']') && dansFlux) pile.pop();
+      // A value starts after `key: `, `- `, or a flow separator; anything else is inside a scalar.
+      debutValeur =
+        (ch === ':' || ch === '-' || ch === ',' || ch === '{' || ch === '[' || ch === '?') &&
+        (c + 1 >= ligne.length || ligne[c + 1] === ' ' || dansFlux || ch === '{' || ch === '[');
+    }
+  }
+  return pile[0] ?? null;
 }

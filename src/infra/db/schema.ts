@@ -212,6 +212,8 @@ export interface QuotientTable {
   formule: string;
   politique: string;
   prix: string;
+  /** JSON list of the per-child lines (0025); null for QFs recorded before. */
+  prix_enfants: string | null;
   valide_du: string;
   valide_au: string;
   origine: string;

@@ -94,7 +94,8 @@ test('an invalid policy is refused with each problem in French, its path and its
   });
   assert.equal(syntax.statusCode, 400);
   assert.match(text(syntax.body), /Le texte collé n’est pas un YAML valide : vérifiez la ligne indiquée\. Le problème est indiqué en haut de la page/);
-  assert.match(text(syntax.body), /ligne 3, colonne 1 : indentation incorrecte/);
+  // The bracket is reported where it was opened (line 2), not where the parser gave up (line 3).
+  assert.match(text(syntax.body), /ligne 2, colonne 10 : crochet « \[ » ouvert ici et jamais refermé/);
   const empty = await t.post(admin, '/agents/administration/politiques/nouvelle', '/agents/administration/politiques', { libelle: '', texte: '' });
   assert.equal(empty.statusCode, 400);
   assert.match(text(empty.body), /Le contenu de la politique est vide/);

@@ -53,6 +53,11 @@ test('versions: deposited, refused with paths and lines, activated now or at a d
     );
     await rejects(s.deposer({ libelle: '', contenu: 'format: 1\ncommune: [non fermé\n' }, admin), 'politique_yaml_invalide');
     await rejects(s.deposer({ libelle: '', contenu: '  \r\n' }, admin), 'politique_vide');
+    // A crèche priced on the DGFiP's QF: refused at deposit, citing the restriction, on the line of the flag.
+    const creche = BOULOGNE.replace('unite: repas', 'unite: repas\n    eaje: true');
+    const eaje = await rejects(s.deposer({ libelle: '', contenu: creche }, admin), 'politique_tarifaire_invalide');
+    assert.equal(eaje.details[0]?.path, `activites[0].eaje (ligne ${creche.split('\n').findIndex((l) => l.includes('eaje: true')) + 1})`);
+    assert.match(eaje.details[0]?.message ?? '', /conditions d’utilisation de l’API excluent les EAJE/);
 
     // A draft changes nothing; activated today it applies at once.
     const v1 = await s.deposer({ libelle: '', contenu: version('0.40', '2026-17') }, admin);
@@ -99,6 +104,7 @@ test('versions: deposited, refused with paths and lines, activated now or at a d
 
     const actions = (await journal.query({})).entries.map((e) => `${e.action}:${e.outcome}`).reverse();
     assert.deepEqual(actions, [
+      'politique.deposee:echec',
       'politique.deposee:echec',
       'politique.deposee:echec',
       'politique.deposee:succes',

@@ -4,7 +4,7 @@ import { formatEuros } from '../../domain/money.ts';
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
 import { quotientFromSituations } from '../../domain/quotient-familial.ts';
 import type { SituationFiscale } from '../../domain/situation-fiscale.ts';
-import { priceActivites, type PrixActivite } from '../../domain/tarification.ts';
+import { priceActivites, prixParEnfant, type EnfantTarif, type PrixActivite, type PrixEnfant } from '../../domain/tarification.ts';
 import { periodeApplication } from '../../domain/validite-quotient.ts';
 import type { Executor } from '../../infra/db/database.ts';
 import type { DemandeTable, Schema } from '../../infra/db/schema.ts';
@@ -27,6 +27,8 @@ export interface QuotientARetenir {
   readonly formule: string;
   readonly politique: PolitiqueTarifaire;
   readonly prix: PrixActivite[];
+  /** Per child and activity, where the price differs from the family's or the child alternates (see `prixParEnfant`). */
+  readonly prixEnfants: PrixEnfant[];
   readonly validite: { readonly du: string; readonly au: string };
   /** What explains it (quotes the RFR and the parts, or the document an agent saw): silo only. */
   readonly explication: JsonValue;
@@ -45,12 +47,20 @@ export class Quotients {
     const dateDemande = parisDate(Date.parse(demande.creee_le));
     const politique = this.deps.politique(dateDemande);
     const famille = await findFamille(this.deps.db, demande.famille_id);
-    return { politique, resident: famille?.resident === 1, validite: periodeApplication(politique.quotient, { dateDemande }) };
+    const enfants: EnfantTarif[] = (
+      await this.deps.db
+        .selectFrom('enfants')
+        .select(['prenoms', 'date_naissance', 'residence'])
+        .where('famille_id', '=', demande.famille_id)
+        .orderBy('id')
+        .execute()
+    ).map((e) => ({ prenoms: e.prenoms, dateNaissance: e.date_naissance, residence: e.residence === 'alternee' ? 'alternee' : 'exclusive' }));
+    return { politique, resident: famille?.resident === 1, enfants, validite: periodeApplication(politique.quotient, { dateDemande }) };
   }
 
   /** From the avis received. Throws `invalid` when the policy cannot combine them. */
   async calculer(demande: DemandeDatee, situations: readonly SituationFiscale[]): Promise<QuotientARetenir> {
-    const { politique, resident, validite } = await this.tarif(demande);
+    const { politique, resident, enfants, validite } = await this.tarif(demande);
     const qf = quotientFromSituations(politique, situations);
     return {
       cents: qf.cents,
@@ -58,6 +68,7 @@ export class Quotients {
       formule: qf.formule,
       politique,
       prix: priceActivites(politique, { quotient: qf, resident }),
+      prixEnfants: prixParEnfant(politique, { quotient: qf, resident }, enfants),
       validite,
       explication: asJson({ explication: qf.explication, revenuEuros: qf.revenuEuros, diviseur: qf.diviseur, natureDiviseur: qf.natureDiviseur }),
     };
@@ -65,7 +76,7 @@ export class Quotients {
 
   /** Set by an agent from a document seen (which may name the avis: it goes to the silo only). */
   async fixer(demande: DemandeDatee, cents: number, piece: string): Promise<QuotientARetenir> {
-    const { politique, resident, validite } = await this.tarif(demande);
+    const { politique, resident, enfants, validite } = await this.tarif(demande);
     const unite = politique.quotient.periode === 'mensuelle' ? 'par mois' : 'par an';
     const explication = `Quotient familial fixé à ${formatEuros(cents)} ${unite} par un agent de la mairie, au vu de : ${piece}.`;
     return {
@@ -74,6 +85,7 @@ export class Quotients {
       formule: 'manuel',
       politique,
       prix: priceActivites(politique, { quotient: { cents }, resident }),
+      prixEnfants: prixParEnfant(politique, { quotient: { cents }, resident }, enfants),
       validite,
       explication: asJson({ explication, piece }),
     };
@@ -93,6 +105,7 @@ export class Quotients {
         formule: q.formule,
         politique: politiqueLabel(q.politique),
         prix: JSON.stringify(q.prix),
+        prix_enfants: JSON.stringify(q.prixEnfants),
         valide_du: q.validite.du,
         valide_au: q.validite.au,
         origine,

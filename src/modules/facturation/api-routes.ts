@@ -106,6 +106,7 @@ const versJson = (q: QuotientFacture) => ({
   modifiedAt: q.calculeLe,
   politique: q.politique,
   tranches: q.tranches,
+  enfants: q.enfants,
 });
 
 function cleDe(request: FastifyRequest) {

@@ -1,6 +1,6 @@
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import { LIBELLES_UNITES } from '../../domain/politique-tarifaire.ts';
-import type { PrixActivite } from '../../domain/tarification.ts';
+import type { PrixActivite, PrixEnfant } from '../../domain/tarification.ts';
 import { toCsv, type CsvValue } from '../../infra/csv/csv.ts';
 import type { Schema } from '../../infra/db/schema.ts';
 import type { Acteur, AuditEntryInput } from '../audit/audit-entry.ts';
@@ -24,6 +24,20 @@ export interface QuotientFacture {
   /** The tariff policy version it was priced with. */
   readonly politique: string;
   readonly tranches: readonly TrancheActivite[];
+  /**
+   * One line per child and activity where the child's price differs from the family's (child rank)
+   * or the child lives in alternating residence (billed on this QF for this household's periods only).
+   * Empty when the family's prices hold for every child, and for QFs recorded before these lines existed.
+   */
+  readonly enfants: readonly TrancheEnfant[];
+}
+
+export interface TrancheEnfant extends TrancheActivite {
+  /** The child's first names, as the family gave them. */
+  readonly prenoms: string;
+  /** Rank among the household's children, the eldest first. */
+  readonly rang: number;
+  readonly residenceAlternee: boolean;
 }
 
 export interface TrancheActivite {
@@ -59,8 +73,18 @@ export interface FacturationDeps {
 type Q = ExpressionBuilder<Schema & { q: Schema['quotients'] }, 'q'>;
 
 /** One way to read a QF everywhere: the CSV, the API and the page say the same thing. */
+const versTranche = (p: PrixActivite): TrancheActivite => ({
+  activite: p.id,
+  libelle: p.libelle,
+  unite: p.unite,
+  tranche: p.tranche,
+  prixCents: p.cents,
+  tarif: p.origine,
+});
+
 function versFacture(row: Schema['quotients'] & { reference: string }): QuotientFacture {
   const prix = JSON.parse(row.prix) as PrixActivite[];
+  const enfants = row.prix_enfants === null ? [] : (JSON.parse(row.prix_enfants) as PrixEnfant[]);
   return {
     id: row.id,
     famille: row.reference,
@@ -72,7 +96,8 @@ function versFacture(row: Schema['quotients'] & { reference: string }): Quotient
     origine: row.origine === 'manuel' ? 'manuel' : 'calcule',
     calculeLe: row.calcule_le,
     politique: row.politique,
-    tranches: prix.map((p) => ({ activite: p.id, libelle: p.libelle, unite: p.unite, tranche: p.tranche, prixCents: p.cents, tarif: p.origine })),
+    tranches: prix.map(versTranche),
+    enfants: enfants.map((p) => ({ ...versTranche(p), prenoms: p.enfant.prenoms, rang: p.enfant.rang, residenceAlternee: p.enfant.residenceAlternee })),
   };
 }
 
@@ -174,7 +199,8 @@ const UNITES: Readonly<Record<string, string | undefined>> = LIBELLES_UNITES;
  * per family. The QF is in cents (an integer: no decimal separator to misread between software);
  * dates are ISO (AAAA-MM-JJ), which spreadsheets and billing software read alike. Each activity of
  * the policy gives two columns, its bracket and its unit price in cents; activities are those of
- * the QFs exported, in the order met.
+ * the QFs exported, in the order met. A child whose price differs from the family's (child rank)
+ * or who lives in alternating residence gets a row of its own after the family's, naming it.
  */
 export function lignesCsv(quotients: readonly QuotientFacture[]): CsvValue[][] {
   const activites = new Map<string, { libelle: string; unite: string }>();
@@ -191,14 +217,29 @@ export function lignesCsv(quotients: readonly QuotientFacture[]): CsvValue[][] {
   for (const [id, a] of activites) {
     header.push(`Tranche – ${a.libelle} (${id})`, `Prix en centimes par ${UNITES[a.unite] ?? a.unite} – ${a.libelle} (${id})`);
   }
+  // Last, so that the columns programs already read keep their place.
+  header.push('Enfant (prénoms, vide pour le prix de la famille)', 'Rang de l’enfant (1 : l’aîné)', 'Résidence alternée (oui ou non)');
   const rows: CsvValue[][] = [header];
   for (const q of quotients) {
-    const row: CsvValue[] = [q.famille, q.quotientCents, q.periode, q.valideDu, q.valideAu, q.origine, q.calculeLe];
+    const debut: CsvValue[] = [q.famille, q.quotientCents, q.periode, q.valideDu, q.valideAu, q.origine, q.calculeLe];
+    const row: CsvValue[] = [...debut];
     for (const id of activites.keys()) {
       const t = q.tranches.find((x) => x.activite === id);
       row.push(t?.tranche ?? null, t ? t.prixCents : null);
     }
-    rows.push(row);
+    rows.push([...row, null, null, null]);
+    // Then one row per child whose price differs somewhere (or who alternates): only its own lines are filled.
+    const parEnfant = new Map<number, TrancheEnfant[]>();
+    for (const e of q.enfants) parEnfant.set(e.rang, [...(parEnfant.get(e.rang) ?? []), e]);
+    for (const lignes of parEnfant.values()) {
+      const first = lignes[0] as TrancheEnfant;
+      const enfant: CsvValue[] = [...debut];
+      for (const id of activites.keys()) {
+        const t = lignes.find((x) => x.activite === id);
+        enfant.push(t?.tranche ?? null, t ? t.prixCents : null);
+      }
+      rows.push([...enfant, first.prenoms, first.rang, first.residenceAlternee ? 'oui' : 'non']);
+    }
   }
   return rows;
 }

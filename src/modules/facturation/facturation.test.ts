@@ -208,7 +208,7 @@ test('end to end, text that looks like a formula (a reference taken over from an
   const res = await t.get(jar, '/agents/facturation/export.csv?date=15/06/2099');
   assert.equal(res.statusCode, 200);
   assert.ok(
-    res.body.includes(`\r\n"'=HYPERLINK(""http://x"";""clic"")";50000;mensuelle;2099-01-01;2099-12-31;calcule;2000-01-01T00:00:00.000Z;'@B;300\r\n`),
+    res.body.includes(`\r\n"'=HYPERLINK(""http://x"";""clic"")";50000;mensuelle;2099-01-01;2099-12-31;calcule;2000-01-01T00:00:00.000Z;'@B;300;;;\r\n`),
     res.body,
   );
   for (const row of lire(res.body)) for (const cell of row) assert.doesNotMatch(cell, /^[=+\-@\t\r]/);
@@ -253,5 +253,5 @@ test('end to end, text that looks like a formula (a reference taken over from an
     .execute();
   const manuel = await t.get(jar, '/agents/facturation/export.csv?date=15/06/2098');
   assert.equal(manuel.statusCode, 200);
-  assert.ok(manuel.body.includes(`\r\nSAISIE-MANUELLE;42000;mensuelle;2098-01-01;2098-12-31;manuel;2000-01-01T00:00:00.000Z;A;200\r\n`), manuel.body);
+  assert.ok(manuel.body.includes(`\r\nSAISIE-MANUELLE;42000;mensuelle;2098-01-01;2098-12-31;manuel;2000-01-01T00:00:00.000Z;A;200;;;\r\n`), manuel.body);
 });

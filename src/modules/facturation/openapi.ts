@@ -124,7 +124,20 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
         Quotient: {
           type: 'object',
           additionalProperties: false,
-          required: ['id', 'famille', 'quotientCents', 'periode', 'valideDu', 'valideAu', 'origine', 'calculeLe', 'modifiedAt', 'politique', 'tranches'],
+          required: [
+            'id',
+            'famille',
+            'quotientCents',
+            'periode',
+            'valideDu',
+            'valideAu',
+            'origine',
+            'calculeLe',
+            'modifiedAt',
+            'politique',
+            'tranches',
+            'enfants',
+          ],
           properties: {
             id: { type: 'string', description: 'Identifiant stable de ce quotient.' },
             famille: { type: 'string', description: 'Référence de la famille (par exemple F-ABCD-EFGH).' },
@@ -137,6 +150,28 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
             modifiedAt: { type: 'string', format: 'date-time', description: 'Date et heure de la dernière modification (UTC), comparée à `modifiedSince`.' },
             politique: { type: 'string', description: 'Version de la politique tarifaire appliquée.' },
             tranches: { type: 'array', items: { $ref: '#/components/schemas/TrancheActivite' } },
+            enfants: {
+              type: 'array',
+              items: { $ref: '#/components/schemas/TrancheEnfant' },
+              description:
+                'Une ligne par enfant et par activité dont le prix diffère de celui de la famille (rang de l’enfant) ou dont l’enfant vit en résidence alternée (facturé sur ce quotient pour les périodes passées dans ce foyer). Vide si les prix de la famille valent pour chaque enfant.',
+            },
+          },
+        },
+        TrancheEnfant: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['activite', 'libelle', 'unite', 'tranche', 'prixCents', 'tarif', 'prenoms', 'rang', 'residenceAlternee'],
+          properties: {
+            activite: { type: 'string', description: 'Identifiant de l’activité dans la politique tarifaire.' },
+            libelle: { type: 'string' },
+            unite: { type: 'string', description: 'Unité du prix (repas, heure, journée…).' },
+            tranche: { type: ['string', 'null'], description: 'Code de la tranche ; null pour un taux d’effort ou un prix forfaitaire.' },
+            prixCents: { type: 'integer', minimum: 0, description: 'Prix unitaire pour cet enfant, en centimes.' },
+            tarif: { enum: ['grille', 'non-resident', 'sans-quotient'], description: 'D’où vient le prix avant les réductions.' },
+            prenoms: { type: 'string', description: 'Prénoms de l’enfant, tels que la famille les a donnés.' },
+            rang: { type: 'integer', minimum: 1, description: 'Rang de l’enfant dans le foyer, l’aîné étant le 1er.' },
+            residenceAlternee: { type: 'boolean', description: 'L’enfant vit en résidence alternée.' },
           },
         },
         TrancheActivite: {

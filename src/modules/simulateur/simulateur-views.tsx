@@ -42,6 +42,8 @@ export function formuleEnClair(politique: PolitiqueTarifaire): string {
         : '';
       return `Votre quotient familial est votre revenu fiscal de référence ${parMois}divisé par la somme des coefficients des membres de votre foyer (${coefficients}).`;
     }
+    case 'ressources-personnes':
+      return `Votre quotient familial est la somme de vos ressources mensuelles, déclarées par vous et vérifiées par un agent sur justificatifs${q.periode === 'annuelle' ? ', multipliée par 12' : ''}, divisée par le nombre de personnes de votre foyer.`;
   }
 }
 

@@ -133,3 +133,48 @@ test('a missing file is not_found; an oversized one is refused', async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('an empty file, a file of comments only and a YAML list say what a policy starts with', () => {
+  for (const [text, said] of [
+    ['', /est vide/],
+    ['# rien encore\n', /est vide/],
+    ['- format: 1\n- activites: []\n', /contient une liste/],
+  ] as const) {
+    assert.throws(
+      () => parsePolitiqueYaml(text, 'essai.yaml'),
+      (e) =>
+        e instanceof QuotientError &&
+        e.code === 'politique_tarifaire_invalide' &&
+        said.test(e.message) &&
+        e.message.includes('« activites: »') &&
+        e.details.map((d) => d.path).join(',') === 'format,commune,deliberation,validite,quotient,arrondiPrix,activites',
+    );
+  }
+});
+
+test('an unknown grid type names the value written and the allowed types', async () => {
+  const text = (await import('node:fs')).readFileSync(examplePath('strasbourg.yaml'), 'utf8').replace('type: tranches', 'type: paliers');
+  assert.throws(
+    () => parsePolitiqueYaml(text),
+    (e) =>
+      e instanceof QuotientError &&
+      e.details.some((d) => d.path === 'activites[0].grille.type' && /« paliers ».*« taux-effort », « tranches »/.test(d.message)),
+  );
+});
+
+test('an unclosed brace is reported on the line where it was opened, not where the parser gave up', () => {
+  const text = 'format: 1\ncommune: { nom: Roncq, codeInsee: "59508"\nvalidite:\n  du: 2025-09-01\n';
+  assert.throws(
+    () => parsePolitiqueYaml(text, 'essai.yaml'),
+    (e) =>
+      e instanceof QuotientError &&
+      e.code === 'politique_yaml_invalide' &&
+      e.details[0]?.path === 'ligne 2, colonne 10' &&
+      /accolade/.test(e.details[0].message),
+  );
+  // A bracket inside a plain text is a character, and a closed one is no error.
+  assert.throws(
+    () => parsePolitiqueYaml('format: 1\ncommune:\n  nom: Ville [A\n   x: : :\n'),
+    (e) => e instanceof QuotientError && e.code === 'politique_yaml_invalide' && !/accolade|crochet/.test(e.details[0]?.message ?? ''),
+  );
+});

@@ -17,6 +17,9 @@ import { lireYaml, YAML_MAX_OCTETS, YamlRefuse } from '../../infra/config/yaml.t
  * src/infra/config/yaml.ts, the rules in the domain (`parsePolitiqueTarifaire` takes the plain object).
  */
 
+/** The fields every policy starts with, in the order of the documentation. */
+const CHAMPS_RACINE = ['format', 'commune', 'deliberation', 'validite', 'quotient', 'arrondiPrix', 'activites'] as const;
+
 /** Parses the text of a policy file; `origine` names the file in messages. */
 export function parsePolitiqueYaml(text: string, origine = 'politique tarifaire'): PolitiqueTarifaire {
   let data: unknown;
@@ -33,10 +36,17 @@ export function parsePolitiqueYaml(text: string, origine = 'politique tarifaire'
     });
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    const recu =
+      data === null || data === undefined
+        ? 'il est vide (ou ne contient que des commentaires)'
+        : Array.isArray(data)
+          ? 'il contient une liste (lignes commençant par « - ») au lieu d’un ensemble de champs'
+          : 'il contient une seule valeur au lieu d’un ensemble de champs';
     throw new QuotientError(
       'invalid',
       'politique_tarifaire_invalide',
-      `Le fichier « ${origine} » ne décrit pas une politique tarifaire (ensemble de champs attendu).`,
+      `Le fichier « ${origine} » ne décrit pas une politique tarifaire : ${recu}. Une politique commence par les champs ${CHAMPS_RACINE.map((c) => `« ${c}: »`).join(', ')}, chacun en début de ligne (voir docs/politique-tarifaire.md).`,
+      { details: CHAMPS_RACINE.map((c) => ({ path: c, message: 'champ obligatoire manquant' })) },
     );
   }
   refuserNumerosFiscaux(text, data);
