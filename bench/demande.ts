@@ -1,7 +1,7 @@
 /**
  * What Quotient adds to one online request over the DGFiP's own answer (target: median ≤ 50 ms).
  *
- *   node --import tsx bench/demande.ts [--runs 9]
+ *   node --import tsx bench/demande.ts [--runs 9] [--profil DIR]
  *
  * Quotient: the production build (dist/, plain node, `serve --role web`, SQLite), its gateway the
  * sandbox started here. Each run is a new family (signed up, household complete, consent given: not
@@ -17,11 +17,11 @@ import { sandboxConnection } from '../src/sandbox/connection.ts';
 import { createDgfipClients } from '../src/sources/dgfip.ts';
 import { calculer, demarrerQuotientConstruit, median, SPI_FAMILLE } from './quotient-construit.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '9' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '9' }, profil: { type: 'string' } } });
 const runs = Math.max(1, Number(values.runs));
 const n = new Intl.NumberFormat('fr-FR', { maximumFractionDigits: 1 });
 
-const quotient = await demarrerQuotientConstruit();
+const quotient = await demarrerQuotientConstruit(values.profil ? { profilDir: values.profil } : {});
 const direct = createDgfipClients(sandboxConnection(quotient.sandbox), { logger: createLogger({ level: 'silent' }) });
 try {
   const spi = NumeroFiscal.parse(SPI_FAMILLE);
@@ -29,6 +29,7 @@ try {
   await calculer(await quotient.famille(0));
   await direct.impotParticulier.parNumeroFiscal(spi);
   const q: number[] = [];
+  const envoi: number[] = [];
   const d: number[] = [];
   const appels: number[] = [];
   for (let i = 1; i <= runs; i++) {
@@ -36,7 +37,9 @@ try {
     const steps = [
       async () => {
         const before = quotient.sandbox.admin.calls().length;
-        q.push((await calculer(famille)).ms);
+        const r = await calculer(famille);
+        q.push(r.ms);
+        envoi.push(r.envoiMs);
         appels.push(quotient.sandbox.admin.calls().length - before);
       },
       async () => {
@@ -51,6 +54,9 @@ try {
   const added = q.map((ms, i) => ms - (d[i] ?? 0));
   console.log(`Une demande en ligne (${runs} essais alternés, médianes) ; Quotient : dist/ (construction de production), node ${process.version}`);
   console.log(`  Quotient, de l’envoi du numéro fiscal à la page du résultat  ${n.format(median(q))} ms (${appels.join(', ')} appels au bac à sable)`);
+  console.log(
+    `    dont l’envoi (demande, appel, calcul, jusqu’à la redirection)  ${n.format(median(envoi))} ms, la page du résultat ${n.format(median(q.map((ms, i) => ms - envoi[i]!)))} ms`,
+  );
   console.log(`  le bac à sable seul, même question, client chaud             ${n.format(median(d))} ms`);
   console.log(
     `  ajouté par Quotient                                          ${n.format(median(added))} ms (objectif ≤ 50 ms ; essais : ${added.map((x) => n.format(x)).join(' ; ')})`,

@@ -185,13 +185,14 @@ export async function demarrerQuotientConstruit(options: { env?: Record<string, 
  * Step 4 of the form: the numéro fiscal sent; resolves with the result page's path once the answer
  * shows a quotient, and the milliseconds from the post to that page.
  */
-export async function calculer(b: Navigateur): Promise<{ path: string; ms: number }> {
+export async function calculer(b: Navigateur): Promise<{ path: string; ms: number; envoiMs: number }> {
   const csrf = csrfOf((await b.get('/mon-quotient/numero')).body);
   const t0 = performance.now();
   const sent = await b.postAvec(csrf, '/mon-quotient/numero', { 'numero-1': SPI_FAMILLE });
   if (sent.status !== 303 || !sent.location) throw new Error(`numéro : ${sent.status} ${sent.body.slice(0, 300)}`);
+  const envoiMs = performance.now() - t0;
   const page = await b.get(sent.location);
   const ms = performance.now() - t0;
   if (page.status !== 200 || !page.body.includes('Votre quotient familial')) throw new Error(`résultat : ${page.status} ${page.body.slice(0, 600)}`);
-  return { path: sent.location, ms };
+  return { path: sent.location, ms, envoiMs };
 }
