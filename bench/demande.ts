@@ -30,6 +30,7 @@ try {
   await direct.impotParticulier.parNumeroFiscal(spi);
   const q: number[] = [];
   const envoi: number[] = [];
+  const avantAppel: number[] = [];
   const d: number[] = [];
   const appels: number[] = [];
   for (let i = 1; i <= runs; i++) {
@@ -37,7 +38,10 @@ try {
     const steps = [
       async () => {
         const before = quotient.sandbox.admin.calls().length;
+        const debut = Date.now();
         const r = await calculer(famille);
+        const appel = quotient.sandbox.admin.calls()[before];
+        if (appel) avantAppel.push(appel.at - debut);
         q.push(r.ms);
         envoi.push(r.envoiMs);
         appels.push(quotient.sandbox.admin.calls().length - before);
@@ -57,6 +61,7 @@ try {
   console.log(
     `    dont l’envoi (demande, appel, calcul, jusqu’à la redirection)  ${n.format(median(envoi))} ms, la page du résultat ${n.format(median(q.map((ms, i) => ms - envoi[i]!)))} ms`,
   );
+  console.log(`    l’appel à la DGFiP reçu par le bac à sable ${n.format(median(avantAppel))} ms après l’envoi (médiane)`);
   console.log(`  le bac à sable seul, même question, client chaud             ${n.format(median(d))} ms`);
   console.log(
     `  ajouté par Quotient                                          ${n.format(median(added))} ms (objectif ≤ 50 ms ; essais : ${added.map((x) => n.format(x)).join(' ; ')})`,
