@@ -126,6 +126,9 @@ export interface EtatDemande {
  * the queue; and the request's state as a family or an agent reads it. The processing is
  * `modules/traitement`'s, the instructors' decisions `modules/instruction`'s.
  */
+/** The wait's poll, for moves another process commits (this process's own wake it at once). */
+const ATTENTE_POLL_MS = 1_000;
+
 export class DemandesService {
   private readonly clock: () => number;
   private habilitationCache: string | undefined;
@@ -368,13 +371,26 @@ export class DemandesService {
     };
   }
 
-  /** Polls until the request leaves the queue, at most `timeoutMs`: the answer « at once » when the quota allows. */
+  /**
+   * Waits until the request leaves the queue, at most `timeoutMs`: the answer « at once » when the
+   * quota allows. Woken by the commit of the request's next move in this process (where online
+   * requests are called); a slow poll beside it sees a move made by another process.
+   */
   async attendre(demandeId: string, timeoutMs: number): Promise<EtatDemande> {
     const until = this.clock() + timeoutMs;
     for (;;) {
-      const etat = await this.etat(demandeId);
-      if (!etat.file || this.clock() >= until) return etat;
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      // Watched before the state is read: a move committed in between still wakes this wait.
+      const surveillance = this.deps.transitions.surveiller(demandeId);
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const etat = await this.etat(demandeId);
+        if (!etat.file || this.clock() >= until) return etat;
+        const poll = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(1, Math.min(ATTENTE_POLL_MS, until - this.clock())))));
+        await Promise.race([surveillance.bouge, poll]);
+      } finally {
+        clearTimeout(timer);
+        surveillance.arreter();
+      }
     }
   }
 

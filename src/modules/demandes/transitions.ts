@@ -78,8 +78,39 @@ export class UniteDeTravail {
   }
 }
 
+/** A watch on one request's next committed move (`Transitions.surveiller`). */
+export interface Surveillance {
+  /** Resolves at the next move of the request committed by this process. */
+  readonly bouge: Promise<void>;
+  /** Stops watching (the promise then never resolves). */
+  arreter(): void;
+}
+
 export class Transitions {
+  /** Who waits for a request's next move in this process: the form's wait, woken at the commit instead of polling. */
+  private readonly guetteurs = new Map<string, Set<() => void>>();
+
   constructor(private readonly deps: TransitionsDeps) {}
+
+  /**
+   * Watches for the next move of `demandeId` that this process commits. Moves committed by another
+   * process are not seen: whoever waits keeps a slower poll beside it.
+   */
+  surveiller(demandeId: string): Surveillance {
+    let reveil: () => void = () => undefined;
+    const bouge = new Promise<void>((resolve) => (reveil = resolve));
+    let set = this.guetteurs.get(demandeId);
+    if (!set) this.guetteurs.set(demandeId, (set = new Set()));
+    const guetteurs = set;
+    guetteurs.add(reveil);
+    return {
+      bouge,
+      arreter: () => {
+        guetteurs.delete(reveil);
+        if (guetteurs.size === 0 && this.guetteurs.get(demandeId) === guetteurs) this.guetteurs.delete(demandeId);
+      },
+    };
+  }
 
   /** Runs `travail` in one transaction, then carries out the effects of the moves it made. */
   async executer<T>(travail: (uow: UniteDeTravail) => Promise<T>): Promise<T> {
@@ -139,6 +170,11 @@ export class Transitions {
     for (const m of mouvements) derniers.set(m.demandeId, m.transition);
     for (const [demandeId, t] of derniers) {
       if (t.effets.includes('notifier_famille')) onChange?.(demandeId, t.vers);
+      const guetteurs = this.guetteurs.get(demandeId);
+      if (guetteurs) {
+        this.guetteurs.delete(demandeId);
+        for (const reveil of guetteurs) reveil();
+      }
     }
   }
 }

@@ -23,10 +23,23 @@ declare module 'fastify' {
  * being sent by this process is known by its session and family.
  */
 export class EnvoiUnique {
-  private readonly enCours = new Set<string>();
+  /** The sends under way in this process, by session and family: their end. */
+  private readonly enCours = new Map<string, Promise<void>>();
 
   private cle(request: FastifyRequest, familleId: string): string {
     return `${request.session.sessionId}:${familleId}`;
+  }
+
+  /**
+   * When the same form is being sent by this process (a double click), waits for that send to end
+   * and reads the session again as it left it. Otherwise the second request would answer from the
+   * session it read before, and writing that stale copy back would lose the request created.
+   */
+  async apresEnvoiEnCours(request: FastifyRequest, familleId: string): Promise<void> {
+    const envoi = this.enCours.get(this.cle(request, familleId));
+    if (envoi === undefined) return;
+    await envoi;
+    await request.session.reload();
   }
 
   /**
@@ -60,7 +73,8 @@ export class EnvoiUnique {
     const { familleId } = saisie;
     const cle = this.cle(request, familleId);
     if (this.enCours.has(cle)) return { ailleurs: this.dejaEnvoye(request, familleId, saisie) ?? `/agents/guichet/familles/${familleId}` };
-    this.enCours.add(cle);
+    let fini: () => void = () => undefined;
+    this.enCours.set(cle, new Promise<void>((resolve) => (fini = resolve)));
     delete request.session.guichetSaisie;
     request.session.guichetSoumise = { familleId };
     let creee = false;
@@ -82,6 +96,7 @@ export class EnvoiUnique {
       throw error;
     } finally {
       this.enCours.delete(cle);
+      fini();
     }
   }
 }

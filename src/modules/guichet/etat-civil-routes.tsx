@@ -106,6 +106,7 @@ export function registerGuichetEtatCivilRoutes(
   app.post('/agents/guichet/familles/:id/demande/etat-civil', async (request, reply) => {
     const agent = requireAgent(request);
     const familleId = familleDe(request);
+    await deps.envoi.apresEnvoiEnCours(request, familleId);
     const saisieEnCours = saisieDe(request, familleId);
     // The same form sent twice (double click, reload of the POST): one request, one DGFiP call; to the request created.
     const ailleurs = deps.envoi.dejaEnvoye(request, familleId, saisieEnCours);

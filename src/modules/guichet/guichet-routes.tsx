@@ -321,6 +321,7 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
   app.post('/agents/guichet/familles/:id/demande/numero', async (request, reply) => {
     const agent = requireAgent(request);
     const familleId = familleDe(request);
+    await envoi.apresEnvoiEnCours(request, familleId);
     const saisieEnCours = saisieDe(request, familleId);
     // The same form sent twice (double click, reload): no second request, no second DGFiP call; to the one created.
     const ailleurs = envoi.dejaEnvoye(request, familleId, saisieEnCours);
