@@ -73,6 +73,8 @@ export function JournalPage({
   errors,
   page,
   avant,
+  recherche,
+  perimee = false,
 }: {
   csrf: string;
   agents: readonly Agent[];
@@ -80,14 +82,24 @@ export function JournalPage({
   errors: readonly ErrorDetail[];
   page: PageJournal | null;
   avant: number | undefined;
+  /** The handle of the search shown, for its next pages; none for the journal opened afresh. */
+  recherche?: string | undefined;
+  /** The address named a search that is no longer the last one. */
+  perimee?: boolean;
 }) {
+  const suite = (n: number) => `/agents/controle/journal?${recherche !== undefined ? `recherche=${recherche}&` : ''}avant=${n}`;
+  const recentes = recherche !== undefined ? `/agents/controle/journal?recherche=${recherche}` : '/agents/controle/journal';
   const actionErreur = erreurDe(errors, 'action');
   return (
     <>
       <Erreurs errors={errors} />
       <SousNavControle courant="/agents/controle/journal" />
       <h1>Journal d’audit</h1>
-      <p>Chaque consultation de cette page est elle-même enregistrée dans le journal, avec les critères utilisés.</p>
+      <p>
+        Chaque consultation de cette page est elle-même enregistrée dans le journal, avec les critères utilisés. Chaque recherche part des seuls critères du
+        formulaire.
+      </p>
+      {perimee ? <Alert kind="info" title="Cette recherche n’est plus disponible : indiquez de nouveau vos critères." /> : null}
       {/* Posted, and kept in the session: what is typed here never appears in an address (history, logs). */}
       <form method="post" action={`/agents/controle/journal#${ANCRE_ERREURS}`} class="controle-filtres controle-filtres--grille">
         <Csrf token={csrf} />
@@ -208,9 +220,9 @@ export function JournalPage({
             />
           )}
           <p class="controle-pages">
-            {/* Only the cursor, a sequence number, travels in the address; the criteria stay in the session. */}
-            {avant !== undefined ? <a href="/agents/controle/journal">Revenir aux entrées les plus récentes</a> : null}
-            {page.suivante !== null ? <a href={`/agents/controle/journal?avant=${page.suivante}`}>Entrées plus anciennes</a> : null}
+            {/* Only the search's handle and the cursor travel in the address; the criteria stay in the session. */}
+            {avant !== undefined ? <a href={recentes}>Revenir aux entrées les plus récentes</a> : null}
+            {page.suivante !== null ? <a href={suite(page.suivante)}>Entrées plus anciennes</a> : null}
           </p>
         </section>
       ) : null}

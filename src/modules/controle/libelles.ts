@@ -131,7 +131,7 @@ export function libelleAction(code: string): string | null {
 export const LIBELLES_ACTEURS: Readonly<Record<string, string>> = {
   famille: 'Famille',
   agent: 'Agent',
-  robot: 'Traitement automatique',
+  robot: 'Robot',
   systeme: 'Système',
   api: 'Logiciel (API)',
   anonyme: 'Personne non connectée',
