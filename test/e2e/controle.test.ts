@@ -120,6 +120,12 @@ for (const [nom, viewport] of Object.entries(VIEWPORTS)) {
       await page.waitForURL(/\/agents\/controle\/controles\/[0-9a-f-]{36}(#erreurs)?$/);
       assert.match(await mainText(page), /redonne exactement cet échantillon/);
       await check('controle');
+      // A verdict on the first sampled access, kept on the page.
+      await page.locator('.controle-verdict').first().getByLabel('Conforme', { exact: true }).check();
+      await page.locator('.controle-verdict').first().getByRole('button', { name: 'Enregistrer le verdict' }).click();
+      await page.locator('.alert--success', { hasText: 'Verdict enregistré' }).waitFor();
+      assert.match(await mainText(page), /1 accès examiné\(s\) sur/);
+      await check('controle-verdict');
       await page.getByRole('button', { name: 'Enregistrer et clore le contrôle' }).click();
       await page.locator('.error-summary').waitFor();
       await check('controle-erreur');

@@ -169,6 +169,7 @@ export const POLITIQUE_ACCES: Readonly<Record<string, readonly Principal[]>> = {
   'POST /agents/controle/controles': AUDITEUR,
   'GET /agents/controle/controles/:id': AUDITEUR,
   'POST /agents/controle/controles/:id/observations': AUDITEUR,
+  'POST /agents/controle/controles/:id/verdicts/:sequence': AUDITEUR,
   'GET /agents/controle/integrite': AUDITEUR,
   'POST /agents/controle/integrite': AUDITEUR,
   'POST /agents/controle/integrite/reconnaissance': AUDITEUR,

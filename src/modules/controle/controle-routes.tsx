@@ -35,6 +35,14 @@ const EXPORT = criteres(['sujet', 'famille', 'agent', 'du', 'au', 'format']);
 const CONTROLE = z.object({ du: texte(), au: texte(), taille: texte() });
 // The service refuses observations shaped like a numéro fiscal, on their field: read as sent.
 const OBSERVATIONS = z.object({ observations: texteBrut(), clore: coche() });
+const VERDICT = z.object({ verdict: texte(), commentaire: texteBrut() });
+const PARAMS_VERDICT = z.object({
+  id: z.guid(),
+  sequence: z
+    .string()
+    .regex(/^[0-9]{1,12}$/)
+    .transform(Number),
+});
 /** The reason of an acknowledgement: the service checks it (length, one line, nothing shaped like a numéro fiscal). */
 const RECONNAISSANCE = z.object({ motif: texte() });
 /** The journal's pages: entries before a sequence number. */
@@ -267,6 +275,38 @@ export function registerControleRoutes(app: FastifyInstance, deps: ControleRoute
           errors={errors}
           observations={valeursAReafficher({ observations }).observations}
           message={null}
+        />,
+      );
+    }
+  });
+
+  app.post('/agents/controle/controles/:id/verdicts/:sequence', async (request, reply) => {
+    const agent = requireAgent(request);
+    const { id, sequence } = lireParams(PARAMS_VERDICT, request, controleIntrouvable);
+    const saisi = lireChamps(VERDICT, request.body);
+    try {
+      await controle.enregistrerVerdict(id, sequence, saisi, acteurAgent(agent));
+      request.session.flash = `Verdict enregistré pour l’accès n° ${sequence}.`;
+      return reply.redirect(`/agents/controle/controles/${id}#acces-${sequence}`, 303);
+    } catch (error) {
+      // Each sampled entry has its own form: the fields are named after its sequence number.
+      const { errors } = refusDe(error, {
+        champ: (d) => (d.path === '' ? d : { ...d, path: d.path === 'verdict' ? `verdict-${sequence}-conforme` : `${d.path}-${sequence}` }),
+      });
+      const detail = await controle.controle(id, acteurAgent(agent));
+      return pageFormulaire(
+        page,
+        request,
+        reply,
+        titreControle(detail),
+        errors,
+        <ControlePage
+          csrf={reply.generateCsrf()}
+          controle={detail}
+          errors={errors}
+          observations={null}
+          message={null}
+          verdictSaisi={{ sequence, ...valeursAReafficher(saisi) }}
         />,
       );
     }

@@ -435,6 +435,12 @@ test('a periodic control: a reproducible sample of agents’ accesses, stored wi
   assert.match(bad.body, /href="#taille">Indiquez un nombre d’accès à tirer entre 1 et 200/);
   assert.match(bad.body, /href="#au">Indiquez le dernier jour/);
 
+  // A period without any access by an agent: nothing to draw, said in French on the form.
+  const vide = await t.post(auditeur, form, form, { du: '01/01/2020', au: '31/01/2020', taille: '5' });
+  assert.equal(vide.statusCode, 400);
+  assert.match(vide.body, /href="#du">Aucun agent n’a consulté de dossier de famille du 01\/01\/2020 au 31\/01\/2020 : il n’y a rien à tirer au sort/);
+  assert.equal((await t.database.db.selectFrom('controles').select('id').execute()).length, 0, 'no empty control is stored');
+
   const created = await t.post(auditeur, form, form, { du: dayFr(-1), au: dayFr(0), taille: '5' });
   assert.equal(created.statusCode, 303);
   const id = /\/agents\/controle\/controles\/([0-9a-f-]{36})$/.exec(String(created.headers.location))?.[1];
@@ -483,6 +489,31 @@ test('a periodic control: a reproducible sample of agents’ accesses, stored wi
   assert.match(shown.body, /Vos observations sont enregistrées/);
   assert.match(shown.body, /la 4e reste à expliquer/);
 
+  // A verdict per sampled access: conforme, or non conforme with a comment; recorded and journaled.
+  const verdictUrl = (seq: number) => `/agents/controle/controles/${id}/verdicts/${seq}`;
+  const [premier, second] = sample as [number, number];
+  assert.match(shown.body, /0 accès examiné\(s\) sur 5/);
+  assert.equal((await t.post(auditeur, `/agents/controle/controles/${id}`, verdictUrl(premier), { verdict: 'conforme', commentaire: '' })).statusCode, 303);
+  const sansRaison = await t.post(auditeur, `/agents/controle/controles/${id}`, verdictUrl(second), { verdict: 'non_conforme', commentaire: ' ' });
+  assert.equal(sansRaison.statusCode, 400);
+  assert.match(sansRaison.body, new RegExp(`href="#commentaire-${second}">Expliquez pourquoi l’accès n° ${second} n’est pas conforme`));
+  const aucun = await t.post(auditeur, `/agents/controle/controles/${id}`, verdictUrl(second), { commentaire: 'x' });
+  assert.match(aucun.body, new RegExp(`href="#verdict-${second}-conforme">Indiquez si l’accès n° ${second} est conforme ou non conforme`));
+  const nonConforme = await t.post(auditeur, `/agents/controle/controles/${id}`, verdictUrl(second), {
+    verdict: 'non_conforme',
+    commentaire: 'Aucune demande en cours ce jour-là : agent interrogé.',
+  });
+  assert.equal(nonConforme.statusCode, 303);
+  assert.equal(nonConforme.headers.location, `/agents/controle/controles/${id}#acces-${second}`);
+  const horsEchantillon = Math.max(...sample) + 100_000;
+  assert.equal((await t.post(auditeur, `/agents/controle/controles/${id}`, verdictUrl(horsEchantillon), { verdict: 'conforme' })).statusCode, 404);
+  const avecVerdicts = (await t.get(auditeur, `/agents/controle/controles/${id}`)).body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+  assert.match(avecVerdicts, /2 accès examiné\(s\) sur 5/);
+  assert.match(avecVerdicts, new RegExp(`Accès n° ${premier} : .*? Verdict : Conforme \\(par ${nomAgent(t.agents.auditeur)}, le `));
+  assert.match(avecVerdicts, /Verdict : Non conforme — « Aucune demande en cours ce jour-là : agent interrogé\. »/);
+  const journalise = await latest('controle.verdict_enregistre');
+  assert.deepEqual([journalise.target?.id, journalise.details.sequence, journalise.details.verdict], [id, second, 'non_conforme']);
+
   const empty = await t.post(auditeur, `/agents/controle/controles/${id}`, observationsUrl, { observations: '  ', clore: 'oui' });
   assert.equal(empty.statusCode, 400);
   assert.match(empty.body, /Indiquez vos observations avant de clore le contrôle/);
@@ -502,6 +533,12 @@ test('a periodic control: a reproducible sample of agents’ accesses, stored wi
   assert.doesNotMatch(closedPage.body, /Enregistrer et clore/);
   const again = await t.post(auditeur, `/agents/controle/controles/${id}`, observationsUrl, { observations: 'Changement', clore: 'non' });
   assert.equal(again.statusCode, 409);
+  assert.equal(
+    (await t.post(auditeur, `/agents/controle/controles/${id}`, verdictUrl(premier), { verdict: 'non_conforme', commentaire: 'tard' })).statusCode,
+    409,
+  );
+  assert.match(closedPage.body.replace(/<[^>]+>/g, ''), /Verdict : Conforme/);
+  assert.doesNotMatch(closedPage.body, /Enregistrer le verdict/);
   assert.equal((await latest('controle.clos')).target?.id, id);
   assert.equal((await latest('controle.cree')).details.taille, 5);
   assert.equal((await t.get(auditeur, '/agents/controle/controles/00000000-0000-4000-8000-000000000000')).statusCode, 404);
