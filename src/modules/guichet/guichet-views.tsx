@@ -312,6 +312,25 @@ export function FichePage({ fiche }: { fiche: FicheFamille }) {
         <a href="/agents/guichet">Revenir à la recherche</a>
       </p>
       <h1>Famille {composition.parents.map(nomParent).join(' et ')}</h1>
+      {fiche.contestationsEnCours.length > 0 ? (
+        <Alert
+          kind="warning"
+          title={
+            fiche.contestationsEnCours.length === 1
+              ? 'Une contestation de la famille est en attente de réponse'
+              : `${fiche.contestationsEnCours.length} contestations de la famille sont en attente de réponse`
+          }
+        >
+          <ul>
+            {fiche.contestationsEnCours.map((c) => (
+              <li key={c.id}>
+                Déposée le {date(c.ouverteLe)}
+                {c.demande ? `, sur la demande ${c.demande}` : ''} : un instructeur l’examine ; la famille recevra sa réponse.
+              </li>
+            ))}
+          </ul>
+        </Alert>
+      ) : null}
       <h2>Foyer</h2>
       <Composition composition={composition} />
       <h2>Quotient familial</h2>

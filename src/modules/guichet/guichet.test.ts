@@ -315,6 +315,18 @@ test('a paper request for a sandbox family: consent as given, numéro fiscal typ
 
   // No fiscal detail on any page of this family: the avis's amounts, parts, its spelling of the names.
   for (const p of pages) assertSansDetailFiscal(p.body, spi, p.url, ['BERTIN', 'ROUSSEL']);
+
+  // The family contests the result: its page at the counter says a contestation awaits an answer, on which request, not the family's words.
+  assert.doesNotMatch(fiche.body, /contestation/i);
+  await t.harness.familles.contester(bertinId, demandeId, 'Notre fils aîné est revenu vivre chez nous.', { type: 'famille', id: 'compte-bertin' });
+  const contestee = (await get(`/agents/guichet/familles/${bertinId}`)).body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+  assert.match(
+    contestee,
+    new RegExp(
+      `Une contestation de la famille est en attente de réponse Déposée le \\d{1,2}(er)? \\S+ \\d{4}, sur la demande ${demande.reference} : un instructeur l’examine`,
+    ),
+  );
+  assert.doesNotMatch(contestee, /fils aîné/, 'the family’s words are for the instructor');
 });
 
 test('unmarried parents: two avis, one consent by signed form and one by e-mail, two numbers; the QF', async () => {
