@@ -100,6 +100,7 @@ export const POLITIQUE_ACCES: Readonly<Record<string, readonly Principal[]>> = {
 
   // Counter (guichet).
   'GET /agents/guichet': GUICHET,
+  'GET /agents/guichet/formulaire-accord': GUICHET,
   'POST /agents/guichet/recherche': GUICHET,
   'GET /agents/guichet/familles/nouvelle': GUICHET,
   'POST /agents/guichet/familles': GUICHET,

@@ -86,6 +86,9 @@ export function RecherchePage({
       <Erreurs errors={errors} />
       <h1>Accueil des familles</h1>
       <p class="lead">Retrouvez la famille qui se présente ou qui a écrit, puis saisissez sa demande reçue sur papier ou par courriel.</p>
+      <p>
+        La famille n’a pas de formulaire d’accord ? <a href="/agents/guichet/formulaire-accord">Imprimer un formulaire d’accord vierge</a>
+      </p>
       <form method="post" action={`/agents/guichet/recherche#${ANCRE_ERREURS}`} novalidate class="guichet-recherche">
         <Csrf token={csrf} />
         <h2>Rechercher une famille</h2>
@@ -454,7 +457,10 @@ export function AccordPage({
         <p>
           L’accord de la personne pour que la commune demande à la DGFiP {donneesEnClair(habilitation).join(', ')}, pour : {habilitation.finalite}
         </p>
-        <p>Texte de l’accord en vigueur : version {habilitation.versionTexteConsentement}.</p>
+        <p>
+          Texte de l’accord en vigueur : version {habilitation.versionTexteConsentement} (
+          <a href="/agents/guichet/formulaire-accord">formulaire vierge à imprimer</a>).
+        </p>
       </details>
       <form method="post" action={`/agents/guichet/familles/${familleId}/demande#${ANCRE_ERREURS}`} novalidate>
         <Csrf token={csrf} />

@@ -562,3 +562,23 @@ test('an instructor and a family cannot reach the counter', async () => {
   const refusals = (await journal('acces.refuse')).filter((e) => String(e.details.route).startsWith('/agents/guichet'));
   assert.ok(refusals.length >= 3);
 });
+
+test('the counter prints a blank consent form: the text in force, what is asked of the DGFiP, a signature box per declarant, no numéro fiscal', async () => {
+  const accueil = await get('/agents/guichet');
+  assert.match(accueil.body, /href="\/agents\/guichet\/formulaire-accord">Imprimer un formulaire d’accord vierge/);
+  const res = await get('/agents/guichet/formulaire-accord');
+  assert.equal(res.statusCode, 200);
+  const texte = res.body
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&#x27;|&#39;/g, '’')
+    .replace(/\s+/g, ' ');
+  const { habilitation } = t.config.commune;
+  assert.match(texte, new RegExp(`Texte de l’accord, version ${habilitation.versionTexteConsentement}`));
+  assert.match(texte, /J’accepte que .+ demande à la Direction générale des Finances publiques \(DGFiP\) les informations suivantes/);
+  assert.ok(texte.includes(habilitation.finalite), 'the purpose of the habilitation');
+  assert.match(texte, /revenu fiscal de référence/);
+  assert.match(texte, /Déclarant 1 .*Signature .*Déclarant 2 .*Signature/);
+  assert.doesNotMatch(res.body, /name="numero|Numéro fiscal :/, 'no box for the numéro fiscal');
+  assert.match(res.body, /<script src="\/static\/imprimer\.js" defer/);
+  assert.equal((await t.app.inject({ url: '/agents/guichet/formulaire-accord' })).statusCode, 303, 'agents only');
+});
