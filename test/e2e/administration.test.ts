@@ -74,6 +74,14 @@ for (const [nom, viewport] of Object.entries(VIEWPORTS)) {
       await page.getByRole('button', { name: 'Activer cette version' }).click();
       await page.locator('.error-summary').waitFor();
       await check(page, 'activation-erreur');
+      // With the date proposed, activating asks for confirmation on its own page; cancelling changes nothing.
+      await page.goto(versionUrl);
+      await page.getByRole('button', { name: 'Activer cette version' }).click();
+      await page.locator('main h1', { hasText: 'Confirmer l’activation' }).waitFor();
+      await check(page, 'activation-confirmation');
+      await page.getByRole('link', { name: 'Annuler' }).click();
+      await page.waitForURL(versionUrl);
+      assert.match(await mainText(page), /Déposée, pas encore activée/);
 
       await page.getByRole('link', { name: 'Aperçu sur des cas de test' }).click();
       await page.locator('main h1', { hasText: 'Aperçu' }).waitFor();

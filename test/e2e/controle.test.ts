@@ -82,9 +82,9 @@ for (const [nom, viewport] of Object.entries(VIEWPORTS)) {
       await page.selectOption('#agent', { label: 'Camille Martin' });
       await page.fill('#famille', reference);
       await page.getByRole('button', { name: 'Rechercher' }).click();
-      // The criteria are posted and kept in the session: the address after the redirection holds none of them.
+      // The criteria are posted and kept in the session: the address after the redirection holds only a random handle.
       await page.getByText('Critères : agent Camille Martin').waitFor();
-      assert.match(page.url(), /\/agents\/controle\/journal(#erreurs)?$/);
+      assert.match(page.url(), /\/agents\/controle\/journal\?recherche=[0-9a-f]{16}(#erreurs)?$/);
       const journal = await mainText(page);
       assert.match(journal, /Dossier d’une famille consulté/);
       assert.match(journal, /Demande créée/);
@@ -120,6 +120,12 @@ for (const [nom, viewport] of Object.entries(VIEWPORTS)) {
       await page.waitForURL(/\/agents\/controle\/controles\/[0-9a-f-]{36}(#erreurs)?$/);
       assert.match(await mainText(page), /redonne exactement cet échantillon/);
       await check('controle');
+      // A verdict on the first sampled access, kept on the page.
+      await page.locator('.controle-verdict').first().getByLabel('Conforme', { exact: true }).check();
+      await page.locator('.controle-verdict').first().getByRole('button', { name: 'Enregistrer le verdict' }).click();
+      await page.locator('.alert--success', { hasText: 'Verdict enregistré' }).waitFor();
+      assert.match(await mainText(page), /1 accès examiné\(s\) sur/);
+      await check('controle-verdict');
       await page.getByRole('button', { name: 'Enregistrer et clore le contrôle' }).click();
       await page.locator('.error-summary').waitFor();
       await check('controle-erreur');

@@ -75,6 +75,12 @@ test('counter on a desktop: no family found, create it, paper request with conse
     await page.getByRole('link', { name: 'Accueil des familles' }).first().click();
     await page.waitForURL(`${base}/agents/guichet`);
     await check(page, 'recherche');
+    // The blank consent form, reached from the counter's home: the print button shown by its script.
+    await page.getByRole('link', { name: 'Imprimer un formulaire d’accord vierge' }).click();
+    await page.waitForURL(`${base}/agents/guichet/formulaire-accord`);
+    await page.getByRole('button', { name: 'Imprimer le formulaire' }).waitFor();
+    await check(page, 'formulaire-accord');
+    await page.goto(`${base}/agents/guichet`);
 
     // Not known yet.
     await page.fill('#nom', 'Bertin');

@@ -10,13 +10,14 @@ import { franceConnectRedirectUris } from '../../modules/comptes/franceconnect-c
 import { SPI_SANDBOX } from '../../sandbox/server.ts';
 import { parseCommandArgs, type CliCommand } from '../io.ts';
 import { seedDemo } from '../demo-seed.ts';
+import { reinitialiserDemo } from '../demo-reset.ts';
+import { QuotientError } from '../../domain/errors.ts';
+import { loadConfig } from '../../infra/config/config.ts';
+import { DEMO_SPIS, decrireIdentite } from '../demo-identites.ts';
 import { describeDatabase, migrate, openRuntime, startHttpServer } from '../runtime.ts';
 
-/** Sandbox identities whose FranceConnect journey ends on a QF without review (one declarant each). */
-export const DEMO_LOGINS = [
-  { login: SPI_SANDBOX.primoDeclarant, qui: 'une personne seule, premier avis' },
-  { login: SPI_SANDBOX.rfrZero, qui: 'une jeune mère, revenu fiscal de référence nul' },
-] as const;
+/** Sandbox identities whose FranceConnect journey ends on a QF without review, described as the sandbox answers them. */
+export const demoLogins = (maintenant = Date.now()) => DEMO_SPIS.map((login) => ({ login, qui: decrireIdentite(login, maintenant) }));
 
 /**
  * The key of a local provider's pseudonymous `sub`, kept in the data folder: the same sandbox
@@ -47,9 +48,19 @@ async function onPreferredPort<T>(port: number, start: (port: number) => Promise
 
 export const demoCommand: CliCommand = {
   summary: 'Démonstration complète sur cette machine (base embarquée, bac à sable, comptes de démonstration).',
-  usage: 'quotient demo\n\nRien à configurer : base SQLite sous ./data, commune de démonstration. Arrêt : Ctrl+C.',
+  usage:
+    'quotient demo [--reset --oui]\n\nRien à configurer : base SQLite sous ./data, commune de démonstration. Arrêt : Ctrl+C.\n' +
+    '  --reset --oui   efface le dossier de données de la démonstration, puis la recrée (base, familles, comptes, certificats)',
   async run(argv, io) {
-    parseCommandArgs({ args: argv, options: {}, strict: true, allowPositionals: false });
+    const { values } = parseCommandArgs({
+      args: argv,
+      options: { reset: { type: 'boolean', default: false }, oui: { type: 'boolean', default: false } },
+      strict: true,
+      allowPositionals: false,
+    });
+    // Before anything opens the database: the folder is wiped, then recreated below.
+    if (values.reset) io.out(reinitialiserDemo(loadConfig(io.env, { mode: 'demo', cwd: io.cwd }), io.cwd, values.oui));
+    else if (values.oui) throw new QuotientError('invalid', 'usage_invalide', '« --oui » confirme « --reset » : utilisez-les ensemble.');
     const runtime = openRuntime(io, 'demo');
     const { config } = runtime;
     const closers: Array<() => Promise<void>> = [];
@@ -125,7 +136,7 @@ export const demoCommand: CliCommand = {
           `  Portail des familles   ${base}/`,
           `  Se connecter           ${base}/connexion`,
           `  FranceConnect (local)  ${provider.issuer}  (identités fictives du bac à sable)`,
-          ...DEMO_LOGINS.map(
+          ...demoLogins().map(
             (d, i) => `  ${i === 0 ? 'Identifiants de démo  ' : '                      '} ${d.login} / mot de passe ${FC_PASSWORD}  (${d.qui})`,
           ),
           `  Espace agents          ${base}/agents  (mot de passe ${DEMO_AGENT_PASSWORD})`,

@@ -100,6 +100,7 @@ export const POLITIQUE_ACCES: Readonly<Record<string, readonly Principal[]>> = {
 
   // Counter (guichet).
   'GET /agents/guichet': GUICHET,
+  'GET /agents/guichet/formulaire-accord': GUICHET,
   'POST /agents/guichet/recherche': GUICHET,
   'GET /agents/guichet/familles/nouvelle': GUICHET,
   'POST /agents/guichet/familles': GUICHET,
@@ -169,6 +170,7 @@ export const POLITIQUE_ACCES: Readonly<Record<string, readonly Principal[]>> = {
   'POST /agents/controle/controles': AUDITEUR,
   'GET /agents/controle/controles/:id': AUDITEUR,
   'POST /agents/controle/controles/:id/observations': AUDITEUR,
+  'POST /agents/controle/controles/:id/verdicts/:sequence': AUDITEUR,
   'GET /agents/controle/integrite': AUDITEUR,
   'POST /agents/controle/integrite': AUDITEUR,
   'POST /agents/controle/integrite/reconnaissance': AUDITEUR,

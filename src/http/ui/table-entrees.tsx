@@ -18,21 +18,22 @@ export function Tableau({ caption, children }: { caption: string; children: Comp
   );
 }
 
+/** Who acted, by name; an id only when no name is known (an account deleted since, say). */
 function Acteur({ e }: { e: EntreeLisible }) {
   return (
     <>
       {e.acteurTypeLibelle}
-      {e.acteurNom ? (
-        <>
-          {' '}
-          <strong>{e.acteurNom}</strong>
-        </>
-      ) : (
+      {e.acteurNom === null ? (
         <>
           {' '}
           <code>{e.acteurId}</code>
         </>
-      )}
+      ) : e.acteurNom !== '' ? (
+        <>
+          {' '}
+          <strong>{e.acteurNom}</strong>
+        </>
+      ) : null}
       {e.pourLeCompteDe ? <span class="controle-secondaire">pour le compte de : {e.pourLeCompteDe}</span> : null}
     </>
   );

@@ -354,11 +354,22 @@ export interface ControleTable {
   clos_le: string | null;
 }
 
+/** The auditor's verdict on one sampled access of a control (0022). */
+export interface ControleVerdictTable {
+  controle_id: string;
+  sequence: number;
+  verdict: 'conforme' | 'non_conforme';
+  commentaire: string | null;
+  le: string;
+  par: string;
+}
+
 export interface BackOfficeSchema {
   agents: AgentTable;
   cles_api: CleApiTable;
   politique_versions: PolitiqueVersionTable;
   controles: ControleTable;
+  controle_verdicts: ControleVerdictTable;
 }
 
 // Incident response (0010): the switches every instance reads, the acknowledgements of a broken journal.

@@ -8,6 +8,7 @@ import { formatEuros } from '../../domain/money.ts';
 import { CODE_POLITIQUE_NUMERO_FISCAL } from '../../domain/politique-tarifaire.ts';
 import {
   PARAMS_ID,
+  coche,
   liste,
   lireChamps,
   lireParams,
@@ -27,7 +28,7 @@ import { AccueilPage, AgentPage, AgentsPage, ClesApiPage, CleCreeePage, Habilita
 import { calculerApercu, FOYERS_FISCAUX_FICTIFS, QUOTIENTS_PAR_DEFAUT, type CasTest } from './apercu.ts';
 import { comparerPolitiques, diffLignes } from './politique-diff.ts';
 import { ID_CONFIGURATION, versionIntrouvable, type PolitiquesService } from './politiques-service.ts';
-import { ApercuPage, ComparaisonPage, DepotPage, PolitiquesPage, VersionPage, type Noms } from './politiques-views.tsx';
+import { ApercuPage, ComparaisonPage, ConfirmationActivationPage, DepotPage, PolitiquesPage, VersionPage, type Noms } from './politiques-views.tsx';
 import { parseQuotients } from './saisies.ts';
 import { BASE } from './ui.tsx';
 
@@ -50,7 +51,8 @@ declare module 'fastify' {
 const DEPOT = z.object({ libelle: texte(), texte: texteBrut() });
 const COMPARAISON = z.object({ de: texteOptionnel(), a: texteOptionnel() });
 const APERCU = z.object({ quotients: texteBrut() });
-const ACTIVATION = z.object({ effet: texte() });
+/** The date of effect; `confirme` once the confirmation step was shown. */
+const ACTIVATION = z.object({ effet: texte(), confirme: coche() });
 const AGENT = z.object({ email: texte(), prenom: texte(), nom: texte(), roles: liste() });
 const ROLES = z.object({ roles: liste() });
 const CLE_API = z.object({ libelle: texte(), jeton: texteBrut() });
@@ -189,8 +191,25 @@ export function registerAdministrationRoutes(app: FastifyInstance, deps: Adminis
   app.post(`${BASE}/politiques/:id/activation`, async (request, reply) => {
     const agent = requireAgent(request);
     const { id } = lireParams(PARAMS_VERSION, request, versionIntrouvable);
-    const { effet } = lireChamps(ACTIVATION, request.body);
+    const { effet, confirme } = lireChamps(ACTIVATION, request.body);
     try {
+      if (!confirme) {
+        // First the confirmation step: the date checked, what will happen said; nothing changes yet.
+        const verifiee = await politiques.verifierActivation(id, effet);
+        return page(
+          request,
+          reply,
+          `Confirmer l’activation : ${verifiee.version.libelle}`,
+          <ConfirmationActivationPage
+            csrf={reply.generateCsrf()}
+            version={verifiee.version}
+            enVigueur={politiques.versionEnVigueur(politiques.aujourdhui())}
+            effet={verifiee.effet}
+            saisie={effet}
+            statut={verifiee.statut === 'active' ? 'active' : 'programmee'}
+          />,
+        );
+      }
       const v = await politiques.activer(id, effet, acteurAgent(agent), request.id);
       request.session.flash =
         v.statut === 'active'

@@ -166,7 +166,16 @@ test('activated today, a version is used by the request service for the next req
   assert.match(text(nonsense.body), /Indiquez une date réelle/);
 
   assert.doesNotMatch((await t.app.inject({ url: '/simulateur' })).body, /2026-42/, 'the public simulator shows the version in force');
-  const ok = await t.post(admin, from, `${from}/activation`, { effet: fr(today()) });
+  // Activating asks for confirmation first, on its own page: nothing changes until confirmed.
+  const etape = await t.post(admin, from, `${from}/activation`, { effet: fr(today()) });
+  assert.equal(etape.statusCode, 200);
+  const confirmation = text(etape.body);
+  assert.match(confirmation, /Confirmer l’activation/);
+  assert.match(confirmation, /Elle s’appliquera dès aujourd’hui, .* et remplacera la version en vigueur « Fichier de configuration/);
+  assert.match(etape.body, /<input type="hidden" name="confirme" value="oui"\/>/);
+  assert.equal((await journal('politique.activee')).length, 0, 'not activated before the confirmation');
+  assert.doesNotMatch((await t.app.inject({ url: '/simulateur' })).body, /2026-42/);
+  const ok = await t.post(admin, from, `${from}/activation`, { effet: fr(today()), confirme: 'oui' });
   assert.equal(ok.statusCode, 303);
   assert.match((await t.app.inject({ url: '/simulateur' })).body, /délibération n°\u00a0?(&nbsp;)?\s?2026-42/, 'the public simulator follows the activation');
   assert.match(text((await t.get(admin, from)).body), /est en vigueur : les nouvelles demandes sont calculées avec elle/);

@@ -321,7 +321,11 @@ export class PolitiquesService {
    * in force at once if that day is today, else scheduled. The version in force becomes `remplacee`
    * when its successor takes over.
    */
-  async activer(id: string, dateSaisie: string, par: Acteur, correlationId?: string): Promise<VersionPolitique> {
+  /**
+   * Whether a version can be activated at the date typed, without activating it: what the
+   * confirmation step shows (the date read, whether it applies now or is scheduled, what it replaces).
+   */
+  async verifierActivation(id: string, dateSaisie: string): Promise<{ version: VersionPolitique; effet: string; statut: StatutVersion }> {
     const v = await this.version(id);
     if (v.origine === 'configuration')
       throw new QuotientError(
@@ -362,7 +366,11 @@ export class PolitiquesService {
         ],
       });
     }
-    const statut: StatutVersion = effet <= today ? 'active' : 'programmee';
+    return { version: v, effet, statut: effet <= today ? 'active' : 'programmee' };
+  }
+
+  async activer(id: string, dateSaisie: string, par: Acteur, correlationId?: string): Promise<VersionPolitique> {
+    const { effet, statut } = await this.verifierActivation(id, dateSaisie);
     await this.deps.journal.inTransaction(async (trx) => {
       const done = await trx
         .updateTable('politique_versions')

@@ -220,6 +220,68 @@ function Deliberation({ p }: { p: PolitiqueTarifaire }) {
   );
 }
 
+/**
+ * The step between « Activer » and the activation: what will happen, said once more, and a second
+ * button. A plain page (no script), so that it holds without JavaScript and on every browser.
+ */
+export function ConfirmationActivationPage({
+  csrf,
+  version: v,
+  enVigueur,
+  effet,
+  saisie,
+  statut,
+}: {
+  csrf: string;
+  version: VersionPolitique;
+  enVigueur: VersionPolitique;
+  /** The date read (AAAA-MM-JJ). */
+  effet: string;
+  /** The date as typed, sent again with the confirmation. */
+  saisie: string;
+  statut: 'active' | 'programmee';
+}) {
+  const url = `${POLITIQUES}/${v.id}`;
+  return (
+    <>
+      <Ariane etapes={[ARIANE, { href: url, label: v.libelle }]} />
+      <h1>Confirmer l’activation</h1>
+      <Alert kind="warning" title={`Activer la version « ${v.libelle} » ?`}>
+        {statut === 'active' ? (
+          <p>
+            Elle s’appliquera dès aujourd’hui, {formatDateFrancaise(effet)}, à toutes les nouvelles demandes, et remplacera la version en vigueur «{' '}
+            {enVigueur.libelle} ». Les prix des familles calculés à partir de maintenant en dépendront.
+          </p>
+        ) : (
+          <p>
+            Elle sera programmée : les demandes faites à partir du {formatDateFrancaise(effet)} seront calculées avec elle. D’ici là, la version «{' '}
+            {enVigueur.libelle} » reste en vigueur.
+          </p>
+        )}
+        {v.politique ? (
+          <p>
+            Délibération : <Deliberation p={v.politique} />.
+          </p>
+        ) : null}
+        <p>L’activation est enregistrée dans le journal d’audit à votre nom. Elle ne peut pas être annulée ; une autre version pourra la remplacer.</p>
+      </Alert>
+      <form method="post" action={`${url}/activation#${ANCRE_ERREURS}`}>
+        <Csrf token={csrf} />
+        <input type="hidden" name="effet" value={saisie} />
+        <input type="hidden" name="confirme" value="oui" />
+        <p class="controle-actions">
+          <button class="button" type="submit">
+            Confirmer l’activation
+          </button>{' '}
+          <a class="button button--secondary" href={url}>
+            Annuler
+          </a>
+        </p>
+      </form>
+    </>
+  );
+}
+
 export interface VersionPageProps {
   readonly csrf: string;
   readonly version: VersionPolitique;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ComponentChildren } from 'preact';
@@ -34,19 +35,33 @@ const EXPORT = criteres(['sujet', 'famille', 'agent', 'du', 'au', 'format']);
 const CONTROLE = z.object({ du: texte(), au: texte(), taille: texte() });
 // The service refuses observations shaped like a numéro fiscal, on their field: read as sent.
 const OBSERVATIONS = z.object({ observations: texteBrut(), clore: coche() });
+const VERDICT = z.object({ verdict: texte(), commentaire: texteBrut() });
+const PARAMS_VERDICT = z.object({
+  id: z.guid(),
+  sequence: z
+    .string()
+    .regex(/^[0-9]{1,12}$/)
+    .transform(Number),
+});
 /** The reason of an acknowledgement: the service checks it (length, one line, nothing shaped like a numéro fiscal). */
 const RECONNAISSANCE = z.object({ motif: texte() });
 /** The journal's pages: entries before a sequence number. */
-const PAGE_JOURNAL = z.object({ avant: texte(z.string().transform((v) => (/^[0-9]{1,10}$/.test(v) ? Number(v) : undefined))) });
+const PAGE_JOURNAL = z.object({
+  avant: texte(z.string().transform((v) => (/^[0-9]{1,10}$/.test(v) ? Number(v) : undefined))),
+  recherche: texte(z.string().transform((v) => (JETON.test(v) ? v : undefined))),
+});
+/** A search's handle in the address: random, it says nothing of the criteria. */
+const JETON = /^[0-9a-f]{16}$/;
 
 declare module 'fastify' {
   interface Session {
     /**
-     * The auditor's journal criteria and the export asked for, posted then kept here rather than in
-     * the address, which browsers' history and proxies' logs keep. Stored only once checked: nothing
-     * shaped like a numéro fiscal.
+     * The auditor's last search and the export asked for, posted then kept here rather than in the
+     * address, which browsers' history and proxies' logs keep; the address carries only the search's
+     * random handle. Stored only once checked: nothing shaped like a numéro fiscal. Opening the
+     * journal without the handle starts a new search: criteria never carry over to it.
      */
-    controleFiltre?: FiltreSaisi;
+    controleFiltre?: { readonly jeton: string; readonly saisi: FiltreSaisi };
     controleExport?: ExportSaisi;
   }
 }
@@ -73,8 +88,12 @@ export function registerControleRoutes(app: FastifyInstance, deps: ControleRoute
 
   app.get('/agents/controle/journal', async (request, reply) => {
     const agent = requireAgent(request);
-    const saisi: FiltreSaisi = request.session.controleFiltre ?? {};
-    const { avant } = lireChamps(PAGE_JOURNAL, request.query);
+    const { avant, recherche } = lireChamps(PAGE_JOURNAL, request.query);
+    const derniere = request.session.controleFiltre;
+    const saisi: FiltreSaisi = recherche !== undefined && derniere?.jeton === recherche ? derniere.saisi : {};
+    // The journal opened afresh (menu, link) forgets the last search; an older search's handle too.
+    if (recherche === undefined || derniere?.jeton !== recherche) request.session.controleFiltre = undefined;
+    const perimee = recherche !== undefined && derniere?.jeton !== recherche;
     const agents = await controle.agents();
     try {
       const resultat = await controle.consulterJournal(saisi, avant, acteurAgent(agent));
@@ -82,7 +101,16 @@ export function registerControleRoutes(app: FastifyInstance, deps: ControleRoute
         request,
         reply,
         'Journal d’audit',
-        <JournalPage csrf={reply.generateCsrf()} agents={agents} saisi={valeursAReafficher(saisi)} errors={[]} page={resultat} avant={avant} />,
+        <JournalPage
+          csrf={reply.generateCsrf()}
+          agents={agents}
+          saisi={valeursAReafficher(saisi)}
+          errors={[]}
+          page={resultat}
+          avant={avant}
+          recherche={perimee ? undefined : recherche}
+          perimee={perimee}
+        />,
       );
     } catch (error) {
       // Criteria kept earlier may no longer hold (a family deleted since): shown to be corrected.
@@ -126,8 +154,9 @@ export function registerControleRoutes(app: FastifyInstance, deps: ControleRoute
         />,
       );
     }
-    request.session.controleFiltre = valeursAReafficher(saisi);
-    return reply.redirect('/agents/controle/journal', 303);
+    const jeton = randomBytes(8).toString('hex');
+    request.session.controleFiltre = { jeton, saisi: valeursAReafficher(saisi) };
+    return reply.redirect(`/agents/controle/journal?recherche=${jeton}`, 303);
   });
 
   app.get('/agents/controle/exports', async (request, reply) => {
@@ -246,6 +275,38 @@ export function registerControleRoutes(app: FastifyInstance, deps: ControleRoute
           errors={errors}
           observations={valeursAReafficher({ observations }).observations}
           message={null}
+        />,
+      );
+    }
+  });
+
+  app.post('/agents/controle/controles/:id/verdicts/:sequence', async (request, reply) => {
+    const agent = requireAgent(request);
+    const { id, sequence } = lireParams(PARAMS_VERDICT, request, controleIntrouvable);
+    const saisi = lireChamps(VERDICT, request.body);
+    try {
+      await controle.enregistrerVerdict(id, sequence, saisi, acteurAgent(agent));
+      request.session.flash = `Verdict enregistré pour l’accès n° ${sequence}.`;
+      return reply.redirect(`/agents/controle/controles/${id}#acces-${sequence}`, 303);
+    } catch (error) {
+      // Each sampled entry has its own form: the fields are named after its sequence number.
+      const { errors } = refusDe(error, {
+        champ: (d) => (d.path === '' ? d : { ...d, path: d.path === 'verdict' ? `verdict-${sequence}-conforme` : `${d.path}-${sequence}` }),
+      });
+      const detail = await controle.controle(id, acteurAgent(agent));
+      return pageFormulaire(
+        page,
+        request,
+        reply,
+        titreControle(detail),
+        errors,
+        <ControlePage
+          csrf={reply.generateCsrf()}
+          controle={detail}
+          errors={errors}
+          observations={null}
+          message={null}
+          verdictSaisi={{ sequence, ...valeursAReafficher(saisi) }}
         />,
       );
     }

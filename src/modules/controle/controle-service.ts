@@ -83,6 +83,10 @@ export class ControleService {
     return this.controles.enregistrerObservations(id, observations, clore, par);
   }
 
+  enregistrerVerdict(id: string, sequence: number, saisi: { verdict?: string; commentaire?: string }, par: Acteur): Promise<void> {
+    return this.controles.enregistrerVerdict(id, sequence, saisi, par);
+  }
+
   // Integrity (integrite-journal.ts)
 
   verifier(par: Acteur): Promise<Verification> {

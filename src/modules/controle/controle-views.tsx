@@ -4,10 +4,18 @@ import { TableEntrees, Tableau } from '../../http/ui/table-entrees.tsx';
 import { ANCRE_ERREURS, Alert, Csrf, Erreurs, FieldError, Flash, SelectField, TextAreaField, TextField, errorOf } from '../../http/ui/components.tsx';
 import type { Agent } from '../agents/agents-service.ts';
 import type { EtatIntegrite } from '../incident/garde-integrite.ts';
-import { TAILLE_MAX, type ControleDetail, type ControleResume } from './controles-periodiques.ts';
+import {
+  COMMENTAIRE_MAX,
+  TAILLE_MAX,
+  VERDICTS,
+  type CodeVerdict,
+  type ControleDetail,
+  type ControleResume,
+  type VerdictControle,
+} from './controles-periodiques.ts';
 import type { ExportSaisi } from './export-journal.ts';
 import type { Verification } from './integrite-journal.ts';
-import type { FiltreSaisi, PageJournal } from './lecture-journal.ts';
+import type { EntreeLisible, FiltreSaisi, PageJournal } from './lecture-journal.ts';
 import { CODES_CONNUS, FAMILLES_ACTIONS, LIBELLES_ACTEURS, LIBELLES_RESULTATS, libelleAction } from './libelles.ts';
 import { dateHeureParis, jourFrancais } from './periode.ts';
 
@@ -73,6 +81,8 @@ export function JournalPage({
   errors,
   page,
   avant,
+  recherche,
+  perimee = false,
 }: {
   csrf: string;
   agents: readonly Agent[];
@@ -80,14 +90,24 @@ export function JournalPage({
   errors: readonly ErrorDetail[];
   page: PageJournal | null;
   avant: number | undefined;
+  /** The handle of the search shown, for its next pages; none for the journal opened afresh. */
+  recherche?: string | undefined;
+  /** The address named a search that is no longer the last one. */
+  perimee?: boolean;
 }) {
+  const suite = (n: number) => `/agents/controle/journal?${recherche !== undefined ? `recherche=${recherche}&` : ''}avant=${n}`;
+  const recentes = recherche !== undefined ? `/agents/controle/journal?recherche=${recherche}` : '/agents/controle/journal';
   const actionErreur = erreurDe(errors, 'action');
   return (
     <>
       <Erreurs errors={errors} />
       <SousNavControle courant="/agents/controle/journal" />
       <h1>Journal d’audit</h1>
-      <p>Chaque consultation de cette page est elle-même enregistrée dans le journal, avec les critères utilisés.</p>
+      <p>
+        Chaque consultation de cette page est elle-même enregistrée dans le journal, avec les critères utilisés. Chaque recherche part des seuls critères du
+        formulaire.
+      </p>
+      {perimee ? <Alert kind="info" title="Cette recherche n’est plus disponible : indiquez de nouveau vos critères." /> : null}
       {/* Posted, and kept in the session: what is typed here never appears in an address (history, logs). */}
       <form method="post" action={`/agents/controle/journal#${ANCRE_ERREURS}`} class="controle-filtres controle-filtres--grille">
         <Csrf token={csrf} />
@@ -208,9 +228,9 @@ export function JournalPage({
             />
           )}
           <p class="controle-pages">
-            {/* Only the cursor, a sequence number, travels in the address; the criteria stay in the session. */}
-            {avant !== undefined ? <a href="/agents/controle/journal">Revenir aux entrées les plus récentes</a> : null}
-            {page.suivante !== null ? <a href={`/agents/controle/journal?avant=${page.suivante}`}>Entrées plus anciennes</a> : null}
+            {/* Only the search's handle and the cursor travel in the address; the criteria stay in the session. */}
+            {avant !== undefined ? <a href={recentes}>Revenir aux entrées les plus récentes</a> : null}
+            {page.suivante !== null ? <a href={suite(page.suivante)}>Entrées plus anciennes</a> : null}
           </p>
         </section>
       ) : null}
@@ -417,12 +437,15 @@ export function ControlePage({
   errors,
   observations,
   message,
+  verdictSaisi = null,
 }: {
   csrf: string;
   controle: ControleDetail;
   errors: readonly ErrorDetail[];
   observations: string | null;
   message: string | null;
+  /** A verdict refused, shown again on its entry's form. */
+  verdictSaisi?: { sequence: number; verdict: string; commentaire: string } | null;
 }) {
   const erreur = erreurDe(errors, 'observations');
   const valeur = observations ?? controle.observations ?? '';
@@ -465,7 +488,28 @@ export function ControlePage({
       {controle.entrees.length === 0 ? (
         <Alert kind="info" title="Aucune consultation de dossier par un agent sur cette période." />
       ) : (
-        <TableEntrees entrees={controle.entrees} caption="Consultations tirées au sort, dans l’ordre du journal" />
+        <>
+          <TableEntrees entrees={controle.entrees} caption="Consultations tirées au sort, dans l’ordre du journal" />
+          <h2>Verdict sur chaque accès</h2>
+          <p>
+            {Object.keys(controle.verdicts).length} accès examiné(s) sur {controle.entrees.length}. Un accès non conforme demande un commentaire : ce qui
+            manquait, la suite donnée.
+          </p>
+          <ul class="controle-verdicts">
+            {controle.entrees.map((e) => (
+              <VerdictAcces
+                key={e.seq}
+                csrf={csrf}
+                controleId={controle.id}
+                entree={e}
+                verdict={controle.verdicts[e.seq] ?? null}
+                clos={controle.closLe !== null}
+                saisi={verdictSaisi?.sequence === e.seq ? verdictSaisi : null}
+                errors={verdictSaisi?.sequence === e.seq ? errors : []}
+              />
+            ))}
+          </ul>
+        </>
       )}
       <h2>Observations</h2>
       {controle.closLe ? (
@@ -493,6 +537,76 @@ export function ControlePage({
         </form>
       )}
     </>
+  );
+}
+
+/** One sampled access: what it was, the verdict given, and the form to give or change it while the control is open. */
+function VerdictAcces({
+  csrf,
+  controleId,
+  entree: e,
+  verdict,
+  clos,
+  saisi,
+  errors,
+}: {
+  csrf: string;
+  controleId: string;
+  entree: EntreeLisible;
+  verdict: VerdictControle | null;
+  clos: boolean;
+  saisi: { verdict: string; commentaire: string } | null;
+  errors: readonly ErrorDetail[];
+}) {
+  const titre = `Accès n° ${e.seq}`;
+  const choix = saisi?.verdict ?? verdict?.verdict ?? '';
+  const erreurVerdict = erreurDe(errors, `verdict-${e.seq}-conforme`);
+  const erreurCommentaire = erreurDe(errors, `commentaire-${e.seq}`);
+  return (
+    <li id={`acces-${e.seq}`} class="controle-verdict">
+      <h3>
+        {titre} : {e.actionLibelle ?? e.action}
+        {e.acteurNom ? `, par ${e.acteurNom}` : ''}
+        {e.cibleLibelle ? `, ${e.cibleLibelle}` : ''}, le {e.date}
+      </h3>
+      <p>
+        {verdict ? (
+          <>
+            Verdict : <strong>{VERDICTS[verdict.verdict]}</strong>
+            {verdict.commentaire ? ` — « ${verdict.commentaire} »` : ''} (par {verdict.par}, le {dateHeureParis(verdict.le)}).
+          </>
+        ) : (
+          'Pas encore de verdict.'
+        )}
+      </p>
+      {clos ? null : (
+        <form method="post" action={`/agents/controle/controles/${controleId}/verdicts/${e.seq}#${ANCRE_ERREURS}`} novalidate>
+          <Csrf token={csrf} />
+          <fieldset class={`field${erreurVerdict ? ' field--error' : ''}`}>
+            <legend>Verdict sur l’accès n° {e.seq}</legend>
+            {erreurVerdict ? <FieldError id={`verdict-${e.seq}`} error={erreurVerdict} /> : null}
+            {(Object.keys(VERDICTS) as CodeVerdict[]).map((v) => (
+              <div key={v} class="radio">
+                <input type="radio" id={`verdict-${e.seq}-${v}`} name="verdict" value={v} checked={choix === v} />
+                <label for={`verdict-${e.seq}-${v}`}>{VERDICTS[v]}</label>
+              </div>
+            ))}
+          </fieldset>
+          <TextAreaField
+            id={`commentaire-${e.seq}`}
+            name="commentaire"
+            label="Commentaire (obligatoire si non conforme)"
+            value={saisi?.commentaire ?? verdict?.commentaire ?? ''}
+            error={erreurCommentaire}
+            rows={2}
+            maxLength={COMMENTAIRE_MAX}
+          />
+          <button class="button button--secondary" type="submit">
+            Enregistrer le verdict
+          </button>
+        </form>
+      )}
+    </li>
   );
 }
 

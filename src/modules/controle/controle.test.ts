@@ -54,11 +54,13 @@ const SANS_LECTURE = '/agents/controle/exports';
  * The journal searched as a person does: the criteria posted, kept in the session, then the page
  * the redirection leads to, whose address holds at most the cursor. A refused search is the POST's answer.
  */
+let derniereRecherche = '/agents/controle/journal';
 const chercher = async (criteres: Record<string, string>) => {
   const posted = await t.post(auditeur, SANS_LECTURE, '/agents/controle/journal', criteres);
   if (posted.statusCode !== 303) return posted;
-  assert.equal(posted.headers.location, '/agents/controle/journal', 'the criteria are not in the address');
-  return t.get(auditeur, '/agents/controle/journal');
+  derniereRecherche = String(posted.headers.location);
+  assert.match(derniereRecherche, /^\/agents\/controle\/journal\?recherche=[0-9a-f]{16}$/, 'the criteria are not in the address, only a random handle');
+  return t.get(auditeur, derniereRecherche);
 };
 /** An export asked through the form: posted, then the file the redirection leads to. */
 const exporter = async (champs: Record<string, string>) => {
@@ -197,12 +199,63 @@ test('the journal by family reference: the family, its requests; by action famil
   await check({ famille: familleA.reference, au: today() }, { targets: refs });
   await check({ famille: familleA.reference, au: dayFr(-1) }, { seqs: [] });
 
-  // The criteria stay with the session until cleared.
-  assert.deepEqual(seqsOf((await t.get(auditeur, '/agents/controle/journal')).body), await expected({ seqs: [] }));
+  // The criteria do not stick: the journal opened afresh starts from an empty form, and a new
+  // search is made of the form's values only (the family of the last one is not added to it).
+  const afresh = await t.get(auditeur, '/agents/controle/journal');
+  assert.match(afresh.body, /Critères : toutes les entrées/);
+  assert.doesNotMatch(afresh.body, new RegExp(`value="${familleA.reference}"`));
+  const seule = await check({ resultat: 'echec' }, { outcome: 'echec' });
+  assert.match(seule.body, /Critères : résultat échoué\./);
+  // The last search's address, once the journal was opened afresh, is refused kindly.
+  await chercher({ famille: familleA.reference });
+  const gardee = derniereRecherche;
+  await t.get(auditeur, '/agents/controle/journal');
+  assert.match((await t.get(auditeur, gardee)).body, /Cette recherche n’est plus disponible/);
   const cleared = await t.post(auditeur, SANS_LECTURE, '/agents/controle/journal', { famille: familleA.reference, effacer: 'oui' });
   assert.equal(cleared.statusCode, 303);
   const everything = await t.get(auditeur, '/agents/controle/journal');
   assert.match(everything.body, /Critères : toutes les entrées/);
+});
+
+test('actors are named (agent, family, robot) and details are written in French', async () => {
+  const familleC = await t.harness.familles.creer(
+    { parents: [{ nomNaissance: 'Nommé', prenoms: 'Jean', dateNaissance: '1980-01-02' }] },
+    agentActeur('guichet'),
+  );
+  const compte = await t.database.db
+    .insertInto('comptes')
+    .values({
+      id: 'compte-journal-nom',
+      kind: 'local',
+      issuer: null,
+      sub: null,
+      email: 'nom.journal@exemple.fr',
+      password_hash: null,
+      email_verified_at: null,
+      display_name: 'Paul Bertin',
+      famille_id: familleC.id,
+      locked_until: null,
+      created_at: new Date().toISOString(),
+      last_sign_in_at: null,
+    })
+    .execute();
+  assert.ok(compte);
+  await t.harness.journal.append({ actor: { type: 'famille', id: 'compte-journal-nom' }, action: 'famille.resultat_consulte', outcome: 'succes' });
+  await t.harness.journal.append({
+    actor: { type: 'robot', id: 'campagne-2026', onBehalfOf: { type: 'agent', id: t.agents.guichet.id } },
+    action: 'campagne.element_traite',
+    outcome: 'succes',
+  });
+  const res = await chercher({});
+  const text = res.body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+  assert.match(text, new RegExp(`Famille famille ${familleC.reference}`));
+  assert.match(text, new RegExp(`Robot campagne-2026 pour le compte de : Agent ${nomAgent(t.agents.guichet)}`));
+  assert.doesNotMatch(res.body, /compte-journal-nom/, 'the family is named by its reference, not its account id');
+  assert.doesNotMatch(res.body, /<td>Agent <code>/, 'agents by name, not by id');
+  // The counter agent refused from the journal (before): in words, not `methode = GET ; roles = guichet`.
+  const refus = await chercher({ action: 'acces.refuse', agent: t.agents.guichet.id });
+  assert.match(refus.body, /Méthode : lecture \(GET\) ; Rôles de la personne : accueil \(guichet\) ; Page : \/agents\/controle\/journal/);
+  assert.doesNotMatch(refus.body, /methode = |roles = /);
 });
 
 test('reading the journal is journaled, with the criteria but nothing typed that looks like a numéro fiscal', async () => {
@@ -230,7 +283,7 @@ test('reading the journal is journaled, with the criteria but nothing typed that
   assert.ok(!code.body.includes(spi), 'the number typed is not shown back');
   assert.equal((await latest('journal.consulte')).seq, before);
   // Refused criteria are not kept: the page still shows the last accepted ones, and no session holds the number.
-  const kept = await t.get(auditeur, '/agents/controle/journal');
+  const kept = await t.get(auditeur, derniereRecherche);
   assert.match(kept.body, new RegExp(`Critères : action demande\\. ; famille ${familleA.reference}`));
   const sessions = await t.database.db.selectFrom('sessions').select('data').execute();
   assert.ok(sessions.length > 0 && !sessions.some((r) => String(r.data).includes(spi)), 'no session holds the number typed');
@@ -248,10 +301,10 @@ test('the journal pages by 50 with a cursor, older entries after', async () => {
   const first = await chercher({ agent: t.agents.administrateur.id, action: 'famille.consultee' });
   const page1 = seqsOf(first.body);
   assert.equal(page1.length, 50);
-  const next = /href="(\/agents\/controle\/journal\?avant=(\d+))">Entrées plus anciennes/.exec(first.body);
-  assert.ok(next, 'a link to older entries, with the cursor only');
+  const next = /href="(\/agents\/controle\/journal\?recherche=[0-9a-f]{16}&amp;avant=(\d+))">Entrées plus anciennes/.exec(first.body);
+  assert.ok(next, 'a link to older entries, with the search’s handle and the cursor only');
   assert.equal(Number(next[2]), page1[49]);
-  const second = await t.get(auditeur, next[1] as string);
+  const second = await t.get(auditeur, (next[1] as string).replace('&amp;', '&'));
   const page2 = seqsOf(second.body);
   assert.equal(page2.length, 7);
   assert.ok(Math.max(...page2) < Math.min(...page1));
@@ -382,6 +435,12 @@ test('a periodic control: a reproducible sample of agents’ accesses, stored wi
   assert.match(bad.body, /href="#taille">Indiquez un nombre d’accès à tirer entre 1 et 200/);
   assert.match(bad.body, /href="#au">Indiquez le dernier jour/);
 
+  // A period without any access by an agent: nothing to draw, said in French on the form.
+  const vide = await t.post(auditeur, form, form, { du: '01/01/2020', au: '31/01/2020', taille: '5' });
+  assert.equal(vide.statusCode, 400);
+  assert.match(vide.body, /href="#du">Aucun agent n’a consulté de dossier de famille du 01\/01\/2020 au 31\/01\/2020 : il n’y a rien à tirer au sort/);
+  assert.equal((await t.database.db.selectFrom('controles').select('id').execute()).length, 0, 'no empty control is stored');
+
   const created = await t.post(auditeur, form, form, { du: dayFr(-1), au: dayFr(0), taille: '5' });
   assert.equal(created.statusCode, 303);
   const id = /\/agents\/controle\/controles\/([0-9a-f-]{36})$/.exec(String(created.headers.location))?.[1];
@@ -430,6 +489,31 @@ test('a periodic control: a reproducible sample of agents’ accesses, stored wi
   assert.match(shown.body, /Vos observations sont enregistrées/);
   assert.match(shown.body, /la 4e reste à expliquer/);
 
+  // A verdict per sampled access: conforme, or non conforme with a comment; recorded and journaled.
+  const verdictUrl = (seq: number) => `/agents/controle/controles/${id}/verdicts/${seq}`;
+  const [premier, second] = sample as [number, number];
+  assert.match(shown.body, /0 accès examiné\(s\) sur 5/);
+  assert.equal((await t.post(auditeur, `/agents/controle/controles/${id}`, verdictUrl(premier), { verdict: 'conforme', commentaire: '' })).statusCode, 303);
+  const sansRaison = await t.post(auditeur, `/agents/controle/controles/${id}`, verdictUrl(second), { verdict: 'non_conforme', commentaire: ' ' });
+  assert.equal(sansRaison.statusCode, 400);
+  assert.match(sansRaison.body, new RegExp(`href="#commentaire-${second}">Expliquez pourquoi l’accès n° ${second} n’est pas conforme`));
+  const aucun = await t.post(auditeur, `/agents/controle/controles/${id}`, verdictUrl(second), { commentaire: 'x' });
+  assert.match(aucun.body, new RegExp(`href="#verdict-${second}-conforme">Indiquez si l’accès n° ${second} est conforme ou non conforme`));
+  const nonConforme = await t.post(auditeur, `/agents/controle/controles/${id}`, verdictUrl(second), {
+    verdict: 'non_conforme',
+    commentaire: 'Aucune demande en cours ce jour-là : agent interrogé.',
+  });
+  assert.equal(nonConforme.statusCode, 303);
+  assert.equal(nonConforme.headers.location, `/agents/controle/controles/${id}#acces-${second}`);
+  const horsEchantillon = Math.max(...sample) + 100_000;
+  assert.equal((await t.post(auditeur, `/agents/controle/controles/${id}`, verdictUrl(horsEchantillon), { verdict: 'conforme' })).statusCode, 404);
+  const avecVerdicts = (await t.get(auditeur, `/agents/controle/controles/${id}`)).body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+  assert.match(avecVerdicts, /2 accès examiné\(s\) sur 5/);
+  assert.match(avecVerdicts, new RegExp(`Accès n° ${premier} : .*? Verdict : Conforme \\(par ${nomAgent(t.agents.auditeur)}, le `));
+  assert.match(avecVerdicts, /Verdict : Non conforme — « Aucune demande en cours ce jour-là : agent interrogé\. »/);
+  const journalise = await latest('controle.verdict_enregistre');
+  assert.deepEqual([journalise.target?.id, journalise.details.sequence, journalise.details.verdict], [id, second, 'non_conforme']);
+
   const empty = await t.post(auditeur, `/agents/controle/controles/${id}`, observationsUrl, { observations: '  ', clore: 'oui' });
   assert.equal(empty.statusCode, 400);
   assert.match(empty.body, /Indiquez vos observations avant de clore le contrôle/);
@@ -449,6 +533,12 @@ test('a periodic control: a reproducible sample of agents’ accesses, stored wi
   assert.doesNotMatch(closedPage.body, /Enregistrer et clore/);
   const again = await t.post(auditeur, `/agents/controle/controles/${id}`, observationsUrl, { observations: 'Changement', clore: 'non' });
   assert.equal(again.statusCode, 409);
+  assert.equal(
+    (await t.post(auditeur, `/agents/controle/controles/${id}`, verdictUrl(premier), { verdict: 'non_conforme', commentaire: 'tard' })).statusCode,
+    409,
+  );
+  assert.match(closedPage.body.replace(/<[^>]+>/g, ''), /Verdict : Conforme/);
+  assert.doesNotMatch(closedPage.body, /Enregistrer le verdict/);
   assert.equal((await latest('controle.clos')).target?.id, id);
   assert.equal((await latest('controle.cree')).details.taille, 5);
   assert.equal((await t.get(auditeur, '/agents/controle/controles/00000000-0000-4000-8000-000000000000')).statusCode, 404);

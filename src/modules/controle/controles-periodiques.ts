@@ -5,7 +5,7 @@ import type { Acteur } from '../audit/index.ts';
 import { dateSaisie, horloge, invalide, libelleAgent, type ControleDeps } from './commun.ts';
 import { estUnAcces, nouvelleGraine, tirerEchantillon } from './echantillon.ts';
 import type { EntreeLisible, LectureJournal } from './lecture-journal.ts';
-import { instantDebut, instantFin, jourParis } from './periode.ts';
+import { instantDebut, instantFin, jourFrancais, jourParis } from './periode.ts';
 
 export interface ControleResume {
   readonly id: string;
@@ -26,7 +26,21 @@ export interface ControleDetail extends ControleResume {
   readonly population: number;
   /** The highest journal sequence number when the control was drawn (null for controls made before it was kept). */
   readonly borne: number | null;
+  /** The auditor's verdict on each sampled entry examined so far, by sequence number. */
+  readonly verdicts: Readonly<Record<number, VerdictControle>>;
 }
+
+export const VERDICTS = { conforme: 'Conforme', non_conforme: 'Non conforme' } as const;
+export type CodeVerdict = keyof typeof VERDICTS;
+
+export interface VerdictControle {
+  readonly verdict: CodeVerdict;
+  readonly commentaire: string | null;
+  readonly le: string;
+  readonly par: string;
+}
+
+export const COMMENTAIRE_MAX = 1000;
 
 const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const controleIntrouvable = () => new QuotientError('not_found', 'controle_introuvable', 'Ce contrôle n’existe pas.');
@@ -89,6 +103,14 @@ export class ControlesPeriodiques {
     // The journal's last entry now bounds the population for good (see population()).
     const borne = (await this.deps.journal.query({}, { limit: 1 })).entries[0]?.seq ?? 0;
     const population = await this.population(jourDu, jourAu, borne);
+    // Nothing to draw from: a control of nothing would prove nothing, and say so only once drawn.
+    if (population.length === 0)
+      throw invalide('Aucun accès à contrôler sur cette période.', [
+        {
+          path: 'du',
+          message: `Aucun agent n’a consulté de dossier de famille du ${jourFrancais(jourDu)} au ${jourFrancais(jourAu)} : il n’y a rien à tirer au sort. Choisissez une autre période.`,
+        },
+      ]);
     const graine = nouvelleGraine();
     const echantillon = tirerEchantillon(population, graine, taille);
     const id = randomUUID();
@@ -157,7 +179,11 @@ export class ControlesPeriodiques {
       details: { entrees: page.entries.length },
     });
     const agents = new Map((await this.deps.agents.lister()).map((a) => [a.id, libelleAgent(a)]));
+    const verdicts: Record<number, VerdictControle> = {};
+    for (const v of await this.deps.db.selectFrom('controle_verdicts').selectAll().where('controle_id', '=', id).execute())
+      verdicts[v.sequence] = { verdict: v.verdict, commentaire: v.commentaire, le: v.le, par: agents.get(v.par) ?? v.par };
     return {
+      verdicts,
       id: row.id,
       du: row.periode_du,
       au: row.periode_au,
@@ -172,6 +198,49 @@ export class ControlesPeriodiques {
       population: population.length,
       borne,
     };
+  }
+
+  /**
+   * The auditor's verdict on one sampled entry: conforme, or non conforme with a comment saying why.
+   * Given again, it replaces the earlier one; journaled each time; refused once the control is closed.
+   */
+  async enregistrerVerdict(id: string, sequence: number, saisi: { verdict?: string; commentaire?: string }, par: Acteur): Promise<void> {
+    const row = await this.ligne(id);
+    if (!parseEchantillon(row.echantillon).seqs.includes(sequence))
+      throw new QuotientError('not_found', 'entree_hors_echantillon', 'Cette entrée du journal ne fait pas partie de l’échantillon de ce contrôle.');
+    if (row.clos_le !== null) throw new QuotientError('conflict', 'controle_clos', 'Ce contrôle est clos : ses verdicts ne peuvent plus être modifiés.');
+    const problems: ErrorDetail[] = [];
+    const verdict = saisi.verdict !== undefined && Object.hasOwn(VERDICTS, saisi.verdict) ? (saisi.verdict as CodeVerdict) : undefined;
+    if (!verdict) problems.push({ path: 'verdict', message: `Indiquez si l’accès n° ${sequence} est conforme ou non conforme.` });
+    const commentaire = (saisi.commentaire ?? '').replace(/\r\n/g, '\n').trim();
+    if (commentaire.length > COMMENTAIRE_MAX)
+      problems.push({ path: 'commentaire', message: `Le commentaire ne doit pas dépasser ${COMMENTAIRE_MAX} caractères.` });
+    else if (ressembleANumeroFiscal(commentaire)) problems.push({ path: 'commentaire', message: 'Le commentaire ne doit pas contenir de numéro fiscal.' });
+    else if (verdict === 'non_conforme' && commentaire === '')
+      problems.push({ path: 'commentaire', message: `Expliquez pourquoi l’accès n° ${sequence} n’est pas conforme, et la suite donnée.` });
+    if (problems.length > 0 || !verdict) throw new QuotientError('invalid', 'verdict_invalide', 'Vérifiez le verdict.', { details: problems });
+    const maintenant = new Date(horloge(this.deps)).toISOString();
+    await this.deps.journal.inTransaction(async (trx) => {
+      // Checked again inside the transaction: a control closed meanwhile keeps its verdicts.
+      const ouvert = await trx.selectFrom('controles').select('id').where('id', '=', id).where('clos_le', 'is', null).executeTakeFirst();
+      if (!ouvert) throw new QuotientError('conflict', 'controle_clos', 'Ce contrôle vient d’être clos : ses verdicts ne peuvent plus être modifiés.');
+      const valeurs = { verdict, commentaire: commentaire === '' ? null : commentaire, le: maintenant, par: par.id };
+      await trx
+        .insertInto('controle_verdicts')
+        .values({ controle_id: id, sequence, ...valeurs })
+        .onConflict((oc) => oc.columns(['controle_id', 'sequence']).doUpdateSet(valeurs))
+        .execute();
+      await this.deps.journal.append(
+        {
+          actor: par,
+          action: 'controle.verdict_enregistre',
+          target: { type: 'controle', id },
+          outcome: 'succes',
+          details: { sequence, verdict, caracteres: commentaire.length },
+        },
+        trx,
+      );
+    });
   }
 
   /** Saves the auditor's observations and, when asked, closes the control (then nothing changes any more). */

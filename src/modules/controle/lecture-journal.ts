@@ -4,6 +4,7 @@ import { TYPES_ACTEUR, OUTCOMES } from '../audit/audit-entry.ts';
 import type { Acteur, AuditDetailValue, AuditEntry, AuditFilter, AuditRef } from '../audit/index.ts';
 import type { Agent } from '../agents/agents-service.ts';
 import { dateSaisie, invalide, libelleAgent, type ControleDeps } from './commun.ts';
+import { detailsLisibles } from './libelles-details.ts';
 import { LIBELLES_ACTEURS, LIBELLES_CIBLES, LIBELLES_RESULTATS, libelleAction } from './libelles.ts';
 import { dateHeureParis, dateLisible, instantDebut, instantFin } from './periode.ts';
 
@@ -46,7 +47,7 @@ export interface EntreeLisible {
   readonly acteurType: string;
   readonly acteurTypeLibelle: string;
   readonly acteurId: string;
-  /** The agent's name for an agent. */
+  /** An agent's name, a family's reference, an API key's label, a robot's job; '' when nothing is to be read (a visitor); null when unknown. */
   readonly acteurNom: string | null;
   readonly pourLeCompteDe: string | null;
   readonly action: string;
@@ -59,7 +60,7 @@ export interface EntreeLisible {
   readonly resultat: string;
   readonly resultatLibelle: string;
   readonly correlation: string | null;
-  /** `clé = valeur ; …` for pages and CSV. */
+  /** `Clé : valeur ; …` in French, for pages and CSV. */
   readonly details: string;
   readonly detailsBruts: Readonly<Record<string, AuditDetailValue>>;
 }
@@ -224,6 +225,37 @@ export class LectureJournal {
     return { entrees: await this.lisibles(page.entries), suivante: page.nextBefore, resume: lu.resume };
   }
 
+  /**
+   * Who acted, in words: an agent's name, a family's reference (its account's family), an API key's
+   * label, the robot's job. Absent when unknown (a deleted account): the page then shows the id.
+   */
+  private async nomsActeurs(entries: readonly AuditEntry[], agents: ReadonlyMap<string, string>): Promise<Map<string, string>> {
+    const noms = new Map<string, string>();
+    const acteurs = entries.flatMap((e) => (e.actor.onBehalfOf ? [e.actor, e.actor.onBehalfOf] : [e.actor]));
+    const ids = (type: string) => [...new Set(acteurs.filter((a) => a.type === type).map((a) => a.id))];
+    for (const id of ids('agent')) {
+      const n = agents.get(id);
+      if (n) noms.set(`agent:${id}`, n);
+    }
+    const comptes = ids('famille');
+    if (comptes.length > 0)
+      for (const c of await this.deps.db
+        .selectFrom('comptes')
+        .innerJoin('familles', 'familles.id', 'comptes.famille_id')
+        .select(['comptes.id as id', 'familles.reference as reference'])
+        .where('comptes.id', 'in', comptes)
+        .execute())
+        noms.set(`famille:${c.id}`, `famille ${c.reference}`);
+    const cles = ids('api');
+    if (cles.length > 0)
+      for (const k of await this.deps.db.selectFrom('cles_api').select(['id', 'libelle']).where('id', 'in', cles).execute()) noms.set(`api:${k.id}`, k.libelle);
+    // The robot and the system name a job or a process, not a person: shown as they are.
+    for (const type of ['robot', 'systeme']) for (const id of ids(type)) noms.set(`${type}:${id}`, id);
+    // A visitor's id is the request's: nothing a person reads.
+    for (const id of ids('anonyme')) noms.set(`anonyme:${id}`, '');
+    return noms;
+  }
+
   /** Entries as a person reads them: labels, agents' names, families' and requests' references. */
   async lisibles(entries: readonly AuditEntry[]): Promise<EntreeLisible[]> {
     const { db } = this.deps;
@@ -238,6 +270,8 @@ export class LectureJournal {
     if (demandeIds.length > 0)
       for (const d of await db.selectFrom('demandes').select(['id', 'reference']).where('id', 'in', demandeIds).execute())
         references.set(`demande:${d.id}`, d.reference);
+    const noms = await this.nomsActeurs(entries, agents);
+    const nom = (a: { type: string; id: string }) => noms.get(`${a.type}:${a.id}`) ?? null;
     return entries.map((e) => {
       const cible = e.target;
       const behalf = e.actor.onBehalfOf;
@@ -248,10 +282,8 @@ export class LectureJournal {
         acteurType: e.actor.type,
         acteurTypeLibelle: LIBELLES_ACTEURS[e.actor.type] ?? e.actor.type,
         acteurId: e.actor.id,
-        acteurNom: e.actor.type === 'agent' ? (agents.get(e.actor.id) ?? null) : null,
-        pourLeCompteDe: behalf
-          ? `${LIBELLES_ACTEURS[behalf.type] ?? behalf.type} ${behalf.type === 'agent' ? (agents.get(behalf.id) ?? behalf.id) : behalf.id}`
-          : null,
+        acteurNom: nom(e.actor),
+        pourLeCompteDe: behalf ? `${LIBELLES_ACTEURS[behalf.type] ?? behalf.type} ${nom(behalf) ?? behalf.id}` : null,
         action: e.action,
         actionLibelle: libelleAction(e.action),
         cibleType: cible?.type ?? null,
@@ -261,9 +293,7 @@ export class LectureJournal {
         resultat: e.outcome,
         resultatLibelle: LIBELLES_RESULTATS[e.outcome] ?? e.outcome,
         correlation: e.correlationId,
-        details: Object.entries(e.details)
-          .map(([k, v]) => `${k} = ${String(v)}`)
-          .join(' ; '),
+        details: detailsLisibles(e.details),
         detailsBruts: e.details,
       };
     });

@@ -78,6 +78,7 @@ const ACTIONS: Readonly<Record<string, string>> = {
   'controle.consulte': 'Contrôle par échantillon consulté',
   'controle.observations_enregistrees': 'Observations de contrôle enregistrées',
   'controle.clos': 'Contrôle par échantillon clos',
+  'controle.verdict_enregistre': 'Verdict sur un accès tiré au sort',
   'attestation.emise': 'Attestation de quotient familial établie',
   'attestation.verifiee': 'Code d’une attestation vérifié sur la page publique',
   'attestation.verification_limitee': 'Vérifications d’attestation refusées (trop en peu de temps)',
@@ -131,7 +132,7 @@ export function libelleAction(code: string): string | null {
 export const LIBELLES_ACTEURS: Readonly<Record<string, string>> = {
   famille: 'Famille',
   agent: 'Agent',
-  robot: 'Traitement automatique',
+  robot: 'Robot',
   systeme: 'Système',
   api: 'Logiciel (API)',
   anonyme: 'Personne non connectée',

@@ -24,6 +24,7 @@ import {
   texteBrut,
 } from '../../http/formulaire.ts';
 import type { CommuneConfig } from '../../infra/config/commune-config.ts';
+import { FormulaireAccordPage } from './formulaire-accord.tsx';
 import type { VoieEtatCivil } from '../../sources/dgfip-source.ts';
 import { parisDate } from '../../sources/paris-date.ts';
 import { registerGuichetEtatCivilRoutes } from './etat-civil-routes.tsx';
@@ -144,6 +145,12 @@ export function registerGuichetRoutes(app: FastifyInstance, deps: GuichetRoutesD
 
   // ---------------------------------------------------------------------------------------
   // Find a family
+
+  // The blank consent form, to print for a family that comes without one.
+  app.get('/agents/guichet/formulaire-accord', async (request, reply) => {
+    requireAgent(request);
+    return page(request, reply, 'Formulaire d’accord à imprimer', <FormulaireAccordPage commune={commune.commune.nom} habilitation={commune.habilitation} />);
+  });
 
   app.get('/agents/guichet', async (request, reply) => {
     const agent = requireAgent(request);

@@ -17,7 +17,7 @@ import type { RenouvellementFamille, RenouvellementService } from '../renouvelle
  * names read on the avis).
  */
 export interface GuichetDeps {
-  readonly familles: Pick<FamillesService, 'rechercher' | 'creer' | 'composition' | 'historique'>;
+  readonly familles: Pick<FamillesService, 'rechercher' | 'creer' | 'composition' | 'historique' | 'contestations'>;
   readonly demandes: Pick<DemandesService, 'soumettre' | 'etat' | 'attendre' | 'ressaisir' | 'rangsARessaisir'>;
   readonly journal: Pick<JournalAudit, 'append'>;
   /** The attestation of a QF, the family's own (the counter prints the same). */
@@ -49,6 +49,8 @@ export interface FicheFamille {
   readonly quotient: EtatDemande | null;
   /** Standing consents for renewal, newest first. */
   readonly renouvellements: readonly RenouvellementFamille[];
+  /** Contestations not yet answered, oldest first: the agent tells the family they are being looked at. */
+  readonly contestationsEnCours: ReadonlyArray<{ readonly id: string; readonly demande: string | null; readonly ouverteLe: string }>;
 }
 
 export interface DemandeGuichet {
@@ -98,7 +100,13 @@ export class GuichetService {
     const retenue = demandes.find((d) => d.statut === 'calculee' && d.quotient !== null && d.quotient.valideAu >= aujourdhui);
     const quotient = retenue ? await this.deps.demandes.etat(retenue.id) : null;
     const renouvellements = (await this.deps.renouvellement?.consentements(familleId)) ?? [];
-    return { id: familleId, composition, demandes, quotient, renouvellements };
+    // Only what the counter needs to answer the family: which request, since when; the family's
+    // own words are read by the instructor who handles it.
+    const contestationsEnCours = (await this.deps.familles.contestations(familleId))
+      .filter((c) => c.statut === 'ouverte')
+      .map((c) => ({ id: c.id, demande: c.demande, ouverteLe: c.ouverteLe }))
+      .reverse();
+    return { id: familleId, composition, demandes, quotient, renouvellements, contestationsEnCours };
   }
 
   /** A request's state and its family's household, for its page or its attestation. One journal entry. */

@@ -86,6 +86,9 @@ export function RecherchePage({
       <Erreurs errors={errors} />
       <h1>Accueil des familles</h1>
       <p class="lead">Retrouvez la famille qui se présente ou qui a écrit, puis saisissez sa demande reçue sur papier ou par courriel.</p>
+      <p>
+        La famille n’a pas de formulaire d’accord ? <a href="/agents/guichet/formulaire-accord">Imprimer un formulaire d’accord vierge</a>
+      </p>
       <form method="post" action={`/agents/guichet/recherche#${ANCRE_ERREURS}`} novalidate class="guichet-recherche">
         <Csrf token={csrf} />
         <h2>Rechercher une famille</h2>
@@ -312,6 +315,25 @@ export function FichePage({ fiche }: { fiche: FicheFamille }) {
         <a href="/agents/guichet">Revenir à la recherche</a>
       </p>
       <h1>Famille {composition.parents.map(nomParent).join(' et ')}</h1>
+      {fiche.contestationsEnCours.length > 0 ? (
+        <Alert
+          kind="warning"
+          title={
+            fiche.contestationsEnCours.length === 1
+              ? 'Une contestation de la famille est en attente de réponse'
+              : `${fiche.contestationsEnCours.length} contestations de la famille sont en attente de réponse`
+          }
+        >
+          <ul>
+            {fiche.contestationsEnCours.map((c) => (
+              <li key={c.id}>
+                Déposée le {date(c.ouverteLe)}
+                {c.demande ? `, sur la demande ${c.demande}` : ''} : un instructeur l’examine ; la famille recevra sa réponse.
+              </li>
+            ))}
+          </ul>
+        </Alert>
+      ) : null}
       <h2>Foyer</h2>
       <Composition composition={composition} />
       <h2>Quotient familial</h2>
@@ -435,7 +457,10 @@ export function AccordPage({
         <p>
           L’accord de la personne pour que la commune demande à la DGFiP {donneesEnClair(habilitation).join(', ')}, pour : {habilitation.finalite}
         </p>
-        <p>Texte de l’accord en vigueur : version {habilitation.versionTexteConsentement}.</p>
+        <p>
+          Texte de l’accord en vigueur : version {habilitation.versionTexteConsentement} (
+          <a href="/agents/guichet/formulaire-accord">formulaire vierge à imprimer</a>).
+        </p>
       </details>
       <form method="post" action={`/agents/guichet/familles/${familleId}/demande#${ANCRE_ERREURS}`} novalidate>
         <Csrf token={csrf} />

@@ -315,6 +315,18 @@ test('a paper request for a sandbox family: consent as given, numéro fiscal typ
 
   // No fiscal detail on any page of this family: the avis's amounts, parts, its spelling of the names.
   for (const p of pages) assertSansDetailFiscal(p.body, spi, p.url, ['BERTIN', 'ROUSSEL']);
+
+  // The family contests the result: its page at the counter says a contestation awaits an answer, on which request, not the family's words.
+  assert.doesNotMatch(fiche.body, /contestation/i);
+  await t.harness.familles.contester(bertinId, demandeId, 'Notre fils aîné est revenu vivre chez nous.', { type: 'famille', id: 'compte-bertin' });
+  const contestee = (await get(`/agents/guichet/familles/${bertinId}`)).body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+  assert.match(
+    contestee,
+    new RegExp(
+      `Une contestation de la famille est en attente de réponse Déposée le \\d{1,2}(er)? \\S+ \\d{4}, sur la demande ${demande.reference} : un instructeur l’examine`,
+    ),
+  );
+  assert.doesNotMatch(contestee, /fils aîné/, 'the family’s words are for the instructor');
 });
 
 test('unmarried parents: two avis, one consent by signed form and one by e-mail, two numbers; the QF', async () => {
@@ -549,4 +561,24 @@ test('an instructor and a family cannot reach the counter', async () => {
   assert.equal((await t.get(famille, '/agents/guichet')).statusCode, 403);
   const refusals = (await journal('acces.refuse')).filter((e) => String(e.details.route).startsWith('/agents/guichet'));
   assert.ok(refusals.length >= 3);
+});
+
+test('the counter prints a blank consent form: the text in force, what is asked of the DGFiP, a signature box per declarant, no numéro fiscal', async () => {
+  const accueil = await get('/agents/guichet');
+  assert.match(accueil.body, /href="\/agents\/guichet\/formulaire-accord">Imprimer un formulaire d’accord vierge/);
+  const res = await get('/agents/guichet/formulaire-accord');
+  assert.equal(res.statusCode, 200);
+  const texte = res.body
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&#x27;|&#39;/g, '’')
+    .replace(/\s+/g, ' ');
+  const { habilitation } = t.config.commune;
+  assert.match(texte, new RegExp(`Texte de l’accord, version ${habilitation.versionTexteConsentement}`));
+  assert.match(texte, /J’accepte que .+ demande à la Direction générale des Finances publiques \(DGFiP\) les informations suivantes/);
+  assert.ok(texte.includes(habilitation.finalite), 'the purpose of the habilitation');
+  assert.match(texte, /revenu fiscal de référence/);
+  assert.match(texte, /Déclarant 1 .*Signature .*Déclarant 2 .*Signature/);
+  assert.doesNotMatch(res.body, /name="numero|Numéro fiscal :/, 'no box for the numéro fiscal');
+  assert.match(res.body, /<script src="\/static\/imprimer\.js" defer/);
+  assert.equal((await t.app.inject({ url: '/agents/guichet/formulaire-accord' })).statusCode, 303, 'agents only');
 });

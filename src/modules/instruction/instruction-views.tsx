@@ -14,6 +14,7 @@ import {
   PRECISION_MAX,
   TYPES_DOSSIER,
   type AvisDossier,
+  type CodeMotifConsultation,
   type DossierContestation,
   type DossierDemande,
   type ElementFile,
@@ -230,6 +231,16 @@ export interface ValeursConsultation {
   readonly precision: string;
 }
 
+/**
+ * The reasons, the one usual for this kind of case listed first but none selected: a reason picked
+ * by default would be journaled without the instructor having chosen it.
+ */
+function optionsMotif(type: TypeDossier): Array<{ value: string; label: string }> {
+  const usuel = MOTIF_PAR_TYPE[type];
+  const autres = (Object.keys(MOTIFS_CONSULTATION) as CodeMotifConsultation[]).filter((c) => c !== usuel);
+  return [{ value: '', label: 'Choisissez un motif' }, ...[usuel, ...autres].map((value) => ({ value, label: MOTIFS_CONSULTATION[value] }))];
+}
+
 /** The reason for opening a case: nothing fiscal is shown before it is given. */
 function FormulaireConsultation({
   action,
@@ -253,13 +264,7 @@ function FormulaireConsultation({
       </p>
       <form method="post" action={`${action}#${ANCRE_ERREURS}`} novalidate>
         <Csrf token={csrf} />
-        <SelectField
-          id="motif"
-          label="Motif de la consultation"
-          value={values?.motif ?? MOTIF_PAR_TYPE[type]}
-          options={Object.entries(MOTIFS_CONSULTATION).map(([value, label]) => ({ value, label }))}
-          {...withError(errors, 'motif')}
-        />
+        <SelectField id="motif" label="Motif de la consultation" value={values?.motif ?? ''} options={optionsMotif(type)} {...withError(errors, 'motif')} />
         <TextField
           id="precision"
           label="Précision (facultative, obligatoire pour « Autre motif »)"

@@ -124,6 +124,16 @@ test('a case without a reason given shows no fiscal field and journals no consul
   assert.doesNotMatch(text, /ROUSSEL|CLAIRE|Déclarants de l’avis obtenu|revenu fiscal|1983/);
   assert.doesNotMatch(text, /revenu fiscal|parts/i);
   assert.doesNotMatch(text, /Paul|Léa/, 'not even the household before the reason');
+  // The reason is a real choice: nothing selected until the instructor picks one, and none is refused.
+  const select = /<select[^>]*name="motif"[^>]*>([\s\S]*?)<\/select>/.exec(res.body)?.[1] ?? '';
+  assert.match(select, /^<option value(="")? selected>Choisissez un motif<\/option>/);
+  assert.equal((select.match(/selected/g) ?? []).length, 1, 'only the empty choice is selected');
+  const aucun = await t.post(instructeur, `/agents/instruction/demandes/${identite.id}`, `/agents/instruction/demandes/${identite.id}/consultation`, {
+    motif: '',
+    precision: '',
+  });
+  assert.equal(aucun.statusCode, 400);
+  assert.match(texte(aucun.body), /Choisissez le motif de la consultation/);
 
   const vide = await t.post(instructeur, `/agents/instruction/demandes/${identite.id}`, `/agents/instruction/demandes/${identite.id}/consultation`, {
     motif: 'autre',

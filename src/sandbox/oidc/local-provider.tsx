@@ -2,9 +2,10 @@ import { generateKeyPairSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import Provider, { type OidcContext } from 'oidc-provider';
+import type { OidcContext } from 'oidc-provider';
 import type { ComponentChildren } from 'preact';
 import { renderToString } from 'preact-render-to-string';
+import { adaptateurMemoire, chargerOidcProvider } from './memoire.ts';
 
 /**
  * A local OpenID Connect provider for the demo and the tests (oidc-provider): authorization code
@@ -165,7 +166,9 @@ export async function startLocalOidcProvider(options: LocalOidcOptions): Promise
     use: 'sig',
   };
 
+  const Provider = await chargerOidcProvider();
   const provider = new Provider(issuer, {
+    adapter: adaptateurMemoire(),
     clients: options.clients.map((c) => ({
       client_id: c.clientId,
       client_secret: c.clientSecret,
