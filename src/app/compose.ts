@@ -525,6 +525,7 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
     logger,
     suspension,
     renouvellement,
+    ...(dgfip.caf ? { caf: dgfip.caf } : {}),
   });
   const familles = new FamillesService({ db, journal, coffre });
   const attestations = new AttestationsService({
