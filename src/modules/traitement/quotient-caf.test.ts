@@ -86,6 +86,10 @@ test('le-plus-favorable with the CAF consent: the CAF’s 812 € is retained, p
     assert.equal(calcul.source.caf.fournisseur, 'CNAF');
     // Minimisation: neither the caisse’s address nor the children’s names reach the silo or the row.
     assert.doesNotMatch(JSON.stringify(calcul) + JSON.stringify(q), /LILAS|NANTES|LOUISE|JULES/);
+    const [affiche] = await h.familles.quotients(
+      (await database.db.selectFrom('demandes').select('famille_id').where('id', '=', id).executeTakeFirstOrThrow()).famille_id,
+    );
+    assert.match(affiche?.source ?? '', /^transmis par la CAF ou la MSA/, 'the family’s page does not say « avis d’imposition »');
     const attestation = await h.services.attestations.attestation(id, famille);
     assert.equal(attestation.statut, 'valable');
     if (attestation.statut === 'valable') {
