@@ -59,6 +59,7 @@ import { sandboxConnection } from '../sandbox/connection.ts';
 import type { SandboxHandle } from '../sandbox/server.ts';
 import { connectionFromSettings, createDgfipClients, type DgfipClients, type DgfipConnection } from '../sources/dgfip.ts';
 import { ApiParticulierSource } from '../sources/api-particulier/api-particulier-source.ts';
+import { createCafClient, type CafClient, type CafSource } from '../sources/caf/caf-source.ts';
 import { UpstreamHttp } from '../sources/http/upstream-http.ts';
 import { MigrationService } from '../modules/migration/migration-service.ts';
 import type { CampagnesService } from '../modules/campagnes/campagnes-service.ts';
@@ -173,6 +174,8 @@ export interface DgfipRuntime {
   readonly sandbox: SandboxHandle | undefined;
   /** The legacy API Particulier v2 during the transition (API_PARTICULIER_*; with a sandbox, its own). */
   readonly apiParticulier: ApiParticulierSource | undefined;
+  /** The CAF/MSA quotient (API Particulier v3, CAF_QF_*; with a sandbox, its own), with its own quota bucket `caf`. */
+  readonly caf: CafSource | undefined;
   close(): Promise<void>;
 }
 
@@ -280,15 +283,18 @@ async function openDgfip(
     http: { ...options.upstreamHttp, suspendu, onAppel: (issue) => metriques.appelAmont('dgfip', issue) },
   });
   const legacy = legacyApiParticulier(config, sandbox, logger, suspendu, metriques);
+  const caf = cafClient(runtime, sandbox);
   return {
     connection,
     clients,
     quota,
     sandbox,
     apiParticulier: legacy?.source,
+    caf: caf?.source,
     async close() {
       await clients.close();
       await legacy?.http.close();
+      await caf?.close();
       await owned?.close();
     },
   };
@@ -318,6 +324,27 @@ function legacyApiParticulier(
     onAppel: (issue) => metriques.appelAmont('api_particulier', issue),
   });
   return { source: new ApiParticulierSource({ http, baseUrl: target.url, apiKey: target.key }), http };
+}
+
+/** The demo's SIRET for the sandbox's `recipient` (fictitious: the sandbox checks only its shape). */
+const SIRET_BAC_A_SABLE = '21999999900019';
+
+/**
+ * The CAF/MSA quotient through API Particulier v3: its own HTTP layer and its own quota bucket
+ * (`caf`, CAF_QF_QUOTA_PER_MINUTE), not held by the DGFiP's incident switch (it is not a DGFiP
+ * call); its token is read from the file CAF_QF_TOKEN_FILE names.
+ */
+function cafClient(runtime: Runtime, sandbox: SandboxHandle | undefined): CafClient | undefined {
+  const { config, logger, database } = runtime;
+  const target =
+    config.caf.url && config.caf.tokenFile && config.caf.recipient
+      ? { baseUrl: config.caf.url, token: readFileSync(config.caf.tokenFile, 'utf8').trim(), recipient: config.caf.recipient }
+      : sandbox && sandbox.apiParticulierKeys[0] !== undefined
+        ? { baseUrl: sandbox.apiParticulierUrl, token: sandbox.apiParticulierKeys[0], recipient: SIRET_BAC_A_SABLE, caPem: sandbox.pki.caCertPem }
+        : undefined;
+  if (!target) return undefined;
+  const quota = new QuotaSlot(database.db, { bucket: 'caf', limit: config.caf.quotaPerMinute });
+  return createCafClient(target, { logger, quota });
 }
 
 /** Both observers of a status change, either of which may be absent. */
@@ -498,6 +525,7 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
     logger,
     suspension,
     renouvellement,
+    ...(dgfip.caf ? { caf: dgfip.caf } : {}),
   });
   const familles = new FamillesService({ db, journal, coffre });
   const attestations = new AttestationsService({

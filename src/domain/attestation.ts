@@ -86,12 +86,22 @@ export function statutAttestation(q: QuotientDate | null, remplacee: boolean, au
  * Where the QF comes from, in the attestation's words: the DGFiP's avis (the year of the avis, the
  * income year in brackets), or an agent who saw a document.
  */
-export function sourceAttestation(origine: string, anneesRevenus: ReadonlyArray<number | null>): string {
+export function sourceAttestation(
+  origine: string,
+  anneesRevenus: ReadonlyArray<number | null>,
+  choix: { readonly sourceRetenue: string | null; readonly raisonSource: string | null } = { sourceRetenue: null, raisonSource: null },
+): string {
   if (origine === 'manuel') return 'fixé par un agent de la commune au vu d’un document';
+  // The policy chose between two QFs (issue 17): which one, and why, as the result page says.
+  const pourquoi = choix.raisonSource ? ` — ${choix.raisonSource}` : '';
+  if (choix.sourceRetenue === 'caf') return `CAF ou MSA, quotient familial transmis par l’API Particulier${pourquoi}`;
   const annees = [...new Set(anneesRevenus.filter((a): a is number => a !== null))].sort((a, b) => b - a);
   const nombre = anneesRevenus.length > 1 && annees.length === 1 ? `${anneesRevenus.length} avis` : 'avis';
   const avis = annees.length === 0 ? 'DGFiP, avis d’imposition' : `DGFiP, ${nombre} d’imposition ${annees.map((a) => `${a + 1} (revenus ${a})`).join(' et ')}`;
-  return origine === 'instructeur' ? `${avis}, vérifié par un agent de la commune` : avis;
+  const base = origine === 'instructeur' ? `${avis}, vérifié par un agent de la commune` : avis;
+  return choix.sourceRetenue === 'fiscal' && choix.raisonSource && !choix.raisonSource.startsWith('La commune tarifie sur le quotient calculé')
+    ? `${base}${pourquoi}`
+    : base;
 }
 
 /** One activity's line: its tranche in words and its price. */

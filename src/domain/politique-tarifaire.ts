@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SOURCES_QUOTIENT } from './choix-quotient.ts';
 import { isIsoDate } from './dates.ts';
 import { QuotientError, type ErrorDetail } from './errors.ts';
 import { eurosToCents, formatEuros, MODES_ARRONDI, rationalFromDecimal } from './money.ts';
@@ -82,6 +83,8 @@ const coefficientsSchema = z.strictObject({
 export const regleQuotientSchema = z
   .strictObject({
     formule: z.enum(FORMULES),
+    /** Which QF prices the family (see `choix-quotient.ts`); default the avis d'imposition's. */
+    source: z.enum(SOURCES_QUOTIENT).default('fiscal'),
     coefficients: coefficientsSchema.optional(),
     periode: z.enum(['mensuelle', 'annuelle']),
     arrondi: z.strictObject({ unite: z.enum(['centime', 'euro']), mode: z.enum(MODES_ARRONDI) }),
@@ -109,6 +112,13 @@ export const regleQuotientSchema = z
         code: 'custom',
         path: ['coefficients'],
         message: `inutile avec la formule « ${q.formule} » : retirez-le ou choisissez la formule « coefficients »`,
+      });
+    }
+    if (q.source !== 'fiscal' && q.periode !== 'mensuelle') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['periode'],
+        message: `le quotient de la CAF et de la MSA est mensuel : avec la source « ${q.source} », la période doit être « mensuelle »`,
       });
     }
     if (q.plusieursFoyers === 'somme-rfr-somme-parts' && q.formule !== 'rfr-parts') {

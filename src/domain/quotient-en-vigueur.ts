@@ -22,6 +22,9 @@ export const LIBELLES_ORIGINE_QUOTIENT: Record<string, string> = {
   manuel: 'fixé par un agent de la commune au vu d’un document',
 };
 
+/** A QF the policy retained from the CAF or the MSA (issue 17). */
+export const ORIGINE_QUOTIENT_CAF = 'transmis par la CAF ou la MSA (API Particulier), retenu par la politique tarifaire de la commune';
+
 /** An instructor's decision, in words. */
 export const LIBELLES_DECISION: Record<string, string> = {
   confirme: 'Confirmée : quotient calculé à partir de l’avis',

@@ -41,7 +41,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'schemaMismatch',
 ];
 
-export type SandboxApi = 'impot-particulier' | 'r2p' | 'sfip' | 'api-particulier' | 'token';
+export type SandboxApi = 'impot-particulier' | 'r2p' | 'sfip' | 'api-particulier' | 'quotient-caf' | 'token';
 
 export interface FaultRule {
   readonly kind: FaultKind;

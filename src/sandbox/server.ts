@@ -10,6 +10,7 @@ import { FaultSwitch, writeAnswer, writeFaulty, type FaultEnvironment, type Faul
 import { peerFingerprint, throttled, type CallContext, type FranceConnectResolver, type SandboxClient, type SandboxState } from './gateway.ts';
 import { decodeSegments, erreur, gatewayFault, json, JSON_UTF8, maskPath, withHeaders, type Answer } from './http.ts';
 import { impotParticulier, notFoundResource } from './impot-particulier.ts';
+import { QF_FRANCE_CONNECT, QF_IDENTITE, quotientCaf, quotientCafError, statutPanneCaf } from './quotient-caf.ts';
 import { issueClientCertificate, loadOrCreateSandboxFiles, type CertificateAndKey } from './pki.ts';
 import { Population } from './population.ts';
 import { DEFAULT_QUOTA, SlidingWindowQuota } from './quota.ts';
@@ -19,8 +20,8 @@ import { QuotientError } from '../domain/errors.ts';
 
 /**
  * The local DGFiP bac à sable: one HTTPS listener for the DGFiP gateway (token, Impôt particulier,
- * R2P, SFiP; client certificate required by default) and one for API Particulier v2 (server TLS
- * only, as the real one). It writes no log: the numéro fiscal travels in its paths.
+ * R2P, SFiP; client certificate required by default) and one for API Particulier (v2 avis
+ * d'imposition, v3 CAF/MSA quotient familial; server TLS only, as the real one). It writes no log: the numéro fiscal travels in its paths.
  */
 
 export type { FaultKind, FaultRule, SandboxApi } from './faults.ts';
@@ -178,9 +179,14 @@ function faultEnvironment(api: SandboxApi | undefined, now: number, onClose: Fau
     onClose,
     errorAnswer(status, retryAfterSeconds) {
       const retry: Record<string, string> = retryAfterSeconds !== undefined ? { 'retry-after': String(retryAfterSeconds) } : {};
-      if (status === 429) return withHeaders(api === 'api-particulier' ? apiParticulierError(429) : throttled(retryAfterSeconds ?? 30), retry);
+      if (status === 429) {
+        const limited =
+          api === 'api-particulier' ? apiParticulierError(429) : api === 'quotient-caf' ? quotientCafError(429) : throttled(retryAfterSeconds ?? 30);
+        return withHeaders(limited, retry);
+      }
       let answer: Answer;
       if (api === 'api-particulier') answer = apiParticulierError(status);
+      else if (api === 'quotient-caf') answer = quotientCafError(status);
       else if (api === 'token') {
         answer = json(
           status,
@@ -258,7 +264,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (listener === 'dgfip' && ctx.path === '/token') return tokenEndpoint(state, ctx);
     const segments = decodeSegments(ctx.path);
     if (!segments) return erreur(400, undefined, 'Requête mal formée', ctx.now);
-    if (listener === 'api-particulier') return apiParticulier(state, ctx, segments);
+    if (listener === 'api-particulier') {
+      const path = segments.join('/');
+      if (path === QF_IDENTITE || path === QF_FRANCE_CONNECT) return quotientCaf(state, ctx, path);
+      return apiParticulier(state, ctx, segments);
+    }
     const [a, b, ...rest] = segments;
     if (a === 'impotparticulier' && b === '1.0') return impotParticulier(state, ctx, rest);
     if (a === 'r2p' && b === 'v1') return r2p(state, ctx, rest);
@@ -424,6 +434,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 }
 
 function statusOfFault(fault: FaultRule, answer: Answer, api: SandboxApi | undefined): number {
+  if (api === 'quotient-caf' && (fault.kind === 'http500' || fault.kind === 'http503' || fault.kind === 'http504')) {
+    return statutPanneCaf(({ http500: 500, http503: 503, http504: 504 } as const)[fault.kind]);
+  }
   switch (fault.kind) {
     case 'http500':
       return 500;

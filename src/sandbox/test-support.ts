@@ -93,7 +93,7 @@ export async function startTestSandbox(options: SandboxOptions = {}): Promise<Te
 // ---------------------------------------------------------------------------------------------
 // OpenAPI conformance
 
-export type SpecName = 'impot-particulier' | 'r2p' | 'sfip' | 'api-particulier';
+export type SpecName = 'impot-particulier' | 'r2p' | 'sfip' | 'api-particulier' | 'api-particulier-v3';
 
 type JsonObject = Record<string, unknown>;
 
@@ -102,6 +102,7 @@ const SPEC_FILES: Readonly<Record<SpecName, string>> = {
   r2p: 'api-r2p.json',
   sfip: 'api-sfip.json',
   'api-particulier': 'api-particulier-v2-with-avis-imposition.yaml',
+  'api-particulier-v3': 'api-particulier-v3.yaml',
 };
 
 /** Where each API's paths start on the sandbox. */
@@ -110,6 +111,7 @@ export const SPEC_BASE: Readonly<Record<SpecName, string>> = {
   r2p: '/r2p/v1',
   sfip: '/sfip/v1',
   'api-particulier': '',
+  'api-particulier-v3': '',
 };
 
 interface LoadedSpec {
@@ -179,6 +181,16 @@ function assertGatewayFault(res: Resp, codes: readonly number[]): void {
   );
 }
 
+/** API Particulier v3's error body: `{"errors":[{"code","title","detail",...}]}`. */
+function assertV3Errors(res: Resp): void {
+  const body = res.json() as { errors?: { code?: unknown; title?: unknown; detail?: unknown }[] };
+  const first = body.errors?.[0];
+  assert.ok(
+    first && typeof first.code === 'string' && typeof first.title === 'string' && typeof first.detail === 'string',
+    `corps d’erreur v3 attendu : ${res.text}`,
+  );
+}
+
 function assertErreurBody(res: Resp): { code?: number } {
   const body = res.json() as { erreur?: { code?: unknown; message?: unknown; horodatage?: unknown } };
   assert.ok(body.erreur && typeof body.erreur.message === 'string', `corps d’erreur DGFiP attendu : ${res.text}`);
@@ -206,8 +218,8 @@ export function assertDocumented(name: SpecName, path: string, res: Resp): void 
 
   // The gateway's own answers, before the API: token, quota, scope.
   if (res.status === 401) {
-    if (name === 'api-particulier') {
-      assert.ok(responses['401'], where);
+    if (name === 'api-particulier' || name === 'api-particulier-v3') {
+      assert.ok(responses['401'] ?? name === 'api-particulier-v3', where);
     } else {
       assertGatewayFault(res, [900901, 900902]);
       assert.ok(res.headers['www-authenticate'], `${where} : WWW-Authenticate attendu`);
@@ -217,7 +229,8 @@ export function assertDocumented(name: SpecName, path: string, res: Resp): void 
   if (res.status === 429) {
     const retry = Number(res.headers['retry-after']);
     assert.ok(Number.isInteger(retry) && retry >= 1, `${where} : Retry-After entier attendu`);
-    if (name !== 'api-particulier') assertGatewayFault(res, [900800]);
+    if (name === 'api-particulier-v3') assertV3Errors(res);
+    else if (name !== 'api-particulier') assertGatewayFault(res, [900800]);
     return;
   }
   if (res.status === 403 && name !== 'api-particulier' && (res.json() as JsonObject).fault) {
@@ -240,6 +253,8 @@ export function assertDocumented(name: SpecName, path: string, res: Resp): void 
     if (name === 'api-particulier') {
       const body = res.json() as JsonObject;
       assert.ok(typeof body.error === 'string' && typeof body.message === 'string', where);
+    } else if (name === 'api-particulier-v3') {
+      assertV3Errors(res);
     } else {
       assertErreurBody(res);
     }

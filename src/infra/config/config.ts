@@ -164,6 +164,14 @@ const envSchema = z.object({
   DGFIP_QUOTA_JETONS: ouiNon.default(false),
   API_PARTICULIER_URL: z.url({ protocol: /^https$/, error: 'adresse https:// attendue, ex. https://particulier.api.gouv.fr' }).optional(),
   API_PARTICULIER_KEY_FILE: optionalText,
+  CAF_QF_URL: z.url({ protocol: /^https$/, error: 'adresse https:// attendue, ex. https://particulier.api.gouv.fr' }).optional(),
+  CAF_QF_TOKEN_FILE: optionalText,
+  CAF_QF_RECIPIENT: z
+    .string()
+    .trim()
+    .regex(/^[0-9]{14}$/, 'le SIRET de la commune comporte 14 chiffres')
+    .optional(),
+  CAF_QF_QUOTA_PER_MINUTE: z.coerce.number().int().min(1, 'au moins 1 appel par minute').max(10_000).default(50),
   QUOTIENT_FC_ISSUER: z.url({ protocol: /^https?$/, error: 'adresse web complète attendue, ex. https://auth.franceconnect.gouv.fr/api/v2' }).optional(),
   QUOTIENT_FC_CLIENT_ID: optionalText,
   QUOTIENT_FC_CLIENT_SECRET: optionalText,
@@ -201,6 +209,15 @@ export interface DgfipSettings {
 export interface ApiParticulierSettings {
   readonly url: string;
   readonly keyFile: string;
+}
+
+/** The CAF/MSA quotient through API Particulier v3 (CAF_QF_*): its own token, the commune's SIRET, its own quota. */
+export interface CafSettings {
+  /** Unset in demo: the built-in sandbox's API Particulier. */
+  readonly url?: string;
+  readonly tokenFile?: string;
+  readonly recipient?: string;
+  readonly quotaPerMinute: number;
 }
 
 /** The FranceConnect relying party (`serve`); the demo starts its own local provider instead. */
@@ -249,6 +266,8 @@ export interface AppConfig {
   readonly dgfip: DgfipSettings;
   /** API_PARTICULIER_*: unset, no legacy source (demo: the sandbox's API Particulier). */
   readonly apiParticulier?: ApiParticulierSettings;
+  /** CAF_QF_*: unset, no CAF/MSA source outside the sandbox. */
+  readonly caf: CafSettings;
   /** QUOTIENT_FC_*: unset, no FranceConnect button (demo: the local provider). */
   readonly franceConnect?: FranceConnectConfig;
   /** QUOTIENT_AGENTS_OIDC_*: the agents' identity provider; unset, no back-office (demo: the local provider). */
@@ -275,6 +294,7 @@ const FILE_VARIABLES = [
   'DGFIP_CLIENT_KEY',
   'DGFIP_CA',
   'API_PARTICULIER_KEY_FILE',
+  'CAF_QF_TOKEN_FILE',
   'QUOTIENT_METRICS_TOKEN_FILE',
 ] as const;
 
@@ -327,6 +347,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: { mode: RunMode; cwd
   if ((vars.API_PARTICULIER_URL === undefined) !== (vars.API_PARTICULIER_KEY_FILE === undefined)) {
     const absent = vars.API_PARTICULIER_URL === undefined ? 'API_PARTICULIER_URL' : 'API_PARTICULIER_KEY_FILE';
     missing.push({ path: absent, message: 'l’adresse de l’API Particulier et le fichier de sa clé (X-Api-Key) se renseignent ensemble' });
+  }
+  const cafVars = ['CAF_QF_URL', 'CAF_QF_TOKEN_FILE', 'CAF_QF_RECIPIENT'] as const;
+  const cafSet = cafVars.filter((name) => vars[name] !== undefined);
+  if (cafSet.length > 0 && cafSet.length < cafVars.length) {
+    for (const name of cafVars) {
+      if (vars[name] === undefined)
+        missing.push({ path: name, message: 'l’adresse de l’API Particulier, le fichier de son jeton et le SIRET de la commune se renseignent ensemble' });
+    }
   }
   if (vars.QUOTIENT_SMTP_FROM !== undefined && vars.QUOTIENT_SMTP_URL === undefined) {
     missing.push({ path: 'QUOTIENT_SMTP_URL', message: 'obligatoire quand QUOTIENT_SMTP_FROM est renseignée : le relais SMTP de la commune' });
@@ -383,6 +411,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: { mode: RunMode; cwd
     ...(vars.API_PARTICULIER_URL && vars.API_PARTICULIER_KEY_FILE
       ? { apiParticulier: { url: vars.API_PARTICULIER_URL, keyFile: at(vars.API_PARTICULIER_KEY_FILE) } }
       : {}),
+    caf: {
+      ...(vars.CAF_QF_URL && vars.CAF_QF_TOKEN_FILE && vars.CAF_QF_RECIPIENT
+        ? { url: vars.CAF_QF_URL, tokenFile: at(vars.CAF_QF_TOKEN_FILE), recipient: vars.CAF_QF_RECIPIENT }
+        : {}),
+      quotaPerMinute: vars.CAF_QF_QUOTA_PER_MINUTE,
+    },
     ...(vars.QUOTIENT_FC_ISSUER && vars.QUOTIENT_FC_CLIENT_ID && vars.QUOTIENT_FC_CLIENT_SECRET
       ? { franceConnect: { issuer: vars.QUOTIENT_FC_ISSUER, clientId: vars.QUOTIENT_FC_CLIENT_ID, clientSecret: vars.QUOTIENT_FC_CLIENT_SECRET } }
       : {}),

@@ -218,6 +218,10 @@ export interface QuotientTable {
   valide_au: string;
   origine: string;
   calcule_le: string;
+  /** `fiscal` or `caf` (0024); null before, or when an agent set the QF. */
+  source_retenue: string | null;
+  /** Why that QF, in French (0024). */
+  raison_source: string | null;
 }
 
 export interface DecisionTable {

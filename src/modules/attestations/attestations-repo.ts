@@ -13,6 +13,9 @@ export interface QuotientAtteste extends QuotientDate {
   readonly periode: string;
   readonly prix: readonly PrixActivite[];
   readonly origine: string;
+  /** `fiscal` or `caf` and why (issue 17); null for older rows and QFs set by an agent. */
+  readonly sourceRetenue: string | null;
+  readonly raisonSource: string | null;
 }
 
 export interface QuotientDeFamille extends QuotientDate {
@@ -35,6 +38,8 @@ export async function quotientDeDemande(db: Executor, demandeId: string): Promis
       'quotients.valide_au',
       'quotients.calcule_le',
       'quotients.origine',
+      'quotients.source_retenue',
+      'quotients.raison_source',
     ])
     .where('quotients.demande_id', '=', demandeId)
     .executeTakeFirst();
@@ -50,6 +55,8 @@ export async function quotientDeDemande(db: Executor, demandeId: string): Promis
     valideAu: row.valide_au,
     calculeLe: row.calcule_le,
     origine: row.origine,
+    sourceRetenue: row.source_retenue,
+    raisonSource: row.raison_source,
   };
 }
 

@@ -96,7 +96,7 @@ export class AttestationsService {
       quotient: { cents: q.cents, periode: q.periode },
       validite,
       lignes: q.prix.map((prix) => ({ prix, tranche: libelleTranche(prix) })),
-      source: sourceAttestation(q.origine, annees),
+      source: sourceAttestation(q.origine, annees, q),
       etablieLe: this.aujourdhui(),
       contact: { service: commune.contact.service, email: commune.contact.email, telephone: commune.contact.telephone ?? null },
     };

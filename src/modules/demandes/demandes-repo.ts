@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parseConsentement, type Consentement } from '../../domain/consentement.ts';
+import { LIBELLES_CHAMPS_CAF } from '../../domain/consentement-caf.ts';
 import { roleParent } from '../../domain/controle-identite.ts';
 import type { StatutDemande } from '../../domain/demande.ts';
 import { LIBELLES_CHAMPS_DGFIP } from '../../domain/habilitation.ts';
@@ -58,7 +59,8 @@ export async function findConsentements(db: Executor, demandeId: string): Promis
         finalite: c.finalite,
         retireLe: c.retire_le,
       },
-      { libelles: LIBELLES_CHAMPS_DGFIP },
+      // A request's consents are the DGFiP's and, when given, the CAF's (issue 17).
+      { libelles: { ...LIBELLES_CHAMPS_DGFIP, ...LIBELLES_CHAMPS_CAF } },
     ),
   );
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { parseConsentement } from '../../domain/consentement.ts';
+import { donneesConsentementCaf, LIBELLES_CHAMPS_CAF } from '../../domain/consentement-caf.ts';
 import { roleParent } from '../../domain/controle-identite.ts';
 import { STATUTS_AVEC_NUMERO_FISCAL, type StatutDemande } from '../../domain/demande.ts';
 import { QuotientError } from '../../domain/errors.ts';
@@ -74,6 +75,11 @@ export interface FoyerFiscalSoumis {
      * agent records it; never in the future. Online, it is the moment of submission.
      */
     readonly recueilliLe?: string;
+    /**
+     * The declarant also agreed that the CAF or the MSA be asked for the family's quotient (its own
+     * text, version and data: `consentement-caf.ts`), used when the policy's source needs it.
+     */
+    readonly caf?: boolean;
   };
 }
 
@@ -234,6 +240,24 @@ export class DemandesService {
         { libelles: LIBELLES_CHAMPS_DGFIP },
       ),
     }));
+    // The CAF consents, beside the DGFiP ones: same person, same moment, their own text and data.
+    const consentementsCaf = s.foyersFiscaux
+      .filter((f) => f.consentement.caf === true)
+      .map((f) => ({
+        rang: f.parentRang,
+        consentement: parseConsentement(
+          {
+            declarant: roleParent(f.parentRang),
+            donnePar: f.consentement.donnePar,
+            mode: f.consentement.mode,
+            piece: f.consentement.piece ?? null,
+            recueilliLe: f.consentement.recueilliLe ?? now,
+            ...donneesConsentementCaf(),
+            retireLe: null,
+          },
+          { libelles: LIBELLES_CHAMPS_CAF },
+        ),
+      }));
     // The standing consents, checked before anything is written: only with the consent for this request.
     const renouvellements = [...new Set(s.renouvellement ?? [])].map((rang) => {
       const consentement = consentements.find((c) => c.rang === rang)?.consentement;
@@ -315,6 +339,33 @@ export class DemandesService {
           outcome: 'succes',
           // The route is part of what was agreed (the état civil text names R2P or SFiP); never what was typed.
           details: { mode: c.mode, parent: rang, versionTexte: c.versionTexte, voie: voieDe((s.foyersFiscaux[index] as FoyerFiscalSoumis).identifiant) },
+        });
+      }
+      for (const { rang, consentement: c } of consentementsCaf) {
+        await trx
+          .insertInto('consentements')
+          .values({
+            id: newId(),
+            demande_id: id,
+            parent_rang: rang,
+            donne_par_type: c.donnePar.type,
+            donne_par_id: c.donnePar.id,
+            mode: c.mode,
+            version_texte: c.versionTexte,
+            donnees: JSON.stringify(c.donnees),
+            finalite: c.finalite,
+            habilitation_id: habilitationId,
+            piece: c.piece,
+            recueilli_le: c.recueilliLe,
+            retire_le: null,
+          })
+          .execute();
+        await uow.journaliser({
+          actor: { type: c.donnePar.type, id: c.donnePar.id },
+          action: 'consentement.recueilli',
+          target: { type: 'demande', id },
+          outcome: 'succes',
+          details: { mode: c.mode, parent: rang, versionTexte: c.versionTexte, origine: 'caf' },
         });
       }
       for (const r of renouvellements) {

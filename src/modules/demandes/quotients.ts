@@ -1,6 +1,9 @@
 import type { Kysely } from 'kysely';
 import { formatDateCourte } from '../../domain/dates.ts';
+import { choisirQuotient, type SourceQuotient } from '../../domain/choix-quotient.ts';
+import { QuotientError } from '../../domain/errors.ts';
 import { formatEuros } from '../../domain/money.ts';
+import { LIBELLES_FOURNISSEUR, libelleMoisReference, type QuotientCaf } from '../../domain/quotient-caf.ts';
 import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
 import { quotientFromSituations } from '../../domain/quotient-familial.ts';
 import type { SituationFiscale } from '../../domain/situation-fiscale.ts';
@@ -32,6 +35,8 @@ export interface QuotientARetenir {
   readonly validite: { readonly du: string; readonly au: string };
   /** What explains it (quotes the RFR and the parts, or the document an agent saw): silo only. */
   readonly explication: JsonValue;
+  /** Which QF the policy retained (`fiscal`, `caf`) and why; absent when an agent set it. */
+  readonly source?: { readonly retenue: 'fiscal' | 'caf'; readonly raison: string };
 }
 
 /** `calcul` from the avis, `instructeur` confirmed by an agent, `manuel` set by an agent from a document seen. */
@@ -58,19 +63,61 @@ export class Quotients {
     return { politique, resident: famille?.resident === 1, enfants, validite: periodeApplication(politique.quotient, { dateDemande }) };
   }
 
-  /** From the avis received. Throws `invalid` when the policy cannot combine them. */
-  async calculer(demande: DemandeDatee, situations: readonly SituationFiscale[]): Promise<QuotientARetenir> {
+  /** The policy's `quotient.source` on the day of the request: whether the caisses are to be asked too. */
+  async sourceDe(demande: DemandeDatee): Promise<SourceQuotient> {
+    return this.deps.politique(parisDate(Date.parse(demande.creee_le))).quotient.source;
+  }
+
+  /**
+   * From the avis received and, when the policy asks for it, the CAF's or MSA's quotient: the QF the
+   * policy's source retains (`choix-quotient.ts`), its prices, and why. Throws `invalid` when the
+   * policy cannot combine the avis, or when none of the QFs its source accepts exists.
+   */
+  async calculer(demande: DemandeDatee, situations: readonly SituationFiscale[], caf: QuotientCaf | null = null): Promise<QuotientARetenir> {
     const { politique, resident, enfants, validite } = await this.tarif(demande);
-    const qf = quotientFromSituations(politique, situations);
+    const qf = situations.length > 0 ? quotientFromSituations(politique, situations) : null;
+    const retenu = choisirQuotient(politique.quotient.source, { fiscalCents: qf?.cents ?? null, caf });
+    if (!retenu) {
+      throw new QuotientError(
+        'invalid',
+        'quotient_source_absente',
+        'La politique tarifaire retient le quotient de la CAF ou de la MSA, et aucun n’a été trouvé : un agent doit examiner la demande.',
+      );
+    }
+    const cafDetail = caf ? { fournisseur: caf.fournisseur, moisReference: caf.moisReference, cafCents: caf.valeurEuros * 100 } : null;
+    const source = { retenue: retenu.origine, raison: retenu.raison };
+    if (retenu.origine === 'fiscal' && qf) {
+      const explication = politique.quotient.source === 'fiscal' ? qf.explication : `${qf.explication} ${retenu.raison}`;
+      return {
+        cents: qf.cents,
+        periode: qf.periode,
+        formule: qf.formule,
+        politique,
+        prix: priceActivites(politique, { quotient: qf, resident }),
+        prixEnfants: prixParEnfant(politique, { quotient: qf, resident }, enfants),
+        validite,
+        explication: asJson({
+          explication,
+          revenuEuros: qf.revenuEuros,
+          diviseur: qf.diviseur,
+          natureDiviseur: qf.natureDiviseur,
+          source: { ...source, fiscalCents: qf.cents, caf: cafDetail },
+        }),
+        source,
+      };
+    }
+    const k = caf as QuotientCaf;
+    const explication = `Quotient familial de ${LIBELLES_FOURNISSEUR[k.fournisseur]} pour ${libelleMoisReference(k.moisReference)} : ${formatEuros(retenu.cents)} par mois. ${retenu.raison}`;
     return {
-      cents: qf.cents,
-      periode: qf.periode,
-      formule: qf.formule,
+      cents: retenu.cents,
+      periode: 'mensuelle',
+      formule: 'caf',
       politique,
-      prix: priceActivites(politique, { quotient: qf, resident }),
-      prixEnfants: prixParEnfant(politique, { quotient: qf, resident }, enfants),
+      prix: priceActivites(politique, { quotient: { cents: retenu.cents }, resident }),
+      prixEnfants: prixParEnfant(politique, { quotient: { cents: retenu.cents }, resident }, enfants),
       validite,
-      explication: asJson({ explication: qf.explication, revenuEuros: qf.revenuEuros, diviseur: qf.diviseur, natureDiviseur: qf.natureDiviseur }),
+      explication: asJson({ explication, source: { ...source, fiscalCents: qf?.cents ?? null, caf: cafDetail } }),
+      source,
     };
   }
 
@@ -110,6 +157,8 @@ export class Quotients {
         valide_au: q.validite.au,
         origine,
         calcule_le: new Date((this.deps.clock ?? Date.now)()).toISOString(),
+        source_retenue: q.source?.retenue ?? null,
+        raison_source: q.source?.raison ?? null,
       })
       .execute();
   }

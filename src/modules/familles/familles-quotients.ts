@@ -1,4 +1,4 @@
-import { LIBELLES_ORIGINE_QUOTIENT, etatQuotient, type EtatQuotient } from '../../domain/quotient-en-vigueur.ts';
+import { LIBELLES_ORIGINE_QUOTIENT, ORIGINE_QUOTIENT_CAF, etatQuotient, type EtatQuotient } from '../../domain/quotient-en-vigueur.ts';
 import type { PrixActivite } from '../../domain/tarification.ts';
 import { parisDate } from '../../sources/paris-date.ts';
 import type { FamillesDeps } from './familles-repo.ts';
@@ -34,6 +34,7 @@ export async function quotientsDeLaFamille(deps: FamillesDeps, familleId: string
       'quotients.calcule_le',
       'quotients.prix',
       'quotients.origine',
+      'quotients.source_retenue',
     ])
     .where('quotients.famille_id', '=', familleId)
     .orderBy('quotients.calcule_le', 'desc')
@@ -50,7 +51,8 @@ export async function quotientsDeLaFamille(deps: FamillesDeps, familleId: string
     calculeLe: r.calcule_le,
     prix: JSON.parse(r.prix) as PrixActivite[],
     origine: r.origine,
-    source: LIBELLES_ORIGINE_QUOTIENT[r.origine] ?? r.origine,
+    // A QF the policy took from the CAF or the MSA (issue 17) is not said to come from the avis.
+    source: r.source_retenue === 'caf' ? ORIGINE_QUOTIENT_CAF : (LIBELLES_ORIGINE_QUOTIENT[r.origine] ?? r.origine),
     etat: etatQuotient(dates[i] as (typeof dates)[number], dates, aujourdhui),
   }));
 }

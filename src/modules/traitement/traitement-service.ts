@@ -32,6 +32,10 @@ import type { Transitions } from '../demandes/transitions.ts';
 import type { RenouvellementService } from '../renouvellement/renouvellement-service.ts';
 import type { EtatCivil } from '../../sources/etat-civil/etat-civil.ts';
 import { A_APPELER, aSonTour, detenues, orphelines, prochaines } from './file-repo.ts';
+import { sourcesInterrogees } from '../../domain/choix-quotient.ts';
+import { consentementCafEnVigueur } from '../../domain/consentement-caf.ts';
+import type { QuotientCaf } from '../../domain/quotient-caf.ts';
+import { isSourceCafError, type CafSource } from '../../sources/caf/caf-source.ts';
 
 export interface TraitementDeps {
   readonly db: Kysely<Schema>;
@@ -50,6 +54,8 @@ export interface TraitementDeps {
   readonly suspension?: () => Promise<SuspensionAppels | null>;
   /** Keeps the état civil of declarants with a standing consent for renewal, once their avis is matched (issue 14). */
   readonly renouvellement?: Pick<RenouvellementService, 'conserverEtatCivil'>;
+  /** The CAF/MSA quotient (issue 17), asked when the policy's source needs it and the declarant agreed to it. */
+  readonly caf?: Pick<CafSource, 'parEtatCivil' | 'parFranceConnect'>;
 }
 
 // `appels_suspendus`: the transport refused the call because calls were held meanwhile.
@@ -170,6 +176,9 @@ export class TraitementService {
     });
 
     const recues: Recue[] = [];
+    // The caisses are asked once per request, with the first identifier they accept (état civil or FranceConnect).
+    const avecCaf = this.deps.caf !== undefined && sourcesInterrogees(await this.deps.quotients.sourceDe(demande)).caf;
+    let caf: QuotientCaf | null | undefined = avecCaf ? undefined : null;
     // FranceConnect foyers without a live token, entries to type again: the others are called now (a token cannot wait), these after.
     const enAttente: Array<{ id: string; voie: string }> = [];
     for (const foyerFiscal of foyersFiscaux) {
@@ -210,6 +219,9 @@ export class TraitementService {
         vault.forget(foyerFiscal.id);
         throw error;
       }
+      if (caf === undefined && !('spi' in identifiant) && consentementCafEnVigueur(consentements, roleParent(rang), maintenant)) {
+        caf = await this.quotientCaf(identifiant, demandeId, rang, acteur, options.priorite);
+      }
       // The number has served: it goes before anything else is done with the answer.
       vault.forget(foyerFiscal.id);
       await journal.inTransaction(async (trx) => {
@@ -234,11 +246,50 @@ export class TraitementService {
       courante = (await findDemande(db, demandeId)) ?? courante;
     }
     if (enAttente.length > 0) return this.aRessaisir(demandeId, this.motifSansIdentifiant(enAttente), acteur);
-    return this.conclure(courante, recues, acteur);
+    return this.conclure(courante, recues, acteur, caf ?? null);
+  }
+
+  /**
+   * The CAF's or MSA's quotient, journaled (value never written: the silo keeps it with the
+   * calculation); null when the caisses know no allocataire or cannot answer now — the policy then
+   * decides on what remains, and the journal says why the CAF's is missing.
+   */
+  private async quotientCaf(
+    identifiant: { etatCivil: EtatCivil } | { franceConnectToken: string },
+    demandeId: string,
+    rang: 1 | 2,
+    acteur: Acteur,
+    priorite: OptionsTraitement['priorite'],
+  ): Promise<QuotientCaf | null> {
+    const caf = this.deps.caf;
+    if (!caf) return null;
+    const appel = priorite ? { priorite } : {};
+    try {
+      const q =
+        'etatCivil' in identifiant ? await caf.parEtatCivil(identifiant.etatCivil, appel) : await caf.parFranceConnect(identifiant.franceConnectToken, appel);
+      await this.deps.journal.append({
+        actor: acteur,
+        action: 'caf.quotient_recu',
+        target: { type: 'demande', id: demandeId },
+        outcome: 'succes',
+        details: { parent: rang, fournisseur: q.fournisseur, mois: q.moisReference },
+      });
+      return q;
+    } catch (error) {
+      if (!isSourceCafError(error)) throw error;
+      await this.deps.journal.append({
+        actor: acteur,
+        action: 'caf.quotient_absent',
+        target: { type: 'demande', id: demandeId },
+        outcome: error.raison === 'introuvable' ? 'succes' : 'echec',
+        details: { parent: rang, raison: error.raison },
+      });
+      return null;
+    }
   }
 
   /** Identity control, then the QF and prices, or review by an instructor; one transaction. */
-  private async conclure(demande: DemandeTable, recues: readonly Recue[], acteur: Acteur): Promise<StatutDemande> {
+  private async conclure(demande: DemandeTable, recues: readonly Recue[], acteur: Acteur, caf: QuotientCaf | null = null): Promise<StatutDemande> {
     const { db, coffre, quotients } = this.deps;
     const parents = await findParents(db, demande.famille_id);
     const declares: ParentDeclare[] = parents.map((p) => ({
@@ -259,6 +310,7 @@ export class TraitementService {
         calcul = await quotients.calculer(
           demande,
           recues.map((r) => r.situation),
+          caf,
         );
       } catch (error) {
         if (!(error instanceof QuotientError) || error.kind !== 'invalid') throw error;
