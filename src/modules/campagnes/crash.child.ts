@@ -23,6 +23,8 @@ export interface ReglagesWorker {
   readonly bailMs?: number;
   readonly concurrence?: number;
   readonly reessaiMs?: number;
+  /** Calls in any quota window (default the configuration's 50). */
+  readonly limite?: number;
   readonly quotaFenetre?: { readonly windowMs: number; readonly marginMs: number };
   readonly crash?: { readonly phase: PhaseInterne; readonly apres: number };
 }
@@ -89,6 +91,7 @@ const h = await createHarness(database, connection, {
     ...(reglages.reessaiMs ? { reessaiMs: reglages.reessaiMs } : {}),
   },
   ...(reglages.quotaFenetre ? { quotaFenetre: reglages.quotaFenetre } : {}),
+  ...(reglages.limite ? { quotaParMinute: reglages.limite } : {}),
 });
 process.once('SIGTERM', () => {
   void h

@@ -1,12 +1,13 @@
 /**
  * The crash test of the campaigns, scaled down (100 items by default, 300 for the issue's bar; the
- * quota window compressed to 50 calls per 2 s): workers killed with SIGKILL at five seeded instants — during the token fetch,
- * mid-call, after the answer before its commit, during the commit of the QF, during the commit of
- * the item's result — then two workers that finish; on PostgreSQL, the database connections of
- * those two are cut under them. Nothing is lost, no item has two results nor two requests, the
- * upstream saw at most one extra call per kill (and per item in flight at the cut), no window of
- * the sandbox's own call log went over the limit, the journal is intact and agrees with the
- * state, and no numéro fiscal of the families called reached the database or the workers' output.
+ * quota window compressed to 20 calls per 2 s): workers killed with SIGKILL at five seeded
+ * instants — during the token fetch, mid-call, after the answer before its commit, during the
+ * commit of the QF, during the commit of the item's result — then two workers that finish; on
+ * PostgreSQL, the database connections of those two are cut under them. Nothing is lost, no item
+ * has two results nor two requests, the upstream saw at most one extra call per kill (and per item
+ * in flight at the cut), no window of the sandbox's own call log went over the limit, the journal
+ * is intact and agrees with the state, and no numéro fiscal of the families called reached the
+ * database or the workers' output.
  *
  * The PostgreSQL server is shared with other work on the machine: the « immediate stop » is played
  * by terminating the workers' backends (`pg_terminate_backend`, by their application_name, on the
@@ -28,10 +29,15 @@ import { AGENT_ADMIN, bertinRoussel, fichierCsv, garnier, harnessCampagnes } fro
 
 // 100 keeps the file within a few minutes on a loaded CI machine; QUOTIENT_CRASH_ELEMENTS=300 runs it at the issue's bar.
 const ELEMENTS = Number(process.env.QUOTIENT_CRASH_ELEMENTS ?? 100);
-/** The sandbox's quota and Quotient's, compressed: 50 calls in any 2 s (Quotient keeps 200 ms of margin). */
-const LIMITE = 50;
+/**
+ * The sandbox's quota and Quotient's, compressed: 20 calls in any 2 s, low enough that the
+ * finishing workers fill it on an ordinary machine, so that the sandbox's log has full windows to
+ * check. Quotient keeps the production margin (1 s): on a loaded machine, 200 ms proved too short
+ * for the way from the grant to the upstream (bench/campagne.ts saw 429s with it).
+ */
+const LIMITE = 20;
 const FENETRE_MS = 2_000;
-const QUOTA_FENETRE = { windowMs: FENETRE_MS, marginMs: 200 };
+const QUOTA_FENETRE = { windowMs: FENETRE_MS, marginMs: 1_000 };
 const PHASES = ['jeton', 'appel', 'apres-reponse', 'commit-qf', 'commit-resultat'] as const;
 type Phase = (typeof PHASES)[number];
 const KILLS = PHASES.length;
@@ -94,7 +100,7 @@ test('workers killed with SIGKILL at five seeded instants, then a connection cut
     const urlWorker = fixture.dialect === 'postgres' ? `${fixture.url}?application_name=${APPLICATION_WORKER}` : fixture.url;
     const reglages = (i: number): ReglagesWorker => {
       const etape = plan[i];
-      const base = { quotaFenetre: QUOTA_FENETRE, reessaiMs: 500 };
+      const base = { quotaFenetre: QUOTA_FENETRE, limite: LIMITE, reessaiMs: 500 };
       if (!etape) return { ...base, concurrence: FINISSEURS.concurrence };
       return ['jeton', 'appel'].includes(etape.phase) ? base : { ...base, crash: { phase: etape.phase as PhaseInterne, apres: etape.apres } };
     };
