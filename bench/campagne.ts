@@ -86,6 +86,7 @@ async function campagne(sandbox: SandboxHandle, dialecte: string): Promise<Mesur
     politique: () => POLITIQUE_TRANCHES,
     canauxAlerte: [],
     quotaFenetre,
+    quotaParMinute: limite,
     campagnes: { bailMs: 60_000, attenteMs: 50, concurrence },
   });
   const workers: WorkerProcess[] = [];
@@ -101,7 +102,7 @@ async function campagne(sandbox: SandboxHandle, dialecte: string): Promise<Mesur
         workers.push(
           await lancerWorker(
             { url, dataDir, instanceId: `bench-worker-${i}`, connection: sandboxConnection(sandbox, SCOPE), readyTimeoutMs: 300_000 },
-            { bailMs: 60_000, concurrence, quotaFenetre },
+            { bailMs: 60_000, concurrence, quotaFenetre, limite },
           ),
         );
       }

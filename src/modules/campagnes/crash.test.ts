@@ -33,7 +33,7 @@ const ELEMENTS = Number(process.env.QUOTIENT_CRASH_ELEMENTS ?? 100);
  * The sandbox's quota and Quotient's, compressed: 20 calls in any 2 s, low enough that the
  * finishing workers fill it on an ordinary machine, so that the sandbox's log has full windows to
  * check. Quotient keeps the production margin (1 s): on a loaded machine, 200 ms proved too short
- * for the way from the grant to the upstream (bench/campagne.ts saw 429s with it).
+ * for the way from the grant to the upstream (this test saw 429s with it).
  */
 const LIMITE = 20;
 const FENETRE_MS = 2_000;
