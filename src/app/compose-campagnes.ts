@@ -105,6 +105,7 @@ export function composeCampagnes(d: {
       instanceId,
       logger,
       bilan: (b) => detection.bilanCampagne(b),
+      ...(options.campagnes?.reessaiMs !== undefined ? { reessaiMs: options.campagnes.reessaiMs } : {}),
     }),
     quota,
     campagnesArretees: () => incident.cache.campagnesArretees(),

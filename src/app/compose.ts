@@ -133,12 +133,14 @@ export interface CompositionOptions {
   readonly role?: RoleProcessus;
   /** The source of the renewal campaigns (default: the standing consents recorded with requests). */
   readonly renouvellements?: SourceRenouvellements;
-  /** Campaign workers: lease, items at once, idle poll (tests shorten them). */
-  readonly campagnes?: { readonly bailMs?: number; readonly concurrence?: number; readonly attenteMs?: number };
+  /** Campaign workers: lease, items at once, idle poll, wait after a technical fault (tests shorten them). */
+  readonly campagnes?: { readonly bailMs?: number; readonly concurrence?: number; readonly attenteMs?: number; readonly reessaiMs?: number };
   /** The leader's lease renewal (default 10 s; the lease lasts three times that). */
   readonly planificateurTickMs?: number;
   /** The registry of this composition's metrics (default: a fresh one, never prom-client's global). */
   readonly metriques?: Metriques;
+  /** Benchmarks and crash tests: a compressed quota window (e.g. 50 calls per 2 s) instead of the minute and its 1 s margin. */
+  readonly quotaFenetre?: { readonly windowMs: number; readonly marginMs: number };
 }
 
 export const ROLES_PROCESSUS = ['web', 'worker', 'all'] as const;
@@ -273,7 +275,7 @@ async function openDgfip(
     connection = options.dgfip;
   }
   // Online first: a campaign's call gets a slot only while no online request waits, on any instance.
-  const quota = new QuotaSlot(database.db, { bucket: 'dgfip', limit: config.dgfip.quotaPerMinute, enLigneEnAttente });
+  const quota = new QuotaSlot(database.db, { bucket: 'dgfip', limit: config.dgfip.quotaPerMinute, enLigneEnAttente, ...options.quotaFenetre });
   const clients = createDgfipClients(connection, {
     logger,
     quota,

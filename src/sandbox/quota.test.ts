@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { SPI_SANDBOX } from './population.ts';
-import { SlidingWindowQuota } from './quota.ts';
+import { maxCallsInAnyWindow, SlidingWindowQuota } from './quota.ts';
 import { assertDocumented, startTestSandbox, type TestSandbox } from './test-support.ts';
 
 describe('fenêtre glissante', () => {
@@ -26,6 +26,16 @@ describe('fenêtre glissante', () => {
         },
       ),
     );
+  });
+
+  it('compte dans le journal des appels le plus grand nombre tombé dans une même fenêtre', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 5000 }), { maxLength: 80 }), fc.integer({ min: 1, max: 2000 }), (instants, windowMs) => {
+        const naive = Math.max(0, ...instants.map((at) => instants.filter((x) => x > at - windowMs && x <= at).length));
+        assert.equal(maxCallsInAnyWindow(instants, windowMs), naive);
+      }),
+    );
+    assert.equal(maxCallsInAnyWindow([0, 999, 1000, 1999], 1000), 2);
   });
 
   it('annonce dans Retry-After le délai jusqu’à la sortie du plus ancien appel', () => {

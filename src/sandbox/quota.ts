@@ -63,3 +63,19 @@ export class SlidingWindowQuota {
     else this.log.delete(key);
   }
 }
+
+/**
+ * The most calls any window of `windowMs` held, from instants (epoch ms) as the sandbox's call log
+ * records them: what the upstream would have counted, whatever the client believed.
+ */
+export function maxCallsInAnyWindow(instants: readonly number[], windowMs: number): number {
+  const sorted = [...instants].sort((a, b) => a - b);
+  let max = 0;
+  let first = 0;
+  for (let last = 0; last < sorted.length; last++) {
+    // The same half-open window as `take`: a call exactly `windowMs` older has left it.
+    while ((sorted[first] as number) <= (sorted[last] as number) - windowMs) first++;
+    max = Math.max(max, last - first + 1);
+  }
+  return max;
+}

@@ -10,7 +10,7 @@ import { CODES_0009 } from './migrations/0009-motif-code.ts';
 import { openDatabase } from './database.ts';
 import { ensureInstallation } from './installation.ts';
 import { MIGRATIONS, migrateToLatest, type Migration } from './migrations.ts';
-import { eachDialect } from './test-databases.ts';
+import { eachDialect, throwawayPostgresOrSkip } from './test-databases.ts';
 
 test('migrations apply once on each dialect, then report nothing left to do', async (t) => {
   await eachDialect(t, async (fixture) => {
@@ -143,6 +143,36 @@ test('an unreachable PostgreSQL gives a typed error on ping, not a crash', async
     await assert.rejects(database.ping(), (error) => isQuotientError(error) && error.kind === 'unavailable');
   } finally {
     await database.close();
+  }
+});
+
+test('PostgreSQL: a connection cut in the middle of a transaction fails that transaction, not the process', async (t) => {
+  const throwaway = await throwawayPostgresOrSkip(t);
+  if (!throwaway) return;
+  const database = openDatabase(throwaway.url);
+  const admin = openDatabase(`${throwaway.url}?application_name=quotient-test-admin`);
+  try {
+    await assert.rejects(
+      database.db.transaction().execute(async (trx) => {
+        const { pid } = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx)).rows[0] as { pid: number };
+        // The server ends the backend while the transaction holds its client between two queries (an immediate stop).
+        await sql`select pg_terminate_backend(${pid})`.execute(admin.db);
+        for (let i = 0; i < 200; i++) {
+          const r = await sql`select 1 from pg_stat_activity where pid = ${pid}`.execute(admin.db);
+          if (r.rows.length === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        // Until its next query, nobody listens to that client but the pool's own handler.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await sql`select 1`.execute(trx);
+      }),
+    );
+    // The pool dropped the dead client: the next query gets a live one.
+    await database.ping();
+  } finally {
+    await database.close();
+    await admin.close();
+    await throwaway.drop();
   }
 });
 

@@ -124,8 +124,11 @@ function openPostgres(url: string): Database {
     idleTimeoutMillis: 30_000,
     application_name: 'quotient',
   });
-  // An idle client that loses its server must not crash the process; the next query reports it.
+  // A client that loses its server must not crash the process, idle (the pool's 'error') or checked
+  // out between two queries of a transaction (the client's own 'error', which the pool does not
+  // listen to then): the query in flight or the next one reports it, and the pool drops the client.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

@@ -40,6 +40,8 @@ export interface TraitementElementDeps {
   readonly logger: Logger;
   /** Rule 10 of the detection, told as items complete. */
   readonly bilan?: (b: { campagneId: string; traites: number; echecs: number }) => Promise<unknown>;
+  /** How long an item waits after a technical fault (the database gone a moment) before it is claimed again (default 30 s). */
+  readonly reessaiMs?: number;
   readonly clock?: () => number;
 }
 
@@ -115,7 +117,7 @@ export class TraitementElement {
       }
       this.deps.logger.error({ err: error, campagne: campagne.reference, element: el.id }, 'échec du traitement d’un élément de campagne');
       if (el.essais >= MAX_ESSAIS) return await this.conclure(el, null, 'echec', robot, 'erreur_technique');
-      const disponibleLe = new Date(this.clock() + RETRY_TECHNIQUE_MS).toISOString();
+      const disponibleLe = new Date(this.clock() + (this.deps.reessaiMs ?? RETRY_TECHNIQUE_MS)).toISOString();
       await relacher(db, el, disponibleLe);
       return { type: 'relache', disponibleLe };
     }

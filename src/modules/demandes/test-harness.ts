@@ -81,7 +81,7 @@ export async function createHarness(
   dgfip: SandboxHandle | DgfipConnection,
   options: { instanceId?: string; vault?: SpiVault; dataDir?: string; deadlineMs?: number; habilitation?: Habilitation; quotaParMinute?: number } & Pick<
     CompositionOptions,
-    'onChange' | 'politique' | 'canauxAlerte' | 'incidentRefreshMs' | 'habilitation' | 'renouvellements' | 'campagnes' | 'mailer'
+    'onChange' | 'politique' | 'canauxAlerte' | 'incidentRefreshMs' | 'habilitation' | 'renouvellements' | 'campagnes' | 'mailer' | 'quotaFenetre'
   > = {},
 ): Promise<Harness> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'quotient-harness-'));
@@ -112,6 +112,7 @@ export async function createHarness(
       ...(options.renouvellements ? { renouvellements: options.renouvellements } : {}),
       ...(options.campagnes ? { campagnes: options.campagnes } : {}),
       ...(options.mailer ? { mailer: options.mailer } : {}),
+      ...(options.quotaFenetre ? { quotaFenetre: options.quotaFenetre } : {}),
     },
   );
   return harnessOf(services, logLines, dataDir, async () => {
