@@ -19,6 +19,7 @@ import { m0015PlusieursInstances } from './migrations/0015-plusieurs-instances.t
 import { m0016Attestations } from './migrations/0016-attestations.ts';
 import { m0018AvisDeposes } from './migrations/0018-avis-deposes.ts';
 import { m0020IndexRecherche } from './migrations/0020-index-recherche.ts';
+import { m0021QuotaMinutes } from './migrations/0021-quota-minutes.ts';
 
 /**
  * One migration source for both dialects: migrations use Kysely's schema builder, which speaks
@@ -53,6 +54,7 @@ export const MIGRATIONS: readonly Migration[] = [
   m0016Attestations,
   m0018AvisDeposes,
   m0020IndexRecherche,
+  m0021QuotaMinutes,
 ];
 
 const MIGRATION_TABLES = { migrationTableName: 'schema_migrations', migrationLockTableName: 'schema_migrations_lock' } as const;
