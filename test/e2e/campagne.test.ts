@@ -221,6 +221,19 @@ test('an administrator imports, checks, starts, pauses and resumes a campaign an
     await page.goto(`${base}/agents/administration/campagnes`);
     assert.match(await mainText(page), /Rentrée 2026 \(C-[A-Z0-9-]+\) Terminée 3 sur 3 \(100 %\)/);
     await check(page, 'liste');
+
+    // The dashboard: the campaign with its outcomes, the quota per minute, the queue; on a phone and a desktop.
+    await page.goto(`${base}/agents/tableau-de-bord`);
+    const tableau = await mainText(page);
+    assert.match(tableau, /Rentrée 2026 \(C-[A-Z0-9-]+\) Terminée 3 sur 3 \(100 %\) Quotient calculé : 2 ; État civil à corriger[^;]*: 1 terminée le/);
+    assert.match(tableau, /0 en attente de leur appel, 0 en cours d’appel\./);
+    assert.match(tableau, /0 famille\(s\) à traiter/);
+    await check(page, 'tableau-de-bord');
+    await page.getByText('Les valeurs, minute par minute').click();
+    const totaux = (await page.locator('#tdb-quota-minutes-legende ~ details tfoot td').allInnerTexts()).map((v) => Number(v.replace(/\D/g, '')));
+    assert.ok((totaux[0] ?? 0) >= 1 && (totaux[1] ?? 0) >= 2, `online and campaign calls of the hour: ${totaux.join(', ')}`);
+    await page.setViewportSize(VIEWPORTS.bureau);
+    await check(page, 'tableau-de-bord');
   } finally {
     await page.close();
   }
