@@ -95,10 +95,8 @@ test('an administrator imports, checks, starts, pauses and resumes a campaign an
     await page.getByRole('link', { name: 'Campagnes' }).first().click();
     await page.waitForURL(`${base}/agents/administration/campagnes`);
     assert.match(await mainText(page), /Aucune campagne pour le moment/);
-    await check(page, 'liste-vide');
     await page.getByRole('link', { name: 'Importer une liste de familles' }).click();
     await page.locator('main h1', { hasText: 'Importer une liste de familles' }).waitFor();
-    await check(page, 'import');
 
     // A file with a wrong date and a reference twice: refused line by line, nothing imported.
     await page.fill('#libelle', 'Rentrée 2026');
@@ -140,7 +138,6 @@ test('an administrator imports, checks, starts, pauses and resumes a campaign an
     const campagneId = campagneUrl.split('/').pop() as string;
     assert.match(await mainText(page), /créée avec 3 famille\(s\)/);
     assert.match(await mainText(page), /Prête, pas encore démarrée/);
-    await check(page, 'brouillon');
 
     // Other calls hold the whole quota (dated ahead, so it cannot free on its own): no item is taken.
     const limite = t.config.dgfip.quotaPerMinute;
@@ -162,7 +159,6 @@ test('an administrator imports, checks, starts, pauses and resumes a campaign an
     await soumettre(page, 'Mettre en pause');
     await page.locator('.error-summary').waitFor();
     assert.match(await mainText(page), /Indiquez le motif/);
-    await check(page, 'pause-erreur');
     await page.fill('#motif-pause', 'Vérification du fichier avec le service Famille');
     await soumettre(page, 'Mettre en pause');
     const pause = await mainText(page);
@@ -183,7 +179,6 @@ test('an administrator imports, checks, starts, pauses and resumes a campaign an
     assert.match(fin, /3 famille\(s\) traitée\(s\) sur 3 \(100 %\)/);
     assert.match(fin, /Quotient calculé 2 /);
     assert.match(fin, /État civil à corriger \(introuvable, homonymes ou dossier non communicable\) 1 /);
-    await check(page, 'terminee');
 
     // The report, as the browser downloads it: reference, outcome, new tranche; no fiscal value.
     const [telechargement] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: /Télécharger le rapport/ }).click()]);
@@ -220,7 +215,6 @@ test('an administrator imports, checks, starts, pauses and resumes a campaign an
     await check(page, 'terminee');
     await page.goto(`${base}/agents/administration/campagnes`);
     assert.match(await mainText(page), /Rentrée 2026 \(C-[A-Z0-9-]+\) Terminée 3 sur 3 \(100 %\)/);
-    await check(page, 'liste');
 
     // The dashboard: the campaign with its outcomes, the quota per minute, the queue; on a phone and a desktop.
     await page.goto(`${base}/agents/tableau-de-bord`);
