@@ -644,7 +644,7 @@ export async function composeServices(runtime: Runtime, options: CompositionOpti
     avis,
     facturation: new FacturationService({ db, journal }),
     controle: new ControleService({ db, journal, agents, integrite: incident.integrite }),
-    tableauDeBord: new TableauDeBordService({ db, journal, quota: dgfip.quota }),
+    tableauDeBord: new TableauDeBordService({ db, journal, quota: dgfip.quota, campagnes }),
     migration: new MigrationService({ db, coffre, journal }),
     incident,
     detection,

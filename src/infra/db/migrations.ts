@@ -19,6 +19,7 @@ import { m0015PlusieursInstances } from './migrations/0015-plusieurs-instances.t
 import { m0016Attestations } from './migrations/0016-attestations.ts';
 import { m0018AvisDeposes } from './migrations/0018-avis-deposes.ts';
 import { m0020IndexRecherche } from './migrations/0020-index-recherche.ts';
+import { m0021QuotaMinutes } from './migrations/0021-quota-minutes.ts';
 import { m0022VerdictsControle } from './migrations/0022-verdicts-controle.ts';
 import { m0024SourceQuotient } from './migrations/0024-source-quotient.ts';
 import { m0025PrixEnfants } from './migrations/0025-prix-enfants.ts';
@@ -56,6 +57,7 @@ export const MIGRATIONS: readonly Migration[] = [
   m0016Attestations,
   m0018AvisDeposes,
   m0020IndexRecherche,
+  m0021QuotaMinutes,
   m0022VerdictsControle,
   m0024SourceQuotient,
   m0025PrixEnfants,

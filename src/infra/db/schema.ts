@@ -27,6 +27,15 @@ export interface QuotaCallTable {
   taken_at: string;
 }
 
+/** Slots granted per minute and priority (0021), for the dashboard's last hour. */
+export interface QuotaMinuteTable {
+  bucket: string;
+  /** `2026-12-02T14:05` (UTC). */
+  minute: string;
+  priorite: string;
+  n: number;
+}
+
 // The journal d'audit (0003): hash-chained entries, the head every append updates first, and the
 // checkpoints purges leave. See src/modules/audit/.
 export interface JournalAuditTable {
@@ -98,6 +107,7 @@ export interface Schema extends DemandesSchema, ComptesSchema, BackOfficeSchema,
   limites_compteurs: LimiteCompteurTable;
   quota_state: QuotaStateTable;
   quota_calls: QuotaCallTable;
+  quota_minutes: QuotaMinuteTable;
   journal_audit: JournalAuditTable;
   journal_audit_head: JournalAuditHeadTable;
   journal_audit_checkpoint: JournalAuditCheckpointTable;

@@ -159,6 +159,39 @@ test('a grant that came back later than its share of the margin is given back, n
     stall = 300; // within half the margin: used
     assert.deepEqual(await slot.tryAcquire(), { granted: true });
     assert.equal((await slot.usage()).used, 1);
+    assert.deepEqual((await slot.parMinute(1))[0], { minute: '2026-11-23T10:00', enLigne: 1, campagne: 0 }, 'the given-back grant is not counted');
+  });
+});
+
+test('slots per minute over the last hour, online and campaigns apart, every instance together; older minutes purged', async (t) => {
+  await eachDialect(t, async (fixture) => {
+    let now = Date.parse('2026-11-23T10:00:30.000Z');
+    const a = new QuotaSlot((await fixture.open()).db, { bucket: 'dgfip', limit: 50, clock: () => now });
+    const b = new QuotaSlot((await fixture.open()).db, { bucket: 'dgfip', limit: 50, clock: () => now });
+    await a.tryAcquire('en_ligne');
+    await b.tryAcquire('en_ligne');
+    await b.tryAcquire('campagne');
+    now += 60_000; // 10:01
+    for (let i = 0; i < 3; i++) await a.tryAcquire('campagne');
+    now += 59 * 60_000; // 11:00: 10:00 is now the hour's first minute
+    const heure = await b.parMinute(60);
+    assert.equal(heure.length, 60);
+    assert.deepEqual(heure[0], { minute: '2026-11-23T10:01', enLigne: 0, campagne: 3 });
+    assert.deepEqual(heure[59], { minute: '2026-11-23T11:00', enLigne: 0, campagne: 0 });
+    assert.deepEqual((await b.parMinute(61))[0], { minute: '2026-11-23T10:00', enLigne: 2, campagne: 1 });
+    assert.equal(
+      heure.reduce((n, m) => n + m.enLigne + m.campagne, 0),
+      3,
+    );
+
+    // Two hours later, a grant purges what the dashboard no longer shows.
+    now += 2 * 3600_000;
+    await a.tryAcquire('en_ligne');
+    const gardees = await (await fixture.open()).db.selectFrom('quota_minutes').select('minute').execute();
+    assert.deepEqual(
+      gardees.map((r) => r.minute),
+      ['2026-11-23T13:00'],
+    );
   });
 });
 

@@ -42,6 +42,18 @@ export type SlotAnswer = { readonly granted: true } | { readonly granted: false;
 
 /** How often a campaign held back by online requests asks again. */
 const CEDER_MS = 200;
+/** How long the per-minute counts (`quota_minutes`) are kept: the dashboard shows the last hour. */
+const HISTORIQUE_MS = 2 * 3600_000;
+
+/** The minute a grant falls in, as `quota_minutes` keys it (`2026-12-02T14:05`, UTC). */
+export const minuteDe = (ms: number): string => new Date(ms).toISOString().slice(0, 16);
+
+/** Slots granted in one minute, by priority. */
+export interface MinuteQuota {
+  readonly minute: string;
+  readonly enLigne: number;
+  readonly campagne: number;
+}
 
 /**
  * A sliding-window limiter shared through the database, so that all instances together never
@@ -59,6 +71,8 @@ export class QuotaSlot {
   private readonly reserve: number;
   private readonly clock: () => number;
   private ensured = false;
+  /** The minute this process last purged old per-minute counts in (once a minute is enough). */
+  private purgeeA = '';
   /** Grants that came back too late and were given back (observability, tests). */
   rendus = 0;
 
@@ -111,7 +125,8 @@ export class QuotaSlot {
           .insertInto('quota_calls')
           .values({ id, bucket: this.bucket, taken_at: new Date(now).toISOString() })
           .execute();
-        return { granted: true as const, id, at: now };
+        await this.compter(trx, now, priorite, 1);
+        return { granted: true as const, id, at: now, priorite };
       }
       // The slot frees when the call that made the window full leaves it.
       const blocking = recent[recent.length - limit] as { taken_at: string };
@@ -121,7 +136,10 @@ export class QuotaSlot {
     const back = this.clock();
     if (back - decision.at > this.retourMaxMs) {
       // Too slow to stand for the call: given back, and asked again at once by `acquire`.
-      await this.db.deleteFrom('quota_calls').where('id', '=', decision.id).execute();
+      await this.db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('quota_calls').where('id', '=', decision.id).execute();
+        await this.compter(trx, decision.at, decision.priorite, -1);
+      });
       this.rendus++;
       return { granted: false, retryAt: back };
     }
@@ -204,6 +222,45 @@ export class QuotaSlot {
     ]);
     const paused = state.paused_until === null ? null : Date.parse(state.paused_until);
     return { used: Number(row.n), limit: this.limit, pausedUntil: paused !== null && paused > this.clock() ? paused : null };
+  }
+
+  /**
+   * Slots granted per minute over the last `minutes` minutes (the current one last), online and
+   * campaigns apart, every instance together; minutes without a grant are zeros.
+   */
+  async parMinute(minutes = 60): Promise<MinuteQuota[]> {
+    const now = this.clock();
+    const premiere = now - (minutes - 1) * 60_000;
+    const rows = await this.db
+      .selectFrom('quota_minutes')
+      .select(['minute', 'priorite', 'n'])
+      .where('bucket', '=', this.bucket)
+      .where('minute', '>=', minuteDe(premiere))
+      .where('minute', '<=', minuteDe(now))
+      .execute();
+    return Array.from({ length: minutes }, (_, i) => {
+      const minute = minuteDe(premiere + i * 60_000);
+      const n = (p: PrioriteQuota) => Math.max(0, Number(rows.find((r) => r.minute === minute && r.priorite === p)?.n ?? 0));
+      return { minute, enLigne: n('en_ligne'), campagne: n('campagne') };
+    });
+  }
+
+  /** Counts a grant (+1) or a grant given back (-1) in its minute; purges old minutes once a minute. */
+  private async compter(trx: Executor, at: number, priorite: PrioriteQuota, delta: 1 | -1): Promise<void> {
+    const minute = minuteDe(at);
+    await trx
+      .insertInto('quota_minutes')
+      .values({ bucket: this.bucket, minute, priorite, n: delta })
+      .onConflict((oc) => oc.columns(['bucket', 'minute', 'priorite']).doUpdateSet({ n: sql`quota_minutes.n + ${delta}` }))
+      .execute();
+    if (this.purgeeA !== minute) {
+      this.purgeeA = minute;
+      await trx
+        .deleteFrom('quota_minutes')
+        .where('bucket', '=', this.bucket)
+        .where('minute', '<', minuteDe(at - HISTORIQUE_MS))
+        .execute();
+    }
   }
 
   private async ensureBucket(): Promise<void> {

@@ -381,6 +381,24 @@ export class CampagnesService {
     return Promise.all(rows.map((c) => this.etatDe(c)));
   }
 
+  /**
+   * What the dashboard shows: the campaigns not ended (running first, then paused, then ready),
+   * and those ended in the last `joursTermines` days; at most `max`.
+   */
+  async pourTableauDeBord(options: { max?: number; joursTermines?: number } = {}): Promise<EtatCampagne[]> {
+    const depuis = new Date(this.clock() - (options.joursTermines ?? 7) * 86_400_000).toISOString();
+    const rows = await this.deps.db
+      .selectFrom('campagnes')
+      .selectAll()
+      .where((eb) => eb.or([eb('statut', 'in', ['brouillon', 'en_cours', 'en_pause']), eb('terminee_le', '>=', depuis)]))
+      .orderBy('creee_le', 'desc')
+      .limit(options.max ?? 10)
+      .execute();
+    const rang = { en_cours: 0, en_pause: 1, brouillon: 2, terminee: 3, annulee: 3 } as const;
+    const etats = await Promise.all(rows.map((c) => this.etatDe(c)));
+    return etats.sort((a, b) => rang[a.statut] - rang[b.statut]);
+  }
+
   async etat(id: string): Promise<EtatCampagne> {
     const c = await findCampagne(this.deps.db, id);
     if (!c) throw introuvable();

@@ -18,19 +18,33 @@ export function contenuMonEspace(familles: Pick<FamillesService, 'historique' | 
   return async (compte: CompteConnecte): Promise<ComponentChildren> => {
     const [historique, composition] = await Promise.all([familles.historique(compte.familleId), familles.composition(compte.familleId)]);
     const enVigueur = historique.find((d) => d.quotient?.etat === 'en_vigueur')?.quotient;
+    // Without a QF in force, the next one (computed now, applied from a later day) is not « nothing »: no new request to make.
+    const aVenir = enVigueur ? undefined : historique.find((d) => d.quotient?.etat === 'a_venir')?.quotient;
+    const affiche = enVigueur ?? aVenir;
     return (
       <>
-        {enVigueur ? <QuotientEnVigueur q={enVigueur} /> : null}
+        {affiche ? <QuotientEnVigueur q={affiche} aVenir={aVenir !== undefined} /> : null}
         <section aria-labelledby="a-faire" class="encart">
-          <h2 id="a-faire">{enVigueur ? 'Et maintenant ?' : 'Ce qu’il reste à faire'}</h2>
-          <Suite historique={historique} aCompleter={composition.aCompleter} valideAu={enVigueur?.valideAu} />
+          <h2 id="a-faire">{affiche ? 'Et maintenant ?' : 'Ce qu’il reste à faire'}</h2>
+          <Suite historique={historique} aCompleter={composition.aCompleter} valideAu={affiche?.valideAu} valideDu={aVenir?.valideDu} />
         </section>
       </>
     );
   };
 }
 
-function Suite({ historique, aCompleter, valideAu }: { historique: readonly HistoriqueDemande[]; aCompleter: boolean; valideAu: string | undefined }) {
+function Suite({
+  historique,
+  aCompleter,
+  valideAu,
+  valideDu,
+}: {
+  historique: readonly HistoriqueDemande[];
+  aCompleter: boolean;
+  valideAu: string | undefined;
+  /** Set when the QF shown takes effect later. */
+  valideDu?: string | undefined;
+}) {
   const derniere = historique[0];
   if (derniere && EN_COURS.has(derniere.statut)) {
     return (
@@ -67,8 +81,8 @@ function Suite({ historique, aCompleter, valideAu }: { historique: readonly Hist
   if (valideAu) {
     return (
       <p>
-        Rien à faire : ce quotient s’applique jusqu’au {formatDateFrancaise(valideAu)}. Si votre situation a changé depuis (naissance, séparation, perte
-        d’emploi…), vous pouvez <a href="/mon-quotient">faire une nouvelle demande</a>.
+        Rien à faire : ce quotient s’applique {valideDu ? `du ${formatDateFrancaise(valideDu)} ` : ''}jusqu’au {formatDateFrancaise(valideAu)}. Si votre
+        situation a changé depuis (naissance, séparation, perte d’emploi…), vous pouvez <a href="/mon-quotient">faire une nouvelle demande</a>.
       </p>
     );
   }

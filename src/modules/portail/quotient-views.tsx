@@ -21,12 +21,14 @@ export function etatDeLaDemande(d: Pick<HistoriqueDemande, 'statut' | 'quotient'
 }
 
 /** The QF in force: value, validity, where it comes from, the prices by tranche; never the RFR. */
-export function QuotientEnVigueur({ q, titre = 'h2' }: { q: QuotientFamille; titre?: 'h2' | 'h3' }) {
+export function QuotientEnVigueur({ q, titre = 'h2', aVenir = false }: { q: QuotientFamille; titre?: 'h2' | 'h3'; aVenir?: boolean }) {
   const Titre = titre;
+  // A QF that takes effect later (the first day of next month, of the school year) is the family's next one.
+  const libelle = aVenir ? `Quotient familial à partir du ${date(q.valideDu)}` : 'Quotient familial en vigueur';
   return (
     <section aria-labelledby="qf-en-vigueur" class="qf-en-vigueur">
-      <Titre id="qf-en-vigueur">Votre quotient familial en vigueur</Titre>
-      <CarteQuotient libelle="Quotient familial en vigueur" cents={q.cents} periode={q.periode}>
+      <Titre id="qf-en-vigueur">{aVenir ? 'Votre prochain quotient familial' : 'Votre quotient familial en vigueur'}</Titre>
+      <CarteQuotient libelle={libelle} cents={q.cents} periode={q.periode}>
         Valable du {date(q.valideDu)} au {date(q.valideAu)}.
       </CarteQuotient>
       <dl class="facts">

@@ -4,8 +4,11 @@ import { eurosToCents, formatEuros } from '../../domain/money.ts';
 import type { GrilleTranches, PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
 import type { PrixActivite } from '../../domain/tarification.ts';
 import type { Schema } from '../../infra/db/schema.ts';
+import type { MinuteQuota } from '../../infra/queue/quota-slot.ts';
 import { parisDate } from '../../sources/paris-date.ts';
 import type { AuditEntry, AuditFilter, JournalAudit } from '../audit/index.ts';
+import type { EtatCampagne } from '../campagnes/campagnes-service.ts';
+import { fileAttente, type FileAttente } from './file-attente.ts';
 
 /**
  * The figures of the dashboard: aggregates only, never a family. Requests by status and channel,
@@ -15,8 +18,13 @@ import type { AuditEntry, AuditFilter, JournalAudit } from '../audit/index.ts';
 export interface TableauDeBordDeps {
   readonly db: Kysely<Schema>;
   readonly journal: Pick<JournalAudit, 'count' | 'query' | 'exportMatching'>;
-  /** The shared quota slot of the DGFiP (QuotaSlot): calls granted in the current window. */
-  readonly quota: { usage(): Promise<{ used: number; limit: number; pausedUntil: number | null }> };
+  /** The shared quota slot of the DGFiP (QuotaSlot): calls granted in the current window, and per minute over the last hour. */
+  readonly quota: {
+    usage(): Promise<{ used: number; limit: number; pausedUntil: number | null }>;
+    parMinute(minutes?: number): Promise<MinuteQuota[]>;
+  };
+  /** The campaigns not ended and the recently ended ones, with their progress and estimated end (CampagnesService). */
+  readonly campagnes: { pourTableauDeBord(): Promise<EtatCampagne[]> };
   readonly clock?: () => number;
 }
 
@@ -58,7 +66,12 @@ export interface TableauDeBord {
     readonly limite: number;
     readonly pauseJusqua: string | null;
     readonly derniereHeure: { readonly reussis: number; readonly echecs: number; readonly enAttenteDeCreneau: number };
+    /** Slots granted per minute over the last hour, oldest first, online and campaigns apart (every instance). */
+    readonly parMinute: readonly MinuteQuota[];
   };
+  readonly campagnes: readonly EtatCampagne[];
+  /** The queue across every instance, from the database. */
+  readonly file: FileAttente;
   readonly dgfip: {
     readonly etat: EtatDgfip;
     readonly dernierSucces: string | null;
@@ -99,7 +112,7 @@ export class TableauDeBordService {
 
   async resume(politique: PolitiqueTarifaire): Promise<TableauDeBord> {
     const now = this.now();
-    const [statuts, canaux, quotients, quota, heure, jour, derniers] = await Promise.all([
+    const [statuts, canaux, quotients, quota, heure, jour, derniers, parMinute, campagnes, file] = await Promise.all([
       this.compter('statut'),
       this.compter('canal'),
       this.quotientsEnVigueur(parisDate(now)),
@@ -107,6 +120,9 @@ export class TableauDeBordService {
       this.bilan(new Date(now - HEURE).toISOString()),
       this.bilan(new Date(now - JOUR).toISOString()),
       this.derniersAppels(20),
+      this.deps.quota.parMinute(60),
+      this.deps.campagnes.pourTableauDeBord(),
+      fileAttente(this.deps.db, now),
     ]);
     const demandesParStatut = STATUTS_DEMANDE.map((s) => ({ cle: s, libelle: STATUTS[s].libelle, nombre: statuts.get(s) ?? 0 }));
     const demandesParCanal = CANAUX_DEMANDE.map((c) => ({ cle: c, libelle: capitalise(LIBELLES_CANAL[c]), nombre: canaux.get(c) ?? 0 }));
@@ -168,7 +184,10 @@ export class TableauDeBordService {
         limite: quota.limit,
         pauseJusqua: quota.pausedUntil === null ? null : new Date(quota.pausedUntil).toISOString(),
         derniereHeure: heure,
+        parMinute,
       },
+      campagnes,
+      file,
       dgfip: { etat: etat(derniers, now), dernierSucces: succes?.le ?? null, dernierEchec: echec, dernieres24h: jour, derniersAppels: derniers },
     };
   }

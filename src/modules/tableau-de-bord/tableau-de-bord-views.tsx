@@ -1,7 +1,10 @@
+import { ISSUES, LIBELLES_ISSUE, LIBELLES_STATUT_CAMPAGNE } from '../../domain/campagne.ts';
 import { Alert } from '../../http/ui/components.tsx';
+import type { EtatCampagne } from '../campagnes/campagnes-service.ts';
 import { LIBELLES_RAISONS_DGFIP } from '../controle/libelles.ts';
 import { dateHeureParis, jourFrancais } from '../controle/periode.ts';
-import { GraphiqueBarres } from './graphiques.tsx';
+import type { FileAttente } from './file-attente.ts';
+import { GraphiqueBarres, GraphiqueMinutes } from './graphiques.tsx';
 import type { EtatDgfip, TableauDeBord } from './tableau-de-bord-service.ts';
 
 const nombre = new Intl.NumberFormat('fr-FR');
@@ -92,6 +95,12 @@ export function TableauDeBordPage({ tdb, politique }: { tdb: TableauDeBord; poli
           <dt>Dernier échec</dt>
           <dd>{tdb.dgfip.dernierEchec ? `${dateHeureParis(tdb.dgfip.dernierEchec.le)} (${raison(tdb.dgfip.dernierEchec.raison)})` : 'aucun'}</dd>
         </dl>
+        <GraphiqueMinutes
+          id="tdb-quota-minutes"
+          titre="Appels à la DGFiP par minute, dernière heure (toutes les instances)"
+          minutes={tdb.quota.parMinute}
+          limite={tdb.quota.limite}
+        />
         {tdb.dgfip.derniersAppels.length > 0 ? (
           <div class="table-wrapper" role="region" aria-label="Derniers appels à la DGFiP" tabIndex={0}>
             <table class="donnees">
@@ -116,6 +125,122 @@ export function TableauDeBordPage({ tdb, politique }: { tdb: TableauDeBord; poli
           </div>
         ) : null}
       </section>
+
+      <FileAttenteSection file={tdb.file} />
+      <CampagnesSection campagnes={tdb.campagnes} />
     </>
   );
+}
+
+function FileAttenteSection({ file }: { file: FileAttente }) {
+  return (
+    <section aria-labelledby="tdb-file">
+      <h2 id="tdb-file">File d’attente (toutes les instances)</h2>
+      <dl class="facts">
+        <dt>Demandes en ligne et au guichet</dt>
+        <dd>
+          {nombre.format(file.enLigne.enAttente)} en attente de leur appel, {nombre.format(file.enLigne.enCours)} en cours d’appel
+          {file.enLigne.plusAncienne ? ` ; la plus ancienne attend depuis le ${dateHeureParis(file.enLigne.plusAncienne)}` : ''}.
+        </dd>
+        <dt>Campagnes en cours</dt>
+        <dd>
+          {nombre.format(file.campagnes.aTraiter)} famille(s) à traiter, dont {nombre.format(file.campagnes.enCours)} en cours de traitement. Elles passent
+          après les demandes en ligne.
+        </dd>
+      </dl>
+      {file.instances.length > 0 ? (
+        <div class="table-wrapper" role="region" aria-label="La file par instance" tabIndex={0}>
+          <table class="donnees">
+            <caption>La file par instance de Quotient</caption>
+            <thead>
+              <tr>
+                <th scope="col">Instance</th>
+                <th scope="col">Dernier signe de vie</th>
+                <th scope="col" class="number">
+                  Demandes en attente
+                </th>
+                <th scope="col" class="number">
+                  Demandes en cours d’appel
+                </th>
+                <th scope="col" class="number">
+                  Familles de campagne en cours
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {file.instances.map((i) => (
+                <tr key={i.id}>
+                  <th scope="row" class="tdb-instance">
+                    {i.id}
+                  </th>
+                  <td>
+                    {i.vueLe ? dateHeureParis(i.vueLe) : 'inconnu'}
+                    {i.vivante ? '' : ' (arrêtée : ses demandes sont à ressaisir)'}
+                  </td>
+                  <td class="number">{nombre.format(i.enAttente)}</td>
+                  <td class="number">{nombre.format(i.enCours)}</td>
+                  <td class="number">{nombre.format(i.elements)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : (
+        <p>Aucune instance ne s’est encore signalée.</p>
+      )}
+    </section>
+  );
+}
+
+function resultats(c: EtatCampagne): string {
+  const faits = ISSUES.filter((i) => c.progression.parIssue[i] > 0).map((i) => `${LIBELLES_ISSUE[i]} : ${nombre.format(c.progression.parIssue[i])}`);
+  return faits.length === 0 ? 'aucun pour le moment' : faits.join(' ; ');
+}
+
+function CampagnesSection({ campagnes }: { campagnes: readonly EtatCampagne[] }) {
+  return (
+    <section aria-labelledby="tdb-campagnes">
+      <h2 id="tdb-campagnes">Campagnes</h2>
+      {campagnes.length === 0 ? (
+        <p>Aucune campagne en cours ni terminée depuis 7 jours.</p>
+      ) : (
+        <div class="table-wrapper" role="region" aria-label="Campagnes en cours et récentes" tabIndex={0}>
+          <table class="donnees">
+            <caption>Campagnes en cours et terminées depuis 7 jours</caption>
+            <thead>
+              <tr>
+                <th scope="col">Campagne</th>
+                <th scope="col">Statut</th>
+                <th scope="col">Avancement</th>
+                <th scope="col">Résultats</th>
+                <th scope="col">Fin estimée</th>
+              </tr>
+            </thead>
+            <tbody>
+              {campagnes.map((c) => (
+                <tr key={c.id}>
+                  <th scope="row">
+                    {c.libelle} ({c.reference})
+                  </th>
+                  <td>{LIBELLES_STATUT_CAMPAGNE[c.statut]}</td>
+                  <td>
+                    {nombre.format(c.progression.traites)} sur {nombre.format(c.progression.total)} ({c.progression.pourcentage} %)
+                  </td>
+                  <td>{resultats(c)}</td>
+                  <td>{finEstimee(c)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function finEstimee(c: EtatCampagne): string {
+  if (c.statut === 'terminee' || c.statut === 'annulee')
+    return c.termineeLe ? `${c.statut === 'annulee' ? 'annulée' : 'terminée'} le ${dateHeureParis(c.termineeLe)}` : '—';
+  if (c.statut !== 'en_cours') return 'à son démarrage ou sa reprise';
+  return c.finEstimee ? `vers le ${dateHeureParis(new Date(c.finEstimee).toISOString())}, au quota actuel` : 'inconnue : aucun créneau libre pour le moment';
 }

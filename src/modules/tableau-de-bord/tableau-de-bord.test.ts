@@ -75,7 +75,7 @@ function rowValue(html: string, caption: string, label: string): number {
  */
 function checkSvg(svg: string): { titles: string[]; bars: number } {
   const stack: string[] = [];
-  const tag = /<(\/?)([a-zA-Z][a-zA-Z0-9:-]*)((?:\s+[a-zA-Z:-]+="[^"<]*")*)\s*(\/?)>/y;
+  const tag = /<(\/?)([a-zA-Z][a-zA-Z0-9:-]*)((?:\s+[a-zA-Z][a-zA-Z0-9:-]*="[^"<]*")*)\s*(\/?)>/y;
   let i = 0;
   while (i < svg.length) {
     const lt = svg.indexOf('<', i);
@@ -176,7 +176,8 @@ test('QFs in force by the tranche stored with each, not by today’s grid; flat 
   const service = new TableauDeBordService({
     db: t.database.db,
     journal: t.harness.journal,
-    quota: { usage: async () => ({ used: 0, limit: 50, pausedUntil: null }) },
+    quota: { usage: async () => ({ used: 0, limit: 50, pausedUntil: null }), parMinute: async () => [] },
+    campagnes: { pourTableauDeBord: async () => [] },
   });
   const activite = strasbourg.activites.find((a) => a.grille.type === 'tranches');
   const grille = activite?.grille;
@@ -285,4 +286,31 @@ test('quota use over the last minute and hour, and the health of the DGFiP conne
   });
   const disturbed = await t.get(jar, '/agents/tableau-de-bord');
   assert.match(disturbed.body, /Connexion à la DGFiP : perturbée/);
+});
+
+test('the quota per minute online vs campaigns as a stacked SVG with its table, the queue of every instance and the campaigns', async () => {
+  const res = await t.get(jar, '/agents/tableau-de-bord');
+  assert.equal(res.statusCode, 200);
+  const svg = [...res.body.matchAll(/<svg[\s\S]*?<\/svg>/g)].map((m) => m[0]).find((s) => s.includes('tdb-quota-minutes'));
+  assert.ok(svg, 'the per-minute chart');
+  checkSvg(svg);
+  // The two requests of this file took their slots online; no campaign ran.
+  const minutes = (await t.services.dgfip.quota.parMinute(60)).slice(-3);
+  const enLigne = minutes.reduce((n, m) => n + m.enLigne, 0);
+  assert.ok(enLigne >= 2, `the online slots counted (${enLigne})`);
+  assert.match(
+    svg,
+    new RegExp(
+      `<desc id="tdb-quota-minutes-desc">De \\d\\d:\\d\\d à \\d\\d:\\d\\d \\(heure de Paris\\) : ${enLigne} appel\\(s\\) pour les demandes en ligne et au guichet, 0 pour les campagnes`,
+    ),
+  );
+  assert.equal([...svg.matchAll(/<g class="tdb-minute">/g)].length, 60, 'one column per minute of the hour');
+  assert.match(res.body, /<caption>Appels à la DGFiP par minute, dernière heure \(toutes les instances\) : les valeurs<\/caption>/);
+  assert.match(res.body, /<tfoot><tr><th scope="row">Total<\/th><td class="number">(\d+)<\/td><td class="number">0<\/td><\/tr><\/tfoot>/);
+
+  // The queue: nothing waits; this process announced itself.
+  assert.match(res.body, /File d’attente \(toutes les instances\)/);
+  assert.match(res.body, /<dd>0 en attente de leur appel, 0 en cours d’appel\.<\/dd>/);
+  assert.match(res.body, /<th scope="row" class="tdb-instance">back-office-test<\/th>/);
+  assert.match(res.body, /Aucune campagne en cours ni terminée depuis 7 jours\./);
 });
