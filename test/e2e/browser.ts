@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import type { TestContext } from 'node:test';
+import { after, before, type TestContext } from 'node:test';
+import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.QUOTIENT_CHROMIUM ?? '/usr/bin/chromium';
@@ -109,4 +110,38 @@ export async function checkPage(page: Page, dir: string, name: string): Promise<
 /** The visible text of the page's main region, whitespace collapsed: what the tests assert. */
 export async function mainText(page: Page): Promise<string> {
   return (await page.locator('main').innerText()).replace(/\s+/g, ' ');
+}
+
+/**
+ * One application listening on a free loopback port, and one browser, for a whole test file: the
+ * application starts before the first test, both close after the last. Read `t` and `base` inside
+ * tests (they exist once started); `navigateur` launches the browser on first use, or skips loudly.
+ */
+export function applicationEtNavigateur<T extends { readonly app: FastifyInstance; close(): Promise<void> }>(creer: (publicUrl: string) => Promise<T>) {
+  let application: T | undefined;
+  let adresse = '';
+  let browser: Browser | undefined;
+  before(async () => {
+    const port = await freePort();
+    adresse = `http://localhost:${port}`;
+    application = await creer(adresse);
+    await application.app.listen({ host: '127.0.0.1', port });
+  });
+  after(async () => {
+    await browser?.close();
+    await application?.close();
+  });
+  return {
+    get t(): T {
+      if (!application) throw new Error('L’application de test n’a pas démarré.');
+      return application;
+    },
+    get base(): string {
+      return adresse;
+    },
+    async navigateur(ctx: TestContext): Promise<Browser | undefined> {
+      browser ??= await launchBrowser(ctx);
+      return browser;
+    },
+  };
 }

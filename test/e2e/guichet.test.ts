@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { createBackOfficeTestApp, type BackOfficeTestApp } from '../../src/modules/agents/test-support.ts';
+import { test, type TestContext } from 'node:test';
+import type { Page } from 'playwright-core';
+import { createBackOfficeTestApp } from '../../src/modules/agents/test-support.ts';
 import { DEMO_AGENT_PASSWORD } from '../../src/sandbox/agents/provider.tsx';
 import { SPI_SANDBOX } from '../../src/sandbox/server.ts';
 import { parisDate } from '../../src/sources/paris-date.ts';
-import { VIEWPORTS, checkPage, freePort, launchBrowser, mainText, screenshotDir } from './browser.ts';
+import { applicationEtNavigateur, checkPage, mainText, screenshotDir, VIEWPORTS } from './browser.ts';
 
 /**
  * The counter in a real browser, as the demo counter agent uses it: sign-in through the agents'
@@ -17,24 +17,8 @@ import { VIEWPORTS, checkPage, freePort, launchBrowser, mainText, screenshotDir 
 const SHOTS = screenshotDir('guichet');
 const RESULTAT_MS = 45_000;
 
-let t: BackOfficeTestApp;
-let base: string;
-let browser: Browser | undefined;
-before(async () => {
-  const port = await freePort();
-  base = `http://localhost:${port}`;
-  t = await createBackOfficeTestApp({ publicUrl: base });
-  await t.app.listen({ host: '127.0.0.1', port });
-});
-after(async () => {
-  await browser?.close();
-  await t?.close();
-});
-
-async function navigateur(ctx: Parameters<typeof launchBrowser>[0]): Promise<Browser | undefined> {
-  browser ??= await launchBrowser(ctx);
-  return browser;
-}
+const suite = applicationEtNavigateur((publicUrl) => createBackOfficeTestApp({ publicUrl }));
+const navigateur = (ctx: TestContext) => suite.navigateur(ctx);
 
 const check = (page: Page, name: string) => checkPage(page, SHOTS, name);
 const heading = (page: Page) => page.locator('main h1').innerText();
@@ -42,13 +26,13 @@ const aujourdhui = () => parisDate(Date.now()).split('-').reverse().join('/');
 
 /** The demo counter agent signs in through the local agents' provider, as in the demo. */
 async function seConnecter(page: Page) {
-  await page.goto(`${base}/agents/connexion`);
+  await page.goto(`${suite.base}/agents/connexion`);
   await page.getByRole('button', { name: 'Se connecter avec mon compte professionnel' }).click();
   await page.locator('#login').waitFor();
   await page.fill('#login', 'accueil@demo.quotient.fr');
   await page.fill('#password', DEMO_AGENT_PASSWORD);
   await page.getByRole('button', { name: 'Se connecter', exact: true }).click();
-  await page.waitForURL(`${base}/agents`);
+  await page.waitForURL(`${suite.base}/agents`);
   assert.match(await heading(page), /Bonjour Camille/);
 }
 
@@ -73,14 +57,14 @@ test('counter on a desktop: no family found, create it, paper request with conse
     await seConnecter(page);
     await check(page, 'agents-accueil');
     await page.getByRole('link', { name: 'Accueil des familles' }).first().click();
-    await page.waitForURL(`${base}/agents/guichet`);
+    await page.waitForURL(`${suite.base}/agents/guichet`);
     await check(page, 'recherche');
     // The blank consent form, reached from the counter's home: the print button shown by its script.
     await page.getByRole('link', { name: 'Imprimer un formulaire d’accord vierge' }).click();
-    await page.waitForURL(`${base}/agents/guichet/formulaire-accord`);
+    await page.waitForURL(`${suite.base}/agents/guichet/formulaire-accord`);
     await page.getByRole('button', { name: 'Imprimer le formulaire' }).waitFor();
     await check(page, 'formulaire-accord');
-    await page.goto(`${base}/agents/guichet`);
+    await page.goto(`${suite.base}/agents/guichet`);
 
     // Not known yet.
     await page.fill('#nom', 'Bertin');
@@ -91,7 +75,7 @@ test('counter on a desktop: no family found, create it, paper request with conse
     await check(page, 'recherche-aucune');
 
     await page.getByRole('link', { name: 'Créer une famille' }).click();
-    await page.waitForURL(`${base}/agents/guichet/familles/nouvelle`);
+    await page.waitForURL(`${suite.base}/agents/guichet/familles/nouvelle`);
     await check(page, 'creation');
     await page.fill('#parent1-prenoms', 'Paul');
     await page.fill('#parent1-nomNaissance', 'Bertin');
@@ -169,7 +153,7 @@ test('counter on a phone: find the family by a parent’s name and date of birth
   const b = await navigateur(ctx);
   if (!b) return;
   // A pacsed couple: one joint avis; the e-mail came from Aminata, whose number is typed.
-  await t.harness.familles.creer(
+  await suite.t.harness.familles.creer(
     {
       parents: [
         { nomNaissance: 'Chevalier', prenoms: 'Marc', dateNaissance: '1988-06-30' },
@@ -177,13 +161,13 @@ test('counter on a phone: find the family by a parent’s name and date of birth
       ],
       enfants: [{ prenoms: 'Inès', nom: 'Chevalier', dateNaissance: '2018-03-08' }],
     },
-    { type: 'agent', id: t.agents.guichet.id },
+    { type: 'agent', id: suite.t.agents.guichet.id },
   );
   const spi = SPI_SANDBOX.couplePacse.declarant2;
   const page = await b.newPage({ viewport: VIEWPORTS.telephone });
   try {
     await seConnecter(page);
-    await page.goto(`${base}/agents/guichet`);
+    await page.goto(`${suite.base}/agents/guichet`);
     await page.fill('#nom', 'ndiaye');
     await page.fill('#naissance', '14/02/1990');
     await page.getByRole('button', { name: 'Rechercher' }).click();
@@ -214,6 +198,6 @@ test('counter on a phone: find the family by a parent’s name and date of birth
     await page.close();
   }
   // And the auditor will find it: the request entered at the counter, in the agent's name.
-  const creees = (await t.harness.journal.query({ action: 'demande.creee' })).entries;
-  assert.ok(creees.some((e) => e.actor.id === t.agents.guichet.id && e.details.canal === 'guichet'));
+  const creees = (await suite.t.harness.journal.query({ action: 'demande.creee' })).entries;
+  assert.ok(creees.some((e) => e.actor.id === suite.t.agents.guichet.id && e.details.canal === 'guichet'));
 });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { SPI_SANDBOX } from '../../src/sandbox/server.ts';
-import { PASSWORD, createPortailTestApp, type PortailTestApp } from '../../src/modules/portail/test-support.ts';
-import { VIEWPORTS, checkPage, freePort, launchBrowser, mainText, screenshotDir } from './browser.ts';
+import { PASSWORD, createPortailTestApp } from '../../src/modules/portail/test-support.ts';
+import { applicationEtNavigateur, checkPage, mainText, screenshotDir, VIEWPORTS } from './browser.ts';
 
 /**
  * The family portal in a real browser, as families use it: a local account from sign-up to the
@@ -15,30 +15,14 @@ const SHOTS = screenshotDir('portail-parcours');
 /** Every wait is bounded: the sandbox answers in well under a second, the queue page refreshes every 10 s. */
 const RESULTAT_MS = 45_000;
 
-let t: PortailTestApp;
-let base: string;
-let browser: Browser | undefined;
-before(async () => {
-  const port = await freePort();
-  base = `http://localhost:${port}`;
-  t = await createPortailTestApp({ publicUrl: base });
-  await t.app.listen({ host: '127.0.0.1', port });
-});
-after(async () => {
-  await browser?.close();
-  await t?.close();
-});
-
-async function navigateur(ctx: Parameters<typeof launchBrowser>[0]): Promise<Browser | undefined> {
-  browser ??= await launchBrowser(ctx);
-  return browser;
-}
+const suite = applicationEtNavigateur((publicUrl) => createPortailTestApp({ publicUrl }));
+const navigateur = (ctx: TestContext) => suite.navigateur(ctx);
 
 const check = (page: Page, name: string) => checkPage(page, SHOTS, name);
 const heading = (page: Page) => page.locator('main h1').innerText();
 
 async function seConnecter(page: Page, email: string, password = PASSWORD) {
-  await page.goto(`${base}/connexion`);
+  await page.goto(`${suite.base}/connexion`);
   await page.fill('#email', email);
   await page.fill('#password', password);
   await page.getByRole('button', { name: 'Se connecter', exact: true }).click();
@@ -70,9 +54,9 @@ test('local account: sign-up, verification link from the outbox, sign-in, househ
     const p = personnes[nom];
     const page = await b.newPage({ viewport });
     try {
-      await page.goto(`${base}/connexion`);
+      await page.goto(`${suite.base}/connexion`);
       await page.getByRole('link', { name: 'Créer un compte' }).click();
-      await page.waitForURL(`${base}/inscription`);
+      await page.waitForURL(`${suite.base}/inscription`);
       await check(page, 'inscription');
 
       // A password too weak: the error summary names it, the other fields are kept.
@@ -91,7 +75,7 @@ test('local account: sign-up, verification link from the outbox, sign-in, househ
       await check(page, 'inscription-envoyee');
 
       // Not confirmed yet: signing in says why.
-      await page.goto(`${base}/connexion`);
+      await page.goto(`${suite.base}/connexion`);
       await page.fill('#email', p.email);
       await page.fill('#password', PASSWORD);
       await page.getByRole('button', { name: 'Se connecter', exact: true }).click();
@@ -99,7 +83,7 @@ test('local account: sign-up, verification link from the outbox, sign-in, househ
       assert.match(await mainText(page), /pas encore confirmée/);
 
       // The captured e-mail, as the development outbox shows it; its link confirms the address.
-      await page.goto(`${base}/dev/courriels`);
+      await page.goto(`${suite.base}/dev/courriels`);
       await check(page, 'courriels');
       const courriel = page.locator('main article', { hasText: p.email }).filter({ hasText: 'Confirmez votre adresse électronique' }).first();
       const lien = await courriel.locator('a[href*="/inscription/confirmation?jeton="]').getAttribute('href');
@@ -115,10 +99,10 @@ test('local account: sign-up, verification link from the outbox, sign-in, househ
       assert.match(await mainText(page), new RegExp(`${p.prenoms} ${p.nom}`));
 
       // Step 1 first asks for the household; the account's name is already there.
-      await page.goto(`${base}/mon-quotient`);
+      await page.goto(`${suite.base}/mon-quotient`);
       assert.match(await mainText(page), /Complétez d’abord votre foyer/);
       await page.getByRole('link', { name: 'Compléter mon foyer' }).click();
-      await page.waitForURL(`${base}/mon-foyer`);
+      await page.waitForURL(`${suite.base}/mon-foyer`);
       assert.equal(await page.inputValue('#parent1-prenoms'), p.prenoms);
       assert.equal(await page.inputValue('#parent1-nomNaissance'), p.nom);
       await page.fill('#parent1-dateNaissance', p.naissance);
@@ -133,7 +117,7 @@ test('local account: sign-up, verification link from the outbox, sign-in, househ
       assert.doesNotMatch(etape1, /vous n’aurez pas à saisir/, 'a local account types its numéro fiscal');
       await check(page, 'etape-1-local');
       await page.getByRole('link', { name: 'Continuer' }).click();
-      await page.waitForURL(`${base}/mon-quotient/accord`);
+      await page.waitForURL(`${suite.base}/mon-quotient/accord`);
       await page.check('#accord-1');
       await page.getByRole('button', { name: /Donner mon accord/ }).click();
       await page.waitForURL(/\/mon-quotient\/numero(#erreurs)?$/);
@@ -151,14 +135,14 @@ test('local account: sign-up, verification link from the outbox, sign-in, househ
       if (nom === 'telephone') {
         // A typo in the last digit: the key does not check, so the number is asked again before any DGFiP call.
         const typo = `${p.spi.slice(0, 12)}${(Number(p.spi[12]) + 1) % 10}`;
-        const appels = t.sandbox.admin.calls().length;
+        const appels = suite.t.sandbox.admin.calls().length;
         await page.fill('#numero-1', typo);
         await page.getByRole('button', { name: 'Envoyer la demande' }).click();
         await page.waitForURL(/\/mon-quotient\/numero#erreurs$/);
         assert.match(await page.locator('#erreurs').innerText(), /les trois derniers chiffres ne correspondent pas aux dix premiers/);
         assert.equal(await page.inputValue('#numero-1'), '', 'the field comes back empty');
         assert.equal(await page.getByLabel('Je confirme ce numéro').isChecked(), false);
-        assert.equal(t.sandbox.admin.calls().length, appels, 'no DGFiP call for a typo');
+        assert.equal(suite.t.sandbox.admin.calls().length, appels, 'no DGFiP call for a typo');
         sansNumero(await page.content(), typo, typo.slice(0, 10));
         await check(page, 'etape-3-numero-cle');
       }
@@ -175,7 +159,7 @@ test('local account: sign-up, verification link from the outbox, sign-in, househ
       assert.match(text, /Référence D-[A-Z0-9-]+/);
       assert.doesNotMatch(text, /via FranceConnect/);
       sansNumero(await page.content(), p.spi);
-      sansNumero(JSON.stringify(t.smtp.messages), p.spi);
+      sansNumero(JSON.stringify(suite.t.smtp.messages), p.spi);
     } finally {
       await page.close();
     }
@@ -187,7 +171,7 @@ test('unmarried parents: each consents and gives a numéro fiscal; the QF adds b
   if (!b) return;
   // Julie Garnier and Thomas Moreau live together, not married: two foyers fiscaux (sandbox).
   const email = 'julie.garnier@exemple.fr';
-  await t.signedInFamily(
+  await suite.t.signedInFamily(
     {
       parents: [
         { nomNaissance: 'Garnier', prenoms: 'Julie', dateNaissance: '1992-09-17' },
@@ -200,10 +184,10 @@ test('unmarried parents: each consents and gives a numéro fiscal; the QF adds b
   const page = await b.newPage({ viewport: VIEWPORTS.telephone });
   try {
     await seConnecter(page, email);
-    await page.goto(`${base}/mon-quotient`);
+    await page.goto(`${suite.base}/mon-quotient`);
     assert.match(await mainText(page), /Parents déclarés : Julie Garnier et Thomas Moreau ; 1 enfant/);
     await page.getByRole('link', { name: 'Continuer' }).click();
-    await page.waitForURL(`${base}/mon-quotient/accord`);
+    await page.waitForURL(`${suite.base}/mon-quotient/accord`);
     await check(page, 'deux-avis-accord');
 
     // Two avis: the second parent's consent is required too.
@@ -239,9 +223,9 @@ test('unmarried parents: each consents and gives a numéro fiscal; the QF adds b
     assert.match(text, /revenus fiscaux de référence des 2 foyers fiscaux additionnés/);
     assert.match(text, /Quotient familial [0-9 ]+,[0-9]{2} € par mois/);
     sansNumero(await page.content(), SPI_SANDBOX.parentsNonMaries.parentAvecEnfant, SPI_SANDBOX.parentsNonMaries.parentSansEnfant);
-    const etat = await t.harness.demandes.etat(url.split('/').at(-1) as string);
+    const etat = await suite.t.harness.demandes.etat(url.split('/').at(-1) as string);
     assert.equal(etat.statut, 'calculee');
-    const foyersFiscaux = await t.database.db
+    const foyersFiscaux = await suite.t.database.db
       .selectFrom('demande_foyers')
       .select(['parent_rang', 'etat'])
       .where('demande_id', '=', etat.id)
@@ -263,10 +247,10 @@ async function familleAvecResultat(
   famille: { parents: object[]; enfants: object[] },
   spi: string,
 ): Promise<{ page: Page; url: string }> {
-  await t.signedInFamily(famille, email);
+  await suite.t.signedInFamily(famille, email);
   const page = await b.newPage({ viewport: VIEWPORTS.telephone });
   await seConnecter(page, email);
-  await page.goto(`${base}/mon-quotient/accord`);
+  await page.goto(`${suite.base}/mon-quotient/accord`);
   await page.getByLabel('Oui, mariés ou pacsés : un seul avis d’imposition').check();
   await page.check('#accord-1');
   await page.getByRole('button', { name: /Donner mon accord/ }).click();
@@ -316,7 +300,7 @@ test('contestation: from the result, « are these data right? » leads to a form
     await check(page, 'contestation-envoyee');
 
     await page.getByRole('link', { name: 'Mes demandes' }).click();
-    await page.waitForURL(`${base}/mes-demandes`);
+    await page.waitForURL(`${suite.base}/mes-demandes`);
     await check(page, 'contestation-historique');
     const signalement = (await page.locator('main li', { hasText: 'Votre message' }).innerText()).replace(/\s+/g, ' ');
     assert.match(signalement, new RegExp(`Demande ${reference}, envoyé le .+ : En cours d’examen\\.`));
@@ -343,13 +327,13 @@ test('withdrawal of consent: Mes données shows the consent in force, withdraws 
   );
   try {
     const reference = /Référence (D-[A-Z0-9-]+)/.exec(await mainText(page))?.[1] as string;
-    await page.goto(`${base}/mes-donnees`);
+    await page.goto(`${suite.base}/mes-donnees`);
     await check(page, 'mes-donnees-accord-en-cours');
     assert.match(await mainText(page), new RegExp(`Accord de Marc Chevalier donné le .+ pour la demande ${reference}`));
 
     // A link to a confirmation: a withdrawal is never one stray tap.
     await page.getByRole('link', { name: 'Retirer mon accord' }).click();
-    await page.waitForURL(`${base}/mes-donnees/retrait`);
+    await page.waitForURL(`${suite.base}/mes-donnees/retrait`);
     await check(page, 'mes-donnees-retrait-confirmation');
     await page.getByRole('button', { name: 'Oui, retirer mon accord' }).click();
     await page.locator('main', { hasText: 'Votre accord est retiré' }).waitFor();
@@ -359,12 +343,12 @@ test('withdrawal of consent: Mes données shows the consent in force, withdraws 
     assert.match(text, /Aucun accord en cours/);
     assert.equal(await page.getByRole('link', { name: 'Retirer mon accord' }).count(), 0, 'nothing left to withdraw');
 
-    await page.goto(`${base}/mes-demandes`);
+    await page.goto(`${suite.base}/mes-demandes`);
     assert.match(await mainText(page), new RegExp(`${reference} .+ Quotient calculé \\(accord retiré\\)`));
     await check(page, 'mes-demandes-accord-retire');
     // The QF already computed stays; a new request first asks what changed, then needs a new consent.
-    await page.goto(`${base}/mon-quotient/numero`);
-    await page.waitForURL(`${base}/mon-quotient/pourquoi`);
+    await page.goto(`${suite.base}/mon-quotient/numero`);
+    await page.waitForURL(`${suite.base}/mon-quotient/pourquoi`);
     await page.getByRole('radio', { name: 'Un nouvel avis d’imposition est paru' }).check();
     await page.getByRole('button', { name: 'Continuer ma nouvelle demande' }).click();
     // The browser keeps the form's #erreurs anchor across the redirection.
@@ -379,11 +363,11 @@ test('Mon foyer: the second parent who lives elsewhere and a child in alternatin
   const b = await navigateur(ctx);
   if (!b) return;
   const email = 'sophie.lambert@exemple.fr';
-  await t.signedInFamily({ parents: [{ nomNaissance: 'Lambert', prenoms: 'Sophie', dateNaissance: '1984-07-22' }] }, email);
+  await suite.t.signedInFamily({ parents: [{ nomNaissance: 'Lambert', prenoms: 'Sophie', dateNaissance: '1984-07-22' }] }, email);
   const page = await b.newPage({ viewport: VIEWPORTS.telephone });
   try {
     await seConnecter(page, email);
-    await page.goto(`${base}/mon-foyer`);
+    await page.goto(`${suite.base}/mon-foyer`);
     const parent2 = page.getByRole('group', { name: 'Le second parent vit-il avec vous ?' });
     assert.equal(await parent2.getByRole('radio', { name: 'Oui, il ou elle vit avec nous' }).isChecked(), true);
     // « Lives elsewhere » without a name: the summary says what is missing, and links to it.
@@ -412,12 +396,12 @@ test('Mon foyer: the second parent who lives elsewhere and a child in alternatin
     assert.match(etape1, /Parents déclarés : Sophie Lambert ; autre parent, qui vit ailleurs : Nicolas Faure ; 1 enfant en résidence alternée\./);
     await check(page, 'etape-1-residence-alternee');
     await page.getByRole('link', { name: 'Continuer' }).click();
-    await page.waitForURL(`${base}/mon-quotient/accord`);
+    await page.waitForURL(`${suite.base}/mon-quotient/accord`);
     assert.equal(await page.getByRole('radio').count(), 0, 'one avis: no question of one or two');
     assert.equal(await page.getByRole('checkbox').count(), 1, 'one consent: hers');
     await check(page, 'accord-parent-ailleurs');
 
-    await page.goto(`${base}/mon-foyer`);
+    await page.goto(`${suite.base}/mon-foyer`);
     assert.equal(await page.isChecked('#parent2-foyer-ailleurs'), true);
     assert.equal(await page.isChecked('#enfant1-residence-alternee'), true);
     await check(page, 'mon-foyer-residence-alternee');

@@ -300,8 +300,9 @@ export class DemandesService {
         ...(s.correlationId ? { correlationId: s.correlationId } : {}),
         details: { canal: s.canal, foyers: s.foyersFiscaux.length, famille: s.familleId },
       });
-      for (const [index, { rang, consentement: c }] of consentements.entries()) {
-        await trx
+      // One row per consent given: to the DGFiP for each declarant, to the caisses when asked.
+      const enregistrerConsentement = (rang: number, c: (typeof consentements)[number]['consentement']) =>
+        trx
           .insertInto('consentements')
           .values({
             id: newId(),
@@ -319,6 +320,8 @@ export class DemandesService {
             retire_le: null,
           })
           .execute();
+      for (const [index, { rang, consentement: c }] of consentements.entries()) {
+        await enregistrerConsentement(rang, c);
         await trx
           .insertInto('demande_foyers')
           .values({
@@ -342,24 +345,7 @@ export class DemandesService {
         });
       }
       for (const { rang, consentement: c } of consentementsCaf) {
-        await trx
-          .insertInto('consentements')
-          .values({
-            id: newId(),
-            demande_id: id,
-            parent_rang: rang,
-            donne_par_type: c.donnePar.type,
-            donne_par_id: c.donnePar.id,
-            mode: c.mode,
-            version_texte: c.versionTexte,
-            donnees: JSON.stringify(c.donnees),
-            finalite: c.finalite,
-            habilitation_id: habilitationId,
-            piece: c.piece,
-            recueilli_le: c.recueilliLe,
-            retire_le: null,
-          })
-          .execute();
+        await enregistrerConsentement(rang, c);
         await uow.journaliser({
           actor: { type: c.donnePar.type, id: c.donnePar.id },
           action: 'consentement.recueilli',
