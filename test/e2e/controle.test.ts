@@ -143,7 +143,8 @@ for (const [nom, viewport] of Object.entries(VIEWPORTS)) {
 
       await page.goto(`${base}/agents/tableau-de-bord`);
       assert.match(await mainText(page), /Demandes par statut/);
-      assert.equal(await page.locator('svg.tdb-graphique').count(), 3);
+      // Three charts of the requests, and the DGFiP quota per minute (online and campaigns).
+      assert.equal(await page.locator('svg.tdb-graphique').count(), 4);
       await check('tableau-de-bord');
     } finally {
       await page.close();
