@@ -126,3 +126,44 @@ test('a fiscal policy never asks the caisses, even with the consent', async (t) 
     assert.equal((await quotient(database, id)).source_retenue, 'fiscal');
   });
 });
+
+const statut = (database: Database, id: string) =>
+  database.db.selectFrom('demandes').select(['statut', 'motif_code', 'motif']).where('id', '=', id).executeTakeFirstOrThrow();
+
+async function soumettre(h: Harness, caf: boolean): Promise<string> {
+  const { id: familleId } = await h.familles.creer(BERTIN_ROUSSEL, famille);
+  const { id } = await h.demandes.soumettre({
+    familleId,
+    canal: 'en_ligne',
+    acteur: famille,
+    foyersFiscaux: [{ parentRang: 1, identifiant: { etatCivil: paul }, consentement: { mode: 'en_ligne', donnePar: famille, caf } }],
+  });
+  return id;
+}
+
+test('the caisses failing (not « no allocataire »): no silent pricing on the avis’s QF, an instructor reviews with its own reason', async (t) => {
+  await withPolicy(t, 'le-plus-favorable', async (h, database) => {
+    const id = await soumettre(h, true);
+    sandbox.admin.addFault({ kind: 'schemaMismatch', api: 'quotient-caf', times: 1 });
+    try {
+      assert.equal(await h.traitement.traiter(id), 'a_verifier');
+    } finally {
+      sandbox.admin.clearFaults();
+    }
+    const d = await statut(database, id);
+    assert.equal(d.motif_code, 'caf_indisponible');
+    assert.match(d.motif ?? '', /La CAF ou la MSA n’a pas pu donner son quotient/);
+    assert.equal(await database.db.selectFrom('quotients').select('id').where('demande_id', '=', id).executeTakeFirst(), undefined, 'nothing priced');
+  });
+});
+
+test('a CAF-only policy without the CAF’s quotient: review with the true reason, not « avis des deux foyers »', async (t) => {
+  await withPolicy(t, 'caf', async (h, database) => {
+    const id = await soumettre(h, false);
+    assert.equal(await h.traitement.traiter(id), 'a_verifier');
+    const d = await statut(database, id);
+    assert.equal(d.motif_code, 'quotient_caf_absent');
+    assert.doesNotMatch(d.motif ?? '', /combinés/);
+    assert.match(d.motif ?? '', /quotient familial de la CAF ou de la MSA/);
+  });
+});
