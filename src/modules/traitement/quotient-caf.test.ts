@@ -79,9 +79,14 @@ test('le-plus-favorable with the CAF consent: the CAF’s 812 € is retained, p
     assert.equal(q.source_retenue, 'caf');
     assert.equal(q.valeur_cents, 81_200);
     assert.equal(q.formule, 'caf');
-    assert.match(q.raison_source ?? '', /^Le quotient de la CAF est le plus favorable .*812,00\s€.*1\s\d{3},\d{2}\s€/);
-    const calcul = (await h.coffre.get('calcul_quotient', id)) as { explication: string; source: { fiscalCents: number; caf: { fournisseur: string } } };
+    assert.equal(q.raison_source, 'Le quotient de la CAF est le plus favorable des deux : il est retenu.', 'the row keeps no value of either QF');
+    const calcul = (await h.coffre.get('calcul_quotient', id)) as {
+      explication: string;
+      source: { raison: string; fiscalCents: number; caf: { fournisseur: string } };
+    };
     assert.match(calcul.explication, /Quotient familial de la CAF pour .* : 812,00\s€ par mois/);
+    assert.match(calcul.explication, /plus favorable .*812,00\s€.*1\s\d{3},\d{2}\s€/, 'the family and the instructor read the comparison');
+    assert.match(calcul.source.raison, /1\s\d{3},\d{2}\s€/);
     assert.ok(calcul.source.fiscalCents > 140_000, 'the fiscal QF is kept beside it for the instructor');
     assert.equal(calcul.source.caf.fournisseur, 'CNAF');
     // Minimisation: neither the caisse’s address nor the children’s names reach the silo or the row.
@@ -95,6 +100,7 @@ test('le-plus-favorable with the CAF consent: the CAF’s 812 € is retained, p
     if (attestation.statut === 'valable') {
       assert.equal(attestation.quotient.cents, 81_200);
       assert.match(attestation.source, /^CAF ou MSA, quotient familial transmis par l’API Particulier — Le quotient de la CAF est le plus favorable/);
+      assert.doesNotMatch(attestation.source, /€|1\s\d{3}/, 'third parties do not learn the other QF');
     }
     const journal = await database.db.selectFrom('journal_audit').select(['action', 'details']).where('action', 'like', 'caf.%').execute();
     assert.equal(journal.length, 1);
