@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
 import type { SourceQuotient } from '../../domain/choix-quotient.ts';
+import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
 import type { Database } from '../../infra/db/database.ts';
 import { eachDialect } from '../../infra/db/test-databases.ts';
 import { startSandbox, type SandboxHandle } from '../../sandbox/server.ts';
@@ -37,8 +38,13 @@ const paul: EtatCivil = {
   naisCodeCommune: '109',
 };
 
-async function withPolicy(t: TestContext, source: SourceQuotient, body: (h: Harness, database: Database) => Promise<void>): Promise<void> {
-  const politique = { ...POLITIQUE_BOULOGNE, quotient: { ...POLITIQUE_BOULOGNE.quotient, source } };
+async function withPolicy(
+  t: TestContext,
+  source: SourceQuotient,
+  body: (h: Harness, database: Database) => Promise<void>,
+  quotient: Partial<PolitiqueTarifaire['quotient']> = {},
+): Promise<void> {
+  const politique = { ...POLITIQUE_BOULOGNE, quotient: { ...POLITIQUE_BOULOGNE.quotient, source, ...quotient } };
   await eachDialect(t, async (fixture) => {
     const database = await fixture.open();
     const h = await createHarness(database, sandbox, { habilitation: HABILITATION_ETAT_CIVIL.sfip, politique: () => politique });
@@ -172,4 +178,19 @@ test('a CAF-only policy without the CAF’s quotient: review with the true reaso
     assert.doesNotMatch(d.motif ?? '', /combinés/);
     assert.match(d.motif ?? '', /quotient familial de la CAF ou de la MSA/);
   });
+});
+
+test('a policy on the resources the family declares, none declared: review saying so, not « avis des deux foyers »', async (t) => {
+  await withPolicy(
+    t,
+    'fiscal',
+    async (h, database) => {
+      const id = await soumettre(h, false);
+      assert.equal(await h.traitement.traiter(id), 'a_verifier');
+      const d = await statut(database, id);
+      assert.equal(d.motif_code, 'ressources_manquantes');
+      assert.match(d.motif ?? '', /ressources mensuelles de la famille/);
+    },
+    { formule: 'ressources-personnes' },
+  );
 });
