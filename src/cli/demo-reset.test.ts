@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { reinitialiserDemo } from './demo-reset.ts';
+import { MARQUE_DEMO, marquerDossierDemoSiNeuf, reinitialiserDemo } from './demo-reset.ts';
 
 const racine = mkdtempSync(join(tmpdir(), 'quotient-demo-reset-'));
 after(() => rmSync(racine, { recursive: true, force: true }));
@@ -13,6 +13,7 @@ function dossierDemo() {
   mkdirSync(join(data, 'sandbox'), { recursive: true });
   writeFileSync(join(data, 'quotient.db'), 'base');
   writeFileSync(join(data, 'sandbox', 'ca.pem'), 'certificat');
+  writeFileSync(join(data, MARQUE_DEMO), 'marque');
   return { dataDir: data, databaseUrl: `sqlite:${join(data, 'quotient.db')}` };
 }
 
@@ -42,4 +43,37 @@ test('demo --reset never wipes PostgreSQL, a database outside the folder, or the
   assert.throws(() => reinitialiserDemo({ ...config, databaseUrl: `sqlite:${join(racine, 'ailleurs.db')}` }, racine, true), /hors du dossier/);
   assert.throws(() => reinitialiserDemo({ dataDir: racine, databaseUrl: `sqlite:${join(racine, 'q.db')}` }, racine, true), /bien plus que la démonstration/);
   assert.ok(existsSync(join(config.dataDir, 'quotient.db')), 'nothing was wiped');
+});
+
+test('demo --reset never wipes a folder above the working directory, nor a folder the demo did not create', () => {
+  const projet = join(racine, `parent-${Math.random().toString(36).slice(2)}`, 'projet');
+  mkdirSync(projet, { recursive: true });
+  const parent = join(projet, '..');
+  writeFileSync(join(parent, MARQUE_DEMO), 'marque');
+  assert.throws(
+    () => reinitialiserDemo({ dataDir: parent, databaseUrl: `sqlite:${join(parent, 'data', 'q.db')}` }, projet, true),
+    /bien plus que la démonstration/,
+  );
+  assert.ok(existsSync(projet), 'the project above which the folder was named is still there');
+
+  // An installation's folder (no mark): refused, even confirmed.
+  const installation = join(racine, `installation-${Math.random().toString(36).slice(2)}`);
+  mkdirSync(installation);
+  writeFileSync(join(installation, 'quotient.db'), 'base de production');
+  assert.throws(
+    () => reinitialiserDemo({ dataDir: installation, databaseUrl: `sqlite:${join(installation, 'quotient.db')}` }, racine, true),
+    /n’a pas été créé par la démonstration/,
+  );
+  assert.ok(existsSync(join(installation, 'quotient.db')), 'nothing was wiped');
+});
+
+test('the demo marks only a folder it creates or finds empty, never one that holds something', () => {
+  const neuf = join(racine, `neuf-${Math.random().toString(36).slice(2)}`);
+  marquerDossierDemoSiNeuf(neuf);
+  assert.ok(existsSync(join(neuf, MARQUE_DEMO)));
+  const plein = join(racine, `plein-${Math.random().toString(36).slice(2)}`);
+  mkdirSync(plein);
+  writeFileSync(join(plein, 'quotient.db'), 'base');
+  marquerDossierDemoSiNeuf(plein);
+  assert.equal(existsSync(join(plein, MARQUE_DEMO)), false);
 });

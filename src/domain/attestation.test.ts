@@ -98,4 +98,13 @@ test('the source names the avis and its year, or the agent who set the QF, never
   assert.equal(sourceAttestation('calcul', [2023, 2024]), 'DGFiP, avis d’imposition 2025 (revenus 2024) et 2024 (revenus 2023)');
   assert.equal(sourceAttestation('instructeur', [2024]), 'DGFiP, avis d’imposition 2025 (revenus 2024), vérifié par un agent de la commune');
   assert.equal(sourceAttestation('manuel', []), 'fixé par un agent de la commune au vu d’un document');
+  assert.equal(
+    sourceAttestation('calcul', [], { sourceRetenue: 'caf', raisonSource: 'Le quotient de la CAF est le plus favorable des deux : il est retenu.' }),
+    'CAF ou MSA, quotient familial transmis par l’API Particulier — Le quotient de la CAF est le plus favorable des deux : il est retenu.',
+  );
+  // A reason recorded with both values is not handed to third parties.
+  assert.equal(
+    sourceAttestation('calcul', [], { sourceRetenue: 'caf', raisonSource: 'Le quotient de la CAF est le plus favorable (812,00 € ; 1 453,89 €).' }),
+    'CAF ou MSA, quotient familial transmis par l’API Particulier',
+  );
 });

@@ -92,8 +92,9 @@ export function sourceAttestation(
   choix: { readonly sourceRetenue: string | null; readonly raisonSource: string | null } = { sourceRetenue: null, raisonSource: null },
 ): string {
   if (origine === 'manuel') return 'fixé par un agent de la commune au vu d’un document';
-  // The policy chose between two QFs (issue 17): which one, and why, as the result page says.
-  const pourquoi = choix.raisonSource ? ` — ${choix.raisonSource}` : '';
+  // The policy chose between two QFs (issue 17): which one was retained, never the other's value.
+  // A reason with an amount (a row recorded before the reason was kept value-free) is left out.
+  const pourquoi = choix.raisonSource && !choix.raisonSource.includes('€') ? ` — ${choix.raisonSource}` : '';
   if (choix.sourceRetenue === 'caf') return `CAF ou MSA, quotient familial transmis par l’API Particulier${pourquoi}`;
   const annees = [...new Set(anneesRevenus.filter((a): a is number => a !== null))].sort((a, b) => b - a);
   const nombre = anneesRevenus.length > 1 && annees.length === 1 ? `${anneesRevenus.length} avis` : 'avis';

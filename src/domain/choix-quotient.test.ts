@@ -35,10 +35,12 @@ test('le-plus-favorable: the lower QF, the reason quoting both; equal values kee
   const lower = choisirQuotient('le-plus-favorable', { fiscalCents: 145_389, caf: caf(812) });
   assert.equal(lower?.origine, 'caf');
   assert.match(lower?.raison ?? '', /^Le quotient de la CAF est le plus favorable.*812,00\s€.*1\s453,89\s€/);
+  assert.equal(lower?.motif, 'Le quotient de la CAF est le plus favorable des deux : il est retenu.', 'what third parties read names no value');
   assert.equal(choisirQuotient('le-plus-favorable', { fiscalCents: 60_000, caf: caf(812) })?.origine, 'fiscal');
   const tie = choisirQuotient('le-plus-favorable', { fiscalCents: 81_200, caf: caf(812) });
   assert.equal(tie?.origine, 'fiscal');
   assert.match(tie?.raison ?? '', /égaux/);
+  assert.doesNotMatch(tie?.motif ?? '', /€|812/);
   assert.equal(choisirQuotient('le-plus-favorable', { fiscalCents: null, caf: caf(812) })?.origine, 'caf');
   assert.equal(choisirQuotient('le-plus-favorable', { fiscalCents: 1, caf: null })?.origine, 'fiscal');
 });
@@ -63,6 +65,7 @@ test('property: the QF retained is one of those given, never lower than the mini
       if (r) {
         assert.ok(values.includes(r.cents));
         assert.ok(r.raison.length > 20);
+        assert.doesNotMatch(r.motif, /€/, 'the value-free reason quotes no amount');
         if (source === 'le-plus-favorable') assert.equal(r.cents, Math.min(...values));
       }
     }),

@@ -32,8 +32,13 @@ export interface QuotientsCandidats {
 export interface QuotientRetenu {
   readonly origine: 'fiscal' | 'caf';
   readonly cents: number;
-  /** Why this one, in French. */
+  /** Why this one, in French; may quote both values (the silo's explanation, for the family and the instructor). */
   readonly raison: string;
+  /**
+   * The same without any value: what the QF row keeps and the attestation, handed to third
+   * parties, prints (which source was retained, never the other QF).
+   */
+  readonly motif: string;
   /** Both values, for the instructor, who sees both when both exist. */
   readonly fiscalCents: number | null;
   readonly cafCents: number | null;
@@ -45,8 +50,10 @@ const nomCaf = (caf: QuotientCaf): string => `${LIBELLES_FOURNISSEUR[caf.fournis
 /** The QF the policy retains, or null when none of those it accepts exists (then: the highest price). */
 export function choisirQuotient(source: SourceQuotient, c: QuotientsCandidats): QuotientRetenu | null {
   const both = { fiscalCents: c.fiscalCents, cafCents: c.caf ? cafCents(c.caf) : null };
-  const fiscal = (raison: string): QuotientRetenu | null => (c.fiscalCents === null ? null : { origine: 'fiscal', cents: c.fiscalCents, raison, ...both });
-  const caf = (raison: string): QuotientRetenu | null => (c.caf === null ? null : { origine: 'caf', cents: cafCents(c.caf), raison, ...both });
+  const fiscal = (raison: string, motif = raison): QuotientRetenu | null =>
+    c.fiscalCents === null ? null : { origine: 'fiscal', cents: c.fiscalCents, raison, motif, ...both };
+  const caf = (raison: string, motif = raison): QuotientRetenu | null =>
+    c.caf === null ? null : { origine: 'caf', cents: cafCents(c.caf), raison, motif, ...both };
   switch (source) {
     case 'fiscal':
       return fiscal('La commune tarifie sur le quotient calculé à partir de l’avis d’imposition.');
@@ -60,12 +67,16 @@ export function choisirQuotient(source: SourceQuotient, c: QuotientsCandidats): 
         const k = cafCents(c.caf);
         const comparaison = `quotient de ${nomCaf(c.caf)} : ${formatEuros(k)} ; quotient de l’avis d’imposition : ${formatEuros(c.fiscalCents)}`;
         // Equal values: the fiscal one, the commune's default source.
-        if (k < c.fiscalCents) return caf(`Le quotient de ${LIBELLES_FOURNISSEUR[c.caf.fournisseur]} est le plus favorable (${comparaison}).`);
-        return fiscal(
-          k === c.fiscalCents
-            ? `Les deux quotients sont égaux (${comparaison}) : celui de l’avis d’imposition est retenu.`
-            : `Le quotient de l’avis d’imposition est le plus favorable (${comparaison}).`,
-        );
+        const favorable = (nom: string) => `Le quotient de ${nom} est le plus favorable`;
+        if (k < c.fiscalCents) {
+          const nom = LIBELLES_FOURNISSEUR[c.caf.fournisseur];
+          return caf(`${favorable(nom)} (${comparaison}).`, `${favorable(nom)} des deux : il est retenu.`);
+        }
+        if (k === c.fiscalCents) {
+          const retenu = 'celui de l’avis d’imposition est retenu.';
+          return fiscal(`Les deux quotients sont égaux (${comparaison}) : ${retenu}`, `Les deux quotients sont égaux : ${retenu}`);
+        }
+        return fiscal(`${favorable('l’avis d’imposition')} (${comparaison}).`, `${favorable('l’avis d’imposition')} des deux : il est retenu.`);
       }
       if (c.caf) return caf(`Seul le quotient de ${nomCaf(c.caf)} est disponible : il est retenu.`);
       return fiscal('Seul le quotient calculé à partir de l’avis d’imposition est disponible : il est retenu.');

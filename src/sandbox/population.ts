@@ -31,6 +31,8 @@ export interface Personne {
   readonly cogNaissance?: string;
   /** INSEE code of the birth country, `99100` for France. */
   readonly paysNaissance: string;
+  /** The e-mail address of the published identity files (fictitious); absent for generated people. */
+  readonly email?: string;
   readonly adresse?: AdresseFiscale;
   readonly origine: Origine;
   /** A protected file: R2P and SFiP refuse it by état civil (403), whatever is given. */
@@ -180,6 +182,7 @@ function personneDesFichiers(row: readonly string[]): Personne {
   const cp = cell(row, 14);
   const nomUsage = orUndefined(cell(row, 4));
   const naissance = dateNaissance(cell(row, 9));
+  const email = orUndefined(cell(row, 7));
   return {
     spi: cell(row, 1),
     nomNaissance: cell(row, 3),
@@ -189,6 +192,7 @@ function personneDesFichiers(row: readonly string[]): Personne {
     ...(naissance ? { naissance } : {}),
     ...(cog ? { cogNaissance: cog.padStart(5, '0') } : {}),
     paysNaissance: cell(row, 11) || '99100',
+    ...(email ? { email } : {}),
     ...(rue && cp ? { adresse: { aft: `${rue} ${cp} ${ville}`.trim(), voie: rue, codePostal: `${cp} ${ville}`.trim() } } : {}),
     origine: 'publie',
   };

@@ -10,7 +10,7 @@ import { franceConnectRedirectUris } from '../../modules/comptes/franceconnect-c
 import { SPI_SANDBOX } from '../../sandbox/server.ts';
 import { parseCommandArgs, type CliCommand } from '../io.ts';
 import { seedDemo } from '../demo-seed.ts';
-import { reinitialiserDemo } from '../demo-reset.ts';
+import { marquerDossierDemoSiNeuf, reinitialiserDemo } from '../demo-reset.ts';
 import { QuotientError } from '../../domain/errors.ts';
 import { loadConfig } from '../../infra/config/config.ts';
 import { DEMO_SPIS, decrireIdentite } from '../demo-identites.ts';
@@ -61,6 +61,7 @@ export const demoCommand: CliCommand = {
     // Before anything opens the database: the folder is wiped, then recreated below.
     if (values.reset) io.out(reinitialiserDemo(loadConfig(io.env, { mode: 'demo', cwd: io.cwd }), io.cwd, values.oui));
     else if (values.oui) throw new QuotientError('invalid', 'usage_invalide', '« --oui » confirme « --reset » : utilisez-les ensemble.');
+    marquerDossierDemoSiNeuf(loadConfig(io.env, { mode: 'demo', cwd: io.cwd }).dataDir);
     const runtime = openRuntime(io, 'demo');
     const { config } = runtime;
     const closers: Array<() => Promise<void>> = [];

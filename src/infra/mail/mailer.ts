@@ -79,6 +79,11 @@ export interface CaptureSmtp {
   /** `smtp://127.0.0.1:<port>` */
   readonly url: string;
   readonly messages: CapturedCourriel[];
+  /**
+   * The first message, already received or still to come, that `matches`: a test waits for the
+   * event, not for a length of time. Rejects after `timeoutMs` (default 30 s) so a test ends.
+   */
+  received(matches: (message: CapturedCourriel) => boolean, timeoutMs?: number): Promise<CapturedCourriel>;
   close(): Promise<void>;
 }
 
@@ -120,6 +125,7 @@ function parse(raw: string): { subject: string; text: string } {
 export async function startCaptureSmtp(options: { port?: number; max?: number } = {}): Promise<CaptureSmtp> {
   const messages: CapturedCourriel[] = [];
   const max = options.max ?? 200;
+  const waiters = new Set<(message: CapturedCourriel) => void>();
   // The capture server is for the demo and the tests: production never loads smtp-server.
   const { SMTPServer } = await import('smtp-server');
   const server = new SMTPServer({
@@ -133,14 +139,16 @@ export async function startCaptureSmtp(options: { port?: number; max?: number } 
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
         const raw = Buffer.concat(chunks).toString('utf8');
-        messages.push({
+        const message: CapturedCourriel = {
           receivedAt: new Date().toISOString(),
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
           raw,
           ...parse(raw),
-        });
+        };
+        messages.push(message);
         if (messages.length > max) messages.shift();
+        for (const waiter of [...waiters]) waiter(message);
         callback();
       });
     },
@@ -154,6 +162,23 @@ export async function startCaptureSmtp(options: { port?: number; max?: number } 
   return {
     url: `smtp://127.0.0.1:${port}`,
     messages,
+    received: (matches, timeoutMs = 30_000) => {
+      const found = messages.find(matches);
+      if (found) return Promise.resolve(found);
+      return new Promise<CapturedCourriel>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(waiter);
+          reject(new Error(`no matching e-mail within ${timeoutMs} ms (${messages.length} received)`));
+        }, timeoutMs);
+        const waiter = (message: CapturedCourriel) => {
+          if (!matches(message)) return;
+          clearTimeout(timer);
+          waiters.delete(waiter);
+          resolve(message);
+        };
+        waiters.add(waiter);
+      });
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -59,6 +59,15 @@ test('versions: deposited, refused with paths and lines, activated now or at a d
     assert.equal(eaje.details[0]?.path, `activites[0].eaje (ligne ${creche.split('\n').findIndex((l) => l.includes('eaje: true')) + 1})`);
     assert.match(eaje.details[0]?.message ?? '', /conditions d’utilisation de l’API excluent les EAJE/);
 
+    // The CAF/MSA quotient: no route collects the family's consent yet, so such a policy is refused, journaled, nothing kept.
+    const avantCaf = (await database.db.selectFrom('politique_versions').select('id').execute()).length;
+    const cafSource = BOULOGNE.replace('  periode: mensuelle', '  periode: mensuelle\n  source: le-plus-favorable');
+    assert.notEqual(cafSource, BOULOGNE);
+    const caf = await rejects(s.deposer({ libelle: '', contenu: cafSource }, admin), 'source_caf_non_offerte');
+    assert.match(caf.message, /^Le quotient de la CAF ou de la MSA n’est pas encore proposé aux familles : leur accord .* ne peut pas encore être recueilli/);
+    assert.equal(caf.details[0]?.path, `quotient.source (ligne ${cafSource.split('\n').findIndex((l) => l.includes('source: le-plus')) + 1})`);
+    assert.equal((await database.db.selectFrom('politique_versions').select('id').execute()).length, avantCaf);
+
     // A draft changes nothing; activated today it applies at once.
     const v1 = await s.deposer({ libelle: '', contenu: version('0.40', '2026-17') }, admin);
     assert.equal(v1.statut, 'brouillon');
@@ -107,6 +116,7 @@ test('versions: deposited, refused with paths and lines, activated now or at a d
       'politique.deposee:echec',
       'politique.deposee:echec',
       'politique.deposee:echec',
+      'politique.deposee:echec', // the CAF/MSA source, refused
       'politique.deposee:succes',
       'politique.activee:succes',
       'politique.deposee:succes',

@@ -7,7 +7,13 @@ import type { PolitiqueVersionTable, Schema } from '../../infra/db/schema.ts';
 import { parisDate } from '../../sources/paris-date.ts';
 import type { Acteur } from '../audit/audit-entry.ts';
 import type { JournalAudit } from '../audit/journal-audit.ts';
-import { localiserErreurs, parsePolitiqueYaml } from '../tarifs/politique-loader.ts';
+import {
+  CODE_SOURCE_CAF_NON_OFFERTE,
+  exigerSourceOfferte,
+  localiserErreurs,
+  MESSAGE_SOURCE_CAF_NON_OFFERTE,
+  parsePolitiqueYaml,
+} from '../tarifs/politique-loader.ts';
 
 export type StatutVersion = PolitiqueVersionTable['statut'];
 
@@ -242,7 +248,7 @@ export class PolitiquesService {
       ]);
     let politique: PolitiqueTarifaire;
     try {
-      politique = parsePolitiqueYaml(contenu, 'version déposée');
+      politique = exigerSourceOfferte(parsePolitiqueYaml(contenu, 'version déposée'), 'version déposée');
     } catch (error) {
       if (!isQuotientError(error) || error.kind !== 'invalid') throw error;
       await this.deps.journal.append({
@@ -257,7 +263,9 @@ export class PolitiquesService {
           ? 'Le texte collé n’est pas un YAML valide : vérifiez la ligne indiquée.'
           : error.code === CODE_POLITIQUE_NUMERO_FISCAL
             ? `${error.message} Rien n’a été enregistré, et le texte n’est pas réaffiché : corrigez le fichier dans votre éditeur, puis collez-le de nouveau.`
-            : error.message;
+            : error.code === CODE_SOURCE_CAF_NON_OFFERTE
+              ? `${MESSAGE_SOURCE_CAF_NON_OFFERTE} Rien n’a été enregistré.`
+              : error.message;
       throw new QuotientError('invalid', error.code, message, { details: localiserErreurs(contenu, error.details), cause: error });
     }
     const empreinte = empreinteDe(contenu);

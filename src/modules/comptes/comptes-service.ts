@@ -13,10 +13,13 @@ import type { FranceConnectIdentity } from './franceconnect-client.ts';
 /** Where a new account's family comes from: the families capability (FamillesService.creer). */
 export interface FamillesPort {
   creer(input: unknown, acteur: Acteur): Promise<{ id: string; reference: string }>;
-  /** Parent 1's identity set again from FranceConnect's claims (the family cannot change it). */
+  /**
+   * Parent 1's identity set again from FranceConnect's claims (the family cannot change it), and
+   * its e-mail as the family's address when it has none (the family can change that one).
+   */
   reprendreIdentiteFranceConnect(
     familleId: string,
-    identite: { prenoms: string; nomNaissance: string; dateNaissance: string | null },
+    identite: { prenoms: string; nomNaissance: string; dateNaissance: string | null; courriel: string | null },
     acteur: Acteur,
   ): Promise<void>;
 }
@@ -170,8 +173,16 @@ export class ComptesService {
       .where('sub', '=', identity.sub)
       .executeTakeFirst();
     if (existing) {
-      await db.updateTable('comptes').set({ last_sign_in_at: this.iso(), display_name: displayName }).where('id', '=', existing.id).execute();
-      await this.deps.familles.reprendreIdentiteFranceConnect(existing.famille_id, parent1, { type: 'famille', id: existing.id });
+      await db
+        .updateTable('comptes')
+        .set({ last_sign_in_at: this.iso(), display_name: displayName, email: identity.email })
+        .where('id', '=', existing.id)
+        .execute();
+      await this.deps.familles.reprendreIdentiteFranceConnect(
+        existing.famille_id,
+        { ...parent1, courriel: identity.email },
+        { type: 'famille', id: existing.id },
+      );
       await this.audit({
         actor: { type: 'famille', id: existing.id },
         action: 'compte.connexion',
@@ -182,7 +193,11 @@ export class ComptesService {
       return existing.id;
     }
     const compteId = randomUUID();
-    const famille = await this.deps.familles.creer({ parents: [parent1] }, { type: 'famille', id: compteId });
+    // FranceConnect's e-mail is the family's address from the start: it gets the e-mails local accounts get.
+    const famille = await this.deps.familles.creer(
+      { parents: [parent1], ...(identity.email ? { courriel: identity.email } : {}) },
+      { type: 'famille', id: compteId },
+    );
     await db
       .insertInto('comptes')
       .values({
@@ -190,7 +205,8 @@ export class ComptesService {
         kind: 'franceconnect',
         issuer: identity.issuer,
         sub: identity.sub,
-        email: null,
+        // What FranceConnect last said, not verified by Quotient: the mails go to the family's address.
+        email: identity.email,
         password_hash: null,
         email_verified_at: null,
         display_name: displayName,

@@ -1,10 +1,14 @@
+import { z } from 'zod';
 import { QuotientError } from '../../domain/errors.ts';
 import { OidcRelyingParty, textClaim, type PendingAuthorization, type RelyingPartySettings } from '../../infra/oidc/relying-party.ts';
 
 export type { PendingAuthorization } from '../../infra/oidc/relying-party.ts';
 
-/** What Quotient asks FranceConnect (v2): the identity pivot, nothing more. */
-export const FC_SCOPE = 'openid given_name family_name birthdate gender birthplace birthcountry';
+/**
+ * What Quotient asks FranceConnect (v2): the identity pivot, and the e-mail address the family is
+ * written to (request done, renewal…), which it can change afterwards as any family can.
+ */
+export const FC_SCOPE = 'openid given_name family_name birthdate gender birthplace birthcountry email';
 export const FC_ACR = 'eidas1';
 
 /**
@@ -39,6 +43,8 @@ export interface FranceConnectIdentity {
   readonly gender: string | null;
   readonly birthplace: string | null;
   readonly birthcountry: string | null;
+  /** The `email` claim, lower-cased; null when absent or not an address the family's record accepts. */
+  readonly email: string | null;
   readonly idToken: string;
   /**
    * The access token API Impôt particulier accepts (`X-FranceConnect-OAuth`), and its lifetime as
@@ -49,6 +55,13 @@ export interface FranceConnectIdentity {
   readonly accessTokenExpiresIn: number | undefined;
   /** The scopes the access token carries: for an avis, the DGFiP data scopes the person agreed to. */
   readonly accessTokenScopes: readonly string[];
+}
+
+// The same check as the family's record (familleSchema's `courriel`): what passes here is stored there.
+const ADRESSE = z.email().max(254);
+function emailClaim(value: unknown): string | null {
+  const email = textClaim(value)?.trim().toLowerCase();
+  return email && ADRESSE.safeParse(email).success ? email : null;
 }
 
 const refused = (why: string, cause?: unknown) =>
@@ -121,6 +134,7 @@ export class FranceConnectClient {
       gender: textClaim(info.gender),
       birthplace: textClaim(info.birthplace),
       birthcountry: textClaim(info.birthcountry),
+      email: emailClaim(info.email),
       idToken: signIn.idToken,
       accessToken: signIn.accessToken,
       accessTokenExpiresIn: signIn.accessTokenExpiresIn,

@@ -15,6 +15,13 @@ export const MOTIFS = {
   identite: 'Les déclarants de l’avis ne correspondent pas exactement aux parents déclarés : un agent va vérifier.',
   discordant: 'L’avis reçu ne concerne aucun des parents déclarés : il n’a pas été conservé, un agent va vérifier.',
   combinaison: 'Les avis des deux foyers ne peuvent pas être combinés automatiquement : un agent va vérifier.',
+  // The policy's QF could not be computed from what was received (issue 17, the CAF/MSA source).
+  quotient_caf_absent:
+    'La commune tarifie sur le quotient familial de la CAF ou de la MSA, et il n’a pas pu être obtenu pour cette famille (aucun allocataire à cet état civil, ou pas d’accord pour interroger les caisses) : un agent va vérifier.',
+  caf_indisponible:
+    'La CAF ou la MSA n’a pas pu donner son quotient familial pour le moment, et la commune en a besoin pour votre tarif : un agent va vérifier.',
+  ressources_manquantes:
+    'La commune calcule le quotient à partir des ressources mensuelles de la famille, et elles n’ont pas été indiquées : un agent va vérifier.',
   spi_perdu: 'Le service a redémarré avant l’appel à la DGFiP : le numéro fiscal doit être saisi à nouveau.',
   franceconnect_expire:
     'La connexion FranceConnect ne vaut qu’une minute et elle a expiré avant l’appel à la DGFiP : reconnectez-vous avec FranceConnect pour relancer la demande.',

@@ -35,7 +35,10 @@ export interface QuotientARetenir {
   readonly validite: { readonly du: string; readonly au: string };
   /** What explains it (quotes the RFR and the parts, or the document an agent saw): silo only. */
   readonly explication: JsonValue;
-  /** Which QF the policy retained (`fiscal`, `caf`) and why; absent when an agent set it. */
+  /**
+   * Which QF the policy retained (`fiscal`, `caf`) and why, without any value (the row and the
+   * attestation); absent when an agent set it. The explanation quotes both values.
+   */
   readonly source?: { readonly retenue: 'fiscal' | 'caf'; readonly raison: string };
 }
 
@@ -85,7 +88,7 @@ export class Quotients {
       );
     }
     const cafDetail = caf ? { fournisseur: caf.fournisseur, moisReference: caf.moisReference, cafCents: caf.valeurEuros * 100 } : null;
-    const source = { retenue: retenu.origine, raison: retenu.raison };
+    const source = { retenue: retenu.origine, raison: retenu.motif };
     if (retenu.origine === 'fiscal' && qf) {
       const explication = politique.quotient.source === 'fiscal' ? qf.explication : `${qf.explication} ${retenu.raison}`;
       return {
@@ -101,7 +104,7 @@ export class Quotients {
           revenuEuros: qf.revenuEuros,
           diviseur: qf.diviseur,
           natureDiviseur: qf.natureDiviseur,
-          source: { ...source, fiscalCents: qf.cents, caf: cafDetail },
+          source: { ...source, raison: retenu.raison, fiscalCents: qf.cents, caf: cafDetail },
         }),
         source,
       };
@@ -116,7 +119,7 @@ export class Quotients {
       prix: priceActivites(politique, { quotient: { cents: retenu.cents }, resident }),
       prixEnfants: prixParEnfant(politique, { quotient: { cents: retenu.cents }, resident }, enfants),
       validite,
-      explication: asJson({ explication, source: { ...source, fiscalCents: qf?.cents ?? null, caf: cafDetail } }),
+      explication: asJson({ explication, source: { ...source, raison: retenu.raison, fiscalCents: qf?.cents ?? null, caf: cafDetail } }),
       source,
     };
   }

@@ -145,15 +145,17 @@ export class CompositionsFamilles {
   /**
    * At each FranceConnect sign-in, parent 1's identity is FranceConnect's again: a correction of the
    * civil status reaches the household, and an identity changed before it was locked is undone.
-   * Journaled when something changed (field names only).
+   * FranceConnect's e-mail only fills an empty address (a family created before it was asked): the
+   * family may change its address, and its choice stands. Journaled when something changed (field names only).
    */
   async reprendreIdentiteFranceConnect(familleId: string, identite: IdentiteFranceConnect, acteur: Acteur): Promise<void> {
     const { db, journal } = this.deps;
     const enregistre = await db
       .selectFrom('parents')
-      .select(['id', 'prenoms', 'nom_naissance', 'nom_usage', 'date_naissance'])
-      .where('famille_id', '=', familleId)
-      .where('rang', '=', 1)
+      .innerJoin('familles', 'familles.id', 'parents.famille_id')
+      .select(['parents.id', 'parents.prenoms', 'parents.nom_naissance', 'parents.nom_usage', 'parents.date_naissance', 'familles.courriel'])
+      .where('parents.famille_id', '=', familleId)
+      .where('parents.rang', '=', 1)
       .executeTakeFirst();
     if (!enregistre) return;
     const voulu = {
@@ -162,11 +164,22 @@ export class CompositionsFamilles {
       // A birth date FranceConnect did not give in a usable form leaves the one recorded.
       date_naissance: identite.dateNaissance ?? enregistre.date_naissance,
     };
-    const changes = (['prenoms', 'nom_naissance', 'date_naissance'] as const).filter((c) => voulu[c] !== enregistre[c]);
+    const identiteChangee = (['prenoms', 'nom_naissance', 'date_naissance'] as const).filter((c) => voulu[c] !== enregistre[c]);
+    const courriel = enregistre.courriel === null && identite.courriel ? identite.courriel : undefined;
+    const changes = courriel ? [...identiteChangee, 'courriel'] : identiteChangee;
     if (changes.length === 0) return;
     await journal.inTransaction(async (trx) => {
-      await trx.updateTable('parents').set(voulu).where('id', '=', enregistre.id).execute();
-      await ecrireMotsParent(trx, enregistre.id, { ...enregistre, ...voulu });
+      if (identiteChangee.length > 0) {
+        await trx.updateTable('parents').set(voulu).where('id', '=', enregistre.id).execute();
+        await ecrireMotsParent(trx, enregistre.id, { ...enregistre, ...voulu });
+      }
+      if (courriel)
+        await trx
+          .updateTable('familles')
+          .set({ courriel, modifiee_le: maintenant(this.deps) })
+          .where('id', '=', familleId)
+          .where('courriel', 'is', null)
+          .execute();
       await journal.append(
         {
           actor: acteur,

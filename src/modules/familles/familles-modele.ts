@@ -42,12 +42,14 @@ export const familleSchema = z.strictObject({
 export type FamilleSaisie = z.input<typeof familleSchema>;
 export type FamilleSaisieLue = z.output<typeof familleSchema>;
 
-/** Parent 1's identity as FranceConnect gives it (its claims given_name, family_name, birthdate). */
+/** Parent 1's identity as FranceConnect gives it (its claims given_name, family_name, birthdate, email). */
 export interface IdentiteFranceConnect {
   readonly prenoms: string;
   readonly nomNaissance: string;
   /** `AAAA-MM-JJ`, or null when FranceConnect gave none in that form. */
   readonly dateNaissance: string | null;
+  /** The `email` claim: the family's address when it has none yet (never over one it set). */
+  readonly courriel?: string | null;
 }
 
 export interface CompositionFamille {

@@ -38,6 +38,16 @@ const RAISONS: Partial<Record<CodeMotif, { type: TypeDossier; raison: string }>>
   situation_multiple: { type: 'cas_particulier', raison: 'Plusieurs avis existent pour la même année (mariage, décès, séparation).' },
   situation_incomplete: { type: 'cas_particulier', raison: 'L’avis reçu ne dit pas le nombre de personnes à charge (non communiqué par la DGFiP).' },
   combinaison: { type: 'cas_particulier', raison: 'Les avis des deux foyers ne peuvent pas être combinés automatiquement.' },
+  quotient_caf_absent: {
+    type: 'cas_particulier',
+    raison:
+      'La politique tarifaire retient le quotient de la CAF ou de la MSA, et il manque : aucun allocataire à cet état civil, ou pas d’accord de la famille pour interroger les caisses.',
+  },
+  caf_indisponible: {
+    type: 'cas_particulier',
+    raison: 'La CAF ou la MSA n’a pas répondu (panne, quota, jeton ou réponse inutilisable) : la politique tarifaire a besoin de son quotient.',
+  },
+  ressources_manquantes: { type: 'cas_particulier', raison: 'La politique divise les ressources mensuelles de la famille, qui n’ont pas été indiquées.' },
   avis_depose: { type: 'annee', raison: 'La famille a envoyé son avis d’imposition : fixez le quotient au vu du document, ou refusez.' },
 };
 const RAISON_CONTESTATION = 'La famille conteste les données ou le résultat.';

@@ -2,6 +2,8 @@
  * « Mon foyer » of a FranceConnect account: parent 1 is the person FranceConnect signed in, whose
  * names and birth date cannot be changed into someone else's (issue 12, hole 3: fishing for a third
  * party's avis); parent 2 and the children stay the family's. A local account is unchanged.
+ * FranceConnect's e-mail is the family's address, so a FranceConnect family gets the e-mails a local
+ * account gets (issue 15), and an address the family already has is never replaced.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -163,4 +165,65 @@ test('a local account still edits parent 1, with no FranceConnect notice', async
   });
   assert.equal(res.statusCode, 303, res.body.slice(0, 600));
   assert.deepEqual((await parents(familleId))[0], { rang: 1, prenoms: 'Léa Marie', nom_naissance: 'Rousseau', nom_usage: null, date_naissance: '2003-05-20' });
+});
+
+const courrielDe = async (familleId: string) =>
+  (await t.database.db.selectFrom('familles').select('courriel').where('id', '=', familleId).executeTakeFirstOrThrow()).courriel;
+
+test('a FranceConnect family is written to at FranceConnect’s address: its computed QF is announced by e-mail', async () => {
+  // The sandbox's Léa Roux, a generated identity: the demo FranceConnect gives her a fictitious address.
+  const to = 'lea.roux@bac-a-sable.example';
+  const { jar, familleId } = await signedInFranceConnect(SPI_SANDBOX.rfrZero);
+  assert.equal(await courrielDe(familleId), to);
+  const compte = await t.database.db.selectFrom('comptes').select(['kind', 'email']).where('famille_id', '=', familleId).executeTakeFirstOrThrow();
+  assert.deepEqual(compte, { kind: 'franceconnect', email: to });
+
+  const foyer = await t.post(jar, '/mon-foyer', '/mon-foyer', {
+    'parent1-prenoms': 'LEA',
+    'parent1-nomNaissance': 'ROUX',
+    'parent1-nomUsage': '',
+    'parent1-dateNaissance': '19/05/2003',
+    'enfant1-prenoms': 'Jade',
+    'enfant1-nom': 'Roux',
+    'enfant1-dateNaissance': '30/01/2023',
+  });
+  assert.equal(foyer.statusCode, 303, foyer.body.slice(0, 600));
+  const accord = await t.post(jar, '/mon-quotient/accord', '/mon-quotient/accord', { 'accord-1': 'oui' });
+  assert.equal(accord.statusCode, 303, accord.body.slice(0, 600));
+  const envoi = await t.post(jar, '/mon-quotient/numero', '/mon-quotient/numero', { 'voie-1': 'numero', 'numero-1': SPI_SANDBOX.rfrZero });
+  assert.equal(envoi.statusCode, 303, envoi.body.slice(0, 600));
+  const id = String(envoi.headers.location).split('/').at(-1) as string;
+  const demande = await t.database.db.selectFrom('demandes').select(['reference', 'statut']).where('id', '=', id).executeTakeFirstOrThrow();
+  assert.equal(demande.statut, 'calculee');
+
+  const courriel = await t.smtp.received((m) => m.to.includes(to) && m.subject.includes(demande.reference));
+  assert.match(courriel.subject, /Votre quotient familial est calculé/);
+  assert.ok(courriel.text.includes(`${PORTAIL_URL}/mon-quotient/demandes/${id}`), courriel.text);
+  assert.equal(courriel.raw.includes(SPI_SANDBOX.rfrZero), false, 'no numéro fiscal in the e-mail');
+});
+
+test('FranceConnect’s address fills an empty one at the next sign-in, journaled by field name, and never replaces the family’s', async () => {
+  // A published identity of the DGFiP's files (« PRENOM MELAINE CIS TROIS »), with the address those files give her.
+  const login = '3999999887219';
+  const publiee = 'unmcsahzddbb-9081@yopmail.com';
+  const { familleId } = await signedInFranceConnect(login);
+  assert.equal(await courrielDe(familleId), publiee);
+
+  // An address set since (at the counter) stands at the next sign-in.
+  await t.database.db.updateTable('familles').set({ courriel: 'melaine.trois@exemple.fr' }).where('id', '=', familleId).execute();
+  await signedInFranceConnect(login);
+  assert.equal(await courrielDe(familleId), 'melaine.trois@exemple.fr');
+
+  // A family created before the address was asked has none: FranceConnect's fills it.
+  await t.database.db.updateTable('familles').set({ courriel: null }).where('id', '=', familleId).execute();
+  await signedInFranceConnect(login);
+  assert.equal(await courrielDe(familleId), publiee);
+  const entree = await t.database.db
+    .selectFrom('journal_audit')
+    .select('details')
+    .where('action', '=', 'famille.identite_franceconnect')
+    .where('target_id', '=', familleId)
+    .executeTakeFirstOrThrow();
+  assert.match(String(entree.details), /courriel/);
+  assert.doesNotMatch(String(entree.details), /@/, 'field names only in the journal');
 });

@@ -71,11 +71,13 @@ test('the authorisation asks FranceConnect for the DGFiP data scopes of the habi
     'calculee',
   );
 
-  // Signing in to the family space asks for the identity, nothing fiscal.
+  // Signing in to the family space asks for the identity and the e-mail address, nothing fiscal.
   const connexion = await t.post(new Jar(), '/connexion', '/connexion/franceconnect', {});
   assert.equal(connexion.statusCode, 303);
   const scopeConnexion = String(new URL(String(connexion.headers.location)).searchParams.get('scope')).split(' ');
   assert.deepEqual(scopeConnexion.sort(), FC_SCOPE.split(' ').sort());
+  assert.ok(scopeConnexion.includes('email'), 'the e-mail address is asked: the family is written to');
+  assert.ok(!scopeConnexion.some((s) => s.startsWith('dgfip_')));
 });
 
 test('a token FranceConnect gave without the DGFiP scopes: refused at the return in French, nothing asked of the DGFiP, the three ways on offered', async () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QuotientError } from '../../domain/errors.ts';
@@ -108,6 +108,25 @@ test('a file that is not a mapping, or not a policy, is refused with the field p
     () => parsePolitiqueYaml('format: 2\n'),
     (e) => e instanceof QuotientError && e.details.some((d) => d.path === 'format') && e.details.some((d) => d.path === 'activites'),
   );
+});
+
+test('a commune file pricing on the CAF/MSA quotient is refused at start, in French; the domain still reads it', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'quotient-politique-caf-'));
+  try {
+    const texte = (await readFile(examplePath('boulogne-billancourt.yaml'), 'utf8')).replace('  periode: mensuelle', '  periode: mensuelle\n  source: caf');
+    const fichier = join(dir, 'caf.yaml');
+    await writeFile(fichier, texte);
+    const refus = (e: unknown) =>
+      e instanceof QuotientError &&
+      e.code === 'source_caf_non_offerte' &&
+      /n’est pas encore proposé aux familles : leur accord pour interroger les caisses ne peut pas encore être recueilli/.test(e.message) &&
+      e.details[0]?.path === 'quotient.source';
+    assert.throws(() => loadPolitiqueFileSync(fichier), refus);
+    await assert.rejects(loadPolitiqueFile(fichier), refus);
+    assert.equal(parsePolitiqueYaml(texte).quotient.source, 'caf', 'the engine and its tests still use it');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('a missing file is not_found; an oversized one is refused', async () => {

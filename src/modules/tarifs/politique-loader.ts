@@ -122,6 +122,23 @@ export function localiserErreurs(texte: string, details: readonly ErrorDetail[])
   });
 }
 
+export const CODE_SOURCE_CAF_NON_OFFERTE = 'source_caf_non_offerte';
+export const MESSAGE_SOURCE_CAF_NON_OFFERTE =
+  'Le quotient de la CAF ou de la MSA n’est pas encore proposé aux familles : leur accord pour interroger les caisses ne peut pas encore être recueilli (ni sur le portail ni au guichet). Gardez « source: fiscal » (ou retirez le champ).';
+
+/**
+ * Until the portal and the counter collect the family's consent to ask the caisses, a policy that
+ * prices on the CAF/MSA quotient would silently price on the avis or send every request to review:
+ * the commune's file and a deposited version are refused. The domain still accepts it (the engine
+ * and its tests use it), so the refusal lives here, where a policy enters the service.
+ */
+export function exigerSourceOfferte(politique: PolitiqueTarifaire, origine = 'politique tarifaire'): PolitiqueTarifaire {
+  if (politique.quotient.source === 'fiscal') return politique;
+  throw new QuotientError('invalid', CODE_SOURCE_CAF_NON_OFFERTE, `Le fichier « ${origine} » ne peut pas être utilisé. ${MESSAGE_SOURCE_CAF_NON_OFFERTE}`, {
+    details: [{ path: 'quotient.source', message: MESSAGE_SOURCE_CAF_NON_OFFERTE }],
+  });
+}
+
 function unreadable(path: string, error: unknown): QuotientError {
   const code = (error as NodeJS.ErrnoException).code;
   return new QuotientError(
@@ -136,7 +153,7 @@ function parseBuffer(buffer: Buffer, path: string): PolitiqueTarifaire {
   if (buffer.byteLength > YAML_MAX_OCTETS) {
     throw new QuotientError('invalid', 'politique_trop_grande', `Le fichier « ${path} » est trop volumineux pour une politique tarifaire.`);
   }
-  return parsePolitiqueYaml(buffer.toString('utf8'), path);
+  return exigerSourceOfferte(parsePolitiqueYaml(buffer.toString('utf8'), path), path);
 }
 
 /** Reads and validates a policy file. Missing or unreadable file: `QuotientError` of kind `not_found`. */

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
 import type { SourceQuotient } from '../../domain/choix-quotient.ts';
+import type { PolitiqueTarifaire } from '../../domain/politique-tarifaire.ts';
 import type { Database } from '../../infra/db/database.ts';
 import { eachDialect } from '../../infra/db/test-databases.ts';
 import { startSandbox, type SandboxHandle } from '../../sandbox/server.ts';
@@ -37,8 +38,13 @@ const paul: EtatCivil = {
   naisCodeCommune: '109',
 };
 
-async function withPolicy(t: TestContext, source: SourceQuotient, body: (h: Harness, database: Database) => Promise<void>): Promise<void> {
-  const politique = { ...POLITIQUE_BOULOGNE, quotient: { ...POLITIQUE_BOULOGNE.quotient, source } };
+async function withPolicy(
+  t: TestContext,
+  source: SourceQuotient,
+  body: (h: Harness, database: Database) => Promise<void>,
+  quotient: Partial<PolitiqueTarifaire['quotient']> = {},
+): Promise<void> {
+  const politique = { ...POLITIQUE_BOULOGNE, quotient: { ...POLITIQUE_BOULOGNE.quotient, source, ...quotient } };
   await eachDialect(t, async (fixture) => {
     const database = await fixture.open();
     const h = await createHarness(database, sandbox, { habilitation: HABILITATION_ETAT_CIVIL.sfip, politique: () => politique });
@@ -79,9 +85,14 @@ test('le-plus-favorable with the CAF consent: the CAF’s 812 € is retained, p
     assert.equal(q.source_retenue, 'caf');
     assert.equal(q.valeur_cents, 81_200);
     assert.equal(q.formule, 'caf');
-    assert.match(q.raison_source ?? '', /^Le quotient de la CAF est le plus favorable .*812,00\s€.*1\s\d{3},\d{2}\s€/);
-    const calcul = (await h.coffre.get('calcul_quotient', id)) as { explication: string; source: { fiscalCents: number; caf: { fournisseur: string } } };
+    assert.equal(q.raison_source, 'Le quotient de la CAF est le plus favorable des deux : il est retenu.', 'the row keeps no value of either QF');
+    const calcul = (await h.coffre.get('calcul_quotient', id)) as {
+      explication: string;
+      source: { raison: string; fiscalCents: number; caf: { fournisseur: string } };
+    };
     assert.match(calcul.explication, /Quotient familial de la CAF pour .* : 812,00\s€ par mois/);
+    assert.match(calcul.explication, /plus favorable .*812,00\s€.*1\s\d{3},\d{2}\s€/, 'the family and the instructor read the comparison');
+    assert.match(calcul.source.raison, /1\s\d{3},\d{2}\s€/);
     assert.ok(calcul.source.fiscalCents > 140_000, 'the fiscal QF is kept beside it for the instructor');
     assert.equal(calcul.source.caf.fournisseur, 'CNAF');
     // Minimisation: neither the caisse’s address nor the children’s names reach the silo or the row.
@@ -95,6 +106,7 @@ test('le-plus-favorable with the CAF consent: the CAF’s 812 € is retained, p
     if (attestation.statut === 'valable') {
       assert.equal(attestation.quotient.cents, 81_200);
       assert.match(attestation.source, /^CAF ou MSA, quotient familial transmis par l’API Particulier — Le quotient de la CAF est le plus favorable/);
+      assert.doesNotMatch(attestation.source, /€|1\s\d{3}/, 'third parties do not learn the other QF');
     }
     const journal = await database.db.selectFrom('journal_audit').select(['action', 'details']).where('action', 'like', 'caf.%').execute();
     assert.equal(journal.length, 1);
@@ -125,4 +137,60 @@ test('a fiscal policy never asks the caisses, even with the consent', async (t) 
     assert.equal(appelsCaf(), avant);
     assert.equal((await quotient(database, id)).source_retenue, 'fiscal');
   });
+});
+
+const statut = (database: Database, id: string) =>
+  database.db.selectFrom('demandes').select(['statut', 'motif_code', 'motif']).where('id', '=', id).executeTakeFirstOrThrow();
+
+async function soumettre(h: Harness, caf: boolean): Promise<string> {
+  const { id: familleId } = await h.familles.creer(BERTIN_ROUSSEL, famille);
+  const { id } = await h.demandes.soumettre({
+    familleId,
+    canal: 'en_ligne',
+    acteur: famille,
+    foyersFiscaux: [{ parentRang: 1, identifiant: { etatCivil: paul }, consentement: { mode: 'en_ligne', donnePar: famille, caf } }],
+  });
+  return id;
+}
+
+test('the caisses failing (not « no allocataire »): no silent pricing on the avis’s QF, an instructor reviews with its own reason', async (t) => {
+  await withPolicy(t, 'le-plus-favorable', async (h, database) => {
+    const id = await soumettre(h, true);
+    sandbox.admin.addFault({ kind: 'schemaMismatch', api: 'quotient-caf', times: 1 });
+    try {
+      assert.equal(await h.traitement.traiter(id), 'a_verifier');
+    } finally {
+      sandbox.admin.clearFaults();
+    }
+    const d = await statut(database, id);
+    assert.equal(d.motif_code, 'caf_indisponible');
+    assert.match(d.motif ?? '', /La CAF ou la MSA n’a pas pu donner son quotient/);
+    assert.equal(await database.db.selectFrom('quotients').select('id').where('demande_id', '=', id).executeTakeFirst(), undefined, 'nothing priced');
+  });
+});
+
+test('a CAF-only policy without the CAF’s quotient: review with the true reason, not « avis des deux foyers »', async (t) => {
+  await withPolicy(t, 'caf', async (h, database) => {
+    const id = await soumettre(h, false);
+    assert.equal(await h.traitement.traiter(id), 'a_verifier');
+    const d = await statut(database, id);
+    assert.equal(d.motif_code, 'quotient_caf_absent');
+    assert.doesNotMatch(d.motif ?? '', /combinés/);
+    assert.match(d.motif ?? '', /quotient familial de la CAF ou de la MSA/);
+  });
+});
+
+test('a policy on the resources the family declares, none declared: review saying so, not « avis des deux foyers »', async (t) => {
+  await withPolicy(
+    t,
+    'fiscal',
+    async (h, database) => {
+      const id = await soumettre(h, false);
+      assert.equal(await h.traitement.traiter(id), 'a_verifier');
+      const d = await statut(database, id);
+      assert.equal(d.motif_code, 'ressources_manquantes');
+      assert.match(d.motif ?? '', /ressources mensuelles de la famille/);
+    },
+    { formule: 'ressources-personnes' },
+  );
 });

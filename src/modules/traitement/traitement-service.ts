@@ -74,6 +74,12 @@ const MOTIF_ETAT_CIVIL = {
   etat_civil_trop_long: 'etat_civil_trop_long',
 } as const satisfies Partial<Record<RaisonEchec, CodeMotif>>;
 
+/** Why the policy's QF could not be computed, by the calculation's error code; any other is the avis' combination. */
+const MOTIF_CALCUL_IMPOSSIBLE: Partial<Record<string, CodeMotif>> = {
+  quotient_source_absente: 'quotient_caf_absent',
+  ressources_manquantes: 'ressources_manquantes',
+};
+
 const systeme: Acteur = { type: 'systeme', id: 'quotient' };
 
 /** How one request is processed: by whom it is journaled, and at which priority its calls take the quota. */
@@ -179,6 +185,8 @@ export class TraitementService {
     // The caisses are asked once per request, with the first identifier they accept (état civil or FranceConnect).
     const avecCaf = this.deps.caf !== undefined && sourcesInterrogees(await this.deps.quotients.sourceDe(demande)).caf;
     let caf: QuotientCaf | null | undefined = avecCaf ? undefined : null;
+    // The caisses failed (anything but « no allocataire »): the policy's QF cannot be known, an instructor decides.
+    let cafEnEchec = false;
     // FranceConnect foyers without a live token, entries to type again: the others are called now (a token cannot wait), these after.
     const enAttente: Array<{ id: string; voie: string }> = [];
     for (const foyerFiscal of foyersFiscaux) {
@@ -220,7 +228,9 @@ export class TraitementService {
         throw error;
       }
       if (caf === undefined && !('spi' in identifiant) && consentementCafEnVigueur(consentements, roleParent(rang), maintenant)) {
-        caf = await this.quotientCaf(identifiant, demandeId, rang, acteur, options.priorite);
+        const reponse = await this.quotientCaf(identifiant, demandeId, rang, acteur, options.priorite);
+        cafEnEchec = reponse === 'echec';
+        caf = reponse === 'echec' ? null : reponse;
       }
       // The number has served: it goes before anything else is done with the answer.
       vault.forget(foyerFiscal.id);
@@ -246,13 +256,14 @@ export class TraitementService {
       courante = (await findDemande(db, demandeId)) ?? courante;
     }
     if (enAttente.length > 0) return this.aRessaisir(demandeId, this.motifSansIdentifiant(enAttente), acteur);
-    return this.conclure(courante, recues, acteur, caf ?? null);
+    return this.conclure(courante, recues, acteur, caf ?? null, cafEnEchec);
   }
 
   /**
    * The CAF's or MSA's quotient, journaled (value never written: the silo keeps it with the
-   * calculation); null when the caisses know no allocataire or cannot answer now — the policy then
-   * decides on what remains, and the journal says why the CAF's is missing.
+   * calculation); null when the caisses know no allocataire (the policy then decides on what
+   * remains); `echec` for any other failure (quota, outage, token, answer), which must not price
+   * the family silently on the other QF. The journal says why the CAF's is missing.
    */
   private async quotientCaf(
     identifiant: { etatCivil: EtatCivil } | { franceConnectToken: string },
@@ -260,7 +271,7 @@ export class TraitementService {
     rang: 1 | 2,
     acteur: Acteur,
     priorite: OptionsTraitement['priorite'],
-  ): Promise<QuotientCaf | null> {
+  ): Promise<QuotientCaf | null | 'echec'> {
     const caf = this.deps.caf;
     if (!caf) return null;
     const appel = priorite ? { priorite } : {};
@@ -284,12 +295,20 @@ export class TraitementService {
         outcome: error.raison === 'introuvable' ? 'succes' : 'echec',
         details: { parent: rang, raison: error.raison },
       });
-      return null;
+      if (error.raison === 'introuvable') return null;
+      this.deps.logger.warn({ demandeId, raison: error.raison, correlationId: error.correlationId }, 'la CAF ou la MSA n’a pas répondu : demande à vérifier');
+      return 'echec';
     }
   }
 
   /** Identity control, then the QF and prices, or review by an instructor; one transaction. */
-  private async conclure(demande: DemandeTable, recues: readonly Recue[], acteur: Acteur, caf: QuotientCaf | null = null): Promise<StatutDemande> {
+  private async conclure(
+    demande: DemandeTable,
+    recues: readonly Recue[],
+    acteur: Acteur,
+    caf: QuotientCaf | null = null,
+    cafEnEchec = false,
+  ): Promise<StatutDemande> {
     const { db, coffre, quotients } = this.deps;
     const parents = await findParents(db, demande.famille_id);
     const declares: ParentDeclare[] = parents.map((p) => ({
@@ -305,7 +324,9 @@ export class TraitementService {
     });
     let calcul: QuotientARetenir | undefined;
     let raison: Motif | null = null;
-    if (controleIdentite.verdict === 'concordant') {
+    if (controleIdentite.verdict === 'concordant' && cafEnEchec) {
+      raison = motif('caf_indisponible');
+    } else if (controleIdentite.verdict === 'concordant') {
       try {
         calcul = await quotients.calculer(
           demande,
@@ -314,7 +335,7 @@ export class TraitementService {
         );
       } catch (error) {
         if (!(error instanceof QuotientError) || error.kind !== 'invalid') throw error;
-        raison = motif('combinaison');
+        raison = motif(MOTIF_CALCUL_IMPOSSIBLE[error.code] ?? 'combinaison');
       }
     } else {
       raison = motif(controleIdentite.verdict === 'discordant' ? 'discordant' : 'identite');

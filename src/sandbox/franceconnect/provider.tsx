@@ -10,7 +10,7 @@ export type { ProviderClient } from '../oidc/local-provider.tsx';
  * A local identity provider shaped like FranceConnect v2, for the demo and the tests: authorization
  * code with PKCE (S256 only), state and nonce, ES256-signed ID token and userinfo, `acr` eidas1,
  * the identity claims of FranceConnect (given_name, family_name, birthdate, gender, birthplace,
- * birthcountry), RP-initiated logout, and the `iss` parameter in the authorisation response.
+ * birthcountry) and its `email` claim, RP-initiated logout, and the `iss` parameter in the authorisation response.
  *
  * It runs on its own port on 127.0.0.1: a separate origin and issuer, as FranceConnect is, so that
  * the client's checks (issuer, audience, redirect, form-action) are exercised for real and its
@@ -23,7 +23,7 @@ export type { ProviderClient } from '../oidc/local-provider.tsx';
  * store is in memory.
  */
 
-export const FC_SCOPES = ['openid', 'given_name', 'family_name', 'birthdate', 'gender', 'birthplace', 'birthcountry'] as const;
+export const FC_SCOPES = ['openid', 'given_name', 'family_name', 'birthdate', 'gender', 'birthplace', 'birthcountry', 'email'] as const;
 export const FC_PASSWORD = '123';
 /** FranceConnect's access tokens live about a minute. */
 export const FC_ACCESS_TOKEN_TTL_SECONDS = 60;
@@ -71,6 +71,23 @@ interface Claims {
   gender: 'male' | 'female';
   birthplace: string;
   birthcountry: string;
+  email: string;
+}
+
+/**
+ * Every FranceConnect account has an e-mail address. The published identities carry theirs; a
+ * generated person gets a fictitious one from its names, under the reserved `.example` domain.
+ */
+export function emailFictif(p: Pick<Personne, 'prenoms' | 'nomNaissance' | 'email'>): string {
+  if (p.email) return p.email;
+  const ascii = (s: string) =>
+    s
+      .normalize('NFD')
+      .replace(/\p{M}/gu, '')
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '');
+  return `${ascii(p.prenoms.split(/\s+/)[0] ?? '') || 'personne'}.${ascii(p.nomNaissance) || 'fictive'}@bac-a-sable.example`;
 }
 
 function claimsOf(sub: string, p: Personne): Claims {
@@ -83,6 +100,7 @@ function claimsOf(sub: string, p: Personne): Claims {
     // FranceConnect gives the INSEE code of the birth commune, empty when born abroad.
     birthplace: p.cogNaissance ?? '',
     birthcountry: p.paysNaissance,
+    email: emailFictif(p),
   };
 }
 

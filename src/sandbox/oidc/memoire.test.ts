@@ -31,3 +31,18 @@ test('the local identity providers start without oidc-provider’s English warni
     [],
   );
 });
+
+test('the providers’ store: an expired entry is gone, one without a lifetime keeps a day instead of for ever', async () => {
+  const { adaptateurMemoire } = await import('./memoire.ts');
+  let t = 1_000_000;
+  const Adaptateur = adaptateurMemoire(() => t);
+  const sessions = new Adaptateur('Session');
+  await sessions.upsert('courte', { uid: 'u1' }, 60);
+  await sessions.upsert('sans-duree', { uid: 'u2' }, undefined);
+  t += 61_000;
+  assert.equal(await sessions.find('courte'), undefined, 'expired after its minute');
+  assert.deepEqual(await sessions.find('sans-duree'), { uid: 'u2' }, 'still there: a day, not NaN');
+  t += 24 * 60 * 60 * 1000;
+  await sessions.upsert('autre', { uid: 'u3' }, 60);
+  assert.equal(await sessions.find('sans-duree'), undefined, 'gone after a day');
+});

@@ -12,6 +12,8 @@ interface Entry {
   expiresAt: number;
 }
 
+const SANS_DUREE_MS = 24 * 60 * 60 * 1000;
+
 export function adaptateurMemoire(now: () => number = Date.now) {
   const entries = new Map<string, Entry>();
   const lire = (key: string): Payload | undefined => {
@@ -30,8 +32,13 @@ export function adaptateurMemoire(now: () => number = Date.now) {
       return `${this.model}:${id}`;
     }
 
-    upsert(id: string, payload: Payload, expiresIn: number): Promise<void> {
-      entries.set(this.key(id), { payload: { ...payload }, expiresAt: now() + expiresIn * 1000 });
+    upsert(id: string, payload: Payload, expiresIn: number | undefined): Promise<void> {
+      // A model without a lifetime keeps a day, not for ever; what has expired goes at each write,
+      // so a long-running demo does not grow without bound.
+      const vie = Number.isFinite(expiresIn) && (expiresIn as number) > 0 ? (expiresIn as number) * 1000 : SANS_DUREE_MS;
+      const t = now();
+      for (const [key, e] of entries) if (e.expiresAt <= t) entries.delete(key);
+      entries.set(this.key(id), { payload: { ...payload }, expiresAt: t + vie });
       return Promise.resolve();
     }
 

@@ -9,7 +9,8 @@ import { createLogger } from '../../infra/log/logger.ts';
 import { QuotaSlot } from '../../infra/queue/quota-slot.ts';
 import { SPI_SANDBOX, startSandbox, type SandboxHandle } from '../../sandbox/server.ts';
 import type { EtatCivil } from '../etat-civil/etat-civil.ts';
-import { createCafClient, parametresEtatCivil, SourceCafError, type CafClient, type CafClientOptions, type RaisonEchecCaf } from './caf-source.ts';
+import type { UpstreamHttp, UpstreamResponse } from '../http/upstream-http.ts';
+import { CafSource, createCafClient, parametresEtatCivil, SourceCafError, type CafClient, type CafClientOptions, type RaisonEchecCaf } from './caf-source.ts';
 
 /** The CAF/MSA source against the sandbox built from the official API Particulier v3 file. */
 
@@ -113,6 +114,21 @@ describe('refused', () => {
     const fc = await failure(client().source.parFranceConnect('fc-expire'));
     assert.equal(fc.raison, 'jeton_franceconnect_refuse');
     assert.equal(fc.kind, 'unauthenticated');
+  });
+
+  test('the upstream’s error code is quoted only when it has the documented shape (5 digits)', async () => {
+    const answering = (body: string): CafSource => {
+      const response: UpstreamResponse = { status: 403, headers: { 'content-type': 'application/json' }, body, correlationId: 'c-1' };
+      const http = { send: () => Promise.resolve(response) } as unknown as UpstreamHttp;
+      return new CafSource({ http, baseUrl: 'https://127.0.0.1:1', token: 't', recipient: SIRET });
+    };
+    const documented = await failure(answering(JSON.stringify({ errors: [{ code: '50002' }] })).parEtatCivil(bertin));
+    assert.equal(documented.raison, 'acces_refuse');
+    assert.match(documented.message, /\(code 50002\)$/);
+    const injected = await failure(answering(JSON.stringify({ errors: [{ code: '<a href="//x">cliquez</a> 1' }] })).parEtatCivil(bertin));
+    assert.equal(injected.raison, 'acces_refuse');
+    assert.doesNotMatch(injected.message, /cliquez|href|code/);
+    assert.match(injected.message, /\(HTTP 403\)$/);
   });
 
   test('a SIRET that is not one is refused at construction', () => {

@@ -101,9 +101,11 @@ export interface CafSourceOptions {
 }
 
 const v3Errors = z.object({ errors: z.array(z.object({ code: z.string() })).min(1) });
+/** The upstream's error code, only when it has the documented shape (5 digits): it goes into our messages. */
 const codeOf = (body: string): string | undefined => {
   const parsed = v3Errors.safeParse(safeJson(body));
-  return parsed.success ? parsed.data.errors[0]?.code : undefined;
+  const code = parsed.success ? parsed.data.errors[0]?.code : undefined;
+  return code !== undefined && /^[0-9]{5}$/.test(code) ? code : undefined;
 };
 
 const majuscules = (text: string): string =>
