@@ -1,7 +1,7 @@
-import { QuotientError, type ErrorKind } from '../domain/errors.ts';
 import type { NumeroFiscal } from '../domain/numero-fiscal.ts';
 import type { SituationFiscale } from '../domain/situation-fiscale.ts';
 import type { EtatCivil } from './etat-civil/etat-civil.ts';
+import { ErreurSource, type OptionsErreurSource, type RaisonsSource } from './erreur-source.ts';
 
 /** What API Impôt particulier answers alone: by numéro fiscal, or for the person behind a FranceConnect token. */
 export interface SourceParIdentifiant {
@@ -54,7 +54,7 @@ export type RaisonEchec =
   | 'appels_suspendus'
   | 'jeton_franceconnect_refuse';
 
-const RAISONS: Record<RaisonEchec, { kind: ErrorKind; message: string }> = {
+const RAISONS: RaisonsSource<RaisonEchec> = {
   introuvable: { kind: 'not_found', message: 'La DGFiP ne connaît aucun avis d’imposition pour ce numéro fiscal et cette année.' },
   annee_indisponible: { kind: 'not_found', message: 'Cette année de revenus n’est pas encore imposée : l’avis n’existe pas encore.' },
   situation_multiple: {
@@ -113,19 +113,9 @@ const RAISONS: Record<RaisonEchec, { kind: ErrorKind; message: string }> = {
   },
 };
 
-export class SourceFiscaleError extends QuotientError {
-  readonly raison: RaisonEchec;
-  /** The X-Correlation-ID of the last call, to quote to the DGFiP's support. */
-  readonly correlationId: string | undefined;
-  /** When a slot or the upstream will be free again (epoch ms), for quota and pauses. */
-  readonly retryAt: number | undefined;
-
-  constructor(raison: RaisonEchec, options: { correlationId?: string; retryAt?: number; detail?: string; cause?: unknown } = {}) {
-    const { kind, message } = RAISONS[raison];
-    super(kind, `dgfip_${raison}`, options.detail ? `${message} ${options.detail}` : message, { cause: options.cause });
-    this.raison = raison;
-    this.correlationId = options.correlationId;
-    this.retryAt = options.retryAt;
+export class SourceFiscaleError extends ErreurSource<RaisonEchec> {
+  constructor(raison: RaisonEchec, options: OptionsErreurSource = {}) {
+    super('dgfip', RAISONS, raison, options);
   }
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseIsoDate } from '../../domain/dates.ts';
-import { QuotientError, isQuotientError, type ErrorKind } from '../../domain/errors.ts';
+import { QuotientError, isQuotientError } from '../../domain/errors.ts';
 import { normaliserQuotientCaf, type QuotientCaf } from '../../domain/quotient-caf.ts';
 import type { Logger } from '../../infra/log/logger.ts';
 import type { PrioriteQuota, QuotaSlot } from '../../infra/queue/quota-slot.ts';
@@ -9,6 +9,7 @@ import { isSourceFiscaleError } from '../fiscal-source.ts';
 import { authenticatedGet, StaticCredential } from '../http/authenticated-get.ts';
 import { safeJson } from '../http/token-cache.ts';
 import { retryAfterMs, UpstreamHttp, type UpstreamResponse } from '../http/upstream-http.ts';
+import { ErreurSource, type OptionsErreurSource, type RaisonsSource } from '../erreur-source.ts';
 
 /**
  * The CAF/MSA quotient familial through API Particulier v3 (`/v3/dss/quotient_familial/identite`
@@ -33,7 +34,7 @@ export type RaisonEchecCaf =
   | 'reponse_invalide'
   | 'appels_suspendus';
 
-const RAISONS: Record<RaisonEchecCaf, { kind: ErrorKind; message: string }> = {
+const RAISONS: RaisonsSource<RaisonEchecCaf> = {
   introuvable: {
     kind: 'not_found',
     message: 'Ni la CAF ni la MSA ne connaissent d’allocataire à cet état civil : vérifiez le nom de naissance, les prénoms, la date et le lieu de naissance.',
@@ -61,19 +62,9 @@ const RAISONS: Record<RaisonEchecCaf, { kind: ErrorKind; message: string }> = {
   appels_suspendus: { kind: 'unavailable', message: 'Les appels à l’API Particulier sont suspendus : aucun n’est envoyé pour le moment.' },
 };
 
-export class SourceCafError extends QuotientError {
-  readonly raison: RaisonEchecCaf;
-  /** The X-Correlation-ID of the last call (sent by our HTTP layer), for our own logs. */
-  readonly correlationId: string | undefined;
-  /** When a slot or the upstream will be free again (epoch ms). */
-  readonly retryAt: number | undefined;
-
-  constructor(raison: RaisonEchecCaf, options: { correlationId?: string; retryAt?: number; detail?: string; cause?: unknown } = {}) {
-    const { kind, message } = RAISONS[raison];
-    super(kind, `caf_${raison}`, options.detail ? `${message} ${options.detail}` : message, { cause: options.cause });
-    this.raison = raison;
-    this.correlationId = options.correlationId;
-    this.retryAt = options.retryAt;
+export class SourceCafError extends ErreurSource<RaisonEchecCaf> {
+  constructor(raison: RaisonEchecCaf, options: OptionsErreurSource = {}) {
+    super('caf', RAISONS, raison, options);
   }
 }
 
