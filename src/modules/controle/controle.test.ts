@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { NumeroFiscal } from '../../domain/numero-fiscal.ts';
+import { NumeroFiscal, ressembleANumeroFiscal } from '../../domain/numero-fiscal.ts';
 import type { Jar } from '../../http/test-cookies.ts';
 import { SPI_SANDBOX } from '../../sandbox/server.ts';
 import type { AgentTable } from '../../infra/db/schema.ts';
 import { createBackOfficeTestApp, type BackOfficeTestApp } from '../agents/test-support.ts';
 import type { Acteur, AuditEntry, AuditFilter } from '../audit/index.ts';
 import { asPrivileged } from '../audit/test-support.ts';
+import { jetonRecherche } from './controle-routes.tsx';
 import { estUnAcces, tirerEchantillon } from './echantillon.ts';
 import { debutJourParis, jourFrancais, jourParis } from './periode.ts';
 
@@ -59,7 +60,7 @@ const chercher = async (criteres: Record<string, string>) => {
   const posted = await t.post(auditeur, SANS_LECTURE, '/agents/controle/journal', criteres);
   if (posted.statusCode !== 303) return posted;
   derniereRecherche = String(posted.headers.location);
-  assert.match(derniereRecherche, /^\/agents\/controle\/journal\?recherche=[0-9a-f]{16}$/, 'the criteria are not in the address, only a random handle');
+  assert.match(derniereRecherche, /^\/agents\/controle\/journal\?recherche=[a-p]{16}$/, 'the criteria are not in the address, only a random handle');
   return t.get(auditeur, derniereRecherche);
 };
 /** An export asked through the form: posted, then the file the redirection leads to. */
@@ -301,7 +302,7 @@ test('the journal pages by 50 with a cursor, older entries after', async () => {
   const first = await chercher({ agent: t.agents.administrateur.id, action: 'famille.consultee' });
   const page1 = seqsOf(first.body);
   assert.equal(page1.length, 50);
-  const next = /href="(\/agents\/controle\/journal\?recherche=[0-9a-f]{16}&amp;avant=(\d+))">Entrées plus anciennes/.exec(first.body);
+  const next = /href="(\/agents\/controle\/journal\?recherche=[a-p]{16}&amp;avant=(\d+))">Entrées plus anciennes/.exec(first.body);
   assert.ok(next, 'a link to older entries, with the search’s handle and the cursor only');
   assert.equal(Number(next[2]), page1[49]);
   const second = await t.get(auditeur, (next[1] as string).replace('&amp;', '&'));
@@ -634,4 +635,15 @@ test('integrity: intact, then the first broken sequence once an entry is rewritt
   assert.equal(verified.details.sequenceRompue, target);
   const home = await t.get(auditeur, '/agents/controle');
   assert.match(home.body, /journal altéré/);
+});
+
+test('a search handle is 16 letters, never shaped like a numéro fiscal, and does not repeat', () => {
+  const jetons = new Set<string>();
+  for (let i = 0; i < 20_000; i++) {
+    const jeton = jetonRecherche();
+    assert.match(jeton, /^[a-p]{16}$/);
+    assert.equal(ressembleANumeroFiscal(jeton), false);
+    jetons.add(jeton);
+  }
+  assert.equal(jetons.size, 20_000);
 });
